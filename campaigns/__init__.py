@@ -1,0 +1,1 @@
+"""Community rules: check-ins, points, membership. Framework-free by contract (see pyproject)."""

@@ -1,0 +1,103 @@
+"""Who counts as a member, and what a member's numbers look like."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+# Telegram's service accounts: the anonymous-admin stand-in and the channel-post forwarder.
+GROUP_ANONYMOUS_BOT_ID = 1087968824
+TELEGRAM_SERVICE_ID = 777000
+
+PRESENT_STATUSES = frozenset({"member", "administrator", "creator"})
+
+
+class EventKind(StrEnum):
+    """Kinds of the append-only activity log; segmentation reads these later."""
+
+    MESSAGE = "message"
+    JOIN = "join"
+    LEAVE = "leave"
+    CHECKIN = "checkin"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Telegram user as the bot last saw them."""
+
+    user_id: int
+    first_name: str = ""
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        """Full name as Telegram shows it, falling back to the username or id."""
+        name = " ".join(part for part in (self.first_name, self.last_name) if part).strip()
+        return name or (f"@{self.username}" if self.username else str(self.user_id))
+
+
+@dataclass(frozen=True)
+class ChatInfo:
+    """A group as seen in an update."""
+
+    chat_id: int
+    type: str
+    title: str | None = None
+    username: str | None = None
+
+
+def is_member_sender(
+    *, user_id: int | None, is_bot: bool, sender_chat_id: int | None, chat_id: int
+) -> bool:
+    """Only people count: not bots, the anonymous-admin account, channels or Telegram itself."""
+    if user_id is None or is_bot or sender_chat_id is not None:
+        return False
+    return user_id not in {GROUP_ANONYMOUS_BOT_ID, TELEGRAM_SERVICE_ID} and user_id != chat_id
+
+
+def is_present(status: str, is_member: bool | None = None) -> bool:
+    """Whether a chat-member status means the user is in the group (restricted members may be)."""
+    if status == "restricted":
+        return bool(is_member)
+    return status in PRESENT_STATUSES
+
+
+@dataclass(frozen=True)
+class MemberStats:
+    """One member's numbers in one group, as /me and `export members` show them."""
+
+    user_id: int
+    username: str | None
+    display_name: str
+    status: str
+    joined_at: dt.datetime | None
+    left_at: dt.datetime | None
+    last_active_at: dt.datetime | None
+    messages: int
+    checkins: int
+    streak: int
+    best_streak: int
+    points: int
+    last_checkin_day: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A leaderboard line: a member, the value ranked on, and their place (1-based)."""
+
+    rank: int
+    user_id: int
+    display_name: str
+    value: int
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """Top lines plus the caller's own line, which may lie outside the top."""
+
+    by: str
+    lines: list[Ranked]
+    me: Ranked | None

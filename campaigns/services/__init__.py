@@ -1,0 +1,1 @@
+"""Use cases: each opens the unit of work it is given, and commits once."""

@@ -1,0 +1,95 @@
+"""Groups: the bot joining or leaving, supergroup migration, admin settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.members import ChatInfo, is_present
+from campaigns.ports import ChatRecord, UnitOfWork
+from campaigns.settings import ChatSettings, apply_setting
+
+
+async def bot_membership_changed(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat: ChatInfo,
+    status: str,
+    is_member: bool | None,
+    at: dt.datetime,
+    defaults: ChatSettings,
+) -> ChatRecord:
+    """Adding the bot registers (or reactivates) a group; removing it deactivates, data kept."""
+    async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at):
+            raise DuplicateUpdate
+        record = await uow.chats.register(
+            chat, active=is_present(status, is_member), bot_status=status, defaults=defaults
+        )
+        await uow.commit()
+    return record
+
+
+async def ensure_chat(uow: UnitOfWork, chat: ChatInfo, defaults: ChatSettings) -> ChatRecord:
+    """A group the bot hears from is registered even if the join was missed (e.g. bot restarts)."""
+    record = await uow.chats.get(chat.chat_id)
+    if record is None or not record.active:
+        record = await uow.chats.register(chat, active=True, bot_status=None, defaults=defaults)
+    return record
+
+
+async def migrate_chat(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    old_chat_id: int,
+    new_chat_id: int,
+    at: dt.datetime,
+) -> bool:
+    """A group upgraded to a supergroup keeps members, check-ins and points under its new id."""
+    async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at):
+            raise DuplicateUpdate
+        moved = await uow.chats.migrate(old_chat_id, new_chat_id)
+        await uow.commit()
+    return moved
+
+
+async def chat_settings(uow: UnitOfWork, *, chat_id: int, defaults: ChatSettings) -> ChatSettings:
+    """The group's settings, or the defaults for a group not registered yet."""
+    async with uow:
+        record = await uow.chats.get(chat_id)
+    return record.settings if record else defaults
+
+
+async def change_setting(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat: ChatInfo,
+    key: str,
+    value: str,
+    at: dt.datetime,
+    defaults: ChatSettings,
+) -> ChatSettings:
+    """Validate and store one setting; invalid values raise InvalidSetting and change nothing."""
+    async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at):
+            raise DuplicateUpdate
+        record = await ensure_chat(uow, chat, defaults)
+        new = apply_setting(record.settings, key, value)
+        await uow.chats.save_settings(record.pk, new)
+        await uow.commit()
+    return new
+
+
+async def require_chat(uow: UnitOfWork, chat_id: int) -> ChatRecord:
+    """The registered group, or UnknownChat."""
+    record = await uow.chats.get(chat_id)
+    if record is None:
+        raise UnknownChat(chat_id)
+    return record

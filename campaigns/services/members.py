@@ -1,0 +1,82 @@
+"""Member tracking: joins, leaves and message counts, each counted once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from campaigns.errors import DuplicateUpdate
+from campaigns.members import ChatInfo, EventKind, Person
+from campaigns.ports import MessageSeen, UnitOfWork
+from campaigns.services.chats import ensure_chat
+from campaigns.settings import ChatSettings
+
+
+async def membership_changed(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat: ChatInfo,
+    person: Person,
+    status: str,
+    present: bool,
+    at: dt.datetime,
+    source: str,
+    defaults: ChatSettings,
+) -> bool:
+    """Store the status; log a join or leave only when presence really changes.
+
+    Joins arrive both as chat_member updates and as service messages; whichever comes
+    first makes the transition and the other finds nothing to change.
+    """
+    async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at):
+            raise DuplicateUpdate
+        record = await ensure_chat(uow, chat, defaults)
+        await uow.users.upsert([person])
+        changed = await uow.members.set_presence(
+            record.pk, person.user_id, status=status, present=present, at=at
+        )
+        if changed:
+            kind = EventKind.JOIN if present else EventKind.LEAVE
+            await uow.events.add([(record.pk, person.user_id, kind, at, None, {"via": source})])
+        await uow.commit()
+    return changed
+
+
+async def record_messages(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    messages: Sequence[MessageSeen],
+    at: dt.datetime,
+    defaults: ChatSettings,
+) -> int:
+    """Write a batch of member messages in one transaction; replays in the batch are dropped.
+
+    Returns how many messages were new.
+    """
+    unique = {m.update_id: m for m in messages}
+    async with uow:
+        fresh_ids = await uow.updates.claim_many(bot_id, list(unique), at)
+        fresh = [unique[i] for i in sorted(fresh_ids)]
+        if not fresh:
+            await uow.commit()
+            return 0
+        chats = {m.chat.chat_id: m.chat for m in fresh}
+        records = {cid: await ensure_chat(uow, info, defaults) for cid, info in chats.items()}
+        await uow.users.upsert(list({m.person.user_id: m.person for m in fresh}.values()))
+        per_chat: dict[int, dict[int, tuple[int, dt.datetime, dt.datetime]]] = {}
+        rows = []
+        for m in fresh:
+            pk = records[m.chat.chat_id].pk
+            counts = per_chat.setdefault(pk, {})
+            n, first, last = counts.get(m.person.user_id, (0, m.at, m.at))
+            counts[m.person.user_id] = (n + 1, min(first, m.at), max(last, m.at))
+            rows.append((pk, m.person.user_id, EventKind.MESSAGE, m.at, None, {"type": m.kind}))
+        for pk, counts in per_chat.items():
+            await uow.members.count_messages(pk, counts)
+        await uow.events.add(rows)
+        await uow.commit()
+    return len(fresh)

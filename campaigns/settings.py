@@ -1,0 +1,133 @@
+"""Per-group settings and the validation behind `/set <key> <value>`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from campaigns.checkin import CheckinRules
+from campaigns.errors import InvalidSetting
+
+LANGUAGES = ("zh", "en")
+MAX_POINTS = 10_000
+
+EXAMPLES = {
+    "timezone": "Asia/Shanghai",
+    "language": "zh",
+    "checkin_points": "10",
+    "streak_bonus": "1",
+    "streak_bonus_max": "5",
+    "milestones": "7:5,30:20",
+}
+SETTING_KEYS = tuple(EXAMPLES)
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """Everything an admin can change about a group."""
+
+    timezone: str = "UTC"
+    language: str = "en"
+    checkin: CheckinRules = field(default_factory=CheckinRules)
+
+    def as_pairs(self) -> list[tuple[str, str]]:
+        """Settings as they are typed in `/set`, in a stable order."""
+        return [
+            ("timezone", self.timezone),
+            ("language", self.language),
+            ("checkin_points", str(self.checkin.points)),
+            ("streak_bonus", str(self.checkin.streak_bonus)),
+            ("streak_bonus_max", str(self.checkin.streak_bonus_max)),
+            ("milestones", format_milestones(self.checkin.milestones)),
+        ]
+
+
+def format_milestones(milestones: dict[int, int]) -> str:
+    """`{7: 5, 30: 20}` -> `7:5,30:20`; `none` when empty."""
+    if not milestones:
+        return "none"
+    return ",".join(f"{day}:{points}" for day, points in sorted(milestones.items()))
+
+
+def language_for(code: str | None, default: str = "en") -> str:
+    """Telegram language_code to a supported language: zh* is Chinese, anything else English."""
+    if code is None:
+        return default
+    return "zh" if code.lower().startswith("zh") else "en"
+
+
+def _invalid(key: str, reason: str) -> InvalidSetting:
+    return InvalidSetting(key=key, reason=reason, example=EXAMPLES.get(key, ""))
+
+
+def _points(key: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _invalid(key, "not_a_number") from None
+    if not 0 <= value <= MAX_POINTS:
+        raise _invalid(key, "out_of_range")
+    return value
+
+
+def _timezone(raw: str) -> str:
+    if raw not in available_timezones():
+        raise _invalid("timezone", "unknown_timezone")
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _invalid("timezone", "unknown_timezone") from None
+    return raw
+
+
+def parse_milestones(raw: str) -> dict[int, int]:
+    """`7:5,30:20` -> {7: 5, 30: 20}; `none` clears them."""
+    if raw.strip().lower() in {"none", "off", "0", "-"}:
+        return {}
+    result: dict[int, int] = {}
+    for part in raw.replace("，", ",").split(","):
+        day_text, sep, points_text = part.strip().partition(":")
+        if not sep:
+            raise _invalid("milestones", "bad_format")
+        try:
+            day, points = int(day_text), int(points_text)
+        except ValueError:
+            raise _invalid("milestones", "bad_format") from None
+        if not (2 <= day <= 3650 and 0 <= points <= MAX_POINTS):
+            raise _invalid("milestones", "out_of_range")
+        result[day] = points
+    return result
+
+
+def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
+    """Validate one `/set` and return the new settings; InvalidSetting names what is wrong."""
+    key = key.strip().lower()
+    raw = raw.strip()
+    if key not in EXAMPLES:
+        raise InvalidSetting(key=key, reason="unknown_key", example=", ".join(SETTING_KEYS))
+    if not raw:
+        raise _invalid(key, "missing_value")
+    rules = settings.checkin
+    if key == "timezone":
+        return replace(settings, timezone=_timezone(raw))
+    if key == "language":
+        if raw.lower() not in LANGUAGES:
+            raise _invalid(key, "unknown_language")
+        return replace(settings, language=raw.lower())
+    if key == "checkin_points":
+        rules = replace(rules, points=_points(key, raw))
+    elif key == "streak_bonus":
+        rules = replace(rules, streak_bonus=_points(key, raw))
+    elif key == "streak_bonus_max":
+        rules = replace(rules, streak_bonus_max=_points(key, raw))
+    else:
+        rules = replace(rules, milestones=parse_milestones(raw))
+    return replace(settings, checkin=rules)
+
+
+def utc(at: dt.datetime) -> dt.datetime:
+    """Normalise an aware datetime to UTC (databases hand back either)."""
+    if at.tzinfo is None:
+        return at.replace(tzinfo=dt.UTC)
+    return at.astimezone(dt.UTC)

@@ -1,0 +1,1 @@
+"""Repositories implementing campaigns.ports; they never commit."""

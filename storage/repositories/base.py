@@ -1,0 +1,26 @@
+"""Dialect helpers shared by the repositories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def insert_for(session: AsyncSession, table: Table) -> Any:
+    """An INSERT that supports ON CONFLICT on the session's dialect."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"unsupported database dialect {name!r}")
+
+
+class Repository:
+    """A repository works inside the unit of work's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session

@@ -1,0 +1,89 @@
+"""Groups and their settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+
+from campaigns.checkin import CheckinRules
+from campaigns.members import ChatInfo
+from campaigns.ports import ChatRecord
+from campaigns.settings import ChatSettings
+from storage.models import ChatRow
+from storage.repositories.base import Repository
+
+
+def to_record(row: ChatRow) -> ChatRecord:
+    """Row to the domain's view of a group."""
+    rules = CheckinRules(
+        points=row.checkin_points,
+        streak_bonus=row.streak_bonus,
+        streak_bonus_max=row.streak_bonus_max,
+        milestones={int(day): int(points) for day, points in (row.milestones or {}).items()},
+    )
+    settings = ChatSettings(timezone=row.timezone, language=row.language, checkin=rules)
+    return ChatRecord(
+        pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings
+    )
+
+
+def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
+    row.timezone = settings.timezone
+    row.language = settings.language
+    row.checkin_points = settings.checkin.points
+    row.streak_bonus = settings.checkin.streak_bonus
+    row.streak_bonus_max = settings.checkin.streak_bonus_max
+    row.milestones = {str(day): pts for day, pts in sorted(settings.checkin.milestones.items())}
+
+
+class SqlChats(Repository):
+    async def _row(self, chat_id: int) -> ChatRow | None:
+        return await self.session.scalar(select(ChatRow).where(ChatRow.telegram_id == chat_id))
+
+    async def get(self, chat_id: int) -> ChatRecord | None:
+        row = await self._row(chat_id)
+        return to_record(row) if row else None
+
+    async def get_many(self, chat_ids: Sequence[int]) -> dict[int, ChatRecord]:
+        rows = await self.session.scalars(select(ChatRow).where(ChatRow.telegram_id.in_(chat_ids)))
+        return {row.telegram_id: to_record(row) for row in rows}
+
+    async def register(
+        self, chat: ChatInfo, *, active: bool, bot_status: str | None, defaults: ChatSettings
+    ) -> ChatRecord:
+        row = await self._row(chat.chat_id)
+        if row is None:
+            row = ChatRow(telegram_id=chat.chat_id, type=chat.type)
+            _write_settings(row, defaults)
+            self.session.add(row)
+        row.type = chat.type
+        row.title = chat.title or row.title
+        row.username = chat.username
+        row.active = active
+        if bot_status is not None:
+            row.bot_status = bot_status
+        await self.session.flush()
+        return to_record(row)
+
+    async def save_settings(self, pk: int, settings: ChatSettings) -> None:
+        row = await self.session.get_one(ChatRow, pk)
+        _write_settings(row, settings)
+        await self.session.flush()
+
+    async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """Point the old group's row at the new id; an empty auto-registered twin is dropped."""
+        old = await self._row(old_chat_id)
+        if old is None:
+            return False
+        twin = await self._row(new_chat_id)
+        if twin is not None:
+            if twin.id == old.id:
+                return False
+            await self.session.execute(delete(ChatRow).where(ChatRow.id == twin.id))
+            await self.session.flush()
+        old.telegram_id = new_chat_id
+        old.type = "supergroup"
+        old.active = True
+        await self.session.flush()
+        return True

@@ -1,0 +1,281 @@
+"""Users, memberships and their cached counters; leaderboards are ranked in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.sql import ColumnElement
+
+from campaigns.checkin import CheckinAward
+from campaigns.members import MemberStats, Person, Ranked
+from campaigns.ports import Membership
+from campaigns.settings import utc
+from storage.models import MembershipRow, UserRow
+from storage.repositories.base import Repository, insert_for
+
+M = MembershipRow
+
+
+def _aware(at: dt.datetime | None) -> dt.datetime | None:
+    return utc(at) if at is not None else None
+
+
+def _name(user: UserRow) -> str:
+    return Person(
+        user_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+    ).display_name
+
+
+def _stats(m: MembershipRow, user: UserRow) -> MemberStats:
+    return MemberStats(
+        user_id=m.user_id,
+        username=user.username,
+        display_name=_name(user),
+        status=m.status,
+        joined_at=_aware(m.joined_at),
+        left_at=_aware(m.left_at),
+        last_active_at=_aware(m.last_active_at),
+        messages=m.messages,
+        checkins=m.checkins,
+        streak=m.streak,
+        best_streak=m.best_streak,
+        points=m.points,
+        last_checkin_day=m.last_checkin_day,
+    )
+
+
+class SqlUsers(Repository):
+    async def upsert(self, people: Sequence[Person]) -> None:
+        """Insert or refresh names; one statement for the whole batch."""
+        if not people:
+            return
+        table = UserRow.__table__
+        stmt = insert_for(
+            self.session, table
+        ).values(  # type: ignore[arg-type]
+            [
+                {
+                    "id": p.user_id,
+                    "first_name": p.first_name[:255],
+                    "last_name": (p.last_name or None) and p.last_name[:255],  # type: ignore[index]
+                    "username": p.username,
+                    "language_code": p.language_code,
+                    "updated_at": dt.datetime.now(dt.UTC),
+                }
+                for p in sorted(people, key=lambda p: p.user_id)
+            ]
+        )
+        excluded = stmt.excluded
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["id"],
+                set_={
+                    "first_name": excluded.first_name,
+                    "last_name": excluded.last_name,
+                    "username": excluded.username,
+                    "language_code": func.coalesce(excluded.language_code, table.c.language_code),
+                    "updated_at": excluded.updated_at,
+                },
+            )
+        )
+
+
+class SqlMembers(Repository):
+    async def _row(self, chat_pk: int, user_id: int) -> MembershipRow | None:
+        return await self.session.scalar(
+            select(M).where(M.chat_id == chat_pk, M.user_id == user_id).with_for_update()
+        )
+
+    async def get(self, chat_pk: int, user_id: int) -> Membership | None:
+        row = await self._row(chat_pk, user_id)
+        if row is None:
+            return None
+        return Membership(
+            status=row.status,
+            present=row.present,
+            joined_at=_aware(row.joined_at),
+            left_at=_aware(row.left_at),
+        )
+
+    async def set_presence(
+        self, chat_pk: int, user_id: int, *, status: str, present: bool, at: dt.datetime
+    ) -> bool:
+        row = await self._row(chat_pk, user_id)
+        if row is None:
+            row = M(
+                chat_id=chat_pk,
+                user_id=user_id,
+                status=status,
+                present=present,
+                messages=0,
+                checkins=0,
+                streak=0,
+                best_streak=0,
+                points=0,
+            )
+            if present:
+                row.joined_at = at
+            else:
+                row.left_at = at
+            self.session.add(row)
+            await self.session.flush()
+            return True
+        row.status = status
+        if row.present == present:
+            await self.session.flush()
+            return False
+        # An older event arriving late must not undo a newer one.
+        latest = max(filter(None, (_aware(row.joined_at), _aware(row.left_at))), default=None)
+        if latest is not None and at < latest:
+            return False
+        row.present = present
+        if present:
+            row.joined_at = at
+            row.left_at = None
+        else:
+            row.left_at = at
+        await self.session.flush()
+        return True
+
+    async def count_messages(
+        self, chat_pk: int, counts: dict[int, tuple[int, dt.datetime, dt.datetime]]
+    ) -> None:
+        """Bump counters atomically; a member first seen by a message is registered then."""
+        if not counts:
+            return
+        table = M.__table__
+        ins = insert_for(self.session, table)  # type: ignore[arg-type]
+        await self.session.execute(
+            ins.values(
+                [
+                    {
+                        "chat_id": chat_pk,
+                        "user_id": uid,
+                        "status": "member",
+                        "present": True,
+                        "joined_at": first,
+                        "last_active_at": last,
+                        "messages": 0,
+                        "checkins": 0,
+                        "streak": 0,
+                        "best_streak": 0,
+                        "points": 0,
+                    }
+                    for uid, (_n, first, last) in sorted(counts.items())
+                ]
+            ).on_conflict_do_nothing(index_elements=["chat_id", "user_id"])
+        )
+        for uid, (n, _first, last) in sorted(counts.items()):
+            await self.session.execute(
+                update(M)
+                .where(M.chat_id == chat_pk, M.user_id == uid)
+                .values(
+                    messages=M.messages + n,
+                    last_active_at=case(
+                        (or_(M.last_active_at.is_(None), M.last_active_at < last), last),
+                        else_=M.last_active_at,
+                    ),
+                    # Someone who speaks after they were seen leaving has come back.
+                    present=case(
+                        (and_(M.present.is_(False), M.left_at < last), True), else_=M.present
+                    ),
+                    status=case(
+                        (and_(M.present.is_(False), M.left_at < last), "member"), else_=M.status
+                    ),
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    async def record_checkin(self, chat_pk: int, user_id: int, award: CheckinAward) -> None:
+        row = await self._row(chat_pk, user_id)
+        assert row is not None, "check_in registers the member first"
+        row.checkins += 1
+        if row.last_checkin_day is None or award.day >= row.last_checkin_day:
+            row.last_checkin_day = award.day
+            row.streak = award.streak
+        row.best_streak = max(row.best_streak, award.streak)
+        await self.session.flush()
+
+    async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
+        result = await self.session.execute(
+            update(M)
+            .where(M.chat_id == chat_pk, M.user_id == user_id)
+            .values(points=M.points + delta)
+            .returning(M.points)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.scalar_one())
+
+    async def stats(self, chat_pk: int, user_id: int) -> MemberStats | None:
+        result = await self.session.execute(
+            select(M, UserRow)
+            .join(UserRow, UserRow.id == M.user_id)
+            .where(M.chat_id == chat_pk, M.user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
+        row = result.first()
+        return _stats(row[0], row[1]) if row else None
+
+    async def all_stats(self, chat_pk: int) -> list[MemberStats]:
+        result = await self.session.execute(
+            select(M, UserRow)
+            .join(UserRow, UserRow.id == M.user_id)
+            .where(M.chat_id == chat_pk)
+            .order_by(M.joined_at.is_(None), M.joined_at, M.user_id)
+        )
+        return [_stats(m, u) for m, u in result]
+
+    def _board(self, chat_pk: int, by: str, today: dt.date) -> tuple[Any, ColumnElement[bool]]:
+        """The ranked value and who is on the board: present members with something to show."""
+        if by == "streak":
+            alive = M.last_checkin_day >= today - dt.timedelta(days=1)
+            return M.streak, and_(M.chat_id == chat_pk, M.present.is_(True), alive, M.streak > 0)
+        return M.points, and_(M.chat_id == chat_pk, M.present.is_(True), M.points > 0)
+
+    async def top(self, chat_pk: int, by: str, limit: int, today: dt.date) -> list[Ranked]:
+        value, where = self._board(chat_pk, by, today)
+        ranked = (
+            select(
+                func.rank().over(order_by=value.desc()).label("rank"),
+                M.user_id,
+                value.label("value"),
+                UserRow,
+            )
+            .join(UserRow, UserRow.id == M.user_id)
+            .where(where)
+            .order_by(value.desc(), M.user_id)
+            .limit(limit)
+        )
+        result = await self.session.execute(ranked)
+        return [
+            Ranked(
+                rank=int(r.rank),
+                user_id=r.user_id,
+                display_name=_name(r.UserRow),
+                value=int(r.value),
+            )
+            for r in result
+        ]
+
+    async def rank_of(self, chat_pk: int, user_id: int, by: str, today: dt.date) -> Ranked | None:
+        value, where = self._board(chat_pk, by, today)
+        mine = await self.session.execute(
+            select(value, UserRow)
+            .join(UserRow, UserRow.id == M.user_id)
+            .where(where, M.user_id == user_id)
+        )
+        row = mine.first()
+        if row is None:
+            return None
+        ahead = await self.session.scalar(
+            select(func.count()).select_from(M).where(where, value > row[0])
+        )
+        return Ranked(
+            rank=int(ahead or 0) + 1, user_id=user_id, display_name=_name(row[1]), value=int(row[0])
+        )

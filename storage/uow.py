@@ -1,0 +1,38 @@
+"""The unit of work: one session, one transaction, explicit commit."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
+from storage.repositories.chats import SqlChats
+from storage.repositories.members import SqlMembers, SqlUsers
+from storage.repositories.updates import SqlUpdateLog
+
+
+class SqlUnitOfWork:
+    """Leaving the block without commit() rolls everything back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self.updates = SqlUpdateLog(self.session)
+        self.chats = SqlChats(self.session)
+        self.users = SqlUsers(self.session)
+        self.members = SqlMembers(self.session)
+        self.events = SqlEvents(self.session)
+        self.checkins = SqlCheckins(self.session)
+        self.ledger = SqlLedger(self.session)
+        await self.session.begin()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
