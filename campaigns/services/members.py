@@ -18,29 +18,32 @@ async def membership_changed(
     bot_id: int,
     update_id: int,
     chat: ChatInfo,
-    person: Person,
+    people: Sequence[Person],
     status: str,
     present: bool,
     at: dt.datetime,
     source: str,
     defaults: ChatSettings,
-) -> bool:
+) -> int:
     """Store the status; log a join or leave only when presence really changes.
 
     Joins arrive both as chat_member updates and as service messages; whichever comes
-    first makes the transition and the other finds nothing to change.
+    first makes the transition and the other finds nothing to change. Returns how many
+    people really joined or left.
     """
     async with uow:
         if not await uow.updates.claim(bot_id, update_id, at):
             raise DuplicateUpdate
         record = await ensure_chat(uow, chat, defaults)
-        await uow.users.upsert([person])
-        changed = await uow.members.set_presence(
-            record.pk, person.user_id, status=status, present=present, at=at
-        )
-        if changed:
-            kind = EventKind.JOIN if present else EventKind.LEAVE
-            await uow.events.add([(record.pk, person.user_id, kind, at, None, {"via": source})])
+        await uow.users.upsert(people)
+        kind = EventKind.JOIN if present else EventKind.LEAVE
+        changed = 0
+        for person in people:
+            if await uow.members.set_presence(
+                record.pk, person.user_id, status=status, present=present, at=at
+            ):
+                changed += 1
+                await uow.events.add([(record.pk, person.user_id, kind, at, None, {"via": source})])
         await uow.commit()
     return changed
 

@@ -1,0 +1,1 @@
+"""Composition root: settings, the Application, scheduling, the command line."""

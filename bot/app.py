@@ -1,0 +1,106 @@
+"""build_application(): the Application with storage, caches, handlers and lifecycle hooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeDefault, LinkPreviewOptions
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+import handlers
+from bot.settings import Settings
+from handlers.buffer import ActivityBuffer
+from handlers.deps import Deps
+from handlers.texts import T
+from storage.engine import create_engine, session_factory
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger("growthbot")
+PRUNE_AFTER = dt.timedelta(days=2)
+
+GrowthApp = Application[Any, ContextTypes.DEFAULT_TYPE, Any, Any, Any, Any]
+
+
+async def set_command_menus(app: GrowthApp) -> None:
+    """The command menu in English (default) and Chinese, for groups and private chats."""
+    for language, code in (("en", None), ("zh", "zh")):
+        commands = [BotCommand(name, text) for name, text in T(language).command_menu()]
+        for scope in (BotCommandScopeDefault(), BotCommandScopeAllGroupChats()):
+            await app.bot.set_my_commands(commands, scope=scope, language_code=code)
+
+
+async def _prune(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Forget processed update ids older than Telegram could ever redeliver."""
+    d: Deps = context.application.bot_data["deps"]
+    async with d.uow() as uow:
+        await uow.updates.prune(dt.datetime.now(dt.UTC) - PRUNE_AFTER)
+        await uow.commit()
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    set_commands: bool = True,
+) -> GrowthApp:
+    """Wire storage, caches and handlers; `request` replaces the network (tests, demo)."""
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+
+    async def post_init(app: GrowthApp) -> None:
+        defaults = settings.chat_defaults
+        buffer = ActivityBuffer(lambda: SqlUnitOfWork(sessions), bot_id=app.bot.id,
+                                defaults=defaults, max_size=settings.activity_batch_size,
+                                interval=settings.activity_flush_seconds)
+        app.bot_data["deps"] = Deps(uow=lambda: SqlUnitOfWork(sessions), defaults=defaults,
+                                    owner_ids=settings.bot_owner_ids, buffer=buffer)
+        buffer.start()
+        if set_commands:
+            await set_command_menus(app)
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
+
+    async def post_stop(app: GrowthApp) -> None:
+        deps = app.bot_data.get("deps")
+        if isinstance(deps, Deps):
+            await deps.buffer.stop()
+            log.info("activity buffer flushed (%d messages written this run)", deps.buffer.written)
+
+    async def post_shutdown(app: GrowthApp) -> None:
+        await engine.dispose()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token or "0:offline")
+        .base_url(settings.telegram_api_base_url)
+        .defaults(Defaults(parse_mode="HTML", allow_sending_without_reply=True,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    app: GrowthApp = builder.build()
+    handlers.register(app)
+    return app
+
+
+async def start_offline(app: GrowthApp) -> None:
+    """Initialize and run post_init without polling: for process_update-driven demo and tests."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+
+
+async def stop_offline(app: GrowthApp) -> None:
+    """Flush buffered activity and release the database, as a clean polling stop would."""
+    if app.post_stop is not None:
+        await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)

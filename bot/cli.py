@@ -1,0 +1,119 @@
+"""`growthbot`: run the bot, migrate the database, export members, play the offline demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from bot.settings import Settings, SettingsError, get_settings
+
+EXPORT_FIELDS = ["user_id", "username", "display_name", "status", "joined_at", "left_at",
+                 "last_active_at", "messages", "checkins", "streak", "best_streak", "points"]  # fmt: skip
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="growthbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (long polling); applies migrations first")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="apply pending migrations")
+    export = sub.add_parser("export", help="export data")
+    export.add_argument("what", choices=["members"])
+    export.add_argument("--chat", type=int, required=True, help="group chat id, e.g. -1001234567890")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
+    demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
+    demo.add_argument("--members", type=int, default=40, help="simulated members (default 40)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--db", default=None, help="keep the demo database at this SQLite path")
+    return parser
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _run(settings: Settings) -> int:
+    from bot.app import build_application
+    from handlers import ALLOWED_UPDATES
+    from storage.migrate import upgrade
+
+    if not settings.telegram_bot_token:
+        print("growthbot: TELEGRAM_BOT_TOKEN is not set (put it in .env; get one from @BotFather)",
+              file=sys.stderr)
+        return 2
+    upgrade(settings.database_url)
+    app = build_application(settings)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    return 0
+
+
+def _rows(stats: Sequence[Any]) -> list[dict[str, Any]]:
+    out = []
+    for s in stats:
+        row = {k: v for k, v in asdict(s).items() if k in EXPORT_FIELDS}
+        out.append({k: v.isoformat() if isinstance(v, dt.datetime | dt.date) else v
+                    for k, v in ((f, row[f]) for f in EXPORT_FIELDS)})
+    return out
+
+
+async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
+    from campaigns.services.profile import export_members
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    engine = create_engine(settings.database_url)
+    try:
+        stats = await export_members(SqlUnitOfWork(session_factory(engine)), chat_id=chat_id,
+                                     at=dt.datetime.now(dt.UTC))
+    finally:
+        await engine.dispose()
+    return _rows(stats)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `growthbot` console script and `python -m bot`."""
+    args = _parser().parse_args(argv if argv is not None else (sys.argv[1:] or ["run"]))
+    if args.command == "demo":
+        from bot.demo import play
+
+        return asyncio.run(play(days=args.days, members=args.members, seed=args.seed,
+                                db_path=args.db))
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        print(f"growthbot: {error}", file=sys.stderr)
+        return 2
+    _setup_logging(settings)
+    if args.command == "run":
+        return _run(settings)
+    from storage.migrate import upgrade
+
+    if args.command == "db":
+        upgrade(settings.database_url)
+        print("database is up to date")
+        return 0
+    from campaigns.errors import UnknownChat
+
+    try:
+        rows = asyncio.run(_export(settings, args.chat))
+    except UnknownChat:
+        print(f"growthbot: no group with id {args.chat} in the database", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return 0

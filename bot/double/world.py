@@ -1,0 +1,345 @@
+"""The simulated Telegram: chats, members, an update queue, and the Bot API methods the bot uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.double.spec import ApiSpec, Problem
+
+JSON = dict[str, Any]
+BOT_ID = 5_000_000_001
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}  # fmt: skip
+
+
+class ApiError(Exception):
+    """What Telegram answers with ok=false."""
+
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    def body(self) -> JSON:
+        out: JSON = {"ok": False, "error_code": self.code, "description": self.description}
+        if self.retry_after is not None:
+            out["parameters"] = {"retry_after": self.retry_after}
+        return out
+
+
+@dataclass
+class ApiCall:
+    """One request the bot made, decoded, with any spec problems found in it."""
+
+    method: str
+    params: JSON
+    problems: list[Problem]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+
+def _stamp(at: dt.datetime | None) -> int:
+    return int((at or dt.datetime.now(dt.UTC)).timestamp())
+
+
+class FakeTelegram:
+    """In-memory Telegram for one bot. Thread-safe: the HTTP server and tests share it."""
+
+    def __init__(
+        self,
+        *,
+        spec: ApiSpec | None = None,
+        bot_username: str = "growth_demo_bot",
+        strict: bool = True,
+    ) -> None:
+        self.spec = spec or ApiSpec.load()
+        self.strict = strict
+        self.bot: JSON = {
+            "id": BOT_ID, "is_bot": True, "first_name": "Growth Bot", "username": bot_username,
+            "can_join_groups": True, "can_read_all_group_messages": True,
+            "supports_inline_queries": False,
+        }  # fmt: skip
+        self.calls: list[ApiCall] = []
+        self.chats: dict[int, JSON] = {}
+        self.users: dict[int, JSON] = {}
+        self.statuses: dict[tuple[int, int], str] = {}
+        self.updates: list[JSON] = []
+        self.allowed_updates: list[str] | None = None
+        self.commands: dict[str, list[JSON]] = {}
+        self.failures: list[tuple[str, ApiError]] = []
+        self._update_ids = itertools.count(100_000)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._lock = threading.Condition()
+
+    # ---- the world ---------------------------------------------------------------------------
+
+    def add_user(self, user_id: int, first_name: str, *, last_name: str | None = None,
+                 username: str | None = None, language_code: str | None = None,
+                 is_bot: bool = False) -> JSON:
+        """Create a Telegram account."""
+        user: JSON = {"id": user_id, "is_bot": is_bot, "first_name": first_name}
+        for key, value in (("last_name", last_name), ("username", username),
+                           ("language_code", language_code)):
+            if value is not None:
+                user[key] = value
+        self.users[user_id] = user
+        return user
+
+    def add_group(self, chat_id: int, title: str, *, type: str = "supergroup",
+                  owner: int | None = None) -> JSON:
+        """Create a group; `owner` becomes its creator."""
+        chat: JSON = {"id": chat_id, "type": type, "title": title}
+        self.chats[chat_id] = chat
+        if owner is not None:
+            self.statuses[(chat_id, owner)] = "creator"
+        return chat
+
+    def set_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """Change membership silently (no update is produced)."""
+        self.statuses[(chat_id, user_id)] = status
+
+    def fail_next(self, method: str, code: int, description: str,
+                  retry_after: int | None = None) -> None:
+        """Make the next call of `method` fail the way Telegram would."""
+        self.failures.append((method.lower(), ApiError(code, description, retry_after)))
+
+    # ---- updates -----------------------------------------------------------------------------
+
+    def _next_message_id(self, chat_id: int) -> int:
+        return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+
+    def _update(self, kind: str, payload: JSON, *, queue: bool) -> JSON:
+        update = {"update_id": next(self._update_ids), kind: payload}
+        if queue:
+            self.push(update)
+        return update
+
+    def push(self, update: JSON) -> None:
+        """Queue an update for getUpdates (a redelivery is pushing the same dict again)."""
+        with self._lock:
+            self.updates.append(update)
+            self._lock.notify_all()
+
+    def message(self, chat_id: int, user_id: int, text: str | None = None, *,
+                at: dt.datetime | None = None, queue: bool = False, **extra: Any) -> JSON:
+        """A member's message; commands get their bot_command entity as Telegram adds it."""
+        msg: JSON = {
+            "message_id": self._next_message_id(chat_id), "date": _stamp(at),
+            "chat": self.chats[chat_id], "from": self.users[user_id],
+        }
+        if text is not None:
+            msg["text"] = text
+            if text.startswith("/"):
+                length = len(text.split()[0].encode("utf-16-le")) // 2
+                msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        msg.update(extra)
+        return self._update("message", msg, queue=queue)
+
+    def edited(self, original: JSON, text: str, *, queue: bool = False) -> JSON:
+        """An edit of an earlier message update."""
+        msg = dict(original["message"], text=text, edit_date=original["message"]["date"] + 60)
+        return self._update("edited_message", msg, queue=queue)
+
+    def anonymous_admin_message(self, chat_id: int, text: str, *, at: dt.datetime | None = None,
+                                queue: bool = False) -> JSON:
+        """A message an anonymous admin sends: from GroupAnonymousBot, sender_chat the group."""
+        self.users.setdefault(ANONYMOUS_ADMIN["id"], ANONYMOUS_ADMIN)
+        return self.message(chat_id, ANONYMOUS_ADMIN["id"], text, at=at, queue=queue,
+                            sender_chat=self.chats[chat_id])
+
+    def _member(self, chat_id: int, user_id: int, status: str) -> JSON:
+        user = self.bot if user_id == BOT_ID else self.users[user_id]
+        member: JSON = {"status": status, "user": user}
+        if status == "administrator":
+            member.update(
+                can_be_edited=False, is_anonymous=False, can_manage_chat=True,
+                can_delete_messages=True, can_manage_video_chats=True, can_restrict_members=True,
+                can_promote_members=False, can_change_info=True, can_invite_users=True,
+                can_post_stories=False, can_edit_stories=False, can_delete_stories=False,
+            )  # fmt: skip
+        elif status == "creator":
+            member.update(is_anonymous=False)
+        elif status == "kicked":
+            member.update(until_date=0)
+        return member
+
+    def member_update(self, chat_id: int, user_id: int, new_status: str, *,
+                      actor: int | None = None, at: dt.datetime | None = None,
+                      invite_link: JSON | None = None, queue: bool = False) -> JSON:
+        """chat_member (or my_chat_member for the bot itself) with old and new state."""
+        old_status = self.statuses.get((chat_id, user_id), "left")
+        self.statuses[(chat_id, user_id)] = new_status
+        actor_user = self.users[actor] if actor else (
+            self.bot if user_id == BOT_ID else self.users[user_id])
+        payload: JSON = {
+            "chat": self.chats[chat_id], "from": actor_user, "date": _stamp(at),
+            "old_chat_member": self._member(chat_id, user_id, old_status),
+            "new_chat_member": self._member(chat_id, user_id, new_status),
+        }
+        if invite_link is not None:
+            payload["invite_link"] = invite_link
+        kind = "my_chat_member" if user_id == BOT_ID else "chat_member"
+        return self._update(kind, payload, queue=queue)
+
+    def add_bot(self, chat_id: int, *, by: int, admin: bool = True,
+                at: dt.datetime | None = None, queue: bool = False) -> JSON:
+        """The bot is added to the group (as admin, so it receives chat_member updates)."""
+        return self.member_update(chat_id, BOT_ID, "administrator" if admin else "member",
+                                  actor=by, at=at, queue=queue)
+
+    def join_message(self, chat_id: int, user_ids: list[int], *, at: dt.datetime | None = None,
+                     queue: bool = False) -> JSON:
+        """The new_chat_members service message."""
+        first = user_ids[0]
+        for uid in user_ids:
+            self.statuses[(chat_id, uid)] = "member"
+        return self.message(chat_id, first, None, at=at, queue=queue,
+                            new_chat_members=[self.users[u] for u in user_ids])
+
+    def leave_message(self, chat_id: int, user_id: int, *, at: dt.datetime | None = None,
+                      queue: bool = False) -> JSON:
+        """The left_chat_member service message."""
+        self.statuses[(chat_id, user_id)] = "left"
+        return self.message(chat_id, user_id, None, at=at, queue=queue,
+                            left_chat_member=self.users[user_id])
+
+    # ---- the API -----------------------------------------------------------------------------
+
+    def decode(self, method: str, form: dict[str, str]) -> JSON:
+        """Form fields as PTB sends them: strings raw, everything else JSON-encoded."""
+        name = self.spec.method_name(method)
+        fields = {f["name"]: f for f in self.spec.methods[name].get("fields", [])} if name else {}
+        params: JSON = {}
+        for key, raw in form.items():
+            types = fields.get(key, {}).get("types", [])
+            if types == ["String"]:
+                params[key] = raw
+                continue
+            try:
+                params[key] = json.loads(raw)
+            except ValueError:
+                params[key] = raw
+        return params
+
+    def call(self, method: str, params: JSON) -> tuple[int, JSON]:
+        """Handle one request; returns the HTTP status and Telegram's JSON body."""
+        problems = self.spec.validate(method, params)
+        name = self.spec.method_name(method) or method
+        with self._lock:
+            self.calls.append(ApiCall(name, params, problems))
+        if problems and self.strict:
+            if problems[0].message == "unknown method":
+                return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            return 400, {"ok": False, "error_code": 400,
+                         "description": f"Bad Request: {problems[0]}"}
+        for i, (failing, error) in enumerate(self.failures):
+            if failing == name.lower():
+                del self.failures[i]
+                return error.code, error.body()
+        handler = getattr(self, f"api_{name}", None)
+        if handler is None:
+            return 200, {"ok": True, "result": True}
+        try:
+            return 200, {"ok": True, "result": handler(params)}
+        except ApiError as error:
+            return error.code, error.body()
+
+    def wait_updates(self, offset: int | None, timeout: float) -> None:
+        """Long polling: block until an update at or past `offset` exists, or the timeout."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not any(u["update_id"] >= (offset or 0) for u in self.updates):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._lock.wait(remaining)
+
+    def api_getMe(self, params: JSON) -> JSON:
+        return self.bot
+
+    def api_getUpdates(self, params: JSON) -> list[JSON]:
+        offset = params.get("offset")
+        if "allowed_updates" in params:
+            self.allowed_updates = list(params["allowed_updates"])
+        with self._lock:
+            if offset is not None:
+                # Telegram forgets updates below the offset: that is the confirmation.
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            batch = self.updates[: int(params.get("limit", 100))]
+        if self.allowed_updates:
+            batch = [u for u in batch if any(k in u for k in self.allowed_updates)]
+        return batch
+
+    def _chat(self, chat_id: Any) -> JSON:
+        try:
+            cid = int(chat_id)
+        except (TypeError, ValueError):
+            raise ApiError(400, "Bad Request: chat not found") from None
+        if cid in self.chats:
+            return self.chats[cid]
+        if cid in self.users:
+            user = self.users[cid]
+            return {"id": cid, "type": "private", "first_name": user["first_name"]}
+        raise ApiError(400, "Bad Request: chat not found")
+
+    def api_sendMessage(self, params: JSON) -> JSON:
+        chat = self._chat(params["chat_id"])
+        if chat["type"] == "private" and self.statuses.get((chat["id"], chat["id"])) != "started":
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        message: JSON = {
+            "message_id": self._next_message_id(chat["id"]), "date": _stamp(None),
+            "chat": chat, "from": self.bot, "text": params["text"],
+        }
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    def api_editMessageText(self, params: JSON) -> JSON:
+        chat = self._chat(params["chat_id"])
+        return {"message_id": int(params["message_id"]), "date": _stamp(None), "chat": chat,
+                "from": self.bot, "text": params["text"], "edit_date": _stamp(None)}
+
+    def api_setMyCommands(self, params: JSON) -> bool:
+        scope = params.get("scope", {"type": "default"})["type"]
+        self.commands[f"{scope}:{params.get('language_code', '')}"] = params["commands"]
+        return True
+
+    def api_getChatAdministrators(self, params: JSON) -> list[JSON]:
+        chat = self._chat(params["chat_id"])
+        return [
+            self._member(chat["id"], uid, status)
+            for (cid, uid), status in sorted(self.statuses.items())
+            if cid == chat["id"] and status in {"creator", "administrator"}
+        ]
+
+    def api_getChatMember(self, params: JSON) -> JSON:
+        chat = self._chat(params["chat_id"])
+        uid = int(params["user_id"])
+        return self._member(chat["id"], uid, self.statuses.get((chat["id"], uid), "left"))
+
+    # ---- reading what the bot did -----------------------------------------------------------
+
+    def sent(self, chat_id: int | None = None) -> list[ApiCall]:
+        """Messages the bot sent (to one chat, if given)."""
+        return [
+            c for c in self.calls
+            if c.method == "sendMessage"
+            and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+        ]
+
+    def problems(self) -> list[Problem]:
+        """Every spec violation in every request so far."""
+        return [p for c in self.calls for p in c.problems]
+
+    def start_private(self, user_id: int) -> None:
+        """The user has opened a private chat with the bot, so it may message them."""
+        self.statuses[(user_id, user_id)] = "started"

@@ -1,0 +1,61 @@
+"""Thin Telegram adapters: parse the update, call a use case, render the reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers.admin import set_command, settings_command
+from handlers.checkin import CHECKIN_WORDS, checkin_command
+from handlers.errors import on_error
+from handlers.members import (
+    on_bot_membership,
+    on_member_update,
+    on_migrate,
+    on_service_join_or_leave,
+    track_message,
+)
+from handlers.profile import me_command, top_command
+from handlers.start import help_command
+
+TRACKING, MEMBERS, COMMANDS = -1, 0, 1
+GROUPS = filters.ChatType.GROUPS
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.CHAT_MEMBER,
+    Update.MY_CHAT_MEMBER, Update.CHAT_JOIN_REQUEST,
+]  # fmt: skip
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Handlers in ordered groups: tracking sees every message, then membership, then commands."""
+    member_messages = GROUPS & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL
+    app.add_handler(MessageHandler(member_messages, track_message), group=TRACKING)
+
+    app.add_handler(ChatMemberHandler(on_bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+                    group=MEMBERS)
+    app.add_handler(ChatMemberHandler(on_member_update, ChatMemberHandler.CHAT_MEMBER),
+                    group=MEMBERS)
+    app.add_handler(MessageHandler(
+        filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER,
+        on_service_join_or_leave), group=MEMBERS)
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate), group=MEMBERS)
+
+    commands = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("checkin", checkin_command, commands), group=COMMANDS)
+    app.add_handler(MessageHandler(GROUPS & commands & filters.Regex(CHECKIN_WORDS),
+                                   checkin_command), group=COMMANDS)
+    app.add_handler(CommandHandler("me", me_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("top", top_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("settings", settings_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("set", set_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler(["start", "help"], help_command, commands), group=COMMANDS)
+    app.add_error_handler(on_error)

@@ -1,0 +1,61 @@
+"""/settings and /set: group admins (and the bot's owners) configure the group."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from campaigns.errors import DuplicateUpdate, InvalidSetting
+from campaigns.services.chats import change_setting
+from handlers.deps import deps
+from handlers.extract import Context, chat_info, is_group, reply, sent_at, texts_for
+
+
+async def is_admin(update: Update, context: Context) -> bool:
+    """Owners, the group's admins, and an anonymous admin (sender_chat is the group itself)."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or user is None:
+        return False
+    d = deps(context)
+    if user.id in d.owner_ids:
+        return True
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    return user.id in await d.admins.admin_ids(context.bot, chat.id)
+
+
+async def settings_command(update: Update, context: Context) -> None:
+    """Show the group's settings (admins only)."""
+    t, chat = await texts_for(update, context), update.effective_chat
+    if not is_group(chat) or chat is None:
+        await reply(update, t.group_only())
+    elif not await is_admin(update, context):
+        await reply(update, t.admins_only())
+    else:
+        await reply(update, t.settings(chat.title, await deps(context).settings_of(chat.id)))
+
+
+async def set_command(update: Update, context: Context) -> None:
+    """`/set <key> <value>`: validate, store, confirm in the (possibly new) language."""
+    t, chat = await texts_for(update, context), update.effective_chat
+    if not is_group(chat) or chat is None:
+        await reply(update, t.group_only())
+        return
+    if not await is_admin(update, context):
+        await reply(update, t.admins_only())
+        return
+    args = context.args or []
+    if len(args) < 2:
+        await reply(update, t.set_usage())
+        return
+    d = deps(context)
+    try:
+        new = await change_setting(d.uow(), bot_id=context.bot.id, update_id=update.update_id,
+                                   chat=chat_info(chat), key=args[0], value=" ".join(args[1:]),
+                                   at=sent_at(update), defaults=d.defaults)
+    except DuplicateUpdate:
+        return
+    except InvalidSetting as err:
+        await reply(update, t.invalid_setting(err))
+        return
+    d.settings_changed(chat.id, new)
+    await reply(update, (await texts_for(update, context)).setting_changed(args[0], new))

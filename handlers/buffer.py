@@ -1,0 +1,91 @@
+"""Write-behind buffer for member messages: chatter is batched, never lost on a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from campaigns.ports import MessageSeen, UnitOfWork
+from campaigns.services.members import record_messages
+from campaigns.settings import ChatSettings
+
+log = logging.getLogger(__name__)
+
+
+class ActivityBuffer:
+    """Collects MessageSeen and writes them in one transaction per batch.
+
+    A batch is written when it reaches `max_size`, on every `interval` tick and on stop.
+    A failed write keeps the batch for the next try; update ids make the retry harmless.
+    """
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        *,
+        bot_id: int,
+        defaults: ChatSettings,
+        max_size: int = 500,
+        interval: float = 1.0,
+    ) -> None:
+        self._uow = uow
+        self.bot_id = bot_id
+        self.defaults = defaults
+        self.max_size = max_size
+        self.interval = interval
+        self._pending: list[MessageSeen] = []
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self.written = 0
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    async def add(self, message: MessageSeen) -> None:
+        """Queue one message; writes the batch if it is full."""
+        self._pending.append(message)
+        if len(self._pending) >= self.max_size:
+            await self.flush()
+
+    async def flush(self) -> int:
+        """Write everything pending now; returns how many new messages were stored."""
+        async with self._lock:
+            if not self._pending:
+                return 0
+            batch, self._pending = self._pending, []
+            try:
+                stored = await record_messages(
+                    self._uow(), bot_id=self.bot_id, messages=batch,
+                    at=dt.datetime.now(dt.UTC), defaults=self.defaults,
+                )
+            except Exception:
+                self._pending[:0] = batch
+                raise
+            self.written += stored
+            return stored
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("activity flush failed; %d messages kept for retry", len(self))
+
+    def start(self) -> None:
+        """Begin periodic flushing on the running loop."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._tick(), name="activity-flush")
+
+    async def stop(self) -> None:
+        """Stop ticking and write what is left."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        await self.flush()

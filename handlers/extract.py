@@ -1,0 +1,76 @@
+"""Primitives pulled out of Telegram objects, so the rules never see telegram types."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import Chat, Message, Update, User
+from telegram.ext import ContextTypes
+
+from campaigns.members import ChatInfo, Person, is_member_sender
+from campaigns.settings import language_for
+from handlers.deps import deps
+from handlers.texts import T
+
+Context = ContextTypes.DEFAULT_TYPE
+
+MEDIA = ("photo", "video", "animation", "sticker", "voice", "video_note", "audio", "document",
+         "poll", "location", "contact", "dice")  # fmt: skip
+
+
+def person(user: User) -> Person:
+    return Person(user_id=user.id, first_name=user.first_name, last_name=user.last_name,
+                  username=user.username, language_code=user.language_code)
+
+
+def chat_info(chat: Chat) -> ChatInfo:
+    return ChatInfo(chat_id=chat.id, type=chat.type, title=chat.title, username=chat.username)
+
+
+def is_group(chat: Chat | None) -> bool:
+    return chat is not None and chat.type in {Chat.GROUP, Chat.SUPERGROUP}
+
+
+def member_sender(message: Message) -> bool:
+    """A person wrote this (not a bot, the anonymous admin, a channel or Telegram)."""
+    user = message.from_user
+    return is_member_sender(
+        user_id=user.id if user else None, is_bot=bool(user and user.is_bot),
+        sender_chat_id=message.sender_chat.id if message.sender_chat else None,
+        chat_id=message.chat.id,
+    )
+
+
+def message_kind(message: Message) -> str:
+    """What sort of message it is (never its text)."""
+    if message.text:
+        return "command" if message.text.startswith("/") else "text"
+    return next((kind for kind in MEDIA if getattr(message, kind, None)), "other")
+
+
+def sent_at(update: Update) -> dt.datetime:
+    """The time Telegram stamped on the update, so redeliveries keep their original day."""
+    message = update.effective_message
+    if message is not None:
+        return message.date.astimezone(dt.UTC)
+    member = update.chat_member or update.my_chat_member
+    if member is not None:
+        return member.date.astimezone(dt.UTC)
+    return dt.datetime.now(dt.UTC)
+
+
+async def texts_for(update: Update, context: Context) -> T:
+    """Group replies use the group's language; private replies the user's own."""
+    chat = update.effective_chat
+    if is_group(chat):
+        assert chat is not None
+        return T((await deps(context).settings_of(chat.id)).language)
+    user = update.effective_user
+    return T(language_for(user.language_code if user else None, deps(context).defaults.language))
+
+
+async def reply(update: Update, text: str) -> None:
+    """Answer in the chat the update came from, quoting the message when there is one."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(text)

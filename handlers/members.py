@@ -1,0 +1,110 @@
+"""Member tracking: the bot's own membership, joins, leaves, migrations, and every message."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from campaigns.errors import DuplicateUpdate
+from campaigns.members import is_present
+from campaigns.ports import MessageSeen
+from campaigns.services.chats import bot_membership_changed, migrate_chat
+from campaigns.services.members import membership_changed
+from handlers.deps import deps
+from handlers.extract import Context, chat_info, member_sender, message_kind, person, sent_at
+
+ADMIN_STATUSES = {"creator", "administrator"}
+
+
+async def on_bot_membership(update: Update, context: Context) -> None:
+    """my_chat_member: added, promoted or removed; registers or deactivates the group."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    d = deps(context)
+    d.admins.forget(change.chat.id)
+    new = change.new_chat_member
+    try:
+        await bot_membership_changed(
+            d.uow(), bot_id=context.bot.id, update_id=update.update_id,
+            chat=chat_info(change.chat), status=new.status,
+            is_member=getattr(new, "is_member", None), at=sent_at(update), defaults=d.defaults,
+        )
+    except DuplicateUpdate:
+        return
+
+
+async def on_member_update(update: Update, context: Context) -> None:
+    """chat_member: joins, leaves, bans and promotions (arrive only while the bot is admin)."""
+    change = update.chat_member
+    if change is None:
+        return
+    old, new = change.old_chat_member, change.new_chat_member
+    d = deps(context)
+    if old.status in ADMIN_STATUSES or new.status in ADMIN_STATUSES:
+        d.admins.forget(change.chat.id)
+    if new.user.is_bot:
+        return
+    try:
+        await membership_changed(
+            d.uow(), bot_id=context.bot.id, update_id=update.update_id,
+            chat=chat_info(change.chat), people=[person(new.user)], status=new.status,
+            present=is_present(new.status, getattr(new, "is_member", None)),
+            at=sent_at(update), source="chat_member", defaults=d.defaults,
+        )
+    except DuplicateUpdate:
+        return
+
+
+async def on_service_join_or_leave(update: Update, context: Context) -> None:
+    """new_chat_members / left_chat_member service messages; counted once with chat_member."""
+    message = update.effective_message
+    if message is None:
+        return
+    d = deps(context)
+    joined = [person(u) for u in message.new_chat_members if not u.is_bot]
+    left = message.left_chat_member
+    if joined:
+        people, status, present = joined, "member", True
+    elif left is not None and not left.is_bot:
+        people, status, present = [person(left)], "left", False
+    else:
+        return
+    try:
+        await membership_changed(
+            d.uow(), bot_id=context.bot.id, update_id=update.update_id,
+            chat=chat_info(message.chat), people=people, status=status, present=present,
+            at=sent_at(update), source="service_message", defaults=d.defaults,
+        )
+    except DuplicateUpdate:
+        return
+
+
+async def on_migrate(update: Update, context: Context) -> None:
+    """A group became a supergroup: its data follows it to the new id."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    d = deps(context)
+    try:
+        await migrate_chat(d.uow(), bot_id=context.bot.id, update_id=update.update_id,
+                           old_chat_id=old, new_chat_id=new, at=sent_at(update))
+    except DuplicateUpdate:
+        return
+    d.admins.forget(old)
+
+
+async def track_message(update: Update, context: Context) -> None:
+    """Every member message in a group is one activity event (kind only, never the text)."""
+    message = update.message
+    if message is None or not member_sender(message) or message.from_user is None:
+        return
+    await deps(context).buffer.add(MessageSeen(
+        update_id=update.update_id, chat=chat_info(message.chat),
+        person=person(message.from_user), at=sent_at(update), kind=message_kind(message),
+    ))

@@ -1,0 +1,49 @@
+"""/me and /top."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.services.profile import BOARDS, leaderboard, my_profile
+from handlers.deps import deps
+from handlers.extract import Context, is_group, person, reply, sent_at, texts_for
+
+
+async def me_command(update: Update, context: Context) -> None:
+    """The caller's points, streak, best streak, check-ins and rank in this group."""
+    t, chat, user = await texts_for(update, context), update.effective_chat, update.effective_user
+    if not is_group(chat) or chat is None or user is None:
+        await reply(update, t.group_only())
+        return
+    try:
+        profile = await my_profile(deps(context).uow(), bot_id=context.bot.id,
+                                   update_id=update.update_id, chat_id=chat.id, user_id=user.id,
+                                   at=sent_at(update))
+    except DuplicateUpdate:
+        return
+    except UnknownChat:
+        profile = None
+    await reply(update, t.profile(person(user).display_name, profile))
+
+
+async def top_command(update: Update, context: Context) -> None:
+    """Leaderboard by points (default) or `/top streak`, with the caller's own place."""
+    t, chat, user = await texts_for(update, context), update.effective_chat, update.effective_user
+    if not is_group(chat) or chat is None or user is None:
+        await reply(update, t.group_only())
+        return
+    by = (context.args[0].lower() if context.args else "points")
+    if by not in BOARDS:
+        await reply(update, t.top_usage())
+        return
+    try:
+        board = await leaderboard(deps(context).uow(), bot_id=context.bot.id,
+                                  update_id=update.update_id, chat_id=chat.id, user_id=user.id,
+                                  by=by, at=sent_at(update))
+    except DuplicateUpdate:
+        return
+    except UnknownChat:
+        await reply(update, t.not_registered())
+        return
+    await reply(update, t.leaderboard(board))

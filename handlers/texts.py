@@ -1,0 +1,188 @@
+"""Every user-facing sentence, in English source form; zh comes from locales/zh.
+
+Names and titles from users are escaped here, because replies use HTML parse mode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+from campaigns.checkin import CheckinAward
+from campaigns.errors import AlreadyCheckedIn, InvalidSetting
+from campaigns.members import Leaderboard, Ranked
+from campaigns.services.checkin import CheckinResult
+from campaigns.services.profile import Profile
+from campaigns.settings import ChatSettings
+from handlers.i18n import translator
+
+
+class T:
+    """Texts in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._t = translator(language)
+
+    def _(self, message: str, **values: object) -> str:
+        return self._t.gettext(message).format(**values)
+
+    def _n(self, singular: str, plural: str, n: int, **values: object) -> str:
+        return self._t.ngettext(singular, plural, n).format(n=n, **values)
+
+    # -- shared pieces -------------------------------------------------------------------------
+
+    @staticmethod
+    def name(display_name: str) -> str:
+        """A member's name, safe inside HTML."""
+        return f"<b>{html.escape(display_name, quote=False)}</b>"
+
+    def points(self, n: int) -> str:
+        return self._n("{n} point", "{n} points", n)
+
+    def days(self, n: int) -> str:
+        return self._n("{n} day", "{n} days", n)
+
+    def wait(self, until: dt.datetime, now: dt.datetime) -> str:
+        minutes = max(int((until - now).total_seconds() // 60), 1)
+        hours, minutes = divmod(minutes, 60)
+        if hours:
+            return self._("{h}h {m}m", h=hours, m=minutes)
+        return self._("{m}m", m=minutes)
+
+    # -- check-in ------------------------------------------------------------------------------
+
+    def _breakdown(self, award: CheckinAward) -> str:
+        parts = [self._("+{n} check-in", n=award.base_points)]
+        if award.streak_points:
+            parts.append(self._("+{n} streak bonus", n=award.streak_points))
+        if award.milestone_points:
+            parts.append(self._("+{n} for a {days}-day streak 🎉", n=award.milestone_points,
+                                days=award.streak))
+        return ", ".join(parts)
+
+    def checked_in(self, display_name: str, result: CheckinResult) -> str:
+        return "\n".join([
+            self._("✅ {name} checked in — #{rank} today!", name=self.name(display_name),
+                   rank=result.rank_today),
+            self._("🔥 Streak: {streak}", streak=self.days(result.award.streak)),
+            self._("💰 {gained} ({breakdown}) · balance {balance}",
+                   gained=self.points(result.award.total), breakdown=self._breakdown(result.award),
+                   balance=result.balance),
+        ])
+
+    def already_checked_in(self, display_name: str, err: AlreadyCheckedIn, now: dt.datetime,
+                           timezone: str) -> str:
+        reset = err.next_reset.strftime("%H:%M")
+        return "\n".join([
+            self._("😊 {name}, you have already checked in today.", name=self.name(display_name)),
+            self._("Next check-in opens at {time} ({tz}), in {wait}.", time=reset,
+                   tz=html.escape(timezone), wait=self.wait(err.next_reset, now)),
+            self._("🔥 Streak: {streak} · balance {balance}", streak=self.days(err.streak),
+                   balance=err.balance),
+        ])
+
+    def checkin_in_private(self) -> str:
+        return self._("Check-ins happen in your group: send /checkin (or 签到) there.")
+
+    # -- profile and leaderboards --------------------------------------------------------------
+
+    def profile(self, display_name: str, profile: Profile | None) -> str:
+        if profile is None:
+            return self._("{name}, you have no activity here yet. Send /checkin to start!",
+                          name=self.name(display_name))
+        s = profile.stats
+        rank = (self._("#{rank}", rank=profile.rank.rank) if profile.rank else self._("unranked"))
+        return "\n".join([
+            self._("👤 {name}", name=self.name(s.display_name)),
+            self._("💰 Points: {points} (rank {rank})", points=s.points, rank=rank),
+            self._("🔥 Streak: {streak} · best {best}", streak=self.days(s.streak),
+                   best=self.days(s.best_streak)),
+            self._("📅 Check-ins: {n} · 💬 messages: {m}", n=s.checkins, m=s.messages),
+        ])
+
+    def _line(self, line: Ranked, by: str) -> str:
+        medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(line.rank, f"{line.rank}.")
+        value = self.days(line.value) if by == "streak" else self.points(line.value)
+        return f"{medal} {self.name(line.display_name)} — {value}"
+
+    def leaderboard(self, board: Leaderboard) -> str:
+        title = (self._("🔥 Streak leaderboard") if board.by == "streak"
+                 else self._("🏆 Points leaderboard"))
+        if not board.lines:
+            return "\n".join([title, self._("Nobody is on the board yet. Be the first: /checkin")])
+        lines = [title, *(self._line(line, board.by) for line in board.lines)]
+        if board.me is None:
+            lines.append(self._("You are not on this board yet."))
+        elif all(line.user_id != board.me.user_id for line in board.lines):
+            lines.append(self._("… you: {line}", line=self._line(board.me, board.by)))
+        return "\n".join(lines)
+
+    def top_usage(self) -> str:
+        return self._("Usage: /top (points) or /top streak")
+
+    # -- admin ---------------------------------------------------------------------------------
+
+    def settings(self, title: str | None, settings: ChatSettings) -> str:
+        lines = [self._("⚙️ Settings for {title}", title=html.escape(title or "-"))]
+        lines += [f"<code>{key}</code> = <code>{html.escape(value)}</code>"
+                  for key, value in settings.as_pairs()]
+        lines.append(self._("Change one with /set &lt;key&gt; &lt;value&gt;, e.g. "
+                            "<code>/set timezone Asia/Shanghai</code>"))
+        return "\n".join(lines)
+
+    def setting_changed(self, key: str, settings: ChatSettings) -> str:
+        value = dict(settings.as_pairs())[key.lower()]
+        return self._("✅ {key} is now {value}.", key=f"<code>{html.escape(key.lower())}</code>",
+                      value=f"<code>{html.escape(value)}</code>")
+
+    def set_usage(self) -> str:
+        return self._("Usage: /set &lt;key&gt; &lt;value&gt;, e.g. "
+                      "<code>/set milestones 7:5,30:20</code>. See /settings for the keys.")
+
+    def invalid_setting(self, err: InvalidSetting) -> str:
+        reasons = {
+            "unknown_key": self._("unknown setting"),
+            "missing_value": self._("a value is missing"),
+            "not_a_number": self._("it must be a whole number"),
+            "out_of_range": self._("the number is out of range"),
+            "unknown_timezone": self._("not an IANA timezone name"),
+            "unknown_language": self._("the language must be zh or en"),
+            "bad_format": self._("the format is day:points, separated by commas"),
+        }
+        key = html.escape(err.key)
+        example = html.escape(err.example)
+        if err.reason == "unknown_key":
+            return self._("❌ Unknown setting <code>{key}</code>. Settings: {keys}", key=key,
+                          keys=example)
+        return self._("❌ Cannot set <code>{key}</code>: {reason}. Example: "
+                      "<code>/set {key} {example}</code>", key=key,
+                      reason=reasons.get(err.reason, err.reason), example=example)
+
+    def admins_only(self) -> str:
+        return self._("🙏 Sorry, only group admins can do that.")
+
+    def group_only(self) -> str:
+        return self._("This command works in a group. Add me to your group first.")
+
+    def not_registered(self) -> str:
+        return self._("This group has no activity yet. Send /checkin to start!")
+
+    # -- private chat --------------------------------------------------------------------------
+
+    def welcome(self, first_name: str) -> str:
+        return "\n".join([
+            self._("👋 Hi {name}! I help communities grow.", name=self.name(first_name)),
+            self._("In your group: /checkin (or 签到 / 打卡) every day for points and streaks, "
+                   "/me for your numbers, /top for the leaderboard."),
+            self._("Admins: /settings and /set to configure check-ins."),
+        ])
+
+    def command_menu(self) -> list[tuple[str, str]]:
+        return [
+            ("checkin", self._("Daily check-in")),
+            ("me", self._("My points and streak")),
+            ("top", self._("Leaderboard (/top streak)")),
+            ("settings", self._("Group settings (admins)")),
+            ("help", self._("What this bot does")),
+        ]
