@@ -342,4 +342,6 @@ class FakeTelegram:
 
     def start_private(self, user_id: int) -> None:
         """The user has opened a private chat with the bot, so it may message them."""
+        user = self.users[user_id]
+        self.chats[user_id] = {"id": user_id, "type": "private", "first_name": user["first_name"]}
         self.statuses[(user_id, user_id)] = "started"

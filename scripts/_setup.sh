@@ -1,0 +1,54 @@
+# Shared set-up steps for scripts/run and scripts/test (sourced, not executed).
+
+PYTHON=${PYTHON:-python3}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root (or sudo) for: $*" >&2; return 1; fi
+}
+
+setup_venv() {
+  if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+  fi
+  local stamp=.venv/.installed
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".[dev]"
+    touch "$stamp"
+  fi
+}
+
+# PostgreSQL for the storage tests: use TEST_POSTGRES_URL if given, else a local server,
+# installed from Debian packages when missing.
+setup_postgres() {
+  if [ -n "${TEST_POSTGRES_URL:-}" ]; then return 0; fi
+  if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    echo "== installing PostgreSQL (Debian packages)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
+    local version
+    version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+    as_root pg_createcluster "$version" main >/dev/null
+  fi
+  pg_lsclusters -h | while read -r version cluster _port status _rest; do
+    if [ "$status" != "online" ]; then as_root pg_ctlcluster "$version" "$cluster" start; fi
+  done
+  local port
+  port=$(pg_lsclusters -h | awk 'NR==1 {print $3}')
+  local i
+  for i in $(seq 1 30); do
+    if as_root su postgres -c "psql -p $port -qtAc 'select 1'" >/dev/null 2>&1; then break; fi
+    sleep 1
+  done
+  as_root su postgres -c "psql -p $port -qtAc \"DO \\\$\\\$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'growthbot') THEN
+      CREATE ROLE growthbot LOGIN SUPERUSER PASSWORD 'growthbot';
+    END IF; END \\\$\\\$;\"" >/dev/null
+  if ! as_root su postgres -c "psql -p $port -qtAc \"SELECT 1 FROM pg_database WHERE datname='growthbot_test'\"" | grep -q 1; then
+    as_root su postgres -c "createdb -p $port -O growthbot growthbot_test"
+  fi
+  export TEST_POSTGRES_URL="postgresql+asyncpg://growthbot:growthbot@127.0.0.1:$port/growthbot_test"
+}
