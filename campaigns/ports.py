@@ -45,10 +45,14 @@ class MessageSeen:
 
 
 class UpdateLog(Protocol):
-    async def claim(self, bot_id: int, update_id: int, at: dt.datetime) -> bool:
-        """Record the update as processed; False if it already was."""
+    async def claim(
+        self, bot_id: int, update_id: int, at: dt.datetime, scope: str = "handler"
+    ) -> bool:
+        """Record the update as processed in `scope`; False if it already was."""
 
-    async def claim_many(self, bot_id: int, update_ids: Sequence[int], at: dt.datetime) -> set[int]:
+    async def claim_many(
+        self, bot_id: int, update_ids: Sequence[int], at: dt.datetime, scope: str = "handler"
+    ) -> set[int]:
         """Record many; returns the ids that were new."""
 
     async def prune(self, before: dt.datetime) -> int:

@@ -157,4 +157,6 @@ class ProcessedUpdateRow(Base):
 
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # One update can have two independent effects (a /checkin is also a counted message).
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
     processed_at: Mapped[dt.datetime]

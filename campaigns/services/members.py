@@ -62,7 +62,7 @@ async def record_messages(
     """
     unique = {m.update_id: m for m in messages}
     async with uow:
-        fresh_ids = await uow.updates.claim_many(bot_id, list(unique), at)
+        fresh_ids = await uow.updates.claim_many(bot_id, list(unique), at, scope="activity")
         fresh = [unique[i] for i in sorted(fresh_ids)]
         if not fresh:
             await uow.commit()

@@ -14,18 +14,27 @@ TABLE = ProcessedUpdateRow.__table__
 
 
 class SqlUpdateLog(Repository):
-    async def claim(self, bot_id: int, update_id: int, at: dt.datetime) -> bool:
+    async def claim(
+        self, bot_id: int, update_id: int, at: dt.datetime, scope: str = "handler"
+    ) -> bool:
         """Insert the id; a conflict means this update was already handled."""
-        return bool(await self.claim_many(bot_id, [update_id], at))
+        return bool(await self.claim_many(bot_id, [update_id], at, scope))
 
-    async def claim_many(self, bot_id: int, update_ids: Sequence[int], at: dt.datetime) -> set[int]:
+    async def claim_many(
+        self, bot_id: int, update_ids: Sequence[int], at: dt.datetime, scope: str = "handler"
+    ) -> set[int]:
         """Insert ids, skipping known ones; RETURNING tells which were new."""
         if not update_ids:
             return set()
         stmt = (
             insert_for(self.session, TABLE)  # type: ignore[arg-type]
-            .values([{"bot_id": bot_id, "update_id": u, "processed_at": at} for u in update_ids])
-            .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+            .values(
+                [
+                    {"bot_id": bot_id, "update_id": u, "scope": scope, "processed_at": at}
+                    for u in update_ids
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["bot_id", "update_id", "scope"])
             .returning(TABLE.c.update_id)
         )
         result = await self.session.execute(stmt)

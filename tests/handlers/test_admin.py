@@ -1,0 +1,94 @@
+"""/settings and /set: only admins change things, bad values get an example, nothing is lost."""
+
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, OWNER, Harness, make_harness
+
+
+async def test_admin_sees_the_settings(bot: Harness):
+    [reply] = await bot.say(ADMIN, "/settings")
+
+    assert "Settings for Sunny Tea Club" in reply
+    assert "<code>timezone</code> = <code>Asia/Shanghai</code>" in reply
+
+
+async def test_non_admin_is_refused_politely_and_nothing_changes(bot: Harness):
+    [refused] = await bot.say(ALICE, "/set checkin_points 1000")
+    [after] = await bot.say(ALICE, "/checkin")
+
+    assert "only group admins" in refused
+    assert "10 points" in after
+
+
+async def test_owner_changes_points_and_members_feel_it(bot: Harness):
+    [done] = await bot.say(OWNER, "/set checkin_points 25")
+    [after] = await bot.say(ALICE, "/checkin")
+
+    assert "checkin_points</code> is now <code>25" in done
+    assert "25 points" in after
+
+
+async def test_invalid_value_gets_a_reason_and_an_example(bot: Harness):
+    [reply] = await bot.say(ADMIN, "/set timezone Mars/Olympus")
+
+    assert "not an IANA timezone name" in reply
+    assert "/set timezone Asia/Shanghai" in reply
+
+
+async def test_malformed_set_gets_usage_and_unknown_key_lists_keys(bot: Harness):
+    [usage] = await bot.say(ADMIN, "/set")
+    [unknown] = await bot.say(ADMIN, "/set colour red")
+
+    assert "Usage: /set" in usage
+    assert "Unknown setting" in unknown and "milestones" in unknown
+
+
+async def test_anonymous_admin_is_an_admin(bot: Harness):
+    [reply] = await bot.send(bot.world.anonymous_admin_message(GROUP, "/set streak_bonus 2"))
+
+    assert "is now" in reply
+
+
+async def test_bot_owner_from_settings_is_an_admin_everywhere(database_url: str):
+    harness, app = await make_harness(database_url, bot_owner_ids=str(CAROL))
+    try:
+        [reply] = await harness.say(CAROL, "/set language zh")
+    finally:
+        from bot.app import stop_offline
+
+        await stop_offline(app)
+
+    assert "已改为" in reply
+
+
+async def test_promotion_refreshes_the_admin_cache(bot: Harness):
+    await bot.say(BOB, "/settings")  # caches the admin list without Bob
+    await bot.send(bot.world.member_update(GROUP, BOB, "administrator", actor=OWNER))
+
+    [reply] = await bot.say(BOB, "/settings")
+
+    assert "Settings for" in reply
+
+
+async def test_switching_language_switches_every_reply(bot: Harness):
+    [confirm] = await bot.say(OWNER, "/set language zh")
+    [refused] = await bot.say(ALICE, "/set language en")
+
+    assert "已改为" in confirm
+    assert "只有群管理员" in refused
+
+
+async def test_private_chat_replies_follow_the_users_language(bot: Harness):
+    bot.world.start_private(BOB)
+    bot.world.start_private(CAROL)
+
+    [zh] = await bot.say(BOB, "/start", chat=BOB)
+    [en] = await bot.say(CAROL, "/help", chat=CAROL)
+
+    assert "社群增长助手" in zh
+    assert "I help communities grow" in en
+
+
+async def test_command_menus_are_registered_in_both_languages(bot: Harness):
+    menus = bot.world.commands
+
+    assert {c["command"] for c in menus["default:"]} >= {"checkin", "me", "top"}
+    assert any(c["description"] == "每日签到" for c in menus["all_group_chats:zh"])

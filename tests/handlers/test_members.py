@@ -1,0 +1,109 @@
+"""Member tracking: joins, leaves, messages, each counted once; who is and is not a member."""
+
+import datetime as dt
+
+from campaigns.services.profile import export_members
+from tests.handlers.conftest import ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness
+
+
+async def members(bot: Harness) -> dict[int, object]:
+    await bot.flush()
+    rows = await export_members(bot.app.bot_data["deps"].uow(), chat_id=GROUP, at=MONDAY)
+    return {r.user_id: r for r in rows}
+
+
+async def test_every_member_message_counts_once_including_commands(bot: Harness):
+    await bot.say(ALICE, "hello")
+    await bot.send(bot.world.message(GROUP, ALICE, None, at=MONDAY, sticker={
+        "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
+        "is_animated": False, "is_video": False}))
+    await bot.say(ALICE, "/me")
+
+    assert (await members(bot))[ALICE].messages == 3
+
+
+async def test_edits_and_replayed_messages_are_not_new_messages(bot: Harness):
+    update = bot.world.message(GROUP, BOB, "first", at=MONDAY)
+    await bot.send(update)
+    await bot.send(update)
+    await bot.send(bot.world.edited(update, "first, edited"))
+
+    assert (await members(bot))[BOB].messages == 1
+
+
+async def test_a_member_first_seen_by_a_message_is_registered(bot: Harness):
+    await bot.say(CAROL, "hi all", at=MONDAY)
+
+    carol = (await members(bot))[CAROL]
+
+    assert carol.status == "member"
+    assert carol.joined_at == MONDAY
+    assert carol.last_active_at == MONDAY
+
+
+async def test_bots_channels_and_anonymous_admins_are_not_members(bot: Harness):
+    bot.world.add_user(77, "Some Bot", is_bot=True)
+    await bot.say(77, "beep")
+    await bot.send(bot.world.anonymous_admin_message(GROUP, "announcement"))
+
+    assert set(await members(bot)) == set()
+
+
+async def test_a_join_seen_twice_is_counted_once(bot: Harness):
+    at = MONDAY
+    await bot.send(bot.world.member_update(GROUP, ALICE, "member", at=at))
+    await bot.send(bot.world.join_message(GROUP, [ALICE], at=at))
+
+    uow = bot.app.bot_data["deps"].uow()
+    async with uow:
+        from sqlalchemy import func, select
+
+        from storage.models import EventRow
+
+        joins = await uow.session.scalar(
+            select(func.count()).select_from(EventRow).where(EventRow.kind == "join")
+        )
+    assert joins == 1
+
+
+async def test_leave_and_rejoin_update_status_and_times(bot: Harness):
+    await bot.send(bot.world.member_update(GROUP, ALICE, "member", at=MONDAY))
+    await bot.send(bot.world.member_update(GROUP, ALICE, "left", at=MONDAY + dt.timedelta(hours=1)))
+    left = (await members(bot))[ALICE]
+    await bot.send(bot.world.member_update(GROUP, ALICE, "member", at=MONDAY + dt.timedelta(hours=2)))
+    back = (await members(bot))[ALICE]
+
+    assert (left.status, left.left_at) == ("left", MONDAY + dt.timedelta(hours=1))
+    assert (back.status, back.left_at) == ("member", None)
+    assert back.joined_at == MONDAY + dt.timedelta(hours=2)
+
+
+async def test_a_service_message_with_several_joins_registers_each(bot: Harness):
+    await bot.send(bot.world.join_message(GROUP, [ALICE, BOB, CAROL], at=MONDAY))
+
+    assert {ALICE, BOB, CAROL} <= set(await members(bot))
+
+
+async def test_removing_the_bot_deactivates_the_group_and_keeps_its_data(bot: Harness):
+    await bot.say(ALICE, "/checkin")
+    await bot.send(bot.world.member_update(GROUP, bot.world.bot["id"], "left", actor=OWNER))
+
+    uow = bot.app.bot_data["deps"].uow()
+    async with uow:
+        record = await uow.chats.get(GROUP)
+    assert record is not None and record.active is False
+    assert (await members(bot))[ALICE].points == 10
+
+
+async def test_group_upgraded_to_supergroup_keeps_its_data(bot: Harness):
+    old = -4000000001
+    new = -1004000000001
+    bot.world.add_group(old, "Small group", type="group", owner=OWNER)
+    await bot.send(bot.world.add_bot(old, by=OWNER, at=MONDAY))
+    await bot.say(ALICE, "/checkin", chat=old)
+
+    await bot.send(bot.world.message(old, OWNER, None, at=MONDAY, migrate_to_chat_id=new))
+    bot.world.add_group(new, "Small group", owner=OWNER)
+    [reply] = await bot.say(ALICE, "/me", chat=new)
+
+    assert "Points: 10" in reply
