@@ -10,8 +10,8 @@ from campaigns.checkin import CheckinRules
 from campaigns.members import ChatInfo
 from campaigns.ports import ChatRecord
 from campaigns.settings import ChatSettings
-from storage.models import ChatRow
-from storage.repositories.base import Repository
+from storage.models import ChatRow, _now
+from storage.repositories.base import Repository, insert_for
 
 
 def to_record(row: ChatRow) -> ChatRecord:
@@ -54,9 +54,18 @@ class SqlChats(Repository):
     ) -> ChatRecord:
         row = await self._row(chat.chat_id)
         if row is None:
-            row = ChatRow(telegram_id=chat.chat_id, type=chat.type)
-            _write_settings(row, defaults)
-            self.session.add(row)
+            # Many members can speak in a brand-new group at once: insert race-free.
+            fresh = ChatRow(telegram_id=chat.chat_id, type=chat.type)
+            _write_settings(fresh, defaults)
+            values = {c.key: getattr(fresh, c.key) for c in ChatRow.__table__.c
+                      if getattr(fresh, c.key, None) is not None}
+            await self.session.execute(
+                insert_for(self.session, ChatRow.__table__)  # type: ignore[arg-type]
+                .values(**values, created_at=_now(), updated_at=_now())
+                .on_conflict_do_nothing(index_elements=["telegram_id"])
+            )
+            row = await self._row(chat.chat_id)
+            assert row is not None
         row.type = chat.type
         row.title = chat.title or row.title
         row.username = chat.username

@@ -1,0 +1,121 @@
+"""The real `growthbot run` process, polling a Bot API double on 127.0.0.1."""
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.double import FakeTelegram
+from bot.double.server import DoubleServer
+
+GROUP = -1002000000001
+OWNER, ALICE, BOB = 1, 5_100_000_001, 3
+
+
+def _env(database_url: str, base_url: str = "") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    env.update(TELEGRAM_BOT_TOKEN="123:E2E", DATABASE_URL=database_url,
+               DEFAULT_TIMEZONE="Asia/Shanghai", DEFAULT_LANGUAGE="zh", LOG_LEVEL="INFO",
+               ACTIVITY_FLUSH_SECONDS="30")
+    if base_url:
+        env["TELEGRAM_API_BASE_URL"] = base_url
+    return env
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.e2e
+def test_growthbot_run_replies_and_exports_what_happened(database_url: str, tmp_path: Path):
+    world = FakeTelegram()
+    world.add_user(OWNER, "Olga")
+    world.add_user(ALICE, "Alice", language_code="en")
+    world.add_user(BOB, "Bob")
+    world.add_group(GROUP, "E2E Club", owner=OWNER)
+    now = dt.datetime.now(dt.UTC)
+    world.add_bot(GROUP, by=OWNER, queue=True, at=now)
+    world.member_update(GROUP, ALICE, "member", queue=True, at=now)
+    world.join_message(GROUP, [ALICE], queue=True, at=now)
+    world.message(GROUP, ALICE, "大家好", queue=True, at=now)
+    world.message(GROUP, ALICE, "签到", queue=True, at=now)
+    world.message(GROUP, BOB, "/checkin", queue=True, at=now)
+    world.message(GROUP, ALICE, "/checkin", queue=True, at=now)
+
+    with DoubleServer(world) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"], cwd=tmp_path,
+            env=_env(database_url, server.base_url),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        try:
+            replied = _wait_for(lambda: len(world.sent(GROUP)) >= 3)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=30)
+
+    assert replied, output
+    assert proc.returncode == 0, output
+    texts = [c.text for c in world.sent(GROUP)]
+    assert "<b>Alice</b> 签到成功，今日第 1 位！" in texts[0]
+    assert "<b>Bob</b> 签到成功，今日第 2 位！" in texts[1]
+    assert "你今天已经签到过啦" in texts[2]
+    assert world.problems() == []
+    assert {"chat_member", "my_chat_member", "chat_join_request"} <= set(world.allowed_updates or [])
+    assert any(k.endswith(":zh") for k in world.commands)
+
+    exported = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "members", "--chat", str(GROUP), "--format",
+         "json"], cwd=tmp_path, env=_env(database_url), capture_output=True, text=True,
+        check=True,
+    )
+    rows = {row["user_id"]: row for row in json.loads(exported.stdout)}
+    # Messages were buffered (30 s flush) and written on the clean stop.
+    assert rows[ALICE]["messages"] == 3
+    assert (rows[ALICE]["checkins"], rows[ALICE]["points"], rows[ALICE]["streak"]) == (1, 10, 1)
+    assert rows[BOB]["messages"] == 1
+    assert rows[ALICE]["display_name"] == "Alice"
+
+
+def test_a_bad_setting_stops_startup_with_one_line_naming_it(tmp_path: Path):
+    env = _env("sqlite+aiosqlite:///x.db") | {"DEFAULT_TIMEZONE": "Mars/Olympus"}
+
+    result = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "DEFAULT_TIMEZONE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_without_a_token_says_how_to_get_one(tmp_path: Path):
+    env = _env(f"sqlite+aiosqlite:///{tmp_path}/x.db") | {"TELEGRAM_BOT_TOKEN": ""}
+
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr and "BotFather" in result.stderr
+
+
+def test_export_of_an_unknown_group_is_a_clear_error(tmp_path: Path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/x.db"
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path, env=_env(url),
+                   check=True, capture_output=True)
+
+    result = subprocess.run([sys.executable, "-m", "bot", "export", "members", "--chat", "-42"],
+                            cwd=tmp_path, env=_env(url), capture_output=True, text=True)
+
+    assert result.returncode == 1
+    assert "no group with id -42" in result.stderr

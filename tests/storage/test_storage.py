@@ -1,0 +1,118 @@
+"""Storage behaviour on SQLite and PostgreSQL: constraints, idempotency, migrations."""
+
+import asyncio
+import datetime as dt
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from campaigns.errors import AlreadyCheckedIn, DuplicateUpdate
+from campaigns.members import ChatInfo, Person
+from campaigns.ports import MessageSeen
+from campaigns.services.checkin import check_in
+from campaigns.services.members import record_messages
+from campaigns.services.profile import export_members
+from campaigns.settings import ChatSettings
+from storage.engine import create_engine
+from storage.models import Base
+
+GROUP = ChatInfo(chat_id=-1009876543210, type="supergroup", title="Store")
+BIG_ID = 7_123_456_789
+AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
+DEFAULTS = ChatSettings(timezone="Asia/Shanghai")
+
+
+async def test_migrations_match_the_models(database_url):
+    engine = create_engine(database_url)
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    await engine.dispose()
+
+    assert diff == []
+
+
+async def test_concurrent_checkins_of_one_member_grant_once(uow_factory):
+    person = Person(BIG_ID, "Big")
+
+    results = await asyncio.gather(
+        *(
+            check_in(uow_factory(), bot_id=1, update_id=i, chat=GROUP, person=person, at=AT,
+                     defaults=DEFAULTS)
+            for i in range(1, 6)
+        ),
+        return_exceptions=True,
+    )
+
+    granted = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, AlreadyCheckedIn)]
+    assert (len(granted), len(refused)) == (1, 4), results
+    [row] = await export_members(uow_factory(), chat_id=GROUP.chat_id, at=AT)
+    assert (row.user_id, row.points, row.checkins) == (BIG_ID, 10, 1)
+
+
+async def test_a_replayed_update_raises_duplicate_and_changes_nothing(uow_factory):
+    person = Person(BIG_ID, "Big")
+    await check_in(uow_factory(), bot_id=1, update_id=9, chat=GROUP, person=person, at=AT,
+                   defaults=DEFAULTS)
+
+    try:
+        await check_in(uow_factory(), bot_id=1, update_id=9, chat=GROUP, person=person,
+                       at=AT + dt.timedelta(days=1), defaults=DEFAULTS)
+        replay_raised = False
+    except DuplicateUpdate:
+        replay_raised = True
+
+    assert replay_raised
+    [row] = await export_members(uow_factory(), chat_id=GROUP.chat_id, at=AT)
+    assert row.checkins == 1
+
+
+async def test_the_same_update_id_from_another_bot_is_a_new_update(uow_factory):
+    person = Person(BIG_ID, "Big")
+    other_group = ChatInfo(chat_id=-1001, type="supergroup", title="Other")
+
+    await check_in(uow_factory(), bot_id=1, update_id=9, chat=GROUP, person=person, at=AT,
+                   defaults=DEFAULTS)
+    await check_in(uow_factory(), bot_id=2, update_id=9, chat=other_group, person=person, at=AT,
+                   defaults=DEFAULTS)
+
+    assert len(await export_members(uow_factory(), chat_id=other_group.chat_id, at=AT)) == 1
+
+
+async def test_message_batches_drop_replays_within_and_across_batches(uow_factory):
+    person = Person(BIG_ID, "Big")
+    batch = [MessageSeen(update_id=u, chat=GROUP, person=person, at=AT, kind="text")
+             for u in (1, 2, 2, 3)]
+
+    first = await record_messages(uow_factory(), bot_id=1, messages=batch, at=AT,
+                                  defaults=DEFAULTS)
+    again = await record_messages(uow_factory(), bot_id=1, messages=batch[:2], at=AT,
+                                  defaults=DEFAULTS)
+
+    assert (first, again) == (3, 0)
+    [row] = await export_members(uow_factory(), chat_id=GROUP.chat_id, at=AT)
+    assert row.messages == 3
+
+
+async def test_processed_update_records_are_pruned_after_they_can_no_longer_repeat(uow_factory):
+    async with uow_factory() as uow:
+        await uow.updates.claim(1, 100, AT - dt.timedelta(days=3))
+        await uow.updates.claim(1, 101, AT)
+        pruned = await uow.updates.prune(AT - dt.timedelta(days=2))
+        reclaimed = await uow.updates.claim(1, 100, AT)
+        await uow.commit()
+
+    assert pruned == 1
+    assert reclaimed
+
+
+async def test_ledger_keys_are_unique(uow_factory):
+    async with uow_factory() as uow:
+        record = await uow.chats.register(GROUP, active=True, bot_status=None, defaults=DEFAULTS)
+        first = await uow.ledger.add(record.pk, BIG_ID, delta=5, reason="x", key="k1", at=AT)
+        second = await uow.ledger.add(record.pk, BIG_ID, delta=5, reason="x", key="k1", at=AT)
+        await uow.commit()
+
+    assert (first, second) == (True, False)
