@@ -6,7 +6,12 @@ import datetime as dt
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeDefault, LinkPreviewOptions
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeDefault,
+    LinkPreviewOptions,
+)
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
@@ -53,11 +58,19 @@ def build_application(
 
     async def post_init(app: GrowthApp) -> None:
         defaults = settings.chat_defaults
-        buffer = ActivityBuffer(lambda: SqlUnitOfWork(sessions), bot_id=app.bot.id,
-                                defaults=defaults, max_size=settings.activity_batch_size,
-                                interval=settings.activity_flush_seconds)
-        app.bot_data["deps"] = Deps(uow=lambda: SqlUnitOfWork(sessions), defaults=defaults,
-                                    owner_ids=settings.bot_owner_ids, buffer=buffer)
+        buffer = ActivityBuffer(
+            lambda: SqlUnitOfWork(sessions),
+            bot_id=app.bot.id,
+            defaults=defaults,
+            max_size=settings.activity_batch_size,
+            interval=settings.activity_flush_seconds,
+        )
+        app.bot_data["deps"] = Deps(
+            uow=lambda: SqlUnitOfWork(sessions),
+            defaults=defaults,
+            owner_ids=settings.bot_owner_ids,
+            buffer=buffer,
+        )
         buffer.start()
         if set_commands:
             await set_command_menus(app)
@@ -77,8 +90,13 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token or "0:offline")
         .base_url(settings.telegram_api_base_url)
-        .defaults(Defaults(parse_mode="HTML", allow_sending_without_reply=True,
-                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .defaults(
+            Defaults(
+                parse_mode="HTML",
+                allow_sending_without_reply=True,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

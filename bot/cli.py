@@ -15,8 +15,20 @@ from typing import Any
 
 from bot.settings import Settings, SettingsError, get_settings
 
-EXPORT_FIELDS = ["user_id", "username", "display_name", "status", "joined_at", "left_at",
-                 "last_active_at", "messages", "checkins", "streak", "best_streak", "points"]  # fmt: skip
+EXPORT_FIELDS = [
+    "user_id",
+    "username",
+    "display_name",
+    "status",
+    "joined_at",
+    "left_at",
+    "last_active_at",
+    "messages",
+    "checkins",
+    "streak",
+    "best_streak",
+    "points",
+]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     export = sub.add_parser("export", help="export data")
     export.add_argument("what", choices=["members"])
-    export.add_argument("--chat", type=int, required=True, help="group chat id, e.g. -1001234567890")
+    export.add_argument(
+        "--chat", type=int, required=True, help="group chat id, e.g. -1001234567890"
+    )
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
     demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
@@ -38,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
@@ -48,8 +64,10 @@ def _run(settings: Settings) -> int:
     from storage.migrate import upgrade
 
     if not settings.telegram_bot_token:
-        print("growthbot: TELEGRAM_BOT_TOKEN is not set (put it in .env; get one from @BotFather)",
-              file=sys.stderr)
+        print(
+            "growthbot: TELEGRAM_BOT_TOKEN is not set (put it in .env; get one from @BotFather)",
+            file=sys.stderr,
+        )
         return 2
     upgrade(settings.database_url)
     app = build_application(settings)
@@ -61,8 +79,12 @@ def _rows(stats: Sequence[Any]) -> list[dict[str, Any]]:
     out = []
     for s in stats:
         row = {k: v for k, v in asdict(s).items() if k in EXPORT_FIELDS}
-        out.append({k: v.isoformat() if isinstance(v, dt.datetime | dt.date) else v
-                    for k, v in ((f, row[f]) for f in EXPORT_FIELDS)})
+        out.append(
+            {
+                k: v.isoformat() if isinstance(v, dt.datetime | dt.date) else v
+                for k, v in ((f, row[f]) for f in EXPORT_FIELDS)
+            }
+        )
     return out
 
 
@@ -73,8 +95,9 @@ async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
 
     engine = create_engine(settings.database_url)
     try:
-        stats = await export_members(SqlUnitOfWork(session_factory(engine)), chat_id=chat_id,
-                                     at=dt.datetime.now(dt.UTC))
+        stats = await export_members(
+            SqlUnitOfWork(session_factory(engine)), chat_id=chat_id, at=dt.datetime.now(dt.UTC)
+        )
     finally:
         await engine.dispose()
     return _rows(stats)
@@ -86,8 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from bot.demo import play
 
-        return asyncio.run(play(days=args.days, members=args.members, seed=args.seed,
-                                db_path=args.db))
+        return asyncio.run(
+            play(days=args.days, members=args.members, seed=args.seed, db_path=args.db)
+        )
     try:
         settings = get_settings()
     except SettingsError as error:

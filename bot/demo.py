@@ -28,15 +28,40 @@ from storage.uow import SqlUnitOfWork
 GROUP = -1001234567890
 OWNER = 1001
 STAFF = 1002
-FIRST = ["小美", "阿强", "Lily", "王芳", "Tom", "陈晨", "Mia", "李雷", "韩梅梅", "Ken", "Zoe", "张伟",
-         "Ava", "刘洋", "Leo", "赵敏", "Noah", "周杰", "Emma", "孙悦"]  # fmt: skip
+FIRST = [
+    "小美",
+    "阿强",
+    "Lily",
+    "王芳",
+    "Tom",
+    "陈晨",
+    "Mia",
+    "李雷",
+    "韩梅梅",
+    "Ken",
+    "Zoe",
+    "张伟",
+    "Ava",
+    "刘洋",
+    "Leo",
+    "赵敏",
+    "Noah",
+    "周杰",
+    "Emma",
+    "孙悦",
+]
 LAST = ["", "Chen", "Wang", "Li", "Smith", "Lin", ""]
 PERSONAS = [("loyal", 0.97, 6), ("regular", 0.75, 4), ("casual", 0.35, 2), ("lurker", 0.05, 0)]
 
 
 def _plain(html_text: str) -> str:
-    return re.sub(r"<[^>]+>", "", html_text).replace("&lt;", "<").replace("&gt;", ">").replace(
-        "&amp;", "&").replace("&quot;", '"')
+    return (
+        re.sub(r"<[^>]+>", "", html_text)
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+        .replace("&quot;", '"')
+    )
 
 
 class Demo:
@@ -57,8 +82,10 @@ class Demo:
         """Process and keep the exchange for the transcript."""
         replies = await self.feed(update)
         said = update.get("message", {}).get("text", "")
-        self.highlights.append(f"— {caption}\n  » {said}\n" + "\n".join(
-            "  « " + _plain(r).replace("\n", "\n    ") for r in replies))
+        self.highlights.append(
+            f"— {caption}\n  » {said}\n"
+            + "\n".join("  « " + _plain(r).replace("\n", "\n    ") for r in replies)
+        )
 
 
 async def play(*, days: int, members: int, seed: int, db_path: str | None) -> int:
@@ -68,9 +95,13 @@ async def play(*, days: int, members: int, seed: int, db_path: str | None) -> in
         path = Path(db_path) if db_path else Path(tmp) / "demo.db"
         url = f"sqlite+aiosqlite:///{path}"
         await upgrade_async(url)
-        settings = Settings(telegram_bot_token="0:demo", database_url=url,
-                            default_timezone="Asia/Shanghai", default_language="zh",
-                            _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            telegram_bot_token="0:demo",
+            database_url=url,
+            default_timezone="Asia/Shanghai",
+            default_language="zh",
+            _env_file=None,
+        )
         world = FakeTelegram()
         app = build_application(settings, request=double_request(world))
         await start_offline(app)
@@ -81,25 +112,30 @@ async def play(*, days: int, members: int, seed: int, db_path: str | None) -> in
             await stop_offline(app)
         engine = create_engine(url)
         try:
-            rows = await export_members(SqlUnitOfWork(session_factory(engine)), chat_id=GROUP,
-                                        at=stats["end"])
+            rows = await export_members(
+                SqlUnitOfWork(session_factory(engine)), chat_id=GROUP, at=stats["end"]
+            )
         finally:
             await engine.dispose()
         _report(world, demo.highlights, rows, days)
         return 1 if world.problems() else 0
 
 
-async def _script(demo: Demo, world: FakeTelegram, rng: random.Random, *, days: int,
-                  members: int) -> dict[str, Any]:
-    start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).replace(hour=1, minute=0,
-                                                                      second=0, microsecond=0)
+async def _script(
+    demo: Demo, world: FakeTelegram, rng: random.Random, *, days: int, members: int
+) -> dict[str, Any]:
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).replace(
+        hour=1, minute=0, second=0, microsecond=0
+    )
     world.add_user(OWNER, "店长 Amy", username="sunny_amy", language_code="zh-hans")
     world.add_user(STAFF, "Staff Ben", username="sunny_ben", language_code="en")
     world.add_group(GROUP, "晴天奶茶 Sunny Tea 粉丝群", owner=OWNER)
     world.set_status(GROUP, STAFF, "administrator")
     await demo.feed(world.add_bot(GROUP, by=OWNER, at=start))
-    await demo.show("the owner sets the group's check-in bonus milestones",
-                    world.message(GROUP, OWNER, "/set milestones 3:5,7:10", at=start))
+    await demo.show(
+        "the owner sets the group's check-in bonus milestones",
+        world.message(GROUP, OWNER, "/set milestones 3:5,7:10", at=start),
+    )
 
     people: list[tuple[int, str]] = []
     for i in range(members):
@@ -109,8 +145,12 @@ async def _script(demo: Demo, world: FakeTelegram, rng: random.Random, *, days: 
             first = '<b>Bob & "Co"</b>'
         elif i == 4:
             first = "Dr. Who!"
-        world.add_user(uid, first, last_name=rng.choice(LAST) or None,
-                       language_code=rng.choice(["zh-hans", "en", None]))
+        world.add_user(
+            uid,
+            first,
+            last_name=rng.choice(LAST) or None,
+            language_code=rng.choice(["zh-hans", "en", None]),
+        )
         people.append((uid, PERSONAS[0 if i < 6 else rng.randrange(len(PERSONAS))][0]))
 
     joined: set[int] = set()
@@ -120,7 +160,7 @@ async def _script(demo: Demo, world: FakeTelegram, rng: random.Random, *, days: 
     for day in range(days):
         base = start + dt.timedelta(days=day)
         # A wave of joins each of the first days; some carry both update kinds (counted once).
-        for uid, _ in people[day * members // 3: (day + 1) * members // 3] if day < 3 else []:
+        for uid, _ in people[day * members // 3 : (day + 1) * members // 3] if day < 3 else []:
             at = base + dt.timedelta(minutes=rng.randrange(30, 600))
             await demo.feed(world.member_update(GROUP, uid, "member", at=at))
             if rng.random() < 0.5:
@@ -133,7 +173,11 @@ async def _script(demo: Demo, world: FakeTelegram, rng: random.Random, *, days: 
             _, p_checkin, chatter = next(p for p in PERSONAS if p[0] == persona)
             for _ in range(rng.randint(0, chatter)):
                 at = base + dt.timedelta(minutes=rng.randrange(60, 900))
-                await demo.feed(world.message(GROUP, uid, rng.choice(["好喝!", "今天有新品吗", "👍", "nice"]), at=at))
+                await demo.feed(
+                    world.message(
+                        GROUP, uid, rng.choice(["好喝!", "今天有新品吗", "👍", "nice"]), at=at
+                    )
+                )
             if rng.random() < p_checkin:
                 at = base + dt.timedelta(minutes=rng.randrange(0, 120))
                 text = rng.choice(["/checkin", "签到", "打卡"])
@@ -153,24 +197,37 @@ async def _script(demo: Demo, world: FakeTelegram, rng: random.Random, *, days: 
             replay = world.message(GROUP, people[1][0], "签到", at=base + dt.timedelta(hours=3))
             await demo.feed(replay)
             replies = await demo.feed(replay)
-            demo.highlights.append("— Telegram redelivers a check-in after a crash: the second "
-                                   f"delivery gets {len(replies)} replies and nothing is counted twice")
+            demo.highlights.append(
+                "— Telegram redelivers a check-in after a crash: the second "
+                f"delivery gets {len(replies)} replies and nothing is counted twice"
+            )
         if day == days // 2:
-            await demo.feed(world.member_update(GROUP, leaver, "left",
-                                                at=base + dt.timedelta(hours=23)))
+            await demo.feed(
+                world.member_update(GROUP, leaver, "left", at=base + dt.timedelta(hours=23))
+            )
             left.add(leaver)
-            await demo.show("a member (not an admin) tries to change settings",
-                            world.message(GROUP, people[5][0], "/set checkin_points 1000",
-                                          at=base + dt.timedelta(hours=6)))
+            await demo.show(
+                "a member (not an admin) tries to change settings",
+                world.message(
+                    GROUP, people[5][0], "/set checkin_points 1000", at=base + dt.timedelta(hours=6)
+                ),
+            )
     end = start + dt.timedelta(days=days - 1, hours=14)
-    await demo.show("the points leaderboard (zh)", world.message(GROUP, people[2][0], "/top", at=end))
+    await demo.show(
+        "the points leaderboard (zh)", world.message(GROUP, people[2][0], "/top", at=end)
+    )
     await demo.show("a member's own numbers", world.message(GROUP, people[3][0], "/me", at=end))
-    await demo.show("the owner switches the group to English",
-                    world.message(GROUP, OWNER, "/set language en", at=end))
-    await demo.show("the streak leaderboard (en)",
-                    world.message(GROUP, people[4][0], "/top streak", at=end))
-    await demo.show("a bad value gets a clear answer with an example",
-                    world.message(GROUP, STAFF, "/set timezone Mars/Olympus", at=end))
+    await demo.show(
+        "the owner switches the group to English",
+        world.message(GROUP, OWNER, "/set language en", at=end),
+    )
+    await demo.show(
+        "the streak leaderboard (en)", world.message(GROUP, people[4][0], "/top streak", at=end)
+    )
+    await demo.show(
+        "a bad value gets a clear answer with an example",
+        world.message(GROUP, STAFF, "/set timezone Mars/Olympus", at=end),
+    )
     stats["end"] = end
     return stats
 
@@ -182,11 +239,14 @@ def _report(world: FakeTelegram, highlights: list[str], rows: list[Any], days: i
     for line in highlights:
         print(line)
     print()
-    print(f"Members: {len(rows)} seen, {len(present)} in the group, "
-          f"{len(rows) - len(present)} left")
-    print(f"Messages counted: {sum(r.messages for r in rows)}; "
-          f"check-ins: {sum(r.checkins for r in rows)}; "
-          f"points granted: {sum(r.points for r in rows)}")
+    print(
+        f"Members: {len(rows)} seen, {len(present)} in the group, {len(rows) - len(present)} left"
+    )
+    print(
+        f"Messages counted: {sum(r.messages for r in rows)}; "
+        f"check-ins: {sum(r.checkins for r in rows)}; "
+        f"points granted: {sum(r.points for r in rows)}"
+    )
     print("\nLongest streaks:")
     for r in sorted(rows, key=lambda r: (-r.best_streak, r.user_id))[:5]:
         print(f"  {r.display_name:<24} best {r.best_streak:>2} days, now {r.streak:>2}")

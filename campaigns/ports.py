@@ -144,13 +144,26 @@ class Ledger(Protocol):
 class UnitOfWork(Protocol):
     """One transaction: enter, use the repositories, commit once (or leave to roll back)."""
 
-    updates: UpdateLog
-    chats: Chats
-    users: Users
-    members: Members
-    events: Events
-    checkins: Checkins
-    ledger: Ledger
+    @property
+    def updates(self) -> UpdateLog: ...
+
+    @property
+    def chats(self) -> Chats: ...
+
+    @property
+    def users(self) -> Users: ...
+
+    @property
+    def members(self) -> Members: ...
+
+    @property
+    def events(self) -> Events: ...
+
+    @property
+    def checkins(self) -> Checkins: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
 
     async def __aenter__(self) -> Self: ...
 

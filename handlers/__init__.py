@@ -40,19 +40,27 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     member_messages = GROUPS & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL
     app.add_handler(MessageHandler(member_messages, track_message), group=TRACKING)
 
-    app.add_handler(ChatMemberHandler(on_bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
-                    group=MEMBERS)
-    app.add_handler(ChatMemberHandler(on_member_update, ChatMemberHandler.CHAT_MEMBER),
-                    group=MEMBERS)
-    app.add_handler(MessageHandler(
-        filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER,
-        on_service_join_or_leave), group=MEMBERS)
+    app.add_handler(
+        ChatMemberHandler(on_bot_membership, ChatMemberHandler.MY_CHAT_MEMBER), group=MEMBERS
+    )
+    app.add_handler(
+        ChatMemberHandler(on_member_update, ChatMemberHandler.CHAT_MEMBER), group=MEMBERS
+    )
+    app.add_handler(
+        MessageHandler(
+            filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER,
+            on_service_join_or_leave,
+        ),
+        group=MEMBERS,
+    )
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate), group=MEMBERS)
 
     commands = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("checkin", checkin_command, commands), group=COMMANDS)
-    app.add_handler(MessageHandler(GROUPS & commands & filters.Regex(CHECKIN_WORDS),
-                                   checkin_command), group=COMMANDS)
+    app.add_handler(
+        MessageHandler(GROUPS & commands & filters.Regex(CHECKIN_WORDS), checkin_command),
+        group=COMMANDS,
+    )
     app.add_handler(CommandHandler("me", me_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("top", top_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("settings", settings_command, commands), group=COMMANDS)

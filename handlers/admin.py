@@ -49,9 +49,16 @@ async def set_command(update: Update, context: Context) -> None:
         return
     d = deps(context)
     try:
-        new = await change_setting(d.uow(), bot_id=context.bot.id, update_id=update.update_id,
-                                   chat=chat_info(chat), key=args[0], value=" ".join(args[1:]),
-                                   at=sent_at(update), defaults=d.defaults)
+        new = await change_setting(
+            d.uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat=chat_info(chat),
+            key=args[0],
+            value=" ".join(args[1:]),
+            at=sent_at(update),
+            defaults=d.defaults,
+        )
     except DuplicateUpdate:
         return
     except InvalidSetting as err:

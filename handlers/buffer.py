@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -57,8 +58,11 @@ class ActivityBuffer:
             batch, self._pending = self._pending, []
             try:
                 stored = await record_messages(
-                    self._uow(), bot_id=self.bot_id, messages=batch,
-                    at=dt.datetime.now(dt.UTC), defaults=self.defaults,
+                    self._uow(),
+                    bot_id=self.bot_id,
+                    messages=batch,
+                    at=dt.datetime.now(dt.UTC),
+                    defaults=self.defaults,
                 )
             except Exception:
                 self._pending[:0] = batch
@@ -83,9 +87,7 @@ class ActivityBuffer:
         """Stop ticking and write what is left."""
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         await self.flush()

@@ -8,7 +8,14 @@ from campaigns.errors import AlreadyCheckedIn, DuplicateUpdate
 from campaigns.services.checkin import check_in
 from handlers.deps import deps
 from handlers.extract import (
-    Context, chat_info, is_group, member_sender, person, reply, sent_at, texts_for,
+    Context,
+    chat_info,
+    is_group,
+    member_sender,
+    person,
+    reply,
+    sent_at,
+    texts_for,
 )
 
 CHECKIN_WORDS = r"^\s*(签到|打卡|簽到|check[ -]?in)\s*[!！。.]?\s*$"
@@ -25,13 +32,20 @@ async def checkin_command(update: Update, context: Context) -> None:
     d, member = deps(context), person(message.from_user)
     try:
         result = await check_in(
-            d.uow(), bot_id=context.bot.id, update_id=update.update_id,
-            chat=chat_info(message.chat), person=member, at=sent_at(update), defaults=d.defaults,
+            d.uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat=chat_info(message.chat),
+            person=member,
+            at=sent_at(update),
+            defaults=d.defaults,
         )
     except DuplicateUpdate:
         return
     except AlreadyCheckedIn as err:
         timezone = (await d.settings_of(message.chat.id)).timezone
-        await reply(update, t.already_checked_in(member.display_name, err, sent_at(update), timezone))
+        await reply(
+            update, t.already_checked_in(member.display_name, err, sent_at(update), timezone)
+        )
         return
     await reply(update, t.checked_in(member.display_name, result))

@@ -68,7 +68,11 @@ class Deps:
         self._settings[chat_id] = (time.monotonic() + SETTINGS_TTL, value)
 
 
-def deps(context: CallbackContext[ExtBot[None], dict[object, object], dict[object, object], dict[object, object]]) -> Deps:
+def deps(
+    context: CallbackContext[
+        ExtBot[None], dict[object, object], dict[object, object], dict[object, object]
+    ],
+) -> Deps:
     """The Deps the application was built with."""
     value = context.application.bot_data["deps"]
     assert isinstance(value, Deps)

@@ -19,8 +19,10 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(update, Update):
         chat = update.effective_chat
         user = update.effective_user
-        where = (f"update {update.update_id} chat {chat.id if chat else '-'} "
-                 f"user {user.id if user else '-'}")
+        where = (
+            f"update {update.update_id} chat {chat.id if chat else '-'} "
+            f"user {user.id if user else '-'}"
+        )
     if isinstance(error, RetryAfter):
         log.warning("flood limit (%s): retry after %ss", where, error.retry_after)
     elif isinstance(error, Forbidden):

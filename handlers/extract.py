@@ -19,8 +19,13 @@ MEDIA = ("photo", "video", "animation", "sticker", "voice", "video_note", "audio
 
 
 def person(user: User) -> Person:
-    return Person(user_id=user.id, first_name=user.first_name, last_name=user.last_name,
-                  username=user.username, language_code=user.language_code)
+    return Person(
+        user_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
 
 
 def chat_info(chat: Chat) -> ChatInfo:
@@ -35,7 +40,8 @@ def member_sender(message: Message) -> bool:
     """A person wrote this (not a bot, the anonymous admin, a channel or Telegram)."""
     user = message.from_user
     return is_member_sender(
-        user_id=user.id if user else None, is_bot=bool(user and user.is_bot),
+        user_id=user.id if user else None,
+        is_bot=bool(user and user.is_bot),
         sender_chat_id=message.sender_chat.id if message.sender_chat else None,
         chat_id=message.chat.id,
     )

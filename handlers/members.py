@@ -25,9 +25,14 @@ async def on_bot_membership(update: Update, context: Context) -> None:
     new = change.new_chat_member
     try:
         await bot_membership_changed(
-            d.uow(), bot_id=context.bot.id, update_id=update.update_id,
-            chat=chat_info(change.chat), status=new.status,
-            is_member=getattr(new, "is_member", None), at=sent_at(update), defaults=d.defaults,
+            d.uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat=chat_info(change.chat),
+            status=new.status,
+            is_member=getattr(new, "is_member", None),
+            at=sent_at(update),
+            defaults=d.defaults,
         )
     except DuplicateUpdate:
         return
@@ -46,10 +51,16 @@ async def on_member_update(update: Update, context: Context) -> None:
         return
     try:
         await membership_changed(
-            d.uow(), bot_id=context.bot.id, update_id=update.update_id,
-            chat=chat_info(change.chat), people=[person(new.user)], status=new.status,
+            d.uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat=chat_info(change.chat),
+            people=[person(new.user)],
+            status=new.status,
             present=is_present(new.status, getattr(new, "is_member", None)),
-            at=sent_at(update), source="chat_member", defaults=d.defaults,
+            at=sent_at(update),
+            source="chat_member",
+            defaults=d.defaults,
         )
     except DuplicateUpdate:
         return
@@ -71,9 +82,16 @@ async def on_service_join_or_leave(update: Update, context: Context) -> None:
         return
     try:
         await membership_changed(
-            d.uow(), bot_id=context.bot.id, update_id=update.update_id,
-            chat=chat_info(message.chat), people=people, status=status, present=present,
-            at=sent_at(update), source="service_message", defaults=d.defaults,
+            d.uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat=chat_info(message.chat),
+            people=people,
+            status=status,
+            present=present,
+            at=sent_at(update),
+            source="service_message",
+            defaults=d.defaults,
         )
     except DuplicateUpdate:
         return
@@ -92,8 +110,14 @@ async def on_migrate(update: Update, context: Context) -> None:
         return
     d = deps(context)
     try:
-        await migrate_chat(d.uow(), bot_id=context.bot.id, update_id=update.update_id,
-                           old_chat_id=old, new_chat_id=new, at=sent_at(update))
+        await migrate_chat(
+            d.uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            old_chat_id=old,
+            new_chat_id=new,
+            at=sent_at(update),
+        )
     except DuplicateUpdate:
         return
     d.admins.forget(old)
@@ -104,7 +128,12 @@ async def track_message(update: Update, context: Context) -> None:
     message = update.message
     if message is None or not member_sender(message) or message.from_user is None:
         return
-    await deps(context).buffer.add(MessageSeen(
-        update_id=update.update_id, chat=chat_info(message.chat),
-        person=person(message.from_user), at=sent_at(update), kind=message_kind(message),
-    ))
+    await deps(context).buffer.add(
+        MessageSeen(
+            update_id=update.update_id,
+            chat=chat_info(message.chat),
+            person=person(message.from_user),
+            at=sent_at(update),
+            kind=message_kind(message),
+        )
+    )

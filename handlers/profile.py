@@ -17,9 +17,14 @@ async def me_command(update: Update, context: Context) -> None:
         await reply(update, t.group_only())
         return
     try:
-        profile = await my_profile(deps(context).uow(), bot_id=context.bot.id,
-                                   update_id=update.update_id, chat_id=chat.id, user_id=user.id,
-                                   at=sent_at(update))
+        profile = await my_profile(
+            deps(context).uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat_id=chat.id,
+            user_id=user.id,
+            at=sent_at(update),
+        )
     except DuplicateUpdate:
         return
     except UnknownChat:
@@ -33,14 +38,20 @@ async def top_command(update: Update, context: Context) -> None:
     if not is_group(chat) or chat is None or user is None:
         await reply(update, t.group_only())
         return
-    by = (context.args[0].lower() if context.args else "points")
+    by = context.args[0].lower() if context.args else "points"
     if by not in BOARDS:
         await reply(update, t.top_usage())
         return
     try:
-        board = await leaderboard(deps(context).uow(), bot_id=context.bot.id,
-                                  update_id=update.update_id, chat_id=chat.id, user_id=user.id,
-                                  by=by, at=sent_at(update))
+        board = await leaderboard(
+            deps(context).uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat_id=chat.id,
+            user_id=user.id,
+            by=by,
+            at=sent_at(update),
+        )
     except DuplicateUpdate:
         return
     except UnknownChat:

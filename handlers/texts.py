@@ -57,30 +57,53 @@ class T:
         if award.streak_points:
             parts.append(self._("+{n} streak bonus", n=award.streak_points))
         if award.milestone_points:
-            parts.append(self._("+{n} for a {days}-day streak 🎉", n=award.milestone_points,
-                                days=award.streak))
+            parts.append(
+                self._(
+                    "+{n} for a {days}-day streak 🎉", n=award.milestone_points, days=award.streak
+                )
+            )
         return ", ".join(parts)
 
     def checked_in(self, display_name: str, result: CheckinResult) -> str:
-        return "\n".join([
-            self._("✅ {name} checked in — #{rank} today!", name=self.name(display_name),
-                   rank=result.rank_today),
-            self._("🔥 Streak: {streak}", streak=self.days(result.award.streak)),
-            self._("💰 {gained} ({breakdown}) · balance {balance}",
-                   gained=self.points(result.award.total), breakdown=self._breakdown(result.award),
-                   balance=result.balance),
-        ])
+        return "\n".join(
+            [
+                self._(
+                    "✅ {name} checked in — #{rank} today!",
+                    name=self.name(display_name),
+                    rank=result.rank_today,
+                ),
+                self._("🔥 Streak: {streak}", streak=self.days(result.award.streak)),
+                self._(
+                    "💰 {gained} ({breakdown}) · balance {balance}",
+                    gained=self.points(result.award.total),
+                    breakdown=self._breakdown(result.award),
+                    balance=result.balance,
+                ),
+            ]
+        )
 
-    def already_checked_in(self, display_name: str, err: AlreadyCheckedIn, now: dt.datetime,
-                           timezone: str) -> str:
+    def already_checked_in(
+        self, display_name: str, err: AlreadyCheckedIn, now: dt.datetime, timezone: str
+    ) -> str:
         reset = err.next_reset.strftime("%H:%M")
-        return "\n".join([
-            self._("😊 {name}, you have already checked in today.", name=self.name(display_name)),
-            self._("Next check-in opens at {time} ({tz}), in {wait}.", time=reset,
-                   tz=html.escape(timezone), wait=self.wait(err.next_reset, now)),
-            self._("🔥 Streak: {streak} · balance {balance}", streak=self.days(err.streak),
-                   balance=err.balance),
-        ])
+        return "\n".join(
+            [
+                self._(
+                    "😊 {name}, you have already checked in today.", name=self.name(display_name)
+                ),
+                self._(
+                    "Next check-in opens at {time} ({tz}), in {wait}.",
+                    time=reset,
+                    tz=html.escape(timezone),
+                    wait=self.wait(err.next_reset, now),
+                ),
+                self._(
+                    "🔥 Streak: {streak} · balance {balance}",
+                    streak=self.days(err.streak),
+                    balance=err.balance,
+                ),
+            ]
+        )
 
     def checkin_in_private(self) -> str:
         return self._("Check-ins happen in your group: send /checkin (or 签到) there.")
@@ -89,17 +112,24 @@ class T:
 
     def profile(self, display_name: str, profile: Profile | None) -> str:
         if profile is None:
-            return self._("{name}, you have no activity here yet. Send /checkin to start!",
-                          name=self.name(display_name))
+            return self._(
+                "{name}, you have no activity here yet. Send /checkin to start!",
+                name=self.name(display_name),
+            )
         s = profile.stats
-        rank = (self._("#{rank}", rank=profile.rank.rank) if profile.rank else self._("unranked"))
-        return "\n".join([
-            self._("👤 {name}", name=self.name(s.display_name)),
-            self._("💰 Points: {points} (rank {rank})", points=s.points, rank=rank),
-            self._("🔥 Streak: {streak} · best {best}", streak=self.days(s.streak),
-                   best=self.days(s.best_streak)),
-            self._("📅 Check-ins: {n} · 💬 messages: {m}", n=s.checkins, m=s.messages),
-        ])
+        rank = self._("#{rank}", rank=profile.rank.rank) if profile.rank else self._("unranked")
+        return "\n".join(
+            [
+                self._("👤 {name}", name=self.name(s.display_name)),
+                self._("💰 Points: {points} (rank {rank})", points=s.points, rank=rank),
+                self._(
+                    "🔥 Streak: {streak} · best {best}",
+                    streak=self.days(s.streak),
+                    best=self.days(s.best_streak),
+                ),
+                self._("📅 Check-ins: {n} · 💬 messages: {m}", n=s.checkins, m=s.messages),
+            ]
+        )
 
     def _line(self, line: Ranked, by: str) -> str:
         medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(line.rank, f"{line.rank}.")
@@ -107,8 +137,11 @@ class T:
         return f"{medal} {self.name(line.display_name)} — {value}"
 
     def leaderboard(self, board: Leaderboard) -> str:
-        title = (self._("🔥 Streak leaderboard") if board.by == "streak"
-                 else self._("🏆 Points leaderboard"))
+        title = (
+            self._("🔥 Streak leaderboard")
+            if board.by == "streak"
+            else self._("🏆 Points leaderboard")
+        )
         if not board.lines:
             return "\n".join([title, self._("Nobody is on the board yet. Be the first: /checkin")])
         lines = [title, *(self._line(line, board.by) for line in board.lines)]
@@ -125,20 +158,31 @@ class T:
 
     def settings(self, title: str | None, settings: ChatSettings) -> str:
         lines = [self._("⚙️ Settings for {title}", title=html.escape(title or "-"))]
-        lines += [f"<code>{key}</code> = <code>{html.escape(value)}</code>"
-                  for key, value in settings.as_pairs()]
-        lines.append(self._("Change one with /set &lt;key&gt; &lt;value&gt;, e.g. "
-                            "<code>/set timezone Asia/Shanghai</code>"))
+        lines += [
+            f"<code>{key}</code> = <code>{html.escape(value)}</code>"
+            for key, value in settings.as_pairs()
+        ]
+        lines.append(
+            self._(
+                "Change one with /set &lt;key&gt; &lt;value&gt;, e.g. "
+                "<code>/set timezone Asia/Shanghai</code>"
+            )
+        )
         return "\n".join(lines)
 
     def setting_changed(self, key: str, settings: ChatSettings) -> str:
         value = dict(settings.as_pairs())[key.lower()]
-        return self._("✅ {key} is now {value}.", key=f"<code>{html.escape(key.lower())}</code>",
-                      value=f"<code>{html.escape(value)}</code>")
+        return self._(
+            "✅ {key} is now {value}.",
+            key=f"<code>{html.escape(key.lower())}</code>",
+            value=f"<code>{html.escape(value)}</code>",
+        )
 
     def set_usage(self) -> str:
-        return self._("Usage: /set &lt;key&gt; &lt;value&gt;, e.g. "
-                      "<code>/set milestones 7:5,30:20</code>. See /settings for the keys.")
+        return self._(
+            "Usage: /set &lt;key&gt; &lt;value&gt;, e.g. "
+            "<code>/set milestones 7:5,30:20</code>. See /settings for the keys."
+        )
 
     def invalid_setting(self, err: InvalidSetting) -> str:
         reasons = {
@@ -153,11 +197,16 @@ class T:
         key = html.escape(err.key)
         example = html.escape(err.example)
         if err.reason == "unknown_key":
-            return self._("❌ Unknown setting <code>{key}</code>. Settings: {keys}", key=key,
-                          keys=example)
-        return self._("❌ Cannot set <code>{key}</code>: {reason}. Example: "
-                      "<code>/set {key} {example}</code>", key=key,
-                      reason=reasons.get(err.reason, err.reason), example=example)
+            return self._(
+                "❌ Unknown setting <code>{key}</code>. Settings: {keys}", key=key, keys=example
+            )
+        return self._(
+            "❌ Cannot set <code>{key}</code>: {reason}. Example: "
+            "<code>/set {key} {example}</code>",
+            key=key,
+            reason=reasons.get(err.reason, err.reason),
+            example=example,
+        )
 
     def admins_only(self) -> str:
         return self._("🙏 Sorry, only group admins can do that.")
@@ -171,12 +220,16 @@ class T:
     # -- private chat --------------------------------------------------------------------------
 
     def welcome(self, first_name: str) -> str:
-        return "\n".join([
-            self._("👋 Hi {name}! I help communities grow.", name=self.name(first_name)),
-            self._("In your group: /checkin (or 签到 / 打卡) every day for points and streaks, "
-                   "/me for your numbers, /top for the leaderboard."),
-            self._("Admins: /settings and /set to configure check-ins."),
-        ])
+        return "\n".join(
+            [
+                self._("👋 Hi {name}! I help communities grow.", name=self.name(first_name)),
+                self._(
+                    "In your group: /checkin (or 签到 / 打卡) every day for points and streaks, "
+                    "/me for your numbers, /top for the leaderboard."
+                ),
+                self._("Admins: /settings and /set to configure check-ins."),
+            ]
+        )
 
     def command_menu(self) -> list[tuple[str, str]]:
         return [

@@ -35,7 +35,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         method = path.rsplit("/", 1)[-1]
         if self.headers.get("Content-Type", "").startswith("application/json") and raw:
-            form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(raw).items()}
+            form = {
+                k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(raw).items()
+            }
         else:
             form = dict(parse_qsl(raw, keep_blank_values=True))
         params = self.world.decode(method, form)
@@ -46,9 +48,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if urlparse(self.path).path == "/_double/calls":
-            self._reply(200, [{"method": c.method, "params": c.params,
-                               "problems": [str(p) for p in c.problems]}
-                              for c in self.world.calls])
+            self._reply(
+                200,
+                [
+                    {
+                        "method": c.method,
+                        "params": c.params,
+                        "problems": [str(p) for p in c.problems],
+                    }
+                    for c in self.world.calls
+                ],
+            )
         else:
             self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -145,7 +146,7 @@ class ApiSpec:
         if type_name.startswith("Array of "):
             inner = type_name.removeprefix("Array of ")
             return isinstance(value, list) and all(self._matches(inner, v) for v in value)
-        simple = {
+        simple: dict[str, Callable[[Any], bool]] = {
             "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
             "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
             "String": lambda v: isinstance(v, str),

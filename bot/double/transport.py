@@ -17,8 +17,9 @@ def _parse(request: httpx.Request) -> tuple[str, dict[str, str]]:
     body = request.content.decode("utf-8") if request.content else ""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("application/json") and body:
-        return method, {k: v if isinstance(v, str) else json.dumps(v)
-                        for k, v in json.loads(body).items()}
+        return method, {
+            k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(body).items()
+        }
     return method, dict(parse_qsl(body, keep_blank_values=True))
 
 
@@ -30,11 +31,7 @@ def mock_transport(world: FakeTelegram) -> httpx.MockTransport:
         params = world.decode(method, form)
         if method.lower() == "getupdates":
             timeout = float(params.get("timeout", 0) or 0)
-            deadline = asyncio.get_running_loop().time() + timeout
-            while not world.api_getUpdates(dict(params)) and (
-                asyncio.get_running_loop().time() < deadline
-            ):
-                await asyncio.sleep(0.02)
+            await asyncio.to_thread(world.wait_updates, params.get("offset"), timeout)
         status, body = world.call(method, params)
         return httpx.Response(status, json=body)
 

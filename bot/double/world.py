@@ -14,7 +14,12 @@ from bot.double.spec import ApiSpec, Problem
 
 JSON = dict[str, Any]
 BOT_ID = 5_000_000_001
-ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}  # fmt: skip
+ANONYMOUS_ADMIN: JSON = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 
 
 class ApiError(Exception):
@@ -82,20 +87,31 @@ class FakeTelegram:
 
     # ---- the world ---------------------------------------------------------------------------
 
-    def add_user(self, user_id: int, first_name: str, *, last_name: str | None = None,
-                 username: str | None = None, language_code: str | None = None,
-                 is_bot: bool = False) -> JSON:
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+        is_bot: bool = False,
+    ) -> JSON:
         """Create a Telegram account."""
         user: JSON = {"id": user_id, "is_bot": is_bot, "first_name": first_name}
-        for key, value in (("last_name", last_name), ("username", username),
-                           ("language_code", language_code)):
+        for key, value in (
+            ("last_name", last_name),
+            ("username", username),
+            ("language_code", language_code),
+        ):
             if value is not None:
                 user[key] = value
         self.users[user_id] = user
         return user
 
-    def add_group(self, chat_id: int, title: str, *, type: str = "supergroup",
-                  owner: int | None = None) -> JSON:
+    def add_group(
+        self, chat_id: int, title: str, *, type: str = "supergroup", owner: int | None = None
+    ) -> JSON:
         """Create a group; `owner` becomes its creator."""
         chat: JSON = {"id": chat_id, "type": type, "title": title}
         self.chats[chat_id] = chat
@@ -107,8 +123,9 @@ class FakeTelegram:
         """Change membership silently (no update is produced)."""
         self.statuses[(chat_id, user_id)] = status
 
-    def fail_next(self, method: str, code: int, description: str,
-                  retry_after: int | None = None) -> None:
+    def fail_next(
+        self, method: str, code: int, description: str, retry_after: int | None = None
+    ) -> None:
         """Make the next call of `method` fail the way Telegram would."""
         self.failures.append((method.lower(), ApiError(code, description, retry_after)))
 
@@ -129,12 +146,22 @@ class FakeTelegram:
             self.updates.append(update)
             self._lock.notify_all()
 
-    def message(self, chat_id: int, user_id: int, text: str | None = None, *,
-                at: dt.datetime | None = None, queue: bool = False, **extra: Any) -> JSON:
+    def message(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str | None = None,
+        *,
+        at: dt.datetime | None = None,
+        queue: bool = False,
+        **extra: Any,
+    ) -> JSON:
         """A member's message; commands get their bot_command entity as Telegram adds it."""
         msg: JSON = {
-            "message_id": self._next_message_id(chat_id), "date": _stamp(at),
-            "chat": self.chats[chat_id], "from": self.users[user_id],
+            "message_id": self._next_message_id(chat_id),
+            "date": _stamp(at),
+            "chat": self.chats[chat_id],
+            "from": self.users[user_id],
         }
         if text is not None:
             msg["text"] = text
@@ -149,12 +176,19 @@ class FakeTelegram:
         msg = dict(original["message"], text=text, edit_date=original["message"]["date"] + 60)
         return self._update("edited_message", msg, queue=queue)
 
-    def anonymous_admin_message(self, chat_id: int, text: str, *, at: dt.datetime | None = None,
-                                queue: bool = False) -> JSON:
+    def anonymous_admin_message(
+        self, chat_id: int, text: str, *, at: dt.datetime | None = None, queue: bool = False
+    ) -> JSON:
         """A message an anonymous admin sends: from GroupAnonymousBot, sender_chat the group."""
         self.users.setdefault(ANONYMOUS_ADMIN["id"], ANONYMOUS_ADMIN)
-        return self.message(chat_id, ANONYMOUS_ADMIN["id"], text, at=at, queue=queue,
-                            sender_chat=self.chats[chat_id])
+        return self.message(
+            chat_id,
+            ANONYMOUS_ADMIN["id"],
+            text,
+            at=at,
+            queue=queue,
+            sender_chat=self.chats[chat_id],
+        )
 
     def _member(self, chat_id: int, user_id: int, status: str) -> JSON:
         user = self.bot if user_id == BOT_ID else self.users[user_id]
@@ -172,16 +206,27 @@ class FakeTelegram:
             member.update(until_date=0)
         return member
 
-    def member_update(self, chat_id: int, user_id: int, new_status: str, *,
-                      actor: int | None = None, at: dt.datetime | None = None,
-                      invite_link: JSON | None = None, queue: bool = False) -> JSON:
+    def member_update(
+        self,
+        chat_id: int,
+        user_id: int,
+        new_status: str,
+        *,
+        actor: int | None = None,
+        at: dt.datetime | None = None,
+        invite_link: JSON | None = None,
+        queue: bool = False,
+    ) -> JSON:
         """chat_member (or my_chat_member for the bot itself) with old and new state."""
         old_status = self.statuses.get((chat_id, user_id), "left")
         self.statuses[(chat_id, user_id)] = new_status
-        actor_user = self.users[actor] if actor else (
-            self.bot if user_id == BOT_ID else self.users[user_id])
+        actor_user = (
+            self.users[actor] if actor else (self.bot if user_id == BOT_ID else self.users[user_id])
+        )
         payload: JSON = {
-            "chat": self.chats[chat_id], "from": actor_user, "date": _stamp(at),
+            "chat": self.chats[chat_id],
+            "from": actor_user,
+            "date": _stamp(at),
             "old_chat_member": self._member(chat_id, user_id, old_status),
             "new_chat_member": self._member(chat_id, user_id, new_status),
         }
@@ -190,27 +235,49 @@ class FakeTelegram:
         kind = "my_chat_member" if user_id == BOT_ID else "chat_member"
         return self._update(kind, payload, queue=queue)
 
-    def add_bot(self, chat_id: int, *, by: int, admin: bool = True,
-                at: dt.datetime | None = None, queue: bool = False) -> JSON:
+    def add_bot(
+        self,
+        chat_id: int,
+        *,
+        by: int,
+        admin: bool = True,
+        at: dt.datetime | None = None,
+        queue: bool = False,
+    ) -> JSON:
         """The bot is added to the group (as admin, so it receives chat_member updates)."""
-        return self.member_update(chat_id, BOT_ID, "administrator" if admin else "member",
-                                  actor=by, at=at, queue=queue)
+        return self.member_update(
+            chat_id, BOT_ID, "administrator" if admin else "member", actor=by, at=at, queue=queue
+        )
 
-    def join_message(self, chat_id: int, user_ids: list[int], *, at: dt.datetime | None = None,
-                     queue: bool = False) -> JSON:
+    def join_message(
+        self,
+        chat_id: int,
+        user_ids: list[int],
+        *,
+        at: dt.datetime | None = None,
+        queue: bool = False,
+    ) -> JSON:
         """The new_chat_members service message."""
         first = user_ids[0]
         for uid in user_ids:
             self.statuses[(chat_id, uid)] = "member"
-        return self.message(chat_id, first, None, at=at, queue=queue,
-                            new_chat_members=[self.users[u] for u in user_ids])
+        return self.message(
+            chat_id,
+            first,
+            None,
+            at=at,
+            queue=queue,
+            new_chat_members=[self.users[u] for u in user_ids],
+        )
 
-    def leave_message(self, chat_id: int, user_id: int, *, at: dt.datetime | None = None,
-                      queue: bool = False) -> JSON:
+    def leave_message(
+        self, chat_id: int, user_id: int, *, at: dt.datetime | None = None, queue: bool = False
+    ) -> JSON:
         """The left_chat_member service message."""
         self.statuses[(chat_id, user_id)] = "left"
-        return self.message(chat_id, user_id, None, at=at, queue=queue,
-                            left_chat_member=self.users[user_id])
+        return self.message(
+            chat_id, user_id, None, at=at, queue=queue, left_chat_member=self.users[user_id]
+        )
 
     # ---- the API -----------------------------------------------------------------------------
 
@@ -239,8 +306,11 @@ class FakeTelegram:
         if problems and self.strict:
             if problems[0].message == "unknown method":
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-            return 400, {"ok": False, "error_code": 400,
-                         "description": f"Bad Request: {problems[0]}"}
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": f"Bad Request: {problems[0]}",
+            }
         for i, (failing, error) in enumerate(self.failures):
             if failing == name.lower():
                 del self.failures[i]
@@ -296,8 +366,11 @@ class FakeTelegram:
         if chat["type"] == "private" and self.statuses.get((chat["id"], chat["id"])) != "started":
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         message: JSON = {
-            "message_id": self._next_message_id(chat["id"]), "date": _stamp(None),
-            "chat": chat, "from": self.bot, "text": params["text"],
+            "message_id": self._next_message_id(chat["id"]),
+            "date": _stamp(None),
+            "chat": chat,
+            "from": self.bot,
+            "text": params["text"],
         }
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
@@ -305,8 +378,14 @@ class FakeTelegram:
 
     def api_editMessageText(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
-        return {"message_id": int(params["message_id"]), "date": _stamp(None), "chat": chat,
-                "from": self.bot, "text": params["text"], "edit_date": _stamp(None)}
+        return {
+            "message_id": int(params["message_id"]),
+            "date": _stamp(None),
+            "chat": chat,
+            "from": self.bot,
+            "text": params["text"],
+            "edit_date": _stamp(None),
+        }
 
     def api_setMyCommands(self, params: JSON) -> bool:
         scope = params.get("scope", {"type": "default"})["type"]
@@ -331,7 +410,8 @@ class FakeTelegram:
     def sent(self, chat_id: int | None = None) -> list[ApiCall]:
         """Messages the bot sent (to one chat, if given)."""
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if c.method == "sendMessage"
             and (chat_id is None or int(c.params["chat_id"]) == chat_id)
         ]

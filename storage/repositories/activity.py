@@ -49,7 +49,7 @@ class SqlCheckins(Repository):
         """ON CONFLICT DO NOTHING keeps the transaction usable when a double tap loses."""
         table = CheckinRow.__table__
         stmt = (
-            insert_for(self.session, table)  # type: ignore[arg-type]
+            insert_for(self.session, table)
             .values(
                 chat_id=chat_pk,
                 user_id=user_id,
@@ -86,7 +86,7 @@ class SqlLedger(Repository):
     ) -> bool:
         table = LedgerRow.__table__
         stmt = (
-            insert_for(self.session, table)  # type: ignore[arg-type]
+            insert_for(self.session, table)
             .values(
                 chat_id=chat_pk,
                 user_id=user_id,

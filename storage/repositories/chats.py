@@ -57,10 +57,13 @@ class SqlChats(Repository):
             # Many members can speak in a brand-new group at once: insert race-free.
             fresh = ChatRow(telegram_id=chat.chat_id, type=chat.type)
             _write_settings(fresh, defaults)
-            values = {c.key: getattr(fresh, c.key) for c in ChatRow.__table__.c
-                      if getattr(fresh, c.key, None) is not None}
+            values = {
+                c.key: getattr(fresh, c.key)
+                for c in ChatRow.__table__.c
+                if getattr(fresh, c.key, None) is not None
+            }
             await self.session.execute(
-                insert_for(self.session, ChatRow.__table__)  # type: ignore[arg-type]
+                insert_for(self.session, ChatRow.__table__)
                 .values(**values, created_at=_now(), updated_at=_now())
                 .on_conflict_do_nothing(index_elements=["telegram_id"])
             )

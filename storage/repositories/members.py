@@ -56,14 +56,12 @@ class SqlUsers(Repository):
         if not people:
             return
         table = UserRow.__table__
-        stmt = insert_for(
-            self.session, table
-        ).values(  # type: ignore[arg-type]
+        stmt = insert_for(self.session, table).values(
             [
                 {
                     "id": p.user_id,
                     "first_name": p.first_name[:255],
-                    "last_name": (p.last_name or None) and p.last_name[:255],  # type: ignore[index]
+                    "last_name": p.last_name[:255] if p.last_name else None,
                     "username": p.username,
                     "language_code": p.language_code,
                     "updated_at": dt.datetime.now(dt.UTC),
@@ -150,7 +148,7 @@ class SqlMembers(Repository):
         if not counts:
             return
         table = M.__table__
-        ins = insert_for(self.session, table)  # type: ignore[arg-type]
+        ins = insert_for(self.session, table)
         await self.session.execute(
             ins.values(
                 [

@@ -27,7 +27,7 @@ class SqlUpdateLog(Repository):
         if not update_ids:
             return set()
         stmt = (
-            insert_for(self.session, TABLE)  # type: ignore[arg-type]
+            insert_for(self.session, TABLE)
             .values(
                 [
                     {"bot_id": bot_id, "update_id": u, "scope": scope, "processed_at": at}

@@ -20,9 +20,14 @@ OWNER, ALICE, BOB = 1, 5_100_000_001, 3
 
 def _env(database_url: str, base_url: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-    env.update(TELEGRAM_BOT_TOKEN="123:E2E", DATABASE_URL=database_url,
-               DEFAULT_TIMEZONE="Asia/Shanghai", DEFAULT_LANGUAGE="zh", LOG_LEVEL="INFO",
-               ACTIVITY_FLUSH_SECONDS="30")
+    env.update(
+        TELEGRAM_BOT_TOKEN="123:E2E",
+        DATABASE_URL=database_url,
+        DEFAULT_TIMEZONE="Asia/Shanghai",
+        DEFAULT_LANGUAGE="zh",
+        LOG_LEVEL="INFO",
+        ACTIVITY_FLUSH_SECONDS="30",
+    )
     if base_url:
         env["TELEGRAM_API_BASE_URL"] = base_url
     return env
@@ -55,9 +60,12 @@ def test_growthbot_run_replies_and_exports_what_happened(database_url: str, tmp_
 
     with DoubleServer(world) as server:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"], cwd=tmp_path,
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
             env=_env(database_url, server.base_url),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             replied = _wait_for(lambda: len(world.sent(GROUP)) >= 3)
@@ -72,12 +80,27 @@ def test_growthbot_run_replies_and_exports_what_happened(database_url: str, tmp_
     assert "<b>Bob</b> 签到成功，今日第 2 位！" in texts[1]
     assert "你今天已经签到过啦" in texts[2]
     assert world.problems() == []
-    assert {"chat_member", "my_chat_member", "chat_join_request"} <= set(world.allowed_updates or [])
+    assert {"chat_member", "my_chat_member", "chat_join_request"} <= set(
+        world.allowed_updates or []
+    )
     assert any(k.endswith(":zh") for k in world.commands)
 
     exported = subprocess.run(
-        [sys.executable, "-m", "bot", "export", "members", "--chat", str(GROUP), "--format",
-         "json"], cwd=tmp_path, env=_env(database_url), capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "export",
+            "members",
+            "--chat",
+            str(GROUP),
+            "--format",
+            "json",
+        ],
+        cwd=tmp_path,
+        env=_env(database_url),
+        capture_output=True,
+        text=True,
         check=True,
     )
     rows = {row["user_id"]: row for row in json.loads(exported.stdout)}
@@ -91,8 +114,13 @@ def test_growthbot_run_replies_and_exports_what_happened(database_url: str, tmp_
 def test_a_bad_setting_stops_startup_with_one_line_naming_it(tmp_path: Path):
     env = _env("sqlite+aiosqlite:///x.db") | {"DEFAULT_TIMEZONE": "Mars/Olympus"}
 
-    result = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
@@ -102,8 +130,9 @@ def test_a_bad_setting_stops_startup_with_one_line_naming_it(tmp_path: Path):
 def test_run_without_a_token_says_how_to_get_one(tmp_path: Path):
     env = _env(f"sqlite+aiosqlite:///{tmp_path}/x.db") | {"TELEGRAM_BOT_TOKEN": ""}
 
-    result = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
 
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in result.stderr and "BotFather" in result.stderr
@@ -111,11 +140,21 @@ def test_run_without_a_token_says_how_to_get_one(tmp_path: Path):
 
 def test_export_of_an_unknown_group_is_a_clear_error(tmp_path: Path):
     url = f"sqlite+aiosqlite:///{tmp_path}/x.db"
-    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path, env=_env(url),
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        cwd=tmp_path,
+        env=_env(url),
+        check=True,
+        capture_output=True,
+    )
 
-    result = subprocess.run([sys.executable, "-m", "bot", "export", "members", "--chat", "-42"],
-                            cwd=tmp_path, env=_env(url), capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "members", "--chat", "-42"],
+        cwd=tmp_path,
+        env=_env(url),
+        capture_output=True,
+        text=True,
+    )
 
     assert result.returncode == 1
     assert "no group with id -42" in result.stderr

@@ -37,8 +37,9 @@ class Harness:
         await self.app.process_update(Update.de_json(update, self.app.bot))
         return [c.text for c in self.world.calls[before:] if c.method == "sendMessage"]
 
-    async def say(self, user: int, text: str, at: dt.datetime = MONDAY,
-                  chat: int = GROUP) -> list[str]:
+    async def say(
+        self, user: int, text: str, at: dt.datetime = MONDAY, chat: int = GROUP
+    ) -> list[str]:
         return await self.send(self.world.message(chat, user, text, at=at))
 
     async def flush(self) -> None:
@@ -55,8 +56,12 @@ async def make_harness(database_url: str, **settings: Any) -> tuple[Harness, Gro
     world.add_group(GROUP, "Sunny Tea Club", owner=OWNER)
     world.set_status(GROUP, ADMIN, "administrator")
     config = Settings(  # type: ignore[call-arg]
-        _env_file=None, telegram_bot_token="123:TEST", database_url=database_url,
-        default_timezone="Asia/Shanghai", default_language="en", **settings,
+        _env_file=None,
+        telegram_bot_token="123:TEST",
+        database_url=database_url,
+        default_timezone="Asia/Shanghai",
+        default_language="en",
+        **settings,
     )
     app = build_application(config, request=double_request(world))
     await start_offline(app)

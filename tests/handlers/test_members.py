@@ -14,9 +14,23 @@ async def members(bot: Harness) -> dict[int, object]:
 
 async def test_every_member_message_counts_once_including_commands(bot: Harness):
     await bot.say(ALICE, "hello")
-    await bot.send(bot.world.message(GROUP, ALICE, None, at=MONDAY, sticker={
-        "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
-        "is_animated": False, "is_video": False}))
+    await bot.send(
+        bot.world.message(
+            GROUP,
+            ALICE,
+            None,
+            at=MONDAY,
+            sticker={
+                "file_id": "s",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            },
+        )
+    )
     await bot.say(ALICE, "/me")
 
     assert (await members(bot))[ALICE].messages == 3
@@ -70,7 +84,9 @@ async def test_leave_and_rejoin_update_status_and_times(bot: Harness):
     await bot.send(bot.world.member_update(GROUP, ALICE, "member", at=MONDAY))
     await bot.send(bot.world.member_update(GROUP, ALICE, "left", at=MONDAY + dt.timedelta(hours=1)))
     left = (await members(bot))[ALICE]
-    await bot.send(bot.world.member_update(GROUP, ALICE, "member", at=MONDAY + dt.timedelta(hours=2)))
+    await bot.send(
+        bot.world.member_update(GROUP, ALICE, "member", at=MONDAY + dt.timedelta(hours=2))
+    )
     back = (await members(bot))[ALICE]
 
     assert (left.status, left.left_at) == ("left", MONDAY + dt.timedelta(hours=1))

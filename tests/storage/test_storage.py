@@ -38,8 +38,15 @@ async def test_concurrent_checkins_of_one_member_grant_once(uow_factory):
 
     results = await asyncio.gather(
         *(
-            check_in(uow_factory(), bot_id=1, update_id=i, chat=GROUP, person=person, at=AT,
-                     defaults=DEFAULTS)
+            check_in(
+                uow_factory(),
+                bot_id=1,
+                update_id=i,
+                chat=GROUP,
+                person=person,
+                at=AT,
+                defaults=DEFAULTS,
+            )
             for i in range(1, 6)
         ),
         return_exceptions=True,
@@ -54,12 +61,20 @@ async def test_concurrent_checkins_of_one_member_grant_once(uow_factory):
 
 async def test_a_replayed_update_raises_duplicate_and_changes_nothing(uow_factory):
     person = Person(BIG_ID, "Big")
-    await check_in(uow_factory(), bot_id=1, update_id=9, chat=GROUP, person=person, at=AT,
-                   defaults=DEFAULTS)
+    await check_in(
+        uow_factory(), bot_id=1, update_id=9, chat=GROUP, person=person, at=AT, defaults=DEFAULTS
+    )
 
     try:
-        await check_in(uow_factory(), bot_id=1, update_id=9, chat=GROUP, person=person,
-                       at=AT + dt.timedelta(days=1), defaults=DEFAULTS)
+        await check_in(
+            uow_factory(),
+            bot_id=1,
+            update_id=9,
+            chat=GROUP,
+            person=person,
+            at=AT + dt.timedelta(days=1),
+            defaults=DEFAULTS,
+        )
         replay_raised = False
     except DuplicateUpdate:
         replay_raised = True
@@ -73,23 +88,33 @@ async def test_the_same_update_id_from_another_bot_is_a_new_update(uow_factory):
     person = Person(BIG_ID, "Big")
     other_group = ChatInfo(chat_id=-1001, type="supergroup", title="Other")
 
-    await check_in(uow_factory(), bot_id=1, update_id=9, chat=GROUP, person=person, at=AT,
-                   defaults=DEFAULTS)
-    await check_in(uow_factory(), bot_id=2, update_id=9, chat=other_group, person=person, at=AT,
-                   defaults=DEFAULTS)
+    await check_in(
+        uow_factory(), bot_id=1, update_id=9, chat=GROUP, person=person, at=AT, defaults=DEFAULTS
+    )
+    await check_in(
+        uow_factory(),
+        bot_id=2,
+        update_id=9,
+        chat=other_group,
+        person=person,
+        at=AT,
+        defaults=DEFAULTS,
+    )
 
     assert len(await export_members(uow_factory(), chat_id=other_group.chat_id, at=AT)) == 1
 
 
 async def test_message_batches_drop_replays_within_and_across_batches(uow_factory):
     person = Person(BIG_ID, "Big")
-    batch = [MessageSeen(update_id=u, chat=GROUP, person=person, at=AT, kind="text")
-             for u in (1, 2, 2, 3)]
+    batch = [
+        MessageSeen(update_id=u, chat=GROUP, person=person, at=AT, kind="text")
+        for u in (1, 2, 2, 3)
+    ]
 
-    first = await record_messages(uow_factory(), bot_id=1, messages=batch, at=AT,
-                                  defaults=DEFAULTS)
-    again = await record_messages(uow_factory(), bot_id=1, messages=batch[:2], at=AT,
-                                  defaults=DEFAULTS)
+    first = await record_messages(uow_factory(), bot_id=1, messages=batch, at=AT, defaults=DEFAULTS)
+    again = await record_messages(
+        uow_factory(), bot_id=1, messages=batch[:2], at=AT, defaults=DEFAULTS
+    )
 
     assert (first, again) == (3, 0)
     [row] = await export_members(uow_factory(), chat_id=GROUP.chat_id, at=AT)

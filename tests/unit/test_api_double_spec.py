@@ -36,7 +36,9 @@ def test_text_over_4096_characters_after_entity_parsing_is_refused(spec):
 def test_callback_data_over_64_bytes_is_refused(spec):
     markup = {"inline_keyboard": [[{"text": "Join", "callback_data": "团" * 22}]]}
 
-    problems = messages(spec.validate("sendMessage", {"chat_id": 1, "text": "x", "reply_markup": markup}))
+    problems = messages(
+        spec.validate("sendMessage", {"chat_id": 1, "text": "x", "reply_markup": markup})
+    )
 
     assert any("callback_data" in p and "66 bytes" in p for p in problems)
 
@@ -48,7 +50,9 @@ def test_invite_link_names_over_32_characters_are_refused(spec):
 
 def test_broken_html_is_refused(spec):
     for text in ["<b>bold", "a < b", "Tom & Jerry", "<blink>x</blink>"]:
-        assert spec.validate("sendMessage", {"chat_id": 1, "text": text, "parse_mode": "HTML"}), text
+        assert spec.validate("sendMessage", {"chat_id": 1, "text": text, "parse_mode": "HTML"}), (
+            text
+        )
 
 
 def test_wrong_types_and_unknown_methods_are_refused(spec):

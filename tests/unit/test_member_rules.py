@@ -12,8 +12,9 @@ def test_bots_anonymous_admins_and_channels_do_not():
     assert not is_member_sender(
         user_id=GROUP_ANONYMOUS_BOT_ID, is_bot=False, sender_chat_id=GROUP, chat_id=GROUP
     )
-    assert not is_member_sender(user_id=136817688, is_bot=False, sender_chat_id=-100777,
-                                chat_id=GROUP)
+    assert not is_member_sender(
+        user_id=136817688, is_bot=False, sender_chat_id=-100777, chat_id=GROUP
+    )
     assert not is_member_sender(user_id=777000, is_bot=False, sender_chat_id=None, chat_id=GROUP)
 
 
