@@ -24,6 +24,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
+    # One connection: in-process writers queue on the pool (cheap, fair) instead of on
+    # SQLite's file lock, whose busy handler sleeps in steps of up to 25 ms.
+    kwargs.setdefault("pool_size", 1)
+    kwargs.setdefault("max_overflow", 0)
     engine = create_async_engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")

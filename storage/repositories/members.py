@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.checkin import CheckinAward
@@ -148,6 +148,7 @@ class SqlMembers(Repository):
         if not counts:
             return
         table = M.__table__
+        gone = table.c.present.is_(False)
         ins = insert_for(self.session, table)
         await self.session.execute(
             ins.values(
@@ -169,26 +170,36 @@ class SqlMembers(Repository):
                 ]
             ).on_conflict_do_nothing(index_elements=["chat_id", "user_id"])
         )
-        for uid, (n, _first, last) in sorted(counts.items()):
-            await self.session.execute(
-                update(M)
-                .where(M.chat_id == chat_pk, M.user_id == uid)
-                .values(
-                    messages=M.messages + n,
-                    last_active_at=case(
-                        (or_(M.last_active_at.is_(None), M.last_active_at < last), last),
-                        else_=M.last_active_at,
+        stmt = (
+            update(table)
+            .where(table.c.chat_id == chat_pk, table.c.user_id == bindparam("uid"))
+            .values(
+                messages=table.c.messages + bindparam("n"),
+                last_active_at=case(
+                    (
+                        or_(
+                            table.c.last_active_at.is_(None),
+                            table.c.last_active_at < bindparam("last"),
+                        ),
+                        bindparam("last"),
                     ),
-                    # Someone who speaks after they were seen leaving has come back.
-                    present=case(
-                        (and_(M.present.is_(False), M.left_at < last), True), else_=M.present
-                    ),
-                    status=case(
-                        (and_(M.present.is_(False), M.left_at < last), "member"), else_=M.status
-                    ),
-                )
-                .execution_options(synchronize_session=False)
+                    else_=table.c.last_active_at,
+                ),
+                # Someone who speaks after they were seen leaving has come back.
+                present=case(
+                    (and_(gone, table.c.left_at < bindparam("last")), True), else_=table.c.present
+                ),
+                status=case(
+                    (and_(gone, table.c.left_at < bindparam("last")), "member"),
+                    else_=table.c.status,
+                ),
             )
+        )
+        connection = await self.session.connection()
+        await connection.execute(
+            stmt,
+            [{"uid": uid, "n": n, "last": last} for uid, (n, _f, last) in sorted(counts.items())],
+        )
 
     async def record_checkin(self, chat_pk: int, user_id: int, award: CheckinAward) -> None:
         row = await self._row(chat_pk, user_id)
