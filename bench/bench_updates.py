@@ -120,9 +120,7 @@ async def main() -> None:
         b = await bare(updates, None)
         g = await growth(updates, world, Path(tmp), "flat", None)
         paced = await growth(updates, world, Path(tmp), "paced", args.rate)
-    print(
-        f"{args.updates} updates ({checkins} check-ins), {args.members} members, SQLite"
-    )
+    print(f"{args.updates} updates ({checkins} check-ins), {args.members} members, SQLite")
     print(
         f"bare PTB (count in memory): {b['rate']:8.0f} updates/s  p50 {b['p50_ms']:.2f} ms"
         f"  p99 {b['p99_ms']:.2f} ms"

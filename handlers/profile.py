@@ -16,6 +16,7 @@ async def me_command(update: Update, context: Context) -> None:
     if not is_group(chat) or chat is None or user is None:
         await reply(update, t.group_only())
         return
+    await deps(context).buffer.flush()  # the message count shown must include recent chatter
     try:
         profile = await my_profile(
             deps(context).uow(),

@@ -117,11 +117,13 @@ class T:
                 name=self.name(display_name),
             )
         s = profile.stats
-        rank = self._("#{rank}", rank=profile.rank.rank) if profile.rank else self._("unranked")
+        rank = (
+            self._("rank #{rank}", rank=profile.rank.rank) if profile.rank else self._("unranked")
+        )
         return "\n".join(
             [
                 self._("👤 {name}", name=self.name(s.display_name)),
-                self._("💰 Points: {points} (rank {rank})", points=s.points, rank=rank),
+                self._("💰 Points: {points} ({rank})", points=s.points, rank=rank),
                 self._(
                     "🔥 Streak: {streak} · best {best}",
                     streak=self.days(s.streak),

@@ -17,6 +17,7 @@ async def test_me_shows_points_streak_best_checkins_and_rank(bot: Harness):
     assert "Points: 10 (rank #2)" in reply
     assert "Streak: 1 day · best 1 day" in reply
     assert "Check-ins: 1" in reply
+    assert "messages: 2" in reply  # /checkin and /me themselves, without waiting for a flush
 
 
 async def test_me_shows_a_broken_streak_as_zero_but_keeps_the_best(bot: Harness):
@@ -28,10 +29,11 @@ async def test_me_shows_a_broken_streak_as_zero_but_keeps_the_best(bot: Harness)
     assert "Streak: 0 days · best 2 days" in reply
 
 
-async def test_me_before_any_activity_invites_a_checkin(bot: Harness):
+async def test_me_before_any_checkin_shows_zero_and_unranked(bot: Harness):
     [reply] = await bot.say(CAROL, "/me")
 
-    assert "no activity here yet" in reply
+    assert "Points: 0 (unranked)" in reply
+    assert "messages: 1" in reply
 
 
 async def test_top_lists_by_points_and_shows_the_callers_place_outside_the_top(bot: Harness):
