@@ -51,7 +51,7 @@ FIRST = [
     "孙悦",
 ]
 LAST = ["", "Chen", "Wang", "Li", "Smith", "Lin", ""]
-PERSONAS = [("loyal", 0.97, 6), ("regular", 0.75, 4), ("casual", 0.35, 2), ("lurker", 0.05, 0)]
+PERSONAS = [("loyal", 0.9, 6), ("regular", 0.75, 4), ("casual", 0.35, 2), ("lurker", 0.05, 0)]
 
 
 def _plain(html_text: str) -> str:
