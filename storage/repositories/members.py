@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.checkin import CheckinAward
@@ -147,7 +147,7 @@ class SqlMembers(Repository):
         """Bump counters atomically; a member first seen by a message is registered then."""
         if not counts:
             return
-        table = M.__table__
+        table = cast(Table, M.__table__)
         gone = table.c.present.is_(False)
         ins = insert_for(self.session, table)
         await self.session.execute(
