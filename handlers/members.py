@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Update
 
 from campaigns.errors import DuplicateUpdate
-from campaigns.members import is_present
+from campaigns.members import ChatInfo, Person, is_present
 from campaigns.ports import MessageSeen
 from campaigns.services.chats import bot_membership_changed, migrate_chat
 from campaigns.services.members import membership_changed
@@ -49,21 +51,16 @@ async def on_member_update(update: Update, context: Context) -> None:
         d.admins.forget(change.chat.id)
     if new.user.is_bot:
         return
-    try:
-        await membership_changed(
-            d.uow(),
-            bot_id=context.bot.id,
-            update_id=update.update_id,
-            chat=chat_info(change.chat),
-            people=[person(new.user)],
-            status=new.status,
-            present=is_present(new.status, getattr(new, "is_member", None)),
-            at=sent_at(update),
-            source="chat_member",
-            defaults=d.defaults,
-        )
-    except DuplicateUpdate:
-        return
+    present = is_present(new.status, getattr(new, "is_member", None))
+    await _presence(
+        update,
+        context,
+        chat_info(change.chat),
+        [person(new.user)],
+        new.status,
+        present,
+        "chat_member",
+    )
 
 
 async def on_service_join_or_leave(update: Update, context: Context) -> None:
@@ -71,7 +68,6 @@ async def on_service_join_or_leave(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    d = deps(context)
     joined = [person(u) for u in message.new_chat_members if not u.is_bot]
     left = message.left_chat_member
     if joined:
@@ -80,21 +76,35 @@ async def on_service_join_or_leave(update: Update, context: Context) -> None:
         people, status, present = [person(left)], "left", False
     else:
         return
-    try:
+    await _presence(
+        update, context, chat_info(message.chat), people, status, present, "service_message"
+    )
+
+
+async def _presence(
+    update: Update,
+    context: Context,
+    chat: ChatInfo,
+    people: list[Person],
+    status: str,
+    present: bool,
+    source: str,
+) -> None:
+    """Both join/leave signals go through one use case, so each transition counts once."""
+    d = deps(context)
+    with contextlib.suppress(DuplicateUpdate):
         await membership_changed(
             d.uow(),
             bot_id=context.bot.id,
             update_id=update.update_id,
-            chat=chat_info(message.chat),
+            chat=chat,
             people=people,
             status=status,
             present=present,
             at=sent_at(update),
-            source="service_message",
+            source=source,
             defaults=d.defaults,
         )
-    except DuplicateUpdate:
-        return
 
 
 async def on_migrate(update: Update, context: Context) -> None:

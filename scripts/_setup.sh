@@ -12,7 +12,8 @@ setup_venv() {
     "$PYTHON" -m venv .venv
   fi
   local stamp=.venv/.installed
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ ! -x .venv/bin/pytest ] ||
+     ! .venv/bin/python -c "import bot, telegram, sqlalchemy, pytest" 2>/dev/null; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e ".[dev]"
     touch "$stamp"
