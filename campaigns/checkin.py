@@ -75,8 +75,13 @@ def award(previous: PreviousCheckin | None, day: dt.date, rules: CheckinRules) -
     )
 
 
+def streak_alive_since(today: dt.date) -> dt.date:
+    """A streak is still alive today if the last check-in was on or after this day (yesterday)."""
+    return today - dt.timedelta(days=1)
+
+
 def current_streak(last_day: dt.date | None, last_streak: int, today: dt.date) -> int:
-    """A streak is still alive today if the last check-in was today or yesterday."""
-    if last_day is None or last_day < today - dt.timedelta(days=1):
+    """The streak as shown today: zero once a day was missed."""
+    if last_day is None or last_day < streak_alive_since(today):
         return 0
     return last_streak

@@ -20,6 +20,7 @@ class AlreadyCheckedIn(DomainError):
 
     day: dt.date
     next_reset: dt.datetime
+    timezone: str
     streak: int
     balance: int
 

@@ -66,6 +66,36 @@ def is_present(status: str, is_member: bool | None = None) -> bool:
 
 
 @dataclass(frozen=True)
+class Membership:
+    """The stored state of one user in one group."""
+
+    status: str
+    present: bool
+    joined_at: dt.datetime | None
+    left_at: dt.datetime | None
+
+
+class PresenceChange(StrEnum):
+    """What a join/leave signal means against the stored state."""
+
+    STALE = "stale"
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+
+
+def presence_change(current: Membership, *, present: bool, at: dt.datetime) -> PresenceChange:
+    """An older event arriving late never undoes a newer one; a repeated signal changes nothing.
+
+    Joins come both as chat_member updates and as service messages: the first flips
+    presence, the second finds it already flipped.
+    """
+    latest = max((t for t in (current.joined_at, current.left_at) if t is not None), default=None)
+    if latest is not None and at < latest:
+        return PresenceChange.STALE
+    return PresenceChange.UNCHANGED if current.present == present else PresenceChange.CHANGED
+
+
+@dataclass(frozen=True)
 class MemberStats:
     """One member's numbers in one group, as /me and `export members` show them."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol, Self
 
 from campaigns.checkin import CheckinAward, PreviousCheckin
-from campaigns.members import ChatInfo, EventKind, MemberStats, Person, Ranked
+from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, Person, Ranked
 from campaigns.settings import ChatSettings
 
 
@@ -21,16 +21,6 @@ class ChatRecord:
     title: str | None
     active: bool
     settings: ChatSettings
-
-
-@dataclass(frozen=True)
-class Membership:
-    """The stored state of one user in one group."""
-
-    status: str
-    present: bool
-    joined_at: dt.datetime | None
-    left_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -62,8 +52,6 @@ class UpdateLog(Protocol):
 class Chats(Protocol):
     async def get(self, chat_id: int) -> ChatRecord | None: ...
 
-    async def get_many(self, chat_ids: Sequence[int]) -> dict[int, ChatRecord]: ...
-
     async def register(
         self, chat: ChatInfo, *, active: bool, bot_status: str | None, defaults: ChatSettings
     ) -> ChatRecord:
@@ -80,12 +68,18 @@ class Users(Protocol):
 
 
 class Members(Protocol):
-    async def get(self, chat_pk: int, user_id: int) -> Membership | None: ...
+    async def get(self, chat_pk: int, user_id: int) -> Membership | None:
+        """The stored state, locked for this transaction."""
 
-    async def set_presence(
+    async def create(
         self, chat_pk: int, user_id: int, *, status: str, present: bool, at: dt.datetime
     ) -> bool:
-        """Store the status; True only if presence changed (a real join or leave)."""
+        """Insert the membership; False if a concurrent writer created it first."""
+
+    async def update_presence(
+        self, chat_pk: int, user_id: int, *, status: str, present: bool | None, at: dt.datetime
+    ) -> None:
+        """Store the status; with `present` given, also the join or leave time."""
 
     async def count_messages(
         self, chat_pk: int, counts: dict[int, tuple[int, dt.datetime, dt.datetime]]
@@ -101,10 +95,11 @@ class Members(Protocol):
 
     async def all_stats(self, chat_pk: int) -> list[MemberStats]: ...
 
-    async def top(self, chat_pk: int, by: str, limit: int, today: dt.date) -> list[Ranked]: ...
+    async def top(self, chat_pk: int, by: str, limit: int, alive_since: dt.date) -> list[Ranked]:
+        """Top lines; streaks count only if the last check-in is on or after `alive_since`."""
 
     async def rank_of(
-        self, chat_pk: int, user_id: int, by: str, today: dt.date
+        self, chat_pk: int, user_id: int, by: str, alive_since: dt.date
     ) -> Ranked | None: ...
 
 

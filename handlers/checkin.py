@@ -43,9 +43,6 @@ async def checkin_command(update: Update, context: Context) -> None:
     except DuplicateUpdate:
         return
     except AlreadyCheckedIn as err:
-        timezone = (await d.settings_of(message.chat.id)).timezone
-        await reply(
-            update, t.already_checked_in(member.display_name, err, sent_at(update), timezone)
-        )
+        await reply(update, t.already_checked_in(member.display_name, err, sent_at(update)))
         return
     await reply(update, t.checked_in(member.display_name, result))

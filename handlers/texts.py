@@ -82,9 +82,7 @@ class T:
             ]
         )
 
-    def already_checked_in(
-        self, display_name: str, err: AlreadyCheckedIn, now: dt.datetime, timezone: str
-    ) -> str:
+    def already_checked_in(self, display_name: str, err: AlreadyCheckedIn, now: dt.datetime) -> str:
         reset = err.next_reset.strftime("%H:%M")
         return "\n".join(
             [
@@ -94,7 +92,7 @@ class T:
                 self._(
                     "Next check-in opens at {time} ({tz}), in {wait}.",
                     time=reset,
-                    tz=html.escape(timezone),
+                    tz=html.escape(err.timezone),
                     wait=self.wait(err.next_reset, now),
                 ),
                 self._(

@@ -56,6 +56,7 @@ async def check_in(
             raise AlreadyCheckedIn(
                 day=day,
                 next_reset=reset,
+                timezone=settings.timezone,
                 streak=current_streak(
                     stats.last_checkin_day if stats else None, stats.streak if stats else 0, day
                 ),
@@ -63,7 +64,6 @@ async def check_in(
             )
         await uow.members.record_checkin(record.pk, person.user_id, granted)
         prefix = f"checkin:{record.pk}:{person.user_id}:{day.isoformat()}"
-        balance = 0
         parts = [("checkin", granted.base_points + granted.streak_points, prefix)]
         if granted.milestone_points:
             parts.append(("streak_milestone", granted.milestone_points, f"{prefix}:milestone"))
@@ -71,7 +71,7 @@ async def check_in(
             if await uow.ledger.add(
                 record.pk, person.user_id, delta=delta, reason=reason, key=key, at=at
             ):
-                balance = await uow.members.add_points(record.pk, person.user_id, delta)
+                await uow.members.add_points(record.pk, person.user_id, delta)
         await uow.events.add(
             [(record.pk, person.user_id, EventKind.CHECKIN, at, granted.total, None)]
         )
@@ -81,7 +81,7 @@ async def check_in(
     return CheckinResult(
         award=granted,
         rank_today=rank,
-        balance=stats.points if stats else balance,
+        balance=stats.points if stats else 0,
         next_reset=reset,
         best_streak=stats.best_streak if stats else granted.streak,
     )

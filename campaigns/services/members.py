@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from campaigns.errors import DuplicateUpdate
-from campaigns.members import ChatInfo, EventKind, Person
+from campaigns.members import ChatInfo, EventKind, Person, PresenceChange, presence_change
 from campaigns.ports import MessageSeen, UnitOfWork
 from campaigns.services.chats import ensure_chat
 from campaigns.settings import ChatSettings
@@ -27,9 +27,7 @@ async def membership_changed(
 ) -> int:
     """Store the status; log a join or leave only when presence really changes.
 
-    Joins arrive both as chat_member updates and as service messages; whichever comes
-    first makes the transition and the other finds nothing to change. Returns how many
-    people really joined or left.
+    Returns how many people really joined or left.
     """
     async with uow:
         if not await uow.updates.claim(bot_id, update_id, at):
@@ -39,9 +37,24 @@ async def membership_changed(
         kind = EventKind.JOIN if present else EventKind.LEAVE
         changed = 0
         for person in people:
-            if await uow.members.set_presence(
-                record.pk, person.user_id, status=status, present=present, at=at
-            ):
+            current = await uow.members.get(record.pk, person.user_id)
+            if current is None:
+                flipped = await uow.members.create(
+                    record.pk, person.user_id, status=status, present=present, at=at
+                )
+            else:
+                change = presence_change(current, present=present, at=at)
+                if change is PresenceChange.STALE:
+                    continue
+                flipped = change is PresenceChange.CHANGED
+                await uow.members.update_presence(
+                    record.pk,
+                    person.user_id,
+                    status=status,
+                    present=present if flipped else None,
+                    at=at,
+                )
+            if flipped:
                 changed += 1
                 await uow.events.add([(record.pk, person.user_id, kind, at, None, {"via": source})])
         await uow.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from campaigns.checkin import current_streak, local_day
+from campaigns.checkin import current_streak, local_day, streak_alive_since
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import Leaderboard, MemberStats, Ranked
 from campaigns.ports import UnitOfWork
@@ -36,7 +36,7 @@ async def my_profile(
         record = await require_chat(uow, chat_id)
         today = local_day(at, record.settings.timezone)
         stats = await uow.members.stats(record.pk, user_id)
-        rank = await uow.members.rank_of(record.pk, user_id, "points", today)
+        rank = await uow.members.rank_of(record.pk, user_id, "points", streak_alive_since(today))
         await uow.commit()
     return Profile(stats=_live(stats, today), rank=rank) if stats else None
 
@@ -58,8 +58,8 @@ async def leaderboard(
             raise DuplicateUpdate
         record = await require_chat(uow, chat_id)
         today = local_day(at, record.settings.timezone)
-        lines = await uow.members.top(record.pk, by, limit, today)
-        me = await uow.members.rank_of(record.pk, user_id, by, today)
+        lines = await uow.members.top(record.pk, by, limit, streak_alive_since(today))
+        me = await uow.members.rank_of(record.pk, user_id, by, streak_alive_since(today))
         await uow.commit()
     return Leaderboard(by=by, lines=lines, me=me)
 

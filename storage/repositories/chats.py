@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import delete, select
 
 from campaigns.checkin import CheckinRules
@@ -44,10 +42,6 @@ class SqlChats(Repository):
     async def get(self, chat_id: int) -> ChatRecord | None:
         row = await self._row(chat_id)
         return to_record(row) if row else None
-
-    async def get_many(self, chat_ids: Sequence[int]) -> dict[int, ChatRecord]:
-        rows = await self.session.scalars(select(ChatRow).where(ChatRow.telegram_id.in_(chat_ids)))
-        return {row.telegram_id: to_record(row) for row in rows}
 
     async def register(
         self, chat: ChatInfo, *, active: bool, bot_status: str | None, defaults: ChatSettings

@@ -10,8 +10,7 @@ from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.checkin import CheckinAward
-from campaigns.members import MemberStats, Person, Ranked
-from campaigns.ports import Membership
+from campaigns.members import Membership, MemberStats, Person, Ranked
 from campaigns.settings import utc
 from storage.models import MembershipRow, UserRow
 from storage.repositories.base import Repository, insert_for
@@ -101,45 +100,43 @@ class SqlMembers(Repository):
             left_at=_aware(row.left_at),
         )
 
-    async def set_presence(
+    async def create(
         self, chat_pk: int, user_id: int, *, status: str, present: bool, at: dt.datetime
     ) -> bool:
-        row = await self._row(chat_pk, user_id)
-        if row is None:
-            row = M(
+        created = await self.session.execute(
+            insert_for(self.session, M.__table__)
+            .values(
                 chat_id=chat_pk,
                 user_id=user_id,
                 status=status,
                 present=present,
+                joined_at=at if present else None,
+                left_at=None if present else at,
                 messages=0,
                 checkins=0,
                 streak=0,
                 best_streak=0,
                 points=0,
             )
-            if present:
-                row.joined_at = at
-            else:
-                row.left_at = at
-            self.session.add(row)
-            await self.session.flush()
-            return True
-        row.status = status
-        if row.present == present:
-            await self.session.flush()
-            return False
-        # An older event arriving late must not undo a newer one.
-        latest = max(filter(None, (_aware(row.joined_at), _aware(row.left_at))), default=None)
-        if latest is not None and at < latest:
-            return False
-        row.present = present
-        if present:
-            row.joined_at = at
-            row.left_at = None
-        else:
-            row.left_at = at
-        await self.session.flush()
-        return True
+            .on_conflict_do_nothing(index_elements=["chat_id", "user_id"])
+            .returning(M.id)
+        )
+        return created.first() is not None
+
+    async def update_presence(
+        self, chat_pk: int, user_id: int, *, status: str, present: bool | None, at: dt.datetime
+    ) -> None:
+        values: dict[str, object] = {"status": status}
+        if present is True:
+            values.update(present=True, joined_at=at, left_at=None)
+        elif present is False:
+            values.update(present=False, left_at=at)
+        await self.session.execute(
+            update(M)
+            .where(M.chat_id == chat_pk, M.user_id == user_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
     async def count_messages(
         self, chat_pk: int, counts: dict[int, tuple[int, dt.datetime, dt.datetime]]
@@ -240,15 +237,17 @@ class SqlMembers(Repository):
         )
         return [_stats(m, u) for m, u in result]
 
-    def _board(self, chat_pk: int, by: str, today: dt.date) -> tuple[Any, ColumnElement[bool]]:
+    def _board(
+        self, chat_pk: int, by: str, alive_since: dt.date
+    ) -> tuple[Any, ColumnElement[bool]]:
         """The ranked value and who is on the board: present members with something to show."""
         if by == "streak":
-            alive = M.last_checkin_day >= today - dt.timedelta(days=1)
+            alive = M.last_checkin_day >= alive_since
             return M.streak, and_(M.chat_id == chat_pk, M.present.is_(True), alive, M.streak > 0)
         return M.points, and_(M.chat_id == chat_pk, M.present.is_(True), M.points > 0)
 
-    async def top(self, chat_pk: int, by: str, limit: int, today: dt.date) -> list[Ranked]:
-        value, where = self._board(chat_pk, by, today)
+    async def top(self, chat_pk: int, by: str, limit: int, alive_since: dt.date) -> list[Ranked]:
+        value, where = self._board(chat_pk, by, alive_since)
         ranked = (
             select(
                 func.rank().over(order_by=value.desc()).label("rank"),
@@ -272,8 +271,10 @@ class SqlMembers(Repository):
             for r in result
         ]
 
-    async def rank_of(self, chat_pk: int, user_id: int, by: str, today: dt.date) -> Ranked | None:
-        value, where = self._board(chat_pk, by, today)
+    async def rank_of(
+        self, chat_pk: int, user_id: int, by: str, alive_since: dt.date
+    ) -> Ranked | None:
+        value, where = self._board(chat_pk, by, alive_since)
         mine = await self.session.execute(
             select(value, UserRow)
             .join(UserRow, UserRow.id == M.user_id)

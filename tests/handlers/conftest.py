@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -30,7 +30,6 @@ class Harness:
 
     app: GrowthApp
     world: FakeTelegram
-    seen: list[str] = field(default_factory=list)
 
     async def send(self, update: dict[str, Any]) -> list[str]:
         before = len(self.world.calls)

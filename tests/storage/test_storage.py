@@ -141,3 +141,37 @@ async def test_ledger_keys_are_unique(uow_factory):
         await uow.commit()
 
     assert (first, second) == (True, False)
+
+
+async def test_concurrent_signals_of_one_join_log_one_join(uow_factory):
+    from sqlalchemy import func, select
+
+    from campaigns.services.members import membership_changed
+    from storage.models import EventRow
+
+    person = Person(BIG_ID, "Big")
+
+    changed = await asyncio.gather(
+        *(
+            membership_changed(
+                uow_factory(),
+                bot_id=1,
+                update_id=i,
+                chat=GROUP,
+                people=[person],
+                status="member",
+                present=True,
+                at=AT,
+                source="test",
+                defaults=DEFAULTS,
+            )
+            for i in range(1, 4)
+        )
+    )
+
+    assert sum(changed) == 1
+    async with uow_factory() as uow:
+        joins = await uow.session.scalar(
+            select(func.count()).select_from(EventRow).where(EventRow.kind == "join")
+        )
+    assert joins == 1
