@@ -112,6 +112,7 @@ class MemberStats:
     best_streak: int
     points: int
     last_checkin_day: dt.date | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Protocol, Self
 
 from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, Person, Ranked
+from campaigns.referral import InviteStatus, RejectReason, Source
 from campaigns.settings import ChatSettings
 
 
@@ -34,6 +35,67 @@ class MessageSeen:
     kind: str
 
 
+@dataclass(frozen=True)
+class LinkRecord:
+    """An invite link the bot created for a member (or for one deep-link visitor)."""
+
+    id: int
+    chat_pk: int
+    owner_id: int
+    url: str
+    name: str
+    kind: str  # "member" or "deeplink"
+    expires_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class InviteRecord:
+    """One join and its credit."""
+
+    id: int
+    chat_pk: int
+    invitee_id: int
+    inviter_id: int | None
+    source: Source
+    status: InviteStatus
+    reason: RejectReason | None
+    was_member: bool
+    joined_at: dt.datetime
+    confirmed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A pending invite with the invitee's presence and activity, for confirmation."""
+
+    invite_id: int
+    inviter_id: int
+    invitee_id: int
+    joined_at: dt.datetime
+    present: bool
+    last_active_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A deep-link visit or join request waiting for the visitor's join."""
+
+    inviter_id: int
+    link_id: int | None
+    source: Source
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom a private notice goes to, and in which language."""
+
+    user_id: int
+    display_name: str
+    language_code: str | None
+    reachable: bool
+
+
 class UpdateLog(Protocol):
     async def claim(
         self, bot_id: int, update_id: int, at: dt.datetime, scope: str = "handler"
@@ -52,6 +114,11 @@ class UpdateLog(Protocol):
 class Chats(Protocol):
     async def get(self, chat_id: int) -> ChatRecord | None: ...
 
+    async def by_pk(self, pk: int) -> ChatRecord | None: ...
+
+    async def of_member(self, user_id: int) -> list[ChatRecord]:
+        """Active groups where the user is present."""
+
     async def register(
         self, chat: ChatInfo, *, active: bool, bot_status: str | None, defaults: ChatSettings
     ) -> ChatRecord:
@@ -65,6 +132,11 @@ class Chats(Protocol):
 
 class Users(Protocol):
     async def upsert(self, people: Sequence[Person]) -> None: ...
+
+    async def set_reachable(self, user_id: int, reachable: bool) -> None:
+        """Record whether the bot may message the user privately."""
+
+    async def contacts(self, user_ids: Sequence[int]) -> dict[int, Contact]: ...
 
 
 class Members(Protocol):
@@ -93,6 +165,19 @@ class Members(Protocol):
 
     async def stats(self, chat_pk: int, user_id: int) -> MemberStats | None: ...
 
+    async def ref_code(self, chat_pk: int, user_id: int) -> str | None: ...
+
+    async def assign_ref_code(self, chat_pk: int, user_id: int, code: str) -> bool:
+        """Give the member a referral code unless they have one; False on a taken code."""
+
+    async def by_ref_code(self, code: str) -> tuple[int, int] | None:
+        """(chat_pk, user_id) of the member whose code this is."""
+
+    async def set_title(self, chat_pk: int, user_id: int, title: str) -> None: ...
+
+    async def present_at(self, chat_pk: int, at: dt.datetime) -> int:
+        """How many members were in the group at `at` (as far as the bot saw)."""
+
     async def all_stats(self, chat_pk: int) -> list[MemberStats]: ...
 
     async def top(self, chat_pk: int, by: str, limit: int, alive_since: dt.date) -> list[Ranked]:
@@ -101,6 +186,144 @@ class Members(Protocol):
     async def rank_of(
         self, chat_pk: int, user_id: int, by: str, alive_since: dt.date
     ) -> Ranked | None: ...
+
+
+class InviteLinks(Protocol):
+    async def live(self, chat_pk: int, owner_id: int) -> LinkRecord | None:
+        """The member's current personal link."""
+
+    async def add(
+        self,
+        chat_pk: int,
+        owner_id: int,
+        *,
+        url: str,
+        name: str,
+        kind: str,
+        at: dt.datetime,
+        creates_join_request: bool = False,
+        for_user_id: int | None = None,
+        expires_at: dt.datetime | None = None,
+    ) -> LinkRecord | None:
+        """Store a link; None if the member already has a live personal link (a race lost)."""
+
+    async def by_url(self, url: str) -> LinkRecord | None: ...
+
+    async def for_visitor(
+        self, chat_pk: int, owner_id: int, visitor_id: int, now: dt.datetime
+    ) -> LinkRecord | None:
+        """An unexpired one-use link made earlier for this deep-link visitor."""
+
+    async def revoke(self, link_id: int, at: dt.datetime) -> None: ...
+
+
+class Invites(Protocol):
+    async def add(
+        self,
+        chat_pk: int,
+        invitee_id: int,
+        *,
+        inviter_id: int | None,
+        link_id: int | None,
+        source: Source,
+        status: InviteStatus,
+        reason: RejectReason | None,
+        was_member: bool,
+        at: dt.datetime,
+    ) -> int | None:
+        """Record a join; None if this exact join is recorded already."""
+
+    async def latest(self, chat_pk: int, invitee_id: int) -> InviteRecord | None: ...
+
+    async def attribute(
+        self,
+        invite_id: int,
+        *,
+        inviter_id: int,
+        link_id: int | None,
+        source: Source,
+        status: InviteStatus,
+        reason: RejectReason | None,
+    ) -> bool:
+        """Credit an organic join after all (its link arrived late); False if it was not organic."""
+
+    async def move(
+        self,
+        invite_id: int,
+        *,
+        from_status: InviteStatus,
+        to_status: InviteStatus,
+        at: dt.datetime,
+    ) -> bool:
+        """Conditional status change; only one of racing writers wins."""
+
+    async def recent_credited(self, chat_pk: int, inviter_id: int, since: dt.datetime) -> int:
+        """Attributed joins credited to the inviter since `since` (for the burst check)."""
+
+    async def pending_of(self, chat_pk: int, invitee_ids: Sequence[int]) -> list[Candidate]: ...
+
+    async def due(
+        self,
+        chat_pk: int,
+        *,
+        cutoff: dt.datetime,
+        require_activity: bool,
+        after_id: int,
+        limit: int,
+    ) -> list[Candidate]:
+        """Pending invites that joined before `cutoff` and may be confirmable, by id."""
+
+    async def chats_with_pending(self, cutoff: dt.datetime) -> list[int]: ...
+
+    async def counts(self, chat_pk: int, inviter_id: int) -> dict[str, int]: ...
+
+    async def rejected(
+        self, chat_pk: int, inviter_id: int, limit: int
+    ) -> list[tuple[str, RejectReason, dt.datetime]]:
+        """(invitee name, reason, joined_at) of the inviter's latest rejected invites."""
+
+    async def top(self, chat_pk: int, since: dt.datetime | None, limit: int) -> list[Ranked]: ...
+
+    async def rank_of(
+        self, chat_pk: int, user_id: int, since: dt.datetime | None
+    ) -> Ranked | None: ...
+
+    async def joins_by_source(
+        self, chat_pk: int, since: dt.datetime, until: dt.datetime
+    ) -> dict[str, int]: ...
+
+    async def attributed_status(
+        self, chat_pk: int, since: dt.datetime, until: dt.datetime
+    ) -> dict[str, int]: ...
+
+    async def summary(self, chat_pk: int) -> dict[int, tuple[int | None, dict[str, int]]]:
+        """Per member: who invited them (last credited join) and their invites by status."""
+
+
+class Claims(Protocol):
+    async def add(
+        self,
+        chat_pk: int,
+        visitor_id: int,
+        *,
+        inviter_id: int,
+        link_id: int | None,
+        source: Source,
+        at: dt.datetime,
+    ) -> bool:
+        """First touch wins: False if the visitor was already claimed."""
+
+    async def get(self, chat_pk: int, visitor_id: int) -> Claim | None: ...
+
+
+class Rewards(Protocol):
+    async def granted(self, chat_pk: int, user_id: int) -> set[int]:
+        """Tiers granted and not revoked."""
+
+    async def grant(self, chat_pk: int, user_id: int, tier: int, at: dt.datetime) -> bool:
+        """False if this tier was granted to the member before (even if later revoked)."""
+
+    async def revoke(self, chat_pk: int, user_id: int, tier: int, at: dt.datetime) -> bool: ...
 
 
 class Events(Protocol):
@@ -159,6 +382,18 @@ class UnitOfWork(Protocol):
 
     @property
     def ledger(self) -> Ledger: ...
+
+    @property
+    def links(self) -> InviteLinks: ...
+
+    @property
+    def invites(self) -> Invites: ...
+
+    @property
+    def claims(self) -> Claims: ...
+
+    @property
+    def rewards(self) -> Rewards: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from campaigns.checkin import CheckinRules
 from campaigns.errors import InvalidSetting
+from campaigns.referral import ReferralProgram
 
 LANGUAGES = ("zh", "en")
 MAX_POINTS = 10_000
@@ -30,6 +31,7 @@ class ChatSettings:
     timezone: str = "UTC"
     language: str = "en"
     checkin: CheckinRules = field(default_factory=CheckinRules)
+    referral: ReferralProgram = field(default_factory=ReferralProgram)
 
     def as_pairs(self) -> list[tuple[str, str]]:
         """Settings as they are typed in `/set`, in a stable order."""

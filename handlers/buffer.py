@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from campaigns.ports import MessageSeen, UnitOfWork
 from campaigns.services.members import record_messages
+from campaigns.services.referral import Notice
 from campaigns.settings import ChatSettings
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class ActivityBuffer:
         self._pending: list[MessageSeen] = []
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # Invites confirmed by this chatter are announced by whoever the app plugs in here.
+        self.on_notices: Callable[[list[Notice]], Awaitable[None]] | None = None
         self.written = 0
 
     def __len__(self) -> int:
@@ -57,7 +60,7 @@ class ActivityBuffer:
                 return 0
             batch, self._pending = self._pending, []
             try:
-                stored = await record_messages(
+                result = await record_messages(
                     self._uow(),
                     bot_id=self.bot_id,
                     messages=batch,
@@ -67,8 +70,10 @@ class ActivityBuffer:
             except Exception:
                 self._pending[:0] = batch
                 raise
-            self.written += stored
-            return stored
+            self.written += result.stored
+        if result.notices and self.on_notices is not None:
+            await self.on_notices(result.notices)
+        return result.stored
 
     async def _tick(self) -> None:
         while True:

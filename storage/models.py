@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -62,6 +63,7 @@ class ChatRow(Base):
     streak_bonus: Mapped[int] = mapped_column(Integer)
     streak_bonus_max: Mapped[int] = mapped_column(Integer)
     milestones: Mapped[dict[str, Any]] = mapped_column(JSON)
+    referral: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -76,6 +78,8 @@ class UserRow(Base):
     last_name: Mapped[str | None] = mapped_column(String(255))
     username: Mapped[str | None] = mapped_column(String(64))
     language_code: Mapped[str | None] = mapped_column(String(16))
+    # True once they opened a private chat with the bot, False after a 403: may we DM them?
+    reachable: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
 
@@ -99,6 +103,8 @@ class MembershipRow(Base):
     best_streak: Mapped[int] = mapped_column(Integer, default=0)
     last_checkin_day: Mapped[dt.date | None] = mapped_column(Date)
     points: Mapped[int] = mapped_column(BigInteger, default=0)
+    ref_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    title: Mapped[str | None] = mapped_column(String(32))
 
 
 class EventRow(Base):
@@ -160,3 +166,90 @@ class ProcessedUpdateRow(Base):
     # One update can have two independent effects (a /checkin is also a counted message).
     scope: Mapped[str] = mapped_column(String(16), primary_key=True)
     processed_at: Mapped[dt.datetime]
+
+
+class InviteLinkRow(Base):
+    """An invite link the bot created: a member's own link, or a one-use link for a deep link."""
+
+    __tablename__ = "invite_links"
+    __table_args__ = (
+        # One live personal link per member per group; the database settles racing /invite.
+        Index(
+            "uq_invite_links_live_member",
+            "chat_id",
+            "owner_id",
+            unique=True,
+            sqlite_where=text("kind = 'member' AND revoked_at IS NULL"),
+            postgresql_where=text("kind = 'member' AND revoked_at IS NULL"),
+        ),
+        Index("ix_invite_links_chat_for_user", "chat_id", "for_user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    owner_id: Mapped[int] = mapped_column(BigInteger)
+    url: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    for_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    creates_join_request: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class InviteRow(Base):
+    """One join and how it is credited; attributed joins move pending -> confirmed/left/rejected."""
+
+    __tablename__ = "invites"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "invitee_id", "joined_at"),
+        Index("ix_invites_chat_inviter_status", "chat_id", "inviter_id", "status"),
+        Index("ix_invites_status_chat_joined", "status", "chat_id", "joined_at"),
+        Index("ix_invites_link_joined", "link_id", "joined_at"),
+        Index("ix_invites_chat_confirmed", "chat_id", "confirmed_at"),
+        Index("ix_invites_chat_joined", "chat_id", "joined_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    invitee_id: Mapped[int] = mapped_column(BigInteger)
+    inviter_id: Mapped[int | None] = mapped_column(BigInteger)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("invite_links.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(16))
+    # The invitee had been in the group before: an organic row remembers it for a late link.
+    was_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[dt.datetime]
+    confirmed_at: Mapped[dt.datetime | None]
+    left_at: Mapped[dt.datetime | None]
+
+
+class ReferralClaimRow(Base):
+    """An attribution waiting for its join: a deep-link visit or an approved join request."""
+
+    __tablename__ = "referral_claims"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    visitor_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    inviter_id: Mapped[int] = mapped_column(BigInteger)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("invite_links.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime]
+
+
+class ReferralRewardRow(Base):
+    """A tier granted to a member; the primary key is what makes each tier happen once."""
+
+    __tablename__ = "referral_rewards"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tier: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    granted_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]

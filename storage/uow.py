@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
 from storage.repositories.chats import SqlChats
 from storage.repositories.members import SqlMembers, SqlUsers
+from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
 from storage.repositories.updates import SqlUpdateLog
 
 
@@ -27,6 +28,10 @@ class SqlUnitOfWork:
         self.events = SqlEvents(self.session)
         self.checkins = SqlCheckins(self.session)
         self.ledger = SqlLedger(self.session)
+        self.links = SqlInviteLinks(self.session)
+        self.invites = SqlInvites(self.session)
+        self.claims = SqlClaims(self.session)
+        self.rewards = SqlRewards(self.session)
         await self.session.begin()
         return self
 

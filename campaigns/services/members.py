@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import ChatInfo, EventKind, Person, PresenceChange, presence_change
 from campaigns.ports import MessageSeen, UnitOfWork
+from campaigns.services import referral
 from campaigns.services.chats import ensure_chat
+from campaigns.services.referral import LinkSeen, Notice
 from campaigns.settings import ChatSettings
+
+
+@dataclass(frozen=True)
+class Presence:
+    """How many people really joined or left, and what inviters should hear about it."""
+
+    changed: int
+    notices: list[Notice] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """How many buffered messages were new, and invites their authors confirmed."""
+
+    stored: int
+    notices: list[Notice] = field(default_factory=list)
 
 
 async def membership_changed(
@@ -24,10 +43,12 @@ async def membership_changed(
     at: dt.datetime,
     source: str,
     defaults: ChatSettings,
-) -> int:
+    link: LinkSeen | None = None,
+) -> Presence:
     """Store the status; log a join or leave only when presence really changes.
 
-    Returns how many people really joined or left.
+    A real join is credited to an inviter (or recorded as organic) in the same
+    transaction, so a redelivered update can neither log nor credit it twice.
     """
     async with uow:
         if not await uow.updates.claim(bot_id, update_id, at):
@@ -36,6 +57,7 @@ async def membership_changed(
         await uow.users.upsert(people)
         kind = EventKind.JOIN if present else EventKind.LEAVE
         changed = 0
+        notices: list[Notice] = []
         for person in people:
             current = await uow.members.get(record.pk, person.user_id)
             if current is None:
@@ -47,6 +69,10 @@ async def membership_changed(
                 if change is PresenceChange.STALE:
                     continue
                 flipped = change is PresenceChange.CHANGED
+                if not flipped and present and link is not None:
+                    notices += await referral.link_for_present(
+                        uow, record, person.user_id, link=link, at=at
+                    )
                 await uow.members.update_presence(
                     record.pk,
                     person.user_id,
@@ -54,11 +80,18 @@ async def membership_changed(
                     present=present if flipped else None,
                     at=at,
                 )
-            if flipped:
-                changed += 1
-                await uow.events.add([(record.pk, person.user_id, kind, at, None, {"via": source})])
+            if not flipped:
+                continue
+            changed += 1
+            await uow.events.add([(record.pk, person.user_id, kind, at, None, {"via": source})])
+            if present:
+                notices += await referral.joined(
+                    uow, record, person.user_id, was_member=current is not None, link=link, at=at
+                )
+            else:
+                await referral.departed(uow, record, person.user_id, at)
         await uow.commit()
-    return changed
+    return Presence(changed, notices)
 
 
 async def record_messages(
@@ -68,10 +101,10 @@ async def record_messages(
     messages: Sequence[MessageSeen],
     at: dt.datetime,
     defaults: ChatSettings,
-) -> int:
+) -> Activity:
     """Write a batch of member messages in one transaction; replays in the batch are dropped.
 
-    Returns how many messages were new.
+    Invitees who spoke get their pending invites confirmed in the same transaction.
     """
     unique = {m.update_id: m for m in messages}
     async with uow:
@@ -79,7 +112,7 @@ async def record_messages(
         fresh = [unique[i] for i in sorted(fresh_ids)]
         if not fresh:
             await uow.commit()
-            return 0
+            return Activity(0)
         chats = {m.chat.chat_id: m.chat for m in fresh}
         records = {cid: await ensure_chat(uow, info, defaults) for cid, info in chats.items()}
         await uow.users.upsert(list({m.person.user_id: m.person for m in fresh}.values()))
@@ -94,5 +127,8 @@ async def record_messages(
         for pk, counts in per_chat.items():
             await uow.members.count_messages(pk, counts)
         await uow.events.add(rows)
+        notices: list[Notice] = []
+        for record in records.values():
+            notices += await referral.activity_seen(uow, record, list(per_chat[record.pk]), at)
         await uow.commit()
-    return len(fresh)
+    return Activity(len(fresh), notices)

@@ -7,8 +7,9 @@ from sqlalchemy import delete, select
 from campaigns.checkin import CheckinRules
 from campaigns.members import ChatInfo
 from campaigns.ports import ChatRecord
+from campaigns.referral import ReferralProgram
 from campaigns.settings import ChatSettings
-from storage.models import ChatRow, _now
+from storage.models import ChatRow, MembershipRow, _now
 from storage.repositories.base import Repository, insert_for
 
 
@@ -20,7 +21,12 @@ def to_record(row: ChatRow) -> ChatRecord:
         streak_bonus_max=row.streak_bonus_max,
         milestones={int(day): int(points) for day, points in (row.milestones or {}).items()},
     )
-    settings = ChatSettings(timezone=row.timezone, language=row.language, checkin=rules)
+    settings = ChatSettings(
+        timezone=row.timezone,
+        language=row.language,
+        checkin=rules,
+        referral=ReferralProgram.from_json(row.referral),
+    )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings
     )
@@ -33,6 +39,7 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     row.streak_bonus = settings.checkin.streak_bonus
     row.streak_bonus_max = settings.checkin.streak_bonus_max
     row.milestones = {str(day): pts for day, pts in sorted(settings.checkin.milestones.items())}
+    row.referral = settings.referral.to_json()
 
 
 class SqlChats(Repository):
@@ -42,6 +49,23 @@ class SqlChats(Repository):
     async def get(self, chat_id: int) -> ChatRecord | None:
         row = await self._row(chat_id)
         return to_record(row) if row else None
+
+    async def by_pk(self, pk: int) -> ChatRecord | None:
+        row = await self.session.get(ChatRow, pk)
+        return to_record(row) if row else None
+
+    async def of_member(self, user_id: int) -> list[ChatRecord]:
+        rows = await self.session.scalars(
+            select(ChatRow)
+            .join(MembershipRow, MembershipRow.chat_id == ChatRow.id)
+            .where(
+                MembershipRow.user_id == user_id,
+                MembershipRow.present.is_(True),
+                ChatRow.active.is_(True),
+            )
+            .order_by(ChatRow.title, ChatRow.id)
+        )
+        return [to_record(row) for row in rows]
 
     async def register(
         self, chat: ChatInfo, *, active: bool, bot_status: str | None, defaults: ChatSettings

@@ -11,6 +11,7 @@ from sqlalchemy.sql import ColumnElement
 
 from campaigns.checkin import CheckinAward
 from campaigns.members import Membership, MemberStats, Person, Ranked
+from campaigns.ports import Contact
 from campaigns.settings import utc
 from storage.models import MembershipRow, UserRow
 from storage.repositories.base import Repository, insert_for
@@ -46,6 +47,7 @@ def _stats(m: MembershipRow, user: UserRow) -> MemberStats:
         best_streak=m.best_streak,
         points=m.points,
         last_checkin_day=m.last_checkin_day,
+        title=m.title,
     )
 
 
@@ -81,6 +83,24 @@ class SqlUsers(Repository):
                 },
             )
         )
+
+    async def set_reachable(self, user_id: int, reachable: bool) -> None:
+        await self.session.execute(
+            update(UserRow)
+            .where(UserRow.id == user_id)
+            .values(reachable=reachable)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def contacts(self, user_ids: Sequence[int]) -> dict[int, Contact]:
+        if not user_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(UserRow)
+            .where(UserRow.id.in_(sorted(set(user_ids))))
+            .execution_options(populate_existing=True)
+        )
+        return {u.id: Contact(u.id, _name(u), u.language_code, bool(u.reachable)) for u in rows}
 
 
 class SqlMembers(Repository):
@@ -217,6 +237,48 @@ class SqlMembers(Repository):
             .execution_options(synchronize_session=False)
         )
         return int(result.scalar_one())
+
+    async def ref_code(self, chat_pk: int, user_id: int) -> str | None:
+        return await self.session.scalar(
+            select(M.ref_code).where(M.chat_id == chat_pk, M.user_id == user_id)
+        )
+
+    async def assign_ref_code(self, chat_pk: int, user_id: int, code: str) -> bool:
+        taken = await self.session.scalar(select(M.id).where(M.ref_code == code))
+        if taken is not None:
+            return False
+        result = await self.session.execute(
+            update(M)
+            .where(M.chat_id == chat_pk, M.user_id == user_id, M.ref_code.is_(None))
+            .values(ref_code=code)
+            .returning(M.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
+
+    async def by_ref_code(self, code: str) -> tuple[int, int] | None:
+        row = (
+            await self.session.execute(select(M.chat_id, M.user_id).where(M.ref_code == code))
+        ).first()
+        return (int(row[0]), int(row[1])) if row else None
+
+    async def set_title(self, chat_pk: int, user_id: int, title: str) -> None:
+        await self.session.execute(
+            update(M)
+            .where(M.chat_id == chat_pk, M.user_id == user_id)
+            .values(title=title)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def present_at(self, chat_pk: int, at: dt.datetime) -> int:
+        joined_before = or_(M.joined_at.is_(None), M.joined_at <= at)
+        still_there = or_(M.present.is_(True), M.left_at > at)
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(M)
+            .where(M.chat_id == chat_pk, joined_before, still_there)
+        )
+        return int(count or 0)
 
     async def stats(self, chat_pk: int, user_id: int) -> MemberStats | None:
         result = await self.session.execute(

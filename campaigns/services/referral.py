@@ -1,0 +1,733 @@
+"""Referral use cases: personal links, crediting joins, confirmation, tier rewards, reports.
+
+Telegram calls (creating a link) happen between transactions, never inside one: the
+handler asks for the member's card, creates a link if there is none, then stores it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+
+from campaigns.errors import DuplicateUpdate
+from campaigns.members import ChatInfo, Leaderboard, Person, Ranked
+from campaigns.ports import (
+    Candidate,
+    ChatRecord,
+    Contact,
+    LinkRecord,
+    UnitOfWork,
+)
+from campaigns.referral import (
+    BURST_WINDOW,
+    InviteCounts,
+    InviteStatus,
+    JoinFacts,
+    RejectReason,
+    ReportNumbers,
+    Reward,
+    Source,
+    Tier,
+    apply_program_setting,
+    confirmable,
+    judge_join,
+    new_code,
+    next_tier,
+    owner_from_name,
+    period_start,
+    status_after_leave,
+    tiers_due,
+    tiers_lost,
+)
+from campaigns.services.chats import ensure_chat, require_chat
+from campaigns.settings import ChatSettings
+
+CLAIM_TTL = dt.timedelta(days=7)
+LATE_LINK_WINDOW = dt.timedelta(minutes=2)
+DEEP_LINK_TTL = dt.timedelta(days=1)
+SWEEP_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class LinkSeen:
+    """The invite link a join (or join request) came through, as Telegram reports it."""
+
+    url: str
+    name: str | None = None
+    by_bot: bool = False  # created by this bot, so its name can be trusted
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something an inviter (and maybe the group) should hear about."""
+
+    kind: str  # "confirmed" or "tier"
+    chat_id: int
+    chat_title: str | None
+    group_language: str
+    announce: bool
+    inviter: Contact
+    invitee_name: str | None
+    confirmed: int
+    tier: Tier | None
+    next_tier: Tier | None
+
+
+# -- pluggable rewards -------------------------------------------------------------------------
+
+RewardIssuer = Callable[[UnitOfWork, int, int, Reward, str, dt.datetime], Awaitable[None]]
+
+
+async def _issue_points(
+    uow: UnitOfWork, chat_pk: int, user_id: int, reward: Reward, key: str, at: dt.datetime
+) -> None:
+    if reward.amount and await uow.ledger.add(
+        chat_pk, user_id, delta=reward.amount, reason="referral_tier", key=key, at=at
+    ):
+        await uow.members.add_points(chat_pk, user_id, reward.amount)
+
+
+async def _issue_title(
+    uow: UnitOfWork, chat_pk: int, user_id: int, reward: Reward, key: str, at: dt.datetime
+) -> None:
+    if reward.title:
+        await uow.members.set_title(chat_pk, user_id, reward.title)
+
+
+ISSUERS: dict[str, RewardIssuer] = {"points": _issue_points, "title": _issue_title}
+
+
+def register_reward(kind: str, issuer: RewardIssuer) -> None:
+    """Let another module (coupons) hand out tier rewards of its own kind."""
+    ISSUERS[kind] = issuer
+
+
+# -- crediting joins ---------------------------------------------------------------------------
+
+
+async def _attribution(
+    uow: UnitOfWork, record: ChatRecord, invitee_id: int, link: LinkSeen | None, at: dt.datetime
+) -> tuple[Source, int | None, int | None]:
+    """(source, inviter, link id): the link first, then a deep-link visit or join request."""
+    if link is not None:
+        stored = await uow.links.by_url(link.url)
+        if stored is not None and stored.chat_pk == record.pk:
+            kind = Source.MEMBER_LINK if stored.kind == "member" else Source.DEEP_LINK
+            return kind, stored.owner_id, stored.id
+        owner = owner_from_name(link.name) if link.by_bot else None
+        if owner is not None:
+            return Source.MEMBER_LINK, owner, None
+    claim = await uow.claims.get(record.pk, invitee_id)
+    if claim is not None and at - claim.at <= CLAIM_TTL:
+        return claim.source, claim.inviter_id, claim.link_id
+    return (Source.OTHER_LINK if link is not None else Source.ORGANIC), None, None
+
+
+async def _judge(
+    uow: UnitOfWork,
+    record: ChatRecord,
+    invitee_id: int,
+    inviter_id: int | None,
+    *,
+    was_member: bool,
+    at: dt.datetime,
+    is_bot: bool = False,
+    already_present: bool = False,
+) -> tuple[InviteStatus, RejectReason | None]:
+    recent = (
+        await uow.invites.recent_credited(record.pk, inviter_id, at - BURST_WINDOW)
+        if inviter_id is not None
+        else 0
+    )
+    facts = JoinFacts(
+        invitee_id=invitee_id,
+        inviter_id=inviter_id,
+        is_bot=is_bot,
+        already_present=already_present,
+        former_member=was_member,
+        recent_joins_via_link=recent,
+    )
+    return judge_join(facts, record.settings.referral)
+
+
+async def joined(
+    uow: UnitOfWork,
+    record: ChatRecord,
+    invitee_id: int,
+    *,
+    was_member: bool,
+    link: LinkSeen | None,
+    at: dt.datetime,
+) -> list[Notice]:
+    """A person really joined (presence flipped): record who gets credit and judge it."""
+    source, inviter, link_id = await _attribution(uow, record, invitee_id, link, at)
+    status, reason = await _judge(uow, record, invitee_id, inviter, was_member=was_member, at=at)
+    invite_id = await uow.invites.add(
+        record.pk,
+        invitee_id,
+        inviter_id=inviter,
+        link_id=link_id,
+        source=source,
+        status=status,
+        reason=reason,
+        was_member=was_member,
+        at=at,
+    )
+    if invite_id is None or inviter is None or status is not InviteStatus.PENDING:
+        return []
+    return await _confirm(
+        uow, record, [Candidate(invite_id, inviter, invitee_id, at, True, None)], at
+    )
+
+
+async def link_for_present(
+    uow: UnitOfWork, record: ChatRecord, invitee_id: int, *, link: LinkSeen, at: dt.datetime
+) -> list[Notice]:
+    """A join signal with a link for someone already present.
+
+    Usually the service message won the race and recorded an organic join a moment
+    ago: credit it now. Otherwise the person was already in the group.
+    """
+    source, inviter, link_id = await _attribution(uow, record, invitee_id, link, at)
+    if inviter is None:
+        return []
+    latest = await uow.invites.latest(record.pk, invitee_id)
+    if latest is not None and abs(at - latest.joined_at) <= LATE_LINK_WINDOW:
+        if latest.status is not InviteStatus.ORGANIC:
+            return []
+        status, reason = await _judge(
+            uow, record, invitee_id, inviter, was_member=latest.was_member, at=at
+        )
+        await uow.invites.attribute(
+            latest.id,
+            inviter_id=inviter,
+            link_id=link_id,
+            source=source,
+            status=status,
+            reason=reason,
+        )
+        if status is not InviteStatus.PENDING:
+            return []
+        candidate = Candidate(latest.id, inviter, invitee_id, latest.joined_at, True, None)
+        return await _confirm(uow, record, [candidate], at)
+    status, reason = await _judge(
+        uow, record, invitee_id, inviter, was_member=True, at=at, already_present=True
+    )
+    await uow.invites.add(
+        record.pk,
+        invitee_id,
+        inviter_id=inviter,
+        link_id=link_id,
+        source=source,
+        status=status,
+        reason=reason,
+        was_member=True,
+        at=at,
+    )
+    return []
+
+
+async def departed(uow: UnitOfWork, record: ChatRecord, invitee_id: int, at: dt.datetime) -> None:
+    """The invitee left: a pending invite is `left`; a confirmed one only within clawback."""
+    latest = await uow.invites.latest(record.pk, invitee_id)
+    if latest is None or latest.inviter_id is None:
+        return
+    program = record.settings.referral
+    new = status_after_leave(
+        latest.status, confirmed_at=latest.confirmed_at, left_at=at, program=program
+    )
+    if new is None:
+        return
+    moved = await uow.invites.move(latest.id, from_status=latest.status, to_status=new, at=at)
+    if moved and latest.status is InviteStatus.CONFIRMED:
+        await _claw_back(uow, record, latest.inviter_id, at)
+
+
+async def _claw_back(uow: UnitOfWork, record: ChatRecord, inviter: int, at: dt.datetime) -> None:
+    """Reverse the points of tiers the inviter no longer reaches (titles are kept)."""
+    await uow.members.get(record.pk, inviter)  # lock: tier changes for one inviter run in turn
+    counts = InviteCounts.of(await uow.invites.counts(record.pk, inviter))
+    granted = await uow.rewards.granted(record.pk, inviter)
+    for tier in tiers_lost(counts.confirmed, record.settings.referral, granted):
+        if not await uow.rewards.revoke(record.pk, inviter, tier.invites, at):
+            continue
+        key = f"referral:{record.pk}:{inviter}:tier:{tier.invites}:clawback"
+        if tier.points and await uow.ledger.add(
+            record.pk, inviter, delta=-tier.points, reason="referral_clawback", key=key, at=at
+        ):
+            await uow.members.add_points(record.pk, inviter, -tier.points)
+
+
+async def bot_joined(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat: ChatInfo,
+    bot_user_id: int,
+    link: LinkSeen,
+    at: dt.datetime,
+    defaults: ChatSettings,
+) -> bool:
+    """A bot came in through someone's link: recorded as a rejected invite, never credited."""
+    async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at, scope="referral"):
+            raise DuplicateUpdate
+        record = await ensure_chat(uow, chat, defaults)
+        source, inviter, link_id = await _attribution(uow, record, bot_user_id, link, at)
+        if inviter is None:
+            await uow.commit()
+            return False
+        await uow.invites.add(
+            record.pk,
+            bot_user_id,
+            inviter_id=inviter,
+            link_id=link_id,
+            source=source,
+            status=InviteStatus.REJECTED,
+            reason=RejectReason.BOT,
+            was_member=False,
+            at=at,
+        )
+        await uow.commit()
+    return True
+
+
+# -- confirmation and tiers --------------------------------------------------------------------
+
+
+async def _confirm(
+    uow: UnitOfWork, record: ChatRecord, candidates: Sequence[Candidate], now: dt.datetime
+) -> list[Notice]:
+    """Confirm what is confirmable, then grant tiers; each step is a conditional write."""
+    program = record.settings.referral
+    won: dict[int, list[Candidate]] = {}
+    for c in candidates:
+        if not confirmable(
+            joined_at=c.joined_at,
+            present=c.present,
+            last_active_at=c.last_active_at,
+            now=now,
+            program=program,
+        ):
+            continue
+        if await uow.invites.move(
+            c.invite_id, from_status=InviteStatus.PENDING, to_status=InviteStatus.CONFIRMED, at=now
+        ):
+            won.setdefault(c.inviter_id, []).append(c)
+    if not won:
+        return []
+    contacts = await uow.users.contacts(
+        [*won, *(c.invitee_id for confirmed in won.values() for c in confirmed)]
+    )
+    notices: list[Notice] = []
+    for inviter in sorted(won):
+        # Lock the inviter's membership so racing confirmations count and grant in turn.
+        if await uow.members.get(record.pk, inviter) is None:
+            await uow.members.create(record.pk, inviter, status="member", present=True, at=now)
+        confirmed = InviteCounts.of(await uow.invites.counts(record.pk, inviter)).confirmed
+        contact = contacts.get(inviter) or Contact(inviter, str(inviter), None, False)
+        for c in won[inviter]:
+            invitee = contacts.get(c.invitee_id)
+            notices.append(
+                _notice(record, "confirmed", contact, invitee, confirmed, None, program_tier=None)
+            )
+        granted = await uow.rewards.granted(record.pk, inviter)
+        for tier in tiers_due(confirmed, program, granted):
+            if not await uow.rewards.grant(record.pk, inviter, tier.invites, now):
+                continue
+            for reward in tier.rewards:
+                key = f"referral:{record.pk}:{inviter}:tier:{tier.invites}:{reward.kind}"
+                await ISSUERS[reward.kind](uow, record.pk, inviter, reward, key, now)
+            notices.append(_notice(record, "tier", contact, None, confirmed, tier, tier))
+    return notices
+
+
+def _notice(
+    record: ChatRecord,
+    kind: str,
+    inviter: Contact,
+    invitee: Contact | None,
+    confirmed: int,
+    tier: Tier | None,
+    program_tier: Tier | None,
+) -> Notice:
+    program = record.settings.referral
+    return Notice(
+        kind=kind,
+        chat_id=record.chat_id,
+        chat_title=record.title,
+        group_language=record.settings.language,
+        announce=program.announce and kind == "tier",
+        inviter=inviter,
+        invitee_name=invitee.display_name if invitee else None,
+        confirmed=confirmed,
+        tier=tier,
+        next_tier=next_tier(confirmed, program),
+    )
+
+
+async def activity_seen(
+    uow: UnitOfWork, record: ChatRecord, user_ids: Sequence[int], now: dt.datetime
+) -> list[Notice]:
+    """Invitees spoke or checked in: confirm their invites if the hold has passed."""
+    candidates = await uow.invites.pending_of(record.pk, user_ids)
+    return await _confirm(uow, record, candidates, now) if candidates else []
+
+
+async def sweep(
+    uow: Callable[[], UnitOfWork], *, now: dt.datetime, batch: int = SWEEP_BATCH
+) -> list[Notice]:
+    """The scheduled pass: confirm every invite whose hold ended, one transaction per batch."""
+    async with uow() as first:
+        chat_pks = await first.invites.chats_with_pending(now)
+    notices: list[Notice] = []
+    for pk in chat_pks:
+        after = 0
+        while True:
+            async with uow() as work:
+                record = await work.chats.by_pk(pk)
+                if record is None or not record.active:
+                    break
+                program = record.settings.referral
+                candidates = await work.invites.due(
+                    pk,
+                    cutoff=now - program.hold,
+                    require_activity=program.require_activity,
+                    after_id=after,
+                    limit=batch,
+                )
+                if not candidates:
+                    break
+                notices += await _confirm(work, record, candidates, now)
+                await work.commit()
+            after = candidates[-1].invite_id
+    return notices
+
+
+# -- links -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InviteCard:
+    """What /invite shows: the member's link (if made yet), deep-link code and progress."""
+
+    chat_pk: int
+    chat_id: int
+    chat_title: str | None
+    language: str
+    link: LinkRecord | None
+    code: str
+    counts: InviteCounts
+    next_tier: Tier | None
+    approval: bool
+
+
+async def invite_card(
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    chat: ChatInfo | None,
+    person: Person,
+    at: dt.datetime,
+    defaults: ChatSettings,
+) -> InviteCard:
+    """The member's personal link and referral code in one group (the code is made once)."""
+    async with uow:
+        record = await (ensure_chat(uow, chat, defaults) if chat else require_chat(uow, chat_id))
+        await uow.users.upsert([person])
+        if await uow.members.get(record.pk, person.user_id) is None:
+            await uow.members.create(
+                record.pk, person.user_id, status="member", present=True, at=at
+            )
+        code = await uow.members.ref_code(record.pk, person.user_id)
+        while code is None:
+            if await uow.members.assign_ref_code(record.pk, person.user_id, new_code()):
+                code = await uow.members.ref_code(record.pk, person.user_id)
+        link = await uow.links.live(record.pk, person.user_id)
+        counts = InviteCounts.of(await uow.invites.counts(record.pk, person.user_id))
+        await uow.commit()
+    program = record.settings.referral
+    return InviteCard(
+        chat_pk=record.pk,
+        chat_id=record.chat_id,
+        chat_title=record.title,
+        language=record.settings.language,
+        link=link,
+        code=code,
+        counts=counts,
+        next_tier=next_tier(counts.confirmed, program),
+        approval=program.approval,
+    )
+
+
+async def save_member_link(
+    uow: UnitOfWork,
+    *,
+    chat_pk: int,
+    owner_id: int,
+    url: str,
+    name: str,
+    creates_join_request: bool,
+    at: dt.datetime,
+) -> tuple[LinkRecord, bool]:
+    """Store a freshly created link; (winner, False) if a concurrent /invite stored one first."""
+    async with uow:
+        stored = await uow.links.add(
+            chat_pk,
+            owner_id,
+            url=url,
+            name=name,
+            kind="member",
+            at=at,
+            creates_join_request=creates_join_request,
+        )
+        if stored is None:
+            winner = await uow.links.live(chat_pk, owner_id)
+            assert winner is not None
+            await uow.commit()
+            return winner, False
+        await uow.commit()
+    return stored, True
+
+
+async def revoke_member_link(
+    uow: UnitOfWork, *, chat_id: int, owner_id: int, at: dt.datetime
+) -> LinkRecord | None:
+    """An admin retires a member's link; the next /invite makes a new one."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        link = await uow.links.live(record.pk, owner_id)
+        if link is not None:
+            await uow.links.revoke(link.id, at)
+        await uow.commit()
+    return link
+
+
+async def groups_of(uow: UnitOfWork, user_id: int) -> list[ChatRecord]:
+    """Active groups the user is in, for commands sent in a private chat."""
+    async with uow:
+        return await uow.chats.of_member(user_id)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A deep-link visitor: what to tell them, and the link to hand them if any."""
+
+    outcome: str  # "join", "own", "member", "unknown"
+    chat_pk: int = 0
+    chat_id: int = 0
+    chat_title: str | None = None
+    inviter_id: int = 0
+    inviter_name: str = ""
+    link: LinkRecord | None = None
+
+
+async def visit(uow: UnitOfWork, *, code: str, visitor: Person, at: dt.datetime) -> Visit:
+    """Someone opened `?start=ref_<code>`: note who sent them (first touch wins)."""
+    async with uow:
+        owner = await uow.members.by_ref_code(code)
+        record = await uow.chats.by_pk(owner[0]) if owner else None
+        if owner is None or record is None or not record.active:
+            return Visit("unknown")
+        chat_pk, inviter = owner
+        await uow.users.upsert([visitor])
+        await uow.users.set_reachable(visitor.user_id, True)
+        names = await uow.users.contacts([inviter])
+        base = Visit(
+            "join",
+            chat_pk=chat_pk,
+            chat_id=record.chat_id,
+            chat_title=record.title,
+            inviter_id=inviter,
+            inviter_name=names[inviter].display_name if inviter in names else str(inviter),
+        )
+        if inviter == visitor.user_id:
+            await uow.commit()
+            return replace(base, outcome="own")
+        membership = await uow.members.get(chat_pk, visitor.user_id)
+        if membership is not None and membership.present:
+            await uow.commit()
+            return replace(base, outcome="member")
+        await uow.claims.add(
+            chat_pk,
+            visitor.user_id,
+            inviter_id=inviter,
+            link_id=None,
+            source=Source.DEEP_LINK,
+            at=at,
+        )
+        link = await uow.links.for_visitor(chat_pk, inviter, visitor.user_id, at)
+        await uow.commit()
+    return replace(base, link=link)
+
+
+async def save_visitor_link(
+    uow: UnitOfWork, *, visit: Visit, visitor_id: int, url: str, name: str, at: dt.datetime
+) -> LinkRecord:
+    """Store the one-use link made for a deep-link visitor (credited to the inviter)."""
+    async with uow:
+        stored = await uow.links.add(
+            visit.chat_pk,
+            visit.inviter_id,
+            url=url,
+            name=name,
+            kind="deeplink",
+            at=at,
+            for_user_id=visitor_id,
+            expires_at=at + DEEP_LINK_TTL,
+        )
+        await uow.commit()
+    assert stored is not None
+    return stored
+
+
+async def join_requested(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat: ChatInfo,
+    person: Person,
+    link: LinkSeen | None,
+    at: dt.datetime,
+    defaults: ChatSettings,
+) -> str | None:
+    """A join request through a member's link is claimed for them and approved by the bot.
+
+    Returns the inviter's name to approve, or None to leave the request to the admins.
+    """
+    async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at, scope="referral"):
+            raise DuplicateUpdate
+        record = await ensure_chat(uow, chat, defaults)
+        if link is None:
+            await uow.commit()
+            return None
+        source, inviter, link_id = await _attribution(uow, record, person.user_id, link, at)
+        if inviter is None or source is not Source.MEMBER_LINK:
+            await uow.commit()
+            return None
+        await uow.users.upsert([person])
+        await uow.claims.add(
+            record.pk,
+            person.user_id,
+            inviter_id=inviter,
+            link_id=link_id,
+            source=Source.JOIN_REQUEST,
+            at=at,
+        )
+        names = await uow.users.contacts([inviter])
+        await uow.commit()
+    return names[inviter].display_name if inviter in names else str(inviter)
+
+
+async def mark_reachable(uow: UnitOfWork, user_id: int, reachable: bool) -> None:
+    """A private chat opened (True) or a 403 came back (False)."""
+    async with uow:
+        await uow.users.set_reachable(user_id, reachable)
+        await uow.commit()
+
+
+# -- what members and admins read --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InviteSummary:
+    """/invites: the caller's counts, progress and why rejected invites did not count."""
+
+    chat_title: str | None
+    counts: InviteCounts
+    next_tier: Tier | None
+    tiers: tuple[Tier, ...]
+    rejected: list[tuple[str, RejectReason, dt.datetime]]
+    hold_hours: int
+
+
+async def my_invites(
+    uow: UnitOfWork, *, chat_id: int, user_id: int, at: dt.datetime, limit: int = 10
+) -> InviteSummary:
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        counts = InviteCounts.of(await uow.invites.counts(record.pk, user_id))
+        rejected = await uow.invites.rejected(record.pk, user_id, limit)
+    program = record.settings.referral
+    return InviteSummary(
+        chat_title=record.title,
+        counts=counts,
+        next_tier=next_tier(counts.confirmed, program),
+        tiers=program.tiers,
+        rejected=rejected,
+        hold_hours=program.hold_hours,
+    )
+
+
+async def invite_board(
+    uow: UnitOfWork, *, chat_id: int, user_id: int, period: str, at: dt.datetime, limit: int = 10
+) -> Leaderboard:
+    """Confirmed invites this week, this month or all time, with the caller's own place."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        since = period_start(period, at, record.settings.timezone)
+        lines = await uow.invites.top(record.pk, since, limit)
+        me = await uow.invites.rank_of(record.pk, user_id, since)
+    return Leaderboard(by=f"invites:{period}", lines=lines, me=me)
+
+
+async def change_program(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat: ChatInfo,
+    key: str,
+    value: str,
+    at: dt.datetime,
+    defaults: ChatSettings,
+) -> ChatSettings:
+    """Validate and store one referral setting; invalid values change nothing."""
+    async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at):
+            raise DuplicateUpdate
+        record = await ensure_chat(uow, chat, defaults)
+        program = apply_program_setting(record.settings.referral, key, value)
+        new = ChatSettings(
+            timezone=record.settings.timezone,
+            language=record.settings.language,
+            checkin=record.settings.checkin,
+            referral=program,
+        )
+        await uow.chats.save_settings(record.pk, new)
+        await uow.commit()
+    return new
+
+
+@dataclass(frozen=True)
+class Report:
+    """/referral report: the period's numbers and its top inviters."""
+
+    chat_title: str | None
+    days: int
+    since: dt.datetime
+    until: dt.datetime
+    numbers: ReportNumbers
+    top: list[Ranked]
+
+
+async def referral_report(
+    uow: UnitOfWork, *, chat_id: int, days: int, at: dt.datetime, limit: int = 5
+) -> Report:
+    """Joins by source, referral share, confirmation rate, K-factor and top inviters."""
+    since = at - dt.timedelta(days=days)
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        numbers = ReportNumbers(
+            joins_by_source=await uow.invites.joins_by_source(record.pk, since, at),
+            status_of_attributed=await uow.invites.attributed_status(record.pk, since, at),
+            members_at_start=await uow.members.present_at(record.pk, since),
+        )
+        top = await uow.invites.top(record.pk, since, limit)
+    return Report(
+        chat_title=record.title, days=days, since=since, until=at, numbers=numbers, top=top
+    )
