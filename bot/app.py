@@ -17,8 +17,10 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot.settings import Settings
+from campaigns.services.referral import sweep
 from handlers.buffer import ActivityBuffer
 from handlers.deps import Deps
+from handlers.notify import send_notices
 from handlers.texts import T
 from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWork
@@ -35,6 +37,15 @@ async def set_command_menus(app: GrowthApp) -> None:
         commands = [BotCommand(name, text) for name, text in T(language).command_menu()]
         for scope in (BotCommandScopeDefault(), BotCommandScopeAllGroupChats()):
             await app.bot.set_my_commands(commands, scope=scope, language_code=code)
+
+
+async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Confirm invites whose hold period ended, and tell the inviters."""
+    d: Deps = context.application.bot_data["deps"]
+    notices = await sweep(d.uow, now=dt.datetime.now(dt.UTC))
+    if notices:
+        log.info("referral sweep confirmed %d invites or tiers", len(notices))
+        await send_notices(context.bot, d, notices)
 
 
 async def _prune(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -71,11 +82,19 @@ def build_application(
             owner_ids=settings.bot_owner_ids,
             buffer=buffer,
         )
+        deps = app.bot_data["deps"]
+        buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
         buffer.start()
         if set_commands:
             await set_command_menus(app)
         if app.job_queue is not None:
             app.job_queue.run_repeating(_prune, interval=3600, first=60, name="prune-updates")
+            app.job_queue.run_repeating(
+                _sweep,
+                interval=settings.referral_sweep_seconds,
+                first=min(30.0, settings.referral_sweep_seconds),
+                name="referral-sweep",
+            )
 
     async def post_stop(app: GrowthApp) -> None:
         deps = app.bot_data.get("deps")

@@ -28,6 +28,11 @@ EXPORT_FIELDS = [
     "streak",
     "best_streak",
     "points",
+    "invited_by",
+    "invites_confirmed",
+    "invites_pending",
+    "invites_left",
+    "invites_rejected",
 ]
 
 
@@ -76,10 +81,14 @@ def _run(settings: Settings) -> int:
     return 0
 
 
-def _rows(stats: Sequence[Any]) -> list[dict[str, Any]]:
+def _rows(stats: Sequence[Any], invites: dict[int, tuple[int | None, Any]]) -> list[dict[str, Any]]:
     out = []
     for s in stats:
         row = {k: v for k, v in asdict(s).items() if k in EXPORT_FIELDS}
+        invited_by, counts = invites.get(s.user_id, (None, None))
+        row["invited_by"] = invited_by
+        for status in ("confirmed", "pending", "left", "rejected"):
+            row[f"invites_{status}"] = getattr(counts, status, 0)
         out.append(
             {
                 k: v.isoformat() if isinstance(v, dt.datetime | dt.date) else v
@@ -91,17 +100,20 @@ def _rows(stats: Sequence[Any]) -> list[dict[str, Any]]:
 
 async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
     from campaigns.services.profile import export_members
+    from campaigns.services.referral import invite_columns
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 
     engine = create_engine(settings.database_url)
     try:
+        sessions = session_factory(engine)
         stats = await export_members(
-            SqlUnitOfWork(session_factory(engine)), chat_id=chat_id, at=dt.datetime.now(dt.UTC)
+            SqlUnitOfWork(sessions), chat_id=chat_id, at=dt.datetime.now(dt.UTC)
         )
+        invites = await invite_columns(SqlUnitOfWork(sessions), chat_id=chat_id)
     finally:
         await engine.dispose()
-    return _rows(stats)
+    return _rows(stats, invites)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     activity_flush_seconds: float = Field(default=1.0, gt=0, le=60)
     activity_batch_size: int = Field(default=500, ge=1, le=10_000)
+    referral_sweep_seconds: float = Field(default=300, ge=5, le=86_400)
 
     @field_validator("bot_owner_ids", mode="before")
     @classmethod

@@ -7,6 +7,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
+    CallbackQueryHandler,
+    ChatJoinRequestHandler,
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
@@ -24,6 +26,15 @@ from handlers.members import (
     track_message,
 )
 from handlers.profile import me_command, top_command
+from handlers.referral import (
+    CHOOSE,
+    invite_command,
+    invites_command,
+    on_choose,
+    on_join_request,
+    referral_command,
+    track_private,
+)
 from handlers.start import help_command
 
 TRACKING, MEMBERS, COMMANDS = -1, 0, 1
@@ -39,6 +50,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Handlers in ordered groups: tracking sees every message, then membership, then commands."""
     member_messages = GROUPS & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL
     app.add_handler(MessageHandler(member_messages, track_message), group=TRACKING)
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, track_private),
+        group=TRACKING,
+    )
 
     app.add_handler(
         ChatMemberHandler(on_bot_membership, ChatMemberHandler.MY_CHAT_MEMBER), group=MEMBERS
@@ -54,6 +69,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         group=MEMBERS,
     )
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate), group=MEMBERS)
+    app.add_handler(ChatJoinRequestHandler(on_join_request), group=MEMBERS)
 
     commands = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("checkin", checkin_command, commands), group=COMMANDS)
@@ -66,4 +82,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("settings", settings_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("set", set_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler(["start", "help"], help_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("invite", invite_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("invites", invites_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("referral", referral_command, commands), group=COMMANDS)
+    app.add_handler(CallbackQueryHandler(on_choose, pattern=CHOOSE), group=COMMANDS)
     app.add_error_handler(on_error)

@@ -53,6 +53,8 @@ class Deps:
     owner_ids: frozenset[int]
     buffer: ActivityBuffer
     admins: AdminCache = field(default_factory=AdminCache)
+    rights_noticed: dict[int, float] = field(default_factory=dict)
+    reachable: set[int] = field(default_factory=set)
     _settings: dict[int, tuple[float, ChatSettings]] = field(default_factory=dict)
 
     async def settings_of(self, chat_id: int) -> ChatSettings:

@@ -11,8 +11,11 @@ from campaigns.members import ChatInfo, Person, is_present
 from campaigns.ports import MessageSeen
 from campaigns.services.chats import bot_membership_changed, migrate_chat
 from campaigns.services.members import membership_changed
+from campaigns.services.referral import LinkSeen, bot_joined
 from handlers.deps import deps
 from handlers.extract import Context, chat_info, member_sender, message_kind, person, sent_at
+from handlers.notify import send_notices
+from handlers.referral import link_seen
 
 ADMIN_STATUSES = {"creator", "administrator"}
 
@@ -49,9 +52,22 @@ async def on_member_update(update: Update, context: Context) -> None:
     d = deps(context)
     if old.status in ADMIN_STATUSES or new.status in ADMIN_STATUSES:
         d.admins.forget(change.chat.id)
-    if new.user.is_bot:
-        return
     present = is_present(new.status, getattr(new, "is_member", None))
+    link = link_seen(change.invite_link, context.bot.id)
+    if new.user.is_bot:
+        if present and link is not None:
+            with contextlib.suppress(DuplicateUpdate):
+                await bot_joined(
+                    d.uow(),
+                    bot_id=context.bot.id,
+                    update_id=update.update_id,
+                    chat=chat_info(change.chat),
+                    bot_user_id=new.user.id,
+                    link=link,
+                    at=sent_at(update),
+                    defaults=d.defaults,
+                )
+        return
     await _presence(
         update,
         context,
@@ -60,6 +76,7 @@ async def on_member_update(update: Update, context: Context) -> None:
         new.status,
         present,
         "chat_member",
+        link,
     )
 
 
@@ -89,11 +106,12 @@ async def _presence(
     status: str,
     present: bool,
     source: str,
+    link: LinkSeen | None = None,
 ) -> None:
     """Both join/leave signals go through one use case, so each transition counts once."""
     d = deps(context)
-    with contextlib.suppress(DuplicateUpdate):
-        await membership_changed(
+    try:
+        result = await membership_changed(
             d.uow(),
             bot_id=context.bot.id,
             update_id=update.update_id,
@@ -104,7 +122,12 @@ async def _presence(
             at=sent_at(update),
             source=source,
             defaults=d.defaults,
+            link=link,
         )
+    except DuplicateUpdate:
+        return
+    if result.notices:
+        await send_notices(context.bot, d, result.notices)
 
 
 async def on_migrate(update: Update, context: Context) -> None:

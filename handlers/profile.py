@@ -5,9 +5,12 @@ from __future__ import annotations
 from telegram import Update
 
 from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.referral import PERIODS
 from campaigns.services.profile import BOARDS, leaderboard, my_profile
+from campaigns.services.referral import invite_board
 from handlers.deps import deps
 from handlers.extract import Context, is_group, person, reply, sent_at, texts_for
+from handlers.referral_texts import ReferralTexts
 
 
 async def me_command(update: Update, context: Context) -> None:
@@ -40,6 +43,9 @@ async def top_command(update: Update, context: Context) -> None:
         await reply(update, t.group_only())
         return
     by = context.args[0].lower() if context.args else "points"
+    if by == "invites":
+        await _invite_top(update, context, chat.id, user.id, (context.args or [])[1:])
+        return
     if by not in BOARDS:
         await reply(update, t.top_usage())
         return
@@ -59,3 +65,22 @@ async def top_command(update: Update, context: Context) -> None:
         await reply(update, t.not_registered())
         return
     await reply(update, t.leaderboard(board))
+
+
+async def _invite_top(
+    update: Update, context: Context, chat_id: int, user_id: int, args: list[str]
+) -> None:
+    """`/top invites [week|month|all]`: confirmed invites in the period."""
+    t = ReferralTexts((await texts_for(update, context)).language)
+    period = args[0].lower() if args else "all"
+    if period not in PERIODS:
+        await reply(update, t.top_usage())
+        return
+    try:
+        board = await invite_board(
+            deps(context).uow(), chat_id=chat_id, user_id=user_id, period=period, at=sent_at(update)
+        )
+    except UnknownChat:
+        await reply(update, t.not_registered())
+        return
+    await reply(update, t.invite_board(board))

@@ -5,10 +5,16 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.extract import Context, reply, texts_for
+from handlers.referral import start_referral, track_private
 
 
 async def help_command(update: Update, context: Context) -> None:
     """Introduce the bot and its commands."""
     user = update.effective_user
+    chat = update.effective_chat
+    if chat is not None and chat.type == chat.PRIVATE:
+        await track_private(update, context)
+        if context.args and await start_referral(update, context, context.args[0]):
+            return
     t = await texts_for(update, context)
     await reply(update, t.welcome(user.first_name if user else ""))

@@ -129,6 +129,11 @@ class T:
                 ),
                 self._("📅 Check-ins: {n} · 💬 messages: {m}", n=s.checkins, m=s.messages),
             ]
+            + (
+                [self._("🏷 Title: {title}", title=html.escape(s.title, quote=False))]
+                if s.title
+                else []
+            )
         )
 
     def _line(self, line: Ranked, by: str) -> str:
@@ -152,7 +157,7 @@ class T:
         return "\n".join(lines)
 
     def top_usage(self) -> str:
-        return self._("Usage: /top (points) or /top streak")
+        return self._("Usage: /top (points), /top streak or /top invites [week|month|all]")
 
     # -- admin ---------------------------------------------------------------------------------
 
@@ -227,7 +232,11 @@ class T:
                     "In your group: /checkin (or 签到 / 打卡) every day for points and streaks, "
                     "/me for your numbers, /top for the leaderboard."
                 ),
-                self._("Admins: /settings and /set to configure check-ins."),
+                self._(
+                    "Invite friends with /invite: your personal link. /invites shows who counted "
+                    "and your next reward."
+                ),
+                self._("Admins: /settings and /set to configure check-ins, /referral for invites."),
             ]
         )
 
@@ -236,6 +245,9 @@ class T:
             ("checkin", self._("Daily check-in")),
             ("me", self._("My points and streak")),
             ("top", self._("Leaderboard (/top streak)")),
+            ("invite", self._("My invite link")),
+            ("invites", self._("My invites and rewards")),
+            ("referral", self._("Referral program")),
             ("settings", self._("Group settings (admins)")),
             ("help", self._("What this bot does")),
         ]

@@ -81,6 +81,9 @@ class FakeTelegram:
         self.allowed_updates: list[str] | None = None
         self.commands: dict[str, list[JSON]] = {}
         self.failures: list[tuple[str, ApiError]] = []
+        self.links: dict[str, JSON] = {}  # invite links by URL, with their chat
+        self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> "approved" ...
+        self._link_ids = itertools.count(1)
         self._update_ids = itertools.count(100_000)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._lock = threading.Condition()
@@ -279,6 +282,83 @@ class FakeTelegram:
             chat_id, user_id, None, at=at, queue=queue, left_chat_member=self.users[user_id]
         )
 
+    def admin_link(self, chat_id: int, by: int, *, name: str | None = None) -> JSON:
+        """A link an admin made in the Telegram app (as the bot sees it: truncated)."""
+        link: JSON = {
+            "invite_link": f"https://t.me/+Adm{next(self._link_ids):04d}...",
+            "creator": self.users[by],
+            "creates_join_request": False,
+            "is_primary": False,
+            "is_revoked": False,
+        }
+        if name:
+            link["name"] = name
+        return link
+
+    def link_for_update(self, url: str) -> JSON:
+        """How a link the bot created appears inside a chat_member or join request update."""
+        stored = dict(self.links[url])
+        stored.pop("chat_id", None)
+        stored.pop("uses", None)
+        return stored
+
+    def join_via_link(
+        self,
+        chat_id: int,
+        user_id: int,
+        url: str,
+        *,
+        at: dt.datetime | None = None,
+        queue: bool = False,
+    ) -> JSON:
+        """A user joins through an invite link; Telegram counts the use."""
+        link = self.links.get(url)
+        if link is not None:
+            link["uses"] = link.get("uses", 0) + 1
+        payload = self.link_for_update(url) if link is not None else {"invite_link": url}
+        return self.member_update(
+            chat_id, user_id, "member", at=at, invite_link=payload, queue=queue
+        )
+
+    def join_request(
+        self,
+        chat_id: int,
+        user_id: int,
+        url: str | None,
+        *,
+        at: dt.datetime | None = None,
+        queue: bool = False,
+    ) -> JSON:
+        """A chat_join_request through a link that asks for approval."""
+        payload: JSON = {
+            "chat": self.chats[chat_id],
+            "from": self.users[user_id],
+            "user_chat_id": user_id,
+            "date": _stamp(at),
+        }
+        if url is not None:
+            payload["invite_link"] = self.link_for_update(url)
+        self.join_requests[(chat_id, user_id)] = "pending"
+        return self._update("chat_join_request", payload, queue=queue)
+
+    def callback(self, chat_id: int, user_id: int, data: str, *, queue: bool = False) -> JSON:
+        """A tap on an inline button of a message the bot sent in `chat_id`."""
+        message: JSON = {
+            "message_id": self._next_message_id(chat_id),
+            "date": _stamp(None),
+            "chat": self._chat(chat_id),
+            "from": self.bot,
+            "text": "…",
+        }
+        payload = {
+            "id": str(next(self._update_ids)),
+            "from": self.users[user_id],
+            "chat_instance": str(chat_id),
+            "message": message,
+            "data": data,
+        }
+        return self._update("callback_query", payload, queue=queue)
+
     # ---- the API -----------------------------------------------------------------------------
 
     def decode(self, method: str, form: dict[str, str]) -> JSON:
@@ -361,9 +441,15 @@ class FakeTelegram:
             return {"id": cid, "type": "private", "first_name": user["first_name"]}
         raise ApiError(400, "Bad Request: chat not found")
 
+    def _may_message(self, user_id: int) -> bool:
+        """Users who started the bot, and (for a while) those who asked to join a group."""
+        if self.statuses.get((user_id, user_id)) == "started":
+            return True
+        return any(uid == user_id for _, uid in self.join_requests)
+
     def api_sendMessage(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
-        if chat["type"] == "private" and self.statuses.get((chat["id"], chat["id"])) != "started":
+        if chat["type"] == "private" and not self._may_message(chat["id"]):
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         message: JSON = {
             "message_id": self._next_message_id(chat["id"]),
@@ -390,6 +476,53 @@ class FakeTelegram:
     def api_setMyCommands(self, params: JSON) -> bool:
         scope = params.get("scope", {"type": "default"})["type"]
         self.commands[f"{scope}:{params.get('language_code', '')}"] = params["commands"]
+        return True
+
+    def _can_invite(self, chat_id: int) -> None:
+        if self.statuses.get((chat_id, BOT_ID)) != "administrator":
+            raise ApiError(400, "Bad Request: not enough rights to manage chat invite links")
+
+    def api_createChatInviteLink(self, params: JSON) -> JSON:
+        chat = self._chat(params["chat_id"])
+        self._can_invite(chat["id"])
+        if params.get("creates_join_request") and params.get("member_limit"):
+            raise ApiError(400, "Bad Request: member_limit can't be specified with join requests")
+        link: JSON = {
+            "invite_link": f"https://t.me/+Bot{next(self._link_ids):06d}x{chat['id'] % 1000:03d}",
+            "creator": self.bot,
+            "creates_join_request": bool(params.get("creates_join_request", False)),
+            "is_primary": False,
+            "is_revoked": False,
+        }
+        for key in ("name", "expire_date", "member_limit"):
+            if key in params:
+                link[key] = params[key]
+        self.links[link["invite_link"]] = dict(link, chat_id=chat["id"])
+        return link
+
+    def api_revokeChatInviteLink(self, params: JSON) -> JSON:
+        chat = self._chat(params["chat_id"])
+        self._can_invite(chat["id"])
+        stored = self.links.get(params["invite_link"])
+        if stored is None or stored["chat_id"] != chat["id"]:
+            raise ApiError(400, "Bad Request: INVITE_HASH_EXPIRED")
+        stored["is_revoked"] = True
+        return self.link_for_update(params["invite_link"])
+
+    def api_approveChatJoinRequest(self, params: JSON) -> bool:
+        chat = self._chat(params["chat_id"])
+        key = (chat["id"], int(params["user_id"]))
+        if self.join_requests.get(key) != "pending":
+            raise ApiError(400, "Bad Request: HIDE_REQUESTER_MISSING")
+        self.join_requests[key] = "approved"
+        return True
+
+    def api_declineChatJoinRequest(self, params: JSON) -> bool:
+        chat = self._chat(params["chat_id"])
+        key = (chat["id"], int(params["user_id"]))
+        if self.join_requests.get(key) != "pending":
+            raise ApiError(400, "Bad Request: HIDE_REQUESTER_MISSING")
+        self.join_requests[key] = "declined"
         return True
 
     def api_getChatAdministrators(self, params: JSON) -> list[JSON]:

@@ -129,6 +129,9 @@ async def record_messages(
         await uow.events.add(rows)
         notices: list[Notice] = []
         for record in records.values():
-            notices += await referral.activity_seen(uow, record, list(per_chat[record.pk]), at)
+            counts = per_chat[record.pk]
+            # The messages' own time, like check-ins: a backlog confirms what it would have.
+            latest = max(last for _n, _first, last in counts.values())
+            notices += await referral.activity_seen(uow, record, list(counts), latest)
         await uow.commit()
     return Activity(len(fresh), notices)

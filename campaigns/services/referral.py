@@ -24,6 +24,7 @@ from campaigns.referral import (
     InviteCounts,
     InviteStatus,
     JoinFacts,
+    ReferralProgram,
     RejectReason,
     ReportNumbers,
     Reward,
@@ -421,7 +422,7 @@ class InviteCard:
     code: str
     counts: InviteCounts
     next_tier: Tier | None
-    approval: bool
+    program: ReferralProgram
 
 
 async def invite_card(
@@ -458,7 +459,7 @@ async def invite_card(
         code=code,
         counts=counts,
         next_tier=next_tier(counts.confirmed, program),
-        approval=program.approval,
+        program=program,
     )
 
 
@@ -623,9 +624,13 @@ async def join_requested(
     return names[inviter].display_name if inviter in names else str(inviter)
 
 
-async def mark_reachable(uow: UnitOfWork, user_id: int, reachable: bool) -> None:
-    """A private chat opened (True) or a 403 came back (False)."""
+async def mark_reachable(
+    uow: UnitOfWork, user_id: int, reachable: bool, person: Person | None = None
+) -> None:
+    """A private chat opened (True, with the person) or a 403 came back (False)."""
     async with uow:
+        if person is not None:
+            await uow.users.upsert([person])
         await uow.users.set_reachable(user_id, reachable)
         await uow.commit()
 
@@ -731,3 +736,13 @@ async def referral_report(
     return Report(
         chat_title=record.title, days=days, since=since, until=at, numbers=numbers, top=top
     )
+
+
+async def invite_columns(
+    uow: UnitOfWork, *, chat_id: int
+) -> dict[int, tuple[int | None, InviteCounts]]:
+    """For `export members`: who invited each member, and each member's invites by status."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        summary = await uow.invites.summary(record.pk)
+    return {uid: (inviter, InviteCounts.of(counts)) for uid, (inviter, counts) in summary.items()}

@@ -1,0 +1,41 @@
+"""Referral notices: a private message to the inviter, an announcement in the group."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot
+from telegram.error import Forbidden, TelegramError
+
+from campaigns.services.referral import Notice, mark_reachable
+from campaigns.settings import language_for
+from handlers.deps import Deps
+from handlers.referral_texts import ReferralTexts
+
+log = logging.getLogger(__name__)
+
+
+async def send_notices(bot: Bot, d: Deps, notices: Sequence[Notice]) -> None:
+    """Best effort: a member who blocked the bot is marked unreachable, nothing is retried."""
+    for notice in notices:
+        inviter = notice.inviter
+        if inviter.reachable:
+            t = ReferralTexts(language_for(inviter.language_code, notice.group_language))
+            text = (
+                t.confirmed_notice(notice) if notice.kind == "confirmed" else t.tier_notice(notice)
+            )
+            try:
+                await bot.send_message(inviter.user_id, text)
+            except Forbidden:
+                d.reachable.discard(inviter.user_id)
+                await mark_reachable(d.uow(), inviter.user_id, False)
+            except TelegramError as error:
+                log.warning("referral notice to %s failed: %s", inviter.user_id, error)
+        if notice.announce:
+            try:
+                await bot.send_message(
+                    notice.chat_id, ReferralTexts(notice.group_language).tier_announcement(notice)
+                )
+            except TelegramError as error:
+                log.warning("tier announcement in %s failed: %s", notice.chat_id, error)

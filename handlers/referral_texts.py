@@ -1,0 +1,357 @@
+"""Referral texts: links, counts, rejections, notices, the program and the report."""
+
+from __future__ import annotations
+
+import html
+
+from campaigns.errors import InvalidSetting
+from campaigns.members import Leaderboard, Ranked
+from campaigns.referral import InviteCounts, ReferralProgram, RejectReason, Source, Tier
+from campaigns.services.referral import InviteCard, InviteSummary, Notice, Report, Visit
+from handlers.texts import T
+
+
+class ReferralTexts(T):
+    """Texts for the referral commands and notices, in one language."""
+
+    def title(self, title: str | None) -> str:
+        return f"<b>{html.escape(title or '-', quote=False)}</b>"
+
+    def hours(self, n: int) -> str:
+        return self._n("{n} hour", "{n} hours", n)
+
+    def reward(self, tier: Tier) -> str:
+        parts = [self.points(r.amount) for r in tier.rewards if r.kind == "points" and r.amount]
+        parts += [
+            self._("the title «{title}»", title=html.escape(r.title or "", quote=False))
+            for r in tier.rewards
+            if r.kind == "title"
+        ]
+        parts += [r.kind for r in tier.rewards if r.kind not in {"points", "title"}]
+        return self._(" and ").join(parts)
+
+    def counts(self, counts: InviteCounts) -> str:
+        return self._(
+            "✅ confirmed {c} · ⏳ pending {p} · 🚪 left {l} · ❌ not counted {r}",
+            c=counts.confirmed,
+            p=counts.pending,
+            l=counts.left,
+            r=counts.rejected,
+        )
+
+    def progress(self, confirmed: int, tier: Tier | None) -> str:
+        if tier is None:
+            return self._("🏅 Every reward tier reached. Thank you!")
+        return self._(
+            "🎁 Next: {n} confirmed invites → {reward} ({have}/{n})",
+            n=tier.invites,
+            reward=self.reward(tier),
+            have=confirmed,
+        )
+
+    def how_it_counts(self, hold_hours: int, activity: bool) -> str:
+        if hold_hours == 0 and not activity:
+            return self._("A friend counts as soon as they join.")
+        if hold_hours == 0:
+            return self._("A friend counts once they say something or check in.")
+        if not activity:
+            return self._(
+                "A friend counts if they are still here after {hold}.", hold=self.hours(hold_hours)
+            )
+        return self._(
+            "A friend counts if they are still here after {hold} and have said something or "
+            "checked in.",
+            hold=self.hours(hold_hours),
+        )
+
+    # -- /invite -------------------------------------------------------------------------------
+
+    def card(self, display_name: str, card: InviteCard, deep_link: str) -> str:
+        assert card.link is not None
+        return "\n".join(
+            [
+                self._(
+                    "🔗 {name}, your personal invite link for {title}:",
+                    name=self.name(display_name),
+                    title=self.title(card.chat_title),
+                ),
+                html.escape(card.link.url),
+                self._("Or share this link to me: {link}", link=html.escape(deep_link)),
+                self.how_it_counts(card.program.hold_hours, card.program.require_activity),
+                self.counts(card.counts),
+                self.progress(card.counts.confirmed, card.next_tier),
+            ]
+        )
+
+    def no_invite_right(self, title: str | None) -> str:
+        return self._(
+            "⚠️ I cannot create invite links in {title} yet. An admin needs to make me an "
+            "admin with the “Invite users via link” right, then try /invite again.",
+            title=self.title(title),
+        )
+
+    def no_invite_right_admins(self, name: str) -> str:
+        return self._(
+            "⚠️ Admins: {name} asked for an invite link, but I lack the “Invite users via link” "
+            "admin right here. Please grant it so members can invite friends.",
+            name=self.name(name),
+        )
+
+    def choose_group(self) -> str:
+        return self._("Which group? Tap one:")
+
+    def no_groups(self) -> str:
+        return self._(
+            "You are not in any group I manage yet. Join one, then send /invite there or here."
+        )
+
+    def link_sent_privately(self, display_name: str) -> str:
+        return self._("{name}, I sent your link to you privately.", name=self.name(display_name))
+
+    def revoked(self, display_name: str) -> str:
+        return self._(
+            "🔁 The invite link of {name} was revoked. A new one comes with /invite.",
+            name=self.name(display_name),
+        )
+
+    def no_link_to_revoke(self, display_name: str) -> str:
+        return self._("{name} has no invite link to revoke.", name=self.name(display_name))
+
+    def revoke_usage(self) -> str:
+        return self._(
+            "Usage: reply to the member's message with <code>/invite revoke</code>, "
+            "or send <code>/invite revoke &lt;user id&gt;</code>."
+        )
+
+    # -- deep links and join requests ----------------------------------------------------------
+
+    def visit(self, visit: Visit, url: str | None) -> str:
+        if visit.outcome == "unknown":
+            return self._("This invite is not valid any more. Ask your friend for a new link.")
+        title = self.title(visit.chat_title)
+        if visit.outcome == "own":
+            return self._(
+                "This is your own invite link for {title}. Share it with friends! 😊", title=title
+            )
+        if visit.outcome == "member":
+            return self._("You are already in {title}. 😊", title=title)
+        return "\n".join(
+            [
+                self._(
+                    "👋 {name} invited you to {title}! Tap to join:",
+                    name=self.name(visit.inviter_name),
+                    title=title,
+                ),
+                html.escape(url or ""),
+                self._("The link works once, for 24 hours."),
+            ]
+        )
+
+    def visit_failed(self) -> str:
+        return self._("Sorry, I cannot make a join link right now. Please try again later.")
+
+    def request_approved(self, title: str | None, inviter: str) -> str:
+        return self._(
+            "👋 Welcome! Your request to join {title} is approved. {name} invited you.",
+            title=self.title(title),
+            name=self.name(inviter),
+        )
+
+    # -- /invites and the leaderboard ----------------------------------------------------------
+
+    def reason(self, reason: RejectReason) -> str:
+        return {
+            RejectReason.SELF_INVITE: self._("used their own link"),
+            RejectReason.ALREADY_MEMBER: self._("was already in the group"),
+            RejectReason.REJOIN: self._("had been in the group before"),
+            RejectReason.BOT: self._("is a bot"),
+            RejectReason.BURST: self._("came in a burst of too many joins within 10 minutes"),
+            RejectReason.QUALITY: self._("did not pass the quality check"),
+        }[reason]
+
+    def summary(self, s: InviteSummary, activity: bool) -> str:
+        lines = [
+            self._("📊 Your invites in {title}", title=self.title(s.chat_title)),
+            self.counts(s.counts),
+            self.progress(s.counts.confirmed, s.next_tier),
+        ]
+        if s.counts.pending:
+            lines.append(self.how_it_counts(s.hold_hours, activity))
+        if s.rejected:
+            lines.append(self._("Why some did not count:"))
+            lines += [
+                f"• {self.name(name)}: {self.reason(reason)}" for name, reason, _ in s.rejected
+            ]
+        if not any((s.counts.confirmed, s.counts.pending, s.counts.left, s.counts.rejected)):
+            lines.append(self._("No invites yet. Get your link with /invite."))
+        return "\n".join(lines)
+
+    def _invite_line(self, line: Ranked) -> str:
+        medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(line.rank, f"{line.rank}.")
+        count = self._n("{n} invite", "{n} invites", line.value)
+        return f"{medal} {self.name(line.display_name)} — {count}"
+
+    def invite_board(self, board: Leaderboard) -> str:
+        period = board.by.partition(":")[2]
+        title = {
+            "week": self._("🤝 Invite leaderboard: this week"),
+            "month": self._("🤝 Invite leaderboard: this month"),
+        }.get(period, self._("🤝 Invite leaderboard: all time"))
+        if not board.lines:
+            return "\n".join([title, self._("No confirmed invites yet. Get your link: /invite")])
+        lines = [title, *(self._invite_line(r) for r in board.lines)]
+        if board.me is None:
+            lines.append(self._("You are not on this board yet."))
+        elif all(r.user_id != board.me.user_id for r in board.lines):
+            lines.append(self._("… you: {line}", line=self._invite_line(board.me)))
+        return "\n".join(lines)
+
+    # -- notices -------------------------------------------------------------------------------
+
+    def confirmed_notice(self, n: Notice) -> str:
+        return "\n".join(
+            [
+                self._(
+                    "🎉 {friend} joined {title} through you and now counts! "
+                    "Confirmed invites: {c}.",
+                    friend=self.name(n.invitee_name or "?"),
+                    title=self.title(n.chat_title),
+                    c=n.confirmed,
+                ),
+                self.progress(n.confirmed, n.next_tier),
+            ]
+        )
+
+    def tier_notice(self, n: Notice) -> str:
+        assert n.tier is not None
+        return self._(
+            "🏆 You reached {n} confirmed invites in {title}: {reward} is yours!",
+            n=n.tier.invites,
+            title=self.title(n.chat_title),
+            reward=self.reward(n.tier),
+        )
+
+    def tier_announcement(self, n: Notice) -> str:
+        assert n.tier is not None
+        return self._(
+            "🏆 {name} has brought {n} friends to the group and earned {reward}! "
+            "Get your own link: /invite",
+            name=self.name(n.inviter.display_name),
+            n=n.tier.invites,
+            reward=self.reward(n.tier),
+        )
+
+    # -- /referral -----------------------------------------------------------------------------
+
+    def program(self, title: str | None, p: ReferralProgram) -> str:
+        lines = [
+            self._("🤝 Referral program of {title}", title=self.title(title)),
+            self.how_it_counts(p.hold_hours, p.require_activity),
+        ]
+        if p.tiers:
+            lines.append(self._("Rewards:"))
+            lines += [
+                self._("• {n} confirmed invites → {reward}", n=t.invites, reward=self.reward(t))
+                for t in p.tiers
+            ]
+        else:
+            lines.append(self._("No reward tiers are set."))
+        lines.append(self._("Get your personal link with /invite, see your numbers with /invites."))
+        lines.append(
+            self._(
+                "Settings (admins): {pairs}",
+                pairs=", ".join(f"<code>{k}={html.escape(v)}</code>" for k, v in p.as_pairs()),
+            )
+        )
+        lines.append(
+            self._(
+                "Change one with <code>/referral set &lt;key&gt; &lt;value&gt;</code>; "
+                "numbers with <code>/referral report [days]</code>."
+            )
+        )
+        return "\n".join(lines)
+
+    def program_changed(self, key: str, p: ReferralProgram) -> str:
+        value = dict(p.as_pairs())[key.lower()]
+        return self._(
+            "✅ {key} is now {value}.",
+            key=f"<code>{html.escape(key.lower())}</code>",
+            value=f"<code>{html.escape(value)}</code>",
+        )
+
+    def invalid_program_setting(self, err: InvalidSetting) -> str:
+        reasons = {
+            "not_a_number": self._("it must be a whole number"),
+            "out_of_range": self._("the value is out of range"),
+            "missing_value": self._("a value is missing"),
+            "not_on_off": self._("use on or off"),
+            "bad_format": self._("the format is invites:points[:title], separated by commas"),
+            "empty_tier": self._("a tier needs points or a title"),
+        }
+        key, example = html.escape(err.key), html.escape(err.example)
+        if err.reason == "unknown_key":
+            return self._(
+                "❌ Unknown referral setting <code>{key}</code>. Settings: {keys}",
+                key=key,
+                keys=example,
+            )
+        return self._(
+            "❌ Cannot set <code>{key}</code>: {reason}. Example: "
+            "<code>/referral set {key} {example}</code>",
+            key=key,
+            reason=reasons.get(err.reason, err.reason),
+            example=example,
+        )
+
+    def referral_usage(self) -> str:
+        return self._(
+            "Usage: <code>/referral</code>, <code>/referral set &lt;key&gt; &lt;value&gt;</code> "
+            "or <code>/referral report [days]</code>."
+        )
+
+    def source(self, source: str) -> str:
+        return {
+            Source.MEMBER_LINK: self._("member links"),
+            Source.DEEP_LINK: self._("shared bot links"),
+            Source.JOIN_REQUEST: self._("join requests"),
+            Source.OTHER_LINK: self._("other links"),
+            Source.ORGANIC: self._("no link"),
+        }.get(Source(source), source)
+
+    def report(self, r: Report) -> str:
+        n = r.numbers
+        by_source = ", ".join(
+            f"{self.source(s)} {n.joins_by_source.get(s, 0)}"
+            for s in Source
+            if s in n.joins_by_source
+        )
+        pending = n.status_of_attributed.get("pending", 0)
+        lines = [
+            self._(
+                "📈 Referral report for {title}, last {days} days",
+                title=self.title(r.chat_title),
+                days=r.days,
+            ),
+            self._("New members: {n}", n=n.joins) + (f" ({by_source})" if by_source else ""),
+            self._("Referral share of new members: {share}", share=f"{n.referral_share:.0%}"),
+            self._(
+                "Confirmation rate: {rate} ({confirmed} confirmed; {pending} still pending)",
+                rate=f"{n.confirmation_rate:.0%}",
+                confirmed=n.confirmed,
+                pending=pending,
+            ),
+            self._(
+                "Estimated K-factor: {k} ({confirmed} confirmed referrals ÷ {base} members at the "
+                "start)",
+                k=f"{n.k_factor:.2f}",
+                confirmed=n.confirmed,
+                base=n.members_at_start,
+            ),
+        ]
+        if r.top:
+            lines.append(self._("Top inviters:"))
+            lines += [
+                f"{i}. {self.name(line.display_name)} — {line.value}"
+                for i, line in enumerate(r.top, 1)
+            ]
+        return "\n".join(lines)
