@@ -78,8 +78,16 @@ async def _invite_top(
         return
     try:
         board = await invite_board(
-            deps(context).uow(), chat_id=chat_id, user_id=user_id, period=period, at=sent_at(update)
+            deps(context).uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat_id=chat_id,
+            user_id=user_id,
+            period=period,
+            at=sent_at(update),
         )
+    except DuplicateUpdate:
+        return
     except UnknownChat:
         await reply(update, t.not_registered())
         return

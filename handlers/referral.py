@@ -150,12 +150,16 @@ async def _send_card(
     try:
         card = await invite_card(
             d.uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
             chat_id=chat_id,
             chat=chat_info(chat) if in_group else None,
             person=me,
             at=at,
             defaults=d.defaults,
         )
+    except DuplicateUpdate:
+        return
     except UnknownChat:
         await reply(update, t.no_groups())
         return
@@ -238,8 +242,15 @@ async def _send_summary(update: Update, context: Context, t: ReferralTexts, chat
     assert user is not None
     try:
         summary = await my_invites(
-            deps(context).uow(), chat_id=chat_id, user_id=user.id, at=sent_at(update)
+            deps(context).uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat_id=chat_id,
+            user_id=user.id,
+            at=sent_at(update),
         )
+    except DuplicateUpdate:
+        return
     except UnknownChat:
         await reply(update, t.not_registered())
         return
@@ -260,7 +271,17 @@ async def start_referral(update: Update, context: Context, payload: str) -> bool
     if code is None or user is None:
         return False
     d, t, at = deps(context), await _texts(update, context), sent_at(update)
-    seen = await visit(d.uow(), code=code, visitor=person(user), at=at)
+    try:
+        seen = await visit(
+            d.uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            code=code,
+            visitor=person(user),
+            at=at,
+        )
+    except DuplicateUpdate:
+        return True
     url = seen.link.url if seen.link else None
     if seen.outcome == "join" and url is None:
         try:
@@ -391,8 +412,15 @@ async def _report(update: Update, context: Context, t: ReferralTexts, args: list
     days = int(args[0]) if args else REPORT_DAYS
     try:
         report = await referral_report(
-            deps(context).uow(), chat_id=chat.id, days=days, at=sent_at(update)
+            deps(context).uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat_id=chat.id,
+            days=days,
+            at=sent_at(update),
         )
+    except DuplicateUpdate:
+        return
     except UnknownChat:
         await reply(update, t.not_registered())
         return

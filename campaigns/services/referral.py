@@ -428,6 +428,8 @@ class InviteCard:
 async def invite_card(
     uow: UnitOfWork,
     *,
+    bot_id: int,
+    update_id: int,
     chat_id: int,
     chat: ChatInfo | None,
     person: Person,
@@ -436,6 +438,8 @@ async def invite_card(
 ) -> InviteCard:
     """The member's personal link and referral code in one group (the code is made once)."""
     async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at):
+            raise DuplicateUpdate
         record = await (ensure_chat(uow, chat, defaults) if chat else require_chat(uow, chat_id))
         await uow.users.upsert([person])
         if await uow.members.get(record.pk, person.user_id) is None:
@@ -525,12 +529,17 @@ class Visit:
     link: LinkRecord | None = None
 
 
-async def visit(uow: UnitOfWork, *, code: str, visitor: Person, at: dt.datetime) -> Visit:
+async def visit(
+    uow: UnitOfWork, *, bot_id: int, update_id: int, code: str, visitor: Person, at: dt.datetime
+) -> Visit:
     """Someone opened `?start=ref_<code>`: note who sent them (first touch wins)."""
     async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at):
+            raise DuplicateUpdate
         owner = await uow.members.by_ref_code(code)
         record = await uow.chats.by_pk(owner[0]) if owner else None
         if owner is None or record is None or not record.active:
+            await uow.commit()
             return Visit("unknown")
         chat_pk, inviter = owner
         await uow.users.upsert([visitor])
@@ -651,9 +660,18 @@ class InviteSummary:
 
 
 async def my_invites(
-    uow: UnitOfWork, *, chat_id: int, user_id: int, at: dt.datetime, limit: int = 10
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat_id: int,
+    user_id: int,
+    at: dt.datetime,
+    limit: int = 10,
 ) -> InviteSummary:
     async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at):
+            raise DuplicateUpdate
         record = await require_chat(uow, chat_id)
         counts = InviteCounts.of(await uow.invites.counts(record.pk, user_id))
         rejected = await uow.invites.rejected(record.pk, user_id, limit)
@@ -669,10 +687,20 @@ async def my_invites(
 
 
 async def invite_board(
-    uow: UnitOfWork, *, chat_id: int, user_id: int, period: str, at: dt.datetime, limit: int = 10
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat_id: int,
+    user_id: int,
+    period: str,
+    at: dt.datetime,
+    limit: int = 10,
 ) -> Leaderboard:
     """Confirmed invites this week, this month or all time, with the caller's own place."""
     async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at):
+            raise DuplicateUpdate
         record = await require_chat(uow, chat_id)
         since = period_start(period, at, record.settings.timezone)
         lines = await uow.invites.top(record.pk, since, limit)
@@ -721,11 +749,20 @@ class Report:
 
 
 async def referral_report(
-    uow: UnitOfWork, *, chat_id: int, days: int, at: dt.datetime, limit: int = 5
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat_id: int,
+    days: int,
+    at: dt.datetime,
+    limit: int = 5,
 ) -> Report:
     """Joins by source, referral share, confirmation rate, K-factor and top inviters."""
     since = at - dt.timedelta(days=days)
     async with uow:
+        if not await uow.updates.claim(bot_id, update_id, at):
+            raise DuplicateUpdate
         record = await require_chat(uow, chat_id)
         numbers = ReportNumbers(
             joins_by_source=await uow.invites.joins_by_source(record.pk, since, at),

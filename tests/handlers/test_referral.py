@@ -420,3 +420,13 @@ async def test_notices_to_members_who_blocked_the_bot_mark_them_unreachable(bot:
 
     assert len(bot.world.sent(ALICE)) == before  # not tried again after the 403
     assert await counts(bot) == (2, 0, 0, 0)
+
+
+async def test_a_redelivered_invite_command_answers_once(bot: Harness):
+    update = bot.world.message(GROUP, ALICE, "/invite", at=MONDAY)
+
+    first = await bot.send(update)
+    second = await bot.send(update)
+
+    assert len(first) == 1
+    assert second == []
