@@ -21,6 +21,8 @@ from bot.double import FakeTelegram
 from bot.double.transport import double_request
 from bot.settings import Settings
 from campaigns.services.profile import export_members
+from campaigns.services.referral import sweep
+from handlers.notify import send_notices
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade_async
 from storage.uow import SqlUnitOfWork
@@ -64,6 +66,9 @@ def _plain(html_text: str) -> str:
     )
 
 
+FRIENDS = ["小林", "阿杰", "Nina", "王磊", "Oscar", "小雨"]
+
+
 class Demo:
     """Drives the real Application with updates from the double and narrates a few moments."""
 
@@ -78,7 +83,15 @@ class Demo:
         await self.app.process_update(Update.de_json(update, self.app.bot))
         return [c.text for c in self.world.calls[before:] if c.method == "sendMessage"]
 
-    async def show(self, caption: str, update: dict[str, Any]) -> None:
+    async def sweep(self, at: dt.datetime) -> int:
+        """The scheduled referral sweep, run at a simulated time; returns notices sent."""
+        deps = self.app.bot_data["deps"]
+        await deps.buffer.flush()
+        notices = await sweep(deps.uow, now=at)
+        await send_notices(self.app.bot, deps, notices)
+        return len(notices)
+
+    async def show(self, caption: str, update: dict[str, Any]) -> list[str]:
         """Process and keep the exchange for the transcript."""
         replies = await self.feed(update)
         said = update.get("message", {}).get("text", "")
@@ -86,6 +99,7 @@ class Demo:
             f"— {caption}\n  » {said}\n"
             + "\n".join("  « " + _plain(r).replace("\n", "\n    ") for r in replies)
         )
+        return replies
 
 
 async def play(*, days: int, members: int, seed: int, db_path: str | None) -> int:
@@ -229,7 +243,86 @@ async def _script(
         world.message(GROUP, STAFF, "/set timezone Mars/Olympus", at=end),
     )
     stats["end"] = end
+    stats["referrals"] = await _referrals(demo, world, people, start=end - dt.timedelta(days=4))
     return stats
+
+
+async def _referrals(
+    demo: Demo, world: FakeTelegram, people: list[tuple[int, str]], *, start: dt.datetime
+) -> dict[str, Any]:
+    """老带新: an honest inviter, a deep link, a self-invite, a re-join farmer, a join-and-leave."""
+    honest, farmer = people[0][0], people[7][0]
+    returning = people[-1][0]  # left the group mid-story
+    await demo.show(
+        "the owner sets the referral tiers (3 friends → 50 points; 5 → 200 and a title)",
+        world.message(GROUP, OWNER, "/referral set tiers 3:50,5:200:推广大使", at=start),
+    )
+    world.start_private(honest)
+    await demo.feed(world.message(honest, honest, "/start", at=start))
+    card = await demo.show(
+        "a member asks for her invite link",
+        world.message(GROUP, honest, "/invite", at=start + dt.timedelta(minutes=5)),
+    )
+    url = re.search(r"https://t\.me/\+\S+", _plain(card[0]))
+    code = re.search(r"start=(ref_\w+)", _plain(card[0]))
+    assert url and code, "the /invite reply carries the link and the deep link"
+    friends = [(30_000 + i, name) for i, name in enumerate(FRIENDS)]
+    for uid, name in friends:
+        world.add_user(uid, name, language_code="zh-hans")
+    # Four friends come through her link over a day and say hello.
+    for i, (uid, _) in enumerate(friends[:4]):
+        at = start + dt.timedelta(hours=2 + 5 * i)
+        await demo.feed(world.join_via_link(GROUP, uid, url.group(0), at=at))
+        await demo.feed(world.message(GROUP, uid, "大家好～", at=at + dt.timedelta(minutes=20)))
+    # A fifth opens her shared bot link first, then joins through the one-use link.
+    visitor = friends[4][0]
+    world.start_private(visitor)
+    visit_at = start + dt.timedelta(hours=26)
+    await demo.show(
+        "a friend opens the member's shared bot link (t.me/<bot>?start=ref_…)",
+        world.message(visitor, visitor, f"/start {code.group(1)}", at=visit_at),
+    )
+    one_use = next(c for c in reversed(world.calls) if c.method == "createChatInviteLink").params
+    deep_url = next(u for u, link in world.links.items() if link.get("name") == one_use["name"])
+    await demo.feed(
+        world.join_via_link(GROUP, visitor, deep_url, at=visit_at + dt.timedelta(minutes=3))
+    )
+    await demo.feed(world.message(GROUP, visitor, "来啦", at=visit_at + dt.timedelta(minutes=10)))
+    # One joins and leaves two hours later, before the 24-hour hold ends.
+    quitter = friends[5][0]
+    await demo.feed(world.join_via_link(GROUP, quitter, url.group(0), at=visit_at))
+    await demo.feed(
+        world.member_update(GROUP, quitter, "left", at=visit_at + dt.timedelta(hours=2))
+    )
+    # A farmer brings back a former member, then rejoins through his own link.
+    farm = await demo.feed(world.message(GROUP, farmer, "/invite", at=start))
+    farm_url = re.search(r"https://t\.me/\+\S+", _plain(farm[0]))
+    assert farm_url
+    await demo.feed(world.join_via_link(GROUP, returning, farm_url.group(0), at=visit_at))
+    await demo.feed(world.member_update(GROUP, farmer, "left", at=visit_at))
+    await demo.feed(
+        world.join_via_link(GROUP, farmer, farm_url.group(0), at=visit_at + dt.timedelta(minutes=1))
+    )
+    world.add_user(39_999, "Free Coupons Bot", is_bot=True)
+    await demo.feed(world.join_via_link(GROUP, 39_999, farm_url.group(0), at=visit_at))
+    # The scheduled sweep runs as the job queue would, two days later.
+    sweep_at = start + dt.timedelta(days=3)
+    confirmed = await demo.sweep(sweep_at)
+    end = start + dt.timedelta(days=3, hours=1)
+    await demo.show(
+        "the inviter checks her invites", world.message(GROUP, honest, "/invites", at=end)
+    )
+    await demo.show("the farmer checks his", world.message(GROUP, farmer, "/invites", at=end))
+    await demo.show("the invite leaderboard", world.message(GROUP, farmer, "/top invites", at=end))
+    await demo.show(
+        "the owner's referral report", world.message(GROUP, OWNER, "/referral report 7", at=end)
+    )
+    dms = [_plain(c.text) for c in world.sent(honest)]
+    demo.highlights.append(
+        "— private messages the inviter received:\n"
+        + "\n".join("  « " + t.replace("\n", "\n    ") for t in dms[1:])
+    )
+    return {"confirmed_by_sweep": confirmed}
 
 
 def _report(world: FakeTelegram, highlights: list[str], rows: list[Any], days: int) -> None:

@@ -292,6 +292,9 @@ class Invites(Protocol):
         self, chat_pk: int, since: dt.datetime, until: dt.datetime
     ) -> dict[str, int]: ...
 
+    async def new_members(self, chat_pk: int, since: dt.datetime, until: dt.datetime) -> int:
+        """People who joined in the period and had never been in the group before."""
+
     async def attributed_status(
         self, chat_pk: int, since: dt.datetime, until: dt.datetime
     ) -> dict[str, int]: ...

@@ -382,6 +382,7 @@ class ReportNumbers:
     """Raw counts for a period; the report's ratios are derived here, not in SQL."""
 
     joins_by_source: dict[str, int]
+    new_members: int
     status_of_attributed: dict[str, int]
     members_at_start: int
 
@@ -397,7 +398,8 @@ class ReportNumbers:
 
     @property
     def referral_share(self) -> float:
-        return self.referred / self.joins if self.joins else 0.0
+        """Referred members among new ones (re-joins are not new, and are never credited)."""
+        return self.referred / self.new_members if self.new_members else 0.0
 
     @property
     def confirmed(self) -> int:

@@ -62,7 +62,7 @@ async def on_member_update(update: Update, context: Context) -> None:
                     bot_id=context.bot.id,
                     update_id=update.update_id,
                     chat=chat_info(change.chat),
-                    bot_user_id=new.user.id,
+                    bot_user=person(new.user),
                     link=link,
                     at=sent_at(update),
                     defaults=d.defaults,

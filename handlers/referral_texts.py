@@ -209,18 +209,25 @@ class ReferralTexts(T):
     # -- notices -------------------------------------------------------------------------------
 
     def confirmed_notice(self, n: Notice) -> str:
-        return "\n".join(
-            [
-                self._(
-                    "🎉 {friend} joined {title} through you and now counts! "
-                    "Confirmed invites: {c}.",
-                    friend=self.name(n.invitee_name or "?"),
-                    title=self.title(n.chat_title),
-                    c=n.confirmed,
-                ),
-                self.progress(n.confirmed, n.next_tier),
-            ]
-        )
+        if len(n.invitees) == 1:
+            first = self._(
+                "🎉 {friend} joined {title} through you and now counts! Confirmed invites: {c}.",
+                friend=self.name(n.invitees[0]),
+                title=self.title(n.chat_title),
+                c=n.confirmed,
+            )
+        else:
+            first = self._n(
+                "🎉 {n} friend you invited to {title} now counts: {friends}. "
+                "Confirmed invites: {c}.",
+                "🎉 {n} friends you invited to {title} now count: {friends}. "
+                "Confirmed invites: {c}.",
+                len(n.invitees),
+                title=self.title(n.chat_title),
+                friends=", ".join(self.name(name) for name in n.invitees[:10]),
+                c=n.confirmed,
+            )
+        return "\n".join([first, self.progress(n.confirmed, n.next_tier)])
 
     def tier_notice(self, n: Notice) -> str:
         assert n.tier is not None
@@ -332,12 +339,17 @@ class ReferralTexts(T):
                 title=self.title(r.chat_title),
                 days=r.days,
             ),
-            self._("New members: {n}", n=n.joins) + (f" ({by_source})" if by_source else ""),
+            self._("Joins: {n}", n=n.joins)
+            + (f" ({by_source})" if by_source else "")
+            + self._("; new members: {n}", n=n.new_members),
             self._("Referral share of new members: {share}", share=f"{n.referral_share:.0%}"),
             self._(
-                "Confirmation rate: {rate} ({confirmed} confirmed; {pending} still pending)",
+                "Confirmation rate: {rate} ({confirmed} confirmed, {left} left, {rejected} not "
+                "counted; {pending} still pending)",
                 rate=f"{n.confirmation_rate:.0%}",
                 confirmed=n.confirmed,
+                left=n.status_of_attributed.get("left", 0),
+                rejected=n.status_of_attributed.get("rejected", 0),
                 pending=pending,
             ),
             self._(
@@ -346,7 +358,9 @@ class ReferralTexts(T):
                 k=f"{n.k_factor:.2f}",
                 confirmed=n.confirmed,
                 base=n.members_at_start,
-            ),
+            )
+            if n.members_at_start
+            else self._("Estimated K-factor: n/a (the group had no members at the start)"),
         ]
         if r.top:
             lines.append(self._("Top inviters:"))

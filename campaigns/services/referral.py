@@ -69,7 +69,7 @@ class Notice:
     group_language: str
     announce: bool
     inviter: Contact
-    invitee_name: str | None
+    invitees: tuple[str, ...]  # whose invites were just confirmed (one notice per batch)
     confirmed: int
     tier: Tier | None
     next_tier: Tier | None
@@ -266,7 +266,7 @@ async def bot_joined(
     bot_id: int,
     update_id: int,
     chat: ChatInfo,
-    bot_user_id: int,
+    bot_user: Person,
     link: LinkSeen,
     at: dt.datetime,
     defaults: ChatSettings,
@@ -276,13 +276,14 @@ async def bot_joined(
         if not await uow.updates.claim(bot_id, update_id, at, scope="referral"):
             raise DuplicateUpdate
         record = await ensure_chat(uow, chat, defaults)
-        source, inviter, link_id = await _attribution(uow, record, bot_user_id, link, at)
+        source, inviter, link_id = await _attribution(uow, record, bot_user.user_id, link, at)
         if inviter is None:
             await uow.commit()
             return False
+        await uow.users.upsert([bot_user])  # so the inviter can read who it was
         await uow.invites.add(
             record.pk,
-            bot_user_id,
+            bot_user.user_id,
             inviter_id=inviter,
             link_id=link_id,
             source=source,
@@ -329,11 +330,11 @@ async def _confirm(
             await uow.members.create(record.pk, inviter, status="member", present=True, at=now)
         confirmed = InviteCounts.of(await uow.invites.counts(record.pk, inviter)).confirmed
         contact = contacts.get(inviter) or Contact(inviter, str(inviter), None, False)
-        for c in won[inviter]:
-            invitee = contacts.get(c.invitee_id)
-            notices.append(
-                _notice(record, "confirmed", contact, invitee, confirmed, None, program_tier=None)
-            )
+        names = tuple(
+            contacts[c.invitee_id].display_name if c.invitee_id in contacts else str(c.invitee_id)
+            for c in won[inviter]
+        )
+        notices.append(_notice(record, "confirmed", contact, names, confirmed, None))
         granted = await uow.rewards.granted(record.pk, inviter)
         for tier in tiers_due(confirmed, program, granted):
             if not await uow.rewards.grant(record.pk, inviter, tier.invites, now):
@@ -341,7 +342,7 @@ async def _confirm(
             for reward in tier.rewards:
                 key = f"referral:{record.pk}:{inviter}:tier:{tier.invites}:{reward.kind}"
                 await ISSUERS[reward.kind](uow, record.pk, inviter, reward, key, now)
-            notices.append(_notice(record, "tier", contact, None, confirmed, tier, tier))
+            notices.append(_notice(record, "tier", contact, (), confirmed, tier))
     return notices
 
 
@@ -349,10 +350,9 @@ def _notice(
     record: ChatRecord,
     kind: str,
     inviter: Contact,
-    invitee: Contact | None,
+    invitees: tuple[str, ...],
     confirmed: int,
     tier: Tier | None,
-    program_tier: Tier | None,
 ) -> Notice:
     program = record.settings.referral
     return Notice(
@@ -362,7 +362,7 @@ def _notice(
         group_language=record.settings.language,
         announce=program.announce and kind == "tier",
         inviter=inviter,
-        invitee_name=invitee.display_name if invitee else None,
+        invitees=invitees,
         confirmed=confirmed,
         tier=tier,
         next_tier=next_tier(confirmed, program),
@@ -766,6 +766,7 @@ async def referral_report(
         record = await require_chat(uow, chat_id)
         numbers = ReportNumbers(
             joins_by_source=await uow.invites.joins_by_source(record.pk, since, at),
+            new_members=await uow.invites.new_members(record.pk, since, at),
             status_of_attributed=await uow.invites.attributed_status(record.pk, since, at),
             members_at_start=await uow.members.present_at(record.pk, since),
         )

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.members import Ranked
@@ -398,10 +398,30 @@ class SqlInvites(Repository):
     ) -> dict[str, int]:
         result = await self.session.execute(
             select(I.source, func.count())
-            .where(I.chat_id == chat_pk, I.joined_at >= since, I.joined_at < until)
+            .where(*self._people_joined(chat_pk, since, until))
             .group_by(I.source)
         )
         return {str(source): int(n) for source, n in result}
+
+    @staticmethod
+    def _people_joined(
+        chat_pk: int, since: dt.datetime, until: dt.datetime
+    ) -> list[ColumnElement[bool]]:
+        """Joins in the period, bots left out (they are recorded only to explain rejections)."""
+        return [
+            I.chat_id == chat_pk,
+            I.joined_at >= since,
+            I.joined_at < until,
+            or_(I.reason.is_(None), I.reason != str(RejectReason.BOT)),
+        ]
+
+    async def new_members(self, chat_pk: int, since: dt.datetime, until: dt.datetime) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(I)
+            .where(*self._people_joined(chat_pk, since, until), I.was_member.is_(False))
+        )
+        return int(count or 0)
 
     async def attributed_status(
         self, chat_pk: int, since: dt.datetime, until: dt.datetime

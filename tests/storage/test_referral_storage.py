@@ -117,4 +117,8 @@ async def test_a_sweep_confirms_in_batches_across_groups(uow_factory):
     due = await referral.sweep(uow_factory, now=AT + dt.timedelta(hours=25), batch=2)
     again = await referral.sweep(uow_factory, now=AT + dt.timedelta(hours=26), batch=2)
 
-    assert (len(early), len(due), len(again)) == (0, 5, 0)
+    def confirmed(notices):
+        return sum(len(n.invitees) for n in notices if n.kind == "confirmed")
+
+    assert (confirmed(early), confirmed(due), confirmed(again)) == (0, 5, 0)
+    assert len(due) == 3  # one notice per inviter per batch of 2

@@ -195,6 +195,7 @@ def test_periods_start_at_the_local_monday_and_first_of_the_month():
 def test_report_ratios():
     numbers = ReportNumbers(
         joins_by_source={"member_link": 6, "organic": 4},
+        new_members=10,
         status_of_attributed={"confirmed": 3, "pending": 1, "left": 1, "rejected": 1},
         members_at_start=30,
     )
@@ -204,4 +205,4 @@ def test_report_ratios():
     assert numbers.referral_share == 0.5
     assert numbers.confirmation_rate == 0.6  # 3 of the 5 decided
     assert numbers.k_factor == pytest.approx(0.1)
-    assert ReportNumbers({}, {}, 0).k_factor == 0.0
+    assert ReportNumbers({}, 0, {}, 0).k_factor == 0.0
