@@ -111,6 +111,65 @@ def test_growthbot_run_replies_and_exports_what_happened(database_url: str, tmp_
     assert rows[ALICE]["display_name"] == "Alice"
 
 
+@pytest.mark.e2e
+def test_growthbot_run_credits_an_invite_and_exports_it(database_url: str, tmp_path: Path):
+    world = FakeTelegram()
+    world.add_user(OWNER, "Olga")
+    world.add_user(ALICE, "Alice", language_code="en")
+    world.add_user(BOB, "Bob", language_code="zh-hans")
+    world.add_group(GROUP, "E2E Club", owner=OWNER)
+    world.start_private(ALICE)
+    now = dt.datetime.now(dt.UTC)
+    world.add_bot(GROUP, by=OWNER, queue=True, at=now)
+    world.message(ALICE, ALICE, "/start", queue=True, at=now)
+    world.message(GROUP, OWNER, "/referral set hold 0", queue=True, at=now)
+    world.message(GROUP, ALICE, "/invite", queue=True, at=now)
+
+    with DoubleServer(world) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=_env(database_url, server.base_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            got_link = _wait_for(lambda: any("t.me/+" in c.text for c in world.sent(GROUP)))
+            if got_link:
+                card = next(c.text for c in world.sent(GROUP) if "t.me/+" in c.text)
+                url = next(w for w in card.split() if w.startswith("https://t.me/+"))
+                world.join_via_link(GROUP, BOB, url, queue=True, at=now)
+                world.message(GROUP, BOB, "谢谢邀请", queue=True, at=now)
+                world.message(GROUP, BOB, "/me", queue=True, at=now)  # /me writes the buffer
+                _wait_for(lambda: any("now counts" in c.text for c in world.sent(ALICE)))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=30)
+
+    assert got_link, output
+    assert proc.returncode == 0, output
+    assert "专属邀请链接" in card  # the group speaks Chinese (DEFAULT_LANGUAGE=zh)
+    assert any("<b>Bob</b> joined" in c.text for c in world.sent(ALICE)), output
+    assert world.problems() == []
+    exported = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "members", "--chat", str(GROUP), "--format", "csv"],
+        cwd=tmp_path,
+        env=_env(database_url),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    header, *lines = exported.stdout.splitlines()
+    rows = {
+        line.split(",")[0]: dict(zip(header.split(","), line.split(","), strict=True))
+        for line in lines
+    }
+    assert rows[str(BOB)]["invited_by"] == str(ALICE)
+    assert rows[str(ALICE)]["invites_confirmed"] == "1"
+    assert rows[str(ALICE)]["invites_pending"] == "0"
+
+
 def test_a_bad_setting_stops_startup_with_one_line_naming_it(tmp_path: Path):
     env = _env("sqlite+aiosqlite:///x.db") | {"DEFAULT_TIMEZONE": "Mars/Olympus"}
 
