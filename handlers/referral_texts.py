@@ -76,7 +76,7 @@ class ReferralTexts(T):
                     title=self.title(card.chat_title),
                 ),
                 html.escape(card.link.url),
-                self._("Or share this link to me: {link}", link=html.escape(deep_link)),
+                self._("Or share this bot link: {link}", link=html.escape(deep_link)),
                 self.how_it_counts(card.program.hold_hours, card.program.require_activity),
                 self.counts(card.counts),
                 self.progress(card.counts.confirmed, card.next_tier),
@@ -232,7 +232,7 @@ class ReferralTexts(T):
     def tier_notice(self, n: Notice) -> str:
         assert n.tier is not None
         return self._(
-            "🏆 You reached {n} confirmed invites in {title}: {reward} is yours!",
+            "🏆 You reached {n} confirmed invites in {title} and earned {reward}!",
             n=n.tier.invites,
             title=self.title(n.chat_title),
             reward=self.reward(n.tier),
@@ -327,7 +327,7 @@ class ReferralTexts(T):
 
     def report(self, r: Report) -> str:
         n = r.numbers
-        by_source = ", ".join(
+        by_source = self._(", ").join(
             f"{self.source(s)} {n.joins_by_source.get(s, 0)}"
             for s in Source
             if s in n.joins_by_source
@@ -339,9 +339,12 @@ class ReferralTexts(T):
                 title=self.title(r.chat_title),
                 days=r.days,
             ),
-            self._("Joins: {n}", n=n.joins)
-            + (f" ({by_source})" if by_source else "")
-            + self._("; new members: {n}", n=n.new_members),
+            self._(
+                "Joins: {n} ({sources}); new members: {new}",
+                n=n.joins,
+                sources=by_source or "-",
+                new=n.new_members,
+            ),
             self._("Referral share of new members: {share}", share=f"{n.referral_share:.0%}"),
             self._(
                 "Confirmation rate: {rate} ({confirmed} confirmed, {left} left, {rejected} not "

@@ -138,7 +138,7 @@ async def _judge(
 ) -> tuple[InviteStatus, RejectReason | None]:
     recent = (
         await uow.invites.recent_credited(record.pk, inviter_id, at - BURST_WINDOW)
-        if inviter_id is not None
+        if inviter_id is not None and record.settings.referral.burst
         else 0
     )
     facts = JoinFacts(

@@ -411,7 +411,7 @@ class SqlInvites(Repository):
         return [
             I.chat_id == chat_pk,
             I.joined_at >= since,
-            I.joined_at < until,
+            I.joined_at <= until,
             or_(I.reason.is_(None), I.reason != str(RejectReason.BOT)),
         ]
 
@@ -431,7 +431,7 @@ class SqlInvites(Repository):
             .where(
                 I.chat_id == chat_pk,
                 I.joined_at >= since,
-                I.joined_at < until,
+                I.joined_at <= until,
                 I.inviter_id.is_not(None),
             )
             .group_by(I.status)
