@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from campaigns.checkin import CheckinRules
 from campaigns.errors import InvalidSetting
-from campaigns.referral import ReferralProgram
+from campaigns.referral import ReferralProgram, apply_program_setting
 
 LANGUAGES = ("zh", "en")
 MAX_POINTS = 10_000
@@ -126,6 +126,11 @@ def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
     else:
         rules = replace(rules, milestones=parse_milestones(raw))
     return replace(settings, checkin=rules)
+
+
+def apply_referral_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
+    """Validate one `/referral set` and return the new settings."""
+    return replace(settings, referral=apply_program_setting(settings.referral, key, raw))
 
 
 def utc(at: dt.datetime) -> dt.datetime:

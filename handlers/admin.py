@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import Update
 
 from campaigns.errors import DuplicateUpdate, InvalidSetting
 from campaigns.services.chats import change_setting
+from campaigns.settings import ChatSettings, apply_setting
 from handlers.deps import deps
 from handlers.extract import Context, chat_info, is_group, reply, sent_at, texts_for
 
@@ -47,6 +50,26 @@ async def set_command(update: Update, context: Context) -> None:
     if len(args) < 2:
         await reply(update, t.set_usage())
         return
+    result = await store_setting(update, context, args[0], " ".join(args[1:]))
+    if isinstance(result, InvalidSetting):
+        await reply(update, t.invalid_setting(result))
+    elif result is not None:
+        await reply(update, (await texts_for(update, context)).setting_changed(args[0], result))
+
+
+async def store_setting(
+    update: Update,
+    context: Context,
+    key: str,
+    value: str,
+    apply: Callable[[ChatSettings, str, str], ChatSettings] = apply_setting,
+) -> ChatSettings | InvalidSetting | None:
+    """Validate and save one setting of this group (the caller checked the admin).
+
+    Returns the new settings, the validation error to explain, or None for a redelivery.
+    """
+    chat = update.effective_chat
+    assert chat is not None
     d = deps(context)
     try:
         new = await change_setting(
@@ -54,15 +77,15 @@ async def set_command(update: Update, context: Context) -> None:
             bot_id=context.bot.id,
             update_id=update.update_id,
             chat=chat_info(chat),
-            key=args[0],
-            value=" ".join(args[1:]),
+            key=key,
+            value=value,
             at=sent_at(update),
             defaults=d.defaults,
+            apply=apply,
         )
     except DuplicateUpdate:
-        return
+        return None
     except InvalidSetting as err:
-        await reply(update, t.invalid_setting(err))
-        return
+        return err
     d.settings_changed(chat.id, new)
-    await reply(update, (await texts_for(update, context)).setting_changed(args[0], new))
+    return new

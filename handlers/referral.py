@@ -17,7 +17,6 @@ from campaigns.referral import DEEP_LINK_PREFIX, code_from_start, link_name
 from campaigns.services.referral import (
     DEEP_LINK_TTL,
     LinkSeen,
-    change_program,
     groups_of,
     invite_card,
     join_requested,
@@ -29,8 +28,8 @@ from campaigns.services.referral import (
     save_visitor_link,
     visit,
 )
-from campaigns.settings import language_for
-from handlers.admin import is_admin
+from campaigns.settings import apply_referral_setting, language_for
+from handlers.admin import is_admin, store_setting
 from handlers.deps import deps
 from handlers.extract import (
     Context,
@@ -383,24 +382,13 @@ async def referral_command(update: Update, context: Context) -> None:
     if len(args) < 3:
         await reply(update, t.referral_usage())
         return
-    try:
-        new = await change_program(
-            d.uow(),
-            bot_id=context.bot.id,
-            update_id=update.update_id,
-            chat=chat_info(chat),
-            key=args[1],
-            value=" ".join(args[2:]),
-            at=sent_at(update),
-            defaults=d.defaults,
-        )
-    except DuplicateUpdate:
-        return
-    except InvalidSetting as err:
-        await reply(update, t.invalid_program_setting(err))
-        return
-    d.settings_changed(chat.id, new)
-    await reply(update, t.program_changed(args[1], new.referral))
+    result = await store_setting(
+        update, context, args[1], " ".join(args[2:]), apply_referral_setting
+    )
+    if isinstance(result, InvalidSetting):
+        await reply(update, t.invalid_program_setting(result))
+    elif result is not None:
+        await reply(update, t.program_changed(args[1], result.referral))
 
 
 async def _report(update: Update, context: Context, t: ReferralTexts, args: list[str]) -> None:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.members import ChatInfo, is_present
 from campaigns.ports import ChatRecord, UnitOfWork
 from campaigns.settings import ChatSettings, apply_setting
+
+
+async def claim_update(
+    uow: UnitOfWork, bot_id: int, update_id: int, at: dt.datetime, scope: str = "handler"
+) -> None:
+    """Mark the update handled in this transaction; a redelivery raises DuplicateUpdate."""
+    if not await uow.updates.claim(bot_id, update_id, at, scope):
+        raise DuplicateUpdate
 
 
 async def bot_membership_changed(
@@ -23,8 +32,7 @@ async def bot_membership_changed(
 ) -> ChatRecord:
     """Adding the bot registers (or reactivates) a group; removing it deactivates, data kept."""
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         record = await uow.chats.register(
             chat, active=is_present(status, is_member), bot_status=status, defaults=defaults
         )
@@ -51,8 +59,7 @@ async def migrate_chat(
 ) -> bool:
     """A group upgraded to a supergroup keeps members, check-ins and points under its new id."""
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         moved = await uow.chats.migrate(old_chat_id, new_chat_id)
         await uow.commit()
     return moved
@@ -75,13 +82,16 @@ async def change_setting(
     value: str,
     at: dt.datetime,
     defaults: ChatSettings,
+    apply: Callable[[ChatSettings, str, str], ChatSettings] = apply_setting,
 ) -> ChatSettings:
-    """Validate and store one setting; invalid values raise InvalidSetting and change nothing."""
+    """Validate and store one setting; invalid values raise InvalidSetting and change nothing.
+
+    `apply` validates: `/set` keys by default, `/referral set` keys with apply_referral_setting.
+    """
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         record = await ensure_chat(uow, chat, defaults)
-        new = apply_setting(record.settings, key, value)
+        new = apply(record.settings, key, value)
         await uow.chats.save_settings(record.pk, new)
         await uow.commit()
     return new

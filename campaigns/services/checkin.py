@@ -6,10 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from campaigns.checkin import CheckinAward, award, current_streak, local_day, next_reset
-from campaigns.errors import AlreadyCheckedIn, DuplicateUpdate
+from campaigns.errors import AlreadyCheckedIn
 from campaigns.members import ChatInfo, EventKind, Person
 from campaigns.ports import UnitOfWork
-from campaigns.services.chats import ensure_chat
+from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.settings import ChatSettings
 
 
@@ -40,8 +40,7 @@ async def check_in(
     ledger with per-day idempotency keys.
     """
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         record = await ensure_chat(uow, chat, defaults)
         settings = record.settings
         day = local_day(at, settings.timezone)

@@ -6,11 +6,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from campaigns.errors import DuplicateUpdate
 from campaigns.members import ChatInfo, EventKind, Person, PresenceChange, presence_change
 from campaigns.ports import MessageSeen, UnitOfWork
 from campaigns.services import referral
-from campaigns.services.chats import ensure_chat
+from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.referral import LinkSeen, Notice
 from campaigns.settings import ChatSettings
 
@@ -51,8 +50,7 @@ async def membership_changed(
     transaction, so a redelivered update can neither log nor credit it twice.
     """
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         record = await ensure_chat(uow, chat, defaults)
         await uow.users.upsert(people)
         kind = EventKind.JOIN if present else EventKind.LEAVE

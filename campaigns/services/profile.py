@@ -6,10 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from campaigns.checkin import current_streak, local_day, streak_alive_since
-from campaigns.errors import DuplicateUpdate
 from campaigns.members import Leaderboard, MemberStats, Ranked
 from campaigns.ports import UnitOfWork
-from campaigns.services.chats import require_chat
+from campaigns.services.chats import claim_update, require_chat
 
 BOARDS = ("points", "streak")
 
@@ -31,8 +30,7 @@ async def my_profile(
 ) -> Profile | None:
     """The caller's numbers in a group, or None if they have no record there yet."""
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
         today = local_day(at, record.settings.timezone)
         stats = await uow.members.stats(record.pk, user_id)
@@ -54,8 +52,7 @@ async def leaderboard(
 ) -> Leaderboard:
     """Top members by points or live streak, plus the caller's own place."""
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
         today = local_day(at, record.settings.timezone)
         lines = await uow.members.top(record.pk, by, limit, streak_alive_since(today))

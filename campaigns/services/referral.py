@@ -10,7 +10,6 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
-from campaigns.errors import DuplicateUpdate
 from campaigns.members import ChatInfo, Leaderboard, Person, Ranked
 from campaigns.ports import (
     Candidate,
@@ -30,7 +29,6 @@ from campaigns.referral import (
     Reward,
     Source,
     Tier,
-    apply_program_setting,
     confirmable,
     judge_join,
     new_code,
@@ -41,7 +39,7 @@ from campaigns.referral import (
     tiers_due,
     tiers_lost,
 )
-from campaigns.services.chats import ensure_chat, require_chat
+from campaigns.services.chats import claim_update, ensure_chat, require_chat
 from campaigns.settings import ChatSettings
 
 CLAIM_TTL = dt.timedelta(days=7)
@@ -273,8 +271,7 @@ async def bot_joined(
 ) -> bool:
     """A bot came in through someone's link: recorded as a rejected invite, never credited."""
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at, scope="referral"):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at, scope="referral")
         record = await ensure_chat(uow, chat, defaults)
         source, inviter, link_id = await _attribution(uow, record, bot_user.user_id, link, at)
         if inviter is None:
@@ -438,8 +435,7 @@ async def invite_card(
 ) -> InviteCard:
     """The member's personal link and referral code in one group (the code is made once)."""
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         record = await (ensure_chat(uow, chat, defaults) if chat else require_chat(uow, chat_id))
         await uow.users.upsert([person])
         if await uow.members.get(record.pk, person.user_id) is None:
@@ -534,8 +530,7 @@ async def visit(
 ) -> Visit:
     """Someone opened `?start=ref_<code>`: note who sent them (first touch wins)."""
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         owner = await uow.members.by_ref_code(code)
         record = await uow.chats.by_pk(owner[0]) if owner else None
         if owner is None or record is None or not record.active:
@@ -609,8 +604,7 @@ async def join_requested(
     Returns the inviter's name to approve, or None to leave the request to the admins.
     """
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at, scope="referral"):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at, scope="referral")
         record = await ensure_chat(uow, chat, defaults)
         if link is None:
             await uow.commit()
@@ -670,11 +664,11 @@ async def my_invites(
     limit: int = 10,
 ) -> InviteSummary:
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
         counts = InviteCounts.of(await uow.invites.counts(record.pk, user_id))
         rejected = await uow.invites.rejected(record.pk, user_id, limit)
+        await uow.commit()  # keeps the update claimed: a redelivery must not answer again
     program = record.settings.referral
     return InviteSummary(
         chat_title=record.title,
@@ -699,41 +693,13 @@ async def invite_board(
 ) -> Leaderboard:
     """Confirmed invites this week, this month or all time, with the caller's own place."""
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
         since = period_start(period, at, record.settings.timezone)
         lines = await uow.invites.top(record.pk, since, limit)
         me = await uow.invites.rank_of(record.pk, user_id, since)
-    return Leaderboard(by=f"invites:{period}", lines=lines, me=me)
-
-
-async def change_program(
-    uow: UnitOfWork,
-    *,
-    bot_id: int,
-    update_id: int,
-    chat: ChatInfo,
-    key: str,
-    value: str,
-    at: dt.datetime,
-    defaults: ChatSettings,
-) -> ChatSettings:
-    """Validate and store one referral setting; invalid values change nothing."""
-    async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
-        record = await ensure_chat(uow, chat, defaults)
-        program = apply_program_setting(record.settings.referral, key, value)
-        new = ChatSettings(
-            timezone=record.settings.timezone,
-            language=record.settings.language,
-            checkin=record.settings.checkin,
-            referral=program,
-        )
-        await uow.chats.save_settings(record.pk, new)
         await uow.commit()
-    return new
+    return Leaderboard(by=f"invites:{period}", lines=lines, me=me)
 
 
 @dataclass(frozen=True)
@@ -761,8 +727,7 @@ async def referral_report(
     """Joins by source, referral share, confirmation rate, K-factor and top inviters."""
     since = at - dt.timedelta(days=days)
     async with uow:
-        if not await uow.updates.claim(bot_id, update_id, at):
-            raise DuplicateUpdate
+        await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
         numbers = ReportNumbers(
             joins_by_source=await uow.invites.joins_by_source(record.pk, since, at),
@@ -771,6 +736,7 @@ async def referral_report(
             members_at_start=await uow.members.present_at(record.pk, since),
         )
         top = await uow.invites.top(record.pk, since, limit)
+        await uow.commit()
     return Report(
         chat_title=record.title, days=days, since=since, until=at, numbers=numbers, top=top
     )

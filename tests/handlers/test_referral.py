@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from campaigns.services.referral import invite_columns, sweep
 from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness
 
@@ -425,8 +427,11 @@ async def test_notices_to_members_who_blocked_the_bot_mark_them_unreachable(bot:
     assert await counts(bot) == (2, 0, 0, 0)
 
 
-async def test_a_redelivered_invite_command_answers_once(bot: Harness):
-    update = bot.world.message(GROUP, ALICE, "/invite", at=MONDAY)
+@pytest.mark.parametrize(
+    "command", ["/invite", "/invites", "/top invites", "/referral report", "/referral set hold 2"]
+)
+async def test_a_redelivered_referral_command_answers_once(bot: Harness, command: str):
+    update = bot.world.message(GROUP, OWNER, command, at=MONDAY)
 
     first = await bot.send(update)
     second = await bot.send(update)
