@@ -143,6 +143,9 @@ class Members(Protocol):
     async def get(self, chat_pk: int, user_id: int) -> Membership | None:
         """The stored state, locked for this transaction."""
 
+    async def lock(self, chat_pk: int, user_ids: Sequence[int]) -> set[int]:
+        """Lock these members' rows in id order; returns the ids that exist."""
+
     async def create(
         self, chat_pk: int, user_id: int, *, status: str, present: bool, at: dt.datetime
     ) -> bool:
@@ -249,13 +252,13 @@ class Invites(Protocol):
 
     async def move(
         self,
-        invite_id: int,
+        invite_ids: Sequence[int],
         *,
         from_status: InviteStatus,
         to_status: InviteStatus,
         at: dt.datetime,
-    ) -> bool:
-        """Conditional status change; only one of racing writers wins."""
+    ) -> set[int]:
+        """Conditional status change; returns the ids this writer moved (racing writers split)."""
 
     async def recent_credited(self, chat_pk: int, inviter_id: int, since: dt.datetime) -> int:
         """Attributed joins credited to the inviter since `since` (for the burst check)."""
@@ -276,6 +279,10 @@ class Invites(Protocol):
     async def chats_with_pending(self, cutoff: dt.datetime) -> list[int]: ...
 
     async def counts(self, chat_pk: int, inviter_id: int) -> dict[str, int]: ...
+
+    async def counts_of(
+        self, chat_pk: int, inviter_ids: Sequence[int]
+    ) -> dict[int, dict[str, int]]: ...
 
     async def rejected(
         self, chat_pk: int, inviter_id: int, limit: int
@@ -322,6 +329,8 @@ class Claims(Protocol):
 class Rewards(Protocol):
     async def granted(self, chat_pk: int, user_id: int) -> set[int]:
         """Tiers granted and not revoked."""
+
+    async def granted_to(self, chat_pk: int, user_ids: Sequence[int]) -> dict[int, set[int]]: ...
 
     async def grant(self, chat_pk: int, user_id: int, tier: int, at: dt.datetime) -> bool:
         """False if this tier was granted to the member before (even if later revoked)."""

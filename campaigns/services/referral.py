@@ -238,7 +238,7 @@ async def departed(uow: UnitOfWork, record: ChatRecord, invitee_id: int, at: dt.
     )
     if new is None:
         return
-    moved = await uow.invites.move(latest.id, from_status=latest.status, to_status=new, at=at)
+    moved = await uow.invites.move([latest.id], from_status=latest.status, to_status=new, at=at)
     if moved and latest.status is InviteStatus.CONFIRMED:
         await _claw_back(uow, record, latest.inviter_id, at)
 
@@ -301,39 +301,49 @@ async def _confirm(
 ) -> list[Notice]:
     """Confirm what is confirmable, then grant tiers; each step is a conditional write."""
     program = record.settings.referral
-    won: dict[int, list[Candidate]] = {}
-    for c in candidates:
-        if not confirmable(
+    ready = [
+        c
+        for c in candidates
+        if confirmable(
             joined_at=c.joined_at,
             present=c.present,
             last_active_at=c.last_active_at,
             now=now,
             program=program,
-        ):
-            continue
-        if await uow.invites.move(
-            c.invite_id, from_status=InviteStatus.PENDING, to_status=InviteStatus.CONFIRMED, at=now
-        ):
+        )
+    ]
+    moved = await uow.invites.move(
+        [c.invite_id for c in ready],
+        from_status=InviteStatus.PENDING,
+        to_status=InviteStatus.CONFIRMED,
+        at=now,
+    )
+    won: dict[int, list[Candidate]] = {}
+    for c in ready:
+        if c.invite_id in moved:
             won.setdefault(c.inviter_id, []).append(c)
     if not won:
         return []
+    inviters = sorted(won)
+    # Lock the inviters' memberships so racing confirmations count and grant in turn.
+    for missing in set(inviters) - await uow.members.lock(record.pk, inviters):
+        await uow.members.create(record.pk, missing, status="member", present=True, at=now)
+        await uow.members.lock(record.pk, [missing])
+    counts = await uow.invites.counts_of(record.pk, inviters)
+    granted = await uow.rewards.granted_to(record.pk, inviters)
     contacts = await uow.users.contacts(
-        [*won, *(c.invitee_id for confirmed in won.values() for c in confirmed)]
+        [*inviters, *(c.invitee_id for confirmed in won.values() for c in confirmed)]
     )
     notices: list[Notice] = []
-    for inviter in sorted(won):
-        # Lock the inviter's membership so racing confirmations count and grant in turn.
-        if await uow.members.get(record.pk, inviter) is None:
-            await uow.members.create(record.pk, inviter, status="member", present=True, at=now)
-        confirmed = InviteCounts.of(await uow.invites.counts(record.pk, inviter)).confirmed
+    for inviter in inviters:
+        confirmed = InviteCounts.of(counts.get(inviter, {})).confirmed
         contact = contacts.get(inviter) or Contact(inviter, str(inviter), None, False)
         names = tuple(
             contacts[c.invitee_id].display_name if c.invitee_id in contacts else str(c.invitee_id)
             for c in won[inviter]
         )
         notices.append(_notice(record, "confirmed", contact, names, confirmed, None))
-        granted = await uow.rewards.granted(record.pk, inviter)
-        for tier in tiers_due(confirmed, program, granted):
+        for tier in tiers_due(confirmed, program, granted.get(inviter, set())):
             if not await uow.rewards.grant(record.pk, inviter, tier.invites, now):
                 continue
             for reward in tier.rewards:

@@ -109,6 +109,15 @@ class SqlMembers(Repository):
             select(M).where(M.chat_id == chat_pk, M.user_id == user_id).with_for_update()
         )
 
+    async def lock(self, chat_pk: int, user_ids: Sequence[int]) -> set[int]:
+        rows = await self.session.scalars(
+            select(M.user_id)
+            .where(M.chat_id == chat_pk, M.user_id.in_(sorted(set(user_ids))))
+            .order_by(M.user_id)
+            .with_for_update()
+        )
+        return {int(uid) for uid in rows}
+
     async def get(self, chat_pk: int, user_id: int) -> Membership | None:
         row = await self._row(chat_pk, user_id)
         if row is None:

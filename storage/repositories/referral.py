@@ -208,12 +208,14 @@ class SqlInvites(Repository):
 
     async def move(
         self,
-        invite_id: int,
+        invite_ids: Sequence[int],
         *,
         from_status: InviteStatus,
         to_status: InviteStatus,
         at: dt.datetime,
-    ) -> bool:
+    ) -> set[int]:
+        if not invite_ids:
+            return set()
         values: dict[str, Any] = {"status": str(to_status)}
         if to_status is InviteStatus.CONFIRMED:
             values["confirmed_at"] = at
@@ -221,12 +223,12 @@ class SqlInvites(Repository):
             values["left_at"] = at
         result = await self.session.execute(
             update(I)
-            .where(I.id == invite_id, I.status == str(from_status))
+            .where(I.id.in_(sorted(set(invite_ids))), I.status == str(from_status))
             .values(**values)
             .returning(I.id)
             .execution_options(synchronize_session=False)
         )
-        return result.first() is not None
+        return {int(i) for i in result.scalars()}
 
     async def recent_credited(self, chat_pk: int, inviter_id: int, since: dt.datetime) -> int:
         count = await self.session.scalar(
@@ -307,12 +309,20 @@ class SqlInvites(Repository):
         return [int(pk) for pk in rows]
 
     async def counts(self, chat_pk: int, inviter_id: int) -> dict[str, int]:
+        return (await self.counts_of(chat_pk, [inviter_id])).get(inviter_id, {})
+
+    async def counts_of(
+        self, chat_pk: int, inviter_ids: Sequence[int]
+    ) -> dict[int, dict[str, int]]:
         result = await self.session.execute(
-            select(I.status, func.count())
-            .where(I.chat_id == chat_pk, I.inviter_id == inviter_id)
-            .group_by(I.status)
+            select(I.inviter_id, I.status, func.count())
+            .where(I.chat_id == chat_pk, I.inviter_id.in_(sorted(set(inviter_ids))))
+            .group_by(I.inviter_id, I.status)
         )
-        return {str(status): int(n) for status, n in result}
+        out: dict[int, dict[str, int]] = {}
+        for uid, status, n in result:
+            out.setdefault(int(uid or 0), {})[str(status)] = int(n)
+        return out
 
     async def rejected(
         self, chat_pk: int, inviter_id: int, limit: int
@@ -499,12 +509,20 @@ class SqlRewards(Repository):
     R = ReferralRewardRow
 
     async def granted(self, chat_pk: int, user_id: int) -> set[int]:
-        rows = await self.session.scalars(
-            select(self.R.tier).where(
-                self.R.chat_id == chat_pk, self.R.user_id == user_id, self.R.revoked_at.is_(None)
+        return (await self.granted_to(chat_pk, [user_id])).get(user_id, set())
+
+    async def granted_to(self, chat_pk: int, user_ids: Sequence[int]) -> dict[int, set[int]]:
+        rows = await self.session.execute(
+            select(self.R.user_id, self.R.tier).where(
+                self.R.chat_id == chat_pk,
+                self.R.user_id.in_(sorted(set(user_ids))),
+                self.R.revoked_at.is_(None),
             )
         )
-        return {int(t) for t in rows}
+        out: dict[int, set[int]] = {}
+        for uid, tier in rows:
+            out.setdefault(int(uid), set()).add(int(tier))
+        return out
 
     async def grant(self, chat_pk: int, user_id: int, tier: int, at: dt.datetime) -> bool:
         table = self.R.__table__

@@ -438,3 +438,27 @@ async def test_a_redelivered_referral_command_answers_once(bot: Harness, command
 
     assert len(first) == 1
     assert second == []
+
+
+async def test_private_invite_offers_a_button_per_group_and_answers_for_the_chosen_one(
+    bot: Harness,
+):
+    other = -1001500000002
+    bot.world.add_group(other, "Second Club", owner=OWNER)
+    await bot.send(bot.world.add_bot(other, by=OWNER, at=MONDAY))
+    await bot.say(ALICE, "hi")
+    await bot.say(ALICE, "hi", chat=other)
+    await bot.flush()
+    bot.world.start_private(ALICE)
+
+    await bot.send(bot.world.message(ALICE, ALICE, "/invite"))
+    chooser = bot.world.sent(ALICE)[-1]
+    buttons = [b for row in chooser.params["reply_markup"]["inline_keyboard"] for b in row]
+    second = next(b for b in buttons if b["text"] == "Second Club")
+    [card] = await bot.send(bot.world.callback(ALICE, ALICE, second["callback_data"]))
+    [stranger] = await bot.send(bot.world.callback(ALICE, ALICE, "ref:invite:-100999"))
+
+    assert [b["text"] for b in buttons] == ["Second Club", "Sunny Tea Club"]
+    assert "Second Club" in card and "https://t.me/+" in card
+    assert "not in any group" in stranger
+    assert any(c.method == "answerCallbackQuery" for c in bot.world.calls)
