@@ -100,7 +100,7 @@ def _rows(stats: Sequence[Any], invites: dict[int, tuple[int | None, Any]]) -> l
 
 async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
     from campaigns.services.profile import export_members
-    from campaigns.services.referral import invite_columns
+    from campaigns.services.referral_reports import invite_columns
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 

@@ -18,6 +18,8 @@ from telegram.ext import (
 from handlers.admin import set_command, settings_command
 from handlers.checkin import CHECKIN_WORDS, checkin_command
 from handlers.errors import on_error
+from handlers.invite import CHOOSE, invite_command, invites_command, on_choose
+from handlers.invite_links import on_join_request, track_private
 from handlers.members import (
     on_bot_membership,
     on_member_update,
@@ -26,15 +28,7 @@ from handlers.members import (
     track_message,
 )
 from handlers.profile import me_command, top_command
-from handlers.referral import (
-    CHOOSE,
-    invite_command,
-    invites_command,
-    on_choose,
-    on_join_request,
-    referral_command,
-    track_private,
-)
+from handlers.referral import referral_command
 from handlers.start import help_command
 
 TRACKING, MEMBERS, COMMANDS = -1, 0, 1

@@ -14,8 +14,8 @@ from campaigns.services.members import membership_changed
 from campaigns.services.referral import LinkSeen, bot_joined
 from handlers.deps import deps
 from handlers.extract import Context, chat_info, member_sender, message_kind, person, sent_at
+from handlers.invite_links import link_seen
 from handlers.notify import send_notices
-from handlers.referral import link_seen
 
 ADMIN_STATUSES = {"creator", "administrator"}
 

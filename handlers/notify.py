@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
-from campaigns.services.referral import Notice, mark_reachable
+from campaigns.services.invite_links import mark_reachable
+from campaigns.services.referral import Notice
 from campaigns.settings import language_for
 from handlers.deps import Deps
 from handlers.referral_texts import ReferralTexts

@@ -7,7 +7,7 @@ from telegram import Update
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.referral import PERIODS
 from campaigns.services.profile import BOARDS, leaderboard, my_profile
-from campaigns.services.referral import invite_board
+from campaigns.services.referral_reports import invite_board
 from handlers.deps import deps
 from handlers.extract import Context, is_group, person, reply, sent_at, texts_for
 from handlers.referral_texts import ReferralTexts

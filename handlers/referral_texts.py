@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import html
 
+from telegram import Update
+
 from campaigns.errors import InvalidSetting
 from campaigns.members import Leaderboard, Ranked
 from campaigns.referral import InviteCounts, ReferralProgram, RejectReason, Source, Tier
-from campaigns.services.referral import InviteCard, InviteSummary, Notice, Report, Visit
+from campaigns.services.invite_links import InviteCard, Visit
+from campaigns.services.referral import Notice
+from campaigns.services.referral_reports import InviteSummary, Report
+from handlers.extract import Context, texts_for
 from handlers.texts import T
 
 
@@ -372,3 +377,8 @@ class ReferralTexts(T):
                 for i, line in enumerate(r.top, 1)
             ]
         return "\n".join(lines)
+
+
+async def referral_texts_for(update: Update, context: Context) -> ReferralTexts:
+    """Referral texts in the group's language (or the user's own in a private chat)."""
+    return ReferralTexts((await texts_for(update, context)).language)

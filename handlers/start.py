@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.extract import Context, reply, texts_for
-from handlers.referral import start_referral, track_private
+from handlers.invite_links import start_referral, track_private
 
 
 async def help_command(update: Update, context: Context) -> None:

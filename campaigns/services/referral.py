@@ -1,21 +1,16 @@
-"""Referral use cases: personal links, crediting joins, confirmation, tier rewards, reports.
-
-Telegram calls (creating a link) happen between transactions, never inside one: the
-handler asks for the member's card, creates a link if there is none, then stores it.
-"""
+"""Referral use cases: crediting joins, confirming invites and granting tiers, exactly once."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from campaigns.members import ChatInfo, Leaderboard, Person, Ranked
+from campaigns.members import ChatInfo, Person
 from campaigns.ports import (
     Candidate,
     ChatRecord,
     Contact,
-    LinkRecord,
     UnitOfWork,
 )
 from campaigns.referral import (
@@ -23,28 +18,23 @@ from campaigns.referral import (
     InviteCounts,
     InviteStatus,
     JoinFacts,
-    ReferralProgram,
     RejectReason,
-    ReportNumbers,
     Reward,
     Source,
     Tier,
     confirmable,
     judge_join,
-    new_code,
     next_tier,
     owner_from_name,
-    period_start,
     status_after_leave,
     tiers_due,
     tiers_lost,
 )
-from campaigns.services.chats import claim_update, ensure_chat, require_chat
+from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.settings import ChatSettings
 
 CLAIM_TTL = dt.timedelta(days=7)
 LATE_LINK_WINDOW = dt.timedelta(minutes=2)
-DEEP_LINK_TTL = dt.timedelta(days=1)
 SWEEP_BATCH = 1000
 
 
@@ -105,7 +95,7 @@ def register_reward(kind: str, issuer: RewardIssuer) -> None:
 # -- crediting joins ---------------------------------------------------------------------------
 
 
-async def _attribution(
+async def attribution(
     uow: UnitOfWork, record: ChatRecord, invitee_id: int, link: LinkSeen | None, at: dt.datetime
 ) -> tuple[Source, int | None, int | None]:
     """(source, inviter, link id): the link first, then a deep-link visit or join request."""
@@ -160,7 +150,7 @@ async def joined(
     at: dt.datetime,
 ) -> list[Notice]:
     """A person really joined (presence flipped): record who gets credit and judge it."""
-    source, inviter, link_id = await _attribution(uow, record, invitee_id, link, at)
+    source, inviter, link_id = await attribution(uow, record, invitee_id, link, at)
     status, reason = await _judge(uow, record, invitee_id, inviter, was_member=was_member, at=at)
     invite_id = await uow.invites.add(
         record.pk,
@@ -188,7 +178,7 @@ async def link_for_present(
     Usually the service message won the race and recorded an organic join a moment
     ago: credit it now. Otherwise the person was already in the group.
     """
-    source, inviter, link_id = await _attribution(uow, record, invitee_id, link, at)
+    source, inviter, link_id = await attribution(uow, record, invitee_id, link, at)
     if inviter is None:
         return []
     latest = await uow.invites.latest(record.pk, invitee_id)
@@ -273,7 +263,7 @@ async def bot_joined(
     async with uow:
         await claim_update(uow, bot_id, update_id, at, scope="referral")
         record = await ensure_chat(uow, chat, defaults)
-        source, inviter, link_id = await _attribution(uow, record, bot_user.user_id, link, at)
+        source, inviter, link_id = await attribution(uow, record, bot_user.user_id, link, at)
         if inviter is None:
             await uow.commit()
             return False
@@ -412,351 +402,3 @@ async def sweep(
                 await work.commit()
             after = candidates[-1].invite_id
     return notices
-
-
-# -- links -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InviteCard:
-    """What /invite shows: the member's link (if made yet), deep-link code and progress."""
-
-    chat_pk: int
-    chat_id: int
-    chat_title: str | None
-    language: str
-    link: LinkRecord | None
-    code: str
-    counts: InviteCounts
-    next_tier: Tier | None
-    program: ReferralProgram
-
-
-async def invite_card(
-    uow: UnitOfWork,
-    *,
-    bot_id: int,
-    update_id: int,
-    chat_id: int,
-    chat: ChatInfo | None,
-    person: Person,
-    at: dt.datetime,
-    defaults: ChatSettings,
-) -> InviteCard:
-    """The member's personal link and referral code in one group (the code is made once)."""
-    async with uow:
-        await claim_update(uow, bot_id, update_id, at)
-        record = await (ensure_chat(uow, chat, defaults) if chat else require_chat(uow, chat_id))
-        await uow.users.upsert([person])
-        if await uow.members.get(record.pk, person.user_id) is None:
-            await uow.members.create(
-                record.pk, person.user_id, status="member", present=True, at=at
-            )
-        code = await uow.members.ref_code(record.pk, person.user_id)
-        while code is None:
-            if await uow.members.assign_ref_code(record.pk, person.user_id, new_code()):
-                code = await uow.members.ref_code(record.pk, person.user_id)
-        link = await uow.links.live(record.pk, person.user_id)
-        counts = InviteCounts.of(await uow.invites.counts(record.pk, person.user_id))
-        await uow.commit()
-    program = record.settings.referral
-    return InviteCard(
-        chat_pk=record.pk,
-        chat_id=record.chat_id,
-        chat_title=record.title,
-        language=record.settings.language,
-        link=link,
-        code=code,
-        counts=counts,
-        next_tier=next_tier(counts.confirmed, program),
-        program=program,
-    )
-
-
-async def save_member_link(
-    uow: UnitOfWork,
-    *,
-    chat_pk: int,
-    owner_id: int,
-    url: str,
-    name: str,
-    creates_join_request: bool,
-    at: dt.datetime,
-) -> tuple[LinkRecord, bool]:
-    """Store a freshly created link; (winner, False) if a concurrent /invite stored one first."""
-    async with uow:
-        stored = await uow.links.add(
-            chat_pk,
-            owner_id,
-            url=url,
-            name=name,
-            kind="member",
-            at=at,
-            creates_join_request=creates_join_request,
-        )
-        if stored is None:
-            winner = await uow.links.live(chat_pk, owner_id)
-            assert winner is not None
-            await uow.commit()
-            return winner, False
-        await uow.commit()
-    return stored, True
-
-
-async def revoke_member_link(
-    uow: UnitOfWork, *, chat_id: int, owner_id: int, at: dt.datetime
-) -> LinkRecord | None:
-    """An admin retires a member's link; the next /invite makes a new one."""
-    async with uow:
-        record = await require_chat(uow, chat_id)
-        link = await uow.links.live(record.pk, owner_id)
-        if link is not None:
-            await uow.links.revoke(link.id, at)
-        await uow.commit()
-    return link
-
-
-async def groups_of(uow: UnitOfWork, user_id: int) -> list[ChatRecord]:
-    """Active groups the user is in, for commands sent in a private chat."""
-    async with uow:
-        return await uow.chats.of_member(user_id)
-
-
-@dataclass(frozen=True)
-class Visit:
-    """A deep-link visitor: what to tell them, and the link to hand them if any."""
-
-    outcome: str  # "join", "own", "member", "unknown"
-    chat_pk: int = 0
-    chat_id: int = 0
-    chat_title: str | None = None
-    inviter_id: int = 0
-    inviter_name: str = ""
-    link: LinkRecord | None = None
-
-
-async def visit(
-    uow: UnitOfWork, *, bot_id: int, update_id: int, code: str, visitor: Person, at: dt.datetime
-) -> Visit:
-    """Someone opened `?start=ref_<code>`: note who sent them (first touch wins)."""
-    async with uow:
-        await claim_update(uow, bot_id, update_id, at)
-        owner = await uow.members.by_ref_code(code)
-        record = await uow.chats.by_pk(owner[0]) if owner else None
-        if owner is None or record is None or not record.active:
-            await uow.commit()
-            return Visit("unknown")
-        chat_pk, inviter = owner
-        await uow.users.upsert([visitor])
-        await uow.users.set_reachable(visitor.user_id, True)
-        names = await uow.users.contacts([inviter])
-        base = Visit(
-            "join",
-            chat_pk=chat_pk,
-            chat_id=record.chat_id,
-            chat_title=record.title,
-            inviter_id=inviter,
-            inviter_name=names[inviter].display_name if inviter in names else str(inviter),
-        )
-        if inviter == visitor.user_id:
-            await uow.commit()
-            return replace(base, outcome="own")
-        membership = await uow.members.get(chat_pk, visitor.user_id)
-        if membership is not None and membership.present:
-            await uow.commit()
-            return replace(base, outcome="member")
-        await uow.claims.add(
-            chat_pk,
-            visitor.user_id,
-            inviter_id=inviter,
-            link_id=None,
-            source=Source.DEEP_LINK,
-            at=at,
-        )
-        link = await uow.links.for_visitor(chat_pk, inviter, visitor.user_id, at)
-        await uow.commit()
-    return replace(base, link=link)
-
-
-async def save_visitor_link(
-    uow: UnitOfWork, *, visit: Visit, visitor_id: int, url: str, name: str, at: dt.datetime
-) -> LinkRecord:
-    """Store the one-use link made for a deep-link visitor (credited to the inviter)."""
-    async with uow:
-        stored = await uow.links.add(
-            visit.chat_pk,
-            visit.inviter_id,
-            url=url,
-            name=name,
-            kind="deeplink",
-            at=at,
-            for_user_id=visitor_id,
-            expires_at=at + DEEP_LINK_TTL,
-        )
-        await uow.commit()
-    assert stored is not None
-    return stored
-
-
-async def join_requested(
-    uow: UnitOfWork,
-    *,
-    bot_id: int,
-    update_id: int,
-    chat: ChatInfo,
-    person: Person,
-    link: LinkSeen | None,
-    at: dt.datetime,
-    defaults: ChatSettings,
-) -> str | None:
-    """A join request through a member's link is claimed for them and approved by the bot.
-
-    Returns the inviter's name to approve, or None to leave the request to the admins.
-    """
-    async with uow:
-        await claim_update(uow, bot_id, update_id, at, scope="referral")
-        record = await ensure_chat(uow, chat, defaults)
-        if link is None:
-            await uow.commit()
-            return None
-        source, inviter, link_id = await _attribution(uow, record, person.user_id, link, at)
-        if inviter is None or source is not Source.MEMBER_LINK:
-            await uow.commit()
-            return None
-        await uow.users.upsert([person])
-        await uow.claims.add(
-            record.pk,
-            person.user_id,
-            inviter_id=inviter,
-            link_id=link_id,
-            source=Source.JOIN_REQUEST,
-            at=at,
-        )
-        names = await uow.users.contacts([inviter])
-        await uow.commit()
-    return names[inviter].display_name if inviter in names else str(inviter)
-
-
-async def mark_reachable(
-    uow: UnitOfWork, user_id: int, reachable: bool, person: Person | None = None
-) -> None:
-    """A private chat opened (True, with the person) or a 403 came back (False)."""
-    async with uow:
-        if person is not None:
-            await uow.users.upsert([person])
-        await uow.users.set_reachable(user_id, reachable)
-        await uow.commit()
-
-
-# -- what members and admins read --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InviteSummary:
-    """/invites: the caller's counts, progress and why rejected invites did not count."""
-
-    chat_title: str | None
-    counts: InviteCounts
-    next_tier: Tier | None
-    tiers: tuple[Tier, ...]
-    rejected: list[tuple[str, RejectReason, dt.datetime]]
-    hold_hours: int
-
-
-async def my_invites(
-    uow: UnitOfWork,
-    *,
-    bot_id: int,
-    update_id: int,
-    chat_id: int,
-    user_id: int,
-    at: dt.datetime,
-    limit: int = 10,
-) -> InviteSummary:
-    async with uow:
-        await claim_update(uow, bot_id, update_id, at)
-        record = await require_chat(uow, chat_id)
-        counts = InviteCounts.of(await uow.invites.counts(record.pk, user_id))
-        rejected = await uow.invites.rejected(record.pk, user_id, limit)
-        await uow.commit()  # keeps the update claimed: a redelivery must not answer again
-    program = record.settings.referral
-    return InviteSummary(
-        chat_title=record.title,
-        counts=counts,
-        next_tier=next_tier(counts.confirmed, program),
-        tiers=program.tiers,
-        rejected=rejected,
-        hold_hours=program.hold_hours,
-    )
-
-
-async def invite_board(
-    uow: UnitOfWork,
-    *,
-    bot_id: int,
-    update_id: int,
-    chat_id: int,
-    user_id: int,
-    period: str,
-    at: dt.datetime,
-    limit: int = 10,
-) -> Leaderboard:
-    """Confirmed invites this week, this month or all time, with the caller's own place."""
-    async with uow:
-        await claim_update(uow, bot_id, update_id, at)
-        record = await require_chat(uow, chat_id)
-        since = period_start(period, at, record.settings.timezone)
-        lines = await uow.invites.top(record.pk, since, limit)
-        me = await uow.invites.rank_of(record.pk, user_id, since)
-        await uow.commit()
-    return Leaderboard(by=f"invites:{period}", lines=lines, me=me)
-
-
-@dataclass(frozen=True)
-class Report:
-    """/referral report: the period's numbers and its top inviters."""
-
-    chat_title: str | None
-    days: int
-    since: dt.datetime
-    until: dt.datetime
-    numbers: ReportNumbers
-    top: list[Ranked]
-
-
-async def referral_report(
-    uow: UnitOfWork,
-    *,
-    bot_id: int,
-    update_id: int,
-    chat_id: int,
-    days: int,
-    at: dt.datetime,
-    limit: int = 5,
-) -> Report:
-    """Joins by source, referral share, confirmation rate, K-factor and top inviters."""
-    since = at - dt.timedelta(days=days)
-    async with uow:
-        await claim_update(uow, bot_id, update_id, at)
-        record = await require_chat(uow, chat_id)
-        numbers = ReportNumbers(
-            joins_by_source=await uow.invites.joins_by_source(record.pk, since, at),
-            new_members=await uow.invites.new_members(record.pk, since, at),
-            status_of_attributed=await uow.invites.attributed_status(record.pk, since, at),
-            members_at_start=await uow.members.present_at(record.pk, since),
-        )
-        top = await uow.invites.top(record.pk, since, limit)
-        await uow.commit()
-    return Report(
-        chat_title=record.title, days=days, since=since, until=at, numbers=numbers, top=top
-    )
-
-
-async def invite_columns(
-    uow: UnitOfWork, *, chat_id: int
-) -> dict[int, tuple[int | None, InviteCounts]]:
-    """For `export members`: who invited each member, and each member's invites by status."""
-    async with uow:
-        record = await require_chat(uow, chat_id)
-        summary = await uow.invites.summary(record.pk)
-    return {uid: (inviter, InviteCounts.of(counts)) for uid, (inviter, counts) in summary.items()}

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from campaigns.services.referral import invite_columns, sweep
+from campaigns.services.referral import sweep
+from campaigns.services.referral_reports import invite_columns
 from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness
 
 F1, F2, F3, F4 = 31, 32, 33, 34

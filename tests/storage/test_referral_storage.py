@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from campaigns.members import ChatInfo, Person
 from campaigns.referral import InviteStatus, ReferralProgram, Source, parse_tiers
-from campaigns.services import referral
+from campaigns.services import invite_links, referral
 from campaigns.settings import ChatSettings
 from storage.models import LedgerRow, ReferralRewardRow
 
@@ -88,7 +88,7 @@ async def test_racing_member_links_keep_one_live_link(uow_factory):
 
     stored = await asyncio.gather(
         *(
-            referral.save_member_link(
+            invite_links.save_member_link(
                 uow_factory(),
                 chat_pk=record.pk,
                 owner_id=INVITER,
