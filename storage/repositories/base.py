@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaigns.settings import utc
 
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
@@ -23,3 +26,8 @@ class Repository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+
+def aware(at: dt.datetime | None) -> dt.datetime | None:
+    """Databases hand back naive or offset datetimes; the domain wants UTC-aware ones."""
+    return utc(at) if at is not None else None

@@ -12,15 +12,10 @@ from sqlalchemy.sql import ColumnElement
 from campaigns.checkin import CheckinAward
 from campaigns.members import Membership, MemberStats, Person, Ranked
 from campaigns.ports import Contact
-from campaigns.settings import utc
 from storage.models import MembershipRow, UserRow
-from storage.repositories.base import Repository, insert_for
+from storage.repositories.base import Repository, aware, insert_for
 
 M = MembershipRow
-
-
-def _aware(at: dt.datetime | None) -> dt.datetime | None:
-    return utc(at) if at is not None else None
 
 
 def _name(user: UserRow) -> str:
@@ -38,9 +33,9 @@ def _stats(m: MembershipRow, user: UserRow) -> MemberStats:
         username=user.username,
         display_name=_name(user),
         status=m.status,
-        joined_at=_aware(m.joined_at),
-        left_at=_aware(m.left_at),
-        last_active_at=_aware(m.last_active_at),
+        joined_at=aware(m.joined_at),
+        left_at=aware(m.left_at),
+        last_active_at=aware(m.last_active_at),
         messages=m.messages,
         checkins=m.checkins,
         streak=m.streak,
@@ -125,8 +120,8 @@ class SqlMembers(Repository):
         return Membership(
             status=row.status,
             present=row.present,
-            joined_at=_aware(row.joined_at),
-            left_at=_aware(row.left_at),
+            joined_at=aware(row.joined_at),
+            left_at=aware(row.left_at),
         )
 
     async def create(

@@ -21,16 +21,12 @@ from storage.models import (
     ReferralRewardRow,
     UserRow,
 )
-from storage.repositories.base import Repository, insert_for
+from storage.repositories.base import Repository, aware, insert_for
 from storage.repositories.members import _name
 
 I = InviteRow  # noqa: E741 - short alias keeps the queries readable
 M = MembershipRow
 CREDITED = [InviteStatus.PENDING, InviteStatus.CONFIRMED, InviteStatus.LEFT]
-
-
-def _aware(at: dt.datetime | None) -> dt.datetime | None:
-    return utc(at) if at is not None else None
 
 
 def _link(row: InviteLinkRow) -> LinkRecord:
@@ -41,7 +37,7 @@ def _link(row: InviteLinkRow) -> LinkRecord:
         url=row.url,
         name=row.name,
         kind=row.kind,
-        expires_at=_aware(row.expires_at),
+        expires_at=aware(row.expires_at),
     )
 
 
@@ -56,7 +52,7 @@ def _invite(row: InviteRow) -> InviteRecord:
         reason=RejectReason(row.reason) if row.reason else None,
         was_member=row.was_member,
         joined_at=utc(row.joined_at),
-        confirmed_at=_aware(row.confirmed_at),
+        confirmed_at=aware(row.confirmed_at),
     )
 
 
@@ -257,7 +253,7 @@ class SqlInvites(Repository):
                 invitee_id=int(r.invitee_id),
                 joined_at=utc(r.joined_at),
                 present=bool(r.present),
-                last_active_at=_aware(r.last_active_at),
+                last_active_at=aware(r.last_active_at),
             )
             for r in result
         ]

@@ -33,6 +33,18 @@ def _env(database_url: str, base_url: str = "") -> dict[str, str]:
     return env
 
 
+def _run_bot(database_url: str, base_url: str, cwd: Path) -> subprocess.Popen[str]:
+    """`growthbot run` as its own process, polling the double at `base_url`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=cwd,
+        env=_env(database_url, base_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def _wait_for(predicate, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -59,14 +71,7 @@ def test_growthbot_run_replies_and_exports_what_happened(database_url: str, tmp_
     world.message(GROUP, ALICE, "/checkin", queue=True, at=now)
 
     with DoubleServer(world) as server:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=tmp_path,
-            env=_env(database_url, server.base_url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        proc = _run_bot(database_url, server.base_url, tmp_path)
         try:
             replied = _wait_for(lambda: len(world.sent(GROUP)) >= 3)
         finally:
@@ -126,14 +131,7 @@ def test_growthbot_run_credits_an_invite_and_exports_it(database_url: str, tmp_p
     world.message(GROUP, ALICE, "/invite", queue=True, at=now)
 
     with DoubleServer(world) as server:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=tmp_path,
-            env=_env(database_url, server.base_url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        proc = _run_bot(database_url, server.base_url, tmp_path)
         try:
             got_link = _wait_for(lambda: any("t.me/+" in c.text for c in world.sent(GROUP)))
             if got_link:
