@@ -253,8 +253,10 @@ async def _referrals(
     """老带新: an honest inviter, a deep link, a self-invite, a re-join farmer, a join-and-leave."""
     honest, farmer = people[0][0], people[7][0]
     returning = people[-1][0]  # left the group mid-story
+    await demo.feed(world.message(GROUP, OWNER, "/set language zh", at=start))
     await demo.show(
-        "the owner sets the referral tiers (3 friends → 50 points; 5 → 200 and a title)",
+        "the owner (back in Chinese) sets the referral tiers: 3 friends → 50 points; 5 → 200 "
+        "and a title",
         world.message(GROUP, OWNER, "/referral set tiers 3:50,5:200:推广大使", at=start),
     )
     world.start_private(honest)

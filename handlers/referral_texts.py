@@ -185,7 +185,8 @@ class ReferralTexts(T):
         if s.rejected:
             lines.append(self._("Why some did not count:"))
             lines += [
-                f"• {self.name(name)}: {self.reason(reason)}" for name, reason, _ in s.rejected
+                self._("• {name}: {reason}", name=self.name(name), reason=self.reason(reason))
+                for name, reason, _ in s.rejected
             ]
         if not any((s.counts.confirmed, s.counts.pending, s.counts.left, s.counts.rejected)):
             lines.append(self._("No invites yet. Get your link with /invite."))
@@ -229,7 +230,7 @@ class ReferralTexts(T):
                 "Confirmed invites: {c}.",
                 len(n.invitees),
                 title=self.title(n.chat_title),
-                friends=", ".join(self.name(name) for name in n.invitees[:10]),
+                friends=self._(", ").join(self.name(name) for name in n.invitees[:10]),
                 c=n.confirmed,
             )
         return "\n".join([first, self.progress(n.confirmed, n.next_tier)])
