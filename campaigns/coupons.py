@@ -1,0 +1,173 @@
+"""Coupon rules: money in minor units, discount math, validity, and typo-proof codes.
+
+Money is never a float: amounts are integers in minor units (分, cents) with a currency.
+Operators type major units (`199` or `199.90`), parsed exactly with Decimal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from enum import StrEnum
+
+# Crockford's base 32: no I, L, O or U, so codes survive being read aloud and retyped.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_BODY = 9
+LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+MINOR_DIGITS = 2
+MAX_AMOUNT = 10**12  # minor units; far above any order, far below overflow
+
+
+class CouponKind(StrEnum):
+    FIXED = "fixed"  # value off, optionally above a minimum spend (满减 / 无门槛)
+    PERCENT = "percent"  # value in basis points off, optionally capped
+    GIFT = "gift"  # a free item; no money off
+
+
+class Reason(StrEnum):
+    """Why a coupon cannot be used; handlers turn these into words."""
+
+    UNKNOWN = "unknown"
+    BAD_CHECK = "bad_check"
+    USED = "used"
+    EXPIRED = "expired"
+    NOT_YET = "not_yet"
+    BELOW_MIN_SPEND = "below_min_spend"
+    WRONG_GROUP = "wrong_group"
+
+
+@dataclass
+class CouponRejected(Exception):
+    reason: Reason
+    detail: int = 0  # e.g. the minimum spend in minor units
+
+
+def parse_amount(raw: str) -> int:
+    """`199` or `199.9` (major units as typed) -> 19990 minor units; ValueError if not exact."""
+    text = raw.strip().replace(",", "").replace("¥", "").replace("$", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"not an amount: {raw!r}")
+    minor = value * 10**MINOR_DIGITS
+    if minor != minor.to_integral_value():
+        raise ValueError(f"more than {MINOR_DIGITS} decimals: {raw!r}")
+    if minor > MAX_AMOUNT:
+        raise ValueError(f"too large: {raw!r}")
+    return int(minor)
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """19990 CNY -> `¥199.90`; other currencies as `199.90 USD`."""
+    major = Decimal(minor) / 10**MINOR_DIGITS
+    text = f"{major:,.{MINOR_DIGITS}f}"
+    return f"¥{text}" if currency == "CNY" else f"{text} {currency}"
+
+
+@dataclass(frozen=True)
+class Template:
+    """What a coupon is worth and when it can be used; issued coupons point to one."""
+
+    kind: CouponKind
+    value: int  # minor units off (fixed) or basis points (percent); 0 for a gift
+    currency: str = "CNY"
+    min_spend: int = 0
+    cap: int | None = None  # largest discount of a percent coupon, minor units
+    valid_from: dt.datetime | None = None
+    valid_until: dt.datetime | None = None
+    valid_days: int | None = None  # counted from issue, instead of (or within) the window
+
+    def __post_init__(self) -> None:
+        if self.kind is CouponKind.PERCENT and not 0 < self.value <= 10_000:
+            raise ValueError("a percentage must be above 0 and at most 100")
+        if self.kind is CouponKind.FIXED and self.value <= 0:
+            raise ValueError("a fixed discount must be above 0")
+        if self.min_spend < 0 or (self.cap is not None and self.cap <= 0):
+            raise ValueError("minimum spend and cap cannot be negative")
+
+    def expires_at(self, issued_at: dt.datetime) -> dt.datetime | None:
+        """The earlier of the window's end and `valid_days` after issue."""
+        ends = [t for t in (self.valid_until,) if t is not None]
+        if self.valid_days is not None:
+            ends.append(issued_at + dt.timedelta(days=self.valid_days))
+        return min(ends) if ends else None
+
+
+def discount(template: Template, order: int) -> int:
+    """Money off an order of `order` minor units; never more than the order itself.
+
+    Percentages round down to the minor unit, so a coupon never gives more than it says.
+    """
+    if order < template.min_spend:
+        raise CouponRejected(Reason.BELOW_MIN_SPEND, template.min_spend)
+    if template.kind is CouponKind.GIFT:
+        return 0
+    if template.kind is CouponKind.FIXED:
+        return min(template.value, order)
+    off = int((Decimal(order) * template.value / 10_000).to_integral_value(ROUND_FLOOR))
+    if template.cap is not None:
+        off = min(off, template.cap)
+    return min(off, order)
+
+
+def check_usable(
+    template: Template,
+    *,
+    status: str,
+    issued_at: dt.datetime,
+    expires_at: dt.datetime | None,
+    order: int,
+    now: dt.datetime,
+) -> int:
+    """The discount if this issued coupon can pay for the order now; CouponRejected if not."""
+    if status == "used":
+        raise CouponRejected(Reason.USED)
+    if template.valid_from is not None and now < template.valid_from:
+        raise CouponRejected(Reason.NOT_YET)
+    if expires_at is not None and now >= expires_at:
+        raise CouponRejected(Reason.EXPIRED)
+    return discount(template, order)
+
+
+# -- codes -------------------------------------------------------------------------------------
+
+
+def _check_char(body: str) -> str:
+    """Luhn mod 32: catches every single wrong character and almost every swap of neighbours."""
+    factor, total, n = 2, 0, len(ALPHABET)
+    for ch in reversed(body):
+        addend = factor * ALPHABET.index(ch)
+        factor = 1 if factor == 2 else 2
+        total += addend // n + addend % n
+    return ALPHABET[(n - total % n) % n]
+
+
+def new_code() -> str:
+    """A random code with its check character, grouped for reading: `7KQ2-M9XD-4T`.
+
+    Luhn mod 32 misses exactly one swap of neighbours, "0Z" <-> "Z0", so codes that
+    contain either pair are not handed out.
+    """
+    while True:
+        body = "".join(secrets.choice(ALPHABET) for _ in range(CODE_BODY))
+        code = body + _check_char(body)
+        if "0Z" not in code and "Z0" not in code:
+            return pretty(code)
+
+
+def pretty(code: str) -> str:
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def normalize(typed: str) -> str:
+    """What a member typed -> the stored form; CouponRejected if it cannot be a code."""
+    raw = "".join(ch for ch in typed.upper() if ch.isalnum()).translate(LOOK_ALIKES)
+    if len(raw) != CODE_BODY + 1 or any(ch not in ALPHABET for ch in raw):
+        raise CouponRejected(Reason.UNKNOWN)
+    if _check_char(raw[:-1]) != raw[-1]:
+        raise CouponRejected(Reason.BAD_CHECK)
+    return pretty(raw)

@@ -1,0 +1,129 @@
+"""Coupon math in minor units, validity, and codes that catch typos."""
+
+import datetime as dt
+
+import pytest
+
+from campaigns.coupons import (
+    CouponKind,
+    CouponRejected,
+    Reason,
+    Template,
+    check_usable,
+    discount,
+    format_amount,
+    new_code,
+    normalize,
+    parse_amount,
+)
+
+NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+MANJIAN = Template(CouponKind.FIXED, value=3000, min_spend=19900)  # 满199减30
+NO_THRESHOLD = Template(CouponKind.FIXED, value=500)  # 无门槛 5 元
+TEN_PERCENT_CAP_50 = Template(CouponKind.PERCENT, value=1000, cap=5000)
+GIFT = Template(CouponKind.GIFT, value=0, min_spend=10000)
+
+
+@pytest.mark.parametrize(
+    ("template", "order", "off"),
+    [
+        (MANJIAN, 19900, 3000),  # exactly the threshold counts
+        (MANJIAN, 50000, 3000),
+        (NO_THRESHOLD, 1, 1),  # never more than the order
+        (NO_THRESHOLD, 500, 500),
+        (NO_THRESHOLD, 12345, 500),
+        (TEN_PERCENT_CAP_50, 19999, 1999),  # 199.99 * 10% = 19.999 -> 19.99, rounded down
+        (TEN_PERCENT_CAP_50, 50000, 5000),  # at the cap
+        (TEN_PERCENT_CAP_50, 99999, 5000),  # over the cap
+        (Template(CouponKind.PERCENT, value=1250), 333, 41),  # 12.5% of 3.33 = 0.41625
+        (GIFT, 10000, 0),
+    ],
+)
+def test_discounts(template, order, off):
+    assert discount(template, order) == off
+
+
+@pytest.mark.parametrize(("template", "order"), [(MANJIAN, 19899), (GIFT, 9999)])
+def test_below_the_minimum_spend_is_refused_with_the_threshold(template, order):
+    with pytest.raises(CouponRejected) as err:
+        discount(template, order)
+    assert err.value.reason is Reason.BELOW_MIN_SPEND
+    assert err.value.detail == template.min_spend
+
+
+@pytest.mark.parametrize(
+    ("raw", "minor"),
+    [("199", 19900), ("199.9", 19990), ("199.90", 19990), ("0.01", 1), ("1,299", 129900),
+     ("¥30", 3000)],
+)  # fmt: skip
+def test_amounts_are_typed_in_major_units_and_kept_exact(raw, minor):
+    assert parse_amount(raw) == minor
+
+
+@pytest.mark.parametrize("raw", ["abc", "-5", "1.999", "nan", "inf", "", "1e20"])
+def test_bad_amounts_are_refused(raw):
+    with pytest.raises(ValueError):
+        parse_amount(raw)
+
+
+def test_amounts_are_shown_in_major_units():
+    assert format_amount(19990, "CNY") == "¥199.90"
+    assert format_amount(123456, "USD") == "1,234.56 USD"
+
+
+def test_validity_is_the_earlier_of_the_window_and_days_after_issue():
+    window_end = NOW + dt.timedelta(days=3)
+    both = Template(CouponKind.FIXED, value=100, valid_until=window_end, valid_days=7)
+    days = Template(CouponKind.FIXED, value=100, valid_days=7)
+
+    assert both.expires_at(NOW) == window_end
+    assert days.expires_at(NOW) == NOW + dt.timedelta(days=7)
+    assert NO_THRESHOLD.expires_at(NOW) is None
+
+
+def test_used_expired_and_early_coupons_are_refused():
+    early = Template(CouponKind.FIXED, value=100, valid_from=NOW + dt.timedelta(hours=1))
+    args = {"issued_at": NOW, "order": 1000, "now": NOW}
+
+    for template, status, expires, reason in (
+        (NO_THRESHOLD, "used", None, Reason.USED),
+        (NO_THRESHOLD, "active", NOW, Reason.EXPIRED),  # expiry is exclusive
+        (early, "active", None, Reason.NOT_YET),
+    ):
+        with pytest.raises(CouponRejected) as err:
+            check_usable(template, status=status, expires_at=expires, **args)
+        assert err.value.reason is reason
+    assert check_usable(NO_THRESHOLD, status="active", expires_at=None, **args) == 500
+
+
+def test_invalid_templates_are_refused():
+    bad = [(CouponKind.PERCENT, 0), (CouponKind.PERCENT, 10_001), (CouponKind.FIXED, 0)]
+    for kind, value in bad:
+        with pytest.raises(ValueError):
+            Template(kind, value)
+
+
+def test_codes_are_readable_and_survive_look_alikes_and_spacing():
+    code = new_code()
+    typed = code.replace("-", " ").lower().replace("0", "o").replace("1", "l")
+
+    assert len(code) == 12 and code.count("-") == 2
+    assert normalize(typed) == code
+
+
+@pytest.mark.parametrize("attempt", range(20))
+def test_every_single_typo_and_swap_of_neighbours_is_caught(attempt):
+    code = new_code().replace("-", "")
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    typos = [
+        code[:i] + ch + code[i + 1 :] for i in range(len(code)) for ch in alphabet if ch != code[i]
+    ]
+    swaps = [
+        code[:i] + code[i + 1] + code[i] + code[i + 2 :]
+        for i in range(len(code) - 1)
+        if code[i] != code[i + 1]
+    ]
+
+    for wrong in typos + swaps:
+        with pytest.raises(CouponRejected):
+            normalize(wrong)
