@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol, Self
 
 from campaigns.checkin import CheckinAward, PreviousCheckin
+from campaigns.coupons import Template
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, Person, Ranked
 from campaigns.referral import InviteStatus, RejectReason, Source
 from campaigns.settings import ChatSettings
@@ -94,6 +95,36 @@ class Contact:
     display_name: str
     language_code: str | None
     reachable: bool
+
+
+@dataclass(frozen=True)
+class TemplateRecord:
+    """A stored coupon offer."""
+
+    id: int
+    chat_pk: int
+    name: str
+    template: Template
+    stock: int | None
+    issued: int
+    per_member: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class CouponRecord:
+    """An issued coupon with its offer."""
+
+    id: int
+    code: str
+    user_id: int
+    chat_pk: int
+    status: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime | None
+    redeemed_at: dt.datetime | None
+    discount: int | None
+    offer: TemplateRecord
 
 
 class UpdateLog(Protocol):
@@ -371,6 +402,51 @@ class Ledger(Protocol):
         """Append an entry once per idempotency key; False if the key exists."""
 
 
+class Coupons(Protocol):
+    async def add_template(
+        self,
+        chat_pk: int,
+        *,
+        name: str,
+        template: Template,
+        stock: int | None,
+        per_member: int,
+        at: dt.datetime,
+    ) -> int: ...
+
+    async def template(self, template_id: int) -> TemplateRecord | None: ...
+
+    async def held(self, template_id: int, user_id: int) -> int:
+        """How many of this offer the member has been issued."""
+
+    async def issue(
+        self,
+        offer: TemplateRecord,
+        user_id: int,
+        *,
+        code: str,
+        slot: int,
+        source: str,
+        at: dt.datetime,
+        expires_at: dt.datetime | None,
+    ) -> bool:
+        """Insert the coupon; False if that slot (or, rarely, that code) is taken."""
+
+    async def take_stock(self, template_id: int) -> bool:
+        """Count one more issued, unless the stock is gone (a conditional UPDATE)."""
+
+    async def by_code(self, code: str) -> CouponRecord | None: ...
+
+    async def redeem(
+        self, coupon_id: int, *, by: int, order_amount: int, discount: int, at: dt.datetime
+    ) -> bool:
+        """Mark used if still active; of racing redemptions exactly one gets True."""
+
+    async def of_member(self, user_id: int) -> list[CouponRecord]: ...
+
+    async def of_chat(self, chat_pk: int) -> list[CouponRecord]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: enter, use the repositories, commit once (or leave to roll back)."""
 
@@ -406,6 +482,9 @@ class UnitOfWork(Protocol):
 
     @property
     def rewards(self) -> Rewards: ...
+
+    @property
+    def coupons(self) -> Coupons: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -253,3 +253,53 @@ class ReferralRewardRow(Base):
     tier: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     granted_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+
+
+class CouponTemplateRow(Base):
+    """A coupon offer of one group: its value, validity, stock and per-member limit."""
+
+    __tablename__ = "coupon_templates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[int] = mapped_column(BigInteger)  # minor units, or basis points
+    currency: Mapped[str] = mapped_column(String(3))
+    min_spend: Mapped[int] = mapped_column(BigInteger, default=0)
+    cap: Mapped[int | None] = mapped_column(BigInteger)
+    valid_from: Mapped[dt.datetime | None]
+    valid_until: Mapped[dt.datetime | None]
+    valid_days: Mapped[int | None] = mapped_column(Integer)
+    stock: Mapped[int | None] = mapped_column(Integer)  # None: unlimited
+    # Raised only by a conditional UPDATE (issued < stock): concurrent claims never oversell.
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+    per_member: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+
+
+class CouponRow(Base):
+    """An issued coupon; the unique (template, member, slot) enforces the per-member limit."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        UniqueConstraint("template_id", "user_id", "slot"),
+        Index("ix_coupons_user", "user_id"),
+        Index("ix_coupons_chat_status", "chat_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("coupon_templates.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    slot: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8), default="active")
+    issued_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime | None]
+    redeemed_at: Mapped[dt.datetime | None]
+    redeemed_by: Mapped[int | None] = mapped_column(BigInteger)
+    order_amount: Mapped[int | None] = mapped_column(BigInteger)
+    discount: Mapped[int | None] = mapped_column(BigInteger)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
 from storage.repositories.chats import SqlChats
+from storage.repositories.coupons import SqlCoupons
 from storage.repositories.members import SqlMembers, SqlUsers
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
 from storage.repositories.updates import SqlUpdateLog
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
         self.invites = SqlInvites(self.session)
         self.claims = SqlClaims(self.session)
         self.rewards = SqlRewards(self.session)
+        self.coupons = SqlCoupons(self.session)
         await self.session.begin()
         return self
 

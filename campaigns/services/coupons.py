@@ -1,0 +1,188 @@
+"""Coupon use cases: offers, claims against stock and per-member limits, redemption (核销).
+
+Every limit is held by the database inside one transaction: the coupon row's unique
+(offer, member, slot) for the per-member limit, a conditional UPDATE for the stock, and a
+conditional UPDATE from active to used for single use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from campaigns.coupons import CouponRejected, Reason, Template, check_usable, new_code, normalize
+from campaigns.errors import DomainError
+from campaigns.members import Person
+from campaigns.ports import CouponRecord, TemplateRecord, UnitOfWork
+from campaigns.services.chats import claim_update, require_chat
+
+CODE_ATTEMPTS = 3
+
+
+@dataclass
+class CouponUnavailable(DomainError):
+    """A claim that cannot be served: `reason` is unknown, ended, limit or sold_out."""
+
+    reason: str
+    offer: TemplateRecord | None = None
+
+
+@dataclass(frozen=True)
+class Issued:
+    code: str
+    offer: TemplateRecord
+    expires_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """What the cashier is told: the discount and what is left to pay."""
+
+    code: str
+    offer: TemplateRecord
+    owner_id: int
+    order: int
+    discount: int
+
+    @property
+    def to_pay(self) -> int:
+        return self.order - self.discount
+
+
+def status_at(coupon: CouponRecord, now: dt.datetime) -> str:
+    """active, used or expired (expiry is not stored: it is a matter of time)."""
+    if coupon.status == "active" and coupon.expires_at is not None and now >= coupon.expires_at:
+        return "expired"
+    return coupon.status
+
+
+async def create_offer(
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    name: str,
+    template: Template,
+    stock: int | None,
+    per_member: int,
+    at: dt.datetime,
+) -> TemplateRecord:
+    """Store a coupon offer for a group the bot is in."""
+    if (stock is not None and stock < 0) or per_member < 1:
+        raise ValueError("stock must be 0 or more and the per-member limit at least 1")
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        offer_id = await uow.coupons.add_template(
+            record.pk, name=name, template=template, stock=stock, per_member=per_member, at=at
+        )
+        offer = await uow.coupons.template(offer_id)
+        await uow.commit()
+    assert offer is not None
+    return offer
+
+
+async def offer_of(uow: UnitOfWork, *, chat_id: int, template_id: int) -> TemplateRecord:
+    """An offer of this group (for posting its claim button)."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        offer = await uow.coupons.template(template_id)
+    if offer is None or offer.chat_pk != record.pk:
+        raise CouponUnavailable("unknown")
+    return offer
+
+
+async def claim(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    template_id: int,
+    person: Person,
+    at: dt.datetime,
+    source: str = "claim",
+) -> Issued:
+    """Issue one coupon of the offer to the member, within stock and their limit."""
+    async with uow:
+        await claim_update(uow, bot_id, update_id, at)
+        offer = await uow.coupons.template(template_id)
+        if offer is None or not offer.active:
+            raise CouponUnavailable("unknown")
+        ends = offer.template.valid_until
+        if ends is not None and at >= ends:
+            raise CouponUnavailable("ended", offer)
+        await uow.users.upsert([person])
+        issued = await _issue(uow, offer, person.user_id, source=source, at=at)
+        await uow.commit()
+    return issued
+
+
+async def _issue(
+    uow: UnitOfWork, offer: TemplateRecord, user_id: int, *, source: str, at: dt.datetime
+) -> Issued:
+    held = await uow.coupons.held(offer.id, user_id)
+    if held >= offer.per_member:
+        raise CouponUnavailable("limit", offer)
+    expires = offer.template.expires_at(at)
+    for _ in range(CODE_ATTEMPTS):
+        code = new_code()
+        if await uow.coupons.issue(
+            offer, user_id, code=code, slot=held + 1, source=source, at=at, expires_at=expires
+        ):
+            break
+        if await uow.coupons.held(offer.id, user_id) > held:  # a concurrent claim won the slot
+            raise CouponUnavailable("limit", offer)
+    else:
+        raise RuntimeError("could not find a free coupon code")
+    if not await uow.coupons.take_stock(offer.id):
+        raise CouponUnavailable("sold_out", offer)  # leaving the block rolls the insert back
+    return Issued(code=code, offer=offer, expires_at=expires)
+
+
+async def redeem(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat_id: int,
+    typed_code: str,
+    order: int,
+    staff_id: int,
+    at: dt.datetime,
+) -> Redemption:
+    """核销: validate the code for this group and order, then mark it used exactly once."""
+    code = normalize(typed_code)
+    async with uow:
+        await claim_update(uow, bot_id, update_id, at)
+        record = await require_chat(uow, chat_id)
+        coupon = await uow.coupons.by_code(code)
+        if coupon is None:
+            raise CouponRejected(Reason.UNKNOWN)
+        if coupon.chat_pk != record.pk:
+            raise CouponRejected(Reason.WRONG_GROUP)
+        off = check_usable(
+            coupon.offer.template,
+            status=coupon.status,
+            issued_at=coupon.issued_at,
+            expires_at=coupon.expires_at,
+            order=order,
+            now=at,
+        )
+        if not await uow.coupons.redeem(
+            coupon.id, by=staff_id, order_amount=order, discount=off, at=at
+        ):
+            raise CouponRejected(Reason.USED)
+        await uow.commit()
+    return Redemption(
+        code=code, offer=coupon.offer, owner_id=coupon.user_id, order=order, discount=off
+    )
+
+
+async def my_coupons(uow: UnitOfWork, *, user_id: int) -> list[CouponRecord]:
+    async with uow:
+        return await uow.coupons.of_member(user_id)
+
+
+async def chat_coupons(uow: UnitOfWork, *, chat_id: int) -> list[CouponRecord]:
+    """Every coupon issued in the group, for `export coupons`."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        return await uow.coupons.of_chat(record.pk)

@@ -1,0 +1,179 @@
+"""Coupon offers and issued coupons; stock and single use are conditional UPDATEs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select, update
+
+from campaigns.coupons import CouponKind, Template
+from campaigns.ports import CouponRecord, TemplateRecord
+from campaigns.settings import utc
+from storage.models import CouponRow, CouponTemplateRow
+from storage.repositories.base import Repository, aware, insert_for
+
+T = CouponTemplateRow
+C = CouponRow
+
+
+def _offer(row: CouponTemplateRow) -> TemplateRecord:
+    template = Template(
+        kind=CouponKind(row.kind),
+        value=row.value,
+        currency=row.currency,
+        min_spend=row.min_spend,
+        cap=row.cap,
+        valid_from=aware(row.valid_from),
+        valid_until=aware(row.valid_until),
+        valid_days=row.valid_days,
+    )
+    return TemplateRecord(
+        id=row.id,
+        chat_pk=row.chat_id,
+        name=row.name,
+        template=template,
+        stock=row.stock,
+        issued=row.issued,
+        per_member=row.per_member,
+        active=row.active,
+    )
+
+
+def _coupon(row: CouponRow, offer: CouponTemplateRow) -> CouponRecord:
+    return CouponRecord(
+        id=row.id,
+        code=row.code,
+        user_id=row.user_id,
+        chat_pk=row.chat_id,
+        status=row.status,
+        issued_at=utc(row.issued_at),
+        expires_at=aware(row.expires_at),
+        redeemed_at=aware(row.redeemed_at),
+        discount=row.discount,
+        offer=_offer(offer),
+    )
+
+
+class SqlCoupons(Repository):
+    async def add_template(
+        self,
+        chat_pk: int,
+        *,
+        name: str,
+        template: Template,
+        stock: int | None,
+        per_member: int,
+        at: dt.datetime,
+    ) -> int:
+        row = T(
+            chat_id=chat_pk,
+            name=name,
+            kind=str(template.kind),
+            value=template.value,
+            currency=template.currency,
+            min_spend=template.min_spend,
+            cap=template.cap,
+            valid_from=template.valid_from,
+            valid_until=template.valid_until,
+            valid_days=template.valid_days,
+            stock=stock,
+            issued=0,
+            per_member=per_member,
+            active=True,
+            created_at=at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def template(self, template_id: int) -> TemplateRecord | None:
+        row = await self.session.get(T, template_id, populate_existing=True)
+        return _offer(row) if row else None
+
+    async def held(self, template_id: int, user_id: int) -> int:
+        rows = await self.session.scalars(
+            select(C.slot).where(C.template_id == template_id, C.user_id == user_id)
+        )
+        return len(list(rows))
+
+    async def issue(
+        self,
+        offer: TemplateRecord,
+        user_id: int,
+        *,
+        code: str,
+        slot: int,
+        source: str,
+        at: dt.datetime,
+        expires_at: dt.datetime | None,
+    ) -> bool:
+        table = C.__table__
+        stmt = (
+            insert_for(self.session, table)
+            .values(
+                template_id=offer.id,
+                chat_id=offer.chat_pk,
+                code=code,
+                user_id=user_id,
+                slot=slot,
+                source=source,
+                status="active",
+                issued_at=at,
+                expires_at=expires_at,
+            )
+            .on_conflict_do_nothing()
+            .returning(table.c.id)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def take_stock(self, template_id: int) -> bool:
+        result = await self.session.execute(
+            update(T)
+            .where(T.id == template_id, (T.stock.is_(None)) | (T.issued < T.stock))
+            .values(issued=T.issued + 1)
+            .returning(T.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
+
+    def _joined(self) -> Any:
+        return select(C, T).join(T, T.id == C.template_id)
+
+    async def by_code(self, code: str) -> CouponRecord | None:
+        row = (
+            await self.session.execute(
+                self._joined().where(C.code == code).execution_options(populate_existing=True)
+            )
+        ).first()
+        return _coupon(row[0], row[1]) if row else None
+
+    async def redeem(
+        self, coupon_id: int, *, by: int, order_amount: int, discount: int, at: dt.datetime
+    ) -> bool:
+        result = await self.session.execute(
+            update(C)
+            .where(C.id == coupon_id, C.status == "active")
+            .values(
+                status="used",
+                redeemed_at=at,
+                redeemed_by=by,
+                order_amount=order_amount,
+                discount=discount,
+            )
+            .returning(C.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
+
+    async def of_member(self, user_id: int) -> list[CouponRecord]:
+        rows = await self.session.execute(
+            self._joined().where(C.user_id == user_id).order_by(C.issued_at.desc(), C.id.desc())
+        )
+        return [_coupon(c, t) for c, t in rows]
+
+    async def of_chat(self, chat_pk: int) -> list[CouponRecord]:
+        rows = await self.session.execute(
+            self._joined().where(C.chat_id == chat_pk).order_by(C.issued_at, C.id)
+        )
+        return [_coupon(c, t) for c, t in rows]
