@@ -248,6 +248,7 @@ class T:
             ("invite", self._("My invite link")),
             ("invites", self._("My invites and rewards")),
             ("referral", self._("Referral program")),
+            ("mycoupons", self._("My coupons")),
             ("settings", self._("Group settings (admins)")),
             ("help", self._("What this bot does")),
         ]

@@ -1,0 +1,150 @@
+"""Coupon texts: offers, claims, redemption (核销) and a member's coupons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+
+from campaigns.coupons import CouponKind, CouponRejected, Reason, format_amount
+from campaigns.ports import CouponRecord, TemplateRecord
+from campaigns.services.coupons import CouponUnavailable, Issued, Redemption, status_at
+from handlers.extract import Context, texts_for
+from handlers.texts import T
+
+
+class CouponTexts(T):
+    """Texts for coupons, in one language."""
+
+    def money(self, minor: int, offer: TemplateRecord) -> str:
+        return format_amount(minor, offer.template.currency)
+
+    def worth(self, offer: TemplateRecord) -> str:
+        """满199减30 / 无门槛减5 / 9折 (最多减50) / 赠品, in the reader's language."""
+        t = offer.template
+        if t.kind is CouponKind.GIFT:
+            what = self._("a free gift")
+        elif t.kind is CouponKind.PERCENT:
+            what = self._("{pct}% off", pct=f"{t.value / 100:g}")
+            if t.cap is not None:
+                what += self._(" (up to {cap})", cap=self.money(t.cap, offer))
+        else:
+            what = self._("{off} off", off=self.money(t.value, offer))
+        if t.min_spend:
+            return self._(
+                "{what} on orders from {min}", what=what, min=self.money(t.min_spend, offer)
+            )
+        return self._("{what}, no minimum spend", what=what)
+
+    def when(self, at: dt.datetime, timezone: str) -> str:
+        return at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+    def offer_post(self, offer: TemplateRecord, timezone: str) -> str:
+        lines = [
+            self._("🎟 Coupon: {name}", name=f"<b>{html.escape(offer.name, quote=False)}</b>"),
+            self.worth(offer),
+        ]
+        t = offer.template
+        if t.valid_days is not None:
+            lines.append(
+                self._("Valid for {days} after you claim it.", days=self.days(t.valid_days))
+            )
+        if t.valid_until is not None:
+            lines.append(
+                self._("Claim and use by {time}.", time=self.when(t.valid_until, timezone))
+            )
+        if offer.stock is not None:
+            lines.append(self._("{n} in total, first come first served.", n=offer.stock))
+        lines.append(
+            self._("Tap the button to claim. Your coupons: /mycoupons in a private chat with me.")
+        )
+        return "\n".join(lines)
+
+    def claim_button(self) -> str:
+        return self._("🎟 Claim")
+
+    def claimed(self, issued: Issued) -> str:
+        return self._(
+            "🎉 Claimed! Your code: {code}. Show it at checkout; /mycoupons lists your coupons.",
+            code=issued.code,
+        )
+
+    def unavailable(self, err: CouponUnavailable) -> str:
+        return {
+            "sold_out": self._("😢 All gone: this coupon is sold out."),
+            "limit": self._("You already have this coupon (limit reached)."),
+            "ended": self._("This offer has ended."),
+        }.get(err.reason, self._("This offer is not available."))
+
+    def redeemed(self, r: Redemption) -> str:
+        return "\n".join(
+            [
+                self._(
+                    "✅ Coupon {code} redeemed: {name}",
+                    code=f"<code>{r.code}</code>",
+                    name=html.escape(r.offer.name, quote=False),
+                ),
+                self._(
+                    "Order {order} · discount {off} · to pay {pay}",
+                    order=self.money(r.order, r.offer),
+                    off=self.money(r.discount, r.offer),
+                    pay=f"<b>{self.money(r.to_pay, r.offer)}</b>",
+                ),
+            ]
+        )
+
+    def rejected(self, err: CouponRejected, currency: str = "CNY") -> str:
+        reasons = {
+            Reason.UNKNOWN: self._("❌ No such coupon code. Check it and try again."),
+            Reason.BAD_CHECK: self._(
+                "❌ That code has a typo (its check character does not match)."
+            ),
+            Reason.USED: self._("❌ This coupon has already been used."),
+            Reason.EXPIRED: self._("❌ This coupon has expired."),
+            Reason.NOT_YET: self._("❌ This coupon cannot be used yet."),
+            Reason.WRONG_GROUP: self._("❌ This coupon belongs to another group."),
+        }
+        if err.reason is Reason.BELOW_MIN_SPEND:
+            return self._(
+                "❌ The order is below this coupon's minimum spend of {min}.",
+                min=format_amount(err.detail, currency),
+            )
+        return reasons[err.reason]
+
+    def redeem_usage(self) -> str:
+        return self._(
+            "Usage: <code>/redeem &lt;code&gt; &lt;order amount&gt;</code>, "
+            "e.g. <code>/redeem 7KQ2-M9XD-4T 199</code>"
+        )
+
+    def coupon_usage(self) -> str:
+        return self._("Usage: <code>/coupon post &lt;offer id&gt;</code> (admins).")
+
+    def mycoupons_in_private(self) -> str:
+        return self._("Your coupons are private: send /mycoupons to me in a private chat.")
+
+    def my_coupons(self, coupons: list[CouponRecord], now: dt.datetime, timezone: str) -> str:
+        if not coupons:
+            return self._("You have no coupons yet. Claim them from your group's coupon posts.")
+        labels = {
+            "active": self._("🟢 active"),
+            "used": self._("✔️ used"),
+            "expired": self._("⚪ expired"),
+        }
+        lines = [self._("🎟 Your coupons")]
+        for c in coupons:
+            status = status_at(c, now)
+            line = (
+                f"{labels[status]} <code>{c.code}</code> {html.escape(c.offer.name, quote=False)}"
+            )
+            if status == "active" and c.expires_at is not None:
+                line += " · " + self._("until {time}", time=self.when(c.expires_at, timezone))
+            lines.append(line)
+        return "\n".join(lines)
+
+
+async def coupon_texts_for(update: Update, context: Context) -> CouponTexts:
+    """Coupon texts in the group's language (or the user's own in a private chat)."""
+    return CouponTexts((await texts_for(update, context)).language)

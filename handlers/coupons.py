@@ -1,0 +1,135 @@
+"""Coupons in chat: the claim button, /redeem (核销) for admins, /mycoupons, /coupon post."""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+
+from campaigns.coupons import CouponRejected, parse_amount
+from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.ports import TemplateRecord
+from campaigns.services.coupons import CouponUnavailable, claim, my_coupons, offer_of, redeem
+from handlers.admin import is_admin
+from handlers.coupon_texts import CouponTexts, coupon_texts_for
+from handlers.deps import deps
+from handlers.extract import Context, is_group, person, reply, sent_at
+
+CLAIM = r"^cpn:(\d{1,18})$"
+ALERT_LIMIT = 200  # Telegram's limit for a callback answer
+
+
+def claim_markup(offer: TemplateRecord, t: CouponTexts) -> InlineKeyboardMarkup:
+    """The button under a coupon post."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.claim_button(), callback_data=f"cpn:{offer.id}")]]
+    )
+
+
+async def on_claim(update: Update, context: Context) -> None:
+    """A tap on 🎟 Claim: issue a coupon within stock and the member's limit."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or context.matches is None:
+        return
+    t = await coupon_texts_for(update, context)
+    try:
+        issued = await claim(
+            deps(context).uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            template_id=int(context.matches[0].group(1)),
+            person=person(user),
+            at=sent_at(update),
+        )
+    except DuplicateUpdate:
+        return
+    except CouponUnavailable as err:
+        await query.answer(t.unavailable(err)[:ALERT_LIMIT], show_alert=True)
+        return
+    await query.answer(t.claimed(issued)[:ALERT_LIMIT], show_alert=True)
+
+
+async def redeem_command(update: Update, context: Context) -> None:
+    """`/redeem <code> <order amount>`: admins mark a member's coupon used at checkout."""
+    t, chat, user = (
+        await coupon_texts_for(update, context),
+        update.effective_chat,
+        update.effective_user,
+    )
+    if not is_group(chat) or chat is None or user is None:
+        await reply(update, t.group_only())
+        return
+    if not await is_admin(update, context):
+        await reply(update, t.admins_only())
+        return
+    args = context.args or []
+    try:
+        code, order = " ".join(args[:-1]), parse_amount(args[-1])
+    except (IndexError, ValueError):
+        await reply(update, t.redeem_usage())
+        return
+    if not code:
+        await reply(update, t.redeem_usage())
+        return
+    try:
+        done = await redeem(
+            deps(context).uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat_id=chat.id,
+            typed_code=code,
+            order=order,
+            staff_id=user.id,
+            at=sent_at(update),
+        )
+    except DuplicateUpdate:
+        return
+    except UnknownChat:
+        await reply(update, t.not_registered())
+        return
+    except CouponRejected as err:
+        await reply(update, t.rejected(err))
+        return
+    await reply(update, t.redeemed(done))
+
+
+async def mycoupons_command(update: Update, context: Context) -> None:
+    """A member's coupons, in a private chat (codes are not shown in the group)."""
+    t, chat, user = (
+        await coupon_texts_for(update, context),
+        update.effective_chat,
+        update.effective_user,
+    )
+    if chat is None or user is None:
+        return
+    if is_group(chat):
+        await reply(update, t.mycoupons_in_private())
+        return
+    coupons = await my_coupons(deps(context).uow(), user_id=user.id)
+    await reply(update, t.my_coupons(coupons, sent_at(update), deps(context).defaults.timezone))
+
+
+async def coupon_command(update: Update, context: Context) -> None:
+    """`/coupon post <offer id>`: admins post an offer with its claim button."""
+    t, chat = await coupon_texts_for(update, context), update.effective_chat
+    if not is_group(chat) or chat is None:
+        await reply(update, t.group_only())
+        return
+    if not await is_admin(update, context):
+        await reply(update, t.admins_only())
+        return
+    args = context.args or []
+    if len(args) != 2 or args[0].lower() != "post" or not args[1].isdigit():
+        await reply(update, t.coupon_usage())
+        return
+    try:
+        offer = await offer_of(deps(context).uow(), chat_id=chat.id, template_id=int(args[1]))
+    except (UnknownChat, CouponUnavailable):
+        await reply(update, t.unavailable(CouponUnavailable("unknown")))
+        return
+    timezone = (await deps(context).settings_of(chat.id)).timezone
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(
+            chat.id, t.offer_post(offer, timezone), reply_markup=claim_markup(offer, t)
+        )

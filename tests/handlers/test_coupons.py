@@ -1,0 +1,105 @@
+"""Coupons through the real handlers: posting, claiming, redeeming, listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from campaigns.coupons import CouponKind, Template
+from campaigns.services.coupons import create_offer
+from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness
+
+MANJIAN = Template(CouponKind.FIXED, value=3000, min_spend=19900, valid_days=7)
+
+
+async def offer(bot: Harness, *, stock: int | None = None, template: Template = MANJIAN) -> int:
+    created = await create_offer(
+        bot.app.bot_data["deps"].uow(),
+        chat_id=GROUP,
+        name="满199减30",
+        template=template,
+        stock=stock,
+        per_member=1,
+        at=MONDAY,
+    )
+    return created.id
+
+
+async def tap(bot: Harness, user: int, offer_id: int) -> str:
+    await bot.send(bot.world.callback(GROUP, user, f"cpn:{offer_id}"))
+    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
+    return str(answer.params.get("text", ""))
+
+
+async def test_admins_post_an_offer_and_members_claim_it_once(bot: Harness):
+    offer_id = await offer(bot)
+
+    [refused] = await bot.say(ALICE, f"/coupon post {offer_id}")
+    [post] = await bot.say(OWNER, f"/coupon post {offer_id}")
+    first = await tap(bot, ALICE, offer_id)
+    second = await tap(bot, ALICE, offer_id)
+
+    markup = bot.world.sent(GROUP)[-1].params["reply_markup"]
+    assert "only group admins" in refused
+    assert "满199减30" in post and "¥30.00 off on orders from ¥199.00" in post
+    assert markup["inline_keyboard"][0][0]["callback_data"] == f"cpn:{offer_id}"
+    assert re.search(r"Your code: [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", first)
+    assert "already have" in second
+
+
+async def test_a_sold_out_offer_says_so(bot: Harness):
+    offer_id = await offer(bot, stock=1)
+
+    await tap(bot, ALICE, offer_id)
+    late = await tap(bot, BOB, offer_id)
+
+    assert "sold out" in late
+
+
+async def test_redeem_applies_the_discount_once_and_explains_refusals(bot: Harness):
+    offer_id = await offer(bot)
+    code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", await tap(bot, ALICE, offer_id))
+    assert code
+    later = MONDAY + dt.timedelta(hours=2)
+    typo = code.group(0)[:-1] + ("0" if code.group(0)[-1] != "0" else "1")
+
+    [member] = await bot.say(BOB, f"/redeem {code.group(0)} 250", at=later)
+    [usage] = await bot.say(ADMIN, "/redeem 250", at=later)
+    [wrong] = await bot.say(ADMIN, f"/redeem {typo} 250", at=later)
+    [low] = await bot.say(ADMIN, f"/redeem {code.group(0)} 198.99", at=later)
+    [done] = await bot.say(ADMIN, f"/redeem {code.group(0).lower()} 250", at=later)
+    [again] = await bot.say(ADMIN, f"/redeem {code.group(0)} 250", at=later)
+
+    assert "only group admins" in member
+    assert "Usage" in usage
+    assert "typo" in wrong
+    assert "minimum spend of ¥199.00" in low
+    assert "discount ¥30.00" in done and "to pay <b>¥220.00</b>" in done
+    assert "already been used" in again
+
+
+async def test_mycoupons_lists_a_members_coupons_privately(bot: Harness):
+    offer_id = await offer(bot)
+    await tap(bot, ALICE, offer_id)
+    bot.world.start_private(ALICE)
+
+    [in_group] = await bot.say(ALICE, "/mycoupons")
+    [private] = await bot.send(bot.world.message(ALICE, ALICE, "/mycoupons", at=MONDAY))
+    [expired] = await bot.send(
+        bot.world.message(ALICE, ALICE, "/mycoupons", at=MONDAY + dt.timedelta(days=30))
+    )
+
+    assert "private chat" in in_group
+    assert "🟢 active" in private and "满199减30" in private
+    assert "⚪ expired" in expired
+
+
+async def test_chinese_groups_get_chinese_coupon_texts(bot: Harness):
+    await bot.say(OWNER, "/set language zh")
+    offer_id = await offer(bot, template=Template(CouponKind.PERCENT, value=1000, cap=5000))
+
+    [post] = await bot.say(OWNER, f"/coupon post {offer_id}")
+    claimed = await tap(bot, BOB, offer_id)
+
+    assert "无门槛，10% 折扣（最多减 ¥50.00）" in post
+    assert "领取成功" in claimed
