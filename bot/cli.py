@@ -6,13 +6,13 @@ import argparse
 import asyncio
 import csv
 import datetime as dt
-import json
 import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from bot import coupon_cli
 from bot.settings import Settings, SettingsError, get_settings
 
 EXPORT_FIELDS = [
@@ -43,11 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     export = sub.add_parser("export", help="export data")
-    export.add_argument("what", choices=["members"])
+    export.add_argument("what", choices=["members", "coupons"])
     export.add_argument(
         "--chat", type=int, required=True, help="group chat id, e.g. -1001234567890"
     )
     export.add_argument("--format", choices=["csv", "json"], default="csv")
+    coupon_cli.add_parsers(sub)
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
     demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
     demo.add_argument("--members", type=int, default=40, help="simulated members (default 40)")
@@ -142,15 +143,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     from campaigns.errors import UnknownChat
 
     try:
-        rows = asyncio.run(_export(settings, args.chat))
+        if args.command == "coupons":
+            return _coupons(settings, args)
+        if args.what == "coupons":
+            rows, fields = (
+                asyncio.run(_export_coupons(settings, args.chat)),
+                coupon_cli.EXPORT_FIELDS,
+            )
+        else:
+            rows, fields = asyncio.run(_export(settings, args.chat)), EXPORT_FIELDS
     except UnknownChat:
         print(f"growthbot: no group with id {args.chat} in the database", file=sys.stderr)
         return 1
+    except coupon_cli.UsageError as error:
+        print(f"growthbot: {error.message}", file=sys.stderr)
+        return 2
     if args.format == "json":
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        coupon_cli.print_json(rows)
     else:
-        writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
     return 0
+
+
+def _coupons(settings: Settings, args: argparse.Namespace) -> int:
+    from campaigns.services.coupons import CouponUnavailable
+
+    if args.action == "create":
+        offer = asyncio.run(coupon_cli.create(settings, args))
+        if args.json:
+            coupon_cli.print_json(coupon_cli.offer_json(offer))
+        else:
+            print(f"created coupon offer {offer.id}: {offer.name}")
+        return 0
+    try:
+        message_id = asyncio.run(coupon_cli.post(settings, args))
+    except CouponUnavailable:
+        print(f"growthbot: no coupon offer {args.template} in group {args.chat}", file=sys.stderr)
+        return 1
+    if args.json:
+        coupon_cli.print_json(
+            {"chat": args.chat, "template": args.template, "message_id": message_id}
+        )
+    else:
+        print(f"posted offer {args.template} in {args.chat} (message {message_id})")
+    return 0
+
+
+async def _export_coupons(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
+    from campaigns.services.coupons import chat_coupons
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    engine = create_engine(settings.database_url)
+    try:
+        coupons = await chat_coupons(SqlUnitOfWork(session_factory(engine)), chat_id=chat_id)
+    finally:
+        await engine.dispose()
+    return coupon_cli.export_rows(coupons, dt.datetime.now(dt.UTC))

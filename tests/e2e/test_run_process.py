@@ -168,6 +168,69 @@ def test_growthbot_run_credits_an_invite_and_exports_it(database_url: str, tmp_p
     assert rows[str(ALICE)]["invites_pending"] == "0"
 
 
+def _cli(database_url: str, tmp_path: Path, *args: str, base_url: str = "") -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=_env(database_url, base_url),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.e2e
+def test_an_operator_creates_posts_and_redeems_a_coupon(database_url: str, tmp_path: Path):
+    world = FakeTelegram()
+    world.add_user(OWNER, "Olga")
+    world.add_user(ALICE, "Alice", language_code="en")
+    world.add_group(GROUP, "E2E Club", owner=OWNER)
+    world.add_bot(GROUP, by=OWNER, queue=True, at=dt.datetime.now(dt.UTC))
+
+    with DoubleServer(world) as server:
+        proc = _run_bot(database_url, server.base_url, tmp_path)
+        try:
+            assert _wait_for(lambda: world.updates == [] and world.calls != [])
+            time.sleep(0.5)  # the bot registers the group while handling my_chat_member
+            offer = json.loads(
+                _cli(database_url, tmp_path, "coupons", "create", "--chat", str(GROUP),
+                     "--name", "满199减30", "--type", "fixed", "--value", "30",
+                     "--min-spend", "199", "--valid-days", "7", "--stock", "100", "--json")
+            )  # fmt: skip
+            posted = json.loads(
+                _cli(database_url, tmp_path, "coupons", "post", "--chat", str(GROUP),
+                     "--template", str(offer["id"]), "--json", base_url=server.base_url)
+            )  # fmt: skip
+            post = world.sent(GROUP)[-1]
+            data = post.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            world.callback(GROUP, ALICE, data, queue=True)
+            assert _wait_for(lambda: any(c.method == "answerCallbackQuery" for c in world.calls))
+            answer = next(c for c in world.calls if c.method == "answerCallbackQuery")
+            code = answer.params["text"].split("券码：")[1].split("。")[0]
+            world.message(GROUP, OWNER, f"/redeem {code} 250", queue=True)
+            assert _wait_for(lambda: "核销成功" in world.sent(GROUP)[-1].text)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=30)
+
+    assert proc.returncode == 0, output
+    assert (offer["value"], offer["min_spend"], offer["stock"]) == (3000, 19900, 100)
+    assert isinstance(posted["message_id"], int)
+    assert "满 ¥199.00 可用，减 ¥30.00" in post.text
+    assert "实付 <b>¥220.00</b>" in world.sent(GROUP)[-1].text
+    assert world.problems() == []
+    [row] = json.loads(
+        _cli(database_url, tmp_path, "export", "coupons", "--chat", str(GROUP), "--format", "json")
+    )
+    assert (row["code"], row["member"], row["status"], row["discount"]) == (
+        code,
+        ALICE,
+        "used",
+        3000,
+    )
+
+
 def test_a_bad_setting_stops_startup_with_one_line_naming_it(tmp_path: Path):
     env = _env("sqlite+aiosqlite:///x.db") | {"DEFAULT_TIMEZONE": "Mars/Olympus"}
 
@@ -215,3 +278,26 @@ def test_export_of_an_unknown_group_is_a_clear_error(tmp_path: Path):
 
     assert result.returncode == 1
     assert "no group with id -42" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--type", "percent", "--value", "0"], "--value"),
+        (["--type", "fixed", "--value", "30", "--min-spend", "1.999"], "decimals"),
+        (["--type", "fixed", "--value", "30", "--valid-until", "2026-12-31"], "UTC offset"),
+    ],
+)
+def test_coupon_create_refuses_bad_values_naming_the_option(tmp_path: Path, args, says):
+    url = f"sqlite+aiosqlite:///{tmp_path}/x.db"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "coupons", "create", "--chat", "-42", "--name", "x", *args],
+        cwd=tmp_path,
+        env=_env(url),
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 2
+    assert says in result.stderr and "Traceback" not in result.stderr

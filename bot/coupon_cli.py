@@ -1,0 +1,184 @@
+"""`growthbot coupons create|post` and `growthbot export coupons`: scriptable, `--json` output."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bot.settings import Settings
+from campaigns.coupons import CouponKind, Template, parse_amount
+from campaigns.ports import CouponRecord, TemplateRecord
+
+EXPORT_FIELDS = ["code", "template", "member", "status", "issued_at", "redeemed_at", "discount"]
+
+
+def add_parsers(sub: Any) -> None:
+    """The `coupons` command group."""
+    coupons = sub.add_parser("coupons", help="coupon offers: create one, post its claim button")
+    actions = coupons.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a coupon offer for a group")
+    create.add_argument("--chat", type=int, required=True, help="group chat id")
+    create.add_argument("--name", required=True, help="shown to members, e.g. 满199减30")
+    create.add_argument("--type", choices=[k.value for k in CouponKind], required=True)
+    create.add_argument("--value", default="0", help="amount off (fixed) or percent (percent)")
+    create.add_argument("--min-spend", default="0", help="minimum order, in major units")
+    create.add_argument("--cap", default=None, help="largest discount of a percent coupon")
+    valid = create.add_mutually_exclusive_group()
+    valid.add_argument("--valid-days", type=int, default=None, help="days after claiming")
+    valid.add_argument("--valid-until", default=None, help="ISO time, e.g. 2026-12-31T23:59+08:00")
+    create.add_argument("--stock", type=int, default=None, help="total coupons (default: no limit)")
+    create.add_argument("--per-member", type=int, default=1)
+    create.add_argument("--currency", default="CNY")
+    create.add_argument("--json", action="store_true", help="print the offer as JSON")
+    post = actions.add_parser("post", help="post an offer with its claim button in the group")
+    post.add_argument("--chat", type=int, required=True)
+    post.add_argument("--template", type=int, required=True, help="offer id from `create`")
+    post.add_argument("--json", action="store_true")
+
+
+@dataclass
+class UsageError(Exception):
+    """A wrong value on the command line; the message names the option."""
+
+    message: str
+
+
+def template_from(args: argparse.Namespace) -> Template:
+    """The offer as typed: amounts in major units, percentages as percent."""
+    kind = CouponKind(args.type)
+    try:
+        if kind is CouponKind.PERCENT:
+            value = int(Decimal(args.value) * 100)
+            if Decimal(args.value) * 100 != value:
+                raise UsageError("--value: a percentage with at most 2 decimals, e.g. 12.5")
+        elif kind is CouponKind.FIXED:
+            value = parse_amount(args.value)
+        else:
+            value = 0
+        min_spend = parse_amount(args.min_spend)
+        cap = parse_amount(args.cap) if args.cap is not None else None
+    except (ValueError, InvalidOperation) as error:
+        raise UsageError(f"--value/--min-spend/--cap: {error}") from None
+    until = None
+    if args.valid_until is not None:
+        try:
+            until = dt.datetime.fromisoformat(args.valid_until)
+        except ValueError:
+            raise UsageError("--valid-until: use ISO 8601, e.g. 2026-12-31T23:59+08:00") from None
+        if until.tzinfo is None:
+            raise UsageError("--valid-until: give a UTC offset, e.g. +08:00")
+    try:
+        return Template(
+            kind=kind,
+            value=value,
+            currency=args.currency.upper(),
+            min_spend=min_spend,
+            cap=cap,
+            valid_until=until,
+            valid_days=args.valid_days,
+        )
+    except ValueError as error:
+        raise UsageError(f"--value: {error}") from None
+
+
+def offer_json(offer: TemplateRecord) -> dict[str, Any]:
+    t = offer.template
+    return {
+        "id": offer.id,
+        "name": offer.name,
+        "type": str(t.kind),
+        "value": t.value,
+        "currency": t.currency,
+        "min_spend": t.min_spend,
+        "cap": t.cap,
+        "valid_days": t.valid_days,
+        "valid_until": t.valid_until.isoformat() if t.valid_until else None,
+        "stock": offer.stock,
+        "issued": offer.issued,
+        "per_member": offer.per_member,
+    }
+
+
+def export_rows(coupons: list[CouponRecord], now: dt.datetime) -> list[dict[str, Any]]:
+    from campaigns.services.coupons import status_at
+
+    return [
+        {
+            "code": c.code,
+            "template": c.offer.name,
+            "member": c.user_id,
+            "status": status_at(c, now),
+            "issued_at": c.issued_at.isoformat(),
+            "redeemed_at": c.redeemed_at.isoformat() if c.redeemed_at else None,
+            "discount": c.discount,
+        }
+        for c in coupons
+    ]
+
+
+async def create(settings: Settings, args: argparse.Namespace) -> TemplateRecord:
+    from campaigns.services.coupons import create_offer
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    template = template_from(args)
+    if (args.stock is not None and args.stock < 0) or args.per_member < 1:
+        raise UsageError("--stock must be 0 or more, --per-member at least 1")
+    engine = create_engine(settings.database_url)
+    try:
+        return await create_offer(
+            SqlUnitOfWork(session_factory(engine)),
+            chat_id=args.chat,
+            name=args.name,
+            template=template,
+            stock=args.stock,
+            per_member=args.per_member,
+            at=dt.datetime.now(dt.UTC),
+        )
+    finally:
+        await engine.dispose()
+
+
+async def post(settings: Settings, args: argparse.Namespace) -> int:
+    """Send the offer with its claim button; returns the message id."""
+    from telegram import Bot
+
+    from campaigns.services.chats import chat_settings
+    from campaigns.services.coupons import offer_of
+    from handlers.coupon_texts import CouponTexts
+    from handlers.coupons import claim_markup
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    if not settings.telegram_bot_token:
+        raise UsageError("TELEGRAM_BOT_TOKEN is not set (posting goes through the Bot API)")
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    try:
+        offer = await offer_of(
+            SqlUnitOfWork(sessions), chat_id=args.chat, template_id=args.template
+        )
+        group = await chat_settings(
+            SqlUnitOfWork(sessions), chat_id=args.chat, defaults=settings.chat_defaults
+        )
+    finally:
+        await engine.dispose()
+    t = CouponTexts(group.language)
+    async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
+        message = await bot.send_message(
+            args.chat,
+            t.offer_post(offer, group.timezone),
+            parse_mode="HTML",
+            reply_markup=claim_markup(offer, t),
+        )
+    return message.message_id
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
