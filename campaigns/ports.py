@@ -435,6 +435,9 @@ class Coupons(Protocol):
     async def take_stock(self, template_id: int) -> bool:
         """Count one more issued, unless the stock is gone (a conditional UPDATE)."""
 
+    async def release_stock(self, template_id: int) -> None:
+        """Give back one taken by a claim that then failed."""
+
     async def by_code(self, code: str) -> CouponRecord | None: ...
 
     async def redeem(

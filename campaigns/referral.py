@@ -22,6 +22,7 @@ CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes: deep links 
 CODE_LENGTH = 8
 DEEP_LINK_PREFIX = "ref_"
 _NAME_OWNER = re.compile(r"^r(\d{1,20})\b")
+_COUPON = re.compile(r"coupon\d{1,18}")
 
 
 class Source(StrEnum):
@@ -163,7 +164,7 @@ def _flag(key: str, raw: str) -> bool:
 
 
 def format_tiers(tiers: tuple[Tier, ...]) -> str:
-    """Tiers as typed: `3:50,5:200:Ambassador`; `none` when there are none."""
+    """Tiers as typed: `3:50,5:200:Ambassador:coupon12`; `none` when there are none."""
     if not tiers:
         return "none"
     parts = []
@@ -171,30 +172,47 @@ def format_tiers(tiers: tuple[Tier, ...]) -> str:
         text = f"{tier.invites}:{tier.points}"
         if tier.title:
             text += f":{tier.title}"
+        text += "".join(f":coupon{r.amount}" for r in tier.rewards if r.kind == "coupon")
         parts.append(text)
     return ",".join(parts)
 
 
 def parse_tiers(raw: str) -> tuple[Tier, ...]:
-    """`3:50,5:200:Ambassador` -> tiers at 3 and 5 confirmed invites (the title is optional)."""
+    """`3:50,5:200:Ambassador:coupon12` -> tiers at 3 and 5 confirmed invites.
+
+    After the count come the points, then optionally a title and `coupon<offer id>`.
+    """
     if raw.strip().lower() in {"none", "off", "-"}:
         return ()
     tiers: dict[int, Tier] = {}
     for part in raw.replace("，", ",").replace("：", ":").split(","):
         count_text, sep, rest = part.strip().partition(":")
-        points_text, _, title = rest.partition(":")
+        points_text, _, extra = rest.partition(":")
         if not sep:
             raise _bad("tiers", "bad_format")
         try:
             count, points = int(count_text), int(points_text)
         except ValueError:
             raise _bad("tiers", "bad_format") from None
-        title = title.strip()
+        coupons = [
+            int(token.strip()[6:])
+            for token in extra.split(":")
+            if _COUPON.fullmatch(token.strip().lower())
+        ]
+        titles = [
+            t.strip()
+            for t in extra.split(":")
+            if t.strip() and not _COUPON.fullmatch(t.strip().lower())
+        ]
+        if len(titles) > 1:
+            raise _bad("tiers", "bad_format")
+        title = titles[0] if titles else ""
         if not (1 <= count <= 10_000 and 0 <= points <= 1_000_000) or len(title) > TITLE_LIMIT:
             raise _bad("tiers", "out_of_range")
         rewards = [Reward("points", points)] if points else []
         if title:
             rewards.append(Reward("title", title=title))
+        rewards += [Reward("coupon", offer) for offer in coupons]
         if not rewards:
             raise _bad("tiers", "empty_tier")
         tiers[count] = Tier(count, tuple(rewards))

@@ -120,7 +120,27 @@ class CouponTexts(T):
         )
 
     def coupon_usage(self) -> str:
-        return self._("Usage: <code>/coupon post &lt;offer id&gt;</code> (admins).")
+        return self._(
+            "Usage (admins): <code>/coupon post &lt;offer id&gt;</code>, or reply to a member "
+            "with <code>/coupon grant &lt;offer id&gt;</code>."
+        )
+
+    def granted(self, display_name: str, issued: Issued) -> str:
+        return self._(
+            "🎁 {name} received a coupon: {offer}. They see the code with /mycoupons in a "
+            "private chat with me.",
+            name=self.name(display_name),
+            offer=html.escape(issued.offer.name, quote=False),
+        )
+
+    def received(self, group: str | None, issued: Issued) -> str:
+        return self._(
+            "🎁 You received a coupon in {group}: {offer}, code {code}. {worth}",
+            group=f"<b>{html.escape(group or '-', quote=False)}</b>",
+            offer=html.escape(issued.offer.name, quote=False),
+            code=f"<code>{issued.code}</code>",
+            worth=self.worth(issued.offer),
+        )
 
     def mycoupons_in_private(self) -> str:
         return self._("Your coupons are private: send /mycoupons to me in a private chat.")

@@ -10,7 +10,15 @@ from telegram.error import TelegramError
 from campaigns.coupons import CouponRejected, parse_amount
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.ports import TemplateRecord
-from campaigns.services.coupons import CouponUnavailable, claim, my_coupons, offer_of, redeem
+from campaigns.services.coupons import (
+    CouponUnavailable,
+    claim,
+    grant,
+    my_coupons,
+    offer_of,
+    redeem,
+)
+from campaigns.settings import language_for
 from handlers.admin import is_admin
 from handlers.coupon_texts import CouponTexts, coupon_texts_for
 from handlers.deps import deps
@@ -111,7 +119,7 @@ async def mycoupons_command(update: Update, context: Context) -> None:
 
 
 async def coupon_command(update: Update, context: Context) -> None:
-    """`/coupon post <offer id>`: admins post an offer with its claim button."""
+    """`/coupon post <offer id>`, or `/coupon grant <offer id>` in reply to a member (admins)."""
     t, chat = await coupon_texts_for(update, context), update.effective_chat
     if not is_group(chat) or chat is None:
         await reply(update, t.group_only())
@@ -120,8 +128,11 @@ async def coupon_command(update: Update, context: Context) -> None:
         await reply(update, t.admins_only())
         return
     args = context.args or []
-    if len(args) != 2 or args[0].lower() != "post" or not args[1].isdigit():
+    if len(args) != 2 or args[0].lower() not in {"post", "grant"} or not args[1].isdigit():
         await reply(update, t.coupon_usage())
+        return
+    if args[0].lower() == "grant":
+        await _grant(update, context, t, int(args[1]))
         return
     try:
         offer = await offer_of(deps(context).uow(), chat_id=chat.id, template_id=int(args[1]))
@@ -133,3 +144,33 @@ async def coupon_command(update: Update, context: Context) -> None:
         await context.bot.send_message(
             chat.id, t.offer_post(offer, timezone), reply_markup=claim_markup(offer, t)
         )
+
+
+async def _grant(update: Update, context: Context, t: CouponTexts, offer_id: int) -> None:
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None and message is not None
+    target = message.reply_to_message.from_user if message.reply_to_message else None
+    if target is None or target.is_bot:
+        await reply(update, t.coupon_usage())
+        return
+    member = person(target)
+    try:
+        issued = await grant(
+            deps(context).uow(),
+            bot_id=context.bot.id,
+            update_id=update.update_id,
+            chat_id=chat.id,
+            template_id=offer_id,
+            person=member,
+            at=sent_at(update),
+        )
+    except DuplicateUpdate:
+        return
+    except (UnknownChat, CouponUnavailable) as err:
+        reason = err if isinstance(err, CouponUnavailable) else CouponUnavailable("unknown")
+        await reply(update, t.unavailable(reason))
+        return
+    await reply(update, t.granted(member.display_name, issued))
+    private = CouponTexts(language_for(target.language_code, t.language))
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(target.id, private.received(chat.title, issued))

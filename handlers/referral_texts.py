@@ -32,7 +32,7 @@ class ReferralTexts(T):
             for r in tier.rewards
             if r.kind == "title"
         ]
-        parts += [r.kind for r in tier.rewards if r.kind not in {"points", "title"}]
+        parts += [self._("a coupon") for r in tier.rewards if r.kind == "coupon"]
         return self._(" and ").join(parts)
 
     def counts(self, counts: InviteCounts) -> str:

@@ -8,15 +8,19 @@ conditional UPDATE from active to used for single use.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from campaigns.coupons import CouponRejected, Reason, Template, check_usable, new_code, normalize
 from campaigns.errors import DomainError
 from campaigns.members import Person
 from campaigns.ports import CouponRecord, TemplateRecord, UnitOfWork
+from campaigns.referral import Reward
 from campaigns.services.chats import claim_update, require_chat
+from campaigns.services.referral import register_reward
 
 CODE_ATTEMPTS = 3
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -118,23 +122,69 @@ async def claim(
 async def _issue(
     uow: UnitOfWork, offer: TemplateRecord, user_id: int, *, source: str, at: dt.datetime
 ) -> Issued:
+    """Take one from the stock, then insert the coupon in the member's next slot.
+
+    Taking stock first means a refusal leaves nothing behind, even inside a larger
+    transaction (a referral tier that grants a coupon).
+    """
     held = await uow.coupons.held(offer.id, user_id)
     if held >= offer.per_member:
         raise CouponUnavailable("limit", offer)
+    if not await uow.coupons.take_stock(offer.id):
+        raise CouponUnavailable("sold_out", offer)
     expires = offer.template.expires_at(at)
-    for _ in range(CODE_ATTEMPTS):
+    for _ in range(CODE_ATTEMPTS + offer.per_member):
         code = new_code()
         if await uow.coupons.issue(
             offer, user_id, code=code, slot=held + 1, source=source, at=at, expires_at=expires
         ):
-            break
-        if await uow.coupons.held(offer.id, user_id) > held:  # a concurrent claim won the slot
+            return Issued(code=code, offer=offer, expires_at=expires)
+        # A concurrent claim took that slot (or, rarely, the code): look again.
+        held = await uow.coupons.held(offer.id, user_id)
+        if held >= offer.per_member:
+            await uow.coupons.release_stock(offer.id)
             raise CouponUnavailable("limit", offer)
-    else:
-        raise RuntimeError("could not find a free coupon code")
-    if not await uow.coupons.take_stock(offer.id):
-        raise CouponUnavailable("sold_out", offer)  # leaving the block rolls the insert back
-    return Issued(code=code, offer=offer, expires_at=expires)
+    raise RuntimeError("could not find a free coupon code")
+
+
+async def grant(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat_id: int,
+    template_id: int,
+    person: Person,
+    at: dt.datetime,
+) -> Issued:
+    """An admin gives one member a coupon of this group's offer (limits still apply)."""
+    async with uow:
+        await claim_update(uow, bot_id, update_id, at)
+        record = await require_chat(uow, chat_id)
+        offer = await uow.coupons.template(template_id)
+        if offer is None or offer.chat_pk != record.pk or not offer.active:
+            raise CouponUnavailable("unknown")
+        await uow.users.upsert([person])
+        issued = await _issue(uow, offer, person.user_id, source="grant", at=at)
+        await uow.commit()
+    return issued
+
+
+async def _reward_coupon(
+    uow: UnitOfWork, chat_pk: int, user_id: int, reward: Reward, key: str, at: dt.datetime
+) -> None:
+    """A referral tier's coupon; an offer that is gone or sold out is skipped, not fatal."""
+    offer = await uow.coupons.template(reward.amount)
+    if offer is None or offer.chat_pk != chat_pk or not offer.active:
+        log.warning("referral tier names coupon offer %s, which this group lacks", reward.amount)
+        return
+    try:
+        await _issue(uow, offer, user_id, source="referral", at=at)
+    except CouponUnavailable as err:
+        log.warning("referral coupon %s not issued to %s: %s", offer.id, user_id, err.reason)
+
+
+register_reward("coupon", _reward_coupon)
 
 
 async def redeem(

@@ -137,6 +137,14 @@ class SqlCoupons(Repository):
         )
         return result.first() is not None
 
+    async def release_stock(self, template_id: int) -> None:
+        await self.session.execute(
+            update(T)
+            .where(T.id == template_id)
+            .values(issued=T.issued - 1)
+            .execution_options(synchronize_session=False)
+        )
+
     def _joined(self) -> Any:
         return select(C, T).join(T, T.id == C.template_id)
 

@@ -103,3 +103,45 @@ async def test_chinese_groups_get_chinese_coupon_texts(bot: Harness):
 
     assert "无门槛，10% 折扣（最多减 ¥50.00）" in post
     assert "领取成功" in claimed
+
+
+async def test_admins_grant_a_coupon_to_the_member_they_reply_to(bot: Harness):
+    offer_id = await offer(bot)
+    bot.world.start_private(ALICE)
+    said = bot.world.message(GROUP, ALICE, "I'd love a coupon", at=MONDAY)["message"]
+
+    [refused] = await bot.send(
+        bot.world.message(GROUP, BOB, f"/coupon grant {offer_id}", reply_to_message=said)
+    )
+    [usage] = await bot.say(OWNER, f"/coupon grant {offer_id}")
+    replies = await bot.send(
+        bot.world.message(GROUP, OWNER, f"/coupon grant {offer_id}", reply_to_message=said)
+    )
+    [again] = await bot.send(
+        bot.world.message(GROUP, OWNER, f"/coupon grant {offer_id}", reply_to_message=said)
+    )
+
+    assert "only group admins" in refused
+    assert "reply to a member" in usage
+    assert any("Alice Liu</b> received a coupon" in r for r in replies)
+    [private] = [c.text for c in bot.world.sent(ALICE)]
+    assert "You received a coupon" in private and re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}", private)
+    assert "already have" in again
+
+
+async def test_a_referral_tier_can_grant_a_coupon(bot: Harness):
+    offer_id = await offer(bot, template=Template(CouponKind.FIXED, value=500))
+    bot.world.add_user(31, "Fay", language_code="en")
+    for key, value in (("hold", "0"), ("activity", "off"), ("tiers", f"1:10:coupon{offer_id}")):
+        await bot.say(OWNER, f"/referral set {key} {value}")
+    [card] = await bot.say(ALICE, "/invite")
+    url = re.search(r"https://t\.me/\+\S+", card)
+    assert url
+
+    await bot.send(bot.world.join_via_link(GROUP, 31, url.group(0), at=MONDAY))
+    [program] = await bot.say(ALICE, "/referral")
+    bot.world.start_private(ALICE)
+    [mine] = await bot.send(bot.world.message(ALICE, ALICE, "/mycoupons", at=MONDAY))
+
+    assert "10 points and a coupon" in program
+    assert "🟢 active" in mine and "满199减30" in mine

@@ -16,6 +16,7 @@ from campaigns.referral import (
     Tier,
     apply_program_setting,
     code_from_start,
+    format_tiers,
     confirmable,
     judge_join,
     link_name,
@@ -206,3 +207,17 @@ def test_report_ratios():
     assert numbers.confirmation_rate == 0.6  # 3 of the 5 decided
     assert numbers.k_factor == pytest.approx(0.1)
     assert ReportNumbers({}, 0, {}, 0).k_factor == 0.0
+
+
+def test_tiers_can_grant_coupons_by_offer_id():
+    tiers = parse_tiers("3:50:VIP:coupon12,5:0:coupon7")
+
+    assert tiers[0].rewards == (
+        Reward("points", 50),
+        Reward("title", title="VIP"),
+        Reward("coupon", 12),
+    )
+    assert tiers[1].rewards == (Reward("coupon", 7),)
+    assert format_tiers(tiers) == "3:50:VIP:coupon12,5:0:coupon7"
+    with pytest.raises(InvalidSetting):
+        parse_tiers("3:50:VIP:Star")  # two titles
