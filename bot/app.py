@@ -17,10 +17,11 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot.settings import Settings
+from campaigns.services.coupons import due_reminders
 from campaigns.services.referral import sweep
 from handlers.buffer import ActivityBuffer
 from handlers.deps import Deps
-from handlers.notify import send_notices
+from handlers.notify import send_coupon_reminders, send_notices
 from handlers.texts import T
 from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWork
@@ -46,6 +47,14 @@ async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     if notices:
         log.info("referral sweep confirmed %d invites or tiers", len(notices))
         await send_notices(context.bot, d, notices)
+
+
+async def _remind(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Tell members whose coupons expire within 24 hours (each coupon once)."""
+    d: Deps = context.application.bot_data["deps"]
+    reminders = await due_reminders(d.uow(), now=dt.datetime.now(dt.UTC))
+    if reminders:
+        await send_coupon_reminders(context.bot, d, reminders)
 
 
 async def _prune(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -95,6 +104,7 @@ def build_application(
                 first=min(30.0, settings.referral_sweep_seconds),
                 name="referral-sweep",
             )
+            app.job_queue.run_repeating(_remind, interval=900, first=45, name="coupon-reminders")
 
     async def post_stop(app: GrowthApp) -> None:
         deps = app.bot_data.get("deps")

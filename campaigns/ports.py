@@ -449,6 +449,15 @@ class Coupons(Protocol):
 
     async def of_chat(self, chat_pk: int) -> list[CouponRecord]: ...
 
+    async def claim_reminders(
+        self, now: dt.datetime, until: dt.datetime, limit: int
+    ) -> list[tuple[CouponRecord, Contact, str | None, str]]:
+        """Active coupons expiring before `until` whose owner can be messaged, marked reminded.
+
+        Returns (coupon, owner, group title, group timezone); marking first means a crash
+        never repeats one.
+        """
+
 
 class UnitOfWork(Protocol):
     """One transaction: enter, use the repositories, commit once (or leave to roll back)."""

@@ -10,7 +10,13 @@ from telegram import Update
 
 from campaigns.coupons import CouponKind, CouponRejected, Reason, format_amount
 from campaigns.ports import CouponRecord, TemplateRecord
-from campaigns.services.coupons import CouponUnavailable, Issued, Redemption, status_at
+from campaigns.services.coupons import (
+    CouponUnavailable,
+    Issued,
+    Redemption,
+    Reminder,
+    status_at,
+)
 from handlers.extract import Context, texts_for
 from handlers.texts import T
 
@@ -112,6 +118,17 @@ class CouponTexts(T):
                 min=format_amount(err.detail, currency),
             )
         return reasons[err.reason]
+
+    def reminder(self, r: Reminder) -> str:
+        assert r.coupon.expires_at is not None
+        return self._(
+            "⏰ Your coupon {offer} from {group} expires at {time}: code {code}. {worth}",
+            offer=html.escape(r.coupon.offer.name, quote=False),
+            group=f"<b>{html.escape(r.group_title or '-', quote=False)}</b>",
+            time=self.when(r.coupon.expires_at, r.timezone),
+            code=f"<code>{r.coupon.code}</code>",
+            worth=self.worth(r.coupon.offer),
+        )
 
     def redeem_usage(self) -> str:
         return self._(

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
+from campaigns.services.coupons import Reminder
 from campaigns.services.invite_links import mark_reachable
 from campaigns.services.referral import Notice
 from campaigns.settings import language_for
+from handlers.coupon_texts import CouponTexts
 from handlers.deps import Deps
 from handlers.referral_texts import ReferralTexts
 
@@ -40,3 +42,16 @@ async def send_notices(bot: Bot, d: Deps, notices: Sequence[Notice]) -> None:
                 )
             except TelegramError as error:
                 log.warning("tier announcement in %s failed: %s", notice.chat_id, error)
+
+
+async def send_coupon_reminders(bot: Bot, d: Deps, reminders: Sequence[Reminder]) -> None:
+    """“Your coupon expires in 24 hours”, in the member's own language."""
+    for r in reminders:
+        t = CouponTexts(language_for(r.owner.language_code, d.defaults.language))
+        try:
+            await bot.send_message(r.owner.user_id, t.reminder(r))
+        except Forbidden:
+            d.reachable.discard(r.owner.user_id)
+            await mark_reachable(d.uow(), r.owner.user_id, False)
+        except TelegramError as error:
+            log.warning("coupon reminder to %s failed: %s", r.owner.user_id, error)

@@ -303,3 +303,4 @@ class CouponRow(Base):
     redeemed_by: Mapped[int | None] = mapped_column(BigInteger)
     order_amount: Mapped[int | None] = mapped_column(BigInteger)
     discount: Mapped[int | None] = mapped_column(BigInteger)
+    reminded_at: Mapped[dt.datetime | None]  # the "expires in 24 hours" message went out

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from campaigns.coupons import CouponRejected, Reason, Template, check_usable, new_code, normalize
 from campaigns.errors import DomainError
 from campaigns.members import Person
-from campaigns.ports import CouponRecord, TemplateRecord, UnitOfWork
+from campaigns.ports import Contact, CouponRecord, TemplateRecord, UnitOfWork
 from campaigns.referral import Reward
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.referral import register_reward
@@ -236,3 +236,22 @@ async def chat_coupons(uow: UnitOfWork, *, chat_id: int) -> list[CouponRecord]:
     async with uow:
         record = await require_chat(uow, chat_id)
         return await uow.coupons.of_chat(record.pk)
+
+
+REMIND_BEFORE = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    coupon: CouponRecord
+    owner: Contact
+    group_title: str | None
+    timezone: str
+
+
+async def due_reminders(uow: UnitOfWork, *, now: dt.datetime, limit: int = 500) -> list[Reminder]:
+    """Coupons expiring within 24 hours, each handed out once for a reminder."""
+    async with uow:
+        rows = await uow.coupons.claim_reminders(now, now + REMIND_BEFORE, limit)
+        await uow.commit()
+    return [Reminder(*row) for row in rows]

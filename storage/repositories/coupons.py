@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import select, update
 
 from campaigns.coupons import CouponKind, Template
-from campaigns.ports import CouponRecord, TemplateRecord
+from campaigns.ports import Contact, CouponRecord, TemplateRecord
 from campaigns.settings import utc
-from storage.models import CouponRow, CouponTemplateRow
+from storage.models import ChatRow, CouponRow, CouponTemplateRow, UserRow
 from storage.repositories.base import Repository, aware, insert_for
+from storage.repositories.members import name_of
 
 T = CouponTemplateRow
 C = CouponRow
@@ -185,3 +186,42 @@ class SqlCoupons(Repository):
             self._joined().where(C.chat_id == chat_pk).order_by(C.issued_at, C.id)
         )
         return [_coupon(c, t) for c, t in rows]
+
+    async def claim_reminders(
+        self, now: dt.datetime, until: dt.datetime, limit: int
+    ) -> list[tuple[CouponRecord, Contact, str | None, str]]:
+        rows = (
+            await self.session.execute(
+                select(C, T, UserRow, ChatRow.title, ChatRow.timezone)
+                .join(T, T.id == C.template_id)
+                .join(UserRow, UserRow.id == C.user_id)
+                .join(ChatRow, ChatRow.id == C.chat_id)
+                .where(
+                    C.status == "active",
+                    C.reminded_at.is_(None),
+                    C.expires_at > now,
+                    C.expires_at <= until,
+                    UserRow.reachable.is_(True),
+                )
+                .order_by(C.expires_at, C.id)
+                .limit(limit)
+            )
+        ).all()
+        if not rows:
+            return []
+        marked = set(
+            (
+                await self.session.execute(
+                    update(C)
+                    .where(C.id.in_([r[0].id for r in rows]), C.reminded_at.is_(None))
+                    .values(reminded_at=now)
+                    .returning(C.id)
+                    .execution_options(synchronize_session=False)
+                )
+            ).scalars()
+        )
+        return [
+            (_coupon(c, t), Contact(u.id, name_of(u), u.language_code, True), title, tz)
+            for c, t, u, title, tz in rows
+            if c.id in marked
+        ]

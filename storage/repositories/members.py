@@ -18,7 +18,7 @@ from storage.repositories.base import Repository, aware, insert_for
 M = MembershipRow
 
 
-def _name(user: UserRow) -> str:
+def name_of(user: UserRow) -> str:
     return Person(
         user_id=user.id,
         first_name=user.first_name,
@@ -31,7 +31,7 @@ def _stats(m: MembershipRow, user: UserRow) -> MemberStats:
     return MemberStats(
         user_id=m.user_id,
         username=user.username,
-        display_name=_name(user),
+        display_name=name_of(user),
         status=m.status,
         joined_at=aware(m.joined_at),
         left_at=aware(m.left_at),
@@ -95,7 +95,7 @@ class SqlUsers(Repository):
             .where(UserRow.id.in_(sorted(set(user_ids))))
             .execution_options(populate_existing=True)
         )
-        return {u.id: Contact(u.id, _name(u), u.language_code, bool(u.reachable)) for u in rows}
+        return {u.id: Contact(u.id, name_of(u), u.language_code, bool(u.reachable)) for u in rows}
 
 
 class SqlMembers(Repository):
@@ -331,7 +331,7 @@ class SqlMembers(Repository):
             Ranked(
                 rank=int(r.rank),
                 user_id=r.user_id,
-                display_name=_name(r.UserRow),
+                display_name=name_of(r.UserRow),
                 value=int(r.value),
             )
             for r in result
@@ -353,5 +353,8 @@ class SqlMembers(Repository):
             select(func.count()).select_from(M).where(where, value > row[0])
         )
         return Ranked(
-            rank=int(ahead or 0) + 1, user_id=user_id, display_name=_name(row[1]), value=int(row[0])
+            rank=int(ahead or 0) + 1,
+            user_id=user_id,
+            display_name=name_of(row[1]),
+            value=int(row[0]),
         )

@@ -22,7 +22,7 @@ from storage.models import (
     UserRow,
 )
 from storage.repositories.base import Repository, aware, insert_for
-from storage.repositories.members import _name
+from storage.repositories.members import name_of
 
 I = InviteRow  # noqa: E741 - short alias keeps the queries readable
 M = MembershipRow
@@ -336,7 +336,7 @@ class SqlInvites(Repository):
         )
         return [
             (
-                _name(r.UserRow) if r.UserRow else str(r.invitee_id),
+                name_of(r.UserRow) if r.UserRow else str(r.invitee_id),
                 RejectReason(r.reason or RejectReason.QUALITY),
                 utc(r.joined_at),
             )
@@ -374,7 +374,7 @@ class SqlInvites(Repository):
             Ranked(
                 rank=int(r.rank),
                 user_id=int(r.uid),
-                display_name=_name(r.UserRow) if r.UserRow else str(r.uid),
+                display_name=name_of(r.UserRow) if r.UserRow else str(r.uid),
                 value=int(r.n),
             )
             for r in result
@@ -395,7 +395,7 @@ class SqlInvites(Repository):
         return Ranked(
             rank=int(ahead or 0) + 1,
             user_id=user_id,
-            display_name=_name(user) if user else str(user_id),
+            display_name=name_of(user) if user else str(user_id),
             value=int(mine),
         )
 

@@ -6,7 +6,8 @@ import datetime as dt
 import re
 
 from campaigns.coupons import CouponKind, Template
-from campaigns.services.coupons import create_offer
+from campaigns.services.coupons import create_offer, due_reminders
+from handlers.notify import send_coupon_reminders
 from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness
 
 MANJIAN = Template(CouponKind.FIXED, value=3000, min_spend=19900, valid_days=7)
@@ -145,3 +146,21 @@ async def test_a_referral_tier_can_grant_a_coupon(bot: Harness):
 
     assert "10 points and a coupon" in program
     assert "🟢 active" in mine and "满199减30" in mine
+
+
+async def test_members_who_started_the_bot_are_reminded_once_a_day_before_expiry(bot: Harness):
+    offer_id = await offer(bot)
+    bot.world.start_private(ALICE)
+    await bot.send(bot.world.message(ALICE, ALICE, "/start"))
+    await tap(bot, ALICE, offer_id)
+    await tap(bot, BOB, offer_id)  # Bob never started the bot: no reminder
+    deps = bot.app.bot_data["deps"]
+    now = dt.datetime.now(dt.UTC)
+
+    early = await due_reminders(deps.uow(), now=now + dt.timedelta(days=5))
+    due = await due_reminders(deps.uow(), now=now + dt.timedelta(days=6, hours=1))
+    again = await due_reminders(deps.uow(), now=now + dt.timedelta(days=6, hours=2))
+    await send_coupon_reminders(bot.app.bot, deps, due)
+
+    assert (len(early), len(due), len(again)) == (0, 1, 0)
+    assert "expires at" in bot.world.sent(ALICE)[-1].text

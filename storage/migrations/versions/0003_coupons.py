@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 15:47:53.763715
+Create Date: 2026-11-23 15:55:18.359343
 """
 
 from collections.abc import Sequence
@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("redeemed_by", sa.BigInteger(), nullable=True),
         sa.Column("order_amount", sa.BigInteger(), nullable=True),
         sa.Column("discount", sa.BigInteger(), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["chat_id"], ["chats.id"], name=op.f("fk_coupons_chat_id_chats"), ondelete="CASCADE"
         ),
