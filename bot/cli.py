@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from bot import coupon_cli
+from bot import coupon_cli, order_cli
 from bot.settings import Settings, SettingsError, get_settings
 
 EXPORT_FIELDS = [
@@ -33,6 +33,11 @@ EXPORT_FIELDS = [
     "invites_pending",
     "invites_left",
     "invites_rejected",
+    "orders",
+    "spend",
+    "last_order_at",
+    "coupons_claimed",
+    "coupons_redeemed",
 ]
 
 
@@ -49,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     coupon_cli.add_parsers(sub)
+    order_cli.add_parsers(sub)
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
     demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
     demo.add_argument("--members", type=int, default=40, help="simulated members (default 40)")
@@ -82,10 +88,20 @@ def _run(settings: Settings) -> int:
     return 0
 
 
-def _rows(stats: Sequence[Any], invites: dict[int, tuple[int | None, Any]]) -> list[dict[str, Any]]:
+def _rows(
+    stats: Sequence[Any],
+    invites: dict[int, tuple[int | None, Any]],
+    orders: dict[int, Any],
+    coupons: dict[int, tuple[int, int]],
+) -> list[dict[str, Any]]:
     out = []
     for s in stats:
         row = {k: v for k, v in asdict(s).items() if k in EXPORT_FIELDS}
+        totals = orders.get(s.user_id)
+        row["orders"] = totals.orders if totals else 0
+        row["spend"] = totals.spend if totals else 0
+        row["last_order_at"] = totals.last_order_at if totals else None
+        row["coupons_claimed"], row["coupons_redeemed"] = coupons.get(s.user_id, (0, 0))
         invited_by, counts = invites.get(s.user_id, (None, None))
         row["invited_by"] = invited_by
         for status in ("confirmed", "pending", "left", "rejected"):
@@ -100,6 +116,7 @@ def _rows(stats: Sequence[Any], invites: dict[int, tuple[int | None, Any]]) -> l
 
 
 async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
+    from campaigns.services.orders import coupon_counts, order_totals
     from campaigns.services.profile import export_members
     from campaigns.services.referral_reports import invite_columns
     from storage.engine import create_engine, session_factory
@@ -112,9 +129,11 @@ async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
             SqlUnitOfWork(sessions), chat_id=chat_id, at=dt.datetime.now(dt.UTC)
         )
         invites = await invite_columns(SqlUnitOfWork(sessions), chat_id=chat_id)
+        orders = await order_totals(SqlUnitOfWork(sessions), chat_id=chat_id)
+        coupons = await coupon_counts(SqlUnitOfWork(sessions), chat_id=chat_id)
     finally:
         await engine.dispose()
-    return _rows(stats, invites)
+    return _rows(stats, invites, orders, coupons)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "coupons":
             return _coupons(settings, args)
+        if args.command == "orders":
+            return _orders(settings, args)
         if args.what == "coupons":
             rows, fields = (
                 asyncio.run(_export_coupons(settings, args.chat)),
@@ -164,6 +185,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         writer = csv.DictWriter(sys.stdout, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
+    return 0
+
+
+def _orders(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        print(f"growthbot: no such file: {args.file}", file=sys.stderr)
+        return 2
+    report = asyncio.run(order_cli.run(settings, args))
+    if args.json:
+        coupon_cli.print_json(asdict(report))
+    else:
+        for e in report.errors:
+            print(f"line {e['line']}: {e['field']}: {e['error']}", file=sys.stderr)
+        for c in report.coupons_refused:
+            print(f"line {c['line']}: coupon {c['coupon']} not applied: {c['reason']}")
+        print(
+            f"{report.rows} rows: {report.imported} imported, {report.replayed} already there, "
+            f"{report.skipped} skipped"
+        )
+    if report.errors and not args.skip_bad:
+        if not args.json:
+            print("nothing imported: fix the rows above or pass --skip-bad", file=sys.stderr)
+        return 1
     return 0
 
 

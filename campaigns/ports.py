@@ -449,6 +449,9 @@ class Coupons(Protocol):
 
     async def of_chat(self, chat_pk: int) -> list[CouponRecord]: ...
 
+    async def counts(self, chat_pk: int) -> dict[int, tuple[int, int]]:
+        """Per member: (coupons claimed, coupons redeemed)."""
+
     async def claim_reminders(
         self, now: dt.datetime, until: dt.datetime, limit: int
     ) -> list[tuple[CouponRecord, Contact, str | None, str]]:
@@ -457,6 +460,36 @@ class Coupons(Protocol):
         Returns (coupon, owner, group title, group timezone); marking first means a crash
         never repeats one.
         """
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    """One member's orders in a group, for the export and segmentation."""
+
+    orders: int
+    spend: int
+    last_order_at: dt.datetime | None
+
+
+class Orders(Protocol):
+    async def add(
+        self,
+        chat_pk: int,
+        *,
+        external_id: str,
+        user_id: int,
+        amount: int,
+        currency: str,
+        at: dt.datetime,
+        coupon_codes: Sequence[str],
+        items: Sequence[str],
+        source: str,
+    ) -> int | None:
+        """Store the order; None if this external id is already stored (a replay)."""
+
+    async def count_of(self, chat_pk: int, user_id: int) -> int: ...
+
+    async def totals(self, chat_pk: int) -> dict[int, OrderTotals]: ...
 
 
 class UnitOfWork(Protocol):
@@ -497,6 +530,9 @@ class UnitOfWork(Protocol):
 
     @property
     def coupons(self) -> Coupons: ...
+
+    @property
+    def orders(self) -> Orders: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -95,6 +95,7 @@ class ReferralProgram:
     announce: bool = True
     clawback_days: int = 0
     approval: bool = False  # member links ask to join; the bot approves and greets
+    first_order: int = 0  # points for the inviter when a credited friend first orders (好友首单)
 
     @property
     def hold(self) -> dt.timedelta:
@@ -110,6 +111,7 @@ class ReferralProgram:
             ("announce", _on_off(self.announce)),
             ("clawback", str(self.clawback_days)),
             ("approval", _on_off(self.approval)),
+            ("first_order", str(self.first_order)),
         ]
 
     def to_json(self) -> dict[str, object]:
@@ -137,6 +139,7 @@ PROGRAM_EXAMPLES = {
     "announce": "on",
     "clawback": "7",
     "approval": "off",
+    "first_order": "100",
 }
 
 
@@ -238,6 +241,8 @@ def apply_program_setting(program: ReferralProgram, key: str, raw: str) -> Refer
         return replace(program, announce=_flag(key, raw))
     if key == "clawback":
         return replace(program, clawback_days=_int(key, raw, 0, 365))
+    if key == "first_order":
+        return replace(program, first_order=_int(key, raw, 0, 1_000_000))
     return replace(program, approval=_flag(key, raw))
 
 

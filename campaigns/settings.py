@@ -20,6 +20,7 @@ EXAMPLES = {
     "streak_bonus": "1",
     "streak_bonus_max": "5",
     "milestones": "7:5,30:20",
+    "order_points": "1",
 }
 SETTING_KEYS = tuple(EXAMPLES)
 
@@ -32,6 +33,7 @@ class ChatSettings:
     language: str = "en"
     checkin: CheckinRules = field(default_factory=CheckinRules)
     referral: ReferralProgram = field(default_factory=ReferralProgram)
+    order_points: int = 0  # points per whole major unit of an order (0: off)
 
     def as_pairs(self) -> list[tuple[str, str]]:
         """Settings as they are typed in `/set`, in a stable order."""
@@ -42,6 +44,7 @@ class ChatSettings:
             ("streak_bonus", str(self.checkin.streak_bonus)),
             ("streak_bonus_max", str(self.checkin.streak_bonus_max)),
             ("milestones", format_milestones(self.checkin.milestones)),
+            ("order_points", str(self.order_points)),
         ]
 
 
@@ -113,6 +116,11 @@ def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
     rules = settings.checkin
     if key == "timezone":
         return replace(settings, timezone=_timezone(raw))
+    if key == "order_points":
+        value = _points(key, raw)
+        if value > 100:
+            raise _invalid(key, "out_of_range")
+        return replace(settings, order_points=value)
     if key == "language":
         if raw.lower() not in LANGUAGES:
             raise _invalid(key, "unknown_language")

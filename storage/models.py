@@ -64,6 +64,7 @@ class ChatRow(Base):
     streak_bonus_max: Mapped[int] = mapped_column(Integer)
     milestones: Mapped[dict[str, Any]] = mapped_column(JSON)
     referral: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    order_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -304,3 +305,25 @@ class CouponRow(Base):
     order_amount: Mapped[int | None] = mapped_column(BigInteger)
     discount: Mapped[int | None] = mapped_column(BigInteger)
     reminded_at: Mapped[dt.datetime | None]  # the "expires in 24 hours" message went out
+
+
+class OrderRow(Base):
+    """A shop order; the unique (group, external id) makes a replayed import or webhook a no-op."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "external_id"),
+        Index("ix_orders_chat_user_at", "chat_id", "user_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units
+    currency: Mapped[str] = mapped_column(String(3))
+    at: Mapped[dt.datetime]
+    coupon_codes: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"codes": [...]}
+    items: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]

@@ -10,6 +10,7 @@ from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
 from storage.repositories.members import SqlMembers, SqlUsers
+from storage.repositories.orders import SqlOrders
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
 from storage.repositories.updates import SqlUpdateLog
 
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
         self.claims = SqlClaims(self.session)
         self.rewards = SqlRewards(self.session)
         self.coupons = SqlCoupons(self.session)
+        self.orders = SqlOrders(self.session)
         await self.session.begin()
         return self
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 
 from campaigns.coupons import CouponRejected, Reason, Template, check_usable, new_code, normalize
 from campaigns.errors import DomainError
 from campaigns.members import Person
+from campaigns.orders import OrderIn
 from campaigns.ports import Contact, CouponRecord, TemplateRecord, UnitOfWork
 from campaigns.referral import Reward
 from campaigns.services.chats import claim_update, require_chat
+from campaigns.services.orders import apply_order
 from campaigns.services.referral import register_reward
 
 CODE_ATTEMPTS = 3
@@ -220,6 +223,21 @@ async def redeem(
             coupon.id, by=staff_id, order_amount=order, discount=off, at=at
         ):
             raise CouponRejected(Reason.USED)
+        # The checkout is an order too: it earns purchase points and the first-order reward.
+        await apply_order(
+            uow,
+            record,
+            OrderIn(
+                external_id=f"redeem:{code}",
+                member=coupon.user_id,
+                amount=str(Decimal(order - off) / 100),  # what the member paid
+                currency=coupon.offer.template.currency,
+                at=at,
+                coupons=[code],
+            ),
+            source="redeem",
+            redeemed=(code,),
+        )
         await uow.commit()
     return Redemption(
         code=code, offer=coupon.offer, owner_id=coupon.user_id, order=order, discount=off

@@ -26,6 +26,7 @@ def to_record(row: ChatRow) -> ChatRecord:
         language=row.language,
         checkin=rules,
         referral=ReferralProgram.from_json(row.referral),
+        order_points=row.order_points or 0,
     )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings
@@ -40,6 +41,7 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     row.streak_bonus_max = settings.checkin.streak_bonus_max
     row.milestones = {str(day): pts for day, pts in sorted(settings.checkin.milestones.items())}
     row.referral = settings.referral.to_json()
+    row.order_points = settings.order_points
 
 
 class SqlChats(Repository):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from campaigns.coupons import CouponKind, Template
 from campaigns.ports import Contact, CouponRecord, TemplateRecord
@@ -186,6 +186,14 @@ class SqlCoupons(Repository):
             self._joined().where(C.chat_id == chat_pk).order_by(C.issued_at, C.id)
         )
         return [_coupon(c, t) for c, t in rows]
+
+    async def counts(self, chat_pk: int) -> dict[int, tuple[int, int]]:
+        rows = await self.session.execute(
+            select(C.user_id, func.count(), func.count(C.redeemed_at))
+            .where(C.chat_id == chat_pk)
+            .group_by(C.user_id)
+        )
+        return {int(uid): (int(claimed), int(used)) for uid, claimed, used in rows}
 
     async def claim_reminders(
         self, now: dt.datetime, until: dt.datetime, limit: int

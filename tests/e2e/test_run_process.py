@@ -301,3 +301,49 @@ def test_coupon_create_refuses_bad_values_naming_the_option(tmp_path: Path, args
 
     assert result.returncode == 2
     assert says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_orders_import_validates_every_row_and_imports_nothing_from_a_bad_file(tmp_path: Path):
+    import asyncio
+
+    from campaigns.members import ChatInfo
+    from campaigns.settings import ChatSettings
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/shop.db"
+    _cli(url, tmp_path, "db", "upgrade")
+
+    async def register() -> None:
+        engine = create_engine(url)
+        async with SqlUnitOfWork(session_factory(engine)) as uow:
+            group = ChatInfo(GROUP, "supergroup", "Shop")
+            await uow.chats.register(group, active=True, bot_status=None, defaults=ChatSettings())
+            await uow.commit()
+        await engine.dispose()
+
+    asyncio.run(register())
+    good = "A-1,42,199.90,2026-11-20T10:00:00+08:00\nA-2,43,20,2026-11-20T11:00:00+08:00\n"
+    bad = "A-3,44,12.345,2026-11-20T12:00:00+08:00\nA-4,45,10,yesterday\n"
+    csv_file = tmp_path / "orders.csv"
+    csv_file.write_text("external_id,member,amount,at\n" + good + bad, encoding="utf-8")
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "orders", "import", str(csv_file), "--chat", str(GROUP),
+             *extra],
+            cwd=tmp_path, env=_env(url), capture_output=True, text=True,
+        )  # fmt: skip
+
+    refused = run()
+    skipped = run("--skip-bad")
+    replayed = run("--skip-bad", "--json")
+
+    assert refused.returncode == 1
+    assert "line 4: amount" in refused.stderr and "line 5: at" in refused.stderr
+    assert "nothing imported" in refused.stderr
+    assert (
+        skipped.returncode == 0 and "2 imported" in skipped.stdout and "2 skipped" in skipped.stdout
+    )
+    report = json.loads(replayed.stdout)
+    assert (report["imported"], report["replayed"], report["skipped"]) == (0, 2, 2)

@@ -1,0 +1,98 @@
+"""`growthbot orders import FILE.csv`: every row validated first; nothing imported from a file
+with errors unless `--skip-bad`; a replayed order id changes nothing."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.settings import Settings
+from campaigns.orders import OrderIn
+
+COLUMNS = "external_id, member, amount, at, and optionally currency, coupons, items, category"
+
+
+def add_parsers(sub: Any) -> None:
+    orders = sub.add_parser("orders", help="shop orders")
+    actions = orders.add_subparsers(dest="action", required=True)
+    imp = actions.add_parser("import", help=f"import orders from CSV ({COLUMNS})")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--chat", type=int, default=None, help="group for rows without chat_id")
+    imp.add_argument("--skip-bad", action="store_true", help="import the valid rows anyway")
+    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+@dataclass
+class Report:
+    rows: int = 0
+    imported: int = 0
+    replayed: int = 0
+    skipped: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    coupons_refused: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read(path: Path, chat: int | None) -> tuple[list[tuple[int, OrderIn]], list[dict[str, Any]]]:
+    """Valid rows (with their line numbers) and one error per bad field, naming the line."""
+    good: list[tuple[int, OrderIn]] = []
+    errors: list[dict[str, Any]] = []
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            data = {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
+            if chat is not None:
+                data.setdefault("chat_id", chat)
+            try:
+                order = OrderIn.model_validate(data)
+            except ValidationError as error:
+                errors += [
+                    {"line": line, "field": ".".join(map(str, e["loc"])) or "-", "error": e["msg"]}
+                    for e in error.errors()
+                ]
+                continue
+            if order.chat_id is None:
+                errors.append({"line": line, "field": "chat_id", "error": "no group: add --chat"})
+                continue
+            good.append((line, order))
+    return good, errors
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> Report:
+    from campaigns.errors import UnknownChat
+    from campaigns.services.orders import record_order
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    good, errors = read(args.file, args.chat)
+    report = Report(rows=len(good) + len({e["line"] for e in errors}), errors=errors)
+    if errors and not args.skip_bad:
+        return report
+    report.skipped = len({e["line"] for e in errors})
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    try:
+        for line, order in good:
+            assert order.chat_id is not None
+            try:
+                result = await record_order(
+                    SqlUnitOfWork(sessions), order, chat_id=order.chat_id, source="import"
+                )
+            except UnknownChat:
+                report.errors.append({"line": line, "field": "chat_id", "error": "unknown group"})
+                report.skipped += 1
+                continue
+            if result.stored:
+                report.imported += 1
+            else:
+                report.replayed += 1
+            report.coupons_refused += [
+                {"line": line, "coupon": code, "reason": reason}
+                for code, reason in result.coupons_refused
+            ]
+    finally:
+        await engine.dispose()
+    return report

@@ -1,0 +1,71 @@
+"""Orders from the shop: validated once, stored once per external id, then they drive
+coupon redemption, purchase points, the inviter's first-order reward and segmentation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from campaigns.coupons import CouponRejected, normalize, parse_amount
+
+
+class OrderIn(BaseModel):
+    """One order as a shop sends it (CSV row or webhook body); amounts in major units."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: Annotated[str, Field(min_length=1, max_length=64)]
+    chat_id: int | None = None
+    member: Annotated[int, Field(gt=0, description="the buyer's Telegram user id")]
+    amount: int = Field(description="minor units; the input is major units, e.g. 199.90")
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
+    at: dt.datetime
+    coupons: list[str] = Field(default_factory=list)
+    items: list[str] = Field(default_factory=list)
+    category: Annotated[str, Field(max_length=64)] | None = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            raise ValueError("amount must be a number in major units, e.g. 199.90")
+        return parse_amount(str(value))
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a UTC offset, e.g. 2026-11-20T10:00:00+08:00")
+        return value.astimezone(dt.UTC)
+
+    @field_validator("coupons", "items", mode="before")
+    @classmethod
+    def _list(cls, value: object) -> object:
+        """CSV cells hold lists separated by `|` or `;`."""
+        if isinstance(value, str):
+            return [part for part in value.replace(";", "|").split("|") if part.strip()]
+        return value
+
+    @field_validator("coupons")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        codes = []
+        for code in value:
+            try:
+                codes.append(normalize(code))
+            except CouponRejected:
+                raise ValueError(f"{code!r} is not a valid coupon code") from None
+        return codes
+
+
+def purchase_points(amount: int, rate: int) -> int:
+    """`rate` points per whole major unit spent (0 turns purchase points off)."""
+    return amount // 100 * rate

@@ -1,0 +1,146 @@
+"""Orders: stored once per external id, then purchase points, coupons used in the order and
+the inviter's first-order reward (好友首单), all in the order's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from campaigns.coupons import CouponRejected, check_usable
+from campaigns.orders import OrderIn, purchase_points
+from campaigns.ports import ChatRecord, OrderTotals, UnitOfWork
+from campaigns.referral import InviteStatus
+from campaigns.services.chats import require_chat
+
+CREDITED = {InviteStatus.PENDING, InviteStatus.CONFIRMED}
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    """What storing one order did."""
+
+    stored: bool  # False: this external id was stored before, nothing changed
+    points: int = 0
+    inviter_reward: tuple[int, int] | None = None  # (inviter, points)
+    coupons_used: list[str] = field(default_factory=list)
+    coupons_refused: list[tuple[str, str]] = field(default_factory=list)  # (code, reason)
+
+
+async def record_order(
+    uow: UnitOfWork, order: OrderIn, *, chat_id: int, source: str
+) -> OrderResult:
+    """Store the order and apply what it earns; a replayed external id changes nothing."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        result = await apply_order(uow, record, order, source=source)
+        await uow.commit()
+    return result
+
+
+async def apply_order(
+    uow: UnitOfWork,
+    record: ChatRecord,
+    order: OrderIn,
+    *,
+    source: str,
+    redeemed: tuple[str, ...] = (),
+) -> OrderResult:
+    """Inside a transaction: store, redeem listed coupons, grant points.
+
+    `redeemed` names coupons the caller already marked used for this order (/redeem).
+    """
+    order_id = await uow.orders.add(
+        record.pk,
+        external_id=order.external_id,
+        user_id=order.member,
+        amount=order.amount,
+        currency=order.currency,
+        at=order.at,
+        coupon_codes=order.coupons,
+        items=order.items,
+        source=source,
+    )
+    if order_id is None:
+        return OrderResult(stored=False)
+    used, refused = list(redeemed), []
+    for code in (c for c in order.coupons if c not in redeemed):
+        reason = await _use_coupon(uow, record, order, code)
+        if reason is None:
+            used.append(code)
+        else:
+            refused.append((code, reason))
+    member = await uow.members.stats(record.pk, order.member)
+    points = purchase_points(order.amount, record.settings.order_points) if member else 0
+    if points and await uow.ledger.add(
+        record.pk,
+        order.member,
+        delta=points,
+        reason="order",
+        key=f"order:{record.pk}:{order_id}",
+        at=order.at,
+    ):
+        await uow.members.add_points(record.pk, order.member, points)
+    reward = await _first_order(uow, record, order)
+    return OrderResult(True, points, reward, used, refused)
+
+
+async def _use_coupon(uow: UnitOfWork, record: ChatRecord, order: OrderIn, code: str) -> str | None:
+    """Redeem a coupon the shop says the order used; the reason if it could not be."""
+    coupon = await uow.coupons.by_code(code)
+    if coupon is None or coupon.chat_pk != record.pk:
+        return "unknown"
+    if coupon.user_id != order.member:
+        return "not_owner"
+    try:
+        off = check_usable(
+            coupon.offer.template,
+            status=coupon.status,
+            issued_at=coupon.issued_at,
+            expires_at=coupon.expires_at,
+            order=order.amount,
+            now=order.at,
+        )
+    except CouponRejected as err:
+        return str(err.reason)
+    if not await uow.coupons.redeem(
+        coupon.id, by=0, order_amount=order.amount, discount=off, at=order.at
+    ):
+        return "used"
+    return None
+
+
+async def _first_order(
+    uow: UnitOfWork, record: ChatRecord, order: OrderIn
+) -> tuple[int, int] | None:
+    """The inviter of a credited friend earns points once, on the friend's first order."""
+    reward = record.settings.referral.first_order
+    if not reward or await uow.orders.count_of(record.pk, order.member) != 1:
+        return None
+    invite = await uow.invites.latest(record.pk, order.member)
+    if invite is None or invite.inviter_id is None or invite.status not in CREDITED:
+        return None
+    inviter = invite.inviter_id
+    if await uow.members.stats(record.pk, inviter) is None:
+        return None
+    if not await uow.ledger.add(
+        record.pk,
+        inviter,
+        delta=reward,
+        reason="referral_first_order",
+        key=f"first-order:{record.pk}:{order.member}",
+        at=order.at,
+    ):
+        return None
+    await uow.members.add_points(record.pk, inviter, reward)
+    return inviter, reward
+
+
+async def order_totals(uow: UnitOfWork, *, chat_id: int) -> dict[int, OrderTotals]:
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        return await uow.orders.totals(record.pk)
+
+
+async def coupon_counts(uow: UnitOfWork, *, chat_id: int) -> dict[int, tuple[int, int]]:
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        return await uow.coupons.counts(record.pk)

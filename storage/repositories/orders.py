@@ -1,0 +1,69 @@
+"""Shop orders, stored once per external id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from campaigns.ports import OrderTotals
+from storage.models import OrderRow
+from storage.repositories.base import Repository, aware, insert_for
+
+Ord = OrderRow
+
+
+class SqlOrders(Repository):
+    async def add(
+        self,
+        chat_pk: int,
+        *,
+        external_id: str,
+        user_id: int,
+        amount: int,
+        currency: str,
+        at: dt.datetime,
+        coupon_codes: Sequence[str],
+        items: Sequence[str],
+        source: str,
+    ) -> int | None:
+        table = Ord.__table__
+        stmt = (
+            insert_for(self.session, table)
+            .values(
+                chat_id=chat_pk,
+                external_id=external_id,
+                user_id=user_id,
+                amount=amount,
+                currency=currency,
+                at=at,
+                coupon_codes={"codes": list(coupon_codes)},
+                items={"items": list(items)} if items else None,
+                source=source,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+            .on_conflict_do_nothing(index_elements=["chat_id", "external_id"])
+            .returning(table.c.id)
+        )
+        value = (await self.session.execute(stmt)).scalar()
+        return int(value) if value is not None else None
+
+    async def count_of(self, chat_pk: int, user_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Ord)
+            .where(Ord.chat_id == chat_pk, Ord.user_id == user_id)
+        )
+        return int(count or 0)
+
+    async def totals(self, chat_pk: int) -> dict[int, OrderTotals]:
+        rows = await self.session.execute(
+            select(Ord.user_id, func.count(), func.sum(Ord.amount), func.max(Ord.at))
+            .where(Ord.chat_id == chat_pk)
+            .group_by(Ord.user_id)
+        )
+        return {
+            int(uid): OrderTotals(int(n), int(spend or 0), aware(last))
+            for uid, n, spend, last in rows
+        }

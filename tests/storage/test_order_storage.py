@@ -1,0 +1,135 @@
+"""Orders on SQLite and PostgreSQL: stored once, points once, the inviter's first-order reward."""
+
+import datetime as dt
+
+from campaigns.coupons import CouponKind, Template
+from campaigns.members import ChatInfo, Person
+from campaigns.orders import OrderIn
+from campaigns.referral import InviteStatus, ReferralProgram, Source
+from campaigns.services import coupons, orders
+from campaigns.settings import ChatSettings
+
+GROUP = ChatInfo(chat_id=-1009876543213, type="supergroup", title="Shop")
+AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
+SETTINGS = ChatSettings(order_points=1, referral=ReferralProgram(first_order=100))
+INVITER, FRIEND = 11, 12
+
+
+async def shop(uow_factory) -> None:
+    async with uow_factory() as uow:
+        record = await uow.chats.register(GROUP, active=True, bot_status=None, defaults=SETTINGS)
+        await uow.users.upsert([Person(INVITER, "Ina"), Person(FRIEND, "Fay")])
+        for uid in (INVITER, FRIEND):
+            await uow.members.create(record.pk, uid, status="member", present=True, at=AT)
+        await uow.invites.add(
+            record.pk,
+            FRIEND,
+            inviter_id=INVITER,
+            link_id=None,
+            source=Source.MEMBER_LINK,
+            status=InviteStatus.CONFIRMED,
+            reason=None,
+            was_member=False,
+            at=AT,
+        )
+        await uow.commit()
+
+
+def order(external_id: str, amount: str = "250", **extra) -> OrderIn:
+    return OrderIn.model_validate(
+        {"external_id": external_id, "member": FRIEND, "amount": amount, "at": AT} | extra
+    )
+
+
+async def points(uow_factory, user: int) -> int:
+    async with uow_factory() as uow:
+        stats = await uow.members.stats((await uow.chats.get(GROUP.chat_id)).pk, user)
+    return stats.points
+
+
+async def test_orders_are_stored_once_and_earn_points_and_the_first_order_reward_once(
+    uow_factory,
+):
+    await shop(uow_factory)
+
+    first = await orders.record_order(
+        uow_factory(), order("A-1"), chat_id=GROUP.chat_id, source="t"
+    )
+    replay = await orders.record_order(
+        uow_factory(), order("A-1"), chat_id=GROUP.chat_id, source="t"
+    )
+    second = await orders.record_order(
+        uow_factory(), order("A-2", "99.50"), chat_id=GROUP.chat_id, source="t"
+    )
+
+    assert (first.stored, first.points, first.inviter_reward) == (True, 250, (INVITER, 100))
+    assert replay.stored is False
+    assert (second.points, second.inviter_reward) == (99, None)
+    assert await points(uow_factory, FRIEND) == 349
+    assert await points(uow_factory, INVITER) == 100
+    totals = await orders.order_totals(uow_factory(), chat_id=GROUP.chat_id)
+    assert (totals[FRIEND].orders, totals[FRIEND].spend) == (2, 34950)
+
+
+async def test_a_coupon_named_in_an_order_is_redeemed_and_a_bad_one_reported(uow_factory):
+    await shop(uow_factory)
+    offer = await coupons.create_offer(
+        uow_factory(),
+        chat_id=GROUP.chat_id,
+        name="无门槛5元",
+        template=Template(CouponKind.FIXED, value=500),
+        stock=None,
+        per_member=1,
+        at=AT,
+    )
+    issued = await coupons.claim(
+        uow_factory(), bot_id=1, update_id=1, template_id=offer.id, person=Person(FRIEND), at=AT
+    )
+    theirs = await coupons.claim(
+        uow_factory(), bot_id=1, update_id=2, template_id=offer.id, person=Person(INVITER), at=AT
+    )
+
+    result = await orders.record_order(
+        uow_factory(),
+        order("B-1", coupons=f"{issued.code}|{theirs.code}"),
+        chat_id=GROUP.chat_id,
+        source="t",
+    )
+
+    assert result.coupons_used == [issued.code]
+    assert result.coupons_refused == [(theirs.code, "not_owner")]
+    counts = await orders.coupon_counts(uow_factory(), chat_id=GROUP.chat_id)
+    assert counts[FRIEND] == (1, 1)
+    assert counts[INVITER] == (1, 0)
+
+
+async def test_redeem_at_checkout_records_the_order(uow_factory):
+    await shop(uow_factory)
+    offer = await coupons.create_offer(
+        uow_factory(),
+        chat_id=GROUP.chat_id,
+        name="满100减10",
+        template=Template(CouponKind.FIXED, value=1000, min_spend=10000),
+        stock=None,
+        per_member=1,
+        at=AT,
+    )
+    issued = await coupons.claim(
+        uow_factory(), bot_id=1, update_id=1, template_id=offer.id, person=Person(FRIEND), at=AT
+    )
+
+    await coupons.redeem(
+        uow_factory(),
+        bot_id=1,
+        update_id=2,
+        chat_id=GROUP.chat_id,
+        typed_code=issued.code,
+        order=15000,
+        staff_id=9,
+        at=AT,
+    )
+
+    totals = await orders.order_totals(uow_factory(), chat_id=GROUP.chat_id)
+    assert (totals[FRIEND].orders, totals[FRIEND].spend) == (1, 14000)  # paid after discount
+    assert await points(uow_factory, FRIEND) == 140
+    assert await points(uow_factory, INVITER) == 100

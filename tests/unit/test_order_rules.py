@@ -1,0 +1,47 @@
+"""Orders as shops send them: validated field by field, amounts exact, codes normalised."""
+
+import datetime as dt
+
+import pytest
+from pydantic import ValidationError
+
+from campaigns.coupons import new_code
+from campaigns.orders import OrderIn, purchase_points
+
+ROW = {"external_id": "A-1", "member": "42", "amount": "199.90", "at": "2026-11-20T10:00:00+08:00"}
+
+
+def test_a_csv_row_becomes_an_order_in_minor_units_and_utc():
+    code = new_code()
+    order = OrderIn.model_validate(ROW | {"coupons": code.lower() + "|", "items": "tea|cake"})
+
+    assert order.amount == 19990
+    assert order.at == dt.datetime(2026, 11, 20, 2, tzinfo=dt.UTC)
+    assert order.coupons == [code]
+    assert order.items == ["tea", "cake"]
+    assert order.currency == "CNY"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount": "19.999"}, "amount"),
+        ({"amount": "-1"}, "amount"),
+        ({"at": "2026-11-20T10:00:00"}, "at"),
+        ({"member": "0"}, "member"),
+        ({"currency": "yuan"}, "currency"),
+        ({"coupons": "NOT-A-CODE"}, "coupons"),
+        ({"colour": "red"}, "colour"),
+        ({"external_id": ""}, "external_id"),
+    ],
+)
+def test_bad_fields_are_named(change, field):
+    with pytest.raises(ValidationError) as err:
+        OrderIn.model_validate(ROW | change)
+    assert field in {str(e["loc"][0]) for e in err.value.errors()}
+
+
+def test_purchase_points_count_whole_units():
+    assert purchase_points(19990, 1) == 199
+    assert purchase_points(19990, 0) == 0
+    assert purchase_points(99, 5) == 0
