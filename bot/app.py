@@ -17,6 +17,7 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot.settings import Settings
+from bot.webhooks import HttpServer, orders_app
 from campaigns.services.coupons import due_reminders
 from campaigns.services.referral import sweep
 from handlers.buffer import ActivityBuffer
@@ -94,6 +95,17 @@ def build_application(
         deps = app.bot_data["deps"]
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
         buffer.start()
+        if settings.http_port is not None and settings.orders_webhook_secret:
+            http = HttpServer(
+                orders_app(lambda: SqlUnitOfWork(sessions), settings.orders_webhook_secret),
+                settings.http_host,
+                settings.http_port,
+            )
+            http.start()
+            app.bot_data["http"] = http
+            log.info(
+                "orders webhook on http://%s:%d/api/orders", settings.http_host, settings.http_port
+            )
         if set_commands:
             await set_command_menus(app)
         if app.job_queue is not None:
@@ -107,6 +119,9 @@ def build_application(
             app.job_queue.run_repeating(_remind, interval=900, first=45, name="coupon-reminders")
 
     async def post_stop(app: GrowthApp) -> None:
+        http = app.bot_data.get("http")
+        if isinstance(http, HttpServer):
+            await http.stop()
         deps = app.bot_data.get("deps")
         if isinstance(deps, Deps):
             await deps.buffer.stop()

@@ -6,7 +6,7 @@ from functools import cache
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from campaigns.settings import LANGUAGES, ChatSettings
@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     activity_flush_seconds: float = Field(default=1.0, gt=0, le=60)
     activity_batch_size: int = Field(default=500, ge=1, le=10_000)
     referral_sweep_seconds: float = Field(default=300, ge=5, le=86_400)
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=None, ge=1, le=65_535)
+    orders_webhook_secret: str | None = None
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        if self.http_port is not None and not self.orders_webhook_secret:
+            raise ValueError("ORDERS_WEBHOOK_SECRET must be set when HTTP_PORT is")
+        return self
 
     @field_validator("bot_owner_ids", mode="before")
     @classmethod
@@ -77,8 +86,8 @@ def describe(error: ValidationError) -> str:
     """One line naming each bad setting as the operator writes it in .env."""
     parts = []
     for item in error.errors():
-        name = str(item["loc"][0]).upper() if item["loc"] else "?"
-        parts.append(f"{name}: {item['msg']}")
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{str(item['loc'][0]).upper()}: {message}" if item["loc"] else message)
     return "invalid setting " + "; ".join(parts)
 
 

@@ -347,3 +347,73 @@ def test_orders_import_validates_every_row_and_imports_nothing_from_a_bad_file(t
     )
     report = json.loads(replayed.stdout)
     assert (report["imported"], report["replayed"], report["skipped"]) == (0, 2, 2)
+
+
+@pytest.mark.e2e
+def test_growthbot_run_serves_the_signed_orders_webhook(database_url: str, tmp_path: Path):
+    import socket
+
+    import httpx
+
+    from bot.webhooks import SIGNATURE_HEADER, sign
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    world = FakeTelegram()
+    world.add_user(OWNER, "Olga")
+    world.add_user(ALICE, "Alice", language_code="en")
+    world.add_group(GROUP, "E2E Club", owner=OWNER)
+    now = dt.datetime.now(dt.UTC)
+    world.add_bot(GROUP, by=OWNER, queue=True, at=now)
+    world.message(GROUP, ALICE, "hi", queue=True, at=now)
+    world.message(GROUP, OWNER, "/set order_points 2", queue=True, at=now)
+    body = json.dumps(
+        {"external_id": "S-1", "chat_id": GROUP, "member": ALICE, "amount": "88.80",
+         "at": now.isoformat()}
+    ).encode()  # fmt: skip
+
+    with DoubleServer(world) as server:
+        env = _env(database_url, server.base_url) | {
+            "HTTP_PORT": str(port),
+            "ORDERS_WEBHOOK_SECRET": "shh",
+            "ACTIVITY_FLUSH_SECONDS": "0.2",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        try:
+            assert _wait_for(lambda: any("order_points" in c.text for c in world.sent(GROUP)))
+            time.sleep(0.5)  # Alice's message is written by the activity buffer
+
+            def post(signature: str) -> httpx.Response:
+                return httpx.post(
+                    f"http://127.0.0.1:{port}/api/orders",
+                    content=body,
+                    headers={SIGNATURE_HEADER: signature},
+                    timeout=5,
+                )
+
+            assert _wait_for(lambda: _reachable(port))
+            forged, first, replay = post("0" * 64), post(sign("shh", body)), post(sign("shh", body))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=30)
+
+    assert proc.returncode == 0, output
+    assert forged.status_code == 401
+    assert (first.status_code, first.json()["stored"], first.json()["points"]) == (200, True, 176)
+    assert replay.json()["stored"] is False
+    rows = json.loads(
+        _cli(database_url, tmp_path, "export", "members", "--chat", str(GROUP), "--format", "json")
+    )
+    alice = next(r for r in rows if r["user_id"] == ALICE)
+    assert (alice["orders"], alice["spend"], alice["points"]) == (1, 8880, 176)
+
+
+def _reachable(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0

@@ -1,0 +1,108 @@
+"""`POST /api/orders`: the shop pushes orders, signed with HMAC-SHA256 of the raw body.
+
+Runs inside the bot's process (uvicorn on the same event loop) when HTTP_PORT is set.
+A bad signature gets 401, a malformed body 422 with field errors, a replayed order id 200
+with `"stored": false`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from campaigns.errors import UnknownChat
+from campaigns.orders import OrderIn
+from campaigns.ports import UnitOfWork
+from campaigns.services.orders import record_order
+
+SIGNATURE_HEADER = "X-Signature"
+MAX_BODY = 64 * 1024
+log = logging.getLogger(__name__)
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The header value a shop sends: hex HMAC-SHA256 of the exact body bytes."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _valid(secret: str, body: bytes, header: str | None) -> bool:
+    if not header:
+        return False
+    given = header.removeprefix("sha256=").strip().lower()
+    return hmac.compare_digest(given, sign(secret, body))
+
+
+def _errors(error: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(map(str, e["loc"])) or "-", "error": e["msg"]} for e in error.errors()
+    ]
+
+
+def orders_app(uow: Callable[[], UnitOfWork], secret: str) -> Starlette:
+    """The ASGI app; `uow` makes a unit of work on the bot's database."""
+
+    async def post_order(request: Request) -> JSONResponse:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        if not _valid(secret, body, request.headers.get(SIGNATURE_HEADER)):
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        try:
+            data: Any = json.loads(body)
+        except ValueError:
+            return JSONResponse({"errors": [{"field": "-", "error": "not JSON"}]}, 422)
+        if not isinstance(data, dict):
+            return JSONResponse({"errors": [{"field": "-", "error": "expected an object"}]}, 422)
+        try:
+            order = OrderIn.model_validate(data)
+        except ValidationError as error:
+            return JSONResponse({"errors": _errors(error)}, status_code=422)
+        if order.chat_id is None:
+            return JSONResponse({"errors": [{"field": "chat_id", "error": "required"}]}, 422)
+        try:
+            result = await record_order(uow(), order, chat_id=order.chat_id, source="webhook")
+        except UnknownChat:
+            return JSONResponse({"errors": [{"field": "chat_id", "error": "unknown group"}]}, 422)
+        return JSONResponse(
+            {
+                "stored": result.stored,
+                "points": result.points,
+                "coupons_used": result.coupons_used,
+                "coupons_refused": [{"code": c, "reason": r} for c, r in result.coupons_refused],
+            }
+        )
+
+    return Starlette(routes=[Route("/api/orders", post_order, methods=["POST"])])
+
+
+class HttpServer:
+    """uvicorn serving the app as a task on the running loop; stopped with the bot."""
+
+    def __init__(self, app: Starlette, host: str, port: int) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.server.serve(), name="http")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self.server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
