@@ -15,7 +15,9 @@ from campaigns.settings import LANGUAGES, ChatSettings
 class Settings(BaseSettings):
     """Every setting is listed, with a comment, in .env.example."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     telegram_bot_token: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
