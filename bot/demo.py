@@ -20,6 +20,10 @@ from bot.app import GrowthApp, build_application, start_offline, stop_offline
 from bot.double import FakeTelegram
 from bot.double.transport import double_request
 from bot.settings import Settings
+from campaigns.coupons import CouponKind, Template
+from campaigns.orders import OrderIn
+from campaigns.services.coupons import create_offer
+from campaigns.services.orders import record_order
 from campaigns.services.profile import export_members
 from campaigns.services.referral import sweep
 from handlers.notify import send_notices
@@ -244,6 +248,7 @@ async def _script(
     )
     stats["end"] = end
     stats["referrals"] = await _referrals(demo, world, people, start=end - dt.timedelta(days=4))
+    stats["coupons"] = await _coupons(demo, world, people, at=end)
     return stats
 
 
@@ -352,3 +357,63 @@ def _report(world: FakeTelegram, highlights: list[str], rows: list[Any], days: i
     print(f"\nBot API calls: {len(world.calls)}, spec violations: {len(problems)}")
     for p in problems[:10]:
         print(f"  ! {p}")
+
+
+async def _coupons(
+    demo: Demo, world: FakeTelegram, people: list[tuple[int, str]], *, at: dt.datetime
+) -> dict[str, Any]:
+    """满199减30 with 5 in stock: posted, claimed by taps (some too late), redeemed at checkout."""
+    deps = demo.app.bot_data["deps"]
+    offer = await create_offer(
+        deps.uow(),
+        chat_id=GROUP,
+        name="满199减30 新品券",
+        template=Template(CouponKind.FIXED, value=3000, min_spend=19900, valid_days=7),
+        stock=5,
+        per_member=1,
+        at=at,
+    )
+    await demo.show(
+        "the owner posts a coupon offer (5 in stock)",
+        world.message(GROUP, OWNER, f"/coupon post {offer.id}", at=at),
+    )
+    answers = []
+    for uid, _ in people[:7]:
+        await demo.feed(world.callback(GROUP, uid, f"cpn:{offer.id}"))
+        answers.append(str(world.calls[-1].params.get("text", "")))
+    demo.highlights.append(
+        "— seven members tap 🎟 (the alerts they see):\n" + "\n".join(f"  « {a}" for a in answers)
+    )
+    code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", answers[0])
+    assert code, "the first tap gets a code"
+    typo = code.group(0)[:-1] + ("2" if code.group(0)[-1] != "2" else "3")
+    await demo.show(
+        "staff mistypes the code at checkout",
+        world.message(GROUP, STAFF, f"/redeem {typo} 258", at=at + dt.timedelta(hours=1)),
+    )
+    await demo.show(
+        "staff redeems it for a ¥258 order (核销)",
+        world.message(GROUP, STAFF, f"/redeem {code.group(0)} 258", at=at + dt.timedelta(hours=1)),
+    )
+    await demo.show(
+        "and tries again",
+        world.message(GROUP, STAFF, f"/redeem {code.group(0)} 258", at=at + dt.timedelta(hours=1)),
+    )
+    buyer = people[0][0]
+    world.start_private(buyer)
+    await demo.show(
+        "the member checks her coupons in a private chat",
+        world.message(buyer, buyer, "/mycoupons", at=at + dt.timedelta(hours=2)),
+    )
+    imported = 0
+    for i, (uid, _) in enumerate(people[1:6]):
+        order = OrderIn(
+            external_id=f"SHOP-{1000 + i}",
+            member=uid,
+            amount=str(88 + 20 * i),
+            at=at + dt.timedelta(hours=3),
+        )
+        result = await record_order(deps.uow(), order, chat_id=GROUP, source="import")
+        imported += result.stored
+    demo.highlights.append(f"— the shop imports {imported} orders (stored once per order id)")
+    return {"imported_orders": imported}
