@@ -9,6 +9,7 @@ from typing import Protocol, Self
 
 from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.coupons import Template
+from campaigns.groupbuy import Deal, TeamStatus
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, Person, Ranked
 from campaigns.referral import InviteStatus, RejectReason, Source
 from campaigns.settings import ChatSettings
@@ -492,6 +493,66 @@ class Orders(Protocol):
     async def totals(self, chat_pk: int) -> dict[int, OrderTotals]: ...
 
 
+@dataclass(frozen=True)
+class DealRecord:
+    id: int
+    chat_pk: int
+    deal: Deal
+    description: str | None
+    taken: int
+    offer_id: int
+
+
+@dataclass(frozen=True)
+class TeamRecord:
+    id: int
+    deal_id: int
+    leader_id: int
+    status: TeamStatus
+    members: int
+    size: int
+    expires_at: dt.datetime
+    message_id: int | None
+
+
+class GroupBuys(Protocol):
+    async def add_deal(
+        self, chat_pk: int, deal: Deal, *, description: str | None, offer_id: int, at: dt.datetime
+    ) -> int: ...
+
+    async def deal(self, deal_id: int) -> DealRecord | None: ...
+
+    async def take_unit(self, deal_id: int) -> bool:
+        """Reserve one unit of stock, unless it is gone (a conditional UPDATE)."""
+
+    async def release_units(self, deal_id: int, n: int) -> None: ...
+
+    async def add_team(
+        self, deal_id: int, leader_id: int, *, size: int, at: dt.datetime, expires_at: dt.datetime
+    ) -> int: ...
+
+    async def team(self, team_id: int) -> TeamRecord | None: ...
+
+    async def add_member(self, team_id: int, deal_id: int, user_id: int, at: dt.datetime) -> bool:
+        """False if the member is in this team or in another open team of the deal."""
+
+    async def grow(self, team_id: int, at: dt.datetime) -> int | None:
+        """One more member if the team is open, unexpired and not full; the new count."""
+
+    async def shrink(self, team_id: int, user_id: int) -> int | None:
+        """Remove the member from the open team; the new count, None if they were not in it."""
+
+    async def close(self, team_id: int, status: TeamStatus, at: dt.datetime) -> bool:
+        """Open -> complete or expired, once; frees the members for other teams."""
+
+    async def members_of(self, team_id: int) -> list[int]: ...
+
+    async def due(self, now: dt.datetime, limit: int) -> list[TeamRecord]:
+        """Open teams whose time is up."""
+
+    async def set_message(self, team_id: int, message_id: int) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: enter, use the repositories, commit once (or leave to roll back)."""
 
@@ -533,6 +594,9 @@ class UnitOfWork(Protocol):
 
     @property
     def orders(self) -> Orders: ...
+
+    @property
+    def groupbuys(self) -> GroupBuys: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -327,3 +327,66 @@ class OrderRow(Base):
     items: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime]
+
+
+class DealRow(Base):
+    """A group-buy deal (拼团) of one group; `taken` is raised only while below `stock`."""
+
+    __tablename__ = "deals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str | None] = mapped_column(String(1024))
+    price: Mapped[int] = mapped_column(BigInteger)
+    group_price: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    size: Mapped[int] = mapped_column(Integer)
+    team_minutes: Mapped[int] = mapped_column(Integer)
+    ends_at: Mapped[dt.datetime]
+    stock: Mapped[int | None] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("coupon_templates.id"))
+    created_at: Mapped[dt.datetime]
+
+
+class TeamRow(Base):
+    """A team of a deal; `members` is raised only while open and below `size` (the last slot)."""
+
+    __tablename__ = "teams"
+    __table_args__ = (Index("ix_teams_status_expires", "status", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    leader_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(8))
+    members: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+    chat_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TeamMemberRow(Base):
+    """A member in a team; the partial unique index allows one open team per member and deal."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id"),
+        Index(
+            "uq_team_members_open_deal_user",
+            "deal_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("open"),
+            postgresql_where=text("open"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    joined_at: Mapped[dt.datetime]
+    open: Mapped[bool] = mapped_column(Boolean, default=True)

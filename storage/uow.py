@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
+from storage.repositories.groupbuys import SqlGroupBuys
 from storage.repositories.members import SqlMembers, SqlUsers
 from storage.repositories.orders import SqlOrders
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
         self.rewards = SqlRewards(self.session)
         self.coupons = SqlCoupons(self.session)
         self.orders = SqlOrders(self.session)
+        self.groupbuys = SqlGroupBuys(self.session)
         await self.session.begin()
         return self
 

@@ -117,12 +117,12 @@ async def claim(
         if ends is not None and at >= ends:
             raise CouponUnavailable("ended", offer)
         await uow.users.upsert([person])
-        issued = await _issue(uow, offer, person.user_id, source=source, at=at)
+        issued = await issue_coupon(uow, offer, person.user_id, source=source, at=at)
         await uow.commit()
     return issued
 
 
-async def _issue(
+async def issue_coupon(
     uow: UnitOfWork, offer: TemplateRecord, user_id: int, *, source: str, at: dt.datetime
 ) -> Issued:
     """Take one from the stock, then insert the coupon in the member's next slot.
@@ -168,7 +168,7 @@ async def grant(
         if offer is None or offer.chat_pk != record.pk or not offer.active:
             raise CouponUnavailable("unknown")
         await uow.users.upsert([person])
-        issued = await _issue(uow, offer, person.user_id, source="grant", at=at)
+        issued = await issue_coupon(uow, offer, person.user_id, source="grant", at=at)
         await uow.commit()
     return issued
 
@@ -182,7 +182,7 @@ async def _reward_coupon(
         log.warning("referral tier names coupon offer %s, which this group lacks", reward.amount)
         return
     try:
-        await _issue(uow, offer, user_id, source="referral", at=at)
+        await issue_coupon(uow, offer, user_id, source="referral", at=at)
     except CouponUnavailable as err:
         log.warning("referral coupon %s not issued to %s: %s", offer.id, user_id, err.reason)
 

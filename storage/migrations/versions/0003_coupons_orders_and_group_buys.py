@@ -1,8 +1,8 @@
-"""coupons and orders
+"""coupons, orders and group-buys
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 15:56:13.604378
+Create Date: 2026-11-23 16:05:55.201586
 """
 
 from collections.abc import Sequence
@@ -122,6 +122,101 @@ def upgrade() -> None:
         batch_op.create_index("ix_coupons_chat_status", ["chat_id", "status"], unique=False)
         batch_op.create_index("ix_coupons_user", ["user_id"], unique=False)
 
+    op.create_table(
+        "deals",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("chat_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("title", sa.String(length=128), nullable=False),
+        sa.Column("description", sa.String(length=1024), nullable=True),
+        sa.Column("price", sa.BigInteger(), nullable=False),
+        sa.Column("group_price", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("team_minutes", sa.Integer(), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("stock", sa.Integer(), nullable=True),
+        sa.Column("taken", sa.Integer(), nullable=False),
+        sa.Column("offer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["chat_id"], ["chats.id"], name=op.f("fk_deals_chat_id_chats"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["offer_id"], ["coupon_templates.id"], name=op.f("fk_deals_offer_id_coupon_templates")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deals")),
+    )
+    with op.batch_alter_table("deals", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_deals_chat_id"), ["chat_id"], unique=False)
+
+    op.create_table(
+        "teams",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("deal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("leader_id", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("members", sa.Integer(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("chat_message_id", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["deal_id"], ["deals.id"], name=op.f("fk_teams_deal_id_deals"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
+    )
+    with op.batch_alter_table("teams", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_teams_deal_id"), ["deal_id"], unique=False)
+        batch_op.create_index("ix_teams_status_expires", ["status", "expires_at"], unique=False)
+
+    op.create_table(
+        "team_members",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("team_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("deal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("open", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["deal_id"],
+            ["deals.id"],
+            name=op.f("fk_team_members_deal_id_deals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_team_members_team_id_teams"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_team_members")),
+        sa.UniqueConstraint("team_id", "user_id", name=op.f("uq_team_members_team_id_user_id")),
+    )
+    with op.batch_alter_table("team_members", schema=None) as batch_op:
+        batch_op.create_index(
+            "uq_team_members_open_deal_user",
+            ["deal_id", "user_id"],
+            unique=True,
+            sqlite_where=sa.text("open"),
+            postgresql_where=sa.text("open"),
+        )
+
     with op.batch_alter_table("chats", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("order_points", sa.Integer(), server_default="0", nullable=False)
@@ -135,6 +230,23 @@ def downgrade() -> None:
     with op.batch_alter_table("chats", schema=None) as batch_op:
         batch_op.drop_column("order_points")
 
+    with op.batch_alter_table("team_members", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_team_members_open_deal_user",
+            sqlite_where=sa.text("open"),
+            postgresql_where=sa.text("open"),
+        )
+
+    op.drop_table("team_members")
+    with op.batch_alter_table("teams", schema=None) as batch_op:
+        batch_op.drop_index("ix_teams_status_expires")
+        batch_op.drop_index(batch_op.f("ix_teams_deal_id"))
+
+    op.drop_table("teams")
+    with op.batch_alter_table("deals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_deals_chat_id"))
+
+    op.drop_table("deals")
     with op.batch_alter_table("coupons", schema=None) as batch_op:
         batch_op.drop_index("ix_coupons_user")
         batch_op.drop_index("ix_coupons_chat_status")

@@ -1,0 +1,82 @@
+"""Group-buy (拼团) rules: a deal, and teams that complete at N members or expire.
+
+A team is open until it has `size` members (complete: everyone gets a coupon for the
+group price) or its time runs out (expired: nothing is owed). The limits that protect
+money (the last slot, the stock, one open team per member and deal) are held by the
+database; these rules say what the states mean.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+MIN_SIZE, MAX_SIZE = 2, 50
+MAX_TEAM_MINUTES = 7 * 24 * 60
+
+
+class TeamStatus(StrEnum):
+    OPEN = "open"
+    COMPLETE = "complete"
+    EXPIRED = "expired"
+
+
+class Refusal(StrEnum):
+    """Why a start or join is refused; handlers turn these into words."""
+
+    ENDED = "ended"
+    SOLD_OUT = "sold_out"
+    FULL = "full"
+    CLOSED = "closed"  # the team completed or expired
+    IN_A_TEAM = "in_a_team"  # the member already is in an open team of this deal
+    NOT_IN_TEAM = "not_in_team"
+    UNKNOWN = "unknown"
+
+
+@dataclass
+class GroupBuyRefused(Exception):
+    reason: Refusal
+
+
+@dataclass(frozen=True)
+class Deal:
+    """What is on offer: the price alone, the price in a full team, and the clock."""
+
+    title: str
+    price: int  # minor units
+    group_price: int
+    size: int
+    team_minutes: int
+    ends_at: dt.datetime
+    stock: int | None = None
+    currency: str = "CNY"
+
+    def __post_init__(self) -> None:
+        if not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise ValueError(f"team size must be {MIN_SIZE} to {MAX_SIZE}")
+        if not 0 < self.group_price < self.price:
+            raise ValueError("the group price must be above 0 and below the price")
+        if not 1 <= self.team_minutes <= MAX_TEAM_MINUTES:
+            raise ValueError(f"a team lasts 1 to {MAX_TEAM_MINUTES} minutes")
+        if self.stock is not None and self.stock < 1:
+            raise ValueError("stock must be at least 1")
+        if self.ends_at.tzinfo is None:
+            raise ValueError("the end time needs a timezone")
+
+    @property
+    def saving(self) -> int:
+        """What the completion coupon takes off the price."""
+        return self.price - self.group_price
+
+    def check_open(self, now: dt.datetime) -> None:
+        if now >= self.ends_at:
+            raise GroupBuyRefused(Refusal.ENDED)
+
+    def team_ends_at(self, started: dt.datetime) -> dt.datetime:
+        """A team has `team_minutes`, but never outlives the deal."""
+        return min(started + dt.timedelta(minutes=self.team_minutes), self.ends_at)
+
+
+def status_after_join(members: int, size: int) -> TeamStatus:
+    return TeamStatus.COMPLETE if members >= size else TeamStatus.OPEN

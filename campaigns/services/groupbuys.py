@@ -1,0 +1,182 @@
+"""Group-buy use cases: deals, starting, joining and leaving teams, completion and expiry.
+
+Completion hands every member a single-use coupon worth the saving (price − group price)
+through the coupon engine, in the transaction that takes the last slot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from campaigns.coupons import CouponKind, Template
+from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus, status_after_join
+from campaigns.members import Person
+from campaigns.ports import Contact, DealRecord, TeamRecord, UnitOfWork
+from campaigns.services.chats import claim_update, require_chat
+from campaigns.services.coupons import CouponUnavailable, Issued, issue_coupon
+
+COUPON_DAYS = 7
+EXPIRE_BATCH = 200
+
+
+@dataclass(frozen=True)
+class TeamView:
+    """A team as members see it, and what just happened to it."""
+
+    deal: DealRecord
+    team: TeamRecord
+    members: list[Contact]
+    chat_id: int
+    coupons: dict[int, Issued] = field(default_factory=dict)  # on completion
+
+
+async def create_deal(
+    uow: UnitOfWork, *, chat_id: int, deal: Deal, description: str | None, at: dt.datetime
+) -> DealRecord:
+    """Store the deal and the coupon its completed teams will receive."""
+    deal.check_open(at)
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        offer_id = await uow.coupons.add_template(
+            record.pk,
+            name=f"拼团 {deal.title}"[:64],
+            template=Template(
+                CouponKind.FIXED,
+                value=deal.saving,
+                currency=deal.currency,
+                min_spend=deal.price,
+                valid_days=COUPON_DAYS,
+            ),
+            stock=None,
+            per_member=1000,
+            at=at,
+        )
+        deal_id = await uow.groupbuys.add_deal(
+            record.pk, deal, description=description, offer_id=offer_id, at=at
+        )
+        stored = await uow.groupbuys.deal(deal_id)
+        await uow.commit()
+    assert stored is not None
+    return stored
+
+
+async def _view(
+    uow: UnitOfWork, team_id: int, coupons: dict[int, Issued] | None = None
+) -> TeamView:
+    team = await uow.groupbuys.team(team_id)
+    assert team is not None
+    deal = await uow.groupbuys.deal(team.deal_id)
+    assert deal is not None
+    chat = await uow.chats.by_pk(deal.chat_pk)
+    assert chat is not None
+    ids = await uow.groupbuys.members_of(team_id)
+    contacts = await uow.users.contacts(ids)
+    members = [contacts.get(uid) or Contact(uid, str(uid), None, False) for uid in ids]
+    return TeamView(deal, team, members, chat.chat_id, coupons or {})
+
+
+async def start_team(
+    uow: UnitOfWork, *, bot_id: int, update_id: int, deal_id: int, person: Person, at: dt.datetime
+) -> TeamView:
+    """Open a team with the member as its leader and first member."""
+    async with uow:
+        await claim_update(uow, bot_id, update_id, at)
+        deal = await uow.groupbuys.deal(deal_id)
+        if deal is None:
+            raise GroupBuyRefused(Refusal.UNKNOWN)
+        deal.deal.check_open(at)
+        await uow.users.upsert([person])
+        team_id = await uow.groupbuys.add_team(
+            deal_id,
+            person.user_id,
+            size=deal.deal.size,
+            at=at,
+            expires_at=deal.deal.team_ends_at(at),
+        )
+        view = await _join(uow, deal, team_id, person.user_id, at)
+        await uow.commit()
+    return view
+
+
+async def join_team(
+    uow: UnitOfWork, *, bot_id: int, update_id: int, team_id: int, person: Person, at: dt.datetime
+) -> TeamView:
+    """Take a slot in an open team; the last slot completes it and issues the coupons."""
+    async with uow:
+        await claim_update(uow, bot_id, update_id, at)
+        team = await uow.groupbuys.team(team_id)
+        deal = await uow.groupbuys.deal(team.deal_id) if team else None
+        if team is None or deal is None:
+            raise GroupBuyRefused(Refusal.UNKNOWN)
+        deal.deal.check_open(at)
+        await uow.users.upsert([person])
+        view = await _join(uow, deal, team_id, person.user_id, at)
+        await uow.commit()
+    return view
+
+
+async def _join(
+    uow: UnitOfWork, deal: DealRecord, team_id: int, user_id: int, at: dt.datetime
+) -> TeamView:
+    if not await uow.groupbuys.add_member(team_id, deal.id, user_id, at):
+        raise GroupBuyRefused(Refusal.IN_A_TEAM)
+    members = await uow.groupbuys.grow(team_id, at)
+    if members is None:
+        team = await uow.groupbuys.team(team_id)
+        full = team is not None and team.status is TeamStatus.OPEN and team.members >= team.size
+        raise GroupBuyRefused(Refusal.FULL if full else Refusal.CLOSED)
+    if not await uow.groupbuys.take_unit(deal.id):
+        raise GroupBuyRefused(Refusal.SOLD_OUT)  # leaving the block undoes the slot
+    if status_after_join(members, deal.deal.size) is not TeamStatus.COMPLETE:
+        return await _view(uow, team_id)
+    await uow.groupbuys.close(team_id, TeamStatus.COMPLETE, at)
+    offer = await uow.coupons.template(deal.offer_id)
+    assert offer is not None
+    coupons: dict[int, Issued] = {}
+    for member in await uow.groupbuys.members_of(team_id):
+        try:
+            coupons[member] = await issue_coupon(uow, offer, member, source="groupbuy", at=at)
+        except CouponUnavailable:  # the deal's offer is unlimited; kept safe regardless
+            continue
+    return await _view(uow, team_id, coupons)
+
+
+async def leave_team(
+    uow: UnitOfWork, *, bot_id: int, update_id: int, team_id: int, user_id: int, at: dt.datetime
+) -> TeamView:
+    """Leave an open team: the slot and the unit of stock are free again."""
+    async with uow:
+        await claim_update(uow, bot_id, update_id, at)
+        team = await uow.groupbuys.team(team_id)
+        if team is None:
+            raise GroupBuyRefused(Refusal.UNKNOWN)
+        if team.status is not TeamStatus.OPEN:
+            raise GroupBuyRefused(Refusal.CLOSED)
+        left = await uow.groupbuys.shrink(team_id, user_id)
+        if left is None:
+            raise GroupBuyRefused(Refusal.NOT_IN_TEAM)
+        await uow.groupbuys.release_units(team.deal_id, 1)
+        if left == 0:
+            await uow.groupbuys.close(team_id, TeamStatus.EXPIRED, at)
+        view = await _view(uow, team_id)
+        await uow.commit()
+    return view
+
+
+async def expire_teams(
+    uow: Callable[[], UnitOfWork], *, now: dt.datetime, batch: int = EXPIRE_BATCH
+) -> list[TeamView]:
+    """Close every open team whose time is up; durable, since the clock is in the rows."""
+    expired: list[TeamView] = []
+    while True:
+        async with uow() as work:
+            due = await work.groupbuys.due(now, batch)
+            for team in due:
+                if await work.groupbuys.close(team.id, TeamStatus.EXPIRED, now):
+                    await work.groupbuys.release_units(team.deal_id, team.members)
+                    expired.append(await _view(work, team.id))
+            await work.commit()
+        if len(due) < batch:
+            return expired

@@ -1,0 +1,190 @@
+"""Deals, teams and team members; every limit is a conditional UPDATE or a unique index."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select, update
+
+from campaigns.groupbuy import Deal, TeamStatus
+from campaigns.ports import DealRecord, TeamRecord
+from campaigns.settings import utc
+from storage.models import DealRow, TeamMemberRow, TeamRow
+from storage.repositories.base import Repository, insert_for
+
+D, TM, TR = DealRow, TeamMemberRow, TeamRow
+
+
+def _team(row: TeamRow) -> TeamRecord:
+    return TeamRecord(
+        id=row.id,
+        deal_id=row.deal_id,
+        leader_id=row.leader_id,
+        status=TeamStatus(row.status),
+        members=row.members,
+        size=row.size,
+        expires_at=utc(row.expires_at),
+        message_id=row.chat_message_id,
+    )
+
+
+class SqlGroupBuys(Repository):
+    async def add_deal(
+        self, chat_pk: int, deal: Deal, *, description: str | None, offer_id: int, at: dt.datetime
+    ) -> int:
+        row = D(
+            chat_id=chat_pk,
+            title=deal.title,
+            description=description,
+            price=deal.price,
+            group_price=deal.group_price,
+            currency=deal.currency,
+            size=deal.size,
+            team_minutes=deal.team_minutes,
+            ends_at=deal.ends_at,
+            stock=deal.stock,
+            taken=0,
+            offer_id=offer_id,
+            created_at=at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def deal(self, deal_id: int) -> DealRecord | None:
+        row = await self.session.get(D, deal_id, populate_existing=True)
+        if row is None:
+            return None
+        deal = Deal(
+            title=row.title,
+            price=row.price,
+            group_price=row.group_price,
+            size=row.size,
+            team_minutes=row.team_minutes,
+            ends_at=utc(row.ends_at),
+            stock=row.stock,
+            currency=row.currency,
+        )
+        return DealRecord(row.id, row.chat_id, deal, row.description, row.taken, row.offer_id)
+
+    async def take_unit(self, deal_id: int) -> bool:
+        result = await self.session.execute(
+            update(D)
+            .where(D.id == deal_id, D.stock.is_(None) | (D.taken < D.stock))
+            .values(taken=D.taken + 1)
+            .returning(D.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
+
+    async def release_units(self, deal_id: int, n: int) -> None:
+        if n:
+            await self.session.execute(
+                update(D)
+                .where(D.id == deal_id)
+                .values(taken=D.taken - n)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def add_team(
+        self, deal_id: int, leader_id: int, *, size: int, at: dt.datetime, expires_at: dt.datetime
+    ) -> int:
+        row = TR(
+            deal_id=deal_id,
+            leader_id=leader_id,
+            status=str(TeamStatus.OPEN),
+            members=0,
+            size=size,
+            created_at=at,
+            expires_at=expires_at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def team(self, team_id: int) -> TeamRecord | None:
+        row = await self.session.get(TR, team_id, populate_existing=True)
+        return _team(row) if row else None
+
+    async def add_member(self, team_id: int, deal_id: int, user_id: int, at: dt.datetime) -> bool:
+        table = TM.__table__
+        stmt = (
+            insert_for(self.session, table)
+            .values(team_id=team_id, deal_id=deal_id, user_id=user_id, joined_at=at, open=True)
+            .on_conflict_do_nothing()
+            .returning(table.c.id)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def grow(self, team_id: int, at: dt.datetime) -> int | None:
+        result = await self.session.execute(
+            update(TR)
+            .where(
+                TR.id == team_id,
+                TR.status == str(TeamStatus.OPEN),
+                TR.members < TR.size,
+                TR.expires_at > at,
+            )
+            .values(members=TR.members + 1)
+            .returning(TR.members)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalar()
+
+    async def shrink(self, team_id: int, user_id: int) -> int | None:
+        removed = await self.session.execute(
+            delete(TM)
+            .where(TM.team_id == team_id, TM.user_id == user_id, TM.open.is_(True))
+            .returning(TM.id)
+        )
+        if removed.first() is None:
+            return None
+        result = await self.session.execute(
+            update(TR)
+            .where(TR.id == team_id, TR.status == str(TeamStatus.OPEN))
+            .values(members=TR.members - 1)
+            .returning(TR.members)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalar()
+
+    async def close(self, team_id: int, status: TeamStatus, at: dt.datetime) -> bool:
+        result = await self.session.execute(
+            update(TR)
+            .where(TR.id == team_id, TR.status == str(TeamStatus.OPEN))
+            .values(status=str(status), closed_at=at)
+            .returning(TR.id)
+            .execution_options(synchronize_session=False)
+        )
+        if result.first() is None:
+            return False
+        await self.session.execute(
+            update(TM)
+            .where(TM.team_id == team_id)
+            .values(open=False)
+            .execution_options(synchronize_session=False)
+        )
+        return True
+
+    async def members_of(self, team_id: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(TM.user_id).where(TM.team_id == team_id).order_by(TM.joined_at, TM.id)
+        )
+        return [int(uid) for uid in rows]
+
+    async def due(self, now: dt.datetime, limit: int) -> list[TeamRecord]:
+        rows = await self.session.scalars(
+            select(TR)
+            .where(TR.status == str(TeamStatus.OPEN), TR.expires_at <= now)
+            .order_by(TR.expires_at, TR.id)
+            .limit(limit)
+        )
+        return [_team(row) for row in rows]
+
+    async def set_message(self, team_id: int, message_id: int) -> None:
+        await self.session.execute(
+            update(TR)
+            .where(TR.id == team_id)
+            .values(chat_message_id=message_id)
+            .execution_options(synchronize_session=False)
+        )
