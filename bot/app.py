@@ -19,9 +19,11 @@ import handlers
 from bot.settings import Settings
 from bot.webhooks import HttpServer, orders_app
 from campaigns.services.coupons import due_reminders
+from campaigns.services.groupbuys import expire_teams
 from campaigns.services.referral import sweep
 from handlers.buffer import ActivityBuffer
 from handlers.deps import Deps
+from handlers.groupbuys import announce_expired
 from handlers.notify import send_coupon_reminders, send_notices
 from handlers.texts import T
 from storage.engine import create_engine, session_factory
@@ -56,6 +58,14 @@ async def _remind(context: ContextTypes.DEFAULT_TYPE) -> None:
     reminders = await due_reminders(d.uow(), now=dt.datetime.now(dt.UTC))
     if reminders:
         await send_coupon_reminders(context.bot, d, reminders)
+
+
+async def _expire_teams(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Close group-buy teams whose time ran out (also those that fell due while stopped)."""
+    d: Deps = context.application.bot_data["deps"]
+    expired = await expire_teams(d.uow, now=dt.datetime.now(dt.UTC))
+    if expired:
+        await announce_expired(context.bot, d, expired)
 
 
 async def _prune(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -117,6 +127,7 @@ def build_application(
                 name="referral-sweep",
             )
             app.job_queue.run_repeating(_remind, interval=900, first=45, name="coupon-reminders")
+            app.job_queue.run_repeating(_expire_teams, interval=30, first=5, name="team-expiry")
 
     async def post_stop(app: GrowthApp) -> None:
         http = app.bot_data.get("http")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from bot import coupon_cli, order_cli
+from bot import coupon_cli, groupbuy_cli, order_cli
 from bot.settings import Settings, SettingsError, get_settings
 
 EXPORT_FIELDS = [
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     coupon_cli.add_parsers(sub)
     order_cli.add_parsers(sub)
+    groupbuy_cli.add_parsers(sub)
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
     demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
     demo.add_argument("--members", type=int, default=40, help="simulated members (default 40)")
@@ -166,6 +167,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _coupons(settings, args)
         if args.command == "orders":
             return _orders(settings, args)
+        if args.command == "groupbuy":
+            stored, message_id = asyncio.run(groupbuy_cli.create(settings, args))
+            if args.json:
+                coupon_cli.print_json(groupbuy_cli.deal_json(stored) | {"message_id": message_id})
+            else:
+                posted = f", posted as message {message_id}" if message_id else ""
+                print(f"created group-buy {stored.id}: {stored.deal.title}{posted}")
+            return 0
         if args.what == "coupons":
             rows, fields = (
                 asyncio.run(_export_coupons(settings, args.chat)),

@@ -19,6 +19,7 @@ from handlers.admin import set_command, settings_command
 from handlers.checkin import CHECKIN_WORDS, checkin_command
 from handlers.coupons import CLAIM, coupon_command, mycoupons_command, on_claim, redeem_command
 from handlers.errors import on_error
+from handlers.groupbuys import BUTTON, groupbuy_command, on_button
 from handlers.invite import CHOOSE, invite_command, invites_command, on_choose
 from handlers.invite_links import on_join_request, track_private
 from handlers.members import (
@@ -85,4 +86,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("mycoupons", mycoupons_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("coupon", coupon_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_claim, pattern=CLAIM), group=COMMANDS)
+    app.add_handler(CommandHandler("groupbuy", groupbuy_command, commands), group=COMMANDS)
+    app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTON), group=COMMANDS)
     app.add_error_handler(on_error)

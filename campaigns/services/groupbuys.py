@@ -62,6 +62,16 @@ async def create_deal(
     return stored
 
 
+async def deal_of(uow: UnitOfWork, *, chat_id: int, deal_id: int) -> DealRecord:
+    """A deal of this group (for posting it)."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        deal = await uow.groupbuys.deal(deal_id)
+    if deal is None or deal.chat_pk != record.pk:
+        raise GroupBuyRefused(Refusal.UNKNOWN)
+    return deal
+
+
 async def _view(
     uow: UnitOfWork, team_id: int, coupons: dict[int, Issued] | None = None
 ) -> TeamView:

@@ -417,3 +417,38 @@ def _reachable(port: int) -> bool:
 
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_groupbuy_create_from_the_command_line(tmp_path: Path):
+    import asyncio
+
+    from campaigns.members import ChatInfo
+    from campaigns.settings import ChatSettings
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/tuan.db"
+    _cli(url, tmp_path, "db", "upgrade")
+
+    async def register() -> None:
+        engine = create_engine(url)
+        async with SqlUnitOfWork(session_factory(engine)) as uow:
+            group = ChatInfo(GROUP, "supergroup", "Tuan")
+            await uow.chats.register(group, active=True, bot_status=None, defaults=ChatSettings())
+            await uow.commit()
+        await engine.dispose()
+
+    asyncio.run(register())
+    ends = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    args = ["groupbuy", "create", "--chat", str(GROUP), "--title", "奶茶三人团", "--price", "30",
+            "--group-price", "19.9", "--team-minutes", "60", "--ends-at", ends]  # fmt: skip
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot", *args, "--size", "99"],
+        cwd=tmp_path, env=_env(url), capture_output=True, text=True,
+    )  # fmt: skip
+    made = json.loads(_cli(url, tmp_path, *args, "--size", "3", "--stock", "30", "--json"))
+
+    assert bad.returncode == 2 and "team size must be 2 to 50" in bad.stderr
+    assert (made["price"], made["group_price"], made["size"], made["stock"]) == (3000, 1990, 3, 30)
+    assert made["message_id"] is None

@@ -1,0 +1,119 @@
+"""Group-buy texts: the deal post, a team's card, refusals and notices."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+from telegram import Update
+
+from campaigns.coupons import format_amount
+from campaigns.groupbuy import Refusal, TeamStatus
+from campaigns.ports import DealRecord
+from campaigns.services.groupbuys import TeamView
+from handlers.extract import Context, texts_for
+from handlers.texts import T
+
+
+class GroupBuyTexts(T):
+    """Texts for group-buys, in one language."""
+
+    def money(self, minor: int, deal: DealRecord) -> str:
+        return format_amount(minor, deal.deal.currency)
+
+    def deal_post(self, d: DealRecord, now: dt.datetime) -> str:
+        deal = d.deal
+        lines = [
+            self._("🛒 Group-buy: {title}", title=f"<b>{html.escape(deal.title, quote=False)}</b>"),
+            self._(
+                "{size} people pay {group} each instead of {price}.",
+                size=deal.size,
+                group=f"<b>{self.money(deal.group_price, d)}</b>",
+                price=self.money(deal.price, d),
+            ),
+            self._(
+                "A team has {minutes} minutes to fill up; the deal ends in {left}.",
+                minutes=deal.team_minutes,
+                left=self.wait(deal.ends_at, now),
+            ),
+        ]
+        if d.description:
+            lines.insert(1, html.escape(d.description, quote=False))
+        if deal.stock is not None:
+            lines.append(self._("{n} left.", n=max(deal.stock - d.taken, 0)))
+        lines.append(self._("Start a team below, or join one that is already open."))
+        return "\n".join(lines)
+
+    def start_button(self) -> str:
+        return self._("🚀 Start a team")
+
+    def join_button(self) -> str:
+        return self._("➕ Join")
+
+    def leave_button(self) -> str:
+        return self._("Leave")
+
+    def team_card(self, v: TeamView, now: dt.datetime) -> str:
+        names = ", ".join(self.name(m.display_name) for m in v.members) or "-"
+        title = f"<b>{html.escape(v.deal.deal.title, quote=False)}</b>"
+        head = {
+            TeamStatus.OPEN: self._(
+                "👥 Team for {title}: {n}/{size}, {left} left. Join to pay {group}!",
+                title=title,
+                n=v.team.members,
+                size=v.team.size,
+                left=self.wait(v.team.expires_at, now),
+                group=self.money(v.deal.deal.group_price, v.deal),
+            ),
+            TeamStatus.COMPLETE: self._(
+                "✅ Team for {title} is complete! Everyone got a coupon for the group price "
+                "(see /mycoupons in a private chat with me).",
+                title=title,
+            ),
+            TeamStatus.EXPIRED: self._(
+                "⌛ The team for {title} did not fill up in time. Nothing is owed.", title=title
+            ),
+        }[v.team.status]
+        return "\n".join([head, self._("Members: {names}", names=names)])
+
+    def refused(self, reason: Refusal) -> str:
+        return {
+            Refusal.ENDED: self._("This group-buy has ended."),
+            Refusal.SOLD_OUT: self._("Sold out, sorry!"),
+            Refusal.FULL: self._("This team is full. Start a new one!"),
+            Refusal.CLOSED: self._("This team is closed. Start a new one!"),
+            Refusal.IN_A_TEAM: self._("You are already in a team for this deal."),
+            Refusal.NOT_IN_TEAM: self._("You are not in this team."),
+            Refusal.UNKNOWN: self._("This group-buy is not available."),
+        }[reason]
+
+    def joined(self, v: TeamView) -> str:
+        return self._("You are in! {n}/{size}", n=v.team.members, size=v.team.size)
+
+    def left_team(self) -> str:
+        return self._("You left the team.")
+
+    def completed_dm(self, v: TeamView, code: str) -> str:
+        return self._(
+            "✅ Your team for {title} is complete! Your coupon: {code}. It takes {off} off "
+            "{price}, so you pay {group}.",
+            title=f"<b>{html.escape(v.deal.deal.title, quote=False)}</b>",
+            code=f"<code>{code}</code>",
+            off=self.money(v.deal.deal.saving, v.deal),
+            price=self.money(v.deal.deal.price, v.deal),
+            group=self.money(v.deal.deal.group_price, v.deal),
+        )
+
+    def expired_dm(self, v: TeamView) -> str:
+        return self._(
+            "⌛ Your team for {title} did not fill up in time. Nothing is owed; you can start "
+            "a new team.",
+            title=f"<b>{html.escape(v.deal.deal.title, quote=False)}</b>",
+        )
+
+    def groupbuy_usage(self) -> str:
+        return self._("Usage (admins): <code>/groupbuy post &lt;deal id&gt;</code>")
+
+
+async def groupbuy_texts_for(update: Update, context: Context) -> GroupBuyTexts:
+    return GroupBuyTexts((await texts_for(update, context)).language)

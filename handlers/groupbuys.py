@@ -1,0 +1,150 @@
+"""Group-buys in chat: the deal post's buttons, team cards kept current, expiry notices."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+
+from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.groupbuy import GroupBuyRefused, Refusal, TeamStatus
+from campaigns.ports import DealRecord
+from campaigns.services.groupbuys import (
+    TeamView,
+    deal_of,
+    join_team,
+    leave_team,
+    start_team,
+)
+from campaigns.settings import language_for
+from handlers.admin import is_admin
+from handlers.deps import Deps, deps
+from handlers.extract import Context, is_group, person, reply, sent_at
+from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
+
+BUTTON = r"^gb:(s|j|l):(\d{1,18})$"
+ALERT_LIMIT = 200
+log = logging.getLogger(__name__)
+
+
+def deal_markup(d: DealRecord, t: GroupBuyTexts) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.start_button(), callback_data=f"gb:s:{d.id}")]]
+    )
+
+
+def team_markup(v: TeamView, t: GroupBuyTexts) -> InlineKeyboardMarkup | None:
+    if v.team.status is not TeamStatus.OPEN:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t.join_button(), callback_data=f"gb:j:{v.team.id}"),
+                InlineKeyboardButton(t.leave_button(), callback_data=f"gb:l:{v.team.id}"),
+            ]
+        ]
+    )
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """🚀 start, ➕ join or leave; answered in an alert, the team card kept current."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or context.matches is None:
+        return
+    action, target = context.matches[0].group(1), int(context.matches[0].group(2))
+    t, d, at = await groupbuy_texts_for(update, context), deps(context), sent_at(update)
+    bot_id, update_id, member = context.bot.id, update.update_id, person(user)
+    try:
+        if action == "s":
+            view = await start_team(
+                d.uow(), bot_id=bot_id, update_id=update_id, deal_id=target, person=member, at=at
+            )
+        elif action == "j":
+            view = await join_team(
+                d.uow(), bot_id=bot_id, update_id=update_id, team_id=target, person=member, at=at
+            )
+        else:
+            view = await leave_team(
+                d.uow(), bot_id=bot_id, update_id=update_id, team_id=target, user_id=user.id, at=at
+            )
+    except DuplicateUpdate:
+        return
+    except GroupBuyRefused as refused:
+        await query.answer(t.refused(refused.reason)[:ALERT_LIMIT], show_alert=True)
+        return
+    answer = t.left_team() if action == "l" else t.joined(view)
+    await query.answer(answer[:ALERT_LIMIT], show_alert=action != "l")
+    await show_team(context.bot, d, view, t, new=action == "s")
+    if view.coupons:
+        await _send_coupons(context.bot, view, t.language)
+
+
+async def show_team(bot: Bot, d: Deps, view: TeamView, t: GroupBuyTexts, *, new: bool) -> None:
+    """Post a new team's card, or edit it in place (one edit per change keeps within limits)."""
+    now = dt.datetime.now(dt.UTC)
+    text, markup = t.team_card(view, now), team_markup(view, t)
+    try:
+        if new or view.team.message_id is None:
+            sent = await bot.send_message(view.chat_id, text, reply_markup=markup)
+            await _remember(d, view, sent.message_id)
+        else:
+            await bot.edit_message_text(
+                text, chat_id=view.chat_id, message_id=view.team.message_id, reply_markup=markup
+            )
+    except TelegramError as error:
+        log.warning("team card %s not updated: %s", view.team.id, error)
+
+
+async def _remember(d: Deps, view: TeamView, message_id: int) -> None:
+    async with d.uow() as uow:
+        await uow.groupbuys.set_message(view.team.id, message_id)
+        await uow.commit()
+
+
+async def _send_coupons(bot: Bot, view: TeamView, group_language: str) -> None:
+    for member in view.members:
+        issued = view.coupons.get(member.user_id)
+        if issued is None:
+            continue
+        t = GroupBuyTexts(language_for(member.language_code, group_language))
+        with contextlib.suppress(TelegramError):
+            await bot.send_message(member.user_id, t.completed_dm(view, issued.code))
+
+
+async def announce_expired(bot: Bot, d: Deps, views: Sequence[TeamView]) -> None:
+    """After the expiry sweep: edit each card and tell its members."""
+    for view in views:
+        group = (await d.settings_of(view.chat_id)).language
+        await show_team(bot, d, view, GroupBuyTexts(group), new=False)
+        for member in view.members:
+            t = GroupBuyTexts(language_for(member.language_code, group))
+            with contextlib.suppress(TelegramError):
+                await bot.send_message(member.user_id, t.expired_dm(view))
+
+
+async def groupbuy_command(update: Update, context: Context) -> None:
+    """`/groupbuy post <deal id>` (admins): post the deal with its 🚀 button."""
+    t, chat = await groupbuy_texts_for(update, context), update.effective_chat
+    if not is_group(chat) or chat is None:
+        await reply(update, t.group_only())
+        return
+    if not await is_admin(update, context):
+        await reply(update, t.admins_only())
+        return
+    args = context.args or []
+    if len(args) != 2 or args[0].lower() != "post" or not args[1].isdigit():
+        await reply(update, t.groupbuy_usage())
+        return
+    try:
+        d = await deal_of(deps(context).uow(), chat_id=chat.id, deal_id=int(args[1]))
+    except (UnknownChat, GroupBuyRefused):
+        await reply(update, t.refused(Refusal.UNKNOWN))
+        return
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(
+            chat.id, t.deal_post(d, sent_at(update)), reply_markup=deal_markup(d, t)
+        )

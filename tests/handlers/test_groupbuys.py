@@ -1,0 +1,101 @@
+"""Group-buys through the real handlers: post, start, join, complete, leave, expire."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from campaigns.groupbuy import Deal
+from campaigns.services.groupbuys import create_deal, expire_teams
+from handlers.groupbuys import announce_expired
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, OWNER, Harness
+
+
+async def deal_id(bot: Harness, size: int = 3, stock: int | None = None) -> int:
+    now = dt.datetime.now(dt.UTC)
+    created = await create_deal(
+        bot.app.bot_data["deps"].uow(),
+        chat_id=GROUP,
+        deal=Deal("Milk tea", 3000, 1990, size, 60, now + dt.timedelta(days=1), stock),
+        description="Brown sugar boba",
+        at=now,
+    )
+    return created.id
+
+
+async def tap(bot: Harness, user: int, data: str) -> str:
+    await bot.send(bot.world.callback(GROUP, user, data))
+    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
+    return str(answer.params.get("text", ""))
+
+
+def team_of(bot: Harness) -> int:
+    card = next(c for c in reversed(bot.world.sent(GROUP)) if "Team for" in c.text)
+    return int(card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2])
+
+
+async def test_a_team_fills_up_and_every_member_gets_a_coupon(bot: Harness):
+    deal = await deal_id(bot)
+    for member in (ALICE, BOB, CAROL):
+        bot.world.start_private(member)
+
+    [refused] = await bot.say(ALICE, f"/groupbuy post {deal}")
+    [post] = await bot.say(OWNER, f"/groupbuy post {deal}")
+    started = await tap(bot, ALICE, f"gb:s:{deal}")
+    team = team_of(bot)
+    again = await tap(bot, ALICE, f"gb:s:{deal}")
+    await tap(bot, BOB, f"gb:j:{team}")
+    await tap(bot, CAROL, f"gb:j:{team}")
+    late = await tap(bot, ADMIN, f"gb:j:{team}")
+
+    assert "only group admins" in refused
+    assert "3 people pay <b>¥19.90</b> each instead of ¥30.00" in post
+    assert "Brown sugar boba" in post
+    assert "1/3" in started
+    assert "already in a team" in again
+    assert "closed" in late
+    edits = [c for c in bot.world.calls if c.method == "editMessageText"]
+    assert "2/3" in edits[0].params["text"]
+    assert "is complete" in edits[-1].params["text"] and "reply_markup" not in edits[-1].params
+    for member in (ALICE, CAROL):
+        dm = bot.world.sent(member)[-1].text
+        assert "complete" in dm and "so you pay ¥19.90" in dm
+    assert "拼团成功" in bot.world.sent(BOB)[-1].text  # Bob's Telegram is in Chinese
+
+
+async def test_leaving_frees_the_slot_and_expired_teams_are_announced(bot: Harness):
+    deal = await deal_id(bot)
+    bot.world.start_private(BOB)
+    await tap(bot, ALICE, f"gb:s:{deal}")
+    team = team_of(bot)
+    await tap(bot, BOB, f"gb:j:{team}")
+    await tap(bot, BOB, f"gb:l:{team}")
+    not_in = await tap(bot, BOB, f"gb:l:{team}")
+    await tap(bot, BOB, f"gb:j:{team}")
+
+    deps = bot.app.bot_data["deps"]
+    expired = await expire_teams(deps.uow, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2))
+    await announce_expired(bot.app.bot, deps, expired)
+
+    assert "not in this team" in not_in
+    assert [len(v.members) for v in expired] == [2]
+    assert (
+        "did not fill up" in [c for c in bot.world.calls if c.method == "editMessageText"][-1].text
+    )
+    assert "无需支付" in bot.world.sent(BOB)[-1].text  # in Bob's language
+
+
+async def test_chinese_groups_get_chinese_group_buy_texts(bot: Harness):
+    await bot.say(OWNER, "/set language zh")
+    deal = await deal_id(bot, stock=1)
+
+    [post] = await bot.say(OWNER, f"/groupbuy post {deal}")
+    await tap(bot, ALICE, f"gb:s:{deal}")
+    sold_out = await tap(bot, BOB, f"gb:j:{team_of_zh(bot)}")
+
+    assert "3 人成团" in post and "剩余 1 份" in post
+    assert "售罄" in sold_out
+
+
+def team_of_zh(bot: Harness) -> int:
+    card = next(c for c in reversed(bot.world.sent(GROUP)) if "拼团中" in c.text)
+    return int(card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2])
