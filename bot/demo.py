@@ -21,11 +21,14 @@ from bot.double import FakeTelegram
 from bot.double.transport import double_request
 from bot.settings import Settings
 from campaigns.coupons import CouponKind, Template
+from campaigns.groupbuy import Deal
 from campaigns.orders import OrderIn
 from campaigns.services.coupons import create_offer
+from campaigns.services.groupbuys import create_deal, expire_teams
 from campaigns.services.orders import record_order
 from campaigns.services.profile import export_members
 from campaigns.services.referral import sweep
+from handlers.groupbuys import announce_expired
 from handlers.notify import send_notices
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade_async
@@ -249,6 +252,7 @@ async def _script(
     stats["end"] = end
     stats["referrals"] = await _referrals(demo, world, people, start=end - dt.timedelta(days=4))
     stats["coupons"] = await _coupons(demo, world, people, at=end)
+    stats["groupbuys"] = await _groupbuys(demo, world, people)
     return stats
 
 
@@ -417,3 +421,52 @@ async def _coupons(
         imported += result.stored
     demo.highlights.append(f"— the shop imports {imported} orders (stored once per order id)")
     return {"imported_orders": imported}
+
+
+async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, str]]) -> int:
+    """拼团: one team fills up (coupons for everyone), another runs out of time."""
+    deps = demo.app.bot_data["deps"]
+    now = dt.datetime.now(dt.UTC)
+    deal = await create_deal(
+        deps.uow(),
+        chat_id=GROUP,
+        deal=Deal("杨枝甘露 三人团", 3200, 1990, 3, 120, now + dt.timedelta(days=1), 50),
+        description="新品上市，三人成团立享拼团价",
+        at=now,
+    )
+    await demo.show(
+        "the owner posts a group-buy", world.message(GROUP, OWNER, f"/groupbuy post {deal.id}")
+    )
+    a, b, c, d, e = (uid for uid, _ in people[8:13])
+    for uid in (a, b, c, d, e):
+        world.start_private(uid)
+
+    async def tap(uid: int, data: str) -> str:
+        await demo.feed(world.callback(GROUP, uid, data))
+        answer = next(x for x in reversed(world.calls) if x.method == "answerCallbackQuery")
+        return str(answer.params.get("text", ""))
+
+    taps = [await tap(a, f"gb:s:{deal.id}")]
+    card = next(x for x in reversed(world.sent(GROUP)) if "拼团中" in x.text)
+    team = card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2]
+    taps += [await tap(b, f"gb:j:{team}"), await tap(c, f"gb:j:{team}")]
+    taps.append(await tap(d, f"gb:j:{team}"))
+    demo.highlights.append(
+        "— four members tap 🚀 / ➕ (the alerts they see):\n" + "\n".join(f"  « {x}" for x in taps)
+    )
+    edits = [x for x in world.calls if x.method == "editMessageText"]
+    demo.highlights.append(
+        "— the team card now reads:\n  « " + _plain(edits[-1].text).replace("\n", "\n    ")
+    )
+    demo.highlights.append("— a member's private message:\n  « " + _plain(world.sent(a)[-1].text))
+    await tap(d, f"gb:s:{deal.id}")
+    second = next(x for x in reversed(world.sent(GROUP)) if "拼团中" in x.text)
+    other = second.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2]
+    await tap(e, f"gb:j:{other}")
+    expired = await expire_teams(deps.uow, now=now + dt.timedelta(hours=3))
+    await announce_expired(demo.app.bot, deps, expired)
+    demo.highlights.append(
+        "— the second team runs out of time; its members are told:\n  « "
+        + _plain(world.sent(e)[-1].text)
+    )
+    return len(expired)

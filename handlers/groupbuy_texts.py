@@ -54,7 +54,7 @@ class GroupBuyTexts(T):
         return self._("Leave")
 
     def team_card(self, v: TeamView, now: dt.datetime) -> str:
-        names = ", ".join(self.name(m.display_name) for m in v.members) or "-"
+        names = self._(", ").join(self.name(m.display_name) for m in v.members) or "-"
         title = f"<b>{html.escape(v.deal.deal.title, quote=False)}</b>"
         head = {
             TeamStatus.OPEN: self._(
