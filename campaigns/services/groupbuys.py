@@ -41,7 +41,7 @@ async def create_deal(
         record = await require_chat(uow, chat_id)
         offer_id = await uow.coupons.add_template(
             record.pk,
-            name=f"拼团 {deal.title}"[:64],
+            name=f"🛒 {deal.title}"[:64],
             template=Template(
                 CouponKind.FIXED,
                 value=deal.saving,
