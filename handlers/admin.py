@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from telegram import Update
+from telegram import Chat, Update
 
 from campaigns.errors import DuplicateUpdate, InvalidSetting
 from campaigns.services.chats import change_setting
 from campaigns.settings import ChatSettings, apply_setting
 from handlers.deps import deps
 from handlers.extract import Context, chat_info, is_group, reply, sent_at, texts_for
+from handlers.texts import T
 
 
 async def is_admin(update: Update, context: Context) -> bool:
@@ -26,25 +27,29 @@ async def is_admin(update: Update, context: Context) -> bool:
     return user.id in await d.admins.admin_ids(context.bot, chat.id)
 
 
-async def settings_command(update: Update, context: Context) -> None:
-    """Show the group's settings (admins only)."""
-    t, chat = await texts_for(update, context), update.effective_chat
+async def admin_group(update: Update, context: Context, t: T) -> Chat | None:
+    """The group if the caller may run an admin command here; otherwise explain and None."""
+    chat = update.effective_chat
     if not is_group(chat) or chat is None:
         await reply(update, t.group_only())
-    elif not await is_admin(update, context):
+        return None
+    if not await is_admin(update, context):
         await reply(update, t.admins_only())
-    else:
+        return None
+    return chat
+
+
+async def settings_command(update: Update, context: Context) -> None:
+    """Show the group's settings (admins only)."""
+    t = await texts_for(update, context)
+    if chat := await admin_group(update, context, t):
         await reply(update, t.settings(chat.title, await deps(context).settings_of(chat.id)))
 
 
 async def set_command(update: Update, context: Context) -> None:
     """`/set <key> <value>`: validate, store, confirm in the (possibly new) language."""
-    t, chat = await texts_for(update, context), update.effective_chat
-    if not is_group(chat) or chat is None:
-        await reply(update, t.group_only())
-        return
-    if not await is_admin(update, context):
-        await reply(update, t.admins_only())
+    t = await texts_for(update, context)
+    if await admin_group(update, context, t) is None:
         return
     args = context.args or []
     if len(args) < 2:

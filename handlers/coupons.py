@@ -19,7 +19,7 @@ from campaigns.services.coupons import (
     redeem,
 )
 from campaigns.settings import language_for
-from handlers.admin import is_admin
+from handlers.admin import admin_group
 from handlers.coupon_texts import CouponTexts, coupon_texts_for
 from handlers.deps import deps
 from handlers.extract import Context, is_group, person, reply, sent_at
@@ -60,16 +60,9 @@ async def on_claim(update: Update, context: Context) -> None:
 
 async def redeem_command(update: Update, context: Context) -> None:
     """`/redeem <code> <order amount>`: admins mark a member's coupon used at checkout."""
-    t, chat, user = (
-        await coupon_texts_for(update, context),
-        update.effective_chat,
-        update.effective_user,
-    )
-    if not is_group(chat) or chat is None or user is None:
-        await reply(update, t.group_only())
-        return
-    if not await is_admin(update, context):
-        await reply(update, t.admins_only())
+    t, user = await coupon_texts_for(update, context), update.effective_user
+    chat = await admin_group(update, context, t)
+    if chat is None or user is None:
         return
     args = context.args or []
     try:
@@ -120,12 +113,9 @@ async def mycoupons_command(update: Update, context: Context) -> None:
 
 async def coupon_command(update: Update, context: Context) -> None:
     """`/coupon post <offer id>`, or `/coupon grant <offer id>` in reply to a member (admins)."""
-    t, chat = await coupon_texts_for(update, context), update.effective_chat
-    if not is_group(chat) or chat is None:
-        await reply(update, t.group_only())
-        return
-    if not await is_admin(update, context):
-        await reply(update, t.admins_only())
+    t = await coupon_texts_for(update, context)
+    chat = await admin_group(update, context, t)
+    if chat is None:
         return
     args = context.args or []
     if len(args) != 2 or args[0].lower() not in {"post", "grant"} or not args[1].isdigit():

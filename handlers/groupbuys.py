@@ -21,9 +21,9 @@ from campaigns.services.groupbuys import (
     start_team,
 )
 from campaigns.settings import language_for
-from handlers.admin import is_admin
+from handlers.admin import admin_group
 from handlers.deps import Deps, deps
-from handlers.extract import Context, is_group, person, reply, sent_at
+from handlers.extract import Context, person, reply, sent_at
 from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
 
 BUTTON = r"^gb:(s|j|l):(\d{1,18})$"
@@ -128,12 +128,9 @@ async def announce_expired(bot: Bot, d: Deps, views: Sequence[TeamView]) -> None
 
 async def groupbuy_command(update: Update, context: Context) -> None:
     """`/groupbuy post <deal id>` (admins): post the deal with its 🚀 button."""
-    t, chat = await groupbuy_texts_for(update, context), update.effective_chat
-    if not is_group(chat) or chat is None:
-        await reply(update, t.group_only())
-        return
-    if not await is_admin(update, context):
-        await reply(update, t.admins_only())
+    t = await groupbuy_texts_for(update, context)
+    chat = await admin_group(update, context, t)
+    if chat is None:
         return
     args = context.args or []
     if len(args) != 2 or args[0].lower() != "post" or not args[1].isdigit():

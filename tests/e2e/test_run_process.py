@@ -304,25 +304,10 @@ def test_coupon_create_refuses_bad_values_naming_the_option(tmp_path: Path, args
 
 
 def test_orders_import_validates_every_row_and_imports_nothing_from_a_bad_file(tmp_path: Path):
-    import asyncio
-
-    from campaigns.members import ChatInfo
-    from campaigns.settings import ChatSettings
-    from storage.engine import create_engine, session_factory
-    from storage.uow import SqlUnitOfWork
-
     url = f"sqlite+aiosqlite:///{tmp_path}/shop.db"
     _cli(url, tmp_path, "db", "upgrade")
 
-    async def register() -> None:
-        engine = create_engine(url)
-        async with SqlUnitOfWork(session_factory(engine)) as uow:
-            group = ChatInfo(GROUP, "supergroup", "Shop")
-            await uow.chats.register(group, active=True, bot_status=None, defaults=ChatSettings())
-            await uow.commit()
-        await engine.dispose()
-
-    asyncio.run(register())
+    _register_group(url)
     good = "A-1,42,199.90,2026-11-20T10:00:00+08:00\nA-2,43,20,2026-11-20T11:00:00+08:00\n"
     bad = "A-3,44,12.345,2026-11-20T12:00:00+08:00\nA-4,45,10,yesterday\n"
     csv_file = tmp_path / "orders.csv"
@@ -420,25 +405,10 @@ def _reachable(port: int) -> bool:
 
 
 def test_groupbuy_create_from_the_command_line(tmp_path: Path):
-    import asyncio
-
-    from campaigns.members import ChatInfo
-    from campaigns.settings import ChatSettings
-    from storage.engine import create_engine, session_factory
-    from storage.uow import SqlUnitOfWork
-
     url = f"sqlite+aiosqlite:///{tmp_path}/tuan.db"
     _cli(url, tmp_path, "db", "upgrade")
 
-    async def register() -> None:
-        engine = create_engine(url)
-        async with SqlUnitOfWork(session_factory(engine)) as uow:
-            group = ChatInfo(GROUP, "supergroup", "Tuan")
-            await uow.chats.register(group, active=True, bot_status=None, defaults=ChatSettings())
-            await uow.commit()
-        await engine.dispose()
-
-    asyncio.run(register())
+    _register_group(url)
     ends = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
     args = ["groupbuy", "create", "--chat", str(GROUP), "--title", "奶茶三人团", "--price", "30",
             "--group-price", "19.9", "--team-minutes", "60", "--ends-at", ends]  # fmt: skip
@@ -452,3 +422,23 @@ def test_groupbuy_create_from_the_command_line(tmp_path: Path):
     assert bad.returncode == 2 and "team size must be 2 to 50" in bad.stderr
     assert (made["price"], made["group_price"], made["size"], made["stock"]) == (3000, 1990, 3, 30)
     assert made["message_id"] is None
+
+
+def _register_group(url: str) -> None:
+    """The group as if the bot had been added to it (for CLI-only tests)."""
+    import asyncio
+
+    from campaigns.members import ChatInfo
+    from campaigns.settings import ChatSettings
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    async def register() -> None:
+        engine = create_engine(url)
+        async with SqlUnitOfWork(session_factory(engine)) as uow:
+            group = ChatInfo(GROUP, "supergroup", "Shop")
+            await uow.chats.register(group, active=True, bot_status=None, defaults=ChatSettings())
+            await uow.commit()
+        await engine.dispose()
+
+    asyncio.run(register())
