@@ -53,6 +53,9 @@ class GroupBuyTexts(T):
     def leave_button(self) -> str:
         return self._("Leave")
 
+    def share_button(self) -> str:
+        return self._("🔗 Invite friends to this team")
+
     def team_card(self, v: TeamView, now: dt.datetime) -> str:
         names = self._(", ").join(self.name(m.display_name) for m in v.members) or "-"
         title = f"<b>{html.escape(v.deal.deal.title, quote=False)}</b>"

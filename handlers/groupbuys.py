@@ -13,20 +13,24 @@ from telegram.error import TelegramError
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.groupbuy import GroupBuyRefused, Refusal, TeamStatus
 from campaigns.ports import DealRecord
+from campaigns.referral import DEEP_LINK_PREFIX
 from campaigns.services.groupbuys import (
     TeamView,
     deal_of,
     join_team,
     leave_team,
     start_team,
+    team_share,
 )
 from campaigns.settings import language_for
 from handlers.admin import admin_group
 from handlers.deps import Deps, deps
 from handlers.extract import Context, person, reply, sent_at
 from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
+from handlers.invite_links import start_referral
 
 BUTTON = r"^gb:(s|j|l):(\d{1,18})$"
+TEAM_PREFIX = "team_"
 ALERT_LIMIT = 200
 log = logging.getLogger(__name__)
 
@@ -37,17 +41,22 @@ def deal_markup(d: DealRecord, t: GroupBuyTexts) -> InlineKeyboardMarkup:
     )
 
 
-def team_markup(v: TeamView, t: GroupBuyTexts) -> InlineKeyboardMarkup | None:
+def team_markup(
+    v: TeamView, t: GroupBuyTexts, bot_username: str | None = None
+) -> InlineKeyboardMarkup | None:
+    """➕ Join and Leave; in the group also 🔗 Share, a link friends open in a private chat."""
     if v.team.status is not TeamStatus.OPEN:
         return None
-    return InlineKeyboardMarkup(
+    rows = [
         [
-            [
-                InlineKeyboardButton(t.join_button(), callback_data=f"gb:j:{v.team.id}"),
-                InlineKeyboardButton(t.leave_button(), callback_data=f"gb:l:{v.team.id}"),
-            ]
+            InlineKeyboardButton(t.join_button(), callback_data=f"gb:j:{v.team.id}"),
+            InlineKeyboardButton(t.leave_button(), callback_data=f"gb:l:{v.team.id}"),
         ]
-    )
+    ]
+    if bot_username:
+        url = f"https://t.me/{bot_username}?start={TEAM_PREFIX}{v.team.id}"
+        rows.append([InlineKeyboardButton(t.share_button(), url=url)])
+    return InlineKeyboardMarkup(rows)
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -86,7 +95,7 @@ async def on_button(update: Update, context: Context) -> None:
 async def show_team(bot: Bot, d: Deps, view: TeamView, t: GroupBuyTexts, *, new: bool) -> None:
     """Post a new team's card, or edit it in place (one edit per change keeps within limits)."""
     now = dt.datetime.now(dt.UTC)
-    text, markup = t.team_card(view, now), team_markup(view, t)
+    text, markup = t.team_card(view, now), team_markup(view, t, bot.username)
     try:
         if new or view.team.message_id is None:
             sent = await bot.send_message(view.chat_id, text, reply_markup=markup)
@@ -145,3 +154,26 @@ async def groupbuy_command(update: Update, context: Context) -> None:
         await context.bot.send_message(
             chat.id, t.deal_post(d, sent_at(update)), reply_markup=deal_markup(d, t)
         )
+
+
+async def start_team_share(update: Update, context: Context, payload: str) -> bool:
+    """`/start team_<id>`: a friend opened a team's share link in a private chat.
+
+    They get the leader's referral welcome (a one-use join link if they are not in the
+    group yet, credited to the leader) and the team card with its ➕ Join button.
+    """
+    if not payload.startswith(TEAM_PREFIX) or not payload[len(TEAM_PREFIX) :].isdigit():
+        return False
+    t, at = await groupbuy_texts_for(update, context), sent_at(update)
+    try:
+        view, code = await team_share(
+            deps(context).uow(), team_id=int(payload[len(TEAM_PREFIX) :]), at=at
+        )
+    except GroupBuyRefused as refused:
+        await reply(update, t.refused(refused.reason))
+        return True
+    await start_referral(update, context, f"{DEEP_LINK_PREFIX}{code}")
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(t.team_card(view, at), reply_markup=team_markup(view, t))
+    return True

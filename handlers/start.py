@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.extract import Context, reply, texts_for
+from handlers.groupbuys import start_team_share
 from handlers.invite_links import start_referral, track_private
 
 
@@ -14,7 +15,11 @@ async def help_command(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is not None and chat.type == chat.PRIVATE:
         await track_private(update, context)
-        if context.args and await start_referral(update, context, context.args[0]):
+        payload = context.args[0] if context.args else ""
+        if payload and (
+            await start_team_share(update, context, payload)
+            or await start_referral(update, context, payload)
+        ):
             return
     t = await texts_for(update, context)
     await reply(update, t.welcome(user.first_name if user else ""))

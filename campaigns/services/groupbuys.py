@@ -14,6 +14,7 @@ from campaigns.coupons import CouponKind, Template
 from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus, status_after_join
 from campaigns.members import Person
 from campaigns.ports import Contact, DealRecord, TeamRecord, UnitOfWork
+from campaigns.referral import new_code
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.coupons import CouponUnavailable, Issued, issue_coupon
 
@@ -190,3 +191,24 @@ async def expire_teams(
             await work.commit()
         if len(due) < batch:
             return expired
+
+
+async def team_share(uow: UnitOfWork, *, team_id: int, at: dt.datetime) -> tuple[TeamView, str]:
+    """A team and its leader's referral code: the share link is the leader's invite, so a
+    friend who joins the group through it is credited to the leader like any referral."""
+    async with uow:
+        team = await uow.groupbuys.team(team_id)
+        if team is None:
+            raise GroupBuyRefused(Refusal.UNKNOWN)
+        view = await _view(uow, team_id)
+        deal = view.deal
+        if await uow.members.get(deal.chat_pk, team.leader_id) is None:
+            await uow.members.create(
+                deal.chat_pk, team.leader_id, status="member", present=True, at=at
+            )
+        code = await uow.members.ref_code(deal.chat_pk, team.leader_id)
+        while code is None:
+            if await uow.members.assign_ref_code(deal.chat_pk, team.leader_id, new_code()):
+                code = await uow.members.ref_code(deal.chat_pk, team.leader_id)
+        await uow.commit()
+    return view, code

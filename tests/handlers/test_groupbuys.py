@@ -99,3 +99,30 @@ async def test_chinese_groups_get_chinese_group_buy_texts(bot: Harness):
 def team_of_zh(bot: Harness) -> int:
     card = next(c for c in reversed(bot.world.sent(GROUP)) if "拼团中" in c.text)
     return int(card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2])
+
+
+async def test_a_teams_share_link_brings_a_friend_in_as_the_leaders_referral(bot: Harness):
+    from campaigns.services.referral_reports import invite_columns
+
+    friend = 41
+    bot.world.add_user(friend, "Fay", language_code="en")
+    bot.world.start_private(friend)
+    deal = await deal_id(bot)
+    await tap(bot, ALICE, f"gb:s:{deal}")
+    team = team_of(bot)
+    card = next(c for c in reversed(bot.world.sent(GROUP)) if "Team for" in c.text)
+    share = card.params["reply_markup"]["inline_keyboard"][1][0]["url"]
+    payload = share.split("?start=")[1]
+
+    welcome, team_card = await bot.send(bot.world.message(friend, friend, f"/start {payload}"))
+    link = next(w for w in welcome.split() if w.startswith("https://t.me/+"))
+    await bot.send(bot.world.join_via_link(GROUP, friend, link))
+    await bot.send(bot.world.callback(friend, friend, f"gb:j:{team}"))
+
+    assert payload == f"team_{team}"
+    assert "Alice Liu</b> invited you" in welcome
+    assert "1/3" in team_card
+    columns = await invite_columns(bot.app.bot_data["deps"].uow(), chat_id=GROUP)
+    assert columns[friend][0] == ALICE  # credited to the team's leader
+    edits = [c for c in bot.world.calls if c.method == "editMessageText"]
+    assert "2/3" in edits[-1].params["text"] and "Fay" in edits[-1].params["text"]
