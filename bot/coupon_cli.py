@@ -33,6 +33,9 @@ def add_parsers(sub: Any) -> None:
     valid.add_argument("--valid-until", default=None, help="ISO time, e.g. 2026-12-31T23:59+08:00")
     create.add_argument("--stock", type=int, default=None, help="total coupons (default: no limit)")
     create.add_argument("--per-member", type=int, default=1)
+    create.add_argument(
+        "--new-members-days", type=int, default=None, help="only members who joined within N days"
+    )
     create.add_argument("--currency", default="CNY")
     create.add_argument("--json", action="store_true", help="print the offer as JSON")
     post = actions.add_parser("post", help="post an offer with its claim button in the group")
@@ -101,6 +104,7 @@ def offer_json(offer: TemplateRecord) -> dict[str, Any]:
         "stock": offer.stock,
         "issued": offer.issued,
         "per_member": offer.per_member,
+        "new_members_days": offer.audience_joined_days,
     }
 
 
@@ -129,6 +133,8 @@ async def create(settings: Settings, args: argparse.Namespace) -> TemplateRecord
     template = template_from(args)
     if (args.stock is not None and args.stock < 0) or args.per_member < 1:
         raise UsageError("--stock must be 0 or more, --per-member at least 1")
+    if args.new_members_days is not None and args.new_members_days < 1:
+        raise UsageError("--new-members-days must be at least 1")
     engine = create_engine(settings.database_url)
     try:
         return await create_offer(
@@ -139,6 +145,7 @@ async def create(settings: Settings, args: argparse.Namespace) -> TemplateRecord
             stock=args.stock,
             per_member=args.per_member,
             at=dt.datetime.now(dt.UTC),
+            audience_joined_days=args.new_members_days,
         )
     finally:
         await engine.dispose()

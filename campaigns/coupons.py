@@ -133,6 +133,13 @@ def check_usable(
     return discount(template, order)
 
 
+def in_audience(joined_at: dt.datetime | None, now: dt.datetime, joined_days: int | None) -> bool:
+    """An offer for new members: joined within `joined_days` (None means everyone)."""
+    if joined_days is None:
+        return True
+    return joined_at is not None and now - joined_at <= dt.timedelta(days=joined_days)
+
+
 # -- codes -------------------------------------------------------------------------------------
 
 

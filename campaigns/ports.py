@@ -110,6 +110,7 @@ class TemplateRecord:
     issued: int
     per_member: int
     active: bool
+    audience_joined_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -413,6 +414,7 @@ class Coupons(Protocol):
         stock: int | None,
         per_member: int,
         at: dt.datetime,
+        audience_joined_days: int | None = None,
     ) -> int: ...
 
     async def template(self, template_id: int) -> TemplateRecord | None: ...

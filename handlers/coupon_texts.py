@@ -63,6 +63,13 @@ class CouponTexts(T):
             )
         if offer.stock is not None:
             lines.append(self._("{n} in total, first come first served.", n=offer.stock))
+        if offer.audience_joined_days is not None:
+            lines.append(
+                self._(
+                    "For members who joined in the last {days}.",
+                    days=self.days(offer.audience_joined_days),
+                )
+            )
         lines.append(
             self._("Tap the button to claim. Your coupons: /mycoupons in a private chat with me.")
         )
@@ -82,6 +89,7 @@ class CouponTexts(T):
             "sold_out": self._("😢 All gone: this coupon is sold out."),
             "limit": self._("You already have this coupon (limit reached)."),
             "ended": self._("This offer has ended."),
+            "audience": self._("This coupon is for new members only."),
         }.get(err.reason, self._("This offer is not available."))
 
     def redeemed(self, r: Redemption) -> str:

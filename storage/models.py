@@ -276,6 +276,8 @@ class CouponTemplateRow(Base):
     # Raised only by a conditional UPDATE (issued < stock): concurrent claims never oversell.
     issued: Mapped[int] = mapped_column(Integer, default=0)
     per_member: Mapped[int] = mapped_column(Integer, default=1)
+    # Only members who joined within this many days may claim (None: everyone).
+    audience_joined_days: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
 

@@ -12,7 +12,15 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from campaigns.coupons import CouponRejected, Reason, Template, check_usable, new_code, normalize
+from campaigns.coupons import (
+    CouponRejected,
+    Reason,
+    Template,
+    check_usable,
+    in_audience,
+    new_code,
+    normalize,
+)
 from campaigns.errors import DomainError
 from campaigns.members import Person
 from campaigns.orders import OrderIn
@@ -72,14 +80,23 @@ async def create_offer(
     stock: int | None,
     per_member: int,
     at: dt.datetime,
+    audience_joined_days: int | None = None,
 ) -> TemplateRecord:
     """Store a coupon offer for a group the bot is in."""
     if (stock is not None and stock < 0) or per_member < 1:
         raise ValueError("stock must be 0 or more and the per-member limit at least 1")
+    if audience_joined_days is not None and audience_joined_days < 1:
+        raise ValueError("the audience must be members who joined within 1 day or more")
     async with uow:
         record = await require_chat(uow, chat_id)
         offer_id = await uow.coupons.add_template(
-            record.pk, name=name, template=template, stock=stock, per_member=per_member, at=at
+            record.pk,
+            name=name,
+            template=template,
+            stock=stock,
+            per_member=per_member,
+            at=at,
+            audience_joined_days=audience_joined_days,
         )
         offer = await uow.coupons.template(offer_id)
         await uow.commit()
@@ -117,6 +134,11 @@ async def claim(
         if ends is not None and at >= ends:
             raise CouponUnavailable("ended", offer)
         await uow.users.upsert([person])
+        if offer.audience_joined_days is not None:
+            member = await uow.members.stats(offer.chat_pk, person.user_id)
+            joined = member.joined_at if member else None
+            if not in_audience(joined, at, offer.audience_joined_days):
+                raise CouponUnavailable("audience", offer)
         issued = await issue_coupon(uow, offer, person.user_id, source=source, at=at)
         await uow.commit()
     return issued

@@ -38,6 +38,7 @@ def _offer(row: CouponTemplateRow) -> TemplateRecord:
         issued=row.issued,
         per_member=row.per_member,
         active=row.active,
+        audience_joined_days=row.audience_joined_days,
     )
 
 
@@ -66,6 +67,7 @@ class SqlCoupons(Repository):
         stock: int | None,
         per_member: int,
         at: dt.datetime,
+        audience_joined_days: int | None = None,
     ) -> int:
         row = T(
             chat_id=chat_pk,
@@ -81,6 +83,7 @@ class SqlCoupons(Repository):
             stock=stock,
             issued=0,
             per_member=per_member,
+            audience_joined_days=audience_joined_days,
             active=True,
             created_at=at,
         )

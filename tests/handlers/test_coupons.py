@@ -164,3 +164,28 @@ async def test_members_who_started_the_bot_are_reminded_once_a_day_before_expiry
 
     assert (len(early), len(due), len(again)) == (0, 1, 0)
     assert "expires at" in bot.world.sent(ALICE)[-1].text
+
+
+async def test_an_offer_for_new_members_refuses_older_ones(bot: Harness):
+    created = await create_offer(
+        bot.app.bot_data["deps"].uow(),
+        chat_id=GROUP,
+        name="新人券",
+        template=Template(CouponKind.FIXED, value=500),
+        stock=None,
+        per_member=1,
+        at=MONDAY,
+        audience_joined_days=7,
+    )
+    now = dt.datetime.now(dt.UTC)
+    await bot.send(bot.world.member_update(GROUP, ALICE, "member", at=now - dt.timedelta(days=2)))
+    await bot.send(bot.world.member_update(GROUP, BOB, "member", at=now - dt.timedelta(days=30)))
+
+    [post] = await bot.say(OWNER, f"/coupon post {created.id}")
+    fresh = await tap(bot, ALICE, created.id)
+    old = await tap(bot, BOB, created.id)
+    stranger = await tap(bot, ADMIN, created.id)
+
+    assert "joined in the last 7 days" in post
+    assert "Claimed" in fresh
+    assert "new members only" in old and "new members only" in stranger

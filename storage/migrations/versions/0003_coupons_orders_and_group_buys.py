@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 16:05:55.201586
+Create Date: 2026-11-23 16:19:59.706739
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("stock", sa.Integer(), nullable=True),
         sa.Column("issued", sa.Integer(), nullable=False),
         sa.Column("per_member", sa.Integer(), nullable=False),
+        sa.Column("audience_joined_days", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
