@@ -15,6 +15,7 @@ class CheckinRules:
     streak_bonus: int = 1
     streak_bonus_max: int = 5
     milestones: dict[int, int] = field(default_factory=lambda: {7: 5, 30: 20})
+    milestone_coupons: dict[int, int] = field(default_factory=dict)  # streak day -> offer id
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ EXAMPLES = {
     "streak_bonus_max": "5",
     "milestones": "7:5,30:20",
     "order_points": "1",
+    "milestone_coupons": "7:12",
 }
 SETTING_KEYS = tuple(EXAMPLES)
 
@@ -45,6 +46,7 @@ class ChatSettings:
             ("streak_bonus_max", str(self.checkin.streak_bonus_max)),
             ("milestones", format_milestones(self.checkin.milestones)),
             ("order_points", str(self.order_points)),
+            ("milestone_coupons", format_milestones(self.checkin.milestone_coupons)),
         ]
 
 
@@ -86,22 +88,23 @@ def _timezone(raw: str) -> str:
     return raw
 
 
-def parse_milestones(raw: str) -> dict[int, int]:
-    """`7:5,30:20` -> {7: 5, 30: 20}; `none` clears them."""
+def parse_milestones(raw: str, key: str = "milestones", low: int = 0) -> dict[int, int]:
+    """`7:5,30:20` -> {7: 5, 30: 20} (streak day: points, or offer id); `none` clears them."""
     if raw.strip().lower() in {"none", "off", "0", "-"}:
         return {}
     result: dict[int, int] = {}
     for part in raw.replace("，", ",").split(","):
-        day_text, sep, points_text = part.strip().partition(":")
+        day_text, sep, value_text = part.strip().partition(":")
         if not sep:
-            raise _invalid("milestones", "bad_format")
+            raise _invalid(key, "bad_format")
         try:
-            day, points = int(day_text), int(points_text)
+            day, value = int(day_text), int(value_text)
         except ValueError:
-            raise _invalid("milestones", "bad_format") from None
-        if not (2 <= day <= 3650 and 0 <= points <= MAX_POINTS):
-            raise _invalid("milestones", "out_of_range")
-        result[day] = points
+            raise _invalid(key, "bad_format") from None
+        high = MAX_POINTS if key == "milestones" else 10**18
+        if not (2 <= day <= 3650 and low <= value <= high):
+            raise _invalid(key, "out_of_range")
+        result[day] = value
     return result
 
 
@@ -116,6 +119,9 @@ def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
     rules = settings.checkin
     if key == "timezone":
         return replace(settings, timezone=_timezone(raw))
+    if key == "milestone_coupons":
+        coupons = parse_milestones(raw, key, low=1)
+        return replace(settings, checkin=replace(settings.checkin, milestone_coupons=coupons))
     if key == "order_points":
         value = _points(key, raw)
         if value > 100:

@@ -65,22 +65,29 @@ class T:
         return ", ".join(parts)
 
     def checked_in(self, display_name: str, result: CheckinResult) -> str:
-        return "\n".join(
-            [
+        lines = [
+            self._(
+                "✅ {name} checked in — #{rank} today!",
+                name=self.name(display_name),
+                rank=result.rank_today,
+            ),
+            self._("🔥 Streak: {streak}", streak=self.days(result.award.streak)),
+            self._(
+                "💰 {gained} ({breakdown}) · balance {balance}",
+                gained=self.points(result.award.total),
+                breakdown=self._breakdown(result.award),
+                balance=result.balance,
+            ),
+        ]
+        if result.coupon:
+            lines.append(
                 self._(
-                    "✅ {name} checked in — #{rank} today!",
-                    name=self.name(display_name),
-                    rank=result.rank_today,
-                ),
-                self._("🔥 Streak: {streak}", streak=self.days(result.award.streak)),
-                self._(
-                    "💰 {gained} ({breakdown}) · balance {balance}",
-                    gained=self.points(result.award.total),
-                    breakdown=self._breakdown(result.award),
-                    balance=result.balance,
-                ),
-            ]
-        )
+                    "🎟 Streak reward: the coupon “{name}”. "
+                    "See /mycoupons in a private chat with me.",
+                    name=html.escape(result.coupon, quote=False),
+                )
+            )
+        return "\n".join(lines)
 
     def already_checked_in(self, display_name: str, err: AlreadyCheckedIn, now: dt.datetime) -> str:
         reset = err.next_reset.strftime("%H:%M")

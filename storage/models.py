@@ -63,6 +63,7 @@ class ChatRow(Base):
     streak_bonus: Mapped[int] = mapped_column(Integer)
     streak_bonus_max: Mapped[int] = mapped_column(Integer)
     milestones: Mapped[dict[str, Any]] = mapped_column(JSON)
+    milestone_coupons: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     referral: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     order_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)

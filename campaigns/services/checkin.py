@@ -10,6 +10,7 @@ from campaigns.errors import AlreadyCheckedIn
 from campaigns.members import ChatInfo, EventKind, Person
 from campaigns.ports import UnitOfWork
 from campaigns.services.chats import claim_update, ensure_chat
+from campaigns.services.coupons import CouponUnavailable, issue_coupon
 from campaigns.settings import ChatSettings
 
 
@@ -22,6 +23,7 @@ class CheckinResult:
     balance: int
     next_reset: dt.datetime
     best_streak: int
+    coupon: str | None = None  # the name of a streak-milestone coupon just issued
 
 
 async def check_in(
@@ -71,6 +73,7 @@ async def check_in(
                 record.pk, person.user_id, delta=delta, reason=reason, key=key, at=at
             ):
                 await uow.members.add_points(record.pk, person.user_id, delta)
+        coupon = await _milestone_coupon(uow, record.pk, person.user_id, granted, settings, at)
         await uow.events.add(
             [(record.pk, person.user_id, EventKind.CHECKIN, at, granted.total, None)]
         )
@@ -83,4 +86,25 @@ async def check_in(
         balance=stats.points if stats else 0,
         next_reset=reset,
         best_streak=stats.best_streak if stats else granted.streak,
+        coupon=coupon,
     )
+
+
+async def _milestone_coupon(
+    uow: UnitOfWork,
+    chat_pk: int,
+    user_id: int,
+    granted: CheckinAward,
+    settings: ChatSettings,
+    at: dt.datetime,
+) -> str | None:
+    """A coupon for reaching a streak day, if the group set one; a sold-out offer is skipped."""
+    offer_id = settings.checkin.milestone_coupons.get(granted.streak)
+    offer = await uow.coupons.template(offer_id) if offer_id else None
+    if offer is None or offer.chat_pk != chat_pk or not offer.active:
+        return None
+    try:
+        await issue_coupon(uow, offer, user_id, source="checkin", at=at)
+    except CouponUnavailable:
+        return None
+    return offer.name

@@ -20,6 +20,7 @@ def to_record(row: ChatRow) -> ChatRecord:
         streak_bonus=row.streak_bonus,
         streak_bonus_max=row.streak_bonus_max,
         milestones={int(day): int(points) for day, points in (row.milestones or {}).items()},
+        milestone_coupons={int(d): int(o) for d, o in (row.milestone_coupons or {}).items()},
     )
     settings = ChatSettings(
         timezone=row.timezone,
@@ -40,6 +41,9 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     row.streak_bonus = settings.checkin.streak_bonus
     row.streak_bonus_max = settings.checkin.streak_bonus_max
     row.milestones = {str(day): pts for day, pts in sorted(settings.checkin.milestones.items())}
+    row.milestone_coupons = {
+        str(day): offer for day, offer in sorted(settings.checkin.milestone_coupons.items())
+    }
     row.referral = settings.referral.to_json()
     row.order_points = settings.order_points
 

@@ -189,3 +189,20 @@ async def test_an_offer_for_new_members_refuses_older_ones(bot: Harness):
     assert "joined in the last 7 days" in post
     assert "Claimed" in fresh
     assert "new members only" in old and "new members only" in stranger
+
+
+async def test_a_streak_milestone_can_grant_a_coupon(bot: Harness):
+    offer_id = await offer(bot, template=Template(CouponKind.FIXED, value=500))
+    [bad] = await bot.say(OWNER, "/set milestone_coupons 2:x")
+    [ok] = await bot.say(OWNER, f"/set milestone_coupons 2:{offer_id}")
+
+    [day1] = await bot.say(ALICE, "/checkin", at=MONDAY)
+    [day2] = await bot.say(ALICE, "/checkin", at=MONDAY + dt.timedelta(days=1))
+    bot.world.start_private(ALICE)
+    [mine] = await bot.send(bot.world.message(ALICE, ALICE, "/mycoupons", at=MONDAY))
+
+    assert "Cannot set" in bad and "/set milestone_coupons 7:12" in bad
+    assert f"2:{offer_id}" in ok
+    assert "Streak reward" not in day1
+    assert "Streak reward: the coupon “满199减30”" in day2
+    assert "🟢 active" in mine
