@@ -19,11 +19,11 @@ import handlers
 from bot.settings import Settings
 from bot.webhooks import HttpServer, orders_app
 from campaigns.services.coupons import due_reminders
-from campaigns.services.groupbuys import expire_teams
+from campaigns.services.groupbuys import end_deals, expire_teams
 from campaigns.services.referral import sweep
 from handlers.buffer import ActivityBuffer
 from handlers.deps import Deps
-from handlers.groupbuys import announce_expired
+from handlers.groupbuys import announce_ended, announce_expired, refresh_deal_post
 from handlers.notify import send_coupon_reminders, send_notices
 from handlers.texts import T
 from storage.engine import create_engine, session_factory
@@ -63,9 +63,15 @@ async def _remind(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _expire_teams(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Close group-buy teams whose time ran out (also those that fell due while stopped)."""
     d: Deps = context.application.bot_data["deps"]
-    expired = await expire_teams(d.uow, now=dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    expired = await expire_teams(d.uow, now=now)
     if expired:
         await announce_expired(context.bot, d, expired)
+        for deal_id in {v.deal.id for v in expired}:
+            await refresh_deal_post(context.bot, d, deal_id)
+    ended = await end_deals(d.uow, now=now)
+    if ended:
+        await announce_ended(context.bot, d, ended)
 
 
 async def _prune(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -135,6 +141,8 @@ def build_application(
             await http.stop()
         deps = app.bot_data.get("deps")
         if isinstance(deps, Deps):
+            for task in list(deps.deal_pending.values()):
+                task.cancel()  # a coalesced deal-post edit; the next start refreshes anyway
             await deps.buffer.stop()
             log.info("activity buffer flushed (%d messages written this run)", deps.buffer.written)
 

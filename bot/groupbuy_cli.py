@@ -74,7 +74,7 @@ async def create(settings: Settings, args: argparse.Namespace) -> tuple[DealReco
     """Store the deal; with --post, send it with its 🚀 button; returns (deal, message id)."""
     from campaigns.groupbuy import GroupBuyRefused
     from campaigns.services.chats import chat_settings
-    from campaigns.services.groupbuys import create_deal
+    from campaigns.services.groupbuys import create_deal, remember_deal_post
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 
@@ -116,4 +116,11 @@ async def create(settings: Settings, args: argparse.Namespace) -> tuple[DealReco
             parse_mode="HTML",
             reply_markup=deal_markup(stored, t),
         )
+    engine = create_engine(settings.database_url)
+    try:
+        await remember_deal_post(
+            SqlUnitOfWork(session_factory(engine)), deal_id=stored.id, message_id=message.message_id
+        )
+    finally:
+        await engine.dispose()
     return stored, message.message_id

@@ -503,6 +503,7 @@ class DealRecord:
     description: str | None
     taken: int
     offer_id: int
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -553,6 +554,13 @@ class GroupBuys(Protocol):
         """Open teams whose time is up."""
 
     async def set_message(self, team_id: int, message_id: int) -> None: ...
+
+    async def set_deal_message(self, deal_id: int, message_id: int) -> None: ...
+
+    async def team_counts(self, deal_id: int) -> dict[TeamStatus, int]: ...
+
+    async def ended_deals(self, now: dt.datetime, limit: int) -> list[DealRecord]:
+        """Posted deals whose end passed, each returned once (marked ended)."""
 
 
 class UnitOfWork(Protocol):

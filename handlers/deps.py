@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +55,10 @@ class Deps:
     buffer: ActivityBuffer
     admins: AdminCache = field(default_factory=AdminCache)
     rights_noticed: dict[int, float] = field(default_factory=dict)
+    # Deal posts are edited at most once per interval; changes in between are coalesced.
+    deal_edit_interval: float = 5.0
+    deal_edited: dict[int, float] = field(default_factory=dict)
+    deal_pending: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     reachable: set[int] = field(default_factory=set)
     _settings: dict[int, tuple[float, ChatSettings]] = field(default_factory=dict)
 

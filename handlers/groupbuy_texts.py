@@ -44,6 +44,20 @@ class GroupBuyTexts(T):
         lines.append(self._("Start a team below, or join one that is already open."))
         return "\n".join(lines)
 
+    def deal_progress(self, counts: dict[TeamStatus, int]) -> str:
+        return self._(
+            "👥 Open teams: {open} · ✅ complete: {done}",
+            open=counts.get(TeamStatus.OPEN, 0),
+            done=counts.get(TeamStatus.COMPLETE, 0),
+        )
+
+    def deal_ended(self, d: DealRecord, counts: dict[TeamStatus, int]) -> str:
+        return self._(
+            "⏹ The group-buy {title} has ended: {done} teams completed. Thank you!",
+            title=f"<b>{html.escape(d.deal.title, quote=False)}</b>",
+            done=counts.get(TeamStatus.COMPLETE, 0),
+        )
+
     def start_button(self) -> str:
         return self._("🚀 Start a team")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,8 +19,10 @@ from campaigns.referral import DEEP_LINK_PREFIX
 from campaigns.services.groupbuys import (
     TeamView,
     deal_of,
+    deal_progress,
     join_team,
     leave_team,
+    remember_deal_post,
     start_team,
     team_share,
 )
@@ -88,6 +92,7 @@ async def on_button(update: Update, context: Context) -> None:
     answer = t.left_team() if action == "l" else t.joined(view)
     await query.answer(answer[:ALERT_LIMIT], show_alert=action != "l")
     await show_team(context.bot, d, view, t, new=action == "s")
+    await refresh_deal_post(context.bot, d, view.deal.id)
     if view.coupons:
         await _send_coupons(context.bot, view, t.language)
 
@@ -150,10 +155,14 @@ async def groupbuy_command(update: Update, context: Context) -> None:
     except (UnknownChat, GroupBuyRefused):
         await reply(update, t.refused(Refusal.UNKNOWN))
         return
-    with contextlib.suppress(TelegramError):
-        await context.bot.send_message(
+    try:
+        posted = await context.bot.send_message(
             chat.id, t.deal_post(d, sent_at(update)), reply_markup=deal_markup(d, t)
         )
+    except TelegramError as error:
+        log.warning("deal %s not posted: %s", d.id, error)
+        return
+    await remember_deal_post(deps(context).uow(), deal_id=d.id, message_id=posted.message_id)
 
 
 async def start_team_share(update: Update, context: Context, payload: str) -> bool:
@@ -177,3 +186,50 @@ async def start_team_share(update: Update, context: Context, payload: str) -> bo
     if message is not None:
         await message.reply_text(t.team_card(view, at), reply_markup=team_markup(view, t))
     return True
+
+
+async def refresh_deal_post(bot: Bot, d: Deps, deal_id: int) -> None:
+    """Keep the deal post's counts current: at most one edit per interval per deal."""
+    wait = d.deal_edited.get(deal_id, -1e9) + d.deal_edit_interval - time.monotonic()
+    if wait <= 0:
+        await _edit_deal_post(bot, d, deal_id)
+    elif deal_id not in d.deal_pending:
+        d.deal_pending[deal_id] = asyncio.get_running_loop().create_task(
+            _edit_later(bot, d, deal_id, wait), name=f"deal-post-{deal_id}"
+        )
+
+
+async def _edit_later(bot: Bot, d: Deps, deal_id: int, wait: float) -> None:
+    try:
+        await asyncio.sleep(wait)
+        await _edit_deal_post(bot, d, deal_id)
+    finally:
+        d.deal_pending.pop(deal_id, None)
+
+
+async def _edit_deal_post(bot: Bot, d: Deps, deal_id: int) -> None:
+    d.deal_edited[deal_id] = time.monotonic()
+    deal, counts, chat_id = await deal_progress(d.uow(), deal_id=deal_id)
+    if deal.message_id is None:
+        return
+    t = GroupBuyTexts((await d.settings_of(chat_id)).language)
+    now = dt.datetime.now(dt.UTC)
+    text = "\n".join([t.deal_post(deal, now), t.deal_progress(counts)])
+    with contextlib.suppress(TelegramError):
+        await bot.edit_message_text(
+            text, chat_id=chat_id, message_id=deal.message_id, reply_markup=deal_markup(deal, t)
+        )
+
+
+async def announce_ended(
+    bot: Bot, d: Deps, ended: Sequence[tuple[DealRecord, dict[TeamStatus, int], int]]
+) -> None:
+    """Mark ended deals' posts: the result instead of the 🚀 button."""
+    for deal, counts, chat_id in ended:
+        if deal.message_id is None:
+            continue
+        t = GroupBuyTexts((await d.settings_of(chat_id)).language)
+        with contextlib.suppress(TelegramError):
+            await bot.edit_message_text(
+                t.deal_ended(deal, counts), chat_id=chat_id, message_id=deal.message_id
+            )

@@ -351,6 +351,8 @@ class DealRow(Base):
     taken: Mapped[int] = mapped_column(Integer, default=0)
     offer_id: Mapped[int] = mapped_column(ForeignKey("coupon_templates.id"))
     created_at: Mapped[dt.datetime]
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # the deal post, kept current
+    ended_at: Mapped[dt.datetime | None]  # set once, when the post was marked ended
 
 
 class TeamRow(Base):

@@ -212,3 +212,34 @@ async def team_share(uow: UnitOfWork, *, team_id: int, at: dt.datetime) -> tuple
                 code = await uow.members.ref_code(deal.chat_pk, team.leader_id)
         await uow.commit()
     return view, code
+
+
+async def remember_deal_post(uow: UnitOfWork, *, deal_id: int, message_id: int) -> None:
+    """The deal's post, so its counts can be kept current and it can be marked ended."""
+    async with uow:
+        await uow.groupbuys.set_deal_message(deal_id, message_id)
+        await uow.commit()
+
+
+async def deal_progress(
+    uow: UnitOfWork, *, deal_id: int
+) -> tuple[DealRecord, dict[TeamStatus, int], int]:
+    """The deal, its teams by status, and its group's chat id."""
+    async with uow:
+        deal = await uow.groupbuys.deal(deal_id)
+        if deal is None:
+            raise GroupBuyRefused(Refusal.UNKNOWN)
+        counts = await uow.groupbuys.team_counts(deal_id)
+        chat = await uow.chats.by_pk(deal.chat_pk)
+    assert chat is not None
+    return deal, counts, chat.chat_id
+
+
+async def end_deals(
+    uow: Callable[[], UnitOfWork], *, now: dt.datetime
+) -> list[tuple[DealRecord, dict[TeamStatus, int], int]]:
+    """Deals whose end passed since the last look (each once): their posts get marked."""
+    async with uow() as work:
+        ended = await work.groupbuys.ended_deals(now, EXPIRE_BATCH)
+        await work.commit()
+    return [await deal_progress(uow(), deal_id=d.id) for d in ended]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from campaigns.groupbuy import Deal, TeamStatus
 from campaigns.ports import DealRecord, TeamRecord
@@ -13,6 +13,22 @@ from storage.models import DealRow, TeamMemberRow, TeamRow
 from storage.repositories.base import Repository, insert_for
 
 D, TM, TR = DealRow, TeamMemberRow, TeamRow
+
+
+def _deal(row: DealRow) -> DealRecord:
+    deal = Deal(
+        title=row.title,
+        price=row.price,
+        group_price=row.group_price,
+        size=row.size,
+        team_minutes=row.team_minutes,
+        ends_at=utc(row.ends_at),
+        stock=row.stock,
+        currency=row.currency,
+    )
+    return DealRecord(
+        row.id, row.chat_id, deal, row.description, row.taken, row.offer_id, row.message_id
+    )
 
 
 def _team(row: TeamRow) -> TeamRecord:
@@ -53,19 +69,7 @@ class SqlGroupBuys(Repository):
 
     async def deal(self, deal_id: int) -> DealRecord | None:
         row = await self.session.get(D, deal_id, populate_existing=True)
-        if row is None:
-            return None
-        deal = Deal(
-            title=row.title,
-            price=row.price,
-            group_price=row.group_price,
-            size=row.size,
-            team_minutes=row.team_minutes,
-            ends_at=utc(row.ends_at),
-            stock=row.stock,
-            currency=row.currency,
-        )
-        return DealRecord(row.id, row.chat_id, deal, row.description, row.taken, row.offer_id)
+        return _deal(row) if row else None
 
     async def take_unit(self, deal_id: int) -> bool:
         result = await self.session.execute(
@@ -188,3 +192,37 @@ class SqlGroupBuys(Repository):
             .values(chat_message_id=message_id)
             .execution_options(synchronize_session=False)
         )
+
+    async def set_deal_message(self, deal_id: int, message_id: int) -> None:
+        await self.session.execute(
+            update(D)
+            .where(D.id == deal_id)
+            .values(message_id=message_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def team_counts(self, deal_id: int) -> dict[TeamStatus, int]:
+        rows = await self.session.execute(
+            select(TR.status, func.count()).where(TR.deal_id == deal_id).group_by(TR.status)
+        )
+        return {TeamStatus(status): int(n) for status, n in rows}
+
+    async def ended_deals(self, now: dt.datetime, limit: int) -> list[DealRecord]:
+        result = await self.session.execute(
+            update(D)
+            .where(
+                D.id.in_(
+                    select(D.id)
+                    .where(D.ends_at <= now, D.ended_at.is_(None), D.message_id.is_not(None))
+                    .order_by(D.id)
+                    .limit(limit)
+                    .scalar_subquery()
+                ),
+                D.ended_at.is_(None),
+            )
+            .values(ended_at=now)
+            .returning(D.id)
+            .execution_options(synchronize_session=False)
+        )
+        ids = sorted(int(i) for i in result.scalars())
+        return [_deal(row) for row in [await self.session.get(D, i) for i in ids] if row]

@@ -126,3 +126,48 @@ async def test_a_teams_share_link_brings_a_friend_in_as_the_leaders_referral(bot
     assert columns[friend][0] == ALICE  # credited to the team's leader
     edits = [c for c in bot.world.calls if c.method == "editMessageText"]
     assert "2/3" in edits[-1].params["text"] and "Fay" in edits[-1].params["text"]
+
+
+async def test_the_deal_post_keeps_count_and_is_marked_when_the_deal_ends(bot: Harness):
+    from campaigns.services.groupbuys import end_deals
+    from handlers.groupbuys import announce_ended
+
+    deps = bot.app.bot_data["deps"]
+    deps.deal_edit_interval = 0  # edit on every change in this test
+    deal = await deal_id(bot, size=2)
+    [post] = await bot.say(OWNER, f"/groupbuy post {deal}")
+    post_id = bot.world.sent(GROUP)[-1]
+    await tap(bot, ALICE, f"gb:s:{deal}")
+    await tap(bot, BOB, f"gb:j:{team_of(bot)}")
+    await tap(bot, CAROL, f"gb:s:{deal}")
+
+    edits = [c for c in bot.world.calls if c.method == "editMessageText"]
+    deal_edits = [e for e in edits if "Open teams" in e.params["text"]]
+    ended = await end_deals(deps.uow, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=2))
+    again = await end_deals(deps.uow, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
+    await announce_ended(bot.app.bot, deps, ended)
+
+    assert "Milk tea" in post and post_id.method == "sendMessage"
+    assert "Open teams: 1 · ✅ complete: 1" in deal_edits[-1].params["text"]
+    assert (len(ended), again) == (1, [])
+    final = [c for c in bot.world.calls if c.method == "editMessageText"][-1]
+    assert "has ended: 1 teams completed" in final.params["text"]
+    assert "reply_markup" not in final.params
+
+
+async def test_deal_post_edits_are_coalesced_within_the_interval(bot: Harness):
+    deps = bot.app.bot_data["deps"]
+    deps.deal_edit_interval = 60
+    deal = await deal_id(bot)
+    await bot.say(OWNER, f"/groupbuy post {deal}")
+    await tap(bot, ALICE, f"gb:s:{deal}")
+    await tap(bot, BOB, f"gb:j:{team_of(bot)}")
+    await tap(bot, CAROL, f"gb:j:{team_of(bot)}")
+
+    deal_edits = [
+        c
+        for c in bot.world.calls
+        if c.method == "editMessageText" and "Open teams" in c.params["text"]
+    ]
+    assert len(deal_edits) == 1  # the first change edits, the rest wait for one later edit
+    assert list(deps.deal_pending) == [deal]

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 16:22:02.574689
+Create Date: 2026-11-23 16:27:58.385542
 """
 
 from collections.abc import Sequence
@@ -144,6 +144,8 @@ def upgrade() -> None:
         sa.Column("taken", sa.Integer(), nullable=False),
         sa.Column("offer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("message_id", sa.BigInteger(), nullable=True),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["chat_id"], ["chats.id"], name=op.f("fk_deals_chat_id_chats"), ondelete="CASCADE"
         ),
