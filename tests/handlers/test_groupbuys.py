@@ -53,7 +53,11 @@ async def test_a_team_fills_up_and_every_member_gets_a_coupon(bot: Harness):
     assert "1/3" in started
     assert "already in a team" in again
     assert "closed" in late
-    edits = [c for c in bot.world.calls if c.method == "editMessageText"]
+    edits = [
+        c
+        for c in bot.world.calls
+        if c.method == "editMessageText" and "Team for" in c.params["text"]
+    ]
     assert "2/3" in edits[0].params["text"]
     assert "is complete" in edits[-1].params["text"] and "reply_markup" not in edits[-1].params
     for member in (ALICE, CAROL):
