@@ -486,6 +486,7 @@ class Orders(Protocol):
         at: dt.datetime,
         coupon_codes: Sequence[str],
         items: Sequence[str],
+        category: str | None = None,
         source: str,
     ) -> int | None:
         """Store the order; None if this external id is already stored (a replay)."""

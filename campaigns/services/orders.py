@@ -57,6 +57,7 @@ async def apply_order(
         at=order.at,
         coupon_codes=order.coupons,
         items=order.items,
+        category=order.category,
         source=source,
     )
     if order_id is None:

@@ -26,6 +26,7 @@ class SqlOrders(Repository):
         at: dt.datetime,
         coupon_codes: Sequence[str],
         items: Sequence[str],
+        category: str | None = None,
         source: str,
     ) -> int | None:
         table = Ord.__table__
@@ -39,7 +40,7 @@ class SqlOrders(Repository):
                 currency=currency,
                 at=at,
                 coupon_codes={"codes": list(coupon_codes)},
-                items={"items": list(items)} if items else None,
+                items={"items": list(items), "category": category} if items or category else None,
                 source=source,
                 created_at=dt.datetime.now(dt.UTC),
             )

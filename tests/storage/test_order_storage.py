@@ -133,3 +133,21 @@ async def test_redeem_at_checkout_records_the_order(uow_factory):
     assert (totals[FRIEND].orders, totals[FRIEND].spend) == (1, 14000)  # paid after discount
     assert await points(uow_factory, FRIEND) == 140
     assert await points(uow_factory, INVITER) == 100
+
+
+async def test_items_and_category_are_kept_for_segmentation(uow_factory):
+    from sqlalchemy import select
+
+    from storage.models import OrderRow
+
+    await shop(uow_factory)
+    await orders.record_order(
+        uow_factory(),
+        order("C-1", items="tea|cake", category="drinks"),
+        chat_id=GROUP.chat_id,
+        source="t",
+    )
+
+    async with uow_factory() as uow:
+        stored = await uow.session.scalar(select(OrderRow.items))
+    assert stored == {"items": ["tea", "cake"], "category": "drinks"}
