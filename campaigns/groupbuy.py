@@ -31,6 +31,7 @@ class Refusal(StrEnum):
     CLOSED = "closed"  # the team completed or expired
     IN_A_TEAM = "in_a_team"  # the member already is in an open team of this deal
     NOT_IN_TEAM = "not_in_team"
+    NO_OPEN_TEAM = "no_open_team"
     UNKNOWN = "unknown"
 
 

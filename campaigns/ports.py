@@ -558,6 +558,9 @@ class GroupBuys(Protocol):
 
     async def set_deal_message(self, deal_id: int, message_id: int) -> None: ...
 
+    async def fullest_open_team(self, deal_id: int, now: dt.datetime) -> int | None:
+        """The open, unexpired, not yet full team closest to completing (oldest on a tie)."""
+
     async def team_counts(self, deal_id: int) -> dict[TeamStatus, int]: ...
 
     async def ended_deals(self, now: dt.datetime, limit: int) -> list[DealRecord]:

@@ -64,6 +64,9 @@ class GroupBuyTexts(T):
     def join_button(self) -> str:
         return self._("➕ Join")
 
+    def join_any_button(self) -> str:
+        return self._("➕ Join an open team")
+
     def leave_button(self) -> str:
         return self._("Leave")
 
@@ -101,6 +104,7 @@ class GroupBuyTexts(T):
             Refusal.CLOSED: self._("This team is closed. Start a new one!"),
             Refusal.IN_A_TEAM: self._("You are already in a team for this deal."),
             Refusal.NOT_IN_TEAM: self._("You are not in this team."),
+            Refusal.NO_OPEN_TEAM: self._("No team is open right now: start one!"),
             Refusal.UNKNOWN: self._("This group-buy is not available."),
         }[reason]
 

@@ -20,6 +20,7 @@ from campaigns.services.groupbuys import (
     TeamView,
     deal_of,
     deal_progress,
+    join_any,
     join_team,
     leave_team,
     remember_deal_post,
@@ -33,7 +34,7 @@ from handlers.extract import Context, person, reply, sent_at
 from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
 from handlers.invite_links import start_referral
 
-BUTTON = r"^gb:(s|j|l):(\d{1,18})$"
+BUTTON = r"^gb:(s|a|j|l):(\d{1,18})$"
 TEAM_PREFIX = "team_"
 ALERT_LIMIT = 200
 log = logging.getLogger(__name__)
@@ -41,7 +42,12 @@ log = logging.getLogger(__name__)
 
 def deal_markup(d: DealRecord, t: GroupBuyTexts) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t.start_button(), callback_data=f"gb:s:{d.id}")]]
+        [
+            [
+                InlineKeyboardButton(t.start_button(), callback_data=f"gb:s:{d.id}"),
+                InlineKeyboardButton(t.join_any_button(), callback_data=f"gb:a:{d.id}"),
+            ]
+        ]
     )
 
 
@@ -74,6 +80,10 @@ async def on_button(update: Update, context: Context) -> None:
     try:
         if action == "s":
             view = await start_team(
+                d.uow(), bot_id=bot_id, update_id=update_id, deal_id=target, person=member, at=at
+            )
+        elif action == "a":
+            view = await join_any(
                 d.uow(), bot_id=bot_id, update_id=update_id, deal_id=target, person=member, at=at
             )
         elif action == "j":

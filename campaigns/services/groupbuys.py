@@ -128,6 +128,25 @@ async def join_team(
     return view
 
 
+async def join_any(
+    uow: UnitOfWork, *, bot_id: int, update_id: int, deal_id: int, person: Person, at: dt.datetime
+) -> TeamView:
+    """➕ on the deal post: join the open team closest to completing."""
+    async with uow:
+        await claim_update(uow, bot_id, update_id, at)
+        deal = await uow.groupbuys.deal(deal_id)
+        if deal is None:
+            raise GroupBuyRefused(Refusal.UNKNOWN)
+        deal.deal.check_open(at)
+        team_id = await uow.groupbuys.fullest_open_team(deal_id, at)
+        if team_id is None:
+            raise GroupBuyRefused(Refusal.NO_OPEN_TEAM)
+        await uow.users.upsert([person])
+        view = await _join(uow, deal, team_id, person.user_id, at)
+        await uow.commit()
+    return view
+
+
 async def _join(
     uow: UnitOfWork, deal: DealRecord, team_id: int, user_id: int, at: dt.datetime
 ) -> TeamView:

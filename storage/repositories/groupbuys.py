@@ -226,3 +226,16 @@ class SqlGroupBuys(Repository):
         )
         ids = sorted(int(i) for i in result.scalars())
         return [_deal(row) for row in [await self.session.get(D, i) for i in ids] if row]
+
+    async def fullest_open_team(self, deal_id: int, now: dt.datetime) -> int | None:
+        return await self.session.scalar(
+            select(TR.id)
+            .where(
+                TR.deal_id == deal_id,
+                TR.status == str(TeamStatus.OPEN),
+                TR.members < TR.size,
+                TR.expires_at > now,
+            )
+            .order_by(TR.members.desc(), TR.id)
+            .limit(1)
+        )

@@ -175,3 +175,19 @@ async def test_deal_post_edits_are_coalesced_within_the_interval(bot: Harness):
     ]
     assert len(deal_edits) == 1  # the first change edits, the rest wait for one later edit
     assert list(deps.deal_pending) == [deal]
+
+
+async def test_join_from_the_deal_post_picks_the_team_closest_to_completing(bot: Harness):
+    deal = await deal_id(bot)
+    await bot.say(OWNER, f"/groupbuy post {deal}")
+    buttons = bot.world.sent(GROUP)[-1].params["reply_markup"]["inline_keyboard"][0]
+
+    nothing = await tap(bot, BOB, f"gb:a:{deal}")
+    await tap(bot, ALICE, f"gb:s:{deal}")
+    await tap(bot, CAROL, f"gb:s:{deal}")
+    await tap(bot, ADMIN, f"gb:j:{team_of(bot)}")  # Carol's team now has 2 of 3
+    joined = await tap(bot, BOB, f"gb:a:{deal}")
+
+    assert [b["callback_data"] for b in buttons] == [f"gb:s:{deal}", f"gb:a:{deal}"]
+    assert "No team is open" in nothing
+    assert "3/3" in joined
