@@ -133,7 +133,12 @@ class GroupBuyTexts(T):
         )
 
     def groupbuy_usage(self) -> str:
-        return self._("Usage (admins): <code>/groupbuy post &lt;deal id&gt;</code>")
+        return self._(
+            "Usage (admins): <code>/groupbuy new &lt;team size&gt; &lt;price&gt; &lt;group "
+            "price&gt; &lt;minutes per team&gt; &lt;hours until the end&gt; &lt;title&gt;</code>, "
+            "e.g. <code>/groupbuy new 3 32 19.9 120 48 Mango sago</code> (size 2–50, group "
+            "price below the price); or <code>/groupbuy post &lt;deal id&gt;</code>."
+        )
 
 
 async def groupbuy_texts_for(update: Update, context: Context) -> GroupBuyTexts:

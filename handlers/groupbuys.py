@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
+from campaigns.coupons import parse_amount
 from campaigns.errors import DuplicateUpdate, UnknownChat
-from campaigns.groupbuy import GroupBuyRefused, Refusal, TeamStatus
+from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus
 from campaigns.ports import DealRecord
 from campaigns.referral import DEEP_LINK_PREFIX
 from campaigns.services.groupbuys import (
     TeamView,
+    create_deal,
     deal_of,
     deal_progress,
     join_any,
@@ -157,13 +159,22 @@ async def groupbuy_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     args = context.args or []
-    if len(args) != 2 or args[0].lower() != "post" or not args[1].isdigit():
+    if args and args[0].lower() == "new":
+        try:
+            d = await _new_deal(update, context, chat.id, args[1:])
+        except DuplicateUpdate:
+            return
+        if d is None:
+            await reply(update, t.groupbuy_usage())
+            return
+    elif len(args) == 2 and args[0].lower() == "post" and args[1].isdigit():
+        try:
+            d = await deal_of(deps(context).uow(), chat_id=chat.id, deal_id=int(args[1]))
+        except (UnknownChat, GroupBuyRefused):
+            await reply(update, t.refused(Refusal.UNKNOWN))
+            return
+    else:
         await reply(update, t.groupbuy_usage())
-        return
-    try:
-        d = await deal_of(deps(context).uow(), chat_id=chat.id, deal_id=int(args[1]))
-    except (UnknownChat, GroupBuyRefused):
-        await reply(update, t.refused(Refusal.UNKNOWN))
         return
     try:
         posted = await context.bot.send_message(
@@ -173,6 +184,34 @@ async def groupbuy_command(update: Update, context: Context) -> None:
         log.warning("deal %s not posted: %s", d.id, error)
         return
     await remember_deal_post(deps(context).uow(), deal_id=d.id, message_id=posted.message_id)
+
+
+async def _new_deal(
+    update: Update, context: Context, chat_id: int, args: list[str]
+) -> DealRecord | None:
+    """`/groupbuy new <size> <price> <group price> <minutes per team> <hours> <title…>`."""
+    if len(args) < 6:
+        return None
+    at = sent_at(update)
+    try:
+        deal = Deal(
+            title=" ".join(args[5:])[:128],
+            price=parse_amount(args[1]),
+            group_price=parse_amount(args[2]),
+            size=int(args[0]),
+            team_minutes=int(args[3]),
+            ends_at=at + dt.timedelta(hours=float(args[4])),
+        )
+        return await create_deal(
+            deps(context).uow(),
+            chat_id=chat_id,
+            deal=deal,
+            description=None,
+            at=at,
+            update=(context.bot.id, update.update_id),
+        )
+    except (ValueError, OverflowError, GroupBuyRefused, UnknownChat):
+        return None
 
 
 async def start_team_share(update: Update, context: Context, payload: str) -> bool:

@@ -34,11 +34,23 @@ class TeamView:
 
 
 async def create_deal(
-    uow: UnitOfWork, *, chat_id: int, deal: Deal, description: str | None, at: dt.datetime
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    deal: Deal,
+    description: str | None,
+    at: dt.datetime,
+    update: tuple[int, int] | None = None,
 ) -> DealRecord:
-    """Store the deal and the coupon its completed teams will receive."""
+    """Store the deal and the coupon its completed teams will receive.
+
+    `update` is (bot id, update id) when an admin creates it in chat, so a redelivery
+    does not create it twice.
+    """
     deal.check_open(at)
     async with uow:
+        if update is not None:
+            await claim_update(uow, update[0], update[1], at)
         record = await require_chat(uow, chat_id)
         offer_id = await uow.coupons.add_template(
             record.pk,

@@ -191,3 +191,20 @@ async def test_join_from_the_deal_post_picks_the_team_closest_to_completing(bot:
     assert [b["callback_data"] for b in buttons] == [f"gb:s:{deal}", f"gb:a:{deal}"]
     assert "No team is open" in nothing
     assert "3/3" in joined
+
+
+async def test_admins_create_a_deal_in_chat_once_and_get_usage_for_bad_input(bot: Harness):
+    create = bot.world.message(GROUP, OWNER, "/groupbuy new 3 32 19.9 120 48 Mango sago")
+
+    [post] = await bot.send(create)
+    replay = await bot.send(create)
+    [bad_size] = await bot.say(OWNER, "/groupbuy new 99 32 19.9 120 48 Too big")
+    [bad_price] = await bot.say(OWNER, "/groupbuy new 3 19.9 32 120 48 Upside down")
+    [short] = await bot.say(OWNER, "/groupbuy new 3 32")
+    [member] = await bot.say(ALICE, "/groupbuy new 3 32 19.9 120 48 Mine")
+
+    assert "Group-buy: <b>Mango sago</b>" in post and "3 people pay <b>¥19.90</b>" in post
+    assert replay == []
+    for refused in (bad_size, bad_price, short):
+        assert "/groupbuy new 3 32 19.9 120 48" in refused
+    assert "only group admins" in member
