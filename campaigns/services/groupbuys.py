@@ -100,17 +100,21 @@ async def _view(
     return TeamView(deal, team, members, chat.chat_id, coupons or {})
 
 
+async def _open_deal(uow: UnitOfWork, deal_id: int, at: dt.datetime) -> DealRecord:
+    deal = await uow.groupbuys.deal(deal_id)
+    if deal is None:
+        raise GroupBuyRefused(Refusal.UNKNOWN)
+    deal.deal.check_open(at)
+    return deal
+
+
 async def start_team(
     uow: UnitOfWork, *, bot_id: int, update_id: int, deal_id: int, person: Person, at: dt.datetime
 ) -> TeamView:
     """Open a team with the member as its leader and first member."""
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
-        deal = await uow.groupbuys.deal(deal_id)
-        if deal is None:
-            raise GroupBuyRefused(Refusal.UNKNOWN)
-        deal.deal.check_open(at)
-        await uow.users.upsert([person])
+        deal = await _open_deal(uow, deal_id, at)
         team_id = await uow.groupbuys.add_team(
             deal_id,
             person.user_id,
@@ -118,7 +122,7 @@ async def start_team(
             at=at,
             expires_at=deal.deal.team_ends_at(at),
         )
-        view = await _join(uow, deal, team_id, person.user_id, at)
+        view = await _join(uow, deal, team_id, person, at)
         await uow.commit()
     return view
 
@@ -130,12 +134,10 @@ async def join_team(
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
         team = await uow.groupbuys.team(team_id)
-        deal = await uow.groupbuys.deal(team.deal_id) if team else None
-        if team is None or deal is None:
+        if team is None:
             raise GroupBuyRefused(Refusal.UNKNOWN)
-        deal.deal.check_open(at)
-        await uow.users.upsert([person])
-        view = await _join(uow, deal, team_id, person.user_id, at)
+        deal = await _open_deal(uow, team.deal_id, at)
+        view = await _join(uow, deal, team_id, person, at)
         await uow.commit()
     return view
 
@@ -146,23 +148,20 @@ async def join_any(
     """➕ on the deal post: join the open team closest to completing."""
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
-        deal = await uow.groupbuys.deal(deal_id)
-        if deal is None:
-            raise GroupBuyRefused(Refusal.UNKNOWN)
-        deal.deal.check_open(at)
+        deal = await _open_deal(uow, deal_id, at)
         team_id = await uow.groupbuys.fullest_open_team(deal_id, at)
         if team_id is None:
             raise GroupBuyRefused(Refusal.NO_OPEN_TEAM)
-        await uow.users.upsert([person])
-        view = await _join(uow, deal, team_id, person.user_id, at)
+        view = await _join(uow, deal, team_id, person, at)
         await uow.commit()
     return view
 
 
 async def _join(
-    uow: UnitOfWork, deal: DealRecord, team_id: int, user_id: int, at: dt.datetime
+    uow: UnitOfWork, deal: DealRecord, team_id: int, person: Person, at: dt.datetime
 ) -> TeamView:
-    if not await uow.groupbuys.add_member(team_id, deal.id, user_id, at):
+    await uow.users.upsert([person])
+    if not await uow.groupbuys.add_member(team_id, deal.id, person.user_id, at):
         raise GroupBuyRefused(Refusal.IN_A_TEAM)
     members = await uow.groupbuys.grow(team_id, at)
     if members is None:
