@@ -23,6 +23,7 @@ from handlers.admin import admin_group
 from handlers.coupon_texts import CouponTexts, coupon_texts_for
 from handlers.deps import deps
 from handlers.extract import Context, is_group, person, reply, sent_at
+from handlers.notify import send_private
 
 CLAIM = r"^cpn:(\d{1,18})$"
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
@@ -162,5 +163,4 @@ async def _grant(update: Update, context: Context, t: CouponTexts, offer_id: int
         return
     await reply(update, t.granted(member.display_name, issued))
     private = CouponTexts(language_for(target.language_code, t.language))
-    with contextlib.suppress(TelegramError):
-        await context.bot.send_message(target.id, private.received(chat.title, issued))
+    await send_private(context.bot, deps(context), target.id, private.received(chat.title, issued))

@@ -35,6 +35,7 @@ from handlers.deps import Deps, deps
 from handlers.extract import Context, person, reply, sent_at
 from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
 from handlers.invite_links import start_referral
+from handlers.notify import send_private
 
 BUTTON = r"^gb:(s|a|j|l):(\d{1,18})$"
 TEAM_PREFIX = "team_"
@@ -106,7 +107,7 @@ async def on_button(update: Update, context: Context) -> None:
     await show_team(context.bot, d, view, t, new=action == "s")
     await refresh_deal_post(context.bot, d, view.deal.id)
     if view.coupons:
-        await _send_coupons(context.bot, view, t.language)
+        await _send_coupons(context.bot, d, view, t.language)
 
 
 async def show_team(bot: Bot, d: Deps, view: TeamView, t: GroupBuyTexts, *, new: bool) -> None:
@@ -131,14 +132,13 @@ async def _remember(d: Deps, view: TeamView, message_id: int) -> None:
         await uow.commit()
 
 
-async def _send_coupons(bot: Bot, view: TeamView, group_language: str) -> None:
+async def _send_coupons(bot: Bot, d: Deps, view: TeamView, group_language: str) -> None:
     for member in view.members:
         issued = view.coupons.get(member.user_id)
         if issued is None:
             continue
         t = GroupBuyTexts(language_for(member.language_code, group_language))
-        with contextlib.suppress(TelegramError):
-            await bot.send_message(member.user_id, t.completed_dm(view, issued.code))
+        await send_private(bot, d, member.user_id, t.completed_dm(view, issued.code))
 
 
 async def announce_expired(bot: Bot, d: Deps, views: Sequence[TeamView]) -> None:
@@ -148,8 +148,7 @@ async def announce_expired(bot: Bot, d: Deps, views: Sequence[TeamView]) -> None
         await show_team(bot, d, view, GroupBuyTexts(group), new=False)
         for member in view.members:
             t = GroupBuyTexts(language_for(member.language_code, group))
-            with contextlib.suppress(TelegramError):
-                await bot.send_message(member.user_id, t.expired_dm(view))
+            await send_private(bot, d, member.user_id, t.expired_dm(view))
 
 
 async def groupbuy_command(update: Update, context: Context) -> None:

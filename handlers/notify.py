@@ -1,4 +1,4 @@
-"""Referral notices: a private message to the inviter, an announcement in the group."""
+"""Private messages to members (one rule for blocked bots), referral notices, reminders."""
 
 from __future__ import annotations
 
@@ -19,6 +19,20 @@ from handlers.referral_texts import ReferralTexts
 log = logging.getLogger(__name__)
 
 
+async def send_private(bot: Bot, d: Deps, user_id: int, text: str) -> bool:
+    """Best effort: a member who blocked the bot (403) is marked unreachable, nothing retried."""
+    try:
+        await bot.send_message(user_id, text)
+    except Forbidden:
+        d.reachable.discard(user_id)
+        await mark_reachable(d.uow(), user_id, False)
+        return False
+    except TelegramError as error:
+        log.warning("private message to %s failed: %s", user_id, error)
+        return False
+    return True
+
+
 async def send_notices(bot: Bot, d: Deps, notices: Sequence[Notice]) -> None:
     """Best effort: a member who blocked the bot is marked unreachable, nothing is retried."""
     for notice in notices:
@@ -28,13 +42,7 @@ async def send_notices(bot: Bot, d: Deps, notices: Sequence[Notice]) -> None:
             text = (
                 t.confirmed_notice(notice) if notice.kind == "confirmed" else t.tier_notice(notice)
             )
-            try:
-                await bot.send_message(inviter.user_id, text)
-            except Forbidden:
-                d.reachable.discard(inviter.user_id)
-                await mark_reachable(d.uow(), inviter.user_id, False)
-            except TelegramError as error:
-                log.warning("referral notice to %s failed: %s", inviter.user_id, error)
+            await send_private(bot, d, inviter.user_id, text)
         if notice.announce:
             try:
                 await bot.send_message(
@@ -48,10 +56,4 @@ async def send_coupon_reminders(bot: Bot, d: Deps, reminders: Sequence[Reminder]
     """“Your coupon expires in 24 hours”, in the member's own language."""
     for r in reminders:
         t = CouponTexts(language_for(r.owner.language_code, d.defaults.language))
-        try:
-            await bot.send_message(r.owner.user_id, t.reminder(r))
-        except Forbidden:
-            d.reachable.discard(r.owner.user_id)
-            await mark_reachable(d.uow(), r.owner.user_id, False)
-        except TelegramError as error:
-            log.warning("coupon reminder to %s failed: %s", r.owner.user_id, error)
+        await send_private(bot, d, r.owner.user_id, t.reminder(r))

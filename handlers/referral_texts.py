@@ -110,9 +110,6 @@ class ReferralTexts(T):
             "You are not in any group I manage yet. Join one, then send /invite there or here."
         )
 
-    def link_sent_privately(self, display_name: str) -> str:
-        return self._("{name}, I sent your link to you privately.", name=self.name(display_name))
-
     def revoked(self, display_name: str) -> str:
         return self._(
             "🔁 The invite link of {name} was revoked. A new one comes with /invite.",
