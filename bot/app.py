@@ -23,7 +23,12 @@ from campaigns.services.groupbuys import end_deals, expire_teams
 from campaigns.services.referral import sweep
 from handlers.buffer import ActivityBuffer
 from handlers.deps import Deps
-from handlers.groupbuys import announce_ended, announce_expired, refresh_deal_post
+from handlers.groupbuys import (
+    announce_ended,
+    announce_expired,
+    refresh_countdowns,
+    refresh_deal_post,
+)
 from handlers.notify import send_coupon_reminders, send_notices
 from handlers.texts import T
 from storage.engine import create_engine, session_factory
@@ -72,6 +77,11 @@ async def _expire_teams(context: ContextTypes.DEFAULT_TYPE) -> None:
     ended = await end_deals(d.uow, now=now)
     if ended:
         await announce_ended(context.bot, d, ended)
+
+
+async def _countdowns(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Time left on deal posts and team cards, kept true between the members' taps."""
+    await refresh_countdowns(context.bot, context.application.bot_data["deps"])
 
 
 async def _prune(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -134,6 +144,7 @@ def build_application(
             )
             app.job_queue.run_repeating(_remind, interval=900, first=45, name="coupon-reminders")
             app.job_queue.run_repeating(_expire_teams, interval=30, first=5, name="team-expiry")
+            app.job_queue.run_repeating(_countdowns, interval=180, first=90, name="countdowns")
 
     async def post_stop(app: GrowthApp) -> None:
         http = app.bot_data.get("http")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from bot.coupon_cli import UsageError
@@ -27,6 +28,7 @@ def add_parsers(sub: Any) -> None:
     create.add_argument("--ends-at", required=True, help="ISO time with offset")
     create.add_argument("--stock", type=int, default=None)
     create.add_argument("--currency", default="CNY")
+    create.add_argument("--photo", type=Path, default=None, help="JPEG, PNG or WebP, 10 MB at most")
     create.add_argument("--post", action="store_true", help="post it in the group now")
     create.add_argument("--json", action="store_true")
 
@@ -54,6 +56,25 @@ def deal_from(args: argparse.Namespace) -> Deal:
         raise UsageError(str(error)) from None
 
 
+PHOTO_TYPES = {".jpg", ".jpeg", ".png", ".webp"}
+PHOTO_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo
+
+
+def photo_from(path: Path | None) -> tuple[str, bytes] | None:
+    """The photo's name and bytes, refused here rather than by Telegram at posting time."""
+    if path is None:
+        return None
+    if path.suffix.lower() not in PHOTO_TYPES:
+        raise UsageError(f"--photo: {path.name} is not a JPEG, PNG or WebP file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"--photo: {error.strerror}: {path}") from None
+    if not data or len(data) > PHOTO_BYTES:
+        raise UsageError(f"--photo: {path.name} has {len(data)} bytes; 1 byte to 10 MB allowed")
+    return path.name[-128:], data
+
+
 def deal_json(d: DealRecord) -> dict[str, Any]:
     deal = d.deal
     return {
@@ -67,6 +88,7 @@ def deal_json(d: DealRecord) -> dict[str, Any]:
         "ends_at": deal.ends_at.isoformat(),
         "stock": deal.stock,
         "coupon_offer": d.offer_id,
+        "photo": d.photo_name,
     }
 
 
@@ -74,11 +96,12 @@ async def create(settings: Settings, args: argparse.Namespace) -> tuple[DealReco
     """Store the deal; with --post, send it with its 🚀 button; returns (deal, message id)."""
     from campaigns.groupbuy import GroupBuyRefused
     from campaigns.services.chats import chat_settings
-    from campaigns.services.groupbuys import create_deal, remember_deal_post
+    from campaigns.services.groupbuys import create_deal
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 
     deal = deal_from(args)
+    photo = photo_from(args.photo)
     if args.post and not settings.telegram_bot_token:
         raise UsageError("--post needs TELEGRAM_BOT_TOKEN (posting goes through the Bot API)")
     engine = create_engine(settings.database_url)
@@ -92,35 +115,34 @@ async def create(settings: Settings, args: argparse.Namespace) -> tuple[DealReco
                 deal=deal,
                 description=args.description,
                 at=now,
+                photo=photo,
             )
         except GroupBuyRefused:
             raise UsageError("--ends-at: the deal would already be over") from None
+        if not args.post:
+            return stored, None
         group = await chat_settings(
             SqlUnitOfWork(sessions), chat_id=args.chat, defaults=settings.chat_defaults
         )
+        from telegram.ext import Defaults, ExtBot
+
+        from handlers.groupbuy_texts import GroupBuyTexts
+        from handlers.groupbuys import post_deal
+
+        assert settings.telegram_bot_token
+        async with ExtBot(
+            settings.telegram_bot_token,
+            base_url=settings.telegram_api_base_url,
+            defaults=Defaults(parse_mode="HTML"),
+        ) as bot:
+            message_id = await post_deal(
+                bot,
+                lambda: SqlUnitOfWork(sessions),
+                stored,
+                GroupBuyTexts(group.language),
+                chat_id=args.chat,
+                now=now,
+            )
     finally:
         await engine.dispose()
-    if not args.post:
-        return stored, None
-    from telegram import Bot
-
-    from handlers.groupbuy_texts import GroupBuyTexts
-    from handlers.groupbuys import deal_markup
-
-    assert settings.telegram_bot_token
-    t = GroupBuyTexts(group.language)
-    async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
-        message = await bot.send_message(
-            args.chat,
-            t.deal_post(stored, now),
-            parse_mode="HTML",
-            reply_markup=deal_markup(stored, t),
-        )
-    engine = create_engine(settings.database_url)
-    try:
-        await remember_deal_post(
-            SqlUnitOfWork(session_factory(engine)), deal_id=stored.id, message_id=message.message_id
-        )
-    finally:
-        await engine.dispose()
-    return stored, message.message_id
+    return stored, message_id

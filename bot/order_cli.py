@@ -22,7 +22,12 @@ def add_parsers(sub: Any) -> None:
     actions = orders.add_subparsers(dest="action", required=True)
     imp = actions.add_parser("import", help=f"import orders from CSV ({COLUMNS})")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--chat", type=int, default=None, help="group for rows without chat_id")
+    imp.add_argument(
+        "--chat",
+        type=int,
+        default=None,
+        help="group for rows without chat_id (needed only when the bot is in several groups)",
+    )
     imp.add_argument("--skip-bad", action="store_true", help="import the valid rows anyway")
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -55,7 +60,14 @@ def read(path: Path, chat: int | None) -> tuple[list[tuple[int, OrderIn]], list[
                 ]
                 continue
             if order.chat_id is None:
-                errors.append({"line": line, "field": "chat_id", "error": "no group: add --chat"})
+                errors.append(
+                    {
+                        "line": line,
+                        "field": "chat_id",
+                        "error": "which group? the bot is in several: "
+                        "add --chat or a chat_id column",
+                    }
+                )
                 continue
             good.append((line, order))
     return good, errors
@@ -63,18 +75,23 @@ def read(path: Path, chat: int | None) -> tuple[list[tuple[int, OrderIn]], list[
 
 async def run(settings: Settings, args: argparse.Namespace) -> Report:
     from campaigns.errors import UnknownChat
+    from campaigns.services.chats import active_groups
     from campaigns.services.orders import record_order
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 
-    good, errors = read(args.file, args.chat)
-    report = Report(rows=len(good) + len({e["line"] for e in errors}), errors=errors)
-    if errors and not args.skip_bad:
-        return report
-    report.skipped = len({e["line"] for e in errors})
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     try:
+        chat = args.chat
+        if chat is None:
+            groups = await active_groups(SqlUnitOfWork(sessions))
+            chat = groups[0].chat_id if len(groups) == 1 else None
+        good, errors = read(args.file, chat)
+        report = Report(rows=len(good) + len({e["line"] for e in errors}), errors=errors)
+        if errors and not args.skip_bad:
+            return report
+        report.skipped = len({e["line"] for e in errors})
         for line, order in good:
             assert order.chat_id is not None
             try:

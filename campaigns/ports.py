@@ -152,6 +152,9 @@ class Chats(Protocol):
     async def of_member(self, user_id: int) -> list[ChatRecord]:
         """Active groups where the user is present."""
 
+    async def active(self) -> list[ChatRecord]:
+        """Every group the bot is in now."""
+
     async def register(
         self, chat: ChatInfo, *, active: bool, bot_status: str | None, defaults: ChatSettings
     ) -> ChatRecord:
@@ -505,6 +508,8 @@ class DealRecord:
     taken: int
     offer_id: int
     message_id: int | None = None
+    photo_name: str | None = None  # the deal has a photo (its post is a photo with a caption)
+    photo_file_id: str | None = None  # Telegram's id for it, once uploaded
 
 
 @dataclass(frozen=True)
@@ -521,8 +526,16 @@ class TeamRecord:
 
 class GroupBuys(Protocol):
     async def add_deal(
-        self, chat_pk: int, deal: Deal, *, description: str | None, offer_id: int, at: dt.datetime
-    ) -> int: ...
+        self,
+        chat_pk: int,
+        deal: Deal,
+        *,
+        description: str | None,
+        offer_id: int,
+        at: dt.datetime,
+        photo: tuple[str, bytes] | None = None,
+    ) -> int:
+        """`photo` is (file name, bytes), uploaded when the deal is first posted."""
 
     async def deal(self, deal_id: int) -> DealRecord | None: ...
 
@@ -556,12 +569,19 @@ class GroupBuys(Protocol):
 
     async def set_message(self, team_id: int, message_id: int) -> None: ...
 
-    async def set_deal_message(self, deal_id: int, message_id: int) -> None: ...
+    async def set_deal_message(
+        self, deal_id: int, message_id: int, photo_file_id: str | None = None
+    ) -> None: ...
+
+    async def deal_photo(self, deal_id: int) -> bytes | None: ...
 
     async def fullest_open_team(self, deal_id: int, now: dt.datetime) -> int | None:
         """The open, unexpired, not yet full team closest to completing (oldest on a tie)."""
 
     async def team_counts(self, deal_id: int) -> dict[TeamStatus, int]: ...
+
+    async def live_posts(self, now: dt.datetime, limit: int) -> tuple[list[int], list[int]]:
+        """Posted deals not yet over, and open unexpired teams with a card: their ids."""
 
     async def ended_deals(self, now: dt.datetime, limit: int) -> list[DealRecord]:
         """Posted deals whose end passed, each returned once (marked ended)."""

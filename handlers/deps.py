@@ -59,6 +59,8 @@ class Deps:
     deal_edit_interval: float = 5.0
     deal_edited: dict[int, float] = field(default_factory=dict)
     deal_pending: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    # The text each post or card shows now, so a timer refresh edits only what changed.
+    shown: dict[tuple[int, int], str] = field(default_factory=dict)
     reachable: set[int] = field(default_factory=set)
     _settings: dict[int, tuple[float, ChatSettings]] = field(default_factory=dict)
 

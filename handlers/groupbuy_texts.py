@@ -14,6 +14,8 @@ from campaigns.services.groupbuys import TeamView
 from handlers.extract import Context, texts_for
 from handlers.texts import T
 
+CAPTION_DESCRIPTION = 300  # leaves room for the rest within a caption's 1024 characters
+
 
 class GroupBuyTexts(T):
     """Texts for group-buys, in one language."""
@@ -22,6 +24,7 @@ class GroupBuyTexts(T):
         return format_amount(minor, deal.deal.currency)
 
     def deal_post(self, d: DealRecord, now: dt.datetime) -> str:
+        """The post's text; as a photo's caption (1024 characters) the description is cut."""
         deal = d.deal
         lines = [
             self._("🛒 Group-buy: {title}", title=f"<b>{html.escape(deal.title, quote=False)}</b>"),
@@ -38,7 +41,9 @@ class GroupBuyTexts(T):
             ),
         ]
         if d.description:
-            lines.insert(1, html.escape(d.description, quote=False))
+            limit = CAPTION_DESCRIPTION if d.photo_name else len(d.description)
+            cut = d.description if len(d.description) <= limit else d.description[: limit - 1] + "…"
+            lines.insert(1, html.escape(cut, quote=False))
         if deal.stock is not None:
             lines.append(self._("{n} left.", n=max(deal.stock - d.taken, 0)))
         lines.append(self._("Start a team below, or join one that is already open."))

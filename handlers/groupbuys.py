@@ -7,24 +7,26 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
 
 from campaigns.coupons import parse_amount
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus
-from campaigns.ports import DealRecord
+from campaigns.ports import DealRecord, UnitOfWork
 from campaigns.referral import DEEP_LINK_PREFIX
 from campaigns.services.groupbuys import (
     TeamView,
     create_deal,
     deal_of,
+    deal_photo,
     deal_progress,
     join_any,
     join_team,
     leave_team,
+    live_posts,
     remember_deal_post,
     start_team,
     team_share,
@@ -40,6 +42,7 @@ from handlers.notify import send_private
 BUTTON = r"^gb:(s|a|j|l):(\d{1,18})$"
 TEAM_PREFIX = "team_"
 ALERT_LIMIT = 200
+CARDS_PER_REFRESH = 10  # team cards edited per group by one countdown refresh
 log = logging.getLogger(__name__)
 
 
@@ -110,18 +113,27 @@ async def on_button(update: Update, context: Context) -> None:
         await _send_coupons(context.bot, d, view, t.language)
 
 
-async def show_team(bot: Bot, d: Deps, view: TeamView, t: GroupBuyTexts, *, new: bool) -> None:
+async def show_team(
+    bot: Bot,
+    d: Deps,
+    view: TeamView,
+    t: GroupBuyTexts,
+    *,
+    new: bool,
+    now: dt.datetime | None = None,
+) -> None:
     """Post a new team's card, or edit it in place (one edit per change keeps within limits)."""
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     text, markup = t.team_card(view, now), team_markup(view, t, bot.username)
     try:
         if new or view.team.message_id is None:
             sent = await bot.send_message(view.chat_id, text, reply_markup=markup)
             await _remember(d, view, sent.message_id)
-        else:
+        elif d.shown.get((view.chat_id, view.team.message_id)) != text:
             await bot.edit_message_text(
                 text, chat_id=view.chat_id, message_id=view.team.message_id, reply_markup=markup
             )
+            d.shown[(view.chat_id, view.team.message_id)] = text
     except TelegramError as error:
         log.warning("team card %s not updated: %s", view.team.id, error)
 
@@ -176,13 +188,51 @@ async def groupbuy_command(update: Update, context: Context) -> None:
         await reply(update, t.groupbuy_usage())
         return
     try:
-        posted = await context.bot.send_message(
-            chat.id, t.deal_post(d, sent_at(update)), reply_markup=deal_markup(d, t)
-        )
+        await post_deal(context.bot, deps(context).uow, d, t, chat_id=chat.id, now=sent_at(update))
     except TelegramError as error:
         log.warning("deal %s not posted: %s", d.id, error)
-        return
-    await remember_deal_post(deps(context).uow(), deal_id=d.id, message_id=posted.message_id)
+
+
+async def post_deal(
+    bot: Bot,
+    uow: Callable[[], UnitOfWork],
+    d: DealRecord,
+    t: GroupBuyTexts,
+    *,
+    chat_id: int,
+    now: dt.datetime,
+) -> int:
+    """Send the deal post (a photo with a caption if the deal has one); its message id.
+
+    The photo is uploaded the first time only: Telegram's file id is kept for later posts.
+    """
+    text, markup = t.deal_post(d, now), deal_markup(d, t)
+    file_id = None
+    if d.photo_name is None:
+        sent = await bot.send_message(chat_id, text, reply_markup=markup)
+    else:
+        photo: str | InputFile = d.photo_file_id or InputFile(
+            await deal_photo(uow(), deal_id=d.id) or b"", filename=d.photo_name
+        )
+        sent = await bot.send_photo(chat_id, photo, caption=text, reply_markup=markup)
+        file_id = sent.photo[-1].file_id if sent.photo else None
+    await remember_deal_post(uow(), deal_id=d.id, message_id=sent.message_id, photo_file_id=file_id)
+    return sent.message_id
+
+
+async def _edit_post(
+    bot: Bot, d: DealRecord, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """A photo post's text is its caption, edited with its own method."""
+    assert d.message_id is not None
+    if d.photo_name is not None:
+        await bot.edit_message_caption(
+            chat_id=chat_id, message_id=d.message_id, caption=text, reply_markup=markup
+        )
+    else:
+        await bot.edit_message_text(
+            text, chat_id=chat_id, message_id=d.message_id, reply_markup=markup
+        )
 
 
 async def _new_deal(
@@ -236,11 +286,13 @@ async def start_team_share(update: Update, context: Context, payload: str) -> bo
     return True
 
 
-async def refresh_deal_post(bot: Bot, d: Deps, deal_id: int) -> None:
+async def refresh_deal_post(
+    bot: Bot, d: Deps, deal_id: int, now: dt.datetime | None = None
+) -> None:
     """Keep the deal post's counts current: at most one edit per interval per deal."""
     wait = d.deal_edited.get(deal_id, -1e9) + d.deal_edit_interval - time.monotonic()
     if wait <= 0:
-        await _edit_deal_post(bot, d, deal_id)
+        await _edit_deal_post(bot, d, deal_id, now)
     elif deal_id not in d.deal_pending:
         d.deal_pending[deal_id] = asyncio.get_running_loop().create_task(
             _edit_later(bot, d, deal_id, wait), name=f"deal-post-{deal_id}"
@@ -255,18 +307,38 @@ async def _edit_later(bot: Bot, d: Deps, deal_id: int, wait: float) -> None:
         d.deal_pending.pop(deal_id, None)
 
 
-async def _edit_deal_post(bot: Bot, d: Deps, deal_id: int) -> None:
+async def _edit_deal_post(bot: Bot, d: Deps, deal_id: int, now: dt.datetime | None = None) -> None:
     d.deal_edited[deal_id] = time.monotonic()
     deal, counts, chat_id = await deal_progress(d.uow(), deal_id=deal_id)
     if deal.message_id is None:
         return
     t = GroupBuyTexts((await d.settings_of(chat_id)).language)
-    now = dt.datetime.now(dt.UTC)
-    text = "\n".join([t.deal_post(deal, now), t.deal_progress(counts)])
+    text = "\n".join([t.deal_post(deal, now or dt.datetime.now(dt.UTC)), t.deal_progress(counts)])
+    if d.shown.get((chat_id, deal.message_id)) == text:
+        return
     with contextlib.suppress(TelegramError):
-        await bot.edit_message_text(
-            text, chat_id=chat_id, message_id=deal.message_id, reply_markup=deal_markup(deal, t)
-        )
+        await _edit_post(bot, deal, chat_id, text, deal_markup(deal, t))
+        d.shown[(chat_id, deal.message_id)] = text
+
+
+async def refresh_countdowns(bot: Bot, d: Deps, now: dt.datetime | None = None) -> None:
+    """Keep "time left" true on live deal posts and open team cards.
+
+    Run every few minutes; a post is edited only when its text changed, deal posts still
+    go through the per-deal interval, and team cards are capped per group and run, so
+    edits stay far below Telegram's limit of about 20 messages a minute in a group.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    deals, teams = await live_posts(d.uow(), now=now)
+    for deal_id in deals:
+        await refresh_deal_post(bot, d, deal_id, now)
+    per_chat: dict[int, int] = {}
+    for view in teams:
+        per_chat[view.chat_id] = per_chat.get(view.chat_id, 0) + 1
+        if per_chat[view.chat_id] > CARDS_PER_REFRESH:
+            continue
+        t = GroupBuyTexts((await d.settings_of(view.chat_id)).language)
+        await show_team(bot, d, view, t, new=False, now=now)
 
 
 async def announce_ended(
@@ -278,6 +350,4 @@ async def announce_ended(
             continue
         t = GroupBuyTexts((await d.settings_of(chat_id)).language)
         with contextlib.suppress(TelegramError):
-            await bot.edit_message_text(
-                t.deal_ended(deal, counts), chat_id=chat_id, message_id=deal.message_id
-            )
+            await _edit_post(bot, deal, chat_id, t.deal_ended(deal, counts), None)

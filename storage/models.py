@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     UniqueConstraint,
@@ -353,6 +354,10 @@ class DealRow(Base):
     created_at: Mapped[dt.datetime]
     message_id: Mapped[int | None] = mapped_column(BigInteger)  # the deal post, kept current
     ended_at: Mapped[dt.datetime | None]  # set once, when the post was marked ended
+    photo_name: Mapped[str | None] = mapped_column(String(128))
+    # Uploaded once from these bytes; afterwards the file_id Telegram gave is reused.
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    photo_file_id: Mapped[str | None] = mapped_column(String(256))
 
 
 class TeamRow(Base):

@@ -6,8 +6,9 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import urlparse
 
+from bot.double.forms import parse_form
 from bot.double.world import FakeTelegram
 
 
@@ -27,19 +28,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8")
+        raw = self.rfile.read(length)
         path = urlparse(self.path).path
         if path == "/_double/updates":
             self.world.push(json.loads(raw))
             self._reply(200, {"ok": True})
             return
         method = path.rsplit("/", 1)[-1]
-        if self.headers.get("Content-Type", "").startswith("application/json") and raw:
-            form = {
-                k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(raw).items()
-            }
-        else:
-            form = dict(parse_qsl(raw, keep_blank_values=True))
+        form = parse_form(self.headers.get("Content-Type", ""), raw)
         params = self.world.decode(method, form)
         if method.lower() == "getupdates":
             self.world.wait_updates(params.get("offset"), float(params.get("timeout", 0) or 0))

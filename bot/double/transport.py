@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from urllib.parse import parse_qsl
 
 import httpx
 from telegram.request import HTTPXRequest
 
+from bot.double.forms import parse_form
 from bot.double.world import FakeTelegram
 
 
 def _parse(request: httpx.Request) -> tuple[str, dict[str, str]]:
     method = request.url.path.rsplit("/", 1)[-1]
-    body = request.content.decode("utf-8") if request.content else ""
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("application/json") and body:
-        return method, {
-            k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(body).items()
-        }
-    return method, dict(parse_qsl(body, keep_blank_values=True))
+    return method, parse_form(request.headers.get("content-type", ""), request.content or b"")
 
 
 def mock_transport(world: FakeTelegram) -> httpx.MockTransport:
     """An httpx transport whose every request is answered by `world`."""
 
     async def handle(request: httpx.Request) -> httpx.Response:
+        await request.aread()
         method, form = _parse(request)
         params = world.decode(method, form)
         if method.lower() == "getupdates":

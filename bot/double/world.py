@@ -81,6 +81,7 @@ class FakeTelegram:
         self.allowed_updates: list[str] | None = None
         self.commands: dict[str, list[JSON]] = {}
         self.failures: list[tuple[str, ApiError]] = []
+        self.files: dict[str, str] = {}  # photos uploaded, by the file_id Telegram gave
         self.links: dict[str, JSON] = {}  # invite links by URL, with their chat
         self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> "approved" ...
         self._link_ids = itertools.count(1)
@@ -460,6 +461,47 @@ class FakeTelegram:
         }
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
+        return message
+
+    def api_sendPhoto(self, params: JSON) -> JSON:
+        chat = self._chat(params["chat_id"])
+        if chat["type"] == "private" and not self._may_message(chat["id"]):
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        photo = str(params["photo"])
+        if photo.startswith("<upload"):
+            file_id = f"AgAC{next(self._link_ids):08d}"
+            self.files[file_id] = photo
+        elif photo not in self.files:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        else:
+            file_id = photo
+        message: JSON = {
+            "message_id": self._next_message_id(chat["id"]),
+            "date": _stamp(None),
+            "chat": chat,
+            "from": self.bot,
+            "photo": [
+                {"file_id": f"{file_id}s", "file_unique_id": f"{file_id}u1", "width": 90,
+                 "height": 90},
+                {"file_id": file_id, "file_unique_id": f"{file_id}u", "width": 1280,
+                 "height": 1280},
+            ],
+        }  # fmt: skip
+        for key in ("caption", "reply_markup"):
+            if key in params:
+                message[key] = params[key]
+        return message
+
+    def api_editMessageCaption(self, params: JSON) -> JSON:
+        chat = self._chat(params["chat_id"])
+        message: JSON = {
+            "message_id": int(params["message_id"]),
+            "date": _stamp(None),
+            "chat": chat,
+            "from": self.bot,
+            "caption": params.get("caption", ""),
+            "edit_date": _stamp(None),
+        }
         return message
 
     def api_editMessageText(self, params: JSON) -> JSON:

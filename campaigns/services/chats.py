@@ -97,6 +97,12 @@ async def change_setting(
     return new
 
 
+async def active_groups(uow: UnitOfWork) -> list[ChatRecord]:
+    """The groups the bot is in now, oldest first."""
+    async with uow:
+        return await uow.chats.active()
+
+
 async def require_chat(uow: UnitOfWork, chat_id: int) -> ChatRecord:
     """The registered group, or UnknownChat."""
     record = await uow.chats.get(chat_id)

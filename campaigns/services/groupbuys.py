@@ -41,6 +41,7 @@ async def create_deal(
     description: str | None,
     at: dt.datetime,
     update: tuple[int, int] | None = None,
+    photo: tuple[str, bytes] | None = None,
 ) -> DealRecord:
     """Store the deal and the coupon its completed teams will receive.
 
@@ -67,7 +68,7 @@ async def create_deal(
             at=at,
         )
         deal_id = await uow.groupbuys.add_deal(
-            record.pk, deal, description=description, offer_id=offer_id, at=at
+            record.pk, deal, description=description, offer_id=offer_id, at=at, photo=photo
         )
         stored = await uow.groupbuys.deal(deal_id)
         await uow.commit()
@@ -223,6 +224,15 @@ async def expire_teams(
             return expired
 
 
+async def live_posts(
+    uow: UnitOfWork, *, now: dt.datetime, limit: int = EXPIRE_BATCH
+) -> tuple[list[int], list[TeamView]]:
+    """What shows a countdown: live deal posts (ids) and open team cards."""
+    async with uow:
+        deals, teams = await uow.groupbuys.live_posts(now, limit)
+        return deals, [await _view(uow, team_id) for team_id in teams]
+
+
 async def team_share(uow: UnitOfWork, *, team_id: int, at: dt.datetime) -> tuple[TeamView, str]:
     """A team and its leader's referral code: the share link is the leader's invite, so a
     friend who joins the group through it is credited to the leader like any referral."""
@@ -244,11 +254,19 @@ async def team_share(uow: UnitOfWork, *, team_id: int, at: dt.datetime) -> tuple
     return view, code
 
 
-async def remember_deal_post(uow: UnitOfWork, *, deal_id: int, message_id: int) -> None:
+async def remember_deal_post(
+    uow: UnitOfWork, *, deal_id: int, message_id: int, photo_file_id: str | None = None
+) -> None:
     """The deal's post, so its counts can be kept current and it can be marked ended."""
     async with uow:
-        await uow.groupbuys.set_deal_message(deal_id, message_id)
+        await uow.groupbuys.set_deal_message(deal_id, message_id, photo_file_id)
         await uow.commit()
+
+
+async def deal_photo(uow: UnitOfWork, *, deal_id: int) -> bytes | None:
+    """The photo's bytes, needed only until Telegram has given it a file id."""
+    async with uow:
+        return await uow.groupbuys.deal_photo(deal_id)
 
 
 async def deal_progress(

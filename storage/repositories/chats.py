@@ -60,6 +60,12 @@ class SqlChats(Repository):
         row = await self.session.get(ChatRow, pk)
         return to_record(row) if row else None
 
+    async def active(self) -> list[ChatRecord]:
+        rows = await self.session.scalars(
+            select(ChatRow).where(ChatRow.active.is_(True)).order_by(ChatRow.id)
+        )
+        return [to_record(row) for row in rows]
+
     async def of_member(self, user_id: int) -> list[ChatRecord]:
         rows = await self.session.scalars(
             select(ChatRow)

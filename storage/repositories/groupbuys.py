@@ -27,7 +27,15 @@ def _deal(row: DealRow) -> DealRecord:
         currency=row.currency,
     )
     return DealRecord(
-        row.id, row.chat_id, deal, row.description, row.taken, row.offer_id, row.message_id
+        row.id,
+        row.chat_id,
+        deal,
+        row.description,
+        row.taken,
+        row.offer_id,
+        row.message_id,
+        row.photo_name,
+        row.photo_file_id,
     )
 
 
@@ -46,7 +54,14 @@ def _team(row: TeamRow) -> TeamRecord:
 
 class SqlGroupBuys(Repository):
     async def add_deal(
-        self, chat_pk: int, deal: Deal, *, description: str | None, offer_id: int, at: dt.datetime
+        self,
+        chat_pk: int,
+        deal: Deal,
+        *,
+        description: str | None,
+        offer_id: int,
+        at: dt.datetime,
+        photo: tuple[str, bytes] | None = None,
     ) -> int:
         row = D(
             chat_id=chat_pk,
@@ -62,6 +77,8 @@ class SqlGroupBuys(Repository):
             taken=0,
             offer_id=offer_id,
             created_at=at,
+            photo_name=photo[0] if photo else None,
+            photo=photo[1] if photo else None,
         )
         self.session.add(row)
         await self.session.flush()
@@ -193,19 +210,46 @@ class SqlGroupBuys(Repository):
             .execution_options(synchronize_session=False)
         )
 
-    async def set_deal_message(self, deal_id: int, message_id: int) -> None:
+    async def set_deal_message(
+        self, deal_id: int, message_id: int, photo_file_id: str | None = None
+    ) -> None:
+        values: dict[str, object] = {"message_id": message_id}
+        if photo_file_id is not None:
+            values["photo_file_id"] = photo_file_id
         await self.session.execute(
             update(D)
             .where(D.id == deal_id)
-            .values(message_id=message_id)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+    async def deal_photo(self, deal_id: int) -> bytes | None:
+        return await self.session.scalar(select(D.photo).where(D.id == deal_id))
 
     async def team_counts(self, deal_id: int) -> dict[TeamStatus, int]:
         rows = await self.session.execute(
             select(TR.status, func.count()).where(TR.deal_id == deal_id).group_by(TR.status)
         )
         return {TeamStatus(status): int(n) for status, n in rows}
+
+    async def live_posts(self, now: dt.datetime, limit: int) -> tuple[list[int], list[int]]:
+        deals = await self.session.scalars(
+            select(D.id)
+            .where(D.message_id.is_not(None), D.ended_at.is_(None), D.ends_at > now)
+            .order_by(D.id)
+            .limit(limit)
+        )
+        teams = await self.session.scalars(
+            select(TR.id)
+            .where(
+                TR.status == str(TeamStatus.OPEN),
+                TR.chat_message_id.is_not(None),
+                TR.expires_at > now,
+            )
+            .order_by(TR.id)
+            .limit(limit)
+        )
+        return list(deals), list(teams)
 
     async def ended_deals(self, now: dt.datetime, limit: int) -> list[DealRecord]:
         result = await self.session.execute(

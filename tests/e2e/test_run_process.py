@@ -315,14 +315,15 @@ def test_orders_import_validates_every_row_and_imports_nothing_from_a_bad_file(t
 
     def run(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot", "orders", "import", str(csv_file), "--chat", str(GROUP),
-             *extra],
+            [sys.executable, "-m", "bot", "orders", "import", str(csv_file), *extra],
             cwd=tmp_path, env=_env(url), capture_output=True, text=True,
         )  # fmt: skip
 
-    refused = run()
-    skipped = run("--skip-bad")
+    refused = run("--chat", str(GROUP))
+    skipped = run("--skip-bad")  # the bot is in one group: that is where the orders go
     replayed = run("--skip-bad", "--json")
+    _register_group(url, GROUP - 1)
+    ambiguous = run()
 
     assert refused.returncode == 1
     assert "line 4: amount" in refused.stderr and "line 5: at" in refused.stderr
@@ -332,6 +333,7 @@ def test_orders_import_validates_every_row_and_imports_nothing_from_a_bad_file(t
     )
     report = json.loads(replayed.stdout)
     assert (report["imported"], report["replayed"], report["skipped"]) == (0, 2, 2)
+    assert ambiguous.returncode == 1 and "line 2: chat_id: which group?" in ambiguous.stderr
 
 
 @pytest.mark.e2e
@@ -424,7 +426,38 @@ def test_groupbuy_create_from_the_command_line(tmp_path: Path):
     assert made["message_id"] is None
 
 
-def _register_group(url: str) -> None:
+def test_groupbuy_create_uploads_its_photo_and_posts_it(tmp_path: Path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/tuan.db"
+    _cli(url, tmp_path, "db", "upgrade")
+    _register_group(url)
+    (tmp_path / "tea.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(2000))
+    (tmp_path / "tea.gif").write_bytes(b"GIF89a")
+    ends = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    args = ["groupbuy", "create", "--chat", str(GROUP), "--title", "奶茶三人团", "--price", "30",
+            "--group-price", "19.9", "--team-minutes", "60", "--ends-at", ends,
+            "--size", "3"]  # fmt: skip
+    world = FakeTelegram()
+    world.add_group(GROUP, "Shop")
+
+    with DoubleServer(world) as server:
+        made = json.loads(
+            _cli(url, tmp_path, *args, "--photo", "tea.jpg", "--post", "--json",
+                 base_url=server.base_url)
+        )  # fmt: skip
+        gif = subprocess.run(
+            [sys.executable, "-m", "bot", *args, "--photo", "tea.gif"],
+            cwd=tmp_path, env=_env(url), capture_output=True, text=True,
+        )  # fmt: skip
+
+    [photo] = [c for c in world.calls if c.method == "sendPhoto"]
+    assert photo.params["photo"] == "<upload tea.jpg, 2004 bytes>"
+    assert "奶茶三人团" in photo.params["caption"] and photo.params["parse_mode"] == "HTML"
+    assert (made["photo"], made["message_id"]) == ("tea.jpg", 1)
+    assert gif.returncode == 2 and "not a JPEG, PNG or WebP" in gif.stderr
+    assert world.problems() == []
+
+
+def _register_group(url: str, chat_id: int = GROUP) -> None:
     """The group as if the bot had been added to it (for CLI-only tests)."""
     import asyncio
 
@@ -436,7 +469,7 @@ def _register_group(url: str) -> None:
     async def register() -> None:
         engine = create_engine(url)
         async with SqlUnitOfWork(session_factory(engine)) as uow:
-            group = ChatInfo(GROUP, "supergroup", "Shop")
+            group = ChatInfo(chat_id, "supergroup", "Shop")
             await uow.chats.register(group, active=True, bot_status=None, defaults=ChatSettings())
             await uow.commit()
         await engine.dispose()

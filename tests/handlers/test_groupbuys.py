@@ -208,3 +208,54 @@ async def test_admins_create_a_deal_in_chat_once_and_get_usage_for_bad_input(bot
     for refused in (bad_size, bad_price, short):
         assert "/groupbuy new 3 32 19.9 120 48" in refused
     assert "only group admins" in member
+
+
+async def test_a_deal_with_a_photo_is_uploaded_once_and_its_caption_kept_current(bot: Harness):
+    deps = bot.app.bot_data["deps"]
+    deps.deal_edit_interval = 0
+    now = dt.datetime.now(dt.UTC)
+    made = await create_deal(
+        deps.uow(),
+        chat_id=GROUP,
+        deal=Deal("Mango sago", 3200, 1990, 2, 60, now + dt.timedelta(days=1)),
+        description="x" * 1000,  # longer than a caption allows
+        at=now,
+        photo=("sago.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 4096),
+    )
+
+    await bot.say(OWNER, f"/groupbuy post {made.id}")
+    await bot.say(OWNER, f"/groupbuy post {made.id}")
+    await tap(bot, ALICE, f"gb:s:{made.id}")
+
+    first, second = [c for c in bot.world.calls if c.method == "sendPhoto"]
+    assert first.params["photo"] == "<upload sago.jpg, 4100 bytes>"
+    assert second.params["photo"] in bot.world.files  # reused, not uploaded again
+    assert "Mango sago" in first.params["caption"] and "…" in first.params["caption"]
+    assert first.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == (
+        f"gb:s:{made.id}"
+    )
+    [edit] = [c for c in bot.world.calls if c.method == "editMessageCaption"]
+    assert "Open teams: 1" in edit.params["caption"]
+    assert not [c for c in bot.world.calls if c.method == "editMessageText" and "Open" in c.text]
+    assert bot.world.problems() == []
+
+
+async def test_time_left_is_refreshed_on_a_timer_only_when_it_changed(bot: Harness):
+    from handlers.groupbuys import refresh_countdowns
+
+    deps = bot.app.bot_data["deps"]
+    deps.deal_edit_interval = 0
+    deal = await deal_id(bot)
+    await bot.say(OWNER, f"/groupbuy post {deal}")
+    await tap(bot, ALICE, f"gb:s:{deal}")
+    before = len(bot.world.calls)
+
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=25)
+    await refresh_countdowns(bot.app.bot, deps, later)
+    edits = bot.world.calls[before:]
+    await refresh_countdowns(bot.app.bot, deps, later)
+
+    assert [c.method for c in edits] == ["editMessageText", "editMessageText"]
+    assert "the deal ends in 23h 35m" in edits[0].text or "ends in 23h 34m" in edits[0].text
+    assert "1/3, 35m left" in edits[1].text or "1/3, 34m left" in edits[1].text
+    assert len(bot.world.calls) == before + 2  # nothing changed, nothing edited
