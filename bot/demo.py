@@ -437,8 +437,8 @@ async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, st
     await demo.show(
         "the owner posts a group-buy", world.message(GROUP, OWNER, f"/groupbuy post {deal.id}")
     )
-    a, b, c, d, e = (uid for uid, _ in people[8:13])
-    for uid in (a, b, c, d, e):
+    a, b, c, d = (uid for uid, _ in people[8:12])
+    for uid in (a, b, c, d):
         world.start_private(uid)
 
     async def tap(uid: int, data: str) -> str:
@@ -462,11 +462,29 @@ async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, st
     await tap(d, f"gb:s:{deal.id}")
     second = next(x for x in reversed(world.sent(GROUP)) if "拼团中" in x.text)
     other = second.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2]
-    await tap(e, f"gb:j:{other}")
+    share = second.params["reply_markup"]["inline_keyboard"][1][0]["url"]
+    # The leader shares the team's link with a friend who is not in the group yet.
+    friend = 990_000_001
+    world.add_user(friend, "阿杰", language_code="zh-hans")
+    world.start_private(friend)
+    await demo.show(
+        "the second team's leader shares 🔗 with a friend outside the group, who opens it",
+        world.message(friend, friend, f"/start {share.split('?start=')[1]}"),
+    )
+    welcome = next(x for x in world.sent(friend) if "https://t.me/+" in x.text).text
+    link = re.search(r"https://t\.me/\+\S+", welcome)
+    assert link, "the friend gets a one-use join link"
+    await demo.feed(world.join_via_link(GROUP, friend, link.group(0).rstrip("。.")))
+    await demo.feed(world.callback(friend, friend, f"gb:j:{other}"))
+    demo.highlights.append(
+        "— the friend joins the group through it (credited to the leader) and taps ➕:\n  « "
+        + str(next(x for x in reversed(world.calls) if x.method == "answerCallbackQuery")
+              .params.get("text", ""))
+    )  # fmt: skip
     expired = await expire_teams(deps.uow, now=now + dt.timedelta(hours=3))
     await announce_expired(demo.app.bot, deps, expired)
     demo.highlights.append(
         "— the second team runs out of time; its members are told:\n  « "
-        + _plain(world.sent(e)[-1].text)
+        + _plain(world.sent(friend)[-1].text)
     )
     return len(expired)
