@@ -400,3 +400,99 @@ class TeamMemberRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     joined_at: Mapped[dt.datetime]
     open: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ScheduledPostRow(Base):
+    """A post in a group's content calendar: one-off (`run_at`) or recurring (`cron`).
+
+    `next_run_at` is advanced by a conditional UPDATE when a run is handed to the outbox,
+    so two bot processes never hand over the same run.
+    """
+
+    __tablename__ = "scheduled_posts"
+    __table_args__ = (Index("ix_scheduled_posts_status_next", "status", "next_run_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)  # campaigns.content.PostContent
+    cron: Mapped[str | None] = mapped_column(String(120))
+    run_at: Mapped[dt.datetime | None]
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(8))  # draft, active, paused, done, deleted
+    next_run_at: Mapped[dt.datetime | None]
+    last_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    campaign: Mapped[str | None] = mapped_column(String(64))
+    phase: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+
+
+class SequenceStepRow(Base):
+    """Day N of a group's welcome sequence: sent once to each member N days after joining."""
+
+    __tablename__ = "sequence_steps"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    day: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    private: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(8))  # active, paused, deleted
+    created_at: Mapped[dt.datetime]  # members who joined before this are not enrolled
+
+
+class BroadcastRow(Base):
+    """A broadcast: to a group's members privately, or one post to each of the bot's groups."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(8))  # members, groups
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))  # draft, sending, paused, cancelled, done
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+
+
+class DeliveryRow(Base):
+    """The outbox: one message to one chat. Claimed atomically, its outcome recorded.
+
+    Unique keys make a post's run, a broadcast's recipient and a sequence step's member
+    each a single row, whichever process creates it first.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("post_id", "due_at"),
+        UniqueConstraint("broadcast_id", "target_chat"),
+        UniqueConstraint("step_id", "member_id"),
+        Index("ix_deliveries_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))  # post, broadcast, sequence
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scheduled_posts.id", ondelete="CASCADE")
+    )
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("sequence_steps.id", ondelete="CASCADE"))
+    target_chat: Mapped[int] = mapped_column(BigInteger)  # a group, or a member's private chat
+    member_id: Mapped[int | None] = mapped_column(BigInteger)  # whom a sequence step is for
+    due_at: Mapped[dt.datetime]
+    # pending, claimed, sending, sent, failed, skipped, uncertain, cancelled
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(200))

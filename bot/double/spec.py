@@ -2,73 +2,22 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from campaigns.content import html_problems, visible_length
+
 LIMIT = re.compile(r"(\d+)-(\d+) (characters|bytes)")
-ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "a", "tg-emoji", "tg-time", "code", "pre", "blockquote",
-}  # fmt: skip
 PARSED_FIELDS = {"text": "parse_mode", "caption": "parse_mode"}
 
 
 def default_spec_path() -> Path:
     """The copy of api.json kept with the tests' data in this repository."""
     return Path(__file__).resolve().parents[2] / "tests" / "data" / "telegram-bot-api" / "api.json"
-
-
-class _HtmlCheck(HTMLParser):
-    """Telegram's HTML subset: known tags, properly nested, entities for < > &."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            self.errors.append(f"unsupported start tag {tag!r}")
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"unmatched end tag {tag!r}")
-        else:
-            self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        if "<" in data or ">" in data:
-            self.errors.append("unescaped < or >")
-
-    def handle_entityref(self, name: str) -> None:
-        if name not in {"lt", "gt", "amp", "quot"}:
-            self.errors.append(f"unsupported entity &{name};")
-
-
-def html_problems(text: str) -> list[str]:
-    """Why Telegram would answer "can't parse entities" for this HTML, if it would."""
-    if re.search(r"&(?!(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)", text):
-        return ["unescaped &"]
-    check = _HtmlCheck()
-    check.feed(text)
-    check.close()
-    if check.stack:
-        check.errors.append(f"unclosed tags {check.stack}")
-    return check.errors
-
-
-def visible_length(text: str, parse_mode: str | None) -> int:
-    """Length after entity parsing, as Telegram counts limits (UTF-16 code units)."""
-    if parse_mode and parse_mode.upper() == "HTML":
-        text = html.unescape(re.sub(r"<[^>]*>", "", text))
-    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass(frozen=True)

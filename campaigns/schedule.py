@@ -1,0 +1,153 @@
+"""When a scheduled post runs: a one-off time, a cron expression or a friendly form.
+
+Times are wall-clock times in the group's timezone; APScheduler's CronTrigger does the
+calendar arithmetic, so a daily 09:00 stays at 09:00 local across DST changes. A time
+that does not exist on a spring-forward day runs once, right after the jump; a time that
+occurs twice on a fall-back day runs once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FRIENDLY = re.compile(
+    r"^(?P<days>daily|weekdays|weekends|(?:mon|tue|wed|thu|fri|sat|sun)"
+    r"(?:\s*[,-]\s*(?:mon|tue|wed|thu|fri|sat|sun))*)\s+(?P<h>\d{1,2}):(?P<m>\d{2})$"
+)
+ONE_OFF = re.compile(r"^\d{4}-\d{2}-\d{2}[ t]\d{1,2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|z)?$")
+DAY_SETS = {"daily": "*", "weekdays": "mon-fri", "weekends": "sat,sun"}
+LOOKAHEAD = 1000  # occurrences examined when catching up after downtime
+
+
+class WhenError(StrEnum):
+    """Why a schedule was refused; handlers turn these into the member's language."""
+
+    EMPTY = "empty"
+    BAD_TIME = "bad_time"  # 25:00, 09:75
+    BAD_CRON = "bad_cron"
+    PAST = "past"
+    NEVER = "never"  # a cron that never fires (30 Feb)
+    UNKNOWN = "unknown"  # neither a time, a friendly form nor a cron
+
+
+class ScheduleError(ValueError):
+    def __init__(self, reason: WhenError, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else str(reason))
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class When:
+    """A post's schedule: exactly one of `cron` (recurring) or `at` (one-off, UTC)."""
+
+    timezone: str
+    cron: str | None = None
+    at: dt.datetime | None = None
+
+    @property
+    def recurring(self) -> bool:
+        return self.cron is not None
+
+    def trigger(self) -> CronTrigger:
+        assert self.cron is not None
+        return CronTrigger.from_crontab(self.cron, timezone=ZoneInfo(self.timezone))
+
+    def next_after(self, after: dt.datetime) -> dt.datetime | None:
+        """The first run strictly after `after` (UTC), or None once a one-off has passed."""
+        if self.at is not None:
+            return self.at if self.at > after else None
+        tz, trigger = ZoneInfo(self.timezone), self.trigger()
+        fixed_hours = not re.search(r"[*/]", self.cron.split()[1]) if self.cron else False
+        at = after
+        while True:
+            local = (at + dt.timedelta(microseconds=1)).astimezone(tz)
+            nxt: dt.datetime | None = trigger.get_next_fire_time(None, local)
+            if nxt is None:
+                return None
+            utc = nxt.astimezone(dt.UTC)
+            first = nxt.replace(tzinfo=None).replace(tzinfo=tz, fold=0).astimezone(dt.UTC)
+            if fixed_hours and first < utc:
+                at = utc  # the repeated hour of a fall-back night: this time already ran
+                continue
+            return utc
+
+    def upcoming(self, after: dt.datetime, n: int) -> list[dt.datetime]:
+        out: list[dt.datetime] = []
+        at: dt.datetime | None = after
+        while at is not None and len(out) < n:
+            at = self.next_after(at)
+            if at is not None:
+                out.append(at)
+        return out
+
+    def latest_due(self, due: dt.datetime, now: dt.datetime) -> tuple[dt.datetime, int]:
+        """The last run at or before `now`, starting from the stored `due`; and how many
+        runs before it were passed over (the bot was down through them)."""
+        latest, passed = due, 0
+        for _ in range(LOOKAHEAD):
+            nxt = self.next_after(latest)
+            if nxt is None or nxt > now:
+                break
+            latest, passed = nxt, passed + 1
+        return latest, passed
+
+    def describe(self) -> str:
+        """As an operator types it back: the cron expression or the local one-off time."""
+        if self.cron is not None:
+            return self.cron
+        assert self.at is not None
+        return self.at.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _clock(h: str, m: str) -> tuple[int, int]:
+    hour, minute = int(h), int(m)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ScheduleError(WhenError.BAD_TIME, f"{h}:{m}")
+    return hour, minute
+
+
+def parse_when(text: str, timezone: str, now: dt.datetime) -> When:
+    """`daily 09:00`, `mon,thu 20:00`, `weekdays 8:30`, `2026-12-01 09:00` (local, or with
+    an offset), or a five-field cron expression such as `0 9 * * 1-5`."""
+    raw = " ".join(text.strip().lower().split())
+    if not raw:
+        raise ScheduleError(WhenError.EMPTY)
+    tz = ZoneInfo(timezone)
+    friendly = FRIENDLY.match(raw)
+    if friendly:
+        hour, minute = _clock(friendly["h"], friendly["m"])
+        days = DAY_SETS.get(friendly["days"], re.sub(r"\s+", "", friendly["days"]))
+        return _cron(f"{minute} {hour} * * {days}", timezone, now)
+    if ONE_OFF.match(raw):
+        try:
+            at = dt.datetime.fromisoformat(raw.replace(" ", "T").upper())
+        except ValueError as error:
+            raise ScheduleError(WhenError.BAD_TIME, str(error)) from None
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=tz)
+        at = at.astimezone(dt.UTC)
+        if at <= now:
+            raise ScheduleError(WhenError.PAST, raw)
+        return When(timezone=timezone, at=at)
+    if len(raw.split()) == 5:
+        return _cron(raw, timezone, now)
+    raise ScheduleError(WhenError.UNKNOWN, raw)
+
+
+def _cron(expr: str, timezone: str, now: dt.datetime) -> When:
+    when = When(timezone=timezone, cron=expr)
+    try:
+        nxt = when.next_after(now)
+    except ValueError as error:
+        raise ScheduleError(WhenError.BAD_CRON, str(error)) from None
+    if nxt is None:
+        raise ScheduleError(WhenError.NEVER, expr)
+    return when
