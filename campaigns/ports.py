@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, Self
 
+from campaigns.audience import Audience
 from campaigns.checkin import CheckinAward, PreviousCheckin
+from campaigns.content import PostContent
 from campaigns.coupons import Template
 from campaigns.groupbuy import Deal, TeamStatus
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, Person, Ranked
 from campaigns.referral import InviteStatus, RejectReason, Source
+from campaigns.schedule import When
 from campaigns.settings import ChatSettings
 
 
@@ -587,6 +590,205 @@ class GroupBuys(Protocol):
         """Posted deals whose end passed, each returned once (marked ended)."""
 
 
+@dataclass(frozen=True)
+class PostRecord:
+    """A scheduled post; `chat_id` is the group's Telegram id."""
+
+    id: int
+    chat_pk: int
+    chat_id: int
+    content: PostContent
+    when: When
+    status: str
+    next_run_at: dt.datetime | None
+    last_message_id: int | None
+    campaign: str | None = None
+    phase: str | None = None
+    last_outcome: tuple[str, dt.datetime] | None = None  # status and due time of the last run
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    id: int
+    chat_pk: int
+    day: int
+    content: PostContent
+    private: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class BroadcastRecord:
+    id: int
+    chat_pk: int | None
+    target: str  # members, groups
+    content: PostContent
+    audience: Audience
+    status: str
+    total: int
+    created_by: int | None
+    progress: tuple[int, int] | None  # (chat id, message id) of the admin's progress message
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed outbox row with what it should send."""
+
+    id: int
+    kind: str  # post, broadcast, sequence
+    target_chat: int
+    content: PostContent
+    attempts: int
+    due_at: dt.datetime
+    post_id: int | None = None
+    broadcast_id: int | None = None
+    member_id: int | None = None
+    replace_message: int | None = None  # the previous run's message, to delete
+
+
+class Calendar(Protocol):
+    async def add_post(
+        self,
+        chat_pk: int,
+        content: PostContent,
+        when: When,
+        *,
+        status: str,
+        next_run_at: dt.datetime | None,
+        created_by: int | None,
+        at: dt.datetime,
+        campaign: str | None = None,
+        phase: str | None = None,
+    ) -> int: ...
+
+    async def post(self, post_id: int) -> PostRecord | None: ...
+
+    async def posts(self, chat_pk: int, statuses: Sequence[str]) -> list[PostRecord]:
+        """The group's posts in these states, by next run."""
+
+    async def set_status(
+        self, post_id: int, *, old: Sequence[str], new: str, next_run_at: dt.datetime | None
+    ) -> bool:
+        """Change the state only from one of `old` (a conditional UPDATE)."""
+
+    async def due(self, now: dt.datetime, limit: int) -> list[PostRecord]:
+        """Active posts whose next run is at or before `now`."""
+
+    async def advance(self, post_id: int, *, old: dt.datetime, new: dt.datetime | None) -> bool:
+        """Move the next run on, only if nobody else did (two processes race here)."""
+
+    async def set_last_message(self, post_id: int, message_id: int) -> None: ...
+
+    async def add_step(
+        self, chat_pk: int, day: int, content: PostContent, *, private: bool, at: dt.datetime
+    ) -> int: ...
+
+    async def steps(self, chat_pk: int) -> list[StepRecord]: ...
+
+    async def set_step_status(self, step_id: int, chat_pk: int, status: str) -> bool: ...
+
+    async def due_enrolments(
+        self, now: dt.datetime, limit: int
+    ) -> list[tuple[StepRecord, int, int, dt.datetime]]:
+        """(step, member, target chat, due time) for members whose day N has come and who
+        joined after the step was made, without a delivery yet."""
+
+
+class Broadcasts(Protocol):
+    async def add(
+        self,
+        chat_pk: int | None,
+        target: str,
+        content: PostContent,
+        audience: Audience,
+        *,
+        created_by: int | None,
+        at: dt.datetime,
+    ) -> int: ...
+
+    async def get(self, broadcast_id: int) -> BroadcastRecord | None: ...
+
+    async def recipients(self, chat_pk: int, audience: Audience, now: dt.datetime) -> list[int]:
+        """Present members who can be messaged privately and match the audience."""
+
+    async def set_status(
+        self, broadcast_id: int, *, old: Sequence[str], new: str, at: dt.datetime
+    ) -> bool: ...
+
+    async def set_total(self, broadcast_id: int, total: int) -> None: ...
+
+    async def set_progress(self, broadcast_id: int, chat_id: int, message_id: int) -> None: ...
+
+    async def finished(self, at: dt.datetime) -> list[int]:
+        """Sending broadcasts with nothing left to send: marked done, each returned once."""
+
+    async def active(self) -> list[int]:
+        """Broadcasts sending or paused (their progress is shown)."""
+
+
+class Outbox(Protocol):
+    async def add_run(
+        self, post_id: int, target_chat: int, due_at: dt.datetime, *, status: str, error: str | None
+    ) -> bool:
+        """One run of a post; False if this run already exists."""
+
+    async def add_recipients(
+        self, broadcast_id: int, targets: Sequence[int], due_at: dt.datetime
+    ) -> int: ...
+
+    async def add_step_run(
+        self,
+        step_id: int,
+        member_id: int,
+        target_chat: int,
+        due_at: dt.datetime,
+        *,
+        status: str = "pending",
+        error: str | None = None,
+    ) -> bool: ...
+
+    async def claim(self, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
+        """Due pending rows, locked and marked claimed by `worker` (skipping rows another
+        process holds), oldest first; paused or cancelled broadcasts are left alone."""
+
+    async def start(self, delivery_id: int, worker: str, at: dt.datetime) -> bool:
+        """claimed -> sending, just before the request goes out."""
+
+    async def record(
+        self,
+        delivery_id: int,
+        status: str,
+        *,
+        at: dt.datetime,
+        message_id: int | None = None,
+        error: str | None = None,
+        retry_at: dt.datetime | None = None,
+    ) -> None:
+        """The outcome; with `retry_at` the row goes back to pending for then."""
+
+    async def release(self, worker: str) -> int:
+        """This worker's claimed rows back to pending (a clean shutdown)."""
+
+    async def holders(self) -> list[str]:
+        """Workers holding claimed or sending rows."""
+
+    async def recover(
+        self, now: dt.datetime, lease: dt.timedelta, *, worker: str | None = None
+    ) -> tuple[int, int]:
+        """After a crash: stale claimed rows (or all of `worker`'s) back to pending; such
+        sending rows (the request may have gone out) marked uncertain, never resent."""
+
+    async def counts(self, broadcast_id: int) -> dict[str, int]: ...
+
+    async def cancel(self, broadcast_id: int, at: dt.datetime) -> int: ...
+
+    async def rate(self, broadcast_id: int, since: dt.datetime) -> int:
+        """Messages of the broadcast sent since `since` (for the ETA)."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: enter, use the repositories, commit once (or leave to roll back)."""
 
@@ -631,6 +833,15 @@ class UnitOfWork(Protocol):
 
     @property
     def groupbuys(self) -> GroupBuys: ...
+
+    @property
+    def calendar(self) -> Calendar: ...
+
+    @property
+    def broadcasts(self) -> Broadcasts: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     async def __aenter__(self) -> Self: ...
 

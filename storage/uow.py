@@ -7,11 +7,14 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
+from storage.repositories.broadcasts import SqlBroadcasts
+from storage.repositories.calendar import SqlCalendar
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
 from storage.repositories.groupbuys import SqlGroupBuys
 from storage.repositories.members import SqlMembers, SqlUsers
 from storage.repositories.orders import SqlOrders
+from storage.repositories.outbox import SqlOutbox
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
 from storage.repositories.updates import SqlUpdateLog
 
@@ -38,6 +41,9 @@ class SqlUnitOfWork:
         self.coupons = SqlCoupons(self.session)
         self.orders = SqlOrders(self.session)
         self.groupbuys = SqlGroupBuys(self.session)
+        self.calendar = SqlCalendar(self.session)
+        self.broadcasts = SqlBroadcasts(self.session)
+        self.outbox = SqlOutbox(self.session)
         await self.session.begin()
         return self
 

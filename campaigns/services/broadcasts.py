@@ -1,0 +1,186 @@
+"""Broadcasts: a draft shown to the admin, then one outbox row per recipient.
+
+Recipients are fixed when sending starts (a member who joins later is not added), and each
+is a unique row, so a restart resumes where the broadcast stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from campaigns.audience import Audience
+from campaigns.content import PostContent
+from campaigns.ports import BroadcastRecord, UnitOfWork
+from campaigns.services.chats import require_chat
+
+RATE_WINDOW = dt.timedelta(seconds=60)
+
+
+class Target(StrEnum):
+    MEMBERS = "members"  # the group's members who started the bot, privately
+    GROUPS = "groups"  # one post in each of the bot's groups
+
+
+class Control(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+
+
+class BroadcastRefusal(StrEnum):
+    UNKNOWN = "unknown"
+    STATE = "state"
+    EMPTY = "empty"  # nobody matches
+
+
+@dataclass
+class BroadcastRefused(Exception):
+    reason: BroadcastRefusal
+    broadcast_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    broadcast: BroadcastRecord
+    sent: int
+    failed: int
+    left: int
+    uncertain: int
+    cancelled: int
+    per_second: float  # over the last minute
+
+    @property
+    def eta(self) -> dt.timedelta | None:
+        if self.left == 0:
+            return dt.timedelta(0)
+        if self.per_second <= 0:
+            return None
+        return dt.timedelta(seconds=round(self.left / self.per_second))
+
+
+async def draft(
+    uow: UnitOfWork,
+    *,
+    chat_id: int | None,
+    target: Target,
+    content: PostContent,
+    audience: Audience,
+    created_by: int | None,
+    now: dt.datetime,
+) -> tuple[BroadcastRecord, int]:
+    """The broadcast, not yet sent, and how many it would reach now (for the preview)."""
+    async with uow:
+        chat_pk = (await require_chat(uow, chat_id)).pk if chat_id is not None else None
+        count = await _count(uow, chat_pk, target, audience, now)
+        if count == 0:
+            raise BroadcastRefused(BroadcastRefusal.EMPTY)
+        bid = await uow.broadcasts.add(
+            chat_pk, target, content, audience, created_by=created_by, at=now
+        )
+        record = await uow.broadcasts.get(bid)
+        await uow.commit()
+    assert record is not None
+    return record, count
+
+
+async def _targets(
+    uow: UnitOfWork, chat_pk: int | None, target: str, audience: Audience, now: dt.datetime
+) -> list[int]:
+    if target == Target.GROUPS:
+        return [chat.chat_id for chat in await uow.chats.active()]
+    assert chat_pk is not None
+    return await uow.broadcasts.recipients(chat_pk, audience, now)
+
+
+async def _count(
+    uow: UnitOfWork, chat_pk: int | None, target: str, audience: Audience, now: dt.datetime
+) -> int:
+    return len(await _targets(uow, chat_pk, target, audience, now))
+
+
+async def start(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> BroadcastRecord:
+    """Draft -> sending: the recipients become outbox rows in the same transaction."""
+    async with uow:
+        record = await uow.broadcasts.get(broadcast_id)
+        if record is None:
+            raise BroadcastRefused(BroadcastRefusal.UNKNOWN, broadcast_id)
+        if not await uow.broadcasts.set_status(broadcast_id, old=["draft"], new="sending", at=now):
+            raise BroadcastRefused(BroadcastRefusal.STATE, broadcast_id)
+        targets = await _targets(uow, record.chat_pk, record.target, record.audience, now)
+        total = await uow.outbox.add_recipients(broadcast_id, targets, now)
+        await uow.broadcasts.set_total(broadcast_id, total)
+        record = await uow.broadcasts.get(broadcast_id)
+        await uow.commit()
+    assert record is not None
+    return record
+
+
+async def control(
+    uow: UnitOfWork, *, broadcast_id: int, action: Control, now: dt.datetime
+) -> BroadcastRecord:
+    """Pause (claimed rows finish, nothing new is claimed), resume, or cancel (the rest is
+    never sent); also cancels a draft."""
+    moves = {
+        Control.PAUSE: (["sending"], "paused"),
+        Control.RESUME: (["paused"], "sending"),
+        Control.CANCEL: (["draft", "sending", "paused"], "cancelled"),
+    }
+    old, new = moves[action]
+    async with uow:
+        record = await uow.broadcasts.get(broadcast_id)
+        if record is None:
+            raise BroadcastRefused(BroadcastRefusal.UNKNOWN, broadcast_id)
+        if not await uow.broadcasts.set_status(broadcast_id, old=old, new=new, at=now):
+            raise BroadcastRefused(BroadcastRefusal.STATE, broadcast_id)
+        if action is Control.CANCEL:
+            await uow.outbox.cancel(broadcast_id, now)
+        record = await uow.broadcasts.get(broadcast_id)
+        await uow.commit()
+    assert record is not None
+    return record
+
+
+async def remember_progress(
+    uow: UnitOfWork, *, broadcast_id: int, chat_id: int, message_id: int
+) -> None:
+    async with uow:
+        await uow.broadcasts.set_progress(broadcast_id, chat_id, message_id)
+        await uow.commit()
+
+
+async def progress(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> Progress:
+    async with uow:
+        record = await uow.broadcasts.get(broadcast_id)
+        if record is None:
+            raise BroadcastRefused(BroadcastRefusal.UNKNOWN, broadcast_id)
+        counts = await uow.outbox.counts(broadcast_id)
+        recent = await uow.outbox.rate(broadcast_id, now - RATE_WINDOW)
+    window = RATE_WINDOW.total_seconds()
+    if record.started_at is not None:
+        window = min(window, max((now - record.started_at).total_seconds(), 1.0))
+    return Progress(
+        broadcast=record,
+        sent=counts.get("sent", 0),
+        failed=counts.get("failed", 0),
+        left=sum(counts.get(s, 0) for s in ("pending", "claimed", "sending")),
+        uncertain=counts.get("uncertain", 0),
+        cancelled=counts.get("cancelled", 0),
+        per_second=recent / window,
+    )
+
+
+async def finish(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> list[int]:
+    """Broadcasts with nothing left to send become done (each reported once)."""
+    async with uow() as work:
+        done = await work.broadcasts.finished(now)
+        await work.commit()
+    return done
+
+
+async def shown(uow: UnitOfWork) -> list[int]:
+    """Broadcasts whose progress message is kept current."""
+    async with uow:
+        return await uow.broadcasts.active()

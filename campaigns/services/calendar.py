@@ -1,0 +1,233 @@
+"""Content calendar use cases: drafting, confirming and managing posts; handing due runs
+to the outbox; enrolling members into day-N sequences.
+
+The scheduler only ticks. Whether a run is due is read from the rows, so a run that fell
+due while the bot was down is found on the next tick: sent if still within the grace
+window, otherwise recorded as skipped (and shown in /posts), never sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from campaigns.content import PostContent
+from campaigns.ports import PostRecord, StepRecord, UnitOfWork
+from campaigns.schedule import ScheduleError, When, WhenError
+from campaigns.services.chats import require_chat
+
+HANDOVER_BATCH = 200
+SEQUENCE_GRACE = dt.timedelta(days=1)  # a day-N message later than this is skipped
+MAX_DAY = 365
+
+
+class PostAction(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    DELETE = "delete"
+
+
+class PostRefusal(StrEnum):
+    UNKNOWN = "unknown"  # no such post in this group
+    STATE = "state"  # e.g. resuming a post that is not paused
+
+
+@dataclass
+class PostRefused(Exception):
+    reason: PostRefusal
+    post_id: int
+
+
+@dataclass
+class HandOver:
+    """What one tick handed to the outbox."""
+
+    queued: int = 0
+    skipped: list[tuple[PostRecord, dt.datetime]] = field(default_factory=list)
+    passed_over: int = 0  # earlier runs of recurring posts that fell in a long downtime
+
+
+async def add_post(
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    content: PostContent,
+    when: When,
+    at: dt.datetime,
+    created_by: int | None = None,
+    draft: bool = False,
+    campaign: str | None = None,
+    phase: str | None = None,
+) -> PostRecord:
+    """Store a post; a draft waits for the admin's ✅ after the preview."""
+    nxt = when.next_after(at)
+    if nxt is None:
+        raise ScheduleError(WhenError.PAST, when.describe())
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        post_id = await uow.calendar.add_post(
+            chat.pk,
+            content,
+            when,
+            status="draft" if draft else "active",
+            next_run_at=None if draft else nxt,
+            created_by=created_by,
+            at=at,
+            campaign=campaign,
+            phase=phase,
+        )
+        post = await uow.calendar.post(post_id)
+        await uow.commit()
+    assert post is not None
+    return post
+
+
+async def confirm_post(
+    uow: UnitOfWork, *, chat_id: int, post_id: int, at: dt.datetime
+) -> PostRecord:
+    """Draft -> active (a second tap changes nothing and says so)."""
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        post = await uow.calendar.post(post_id)
+        if post is None or post.chat_pk != chat.pk:
+            raise PostRefused(PostRefusal.UNKNOWN, post_id)
+        nxt = post.when.next_after(at)
+        if nxt is None:
+            raise ScheduleError(WhenError.PAST, post.when.describe())
+        if not await uow.calendar.set_status(post_id, old=["draft"], new="active", next_run_at=nxt):
+            raise PostRefused(PostRefusal.STATE, post_id)
+        post = await uow.calendar.post(post_id)
+        await uow.commit()
+    assert post is not None
+    return post
+
+
+async def group_posts(
+    uow: UnitOfWork, *, chat_id: int, statuses: tuple[str, ...] = ("active", "paused")
+) -> list[PostRecord]:
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        return await uow.calendar.posts(chat.pk, statuses)
+
+
+async def change_post(
+    uow: UnitOfWork, *, chat_id: int, post_id: int, action: PostAction, at: dt.datetime
+) -> PostRecord:
+    """Pause, resume (the next run counted from now: paused runs are not caught up) or
+    delete (drafts too)."""
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        post = await uow.calendar.post(post_id)
+        if post is None or post.chat_pk != chat.pk or post.status == "deleted":
+            raise PostRefused(PostRefusal.UNKNOWN, post_id)
+        if action is PostAction.PAUSE:
+            changed = await uow.calendar.set_status(
+                post_id, old=["active"], new="paused", next_run_at=post.next_run_at
+            )
+        elif action is PostAction.RESUME:
+            nxt = post.when.next_after(at)
+            changed = nxt is not None and await uow.calendar.set_status(
+                post_id, old=["paused"], new="active", next_run_at=nxt
+            )
+        else:
+            changed = await uow.calendar.set_status(
+                post_id, old=["draft", "active", "paused", "done"], new="deleted", next_run_at=None
+            )
+        if not changed:
+            raise PostRefused(PostRefusal.STATE, post_id)
+        post = await uow.calendar.post(post_id)
+        await uow.commit()
+    assert post is not None
+    return post
+
+
+async def hand_over_due(
+    uow: Callable[[], UnitOfWork], *, now: dt.datetime, grace: dt.timedelta
+) -> HandOver:
+    """Every active post whose run is due becomes one outbox row (or a skipped one).
+
+    The conditional advance of `next_run_at` and the unique (post, run time) row make this
+    safe to run in several processes at once: each run is handed over exactly once.
+    """
+    result = HandOver()
+    while True:
+        async with uow() as work:
+            due = await work.calendar.due(now, HANDOVER_BATCH)
+            for post in due:
+                assert post.next_run_at is not None
+                latest, passed = post.when.latest_due(post.next_run_at, now)
+                if not await work.calendar.advance(
+                    post.id, old=post.next_run_at, new=post.when.next_after(latest)
+                ):
+                    continue  # another process took this run
+                late = now - latest
+                in_time = late <= grace
+                error = (
+                    None if in_time else f"missed: due {int(late.total_seconds() // 60)} min ago"
+                )
+                status = "pending" if in_time else "skipped"
+                if await work.outbox.add_run(
+                    post.id, post.chat_id, latest, status=status, error=error
+                ):
+                    if in_time:
+                        result.queued += 1
+                    else:
+                        result.skipped.append((post, latest))
+                result.passed_over += passed
+            await work.commit()
+        if len(due) < HANDOVER_BATCH:
+            return result
+
+
+async def add_step(
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    day: int,
+    content: PostContent,
+    private: bool,
+    at: dt.datetime,
+) -> StepRecord:
+    """Day N of the welcome sequence, for members who join from now on."""
+    if not 0 <= day <= MAX_DAY:
+        raise ValueError(f"day must be 0 to {MAX_DAY}")
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        step_id = await uow.calendar.add_step(chat.pk, day, content, private=private, at=at)
+        steps = await uow.calendar.steps(chat.pk)
+        await uow.commit()
+    return next(s for s in steps if s.id == step_id)
+
+
+async def group_steps(uow: UnitOfWork, *, chat_id: int) -> list[StepRecord]:
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        return await uow.calendar.steps(chat.pk)
+
+
+async def delete_step(uow: UnitOfWork, *, chat_id: int, step_id: int) -> None:
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        if not await uow.calendar.set_step_status(step_id, chat.pk, "deleted"):
+            raise PostRefused(PostRefusal.UNKNOWN, step_id)
+        await uow.commit()
+
+
+async def enrol_due(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> int:
+    """Queue each member's day-N message once; one joined long ago is not caught up."""
+    queued = 0
+    while True:
+        async with uow() as work:
+            due = await work.calendar.due_enrolments(now, HANDOVER_BATCH)
+            for step, member, target, at in due:
+                if now - at > SEQUENCE_GRACE:  # recorded as skipped, so never looked at again
+                    await work.outbox.add_step_run(
+                        step.id, member, target, at, status="skipped", error="missed"
+                    )
+                else:
+                    queued += await work.outbox.add_step_run(step.id, member, target, at)
+            await work.commit()
+        if len(due) < HANDOVER_BATCH:
+            return queued

@@ -1,0 +1,107 @@
+"""The outbox's use cases: claim due rows, mark each just before it goes out, record the
+outcome. The sender in handlers/ decides what an error means; this module stores it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from campaigns.ports import Delivery, UnitOfWork
+
+MAX_ATTEMPTS = 5
+LEASE = dt.timedelta(minutes=2)  # longer than any single request may take
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: blocked the bot or never started it; not retried
+    FAILED = "failed"  # refused for good (bad request, chat gone)
+    RETRY = "retry"  # 429 or a transient error
+    UNCERTAIN = "uncertain"  # timed out after the request went out: not resent
+
+
+@dataclass(frozen=True)
+class Result:
+    delivery: Delivery
+    outcome: Outcome
+    at: dt.datetime
+    message_id: int | None = None
+    error: str | None = None
+    retry_at: dt.datetime | None = None
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """2, 4, 8, 16 … seconds after a transient error, at most five minutes."""
+    return dt.timedelta(seconds=min(2**attempts, 300))
+
+
+async def claim(uow: UnitOfWork, *, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
+    async with uow:
+        claimed = await uow.outbox.claim(worker, now, limit)
+        await uow.commit()
+    return claimed
+
+
+async def settle(
+    uow: UnitOfWork,
+    *,
+    results: Sequence[Result],
+    start: Sequence[Delivery] = (),
+    worker: str,
+    now: dt.datetime,
+) -> list[Delivery]:
+    """Record outcomes and mark the next rows as going out, in one transaction.
+
+    Returns the rows of `start` this worker may now send (a row another process
+    recovered in between is left alone).
+    """
+    async with uow:
+        for r in results:
+            d = r.delivery
+            if r.outcome is Outcome.SENT:
+                await uow.outbox.record(d.id, "sent", at=r.at, message_id=r.message_id)
+                if d.post_id is not None and r.message_id is not None:
+                    await uow.calendar.set_last_message(d.post_id, r.message_id)
+            elif r.outcome is Outcome.RETRY and (
+                r.retry_at is not None or d.attempts + 1 < MAX_ATTEMPTS
+            ):  # a flood wait (retry_at) is not the message's fault: no limit
+                retry_at = r.retry_at or r.at + backoff(d.attempts + 1)
+                await uow.outbox.record(d.id, "pending", at=r.at, error=r.error, retry_at=retry_at)
+            elif r.outcome is Outcome.UNCERTAIN:
+                await uow.outbox.record(d.id, "uncertain", at=r.at, error=r.error)
+            else:
+                await uow.outbox.record(d.id, "failed", at=r.at, error=(r.error or "")[:200])
+                if r.outcome is Outcome.BLOCKED and d.target_chat > 0:
+                    await uow.users.set_reachable(d.target_chat, False)
+        going = [d for d in start if await uow.outbox.start(d.id, worker, now)]
+        await uow.commit()
+    return going
+
+
+async def release(uow: UnitOfWork, *, worker: str) -> int:
+    async with uow:
+        n = await uow.outbox.release(worker)
+        await uow.commit()
+    return n
+
+
+async def recover(
+    uow: Callable[[], UnitOfWork], *, now: dt.datetime, dead: Callable[[str], bool]
+) -> tuple[int, int]:
+    """Rows a dead process held: unsent ones go back to the queue; ones that may have been
+    sent are marked uncertain and reported, never sent twice.
+
+    `dead(worker)` says whether a holder is known to be gone (a process of this machine
+    that no longer runs); others are trusted until their lease runs out.
+    """
+    requeued = uncertain = 0
+    async with uow() as work:
+        for holder in await work.outbox.holders():
+            if dead(holder):
+                r, u = await work.outbox.recover(now, LEASE, worker=holder)
+                requeued, uncertain = requeued + r, uncertain + u
+        r, u = await work.outbox.recover(now, LEASE)
+        await work.commit()
+    return requeued + r, uncertain + u

@@ -1,0 +1,300 @@
+"""Sending the outbox at Telegram's flood limits.
+
+Limits kept: about 30 messages a second overall, one a second per chat, 20 a minute per
+group. A 429 pauses only that chat (its row goes back to the queue for `retry_after`),
+unless several chats are refused within a second: that is a global flood, and everything
+waits. PTB's AIORateLimiter is not used: it pauses every request on any 429 and has no
+per-chat limit.
+
+Each row is marked `sending` in a committed transaction just before its request goes out,
+together with the outcome of the worker's previous row, so a message costs one commit and
+a crash leaves at most one row per worker whose fate is unknown (reported, never resent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import uuid
+import warnings
+from collections import deque
+
+from aiolimiter import AsyncLimiter
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from campaigns.content import PostContent
+from campaigns.ports import Delivery
+from campaigns.services.outbox import Outcome, Result, claim, recover, release, settle
+from handlers.deps import Deps
+
+log = logging.getLogger(__name__)
+GLOBAL_FLOOD_CHATS = 3  # distinct chats refused within a second: Telegram means everything
+LIVE: set[str] = set()  # senders running in this process
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def gone(worker: str) -> bool:
+    """A worker of this machine whose process no longer runs (its rows can be recovered
+    at once, without waiting for the lease)."""
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:30] or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():  # a sender of this process (tests run several) or a reused pid
+        return worker not in LIVE
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def markup_of(content: PostContent) -> InlineKeyboardMarkup | None:
+    """One button per row: a link, 🎟 claim (`cpn:`) or ➕ join (`gb:a:`)."""
+    if not content.buttons:
+        return None
+    rows = []
+    for b in content.buttons:
+        if b.url is not None:
+            rows.append([InlineKeyboardButton(b.text, url=b.url)])
+        elif b.coupon is not None:
+            rows.append([InlineKeyboardButton(b.text, callback_data=f"cpn:{b.coupon}")])
+        else:
+            rows.append([InlineKeyboardButton(b.text, callback_data=f"gb:a:{b.groupbuy}")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def send_content(bot: Bot, chat_id: int, content: PostContent) -> Message:
+    """The post as members see it (also the admin's preview)."""
+    markup = markup_of(content)
+    if content.photo:
+        return await bot.send_photo(
+            chat_id,
+            content.photo,
+            caption=content.text,
+            parse_mode="HTML",
+            disable_notification=content.silent,
+            reply_markup=markup,
+        )
+    return await bot.send_message(
+        chat_id,
+        content.text,
+        parse_mode="HTML",
+        disable_notification=content.silent,
+        reply_markup=markup,
+    )
+
+
+def _seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class FloodControl:
+    """Pacing per chat and overall, and the pauses Telegram asks for."""
+
+    def __init__(self, rate: float, private_gap: float = 1.0, group_gap: float = 3.0) -> None:
+        # Capacity 1 spaces requests evenly: a burst of 30 then 30/s would put up to 60 in
+        # one second, which Telegram refuses.
+        self.overall = AsyncLimiter(1, 1 / rate)
+        self.private_gap, self.group_gap = private_gap, group_gap
+        self.chats: dict[int, AsyncLimiter] = {}
+        self.paused: dict[int, float] = {}
+        self.global_until = 0.0
+        self.refusals: deque[tuple[float, int]] = deque()
+        self.floods = 0
+
+    def chat_wait(self, chat_id: int) -> float:
+        """Seconds this chat (or everything) must still wait after a 429."""
+        now = time.monotonic()
+        return max(self.paused.get(chat_id, 0.0), self.global_until) - now
+
+    async def pace_chat(self, chat_id: int) -> None:
+        limiter = self.chats.get(chat_id)
+        if limiter is None:
+            if len(self.chats) > 10_000:
+                self.chats.clear()  # old entries only hold a spacing already passed
+            gap = self.group_gap if chat_id < 0 else self.private_gap
+            limiter = self.chats[chat_id] = AsyncLimiter(1, gap)
+        await limiter.acquire()
+
+    async def pace_overall(self) -> None:
+        wait = self.global_until - time.monotonic()
+        if wait > 0:  # a global flood wait
+            await asyncio.sleep(wait)
+        await self.overall.acquire()
+
+    def refused(self, chat_id: int, seconds: float) -> None:
+        now = time.monotonic()
+        self.floods += 1
+        self.paused[chat_id] = now + seconds
+        self.refusals.append((now, chat_id))
+        while self.refusals and self.refusals[0][0] < now - 1:
+            self.refusals.popleft()
+        if len({c for _, c in self.refusals}) >= GLOBAL_FLOOD_CHATS:
+            self.global_until = max(self.global_until, now + seconds)
+            log.warning("global flood wait: everything pauses for %.0f s", seconds)
+
+
+class OutboxSender:
+    """Claims due rows and sends them with a few concurrent workers."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        d: Deps,
+        *,
+        rate: float = 29.0,
+        workers: int = 8,
+        batch: int = 100,
+    ) -> None:
+        self.bot, self.d = bot, d
+        self.worker = worker_id()
+        LIVE.add(self.worker)
+        self.flood = FloodControl(rate)
+        self.workers, self.batch = workers, batch
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.sent = 0
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def kick(self) -> None:
+        """Start draining unless already draining (called by the scheduler's tick)."""
+        if not self.busy and not self._stopping:
+            self._task = asyncio.get_running_loop().create_task(self.drain(), name="outbox")
+
+    async def recover(self) -> tuple[int, int]:
+        requeued, uncertain = await recover(self.d.uow, now=_now(), dead=gone)
+        if requeued or uncertain:
+            log.warning(
+                "outbox after a restart: %d unsent rows requeued, %d in flight when the bot "
+                "stopped marked uncertain (not resent)",
+                requeued,
+                uncertain,
+            )
+        return requeued, uncertain
+
+    async def stop(self) -> None:
+        """Let the in-flight sends finish and record them; unsent claims go back."""
+        self._stopping = True
+        if self._task is not None:
+            await self._task
+        await release(self.d.uow(), worker=self.worker)
+        LIVE.discard(self.worker)
+
+    async def drain(self) -> None:
+        queue: asyncio.Queue[Delivery | None] = asyncio.Queue()
+        workers = [asyncio.create_task(self._work(queue)) for _ in range(self.workers)]
+        try:
+            while not self._stopping:
+                rows = await claim(
+                    self.d.uow(),
+                    worker=self.worker,
+                    now=dt.datetime.now(dt.UTC),
+                    limit=self.batch,
+                )
+                if not rows:
+                    break
+                for row in rows:
+                    await queue.put(row)
+                await queue.join()
+        except Exception:
+            log.exception("outbox drain failed; the next tick retries")
+        finally:
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await release(self.d.uow(), worker=self.worker)
+
+    async def _work(self, queue: asyncio.Queue[Delivery | None]) -> None:
+        done: list[Result] = []
+        while True:
+            d = await queue.get()
+            if d is None:
+                if done:
+                    await self._settle(done, [])
+                queue.task_done()
+                return
+            try:
+                if self._stopping:
+                    continue  # released back to the queue by stop()
+                wait = self.flood.chat_wait(d.target_chat)
+                if wait > 0:  # this chat is in a flood wait: back to the queue, no attempt
+                    done.append(Result(d, Outcome.RETRY, _now(), retry_at=_now() + _delta(wait)))
+                    continue
+                await self.flood.pace_chat(d.target_chat)
+                going = await self._settle(done, [d])
+                done = []
+                if not going:
+                    continue
+                await self.flood.pace_overall()
+                done.append(await self._send(d))
+            except Exception:
+                log.exception("outbox row %s: unexpected error", d.id)
+            finally:
+                queue.task_done()
+
+    async def _settle(self, results: list[Result], start: list[Delivery]) -> list[Delivery]:
+        return await settle(
+            self.d.uow(), results=results, start=start, worker=self.worker, now=_now()
+        )
+
+    async def _send(self, d: Delivery) -> Result:
+        try:
+            message = await send_content(self.bot, d.target_chat, d.content)
+        except RetryAfter as error:
+            seconds = _seconds(error)
+            self.flood.refused(d.target_chat, seconds)
+            return Result(d, Outcome.RETRY, _now(), error="429", retry_at=_now() + _delta(seconds))
+        except Forbidden as error:
+            return Result(d, Outcome.BLOCKED, _now(), error=f"403 {error.message}")
+        except BadRequest as error:
+            return Result(d, Outcome.FAILED, _now(), error=f"400 {error.message}")
+        except TimedOut:
+            return Result(d, Outcome.UNCERTAIN, _now(), error="timed out; may have been sent")
+        except (NetworkError, TelegramError) as error:
+            return Result(d, Outcome.RETRY, _now(), error=str(error)[:200])
+        self.sent += 1
+        await self._after(d, message)
+        return Result(d, Outcome.SENT, _now(), message_id=message.message_id)
+
+    async def _after(self, d: Delivery, message: Message) -> None:
+        """Pin, and delete the previous run's message: best effort, never a resend."""
+        chat = d.target_chat
+        if d.content.pin and chat < 0:
+            try:
+                await self.bot.pin_chat_message(
+                    chat, message.message_id, disable_notification=d.content.silent
+                )
+            except TelegramError as error:
+                log.warning("post %s sent but not pinned in %s: %s", d.post_id, chat, error)
+        if d.replace_message is not None:
+            try:
+                await self.bot.delete_message(chat, d.replace_message)
+            except TelegramError as error:
+                log.info("previous message of post %s not deleted: %s", d.post_id, error)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _delta(seconds: float) -> dt.timedelta:
+    return dt.timedelta(seconds=seconds)

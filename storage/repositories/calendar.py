@@ -1,0 +1,221 @@
+"""Scheduled posts and day-N sequence steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import and_, func, select, update
+
+from campaigns.content import PostContent
+from campaigns.ports import PostRecord, StepRecord
+from campaigns.schedule import When
+from storage.models import ChatRow, DeliveryRow, MembershipRow, ScheduledPostRow, SequenceStepRow
+from storage.repositories.base import Repository, aware
+
+P, S, DL = ScheduledPostRow, SequenceStepRow, DeliveryRow
+
+
+def _post(
+    row: ScheduledPostRow, chat_id: int, outcome: tuple[str, dt.datetime] | None = None
+) -> PostRecord:
+    return PostRecord(
+        id=row.id,
+        chat_pk=row.chat_id,
+        chat_id=chat_id,
+        content=PostContent.model_validate(row.content),
+        when=When(timezone=row.timezone, cron=row.cron, at=aware(row.run_at)),
+        status=row.status,
+        next_run_at=aware(row.next_run_at),
+        last_message_id=row.last_message_id,
+        campaign=row.campaign,
+        phase=row.phase,
+        last_outcome=outcome,
+    )
+
+
+def _step(row: SequenceStepRow) -> StepRecord:
+    return StepRecord(
+        id=row.id,
+        chat_pk=row.chat_id,
+        day=row.day,
+        content=PostContent.model_validate(row.content),
+        private=row.private,
+        status=row.status,
+    )
+
+
+class SqlCalendar(Repository):
+    async def add_post(
+        self,
+        chat_pk: int,
+        content: PostContent,
+        when: When,
+        *,
+        status: str,
+        next_run_at: dt.datetime | None,
+        created_by: int | None,
+        at: dt.datetime,
+        campaign: str | None = None,
+        phase: str | None = None,
+    ) -> int:
+        row = P(
+            chat_id=chat_pk,
+            content=content.model_dump(mode="json", exclude_defaults=True),
+            cron=when.cron,
+            run_at=when.at,
+            timezone=when.timezone,
+            status=status,
+            next_run_at=next_run_at,
+            created_by=created_by,
+            created_at=at,
+            campaign=campaign,
+            phase=phase,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def _with_chat(self, rows: Sequence[ScheduledPostRow]) -> list[PostRecord]:
+        if not rows:
+            return []
+        chats = dict(
+            (await self.session.execute(
+                select(ChatRow.id, ChatRow.telegram_id).where(
+                    ChatRow.id.in_({r.chat_id for r in rows})
+                )
+            )).tuples()
+        )  # fmt: skip
+        latest = (
+            select(DL.post_id, func.max(DL.due_at).label("due"))
+            .where(DL.post_id.in_([r.id for r in rows]))
+            .group_by(DL.post_id)
+            .subquery()
+        )
+        outcomes = {
+            post_id: (status, aware(due))
+            for post_id, status, due in (
+                await self.session.execute(
+                    select(DL.post_id, DL.status, DL.due_at).join(
+                        latest, and_(DL.post_id == latest.c.post_id, DL.due_at == latest.c.due)
+                    )
+                )
+            ).tuples()
+        }
+        return [
+            _post(r, chats[r.chat_id], outcomes.get(r.id))  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+    async def post(self, post_id: int) -> PostRecord | None:
+        row = await self.session.get(P, post_id, populate_existing=True)
+        return (await self._with_chat([row]))[0] if row else None
+
+    async def posts(self, chat_pk: int, statuses: Sequence[str]) -> list[PostRecord]:
+        rows = await self.session.scalars(
+            select(P)
+            .where(P.chat_id == chat_pk, P.status.in_(list(statuses)))
+            .order_by(P.next_run_at.is_(None), P.next_run_at, P.id)
+        )
+        return await self._with_chat(list(rows))
+
+    async def set_status(
+        self, post_id: int, *, old: Sequence[str], new: str, next_run_at: dt.datetime | None
+    ) -> bool:
+        result = await self.session.execute(
+            update(P)
+            .where(P.id == post_id, P.status.in_(list(old)))
+            .values(status=new, next_run_at=next_run_at)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def due(self, now: dt.datetime, limit: int) -> list[PostRecord]:
+        rows = await self.session.scalars(
+            select(P)
+            .where(P.status == "active", P.next_run_at <= now)
+            .order_by(P.next_run_at, P.id)
+            .limit(limit)
+        )
+        return await self._with_chat(list(rows))
+
+    async def advance(self, post_id: int, *, old: dt.datetime, new: dt.datetime | None) -> bool:
+        values: dict[str, object] = {"next_run_at": new}
+        if new is None:
+            values["status"] = "done"
+        result = await self.session.execute(
+            update(P)
+            .where(P.id == post_id, P.status == "active", P.next_run_at == old)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def set_last_message(self, post_id: int, message_id: int) -> None:
+        await self.session.execute(
+            update(P)
+            .where(P.id == post_id)
+            .values(last_message_id=message_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def add_step(
+        self, chat_pk: int, day: int, content: PostContent, *, private: bool, at: dt.datetime
+    ) -> int:
+        row = S(
+            chat_id=chat_pk,
+            day=day,
+            content=content.model_dump(mode="json", exclude_defaults=True),
+            private=private,
+            status="active",
+            created_at=at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def steps(self, chat_pk: int) -> list[StepRecord]:
+        rows = await self.session.scalars(
+            select(S).where(S.chat_id == chat_pk, S.status != "deleted").order_by(S.day, S.id)
+        )
+        return [_step(r) for r in rows]
+
+    async def set_step_status(self, step_id: int, chat_pk: int, status: str) -> bool:
+        result = await self.session.execute(
+            update(S)
+            .where(S.id == step_id, S.chat_id == chat_pk, S.status != "deleted")
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def due_enrolments(
+        self, now: dt.datetime, limit: int
+    ) -> list[tuple[StepRecord, int, int, dt.datetime]]:
+        M = MembershipRow
+        steps = {s.id: s for s in await self.session.scalars(select(S).where(S.status == "active"))}
+        out: list[tuple[StepRecord, int, int, dt.datetime]] = []
+        for step in steps.values():
+            rows = await self.session.execute(
+                select(M.user_id, M.joined_at, ChatRow.telegram_id)
+                .join(ChatRow, ChatRow.id == M.chat_id)
+                .outerjoin(DL, and_(DL.step_id == step.id, DL.member_id == M.user_id))
+                .where(
+                    M.chat_id == step.chat_id,
+                    M.present.is_(True),
+                    M.joined_at >= step.created_at,
+                    M.joined_at <= now - dt.timedelta(days=step.day),
+                    DL.id.is_(None),
+                )
+                .order_by(M.joined_at)
+                .limit(limit - len(out))
+            )
+            record = _step(step)
+            for user_id, joined_at, group in rows.tuples():
+                due = aware(joined_at)
+                assert due is not None
+                target = user_id if step.private else group
+                out.append((record, user_id, target, due + dt.timedelta(days=step.day)))
+            if len(out) >= limit:
+                break
+        return out

@@ -1,0 +1,238 @@
+"""The outbox: every message the bot must send on its own, one row each.
+
+A row moves pending -> claimed -> sending -> sent | failed | uncertain, or back to pending
+for a retry. Claims lock with SKIP LOCKED on PostgreSQL, so two bot processes take
+different rows; on SQLite the single writer serialises them. The claimed -> sending step is
+committed before the request goes out: after a crash a `sending` row may have reached
+Telegram, so it is reported as uncertain and never sent again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select, update
+
+from campaigns.content import PostContent
+from campaigns.ports import Delivery
+from storage.models import BroadcastRow, DeliveryRow, ScheduledPostRow, SequenceStepRow
+from storage.repositories.base import Repository, aware, insert_for
+
+DL, B, P, S = DeliveryRow, BroadcastRow, ScheduledPostRow, SequenceStepRow
+INSERT_BATCH = 1000
+
+
+class SqlOutbox(Repository):
+    async def add_run(
+        self, post_id: int, target_chat: int, due_at: dt.datetime, *, status: str, error: str | None
+    ) -> bool:
+        result = await self.session.execute(
+            insert_for(self.session, DL)
+            .values(
+                kind="post",
+                post_id=post_id,
+                target_chat=target_chat,
+                due_at=due_at,
+                status=status,
+                attempts=0,
+                error=error,
+            )
+            .on_conflict_do_nothing()
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def add_recipients(
+        self, broadcast_id: int, targets: Sequence[int], due_at: dt.datetime
+    ) -> int:
+        added = 0
+        for start in range(0, len(targets), INSERT_BATCH):
+            rows = [
+                {
+                    "kind": "broadcast",
+                    "broadcast_id": broadcast_id,
+                    "target_chat": target,
+                    "due_at": due_at,
+                    "status": "pending",
+                    "attempts": 0,
+                }
+                for target in targets[start : start + INSERT_BATCH]
+            ]
+            result = await self.session.execute(
+                insert_for(self.session, DL).values(rows).on_conflict_do_nothing()
+            )
+            added += int(result.rowcount)  # type: ignore[attr-defined]
+        return added
+
+    async def add_step_run(
+        self,
+        step_id: int,
+        member_id: int,
+        target_chat: int,
+        due_at: dt.datetime,
+        *,
+        status: str = "pending",
+        error: str | None = None,
+    ) -> bool:
+        result = await self.session.execute(
+            insert_for(self.session, DL)
+            .values(
+                kind="sequence",
+                step_id=step_id,
+                member_id=member_id,
+                target_chat=target_chat,
+                due_at=due_at,
+                status=status,
+                error=error,
+                attempts=0,
+            )
+            .on_conflict_do_nothing()
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim(self, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
+        candidates = (
+            select(DL.id)
+            .outerjoin(B, B.id == DL.broadcast_id)
+            .where(
+                DL.status == "pending",
+                DL.due_at <= now,
+                or_(DL.broadcast_id.is_(None), B.status == "sending"),
+            )
+            .order_by(DL.due_at, DL.id)
+            .limit(limit)
+            .with_for_update(of=DL, skip_locked=True)
+        )
+        ids = list(await self.session.scalars(candidates))
+        if not ids:
+            return []
+        claimed = await self.session.execute(
+            update(DL)
+            .where(DL.id.in_(ids), DL.status == "pending")
+            .values(status="claimed", worker=worker, claimed_at=now)
+            .returning(DL.id)
+            .execution_options(synchronize_session=False)
+        )
+        mine = list(claimed.scalars())
+        rows = await self.session.execute(
+            select(DL, P.content, P.last_message_id, B.content, S.content)
+            .outerjoin(P, P.id == DL.post_id)
+            .outerjoin(B, B.id == DL.broadcast_id)
+            .outerjoin(S, S.id == DL.step_id)
+            .where(DL.id.in_(mine))
+            .order_by(DL.due_at, DL.id)
+        )
+        parsed: dict[int, PostContent] = {}  # a broadcast's content is parsed once per claim
+        out: list[Delivery] = []
+        for row, post, last, cast, step in rows.tuples():
+            raw = post if post is not None else cast if cast is not None else step
+            key = row.broadcast_id if row.broadcast_id is not None else -row.id
+            content = parsed.get(key)
+            if content is None:
+                content = parsed[key] = PostContent.model_validate(raw)
+            due = aware(row.due_at)
+            assert due is not None
+            out.append(
+                Delivery(
+                    id=row.id,
+                    kind=row.kind,
+                    target_chat=row.target_chat,
+                    content=content,
+                    attempts=row.attempts,
+                    due_at=due,
+                    post_id=row.post_id,
+                    broadcast_id=row.broadcast_id,
+                    member_id=row.member_id,
+                    replace_message=last if content.replace_previous else None,
+                )
+            )
+        return out
+
+    async def start(self, delivery_id: int, worker: str, at: dt.datetime) -> bool:
+        result = await self.session.execute(
+            update(DL)
+            .where(DL.id == delivery_id, DL.status == "claimed", DL.worker == worker)
+            .values(status="sending", attempts=DL.attempts + 1, claimed_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def record(
+        self,
+        delivery_id: int,
+        status: str,
+        *,
+        at: dt.datetime,
+        message_id: int | None = None,
+        error: str | None = None,
+        retry_at: dt.datetime | None = None,
+    ) -> None:
+        values: dict[str, object] = {"status": status, "error": error}
+        if retry_at is not None:
+            values.update(status="pending", due_at=retry_at, worker=None, claimed_at=None)
+        if status == "sent":
+            values.update(sent_at=at, message_id=message_id)
+        await self.session.execute(
+            update(DL)
+            .where(DL.id == delivery_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def release(self, worker: str) -> int:
+        result = await self.session.execute(
+            update(DL)
+            .where(DL.status == "claimed", DL.worker == worker)
+            .values(status="pending", worker=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def holders(self) -> list[str]:
+        rows = await self.session.scalars(
+            select(DL.worker).where(DL.status.in_(["claimed", "sending"])).distinct()
+        )
+        return [w for w in rows if w]
+
+    async def recover(
+        self, now: dt.datetime, lease: dt.timedelta, *, worker: str | None = None
+    ) -> tuple[int, int]:
+        held = DL.worker == worker if worker is not None else DL.claimed_at < now - lease
+        requeued = await self.session.execute(
+            update(DL)
+            .where(DL.status == "claimed", held)
+            .values(status="pending", worker=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        uncertain = await self.session.execute(
+            update(DL)
+            .where(DL.status == "sending", held)
+            .values(status="uncertain", error="in flight when the bot stopped; not resent")
+            .execution_options(synchronize_session=False)
+        )
+        return int(requeued.rowcount), int(uncertain.rowcount)  # type: ignore[attr-defined]
+
+    async def counts(self, broadcast_id: int) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(DL.status, func.count())
+            .where(DL.broadcast_id == broadcast_id)
+            .group_by(DL.status)
+        )
+        return {status: int(n) for status, n in rows.tuples()}
+
+    async def cancel(self, broadcast_id: int, at: dt.datetime) -> int:
+        result = await self.session.execute(
+            update(DL)
+            .where(DL.broadcast_id == broadcast_id, DL.status.in_(["pending", "claimed"]))
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def rate(self, broadcast_id: int, since: dt.datetime) -> int:
+        n = await self.session.scalar(
+            select(func.count()).where(
+                DL.broadcast_id == broadcast_id, DL.status == "sent", DL.sent_at >= since
+            )
+        )
+        return int(n or 0)
