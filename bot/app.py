@@ -18,9 +18,11 @@ from telegram.request import BaseRequest
 import handlers
 from bot.settings import Settings
 from bot.webhooks import HttpServer, orders_app
+from campaigns.services.calendar import enrol_due, hand_over_due
 from campaigns.services.coupons import due_reminders
 from campaigns.services.groupbuys import end_deals, expire_teams
 from campaigns.services.referral import sweep
+from handlers.broadcasts import refresh_progress
 from handlers.buffer import ActivityBuffer
 from handlers.deps import Deps
 from handlers.groupbuys import (
@@ -30,6 +32,7 @@ from handlers.groupbuys import (
     refresh_deal_post,
 )
 from handlers.notify import send_coupon_reminders, send_notices
+from handlers.outbox import OutboxSender
 from handlers.texts import T
 from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWork
@@ -84,6 +87,32 @@ async def _countdowns(context: ContextTypes.DEFAULT_TYPE) -> None:
     await refresh_countdowns(context.bot, context.application.bot_data["deps"])
 
 
+async def _outbox_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The scheduler only ticks: due posts become outbox rows, and the sender drains them."""
+    app = context.application
+    d: Deps = app.bot_data["deps"]
+    settings: Settings = app.bot_data["settings"]
+    handed = await hand_over_due(
+        d.uow,
+        now=dt.datetime.now(dt.UTC),
+        grace=dt.timedelta(minutes=settings.post_grace_minutes),
+    )
+    for post, at in handed.skipped:
+        log.warning("scheduled post %s due at %s skipped: past the grace window", post.id, at)
+    if handed.passed_over:
+        log.warning("%d earlier runs passed over while the bot was down", handed.passed_over)
+    sender: OutboxSender = app.bot_data["outbox"]
+    sender.kick()
+    await refresh_progress(context.bot, d, app.bot_data.setdefault("progress_shown", {}))
+
+
+async def _enrol(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Day-N welcome messages that have come due become outbox rows."""
+    d: Deps = context.application.bot_data["deps"]
+    if await enrol_due(d.uow, now=dt.datetime.now(dt.UTC)):
+        context.application.bot_data["outbox"].kick()
+
+
 async def _prune(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Forget processed update ids older than Telegram could ever redeliver."""
     d: Deps = context.application.bot_data["deps"]
@@ -119,6 +148,10 @@ def build_application(
             buffer=buffer,
         )
         deps = app.bot_data["deps"]
+        app.bot_data["settings"] = settings
+        sender = OutboxSender(app.bot, deps, rate=settings.outbox_rate)
+        app.bot_data["outbox"] = sender
+        await sender.recover()
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
         buffer.start()
         if settings.http_port is not None and settings.orders_webhook_secret:
@@ -145,11 +178,18 @@ def build_application(
             app.job_queue.run_repeating(_remind, interval=900, first=45, name="coupon-reminders")
             app.job_queue.run_repeating(_expire_teams, interval=30, first=5, name="team-expiry")
             app.job_queue.run_repeating(_countdowns, interval=180, first=90, name="countdowns")
+            app.job_queue.run_repeating(
+                _outbox_tick, interval=settings.outbox_tick_seconds, first=1, name="outbox"
+            )
+            app.job_queue.run_repeating(_enrol, interval=60, first=20, name="sequences")
 
     async def post_stop(app: GrowthApp) -> None:
         http = app.bot_data.get("http")
         if isinstance(http, HttpServer):
             await http.stop()
+        sender = app.bot_data.get("outbox")
+        if isinstance(sender, OutboxSender):
+            await sender.stop()  # in-flight sends finish and are recorded
         deps = app.bot_data.get("deps")
         if isinstance(deps, Deps):
             for task in list(deps.deal_pending.values()):

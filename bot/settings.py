@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=1, le=65_535)
     orders_webhook_secret: str | None = None
+    # A scheduled run found late (the bot was down) is sent if at most this late, else skipped.
+    post_grace_minutes: float = Field(default=10, ge=0, le=1440)
+    # Outbox messages per second overall; Telegram allows about 30 (a little is left for replies).
+    outbox_rate: float = Field(default=29, gt=0, le=30)
+    outbox_tick_seconds: float = Field(default=1.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Settings:

@@ -108,10 +108,10 @@ class PostContent(BaseModel):
 
     @model_validator(mode="after")
     def _length(self) -> Self:
-        limit = CAPTION_LIMIT if self.photo else TEXT_LIMIT
+        low, limit = (0, CAPTION_LIMIT) if self.photo else (1, TEXT_LIMIT)
         size = visible_length(self.text, "HTML")
-        if not 1 <= size <= limit:
-            raise ValueError(f"the text has {size} characters; 1 to {limit} allowed")
+        if not low <= size <= limit:
+            raise ValueError(f"the text has {size} characters; {low} to {limit} allowed")
         return self
 
 
@@ -121,15 +121,17 @@ BUTTON_LINE = re.compile(
 
 
 def split_buttons(text: str) -> tuple[str, list[Button]]:
-    """Trailing `button: Text | https://…`, `| coupon 12` or `| groupbuy 3` lines."""
+    """Trailing `button: Text | https://…`, `| coupon 12` or `| groupbuy 3` lines of an
+    HTML text (so `&amp;` in a link is read back as `&`)."""
     lines = text.rstrip().split("\n")
     buttons: list[Button] = []
     while lines and (m := BUTTON_LINE.match(lines[-1])):
-        target = m["target"]
+        label = html.unescape(re.sub(r"<[^>]+>", "", m["text"]))
+        target = html.unescape(re.sub(r"<[^>]+>", "", m["target"]))
         kind, _, ref = target.partition(" ")
         if kind.lower() in {"coupon", "groupbuy"} and ref.strip().isdigit():
-            buttons.insert(0, Button(text=m["text"], **{kind.lower(): int(ref)}))
+            buttons.insert(0, Button(text=label, **{kind.lower(): int(ref)}))
         else:
-            buttons.insert(0, Button(text=m["text"], url=target))
+            buttons.insert(0, Button(text=label, url=target))
         lines.pop()
     return "\n".join(lines).strip(), buttons

@@ -16,6 +16,15 @@ from telegram.ext import (
 )
 
 from handlers.admin import set_command, settings_command
+from handlers.broadcasts import BROADCAST_BUTTON, broadcast_command, on_broadcast_button
+from handlers.calendar import (
+    SCHEDULE_BUTTON,
+    on_schedule_button,
+    post_command,
+    posts_command,
+    schedule_command,
+    sequence_command,
+)
 from handlers.checkin import CHECKIN_WORDS, checkin_command
 from handlers.coupons import CLAIM, coupon_command, mycoupons_command, on_claim, redeem_command
 from handlers.errors import on_error
@@ -88,4 +97,15 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(on_claim, pattern=CLAIM), group=COMMANDS)
     app.add_handler(CommandHandler("groupbuy", groupbuy_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTON), group=COMMANDS)
+    app.add_handler(CommandHandler("schedule", schedule_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("posts", posts_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("post", post_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("sequence", sequence_command, commands), group=COMMANDS)
+    app.add_handler(
+        CallbackQueryHandler(on_schedule_button, pattern=SCHEDULE_BUTTON), group=COMMANDS
+    )
+    app.add_handler(CommandHandler("broadcast", broadcast_command, commands), group=COMMANDS)
+    app.add_handler(
+        CallbackQueryHandler(on_broadcast_button, pattern=BROADCAST_BUTTON), group=COMMANDS
+    )
     app.add_error_handler(on_error)

@@ -198,7 +198,8 @@ class OutboxSender:
         await release(self.d.uow(), worker=self.worker)
         LIVE.discard(self.worker)
 
-    async def drain(self) -> None:
+    async def drain(self, now: dt.datetime | None = None) -> None:
+        """Send everything due (by `now`, normally the clock) until nothing is left."""
         queue: asyncio.Queue[Delivery | None] = asyncio.Queue()
         workers = [asyncio.create_task(self._work(queue)) for _ in range(self.workers)]
         try:
@@ -206,7 +207,7 @@ class OutboxSender:
                 rows = await claim(
                     self.d.uow(),
                     worker=self.worker,
-                    now=dt.datetime.now(dt.UTC),
+                    now=now or _now(),
                     limit=self.batch,
                 )
                 if not rows:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +16,7 @@ from bot.double.spec import ApiSpec, Problem
 
 JSON = dict[str, Any]
 BOT_ID = 5_000_000_001
+SENDING = {"sendMessage", "sendPhoto", "copyMessage", "forwardMessage"}
 ANONYMOUS_ADMIN: JSON = {
     "id": 1087968824,
     "is_bot": True,
@@ -65,9 +68,16 @@ class FakeTelegram:
         spec: ApiSpec | None = None,
         bot_username: str = "growth_demo_bot",
         strict: bool = True,
+        flood_limits: bool = False,
     ) -> None:
         self.spec = spec or ApiSpec.load()
         self.strict = strict
+        # Telegram's limits, enforced when asked: 30 messages in any second overall, one a
+        # second per private chat, 20 a minute per group; beyond them a 429 with retry_after.
+        self.flood_limits = flood_limits
+        self.refused_429 = 0
+        self._sent_at: deque[float] = deque()
+        self._chat_sent_at: dict[int, deque[float]] = {}
         self.bot: JSON = {
             "id": BOT_ID, "is_bot": True, "first_name": "Growth Bot", "username": bot_username,
             "can_join_groups": True, "can_read_all_group_messages": True,
@@ -396,6 +406,11 @@ class FakeTelegram:
             if failing == name.lower():
                 del self.failures[i]
                 return error.code, error.body()
+        if self.flood_limits and name in SENDING:
+            with self._lock:
+                flood = self._flood(params.get("chat_id"))
+            if flood is not None:
+                return flood.code, flood.body()
         handler = getattr(self, f"api_{name}", None)
         if handler is None:
             return 200, {"ok": True, "result": True}
@@ -403,6 +418,29 @@ class FakeTelegram:
             return 200, {"ok": True, "result": handler(params)}
         except ApiError as error:
             return error.code, error.body()
+
+    def _flood(self, chat: Any) -> ApiError | None:
+        now = time.monotonic()
+        while self._sent_at and self._sent_at[0] <= now - 1:
+            self._sent_at.popleft()
+        if len(self._sent_at) >= 30:
+            self.refused_429 += 1
+            return ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        try:
+            chat_id = int(chat)
+        except (TypeError, ValueError):
+            return None
+        window, most = (60.0, 20) if chat_id < 0 else (1.0, 1)
+        times = self._chat_sent_at.setdefault(chat_id, deque())
+        while times and times[0] <= now - window:
+            times.popleft()
+        if len(times) >= most:
+            self.refused_429 += 1
+            wait = max(1, math.ceil(times[0] + window - now))
+            return ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+        times.append(now)
+        self._sent_at.append(now)
+        return None
 
     def wait_updates(self, offset: int | None, timeout: float) -> None:
         """Long polling: block until an update at or past `offset` exists, or the timeout."""

@@ -14,7 +14,7 @@ from enum import StrEnum
 from campaigns.audience import Audience
 from campaigns.content import PostContent
 from campaigns.ports import BroadcastRecord, UnitOfWork
-from campaigns.services.chats import require_chat
+from campaigns.services.chats import claim_update, require_chat
 
 RATE_WINDOW = dt.timedelta(seconds=60)
 
@@ -70,9 +70,12 @@ async def draft(
     audience: Audience,
     created_by: int | None,
     now: dt.datetime,
+    update: tuple[int, int] | None = None,
 ) -> tuple[BroadcastRecord, int]:
     """The broadcast, not yet sent, and how many it would reach now (for the preview)."""
     async with uow:
+        if update is not None:
+            await claim_update(uow, update[0], update[1], now)
         chat_pk = (await require_chat(uow, chat_id)).pk if chat_id is not None else None
         count = await _count(uow, chat_pk, target, audience, now)
         if count == 0:
@@ -170,6 +173,15 @@ async def progress(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> P
         cancelled=counts.get("cancelled", 0),
         per_second=recent / window,
     )
+
+
+async def group_of(uow: UnitOfWork, *, broadcast: BroadcastRecord) -> int | None:
+    """The Telegram id of the group a members broadcast belongs to."""
+    if broadcast.chat_pk is None:
+        return None
+    async with uow:
+        chat = await uow.chats.by_pk(broadcast.chat_pk)
+    return chat.chat_id if chat else None
 
 
 async def finish(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> list[int]:

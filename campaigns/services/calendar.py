@@ -16,7 +16,7 @@ from enum import StrEnum
 from campaigns.content import PostContent
 from campaigns.ports import PostRecord, StepRecord, UnitOfWork
 from campaigns.schedule import ScheduleError, When, WhenError
-from campaigns.services.chats import require_chat
+from campaigns.services.chats import claim_update, require_chat
 
 HANDOVER_BATCH = 200
 SEQUENCE_GRACE = dt.timedelta(days=1)  # a day-N message later than this is skipped
@@ -60,12 +60,16 @@ async def add_post(
     draft: bool = False,
     campaign: str | None = None,
     phase: str | None = None,
+    update: tuple[int, int] | None = None,
 ) -> PostRecord:
-    """Store a post; a draft waits for the admin's ✅ after the preview."""
+    """Store a post; a draft waits for the admin's ✅ after the preview. `update` is
+    (bot id, update id) for a post made in chat, so a redelivery makes nothing twice."""
     nxt = when.next_after(at)
     if nxt is None:
         raise ScheduleError(WhenError.PAST, when.describe())
     async with uow:
+        if update is not None:
+            await claim_update(uow, update[0], update[1], at)
         chat = await require_chat(uow, chat_id)
         post_id = await uow.calendar.add_post(
             chat.pk,
@@ -102,6 +106,13 @@ async def confirm_post(
         await uow.commit()
     assert post is not None
     return post
+
+
+async def post_group(uow: UnitOfWork, *, post_id: int) -> int | None:
+    """The Telegram id of the post's group (a preview's button may be tapped anywhere)."""
+    async with uow:
+        post = await uow.calendar.post(post_id)
+    return post.chat_id if post is not None else None
 
 
 async def group_posts(
@@ -189,11 +200,14 @@ async def add_step(
     content: PostContent,
     private: bool,
     at: dt.datetime,
+    update: tuple[int, int] | None = None,
 ) -> StepRecord:
     """Day N of the welcome sequence, for members who join from now on."""
     if not 0 <= day <= MAX_DAY:
         raise ValueError(f"day must be 0 to {MAX_DAY}")
     async with uow:
+        if update is not None:
+            await claim_update(uow, update[0], update[1], at)
         chat = await require_chat(uow, chat_id)
         step_id = await uow.calendar.add_step(chat.pk, day, content, private=private, at=at)
         steps = await uow.calendar.steps(chat.pk)

@@ -79,13 +79,10 @@ class SqlCalendar(Repository):
     async def _with_chat(self, rows: Sequence[ScheduledPostRow]) -> list[PostRecord]:
         if not rows:
             return []
-        chats = dict(
-            (await self.session.execute(
-                select(ChatRow.id, ChatRow.telegram_id).where(
-                    ChatRow.id.in_({r.chat_id for r in rows})
-                )
-            )).tuples()
-        )  # fmt: skip
+        found = await self.session.execute(
+            select(ChatRow.id, ChatRow.telegram_id).where(ChatRow.id.in_({r.chat_id for r in rows}))
+        )
+        chats = {pk: telegram_id for pk, telegram_id in found}
         latest = (
             select(DL.post_id, func.max(DL.due_at).label("due"))
             .where(DL.post_id.in_([r.id for r in rows]))
@@ -100,7 +97,7 @@ class SqlCalendar(Repository):
                         latest, and_(DL.post_id == latest.c.post_id, DL.due_at == latest.c.due)
                     )
                 )
-            ).tuples()
+            )
         }
         return [
             _post(r, chats[r.chat_id], outcomes.get(r.id))  # type: ignore[arg-type]
@@ -211,7 +208,7 @@ class SqlCalendar(Repository):
                 .limit(limit - len(out))
             )
             record = _step(step)
-            for user_id, joined_at, group in rows.tuples():
+            for user_id, joined_at, group in rows:
                 due = aware(joined_at)
                 assert due is not None
                 target = user_id if step.private else group

@@ -124,7 +124,7 @@ class SqlOutbox(Repository):
         )
         parsed: dict[int, PostContent] = {}  # a broadcast's content is parsed once per claim
         out: list[Delivery] = []
-        for row, post, last, cast, step in rows.tuples():
+        for row, post, last, cast, step in rows:
             raw = post if post is not None else cast if cast is not None else step
             key = row.broadcast_id if row.broadcast_id is not None else -row.id
             content = parsed.get(key)
@@ -218,7 +218,7 @@ class SqlOutbox(Repository):
             .where(DL.broadcast_id == broadcast_id)
             .group_by(DL.status)
         )
-        return {status: int(n) for status, n in rows.tuples()}
+        return {status: int(n) for status, n in rows}
 
     async def cancel(self, broadcast_id: int, at: dt.datetime) -> int:
         result = await self.session.execute(

@@ -1,0 +1,195 @@
+"""/broadcast: preview, confirm, then one message kept current with the progress."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+
+from pydantic import ValidationError
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+
+from campaigns.audience import AudienceError, is_rule, parse_audience
+from campaigns.errors import DuplicateUpdate
+from campaigns.ports import BroadcastRecord
+from campaigns.services.broadcasts import (
+    BroadcastRefused,
+    Control,
+    Progress,
+    Target,
+    control,
+    draft,
+    finish,
+    group_of,
+    progress,
+    remember_progress,
+    shown,
+    start,
+)
+from handlers.admin import admin_group
+from handlers.calendar import body_of, content_of, preview, reason_of
+from handlers.calendar_texts import CalendarTexts, calendar_texts_for
+from handlers.deps import Deps, deps
+from handlers.extract import Context, reply, sent_at
+
+log = logging.getLogger(__name__)
+BROADCAST_BUTTON = r"^bc:(go|no|p|r|c):(\d{1,18})$"
+PROGRESS_EVERY = 3.0  # seconds between edits of one progress message
+
+
+async def broadcast_command(update: Update, context: Context) -> None:
+    """`/broadcast [rules]` + text (or as a reply): a draft and its preview."""
+    t = await calendar_texts_for(update, context)
+    chat, message = await admin_group(update, context, t), update.effective_message
+    if chat is None or message is None:
+        return
+    tokens = (message.text or "").split("\n", 1)[0].split()[1:]
+    body = body_of(message)
+    if body is None and not tokens:
+        await reply(update, t.broadcast_usage())
+        return
+    rules = [x for x in tokens if is_rule(x) or x.lower() == "all"]
+    words = tokens[len(rules) :] if tokens[: len(rules)] == rules else None
+    if words is None or (words and body is not None):
+        unknown = next((x for x in tokens if not is_rule(x)), tokens[0])
+        await reply(update, t.audience_refused(unknown))
+        return
+    if body is None:  # `/broadcast Hello all` on one line
+        if not words:
+            await reply(update, t.no_text())
+            return
+        body = (" ".join(words), None)
+    try:
+        audience = parse_audience(" ".join(rules))
+        content = content_of(body)
+    except AudienceError as error:
+        await reply(update, t.audience_refused(error.token))
+        return
+    except ValidationError as error:
+        await reply(update, t.content_refused(reason_of(error)))
+        return
+    user, d = update.effective_user, deps(context)
+    try:
+        record, count = await draft(
+            d.uow(),
+            chat_id=chat.id,
+            target=Target.MEMBERS,
+            content=content,
+            audience=audience,
+            created_by=user.id if user else None,
+            now=sent_at(update),
+            update=(context.bot.id, update.update_id),
+        )
+    except DuplicateUpdate:
+        return
+    except BroadcastRefused as refused:
+        await reply(update, t.broadcast_refused(refused.reason))
+        return
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t.send_button(count), callback_data=f"bc:go:{record.id}"),
+                InlineKeyboardButton(t.cancel_button(), callback_data=f"bc:no:{record.id}"),
+            ]
+        ]
+    )
+    await preview(
+        update, context, content, t.preview_note(), t.broadcast_draft(record, count), markup
+    )
+
+
+def progress_markup(b: BroadcastRecord, t: CalendarTexts) -> InlineKeyboardMarkup | None:
+    if b.status == "sending":
+        toggle = InlineKeyboardButton(t.pause_button(), callback_data=f"bc:p:{b.id}")
+    elif b.status == "paused":
+        toggle = InlineKeyboardButton(t.resume_button(), callback_data=f"bc:r:{b.id}")
+    else:
+        return None
+    cancel = InlineKeyboardButton(t.cancel_button(), callback_data=f"bc:c:{b.id}")
+    return InlineKeyboardMarkup([[toggle, cancel]])
+
+
+async def on_broadcast_button(update: Update, context: Context) -> None:
+    """📣 send, ✖ cancel, ⏸ pause, ▶️ resume: only the group's admins."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or context.matches is None or query.message is None:
+        return
+    action, bid = context.matches[0].group(1), int(context.matches[0].group(2))
+    d, now = deps(context), dt.datetime.now(dt.UTC)
+    try:
+        current = await progress(d.uow(), broadcast_id=bid, now=now)
+    except BroadcastRefused as refused:
+        t = CalendarTexts(d.defaults.language)
+        await query.answer(t.broadcast_refused(refused.reason), show_alert=True)
+        return
+    group = await _group_of(d, current.broadcast)
+    t = CalendarTexts((await d.settings_of(group)).language if group else d.defaults.language)
+    if user.id not in d.owner_ids and (
+        group is None or user.id not in await d.admins.admin_ids(context.bot, group)
+    ):
+        await query.answer(t.not_your_group(), show_alert=True)
+        return
+    try:
+        if action == "go":
+            record = await start(d.uow(), broadcast_id=bid, now=now)
+            await remember_progress(
+                d.uow(),
+                broadcast_id=bid,
+                chat_id=query.message.chat.id,
+                message_id=query.message.message_id,
+            )
+        else:
+            moves = {"no": Control.CANCEL, "c": Control.CANCEL, "p": Control.PAUSE}
+            record = await control(
+                d.uow(), broadcast_id=bid, action=moves.get(action, Control.RESUME), now=now
+            )
+    except BroadcastRefused as refused:
+        await query.answer(t.broadcast_refused(refused.reason), show_alert=True)
+        return
+    await query.answer()
+    d.shown.pop((0, bid), None)
+    await show_progress(context.bot, d, await progress(d.uow(), broadcast_id=bid, now=now), t)
+    if record.status == "sending":
+        sender = context.application.bot_data.get("outbox")
+        if sender is not None:
+            sender.kick()
+
+
+async def _group_of(d: Deps, b: BroadcastRecord) -> int | None:
+    return await group_of(d.uow(), broadcast=b)
+
+
+async def show_progress(bot: Bot, d: Deps, p: Progress, t: CalendarTexts) -> None:
+    """Edit the progress message if its text changed (at most every few seconds)."""
+    b = p.broadcast
+    if b.progress is None:
+        return
+    text = t.progress(p)
+    key = (0, b.id)  # progress messages share Deps.shown with deal posts, keyed apart
+    if d.shown.get(key) == text:
+        return
+    chat_id, message_id = b.progress
+    with contextlib.suppress(TelegramError):
+        await bot.edit_message_text(
+            text, chat_id=chat_id, message_id=message_id, reply_markup=progress_markup(b, t)
+        )
+        d.shown[key] = text
+
+
+async def refresh_progress(bot: Bot, d: Deps, last: dict[int, float]) -> None:
+    """Called on every tick: finished broadcasts get their report, running ones an update."""
+    now = dt.datetime.now(dt.UTC)
+    done = await finish(d.uow, now=now)
+    for bid in [*done, *await shown(d.uow())]:
+        if bid not in done and time.monotonic() - last.get(bid, 0.0) < PROGRESS_EVERY:
+            continue
+        last[bid] = time.monotonic()
+        p = await progress(d.uow(), broadcast_id=bid, now=now)
+        group = await _group_of(d, p.broadcast)
+        language = (await d.settings_of(group)).language if group else d.defaults.language
+        await show_progress(bot, d, p, CalendarTexts(language))
+        if bid in done:
+            last.pop(bid, None)
+            log.info("broadcast %s done: %d sent, %d failed", bid, p.sent, p.failed)

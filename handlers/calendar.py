@@ -1,0 +1,286 @@
+"""/schedule, /posts, /post and /sequence: the content calendar in chat."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import ValidationError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import Forbidden, TelegramError
+
+from campaigns.content import PostContent, split_buttons
+from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.schedule import ScheduleError, parse_when
+from campaigns.services.calendar import (
+    PostAction,
+    PostRefused,
+    add_post,
+    add_step,
+    change_post,
+    confirm_post,
+    delete_step,
+    group_posts,
+    group_steps,
+    post_group,
+)
+from handlers.admin import admin_group
+from handlers.calendar_texts import CalendarTexts, calendar_texts_for
+from handlers.deps import deps
+from handlers.extract import Context, reply, sent_at
+from handlers.outbox import send_content
+
+log = logging.getLogger(__name__)
+SCHEDULE_BUTTON = r"^sch:(ok|no):(\d{1,18})$"
+OPTIONS = {"pin": "pin", "置顶": "pin", "silent": "silent", "静音": "silent",
+           "replace": "replace", "替换": "replace"}  # fmt: skip
+RUNS_SHOWN = 3
+
+
+def body_of(message: Message) -> tuple[str, str | None] | None:
+    """The post's HTML and photo: the lines after the command, else the replied-to message."""
+    _, _, rest = (message.text_html or "").partition("\n")
+    if rest.strip():
+        return rest.strip(), None
+    source = message.reply_to_message
+    if source is None:
+        return None
+    if source.photo:
+        return (source.caption_html or "").strip(), source.photo[-1].file_id
+    if source.text:
+        return source.text_html.strip(), None
+    return None
+
+
+def content_of(
+    body: tuple[str, str | None], options: frozenset[str] | set[str] = frozenset()
+) -> PostContent:
+    """Raises ValidationError with the reason Telegram would give."""
+    text, buttons = split_buttons(body[0])
+    return PostContent(
+        text=text,
+        photo=body[1],
+        buttons=buttons,
+        pin="pin" in options,
+        silent="silent" in options,
+        replace_previous="replace" in options,
+    )
+
+
+def reason_of(error: ValidationError) -> str:
+    first = error.errors()[0]
+    return str(first["msg"]).removeprefix("Value error, ")
+
+
+async def preview(
+    update: Update,
+    context: Context,
+    content: PostContent,
+    note: str,
+    question: str,
+    markup: InlineKeyboardMarkup,
+) -> bool:
+    """Show the post exactly as members will see it, privately to the admin when they have
+    started the bot, otherwise in the group; then ask. False if Telegram refused the post."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    assert chat is not None
+    targets = [chat.id]
+    if user is not None and (message is None or message.sender_chat is None):
+        targets.insert(0, user.id)
+    for target in targets:
+        try:
+            await context.bot.send_message(target, note)
+        except Forbidden:
+            continue
+        try:
+            await send_content(context.bot, target, content)
+        except TelegramError as error:
+            t = await calendar_texts_for(update, context)
+            await context.bot.send_message(target, t.content_refused(str(error)))
+            return False
+        await context.bot.send_message(target, question, reply_markup=markup)
+        return True
+    return False
+
+
+def _split_options(tokens: list[str]) -> tuple[list[str], set[str]]:
+    options: set[str] = set()
+    while tokens and tokens[-1].lower() in OPTIONS:
+        options.add(OPTIONS[tokens.pop().lower()])
+    return tokens, options
+
+
+async def schedule_command(update: Update, context: Context) -> None:
+    """`/schedule <when> [pin] [silent] [replace]` + text, or as a reply: a draft, previewed."""
+    t = await calendar_texts_for(update, context)
+    chat, message = await admin_group(update, context, t), update.effective_message
+    if chat is None or message is None:
+        return
+    first = (message.text or "").split("\n", 1)[0].split()[1:]
+    if not first:
+        await reply(update, t.schedule_usage())
+        return
+    tokens, options = _split_options(first)
+    at, d = sent_at(update), deps(context)
+    try:
+        when = parse_when(" ".join(tokens), (await d.settings_of(chat.id)).timezone, at)
+    except ScheduleError as error:
+        await reply(update, t.when_refused(error))
+        return
+    body = body_of(message)
+    if body is None:
+        await reply(update, t.no_text())
+        return
+    try:
+        content = content_of(body, options)
+    except ValidationError as error:
+        await reply(update, t.content_refused(reason_of(error)))
+        return
+    user = update.effective_user
+    try:
+        post = await add_post(
+            d.uow(),
+            chat_id=chat.id,
+            content=content,
+            when=when,
+            at=at,
+            created_by=user.id if user else None,
+            draft=True,
+            update=(context.bot.id, update.update_id),
+        )
+    except DuplicateUpdate:
+        return
+    except ScheduleError as error:
+        await reply(update, t.when_refused(error))
+        return
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t.save_button(), callback_data=f"sch:ok:{post.id}"),
+                InlineKeyboardButton(t.cancel_button(), callback_data=f"sch:no:{post.id}"),
+            ]
+        ]
+    )
+    runs = post.when.upcoming(at, RUNS_SHOWN)
+    await preview(update, context, content, t.preview_note(), t.draft(post, runs), markup)
+
+
+async def on_schedule_button(update: Update, context: Context) -> None:
+    """✅ makes the draft active; ✖ deletes it. Only the group's admins may tap."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or context.matches is None:
+        return
+    action, post_id = context.matches[0].group(1), int(context.matches[0].group(2))
+    d, at = deps(context), sent_at(update)
+    owner = await _post_group(context, post_id)
+    t = CalendarTexts((await d.settings_of(owner)).language) if owner else CalendarTexts("en")
+    if owner is None or not await _may_manage(context, owner, user.id):
+        await query.answer(t.not_your_group(), show_alert=True)
+        return
+    try:
+        if action == "ok":
+            post = await confirm_post(d.uow(), chat_id=owner, post_id=post_id, at=at)
+            text = t.scheduled(post)
+        else:
+            await change_post(
+                d.uow(), chat_id=owner, post_id=post_id, action=PostAction.DELETE, at=at
+            )
+            text = t.draft_cancelled(post_id)
+    except PostRefused as refused:
+        await query.answer(t.post_refused(refused.reason, post_id), show_alert=True)
+        return
+    except ScheduleError as error:
+        await query.answer(t.when_refused(error)[:200], show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(text)
+
+
+async def _post_group(context: Context, post_id: int) -> int | None:
+    return await post_group(deps(context).uow(), post_id=post_id)
+
+
+async def _may_manage(context: Context, chat_id: int, user_id: int) -> bool:
+    d = deps(context)
+    return user_id in d.owner_ids or user_id in await d.admins.admin_ids(context.bot, chat_id)
+
+
+async def posts_command(update: Update, context: Context) -> None:
+    t = await calendar_texts_for(update, context)
+    if chat := await admin_group(update, context, t):
+        await reply(update, t.posts(await group_posts(deps(context).uow(), chat_id=chat.id)))
+
+
+async def post_command(update: Update, context: Context) -> None:
+    """`/post pause|resume|delete <id>`."""
+    t = await calendar_texts_for(update, context)
+    chat = await admin_group(update, context, t)
+    if chat is None:
+        return
+    args = context.args or []
+    actions = {a.value: a for a in PostAction}
+    if len(args) != 2 or args[0].lower() not in actions or not args[1].lstrip("#").isdigit():
+        await reply(update, t.post_usage())
+        return
+    post_id = int(args[1].lstrip("#"))
+    try:
+        post = await change_post(
+            deps(context).uow(),
+            chat_id=chat.id,
+            post_id=post_id,
+            action=actions[args[0].lower()],
+            at=sent_at(update),
+        )
+    except PostRefused as refused:
+        await reply(update, t.post_refused(refused.reason, post_id))
+        return
+    await reply(update, t.post_changed(post))
+
+
+async def sequence_command(update: Update, context: Context) -> None:
+    """`/sequence`, `/sequence add <day> [group]` + text or reply, `/sequence delete <id>`."""
+    t = await calendar_texts_for(update, context)
+    chat, message = await admin_group(update, context, t), update.effective_message
+    if chat is None or message is None:
+        return
+    d = deps(context)
+    args = (message.text or "").split("\n", 1)[0].split()[1:]
+    if not args:
+        await reply(update, t.steps(await group_steps(d.uow(), chat_id=chat.id)))
+        return
+    verb = args[0].lower()
+    if verb == "delete" and len(args) == 2 and args[1].lstrip("#").isdigit():
+        step_id = int(args[1].lstrip("#"))
+        try:
+            await delete_step(d.uow(), chat_id=chat.id, step_id=step_id)
+        except PostRefused:
+            await reply(update, t.step_unknown(step_id))
+            return
+        await reply(update, t.step_deleted(step_id))
+        return
+    where = [a.lower() for a in args[2:]]
+    if verb != "add" or len(args) < 2 or not args[1].isdigit() or where not in ([], ["group"]):
+        await reply(update, t.sequence_usage())
+        return
+    body = body_of(message)
+    if body is None:
+        await reply(update, t.no_text())
+        return
+    try:
+        step = await add_step(
+            d.uow(),
+            chat_id=chat.id,
+            day=int(args[1]),
+            content=content_of(body),
+            private=not where,
+            at=sent_at(update),
+            update=(context.bot.id, update.update_id),
+        )
+    except DuplicateUpdate:
+        return
+    except ValidationError as error:
+        await reply(update, t.content_refused(reason_of(error)))
+        return
+    except (ValueError, UnknownChat):
+        await reply(update, t.sequence_usage())
+        return
+    await reply(update, t.step_added(step))

@@ -1,0 +1,347 @@
+"""Texts for the content calendar, sequences and broadcasts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+
+from campaigns.audience import Audience
+from campaigns.ports import BroadcastRecord, PostRecord, StepRecord
+from campaigns.schedule import ScheduleError, WhenError
+from campaigns.services.broadcasts import BroadcastRefusal, Progress
+from campaigns.services.calendar import PostRefusal
+from handlers.extract import Context, texts_for
+from handlers.texts import T
+
+PREVIEW_CHARS = 60
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+class CalendarTexts(T):
+    def local(self, at: dt.datetime, timezone: str) -> str:
+        """A run time as the group reads it: `Tue 24 Nov 09:00` / `11月24日 周二 09:00`."""
+        t = at.astimezone(ZoneInfo(timezone))
+        if self.language == "zh":
+            return f"{t.month}月{t.day}日 周{WEEKDAYS_ZH[t.weekday()]} {t:%H:%M}"
+        return t.strftime("%a %d %b %H:%M")
+
+    @staticmethod
+    def excerpt(text: str) -> str:
+        plain = html.unescape(re.sub(r"<[^>]+>", "", text)).replace("\n", " ").strip()
+        cut = plain if len(plain) <= PREVIEW_CHARS else plain[: PREVIEW_CHARS - 1] + "…"
+        return html.escape(cut, quote=False)
+
+    def options(self, pin: bool, silent: bool, replace: bool) -> str:
+        marks = [
+            mark
+            for on, mark in (
+                (pin, self._("📌 pinned")),
+                (silent, self._("🔕 silent")),
+                (replace, self._("♻️ replaces the previous one")),
+            )
+            if on
+        ]
+        return " · ".join(marks)
+
+    # -- scheduled posts -------------------------------------------------------------------
+
+    def schedule_usage(self) -> str:
+        return self._(
+            "Schedule a post (admins): reply to the message to post with "
+            "<code>/schedule &lt;when&gt; [pin] [silent] [replace]</code>, or put the text on "
+            "the lines after the command.\n"
+            "When: <code>daily 09:00</code>, <code>mon,thu 20:00</code>, "
+            "<code>weekdays 8:30</code>, <code>2026-12-01 09:00</code> (group time), or a cron "
+            "expression such as <code>0 9 * * 1-5</code>.\n"
+            "Buttons: end the text with lines like <code>button: Shop now | https://…</code>, "
+            "<code>button: 🎟 Claim | coupon 12</code> or <code>button: Join | groupbuy 3</code>."
+        )
+
+    def when_refused(self, error: ScheduleError) -> str:
+        detail = html.escape(error.detail, quote=False)
+        return (
+            {
+                WhenError.EMPTY: self._("Say when the post should go out."),
+                WhenError.BAD_TIME: self._("{detail} is not a valid time.", detail=detail),
+                WhenError.BAD_CRON: self._(
+                    "That cron expression is invalid: {detail}", detail=detail
+                ),
+                WhenError.PAST: self._("{detail} is already in the past.", detail=detail),
+                WhenError.NEVER: self._("{detail} never happens.", detail=detail),
+                WhenError.UNKNOWN: self._(
+                    "I can't read “{detail}” as a time. Try <code>daily 09:00</code>, "
+                    "<code>mon,thu 20:00</code>, <code>2026-12-01 09:00</code> or "
+                    "<code>0 9 * * 1-5</code>.",
+                    detail=detail,
+                ),
+            }[error.reason]
+            + "\n"
+            + self._("Send /schedule for help.")
+        )
+
+    def content_refused(self, detail: str) -> str:
+        return self._("The post can't be saved: {detail}", detail=html.escape(detail, quote=False))
+
+    def no_text(self) -> str:
+        return self._(
+            "What should the post say? Reply to a message with /schedule, or write the text on "
+            "the lines after the command."
+        )
+
+    def draft(self, post: PostRecord, runs: list[dt.datetime]) -> str:
+        lines = [
+            self._(
+                "🗓 Post #{id}, {when} ({timezone}). Next runs: {runs}.",
+                id=post.id,
+                when=html.escape(post.when.describe(), quote=False),
+                timezone=post.when.timezone,
+                runs=self._(", ").join(self.local(r, post.when.timezone) for r in runs),
+            )
+        ]
+        c = post.content
+        if marks := self.options(c.pin, c.silent, c.replace_previous):
+            lines.append(marks)
+        lines.append(self._("The preview is above. Schedule it?"))
+        return "\n".join(lines)
+
+    def preview_note(self) -> str:
+        return self._("👀 Preview of the post (only you see this):")
+
+    def save_button(self) -> str:
+        return self._("✅ Schedule")
+
+    def cancel_button(self) -> str:
+        return self._("✖ Cancel")
+
+    def scheduled(self, post: PostRecord) -> str:
+        assert post.next_run_at is not None
+        return self._(
+            "✅ Post #{id} is scheduled. Next run: {next}. /posts lists every post.",
+            id=post.id,
+            next=self.local(post.next_run_at, post.when.timezone),
+        )
+
+    def draft_cancelled(self, post_id: int) -> str:
+        return self._("Post #{id} was not scheduled.", id=post_id)
+
+    def posts(self, posts: list[PostRecord]) -> str:
+        if not posts:
+            return self._("No scheduled posts. /schedule creates one.")
+        lines = [self._("🗓 Scheduled posts:")]
+        for p in posts:
+            head = f"#{p.id} <code>{html.escape(p.when.describe(), quote=False)}</code>"
+            if p.status == "paused":
+                state = self._("⏸ paused")
+            elif p.next_run_at is not None:
+                state = self._("next {at}", at=self.local(p.next_run_at, p.when.timezone))
+            else:
+                state = self._("done")
+            line = f"{head} · {state} · {self.excerpt(p.content.text)}"
+            if marks := self.options(p.content.pin, p.content.silent, p.content.replace_previous):
+                line += f" ({marks})"
+            if p.last_outcome and p.last_outcome[0] in {"skipped", "failed", "uncertain"}:
+                line += "\n  " + self._(
+                    "⚠️ the run of {at} was {status}",
+                    at=self.local(p.last_outcome[1], p.when.timezone),
+                    status=self.run_status(p.last_outcome[0]),
+                )
+            lines.append(line)
+        return "\n".join(lines)
+
+    def run_status(self, status: str) -> str:
+        return {
+            "skipped": self._("skipped: the bot was down past the grace window"),
+            "failed": self._("refused by Telegram"),
+            "uncertain": self._("perhaps not sent (the bot stopped while sending)"),
+        }.get(status, status)
+
+    def post_usage(self) -> str:
+        return self._(
+            "Usage (admins): <code>/post pause|resume|delete &lt;id&gt;</code>. /posts lists the "
+            "ids."
+        )
+
+    def post_changed(self, post: PostRecord) -> str:
+        if post.status == "paused":
+            return self._("⏸ Post #{id} is paused.", id=post.id)
+        if post.status == "deleted":
+            return self._("🗑 Post #{id} is deleted.", id=post.id)
+        assert post.next_run_at is not None
+        return self._(
+            "▶️ Post #{id} is running again. Next run: {next}.",
+            id=post.id,
+            next=self.local(post.next_run_at, post.when.timezone),
+        )
+
+    def post_refused(self, reason: PostRefusal, post_id: int) -> str:
+        if reason is PostRefusal.UNKNOWN:
+            return self._("There is no post #{id} in this group. /posts lists them.", id=post_id)
+        return self._("Post #{id} can't do that now (see /posts).", id=post_id)
+
+    def skipped_notice(self, post: PostRecord, at: dt.datetime) -> str:
+        return self._(
+            "⚠️ Scheduled post #{id} for {at} was skipped: the bot was down past the grace "
+            "window. It was not sent late.",
+            id=post.id,
+            at=self.local(at, post.when.timezone),
+        )
+
+    # -- sequences ---------------------------------------------------------------------------
+
+    def sequence_usage(self) -> str:
+        return self._(
+            "Welcome sequence (admins): reply to a message with "
+            "<code>/sequence add &lt;day&gt; [group]</code> (or put the text on the next lines): "
+            "each member who joins from now on gets it N days after joining, privately if they "
+            "started me (or in the group with <code>group</code>). "
+            "<code>/sequence</code> lists the steps, <code>/sequence delete &lt;id&gt;</code> "
+            "removes one."
+        )
+
+    def steps(self, steps: list[StepRecord]) -> str:
+        if not steps:
+            return self._("No welcome sequence yet. /sequence add 0 starts one.")
+        lines = [self._("👋 Welcome sequence:")]
+        for s in steps:
+            where = self._("in the group") if not s.private else self._("privately")
+            lines.append(
+                self._(
+                    "#{id} day {day}, {where}: {text}",
+                    id=s.id,
+                    day=s.day,
+                    where=where,
+                    text=self.excerpt(s.content.text),
+                )
+            )
+        return "\n".join(lines)
+
+    def step_added(self, step: StepRecord) -> str:
+        return self._(
+            "✅ Step #{id} added: members who join from now on get it on day {day}.",
+            id=step.id,
+            day=step.day,
+        )
+
+    def step_deleted(self, step_id: int) -> str:
+        return self._("🗑 Step #{id} removed.", id=step_id)
+
+    def step_unknown(self, step_id: int) -> str:
+        return self._("There is no step #{id} in this group.", id=step_id)
+
+    # -- broadcasts -------------------------------------------------------------------------
+
+    def broadcast_usage(self) -> str:
+        return self._(
+            "Broadcast (admins): reply to the message to send with "
+            "<code>/broadcast [rules]</code>, or put the text on the lines after the command. "
+            "It goes privately to members who started me. Rules (all must hold): "
+            "<code>joined&lt;7d</code>, <code>joined&gt;30d</code>, <code>active&lt;7d</code>, "
+            "<code>active&gt;30d</code>, <code>checkin&lt;1d</code>, <code>checkin&gt;7d</code>, "
+            "<code>points&gt;=100</code>. You get a preview first."
+        )
+
+    def audience(self, audience: Audience) -> str:
+        rules = audience.describe()
+        return self._("everyone") if rules == "all" else f"<code>{html.escape(rules)}</code>"
+
+    def audience_refused(self, token: str) -> str:
+        return (
+            self._("I don't know the rule “{token}”.", token=html.escape(token, quote=False))
+            + "\n"
+            + self._("Send /broadcast for help.")
+        )
+
+    def nobody(self) -> str:
+        return self._(
+            "Nobody matches: only members who started me in a private chat can receive a broadcast."
+        )
+
+    def broadcast_draft(self, b: BroadcastRecord, count: int) -> str:
+        return self._(
+            "📣 Broadcast #{id} to {n} members who started me (audience: {audience}). "
+            "The preview is above. Send it?",
+            id=b.id,
+            n=count,
+            audience=self.audience(b.audience),
+        )
+
+    def send_button(self, count: int) -> str:
+        return self._("📣 Send to {n}", n=count)
+
+    def pause_button(self) -> str:
+        return self._("⏸ Pause")
+
+    def resume_button(self) -> str:
+        return self._("▶️ Resume")
+
+    def progress(self, p: Progress) -> str:
+        b = p.broadcast
+        if b.status in {"done", "cancelled"}:
+            took = (b.finished_at or b.created_at) - (b.started_at or b.created_at)
+            head = (
+                self._("✅ Broadcast #{id} finished.", id=b.id)
+                if b.status == "done"
+                else self._("✖ Broadcast #{id} was cancelled.", id=b.id)
+            )
+            lines = [
+                head,
+                self._(
+                    "Sent {sent} of {total} · failed {failed} (blocked me or never started) · "
+                    "not sent {cancelled} · took {took}.",
+                    sent=p.sent,
+                    total=b.total,
+                    failed=p.failed,
+                    cancelled=p.cancelled,
+                    took=self.duration(took),
+                ),
+            ]
+        else:
+            state = self._("⏸ paused") if b.status == "paused" else self._("sending")
+            eta = p.eta
+            lines = [
+                self._("📣 Broadcast #{id}: {state}.", id=b.id, state=state),
+                self._(
+                    "Sent {sent} · failed {failed} · left {left} · ETA {eta}",
+                    sent=p.sent,
+                    failed=p.failed,
+                    left=p.left,
+                    eta=self.duration(eta) if eta is not None else "–",
+                ),
+            ]
+        if p.uncertain:
+            lines.append(
+                self._(
+                    "⚠️ {n} perhaps not delivered: the bot stopped while sending them; they "
+                    "were not sent again.",
+                    n=p.uncertain,
+                )
+            )
+        return "\n".join(lines)
+
+    def duration(self, span: dt.timedelta) -> str:
+        seconds = int(span.total_seconds())
+        minutes, seconds = divmod(seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        if hours:
+            return self._("{h}h {m}m", h=hours, m=minutes)
+        if minutes:
+            return self._("{m}m {s}s", m=minutes, s=seconds)
+        return self._("{s}s", s=seconds)
+
+    def broadcast_refused(self, reason: BroadcastRefusal) -> str:
+        return {
+            BroadcastRefusal.UNKNOWN: self._("This broadcast no longer exists."),
+            BroadcastRefusal.STATE: self._("Already done."),
+            BroadcastRefusal.EMPTY: self.nobody(),
+        }[reason]
+
+    def not_your_group(self) -> str:
+        return self._("Only the group's admins can do this.")
+
+
+async def calendar_texts_for(update: Update, context: Context) -> CalendarTexts:
+    return CalendarTexts((await texts_for(update, context)).language)

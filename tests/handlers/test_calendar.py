@@ -1,0 +1,200 @@
+"""Scheduled posts and sequences through the real handlers, the outbox and the sender."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from campaigns.services.calendar import enrol_due, group_posts, hand_over_due
+from handlers.calendar_texts import CalendarTexts
+from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness
+
+GRACE = dt.timedelta(minutes=10)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def buttons_of(call) -> list[list[dict]]:
+    return call.params["reply_markup"]["inline_keyboard"]
+
+
+def local(at: dt.datetime) -> str:
+    return CalendarTexts("en").local(at, "Asia/Shanghai")
+
+
+async def next_run(bot: Harness) -> dt.datetime:
+    """A confirmed post's first run counts from the tap, which happens now."""
+    [post] = await group_posts(bot.app.bot_data["deps"].uow(), chat_id=GROUP)
+    assert post.next_run_at is not None
+    return post.next_run_at
+
+
+async def drain(bot: Harness, now: dt.datetime | None = None) -> None:
+    await bot.app.bot_data["outbox"].drain(now)
+
+
+async def tap(bot: Harness, chat: int, user: int, data: str) -> str:
+    await bot.send(bot.world.callback(chat, user, data))
+    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
+    return str(answer.params.get("text", ""))
+
+
+async def test_an_admin_schedules_a_daily_post_it_runs_once_per_day_with_its_button(
+    bot: Harness,
+):
+    bot.world.start_private(ADMIN)
+    refused = await bot.say(ALICE, "/schedule daily 09:00\nhi")
+    head = "/schedule daily 09:00 pin\n"
+    text = (
+        head
+        + "Good morning! Check in today 🌞 <3\nbutton: Shop now | https://shop.example/?a=1&b=2"
+    )
+    entities = [
+        {"type": "bot_command", "offset": 0, "length": 9},
+        {"type": "bold", "offset": len(head), "length": 13},  # as Telegram marks formatting
+    ]
+    await bot.send(bot.world.message(GROUP, ADMIN, text, at=MONDAY, entities=entities))
+    preview = [c for c in bot.world.calls if c.method == "sendMessage"][-3:-1]
+    question = bot.world.sent(ADMIN)[-1]
+    ok = buttons_of(question)[0][0]["callback_data"]
+    not_admin = await tap(bot, ADMIN, ALICE, ok)
+    await tap(bot, ADMIN, ADMIN, ok)
+    confirmed = [c for c in bot.world.calls if c.method == "editMessageText"][-1].text
+    again = await tap(bot, ADMIN, ADMIN, ok)
+    [listing] = await bot.say(ADMIN, "/posts")
+
+    deps = bot.app.bot_data["deps"]
+    first_run = await next_run(bot)
+    handed = await hand_over_due(deps.uow, now=first_run + dt.timedelta(minutes=1), grace=GRACE)
+    replay = await hand_over_due(deps.uow, now=first_run + dt.timedelta(minutes=2), grace=GRACE)
+    await drain(bot, first_run + dt.timedelta(minutes=2))
+
+    assert "only group admins" in refused[0]
+    assert preview[0].params["chat_id"] == ADMIN and "<b>Good morning!</b>" in preview[1].text
+    assert buttons_of(preview[1])[0][0]["url"] == "https://shop.example/?a=1&b=2"
+    assert "Next runs: Tue 17 Nov 09:00, Wed 18 Nov 09:00, Thu 19 Nov 09:00" in question.text
+    assert "📌 pinned" in question.text
+    assert "Only the group's admins" in not_admin
+    assert f"is scheduled. Next run: {local(first_run)}" in confirmed
+    assert first_run.astimezone(SHANGHAI).time() == dt.time(9, 0)
+    assert "can't do that now" in again
+    assert f"<code>0 9 * * *</code> · next {local(first_run)} · Good morning! Check in" in listing
+    assert (handed.queued, replay.queued) == (1, 0)
+    [post] = bot.world.sent(GROUP)[-1:]
+    assert post.text == "<b>Good morning!</b> Check in today 🌞 &lt;3"
+    assert buttons_of(post)[0][0]["text"] == "Shop now"
+    [pin] = [c for c in bot.world.calls if c.method == "pinChatMessage"]
+    assert pin.params["chat_id"] == GROUP
+
+
+async def test_bad_times_html_and_buttons_are_refused_with_the_reason(bot: Harness):
+    replies = [
+        (await bot.say(OWNER, text))[0]
+        for text in (
+            "/schedule",
+            "/schedule daily 25:00\nhi",
+            "/schedule 0 61 * * *\nhi",
+            "/schedule 2020-01-01 09:00\nhi",
+            "/schedule someday\nhi",
+            "/schedule daily 09:00\n" + "x" * 4097,
+            "/schedule daily 09:00\nhi\nbutton: Go | ftp://x",
+            "/schedule daily 09:00",
+        )
+    ]
+
+    assert "Schedule a post" in replies[0]
+    assert "25:00 is not a valid time" in replies[1]
+    assert "cron expression is invalid" in replies[2]
+    assert "already in the past" in replies[3]
+    assert "can't read “someday” as a time" in replies[4]
+    assert "can't be saved: the text has 4097 characters; 1 to 4096 allowed" in replies[5]
+    assert "must start with https://" in replies[6]
+    assert "What should the post say?" in replies[7]
+    assert not [c for c in bot.world.calls if "Preview" in c.text]
+
+
+async def test_a_reply_with_a_photo_becomes_a_photo_post_and_is_paused_and_deleted(bot: Harness):
+    photo = bot.world.message(
+        GROUP,
+        OWNER,
+        None,
+        at=MONDAY,
+        photo=[{"file_id": "AgACphoto", "file_unique_id": "u1", "width": 90, "height": 90}],
+        caption="New menu",
+    )
+    bot.world.files["AgACphoto"] = "<upload menu.jpg, 100 bytes>"
+    day = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=3)).date()
+    command = bot.world.message(
+        GROUP,
+        OWNER,
+        f"/schedule {day} 20:00 silent",
+        at=MONDAY,
+        reply_to_message=photo["message"],
+    )
+    await bot.send(command)
+    await bot.send(command)  # redelivered: no second draft
+    ok = buttons_of(bot.world.sent(GROUP)[-1])[0][0]["callback_data"]
+    await tap(bot, GROUP, OWNER, ok)
+    post_id = ok.split(":")[2]
+    paused = await bot.say(OWNER, f"/post pause {post_id}")
+    [listed] = await bot.say(OWNER, "/posts")
+    resumed = await bot.say(OWNER, f"/post resume {post_id}")
+    deleted = await bot.say(OWNER, f"/post delete {post_id}")
+    unknown = await bot.say(OWNER, "/post delete 999")
+    usage = await bot.say(OWNER, "/post stop 1")
+
+    photos = [c for c in bot.world.calls if c.method == "sendPhoto"]
+    assert len(photos) == 1 and photos[0].params["caption"] == "New menu"
+    assert photos[0].params["disable_notification"] is True
+    assert "⏸ Post" in paused[0] and "⏸ paused" in listed
+    at = dt.datetime.combine(day, dt.time(20, 0), tzinfo=SHANGHAI)
+    assert f"running again. Next run: {local(at)}" in resumed[0]
+    assert "deleted" in deleted[0]
+    assert "no post #999" in unknown[0]
+    assert "Usage" in usage[0]
+    assert "No scheduled posts" in (await bot.say(OWNER, "/posts"))[0]
+
+
+async def test_a_run_missed_past_the_grace_window_is_skipped_and_shown(bot: Harness):
+    await bot.say(OWNER, "/schedule daily 09:00\nMorning")
+    await tap(bot, GROUP, OWNER, buttons_of(bot.world.sent(GROUP)[-1])[0][0]["callback_data"])
+    deps = bot.app.bot_data["deps"]
+    first_run = await next_run(bot)
+
+    down = await hand_over_due(deps.uow, now=first_run + dt.timedelta(days=2, hours=1), grace=GRACE)
+    await drain(bot, first_run + dt.timedelta(days=2, hours=1))
+    [listed] = await bot.say(OWNER, "/posts")
+
+    assert (down.queued, len(down.skipped), down.passed_over) == (0, 1, 2)
+    assert [c.text for c in bot.world.sent(GROUP)].count("Morning") == 1  # the preview only
+    missed = first_run + dt.timedelta(days=2)
+    assert f"⚠️ the run of {local(missed)} was skipped" in listed
+    assert f"next {local(missed + dt.timedelta(days=1))}" in listed
+
+
+async def test_chinese_groups_get_chinese_calendar_texts(bot: Harness):
+    await bot.say(OWNER, "/set language zh")
+    [usage] = await bot.say(OWNER, "/schedule")
+    await bot.say(OWNER, "/schedule mon,thu 20:00\n每周上新")
+    question = bot.world.sent(GROUP)[-1].text
+
+    assert "定时发布" in usage
+    assert "11月19日 周四 20:00" in question
+
+
+async def test_welcome_sequence_reaches_each_new_member_once_on_their_day(bot: Harness):
+    bot.world.start_private(BOB)
+    added = await bot.say(OWNER, "/sequence add 3\nDay 3: here is our guide 📘")
+    [listing] = await bot.say(OWNER, "/sequence")
+    joined = MONDAY + dt.timedelta(hours=1)
+    await bot.send(bot.world.member_update(GROUP, BOB, "member", at=joined))
+    deps = bot.app.bot_data["deps"]
+
+    early = await enrol_due(deps.uow, now=joined + dt.timedelta(days=2))
+    due = await enrol_due(deps.uow, now=joined + dt.timedelta(days=3, minutes=1))
+    again = await enrol_due(deps.uow, now=joined + dt.timedelta(days=3, minutes=2))
+    await drain(bot, joined + dt.timedelta(days=3, minutes=2))
+
+    assert "members who join from now on get it on day 3" in added[0]
+    assert "day 3, privately: Day 3: here is our guide" in listing
+    assert (early, due, again) == (0, 1, 0)
+    assert bot.world.sent(BOB)[-1].text == "Day 3: here is our guide 📘"
