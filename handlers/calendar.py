@@ -91,6 +91,9 @@ async def preview(
             await context.bot.send_message(target, note)
         except Forbidden:
             continue
+        except TelegramError as error:
+            log.warning("preview in %s not sent: %s", target, error)
+            return False
         try:
             await send_content(context.bot, target, content)
         except TelegramError as error:

@@ -169,6 +169,7 @@ class OutboxSender:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.sent = 0
+        self.autostart = True  # tests turn this off and call drain() themselves
 
     @property
     def busy(self) -> bool:
@@ -176,7 +177,7 @@ class OutboxSender:
 
     def kick(self) -> None:
         """Start draining unless already draining (called by the scheduler's tick)."""
-        if not self.busy and not self._stopping:
+        if self.autostart and not self.busy and not self._stopping:
             self._task = asyncio.get_running_loop().create_task(self.drain(), name="outbox")
 
     async def recover(self) -> tuple[int, int]:

@@ -49,6 +49,7 @@ class ApiCall:
     params: JSON
     problems: list[Problem]
     at: float = field(default_factory=time.monotonic)
+    status: int = 0  # the HTTP status the double answered with
 
     @property
     def text(self) -> str:
@@ -392,8 +393,13 @@ class FakeTelegram:
         """Handle one request; returns the HTTP status and Telegram's JSON body."""
         problems = self.spec.validate(method, params)
         name = self.spec.method_name(method) or method
+        call = ApiCall(name, params, problems)
         with self._lock:
-            self.calls.append(ApiCall(name, params, problems))
+            self.calls.append(call)
+        call.status, body = self._answer(name, params, problems)
+        return call.status, body
+
+    def _answer(self, name: str, params: JSON, problems: list[Problem]) -> tuple[int, JSON]:
         if problems and self.strict:
             if problems[0].message == "unknown method":
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
@@ -627,6 +633,14 @@ class FakeTelegram:
             for c in self.calls
             if c.method == "sendMessage"
             and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+        ]
+
+    def delivered(self, chat_id: int) -> list[str]:
+        """Texts (and captions) that reached `chat_id`: accepted sends only."""
+        return [
+            str(c.params.get("text", c.params.get("caption", "")))
+            for c in self.calls
+            if c.method in SENDING and c.status == 200 and int(c.params["chat_id"]) == chat_id
         ]
 
     def problems(self) -> list[Problem]:

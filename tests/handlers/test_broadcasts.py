@@ -1,0 +1,119 @@
+"""Broadcasts through the real handlers: preview, confirm, send at the limits, report."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from handlers.broadcasts import refresh_progress
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness
+
+
+async def members_who_started(bot: Harness, *users: int) -> None:
+    for uid in users:
+        await bot.say(uid, "hello", at=MONDAY)
+        bot.world.start_private(uid)
+        await bot.send(bot.world.message(uid, uid, "/start", at=MONDAY))
+    await bot.flush()
+
+
+async def tap(bot: Harness, chat: int, user: int, data: str) -> str:
+    await bot.send(bot.world.callback(chat, user, data))
+    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
+    return str(answer.params.get("text", ""))
+
+
+def buttons(call) -> list[dict]:
+    return call.params["reply_markup"]["inline_keyboard"][0]
+
+
+async def finish(bot: Harness) -> str:
+    deps = bot.app.bot_data["deps"]
+    await bot.app.bot_data["outbox"].drain()
+    await refresh_progress(bot.app.bot, deps, {})
+    return [c for c in bot.world.calls if c.method == "editMessageText"][-1].text
+
+
+async def test_a_broadcast_is_previewed_confirmed_sent_once_each_and_reported(bot: Harness):
+    await members_who_started(bot, ALICE, BOB, CAROL)
+    await bot.say(ADMIN, "just chatting")  # present, but never started the bot
+    await bot.flush()
+    await bot.say(OWNER, "/broadcast\nFlash sale tonight 🎉")
+    question = bot.world.sent(GROUP)[-1]
+    go, cancel = buttons(question)
+    refused = await tap(bot, GROUP, ALICE, go["callback_data"])
+    await tap(bot, GROUP, OWNER, go["callback_data"])
+    bot.world.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    started = [c for c in bot.world.calls if c.method == "editMessageText"][-1]
+    twice = await tap(bot, GROUP, OWNER, go["callback_data"])
+    report = await finish(bot)
+
+    assert "Broadcast #1 to 3 members who started me (audience: everyone)" in question.text
+    assert go["text"] == "📣 Send to 3"
+    assert "Only the group's admins" in refused
+    assert "📣 Broadcast #1: sending." in started.text
+    assert [b["text"] for b in buttons(started)] == ["⏸ Pause", "✖ Cancel"]
+    assert "Already done" in twice
+    got = [bot.world.delivered(uid).count("Flash sale tonight 🎉") for uid in (ALICE, BOB, CAROL)]
+    assert sorted(got) == [0, 1, 1]  # one had blocked the bot: not retried
+    assert "✅ Broadcast #1 finished." in report
+    assert "Sent 2 of 3 · failed 1 (blocked me or never started)" in report
+    again = await bot.say(OWNER, "/broadcast\nSecond")
+    assert "to 2 members" in bot.world.sent(GROUP)[-1].text, again  # the blocker is left out
+
+
+async def test_audience_rules_pick_members_and_bad_rules_are_explained(bot: Harness):
+    await members_who_started(bot, ALICE, BOB)
+    await bot.send(bot.world.message(GROUP, CAROL, "old timer", at=MONDAY - dt.timedelta(days=60)))
+    bot.world.start_private(CAROL)
+    await bot.send(bot.world.message(CAROL, CAROL, "/start", at=MONDAY))
+    await bot.flush()
+
+    [usage] = await bot.say(OWNER, "/broadcast")
+    [unknown] = await bot.say(OWNER, "/broadcast vip=yes\nHi")
+    await bot.say(OWNER, "/broadcast active<7d\nHi active ones")
+    active = bot.world.sent(GROUP)[-1].text
+    [nobody] = await bot.say(OWNER, "/broadcast points>=100000\nHi rich")
+
+    assert "Rules (all must hold)" in usage
+    assert "I don't know the rule “vip=yes”" in unknown
+    assert "to 2 members" in active and "<code>active<7d</code>" in active.replace("&lt;", "<")
+    assert "Nobody matches" in nobody
+
+
+async def test_a_flood_wait_pauses_that_chat_and_the_message_arrives_once(bot: Harness):
+    await members_who_started(bot, ALICE, BOB)
+    await bot.say(OWNER, "/broadcast\nNew arrivals")
+    await tap(bot, GROUP, OWNER, buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"])
+    bot.world.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+
+    sender = bot.app.bot_data["outbox"]
+    await sender.drain()
+    first = [uid for uid in (ALICE, BOB) if "New arrivals" in bot.world.delivered(uid)]
+    await asyncio.sleep(1.05)  # retry_after: that chat waits, in the database and in memory
+    await sender.drain()
+
+    assert len(first) == 1  # the refused one waits; the other chat is not held up
+    for uid in (ALICE, BOB):
+        assert bot.world.delivered(uid).count("New arrivals") == 1
+
+
+async def test_pause_resume_and_cancel(bot: Harness):
+    await members_who_started(bot, ALICE, BOB)
+    await bot.say(OWNER, "/broadcast\nWeekend menu")
+    go = buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"]
+    await tap(bot, GROUP, OWNER, go)
+    bid = go.split(":")[2]
+
+    await tap(bot, GROUP, OWNER, f"bc:p:{bid}")
+    paused = [c for c in bot.world.calls if c.method == "editMessageText"][-1]
+    await bot.app.bot_data["outbox"].drain()
+    nothing_sent = "Weekend menu" not in bot.world.delivered(ALICE) + bot.world.delivered(BOB)
+    await tap(bot, GROUP, OWNER, f"bc:r:{bid}")
+    await tap(bot, GROUP, OWNER, f"bc:c:{bid}")
+    report = await finish(bot)
+
+    assert "⏸ paused" in paused.text and buttons(paused)[0]["text"] == "▶️ Resume"
+    assert nothing_sent
+    assert "✖ Broadcast #1 was cancelled." in report and "not sent 2" in report
+    assert "Weekend menu" not in bot.world.delivered(ALICE) + bot.world.delivered(BOB)
