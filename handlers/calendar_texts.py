@@ -182,14 +182,6 @@ class CalendarTexts(T):
             return self._("There is no post #{id} in this group. /posts lists them.", id=post_id)
         return self._("Post #{id} can't do that now (see /posts).", id=post_id)
 
-    def skipped_notice(self, post: PostRecord, at: dt.datetime) -> str:
-        return self._(
-            "⚠️ Scheduled post #{id} for {at} was skipped: the bot was down past the grace "
-            "window. It was not sent late.",
-            id=post.id,
-            at=self.local(at, post.when.timezone),
-        )
-
     # -- sequences ---------------------------------------------------------------------------
 
     def sequence_usage(self) -> str:
