@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from bot import coupon_cli, groupbuy_cli, order_cli
+from bot import calendar_cli, coupon_cli, groupbuy_cli, order_cli
 from bot.settings import Settings, SettingsError, get_settings
 
 EXPORT_FIELDS = [
@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     coupon_cli.add_parsers(sub)
     order_cli.add_parsers(sub)
     groupbuy_cli.add_parsers(sub)
+    calendar_cli.add_parsers(sub)
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
     demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
     demo.add_argument("--members", type=int, default=40, help="simulated members (default 40)")
@@ -167,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _coupons(settings, args)
         if args.command == "orders":
             return _orders(settings, args)
+        if args.command in {"posts", "broadcast"}:
+            return calendar_cli.run(settings, args)
         if args.command == "groupbuy":
             stored, message_id = asyncio.run(groupbuy_cli.create(settings, args))
             if args.json:

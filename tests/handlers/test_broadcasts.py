@@ -40,7 +40,7 @@ async def test_a_broadcast_is_previewed_confirmed_sent_once_each_and_reported(bo
     await bot.flush()
     await bot.say(OWNER, "/broadcast\nFlash sale tonight 🎉")
     question = bot.world.sent(GROUP)[-1]
-    go, cancel = buttons(question)
+    go, _cancel = buttons(question)
     refused = await tap(bot, GROUP, ALICE, go["callback_data"])
     await tap(bot, GROUP, OWNER, go["callback_data"])
     bot.world.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")

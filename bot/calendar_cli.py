@@ -1,0 +1,201 @@
+"""`growthbot posts`, `growthbot broadcast` and `growthbot calendar`: the content calendar
+from the command line. The running bot sends what these store (its outbox ticks every
+second), so they work the same whether the bot runs on this machine or another."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import sys
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.coupon_cli import UsageError, print_json
+from bot.settings import Settings
+from campaigns.audience import AudienceError, parse_audience
+from campaigns.content import PostContent
+from campaigns.ports import PostRecord, UnitOfWork
+from campaigns.schedule import ScheduleError, parse_when
+
+
+def add_parsers(sub: Any) -> None:
+    posts = sub.add_parser("posts", help="scheduled posts of a group")
+    actions = posts.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="schedule a post (HTML text, checked now)")
+    create.add_argument("--chat", type=int, required=True)
+    when = create.add_mutually_exclusive_group(required=True)
+    when.add_argument("--at", help="one-off: 2026-12-01T09:00 (group time) or with an offset")
+    when.add_argument("--cron", help="recurring: `0 9 * * 1-5`, `daily 09:00`, `mon,thu 20:00`")
+    create.add_argument("--text", required=True, help="Telegram HTML: <b>, <i>, <a href>…")
+    create.add_argument("--photo", default=None, help="a Telegram file id or an https URL")
+    create.add_argument("--pin", action="store_true")
+    create.add_argument("--silent", action="store_true")
+    create.add_argument("--replace", action="store_true", help="delete the previous run's post")
+    create.add_argument("--json", action="store_true")
+    listing = actions.add_parser("list", help="upcoming posts with their next run")
+    listing.add_argument("--chat", type=int, required=True)
+    listing.add_argument("--json", action="store_true")
+
+    cast = sub.add_parser("broadcast", help="send to a group's members, or to every group")
+    target = cast.add_mutually_exclusive_group(required=True)
+    target.add_argument("--chat", type=int, help="the group whose members receive it")
+    target.add_argument("--all-groups", action="store_true", help="one post in each group")
+    target.add_argument("--status", type=int, metavar="ID", help="progress of a broadcast")
+    cast.add_argument("--text", help="Telegram HTML")
+    cast.add_argument("--audience", default="", help="e.g. 'joined<7d points>=100'")
+    cast.add_argument("--yes", action="store_true", help="send without asking")
+    cast.add_argument("--json", action="store_true")
+
+
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    try:
+        yield lambda: SqlUnitOfWork(sessions)
+    finally:
+        await engine.dispose()
+
+
+def post_json(p: PostRecord) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "chat": p.chat_id,
+        "status": p.status,
+        "schedule": p.when.describe(),
+        "recurring": p.when.recurring,
+        "timezone": p.when.timezone,
+        "next_run_at": p.next_run_at.isoformat() if p.next_run_at else None,
+        "campaign": p.campaign,
+        "phase": p.phase,
+        "last_run": (
+            {"status": p.last_outcome[0], "due_at": p.last_outcome[1].isoformat()}
+            if p.last_outcome
+            else None
+        ),
+        **p.content.model_dump(mode="json", exclude_defaults=True),
+    }
+
+
+def content_from(args: argparse.Namespace) -> PostContent:
+    try:
+        return PostContent(
+            text=args.text,
+            photo=getattr(args, "photo", None),
+            pin=getattr(args, "pin", False),
+            silent=getattr(args, "silent", False),
+            replace_previous=getattr(args, "replace", False),
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise UsageError(f"--text: {str(first['msg']).removeprefix('Value error, ')}") from None
+
+
+async def posts(settings: Settings, args: argparse.Namespace) -> int:
+    from campaigns.services.calendar import add_post, group_posts
+    from campaigns.services.chats import chat_settings
+
+    async with _database(settings) as uow:
+        if args.action == "list":
+            found = await group_posts(uow(), chat_id=args.chat)
+            if args.json:
+                print_json([post_json(p) for p in found])
+            for p in [] if args.json else found:
+                nxt = p.next_run_at.isoformat() if p.next_run_at else "-"
+                print(f"#{p.id}\t{p.status}\t{p.when.describe()}\tnext {nxt}")
+            return 0
+        now = dt.datetime.now(dt.UTC)
+        group = await chat_settings(uow(), chat_id=args.chat, defaults=settings.chat_defaults)
+        option = "--at" if args.at else "--cron"
+        try:
+            when = parse_when(args.at or args.cron, group.timezone, now)
+            if (args.at is not None) == when.recurring:
+                raise UsageError(f"{option}: use --at for one time, --cron for a repeating one")
+            content = content_from(args)
+            post = await add_post(uow(), chat_id=args.chat, content=content, when=when, at=now)
+        except ScheduleError as error:
+            reason = error.reason.value.replace("_", " ")
+            raise UsageError(f"{option}: {reason}: {error.detail}") from None
+    if args.json:
+        print_json(post_json(post))
+    else:
+        print(f"scheduled post {post.id}: next run {post.next_run_at}")
+    return 0
+
+
+async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
+    from campaigns.services import broadcasts as service
+
+    async with _database(settings) as uow:
+        now = dt.datetime.now(dt.UTC)
+        if args.status is not None:
+            try:
+                p = await service.progress(uow(), broadcast_id=args.status, now=now)
+            except service.BroadcastRefused:
+                raise UsageError(f"--status: no broadcast {args.status}") from None
+            report = {
+                "id": p.broadcast.id,
+                "status": p.broadcast.status,
+                "total": p.broadcast.total,
+                "sent": p.sent,
+                "failed": p.failed,
+                "left": p.left,
+                "uncertain": p.uncertain,
+                "cancelled": p.cancelled,
+            }
+            if args.json:
+                print_json(report)
+            else:
+                print(" ".join(f"{k}={v}" for k, v in report.items()))
+            return 0
+        if not args.text:
+            raise UsageError("--text is required")
+        try:
+            audience = parse_audience(args.audience)
+        except AudienceError as error:
+            raise UsageError(f"--audience: unknown rule {error.token!r}") from None
+        target = service.Target.GROUPS if args.all_groups else service.Target.MEMBERS
+        try:
+            draft, count = await service.draft(
+                uow(),
+                chat_id=args.chat,
+                target=target,
+                content=content_from(args),
+                audience=audience,
+                created_by=None,
+                now=now,
+            )
+        except service.BroadcastRefused:
+            raise UsageError("nobody matches (only members who started the bot)") from None
+        where = "groups" if args.all_groups else f"members of {args.chat}"
+        if not args.yes:
+            print(f"--- preview ---\n{args.text}\n---------------", file=sys.stderr)
+            print(f"send to {count} {where}? [y/N] ", end="", file=sys.stderr, flush=True)
+            if sys.stdin.readline().strip().lower() not in {"y", "yes"}:
+                await service.control(
+                    uow(), broadcast_id=draft.id, action=service.Control.CANCEL, now=now
+                )
+                print("not sent", file=sys.stderr)
+                return 1
+        started = await service.start(uow(), broadcast_id=draft.id, now=now)
+    if args.json:
+        print_json({"id": started.id, "recipients": started.total, "status": started.status})
+    else:
+        print(
+            f"broadcast {started.id} queued for {started.total} {where}; the running bot sends "
+            f"it (growthbot broadcast --status {started.id})"
+        )
+    return 0
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    command = {"posts": posts, "broadcast": broadcast}[args.command]
+    return asyncio.run(command(settings, args))
