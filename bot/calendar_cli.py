@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -38,6 +39,17 @@ def add_parsers(sub: Any) -> None:
     listing = actions.add_parser("list", help="upcoming posts with their next run")
     listing.add_argument("--chat", type=int, required=True)
     listing.add_argument("--json", action="store_true")
+
+    calendar = sub.add_parser("calendar", help="campaign plans as YAML files")
+    cal = calendar.add_subparsers(dest="action", required=True)
+    imp = cal.add_parser("import", help="schedule a plan's posts (all or nothing)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--chat", type=int, default=None, help="for documents without `chat`")
+    imp.add_argument("--replace", action="store_true", help="replace the campaign's live posts")
+    imp.add_argument("--json", action="store_true")
+    exp = cal.add_parser("export", help="the group's live posts as a plan file")
+    exp.add_argument("--chat", type=int, required=True)
+    exp.add_argument("--campaign", default=None)
 
     cast = sub.add_parser("broadcast", help="send to a group's members, or to every group")
     target = cast.add_mutually_exclusive_group(required=True)
@@ -194,8 +206,65 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def calendar(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.calendar_file import FileError, dump, load, plan_error
+    from campaigns.plan import PlanError, resolve
+    from campaigns.services.calendar import CampaignExists, group_posts, import_plan
+    from campaigns.services.chats import chat_settings
+
+    async with _database(settings) as uow:
+        if args.action == "export":
+            found = await group_posts(uow(), chat_id=args.chat)
+            if args.campaign is not None:
+                found = [p for p in found if p.campaign == args.campaign]
+            print(dump(found, args.chat), end="")
+            return 0
+        if not args.file.is_file():
+            raise UsageError(f"no such file: {args.file}")
+        now = dt.datetime.now(dt.UTC)
+        try:
+            plans = load(args.file)
+            resolved = []
+            for plan, root in plans:
+                chat = plan.chat if plan.chat is not None else args.chat
+                if chat is None:
+                    raise UsageError(f"{args.file}: which group? add `chat:` or --chat")
+                zone = (
+                    await chat_settings(uow(), chat_id=chat, defaults=settings.chat_defaults)
+                ).timezone
+                try:
+                    resolved.append((plan, chat, resolve(plan, zone, now)))
+                except PlanError as error:
+                    raise plan_error(args.file, root, error) from None
+        except FileError as error:
+            raise UsageError(str(error)) from None
+        stored = []
+        for plan, chat, posts_of_plan in resolved:
+            try:
+                stored += await import_plan(
+                    uow(),
+                    chat_id=chat,
+                    campaign=plan.campaign,
+                    posts=posts_of_plan,
+                    at=now,
+                    replace=args.replace,
+                )
+            except CampaignExists as error:
+                raise UsageError(
+                    f"campaign {error.campaign!r} already has {error.posts} scheduled posts; "
+                    "pass --replace to replace them"
+                ) from None
+    if args.json:
+        print_json([post_json(p) for p in stored])
+    else:
+        for p in stored:
+            print(f"#{p.id}\t{p.campaign or '-'}\t{p.phase}\tnext {p.next_run_at}")
+        print(f"{len(stored)} posts scheduled")
+    return 0
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
-    command = {"posts": posts, "broadcast": broadcast}[args.command]
+    command = {"posts": posts, "broadcast": broadcast, "calendar": calendar}[args.command]
     return asyncio.run(command(settings, args))

@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _coupons(settings, args)
         if args.command == "orders":
             return _orders(settings, args)
-        if args.command in {"posts", "broadcast"}:
+        if args.command in {"posts", "broadcast", "calendar"}:
             return calendar_cli.run(settings, args)
         if args.command == "groupbuy":
             stored, message_id = asyncio.run(groupbuy_cli.create(settings, args))

@@ -108,6 +108,58 @@ async def confirm_post(
     return post
 
 
+class CampaignExists(Exception):
+    """The group already has live posts of this campaign (import with replace)."""
+
+    def __init__(self, campaign: str, posts: int) -> None:
+        super().__init__(campaign)
+        self.campaign, self.posts = campaign, posts
+
+
+async def import_plan(
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    campaign: str | None,
+    posts: list[tuple[str, When, PostContent]],
+    at: dt.datetime,
+    replace: bool = False,
+) -> list[PostRecord]:
+    """All of a plan's posts in one transaction: a file is imported whole or not at all.
+    Importing a campaign again is refused unless `replace`, which deletes its live posts."""
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        if campaign is not None:
+            live = [
+                p
+                for p in await uow.calendar.posts(chat.pk, ("draft", "active", "paused"))
+                if p.campaign == campaign
+            ]
+            if live and not replace:
+                raise CampaignExists(campaign, len(live))
+            for p in live:
+                await uow.calendar.set_status(p.id, old=[p.status], new="deleted", next_run_at=None)
+        ids = []
+        for phase, when, content in posts:
+            nxt = when.next_after(at)
+            ids.append(
+                await uow.calendar.add_post(
+                    chat.pk,
+                    content,
+                    when,
+                    status="active",
+                    next_run_at=nxt,
+                    created_by=None,
+                    at=at,
+                    campaign=campaign,
+                    phase=phase,
+                )
+            )
+        stored = [await uow.calendar.post(i) for i in ids]
+        await uow.commit()
+    return [p for p in stored if p is not None]
+
+
 async def post_group(uow: UnitOfWork, *, post_id: int) -> int | None:
     """The Telegram id of the post's group (a preview's button may be tapped anywhere)."""
     async with uow:

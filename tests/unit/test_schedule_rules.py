@@ -1,0 +1,127 @@
+"""Schedules: friendly forms, cron, one-off times; DST and catching up after downtime."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from campaigns.audience import AudienceError, parse_audience
+from campaigns.content import PostContent, split_buttons
+from campaigns.schedule import ScheduleError, WhenError, parse_when
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    ("text", "cron"),
+    [
+        ("daily 09:00", "0 9 * * *"),
+        ("Mon,Thu 20:00", "0 20 * * mon,thu"),
+        ("weekdays 8:30", "30 8 * * mon-fri"),
+        ("weekends 10:15", "15 10 * * sat,sun"),
+        ("mon-fri 9:00", "0 9 * * mon-fri"),
+        ("0 9 * * 1-5", "0 9 * * 1-5"),
+    ],
+)
+def test_friendly_forms_become_cron(text: str, cron: str):
+    assert parse_when(text, "Asia/Shanghai", NOW).cron == cron
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", WhenError.EMPTY),
+        ("daily 25:00", WhenError.BAD_TIME),
+        ("daily 09:60", WhenError.BAD_TIME),
+        ("0 61 * * *", WhenError.BAD_CRON),
+        ("0 9 30 2 *", WhenError.NEVER),
+        ("2020-01-01 09:00", WhenError.PAST),
+        ("2026-02-30 09:00", WhenError.BAD_TIME),
+        ("tomorrow-ish", WhenError.UNKNOWN),
+    ],
+)
+def test_bad_schedules_are_refused_with_a_reason(text: str, reason: WhenError):
+    with pytest.raises(ScheduleError) as caught:
+        parse_when(text, "Asia/Shanghai", NOW)
+    assert caught.value.reason is reason
+
+
+def test_a_one_off_time_is_local_to_the_group_unless_it_has_an_offset():
+    local = parse_when("2026-12-01 09:00", "Asia/Shanghai", NOW)
+    offset = parse_when("2026-12-01T09:00+00:00", "Asia/Shanghai", NOW)
+
+    assert local.at == dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
+    assert offset.at == dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    assert local.next_after(local.at) is None  # runs once
+
+
+def test_daily_posts_keep_their_local_time_across_both_dst_changes():
+    daily = parse_when("daily 09:00", "Europe/Berlin", NOW)
+    spring = daily.upcoming(dt.datetime(2027, 3, 27, tzinfo=dt.UTC), 2)
+    autumn = daily.upcoming(dt.datetime(2027, 10, 30, tzinfo=dt.UTC), 2)
+
+    assert [r.astimezone(BERLIN).hour for r in spring + autumn] == [9, 9, 9, 9]
+    assert [r.hour for r in spring] == [8, 7]  # UTC moves, the wall clock does not
+    assert [r.hour for r in autumn] == [7, 8]
+
+
+def test_a_time_skipped_by_spring_forward_runs_once_right_after_the_jump():
+    runs = parse_when("daily 02:30", "Europe/Berlin", NOW).upcoming(
+        dt.datetime(2027, 3, 27, 12, tzinfo=dt.UTC), 2
+    )
+
+    assert [r.astimezone(BERLIN).isoformat() for r in runs] == [
+        "2027-03-28T03:30:00+02:00",
+        "2027-03-29T02:30:00+02:00",
+    ]
+
+
+def test_a_time_repeated_by_fall_back_runs_once_but_intervals_keep_running():
+    daily = parse_when("daily 02:30", "Europe/Berlin", NOW).upcoming(
+        dt.datetime(2027, 10, 30, 12, tzinfo=dt.UTC), 2
+    )
+    half_hourly = parse_when("*/30 * * * *", "Europe/Berlin", NOW).upcoming(
+        dt.datetime(2027, 10, 30, 23, 50, tzinfo=dt.UTC), 6
+    )
+
+    assert [r.astimezone(BERLIN).date().day for r in daily] == [31, 1]
+    gaps = {(b - a) for a, b in itertools.pairwise(half_hourly)}
+    assert gaps == {dt.timedelta(minutes=30)}  # through the repeated hour too
+
+
+def test_catching_up_after_downtime_finds_the_latest_run_and_counts_the_rest():
+    daily = parse_when("daily 09:00", "Asia/Shanghai", NOW)
+    due = dt.datetime(2026, 11, 24, 1, 0, tzinfo=dt.UTC)
+
+    latest, passed = daily.latest_due(due, due + dt.timedelta(days=3, hours=2))
+
+    assert latest == due + dt.timedelta(days=3) and passed == 3
+
+
+def test_audience_rules():
+    audience = parse_audience("joined<7d, active>30d points>=100 checkin<1d")
+
+    assert audience.joined_within == 7 and audience.active_over == 30
+    assert audience.points_min == 100 and audience.checkin_within == 1
+    assert audience.describe() == "joined<7d active>30d checkin<1d points>=100"
+    assert parse_audience("").describe() == "all"
+    for bad in ("vip", "points<5", "joined=3d", "joined<99999d"):
+        with pytest.raises(AudienceError):
+            parse_audience(bad)
+
+
+def test_post_content_is_checked_as_telegram_would():
+    text, buttons = split_buttons(
+        "Sale!\nbutton: Shop | https://x.example/?a=1&amp;b=2\n按钮：领券 | coupon 3"
+    )
+
+    assert text == "Sale!"
+    assert buttons[0].url == "https://x.example/?a=1&b=2" and buttons[1].coupon == 3
+    assert PostContent(text="", photo="AgAC1").text == ""  # a photo may go without a caption
+    for bad in ({"text": "<b>x"}, {"text": "x" * 4097}, {"text": "x" * 1025, "photo": "id"}):
+        with pytest.raises(ValueError):
+            PostContent(**bad)
