@@ -23,11 +23,13 @@ from bot.settings import Settings
 from campaigns.coupons import CouponKind, Template
 from campaigns.groupbuy import Deal
 from campaigns.orders import OrderIn
+from campaigns.services.calendar import group_posts, hand_over_due
 from campaigns.services.coupons import create_offer
 from campaigns.services.groupbuys import create_deal, expire_teams
 from campaigns.services.orders import record_order
 from campaigns.services.profile import export_members
 from campaigns.services.referral import sweep
+from handlers.broadcasts import refresh_progress
 from handlers.groupbuys import announce_expired
 from handlers.notify import send_notices
 from storage.engine import create_engine, session_factory
@@ -88,7 +90,11 @@ class Demo:
         """Process one update as polling would; returns the bot's replies to it."""
         before = len(self.world.calls)
         await self.app.process_update(Update.de_json(update, self.app.bot))
-        return [c.text for c in self.world.calls[before:] if c.method == "sendMessage"]
+        return [
+            c.text
+            for c in self.world.calls[before:]
+            if c.method == "sendMessage" and c.status == 200  # what members actually saw
+        ]
 
     async def sweep(self, at: dt.datetime) -> int:
         """The scheduled referral sweep, run at a simulated time; returns notices sent."""
@@ -253,6 +259,7 @@ async def _script(
     stats["referrals"] = await _referrals(demo, world, people, start=end - dt.timedelta(days=4))
     stats["coupons"] = await _coupons(demo, world, people, at=end)
     stats["groupbuys"] = await _groupbuys(demo, world, people)
+    stats["calendar"] = await _calendar(demo, world, people)
     return stats
 
 
@@ -488,3 +495,65 @@ async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, st
         + _plain(world.sent(friend)[-1].text)
     )
     return len(expired)
+
+
+async def _calendar(demo: Demo, world: FakeTelegram, people: list[tuple[int, str]]) -> int:
+    """群SOP: two scheduled posts played through a week, then a broadcast with its report."""
+    app, deps = demo.app, demo.app.bot_data["deps"]
+    sender = app.bot_data["outbox"]
+    sender.autostart = False  # the demo drains the outbox at simulated times
+    now = dt.datetime.now(dt.UTC)
+
+    async def confirm() -> None:
+        question = next(c for c in reversed(world.calls) if c.method == "sendMessage")
+        data = question.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        await demo.feed(world.callback(int(question.params["chat_id"]), OWNER, data))
+        edit = next(c for c in reversed(world.calls) if c.method == "editMessageText")
+        demo.highlights.append("— the owner taps ✅:\n  « " + _plain(edit.text))
+
+    await demo.show(
+        "the owner schedules a daily morning post",
+        world.message(
+            GROUP, OWNER, "/schedule daily 09:00\n☀️ 早安！今天也来 /checkin 打卡领积分吧", at=now
+        ),
+    )
+    await confirm()
+    await demo.show(
+        "and a pinned new-arrivals post every Monday and Thursday, with a coupon button",
+        world.message(
+            GROUP,
+            OWNER,
+            "/schedule mon,thu 20:00 pin\n🆕 本周上新：杨枝甘露、芋泥波波\n"
+            "button: 🎟 领新品券 | coupon 1",
+            at=now,
+        ),
+    )
+    await confirm()
+    before = len(world.sent(GROUP))
+    while True:  # a week: the scheduler's tick at each post's next run
+        runs = [p.next_run_at for p in await group_posts(deps.uow(), chat_id=GROUP)]
+        at = min(r for r in runs if r is not None) + dt.timedelta(seconds=1)
+        if at > now + dt.timedelta(days=7):
+            break
+        await hand_over_due(deps.uow, now=at, grace=dt.timedelta(minutes=10))
+        await sender.drain(at)
+    posted = [c for c in world.sent(GROUP)[before:] if c.status == 200]
+    pins = sum(1 for c in world.calls if c.method == "pinChatMessage")
+    demo.highlights.append(
+        f"— a week later: {len(posted)} scheduled posts went out in the group ({pins} pinned)"
+    )
+    await demo.show("the owner lists the calendar", world.message(GROUP, OWNER, "/posts", at=now))
+    await demo.show(
+        "the owner broadcasts to every member who started the bot",
+        world.message(GROUP, OWNER, "/broadcast\n🎉 周末会员日：全场第二杯半价！", at=now),
+    )
+    question = next(c for c in reversed(world.calls) if c.method == "sendMessage")
+    data = question.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await demo.feed(world.callback(int(question.params["chat_id"]), OWNER, data))
+    await sender.drain()
+    await refresh_progress(app.bot, deps, {})
+    report = next(c for c in reversed(world.calls) if c.method == "editMessageText")
+    demo.highlights.append(
+        "— the broadcast's report:\n  « " + _plain(report.text).replace("\n", "\n    ")
+    )
+    return len(posted)
