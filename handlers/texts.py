@@ -244,6 +244,10 @@ class T:
                     "and your next reward."
                 ),
                 self._("Admins: /settings and /set to configure check-ins, /referral for invites."),
+                self._(
+                    "Admins: /schedule posts (/posts lists them), /sequence welcomes new members "
+                    "over their first days, /broadcast messages members who started me."
+                ),
             ]
         )
 
@@ -257,5 +261,8 @@ class T:
             ("referral", self._("Referral program")),
             ("mycoupons", self._("My coupons")),
             ("settings", self._("Group settings (admins)")),
+            ("schedule", self._("Schedule a post (admins)")),
+            ("posts", self._("Scheduled posts (admins)")),
+            ("broadcast", self._("Message members privately (admins)")),
             ("help", self._("What this bot does")),
         ]
