@@ -42,12 +42,12 @@ def rate(sends: list[tuple[float, int]]) -> float:
     return (len(sends) - 1) / (sends[-1][0] - sends[0][0])
 
 
-def wait(predicate: object, timeout: float) -> None:
+def wait(predicate: object, timeout: float, every: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():  # type: ignore[operator]
         if time.monotonic() > deadline:
             raise SystemExit("timed out")
-        time.sleep(0.05)
+        time.sleep(every)
 
 
 def main() -> None:
@@ -81,7 +81,7 @@ def main() -> None:
                                           "--json")))  # fmt: skip
             return report["status"] == "done"
 
-        wait(finished, 3600)
+        wait(finished, 3600, every=2.0)
         second.send_signal(signal.SIGTERM)
         second.communicate(timeout=60)
 

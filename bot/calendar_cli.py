@@ -63,11 +63,13 @@ def add_parsers(sub: Any) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[Callable[[], UnitOfWork]]:
+async def _database(
+    settings: Settings, *, read_only: bool = False
+) -> AsyncIterator[Callable[[], UnitOfWork]]:
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, read_only=read_only)
     sessions = session_factory(engine)
     try:
         yield lambda: SqlUnitOfWork(sessions)
@@ -113,7 +115,7 @@ async def posts(settings: Settings, args: argparse.Namespace) -> int:
     from campaigns.services.calendar import add_post, group_posts
     from campaigns.services.chats import chat_settings
 
-    async with _database(settings) as uow:
+    async with _database(settings, read_only=args.action == "list") as uow:
         if args.action == "list":
             found = await group_posts(uow(), chat_id=args.chat)
             if args.json:
@@ -144,7 +146,7 @@ async def posts(settings: Settings, args: argparse.Namespace) -> int:
 async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
     from campaigns.services import broadcasts as service
 
-    async with _database(settings) as uow:
+    async with _database(settings, read_only=args.status is not None) as uow:
         now = dt.datetime.now(dt.UTC)
         if args.status is not None:
             try:
@@ -212,7 +214,7 @@ async def calendar(settings: Settings, args: argparse.Namespace) -> int:
     from campaigns.services.calendar import CampaignExists, group_posts, import_plan
     from campaigns.services.chats import chat_settings
 
-    async with _database(settings) as uow:
+    async with _database(settings, read_only=args.action == "export") as uow:
         if args.action == "export":
             found = await group_posts(uow(), chat_id=args.chat)
             if args.campaign is not None:

@@ -112,11 +112,13 @@ def test_a_broadcast_killed_midway_resumes_and_reaches_everyone_once(
     assert queued["recipients"] == 150 and midway < 150
     assert max(got.values()) == 1, "nobody gets it twice"
     missing = [uid for uid in ids if got[uid] == 0]
-    assert len(missing) == report["uncertain"]  # the ones in flight at the kill, reported
+    # Rows in flight at the kill are reported as uncertain (some did reach Telegram); every
+    # recipient without the message is among them.
+    assert len(missing) <= report["uncertain"]
     if how == signal.SIGTERM:
         assert report["uncertain"] == 0  # a clean stop finishes what it started
     else:
-        assert report["uncertain"] <= 8  # at most one per sending worker
+        assert report["uncertain"] <= 4  # at most one per sending worker
     assert report["sent"] == 150 - report["uncertain"]
     assert world.refused_429 == 0, output
     assert world.problems() == []
