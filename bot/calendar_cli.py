@@ -31,7 +31,9 @@ def add_parsers(sub: Any) -> None:
     when.add_argument("--at", help="one-off: 2026-12-01T09:00 (group time) or with an offset")
     when.add_argument("--cron", help="recurring: `0 9 * * 1-5`, `daily 09:00`, `mon,thu 20:00`")
     create.add_argument("--text", required=True, help="Telegram HTML: <b>, <i>, <a href>…")
-    create.add_argument("--photo", default=None, help="a Telegram file id or an https URL")
+    create.add_argument(
+        "--photo", default=None, help="a JPEG, PNG or WebP file, a Telegram file id or a URL"
+    )
     create.add_argument("--pin", action="store_true")
     create.add_argument("--silent", action="store_true")
     create.add_argument("--replace", action="store_true", help="delete the previous run's post")
@@ -112,7 +114,7 @@ def content_from(args: argparse.Namespace) -> PostContent:
 
 
 async def posts(settings: Settings, args: argparse.Namespace) -> int:
-    from campaigns.services.calendar import add_post, group_posts
+    from campaigns.services.calendar import add_post, group_posts, store_media
     from campaigns.services.chats import chat_settings
 
     async with _database(settings, read_only=args.action == "list") as uow:
@@ -132,6 +134,10 @@ async def posts(settings: Settings, args: argparse.Namespace) -> int:
             if (args.at is not None) == when.recurring:
                 raise UsageError(f"{option}: use --at for one time, --cron for a repeating one")
             content = content_from(args)
+            if args.photo_file is not None:
+                name, data = args.photo_file
+                ref = await store_media(uow(), name=name, data=data, at=now)
+                content = content.model_copy(update={"photo": ref})
             post = await add_post(uow(), chat_id=args.chat, content=content, when=when, at=now)
         except ScheduleError as error:
             reason = error.reason.value.replace("_", " ")
@@ -268,5 +274,11 @@ async def calendar(settings: Settings, args: argparse.Namespace) -> int:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
+    from bot.groupbuy_cli import photo_from
+
+    # A photo given as a file is read here and kept in the database; the bot uploads it the
+    # first time the post goes out and reuses Telegram's file id afterwards.
+    photo = getattr(args, "photo", None)
+    args.photo_file = photo_from(Path(photo)) if photo and Path(photo).is_file() else None
     command = {"posts": posts, "broadcast": broadcast, "calendar": calendar}[args.command]
     return asyncio.run(command(settings, args))

@@ -696,6 +696,13 @@ class Calendar(Protocol):
         """(step, member, target chat, due time) for members whose day N has come and who
         joined after the step was made, without a delivery yet."""
 
+    async def add_media(self, name: str, data: bytes, at: dt.datetime) -> int: ...
+
+    async def media(self, media_id: int) -> tuple[str, bytes, str | None] | None:
+        """(file name, bytes, Telegram's file id once uploaded)."""
+
+    async def set_media_file(self, media_id: int, file_id: str) -> None: ...
+
 
 class Broadcasts(Protocol):
     async def add(

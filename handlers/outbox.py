@@ -25,11 +25,12 @@ import warnings
 from collections import deque
 
 from aiolimiter import AsyncLimiter
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from campaigns.content import PostContent
 from campaigns.ports import Delivery
+from campaigns.services.calendar import MEDIA_PREFIX, media_of, remember_media
 from campaigns.services.outbox import Outcome, Result, claim, recover, release, settle
 from handlers.deps import Deps
 
@@ -76,13 +77,16 @@ def markup_of(content: PostContent) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-async def send_content(bot: Bot, chat_id: int, content: PostContent) -> Message:
-    """The post as members see it (also the admin's preview)."""
+async def send_content(
+    bot: Bot, chat_id: int, content: PostContent, photo: str | InputFile | None = None
+) -> Message:
+    """The post as members see it (also the admin's preview); `photo` replaces a stored
+    photo reference with what Telegram takes (a file id or the upload)."""
     markup = markup_of(content)
     if content.photo:
         return await bot.send_photo(
             chat_id,
-            content.photo,
+            photo or content.photo,
             caption=content.text,
             parse_mode="HTML",
             disable_notification=content.silent,
@@ -187,6 +191,7 @@ class OutboxSender:
         self._stopping = False
         self.sent = 0
         self.autostart = True  # tests turn this off and call drain() themselves
+        self.file_ids: dict[str, str] = {}  # uploaded photos: reference -> Telegram file id
 
     @property
     def busy(self) -> bool:
@@ -279,9 +284,30 @@ class OutboxSender:
             self.d.uow(), results=results, start=start, worker=self.worker, now=_now()
         )
 
+    async def _photo(self, ref: str | None) -> str | InputFile | None:
+        """A photo stored from a file: its Telegram file id once known, else the upload."""
+        if ref is None or not ref.startswith(MEDIA_PREFIX):
+            return None
+        if ref in self.file_ids:
+            return self.file_ids[ref]
+        media = await media_of(self.d.uow(), ref=ref)
+        if media is None:
+            return None
+        name, data, file_id = media
+        if file_id:
+            self.file_ids[ref] = file_id
+            return file_id
+        return InputFile(data, filename=name)
+
     async def _send(self, d: Delivery) -> Result:
         try:
-            message = await send_content(self.bot, d.target_chat, d.content)
+            photo = await self._photo(d.content.photo)
+            message = await send_content(self.bot, d.target_chat, d.content, photo)
+            if isinstance(photo, InputFile) and message.photo and d.content.photo:
+                self.file_ids[d.content.photo] = message.photo[-1].file_id
+                await remember_media(
+                    self.d.uow(), ref=d.content.photo, file_id=message.photo[-1].file_id
+                )
         except RetryAfter as error:
             seconds = _seconds(error)
             self.flood.refused(d.target_chat, seconds)

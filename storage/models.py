@@ -496,3 +496,16 @@ class DeliveryRow(Base):
     sent_at: Mapped[dt.datetime | None]
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+class MediaRow(Base):
+    """A photo uploaded from the command line: sent from these bytes once, then by the file
+    id Telegram gave it."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    file_id: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[dt.datetime]

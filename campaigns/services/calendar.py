@@ -297,3 +297,27 @@ async def enrol_due(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> int:
             await work.commit()
         if len(due) < HANDOVER_BATCH:
             return queued
+
+
+MEDIA_PREFIX = "media:"
+
+
+async def store_media(uow: UnitOfWork, *, name: str, data: bytes, at: dt.datetime) -> str:
+    """A photo from a file, for a post's `photo`: uploaded when the post is first sent."""
+    async with uow:
+        media_id = await uow.calendar.add_media(name, data, at)
+        await uow.commit()
+    return f"{MEDIA_PREFIX}{media_id}"
+
+
+async def media_of(uow: UnitOfWork, *, ref: str) -> tuple[str, bytes, str | None] | None:
+    if not ref.startswith(MEDIA_PREFIX) or not ref[len(MEDIA_PREFIX) :].isdigit():
+        return None
+    async with uow:
+        return await uow.calendar.media(int(ref[len(MEDIA_PREFIX) :]))
+
+
+async def remember_media(uow: UnitOfWork, *, ref: str, file_id: str) -> None:
+    async with uow:
+        await uow.calendar.set_media_file(int(ref[len(MEDIA_PREFIX) :]), file_id)
+        await uow.commit()

@@ -10,7 +10,14 @@ from sqlalchemy import and_, func, select, update
 from campaigns.content import PostContent
 from campaigns.ports import PostRecord, StepRecord
 from campaigns.schedule import When
-from storage.models import ChatRow, DeliveryRow, MembershipRow, ScheduledPostRow, SequenceStepRow
+from storage.models import (
+    ChatRow,
+    DeliveryRow,
+    MediaRow,
+    MembershipRow,
+    ScheduledPostRow,
+    SequenceStepRow,
+)
 from storage.repositories.base import Repository, aware
 
 P, S, DL = ScheduledPostRow, SequenceStepRow, DeliveryRow
@@ -216,3 +223,24 @@ class SqlCalendar(Repository):
             if len(out) >= limit:
                 break
         return out
+
+    async def add_media(self, name: str, data: bytes, at: dt.datetime) -> int:
+        row = MediaRow(name=name, data=data, created_at=at)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def media(self, media_id: int) -> tuple[str, bytes, str | None] | None:
+        found = await self.session.execute(
+            select(MediaRow.name, MediaRow.data, MediaRow.file_id).where(MediaRow.id == media_id)
+        )
+        row = found.first()
+        return (row[0], row[1], row[2]) if row else None
+
+    async def set_media_file(self, media_id: int, file_id: str) -> None:
+        await self.session.execute(
+            update(MediaRow)
+            .where(MediaRow.id == media_id)
+            .values(file_id=file_id)
+            .execution_options(synchronize_session=False)
+        )

@@ -198,3 +198,30 @@ async def test_welcome_sequence_reaches_each_new_member_once_on_their_day(bot: H
     assert "day 3, privately: Day 3: here is our guide" in listing
     assert (early, due, again) == (0, 1, 0)
     assert bot.world.sent(BOB)[-1].text == "Day 3: here is our guide 📘"
+
+
+async def test_a_photo_from_a_file_is_uploaded_once_then_sent_by_its_file_id(bot: Harness):
+    from campaigns.content import PostContent
+    from campaigns.schedule import parse_when
+    from campaigns.services.calendar import add_post, store_media
+
+    deps = bot.app.bot_data["deps"]
+    now = dt.datetime.now(dt.UTC)
+    ref = await store_media(deps.uow(), name="menu.jpg", data=b"\xff\xd8" + bytes(500), at=now)
+    post = await add_post(
+        deps.uow(),
+        chat_id=GROUP,
+        content=PostContent(text="<b>New menu</b>", photo=ref),
+        when=parse_when("daily 09:00", "Asia/Shanghai", now),
+        at=now,
+    )
+    assert post.next_run_at is not None
+    for day in range(2):
+        at = post.next_run_at + dt.timedelta(days=day, seconds=5)
+        await hand_over_due(deps.uow, now=at, grace=GRACE)
+        await drain(bot, at)
+
+    first, second = [c for c in bot.world.calls if c.method == "sendPhoto"]
+    assert first.params["photo"] == "<upload menu.jpg, 502 bytes>"
+    assert second.params["photo"] in bot.world.files
+    assert second.params["caption"] == "<b>New menu</b>"
