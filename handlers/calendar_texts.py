@@ -84,7 +84,30 @@ class CalendarTexts(T):
         )
 
     def content_refused(self, detail: str) -> str:
-        return self._("The post can't be saved: {detail}", detail=html.escape(detail, quote=False))
+        reason = html.escape(self.reason(detail), quote=False)
+        return self._("The post can't be saved: {detail}", detail=reason)
+
+    def reason(self, detail: str) -> str:
+        """The validator's reason in the reader's language (unknown ones as they are)."""
+        if m := re.match(r"the text has (\d+) characters; (\d+) to (\d+) allowed", detail):
+            return self._(
+                "the text has {n} characters; {low} to {high} are allowed",
+                n=m[1],
+                low=m[2],
+                high=m[3],
+            )
+        if detail.startswith("HTML Telegram would refuse"):
+            why = detail.split(": ", 1)[-1]
+            return self._("Telegram can't read its formatting ({why})", why=why)
+        if detail.startswith("a button's url"):
+            return self._("a button's link must start with https://, http:// or tg://")
+        if detail.startswith("a button needs"):
+            return self._("a button needs a link, a coupon or a group-buy")
+        if "at most 64 characters" in detail:
+            return self._("a button's text is longer than 64 characters")
+        if "at most 8 items" in detail:
+            return self._("a post has at most 8 buttons")
+        return detail
 
     def no_text(self) -> str:
         return self._(

@@ -106,7 +106,7 @@ async def test_bad_times_html_and_buttons_are_refused_with_the_reason(bot: Harne
     assert "cron expression is invalid" in replies[2]
     assert "already in the past" in replies[3]
     assert "can't read “someday” as a time" in replies[4]
-    assert "can't be saved: the text has 4097 characters; 1 to 4096 allowed" in replies[5]
+    assert "can't be saved: the text has 4097 characters; 1 to 4096 are allowed" in replies[5]
     assert "must start with https://" in replies[6]
     assert "What should the post say?" in replies[7]
     assert not [c for c in bot.world.calls if "Preview" in c.text]
@@ -225,3 +225,13 @@ async def test_a_photo_from_a_file_is_uploaded_once_then_sent_by_its_file_id(bot
     assert first.params["photo"] == "<upload menu.jpg, 502 bytes>"
     assert second.params["photo"] in bot.world.files
     assert second.params["caption"] == "<b>New menu</b>"
+
+
+async def test_a_refused_post_is_explained_in_the_groups_language(bot: Harness):
+    await bot.say(OWNER, "/set language zh")
+
+    [long] = await bot.say(OWNER, "/schedule daily 09:00\n" + "长" * 4097)
+    [link] = await bot.say(OWNER, "/schedule daily 09:00\n早安\nbutton: 去看看 | ftp://x")
+
+    assert "无法保存这条内容：正文有 4097 个字符，允许 1 到 4096 个" in long
+    assert "按钮链接必须以 https://" in link
