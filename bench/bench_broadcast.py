@@ -12,20 +12,37 @@ uncertain, never resent) and the time to resume after the restart.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
 import json
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from bot.double import FakeTelegram
 from bot.double.server import DoubleServer
 from storage.migrate import upgrade
 from tests.e2e.test_outbox_process import TEXT, seed
-from tests.e2e.test_run_process import GROUP, _cli, _run_bot
+from tests.e2e.test_run_process import GROUP, _cli, _env
 
 TELEGRAM_RATE = 30.0
+
+
+def start_bot(url: str, base_url: str, workdir: Path, n: int) -> subprocess.Popen[bytes]:
+    """`growthbot run`, its log in a file (a pipe nobody reads would fill and stall it)."""
+    log = (workdir / f"bot{n}.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=workdir,
+        env=_env(url, base_url),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def accepted(world: FakeTelegram) -> list[tuple[float, int]]:
@@ -34,6 +51,24 @@ def accepted(world: FakeTelegram) -> list[tuple[float, int]]:
         for c in list(world.calls)
         if c.method == "sendMessage" and c.status == 200 and c.params.get("text") == TEXT
     ]
+
+
+async def status(url: str, broadcast_id: int) -> dict[str, Any]:
+    """Read in-process (a CLI process every second would steal CPU from the bot)."""
+    from campaigns.services.broadcasts import progress
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    engine = create_engine(url, read_only=True)
+    try:
+        p = await progress(
+            SqlUnitOfWork(session_factory(engine)),
+            broadcast_id=broadcast_id,
+            now=dt.datetime.now(dt.UTC),
+        )
+    finally:
+        await engine.dispose()
+    return {"status": p.broadcast.status, "uncertain": p.uncertain, "sent": p.sent}
 
 
 def rate(sends: list[tuple[float, int]]) -> float:
@@ -66,22 +101,21 @@ def main() -> None:
     )
     print(f"{url.split(':')[0]}: broadcast to {queued['recipients']} members")
     with DoubleServer(world) as server:
-        first = _run_bot(url, server.base_url, workdir)
+        first = start_bot(url, server.base_url, workdir, 1)
         wait(lambda: len(accepted(world)) >= args.kill_after, 3600)
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=60)
         killed_at, before = time.monotonic(), len(accepted(world))
-        second = _run_bot(url, server.base_url, workdir)
+        second = start_bot(url, server.base_url, workdir, 2)
         wait(lambda: len(accepted(world)) > before, 600)
         resumed_at = accepted(world)[before][0]
-        report: dict[str, int] = {}
+        report: dict[str, Any] = {}
 
         def finished() -> bool:
-            report.update(json.loads(_cli(url, workdir, "broadcast", "--status", str(queued["id"]),
-                                          "--json")))  # fmt: skip
+            report.update(asyncio.run(status(url, queued["id"])))
             return report["status"] == "done"
 
-        wait(finished, 3600, every=2.0)
+        wait(finished, 3600, every=1.0)
         second.send_signal(signal.SIGTERM)
         second.communicate(timeout=60)
 
