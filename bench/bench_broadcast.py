@@ -77,7 +77,9 @@ def rate(sends: list[tuple[float, int]]) -> float:
     return (len(sends) - 1) / (sends[-1][0] - sends[0][0])
 
 
-def wait(predicate: object, timeout: float, every: float = 0.05) -> None:
+def wait(predicate: object, timeout: float, every: float = 0.5) -> None:
+    """Poll gently: the double's server thread shares this process, and scanning its calls
+    often would delay its answers (jitter that bunches requests into one second)."""
     deadline = time.monotonic() + timeout
     while not predicate():  # type: ignore[operator]
         if time.monotonic() > deadline:
