@@ -95,9 +95,7 @@ async def broadcast_command(update: Update, context: Context) -> None:
             ]
         ]
     )
-    await preview(
-        update, context, content, t.preview_note(), t.broadcast_draft(record, count), markup
-    )
+    await preview(update, context, content, t.broadcast_draft(record, count), markup)
 
 
 def progress_markup(b: BroadcastRecord, t: CalendarTexts) -> InlineKeyboardMarkup | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from pydantic import ValidationError
@@ -75,7 +76,6 @@ async def preview(
     update: Update,
     context: Context,
     content: PostContent,
-    note: str,
     question: str,
     markup: InlineKeyboardMarkup,
 ) -> bool:
@@ -86,9 +86,10 @@ async def preview(
     targets = [chat.id]
     if user is not None and (message is None or message.sender_chat is None):
         targets.insert(0, user.id)
+    t = await calendar_texts_for(update, context)
     for target in targets:
         try:
-            await context.bot.send_message(target, note)
+            await context.bot.send_message(target, t.preview_note(private=target != chat.id))
         except Forbidden:
             continue
         except TelegramError as error:
@@ -97,7 +98,6 @@ async def preview(
         try:
             await send_content(context.bot, target, content)
         except TelegramError as error:
-            t = await calendar_texts_for(update, context)
             await context.bot.send_message(target, t.content_refused(str(error)))
             return False
         await context.bot.send_message(target, question, reply_markup=markup)
@@ -164,7 +164,7 @@ async def schedule_command(update: Update, context: Context) -> None:
         ]
     )
     runs = post.when.upcoming(at, RUNS_SHOWN)
-    await preview(update, context, content, t.preview_note(), t.draft(post, runs), markup)
+    await preview(update, context, content, t.draft(post, runs), markup)
 
 
 async def on_schedule_button(update: Update, context: Context) -> None:
@@ -173,7 +173,8 @@ async def on_schedule_button(update: Update, context: Context) -> None:
     if query is None or user is None or context.matches is None:
         return
     action, post_id = context.matches[0].group(1), int(context.matches[0].group(2))
-    d, at = deps(context), sent_at(update)
+    # The tap's time (a callback's message carries the time the question was sent).
+    d, at = deps(context), dt.datetime.now(dt.UTC)
     owner = await _post_group(context, post_id)
     t = CalendarTexts((await d.settings_of(owner)).language) if owner else CalendarTexts("en")
     if owner is None or not await _may_manage(context, owner, user.id):

@@ -131,8 +131,10 @@ class CalendarTexts(T):
         lines.append(self._("The preview is above. Schedule it?"))
         return "\n".join(lines)
 
-    def preview_note(self) -> str:
-        return self._("👀 Preview of the post (only you see this):")
+    def preview_note(self, private: bool) -> str:
+        if private:
+            return self._("👀 Preview of the post (only you see this):")
+        return self._("👀 Preview of the post (start a private chat with me to preview privately):")
 
     def save_button(self) -> str:
         return self._("✅ Schedule")
