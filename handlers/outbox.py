@@ -36,6 +36,7 @@ from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
 GLOBAL_FLOOD_CHATS = 3  # distinct chats refused within a second: Telegram means everything
+LATE = 0.005  # a send this far past its slot restarts the schedule from now
 COMMIT_LEAD = 0.04  # seconds before its send slot that a row's `sending` mark is committed
 LIVE: set[str] = set()  # senders running in this process
 
@@ -119,6 +120,7 @@ class FloodControl:
         self.interval = 1 / rate
         self.next_slot = 0.0
         self.last_gate = 0.0
+        self._gate = asyncio.Lock()
         self.private_gap, self.group_gap = private_gap, group_gap
         self.chats: dict[int, AsyncLimiter] = {}
         self.paused: dict[int, float] = {}
@@ -147,10 +149,17 @@ class FloodControl:
         return slot
 
     async def gate(self) -> None:
-        """Right before a request: never closer than the interval to the previous one,
-        even when a slow commit made this one late for its slot."""
-        self.last_gate = max(time.monotonic(), self.last_gate + self.interval)
-        await self.until(self.last_gate)
+        """Right before a request: never closer than the interval to the previous one.
+
+        One waiter at a time, so a stalled event loop does not release several pre-assigned
+        slots at once (a burst Telegram would refuse). On time, the schedule stays absolute
+        (no drift); late, it restarts from the actual time.
+        """
+        async with self._gate:
+            target = self.last_gate + self.interval
+            await self.until(target)
+            now = time.monotonic()
+            self.last_gate = target if now - target < LATE else now
 
     @staticmethod
     async def until(slot: float) -> None:

@@ -24,23 +24,24 @@ INSERT_BATCH = 1000
 
 
 class SqlOutbox(Repository):
+    async def _add_one(self, **values: object) -> bool:
+        """One row unless its unique key exists (another process, or a replay, made it)."""
+        result = await self.session.execute(
+            insert_for(self.session, DL).values(attempts=0, **values).on_conflict_do_nothing()
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def add_run(
         self, post_id: int, target_chat: int, due_at: dt.datetime, *, status: str, error: str | None
     ) -> bool:
-        result = await self.session.execute(
-            insert_for(self.session, DL)
-            .values(
-                kind="post",
-                post_id=post_id,
-                target_chat=target_chat,
-                due_at=due_at,
-                status=status,
-                attempts=0,
-                error=error,
-            )
-            .on_conflict_do_nothing()
+        return await self._add_one(
+            kind="post",
+            post_id=post_id,
+            target_chat=target_chat,
+            due_at=due_at,
+            status=status,
+            error=error,
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def add_recipients(
         self, broadcast_id: int, targets: Sequence[int], due_at: dt.datetime
@@ -74,21 +75,15 @@ class SqlOutbox(Repository):
         status: str = "pending",
         error: str | None = None,
     ) -> bool:
-        result = await self.session.execute(
-            insert_for(self.session, DL)
-            .values(
-                kind="sequence",
-                step_id=step_id,
-                member_id=member_id,
-                target_chat=target_chat,
-                due_at=due_at,
-                status=status,
-                error=error,
-                attempts=0,
-            )
-            .on_conflict_do_nothing()
+        return await self._add_one(
+            kind="sequence",
+            step_id=step_id,
+            member_id=member_id,
+            target_chat=target_chat,
+            due_at=due_at,
+            status=status,
+            error=error,
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def claim(self, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
         candidates = (
