@@ -33,12 +33,12 @@ def _env(database_url: str, base_url: str = "") -> dict[str, str]:
     return env
 
 
-def _run_bot(database_url: str, base_url: str, cwd: Path) -> subprocess.Popen[str]:
+def _run_bot(database_url: str, base_url: str, cwd: Path, **extra: str) -> subprocess.Popen[str]:
     """`growthbot run` as its own process, polling the double at `base_url`."""
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=cwd,
-        env=_env(database_url, base_url),
+        env=_env(database_url, base_url) | extra,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
