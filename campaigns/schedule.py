@@ -1,9 +1,9 @@
 """When a scheduled post runs: a one-off time, a cron expression or a friendly form.
 
-Times are wall-clock times in the group's timezone; APScheduler's CronTrigger does the
-calendar arithmetic, so a daily 09:00 stays at 09:00 local across DST changes. A time
-that does not exist on a spring-forward day runs once, right after the jump; a time that
-occurs twice on a fall-back day runs once.
+Times are wall-clock times in the group's timezone. The cron arithmetic is a port: the
+composition root installs APScheduler's CronTrigger (bot/cron.py), so a daily 09:00 stays
+at 09:00 local across DST changes. A time that does not exist on a spring-forward day runs
+once, right after the jump; a fixed time that occurs twice on a fall-back night runs once.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
-
-from apscheduler.triggers.cron import CronTrigger
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FRIENDLY = re.compile(
@@ -44,6 +43,25 @@ class ScheduleError(ValueError):
         self.detail = detail
 
 
+class CronEngine(Protocol):
+    def next_fire(self, expr: str, tz: ZoneInfo, after: dt.datetime) -> dt.datetime | None:
+        """The first fire time at or after `after` (local, aware); ValueError if invalid."""
+
+
+_engines: list[CronEngine] = []
+
+
+def use_cron(engine: CronEngine) -> None:
+    """Called once by the composition root (bot/cron.py)."""
+    _engines[:] = [engine]
+
+
+def cron_engine() -> CronEngine:
+    if not _engines:
+        raise RuntimeError("no cron engine installed: import bot (bot/cron.py installs one)")
+    return _engines[0]
+
+
 @dataclass(frozen=True)
 class When:
     """A post's schedule: exactly one of `cron` (recurring) or `at` (one-off, UTC)."""
@@ -56,20 +74,17 @@ class When:
     def recurring(self) -> bool:
         return self.cron is not None
 
-    def trigger(self) -> CronTrigger:
-        assert self.cron is not None
-        return CronTrigger.from_crontab(self.cron, timezone=ZoneInfo(self.timezone))
-
     def next_after(self, after: dt.datetime) -> dt.datetime | None:
         """The first run strictly after `after` (UTC), or None once a one-off has passed."""
         if self.at is not None:
             return self.at if self.at > after else None
-        tz, trigger = ZoneInfo(self.timezone), self.trigger()
-        fixed_hours = not re.search(r"[*/]", self.cron.split()[1]) if self.cron else False
+        assert self.cron is not None
+        tz = ZoneInfo(self.timezone)
+        fixed_hours = not re.search(r"[*/]", self.cron.split()[1])
         at = after
         while True:
             local = (at + dt.timedelta(microseconds=1)).astimezone(tz)
-            nxt: dt.datetime | None = trigger.get_next_fire_time(None, local)
+            nxt = cron_engine().next_fire(self.cron, tz, local)
             if nxt is None:
                 return None
             utc = nxt.astimezone(dt.UTC)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+import bot  # noqa: F401 - the composition root installs the cron engine the rules use
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base
