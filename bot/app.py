@@ -24,6 +24,7 @@ from campaigns.services.groupbuys import end_deals, expire_teams
 from campaigns.services.referral import sweep
 from handlers.broadcasts import refresh_progress
 from handlers.buffer import ActivityBuffer
+from handlers.calendar import report_skipped
 from handlers.deps import Deps
 from handlers.groupbuys import (
     announce_ended,
@@ -99,6 +100,7 @@ async def _outbox_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     for post, at in handed.skipped:
         log.warning("scheduled post %s due at %s skipped: past the grace window", post.id, at)
+    await report_skipped(context.bot, d, handed.skipped)
     if handed.passed_over:
         log.warning("%d earlier runs passed over while the bot was down", handed.passed_over)
     sender: OutboxSender = app.bot_data["outbox"]

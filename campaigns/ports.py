@@ -605,6 +605,7 @@ class PostRecord:
     campaign: str | None = None
     phase: str | None = None
     last_outcome: tuple[str, dt.datetime] | None = None  # status and due time of the last run
+    created_by: int | None = None  # the admin who scheduled it (told when a run is skipped)
 
 
 @dataclass(frozen=True)

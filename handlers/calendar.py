@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from pydantic import ValidationError
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import Forbidden, TelegramError
 
 from campaigns.content import PostContent, split_buttons
 from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.ports import PostRecord
 from campaigns.schedule import ScheduleError, parse_when
 from campaigns.services.calendar import (
     PostAction,
@@ -26,8 +28,9 @@ from campaigns.services.calendar import (
 )
 from handlers.admin import admin_group
 from handlers.calendar_texts import CalendarTexts, calendar_texts_for
-from handlers.deps import deps
+from handlers.deps import Deps, deps
 from handlers.extract import Context, reply, sent_at
+from handlers.notify import send_private
 from handlers.outbox import send_content
 
 log = logging.getLogger(__name__)
@@ -206,6 +209,17 @@ async def _post_group(context: Context, post_id: int) -> int | None:
 async def _may_manage(context: Context, chat_id: int, user_id: int) -> bool:
     d = deps(context)
     return user_id in d.owner_ids or user_id in await d.admins.admin_ids(context.bot, chat_id)
+
+
+async def report_skipped(
+    bot: Bot, d: Deps, skipped: Sequence[tuple[PostRecord, dt.datetime]]
+) -> None:
+    """Tell the admin who scheduled a post (else the bot's owners) that a run was skipped."""
+    for post, at in skipped:
+        t = CalendarTexts((await d.settings_of(post.chat_id)).language)
+        admins = {post.created_by} if post.created_by is not None else set(d.owner_ids)
+        for admin in admins:
+            await send_private(bot, d, admin, t.skipped_notice(post, at))
 
 
 async def posts_command(update: Update, context: Context) -> None:

@@ -184,6 +184,15 @@ class CalendarTexts(T):
             "uncertain": self._("perhaps not sent (the bot stopped while sending)"),
         }.get(status, status)
 
+    def skipped_notice(self, post: PostRecord, at: dt.datetime) -> str:
+        return self._(
+            "⚠️ Scheduled post #{id} ({text}) for {at} was skipped: the bot was down past the "
+            "grace window, and a late post could confuse members. The next run is as planned.",
+            id=post.id,
+            text=self.excerpt(post.content.text),
+            at=self.local(at, post.when.timezone),
+        )
+
     def post_usage(self) -> str:
         return self._(
             "Usage (admins): <code>/post pause|resume|delete &lt;id&gt;</code>. /posts lists the "

@@ -38,6 +38,7 @@ def _post(
         campaign=row.campaign,
         phase=row.phase,
         last_outcome=outcome,
+        created_by=row.created_by,
     )
 
 

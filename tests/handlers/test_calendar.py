@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from campaigns.services.calendar import enrol_due, group_posts, hand_over_due
+from handlers.calendar import report_skipped
 from handlers.calendar_texts import CalendarTexts
 from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness
 
@@ -160,7 +161,9 @@ async def test_a_run_missed_past_the_grace_window_is_skipped_and_shown(bot: Harn
     deps = bot.app.bot_data["deps"]
     first_run = await next_run(bot)
 
+    bot.world.start_private(OWNER)  # the owner scheduled it, so the owner is told
     down = await hand_over_due(deps.uow, now=first_run + dt.timedelta(days=2, hours=1), grace=GRACE)
+    await report_skipped(bot.app.bot, deps, down.skipped)
     await drain(bot, first_run + dt.timedelta(days=2, hours=1))
     [listed] = await bot.say(OWNER, "/posts")
 
@@ -168,6 +171,8 @@ async def test_a_run_missed_past_the_grace_window_is_skipped_and_shown(bot: Harn
     assert [c.text for c in bot.world.sent(GROUP)].count("Morning") == 1  # the preview only
     missed = first_run + dt.timedelta(days=2)
     assert f"⚠️ the run of {local(missed)} was skipped" in listed
+    [notice] = bot.world.delivered(OWNER)
+    assert f"Scheduled post #1 (Morning) for {local(missed)} was skipped" in notice
     assert f"next {local(missed + dt.timedelta(days=1))}" in listed
 
 
