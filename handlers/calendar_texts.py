@@ -219,13 +219,19 @@ class CalendarTexts(T):
     # -- sequences ---------------------------------------------------------------------------
 
     def sequence_usage(self) -> str:
-        return self._(
+        usage = self._(
             "Welcome sequence (admins): reply to a message with "
             "<code>/sequence add &lt;day&gt; [group]</code> (or put the text on the next lines): "
             "each member who joins from now on gets it N days after joining, privately if they "
             "started me (or in the group with <code>group</code>). "
             "<code>/sequence</code> lists the steps, <code>/sequence delete &lt;id&gt;</code> "
             "removes one."
+        )
+        return usage + "\n" + self.name_tip()
+
+    def name_tip(self) -> str:
+        return self._(
+            "Tip: {tag} in the text becomes the member's name.", tag="<code>{name}</code>"
         )
 
     def steps(self, steps: list[StepRecord]) -> str:
@@ -261,7 +267,7 @@ class CalendarTexts(T):
     # -- broadcasts -------------------------------------------------------------------------
 
     def broadcast_usage(self) -> str:
-        return self._(
+        usage = self._(
             "Broadcast (admins): reply to the message to send with "
             "<code>/broadcast [rules]</code>, or put the text on the lines after the command. "
             "It goes privately to members who started me. Rules (all must hold): "
@@ -269,6 +275,7 @@ class CalendarTexts(T):
             "<code>active&gt;30d</code>, <code>checkin&lt;1d</code>, <code>checkin&gt;7d</code>, "
             "<code>points&gt;=100</code>. You get a preview first."
         )
+        return usage + "\n" + self.name_tip()
 
     def audience(self, audience: Audience) -> str:
         rules = audience.describe()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import html
 import logging
 import os
 import socket
@@ -31,7 +32,16 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from campaigns.content import PostContent
 from campaigns.ports import Delivery
 from campaigns.services.calendar import MEDIA_PREFIX, media_of, remember_media
-from campaigns.services.outbox import Outcome, Result, claim, recover, release, settle
+from campaigns.services.outbox import (
+    NAME_TAG,
+    Outcome,
+    Result,
+    claim,
+    display_name,
+    recover,
+    release,
+    settle,
+)
 from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -308,10 +318,21 @@ class OutboxSender:
             return file_id
         return InputFile(data, filename=name)
 
+    async def _personal(self, d: Delivery) -> PostContent:
+        """`{name}` becomes the member's name (a mention when posted in the group)."""
+        member = d.member_id if d.member_id is not None else d.target_chat
+        if NAME_TAG not in d.content.text or member < 0:
+            return d.content
+        name = html.escape(await display_name(self.d.uow(), user_id=member) or "", quote=False)
+        if d.target_chat < 0:
+            name = f'<a href="tg://user?id={member}">{name or member}</a>'
+        return d.content.model_copy(update={"text": d.content.text.replace(NAME_TAG, name)})
+
     async def _send(self, d: Delivery) -> Result:
         try:
             photo = await self._photo(d.content.photo)
-            message = await send_content(self.bot, d.target_chat, d.content, photo)
+            content = await self._personal(d)
+            message = await send_content(self.bot, d.target_chat, content, photo)
             if isinstance(photo, InputFile) and message.photo and d.content.photo:
                 self.file_ids[d.content.photo] = message.photo[-1].file_id
                 await remember_media(

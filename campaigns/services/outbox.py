@@ -105,3 +105,14 @@ async def recover(
         r, u = await work.outbox.recover(now, LEASE)
         await work.commit()
     return requeued + r, uncertain + u
+
+
+NAME_TAG = "{name}"
+
+
+async def display_name(uow: UnitOfWork, *, user_id: int) -> str | None:
+    """The member's name for a `{name}` in a welcome step or a broadcast."""
+    async with uow:
+        found = await uow.users.contacts([user_id])
+    contact = found.get(user_id)
+    return contact.display_name if contact else None

@@ -188,21 +188,25 @@ async def test_chinese_groups_get_chinese_calendar_texts(bot: Harness):
 
 async def test_welcome_sequence_reaches_each_new_member_once_on_their_day(bot: Harness):
     bot.world.start_private(BOB)
-    added = await bot.say(OWNER, "/sequence add 3\nDay 3: here is our guide 📘")
+    added = await bot.say(OWNER, "/sequence add 3\nDay 3, {name}: here is our guide 📘")
+    await bot.say(OWNER, "/sequence add 0 group\nWelcome {name} & friends!")
     [listing] = await bot.say(OWNER, "/sequence")
     joined = MONDAY + dt.timedelta(hours=1)
     await bot.send(bot.world.member_update(GROUP, BOB, "member", at=joined))
     deps = bot.app.bot_data["deps"]
 
+    welcomed = await enrol_due(deps.uow, now=joined + dt.timedelta(minutes=1))  # day 0
     early = await enrol_due(deps.uow, now=joined + dt.timedelta(days=2))
     due = await enrol_due(deps.uow, now=joined + dt.timedelta(days=3, minutes=1))
     again = await enrol_due(deps.uow, now=joined + dt.timedelta(days=3, minutes=2))
     await drain(bot, joined + dt.timedelta(days=3, minutes=2))
 
     assert "members who join from now on get it on day 3" in added[0]
-    assert "day 3, privately: Day 3: here is our guide" in listing
-    assert (early, due, again) == (0, 1, 0)
-    assert bot.world.sent(BOB)[-1].text == "Day 3: here is our guide 📘"
+    assert "day 3, privately: Day 3, {name}: here is our guide" in listing
+    assert (welcomed, early, due, again) == (1, 0, 1, 0)
+    assert bot.world.delivered(BOB)[-1] == "Day 3, 鲍勃: here is our guide 📘"
+    welcome = [t for t in bot.world.delivered(GROUP) if t.startswith("Welcome")]
+    assert welcome == [f'Welcome <a href="tg://user?id={BOB}">鲍勃</a> &amp; friends!']
 
 
 async def test_a_photo_from_a_file_is_uploaded_once_then_sent_by_its_file_id(bot: Harness):
