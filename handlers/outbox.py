@@ -136,7 +136,6 @@ class FloodControl:
         self.paused: dict[int, float] = {}
         self.global_until = 0.0
         self.refusals: deque[tuple[float, int]] = deque()
-        self.floods = 0
 
     def chat_wait(self, chat_id: int) -> float:
         """Seconds this chat (or everything) must still wait after a 429."""
@@ -179,7 +178,6 @@ class FloodControl:
 
     def refused(self, chat_id: int, seconds: float) -> None:
         now = time.monotonic()
-        self.floods += 1
         self.paused[chat_id] = now + seconds
         self.refusals.append((now, chat_id))
         while self.refusals and self.refusals[0][0] < now - 1:
@@ -208,7 +206,6 @@ class OutboxSender:
         self.workers, self.batch = workers, batch
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self.sent = 0
         self.autostart = True  # tests turn this off and call drain() themselves
         self.file_ids: dict[str, str] = {}  # uploaded photos: reference -> Telegram file id
 
@@ -350,7 +347,6 @@ class OutboxSender:
             return Result(d, Outcome.UNCERTAIN, _now(), error="timed out; may have been sent")
         except (NetworkError, TelegramError) as error:
             return Result(d, Outcome.RETRY, _now(), error=str(error)[:200])
-        self.sent += 1
         await self._after(d, message)
         return Result(d, Outcome.SENT, _now(), message_id=message.message_id)
 
