@@ -22,13 +22,12 @@ from campaigns.services.broadcasts import (
     control,
     draft,
     finish,
-    group_of,
     progress,
     remember_progress,
     shown,
     start,
 )
-from handlers.admin import admin_group
+from handlers.admin import admin_group, may_manage
 from handlers.calendar import body_of, content_of, preview, reason_of
 from handlers.calendar_texts import CalendarTexts, calendar_texts_for
 from handlers.deps import Deps, deps
@@ -122,11 +121,10 @@ async def on_broadcast_button(update: Update, context: Context) -> None:
         t = CalendarTexts(d.defaults.language)
         await query.answer(t.broadcast_refused(refused.reason), show_alert=True)
         return
-    group = await _group_of(d, current.broadcast)
+    group = current.group_id
     t = CalendarTexts((await d.settings_of(group)).language if group else d.defaults.language)
-    if user.id not in d.owner_ids and (
-        group is None or user.id not in await d.admins.admin_ids(context.bot, group)
-    ):
+    allowed = await may_manage(context, group, user.id) if group else user.id in d.owner_ids
+    if not allowed:
         await query.answer(t.not_your_group(), show_alert=True)
         return
     try:
@@ -147,16 +145,13 @@ async def on_broadcast_button(update: Update, context: Context) -> None:
         await query.answer(t.broadcast_refused(refused.reason), show_alert=True)
         return
     await query.answer()
-    d.shown.pop((0, bid), None)
+    if current.broadcast.progress is not None:
+        d.shown.pop(current.broadcast.progress, None)  # the state changed: show it now
     await show_progress(context.bot, d, await progress(d.uow(), broadcast_id=bid, now=now), t)
     if record.status == "sending":
         sender = context.application.bot_data.get("outbox")
         if sender is not None:
             sender.kick()
-
-
-async def _group_of(d: Deps, b: BroadcastRecord) -> int | None:
-    return await group_of(d.uow(), broadcast=b)
 
 
 async def show_progress(bot: Bot, d: Deps, p: Progress, t: CalendarTexts) -> None:
@@ -165,15 +160,14 @@ async def show_progress(bot: Bot, d: Deps, p: Progress, t: CalendarTexts) -> Non
     if b.progress is None:
         return
     text = t.progress(p)
-    key = (0, b.id)  # progress messages share Deps.shown with deal posts, keyed apart
-    if d.shown.get(key) == text:
+    if d.shown.get(b.progress) == text:
         return
     chat_id, message_id = b.progress
     with contextlib.suppress(TelegramError):
         await bot.edit_message_text(
             text, chat_id=chat_id, message_id=message_id, reply_markup=progress_markup(b, t)
         )
-        d.shown[key] = text
+        d.shown[b.progress] = text
 
 
 async def refresh_progress(bot: Bot, d: Deps, last: dict[int, float]) -> None:
@@ -185,7 +179,7 @@ async def refresh_progress(bot: Bot, d: Deps, last: dict[int, float]) -> None:
             continue
         last[bid] = time.monotonic()
         p = await progress(d.uow(), broadcast_id=bid, now=now)
-        group = await _group_of(d, p.broadcast)
+        group = p.group_id
         language = (await d.settings_of(group)).language if group else d.defaults.language
         await show_progress(bot, d, p, CalendarTexts(language))
         if bid in done:

@@ -26,7 +26,7 @@ from campaigns.services.calendar import (
     group_steps,
     post_group,
 )
-from handlers.admin import admin_group
+from handlers.admin import admin_group, may_manage
 from handlers.calendar_texts import CalendarTexts, calendar_texts_for
 from handlers.deps import Deps, deps
 from handlers.extract import Context, reply, sent_at
@@ -178,9 +178,9 @@ async def on_schedule_button(update: Update, context: Context) -> None:
     action, post_id = context.matches[0].group(1), int(context.matches[0].group(2))
     # The tap's time (a callback's message carries the time the question was sent).
     d, at = deps(context), dt.datetime.now(dt.UTC)
-    owner = await _post_group(context, post_id)
-    t = CalendarTexts((await d.settings_of(owner)).language) if owner else CalendarTexts("en")
-    if owner is None or not await _may_manage(context, owner, user.id):
+    owner = await post_group(d.uow(), post_id=post_id)
+    t = CalendarTexts((await d.settings_of(owner)).language if owner else d.defaults.language)
+    if owner is None or not await may_manage(context, owner, user.id):
         await query.answer(t.not_your_group(), show_alert=True)
         return
     try:
@@ -200,15 +200,6 @@ async def on_schedule_button(update: Update, context: Context) -> None:
         return
     await query.answer()
     await query.edit_message_text(text)
-
-
-async def _post_group(context: Context, post_id: int) -> int | None:
-    return await post_group(deps(context).uow(), post_id=post_id)
-
-
-async def _may_manage(context: Context, chat_id: int, user_id: int) -> bool:
-    d = deps(context)
-    return user_id in d.owner_ids or user_id in await d.admins.admin_ids(context.bot, chat_id)
 
 
 async def report_skipped(

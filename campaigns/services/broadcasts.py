@@ -51,6 +51,7 @@ class Progress:
     uncertain: int
     cancelled: int
     per_second: float  # over the last minute
+    group_id: int | None  # the members' group (Telegram id); None for a broadcast to all groups
 
     @property
     def eta(self) -> dt.timedelta | None:
@@ -77,7 +78,7 @@ async def draft(
         if update is not None:
             await claim_update(uow, update[0], update[1], now)
         chat_pk = (await require_chat(uow, chat_id)).pk if chat_id is not None else None
-        count = await _count(uow, chat_pk, target, audience, now)
+        count = len(await _targets(uow, chat_pk, target, audience, now))
         if count == 0:
             raise BroadcastRefused(BroadcastRefusal.EMPTY)
         bid = await uow.broadcasts.add(
@@ -96,12 +97,6 @@ async def _targets(
         return [chat.chat_id for chat in await uow.chats.active()]
     assert chat_pk is not None
     return await uow.broadcasts.recipients(chat_pk, audience, now)
-
-
-async def _count(
-    uow: UnitOfWork, chat_pk: int | None, target: str, audience: Audience, now: dt.datetime
-) -> int:
-    return len(await _targets(uow, chat_pk, target, audience, now))
 
 
 async def start(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> BroadcastRecord:
@@ -161,6 +156,7 @@ async def progress(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> P
             raise BroadcastRefused(BroadcastRefusal.UNKNOWN, broadcast_id)
         counts = await uow.outbox.counts(broadcast_id)
         recent = await uow.outbox.rate(broadcast_id, now - RATE_WINDOW)
+        chat = await uow.chats.by_pk(record.chat_pk) if record.chat_pk is not None else None
     window = RATE_WINDOW.total_seconds()
     if record.started_at is not None:
         window = min(window, max((now - record.started_at).total_seconds(), 1.0))
@@ -172,16 +168,8 @@ async def progress(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> P
         uncertain=counts.get("uncertain", 0),
         cancelled=counts.get("cancelled", 0),
         per_second=recent / window,
+        group_id=chat.chat_id if chat else None,
     )
-
-
-async def group_of(uow: UnitOfWork, *, broadcast: BroadcastRecord) -> int | None:
-    """The Telegram id of the group a members broadcast belongs to."""
-    if broadcast.chat_pk is None:
-        return None
-    async with uow:
-        chat = await uow.chats.by_pk(broadcast.chat_pk)
-    return chat.chat_id if chat else None
 
 
 async def finish(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> list[int]:
