@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from campaigns.access import ButtonKind, Tap
 from campaigns.coupons import CouponKind, Template
 from campaigns.members import ChatInfo, Person
 from campaigns.services import coupons
@@ -28,6 +29,25 @@ from storage.uow import SqlUnitOfWork
 
 GROUP = ChatInfo(chat_id=-1005000000001, type="supergroup", title="Bench")
 AT = dt.datetime(2026, 11, 1, 1, 0, tzinfo=dt.UTC)
+
+
+POSTED = Tap(chat_id=GROUP.chat_id, message_id=1)
+
+
+class Everyone:
+    """Every claimer is a member of the group (the benchmark measures the database)."""
+
+    def is_owner(self, user_id: int) -> bool:
+        return False
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        return False
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        return True
+
+
+EVERYONE = Everyone()
 
 
 async def in_parallel(jobs: list[Callable[[], Awaitable[Any]]], concurrency: int) -> float:
@@ -64,12 +84,22 @@ async def run(url: str, n: int, concurrency: int) -> None:
         per_member=1,
         at=AT,
     )
+    async with uow() as work:  # members tap 🎟 on the offer's post
+        await work.buttons.remember(ButtonKind.COUPON, offer.id, POSTED.chat_id, 1, AT)
+        await work.commit()
     codes: list[str] = []
 
     def claim(i: int) -> Callable[[], Awaitable[None]]:
         async def job() -> None:
             issued = await coupons.claim(
-                uow(), bot_id=1, update_id=i, template_id=offer.id, person=Person(10 + i), at=AT
+                uow(),
+                gate=EVERYONE,
+                tap=POSTED,
+                bot_id=1,
+                update_id=i,
+                template_id=offer.id,
+                person=Person(10 + i),
+                at=AT,
             )
             codes.append(issued.code)
 

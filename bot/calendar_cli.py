@@ -16,10 +16,18 @@ from pydantic import ValidationError
 
 from bot.coupon_cli import UsageError, print_json
 from bot.settings import Settings
+from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, parse_audience
 from campaigns.content import PostContent
 from campaigns.ports import PostRecord, UnitOfWork
 from campaigns.schedule import ScheduleError, parse_when
+
+
+def foreign(error: ForeignButton, chat: int | None) -> str:
+    """A button naming an offer or deal that is not the group's own: said plainly."""
+    what = "coupon offer" if error.kind is ButtonKind.COUPON else "group-buy"
+    where = f"group {chat}" if chat is not None else "every group (an --all-groups post)"
+    return f"button: {what} {error.object_id} is not a live {what} of {where}"
 
 
 def add_parsers(sub: Any) -> None:
@@ -139,6 +147,8 @@ async def posts(settings: Settings, args: argparse.Namespace) -> int:
                 ref = await store_media(uow(), name=name, data=data, at=now)
                 content = content.model_copy(update={"photo": ref})
             post = await add_post(uow(), chat_id=args.chat, content=content, when=when, at=now)
+        except ForeignButton as error:
+            raise UsageError(foreign(error, args.chat)) from None
         except ScheduleError as error:
             reason = error.reason.value.replace("_", " ")
             raise UsageError(f"{option}: {reason}: {error.detail}") from None
@@ -193,6 +203,8 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
             )
         except service.BroadcastRefused:
             raise UsageError("nobody matches (only members who started the bot)") from None
+        except ForeignButton as error:
+            raise UsageError(foreign(error, args.chat)) from None
         where = "groups" if args.all_groups else f"members of {args.chat}"
         if not args.yes:
             print(f"--- preview ---\n{args.text}\n---------------", file=sys.stderr)
@@ -257,6 +269,8 @@ async def calendar(settings: Settings, args: argparse.Namespace) -> int:
                     at=now,
                     replace=args.replace,
                 )
+            except ForeignButton as error:
+                raise UsageError(f"{args.file}: {foreign(error, chat)}") from None
             except CampaignExists as error:
                 raise UsageError(
                     f"campaign {error.campaign!r} already has {error.posts} scheduled posts; "

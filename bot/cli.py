@@ -235,10 +235,25 @@ def _coupons(settings: Settings, args: argparse.Namespace) -> int:
         else:
             print(f"created coupon offer {offer.id}: {offer.name}")
         return 0
+    if args.action == "end":
+        try:
+            ended = asyncio.run(coupon_cli.end(settings, args))
+        except CouponUnavailable as err:
+            state = "has already ended" if err.reason == "ended" else "is not an offer of"
+            print(f"growthbot: coupon offer {args.template} {state} group {args.chat}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        if args.json:
+            coupon_cli.print_json(coupon_cli.offer_json(ended) | {"active": ended.active})
+        else:
+            print(f"ended coupon offer {ended.id}: {ended.name}")
+        return 0
     try:
         message_id = asyncio.run(coupon_cli.post(settings, args))
-    except CouponUnavailable:
-        print(f"growthbot: no coupon offer {args.template} in group {args.chat}", file=sys.stderr)
+    except CouponUnavailable as err:
+        state = "has ended in" if err.reason == "ended" else "is not an offer of"
+        print(f"growthbot: coupon offer {args.template} {state} group {args.chat}",
+              file=sys.stderr)  # fmt: skip
         return 1
     if args.json:
         coupon_cli.print_json(

@@ -1,4 +1,4 @@
-"""`growthbot coupons create|post` and `growthbot export coupons`: scriptable, `--json` output."""
+"""`growthbot coupons create|post|end` and `growthbot export coupons`, with `--json` output."""
 
 from __future__ import annotations
 
@@ -42,6 +42,10 @@ def add_parsers(sub: Any) -> None:
     post.add_argument("--chat", type=int, required=True)
     post.add_argument("--template", type=int, required=True, help="offer id from `create`")
     post.add_argument("--json", action="store_true")
+    end = actions.add_parser("end", help="end an offer early: no more claims or grants")
+    end.add_argument("--chat", type=int, required=True)
+    end.add_argument("--template", type=int, required=True, help="offer id from `create`")
+    end.add_argument("--json", action="store_true")
 
 
 @dataclass
@@ -155,6 +159,8 @@ async def post(settings: Settings, args: argparse.Namespace) -> int:
     """Send the offer with its claim button; returns the message id."""
     from telegram import Bot
 
+    from campaigns.access import ButtonKind
+    from campaigns.services.access import remember_buttons
     from campaigns.services.chats import chat_settings
     from campaigns.services.coupons import offer_of
     from handlers.coupon_texts import CouponTexts
@@ -183,7 +189,34 @@ async def post(settings: Settings, args: argparse.Namespace) -> int:
             parse_mode="HTML",
             reply_markup=claim_markup(offer, t),
         )
+    engine = create_engine(settings.database_url)
+    try:  # the claim button is honoured on this message
+        await remember_buttons(
+            SqlUnitOfWork(session_factory(engine)),
+            kind=ButtonKind.COUPON,
+            object_id=offer.id,
+            chat_id=args.chat,
+            message_id=message.message_id,
+            at=dt.datetime.now(dt.UTC),
+        )
+    finally:
+        await engine.dispose()
     return message.message_id
+
+
+async def end(settings: Settings, args: argparse.Namespace) -> TemplateRecord:
+    """End an offer early (coupons already issued stay valid)."""
+    from campaigns.services.coupons import end_offer
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await end_offer(
+            SqlUnitOfWork(session_factory(engine)), chat_id=args.chat, template_id=args.template
+        )
+    finally:
+        await engine.dispose()
 
 
 def print_json(value: Any) -> None:

@@ -26,6 +26,13 @@ class CouponKind(StrEnum):
     GIFT = "gift"  # a free item; no money off
 
 
+class OfferPurpose(StrEnum):
+    """What an offer is for: only an operator's offer may be claimed from its posts."""
+
+    OFFER = "offer"  # created by an operator; posted for claiming, granted, or a reward
+    GROUPBUY = "groupbuy"  # pays out a deal's completed teams; never claimable by tap
+
+
 class Reason(StrEnum):
     """Why a coupon cannot be used; handlers turn these into words."""
 

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, Self
 
+from campaigns.access import ButtonKind
 from campaigns.audience import Audience
 from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.content import PostContent
-from campaigns.coupons import Template
+from campaigns.coupons import OfferPurpose, Template
 from campaigns.groupbuy import Deal, TeamStatus
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, Person, Ranked
 from campaigns.referral import InviteStatus, RejectReason, Source
@@ -114,6 +115,7 @@ class TemplateRecord:
     per_member: int
     active: bool
     audience_joined_days: int | None = None
+    purpose: OfferPurpose = OfferPurpose.OFFER
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,9 @@ class Members(Protocol):
     async def stats(self, chat_pk: int, user_id: int) -> MemberStats | None: ...
 
     async def ref_code(self, chat_pk: int, user_id: int) -> str | None: ...
+
+    async def is_present(self, chat_pk: int, user_id: int) -> bool | None:
+        """Stored presence without locking: None when the member was never seen."""
 
     async def assign_ref_code(self, chat_pk: int, user_id: int, code: str) -> bool:
         """Give the member a referral code unless they have one; False on a taken code."""
@@ -421,9 +426,13 @@ class Coupons(Protocol):
         per_member: int,
         at: dt.datetime,
         audience_joined_days: int | None = None,
+        purpose: OfferPurpose = OfferPurpose.OFFER,
     ) -> int: ...
 
     async def template(self, template_id: int) -> TemplateRecord | None: ...
+
+    async def end(self, template_id: int) -> bool:
+        """No more coupons of this offer (claims, grants, rewards); False if already ended."""
 
     async def held(self, template_id: int, user_id: int) -> int:
         """How many of this offer the member has been issued."""
@@ -525,6 +534,7 @@ class TeamRecord:
     size: int
     expires_at: dt.datetime
     message_id: int | None
+    share_token: str | None = None
 
 
 class GroupBuys(Protocol):
@@ -548,10 +558,20 @@ class GroupBuys(Protocol):
     async def release_units(self, deal_id: int, n: int) -> None: ...
 
     async def add_team(
-        self, deal_id: int, leader_id: int, *, size: int, at: dt.datetime, expires_at: dt.datetime
+        self,
+        deal_id: int,
+        leader_id: int,
+        *,
+        size: int,
+        at: dt.datetime,
+        expires_at: dt.datetime,
+        share_token: str,
     ) -> int: ...
 
     async def team(self, team_id: int) -> TeamRecord | None: ...
+
+    async def team_by_token(self, share_token: str) -> TeamRecord | None:
+        """The team whose share link carries this token."""
 
     async def add_member(self, team_id: int, deal_id: int, user_id: int, at: dt.datetime) -> bool:
         """False if the member is in this team or in another open team of the deal."""
@@ -648,6 +668,7 @@ class Delivery:
     broadcast_id: int | None = None
     member_id: int | None = None
     replace_message: int | None = None  # the previous run's message, to delete
+    group_pk: int | None = None  # the group whose post, step or broadcast this is
 
 
 class Calendar(Protocol):
@@ -797,6 +818,20 @@ class Outbox(Protocol):
         """Messages of the broadcast sent since `since` (for the ETA)."""
 
 
+class Buttons(Protocol):
+    """Messages the bot sent with buttons, and the object each was sent for."""
+
+    async def remember(
+        self, kind: ButtonKind, object_id: int, chat_id: int, message_id: int, at: dt.datetime
+    ) -> None:
+        """Record that this message carries buttons for the object (idempotent)."""
+
+    async def sent_for(
+        self, kind: ButtonKind, object_id: int, chat_id: int, message_id: int
+    ) -> bool:
+        """Whether the bot sent this message for this object."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: enter, use the repositories, commit once (or leave to roll back)."""
 
@@ -835,6 +870,9 @@ class UnitOfWork(Protocol):
 
     @property
     def coupons(self) -> Coupons: ...
+
+    @property
+    def buttons(self) -> Buttons: ...
 
     @property
     def orders(self) -> Orders: ...

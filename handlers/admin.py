@@ -27,12 +27,6 @@ async def is_admin(update: Update, context: Context) -> bool:
     return user.id in await d.admins.admin_ids(context.bot, chat.id)
 
 
-async def may_manage(context: Context, chat_id: int, user_id: int) -> bool:
-    """For a button tapped anywhere (a private preview too): an owner or the group's admin."""
-    d = deps(context)
-    return user_id in d.owner_ids or user_id in await d.admins.admin_ids(context.bot, chat_id)
-
-
 async def admin_group(update: Update, context: Context, t: T) -> Chat | None:
     """The group if the caller may run an admin command here; otherwise explain and None."""
     chat = update.effective_chat

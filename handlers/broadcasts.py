@@ -11,9 +11,11 @@ from pydantic import ValidationError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
+from campaigns.access import AccessDenied, ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, is_rule, parse_audience
 from campaigns.errors import DuplicateUpdate
 from campaigns.ports import BroadcastRecord
+from campaigns.services.access import authorize_admin_tap
 from campaigns.services.broadcasts import (
     BroadcastRefused,
     Control,
@@ -27,11 +29,11 @@ from campaigns.services.broadcasts import (
     shown,
     start,
 )
-from handlers.admin import admin_group, may_manage
+from handlers.admin import admin_group
 from handlers.calendar import body_of, content_of, preview, reason_of
 from handlers.calendar_texts import CalendarTexts, calendar_texts_for
 from handlers.deps import Deps, deps
-from handlers.extract import Context, reply, sent_at
+from handlers.extract import Context, reply, sent_at, tap_of
 
 log = logging.getLogger(__name__)
 BROADCAST_BUTTON = r"^bc:(go|no|p|r|c):(\d{1,18})$"
@@ -86,6 +88,9 @@ async def broadcast_command(update: Update, context: Context) -> None:
     except BroadcastRefused as refused:
         await reply(update, t.broadcast_refused(refused.reason))
         return
+    except ForeignButton as error:
+        await reply(update, t.foreign_button(error))
+        return
     markup = InlineKeyboardMarkup(
         [
             [
@@ -94,7 +99,14 @@ async def broadcast_command(update: Update, context: Context) -> None:
             ]
         ]
     )
-    await preview(update, context, content, t.broadcast_draft(record, count), markup)
+    await preview(
+        update,
+        context,
+        content,
+        t.broadcast_draft(record, count),
+        markup,
+        (ButtonKind.BROADCAST, record.id),
+    )
 
 
 def progress_markup(b: BroadcastRecord, t: CalendarTexts) -> InlineKeyboardMarkup | None:
@@ -123,9 +135,13 @@ async def on_broadcast_button(update: Update, context: Context) -> None:
         return
     group = current.group_id
     t = CalendarTexts((await d.settings_of(group)).language if group else d.defaults.language)
-    allowed = await may_manage(context, group, user.id) if group else user.id in d.owner_ids
-    if not allowed:
-        await query.answer(t.not_your_group(), show_alert=True)
+    try:
+        await authorize_admin_tap(
+            d.uow(), gate=d.gate(context.bot), kind=ButtonKind.BROADCAST, object_id=bid,
+            group_id=group, user_id=user.id, tap=tap_of(update),
+        )  # fmt: skip
+    except AccessDenied as denied:
+        await query.answer(t.access_denied(denied), show_alert=True)
         return
     try:
         if action == "go":

@@ -10,10 +10,12 @@ from pydantic import ValidationError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import Forbidden, TelegramError
 
+from campaigns.access import AccessDenied, ButtonKind, Denied, ForeignButton
 from campaigns.content import PostContent, split_buttons
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.ports import PostRecord
 from campaigns.schedule import ScheduleError, parse_when
+from campaigns.services.access import authorize_admin_tap, remember_buttons
 from campaigns.services.calendar import (
     PostAction,
     PostRefused,
@@ -26,10 +28,10 @@ from campaigns.services.calendar import (
     group_steps,
     post_group,
 )
-from handlers.admin import admin_group, may_manage
+from handlers.admin import admin_group
 from handlers.calendar_texts import CalendarTexts, calendar_texts_for
 from handlers.deps import Deps, deps
-from handlers.extract import Context, reply, sent_at
+from handlers.extract import Context, reply, sent_at, tap_of
 from handlers.notify import send_private
 from handlers.outbox import send_content
 
@@ -81,9 +83,13 @@ async def preview(
     content: PostContent,
     question: str,
     markup: InlineKeyboardMarkup,
+    asks_about: tuple[ButtonKind, int],
 ) -> bool:
     """Show the post exactly as members will see it, privately to the admin when they have
-    started the bot, otherwise in the group; then ask. False if Telegram refused the post."""
+    started the bot, otherwise in the group; then ask. False if Telegram refused the post.
+
+    The question's buttons are honoured on the question message only (`asks_about` names
+    the object they act on)."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     assert chat is not None
     targets = [chat.id]
@@ -103,7 +109,16 @@ async def preview(
         except TelegramError as error:
             await context.bot.send_message(target, t.content_refused(str(error)))
             return False
-        await context.bot.send_message(target, question, reply_markup=markup)
+        asked = await context.bot.send_message(target, question, reply_markup=markup)
+        kind, object_id = asks_about
+        await remember_buttons(
+            deps(context).uow(),
+            kind=kind,
+            object_id=object_id,
+            chat_id=target,
+            message_id=asked.message_id,
+            at=sent_at(update),
+        )
         return True
     return False
 
@@ -158,6 +173,9 @@ async def schedule_command(update: Update, context: Context) -> None:
     except ScheduleError as error:
         await reply(update, t.when_refused(error))
         return
+    except ForeignButton as error:
+        await reply(update, t.foreign_button(error))
+        return
     markup = InlineKeyboardMarkup(
         [
             [
@@ -167,7 +185,9 @@ async def schedule_command(update: Update, context: Context) -> None:
         ]
     )
     runs = post.when.upcoming(at, RUNS_SHOWN)
-    await preview(update, context, content, t.draft(post, runs), markup)
+    await preview(
+        update, context, content, t.draft(post, runs), markup, (ButtonKind.SCHEDULE, post.id)
+    )
 
 
 async def on_schedule_button(update: Update, context: Context) -> None:
@@ -180,8 +200,15 @@ async def on_schedule_button(update: Update, context: Context) -> None:
     d, at = deps(context), dt.datetime.now(dt.UTC)
     owner = await post_group(d.uow(), post_id=post_id)
     t = CalendarTexts((await d.settings_of(owner)).language if owner else d.defaults.language)
-    if owner is None or not await may_manage(context, owner, user.id):
-        await query.answer(t.not_your_group(), show_alert=True)
+    try:
+        if owner is None:
+            raise AccessDenied(Denied.NOT_ADMIN)
+        await authorize_admin_tap(
+            d.uow(), gate=d.gate(context.bot), kind=ButtonKind.SCHEDULE, object_id=post_id,
+            group_id=owner, user_id=user.id, tap=tap_of(update),
+        )  # fmt: skip
+    except AccessDenied as denied:
+        await query.answer(t.access_denied(denied), show_alert=True)
         return
     try:
         if action == "ok":
@@ -197,6 +224,9 @@ async def on_schedule_button(update: Update, context: Context) -> None:
         return
     except ScheduleError as error:
         await query.answer(t.when_refused(error)[:200], show_alert=True)
+        return
+    except ForeignButton as error:
+        await query.answer(t.foreign_button(error)[:200], show_alert=True)
         return
     await query.answer()
     await query.edit_message_text(text)
@@ -288,6 +318,9 @@ async def sequence_command(update: Update, context: Context) -> None:
         return
     except ValidationError as error:
         await reply(update, t.content_refused(reason_of(error)))
+        return
+    except ForeignButton as error:
+        await reply(update, t.foreign_button(error))
         return
     except (ValueError, UnknownChat):
         await reply(update, t.sequence_usage())

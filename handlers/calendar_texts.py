@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import Audience
 from campaigns.ports import BroadcastRecord, PostRecord, StepRecord
 from campaigns.schedule import ScheduleError, WhenError
@@ -371,6 +372,18 @@ class CalendarTexts(T):
             BroadcastRefusal.STATE: self._("Already done."),
             BroadcastRefusal.EMPTY: self.nobody(),
         }[reason]
+
+    def foreign_button(self, error: ForeignButton) -> str:
+        if error.kind is ButtonKind.COUPON:
+            return self._(
+                "❌ The button names coupon offer #{id}, which is not a live offer of this "
+                "group (it may belong to another group, be a group-buy's payout, or have ended).",
+                id=error.object_id,
+            )
+        return self._(
+            "❌ The button names group-buy #{id}, which is not a deal of this group.",
+            id=error.object_id,
+        )
 
     def not_your_group(self) -> str:
         return self._("Only the group's admins can do this.")

@@ -146,8 +146,17 @@ class CouponTexts(T):
 
     def coupon_usage(self) -> str:
         return self._(
-            "Usage (admins): <code>/coupon post &lt;offer id&gt;</code>, or reply to a member "
+            "Usage (admins): <code>/coupon post &lt;offer id&gt;</code>, "
+            "<code>/coupon end &lt;offer id&gt;</code>, or reply to a member "
             "with <code>/coupon grant &lt;offer id&gt;</code>."
+        )
+
+    def offer_ended(self, offer: TemplateRecord) -> str:
+        return self._(
+            "⏹ Offer #{id} {name} has ended: no more claims or grants. Coupons already "
+            "issued stay valid.",
+            id=offer.id,
+            name=html.escape(offer.name, quote=False),
         )
 
     def granted(self, display_name: str, issued: Issued) -> str:

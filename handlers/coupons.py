@@ -7,12 +7,15 @@ import contextlib
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
+from campaigns.access import AccessDenied, ButtonKind
 from campaigns.coupons import CouponRejected, parse_amount
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.ports import TemplateRecord
+from campaigns.services.access import remember_buttons
 from campaigns.services.coupons import (
     CouponUnavailable,
     claim,
+    end_offer,
     grant,
     my_coupons,
     offer_of,
@@ -22,7 +25,7 @@ from campaigns.settings import language_for
 from handlers.admin import admin_group
 from handlers.coupon_texts import CouponTexts, coupon_texts_for
 from handlers.deps import deps
-from handlers.extract import Context, is_group, person, reply, sent_at
+from handlers.extract import Context, is_group, person, reply, sent_at, tap_of
 from handlers.notify import send_private
 
 CLAIM = r"^cpn:(\d{1,18})$"
@@ -41,17 +44,22 @@ async def on_claim(update: Update, context: Context) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or context.matches is None:
         return
-    t = await coupon_texts_for(update, context)
+    t, d = await coupon_texts_for(update, context), deps(context)
     try:
         issued = await claim(
-            deps(context).uow(),
+            d.uow(),
+            gate=d.gate(context.bot),
             bot_id=context.bot.id,
             update_id=update.update_id,
             template_id=int(context.matches[0].group(1)),
             person=person(user),
+            tap=tap_of(update),
             at=sent_at(update),
         )
     except DuplicateUpdate:
+        return
+    except AccessDenied as denied:
+        await query.answer(t.access_denied(denied)[:ALERT_LIMIT], show_alert=True)
         return
     except CouponUnavailable as err:
         await query.answer(t.unavailable(err)[:ALERT_LIMIT], show_alert=True)
@@ -113,27 +121,44 @@ async def mycoupons_command(update: Update, context: Context) -> None:
 
 
 async def coupon_command(update: Update, context: Context) -> None:
-    """`/coupon post <offer id>`, or `/coupon grant <offer id>` in reply to a member (admins)."""
+    """`/coupon post|grant|end <offer id>` (admins); grant in reply to the member."""
     t = await coupon_texts_for(update, context)
     chat = await admin_group(update, context, t)
     if chat is None:
         return
     args = context.args or []
-    if len(args) != 2 or args[0].lower() not in {"post", "grant"} or not args[1].isdigit():
+    verb = args[0].lower() if args else ""
+    if len(args) != 2 or verb not in {"post", "grant", "end"} or not args[1].isdigit():
         await reply(update, t.coupon_usage())
         return
-    if args[0].lower() == "grant":
+    if verb == "grant":
         await _grant(update, context, t, int(args[1]))
         return
+    d, offer_id = deps(context), int(args[1])
     try:
-        offer = await offer_of(deps(context).uow(), chat_id=chat.id, template_id=int(args[1]))
-    except (UnknownChat, CouponUnavailable):
+        if verb == "end":
+            ended = await end_offer(d.uow(), chat_id=chat.id, template_id=offer_id)
+            await reply(update, t.offer_ended(ended))
+            return
+        offer = await offer_of(d.uow(), chat_id=chat.id, template_id=offer_id)
+    except UnknownChat:
         await reply(update, t.unavailable(CouponUnavailable("unknown")))
         return
-    timezone = (await deps(context).settings_of(chat.id)).timezone
+    except CouponUnavailable as err:
+        await reply(update, t.unavailable(err))
+        return
+    timezone = (await d.settings_of(chat.id)).timezone
     with contextlib.suppress(TelegramError):
-        await context.bot.send_message(
+        sent = await context.bot.send_message(
             chat.id, t.offer_post(offer, timezone), reply_markup=claim_markup(offer, t)
+        )
+        await remember_buttons(
+            d.uow(),
+            kind=ButtonKind.COUPON,
+            object_id=offer.id,
+            chat_id=chat.id,
+            message_id=sent.message_id,
+            at=sent_at(update),
         )
 
 

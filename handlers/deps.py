@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import Bot
 from telegram.error import TelegramError
@@ -18,6 +19,8 @@ from handlers.buffer import ActivityBuffer
 
 ADMIN_TTL = 600.0
 SETTINGS_TTL = 60.0
+MEMBER_TTL = 60.0
+PRESENT = {"member", "administrator", "creator"}
 
 
 class AdminCache:
@@ -45,6 +48,36 @@ class AdminCache:
         self._cache.pop(chat_id, None)
 
 
+class TelegramGate:
+    """campaigns.access.Gate answered by Telegram: admins from the cached administrator list
+    (plus the bot's owners), membership from getChatMember. Failures answer no."""
+
+    def __init__(
+        self, bot: Bot, admins: AdminCache, owner_ids: frozenset[int], members: dict[Any, float]
+    ) -> None:
+        self.bot, self.admins, self.owner_ids, self._members = bot, admins, owner_ids, members
+
+    def is_owner(self, user_id: int) -> bool:
+        return user_id in self.owner_ids
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        if user_id in self.owner_ids:
+            return True
+        return user_id in await self.admins.admin_ids(self.bot, chat_id)
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        if self._members.get((chat_id, user_id), 0.0) > time.monotonic():
+            return True
+        try:
+            member = await self.bot.get_chat_member(chat_id, user_id)
+        except TelegramError:
+            return False
+        present = member.status in PRESENT or bool(getattr(member, "is_member", False))
+        if present:  # only a yes is remembered, briefly: a leave must count at once
+            self._members[(chat_id, user_id)] = time.monotonic() + MEMBER_TTL
+        return present
+
+
 @dataclass
 class Deps:
     """Services for handlers; stored in application.bot_data['deps']."""
@@ -62,6 +95,7 @@ class Deps:
     # The text each post or card shows now, so a timer refresh edits only what changed.
     shown: dict[tuple[int, int], str] = field(default_factory=dict)
     reachable: set[int] = field(default_factory=set)
+    _members: dict[Any, float] = field(default_factory=dict)
     _settings: dict[int, tuple[float, ChatSettings]] = field(default_factory=dict)
 
     async def settings_of(self, chat_id: int) -> ChatSettings:
@@ -72,6 +106,10 @@ class Deps:
         value = await chat_settings(self.uow(), chat_id=chat_id, defaults=self.defaults)
         self._settings[chat_id] = (time.monotonic() + SETTINGS_TTL, value)
         return value
+
+    def gate(self, bot: Bot) -> TelegramGate:
+        """Who may act on a group, as the use cases ask it."""
+        return TelegramGate(bot, self.admins, self.owner_ids, self._members)
 
     def settings_changed(self, chat_id: int, value: ChatSettings) -> None:
         self._settings[chat_id] = (time.monotonic() + SETTINGS_TTL, value)

@@ -7,6 +7,7 @@ import datetime as dt
 from telegram import Chat, Message, Update, User
 from telegram.ext import ContextTypes
 
+from campaigns.access import Tap
 from campaigns.members import ChatInfo, Person, is_member_sender
 from campaigns.settings import language_for
 from handlers.deps import deps
@@ -54,8 +55,23 @@ def message_kind(message: Message) -> str:
     return next((kind for kind in MEDIA if getattr(message, kind, None)), "other")
 
 
+def tap_of(update: Update) -> Tap:
+    """The chat and message a button was tapped on (an inline or inaccessible message is
+    nowhere the bot sent a button from: it never matches)."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if message is None or not message.is_accessible:
+        return Tap(chat_id=0, message_id=0)
+    return Tap(chat_id=message.chat.id, message_id=message.message_id)
+
+
 def sent_at(update: Update) -> dt.datetime:
-    """The time Telegram stamped on the update, so redeliveries keep their original day."""
+    """The time Telegram stamped on the update, so redeliveries keep their original day.
+
+    A tap carries the time its message was sent, not the tap's: it is judged now.
+    """
+    if update.callback_query is not None:
+        return dt.datetime.now(dt.UTC)
     message = update.effective_message
     if message is not None:
         return message.date.astimezone(dt.UTC)

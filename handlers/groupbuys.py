@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
 
+from campaigns.access import AccessDenied
 from campaigns.coupons import parse_amount
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus
@@ -28,13 +29,14 @@ from campaigns.services.groupbuys import (
     leave_team,
     live_posts,
     remember_deal_post,
+    remember_team_card,
     start_team,
     team_share,
 )
 from campaigns.settings import language_for
 from handlers.admin import admin_group
 from handlers.deps import Deps, deps
-from handlers.extract import Context, person, reply, sent_at
+from handlers.extract import Context, person, reply, sent_at, tap_of
 from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
 from handlers.invite_links import start_referral
 from handlers.notify import send_private
@@ -69,8 +71,8 @@ def team_markup(
             InlineKeyboardButton(t.leave_button(), callback_data=f"gb:l:{v.team.id}"),
         ]
     ]
-    if bot_username:
-        url = f"https://t.me/{bot_username}?start={TEAM_PREFIX}{v.team.id}"
+    if bot_username and v.team.share_token:
+        url = f"https://t.me/{bot_username}?start={TEAM_PREFIX}{v.team.share_token}"
         rows.append([InlineKeyboardButton(t.share_button(), url=url)])
     return InlineKeyboardMarkup(rows)
 
@@ -81,26 +83,30 @@ async def on_button(update: Update, context: Context) -> None:
     if query is None or user is None or context.matches is None:
         return
     action, target = context.matches[0].group(1), int(context.matches[0].group(2))
-    t, d, at = await groupbuy_texts_for(update, context), deps(context), sent_at(update)
-    bot_id, update_id, member = context.bot.id, update.update_id, person(user)
+    t, d = await groupbuy_texts_for(update, context), deps(context)
+    bot_id, update_id, at, tap = context.bot.id, update.update_id, sent_at(update), tap_of(update)
+    gate, member = d.gate(context.bot), person(user)
     try:
-        if action == "s":
-            view = await start_team(
-                d.uow(), bot_id=bot_id, update_id=update_id, deal_id=target, person=member, at=at
-            )
-        elif action == "a":
-            view = await join_any(
-                d.uow(), bot_id=bot_id, update_id=update_id, deal_id=target, person=member, at=at
-            )
+        if action in {"s", "a"}:
+            use_case = start_team if action == "s" else join_any
+            view = await use_case(
+                d.uow(), gate=gate, bot_id=bot_id, update_id=update_id, deal_id=target,
+                person=member, tap=tap, at=at,
+            )  # fmt: skip
         elif action == "j":
             view = await join_team(
-                d.uow(), bot_id=bot_id, update_id=update_id, team_id=target, person=member, at=at
-            )
+                d.uow(), gate=gate, bot_id=bot_id, update_id=update_id, team_id=target,
+                person=member, tap=tap, at=at,
+            )  # fmt: skip
         else:
             view = await leave_team(
-                d.uow(), bot_id=bot_id, update_id=update_id, team_id=target, user_id=user.id, at=at
-            )
+                d.uow(), bot_id=bot_id, update_id=update_id, team_id=target, user_id=user.id,
+                tap=tap, at=at,
+            )  # fmt: skip
     except DuplicateUpdate:
+        return
+    except AccessDenied as denied:
+        await query.answer(t.access_denied(denied)[:ALERT_LIMIT], show_alert=True)
         return
     except GroupBuyRefused as refused:
         await query.answer(t.refused(refused.reason)[:ALERT_LIMIT], show_alert=True)
@@ -128,7 +134,14 @@ async def show_team(
     try:
         if new or view.team.message_id is None:
             sent = await bot.send_message(view.chat_id, text, reply_markup=markup)
-            await _remember(d, view, sent.message_id)
+            await remember_team_card(
+                d.uow(),
+                team_id=view.team.id,
+                chat_id=view.chat_id,
+                message_id=sent.message_id,
+                at=now,
+                in_group=True,
+            )
         elif d.shown.get((view.chat_id, view.team.message_id)) != text:
             await bot.edit_message_text(
                 text, chat_id=view.chat_id, message_id=view.team.message_id, reply_markup=markup
@@ -136,12 +149,6 @@ async def show_team(
             d.shown[(view.chat_id, view.team.message_id)] = text
     except TelegramError as error:
         log.warning("team card %s not updated: %s", view.team.id, error)
-
-
-async def _remember(d: Deps, view: TeamView, message_id: int) -> None:
-    async with d.uow() as uow:
-        await uow.groupbuys.set_message(view.team.id, message_id)
-        await uow.commit()
 
 
 async def _send_coupons(bot: Bot, d: Deps, view: TeamView, group_language: str) -> None:
@@ -216,7 +223,14 @@ async def post_deal(
         )
         sent = await bot.send_photo(chat_id, photo, caption=text, reply_markup=markup)
         file_id = sent.photo[-1].file_id if sent.photo else None
-    await remember_deal_post(uow(), deal_id=d.id, message_id=sent.message_id, photo_file_id=file_id)
+    await remember_deal_post(
+        uow(),
+        deal_id=d.id,
+        chat_id=chat_id,
+        message_id=sent.message_id,
+        at=now,
+        photo_file_id=file_id,
+    )
     return sent.message_id
 
 
@@ -269,20 +283,26 @@ async def start_team_share(update: Update, context: Context, payload: str) -> bo
     They get the leader's referral welcome (a one-use join link if they are not in the
     group yet, credited to the leader) and the team card with its ➕ Join button.
     """
-    if not payload.startswith(TEAM_PREFIX) or not payload[len(TEAM_PREFIX) :].isdigit():
+    if not payload.startswith(TEAM_PREFIX):
         return False
-    t, at = await groupbuy_texts_for(update, context), sent_at(update)
+    t, at, d = await groupbuy_texts_for(update, context), sent_at(update), deps(context)
     try:
-        view, code = await team_share(
-            deps(context).uow(), team_id=int(payload[len(TEAM_PREFIX) :]), at=at
-        )
+        view, code = await team_share(d.uow(), token=payload[len(TEAM_PREFIX) :], at=at)
     except GroupBuyRefused as refused:
         await reply(update, t.refused(refused.reason))
         return True
     await start_referral(update, context, f"{DEEP_LINK_PREFIX}{code}")
     message = update.effective_message
     if message is not None:
-        await message.reply_text(t.team_card(view, at), reply_markup=team_markup(view, t))
+        card = await message.reply_text(t.team_card(view, at), reply_markup=team_markup(view, t))
+        await remember_team_card(
+            d.uow(),
+            team_id=view.team.id,
+            chat_id=card.chat_id,
+            message_id=card.message_id,
+            at=at,
+            in_group=False,
+        )
     return True
 
 

@@ -10,10 +10,13 @@ from dataclasses import replace
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from campaigns.access import AccessDenied, ButtonKind, Denied
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.members import Person
 from campaigns.referral import DEEP_LINK_PREFIX, link_name
+from campaigns.services.access import remember_buttons
 from campaigns.services.invite_links import (
+    chosen_group,
     groups_of,
     invite_card,
     revoke_member_link,
@@ -30,6 +33,7 @@ from handlers.extract import (
     person,
     reply,
     sent_at,
+    tap_of,
 )
 from handlers.invite_links import reachable
 from handlers.referral_texts import ReferralTexts, referral_texts_for
@@ -94,7 +98,17 @@ async def _choose_group(update: Update, context: Context, t: ReferralTexts, acti
         ]
         message = update.effective_message
         assert message is not None
-        await message.reply_text(t.choose_group(), reply_markup=InlineKeyboardMarkup(buttons))
+        sent = await message.reply_text(
+            t.choose_group(), reply_markup=InlineKeyboardMarkup(buttons)
+        )
+        await remember_buttons(
+            deps(context).uow(),
+            kind=ButtonKind.CHOOSER,
+            object_id=user.id,
+            chat_id=sent.chat_id,
+            message_id=sent.message_id,
+            at=sent_at(update),
+        )
 
 
 def _choice(action: str, chat_id: int) -> str:
@@ -109,10 +123,15 @@ async def on_choose(update: Update, context: Context) -> None:
     await query.answer()
     action, chat_id = context.matches[0].group(1), int(context.matches[0].group(2))
     t = await referral_texts_for(update, context)
-    groups = await groups_of(deps(context).uow(), user.id)
-    if all(g.chat_id != chat_id for g in groups):
-        await reply(update, t.no_groups())
-    elif action == "invite":
+    try:
+        await chosen_group(
+            deps(context).uow(), user_id=user.id, chat_id=chat_id, tap=tap_of(update)
+        )
+    except AccessDenied as denied:
+        wrong = denied.reason is Denied.WRONG_MESSAGE
+        await reply(update, t.access_denied(denied) if wrong else t.no_groups())
+        return
+    if action == "invite":
         await _send_card(update, context, t, chat_id, in_group=False)
     else:
         await _send_summary(update, context, t, chat_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+from campaigns.access import AccessDenied, Denied
 from campaigns.checkin import CheckinAward
 from campaigns.errors import AlreadyCheckedIn, InvalidSetting
 from campaigns.members import Leaderboard, Ranked
@@ -219,6 +220,18 @@ class T:
             reason=reasons.get(err.reason, err.reason),
             example=example,
         )
+
+    def access_denied(self, denied: AccessDenied) -> str:
+        """A refused tap or deep link: said politely, nothing changed."""
+        return {
+            Denied.NOT_MEMBER: self._(
+                "🙏 This is for members of the group. Join the group first, then try again."
+            ),
+            Denied.NOT_ADMIN: self._("Only the group's admins can do this."),
+            Denied.WRONG_MESSAGE: self._(
+                "This button doesn't belong here. Use the button on the bot's own post."
+            ),
+        }[denied.reason]
 
     def admins_only(self) -> str:
         return self._("🙏 Sorry, only group admins can do that.")

@@ -280,6 +280,9 @@ class CouponTemplateRow(Base):
     per_member: Mapped[int] = mapped_column(Integer, default=1)
     # Only members who joined within this many days may claim (None: everyone).
     audience_joined_days: Mapped[int | None] = mapped_column(Integer)
+    # `offer`: an operator's offer, claimable from its posts; `groupbuy`: pays out completed
+    # teams of one deal and is never claimable by tap.
+    purpose: Mapped[str] = mapped_column(String(16), default="offer", server_default="offer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
 
@@ -376,6 +379,9 @@ class TeamRow(Base):
     expires_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
     chat_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The share link's payload: unguessable, so team ids (sequential across groups) are not
+    # a way into other groups' teams.
+    share_token: Mapped[str | None] = mapped_column(String(32), unique=True)
 
 
 class TeamMemberRow(Base):
@@ -508,4 +514,22 @@ class MediaRow(Base):
     name: Mapped[str] = mapped_column(String(128))
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     file_id: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[dt.datetime]
+
+
+class ButtonMessageRow(Base):
+    """A message the bot sent with buttons, and the object they act on.
+
+    A tap is honoured only on a message recorded here for the tapped object: any client can
+    put any callback_data on any message that has buttons.
+    """
+
+    __tablename__ = "button_messages"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", "kind", "object_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)  # Telegram's chat id
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime]

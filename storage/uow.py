@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
 from storage.repositories.broadcasts import SqlBroadcasts
+from storage.repositories.buttons import SqlButtons
 from storage.repositories.calendar import SqlCalendar
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self.claims = SqlClaims(self.session)
         self.rewards = SqlRewards(self.session)
         self.coupons = SqlCoupons(self.session)
+        self.buttons = SqlButtons(self.session)
         self.orders = SqlOrders(self.session)
         self.groupbuys = SqlGroupBuys(self.session)
         self.calendar = SqlCalendar(self.session)

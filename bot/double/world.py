@@ -95,6 +95,10 @@ class FakeTelegram:
         self.files: dict[str, str] = {}  # photos uploaded, by the file_id Telegram gave
         self.links: dict[str, JSON] = {}  # invite links by URL, with their chat
         self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> "approved" ...
+        self.messages: dict[tuple[int, int], JSON] = {}  # what the bot sent, as it is now
+        # The newest message that ever showed a button: a second, quick tap comes from it
+        # even after an edit took the button away.
+        self._shown: dict[tuple[int, str], int] = {}
         self._link_ids = itertools.count(1)
         self._update_ids = itertools.count(100_000)
         self._message_ids: dict[int, itertools.count[int]] = {}
@@ -353,15 +357,42 @@ class FakeTelegram:
         self.join_requests[(chat_id, user_id)] = "pending"
         return self._update("chat_join_request", payload, queue=queue)
 
-    def callback(self, chat_id: int, user_id: int, data: str, *, queue: bool = False) -> JSON:
-        """A tap on an inline button of a message the bot sent in `chat_id`."""
-        message: JSON = {
-            "message_id": self._next_message_id(chat_id),
-            "date": _stamp(None),
-            "chat": self._chat(chat_id),
-            "from": self.bot,
-            "text": "…",
-        }
+    def button_message(self, chat_id: int, data: str) -> JSON | None:
+        """The newest message the bot sent in `chat_id` that shows (or showed) a button
+        with `data`."""
+        message_id = self._shown.get((chat_id, data))
+        return self.messages.get((chat_id, message_id)) if message_id is not None else None
+
+    def _keep(self, chat_id: int, message: JSON) -> None:
+        self.messages[(chat_id, message["message_id"])] = message
+        rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+        for row in rows:
+            for button in row:
+                if "callback_data" in button:
+                    self._shown[(chat_id, button["callback_data"])] = message["message_id"]
+
+    def callback(
+        self,
+        chat_id: int,
+        user_id: int,
+        data: str,
+        *,
+        queue: bool = False,
+        message_id: int | None = None,
+    ) -> JSON:
+        """A tap on an inline button in `chat_id`: on the bot's newest message that shows
+        that button, or on `message_id` (any client can send any data from any message)."""
+        message = self.messages.get((chat_id, message_id)) if message_id else None
+        if message is None and message_id is None:
+            message = self.button_message(chat_id, data)
+        if message is None:
+            message = {
+                "message_id": message_id or self._next_message_id(chat_id),
+                "date": _stamp(None),
+                "chat": self._chat(chat_id),
+                "from": self.bot,
+                "text": "…",
+            }
         payload = {
             "id": str(next(self._update_ids)),
             "from": self.users[user_id],
@@ -505,6 +536,7 @@ class FakeTelegram:
         }
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
+        self._keep(chat["id"], message)
         return message
 
     def api_sendPhoto(self, params: JSON) -> JSON:
@@ -534,10 +566,22 @@ class FakeTelegram:
         for key in ("caption", "reply_markup"):
             if key in params:
                 message[key] = params[key]
+        self._keep(chat["id"], message)
         return message
+
+    def _edited(self, chat_id: int, params: JSON, **fields: Any) -> None:
+        """An edit replaces the text and the buttons (none given: the buttons are gone)."""
+        stored = self.messages.get((chat_id, int(params["message_id"])))
+        if stored is not None:
+            stored.update(fields)
+            stored.pop("reply_markup", None)
+            if "reply_markup" in params:
+                stored["reply_markup"] = params["reply_markup"]
+            self._keep(chat_id, stored)
 
     def api_editMessageCaption(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
+        self._edited(chat["id"], params, caption=params.get("caption", ""))
         message: JSON = {
             "message_id": int(params["message_id"]),
             "date": _stamp(None),
@@ -550,6 +594,7 @@ class FakeTelegram:
 
     def api_editMessageText(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
+        self._edited(chat["id"], params, text=params["text"])
         return {
             "message_id": int(params["message_id"]),
             "date": _stamp(None),

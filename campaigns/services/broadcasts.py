@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from campaigns.access import ForeignButton
 from campaigns.audience import Audience
 from campaigns.content import PostContent
 from campaigns.ports import BroadcastRecord, UnitOfWork
+from campaigns.services.access import check_buttons, object_buttons
 from campaigns.services.chats import claim_update, require_chat
 
 RATE_WINDOW = dt.timedelta(seconds=60)
@@ -78,6 +80,11 @@ async def draft(
         if update is not None:
             await claim_update(uow, update[0], update[1], now)
         chat_pk = (await require_chat(uow, chat_id)).pk if chat_id is not None else None
+        if chat_pk is not None:
+            await check_buttons(uow, chat_pk, content)
+        elif object_buttons(content):  # one post in every group: no offer is every group's
+            kind, object_id = object_buttons(content)[0]
+            raise ForeignButton(kind, object_id)
         count = len(await _targets(uow, chat_pk, target, audience, now))
         if count == 0:
             raise BroadcastRefused(BroadcastRefusal.EMPTY)

@@ -12,8 +12,10 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.coupons import (
     CouponRejected,
+    OfferPurpose,
     Reason,
     Template,
     check_usable,
@@ -26,6 +28,7 @@ from campaigns.members import Person
 from campaigns.orders import OrderIn
 from campaigns.ports import Contact, CouponRecord, TemplateRecord, UnitOfWork
 from campaigns.referral import Reward
+from campaigns.services.access import require_button, require_member
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.orders import apply_order
 from campaigns.services.referral import register_reward
@@ -81,6 +84,7 @@ async def create_offer(
     per_member: int,
     at: dt.datetime,
     audience_joined_days: int | None = None,
+    purpose: OfferPurpose = OfferPurpose.OFFER,
 ) -> TemplateRecord:
     """Store a coupon offer for a group the bot is in."""
     if (stock is not None and stock < 0) or per_member < 1:
@@ -97,6 +101,7 @@ async def create_offer(
             per_member=per_member,
             at=at,
             audience_joined_days=audience_joined_days,
+            purpose=purpose,
         )
         offer = await uow.coupons.template(offer_id)
         await uow.commit()
@@ -104,32 +109,67 @@ async def create_offer(
     return offer
 
 
-async def offer_of(uow: UnitOfWork, *, chat_id: int, template_id: int) -> TemplateRecord:
-    """An offer of this group (for posting its claim button)."""
-    async with uow:
-        record = await require_chat(uow, chat_id)
-        offer = await uow.coupons.template(template_id)
-    if offer is None or offer.chat_pk != record.pk:
+async def _own_offer(uow: UnitOfWork, chat_pk: int, template_id: int) -> TemplateRecord:
+    """An operator's offer of this group; anything else (another group's, a group-buy
+    payout, an id that does not exist) is unknown here."""
+    offer = await uow.coupons.template(template_id)
+    if offer is None or offer.chat_pk != chat_pk or offer.purpose is not OfferPurpose.OFFER:
         raise CouponUnavailable("unknown")
     return offer
+
+
+async def offer_of(uow: UnitOfWork, *, chat_id: int, template_id: int) -> TemplateRecord:
+    """An offer of this group that may be posted for claiming (live, not a group-buy's)."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        offer = await _own_offer(uow, record.pk, template_id)
+    if not offer.active:
+        raise CouponUnavailable("ended", offer)
+    return offer
+
+
+async def end_offer(uow: UnitOfWork, *, chat_id: int, template_id: int) -> TemplateRecord:
+    """An admin ends an offer early: no more claims, grants or rewards from it."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        offer = await _own_offer(uow, record.pk, template_id)
+        if not await uow.coupons.end(offer.id):
+            raise CouponUnavailable("ended", offer)
+        ended = await uow.coupons.template(offer.id)
+        await uow.commit()
+    assert ended is not None
+    return ended
 
 
 async def claim(
     uow: UnitOfWork,
     *,
+    gate: Gate,
     bot_id: int,
     update_id: int,
     template_id: int,
     person: Person,
+    tap: Tap,
     at: dt.datetime,
     source: str = "claim",
 ) -> Issued:
-    """Issue one coupon of the offer to the member, within stock and their limit."""
+    """Issue one coupon of the offer to the member, within stock and their limit.
+
+    Only an operator's offer, tapped on a message the bot sent for it, by a present member
+    of the offer's group.
+    """
     async with uow:
-        await claim_update(uow, bot_id, update_id, at)
         offer = await uow.coupons.template(template_id)
-        if offer is None or not offer.active:
+        if offer is None or offer.purpose is not OfferPurpose.OFFER:
             raise CouponUnavailable("unknown")
+        await require_button(uow, ButtonKind.COUPON, offer.id, tap)
+        chat = await uow.chats.by_pk(offer.chat_pk)
+        if chat is None or not chat.active:
+            raise CouponUnavailable("unknown")
+        await require_member(uow, gate, chat, person.user_id)
+        await claim_update(uow, bot_id, update_id, at)
+        if not offer.active:
+            raise CouponUnavailable("ended", offer)
         ends = offer.template.valid_until
         if ends is not None and at >= ends:
             raise CouponUnavailable("ended", offer)
@@ -186,9 +226,9 @@ async def grant(
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
-        offer = await uow.coupons.template(template_id)
-        if offer is None or offer.chat_pk != record.pk or not offer.active:
-            raise CouponUnavailable("unknown")
+        offer = await _own_offer(uow, record.pk, template_id)
+        if not offer.active:
+            raise CouponUnavailable("ended", offer)
         await uow.users.upsert([person])
         issued = await issue_coupon(uow, offer, person.user_id, source="grant", at=at)
         await uow.commit()
@@ -200,7 +240,12 @@ async def _reward_coupon(
 ) -> None:
     """A referral tier's coupon; an offer that is gone or sold out is skipped, not fatal."""
     offer = await uow.coupons.template(reward.amount)
-    if offer is None or offer.chat_pk != chat_pk or not offer.active:
+    if (
+        offer is None
+        or offer.chat_pk != chat_pk
+        or not offer.active
+        or offer.purpose is not OfferPurpose.OFFER
+    ):
         log.warning("referral tier names coupon offer %s, which this group lacks", reward.amount)
         return
     try:

@@ -7,18 +7,22 @@ through the coupon engine, in the transaction that takes the last slot.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from campaigns.coupons import CouponKind, Template
+from campaigns.access import ButtonKind, Gate, Tap
+from campaigns.coupons import CouponKind, OfferPurpose, Template
 from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus, status_after_join
 from campaigns.members import Person
 from campaigns.ports import Contact, DealRecord, TeamRecord, UnitOfWork
 from campaigns.referral import new_code
+from campaigns.services.access import require_button, require_member
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.coupons import CouponUnavailable, Issued, issue_coupon
 
 COUPON_DAYS = 7
+SHARE_TOKEN_BYTES = 12  # 16 URL-safe characters in a share link
 EXPIRE_BATCH = 200
 
 
@@ -66,6 +70,7 @@ async def create_deal(
             stock=None,
             per_member=1000,
             at=at,
+            purpose=OfferPurpose.GROUPBUY,
         )
         deal_id = await uow.groupbuys.add_deal(
             record.pk, deal, description=description, offer_id=offer_id, at=at, photo=photo
@@ -101,27 +106,57 @@ async def _view(
     return TeamView(deal, team, members, chat.chat_id, coupons or {})
 
 
-async def _open_deal(uow: UnitOfWork, deal_id: int, at: dt.datetime) -> DealRecord:
+async def _tapped_deal(
+    uow: UnitOfWork,
+    gate: Gate,
+    deal_id: int,
+    person: Person,
+    tap: Tap,
+    kind: ButtonKind,
+    object_id: int,
+) -> DealRecord:
+    """The deal behind a tapped button, once the button is known to be on the message sent
+    for that object and the tapper a present member of the deal's group."""
     deal = await uow.groupbuys.deal(deal_id)
     if deal is None:
         raise GroupBuyRefused(Refusal.UNKNOWN)
-    deal.deal.check_open(at)
+    await require_button(uow, kind, object_id, tap)
+    chat = await uow.chats.by_pk(deal.chat_pk)
+    if chat is None:
+        raise GroupBuyRefused(Refusal.UNKNOWN)
+    await require_member(uow, gate, chat, person.user_id)
     return deal
 
 
 async def start_team(
-    uow: UnitOfWork, *, bot_id: int, update_id: int, deal_id: int, person: Person, at: dt.datetime
+    uow: UnitOfWork,
+    *,
+    gate: Gate,
+    bot_id: int,
+    update_id: int,
+    deal_id: int,
+    person: Person,
+    tap: Tap,
+    at: dt.datetime,
 ) -> TeamView:
     """Open a team with the member as its leader and first member."""
     async with uow:
+        deal = await _tapped_deal(uow, gate, deal_id, person, tap, ButtonKind.DEAL, deal_id)
         await claim_update(uow, bot_id, update_id, at)
-        deal = await _open_deal(uow, deal_id, at)
+        deal.deal.check_open(at)
+        if await uow.members.is_present(deal.chat_pk, person.user_id) is None:
+            # Present by Telegram's word but never seen: the leader's share link needs a row.
+            await uow.users.upsert([person])
+            await uow.members.create(
+                deal.chat_pk, person.user_id, status="member", present=True, at=at
+            )
         team_id = await uow.groupbuys.add_team(
             deal_id,
             person.user_id,
             size=deal.deal.size,
             at=at,
             expires_at=deal.deal.team_ends_at(at),
+            share_token=secrets.token_urlsafe(SHARE_TOKEN_BYTES),
         )
         view = await _join(uow, deal, team_id, person, at)
         await uow.commit()
@@ -129,27 +164,45 @@ async def start_team(
 
 
 async def join_team(
-    uow: UnitOfWork, *, bot_id: int, update_id: int, team_id: int, person: Person, at: dt.datetime
+    uow: UnitOfWork,
+    *,
+    gate: Gate,
+    bot_id: int,
+    update_id: int,
+    team_id: int,
+    person: Person,
+    tap: Tap,
+    at: dt.datetime,
 ) -> TeamView:
     """Take a slot in an open team; the last slot completes it and issues the coupons."""
     async with uow:
-        await claim_update(uow, bot_id, update_id, at)
         team = await uow.groupbuys.team(team_id)
         if team is None:
             raise GroupBuyRefused(Refusal.UNKNOWN)
-        deal = await _open_deal(uow, team.deal_id, at)
+        deal = await _tapped_deal(uow, gate, team.deal_id, person, tap, ButtonKind.TEAM, team_id)
+        await claim_update(uow, bot_id, update_id, at)
+        deal.deal.check_open(at)
         view = await _join(uow, deal, team_id, person, at)
         await uow.commit()
     return view
 
 
 async def join_any(
-    uow: UnitOfWork, *, bot_id: int, update_id: int, deal_id: int, person: Person, at: dt.datetime
+    uow: UnitOfWork,
+    *,
+    gate: Gate,
+    bot_id: int,
+    update_id: int,
+    deal_id: int,
+    person: Person,
+    tap: Tap,
+    at: dt.datetime,
 ) -> TeamView:
     """➕ on the deal post: join the open team closest to completing."""
     async with uow:
+        deal = await _tapped_deal(uow, gate, deal_id, person, tap, ButtonKind.DEAL, deal_id)
         await claim_update(uow, bot_id, update_id, at)
-        deal = await _open_deal(uow, deal_id, at)
+        deal.deal.check_open(at)
         team_id = await uow.groupbuys.fullest_open_team(deal_id, at)
         if team_id is None:
             raise GroupBuyRefused(Refusal.NO_OPEN_TEAM)
@@ -186,14 +239,22 @@ async def _join(
 
 
 async def leave_team(
-    uow: UnitOfWork, *, bot_id: int, update_id: int, team_id: int, user_id: int, at: dt.datetime
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    team_id: int,
+    user_id: int,
+    tap: Tap,
+    at: dt.datetime,
 ) -> TeamView:
     """Leave an open team: the slot and the unit of stock are free again."""
     async with uow:
-        await claim_update(uow, bot_id, update_id, at)
         team = await uow.groupbuys.team(team_id)
         if team is None:
             raise GroupBuyRefused(Refusal.UNKNOWN)
+        await require_button(uow, ButtonKind.TEAM, team_id, tap)
+        await claim_update(uow, bot_id, update_id, at)
         if team.status is not TeamStatus.OPEN:
             raise GroupBuyRefused(Refusal.CLOSED)
         left = await uow.groupbuys.shrink(team_id, user_id)
@@ -233,19 +294,21 @@ async def live_posts(
         return deals, [await _view(uow, team_id) for team_id in teams]
 
 
-async def team_share(uow: UnitOfWork, *, team_id: int, at: dt.datetime) -> tuple[TeamView, str]:
+async def team_share(uow: UnitOfWork, *, token: str, at: dt.datetime) -> tuple[TeamView, str]:
     """A team and its leader's referral code: the share link is the leader's invite, so a
-    friend who joins the group through it is credited to the leader like any referral."""
+    friend who joins the group through it is credited to the leader like any referral.
+
+    The link carries the team's unguessable token, never its id, and opening it changes
+    nobody's membership: a team whose leader is no longer in the group is not shared.
+    """
     async with uow:
-        team = await uow.groupbuys.team(team_id)
-        if team is None:
+        team = await uow.groupbuys.team_by_token(token)
+        if team is None or team.status is not TeamStatus.OPEN:
             raise GroupBuyRefused(Refusal.UNKNOWN)
-        view = await _view(uow, team_id)
+        view = await _view(uow, team.id)
         deal = view.deal
-        if await uow.members.get(deal.chat_pk, team.leader_id) is None:
-            await uow.members.create(
-                deal.chat_pk, team.leader_id, status="member", present=True, at=at
-            )
+        if not await uow.members.is_present(deal.chat_pk, team.leader_id):
+            raise GroupBuyRefused(Refusal.UNKNOWN)
         code = await uow.members.ref_code(deal.chat_pk, team.leader_id)
         while code is None:
             if await uow.members.assign_ref_code(deal.chat_pk, team.leader_id, new_code()):
@@ -255,11 +318,37 @@ async def team_share(uow: UnitOfWork, *, team_id: int, at: dt.datetime) -> tuple
 
 
 async def remember_deal_post(
-    uow: UnitOfWork, *, deal_id: int, message_id: int, photo_file_id: str | None = None
+    uow: UnitOfWork,
+    *,
+    deal_id: int,
+    chat_id: int,
+    message_id: int,
+    at: dt.datetime,
+    photo_file_id: str | None = None,
 ) -> None:
-    """The deal's post, so its counts can be kept current and it can be marked ended."""
+    """The deal's post, so its counts can be kept current, it can be marked ended, and its
+    buttons are honoured."""
     async with uow:
         await uow.groupbuys.set_deal_message(deal_id, message_id, photo_file_id)
+        await uow.buttons.remember(ButtonKind.DEAL, deal_id, chat_id, message_id, at)
+        await uow.commit()
+
+
+async def remember_team_card(
+    uow: UnitOfWork,
+    *,
+    team_id: int,
+    chat_id: int,
+    message_id: int,
+    at: dt.datetime,
+    in_group: bool,
+) -> None:
+    """A team card the bot sent (the group's own card, or one sent privately from a share
+    link): its ➕ and Leave buttons are honoured on it."""
+    async with uow:
+        if in_group:
+            await uow.groupbuys.set_message(team_id, message_id)
+        await uow.buttons.remember(ButtonKind.TEAM, team_id, chat_id, message_id, at)
         await uow.commit()
 
 
@@ -289,5 +378,7 @@ async def end_deals(
     """Deals whose end passed since the last look (each once): their posts get marked."""
     async with uow() as work:
         ended = await work.groupbuys.ended_deals(now, EXPIRE_BATCH)
+        for deal in ended:  # its payout offer ends with it
+            await work.coupons.end(deal.offer_id)
         await work.commit()
     return [await deal_progress(uow(), deal_id=d.id) for d in ended]

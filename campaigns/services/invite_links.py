@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from campaigns.access import AccessDenied, ButtonKind, Denied, Tap
 from campaigns.members import ChatInfo, Person
 from campaigns.ports import ChatRecord, LinkRecord, UnitOfWork
 from campaigns.referral import InviteCounts, ReferralProgram, Source, Tier, new_code, next_tier
+from campaigns.services.access import require_button
 from campaigns.services.chats import claim_update, ensure_chat, require_chat
 from campaigns.services.referral import LinkSeen, attribution
 from campaigns.settings import ChatSettings
@@ -122,6 +124,18 @@ async def groups_of(uow: UnitOfWork, user_id: int) -> list[ChatRecord]:
     """Active groups the user is in, for commands sent in a private chat."""
     async with uow:
         return await uow.chats.of_member(user_id)
+
+
+async def chosen_group(uow: UnitOfWork, *, user_id: int, chat_id: int, tap: Tap) -> ChatRecord:
+    """A group picked on the private chooser: the chooser the bot sent this user, and a
+    group they are in."""
+    async with uow:
+        await require_button(uow, ButtonKind.CHOOSER, user_id, tap)
+        groups = await uow.chats.of_member(user_id)
+    chosen = next((g for g in groups if g.chat_id == chat_id), None)
+    if chosen is None:
+        raise AccessDenied(Denied.NOT_MEMBER)
+    return chosen
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,15 @@ outcome. The sender in handlers/ decides what an error means; this module stores
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from campaigns.ports import Delivery, UnitOfWork
+from campaigns.services.access import object_buttons, own_buttons
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 LEASE = dt.timedelta(minutes=2)  # longer than any single request may take
@@ -38,10 +42,28 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 async def claim(uow: UnitOfWork, *, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
+    """Rows to send now; a claim or join button that no longer names the group's own live
+    offer or deal is left off (saved posts were checked, but an offer can end since)."""
     async with uow:
         claimed = await uow.outbox.claim(worker, now, limit)
+        checked = [await _own_buttons(uow, d) for d in claimed]
         await uow.commit()
-    return claimed
+    return checked
+
+
+async def _own_buttons(uow: UnitOfWork, d: Delivery) -> Delivery:
+    if not object_buttons(d.content):
+        return d
+    group = d.group_pk
+    if group is None:  # a broadcast to every group: each group is its own owner
+        chat = await uow.chats.get(d.target_chat)
+        group = chat.pk if chat is not None else None
+    content = await own_buttons(uow, group, d.content) if group is not None else None
+    if content is None:
+        content = d.content.model_copy(update={"buttons": []})
+    if content is not d.content:
+        log.warning("outbox row %s: buttons for another group's offer or deal left off", d.id)
+    return replace(d, content=content)
 
 
 async def settle(
@@ -62,6 +84,11 @@ async def settle(
             d = r.delivery
             if r.outcome is Outcome.SENT:
                 await uow.outbox.record(d.id, "sent", at=r.at, message_id=r.message_id)
+                for kind, object_id in object_buttons(d.content):
+                    if r.message_id is not None:
+                        await uow.buttons.remember(
+                            kind, object_id, d.target_chat, r.message_id, r.at
+                        )
                 if d.post_id is not None and r.message_id is not None:
                     await uow.calendar.set_last_message(d.post_id, r.message_id)
             elif r.outcome is Outcome.RETRY and (

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from campaigns.coupons import CouponKind, Template
+from campaigns.coupons import CouponKind, OfferPurpose, Template
 from campaigns.ports import Contact, CouponRecord, TemplateRecord
 from campaigns.settings import utc
 from storage.models import ChatRow, CouponRow, CouponTemplateRow, UserRow
@@ -39,6 +39,7 @@ def _offer(row: CouponTemplateRow) -> TemplateRecord:
         per_member=row.per_member,
         active=row.active,
         audience_joined_days=row.audience_joined_days,
+        purpose=OfferPurpose(row.purpose),
     )
 
 
@@ -68,8 +69,10 @@ class SqlCoupons(Repository):
         per_member: int,
         at: dt.datetime,
         audience_joined_days: int | None = None,
+        purpose: OfferPurpose = OfferPurpose.OFFER,
     ) -> int:
         row = T(
+            purpose=str(purpose),
             chat_id=chat_pk,
             name=name,
             kind=str(template.kind),
@@ -94,6 +97,16 @@ class SqlCoupons(Repository):
     async def template(self, template_id: int) -> TemplateRecord | None:
         row = await self.session.get(T, template_id, populate_existing=True)
         return _offer(row) if row else None
+
+    async def end(self, template_id: int) -> bool:
+        result = await self.session.execute(
+            update(T)
+            .where(T.id == template_id, T.active.is_(True))
+            .values(active=False)
+            .returning(T.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
 
     async def held(self, template_id: int, user_id: int) -> int:
         rows = await self.session.scalars(

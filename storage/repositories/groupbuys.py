@@ -49,6 +49,7 @@ def _team(row: TeamRow) -> TeamRecord:
         size=row.size,
         expires_at=utc(row.expires_at),
         message_id=row.chat_message_id,
+        share_token=row.share_token,
     )
 
 
@@ -108,9 +109,17 @@ class SqlGroupBuys(Repository):
             )
 
     async def add_team(
-        self, deal_id: int, leader_id: int, *, size: int, at: dt.datetime, expires_at: dt.datetime
+        self,
+        deal_id: int,
+        leader_id: int,
+        *,
+        size: int,
+        at: dt.datetime,
+        expires_at: dt.datetime,
+        share_token: str,
     ) -> int:
         row = TR(
+            share_token=share_token,
             deal_id=deal_id,
             leader_id=leader_id,
             status=str(TeamStatus.OPEN),
@@ -125,6 +134,10 @@ class SqlGroupBuys(Repository):
 
     async def team(self, team_id: int) -> TeamRecord | None:
         row = await self.session.get(TR, team_id, populate_existing=True)
+        return _team(row) if row else None
+
+    async def team_by_token(self, share_token: str) -> TeamRecord | None:
+        row = await self.session.scalar(select(TR).where(TR.share_token == share_token))
         return _team(row) if row else None
 
     async def add_member(self, team_id: int, deal_id: int, user_id: int, at: dt.datetime) -> bool:

@@ -104,6 +104,12 @@ class SqlMembers(Repository):
             select(M).where(M.chat_id == chat_pk, M.user_id == user_id).with_for_update()
         )
 
+    async def is_present(self, chat_pk: int, user_id: int) -> bool | None:
+        present = await self.session.scalar(
+            select(M.present).where(M.chat_id == chat_pk, M.user_id == user_id)
+        )
+        return None if present is None else bool(present)
+
     async def lock(self, chat_pk: int, user_ids: Sequence[int]) -> set[int]:
         rows = await self.session.scalars(
             select(M.user_id)

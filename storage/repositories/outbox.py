@@ -110,7 +110,16 @@ class SqlOutbox(Repository):
         )
         mine = list(claimed.scalars())
         rows = await self.session.execute(
-            select(DL, P.content, P.last_message_id, B.content, S.content)
+            select(
+                DL,
+                P.content,
+                P.last_message_id,
+                B.content,
+                S.content,
+                P.chat_id,
+                B.chat_id,
+                S.chat_id,
+            )
             .outerjoin(P, P.id == DL.post_id)
             .outerjoin(B, B.id == DL.broadcast_id)
             .outerjoin(S, S.id == DL.step_id)
@@ -119,7 +128,7 @@ class SqlOutbox(Repository):
         )
         parsed: dict[int, PostContent] = {}  # a broadcast's content is parsed once per claim
         out: list[Delivery] = []
-        for row, post, last, cast, step in rows:
+        for row, post, last, cast, step, *groups in rows:
             raw = post if post is not None else cast if cast is not None else step
             key = row.broadcast_id if row.broadcast_id is not None else -row.id
             content = parsed.get(key)
@@ -139,6 +148,7 @@ class SqlOutbox(Repository):
                     broadcast_id=row.broadcast_id,
                     member_id=row.member_id,
                     replace_message=last if content.replace_previous else None,
+                    group_pk=next((g for g in groups if g is not None), None),
                 )
             )
         return out

@@ -54,6 +54,8 @@ async def make_harness(database_url: str, **settings: Any) -> tuple[Harness, Gro
     world.add_user(CAROL, "Carol", language_code="de")
     world.add_group(GROUP, "Sunny Tea Club", owner=OWNER)
     world.set_status(GROUP, ADMIN, "administrator")
+    for member in (ALICE, BOB, CAROL):
+        world.set_status(GROUP, member, "member")
     config = Settings(  # type: ignore[call-arg]
         _env_file=None,
         telegram_bot_token="123:TEST",

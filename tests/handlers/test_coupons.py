@@ -27,6 +27,9 @@ async def offer(bot: Harness, *, stock: int | None = None, template: Template = 
 
 
 async def tap(bot: Harness, user: int, offer_id: int) -> str:
+    """A member taps 🎟 on the offer's post (posted by the owner first if it was not yet)."""
+    if bot.world.button_message(GROUP, f"cpn:{offer_id}") is None:
+        await bot.say(OWNER, f"/coupon post {offer_id}")
     await bot.send(bot.world.callback(GROUP, user, f"cpn:{offer_id}"))
     answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
     return str(answer.params.get("text", ""))

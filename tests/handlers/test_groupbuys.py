@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from campaigns.groupbuy import Deal
 from campaigns.services.groupbuys import create_deal, expire_teams
@@ -23,6 +24,10 @@ async def deal_id(bot: Harness, size: int = 3, stock: int | None = None) -> int:
 
 
 async def tap(bot: Harness, user: int, data: str) -> str:
+    """A member taps a button on the bot's message that shows it (a deal's 🚀 or ➕ on its
+    post, which the owner posts first if it was not yet)."""
+    if data.startswith(("gb:s:", "gb:a:")) and bot.world.button_message(GROUP, data) is None:
+        await bot.say(OWNER, f"/groupbuy post {data.rsplit(':', 1)[1]}")
     await bot.send(bot.world.callback(GROUP, user, data))
     answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
     return str(answer.params.get("text", ""))
@@ -123,7 +128,8 @@ async def test_a_teams_share_link_brings_a_friend_in_as_the_leaders_referral(bot
     await bot.send(bot.world.join_via_link(GROUP, friend, link))
     await bot.send(bot.world.callback(friend, friend, f"gb:j:{team}"))
 
-    assert payload == f"team_{team}"
+    # The link carries an unguessable token, never the (sequential) team id.
+    assert re.fullmatch(r"team_[A-Za-z0-9_-]{16}", payload) and payload != f"team_{team}"
     assert "Alice Liu</b> invited you" in welcome
     assert "1/3" in team_card
     columns = await invite_columns(bot.app.bot_data["deps"].uow(), chat_id=GROUP)

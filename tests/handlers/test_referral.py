@@ -457,7 +457,11 @@ async def test_private_invite_offers_a_button_per_group_and_answers_for_the_chos
     buttons = [b for row in chooser.params["reply_markup"]["inline_keyboard"] for b in row]
     second = next(b for b in buttons if b["text"] == "Second Club")
     [card] = await bot.send(bot.world.callback(ALICE, ALICE, second["callback_data"]))
-    [stranger] = await bot.send(bot.world.callback(ALICE, ALICE, "ref:invite:-100999"))
+    on_chooser = bot.world.button_message(ALICE, second["callback_data"])
+    assert on_chooser is not None
+    [stranger] = await bot.send(
+        bot.world.callback(ALICE, ALICE, "ref:invite:-100999", message_id=on_chooser["message_id"])
+    )
 
     assert [b["text"] for b in buttons] == ["Second Club", "Sunny Tea Club"]
     assert "Second Club" in card and "https://t.me/+" in card

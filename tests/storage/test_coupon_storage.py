@@ -5,10 +5,12 @@ import datetime as dt
 
 import pytest
 
+from campaigns.access import ButtonKind
 from campaigns.coupons import CouponKind, CouponRejected, Reason, Template
 from campaigns.members import ChatInfo, Person
 from campaigns.services import coupons
 from campaigns.settings import ChatSettings
+from tests.fakes import EVERYONE, POSTED, posted
 
 GROUP = ChatInfo(chat_id=-1009876543212, type="supergroup", title="Shop")
 AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
@@ -19,7 +21,7 @@ async def offer(uow_factory, *, stock=None, per_member=1, template=MANJIAN):
     async with uow_factory() as uow:
         await uow.chats.register(GROUP, active=True, bot_status=None, defaults=ChatSettings())
         await uow.commit()
-    return await coupons.create_offer(
+    created = await coupons.create_offer(
         uow_factory(),
         chat_id=GROUP.chat_id,
         name="满199减30",
@@ -28,6 +30,8 @@ async def offer(uow_factory, *, stock=None, per_member=1, template=MANJIAN):
         per_member=per_member,
         at=AT,
     )
+    await posted(uow_factory, ButtonKind.COUPON, created.id)
+    return created
 
 
 async def attempt(coro):
@@ -45,6 +49,8 @@ async def test_parallel_claims_never_exceed_the_stock(uow_factory):
             attempt(
                 coupons.claim(
                     uow_factory(),
+                    gate=EVERYONE,
+                    tap=POSTED,
                     bot_id=1,
                     update_id=i,
                     template_id=deal.id,
@@ -72,6 +78,8 @@ async def test_one_member_racing_for_the_same_offer_gets_their_limit(uow_factory
             attempt(
                 coupons.claim(
                     uow_factory(),
+                    gate=EVERYONE,
+                    tap=POSTED,
                     bot_id=1,
                     update_id=i,
                     template_id=deal.id,
@@ -90,7 +98,14 @@ async def test_one_member_racing_for_the_same_offer_gets_their_limit(uow_factory
 async def test_parallel_redemptions_of_one_code_succeed_once(uow_factory):
     deal = await offer(uow_factory)
     issued = await coupons.claim(
-        uow_factory(), bot_id=1, update_id=1, template_id=deal.id, person=Person(5, "A"), at=AT
+        uow_factory(),
+        gate=EVERYONE,
+        tap=POSTED,
+        bot_id=1,
+        update_id=1,
+        template_id=deal.id,
+        person=Person(5, "A"),
+        at=AT,
     )
 
     results = await asyncio.gather(
@@ -124,7 +139,14 @@ async def test_parallel_redemptions_of_one_code_succeed_once(uow_factory):
 async def test_redemption_checks_minimum_spend_and_expiry(uow_factory, order, hours, reason):
     deal = await offer(uow_factory)
     issued = await coupons.claim(
-        uow_factory(), bot_id=1, update_id=1, template_id=deal.id, person=Person(5, "A"), at=AT
+        uow_factory(),
+        gate=EVERYONE,
+        tap=POSTED,
+        bot_id=1,
+        update_id=1,
+        template_id=deal.id,
+        person=Person(5, "A"),
+        at=AT,
     )
 
     with pytest.raises(CouponRejected) as err:

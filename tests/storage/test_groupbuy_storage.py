@@ -5,10 +5,12 @@ import datetime as dt
 
 import pytest
 
+from campaigns.access import ButtonKind
 from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus
 from campaigns.members import ChatInfo, Person
 from campaigns.services import groupbuys
 from campaigns.settings import ChatSettings
+from tests.fakes import EVERYONE, POSTED, posted
 
 GROUP = ChatInfo(chat_id=-1009876543215, type="supergroup", title="Tuan")
 AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
@@ -33,14 +35,30 @@ _ids = iter(range(10_000, 10**9))
 
 
 async def start(uow_factory, deal_id, user, at=AT):
+    await posted(uow_factory, ButtonKind.DEAL, deal_id)
     return await groupbuys.start_team(
-        uow_factory(), bot_id=1, update_id=next(_ids), deal_id=deal_id, person=Person(user), at=at
+        uow_factory(),
+        gate=EVERYONE,
+        tap=POSTED,
+        bot_id=1,
+        update_id=next(_ids),
+        deal_id=deal_id,
+        person=Person(user),
+        at=at,
     )
 
 
 async def join(uow_factory, team_id, user, at=AT):
+    await posted(uow_factory, ButtonKind.TEAM, team_id)
     return await groupbuys.join_team(
-        uow_factory(), bot_id=1, update_id=next(_ids), team_id=team_id, person=Person(user), at=at
+        uow_factory(),
+        gate=EVERYONE,
+        tap=POSTED,
+        bot_id=1,
+        update_id=next(_ids),
+        team_id=team_id,
+        person=Person(user),
+        at=at,
     )
 
 
@@ -87,7 +105,7 @@ async def test_one_open_team_per_member_and_leaving_frees_the_slot(uow_factory):
     assert await attempt(start(uow_factory, created.id, 2)) is Refusal.IN_A_TEAM
     assert await attempt(join(uow_factory, team.id, 3)) is Refusal.SOLD_OUT
     after = await groupbuys.leave_team(
-        uow_factory(), bot_id=1, update_id=next(_ids), team_id=team.id, user_id=2, at=AT
+        uow_factory(), tap=POSTED, bot_id=1, update_id=next(_ids), team_id=team.id, user_id=2, at=AT
     )
     assert after.team.members == 1
     joined = await join(uow_factory, team.id, 3)

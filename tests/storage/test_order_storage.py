@@ -2,12 +2,14 @@
 
 import datetime as dt
 
+from campaigns.access import ButtonKind
 from campaigns.coupons import CouponKind, Template
 from campaigns.members import ChatInfo, Person
 from campaigns.orders import OrderIn
 from campaigns.referral import InviteStatus, ReferralProgram, Source
 from campaigns.services import coupons, orders
 from campaigns.settings import ChatSettings
+from tests.fakes import EVERYONE, POSTED, posted
 
 GROUP = ChatInfo(chat_id=-1009876543213, type="supergroup", title="Shop")
 AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
@@ -82,11 +84,26 @@ async def test_a_coupon_named_in_an_order_is_redeemed_and_a_bad_one_reported(uow
         per_member=1,
         at=AT,
     )
+    await posted(uow_factory, ButtonKind.COUPON, offer.id)
     issued = await coupons.claim(
-        uow_factory(), bot_id=1, update_id=1, template_id=offer.id, person=Person(FRIEND), at=AT
+        uow_factory(),
+        gate=EVERYONE,
+        tap=POSTED,
+        bot_id=1,
+        update_id=1,
+        template_id=offer.id,
+        person=Person(FRIEND),
+        at=AT,
     )
     theirs = await coupons.claim(
-        uow_factory(), bot_id=1, update_id=2, template_id=offer.id, person=Person(INVITER), at=AT
+        uow_factory(),
+        gate=EVERYONE,
+        tap=POSTED,
+        bot_id=1,
+        update_id=2,
+        template_id=offer.id,
+        person=Person(INVITER),
+        at=AT,
     )
 
     result = await orders.record_order(
@@ -114,8 +131,16 @@ async def test_redeem_at_checkout_records_the_order(uow_factory):
         per_member=1,
         at=AT,
     )
+    await posted(uow_factory, ButtonKind.COUPON, offer.id)
     issued = await coupons.claim(
-        uow_factory(), bot_id=1, update_id=1, template_id=offer.id, person=Person(FRIEND), at=AT
+        uow_factory(),
+        gate=EVERYONE,
+        tap=POSTED,
+        bot_id=1,
+        update_id=1,
+        template_id=offer.id,
+        person=Person(FRIEND),
+        at=AT,
     )
 
     await coupons.redeem(

@@ -1,0 +1,73 @@
+"""Who may act on a group's objects, and which message a tapped button must be on.
+
+Every id that arrives from outside (callback_data, a deep-link payload, a command argument,
+a button line in a post) is resolved to the group that owns the object, and the use case asks
+two questions before anything changes: may this person act on that group (a present member
+for member actions, an admin of that same group for admin actions), and for a button, was it
+tapped on the message the bot sent for that object. Telegram clients can send any
+callback_data on any message that has buttons, so the button's text proves nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from campaigns.errors import DomainError
+
+
+class ButtonKind(StrEnum):
+    """What a message with buttons was sent for; stored with the message's chat and id."""
+
+    COUPON = "coupon"  # a claim post (🎟), or a scheduled post / broadcast with a claim button
+    DEAL = "deal"  # a group-buy deal post (🚀 / ➕), or a post with a join button
+    TEAM = "team"  # a team card (➕ / leave), in the group or sent privately from a share link
+    SCHEDULE = "schedule"  # a /schedule preview (✅ / ✖)
+    BROADCAST = "broadcast"  # a /broadcast preview, then its progress message
+    CHOOSER = "chooser"  # the private "which group?" chooser of /invite and /invites
+
+
+class Denied(StrEnum):
+    NOT_MEMBER = "not_member"  # not a present member of the object's group
+    NOT_ADMIN = "not_admin"  # not an admin of the object's group
+    WRONG_MESSAGE = "wrong_message"  # the button was not on the message sent for the object
+
+
+@dataclass
+class AccessDenied(DomainError):
+    """The caller may not do this here; nothing was changed."""
+
+    reason: Denied
+
+
+@dataclass
+class ForeignButton(DomainError):
+    """A post's button names a coupon offer or deal that is not this group's own live one."""
+
+    kind: ButtonKind
+    object_id: int
+
+
+@dataclass(frozen=True)
+class Tap:
+    """Where a button was tapped: the chat and message Telegram says it was on."""
+
+    chat_id: int
+    message_id: int
+
+
+class Gate(Protocol):
+    """Telegram's word on a person's standing in a group (filled in by the composition root).
+
+    Answers err on the side of refusing: an API failure is a no.
+    """
+
+    def is_owner(self, user_id: int) -> bool:
+        """One of the bot's owners (BOT_OWNER_IDS), who may manage every group."""
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        """An admin or the creator of the group, or one of the bot's owners."""
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        """In the group now (member, admin, creator, or restricted but still a member)."""
