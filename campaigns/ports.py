@@ -570,6 +570,9 @@ class GroupBuys(Protocol):
 
     async def team(self, team_id: int) -> TeamRecord | None: ...
 
+    async def end_payouts(self, now: dt.datetime) -> int:
+        """End the payout offers of deals whose end has passed (posted or not)."""
+
     async def team_by_token(self, share_token: str) -> TeamRecord | None:
         """The team whose share link carries this token."""
 

@@ -379,11 +379,13 @@ class FakeTelegram:
         *,
         queue: bool = False,
         message_id: int | None = None,
+        fresh: bool = False,
     ) -> JSON:
         """A tap on an inline button in `chat_id`: on the bot's newest message that shows
-        that button, or on `message_id` (any client can send any data from any message)."""
+        that button, on `message_id`, or (`fresh`) on a message the bot never recorded;
+        any client can send any data from any message."""
         message = self.messages.get((chat_id, message_id)) if message_id else None
-        if message is None and message_id is None:
+        if message is None and message_id is None and not fresh:
             message = self.button_message(chat_id, data)
         if message is None:
             message = {

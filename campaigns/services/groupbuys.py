@@ -378,7 +378,6 @@ async def end_deals(
     """Deals whose end passed since the last look (each once): their posts get marked."""
     async with uow() as work:
         ended = await work.groupbuys.ended_deals(now, EXPIRE_BATCH)
-        for deal in ended:  # its payout offer ends with it
-            await work.coupons.end(deal.offer_id)
+        await work.groupbuys.end_payouts(now)  # a deal's payout offer ends with it
         await work.commit()
     return [await deal_progress(uow(), deal_id=d.id) for d in ended]

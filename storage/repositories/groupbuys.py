@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from campaigns.groupbuy import Deal, TeamStatus
 from campaigns.ports import DealRecord, TeamRecord
 from campaigns.settings import utc
-from storage.models import DealRow, TeamMemberRow, TeamRow
+from storage.models import CouponTemplateRow, DealRow, TeamMemberRow, TeamRow
 from storage.repositories.base import Repository, insert_for
 
 D, TM, TR = DealRow, TeamMemberRow, TeamRow
@@ -135,6 +135,18 @@ class SqlGroupBuys(Repository):
     async def team(self, team_id: int) -> TeamRecord | None:
         row = await self.session.get(TR, team_id, populate_existing=True)
         return _team(row) if row else None
+
+    async def end_payouts(self, now: dt.datetime) -> int:
+        result = await self.session.execute(
+            update(CouponTemplateRow)
+            .where(
+                CouponTemplateRow.active.is_(True),
+                CouponTemplateRow.id.in_(select(D.offer_id).where(D.ends_at <= now)),
+            )
+            .values(active=False)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def team_by_token(self, share_token: str) -> TeamRecord | None:
         row = await self.session.scalar(select(TR).where(TR.share_token == share_token))

@@ -186,6 +186,7 @@ def test_an_operator_creates_posts_and_redeems_a_coupon(database_url: str, tmp_p
     world.add_user(OWNER, "Olga")
     world.add_user(ALICE, "Alice", language_code="en")
     world.add_group(GROUP, "E2E Club", owner=OWNER)
+    world.set_status(GROUP, ALICE, "member")  # a member since before the bot came
     world.add_bot(GROUP, by=OWNER, queue=True, at=dt.datetime.now(dt.UTC))
 
     with DoubleServer(world) as server:
