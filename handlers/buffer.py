@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,7 +19,8 @@ class ActivityBuffer:
     """Collects MessageSeen and writes them in one transaction per batch.
 
     A batch is written when it reaches `max_size`, on every `interval` tick and on stop.
-    A failed write keeps the batch for the next try; update ids make the retry harmless.
+    A failed or cancelled write keeps the batch for the next try; update ids make the retry
+    harmless. Stopping waits for a write under way instead of cutting it off.
     """
 
     def __init__(
@@ -40,6 +40,7 @@ class ActivityBuffer:
         self._pending: list[MessageSeen] = []
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         # Invites confirmed by this chatter are announced by whoever the app plugs in here.
         self.on_notices: Callable[[list[Notice]], Awaitable[None]] | None = None
         self.written = 0
@@ -67,7 +68,8 @@ class ActivityBuffer:
                     at=dt.datetime.now(dt.UTC),
                     defaults=self.defaults,
                 )
-            except Exception:
+            except BaseException:
+                # Cancellation is no Exception, yet it loses the batch just the same.
                 self._pending[:0] = batch
                 raise
             self.written += result.stored
@@ -76,8 +78,14 @@ class ActivityBuffer:
         return result.stored
 
     async def _tick(self) -> None:
+        """Flush every interval until stop() asks; a flush is never interrupted by stopping."""
         while True:
-            await asyncio.sleep(self.interval)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+            except TimeoutError:
+                pass
+            else:
+                return
             try:
                 await self.flush()
             except Exception:
@@ -86,13 +94,21 @@ class ActivityBuffer:
     def start(self) -> None:
         """Begin periodic flushing on the running loop."""
         if self._task is None:
+            self._stopping = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._tick(), name="activity-flush")
 
     async def stop(self) -> None:
-        """Stop ticking and write what is left."""
+        """Stop ticking and write what is left.
+
+        The tick is asked to end, not cancelled: a cancel landing inside a write would cut it
+        off mid-transaction. Shielded, so even a cancelled stop lets that write finish.
+        """
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            self._stopping.set()
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise  # stop itself was cancelled; the tick still finishes its write
         await self.flush()
