@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from campaigns.ports import MessageSeen, UnitOfWork
 from campaigns.services.members import record_messages
@@ -76,6 +78,28 @@ class ActivityBuffer:
         if result.notices and self.on_notices is not None:
             await self.on_notices(result.notices)
         return result.stored
+
+    @contextlib.asynccontextmanager
+    async def moving(self, old_chat_id: int, new_chat_id: int) -> AsyncIterator[None]:
+        """Hold writes while a group moves to its supergroup id; its waiting messages follow it.
+
+        Written afterwards under the old id, they would register the old id again as a group
+        of its own and never count in the supergroup. A write under way finishes first (its
+        rows follow the group's row), and whatever is still waiting, including a batch kept
+        from a failed write, is re-addressed to the new id before the next write.
+        """
+        async with self._lock:
+            try:
+                yield
+            finally:
+                self._pending = [
+                    dataclasses.replace(
+                        m, chat=dataclasses.replace(m.chat, chat_id=new_chat_id, type="supergroup")
+                    )
+                    if m.chat.chat_id == old_chat_id
+                    else m
+                    for m in self._pending
+                ]
 
     async def _tick(self) -> None:
         """Flush every interval until stop() asks; a flush is never interrupted by stopping."""

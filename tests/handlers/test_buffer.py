@@ -1,6 +1,7 @@
 """The activity buffer on SQLite and PostgreSQL: a stop or a cancel never loses a batch."""
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 
 from campaigns.members import ChatInfo, Person
 from campaigns.ports import MessageSeen
+from campaigns.services.chats import migrate_chat
 from campaigns.services.profile import export_members
 from campaigns.settings import ChatSettings
 from handlers.buffer import ActivityBuffer
@@ -103,3 +105,36 @@ async def test_a_flush_cancelled_mid_write_keeps_its_batch_for_the_next_one(uow_
 
     assert kept == 30
     assert await stored(uow_factory) == (30, 30)
+
+
+async def test_a_group_moving_mid_write_gets_every_message_under_its_new_id(uow_factory):
+    small = ChatInfo(chat_id=-4000000001, type="group", title="Small")
+    slow = SlowCommit(uow_factory)
+    buffer = ActivityBuffer(slow, bot_id=1, defaults=DEFAULTS)
+    for m in messages(1, 10):
+        await buffer.add(dataclasses.replace(m, chat=small))
+    flushing = asyncio.create_task(buffer.flush())
+    await asyncio.wait_for(slow.entered.wait(), 5)  # the first 10 are being written
+    for m in messages(11, 10):
+        await buffer.add(dataclasses.replace(m, chat=small))
+
+    async def migrate() -> None:
+        async with buffer.moving(small.chat_id, GROUP.chat_id):
+            await migrate_chat(
+                uow_factory(),
+                bot_id=1,
+                update_id=999,
+                old_chat_id=small.chat_id,
+                new_chat_id=GROUP.chat_id,
+                at=AT,
+            )
+
+    moving = asyncio.create_task(migrate())
+    await asyncio.sleep(0.01)
+    slow.release.set()
+    await asyncio.wait_for(asyncio.gather(flushing, moving), 5)
+    await buffer.flush()
+
+    assert await stored(uow_factory) == (20, 20)
+    async with uow_factory() as uow:
+        assert await uow.chats.get(small.chat_id) is None
