@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import datetime as dt
 import logging
 import sys
@@ -14,6 +13,7 @@ from typing import Any
 
 from bot import calendar_cli, coupon_cli, groupbuy_cli, order_cli
 from bot.settings import Settings, SettingsError, get_settings
+from bot.spreadsheet import write_csv
 
 EXPORT_FIELDS = [
     "user_id",
@@ -196,9 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.format == "json":
         coupon_cli.print_json(rows)
     else:
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(sys.stdout, fields, rows)
     return 0
 
 

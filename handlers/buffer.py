@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from campaigns.ports import MessageSeen, UnitOfWork
 from campaigns.services.members import record_messages
@@ -20,7 +21,8 @@ class ActivityBuffer:
     """Collects MessageSeen and writes them in one transaction per batch.
 
     A batch is written when it reaches `max_size`, on every `interval` tick and on stop.
-    A failed write keeps the batch for the next try; update ids make the retry harmless.
+    A failed or cancelled write keeps the batch for the next try; update ids make the retry
+    harmless. Stopping waits for a write under way instead of cutting it off.
     """
 
     def __init__(
@@ -40,6 +42,7 @@ class ActivityBuffer:
         self._pending: list[MessageSeen] = []
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         # Invites confirmed by this chatter are announced by whoever the app plugs in here.
         self.on_notices: Callable[[list[Notice]], Awaitable[None]] | None = None
         self.written = 0
@@ -67,7 +70,8 @@ class ActivityBuffer:
                     at=dt.datetime.now(dt.UTC),
                     defaults=self.defaults,
                 )
-            except Exception:
+            except BaseException:
+                # Cancellation is no Exception, yet it loses the batch just the same.
                 self._pending[:0] = batch
                 raise
             self.written += result.stored
@@ -75,9 +79,37 @@ class ActivityBuffer:
             await self.on_notices(result.notices)
         return result.stored
 
+    @contextlib.asynccontextmanager
+    async def moving(self, old_chat_id: int, new_chat_id: int) -> AsyncIterator[None]:
+        """Hold writes while a group moves to its supergroup id; its waiting messages follow it.
+
+        Written afterwards under the old id, they would register the old id again as a group
+        of its own and never count in the supergroup. A write under way finishes first (its
+        rows follow the group's row), and whatever is still waiting, including a batch kept
+        from a failed write, is re-addressed to the new id before the next write.
+        """
+        async with self._lock:
+            try:
+                yield
+            finally:
+                self._pending = [
+                    dataclasses.replace(
+                        m, chat=dataclasses.replace(m.chat, chat_id=new_chat_id, type="supergroup")
+                    )
+                    if m.chat.chat_id == old_chat_id
+                    else m
+                    for m in self._pending
+                ]
+
     async def _tick(self) -> None:
+        """Flush every interval until stop() asks; a flush is never interrupted by stopping."""
         while True:
-            await asyncio.sleep(self.interval)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+            except TimeoutError:
+                pass
+            else:
+                return
             try:
                 await self.flush()
             except Exception:
@@ -86,13 +118,21 @@ class ActivityBuffer:
     def start(self) -> None:
         """Begin periodic flushing on the running loop."""
         if self._task is None:
+            self._stopping = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._tick(), name="activity-flush")
 
     async def stop(self) -> None:
-        """Stop ticking and write what is left."""
+        """Stop ticking and write what is left.
+
+        The tick is asked to end, not cancelled: a cancel landing inside a write would cut it
+        off mid-transaction. Shielded, so even a cancelled stop lets that write finish.
+        """
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            self._stopping.set()
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise  # stop itself was cancelled; the tick still finishes its write
         await self.flush()

@@ -131,7 +131,7 @@ async def _presence(
 
 
 async def on_migrate(update: Update, context: Context) -> None:
-    """A group became a supergroup: its data follows it to the new id."""
+    """A group became a supergroup: its data, and its messages still buffered, follow it."""
     message = update.effective_message
     if message is None:
         return
@@ -142,17 +142,18 @@ async def on_migrate(update: Update, context: Context) -> None:
     else:
         return
     d = deps(context)
-    try:
-        await migrate_chat(
-            d.uow(),
-            bot_id=context.bot.id,
-            update_id=update.update_id,
-            old_chat_id=old,
-            new_chat_id=new,
-            at=sent_at(update),
-        )
-    except DuplicateUpdate:
-        return
+    async with d.buffer.moving(old, new):
+        try:
+            await migrate_chat(
+                d.uow(),
+                bot_id=context.bot.id,
+                update_id=update.update_id,
+                old_chat_id=old,
+                new_chat_id=new,
+                at=sent_at(update),
+            )
+        except DuplicateUpdate:
+            return
     d.admins.forget(old)
 
 

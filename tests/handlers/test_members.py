@@ -1,9 +1,13 @@
 """Member tracking: joins, leaves, messages, each counted once; who is and is not a member."""
 
 import datetime as dt
+from collections.abc import AsyncIterator
 
+import pytest
+
+from bot.app import stop_offline
 from campaigns.services.profile import export_members
-from tests.handlers.conftest import ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness
+from tests.handlers.conftest import ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness, make_harness
 
 
 async def members(bot: Harness) -> dict[int, object]:
@@ -123,3 +127,37 @@ async def test_group_upgraded_to_supergroup_keeps_its_data(bot: Harness):
     [reply] = await bot.say(ALICE, "/me", chat=new)
 
     assert "Points: 10" in reply
+
+
+@pytest.fixture
+async def untimed(database_url: str) -> AsyncIterator[Harness]:
+    """The bot whose buffer is written only when a test flushes it (no tick during a test)."""
+    harness, app = await make_harness(database_url, activity_flush_seconds=60)
+    yield harness
+    await stop_offline(app)
+
+
+async def test_messages_still_buffered_when_a_group_is_upgraded_count_in_the_supergroup(
+    untimed: Harness,
+):
+    bot = untimed
+    old, new = -4000000001, -1004000000001
+    bot.world.add_group(old, "Small group", type="group", owner=OWNER)
+    await bot.send(bot.world.add_bot(old, by=OWNER, at=MONDAY))
+    await bot.say(ALICE, "hello", chat=old, at=MONDAY)
+    await bot.say(BOB, "hi", chat=old, at=MONDAY + dt.timedelta(minutes=5))
+    waiting = len(bot.app.bot_data["deps"].buffer)
+
+    await bot.send(bot.world.message(old, OWNER, None, at=MONDAY, migrate_to_chat_id=new))
+    bot.world.add_group(new, "Small group", owner=OWNER)
+    await bot.send(bot.world.message(new, OWNER, None, at=MONDAY, migrate_from_chat_id=old))
+    await bot.flush()
+
+    uow = bot.app.bot_data["deps"].uow
+    rows = {r.user_id: r for r in await export_members(uow(), chat_id=new, at=MONDAY)}
+    async with uow() as u:
+        ghost = await u.chats.get(old)
+    assert waiting == 2
+    assert (rows[ALICE].messages, rows[ALICE].last_active_at) == (1, MONDAY)
+    assert (rows[BOB].messages, rows[BOB].last_active_at) == (1, MONDAY + dt.timedelta(minutes=5))
+    assert ghost is None  # the old id is not registered again as a group of its own

@@ -1,0 +1,140 @@
+"""The activity buffer on SQLite and PostgreSQL: a stop or a cancel never loses a batch."""
+
+import asyncio
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+
+from campaigns.members import ChatInfo, Person
+from campaigns.ports import MessageSeen
+from campaigns.services.chats import migrate_chat
+from campaigns.services.profile import export_members
+from campaigns.settings import ChatSettings
+from handlers.buffer import ActivityBuffer
+from storage.models import EventRow
+from storage.uow import SqlUnitOfWork
+
+GROUP = ChatInfo(chat_id=-1009876543210, type="supergroup", title="Store")
+AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
+DEFAULTS = ChatSettings(timezone="Asia/Shanghai")
+PEOPLE = [Person(100 + i, f"Member {i}") for i in range(5)]
+
+
+class SlowCommit:
+    """Wraps a uow factory: the first commit waits until the test lets it through."""
+
+    def __init__(self, make: Callable[[], SqlUnitOfWork]) -> None:
+        self.make = make
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+        self.armed = True
+
+    def __call__(self) -> SqlUnitOfWork:
+        uow = self.make()
+        commit = uow.commit
+
+        async def slow_commit() -> None:
+            if self.armed:
+                self.armed = False
+                self.entered.set()
+                await self.release.wait()
+            await commit()
+
+        uow.commit = slow_commit  # type: ignore[method-assign]
+        return uow
+
+
+def messages(first: int, count: int) -> list[MessageSeen]:
+    return [
+        MessageSeen(
+            update_id=i,
+            chat=GROUP,
+            person=PEOPLE[i % len(PEOPLE)],
+            at=AT + dt.timedelta(seconds=i),
+            kind="text",
+        )
+        for i in range(first, first + count)
+    ]
+
+
+async def stored(uow_factory: Callable[[], SqlUnitOfWork]) -> tuple[int, int]:
+    """(message events, sum of members' message counts) in the group."""
+    uow = uow_factory()
+    async with uow:
+        events = await uow.session.scalar(
+            select(func.count()).select_from(EventRow).where(EventRow.kind == "message")
+        )
+    rows = await export_members(uow_factory(), chat_id=GROUP.chat_id, at=AT)
+    return events or 0, sum(r.messages for r in rows)
+
+
+async def test_a_stop_during_a_periodic_flush_loses_nothing(uow_factory):
+    slow = SlowCommit(uow_factory)
+    buffer = ActivityBuffer(slow, bot_id=1, defaults=DEFAULTS, interval=0.001)
+    for m in messages(1, 30):
+        await buffer.add(m)
+    buffer.start()
+    await asyncio.wait_for(slow.entered.wait(), 5)  # the tick is writing the first 30
+    for m in messages(31, 20):
+        await buffer.add(m)
+
+    stopping = asyncio.create_task(buffer.stop())
+    await asyncio.sleep(0.01)
+    slow.release.set()
+    await asyncio.wait_for(stopping, 5)
+
+    assert await stored(uow_factory) == (50, 50)
+    assert len(buffer) == 0
+    assert buffer.written == 50
+
+
+async def test_a_flush_cancelled_mid_write_keeps_its_batch_for_the_next_one(uow_factory):
+    slow = SlowCommit(uow_factory)
+    buffer = ActivityBuffer(slow, bot_id=1, defaults=DEFAULTS)
+    for m in messages(1, 30):
+        await buffer.add(m)
+    flushing = asyncio.create_task(buffer.flush())
+    await asyncio.wait_for(slow.entered.wait(), 5)
+
+    flushing.cancel()
+    await asyncio.gather(flushing, return_exceptions=True)
+    kept = len(buffer)
+    await buffer.flush()
+
+    assert kept == 30
+    assert await stored(uow_factory) == (30, 30)
+
+
+async def test_a_group_moving_mid_write_gets_every_message_under_its_new_id(uow_factory):
+    small = ChatInfo(chat_id=-4000000001, type="group", title="Small")
+    slow = SlowCommit(uow_factory)
+    buffer = ActivityBuffer(slow, bot_id=1, defaults=DEFAULTS)
+    for m in messages(1, 10):
+        await buffer.add(dataclasses.replace(m, chat=small))
+    flushing = asyncio.create_task(buffer.flush())
+    await asyncio.wait_for(slow.entered.wait(), 5)  # the first 10 are being written
+    for m in messages(11, 10):
+        await buffer.add(dataclasses.replace(m, chat=small))
+
+    async def migrate() -> None:
+        async with buffer.moving(small.chat_id, GROUP.chat_id):
+            await migrate_chat(
+                uow_factory(),
+                bot_id=1,
+                update_id=999,
+                old_chat_id=small.chat_id,
+                new_chat_id=GROUP.chat_id,
+                at=AT,
+            )
+
+    moving = asyncio.create_task(migrate())
+    await asyncio.sleep(0.01)
+    slow.release.set()
+    await asyncio.wait_for(asyncio.gather(flushing, moving), 5)
+    await buffer.flush()
+
+    assert await stored(uow_factory) == (20, 20)
+    async with uow_factory() as uow:
+        assert await uow.chats.get(small.chat_id) is None
