@@ -136,7 +136,7 @@ async def test_an_ended_offer_is_not_claimable_and_a_deals_offer_ends_with_it(bo
     [ended] = await bot.say(OWNER, f"/coupon end {offer}")
     [twice] = await bot.say(OWNER, f"/coupon end {offer}")
     late = await answer_to(bot, GROUP, BOB, f"cpn:{offer}")
-    deal, payout = await deal_in(bot, hours=1)
+    _deal, payout = await deal_in(bot, hours=1)
     await end_deals(
         bot.app.bot_data["deps"].uow, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
     )
