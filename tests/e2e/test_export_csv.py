@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.settings import get_settings
+from campaigns.access import ButtonKind
 from campaigns.coupons import CouponKind, Template
 from campaigns.members import ChatInfo, Person
 from campaigns.services.coupons import claim, create_offer
@@ -17,6 +18,7 @@ from campaigns.services.members import membership_changed
 from campaigns.settings import ChatSettings
 from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWork
+from tests.fakes import EVERYONE, posted
 
 GROUP = ChatInfo(chat_id=-1009876543210, type="supergroup", title="Store")
 AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
@@ -47,7 +49,11 @@ async def seed(url: str) -> None:
         uow(), chat_id=GROUP.chat_id, name="=cmd|' /C calc'!A0",
         template=Template(kind=CouponKind.FIXED, value=500), stock=None, per_member=1, at=AT,
     )  # fmt: skip
-    await claim(uow(), bot_id=1, update_id=2, template_id=offer.id, person=LINK, at=AT)
+    tap = await posted(uow, ButtonKind.COUPON, offer.id)
+    await claim(
+        uow(), gate=EVERYONE, tap=tap, bot_id=1, update_id=2, template_id=offer.id,
+        person=LINK, at=AT,
+    )  # fmt: skip
     await engine.dispose()
 
 
