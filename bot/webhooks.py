@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,7 @@ from campaigns.services.orders import record_order
 
 SIGNATURE_HEADER = "X-Signature"
 MAX_BODY = 64 * 1024
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 log = logging.getLogger(__name__)
 
 
@@ -39,10 +41,34 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def _valid(secret: str, body: bytes, header: str | None) -> bool:
-    if not header:
+    """Anything but 64 hex digits (after an optional `sha256=`) is a bad signature, not a 500."""
+    given = (header or "").strip().lower().removeprefix("sha256=").strip()
+    if not HEX_DIGEST.fullmatch(given):
         return False
-    given = header.removeprefix("sha256=").strip().lower()
-    return hmac.compare_digest(given, sign(secret, body))
+    return hmac.compare_digest(given.encode("ascii"), sign(secret, body).encode("ascii"))
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.response = JSONResponse({"error": error}, status_code=status)
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused before reading past MAX_BODY whether or not Content-Length is sent."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        digits = declared.strip()
+        if not (digits.isascii() and digits.isdigit()):
+            raise _Refused(400, "bad Content-Length")
+        if len(digits.lstrip("0")) > len(str(MAX_BODY)) or int(digits) > MAX_BODY:
+            raise _Refused(413, "body too large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise _Refused(413, "body too large")
+    return bytes(body)
 
 
 def _errors(error: ValidationError) -> list[dict[str, str]]:
@@ -55,14 +81,15 @@ def orders_app(uow: Callable[[], UnitOfWork], secret: str) -> Starlette:
     """The ASGI app; `uow` makes a unit of work on the bot's database."""
 
     async def post_order(request: Request) -> JSONResponse:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        try:
+            body = await _read_body(request)
+        except _Refused as refused:
+            return refused.response
         if not _valid(secret, body, request.headers.get(SIGNATURE_HEADER)):
             return JSONResponse({"error": "bad signature"}, status_code=401)
         try:
             data: Any = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: `[[[[...` nested too deep
             return JSONResponse({"errors": [{"field": "-", "error": "not JSON"}]}, 422)
         if not isinstance(data, dict):
             return JSONResponse({"errors": [{"field": "-", "error": "expected an object"}]}, 422)

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.settings import Settings, describe
-from bot.webhooks import SIGNATURE_HEADER, orders_app, sign
+from bot.webhooks import MAX_BODY, SIGNATURE_HEADER, orders_app, sign
 from campaigns.members import ChatInfo
 from campaigns.services.orders import order_totals
 from campaigns.settings import ChatSettings
@@ -82,3 +82,86 @@ def test_an_http_port_without_a_secret_stops_start_up_with_one_line():
     assert describe(err.value) == (
         "invalid setting ORDERS_WEBHOOK_SECRET must be set when HTTP_PORT is"
     )
+
+
+async def test_a_declared_body_over_the_limit_is_413_before_it_is_read(client):
+    pulled = 0
+
+    async def chunks():
+        nonlocal pulled
+        for _ in range(1000):
+            pulled += 1
+            yield b" " * 1024
+
+    headers = {SIGNATURE_HEADER: "0" * 64, "content-length": str(1000 * 1024)}
+    response = await client.post("/api/orders", content=chunks(), headers=headers)
+
+    assert response.status_code == 413
+    assert pulled <= 1
+
+
+async def test_a_streamed_body_without_a_length_is_cut_off_past_the_limit(client, uow_factory):
+    pulled = 0
+
+    async def chunks():
+        nonlocal pulled
+        for _ in range(1000):  # 1 MB in 1 KB chunks, no Content-Length (chunked)
+            pulled += 1
+            yield b" " * 1024
+
+    response = await client.post(
+        "/api/orders", content=chunks(), headers={SIGNATURE_HEADER: "0" * 64}
+    )
+
+    assert response.status_code == 413
+    assert pulled <= MAX_BODY // 1024 + 2
+    assert await order_totals(uow_factory(), chat_id=GROUP.chat_id) == {}
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3", "٣", "12 34"])
+async def test_a_malformed_content_length_is_400(client, length):
+    body = json.dumps(ORDER).encode()
+    headers = {SIGNATURE_HEADER: sign(SECRET, body), "content-length": length.encode()}
+
+    response = await client.post("/api/orders", content=body, headers=headers)
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "é" * 64,
+        "sha256=" + "ü" * 64,
+        "",
+        "sha256=",
+        "   ",
+        "zz" * 32,
+        "ab" * 31,
+        "ab" * 33,
+        "０" * 64,  # full-width digits
+    ],
+)
+async def test_a_malformed_signature_is_401_not_500(client, uow_factory, signature):
+    body = json.dumps(ORDER).encode()
+
+    response = await client.post(
+        "/api/orders", content=body, headers={SIGNATURE_HEADER: signature.encode("utf-8")}
+    )
+
+    assert response.status_code == 401
+    assert await order_totals(uow_factory(), chat_id=GROUP.chat_id) == {}
+
+
+async def test_an_uppercase_signature_with_spaces_and_a_prefix_is_accepted(client):
+    body = json.dumps(ORDER).encode()
+
+    response = await post(client, body, " sha256=" + sign(SECRET, body).upper() + " ")
+
+    assert response.status_code == 200 and response.json()["stored"] is True
+
+
+async def test_a_deeply_nested_body_is_422_not_500(client):
+    response = await post(client, b"[" * 60_000)
+
+    assert response.status_code == 422
