@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -77,8 +78,13 @@ def _errors(error: ValidationError) -> list[dict[str, str]]:
     ]
 
 
-def orders_app(uow: Callable[[], UnitOfWork], secret: str) -> Starlette:
-    """The ASGI app; `uow` makes a unit of work on the bot's database."""
+def orders_app(
+    uow: Callable[[], UnitOfWork], secret: str, received_at: dt.datetime | None = None
+) -> Starlette:
+    """The ASGI app; `uow` makes a unit of work on the bot's database.
+
+    Coupons are judged at the time of receipt (`received_at` pins it, for tests).
+    """
 
     async def post_order(request: Request) -> JSONResponse:
         try:
@@ -100,7 +106,13 @@ def orders_app(uow: Callable[[], UnitOfWork], secret: str) -> Starlette:
         if order.chat_id is None:
             return JSONResponse({"errors": [{"field": "chat_id", "error": "required"}]}, 422)
         try:
-            result = await record_order(uow(), order, chat_id=order.chat_id, source="webhook")
+            result = await record_order(
+                uow(),
+                order,
+                chat_id=order.chat_id,
+                source="webhook",
+                received_at=received_at or dt.datetime.now(dt.UTC),
+            )
         except UnknownChat:
             return JSONResponse({"errors": [{"field": "chat_id", "error": "unknown group"}]}, 422)
         return JSONResponse(

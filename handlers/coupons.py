@@ -7,7 +7,7 @@ import contextlib
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from campaigns.coupons import CouponRejected, parse_amount
+from campaigns.coupons import CouponRejected, parse_money
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.ports import TemplateRecord
 from campaigns.services.coupons import (
@@ -67,7 +67,7 @@ async def redeem_command(update: Update, context: Context) -> None:
         return
     args = context.args or []
     try:
-        code, order = " ".join(args[:-1]), parse_amount(args[-1])
+        code, (order, currency) = " ".join(args[:-1]), parse_money(args[-1])
     except (IndexError, ValueError):
         await reply(update, t.redeem_usage())
         return
@@ -84,6 +84,7 @@ async def redeem_command(update: Update, context: Context) -> None:
             order=order,
             staff_id=user.id,
             at=sent_at(update),
+            currency=currency,
         )
     except DuplicateUpdate:
         return

@@ -33,6 +33,14 @@ def test_a_csv_row_becomes_an_order_in_minor_units_and_utc():
         ({"coupons": "NOT-A-CODE"}, "coupons"),
         ({"colour": "red"}, "colour"),
         ({"external_id": ""}, "external_id"),
+        ({"amount": "1e999999999"}, "amount"),
+        ({"amount": "1e-999999999"}, "amount"),
+        ({"at": "0001-01-01T00:00:00+10:00"}, "at"),
+        ({"at": "9999-12-31T23:59:59-10:00"}, "at"),
+        ({"member": str(2**63)}, "member"),
+        ({"chat_id": str(-(2**63) - 1)}, "chat_id"),
+        ({"external_id": "A\x00"}, "external_id"),
+        ({"items": "tea|ca\x00ke"}, "items"),
     ],
 )
 def test_bad_fields_are_named(change, field):
