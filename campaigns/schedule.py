@@ -189,7 +189,11 @@ def parse_when(text: str, timezone: str, now: dt.datetime) -> When:
             raise ScheduleError(WhenError.BAD_TIME, str(error)) from None
         if at.tzinfo is None:
             at = at.replace(tzinfo=tz)
-        at = at.astimezone(dt.UTC)
+        try:
+            at = at.astimezone(dt.UTC)
+            at.astimezone(tz)  # it is shown back in the group's timezone
+        except OverflowError:  # past the year 9999 in UTC or in the group's timezone
+            raise ScheduleError(WhenError.BAD_TIME, raw) from None
         if at <= now:
             raise ScheduleError(WhenError.PAST, raw)
         return When(timezone=timezone, at=at)
