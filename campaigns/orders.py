@@ -7,9 +7,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from campaigns.coupons import CouponRejected, normalize, parse_amount
+from campaigns.coupons import CouponRejected, normalize, parse_amount, parse_money
 
 
 class OrderIn(BaseModel):
@@ -26,6 +26,20 @@ class OrderIn(BaseModel):
     coupons: list[str] = Field(default_factory=list)
     items: list[str] = Field(default_factory=list)
     category: Annotated[str, Field(max_length=64)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_currency(cls, data: object) -> object:
+        """`$5` on an order in CNY is a mistake, not five yuan."""
+        if isinstance(data, dict) and isinstance(data.get("amount"), str):
+            try:
+                _, named = parse_money(data["amount"])
+            except ValueError:
+                return data  # the amount's own validator names the problem
+            currency = data.get("currency", "CNY")
+            if named and isinstance(currency, str) and named != currency.strip().upper():
+                raise ValueError(f"the amount is in {named} but the order in {currency}")
+        return data
 
     @field_validator("amount", mode="before")
     @classmethod
