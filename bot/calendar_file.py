@@ -57,6 +57,8 @@ def load(path: Path) -> list[tuple[Plan, yaml.Node]]:
         mark = error.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         raise FileError(path, line, column, "-", str(error.problem)) from None
+    except yaml.YAMLError as error:  # a control character: the reader has no mark
+        raise FileError(path, 1, 1, "-", str(error)) from None
     plans = []
     for root, data in zip(roots, datas, strict=True):
         if root is None:

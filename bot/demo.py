@@ -424,7 +424,9 @@ async def _coupons(
             amount=str(88 + 20 * i),
             at=at + dt.timedelta(hours=3),
         )
-        result = await record_order(deps.uow(), order, chat_id=GROUP, source="import")
+        result = await record_order(
+            deps.uow(), order, chat_id=GROUP, source="import", received_at=order.at
+        )
         imported += result.stored
     demo.highlights.append(f"— the shop imports {imported} orders (stored once per order id)")
     return {"imported_orders": imported}

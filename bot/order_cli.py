@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,11 @@ async def run(settings: Settings, args: argparse.Namespace) -> Report:
             assert order.chat_id is not None
             try:
                 result = await record_order(
-                    SqlUnitOfWork(sessions), order, chat_id=order.chat_id, source="import"
+                    SqlUnitOfWork(sessions),
+                    order,
+                    chat_id=order.chat_id,
+                    source="import",
+                    received_at=dt.datetime.now(dt.UTC),
                 )
             except UnknownChat:
                 report.errors.append({"line": line, "field": "chat_id", "error": "unknown group"})

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +32,7 @@ from campaigns.services.orders import record_order
 
 SIGNATURE_HEADER = "X-Signature"
 MAX_BODY = 64 * 1024
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 log = logging.getLogger(__name__)
 
 
@@ -39,10 +42,34 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def _valid(secret: str, body: bytes, header: str | None) -> bool:
-    if not header:
+    """Anything but 64 hex digits (after an optional `sha256=`) is a bad signature, not a 500."""
+    given = (header or "").strip().lower().removeprefix("sha256=").strip()
+    if not HEX_DIGEST.fullmatch(given):
         return False
-    given = header.removeprefix("sha256=").strip().lower()
-    return hmac.compare_digest(given, sign(secret, body))
+    return hmac.compare_digest(given.encode("ascii"), sign(secret, body).encode("ascii"))
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.response = JSONResponse({"error": error}, status_code=status)
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused before reading past MAX_BODY whether or not Content-Length is sent."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        digits = declared.strip()
+        if not (digits.isascii() and digits.isdigit()):
+            raise _Refused(400, "bad Content-Length")
+        if len(digits.lstrip("0")) > len(str(MAX_BODY)) or int(digits) > MAX_BODY:
+            raise _Refused(413, "body too large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise _Refused(413, "body too large")
+    return bytes(body)
 
 
 def _errors(error: ValidationError) -> list[dict[str, str]]:
@@ -51,18 +78,24 @@ def _errors(error: ValidationError) -> list[dict[str, str]]:
     ]
 
 
-def orders_app(uow: Callable[[], UnitOfWork], secret: str) -> Starlette:
-    """The ASGI app; `uow` makes a unit of work on the bot's database."""
+def orders_app(
+    uow: Callable[[], UnitOfWork], secret: str, received_at: dt.datetime | None = None
+) -> Starlette:
+    """The ASGI app; `uow` makes a unit of work on the bot's database.
+
+    Coupons are judged at the time of receipt (`received_at` pins it, for tests).
+    """
 
     async def post_order(request: Request) -> JSONResponse:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        try:
+            body = await _read_body(request)
+        except _Refused as refused:
+            return refused.response
         if not _valid(secret, body, request.headers.get(SIGNATURE_HEADER)):
             return JSONResponse({"error": "bad signature"}, status_code=401)
         try:
             data: Any = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: `[[[[...` nested too deep
             return JSONResponse({"errors": [{"field": "-", "error": "not JSON"}]}, 422)
         if not isinstance(data, dict):
             return JSONResponse({"errors": [{"field": "-", "error": "expected an object"}]}, 422)
@@ -73,7 +106,13 @@ def orders_app(uow: Callable[[], UnitOfWork], secret: str) -> Starlette:
         if order.chat_id is None:
             return JSONResponse({"errors": [{"field": "chat_id", "error": "required"}]}, 422)
         try:
-            result = await record_order(uow(), order, chat_id=order.chat_id, source="webhook")
+            result = await record_order(
+                uow(),
+                order,
+                chat_id=order.chat_id,
+                source="webhook",
+                received_at=received_at or dt.datetime.now(dt.UTC),
+            )
         except UnknownChat:
             return JSONResponse({"errors": [{"field": "chat_id", "error": "unknown group"}]}, 422)
         return JSONResponse(

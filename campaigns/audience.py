@@ -13,7 +13,9 @@ import re
 
 from pydantic import BaseModel, Field
 
-RULE = re.compile(r"^(?P<field>joined|active|checkin|points)(?P<op><=|>=|<|>|=)(?P<value>\d+)d?$")
+RULE = re.compile(
+    r"^(?P<field>joined|active|checkin|points)(?P<op><=|>=|<|>|=)(?P<value>\d{1,18})d?$"
+)
 MAX_DAYS = 3650
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -75,8 +75,8 @@ class Button(BaseModel):
 
     text: str = Field(min_length=1, max_length=BUTTON_TEXT)
     url: str | None = None
-    coupon: int | None = None  # a coupon offer's id: the 🎟 claim button
-    groupbuy: int | None = None  # a deal's id: ➕ join an open team
+    coupon: Annotated[int, Field(ge=0, lt=2**63)] | None = None  # an offer's id: 🎟 claim
+    groupbuy: Annotated[int, Field(ge=0, lt=2**63)] | None = None  # a deal's id: ➕ join a team
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
@@ -129,7 +129,9 @@ def split_buttons(text: str) -> tuple[str, list[Button]]:
         label = html.unescape(re.sub(r"<[^>]+>", "", m["text"]))
         target = html.unescape(re.sub(r"<[^>]+>", "", m["target"]))
         kind, _, ref = target.partition(" ")
-        if kind.lower() in {"coupon", "groupbuy"} and ref.strip().isdigit():
+        ref = ref.strip()
+        is_id = ref.isascii() and ref.isdigit() and len(ref) < 20  # `²` is a digit int() refuses
+        if kind.lower() in {"coupon", "groupbuy"} and is_id:
             buttons.insert(0, Button(text=label, **{kind.lower(): int(ref)}))
         else:
             buttons.insert(0, Button(text=label, url=target))

@@ -7,9 +7,11 @@ Operators type major units (`199` or `199.90`), parsed exactly with Decimal.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Context, Decimal, DecimalException, Inexact, localcontext
 from enum import StrEnum
 
 # Crockford's base 32: no I, L, O or U, so codes survive being read aloud and retyped.
@@ -18,6 +20,13 @@ CODE_BODY = 9
 LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 MINOR_DIGITS = 2
 MAX_AMOUNT = 10**12  # minor units; far above any order, far below overflow
+# ASCII digits only (after NFKC, so full-width １９９ from a Chinese keyboard counts); the
+# exponent is bounded so scaling can never overflow or underflow a Decimal context.
+AMOUNT = re.compile(
+    r"(?P<pre>[A-Z]{3}|[¥$])?(?P<num>\+?(?:\d+(?:\.\d*)?|\.\d+)(?:E[+-]?\d{1,4})?)(?P<post>[A-Z]{3})?",
+    re.ASCII,
+)
+SYMBOLS = {"¥": "CNY", "$": "USD"}
 
 
 class CouponKind(StrEnum):
@@ -43,29 +52,46 @@ class Reason(StrEnum):
     NOT_YET = "not_yet"
     BELOW_MIN_SPEND = "below_min_spend"
     WRONG_GROUP = "wrong_group"
+    CURRENCY = "currency"  # the order is in another currency than the coupon
+    NOTHING_TO_PAY = "nothing_to_pay"  # an order of 0, or already paid by other coupons
+    NO_DISCOUNT = "no_discount"  # it would take nothing off what is left to pay
 
 
 @dataclass
 class CouponRejected(Exception):
     reason: Reason
     detail: int = 0  # e.g. the minimum spend in minor units
+    currency: str = ""  # the coupon's, when the reason involves money
 
 
-def parse_amount(raw: str) -> int:
-    """`199` or `199.9` (major units as typed) -> 19990 minor units; ValueError if not exact."""
-    text = raw.strip().replace(",", "").replace("¥", "").replace("$", "")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {raw!r}") from None
-    if not value.is_finite() or value < 0:
+def parse_money(raw: str) -> tuple[int, str | None]:
+    """`199`, `¥199.90`, `$5`, `12.5 USD` -> (minor units, the currency if it names one).
+
+    ValueError for anything else, whatever the string: never a decimal signal.
+    """
+    text = unicodedata.normalize("NFKC", raw).upper().replace(",", "")
+    match = AMOUNT.fullmatch("".join(text.split()))
+    if match is None or (match["pre"] and match["post"]):
         raise ValueError(f"not an amount: {raw!r}")
-    minor = value * 10**MINOR_DIGITS
+    value = Decimal(match["num"])  # exact: the construction ignores the context
+    if value.adjusted() > len(str(MAX_AMOUNT)):
+        raise ValueError(f"too large: {raw!r}")
+    try:
+        with localcontext(Context(prec=40, traps=[Inexact])):
+            minor = value.scaleb(MINOR_DIGITS)
+    except DecimalException:
+        raise ValueError(f"more than {MINOR_DIGITS} decimals: {raw!r}") from None
     if minor != minor.to_integral_value():
         raise ValueError(f"more than {MINOR_DIGITS} decimals: {raw!r}")
     if minor > MAX_AMOUNT:
         raise ValueError(f"too large: {raw!r}")
-    return int(minor)
+    code = match["pre"] or match["post"]
+    return int(minor), SYMBOLS.get(code, code) if code else None
+
+
+def parse_amount(raw: str) -> int:
+    """`199` or `199.9` (major units as typed) -> 19990 minor units; ValueError if not exact."""
+    return parse_money(raw)[0]
 
 
 def format_amount(minor: int, currency: str) -> str:
@@ -110,7 +136,7 @@ def discount(template: Template, order: int) -> int:
     Percentages round down to the minor unit, so a coupon never gives more than it says.
     """
     if order < template.min_spend:
-        raise CouponRejected(Reason.BELOW_MIN_SPEND, template.min_spend)
+        raise CouponRejected(Reason.BELOW_MIN_SPEND, template.min_spend, template.currency)
     if template.kind is CouponKind.GIFT:
         return 0
     if template.kind is CouponKind.FIXED:
@@ -128,16 +154,34 @@ def check_usable(
     issued_at: dt.datetime,
     expires_at: dt.datetime | None,
     order: int,
+    currency: str,
     now: dt.datetime,
 ) -> int:
-    """The discount if this issued coupon can pay for the order now; CouponRejected if not."""
+    """The discount if this issued coupon can pay for the order now; CouponRejected if not.
+
+    `order` is what is left to pay (after other coupons on the same order) and `now` is when
+    the bot learns of the order, never a time the shop supplies.
+    """
     if status == "used":
         raise CouponRejected(Reason.USED)
+    now = used_at(issued_at, now)
     if template.valid_from is not None and now < template.valid_from:
         raise CouponRejected(Reason.NOT_YET)
     if expires_at is not None and now >= expires_at:
         raise CouponRejected(Reason.EXPIRED)
-    return discount(template, order)
+    if currency != template.currency:
+        raise CouponRejected(Reason.CURRENCY, currency=template.currency)
+    if order <= 0:
+        raise CouponRejected(Reason.NOTHING_TO_PAY)
+    off = discount(template, order)
+    if off <= 0 and template.kind is not CouponKind.GIFT:
+        raise CouponRejected(Reason.NO_DISCOUNT)
+    return off
+
+
+def used_at(issued_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """When a coupon counts as used: never before it was issued, whatever the clocks say."""
+    return max(issued_at, now)
 
 
 def in_audience(joined_at: dt.datetime | None, now: dt.datetime, joined_days: int | None) -> bool:

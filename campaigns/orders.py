@@ -7,9 +7,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from campaigns.coupons import CouponRejected, normalize, parse_amount
+from campaigns.coupons import CouponRejected, normalize, parse_amount, parse_money
 
 
 class OrderIn(BaseModel):
@@ -18,14 +18,28 @@ class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     external_id: Annotated[str, Field(min_length=1, max_length=64)]
-    chat_id: int | None = None
-    member: Annotated[int, Field(gt=0, description="the buyer's Telegram user id")]
+    chat_id: Annotated[int, Field(ge=-(2**63), lt=2**63)] | None = None  # a BIGINT column
+    member: Annotated[int, Field(gt=0, lt=2**63, description="the buyer's Telegram user id")]
     amount: int = Field(description="minor units; the input is major units, e.g. 199.90")
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
     at: dt.datetime
     coupons: list[str] = Field(default_factory=list)
     items: list[str] = Field(default_factory=list)
     category: Annotated[str, Field(max_length=64)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_currency(cls, data: object) -> object:
+        """`$5` on an order in CNY is a mistake, not five yuan."""
+        if isinstance(data, dict) and isinstance(data.get("amount"), str):
+            try:
+                _, named = parse_money(data["amount"])
+            except ValueError:
+                return data  # the amount's own validator names the problem
+            currency = data.get("currency", "CNY")
+            if named and isinstance(currency, str) and named != currency.strip().upper():
+                raise ValueError(f"the amount is in {named} but the order in {currency}")
+        return data
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -44,7 +58,19 @@ class OrderIn(BaseModel):
     def _aware(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
             raise ValueError("give a UTC offset, e.g. 2026-11-20T10:00:00+08:00")
-        return value.astimezone(dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:  # 0001-01-01T00:00+10:00 is before the first datetime in UTC
+            raise ValueError("the time is out of range") from None
+
+    @field_validator("external_id", "category", "items")
+    @classmethod
+    def _storable(cls, value: str | list[str] | None) -> str | list[str] | None:
+        """PostgreSQL text cannot hold NUL, which JSON can carry as "\\u0000"."""
+        texts = value if isinstance(value, list) else [value or ""]
+        if any("\x00" in text for text in texts):
+            raise ValueError("contains a NUL character")
+        return value
 
     @field_validator("coupons", "items", mode="before")
     @classmethod

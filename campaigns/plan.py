@@ -143,6 +143,8 @@ def resolve(plan: Plan, timezone: str, now: dt.datetime) -> list[tuple[str, When
                 out.append((phase.name, when, post.content()))
             except ScheduleError as error:
                 raise PlanError((*loc, "cron"), str(error)) from None
+            except OverflowError:  # a day or an offset that takes the time past the year 9999
+                raise PlanError(loc, "the time is out of range") from None
             except ValueError as error:
                 if isinstance(error, PlanError):
                     raise

@@ -23,6 +23,9 @@ FRIENDLY = re.compile(
 ONE_OFF = re.compile(r"^\d{4}-\d{2}-\d{2}[ t]\d{1,2}:\d{2}(:\d{2})?([+-]\d{2}:?\d{2}|z)?$")
 DAY_SETS = {"daily": "*", "weekdays": "mon-fri", "weekends": "sat,sun"}
 LOOKAHEAD = 1000  # occurrences examined when catching up after downtime
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # 29 Feb comes round eventually
+CRON_PART = re.compile(r"(?P<first>\*|\w+)(?:-(?P<last>\w+))?(?:/(?P<step>\d+))?", re.ASCII)
 
 
 class WhenError(StrEnum):
@@ -122,6 +125,44 @@ class When:
         return self.at.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
+def _values(field: str, low: int, high: int, names: tuple[str, ...] = ()) -> set[int] | None:
+    """The values a cron field names, or None when it is not plain enough to tell."""
+    out: set[int] = set()
+    for part in field.lower().split(","):
+        match = CRON_PART.fullmatch(part)
+        if match is None or (match["step"] is not None and int(match["step"]) == 0):
+            return None
+        ends: list[int | None] = []
+        for token in (match["first"], match["last"] or match["first"]):
+            if token == "*":
+                ends.append(None)
+            elif token.isdigit() and len(token) <= 2:
+                ends.append(int(token))
+            elif token in names:
+                ends.append(names.index(token) + low)
+            else:
+                return None
+        first = low if ends[0] is None else ends[0]
+        last = high if ends[1] is None or (match["step"] and not match["last"]) else ends[1]
+        out.update(range(first, min(last, high) + 1, int(match["step"] or 1)))
+    return out
+
+
+def may_fire(expr: str) -> bool:
+    """False when no month in the expression has any of its days (`0 9 31 4 *`, 30 Feb).
+
+    Searching for the next run of such an expression walks to the year 9999 first, which
+    holds up the event loop; when a field is not plain enough to tell, the answer is True.
+    """
+    fields = expr.split()
+    if len(fields) != 5:
+        return True
+    days, months = _values(fields[2], 1, 31), _values(fields[3], 1, 12, MONTHS)
+    if days is None or months is None:
+        return True
+    return any(day <= MONTH_DAYS[month - 1] for month in months for day in days)
+
+
 def _clock(h: str, m: str) -> tuple[int, int]:
     hour, minute = int(h), int(m)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
@@ -148,7 +189,11 @@ def parse_when(text: str, timezone: str, now: dt.datetime) -> When:
             raise ScheduleError(WhenError.BAD_TIME, str(error)) from None
         if at.tzinfo is None:
             at = at.replace(tzinfo=tz)
-        at = at.astimezone(dt.UTC)
+        try:
+            at = at.astimezone(dt.UTC)
+            at.astimezone(tz)  # it is shown back in the group's timezone
+        except OverflowError:  # past the year 9999 in UTC or in the group's timezone
+            raise ScheduleError(WhenError.BAD_TIME, raw) from None
         if at <= now:
             raise ScheduleError(WhenError.PAST, raw)
         return When(timezone=timezone, at=at)

@@ -110,6 +110,7 @@ class CouponTexts(T):
         )
 
     def rejected(self, err: CouponRejected, currency: str = "CNY") -> str:
+        currency = err.currency or currency
         reasons = {
             Reason.UNKNOWN: self._("❌ No such coupon code. Check it and try again."),
             Reason.BAD_CHECK: self._(
@@ -119,6 +120,16 @@ class CouponTexts(T):
             Reason.EXPIRED: self._("❌ This coupon has expired."),
             Reason.NOT_YET: self._("❌ This coupon cannot be used yet."),
             Reason.WRONG_GROUP: self._("❌ This coupon belongs to another group."),
+            Reason.CURRENCY: self._(
+                "❌ This coupon is in {currency}; the order is in another currency.",
+                currency=currency,
+            ),
+            Reason.NOTHING_TO_PAY: self._(
+                "❌ There is nothing to pay on this order, so the coupon stays unused."
+            ),
+            Reason.NO_DISCOUNT: self._(
+                "❌ This coupon would take nothing off this order, so it stays unused."
+            ),
         }
         if err.reason is Reason.BELOW_MIN_SPEND:
             return self._(

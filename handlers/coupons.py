@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from campaigns.access import AccessDenied, ButtonKind
-from campaigns.coupons import CouponRejected, parse_amount
+from campaigns.coupons import CouponRejected, parse_money
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.ports import TemplateRecord
 from campaigns.services.access import remember_buttons
@@ -75,7 +75,7 @@ async def redeem_command(update: Update, context: Context) -> None:
         return
     args = context.args or []
     try:
-        code, order = " ".join(args[:-1]), parse_amount(args[-1])
+        code, (order, currency) = " ".join(args[:-1]), parse_money(args[-1])
     except (IndexError, ValueError):
         await reply(update, t.redeem_usage())
         return
@@ -92,6 +92,7 @@ async def redeem_command(update: Update, context: Context) -> None:
             order=order,
             staff_id=user.id,
             at=sent_at(update),
+            currency=currency,
         )
     except DuplicateUpdate:
         return

@@ -22,6 +22,7 @@ from campaigns.coupons import (
     in_audience,
     new_code,
     normalize,
+    used_at,
 )
 from campaigns.errors import DomainError
 from campaigns.members import Person
@@ -267,8 +268,12 @@ async def redeem(
     order: int,
     staff_id: int,
     at: dt.datetime,
+    currency: str | None = None,
 ) -> Redemption:
-    """核销: validate the code for this group and order, then mark it used exactly once."""
+    """核销: validate the code for this group and order, then mark it used exactly once.
+
+    `currency` is the order's if the cashier typed one (`$20`); else the coupon's.
+    """
     code = normalize(typed_code)
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
@@ -284,10 +289,15 @@ async def redeem(
             issued_at=coupon.issued_at,
             expires_at=coupon.expires_at,
             order=order,
+            currency=currency or coupon.offer.template.currency,
             now=at,
         )
         if not await uow.coupons.redeem(
-            coupon.id, by=staff_id, order_amount=order, discount=off, at=at
+            coupon.id,
+            by=staff_id,
+            order_amount=order,
+            discount=off,
+            at=used_at(coupon.issued_at, at),
         ):
             raise CouponRejected(Reason.USED)
         # The checkout is an order too: it earns purchase points and the first-order reward.
@@ -303,6 +313,7 @@ async def redeem(
                 coupons=[code],
             ),
             source="redeem",
+            now=at,
             redeemed=(code,),
         )
         await uow.commit()

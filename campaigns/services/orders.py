@@ -3,9 +3,10 @@ the inviter's first-order reward (好友首单), all in the order's transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
-from campaigns.coupons import CouponRejected, check_usable
+from campaigns.coupons import CouponRejected, check_usable, used_at
 from campaigns.orders import OrderIn, purchase_points
 from campaigns.ports import ChatRecord, OrderTotals, UnitOfWork
 from campaigns.referral import InviteStatus
@@ -26,12 +27,16 @@ class OrderResult:
 
 
 async def record_order(
-    uow: UnitOfWork, order: OrderIn, *, chat_id: int, source: str
+    uow: UnitOfWork, order: OrderIn, *, chat_id: int, source: str, received_at: dt.datetime
 ) -> OrderResult:
-    """Store the order and apply what it earns; a replayed external id changes nothing."""
+    """Store the order and apply what it earns; a replayed external id changes nothing.
+
+    Coupons are judged at `received_at`, when the bot learns of the order: the order's own
+    `at` comes from the shop and could make an expired coupon look valid.
+    """
     async with uow:
         record = await require_chat(uow, chat_id)
-        result = await apply_order(uow, record, order, source=source)
+        result = await apply_order(uow, record, order, source=source, now=received_at)
         await uow.commit()
     return result
 
@@ -42,11 +47,14 @@ async def apply_order(
     order: OrderIn,
     *,
     source: str,
+    now: dt.datetime,
     redeemed: tuple[str, ...] = (),
 ) -> OrderResult:
     """Inside a transaction: store, redeem listed coupons, grant points.
 
-    `redeemed` names coupons the caller already marked used for this order (/redeem).
+    `redeemed` names coupons the caller already marked used for this order (/redeem). Each
+    listed coupon is judged against what is left to pay after the ones before it, so
+    together they never take off more than the order.
     """
     order_id = await uow.orders.add(
         record.pk,
@@ -62,13 +70,14 @@ async def apply_order(
     )
     if order_id is None:
         return OrderResult(stored=False)
-    used, refused = list(redeemed), []
+    used, refused, left = list(redeemed), [], order.amount
     for code in (c for c in order.coupons if c not in redeemed):
-        reason = await _use_coupon(uow, record, order, code)
-        if reason is None:
+        outcome = await _use_coupon(uow, record, order, code, left=left, now=now)
+        if isinstance(outcome, int):
             used.append(code)
+            left -= outcome
         else:
-            refused.append((code, reason))
+            refused.append((code, outcome))
     member = await uow.members.stats(record.pk, order.member)
     points = purchase_points(order.amount, record.settings.order_points) if member else 0
     if points and await uow.ledger.add(
@@ -84,8 +93,10 @@ async def apply_order(
     return OrderResult(True, points, reward, used, refused)
 
 
-async def _use_coupon(uow: UnitOfWork, record: ChatRecord, order: OrderIn, code: str) -> str | None:
-    """Redeem a coupon the shop says the order used; the reason if it could not be."""
+async def _use_coupon(
+    uow: UnitOfWork, record: ChatRecord, order: OrderIn, code: str, *, left: int, now: dt.datetime
+) -> int | str:
+    """Redeem a coupon the shop says the order used: its discount, or why it could not be."""
     coupon = await uow.coupons.by_code(code)
     if coupon is None or coupon.chat_pk != record.pk:
         return "unknown"
@@ -97,16 +108,17 @@ async def _use_coupon(uow: UnitOfWork, record: ChatRecord, order: OrderIn, code:
             status=coupon.status,
             issued_at=coupon.issued_at,
             expires_at=coupon.expires_at,
-            order=order.amount,
-            now=order.at,
+            order=left,
+            currency=order.currency,
+            now=now,
         )
     except CouponRejected as err:
         return str(err.reason)
     if not await uow.coupons.redeem(
-        coupon.id, by=0, order_amount=order.amount, discount=off, at=order.at
+        coupon.id, by=0, order_amount=order.amount, discount=off, at=used_at(coupon.issued_at, now)
     ):
         return "used"
-    return None
+    return off
 
 
 async def _first_order(

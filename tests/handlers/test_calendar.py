@@ -94,6 +94,7 @@ async def test_bad_times_html_and_buttons_are_refused_with_the_reason(bot: Harne
             "/schedule",
             "/schedule daily 25:00\nhi",
             "/schedule 0 61 * * *\nhi",
+            "/schedule 0 9 31 4 *\nhi",
             "/schedule 2020-01-01 09:00\nhi",
             "/schedule someday\nhi",
             "/schedule daily 09:00\n" + "x" * 4097,
@@ -105,11 +106,12 @@ async def test_bad_times_html_and_buttons_are_refused_with_the_reason(bot: Harne
     assert "Schedule a post" in replies[0]
     assert "25:00 is not a valid time" in replies[1]
     assert "cron expression is invalid" in replies[2]
-    assert "already in the past" in replies[3]
-    assert "can't read “someday” as a time" in replies[4]
-    assert "can't be saved: the text has 4097 characters; 1 to 4096 are allowed" in replies[5]
-    assert "must start with https://" in replies[6]
-    assert "What should the post say?" in replies[7]
+    assert "0 9 31 4 * never happens" in replies[3]
+    assert "already in the past" in replies[4]
+    assert "can't read “someday” as a time" in replies[5]
+    assert "can't be saved: the text has 4097 characters; 1 to 4096 are allowed" in replies[6]
+    assert "must start with https://" in replies[7]
+    assert "What should the post say?" in replies[8]
     assert not [c for c in bot.world.calls if "Preview" in c.text]
 
 
@@ -241,6 +243,8 @@ async def test_a_refused_post_is_explained_in_the_groups_language(bot: Harness):
 
     [long] = await bot.say(OWNER, "/schedule daily 09:00\n" + "长" * 4097)
     [link] = await bot.say(OWNER, "/schedule daily 09:00\n早安\nbutton: 去看看 | ftp://x")
+    [never] = await bot.say(OWNER, "/schedule 0 0 30 2 *\n早安")
 
     assert "无法保存这条内容：正文有 4097 个字符，允许 1 到 4096 个" in long
     assert "按钮链接必须以 https://" in link
+    assert "0 0 30 2 * 永远不会到来" in never

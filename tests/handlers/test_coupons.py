@@ -82,6 +82,23 @@ async def test_redeem_applies_the_discount_once_and_explains_refusals(bot: Harne
     assert "already been used" in again
 
 
+async def test_redeem_refuses_zero_huge_and_foreign_amounts_and_keeps_the_coupon(bot: Harness):
+    offer_id = await offer(bot)
+    code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", await tap(bot, ALICE, offer_id))
+    assert code
+    later = MONDAY + dt.timedelta(hours=2)
+
+    [zero] = await bot.say(ADMIN, f"/redeem {code.group(0)} 0", at=later)
+    [huge] = await bot.say(ADMIN, f"/redeem {code.group(0)} 1e999999999", at=later)
+    [dollars] = await bot.say(ADMIN, f"/redeem {code.group(0)} $250", at=later)
+    [done] = await bot.say(ADMIN, f"/redeem {code.group(0)} ¥250", at=later)
+
+    assert "nothing to pay" in zero
+    assert "Usage" in huge
+    assert "in CNY; the order is in another currency" in dollars
+    assert "discount ¥30.00" in done
+
+
 async def test_mycoupons_lists_a_members_coupons_privately(bot: Harness):
     offer_id = await offer(bot)
     await tap(bot, ALICE, offer_id)

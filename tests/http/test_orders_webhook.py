@@ -1,5 +1,6 @@
 """POST /api/orders: signed, validated, idempotent; on SQLite and PostgreSQL."""
 
+import datetime as dt
 import json
 
 import httpx
@@ -7,8 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from bot.settings import Settings, describe
-from bot.webhooks import SIGNATURE_HEADER, orders_app, sign
-from campaigns.members import ChatInfo
+from bot.webhooks import MAX_BODY, SIGNATURE_HEADER, orders_app, sign
+from campaigns.coupons import CouponKind, Template
+from campaigns.members import ChatInfo, Person
+from campaigns.services import coupons
 from campaigns.services.orders import order_totals
 from campaigns.settings import ChatSettings
 
@@ -82,3 +85,184 @@ def test_an_http_port_without_a_secret_stops_start_up_with_one_line():
     assert describe(err.value) == (
         "invalid setting ORDERS_WEBHOOK_SECRET must be set when HTTP_PORT is"
     )
+
+
+async def test_a_declared_body_over_the_limit_is_413_before_it_is_read(client):
+    pulled = 0
+
+    async def chunks():
+        nonlocal pulled
+        for _ in range(1000):
+            pulled += 1
+            yield b" " * 1024
+
+    headers = {SIGNATURE_HEADER: "0" * 64, "content-length": str(1000 * 1024)}
+    response = await client.post("/api/orders", content=chunks(), headers=headers)
+
+    assert response.status_code == 413
+    assert pulled <= 1
+
+
+async def test_a_streamed_body_without_a_length_is_cut_off_past_the_limit(client, uow_factory):
+    pulled = 0
+
+    async def chunks():
+        nonlocal pulled
+        for _ in range(1000):  # 1 MB in 1 KB chunks, no Content-Length (chunked)
+            pulled += 1
+            yield b" " * 1024
+
+    response = await client.post(
+        "/api/orders", content=chunks(), headers={SIGNATURE_HEADER: "0" * 64}
+    )
+
+    assert response.status_code == 413
+    assert pulled <= MAX_BODY // 1024 + 2
+    assert await order_totals(uow_factory(), chat_id=GROUP.chat_id) == {}
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3", "٣", "12 34"])
+async def test_a_malformed_content_length_is_400(client, length):
+    body = json.dumps(ORDER).encode()
+    headers = {SIGNATURE_HEADER: sign(SECRET, body), "content-length": length.encode()}
+
+    response = await client.post("/api/orders", content=body, headers=headers)
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "é" * 64,
+        "sha256=" + "ü" * 64,
+        "",
+        "sha256=",
+        "   ",
+        "zz" * 32,
+        "ab" * 31,
+        "ab" * 33,
+        "０" * 64,  # full-width digits
+    ],
+)
+async def test_a_malformed_signature_is_401_not_500(client, uow_factory, signature):
+    body = json.dumps(ORDER).encode()
+
+    response = await client.post(
+        "/api/orders", content=body, headers={SIGNATURE_HEADER: signature.encode("utf-8")}
+    )
+
+    assert response.status_code == 401
+    assert await order_totals(uow_factory(), chat_id=GROUP.chat_id) == {}
+
+
+async def test_an_uppercase_signature_with_spaces_and_a_prefix_is_accepted(client):
+    body = json.dumps(ORDER).encode()
+
+    response = await post(client, body, " sha256=" + sign(SECRET, body).upper() + " ")
+
+    assert response.status_code == 200 and response.json()["stored"] is True
+
+
+async def test_a_deeply_nested_body_is_422_not_500(client):
+    response = await post(client, b"[" * 60_000)
+
+    assert response.status_code == 422
+
+
+RECEIVED = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def shop(uow_factory):
+    """A group that gives 1 point per unit, a member, and an app pinned to receive at RECEIVED."""
+    async with uow_factory() as uow:
+        record = await uow.chats.register(
+            GROUP, active=True, bot_status=None, defaults=ChatSettings(order_points=1)
+        )
+        await uow.users.upsert([Person(42, "Buyer")])
+        await uow.members.create(record.pk, 42, status="member", present=True, at=RECEIVED)
+        await uow.commit()
+    app = orders_app(uow_factory, SECRET, received_at=RECEIVED)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop") as http:
+        yield http
+
+
+async def issue(uow_factory, template: Template, n: int) -> list[str]:
+    offer = await coupons.create_offer(
+        uow_factory(),
+        chat_id=GROUP.chat_id,
+        name="券",
+        template=template,
+        stock=None,
+        per_member=n,
+        at=RECEIVED,
+    )
+    return [
+        (
+            await coupons.claim(
+                uow_factory(),
+                bot_id=1,
+                update_id=1000 + offer.id * 10 + i,
+                template_id=offer.id,
+                person=Person(42),
+                at=RECEIVED,
+            )
+        ).code
+        for i in range(n)
+    ]
+
+
+async def member_points(uow_factory) -> int:
+    async with uow_factory() as uow:
+        stats = await uow.members.stats((await uow.chats.get(GROUP.chat_id)).pk, 42)
+    return stats.points
+
+
+async def test_a_replayed_order_id_is_200_not_stored_and_earns_no_more_points(shop, uow_factory):
+    body = json.dumps(ORDER).encode()
+
+    first = await post(shop, body)
+    replay = await post(shop, json.dumps(ORDER | {"amount": "999"}).encode())
+
+    assert first.json()["stored"] is True and first.json()["points"] == 199
+    assert replay.status_code == 200 and replay.json() == {
+        "stored": False,
+        "points": 0,
+        "coupons_used": [],
+        "coupons_refused": [],
+    }
+    assert await member_points(uow_factory) == 199
+
+
+async def test_a_coupon_in_another_currency_is_refused_with_a_reason(shop, uow_factory):
+    [code] = await issue(uow_factory, Template(CouponKind.FIXED, value=500), 1)
+
+    response = await post(shop, json.dumps(ORDER | {"currency": "USD", "coupons": [code]}).encode())
+
+    assert response.status_code == 200
+    assert response.json()["coupons_refused"] == [{"code": code, "reason": "currency"}]
+
+
+async def test_stacked_coupons_never_discount_more_than_the_order(shop, uow_factory):
+    codes = await issue(uow_factory, Template(CouponKind.FIXED, value=10000), 3)
+
+    response = await post(shop, json.dumps(ORDER | {"coupons": codes}).encode())
+
+    assert response.json()["coupons_used"] == codes[:2]
+    assert response.json()["coupons_refused"] == [{"code": codes[2], "reason": "nothing_to_pay"}]
+    async with uow_factory() as uow:
+        used = [await uow.coupons.by_code(c) for c in codes[:2]]
+    assert sum(c.discount for c in used) == 19990
+
+
+async def test_an_order_backdated_by_the_shop_cannot_use_an_expired_coupon(shop, uow_factory):
+    [code] = await issue(uow_factory, Template(CouponKind.FIXED, value=500, valid_days=1), 1)
+    late = orders_app(uow_factory, SECRET, received_at=RECEIVED + dt.timedelta(days=2))
+    body = json.dumps(ORDER | {"coupons": [code], "at": "2026-11-20T11:30:00+08:00"}).encode()
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=late), base_url="http://s") as c:
+        response = await post(c, body)
+
+    assert response.json()["coupons_refused"] == [{"code": code, "reason": "expired"}]

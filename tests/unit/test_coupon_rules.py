@@ -15,6 +15,8 @@ from campaigns.coupons import (
     new_code,
     normalize,
     parse_amount,
+    parse_money,
+    used_at,
 )
 
 NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
@@ -60,10 +62,56 @@ def test_amounts_are_typed_in_major_units_and_kept_exact(raw, minor):
     assert parse_amount(raw) == minor
 
 
-@pytest.mark.parametrize("raw", ["abc", "-5", "1.999", "nan", "inf", "", "1e20"])
-def test_bad_amounts_are_refused(raw):
+@pytest.mark.parametrize(
+    "raw",
+    ["abc", "-5", "1.999", "nan", "inf", "", "1e20", "1e999999999", "-1e999999999",
+     "1e-999999999", "0e999999999", "Infinity", "sNaN", "-0", "٣", "1_000", "$5 USD",
+     "1." + "0" * 40 + "1"],
+)  # fmt: skip
+def test_bad_amounts_are_refused_with_a_value_error_only(raw):
     with pytest.raises(ValueError):
         parse_amount(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "money"),
+    [("199", (19900, None)), ("¥30", (3000, "CNY")), ("￥30", (3000, "CNY")),
+     ("$5", (500, "USD")), ("12.50 usd", (1250, "USD")), ("１９９", (19900, None))],
+)  # fmt: skip
+def test_an_amount_may_name_its_currency(raw, money):
+    assert parse_money(raw) == money
+
+
+def test_a_zero_order_a_zero_discount_and_another_currency_are_refused():
+    args = {"status": "active", "issued_at": NOW, "expires_at": None, "now": NOW}
+    tenth = Template(CouponKind.PERCENT, value=1000)
+
+    for template, order, currency, reason in (
+        (NO_THRESHOLD, 0, "CNY", Reason.NOTHING_TO_PAY),
+        (tenth, 5, "CNY", Reason.NO_DISCOUNT),  # 10% of 0.05 rounds down to nothing
+        (NO_THRESHOLD, 1000, "USD", Reason.CURRENCY),
+    ):
+        with pytest.raises(CouponRejected) as err:
+            check_usable(template, order=order, currency=currency, **args)
+        assert err.value.reason is reason
+    assert check_usable(GIFT, order=10000, currency="CNY", **args) == 0  # a gift is no money
+
+
+def test_a_coupon_is_never_used_before_it_was_issued():
+    later = NOW + dt.timedelta(hours=1)
+
+    assert used_at(later, NOW) == later
+    with pytest.raises(CouponRejected) as err:  # judged at issue, when it had already expired
+        check_usable(
+            NO_THRESHOLD,
+            status="active",
+            issued_at=later,
+            expires_at=NOW + dt.timedelta(minutes=30),
+            order=1000,
+            currency="CNY",
+            now=NOW,
+        )
+    assert err.value.reason is Reason.EXPIRED
 
 
 def test_amounts_are_shown_in_major_units():
@@ -83,7 +131,7 @@ def test_validity_is_the_earlier_of_the_window_and_days_after_issue():
 
 def test_used_expired_and_early_coupons_are_refused():
     early = Template(CouponKind.FIXED, value=100, valid_from=NOW + dt.timedelta(hours=1))
-    args = {"issued_at": NOW, "order": 1000, "now": NOW}
+    args = {"issued_at": NOW, "order": 1000, "currency": "CNY", "now": NOW}
 
     for template, status, expires, reason in (
         (NO_THRESHOLD, "used", None, Reason.USED),

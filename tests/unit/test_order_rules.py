@@ -33,6 +33,14 @@ def test_a_csv_row_becomes_an_order_in_minor_units_and_utc():
         ({"coupons": "NOT-A-CODE"}, "coupons"),
         ({"colour": "red"}, "colour"),
         ({"external_id": ""}, "external_id"),
+        ({"amount": "1e999999999"}, "amount"),
+        ({"amount": "1e-999999999"}, "amount"),
+        ({"at": "0001-01-01T00:00:00+10:00"}, "at"),
+        ({"at": "9999-12-31T23:59:59-10:00"}, "at"),
+        ({"member": str(2**63)}, "member"),
+        ({"chat_id": str(-(2**63) - 1)}, "chat_id"),
+        ({"external_id": "A\x00"}, "external_id"),
+        ({"items": "tea|ca\x00ke"}, "items"),
     ],
 )
 def test_bad_fields_are_named(change, field):
@@ -45,3 +53,30 @@ def test_purchase_points_count_whole_units():
     assert purchase_points(19990, 1) == 199
     assert purchase_points(19990, 0) == 0
     assert purchase_points(99, 5) == 0
+
+
+def test_hostile_csv_rows_become_line_errors_not_exceptions(tmp_path):
+    from bot.order_cli import read
+
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "external_id,member,amount,at,currency\n"
+        "A-1,42,1e999999999,2026-11-20T10:00:00+08:00,CNY\n"
+        "A-2,42,-0,2026-11-20T10:00:00+08:00,CNY\n"
+        "A-3,42,10,0001-01-01T00:00:00+10:00,CNY\n"
+        "A-4,99999999999999999999,10,2026-11-20T10:00:00+08:00,CNY\n"
+        "A-5,42,$5,2026-11-20T10:00:00+08:00,USD\n"
+        "A-6,42,$5,2026-11-20T10:00:00+08:00,CNY\n",
+        encoding="utf-8",
+    )
+
+    good, errors = read(path, chat=-100)
+
+    assert [order.external_id for _, order in good] == ["A-5"]
+    assert [(e["line"], e["field"]) for e in errors] == [
+        (2, "amount"),
+        (3, "amount"),
+        (4, "at"),
+        (5, "member"),
+        (7, "-"),
+    ]

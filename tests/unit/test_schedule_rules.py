@@ -10,7 +10,7 @@ import pytest
 
 from campaigns.audience import AudienceError, parse_audience
 from campaigns.content import PostContent, split_buttons
-from campaigns.schedule import ScheduleError, WhenError, parse_when
+from campaigns.schedule import ScheduleError, WhenError, may_fire, parse_when
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -125,3 +125,37 @@ def test_post_content_is_checked_as_telegram_would():
     for bad in ({"text": "<b>x"}, {"text": "x" * 4097}, {"text": "x" * 1025, "photo": "id"}):
         with pytest.raises(ValueError):
             PostContent(**bad)
+
+
+@pytest.mark.parametrize(
+    ("expr", "fires"),
+    [
+        ("0 9 31 4 *", False),  # 31 April
+        ("0 0 30 2 *", False),
+        ("0 0 30-31 feb *", False),
+        ("59 23 31 2,4,6,9,11 *", False),
+        ("0 9 31 apr-jun/2 *", False),  # April and June
+        ("0 0 29 2 *", True),  # leap years
+        ("0 0 29 2 mon", True),  # a Monday 29 February comes round too
+        ("0 0 31 */2 *", True),
+        ("0 0 last 2 *", True),
+        ("0 0 1st 2 *", True),  # not plain: the engine decides
+    ],
+)
+def test_a_cron_naming_only_days_its_months_lack_never_fires(expr: str, fires: bool):
+    assert may_fire(expr) is fires
+
+
+@pytest.mark.parametrize("expr", ["0 9 31 4 *", "0 0 30 2 *", "59 23 31 2,4,6,9,11 sat"])
+def test_a_cron_that_never_fires_is_refused_without_searching(expr: str, monkeypatch):
+    from apscheduler.triggers.cron import CronTrigger
+
+    def search(*_: object) -> None:
+        raise AssertionError("searched for a fire time up to the year 9999")
+
+    monkeypatch.setattr(CronTrigger, "get_next_fire_time", search)
+
+    with pytest.raises(ScheduleError) as caught:
+        parse_when(expr, "Asia/Shanghai", NOW)
+
+    assert caught.value.reason is WhenError.NEVER

@@ -1,0 +1,333 @@
+"""Every parser of outside input, fed hostile input: a value or its documented error, never
+anything else (no decimal signal, OverflowError, IndexError or a search that never ends)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from bot.calendar_file import FileError, load
+from campaigns.audience import Audience, AudienceError, parse_audience
+from campaigns.content import split_buttons
+from campaigns.coupons import MAX_AMOUNT, CouponRejected, new_code, normalize, parse_money
+from campaigns.errors import InvalidSetting
+from campaigns.orders import OrderIn
+from campaigns.plan import Plan, PlanError, resolve
+from campaigns.referral import (
+    PROGRAM_EXAMPLES,
+    ReferralProgram,
+    apply_program_setting,
+    code_from_start,
+    owner_from_name,
+    parse_tiers,
+)
+from campaigns.schedule import ScheduleError, When, parse_when
+from campaigns.settings import SETTING_KEYS, ChatSettings, apply_setting, parse_milestones
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+ZONES = st.sampled_from(["UTC", "Asia/Shanghai", "Pacific/Kiritimati", "America/Adak"])
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Text that looks like what the parsers expect, so examples reach past the first check.
+NUMBERISH = st.text(alphabet="0123456789.,+-eE_ ¥$￥１２٣NaInfinty", max_size=30)
+DIGITS = st.integers(min_value=-5, max_value=10**20).map(str)
+
+
+def cron_field(names: list[str]) -> st.SearchStrategy[str]:
+    atom = st.one_of(
+        st.just("*"),
+        st.integers(0, 99).map(str),
+        st.sampled_from(names) if names else st.integers(0, 99).map(str),
+        st.just("last"),
+    )
+    part = st.tuples(
+        atom,
+        st.none() | atom,
+        st.none() | st.integers(0, 40).map(str),
+    ).map(lambda t: t[0] + (f"-{t[1]}" if t[1] else "") + (f"/{t[2]}" if t[2] else ""))
+    return st.lists(part, min_size=1, max_size=3).map(",".join)
+
+
+CRON = st.tuples(
+    cron_field([]),
+    cron_field([]),
+    cron_field([]),
+    cron_field(["jan", "feb", "apr", "jun", "sep", "nov", "dec"]),
+    cron_field(["mon", "tue", "sat", "sun"]),
+).map(" ".join)
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(["199.90", "1e999999999", "2026-11-20T10:00:00+08:00", "\x00"]),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+ORDER_KEYS = ["external_id", "chat_id", "member", "amount", "currency", "at", "coupons", "items"]
+ORDER_VALUES = st.one_of(
+    JSON,
+    NUMBERISH,
+    st.datetimes(timezones=st.just(dt.UTC) | st.none()).map(str),
+    st.sampled_from(
+        ["0001-01-01T00:00:00+10:00", "9999-12-31T23:59:59-10:00", str(2**63), "USD", "cny"]
+    ),
+    st.builds(new_code),
+)
+
+
+@FAST
+@given(NUMBERISH | st.text())
+@example("1e999999999")
+@example("1e-999999999")
+@example("-0")
+@example("9" * 5000)
+@example("1." + "0" * 60 + "1")
+def test_amounts_are_a_bounded_whole_number_of_minor_units_or_a_value_error(raw: str):
+    try:
+        minor, currency = parse_money(raw)
+    except ValueError:
+        return
+    assert 0 <= minor <= MAX_AMOUNT
+    assert currency is None or len(currency) == 3
+
+
+@FAST
+@given(st.integers(0, MAX_AMOUNT))
+def test_every_amount_reads_back_exactly(minor: int):
+    assert parse_money(f"{minor // 100}.{minor % 100:02d}") == (minor, None)
+
+
+@FAST
+@given(st.text() | st.builds(new_code).map(str.lower))
+def test_coupon_codes_normalize_or_are_rejected(typed: str):
+    try:
+        code = normalize(typed)
+    except CouponRejected:
+        return
+    assert normalize(code) == code
+
+
+@FAST
+@given(st.text() | CRON, ZONES)
+@example("0 9 31 4 *", "UTC")
+@example("2026-12-31 23:59-14:00", "UTC")
+@example("9999-12-31 23:59-14:00", "UTC")
+@example("0001-01-01 00:00", "Pacific/Kiritimati")
+@example("9999-12-31 23:59", "America/Adak")
+def test_schedules_parse_or_are_refused_with_a_reason(text: str, zone: str):
+    try:
+        when = parse_when(text, zone, NOW)
+    except ScheduleError:
+        return
+    assert isinstance(when, When)
+    nxt = when.next_after(NOW)
+    assert nxt is not None and nxt > NOW
+
+
+@FAST
+@given(CRON, ZONES)
+def test_random_cron_fields_parse_or_are_refused_with_a_reason(text: str, zone: str):
+    try:
+        when = parse_when(text, zone, NOW)
+    except ScheduleError:
+        return
+    assert when.recurring and len(when.upcoming(NOW, 2)) >= 1
+
+
+AUDIENCE = st.lists(
+    st.tuples(
+        st.sampled_from(["joined", "active", "checkin", "points", "all", "x"]),
+        st.sampled_from(["<", ">", "<=", ">=", "=", "!"]),
+        DIGITS,
+        st.sampled_from(["d", "", "D"]),
+    ).map("".join),
+    max_size=4,
+).map(" ".join)
+
+
+@FAST
+@given(st.text() | AUDIENCE)
+@example("points>=" + "9" * 5000)
+@example("points>=99999999999999999999")
+def test_audience_rules_parse_or_are_refused(text: str):
+    try:
+        audience = parse_audience(text)
+    except AudienceError:
+        return
+    assert isinstance(audience, Audience)
+    assert (audience.points_min or 0) < 2**63  # compared in SQL with a BIGINT
+
+
+SPEC = st.lists(
+    st.lists(
+        DIGITS | st.text(max_size=8) | st.builds(lambda n: f"coupon{n}", DIGITS), max_size=4
+    ).map(":".join),
+    max_size=4,
+).map(",".join)
+
+
+@FAST
+@given(st.text() | SPEC)
+def test_referral_tiers_and_milestones_parse_or_are_refused(raw: str):
+    for parse in (parse_tiers, parse_milestones):
+        with contextlib.suppress(InvalidSetting):
+            parse(raw)
+
+
+@FAST
+@given(st.sampled_from([*SETTING_KEYS, "nope", ""]), st.text() | SPEC | DIGITS)
+def test_every_set_value_is_applied_or_refused(key: str, raw: str):
+    try:
+        changed = apply_setting(ChatSettings(), key, raw)
+    except InvalidSetting:
+        return
+    assert isinstance(changed, ChatSettings)
+
+
+@FAST
+@given(st.sampled_from([*PROGRAM_EXAMPLES, "nope"]), st.text() | SPEC | DIGITS)
+def test_every_referral_set_value_is_applied_or_refused(key: str, raw: str):
+    try:
+        changed = apply_program_setting(ReferralProgram(), key, raw)
+    except InvalidSetting:
+        return
+    assert isinstance(changed, ReferralProgram)
+
+
+@FAST
+@given(st.text() | st.none())
+def test_start_payloads_and_link_names_are_read_or_ignored(raw: str | None):
+    code_from_start(raw)
+    owner = owner_from_name(raw)
+    assert owner is None or owner >= 0
+
+
+BUTTONS = st.lists(
+    st.tuples(
+        st.sampled_from(["button", "按钮", "Button"]),
+        st.text(max_size=10),
+        st.sampled_from(["https://x.example", "coupon ", "groupbuy ", "ftp://x", ""]),
+        DIGITS | st.text(max_size=5),
+    ).map(lambda t: f"{t[0]}: {t[1]} | {t[2]}{t[3]}"),
+    max_size=3,
+).map("\n".join)
+
+
+@FAST
+@given(st.text(), BUTTONS)
+@example("hi", "button: Go | coupon ²")
+@example("hi", "button: Go | groupbuy " + "9" * 5000)
+@example("hi", "button: Go | coupon 99999999999999999999")
+def test_post_buttons_are_read_or_refused_as_telegram_would(text: str, buttons: str):
+    try:
+        _, read = split_buttons(text + "\n" + buttons)
+    except ValidationError:
+        return
+    assert all((b.coupon or 0) < 2**63 and (b.groupbuy or 0) < 2**63 for b in read)
+
+
+# -- calendar files ----------------------------------------------------------------------
+
+POST = st.fixed_dictionaries(
+    {"text": st.text(max_size=10)},
+    optional={
+        "day": st.integers(-2, 400) | st.text(max_size=3),
+        "time": st.sampled_from(["09:00", "24:00", "9:5", ""]),
+        "at": st.datetimes(timezones=st.just(dt.UTC) | st.none()) | st.text(max_size=5),
+        "cron": CRON | st.text(max_size=10),
+        "buttons": st.lists(
+            st.fixed_dictionaries(
+                {"text": st.text(max_size=5)},
+                optional={"url": st.text(max_size=10), "coupon": st.integers()},
+            ),
+            max_size=2,
+        ),
+        "pin": st.booleans() | st.text(max_size=3),
+    },
+)
+PHASE = st.fixed_dictionaries({"name": st.text(max_size=5), "posts": st.lists(POST, max_size=3)})
+PLAN = st.fixed_dictionaries(
+    {"phases": st.lists(PHASE, max_size=2)},
+    optional={
+        "timezone": ZONES | st.text(max_size=5),
+        "start": st.datetimes(),
+        "chat": st.integers(),
+        "campaign": st.text(max_size=5),
+    },
+)
+
+
+def read_calendar(text: str) -> None:
+    """Load as `growthbot calendar import` does, then resolve every plan."""
+    with TemporaryDirectory() as tmp:
+        path = Path(tmp) / "plan.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            plans = load(path)
+        except FileError:
+            return
+    for plan, _ in plans:
+        with contextlib.suppress(PlanError):
+            resolve(plan, "Asia/Shanghai", NOW)
+
+
+@FAST
+@given(st.text())
+@example("\x01")
+@example("a: [" * 200)
+@example("phases:\n- name: x\n  posts:\n  - {text: hi, at: 9999-12-31T23:59:59-10:00}\n")
+def test_calendar_files_load_or_name_the_problem(text: str):
+    read_calendar(text)
+
+
+@FAST
+@given(PLAN | JSON)
+def test_calendar_structures_load_or_name_the_problem(data: object):
+    read_calendar(yaml.safe_dump(data, allow_unicode=True))
+
+
+@FAST
+@given(PLAN)
+def test_calendar_plans_resolve_or_name_the_post(data: dict[str, object]):
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError:
+        return
+    with contextlib.suppress(PlanError):
+        resolve(plan, "Asia/Shanghai", NOW)
+
+
+# -- orders ------------------------------------------------------------------------------
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from([*ORDER_KEYS, "x"]), ORDER_VALUES) | JSON)
+def test_order_rows_and_bodies_validate_or_name_the_field(data: object):
+    try:
+        order = OrderIn.model_validate(data)
+    except ValidationError:
+        return
+    assert 0 <= order.amount <= MAX_AMOUNT
+    assert order.at.tzinfo is not None and order.at.utcoffset() == dt.timedelta(0)
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from(ORDER_KEYS), ORDER_VALUES))
+def test_order_csv_rows_validate_or_name_the_field(row: dict[str, object]):
+    """CSV cells are strings."""
+    cells = {k: v if isinstance(v, str) else json.dumps(v) for k, v in row.items()}
+    with contextlib.suppress(ValidationError):
+        OrderIn.model_validate(cells)
