@@ -41,3 +41,15 @@ async def posted(uow_factory: Callable[[], Any], kind: ButtonKind, object_id: in
         await uow.buttons.remember(kind, object_id, POSTED.chat_id, POSTED.message_id, AT)
         await uow.commit()
     return POSTED
+
+
+async def claim_posted(uow: Any, **kwargs: Any) -> Any:
+    """A present member taps 🎟 on the offer's post (recorded first, in its own transaction)."""
+    from campaigns.services import coupons
+
+    async with uow as work:
+        await work.buttons.remember(
+            ButtonKind.COUPON, kwargs["template_id"], POSTED.chat_id, POSTED.message_id, AT
+        )
+        await work.commit()
+    return await coupons.claim(uow, gate=EVERYONE, tap=POSTED, **kwargs)

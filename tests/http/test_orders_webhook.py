@@ -14,6 +14,7 @@ from campaigns.members import ChatInfo, Person
 from campaigns.services import coupons
 from campaigns.services.orders import order_totals
 from campaigns.settings import ChatSettings
+from tests.fakes import claim_posted
 
 SECRET = "s3cret"
 GROUP = ChatInfo(chat_id=-1009876543214, type="supergroup", title="Shop")
@@ -201,7 +202,7 @@ async def issue(uow_factory, template: Template, n: int) -> list[str]:
     )
     return [
         (
-            await coupons.claim(
+            await claim_posted(
                 uow_factory(),
                 bot_id=1,
                 update_id=1000 + offer.id * 10 + i,

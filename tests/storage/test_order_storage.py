@@ -9,7 +9,7 @@ from campaigns.orders import OrderIn
 from campaigns.referral import InviteStatus, ReferralProgram, Source
 from campaigns.services import coupons, orders
 from campaigns.settings import ChatSettings
-from tests.fakes import EVERYONE, POSTED, posted
+from tests.fakes import EVERYONE, POSTED, claim_posted, posted
 
 GROUP = ChatInfo(chat_id=-1009876543213, type="supergroup", title="Shop")
 AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
@@ -194,7 +194,7 @@ async def fixed_offer(uow_factory, value: int, **template) -> int:
 
 
 async def claim(uow_factory, offer_id: int, update_id: int, at=AT) -> str:
-    issued = await coupons.claim(
+    issued = await claim_posted(
         uow_factory(),
         bot_id=1,
         update_id=update_id,
