@@ -5,12 +5,11 @@ import datetime as dt
 
 import pytest
 
-from campaigns.access import ButtonKind
 from campaigns.coupons import CouponKind, CouponRejected, Reason, Template
 from campaigns.members import ChatInfo, Person
 from campaigns.services import coupons
 from campaigns.settings import ChatSettings
-from tests.fakes import EVERYONE, POSTED, posted
+from tests.fakes import claim_posted
 
 GROUP = ChatInfo(chat_id=-1009876543212, type="supergroup", title="Shop")
 AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
@@ -30,7 +29,6 @@ async def offer(uow_factory, *, stock=None, per_member=1, template=MANJIAN):
         per_member=per_member,
         at=AT,
     )
-    await posted(uow_factory, ButtonKind.COUPON, created.id)
     return created
 
 
@@ -47,10 +45,8 @@ async def test_parallel_claims_never_exceed_the_stock(uow_factory):
     results = await asyncio.gather(
         *(
             attempt(
-                coupons.claim(
+                claim_posted(
                     uow_factory(),
-                    gate=EVERYONE,
-                    tap=POSTED,
                     bot_id=1,
                     update_id=i,
                     template_id=deal.id,
@@ -76,10 +72,8 @@ async def test_one_member_racing_for_the_same_offer_gets_their_limit(uow_factory
     results = await asyncio.gather(
         *(
             attempt(
-                coupons.claim(
+                claim_posted(
                     uow_factory(),
-                    gate=EVERYONE,
-                    tap=POSTED,
                     bot_id=1,
                     update_id=i,
                     template_id=deal.id,
@@ -97,10 +91,8 @@ async def test_one_member_racing_for_the_same_offer_gets_their_limit(uow_factory
 
 async def test_parallel_redemptions_of_one_code_succeed_once(uow_factory):
     deal = await offer(uow_factory)
-    issued = await coupons.claim(
+    issued = await claim_posted(
         uow_factory(),
-        gate=EVERYONE,
-        tap=POSTED,
         bot_id=1,
         update_id=1,
         template_id=deal.id,
@@ -138,10 +130,8 @@ async def test_parallel_redemptions_of_one_code_succeed_once(uow_factory):
 )
 async def test_redemption_checks_minimum_spend_and_expiry(uow_factory, order, hours, reason):
     deal = await offer(uow_factory)
-    issued = await coupons.claim(
+    issued = await claim_posted(
         uow_factory(),
-        gate=EVERYONE,
-        tap=POSTED,
         bot_id=1,
         update_id=1,
         template_id=deal.id,

@@ -2,14 +2,13 @@
 
 import datetime as dt
 
-from campaigns.access import ButtonKind
 from campaigns.coupons import CouponKind, Template
 from campaigns.members import ChatInfo, Person
 from campaigns.orders import OrderIn
 from campaigns.referral import InviteStatus, ReferralProgram, Source
 from campaigns.services import coupons, orders
 from campaigns.settings import ChatSettings
-from tests.fakes import EVERYONE, POSTED, claim_posted, posted
+from tests.fakes import claim_posted
 
 GROUP = ChatInfo(chat_id=-1009876543213, type="supergroup", title="Shop")
 AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
@@ -84,21 +83,16 @@ async def test_a_coupon_named_in_an_order_is_redeemed_and_a_bad_one_reported(uow
         per_member=1,
         at=AT,
     )
-    await posted(uow_factory, ButtonKind.COUPON, offer.id)
-    issued = await coupons.claim(
+    issued = await claim_posted(
         uow_factory(),
-        gate=EVERYONE,
-        tap=POSTED,
         bot_id=1,
         update_id=1,
         template_id=offer.id,
         person=Person(FRIEND),
         at=AT,
     )
-    theirs = await coupons.claim(
+    theirs = await claim_posted(
         uow_factory(),
-        gate=EVERYONE,
-        tap=POSTED,
         bot_id=1,
         update_id=2,
         template_id=offer.id,
@@ -132,11 +126,8 @@ async def test_redeem_at_checkout_records_the_order(uow_factory):
         per_member=1,
         at=AT,
     )
-    await posted(uow_factory, ButtonKind.COUPON, offer.id)
-    issued = await coupons.claim(
+    issued = await claim_posted(
         uow_factory(),
-        gate=EVERYONE,
-        tap=POSTED,
         bot_id=1,
         update_id=1,
         template_id=offer.id,
