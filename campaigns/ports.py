@@ -188,9 +188,20 @@ class Members(Protocol):
         """Lock these members' rows in id order; returns the ids that exist."""
 
     async def create(
-        self, chat_pk: int, user_id: int, *, status: str, present: bool, at: dt.datetime
+        self,
+        chat_pk: int,
+        user_id: int,
+        *,
+        status: str,
+        present: bool,
+        at: dt.datetime,
+        joined: bool = True,
     ) -> bool:
-        """Insert the membership; False if a concurrent writer created it first."""
+        """Insert the membership; False if a concurrent writer created it first.
+
+        `joined` is False for someone first seen already in the group (they were there before
+        the bot, or their join was missed): their join date is unknown, never "now".
+        """
 
     async def update_presence(
         self, chat_pk: int, user_id: int, *, status: str, present: bool | None, at: dt.datetime

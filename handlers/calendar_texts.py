@@ -295,11 +295,13 @@ class CalendarTexts(T):
         )
 
     def broadcast_draft(self, b: BroadcastRecord, count: int) -> str:
-        return self._(
+        return self._n(
+            "📣 Broadcast #{id} to {n} member who started me (audience: {audience}). "
+            "The preview is above. Send it?",
             "📣 Broadcast #{id} to {n} members who started me (audience: {audience}). "
             "The preview is above. Send it?",
+            count,
             id=b.id,
-            n=count,
             audience=self.audience(b.audience),
         )
 

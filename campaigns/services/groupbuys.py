@@ -148,7 +148,7 @@ async def start_team(
             # Present by Telegram's word but never seen: the leader's share link needs a row.
             await uow.users.upsert([person])
             await uow.members.create(
-                deal.chat_pk, person.user_id, status="member", present=True, at=at
+                deal.chat_pk, person.user_id, status="member", present=True, at=at, joined=False
             )
         team_id = await uow.groupbuys.add_team(
             deal_id,

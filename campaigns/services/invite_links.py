@@ -54,7 +54,7 @@ async def invite_card(
         await uow.users.upsert([person])
         if await uow.members.get(record.pk, person.user_id) is None:
             await uow.members.create(
-                record.pk, person.user_id, status="member", present=True, at=at
+                record.pk, person.user_id, status="member", present=True, at=at, joined=False
             )
         code = await uow.members.ref_code(record.pk, person.user_id)
         while code is None:

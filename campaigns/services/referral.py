@@ -317,7 +317,9 @@ async def _confirm(
     inviters = sorted(won)
     # Lock the inviters' memberships so racing confirmations count and grant in turn.
     for missing in set(inviters) - await uow.members.lock(record.pk, inviters):
-        await uow.members.create(record.pk, missing, status="member", present=True, at=now)
+        await uow.members.create(
+            record.pk, missing, status="member", present=True, at=now, joined=False
+        )
         await uow.members.lock(record.pk, [missing])
     counts = await uow.invites.counts_of(record.pk, inviters)
     granted = await uow.rewards.granted_to(record.pk, inviters)

@@ -131,7 +131,14 @@ class SqlMembers(Repository):
         )
 
     async def create(
-        self, chat_pk: int, user_id: int, *, status: str, present: bool, at: dt.datetime
+        self,
+        chat_pk: int,
+        user_id: int,
+        *,
+        status: str,
+        present: bool,
+        at: dt.datetime,
+        joined: bool = True,
     ) -> bool:
         created = await self.session.execute(
             insert_for(self.session, M.__table__)
@@ -140,7 +147,7 @@ class SqlMembers(Repository):
                 user_id=user_id,
                 status=status,
                 present=present,
-                joined_at=at if present else None,
+                joined_at=at if present and joined else None,
                 left_at=None if present else at,
                 messages=0,
                 checkins=0,
@@ -171,7 +178,8 @@ class SqlMembers(Repository):
     async def count_messages(
         self, chat_pk: int, counts: dict[int, tuple[int, dt.datetime, dt.datetime]]
     ) -> None:
-        """Bump counters atomically; a member first seen by a message is registered then."""
+        """Bump counters atomically; a member first seen by a message is registered then, with
+        an unknown join date (they were in the group before the bot, or the join was missed)."""
         if not counts:
             return
         table = cast(Table, M.__table__)
@@ -185,7 +193,7 @@ class SqlMembers(Repository):
                         "user_id": uid,
                         "status": "member",
                         "present": True,
-                        "joined_at": first,
+                        "joined_at": None,
                         "last_active_at": last,
                         "messages": 0,
                         "checkins": 0,
@@ -193,7 +201,7 @@ class SqlMembers(Repository):
                         "best_streak": 0,
                         "points": 0,
                     }
-                    for uid, (_n, first, last) in sorted(counts.items())
+                    for uid, (_n, _first, last) in sorted(counts.items())
                 ]
             ).on_conflict_do_nothing(index_elements=["chat_id", "user_id"])
         )

@@ -55,7 +55,9 @@ async def test_a_member_first_seen_by_a_message_is_registered(bot: Harness):
     carol = (await members(bot))[CAROL]
 
     assert carol.status == "member"
-    assert carol.joined_at == MONDAY
+    # She was there before the bot (or her join was missed): when she joined is unknown, and
+    # she must never count as a new member. (Old behaviour: joined_at = her first message.)
+    assert carol.joined_at is None
     assert carol.last_active_at == MONDAY
 
 
@@ -161,3 +163,20 @@ async def test_messages_still_buffered_when_a_group_is_upgraded_count_in_the_sup
     assert (rows[ALICE].messages, rows[ALICE].last_active_at) == (1, MONDAY)
     assert (rows[BOB].messages, rows[BOB].last_active_at) == (1, MONDAY + dt.timedelta(minutes=5))
     assert ghost is None  # the old id is not registered again as a group of its own
+
+
+async def test_members_who_were_there_before_the_bot_are_neither_new_nor_missing(bot: Harness):
+    from tests.handlers.test_broadcasts import members_who_started
+
+    await members_who_started(bot, ALICE, BOB)  # they speak: first seen, already in the group
+    later = MONDAY + dt.timedelta(days=2)
+    await bot.send(bot.world.member_update(GROUP, CAROL, "member", at=later))  # a real join
+    bot.world.start_private(CAROL)
+    await bot.send(bot.world.message(CAROL, CAROL, "/start", at=later))
+    await bot.flush()
+
+    preview = await bot.say(OWNER, "/broadcast joined<7d\nWelcome!", at=later)
+    [report] = await bot.say(OWNER, "/referral report 1", at=later + dt.timedelta(hours=1))
+
+    assert "to 1 member who started me" in preview[-1]  # Carol only: Alice and Bob were there before the bot
+    assert "the group had no members at the start" not in report
