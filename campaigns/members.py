@@ -132,3 +132,41 @@ class Leaderboard:
     by: str
     lines: list[Ranked]
     me: Ranked | None
+
+
+class BotRight(StrEnum):
+    """What the bot needs in a group, and why (the setup checklist names the missing ones)."""
+
+    ADMIN = "admin"  # only admins receive joins and leaves (chat_member updates)
+    INVITE = "invite"  # personal invite links and join requests (老带新)
+    PIN = "pin"  # pinned scheduled posts
+    DELETE = "delete"  # "replace" posts delete the previous run
+
+
+@dataclass(frozen=True)
+class BotStanding:
+    """The bot's status and rights in a group, as Telegram reports them."""
+
+    status: str
+    can_invite: bool = False
+    can_pin: bool = False
+    can_delete: bool = False
+
+
+def missing_rights(standing: BotStanding) -> list[BotRight]:
+    """What the operator still has to grant for every feature to work."""
+    if standing.status != "administrator":
+        return [BotRight.ADMIN, BotRight.INVITE, BotRight.PIN, BotRight.DELETE]
+    wanted = {
+        BotRight.INVITE: standing.can_invite,
+        BotRight.PIN: standing.can_pin,
+        BotRight.DELETE: standing.can_delete,
+    }
+    return [right for right, granted in wanted.items() if not granted]
+
+
+def lost_standing(old: str, new: str) -> bool:
+    """Demoted from admin, or removed: the owner should hear of it privately."""
+    was_admin = old in {"administrator", "creator"}
+    gone = new in {"left", "kicked"}
+    return gone or (was_admin and new not in {"administrator", "creator"})

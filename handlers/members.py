@@ -5,9 +5,17 @@ from __future__ import annotations
 import contextlib
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from campaigns.errors import DuplicateUpdate
-from campaigns.members import ChatInfo, Person, is_present
+from campaigns.members import (
+    BotStanding,
+    ChatInfo,
+    Person,
+    is_present,
+    lost_standing,
+    missing_rights,
+)
 from campaigns.ports import MessageSeen
 from campaigns.services.chats import bot_membership_changed, migrate_chat
 from campaigns.services.members import membership_changed
@@ -15,7 +23,8 @@ from campaigns.services.referral import LinkSeen, bot_joined
 from handlers.deps import deps
 from handlers.extract import Context, chat_info, member_sender, message_kind, person, sent_at
 from handlers.invite_links import link_seen
-from handlers.notify import send_notices
+from handlers.notify import send_notices, send_private
+from handlers.texts import T
 
 ADMIN_STATUSES = {"creator", "administrator"}
 
@@ -29,7 +38,7 @@ async def on_bot_membership(update: Update, context: Context) -> None:
     d.admins.forget(change.chat.id)
     new = change.new_chat_member
     try:
-        await bot_membership_changed(
+        record = await bot_membership_changed(
             d.uow(),
             bot_id=context.bot.id,
             update_id=update.update_id,
@@ -41,6 +50,21 @@ async def on_bot_membership(update: Update, context: Context) -> None:
         )
     except DuplicateUpdate:
         return
+    t = T(record.settings.language)
+    if record.active:  # added or promoted: the chat id for the CLI and what is still missing
+        standing = BotStanding(
+            new.status,
+            can_invite=bool(getattr(new, "can_invite_users", False)),
+            can_pin=bool(getattr(new, "can_pin_messages", False)),
+            can_delete=bool(getattr(new, "can_delete_messages", False)),
+        )
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(
+                change.chat.id, t.bot_setup(change.chat.id, missing_rights(standing))
+            )
+    if lost_standing(change.old_chat_member.status, new.status):
+        for admin in {change.from_user.id, *d.owner_ids} - {context.bot.id}:
+            await send_private(context.bot, d, admin, t.bot_lost(change.chat.title, new.status))
 
 
 async def on_member_update(update: Update, context: Context) -> None:

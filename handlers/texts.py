@@ -11,7 +11,7 @@ import html
 from campaigns.access import AccessDenied, Denied
 from campaigns.checkin import CheckinAward
 from campaigns.errors import AlreadyCheckedIn, InvalidSetting
-from campaigns.members import Leaderboard, Ranked
+from campaigns.members import BotRight, Leaderboard, Ranked
 from campaigns.services.checkin import CheckinResult
 from campaigns.services.profile import Profile
 from campaigns.settings import ChatSettings
@@ -232,6 +232,41 @@ class T:
                 "This button doesn't belong here. Use the button on the bot's own post."
             ),
         }[denied.reason]
+
+    def bot_setup(self, chat_id: int, missing: list[BotRight]) -> str:
+        """Said in the group when the bot is added or its rights change."""
+        why = {
+            BotRight.ADMIN: self._("make me an admin (I only see joins and leaves as an admin)"),
+            BotRight.INVITE: self._("let me invite users via link (personal invite links)"),
+            BotRight.PIN: self._("let me pin messages (pinned scheduled posts)"),
+            BotRight.DELETE: self._("let me delete messages (posts that replace the last one)"),
+        }
+        lines = [
+            self._("👋 Ready. This group's chat id is <code>{id}</code> (for the command line).",
+                   id=chat_id),
+        ]  # fmt: skip
+        if missing:
+            lines.append(self._("Still to do, for every feature to work:"))
+            lines += [f"• {why[right]}" for right in missing]
+        else:
+            lines.append(self._("✅ I have every right I need."))
+        lines.append(self._("Admins: /settings to configure me; /help lists what I can do."))
+        return "\n".join(lines)
+
+    def bot_lost(self, title: str | None, status: str) -> str:
+        """Told privately to whoever removed or demoted the bot, and to the bot's owners."""
+        group = html.escape(title or "", quote=False)
+        if status in {"left", "kicked"}:
+            return self._(
+                "⚠️ I was removed from <b>{group}</b>. Check-ins, invites, scheduled posts and "
+                "broadcasts there have stopped; add me back to resume (nothing is lost).",
+                group=group,
+            )
+        return self._(
+            "⚠️ I am no longer an admin in <b>{group}</b>. I can't see joins and leaves or "
+            "create invite links there until you make me an admin again.",
+            group=group,
+        )
 
     def admins_only(self) -> str:
         return self._("🙏 Sorry, only group admins can do that.")

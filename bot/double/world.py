@@ -96,6 +96,8 @@ class FakeTelegram:
         self.links: dict[str, JSON] = {}  # invite links by URL, with their chat
         self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> "approved" ...
         self.messages: dict[tuple[int, int], JSON] = {}  # what the bot sent, as it is now
+        # An admin's rights that differ from the defaults, e.g. {"can_invite_users": False}.
+        self.rights: dict[tuple[int, int], JSON] = {}
         # The newest message that ever showed a button: a second, quick tap comes from it
         # even after an edit took the button away.
         self._shown: dict[tuple[int, str], int] = {}
@@ -218,7 +220,9 @@ class FakeTelegram:
                 can_delete_messages=True, can_manage_video_chats=True, can_restrict_members=True,
                 can_promote_members=False, can_change_info=True, can_invite_users=True,
                 can_post_stories=False, can_edit_stories=False, can_delete_stories=False,
+                can_pin_messages=True,
             )  # fmt: skip
+            member.update(self.rights.get((chat_id, user_id), {}))
         elif status == "creator":
             member.update(is_anonymous=False)
         elif status == "kicked":

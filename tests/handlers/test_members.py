@@ -178,5 +178,26 @@ async def test_members_who_were_there_before_the_bot_are_neither_new_nor_missing
     preview = await bot.say(OWNER, "/broadcast joined<7d\nWelcome!", at=later)
     [report] = await bot.say(OWNER, "/referral report 1", at=later + dt.timedelta(hours=1))
 
-    assert "to 1 member who started me" in preview[-1]  # Carol only: Alice and Bob were there before the bot
+    assert (
+        "to 1 member who started me" in preview[-1]
+    )  # Carol only: Alice and Bob were there before the bot
     assert "the group had no members at the start" not in report
+
+
+async def test_the_bot_says_its_chat_id_and_what_rights_it_lacks_and_warns_when_removed(
+    bot: Harness,
+):
+    from bot.double.world import BOT_ID
+
+    other = -1001500000009
+    bot.world.add_group(other, "Second Club", owner=OWNER)
+    bot.world.start_private(OWNER)
+    added = await bot.send(bot.world.add_bot(other, by=OWNER, admin=False))
+    bot.world.rights[(other, BOT_ID)] = {"can_pin_messages": False}
+    promoted = await bot.send(bot.world.member_update(other, BOT_ID, "administrator", actor=OWNER))
+    removed = await bot.send(bot.world.member_update(other, BOT_ID, "left", actor=OWNER))
+
+    assert f"chat id is <code>{other}</code>" in added[0] and "make me an admin" in added[0]
+    assert "let me pin messages" in promoted[0] and "invite users" not in promoted[0]
+    assert "I was removed from <b>Second Club</b>" in removed[0]
+    assert bot.world.sent(OWNER)[-1].text == removed[0]
