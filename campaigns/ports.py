@@ -170,6 +170,11 @@ class Chats(Protocol):
     async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
         """Move a group to its new supergroup id, keeping its data."""
 
+    async def focus_of(self, user_id: int) -> ChatRecord | None:
+        """The group an admin last picked to manage from a private chat."""
+
+    async def set_focus(self, user_id: int, chat_pk: int, at: dt.datetime) -> None: ...
+
 
 class Users(Protocol):
     async def upsert(self, people: Sequence[Person]) -> None: ...

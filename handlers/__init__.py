@@ -26,6 +26,7 @@ from handlers.calendar import (
     sequence_command,
 )
 from handlers.checkin import CHECKIN_WORDS, checkin_command
+from handlers.console import MANAGE, manage_command, on_manage
 from handlers.coupons import CLAIM, coupon_command, mycoupons_command, on_claim, redeem_command
 from handlers.errors import on_error
 from handlers.groupbuys import BUTTON, groupbuy_command, on_button
@@ -108,4 +109,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         CallbackQueryHandler(on_broadcast_button, pattern=BROADCAST_BUTTON), group=COMMANDS
     )
+    app.add_handler(CommandHandler("manage", manage_command, commands), group=COMMANDS)
+    app.add_handler(CallbackQueryHandler(on_manage, pattern=MANAGE), group=COMMANDS)
     app.add_error_handler(on_error)

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from telegram import Chat, Update
 
+from campaigns.access import AccessDenied
 from campaigns.errors import DuplicateUpdate, InvalidSetting
-from campaigns.services.chats import change_setting
+from campaigns.services.chats import change_setting, managed_group
 from campaigns.settings import ChatSettings, apply_setting
 from handlers.deps import deps
 from handlers.extract import Context, chat_info, is_group, reply, sent_at, texts_for
@@ -28,8 +29,21 @@ async def is_admin(update: Update, context: Context) -> bool:
 
 
 async def admin_group(update: Update, context: Context, t: T) -> Chat | None:
-    """The group if the caller may run an admin command here; otherwise explain and None."""
-    chat = update.effective_chat
+    """The group an admin command acts on: the group it was sent in, or in a private chat the
+    group the admin picked with /manage (still checked: they must be its admin now).
+    Otherwise explain and None."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is not None and chat.type == Chat.PRIVATE and user is not None:
+        d = deps(context)
+        try:
+            record = await managed_group(d.uow(), gate=d.gate(context.bot), user_id=user.id)
+        except AccessDenied as denied:
+            await reply(update, t.access_denied(denied))
+            return None
+        if record is None:
+            await reply(update, t.pick_a_group())
+            return None
+        return Chat(id=record.chat_id, type=Chat.SUPERGROUP, title=record.title)
     if not is_group(chat) or chat is None:
         await reply(update, t.group_only())
         return None
@@ -49,13 +63,14 @@ async def settings_command(update: Update, context: Context) -> None:
 async def set_command(update: Update, context: Context) -> None:
     """`/set <key> <value>`: validate, store, confirm in the (possibly new) language."""
     t = await texts_for(update, context)
-    if await admin_group(update, context, t) is None:
+    chat = await admin_group(update, context, t)
+    if chat is None:
         return
     args = context.args or []
     if len(args) < 2:
         await reply(update, t.set_usage())
         return
-    result = await store_setting(update, context, args[0], " ".join(args[1:]))
+    result = await store_setting(update, context, chat, args[0], " ".join(args[1:]))
     if isinstance(result, InvalidSetting):
         await reply(update, t.invalid_setting(result))
     elif result is not None:
@@ -65,16 +80,15 @@ async def set_command(update: Update, context: Context) -> None:
 async def store_setting(
     update: Update,
     context: Context,
+    chat: Chat,
     key: str,
     value: str,
     apply: Callable[[ChatSettings, str, str], ChatSettings] = apply_setting,
 ) -> ChatSettings | InvalidSetting | None:
-    """Validate and save one setting of this group (the caller checked the admin).
+    """Validate and save one setting of the group (the caller checked the admin).
 
     Returns the new settings, the validation error to explain, or None for a redelivery.
     """
-    chat = update.effective_chat
-    assert chat is not None
     d = deps(context)
     try:
         new = await change_setting(

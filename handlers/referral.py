@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Chat, Update
 
 from campaigns.errors import DuplicateUpdate, InvalidSetting, UnknownChat
 from campaigns.services.referral_reports import referral_report
 from campaigns.settings import apply_referral_setting
-from handlers.admin import is_admin, store_setting
+from handlers.admin import admin_group, store_setting
 from handlers.deps import deps
 from handlers.extract import (
     Context,
@@ -23,29 +23,28 @@ REPORT_DAYS = 30
 async def referral_command(update: Update, context: Context) -> None:
     """`/referral`, `/referral set <key> <value>` and `/referral report [days]`."""
     t, chat = await referral_texts_for(update, context), update.effective_chat
-    if not is_group(chat) or chat is None:
-        await reply(update, t.group_only())
-        return
     args = context.args or []
     d = deps(context)
-    if not args:
+    if not args and is_group(chat) and chat is not None:
         await reply(update, t.program(chat.title, (await d.settings_of(chat.id)).referral))
         return
-    action = args[0].lower()
-    if action not in {"set", "report"}:
+    action = args[0].lower() if args else ""
+    if args and action not in {"set", "report"}:
         await reply(update, t.referral_usage())
         return
-    if not await is_admin(update, context):
-        await reply(update, t.admins_only())
+    group = await admin_group(update, context, t) if args else None
+    if group is None:
+        if not args:
+            await reply(update, t.group_only())
         return
     if action == "report":
-        await _report(update, context, t, args[1:])
+        await _report(update, context, t, group, args[1:])
         return
     if len(args) < 3:
         await reply(update, t.referral_usage())
         return
     result = await store_setting(
-        update, context, args[1], " ".join(args[2:]), apply_referral_setting
+        update, context, group, args[1], " ".join(args[2:]), apply_referral_setting
     )
     if isinstance(result, InvalidSetting):
         await reply(update, t.invalid_program_setting(result))
@@ -53,9 +52,9 @@ async def referral_command(update: Update, context: Context) -> None:
         await reply(update, t.program_changed(args[1], result.referral))
 
 
-async def _report(update: Update, context: Context, t: ReferralTexts, args: list[str]) -> None:
-    chat = update.effective_chat
-    assert chat is not None
+async def _report(
+    update: Update, context: Context, t: ReferralTexts, chat: Chat, args: list[str]
+) -> None:
     if args and not (args[0].isdigit() and 1 <= int(args[0]) <= 3650):
         await reply(update, t.referral_usage())
         return

@@ -268,6 +268,32 @@ class T:
             group=group,
         )
 
+    def manage_in_private(self) -> str:
+        return self._(
+            "Send /manage to me in a private chat: you pick one of your groups, then run its "
+            "admin commands there, out of sight of its members."
+        )
+
+    def no_admin_groups(self) -> str:
+        return self._("You are not an admin of any group I am in.")
+
+    def pick_group(self) -> str:
+        return self._("Which group do you want to manage here?")
+
+    def pick_a_group(self) -> str:
+        return self._(
+            "Which group? Send /manage to pick one of your groups; admin commands here then "
+            "act on it. Or send the command in the group."
+        )
+
+    def managing(self, title: str) -> str:
+        return self._(
+            "🛠 Managing <b>{group}</b> from here. Admin commands you send me now act on it "
+            "(/settings, /redeem, /posts, /coupon, /groupbuy, /broadcast, /referral report …). "
+            "/manage switches groups.",
+            group=html.escape(title, quote=False),
+        )
+
     def admins_only(self) -> str:
         return self._("🙏 Sorry, only group admins can do that.")
 

@@ -517,6 +517,16 @@ class MediaRow(Base):
     created_at: Mapped[dt.datetime]
 
 
+class AdminFocusRow(Base):
+    """The group an admin manages from their private chat with the bot (/manage)."""
+
+    __tablename__ = "admin_focus"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    chosen_at: Mapped[dt.datetime]
+
+
 class ButtonMessageRow(Base):
     """A message the bot sent with buttons, and the object they act on.
 

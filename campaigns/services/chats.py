@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from campaigns.access import AccessDenied, ButtonKind, Denied, Gate, Tap
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.members import ChatInfo, is_present
 from campaigns.ports import ChatRecord, UnitOfWork
+from campaigns.services.access import require_admin, require_button
 from campaigns.settings import ChatSettings, apply_setting
 
 
@@ -108,4 +110,42 @@ async def require_chat(uow: UnitOfWork, chat_id: int) -> ChatRecord:
     record = await uow.chats.get(chat_id)
     if record is None:
         raise UnknownChat(chat_id)
+    return record
+
+
+MANAGEABLE_GROUPS = 50  # groups looked at for /manage (each asks Telegram for its admins)
+
+
+async def admin_groups(uow: UnitOfWork, *, gate: Gate, user_id: int) -> list[ChatRecord]:
+    """The groups this person may manage from a private chat: those they are an admin of."""
+    async with uow:
+        groups = await uow.chats.active()
+    return [g for g in groups[:MANAGEABLE_GROUPS] if await gate.is_admin(g.chat_id, user_id)]
+
+
+async def choose_group(
+    uow: UnitOfWork, *, gate: Gate, user_id: int, chat_id: int, tap: Tap, at: dt.datetime
+) -> ChatRecord:
+    """A group picked on the /manage chooser the bot sent this person, who must be its
+    admin; remembered, so later admin commands in the private chat act on it."""
+    async with uow:
+        await require_button(uow, ButtonKind.CHOOSER, user_id, tap)
+        record = await uow.chats.get(chat_id)
+    if record is None or not record.active:
+        raise UnknownChat(chat_id)
+    await require_admin(gate, record.chat_id, user_id)
+    async with uow:
+        await uow.chats.set_focus(user_id, record.pk, at)
+        await uow.commit()
+    return record
+
+
+async def managed_group(uow: UnitOfWork, *, gate: Gate, user_id: int) -> ChatRecord | None:
+    """The group an admin manages from their private chat, while they are still its admin."""
+    async with uow:
+        record = await uow.chats.focus_of(user_id)
+    if record is None or not record.active:
+        return None
+    if not await gate.is_admin(record.chat_id, user_id):
+        raise AccessDenied(Denied.NOT_ADMIN)
     return record

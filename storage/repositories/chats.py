@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import delete, select
 
 from campaigns.checkin import CheckinRules
@@ -9,7 +11,7 @@ from campaigns.members import ChatInfo
 from campaigns.ports import ChatRecord
 from campaigns.referral import ReferralProgram
 from campaigns.settings import ChatSettings
-from storage.models import ChatRow, MembershipRow, _now
+from storage.models import AdminFocusRow, ChatRow, MembershipRow, _now
 from storage.repositories.base import Repository, insert_for
 
 
@@ -59,6 +61,24 @@ class SqlChats(Repository):
     async def by_pk(self, pk: int) -> ChatRecord | None:
         row = await self.session.get(ChatRow, pk)
         return to_record(row) if row else None
+
+    async def focus_of(self, user_id: int) -> ChatRecord | None:
+        row = await self.session.scalar(
+            select(ChatRow)
+            .join(AdminFocusRow, AdminFocusRow.chat_id == ChatRow.id)
+            .where(AdminFocusRow.user_id == user_id)
+        )
+        return to_record(row) if row is not None else None
+
+    async def set_focus(self, user_id: int, chat_pk: int, at: dt.datetime) -> None:
+        stmt = insert_for(self.session, AdminFocusRow).values(
+            user_id=user_id, chat_id=chat_pk, chosen_at=at
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id"], set_={"chat_id": chat_pk, "chosen_at": at}
+            )
+        )
 
     async def active(self) -> list[ChatRecord]:
         rows = await self.session.scalars(

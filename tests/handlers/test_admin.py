@@ -92,3 +92,28 @@ async def test_command_menus_are_registered_in_both_languages(bot: Harness):
 
     assert {c["command"] for c in menus["default:"]} >= {"checkin", "me", "top"}
     assert any(c["description"] == "每日签到" for c in menus["all_group_chats:zh"])
+
+
+async def test_an_admin_manages_a_group_from_a_private_chat(bot: Harness):
+    bot.world.start_private(OWNER)
+    bot.world.start_private(ALICE)
+
+    [usage] = await bot.say(OWNER, "/posts", chat=OWNER)
+    [chooser] = await bot.say(OWNER, "/manage", chat=OWNER)
+    markup = bot.world.sent(OWNER)[-1].params["reply_markup"]["inline_keyboard"]
+    await bot.send(bot.world.callback(OWNER, OWNER, markup[0][0]["callback_data"]))
+    picked = bot.world.sent(OWNER)[-1].text
+    [posts] = await bot.say(OWNER, "/posts", chat=OWNER)
+    [changed] = await bot.say(OWNER, "/set checkin_points 7", chat=OWNER)
+    [member] = await bot.say(ALICE, "/manage", chat=ALICE)
+    [refused] = await bot.say(ALICE, "/set checkin_points 99", chat=ALICE)
+    [settings] = await bot.say(ADMIN, "/settings")
+
+    assert "Send /manage to pick one of your groups" in usage
+    assert "Which group" in chooser and markup[0][0]["text"] == "Sunny Tea Club"
+    assert "Managing <b>Sunny Tea Club</b>" in picked
+    assert posts == "No scheduled posts. /schedule creates one."
+    assert "7" in changed and "7" in settings
+    assert "not an admin of any group" in member
+    assert "Send /manage to pick one of your groups" in refused
+    assert bot.world.sent(GROUP)[-1].text == settings  # nothing was said in front of members

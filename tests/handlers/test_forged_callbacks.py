@@ -84,7 +84,11 @@ ROWS = {
     "bc:c:": "admin",
     "ref:invite:": "own",
     "ref:invites:": "own",
+    "mg:": "own",
 }
+CHOOSER_OF = {"ref:invite:": ALICE, "ref:invites:": ALICE, "mg:": OWNER}  # whose chooser
+# A group the chooser's user may not pick: none Alice is in; one the owner does not admin.
+NOT_THEIRS = {"ref:invite:": OTHER - 1, "ref:invites:": OTHER - 1, "mg:": OTHER}
 
 
 def shown_id(bot: Harness, chat: int, prefix: str) -> str:
@@ -144,6 +148,8 @@ async def world(database_url: str) -> AsyncIterator[World]:
     broadcast_id = shown_id(bot, GROUP, "bc:go:")
     await bot.send(w.message(ALICE, ALICE, "/invite"))  # two groups: a chooser each
     await bot.send(w.message(ALICE, ALICE, "/invites"))
+    w.start_private(OWNER)
+    await bot.send(w.message(OWNER, OWNER, "/manage"))  # the owner's group chooser
 
     data = {
         "cpn:": f"cpn:{offers[0].id}",
@@ -156,11 +162,12 @@ async def world(database_url: str) -> AsyncIterator[World]:
         **{f"bc:{v}:": f"bc:{v}:{broadcast_id}" for v in ("go", "no", "p", "r", "c")},
         "ref:invite:": f"ref:invite:{GROUP}",
         "ref:invites:": f"ref:invites:{GROUP}",
+        "mg:": f"mg:{GROUP}",
     }
     real: dict[str, tuple[int, int]] = {}
     for row, value in data.items():
         shown = value if not value.startswith("bc:") else f"bc:go:{broadcast_id}"
-        chat = ALICE if row.startswith("ref:") else GROUP
+        chat = CHOOSER_OF.get(row, GROUP)
         message = w.button_message(chat, shown)
         assert message is not None, f"the bot never showed {shown}"
         real[row] = (chat, message["message_id"])
@@ -176,12 +183,13 @@ def forgeries(w: World, row: str) -> dict[str, tuple[int, int, int | None]]:
     """Scenario -> (tapper, chat the tap comes from, message id; None: a fresh message)."""
     chat, message = w.real[row]
     wrong = w.wrong_message if row != "cpn:" else w.real["gb:s:"][1]
-    if ROWS[row] == "own":  # the chooser lives in Alice's private chat: only she can tap it
+    if ROWS[row] == "own":  # a chooser lives in its user's private chat: only they can tap it
+        owner = CHOOSER_OF[row]
         return {
             "stranger in a private chat": (STRANGER, STRANGER, None),
             "member of another group, in that group": (OTHER_MEMBER, OTHER, w.other_message),
-            "on the wrong message": (ALICE, ALICE, None),
-            "a group the tapper is not in, on her chooser": (ALICE, chat, message),
+            "on the wrong message": (owner, owner, None),
+            "a group the tapper may not pick, on their chooser": (owner, chat, message),
         }
     scenarios = {
         "stranger in a private chat": (STRANGER, STRANGER, None),
@@ -217,7 +225,7 @@ async def test_every_forged_button_is_refused_and_changes_nothing(world: World, 
     for row, value in world.data.items():
         for scenario, (user, chat, message_id) in forgeries(world, row).items():
             if scenario.startswith("a group the tapper"):
-                value = f"{row}{OTHER - 1}"  # a group id that is not hers
+                value = f"{row}{NOT_THEIRS[row]}"
             before, calls = await snapshot(database_url), len(w.calls)
             fresh = message_id is None
             await world.bot.send(w.callback(chat, user, value, message_id=message_id, fresh=fresh))
