@@ -8,6 +8,7 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeDefault,
     LinkPreviewOptions,
@@ -45,10 +46,16 @@ GrowthApp = Application[Any, ContextTypes.DEFAULT_TYPE, Any, Any, Any, Any]
 
 
 async def set_command_menus(app: GrowthApp) -> None:
-    """The command menu in English (default) and Chinese, for groups and private chats."""
+    """Menus in English (default) and Chinese: private chats, group members, group admins,
+    each listing only what works there."""
+    scopes = (
+        ("private", BotCommandScopeDefault()),
+        ("group", BotCommandScopeAllGroupChats()),
+        ("admins", BotCommandScopeAllChatAdministrators()),
+    )
     for language, code in (("en", None), ("zh", "zh")):
-        commands = [BotCommand(name, text) for name, text in T(language).command_menu()]
-        for scope in (BotCommandScopeDefault(), BotCommandScopeAllGroupChats()):
+        for where, scope in scopes:
+            commands = [BotCommand(n, text) for n, text in T(language).command_menu(where)]
             await app.bot.set_my_commands(commands, scope=scope, language_code=code)
 
 

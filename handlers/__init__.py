@@ -41,9 +41,9 @@ from handlers.members import (
 )
 from handlers.profile import me_command, top_command
 from handlers.referral import referral_command
-from handlers.start import help_command
+from handlers.start import help_command, unknown_in_private
 
-TRACKING, MEMBERS, COMMANDS = -1, 0, 1
+TRACKING, MEMBERS, COMMANDS, FALLBACK = -1, 0, 1, 2
 GROUPS = filters.ChatType.GROUPS
 
 ALLOWED_UPDATES = [
@@ -111,4 +111,17 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     app.add_handler(CommandHandler("manage", manage_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_manage, pattern=MANAGE), group=COMMANDS)
+    private = filters.ChatType.PRIVATE & commands
+    app.add_handler(  # 签到 in a private chat is explained like /checkin
+        MessageHandler(private & filters.Regex(CHECKIN_WORDS), checkin_command), group=COMMANDS
+    )
+    known = sorted(
+        name
+        for handlers in app.handlers.values()
+        for h in handlers
+        if isinstance(h, CommandHandler)
+        for name in h.commands
+    )
+    unknown = filters.COMMAND & ~filters.Regex(rf"^/({'|'.join(known)})(@\w+)?(\s|$)")
+    app.add_handler(MessageHandler(private & unknown, unknown_in_private), group=FALLBACK)
     app.add_error_handler(on_error)

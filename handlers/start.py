@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from handlers.admin import is_admin
 from handlers.extract import Context, reply, texts_for
 from handlers.groupbuys import start_team_share
 from handlers.invite_links import start_referral, track_private
@@ -22,4 +23,15 @@ async def help_command(update: Update, context: Context) -> None:
         ):
             return
     t = await texts_for(update, context)
-    await reply(update, t.welcome(user.first_name if user else ""))
+    where = "group"
+    if chat is not None and chat.type == chat.PRIVATE:
+        where = "private"
+    elif await is_admin(update, context):
+        where = "admins"
+    await reply(update, t.help(user.first_name if user else "", where))
+
+
+async def unknown_in_private(update: Update, context: Context) -> None:
+    """Any other command in a private chat gets pointed at /help instead of silence."""
+    t = await texts_for(update, context)
+    await reply(update, t.unknown_command())

@@ -17,6 +17,15 @@ from campaigns.services.profile import Profile
 from campaigns.settings import ChatSettings
 from handlers.i18n import translator
 
+MEMBER_COMMANDS = ("checkin", "me", "top", "invite", "invites", "referral", "help")
+ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
+                  "sequence", "broadcast")  # fmt: skip
+COMMANDS = {
+    "private": ("start", "invite", "invites", "mycoupons", "manage", "help"),
+    "group": MEMBER_COMMANDS,
+    "admins": MEMBER_COMMANDS[:-1] + ADMIN_COMMANDS + ("help",),
+}
+
 
 class T:
     """Texts in one language."""
@@ -305,38 +314,48 @@ class T:
 
     # -- private chat --------------------------------------------------------------------------
 
-    def welcome(self, first_name: str) -> str:
-        return "\n".join(
-            [
-                self._("👋 Hi {name}! I help communities grow.", name=self.name(first_name)),
-                self._(
-                    "In your group: /checkin (or 签到 / 打卡) every day for points and streaks, "
-                    "/me for your numbers, /top for the leaderboard."
-                ),
-                self._(
-                    "Invite friends with /invite: your personal link. /invites shows who counted "
-                    "and your next reward."
-                ),
-                self._("Admins: /settings and /set to configure check-ins, /referral for invites."),
-                self._(
-                    "Admins: /schedule posts (/posts lists them), /sequence welcomes new members "
-                    "over their first days, /broadcast messages members who started me."
-                ),
-            ]
-        )
+    def _about(self) -> dict[str, str]:
+        """One line per command, for the menus and /help."""
+        return {
+            "start": self._("Start: what I do, and your private notices"),
+            "checkin": self._("Daily check-in"),
+            "me": self._("My points and streak"),
+            "top": self._("Leaderboard (/top streak, /top invites)"),
+            "invite": self._("My invite link"),
+            "invites": self._("My invites and rewards"),
+            "referral": self._("Referral program"),
+            "mycoupons": self._("My coupons"),
+            "manage": self._("Manage one of your groups from here (admins)"),
+            "settings": self._("Group settings (admins)"),
+            "set": self._("Change a setting (admins)"),
+            "redeem": self._("Redeem a coupon at checkout (admins)"),
+            "coupon": self._("Post, grant or end a coupon offer (admins)"),
+            "groupbuy": self._("Create or post a group-buy (admins)"),
+            "schedule": self._("Schedule a post (admins)"),
+            "posts": self._("Scheduled posts (admins)"),
+            "post": self._("Pause, resume or delete a post (admins)"),
+            "sequence": self._("Welcome messages for new members (admins)"),
+            "broadcast": self._("Message members privately (admins)"),
+            "help": self._("What this bot does"),
+        }
 
-    def command_menu(self) -> list[tuple[str, str]]:
-        return [
-            ("checkin", self._("Daily check-in")),
-            ("me", self._("My points and streak")),
-            ("top", self._("Leaderboard (/top streak)")),
-            ("invite", self._("My invite link")),
-            ("invites", self._("My invites and rewards")),
-            ("referral", self._("Referral program")),
-            ("mycoupons", self._("My coupons")),
-            ("settings", self._("Group settings (admins)")),
-            ("schedule", self._("Schedule a post (admins)")),
-            ("posts", self._("Scheduled posts (admins)")),
-            ("broadcast", self._("Message members privately (admins)")),
-            ("help", self._("What this bot does")),
-        ]
+    def command_menu(self, where: str) -> list[tuple[str, str]]:
+        """`private`, `group` (members) or `admins` (a group's admins): what each can use there."""
+        about = self._about()
+        return [(name, about[name]) for name in COMMANDS[where]]
+
+    def help(self, first_name: str, where: str) -> str:
+        """/help and /start: every command the caller can use where they are."""
+        lines = [self._("👋 Hi {name}! I help communities grow.", name=self.name(first_name))]
+        lines += [f"/{name} — {text}" for name, text in self.command_menu(where)]
+        if where == "private":
+            lines.append(
+                self._(
+                    "In your group: /checkin (or 签到 / 打卡), /me, /top. Group admins: /manage "
+                    "here to run admin commands out of sight of members."
+                )
+            )
+        return "\n".join(lines)
+
+    def unknown_command(self) -> str:
+        return self._("I don't know that command. /help lists what I can do here.")

@@ -90,7 +90,19 @@ async def test_private_chat_replies_follow_the_users_language(bot: Harness):
 async def test_command_menus_are_registered_in_both_languages(bot: Harness):
     menus = bot.world.commands
 
-    assert {c["command"] for c in menus["default:"]} >= {"checkin", "me", "top"}
+    # Each menu lists what works there (the private menu listed group commands before).
+    assert {c["command"] for c in menus["all_group_chats:"]} >= {"checkin", "me", "top"}
+    assert {c["command"] for c in menus["default:"]} == {
+        "start",
+        "invite",
+        "invites",
+        "mycoupons",
+        "manage",
+        "help",
+    }
+    assert {"redeem", "coupon", "groupbuy", "schedule"} <= {
+        c["command"] for c in menus["all_chat_administrators:"]
+    }
     assert any(c["description"] == "每日签到" for c in menus["all_group_chats:zh"])
 
 
@@ -117,3 +129,21 @@ async def test_an_admin_manages_a_group_from_a_private_chat(bot: Harness):
     assert "not an admin of any group" in member
     assert "Send /manage to pick one of your groups" in refused
     assert bot.world.sent(GROUP)[-1].text == settings  # nothing was said in front of members
+
+
+async def test_help_lists_what_the_caller_can_use_where_they_are(bot: Harness):
+    bot.world.start_private(CAROL)
+
+    [member] = await bot.say(ALICE, "/help")
+    [admin] = await bot.say(ADMIN, "/help")
+    [private] = await bot.say(CAROL, "/start", chat=CAROL)
+    [unknown] = await bot.say(CAROL, "/frobnicate", chat=CAROL)
+    [checkin] = await bot.say(CAROL, "签到", chat=CAROL)
+    known = await bot.say(CAROL, "/mycoupons", chat=CAROL)
+
+    assert "/checkin" in member and "/redeem" not in member
+    assert all(f"/{c}" in admin for c in ("checkin", "redeem", "coupon", "groupbuy"))
+    assert "/mycoupons" in private and "/manage" in private and "/redeem" not in private
+    assert "don't know that command" in unknown
+    assert "Check-ins happen in your group" in checkin
+    assert len(known) == 1  # a known command gets its own answer only
