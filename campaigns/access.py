@@ -71,3 +71,16 @@ class Gate(Protocol):
 
     async def is_member(self, chat_id: int, user_id: int) -> bool:
         """In the group now (member, admin, creator, or restricted but still a member)."""
+
+
+MAX_ID = 2**63 - 1  # ids are 64-bit in the database
+
+
+def parse_id(text: str) -> int | None:
+    """An object id typed or sent from outside (`12` or `#12`); None for anything else:
+    non-ASCII digits such as `²`, signs, or numbers no stored id can have."""
+    digits = text.removeprefix("#")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(MAX_ID)):
+        return None
+    value = int(digits)
+    return value if 0 < value <= MAX_ID else None

@@ -15,7 +15,7 @@ from campaigns.access import AccessDenied, ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, is_rule, parse_audience
 from campaigns.errors import DuplicateUpdate
 from campaigns.ports import BroadcastRecord
-from campaigns.services.access import authorize_admin_tap
+from campaigns.services.access import authorize_admin, checked_tap
 from campaigns.services.broadcasts import (
     BroadcastRefused,
     Control,
@@ -123,10 +123,15 @@ def progress_markup(b: BroadcastRecord, t: CalendarTexts) -> InlineKeyboardMarku
 async def on_broadcast_button(update: Update, context: Context) -> None:
     """📣 send, ✖ cancel, ⏸ pause, ▶️ resume: only the group's admins."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or context.matches is None or query.message is None:
+    if query is None or user is None or context.matches is None:
         return
     action, bid = context.matches[0].group(1), int(context.matches[0].group(2))
-    d, now = deps(context), dt.datetime.now(dt.UTC)
+    d, now, tap = deps(context), dt.datetime.now(dt.UTC), tap_of(update)
+    try:
+        await checked_tap(d.uow(), kind=ButtonKind.BROADCAST, object_id=bid, tap=tap)
+    except AccessDenied as denied:  # in the tapper's own words: nothing about the broadcast
+        await query.answer((await calendar_texts_for(update, context)).access_denied(denied), True)
+        return
     try:
         current = await progress(d.uow(), broadcast_id=bid, now=now)
     except BroadcastRefused as refused:
@@ -136,10 +141,7 @@ async def on_broadcast_button(update: Update, context: Context) -> None:
     group = current.group_id
     t = CalendarTexts((await d.settings_of(group)).language if group else d.defaults.language)
     try:
-        await authorize_admin_tap(
-            d.uow(), gate=d.gate(context.bot), kind=ButtonKind.BROADCAST, object_id=bid,
-            group_id=group, user_id=user.id, tap=tap_of(update),
-        )  # fmt: skip
+        await authorize_admin(d.gate(context.bot), group_id=group, user_id=user.id)
     except AccessDenied as denied:
         await query.answer(t.access_denied(denied), show_alert=True)
         return
@@ -147,10 +149,7 @@ async def on_broadcast_button(update: Update, context: Context) -> None:
         if action == "go":
             record = await start(d.uow(), broadcast_id=bid, now=now)
             await remember_progress(
-                d.uow(),
-                broadcast_id=bid,
-                chat_id=query.message.chat.id,
-                message_id=query.message.message_id,
+                d.uow(), broadcast_id=bid, chat_id=tap.chat_id, message_id=tap.message_id
             )
         else:
             moves = {"no": Control.CANCEL, "c": Control.CANCEL, "p": Control.PAUSE}

@@ -10,12 +10,12 @@ from pydantic import ValidationError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import Forbidden, TelegramError
 
-from campaigns.access import AccessDenied, ButtonKind, Denied, ForeignButton
+from campaigns.access import AccessDenied, ButtonKind, Denied, ForeignButton, parse_id
 from campaigns.content import PostContent, split_buttons
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.ports import PostRecord
 from campaigns.schedule import ScheduleError, parse_when
-from campaigns.services.access import authorize_admin_tap, remember_buttons
+from campaigns.services.access import authorize_admin, checked_tap, remember_buttons
 from campaigns.services.calendar import (
     PostAction,
     PostRefused,
@@ -198,15 +198,17 @@ async def on_schedule_button(update: Update, context: Context) -> None:
     action, post_id = context.matches[0].group(1), int(context.matches[0].group(2))
     # The tap's time (a callback's message carries the time the question was sent).
     d, at = deps(context), dt.datetime.now(dt.UTC)
+    try:
+        await checked_tap(d.uow(), kind=ButtonKind.SCHEDULE, object_id=post_id, tap=tap_of(update))
+    except AccessDenied as denied:  # in the tapper's own words: nothing about the post
+        await query.answer((await calendar_texts_for(update, context)).access_denied(denied), True)
+        return
     owner = await post_group(d.uow(), post_id=post_id)
     t = CalendarTexts((await d.settings_of(owner)).language if owner else d.defaults.language)
     try:
         if owner is None:
             raise AccessDenied(Denied.NOT_ADMIN)
-        await authorize_admin_tap(
-            d.uow(), gate=d.gate(context.bot), kind=ButtonKind.SCHEDULE, object_id=post_id,
-            group_id=owner, user_id=user.id, tap=tap_of(update),
-        )  # fmt: skip
+        await authorize_admin(d.gate(context.bot), group_id=owner, user_id=user.id)
     except AccessDenied as denied:
         await query.answer(t.access_denied(denied), show_alert=True)
         return
@@ -257,10 +259,10 @@ async def post_command(update: Update, context: Context) -> None:
         return
     args = context.args or []
     actions = {a.value: a for a in PostAction}
-    if len(args) != 2 or args[0].lower() not in actions or not args[1].lstrip("#").isdigit():
+    post_id = parse_id(args[1]) if len(args) == 2 else None
+    if post_id is None or args[0].lower() not in actions:
         await reply(update, t.post_usage())
         return
-    post_id = int(args[1].lstrip("#"))
     try:
         post = await change_post(
             deps(context).uow(),
@@ -287,8 +289,8 @@ async def sequence_command(update: Update, context: Context) -> None:
         await reply(update, t.steps(await group_steps(d.uow(), chat_id=chat.id)))
         return
     verb = args[0].lower()
-    if verb == "delete" and len(args) == 2 and args[1].lstrip("#").isdigit():
-        step_id = int(args[1].lstrip("#"))
+    step_id = parse_id(args[1]) if verb == "delete" and len(args) == 2 else None
+    if step_id is not None:
         try:
             await delete_step(d.uow(), chat_id=chat.id, step_id=step_id)
         except PostRefused:
@@ -297,7 +299,8 @@ async def sequence_command(update: Update, context: Context) -> None:
         await reply(update, t.step_deleted(step_id))
         return
     where = [a.lower() for a in args[2:]]
-    if verb != "add" or len(args) < 2 or not args[1].isdigit() or where not in ([], ["group"]):
+    day = args[1] if len(args) >= 2 else ""
+    if verb != "add" or not (day.isascii() and day.isdigit()) or where not in ([], ["group"]):
         await reply(update, t.sequence_usage())
         return
     body = body_of(message)

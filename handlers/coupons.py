@@ -7,7 +7,7 @@ import contextlib
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from campaigns.access import AccessDenied, ButtonKind
+from campaigns.access import AccessDenied, ButtonKind, parse_id
 from campaigns.coupons import CouponRejected, parse_money
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.ports import TemplateRecord
@@ -129,19 +129,25 @@ async def coupon_command(update: Update, context: Context) -> None:
         return
     args = context.args or []
     verb = args[0].lower() if args else ""
-    if len(args) != 2 or verb not in {"post", "grant", "end"} or not args[1].isdigit():
+    offer_id = parse_id(args[1]) if len(args) == 2 else None
+    if offer_id is None or verb not in {"post", "grant", "end"}:
         await reply(update, t.coupon_usage())
         return
     if verb == "grant":
-        await _grant(update, context, t, int(args[1]))
+        await _grant(update, context, t, offer_id)
         return
-    d, offer_id = deps(context), int(args[1])
+    d = deps(context)
     try:
         if verb == "end":
             ended = await end_offer(d.uow(), chat_id=chat.id, template_id=offer_id)
             await reply(update, t.offer_ended(ended))
             return
-        offer = await offer_of(d.uow(), chat_id=chat.id, template_id=offer_id)
+        offer = await offer_of(
+            d.uow(), chat_id=chat.id, template_id=offer_id, at=sent_at(update),
+            update=(context.bot.id, update.update_id),
+        )  # fmt: skip
+    except DuplicateUpdate:
+        return
     except UnknownChat:
         await reply(update, t.unavailable(CouponUnavailable("unknown")))
         return

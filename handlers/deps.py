@@ -107,6 +107,10 @@ class Deps:
         self._settings[chat_id] = (time.monotonic() + SETTINGS_TTL, value)
         return value
 
+    def forget_member(self, chat_id: int, user_id: int) -> None:
+        """A leave was seen: Telegram's cached "member" answer no longer holds."""
+        self._members.pop((chat_id, user_id), None)
+
     def gate(self, bot: Bot) -> TelegramGate:
         """Who may act on a group, as the use cases ask it."""
         return TelegramGate(bot, self.admins, self.owner_ids, self._members)

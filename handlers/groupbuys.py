@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
 
-from campaigns.access import AccessDenied
+from campaigns.access import AccessDenied, parse_id
 from campaigns.coupons import parse_amount
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus
@@ -185,9 +185,14 @@ async def groupbuy_command(update: Update, context: Context) -> None:
         if d is None:
             await reply(update, t.groupbuy_usage())
             return
-    elif len(args) == 2 and args[0].lower() == "post" and args[1].isdigit():
+    elif len(args) == 2 and args[0].lower() == "post" and (deal_id := parse_id(args[1])):
         try:
-            d = await deal_of(deps(context).uow(), chat_id=chat.id, deal_id=int(args[1]))
+            d = await deal_of(
+                deps(context).uow(), chat_id=chat.id, deal_id=deal_id, at=sent_at(update),
+                update=(context.bot.id, update.update_id),
+            )  # fmt: skip
+        except DuplicateUpdate:
+            return
         except (UnknownChat, GroupBuyRefused):
             await reply(update, t.refused(Refusal.UNKNOWN))
             return

@@ -10,7 +10,7 @@ from dataclasses import replace
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from campaigns.access import AccessDenied, ButtonKind, Denied
+from campaigns.access import AccessDenied, ButtonKind, Denied, parse_id
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.members import Person
 from campaigns.referral import DEEP_LINK_PREFIX, link_name
@@ -120,7 +120,6 @@ async def on_choose(update: Update, context: Context) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or context.matches is None:
         return
-    await query.answer()
     action, chat_id = context.matches[0].group(1), int(context.matches[0].group(2))
     t = await referral_texts_for(update, context)
     try:
@@ -129,8 +128,9 @@ async def on_choose(update: Update, context: Context) -> None:
         )
     except AccessDenied as denied:
         wrong = denied.reason is Denied.WRONG_MESSAGE
-        await reply(update, t.access_denied(denied) if wrong else t.no_groups())
+        await query.answer(t.access_denied(denied) if wrong else t.no_groups(), True)
         return
+    await query.answer()
     if action == "invite":
         await _send_card(update, context, t, chat_id, in_group=False)
     else:
@@ -216,8 +216,8 @@ async def _revoke(update: Update, context: Context, t: ReferralTexts, args: list
     target = message.reply_to_message.from_user if message.reply_to_message else None
     if target is not None and not target.is_bot:
         owner_id, name = target.id, person(target).display_name
-    elif args and args[0].lstrip("-").isdigit():
-        owner_id, name = int(args[0]), args[0]
+    elif args and (owner := parse_id(args[0])) is not None:
+        owner_id, name = owner, args[0]
     else:
         await reply(update, t.revoke_usage())
         return

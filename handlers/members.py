@@ -77,6 +77,8 @@ async def on_member_update(update: Update, context: Context) -> None:
     if old.status in ADMIN_STATUSES or new.status in ADMIN_STATUSES:
         d.admins.forget(change.chat.id)
     present = is_present(new.status, getattr(new, "is_member", None))
+    if not present:
+        d.forget_member(change.chat.id, new.user.id)
     link = link_seen(change.invite_link, context.bot.id)
     if new.user.is_bot:
         if present and link is not None:

@@ -55,7 +55,7 @@ async def referral_command(update: Update, context: Context) -> None:
 async def _report(
     update: Update, context: Context, t: ReferralTexts, chat: Chat, args: list[str]
 ) -> None:
-    if args and not (args[0].isdigit() and 1 <= int(args[0]) <= 3650):
+    if args and not (args[0].isascii() and args[0].isdigit() and 1 <= int(args[0]) <= 3650):
         await reply(update, t.referral_usage())
         return
     days = int(args[0]) if args else REPORT_DAYS

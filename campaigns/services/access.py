@@ -21,35 +21,44 @@ def object_buttons(content: PostContent) -> list[tuple[ButtonKind, int]]:
     return found
 
 
-async def _owns(uow: UnitOfWork, chat_pk: int, kind: ButtonKind, object_id: int) -> bool:
+async def _owns(
+    uow: UnitOfWork, chat_pk: int, kind: ButtonKind, object_id: int, at: dt.datetime
+) -> bool:
+    """This group's own offer, live and not past its end date; or its deal, still open."""
     if kind is ButtonKind.COUPON:
         offer = await uow.coupons.template(object_id)
+        ends = offer.template.valid_until if offer is not None else None
         return (
             offer is not None
             and offer.chat_pk == chat_pk
             and offer.active
             and offer.purpose is OfferPurpose.OFFER
+            and (ends is None or at < ends)
         )
     deal = await uow.groupbuys.deal(object_id)
-    return deal is not None and deal.chat_pk == chat_pk
+    return deal is not None and deal.chat_pk == chat_pk and at < deal.deal.ends_at
 
 
-async def check_buttons(uow: UnitOfWork, chat_pk: int, content: PostContent) -> None:
+async def check_buttons(
+    uow: UnitOfWork, chat_pk: int, content: PostContent, at: dt.datetime
+) -> None:
     """Every claim or join button of a post names this group's own live offer or deal
     (checked when a post is saved; the outbox checks again when it sends)."""
     for kind, object_id in object_buttons(content):
-        if not await _owns(uow, chat_pk, kind, object_id):
+        if not await _owns(uow, chat_pk, kind, object_id, at):
             raise ForeignButton(kind, object_id)
 
 
-async def own_buttons(uow: UnitOfWork, chat_pk: int, content: PostContent) -> PostContent:
+async def own_buttons(
+    uow: UnitOfWork, chat_pk: int, content: PostContent, at: dt.datetime
+) -> PostContent:
     """The post with only the buttons that still act on this group's own offers and deals."""
     keep = []
     for b in content.buttons:
         if b.coupon is not None:
-            ok = await _owns(uow, chat_pk, ButtonKind.COUPON, b.coupon)
+            ok = await _owns(uow, chat_pk, ButtonKind.COUPON, b.coupon, at)
         elif b.groupbuy is not None:
-            ok = await _owns(uow, chat_pk, ButtonKind.DEAL, b.groupbuy)
+            ok = await _owns(uow, chat_pk, ButtonKind.DEAL, b.groupbuy, at)
         else:
             ok = True
         if ok:
@@ -80,21 +89,17 @@ async def require_button(uow: UnitOfWork, kind: ButtonKind, object_id: int, tap:
         raise AccessDenied(Denied.WRONG_MESSAGE)
 
 
-async def authorize_admin_tap(
-    uow: UnitOfWork,
-    *,
-    gate: Gate,
-    kind: ButtonKind,
-    object_id: int,
-    group_id: int | None,
-    user_id: int,
-    tap: Tap,
-) -> None:
-    """An admin button (a preview's ✅, a broadcast's ⏸): on the message sent for this object,
-    tapped by an admin of the object's own group (`group_id`; None: an all-groups broadcast,
-    which only the bot's owners manage)."""
+async def checked_tap(uow: UnitOfWork, *, kind: ButtonKind, object_id: int, tap: Tap) -> None:
+    """First of all for a button: was it tapped on the message the bot sent for the object?
+    (Asked before the object is even looked up, so a forged id reveals nothing.)"""
     async with uow:
         await require_button(uow, kind, object_id, tap)
+
+
+async def authorize_admin(gate: Gate, *, group_id: int | None, user_id: int) -> None:
+    """An admin button (a preview's ✅, a broadcast's ⏸), once `checked_tap` passed: tapped by
+    an admin of the object's own group (`group_id`; None: an all-groups broadcast, which only
+    the bot's owners manage)."""
     if group_id is None:
         if not gate.is_owner(user_id):
             raise AccessDenied(Denied.NOT_ADMIN)

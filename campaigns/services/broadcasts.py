@@ -81,7 +81,7 @@ async def draft(
             await claim_update(uow, update[0], update[1], now)
         chat_pk = (await require_chat(uow, chat_id)).pk if chat_id is not None else None
         if chat_pk is not None:
-            await check_buttons(uow, chat_pk, content)
+            await check_buttons(uow, chat_pk, content, now)
         elif object_buttons(content):  # one post in every group: no offer is every group's
             kind, object_id = object_buttons(content)[0]
             raise ForeignButton(kind, object_id)

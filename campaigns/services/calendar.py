@@ -72,7 +72,7 @@ async def add_post(
         if update is not None:
             await claim_update(uow, update[0], update[1], at)
         chat = await require_chat(uow, chat_id)
-        await check_buttons(uow, chat.pk, content)
+        await check_buttons(uow, chat.pk, content, at)
         post_id = await uow.calendar.add_post(
             chat.pk,
             content,
@@ -99,7 +99,7 @@ async def confirm_post(
         post = await uow.calendar.post(post_id)
         if post is None or post.chat_pk != chat.pk:
             raise PostRefused(PostRefusal.UNKNOWN, post_id)
-        await check_buttons(uow, chat.pk, post.content)
+        await check_buttons(uow, chat.pk, post.content, at)
         nxt = post.when.next_after(at)
         if nxt is None:
             raise ScheduleError(WhenError.PAST, post.when.describe())
@@ -144,7 +144,7 @@ async def import_plan(
                 await uow.calendar.set_status(p.id, old=[p.status], new="deleted", next_run_at=None)
         ids = []
         for phase, when, content in posts:
-            await check_buttons(uow, chat.pk, content)
+            await check_buttons(uow, chat.pk, content, at)
             nxt = when.next_after(at)
             ids.append(
                 await uow.calendar.add_post(
@@ -265,7 +265,7 @@ async def add_step(
         if update is not None:
             await claim_update(uow, update[0], update[1], at)
         chat = await require_chat(uow, chat_id)
-        await check_buttons(uow, chat.pk, content)
+        await check_buttons(uow, chat.pk, content, at)
         step_id = await uow.calendar.add_step(chat.pk, day, content, private=private, at=at)
         steps = await uow.calendar.steps(chat.pk)
         await uow.commit()

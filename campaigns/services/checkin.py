@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from campaigns.checkin import CheckinAward, award, current_streak, local_day, next_reset
+from campaigns.coupons import OfferPurpose
 from campaigns.errors import AlreadyCheckedIn
 from campaigns.members import ChatInfo, EventKind, Person
 from campaigns.ports import UnitOfWork
@@ -101,7 +102,12 @@ async def _milestone_coupon(
     """A coupon for reaching a streak day, if the group set one; a sold-out offer is skipped."""
     offer_id = settings.checkin.milestone_coupons.get(granted.streak)
     offer = await uow.coupons.template(offer_id) if offer_id else None
-    if offer is None or offer.chat_pk != chat_pk or not offer.active:
+    if (
+        offer is None
+        or offer.chat_pk != chat_pk
+        or not offer.active
+        or offer.purpose is not OfferPurpose.OFFER
+    ):
         return None
     try:
         await issue_coupon(uow, offer, user_id, source="checkin", at=at)

@@ -119,13 +119,26 @@ async def _own_offer(uow: UnitOfWork, chat_pk: int, template_id: int) -> Templat
     return offer
 
 
-async def offer_of(uow: UnitOfWork, *, chat_id: int, template_id: int) -> TemplateRecord:
-    """An offer of this group that may be posted for claiming (live, not a group-buy's)."""
+async def offer_of(
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    template_id: int,
+    at: dt.datetime | None = None,
+    update: tuple[int, int] | None = None,
+) -> TemplateRecord:
+    """An offer of this group that may be posted for claiming (live, not a group-buy's).
+
+    `update` is (bot id, update id) of a /coupon post, so a redelivery posts nothing twice.
+    """
     async with uow:
         record = await require_chat(uow, chat_id)
         offer = await _own_offer(uow, record.pk, template_id)
-    if not offer.active:
-        raise CouponUnavailable("ended", offer)
+        if not offer.active:
+            raise CouponUnavailable("ended", offer)
+        if update is not None:
+            await claim_update(uow, update[0], update[1], at or dt.datetime.now(dt.UTC))
+            await uow.commit()
     return offer
 
 
@@ -197,7 +210,9 @@ async def issue_coupon(
     if held >= offer.per_member:
         raise CouponUnavailable("limit", offer)
     if not await uow.coupons.take_stock(offer.id):
-        raise CouponUnavailable("sold_out", offer)
+        current = await uow.coupons.template(offer.id)
+        ended = current is not None and not current.active
+        raise CouponUnavailable("ended" if ended else "sold_out", offer)
     expires = offer.template.expires_at(at)
     for _ in range(CODE_ATTEMPTS + offer.per_member):
         code = new_code()

@@ -7,6 +7,7 @@ through the coupon engine, in the transaction that takes the last slot.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,13 +82,23 @@ async def create_deal(
     return stored
 
 
-async def deal_of(uow: UnitOfWork, *, chat_id: int, deal_id: int) -> DealRecord:
-    """A deal of this group (for posting it)."""
+async def deal_of(
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    deal_id: int,
+    at: dt.datetime | None = None,
+    update: tuple[int, int] | None = None,
+) -> DealRecord:
+    """A deal of this group (for posting it); `update` as for offer_of."""
     async with uow:
         record = await require_chat(uow, chat_id)
         deal = await uow.groupbuys.deal(deal_id)
-    if deal is None or deal.chat_pk != record.pk:
-        raise GroupBuyRefused(Refusal.UNKNOWN)
+        if deal is None or deal.chat_pk != record.pk:
+            raise GroupBuyRefused(Refusal.UNKNOWN)
+        if update is not None:
+            await claim_update(uow, update[0], update[1], at or dt.datetime.now(dt.UTC))
+            await uow.commit()
     return deal
 
 
@@ -301,6 +312,8 @@ async def team_share(uow: UnitOfWork, *, token: str, at: dt.datetime) -> tuple[T
     The link carries the team's unguessable token, never its id, and opening it changes
     nobody's membership: a team whose leader is no longer in the group is not shared.
     """
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", token):  # what a share link can carry
+        raise GroupBuyRefused(Refusal.UNKNOWN)
     async with uow:
         team = await uow.groupbuys.team_by_token(token)
         if team is None or team.status is not TeamStatus.OPEN:

@@ -46,19 +46,19 @@ async def claim(uow: UnitOfWork, *, worker: str, now: dt.datetime, limit: int) -
     offer or deal is left off (saved posts were checked, but an offer can end since)."""
     async with uow:
         claimed = await uow.outbox.claim(worker, now, limit)
-        checked = [await _own_buttons(uow, d) for d in claimed]
+        checked = [await _own_buttons(uow, d, now) for d in claimed]
         await uow.commit()
     return checked
 
 
-async def _own_buttons(uow: UnitOfWork, d: Delivery) -> Delivery:
+async def _own_buttons(uow: UnitOfWork, d: Delivery, now: dt.datetime) -> Delivery:
     if not object_buttons(d.content):
         return d
     group = d.group_pk
     if group is None:  # a broadcast to every group: each group is its own owner
         chat = await uow.chats.get(d.target_chat)
         group = chat.pk if chat is not None else None
-    content = await own_buttons(uow, group, d.content) if group is not None else None
+    content = await own_buttons(uow, group, d.content, now) if group is not None else None
     if content is None:
         content = d.content.model_copy(update={"buttons": []})
     if content is not d.content:

@@ -147,7 +147,11 @@ class SqlCoupons(Repository):
     async def take_stock(self, template_id: int) -> bool:
         result = await self.session.execute(
             update(T)
-            .where(T.id == template_id, (T.stock.is_(None)) | (T.issued < T.stock))
+            .where(
+                T.id == template_id,
+                T.active.is_(True),  # ending an offer wins over a claim racing it
+                (T.stock.is_(None)) | (T.issued < T.stock),
+            )
             .values(issued=T.issued + 1)
             .returning(T.id)
             .execution_options(synchronize_session=False)
