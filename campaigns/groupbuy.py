@@ -9,6 +9,7 @@ database; these rules say what the states mean.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -81,3 +82,63 @@ class Deal:
 
 def status_after_join(members: int, size: int) -> TeamStatus:
     return TeamStatus.COMPLETE if members >= size else TeamStatus.OPEN
+
+
+class DealField(StrEnum):
+    """Which argument of `/groupbuy new` is wrong; texts say the allowed form and an example."""
+
+    ARGUMENTS = "arguments"  # fewer than six
+    SIZE = "size"
+    PRICE = "price"
+    GROUP_PRICE = "group_price"  # not a price, or not below the price
+    MINUTES = "minutes"
+    HOURS = "hours"
+    TITLE = "title"
+
+
+@dataclass
+class DealInputError(Exception):
+    field: DealField
+
+
+MAX_DEAL_HOURS = 24 * 365
+TITLE_LENGTH = 128
+
+
+def parse_deal(args: list[str], now: dt.datetime, parse_price: Callable[[str], int]) -> Deal:
+    """`<size> <price> <group price> <minutes per team> <hours> <title…>` as typed in chat;
+    the first wrong field is named (prices go through the coupon engine's amount parser)."""
+    if len(args) < 6:
+        raise DealInputError(DealField.ARGUMENTS)
+    size = _whole(args[0], MIN_SIZE, MAX_SIZE, DealField.SIZE)
+    price = _price(args[1], parse_price, DealField.PRICE)
+    group_price = _price(args[2], parse_price, DealField.GROUP_PRICE)
+    if not 0 < group_price < price:
+        raise DealInputError(DealField.GROUP_PRICE)
+    minutes = _whole(args[3], 1, MAX_TEAM_MINUTES, DealField.MINUTES)
+    try:
+        hours = float(args[4]) if args[4].isascii() else float("nan")
+    except ValueError:
+        hours = float("nan")
+    if not 0 < hours <= MAX_DEAL_HOURS:  # also refuses nan and inf
+        raise DealInputError(DealField.HOURS)
+    title = " ".join(args[5:]).strip()
+    if not title or len(title) > TITLE_LENGTH:
+        raise DealInputError(DealField.TITLE)
+    return Deal(title, price, group_price, size, minutes, now + dt.timedelta(hours=hours))
+
+
+def _whole(text: str, low: int, high: int, field: DealField) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not low <= int(text) <= high:
+        raise DealInputError(field)
+    return int(text)
+
+
+def _price(text: str, parse_price: Callable[[str], int], field: DealField) -> int:
+    try:
+        value = parse_price(text)
+    except ValueError:
+        raise DealInputError(field) from None
+    if value <= 0:
+        raise DealInputError(field)
+    return value

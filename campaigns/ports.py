@@ -450,6 +450,10 @@ class Coupons(Protocol):
     async def end(self, template_id: int) -> bool:
         """No more coupons of this offer (claims, grants, rewards); False if already ended."""
 
+    async def offers_of(self, chat_pk: int) -> list[tuple[TemplateRecord, int]]:
+        """The group's own offers (not group-buy payouts), newest first, each with how many
+        of its coupons were redeemed."""
+
     async def held(self, template_id: int, user_id: int) -> int:
         """How many of this offer the member has been issued."""
 
@@ -585,6 +589,12 @@ class GroupBuys(Protocol):
     ) -> int: ...
 
     async def team(self, team_id: int) -> TeamRecord | None: ...
+
+    async def deals_of(self, chat_pk: int) -> list[DealRecord]:
+        """The group's deals, newest first."""
+
+    async def end_deal(self, deal_id: int, at: dt.datetime) -> bool:
+        """Bring a deal's end forward to `at`; False if it had ended already."""
 
     async def end_payouts(self, now: dt.datetime) -> int:
         """End the payout offers of deals whose end has passed (posted or not)."""

@@ -13,6 +13,7 @@ from campaigns.ports import CouponRecord, TemplateRecord
 from campaigns.services.coupons import (
     CouponUnavailable,
     Issued,
+    OfferLine,
     Redemption,
     Reminder,
     status_at,
@@ -158,9 +159,40 @@ class CouponTexts(T):
     def coupon_usage(self) -> str:
         return self._(
             "Usage (admins): <code>/coupon post &lt;offer id&gt;</code>, "
-            "<code>/coupon end &lt;offer id&gt;</code>, or reply to a member "
-            "with <code>/coupon grant &lt;offer id&gt;</code>."
+            "<code>/coupon end &lt;offer id&gt;</code>, <code>/coupon list</code>, or reply to "
+            "a member with <code>/coupon grant &lt;offer id&gt;</code>."
         )
+
+    def unknown_offer(self, offer_id: int) -> str:
+        return self._(
+            "There is no coupon offer #{id} in this group. /coupon list shows its offers.",
+            id=offer_id,
+        )
+
+    def already_has(self, display_name: str) -> str:
+        return self._(
+            "{name} already has this coupon (the per-member limit is reached).",
+            name=self.name(display_name),
+        )
+
+    def offer_list(self, lines: list[OfferLine]) -> str:
+        if not lines:
+            return self._("No coupon offers yet. `growthbot coupons create` makes one.")
+        out = [self._("🎟 Coupon offers:")]
+        for line in lines:
+            o = line.offer
+            stock = f"{o.issued}/{o.stock}" if o.stock is not None else f"{o.issued}/∞"
+            out.append(
+                self._(
+                    "#{id} {name} · {state} · claimed {stock} · redeemed {redeemed}",
+                    id=o.id,
+                    name=html.escape(o.name, quote=False),
+                    state=self._("🟢 live") if line.live else self._("⏹ ended"),
+                    stock=stock,
+                    redeemed=line.redeemed,
+                )
+            )
+        return "\n".join(out)
 
     def offer_ended(self, offer: TemplateRecord) -> str:
         return self._(

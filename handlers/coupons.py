@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
+from telegram.warnings import PTBUserWarning
 
 from campaigns.access import AccessDenied, ButtonKind, parse_id
 from campaigns.coupons import CouponRejected, parse_money
@@ -17,6 +19,7 @@ from campaigns.services.coupons import (
     claim,
     end_offer,
     grant,
+    group_offers,
     my_coupons,
     offer_of,
     redeem,
@@ -63,8 +66,24 @@ async def on_claim(update: Update, context: Context) -> None:
         return
     except CouponUnavailable as err:
         await query.answer(t.unavailable(err)[:ALERT_LIMIT], show_alert=True)
+        if err.reason in {"sold_out", "ended"}:  # nothing left to claim here
+            await _drop_buttons(context, update)
         return
     await query.answer(t.claimed(issued)[:ALERT_LIMIT], show_alert=True)
+    if issued.last:  # the post this came from loses its button, once
+        await _drop_buttons(context, update)
+
+
+async def _drop_buttons(context: Context, update: Update) -> None:
+    """Take the keyboard off the tapped message (best effort). Through do_api_request: PTB
+    adds the default parse_mode to editMessageReplyMarkup, a parameter it does not have."""
+    tap = tap_of(update)
+    with contextlib.suppress(TelegramError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.editMessageReplyMarkup"
+        await context.bot.do_api_request(
+            "editMessageReplyMarkup",
+            api_kwargs={"chat_id": tap.chat_id, "message_id": tap.message_id},
+        )
 
 
 async def redeem_command(update: Update, context: Context) -> None:
@@ -122,21 +141,25 @@ async def mycoupons_command(update: Update, context: Context) -> None:
 
 
 async def coupon_command(update: Update, context: Context) -> None:
-    """`/coupon post|grant|end <offer id>` (admins); grant in reply to the member."""
+    """`/coupon post|grant|end <offer id>` and `/coupon list` (admins); grant in reply to the
+    member."""
     t = await coupon_texts_for(update, context)
     chat = await admin_group(update, context, t)
     if chat is None:
         return
-    args = context.args or []
+    args, d = context.args or [], deps(context)
     verb = args[0].lower() if args else ""
+    if verb == "list" and len(args) == 1:
+        offers = await group_offers(d.uow(), chat_id=chat.id, at=sent_at(update))
+        await reply(update, t.offer_list(offers))
+        return
     offer_id = parse_id(args[1]) if len(args) == 2 else None
     if offer_id is None or verb not in {"post", "grant", "end"}:
         await reply(update, t.coupon_usage())
         return
     if verb == "grant":
-        await _grant(update, context, t, offer_id)
+        await _grant(update, context, t, chat, offer_id)
         return
-    d = deps(context)
     try:
         if verb == "end":
             ended = await end_offer(d.uow(), chat_id=chat.id, template_id=offer_id)
@@ -149,10 +172,12 @@ async def coupon_command(update: Update, context: Context) -> None:
     except DuplicateUpdate:
         return
     except UnknownChat:
-        await reply(update, t.unavailable(CouponUnavailable("unknown")))
+        await reply(update, t.unknown_offer(offer_id))
         return
     except CouponUnavailable as err:
-        await reply(update, t.unavailable(err))
+        await reply(update, t.unknown_offer(offer_id) if err.reason == "unknown" else (
+            t.unavailable(err)
+        ))  # fmt: skip
         return
     timezone = (await d.settings_of(chat.id)).timezone
     with contextlib.suppress(TelegramError):
@@ -169,9 +194,11 @@ async def coupon_command(update: Update, context: Context) -> None:
         )
 
 
-async def _grant(update: Update, context: Context, t: CouponTexts, offer_id: int) -> None:
-    chat, message = update.effective_chat, update.effective_message
-    assert chat is not None and message is not None
+async def _grant(
+    update: Update, context: Context, t: CouponTexts, chat: Chat, offer_id: int
+) -> None:
+    message = update.effective_message
+    assert message is not None
     target = message.reply_to_message.from_user if message.reply_to_message else None
     if target is None or target.is_bot:
         await reply(update, t.coupon_usage())
@@ -190,8 +217,13 @@ async def _grant(update: Update, context: Context, t: CouponTexts, offer_id: int
     except DuplicateUpdate:
         return
     except (UnknownChat, CouponUnavailable) as err:
-        reason = err if isinstance(err, CouponUnavailable) else CouponUnavailable("unknown")
-        await reply(update, t.unavailable(reason))
+        reason = err.reason if isinstance(err, CouponUnavailable) else "unknown"
+        if reason == "unknown":
+            await reply(update, t.unknown_offer(offer_id))
+        elif reason == "limit":  # it is the member who has it, not the admin
+            await reply(update, t.already_has(member.display_name))
+        else:
+            await reply(update, t.unavailable(CouponUnavailable(reason)))
         return
     await reply(update, t.granted(member.display_name, issued))
     private = CouponTexts(language_for(target.language_code, t.language))

@@ -8,9 +8,9 @@ import html
 from telegram import Update
 
 from campaigns.coupons import format_amount
-from campaigns.groupbuy import Refusal, TeamStatus
+from campaigns.groupbuy import DealField, Refusal, TeamStatus
 from campaigns.ports import DealRecord
-from campaigns.services.groupbuys import TeamView
+from campaigns.services.groupbuys import DealLine, TeamView
 from handlers.extract import Context, texts_for
 from handlers.texts import T
 
@@ -101,7 +101,12 @@ class GroupBuyTexts(T):
         }[v.team.status]
         return "\n".join([head, self._("Members: {names}", names=names)])
 
-    def refused(self, reason: Refusal) -> str:
+    def refused(self, reason: Refusal, deal_id: int | None = None) -> str:
+        if reason is Refusal.UNKNOWN and deal_id is not None:
+            return self._(
+                "There is no group-buy #{id} in this group. /groupbuy list shows its deals.",
+                id=deal_id,
+            )
         return {
             Refusal.ENDED: self._("This group-buy has ended."),
             Refusal.SOLD_OUT: self._("Sold out, sorry!"),
@@ -138,11 +143,73 @@ class GroupBuyTexts(T):
         )
 
     def groupbuy_usage(self) -> str:
-        return self._(
+        usage = self._(
             "Usage (admins): <code>/groupbuy new &lt;team size&gt; &lt;price&gt; &lt;group "
             "price&gt; &lt;minutes per team&gt; &lt;hours until the end&gt; &lt;title&gt;</code>, "
             "e.g. <code>/groupbuy new 3 32 19.9 120 48 Mango sago</code> (size 2–50, group "
             "price below the price); or <code>/groupbuy post &lt;deal id&gt;</code>."
+        )
+        more = self._(
+            "Also: <code>/groupbuy list</code>, <code>/groupbuy end &lt;deal id&gt;</code>."
+        )
+        return f"{usage}\n{more}"
+
+    def deal_input_refused(self, field: DealField) -> str:
+        """The wrong argument of /groupbuy new, its allowed form and an example."""
+        detail = {
+            DealField.ARGUMENTS: self._("it needs six parts: size, price, group price, "
+                                        "minutes per team, hours, title"),
+            DealField.SIZE: self._("the team size is a whole number from 2 to 50, e.g. 3"),
+            DealField.PRICE: self._("the price is an amount above 0, e.g. 32 or 29.90"),
+            DealField.GROUP_PRICE: self._(
+                "the group price is an amount above 0 and below the price, e.g. 19.9"
+            ),
+            DealField.MINUTES: self._(
+                "minutes per team is a whole number from 1 to 10080 (a week), e.g. 120"
+            ),
+            DealField.HOURS: self._(
+                "hours until the end is a number above 0 (at most a year), e.g. 48"
+            ),
+            DealField.TITLE: self._("the title is 1 to 128 characters, e.g. Mango sago"),
+        }[field]  # fmt: skip
+        return (
+            self._("❌ Can't create the group-buy: {detail}.", detail=detail)
+            + "\n\n"
+            + (self.groupbuy_usage())
+        )
+
+    def deal_list(self, lines: list[DealLine]) -> str:
+        if not lines:
+            return self._("No group-buys yet. /groupbuy new creates one.")
+        out = [self._("🛒 Group-buys:")]
+        for line in lines:
+            d = line.deal
+            stock = (
+                self._("stock {left}/{total}", left=d.deal.stock - d.taken, total=d.deal.stock)
+                if d.deal.stock is not None
+                else self._("no stock limit")
+            )
+            out.append(
+                self._(
+                    "#{id} {title} · {state} · teams: {open} open, {done} complete, "
+                    "{expired} expired · {stock}",
+                    id=d.id,
+                    title=html.escape(d.deal.title, quote=False),
+                    state=self._("🟢 live") if line.live else self._("⏹ ended"),
+                    open=line.teams.get(TeamStatus.OPEN, 0),
+                    done=line.teams.get(TeamStatus.COMPLETE, 0),
+                    expired=line.teams.get(TeamStatus.EXPIRED, 0),
+                    stock=stock,
+                )
+            )
+        return "\n".join(out)
+
+    def deal_ended_early(self, d: DealRecord) -> str:
+        return self._(
+            "⏹ Group-buy #{id} {title} has ended: no new teams or joins; its post is marked "
+            "ended shortly.",
+            id=d.id,
+            title=html.escape(d.deal.title, quote=False),
         )
 
 

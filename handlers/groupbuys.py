@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from campaigns.access import AccessDenied, parse_id
 from campaigns.coupons import parse_amount
 from campaigns.errors import DuplicateUpdate, UnknownChat
-from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus
+from campaigns.groupbuy import DealInputError, GroupBuyRefused, Refusal, TeamStatus, parse_deal
 from campaigns.ports import DealRecord, UnitOfWork
 from campaigns.referral import DEEP_LINK_PREFIX
 from campaigns.services.groupbuys import (
@@ -24,6 +24,8 @@ from campaigns.services.groupbuys import (
     deal_of,
     deal_photo,
     deal_progress,
+    end_deal,
+    group_deals,
     join_any,
     join_team,
     leave_team,
@@ -171,38 +173,45 @@ async def announce_expired(bot: Bot, d: Deps, views: Sequence[TeamView]) -> None
 
 
 async def groupbuy_command(update: Update, context: Context) -> None:
-    """`/groupbuy post <deal id>` (admins): post the deal with its 🚀 button."""
+    """`/groupbuy new|post|list|end …` (admins): create, post, list and end deals."""
     t = await groupbuy_texts_for(update, context)
     chat = await admin_group(update, context, t)
     if chat is None:
         return
-    args = context.args or []
-    if args and args[0].lower() == "new":
-        try:
-            d = await _new_deal(update, context, chat.id, args[1:])
-        except DuplicateUpdate:
+    args, d, at = context.args or [], deps(context), sent_at(update)
+    verb = args[0].lower() if args else ""
+    deal_id = parse_id(args[1]) if len(args) == 2 else None
+    try:
+        if verb == "new":
+            deal = await _new_deal(update, context, chat.id, args[1:])
+        elif verb == "list":
+            await reply(update, t.deal_list(await group_deals(d.uow(), chat_id=chat.id, at=at)))
             return
-        if d is None:
-            await reply(update, t.groupbuy_usage())
+        elif verb == "end" and deal_id is not None:
+            ended = await end_deal(d.uow(), chat_id=chat.id, deal_id=deal_id, at=at)
+            await reply(update, t.deal_ended_early(ended))
             return
-    elif len(args) == 2 and args[0].lower() == "post" and (deal_id := parse_id(args[1])):
-        try:
-            d = await deal_of(
-                deps(context).uow(), chat_id=chat.id, deal_id=deal_id, at=sent_at(update),
+        elif verb == "post" and deal_id is not None:
+            deal = await deal_of(
+                d.uow(), chat_id=chat.id, deal_id=deal_id, at=at,
                 update=(context.bot.id, update.update_id),
             )  # fmt: skip
-        except DuplicateUpdate:
+        else:
+            await reply(update, t.groupbuy_usage())
             return
-        except (UnknownChat, GroupBuyRefused):
-            await reply(update, t.refused(Refusal.UNKNOWN))
-            return
-    else:
-        await reply(update, t.groupbuy_usage())
+    except DuplicateUpdate:
+        return
+    except DealInputError as error:
+        await reply(update, t.deal_input_refused(error.field))
+        return
+    except (UnknownChat, GroupBuyRefused) as error:
+        reason = error.reason if isinstance(error, GroupBuyRefused) else Refusal.UNKNOWN
+        await reply(update, t.refused(reason, deal_id))
         return
     try:
-        await post_deal(context.bot, deps(context).uow, d, t, chat_id=chat.id, now=sent_at(update))
+        await post_deal(context.bot, d.uow, deal, t, chat_id=chat.id, now=at)
     except TelegramError as error:
-        log.warning("deal %s not posted: %s", d.id, error)
+        log.warning("deal %s not posted: %s", deal.id, error)
 
 
 async def post_deal(
@@ -254,32 +263,17 @@ async def _edit_post(
         )
 
 
-async def _new_deal(
-    update: Update, context: Context, chat_id: int, args: list[str]
-) -> DealRecord | None:
+async def _new_deal(update: Update, context: Context, chat_id: int, args: list[str]) -> DealRecord:
     """`/groupbuy new <size> <price> <group price> <minutes per team> <hours> <title…>`."""
-    if len(args) < 6:
-        return None
     at = sent_at(update)
-    try:
-        deal = Deal(
-            title=" ".join(args[5:])[:128],
-            price=parse_amount(args[1]),
-            group_price=parse_amount(args[2]),
-            size=int(args[0]),
-            team_minutes=int(args[3]),
-            ends_at=at + dt.timedelta(hours=float(args[4])),
-        )
-        return await create_deal(
-            deps(context).uow(),
-            chat_id=chat_id,
-            deal=deal,
-            description=None,
-            at=at,
-            update=(context.bot.id, update.update_id),
-        )
-    except (ValueError, OverflowError, GroupBuyRefused, UnknownChat):
-        return None
+    return await create_deal(
+        deps(context).uow(),
+        chat_id=chat_id,
+        deal=parse_deal(args, at, parse_amount),
+        description=None,
+        at=at,
+        update=(context.bot.id, update.update_id),
+    )
 
 
 async def start_team_share(update: Update, context: Context, payload: str) -> bool:

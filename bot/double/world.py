@@ -598,6 +598,14 @@ class FakeTelegram:
         }
         return message
 
+    def api_editMessageReplyMarkup(self, params: JSON) -> JSON:
+        chat = self._chat(params["chat_id"])
+        stored = self.messages.get((chat["id"], int(params["message_id"])))
+        if stored is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        self._edited(chat["id"], params)
+        return stored
+
     def api_editMessageText(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
         self._edited(chat["id"], params, text=params["text"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from campaigns.access import ButtonKind, Gate, Tap
@@ -51,6 +51,7 @@ class Issued:
     code: str
     offer: TemplateRecord
     expires_at: dt.datetime | None
+    last: bool = False  # this one emptied the stock: the claim posts lose their button
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,29 @@ async def end_offer(uow: UnitOfWork, *, chat_id: int, template_id: int) -> Templ
     return ended
 
 
+@dataclass(frozen=True)
+class OfferLine:
+    """One line of /coupon list: the offer and how it is doing."""
+
+    offer: TemplateRecord
+    redeemed: int
+    live: bool  # claimable now: not ended, not past its end date, stock left
+
+
+async def group_offers(uow: UnitOfWork, *, chat_id: int, at: dt.datetime) -> list[OfferLine]:
+    """The group's offers for /coupon list, newest first."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        offers = await uow.coupons.offers_of(record.pk)
+    lines = []
+    for offer, redeemed in offers:
+        ends = offer.template.valid_until
+        stocked = offer.stock is None or offer.issued < offer.stock
+        live = offer.active and stocked and (ends is None or at < ends)
+        lines.append(OfferLine(offer, redeemed, live))
+    return lines
+
+
 async def claim(
     uow: UnitOfWork,
     *,
@@ -194,6 +218,9 @@ async def claim(
             if not in_audience(joined, at, offer.audience_joined_days):
                 raise CouponUnavailable("audience", offer)
         issued = await issue_coupon(uow, offer, person.user_id, source=source, at=at)
+        now = await uow.coupons.template(offer.id)
+        if now is not None and now.stock is not None and now.issued >= now.stock:
+            issued = replace(issued, last=True)
         await uow.commit()
     return issued
 

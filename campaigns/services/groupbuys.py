@@ -117,6 +117,43 @@ async def _view(
     return TeamView(deal, team, members, chat.chat_id, coupons or {})
 
 
+@dataclass(frozen=True)
+class DealLine:
+    """One line of /groupbuy list."""
+
+    deal: DealRecord
+    teams: dict[TeamStatus, int]
+    live: bool
+
+
+async def group_deals(uow: UnitOfWork, *, chat_id: int, at: dt.datetime) -> list[DealLine]:
+    """The group's deals for /groupbuy list, newest first."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        deals = await uow.groupbuys.deals_of(record.pk)
+        lines = [
+            DealLine(d, await uow.groupbuys.team_counts(d.id), at < d.deal.ends_at) for d in deals
+        ]
+    return lines
+
+
+async def end_deal(uow: UnitOfWork, *, chat_id: int, deal_id: int, at: dt.datetime) -> DealRecord:
+    """An admin ends a deal now: no new teams or joins; its post is marked ended by the
+    sweep, its payout offer ends with it, open teams can no longer fill up."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        deal = await uow.groupbuys.deal(deal_id)
+        if deal is None or deal.chat_pk != record.pk:
+            raise GroupBuyRefused(Refusal.UNKNOWN)
+        if not await uow.groupbuys.end_deal(deal_id, at):
+            raise GroupBuyRefused(Refusal.ENDED)
+        await uow.coupons.end(deal.offer_id)
+        ended = await uow.groupbuys.deal(deal_id)
+        await uow.commit()
+    assert ended is not None
+    return ended
+
+
 async def _tapped_deal(
     uow: UnitOfWork,
     gate: Gate,

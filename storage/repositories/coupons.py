@@ -108,6 +108,21 @@ class SqlCoupons(Repository):
         )
         return result.first() is not None
 
+    async def offers_of(self, chat_pk: int) -> list[tuple[TemplateRecord, int]]:
+        used = (
+            select(C.template_id, func.count().label("n"))
+            .where(C.chat_id == chat_pk, C.status == "used")
+            .group_by(C.template_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(T, func.coalesce(used.c.n, 0))
+            .outerjoin(used, used.c.template_id == T.id)
+            .where(T.chat_id == chat_pk, T.purpose == str(OfferPurpose.OFFER))
+            .order_by(T.id.desc())
+        )
+        return [(_offer(row), int(n)) for row, n in rows]
+
     async def held(self, template_id: int, user_id: int) -> int:
         rows = await self.session.scalars(
             select(C.slot).where(C.template_id == template_id, C.user_id == user_id)

@@ -136,6 +136,21 @@ class SqlGroupBuys(Repository):
         row = await self.session.get(TR, team_id, populate_existing=True)
         return _team(row) if row else None
 
+    async def deals_of(self, chat_pk: int) -> list[DealRecord]:
+        rows = await self.session.scalars(
+            select(D).where(D.chat_id == chat_pk).order_by(D.id.desc())
+        )
+        return [_deal(row) for row in rows]
+
+    async def end_deal(self, deal_id: int, at: dt.datetime) -> bool:
+        result = await self.session.execute(
+            update(D)
+            .where(D.id == deal_id, D.ends_at > at)
+            .values(ends_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def end_payouts(self, now: dt.datetime) -> int:
         result = await self.session.execute(
             update(CouponTemplateRow)

@@ -147,7 +147,8 @@ async def test_admins_grant_a_coupon_to_the_member_they_reply_to(bot: Harness):
     assert any("Alice Liu</b> received a coupon" in r for r in replies)
     [private] = [c.text for c in bot.world.sent(ALICE)]
     assert "You received a coupon" in private and re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}", private)
-    assert "already have" in again
+    # It is Alice who has it, not the admin (the old answer said "You already have").
+    assert "<b>Alice Liu</b> already has this coupon" in again
 
 
 async def test_a_referral_tier_can_grant_a_coupon(bot: Harness):
@@ -226,3 +227,24 @@ async def test_a_streak_milestone_can_grant_a_coupon(bot: Harness):
     assert "Streak reward" not in day1
     assert "Streak reward: the coupon “满199减30”" in day2
     assert "🟢 active" in mine
+
+
+async def test_admins_list_offers_and_get_plain_answers_about_ids_and_limits(bot: Harness):
+    offer_id = await offer(bot, stock=1)
+    said = bot.world.message(GROUP, ALICE, "me please", at=MONDAY)["message"]
+
+    [missing] = await bot.say(OWNER, "/coupon post 999")
+    [odd] = await bot.say(OWNER, "/coupon post ²")
+    claimed = await tap(bot, ALICE, offer_id)
+    post = bot.world.button_message(GROUP, f"cpn:{offer_id}")
+    [twice] = await bot.send(
+        bot.world.message(GROUP, OWNER, f"/coupon grant {offer_id}", reply_to_message=said)
+    )
+    [listing] = await bot.say(OWNER, "/coupon list")
+
+    assert "There is no coupon offer #999 in this group" in missing
+    assert "Usage" in odd
+    assert "Your code" in claimed
+    assert post is not None and "reply_markup" not in post  # the last one took the button off
+    assert "<b>Alice Liu</b> already has this coupon" in twice
+    assert f"#{offer_id} 满199减30 · ⏹ ended · claimed 1/1 · redeemed 0" in listing

@@ -265,3 +265,36 @@ async def test_time_left_is_refreshed_on_a_timer_only_when_it_changed(bot: Harne
     assert "the deal ends in 23h 35m" in edits[0].text or "ends in 23h 34m" in edits[0].text
     assert "1/3, 35m left" in edits[1].text or "1/3, 34m left" in edits[1].text
     assert len(bot.world.calls) == before + 2  # nothing changed, nothing edited
+
+
+async def test_admins_list_and_end_deals_and_each_bad_argument_is_named(bot: Harness):
+    deal = await deal_id(bot)
+    await tap(bot, ALICE, f"gb:s:{deal}")
+
+    replies = [
+        (await bot.say(OWNER, text))[0]
+        for text in (
+            "/groupbuy new 1 32 19.9 120 48 Tea",
+            "/groupbuy new 3 abc 19.9 120 48 Tea",
+            "/groupbuy new 3 32 40 120 48 Tea",
+            "/groupbuy new 3 32 19.9 0 48 Tea",
+            "/groupbuy new 3 32 19.9 120 nan Tea",
+            "/groupbuy new 3 32",
+            "/groupbuy post 999",
+        )
+    ]
+    [listing] = await bot.say(OWNER, "/groupbuy list")
+    [ended] = await bot.say(OWNER, f"/groupbuy end {deal}")
+    [again] = await bot.say(OWNER, f"/groupbuy end {deal}")
+    late = await tap(bot, BOB, f"gb:j:{team_of(bot)}")
+
+    assert "team size is a whole number from 2 to 50" in replies[0]
+    assert "the price is an amount above 0" in replies[1]
+    assert "below the price" in replies[2]
+    assert "minutes per team" in replies[3]
+    assert "hours until the end" in replies[4]
+    assert "six parts" in replies[5]
+    assert "There is no group-buy #999 in this group" in replies[6]
+    assert f"#{deal} Milk tea · 🟢 live · teams: 1 open, 0 complete, 0 expired" in listing
+    assert f"Group-buy #{deal} Milk tea has ended" in ended
+    assert "has ended" in again and "has ended" in late

@@ -88,7 +88,7 @@ async def test_a_group_buys_payout_offer_is_never_claimable_nor_postable(
         OWNER, f"/schedule daily 09:00\nDeal!\nbutton: 领券 | coupon {payout}"
     )
 
-    assert "not available" in post
+    assert f"There is no coupon offer #{payout} in this group" in post
     assert "not available" in forged
     assert f"coupon offer #{payout}, which is not a live offer of this group" in scheduled
     assert await count(database_url, CouponRow.id) == 0
