@@ -73,14 +73,15 @@ def test_growthbot_run_replies_and_exports_what_happened(database_url: str, tmp_
     with DoubleServer(world) as server:
         proc = _run_bot(database_url, server.base_url, tmp_path)
         try:
-            replied = _wait_for(lambda: len(world.sent(GROUP)) >= 3)
+            replied = _wait_for(lambda: len(world.sent(GROUP)) >= 4)
         finally:
             proc.send_signal(signal.SIGTERM)
             output, _ = proc.communicate(timeout=30)
 
     assert replied, output
     assert proc.returncode == 0, output
-    texts = [c.text for c in world.sent(GROUP)]
+    setup, *texts = [c.text for c in world.sent(GROUP)]
+    assert f"chat id 是 <code>{GROUP}</code>" in setup  # the bot's hello when it was added
     assert "<b>Alice</b> 签到成功，今日第 1 位！" in texts[0]
     assert "<b>Bob</b> 签到成功，今日第 2 位！" in texts[1]
     assert "你今天已经签到过啦" in texts[2]
