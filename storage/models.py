@@ -421,6 +421,7 @@ class ScheduledPostRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
     content: Mapped[dict[str, Any]] = mapped_column(JSON)  # campaigns.content.PostContent
+    # as written: a friendly form (`daily 09:00`) or a standard cron expression (Sunday = 0)
     cron: Mapped[str | None] = mapped_column(String(120))
     run_at: Mapped[dt.datetime | None]
     timezone: Mapped[str] = mapped_column(String(64))
