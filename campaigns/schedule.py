@@ -284,8 +284,8 @@ def parse_when(text: str, timezone: str, now: dt.datetime) -> When:
     if ONE_OFF.match(raw):
         try:
             at = dt.datetime.fromisoformat(raw.replace(" ", "T").upper())
-        except ValueError as error:
-            raise ScheduleError(WhenError.BAD_TIME, str(error)) from None
+        except ValueError:  # 30 February
+            raise ScheduleError(WhenError.BAD_TIME, raw) from None
         if at.tzinfo is None:
             at = at.replace(tzinfo=tz)
         try:
@@ -306,8 +306,8 @@ def _cron(expr: str, timezone: str, now: dt.datetime, label: str | None = None) 
     when = When(timezone=timezone, cron=expr, label=label)
     try:
         nxt = when.next_after(now)
-    except ValueError as error:
-        raise ScheduleError(WhenError.BAD_CRON, str(error)) from None
+    except ValueError:  # the engine's own words are not shown: the expression is
+        raise ScheduleError(WhenError.BAD_CRON, expr) from None
     if nxt is None:
         raise ScheduleError(WhenError.NEVER, expr)
     return when

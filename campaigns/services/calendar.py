@@ -37,8 +37,12 @@ class PostRefusal(StrEnum):
 
 @dataclass
 class PostRefused(Exception):
+    """`status` is the post's state when the action (None: the ✅ confirm) could not apply."""
+
     reason: PostRefusal
     post_id: int
+    status: str | None = None
+    action: PostAction | None = None
 
 
 @dataclass
@@ -104,7 +108,7 @@ async def confirm_post(
         if nxt is None:
             raise ScheduleError(WhenError.PAST, post.when.describe())
         if not await uow.calendar.set_status(post_id, old=["draft"], new="active", next_run_at=nxt):
-            raise PostRefused(PostRefusal.STATE, post_id)
+            raise PostRefused(PostRefusal.STATE, post_id, post.status)
         post = await uow.calendar.post(post_id)
         await uow.commit()
     assert post is not None
@@ -203,7 +207,7 @@ async def change_post(
                 post_id, old=["draft", "active", "paused", "done"], new="deleted", next_run_at=None
             )
         if not changed:
-            raise PostRefused(PostRefusal.STATE, post_id)
+            raise PostRefused(PostRefusal.STATE, post_id, post.status, action)
         post = await uow.calendar.post(post_id)
         await uow.commit()
     assert post is not None
