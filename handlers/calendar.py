@@ -25,6 +25,7 @@ from campaigns.ports import PostRecord
 from campaigns.schedule import ScheduleError, parse_when
 from campaigns.services.access import authorize_admin_tap, remember_buttons
 from campaigns.services.calendar import (
+    MAX_DAY,
     PostAction,
     PostRefused,
     add_post,
@@ -346,7 +347,10 @@ async def sequence_command(update: Update, context: Context) -> None:
     except ForeignButton as error:
         await reply(update, t.foreign_button(error))
         return
-    except (ValueError, UnknownChat):
+    except ValueError:  # the day is past MAX_DAY
+        await reply(update, t.step_day_refused(args[1], MAX_DAY))
+        return
+    except UnknownChat:
         await reply(update, t.sequence_usage())
         return
     await reply(update, t.step_added(step))

@@ -317,6 +317,14 @@ class CalendarTexts(T):
             example=f"<code>{command}\n" + self._("Welcome, {name}!", name="{name}") + "</code>",
         )
 
+    def step_day_refused(self, day: str, most: int) -> str:
+        return self._(
+            "Day {day} is too far: a step's day is 0 (the day they join) to {most}, e.g. {example}",
+            day=html.escape(day, quote=False),
+            most=most,
+            example="<code>/sequence add 3</code>",
+        )
+
     def name_tip(self) -> str:
         return self._(
             "Tip: {tag} in the text becomes the member's name.", tag="<code>{name}</code>"

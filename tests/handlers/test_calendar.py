@@ -276,7 +276,8 @@ async def test_a_replied_message_with_links_carrying_ampersands_is_scheduled(bot
 
 
 async def test_pausing_a_paused_post_or_a_draft_says_what_state_it_is_in(bot: Harness):
-    await bot.say(OWNER, "/schedule daily 09:00\nMorning")
+    await bot.say(OWNER, "/schedule Daily  09:00\nMorning")
+    question = bot.world.sent(GROUP)[-1].text
     ok = buttons_of(bot.world.sent(GROUP)[-1])[0][0]["callback_data"]
     draft = await bot.say(OWNER, "/post pause 1")
     confirmed = await tap(bot, GROUP, OWNER, ok)
@@ -286,7 +287,9 @@ async def test_pausing_a_paused_post_or_a_draft_says_what_state_it_is_in(bot: Ha
     running = await bot.say(OWNER, "/post resume 1")
     running += await bot.say(OWNER, "/post resume 1")
     no_text = await bot.say(OWNER, "/sequence add 2")
+    too_far = await bot.say(OWNER, "/sequence add 400\nhi")
 
+    assert "🗓 Post #1, daily 09:00 (Asia/Shanghai)" in question  # as written, not as cron
     assert "draft that was never saved" in draft[0] and "✅ Schedule" in draft[0]
     assert confirmed == "" and "Post #1 is scheduled" in edited
     assert "Post #1 can't do that now: it is already paused" in again[0]
@@ -294,6 +297,7 @@ async def test_pausing_a_paused_post_or_a_draft_says_what_state_it_is_in(bot: Ha
     assert "running again" in running[0] and "it is already running" in running[1]
     assert "What should day 2 say?" in no_text[0] and "/schedule" not in no_text[0]
     assert "<code>/sequence add 2\nWelcome, {name}!</code>" in no_text[0]
+    assert "Day 400 is too far" in too_far[0] and "0 (the day they join) to 365" in too_far[0]
 
 
 async def test_bad_cron_fields_are_explained_with_the_field_range_and_an_example(bot: Harness):
