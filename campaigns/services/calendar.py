@@ -239,6 +239,26 @@ async def change_post(
     return post
 
 
+async def realign_runs(uow: UnitOfWork, *, now: dt.datetime) -> int:
+    """Recurring posts whose stored next run is not a run of their schedule get the next
+    run counted from now; how many. Runs stored before cron weekdays meant standard cron
+    (Sunday = 0) fell on the wrong day; called when the bot starts."""
+    moved = 0
+    async with uow:
+        for post in await uow.calendar.recurring(("active", "paused")):
+            due = post.next_run_at
+            if due is None or due <= now:
+                continue  # an overdue run is handed over (or skipped) as it is
+            if post.when.next_after(due - dt.timedelta(microseconds=1)) == due:
+                continue
+            nxt = post.when.next_after(now)
+            moved += await uow.calendar.set_status(
+                post.id, old=[post.status], new=post.status, next_run_at=nxt
+            )
+        await uow.commit()
+    return moved
+
+
 async def hand_over_due(
     uow: Callable[[], UnitOfWork], *, now: dt.datetime, grace: dt.timedelta
 ) -> HandOver:

@@ -124,6 +124,12 @@ class SqlCalendar(Repository):
         )
         return await self._with_chat(list(rows))
 
+    async def recurring(self, statuses: Sequence[str]) -> list[PostRecord]:
+        rows = await self.session.scalars(
+            select(P).where(P.cron.is_not(None), P.status.in_(list(statuses))).order_by(P.id)
+        )
+        return await self._with_chat(list(rows))
+
     async def set_status(
         self, post_id: int, *, old: Sequence[str], new: str, next_run_at: dt.datetime | None
     ) -> bool:
