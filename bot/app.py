@@ -19,7 +19,7 @@ from telegram.request import BaseRequest
 import handlers
 from bot.settings import Settings
 from bot.webhooks import HttpServer, orders_app
-from campaigns.services.calendar import enrol_due, hand_over_due
+from campaigns.services.calendar import enrol_due, hand_over_due, realign_runs
 from campaigns.services.coupons import due_reminders
 from campaigns.services.groupbuys import end_deals, expire_teams
 from campaigns.services.referral import sweep
@@ -161,6 +161,8 @@ def build_application(
         sender = OutboxSender(app.bot, deps, rate=settings.outbox_rate)
         app.bot_data["outbox"] = sender
         await sender.recover()
+        if moved := await realign_runs(deps.uow(), now=dt.datetime.now(dt.UTC)):
+            log.info("%d scheduled posts had a next run off their schedule: moved", moved)
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
         buffer.start()
         if settings.http_port is not None and settings.orders_webhook_secret:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import html
+import re
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -21,6 +24,23 @@ from campaigns.audience import AudienceError, parse_audience
 from campaigns.content import PostContent
 from campaigns.ports import PostRecord, UnitOfWork
 from campaigns.schedule import ScheduleError, parse_when
+from campaigns.services.calendar import PostAction
+
+EXCERPT = 50
+
+
+def local_time(at: dt.datetime | None, timezone: str) -> str:
+    """A run time in the group's time zone, with the zone: `2026-12-01 09:00 +08:00 Asia/…`."""
+    if at is None:
+        return "-"
+    return f"{at.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M %z} {timezone}"
+
+
+def excerpt(html_text: str) -> str:
+    """A post's first line as plain text, shortened."""
+    lines = html.unescape(re.sub(r"<[^>]+>", "", html_text)).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    return first if len(first) <= EXCERPT else first[: EXCERPT - 1] + "…"
 
 
 def foreign(error: ForeignButton, chat: int | None) -> str:
@@ -49,13 +69,23 @@ def add_parsers(sub: Any) -> None:
     listing = actions.add_parser("list", help="upcoming posts with their next run")
     listing.add_argument("--chat", type=int, required=True)
     listing.add_argument("--json", action="store_true")
+    for action in PostAction:
+        change = actions.add_parser(action.value, help=f"{action.value} a scheduled post")
+        change.add_argument("--chat", type=int, required=True)
+        change.add_argument("--post", type=int, required=True, help="its id (posts list)")
+        change.add_argument("--json", action="store_true")
 
     calendar = sub.add_parser("calendar", help="campaign plans as YAML files")
     cal = calendar.add_subparsers(dest="action", required=True)
     imp = cal.add_parser("import", help="schedule a plan's posts (all or nothing)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--chat", type=int, default=None, help="for documents without `chat`")
-    imp.add_argument("--replace", action="store_true", help="replace the campaign's live posts")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the campaign's live posts (a document without a campaign: the group's "
+        "posts that are in no campaign)",
+    )
     imp.add_argument("--json", action="store_true")
     exp = cal.add_parser("export", help="the group's live posts as a plan file")
     exp.add_argument("--chat", type=int, required=True)
@@ -96,6 +126,11 @@ def post_json(p: PostRecord) -> dict[str, Any]:
         "recurring": p.when.recurring,
         "timezone": p.when.timezone,
         "next_run_at": p.next_run_at.isoformat() if p.next_run_at else None,
+        "next_run_local": (
+            p.next_run_at.astimezone(ZoneInfo(p.when.timezone)).isoformat()
+            if p.next_run_at
+            else None
+        ),
         "campaign": p.campaign,
         "phase": p.phase,
         "last_run": (
@@ -117,22 +152,72 @@ def content_from(args: argparse.Namespace) -> PostContent:
             replace_previous=getattr(args, "replace", False),
         )
     except ValidationError as error:
-        first = error.errors()[0]
-        raise UsageError(f"--text: {str(first['msg']).removeprefix('Value error, ')}") from None
+        from bot.calendar_file import explain
+
+        raise UsageError(f"--text: {explain(error.errors()[0])}") from None
+
+
+def post_line(p: PostRecord) -> str:
+    """`#id  status  schedule  next <local time>  first line of the text`."""
+    nxt = local_time(p.next_run_at, p.when.timezone)
+    return f"#{p.id}\t{p.status}\t{p.when.describe()}\tnext {nxt}\t{excerpt(p.content.text)}"
+
+
+REFUSED = {
+    "draft": "it is a draft that was never saved (✅ under its preview in the group)",
+    "paused": "it is paused (growthbot posts resume)",
+    "active": "it is running (growthbot posts pause)",
+    "done": "it has run and has no more runs (growthbot posts delete)",
+}
+
+
+async def change(settings: Settings, args: argparse.Namespace) -> int:
+    """`growthbot posts pause|resume|delete --chat ID --post ID`."""
+    from campaigns.errors import UnknownChat
+    from campaigns.services.calendar import PostRefusal, PostRefused, change_post
+
+    action = PostAction(args.action)
+    async with _database(settings) as uow:
+        try:
+            post = await change_post(
+                uow(),
+                chat_id=args.chat,
+                post_id=args.post,
+                action=action,
+                at=dt.datetime.now(dt.UTC),
+            )
+        except UnknownChat:
+            raise UsageError(f"--chat: the bot is not in group {args.chat}") from None
+        except PostRefused as refused:
+            if refused.reason is PostRefusal.UNKNOWN:
+                raise UsageError(
+                    f"--post: group {args.chat} has no post {args.post} (growthbot posts list)"
+                ) from None
+            why = REFUSED.get(refused.status or "", f"it is {refused.status}")
+            if action is PostAction.RESUME and refused.status == "paused":
+                why = "its time passed while it was paused; schedule it again"
+            raise UsageError(f"--post: can't {action.value} post {args.post}: {why}") from None
+    if args.json:
+        print_json(post_json(post))
+    else:
+        print(post_line(post))
+    return 0
 
 
 async def posts(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.calendar_file import schedule_problem
     from campaigns.services.calendar import add_post, group_posts, store_media
     from campaigns.services.chats import chat_settings
 
+    if args.action in {a.value for a in PostAction}:
+        return await change(settings, args)
     async with _database(settings, read_only=args.action == "list") as uow:
         if args.action == "list":
             found = await group_posts(uow(), chat_id=args.chat)
             if args.json:
                 print_json([post_json(p) for p in found])
             for p in [] if args.json else found:
-                nxt = p.next_run_at.isoformat() if p.next_run_at else "-"
-                print(f"#{p.id}\t{p.status}\t{p.when.describe()}\tnext {nxt}")
+                print(post_line(p))
             return 0
         now = dt.datetime.now(dt.UTC)
         group = await chat_settings(uow(), chat_id=args.chat, defaults=settings.chat_defaults)
@@ -150,12 +235,12 @@ async def posts(settings: Settings, args: argparse.Namespace) -> int:
         except ForeignButton as error:
             raise UsageError(foreign(error, args.chat)) from None
         except ScheduleError as error:
-            reason = error.reason.value.replace("_", " ")
-            raise UsageError(f"{option}: {reason}: {error.detail}") from None
+            raise UsageError(f"{option}: {schedule_problem(error)}") from None
     if args.json:
         print_json(post_json(post))
     else:
-        print(f"scheduled post {post.id}: next run {post.next_run_at}")
+        nxt = local_time(post.next_run_at, post.when.timezone)
+        print(f"scheduled post {post.id} ({post.when.describe()}): next run {nxt}")
     return 0
 
 
@@ -227,9 +312,14 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def calendar(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.calendar_file import FileError, dump, load, plan_error
-    from campaigns.plan import PlanError, resolve
-    from campaigns.services.calendar import CampaignExists, group_posts, import_plan
+    from bot.calendar_file import FileError, dump, load, phase_of, plan_error, several
+    from campaigns.plan import PlanError, paused_posts, resolve
+    from campaigns.services.calendar import (
+        CampaignExists,
+        PlanImport,
+        group_posts,
+        import_plans,
+    )
     from campaigns.services.chats import chat_settings
 
     async with _database(settings, read_only=args.action == "export") as uow:
@@ -244,7 +334,7 @@ async def calendar(settings: Settings, args: argparse.Namespace) -> int:
         now = dt.datetime.now(dt.UTC)
         try:
             plans = load(args.file)
-            resolved = []
+            resolved, problems = [], []
             for plan, root in plans:
                 chat = plan.chat if plan.chat is not None else args.chat
                 if chat is None:
@@ -253,34 +343,32 @@ async def calendar(settings: Settings, args: argparse.Namespace) -> int:
                     await chat_settings(uow(), chat_id=chat, defaults=settings.chat_defaults)
                 ).timezone
                 try:
-                    resolved.append((plan, chat, resolve(plan, zone, now)))
+                    posts_of_plan = resolve(plan, zone, now)
                 except PlanError as error:
-                    raise plan_error(args.file, root, error) from None
+                    problems.append(plan_error(args.file, root, error))
+                    continue
+                loose = [(phase_of(plan, ph), w, c) for ph, w, c in posts_of_plan]
+                resolved.append(PlanImport(chat, plan.campaign, loose, paused_posts(plan)))
+            if problems:
+                raise several([p for error in problems for p in error.problems])
         except FileError as error:
             raise UsageError(str(error)) from None
-        stored = []
-        for plan, chat, posts_of_plan in resolved:
-            try:
-                stored += await import_plan(
-                    uow(),
-                    chat_id=chat,
-                    campaign=plan.campaign,
-                    posts=posts_of_plan,
-                    at=now,
-                    replace=args.replace,
-                )
-            except ForeignButton as error:
-                raise UsageError(f"{args.file}: {foreign(error, chat)}") from None
-            except CampaignExists as error:
-                raise UsageError(
-                    f"campaign {error.campaign!r} already has {error.posts} scheduled posts; "
-                    "pass --replace to replace them"
-                ) from None
+        try:
+            stored = await import_plans(uow(), plans=resolved, at=now, replace=args.replace)
+        except ForeignButton as error:
+            chat_ids = sorted({p.chat_id for p in resolved})
+            raise UsageError(f"{args.file}: {foreign(error, chat_ids[0])}") from None
+        except CampaignExists as error:
+            raise UsageError(
+                f"campaign {error.campaign!r} already has {error.posts} scheduled posts; "
+                "pass --replace to replace them"
+            ) from None
     if args.json:
         print_json([post_json(p) for p in stored])
     else:
         for p in stored:
-            print(f"#{p.id}\t{p.campaign or '-'}\t{p.phase}\tnext {p.next_run_at}")
+            nxt = local_time(p.next_run_at, p.when.timezone)
+            print(f"#{p.id}\t{p.campaign or '-'}\t{p.phase}\t{p.status}\tnext {nxt}")
         print(f"{len(stored)} posts scheduled")
     return 0
 

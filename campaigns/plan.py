@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from campaigns.content import Button, PostContent
-from campaigns.schedule import ScheduleError, When, parse_when
+from campaigns.schedule import ScheduleError, When, check_cron, friendly_cron, parse_when
 
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -38,6 +38,15 @@ class PlanPost(BaseModel):
     pin: bool = False
     silent: bool = False
     replace: bool = False
+    paused: bool = False  # imported paused (an export keeps a paused post paused)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        """Checked here, not only when resolved, so a file's every bad schedule is listed."""
+        if value is not None and friendly_cron(value) is None:
+            check_cron(" ".join(value.lower().split()))  # ScheduleError names the field
+        return value
 
     @field_validator("time")
     @classmethod
@@ -103,50 +112,81 @@ class Plan(BaseModel):
 
 
 class PlanError(ValueError):
-    """A post that cannot be scheduled; `loc` points into the document."""
+    """A post that cannot be scheduled; `loc` points into the document, `cause` is the
+    schedule's own error if that was the reason. Raised for the first bad post, with every
+    bad post of the plan in `problems`."""
 
-    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+    def __init__(
+        self, loc: tuple[str | int, ...], message: str, cause: ScheduleError | None = None
+    ) -> None:
         super().__init__(message)
         self.loc = loc
         self.message = message
+        self.cause = cause
+        self.problems: list[PlanError] = [self]
+
+
+def paused_posts(plan: Plan) -> list[bool]:
+    """Whether each post of `resolve(plan)` is to be imported paused, in the same order."""
+    return [post.paused for phase in plan.phases for post in phase.posts]
 
 
 def resolve(plan: Plan, timezone: str, now: dt.datetime) -> list[tuple[str, When, PostContent]]:
-    """(phase, schedule, content) for every post, or PlanError naming the first bad one."""
+    """(phase, schedule, content) for every post, or PlanError naming every bad one."""
     tz = ZoneInfo(plan.timezone or timezone)
     zone = plan.timezone or timezone
     out: list[tuple[str, When, PostContent]] = []
+    problems: list[PlanError] = []
     for i, phase in enumerate(plan.phases):
         for j, post in enumerate(phase.posts):
             loc: tuple[str | int, ...] = ("phases", i, "posts", j)
             try:
-                if post.cron is not None:
-                    when = parse_when(post.cron, zone, now)
-                    if not when.recurring:
-                        raise PlanError((*loc, "cron"), "cron must repeat; use at for one time")
-                else:
-                    if post.at is not None:
-                        at, key = post.at, "at"
-                    else:
-                        assert plan.start is not None and post.day is not None
-                        start = plan.start
-                        clock = post.time or start.strftime("%H:%M")
-                        hour, minute = map(int, clock.split(":"))
-                        day = start.date() + dt.timedelta(days=post.day)
-                        at, key = dt.datetime.combine(day, dt.time(hour, minute)), "day"
-                    if at.tzinfo is None:
-                        at = at.replace(tzinfo=tz)
-                    if at <= now:
-                        local = at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-                        raise PlanError((*loc, key), f"{local} is already in the past")
-                    when = When(timezone=zone, at=at.astimezone(dt.UTC))
-                out.append((phase.name, when, post.content()))
-            except ScheduleError as error:
-                raise PlanError((*loc, "cron"), str(error)) from None
-            except OverflowError:  # a day or an offset that takes the time past the year 9999
-                raise PlanError(loc, "the time is out of range") from None
-            except ValueError as error:
-                if isinstance(error, PlanError):
-                    raise
-                raise PlanError(loc, str(error)) from None
+                out.append(_resolve_post(plan, post, phase.name, loc, zone, tz, now))
+            except PlanError as error:
+                problems.append(error)
+    if problems:
+        problems[0].problems = problems
+        raise problems[0]
     return out
+
+
+def _resolve_post(
+    plan: Plan,
+    post: PlanPost,
+    phase_name: str,
+    loc: tuple[str | int, ...],
+    zone: str,
+    tz: ZoneInfo,
+    now: dt.datetime,
+) -> tuple[str, When, PostContent]:
+    """One post's schedule and content; its errors become a PlanError pointing at it."""
+    try:
+        if post.cron is not None:
+            when = parse_when(post.cron, zone, now)
+            if not when.recurring:
+                raise PlanError((*loc, "cron"), "cron must repeat; use at for one time")
+        else:
+            if post.at is not None:
+                at, key = post.at, "at"
+            else:
+                assert plan.start is not None and post.day is not None
+                start = plan.start
+                clock = post.time or start.strftime("%H:%M")
+                hour, minute = map(int, clock.split(":"))
+                day = start.date() + dt.timedelta(days=post.day)
+                at, key = dt.datetime.combine(day, dt.time(hour, minute)), "day"
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=tz)
+            if at <= now:
+                local = at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                raise PlanError((*loc, key), f"{local} is already in the past")
+            when = When(timezone=zone, at=at.astimezone(dt.UTC))
+        return phase_name, when, post.content()
+    except ScheduleError as error:
+        raise PlanError((*loc, "cron"), str(error), error) from None
+    except OverflowError:  # a day or an offset that takes the time past the year 9999
+        raise PlanError(loc, "the time is out of range") from None
+    except ValueError as error:
+        if isinstance(error, PlanError):
+            raise
+        raise PlanError(loc, str(error)) from None

@@ -720,6 +720,9 @@ class Calendar(Protocol):
     async def posts(self, chat_pk: int, statuses: Sequence[str]) -> list[PostRecord]:
         """The group's posts in these states, by next run."""
 
+    async def recurring(self, statuses: Sequence[str]) -> list[PostRecord]:
+        """Every group's recurring posts in these states."""
+
     async def set_status(
         self, post_id: int, *, old: Sequence[str], new: str, next_run_at: dt.datetime | None
     ) -> bool:

@@ -1,6 +1,8 @@
 """When a scheduled post runs: a one-off time, a cron expression or a friendly form.
 
-Times are wall-clock times in the group's timezone. The cron arithmetic is a port: the
+Times are wall-clock times in the group's timezone. Cron means standard cron: in the
+day-of-week field 0 and 7 are Sunday, 1 is Monday (`weekdays()` reads the field; the engine
+translates it to its own numbering). The cron arithmetic is a port: the
 composition root installs APScheduler's CronTrigger (bot/cron.py), so a daily 09:00 stays
 at 09:00 local across DST changes. A time that does not exist on a spring-forward day runs
 once, right after the jump; a fixed time that occurs twice on a fall-back night runs once.
@@ -26,6 +28,27 @@ LOOKAHEAD = 1000  # occurrences examined when catching up after downtime
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # 29 Feb comes round eventually
 CRON_PART = re.compile(r"(?P<first>\*|\w+)(?:-(?P<last>\w+))?(?:/(?P<step>\d+))?", re.ASCII)
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # standard cron: Sunday is 0 (and 7)
+
+
+class CronField(StrEnum):
+    """The five fields of a cron expression, in order."""
+
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+    MONTH = "month"
+    WEEKDAY = "weekday"
+
+
+# (low, high, names) of each field; a weekday's high is 7 (Sunday again).
+FIELD_RANGES: dict[CronField, tuple[int, int, tuple[str, ...]]] = {
+    CronField.MINUTE: (0, 59, ()),
+    CronField.HOUR: (0, 23, ()),
+    CronField.DAY: (1, 31, ()),
+    CronField.MONTH: (1, 12, MONTHS),
+    CronField.WEEKDAY: (0, 7, WEEKDAYS),
+}
 
 
 class WhenError(StrEnum):
@@ -40,10 +63,13 @@ class WhenError(StrEnum):
 
 
 class ScheduleError(ValueError):
-    def __init__(self, reason: WhenError, detail: str = "") -> None:
+    """`detail` is the offending text; `field` the cron field it was found in, if any."""
+
+    def __init__(self, reason: WhenError, detail: str = "", field: CronField | None = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else str(reason))
         self.reason = reason
         self.detail = detail
+        self.field = field
 
 
 class CronEngine(Protocol):
@@ -67,11 +93,15 @@ def cron_engine() -> CronEngine:
 
 @dataclass(frozen=True)
 class When:
-    """A post's schedule: exactly one of `cron` (recurring) or `at` (one-off, UTC)."""
+    """A post's schedule: exactly one of `cron` (recurring) or `at` (one-off, UTC).
+
+    `label` is the friendly form the operator wrote (`daily 09:00`), shown back instead of
+    the cron expression it stands for."""
 
     timezone: str
     cron: str | None = None
     at: dt.datetime | None = None
+    label: str | None = None
 
     @property
     def recurring(self) -> bool:
@@ -118,9 +148,10 @@ class When:
         return latest, passed
 
     def describe(self) -> str:
-        """As an operator types it back: the cron expression or the local one-off time."""
+        """As the operator wrote it: the friendly form, the cron expression or the local
+        one-off time."""
         if self.cron is not None:
-            return self.cron
+            return self.label or self.cron
         assert self.at is not None
         return self.at.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m-%d %H:%M")
 
@@ -170,6 +201,76 @@ def _clock(h: str, m: str) -> tuple[int, int]:
     return hour, minute
 
 
+def _field_values(field: CronField, text: str) -> set[int]:
+    """The values one field of a standard cron expression names; ScheduleError naming the
+    field when a part is out of range or unreadable."""
+    low, high, names = FIELD_RANGES[field]
+    out: set[int] = set()
+    for part in text.lower().split(","):
+        match = CRON_PART.fullmatch(part)
+        if match is None:
+            raise ScheduleError(WhenError.BAD_CRON, part, field)
+        ends: list[int] = []
+        for i, token in enumerate((match["first"], match["last"])):
+            if token is None:
+                continue
+            if token == "*" and i == 0 and match["last"] is None:
+                ends += [low, high if field is not CronField.WEEKDAY else 6]
+            elif token.isdigit() and len(token) <= 2 and low <= int(token) <= high:
+                ends.append(int(token))
+            elif token in names:
+                value = names.index(token) + (low if field is CronField.MONTH else 0)
+                # `fri-sun`: Sunday closing a range is the 7 after Saturday
+                ends.append(7 if field is CronField.WEEKDAY and i == 1 and value == 0 else value)
+            else:
+                raise ScheduleError(WhenError.BAD_CRON, part, field)
+        step = int(match["step"]) if match["step"] is not None else 1
+        if step == 0:
+            raise ScheduleError(WhenError.BAD_CRON, part, field)
+        if len(ends) == 1:  # `5/15` runs from 5 to the field's end
+            ends.append(ends[0] if match["step"] is None else high)
+        first, last = ends[0], ends[1]
+        if first > last:
+            raise ScheduleError(WhenError.BAD_CRON, part, field)
+        out.update(range(first, last + 1, step))
+    return out
+
+
+def weekdays(text: str) -> frozenset[int]:
+    """The days a standard cron day-of-week field names, Sunday = 0 (7 is Sunday too)."""
+    return frozenset(day % 7 for day in _field_values(CronField.WEEKDAY, text))
+
+
+def check_cron(expr: str) -> None:
+    """ScheduleError naming the first field of a five-field cron expression that is not
+    standard cron (`last` day of the month is allowed too)."""
+    parts = expr.split()
+    if len(parts) != len(CronField):
+        raise ScheduleError(WhenError.UNKNOWN, expr)
+    for field, text in zip(CronField, parts, strict=True):
+        if field is CronField.DAY and text.lower() == "last":
+            continue
+        _field_values(field, text)
+
+
+def friendly_cron(text: str) -> str | None:
+    """The cron expression a friendly form stands for (`daily 09:00` -> `0 9 * * *`)."""
+    friendly = FRIENDLY.match(" ".join(text.strip().lower().split()))
+    if friendly is None:
+        return None
+    hour, minute = _clock(friendly["h"], friendly["m"])
+    days = DAY_SETS.get(friendly["days"], re.sub(r"\s+", "", friendly["days"]))
+    return f"{minute} {hour} * * {days}"
+
+
+def stored_when(timezone: str, schedule: str | None, at: dt.datetime | None) -> When:
+    """A schedule as it was stored: a friendly form or a cron expression, or a time."""
+    if schedule is None:
+        return When(timezone=timezone, at=at)
+    cron = friendly_cron(schedule)
+    return When(timezone=timezone, cron=cron or schedule, label=schedule if cron else None)
+
+
 def parse_when(text: str, timezone: str, now: dt.datetime) -> When:
     """`daily 09:00`, `mon,thu 20:00`, `weekdays 8:30`, `2026-12-01 09:00` (local, or with
     an offset), or a five-field cron expression such as `0 9 * * 1-5`."""
@@ -177,16 +278,14 @@ def parse_when(text: str, timezone: str, now: dt.datetime) -> When:
     if not raw:
         raise ScheduleError(WhenError.EMPTY)
     tz = ZoneInfo(timezone)
-    friendly = FRIENDLY.match(raw)
-    if friendly:
-        hour, minute = _clock(friendly["h"], friendly["m"])
-        days = DAY_SETS.get(friendly["days"], re.sub(r"\s+", "", friendly["days"]))
-        return _cron(f"{minute} {hour} * * {days}", timezone, now)
+    cron = friendly_cron(raw)
+    if cron is not None:
+        return _cron(cron, timezone, now, label=raw)
     if ONE_OFF.match(raw):
         try:
             at = dt.datetime.fromisoformat(raw.replace(" ", "T").upper())
-        except ValueError as error:
-            raise ScheduleError(WhenError.BAD_TIME, str(error)) from None
+        except ValueError:  # 30 February
+            raise ScheduleError(WhenError.BAD_TIME, raw) from None
         if at.tzinfo is None:
             at = at.replace(tzinfo=tz)
         try:
@@ -202,12 +301,13 @@ def parse_when(text: str, timezone: str, now: dt.datetime) -> When:
     raise ScheduleError(WhenError.UNKNOWN, raw)
 
 
-def _cron(expr: str, timezone: str, now: dt.datetime) -> When:
-    when = When(timezone=timezone, cron=expr)
+def _cron(expr: str, timezone: str, now: dt.datetime, label: str | None = None) -> When:
+    check_cron(expr)
+    when = When(timezone=timezone, cron=expr, label=label)
     try:
         nxt = when.next_after(now)
-    except ValueError as error:
-        raise ScheduleError(WhenError.BAD_CRON, str(error)) from None
+    except ValueError:  # the engine's own words are not shown: the expression is
+        raise ScheduleError(WhenError.BAD_CRON, expr) from None
     if nxt is None:
         raise ScheduleError(WhenError.NEVER, expr)
     return when

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 from collections.abc import Sequence
 
 from pydantic import ValidationError
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+)
 from telegram.error import Forbidden, TelegramError
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, ForeignButton, parse_id
@@ -17,6 +25,7 @@ from campaigns.ports import PostRecord
 from campaigns.schedule import ScheduleError, parse_when
 from campaigns.services.access import authorize_admin, checked_tap, remember_buttons
 from campaigns.services.calendar import (
+    MAX_DAY,
     PostAction,
     PostRefused,
     add_post,
@@ -42,18 +51,34 @@ OPTIONS = {"pin": "pin", "置顶": "pin", "silent": "silent", "静音": "silent"
 RUNS_SHOWN = 3
 
 
+def html_of(text: str | None, entities: dict[MessageEntity, str]) -> str:
+    """A message's text as Telegram HTML, attribute values escaped too.
+
+    PTB's `text_html` puts a text link's URL into `href="…"` as it is, so a shop link with
+    `?a=1&b=2` (any UTM link) becomes HTML that Telegram, and our own check, refuse."""
+    safe = {}
+    for entity, part in entities.items():
+        data = entity.to_dict()
+        for key in ("url", "language"):
+            if isinstance(data.get(key), str):
+                data[key] = html.escape(data[key], quote=True)
+        safe[MessageEntity.de_json(data, None)] = part
+    return Message._parse_html(text, safe, urled=False) or ""  # PTB 22 renderer, safe entities
+
+
 def body_of(message: Message) -> tuple[str, str | None] | None:
     """The post's HTML and photo: the lines after the command, else the replied-to message."""
-    _, _, rest = (message.text_html or "").partition("\n")
+    _, _, rest = html_of(message.text, message.parse_entities()).partition("\n")
     if rest.strip():
         return rest.strip(), None
     source = message.reply_to_message
     if source is None:
         return None
     if source.photo:
-        return (source.caption_html or "").strip(), source.photo[-1].file_id
+        caption = html_of(source.caption, source.parse_caption_entities())
+        return caption.strip(), source.photo[-1].file_id
     if source.text:
-        return source.text_html.strip(), None
+        return html_of(source.text, source.parse_entities()).strip(), None
     return None
 
 
@@ -222,7 +247,7 @@ async def on_schedule_button(update: Update, context: Context) -> None:
             )
             text = t.draft_cancelled(post_id)
     except PostRefused as refused:
-        await query.answer(t.post_refused(refused.reason, post_id), show_alert=True)
+        await query.answer(t.post_refused(refused)[:200], show_alert=True)
         return
     except ScheduleError as error:
         await query.answer(t.when_refused(error)[:200], show_alert=True)
@@ -272,7 +297,7 @@ async def post_command(update: Update, context: Context) -> None:
             at=sent_at(update),
         )
     except PostRefused as refused:
-        await reply(update, t.post_refused(refused.reason, post_id))
+        await reply(update, t.post_refused(refused))
         return
     await reply(update, t.post_changed(post))
 
@@ -305,7 +330,7 @@ async def sequence_command(update: Update, context: Context) -> None:
         return
     body = body_of(message)
     if body is None:
-        await reply(update, t.no_text())
+        await reply(update, t.step_no_text(int(args[1]), bool(where)))
         return
     try:
         step = await add_step(
@@ -325,7 +350,10 @@ async def sequence_command(update: Update, context: Context) -> None:
     except ForeignButton as error:
         await reply(update, t.foreign_button(error))
         return
-    except (ValueError, UnknownChat):
+    except ValueError:  # the day is past MAX_DAY
+        await reply(update, t.step_day_refused(args[1], MAX_DAY))
+        return
+    except UnknownChat:
         await reply(update, t.sequence_usage())
         return
     await reply(update, t.step_added(step))

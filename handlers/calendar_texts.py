@@ -12,13 +12,14 @@ from telegram import Update
 from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import Audience
 from campaigns.ports import BroadcastRecord, PostRecord, StepRecord
-from campaigns.schedule import ScheduleError, WhenError
+from campaigns.schedule import CronField, ScheduleError, WhenError
 from campaigns.services.broadcasts import BroadcastRefusal, Progress
-from campaigns.services.calendar import PostRefusal
+from campaigns.services.calendar import PostAction, PostRefusal, PostRefused
 from handlers.extract import Context, texts_for
 from handlers.texts import T
 
 PREVIEW_CHARS = 60
+BUTTON = "<code>button: Shop now | https://shop.example/</code>"
 WEEKDAYS_ZH = "一二三四五六日"
 
 
@@ -62,14 +63,53 @@ class CalendarTexts(T):
             "<code>button: 🎟 Claim | coupon 12</code> or <code>button: Join | groupbuy 3</code>."
         )
 
+    def cron_field(self, field: CronField) -> tuple[str, str, str]:
+        """(the field's name, what it allows, an example expression)."""
+        return {
+            CronField.MINUTE: (self._("minute (1st field)"), "0–59", "30 9 * * *"),
+            CronField.HOUR: (self._("hour (2nd field)"), "0–23", "0 9 * * *"),
+            CronField.DAY: (self._("day of the month (3rd field)"), "1–31", "0 9 1 * *"),
+            CronField.MONTH: (
+                self._("month (4th field)"),
+                self._("1–12 or jan–dec"),
+                "0 9 1 1,7 *",
+            ),
+            CronField.WEEKDAY: (
+                self._("day of the week (5th field)"),
+                self._("0–7 (0 and 7 are Sunday, 1 is Monday) or mon–sun"),
+                "0 9 * * 1-5",
+            ),
+        }[field]
+
     def when_refused(self, error: ScheduleError) -> str:
         detail = html.escape(error.detail, quote=False)
+        if error.reason is WhenError.BAD_CRON and error.field is not None:
+            name, allowed, example = self.cron_field(error.field)
+            return (
+                self._(
+                    "That cron expression is invalid: “{detail}” in the {field}. Use {allowed}, "
+                    "with ranges, lists and steps (1-5, 0,6, */2), e.g. <code>{example}</code>.",
+                    detail=detail,
+                    field=name,
+                    allowed=allowed,
+                    example=example,
+                )
+                + "\n"
+                + self._("Send /schedule for help.")
+            )
         return (
             {
                 WhenError.EMPTY: self._("Say when the post should go out."),
-                WhenError.BAD_TIME: self._("{detail} is not a valid time.", detail=detail),
+                WhenError.BAD_TIME: self._(
+                    "{detail} is not a valid time: use HH:MM from 00:00 to 23:59, e.g. "
+                    "<code>daily 09:00</code> or <code>2026-12-01 09:00</code>.",
+                    detail=detail,
+                ),
                 WhenError.BAD_CRON: self._(
-                    "That cron expression is invalid: {detail}", detail=detail
+                    "That cron expression is invalid: {detail}. It has five fields: minute, "
+                    "hour, day of the month, month, day of the week, e.g. "
+                    "<code>0 9 * * 1-5</code>.",
+                    detail=detail,
                 ),
                 WhenError.PAST: self._("{detail} is already in the past.", detail=detail),
                 WhenError.NEVER: self._("{detail} never happens.", detail=detail),
@@ -108,7 +148,18 @@ class CalendarTexts(T):
             return self._("a button's text is longer than 64 characters")
         if "at most 8 items" in detail:
             return self._("a post has at most 8 buttons")
-        return detail
+        if "at least 1 character" in detail:
+            return self._("a button needs its text before the |, e.g. {example}", example=BUTTON)
+        if "less than" in detail or "greater than" in detail:
+            return self._(
+                "a button's coupon or group-buy id is not one of this group's "
+                "(/coupons and /groupbuy list them), e.g. {example}",
+                example="<code>button: 🎟 Claim | coupon 12</code>",
+            )
+        return self._(
+            "Telegram would refuse it; check its text and button lines, e.g. {example}",
+            example=BUTTON,
+        )
 
     def no_text(self) -> str:
         return self._(
@@ -212,10 +263,36 @@ class CalendarTexts(T):
             next=self.local(post.next_run_at, post.when.timezone),
         )
 
-    def post_refused(self, reason: PostRefusal, post_id: int) -> str:
-        if reason is PostRefusal.UNKNOWN:
+    def post_refused(self, refused: PostRefused) -> str:
+        """Why the action does not apply to the post as it is, and what would."""
+        post_id, status, action = refused.post_id, refused.status, refused.action
+        if refused.reason is PostRefusal.UNKNOWN:
             return self._("There is no post #{id} in this group. /posts lists them.", id=post_id)
-        return self._("Post #{id} can't do that now (see /posts).", id=post_id)
+        if status == "draft":
+            why = self._(
+                "it is a draft that was never saved. Tap ✅ Schedule under its preview, or "
+                "/post delete {id}.",
+                id=post_id,
+            )
+        elif action is PostAction.PAUSE and status == "paused":
+            why = self._("it is already paused. /post resume {id} runs it again.", id=post_id)
+        elif action is PostAction.RESUME and status == "active":
+            why = self._("it is already running. /post pause {id} pauses it.", id=post_id)
+        elif action is PostAction.RESUME and status == "paused":
+            why = self._(
+                "its time passed while it was paused. Schedule it again with /schedule; "
+                "/post delete {id} removes this one.",
+                id=post_id,
+            )
+        elif status == "done":
+            why = self._(
+                "it has run and has no more runs. /post delete {id} removes it.", id=post_id
+            )
+        elif status in {"active", "paused"}:
+            why = self._("it is already scheduled. /posts lists it.")
+        else:
+            why = self._("it was cancelled. Send /schedule again.")
+        return self._("Post #{id} can't do that now: {why}", id=post_id, why=why)
 
     # -- sequences ---------------------------------------------------------------------------
 
@@ -229,6 +306,24 @@ class CalendarTexts(T):
             "removes one."
         )
         return usage + "\n" + self.name_tip()
+
+    def step_no_text(self, day: int, group: bool) -> str:
+        command = f"/sequence add {day}" + (" group" if group else "")
+        return self._(
+            "What should day {day} say? Reply to that message with {command}, or write the "
+            "text on the lines after the command, e.g.\n{example}",
+            day=day,
+            command=f"<code>{command}</code>",
+            example=f"<code>{command}\n" + self._("Welcome, {name}!", name="{name}") + "</code>",
+        )
+
+    def step_day_refused(self, day: str, most: int) -> str:
+        return self._(
+            "Day {day} is too far: a step's day is 0 (the day they join) to {most}, e.g. {example}",
+            day=html.escape(day, quote=False),
+            most=most,
+            example="<code>/sequence add 3</code>",
+        )
 
     def name_tip(self) -> str:
         return self._(

@@ -9,7 +9,7 @@ window, otherwise recorded as skipped (and shown in /posts), never sent twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -37,8 +37,12 @@ class PostRefusal(StrEnum):
 
 @dataclass
 class PostRefused(Exception):
+    """`status` is the post's state when the action (None: the ✅ confirm) could not apply."""
+
     reason: PostRefusal
     post_id: int
+    status: str | None = None
+    action: PostAction | None = None
 
 
 @dataclass
@@ -104,7 +108,7 @@ async def confirm_post(
         if nxt is None:
             raise ScheduleError(WhenError.PAST, post.when.describe())
         if not await uow.calendar.set_status(post_id, old=["draft"], new="active", next_run_at=nxt):
-            raise PostRefused(PostRefusal.STATE, post_id)
+            raise PostRefused(PostRefusal.STATE, post_id, post.status)
         post = await uow.calendar.post(post_id)
         await uow.commit()
     assert post is not None
@@ -119,6 +123,17 @@ class CampaignExists(Exception):
         self.campaign, self.posts = campaign, posts
 
 
+@dataclass(frozen=True)
+class PlanImport:
+    """One document of a calendar file, resolved: its group, campaign and posts (and which of
+    them are imported paused, in the same order)."""
+
+    chat_id: int
+    campaign: str | None
+    posts: Sequence[tuple[str | None, When, PostContent]]  # (phase, schedule, content)
+    paused: Sequence[bool] = ()
+
+
 async def import_plan(
     uow: UnitOfWork,
     *,
@@ -128,37 +143,51 @@ async def import_plan(
     at: dt.datetime,
     replace: bool = False,
 ) -> list[PostRecord]:
-    """All of a plan's posts in one transaction: a file is imported whole or not at all.
-    Importing a campaign again is refused unless `replace`, which deletes its live posts."""
+    """One plan's posts (see import_plans)."""
+    plan = PlanImport(chat_id, campaign, posts)
+    return await import_plans(uow, plans=[plan], at=at, replace=replace)
+
+
+async def import_plans(
+    uow: UnitOfWork, *, plans: list[PlanImport], at: dt.datetime, replace: bool = False
+) -> list[PostRecord]:
+    """All of a file's posts in one transaction: a file is imported whole or not at all.
+
+    Importing a campaign again is refused unless `replace`, which deletes its live posts; a
+    document without a campaign replaces the group's posts that are in no campaign (what an
+    export of the group wrote), so an export imports back to the same posts."""
     async with uow:
-        chat = await require_chat(uow, chat_id)
-        if campaign is not None:
+        chats = {p.chat_id: await require_chat(uow, p.chat_id) for p in plans}
+        for chat_id, campaign in dict.fromkeys((p.chat_id, p.campaign) for p in plans):
+            pk = chats[chat_id].pk
             live = [
                 p
-                for p in await uow.calendar.posts(chat.pk, ("draft", "active", "paused"))
+                for p in await uow.calendar.posts(pk, ("active", "paused"))
                 if p.campaign == campaign
             ]
-            if live and not replace:
+            if live and campaign is not None and not replace:
                 raise CampaignExists(campaign, len(live))
-            for p in live:
+            for p in live if replace else []:
                 await uow.calendar.set_status(p.id, old=[p.status], new="deleted", next_run_at=None)
         ids = []
-        for phase, when, content in posts:
-            await check_buttons(uow, chat.pk, content, at)
-            nxt = when.next_after(at)
-            ids.append(
-                await uow.calendar.add_post(
-                    chat.pk,
-                    content,
-                    when,
-                    status="active",
-                    next_run_at=nxt,
-                    created_by=None,
-                    at=at,
-                    campaign=campaign,
-                    phase=phase,
+        for plan in plans:
+            pk = chats[plan.chat_id].pk
+            paused = list(plan.paused) or [False] * len(plan.posts)
+            for (phase, when, content), pause in zip(plan.posts, paused, strict=True):
+                await check_buttons(uow, pk, content, at)
+                ids.append(
+                    await uow.calendar.add_post(
+                        pk,
+                        content,
+                        when,
+                        status="paused" if pause else "active",
+                        next_run_at=when.next_after(at),
+                        created_by=None,
+                        at=at,
+                        campaign=plan.campaign,
+                        phase=phase,
+                    )
                 )
-            )
         stored = [await uow.calendar.post(i) for i in ids]
         await uow.commit()
     return [p for p in stored if p is not None]
@@ -203,11 +232,31 @@ async def change_post(
                 post_id, old=["draft", "active", "paused", "done"], new="deleted", next_run_at=None
             )
         if not changed:
-            raise PostRefused(PostRefusal.STATE, post_id)
+            raise PostRefused(PostRefusal.STATE, post_id, post.status, action)
         post = await uow.calendar.post(post_id)
         await uow.commit()
     assert post is not None
     return post
+
+
+async def realign_runs(uow: UnitOfWork, *, now: dt.datetime) -> int:
+    """Recurring posts whose stored next run is not a run of their schedule get the next
+    run counted from now; how many. Runs stored before cron weekdays meant standard cron
+    (Sunday = 0) fell on the wrong day; called when the bot starts."""
+    moved = 0
+    async with uow:
+        for post in await uow.calendar.recurring(("active", "paused")):
+            due = post.next_run_at
+            if due is None or due <= now:
+                continue  # an overdue run is handed over (or skipped) as it is
+            if post.when.next_after(due - dt.timedelta(microseconds=1)) == due:
+                continue
+            nxt = post.when.next_after(now)
+            moved += await uow.calendar.set_status(
+                post.id, old=[post.status], new=post.status, next_run_at=nxt
+            )
+        await uow.commit()
+    return moved
 
 
 async def hand_over_due(

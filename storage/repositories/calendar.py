@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, select, update
 
 from campaigns.content import PostContent
 from campaigns.ports import PostRecord, StepRecord
-from campaigns.schedule import When
+from campaigns.schedule import When, stored_when
 from storage.models import (
     ChatRow,
     DeliveryRow,
@@ -31,7 +31,7 @@ def _post(
         chat_pk=row.chat_id,
         chat_id=chat_id,
         content=PostContent.model_validate(row.content),
-        when=When(timezone=row.timezone, cron=row.cron, at=aware(row.run_at)),
+        when=stored_when(row.timezone, row.cron, aware(row.run_at)),
         status=row.status,
         next_run_at=aware(row.next_run_at),
         last_message_id=row.last_message_id,
@@ -70,7 +70,7 @@ class SqlCalendar(Repository):
         row = P(
             chat_id=chat_pk,
             content=content.model_dump(mode="json", exclude_defaults=True),
-            cron=when.cron,
+            cron=when.label or when.cron,  # shown back as the operator wrote it
             run_at=when.at,
             timezone=when.timezone,
             status=status,
@@ -121,6 +121,12 @@ class SqlCalendar(Repository):
             select(P)
             .where(P.chat_id == chat_pk, P.status.in_(list(statuses)))
             .order_by(P.next_run_at.is_(None), P.next_run_at, P.id)
+        )
+        return await self._with_chat(list(rows))
+
+    async def recurring(self, statuses: Sequence[str]) -> list[PostRecord]:
+        rows = await self.session.scalars(
+            select(P).where(P.cron.is_not(None), P.status.in_(list(statuses))).order_by(P.id)
         )
         return await self._with_chat(list(rows))
 

@@ -78,7 +78,7 @@ async def test_an_admin_schedules_a_daily_post_it_runs_once_per_day_with_its_but
     assert f"is scheduled. Next run: {local(first_run)}" in confirmed
     assert first_run.astimezone(SHANGHAI).time() == dt.time(9, 0)
     assert "can't do that now" in again
-    assert f"<code>0 9 * * *</code> · next {local(first_run)} · Good morning! Check in" in listing
+    assert f"<code>daily 09:00</code> · next {local(first_run)} · Good morning! Check in" in listing
     assert (handed.queued, replay.queued) == (1, 0)
     [post] = bot.world.sent(GROUP)[-1:]
     assert post.text == "<b>Good morning!</b> Check in today 🌞 &lt;3"
@@ -248,3 +248,70 @@ async def test_a_refused_post_is_explained_in_the_groups_language(bot: Harness):
     assert "无法保存这条内容：正文有 4097 个字符，允许 1 到 4096 个" in long
     assert "按钮链接必须以 https://" in link
     assert "0 0 30 2 * 永远不会到来" in never
+
+
+async def test_a_replied_message_with_links_carrying_ampersands_is_scheduled(bot: Harness):
+    text = "Sale today: Shop https://shop.example/?a=1&b=2 <3"
+    link = {"type": "text_link", "offset": 12, "length": 4,
+            "url": "https://shop.example/?utm_source=tg&utm_medium=post&q=\"x\""}  # fmt: skip
+    plain = {"type": "url", "offset": 17, "length": 29}
+    source = bot.world.message(GROUP, OWNER, text, at=MONDAY, entities=[link, plain])
+    command = bot.world.message(
+        GROUP, OWNER, "/schedule daily 09:00", at=MONDAY, reply_to_message=source["message"]
+    )
+
+    replies = await bot.send(command)
+    ok = buttons_of(bot.world.sent(GROUP)[-1])[0][0]["callback_data"]
+    await tap(bot, GROUP, OWNER, ok)
+    first_run = await next_run(bot)
+    await hand_over_due(bot.app.bot_data["deps"].uow, now=first_run, grace=GRACE)
+    await drain(bot, first_run)
+
+    assert not [r for r in replies if "can't be saved" in r], replies
+    post = bot.world.sent(GROUP)[-1]
+    assert post.text == (
+        'Sale today: <a href="https://shop.example/?utm_source=tg&amp;utm_medium=post'
+        '&amp;q=&quot;x&quot;">Shop</a> https://shop.example/?a=1&amp;b=2 &lt;3'
+    )
+
+
+async def test_pausing_a_paused_post_or_a_draft_says_what_state_it_is_in(bot: Harness):
+    await bot.say(OWNER, "/schedule Daily  09:00\nMorning")
+    question = bot.world.sent(GROUP)[-1].text
+    ok = buttons_of(bot.world.sent(GROUP)[-1])[0][0]["callback_data"]
+    draft = await bot.say(OWNER, "/post pause 1")
+    confirmed = await tap(bot, GROUP, OWNER, ok)
+    edited = [c for c in bot.world.calls if c.method == "editMessageText"][-1].text
+    await bot.say(OWNER, "/post pause 1")
+    again = await bot.say(OWNER, "/post pause 1")
+    running = await bot.say(OWNER, "/post resume 1")
+    running += await bot.say(OWNER, "/post resume 1")
+    no_text = await bot.say(OWNER, "/sequence add 2")
+    too_far = await bot.say(OWNER, "/sequence add 400\nhi")
+
+    assert "🗓 Post #1, daily 09:00 (Asia/Shanghai)" in question  # as written, not as cron
+    assert "draft that was never saved" in draft[0] and "✅ Schedule" in draft[0]
+    assert confirmed == "" and "Post #1 is scheduled" in edited
+    assert "Post #1 can't do that now: it is already paused" in again[0]
+    assert "/post resume 1" in again[0]
+    assert "running again" in running[0] and "it is already running" in running[1]
+    assert "What should day 2 say?" in no_text[0] and "/schedule" not in no_text[0]
+    assert "<code>/sequence add 2\nWelcome, {name}!</code>" in no_text[0]
+    assert "Day 400 is too far" in too_far[0] and "0 (the day they join) to 365" in too_far[0]
+
+
+async def test_bad_cron_fields_are_explained_with_the_field_range_and_an_example(bot: Harness):
+    [weekday] = await bot.say(OWNER, "/schedule 0 9 * * 8\nhi")
+    [minute] = await bot.say(OWNER, "/schedule 75 9 * * *\nhi")
+    seven = await bot.say(OWNER, "/schedule 0 9 * * 7\nhi")
+    question = bot.world.sent(GROUP)[-1].text
+    await bot.say(OWNER, "/set language zh")
+    [chinese] = await bot.say(OWNER, "/schedule 0 9 * * 8\nhi")
+
+    assert "“8” in the day of the week (5th field)" in weekday
+    assert "0 and 7 are Sunday" in weekday and "<code>0 9 * * 1-5</code>" in weekday
+    assert "maximum value" not in weekday
+    assert "“75” in the minute (1st field). Use 0–59" in minute
+    assert "Next runs: Sun 22 Nov 09:00, Sun 29 Nov 09:00" in question
+    assert "Preview" in seven[0]
+    assert "星期" in chinese and "0 和 7 都是周日" in chinese

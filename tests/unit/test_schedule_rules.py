@@ -10,7 +10,7 @@ import pytest
 
 from campaigns.audience import AudienceError, parse_audience
 from campaigns.content import PostContent, split_buttons
-from campaigns.schedule import ScheduleError, WhenError, may_fire, parse_when
+from campaigns.schedule import ScheduleError, WhenError, may_fire, parse_when, stored_when
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -159,3 +159,75 @@ def test_a_cron_that_never_fires_is_refused_without_searching(expr: str, monkeyp
         parse_when(expr, "Asia/Shanghai", NOW)
 
     assert caught.value.reason is WhenError.NEVER
+
+
+SUNDAY = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)  # 00:00 UTC on a Sunday
+DAY_NAMES = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+@pytest.mark.parametrize("day", range(8))
+def test_a_cron_weekday_number_means_what_cron_means_sunday_is_0_and_7(day: int):
+    when = parse_when(f"0 9 * * {day}", "UTC", SUNDAY)
+
+    runs = when.upcoming(SUNDAY, 3)
+
+    assert [r.strftime("%a") for r in runs] == [DAY_NAMES[day]] * 3
+    assert when.describe() == f"0 9 * * {day}"
+
+
+@pytest.mark.parametrize(
+    ("expr", "days"),
+    [
+        ("0 9 * * 1-5", ["Mon", "Tue", "Wed", "Thu", "Fri"]),  # the README's example
+        ("0 9 * * MON-FRI", ["Mon", "Tue", "Wed", "Thu", "Fri"]),
+        ("0 9 * * mon,sun", ["Sun", "Mon"]),
+        ("0 9 * * sun", ["Sun"]),
+        ("0 9 * * sat", ["Sat"]),
+        ("0 9 * * 0,6", ["Sun", "Sat"]),
+        ("0 9 * * 6,7", ["Sun", "Sat"]),
+        ("0 9 * * 5-7", ["Sun", "Fri", "Sat"]),
+        ("0 9 * * fri-sun", ["Sun", "Fri", "Sat"]),
+        ("0 9 * * */2", ["Sun", "Tue", "Thu", "Sat"]),
+        ("0 9 * * 1-5/2", ["Mon", "Wed", "Fri"]),
+        ("0 9 * * *", ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]),
+        ("weekdays 09:00", ["Mon", "Tue", "Wed", "Thu", "Fri"]),
+        ("weekends 09:00", ["Sun", "Sat"]),
+    ],
+)
+def test_cron_weekday_ranges_lists_steps_and_names_mean_standard_cron(expr: str, days: list[str]):
+    runs = parse_when(expr, "UTC", SUNDAY).upcoming(SUNDAY, 7)
+
+    assert sorted({r.strftime("%a") for r in runs}, key=DAY_NAMES.index) == days
+    assert len({r.date() for r in runs}) == 7 or len(days) < 7  # one run a day at most
+
+
+@pytest.mark.parametrize(
+    ("expr", "field", "detail"),
+    [
+        ("0 9 * * 8", "weekday", "8"),
+        ("0 9 * * 1-9", "weekday", "1-9"),
+        ("0 9 * * funday", "weekday", "funday"),
+        ("61 9 * * *", "minute", "61"),
+        ("0 24 * * *", "hour", "24"),
+        ("0 9 32 * *", "day", "32"),
+        ("0 9 * 13 *", "month", "13"),
+        ("0 9 * * 5-1", "weekday", "5-1"),
+        ("0 9 * * */0", "weekday", "*/0"),
+    ],
+)
+def test_a_bad_cron_field_is_refused_naming_the_field(expr: str, field: str, detail: str):
+    with pytest.raises(ScheduleError) as caught:
+        parse_when(expr, "UTC", SUNDAY)
+
+    assert caught.value.reason is WhenError.BAD_CRON
+    assert (caught.value.field, caught.value.detail) == (field, detail)
+
+
+def test_a_friendly_form_is_shown_back_as_written_and_stored_as_such():
+    when = parse_when("Mon,Thu  20:00", "Asia/Shanghai", NOW)
+
+    again = stored_when("Asia/Shanghai", when.describe(), None)
+
+    assert when.describe() == "mon,thu 20:00" and when.cron == "0 20 * * mon,thu"
+    assert again == when
+    assert stored_when("UTC", "0 9 * * 1-5", None).describe() == "0 9 * * 1-5"
