@@ -125,8 +125,7 @@ class CalendarTexts(T):
         )
 
     def content_refused(self, detail: str) -> str:
-        reason = html.escape(self.reason(detail), quote=False)
-        return self._("The post can't be saved: {detail}", detail=reason)
+        return self._("The post can't be saved: {detail}", detail=self.reason(detail))
 
     def reason(self, detail: str) -> str:
         """The validator's reason in the reader's language (unknown ones as they are)."""
@@ -138,7 +137,7 @@ class CalendarTexts(T):
                 high=m[3],
             )
         if detail.startswith("HTML Telegram would refuse"):
-            why = detail.split(": ", 1)[-1]
+            why = html.escape(detail.split(": ", 1)[-1], quote=False)
             return self._("Telegram can't read its formatting ({why})", why=why)
         if detail.startswith("a button's url"):
             return self._("a button's link must start with https://, http:// or tg://")
@@ -153,7 +152,7 @@ class CalendarTexts(T):
         if "less than" in detail or "greater than" in detail:
             return self._(
                 "a button's coupon or group-buy id is not one of this group's "
-                "(/coupons and /groupbuy list them), e.g. {example}",
+                "(/coupon list and /groupbuy list show them), e.g. {example}",
                 example="<code>button: 🎟 Claim | coupon 12</code>",
             )
         return self._(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import pytest
 from sqlalchemy import select
@@ -182,3 +183,12 @@ async def test_a_start_payload_with_a_nul_gets_a_reply(
     bot.world.start_private(ALICE)
     said = await bot.send(bot.world.message(ALICE, ALICE, "/start team_\x00abc"))
     assert crashes(caplog) == [] and said
+
+
+# 7. A 19-digit id passes split_buttons (len < 20) but not Button (lt 2**63): pydantic's English.
+async def test_a_huge_button_id_is_refused_in_the_groups_language(bot: Harness):
+    await bot.say(OWNER, "/set language zh")
+    huge = "/schedule daily 09:00\nhi\nbutton: x | coupon 9999999999999999999"
+    [said] = await bot.say(OWNER, huge)
+    prose = re.sub(r"<code>.*?</code>|/\w+", "", said)  # commands and examples stay as typed
+    assert "<code>button:" in said and not re.search(r"[A-Za-z]{5,}", prose), said
