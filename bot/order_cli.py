@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.settings import Settings
-from campaigns.orders import OrderIn
+from campaigns.orders import OrderIn, field_error
 
 COLUMNS = "external_id, member, amount, at, and optionally currency, coupons, items, category"
 
@@ -56,8 +56,9 @@ def read(path: Path, chat: int | None) -> tuple[list[tuple[int, OrderIn]], list[
                 order = OrderIn.model_validate(data)
             except ValidationError as error:
                 errors += [
-                    {"line": line, "field": ".".join(map(str, e["loc"])) or "-", "error": e["msg"]}
+                    {"line": line, "field": f, "error": field_error(f, e["msg"])}
                     for e in error.errors()
+                    for f in [".".join(map(str, e["loc"])) or "-"]
                 ]
                 continue
             if order.chat_id is None:

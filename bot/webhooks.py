@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from campaigns.errors import UnknownChat
-from campaigns.orders import OrderIn
+from campaigns.orders import OrderIn, field_error
 from campaigns.ports import UnitOfWork
 from campaigns.services.orders import record_order
 
@@ -73,8 +73,10 @@ async def _read_body(request: Request) -> bytes:
 
 
 def _errors(error: ValidationError) -> list[dict[str, str]]:
+    fields = [".".join(map(str, e["loc"])) or "-" for e in error.errors()]
     return [
-        {"field": ".".join(map(str, e["loc"])) or "-", "error": e["msg"]} for e in error.errors()
+        {"field": f, "error": field_error(f, e["msg"])}
+        for f, e in zip(fields, error.errors(), strict=True)
     ]
 
 

@@ -95,3 +95,30 @@ class OrderIn(BaseModel):
 def purchase_points(amount: int, rate: int) -> int:
     """`rate` points per whole major unit spent (0 turns purchase points off)."""
     return amount // 100 * rate
+
+
+# What each field of an order takes, with an example: a refusal names the field, the form and
+# an example instead of the validator's own words.
+FIELD_FORMS = {
+    "external_id": "the shop's order id, 1 to 64 characters, e.g. A1001",
+    "chat_id": "the group's chat id, e.g. -1001234567890",
+    "member": "the buyer's Telegram user id, a whole number, e.g. 5000000123",
+    "amount": "an amount in major units, e.g. 199.90",
+    "currency": "a 3-letter currency code, e.g. CNY",
+    "at": "an ISO time with a UTC offset, e.g. 2026-11-20T10:00:00+08:00",
+    "coupons": "coupon codes separated by |, e.g. 7KQ2-M9XD-4T|X2B4-8KQM-9C",
+    "items": "item names separated by |, e.g. tea|cup",
+    "category": "up to 64 characters, e.g. tea",
+}
+
+
+def field_error(field: str, problem: str) -> str:
+    """`amount`, "Value error, not an amount: 'abc'" -> "expected an amount in major units,
+    e.g. 199.90 (not an amount: 'abc')"."""
+    name = field.split(".")[0]
+    detail = problem.removeprefix("Value error, ")
+    if name not in FIELD_FORMS:
+        return "unknown column (the columns are: " + ", ".join(FIELD_FORMS) + ")"
+    if detail.startswith("Field required"):
+        return f"required: {FIELD_FORMS[name]}"
+    return f"expected {FIELD_FORMS[name]} ({detail})"

@@ -80,3 +80,20 @@ def test_hostile_csv_rows_become_line_errors_not_exceptions(tmp_path):
         (5, "member"),
         (7, "-"),
     ]
+
+
+def test_a_bad_row_is_explained_with_the_fields_form_and_an_example_not_the_validators_words(
+    tmp_path,
+):
+    from bot.order_cli import read
+
+    path = tmp_path / "orders.csv"
+    path.write_text("external_id,member,amount,at\nA-1,abc,abc,yesterday\n", encoding="utf-8")
+
+    _good, errors = read(path, chat=-100)
+
+    said = {e["field"]: e["error"] for e in errors}
+    assert said["member"].startswith("expected the buyer's Telegram user id")
+    assert "e.g. 199.90" in said["amount"] and "Value error" not in said["amount"]
+    assert "e.g. 2026-11-20T10:00:00+08:00" in said["at"]
+    assert not any("Input should be" in text for text in said.values())
