@@ -116,9 +116,10 @@ def field_error(field: str, problem: str) -> str:
     """`amount`, "Value error, not an amount: 'abc'" -> "expected an amount in major units,
     e.g. 199.90 (not an amount: 'abc')"."""
     name = field.split(".")[0]
-    detail = problem.removeprefix("Value error, ")
     if name not in FIELD_FORMS:
         return "unknown column (the columns are: " + ", ".join(FIELD_FORMS) + ")"
-    if detail.startswith("Field required"):
+    if problem.startswith("Field required"):
         return f"required: {FIELD_FORMS[name]}"
-    return f"expected {FIELD_FORMS[name]} ({detail})"
+    if problem.startswith("Value error, "):  # our own validators say what was wrong
+        return f"expected {FIELD_FORMS[name]} ({problem.removeprefix('Value error, ')})"
+    return f"expected {FIELD_FORMS[name]}"
