@@ -173,7 +173,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in {"posts", "broadcast", "calendar"}:
             return calendar_cli.run(settings, args)
         if args.command == "groupbuy":
-            stored, message_id = asyncio.run(groupbuy_cli.create(settings, args))
+            try:
+                stored, message_id = asyncio.run(groupbuy_cli.create(settings, args))
+            except groupbuy_cli.NotPosted as error:
+                print(f"growthbot: group-buy {error.deal_id} was created but Telegram refused "
+                      f"the post: {error.reason}. Fix that, then send /groupbuy post "
+                      f"{error.deal_id} in the group (do not create it again).",
+                      file=sys.stderr)  # fmt: skip
+                return 1
             if args.json:
                 coupon_cli.print_json(groupbuy_cli.deal_json(stored) | {"message_id": message_id})
             else:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
+import sys
+import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +96,18 @@ def deal_json(d: DealRecord) -> dict[str, Any]:
     }
 
 
-async def create(settings: Settings, args: argparse.Namespace) -> tuple[DealRecord, int | None]:
-    """Store the deal; with --post, send it with its 🚀 button; returns (deal, message id)."""
+async def create(
+    settings: Settings,
+    args: argparse.Namespace,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> tuple[DealRecord, int | None]:
+    """Store the deal; with --post, send it with its 🚀 button; returns (deal, message id).
+
+    A 429 is waited out and the post sent then (never a second deal); a refusal for good
+    raises NotPosted, naming the stored deal so it can be posted from the group.
+    """
+    from telegram.error import RetryAfter, TelegramError
+
     from campaigns.groupbuy import GroupBuyRefused
     from campaigns.services.chats import chat_settings
     from campaigns.services.groupbuys import create_deal
@@ -135,14 +149,50 @@ async def create(settings: Settings, args: argparse.Namespace) -> tuple[DealReco
             base_url=settings.telegram_api_base_url,
             defaults=Defaults(parse_mode="HTML"),
         ) as bot:
-            message_id = await post_deal(
-                bot,
-                lambda: SqlUnitOfWork(sessions),
-                stored,
-                GroupBuyTexts(group.language),
-                chat_id=args.chat,
-                now=now,
-            )
+            while True:
+                try:
+                    message_id = await post_deal(
+                        bot,
+                        lambda: SqlUnitOfWork(sessions),
+                        stored,
+                        GroupBuyTexts(group.language),
+                        chat_id=args.chat,
+                        now=dt.datetime.now(dt.UTC),
+                    )
+                    break
+                except RetryAfter as error:  # Telegram says when: wait, then send
+                    seconds = retry_seconds(error)
+                    print(
+                        f"growthbot: group {args.chat} is rate-limited by Telegram; group-buy "
+                        f"{stored.id} is saved and will be posted in {seconds:.0f} s (if you stop "
+                        f"now, post it with /groupbuy post {stored.id} rather than creating "
+                        "it again)",
+                        file=sys.stderr,
+                    )
+                    await (sleep or wait)(seconds)
+                except TelegramError as error:
+                    raise NotPosted(stored.id, error.message) from None
     finally:
         await engine.dispose()
     return stored, message_id
+
+
+async def wait(seconds: float) -> None:
+    """The pause before posting again (tests replace it: no real waiting)."""
+    await asyncio.sleep(seconds)
+
+
+def retry_seconds(error: Any) -> float:
+    """The wait a 429 asks for, in seconds (PTB gives an int or a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class NotPosted(Exception):
+    """The deal is stored but Telegram refused the post for good (not a rate limit)."""
+
+    def __init__(self, deal_id: int, reason: str) -> None:
+        super().__init__(deal_id, reason)
+        self.deal_id, self.reason = deal_id, reason
