@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.coupon_cli import UsageError
 from bot.settings import Settings
+from campaigns.content import image_type
 from campaigns.coupons import parse_amount
 from campaigns.groupbuy import Deal
 from campaigns.ports import DealRecord
@@ -76,6 +77,11 @@ def photo_from(path: Path | None) -> tuple[str, bytes] | None:
         raise UsageError(f"--photo: {error.strerror}: {path}") from None
     if not data or len(data) > PHOTO_BYTES:
         raise UsageError(f"--photo: {path.name} has {len(data)} bytes; 1 byte to 10 MB allowed")
+    if image_type(data) is None:
+        raise UsageError(
+            f"--photo: {path.name} is not a JPEG, PNG or WebP image (its bytes say otherwise, "
+            "whatever its name); export it as one, e.g. --photo tea.jpg"
+        )
     return path.name[-128:], data
 
 
