@@ -257,6 +257,9 @@ def _coupons(settings: Settings, args: argparse.Namespace) -> int:
         message_id = asyncio.run(coupon_cli.post(settings, args))
     except CouponUnavailable as err:
         state = "has ended in" if err.reason == "ended" else "is not an offer of"
+        ends = err.offer.template.valid_until if err.offer else None
+        if ends is not None and ends <= dt.datetime.now(dt.UTC):
+            state = f"expired at {ends.isoformat()}: not posted in"
         print(f"growthbot: coupon offer {args.template} {state} group {args.chat}",
               file=sys.stderr)  # fmt: skip
         return 1

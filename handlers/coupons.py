@@ -141,7 +141,7 @@ async def coupon_command(update: Update, context: Context) -> None:
             ended = await end_offer(d.uow(), chat_id=chat.id, template_id=offer_id)
             await reply(update, t.offer_ended(ended))
             return
-        offer = await offer_of(d.uow(), chat_id=chat.id, template_id=offer_id)
+        offer = await offer_of(d.uow(), chat_id=chat.id, template_id=offer_id, now=sent_at(update))
     except UnknownChat:
         await reply(update, t.unavailable(CouponUnavailable("unknown")))
         return

@@ -226,3 +226,14 @@ async def test_a_streak_milestone_can_grant_a_coupon(bot: Harness):
     assert "Streak reward" not in day1
     assert "Streak reward: the coupon “满199减30”" in day2
     assert "🟢 active" in mine
+
+
+async def test_an_expired_offer_is_not_posted_with_a_claim_button(bot: Harness):
+    ends = MONDAY + dt.timedelta(minutes=30)
+    template = Template(CouponKind.FIXED, value=500, valid_until=ends)
+    offer_id = await offer(bot, template=template)  # made at MONDAY, when it was still live
+
+    [refused] = await bot.say(OWNER, f"/coupon post {offer_id}", at=ends + dt.timedelta(hours=1))
+
+    assert "This offer has ended." in refused
+    assert bot.world.button_message(GROUP, f"cpn:{offer_id}") is None
