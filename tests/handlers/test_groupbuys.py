@@ -265,3 +265,17 @@ async def test_time_left_is_refreshed_on_a_timer_only_when_it_changed(bot: Harne
     assert "the deal ends in 23h 35m" in edits[0].text or "ends in 23h 34m" in edits[0].text
     assert "1/3, 35m left" in edits[1].text or "1/3, 34m left" in edits[1].text
     assert len(bot.world.calls) == before + 2  # nothing changed, nothing edited
+
+
+async def test_a_team_whose_last_member_leaves_is_disbanded_not_timed_out(bot: Harness):
+    deal = await deal_id(bot)
+    await tap(bot, ALICE, f"gb:s:{deal}")
+    team = team_of(bot)
+
+    await tap(bot, ALICE, f"gb:l:{team}")
+    closed = await tap(bot, BOB, f"gb:j:{team}")
+
+    card = [c for c in bot.world.calls if c.method == "editMessageText"][-1].text
+    assert "was disbanded: everyone left" in card
+    assert "did not fill up in time" not in card
+    assert "closed" in closed
