@@ -219,6 +219,10 @@ def _orders(settings: Settings, args: argparse.Namespace) -> int:
             print(f"line {e['line']}: {e['field']}: {e['error']}", file=sys.stderr)
         for c in report.coupons_refused:
             print(f"line {c['line']}: coupon {c['coupon']} not applied: {c['reason']}")
+        for u in report.unknown_members:
+            print(f"line {u['line']}: warning: member {u['member']} has never been seen in group "
+                  f"{u['chat_id']}: order stored, no purchase points (check the member id)",
+                  file=sys.stderr)  # fmt: skip
         print(
             f"{report.rows} rows: {report.imported} imported, {report.replayed} already there, "
             f"{report.skipped} skipped"
