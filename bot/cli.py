@@ -163,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
+    if (problem := _not_migrated(settings.database_url)) is not None:
+        print(f"growthbot: {problem}", file=sys.stderr)
+        return 2
     from campaigns.errors import UnknownChat
 
     try:
@@ -287,3 +290,25 @@ async def _export_coupons(settings: Settings, chat_id: int) -> list[dict[str, An
     finally:
         await engine.dispose()
     return coupon_cli.export_rows(coupons, dt.datetime.now(dt.UTC))
+
+
+def _not_migrated(url: str) -> str | None:
+    """One line if the database is missing or behind the code (the file is never created)."""
+    from storage.migrate import NotMigrated, check_migrated
+
+    try:
+        check_migrated(url)
+    except NotMigrated as error:
+        if error.missing:
+            return (
+                f"no database at {error.where} (DATABASE_URL, default ./growthbot.db, is read "
+                "relative to the current folder); run `growthbot db upgrade` to create it, or "
+                "run from the folder that has it"
+            )
+        state = (
+            "has not been migrated"
+            if error.current is None
+            else (f"is at migration {error.current}, this version needs {error.needed}")
+        )
+        return f"the database at {error.where} {state}; run `growthbot db upgrade`"
+    return None
