@@ -155,10 +155,15 @@ class SqlOutbox(Repository):
 
     async def start(self, delivery_id: int, worker: str, at: dt.datetime) -> bool:
         mine = (DL.id == delivery_id, DL.status == "claimed", DL.worker == worker)
+        # Spelled out both ways: NOT IN over a NULL broadcast_id (a post) would be NULL.
         halted = DL.broadcast_id.in_(select(B.id).where(B.status != "sending"))
+        live = or_(
+            DL.broadcast_id.is_(None),
+            DL.broadcast_id.in_(select(B.id).where(B.status == "sending")),
+        )
         result = await self.session.execute(
             update(DL)
-            .where(*mine, ~halted)
+            .where(*mine, live)
             .values(status="sending", attempts=DL.attempts + 1, claimed_at=at)
             .execution_options(synchronize_session=False)
         )

@@ -71,3 +71,25 @@ async def test_the_report_spans_first_start_to_finish_pauses_included(uow_factor
     )
     assert "Sent 2 of 2" in report
     assert "12m 0s from start to finish, pauses included" in report
+
+
+async def test_a_scheduled_post_still_goes_out_beside_a_paused_or_finished_broadcast(uow_factory):
+    from campaigns.schedule import parse_when
+    from campaigns.services.calendar import add_post
+
+    bid = await started_broadcast(uow_factory)
+    await broadcasts.control(
+        uow_factory(), broadcast_id=bid, action=broadcasts.Control.PAUSE, now=AT
+    )
+    post = await add_post(
+        uow_factory(), chat_id=GROUP.chat_id, content=PostContent(text="Menu"),
+        when=parse_when("daily 09:00", "Asia/Shanghai", AT), at=AT,
+    )  # fmt: skip
+    async with uow_factory() as u:
+        await u.outbox.add_run(post.id, GROUP.chat_id, AT, status="pending", error=None)
+        await u.commit()
+
+    taken = await outbox.claim(uow_factory(), worker="w", now=AT, limit=10)
+    going = await outbox.settle(uow_factory(), results=[], start=taken, worker="w", now=AT)
+
+    assert [d.post_id for d in going] == [post.id]
