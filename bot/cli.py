@@ -163,6 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
+    try:  # a mistyped option is reported before anything about the database
+        _options_first(args)
+    except coupon_cli.UsageError as error:
+        print(f"growthbot: {error.message}", file=sys.stderr)
+        return 2
     if (problem := _not_migrated(settings.database_url)) is not None:
         print(f"growthbot: {problem}", file=sys.stderr)
         return 2
@@ -312,3 +317,12 @@ def _not_migrated(url: str) -> str | None:
         )
         return f"the database at {error.where} {state}; run `growthbot db upgrade`"
     return None
+
+
+def _options_first(args: argparse.Namespace) -> None:
+    """UsageError for values the command would refuse without opening the database."""
+    if args.command == "coupons" and args.action == "create":
+        coupon_cli.template_from(args)
+    elif args.command == "groupbuy":
+        groupbuy_cli.deal_from(args)
+        groupbuy_cli.photo_from(args.photo)
