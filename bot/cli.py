@@ -163,6 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
+    try:  # a mistyped option is reported before anything about the database
+        _options_first(args)
+    except coupon_cli.UsageError as error:
+        print(f"growthbot: {error.message}", file=sys.stderr)
+        return 2
+    if (problem := _not_migrated(settings.database_url)) is not None:
+        print(f"growthbot: {problem}", file=sys.stderr)
+        return 2
     from campaigns.errors import UnknownChat
 
     try:
@@ -173,7 +181,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in {"posts", "broadcast", "calendar"}:
             return calendar_cli.run(settings, args)
         if args.command == "groupbuy":
-            stored, message_id = asyncio.run(groupbuy_cli.create(settings, args))
+            try:
+                stored, message_id = asyncio.run(groupbuy_cli.create(settings, args))
+            except groupbuy_cli.NotPosted as error:
+                print(f"growthbot: group-buy {error.deal_id} was created but Telegram refused "
+                      f"the post: {error.reason}. Fix that, then send /groupbuy post "
+                      f"{error.deal_id} in the group (do not create it again).",
+                      file=sys.stderr)  # fmt: skip
+                return 1
             if args.json:
                 coupon_cli.print_json(groupbuy_cli.deal_json(stored) | {"message_id": message_id})
             else:
@@ -212,6 +227,10 @@ def _orders(settings: Settings, args: argparse.Namespace) -> int:
             print(f"line {e['line']}: {e['field']}: {e['error']}", file=sys.stderr)
         for c in report.coupons_refused:
             print(f"line {c['line']}: coupon {c['coupon']} not applied: {c['reason']}")
+        for u in report.unknown_members:
+            print(f"line {u['line']}: warning: member {u['member']} has never been seen in group "
+                  f"{u['chat_id']}: order stored, no purchase points (check the member id)",
+                  file=sys.stderr)  # fmt: skip
         print(
             f"{report.rows} rows: {report.imported} imported, {report.replayed} already there, "
             f"{report.skipped} skipped"
@@ -250,6 +269,9 @@ def _coupons(settings: Settings, args: argparse.Namespace) -> int:
         message_id = asyncio.run(coupon_cli.post(settings, args))
     except CouponUnavailable as err:
         state = "has ended in" if err.reason == "ended" else "is not an offer of"
+        ends = err.offer.template.valid_until if err.offer else None
+        if ends is not None and ends <= dt.datetime.now(dt.UTC):
+            state = f"expired at {ends.isoformat()}: not posted in"
         print(f"growthbot: coupon offer {args.template} {state} group {args.chat}",
               file=sys.stderr)  # fmt: skip
         return 1
@@ -273,3 +295,34 @@ async def _export_coupons(settings: Settings, chat_id: int) -> list[dict[str, An
     finally:
         await engine.dispose()
     return coupon_cli.export_rows(coupons, dt.datetime.now(dt.UTC))
+
+
+def _not_migrated(url: str) -> str | None:
+    """One line if the database is missing or behind the code (the file is never created)."""
+    from storage.migrate import NotMigrated, check_migrated
+
+    try:
+        check_migrated(url)
+    except NotMigrated as error:
+        if error.missing:
+            return (
+                f"no database at {error.where} (DATABASE_URL, default ./growthbot.db, is read "
+                "relative to the current folder); run `growthbot db upgrade` to create it, or "
+                "run from the folder that has it"
+            )
+        state = (
+            "has not been migrated"
+            if error.current is None
+            else (f"is at migration {error.current}, this version needs {error.needed}")
+        )
+        return f"the database at {error.where} {state}; run `growthbot db upgrade`"
+    return None
+
+
+def _options_first(args: argparse.Namespace) -> None:
+    """UsageError for values the command would refuse without opening the database."""
+    if args.command == "coupons" and args.action == "create":
+        coupon_cli.template_from(args)
+    elif args.command == "groupbuy":
+        groupbuy_cli.deal_from(args)
+        groupbuy_cli.photo_from(args.photo)

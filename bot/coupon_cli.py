@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.settings import Settings
-from campaigns.coupons import CouponKind, Template, parse_amount
+from campaigns.coupons import CouponKind, OfferProblem, OfferRefused, Template, parse_amount
 from campaigns.ports import CouponRecord, TemplateRecord
 
 EXPORT_FIELDS = ["code", "template", "member", "status", "issued_at", "redeemed_at", "discount"]
@@ -65,8 +65,8 @@ def template_from(args: argparse.Namespace) -> Template:
                 raise UsageError("--value: a percentage with at most 2 decimals, e.g. 12.5")
         elif kind is CouponKind.FIXED:
             value = parse_amount(args.value)
-        else:
-            value = 0
+        else:  # a gift has no amount: one given is refused by the offer's rules
+            value = parse_amount(args.value)
         min_spend = parse_amount(args.min_spend)
         cap = parse_amount(args.cap) if args.cap is not None else None
     except (ValueError, InvalidOperation) as error:
@@ -135,10 +135,7 @@ async def create(settings: Settings, args: argparse.Namespace) -> TemplateRecord
     from storage.uow import SqlUnitOfWork
 
     template = template_from(args)
-    if (args.stock is not None and args.stock < 0) or args.per_member < 1:
-        raise UsageError("--stock must be 0 or more, --per-member at least 1")
-    if args.new_members_days is not None and args.new_members_days < 1:
-        raise UsageError("--new-members-days must be at least 1")
+    now = dt.datetime.now(dt.UTC)
     engine = create_engine(settings.database_url)
     try:
         return await create_offer(
@@ -148,11 +145,33 @@ async def create(settings: Settings, args: argparse.Namespace) -> TemplateRecord
             template=template,
             stock=args.stock,
             per_member=args.per_member,
-            at=dt.datetime.now(dt.UTC),
+            at=now,
             audience_joined_days=args.new_members_days,
         )
+    except OfferRefused as refused:
+        raise UsageError(refusal_text(refused, now)) from None
     finally:
         await engine.dispose()
+
+
+def refusal_text(refused: OfferRefused, now: dt.datetime) -> str:
+    """The option at fault, what it takes, and an example."""
+    later = (now + dt.timedelta(days=30)).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    value = refused.value
+    return {
+        OfferProblem.NAME: "--name: empty; give the name members will see, e.g. --name '满199减30'",
+        OfferProblem.EXPIRED: f"--valid-until: {value} is already past; give a future time "
+        f"with its UTC offset, e.g. --valid-until {later:%Y-%m-%dT23:59%z}",
+        OfferProblem.STOCK: f"--stock: {value} coupons would give nothing; give 1 or more, "
+        "e.g. --stock 100, or leave it out for no limit",
+        OfferProblem.PER_MEMBER: f"--per-member: {value}; give 1 or more, e.g. --per-member 1",
+        OfferProblem.AUDIENCE: f"--new-members-days: {value}; give 1 or more, "
+        "e.g. --new-members-days 7, or leave it out for every member",
+        OfferProblem.CURRENCY: f"--currency: {value} is not an ISO 4217 currency code; "
+        "give one, e.g. --currency CNY or --currency USD",
+        OfferProblem.GIFT_VALUE: "--value: a gift takes no money off; leave --value out and "
+        "say what the gift is in --name, e.g. --type gift --name 'Free cookie'",
+    }[refused.problem]
 
 
 async def post(settings: Settings, args: argparse.Namespace) -> int:
@@ -174,7 +193,10 @@ async def post(settings: Settings, args: argparse.Namespace) -> int:
     sessions = session_factory(engine)
     try:
         offer = await offer_of(
-            SqlUnitOfWork(sessions), chat_id=args.chat, template_id=args.template
+            SqlUnitOfWork(sessions),
+            chat_id=args.chat,
+            template_id=args.template,
+            now=dt.datetime.now(dt.UTC),
         )
         group = await chat_settings(
             SqlUnitOfWork(sessions), chat_id=args.chat, defaults=settings.chat_defaults

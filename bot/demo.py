@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -115,8 +116,33 @@ class Demo:
         return replies
 
 
+# The story casts members by position: 0-7 check in, invite, farm and chat, 8-11 form a
+# group-buy team of three plus a latecomer; every member has joined by the third day.
+MIN_MEMBERS = 12
+MIN_DAYS = 3
+
+
+def too_small(*, days: int, members: int) -> str | None:
+    """Why the story cannot be told with these numbers (None if it can)."""
+    if members < MIN_MEMBERS:
+        return (
+            f"demo --members {members}: the story needs at least {MIN_MEMBERS} members "
+            f"(inviters, a re-join farmer, a leaver, a group-buy team and a latecomer), "
+            f"e.g. --members {MIN_MEMBERS}"
+        )
+    if days < MIN_DAYS:
+        return (
+            f"demo --days {days}: members join over the first {MIN_DAYS} days, so give at "
+            f"least {MIN_DAYS}, e.g. --days {MIN_DAYS}"
+        )
+    return None
+
+
 async def play(*, days: int, members: int, seed: int, db_path: str | None) -> int:
     """Run the scripted community and print what happened."""
+    if (problem := too_small(days=days, members=members)) is not None:
+        print(f"growthbot: {problem}", file=sys.stderr)
+        return 2
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(db_path) if db_path else Path(tmp) / "demo.db"

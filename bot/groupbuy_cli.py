@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
+import sys
+import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from bot.coupon_cli import UsageError
 from bot.settings import Settings
+from campaigns.content import image_type
 from campaigns.coupons import parse_amount
 from campaigns.groupbuy import Deal
 from campaigns.ports import DealRecord
@@ -72,6 +77,11 @@ def photo_from(path: Path | None) -> tuple[str, bytes] | None:
         raise UsageError(f"--photo: {error.strerror}: {path}") from None
     if not data or len(data) > PHOTO_BYTES:
         raise UsageError(f"--photo: {path.name} has {len(data)} bytes; 1 byte to 10 MB allowed")
+    if image_type(data) is None:
+        raise UsageError(
+            f"--photo: {path.name} is not a JPEG, PNG or WebP image (its bytes say otherwise, "
+            "whatever its name); export it as one, e.g. --photo tea.jpg"
+        )
     return path.name[-128:], data
 
 
@@ -92,8 +102,18 @@ def deal_json(d: DealRecord) -> dict[str, Any]:
     }
 
 
-async def create(settings: Settings, args: argparse.Namespace) -> tuple[DealRecord, int | None]:
-    """Store the deal; with --post, send it with its 🚀 button; returns (deal, message id)."""
+async def create(
+    settings: Settings,
+    args: argparse.Namespace,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> tuple[DealRecord, int | None]:
+    """Store the deal; with --post, send it with its 🚀 button; returns (deal, message id).
+
+    A 429 is waited out and the post sent then (never a second deal); a refusal for good
+    raises NotPosted, naming the stored deal so it can be posted from the group.
+    """
+    from telegram.error import RetryAfter, TelegramError
+
     from campaigns.groupbuy import GroupBuyRefused
     from campaigns.services.chats import chat_settings
     from campaigns.services.groupbuys import create_deal
@@ -135,14 +155,50 @@ async def create(settings: Settings, args: argparse.Namespace) -> tuple[DealReco
             base_url=settings.telegram_api_base_url,
             defaults=Defaults(parse_mode="HTML"),
         ) as bot:
-            message_id = await post_deal(
-                bot,
-                lambda: SqlUnitOfWork(sessions),
-                stored,
-                GroupBuyTexts(group.language),
-                chat_id=args.chat,
-                now=now,
-            )
+            while True:
+                try:
+                    message_id = await post_deal(
+                        bot,
+                        lambda: SqlUnitOfWork(sessions),
+                        stored,
+                        GroupBuyTexts(group.language),
+                        chat_id=args.chat,
+                        now=dt.datetime.now(dt.UTC),
+                    )
+                    break
+                except RetryAfter as error:  # Telegram says when: wait, then send
+                    seconds = retry_seconds(error)
+                    print(
+                        f"growthbot: group {args.chat} is rate-limited by Telegram; group-buy "
+                        f"{stored.id} is saved and will be posted in {seconds:.0f} s (if you stop "
+                        f"now, post it with /groupbuy post {stored.id} rather than creating "
+                        "it again)",
+                        file=sys.stderr,
+                    )
+                    await (sleep or wait)(seconds)
+                except TelegramError as error:
+                    raise NotPosted(stored.id, error.message) from None
     finally:
         await engine.dispose()
     return stored, message_id
+
+
+async def wait(seconds: float) -> None:
+    """The pause before posting again (tests replace it: no real waiting)."""
+    await asyncio.sleep(seconds)
+
+
+def retry_seconds(error: Any) -> float:
+    """The wait a 429 asks for, in seconds (PTB gives an int or a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class NotPosted(Exception):
+    """The deal is stored but Telegram refused the post for good (not a rate limit)."""
+
+    def __init__(self, deal_id: int, reason: str) -> None:
+        super().__init__(deal_id, reason)
+        self.deal_id, self.reason = deal_id, reason

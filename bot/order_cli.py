@@ -41,6 +41,9 @@ class Report:
     skipped: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     coupons_refused: list[dict[str, Any]] = field(default_factory=list)
+    # Stored, but the member was never seen in the group: no points (a sale to someone
+    # outside it, or a wrong member id); one warning per line.
+    unknown_members: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read(path: Path, chat: int | None) -> tuple[list[tuple[int, OrderIn]], list[dict[str, Any]]]:
@@ -112,6 +115,10 @@ async def run(settings: Settings, args: argparse.Namespace) -> Report:
                 report.imported += 1
             else:
                 report.replayed += 1
+            if result.stored and not result.known_member:
+                report.unknown_members.append(
+                    {"line": line, "member": order.member, "chat_id": order.chat_id}
+                )
             report.coupons_refused += [
                 {"line": line, "coupon": code, "reason": reason}
                 for code, reason in result.coupons_refused

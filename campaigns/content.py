@@ -137,3 +137,15 @@ def split_buttons(text: str) -> tuple[str, list[Button]]:
             buttons.insert(0, Button(text=label, url=target))
         lines.pop()
     return "\n".join(lines).strip(), buttons
+
+
+def image_type(data: bytes) -> str | None:
+    """The image format the bytes start with, of those Telegram takes as a photo ("jpeg",
+    "png", "webp"); None for anything else, whatever the file is called."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None

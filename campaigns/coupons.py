@@ -101,6 +101,64 @@ def format_amount(minor: int, currency: str) -> str:
     return f"¥{text}" if currency == "CNY" else f"{text} {currency}"
 
 
+# ISO 4217 codes in use (amounts are kept with two minor digits whatever the currency).
+ISO_4217 = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+    BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
+    GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR
+    KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK
+    MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR
+    SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS
+    UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG
+"""
+CURRENCIES = frozenset(ISO_4217.split())
+
+
+class OfferProblem(StrEnum):
+    """Why an operator's offer cannot be created; the command line and handlers say it."""
+
+    NAME = "name"  # empty: members would see a button with nothing to claim
+    EXPIRED = "expired"  # valid until a time already past
+    STOCK = "stock"  # no coupon to give (0) or a negative count
+    PER_MEMBER = "per_member"  # below 1
+    AUDIENCE = "audience"  # "joined within N days" with N below 1
+    CURRENCY = "currency"  # not an ISO 4217 code
+    GIFT_VALUE = "gift_value"  # a gift takes nothing off, so an amount would mislead
+
+
+@dataclass
+class OfferRefused(ValueError):
+    problem: OfferProblem
+    value: str = ""  # what was given, for the message
+
+
+def check_offer(
+    *,
+    name: str,
+    template: Template,
+    stock: int | None,
+    per_member: int,
+    audience_joined_days: int | None,
+    now: dt.datetime,
+) -> None:
+    """An offer members can claim: named, not over already, with stock, in a real currency,
+    and a gift without an amount; OfferRefused names the first problem."""
+    if not name.strip():
+        raise OfferRefused(OfferProblem.NAME, name)
+    if template.kind is CouponKind.GIFT and template.value != 0:
+        raise OfferRefused(OfferProblem.GIFT_VALUE, str(template.value))
+    if template.currency not in CURRENCIES:
+        raise OfferRefused(OfferProblem.CURRENCY, template.currency)
+    if template.valid_until is not None and template.valid_until <= now:
+        raise OfferRefused(OfferProblem.EXPIRED, template.valid_until.isoformat())
+    if stock is not None and stock < 1:
+        raise OfferRefused(OfferProblem.STOCK, str(stock))
+    if per_member < 1:
+        raise OfferRefused(OfferProblem.PER_MEMBER, str(per_member))
+    if audience_joined_days is not None and audience_joined_days < 1:
+        raise OfferRefused(OfferProblem.AUDIENCE, str(audience_joined_days))
+
+
 @dataclass(frozen=True)
 class Template:
     """What a coupon is worth and when it can be used; issued coupons point to one."""

@@ -1,7 +1,8 @@
 """Group-buy (拼团) rules: a deal, and teams that complete at N members or expire.
 
 A team is open until it has `size` members (complete: everyone gets a coupon for the
-group price) or its time runs out (expired: nothing is owed). The limits that protect
+group price), its time runs out (expired: nothing is owed) or its last member leaves
+(disbanded). The limits that protect
 money (the last slot, the stock, one open team per member and deal) are held by the
 database; these rules say what the states mean.
 """
@@ -21,6 +22,7 @@ class TeamStatus(StrEnum):
     OPEN = "open"
     COMPLETE = "complete"
     EXPIRED = "expired"
+    DISBANDED = "emptied"  # everyone left before it filled (fits the 8-character column)
 
 
 class Refusal(StrEnum):

@@ -816,7 +816,8 @@ class Outbox(Protocol):
         process holds), oldest first; paused or cancelled broadcasts are left alone."""
 
     async def start(self, delivery_id: int, worker: str, at: dt.datetime) -> bool:
-        """claimed -> sending, just before the request goes out."""
+        """claimed -> sending, just before the request goes out; False if another process
+        took the row, or its broadcast was paused meanwhile (the row goes back to pending)."""
 
     async def record(
         self,

@@ -421,7 +421,7 @@ class CalendarTexts(T):
                 head,
                 self._(
                     "Sent {sent} of {total} · failed {failed} (blocked me or never started) · "
-                    "not sent {cancelled} · took {took}.",
+                    "not sent {cancelled} · took {took} from start to finish, pauses included.",
                     sent=p.sent,
                     total=b.total,
                     failed=p.failed,

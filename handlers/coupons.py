@@ -166,7 +166,7 @@ async def coupon_command(update: Update, context: Context) -> None:
             await reply(update, t.offer_ended(ended))
             return
         offer = await offer_of(
-            d.uow(), chat_id=chat.id, template_id=offer_id, at=sent_at(update),
+            d.uow(), chat_id=chat.id, template_id=offer_id, now=sent_at(update),
             update=(context.bot.id, update.update_id),
         )  # fmt: skip
     except DuplicateUpdate:

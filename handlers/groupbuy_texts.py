@@ -98,6 +98,10 @@ class GroupBuyTexts(T):
             TeamStatus.EXPIRED: self._(
                 "⌛ The team for {title} did not fill up in time. Nothing is owed.", title=title
             ),
+            TeamStatus.DISBANDED: self._(
+                "👋 The team for {title} was disbanded: everyone left. Nothing is owed.",
+                title=title,
+            ),
         }[v.team.status]
         return "\n".join([head, self._("Members: {names}", names=names)])
 

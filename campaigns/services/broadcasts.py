@@ -126,8 +126,8 @@ async def start(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> Broa
 async def control(
     uow: UnitOfWork, *, broadcast_id: int, action: Control, now: dt.datetime
 ) -> BroadcastRecord:
-    """Pause (claimed rows finish, nothing new is claimed), resume, or cancel (the rest is
-    never sent); also cancels a draft."""
+    """Pause (only a message already on its way goes out; the rest, claimed or not, waits
+    for resume), resume, or cancel (the rest is never sent); also cancels a draft."""
     moves = {
         Control.PAUSE: (["sending"], "paused"),
         Control.RESUME: (["paused"], "sending"),

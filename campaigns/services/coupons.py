@@ -18,6 +18,7 @@ from campaigns.coupons import (
     OfferPurpose,
     Reason,
     Template,
+    check_offer,
     check_usable,
     in_audience,
     new_code,
@@ -88,11 +89,16 @@ async def create_offer(
     audience_joined_days: int | None = None,
     purpose: OfferPurpose = OfferPurpose.OFFER,
 ) -> TemplateRecord:
-    """Store a coupon offer for a group the bot is in."""
-    if (stock is not None and stock < 0) or per_member < 1:
-        raise ValueError("stock must be 0 or more and the per-member limit at least 1")
-    if audience_joined_days is not None and audience_joined_days < 1:
-        raise ValueError("the audience must be members who joined within 1 day or more")
+    """Store a coupon offer for a group the bot is in; OfferRefused if members could never
+    claim it as made (see `check_offer`)."""
+    check_offer(
+        name=name,
+        template=template,
+        stock=stock,
+        per_member=per_member,
+        audience_joined_days=audience_joined_days,
+        now=at,
+    )
     async with uow:
         record = await require_chat(uow, chat_id)
         offer_id = await uow.coupons.add_template(
@@ -125,20 +131,22 @@ async def offer_of(
     *,
     chat_id: int,
     template_id: int,
-    at: dt.datetime | None = None,
+    now: dt.datetime,
     update: tuple[int, int] | None = None,
 ) -> TemplateRecord:
-    """An offer of this group that may be posted for claiming (live, not a group-buy's).
+    """An offer of this group that may be posted for claiming (live, not expired, not a
+    group-buy's): an expired one is "ended", as a tap on its button would be.
 
     `update` is (bot id, update id) of a /coupon post, so a redelivery posts nothing twice.
     """
     async with uow:
         record = await require_chat(uow, chat_id)
         offer = await _own_offer(uow, record.pk, template_id)
-        if not offer.active:
+        ends = offer.template.valid_until
+        if not offer.active or (ends is not None and now >= ends):
             raise CouponUnavailable("ended", offer)
         if update is not None:
-            await claim_update(uow, update[0], update[1], at or dt.datetime.now(dt.UTC))
+            await claim_update(uow, update[0], update[1], now)
             await uow.commit()
     return offer
 

@@ -309,8 +309,8 @@ async def leave_team(
         if left is None:
             raise GroupBuyRefused(Refusal.NOT_IN_TEAM)
         await uow.groupbuys.release_units(team.deal_id, 1)
-        if left == 0:
-            await uow.groupbuys.close(team_id, TeamStatus.EXPIRED, at)
+        if left == 0:  # disbanded, not timed out: the card must say everyone left
+            await uow.groupbuys.close(team_id, TeamStatus.DISBANDED, at)
         view = await _view(uow, team_id)
         await uow.commit()
     return view

@@ -24,6 +24,7 @@ class OrderResult:
     inviter_reward: tuple[int, int] | None = None  # (inviter, points)
     coupons_used: list[str] = field(default_factory=list)
     coupons_refused: list[tuple[str, str]] = field(default_factory=list)  # (code, reason)
+    known_member: bool = True  # False: never seen in the group, so no purchase points
 
 
 async def record_order(
@@ -90,7 +91,7 @@ async def apply_order(
     ):
         await uow.members.add_points(record.pk, order.member, points)
     reward = await _first_order(uow, record, order)
-    return OrderResult(True, points, reward, used, refused)
+    return OrderResult(True, points, reward, used, refused, known_member=member is not None)
 
 
 async def _use_coupon(

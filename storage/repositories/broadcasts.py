@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 
 from campaigns.audience import Audience
 from campaigns.content import PostContent
@@ -97,8 +97,8 @@ class SqlBroadcasts(Repository):
         self, broadcast_id: int, *, old: Sequence[str], new: str, at: dt.datetime
     ) -> bool:
         values: dict[str, object] = {"status": new}
-        if new == "sending":
-            values["started_at"] = at
+        if new == "sending":  # a resume keeps the first start: the report spans it all
+            values["started_at"] = func.coalesce(B.started_at, at)
         if new in {"cancelled", "done"}:
             values["finished_at"] = at
         result = await self.session.execute(

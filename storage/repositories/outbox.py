@@ -154,13 +154,29 @@ class SqlOutbox(Repository):
         return out
 
     async def start(self, delivery_id: int, worker: str, at: dt.datetime) -> bool:
+        mine = (DL.id == delivery_id, DL.status == "claimed", DL.worker == worker)
+        # Spelled out both ways: NOT IN over a NULL broadcast_id (a post) would be NULL.
+        halted = DL.broadcast_id.in_(select(B.id).where(B.status != "sending"))
+        live = or_(
+            DL.broadcast_id.is_(None),
+            DL.broadcast_id.in_(select(B.id).where(B.status == "sending")),
+        )
         result = await self.session.execute(
             update(DL)
-            .where(DL.id == delivery_id, DL.status == "claimed", DL.worker == worker)
+            .where(*mine, live)
             .values(status="sending", attempts=DL.attempts + 1, claimed_at=at)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if result.rowcount:  # type: ignore[attr-defined]
+            return True
+        # Claimed before its broadcast was paused: back to the queue, sent on resume.
+        await self.session.execute(
+            update(DL)
+            .where(*mine, halted)
+            .values(status="pending", worker=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return False
 
     async def record(
         self,

@@ -117,3 +117,37 @@ async def test_pause_resume_and_cancel(bot: Harness):
     assert nothing_sent
     assert "✖ Broadcast #1 was cancelled." in report and "not sent 2" in report
     assert "Weekend menu" not in bot.world.delivered(ALICE) + bot.world.delivered(BOB)
+
+
+async def test_pause_stops_sending_at_once_even_rows_the_sender_already_took(bot: Harness):
+    members = [30 + i for i in range(6)]
+    for uid in members:
+        bot.world.add_user(uid, f"Member {uid}", language_code="en")
+        bot.world.set_status(GROUP, uid, "member")
+    await members_who_started(bot, *members)
+    await bot.say(OWNER, "/broadcast\nPaused news")
+    go = buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"]
+    await tap(bot, GROUP, OWNER, go)
+    bid = go.split(":")[2]
+    sender = bot.app.bot_data["outbox"]
+    sender.flood.interval = 0.25  # 4 a second, so a pause lands mid-broadcast
+
+    def delivered() -> int:
+        return sum("Paused news" in bot.world.delivered(uid) for uid in members)
+
+    draining = asyncio.create_task(sender.drain())  # claims all six rows at once
+    for _ in range(500):
+        if delivered():
+            break
+        await asyncio.sleep(0.01)
+    await tap(bot, GROUP, OWNER, f"bc:p:{bid}")
+    at_pause = delivered()
+    await draining
+    after_pause = delivered()
+    await tap(bot, GROUP, OWNER, f"bc:r:{bid}")
+    report = await finish(bot)
+
+    assert after_pause <= at_pause + 1  # only a message already on its way
+    assert after_pause < len(members)
+    assert "✅ Broadcast #1 finished." in report and "Sent 6 of 6" in report
+    assert all(bot.world.delivered(uid).count("Paused news") == 1 for uid in members)

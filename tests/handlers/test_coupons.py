@@ -248,3 +248,14 @@ async def test_admins_list_offers_and_get_plain_answers_about_ids_and_limits(bot
     assert post is not None and "reply_markup" not in post  # the last one took the button off
     assert "<b>Alice Liu</b> already has this coupon" in twice
     assert f"#{offer_id} 满199减30 · ⏹ ended · claimed 1/1 · redeemed 0" in listing
+
+
+async def test_an_expired_offer_is_not_posted_with_a_claim_button(bot: Harness):
+    ends = MONDAY + dt.timedelta(minutes=30)
+    template = Template(CouponKind.FIXED, value=500, valid_until=ends)
+    offer_id = await offer(bot, template=template)  # made at MONDAY, when it was still live
+
+    [refused] = await bot.say(OWNER, f"/coupon post {offer_id}", at=ends + dt.timedelta(hours=1))
+
+    assert "This offer has ended." in refused
+    assert bot.world.button_message(GROUP, f"cpn:{offer_id}") is None

@@ -298,3 +298,17 @@ async def test_admins_list_and_end_deals_and_each_bad_argument_is_named(bot: Har
     assert f"#{deal} Milk tea · 🟢 live · teams: 1 open, 0 complete, 0 expired" in listing
     assert f"Group-buy #{deal} Milk tea has ended" in ended
     assert "has ended" in again and "has ended" in late
+
+
+async def test_a_team_whose_last_member_leaves_is_disbanded_not_timed_out(bot: Harness):
+    deal = await deal_id(bot)
+    await tap(bot, ALICE, f"gb:s:{deal}")
+    team = team_of(bot)
+
+    await tap(bot, ALICE, f"gb:l:{team}")
+    closed = await tap(bot, BOB, f"gb:j:{team}")
+
+    card = [c for c in bot.world.calls if c.method == "editMessageText"][-1].text
+    assert "was disbanded: everyone left" in card
+    assert "did not fill up in time" not in card
+    assert "closed" in closed

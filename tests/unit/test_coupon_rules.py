@@ -7,8 +7,11 @@ import pytest
 from campaigns.coupons import (
     CouponKind,
     CouponRejected,
+    OfferProblem,
+    OfferRefused,
     Reason,
     Template,
+    check_offer,
     check_usable,
     discount,
     format_amount,
@@ -175,3 +178,32 @@ def test_every_single_typo_and_swap_of_neighbours_is_caught(attempt):
     for wrong in typos + swaps:
         with pytest.raises(CouponRejected):
             normalize(wrong)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"name": "  "}, OfferProblem.NAME),
+        ({"template": Template(CouponKind.FIXED, 500, valid_until=NOW)}, OfferProblem.EXPIRED),
+        ({"stock": 0}, OfferProblem.STOCK),
+        ({"per_member": 0}, OfferProblem.PER_MEMBER),
+        ({"audience_joined_days": 0}, OfferProblem.AUDIENCE),
+        ({"template": Template(CouponKind.FIXED, 500, currency="XYZ")}, OfferProblem.CURRENCY),
+        ({"template": Template(CouponKind.GIFT, 500)}, OfferProblem.GIFT_VALUE),
+    ],
+)
+def test_an_offer_nobody_could_claim_as_made_is_refused_with_its_problem(change, problem):
+    offer = {"name": "满199减30", "template": MANJIAN, "stock": 100, "per_member": 1,
+             "audience_joined_days": None, "now": NOW} | change  # fmt: skip
+
+    with pytest.raises(OfferRefused) as refused:
+        check_offer(**offer)
+
+    assert refused.value.problem is problem
+
+
+def test_a_claimable_offer_passes_its_rules():
+    later = NOW + dt.timedelta(days=1)
+
+    check_offer(name="Free cookie", template=Template(CouponKind.GIFT, 0, valid_until=later),
+                stock=None, per_member=1, audience_joined_days=7, now=NOW)  # fmt: skip
