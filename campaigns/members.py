@@ -71,8 +71,9 @@ class Membership:
 
     status: str
     present: bool
-    joined_at: dt.datetime | None
+    joined_at: dt.datetime | None  # the first join seen; None: there before the bot
     left_at: dt.datetime | None
+    present_since: dt.datetime | None = None  # the latest (re)join
 
 
 class PresenceChange(StrEnum):
@@ -89,7 +90,8 @@ def presence_change(current: Membership, *, present: bool, at: dt.datetime) -> P
     Joins come both as chat_member updates and as service messages: the first flips
     presence, the second finds it already flipped.
     """
-    latest = max((t for t in (current.joined_at, current.left_at) if t is not None), default=None)
+    signals = (current.joined_at, current.left_at, current.present_since)
+    latest = max((t for t in signals if t is not None), default=None)
     if latest is not None and at < latest:
         return PresenceChange.STALE
     return PresenceChange.UNCHANGED if current.present == present else PresenceChange.CHANGED
@@ -166,7 +168,8 @@ def missing_rights(standing: BotStanding) -> list[BotRight]:
 
 
 def lost_standing(old: str, new: str) -> bool:
-    """Demoted from admin, or removed: the owner should hear of it privately."""
+    """Demoted or removed after having been an admin (a group that was set up): the owners
+    should hear of it. A bot that was only ever a plain member is not worth a message (anyone
+    can add it to a group of theirs and remove it again)."""
     was_admin = old in {"administrator", "creator"}
-    gone = new in {"left", "kicked"}
-    return gone or (was_admin and new not in {"administrator", "creator"})
+    return was_admin and new not in {"administrator", "creator"}

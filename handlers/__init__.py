@@ -115,13 +115,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(  # 签到 in a private chat is explained like /checkin
         MessageHandler(private & filters.Regex(CHECKIN_WORDS), checkin_command), group=COMMANDS
     )
-    known = sorted(
-        name
-        for handlers in app.handlers.values()
-        for h in handlers
-        if isinstance(h, CommandHandler)
-        for name in h.commands
-    )
-    unknown = filters.COMMAND & ~filters.Regex(rf"^/({'|'.join(known)})(@\w+)?(\s|$)")
-    app.add_handler(MessageHandler(private & unknown, unknown_in_private), group=FALLBACK)
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_in_private), group=FALLBACK)
     app.add_error_handler(on_error)

@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 from telegram import Chat, Update
 
-from campaigns.access import AccessDenied
 from campaigns.errors import DuplicateUpdate, InvalidSetting
-from campaigns.services.chats import change_setting, managed_group
+from campaigns.services.chats import NoLongerAdmin, change_setting, managed_group
 from campaigns.settings import ChatSettings, apply_setting
 from handlers.deps import deps
 from handlers.extract import Context, chat_info, is_group, reply, sent_at, texts_for
@@ -37,8 +36,8 @@ async def admin_group(update: Update, context: Context, t: T) -> Chat | None:
         d = deps(context)
         try:
             record = await managed_group(d.uow(), gate=d.gate(context.bot), user_id=user.id)
-        except AccessDenied as denied:
-            await reply(update, t.access_denied(denied))
+        except NoLongerAdmin as lost:
+            await reply(update, t.no_longer_admin(lost.title))
             return None
         if record is None:
             await reply(update, t.pick_a_group())

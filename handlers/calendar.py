@@ -123,7 +123,7 @@ async def preview(
     t = await calendar_texts_for(update, context)
     for target in targets:
         try:
-            await context.bot.send_message(target, t.preview_note(private=target != chat.id))
+            await context.bot.send_message(target, t.preview_note(private=target > 0))
         except Forbidden:
             continue
         except TelegramError as error:
@@ -222,14 +222,14 @@ async def on_schedule_button(update: Update, context: Context) -> None:
         return
     action, post_id = context.matches[0].group(1), int(context.matches[0].group(2))
     # The tap's time (a callback's message carries the time the question was sent).
-    d, at = deps(context), dt.datetime.now(dt.UTC)
+    # Answered in the reader's language: the group's in the group, the tapper's in private.
+    d, at, t = deps(context), dt.datetime.now(dt.UTC), await calendar_texts_for(update, context)
     try:
         await checked_tap(d.uow(), kind=ButtonKind.SCHEDULE, object_id=post_id, tap=tap_of(update))
-    except AccessDenied as denied:  # in the tapper's own words: nothing about the post
-        await query.answer((await calendar_texts_for(update, context)).access_denied(denied), True)
+    except AccessDenied as denied:  # nothing is said about the post
+        await query.answer(t.access_denied(denied), True)
         return
     owner = await post_group(d.uow(), post_id=post_id)
-    t = CalendarTexts((await d.settings_of(owner)).language if owner else d.defaults.language)
     try:
         if owner is None:
             raise AccessDenied(Denied.NOT_ADMIN)

@@ -26,8 +26,9 @@ async def manage_command(update: Update, context: Context) -> None:
     if not groups:
         await reply(update, t.no_admin_groups())
         return
-    buttons = [
-        [InlineKeyboardButton(g.title or str(g.chat_id), callback_data=f"mg:{g.chat_id}")]
+    titles = [g.title or str(g.chat_id) for g in groups[:SHOWN]]
+    buttons = [  # two groups with one title are told apart by their chat id
+        [InlineKeyboardButton(label(g.title, g.chat_id, titles), callback_data=f"mg:{g.chat_id}")]
         for g in groups[:SHOWN]
     ]
     message = update.effective_message
@@ -52,7 +53,13 @@ async def on_manage(update: Update, context: Context) -> None:
         )  # fmt: skip
     except (AccessDenied, UnknownChat) as error:
         denied = error if isinstance(error, AccessDenied) else None
-        await query.answer(t.access_denied(denied) if denied else t.not_registered(), True)
+        await query.answer(t.access_denied(denied) if denied else t.group_gone(), True)
         return
     await query.answer()
-    await reply(update, t.managing(group.title or str(group.chat_id)))
+    await reply(update, t.managing(group.title or str(group.chat_id), group.chat_id))
+
+
+def label(title: str | None, chat_id: int, titles: list[str]) -> str:
+    """A group's button: its title, with its chat id when another listed group shares it."""
+    name = title or str(chat_id)
+    return f"{name} · {chat_id}" if titles.count(name) > 1 else name

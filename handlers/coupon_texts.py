@@ -163,6 +163,12 @@ class CouponTexts(T):
             "a member with <code>/coupon grant &lt;offer id&gt;</code>."
         )
 
+    def grant_in_group(self) -> str:
+        return self._(
+            "Grant in the group: reply to the member's message there with "
+            "<code>/coupon grant &lt;offer id&gt;</code>."
+        )
+
     def unknown_offer(self, offer_id: int) -> str:
         return self._(
             "There is no coupon offer #{id} in this group. /coupon list shows its offers.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
 
@@ -75,15 +75,25 @@ async def on_claim(update: Update, context: Context) -> None:
 
 
 async def _drop_buttons(context: Context, update: Update) -> None:
-    """Take the keyboard off the tapped message (best effort). Through do_api_request: PTB
-    adds the default parse_mode to editMessageReplyMarkup, a parameter it does not have."""
-    tap = tap_of(update)
+    """Take the tapped claim button off its message, keeping the others (a post's join or
+    link buttons still work). Best effort. Through do_api_request: PTB adds the default
+    parse_mode to editMessageReplyMarkup, a parameter it does not have."""
+    query, tap = update.callback_query, tap_of(update)
+    message = query.message if query is not None else None
+    markup = message.reply_markup if isinstance(message, Message) else None
+    if query is None or markup is None:
+        return
+    rows = [
+        [b.to_dict() for b in row if b.callback_data != query.data]
+        for row in markup.inline_keyboard
+    ]
+    kept = [row for row in rows if row]
+    params: dict[str, object] = {"chat_id": tap.chat_id, "message_id": tap.message_id}
+    if kept:
+        params["reply_markup"] = {"inline_keyboard": kept}
     with contextlib.suppress(TelegramError), warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.editMessageReplyMarkup"
-        await context.bot.do_api_request(
-            "editMessageReplyMarkup",
-            api_kwargs={"chat_id": tap.chat_id, "message_id": tap.message_id},
-        )
+        await context.bot.do_api_request("editMessageReplyMarkup", api_kwargs=params)
 
 
 async def redeem_command(update: Update, context: Context) -> None:
@@ -179,10 +189,11 @@ async def coupon_command(update: Update, context: Context) -> None:
             t.unavailable(err)
         ))  # fmt: skip
         return
-    timezone = (await d.settings_of(chat.id)).timezone
+    group = await d.settings_of(chat.id)  # the post speaks the group's language, wherever
+    g = CouponTexts(group.language)  # the admin sent the command from
     with contextlib.suppress(TelegramError):
         sent = await context.bot.send_message(
-            chat.id, t.offer_post(offer, timezone), reply_markup=claim_markup(offer, t)
+            chat.id, g.offer_post(offer, group.timezone), reply_markup=claim_markup(offer, g)
         )
         await remember_buttons(
             d.uow(),
@@ -199,6 +210,9 @@ async def _grant(
 ) -> None:
     message = update.effective_message
     assert message is not None
+    if not is_group(update.effective_chat):  # in private, a reply is to the admin or to me
+        await reply(update, t.grant_in_group())
+        return
     target = message.reply_to_message.from_user if message.reply_to_message else None
     if target is None or target.is_bot:
         await reply(update, t.coupon_usage())

@@ -96,6 +96,7 @@ class Deps:
     shown: dict[tuple[int, int], str] = field(default_factory=dict)
     reachable: set[int] = field(default_factory=set)
     _members: dict[Any, float] = field(default_factory=dict)
+    _once: dict[object, float] = field(default_factory=dict)
     _settings: dict[int, tuple[float, ChatSettings]] = field(default_factory=dict)
 
     async def settings_of(self, chat_id: int) -> ChatSettings:
@@ -106,6 +107,14 @@ class Deps:
         value = await chat_settings(self.uow(), chat_id=chat_id, defaults=self.defaults)
         self._settings[chat_id] = (time.monotonic() + SETTINGS_TTL, value)
         return value
+
+    def once_a_day(self, key: object) -> bool:
+        """True the first time for `key` in 24 hours (notices that must not become spam)."""
+        now = time.monotonic()
+        if self._once.get(key, 0.0) > now:
+            return False
+        self._once[key] = now + 24 * 3600
+        return True
 
     def forget_member(self, chat_id: int, user_id: int) -> None:
         """A leave was seen: Telegram's cached "member" answer no longer holds."""

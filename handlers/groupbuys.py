@@ -208,8 +208,9 @@ async def groupbuy_command(update: Update, context: Context) -> None:
         reason = error.reason if isinstance(error, GroupBuyRefused) else Refusal.UNKNOWN
         await reply(update, t.refused(reason, deal_id))
         return
+    g = GroupBuyTexts((await d.settings_of(chat.id)).language)  # the group's, from anywhere
     try:
-        await post_deal(context.bot, d.uow, deal, t, chat_id=chat.id, now=at)
+        await post_deal(context.bot, d.uow, deal, g, chat_id=chat.id, now=at)
     except TelegramError as error:
         log.warning("deal %s not posted: %s", deal.id, error)
 

@@ -18,8 +18,9 @@ from campaigns.members import (
 )
 from campaigns.ports import MessageSeen
 from campaigns.services.chats import bot_membership_changed, migrate_chat
-from campaigns.services.members import membership_changed
+from campaigns.services.members import contacts_of, membership_changed
 from campaigns.services.referral import LinkSeen, bot_joined
+from campaigns.settings import language_for
 from handlers.deps import deps
 from handlers.extract import Context, chat_info, member_sender, message_kind, person, sent_at
 from handlers.invite_links import link_seen
@@ -62,9 +63,15 @@ async def on_bot_membership(update: Update, context: Context) -> None:
             await context.bot.send_message(
                 change.chat.id, t.bot_setup(change.chat.id, missing_rights(standing))
             )
-    if lost_standing(change.old_chat_member.status, new.status):
-        for admin in {change.from_user.id, *d.owner_ids} - {context.bot.id}:
-            await send_private(context.bot, d, admin, t.bot_lost(change.chat.title, new.status))
+    if lost_standing(change.old_chat_member.status, new.status) and d.once_a_day(
+        ("lost", change.chat.id)
+    ):
+        people = sorted({change.from_user.id, *d.owner_ids} - {context.bot.id})
+        known = await contacts_of(d.uow(), user_ids=people)
+        for admin in people:  # each in their own language, as far as the bot knows it
+            code = known[admin].language_code if admin in known else None
+            said = T(language_for(code, t.language)).bot_lost(change.chat.title, new.status)
+            await send_private(context.bot, d, admin, said)
 
 
 async def on_member_update(update: Update, context: Context) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.ext import CommandHandler
 
 from handlers.admin import is_admin
 from handlers.extract import Context, reply, texts_for
@@ -32,6 +33,25 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def unknown_in_private(update: Update, context: Context) -> None:
-    """Any other command in a private chat gets pointed at /help instead of silence."""
+    """A command no handler took, in a private chat: pointed at /help instead of silence.
+
+    Matched as the command handlers match (any case; `@name` only when it is this bot's)."""
+    message = update.effective_message
+    word = (message.text or "").split(maxsplit=1)[0][1:] if message and message.text else ""
+    name, _, mention = word.partition("@")
+    username = (context.bot.username or "").lower()
+    if name.lower() in known_commands(context) and mention.lower() in {"", username}:
+        return  # a command handler answered it
     t = await texts_for(update, context)
     await reply(update, t.unknown_command())
+
+
+def known_commands(context: Context) -> set[str]:
+    """Every command the application has a handler for."""
+    return {
+        name
+        for handlers in context.application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for name in handler.commands
+    }

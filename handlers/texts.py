@@ -295,12 +295,23 @@ class T:
             "act on it. Or send the command in the group."
         )
 
-    def managing(self, title: str) -> str:
+    def managing(self, title: str, chat_id: int) -> str:
         return self._(
-            "🛠 Managing <b>{group}</b> from here. Admin commands you send me now act on it "
-            "(/settings, /redeem, /posts, /coupon, /groupbuy, /broadcast, /referral report …). "
-            "/manage switches groups.",
+            "🛠 Managing <b>{group}</b> (chat id <code>{id}</code>) from here. Admin commands "
+            "you send me now act on it (/settings, /redeem, /posts, /coupon, /groupbuy, "
+            "/broadcast, /referral report …). /manage switches groups.",
             group=html.escape(title, quote=False),
+            id=chat_id,
+        )
+
+    def group_gone(self) -> str:
+        return self._("I am no longer in that group. /manage lists the groups you can manage.")
+
+    def no_longer_admin(self, title: str | None) -> str:
+        return self._(
+            "You are no longer an admin of <b>{group}</b>, so I can't act on it for you. "
+            "/manage picks another of your groups.",
+            group=html.escape(title or "", quote=False),
         )
 
     def admins_only(self) -> str:

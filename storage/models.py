@@ -121,8 +121,11 @@ class MembershipRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="member")
     present: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The first join the bot saw (None: in the group before the bot); a rejoin never makes
+    # anyone new again. `present_since` is the latest join, for ordering late signals.
     joined_at: Mapped[dt.datetime | None]
     left_at: Mapped[dt.datetime | None]
+    present_since: Mapped[dt.datetime | None]
     last_active_at: Mapped[dt.datetime | None]
     messages: Mapped[int] = mapped_column(Integer, default=0)
     checkins: Mapped[int] = mapped_column(Integer, default=0)

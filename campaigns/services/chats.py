@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from campaigns.access import AccessDenied, ButtonKind, Denied, Gate, Tap
-from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.access import ButtonKind, Gate, Tap
+from campaigns.errors import DomainError, DuplicateUpdate, UnknownChat
 from campaigns.members import ChatInfo, is_present
 from campaigns.ports import ChatRecord, UnitOfWork
 from campaigns.services.access import require_admin, require_button
@@ -113,14 +114,26 @@ async def require_chat(uow: UnitOfWork, chat_id: int) -> ChatRecord:
     return record
 
 
+@dataclass
+class NoLongerAdmin(DomainError):
+    """The group an admin picked to manage from private: they are no longer its admin."""
+
+    title: str | None
+
+
 MANAGEABLE_GROUPS = 50  # groups looked at for /manage (each asks Telegram for its admins)
 
 
 async def admin_groups(uow: UnitOfWork, *, gate: Gate, user_id: int) -> list[ChatRecord]:
-    """The groups this person may manage from a private chat: those they are an admin of."""
+    """The groups this person may manage from a private chat: those they are an admin of.
+
+    The newest groups first; each group's admin list is cached, so however many people send
+    /manage, Telegram is asked about a group at most once per cache period.
+    """
     async with uow:
         groups = await uow.chats.active()
-    return [g for g in groups[:MANAGEABLE_GROUPS] if await gate.is_admin(g.chat_id, user_id)]
+    newest = sorted(groups, key=lambda g: g.pk, reverse=True)[:MANAGEABLE_GROUPS]
+    return [g for g in newest if await gate.is_admin(g.chat_id, user_id)]
 
 
 async def choose_group(
@@ -147,5 +160,5 @@ async def managed_group(uow: UnitOfWork, *, gate: Gate, user_id: int) -> ChatRec
     if record is None or not record.active:
         return None
     if not await gate.is_admin(record.chat_id, user_id):
-        raise AccessDenied(Denied.NOT_ADMIN)
+        raise NoLongerAdmin(record.title)
     return record

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from campaigns.members import ChatInfo, EventKind, Person, PresenceChange, presence_change
-from campaigns.ports import MessageSeen, UnitOfWork
+from campaigns.ports import Contact, MessageSeen, UnitOfWork
 from campaigns.services import referral
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.referral import LinkSeen, Notice
@@ -90,6 +90,12 @@ async def membership_changed(
                 await referral.departed(uow, record, person.user_id, at)
         await uow.commit()
     return Presence(changed, notices)
+
+
+async def contacts_of(uow: UnitOfWork, *, user_ids: list[int]) -> dict[int, Contact]:
+    """Names and languages of people the bot has seen (for private notices)."""
+    async with uow:
+        return await uow.users.contacts(user_ids)
 
 
 async def record_messages(

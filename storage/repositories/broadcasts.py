@@ -80,7 +80,8 @@ class SqlBroadcasts(Repository):
         if (cut := a.cutoff(a.joined_within, now)) is not None:
             query = query.where(M.joined_at >= cut)
         if (cut := a.cutoff(a.joined_over, now)) is not None:
-            query = query.where(M.joined_at < cut)
+            # An unknown join date means "there before the bot": a long-standing member.
+            query = query.where((M.joined_at < cut) | M.joined_at.is_(None))
         if (cut := a.cutoff(a.active_within, now)) is not None:
             query = query.where(M.last_active_at >= cut)
         if (cut := a.cutoff(a.active_over, now)) is not None:

@@ -128,6 +128,7 @@ class SqlMembers(Repository):
             present=row.present,
             joined_at=aware(row.joined_at),
             left_at=aware(row.left_at),
+            present_since=aware(row.present_since),
         )
 
     async def create(
@@ -148,6 +149,7 @@ class SqlMembers(Repository):
                 status=status,
                 present=present,
                 joined_at=at if present and joined else None,
+                present_since=at if present else None,
                 left_at=None if present else at,
                 messages=0,
                 checkins=0,
@@ -165,7 +167,9 @@ class SqlMembers(Repository):
     ) -> None:
         values: dict[str, object] = {"status": status}
         if present is True:
-            values.update(present=True, joined_at=at, left_at=None)
+            # A rejoin keeps the first join date (or its absence): leaving and coming back
+            # never makes a member new again.
+            values.update(present=True, present_since=at, left_at=None)
         elif present is False:
             values.update(present=False, left_at=at)
         await self.session.execute(

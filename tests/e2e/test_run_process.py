@@ -13,6 +13,7 @@ import pytest
 
 from bot.double import FakeTelegram
 from bot.double.server import DoubleServer
+from tests.e2e.conftest import register_group
 
 GROUP = -1002000000001
 OWNER, ALICE, BOB = 1, 5_100_000_001, 3
@@ -309,7 +310,7 @@ def test_orders_import_validates_every_row_and_imports_nothing_from_a_bad_file(t
     url = f"sqlite+aiosqlite:///{tmp_path}/shop.db"
     _cli(url, tmp_path, "db", "upgrade")
 
-    _register_group(url)
+    register_group(url, GROUP)
     good = "A-1,42,199.90,2026-11-20T10:00:00+08:00\nA-2,43,20,2026-11-20T11:00:00+08:00\n"
     bad = "A-3,44,12.345,2026-11-20T12:00:00+08:00\nA-4,45,10,yesterday\n"
     csv_file = tmp_path / "orders.csv"
@@ -324,7 +325,7 @@ def test_orders_import_validates_every_row_and_imports_nothing_from_a_bad_file(t
     refused = run("--chat", str(GROUP))
     skipped = run("--skip-bad")  # the bot is in one group: that is where the orders go
     replayed = run("--skip-bad", "--json")
-    _register_group(url, GROUP - 1)
+    register_group(url, GROUP - 1)
     ambiguous = run()
 
     assert refused.returncode == 1
@@ -412,7 +413,7 @@ def test_groupbuy_create_from_the_command_line(tmp_path: Path):
     url = f"sqlite+aiosqlite:///{tmp_path}/tuan.db"
     _cli(url, tmp_path, "db", "upgrade")
 
-    _register_group(url)
+    register_group(url, GROUP)
     ends = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
     args = ["groupbuy", "create", "--chat", str(GROUP), "--title", "奶茶三人团", "--price", "30",
             "--group-price", "19.9", "--team-minutes", "60", "--ends-at", ends]  # fmt: skip
@@ -431,7 +432,7 @@ def test_groupbuy_create_from_the_command_line(tmp_path: Path):
 def test_groupbuy_create_uploads_its_photo_and_posts_it(tmp_path: Path):
     url = f"sqlite+aiosqlite:///{tmp_path}/tuan.db"
     _cli(url, tmp_path, "db", "upgrade")
-    _register_group(url)
+    register_group(url, GROUP)
     (tmp_path / "tea.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(2000))
     (tmp_path / "tea.gif").write_bytes(b"GIF89a")
     ends = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
@@ -457,23 +458,3 @@ def test_groupbuy_create_uploads_its_photo_and_posts_it(tmp_path: Path):
     assert (made["photo"], made["message_id"]) == ("tea.jpg", 1)
     assert gif.returncode == 2 and "not a JPEG, PNG or WebP" in gif.stderr
     assert world.problems() == []
-
-
-def _register_group(url: str, chat_id: int = GROUP) -> None:
-    """The group as if the bot had been added to it (for CLI-only tests)."""
-    import asyncio
-
-    from campaigns.members import ChatInfo
-    from campaigns.settings import ChatSettings
-    from storage.engine import create_engine, session_factory
-    from storage.uow import SqlUnitOfWork
-
-    async def register() -> None:
-        engine = create_engine(url)
-        async with SqlUnitOfWork(session_factory(engine)) as uow:
-            group = ChatInfo(chat_id, "supergroup", "Shop")
-            await uow.chats.register(group, active=True, bot_status=None, defaults=ChatSettings())
-            await uow.commit()
-        await engine.dispose()
-
-    asyncio.run(register())

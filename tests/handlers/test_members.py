@@ -97,7 +97,9 @@ async def test_leave_and_rejoin_update_status_and_times(bot: Harness):
 
     assert (left.status, left.left_at) == ("left", MONDAY + dt.timedelta(hours=1))
     assert (back.status, back.left_at) == ("member", None)
-    assert back.joined_at == MONDAY + dt.timedelta(hours=2)
+    # The first join stays: leaving and coming back never makes a member new again (before,
+    # joined_at moved to the rejoin, and new-member coupons could be farmed that way).
+    assert back.joined_at == MONDAY
 
 
 async def test_a_service_message_with_several_joins_registers_each(bot: Harness):

@@ -1,6 +1,6 @@
-"""admin focus: the group an admin manages from a private chat
+"""admin focus (the group an admin manages from a private chat); memberships.present_since
 
-Revision ID: 0010
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30 08:00:00
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -27,7 +27,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_admin_focus")),
     )
+    with op.batch_alter_table("memberships") as batch:
+        batch.add_column(sa.Column("present_since", sa.DateTime(timezone=True), nullable=True))
+    # Until now joined_at was moved on every rejoin: it is the latest join there is.
+    op.execute("UPDATE memberships SET present_since = joined_at WHERE present")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("memberships") as batch:
+        batch.drop_column("present_since")
     op.drop_table("admin_focus")
