@@ -436,6 +436,19 @@ async def _coupons(
         "and tries again",
         world.message(GROUP, STAFF, f"/redeem {code.group(0)} 258", at=at + dt.timedelta(hours=1)),
     )
+    later = at + dt.timedelta(hours=1, minutes=5)
+    world.start_private(STAFF)
+    await demo.show(
+        "staff opens the admin console in a private chat",
+        world.message(STAFF, STAFF, "/manage", at=later),
+    )
+    chooser = world.sent(STAFF)[-1].params["reply_markup"]["inline_keyboard"]
+    await demo.feed(world.callback(STAFF, STAFF, chooser[0][0]["callback_data"]))
+    demo.highlights.append("— she taps the group:\n  « " + _plain(world.sent(STAFF)[-1].text))
+    await demo.show(
+        "and checks the offers there, out of sight of the members",
+        world.message(STAFF, STAFF, "/coupon list", at=later),
+    )
     buyer = people[0][0]
     world.start_private(buyer)
     await demo.show(

@@ -193,7 +193,11 @@ class CouponTexts(T):
                     "#{id} {name} · {state} · claimed {stock} · redeemed {redeemed}",
                     id=o.id,
                     name=html.escape(o.name, quote=False),
-                    state=self._("🟢 live") if line.live else self._("⏹ ended"),
+                    state=self._("🟢 live")
+                    if line.live
+                    else self._("😢 sold out")
+                    if o.active and o.stock is not None and o.issued >= o.stock
+                    else self._("⏹ ended"),
                     stock=stock,
                     redeemed=line.redeemed,
                 )

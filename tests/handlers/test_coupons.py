@@ -247,7 +247,7 @@ async def test_admins_list_offers_and_get_plain_answers_about_ids_and_limits(bot
     assert "Your code" in claimed
     assert post is not None and "reply_markup" not in post  # the last one took the button off
     assert "<b>Alice Liu</b> already has this coupon" in twice
-    assert f"#{offer_id} 满199减30 · ⏹ ended · claimed 1/1 · redeemed 0" in listing
+    assert f"#{offer_id} 满199减30 · 😢 sold out · claimed 1/1 · redeemed 0" in listing
 
 
 async def test_an_expired_offer_is_not_posted_with_a_claim_button(bot: Harness):
