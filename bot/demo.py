@@ -417,7 +417,8 @@ async def _coupons(
     answers = []
     for uid, _ in people[:7]:
         await demo.feed(world.callback(GROUP, uid, f"cpn:{offer.id}"))
-        answers.append(str(world.calls[-1].params.get("text", "")))
+        answer = next(c for c in reversed(world.calls) if c.method == "answerCallbackQuery")
+        answers.append(str(answer.params.get("text", "")))
     demo.highlights.append(
         "— seven members tap 🎟 (the alerts they see):\n" + "\n".join(f"  « {a}" for a in answers)
     )

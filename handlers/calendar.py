@@ -15,6 +15,7 @@ from telegram import (
     Message,
     MessageEntity,
     Update,
+    User,
 )
 from telegram.error import Forbidden, TelegramError
 
@@ -37,6 +38,7 @@ from campaigns.services.calendar import (
     group_steps,
     post_group,
 )
+from campaigns.services.outbox import NAME_TAG
 from handlers.admin import admin_group
 from handlers.calendar_texts import CalendarTexts, calendar_texts_for
 from handlers.deps import Deps, deps
@@ -102,6 +104,14 @@ def reason_of(error: ValidationError) -> str:
     return str(first["msg"]).removeprefix("Value error, ")
 
 
+def as_seen_by(content: PostContent, user: User | None) -> PostContent:
+    """The preview shows {name} as the member will see it: here, the admin's own name."""
+    if NAME_TAG not in content.text or user is None:
+        return content
+    name = html.escape(user.full_name, quote=False)
+    return content.model_copy(update={"text": content.text.replace(NAME_TAG, name)})
+
+
 async def preview(
     update: Update,
     context: Context,
@@ -130,7 +140,7 @@ async def preview(
             log.warning("preview in %s not sent: %s", target, error)
             return False
         try:
-            await send_content(context.bot, target, content)
+            await send_content(context.bot, target, as_seen_by(content, user))
         except TelegramError as error:
             await context.bot.send_message(target, t.content_refused(str(error)))
             return False

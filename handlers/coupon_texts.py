@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from campaigns.coupons import CouponKind, CouponRejected, Reason, format_amount
-from campaigns.ports import CouponRecord, TemplateRecord
+from campaigns.ports import TemplateRecord
 from campaigns.services.coupons import (
     CouponUnavailable,
     Issued,
+    MyCoupon,
     OfferLine,
     Redemption,
     Reminder,
@@ -183,7 +184,10 @@ class CouponTexts(T):
 
     def offer_list(self, lines: list[OfferLine]) -> str:
         if not lines:
-            return self._("No coupon offers yet. `growthbot coupons create` makes one.")
+            return self._(
+                "No coupon offers yet. Offers are created on the command line: "
+                "<code>growthbot coupons create</code> (see README)."
+            )
         out = [self._("🎟 Coupon offers:")]
         for line in lines:
             o = line.offer
@@ -232,7 +236,7 @@ class CouponTexts(T):
     def mycoupons_in_private(self) -> str:
         return self._("Your coupons are private: send /mycoupons to me in a private chat.")
 
-    def my_coupons(self, coupons: list[CouponRecord], now: dt.datetime, timezone: str) -> str:
+    def my_coupons(self, coupons: list[MyCoupon], now: dt.datetime) -> str:
         if not coupons:
             return self._("You have no coupons yet. Claim them from your group's coupon posts.")
         labels = {
@@ -241,13 +245,16 @@ class CouponTexts(T):
             "expired": self._("⚪ expired"),
         }
         lines = [self._("🎟 Your coupons")]
-        for c in coupons:
-            status = status_at(c, now)
+        several = len({m.group_title for m in coupons}) > 1
+        for m in coupons:
+            c, status = m.coupon, status_at(m.coupon, now)
             line = (
                 f"{labels[status]} <code>{c.code}</code> {html.escape(c.offer.name, quote=False)}"
             )
+            if several and m.group_title:  # which group's checkout takes it
+                line += f" · {html.escape(m.group_title, quote=False)}"
             if status == "active" and c.expires_at is not None:
-                line += " · " + self._("until {time}", time=self.when(c.expires_at, timezone))
+                line += " · " + self._("until {time}", time=self.when(c.expires_at, m.timezone))
             lines.append(line)
         return "\n".join(lines)
 

@@ -88,6 +88,8 @@ async def _drop_buttons(context: Context, update: Update) -> None:
         for row in markup.inline_keyboard
     ]
     kept = [row for row in rows if row]
+    if sum(map(len, kept)) == sum(map(len, markup.inline_keyboard)):
+        return  # already gone (a late tap): Telegram would say "message is not modified"
     params: dict[str, object] = {"chat_id": tap.chat_id, "message_id": tap.message_id}
     if kept:
         params["reply_markup"] = {"inline_keyboard": kept}
@@ -146,8 +148,9 @@ async def mycoupons_command(update: Update, context: Context) -> None:
     if is_group(chat):
         await reply(update, t.mycoupons_in_private())
         return
-    coupons = await my_coupons(deps(context).uow(), user_id=user.id)
-    await reply(update, t.my_coupons(coupons, sent_at(update), deps(context).defaults.timezone))
+    d = deps(context)
+    coupons = await my_coupons(d.uow(), user_id=user.id, default_timezone=d.defaults.timezone)
+    await reply(update, t.my_coupons(coupons, sent_at(update)))
 
 
 async def coupon_command(update: Update, context: Context) -> None:

@@ -34,6 +34,7 @@ async def _owns(
             and offer.active
             and offer.purpose is OfferPurpose.OFFER
             and (ends is None or at < ends)
+            and (offer.stock is None or offer.issued < offer.stock)
         )
     deal = await uow.groupbuys.deal(object_id)
     return deal is not None and deal.chat_pk == chat_pk and at < deal.deal.ends_at

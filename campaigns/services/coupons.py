@@ -145,6 +145,8 @@ async def offer_of(
         ends = offer.template.valid_until
         if not offer.active or (ends is not None and now >= ends):
             raise CouponUnavailable("ended", offer)
+        if offer.stock is not None and offer.issued >= offer.stock:
+            raise CouponUnavailable("sold_out", offer)
         if update is not None:
             await claim_update(uow, update[0], update[1], now)
             await uow.commit()
@@ -372,9 +374,26 @@ async def redeem(
     )
 
 
-async def my_coupons(uow: UnitOfWork, *, user_id: int) -> list[CouponRecord]:
+@dataclass(frozen=True)
+class MyCoupon:
+    """A member's coupon with its group, whose clock its expiry is told in."""
+
+    coupon: CouponRecord
+    group_title: str | None
+    timezone: str
+
+
+async def my_coupons(uow: UnitOfWork, *, user_id: int, default_timezone: str) -> list[MyCoupon]:
+    """A member's coupons in every group, newest first."""
     async with uow:
-        return await uow.coupons.of_member(user_id)
+        coupons = await uow.coupons.of_member(user_id)
+        groups = {pk: await uow.chats.by_pk(pk) for pk in {c.chat_pk for c in coupons}}
+    out = []
+    for c in coupons:
+        group = groups.get(c.chat_pk)
+        zone = group.settings.timezone if group is not None else default_timezone
+        out.append(MyCoupon(c, group.title if group is not None else None, zone))
+    return out
 
 
 async def chat_coupons(uow: UnitOfWork, *, chat_id: int) -> list[CouponRecord]:

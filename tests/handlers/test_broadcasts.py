@@ -151,3 +151,13 @@ async def test_pause_stops_sending_at_once_even_rows_the_sender_already_took(bot
     assert after_pause < len(members)
     assert "✅ Broadcast #1 finished." in report and "Sent 6 of 6" in report
     assert all(bot.world.delivered(uid).count("Paused news") == 1 for uid in members)
+
+
+async def test_the_preview_shows_name_as_the_admin_will_read_it(bot: Harness):
+    await members_who_started(bot, ALICE)
+    bot.world.start_private(OWNER)
+
+    await bot.say(OWNER, "/broadcast\nHi {name}, see you at the weekend!")
+
+    [preview] = [c.text for c in bot.world.sent(OWNER) if "weekend" in c.text]
+    assert preview == "Hi Olga, see you at the weekend!"

@@ -26,6 +26,13 @@ async def offer(bot: Harness, *, stock: int | None = None, template: Template = 
     return created.id
 
 
+async def my_coupons_of(bot: Harness, user: int) -> list:
+    from campaigns.services.coupons import my_coupons
+
+    mine = await my_coupons(bot.app.bot_data["deps"].uow(), user_id=user, default_timezone="UTC")
+    return [m.coupon for m in mine]
+
+
 async def tap(bot: Harness, user: int, offer_id: int) -> str:
     """A member taps 🎟 on the offer's post (posted by the owner first if it was not yet)."""
     if bot.world.button_message(GROUP, f"cpn:{offer_id}") is None:
@@ -259,3 +266,18 @@ async def test_an_expired_offer_is_not_posted_with_a_claim_button(bot: Harness):
 
     assert "This offer has ended." in refused
     assert bot.world.button_message(GROUP, f"cpn:{offer_id}") is None
+
+
+async def test_mycoupons_tells_expiry_in_the_coupons_group_time(bot: Harness):
+    from zoneinfo import ZoneInfo
+
+    await bot.say(OWNER, "/set timezone America/New_York")  # the bot's default: Asia/Shanghai
+    offer_id = await offer(bot)
+    await tap(bot, ALICE, offer_id)
+    bot.world.start_private(ALICE)
+
+    [mine] = await bot.send(bot.world.message(ALICE, ALICE, "/mycoupons"))
+
+    [coupon] = await my_coupons_of(bot, ALICE)
+    local = coupon.expires_at.astimezone(ZoneInfo("America/New_York"))
+    assert local.strftime("%H:%M") in mine

@@ -151,5 +151,5 @@ async def test_redemption_checks_minimum_spend_and_expiry(uow_factory, order, ho
             at=AT + dt.timedelta(hours=hours),
         )
     assert err.value.reason is reason
-    [still] = await coupons.my_coupons(uow_factory(), user_id=5)
-    assert still.status == "active"
+    [still] = await coupons.my_coupons(uow_factory(), user_id=5, default_timezone="UTC")
+    assert still.coupon.status == "active"
