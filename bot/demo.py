@@ -560,13 +560,22 @@ async def _calendar(demo: Demo, world: FakeTelegram, people: list[tuple[int, str
         ),
     )
     await confirm()
+    weekly = await create_offer(  # the first offer is sold out by now: a fresh one for the posts
+        deps.uow(),
+        chat_id=GROUP,
+        name="上新立减10元",
+        template=Template(CouponKind.FIXED, value=1000, min_spend=5000, valid_days=7),
+        stock=None,
+        per_member=1,
+        at=now,
+    )
     await demo.show(
         "and a pinned new-arrivals post every Monday and Thursday, with a coupon button",
         world.message(
             GROUP,
             OWNER,
             "/schedule mon,thu 20:00 pin\n🆕 本周上新：杨枝甘露、芋泥波波\n"
-            "button: 🎟 领新品券 | coupon 1",
+            f"button: 🎟 领新品券 | coupon {weekly.id}",
             at=now,
         ),
     )
