@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 
 from handlers.broadcasts import refresh_progress
-from handlers.callbacks import BroadcastButton, BroadcastVerb
+from handlers.callbacks import BroadcastButton, BroadcastVerb, parse
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness, tap
 
 
@@ -98,7 +98,7 @@ async def test_pause_resume_and_cancel(bot: Harness):
     await bot.say(OWNER, "/broadcast\nWeekend menu")
     go = buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"]
     await tap(bot, GROUP, OWNER, go)
-    bid = go.split(":")[2]
+    bid = parse(go).broadcast_id
 
     await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.PAUSE, bid))
     paused = [c for c in bot.world.calls if c.method == "editMessageText"][-1]
@@ -123,7 +123,7 @@ async def test_pause_stops_sending_at_once_even_rows_the_sender_already_took(bot
     await bot.say(OWNER, "/broadcast\nPaused news")
     go = buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"]
     await tap(bot, GROUP, OWNER, go)
-    bid = go.split(":")[2]
+    bid = parse(go).broadcast_id
     sender = bot.app.bot_data["outbox"]
     sender.flood.interval = 0.25  # 4 a second, so a pause lands mid-broadcast
 

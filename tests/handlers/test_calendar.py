@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from campaigns.services.calendar import enrol_due, group_posts, hand_over_due
 from handlers.calendar import report_skipped
 from handlers.calendar_texts import CalendarTexts
+from handlers.callbacks import parse
 from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness, tap
 
 GRACE = dt.timedelta(minutes=10)
@@ -131,7 +132,7 @@ async def test_a_reply_with_a_photo_becomes_a_photo_post_and_is_paused_and_delet
     await bot.send(command)  # redelivered: no second draft
     ok = buttons_of(bot.world.sent(GROUP)[-1])[0][0]["callback_data"]
     await tap(bot, GROUP, OWNER, ok)
-    post_id = ok.split(":")[2]
+    post_id = parse(ok).post_id
     paused = await bot.say(OWNER, f"/post pause {post_id}")
     [listed] = await bot.say(OWNER, "/posts")
     resumed = await bot.say(OWNER, f"/post resume {post_id}")
