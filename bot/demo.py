@@ -31,6 +31,7 @@ from campaigns.services.orders import record_order
 from campaigns.services.profile import export_members
 from campaigns.services.referral import sweep
 from handlers.broadcasts import refresh_progress
+from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb, build, parse
 from handlers.groupbuys import announce_expired
 from handlers.notify import send_notices
 from storage.engine import create_engine, session_factory
@@ -416,7 +417,7 @@ async def _coupons(
     )
     answers = []
     for uid, _ in people[:7]:
-        await demo.feed(world.callback(GROUP, uid, f"cpn:{offer.id}"))
+        await demo.feed(world.callback(GROUP, uid, build(ClaimButton(offer.id))))
         answer = next(c for c in reversed(world.calls) if c.method == "answerCallbackQuery")
         answers.append(str(answer.params.get("text", "")))
     demo.highlights.append(
@@ -490,16 +491,16 @@ async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, st
     for uid in (a, b, c, d):
         world.start_private(uid)
 
-    async def tap(uid: int, data: str) -> str:
-        await demo.feed(world.callback(GROUP, uid, data))
+    async def tap(uid: int, verb: GroupBuyVerb, target: int) -> str:
+        await demo.feed(world.callback(GROUP, uid, build(GroupBuyButton(verb, target))))
         answer = next(x for x in reversed(world.calls) if x.method == "answerCallbackQuery")
         return str(answer.params.get("text", ""))
 
-    taps = [await tap(a, f"gb:s:{deal.id}")]
+    taps = [await tap(a, GroupBuyVerb.START, deal.id)]
     card = next(x for x in reversed(world.sent(GROUP)) if "拼团中" in x.text)
-    team = card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2]
-    taps += [await tap(b, f"gb:j:{team}"), await tap(c, f"gb:j:{team}")]
-    taps.append(await tap(d, f"gb:j:{team}"))
+    team = _team_on(card.params)
+    taps += [await tap(b, GroupBuyVerb.JOIN, team), await tap(c, GroupBuyVerb.JOIN, team)]
+    taps.append(await tap(d, GroupBuyVerb.JOIN, team))
     demo.highlights.append(
         "— four members tap 🚀 / ➕ (the alerts they see):\n" + "\n".join(f"  « {x}" for x in taps)
     )
@@ -508,9 +509,9 @@ async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, st
         "— the team card now reads:\n  « " + _plain(edits[-1].text).replace("\n", "\n    ")
     )
     demo.highlights.append("— a member's private message:\n  « " + _plain(world.sent(a)[-1].text))
-    await tap(d, f"gb:s:{deal.id}")
+    await tap(d, GroupBuyVerb.START, deal.id)
     second = next(x for x in reversed(world.sent(GROUP)) if "拼团中" in x.text)
-    other = second.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2]
+    other = _team_on(second.params)
     share = second.params["reply_markup"]["inline_keyboard"][1][0]["url"]
     # The leader shares the team's link with a friend who is not in the group yet.
     friend = 990_000_001
@@ -524,7 +525,7 @@ async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, st
     link = re.search(r"https://t\.me/\+\S+", welcome)
     assert link, "the friend gets a one-use join link"
     await demo.feed(world.join_via_link(GROUP, friend, link.group(0).rstrip("。.")))
-    await demo.feed(world.callback(friend, friend, f"gb:j:{other}"))
+    await demo.feed(world.callback(friend, friend, build(GroupBuyButton(GroupBuyVerb.JOIN, other))))
     demo.highlights.append(
         "— the friend joins the group through it (credited to the leader) and taps ➕:\n  « "
         + str(next(x for x in reversed(world.calls) if x.method == "answerCallbackQuery")
@@ -608,3 +609,10 @@ async def _calendar(demo: Demo, world: FakeTelegram, people: list[tuple[int, str
         "— the broadcast's report:\n  « " + _plain(report.text).replace("\n", "\n    ")
     )
     return len(posted)
+
+
+def _team_on(card: dict[str, Any]) -> int:
+    """The team on a team card's ➕ button."""
+    button = parse(card["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    assert isinstance(button, GroupBuyButton)
+    return button.target

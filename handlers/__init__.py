@@ -16,21 +16,29 @@ from telegram.ext import (
 )
 
 from handlers.admin import set_command, settings_command
-from handlers.broadcasts import BROADCAST_BUTTON, broadcast_command, on_broadcast_button
+from handlers.broadcasts import broadcast_command, on_broadcast_button
 from handlers.calendar import (
-    SCHEDULE_BUTTON,
     on_schedule_button,
     post_command,
     posts_command,
     schedule_command,
     sequence_command,
 )
+from handlers.callbacks import (
+    BroadcastButton,
+    ChooserButton,
+    ClaimButton,
+    GroupBuyButton,
+    ManageButton,
+    ScheduleButton,
+    pattern,
+)
 from handlers.checkin import CHECKIN_WORDS, checkin_command
-from handlers.console import MANAGE, manage_command, on_manage
-from handlers.coupons import CLAIM, coupon_command, mycoupons_command, on_claim, redeem_command
+from handlers.console import manage_command, on_manage
+from handlers.coupons import coupon_command, mycoupons_command, on_claim, redeem_command
 from handlers.errors import on_error
-from handlers.groupbuys import BUTTON, groupbuy_command, on_button
-from handlers.invite import CHOOSE, invite_command, invites_command, on_choose
+from handlers.groupbuys import groupbuy_command, on_button
+from handlers.invite import invite_command, invites_command, on_choose
 from handlers.invite_links import on_join_request, track_private
 from handlers.members import (
     on_bot_membership,
@@ -91,26 +99,28 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("invite", invite_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("invites", invites_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("referral", referral_command, commands), group=COMMANDS)
-    app.add_handler(CallbackQueryHandler(on_choose, pattern=CHOOSE), group=COMMANDS)
+    app.add_handler(CallbackQueryHandler(on_choose, pattern=pattern(ChooserButton)), group=COMMANDS)
     app.add_handler(CommandHandler("redeem", redeem_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("mycoupons", mycoupons_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("coupon", coupon_command, commands), group=COMMANDS)
-    app.add_handler(CallbackQueryHandler(on_claim, pattern=CLAIM), group=COMMANDS)
+    app.add_handler(CallbackQueryHandler(on_claim, pattern=pattern(ClaimButton)), group=COMMANDS)
     app.add_handler(CommandHandler("groupbuy", groupbuy_command, commands), group=COMMANDS)
-    app.add_handler(CallbackQueryHandler(on_button, pattern=BUTTON), group=COMMANDS)
+    app.add_handler(
+        CallbackQueryHandler(on_button, pattern=pattern(GroupBuyButton)), group=COMMANDS
+    )
     app.add_handler(CommandHandler("schedule", schedule_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("posts", posts_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("post", post_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("sequence", sequence_command, commands), group=COMMANDS)
     app.add_handler(
-        CallbackQueryHandler(on_schedule_button, pattern=SCHEDULE_BUTTON), group=COMMANDS
+        CallbackQueryHandler(on_schedule_button, pattern=pattern(ScheduleButton)), group=COMMANDS
     )
     app.add_handler(CommandHandler("broadcast", broadcast_command, commands), group=COMMANDS)
     app.add_handler(
-        CallbackQueryHandler(on_broadcast_button, pattern=BROADCAST_BUTTON), group=COMMANDS
+        CallbackQueryHandler(on_broadcast_button, pattern=pattern(BroadcastButton)), group=COMMANDS
     )
     app.add_handler(CommandHandler("manage", manage_command, commands), group=COMMANDS)
-    app.add_handler(CallbackQueryHandler(on_manage, pattern=MANAGE), group=COMMANDS)
+    app.add_handler(CallbackQueryHandler(on_manage, pattern=pattern(ManageButton)), group=COMMANDS)
     private = filters.ChatType.PRIVATE & commands
     app.add_handler(  # 签到 in a private chat is explained like /checkin
         MessageHandler(private & filters.Regex(CHECKIN_WORDS), checkin_command), group=COMMANDS

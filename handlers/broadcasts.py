@@ -8,7 +8,7 @@ import logging
 import time
 
 from pydantic import ValidationError
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from campaigns.access import AccessDenied, ButtonKind, ForeignButton
@@ -32,11 +32,17 @@ from campaigns.services.broadcasts import (
 from handlers.admin import admin_group
 from handlers.calendar import body_of, content_of, preview, reason_of
 from handlers.calendar_texts import CalendarTexts, calendar_texts_for
+from handlers.callbacks import BroadcastButton, BroadcastVerb, callback_button, tapped
 from handlers.deps import Deps, deps
 from handlers.extract import Context, reply, sent_at, tap_of
 
 log = logging.getLogger(__name__)
-BROADCAST_BUTTON = r"^bc:(go|no|p|r|c):(\d{1,18})$"
+CONTROLS = {  # the preview's ✖ and the progress message's ✖ both cancel
+    BroadcastVerb.DISCARD: Control.CANCEL,
+    BroadcastVerb.CANCEL: Control.CANCEL,
+    BroadcastVerb.PAUSE: Control.PAUSE,
+    BroadcastVerb.RESUME: Control.RESUME,
+}
 PROGRESS_EVERY = 3.0  # seconds between edits of one progress message
 
 
@@ -94,8 +100,12 @@ async def broadcast_command(update: Update, context: Context) -> None:
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t.send_button(count), callback_data=f"bc:go:{record.id}"),
-                InlineKeyboardButton(t.cancel_button(), callback_data=f"bc:no:{record.id}"),
+                callback_button(
+                    t.send_button(count), BroadcastButton(BroadcastVerb.SEND, record.id)
+                ),
+                callback_button(
+                    t.cancel_button(), BroadcastButton(BroadcastVerb.DISCARD, record.id)
+                ),
             ]
         ]
     )
@@ -111,21 +121,22 @@ async def broadcast_command(update: Update, context: Context) -> None:
 
 def progress_markup(b: BroadcastRecord, t: CalendarTexts) -> InlineKeyboardMarkup | None:
     if b.status == "sending":
-        toggle = InlineKeyboardButton(t.pause_button(), callback_data=f"bc:p:{b.id}")
+        toggle = callback_button(t.pause_button(), BroadcastButton(BroadcastVerb.PAUSE, b.id))
     elif b.status == "paused":
-        toggle = InlineKeyboardButton(t.resume_button(), callback_data=f"bc:r:{b.id}")
+        toggle = callback_button(t.resume_button(), BroadcastButton(BroadcastVerb.RESUME, b.id))
     else:
         return None
-    cancel = InlineKeyboardButton(t.cancel_button(), callback_data=f"bc:c:{b.id}")
+    cancel = callback_button(t.cancel_button(), BroadcastButton(BroadcastVerb.CANCEL, b.id))
     return InlineKeyboardMarkup([[toggle, cancel]])
 
 
 async def on_broadcast_button(update: Update, context: Context) -> None:
     """📣 send, ✖ cancel, ⏸ pause, ▶️ resume: only the group's admins."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or context.matches is None:
+    button = tapped(update, BroadcastButton)
+    if query is None or user is None or button is None:
         return
-    action, bid = context.matches[0].group(1), int(context.matches[0].group(2))
+    bid = button.broadcast_id
     d, now, tap = deps(context), dt.datetime.now(dt.UTC), tap_of(update)
     try:
         await checked_tap(d.uow(), kind=ButtonKind.BROADCAST, object_id=bid, tap=tap)
@@ -146,16 +157,13 @@ async def on_broadcast_button(update: Update, context: Context) -> None:
         await query.answer(t.access_denied(denied), show_alert=True)
         return
     try:
-        if action == "go":
+        if button.verb is BroadcastVerb.SEND:
             record = await start(d.uow(), broadcast_id=bid, now=now)
             await remember_progress(
                 d.uow(), broadcast_id=bid, chat_id=tap.chat_id, message_id=tap.message_id
             )
         else:
-            moves = {"no": Control.CANCEL, "c": Control.CANCEL, "p": Control.PAUSE}
-            record = await control(
-                d.uow(), broadcast_id=bid, action=moves.get(action, Control.RESUME), now=now
-            )
+            record = await control(d.uow(), broadcast_id=bid, action=CONTROLS[button.verb], now=now)
     except BroadcastRefused as refused:
         await query.answer(t.broadcast_refused(refused.reason), show_alert=True)
         return

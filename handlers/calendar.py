@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from telegram import (
     Bot,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -41,13 +40,13 @@ from campaigns.services.calendar import (
 from campaigns.services.outbox import NAME_TAG
 from handlers.admin import admin_group
 from handlers.calendar_texts import CalendarTexts, calendar_texts_for
+from handlers.callbacks import ScheduleButton, ScheduleVerb, callback_button, tapped
 from handlers.deps import Deps, deps
 from handlers.extract import Context, reply, sent_at, tap_of
 from handlers.notify import send_private
 from handlers.outbox import send_content
 
 log = logging.getLogger(__name__)
-SCHEDULE_BUTTON = r"^sch:(ok|no):(\d{1,18})$"
 OPTIONS = {"pin": "pin", "置顶": "pin", "silent": "silent", "静音": "silent",
            "replace": "replace", "替换": "replace"}  # fmt: skip
 RUNS_SHOWN = 3
@@ -214,8 +213,8 @@ async def schedule_command(update: Update, context: Context) -> None:
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t.save_button(), callback_data=f"sch:ok:{post.id}"),
-                InlineKeyboardButton(t.cancel_button(), callback_data=f"sch:no:{post.id}"),
+                callback_button(t.save_button(), ScheduleButton(ScheduleVerb.SAVE, post.id)),
+                callback_button(t.cancel_button(), ScheduleButton(ScheduleVerb.DISCARD, post.id)),
             ]
         ]
     )
@@ -228,9 +227,10 @@ async def schedule_command(update: Update, context: Context) -> None:
 async def on_schedule_button(update: Update, context: Context) -> None:
     """✅ makes the draft active; ✖ deletes it. Only the group's admins may tap."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or context.matches is None:
+    button = tapped(update, ScheduleButton)
+    if query is None or user is None or button is None:
         return
-    action, post_id = context.matches[0].group(1), int(context.matches[0].group(2))
+    post_id = button.post_id
     # The tap's time (a callback's message carries the time the question was sent).
     # Answered in the reader's language: the group's in the group, the tapper's in private.
     d, at, t = deps(context), dt.datetime.now(dt.UTC), await calendar_texts_for(update, context)
@@ -248,7 +248,7 @@ async def on_schedule_button(update: Update, context: Context) -> None:
         await query.answer(t.access_denied(denied), show_alert=True)
         return
     try:
-        if action == "ok":
+        if button.verb is ScheduleVerb.SAVE:
             post = await confirm_post(d.uow(), chat_id=owner, post_id=post_id, at=at)
             text = t.scheduled(post)
         else:

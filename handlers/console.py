@@ -3,16 +3,16 @@ there for that group instead of in front of its members."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from campaigns.access import AccessDenied, ButtonKind
 from campaigns.errors import UnknownChat
 from campaigns.services.access import remember_buttons
 from campaigns.services.chats import admin_groups, choose_group
+from handlers.callbacks import ManageButton, callback_button, tapped
 from handlers.deps import deps
 from handlers.extract import Context, is_group, reply, sent_at, tap_of, texts_for
 
-MANAGE = r"^mg:(-?\d{1,20})$"
 SHOWN = 20  # buttons on the chooser
 
 
@@ -28,7 +28,7 @@ async def manage_command(update: Update, context: Context) -> None:
         return
     titles = [g.title or str(g.chat_id) for g in groups[:SHOWN]]
     buttons = [  # two groups with one title are told apart by their chat id
-        [InlineKeyboardButton(label(g.title, g.chat_id, titles), callback_data=f"mg:{g.chat_id}")]
+        [callback_button(label(g.title, g.chat_id, titles), ManageButton(g.chat_id))]
         for g in groups[:SHOWN]
     ]
     message = update.effective_message
@@ -43,13 +43,14 @@ async def manage_command(update: Update, context: Context) -> None:
 async def on_manage(update: Update, context: Context) -> None:
     """A group picked on the chooser: remembered for the admin's next commands here."""
     query, user, d = update.callback_query, update.effective_user, deps(context)
-    if query is None or user is None or context.matches is None:
+    button = tapped(update, ManageButton)
+    if query is None or user is None or button is None:
         return
     t = await texts_for(update, context)
     try:
         group = await choose_group(
             d.uow(), gate=d.gate(context.bot), user_id=user.id,
-            chat_id=int(context.matches[0].group(1)), tap=tap_of(update), at=sent_at(update),
+            chat_id=button.chat_id, tap=tap_of(update), at=sent_at(update),
         )  # fmt: skip
     except (AccessDenied, UnknownChat) as error:
         denied = error if isinstance(error, AccessDenied) else None

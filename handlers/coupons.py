@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
 
@@ -26,26 +26,25 @@ from campaigns.services.coupons import (
 )
 from campaigns.settings import language_for
 from handlers.admin import admin_group
+from handlers.callbacks import ClaimButton, callback_button, tapped
 from handlers.coupon_texts import CouponTexts, coupon_texts_for
 from handlers.deps import deps
 from handlers.extract import Context, is_group, person, reply, sent_at, tap_of
 from handlers.notify import send_private
 
-CLAIM = r"^cpn:(\d{1,18})$"
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
 
 
 def claim_markup(offer: TemplateRecord, t: CouponTexts) -> InlineKeyboardMarkup:
     """The button under a coupon post."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t.claim_button(), callback_data=f"cpn:{offer.id}")]]
-    )
+    return InlineKeyboardMarkup([[callback_button(t.claim_button(), ClaimButton(offer.id))]])
 
 
 async def on_claim(update: Update, context: Context) -> None:
     """A tap on 🎟 Claim: issue a coupon within stock and the member's limit."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or context.matches is None:
+    button = tapped(update, ClaimButton)
+    if query is None or user is None or button is None:
         return
     t, d = await coupon_texts_for(update, context), deps(context)
     try:
@@ -54,7 +53,7 @@ async def on_claim(update: Update, context: Context) -> None:
             gate=d.gate(context.bot),
             bot_id=context.bot.id,
             update_id=update.update_id,
-            template_id=int(context.matches[0].group(1)),
+            template_id=button.offer_id,
             person=person(user),
             tap=tap_of(update),
             at=sent_at(update),

@@ -37,13 +37,13 @@ from campaigns.services.groupbuys import (
 )
 from campaigns.settings import language_for
 from handlers.admin import admin_group
+from handlers.callbacks import GroupBuyButton, GroupBuyVerb, callback_button, tapped
 from handlers.deps import Deps, deps
 from handlers.extract import Context, person, reply, sent_at, tap_of
 from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
 from handlers.invite_links import start_referral
 from handlers.notify import send_private
 
-BUTTON = r"^gb:(s|a|j|l):(\d{1,18})$"
 TEAM_PREFIX = "team_"
 ALERT_LIMIT = 200
 CARDS_PER_REFRESH = 10  # team cards edited per group by one countdown refresh
@@ -54,8 +54,8 @@ def deal_markup(d: DealRecord, t: GroupBuyTexts) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t.start_button(), callback_data=f"gb:s:{d.id}"),
-                InlineKeyboardButton(t.join_any_button(), callback_data=f"gb:a:{d.id}"),
+                callback_button(t.start_button(), GroupBuyButton(GroupBuyVerb.START, d.id)),
+                callback_button(t.join_any_button(), GroupBuyButton(GroupBuyVerb.JOIN_ANY, d.id)),
             ]
         ]
     )
@@ -69,8 +69,8 @@ def team_markup(
         return None
     rows = [
         [
-            InlineKeyboardButton(t.join_button(), callback_data=f"gb:j:{v.team.id}"),
-            InlineKeyboardButton(t.leave_button(), callback_data=f"gb:l:{v.team.id}"),
+            callback_button(t.join_button(), GroupBuyButton(GroupBuyVerb.JOIN, v.team.id)),
+            callback_button(t.leave_button(), GroupBuyButton(GroupBuyVerb.LEAVE, v.team.id)),
         ]
     ]
     if bot_username and v.team.share_token:
@@ -82,20 +82,21 @@ def team_markup(
 async def on_button(update: Update, context: Context) -> None:
     """🚀 start, ➕ join or leave; answered in an alert, the team card kept current."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or context.matches is None:
+    button = tapped(update, GroupBuyButton)
+    if query is None or user is None or button is None:
         return
-    action, target = context.matches[0].group(1), int(context.matches[0].group(2))
+    action, target = button.verb, button.target
     t, d = await groupbuy_texts_for(update, context), deps(context)
     bot_id, update_id, at, tap = context.bot.id, update.update_id, sent_at(update), tap_of(update)
     gate, member = d.gate(context.bot), person(user)
     try:
-        if action in {"s", "a"}:
-            use_case = start_team if action == "s" else join_any
+        if action in {GroupBuyVerb.START, GroupBuyVerb.JOIN_ANY}:
+            use_case = start_team if action is GroupBuyVerb.START else join_any
             view = await use_case(
                 d.uow(), gate=gate, bot_id=bot_id, update_id=update_id, deal_id=target,
                 person=member, tap=tap, at=at,
             )  # fmt: skip
-        elif action == "j":
+        elif action is GroupBuyVerb.JOIN:
             view = await join_team(
                 d.uow(), gate=gate, bot_id=bot_id, update_id=update_id, team_id=target,
                 person=member, tap=tap, at=at,
@@ -113,9 +114,10 @@ async def on_button(update: Update, context: Context) -> None:
     except GroupBuyRefused as refused:
         await query.answer(t.refused(refused.reason)[:ALERT_LIMIT], show_alert=True)
         return
-    answer = t.left_team() if action == "l" else t.joined(view)
-    await query.answer(answer[:ALERT_LIMIT], show_alert=action != "l")
-    await show_team(context.bot, d, view, t, new=action == "s")
+    left = action is GroupBuyVerb.LEAVE
+    answer = t.left_team() if left else t.joined(view)
+    await query.answer(answer[:ALERT_LIMIT], show_alert=not left)
+    await show_team(context.bot, d, view, t, new=action is GroupBuyVerb.START)
     await refresh_deal_post(context.bot, d, view.deal.id)
     if view.coupons:
         await _send_coupons(context.bot, d, view, t.language)

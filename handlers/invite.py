@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import replace
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, parse_id
@@ -24,6 +24,7 @@ from campaigns.services.invite_links import (
 )
 from campaigns.services.referral_reports import my_invites
 from handlers.admin import is_admin
+from handlers.callbacks import ChooserButton, ChooserVerb, callback_button, tapped
 from handlers.deps import deps
 from handlers.extract import (
     Context,
@@ -39,7 +40,6 @@ from handlers.invite_links import reachable
 from handlers.referral_texts import ReferralTexts, referral_texts_for
 
 log = logging.getLogger(__name__)
-CHOOSE = r"^ref:(invite|invites):(-?\d{1,20})$"
 RIGHTS_NOTICE_EVERY = 3600.0
 
 
@@ -61,7 +61,7 @@ async def invite_command(update: Update, context: Context) -> None:
         if member_sender(message):
             await _send_card(update, context, t, chat.id, in_group=True)
         return
-    await _choose_group(update, context, t, "invite")
+    await _choose_group(update, context, t, ChooserVerb.INVITE)
 
 
 async def invites_command(update: Update, context: Context) -> None:
@@ -72,10 +72,12 @@ async def invites_command(update: Update, context: Context) -> None:
     if is_group(chat):
         await _send_summary(update, context, t, chat.id)
         return
-    await _choose_group(update, context, t, "invites")
+    await _choose_group(update, context, t, ChooserVerb.INVITES)
 
 
-async def _choose_group(update: Update, context: Context, t: ReferralTexts, action: str) -> None:
+async def _choose_group(
+    update: Update, context: Context, t: ReferralTexts, action: ChooserVerb
+) -> None:
     """In a private chat: act on the only group, or offer a button per group."""
     user = update.effective_user
     assert user is not None
@@ -83,17 +85,13 @@ async def _choose_group(update: Update, context: Context, t: ReferralTexts, acti
     groups = await groups_of(deps(context).uow(), user.id)
     if not groups:
         await reply(update, t.no_groups())
-    elif len(groups) == 1 and action == "invite":
+    elif len(groups) == 1 and action is ChooserVerb.INVITE:
         await _send_card(update, context, t, groups[0].chat_id, in_group=False)
     elif len(groups) == 1:
         await _send_summary(update, context, t, groups[0].chat_id)
     else:
         buttons = [
-            [
-                InlineKeyboardButton(
-                    g.title or str(g.chat_id), callback_data=f"ref:{action}:{g.chat_id}"
-                )
-            ]
+            [callback_button(g.title or str(g.chat_id), ChooserButton(action, g.chat_id))]
             for g in groups[:20]
         ]
         message = update.effective_message
@@ -111,16 +109,13 @@ async def _choose_group(update: Update, context: Context, t: ReferralTexts, acti
         )
 
 
-def _choice(action: str, chat_id: int) -> str:
-    return f"ref:{action}:{chat_id}"
-
-
 async def on_choose(update: Update, context: Context) -> None:
     """A group button from the private chooser."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or context.matches is None:
+    button = tapped(update, ChooserButton)
+    if query is None or user is None or button is None:
         return
-    action, chat_id = context.matches[0].group(1), int(context.matches[0].group(2))
+    chat_id = button.chat_id
     t = await referral_texts_for(update, context)
     try:
         await chosen_group(
@@ -131,7 +126,7 @@ async def on_choose(update: Update, context: Context) -> None:
         await query.answer(t.access_denied(denied) if wrong else t.no_groups(), True)
         return
     await query.answer()
-    if action == "invite":
+    if button.verb is ChooserVerb.INVITE:
         await _send_card(update, context, t, chat_id, in_group=False)
     else:
         await _send_summary(update, context, t, chat_id)

@@ -42,6 +42,7 @@ from campaigns.services.outbox import (
     release,
     settle,
 )
+from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb, callback_button
 from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,10 @@ def markup_of(content: PostContent) -> InlineKeyboardMarkup | None:
         if b.url is not None:
             rows.append([InlineKeyboardButton(b.text, url=b.url)])
         elif b.coupon is not None:
-            rows.append([InlineKeyboardButton(b.text, callback_data=f"cpn:{b.coupon}")])
-        else:
-            rows.append([InlineKeyboardButton(b.text, callback_data=f"gb:a:{b.groupbuy}")])
+            rows.append([callback_button(b.text, ClaimButton(b.coupon))])
+        elif b.groupbuy is not None:
+            join = GroupBuyButton(GroupBuyVerb.JOIN_ANY, b.groupbuy)
+            rows.append([callback_button(b.text, join)])
     return InlineKeyboardMarkup(rows)
 
 

@@ -14,6 +14,7 @@ from bot.app import GrowthApp, build_application, start_offline, stop_offline
 from bot.double import FakeTelegram
 from bot.double.transport import double_request
 from bot.settings import Settings
+from handlers.callbacks import Callback, build
 
 GROUP = -1001500000001
 OWNER = 10
@@ -43,6 +44,15 @@ class Harness:
 
     async def flush(self) -> None:
         await self.app.bot_data["deps"].buffer.flush()
+
+
+async def tap(bot: Harness, chat: int, user: int, data: Callback | str, **where: Any) -> str:
+    """`user` taps a button in `chat` (on the bot's newest message that shows it, or `where`:
+    `message_id=` / `fresh=True`); the text of the bot's answer, "" when it answered blank."""
+    raw = data if isinstance(data, str) else build(data)
+    await bot.send(bot.world.callback(chat, user, raw, **where))
+    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
+    return str(answer.params.get("text", ""))
 
 
 async def make_harness(database_url: str, **settings: Any) -> tuple[Harness, GrowthApp]:

@@ -6,7 +6,8 @@ import asyncio
 import datetime as dt
 
 from handlers.broadcasts import refresh_progress
-from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness
+from handlers.callbacks import BroadcastButton, BroadcastVerb, parse
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness, tap
 
 
 async def members_who_started(bot: Harness, *users: int) -> None:
@@ -15,12 +16,6 @@ async def members_who_started(bot: Harness, *users: int) -> None:
         bot.world.start_private(uid)
         await bot.send(bot.world.message(uid, uid, "/start", at=MONDAY))
     await bot.flush()
-
-
-async def tap(bot: Harness, chat: int, user: int, data: str) -> str:
-    await bot.send(bot.world.callback(chat, user, data))
-    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
-    return str(answer.params.get("text", ""))
 
 
 def buttons(call) -> list[dict]:
@@ -103,14 +98,14 @@ async def test_pause_resume_and_cancel(bot: Harness):
     await bot.say(OWNER, "/broadcast\nWeekend menu")
     go = buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"]
     await tap(bot, GROUP, OWNER, go)
-    bid = go.split(":")[2]
+    bid = parse(go).broadcast_id
 
-    await tap(bot, GROUP, OWNER, f"bc:p:{bid}")
+    await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.PAUSE, bid))
     paused = [c for c in bot.world.calls if c.method == "editMessageText"][-1]
     await bot.app.bot_data["outbox"].drain()
     nothing_sent = "Weekend menu" not in bot.world.delivered(ALICE) + bot.world.delivered(BOB)
-    await tap(bot, GROUP, OWNER, f"bc:r:{bid}")
-    await tap(bot, GROUP, OWNER, f"bc:c:{bid}")
+    await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.RESUME, bid))
+    await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.CANCEL, bid))
     report = await finish(bot)
 
     assert "⏸ paused" in paused.text and buttons(paused)[0]["text"] == "▶️ Resume"
@@ -128,7 +123,7 @@ async def test_pause_stops_sending_at_once_even_rows_the_sender_already_took(bot
     await bot.say(OWNER, "/broadcast\nPaused news")
     go = buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"]
     await tap(bot, GROUP, OWNER, go)
-    bid = go.split(":")[2]
+    bid = parse(go).broadcast_id
     sender = bot.app.bot_data["outbox"]
     sender.flood.interval = 0.25  # 4 a second, so a pause lands mid-broadcast
 
@@ -140,11 +135,11 @@ async def test_pause_stops_sending_at_once_even_rows_the_sender_already_took(bot
         if delivered():
             break
         await asyncio.sleep(0.01)
-    await tap(bot, GROUP, OWNER, f"bc:p:{bid}")
+    await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.PAUSE, bid))
     at_pause = delivered()
     await draining
     after_pause = delivered()
-    await tap(bot, GROUP, OWNER, f"bc:r:{bid}")
+    await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.RESUME, bid))
     report = await finish(bot)
 
     assert after_pause <= at_pause + 1  # only a message already on its way

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from campaigns.services.calendar import enrol_due, group_posts, hand_over_due
 from handlers.calendar import report_skipped
 from handlers.calendar_texts import CalendarTexts
-from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness
+from handlers.callbacks import parse
+from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness, tap
 
 GRACE = dt.timedelta(minutes=10)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -31,12 +32,6 @@ async def next_run(bot: Harness) -> dt.datetime:
 
 async def drain(bot: Harness, now: dt.datetime | None = None) -> None:
     await bot.app.bot_data["outbox"].drain(now)
-
-
-async def tap(bot: Harness, chat: int, user: int, data: str) -> str:
-    await bot.send(bot.world.callback(chat, user, data))
-    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
-    return str(answer.params.get("text", ""))
 
 
 async def test_an_admin_schedules_a_daily_post_it_runs_once_per_day_with_its_button(
@@ -137,7 +132,7 @@ async def test_a_reply_with_a_photo_becomes_a_photo_post_and_is_paused_and_delet
     await bot.send(command)  # redelivered: no second draft
     ok = buttons_of(bot.world.sent(GROUP)[-1])[0][0]["callback_data"]
     await tap(bot, GROUP, OWNER, ok)
-    post_id = ok.split(":")[2]
+    post_id = parse(ok).post_id
     paused = await bot.say(OWNER, f"/post pause {post_id}")
     [listed] = await bot.say(OWNER, "/posts")
     resumed = await bot.say(OWNER, f"/post resume {post_id}")

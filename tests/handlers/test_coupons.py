@@ -7,8 +7,9 @@ import re
 
 from campaigns.coupons import CouponKind, Template
 from campaigns.services.coupons import create_offer, due_reminders
+from handlers.callbacks import ClaimButton, build
 from handlers.notify import send_coupon_reminders
-from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness
+from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness, tap
 
 MANJIAN = Template(CouponKind.FIXED, value=3000, min_spend=19900, valid_days=7)
 
@@ -33,13 +34,11 @@ async def my_coupons_of(bot: Harness, user: int) -> list:
     return [m.coupon for m in mine]
 
 
-async def tap(bot: Harness, user: int, offer_id: int) -> str:
+async def claim_on_post(bot: Harness, user: int, offer_id: int) -> str:
     """A member taps 🎟 on the offer's post (posted by the owner first if it was not yet)."""
-    if bot.world.button_message(GROUP, f"cpn:{offer_id}") is None:
+    if bot.world.button_message(GROUP, build(ClaimButton(offer_id))) is None:
         await bot.say(OWNER, f"/coupon post {offer_id}")
-    await bot.send(bot.world.callback(GROUP, user, f"cpn:{offer_id}"))
-    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
-    return str(answer.params.get("text", ""))
+    return await tap(bot, GROUP, user, ClaimButton(offer_id))
 
 
 async def test_admins_post_an_offer_and_members_claim_it_once(bot: Harness):
@@ -47,8 +46,8 @@ async def test_admins_post_an_offer_and_members_claim_it_once(bot: Harness):
 
     [refused] = await bot.say(ALICE, f"/coupon post {offer_id}")
     [post] = await bot.say(OWNER, f"/coupon post {offer_id}")
-    first = await tap(bot, ALICE, offer_id)
-    second = await tap(bot, ALICE, offer_id)
+    first = await claim_on_post(bot, ALICE, offer_id)
+    second = await claim_on_post(bot, ALICE, offer_id)
 
     markup = bot.world.sent(GROUP)[-1].params["reply_markup"]
     assert "only group admins" in refused
@@ -61,15 +60,17 @@ async def test_admins_post_an_offer_and_members_claim_it_once(bot: Harness):
 async def test_a_sold_out_offer_says_so(bot: Harness):
     offer_id = await offer(bot, stock=1)
 
-    await tap(bot, ALICE, offer_id)
-    late = await tap(bot, BOB, offer_id)
+    await claim_on_post(bot, ALICE, offer_id)
+    late = await claim_on_post(bot, BOB, offer_id)
 
     assert "sold out" in late
 
 
 async def test_redeem_applies_the_discount_once_and_explains_refusals(bot: Harness):
     offer_id = await offer(bot)
-    code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", await tap(bot, ALICE, offer_id))
+    code = re.search(
+        r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", await claim_on_post(bot, ALICE, offer_id)
+    )
     assert code
     later = MONDAY + dt.timedelta(hours=2)
     typo = code.group(0)[:-1] + ("0" if code.group(0)[-1] != "0" else "1")
@@ -91,7 +92,9 @@ async def test_redeem_applies_the_discount_once_and_explains_refusals(bot: Harne
 
 async def test_redeem_refuses_zero_huge_and_foreign_amounts_and_keeps_the_coupon(bot: Harness):
     offer_id = await offer(bot)
-    code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", await tap(bot, ALICE, offer_id))
+    code = re.search(
+        r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", await claim_on_post(bot, ALICE, offer_id)
+    )
     assert code
     later = MONDAY + dt.timedelta(hours=2)
 
@@ -108,7 +111,7 @@ async def test_redeem_refuses_zero_huge_and_foreign_amounts_and_keeps_the_coupon
 
 async def test_mycoupons_lists_a_members_coupons_privately(bot: Harness):
     offer_id = await offer(bot)
-    await tap(bot, ALICE, offer_id)
+    await claim_on_post(bot, ALICE, offer_id)
     bot.world.start_private(ALICE)
 
     [in_group] = await bot.say(ALICE, "/mycoupons")
@@ -127,7 +130,7 @@ async def test_chinese_groups_get_chinese_coupon_texts(bot: Harness):
     offer_id = await offer(bot, template=Template(CouponKind.PERCENT, value=1000, cap=5000))
 
     [post] = await bot.say(OWNER, f"/coupon post {offer_id}")
-    claimed = await tap(bot, BOB, offer_id)
+    claimed = await claim_on_post(bot, BOB, offer_id)
 
     assert "无门槛，10% 折扣（最多减 ¥50.00）" in post
     assert "领取成功" in claimed
@@ -180,8 +183,8 @@ async def test_members_who_started_the_bot_are_reminded_once_a_day_before_expiry
     offer_id = await offer(bot)
     bot.world.start_private(ALICE)
     await bot.send(bot.world.message(ALICE, ALICE, "/start"))
-    await tap(bot, ALICE, offer_id)
-    await tap(bot, BOB, offer_id)  # Bob never started the bot: no reminder
+    await claim_on_post(bot, ALICE, offer_id)
+    await claim_on_post(bot, BOB, offer_id)  # Bob never started the bot: no reminder
     deps = bot.app.bot_data["deps"]
     now = dt.datetime.now(dt.UTC)
 
@@ -210,9 +213,9 @@ async def test_an_offer_for_new_members_refuses_older_ones(bot: Harness):
     await bot.send(bot.world.member_update(GROUP, BOB, "member", at=now - dt.timedelta(days=30)))
 
     [post] = await bot.say(OWNER, f"/coupon post {created.id}")
-    fresh = await tap(bot, ALICE, created.id)
-    old = await tap(bot, BOB, created.id)
-    stranger = await tap(bot, ADMIN, created.id)
+    fresh = await claim_on_post(bot, ALICE, created.id)
+    old = await claim_on_post(bot, BOB, created.id)
+    stranger = await claim_on_post(bot, ADMIN, created.id)
 
     assert "joined in the last 7 days" in post
     assert "Claimed" in fresh
@@ -242,8 +245,8 @@ async def test_admins_list_offers_and_get_plain_answers_about_ids_and_limits(bot
 
     [missing] = await bot.say(OWNER, "/coupon post 999")
     [odd] = await bot.say(OWNER, "/coupon post ²")
-    claimed = await tap(bot, ALICE, offer_id)
-    post = bot.world.button_message(GROUP, f"cpn:{offer_id}")
+    claimed = await claim_on_post(bot, ALICE, offer_id)
+    post = bot.world.button_message(GROUP, build(ClaimButton(offer_id)))
     [twice] = await bot.send(
         bot.world.message(GROUP, OWNER, f"/coupon grant {offer_id}", reply_to_message=said)
     )
@@ -265,7 +268,7 @@ async def test_an_expired_offer_is_not_posted_with_a_claim_button(bot: Harness):
     [refused] = await bot.say(OWNER, f"/coupon post {offer_id}", at=ends + dt.timedelta(hours=1))
 
     assert "This offer has ended." in refused
-    assert bot.world.button_message(GROUP, f"cpn:{offer_id}") is None
+    assert bot.world.button_message(GROUP, build(ClaimButton(offer_id))) is None
 
 
 async def test_mycoupons_tells_expiry_in_the_coupons_group_time(bot: Harness):
@@ -273,7 +276,7 @@ async def test_mycoupons_tells_expiry_in_the_coupons_group_time(bot: Harness):
 
     await bot.say(OWNER, "/set timezone America/New_York")  # the bot's default: Asia/Shanghai
     offer_id = await offer(bot)
-    await tap(bot, ALICE, offer_id)
+    await claim_on_post(bot, ALICE, offer_id)
     bot.world.start_private(ALICE)
 
     [mine] = await bot.send(bot.world.message(ALICE, ALICE, "/mycoupons"))

@@ -7,8 +7,11 @@ import re
 
 from campaigns.groupbuy import Deal
 from campaigns.services.groupbuys import create_deal, expire_teams
+from handlers.callbacks import GroupBuyButton, GroupBuyVerb, build, parse
 from handlers.groupbuys import announce_expired
-from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, OWNER, Harness
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, OWNER, Harness, tap
+
+START, JOIN_ANY, JOIN, LEAVE = GroupBuyVerb
 
 
 async def deal_id(bot: Harness, size: int = 3, stock: int | None = None) -> int:
@@ -23,19 +26,18 @@ async def deal_id(bot: Harness, size: int = 3, stock: int | None = None) -> int:
     return created.id
 
 
-async def tap(bot: Harness, user: int, data: str) -> str:
-    """A member taps a button on the bot's message that shows it (a deal's 🚀 or ➕ on its
-    post, which the owner posts first if it was not yet)."""
-    if data.startswith(("gb:s:", "gb:a:")) and bot.world.button_message(GROUP, data) is None:
-        await bot.say(OWNER, f"/groupbuy post {data.rsplit(':', 1)[1]}")
-    await bot.send(bot.world.callback(GROUP, user, data))
-    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
-    return str(answer.params.get("text", ""))
+async def press(bot: Harness, user: int, verb: GroupBuyVerb, target: int) -> str:
+    """A member taps a group-buy button in the group (a deal's 🚀 or ➕ on its post, which the
+    owner posts first if it was not yet); the bot's answer."""
+    button = GroupBuyButton(verb, target)
+    if verb in {START, JOIN_ANY} and bot.world.button_message(GROUP, build(button)) is None:
+        await bot.say(OWNER, f"/groupbuy post {target}")
+    return await tap(bot, GROUP, user, button)
 
 
 def team_of(bot: Harness) -> int:
     card = next(c for c in reversed(bot.world.sent(GROUP)) if "Team for" in c.text)
-    return int(card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2])
+    return parse(card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]).target
 
 
 async def test_a_team_fills_up_and_every_member_gets_a_coupon(bot: Harness):
@@ -45,12 +47,12 @@ async def test_a_team_fills_up_and_every_member_gets_a_coupon(bot: Harness):
 
     [refused] = await bot.say(ALICE, f"/groupbuy post {deal}")
     [post] = await bot.say(OWNER, f"/groupbuy post {deal}")
-    started = await tap(bot, ALICE, f"gb:s:{deal}")
+    started = await press(bot, ALICE, START, deal)
     team = team_of(bot)
-    again = await tap(bot, ALICE, f"gb:s:{deal}")
-    await tap(bot, BOB, f"gb:j:{team}")
-    await tap(bot, CAROL, f"gb:j:{team}")
-    late = await tap(bot, ADMIN, f"gb:j:{team}")
+    again = await press(bot, ALICE, START, deal)
+    await press(bot, BOB, JOIN, team)
+    await press(bot, CAROL, JOIN, team)
+    late = await press(bot, ADMIN, JOIN, team)
 
     assert "only group admins" in refused
     assert "3 people pay <b>¥19.90</b> each instead of ¥30.00" in post
@@ -74,12 +76,12 @@ async def test_a_team_fills_up_and_every_member_gets_a_coupon(bot: Harness):
 async def test_leaving_frees_the_slot_and_expired_teams_are_announced(bot: Harness):
     deal = await deal_id(bot)
     bot.world.start_private(BOB)
-    await tap(bot, ALICE, f"gb:s:{deal}")
+    await press(bot, ALICE, START, deal)
     team = team_of(bot)
-    await tap(bot, BOB, f"gb:j:{team}")
-    await tap(bot, BOB, f"gb:l:{team}")
-    not_in = await tap(bot, BOB, f"gb:l:{team}")
-    await tap(bot, BOB, f"gb:j:{team}")
+    await press(bot, BOB, JOIN, team)
+    await press(bot, BOB, LEAVE, team)
+    not_in = await press(bot, BOB, LEAVE, team)
+    await press(bot, BOB, JOIN, team)
 
     deps = bot.app.bot_data["deps"]
     expired = await expire_teams(deps.uow, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2))
@@ -98,8 +100,8 @@ async def test_chinese_groups_get_chinese_group_buy_texts(bot: Harness):
     deal = await deal_id(bot, stock=1)
 
     [post] = await bot.say(OWNER, f"/groupbuy post {deal}")
-    await tap(bot, ALICE, f"gb:s:{deal}")
-    sold_out = await tap(bot, BOB, f"gb:j:{team_of_zh(bot)}")
+    await press(bot, ALICE, START, deal)
+    sold_out = await press(bot, BOB, JOIN, team_of_zh(bot))
 
     assert "3 人成团" in post and "剩余 1 份" in post
     assert "售罄" in sold_out
@@ -107,7 +109,7 @@ async def test_chinese_groups_get_chinese_group_buy_texts(bot: Harness):
 
 def team_of_zh(bot: Harness) -> int:
     card = next(c for c in reversed(bot.world.sent(GROUP)) if "拼团中" in c.text)
-    return int(card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[2])
+    return parse(card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]).target
 
 
 async def test_a_teams_share_link_brings_a_friend_in_as_the_leaders_referral(bot: Harness):
@@ -117,7 +119,7 @@ async def test_a_teams_share_link_brings_a_friend_in_as_the_leaders_referral(bot
     bot.world.add_user(friend, "Fay", language_code="en")
     bot.world.start_private(friend)
     deal = await deal_id(bot)
-    await tap(bot, ALICE, f"gb:s:{deal}")
+    await press(bot, ALICE, START, deal)
     team = team_of(bot)
     card = next(c for c in reversed(bot.world.sent(GROUP)) if "Team for" in c.text)
     share = card.params["reply_markup"]["inline_keyboard"][1][0]["url"]
@@ -126,7 +128,7 @@ async def test_a_teams_share_link_brings_a_friend_in_as_the_leaders_referral(bot
     welcome, team_card = await bot.send(bot.world.message(friend, friend, f"/start {payload}"))
     link = next(w for w in welcome.split() if w.startswith("https://t.me/+"))
     await bot.send(bot.world.join_via_link(GROUP, friend, link))
-    await bot.send(bot.world.callback(friend, friend, f"gb:j:{team}"))
+    await tap(bot, friend, friend, GroupBuyButton(JOIN, team))
 
     # The link carries an unguessable token, never the (sequential) team id.
     assert re.fullmatch(r"team_[A-Za-z0-9_-]{16}", payload) and payload != f"team_{team}"
@@ -147,9 +149,9 @@ async def test_the_deal_post_keeps_count_and_is_marked_when_the_deal_ends(bot: H
     deal = await deal_id(bot, size=2)
     [post] = await bot.say(OWNER, f"/groupbuy post {deal}")
     post_id = bot.world.sent(GROUP)[-1]
-    await tap(bot, ALICE, f"gb:s:{deal}")
-    await tap(bot, BOB, f"gb:j:{team_of(bot)}")
-    await tap(bot, CAROL, f"gb:s:{deal}")
+    await press(bot, ALICE, START, deal)
+    await press(bot, BOB, JOIN, team_of(bot))
+    await press(bot, CAROL, START, deal)
 
     edits = [c for c in bot.world.calls if c.method == "editMessageText"]
     deal_edits = [e for e in edits if "Open teams" in e.params["text"]]
@@ -170,9 +172,9 @@ async def test_deal_post_edits_are_coalesced_within_the_interval(bot: Harness):
     deps.deal_edit_interval = 60
     deal = await deal_id(bot)
     await bot.say(OWNER, f"/groupbuy post {deal}")
-    await tap(bot, ALICE, f"gb:s:{deal}")
-    await tap(bot, BOB, f"gb:j:{team_of(bot)}")
-    await tap(bot, CAROL, f"gb:j:{team_of(bot)}")
+    await press(bot, ALICE, START, deal)
+    await press(bot, BOB, JOIN, team_of(bot))
+    await press(bot, CAROL, JOIN, team_of(bot))
 
     deal_edits = [
         c
@@ -188,11 +190,11 @@ async def test_join_from_the_deal_post_picks_the_team_closest_to_completing(bot:
     await bot.say(OWNER, f"/groupbuy post {deal}")
     buttons = bot.world.sent(GROUP)[-1].params["reply_markup"]["inline_keyboard"][0]
 
-    nothing = await tap(bot, BOB, f"gb:a:{deal}")
-    await tap(bot, ALICE, f"gb:s:{deal}")
-    await tap(bot, CAROL, f"gb:s:{deal}")
-    await tap(bot, ADMIN, f"gb:j:{team_of(bot)}")  # Carol's team now has 2 of 3
-    joined = await tap(bot, BOB, f"gb:a:{deal}")
+    nothing = await press(bot, BOB, JOIN_ANY, deal)
+    await press(bot, ALICE, START, deal)
+    await press(bot, CAROL, START, deal)
+    await press(bot, ADMIN, JOIN, team_of(bot))  # Carol's team now has 2 of 3
+    joined = await press(bot, BOB, JOIN_ANY, deal)
 
     assert [b["callback_data"] for b in buttons] == [f"gb:s:{deal}", f"gb:a:{deal}"]
     assert "No team is open" in nothing
@@ -231,7 +233,7 @@ async def test_a_deal_with_a_photo_is_uploaded_once_and_its_caption_kept_current
 
     await bot.say(OWNER, f"/groupbuy post {made.id}")
     await bot.say(OWNER, f"/groupbuy post {made.id}")
-    await tap(bot, ALICE, f"gb:s:{made.id}")
+    await press(bot, ALICE, START, made.id)
 
     first, second = [c for c in bot.world.calls if c.method == "sendPhoto"]
     assert first.params["photo"] == "<upload sago.jpg, 4100 bytes>"
@@ -253,7 +255,7 @@ async def test_time_left_is_refreshed_on_a_timer_only_when_it_changed(bot: Harne
     deps.deal_edit_interval = 0
     deal = await deal_id(bot)
     await bot.say(OWNER, f"/groupbuy post {deal}")
-    await tap(bot, ALICE, f"gb:s:{deal}")
+    await press(bot, ALICE, START, deal)
     before = len(bot.world.calls)
 
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=25)
@@ -269,7 +271,7 @@ async def test_time_left_is_refreshed_on_a_timer_only_when_it_changed(bot: Harne
 
 async def test_admins_list_and_end_deals_and_each_bad_argument_is_named(bot: Harness):
     deal = await deal_id(bot)
-    await tap(bot, ALICE, f"gb:s:{deal}")
+    await press(bot, ALICE, START, deal)
 
     replies = [
         (await bot.say(OWNER, text))[0]
@@ -286,7 +288,7 @@ async def test_admins_list_and_end_deals_and_each_bad_argument_is_named(bot: Har
     [listing] = await bot.say(OWNER, "/groupbuy list")
     [ended] = await bot.say(OWNER, f"/groupbuy end {deal}")
     [again] = await bot.say(OWNER, f"/groupbuy end {deal}")
-    late = await tap(bot, BOB, f"gb:j:{team_of(bot)}")
+    late = await press(bot, BOB, JOIN, team_of(bot))
 
     assert "team size is a whole number from 2 to 50" in replies[0]
     assert "the price is an amount above 0" in replies[1]
@@ -302,11 +304,11 @@ async def test_admins_list_and_end_deals_and_each_bad_argument_is_named(bot: Har
 
 async def test_a_team_whose_last_member_leaves_is_disbanded_not_timed_out(bot: Harness):
     deal = await deal_id(bot)
-    await tap(bot, ALICE, f"gb:s:{deal}")
+    await press(bot, ALICE, START, deal)
     team = team_of(bot)
 
-    await tap(bot, ALICE, f"gb:l:{team}")
-    closed = await tap(bot, BOB, f"gb:j:{team}")
+    await press(bot, ALICE, LEAVE, team)
+    closed = await press(bot, BOB, JOIN, team)
 
     card = [c for c in bot.world.calls if c.method == "editMessageText"][-1].text
     assert "was disbanded: everyone left" in card

@@ -9,7 +9,8 @@ import pytest
 
 from campaigns.services.referral import sweep
 from campaigns.services.referral_reports import invite_columns
-from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness
+from handlers.callbacks import ChooserButton, ChooserVerb
+from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness, tap
 
 F1, F2, F3, F4 = 31, 32, 33, 34
 LATER = MONDAY + dt.timedelta(minutes=30)
@@ -459,11 +460,9 @@ async def test_private_invite_offers_a_button_per_group_and_answers_for_the_chos
     [card] = await bot.send(bot.world.callback(ALICE, ALICE, second["callback_data"]))
     on_chooser = bot.world.button_message(ALICE, second["callback_data"])
     assert on_chooser is not None
-    await bot.send(
-        bot.world.callback(ALICE, ALICE, "ref:invite:-100999", message_id=on_chooser["message_id"])
-    )
-    answers = [c for c in bot.world.calls if c.method == "answerCallbackQuery"]
-    stranger = str(answers[-1].params.get("text", ""))  # answered in an alert on the tap
+    not_theirs = ChooserButton(ChooserVerb.INVITE, -100999)
+    # answered in an alert on the tap
+    stranger = await tap(bot, ALICE, ALICE, not_theirs, message_id=on_chooser["message_id"])
 
     assert [b["text"] for b in buttons] == ["Second Club", "Sunny Tea Club"]
     assert "Second Club" in card and "https://t.me/+" in card

@@ -11,9 +11,10 @@ from campaigns.groupbuy import Deal
 from campaigns.services.calendar import hand_over_due
 from campaigns.services.coupons import create_offer
 from campaigns.services.groupbuys import create_deal, end_deals
+from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb
 from storage.engine import create_engine
 from storage.models import CouponRow, MembershipRow
-from tests.handlers.conftest import ALICE, BOB, GROUP, MONDAY, OWNER, Harness
+from tests.handlers.conftest import ALICE, BOB, GROUP, MONDAY, OWNER, Harness, tap
 
 OTHER = -1001500000002
 STRANGER = 62
@@ -50,12 +51,6 @@ async def deal_in(bot: Harness, chat: int = GROUP, hours: int = 24) -> tuple[int
     return d.id, d.offer_id
 
 
-async def answer_to(bot: Harness, chat: int, user: int, data: str, **where) -> str:
-    await bot.send(bot.world.callback(chat, user, data, **where))
-    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
-    return str(answer.params.get("text", ""))
-
-
 async def other_group(bot: Harness) -> None:
     bot.world.add_user(70, "Otto", language_code="en")
     bot.world.add_group(OTHER, "Other Club", owner=70)
@@ -67,9 +62,9 @@ async def test_a_stranger_cannot_claim_a_coupon_from_a_private_chat(bot: Harness
     await bot.say(OWNER, f"/coupon post {offer}")
     bot.world.add_user(STRANGER, "Stan", language_code="en")
 
-    forged = await answer_to(bot, STRANGER, STRANGER, f"cpn:{offer}")
-    outsider = await answer_to(bot, GROUP, STRANGER, f"cpn:{offer}")  # on the real post
-    member = await answer_to(bot, GROUP, ALICE, f"cpn:{offer}")
+    forged = await tap(bot, STRANGER, STRANGER, ClaimButton(offer))
+    outsider = await tap(bot, GROUP, STRANGER, ClaimButton(offer))  # on the real post
+    member = await tap(bot, GROUP, ALICE, ClaimButton(offer))
 
     assert "doesn't belong here" in forged
     assert "for members of the group" in outsider
@@ -83,7 +78,7 @@ async def test_a_group_buys_payout_offer_is_never_claimable_nor_postable(
     bot.world.start_private(OWNER)
 
     [post] = await bot.say(OWNER, f"/coupon post {payout}")
-    forged = await answer_to(bot, GROUP, ALICE, f"cpn:{payout}")
+    forged = await tap(bot, GROUP, ALICE, ClaimButton(payout))
     [scheduled] = await bot.say(
         OWNER, f"/schedule daily 09:00\nDeal!\nbutton: 领券 | coupon {payout}"
     )
@@ -114,14 +109,14 @@ async def test_an_offer_ended_after_saving_goes_out_without_its_claim_button(bot
     bot.world.start_private(OWNER)
     offer = await offer_in(bot)
     await bot.say(OWNER, f"/schedule daily 09:00\nDaily deal\nbutton: 领券 | coupon {offer}")
-    await answer_to(bot, OWNER, OWNER, bot.world.sent(OWNER)[-1].params["reply_markup"][
+    await tap(bot, OWNER, OWNER, bot.world.sent(OWNER)[-1].params["reply_markup"][
         "inline_keyboard"][0][0]["callback_data"])  # fmt: skip
     [ended] = await bot.say(OWNER, f"/coupon end {offer}")
     deps = bot.app.bot_data["deps"]
     due = dt.datetime.now(dt.UTC) + dt.timedelta(days=1, minutes=1)
     await hand_over_due(deps.uow, now=due, grace=dt.timedelta(days=2))
     await bot.app.bot_data["outbox"].drain(due)
-    claimed = await answer_to(bot, GROUP, ALICE, f"cpn:{offer}", message_id=1)
+    claimed = await tap(bot, GROUP, ALICE, ClaimButton(offer), message_id=1)
 
     sent = bot.world.sent(GROUP)[-1]
     assert "has ended" in ended
@@ -135,7 +130,7 @@ async def test_an_ended_offer_is_not_claimable_and_a_deals_offer_ends_with_it(bo
     [member] = await bot.say(ALICE, f"/coupon end {offer}")
     [ended] = await bot.say(OWNER, f"/coupon end {offer}")
     [twice] = await bot.say(OWNER, f"/coupon end {offer}")
-    late = await answer_to(bot, GROUP, BOB, f"cpn:{offer}")
+    late = await tap(bot, GROUP, BOB, ClaimButton(offer))
     _deal, payout = await deal_in(bot, hours=1)
     await end_deals(
         bot.app.bot_data["deps"].uow, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
@@ -157,12 +152,12 @@ async def test_a_share_link_needs_its_token_and_never_makes_anyone_a_member(
     bot.world.start_private(friend)
     deal, _ = await deal_in(bot)
     await bot.say(OWNER, f"/groupbuy post {deal}")
-    await answer_to(bot, GROUP, ALICE, f"gb:s:{deal}")
+    await tap(bot, GROUP, ALICE, GroupBuyButton(GroupBuyVerb.START, deal))
     members_before = await count(database_url, MembershipRow.id)
 
     [guessed] = await bot.send(bot.world.message(friend, friend, "/start team_1"))
     [forged] = await bot.send(bot.world.message(friend, friend, "/start team_AAAAAAAAAAAAAAAA"))
-    joined = await answer_to(bot, friend, friend, "gb:j:1", fresh=True)
+    joined = await tap(bot, friend, friend, GroupBuyButton(GroupBuyVerb.JOIN, 1), fresh=True)
 
     assert "not available" in guessed and "not available" in forged
     assert "doesn't belong here" in joined

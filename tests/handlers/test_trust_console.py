@@ -14,6 +14,7 @@ from bot.double.world import BOT_ID
 from campaigns.coupons import CouponKind, Template
 from campaigns.services.calendar import group_posts, hand_over_due
 from campaigns.services.coupons import create_offer
+from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb, ManageButton, build
 from tests.handlers.conftest import (
     ADMIN,
     ALICE,
@@ -24,8 +25,9 @@ from tests.handlers.conftest import (
     OWNER,
     Harness,
     make_harness,
+    tap,
 )
-from tests.handlers.test_trust import answer_to, deal_in, offer_in
+from tests.handlers.test_trust import deal_in, offer_in
 from tests.handlers.test_trust_redteam import coupons_of
 
 OTHER = -1001500000002
@@ -39,7 +41,10 @@ async def manage(bot: Harness, user: int, chat_id: int = GROUP) -> str:
     await bot.say(user, "/manage", chat=user)
     markup = bot.world.sent(user)[-1].params["reply_markup"]["inline_keyboard"]
     data = next(
-        b["callback_data"] for row in markup for b in row if b["callback_data"] == f"mg:{chat_id}"
+        b["callback_data"]
+        for row in markup
+        for b in row
+        if b["callback_data"] == build(ManageButton(chat_id))
     )
     await bot.send(bot.world.callback(user, user, data))
     return bot.world.sent(user)[-1].text
@@ -154,12 +159,12 @@ async def test_a_sold_out_coupon_takes_only_its_own_button_off_a_post(bot: Harne
         at=now,
     )
     ok = bot.world.sent(OWNER)[-1].params["reply_markup"]["inline_keyboard"][0][0]
-    await answer_to(bot, OWNER, OWNER, ok["callback_data"])
+    await tap(bot, OWNER, OWNER, ok["callback_data"])
     [post] = await group_posts(deps.uow(), chat_id=GROUP)
     assert post.next_run_at is not None
     await hand_over_due(deps.uow, now=post.next_run_at + dt.timedelta(minutes=1), grace=GRACE)
     await bot.app.bot_data["outbox"].drain(post.next_run_at + dt.timedelta(minutes=1))
-    claimed = await answer_to(bot, GROUP, ALICE, f"cpn:{offer.id}")
+    claimed = await tap(bot, GROUP, ALICE, ClaimButton(offer.id))
     edits = [c for c in bot.world.calls if c.method == "editMessageReplyMarkup"]
 
     assert "Claimed" in claimed
@@ -262,12 +267,12 @@ async def test_leaving_and_rejoining_does_not_make_an_old_member_new(
     await bot.say(ALICE, "I've been here for years", at=now - dt.timedelta(days=1))
     await bot.flush()
     await bot.say(OWNER, f"/coupon post {offer.id}", at=now)
-    before = await answer_to(bot, GROUP, ALICE, f"cpn:{offer.id}")
+    before = await tap(bot, GROUP, ALICE, ClaimButton(offer.id))
     await bot.send(bot.world.member_update(GROUP, ALICE, "left", at=now))
     await bot.send(
         bot.world.member_update(GROUP, ALICE, "member", at=now + dt.timedelta(seconds=5))
     )
-    after = await answer_to(bot, GROUP, ALICE, f"cpn:{offer.id}")
+    after = await tap(bot, GROUP, ALICE, ClaimButton(offer.id))
     assert "Claimed" not in before
     assert await coupons_of(database_url, ALICE) == 0, after
 
@@ -286,7 +291,7 @@ async def test_a_group_the_bot_left_is_not_managed_any_more(bot: Harness):
     await manage(bot, ADMIN)
     await bot.send(bot.world.member_update(GROUP, BOT_ID, "left", actor=OWNER))
     [after] = await bot.say(ADMIN, "/coupon list", chat=ADMIN)
-    again = await answer_to(bot, ADMIN, ADMIN, f"mg:{GROUP}")  # the old chooser's button
+    again = await tap(bot, ADMIN, ADMIN, ManageButton(GROUP))  # the old chooser's button
     assert "Send /manage" in after and again, (after, again)
     # the old chooser's button answers "This group has no activity yet. Send /checkin to start!"
     assert "/checkin" not in again, again
@@ -308,7 +313,7 @@ async def test_redeem_from_the_console_refuses_another_groups_coupon(bot: Harnes
     await bot.send(bot.world.add_bot(OTHER, by=STRANGER, at=MONDAY))
     other = await offer_in(bot, chat=OTHER)
     await bot.say(STRANGER, f"/coupon post {other}", chat=OTHER)
-    await answer_to(bot, OTHER, ALICE, f"cpn:{other}")
+    await tap(bot, OTHER, ALICE, ClaimButton(other))
     bot.world.start_private(ALICE)
     await bot.say(ALICE, "/mycoupons", chat=ALICE)
     code = re.search(r"<code>([A-Z0-9-]+)</code>", bot.world.sent(ALICE)[-1].text)
@@ -323,7 +328,7 @@ async def test_groupbuy_end_from_the_console_marks_the_group_post(bot: Harness):
     await manage(bot, ADMIN)
     await bot.say(ADMIN, f"/groupbuy post {deal}", chat=ADMIN)
     [ended] = await bot.say(ADMIN, f"/groupbuy end {deal}", chat=ADMIN)
-    late = await answer_to(bot, GROUP, ALICE, f"gb:s:{deal}")
+    late = await tap(bot, GROUP, ALICE, GroupBuyButton(GroupBuyVerb.START, deal))
     [listing] = await bot.say(ADMIN, "/groupbuy list", chat=ADMIN)
     assert "has ended" in ended and "ended" in listing and "Team" not in late, (late, listing)
 
@@ -335,6 +340,6 @@ async def test_the_consoles_schedule_confirmation_keeps_the_admins_language(bot:
     await manage(bot, ADMIN)
     await bot.say(ADMIN, "/schedule daily 09:00\nhello", chat=ADMIN)
     ok = bot.world.sent(ADMIN)[-1].params["reply_markup"]["inline_keyboard"][0][0]
-    await answer_to(bot, ADMIN, ADMIN, ok["callback_data"])
+    await tap(bot, ADMIN, ADMIN, ok["callback_data"])
     confirmed = [c for c in bot.world.calls if c.method == "editMessageText"][-1].text
     assert "已" not in confirmed and "帖" not in confirmed, confirmed

@@ -15,10 +15,11 @@ from campaigns.coupons import CouponKind, Template
 from campaigns.groupbuy import Deal
 from campaigns.services.coupons import create_offer
 from campaigns.services.groupbuys import create_deal
+from handlers.callbacks import ClaimButton, ScheduleButton, ScheduleVerb
 from storage.engine import create_engine
 from storage.models import CouponRow
-from tests.handlers.conftest import ALICE, CAROL, GROUP, MONDAY, OWNER, Harness
-from tests.handlers.test_trust import answer_to, deal_in, offer_in
+from tests.handlers.conftest import ALICE, CAROL, GROUP, MONDAY, OWNER, Harness, tap
+from tests.handlers.test_trust import deal_in, offer_in
 
 STRANGER = 62
 
@@ -72,10 +73,10 @@ async def test_a_member_whose_leave_the_bot_saw_cannot_claim(bot: Harness, datab
     a, b = await offer_in(bot, name="A"), await offer_in(bot, name="B")
     await bot.say(OWNER, f"/coupon post {a}")
     await bot.say(OWNER, f"/coupon post {b}")
-    first = await answer_to(bot, GROUP, CAROL, f"cpn:{a}")  # Telegram is asked: a member
+    first = await tap(bot, GROUP, CAROL, ClaimButton(a))  # Telegram is asked: a member
     await bot.send(bot.world.member_update(GROUP, CAROL, "left"))  # the bot sees her leave
     await bot.flush()
-    after = await answer_to(bot, GROUP, CAROL, f"cpn:{b}")
+    after = await tap(bot, GROUP, CAROL, ClaimButton(b))
 
     assert "Claimed" in first
     assert "Claimed" not in after and await coupons_of(database_url, CAROL) == 1
@@ -110,7 +111,7 @@ async def test_no_coupon_is_issued_after_coupon_end_replied(
         ended.extend(await bot.say(OWNER, f"/coupon end {offer}"))  # commits before the claim
 
     monkeypatch.setattr(service, "require_member", end_meanwhile)
-    claimed = await answer_to(bot, GROUP, ALICE, f"cpn:{offer}")
+    claimed = await tap(bot, GROUP, ALICE, ClaimButton(offer))
 
     assert "has ended" in ended[0]
     assert "Claimed" not in claimed and await coupons_of(database_url, ALICE) == 0
@@ -151,8 +152,8 @@ async def test_a_forged_admin_tap_is_answered_in_the_tappers_language(bot: Harne
     await bot.say(OWNER, "/schedule daily 09:00\nhi")
     bot.world.add_user(STRANGER, "Stan", language_code="en")
     bot.world.start_private(STRANGER)
-    real = await answer_to(bot, STRANGER, STRANGER, "sch:ok:1", fresh=True)
-    none = await answer_to(bot, STRANGER, STRANGER, "sch:ok:777", fresh=True)
+    real = await tap(bot, STRANGER, STRANGER, ScheduleButton(ScheduleVerb.SAVE, 1), fresh=True)
+    none = await tap(bot, STRANGER, STRANGER, ScheduleButton(ScheduleVerb.SAVE, 777), fresh=True)
     assert real.isascii(), real
     assert real == none
 

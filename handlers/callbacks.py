@@ -1,0 +1,173 @@
+"""Every callback_data the bot puts on a button: one typed value per kind, built and parsed here.
+
+The wire format is frozen (`cpn:42`, `gb:j:7`, `ref:invite:-1001…`): messages already in chats
+carry it. The CallbackQueryHandler patterns are derived from the same table, so a value that
+`parse` reads is exactly what a handler is registered for. Any client can send any
+callback_data, so `parse` never raises: anything that is not one of these is None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from telegram import InlineKeyboardButton, Update
+
+ROW_ID = r"(\d{1,18})"  # a database row: positive, fits a BIGINT
+CHAT_ID = r"(-?\d{1,20})"  # a Telegram chat: groups are negative
+
+
+class GroupBuyVerb(StrEnum):
+    """The buttons of a deal post (start, join any) and of a team card (join, leave)."""
+
+    START = "s"
+    JOIN_ANY = "a"
+    JOIN = "j"
+    LEAVE = "l"
+
+
+class ScheduleVerb(StrEnum):
+    """The buttons under a scheduled post's preview."""
+
+    SAVE = "ok"
+    DISCARD = "no"
+
+
+class BroadcastVerb(StrEnum):
+    """The preview's send and discard, then the progress message's pause, resume and cancel."""
+
+    SEND = "go"
+    DISCARD = "no"
+    PAUSE = "p"
+    RESUME = "r"
+    CANCEL = "c"
+
+
+class ChooserVerb(StrEnum):
+    """What a private group chooser was opened for: /invite or /invites."""
+
+    INVITE = "invite"
+    INVITES = "invites"
+
+
+@dataclass(frozen=True)
+class ClaimButton:
+    """🎟 under a coupon post (and on a post's coupon button): `cpn:<offer>`."""
+
+    offer_id: int
+
+
+@dataclass(frozen=True)
+class GroupBuyButton:
+    """`gb:<verb>:<id>`: a deal's id for START and JOIN_ANY, a team's for JOIN and LEAVE."""
+
+    verb: GroupBuyVerb
+    target: int
+
+
+@dataclass(frozen=True)
+class ScheduleButton:
+    """`sch:<verb>:<post>`."""
+
+    verb: ScheduleVerb
+    post_id: int
+
+
+@dataclass(frozen=True)
+class BroadcastButton:
+    """`bc:<verb>:<broadcast>`."""
+
+    verb: BroadcastVerb
+    broadcast_id: int
+
+
+@dataclass(frozen=True)
+class ChooserButton:
+    """A group on the private /invite or /invites chooser: `ref:<verb>:<chat>`."""
+
+    verb: ChooserVerb
+    chat_id: int
+
+
+@dataclass(frozen=True)
+class ManageButton:
+    """A group on the private /manage chooser: `mg:<chat>`."""
+
+    chat_id: int
+
+
+Callback = (
+    ClaimButton | GroupBuyButton | ScheduleButton | BroadcastButton | ChooserButton | ManageButton
+)
+C = TypeVar("C", ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton,
+            ManageButton)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One prefix on the wire: its verbs (none: the prefix alone), its id and its value."""
+
+    prefix: str
+    verbs: type[StrEnum] | None
+    id: str
+    make: Callable[[str, int], Callback]  # (verb or "", id) -> value
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        verbs = f"({'|'.join(self.verbs)}):" if self.verbs is not None else ""
+        return re.compile(rf"^{self.prefix}:{verbs}{self.id}\Z", re.ASCII)
+
+
+_KINDS: dict[type[Callback], _Kind] = {
+    ClaimButton: _Kind("cpn", None, ROW_ID, lambda _, n: ClaimButton(n)),
+    GroupBuyButton: _Kind(
+        "gb", GroupBuyVerb, ROW_ID, lambda v, n: GroupBuyButton(GroupBuyVerb(v), n)
+    ),
+    ScheduleButton: _Kind(
+        "sch", ScheduleVerb, ROW_ID, lambda v, n: ScheduleButton(ScheduleVerb(v), n)
+    ),
+    BroadcastButton: _Kind(
+        "bc", BroadcastVerb, ROW_ID, lambda v, n: BroadcastButton(BroadcastVerb(v), n)
+    ),
+    ChooserButton: _Kind(
+        "ref", ChooserVerb, CHAT_ID, lambda v, n: ChooserButton(ChooserVerb(v), n)
+    ),
+    ManageButton: _Kind("mg", None, CHAT_ID, lambda _, n: ManageButton(n)),
+}
+_PATTERNS = {kind: spec.pattern for kind, spec in _KINDS.items()}
+
+
+def build(value: Callback) -> str:
+    """The callback_data for a button: `cpn:42`, `gb:j:7`, `mg:-1001…`."""
+    return ":".join([_KINDS[type(value)].prefix, *map(str, astuple(value))])
+
+
+def parse(data: object) -> Callback | None:
+    """The value a button's callback_data stands for; None for anything the bot never builds."""
+    if not isinstance(data, str):
+        return None
+    for kind, pattern in _PATTERNS.items():
+        if found := pattern.match(data):
+            verb, number = found.groups() if found.lastindex == 2 else ("", found.group(1))
+            return _KINDS[kind].make(verb, int(number))
+    return None
+
+
+def pattern(kind: type[Callback]) -> re.Pattern[str]:
+    """What the CallbackQueryHandler for `kind` is registered with."""
+    return _PATTERNS[kind]
+
+
+def tapped(update: Update, kind: type[C]) -> C | None:
+    """The tapped button as `kind`, or None when the update is not such a tap."""
+    query = update.callback_query
+    value = parse(query.data if query is not None else None)
+    return value if isinstance(value, kind) else None
+
+
+def callback_button(text: str, value: Callback) -> InlineKeyboardButton:
+    """An inline button that sends `value` back when tapped."""
+    return InlineKeyboardButton(text, callback_data=build(value))
