@@ -33,7 +33,6 @@ from campaigns.referral import Reward
 from campaigns.services.access import require_button, require_member
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.orders import apply_order
-from campaigns.services.referral import register_reward
 
 CODE_ATTEMPTS = 3
 log = logging.getLogger(__name__)
@@ -288,7 +287,7 @@ async def grant(
     return issued
 
 
-async def _reward_coupon(
+async def reward_coupon(
     uow: UnitOfWork, chat_pk: int, user_id: int, reward: Reward, key: str, at: dt.datetime
 ) -> None:
     """A referral tier's coupon; an offer that is gone or sold out is skipped, not fatal."""
@@ -305,9 +304,6 @@ async def _reward_coupon(
         await issue_coupon(uow, offer, user_id, source="referral", at=at)
     except CouponUnavailable as err:
         log.warning("referral coupon %s not issued to %s: %s", offer.id, user_id, err.reason)
-
-
-register_reward("coupon", _reward_coupon)
 
 
 async def redeem(
