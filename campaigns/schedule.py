@@ -72,6 +72,25 @@ class ScheduleError(ValueError):
         self.field = field
 
 
+class PostStatus(StrEnum):
+    DRAFT = "draft"  # previewed, not yet saved
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DONE = "done"  # a one-off that ran, or a cron with no more runs
+    DELETED = "deleted"
+
+
+LIVE = (PostStatus.ACTIVE, PostStatus.PAUSED)  # running or paused: listed, exported, replaced
+
+
+class StepStatus(StrEnum):
+    """A welcome sequence step's state."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DELETED = "deleted"
+
+
 class CronEngine(Protocol):
     def next_fire(self, expr: str, tz: ZoneInfo, after: dt.datetime) -> dt.datetime | None:
         """The first fire time at or after `after` (local, aware); ValueError if invalid."""

@@ -15,6 +15,7 @@ from decimal import Decimal
 from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.coupons import (
     CouponRejected,
+    CouponStatus,
     OfferPurpose,
     Reason,
     Template,
@@ -69,10 +70,14 @@ class Redemption:
         return self.order - self.discount
 
 
-def status_at(coupon: CouponRecord, now: dt.datetime) -> str:
+def status_at(coupon: CouponRecord, now: dt.datetime) -> CouponStatus:
     """active, used or expired (expiry is not stored: it is a matter of time)."""
-    if coupon.status == "active" and coupon.expires_at is not None and now >= coupon.expires_at:
-        return "expired"
+    if (
+        coupon.status == CouponStatus.ACTIVE
+        and coupon.expires_at is not None
+        and now >= coupon.expires_at
+    ):
+        return CouponStatus.EXPIRED
     return coupon.status
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from campaigns.members import ChatInfo, Person
+from campaigns.members import ChatInfo, MemberStatus, Person
 from campaigns.ports import (
     Candidate,
     ChatRecord,
@@ -324,7 +324,7 @@ async def _confirm(
     # Lock the inviters' memberships so racing confirmations count and grant in turn.
     for missing in set(inviters) - await uow.members.lock(record.pk, inviters):
         await uow.members.create(
-            record.pk, missing, status="member", present=True, at=now, joined=False
+            record.pk, missing, status=MemberStatus.MEMBER, present=True, at=now, joined=False
         )
         await uow.members.lock(record.pk, [missing])
     counts = await uow.invites.counts_of(record.pk, inviters)
