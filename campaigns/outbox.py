@@ -27,3 +27,4 @@ class DeliveryStatus(StrEnum):
 
 
 UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
+MISSED_RUNS = frozenset({DeliveryStatus.SKIPPED, DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN})
