@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bot import wiring
 from campaigns.access import ButtonKind, Tap
 from campaigns.coupons import CouponKind, Template
 from campaigns.members import ChatInfo, Person
@@ -134,6 +135,7 @@ async def run(url: str, n: int, concurrency: int) -> None:
 
 
 def main() -> None:
+    wiring.install()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=20)

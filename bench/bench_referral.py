@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot import wiring
 from campaigns.members import ChatInfo, Person
 from campaigns.ports import MessageSeen
 from campaigns.referral import ReferralProgram, parse_tiers
@@ -115,6 +116,7 @@ async def run(url: str, invitees: int, inviters: int) -> None:
 
 
 def main() -> None:
+    wiring.install()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invitees", type=int, default=100_000)
     parser.add_argument("--inviters", type=int, default=1_000)

@@ -4,7 +4,3 @@ import os
 
 # Opt in to PTB's coming timedelta time periods (RetryAfter.retry_after): the int form warns.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
-
-from bot.cron import install as _install_cron
-
-_install_cron()

@@ -17,6 +17,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 import handlers
+from bot import wiring
 from bot.settings import Settings
 from bot.webhooks import HttpServer, orders_app
 from campaigns.services.calendar import enrol_due, hand_over_due, realign_runs
@@ -138,6 +139,7 @@ def build_application(
     set_commands: bool = True,
 ) -> GrowthApp:
     """Wire storage, caches and handlers; `request` replaces the network (tests, demo)."""
+    wiring.install()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
 

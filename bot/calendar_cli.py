@@ -23,7 +23,7 @@ from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, parse_audience
 from campaigns.content import PostContent
 from campaigns.ports import PostRecord, UnitOfWork
-from campaigns.schedule import ScheduleError, parse_when
+from campaigns.schedule import PostStatus, ScheduleError, parse_when
 from campaigns.services.calendar import PostAction
 
 EXCERPT = 50
@@ -163,11 +163,11 @@ def post_line(p: PostRecord) -> str:
     return f"#{p.id}\t{p.status}\t{p.when.describe()}\tnext {nxt}\t{excerpt(p.content.text)}"
 
 
-REFUSED = {
-    "draft": "it is a draft that was never saved (✅ under its preview in the group)",
-    "paused": "it is paused (growthbot posts resume)",
-    "active": "it is running (growthbot posts pause)",
-    "done": "it has run and has no more runs (growthbot posts delete)",
+REFUSED: dict[str, str] = {
+    PostStatus.DRAFT: "it is a draft that was never saved (✅ under its preview in the group)",
+    PostStatus.PAUSED: "it is paused (growthbot posts resume)",
+    PostStatus.ACTIVE: "it is running (growthbot posts pause)",
+    PostStatus.DONE: "it has run and has no more runs (growthbot posts delete)",
 }
 
 
@@ -194,7 +194,7 @@ async def change(settings: Settings, args: argparse.Namespace) -> int:
                     f"--post: group {args.chat} has no post {args.post} (growthbot posts list)"
                 ) from None
             why = REFUSED.get(refused.status or "", f"it is {refused.status}")
-            if action is PostAction.RESUME and refused.status == "paused":
+            if action is PostAction.RESUME and refused.status == PostStatus.PAUSED:
                 why = "its time passed while it was paused; schedule it again"
             raise UsageError(f"--post: can't {action.value} post {args.post}: {why}") from None
     if args.json:

@@ -13,7 +13,7 @@ from pydantic_core import ErrorDetails
 
 from campaigns.plan import Plan, PlanError
 from campaigns.ports import PostRecord
-from campaigns.schedule import CronField, ScheduleError, WhenError
+from campaigns.schedule import CronField, PostStatus, ScheduleError, WhenError
 
 SCHEDULE_FORMS = (
     "`daily 09:00`, `mon,thu 20:00`, `weekdays 8:30` or a five-field cron such as `0 9 * * 1-5`"
@@ -224,7 +224,7 @@ def dump(posts: list[PostRecord], chat_id: int) -> str:
         entry.update(p.content.model_dump(mode="json", exclude_defaults=True))
         if entry.pop("replace_previous", False):
             entry["replace"] = True
-        if p.status == "paused":
+        if p.status == PostStatus.PAUSED:
             entry["paused"] = True
         phase["posts"].append(entry)
     for doc in docs.values():

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from bot import calendar_cli, coupon_cli, groupbuy_cli, order_cli
+from bot import calendar_cli, coupon_cli, groupbuy_cli, order_cli, wiring
 from bot.settings import Settings, SettingsError, get_settings
 from bot.spreadsheet import write_csv
 
@@ -142,6 +142,7 @@ async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `growthbot` console script and `python -m bot`."""
+    wiring.install()
     args = _parser().parse_args(argv if argv is not None else (sys.argv[1:] or ["run"]))
     if args.command == "demo":
         from bot.demo import play

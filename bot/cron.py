@@ -1,5 +1,5 @@
 """The cron engine behind campaigns.schedule: APScheduler's CronTrigger (the scheduler PTB's
-JobQueue already runs on), installed when the `bot` package is imported.
+JobQueue already runs on), installed at start by bot.wiring.install().
 
 Expressions are standard cron (Sunday = 0 or 7); APScheduler counts weekdays from Monday = 0,
 so the day-of-week field is handed over as day names, which mean the same to both."""
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from campaigns.schedule import WEEKDAYS, may_fire, use_cron, weekdays
+from campaigns.schedule import WEEKDAYS, may_fire, weekdays
 
 
 def apscheduler_crontab(expr: str) -> str:
@@ -30,7 +30,3 @@ class ApschedulerCron:
             return None  # CronTrigger would search up to the year 9999 first, blocking the loop
         fire: dt.datetime | None = trigger.get_next_fire_time(None, after)
         return fire
-
-
-def install() -> None:
-    use_cron(ApschedulerCron())

@@ -35,6 +35,14 @@ class CouponKind(StrEnum):
     GIFT = "gift"  # a free item; no money off
 
 
+class CouponStatus(StrEnum):
+    """An issued coupon's state; expired is never stored (it is a matter of time)."""
+
+    ACTIVE = "active"
+    USED = "used"
+    EXPIRED = "expired"
+
+
 class OfferPurpose(StrEnum):
     """What an offer is for: only an operator's offer may be claimed from its posts."""
 
@@ -220,7 +228,7 @@ def check_usable(
     `order` is what is left to pay (after other coupons on the same order) and `now` is when
     the bot learns of the order, never a time the shop supplies.
     """
-    if status == "used":
+    if status == CouponStatus.USED:
         raise CouponRejected(Reason.USED)
     now = used_at(issued_at, now)
     if template.valid_from is not None and now < template.valid_from:

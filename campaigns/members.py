@@ -10,7 +10,23 @@ from enum import StrEnum
 GROUP_ANONYMOUS_BOT_ID = 1087968824
 TELEGRAM_SERVICE_ID = 777000
 
-PRESENT_STATUSES = frozenset({"member", "administrator", "creator"})
+
+class MemberStatus(StrEnum):
+    """Telegram's chat member statuses, stored as Telegram names them."""
+
+    CREATOR = "creator"
+    ADMINISTRATOR = "administrator"
+    MEMBER = "member"
+    RESTRICTED = "restricted"  # present only while Telegram says is_member
+    LEFT = "left"
+    KICKED = "kicked"
+
+
+PRESENT_STATUSES = frozenset(
+    {MemberStatus.MEMBER, MemberStatus.ADMINISTRATOR, MemberStatus.CREATOR}
+)
+ADMIN_STATUSES = frozenset({MemberStatus.ADMINISTRATOR, MemberStatus.CREATOR})
+GONE_STATUSES = frozenset({MemberStatus.LEFT, MemberStatus.KICKED})
 
 
 class EventKind(StrEnum):
@@ -60,7 +76,7 @@ def is_member_sender(
 
 def is_present(status: str, is_member: bool | None = None) -> bool:
     """Whether a chat-member status means the user is in the group (restricted members may be)."""
-    if status == "restricted":
+    if status == MemberStatus.RESTRICTED:
         return bool(is_member)
     return status in PRESENT_STATUSES
 
@@ -157,7 +173,7 @@ class BotStanding:
 
 def missing_rights(standing: BotStanding) -> list[BotRight]:
     """What the operator still has to grant for every feature to work."""
-    if standing.status != "administrator":
+    if standing.status != MemberStatus.ADMINISTRATOR:
         return [BotRight.ADMIN, BotRight.INVITE, BotRight.PIN, BotRight.DELETE]
     wanted = {
         BotRight.INVITE: standing.can_invite,
@@ -171,5 +187,4 @@ def lost_standing(old: str, new: str) -> bool:
     """Demoted or removed after having been an admin (a group that was set up): the owners
     should hear of it. A bot that was only ever a plain member is not worth a message (anyone
     can add it to a group of theirs and remove it again)."""
-    was_admin = old in {"administrator", "creator"}
-    return was_admin and new not in {"administrator", "creator"}
+    return old in ADMIN_STATUSES and new not in ADMIN_STATUSES

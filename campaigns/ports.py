@@ -11,11 +11,12 @@ from campaigns.access import ButtonKind
 from campaigns.audience import Audience
 from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.content import PostContent
-from campaigns.coupons import OfferPurpose, Template
+from campaigns.coupons import CouponStatus, OfferPurpose, Template
 from campaigns.groupbuy import Deal, TeamStatus
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, Person, Ranked
+from campaigns.outbox import BroadcastStatus, DeliveryStatus
 from campaigns.referral import InviteStatus, RejectReason, Source
-from campaigns.schedule import When
+from campaigns.schedule import PostStatus, StepStatus, When
 from campaigns.settings import ChatSettings
 
 
@@ -126,7 +127,7 @@ class CouponRecord:
     code: str
     user_id: int
     chat_pk: int
-    status: str
+    status: CouponStatus
     issued_at: dt.datetime
     expires_at: dt.datetime | None
     redeemed_at: dt.datetime | None
@@ -648,7 +649,7 @@ class PostRecord:
     chat_id: int
     content: PostContent
     when: When
-    status: str
+    status: PostStatus
     next_run_at: dt.datetime | None
     last_message_id: int | None
     campaign: str | None = None
@@ -664,7 +665,7 @@ class StepRecord:
     day: int
     content: PostContent
     private: bool
-    status: str
+    status: StepStatus
 
 
 @dataclass(frozen=True)
@@ -674,7 +675,7 @@ class BroadcastRecord:
     target: str  # members, groups
     content: PostContent
     audience: Audience
-    status: str
+    status: BroadcastStatus
     total: int
     created_by: int | None
     progress: tuple[int, int] | None  # (chat id, message id) of the admin's progress message
@@ -707,7 +708,7 @@ class Calendar(Protocol):
         content: PostContent,
         when: When,
         *,
-        status: str,
+        status: PostStatus,
         next_run_at: dt.datetime | None,
         created_by: int | None,
         at: dt.datetime,
@@ -717,14 +718,19 @@ class Calendar(Protocol):
 
     async def post(self, post_id: int) -> PostRecord | None: ...
 
-    async def posts(self, chat_pk: int, statuses: Sequence[str]) -> list[PostRecord]:
+    async def posts(self, chat_pk: int, statuses: Sequence[PostStatus]) -> list[PostRecord]:
         """The group's posts in these states, by next run."""
 
-    async def recurring(self, statuses: Sequence[str]) -> list[PostRecord]:
+    async def recurring(self, statuses: Sequence[PostStatus]) -> list[PostRecord]:
         """Every group's recurring posts in these states."""
 
     async def set_status(
-        self, post_id: int, *, old: Sequence[str], new: str, next_run_at: dt.datetime | None
+        self,
+        post_id: int,
+        *,
+        old: Sequence[PostStatus],
+        new: PostStatus,
+        next_run_at: dt.datetime | None,
     ) -> bool:
         """Change the state only from one of `old` (a conditional UPDATE)."""
 
@@ -742,7 +748,7 @@ class Calendar(Protocol):
 
     async def steps(self, chat_pk: int) -> list[StepRecord]: ...
 
-    async def set_step_status(self, step_id: int, chat_pk: int, status: str) -> bool: ...
+    async def set_step_status(self, step_id: int, chat_pk: int, status: StepStatus) -> bool: ...
 
     async def due_enrolments(
         self, now: dt.datetime, limit: int
@@ -776,7 +782,12 @@ class Broadcasts(Protocol):
         """Present members who can be messaged privately and match the audience."""
 
     async def set_status(
-        self, broadcast_id: int, *, old: Sequence[str], new: str, at: dt.datetime
+        self,
+        broadcast_id: int,
+        *,
+        old: Sequence[BroadcastStatus],
+        new: BroadcastStatus,
+        at: dt.datetime,
     ) -> bool: ...
 
     async def set_total(self, broadcast_id: int, total: int) -> None: ...
@@ -792,7 +803,13 @@ class Broadcasts(Protocol):
 
 class Outbox(Protocol):
     async def add_run(
-        self, post_id: int, target_chat: int, due_at: dt.datetime, *, status: str, error: str | None
+        self,
+        post_id: int,
+        target_chat: int,
+        due_at: dt.datetime,
+        *,
+        status: DeliveryStatus,
+        error: str | None,
     ) -> bool:
         """One run of a post; False if this run already exists."""
 
@@ -807,7 +824,7 @@ class Outbox(Protocol):
         target_chat: int,
         due_at: dt.datetime,
         *,
-        status: str = "pending",
+        status: DeliveryStatus = DeliveryStatus.PENDING,
         error: str | None = None,
     ) -> bool: ...
 
@@ -822,7 +839,7 @@ class Outbox(Protocol):
     async def record(
         self,
         delivery_id: int,
-        status: str,
+        status: DeliveryStatus,
         *,
         at: dt.datetime,
         message_id: int | None = None,

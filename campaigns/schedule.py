@@ -3,7 +3,7 @@
 Times are wall-clock times in the group's timezone. Cron means standard cron: in the
 day-of-week field 0 and 7 are Sunday, 1 is Monday (`weekdays()` reads the field; the engine
 translates it to its own numbering). The cron arithmetic is a port: the
-composition root installs APScheduler's CronTrigger (bot/cron.py), so a daily 09:00 stays
+composition root installs APScheduler's CronTrigger (bot/wiring.py), so a daily 09:00 stays
 at 09:00 local across DST changes. A time that does not exist on a spring-forward day runs
 once, right after the jump; a fixed time that occurs twice on a fall-back night runs once.
 """
@@ -72,6 +72,25 @@ class ScheduleError(ValueError):
         self.field = field
 
 
+class PostStatus(StrEnum):
+    DRAFT = "draft"  # previewed, not yet saved
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DONE = "done"  # a one-off that ran, or a cron with no more runs
+    DELETED = "deleted"
+
+
+LIVE = (PostStatus.ACTIVE, PostStatus.PAUSED)  # running or paused: listed, exported, replaced
+
+
+class StepStatus(StrEnum):
+    """A welcome sequence step's state."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DELETED = "deleted"
+
+
 class CronEngine(Protocol):
     def next_fire(self, expr: str, tz: ZoneInfo, after: dt.datetime) -> dt.datetime | None:
         """The first fire time at or after `after` (local, aware); ValueError if invalid."""
@@ -81,13 +100,13 @@ _engines: list[CronEngine] = []
 
 
 def use_cron(engine: CronEngine) -> None:
-    """Called once by the composition root (bot/cron.py)."""
+    """Called at start by the composition root (bot.wiring.install)."""
     _engines[:] = [engine]
 
 
 def cron_engine() -> CronEngine:
     if not _engines:
-        raise RuntimeError("no cron engine installed: import bot (bot/cron.py installs one)")
+        raise RuntimeError("no cron engine installed: call bot.wiring.install() at start")
     return _engines[0]
 
 

@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from campaigns.access import AccessDenied, ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, is_rule, parse_audience
 from campaigns.errors import DuplicateUpdate
+from campaigns.outbox import BroadcastStatus
 from campaigns.ports import BroadcastRecord
 from campaigns.services.access import authorize_admin, checked_tap
 from campaigns.services.broadcasts import (
@@ -120,9 +121,9 @@ async def broadcast_command(update: Update, context: Context) -> None:
 
 
 def progress_markup(b: BroadcastRecord, t: CalendarTexts) -> InlineKeyboardMarkup | None:
-    if b.status == "sending":
+    if b.status == BroadcastStatus.SENDING:
         toggle = callback_button(t.pause_button(), BroadcastButton(BroadcastVerb.PAUSE, b.id))
-    elif b.status == "paused":
+    elif b.status == BroadcastStatus.PAUSED:
         toggle = callback_button(t.resume_button(), BroadcastButton(BroadcastVerb.RESUME, b.id))
     else:
         return None
@@ -171,7 +172,7 @@ async def on_broadcast_button(update: Update, context: Context) -> None:
     if current.broadcast.progress is not None:
         d.shown.pop(current.broadcast.progress, None)  # the state changed: show it now
     await show_progress(context.bot, d, await progress(d.uow(), broadcast_id=bid, now=now), t)
-    if record.status == "sending":
+    if record.status == BroadcastStatus.SENDING:
         sender = context.application.bot_data.get("outbox")
         if sender is not None:
             sender.kick()

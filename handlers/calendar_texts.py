@@ -11,8 +11,9 @@ from telegram import Update
 
 from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import Audience
+from campaigns.outbox import MISSED_RUNS, BroadcastStatus, DeliveryStatus
 from campaigns.ports import BroadcastRecord, PostRecord, StepRecord
-from campaigns.schedule import CronField, ScheduleError, WhenError
+from campaigns.schedule import LIVE, CronField, PostStatus, ScheduleError, WhenError
 from campaigns.services.broadcasts import BroadcastRefusal, Progress
 from campaigns.services.calendar import PostAction, PostRefusal, PostRefused
 from handlers.extract import Context, texts_for
@@ -210,7 +211,7 @@ class CalendarTexts(T):
         lines = [self._("🗓 Scheduled posts:")]
         for p in posts:
             head = f"#{p.id} <code>{html.escape(p.when.describe(), quote=False)}</code>"
-            if p.status == "paused":
+            if p.status == PostStatus.PAUSED:
                 state = self._("⏸ paused")
             elif p.next_run_at is not None:
                 state = self._("next {at}", at=self.local(p.next_run_at, p.when.timezone))
@@ -219,7 +220,7 @@ class CalendarTexts(T):
             line = f"{head} · {state} · {self.excerpt(p.content.text)}"
             if marks := self.options(p.content.pin, p.content.silent, p.content.replace_previous):
                 line += f" ({marks})"
-            if p.last_outcome and p.last_outcome[0] in {"skipped", "failed", "uncertain"}:
+            if p.last_outcome and p.last_outcome[0] in MISSED_RUNS:
                 line += "\n  " + self._(
                     "⚠️ the run of {at} was {status}",
                     at=self.local(p.last_outcome[1], p.when.timezone),
@@ -229,11 +230,12 @@ class CalendarTexts(T):
         return "\n".join(lines)
 
     def run_status(self, status: str) -> str:
-        return {
-            "skipped": self._("skipped: the bot was down past the grace window"),
-            "failed": self._("refused by Telegram"),
-            "uncertain": self._("perhaps not sent (the bot stopped while sending)"),
-        }.get(status, status)
+        labels: dict[str, str] = {
+            DeliveryStatus.SKIPPED: self._("skipped: the bot was down past the grace window"),
+            DeliveryStatus.FAILED: self._("refused by Telegram"),
+            DeliveryStatus.UNCERTAIN: self._("perhaps not sent (the bot stopped while sending)"),
+        }
+        return labels.get(status, status)
 
     def skipped_notice(self, post: PostRecord, at: dt.datetime) -> str:
         return self._(
@@ -251,9 +253,9 @@ class CalendarTexts(T):
         )
 
     def post_changed(self, post: PostRecord) -> str:
-        if post.status == "paused":
+        if post.status == PostStatus.PAUSED:
             return self._("⏸ Post #{id} is paused.", id=post.id)
-        if post.status == "deleted":
+        if post.status == PostStatus.DELETED:
             return self._("🗑 Post #{id} is deleted.", id=post.id)
         assert post.next_run_at is not None
         return self._(
@@ -267,27 +269,27 @@ class CalendarTexts(T):
         post_id, status, action = refused.post_id, refused.status, refused.action
         if refused.reason is PostRefusal.UNKNOWN:
             return self._("There is no post #{id} in this group. /posts lists them.", id=post_id)
-        if status == "draft":
+        if status == PostStatus.DRAFT:
             why = self._(
                 "it is a draft that was never saved. Tap ✅ Schedule under its preview, or "
                 "/post delete {id}.",
                 id=post_id,
             )
-        elif action is PostAction.PAUSE and status == "paused":
+        elif action is PostAction.PAUSE and status == PostStatus.PAUSED:
             why = self._("it is already paused. /post resume {id} runs it again.", id=post_id)
-        elif action is PostAction.RESUME and status == "active":
+        elif action is PostAction.RESUME and status == PostStatus.ACTIVE:
             why = self._("it is already running. /post pause {id} pauses it.", id=post_id)
-        elif action is PostAction.RESUME and status == "paused":
+        elif action is PostAction.RESUME and status == PostStatus.PAUSED:
             why = self._(
                 "its time passed while it was paused. Schedule it again with /schedule; "
                 "/post delete {id} removes this one.",
                 id=post_id,
             )
-        elif status == "done":
+        elif status == PostStatus.DONE:
             why = self._(
                 "it has run and has no more runs. /post delete {id} removes it.", id=post_id
             )
-        elif status in {"active", "paused"}:
+        elif status in LIVE:
             why = self._("it is already scheduled. /posts lists it.")
         else:
             why = self._("it was cancelled. Send /schedule again.")
@@ -410,11 +412,11 @@ class CalendarTexts(T):
 
     def progress(self, p: Progress) -> str:
         b = p.broadcast
-        if b.status in {"done", "cancelled"}:
+        if b.status in {BroadcastStatus.DONE, BroadcastStatus.CANCELLED}:
             took = (b.finished_at or b.created_at) - (b.started_at or b.created_at)
             head = (
                 self._("✅ Broadcast #{id} finished.", id=b.id)
-                if b.status == "done"
+                if b.status == BroadcastStatus.DONE
                 else self._("✖ Broadcast #{id} was cancelled.", id=b.id)
             )
             lines = [
@@ -430,7 +432,7 @@ class CalendarTexts(T):
                 ),
             ]
         else:
-            state = self._("⏸ paused") if b.status == "paused" else self._("sending")
+            state = self._("⏸ paused") if b.status == BroadcastStatus.PAUSED else self._("sending")
             eta = p.eta
             lines = [
                 self._("📣 Broadcast #{id}: {state}.", id=b.id, state=state),

@@ -12,6 +12,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
+from campaigns.members import PRESENT_STATUSES
 from campaigns.ports import UnitOfWork
 from campaigns.services.chats import chat_settings
 from campaigns.settings import ChatSettings
@@ -20,7 +21,6 @@ from handlers.buffer import ActivityBuffer
 ADMIN_TTL = 600.0
 SETTINGS_TTL = 60.0
 MEMBER_TTL = 60.0
-PRESENT = {"member", "administrator", "creator"}
 
 
 class AdminCache:
@@ -72,7 +72,7 @@ class TelegramGate:
             member = await self.bot.get_chat_member(chat_id, user_id)
         except TelegramError:
             return False
-        present = member.status in PRESENT or bool(getattr(member, "is_member", False))
+        present = member.status in PRESENT_STATUSES or bool(getattr(member, "is_member", False))
         if present:  # only a yes is remembered, briefly: a leave must count at once
             self._members[(chat_id, user_id)] = time.monotonic() + MEMBER_TTL
         return present

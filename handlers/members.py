@@ -9,8 +9,10 @@ from telegram.error import TelegramError
 
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import (
+    ADMIN_STATUSES,
     BotStanding,
     ChatInfo,
+    MemberStatus,
     Person,
     is_present,
     lost_standing,
@@ -26,8 +28,6 @@ from handlers.extract import Context, chat_info, member_sender, message_kind, pe
 from handlers.invite_links import link_seen
 from handlers.notify import send_notices, send_private
 from handlers.texts import T
-
-ADMIN_STATUSES = {"creator", "administrator"}
 
 
 async def on_bot_membership(update: Update, context: Context) -> None:
@@ -121,9 +121,9 @@ async def on_service_join_or_leave(update: Update, context: Context) -> None:
     joined = [person(u) for u in message.new_chat_members if not u.is_bot]
     left = message.left_chat_member
     if joined:
-        people, status, present = joined, "member", True
+        people, status, present = joined, MemberStatus.MEMBER, True
     elif left is not None and not left.is_bot:
-        people, status, present = [person(left)], "left", False
+        people, status, present = [person(left)], MemberStatus.LEFT, False
     else:
         return
     await _presence(

@@ -8,7 +8,14 @@ from telegram import Update
 
 from campaigns.errors import InvalidSetting
 from campaigns.members import Leaderboard, Ranked
-from campaigns.referral import InviteCounts, ReferralProgram, RejectReason, Source, Tier
+from campaigns.referral import (
+    InviteCounts,
+    InviteStatus,
+    ReferralProgram,
+    RejectReason,
+    Source,
+    Tier,
+)
 from campaigns.services.invite_links import InviteCard, Visit
 from campaigns.services.referral import Notice
 from campaigns.services.referral_reports import InviteSummary, Report
@@ -335,7 +342,7 @@ class ReferralTexts(T):
             for s in Source
             if s in n.joins_by_source
         )
-        pending = n.status_of_attributed.get("pending", 0)
+        pending = n.status_of_attributed.get(InviteStatus.PENDING, 0)
         lines = [
             self._(
                 "📈 Referral report for {title}, last {days} days",
@@ -354,8 +361,8 @@ class ReferralTexts(T):
                 "counted; {pending} still pending)",
                 rate=f"{n.confirmation_rate:.0%}",
                 confirmed=n.confirmed,
-                left=n.status_of_attributed.get("left", 0),
-                rejected=n.status_of_attributed.get("rejected", 0),
+                left=n.status_of_attributed.get(InviteStatus.LEFT, 0),
+                rejected=n.status_of_attributed.get(InviteStatus.REJECTED, 0),
                 pending=pending,
             ),
             self._(

@@ -11,7 +11,7 @@ import html
 from campaigns.access import AccessDenied, Denied
 from campaigns.checkin import CheckinAward
 from campaigns.errors import AlreadyCheckedIn, InvalidSetting
-from campaigns.members import BotRight, Leaderboard, Ranked
+from campaigns.members import GONE_STATUSES, BotRight, Leaderboard, Ranked
 from campaigns.services.checkin import CheckinResult
 from campaigns.services.profile import Profile
 from campaigns.settings import ChatSettings
@@ -265,7 +265,7 @@ class T:
     def bot_lost(self, title: str | None, status: str) -> str:
         """Told privately to whoever removed or demoted the bot, and to the bot's owners."""
         group = html.escape(title or "", quote=False)
-        if status in {"left", "kicked"}:
+        if status in GONE_STATUSES:
             return self._(
                 "⚠️ I was removed from <b>{group}</b>. Check-ins, invites, scheduled posts and "
                 "broadcasts there have stopped; add me back to resume (nothing is lost).",

@@ -24,6 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from campaigns.coupons import CouponStatus
+from campaigns.members import MemberStatus
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -119,7 +122,7 @@ class MembershipRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="member")
+    status: Mapped[str] = mapped_column(String(16), default=MemberStatus.MEMBER)
     present: Mapped[bool] = mapped_column(Boolean, default=True)
     # The first join the bot saw (None: in the group before the bot); a rejoin never makes
     # anyone new again. `present_since` is the latest join, for ordering late signals.
@@ -331,7 +334,7 @@ class CouponRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     slot: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(8), default="active")
+    status: Mapped[str] = mapped_column(String(8), default=CouponStatus.ACTIVE)
     issued_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime | None]
     redeemed_at: Mapped[dt.datetime | None]

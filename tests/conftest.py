@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-import bot  # noqa: F401 - the composition root installs the cron engine the rules use
+from bot import wiring
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base
 from storage.uow import SqlUnitOfWork
+
+wiring.install()  # the cron engine and coupon rewards, as every entry point installs them
 
 PG_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://growthbot:growthbot@127.0.0.1:5432/growthbot_test"

@@ -14,6 +14,7 @@ from enum import StrEnum
 from campaigns.access import ForeignButton
 from campaigns.audience import Audience
 from campaigns.content import PostContent
+from campaigns.outbox import UNFINISHED, BroadcastStatus, DeliveryStatus
 from campaigns.ports import BroadcastRecord, UnitOfWork
 from campaigns.services.access import check_buttons, object_buttons
 from campaigns.services.chats import claim_update, require_chat
@@ -112,7 +113,12 @@ async def start(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> Broa
         record = await uow.broadcasts.get(broadcast_id)
         if record is None:
             raise BroadcastRefused(BroadcastRefusal.UNKNOWN, broadcast_id)
-        if not await uow.broadcasts.set_status(broadcast_id, old=["draft"], new="sending", at=now):
+        if not await uow.broadcasts.set_status(
+            broadcast_id,
+            old=[BroadcastStatus.DRAFT],
+            new=BroadcastStatus.SENDING,
+            at=now,
+        ):
             raise BroadcastRefused(BroadcastRefusal.STATE, broadcast_id)
         targets = await _targets(uow, record.chat_pk, record.target, record.audience, now)
         total = await uow.outbox.add_recipients(broadcast_id, targets, now)
@@ -129,9 +135,12 @@ async def control(
     """Pause (only a message already on its way goes out; the rest, claimed or not, waits
     for resume), resume, or cancel (the rest is never sent); also cancels a draft."""
     moves = {
-        Control.PAUSE: (["sending"], "paused"),
-        Control.RESUME: (["paused"], "sending"),
-        Control.CANCEL: (["draft", "sending", "paused"], "cancelled"),
+        Control.PAUSE: ([BroadcastStatus.SENDING], BroadcastStatus.PAUSED),
+        Control.RESUME: ([BroadcastStatus.PAUSED], BroadcastStatus.SENDING),
+        Control.CANCEL: (
+            [BroadcastStatus.DRAFT, BroadcastStatus.SENDING, BroadcastStatus.PAUSED],
+            BroadcastStatus.CANCELLED,
+        ),
     }
     old, new = moves[action]
     async with uow:
@@ -169,11 +178,11 @@ async def progress(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> P
         window = min(window, max((now - record.started_at).total_seconds(), 1.0))
     return Progress(
         broadcast=record,
-        sent=counts.get("sent", 0),
-        failed=counts.get("failed", 0),
-        left=sum(counts.get(s, 0) for s in ("pending", "claimed", "sending")),
-        uncertain=counts.get("uncertain", 0),
-        cancelled=counts.get("cancelled", 0),
+        sent=counts.get(DeliveryStatus.SENT, 0),
+        failed=counts.get(DeliveryStatus.FAILED, 0),
+        left=sum(counts.get(s, 0) for s in UNFINISHED),
+        uncertain=counts.get(DeliveryStatus.UNCERTAIN, 0),
+        cancelled=counts.get(DeliveryStatus.CANCELLED, 0),
         per_second=recent / window,
         group_id=chat.chat_id if chat else None,
     )

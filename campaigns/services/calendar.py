@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from campaigns.content import PostContent
+from campaigns.outbox import DeliveryStatus
 from campaigns.ports import PostRecord, StepRecord, UnitOfWork
-from campaigns.schedule import ScheduleError, When, WhenError
+from campaigns.schedule import LIVE, PostStatus, ScheduleError, StepStatus, When, WhenError
 from campaigns.services.access import check_buttons
 from campaigns.services.chats import claim_update, require_chat
 
@@ -81,7 +82,7 @@ async def add_post(
             chat.pk,
             content,
             when,
-            status="draft" if draft else "active",
+            status=PostStatus.DRAFT if draft else PostStatus.ACTIVE,
             next_run_at=None if draft else nxt,
             created_by=created_by,
             at=at,
@@ -107,7 +108,9 @@ async def confirm_post(
         nxt = post.when.next_after(at)
         if nxt is None:
             raise ScheduleError(WhenError.PAST, post.when.describe())
-        if not await uow.calendar.set_status(post_id, old=["draft"], new="active", next_run_at=nxt):
+        if not await uow.calendar.set_status(
+            post_id, old=[PostStatus.DRAFT], new=PostStatus.ACTIVE, next_run_at=nxt
+        ):
             raise PostRefused(PostRefusal.STATE, post_id, post.status)
         post = await uow.calendar.post(post_id)
         await uow.commit()
@@ -160,15 +163,13 @@ async def import_plans(
         chats = {p.chat_id: await require_chat(uow, p.chat_id) for p in plans}
         for chat_id, campaign in dict.fromkeys((p.chat_id, p.campaign) for p in plans):
             pk = chats[chat_id].pk
-            live = [
-                p
-                for p in await uow.calendar.posts(pk, ("active", "paused"))
-                if p.campaign == campaign
-            ]
+            live = [p for p in await uow.calendar.posts(pk, LIVE) if p.campaign == campaign]
             if live and campaign is not None and not replace:
                 raise CampaignExists(campaign, len(live))
             for p in live if replace else []:
-                await uow.calendar.set_status(p.id, old=[p.status], new="deleted", next_run_at=None)
+                await uow.calendar.set_status(
+                    p.id, old=[p.status], new=PostStatus.DELETED, next_run_at=None
+                )
         ids = []
         for plan in plans:
             pk = chats[plan.chat_id].pk
@@ -180,7 +181,7 @@ async def import_plans(
                         pk,
                         content,
                         when,
-                        status="paused" if pause else "active",
+                        status=PostStatus.PAUSED if pause else PostStatus.ACTIVE,
                         next_run_at=when.next_after(at),
                         created_by=None,
                         at=at,
@@ -201,7 +202,7 @@ async def post_group(uow: UnitOfWork, *, post_id: int) -> int | None:
 
 
 async def group_posts(
-    uow: UnitOfWork, *, chat_id: int, statuses: tuple[str, ...] = ("active", "paused")
+    uow: UnitOfWork, *, chat_id: int, statuses: tuple[PostStatus, ...] = LIVE
 ) -> list[PostRecord]:
     async with uow:
         chat = await require_chat(uow, chat_id)
@@ -216,20 +217,26 @@ async def change_post(
     async with uow:
         chat = await require_chat(uow, chat_id)
         post = await uow.calendar.post(post_id)
-        if post is None or post.chat_pk != chat.pk or post.status == "deleted":
+        if post is None or post.chat_pk != chat.pk or post.status == PostStatus.DELETED:
             raise PostRefused(PostRefusal.UNKNOWN, post_id)
         if action is PostAction.PAUSE:
             changed = await uow.calendar.set_status(
-                post_id, old=["active"], new="paused", next_run_at=post.next_run_at
+                post_id,
+                old=[PostStatus.ACTIVE],
+                new=PostStatus.PAUSED,
+                next_run_at=post.next_run_at,
             )
         elif action is PostAction.RESUME:
             nxt = post.when.next_after(at)
             changed = nxt is not None and await uow.calendar.set_status(
-                post_id, old=["paused"], new="active", next_run_at=nxt
+                post_id, old=[PostStatus.PAUSED], new=PostStatus.ACTIVE, next_run_at=nxt
             )
         else:
             changed = await uow.calendar.set_status(
-                post_id, old=["draft", "active", "paused", "done"], new="deleted", next_run_at=None
+                post_id,
+                old=[PostStatus.DRAFT, PostStatus.ACTIVE, PostStatus.PAUSED, PostStatus.DONE],
+                new=PostStatus.DELETED,
+                next_run_at=None,
             )
         if not changed:
             raise PostRefused(PostRefusal.STATE, post_id, post.status, action)
@@ -245,7 +252,7 @@ async def realign_runs(uow: UnitOfWork, *, now: dt.datetime) -> int:
     (Sunday = 0) fell on the wrong day; called when the bot starts."""
     moved = 0
     async with uow:
-        for post in await uow.calendar.recurring(("active", "paused")):
+        for post in await uow.calendar.recurring(LIVE):
             due = post.next_run_at
             if due is None or due <= now:
                 continue  # an overdue run is handed over (or skipped) as it is
@@ -283,7 +290,7 @@ async def hand_over_due(
                 error = (
                     None if in_time else f"missed: due {int(late.total_seconds() // 60)} min ago"
                 )
-                status = "pending" if in_time else "skipped"
+                status = DeliveryStatus.PENDING if in_time else DeliveryStatus.SKIPPED
                 if await work.outbox.add_run(
                     post.id, post.chat_id, latest, status=status, error=error
                 ):
@@ -330,7 +337,7 @@ async def group_steps(uow: UnitOfWork, *, chat_id: int) -> list[StepRecord]:
 async def delete_step(uow: UnitOfWork, *, chat_id: int, step_id: int) -> None:
     async with uow:
         chat = await require_chat(uow, chat_id)
-        if not await uow.calendar.set_step_status(step_id, chat.pk, "deleted"):
+        if not await uow.calendar.set_step_status(step_id, chat.pk, StepStatus.DELETED):
             raise PostRefused(PostRefusal.UNKNOWN, step_id)
         await uow.commit()
 
@@ -344,7 +351,7 @@ async def enrol_due(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> int:
             for step, member, target, at in due:
                 if now - at > SEQUENCE_GRACE:  # recorded as skipped, so never looked at again
                     await work.outbox.add_step_run(
-                        step.id, member, target, at, status="skipped", error="missed"
+                        step.id, member, target, at, status=DeliveryStatus.SKIPPED, error="missed"
                     )
                 else:
                     queued += await work.outbox.add_step_run(step.id, member, target, at)

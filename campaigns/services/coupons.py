@@ -15,6 +15,7 @@ from decimal import Decimal
 from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.coupons import (
     CouponRejected,
+    CouponStatus,
     OfferPurpose,
     Reason,
     Template,
@@ -33,7 +34,6 @@ from campaigns.referral import Reward
 from campaigns.services.access import require_button, require_member
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.orders import apply_order
-from campaigns.services.referral import register_reward
 
 CODE_ATTEMPTS = 3
 log = logging.getLogger(__name__)
@@ -70,10 +70,14 @@ class Redemption:
         return self.order - self.discount
 
 
-def status_at(coupon: CouponRecord, now: dt.datetime) -> str:
+def status_at(coupon: CouponRecord, now: dt.datetime) -> CouponStatus:
     """active, used or expired (expiry is not stored: it is a matter of time)."""
-    if coupon.status == "active" and coupon.expires_at is not None and now >= coupon.expires_at:
-        return "expired"
+    if (
+        coupon.status == CouponStatus.ACTIVE
+        and coupon.expires_at is not None
+        and now >= coupon.expires_at
+    ):
+        return CouponStatus.EXPIRED
     return coupon.status
 
 
@@ -288,7 +292,7 @@ async def grant(
     return issued
 
 
-async def _reward_coupon(
+async def reward_coupon(
     uow: UnitOfWork, chat_pk: int, user_id: int, reward: Reward, key: str, at: dt.datetime
 ) -> None:
     """A referral tier's coupon; an offer that is gone or sold out is skipped, not fatal."""
@@ -305,9 +309,6 @@ async def _reward_coupon(
         await issue_coupon(uow, offer, user_id, source="referral", at=at)
     except CouponUnavailable as err:
         log.warning("referral coupon %s not issued to %s: %s", offer.id, user_id, err.reason)
-
-
-register_reward("coupon", _reward_coupon)
 
 
 async def redeem(

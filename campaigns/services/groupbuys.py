@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.coupons import CouponKind, OfferPurpose, Template
 from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus, status_after_join
-from campaigns.members import Person
+from campaigns.members import MemberStatus, Person
 from campaigns.ports import Contact, DealRecord, TeamRecord, UnitOfWork
 from campaigns.referral import new_code
 from campaigns.services.access import require_button, require_member
@@ -196,7 +196,12 @@ async def start_team(
             # Present by Telegram's word but never seen: the leader's share link needs a row.
             await uow.users.upsert([person])
             await uow.members.create(
-                deal.chat_pk, person.user_id, status="member", present=True, at=at, joined=False
+                deal.chat_pk,
+                person.user_id,
+                status=MemberStatus.MEMBER,
+                present=True,
+                at=at,
+                joined=False,
             )
         team_id = await uow.groupbuys.add_team(
             deal_id,

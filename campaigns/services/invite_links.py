@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, Tap
-from campaigns.members import ChatInfo, Person
+from campaigns.members import ChatInfo, MemberStatus, Person
 from campaigns.ports import ChatRecord, LinkRecord, UnitOfWork
 from campaigns.referral import InviteCounts, ReferralProgram, Source, Tier, new_code, next_tier
 from campaigns.services.access import require_button
@@ -54,7 +54,12 @@ async def invite_card(
         await uow.users.upsert([person])
         if await uow.members.get(record.pk, person.user_id) is None:
             await uow.members.create(
-                record.pk, person.user_id, status="member", present=True, at=at, joined=False
+                record.pk,
+                person.user_id,
+                status=MemberStatus.MEMBER,
+                present=True,
+                at=at,
+                joined=False,
             )
         code = await uow.members.ref_code(record.pk, person.user_id)
         while code is None:

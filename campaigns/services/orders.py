@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from campaigns.coupons import CouponRejected, check_usable, used_at
+from campaigns.coupons import CouponRejected, Reason, check_usable, used_at
 from campaigns.orders import OrderIn, purchase_points
 from campaigns.ports import ChatRecord, OrderTotals, UnitOfWork
 from campaigns.referral import InviteStatus
@@ -118,7 +118,7 @@ async def _use_coupon(
     if not await uow.coupons.redeem(
         coupon.id, by=0, order_amount=order.amount, discount=off, at=used_at(coupon.issued_at, now)
     ):
-        return "used"
+        return str(Reason.USED)
     return off
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from campaigns.outbox import DeliveryStatus
 from campaigns.ports import Delivery, UnitOfWork
 from campaigns.services.access import object_buttons, own_buttons
 
@@ -83,7 +84,7 @@ async def settle(
         for r in results:
             d = r.delivery
             if r.outcome is Outcome.SENT:
-                await uow.outbox.record(d.id, "sent", at=r.at, message_id=r.message_id)
+                await uow.outbox.record(d.id, DeliveryStatus.SENT, at=r.at, message_id=r.message_id)
                 for kind, object_id in object_buttons(d.content):
                     if r.message_id is not None:
                         await uow.buttons.remember(
@@ -95,11 +96,15 @@ async def settle(
                 r.retry_at is not None or d.attempts + 1 < MAX_ATTEMPTS
             ):  # a flood wait (retry_at) is not the message's fault: no limit
                 retry_at = r.retry_at or r.at + backoff(d.attempts + 1)
-                await uow.outbox.record(d.id, "pending", at=r.at, error=r.error, retry_at=retry_at)
+                await uow.outbox.record(
+                    d.id, DeliveryStatus.PENDING, at=r.at, error=r.error, retry_at=retry_at
+                )
             elif r.outcome is Outcome.UNCERTAIN:
-                await uow.outbox.record(d.id, "uncertain", at=r.at, error=r.error)
+                await uow.outbox.record(d.id, DeliveryStatus.UNCERTAIN, at=r.at, error=r.error)
             else:
-                await uow.outbox.record(d.id, "failed", at=r.at, error=(r.error or "")[:200])
+                await uow.outbox.record(
+                    d.id, DeliveryStatus.FAILED, at=r.at, error=(r.error or "")[:200]
+                )
                 if r.outcome is Outcome.BLOCKED and d.target_chat > 0:
                     await uow.users.set_reachable(d.target_chat, False)
         going = [d for d in start if await uow.outbox.start(d.id, worker, now)]

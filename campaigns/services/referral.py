@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from campaigns.members import ChatInfo, Person
+from campaigns.members import ChatInfo, MemberStatus, Person
 from campaigns.ports import (
     Candidate,
     ChatRecord,
@@ -88,8 +88,14 @@ ISSUERS: dict[str, RewardIssuer] = {"points": _issue_points, "title": _issue_tit
 
 
 def register_reward(kind: str, issuer: RewardIssuer) -> None:
-    """Let another module (coupons) hand out tier rewards of its own kind."""
+    """Let another module hand out tier rewards of its own kind (coupons: bot.wiring.install)."""
     ISSUERS[kind] = issuer
+
+
+def _issuer(kind: str) -> RewardIssuer:
+    if kind not in ISSUERS:
+        raise RuntimeError(f"no {kind!r} reward issuer: call bot.wiring.install() at start")
+    return ISSUERS[kind]
 
 
 # -- crediting joins ---------------------------------------------------------------------------
@@ -318,7 +324,7 @@ async def _confirm(
     # Lock the inviters' memberships so racing confirmations count and grant in turn.
     for missing in set(inviters) - await uow.members.lock(record.pk, inviters):
         await uow.members.create(
-            record.pk, missing, status="member", present=True, at=now, joined=False
+            record.pk, missing, status=MemberStatus.MEMBER, present=True, at=now, joined=False
         )
         await uow.members.lock(record.pk, [missing])
     counts = await uow.invites.counts_of(record.pk, inviters)
@@ -340,7 +346,7 @@ async def _confirm(
                 continue
             for reward in tier.rewards:
                 key = f"referral:{record.pk}:{inviter}:tier:{tier.invites}:{reward.kind}"
-                await ISSUERS[reward.kind](uow, record.pk, inviter, reward, key, now)
+                await _issuer(reward.kind)(uow, record.pk, inviter, reward, key, now)
             notices.append(_notice(record, "tier", contact, (), confirmed, tier))
     return notices
 

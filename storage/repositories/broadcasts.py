@@ -9,12 +9,12 @@ from sqlalchemy import exists, func, select, update
 
 from campaigns.audience import Audience
 from campaigns.content import PostContent
+from campaigns.outbox import UNFINISHED, BroadcastStatus
 from campaigns.ports import BroadcastRecord
 from storage.models import BroadcastRow, DeliveryRow, MembershipRow, UserRow
 from storage.repositories.base import Repository, aware
 
 B, DL, M, U = BroadcastRow, DeliveryRow, MembershipRow, UserRow
-UNFINISHED = ("pending", "claimed", "sending")
 
 
 def _record(row: BroadcastRow) -> BroadcastRecord:
@@ -31,7 +31,7 @@ def _record(row: BroadcastRow) -> BroadcastRecord:
         target=row.target,
         content=PostContent.model_validate(row.content),
         audience=Audience.model_validate(row.audience),
-        status=row.status,
+        status=BroadcastStatus(row.status),
         total=row.total,
         created_by=row.created_by,
         progress=progress,
@@ -57,7 +57,7 @@ class SqlBroadcasts(Repository):
             target=target,
             content=content.model_dump(mode="json", exclude_defaults=True),
             audience=audience.model_dump(mode="json", exclude_none=True),
-            status="draft",
+            status=BroadcastStatus.DRAFT,
             total=0,
             created_by=created_by,
             created_at=at,
@@ -95,12 +95,19 @@ class SqlBroadcasts(Repository):
         return list(await self.session.scalars(query.order_by(M.user_id)))
 
     async def set_status(
-        self, broadcast_id: int, *, old: Sequence[str], new: str, at: dt.datetime
+        self,
+        broadcast_id: int,
+        *,
+        old: Sequence[BroadcastStatus],
+        new: BroadcastStatus,
+        at: dt.datetime,
     ) -> bool:
         values: dict[str, object] = {"status": new}
-        if new == "sending":  # a resume keeps the first start: the report spans it all
+        if (
+            new == BroadcastStatus.SENDING
+        ):  # a resume keeps the first start: the report spans it all
             values["started_at"] = func.coalesce(B.started_at, at)
-        if new in {"cancelled", "done"}:
+        if new in {BroadcastStatus.CANCELLED, BroadcastStatus.DONE}:
             values["finished_at"] = at
         result = await self.session.execute(
             update(B)
@@ -127,11 +134,11 @@ class SqlBroadcasts(Repository):
         )
 
     async def finished(self, at: dt.datetime) -> list[int]:
-        left = exists().where(DL.broadcast_id == B.id, DL.status.in_(UNFINISHED))
+        left = exists().where(DL.broadcast_id == B.id, DL.status.in_(list(UNFINISHED)))
         result = await self.session.execute(
             update(B)
-            .where(B.status == "sending", ~left)
-            .values(status="done", finished_at=at)
+            .where(B.status == BroadcastStatus.SENDING, ~left)
+            .values(status=BroadcastStatus.DONE, finished_at=at)
             .returning(B.id)
             .execution_options(synchronize_session=False)
         )
@@ -140,6 +147,8 @@ class SqlBroadcasts(Repository):
     async def active(self) -> list[int]:
         return list(
             await self.session.scalars(
-                select(B.id).where(B.status.in_(["sending", "paused"])).order_by(B.id)
+                select(B.id)
+                .where(B.status.in_([BroadcastStatus.SENDING, BroadcastStatus.PAUSED]))
+                .order_by(B.id)
             )
         )

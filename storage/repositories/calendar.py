@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, select, update
 
 from campaigns.content import PostContent
 from campaigns.ports import PostRecord, StepRecord
-from campaigns.schedule import When, stored_when
+from campaigns.schedule import PostStatus, StepStatus, When, stored_when
 from storage.models import (
     ChatRow,
     DeliveryRow,
@@ -32,7 +32,7 @@ def _post(
         chat_id=chat_id,
         content=PostContent.model_validate(row.content),
         when=stored_when(row.timezone, row.cron, aware(row.run_at)),
-        status=row.status,
+        status=PostStatus(row.status),
         next_run_at=aware(row.next_run_at),
         last_message_id=row.last_message_id,
         campaign=row.campaign,
@@ -49,7 +49,7 @@ def _step(row: SequenceStepRow) -> StepRecord:
         day=row.day,
         content=PostContent.model_validate(row.content),
         private=row.private,
-        status=row.status,
+        status=StepStatus(row.status),
     )
 
 
@@ -60,7 +60,7 @@ class SqlCalendar(Repository):
         content: PostContent,
         when: When,
         *,
-        status: str,
+        status: PostStatus,
         next_run_at: dt.datetime | None,
         created_by: int | None,
         at: dt.datetime,
@@ -116,7 +116,7 @@ class SqlCalendar(Repository):
         row = await self.session.get(P, post_id, populate_existing=True)
         return (await self._with_chat([row]))[0] if row else None
 
-    async def posts(self, chat_pk: int, statuses: Sequence[str]) -> list[PostRecord]:
+    async def posts(self, chat_pk: int, statuses: Sequence[PostStatus]) -> list[PostRecord]:
         rows = await self.session.scalars(
             select(P)
             .where(P.chat_id == chat_pk, P.status.in_(list(statuses)))
@@ -124,14 +124,19 @@ class SqlCalendar(Repository):
         )
         return await self._with_chat(list(rows))
 
-    async def recurring(self, statuses: Sequence[str]) -> list[PostRecord]:
+    async def recurring(self, statuses: Sequence[PostStatus]) -> list[PostRecord]:
         rows = await self.session.scalars(
             select(P).where(P.cron.is_not(None), P.status.in_(list(statuses))).order_by(P.id)
         )
         return await self._with_chat(list(rows))
 
     async def set_status(
-        self, post_id: int, *, old: Sequence[str], new: str, next_run_at: dt.datetime | None
+        self,
+        post_id: int,
+        *,
+        old: Sequence[PostStatus],
+        new: PostStatus,
+        next_run_at: dt.datetime | None,
     ) -> bool:
         result = await self.session.execute(
             update(P)
@@ -144,7 +149,7 @@ class SqlCalendar(Repository):
     async def due(self, now: dt.datetime, limit: int) -> list[PostRecord]:
         rows = await self.session.scalars(
             select(P)
-            .where(P.status == "active", P.next_run_at <= now)
+            .where(P.status == PostStatus.ACTIVE, P.next_run_at <= now)
             .order_by(P.next_run_at, P.id)
             .limit(limit)
         )
@@ -153,10 +158,10 @@ class SqlCalendar(Repository):
     async def advance(self, post_id: int, *, old: dt.datetime, new: dt.datetime | None) -> bool:
         values: dict[str, object] = {"next_run_at": new}
         if new is None:
-            values["status"] = "done"
+            values["status"] = PostStatus.DONE
         result = await self.session.execute(
             update(P)
-            .where(P.id == post_id, P.status == "active", P.next_run_at == old)
+            .where(P.id == post_id, P.status == PostStatus.ACTIVE, P.next_run_at == old)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -178,7 +183,7 @@ class SqlCalendar(Repository):
             day=day,
             content=content.model_dump(mode="json", exclude_defaults=True),
             private=private,
-            status="active",
+            status=StepStatus.ACTIVE,
             created_at=at,
         )
         self.session.add(row)
@@ -187,14 +192,16 @@ class SqlCalendar(Repository):
 
     async def steps(self, chat_pk: int) -> list[StepRecord]:
         rows = await self.session.scalars(
-            select(S).where(S.chat_id == chat_pk, S.status != "deleted").order_by(S.day, S.id)
+            select(S)
+            .where(S.chat_id == chat_pk, S.status != StepStatus.DELETED)
+            .order_by(S.day, S.id)
         )
         return [_step(r) for r in rows]
 
-    async def set_step_status(self, step_id: int, chat_pk: int, status: str) -> bool:
+    async def set_step_status(self, step_id: int, chat_pk: int, status: StepStatus) -> bool:
         result = await self.session.execute(
             update(S)
-            .where(S.id == step_id, S.chat_id == chat_pk, S.status != "deleted")
+            .where(S.id == step_id, S.chat_id == chat_pk, S.status != StepStatus.DELETED)
             .values(status=status)
             .execution_options(synchronize_session=False)
         )
@@ -204,7 +211,10 @@ class SqlCalendar(Repository):
         self, now: dt.datetime, limit: int
     ) -> list[tuple[StepRecord, int, int, dt.datetime]]:
         M = MembershipRow
-        steps = {s.id: s for s in await self.session.scalars(select(S).where(S.status == "active"))}
+        steps = {
+            s.id: s
+            for s in await self.session.scalars(select(S).where(S.status == StepStatus.ACTIVE))
+        }
         out: list[tuple[StepRecord, int, int, dt.datetime]] = []
         for step in steps.values():
             rows = await self.session.execute(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from campaigns.coupons import CouponKind, OfferPurpose, Template
+from campaigns.coupons import CouponKind, CouponStatus, OfferPurpose, Template
 from campaigns.ports import Contact, CouponRecord, TemplateRecord
 from campaigns.settings import utc
 from storage.models import ChatRow, CouponRow, CouponTemplateRow, UserRow
@@ -49,7 +49,7 @@ def _coupon(row: CouponRow, offer: CouponTemplateRow) -> CouponRecord:
         code=row.code,
         user_id=row.user_id,
         chat_pk=row.chat_id,
-        status=row.status,
+        status=CouponStatus(row.status),
         issued_at=utc(row.issued_at),
         expires_at=aware(row.expires_at),
         redeemed_at=aware(row.redeemed_at),
@@ -111,7 +111,7 @@ class SqlCoupons(Repository):
     async def offers_of(self, chat_pk: int) -> list[tuple[TemplateRecord, int]]:
         used = (
             select(C.template_id, func.count().label("n"))
-            .where(C.chat_id == chat_pk, C.status == "used")
+            .where(C.chat_id == chat_pk, C.status == CouponStatus.USED)
             .group_by(C.template_id)
             .subquery()
         )
@@ -150,7 +150,7 @@ class SqlCoupons(Repository):
                 user_id=user_id,
                 slot=slot,
                 source=source,
-                status="active",
+                status=CouponStatus.ACTIVE,
                 issued_at=at,
                 expires_at=expires_at,
             )
@@ -197,9 +197,9 @@ class SqlCoupons(Repository):
     ) -> bool:
         result = await self.session.execute(
             update(C)
-            .where(C.id == coupon_id, C.status == "active")
+            .where(C.id == coupon_id, C.status == CouponStatus.ACTIVE)
             .values(
-                status="used",
+                status=CouponStatus.USED,
                 redeemed_at=at,
                 redeemed_by=by,
                 order_amount=order_amount,
@@ -240,7 +240,7 @@ class SqlCoupons(Repository):
                 .join(UserRow, UserRow.id == C.user_id)
                 .join(ChatRow, ChatRow.id == C.chat_id)
                 .where(
-                    C.status == "active",
+                    C.status == CouponStatus.ACTIVE,
                     C.reminded_at.is_(None),
                     C.expires_at > now,
                     C.expires_at <= until,

@@ -10,7 +10,7 @@ from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.checkin import CheckinAward
-from campaigns.members import Membership, MemberStats, Person, Ranked
+from campaigns.members import Membership, MemberStats, MemberStatus, Person, Ranked
 from campaigns.ports import Contact
 from storage.models import MembershipRow, UserRow
 from storage.repositories.base import Repository, aware, insert_for
@@ -195,7 +195,7 @@ class SqlMembers(Repository):
                     {
                         "chat_id": chat_pk,
                         "user_id": uid,
-                        "status": "member",
+                        "status": MemberStatus.MEMBER,
                         "present": True,
                         "joined_at": None,
                         "last_active_at": last,
@@ -229,7 +229,7 @@ class SqlMembers(Repository):
                     (and_(gone, table.c.left_at < bindparam("last")), True), else_=table.c.present
                 ),
                 status=case(
-                    (and_(gone, table.c.left_at < bindparam("last")), "member"),
+                    (and_(gone, table.c.left_at < bindparam("last")), str(MemberStatus.MEMBER)),
                     else_=table.c.status,
                 ),
             )

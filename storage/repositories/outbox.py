@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select, update
 
 from campaigns.content import PostContent
+from campaigns.outbox import BroadcastStatus, DeliveryStatus
 from campaigns.ports import Delivery
 from storage.models import BroadcastRow, DeliveryRow, ScheduledPostRow, SequenceStepRow
 from storage.repositories.base import Repository, aware, insert_for
@@ -32,7 +33,13 @@ class SqlOutbox(Repository):
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def add_run(
-        self, post_id: int, target_chat: int, due_at: dt.datetime, *, status: str, error: str | None
+        self,
+        post_id: int,
+        target_chat: int,
+        due_at: dt.datetime,
+        *,
+        status: DeliveryStatus,
+        error: str | None,
     ) -> bool:
         return await self._add_one(
             kind="post",
@@ -54,7 +61,7 @@ class SqlOutbox(Repository):
                     "broadcast_id": broadcast_id,
                     "target_chat": target,
                     "due_at": due_at,
-                    "status": "pending",
+                    "status": DeliveryStatus.PENDING,
                     "attempts": 0,
                 }
                 for target in targets[start : start + INSERT_BATCH]
@@ -72,7 +79,7 @@ class SqlOutbox(Repository):
         target_chat: int,
         due_at: dt.datetime,
         *,
-        status: str = "pending",
+        status: DeliveryStatus = DeliveryStatus.PENDING,
         error: str | None = None,
     ) -> bool:
         return await self._add_one(
@@ -90,9 +97,9 @@ class SqlOutbox(Repository):
             select(DL.id)
             .outerjoin(B, B.id == DL.broadcast_id)
             .where(
-                DL.status == "pending",
+                DL.status == DeliveryStatus.PENDING,
                 DL.due_at <= now,
-                or_(DL.broadcast_id.is_(None), B.status == "sending"),
+                or_(DL.broadcast_id.is_(None), B.status == BroadcastStatus.SENDING),
             )
             .order_by(DL.due_at, DL.id)
             .limit(limit)
@@ -103,8 +110,8 @@ class SqlOutbox(Repository):
             return []
         claimed = await self.session.execute(
             update(DL)
-            .where(DL.id.in_(ids), DL.status == "pending")
-            .values(status="claimed", worker=worker, claimed_at=now)
+            .where(DL.id.in_(ids), DL.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.CLAIMED, worker=worker, claimed_at=now)
             .returning(DL.id)
             .execution_options(synchronize_session=False)
         )
@@ -154,17 +161,17 @@ class SqlOutbox(Repository):
         return out
 
     async def start(self, delivery_id: int, worker: str, at: dt.datetime) -> bool:
-        mine = (DL.id == delivery_id, DL.status == "claimed", DL.worker == worker)
+        mine = (DL.id == delivery_id, DL.status == DeliveryStatus.CLAIMED, DL.worker == worker)
         # Spelled out both ways: NOT IN over a NULL broadcast_id (a post) would be NULL.
-        halted = DL.broadcast_id.in_(select(B.id).where(B.status != "sending"))
+        halted = DL.broadcast_id.in_(select(B.id).where(B.status != BroadcastStatus.SENDING))
         live = or_(
             DL.broadcast_id.is_(None),
-            DL.broadcast_id.in_(select(B.id).where(B.status == "sending")),
+            DL.broadcast_id.in_(select(B.id).where(B.status == BroadcastStatus.SENDING)),
         )
         result = await self.session.execute(
             update(DL)
             .where(*mine, live)
-            .values(status="sending", attempts=DL.attempts + 1, claimed_at=at)
+            .values(status=DeliveryStatus.SENDING, attempts=DL.attempts + 1, claimed_at=at)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount:  # type: ignore[attr-defined]
@@ -173,7 +180,7 @@ class SqlOutbox(Repository):
         await self.session.execute(
             update(DL)
             .where(*mine, halted)
-            .values(status="pending", worker=None, claimed_at=None)
+            .values(status=DeliveryStatus.PENDING, worker=None, claimed_at=None)
             .execution_options(synchronize_session=False)
         )
         return False
@@ -181,7 +188,7 @@ class SqlOutbox(Repository):
     async def record(
         self,
         delivery_id: int,
-        status: str,
+        status: DeliveryStatus,
         *,
         at: dt.datetime,
         message_id: int | None = None,
@@ -190,8 +197,10 @@ class SqlOutbox(Repository):
     ) -> None:
         values: dict[str, object] = {"status": status, "error": error}
         if retry_at is not None:
-            values.update(status="pending", due_at=retry_at, worker=None, claimed_at=None)
-        if status == "sent":
+            values.update(
+                status=DeliveryStatus.PENDING, due_at=retry_at, worker=None, claimed_at=None
+            )
+        if status == DeliveryStatus.SENT:
             values.update(sent_at=at, message_id=message_id)
         await self.session.execute(
             update(DL)
@@ -203,15 +212,17 @@ class SqlOutbox(Repository):
     async def release(self, worker: str) -> int:
         result = await self.session.execute(
             update(DL)
-            .where(DL.status == "claimed", DL.worker == worker)
-            .values(status="pending", worker=None, claimed_at=None)
+            .where(DL.status == DeliveryStatus.CLAIMED, DL.worker == worker)
+            .values(status=DeliveryStatus.PENDING, worker=None, claimed_at=None)
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def holders(self) -> list[str]:
         rows = await self.session.scalars(
-            select(DL.worker).where(DL.status.in_(["claimed", "sending"])).distinct()
+            select(DL.worker)
+            .where(DL.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]))
+            .distinct()
         )
         return [w for w in rows if w]
 
@@ -221,14 +232,16 @@ class SqlOutbox(Repository):
         held = DL.worker == worker if worker is not None else DL.claimed_at < now - lease
         requeued = await self.session.execute(
             update(DL)
-            .where(DL.status == "claimed", held)
-            .values(status="pending", worker=None, claimed_at=None)
+            .where(DL.status == DeliveryStatus.CLAIMED, held)
+            .values(status=DeliveryStatus.PENDING, worker=None, claimed_at=None)
             .execution_options(synchronize_session=False)
         )
         uncertain = await self.session.execute(
             update(DL)
-            .where(DL.status == "sending", held)
-            .values(status="uncertain", error="in flight when the bot stopped; not resent")
+            .where(DL.status == DeliveryStatus.SENDING, held)
+            .values(
+                status=DeliveryStatus.UNCERTAIN, error="in flight when the bot stopped; not resent"
+            )
             .execution_options(synchronize_session=False)
         )
         return int(requeued.rowcount), int(uncertain.rowcount)  # type: ignore[attr-defined]
@@ -244,8 +257,11 @@ class SqlOutbox(Repository):
     async def cancel(self, broadcast_id: int, at: dt.datetime) -> int:
         result = await self.session.execute(
             update(DL)
-            .where(DL.broadcast_id == broadcast_id, DL.status.in_(["pending", "claimed"]))
-            .values(status="cancelled")
+            .where(
+                DL.broadcast_id == broadcast_id,
+                DL.status.in_([DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]),
+            )
+            .values(status=DeliveryStatus.CANCELLED)
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
@@ -253,7 +269,9 @@ class SqlOutbox(Repository):
     async def rate(self, broadcast_id: int, since: dt.datetime) -> int:
         n = await self.session.scalar(
             select(func.count()).where(
-                DL.broadcast_id == broadcast_id, DL.status == "sent", DL.sent_at >= since
+                DL.broadcast_id == broadcast_id,
+                DL.status == DeliveryStatus.SENT,
+                DL.sent_at >= since,
             )
         )
         return int(n or 0)
