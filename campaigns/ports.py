@@ -493,7 +493,8 @@ class Coupons(Protocol):
     async def claim_reminders(
         self, now: dt.datetime, until: dt.datetime, limit: int
     ) -> list[tuple[CouponRecord, Contact, str | None, str]]:
-        """Active coupons expiring before `until` whose owner can be messaged, marked reminded.
+        """Coupons `reminder_due` between `now` and `until` whose owner can be messaged, marked
+        reminded.
 
         Returns (coupon, owner, group title, group timezone); marking first means a crash
         never repeats one.
