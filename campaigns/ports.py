@@ -334,7 +334,8 @@ class Invites(Protocol):
         after_id: int,
         limit: int,
     ) -> list[Candidate]:
-        """Pending invites that joined before `cutoff` and may be confirmable, by id."""
+        """Pending invites that `confirmable` accepts at `cutoff` + hold, by id (a pre-filter:
+        the use case still asks `confirmable`)."""
 
     async def chats_with_pending(self, cutoff: dt.datetime) -> list[int]: ...
 

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaigns.coupons import CouponState, reminder_due
+from campaigns.referral import InviteStatus, ReferralProgram, Source, confirmable
 from campaigns.services.coupons import REMIND_BEFORE
-from storage.models import ChatRow, CouponRow, CouponTemplateRow, UserRow
+from storage.models import ChatRow, CouponRow, CouponTemplateRow, InviteRow, MembershipRow, UserRow
 
 NOW = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)
 PROPERTY = settings(
@@ -105,3 +106,79 @@ async def test_the_reminder_query_returns_exactly_the_coupons_reminder_due_accep
         if reminder_due(status, at(expiry), now, until)
     }
     assert returned == accepted
+
+
+# -- referral: confirmable ---------------------------------------------------------------------
+
+INVITEES = st.lists(
+    st.tuples(
+        minutes(-48 * 60, -24 * 60, 0, span=3 * DAY),  # joined, around the default hold
+        st.booleans(),  # still present
+        st.none() | minutes(0, span=2 * DAY),  # last active, relative to the join
+    ),
+    max_size=12,
+)
+
+
+@PROPERTY
+@given(
+    invitees=INVITEES,
+    hold_hours=st.sampled_from([0, 1, 24, 48]),
+    require_activity=st.booleans(),
+)
+async def test_the_sweep_query_returns_exactly_the_invites_confirmable_accepts(
+    uow_factory, invitees, hold_hours, require_activity
+):
+    program = ReferralProgram(hold_hours=hold_hours, require_activity=require_activity)
+    async with uow_factory() as uow:
+        chat = await seed_chat(uow.session)
+        uow.session.add(UserRow(id=6000, first_name="Inviter"))
+        facts = {}
+        for i, (joined, present, active) in enumerate(invitees):
+            joined_at = NOW + dt.timedelta(minutes=joined)
+            last_active = None if active is None else joined_at + dt.timedelta(minutes=active)
+            invite = InviteRow(
+                chat_id=chat.id,
+                invitee_id=6001 + i,
+                inviter_id=6000,
+                source=Source.MEMBER_LINK,
+                status=InviteStatus.PENDING,
+                joined_at=joined_at,
+            )
+            uow.session.add(UserRow(id=6001 + i, first_name=f"Friend {i}"))
+            await uow.session.flush()  # memberships point to users
+            uow.session.add_all(
+                [
+                    MembershipRow(
+                        chat_id=chat.id,
+                        user_id=6001 + i,
+                        present=present,
+                        joined_at=joined_at,
+                        last_active_at=last_active,
+                    ),
+                    invite,
+                ]
+            )
+            await uow.session.flush()
+            facts[invite.id] = (joined_at, present, last_active)
+
+        due = await uow.invites.due(
+            chat.id,
+            cutoff=NOW - program.hold,
+            require_activity=program.require_activity,
+            after_id=0,
+            limit=10_000,
+        )
+
+    accepted = {
+        invite_id
+        for invite_id, (joined_at, present, last_active) in facts.items()
+        if confirmable(
+            joined_at=joined_at,
+            present=present,
+            last_active_at=last_active,
+            now=NOW,
+            program=program,
+        )
+    }
+    assert {c.invite_id for c in due} == accepted
