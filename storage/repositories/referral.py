@@ -59,7 +59,7 @@ def _invite(row: InviteRow) -> InviteRecord:
 def confirmable_prefilter(cutoff: dt.datetime, require_activity: bool) -> list[ColumnElement[bool]]:
     """SQL pre-filter of `campaigns.referral.confirmable` at `now`, with `cutoff` = now - hold;
     the predicate decides, and the two must agree (tests/storage/test_rule_prefilters.py)."""
-    where = [I.joined_at <= cutoff, M.present.is_(True)]
+    where: list[ColumnElement[bool]] = [I.joined_at <= cutoff, M.present.is_(True)]
     if require_activity:  # the index narrows by status and time; this skips the silent
         where.append(M.last_active_at >= I.joined_at)
     return where

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from campaigns.audience import Audience, MemberFacts
 from campaigns.coupons import CouponState, reminder_due
 from campaigns.referral import InviteStatus, ReferralProgram, Source, confirmable
 from campaigns.services.coupons import REMIND_BEFORE
@@ -182,3 +183,78 @@ async def test_the_sweep_query_returns_exactly_the_invites_confirmable_accepts(
         )
     }
     assert {c.invite_id for c in due} == accepted
+
+
+# -- broadcasts: Audience.matches --------------------------------------------------------------
+
+DAY_RULES = ["joined_within", "joined_over", "active_within", "active_over"]
+DAY_RULES += ["checkin_within", "checkin_over"]
+# One or two rules at a time, so members often pass all but the rule under test.
+RULES = st.tuples(st.sampled_from(DAY_RULES), st.sampled_from([0, 1, 7, 30])) | st.tuples(
+    st.just("points_min"), st.sampled_from([0, 100, 101])
+)
+AUDIENCES = st.lists(RULES, min_size=1, max_size=2).map(lambda rules: Audience(**dict(rules)))
+MOSTLY = st.sampled_from([True, True, True, False])
+AGO = st.none() | minutes(0, -DAY, -7 * DAY, -30 * DAY, span=40 * DAY)
+CHECKIN_AGO = st.sampled_from([-31, -30, -29, -8, -7, -6, -2, -1, 0, 1]) | st.integers(-40, 1)
+MEMBERS = st.lists(
+    st.builds(
+        MemberFacts,
+        joined_at=AGO.map(at),
+        last_active_at=AGO.map(at),
+        last_checkin_day=st.none() | CHECKIN_AGO.map(lambda d: NOW.date() + dt.timedelta(days=d)),
+        points=st.sampled_from([0, 99, 100, 101]) | st.integers(0, 500),
+        present=MOSTLY,
+        reachable=MOSTLY,
+    ),
+    max_size=20,
+)
+
+WEEK_AGO = NOW - dt.timedelta(days=7)
+EDGES = [  # exactly at a week's cutoff, with every date unknown, absent, unreachable
+    MemberFacts(WEEK_AGO, WEEK_AGO, WEEK_AGO.date(), 100, present=True, reachable=True),
+    MemberFacts(None, None, None, 99, present=True, reachable=True),
+    MemberFacts(WEEK_AGO, WEEK_AGO, WEEK_AGO.date(), 100, present=False, reachable=True),
+    MemberFacts(WEEK_AGO, WEEK_AGO, WEEK_AGO.date(), 100, present=True, reachable=False),
+]
+
+
+def at_the_edges(test):
+    """Pin each rule at exactly its cutoff, so the boundaries are tried on every run."""
+    for rules in [{rule: 7} for rule in DAY_RULES] + [{"points_min": 100}]:
+        test = example(audience=Audience(**rules), members=EDGES, reachable_unknown=True)(test)
+    return test
+
+
+@settings(PROPERTY, max_examples=200)
+@given(audience=AUDIENCES, members=MEMBERS, reachable_unknown=st.booleans())
+@at_the_edges
+async def test_the_recipients_query_returns_exactly_the_members_the_audience_matches(
+    uow_factory, audience, members, reachable_unknown
+):
+    async with uow_factory() as uow:
+        chat = await seed_chat(uow.session)
+        for i, m in enumerate(members):
+            # An unreachable member is stored as False, or as None (never asked), alternately.
+            unreachable = None if reachable_unknown and i % 2 else False
+            uow.session.add(
+                UserRow(id=7000 + i, first_name=f"M{i}", reachable=m.reachable or unreachable)
+            )
+        await uow.session.flush()  # memberships point to users
+        uow.session.add_all(
+            MembershipRow(
+                chat_id=chat.id,
+                user_id=7000 + i,
+                present=m.present,
+                joined_at=m.joined_at,
+                last_active_at=m.last_active_at,
+                last_checkin_day=m.last_checkin_day,
+                points=m.points,
+            )
+            for i, m in enumerate(members)
+        )
+        await uow.session.flush()
+
+        recipients = await uow.broadcasts.recipients(chat.id, audience, NOW)
+
+    assert recipients == [7000 + i for i, m in enumerate(members) if audience.matches(m, NOW)]
