@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +19,7 @@ RULE = re.compile(
     r"^(?P<field>joined|active|checkin|points)(?P<op><=|>=|<|>|=)(?P<value>\d{1,18})d?$"
 )
 MAX_DAYS = 3650
+When = TypeVar("When", dt.datetime, dt.date)
 
 
 class AudienceError(ValueError):
@@ -25,6 +28,18 @@ class AudienceError(ValueError):
     def __init__(self, token: str) -> None:
         super().__init__(f"unknown audience rule {token!r}")
         self.token = token
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the audience rules read about one member of the group."""
+
+    joined_at: dt.datetime | None  # None: there before the bot, so joined long ago
+    last_active_at: dt.datetime | None
+    last_checkin_day: dt.date | None
+    points: int
+    present: bool
+    reachable: bool  # can receive the bot's private messages
 
 
 class Audience(BaseModel):
@@ -57,6 +72,38 @@ class Audience(BaseModel):
 
     def cutoff(self, days: int | None, now: dt.datetime) -> dt.datetime | None:
         return None if days is None else now - dt.timedelta(days=days)
+
+    def matches(self, member: MemberFacts, now: dt.datetime) -> bool:
+        """The one audience rule: a present, reachable member who meets every rule set.
+
+        `<Nd` includes the cutoff instant (or day), `>Nd` is strictly before it; a missing
+        date is never within N days and always over N days. The SQL in storage only
+        pre-filters for this (`audience_prefilter`).
+        """
+        if not (member.present and member.reachable):
+            return False
+        checks = (
+            (self.joined_within, member.joined_at, True),
+            (self.joined_over, member.joined_at, False),
+            (self.active_within, member.last_active_at, True),
+            (self.active_over, member.last_active_at, False),
+        )
+        for days, at, within in checks:
+            if (cut := self.cutoff(days, now)) is not None and not _on_side(at, cut, within):
+                return False
+        for days, within in ((self.checkin_within, True), (self.checkin_over, False)):
+            if (cut := self.cutoff(days, now)) is not None and not _on_side(
+                member.last_checkin_day, cut.date(), within
+            ):
+                return False
+        return self.points_min is None or member.points >= self.points_min
+
+
+def _on_side(value: When | None, cut: When, within: bool) -> bool:
+    """Within: at or after the cut (never when unknown); over: before it (or unknown)."""
+    if value is None:
+        return not within
+    return value >= cut if within else value < cut
 
 
 def is_rule(token: str) -> bool:

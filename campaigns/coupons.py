@@ -35,19 +35,19 @@ class CouponKind(StrEnum):
     GIFT = "gift"  # a free item; no money off
 
 
-class CouponStatus(StrEnum):
-    """An issued coupon's state; expired is never stored (it is a matter of time)."""
-
-    ACTIVE = "active"
-    USED = "used"
-    EXPIRED = "expired"
-
-
 class OfferPurpose(StrEnum):
     """What an offer is for: only an operator's offer may be claimed from its posts."""
 
     OFFER = "offer"  # created by an operator; posted for claiming, granted, or a reward
     GROUPBUY = "groupbuy"  # pays out a deal's completed teams; never claimable by tap
+
+
+class CouponState(StrEnum):
+    """Where an issued coupon stands at a moment; only `active` and `used` are stored."""
+
+    ACTIVE = "active"
+    USED = "used"
+    EXPIRED = "expired"  # never stored: an active coupon past its expiry
 
 
 class Reason(StrEnum):
@@ -213,6 +213,29 @@ def discount(template: Template, order: int) -> int:
     return min(off, order)
 
 
+def coupon_state(status: str, expires_at: dt.datetime | None, now: dt.datetime) -> CouponState:
+    """The one validity rule: a used coupon stays used; an active one expires at `expires_at`
+    (exclusive: at that instant it is already expired); no expiry means it never expires."""
+    if status == CouponState.USED:
+        return CouponState.USED
+    if status != CouponState.ACTIVE:
+        raise ValueError(f"not a stored coupon status: {status!r}")
+    if expires_at is not None and now >= expires_at:
+        return CouponState.EXPIRED
+    return CouponState.ACTIVE
+
+
+def reminder_due(
+    status: str, expires_at: dt.datetime | None, now: dt.datetime, until: dt.datetime
+) -> bool:
+    """An expiry reminder is due for a coupon still active now that expires by `until`."""
+    return (
+        coupon_state(status, expires_at, now) is CouponState.ACTIVE
+        and expires_at is not None
+        and expires_at <= until
+    )
+
+
 def check_usable(
     template: Template,
     *,
@@ -228,12 +251,13 @@ def check_usable(
     `order` is what is left to pay (after other coupons on the same order) and `now` is when
     the bot learns of the order, never a time the shop supplies.
     """
-    if status == CouponStatus.USED:
-        raise CouponRejected(Reason.USED)
     now = used_at(issued_at, now)
+    state = coupon_state(status, expires_at, now)
+    if state is CouponState.USED:
+        raise CouponRejected(Reason.USED)
     if template.valid_from is not None and now < template.valid_from:
         raise CouponRejected(Reason.NOT_YET)
-    if expires_at is not None and now >= expires_at:
+    if state is CouponState.EXPIRED:
         raise CouponRejected(Reason.EXPIRED)
     if currency != template.currency:
         raise CouponRejected(Reason.CURRENCY, currency=template.currency)

@@ -11,7 +11,7 @@ from campaigns.access import ButtonKind
 from campaigns.audience import Audience
 from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.content import PostContent
-from campaigns.coupons import CouponStatus, OfferPurpose, Template
+from campaigns.coupons import CouponState, OfferPurpose, Template
 from campaigns.groupbuy import Deal, TeamStatus
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, Person, Ranked
 from campaigns.outbox import BroadcastStatus, DeliveryStatus
@@ -127,7 +127,7 @@ class CouponRecord:
     code: str
     user_id: int
     chat_pk: int
-    status: CouponStatus
+    status: CouponState
     issued_at: dt.datetime
     expires_at: dt.datetime | None
     redeemed_at: dt.datetime | None
@@ -335,7 +335,8 @@ class Invites(Protocol):
         after_id: int,
         limit: int,
     ) -> list[Candidate]:
-        """Pending invites that joined before `cutoff` and may be confirmable, by id."""
+        """Pending invites that `confirmable` accepts at `cutoff` + hold, by id (a pre-filter:
+        the use case still asks `confirmable`)."""
 
     async def chats_with_pending(self, cutoff: dt.datetime) -> list[int]: ...
 
@@ -494,7 +495,8 @@ class Coupons(Protocol):
     async def claim_reminders(
         self, now: dt.datetime, until: dt.datetime, limit: int
     ) -> list[tuple[CouponRecord, Contact, str | None, str]]:
-        """Active coupons expiring before `until` whose owner can be messaged, marked reminded.
+        """Coupons `reminder_due` between `now` and `until` whose owner can be messaged, marked
+        reminded.
 
         Returns (coupon, owner, group title, group timezone); marking first means a crash
         never repeats one.

@@ -317,7 +317,10 @@ def confirmable(
     now: dt.datetime,
     program: ReferralProgram,
 ) -> bool:
-    """A pending invite counts once the hold has passed, the invitee stayed and (if asked) spoke."""
+    """A pending invite counts once the hold has passed, the invitee stayed and (if asked) spoke.
+
+    The one rule: the sweep's SQL only pre-filters for it (`confirmable_prefilter`).
+    """
     if not present or now < joined_at + program.hold:
         return False
     return not program.require_activity or (

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from campaigns.coupons import CouponKind, CouponRejected, CouponStatus, Reason, format_amount
+from campaigns.coupons import CouponKind, CouponRejected, CouponState, Reason, format_amount
 from campaigns.ports import TemplateRecord
 from campaigns.services.coupons import (
     CouponUnavailable,
@@ -240,9 +240,9 @@ class CouponTexts(T):
         if not coupons:
             return self._("You have no coupons yet. Claim them from your group's coupon posts.")
         labels = {
-            CouponStatus.ACTIVE: self._("🟢 active"),
-            CouponStatus.USED: self._("✔️ used"),
-            CouponStatus.EXPIRED: self._("⚪ expired"),
+            CouponState.ACTIVE: self._("🟢 active"),
+            CouponState.USED: self._("✔️ used"),
+            CouponState.EXPIRED: self._("⚪ expired"),
         }
         lines = [self._("🎟 Your coupons")]
         several = len({m.group_title for m in coupons}) > 1
@@ -253,7 +253,7 @@ class CouponTexts(T):
             )
             if several and m.group_title:  # which group's checkout takes it
                 line += f" · {html.escape(m.group_title, quote=False)}"
-            if status == CouponStatus.ACTIVE and c.expires_at is not None:
+            if status is CouponState.ACTIVE and c.expires_at is not None:
                 line += " · " + self._("until {time}", time=self.when(c.expires_at, m.timezone))
             lines.append(line)
         return "\n".join(lines)

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from campaigns.coupons import CouponStatus
+from campaigns.coupons import CouponState
 from campaigns.members import MemberStatus
 
 NAMING = {
@@ -334,7 +334,7 @@ class CouponRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     slot: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(8), default=CouponStatus.ACTIVE)
+    status: Mapped[str] = mapped_column(String(8), default=CouponState.ACTIVE)
     issued_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime | None]
     redeemed_at: Mapped[dt.datetime | None]

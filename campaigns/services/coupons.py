@@ -15,12 +15,13 @@ from decimal import Decimal
 from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.coupons import (
     CouponRejected,
-    CouponStatus,
+    CouponState,
     OfferPurpose,
     Reason,
     Template,
     check_offer,
     check_usable,
+    coupon_state,
     in_audience,
     new_code,
     normalize,
@@ -70,15 +71,9 @@ class Redemption:
         return self.order - self.discount
 
 
-def status_at(coupon: CouponRecord, now: dt.datetime) -> CouponStatus:
+def status_at(coupon: CouponRecord, now: dt.datetime) -> CouponState:
     """active, used or expired (expiry is not stored: it is a matter of time)."""
-    if (
-        coupon.status == CouponStatus.ACTIVE
-        and coupon.expires_at is not None
-        and now >= coupon.expires_at
-    ):
-        return CouponStatus.EXPIRED
-    return coupon.status
+    return coupon_state(coupon.status, coupon.expires_at, now)
 
 
 async def create_offer(
@@ -416,7 +411,7 @@ class Reminder:
 
 
 async def due_reminders(uow: UnitOfWork, *, now: dt.datetime, limit: int = 500) -> list[Reminder]:
-    """Coupons expiring within 24 hours, each handed out once for a reminder."""
+    """Coupons expiring within 24 hours (`reminder_due`), each handed out once for a reminder."""
     async with uow:
         rows = await uow.coupons.claim_reminders(now, now + REMIND_BEFORE, limit)
         await uow.commit()

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import exists, func, select, update
+from sqlalchemy.sql import ColumnElement
 
 from campaigns.audience import Audience
 from campaigns.content import PostContent
@@ -15,6 +16,30 @@ from storage.models import BroadcastRow, DeliveryRow, MembershipRow, UserRow
 from storage.repositories.base import Repository, aware
 
 B, DL, M, U = BroadcastRow, DeliveryRow, MembershipRow, UserRow
+
+
+def audience_prefilter(audience: Audience, now: dt.datetime) -> list[ColumnElement[bool]]:
+    """`Audience.matches` compiled to SQL over memberships (M) joined to users (U), one clause
+    per rule; the predicate decides and the two must agree (tests/storage/test_rule_prefilters.py).
+    """
+    a = audience
+    where: list[ColumnElement[bool]] = [M.present.is_(True), U.reachable.is_(True)]
+    if (cut := a.cutoff(a.joined_within, now)) is not None:
+        where.append(M.joined_at >= cut)
+    if (cut := a.cutoff(a.joined_over, now)) is not None:
+        # An unknown join date means "there before the bot": a long-standing member.
+        where.append((M.joined_at < cut) | M.joined_at.is_(None))
+    if (cut := a.cutoff(a.active_within, now)) is not None:
+        where.append(M.last_active_at >= cut)
+    if (cut := a.cutoff(a.active_over, now)) is not None:
+        where.append((M.last_active_at < cut) | M.last_active_at.is_(None))
+    if (cut := a.cutoff(a.checkin_within, now)) is not None:
+        where.append(M.last_checkin_day >= cut.date())
+    if (cut := a.cutoff(a.checkin_over, now)) is not None:
+        where.append((M.last_checkin_day < cut.date()) | M.last_checkin_day.is_(None))
+    if a.points_min is not None:
+        where.append(M.points >= a.points_min)
+    return where
 
 
 def _record(row: BroadcastRow) -> BroadcastRecord:
@@ -74,24 +99,8 @@ class SqlBroadcasts(Repository):
         query = (
             select(M.user_id)
             .join(U, U.id == M.user_id)
-            .where(M.chat_id == chat_pk, M.present.is_(True), U.reachable.is_(True))
+            .where(M.chat_id == chat_pk, *audience_prefilter(audience, now))
         )
-        a = audience
-        if (cut := a.cutoff(a.joined_within, now)) is not None:
-            query = query.where(M.joined_at >= cut)
-        if (cut := a.cutoff(a.joined_over, now)) is not None:
-            # An unknown join date means "there before the bot": a long-standing member.
-            query = query.where((M.joined_at < cut) | M.joined_at.is_(None))
-        if (cut := a.cutoff(a.active_within, now)) is not None:
-            query = query.where(M.last_active_at >= cut)
-        if (cut := a.cutoff(a.active_over, now)) is not None:
-            query = query.where((M.last_active_at < cut) | M.last_active_at.is_(None))
-        if (cut := a.cutoff(a.checkin_within, now)) is not None:
-            query = query.where(M.last_checkin_day >= cut.date())
-        if (cut := a.cutoff(a.checkin_over, now)) is not None:
-            query = query.where((M.last_checkin_day < cut.date()) | M.last_checkin_day.is_(None))
-        if a.points_min is not None:
-            query = query.where(M.points >= a.points_min)
         return list(await self.session.scalars(query.order_by(M.user_id)))
 
     async def set_status(

@@ -6,8 +6,9 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.sql import ColumnElement
 
-from campaigns.coupons import CouponKind, CouponStatus, OfferPurpose, Template
+from campaigns.coupons import CouponKind, CouponState, OfferPurpose, Template
 from campaigns.ports import Contact, CouponRecord, TemplateRecord
 from campaigns.settings import utc
 from storage.models import ChatRow, CouponRow, CouponTemplateRow, UserRow
@@ -16,6 +17,12 @@ from storage.repositories.members import name_of
 
 T = CouponTemplateRow
 C = CouponRow
+
+
+def reminder_due_prefilter(now: dt.datetime, until: dt.datetime) -> list[ColumnElement[bool]]:
+    """SQL pre-filter of `campaigns.coupons.reminder_due`, which decides; the two must agree
+    (tests/storage/test_rule_prefilters.py): active, not expired at `now`, expiring by `until`."""
+    return [C.status == CouponState.ACTIVE, C.expires_at > now, C.expires_at <= until]
 
 
 def _offer(row: CouponTemplateRow) -> TemplateRecord:
@@ -49,7 +56,7 @@ def _coupon(row: CouponRow, offer: CouponTemplateRow) -> CouponRecord:
         code=row.code,
         user_id=row.user_id,
         chat_pk=row.chat_id,
-        status=CouponStatus(row.status),
+        status=CouponState(row.status),
         issued_at=utc(row.issued_at),
         expires_at=aware(row.expires_at),
         redeemed_at=aware(row.redeemed_at),
@@ -111,7 +118,7 @@ class SqlCoupons(Repository):
     async def offers_of(self, chat_pk: int) -> list[tuple[TemplateRecord, int]]:
         used = (
             select(C.template_id, func.count().label("n"))
-            .where(C.chat_id == chat_pk, C.status == CouponStatus.USED)
+            .where(C.chat_id == chat_pk, C.status == CouponState.USED)
             .group_by(C.template_id)
             .subquery()
         )
@@ -150,7 +157,7 @@ class SqlCoupons(Repository):
                 user_id=user_id,
                 slot=slot,
                 source=source,
-                status=CouponStatus.ACTIVE,
+                status=CouponState.ACTIVE,
                 issued_at=at,
                 expires_at=expires_at,
             )
@@ -197,9 +204,9 @@ class SqlCoupons(Repository):
     ) -> bool:
         result = await self.session.execute(
             update(C)
-            .where(C.id == coupon_id, C.status == CouponStatus.ACTIVE)
+            .where(C.id == coupon_id, C.status == CouponState.ACTIVE)
             .values(
-                status=CouponStatus.USED,
+                status=CouponState.USED,
                 redeemed_at=at,
                 redeemed_by=by,
                 order_amount=order_amount,
@@ -240,10 +247,8 @@ class SqlCoupons(Repository):
                 .join(UserRow, UserRow.id == C.user_id)
                 .join(ChatRow, ChatRow.id == C.chat_id)
                 .where(
-                    C.status == CouponStatus.ACTIVE,
+                    *reminder_due_prefilter(now, until),
                     C.reminded_at.is_(None),
-                    C.expires_at > now,
-                    C.expires_at <= until,
                     UserRow.reachable.is_(True),
                 )
                 .order_by(C.expires_at, C.id)

@@ -56,6 +56,15 @@ def _invite(row: InviteRow) -> InviteRecord:
     )
 
 
+def confirmable_prefilter(cutoff: dt.datetime, require_activity: bool) -> list[ColumnElement[bool]]:
+    """SQL pre-filter of `campaigns.referral.confirmable` at `now`, with `cutoff` = now - hold;
+    the predicate decides, and the two must agree (tests/storage/test_rule_prefilters.py)."""
+    where: list[ColumnElement[bool]] = [I.joined_at <= cutoff, M.present.is_(True)]
+    if require_activity:  # the index narrows by status and time; this skips the silent
+        where.append(M.last_active_at >= I.joined_at)
+    return where
+
+
 class SqlInviteLinks(Repository):
     async def live(self, chat_pk: int, owner_id: int) -> LinkRecord | None:
         row = await self.session.scalar(
@@ -281,15 +290,12 @@ class SqlInvites(Repository):
         after_id: int,
         limit: int,
     ) -> list[Candidate]:
-        where: list[ColumnElement[bool]] = [
+        where = [
             I.status == InviteStatus.PENDING,
             I.chat_id == chat_pk,
-            I.joined_at <= cutoff,
             I.id > after_id,
-            M.present.is_(True),
+            *confirmable_prefilter(cutoff, require_activity),
         ]
-        if require_activity:  # the index narrows by status and time; this skips the silent
-            where.append(M.last_active_at >= I.joined_at)
         result = await self.session.execute(
             self._candidates().where(*where).order_by(I.id).limit(limit)
         )

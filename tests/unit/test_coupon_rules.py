@@ -7,18 +7,21 @@ import pytest
 from campaigns.coupons import (
     CouponKind,
     CouponRejected,
+    CouponState,
     OfferProblem,
     OfferRefused,
     Reason,
     Template,
     check_offer,
     check_usable,
+    coupon_state,
     discount,
     format_amount,
     new_code,
     normalize,
     parse_amount,
     parse_money,
+    reminder_due,
     used_at,
 )
 
@@ -207,3 +210,18 @@ def test_a_claimable_offer_passes_its_rules():
 
     check_offer(name="Free cookie", template=Template(CouponKind.GIFT, 0, valid_until=later),
                 stock=None, per_member=1, audience_joined_days=7, now=NOW)  # fmt: skip
+
+
+def test_a_coupon_is_used_or_expires_at_its_expiry_exactly():
+    hour = dt.timedelta(hours=1)
+
+    states = [
+        coupon_state("used", NOW - hour, NOW),
+        coupon_state("active", NOW, NOW),
+        coupon_state("active", NOW + hour, NOW),
+        coupon_state("active", None, NOW),
+    ]
+
+    assert states == [CouponState.USED, CouponState.EXPIRED, CouponState.ACTIVE, CouponState.ACTIVE]
+    assert reminder_due("active", NOW + hour, NOW, NOW + hour)
+    assert not reminder_due("active", None, NOW, NOW + hour)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaigns.audience import AudienceError, parse_audience
+from campaigns.audience import AudienceError, MemberFacts, parse_audience
 from campaigns.content import PostContent, split_buttons
 from campaigns.schedule import ScheduleError, WhenError, may_fire, parse_when, stored_when
 
@@ -112,6 +112,17 @@ def test_audience_rules():
     for bad in ("vip", "points<5", "joined=3d", "joined<99999d"):
         with pytest.raises(AudienceError):
             parse_audience(bad)
+
+
+def test_a_member_from_before_the_bot_has_joined_long_ago_not_recently():
+    now = dt.datetime(2026, 11, 20, 3, tzinfo=dt.UTC)
+    old_timer = MemberFacts(None, now, now.date(), 150, present=True, reachable=True)
+    newcomer = MemberFacts(now - dt.timedelta(days=7), None, None, 0, present=True, reachable=True)
+
+    assert parse_audience("joined>30d points>=100").matches(old_timer, now)
+    assert not parse_audience("joined<7d").matches(old_timer, now)
+    assert parse_audience("joined<7d checkin>1d").matches(newcomer, now)  # the cutoff counts
+    assert not parse_audience("all").matches(MemberFacts(None, None, None, 0, True, False), now)
 
 
 def test_post_content_is_checked_as_telegram_would():
