@@ -83,33 +83,19 @@ async def test_a_coupon_named_in_an_order_is_redeemed_and_a_bad_one_reported(uow
         per_member=1,
         at=AT,
     )
-    issued = await claim_posted(
-        uow_factory(),
-        bot_id=1,
-        update_id=1,
-        template_id=offer.id,
-        person=Person(FRIEND),
-        at=AT,
-    )
-    theirs = await claim_posted(
-        uow_factory(),
-        bot_id=1,
-        update_id=2,
-        template_id=offer.id,
-        person=Person(INVITER),
-        at=AT,
-    )
+    mine = await claim(uow_factory, offer.id, 1)
+    theirs = await claim(uow_factory, offer.id, 2, user=INVITER)
 
     result = await orders.record_order(
         uow_factory(),
-        order("B-1", coupons=f"{issued.code}|{theirs.code}"),
+        order("B-1", coupons=f"{mine}|{theirs}"),
         chat_id=GROUP.chat_id,
         received_at=AT,
         source="t",
     )
 
-    assert result.coupons_used == [issued.code]
-    assert result.coupons_refused == [(theirs.code, "not_owner")]
+    assert result.coupons_used == [mine]
+    assert result.coupons_refused == [(theirs, "not_owner")]
     counts = await orders.coupon_counts(uow_factory(), chat_id=GROUP.chat_id)
     assert counts[FRIEND] == (1, 1)
     assert counts[INVITER] == (1, 0)
@@ -126,21 +112,14 @@ async def test_redeem_at_checkout_records_the_order(uow_factory):
         per_member=1,
         at=AT,
     )
-    issued = await claim_posted(
-        uow_factory(),
-        bot_id=1,
-        update_id=1,
-        template_id=offer.id,
-        person=Person(FRIEND),
-        at=AT,
-    )
+    code = await claim(uow_factory, offer.id, 1)
 
     await coupons.redeem(
         uow_factory(),
         bot_id=1,
         update_id=2,
         chat_id=GROUP.chat_id,
-        typed_code=issued.code,
+        typed_code=code,
         order=15000,
         staff_id=9,
         at=AT,
@@ -184,13 +163,14 @@ async def fixed_offer(uow_factory, value: int, **template) -> int:
     return offer.id
 
 
-async def claim(uow_factory, offer_id: int, update_id: int, at=AT) -> str:
+async def claim(uow_factory, offer_id: int, update_id: int, at=AT, user: int = FRIEND) -> str:
+    """The member taps 🎟 on the offer's post; the code they get."""
     issued = await claim_posted(
         uow_factory(),
         bot_id=1,
         update_id=update_id,
         template_id=offer_id,
-        person=Person(FRIEND),
+        person=Person(user),
         at=at,
     )
     return issued.code
