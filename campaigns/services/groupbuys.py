@@ -17,10 +17,10 @@ from campaigns.coupons import CouponKind, OfferPurpose, Template
 from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus, status_after_join
 from campaigns.members import MemberStatus, Person
 from campaigns.ports import Contact, DealRecord, TeamRecord, UnitOfWork
-from campaigns.referral import new_code
 from campaigns.services.access import require_button, require_member
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.coupons import CouponUnavailable, Issued, issue_coupon
+from campaigns.services.invite_links import referral_code
 
 COUPON_DAYS = 7
 SHARE_TOKEN_BYTES = 12  # 16 URL-safe characters in a share link
@@ -364,10 +364,7 @@ async def team_share(uow: UnitOfWork, *, token: str, at: dt.datetime) -> tuple[T
         deal = view.deal
         if not await uow.members.is_present(deal.chat_pk, team.leader_id):
             raise GroupBuyRefused(Refusal.UNKNOWN)
-        code = await uow.members.ref_code(deal.chat_pk, team.leader_id)
-        while code is None:
-            if await uow.members.assign_ref_code(deal.chat_pk, team.leader_id, new_code()):
-                code = await uow.members.ref_code(deal.chat_pk, team.leader_id)
+        code = await referral_code(uow, deal.chat_pk, team.leader_id)
         await uow.commit()
     return view, code
 

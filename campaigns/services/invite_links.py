@@ -61,10 +61,7 @@ async def invite_card(
                 at=at,
                 joined=False,
             )
-        code = await uow.members.ref_code(record.pk, person.user_id)
-        while code is None:
-            if await uow.members.assign_ref_code(record.pk, person.user_id, new_code()):
-                code = await uow.members.ref_code(record.pk, person.user_id)
+        code = await referral_code(uow, record.pk, person.user_id)
         link = await uow.links.live(record.pk, person.user_id)
         counts = InviteCounts.of(await uow.invites.counts(record.pk, person.user_id))
         await uow.commit()
@@ -129,6 +126,16 @@ async def groups_of(uow: UnitOfWork, user_id: int) -> list[ChatRecord]:
     """Active groups the user is in, for commands sent in a private chat."""
     async with uow:
         return await uow.chats.of_member(user_id)
+
+
+async def referral_code(uow: UnitOfWork, chat_pk: int, user_id: int) -> str:
+    """The member's referral code in the group, made once (a clash with another's is retried).
+    The membership row must exist."""
+    code = await uow.members.ref_code(chat_pk, user_id)
+    while code is None:
+        if await uow.members.assign_ref_code(chat_pk, user_id, new_code()):
+            code = await uow.members.ref_code(chat_pk, user_id)
+    return code
 
 
 async def chosen_group(uow: UnitOfWork, *, user_id: int, chat_id: int, tap: Tap) -> ChatRecord:
