@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 from telegram import Chat, Update
 
-from campaigns.errors import DuplicateUpdate, InvalidSetting
+from campaigns.errors import InvalidSetting
 from campaigns.services.chats import NoLongerAdmin, change_setting, managed_group
 from campaigns.settings import ChatSettings, apply_setting
 from handlers.deps import deps
 from handlers.extract import Context, chat_info, is_group, reply, sent_at, texts_for
 from handlers.texts import T
+from handlers.use_case import use_case
 
 
 async def is_admin(update: Update, context: Context) -> bool:
@@ -59,6 +60,7 @@ async def settings_command(update: Update, context: Context) -> None:
         await reply(update, t.settings(chat.title, await deps(context).settings_of(chat.id)))
 
 
+@use_case
 async def set_command(update: Update, context: Context) -> None:
     """`/set <key> <value>`: validate, store, confirm in the (possibly new) language."""
     t = await texts_for(update, context)
@@ -72,7 +74,7 @@ async def set_command(update: Update, context: Context) -> None:
     result = await store_setting(update, context, chat, args[0], " ".join(args[1:]))
     if isinstance(result, InvalidSetting):
         await reply(update, t.invalid_setting(result))
-    elif result is not None:
+    else:
         await reply(update, (await texts_for(update, context)).setting_changed(args[0], result))
 
 
@@ -83,10 +85,11 @@ async def store_setting(
     key: str,
     value: str,
     apply: Callable[[ChatSettings, str, str], ChatSettings] = apply_setting,
-) -> ChatSettings | InvalidSetting | None:
+) -> ChatSettings | InvalidSetting:
     """Validate and save one setting of the group (the caller checked the admin).
 
-    Returns the new settings, the validation error to explain, or None for a redelivery.
+    Returns the new settings or the validation error to explain; a redelivery raises
+    DuplicateUpdate, which the caller's @use_case swallows.
     """
     d = deps(context)
     try:
@@ -101,8 +104,6 @@ async def store_setting(
             defaults=d.defaults,
             apply=apply,
         )
-    except DuplicateUpdate:
-        return None
     except InvalidSetting as err:
         return err
     d.settings_changed(chat.id, new)

@@ -13,7 +13,6 @@ from telegram.error import TelegramError
 
 from campaigns.access import AccessDenied, ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, is_rule, parse_audience
-from campaigns.errors import DuplicateUpdate
 from campaigns.outbox import BroadcastStatus
 from campaigns.ports import BroadcastRecord
 from campaigns.services.access import authorize_admin, checked_tap
@@ -36,6 +35,7 @@ from handlers.calendar_texts import CalendarTexts, calendar_texts_for
 from handlers.callbacks import BroadcastButton, BroadcastVerb, callback_button, tapped
 from handlers.deps import Deps, deps
 from handlers.extract import Context, reply, sent_at, tap_of
+from handlers.use_case import use_case
 
 log = logging.getLogger(__name__)
 CONTROLS = {  # the preview's ✖ and the progress message's ✖ both cancel
@@ -47,6 +47,7 @@ CONTROLS = {  # the preview's ✖ and the progress message's ✖ both cancel
 PROGRESS_EVERY = 3.0  # seconds between edits of one progress message
 
 
+@use_case
 async def broadcast_command(update: Update, context: Context) -> None:
     """`/broadcast [rules]` + text (or as a reply): a draft and its preview."""
     t = await calendar_texts_for(update, context)
@@ -90,8 +91,6 @@ async def broadcast_command(update: Update, context: Context) -> None:
             now=sent_at(update),
             update=(context.bot.id, update.update_id),
         )
-    except DuplicateUpdate:
-        return
     except BroadcastRefused as refused:
         await reply(update, t.broadcast_refused(refused.reason))
         return

@@ -20,7 +20,7 @@ from telegram.error import Forbidden, TelegramError
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, ForeignButton, parse_id
 from campaigns.content import PostContent, split_buttons
-from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.errors import UnknownChat
 from campaigns.ports import PostRecord
 from campaigns.schedule import ScheduleError, parse_when
 from campaigns.services.access import authorize_admin, checked_tap, remember_buttons
@@ -45,6 +45,7 @@ from handlers.deps import Deps, deps
 from handlers.extract import Context, reply, sent_at, tap_of
 from handlers.notify import send_private
 from handlers.outbox import send_content
+from handlers.use_case import use_case
 
 log = logging.getLogger(__name__)
 OPTIONS = {"pin": "pin", "置顶": "pin", "silent": "silent", "静音": "silent",
@@ -164,6 +165,7 @@ def _split_options(tokens: list[str]) -> tuple[list[str], set[str]]:
     return tokens, options
 
 
+@use_case
 async def schedule_command(update: Update, context: Context) -> None:
     """`/schedule <when> [pin] [silent] [replace]` + text, or as a reply: a draft, previewed."""
     t = await calendar_texts_for(update, context)
@@ -202,8 +204,6 @@ async def schedule_command(update: Update, context: Context) -> None:
             draft=True,
             update=(context.bot.id, update.update_id),
         )
-    except DuplicateUpdate:
-        return
     except ScheduleError as error:
         await reply(update, t.when_refused(error))
         return
@@ -312,6 +312,7 @@ async def post_command(update: Update, context: Context) -> None:
     await reply(update, t.post_changed(post))
 
 
+@use_case
 async def sequence_command(update: Update, context: Context) -> None:
     """`/sequence`, `/sequence add <day> [group]` + text or reply, `/sequence delete <id>`."""
     t = await calendar_texts_for(update, context)
@@ -352,8 +353,6 @@ async def sequence_command(update: Update, context: Context) -> None:
             at=sent_at(update),
             update=(context.bot.id, update.update_id),
         )
-    except DuplicateUpdate:
-        return
     except ValidationError as error:
         await reply(update, t.content_refused(reason_of(error)))
         return

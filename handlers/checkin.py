@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from campaigns.errors import AlreadyCheckedIn, DuplicateUpdate
+from campaigns.errors import AlreadyCheckedIn
 from campaigns.services.checkin import check_in
 from handlers.deps import deps
 from handlers.extract import (
@@ -17,10 +17,12 @@ from handlers.extract import (
     sent_at,
     texts_for,
 )
+from handlers.use_case import use_case
 
 CHECKIN_WORDS = r"^\s*(签到|打卡|簽到|check[ -]?in)\s*[!！。.]?\s*$"
 
 
+@use_case
 async def checkin_command(update: Update, context: Context) -> None:
     """Check the sender in for today in this group, or say when they can next."""
     message, t = update.effective_message, await texts_for(update, context)
@@ -40,8 +42,6 @@ async def checkin_command(update: Update, context: Context) -> None:
             at=sent_at(update),
             defaults=d.defaults,
         )
-    except DuplicateUpdate:
-        return
     except AlreadyCheckedIn as err:
         await reply(update, t.already_checked_in(member.display_name, err, sent_at(update)))
         return

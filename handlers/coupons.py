@@ -11,7 +11,7 @@ from telegram.warnings import PTBUserWarning
 
 from campaigns.access import AccessDenied, ButtonKind, parse_id
 from campaigns.coupons import CouponRejected, parse_money
-from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.errors import UnknownChat
 from campaigns.ports import TemplateRecord
 from campaigns.services.access import remember_buttons
 from campaigns.services.coupons import (
@@ -31,6 +31,7 @@ from handlers.coupon_texts import CouponTexts, coupon_texts_for
 from handlers.deps import deps
 from handlers.extract import Context, is_group, person, reply, sent_at, tap_of
 from handlers.notify import send_private
+from handlers.use_case import use_case
 
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
 
@@ -40,6 +41,7 @@ def claim_markup(offer: TemplateRecord, t: CouponTexts) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[callback_button(t.claim_button(), ClaimButton(offer.id))]])
 
 
+@use_case
 async def on_claim(update: Update, context: Context) -> None:
     """A tap on 🎟 Claim: issue a coupon within stock and the member's limit."""
     query, user = update.callback_query, update.effective_user
@@ -58,8 +60,6 @@ async def on_claim(update: Update, context: Context) -> None:
             tap=tap_of(update),
             at=sent_at(update),
         )
-    except DuplicateUpdate:
-        return
     except AccessDenied as denied:
         await query.answer(t.access_denied(denied)[:ALERT_LIMIT], show_alert=True)
         return
@@ -97,6 +97,7 @@ async def _drop_buttons(context: Context, update: Update) -> None:
         await context.bot.do_api_request("editMessageReplyMarkup", api_kwargs=params)
 
 
+@use_case
 async def redeem_command(update: Update, context: Context) -> None:
     """`/redeem <code> <order amount>`: admins mark a member's coupon used at checkout."""
     t, user = await coupon_texts_for(update, context), update.effective_user
@@ -124,11 +125,6 @@ async def redeem_command(update: Update, context: Context) -> None:
             at=sent_at(update),
             currency=currency,
         )
-    except DuplicateUpdate:
-        return
-    except UnknownChat:
-        await reply(update, t.not_registered())
-        return
     except CouponRejected as err:
         await reply(update, t.rejected(err))
         return
@@ -152,6 +148,7 @@ async def mycoupons_command(update: Update, context: Context) -> None:
     await reply(update, t.my_coupons(coupons, sent_at(update)))
 
 
+@use_case
 async def coupon_command(update: Update, context: Context) -> None:
     """`/coupon post|grant|end <offer id>` and `/coupon list` (admins); grant in reply to the
     member."""
@@ -181,8 +178,6 @@ async def coupon_command(update: Update, context: Context) -> None:
             d.uow(), chat_id=chat.id, template_id=offer_id, now=sent_at(update),
             update=(context.bot.id, update.update_id),
         )  # fmt: skip
-    except DuplicateUpdate:
-        return
     except UnknownChat:
         await reply(update, t.unknown_offer(offer_id))
         return
@@ -230,8 +225,6 @@ async def _grant(
             person=member,
             at=sent_at(update),
         )
-    except DuplicateUpdate:
-        return
     except (UnknownChat, CouponUnavailable) as err:
         reason = err.reason if isinstance(err, CouponUnavailable) else "unknown"
         if reason == "unknown":

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 
 from campaigns.access import AccessDenied, parse_id
 from campaigns.coupons import parse_amount
-from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.errors import UnknownChat
 from campaigns.groupbuy import DealInputError, GroupBuyRefused, Refusal, TeamStatus, parse_deal
 from campaigns.ports import DealRecord, UnitOfWork
 from campaigns.referral import DEEP_LINK_PREFIX
@@ -43,6 +43,7 @@ from handlers.extract import Context, person, reply, sent_at, tap_of
 from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
 from handlers.invite_links import start_referral
 from handlers.notify import send_private
+from handlers.use_case import use_case
 
 TEAM_PREFIX = "team_"
 ALERT_LIMIT = 200
@@ -79,6 +80,7 @@ def team_markup(
     return InlineKeyboardMarkup(rows)
 
 
+@use_case
 async def on_button(update: Update, context: Context) -> None:
     """🚀 start, ➕ join or leave; answered in an alert, the team card kept current."""
     query, user = update.callback_query, update.effective_user
@@ -106,8 +108,6 @@ async def on_button(update: Update, context: Context) -> None:
                 d.uow(), bot_id=bot_id, update_id=update_id, team_id=target, user_id=user.id,
                 tap=tap, at=at,
             )  # fmt: skip
-    except DuplicateUpdate:
-        return
     except AccessDenied as denied:
         await query.answer(t.access_denied(denied)[:ALERT_LIMIT], show_alert=True)
         return
@@ -174,6 +174,7 @@ async def announce_expired(bot: Bot, d: Deps, views: Sequence[TeamView]) -> None
             await send_private(bot, d, member.user_id, t.expired_dm(view))
 
 
+@use_case
 async def groupbuy_command(update: Update, context: Context) -> None:
     """`/groupbuy new|post|list|end …` (admins): create, post, list and end deals."""
     t = await groupbuy_texts_for(update, context)
@@ -201,8 +202,6 @@ async def groupbuy_command(update: Update, context: Context) -> None:
         else:
             await reply(update, t.groupbuy_usage())
             return
-    except DuplicateUpdate:
-        return
     except DealInputError as error:
         await reply(update, t.deal_input_refused(error.field))
         return

@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, parse_id
-from campaigns.errors import DuplicateUpdate, UnknownChat
+from campaigns.errors import UnknownChat
 from campaigns.members import Person
 from campaigns.referral import DEEP_LINK_PREFIX, link_name
 from campaigns.services.access import remember_buttons
@@ -38,11 +38,13 @@ from handlers.extract import (
 )
 from handlers.invite_links import reachable
 from handlers.referral_texts import ReferralTexts, referral_texts_for
+from handlers.use_case import use_case
 
 log = logging.getLogger(__name__)
 RIGHTS_NOTICE_EVERY = 3600.0
 
 
+@use_case
 async def invite_command(update: Update, context: Context) -> None:
     """The member's personal link (made once, reused); `/invite revoke` for admins."""
     t, chat, user = (
@@ -64,6 +66,7 @@ async def invite_command(update: Update, context: Context) -> None:
     await _choose_group(update, context, t, ChooserVerb.INVITE)
 
 
+@use_case
 async def invites_command(update: Update, context: Context) -> None:
     """The caller's confirmed, pending, left and rejected invites, with reasons."""
     t, chat = await referral_texts_for(update, context), update.effective_chat
@@ -109,6 +112,7 @@ async def _choose_group(
         )
 
 
+@use_case
 async def on_choose(update: Update, context: Context) -> None:
     """A group button from the private chooser."""
     query, user = update.callback_query, update.effective_user
@@ -151,8 +155,6 @@ async def _send_card(
             at=at,
             defaults=d.defaults,
         )
-    except DuplicateUpdate:
-        return
     except UnknownChat:
         await reply(update, t.no_groups())
         return
@@ -242,8 +244,6 @@ async def _send_summary(update: Update, context: Context, t: ReferralTexts, chat
             user_id=user.id,
             at=sent_at(update),
         )
-    except DuplicateUpdate:
-        return
     except UnknownChat:
         await reply(update, t.not_registered())
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Chat, Update
 
-from campaigns.errors import DuplicateUpdate, InvalidSetting, UnknownChat
+from campaigns.errors import InvalidSetting
 from campaigns.services.referral_reports import referral_report
 from campaigns.settings import apply_referral_setting
 from handlers.admin import admin_group, store_setting
@@ -16,10 +16,12 @@ from handlers.extract import (
     sent_at,
 )
 from handlers.referral_texts import ReferralTexts, referral_texts_for
+from handlers.use_case import use_case
 
 REPORT_DAYS = 30
 
 
+@use_case
 async def referral_command(update: Update, context: Context) -> None:
     """`/referral`, `/referral set <key> <value>` and `/referral report [days]`."""
     t, chat = await referral_texts_for(update, context), update.effective_chat
@@ -48,7 +50,7 @@ async def referral_command(update: Update, context: Context) -> None:
     )
     if isinstance(result, InvalidSetting):
         await reply(update, t.invalid_program_setting(result))
-    elif result is not None:
+    else:
         await reply(update, t.program_changed(args[1], result.referral))
 
 
@@ -59,18 +61,12 @@ async def _report(
         await reply(update, t.referral_usage())
         return
     days = int(args[0]) if args else REPORT_DAYS
-    try:
-        report = await referral_report(
-            deps(context).uow(),
-            bot_id=context.bot.id,
-            update_id=update.update_id,
-            chat_id=chat.id,
-            days=days,
-            at=sent_at(update),
-        )
-    except DuplicateUpdate:
-        return
-    except UnknownChat:
-        await reply(update, t.not_registered())
-        return
+    report = await referral_report(
+        deps(context).uow(),
+        bot_id=context.bot.id,
+        update_id=update.update_id,
+        chat_id=chat.id,
+        days=days,
+        at=sent_at(update),
+    )
     await reply(update, t.report(report))
