@@ -319,3 +319,24 @@ def normalize(typed: str) -> str:
     if _check_char(raw[:-1]) != raw[-1]:
         raise CouponRejected(Reason.BAD_CHECK)
     return pretty(raw)
+
+
+class OfferState(StrEnum):
+    """Whether an offer can hand out a coupon now."""
+
+    LIVE = "live"
+    SOLD_OUT = "sold_out"
+    ENDED = "ended"  # ended by an admin or past its end date
+
+
+def offer_state(
+    *, active: bool, valid_until: dt.datetime | None, stock: int | None, issued: int,
+    now: dt.datetime,
+) -> OfferState:  # fmt: skip
+    """The one rule for claims, posts, post buttons and /coupon list (the stock itself is
+    held by a conditional UPDATE; this says what a reader sees)."""
+    if not active or (valid_until is not None and now >= valid_until):
+        return OfferState.ENDED
+    if stock is not None and issued >= stock:
+        return OfferState.SOLD_OUT
+    return OfferState.LIVE

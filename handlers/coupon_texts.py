@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from campaigns.coupons import CouponKind, CouponRejected, CouponState, Reason, format_amount
+from campaigns.coupons import (
+    CouponKind,
+    CouponRejected,
+    CouponState,
+    OfferState,
+    Reason,
+    format_amount,
+)
 from campaigns.ports import TemplateRecord
 from campaigns.services.coupons import (
     CouponUnavailable,
@@ -197,11 +204,11 @@ class CouponTexts(T):
                     "#{id} {name} · {state} · claimed {stock} · redeemed {redeemed}",
                     id=o.id,
                     name=html.escape(o.name, quote=False),
-                    state=self._("🟢 live")
-                    if line.live
-                    else self._("😢 sold out")
-                    if o.active and o.stock is not None and o.issued >= o.stock
-                    else self._("⏹ ended"),
+                    state={
+                        OfferState.LIVE: self._("🟢 live"),
+                        OfferState.SOLD_OUT: self._("😢 sold out"),
+                        OfferState.ENDED: self._("⏹ ended"),
+                    }[line.state],
                     stock=stock,
                     redeemed=line.redeemed,
                 )

@@ -6,7 +6,7 @@ import datetime as dt
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, ForeignButton, Gate, Tap
 from campaigns.content import PostContent
-from campaigns.coupons import OfferPurpose
+from campaigns.coupons import OfferPurpose, OfferState, offer_state
 from campaigns.ports import ChatRecord, UnitOfWork
 
 
@@ -27,14 +27,18 @@ async def _owns(
     """This group's own offer, live and not past its end date; or its deal, still open."""
     if kind is ButtonKind.COUPON:
         offer = await uow.coupons.template(object_id)
-        ends = offer.template.valid_until if offer is not None else None
         return (
             offer is not None
             and offer.chat_pk == chat_pk
-            and offer.active
             and offer.purpose is OfferPurpose.OFFER
-            and (ends is None or at < ends)
-            and (offer.stock is None or offer.issued < offer.stock)
+            and offer_state(
+                active=offer.active,
+                valid_until=offer.template.valid_until,
+                stock=offer.stock,
+                issued=offer.issued,
+                now=at,
+            )
+            is OfferState.LIVE
         )
     deal = await uow.groupbuys.deal(object_id)
     return deal is not None and deal.chat_pk == chat_pk and at < deal.deal.ends_at

@@ -17,6 +17,7 @@ from campaigns.coupons import (
     CouponRejected,
     CouponState,
     OfferPurpose,
+    OfferState,
     Reason,
     Template,
     check_offer,
@@ -25,6 +26,7 @@ from campaigns.coupons import (
     in_audience,
     new_code,
     normalize,
+    offer_state,
     used_at,
 )
 from campaigns.errors import DomainError
@@ -141,11 +143,9 @@ async def offer_of(
     async with uow:
         record = await require_chat(uow, chat_id)
         offer = await _own_offer(uow, record.pk, template_id)
-        ends = offer.template.valid_until
-        if not offer.active or (ends is not None and now >= ends):
-            raise CouponUnavailable("ended", offer)
-        if offer.stock is not None and offer.issued >= offer.stock:
-            raise CouponUnavailable("sold_out", offer)
+        state = state_of(offer, now)
+        if state is not OfferState.LIVE:
+            raise CouponUnavailable(str(state), offer)
         if update is not None:
             await claim_update(uow, update[0], update[1], now)
             await uow.commit()
@@ -171,7 +171,7 @@ class OfferLine:
 
     offer: TemplateRecord
     redeemed: int
-    live: bool  # claimable now: not ended, not past its end date, stock left
+    state: OfferState
 
 
 async def group_offers(uow: UnitOfWork, *, chat_id: int, at: dt.datetime) -> list[OfferLine]:
@@ -179,13 +179,15 @@ async def group_offers(uow: UnitOfWork, *, chat_id: int, at: dt.datetime) -> lis
     async with uow:
         record = await require_chat(uow, chat_id)
         offers = await uow.coupons.offers_of(record.pk)
-    lines = []
-    for offer, redeemed in offers:
-        ends = offer.template.valid_until
-        stocked = offer.stock is None or offer.issued < offer.stock
-        live = offer.active and stocked and (ends is None or at < ends)
-        lines.append(OfferLine(offer, redeemed, live))
-    return lines
+    return [OfferLine(offer, redeemed, state_of(offer, at)) for offer, redeemed in offers]
+
+
+def state_of(offer: TemplateRecord, now: dt.datetime) -> OfferState:
+    """`offer_state` of a stored offer."""
+    return offer_state(
+        active=offer.active, valid_until=offer.template.valid_until, stock=offer.stock,
+        issued=offer.issued, now=now,
+    )  # fmt: skip
 
 
 async def claim(
@@ -215,10 +217,7 @@ async def claim(
             raise CouponUnavailable("unknown")
         await require_member(uow, gate, chat, person.user_id)
         await claim_update(uow, bot_id, update_id, at)
-        if not offer.active:
-            raise CouponUnavailable("ended", offer)
-        ends = offer.template.valid_until
-        if ends is not None and at >= ends:
+        if state_of(offer, at) is OfferState.ENDED:  # sold out is for the stock UPDATE to say
             raise CouponUnavailable("ended", offer)
         await uow.users.upsert([person])
         if offer.audience_joined_days is not None:

@@ -225,3 +225,19 @@ def test_a_coupon_is_used_or_expires_at_its_expiry_exactly():
     assert states == [CouponState.USED, CouponState.EXPIRED, CouponState.ACTIVE, CouponState.ACTIVE]
     assert reminder_due("active", NOW + hour, NOW, NOW + hour)
     assert not reminder_due("active", None, NOW, NOW + hour)
+
+
+def test_an_offer_is_live_sold_out_or_ended_by_one_rule():
+    from campaigns.coupons import OfferState, offer_state
+
+    now = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    later = now + dt.timedelta(days=1)
+
+    live = offer_state(active=True, valid_until=later, stock=5, issued=4, now=now)
+    sold = offer_state(active=True, valid_until=later, stock=5, issued=5, now=now)
+    past = offer_state(active=True, valid_until=now, stock=None, issued=0, now=now)
+    ended = offer_state(active=False, valid_until=None, stock=5, issued=5, now=now)
+
+    assert (live, sold, past, ended) == (
+        OfferState.LIVE, OfferState.SOLD_OUT, OfferState.ENDED, OfferState.ENDED
+    )  # fmt: skip
