@@ -162,6 +162,7 @@ def build_application(
         app.bot_data["settings"] = settings
         sender = OutboxSender(app.bot, deps, rate=settings.outbox_rate)
         app.bot_data["outbox"] = sender
+        deps.outbox = sender
         await sender.recover()
         if moved := await realign_runs(deps.uow(), now=dt.datetime.now(dt.UTC)):
             log.info("%d scheduled posts had a next run off their schedule: moved", moved)

@@ -32,6 +32,9 @@ class Denied(StrEnum):
     NOT_MEMBER = "not_member"  # not a present member of the object's group
     NOT_ADMIN = "not_admin"  # not an admin of the object's group
     WRONG_MESSAGE = "wrong_message"  # the button was not on the message sent for the object
+    ADMIN_COMMAND = "admin_command"  # an admin command from someone who is not the group's admin
+    GROUP_ONLY = "group_only"  # a group command sent where there is no group to act on
+    PICK_A_GROUP = "pick_a_group"  # an admin command in private before /manage picked a group
 
 
 @dataclass

@@ -110,6 +110,17 @@ def is_rule(token: str) -> bool:
     return RULE.match(token.lower()) is not None
 
 
+def split_command(tokens: list[str], has_body: bool) -> tuple[Audience, str]:
+    """`/broadcast [rules…] [text…]`: the leading rules (or `all`), then the text typed on the
+    command's line ("" when none). Text on the line and a body below it is ambiguous: the
+    first word that is not a rule is refused, as is any rule after the text began."""
+    rules = [x for x in tokens if is_rule(x) or x.lower() == "all"]
+    words = tokens[len(rules) :] if tokens[: len(rules)] == rules else None
+    if words is None or (words and has_body):
+        raise AudienceError(next((x for x in tokens if not is_rule(x)), tokens[0]))
+    return parse_audience(" ".join(rules)), " ".join(words)
+
+
 def parse_audience(text: str) -> Audience:
     """`joined<7d points>=100` -> Audience; commas or spaces separate rules."""
     values: dict[str, int] = {}

@@ -7,38 +7,32 @@ import datetime as dt
 import logging
 import time
 
-from pydantic import ValidationError
-from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from campaigns.access import AccessDenied, ButtonKind, ForeignButton
-from campaigns.audience import AudienceError, is_rule, parse_audience
+from campaigns.access import ButtonKind
+from campaigns.audience import split_command
 from campaigns.outbox import BroadcastStatus
 from campaigns.ports import BroadcastRecord
-from campaigns.services.access import authorize_admin, checked_tap
 from campaigns.services.broadcasts import (
-    BroadcastRefused,
     Control,
     Progress,
     Target,
-    control,
     draft,
     finish,
+    press,
     progress,
-    remember_progress,
     shown,
-    start,
 )
-from handlers.admin import admin_group
-from handlers.calendar import body_of, content_of, preview, reason_of
-from handlers.calendar_texts import CalendarTexts, calendar_texts_for
+from handlers.calendar import Asking, body_of, content_of, preview
+from handlers.calendar_texts import CalendarTexts
 from handlers.callbacks import BroadcastButton, BroadcastVerb, callback_button, tapped
-from handlers.deps import Deps, deps
-from handlers.extract import Context, reply, sent_at, tap_of
-from handlers.use_case import use_case
+from handlers.deps import Deps
+from handlers.use_case import Call, use_case
 
 log = logging.getLogger(__name__)
 CONTROLS = {  # the preview's ✖ and the progress message's ✖ both cancel
+    BroadcastVerb.SEND: Control.SEND,
     BroadcastVerb.DISCARD: Control.CANCEL,
     BroadcastVerb.CANCEL: Control.CANCEL,
     BroadcastVerb.PAUSE: Control.PAUSE,
@@ -47,76 +41,31 @@ CONTROLS = {  # the preview's ✖ and the progress message's ✖ both cancel
 PROGRESS_EVERY = 3.0  # seconds between edits of one progress message
 
 
-@use_case
-async def broadcast_command(update: Update, context: Context) -> None:
-    """`/broadcast [rules]` + text (or as a reply): a draft and its preview."""
-    t = await calendar_texts_for(update, context)
-    chat, message = await admin_group(update, context, t), update.effective_message
-    if chat is None or message is None:
+@use_case(CalendarTexts, admin=True)
+async def broadcast_command(call: Call[CalendarTexts]) -> None:
+    """`/broadcast [rules] [text]` (the post below the command, or replied to): a preview."""
+    t, message = call.t, call.update.effective_message
+    body = body_of(message) if message is not None else None
+    if body is None and not call.args:
+        await call.reply(t.broadcast_usage())
         return
-    tokens = (message.text or "").split("\n", 1)[0].split()[1:]
-    body = body_of(message)
-    if body is None and not tokens:
-        await reply(update, t.broadcast_usage())
+    audience, words = split_command(call.args, has_body=body is not None)
+    if body is None and not words:
+        await call.reply(t.no_text())
         return
-    rules = [x for x in tokens if is_rule(x) or x.lower() == "all"]
-    words = tokens[len(rules) :] if tokens[: len(rules)] == rules else None
-    if words is None or (words and body is not None):
-        unknown = next((x for x in tokens if not is_rule(x)), tokens[0])
-        await reply(update, t.audience_refused(unknown))
-        return
-    if body is None:  # `/broadcast Hello all` on one line
-        if not words:
-            await reply(update, t.no_text())
-            return
-        body = (" ".join(words), None)
-    try:
-        audience = parse_audience(" ".join(rules))
-        content = content_of(body)
-    except AudienceError as error:
-        await reply(update, t.audience_refused(error.token))
-        return
-    except ValidationError as error:
-        await reply(update, t.content_refused(reason_of(error)))
-        return
-    user, d = update.effective_user, deps(context)
-    try:
-        record, count = await draft(
-            d.uow(),
-            chat_id=chat.id,
-            target=Target.MEMBERS,
-            content=content,
-            audience=audience,
-            created_by=user.id if user else None,
-            now=sent_at(update),
-            update=(context.bot.id, update.update_id),
-        )
-    except BroadcastRefused as refused:
-        await reply(update, t.broadcast_refused(refused.reason))
-        return
-    except ForeignButton as error:
-        await reply(update, t.foreign_button(error))
-        return
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                callback_button(
-                    t.send_button(count), BroadcastButton(BroadcastVerb.SEND, record.id)
-                ),
-                callback_button(
-                    t.cancel_button(), BroadcastButton(BroadcastVerb.DISCARD, record.id)
-                ),
-            ]
-        ]
-    )
-    await preview(
-        update,
-        context,
-        content,
-        t.broadcast_draft(record, count),
-        markup,
-        (ButtonKind.BROADCAST, record.id),
-    )
+    content = content_of(body or (words, None))
+    record, count = await draft(
+        call.deps.uow(), chat_id=call.group_id, target=Target.MEMBERS, content=content,
+        audience=audience, created_by=call.user_id, now=call.at, update=call.key,
+    )  # fmt: skip
+    await preview(call, content, t.broadcast_draft(record, count), draft_markup(record, count, t))
+
+
+def draft_markup(b: BroadcastRecord, count: int, t: CalendarTexts) -> Asking:
+    """📣 send to `count` members, ✖ discard: asked about this broadcast only."""
+    send = callback_button(t.send_button(count), BroadcastButton(BroadcastVerb.SEND, b.id))
+    discard = callback_button(t.cancel_button(), BroadcastButton(BroadcastVerb.DISCARD, b.id))
+    return Asking(InlineKeyboardMarkup([[send, discard]]), ButtonKind.BROADCAST, b.id)
 
 
 def progress_markup(b: BroadcastRecord, t: CalendarTexts) -> InlineKeyboardMarkup | None:
@@ -130,51 +79,23 @@ def progress_markup(b: BroadcastRecord, t: CalendarTexts) -> InlineKeyboardMarku
     return InlineKeyboardMarkup([[toggle, cancel]])
 
 
-async def on_broadcast_button(update: Update, context: Context) -> None:
-    """📣 send, ✖ cancel, ⏸ pause, ▶️ resume: only the group's admins."""
-    query, user = update.callback_query, update.effective_user
-    button = tapped(update, BroadcastButton)
-    if query is None or user is None or button is None:
+@use_case(CalendarTexts)
+async def on_broadcast_button(call: Call[CalendarTexts]) -> None:
+    """📣 send, ✖ cancel, ⏸ pause, ▶️ resume: only the group's admins, on its own message."""
+    button, d = tapped(call.update, BroadcastButton), call.deps
+    if button is None or call.user_id is None:
         return
-    bid = button.broadcast_id
-    d, now, tap = deps(context), dt.datetime.now(dt.UTC), tap_of(update)
-    try:
-        await checked_tap(d.uow(), kind=ButtonKind.BROADCAST, object_id=bid, tap=tap)
-    except AccessDenied as denied:  # in the tapper's own words: nothing about the broadcast
-        await query.answer((await calendar_texts_for(update, context)).access_denied(denied), True)
-        return
-    try:
-        current = await progress(d.uow(), broadcast_id=bid, now=now)
-    except BroadcastRefused as refused:
-        t = CalendarTexts(d.defaults.language)
-        await query.answer(t.broadcast_refused(refused.reason), show_alert=True)
-        return
-    group = current.group_id
-    t = CalendarTexts((await d.settings_of(group)).language if group else d.defaults.language)
-    try:
-        await authorize_admin(d.gate(context.bot), group_id=group, user_id=user.id)
-    except AccessDenied as denied:
-        await query.answer(t.access_denied(denied), show_alert=True)
-        return
-    try:
-        if button.verb is BroadcastVerb.SEND:
-            record = await start(d.uow(), broadcast_id=bid, now=now)
-            await remember_progress(
-                d.uow(), broadcast_id=bid, chat_id=tap.chat_id, message_id=tap.message_id
-            )
-        else:
-            record = await control(d.uow(), broadcast_id=bid, action=CONTROLS[button.verb], now=now)
-    except BroadcastRefused as refused:
-        await query.answer(t.broadcast_refused(refused.reason), show_alert=True)
-        return
-    await query.answer()
-    if current.broadcast.progress is not None:
-        d.shown.pop(current.broadcast.progress, None)  # the state changed: show it now
-    await show_progress(context.bot, d, await progress(d.uow(), broadcast_id=bid, now=now), t)
-    if record.status == BroadcastStatus.SENDING:
-        sender = context.application.bot_data.get("outbox")
-        if sender is not None:
-            sender.kick()
+    p = await press(
+        d.uow, d.gate(call.context.bot), broadcast_id=button.broadcast_id,
+        action=CONTROLS[button.verb], tap=call.tap, user_id=call.user_id, now=call.at,
+    )  # fmt: skip
+    await call.alert()
+    await call.speak_for(p.group_id)  # the progress message speaks the group's language
+    if p.broadcast.progress is not None:
+        d.shown.pop(p.broadcast.progress, None)  # the state changed: show it now
+    await show_progress(call.context.bot, d, p, call.t)
+    if p.broadcast.status == BroadcastStatus.SENDING and d.outbox is not None:
+        d.outbox.kick()
 
 
 async def show_progress(bot: Bot, d: Deps, p: Progress, t: CalendarTexts) -> None:

@@ -6,24 +6,17 @@ import datetime as dt
 import html
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from pydantic import ValidationError
-from telegram import (
-    Bot,
-    InlineKeyboardMarkup,
-    Message,
-    MessageEntity,
-    Update,
-    User,
-)
+from telegram import Bot, InlineKeyboardMarkup, Message, MessageEntity, User
 from telegram.error import Forbidden, TelegramError
 
-from campaigns.access import AccessDenied, ButtonKind, Denied, ForeignButton, parse_id
+from campaigns.access import ButtonKind, parse_id
 from campaigns.content import PostContent, split_buttons
-from campaigns.errors import UnknownChat
+from campaigns.errors import DomainError, UnknownChat
 from campaigns.ports import PostRecord
-from campaigns.schedule import ScheduleError, parse_when
-from campaigns.services.access import authorize_admin, checked_tap, remember_buttons
+from campaigns.schedule import parse_when
+from campaigns.services.access import remember_buttons
 from campaigns.services.calendar import (
     MAX_DAY,
     PostAction,
@@ -31,21 +24,18 @@ from campaigns.services.calendar import (
     add_post,
     add_step,
     change_post,
-    confirm_post,
+    decide_draft,
     delete_step,
     group_posts,
     group_steps,
-    post_group,
 )
 from campaigns.services.outbox import NAME_TAG
-from handlers.admin import admin_group
-from handlers.calendar_texts import CalendarTexts, calendar_texts_for
+from handlers.calendar_texts import CalendarTexts
 from handlers.callbacks import ScheduleButton, ScheduleVerb, callback_button, tapped
-from handlers.deps import Deps, deps
-from handlers.extract import Context, reply, sent_at, tap_of
+from handlers.deps import Deps
 from handlers.notify import send_private
 from handlers.outbox import send_content
-from handlers.use_case import use_case
+from handlers.use_case import Call, use_case
 
 log = logging.getLogger(__name__)
 OPTIONS = {"pin": "pin", "置顶": "pin", "silent": "silent", "静音": "silent",
@@ -99,11 +89,6 @@ def content_of(
     )
 
 
-def reason_of(error: ValidationError) -> str:
-    first = error.errors()[0]
-    return str(first["msg"]).removeprefix("Value error, ")
-
-
 def as_seen_by(content: PostContent, user: User | None) -> PostContent:
     """The preview shows {name} as the member will see it: here, the admin's own name."""
     if NAME_TAG not in content.text or user is None:
@@ -112,48 +97,44 @@ def as_seen_by(content: PostContent, user: User | None) -> PostContent:
     return content.model_copy(update={"text": content.text.replace(NAME_TAG, name)})
 
 
+@dataclass(frozen=True)
+class Asking:
+    """The question under a preview: its buttons, and the object they act on (honoured on
+    the question message only)."""
+
+    markup: InlineKeyboardMarkup
+    kind: ButtonKind
+    object_id: int
+
+
 async def preview(
-    update: Update,
-    context: Context,
-    content: PostContent,
-    question: str,
-    markup: InlineKeyboardMarkup,
-    asks_about: tuple[ButtonKind, int],
+    call: Call[CalendarTexts], content: PostContent, question: str, ask: Asking
 ) -> bool:
     """Show the post exactly as members will see it, privately to the admin when they have
-    started the bot, otherwise in the group; then ask. False if Telegram refused the post.
-
-    The question's buttons are honoured on the question message only (`asks_about` names
-    the object they act on)."""
-    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
-    assert chat is not None
-    targets = [chat.id]
+    started the bot, otherwise in the group; then ask. False if Telegram refused the post."""
+    update, bot, t = call.update, call.context.bot, call.t
+    user, message = update.effective_user, update.effective_message
+    targets = [call.group_id]
     if user is not None and (message is None or message.sender_chat is None):
         targets.insert(0, user.id)
-    t = await calendar_texts_for(update, context)
     for target in targets:
         try:
-            await context.bot.send_message(target, t.preview_note(private=target > 0))
+            await bot.send_message(target, t.preview_note(private=target > 0))
         except Forbidden:
             continue
         except TelegramError as error:
             log.warning("preview in %s not sent: %s", target, error)
             return False
         try:
-            await send_content(context.bot, target, as_seen_by(content, user))
+            await send_content(bot, target, as_seen_by(content, user))
         except TelegramError as error:
-            await context.bot.send_message(target, t.content_refused(str(error)))
+            await bot.send_message(target, t.content_refused(str(error)))
             return False
-        asked = await context.bot.send_message(target, question, reply_markup=markup)
-        kind, object_id = asks_about
+        asked = await bot.send_message(target, question, reply_markup=ask.markup)
         await remember_buttons(
-            deps(context).uow(),
-            kind=kind,
-            object_id=object_id,
-            chat_id=target,
-            message_id=asked.message_id,
-            at=sent_at(update),
-        )
+            call.deps.uow(), kind=ask.kind, object_id=ask.object_id, chat_id=target,
+            message_id=asked.message_id, at=call.at,
+        )  # fmt: skip
         return True
     return False
 
@@ -165,108 +146,48 @@ def _split_options(tokens: list[str]) -> tuple[list[str], set[str]]:
     return tokens, options
 
 
-@use_case
-async def schedule_command(update: Update, context: Context) -> None:
+@use_case(CalendarTexts, admin=True)
+async def schedule_command(call: Call[CalendarTexts]) -> None:
     """`/schedule <when> [pin] [silent] [replace]` + text, or as a reply: a draft, previewed."""
-    t = await calendar_texts_for(update, context)
-    chat, message = await admin_group(update, context, t), update.effective_message
-    if chat is None or message is None:
+    t, message, d = call.t, call.update.effective_message, call.deps
+    if not call.args or message is None:
+        await call.reply(t.schedule_usage())
         return
-    first = (message.text or "").split("\n", 1)[0].split()[1:]
-    if not first:
-        await reply(update, t.schedule_usage())
+    tokens, options = _split_options(call.args)
+    when = parse_when(" ".join(tokens), (await d.settings_of(call.group_id)).timezone, call.at)
+    if (body := body_of(message)) is None:
+        await call.reply(t.no_text())
         return
-    tokens, options = _split_options(first)
-    at, d = sent_at(update), deps(context)
-    try:
-        when = parse_when(" ".join(tokens), (await d.settings_of(chat.id)).timezone, at)
-    except ScheduleError as error:
-        await reply(update, t.when_refused(error))
-        return
-    body = body_of(message)
-    if body is None:
-        await reply(update, t.no_text())
-        return
-    try:
-        content = content_of(body, options)
-    except ValidationError as error:
-        await reply(update, t.content_refused(reason_of(error)))
-        return
-    user = update.effective_user
-    try:
-        post = await add_post(
-            d.uow(),
-            chat_id=chat.id,
-            content=content,
-            when=when,
-            at=at,
-            created_by=user.id if user else None,
-            draft=True,
-            update=(context.bot.id, update.update_id),
-        )
-    except ScheduleError as error:
-        await reply(update, t.when_refused(error))
-        return
-    except ForeignButton as error:
-        await reply(update, t.foreign_button(error))
-        return
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                callback_button(t.save_button(), ScheduleButton(ScheduleVerb.SAVE, post.id)),
-                callback_button(t.cancel_button(), ScheduleButton(ScheduleVerb.DISCARD, post.id)),
-            ]
-        ]
-    )
-    runs = post.when.upcoming(at, RUNS_SHOWN)
-    await preview(
-        update, context, content, t.draft(post, runs), markup, (ButtonKind.SCHEDULE, post.id)
-    )
+    content = content_of(body, options)
+    post = await add_post(
+        d.uow(), chat_id=call.group_id, content=content, when=when, at=call.at,
+        created_by=call.user_id, draft=True, update=call.key,
+    )  # fmt: skip
+    question = t.draft(post, post.when.upcoming(call.at, RUNS_SHOWN))
+    await preview(call, content, question, draft_markup(post, t))
 
 
-async def on_schedule_button(update: Update, context: Context) -> None:
-    """✅ makes the draft active; ✖ deletes it. Only the group's admins may tap."""
-    query, user = update.callback_query, update.effective_user
-    button = tapped(update, ScheduleButton)
-    if query is None or user is None or button is None:
+def draft_markup(post: PostRecord, t: CalendarTexts) -> Asking:
+    save = callback_button(t.save_button(), ScheduleButton(ScheduleVerb.SAVE, post.id))
+    discard = callback_button(t.cancel_button(), ScheduleButton(ScheduleVerb.DISCARD, post.id))
+    return Asking(InlineKeyboardMarkup([[save, discard]]), ButtonKind.SCHEDULE, post.id)
+
+
+@use_case(CalendarTexts)
+async def on_schedule_button(call: Call[CalendarTexts]) -> None:
+    """✅ makes the draft active; ✖ deletes it. Only the group's admins may tap.
+
+    Answered in the reader's language: the group's in the group, the tapper's in private."""
+    button, d = tapped(call.update, ScheduleButton), call.deps
+    if button is None or call.user_id is None:
         return
-    post_id = button.post_id
-    # The tap's time (a callback's message carries the time the question was sent).
-    # Answered in the reader's language: the group's in the group, the tapper's in private.
-    d, at, t = deps(context), dt.datetime.now(dt.UTC), await calendar_texts_for(update, context)
-    try:
-        await checked_tap(d.uow(), kind=ButtonKind.SCHEDULE, object_id=post_id, tap=tap_of(update))
-    except AccessDenied as denied:  # nothing is said about the post
-        await query.answer(t.access_denied(denied), True)
-        return
-    owner = await post_group(d.uow(), post_id=post_id)
-    try:
-        if owner is None:
-            raise AccessDenied(Denied.NOT_ADMIN)
-        await authorize_admin(d.gate(context.bot), group_id=owner, user_id=user.id)
-    except AccessDenied as denied:
-        await query.answer(t.access_denied(denied), show_alert=True)
-        return
-    try:
-        if button.verb is ScheduleVerb.SAVE:
-            post = await confirm_post(d.uow(), chat_id=owner, post_id=post_id, at=at)
-            text = t.scheduled(post)
-        else:
-            await change_post(
-                d.uow(), chat_id=owner, post_id=post_id, action=PostAction.DELETE, at=at
-            )
-            text = t.draft_cancelled(post_id)
-    except PostRefused as refused:
-        await query.answer(t.post_refused(refused)[:200], show_alert=True)
-        return
-    except ScheduleError as error:
-        await query.answer(t.when_refused(error)[:200], show_alert=True)
-        return
-    except ForeignButton as error:
-        await query.answer(t.foreign_button(error)[:200], show_alert=True)
-        return
-    await query.answer()
-    await query.edit_message_text(text)
+    post = await decide_draft(
+        d.uow, d.gate(call.context.bot), post_id=button.post_id,
+        save=button.verb is ScheduleVerb.SAVE, tap=call.tap, user_id=call.user_id, at=call.at,
+    )  # fmt: skip
+    await call.alert()
+    text = call.t.scheduled(post) if post else call.t.draft_cancelled(button.post_id)
+    await call.update.callback_query.edit_message_text(text)  # type: ignore[union-attr]
 
 
 async def report_skipped(
@@ -280,89 +201,73 @@ async def report_skipped(
             await send_private(bot, d, admin, t.skipped_notice(post, at))
 
 
-async def posts_command(update: Update, context: Context) -> None:
-    t = await calendar_texts_for(update, context)
-    if chat := await admin_group(update, context, t):
-        await reply(update, t.posts(await group_posts(deps(context).uow(), chat_id=chat.id)))
+@use_case(CalendarTexts, admin=True)
+async def posts_command(call: Call[CalendarTexts]) -> None:
+    await call.reply(call.t.posts(await group_posts(call.deps.uow(), chat_id=call.group_id)))
 
 
-async def post_command(update: Update, context: Context) -> None:
+@use_case(CalendarTexts, admin=True)
+async def post_command(call: Call[CalendarTexts]) -> None:
     """`/post pause|resume|delete <id>`."""
-    t = await calendar_texts_for(update, context)
-    chat = await admin_group(update, context, t)
-    if chat is None:
-        return
-    args = context.args or []
-    actions = {a.value: a for a in PostAction}
+    args, actions = call.args, {a.value: a for a in PostAction}
     post_id = parse_id(args[1]) if len(args) == 2 else None
     if post_id is None or args[0].lower() not in actions:
-        await reply(update, t.post_usage())
+        await call.reply(call.t.post_usage())
         return
-    try:
-        post = await change_post(
-            deps(context).uow(),
-            chat_id=chat.id,
-            post_id=post_id,
-            action=actions[args[0].lower()],
-            at=sent_at(update),
-        )
-    except PostRefused as refused:
-        await reply(update, t.post_refused(refused))
-        return
-    await reply(update, t.post_changed(post))
+    post = await change_post(
+        call.deps.uow(), chat_id=call.group_id, post_id=post_id,
+        action=actions[args[0].lower()], at=call.at,
+    )  # fmt: skip
+    await call.reply(call.t.post_changed(post))
 
 
-@use_case
-async def sequence_command(update: Update, context: Context) -> None:
+@use_case(CalendarTexts, admin=True)
+async def sequence_command(call: Call[CalendarTexts]) -> None:
     """`/sequence`, `/sequence add <day> [group]` + text or reply, `/sequence delete <id>`."""
-    t = await calendar_texts_for(update, context)
-    chat, message = await admin_group(update, context, t), update.effective_message
-    if chat is None or message is None:
-        return
-    d = deps(context)
-    args = (message.text or "").split("\n", 1)[0].split()[1:]
-    if not args:
-        await reply(update, t.steps(await group_steps(d.uow(), chat_id=chat.id)))
-        return
-    verb = args[0].lower()
+    t, args, uow = call.t, call.args, call.deps.uow
+    verb = args[0].lower() if args else ""
     step_id = parse_id(args[1]) if verb == "delete" and len(args) == 2 else None
-    if step_id is not None:
-        try:
-            await delete_step(d.uow(), chat_id=chat.id, step_id=step_id)
-        except PostRefused:
-            await reply(update, t.step_unknown(step_id))
-            return
-        await reply(update, t.step_deleted(step_id))
+    if not args:
+        await call.reply(t.steps(await group_steps(uow(), chat_id=call.group_id)))
+    elif step_id is not None:
+        await _delete_step(call, step_id)
+    elif (
+        verb != "add"
+        or len(args) < 2
+        or not (args[1].isascii() and args[1].isdigit())
+        or [a.lower() for a in args[2:]] not in ([], ["group"])
+    ):
+        await call.reply(t.sequence_usage())
+    else:
+        await _add_step(call, args[1], private=len(args) == 2)
+
+
+async def _delete_step(call: Call[CalendarTexts], step_id: int) -> None:
+    try:
+        await delete_step(call.deps.uow(), chat_id=call.group_id, step_id=step_id)
+    except PostRefused:
+        await call.reply(call.t.step_unknown(step_id))
         return
-    where = [a.lower() for a in args[2:]]
-    day = args[1] if len(args) >= 2 else ""
-    if verb != "add" or not (day.isascii() and day.isdigit()) or where not in ([], ["group"]):
-        await reply(update, t.sequence_usage())
+    await call.reply(call.t.step_deleted(step_id))
+
+
+async def _add_step(call: Call[CalendarTexts], typed: str, private: bool) -> None:
+    message, day = call.update.effective_message, int(typed)
+    if message is None or (body := body_of(message)) is None:
+        await call.reply(call.t.step_no_text(day, not private))
         return
-    body = body_of(message)
-    if body is None:
-        await reply(update, t.step_no_text(int(args[1]), bool(where)))
-        return
+    content = content_of(body)
     try:
         step = await add_step(
-            d.uow(),
-            chat_id=chat.id,
-            day=int(args[1]),
-            content=content_of(body),
-            private=not where,
-            at=sent_at(update),
-            update=(context.bot.id, update.update_id),
-        )
-    except ValidationError as error:
-        await reply(update, t.content_refused(reason_of(error)))
-        return
-    except ForeignButton as error:
-        await reply(update, t.foreign_button(error))
-        return
-    except ValueError:  # the day is past MAX_DAY
-        await reply(update, t.step_day_refused(args[1], MAX_DAY))
-        return
+            call.deps.uow(), chat_id=call.group_id, day=day, content=content,
+            private=private, at=call.at, update=call.key,
+        )  # fmt: skip
     except UnknownChat:
-        await reply(update, t.sequence_usage())
+        await call.reply(call.t.sequence_usage())
         return
-    await reply(update, t.step_added(step))
+    except ValueError as error:  # the day is past MAX_DAY (a button problem is a DomainError)
+        if isinstance(error, DomainError):
+            raise
+        await call.reply(call.t.step_day_refused(typed, MAX_DAY))
+        return
+    await call.reply(call.t.step_added(step))

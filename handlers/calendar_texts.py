@@ -7,14 +7,15 @@ import html
 import re
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from telegram import Update
 
 from campaigns.access import ButtonKind, ForeignButton
-from campaigns.audience import Audience
+from campaigns.audience import Audience, AudienceError
 from campaigns.outbox import MISSED_RUNS, BroadcastStatus, DeliveryStatus
 from campaigns.ports import BroadcastRecord, PostRecord, StepRecord
 from campaigns.schedule import LIVE, CronField, PostStatus, ScheduleError, WhenError
-from campaigns.services.broadcasts import BroadcastRefusal, Progress
+from campaigns.services.broadcasts import BroadcastRefusal, BroadcastRefused, Progress
 from campaigns.services.calendar import PostAction, PostRefusal, PostRefused
 from handlers.extract import Context, texts_for
 from handlers.texts import T
@@ -124,6 +125,22 @@ class CalendarTexts(T):
             + "\n"
             + self._("Send /schedule for help.")
         )
+
+    def refusal(self, error: Exception) -> str | None:
+        match error:
+            case ScheduleError():
+                return self.when_refused(error)
+            case ValidationError():
+                return self.content_refused(reason_of(error))
+            case AudienceError():
+                return self.audience_refused(error.token)
+            case PostRefused():
+                return self.post_refused(error)
+            case BroadcastRefused():
+                return self.broadcast_refused(error.reason)
+            case ForeignButton():
+                return self.foreign_button(error)
+        return super().refusal(error)
 
     def content_refused(self, detail: str) -> str:
         return self._("The post can't be saved: {detail}", detail=self.reason(detail))
@@ -485,6 +502,12 @@ class CalendarTexts(T):
 
     def not_your_group(self) -> str:
         return self._("Only the group's admins can do this.")
+
+
+def reason_of(error: ValidationError) -> str:
+    """The first validator message of a post's content (as `reason` knows them)."""
+    first = error.errors()[0]
+    return str(first["msg"]).removeprefix("Value error, ")
 
 
 async def calendar_texts_for(update: Update, context: Context) -> CalendarTexts:

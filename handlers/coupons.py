@@ -25,13 +25,12 @@ from campaigns.services.coupons import (
     redeem,
 )
 from campaigns.settings import language_for
-from handlers.admin import admin_group
 from handlers.callbacks import ClaimButton, callback_button, tapped
 from handlers.coupon_texts import CouponTexts, coupon_texts_for
 from handlers.deps import deps
 from handlers.extract import Context, is_group, person, reply, sent_at, tap_of
 from handlers.notify import send_private
-from handlers.use_case import use_case
+from handlers.use_case import Call, admin_group, use_case
 
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
 
@@ -41,9 +40,10 @@ def claim_markup(offer: TemplateRecord, t: CouponTexts) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[callback_button(t.claim_button(), ClaimButton(offer.id))]])
 
 
-@use_case
-async def on_claim(update: Update, context: Context) -> None:
+@use_case(CouponTexts)
+async def on_claim(call: Call[CouponTexts]) -> None:
     """A tap on 🎟 Claim: issue a coupon within stock and the member's limit."""
+    update, context = call.update, call.context
     query, user = update.callback_query, update.effective_user
     button = tapped(update, ClaimButton)
     if query is None or user is None or button is None:
@@ -97,11 +97,12 @@ async def _drop_buttons(context: Context, update: Update) -> None:
         await context.bot.do_api_request("editMessageReplyMarkup", api_kwargs=params)
 
 
-@use_case
-async def redeem_command(update: Update, context: Context) -> None:
+@use_case(CouponTexts)
+async def redeem_command(call: Call[CouponTexts]) -> None:
     """`/redeem <code> <order amount>`: admins mark a member's coupon used at checkout."""
+    update, context = call.update, call.context
     t, user = await coupon_texts_for(update, context), update.effective_user
-    chat = await admin_group(update, context, t)
+    chat = await admin_group(update, context)
     if chat is None or user is None:
         return
     args = context.args or []
@@ -148,12 +149,13 @@ async def mycoupons_command(update: Update, context: Context) -> None:
     await reply(update, t.my_coupons(coupons, sent_at(update)))
 
 
-@use_case
-async def coupon_command(update: Update, context: Context) -> None:
+@use_case(CouponTexts)
+async def coupon_command(call: Call[CouponTexts]) -> None:
     """`/coupon post|grant|end <offer id>` and `/coupon list` (admins); grant in reply to the
     member."""
+    update, context = call.update, call.context
     t = await coupon_texts_for(update, context)
-    chat = await admin_group(update, context, t)
+    chat = await admin_group(update, context)
     if chat is None:
         return
     args, d = context.args or [], deps(context)

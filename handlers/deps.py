@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.error import TelegramError
@@ -78,6 +78,12 @@ class TelegramGate:
         return present
 
 
+class Kick(Protocol):
+    """The outbox sender, as handlers see it: new rows are waiting, send them now."""
+
+    def kick(self) -> None: ...
+
+
 @dataclass
 class Deps:
     """Services for handlers; stored in application.bot_data['deps']."""
@@ -87,6 +93,7 @@ class Deps:
     owner_ids: frozenset[int]
     buffer: ActivityBuffer
     admins: AdminCache = field(default_factory=AdminCache)
+    outbox: Kick | None = None  # set by the composition root once the sender exists
     rights_noticed: dict[int, float] = field(default_factory=dict)
     # Deal posts are edited at most once per interval; changes in between are coalesced.
     deal_edit_interval: float = 5.0

@@ -36,14 +36,13 @@ from campaigns.services.groupbuys import (
     team_share,
 )
 from campaigns.settings import language_for
-from handlers.admin import admin_group
 from handlers.callbacks import GroupBuyButton, GroupBuyVerb, callback_button, tapped
 from handlers.deps import Deps, deps
 from handlers.extract import Context, person, reply, sent_at, tap_of
 from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
 from handlers.invite_links import start_referral
 from handlers.notify import send_private
-from handlers.use_case import use_case
+from handlers.use_case import Call, admin_group, use_case
 
 TEAM_PREFIX = "team_"
 ALERT_LIMIT = 200
@@ -80,9 +79,10 @@ def team_markup(
     return InlineKeyboardMarkup(rows)
 
 
-@use_case
-async def on_button(update: Update, context: Context) -> None:
+@use_case(GroupBuyTexts)
+async def on_button(call: Call[GroupBuyTexts]) -> None:
     """🚀 start, ➕ join or leave; answered in an alert, the team card kept current."""
+    update, context = call.update, call.context
     query, user = update.callback_query, update.effective_user
     button = tapped(update, GroupBuyButton)
     if query is None or user is None or button is None:
@@ -174,11 +174,12 @@ async def announce_expired(bot: Bot, d: Deps, views: Sequence[TeamView]) -> None
             await send_private(bot, d, member.user_id, t.expired_dm(view))
 
 
-@use_case
-async def groupbuy_command(update: Update, context: Context) -> None:
+@use_case(GroupBuyTexts)
+async def groupbuy_command(call: Call[GroupBuyTexts]) -> None:
     """`/groupbuy new|post|list|end …` (admins): create, post, list and end deals."""
+    update, context = call.update, call.context
     t = await groupbuy_texts_for(update, context)
-    chat = await admin_group(update, context, t)
+    chat = await admin_group(update, context)
     if chat is None:
         return
     args, d, at = context.args or [], deps(context), sent_at(update)

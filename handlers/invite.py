@@ -23,7 +23,6 @@ from campaigns.services.invite_links import (
     save_member_link,
 )
 from campaigns.services.referral_reports import my_invites
-from handlers.admin import is_admin
 from handlers.callbacks import ChooserButton, ChooserVerb, callback_button, tapped
 from handlers.deps import deps
 from handlers.extract import (
@@ -38,15 +37,16 @@ from handlers.extract import (
 )
 from handlers.invite_links import reachable
 from handlers.referral_texts import ReferralTexts, referral_texts_for
-from handlers.use_case import use_case
+from handlers.use_case import Call, is_admin, use_case
 
 log = logging.getLogger(__name__)
 RIGHTS_NOTICE_EVERY = 3600.0
 
 
-@use_case
-async def invite_command(update: Update, context: Context) -> None:
+@use_case(ReferralTexts)
+async def invite_command(call: Call[ReferralTexts]) -> None:
     """The member's personal link (made once, reused); `/invite revoke` for admins."""
+    update, context = call.update, call.context
     t, chat, user = (
         await referral_texts_for(update, context),
         update.effective_chat,
@@ -66,9 +66,10 @@ async def invite_command(update: Update, context: Context) -> None:
     await _choose_group(update, context, t, ChooserVerb.INVITE)
 
 
-@use_case
-async def invites_command(update: Update, context: Context) -> None:
+@use_case(ReferralTexts)
+async def invites_command(call: Call[ReferralTexts]) -> None:
     """The caller's confirmed, pending, left and rejected invites, with reasons."""
+    update, context = call.update, call.context
     t, chat = await referral_texts_for(update, context), update.effective_chat
     if chat is None or update.effective_user is None:
         return
@@ -112,9 +113,10 @@ async def _choose_group(
         )
 
 
-@use_case
-async def on_choose(update: Update, context: Context) -> None:
+@use_case(ReferralTexts)
+async def on_choose(call: Call[ReferralTexts]) -> None:
     """A group button from the private chooser."""
+    update, context = call.update, call.context
     query, user = update.callback_query, update.effective_user
     button = tapped(update, ChooserButton)
     if query is None or user is None or button is None:

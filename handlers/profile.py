@@ -2,82 +2,49 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
 from campaigns.errors import UnknownChat
 from campaigns.referral import PERIODS
 from campaigns.services.profile import BOARDS, leaderboard, my_profile
 from campaigns.services.referral_reports import invite_board
-from handlers.deps import deps
-from handlers.extract import Context, is_group, person, reply, sent_at, texts_for
 from handlers.referral_texts import ReferralTexts
-from handlers.use_case import use_case
+from handlers.use_case import Call, use_case
 
 
-@use_case
-async def me_command(update: Update, context: Context) -> None:
+@use_case(ReferralTexts, group=True)
+async def me_command(call: Call[ReferralTexts]) -> None:
     """The caller's points, streak, best streak, check-ins and rank in this group."""
-    t, chat, user = await texts_for(update, context), update.effective_chat, update.effective_user
-    if not is_group(chat) or chat is None or user is None:
-        await reply(update, t.group_only())
-        return
-    await deps(context).buffer.flush()  # the message count shown must include recent chatter
+    assert call.user_id is not None and call.person is not None
+    await call.deps.buffer.flush()  # the message count shown must include recent chatter
     try:
         profile = await my_profile(
-            deps(context).uow(),
-            bot_id=context.bot.id,
-            update_id=update.update_id,
-            chat_id=chat.id,
-            user_id=user.id,
-            at=sent_at(update),
-        )
+            call.deps.uow(), bot_id=call.key[0], update_id=call.key[1],
+            chat_id=call.group_id, user_id=call.user_id, at=call.at,
+        )  # fmt: skip
     except UnknownChat:
         profile = None
-    await reply(update, t.profile(person(user).display_name, profile))
+    await call.reply(call.t.profile(call.person.display_name, profile))
 
 
-@use_case
-async def top_command(update: Update, context: Context) -> None:
-    """Leaderboard by points (default) or `/top streak`, with the caller's own place."""
-    t, chat, user = await texts_for(update, context), update.effective_chat, update.effective_user
-    if not is_group(chat) or chat is None or user is None:
-        await reply(update, t.group_only())
+@use_case(ReferralTexts, group=True)
+async def top_command(call: Call[ReferralTexts]) -> None:
+    """Leaderboard by points (default), `/top streak`, or `/top invites [week|month|all]`,
+    with the caller's own place."""
+    assert call.user_id is not None
+    by = call.args[0].lower() if call.args else "points"
+    period = call.args[1].lower() if by == "invites" and len(call.args) > 1 else "all"
+    if (by not in BOARDS and by != "invites") or period not in PERIODS:
+        await call.reply(call.t.top_usage())
         return
-    by = context.args[0].lower() if context.args else "points"
+    uow, bot_id, update_id = call.deps.uow(), *call.key
     if by == "invites":
-        await _invite_top(update, context, chat.id, user.id, (context.args or [])[1:])
-        return
-    if by not in BOARDS:
-        await reply(update, t.top_usage())
+        invites = await invite_board(
+            uow, bot_id=bot_id, update_id=update_id, chat_id=call.group_id,
+            user_id=call.user_id, period=period, at=call.at,
+        )  # fmt: skip
+        await call.reply(call.t.invite_board(invites))
         return
     board = await leaderboard(
-        deps(context).uow(),
-        bot_id=context.bot.id,
-        update_id=update.update_id,
-        chat_id=chat.id,
-        user_id=user.id,
-        by=by,
-        at=sent_at(update),
-    )
-    await reply(update, t.leaderboard(board))
-
-
-async def _invite_top(
-    update: Update, context: Context, chat_id: int, user_id: int, args: list[str]
-) -> None:
-    """`/top invites [week|month|all]`: confirmed invites in the period."""
-    t = ReferralTexts((await texts_for(update, context)).language)
-    period = args[0].lower() if args else "all"
-    if period not in PERIODS:
-        await reply(update, t.top_usage())
-        return
-    board = await invite_board(
-        deps(context).uow(),
-        bot_id=context.bot.id,
-        update_id=update.update_id,
-        chat_id=chat_id,
-        user_id=user_id,
-        period=period,
-        at=sent_at(update),
-    )
-    await reply(update, t.invite_board(board))
+        uow, bot_id=bot_id, update_id=update_id, chat_id=call.group_id,
+        user_id=call.user_id, by=by, at=call.at,
+    )  # fmt: skip
+    await call.reply(call.t.leaderboard(board))

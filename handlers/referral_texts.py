@@ -296,6 +296,11 @@ class ReferralTexts(T):
             value=f"<code>{html.escape(value)}</code>",
         )
 
+    def refusal(self, error: Exception) -> str | None:
+        if isinstance(error, InvalidSetting):  # only /referral set changes settings here
+            return self.invalid_program_setting(error)
+        return super().refusal(error)
+
     def invalid_program_setting(self, err: InvalidSetting) -> str:
         reasons = {
             "not_a_number": self._("it must be a whole number"),

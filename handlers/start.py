@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from handlers.admin import is_admin
 from handlers.extract import Context, reply, texts_for
 from handlers.groupbuys import start_team_share
 from handlers.invite_links import start_referral, track_private
+from handlers.use_case import is_admin
 
 
 async def help_command(update: Update, context: Context) -> None:

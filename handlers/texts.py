@@ -10,8 +10,9 @@ import html
 
 from campaigns.access import AccessDenied, Denied
 from campaigns.checkin import CheckinAward
-from campaigns.errors import AlreadyCheckedIn, InvalidSetting
+from campaigns.errors import AlreadyCheckedIn, InvalidSetting, UnknownChat
 from campaigns.members import GONE_STATUSES, BotRight, Leaderboard, Ranked
+from campaigns.services.chats import NoLongerAdmin
 from campaigns.services.checkin import CheckinResult
 from campaigns.services.profile import Profile
 from campaigns.settings import ChatSettings
@@ -240,7 +241,24 @@ class T:
             Denied.WRONG_MESSAGE: self._(
                 "This button doesn't belong here. Use the button on the bot's own post."
             ),
+            Denied.ADMIN_COMMAND: self.admins_only(),
+            Denied.GROUP_ONLY: self.group_only(),
+            Denied.PICK_A_GROUP: self.pick_a_group(),
         }[denied.reason]
+
+    def refusal(self, error: Exception) -> str | None:
+        """The words for a refusal every feature shares; None for an error that is not one
+        (feature texts extend this with their own refusals)."""
+        match error:
+            case UnknownChat():
+                return self.not_registered()
+            case AccessDenied():
+                return self.access_denied(error)
+            case NoLongerAdmin():
+                return self.no_longer_admin(error.title)
+            case InvalidSetting():
+                return self.invalid_setting(error)
+        return None
 
     def bot_setup(self, chat_id: int, missing: list[BotRight]) -> str:
         """Said in the group when the bot is added or its rights change."""

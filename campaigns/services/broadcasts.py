@@ -11,12 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from campaigns.access import ForeignButton
+from campaigns.access import ButtonKind, ForeignButton, Gate, Tap
 from campaigns.audience import Audience
 from campaigns.content import PostContent
 from campaigns.outbox import UNFINISHED, BroadcastStatus, DeliveryStatus
 from campaigns.ports import BroadcastRecord, UnitOfWork
-from campaigns.services.access import check_buttons, object_buttons
+from campaigns.services.access import (
+    authorize_admin,
+    check_buttons,
+    checked_tap,
+    object_buttons,
+)
 from campaigns.services.chats import claim_update, require_chat
 
 RATE_WINDOW = dt.timedelta(seconds=60)
@@ -28,6 +33,9 @@ class Target(StrEnum):
 
 
 class Control(StrEnum):
+    """What an admin's button does to a broadcast."""
+
+    SEND = "send"  # the preview's 📣: draft -> sending
     PAUSE = "pause"
     RESUME = "resume"
     CANCEL = "cancel"
@@ -107,8 +115,15 @@ async def _targets(
     return await uow.broadcasts.recipients(chat_pk, audience, now)
 
 
-async def start(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> BroadcastRecord:
-    """Draft -> sending: the recipients become outbox rows in the same transaction."""
+async def start(
+    uow: UnitOfWork,
+    *,
+    broadcast_id: int,
+    now: dt.datetime,
+    progress_at: tuple[int, int] | None = None,
+) -> BroadcastRecord:
+    """Draft -> sending: the recipients become outbox rows in the same transaction, and the
+    message the ✅ was tapped on (`progress_at`: chat, message) becomes the progress message."""
     async with uow:
         record = await uow.broadcasts.get(broadcast_id)
         if record is None:
@@ -123,6 +138,8 @@ async def start(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> Broa
         targets = await _targets(uow, record.chat_pk, record.target, record.audience, now)
         total = await uow.outbox.add_recipients(broadcast_id, targets, now)
         await uow.broadcasts.set_total(broadcast_id, total)
+        if progress_at is not None:
+            await uow.broadcasts.set_progress(broadcast_id, *progress_at)
         record = await uow.broadcasts.get(broadcast_id)
         await uow.commit()
     assert record is not None
@@ -157,12 +174,28 @@ async def control(
     return record
 
 
-async def remember_progress(
-    uow: UnitOfWork, *, broadcast_id: int, chat_id: int, message_id: int
-) -> None:
-    async with uow:
-        await uow.broadcasts.set_progress(broadcast_id, chat_id, message_id)
-        await uow.commit()
+async def press(
+    uow: Callable[[], UnitOfWork],
+    gate: Gate,
+    *,
+    broadcast_id: int,
+    action: Control,
+    tap: Tap,
+    user_id: int,
+    now: dt.datetime,
+) -> Progress:
+    """An admin's tap on a preview or progress message: only on the message the bot sent for
+    this broadcast, only by an admin of its group. Sending makes the tapped message the
+    progress message. Returns the progress after the change."""
+    await checked_tap(uow(), kind=ButtonKind.BROADCAST, object_id=broadcast_id, tap=tap)
+    current = await progress(uow(), broadcast_id=broadcast_id, now=now)
+    await authorize_admin(gate, group_id=current.group_id, user_id=user_id)
+    if action is Control.SEND:
+        where = (tap.chat_id, tap.message_id)
+        await start(uow(), broadcast_id=broadcast_id, now=now, progress_at=where)
+    else:
+        await control(uow(), broadcast_id=broadcast_id, action=action, now=now)
+    return await progress(uow(), broadcast_id=broadcast_id, now=now)
 
 
 async def progress(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> Progress:

@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from campaigns.access import AccessDenied, ButtonKind, Denied, Gate, Tap
 from campaigns.content import PostContent
 from campaigns.outbox import DeliveryStatus
 from campaigns.ports import PostRecord, StepRecord, UnitOfWork
 from campaigns.schedule import LIVE, PostStatus, ScheduleError, StepStatus, When, WhenError
-from campaigns.services.access import check_buttons
+from campaigns.services.access import authorize_admin, check_buttons, checked_tap
 from campaigns.services.chats import claim_update, require_chat
 
 HANDOVER_BATCH = 200
@@ -192,6 +193,30 @@ async def import_plans(
         stored = [await uow.calendar.post(i) for i in ids]
         await uow.commit()
     return [p for p in stored if p is not None]
+
+
+async def decide_draft(
+    uow: Callable[[], UnitOfWork],
+    gate: Gate,
+    *,
+    post_id: int,
+    save: bool,
+    tap: Tap,
+    user_id: int,
+    at: dt.datetime,
+) -> PostRecord | None:
+    """A /schedule preview's ✅ (save: the draft becomes active, returned) or ✖ (deleted,
+    None): only on the preview the bot sent, only by an admin of the post's group. A forged
+    id is refused before anything about the post is looked up."""
+    await checked_tap(uow(), kind=ButtonKind.SCHEDULE, object_id=post_id, tap=tap)
+    owner = await post_group(uow(), post_id=post_id)
+    if owner is None:
+        raise AccessDenied(Denied.NOT_ADMIN)
+    await authorize_admin(gate, group_id=owner, user_id=user_id)
+    if save:
+        return await confirm_post(uow(), chat_id=owner, post_id=post_id, at=at)
+    await change_post(uow(), chat_id=owner, post_id=post_id, action=PostAction.DELETE, at=at)
+    return None
 
 
 async def post_group(uow: UnitOfWork, *, post_id: int) -> int | None:

@@ -1,13 +1,13 @@
 """@use_case: a redelivery does nothing, an unknown group hears the not-registered text."""
 
+import pytest
 from telegram import Update
 from telegram.ext import CallbackContext
 
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.settings import language_for
-from handlers.extract import Context
 from handlers.texts import T
-from handlers.use_case import use_case
+from handlers.use_case import Call, use_case
 from tests.handlers.conftest import ALICE, BOB, GROUP, Harness
 
 NOT_REGISTERED = "This group has no activity yet. Send /checkin to start!"
@@ -22,8 +22,8 @@ async def test_a_command_in_a_group_the_bot_does_not_know_is_told_to_check_in(bo
 
 
 async def _run(bot: Harness, raw: dict[str, object], error: Exception) -> None:
-    @use_case
-    async def callback(update: Update, context: Context) -> None:
+    @use_case(T)
+    async def callback(call: Call[T]) -> None:
         raise error
 
     update = Update.de_json(raw, bot.app.bot)
@@ -56,3 +56,23 @@ async def test_a_redelivery_says_nothing(bot: Harness):
     await _run(bot, bot.world.message(GROUP, ALICE, "/top"), DuplicateUpdate())
 
     assert bot.world.calls[before:] == []
+
+
+async def test_an_error_the_texts_do_not_know_reaches_the_error_handler(bot: Harness):
+    with pytest.raises(RuntimeError, match="a bug"):
+        await _run(bot, bot.world.message(GROUP, ALICE, "/top"), RuntimeError("a bug"))
+
+
+async def test_an_admin_command_from_a_member_is_refused_and_changes_nothing(bot: Harness):
+    replies = await bot.say(ALICE, "/set language zh")
+
+    assert replies == ["🙏 Sorry, only group admins can do that."]
+    assert await bot.say(ALICE, "/me") and "签到" not in (await bot.say(ALICE, "/top"))[0]
+
+
+async def test_a_member_command_in_private_asks_for_the_group(bot: Harness):
+    bot.world.start_private(ALICE)
+
+    assert await bot.say(ALICE, "/me", chat=ALICE) == [
+        "This command works in a group. Add me to your group first."
+    ]
