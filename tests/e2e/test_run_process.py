@@ -13,7 +13,6 @@ import pytest
 
 from bot.double import FakeTelegram
 from bot.double.server import DoubleServer
-from tests.e2e.conftest import register_group
 
 GROUP = -1002000000001
 OWNER, ALICE, BOB = 1, 5_100_000_001, 3
@@ -234,111 +233,6 @@ def test_an_operator_creates_posts_and_redeems_a_coupon(database_url: str, tmp_p
     )
 
 
-def test_a_bad_setting_stops_startup_with_one_line_naming_it(tmp_path: Path):
-    env = _env("sqlite+aiosqlite:///x.db") | {"DEFAULT_TIMEZONE": "Mars/Olympus"}
-
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1
-    assert "DEFAULT_TIMEZONE" in result.stderr and "Traceback" not in result.stderr
-
-
-def test_run_without_a_token_says_how_to_get_one(tmp_path: Path):
-    env = _env(f"sqlite+aiosqlite:///{tmp_path}/x.db") | {"TELEGRAM_BOT_TOKEN": ""}
-
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
-
-    assert result.returncode == 2
-    assert "TELEGRAM_BOT_TOKEN" in result.stderr and "BotFather" in result.stderr
-
-
-def test_export_of_an_unknown_group_is_a_clear_error(tmp_path: Path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/x.db"
-    subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
-        cwd=tmp_path,
-        env=_env(url),
-        check=True,
-        capture_output=True,
-    )
-
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "export", "members", "--chat", "-42"],
-        cwd=tmp_path,
-        env=_env(url),
-        capture_output=True,
-        text=True,
-    )
-
-    assert result.returncode == 1
-    assert "no group with id -42" in result.stderr
-
-
-@pytest.mark.parametrize(
-    ("args", "says"),
-    [
-        (["--type", "percent", "--value", "0"], "--value"),
-        (["--type", "fixed", "--value", "30", "--min-spend", "1.999"], "decimals"),
-        (["--type", "fixed", "--value", "30", "--valid-until", "2026-12-31"], "UTC offset"),
-    ],
-)
-def test_coupon_create_refuses_bad_values_naming_the_option(tmp_path: Path, args, says):
-    url = f"sqlite+aiosqlite:///{tmp_path}/x.db"
-
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "coupons", "create", "--chat", "-42", "--name", "x", *args],
-        cwd=tmp_path,
-        env=_env(url),
-        capture_output=True,
-        text=True,
-    )
-
-    assert result.returncode == 2
-    assert says in result.stderr and "Traceback" not in result.stderr
-
-
-def test_orders_import_validates_every_row_and_imports_nothing_from_a_bad_file(tmp_path: Path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/shop.db"
-    _cli(url, tmp_path, "db", "upgrade")
-
-    register_group(url, GROUP)
-    good = "A-1,42,199.90,2026-11-20T10:00:00+08:00\nA-2,43,20,2026-11-20T11:00:00+08:00\n"
-    bad = "A-3,44,12.345,2026-11-20T12:00:00+08:00\nA-4,45,10,yesterday\n"
-    csv_file = tmp_path / "orders.csv"
-    csv_file.write_text("external_id,member,amount,at\n" + good + bad, encoding="utf-8")
-
-    def run(*extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "orders", "import", str(csv_file), *extra],
-            cwd=tmp_path, env=_env(url), capture_output=True, text=True,
-        )  # fmt: skip
-
-    refused = run("--chat", str(GROUP))
-    skipped = run("--skip-bad")  # the bot is in one group: that is where the orders go
-    replayed = run("--skip-bad", "--json")
-    register_group(url, GROUP - 1)
-    ambiguous = run()
-
-    assert refused.returncode == 1
-    assert "line 4: amount" in refused.stderr and "line 5: at" in refused.stderr
-    assert "nothing imported" in refused.stderr
-    assert (
-        skipped.returncode == 0 and "2 imported" in skipped.stdout and "2 skipped" in skipped.stdout
-    )
-    report = json.loads(replayed.stdout)
-    assert (report["imported"], report["replayed"], report["skipped"]) == (0, 2, 2)
-    assert ambiguous.returncode == 1 and "line 2: chat_id: which group?" in ambiguous.stderr
-
-
 @pytest.mark.e2e
 def test_growthbot_run_serves_the_signed_orders_webhook(database_url: str, tmp_path: Path):
     import socket
@@ -407,54 +301,3 @@ def _reachable(port: int) -> bool:
 
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def test_groupbuy_create_from_the_command_line(tmp_path: Path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/tuan.db"
-    _cli(url, tmp_path, "db", "upgrade")
-
-    register_group(url, GROUP)
-    ends = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
-    args = ["groupbuy", "create", "--chat", str(GROUP), "--title", "奶茶三人团", "--price", "30",
-            "--group-price", "19.9", "--team-minutes", "60", "--ends-at", ends]  # fmt: skip
-
-    bad = subprocess.run(
-        [sys.executable, "-m", "bot", *args, "--size", "99"],
-        cwd=tmp_path, env=_env(url), capture_output=True, text=True,
-    )  # fmt: skip
-    made = json.loads(_cli(url, tmp_path, *args, "--size", "3", "--stock", "30", "--json"))
-
-    assert bad.returncode == 2 and "team size must be 2 to 50" in bad.stderr
-    assert (made["price"], made["group_price"], made["size"], made["stock"]) == (3000, 1990, 3, 30)
-    assert made["message_id"] is None
-
-
-def test_groupbuy_create_uploads_its_photo_and_posts_it(tmp_path: Path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/tuan.db"
-    _cli(url, tmp_path, "db", "upgrade")
-    register_group(url, GROUP)
-    (tmp_path / "tea.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(2000))
-    (tmp_path / "tea.gif").write_bytes(b"GIF89a")
-    ends = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
-    args = ["groupbuy", "create", "--chat", str(GROUP), "--title", "奶茶三人团", "--price", "30",
-            "--group-price", "19.9", "--team-minutes", "60", "--ends-at", ends,
-            "--size", "3"]  # fmt: skip
-    world = FakeTelegram()
-    world.add_group(GROUP, "Shop")
-
-    with DoubleServer(world) as server:
-        made = json.loads(
-            _cli(url, tmp_path, *args, "--photo", "tea.jpg", "--post", "--json",
-                 base_url=server.base_url)
-        )  # fmt: skip
-        gif = subprocess.run(
-            [sys.executable, "-m", "bot", *args, "--photo", "tea.gif"],
-            cwd=tmp_path, env=_env(url), capture_output=True, text=True,
-        )  # fmt: skip
-
-    [photo] = [c for c in world.calls if c.method == "sendPhoto"]
-    assert photo.params["photo"] == "<upload tea.jpg, 2004 bytes>"
-    assert "奶茶三人团" in photo.params["caption"] and photo.params["parse_mode"] == "HTML"
-    assert (made["photo"], made["message_id"]) == ("tea.jpg", 1)
-    assert gif.returncode == 2 and "not a JPEG, PNG or WebP" in gif.stderr
-    assert world.problems() == []

@@ -11,7 +11,7 @@ from campaigns.services.members import membership_changed
 from campaigns.settings import ChatSettings
 from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWork
-from tests.e2e.conftest import CLI_GROUP, Cli
+from tests.cli.conftest import CLI_GROUP, Cli
 
 MEMBER, STRANGER = 501, 777
 CSV = f"""external_id,member,amount,at

@@ -12,7 +12,7 @@ from campaigns.coupons import CouponKind, Template
 from campaigns.services.coupons import create_offer
 from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWork
-from tests.e2e.conftest import CLI_GROUP, Cli
+from tests.cli.conftest import CLI_GROUP, Cli
 
 CREATE = ["coupons", "create", "--chat", str(CLI_GROUP), "--json"]
 FIXED = ["--type", "fixed", "--value", "5"]

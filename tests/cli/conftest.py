@@ -39,6 +39,45 @@ class Cli:
         return Outcome(code, out, err)
 
 
+@dataclass
+class Growthbot:
+    """`growthbot ARGS` in process with the environment an operator's shell would have (no
+    real process needed: the exit code and the printed lines are what is checked)."""
+
+    folder: Path
+    env: dict[str, str]
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str]
+
+    def __call__(self, *argv: str, **env: str) -> Outcome:
+        with self.monkeypatch.context() as patch:
+            for key, value in (self.env | env).items():
+                patch.setenv(key, value)
+            get_settings.cache_clear()
+            self.capsys.readouterr()
+            code = main(list(argv))
+            out, err = self.capsys.readouterr()
+        get_settings.cache_clear()
+        return Outcome(code, out, err)
+
+
+@pytest.fixture
+def growthbot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Growthbot:
+    """The command line in an empty folder, with a fresh SQLite file and no Telegram token
+    or database from the calling shell."""
+    import os
+
+    for key in os.environ:
+        if key.startswith(("TELEGRAM_", "DATABASE_", "DEFAULT_")):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    env = {"TELEGRAM_BOT_TOKEN": "123:CLI", "DEFAULT_TIMEZONE": "Asia/Shanghai",
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db"}  # fmt: skip
+    return Growthbot(tmp_path, env, monkeypatch, capsys)
+
+
 def register_group(url: str, chat_id: int = CLI_GROUP) -> None:
     """The group as if the bot had been added to it (for CLI-only tests)."""
     from campaigns.members import ChatInfo

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import CLI_GROUP, Cli
+from tests.cli.conftest import CLI_GROUP, Cli
 
 ENDS = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
 DEAL = ["groupbuy", "create", "--chat", str(CLI_GROUP), "--title", "Milk tea for three",
