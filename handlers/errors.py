@@ -12,24 +12,30 @@ from handlers.extract import Context
 log = logging.getLogger("growthbot.errors")
 
 
+EXPECTED = (  # Telegram's weather: logged in a line, no traceback
+    (RetryAfter, "flood limit"),
+    (Forbidden, "forbidden"),
+    (NetworkError, "network error"),
+    (TelegramError, "telegram error"),
+)
+
+
+def where(update: object) -> str:
+    """Which update, chat and user, for the log line."""
+    if not isinstance(update, Update):
+        return ""
+    chat, user = update.effective_chat, update.effective_user
+    return (
+        f"update {update.update_id} chat {chat.id if chat else '-'} user {user.id if user else '-'}"
+    )
+
+
 async def on_error(update: object, context: Context) -> None:
     """Telegram errors are expected weather; anything else is a bug worth a traceback."""
     error = context.error
-    where = ""
-    if isinstance(update, Update):
-        chat = update.effective_chat
-        user = update.effective_user
-        where = (
-            f"update {update.update_id} chat {chat.id if chat else '-'} "
-            f"user {user.id if user else '-'}"
-        )
-    if isinstance(error, RetryAfter):
-        log.warning("flood limit (%s): retry after %ss", where, error.retry_after)
-    elif isinstance(error, Forbidden):
-        log.warning("forbidden (%s): %s", where, error.message)
-    elif isinstance(error, NetworkError):
-        log.warning("network error (%s): %s", where, error)
-    elif isinstance(error, TelegramError):
-        log.warning("telegram error (%s): %s", where, error)
-    else:
-        log.error("unexpected error (%s)", where, exc_info=error)
+    for kind, name in EXPECTED:
+        if isinstance(error, kind):
+            detail = f"retry after {error.retry_after}s" if isinstance(error, RetryAfter) else error
+            log.warning("%s (%s): %s", name, where(update), detail)
+            return
+    log.error("unexpected error (%s)", where(update), exc_info=error)

@@ -35,16 +35,21 @@ async def top_command(call: Call[ReferralTexts]) -> None:
     if (by not in BOARDS and by != "invites") or period not in PERIODS:
         await call.reply(call.t.top_usage())
         return
-    uow, bot_id, update_id = call.deps.uow(), *call.key
     if by == "invites":
-        invites = await invite_board(
-            uow, bot_id=bot_id, update_id=update_id, chat_id=call.group_id,
-            user_id=call.user_id, period=period, at=call.at,
-        )  # fmt: skip
-        await call.reply(call.t.invite_board(invites))
+        await _invite_top(call, period)
         return
     board = await leaderboard(
-        uow, bot_id=bot_id, update_id=update_id, chat_id=call.group_id,
+        call.deps.uow(), bot_id=call.key[0], update_id=call.key[1], chat_id=call.group_id,
         user_id=call.user_id, by=by, at=call.at,
     )  # fmt: skip
     await call.reply(call.t.leaderboard(board))
+
+
+async def _invite_top(call: Call[ReferralTexts], period: str) -> None:
+    """`/top invites [week|month|all]`: confirmed invites in the period."""
+    assert call.user_id is not None
+    board = await invite_board(
+        call.deps.uow(), bot_id=call.key[0], update_id=call.key[1], chat_id=call.group_id,
+        user_id=call.user_id, period=period, at=call.at,
+    )  # fmt: skip
+    await call.reply(call.t.invite_board(board))

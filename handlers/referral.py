@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from campaigns.access import AccessDenied, Denied
 from campaigns.services.referral_reports import referral_report
 from campaigns.settings import apply_referral_setting
 from handlers.admin import store_setting
-from handlers.extract import is_group
 from handlers.referral_texts import ReferralTexts
-from handlers.use_case import Call, admin_group, use_case
+from handlers.use_case import Call, admin_group, in_group, use_case
 
 REPORT_DAYS = 30
 
@@ -16,17 +14,16 @@ REPORT_DAYS = 30
 @use_case(ReferralTexts)
 async def referral_command(call: Call[ReferralTexts]) -> None:
     """`/referral` (the program), `/referral set <key> <value>`, `/referral report [days]`."""
-    t, args, chat = call.t, call.args, call.update.effective_chat
+    t, args = call.t, call.args
+    action = args[0].lower() if args else ""
     if not args:
-        if not is_group(chat) or chat is None:
-            raise AccessDenied(Denied.GROUP_ONLY)
+        chat = in_group(call.update)
         await call.reply(t.program(chat.title, (await call.deps.settings_of(chat.id)).referral))
         return
-    action = args[0].lower()
     if action not in {"set", "report"}:
         await call.reply(t.referral_usage())
         return
-    call.chat = await admin_group(call.update, call.context)
+    call.chat = await admin_group(call.update, call.context)  # set and report: admins only
     if action == "report":
         await _report(call, args[1:])
     elif len(args) < 3:
