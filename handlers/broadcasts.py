@@ -7,12 +7,12 @@ import datetime as dt
 import logging
 import time
 
-from pydantic import ValidationError
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from campaigns.access import AccessDenied, ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, is_rule, parse_audience
+from campaigns.content import ContentRefused
 from campaigns.outbox import BroadcastStatus
 from campaigns.ports import BroadcastRecord
 from campaigns.services.access import authorize_admin, checked_tap
@@ -30,7 +30,7 @@ from campaigns.services.broadcasts import (
     start,
 )
 from handlers.admin import admin_group
-from handlers.calendar import body_of, content_of, preview, reason_of
+from handlers.calendar import body_of, content_of, preview
 from handlers.calendar_texts import CalendarTexts, calendar_texts_for
 from handlers.callbacks import BroadcastButton, BroadcastVerb, callback_button, tapped
 from handlers.deps import Deps, deps
@@ -76,8 +76,8 @@ async def broadcast_command(update: Update, context: Context) -> None:
     except AudienceError as error:
         await reply(update, t.audience_refused(error.token))
         return
-    except ValidationError as error:
-        await reply(update, t.content_refused(reason_of(error)))
+    except ContentRefused as error:
+        await reply(update, t.content_refused(error))
         return
     user, d = update.effective_user, deps(context)
     try:

@@ -7,7 +7,6 @@ import html
 import logging
 from collections.abc import Sequence
 
-from pydantic import ValidationError
 from telegram import (
     Bot,
     InlineKeyboardMarkup,
@@ -19,15 +18,15 @@ from telegram import (
 from telegram.error import Forbidden, TelegramError
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, ForeignButton, parse_id
-from campaigns.content import PostContent, split_buttons
+from campaigns.content import ContentRefused, PostContent, read_post
 from campaigns.errors import UnknownChat
 from campaigns.ports import PostRecord
 from campaigns.schedule import ScheduleError, parse_when
 from campaigns.services.access import authorize_admin, checked_tap, remember_buttons
 from campaigns.services.calendar import (
-    MAX_DAY,
     PostAction,
     PostRefused,
+    StepDayRefused,
     add_post,
     add_step,
     change_post,
@@ -87,21 +86,14 @@ def body_of(message: Message) -> tuple[str, str | None] | None:
 def content_of(
     body: tuple[str, str | None], options: frozenset[str] | set[str] = frozenset()
 ) -> PostContent:
-    """Raises ValidationError with the reason Telegram would give."""
-    text, buttons = split_buttons(body[0])
-    return PostContent(
-        text=text,
-        photo=body[1],
-        buttons=buttons,
+    """Raises ContentRefused with the reason Telegram would give, as a code."""
+    return read_post(
+        body[0],
+        body[1],
         pin="pin" in options,
         silent="silent" in options,
         replace_previous="replace" in options,
     )
-
-
-def reason_of(error: ValidationError) -> str:
-    first = error.errors()[0]
-    return str(first["msg"]).removeprefix("Value error, ")
 
 
 def as_seen_by(content: PostContent, user: User | None) -> PostContent:
@@ -142,7 +134,8 @@ async def preview(
         try:
             await send_content(context.bot, target, as_seen_by(content, user))
         except TelegramError as error:
-            await context.bot.send_message(target, t.content_refused(str(error)))
+            log.info("preview in %s refused: %s", target, error)
+            await context.bot.send_message(target, t.preview_refused())
             return False
         asked = await context.bot.send_message(target, question, reply_markup=markup)
         kind, object_id = asks_about
@@ -189,8 +182,8 @@ async def schedule_command(update: Update, context: Context) -> None:
         return
     try:
         content = content_of(body, options)
-    except ValidationError as error:
-        await reply(update, t.content_refused(reason_of(error)))
+    except ContentRefused as error:
+        await reply(update, t.content_refused(error))
         return
     user = update.effective_user
     try:
@@ -353,14 +346,14 @@ async def sequence_command(update: Update, context: Context) -> None:
             at=sent_at(update),
             update=(context.bot.id, update.update_id),
         )
-    except ValidationError as error:
-        await reply(update, t.content_refused(reason_of(error)))
+    except ContentRefused as error:
+        await reply(update, t.content_refused(error))
         return
     except ForeignButton as error:
         await reply(update, t.foreign_button(error))
         return
-    except ValueError:  # the day is past MAX_DAY
-        await reply(update, t.step_day_refused(args[1], MAX_DAY))
+    except StepDayRefused as error:
+        await reply(update, t.step_day_refused(args[1], error.most))
         return
     except UnknownChat:
         await reply(update, t.sequence_usage())
