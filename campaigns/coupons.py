@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Context, Decimal, DecimalException, Inexact, localcontext
 from enum import StrEnum
 
+from campaigns.errors import DomainError
+
 # Crockford's base 32: no I, L, O or U, so codes survive being read aloud and retyped.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_BODY = 9
@@ -66,7 +68,7 @@ class Reason(StrEnum):
 
 
 @dataclass
-class CouponRejected(Exception):
+class CouponRejected(DomainError):
     reason: Reason
     detail: int = 0  # e.g. the minimum spend in minor units
     currency: str = ""  # the coupon's, when the reason involves money
@@ -135,7 +137,7 @@ class OfferProblem(StrEnum):
 
 
 @dataclass
-class OfferRefused(ValueError):
+class OfferRefused(DomainError, ValueError):
     problem: OfferProblem
     value: str = ""  # what was given, for the message
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from campaigns.errors import DomainError
+
 MIN_SIZE, MAX_SIZE = 2, 50
 MAX_TEAM_MINUTES = 7 * 24 * 60
 
@@ -39,7 +41,7 @@ class Refusal(StrEnum):
 
 
 @dataclass
-class GroupBuyRefused(Exception):
+class GroupBuyRefused(DomainError):
     reason: Refusal
 
 
@@ -99,7 +101,7 @@ class DealField(StrEnum):
 
 
 @dataclass
-class DealInputError(Exception):
+class DealInputError(DomainError):
     field: DealField
 
 
