@@ -11,7 +11,8 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from campaigns.plan import Plan, PlanError
+from campaigns.content import ContentProblem, ContentRefused, HtmlFault, HtmlProblem
+from campaigns.plan import Plan, PlanError, PlanProblem
 from campaigns.ports import PostRecord
 from campaigns.schedule import CronField, PostStatus, ScheduleError, WhenError
 
@@ -101,6 +102,55 @@ def schedule_problem(error: ScheduleError) -> str:
     }[error.reason]
 
 
+def html_problem(problem: HtmlProblem) -> str:
+    first = problem.names[0] if problem.names else ""
+    return {
+        HtmlFault.UNESCAPED_AMPERSAND: "unescaped &",
+        HtmlFault.UNESCAPED_ANGLE: "unescaped < or >",
+        HtmlFault.UNSUPPORTED_TAG: f"unsupported start tag {first!r}",
+        HtmlFault.UNMATCHED_END_TAG: f"unmatched end tag {first!r}",
+        HtmlFault.UNSUPPORTED_ENTITY: f"unsupported entity &{first};",
+        HtmlFault.UNCLOSED_TAGS: f"unclosed tags {list(problem.names)}",
+    }[problem.fault]
+
+
+def content_problem(error: ContentRefused) -> str | None:
+    """A refused post, said to an operator; None for a wrong value, which `explain` says
+    with what the field takes."""
+    problem = error.problem
+    if problem in {ContentProblem.TEXT_EMPTY, ContentProblem.TEXT_TOO_LONG}:
+        return f"the text has {error.size} characters; {error.low} to {error.limit} allowed"
+    if problem is ContentProblem.BUTTON_TEXT_TOO_LONG:
+        return f"a button's text has {error.size} characters; 1 to {error.limit} allowed"
+    return {
+        ContentProblem.BAD_HTML: "HTML Telegram would refuse: "
+        + "; ".join(html_problem(p) for p in error.html),
+        ContentProblem.TOO_MANY_BUTTONS: f"a post has at most {error.limit} buttons",
+        ContentProblem.BUTTON_TEXT_EMPTY: "a button needs a text, e.g. `text: Shop now`",
+        ContentProblem.BUTTON_TARGET: "a button needs exactly one of url, coupon or groupbuy",
+        ContentProblem.BAD_BUTTON_URL: "a button's url must start with https://, http:// or tg://",
+    }.get(problem)
+
+
+def plan_problem(error: PlanError) -> str:
+    """A refused plan or post, said to an operator."""
+    if isinstance(error.cause, ScheduleError):
+        return schedule_problem(error.cause)
+    if isinstance(error.cause, ContentRefused):
+        return content_problem(error.cause) or "Telegram would refuse the post: check its text"
+    value = error.value
+    return {
+        PlanProblem.BAD_CLOCK: "time must be HH:MM, e.g. 09:00",
+        PlanProblem.ONE_WHEN: "give exactly one of day, at or cron",
+        PlanProblem.TIME_WITHOUT_DAY: "time goes with day",
+        PlanProblem.UNKNOWN_TIMEZONE: f"unknown timezone {value!r}, e.g. Asia/Shanghai",
+        PlanProblem.NO_START: "posts given by day need the campaign's start",
+        PlanProblem.CRON_ONCE: "cron must repeat; use at for one time",
+        PlanProblem.PAST: f"{value} is already in the past",
+        PlanProblem.OUT_OF_RANGE: "the time is out of range",
+    }.get(error.problem, "the post can't be scheduled")
+
+
 LEVELS = {
     "buttons": ("a button", ("text", "url", "coupon", "groupbuy")),
     "posts": ("a post", ("day", "time", "at", "cron", "text", "photo", "buttons", "pin",
@@ -121,11 +171,13 @@ def explain(error: ErrorDetails) -> str:
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, ScheduleError):
         return schedule_problem(cause)
+    if isinstance(cause, PlanError):
+        return plan_problem(cause)
+    if isinstance(cause, ContentRefused) and (said := content_problem(cause)):
+        return said
     keys = [k for k in error["loc"] if isinstance(k, str)]
     takes = FIELDS.get(keys[-1]) if keys else None
     kind = error["type"]
-    if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
     if kind == "missing":
         what = "Field required"
     elif kind == "extra_forbidden":
@@ -193,12 +245,7 @@ def load(path: Path) -> list[tuple[Plan, yaml.Node]]:
 
 def plan_error(path: Path, root: yaml.Node, error: PlanError) -> FileError:
     """Every bad post of the plan, each at its line."""
-    return several(
-        [
-            error_at(path, root, e.loc, schedule_problem(e.cause) if e.cause else e.message)
-            for e in error.problems
-        ]
-    )
+    return several([error_at(path, root, e.loc, plan_problem(e)) for e in error.problems])
 
 
 def dump(posts: list[PostRecord], chat_id: int) -> str:

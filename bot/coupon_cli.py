@@ -11,7 +11,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.settings import Settings
-from campaigns.coupons import CouponKind, OfferProblem, OfferRefused, Template, parse_amount
+from campaigns.coupons import (
+    MINOR_DIGITS,
+    AmountError,
+    AmountProblem,
+    CouponKind,
+    OfferProblem,
+    OfferRefused,
+    Template,
+    parse_amount,
+)
 from campaigns.ports import CouponRecord, TemplateRecord
 
 EXPORT_FIELDS = ["code", "template", "member", "status", "issued_at", "redeemed_at", "discount"]
@@ -69,6 +78,8 @@ def template_from(args: argparse.Namespace) -> Template:
             value = parse_amount(args.value)
         min_spend = parse_amount(args.min_spend)
         cap = parse_amount(args.cap) if args.cap is not None else None
+    except AmountError as error:
+        raise UsageError(f"--value/--min-spend/--cap: {amount_problem(error)}") from None
     except (ValueError, InvalidOperation) as error:
         raise UsageError(f"--value/--min-spend/--cap: {error}") from None
     until = None
@@ -89,8 +100,17 @@ def template_from(args: argparse.Namespace) -> Template:
             valid_until=until,
             valid_days=args.valid_days,
         )
-    except ValueError as error:
-        raise UsageError(f"--value: {error}") from None
+    except OfferRefused as refused:
+        raise UsageError(refusal_text(refused, dt.datetime.now(dt.UTC))) from None
+
+
+def amount_problem(error: AmountError) -> str:
+    """Money that could not be read, said with what was typed."""
+    return {
+        AmountProblem.NOT_AN_AMOUNT: "not an amount",
+        AmountProblem.TOO_LARGE: "too large",
+        AmountProblem.TOO_PRECISE: f"more than {MINOR_DIGITS} decimals",
+    }[error.problem] + f": {error.raw!r}"
 
 
 def offer_json(offer: TemplateRecord) -> dict[str, Any]:
@@ -171,6 +191,10 @@ def refusal_text(refused: OfferRefused, now: dt.datetime) -> str:
         "give one, e.g. --currency CNY or --currency USD",
         OfferProblem.GIFT_VALUE: "--value: a gift takes no money off; leave --value out and "
         "say what the gift is in --name, e.g. --type gift --name 'Free cookie'",
+        OfferProblem.PERCENT: "--value: a percentage must be above 0 and at most 100",
+        OfferProblem.FIXED: "--value: a fixed discount must be above 0",
+        OfferProblem.MIN_SPEND: "--value: minimum spend and cap cannot be negative",
+        OfferProblem.CAP: "--value: minimum spend and cap cannot be negative",
     }[refused.problem]
 
 

@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.coupon_cli import UsageError
+from bot.coupon_cli import UsageError, amount_problem
 from bot.settings import Settings
 from campaigns.content import image_type
-from campaigns.coupons import parse_amount
-from campaigns.groupbuy import Deal
+from campaigns.coupons import AmountError, parse_amount
+from campaigns.groupbuy import MAX_SIZE, MAX_TEAM_MINUTES, MIN_SIZE, Deal, DealField, DealInputError
 from campaigns.ports import DealRecord
 
 
@@ -42,6 +42,8 @@ def deal_from(args: argparse.Namespace) -> Deal:
     try:
         price, group_price = parse_amount(args.price), parse_amount(args.group_price)
         ends = dt.datetime.fromisoformat(args.ends_at)
+    except AmountError as error:
+        raise UsageError(f"--price/--group-price/--ends-at: {amount_problem(error)}") from None
     except ValueError as error:
         raise UsageError(f"--price/--group-price/--ends-at: {error}") from None
     if ends.tzinfo is None:
@@ -57,8 +59,16 @@ def deal_from(args: argparse.Namespace) -> Deal:
             stock=args.stock,
             currency=args.currency.upper(),
         )
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    except DealInputError as error:
+        raise UsageError(DEAL_PROBLEMS.get(error.field, f"--{error.field}: not valid")) from None
+
+
+DEAL_PROBLEMS = {
+    DealField.SIZE: f"team size must be {MIN_SIZE} to {MAX_SIZE}",
+    DealField.GROUP_PRICE: "the group price must be above 0 and below the price",
+    DealField.MINUTES: f"a team lasts 1 to {MAX_TEAM_MINUTES} minutes",
+    DealField.STOCK: "stock must be at least 1",
+}
 
 
 PHOTO_TYPES = {".jpg", ".jpeg", ".png", ".webp"}

@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.order_texts import field_error
 from bot.settings import Settings
-from campaigns.orders import OrderIn, field_error
+from campaigns.orders import OrderIn
 
 COLUMNS = "external_id, member, amount, at, and optionally currency, coupons, items, category"
 
@@ -59,7 +60,7 @@ def read(path: Path, chat: int | None) -> tuple[list[tuple[int, OrderIn]], list[
                 order = OrderIn.model_validate(data)
             except ValidationError as error:
                 errors += [
-                    {"line": line, "field": f, "error": field_error(f, e["msg"])}
+                    {"line": line, "field": f, "error": field_error(f, e)}
                     for e in error.errors()
                     for f in [".".join(map(str, e["loc"])) or "-"]
                 ]

@@ -25,8 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.order_texts import field_error
 from campaigns.errors import UnknownChat
-from campaigns.orders import OrderIn, field_error
+from campaigns.orders import OrderIn
 from campaigns.ports import UnitOfWork
 from campaigns.services.orders import record_order
 
@@ -75,7 +76,7 @@ async def _read_body(request: Request) -> bytes:
 def _errors(error: ValidationError) -> list[dict[str, str]]:
     fields = [".".join(map(str, e["loc"])) or "-" for e in error.errors()]
     return [
-        {"field": f, "error": field_error(f, e["msg"])}
+        {"field": f, "error": field_error(f, e)}
         for f, e in zip(fields, error.errors(), strict=True)
     ]
 

@@ -15,6 +15,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
+from campaigns.errors import DomainError
+
 RULE = re.compile(
     r"^(?P<field>joined|active|checkin|points)(?P<op><=|>=|<|>|=)(?P<value>\d{1,18})d?$"
 )
@@ -22,11 +24,11 @@ MAX_DAYS = 3650
 When = TypeVar("When", dt.datetime, dt.date)
 
 
-class AudienceError(ValueError):
+class AudienceError(DomainError, ValueError):
     """A rule that could not be read; `token` is what the operator typed."""
 
     def __init__(self, token: str) -> None:
-        super().__init__(f"unknown audience rule {token!r}")
+        super().__init__(token)
         self.token = token
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Context, Decimal, DecimalException, Inexact, localcontext
 from enum import StrEnum
 
+from campaigns.errors import DomainError
+
 # Crockford's base 32: no I, L, O or U, so codes survive being read aloud and retyped.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_BODY = 9
@@ -66,39 +68,58 @@ class Reason(StrEnum):
 
 
 @dataclass
-class CouponRejected(Exception):
+class CouponRejected(DomainError):
     reason: Reason
     detail: int = 0  # e.g. the minimum spend in minor units
     currency: str = ""  # the coupon's, when the reason involves money
 
 
+class AmountProblem(StrEnum):
+    """Why typed money could not be read; the command line and the order feeds say it."""
+
+    NOT_AN_AMOUNT = "not_an_amount"
+    TOO_LARGE = "too_large"  # over MAX_AMOUNT
+    TOO_PRECISE = "too_precise"  # more than MINOR_DIGITS decimals
+
+
+@dataclass
+class AmountError(DomainError, ValueError):
+    """`raw` is what was typed. A ValueError, so pydantic carries it in `ctx["error"]`."""
+
+    problem: AmountProblem
+    raw: str
+
+    def __str__(self) -> str:
+        return str(self.problem)  # the code; texts say it with `raw`
+
+
 def parse_money(raw: str) -> tuple[int, str | None]:
     """`199`, `¥199.90`, `$5`, `12.5 USD` -> (minor units, the currency if it names one).
 
-    ValueError for anything else, whatever the string: never a decimal signal.
+    AmountError (a ValueError) for anything else, whatever the string: never a decimal signal.
     """
     text = unicodedata.normalize("NFKC", raw).upper().replace(",", "")
     match = AMOUNT.fullmatch("".join(text.split()))
     if match is None or (match["pre"] and match["post"]):
-        raise ValueError(f"not an amount: {raw!r}")
+        raise AmountError(AmountProblem.NOT_AN_AMOUNT, raw)
     value = Decimal(match["num"])  # exact: the construction ignores the context
     if value.adjusted() > len(str(MAX_AMOUNT)):
-        raise ValueError(f"too large: {raw!r}")
+        raise AmountError(AmountProblem.TOO_LARGE, raw)
     try:
         with localcontext(Context(prec=40, traps=[Inexact])):
             minor = value.scaleb(MINOR_DIGITS)
     except DecimalException:
-        raise ValueError(f"more than {MINOR_DIGITS} decimals: {raw!r}") from None
+        raise AmountError(AmountProblem.TOO_PRECISE, raw) from None
     if minor != minor.to_integral_value():
-        raise ValueError(f"more than {MINOR_DIGITS} decimals: {raw!r}")
+        raise AmountError(AmountProblem.TOO_PRECISE, raw)
     if minor > MAX_AMOUNT:
-        raise ValueError(f"too large: {raw!r}")
+        raise AmountError(AmountProblem.TOO_LARGE, raw)
     code = match["pre"] or match["post"]
     return int(minor), SYMBOLS.get(code, code) if code else None
 
 
 def parse_amount(raw: str) -> int:
-    """`199` or `199.9` (major units as typed) -> 19990 minor units; ValueError if not exact."""
+    """`199` or `199.9` (major units as typed) -> 19990 minor units; AmountError if not exact."""
     return parse_money(raw)[0]
 
 
@@ -132,10 +153,14 @@ class OfferProblem(StrEnum):
     AUDIENCE = "audience"  # "joined within N days" with N below 1
     CURRENCY = "currency"  # not an ISO 4217 code
     GIFT_VALUE = "gift_value"  # a gift takes nothing off, so an amount would mislead
+    PERCENT = "percent"  # a percentage not above 0 and at most 100
+    FIXED = "fixed"  # a fixed discount not above 0
+    MIN_SPEND = "min_spend"  # below 0
+    CAP = "cap"  # not above 0
 
 
 @dataclass
-class OfferRefused(ValueError):
+class OfferRefused(DomainError, ValueError):
     problem: OfferProblem
     value: str = ""  # what was given, for the message
 
@@ -182,11 +207,13 @@ class Template:
 
     def __post_init__(self) -> None:
         if self.kind is CouponKind.PERCENT and not 0 < self.value <= 10_000:
-            raise ValueError("a percentage must be above 0 and at most 100")
+            raise OfferRefused(OfferProblem.PERCENT, str(self.value))
         if self.kind is CouponKind.FIXED and self.value <= 0:
-            raise ValueError("a fixed discount must be above 0")
-        if self.min_spend < 0 or (self.cap is not None and self.cap <= 0):
-            raise ValueError("minimum spend and cap cannot be negative")
+            raise OfferRefused(OfferProblem.FIXED, str(self.value))
+        if self.min_spend < 0:
+            raise OfferRefused(OfferProblem.MIN_SPEND, str(self.min_spend))
+        if self.cap is not None and self.cap <= 0:
+            raise OfferRefused(OfferProblem.CAP, str(self.cap))
 
     def expires_at(self, issued_at: dt.datetime) -> dt.datetime | None:
         """The earlier of the window's end and `valid_days` after issue."""

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from campaigns.errors import DomainError
+
 MIN_SIZE, MAX_SIZE = 2, 50
 MAX_TEAM_MINUTES = 7 * 24 * 60
 
@@ -39,7 +41,7 @@ class Refusal(StrEnum):
 
 
 @dataclass
-class GroupBuyRefused(Exception):
+class GroupBuyRefused(DomainError):
     reason: Refusal
 
 
@@ -58,14 +60,14 @@ class Deal:
 
     def __post_init__(self) -> None:
         if not MIN_SIZE <= self.size <= MAX_SIZE:
-            raise ValueError(f"team size must be {MIN_SIZE} to {MAX_SIZE}")
+            raise DealInputError(DealField.SIZE)
         if not 0 < self.group_price < self.price:
-            raise ValueError("the group price must be above 0 and below the price")
+            raise DealInputError(DealField.GROUP_PRICE)
         if not 1 <= self.team_minutes <= MAX_TEAM_MINUTES:
-            raise ValueError(f"a team lasts 1 to {MAX_TEAM_MINUTES} minutes")
+            raise DealInputError(DealField.MINUTES)
         if self.stock is not None and self.stock < 1:
-            raise ValueError("stock must be at least 1")
-        if self.ends_at.tzinfo is None:
+            raise DealInputError(DealField.STOCK)
+        if self.ends_at.tzinfo is None:  # a caller's mistake, not the operator's
             raise ValueError("the end time needs a timezone")
 
     @property
@@ -96,10 +98,13 @@ class DealField(StrEnum):
     MINUTES = "minutes"
     HOURS = "hours"
     TITLE = "title"
+    STOCK = "stock"  # below 1 (the command line's --stock; chat has no stock)
 
 
 @dataclass
-class DealInputError(Exception):
+class DealInputError(DomainError, ValueError):
+    """The first wrong part of a deal as typed (a ValueError: a Deal refuses with it too)."""
+
     field: DealField
 
 

@@ -4,12 +4,37 @@ coupon redemption, purchase points, the inviter's first-order reward and segment
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from campaigns.coupons import CouponRejected, normalize, parse_amount, parse_money
+from campaigns.errors import DomainError
+
+
+class OrderProblem(StrEnum):
+    """Why a field of an order was refused (beyond its type); the feeds say it."""
+
+    CURRENCY_MISMATCH = "currency_mismatch"  # `$5` on an order in CNY; `value` is "USD CNY"
+    NOT_A_NUMBER = "not_a_number"  # the amount is not a number at all
+    NO_OFFSET = "no_offset"  # a time without its UTC offset
+    OUT_OF_RANGE = "out_of_range"  # a time before the first datetime in UTC
+    NUL = "nul"  # a NUL character PostgreSQL text cannot hold
+    BAD_COUPON_CODE = "bad_coupon_code"  # `value` is the code
+
+
+@dataclass
+class OrderRefused(DomainError, ValueError):
+    """A ValueError, so that pydantic carries it in the error's `ctx["error"]`."""
+
+    problem: OrderProblem
+    value: str = ""
+
+    def __str__(self) -> str:
+        return str(self.problem)  # the code; texts say it
 
 
 class OrderIn(BaseModel):
@@ -38,14 +63,14 @@ class OrderIn(BaseModel):
                 return data  # the amount's own validator names the problem
             currency = data.get("currency", "CNY")
             if named and isinstance(currency, str) and named != currency.strip().upper():
-                raise ValueError(f"the amount is in {named} but the order in {currency}")
+                raise OrderRefused(OrderProblem.CURRENCY_MISMATCH, f"{named} {currency}")
         return data
 
     @field_validator("amount", mode="before")
     @classmethod
     def _amount(cls, value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-            raise ValueError("amount must be a number in major units, e.g. 199.90")
+            raise OrderRefused(OrderProblem.NOT_A_NUMBER)
         return parse_amount(str(value))
 
     @field_validator("currency", mode="before")
@@ -57,11 +82,11 @@ class OrderIn(BaseModel):
     @classmethod
     def _aware(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
-            raise ValueError("give a UTC offset, e.g. 2026-11-20T10:00:00+08:00")
+            raise OrderRefused(OrderProblem.NO_OFFSET)
         try:
             return value.astimezone(dt.UTC)
         except OverflowError:  # 0001-01-01T00:00+10:00 is before the first datetime in UTC
-            raise ValueError("the time is out of range") from None
+            raise OrderRefused(OrderProblem.OUT_OF_RANGE) from None
 
     @field_validator("external_id", "category", "items")
     @classmethod
@@ -69,7 +94,7 @@ class OrderIn(BaseModel):
         """PostgreSQL text cannot hold NUL, which JSON can carry as "\\u0000"."""
         texts = value if isinstance(value, list) else [value or ""]
         if any("\x00" in text for text in texts):
-            raise ValueError("contains a NUL character")
+            raise OrderRefused(OrderProblem.NUL)
         return value
 
     @field_validator("coupons", "items", mode="before")
@@ -88,38 +113,10 @@ class OrderIn(BaseModel):
             try:
                 codes.append(normalize(code))
             except CouponRejected:
-                raise ValueError(f"{code!r} is not a valid coupon code") from None
+                raise OrderRefused(OrderProblem.BAD_COUPON_CODE, code) from None
         return codes
 
 
 def purchase_points(amount: int, rate: int) -> int:
     """`rate` points per whole major unit spent (0 turns purchase points off)."""
     return amount // 100 * rate
-
-
-# What each field of an order takes, with an example: a refusal names the field, the form and
-# an example instead of the validator's own words.
-FIELD_FORMS = {
-    "external_id": "the shop's order id, 1 to 64 characters, e.g. A1001",
-    "chat_id": "the group's chat id, e.g. -1001234567890",
-    "member": "the buyer's Telegram user id, a whole number, e.g. 5000000123",
-    "amount": "an amount in major units, e.g. 199.90",
-    "currency": "a 3-letter currency code, e.g. CNY",
-    "at": "an ISO time with a UTC offset, e.g. 2026-11-20T10:00:00+08:00",
-    "coupons": "coupon codes separated by |, e.g. 7KQ2-M9XD-4T|X2B4-8KQM-9C",
-    "items": "item names separated by |, e.g. tea|cup",
-    "category": "up to 64 characters, e.g. tea",
-}
-
-
-def field_error(field: str, problem: str) -> str:
-    """`amount`, "Value error, not an amount: 'abc'" -> "expected an amount in major units,
-    e.g. 199.90 (not an amount: 'abc')"."""
-    name = field.split(".")[0]
-    if name not in FIELD_FORMS:
-        return "unknown column (the columns are: " + ", ".join(FIELD_FORMS) + ")"
-    if problem.startswith("Field required"):
-        return f"required: {FIELD_FORMS[name]}"
-    if problem.startswith("Value error, "):  # our own validators say what was wrong
-        return f"expected {FIELD_FORMS[name]} ({problem.removeprefix('Value error, ')})"
-    return f"expected {FIELD_FORMS[name]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from enum import StrEnum
 from typing import Self
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -17,10 +18,47 @@ from pydantic import (
     model_validator,
 )
 
-from campaigns.content import Button, PostContent
+from campaigns.content import Button, ContentRefused, PostContent, refusal_of
+from campaigns.errors import DomainError
 from campaigns.schedule import ScheduleError, When, check_cron, friendly_cron, parse_when
 
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class PlanProblem(StrEnum):
+    """Why a plan or one of its posts was refused; the command line says each one."""
+
+    BAD_CLOCK = "bad_clock"  # `time` is not HH:MM
+    ONE_WHEN = "one_when"  # not exactly one of day, at or cron
+    TIME_WITHOUT_DAY = "time_without_day"
+    UNKNOWN_TIMEZONE = "unknown_timezone"
+    NO_START = "no_start"  # posts given by day, and no start to count from
+    CRON_ONCE = "cron_once"  # a cron that fires once: `at` says that
+    PAST = "past"  # `value` is the local time
+    OUT_OF_RANGE = "out_of_range"  # past the year 9999
+    SCHEDULE = "schedule"  # `cause` is the ScheduleError
+    CONTENT = "content"  # `cause` is the ContentRefused
+
+
+class PlanError(DomainError, ValueError):
+    """A plan or post that cannot be scheduled; `loc` points into the document (empty when
+    raised inside validation, where the ValidationError's own loc says where), `value` is the
+    offending value and `cause` the schedule's or content's own error if that was the reason.
+    Raised for the first bad post, with every bad post of the plan in `problems`."""
+
+    def __init__(
+        self,
+        loc: tuple[str | int, ...],
+        problem: PlanProblem,
+        value: str = "",
+        cause: ScheduleError | ContentRefused | None = None,
+    ) -> None:
+        super().__init__(problem)  # the code, never a sentence: texts say it
+        self.loc = loc
+        self.problem = problem
+        self.value = value
+        self.cause = cause
+        self.problems: list[PlanError] = [self]
 
 
 class PlanPost(BaseModel):
@@ -52,20 +90,20 @@ class PlanPost(BaseModel):
     @classmethod
     def _clock(cls, value: str | None) -> str | None:
         if value is not None and not CLOCK.match(value):
-            raise ValueError("time must be HH:MM, e.g. 09:00")
+            raise PlanError((), PlanProblem.BAD_CLOCK, value)
         return value
 
     @model_validator(mode="after")
     def _one_when(self) -> Self:
         given = [k for k in ("day", "at", "cron") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of day, at or cron")
+            raise PlanError((), PlanProblem.ONE_WHEN)
         if self.time is not None and self.day is None:
-            raise ValueError("time goes with day")
+            raise PlanError((), PlanProblem.TIME_WITHOUT_DAY)
         try:
             self.content()
         except ValidationError as error:
-            raise ValueError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+            raise refusal_of(error) from None  # the code travels on, as the cron's does
         return self
 
     def content(self) -> PostContent:
@@ -101,29 +139,14 @@ class Plan(BaseModel):
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         if value is not None and value not in available_timezones():
-            raise ValueError(f"unknown timezone {value!r}, e.g. Asia/Shanghai")
+            raise PlanError((), PlanProblem.UNKNOWN_TIMEZONE, value)
         return value
 
     @model_validator(mode="after")
     def _start_for_days(self) -> Self:
         if self.start is None and any(p.day is not None for ph in self.phases for p in ph.posts):
-            raise ValueError("posts given by day need the campaign's start")
+            raise PlanError((), PlanProblem.NO_START)
         return self
-
-
-class PlanError(ValueError):
-    """A post that cannot be scheduled; `loc` points into the document, `cause` is the
-    schedule's own error if that was the reason. Raised for the first bad post, with every
-    bad post of the plan in `problems`."""
-
-    def __init__(
-        self, loc: tuple[str | int, ...], message: str, cause: ScheduleError | None = None
-    ) -> None:
-        super().__init__(message)
-        self.loc = loc
-        self.message = message
-        self.cause = cause
-        self.problems: list[PlanError] = [self]
 
 
 def paused_posts(plan: Plan) -> list[bool]:
@@ -164,7 +187,7 @@ def _resolve_post(
         if post.cron is not None:
             when = parse_when(post.cron, zone, now)
             if not when.recurring:
-                raise PlanError((*loc, "cron"), "cron must repeat; use at for one time")
+                raise PlanError((*loc, "cron"), PlanProblem.CRON_ONCE, post.cron)
         else:
             if post.at is not None:
                 at, key = post.at, "at"
@@ -179,14 +202,16 @@ def _resolve_post(
                 at = at.replace(tzinfo=tz)
             if at <= now:
                 local = at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-                raise PlanError((*loc, key), f"{local} is already in the past")
+                raise PlanError((*loc, key), PlanProblem.PAST, local)
             when = When(timezone=zone, at=at.astimezone(dt.UTC))
         return phase_name, when, post.content()
     except ScheduleError as error:
-        raise PlanError((*loc, "cron"), str(error), error) from None
+        raise PlanError((*loc, "cron"), PlanProblem.SCHEDULE, error.detail, error) from None
     except OverflowError:  # a day or an offset that takes the time past the year 9999
-        raise PlanError(loc, "the time is out of range") from None
-    except ValueError as error:
-        if isinstance(error, PlanError):
-            raise
-        raise PlanError(loc, str(error)) from None
+        raise PlanError(loc, PlanProblem.OUT_OF_RANGE) from None
+    except PlanError:
+        raise
+    except ValidationError as error:  # checked when the post was read; kept safe regardless
+        raise PlanError(loc, PlanProblem.CONTENT, cause=refusal_of(error)) from None
+    except ValueError:  # date arithmetic that leaves the calendar: "year 0 is out of range"
+        raise PlanError(loc, PlanProblem.OUT_OF_RANGE) from None

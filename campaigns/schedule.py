@@ -17,6 +17,8 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from campaigns.errors import DomainError
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FRIENDLY = re.compile(
     r"^(?P<days>daily|weekdays|weekends|(?:mon|tue|wed|thu|fri|sat|sun)"
@@ -62,7 +64,7 @@ class WhenError(StrEnum):
     UNKNOWN = "unknown"  # neither a time, a friendly form nor a cron
 
 
-class ScheduleError(ValueError):
+class ScheduleError(DomainError, ValueError):
     """`detail` is the offending text; `field` the cron field it was found in, if any."""
 
     def __init__(self, reason: WhenError, detail: str = "", field: CronField | None = None) -> None:

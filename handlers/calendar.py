@@ -12,15 +12,15 @@ from telegram import Bot, InlineKeyboardMarkup, Message, MessageEntity, User
 from telegram.error import Forbidden, TelegramError
 
 from campaigns.access import ButtonKind, parse_id
-from campaigns.content import PostContent, split_buttons
-from campaigns.errors import DomainError, UnknownChat
+from campaigns.content import PostContent, read_post
+from campaigns.errors import UnknownChat
 from campaigns.ports import PostRecord
 from campaigns.schedule import parse_when
 from campaigns.services.access import remember_buttons
 from campaigns.services.calendar import (
-    MAX_DAY,
     PostAction,
     PostRefused,
+    StepDayRefused,
     add_post,
     add_step,
     change_post,
@@ -77,12 +77,10 @@ def body_of(message: Message) -> tuple[str, str | None] | None:
 def content_of(
     body: tuple[str, str | None], options: frozenset[str] | set[str] = frozenset()
 ) -> PostContent:
-    """Raises ValidationError with the reason Telegram would give."""
-    text, buttons = split_buttons(body[0])
-    return PostContent(
-        text=text,
-        photo=body[1],
-        buttons=buttons,
+    """Raises ContentRefused with the reason Telegram would give, as a code."""
+    return read_post(
+        body[0],
+        body[1],
         pin="pin" in options,
         silent="silent" in options,
         replace_previous="replace" in options,
@@ -128,7 +126,8 @@ async def preview(
         try:
             await send_content(bot, target, as_seen_by(content, user))
         except TelegramError as error:
-            await bot.send_message(target, t.content_refused(str(error)))
+            log.info("preview in %s refused: %s", target, error)
+            await bot.send_message(target, t.preview_refused())
             return False
         asked = await bot.send_message(target, question, reply_markup=ask.markup)
         await remember_buttons(
@@ -265,9 +264,7 @@ async def _add_step(call: Call[CalendarTexts], typed: str, private: bool) -> Non
     except UnknownChat:
         await call.reply(call.t.sequence_usage())
         return
-    except ValueError as error:  # the day is past MAX_DAY (a button problem is a DomainError)
-        if isinstance(error, DomainError):
-            raise
-        await call.reply(call.t.step_day_refused(typed, MAX_DAY))
+    except StepDayRefused as error:
+        await call.reply(call.t.step_day_refused(typed, error.most))
         return
     await call.reply(call.t.step_added(step))

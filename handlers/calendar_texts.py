@@ -7,11 +7,11 @@ import html
 import re
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
 from telegram import Update
 
 from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import Audience, AudienceError
+from campaigns.content import ContentProblem, ContentRefused, HtmlFault, HtmlProblem
 from campaigns.outbox import MISSED_RUNS, BroadcastStatus, DeliveryStatus
 from campaigns.ports import BroadcastRecord, PostRecord, StepRecord
 from campaigns.schedule import LIVE, CronField, PostStatus, ScheduleError, WhenError
@@ -130,8 +130,8 @@ class CalendarTexts(T):
         match error:
             case ScheduleError():
                 return self.when_refused(error)
-            case ValidationError():
-                return self.content_refused(reason_of(error))
+            case ContentRefused():
+                return self.content_refused(error)
             case AudienceError():
                 return self.audience_refused(error.token)
             case PostRefused():
@@ -142,41 +142,70 @@ class CalendarTexts(T):
                 return self.foreign_button(error)
         return super().refusal(error)
 
-    def content_refused(self, detail: str) -> str:
-        return self._("The post can't be saved: {detail}", detail=self.reason(detail))
+    def content_refused(self, refused: ContentRefused) -> str:
+        return self._("The post can't be saved: {detail}", detail=self.content_problem(refused))
 
-    def reason(self, detail: str) -> str:
-        """The validator's reason in the reader's language (unknown ones as they are)."""
-        if m := re.match(r"the text has (\d+) characters; (\d+) to (\d+) allowed", detail):
-            return self._(
-                "the text has {n} characters; {low} to {high} are allowed",
-                n=m[1],
-                low=m[2],
-                high=m[3],
-            )
-        if detail.startswith("HTML Telegram would refuse"):
-            why = html.escape(detail.split(": ", 1)[-1], quote=False)
-            return self._("Telegram can't read its formatting ({why})", why=why)
-        if detail.startswith("a button's url"):
-            return self._("a button's link must start with https://, http:// or tg://")
-        if detail.startswith("a button needs"):
-            return self._("a button needs a link, a coupon or a group-buy")
-        if "at most 64 characters" in detail:
-            return self._("a button's text is longer than 64 characters")
-        if "at most 8 items" in detail:
-            return self._("a post has at most 8 buttons")
-        if "at least 1 character" in detail:
-            return self._("a button needs its text before the |, e.g. {example}", example=BUTTON)
-        if "less than" in detail or "greater than" in detail:
-            return self._(
-                "a button's coupon or group-buy id is not one of this group's "
-                "(/coupon list and /groupbuy list show them), e.g. {example}",
-                example="<code>button: 🎟 Claim | coupon 12</code>",
-            )
+    def preview_refused(self) -> str:
+        """Telegram refused the preview; its own words are English, so they are not shown."""
+        return self._("The post can't be saved: {detail}", detail=self.would_refuse())
+
+    def would_refuse(self) -> str:
         return self._(
             "Telegram would refuse it; check its text and button lines, e.g. {example}",
             example=BUTTON,
         )
+
+    def content_problem(self, refused: ContentRefused) -> str:
+        """What is wrong with the post, in the reader's language."""
+        problem = refused.problem
+        if problem in {ContentProblem.TEXT_EMPTY, ContentProblem.TEXT_TOO_LONG}:
+            return self._(
+                "the text has {n} characters; {low} to {high} are allowed",
+                n=refused.size,
+                low=refused.low,
+                high=refused.limit,
+            )
+        if problem is ContentProblem.BAD_HTML:
+            why = self._("; ").join(self.html_problem(p) for p in refused.html)
+            return self._(
+                "Telegram can't read its formatting ({why})", why=html.escape(why, quote=False)
+            )
+        return {
+            ContentProblem.TOO_MANY_BUTTONS: self._(
+                "a post has at most {limit} buttons", limit=refused.limit
+            ),
+            ContentProblem.BUTTON_TEXT_EMPTY: self._(
+                "a button needs its text before the |, e.g. {example}", example=BUTTON
+            ),
+            ContentProblem.BUTTON_TEXT_TOO_LONG: self._(
+                "a button's text is longer than {limit} characters", limit=refused.limit
+            ),
+            ContentProblem.BUTTON_TARGET: self._("a button needs a link, a coupon or a group-buy"),
+            ContentProblem.BAD_BUTTON_URL: self._(
+                "a button's link must start with https://, http:// or tg://"
+            ),
+            ContentProblem.BAD_BUTTON_ID: self._(
+                "a button's coupon or group-buy id is not one of this group's "
+                "(/coupon list and /groupbuy list show them), e.g. {example}",
+                example="<code>button: 🎟 Claim | coupon 12</code>",
+            ),
+            ContentProblem.INVALID: self.would_refuse(),
+        }[problem]
+
+    def html_problem(self, problem: HtmlProblem) -> str:
+        """One HTML fault as plain text (the caller escapes it)."""
+        names = problem.names
+        first = names[0] if names else ""
+        return {
+            HtmlFault.UNESCAPED_AMPERSAND: self._("unescaped &"),
+            HtmlFault.UNESCAPED_ANGLE: self._("unescaped < or >"),
+            HtmlFault.UNSUPPORTED_TAG: self._("unsupported start tag {tag}", tag=repr(first)),
+            HtmlFault.UNMATCHED_END_TAG: self._("unmatched end tag {tag}", tag=repr(first)),
+            HtmlFault.UNSUPPORTED_ENTITY: self._(
+                "unsupported entity {entity}", entity=f"&{first};"
+            ),
+            HtmlFault.UNCLOSED_TAGS: self._("unclosed tags {tags}", tags=repr(list(names))),
+        }[problem.fault]
 
     def no_text(self) -> str:
         return self._(
@@ -502,12 +531,6 @@ class CalendarTexts(T):
 
     def not_your_group(self) -> str:
         return self._("Only the group's admins can do this.")
-
-
-def reason_of(error: ValidationError) -> str:
-    """The first validator message of a post's content (as `reason` knows them)."""
-    first = error.errors()[0]
-    return str(first["msg"]).removeprefix("Value error, ")
 
 
 async def calendar_texts_for(update: Update, context: Context) -> CalendarTexts:

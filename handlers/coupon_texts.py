@@ -24,6 +24,7 @@ from campaigns.services.coupons import (
     OfferLine,
     Redemption,
     Reminder,
+    Unavailability,
     status_at,
 )
 from handlers.extract import Context, texts_for
@@ -95,10 +96,10 @@ class CouponTexts(T):
 
     def unavailable(self, err: CouponUnavailable) -> str:
         return {
-            "sold_out": self._("😢 All gone: this coupon is sold out."),
-            "limit": self._("You already have this coupon (limit reached)."),
-            "ended": self._("This offer has ended."),
-            "audience": self._("This coupon is for new members only."),
+            Unavailability.SOLD_OUT: self._("😢 All gone: this coupon is sold out."),
+            Unavailability.LIMIT: self._("You already have this coupon (limit reached)."),
+            Unavailability.ENDED: self._("This offer has ended."),
+            Unavailability.AUDIENCE: self._("This coupon is for new members only."),
         }.get(err.reason, self._("This offer is not available."))
 
     def redeemed(self, r: Redemption) -> str:

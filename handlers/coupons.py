@@ -16,6 +16,7 @@ from campaigns.ports import TemplateRecord
 from campaigns.services.access import remember_buttons
 from campaigns.services.coupons import (
     CouponUnavailable,
+    Unavailability,
     claim,
     end_offer,
     grant,
@@ -65,7 +66,7 @@ async def on_claim(call: Call[CouponTexts]) -> None:
         return
     except CouponUnavailable as err:
         await query.answer(t.unavailable(err)[:ALERT_LIMIT], show_alert=True)
-        if err.reason in {"sold_out", "ended"}:  # nothing left to claim here
+        if err.reason in {Unavailability.SOLD_OUT, Unavailability.ENDED}:  # nothing left
             await _drop_buttons(context, update)
         return
     await query.answer(t.claimed(issued)[:ALERT_LIMIT], show_alert=True)
@@ -184,7 +185,7 @@ async def coupon_command(call: Call[CouponTexts]) -> None:
         await reply(update, t.unknown_offer(offer_id))
         return
     except CouponUnavailable as err:
-        await reply(update, t.unknown_offer(offer_id) if err.reason == "unknown" else (
+        await reply(update, t.unknown_offer(offer_id) if err.reason is Unavailability.UNKNOWN else (
             t.unavailable(err)
         ))  # fmt: skip
         return
@@ -228,10 +229,10 @@ async def _grant(
             at=sent_at(update),
         )
     except (UnknownChat, CouponUnavailable) as err:
-        reason = err.reason if isinstance(err, CouponUnavailable) else "unknown"
-        if reason == "unknown":
+        reason = err.reason if isinstance(err, CouponUnavailable) else Unavailability.UNKNOWN
+        if reason is Unavailability.UNKNOWN:
             await reply(update, t.unknown_offer(offer_id))
-        elif reason == "limit":  # it is the member who has it, not the admin
+        elif reason is Unavailability.LIMIT:  # it is the member who has it, not the admin
             await reply(update, t.already_has(member.display_name))
         else:
             await reply(update, t.unavailable(CouponUnavailable(reason)))

@@ -84,7 +84,10 @@ class ApiSpec:
                     problems.append(Problem(method, key, f"{size} {unit}, allowed {low}-{high}"))
             mode = siblings.get(PARSED_FIELDS.get(key, ""))
             if mode and str(mode).upper() == "HTML":
-                problems += [Problem(method, key, f"bad HTML: {p}") for p in html_problems(value)]
+                problems += [
+                    Problem(method, key, f"bad HTML: {p.fault} {' '.join(p.names)}".rstrip())
+                    for p in html_problems(value)
+                ]
         for t in types:
             if self._matches(t, value):
                 problems += self._nested(method, key, t, value)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from campaigns.access import ButtonKind, ForeignButton, Gate, Tap
 from campaigns.audience import Audience
 from campaigns.content import PostContent
+from campaigns.errors import DomainError
 from campaigns.outbox import UNFINISHED, BroadcastStatus, DeliveryStatus
 from campaigns.ports import BroadcastRecord, UnitOfWork
 from campaigns.services.access import (
@@ -48,7 +49,7 @@ class BroadcastRefusal(StrEnum):
 
 
 @dataclass
-class BroadcastRefused(Exception):
+class BroadcastRefused(DomainError):
     reason: BroadcastRefusal
     broadcast_id: int | None = None
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, Gate, Tap
 from campaigns.content import PostContent
+from campaigns.errors import DomainError
 from campaigns.outbox import DeliveryStatus
 from campaigns.ports import PostRecord, StepRecord, UnitOfWork
 from campaigns.schedule import LIVE, PostStatus, ScheduleError, StepStatus, When, WhenError
@@ -38,7 +39,15 @@ class PostRefusal(StrEnum):
 
 
 @dataclass
-class PostRefused(Exception):
+class StepDayRefused(DomainError, ValueError):
+    """A sequence step's day outside 0 (the day they join) to `most`."""
+
+    day: int
+    most: int = MAX_DAY
+
+
+@dataclass
+class PostRefused(DomainError):
     """`status` is the post's state when the action (None: the ✅ confirm) could not apply."""
 
     reason: PostRefusal
@@ -119,7 +128,7 @@ async def confirm_post(
     return post
 
 
-class CampaignExists(Exception):
+class CampaignExists(DomainError):
     """The group already has live posts of this campaign (import with replace)."""
 
     def __init__(self, campaign: str, posts: int) -> None:
@@ -341,7 +350,7 @@ async def add_step(
 ) -> StepRecord:
     """Day N of the welcome sequence, for members who join from now on."""
     if not 0 <= day <= MAX_DAY:
-        raise ValueError(f"day must be 0 to {MAX_DAY}")
+        raise StepDayRefused(day)
     async with uow:
         if update is not None:
             await claim_update(uow, update[0], update[1], at)

@@ -110,6 +110,23 @@ async def test_bad_times_html_and_buttons_are_refused_with_the_reason(bot: Harne
     assert not [c for c in bot.world.calls if "Preview" in c.text]
 
 
+async def test_formatting_and_buttons_are_explained_in_the_groups_language(bot: Harness):
+    await bot.say(OWNER, "/set language zh")
+
+    replies = [
+        (await bot.say(OWNER, text))[0]
+        for text in (
+            "/schedule daily 09:00\n早安\nbutton: " + "长" * 65 + " | https://x.example",
+            "/broadcast\nhi\n" + "\n".join(f"button: {i} | https://x.example" for i in range(9)),
+            "/sequence add 1\n早安\nbutton: 领券 | coupon 9999999999999999999",
+        )
+    ]
+
+    assert "无法保存这条内容：按钮文字超过 64 个字符" in replies[0]
+    assert "无法保存这条内容：每条内容最多 8 个按钮" in replies[1]
+    assert "按钮里的优惠券或拼团编号不属于本群" in replies[2]
+
+
 async def test_a_reply_with_a_photo_becomes_a_photo_post_and_is_paused_and_deleted(bot: Harness):
     photo = bot.world.message(
         GROUP,

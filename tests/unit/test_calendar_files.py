@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.calendar_file import FileError, dump, load, plan_error
-from campaigns.plan import PlanError, resolve
+from bot.calendar_file import FileError, content_problem, dump, load, plan_error, plan_problem
+from campaigns.content import ContentProblem, ContentRefused
+from campaigns.plan import PlanError, PlanProblem, resolve
 from campaigns.ports import PostRecord
+from campaigns.schedule import ScheduleError, WhenError
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 PLAN = """\
@@ -94,3 +96,27 @@ def test_an_export_reads_back_as_the_same_posts(tmp_path: Path):
     assert [(p, w, c) for p, w, c in reread] == [
         (p, w, c) for p, w, c in resolve(plan, "Asia/Shanghai", NOW)
     ]
+
+
+@pytest.mark.parametrize("problem", list(PlanProblem))
+def test_every_plan_problem_is_said_from_its_code(problem: PlanProblem):
+    cause = {
+        PlanProblem.SCHEDULE: ScheduleError(WhenError.BAD_TIME, "25:00"),
+        PlanProblem.CONTENT: ContentRefused(ContentProblem.TEXT_EMPTY, low=1, limit=4096),
+    }.get(problem)
+
+    said = plan_problem(PlanError(("phases", 0), problem, "2020-01-01 09:00", cause))
+
+    assert " " in said and said not in {str(problem), "the post can't be scheduled"}
+
+
+@pytest.mark.parametrize(
+    ("problem", "says"),
+    [
+        (ContentProblem.BUTTON_TARGET, "a button needs exactly one of url, coupon or groupbuy"),
+        (ContentProblem.BAD_BUTTON_URL, "a button's url must start with https://, http:// or"),
+        (ContentProblem.TEXT_TOO_LONG, "the text has 0 characters; 0 to 0 allowed"),
+    ],
+)
+def test_content_problems_in_a_file_are_said_as_before(problem, says):
+    assert (content_problem(ContentRefused(problem)) or "").startswith(says)

@@ -5,6 +5,8 @@ import datetime as dt
 import pytest
 
 from campaigns.coupons import (
+    AmountError,
+    AmountProblem,
     CouponKind,
     CouponRejected,
     CouponState,
@@ -155,6 +157,38 @@ def test_invalid_templates_are_refused():
     for kind, value in bad:
         with pytest.raises(ValueError):
             Template(kind, value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("abc", AmountProblem.NOT_AN_AMOUNT),
+        ("$5 USD", AmountProblem.NOT_AN_AMOUNT),
+        ("1e20", AmountProblem.TOO_LARGE),
+        ("1.999", AmountProblem.TOO_PRECISE),
+    ],
+)
+def test_bad_amounts_are_refused_with_a_code_and_what_was_typed(raw, problem):
+    with pytest.raises(AmountError) as caught:
+        parse_amount(raw)
+
+    assert (caught.value.problem, caught.value.raw) == (problem, raw)
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ({"kind": CouponKind.PERCENT, "value": 10_001}, OfferProblem.PERCENT),
+        ({"kind": CouponKind.FIXED, "value": 0}, OfferProblem.FIXED),
+        ({"kind": CouponKind.FIXED, "value": 500, "min_spend": -1}, OfferProblem.MIN_SPEND),
+        ({"kind": CouponKind.PERCENT, "value": 1000, "cap": 0}, OfferProblem.CAP),
+    ],
+)
+def test_invalid_templates_name_the_problem(template, problem):
+    with pytest.raises(OfferRefused) as caught:
+        Template(**template)
+
+    assert caught.value.problem is problem
 
 
 def test_codes_are_readable_and_survive_look_alikes_and_spacing():

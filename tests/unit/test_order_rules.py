@@ -97,3 +97,25 @@ def test_a_bad_row_is_explained_with_the_fields_form_and_an_example_not_the_vali
     assert "e.g. 199.90" in said["amount"] and "Value error" not in said["amount"]
     assert "e.g. 2026-11-20T10:00:00+08:00" in said["at"]
     assert not any("Input should be" in text for text in said.values())
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "says"),
+    [
+        (ROW | {"amount": True}, "amount", "(amount must be a number in major units"),
+        (ROW | {"amount": "1.999"}, "amount", "(more than 2 decimals: '1.999')"),
+        (ROW | {"at": "2026-11-20T10:00:00"}, "at", "(give a UTC offset"),
+        (ROW | {"at": "0001-01-01T00:00:00+10:00"}, "at", "(the time is out of range)"),
+        (ROW | {"items": "tea\x00"}, "items", "(contains a NUL character)"),
+        (ROW | {"coupons": "!!"}, "coupons", "('!!' is not a valid coupon code)"),
+    ],
+)
+def test_each_refused_field_is_said_from_its_code(row, field, says):
+    from bot.order_texts import field_error
+
+    with pytest.raises(ValidationError) as caught:
+        OrderIn.model_validate(row)
+    [error] = caught.value.errors()
+
+    assert ".".join(map(str, error["loc"])) == field
+    assert says in field_error(field, error)

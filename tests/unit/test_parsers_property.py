@@ -14,9 +14,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.calendar_file import FileError, load
+from bot.calendar_file import FileError, explain, load, plan_problem
 from campaigns.audience import Audience, AudienceError, parse_audience
-from campaigns.content import split_buttons
+from campaigns.content import (
+    ContentProblem,
+    ContentRefused,
+    PostContent,
+    read_post,
+    refusal_of,
+    split_buttons,
+)
 from campaigns.coupons import MAX_AMOUNT, CouponRejected, new_code, normalize, parse_money
 from campaigns.errors import InvalidSetting
 from campaigns.orders import OrderIn
@@ -31,6 +38,7 @@ from campaigns.referral import (
 )
 from campaigns.schedule import ScheduleError, When, parse_when
 from campaigns.settings import SETTING_KEYS, ChatSettings, apply_setting, parse_milestones
+from handlers.calendar_texts import CalendarTexts
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 ZONES = st.sampled_from(["UTC", "Asia/Shanghai", "Pacific/Kiritimati", "America/Adak"])
@@ -239,6 +247,66 @@ def test_post_buttons_are_read_or_refused_as_telegram_would(text: str, buttons: 
     assert all((b.coupon or 0) < 2**63 and (b.groupbuy or 0) < 2**63 for b in read)
 
 
+HTMLISH = st.text(alphabet="<>/&;#x0123 biau\n", max_size=40)
+PYDANTIC_WORDS = ("Value error", "Input should", "validation error", "Field required")
+
+
+def said_without_pydantic(refused: ContentRefused) -> None:
+    """The refusal reads the same in both languages' texts, without pydantic's own words."""
+    for language in ("en", "zh"):
+        said = CalendarTexts(language).content_refused(refused)
+        assert not any(words in said for words in PYDANTIC_WORDS), said
+
+
+@FAST
+@given(
+    st.tuples(st.text() | HTMLISH, BUTTONS).map("\n".join),
+    st.none() | st.text(max_size=5),
+)
+@example("", None)
+@example("<b>x" + "y" * 5000, "photo")
+@example("hi\n" + "\n".join(["button: a | https://x.example"] * 9), None)
+@example("hi\nbutton: Go | coupon 99999999999999999999", None)
+def test_odd_posts_are_read_or_refused_with_a_code(text: str, photo: str | None):
+    try:
+        read_post(text, photo)
+    except ContentRefused as refused:
+        assert refused.problem in set(ContentProblem) - {ContentProblem.INVALID}
+        said_without_pydantic(refused)
+
+
+CONTENT = st.fixed_dictionaries(
+    {},
+    optional={
+        "text": st.text(max_size=10) | JSON,
+        "photo": st.text(max_size=5) | JSON,
+        "buttons": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "text": st.text(max_size=70) | JSON,
+                    "url": st.text(max_size=10) | JSON,
+                    "coupon": st.integers() | JSON,
+                    "groupbuy": st.integers() | JSON,
+                },
+            )
+            | JSON,
+            max_size=10,
+        ),
+        "pin": st.booleans() | JSON,
+    },
+)
+
+
+@FAST
+@given(CONTENT | JSON)
+def test_odd_stored_content_validates_or_is_refused_with_a_code(data: object):
+    try:
+        PostContent.model_validate(data)
+    except ValidationError as error:
+        said_without_pydantic(refusal_of(error))
+
+
 # -- calendar files ----------------------------------------------------------------------
 
 POST = st.fixed_dictionaries(
@@ -308,6 +376,23 @@ def test_calendar_plans_resolve_or_name_the_post(data: dict[str, object]):
         return
     with contextlib.suppress(PlanError):
         resolve(plan, "Asia/Shanghai", NOW)
+
+
+@FAST
+@given(PLAN | JSON)
+def test_calendar_file_problems_are_said_from_codes(data: object):
+    """What `growthbot calendar import` prints is said from codes, not by pydantic."""
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as error:
+        said = [explain(each) for each in error.errors()]
+    else:
+        try:
+            resolve(plan, "Asia/Shanghai", NOW)
+            return
+        except PlanError as error:
+            said = [plan_problem(each) for each in error.problems]
+    assert all(said) and not any(w in s for s in said for w in PYDANTIC_WORDS[:3]), said
 
 
 # -- orders ------------------------------------------------------------------------------

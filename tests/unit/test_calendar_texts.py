@@ -1,0 +1,102 @@
+"""Every code a post can be refused with is said in English and in Chinese."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from campaigns.content import (
+    BUTTON_TEXT,
+    MAX_BUTTONS,
+    MAX_ID,
+    TEXT_LIMIT,
+    ContentProblem,
+    ContentRefused,
+    HtmlFault,
+    HtmlProblem,
+)
+from handlers.calendar_texts import CalendarTexts
+
+P = ContentProblem
+SAMPLES = {
+    P.TEXT_EMPTY: ContentRefused(P.TEXT_EMPTY, size=0, low=1, limit=TEXT_LIMIT),
+    P.TEXT_TOO_LONG: ContentRefused(P.TEXT_TOO_LONG, size=4097, low=1, limit=TEXT_LIMIT),
+    P.BAD_HTML: ContentRefused(P.BAD_HTML, html=tuple(HtmlProblem(f, ("b",)) for f in HtmlFault)),
+    P.TOO_MANY_BUTTONS: ContentRefused(P.TOO_MANY_BUTTONS, size=9, limit=MAX_BUTTONS),
+    P.BUTTON_TEXT_EMPTY: ContentRefused(P.BUTTON_TEXT_EMPTY, low=1, limit=BUTTON_TEXT),
+    P.BUTTON_TEXT_TOO_LONG: ContentRefused(
+        P.BUTTON_TEXT_TOO_LONG, size=65, low=1, limit=BUTTON_TEXT, value="x" * 65
+    ),
+    P.BUTTON_TARGET: ContentRefused(P.BUTTON_TARGET, size=2, limit=1),
+    P.BAD_BUTTON_URL: ContentRefused(P.BAD_BUTTON_URL, value="ftp://x.example"),
+    P.BAD_BUTTON_ID: ContentRefused(P.BAD_BUTTON_ID, limit=MAX_ID, value=str(2**64)),
+    P.INVALID: ContentRefused(P.INVALID, loc=("buttons", 0, "text")),
+}
+
+
+def english_prose(said: str) -> list[str]:
+    """Runs of two or more English words, once examples, commands and schemes are taken out."""
+    prose = re.sub(r"<code>.*?</code>|/\w+|\b(https?|tg)://", " ", said)
+    return re.findall(r"[A-Za-z]{2,}(?:[\s,.;:'()]+[A-Za-z]{2,})+", prose)
+
+
+def test_every_content_problem_has_a_sample():
+    assert set(SAMPLES) == set(ContentProblem)
+
+
+@pytest.mark.parametrize("problem", list(ContentProblem))
+def test_every_content_problem_is_said_in_english_and_in_chinese(problem: ContentProblem):
+    refused = SAMPLES[problem]
+
+    en = CalendarTexts("en").content_refused(refused)
+    zh = CalendarTexts("zh").content_refused(refused)
+
+    assert en.startswith("The post can't be saved: ") and len(en) > len("The post can't be saved: ")
+    assert zh != en
+    assert english_prose(zh) == [], zh
+    assert str(problem) not in en and str(problem) not in zh  # a code is never shown
+
+
+def test_every_html_fault_is_said_in_the_readers_language():
+    for fault in HtmlFault:
+        problem = HtmlProblem(fault, ("blink",))
+
+        en, zh = (
+            CalendarTexts("en").html_problem(problem),
+            CalendarTexts("zh").html_problem(problem),
+        )
+
+        assert en != zh and english_prose(zh) == [], (fault, zh)
+
+
+def test_english_says_what_it_said_before_the_codes():
+    t = CalendarTexts("en")
+
+    assert t.content_refused(SAMPLES[P.TEXT_TOO_LONG]) == (
+        "The post can't be saved: the text has 4097 characters; 1 to 4096 are allowed"
+    )
+    assert (
+        t.content_problem(
+            ContentRefused(P.BAD_HTML, html=(HtmlProblem(HtmlFault.UNCLOSED_TAGS, ("b", "i")),))
+        )
+        == "Telegram can't read its formatting (unclosed tags ['b', 'i'])"
+    )
+    assert t.content_problem(SAMPLES[P.TOO_MANY_BUTTONS]) == "a post has at most 8 buttons"
+    assert t.content_problem(SAMPLES[P.BUTTON_TEXT_TOO_LONG]) == (
+        "a button's text is longer than 64 characters"
+    )
+
+
+def test_html_in_a_fault_is_escaped():
+    said = CalendarTexts("en").content_refused(
+        ContentRefused(P.BAD_HTML, html=(HtmlProblem(HtmlFault.UNESCAPED_ANGLE),))
+    )
+
+    assert "unescaped &lt; or &gt;" in said
+
+
+def test_a_preview_telegram_refused_is_said_in_chinese():
+    zh = CalendarTexts("zh").preview_refused()
+
+    assert zh != CalendarTexts("en").preview_refused() and english_prose(zh) == []

@@ -1,0 +1,106 @@
+"""A post's content is refused with a code and its data, never a sentence: texts say it."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from campaigns.content import (
+    BUTTON_TEXT,
+    CAPTION_LIMIT,
+    MAX_BUTTONS,
+    MAX_ID,
+    TEXT_LIMIT,
+    Button,
+    ContentProblem,
+    ContentRefused,
+    HtmlFault,
+    HtmlProblem,
+    PostContent,
+    html_problems,
+    read_post,
+    refusal_of,
+)
+
+LINK = "https://shop.example/"
+
+
+def refused(text: str, photo: str | None = None) -> ContentRefused:
+    with pytest.raises(ContentRefused) as caught:
+        read_post(text, photo)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("text", "photo", "problem"),
+    [
+        ("", None, ContentProblem.TEXT_EMPTY),
+        ("x" * (TEXT_LIMIT + 1), None, ContentProblem.TEXT_TOO_LONG),
+        ("x" * (CAPTION_LIMIT + 1), "AgAC1", ContentProblem.TEXT_TOO_LONG),
+        ("<b>bold", None, ContentProblem.BAD_HTML),
+        ("hi\n" + "\n".join(f"button: {i} | {LINK}" for i in range(9)), None,
+         ContentProblem.TOO_MANY_BUTTONS),
+        ("hi\nbutton: <b></b> | " + LINK, None, ContentProblem.BUTTON_TEXT_EMPTY),
+        ("hi\nbutton: " + "x" * (BUTTON_TEXT + 1) + " | " + LINK, None,
+         ContentProblem.BUTTON_TEXT_TOO_LONG),
+        ("hi\nbutton: Go | ftp://x.example", None, ContentProblem.BAD_BUTTON_URL),
+        ("hi\nbutton: Go | coupon 9999999999999999999", None, ContentProblem.BAD_BUTTON_ID),
+    ],
+)  # fmt: skip
+def test_a_refused_post_names_its_problem_as_a_code(text, photo, problem):
+    error = refused(text, photo)
+
+    assert error.problem is problem
+    assert str(error) == problem  # pydantic's message carries the code, not a sentence
+
+
+def test_a_text_over_the_limit_carries_its_size_and_the_limits():
+    error = refused("x" * (CAPTION_LIMIT + 5), "AgAC1")
+
+    assert (error.size, error.low, error.limit) == (CAPTION_LIMIT + 5, 0, CAPTION_LIMIT)
+    assert error.loc == ()
+
+
+def test_too_many_buttons_carries_the_count_and_where():
+    error = refused("hi\n" + "\n".join(f"button: {i} | {LINK}" for i in range(9)))
+
+    assert (error.size, error.limit, error.loc) == (9, MAX_BUTTONS, ("buttons",))
+
+
+def test_a_bad_button_carries_the_offending_value():
+    assert refused("hi\nbutton: Go | ftp://x.example").value == "ftp://x.example"
+    assert refused("hi\nbutton: Go | coupon 9999999999999999999").limit == MAX_ID
+
+
+def test_a_button_needs_exactly_one_target():
+    with pytest.raises(ValidationError) as caught:
+        Button(text="Go", url=LINK, coupon=3)
+
+    error = refusal_of(caught.value)
+
+    assert (error.problem, error.size) == (ContentProblem.BUTTON_TARGET, 2)
+
+
+def test_a_value_of_the_wrong_type_is_invalid_at_its_place():
+    with pytest.raises(ValidationError) as caught:
+        PostContent.model_validate({"text": "hi", "buttons": [{"text": ["x"], "url": LINK}]})
+
+    error = refusal_of(caught.value)
+
+    assert (error.problem, error.loc) == (ContentProblem.INVALID, ("buttons", 0, "text"))
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Tom & Jerry", [HtmlProblem(HtmlFault.UNESCAPED_AMPERSAND)]),
+        ("a < b", [HtmlProblem(HtmlFault.UNESCAPED_ANGLE)]),
+        ("<blink>x</blink>", [HtmlProblem(HtmlFault.UNSUPPORTED_TAG, ("blink",))]),
+        ("x</b>", [HtmlProblem(HtmlFault.UNMATCHED_END_TAG, ("b",))]),
+        ("&nbsp;", [HtmlProblem(HtmlFault.UNESCAPED_AMPERSAND)]),  # Telegram knows four names
+        ("<b><i>x", [HtmlProblem(HtmlFault.UNCLOSED_TAGS, ("b", "i"))]),
+        ("<b>fine</b> &amp; &#128512;", []),
+    ],
+)
+def test_html_faults_are_codes_with_the_tags_they_concern(text, found):
+    assert html_problems(text) == found
