@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from campaigns.plan import Plan, PlanError
-from campaigns.ports import PostRecord
+from campaigns.ports.calendar import PostRecord
 from campaigns.schedule import CronField, PostStatus, ScheduleError, WhenError
 
 SCHEDULE_FORMS = (

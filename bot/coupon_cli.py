@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.settings import Settings
 from campaigns.coupons import CouponKind, OfferProblem, OfferRefused, Template, parse_amount
-from campaigns.ports import CouponRecord, TemplateRecord
+from campaigns.ports.coupons import CouponRecord, TemplateRecord
 
 EXPORT_FIELDS = ["code", "template", "member", "status", "issued_at", "redeemed_at", "discount"]
 

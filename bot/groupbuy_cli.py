@@ -16,7 +16,7 @@ from bot.settings import Settings
 from campaigns.content import image_type
 from campaigns.coupons import parse_amount
 from campaigns.groupbuy import Deal
-from campaigns.ports import DealRecord
+from campaigns.ports.groupbuys import DealRecord
 
 
 def add_parsers(sub: Any) -> None:

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from campaigns.access import AccessDenied, ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, is_rule, parse_audience
 from campaigns.outbox import BroadcastStatus
-from campaigns.ports import BroadcastRecord
+from campaigns.ports.broadcasts import BroadcastRecord
 from campaigns.services.access import authorize_admin, checked_tap
 from campaigns.services.broadcasts import (
     BroadcastRefused,

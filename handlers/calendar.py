@@ -21,7 +21,7 @@ from telegram.error import Forbidden, TelegramError
 from campaigns.access import AccessDenied, ButtonKind, Denied, ForeignButton, parse_id
 from campaigns.content import PostContent, split_buttons
 from campaigns.errors import UnknownChat
-from campaigns.ports import PostRecord
+from campaigns.ports.calendar import PostRecord
 from campaigns.schedule import ScheduleError, parse_when
 from campaigns.services.access import authorize_admin, checked_tap, remember_buttons
 from campaigns.services.calendar import (

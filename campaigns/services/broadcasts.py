@@ -15,7 +15,8 @@ from campaigns.access import ForeignButton
 from campaigns.audience import Audience
 from campaigns.content import PostContent
 from campaigns.outbox import UNFINISHED, BroadcastStatus, DeliveryStatus
-from campaigns.ports import BroadcastRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.broadcasts import BroadcastRecord
 from campaigns.services.access import check_buttons, object_buttons
 from campaigns.services.chats import claim_update, require_chat
 

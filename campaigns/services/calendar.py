@@ -15,7 +15,8 @@ from enum import StrEnum
 
 from campaigns.content import PostContent
 from campaigns.outbox import DeliveryStatus
-from campaigns.ports import PostRecord, StepRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.calendar import PostRecord, StepRecord
 from campaigns.schedule import LIVE, PostStatus, ScheduleError, StepStatus, When, WhenError
 from campaigns.services.access import check_buttons
 from campaigns.services.chats import claim_update, require_chat

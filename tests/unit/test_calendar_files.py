@@ -9,7 +9,7 @@ import pytest
 
 from bot.calendar_file import FileError, dump, load, plan_error
 from campaigns.plan import PlanError, resolve
-from campaigns.ports import PostRecord
+from campaigns.ports.calendar import PostRecord
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 PLAN = """\
