@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bot import wiring
 from campaigns.members import ChatInfo, Person
-from campaigns.ports import MessageSeen
+from campaigns.ports.members import MessageSeen
 from campaigns.referral import ReferralProgram, parse_tiers
 from campaigns.services.members import membership_changed, record_messages
 from campaigns.services.referral import LinkSeen, sweep

@@ -22,7 +22,8 @@ from bot.settings import Settings
 from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, parse_audience
 from campaigns.content import PostContent
-from campaigns.ports import PostRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.calendar import PostRecord
 from campaigns.schedule import PostStatus, ScheduleError, parse_when
 from campaigns.services.calendar import PostAction
 

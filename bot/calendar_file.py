@@ -13,7 +13,7 @@ from pydantic_core import ErrorDetails
 
 from campaigns.content import ContentProblem, ContentRefused, HtmlFault, HtmlProblem
 from campaigns.plan import Plan, PlanError, PlanProblem
-from campaigns.ports import PostRecord
+from campaigns.ports.calendar import PostRecord
 from campaigns.schedule import CronField, PostStatus, ScheduleError, WhenError
 
 SCHEDULE_FORMS = (

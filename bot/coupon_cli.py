@@ -21,7 +21,7 @@ from campaigns.coupons import (
     Template,
     parse_amount,
 )
-from campaigns.ports import CouponRecord, TemplateRecord
+from campaigns.ports.coupons import CouponRecord, TemplateRecord
 
 EXPORT_FIELDS = ["code", "template", "member", "status", "issued_at", "redeemed_at", "discount"]
 

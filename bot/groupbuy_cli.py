@@ -16,7 +16,7 @@ from bot.settings import Settings
 from campaigns.content import image_type
 from campaigns.coupons import AmountError, parse_amount
 from campaigns.groupbuy import MAX_SIZE, MAX_TEAM_MINUTES, MIN_SIZE, Deal, DealField, DealInputError
-from campaigns.ports import DealRecord
+from campaigns.ports.groupbuys import DealRecord
 
 
 def add_parsers(sub: Any) -> None:

@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 from campaigns.access import ButtonKind
 from campaigns.audience import split_command
 from campaigns.outbox import BroadcastStatus
-from campaigns.ports import BroadcastRecord
+from campaigns.ports.broadcasts import BroadcastRecord
 from campaigns.services.broadcasts import (
     Control,
     Progress,

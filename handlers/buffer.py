@@ -9,7 +9,8 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from campaigns.ports import MessageSeen, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.members import MessageSeen
 from campaigns.services.members import record_messages
 from campaigns.services.referral import Notice
 from campaigns.settings import ChatSettings

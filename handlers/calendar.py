@@ -14,7 +14,7 @@ from telegram.error import Forbidden, TelegramError
 from campaigns.access import ButtonKind, parse_id
 from campaigns.content import PostContent, read_post
 from campaigns.errors import UnknownChat
-from campaigns.ports import PostRecord
+from campaigns.ports.calendar import PostRecord
 from campaigns.schedule import parse_when
 from campaigns.services.access import remember_buttons
 from campaigns.services.calendar import (

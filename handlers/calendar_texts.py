@@ -13,7 +13,8 @@ from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import Audience, AudienceError
 from campaigns.content import ContentProblem, ContentRefused, HtmlFault, HtmlProblem
 from campaigns.outbox import MISSED_RUNS, BroadcastStatus, DeliveryStatus
-from campaigns.ports import BroadcastRecord, PostRecord, StepRecord
+from campaigns.ports.broadcasts import BroadcastRecord
+from campaigns.ports.calendar import PostRecord, StepRecord
 from campaigns.schedule import LIVE, CronField, PostStatus, ScheduleError, WhenError
 from campaigns.services.broadcasts import BroadcastRefusal, BroadcastRefused, Progress
 from campaigns.services.calendar import PostAction, PostRefusal, PostRefused

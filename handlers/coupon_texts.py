@@ -16,7 +16,7 @@ from campaigns.coupons import (
     Reason,
     format_amount,
 )
-from campaigns.ports import TemplateRecord
+from campaigns.ports.coupons import TemplateRecord
 from campaigns.services.coupons import (
     CouponUnavailable,
     Issued,

@@ -12,7 +12,7 @@ from telegram.warnings import PTBUserWarning
 from campaigns.access import AccessDenied, ButtonKind, parse_id
 from campaigns.coupons import CouponRejected, parse_money
 from campaigns.errors import UnknownChat
-from campaigns.ports import TemplateRecord
+from campaigns.ports.coupons import TemplateRecord
 from campaigns.services.access import remember_buttons
 from campaigns.services.coupons import (
     CouponUnavailable,

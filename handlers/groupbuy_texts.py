@@ -9,7 +9,7 @@ from telegram import Update
 
 from campaigns.coupons import format_amount
 from campaigns.groupbuy import DealField, Refusal, TeamStatus
-from campaigns.ports import DealRecord
+from campaigns.ports.groupbuys import DealRecord
 from campaigns.services.groupbuys import DealLine, TeamView
 from handlers.extract import Context, texts_for
 from handlers.texts import T

@@ -16,7 +16,8 @@ from campaigns.access import AccessDenied, parse_id
 from campaigns.coupons import parse_amount
 from campaigns.errors import UnknownChat
 from campaigns.groupbuy import DealInputError, GroupBuyRefused, Refusal, TeamStatus, parse_deal
-from campaigns.ports import DealRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.groupbuys import DealRecord
 from campaigns.referral import DEEP_LINK_PREFIX
 from campaigns.services.groupbuys import (
     TeamView,

@@ -18,7 +18,7 @@ from campaigns.members import (
     lost_standing,
     missing_rights,
 )
-from campaigns.ports import MessageSeen
+from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import bot_membership_changed, migrate_chat
 from campaigns.services.members import contacts_of, membership_changed
 from campaigns.services.referral import LinkSeen, bot_joined

@@ -30,7 +30,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from campaigns.content import PostContent
-from campaigns.ports import Delivery
+from campaigns.ports.outbox import Delivery
 from campaigns.services.calendar import MEDIA_PREFIX, media_of, remember_media
 from campaigns.services.outbox import (
     NAME_TAG,

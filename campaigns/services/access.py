@@ -7,7 +7,8 @@ import datetime as dt
 from campaigns.access import AccessDenied, ButtonKind, Denied, ForeignButton, Gate, Tap
 from campaigns.content import PostContent
 from campaigns.coupons import OfferPurpose, OfferState, offer_state
-from campaigns.ports import ChatRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.chats import ChatRecord
 
 
 def object_buttons(content: PostContent) -> list[tuple[ButtonKind, int]]:

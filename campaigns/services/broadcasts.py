@@ -16,7 +16,8 @@ from campaigns.audience import Audience
 from campaigns.content import PostContent
 from campaigns.errors import DomainError
 from campaigns.outbox import UNFINISHED, BroadcastStatus, DeliveryStatus
-from campaigns.ports import BroadcastRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.broadcasts import BroadcastRecord
 from campaigns.services.access import (
     authorize_admin,
     check_buttons,

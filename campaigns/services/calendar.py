@@ -17,7 +17,8 @@ from campaigns.access import AccessDenied, ButtonKind, Denied, Gate, Tap
 from campaigns.content import PostContent
 from campaigns.errors import DomainError
 from campaigns.outbox import DeliveryStatus
-from campaigns.ports import PostRecord, StepRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.calendar import PostRecord, StepRecord
 from campaigns.schedule import LIVE, PostStatus, ScheduleError, StepStatus, When, WhenError
 from campaigns.services.access import authorize_admin, check_buttons, checked_tap
 from campaigns.services.chats import claim_update, require_chat

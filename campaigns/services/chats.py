@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.errors import DomainError, DuplicateUpdate, UnknownChat
 from campaigns.members import ChatInfo, is_present
-from campaigns.ports import ChatRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.chats import ChatRecord
 from campaigns.services.access import require_admin, require_button
 from campaigns.settings import ChatSettings, apply_setting
 

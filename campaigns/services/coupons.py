@@ -33,7 +33,9 @@ from campaigns.coupons import (
 from campaigns.errors import DomainError
 from campaigns.members import Person
 from campaigns.orders import OrderIn
-from campaigns.ports import Contact, CouponRecord, TemplateRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.coupons import CouponRecord, TemplateRecord
+from campaigns.ports.members import Contact
 from campaigns.referral import Reward
 from campaigns.services.access import require_button, require_member
 from campaigns.services.chats import claim_update, require_chat

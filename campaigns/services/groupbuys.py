@@ -16,7 +16,9 @@ from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.coupons import CouponKind, OfferPurpose, Template
 from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus, status_after_join
 from campaigns.members import MemberStatus, Person
-from campaigns.ports import Contact, DealRecord, TeamRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.groupbuys import DealRecord, TeamRecord
+from campaigns.ports.members import Contact
 from campaigns.services.access import require_button, require_member
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.coupons import CouponUnavailable, Issued, issue_coupon

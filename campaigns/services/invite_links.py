@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, Tap
 from campaigns.members import ChatInfo, MemberStatus, Person
-from campaigns.ports import ChatRecord, LinkRecord, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.chats import ChatRecord
+from campaigns.ports.referral import LinkRecord
 from campaigns.referral import InviteCounts, ReferralProgram, Source, Tier, new_code, next_tier
 from campaigns.services.access import require_button
 from campaigns.services.chats import claim_update, ensure_chat, require_chat

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from campaigns.members import ChatInfo, EventKind, Person, PresenceChange, presence_change
-from campaigns.ports import Contact, MessageSeen, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.members import Contact, MessageSeen
 from campaigns.services import referral
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.referral import LinkSeen, Notice

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from campaigns.coupons import CouponRejected, Reason, check_usable, used_at
 from campaigns.orders import OrderIn, purchase_points
-from campaigns.ports import ChatRecord, OrderTotals, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.chats import ChatRecord
+from campaigns.ports.orders import OrderTotals
 from campaigns.referral import InviteStatus
 from campaigns.services.chats import require_chat
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from campaigns.outbox import DeliveryStatus
-from campaigns.ports import Delivery, UnitOfWork
+from campaigns.ports import UnitOfWork
+from campaigns.ports.outbox import Delivery
 from campaigns.services.access import object_buttons, own_buttons
 
 log = logging.getLogger(__name__)

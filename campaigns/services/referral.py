@@ -7,12 +7,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from campaigns.members import ChatInfo, MemberStatus, Person
-from campaigns.ports import (
-    Candidate,
-    ChatRecord,
-    Contact,
-    UnitOfWork,
-)
+from campaigns.ports import UnitOfWork
+from campaigns.ports.chats import ChatRecord
+from campaigns.ports.members import Contact
+from campaigns.ports.referral import Candidate
 from campaigns.referral import (
     BURST_WINDOW,
     InviteCounts,

@@ -11,7 +11,7 @@ from sqlalchemy.sql import ColumnElement
 from campaigns.audience import Audience
 from campaigns.content import PostContent
 from campaigns.outbox import UNFINISHED, BroadcastStatus
-from campaigns.ports import BroadcastRecord
+from campaigns.ports.broadcasts import BroadcastRecord
 from storage.models import BroadcastRow, DeliveryRow, MembershipRow, UserRow
 from storage.repositories.base import Repository, aware
 

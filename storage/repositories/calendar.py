@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import and_, func, select, update
 
 from campaigns.content import PostContent
-from campaigns.ports import PostRecord, StepRecord
+from campaigns.ports.calendar import PostRecord, StepRecord
 from campaigns.schedule import PostStatus, StepStatus, When, stored_when
 from storage.models import (
     ChatRow,

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 
 from campaigns.checkin import CheckinRules
 from campaigns.members import ChatInfo
-from campaigns.ports import ChatRecord
+from campaigns.ports.chats import ChatRecord
 from campaigns.referral import ReferralProgram
 from campaigns.settings import ChatSettings
 from storage.models import AdminFocusRow, ChatRow, MembershipRow, _now

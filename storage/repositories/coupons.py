@@ -9,7 +9,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.coupons import CouponKind, CouponState, OfferPurpose, Template
-from campaigns.ports import Contact, CouponRecord, TemplateRecord
+from campaigns.ports.coupons import CouponRecord, TemplateRecord
+from campaigns.ports.members import Contact
 from campaigns.settings import utc
 from storage.models import ChatRow, CouponRow, CouponTemplateRow, UserRow
 from storage.repositories.base import Repository, aware, insert_for

@@ -11,7 +11,7 @@ from sqlalchemy.sql import ColumnElement
 
 from campaigns.checkin import CheckinAward
 from campaigns.members import Membership, MemberStats, MemberStatus, Person, Ranked
-from campaigns.ports import Contact
+from campaigns.ports.members import Contact
 from storage.models import MembershipRow, UserRow
 from storage.repositories.base import Repository, aware, insert_for
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-from campaigns.ports import OrderTotals
+from campaigns.ports.orders import OrderTotals
 from storage.models import OrderRow
 from storage.repositories.base import Repository, aware, insert_for
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select, update
 
 from campaigns.content import PostContent
 from campaigns.outbox import BroadcastStatus, DeliveryStatus
-from campaigns.ports import Delivery
+from campaigns.ports.outbox import Delivery
 from storage.models import BroadcastRow, DeliveryRow, ScheduledPostRow, SequenceStepRow
 from storage.repositories.base import Repository, aware, insert_for
 

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.members import Ranked
-from campaigns.ports import Candidate, Claim, InviteRecord, LinkRecord
+from campaigns.ports.referral import Candidate, Claim, InviteRecord, LinkRecord
 from campaigns.referral import ATTRIBUTED, InviteStatus, RejectReason, Source
 from campaigns.settings import utc
 from storage.models import (

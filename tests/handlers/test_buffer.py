@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 
 from campaigns.members import ChatInfo, Person
-from campaigns.ports import MessageSeen
+from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import migrate_chat
 from campaigns.services.profile import export_members
 from campaigns.settings import ChatSettings

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 
 from campaigns.errors import AlreadyCheckedIn, DuplicateUpdate
 from campaigns.members import ChatInfo, Person
-from campaigns.ports import MessageSeen
+from campaigns.ports.members import MessageSeen
 from campaigns.services.checkin import check_in
 from campaigns.services.members import record_messages
 from campaigns.services.profile import export_members

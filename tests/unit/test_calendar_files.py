@@ -10,7 +10,7 @@ import pytest
 from bot.calendar_file import FileError, content_problem, dump, load, plan_error, plan_problem
 from campaigns.content import ContentProblem, ContentRefused
 from campaigns.plan import PlanError, PlanProblem, resolve
-from campaigns.ports import PostRecord
+from campaigns.ports.calendar import PostRecord
 from campaigns.schedule import ScheduleError, WhenError
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)

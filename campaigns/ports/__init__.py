@@ -1,0 +1,91 @@
+"""What the use cases need from storage: one unit of work over the feature ports.
+
+Each feature's records and repository Protocol live in campaigns/ports/<feature>.py,
+named like its use cases (campaigns/services/) and its storage (storage/repositories/).
+storage/ implements them; tests/services/fakes.py fakes the ones the rule-heavy use cases
+need. Import records and Protocols from their feature module: this package exports only
+UnitOfWork.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Self
+
+from campaigns.ports.activity import Checkins, Events, Ledger
+from campaigns.ports.broadcasts import Broadcasts
+from campaigns.ports.buttons import Buttons
+from campaigns.ports.calendar import Calendar
+from campaigns.ports.chats import Chats
+from campaigns.ports.coupons import Coupons
+from campaigns.ports.groupbuys import GroupBuys
+from campaigns.ports.members import Members, Users
+from campaigns.ports.orders import Orders
+from campaigns.ports.outbox import Outbox
+from campaigns.ports.referral import Claims, InviteLinks, Invites, Rewards
+from campaigns.ports.updates import UpdateLog
+
+__all__ = ["UnitOfWork"]
+
+
+class UnitOfWork(Protocol):
+    """One transaction: enter, use the repositories, commit once (or leave to roll back)."""
+
+    @property
+    def updates(self) -> UpdateLog: ...
+
+    @property
+    def chats(self) -> Chats: ...
+
+    @property
+    def users(self) -> Users: ...
+
+    @property
+    def members(self) -> Members: ...
+
+    @property
+    def events(self) -> Events: ...
+
+    @property
+    def checkins(self) -> Checkins: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def links(self) -> InviteLinks: ...
+
+    @property
+    def invites(self) -> Invites: ...
+
+    @property
+    def claims(self) -> Claims: ...
+
+    @property
+    def rewards(self) -> Rewards: ...
+
+    @property
+    def coupons(self) -> Coupons: ...
+
+    @property
+    def buttons(self) -> Buttons: ...
+
+    @property
+    def orders(self) -> Orders: ...
+
+    @property
+    def groupbuys(self) -> GroupBuys: ...
+
+    @property
+    def calendar(self) -> Calendar: ...
+
+    @property
+    def broadcasts(self) -> Broadcasts: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def commit(self) -> None: ...

@@ -1,0 +1,107 @@
+"""People and memberships: names, presence, counters, points and referral codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from campaigns.checkin import CheckinAward
+from campaigns.members import ChatInfo, Membership, MemberStats, Person, Ranked
+
+
+@dataclass(frozen=True)
+class MessageSeen:
+    """One member message, buffered for a batched write."""
+
+    update_id: int
+    chat: ChatInfo
+    person: Person
+    at: dt.datetime
+    kind: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom a private notice goes to, and in which language."""
+
+    user_id: int
+    display_name: str
+    language_code: str | None
+    reachable: bool
+
+
+class Users(Protocol):
+    async def upsert(self, people: Sequence[Person]) -> None: ...
+
+    async def set_reachable(self, user_id: int, reachable: bool) -> None:
+        """Record whether the bot may message the user privately."""
+
+    async def contacts(self, user_ids: Sequence[int]) -> dict[int, Contact]: ...
+
+
+class Members(Protocol):
+    async def get(self, chat_pk: int, user_id: int) -> Membership | None:
+        """The stored state, locked for this transaction."""
+
+    async def lock(self, chat_pk: int, user_ids: Sequence[int]) -> set[int]:
+        """Lock these members' rows in id order; returns the ids that exist."""
+
+    async def create(
+        self,
+        chat_pk: int,
+        user_id: int,
+        *,
+        status: str,
+        present: bool,
+        at: dt.datetime,
+        joined: bool = True,
+    ) -> bool:
+        """Insert the membership; False if a concurrent writer created it first.
+
+        `joined` is False for someone first seen already in the group (they were there before
+        the bot, or their join was missed): their join date is unknown, never "now".
+        """
+
+    async def update_presence(
+        self, chat_pk: int, user_id: int, *, status: str, present: bool | None, at: dt.datetime
+    ) -> None:
+        """Store the status; with `present` given, also the join or leave time."""
+
+    async def count_messages(
+        self, chat_pk: int, counts: dict[int, tuple[int, dt.datetime, dt.datetime]]
+    ) -> None:
+        """Add message counts per user: (count, first_at, last_at); registers unknown members."""
+
+    async def record_checkin(self, chat_pk: int, user_id: int, award: CheckinAward) -> None: ...
+
+    async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
+        """Adjust the cached balance; returns the new balance."""
+
+    async def stats(self, chat_pk: int, user_id: int) -> MemberStats | None: ...
+
+    async def ref_code(self, chat_pk: int, user_id: int) -> str | None: ...
+
+    async def is_present(self, chat_pk: int, user_id: int) -> bool | None:
+        """Stored presence without locking: None when the member was never seen."""
+
+    async def assign_ref_code(self, chat_pk: int, user_id: int, code: str) -> bool:
+        """Give the member a referral code unless they have one; False on a taken code."""
+
+    async def by_ref_code(self, code: str) -> tuple[int, int] | None:
+        """(chat_pk, user_id) of the member whose code this is."""
+
+    async def set_title(self, chat_pk: int, user_id: int, title: str) -> None: ...
+
+    async def present_at(self, chat_pk: int, at: dt.datetime) -> int:
+        """How many members were in the group at `at` (as far as the bot saw)."""
+
+    async def all_stats(self, chat_pk: int) -> list[MemberStats]: ...
+
+    async def top(self, chat_pk: int, by: str, limit: int, alive_since: dt.date) -> list[Ranked]:
+        """Top lines; streaks count only if the last check-in is on or after `alive_since`."""
+
+    async def rank_of(
+        self, chat_pk: int, user_id: int, by: str, alive_since: dt.date
+    ) -> Ranked | None: ...

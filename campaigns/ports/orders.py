@@ -1,0 +1,39 @@
+"""Shop orders, stored once per external id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    """One member's orders in a group, for the export and segmentation."""
+
+    orders: int
+    spend: int
+    last_order_at: dt.datetime | None
+
+
+class Orders(Protocol):
+    async def add(
+        self,
+        chat_pk: int,
+        *,
+        external_id: str,
+        user_id: int,
+        amount: int,
+        currency: str,
+        at: dt.datetime,
+        coupon_codes: Sequence[str],
+        items: Sequence[str],
+        category: str | None = None,
+        source: str,
+    ) -> int | None:
+        """Store the order; None if this external id is already stored (a replay)."""
+
+    async def count_of(self, chat_pk: int, user_id: int) -> int: ...
+
+    async def totals(self, chat_pk: int) -> dict[int, OrderTotals]: ...

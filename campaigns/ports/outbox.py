@@ -1,0 +1,95 @@
+"""The outbox: one row per message to send, claimed, sent and recorded once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from campaigns.content import PostContent
+from campaigns.outbox import DeliveryStatus
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed outbox row with what it should send."""
+
+    id: int
+    kind: str  # post, broadcast, sequence
+    target_chat: int
+    content: PostContent
+    attempts: int
+    due_at: dt.datetime
+    post_id: int | None = None
+    broadcast_id: int | None = None
+    member_id: int | None = None
+    replace_message: int | None = None  # the previous run's message, to delete
+    group_pk: int | None = None  # the group whose post, step or broadcast this is
+
+
+class Outbox(Protocol):
+    async def add_run(
+        self,
+        post_id: int,
+        target_chat: int,
+        due_at: dt.datetime,
+        *,
+        status: DeliveryStatus,
+        error: str | None,
+    ) -> bool:
+        """One run of a post; False if this run already exists."""
+
+    async def add_recipients(
+        self, broadcast_id: int, targets: Sequence[int], due_at: dt.datetime
+    ) -> int: ...
+
+    async def add_step_run(
+        self,
+        step_id: int,
+        member_id: int,
+        target_chat: int,
+        due_at: dt.datetime,
+        *,
+        status: DeliveryStatus = DeliveryStatus.PENDING,
+        error: str | None = None,
+    ) -> bool: ...
+
+    async def claim(self, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
+        """Due pending rows, locked and marked claimed by `worker` (skipping rows another
+        process holds), oldest first; paused or cancelled broadcasts are left alone."""
+
+    async def start(self, delivery_id: int, worker: str, at: dt.datetime) -> bool:
+        """claimed -> sending, just before the request goes out; False if another process
+        took the row, or its broadcast was paused meanwhile (the row goes back to pending)."""
+
+    async def record(
+        self,
+        delivery_id: int,
+        status: DeliveryStatus,
+        *,
+        at: dt.datetime,
+        message_id: int | None = None,
+        error: str | None = None,
+        retry_at: dt.datetime | None = None,
+    ) -> None:
+        """The outcome; with `retry_at` the row goes back to pending for then."""
+
+    async def release(self, worker: str) -> int:
+        """This worker's claimed rows back to pending (a clean shutdown)."""
+
+    async def holders(self) -> list[str]:
+        """Workers holding claimed or sending rows."""
+
+    async def recover(
+        self, now: dt.datetime, lease: dt.timedelta, *, worker: str | None = None
+    ) -> tuple[int, int]:
+        """After a crash: stale claimed rows (or all of `worker`'s) back to pending; such
+        sending rows (the request may have gone out) marked uncertain, never resent."""
+
+    async def counts(self, broadcast_id: int) -> dict[str, int]: ...
+
+    async def cancel(self, broadcast_id: int, at: dt.datetime) -> int: ...
+
+    async def rate(self, broadcast_id: int, since: dt.datetime) -> int:
+        """Messages of the broadcast sent since `since` (for the ETA)."""
