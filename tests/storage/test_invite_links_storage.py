@@ -1,4 +1,5 @@
-"""The invite-link use cases against a fake of Telegram's links, on SQLite and PostgreSQL."""
+"""Invite links and the membership changes around them: the use cases on both databases, with
+a fake of Telegram's links."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from sqlalchemy import func, select
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, Tap
 from campaigns.errors import DuplicateUpdate
-from campaigns.members import ChatInfo, Person
+from campaigns.members import BotRight, BotStanding, ChatInfo, Person
+from campaigns.referral import InviteStatus, RejectReason
 from campaigns.services.access import remember_buttons
+from campaigns.services.chats import bot_membership_changed
 from campaigns.services.invite_links import (
     Choice,
     InviteCard,
@@ -26,6 +29,8 @@ from campaigns.services.invite_links import (
     save_member_link,
     welcome_visitor,
 )
+from campaigns.services.members import member_changed
+from campaigns.services.referral import LinkSeen
 from campaigns.settings import ChatSettings
 from storage.models import InviteLinkRow
 
@@ -198,3 +203,50 @@ async def test_a_visitor_gets_a_one_use_day_link_and_a_refusal_stores_none(uow_f
     assert [(m["member_limit"], m["expires"]) for m in links.made] == [
         (1, AT + dt.timedelta(days=1))
     ]
+
+
+async def test_losing_admin_standing_warns_whoever_did_it_and_the_owners_never_the_bot(
+    uow_factory,
+):
+    async with uow_factory() as uow:
+        await uow.users.upsert([FRIEND])
+        await uow.commit()
+    moves = [  # old status, new standing, who did it
+        ("left", BotStanding("administrator", can_invite=True), OWNER),
+        ("administrator", BotStanding("member"), FRIEND.user_id),
+        ("member", BotStanding("left"), BOT_ID),
+    ]
+
+    seen = []
+    for i, (old, standing, actor) in enumerate(moves):
+        change = await bot_membership_changed(
+            uow_factory(), bot_id=BOT_ID, update_id=i, chat=TEA, old_status=old,
+            standing=standing, actor_id=actor, owner_ids=frozenset({OWNER, BOT_ID}), at=AT,
+            defaults=DEFAULTS,
+        )  # fmt: skip
+        seen.append(change)
+
+    assert seen[0].missing == [BotRight.PIN, BotRight.DELETE] and not seen[0].lost
+    assert seen[1].lost and seen[1].warn == [(OWNER, None), (FRIEND.user_id, "zh-hans")]
+    assert seen[2].missing is None and not seen[2].lost and not seen[2].group.active
+
+
+async def test_a_bot_is_no_member_but_one_brought_by_a_link_is_recorded_against_it(uow_factory):
+    card = await personal_link(uow_factory, FakeLinks(), where=TEA, **asking())
+    assert isinstance(card, InviteCard) and card.link is not None
+    spam = Person(88, "Spam Bot")
+    change = {"chat": TEA, "person": spam, "is_bot": True, "status": "member",
+              "is_member": None, "at": AT, "defaults": DEFAULTS}  # fmt: skip
+
+    plain = await member_changed(uow_factory(), bot_id=BOT_ID, update_id=20, link=None, **change)
+    linked = await member_changed(
+        uow_factory(), bot_id=BOT_ID, update_id=21, link=LinkSeen(card.link.url), **change
+    )
+
+    async with uow_factory() as uow:
+        record = await uow.chats.get(TEA.chat_id)
+        member = await uow.members.get(record.pk, spam.user_id)
+        invite = await uow.invites.latest(record.pk, spam.user_id)
+    assert (plain.changed, linked.changed, member) == (0, 0, None)
+    assert invite is not None and invite.inviter_id == ALICE.user_id
+    assert (invite.status, invite.reason) == (InviteStatus.REJECTED, RejectReason.BOT)
