@@ -169,6 +169,7 @@ class BotStanding:
     can_invite: bool = False
     can_pin: bool = False
     can_delete: bool = False
+    is_member: bool | None = None  # for a restricted bot: whether it is in the group
 
 
 def missing_rights(standing: BotStanding) -> list[BotRight]:

@@ -3,61 +3,62 @@ there for that group instead of in front of its members."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup
 
-from campaigns.access import AccessDenied, ButtonKind
-from campaigns.errors import UnknownChat
+from campaigns.access import ButtonKind
+from campaigns.ports.chats import ChatRecord
 from campaigns.services.access import remember_buttons
 from campaigns.services.chats import admin_groups, choose_group
 from handlers.callbacks import ManageButton, callback_button, tapped
-from handlers.deps import deps
-from handlers.extract import Context, is_group, reply, sent_at, tap_of, texts_for
+from handlers.extract import is_group
+from handlers.texts import T
+from handlers.use_case import Call, use_case
 
 SHOWN = 20  # buttons on the chooser
 
 
-async def manage_command(update: Update, context: Context) -> None:
+@use_case(T)
+async def manage_command(call: Call[T]) -> None:
     """In a private chat: a button per group the caller is an admin of."""
-    t, user, d = await texts_for(update, context), update.effective_user, deps(context)
-    if user is None or is_group(update.effective_chat):
-        await reply(update, t.manage_in_private())
+    d = call.deps
+    if call.user_id is None or is_group(call.update.effective_chat):
+        await call.reply(call.t.manage_in_private())
         return
-    groups = await admin_groups(d.uow(), gate=d.gate(context.bot), user_id=user.id)
-    if not groups:
-        await reply(update, t.no_admin_groups())
+    groups = await admin_groups(d.uow(), gate=d.gate(call.context.bot), user_id=call.user_id)
+    if groups:
+        await _chooser(call, groups[:SHOWN])
+    else:
+        await call.reply(call.t.no_admin_groups())
+
+
+@use_case(T)
+async def on_manage(call: Call[T]) -> None:
+    """A group picked on the chooser: remembered for the admin's next commands here."""
+    button, d = tapped(call.update, ManageButton), call.deps
+    if button is None or call.user_id is None:
         return
-    titles = [g.title or str(g.chat_id) for g in groups[:SHOWN]]
+    group = await choose_group(
+        d.uow(), gate=d.gate(call.context.bot), user_id=call.user_id,
+        chat_id=button.chat_id, tap=call.tap, at=call.at,
+    )  # fmt: skip
+    await call.alert()
+    await call.reply(call.t.managing(group.title or str(group.chat_id), group.chat_id))
+
+
+async def _chooser(call: Call[T], groups: list[ChatRecord]) -> None:
+    """The groups' buttons; taps are honoured on this message only, by this admin only."""
+    message, user_id = call.update.effective_message, call.user_id
+    assert message is not None and user_id is not None
+    titles = [g.title or str(g.chat_id) for g in groups]
     buttons = [  # two groups with one title are told apart by their chat id
         [callback_button(label(g.title, g.chat_id, titles), ManageButton(g.chat_id))]
-        for g in groups[:SHOWN]
+        for g in groups
     ]
-    message = update.effective_message
-    assert message is not None
-    sent = await message.reply_text(t.pick_group(), reply_markup=InlineKeyboardMarkup(buttons))
+    sent = await message.reply_text(call.t.pick_group(), reply_markup=InlineKeyboardMarkup(buttons))
     await remember_buttons(
-        d.uow(), kind=ButtonKind.CHOOSER, object_id=user.id, chat_id=sent.chat_id,
-        message_id=sent.message_id, at=sent_at(update),
+        call.deps.uow(), kind=ButtonKind.CHOOSER, object_id=user_id, chat_id=sent.chat_id,
+        message_id=sent.message_id, at=call.at,
     )  # fmt: skip
-
-
-async def on_manage(update: Update, context: Context) -> None:
-    """A group picked on the chooser: remembered for the admin's next commands here."""
-    query, user, d = update.callback_query, update.effective_user, deps(context)
-    button = tapped(update, ManageButton)
-    if query is None or user is None or button is None:
-        return
-    t = await texts_for(update, context)
-    try:
-        group = await choose_group(
-            d.uow(), gate=d.gate(context.bot), user_id=user.id,
-            chat_id=button.chat_id, tap=tap_of(update), at=sent_at(update),
-        )  # fmt: skip
-    except (AccessDenied, UnknownChat) as error:
-        denied = error if isinstance(error, AccessDenied) else None
-        await query.answer(t.access_denied(denied) if denied else t.group_gone(), True)
-        return
-    await query.answer()
-    await reply(update, t.managing(group.title or str(group.chat_id), group.chat_id))
 
 
 def label(title: str | None, chat_id: int, titles: list[str]) -> str:

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import Update
+from telegram import ChatMember, ChatMemberUpdated, Message, Update
 from telegram.error import TelegramError
 
 from campaigns.errors import DuplicateUpdate
-from campaigns.members import (
-    ADMIN_STATUSES,
-    BotStanding,
-    ChatInfo,
-    MemberStatus,
-    Person,
-    is_present,
-    lost_standing,
-    missing_rights,
-)
+from campaigns.members import ADMIN_STATUSES, BotStanding, MemberStatus, Person, is_present
 from campaigns.ports.members import MessageSeen
-from campaigns.services.chats import bot_membership_changed, migrate_chat
-from campaigns.services.members import contacts_of, membership_changed
-from campaigns.services.referral import LinkSeen, bot_joined
+from campaigns.services.chats import BotMembership, bot_membership_changed, migrate_chat
+from campaigns.services.members import member_changed, membership_changed
 from campaigns.settings import language_for
-from handlers.deps import deps
+from handlers.deps import Deps, deps
 from handlers.extract import Context, chat_info, member_sender, message_kind, person, sent_at
 from handlers.invite_links import link_seen
 from handlers.notify import send_notices, send_private
@@ -32,162 +22,138 @@ from handlers.texts import T
 
 async def on_bot_membership(update: Update, context: Context) -> None:
     """my_chat_member: added, promoted or removed; registers or deactivates the group."""
-    change = update.my_chat_member
+    change, d = update.my_chat_member, deps(context)
     if change is None:
         return
-    d = deps(context)
     d.admins.forget(change.chat.id)
-    new = change.new_chat_member
     try:
-        record = await bot_membership_changed(
-            d.uow(),
-            bot_id=context.bot.id,
-            update_id=update.update_id,
-            chat=chat_info(change.chat),
-            status=new.status,
-            is_member=getattr(new, "is_member", None),
-            at=sent_at(update),
-            defaults=d.defaults,
-        )
+        seen = await bot_membership_changed(
+            d.uow(), bot_id=context.bot.id, update_id=update.update_id,
+            chat=chat_info(change.chat), old_status=change.old_chat_member.status,
+            standing=standing(change.new_chat_member), actor_id=change.from_user.id,
+            owner_ids=d.owner_ids, at=sent_at(update), defaults=d.defaults,
+        )  # fmt: skip
     except DuplicateUpdate:
         return
-    t = T(record.settings.language)
-    if record.active:  # added or promoted: the chat id for the CLI and what is still missing
-        standing = BotStanding(
-            new.status,
-            can_invite=bool(getattr(new, "can_invite_users", False)),
-            can_pin=bool(getattr(new, "can_pin_messages", False)),
-            can_delete=bool(getattr(new, "can_delete_messages", False)),
-        )
-        with contextlib.suppress(TelegramError):
-            await context.bot.send_message(
-                change.chat.id, t.bot_setup(change.chat.id, missing_rights(standing))
-            )
-    if lost_standing(change.old_chat_member.status, new.status) and d.once_a_day(
-        ("lost", change.chat.id)
-    ):
-        people = sorted({change.from_user.id, *d.owner_ids} - {context.bot.id})
-        known = await contacts_of(d.uow(), user_ids=people)
-        for admin in people:  # each in their own language, as far as the bot knows it
-            code = known[admin].language_code if admin in known else None
-            said = T(language_for(code, t.language)).bot_lost(change.chat.title, new.status)
-            await send_private(context.bot, d, admin, said)
+    await say_setup(context, change, seen)
+    await warn_lost(context, d, change, seen)
+
+
+def standing(member: ChatMember) -> BotStanding:
+    """The bot's status and the rights it was given, as Telegram reports them."""
+    return BotStanding(
+        member.status,
+        can_invite=bool(getattr(member, "can_invite_users", False)),
+        can_pin=bool(getattr(member, "can_pin_messages", False)),
+        can_delete=bool(getattr(member, "can_delete_messages", False)),
+        is_member=getattr(member, "is_member", None),
+    )
+
+
+async def say_setup(context: Context, change: ChatMemberUpdated, seen: BotMembership) -> None:
+    """Added or promoted: the chat id for the CLI and what is still missing, in the group."""
+    if seen.missing is None:
+        return
+    text = T(seen.group.settings.language).bot_setup(change.chat.id, seen.missing)
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(change.chat.id, text)
+
+
+async def warn_lost(
+    context: Context, d: Deps, change: ChatMemberUpdated, seen: BotMembership
+) -> None:
+    """Removed or demoted: each person is told privately (at most once a day per group) in
+    their own language, as far as the bot knows it, else the group's."""
+    if not seen.lost or not d.once_a_day(("lost", change.chat.id)):
+        return
+    group_language, status = seen.group.settings.language, change.new_chat_member.status
+    for admin, code in seen.warn:
+        said = T(language_for(code, group_language)).bot_lost(change.chat.title, status)
+        await send_private(context.bot, d, admin, said)
 
 
 async def on_member_update(update: Update, context: Context) -> None:
     """chat_member: joins, leaves, bans and promotions (arrive only while the bot is admin)."""
-    change = update.chat_member
+    change, d = update.chat_member, deps(context)
     if change is None:
         return
+    new = change.new_chat_member
+    forget_stale(d, change)
+    try:
+        result = await member_changed(
+            d.uow(), bot_id=context.bot.id, update_id=update.update_id, at=sent_at(update),
+            chat=chat_info(change.chat), person=person(new.user), is_bot=new.user.is_bot,
+            status=new.status, is_member=getattr(new, "is_member", None), defaults=d.defaults,
+            link=link_seen(change.invite_link, context.bot.id),
+        )  # fmt: skip
+    except DuplicateUpdate:
+        return
+    await send_notices(context.bot, d, result.notices)
+
+
+def forget_stale(d: Deps, change: ChatMemberUpdated) -> None:
+    """Cached answers the change makes wrong: the group's admins, the person's presence."""
     old, new = change.old_chat_member, change.new_chat_member
-    d = deps(context)
     if old.status in ADMIN_STATUSES or new.status in ADMIN_STATUSES:
         d.admins.forget(change.chat.id)
-    present = is_present(new.status, getattr(new, "is_member", None))
-    if not present:
+    if not is_present(new.status, getattr(new, "is_member", None)):
         d.forget_member(change.chat.id, new.user.id)
-    link = link_seen(change.invite_link, context.bot.id)
-    if new.user.is_bot:
-        if present and link is not None:
-            with contextlib.suppress(DuplicateUpdate):
-                await bot_joined(
-                    d.uow(),
-                    bot_id=context.bot.id,
-                    update_id=update.update_id,
-                    chat=chat_info(change.chat),
-                    bot_user=person(new.user),
-                    link=link,
-                    at=sent_at(update),
-                    defaults=d.defaults,
-                )
-        return
-    await _presence(
-        update,
-        context,
-        chat_info(change.chat),
-        [person(new.user)],
-        new.status,
-        present,
-        "chat_member",
-        link,
-    )
 
 
 async def on_service_join_or_leave(update: Update, context: Context) -> None:
     """new_chat_members / left_chat_member service messages; counted once with chat_member."""
-    message = update.effective_message
-    if message is None:
+    message, d = update.effective_message, deps(context)
+    said = joined_or_left(message) if message is not None else None
+    if message is None or said is None:
         return
+    people, status, present = said
+    try:
+        result = await membership_changed(
+            d.uow(), bot_id=context.bot.id, update_id=update.update_id,
+            chat=chat_info(message.chat), people=people, status=status, present=present,
+            at=sent_at(update), source="service_message", defaults=d.defaults,
+        )  # fmt: skip
+    except DuplicateUpdate:
+        return
+    await send_notices(context.bot, d, result.notices)
+
+
+def joined_or_left(message: Message) -> tuple[list[Person], str, bool] | None:
+    """The people a service message says joined (present) or left; bots are no members."""
     joined = [person(u) for u in message.new_chat_members if not u.is_bot]
     left = message.left_chat_member
     if joined:
-        people, status, present = joined, MemberStatus.MEMBER, True
-    elif left is not None and not left.is_bot:
-        people, status, present = [person(left)], MemberStatus.LEFT, False
-    else:
-        return
-    await _presence(
-        update, context, chat_info(message.chat), people, status, present, "service_message"
-    )
-
-
-async def _presence(
-    update: Update,
-    context: Context,
-    chat: ChatInfo,
-    people: list[Person],
-    status: str,
-    present: bool,
-    source: str,
-    link: LinkSeen | None = None,
-) -> None:
-    """Both join/leave signals go through one use case, so each transition counts once."""
-    d = deps(context)
-    try:
-        result = await membership_changed(
-            d.uow(),
-            bot_id=context.bot.id,
-            update_id=update.update_id,
-            chat=chat,
-            people=people,
-            status=status,
-            present=present,
-            at=sent_at(update),
-            source=source,
-            defaults=d.defaults,
-            link=link,
-        )
-    except DuplicateUpdate:
-        return
-    if result.notices:
-        await send_notices(context.bot, d, result.notices)
+        return joined, MemberStatus.MEMBER, True
+    if left is not None and not left.is_bot:
+        return [person(left)], MemberStatus.LEFT, False
+    return None
 
 
 async def on_migrate(update: Update, context: Context) -> None:
     """A group became a supergroup: its data, and its messages still buffered, follow it."""
-    message = update.effective_message
-    if message is None:
+    message, d = update.effective_message, deps(context)
+    ids = migration(message) if message is not None else None
+    if ids is None:
         return
-    if message.migrate_to_chat_id:
-        old, new = message.chat.id, message.migrate_to_chat_id
-    elif message.migrate_from_chat_id:
-        old, new = message.migrate_from_chat_id, message.chat.id
-    else:
-        return
-    d = deps(context)
+    old, new = ids
     async with d.buffer.moving(old, new):
         try:
             await migrate_chat(
-                d.uow(),
-                bot_id=context.bot.id,
-                update_id=update.update_id,
-                old_chat_id=old,
-                new_chat_id=new,
-                at=sent_at(update),
-            )
+                d.uow(), bot_id=context.bot.id, update_id=update.update_id, old_chat_id=old,
+                new_chat_id=new, at=sent_at(update),
+            )  # fmt: skip
         except DuplicateUpdate:
             return
     d.admins.forget(old)
+
+
+def migration(message: Message) -> tuple[int, int] | None:
+    """(old, new) chat ids, from either of the two service messages a migration sends."""
+    if message.migrate_to_chat_id:
+        return message.chat.id, message.migrate_to_chat_id
+    if message.migrate_from_chat_id:
+        return message.migrate_from_chat_id, message.chat.id
+    return None
 
 
 async def track_message(update: Update, context: Context) -> None:

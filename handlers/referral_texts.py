@@ -16,7 +16,7 @@ from campaigns.referral import (
     Source,
     Tier,
 )
-from campaigns.services.invite_links import InviteCard, Visit
+from campaigns.services.invite_links import InviteCard, NotInAnyGroup, Visit, VisitOutcome
 from campaigns.services.referral import Notice
 from campaigns.services.referral_reports import InviteSummary, Report
 from handlers.extract import Context, texts_for
@@ -134,15 +134,15 @@ class ReferralTexts(T):
 
     # -- deep links and join requests ----------------------------------------------------------
 
-    def visit(self, visit: Visit, url: str | None) -> str:
-        if visit.outcome == "unknown":
+    def visit(self, visit: Visit) -> str:
+        if visit.outcome is VisitOutcome.UNKNOWN:
             return self._("This invite is not valid any more. Ask your friend for a new link.")
         title = self.title(visit.chat_title)
-        if visit.outcome == "own":
+        if visit.outcome is VisitOutcome.OWN:
             return self._(
                 "This is your own invite link for {title}. Share it with friends! 😊", title=title
             )
-        if visit.outcome == "member":
+        if visit.outcome is VisitOutcome.MEMBER:
             return self._("You are already in {title}. 😊", title=title)
         return "\n".join(
             [
@@ -151,7 +151,7 @@ class ReferralTexts(T):
                     name=self.name(visit.inviter_name),
                     title=title,
                 ),
-                html.escape(url or ""),
+                html.escape(visit.link.url if visit.link else ""),
                 self._("The link works once, for 24 hours."),
             ]
         )
@@ -178,14 +178,14 @@ class ReferralTexts(T):
             RejectReason.QUALITY: self._("did not pass the quality check"),
         }[reason]
 
-    def summary(self, s: InviteSummary, activity: bool) -> str:
+    def summary(self, s: InviteSummary) -> str:
         lines = [
             self._("📊 Your invites in {title}", title=self.title(s.chat_title)),
             self.counts(s.counts),
             self.progress(s.counts.confirmed, s.next_tier),
         ]
         if s.counts.pending:
-            lines.append(self.how_it_counts(s.hold_hours, activity))
+            lines.append(self.how_it_counts(s.hold_hours, s.require_activity))
         if s.rejected:
             lines.append(self._("Why some did not count:"))
             lines += [
@@ -297,8 +297,11 @@ class ReferralTexts(T):
         )
 
     def refusal(self, error: Exception) -> str | None:
-        if isinstance(error, InvalidSetting):  # only /referral set changes settings here
-            return self.invalid_program_setting(error)
+        match error:
+            case InvalidSetting():  # only /referral set changes settings here
+                return self.invalid_program_setting(error)
+            case NotInAnyGroup():
+                return self.no_groups()
         return super().refusal(error)
 
     def invalid_program_setting(self, err: InvalidSetting) -> str:

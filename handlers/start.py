@@ -2,48 +2,45 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Chat
 from telegram.ext import CommandHandler
 
-from handlers.extract import Context, reply, texts_for
+from handlers.extract import Context
 from handlers.groupbuys import start_team_share
-from handlers.invite_links import start_referral, track_private
-from handlers.use_case import is_admin
+from handlers.invite_links import start_referral
+from handlers.texts import T
+from handlers.use_case import Call, is_admin, use_case
 
 
-async def help_command(update: Update, context: Context) -> None:
-    """Introduce the bot and its commands."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if chat is not None and chat.type == chat.PRIVATE:
-        await track_private(update, context)
-        payload = context.args[0] if context.args else ""
-        if payload and (
-            await start_team_share(update, context, payload)
-            or await start_referral(update, context, payload)
-        ):
-            return
-    t = await texts_for(update, context)
-    where = "group"
-    if chat is not None and chat.type == chat.PRIVATE:
-        where = "private"
-    elif await is_admin(update, context):
-        where = "admins"
-    await reply(update, t.help(user.first_name if user else "", where))
+@use_case(T)
+async def help_command(call: Call[T]) -> None:
+    """Introduce the bot and its commands; `/start <payload>` opens a shared link instead.
+
+    (The private chat itself is recorded by track_private, which sees every private message.)"""
+    update, context, chat = call.update, call.context, call.update.effective_chat
+    private = chat is not None and chat.type == Chat.PRIVATE
+    payload = call.args[0] if private and call.args else ""
+    if payload and (
+        await start_team_share(update, context, payload)
+        or await start_referral(update, context, payload)
+    ):
+        return
+    where = "private" if private else "admins" if await is_admin(update, context) else "group"
+    await call.reply(call.t.help(call.user.first_name if call.user else "", where))
 
 
-async def unknown_in_private(update: Update, context: Context) -> None:
+@use_case(T)
+async def unknown_in_private(call: Call[T]) -> None:
     """A command no handler took, in a private chat: pointed at /help instead of silence.
 
     Matched as the command handlers match (any case; `@name` only when it is this bot's)."""
-    message = update.effective_message
+    message = call.update.effective_message
     word = (message.text or "").split(maxsplit=1)[0][1:] if message and message.text else ""
     name, _, mention = word.partition("@")
-    username = (context.bot.username or "").lower()
-    if name.lower() in known_commands(context) and mention.lower() in {"", username}:
+    username = (call.context.bot.username or "").lower()
+    if name.lower() in known_commands(call.context) and mention.lower() in {"", username}:
         return  # a command handler answered it
-    t = await texts_for(update, context)
-    await reply(update, t.unknown_command())
+    await call.reply(call.t.unknown_command())
 
 
 def known_commands(context: Context) -> set[str]:

@@ -12,7 +12,7 @@ from campaigns.access import AccessDenied, Denied
 from campaigns.checkin import CheckinAward
 from campaigns.errors import AlreadyCheckedIn, InvalidSetting, UnknownChat
 from campaigns.members import GONE_STATUSES, BotRight, Leaderboard, Ranked
-from campaigns.services.chats import NoLongerAdmin
+from campaigns.services.chats import GroupGone, NoLongerAdmin
 from campaigns.services.checkin import CheckinResult
 from campaigns.services.profile import Profile
 from campaigns.settings import ChatSettings
@@ -256,6 +256,8 @@ class T:
                 return self.access_denied(error)
             case NoLongerAdmin():
                 return self.no_longer_admin(error.title)
+            case GroupGone():
+                return self.group_gone()
             case InvalidSetting():
                 return self.invalid_setting(error)
         return None

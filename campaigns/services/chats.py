@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.errors import DomainError, DuplicateUpdate, UnknownChat
-from campaigns.members import ChatInfo, is_present
+from campaigns.members import (
+    BotRight,
+    BotStanding,
+    ChatInfo,
+    is_present,
+    lost_standing,
+    missing_rights,
+)
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.services.access import require_admin, require_button
@@ -23,25 +30,53 @@ async def claim_update(
         raise DuplicateUpdate
 
 
+@dataclass(frozen=True)
+class BotMembership:
+    """The group after the bot's own status changed, and who should hear what about it."""
+
+    group: ChatRecord
+    missing: list[BotRight] | None  # rights the admins still have to grant; None: bot is out
+    lost: bool  # the bot lost its admin standing (see lost_standing)
+    warn: list[tuple[int, str | None]]  # then told: (user id, Telegram language code if known)
+
+
 async def bot_membership_changed(
     uow: UnitOfWork,
     *,
     bot_id: int,
     update_id: int,
     chat: ChatInfo,
-    status: str,
-    is_member: bool | None,
+    old_status: str,
+    standing: BotStanding,
+    actor_id: int,
+    owner_ids: frozenset[int],
     at: dt.datetime,
     defaults: ChatSettings,
-) -> ChatRecord:
-    """Adding the bot registers (or reactivates) a group; removing it deactivates, data kept."""
+) -> BotMembership:
+    """Adding the bot registers (or reactivates) a group; removing it deactivates, data kept.
+
+    While the bot is in the group, its admins hear which rights it still lacks; when it loses
+    its admin standing, whoever did it and the bot's owners are told (never the bot itself).
+    """
+    status = standing.status
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
         record = await uow.chats.register(
-            chat, active=is_present(status, is_member), bot_status=status, defaults=defaults
+            chat,
+            active=is_present(status, standing.is_member),
+            bot_status=status,
+            defaults=defaults,
         )
+        lost = lost_standing(old_status, status)
+        people = sorted({actor_id, *owner_ids} - {bot_id}) if lost else []
+        known = await uow.users.contacts(people) if people else {}
         await uow.commit()
-    return record
+    return BotMembership(
+        group=record,
+        missing=missing_rights(standing) if record.active else None,
+        lost=lost,
+        warn=[(p, known[p].language_code if p in known else None) for p in people],
+    )
 
 
 async def ensure_chat(uow: UnitOfWork, chat: ChatInfo, defaults: ChatSettings) -> ChatRecord:
@@ -122,6 +157,13 @@ class NoLongerAdmin(DomainError):
     title: str | None
 
 
+@dataclass
+class GroupGone(DomainError):
+    """The group picked on the /manage chooser is one the bot is no longer in."""
+
+    chat_id: int
+
+
 MANAGEABLE_GROUPS = 50  # groups looked at for /manage (each asks Telegram for its admins)
 
 
@@ -146,7 +188,7 @@ async def choose_group(
         await require_button(uow, ButtonKind.CHOOSER, user_id, tap)
         record = await uow.chats.get(chat_id)
     if record is None or not record.active:
-        raise UnknownChat(chat_id)
+        raise GroupGone(chat_id)
     await require_admin(gate, record.chat_id, user_id)
     async with uow:
         await uow.chats.set_focus(user_id, record.pk, at)

@@ -1,26 +1,94 @@
 """Invite links: a member's personal link, deep-link visits and join requests.
 
-Telegram calls (creating a link) happen between transactions, never inside one: the
-handler asks for the member's card, creates a link if there is none, then stores it.
+Telegram calls (creating or revoking a link, through the LinkIssuer port) happen between
+transactions, never inside one: the member's card is read, a link is made if there is none,
+then it is stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Protocol
 
-from campaigns.access import AccessDenied, ButtonKind, Denied, Tap
+from campaigns.access import ButtonKind, Tap
+from campaigns.errors import DomainError, UnknownChat
 from campaigns.members import ChatInfo, MemberStatus, Person
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.referral import LinkRecord
-from campaigns.referral import InviteCounts, ReferralProgram, Source, Tier, new_code, next_tier
+from campaigns.referral import (
+    InviteCounts,
+    ReferralProgram,
+    Source,
+    Tier,
+    link_name,
+    new_code,
+    next_tier,
+)
 from campaigns.services.access import require_button
 from campaigns.services.chats import claim_update, ensure_chat, require_chat
 from campaigns.services.referral import LinkSeen, attribution
+from campaigns.services.referral_reports import InviteSummary, my_invites
 from campaigns.settings import ChatSettings
 
 DEEP_LINK_TTL = dt.timedelta(days=1)
+
+
+class LinkIssuer(Protocol):
+    """Telegram's invite links, as the use cases make and retire them."""
+
+    async def create(
+        self,
+        chat_id: int,
+        *,
+        name: str,
+        join_request: bool | None = None,
+        member_limit: int | None = None,
+        expires: dt.datetime | None = None,
+    ) -> tuple[str, str] | None:
+        """The new link's URL and name; None when Telegram would not make one."""
+        ...
+
+    async def revoke(self, chat_id: int, url: str) -> None:
+        """Retire a link, best effort (a link Telegram keeps is merely left live)."""
+        ...
+
+
+@dataclass
+class LinkRefused(DomainError):
+    """Telegram made no invite link in the group (for /invite: the bot lacks the right)."""
+
+    chat_id: int
+    title: str | None
+
+
+@dataclass
+class NotInAnyGroup(DomainError):
+    """A private /invite or /invites found no group of the member's to act on: they are in
+    none the bot manages, or not in the one picked."""
+
+
+@dataclass(frozen=True)
+class Picked:
+    """A group picked on the private chooser: honoured on the chooser the bot sent only."""
+
+    chat_id: int
+    tap: Tap
+
+
+@dataclass(frozen=True)
+class Choice:
+    """In a private chat, the member is in several groups: they pick one."""
+
+    groups: list[ChatRecord]
+
+
+# Where a member's /invite or /invites acts: the group it was sent in, a group picked on the
+# chooser, or (None) a private chat where nothing is picked yet.
+Where = ChatInfo | Picked | None
 
 
 @dataclass(frozen=True)
@@ -112,15 +180,18 @@ async def save_member_link(
 
 
 async def revoke_member_link(
-    uow: UnitOfWork, *, chat_id: int, owner_id: int, at: dt.datetime
+    uow: UnitOfWork, links: LinkIssuer, *, chat_id: int, owner_id: int, at: dt.datetime
 ) -> LinkRecord | None:
-    """An admin retires a member's link; the next /invite makes a new one."""
+    """An admin retires a member's link, here and at Telegram; the next /invite makes a new
+    one. None: the member has no live link (or the group never registered)."""
     async with uow:
-        record = await require_chat(uow, chat_id)
-        link = await uow.links.live(record.pk, owner_id)
+        record = await uow.chats.get(chat_id)
+        link = await uow.links.live(record.pk, owner_id) if record is not None else None
         if link is not None:
             await uow.links.revoke(link.id, at)
         await uow.commit()
+    if link is not None:
+        await links.revoke(chat_id, link.url)
     return link
 
 
@@ -148,15 +219,100 @@ async def chosen_group(uow: UnitOfWork, *, user_id: int, chat_id: int, tap: Tap)
         groups = await uow.chats.of_member(user_id)
     chosen = next((g for g in groups if g.chat_id == chat_id), None)
     if chosen is None:
-        raise AccessDenied(Denied.NOT_MEMBER)
+        raise NotInAnyGroup
     return chosen
+
+
+async def member_group(uow: UnitOfWork, *, user_id: int, where: Where) -> int | Choice:
+    """The group (Telegram id) a member's /invite or /invites acts on: the group it was sent
+    in; in private the group picked on the chooser, else their only group, else a Choice."""
+    if isinstance(where, ChatInfo):
+        return where.chat_id
+    if isinstance(where, Picked):
+        await chosen_group(uow, user_id=user_id, chat_id=where.chat_id, tap=where.tap)
+        return where.chat_id
+    groups = await groups_of(uow, user_id)
+    if not groups:
+        raise NotInAnyGroup
+    return groups[0].chat_id if len(groups) == 1 else Choice(groups)
+
+
+async def personal_link(
+    uow: Callable[[], UnitOfWork],
+    links: LinkIssuer,
+    *,
+    where: Where,
+    person: Person,
+    update: tuple[int, int],
+    at: dt.datetime,
+    defaults: ChatSettings,
+) -> InviteCard | Choice:
+    """/invite: the member's card with their personal link, made at Telegram the first time
+    and reused after; or, in private with several groups, the groups to pick from.
+
+    Raises NotInAnyGroup, LinkRefused (Telegram would not make the link) or AccessDenied
+    (a pick on a message that is not the member's chooser)."""
+    group = await member_group(uow(), user_id=person.user_id, where=where)
+    if isinstance(group, Choice):
+        return group
+    try:
+        card = await invite_card(
+            uow(), bot_id=update[0], update_id=update[1], chat_id=group,
+            chat=where if isinstance(where, ChatInfo) else None, person=person, at=at,
+            defaults=defaults,
+        )  # fmt: skip
+    except UnknownChat:
+        raise NotInAnyGroup from None
+    if card.link is not None:
+        return card
+    approval = card.program.approval
+    made = await links.create(
+        card.chat_id, name=link_name(person.user_id, person.display_name), join_request=approval
+    )
+    if made is None:
+        raise LinkRefused(card.chat_id, card.chat_title)
+    link, fresh = await save_member_link(
+        uow(), chat_pk=card.chat_pk, owner_id=person.user_id, url=made[0], name=made[1],
+        creates_join_request=approval, at=at,
+    )  # fmt: skip
+    if not fresh:  # a concurrent /invite stored its link first: retire ours
+        await links.revoke(card.chat_id, made[0])
+    return replace(card, link=link)
+
+
+async def invite_numbers(
+    uow: Callable[[], UnitOfWork],
+    *,
+    where: Where,
+    user_id: int,
+    update: tuple[int, int],
+    at: dt.datetime,
+) -> InviteSummary | Choice:
+    """/invites: the member's invite numbers in the group, or the groups to pick from.
+
+    Raises NotInAnyGroup, UnknownChat (a group that never registered) or AccessDenied."""
+    group = await member_group(uow(), user_id=user_id, where=where)
+    if isinstance(group, Choice):
+        return group
+    return await my_invites(
+        uow(), bot_id=update[0], update_id=update[1], chat_id=group, user_id=user_id, at=at
+    )
+
+
+class VisitOutcome(StrEnum):
+    """What a deep-link visit comes to."""
+
+    JOIN = "join"  # a one-use join link, credited to the friend
+    OWN = "own"  # the member opened their own link
+    MEMBER = "member"  # already in the group
+    UNKNOWN = "unknown"  # no such code, or its group is gone
 
 
 @dataclass(frozen=True)
 class Visit:
     """A deep-link visitor: what to tell them, and the link to hand them if any."""
 
-    outcome: str  # "join", "own", "member", "unknown"
+    outcome: VisitOutcome
     chat_pk: int = 0
     chat_id: int = 0
     chat_title: str | None = None
@@ -175,13 +331,13 @@ async def visit(
         record = await uow.chats.by_pk(owner[0]) if owner else None
         if owner is None or record is None or not record.active:
             await uow.commit()
-            return Visit("unknown")
+            return Visit(VisitOutcome.UNKNOWN)
         chat_pk, inviter = owner
         await uow.users.upsert([visitor])
         await uow.users.set_reachable(visitor.user_id, True)
         names = await uow.users.contacts([inviter])
         base = Visit(
-            "join",
+            VisitOutcome.JOIN,
             chat_pk=chat_pk,
             chat_id=record.chat_id,
             chat_title=record.title,
@@ -190,11 +346,11 @@ async def visit(
         )
         if inviter == visitor.user_id:
             await uow.commit()
-            return replace(base, outcome="own")
+            return replace(base, outcome=VisitOutcome.OWN)
         membership = await uow.members.get(chat_pk, visitor.user_id)
         if membership is not None and membership.present:
             await uow.commit()
-            return replace(base, outcome="member")
+            return replace(base, outcome=VisitOutcome.MEMBER)
         await uow.claims.add(
             chat_pk,
             visitor.user_id,
@@ -206,6 +362,37 @@ async def visit(
         link = await uow.links.for_visitor(chat_pk, inviter, visitor.user_id, at)
         await uow.commit()
     return replace(base, link=link)
+
+
+async def welcome_visitor(
+    uow: Callable[[], UnitOfWork],
+    links: LinkIssuer,
+    *,
+    update: tuple[int, int],
+    code: str,
+    visitor: Person,
+    at: dt.datetime,
+) -> Visit:
+    """`?start=ref_<code>`: note who sent the visitor and, unless they need none, hand them
+    a one-use join link credited to their friend (valid for a day; a second visit within
+    it gets the same link).
+
+    Raises LinkRefused when Telegram would not make the link."""
+    seen = await visit(
+        uow(), bot_id=update[0], update_id=update[1], code=code, visitor=visitor, at=at
+    )
+    if seen.outcome is not VisitOutcome.JOIN or seen.link is not None:
+        return seen
+    made = await links.create(
+        seen.chat_id, name=link_name(seen.inviter_id, f"for {visitor.user_id}"),
+        member_limit=1, expires=at + DEEP_LINK_TTL,
+    )  # fmt: skip
+    if made is None:
+        raise LinkRefused(seen.chat_id, seen.chat_title)
+    stored = await save_visitor_link(
+        uow(), visit=seen, visitor_id=visitor.user_id, url=made[0], name=made[1], at=at
+    )
+    return replace(seen, link=stored)
 
 
 async def save_visitor_link(

@@ -6,9 +6,16 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from campaigns.members import ChatInfo, EventKind, Person, PresenceChange, presence_change
+from campaigns.members import (
+    ChatInfo,
+    EventKind,
+    Person,
+    PresenceChange,
+    is_present,
+    presence_change,
+)
 from campaigns.ports import UnitOfWork
-from campaigns.ports.members import Contact, MessageSeen
+from campaigns.ports.members import MessageSeen
 from campaigns.services import referral
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.referral import LinkSeen, Notice
@@ -93,10 +100,35 @@ async def membership_changed(
     return Presence(changed, notices)
 
 
-async def contacts_of(uow: UnitOfWork, *, user_ids: list[int]) -> dict[int, Contact]:
-    """Names and languages of people the bot has seen (for private notices)."""
-    async with uow:
-        return await uow.users.contacts(user_ids)
+async def member_changed(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat: ChatInfo,
+    person: Person,
+    is_bot: bool,
+    status: str,
+    is_member: bool | None,
+    link: LinkSeen | None,
+    at: dt.datetime,
+    defaults: ChatSettings,
+) -> Presence:
+    """chat_member: a person's join or leave goes through membership_changed (so it counts
+    once with the service message). A bot is no member: one that came in through someone's
+    link is only recorded against that link, as a rejected invite."""
+    present = is_present(status, is_member)
+    if not is_bot:
+        return await membership_changed(
+            uow, bot_id=bot_id, update_id=update_id, chat=chat, people=[person], status=status,
+            present=present, at=at, source="chat_member", defaults=defaults, link=link,
+        )  # fmt: skip
+    if present and link is not None:
+        await referral.bot_joined(
+            uow, bot_id=bot_id, update_id=update_id, chat=chat, bot_user=person, link=link,
+            at=at, defaults=defaults,
+        )  # fmt: skip
+    return Presence(0)
 
 
 async def record_messages(

@@ -28,6 +28,7 @@ class InviteSummary:
     tiers: tuple[Tier, ...]
     rejected: list[tuple[str, RejectReason, dt.datetime]]
     hold_hours: int
+    require_activity: bool  # a pending invite also waits for the friend to say something
 
 
 async def my_invites(
@@ -54,6 +55,7 @@ async def my_invites(
         tiers=program.tiers,
         rejected=rejected,
         hold_hours=program.hold_hours,
+        require_activity=program.require_activity,
     )
 
 

@@ -468,3 +468,26 @@ async def test_private_invite_offers_a_button_per_group_and_answers_for_the_chos
     assert "Second Club" in card and "https://t.me/+" in card
     assert "not in any group" in stranger
     assert any(c.method == "answerCallbackQuery" for c in bot.world.calls)
+
+
+async def test_a_pick_without_the_invite_right_is_answered_by_a_message_and_asks_the_admins(
+    bot: Harness,
+):
+    other = -1001500000002
+    bot.world.add_group(other, "Second Club", owner=OWNER)
+    await bot.send(bot.world.add_bot(other, by=OWNER, at=MONDAY))
+    await bot.say(ALICE, "hi")
+    await bot.say(ALICE, "hi", chat=other)
+    await bot.flush()
+    bot.world.start_private(ALICE)
+    await bot.send(bot.world.message(ALICE, ALICE, "/invite"))
+    bot.world.set_status(other, bot.world.bot["id"], "member")
+    chooser = bot.world.sent(ALICE)[-1]
+    buttons = [b for row in chooser.params["reply_markup"]["inline_keyboard"] for b in row]
+    second = next(b for b in buttons if b["text"] == "Second Club")
+
+    answer = await tap(bot, ALICE, ALICE, second["callback_data"])
+
+    assert answer == ""  # the tap is answered silently; the refusal is a message
+    assert "Invite users via link" in bot.world.sent(ALICE)[-1].text
+    assert any("Admins:" in c.text for c in bot.world.sent(other))
