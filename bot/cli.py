@@ -244,7 +244,7 @@ def _orders(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _coupons(settings: Settings, args: argparse.Namespace) -> int:
-    from campaigns.services.coupons import CouponUnavailable, Unavailability
+    from campaigns.services.coupons import CouponUnavailable, Unavailable
 
     if args.action == "create":
         offer = asyncio.run(coupon_cli.create(settings, args))
@@ -257,9 +257,7 @@ def _coupons(settings: Settings, args: argparse.Namespace) -> int:
         try:
             ended = asyncio.run(coupon_cli.end(settings, args))
         except CouponUnavailable as err:
-            state = (
-                "has already ended" if err.reason is Unavailability.ENDED else "is not an offer of"
-            )
+            state = "has already ended" if err.reason is Unavailable.ENDED else "is not an offer of"
             print(f"growthbot: coupon offer {args.template} {state} group {args.chat}",
                   file=sys.stderr)  # fmt: skip
             return 1
@@ -271,7 +269,7 @@ def _coupons(settings: Settings, args: argparse.Namespace) -> int:
     try:
         message_id = asyncio.run(coupon_cli.post(settings, args))
     except CouponUnavailable as err:
-        state = "has ended in" if err.reason is Unavailability.ENDED else "is not an offer of"
+        state = "has ended in" if err.reason is Unavailable.ENDED else "is not an offer of"
         ends = err.offer.template.valid_until if err.offer else None
         if ends is not None and ends <= dt.datetime.now(dt.UTC):
             state = f"expired at {ends.isoformat()}: not posted in"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Context, Decimal, DecimalException, Inexact, localcontext
 from enum import StrEnum
 
+from campaigns.access import parse_id
 from campaigns.errors import DomainError
 
 # Crockford's base 32: no I, L, O or U, so codes survive being read aloud and retyped.
@@ -367,3 +368,52 @@ def offer_state(
     if stock is not None and issued >= stock:
         return OfferState.SOLD_OUT
     return OfferState.LIVE
+
+
+class CouponCommand(StrEnum):
+    """Which coupon command was typed in a way that means nothing (its usage is shown)."""
+
+    REDEEM = "redeem"  # /redeem <code> <order amount>
+    COUPON = "coupon"  # /coupon post|grant|end <offer id>, /coupon list
+    GRANT = "grant"  # /coupon grant away from the group, where no member's message is replied to
+
+
+@dataclass
+class CouponUsage(DomainError):
+    """A coupon command whose words mean nothing: nothing was looked up or changed."""
+
+    command: CouponCommand
+
+
+class OfferVerb(StrEnum):
+    """What `/coupon` does with an offer."""
+
+    POST = "post"  # its claim post in the group
+    GRANT = "grant"  # one coupon to the member replied to
+    END = "end"  # no more claims or grants
+    LIST = "list"  # every offer of the group (no id)
+
+
+def parse_offer_command(args: list[str]) -> tuple[OfferVerb, int | None]:
+    """`/coupon list`, or `/coupon post|grant|end <offer id>` (the verb in any case) -> the
+    verb and the offer id; CouponUsage for anything else."""
+    verb = args[0].lower() if args else ""
+    if verb == OfferVerb.LIST and len(args) == 1:
+        return OfferVerb.LIST, None
+    offer_id = parse_id(args[1]) if len(args) == 2 else None
+    if offer_id is None or verb not in {OfferVerb.POST, OfferVerb.GRANT, OfferVerb.END}:
+        raise CouponUsage(CouponCommand.COUPON)
+    return OfferVerb(verb), offer_id
+
+
+def parse_redeem(args: list[str]) -> tuple[str, int, str | None]:
+    """`/redeem <code> <order amount>` -> (the code as typed, which may contain spaces; the
+    order in minor units; its currency if the amount names one); CouponUsage otherwise."""
+    try:
+        order, currency = parse_money(args[-1]) if args else (0, None)
+    except ValueError:
+        raise CouponUsage(CouponCommand.REDEEM) from None
+    code = " ".join(args[:-1])
+    if not code:
+        raise CouponUsage(CouponCommand.REDEEM)
+    return code, order, currency

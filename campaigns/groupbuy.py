@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from campaigns.access import parse_id
 from campaigns.errors import DomainError
 
 MIN_SIZE, MAX_SIZE = 2, 50
@@ -43,6 +44,7 @@ class Refusal(StrEnum):
 @dataclass
 class GroupBuyRefused(DomainError):
     reason: Refusal
+    deal_id: int | None = None  # the id an admin's command named, when no such deal is theirs
 
 
 @dataclass(frozen=True)
@@ -149,3 +151,30 @@ def _price(text: str, parse_price: Callable[[str], int], field: DealField) -> in
     if value <= 0:
         raise DealInputError(field)
     return value
+
+
+class DealVerb(StrEnum):
+    """What `/groupbuy` does."""
+
+    NEW = "new"  # create a deal from the words after it, and post it
+    POST = "post"  # post a deal of the group
+    LIST = "list"  # every deal of the group
+    END = "end"  # end a deal now
+
+
+@dataclass
+class GroupBuyUsage(DomainError):
+    """`/groupbuy` typed in a way that means nothing: its usage is shown."""
+
+
+def parse_groupbuy_command(args: list[str]) -> tuple[DealVerb, int | None]:
+    """`/groupbuy new …`, `list`, `post <deal id>` or `end <deal id>` (the verb in any case)
+    -> the verb, and the deal id when exactly one word follows it; GroupBuyUsage for
+    anything else. The words after `new` are read by `parse_deal`."""
+    verb = args[0].lower() if args else ""
+    deal_id = parse_id(args[1]) if len(args) == 2 else None
+    if verb in {DealVerb.NEW, DealVerb.LIST}:
+        return DealVerb(verb), deal_id
+    if verb in {DealVerb.POST, DealVerb.END} and deal_id is not None:
+        return DealVerb(verb), deal_id
+    raise GroupBuyUsage()

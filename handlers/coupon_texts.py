@@ -6,12 +6,12 @@ import datetime as dt
 import html
 from zoneinfo import ZoneInfo
 
-from telegram import Update
-
 from campaigns.coupons import (
+    CouponCommand,
     CouponKind,
     CouponRejected,
     CouponState,
+    CouponUsage,
     OfferState,
     Reason,
     format_amount,
@@ -24,10 +24,9 @@ from campaigns.services.coupons import (
     OfferLine,
     Redemption,
     Reminder,
-    Unavailability,
+    Unavailable,
     status_at,
 )
-from handlers.extract import Context, texts_for
 from handlers.texts import T
 
 
@@ -94,13 +93,32 @@ class CouponTexts(T):
             code=issued.code,
         )
 
+    def refusal(self, error: Exception) -> str | None:
+        """Coupon refusals as the decorator answers them; an offer id an admin typed that is
+        not the group's is named back."""
+        match error:
+            case CouponUsage(command=CouponCommand.REDEEM):
+                return self.redeem_usage()
+            case CouponUsage(command=CouponCommand.GRANT):
+                return self.grant_in_group()
+            case CouponUsage():
+                return self.coupon_usage()
+            case CouponRejected():
+                return self.rejected(error)
+            case CouponUnavailable(reason=Unavailable.UNKNOWN, offer_id=int(offer_id)):
+                return self.unknown_offer(offer_id)  # an admin named it: say which
+            case CouponUnavailable():
+                return self.unavailable(error)
+        return super().refusal(error)
+
     def unavailable(self, err: CouponUnavailable) -> str:
         return {
-            Unavailability.SOLD_OUT: self._("😢 All gone: this coupon is sold out."),
-            Unavailability.LIMIT: self._("You already have this coupon (limit reached)."),
-            Unavailability.ENDED: self._("This offer has ended."),
-            Unavailability.AUDIENCE: self._("This coupon is for new members only."),
-        }.get(err.reason, self._("This offer is not available."))
+            Unavailable.SOLD_OUT: self._("😢 All gone: this coupon is sold out."),
+            Unavailable.LIMIT: self._("You already have this coupon (limit reached)."),
+            Unavailable.ENDED: self._("This offer has ended."),
+            Unavailable.AUDIENCE: self._("This coupon is for new members only."),
+            Unavailable.UNKNOWN: self._("This offer is not available."),
+        }[err.reason]
 
     def redeemed(self, r: Redemption) -> str:
         return "\n".join(
@@ -265,8 +283,3 @@ class CouponTexts(T):
                 line += " · " + self._("until {time}", time=self.when(c.expires_at, m.timezone))
             lines.append(line)
         return "\n".join(lines)
-
-
-async def coupon_texts_for(update: Update, context: Context) -> CouponTexts:
-    """Coupon texts in the group's language (or the user's own in a private chat)."""
-    return CouponTexts((await texts_for(update, context)).language)

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Iterator
+from typing import Any
 
-from telegram import Chat, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, MaybeInaccessibleMessage, Message, Update, User
 from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
 
-from campaigns.access import AccessDenied, ButtonKind, parse_id
-from campaigns.coupons import CouponRejected, parse_money
+from campaigns.access import ButtonKind
+from campaigns.coupons import (
+    CouponCommand,
+    CouponUsage,
+    OfferVerb,
+    parse_offer_command,
+    parse_redeem,
+)
 from campaigns.errors import UnknownChat
 from campaigns.ports.coupons import TemplateRecord
 from campaigns.services.access import remember_buttons
 from campaigns.services.coupons import (
     CouponUnavailable,
-    Unavailability,
+    Unavailable,
     claim,
     end_offer,
     grant,
@@ -27,13 +35,10 @@ from campaigns.services.coupons import (
 )
 from campaigns.settings import language_for
 from handlers.callbacks import ClaimButton, callback_button, tapped
-from handlers.coupon_texts import CouponTexts, coupon_texts_for
-from handlers.deps import deps
-from handlers.extract import Context, is_group, person, reply, sent_at, tap_of
+from handlers.coupon_texts import CouponTexts
+from handlers.extract import is_group, person
 from handlers.notify import send_private
-from handlers.use_case import Call, admin_group, use_case
-
-ALERT_LIMIT = 200  # Telegram's limit for a callback answer
+from handlers.use_case import Call, use_case
 
 
 def claim_markup(offer: TemplateRecord, t: CouponTexts) -> InlineKeyboardMarkup:
@@ -44,199 +49,156 @@ def claim_markup(offer: TemplateRecord, t: CouponTexts) -> InlineKeyboardMarkup:
 @use_case(CouponTexts)
 async def on_claim(call: Call[CouponTexts]) -> None:
     """A tap on 🎟 Claim: issue a coupon within stock and the member's limit."""
-    update, context = call.update, call.context
-    query, user = update.callback_query, update.effective_user
-    button = tapped(update, ClaimButton)
-    if query is None or user is None or button is None:
+    button, member, d = tapped(call.update, ClaimButton), call.person, call.deps
+    if button is None or member is None:
         return
-    t, d = await coupon_texts_for(update, context), deps(context)
     try:
         issued = await claim(
-            d.uow(),
-            gate=d.gate(context.bot),
-            bot_id=context.bot.id,
-            update_id=update.update_id,
-            template_id=button.offer_id,
-            person=person(user),
-            tap=tap_of(update),
-            at=sent_at(update),
-        )
-    except AccessDenied as denied:
-        await query.answer(t.access_denied(denied)[:ALERT_LIMIT], show_alert=True)
+            d.uow(), gate=d.gate(call.context.bot), bot_id=call.key[0], update_id=call.key[1],
+            template_id=button.offer_id, person=member, tap=call.tap, at=call.at,
+        )  # fmt: skip
+    except CouponUnavailable as err:  # kept here: a sold-out or ended offer loses its button
+        await answer_claim(call, call.t.unavailable(err), gone=err.gone)
         return
-    except CouponUnavailable as err:
-        await query.answer(t.unavailable(err)[:ALERT_LIMIT], show_alert=True)
-        if err.reason in {Unavailability.SOLD_OUT, Unavailability.ENDED}:  # nothing left
-            await _drop_buttons(context, update)
-        return
-    await query.answer(t.claimed(issued)[:ALERT_LIMIT], show_alert=True)
-    if issued.last:  # the post this came from loses its button, once
-        await _drop_buttons(context, update)
+    await answer_claim(call, call.t.claimed(issued), gone=issued.last)
 
 
-async def _drop_buttons(context: Context, update: Update) -> None:
+async def answer_claim(call: Call[CouponTexts], text: str, *, gone: bool) -> None:
+    """The tapper's alert; then, when nothing is left to claim (this claim took the last one,
+    or the offer sold out or ended), the post they tapped loses its button."""
+    await call.alert(text)
+    if gone:
+        await drop_claim_button(call)
+
+
+async def drop_claim_button(call: Call[CouponTexts]) -> None:
     """Take the tapped claim button off its message, keeping the others (a post's join or
     link buttons still work). Best effort. Through do_api_request: PTB adds the default
     parse_mode to editMessageReplyMarkup, a parameter it does not have."""
-    query, tap = update.callback_query, tap_of(update)
-    message = query.message if query is not None else None
-    markup = message.reply_markup if isinstance(message, Message) else None
-    if query is None or markup is None:
-        return
-    rows = [
-        [b.to_dict() for b in row if b.callback_data != query.data]
-        for row in markup.inline_keyboard
-    ]
-    kept = [row for row in rows if row]
-    if sum(map(len, kept)) == sum(map(len, markup.inline_keyboard)):
-        return  # already gone (a late tap): Telegram would say "message is not modified"
-    params: dict[str, object] = {"chat_id": tap.chat_id, "message_id": tap.message_id}
+    query = call.update.callback_query
+    kept = _without(query.message, query.data) if query is not None else None
+    if kept is None:
+        return  # no keyboard, or the button is already gone (a late tap)
+    params: dict[str, Any] = {"chat_id": call.tap.chat_id, "message_id": call.tap.message_id}
     if kept:
         params["reply_markup"] = {"inline_keyboard": kept}
     with contextlib.suppress(TelegramError), warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.editMessageReplyMarkup"
-        await context.bot.do_api_request("editMessageReplyMarkup", api_kwargs=params)
+        await call.context.bot.do_api_request("editMessageReplyMarkup", api_kwargs=params)
 
 
-@use_case(CouponTexts)
+def _without(
+    message: MaybeInaccessibleMessage | None, data: str | None
+) -> list[list[dict[str, Any]]] | None:
+    """The message's keyboard rows without the button that sends `data`; None when there is
+    nothing to take off (Telegram would say "message is not modified")."""
+    markup = message.reply_markup if isinstance(message, Message) else None
+    if markup is None:
+        return None
+    rows = [[b.to_dict() for b in row if b.callback_data != data] for row in markup.inline_keyboard]
+    kept = [row for row in rows if row]
+    return None if sum(map(len, kept)) == sum(map(len, markup.inline_keyboard)) else kept
+
+
+@use_case(CouponTexts, admin=True)
 async def redeem_command(call: Call[CouponTexts]) -> None:
     """`/redeem <code> <order amount>`: admins mark a member's coupon used at checkout."""
-    update, context = call.update, call.context
-    t, user = await coupon_texts_for(update, context), update.effective_user
-    chat = await admin_group(update, context)
-    if chat is None or user is None:
-        return
-    args = context.args or []
-    try:
-        code, (order, currency) = " ".join(args[:-1]), parse_money(args[-1])
-    except (IndexError, ValueError):
-        await reply(update, t.redeem_usage())
-        return
-    if not code:
-        await reply(update, t.redeem_usage())
-        return
-    try:
-        done = await redeem(
-            deps(context).uow(),
-            bot_id=context.bot.id,
-            update_id=update.update_id,
-            chat_id=chat.id,
-            typed_code=code,
-            order=order,
-            staff_id=user.id,
-            at=sent_at(update),
-            currency=currency,
-        )
-    except CouponRejected as err:
-        await reply(update, t.rejected(err))
-        return
-    await reply(update, t.redeemed(done))
-
-
-async def mycoupons_command(update: Update, context: Context) -> None:
-    """A member's coupons, in a private chat (codes are not shown in the group)."""
-    t, chat, user = (
-        await coupon_texts_for(update, context),
-        update.effective_chat,
-        update.effective_user,
-    )
-    if chat is None or user is None:
-        return
-    if is_group(chat):
-        await reply(update, t.mycoupons_in_private())
-        return
-    d = deps(context)
-    coupons = await my_coupons(d.uow(), user_id=user.id, default_timezone=d.defaults.timezone)
-    await reply(update, t.my_coupons(coupons, sent_at(update)))
+    assert call.user_id is not None  # an admin was recognised
+    code, order, currency = parse_redeem(call.context.args or [])  # any line: PTB's words
+    done = await redeem(
+        call.deps.uow(), bot_id=call.key[0], update_id=call.key[1], chat_id=call.group_id,
+        typed_code=code, order=order, staff_id=call.user_id, at=call.at, currency=currency,
+    )  # fmt: skip
+    await call.reply(call.t.redeemed(done))
 
 
 @use_case(CouponTexts)
+async def mycoupons_command(call: Call[CouponTexts]) -> None:
+    """A member's coupons, in a private chat (codes are not shown in the group)."""
+    if call.user_id is None or call.update.effective_chat is None:
+        return
+    if is_group(call.update.effective_chat):
+        await call.reply(call.t.mycoupons_in_private())
+        return
+    d = call.deps
+    coupons = await my_coupons(d.uow(), user_id=call.user_id, default_timezone=d.defaults.timezone)
+    await call.reply(call.t.my_coupons(coupons, call.at))
+
+
+@use_case(CouponTexts, admin=True)
 async def coupon_command(call: Call[CouponTexts]) -> None:
     """`/coupon post|grant|end <offer id>` and `/coupon list` (admins); grant in reply to the
     member."""
-    update, context = call.update, call.context
-    t = await coupon_texts_for(update, context)
-    chat = await admin_group(update, context)
-    if chat is None:
+    verb, offer_id = parse_offer_command(call.context.args or [])
+    uow, group = call.deps.uow, call.group_id
+    if offer_id is None:  # list
+        await call.reply(call.t.offer_list(await group_offers(uow(), chat_id=group, at=call.at)))
         return
-    args, d = context.args or [], deps(context)
-    verb = args[0].lower() if args else ""
-    if verb == "list" and len(args) == 1:
-        offers = await group_offers(d.uow(), chat_id=chat.id, at=sent_at(update))
-        await reply(update, t.offer_list(offers))
-        return
-    offer_id = parse_id(args[1]) if len(args) == 2 else None
-    if offer_id is None or verb not in {"post", "grant", "end"}:
-        await reply(update, t.coupon_usage())
-        return
-    if verb == "grant":
-        await _grant(update, context, t, chat, offer_id)
-        return
+    with naming_the_offer(offer_id):
+        if verb is OfferVerb.GRANT:
+            await _grant(call, offer_id)
+        elif verb is OfferVerb.END:
+            ended = await end_offer(uow(), chat_id=group, template_id=offer_id)
+            await call.reply(call.t.offer_ended(ended))
+        else:
+            await post_offer(call, offer_id)
+
+
+@contextlib.contextmanager
+def naming_the_offer(offer_id: int) -> Iterator[None]:
+    """A group the bot has no record of has no offer #id either: the admin is told that,
+    as for an id that is not the group's, rather than that the group is unknown."""
     try:
-        if verb == "end":
-            ended = await end_offer(d.uow(), chat_id=chat.id, template_id=offer_id)
-            await reply(update, t.offer_ended(ended))
-            return
-        offer = await offer_of(
-            d.uow(), chat_id=chat.id, template_id=offer_id, now=sent_at(update),
-            update=(context.bot.id, update.update_id),
-        )  # fmt: skip
+        yield
     except UnknownChat:
-        await reply(update, t.unknown_offer(offer_id))
-        return
-    except CouponUnavailable as err:
-        await reply(update, t.unknown_offer(offer_id) if err.reason is Unavailability.UNKNOWN else (
-            t.unavailable(err)
-        ))  # fmt: skip
-        return
-    group = await d.settings_of(chat.id)  # the post speaks the group's language, wherever
-    g = CouponTexts(group.language)  # the admin sent the command from
-    with contextlib.suppress(TelegramError):
-        sent = await context.bot.send_message(
-            chat.id, g.offer_post(offer, group.timezone), reply_markup=claim_markup(offer, g)
+        raise CouponUnavailable(Unavailable.UNKNOWN, offer_id=offer_id) from None
+
+
+async def post_offer(call: Call[CouponTexts], offer_id: int) -> None:
+    """`/coupon post <id>`: the offer's claim post in the group, in the group's language
+    wherever the admin sent the command from; its button is honoured on that message only."""
+    offer = await offer_of(
+        call.deps.uow(), chat_id=call.group_id, template_id=offer_id, now=call.at, update=call.key
+    )
+    group = await call.deps.settings_of(call.group_id)
+    g = CouponTexts(group.language)
+    with contextlib.suppress(TelegramError):  # best effort
+        sent = await call.context.bot.send_message(
+            call.group_id, g.offer_post(offer, group.timezone), reply_markup=claim_markup(offer, g)
         )
         await remember_buttons(
-            d.uow(),
-            kind=ButtonKind.COUPON,
-            object_id=offer.id,
-            chat_id=chat.id,
-            message_id=sent.message_id,
-            at=sent_at(update),
-        )
+            call.deps.uow(), kind=ButtonKind.COUPON, object_id=offer.id, chat_id=call.group_id,
+            message_id=sent.message_id, at=call.at,
+        )  # fmt: skip
 
 
-async def _grant(
-    update: Update, context: Context, t: CouponTexts, chat: Chat, offer_id: int
-) -> None:
-    message = update.effective_message
-    assert message is not None
-    if not is_group(update.effective_chat):  # in private, a reply is to the admin or to me
-        await reply(update, t.grant_in_group())
-        return
-    target = message.reply_to_message.from_user if message.reply_to_message else None
-    if target is None or target.is_bot:
-        await reply(update, t.coupon_usage())
-        return
-    member = person(target)
+async def _grant(call: Call[CouponTexts], offer_id: int) -> None:
+    """`/coupon grant <id>` in reply to a member's message: the coupon, and the code privately."""
+    member = person(grantee(call.update))
     try:
         issued = await grant(
-            deps(context).uow(),
-            bot_id=context.bot.id,
-            update_id=update.update_id,
-            chat_id=chat.id,
-            template_id=offer_id,
-            person=member,
-            at=sent_at(update),
-        )
-    except (UnknownChat, CouponUnavailable) as err:
-        reason = err.reason if isinstance(err, CouponUnavailable) else Unavailability.UNKNOWN
-        if reason is Unavailability.UNKNOWN:
-            await reply(update, t.unknown_offer(offer_id))
-        elif reason is Unavailability.LIMIT:  # it is the member who has it, not the admin
-            await reply(update, t.already_has(member.display_name))
-        else:
-            await reply(update, t.unavailable(CouponUnavailable(reason)))
+            call.deps.uow(), bot_id=call.key[0], update_id=call.key[1], chat_id=call.group_id,
+            template_id=offer_id, person=member, at=call.at,
+        )  # fmt: skip
+    except CouponUnavailable as err:  # kept here: the error does not know the member's name
+        if err.reason is not Unavailable.LIMIT:
+            raise
+        await call.reply(call.t.already_has(member.display_name))  # the member has it
         return
-    await reply(update, t.granted(member.display_name, issued))
-    private = CouponTexts(language_for(target.language_code, t.language))
-    await send_private(context.bot, deps(context), target.id, private.received(chat.title, issued))
+    await call.reply(call.t.granted(member.display_name, issued))
+    private = CouponTexts(language_for(member.language_code, call.t.language))
+    title = call.chat.title if call.chat else None
+    await send_private(call.context.bot, call.deps, member.user_id, private.received(title, issued))
+
+
+def grantee(update: Update) -> User:
+    """The member whose message `/coupon grant` replies to, in the group (in a private chat a
+    reply is to the admin or to the bot)."""
+    if not is_group(update.effective_chat):
+        raise CouponUsage(CouponCommand.GRANT)
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    target = replied.from_user if replied is not None else None
+    if target is None or target.is_bot:
+        raise CouponUsage(CouponCommand.COUPON)
+    return target

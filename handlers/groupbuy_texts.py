@@ -8,7 +8,14 @@ import html
 from telegram import Update
 
 from campaigns.coupons import format_amount
-from campaigns.groupbuy import DealField, Refusal, TeamStatus
+from campaigns.groupbuy import (
+    DealField,
+    DealInputError,
+    GroupBuyRefused,
+    GroupBuyUsage,
+    Refusal,
+    TeamStatus,
+)
 from campaigns.ports.groupbuys import DealRecord
 from campaigns.services.groupbuys import DealLine, TeamView
 from handlers.extract import Context, texts_for
@@ -104,6 +111,18 @@ class GroupBuyTexts(T):
             ),
         }[v.team.status]
         return "\n".join([head, self._("Members: {names}", names=names)])
+
+    def refusal(self, error: Exception) -> str | None:
+        """Group-buy refusals as the decorator answers them; a deal id an admin typed that is
+        not the group's is named back."""
+        match error:
+            case GroupBuyRefused():
+                return self.refused(error.reason, error.deal_id)
+            case DealInputError():
+                return self.deal_input_refused(error.field)
+            case GroupBuyUsage():
+                return self.groupbuy_usage()
+        return super().refusal(error)
 
     def refused(self, reason: Refusal, deal_id: int | None = None) -> str:
         if reason is Refusal.UNKNOWN and deal_id is not None:

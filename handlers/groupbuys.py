@@ -7,19 +7,26 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
 
-from campaigns.access import AccessDenied, parse_id
 from campaigns.coupons import parse_amount
 from campaigns.errors import UnknownChat
-from campaigns.groupbuy import DealInputError, GroupBuyRefused, Refusal, TeamStatus, parse_deal
+from campaigns.groupbuy import (
+    DealVerb,
+    GroupBuyRefused,
+    Refusal,
+    TeamStatus,
+    parse_deal,
+    parse_groupbuy_command,
+)
 from campaigns.ports import UnitOfWork
 from campaigns.ports.groupbuys import DealRecord
 from campaigns.referral import DEEP_LINK_PREFIX
 from campaigns.services.groupbuys import (
+    TeamAction,
     TeamView,
     create_deal,
     deal_of,
@@ -27,28 +34,30 @@ from campaigns.services.groupbuys import (
     deal_progress,
     end_deal,
     group_deals,
-    join_any,
-    join_team,
-    leave_team,
     live_posts,
+    press,
     remember_deal_post,
     remember_team_card,
-    start_team,
     team_share,
 )
 from campaigns.settings import language_for
 from handlers.callbacks import GroupBuyButton, GroupBuyVerb, callback_button, tapped
 from handlers.deps import Deps, deps
-from handlers.extract import Context, person, reply, sent_at, tap_of
+from handlers.extract import Context, reply, sent_at
 from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
 from handlers.invite_links import start_referral
 from handlers.notify import send_private
-from handlers.use_case import Call, admin_group, use_case
+from handlers.use_case import ALERT_LIMIT, Call, use_case
 
 TEAM_PREFIX = "team_"
-ALERT_LIMIT = 200
 CARDS_PER_REFRESH = 10  # team cards edited per group by one countdown refresh
 log = logging.getLogger(__name__)
+ACTIONS = {  # a button's verb on the wire -> what the tap does
+    GroupBuyVerb.START: TeamAction.START,
+    GroupBuyVerb.JOIN_ANY: TeamAction.JOIN_ANY,
+    GroupBuyVerb.JOIN: TeamAction.JOIN,
+    GroupBuyVerb.LEAVE: TeamAction.LEAVE,
+}
 
 
 def deal_markup(d: DealRecord, t: GroupBuyTexts) -> InlineKeyboardMarkup:
@@ -83,45 +92,28 @@ def team_markup(
 @use_case(GroupBuyTexts)
 async def on_button(call: Call[GroupBuyTexts]) -> None:
     """🚀 start, ➕ join or leave; answered in an alert, the team card kept current."""
-    update, context = call.update, call.context
-    query, user = update.callback_query, update.effective_user
-    button = tapped(update, GroupBuyButton)
-    if query is None or user is None or button is None:
+    button, member, d = tapped(call.update, GroupBuyButton), call.person, call.deps
+    if button is None or member is None:
         return
-    action, target = button.verb, button.target
-    t, d = await groupbuy_texts_for(update, context), deps(context)
-    bot_id, update_id, at, tap = context.bot.id, update.update_id, sent_at(update), tap_of(update)
-    gate, member = d.gate(context.bot), person(user)
-    try:
-        if action in {GroupBuyVerb.START, GroupBuyVerb.JOIN_ANY}:
-            use_case = start_team if action is GroupBuyVerb.START else join_any
-            view = await use_case(
-                d.uow(), gate=gate, bot_id=bot_id, update_id=update_id, deal_id=target,
-                person=member, tap=tap, at=at,
-            )  # fmt: skip
-        elif action is GroupBuyVerb.JOIN:
-            view = await join_team(
-                d.uow(), gate=gate, bot_id=bot_id, update_id=update_id, team_id=target,
-                person=member, tap=tap, at=at,
-            )  # fmt: skip
-        else:
-            view = await leave_team(
-                d.uow(), bot_id=bot_id, update_id=update_id, team_id=target, user_id=user.id,
-                tap=tap, at=at,
-            )  # fmt: skip
-    except AccessDenied as denied:
-        await query.answer(t.access_denied(denied)[:ALERT_LIMIT], show_alert=True)
-        return
-    except GroupBuyRefused as refused:
-        await query.answer(t.refused(refused.reason)[:ALERT_LIMIT], show_alert=True)
-        return
-    left = action is GroupBuyVerb.LEAVE
-    answer = t.left_team() if left else t.joined(view)
-    await query.answer(answer[:ALERT_LIMIT], show_alert=not left)
-    await show_team(context.bot, d, view, t, new=action is GroupBuyVerb.START)
-    await refresh_deal_post(context.bot, d, view.deal.id)
+    action, bot = ACTIONS[button.verb], call.context.bot
+    view = await press(
+        d.uow(), gate=d.gate(bot), action=action, target=button.target, person=member,
+        tap=call.tap, bot_id=call.key[0], update_id=call.key[1], at=call.at,
+    )  # fmt: skip
+    await answer_tap(call, view, action)
+    await show_team(bot, d, view, call.t, new=action is TeamAction.START)
+    await refresh_deal_post(bot, d, view.deal.id)
     if view.coupons:
-        await _send_coupons(context.bot, d, view, t.language)
+        await _send_coupons(bot, d, view, call.t.language)
+
+
+async def answer_tap(call: Call[GroupBuyTexts], view: TeamView, action: TeamAction) -> None:
+    """Joining is an alert with the team's count; leaving only a brief notice."""
+    query = call.update.callback_query
+    if action is not TeamAction.LEAVE:
+        await call.alert(call.t.joined(view))
+    elif query is not None:
+        await query.answer(call.t.left_team()[:ALERT_LIMIT], show_alert=False)
 
 
 async def show_team(
@@ -175,45 +167,52 @@ async def announce_expired(bot: Bot, d: Deps, views: Sequence[TeamView]) -> None
             await send_private(bot, d, member.user_id, t.expired_dm(view))
 
 
-@use_case(GroupBuyTexts)
+@use_case(GroupBuyTexts, admin=True)
 async def groupbuy_command(call: Call[GroupBuyTexts]) -> None:
     """`/groupbuy new|post|list|end …` (admins): create, post, list and end deals."""
-    update, context = call.update, call.context
-    t = await groupbuy_texts_for(update, context)
-    chat = await admin_group(update, context)
-    if chat is None:
-        return
-    args, d, at = context.args or [], deps(context), sent_at(update)
-    verb = args[0].lower() if args else ""
-    deal_id = parse_id(args[1]) if len(args) == 2 else None
+    words = call.context.args or []  # on every line: a title may run on
+    verb, deal_id = parse_groupbuy_command(words)
+    uow, group, at = call.deps.uow, call.group_id, call.at
+    with naming_the_deal(deal_id):
+        if verb is DealVerb.LIST:
+            await call.reply(call.t.deal_list(await group_deals(uow(), chat_id=group, at=at)))
+        elif verb is DealVerb.NEW:
+            await post_in_group(call, await new_deal(call, words[1:]))
+        elif verb is DealVerb.END and deal_id is not None:
+            ended = await end_deal(uow(), chat_id=group, deal_id=deal_id, at=at)
+            await call.reply(call.t.deal_ended_early(ended))
+        elif deal_id is not None:  # post
+            deal = await deal_of(uow(), chat_id=group, deal_id=deal_id, at=at, update=call.key)
+            await post_in_group(call, deal)
+
+
+@contextlib.contextmanager
+def naming_the_deal(deal_id: int | None) -> Iterator[None]:
+    """A group the bot has no record of has no deal #id either: the admin is told that, as
+    for an id that is not the group's, rather than that the group is unknown."""
     try:
-        if verb == "new":
-            deal = await _new_deal(update, context, chat.id, args[1:])
-        elif verb == "list":
-            await reply(update, t.deal_list(await group_deals(d.uow(), chat_id=chat.id, at=at)))
-            return
-        elif verb == "end" and deal_id is not None:
-            ended = await end_deal(d.uow(), chat_id=chat.id, deal_id=deal_id, at=at)
-            await reply(update, t.deal_ended_early(ended))
-            return
-        elif verb == "post" and deal_id is not None:
-            deal = await deal_of(
-                d.uow(), chat_id=chat.id, deal_id=deal_id, at=at,
-                update=(context.bot.id, update.update_id),
-            )  # fmt: skip
-        else:
-            await reply(update, t.groupbuy_usage())
-            return
-    except DealInputError as error:
-        await reply(update, t.deal_input_refused(error.field))
-        return
-    except (UnknownChat, GroupBuyRefused) as error:
-        reason = error.reason if isinstance(error, GroupBuyRefused) else Refusal.UNKNOWN
-        await reply(update, t.refused(reason, deal_id))
-        return
-    g = GroupBuyTexts((await d.settings_of(chat.id)).language)  # the group's, from anywhere
+        yield
+    except UnknownChat:
+        raise GroupBuyRefused(Refusal.UNKNOWN, deal_id) from None
+
+
+async def new_deal(call: Call[GroupBuyTexts], words: list[str]) -> DealRecord:
+    """`/groupbuy new <size> <price> <group price> <minutes per team> <hours> <title…>`."""
+    deal = parse_deal(words, call.at, parse_amount)
+    return await create_deal(
+        call.deps.uow(), chat_id=call.group_id, deal=deal, description=None, at=call.at,
+        update=call.key,
+    )  # fmt: skip
+
+
+async def post_in_group(call: Call[GroupBuyTexts], deal: DealRecord) -> None:
+    """The deal post in the group, in the group's language wherever the admin sent the
+    command from. Best effort: a refusal by Telegram is logged."""
+    g = GroupBuyTexts((await call.deps.settings_of(call.group_id)).language)
     try:
-        await post_deal(context.bot, d.uow, deal, g, chat_id=chat.id, now=at)
+        await post_deal(
+            call.context.bot, call.deps.uow, deal, g, chat_id=call.group_id, now=call.at
+        )
     except TelegramError as error:
         log.warning("deal %s not posted: %s", deal.id, error)
 
@@ -267,46 +266,39 @@ async def _edit_post(
         )
 
 
-async def _new_deal(update: Update, context: Context, chat_id: int, args: list[str]) -> DealRecord:
-    """`/groupbuy new <size> <price> <group price> <minutes per team> <hours> <title…>`."""
-    at = sent_at(update)
-    return await create_deal(
-        deps(context).uow(),
-        chat_id=chat_id,
-        deal=parse_deal(args, at, parse_amount),
-        description=None,
-        at=at,
-        update=(context.bot.id, update.update_id),
-    )
-
-
 async def start_team_share(update: Update, context: Context, payload: str) -> bool:
-    """`/start team_<id>`: a friend opened a team's share link in a private chat.
+    """`/start team_<token>`: a friend opened a team's share link in a private chat.
 
     They get the leader's referral welcome (a one-use join link if they are not in the
-    group yet, credited to the leader) and the team card with its ➕ Join button.
+    group yet, credited to the leader) and the team card with its ➕ Join button. False for
+    any other payload. /start answers for itself, so a refusal is said here.
     """
     if not payload.startswith(TEAM_PREFIX):
         return False
     t, at, d = await groupbuy_texts_for(update, context), sent_at(update), deps(context)
     try:
-        view, code = await team_share(d.uow(), token=payload[len(TEAM_PREFIX) :], at=at)
+        view, code = await team_share(d.uow(), token=payload.removeprefix(TEAM_PREFIX), at=at)
     except GroupBuyRefused as refused:
         await reply(update, t.refused(refused.reason))
         return True
     await start_referral(update, context, f"{DEEP_LINK_PREFIX}{code}")
-    message = update.effective_message
-    if message is not None:
-        card = await message.reply_text(t.team_card(view, at), reply_markup=team_markup(view, t))
-        await remember_team_card(
-            d.uow(),
-            team_id=view.team.id,
-            chat_id=card.chat_id,
-            message_id=card.message_id,
-            at=at,
-            in_group=False,
-        )
+    await send_card_privately(update, d, view, t, at)
     return True
+
+
+async def send_card_privately(
+    update: Update, d: Deps, view: TeamView, t: GroupBuyTexts, at: dt.datetime
+) -> None:
+    """The team card in the friend's private chat, its ➕ honoured there (no 🔗 Share: that
+    is the group card's)."""
+    message = update.effective_message
+    if message is None:
+        return
+    card = await message.reply_text(t.team_card(view, at), reply_markup=team_markup(view, t))
+    await remember_team_card(
+        d.uow(), team_id=view.team.id, chat_id=card.chat_id, message_id=card.message_id, at=at,
+        in_group=False,
+    )  # fmt: skip
 
 
 async def refresh_deal_post(

@@ -45,22 +45,28 @@ CODE_ATTEMPTS = 3
 log = logging.getLogger(__name__)
 
 
-class Unavailability(StrEnum):
-    """Why an offer cannot give (or be posted, or be ended) now; handlers turn it into words."""
+class Unavailable(StrEnum):
+    """Why an offer cannot hand out a coupon (a claim, a grant, a post, an admin's end)."""
 
-    UNKNOWN = "unknown"  # not an operator's offer of this group
+    UNKNOWN = "unknown"  # no such offer here, or not one members may claim
     ENDED = "ended"  # ended by an admin or past its end date
     SOLD_OUT = "sold_out"
-    LIMIT = "limit"  # the member has as many as the offer allows
+    LIMIT = "limit"  # the member holds as many as the offer allows
     AUDIENCE = "audience"  # the offer is for newer members
 
 
 @dataclass
 class CouponUnavailable(DomainError):
-    """A claim (or a post, a grant, an end) that cannot be served, and why."""
+    """An offer that cannot hand out a coupon now; nothing was changed."""
 
-    reason: Unavailability
+    reason: Unavailable
     offer: TemplateRecord | None = None
+    offer_id: int | None = None  # the id an admin's command named, when no such offer is theirs
+
+    @property
+    def gone(self) -> bool:
+        """Nothing is left to claim from the offer's posts: their button can go."""
+        return self.reason in {Unavailable.SOLD_OUT, Unavailable.ENDED}
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ async def _own_offer(uow: UnitOfWork, chat_pk: int, template_id: int) -> Templat
     payout, an id that does not exist) is unknown here."""
     offer = await uow.coupons.template(template_id)
     if offer is None or offer.chat_pk != chat_pk or offer.purpose is not OfferPurpose.OFFER:
-        raise CouponUnavailable(Unavailability.UNKNOWN)
+        raise CouponUnavailable(Unavailable.UNKNOWN, offer_id=template_id)
     return offer
 
 
@@ -158,10 +164,7 @@ async def offer_of(
         offer = await _own_offer(uow, record.pk, template_id)
         state = state_of(offer, now)
         if state is not OfferState.LIVE:
-            ended = state is OfferState.ENDED
-            raise CouponUnavailable(
-                Unavailability.ENDED if ended else Unavailability.SOLD_OUT, offer
-            )
+            raise CouponUnavailable(Unavailable(state.value), offer)
         if update is not None:
             await claim_update(uow, update[0], update[1], now)
             await uow.commit()
@@ -174,7 +177,7 @@ async def end_offer(uow: UnitOfWork, *, chat_id: int, template_id: int) -> Templ
         record = await require_chat(uow, chat_id)
         offer = await _own_offer(uow, record.pk, template_id)
         if not await uow.coupons.end(offer.id):
-            raise CouponUnavailable(Unavailability.ENDED, offer)
+            raise CouponUnavailable(Unavailable.ENDED, offer)
         ended = await uow.coupons.template(offer.id)
         await uow.commit()
     assert ended is not None
@@ -226,21 +229,21 @@ async def claim(
     async with uow:
         offer = await uow.coupons.template(template_id)
         if offer is None or offer.purpose is not OfferPurpose.OFFER:
-            raise CouponUnavailable(Unavailability.UNKNOWN)
+            raise CouponUnavailable(Unavailable.UNKNOWN)
         await require_button(uow, ButtonKind.COUPON, offer.id, tap)
         chat = await uow.chats.by_pk(offer.chat_pk)
         if chat is None or not chat.active:
-            raise CouponUnavailable(Unavailability.UNKNOWN)
+            raise CouponUnavailable(Unavailable.UNKNOWN)
         await require_member(uow, gate, chat, person.user_id)
         await claim_update(uow, bot_id, update_id, at)
         if state_of(offer, at) is OfferState.ENDED:  # sold out is for the stock UPDATE to say
-            raise CouponUnavailable(Unavailability.ENDED, offer)
+            raise CouponUnavailable(Unavailable.ENDED, offer)
         await uow.users.upsert([person])
         if offer.audience_joined_days is not None:
             member = await uow.members.stats(offer.chat_pk, person.user_id)
             joined = member.joined_at if member else None
             if not in_audience(joined, at, offer.audience_joined_days):
-                raise CouponUnavailable(Unavailability.AUDIENCE, offer)
+                raise CouponUnavailable(Unavailable.AUDIENCE, offer)
         issued = await issue_coupon(uow, offer, person.user_id, source=source, at=at)
         now = await uow.coupons.template(offer.id)
         if now is not None and now.stock is not None and now.issued >= now.stock:
@@ -259,11 +262,11 @@ async def issue_coupon(
     """
     held = await uow.coupons.held(offer.id, user_id)
     if held >= offer.per_member:
-        raise CouponUnavailable(Unavailability.LIMIT, offer)
+        raise CouponUnavailable(Unavailable.LIMIT, offer)
     if not await uow.coupons.take_stock(offer.id):
         current = await uow.coupons.template(offer.id)
         ended = current is not None and not current.active
-        raise CouponUnavailable(Unavailability.ENDED if ended else Unavailability.SOLD_OUT, offer)
+        raise CouponUnavailable(Unavailable.ENDED if ended else Unavailable.SOLD_OUT, offer)
     expires = offer.template.expires_at(at)
     for _ in range(CODE_ATTEMPTS + offer.per_member):
         code = new_code()
@@ -275,7 +278,7 @@ async def issue_coupon(
         held = await uow.coupons.held(offer.id, user_id)
         if held >= offer.per_member:
             await uow.coupons.release_stock(offer.id)
-            raise CouponUnavailable(Unavailability.LIMIT, offer)
+            raise CouponUnavailable(Unavailable.LIMIT, offer)
     raise RuntimeError("could not find a free coupon code")
 
 
@@ -295,7 +298,7 @@ async def grant(
         record = await require_chat(uow, chat_id)
         offer = await _own_offer(uow, record.pk, template_id)
         if not offer.active:
-            raise CouponUnavailable(Unavailability.ENDED, offer)
+            raise CouponUnavailable(Unavailable.ENDED, offer)
         await uow.users.upsert([person])
         issued = await issue_coupon(uow, offer, person.user_id, source="grant", at=at)
         await uow.commit()

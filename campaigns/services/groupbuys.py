@@ -11,6 +11,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.coupons import CouponKind, OfferPurpose, Template
@@ -97,7 +98,7 @@ async def deal_of(
         record = await require_chat(uow, chat_id)
         deal = await uow.groupbuys.deal(deal_id)
         if deal is None or deal.chat_pk != record.pk:
-            raise GroupBuyRefused(Refusal.UNKNOWN)
+            raise GroupBuyRefused(Refusal.UNKNOWN, deal_id)
         if update is not None:
             await claim_update(uow, update[0], update[1], at or dt.datetime.now(dt.UTC))
             await uow.commit()
@@ -146,7 +147,7 @@ async def end_deal(uow: UnitOfWork, *, chat_id: int, deal_id: int, at: dt.dateti
         record = await require_chat(uow, chat_id)
         deal = await uow.groupbuys.deal(deal_id)
         if deal is None or deal.chat_pk != record.pk:
-            raise GroupBuyRefused(Refusal.UNKNOWN)
+            raise GroupBuyRefused(Refusal.UNKNOWN, deal_id)
         if not await uow.groupbuys.end_deal(deal_id, at):
             raise GroupBuyRefused(Refusal.ENDED)
         await uow.coupons.end(deal.offer_id)
@@ -264,6 +265,47 @@ async def join_any(
         view = await _join(uow, deal, team_id, person, at)
         await uow.commit()
     return view
+
+
+class TeamAction(StrEnum):
+    """What a member's tap on a deal post or a team card does."""
+
+    START = "start"  # 🚀 on the deal post: a new team, the tapper its leader
+    JOIN_ANY = "join_any"  # ➕ on the deal post: the open team closest to completing
+    JOIN = "join"  # ➕ on a team card
+    LEAVE = "leave"  # Leave on a team card
+
+
+async def press(
+    uow: UnitOfWork,
+    *,
+    gate: Gate,
+    action: TeamAction,
+    target: int,
+    person: Person,
+    tap: Tap,
+    bot_id: int,
+    update_id: int,
+    at: dt.datetime,
+) -> TeamView:
+    """A member's tap on a group-buy button: `target` is the deal for the deal post's 🚀 and ➕,
+    the team for a card's ➕ and Leave. The button must be on the message the bot sent for its
+    object; to start or join, the tapper must be a present member of the deal's group."""
+    if action is TeamAction.LEAVE:
+        return await leave_team(
+            uow, bot_id=bot_id, update_id=update_id, team_id=target, user_id=person.user_id,
+            tap=tap, at=at,
+        )  # fmt: skip
+    if action is TeamAction.JOIN:
+        return await join_team(
+            uow, gate=gate, bot_id=bot_id, update_id=update_id, team_id=target, person=person,
+            tap=tap, at=at,
+        )  # fmt: skip
+    on_deal = start_team if action is TeamAction.START else join_any
+    return await on_deal(
+        uow, gate=gate, bot_id=bot_id, update_id=update_id, deal_id=target, person=person,
+        tap=tap, at=at,
+    )  # fmt: skip
 
 
 async def _join(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from campaigns.coupons import CouponKind, Template
+from campaigns.coupons import CouponKind, Template, new_code
 from campaigns.services.coupons import create_offer, due_reminders
-from handlers.callbacks import ClaimButton, build
+from handlers.callbacks import ClaimButton, ManageButton, build
 from handlers.notify import send_coupon_reminders
 from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness, tap
 
@@ -284,3 +284,65 @@ async def test_mycoupons_tells_expiry_in_the_coupons_group_time(bot: Harness):
     [coupon] = await my_coupons_of(bot, ALICE)
     local = coupon.expires_at.astimezone(ZoneInfo("America/New_York"))
     assert local.strftime("%H:%M") in mine
+
+
+async def test_coupon_commands_in_a_group_the_bot_never_registered_name_the_offer(bot: Harness):
+    unknown = -1001500000009
+    bot.world.add_group(unknown, "Unregistered Club", owner=OWNER)
+
+    [post] = await bot.say(OWNER, "/coupon post 5", chat=unknown)
+    [end] = await bot.say(OWNER, "/coupon end 5", chat=unknown)
+    [listing] = await bot.say(OWNER, "/coupon list", chat=unknown)
+    [redeem] = await bot.say(OWNER, f"/redeem {new_code()} 199", chat=unknown)
+    said = bot.world.message(unknown, ALICE, "me please", at=MONDAY)["message"]
+    [grant] = await bot.send(
+        bot.world.message(unknown, OWNER, "/coupon grant 5", reply_to_message=said)
+    )
+
+    no_offer = "There is no coupon offer #5 in this group. /coupon list shows its offers."
+    assert post == end == grant == no_offer
+    assert listing == redeem == "This group has no activity yet. Send /checkin to start!"
+
+
+async def test_an_admin_may_type_the_order_amount_on_the_line_below_the_code(bot: Harness):
+    offer_id = await offer(bot)
+    code = re.search(
+        r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", await claim_on_post(bot, ALICE, offer_id)
+    )
+    assert code
+
+    [done] = await bot.say(
+        ADMIN, f"/redeem {code.group(0)}\n250", at=MONDAY + dt.timedelta(hours=2)
+    )
+
+    assert "discount ¥30.00" in done
+
+
+async def test_grant_is_explained_in_private_and_refused_without_a_member_to_give_to(
+    bot: Harness,
+):
+    offer_id = await offer(bot)
+    bot.world.start_private(OWNER)
+    await bot.say(OWNER, "/manage", chat=OWNER)
+    await tap(bot, OWNER, OWNER, ManageButton(GROUP))
+    bot_said = bot.world.message(GROUP, OWNER, "hello", at=MONDAY)["message"]
+    bot_said["from"] = bot.world.bot
+
+    [private] = await bot.say(OWNER, f"/coupon grant {offer_id}", chat=OWNER)
+    [to_a_bot] = await bot.send(
+        bot.world.message(GROUP, OWNER, f"/coupon grant {offer_id}", reply_to_message=bot_said)
+    )
+    [ended] = await bot.say(OWNER, f"/coupon end {offer_id}")
+    said = bot.world.message(GROUP, ALICE, "me please", at=MONDAY)["message"]
+    [late] = await bot.send(
+        bot.world.message(GROUP, OWNER, f"/coupon grant {offer_id}", reply_to_message=said)
+    )
+    [missing] = await bot.send(
+        bot.world.message(GROUP, OWNER, "/coupon grant 999", reply_to_message=said)
+    )
+
+    assert "Grant in the group" in private
+    assert "reply to a member" in to_a_bot
+    assert "has ended" in ended
+    assert late == "This offer has ended."
+    assert "There is no coupon offer #999 in this group" in missing

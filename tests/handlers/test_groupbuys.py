@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from campaigns.groupbuy import Deal
+from campaigns.groupbuy import Deal, Refusal
 from campaigns.services.groupbuys import create_deal, expire_teams
 from handlers.callbacks import GroupBuyButton, GroupBuyVerb, build, parse
+from handlers.groupbuy_texts import GroupBuyTexts
 from handlers.groupbuys import announce_expired
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, OWNER, Harness, tap
 
@@ -314,3 +315,40 @@ async def test_a_team_whose_last_member_leaves_is_disbanded_not_timed_out(bot: H
     assert "was disbanded: everyone left" in card
     assert "did not fill up in time" not in card
     assert "closed" in closed
+
+
+async def test_leaving_is_a_brief_notice_and_joining_an_alert(bot: Harness):
+    deal = await deal_id(bot)
+    await press(bot, ALICE, START, deal)
+    team = team_of(bot)
+
+    await press(bot, BOB, JOIN, team)
+    joined = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
+    await press(bot, BOB, LEAVE, team)
+    left = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
+
+    assert (joined.params["text"], joined.params["show_alert"]) == ("You are in! 2/3", True)
+    assert (left.params["text"], left.params["show_alert"]) == ("You left the team.", False)
+
+
+async def test_groupbuy_commands_in_a_group_the_bot_never_registered(bot: Harness):
+    unknown = -1001500000009
+    bot.world.add_group(unknown, "Unregistered Club", owner=OWNER)
+
+    [post] = await bot.say(OWNER, "/groupbuy post 5", chat=unknown)
+    [end] = await bot.say(OWNER, "/groupbuy end 5", chat=unknown)
+    [listing] = await bot.say(OWNER, "/groupbuy list", chat=unknown)
+    [new] = await bot.say(OWNER, "/groupbuy new 3 32 19.9 120 48 Tea", chat=unknown)
+    [usage] = await bot.say(OWNER, "/groupbuy post", chat=unknown)
+
+    assert post == end == "There is no group-buy #5 in this group. /groupbuy list shows its deals."
+    assert listing == new == "This group-buy is not available."
+    assert "Usage (admins)" in usage
+
+
+async def test_a_share_link_to_a_team_that_is_gone_is_refused_politely(bot: Harness):
+    bot.world.start_private(BOB)
+
+    [refused] = await bot.send(bot.world.message(BOB, BOB, "/start team_nosuchtoken"))
+
+    assert refused == GroupBuyTexts("zh").refused(Refusal.UNKNOWN) == "这个拼团不可用。"

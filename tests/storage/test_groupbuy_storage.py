@@ -136,3 +136,25 @@ async def test_teams_expire_when_time_runs_out_and_the_deal_ends(uow_factory):
 def test_invalid_deals_are_refused(kw):
     with pytest.raises(ValueError):
         deal(**kw)
+
+
+async def test_one_press_use_case_starts_joins_and_leaves_as_the_button_says(uow_factory):
+    created = await setup(uow_factory, size=4)
+    await posted(uow_factory, ButtonKind.DEAL, created.id)
+
+    async def press(action, target, user):
+        return await groupbuys.press(
+            uow_factory(), gate=EVERYONE, action=action, target=target, person=Person(user),
+            tap=POSTED, bot_id=1, update_id=next(_ids), at=AT,
+        )  # fmt: skip
+
+    started = await press(groupbuys.TeamAction.START, created.id, 1)
+    await posted(uow_factory, ButtonKind.TEAM, started.team.id)
+    anywhere = await press(groupbuys.TeamAction.JOIN_ANY, created.id, 2)
+    joined = await press(groupbuys.TeamAction.JOIN, started.team.id, 3)
+    left = await press(groupbuys.TeamAction.LEAVE, started.team.id, 2)
+
+    assert started.team.leader_id == 1 and started.team.members == 1
+    assert (anywhere.team.id, anywhere.team.members) == (started.team.id, 2)
+    assert joined.team.members == 3
+    assert [m.user_id for m in left.members] == [1, 3]

@@ -7,11 +7,14 @@ import pytest
 from campaigns.coupons import (
     AmountError,
     AmountProblem,
+    CouponCommand,
     CouponKind,
     CouponRejected,
     CouponState,
+    CouponUsage,
     OfferProblem,
     OfferRefused,
+    OfferVerb,
     Reason,
     Template,
     check_offer,
@@ -23,6 +26,8 @@ from campaigns.coupons import (
     normalize,
     parse_amount,
     parse_money,
+    parse_offer_command,
+    parse_redeem,
     reminder_due,
     used_at,
 )
@@ -275,3 +280,45 @@ def test_an_offer_is_live_sold_out_or_ended_by_one_rule():
     assert (live, sold, past, ended) == (
         OfferState.LIVE, OfferState.SOLD_OUT, OfferState.ENDED, OfferState.ENDED
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("7KQ2-M9XD-4T 199", ("7KQ2-M9XD-4T", 19900, None)),
+        ("7kq2 m9xd 4t ¥199.90", ("7kq2 m9xd 4t", 19990, "CNY")),  # a code typed with spaces
+        ("7KQ2-M9XD-4T $5", ("7KQ2-M9XD-4T", 500, "USD")),
+    ],
+)
+def test_redeem_reads_the_code_and_the_order_amount_last(typed: str, read: tuple):
+    assert parse_redeem(typed.split()) == read
+
+
+@pytest.mark.parametrize("typed", ["", "199", "7KQ2-M9XD-4T", "7KQ2-M9XD-4T 1e999999999"])
+def test_redeem_without_a_code_or_an_amount_is_answered_with_its_usage(typed: str):
+    with pytest.raises(CouponUsage) as usage:
+        parse_redeem(typed.split())
+
+    assert usage.value.command is CouponCommand.REDEEM
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("list", (OfferVerb.LIST, None)),
+        ("LIST", (OfferVerb.LIST, None)),
+        ("post 12", (OfferVerb.POST, 12)),
+        ("grant #12", (OfferVerb.GRANT, 12)),
+        ("End 12", (OfferVerb.END, 12)),
+    ],
+)
+def test_coupon_commands_are_a_verb_and_the_offer_they_name(typed: str, read: tuple):
+    assert parse_offer_command(typed.split()) == read
+
+
+@pytest.mark.parametrize("typed", ["", "list 1", "post", "post ²", "post 0", "post 1 2", "give 1"])
+def test_other_coupon_commands_are_answered_with_the_usage(typed: str):
+    with pytest.raises(CouponUsage) as usage:
+        parse_offer_command(typed.split())
+
+    assert usage.value.command is CouponCommand.COUPON

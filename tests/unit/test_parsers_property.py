@@ -24,8 +24,19 @@ from campaigns.content import (
     refusal_of,
     split_buttons,
 )
-from campaigns.coupons import MAX_AMOUNT, CouponRejected, new_code, normalize, parse_money
+from campaigns.coupons import (
+    MAX_AMOUNT,
+    CouponRejected,
+    CouponUsage,
+    OfferVerb,
+    new_code,
+    normalize,
+    parse_money,
+    parse_offer_command,
+    parse_redeem,
+)
 from campaigns.errors import InvalidSetting
+from campaigns.groupbuy import DealVerb, GroupBuyUsage, parse_groupbuy_command
 from campaigns.orders import OrderIn
 from campaigns.plan import Plan, PlanError, resolve
 from campaigns.referral import (
@@ -126,6 +137,40 @@ def test_coupon_codes_normalize_or_are_rejected(typed: str):
     except CouponRejected:
         return
     assert normalize(code) == code
+
+
+# Chat command words as PTB splits them: no empty words, no whitespace inside one.
+WORDS = st.lists(
+    st.sampled_from(["post", "GRANT", "end", "list", "new", "#7", "0", "²", "-1", str(2**63)])
+    | NUMBERISH.map(lambda w: "".join(w.split()) or "1")
+    | st.text(min_size=1).map(lambda w: "".join(w.split()) or "x"),
+    max_size=5,
+)
+
+
+@FAST
+@given(WORDS | st.lists(st.text(), max_size=5))
+def test_coupon_commands_are_read_or_answered_with_their_usage(words: list[str]):
+    with contextlib.suppress(CouponUsage):
+        code, order, currency = parse_redeem(words)
+        assert code and 0 <= order <= MAX_AMOUNT and (currency is None or len(currency) == 3)
+    try:
+        verb, offer_id = parse_offer_command(words)
+    except CouponUsage:
+        return
+    assert (offer_id is None) == (verb is OfferVerb.LIST)
+    assert offer_id is None or 0 < offer_id < 2**63
+
+
+@FAST
+@given(WORDS | st.lists(st.text(), max_size=5))
+def test_groupbuy_commands_are_read_or_answered_with_the_usage(words: list[str]):
+    try:
+        verb, deal_id = parse_groupbuy_command(words)
+    except GroupBuyUsage:
+        return
+    assert deal_id is not None or verb in {DealVerb.NEW, DealVerb.LIST}
+    assert deal_id is None or 0 < deal_id < 2**63
 
 
 @FAST
