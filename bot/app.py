@@ -36,7 +36,7 @@ from handlers.groupbuys import (
 )
 from handlers.notify import send_coupon_reminders, send_notices
 from handlers.outbox import OutboxSender
-from handlers.texts import T
+from handlers.start_texts import StartTexts
 from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWork
 
@@ -56,7 +56,7 @@ async def set_command_menus(app: GrowthApp) -> None:
     )
     for language, code in (("en", None), ("zh", "zh")):
         for where, scope in scopes:
-            commands = [BotCommand(n, text) for n, text in T(language).command_menu(where)]
+            commands = [BotCommand(n, text) for n, text in StartTexts(language).command_menu(where)]
             await app.bot.set_my_commands(commands, scope=scope, language_code=code)
 
 

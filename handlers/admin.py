@@ -7,29 +7,29 @@ from typing import TypeVar
 
 from campaigns.services.chats import change_setting
 from campaigns.settings import ChatSettings, apply_setting
-from handlers.extract import chat_info
-from handlers.texts import T
-from handlers.use_case import Call, Texts, reader_language, use_case
+from handlers.admin_texts import AdminTexts
+from handlers.extract import chat_info, reader_language
+from handlers.use_case import Call, Texts, use_case
 
 X = TypeVar("X", bound=Texts)
 
 
-@use_case(T, admin=True)
-async def settings_command(call: Call[T]) -> None:
+@use_case(AdminTexts, admin=True)
+async def settings_command(call: Call[AdminTexts]) -> None:
     """Show the group's settings (admins only)."""
     assert call.chat is not None
     await call.reply(call.t.settings(call.chat.title, await call.deps.settings_of(call.group_id)))
 
 
-@use_case(T, admin=True)
-async def set_command(call: Call[T]) -> None:
+@use_case(AdminTexts, admin=True)
+async def set_command(call: Call[AdminTexts]) -> None:
     """`/set <key> <value>`: validate, store, confirm in the (possibly new) language."""
     if len(call.args) < 2:
         await call.reply(call.t.set_usage())
         return
     key, value = call.args[0], " ".join(call.args[1:])
     new = await store_setting(call, key, value)
-    t = T(await reader_language(call.update, call.context))  # a new language shows at once
+    t = AdminTexts(await reader_language(call.update, call.context))  # a new language shows at once
     await call.reply(t.setting_changed(key, new))
 
 

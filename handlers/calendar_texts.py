@@ -7,8 +7,6 @@ import html
 import re
 from zoneinfo import ZoneInfo
 
-from telegram import Update
-
 from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import Audience, AudienceError
 from campaigns.content import ContentProblem, ContentRefused, HtmlFault, HtmlProblem
@@ -18,15 +16,20 @@ from campaigns.ports.calendar import PostRecord, StepRecord
 from campaigns.schedule import LIVE, CronField, PostStatus, ScheduleError, WhenError
 from campaigns.services.broadcasts import BroadcastRefusal, BroadcastRefused, Progress
 from campaigns.services.calendar import PostAction, PostRefusal, PostRefused
-from handlers.extract import Context, texts_for
-from handlers.texts import T
+from handlers.words import Words
 
 PREVIEW_CHARS = 60
 BUTTON = "<code>button: Shop now | https://shop.example/</code>"
 WEEKDAYS_ZH = "一二三四五六日"
 
 
-class CalendarTexts(T):
+class CalendarTexts:
+    """Texts for the content calendar and broadcasts, in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.words = Words(language)
+        self.language, self._, self._n = language, self.words._, self.words._n
+
     def local(self, at: dt.datetime, timezone: str) -> str:
         """A run time as the group reads it: `Tue 24 Nov 09:00` / `11月24日 周二 09:00`."""
         t = at.astimezone(ZoneInfo(timezone))
@@ -141,7 +144,7 @@ class CalendarTexts(T):
                 return self.broadcast_refused(error.reason)
             case ForeignButton():
                 return self.foreign_button(error)
-        return super().refusal(error)
+        return self.words.refusal(error)
 
     def content_refused(self, refused: ContentRefused) -> str:
         return self._("The post can't be saved: {detail}", detail=self.content_problem(refused))
@@ -532,7 +535,3 @@ class CalendarTexts(T):
 
     def not_your_group(self) -> str:
         return self._("Only the group's admins can do this.")
-
-
-async def calendar_texts_for(update: Update, context: Context) -> CalendarTexts:
-    return CalendarTexts((await texts_for(update, context)).language)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from campaigns.errors import AlreadyCheckedIn
 from campaigns.services.checkin import check_in
+from handlers.checkin_texts import CheckinTexts
 from handlers.extract import chat_info, is_group, member_sender, person
-from handlers.texts import T
 from handlers.use_case import Call, use_case
 
 CHECKIN_WORDS = r"^\s*(签到|打卡|簽到|check[ -]?in)\s*[!！。.]?\s*$"
 
 
-@use_case(T)
-async def checkin_command(call: Call[T]) -> None:
+@use_case(CheckinTexts)
+async def checkin_command(call: Call[CheckinTexts]) -> None:
     """Check the sender in for today in this group, or say when they can next."""
     message, d = call.update.effective_message, call.deps
     if message is None or not is_group(message.chat):

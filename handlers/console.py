@@ -10,15 +10,15 @@ from campaigns.ports.chats import ChatRecord
 from campaigns.services.access import remember_buttons
 from campaigns.services.chats import admin_groups, choose_group
 from handlers.callbacks import ManageButton, callback_button, tapped
+from handlers.console_texts import ConsoleTexts
 from handlers.extract import is_group
-from handlers.texts import T
 from handlers.use_case import Call, use_case
 
 SHOWN = 20  # buttons on the chooser
 
 
-@use_case(T)
-async def manage_command(call: Call[T]) -> None:
+@use_case(ConsoleTexts)
+async def manage_command(call: Call[ConsoleTexts]) -> None:
     """In a private chat: a button per group the caller is an admin of."""
     d = call.deps
     if call.user_id is None or is_group(call.update.effective_chat):
@@ -31,8 +31,8 @@ async def manage_command(call: Call[T]) -> None:
         await call.reply(call.t.no_admin_groups())
 
 
-@use_case(T)
-async def on_manage(call: Call[T]) -> None:
+@use_case(ConsoleTexts)
+async def on_manage(call: Call[ConsoleTexts]) -> None:
     """A group picked on the chooser: remembered for the admin's next commands here."""
     button, d = tapped(call.update, ManageButton), call.deps
     if button is None or call.user_id is None:
@@ -45,7 +45,7 @@ async def on_manage(call: Call[T]) -> None:
     await call.reply(call.t.managing(group.title or str(group.chat_id), group.chat_id))
 
 
-async def _chooser(call: Call[T], groups: list[ChatRecord]) -> None:
+async def _chooser(call: Call[ConsoleTexts], groups: list[ChatRecord]) -> None:
     """The groups' buttons; taps are honoured on this message only, by this admin only."""
     message, user_id = call.update.effective_message, call.user_id
     assert message is not None and user_id is not None

@@ -27,11 +27,15 @@ from campaigns.services.coupons import (
     Unavailable,
     status_at,
 )
-from handlers.texts import T
+from handlers.words import Words
 
 
-class CouponTexts(T):
+class CouponTexts:
     """Texts for coupons, in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.words = Words(language)
+        self.language, self._, self._n = language, self.words._, self.words._n
 
     def money(self, minor: int, offer: TemplateRecord) -> str:
         return format_amount(minor, offer.template.currency)
@@ -64,7 +68,7 @@ class CouponTexts(T):
         t = offer.template
         if t.valid_days is not None:
             lines.append(
-                self._("Valid for {days} after you claim it.", days=self.days(t.valid_days))
+                self._("Valid for {days} after you claim it.", days=self.words.days(t.valid_days))
             )
         if t.valid_until is not None:
             lines.append(
@@ -76,7 +80,7 @@ class CouponTexts(T):
             lines.append(
                 self._(
                     "For members who joined in the last {days}.",
-                    days=self.days(offer.audience_joined_days),
+                    days=self.words.days(offer.audience_joined_days),
                 )
             )
         lines.append(
@@ -109,7 +113,7 @@ class CouponTexts(T):
                 return self.unknown_offer(offer_id)  # an admin named it: say which
             case CouponUnavailable():
                 return self.unavailable(error)
-        return super().refusal(error)
+        return self.words.refusal(error)
 
     def unavailable(self, err: CouponUnavailable) -> str:
         return {
@@ -205,7 +209,7 @@ class CouponTexts(T):
     def already_has(self, display_name: str) -> str:
         return self._(
             "{name} already has this coupon (the per-member limit is reached).",
-            name=self.name(display_name),
+            name=self.words.name(display_name),
         )
 
     def offer_list(self, lines: list[OfferLine]) -> str:
@@ -246,7 +250,7 @@ class CouponTexts(T):
         return self._(
             "🎁 {name} received a coupon: {offer}. They see the code with /mycoupons in a "
             "private chat with me.",
-            name=self.name(display_name),
+            name=self.words.name(display_name),
             offer=html.escape(issued.offer.name, quote=False),
         )
 

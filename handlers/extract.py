@@ -11,7 +11,6 @@ from campaigns.access import Tap
 from campaigns.members import ChatInfo, Person, is_member_sender
 from campaigns.settings import language_for
 from handlers.deps import deps
-from handlers.texts import T
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -81,14 +80,14 @@ def sent_at(update: Update) -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def texts_for(update: Update, context: Context) -> T:
+async def reader_language(update: Update, context: Context) -> str:
     """Group replies use the group's language; private replies the user's own."""
-    chat = update.effective_chat
+    chat, d = update.effective_chat, deps(context)
     if is_group(chat):
         assert chat is not None
-        return T((await deps(context).settings_of(chat.id)).language)
+        return (await d.settings_of(chat.id)).language
     user = update.effective_user
-    return T(language_for(user.language_code if user else None, deps(context).defaults.language))
+    return language_for(user.language_code if user else None, d.defaults.language)
 
 
 async def reply(update: Update, text: str) -> None:

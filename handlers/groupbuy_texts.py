@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from telegram import Update
-
 from campaigns.coupons import format_amount
 from campaigns.groupbuy import (
     DealField,
@@ -18,14 +16,17 @@ from campaigns.groupbuy import (
 )
 from campaigns.ports.groupbuys import DealRecord
 from campaigns.services.groupbuys import DealLine, TeamView
-from handlers.extract import Context, texts_for
-from handlers.texts import T
+from handlers.words import Words
 
 CAPTION_DESCRIPTION = 300  # leaves room for the rest within a caption's 1024 characters
 
 
-class GroupBuyTexts(T):
+class GroupBuyTexts:
     """Texts for group-buys, in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.words = Words(language)
+        self.language, self._, self._n = language, self.words._, self.words._n
 
     def money(self, minor: int, deal: DealRecord) -> str:
         return format_amount(minor, deal.deal.currency)
@@ -44,7 +45,7 @@ class GroupBuyTexts(T):
             self._(
                 "A team has {minutes} minutes to fill up; the deal ends in {left}.",
                 minutes=deal.team_minutes,
-                left=self.wait(deal.ends_at, now),
+                left=self.words.wait(deal.ends_at, now),
             ),
         ]
         if d.description:
@@ -86,7 +87,7 @@ class GroupBuyTexts(T):
         return self._("🔗 Invite friends to this team")
 
     def team_card(self, v: TeamView, now: dt.datetime) -> str:
-        names = self._(", ").join(self.name(m.display_name) for m in v.members) or "-"
+        names = self._(", ").join(self.words.name(m.display_name) for m in v.members) or "-"
         title = f"<b>{html.escape(v.deal.deal.title, quote=False)}</b>"
         head = {
             TeamStatus.OPEN: self._(
@@ -94,7 +95,7 @@ class GroupBuyTexts(T):
                 title=title,
                 n=v.team.members,
                 size=v.team.size,
-                left=self.wait(v.team.expires_at, now),
+                left=self.words.wait(v.team.expires_at, now),
                 group=self.money(v.deal.deal.group_price, v.deal),
             ),
             TeamStatus.COMPLETE: self._(
@@ -122,7 +123,7 @@ class GroupBuyTexts(T):
                 return self.deal_input_refused(error.field)
             case GroupBuyUsage():
                 return self.groupbuy_usage()
-        return super().refusal(error)
+        return self.words.refusal(error)
 
     def refused(self, reason: Refusal, deal_id: int | None = None) -> str:
         if reason is Refusal.UNKNOWN and deal_id is not None:
@@ -234,7 +235,3 @@ class GroupBuyTexts(T):
             id=d.id,
             title=html.escape(d.deal.title, quote=False),
         )
-
-
-async def groupbuy_texts_for(update: Update, context: Context) -> GroupBuyTexts:
-    return GroupBuyTexts((await texts_for(update, context)).language)

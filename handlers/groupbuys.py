@@ -43,8 +43,8 @@ from campaigns.services.groupbuys import (
 from campaigns.settings import language_for
 from handlers.callbacks import GroupBuyButton, GroupBuyVerb, callback_button, tapped
 from handlers.deps import Deps, deps
-from handlers.extract import Context, reply, sent_at
-from handlers.groupbuy_texts import GroupBuyTexts, groupbuy_texts_for
+from handlers.extract import Context, reader_language, reply, sent_at
+from handlers.groupbuy_texts import GroupBuyTexts
 from handlers.invite_links import start_referral
 from handlers.notify import send_private
 from handlers.use_case import ALERT_LIMIT, Call, use_case
@@ -275,7 +275,7 @@ async def start_team_share(update: Update, context: Context, payload: str) -> bo
     """
     if not payload.startswith(TEAM_PREFIX):
         return False
-    t, at, d = await groupbuy_texts_for(update, context), sent_at(update), deps(context)
+    t, at, d = GroupBuyTexts(await reader_language(update, context)), sent_at(update), deps(context)
     try:
         view, code = await team_share(d.uow(), token=payload.removeprefix(TEAM_PREFIX), at=at)
     except GroupBuyRefused as refused:

@@ -22,8 +22,8 @@ from campaigns.services.invite_links import (
 from campaigns.services.referral import LinkSeen
 from campaigns.settings import language_for
 from handlers.deps import deps
-from handlers.extract import Context, chat_info, person, reply, sent_at
-from handlers.referral_texts import ReferralTexts, referral_texts_for
+from handlers.extract import Context, chat_info, person, reader_language, reply, sent_at
+from handlers.referral_texts import ReferralTexts
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ async def start_referral(update: Update, context: Context, payload: str) -> bool
 
 async def _welcome(update: Update, context: Context, code: str, visitor: Person) -> str:
     """What the visitor is told: who invited them and their join link, or why there is none."""
-    t, d = await referral_texts_for(update, context), deps(context)
+    t, d = ReferralTexts(await reader_language(update, context)), deps(context)
     try:
         seen = await welcome_visitor(
             d.uow, TelegramLinks(context.bot, refused=(TelegramError,)),

@@ -16,8 +16,8 @@ from campaigns.settings import language_for
 from handlers.deps import Deps, deps
 from handlers.extract import Context, chat_info, member_sender, message_kind, person, sent_at
 from handlers.invite_links import link_seen
+from handlers.member_texts import MemberTexts
 from handlers.notify import send_notices, send_private
-from handlers.texts import T
 
 
 async def on_bot_membership(update: Update, context: Context) -> None:
@@ -54,7 +54,7 @@ async def say_setup(context: Context, change: ChatMemberUpdated, seen: BotMember
     """Added or promoted: the chat id for the CLI and what is still missing, in the group."""
     if seen.missing is None:
         return
-    text = T(seen.group.settings.language).bot_setup(change.chat.id, seen.missing)
+    text = MemberTexts(seen.group.settings.language).bot_setup(change.chat.id, seen.missing)
     with contextlib.suppress(TelegramError):
         await context.bot.send_message(change.chat.id, text)
 
@@ -68,7 +68,7 @@ async def warn_lost(
         return
     group_language, status = seen.group.settings.language, change.new_chat_member.status
     for admin, code in seen.warn:
-        said = T(language_for(code, group_language)).bot_lost(change.chat.title, status)
+        said = MemberTexts(language_for(code, group_language)).bot_lost(change.chat.title, status)
         await send_private(context.bot, d, admin, said)
 
 

@@ -6,12 +6,12 @@ from campaigns.errors import UnknownChat
 from campaigns.referral import PERIODS
 from campaigns.services.profile import BOARDS, leaderboard, my_profile
 from campaigns.services.referral_reports import invite_board
-from handlers.referral_texts import ReferralTexts
+from handlers.profile_texts import ProfileTexts
 from handlers.use_case import Call, use_case
 
 
-@use_case(ReferralTexts, group=True)
-async def me_command(call: Call[ReferralTexts]) -> None:
+@use_case(ProfileTexts, group=True)
+async def me_command(call: Call[ProfileTexts]) -> None:
     """The caller's points, streak, best streak, check-ins and rank in this group."""
     assert call.user_id is not None and call.person is not None
     await call.deps.buffer.flush()  # the message count shown must include recent chatter
@@ -25,8 +25,8 @@ async def me_command(call: Call[ReferralTexts]) -> None:
     await call.reply(call.t.profile(call.person.display_name, profile))
 
 
-@use_case(ReferralTexts, group=True)
-async def top_command(call: Call[ReferralTexts]) -> None:
+@use_case(ProfileTexts, group=True)
+async def top_command(call: Call[ProfileTexts]) -> None:
     """Leaderboard by points (default), `/top streak`, or `/top invites [week|month|all]`,
     with the caller's own place."""
     assert call.user_id is not None
@@ -45,7 +45,7 @@ async def top_command(call: Call[ReferralTexts]) -> None:
     await call.reply(call.t.leaderboard(board))
 
 
-async def _invite_top(call: Call[ReferralTexts], period: str) -> None:
+async def _invite_top(call: Call[ProfileTexts], period: str) -> None:
     """`/top invites [week|month|all]`: confirmed invites in the period."""
     assert call.user_id is not None
     board = await invite_board(

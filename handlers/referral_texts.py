@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import html
 
-from telegram import Update
-
 from campaigns.errors import InvalidSetting
-from campaigns.members import Leaderboard, Ranked
 from campaigns.referral import (
     InviteCounts,
     InviteStatus,
@@ -19,12 +16,15 @@ from campaigns.referral import (
 from campaigns.services.invite_links import InviteCard, NotInAnyGroup, Visit, VisitOutcome
 from campaigns.services.referral import Notice
 from campaigns.services.referral_reports import InviteSummary, Report
-from handlers.extract import Context, texts_for
-from handlers.texts import T
+from handlers.words import Words
 
 
-class ReferralTexts(T):
+class ReferralTexts:
     """Texts for the referral commands and notices, in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.words = Words(language)
+        self.language, self._, self._n = language, self.words._, self.words._n
 
     def title(self, title: str | None) -> str:
         return f"<b>{html.escape(title or '-', quote=False)}</b>"
@@ -33,7 +33,9 @@ class ReferralTexts(T):
         return self._n("{n} hour", "{n} hours", n)
 
     def reward(self, tier: Tier) -> str:
-        parts = [self.points(r.amount) for r in tier.rewards if r.kind == "points" and r.amount]
+        parts = [
+            self.words.points(r.amount) for r in tier.rewards if r.kind == "points" and r.amount
+        ]
         parts += [
             self._("the title «{title}»", title=html.escape(r.title or "", quote=False))
             for r in tier.rewards
@@ -84,7 +86,7 @@ class ReferralTexts(T):
             [
                 self._(
                     "🔗 {name}, your personal invite link for {title}:",
-                    name=self.name(display_name),
+                    name=self.words.name(display_name),
                     title=self.title(card.chat_title),
                 ),
                 html.escape(card.link.url),
@@ -106,7 +108,7 @@ class ReferralTexts(T):
         return self._(
             "⚠️ Admins: {name} asked for an invite link, but I lack the “Invite users via link” "
             "admin right here. Please grant it so members can invite friends.",
-            name=self.name(name),
+            name=self.words.name(name),
         )
 
     def choose_group(self) -> str:
@@ -120,11 +122,11 @@ class ReferralTexts(T):
     def revoked(self, display_name: str) -> str:
         return self._(
             "🔁 The invite link of {name} was revoked. A new one comes with /invite.",
-            name=self.name(display_name),
+            name=self.words.name(display_name),
         )
 
     def no_link_to_revoke(self, display_name: str) -> str:
-        return self._("{name} has no invite link to revoke.", name=self.name(display_name))
+        return self._("{name} has no invite link to revoke.", name=self.words.name(display_name))
 
     def revoke_usage(self) -> str:
         return self._(
@@ -148,7 +150,7 @@ class ReferralTexts(T):
             [
                 self._(
                     "👋 {name} invited you to {title}! Tap to join:",
-                    name=self.name(visit.inviter_name),
+                    name=self.words.name(visit.inviter_name),
                     title=title,
                 ),
                 html.escape(visit.link.url if visit.link else ""),
@@ -163,7 +165,7 @@ class ReferralTexts(T):
         return self._(
             "👋 Welcome! Your request to join {title} is approved. {name} invited you.",
             title=self.title(title),
-            name=self.name(inviter),
+            name=self.words.name(inviter),
         )
 
     # -- /invites and the leaderboard ----------------------------------------------------------
@@ -189,31 +191,11 @@ class ReferralTexts(T):
         if s.rejected:
             lines.append(self._("Why some did not count:"))
             lines += [
-                self._("• {name}: {reason}", name=self.name(name), reason=self.reason(reason))
+                self._("• {name}: {reason}", name=self.words.name(name), reason=self.reason(reason))
                 for name, reason, _ in s.rejected
             ]
         if not any((s.counts.confirmed, s.counts.pending, s.counts.left, s.counts.rejected)):
             lines.append(self._("No invites yet. Get your link with /invite."))
-        return "\n".join(lines)
-
-    def _invite_line(self, line: Ranked) -> str:
-        medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(line.rank, f"{line.rank}.")
-        count = self._n("{n} invite", "{n} invites", line.value)
-        return f"{medal} {self.name(line.display_name)} — {count}"
-
-    def invite_board(self, board: Leaderboard) -> str:
-        period = board.by.partition(":")[2]
-        title = {
-            "week": self._("🤝 Invite leaderboard: this week"),
-            "month": self._("🤝 Invite leaderboard: this month"),
-        }.get(period, self._("🤝 Invite leaderboard: all time"))
-        if not board.lines:
-            return "\n".join([title, self._("No confirmed invites yet. Get your link: /invite")])
-        lines = [title, *(self._invite_line(r) for r in board.lines)]
-        if board.me is None:
-            lines.append(self._("You are not on this board yet."))
-        elif all(r.user_id != board.me.user_id for r in board.lines):
-            lines.append(self._("… you: {line}", line=self._invite_line(board.me)))
         return "\n".join(lines)
 
     # -- notices -------------------------------------------------------------------------------
@@ -222,7 +204,7 @@ class ReferralTexts(T):
         if len(n.invitees) == 1:
             first = self._(
                 "🎉 {friend} joined {title} through you and now counts! Confirmed invites: {c}.",
-                friend=self.name(n.invitees[0]),
+                friend=self.words.name(n.invitees[0]),
                 title=self.title(n.chat_title),
                 c=n.confirmed,
             )
@@ -234,7 +216,7 @@ class ReferralTexts(T):
                 "Confirmed invites: {c}.",
                 len(n.invitees),
                 title=self.title(n.chat_title),
-                friends=self._(", ").join(self.name(name) for name in n.invitees[:10]),
+                friends=self._(", ").join(self.words.name(name) for name in n.invitees[:10]),
                 c=n.confirmed,
             )
         return "\n".join([first, self.progress(n.confirmed, n.next_tier)])
@@ -253,7 +235,7 @@ class ReferralTexts(T):
         return self._(
             "🏆 {name} has brought {n} friends to the group and earned {reward}! "
             "Get your own link: /invite",
-            name=self.name(n.inviter.display_name),
+            name=self.words.name(n.inviter.display_name),
             n=n.tier.invites,
             reward=self.reward(n.tier),
         )
@@ -302,7 +284,7 @@ class ReferralTexts(T):
                 return self.invalid_program_setting(error)
             case NotInAnyGroup():
                 return self.no_groups()
-        return super().refusal(error)
+        return self.words.refusal(error)
 
     def invalid_program_setting(self, err: InvalidSetting) -> str:
         reasons = {
@@ -386,12 +368,7 @@ class ReferralTexts(T):
         if r.top:
             lines.append(self._("Top inviters:"))
             lines += [
-                f"{i}. {self.name(line.display_name)} — {line.value}"
+                f"{i}. {self.words.name(line.display_name)} — {line.value}"
                 for i, line in enumerate(r.top, 1)
             ]
         return "\n".join(lines)
-
-
-async def referral_texts_for(update: Update, context: Context) -> ReferralTexts:
-    """Referral texts in the group's language (or the user's own in a private chat)."""
-    return ReferralTexts((await texts_for(update, context)).language)

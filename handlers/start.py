@@ -8,12 +8,12 @@ from telegram.ext import CommandHandler
 from handlers.extract import Context
 from handlers.groupbuys import start_team_share
 from handlers.invite_links import start_referral
-from handlers.texts import T
+from handlers.start_texts import StartTexts
 from handlers.use_case import Call, is_admin, use_case
 
 
-@use_case(T)
-async def help_command(call: Call[T]) -> None:
+@use_case(StartTexts)
+async def help_command(call: Call[StartTexts]) -> None:
     """Introduce the bot and its commands; `/start <payload>` opens a shared link instead.
 
     (The private chat itself is recorded by track_private, which sees every private message.)"""
@@ -29,8 +29,8 @@ async def help_command(call: Call[T]) -> None:
     await call.reply(call.t.help(call.user.first_name if call.user else "", where))
 
 
-@use_case(T)
-async def unknown_in_private(call: Call[T]) -> None:
+@use_case(StartTexts)
+async def unknown_in_private(call: Call[StartTexts]) -> None:
     """A command no handler took, in a private chat: pointed at /help instead of silence.
 
     Matched as the command handlers match (any case; `@name` only when it is this bot's)."""

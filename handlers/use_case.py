@@ -30,9 +30,8 @@ from campaigns.access import AccessDenied, Denied, Tap
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import Person
 from campaigns.services.chats import managed_group
-from campaigns.settings import language_for
 from handlers.deps import Deps, deps
-from handlers.extract import is_group, person, sent_at, tap_of
+from handlers.extract import is_group, person, reader_language, sent_at, tap_of
 
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
 
@@ -135,16 +134,6 @@ class Call(Generic[TX]):
         d = self.deps
         language = (await d.settings_of(group_id)).language if group_id else d.defaults.language
         self.t = self.texts(language)
-
-
-async def reader_language(update: Update, context: Context) -> str:
-    """Group replies use the group's language; private replies the user's own."""
-    chat, d = update.effective_chat, deps(context)
-    if is_group(chat):
-        assert chat is not None
-        return (await d.settings_of(chat.id)).language
-    user = update.effective_user
-    return language_for(user.language_code if user else None, d.defaults.language)
 
 
 async def is_admin(update: Update, context: Context) -> bool:

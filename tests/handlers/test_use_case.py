@@ -6,8 +6,8 @@ from telegram.ext import CallbackContext
 
 from campaigns.errors import DuplicateUpdate, UnknownChat
 from campaigns.settings import language_for
-from handlers.texts import T
 from handlers.use_case import Call, use_case
+from handlers.words import Words
 from tests.handlers.conftest import ALICE, BOB, GROUP, Harness
 
 NOT_REGISTERED = "This group has no activity yet. Send /checkin to start!"
@@ -22,8 +22,8 @@ async def test_a_command_in_a_group_the_bot_does_not_know_is_told_to_check_in(bo
 
 
 async def _run(bot: Harness, raw: dict[str, object], error: Exception) -> None:
-    @use_case(T)
-    async def callback(call: Call[T]) -> None:
+    @use_case(Words)
+    async def callback(call: Call[Words]) -> None:
         raise error
 
     update = Update.de_json(raw, bot.app.bot)
@@ -47,7 +47,7 @@ async def test_the_not_registered_reply_speaks_the_readers_language(bot: Harness
     await _run(bot, bot.world.message(BOB, BOB, "/top"), UnknownChat(GROUP))  # private: 中文
 
     [sent] = [c.text for c in bot.world.calls[before:] if c.method == "sendMessage"]
-    assert sent == T(language_for("zh-hans", "en")).not_registered() != NOT_REGISTERED
+    assert sent == Words(language_for("zh-hans", "en")).not_registered() != NOT_REGISTERED
 
 
 async def test_a_redelivery_says_nothing(bot: Harness):

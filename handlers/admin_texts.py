@@ -1,0 +1,74 @@
+"""What /settings and /set say."""
+
+from __future__ import annotations
+
+import html
+
+from campaigns.errors import InvalidSetting
+from campaigns.settings import ChatSettings
+from handlers.words import Words
+
+
+class AdminTexts:
+    """Settings texts in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.words = Words(language)
+        self.language, self._, self._n = language, self.words._, self.words._n
+
+    def refusal(self, error: Exception) -> str | None:
+        if isinstance(error, InvalidSetting):
+            return self.invalid_setting(error)
+        return self.words.refusal(error)
+
+    def settings(self, title: str | None, settings: ChatSettings) -> str:
+        lines = [self._("⚙️ Settings for {title}", title=html.escape(title or "-"))]
+        lines += [
+            f"<code>{key}</code> = <code>{html.escape(value)}</code>"
+            for key, value in settings.as_pairs()
+        ]
+        lines.append(
+            self._(
+                "Change one with /set &lt;key&gt; &lt;value&gt;, e.g. "
+                "<code>/set timezone Asia/Shanghai</code>"
+            )
+        )
+        return "\n".join(lines)
+
+    def setting_changed(self, key: str, settings: ChatSettings) -> str:
+        value = dict(settings.as_pairs())[key.lower()]
+        return self._(
+            "✅ {key} is now {value}.",
+            key=f"<code>{html.escape(key.lower())}</code>",
+            value=f"<code>{html.escape(value)}</code>",
+        )
+
+    def set_usage(self) -> str:
+        return self._(
+            "Usage: /set &lt;key&gt; &lt;value&gt;, e.g. "
+            "<code>/set milestones 7:5,30:20</code>. See /settings for the keys."
+        )
+
+    def invalid_setting(self, err: InvalidSetting) -> str:
+        reasons = {
+            "unknown_key": self._("unknown setting"),
+            "missing_value": self._("a value is missing"),
+            "not_a_number": self._("it must be a whole number"),
+            "out_of_range": self._("the number is out of range"),
+            "unknown_timezone": self._("not an IANA timezone name"),
+            "unknown_language": self._("the language must be zh or en"),
+            "bad_format": self._("the format is day:points, separated by commas"),
+        }
+        key = html.escape(err.key)
+        example = html.escape(err.example)
+        if err.reason == "unknown_key":
+            return self._(
+                "❌ Unknown setting <code>{key}</code>. Settings: {keys}", key=key, keys=example
+            )
+        return self._(
+            "❌ Cannot set <code>{key}</code>: {reason}. Example: "
+            "<code>/set {key} {example}</code>",
+            key=key,
+            reason=reasons.get(err.reason, err.reason),
+            example=example,
+        )

@@ -1,0 +1,71 @@
+"""What /start, /help, the command menus and the private fallback say."""
+
+from __future__ import annotations
+
+from handlers.words import Words
+
+MEMBER_COMMANDS = ("checkin", "me", "top", "invite", "invites", "referral", "help")
+ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
+                  "sequence", "broadcast")  # fmt: skip
+COMMANDS = {
+    "private": ("start", "invite", "invites", "mycoupons", "manage", "help"),
+    "group": MEMBER_COMMANDS,
+    "admins": MEMBER_COMMANDS[:-1] + ADMIN_COMMANDS + ("help",),
+}
+
+
+class StartTexts:
+    """Introductions and menus in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.words = Words(language)
+        self.language, self._, self._n = language, self.words._, self.words._n
+
+    def refusal(self, error: Exception) -> str | None:
+        return self.words.refusal(error)
+
+    def _about(self) -> dict[str, str]:
+        """One line per command, for the menus and /help."""
+        return {
+            "start": self._("Start: what I do, and your private notices"),
+            "checkin": self._("Daily check-in"),
+            "me": self._("My points and streak"),
+            "top": self._("Leaderboard (/top streak, /top invites)"),
+            "invite": self._("My invite link"),
+            "invites": self._("My invites and rewards"),
+            "referral": self._("Referral program"),
+            "mycoupons": self._("My coupons"),
+            "manage": self._("Manage one of your groups from here (admins)"),
+            "settings": self._("Group settings (admins)"),
+            "set": self._("Change a setting (admins)"),
+            "redeem": self._("Redeem a coupon at checkout (admins)"),
+            "coupon": self._("Post, grant or end a coupon offer (admins)"),
+            "groupbuy": self._("Create or post a group-buy (admins)"),
+            "schedule": self._("Schedule a post (admins)"),
+            "posts": self._("Scheduled posts (admins)"),
+            "post": self._("Pause, resume or delete a post (admins)"),
+            "sequence": self._("Welcome messages for new members (admins)"),
+            "broadcast": self._("Message members privately (admins)"),
+            "help": self._("What this bot does"),
+        }
+
+    def command_menu(self, where: str) -> list[tuple[str, str]]:
+        """`private`, `group` (members) or `admins` (a group's admins): what each can use there."""
+        about = self._about()
+        return [(name, about[name]) for name in COMMANDS[where]]
+
+    def help(self, first_name: str, where: str) -> str:
+        """/help and /start: every command the caller can use where they are."""
+        lines = [self._("👋 Hi {name}! I help communities grow.", name=self.words.name(first_name))]
+        lines += [f"/{name} — {text}" for name, text in self.command_menu(where)]
+        if where == "private":
+            lines.append(
+                self._(
+                    "In your group: /checkin (or 签到 / 打卡), /me, /top. Group admins: /manage "
+                    "here to run admin commands out of sight of members."
+                )
+            )
+        return "\n".join(lines)
+
+    def unknown_command(self) -> str:
+        return self._("I don't know that command. /help lists what I can do here.")

@@ -1,0 +1,98 @@
+"""The pieces every texts module composes: gettext in one language, names, points, days and
+waits, and the refusals every feature shares (an unknown group, a refused tap or command).
+
+Each handler module has its own texts module whose class holds a `Words` (`self.words`), so a
+feature's texts say only that feature's sentences. English is the source; zh comes from
+locales/zh. Names and titles from users are escaped, because replies use HTML parse mode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+from campaigns.access import AccessDenied, Denied
+from campaigns.errors import UnknownChat
+from campaigns.services.chats import NoLongerAdmin
+from handlers.i18n import translator
+
+
+class Words:
+    """Shared texts in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._t = translator(language)
+
+    def _(self, message: str, **values: object) -> str:
+        return self._t.gettext(message).format(**values)
+
+    def _n(self, singular: str, plural: str, n: int, **values: object) -> str:
+        return self._t.ngettext(singular, plural, n).format(n=n, **values)
+
+    @staticmethod
+    def name(display_name: str) -> str:
+        """A member's name, safe inside HTML."""
+        return f"<b>{html.escape(display_name, quote=False)}</b>"
+
+    def points(self, n: int) -> str:
+        return self._n("{n} point", "{n} points", n)
+
+    def days(self, n: int) -> str:
+        return self._n("{n} day", "{n} days", n)
+
+    def wait(self, until: dt.datetime, now: dt.datetime) -> str:
+        minutes = max(int((until - now).total_seconds() // 60), 1)
+        hours, minutes = divmod(minutes, 60)
+        if hours:
+            return self._("{h}h {m}m", h=hours, m=minutes)
+        return self._("{m}m", m=minutes)
+
+    def access_denied(self, denied: AccessDenied) -> str:
+        """A refused tap or deep link: said politely, nothing changed."""
+        return {
+            Denied.NOT_MEMBER: self._(
+                "🙏 This is for members of the group. Join the group first, then try again."
+            ),
+            Denied.NOT_ADMIN: self._("Only the group's admins can do this."),
+            Denied.WRONG_MESSAGE: self._(
+                "This button doesn't belong here. Use the button on the bot's own post."
+            ),
+            Denied.ADMIN_COMMAND: self.admins_only(),
+            Denied.GROUP_ONLY: self.group_only(),
+            Denied.PICK_A_GROUP: self.pick_a_group(),
+        }[denied.reason]
+
+    def refusal(self, error: Exception) -> str | None:
+        """The words for a refusal every feature shares; None for an error that is not one
+        (each texts class asks this after its own refusals)."""
+        match error:
+            case UnknownChat():
+                return self.not_registered()
+            case AccessDenied():
+                return self.access_denied(error)
+            case NoLongerAdmin():
+                return self.no_longer_admin(error.title)
+        return None
+
+    def no_longer_admin(self, title: str | None) -> str:
+        return self._(
+            "You are no longer an admin of <b>{group}</b>, so I can't act on it for you. "
+            "/manage picks another of your groups.",
+            group=html.escape(title or "", quote=False),
+        )
+
+    def admins_only(self) -> str:
+        return self._("🙏 Sorry, only group admins can do that.")
+
+    def group_only(self) -> str:
+        return self._("This command works in a group. Add me to your group first.")
+
+    def pick_a_group(self) -> str:
+        return self._(
+            "Which group? Send /manage to pick one of your groups; admin commands here then "
+            "act on it. Or send the command in the group."
+        )
+
+    def not_registered(self) -> str:
+        return self._("This group has no activity yet. Send /checkin to start!")
