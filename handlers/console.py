@@ -50,7 +50,7 @@ async def on_manage(update: Update, context: Context) -> None:
     try:
         group = await choose_group(
             d.uow(), gate=d.gate(context.bot), user_id=user.id,
-            chat_id=button.chat_id, tap=tap_of(update), at=sent_at(update),
+            chat_id=button.chat_id, tap=tap_of(update), at=sent_at(update, d.clock),
         )  # fmt: skip
     except (AccessDenied, UnknownChat) as error:
         denied = error if isinstance(error, AccessDenied) else None

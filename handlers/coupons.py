@@ -58,7 +58,7 @@ async def on_claim(call: Call[CouponTexts]) -> None:
             template_id=button.offer_id,
             person=person(user),
             tap=tap_of(update),
-            at=sent_at(update),
+            at=sent_at(update, d.clock),
         )
     except AccessDenied as denied:
         await query.answer(t.access_denied(denied)[:ALERT_LIMIT], show_alert=True)

@@ -145,7 +145,7 @@ async def _send_card(
     chat = update.effective_chat
     assert user is not None and chat is not None
     me = person(user)
-    at = sent_at(update)
+    at = sent_at(update, d.clock)
     try:
         card = await invite_card(
             d.uow(),
@@ -244,7 +244,7 @@ async def _send_summary(update: Update, context: Context, t: ReferralTexts, chat
             update_id=update.update_id,
             chat_id=chat_id,
             user_id=user.id,
-            at=sent_at(update),
+            at=sent_at(update, deps(context).clock),
         )
     except UnknownChat:
         await reply(update, t.not_registered())
