@@ -20,6 +20,7 @@ from telegram import Update
 from bot.app import GrowthApp, build_application, start_offline, stop_offline
 from bot.double import FakeTelegram
 from bot.double.transport import double_request
+from bot.jobs import refresh_progress
 from bot.settings import Settings
 from campaigns.coupons import CouponKind, Template
 from campaigns.groupbuy import Deal
@@ -30,7 +31,6 @@ from campaigns.services.groupbuys import create_deal, expire_teams
 from campaigns.services.orders import record_order
 from campaigns.services.profile import export_members
 from campaigns.services.referral import sweep
-from handlers.broadcasts import refresh_progress
 from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb, build, parse
 from handlers.groupbuys import announce_expired
 from handlers.notify import send_notices
@@ -543,7 +543,7 @@ async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, st
 async def _calendar(demo: Demo, world: FakeTelegram, people: list[tuple[int, str]]) -> int:
     """群SOP: two scheduled posts played through a week, then a broadcast with its report."""
     app, deps = demo.app, demo.app.bot_data["deps"]
-    sender = app.bot_data["outbox"]
+    sender = deps.outbox
     sender.autostart = False  # the demo drains the outbox at simulated times
     now = dt.datetime.now(dt.UTC)
 

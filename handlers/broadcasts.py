@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import logging
-import time
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
@@ -19,10 +16,7 @@ from campaigns.services.broadcasts import (
     Progress,
     Target,
     draft,
-    finish,
     press,
-    progress,
-    shown,
 )
 from handlers.calendar import Asking, body_of, content_of, preview
 from handlers.calendar_texts import CalendarTexts
@@ -30,7 +24,6 @@ from handlers.callbacks import BroadcastButton, BroadcastVerb, callback_button, 
 from handlers.deps import Deps
 from handlers.use_case import Call, use_case
 
-log = logging.getLogger(__name__)
 CONTROLS = {  # the preview's ✖ and the progress message's ✖ both cancel
     BroadcastVerb.SEND: Control.SEND,
     BroadcastVerb.DISCARD: Control.CANCEL,
@@ -38,7 +31,6 @@ CONTROLS = {  # the preview's ✖ and the progress message's ✖ both cancel
     BroadcastVerb.PAUSE: Control.PAUSE,
     BroadcastVerb.RESUME: Control.RESUME,
 }
-PROGRESS_EVERY = 3.0  # seconds between edits of one progress message
 
 
 @use_case(CalendarTexts, admin=True)
@@ -112,20 +104,3 @@ async def show_progress(bot: Bot, d: Deps, p: Progress, t: CalendarTexts) -> Non
             text, chat_id=chat_id, message_id=message_id, reply_markup=progress_markup(b, t)
         )
         d.shown[b.progress] = text
-
-
-async def refresh_progress(bot: Bot, d: Deps, last: dict[int, float]) -> None:
-    """Called on every tick: finished broadcasts get their report, running ones an update."""
-    now = dt.datetime.now(dt.UTC)
-    done = await finish(d.uow, now=now)
-    for bid in [*done, *await shown(d.uow())]:
-        if bid not in done and time.monotonic() - last.get(bid, 0.0) < PROGRESS_EVERY:
-            continue
-        last[bid] = time.monotonic()
-        p = await progress(d.uow(), broadcast_id=bid, now=now)
-        group = p.group_id
-        language = (await d.settings_of(group)).language if group else d.defaults.language
-        await show_progress(bot, d, p, CalendarTexts(language))
-        if bid in done:
-            last.pop(bid, None)
-            log.info("broadcast %s done: %d sent, %d failed", bid, p.sent, p.failed)

@@ -34,7 +34,7 @@ from handlers.calendar_texts import CalendarTexts
 from handlers.callbacks import ScheduleButton, ScheduleVerb, callback_button, tapped
 from handlers.deps import Deps
 from handlers.notify import send_private
-from handlers.outbox import send_content
+from handlers.posting import send_content
 from handlers.use_case import Call, use_case
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,12 @@
-"""What handlers are given by the composition root: the unit of work factory and a few caches."""
+"""What handlers are given by the composition root: the unit of work factory, a few caches,
+the clock, and the workers they hand work to (seen through small Protocols, built in bot/)."""
 
 from __future__ import annotations
 
-import asyncio
+import datetime as dt
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,9 +16,9 @@ from telegram.ext import CallbackContext, ExtBot
 
 from campaigns.members import PRESENT_STATUSES
 from campaigns.ports import UnitOfWork
+from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import chat_settings
 from campaigns.settings import ChatSettings
-from handlers.buffer import ActivityBuffer
 
 ADMIN_TTL = 600.0
 SETTINGS_TTL = 60.0
@@ -84,6 +86,30 @@ class Kick(Protocol):
     def kick(self) -> None: ...
 
 
+class ActivitySink(Protocol):
+    """Where member messages wait to be written in batches (the activity buffer)."""
+
+    async def add(self, message: MessageSeen) -> None:
+        """Queue one message."""
+
+    async def flush(self) -> int:
+        """Write what is waiting now (before reading counts that must include it)."""
+
+    def moving(self, old_chat_id: int, new_chat_id: int) -> AbstractAsyncContextManager[None]:
+        """Hold writes while a group moves to its supergroup id; waiting messages follow it."""
+
+
+class DealPosts(Protocol):
+    """Keeps deal posts' counts current without editing one more often than Telegram allows."""
+
+    async def refresh(self, deal_id: int, now: dt.datetime | None = None) -> None:
+        """The deal's counts changed: edit its post now, or once later if it was just edited."""
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 @dataclass
 class Deps:
     """Services for handlers; stored in application.bot_data['deps']."""
@@ -91,14 +117,13 @@ class Deps:
     uow: Callable[[], UnitOfWork]
     defaults: ChatSettings
     owner_ids: frozenset[int]
-    buffer: ActivityBuffer
+    buffer: ActivitySink
+    deal_posts: DealPosts
+    # What handlers take for "now" when the update carries no time (taps): tests pass theirs.
+    clock: Callable[[], dt.datetime] = utc_now
     admins: AdminCache = field(default_factory=AdminCache)
     outbox: Kick | None = None  # set by the composition root once the sender exists
     rights_noticed: dict[int, float] = field(default_factory=dict)
-    # Deal posts are edited at most once per interval; changes in between are coalesced.
-    deal_edit_interval: float = 5.0
-    deal_edited: dict[int, float] = field(default_factory=dict)
-    deal_pending: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     # The text each post or card shows now, so a timer refresh edits only what changed.
     shown: dict[tuple[int, int], str] = field(default_factory=dict)
     reachable: set[int] = field(default_factory=set)

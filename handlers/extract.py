@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from telegram import Chat, Message, Update, User
 from telegram.ext import ContextTypes
@@ -10,7 +11,7 @@ from telegram.ext import ContextTypes
 from campaigns.access import Tap
 from campaigns.members import ChatInfo, Person, is_member_sender
 from campaigns.settings import language_for
-from handlers.deps import deps
+from handlers.deps import deps, utc_now
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -64,20 +65,21 @@ def tap_of(update: Update) -> Tap:
     return Tap(chat_id=message.chat.id, message_id=message.message_id)
 
 
-def sent_at(update: Update) -> dt.datetime:
+def sent_at(update: Update, clock: Callable[[], dt.datetime] = utc_now) -> dt.datetime:
     """The time Telegram stamped on the update, so redeliveries keep their original day.
 
-    A tap carries the time its message was sent, not the tap's: it is judged now.
+    A tap carries the time its message was sent, not the tap's: it is judged now, by
+    `clock` (callbacks that can be taps pass the app's, `Deps.clock`).
     """
     if update.callback_query is not None:
-        return dt.datetime.now(dt.UTC)
+        return clock()
     message = update.effective_message
     if message is not None:
         return message.date.astimezone(dt.UTC)
     member = update.chat_member or update.my_chat_member
     if member is not None:
         return member.date.astimezone(dt.UTC)
-    return dt.datetime.now(dt.UTC)
+    return clock()
 
 
 async def reader_language(update: Update, context: Context) -> str:

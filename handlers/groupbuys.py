@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Iterator, Sequence
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -34,7 +32,6 @@ from campaigns.services.groupbuys import (
     deal_progress,
     end_deal,
     group_deals,
-    live_posts,
     press,
     remember_deal_post,
     remember_team_card,
@@ -50,7 +47,6 @@ from handlers.notify import send_private
 from handlers.use_case import ALERT_LIMIT, Call, use_case
 
 TEAM_PREFIX = "team_"
-CARDS_PER_REFRESH = 10  # team cards edited per group by one countdown refresh
 log = logging.getLogger(__name__)
 ACTIONS = {  # a button's verb on the wire -> what the tap does
     GroupBuyVerb.START: TeamAction.START,
@@ -102,7 +98,7 @@ async def on_button(call: Call[GroupBuyTexts]) -> None:
     )  # fmt: skip
     await answer_tap(call, view, action)
     await show_team(bot, d, view, call.t, new=action is TeamAction.START)
-    await refresh_deal_post(bot, d, view.deal.id)
+    await d.deal_posts.refresh(view.deal.id)
     if view.coupons:
         await _send_coupons(bot, d, view, call.t.language)
 
@@ -126,7 +122,7 @@ async def show_team(
     now: dt.datetime | None = None,
 ) -> None:
     """Post a new team's card, or edit it in place (one edit per change keeps within limits)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or d.clock()
     text, markup = t.team_card(view, now), team_markup(view, t, bot.username)
     try:
         if new or view.team.message_id is None:
@@ -301,59 +297,19 @@ async def send_card_privately(
     )  # fmt: skip
 
 
-async def refresh_deal_post(
-    bot: Bot, d: Deps, deal_id: int, now: dt.datetime | None = None
-) -> None:
-    """Keep the deal post's counts current: at most one edit per interval per deal."""
-    wait = d.deal_edited.get(deal_id, -1e9) + d.deal_edit_interval - time.monotonic()
-    if wait <= 0:
-        await _edit_deal_post(bot, d, deal_id, now)
-    elif deal_id not in d.deal_pending:
-        d.deal_pending[deal_id] = asyncio.get_running_loop().create_task(
-            _edit_later(bot, d, deal_id, wait), name=f"deal-post-{deal_id}"
-        )
-
-
-async def _edit_later(bot: Bot, d: Deps, deal_id: int, wait: float) -> None:
-    try:
-        await asyncio.sleep(wait)
-        await _edit_deal_post(bot, d, deal_id)
-    finally:
-        d.deal_pending.pop(deal_id, None)
-
-
-async def _edit_deal_post(bot: Bot, d: Deps, deal_id: int, now: dt.datetime | None = None) -> None:
-    d.deal_edited[deal_id] = time.monotonic()
+async def edit_deal_post(bot: Bot, d: Deps, deal_id: int, now: dt.datetime | None = None) -> None:
+    """Show the deal post's current counts, unless it already shows them (the deal-post
+    worker in bot/ decides when; this only renders)."""
     deal, counts, chat_id = await deal_progress(d.uow(), deal_id=deal_id)
     if deal.message_id is None:
         return
     t = GroupBuyTexts((await d.settings_of(chat_id)).language)
-    text = "\n".join([t.deal_post(deal, now or dt.datetime.now(dt.UTC)), t.deal_progress(counts)])
+    text = "\n".join([t.deal_post(deal, now or d.clock()), t.deal_progress(counts)])
     if d.shown.get((chat_id, deal.message_id)) == text:
         return
     with contextlib.suppress(TelegramError):
         await _edit_post(bot, deal, chat_id, text, deal_markup(deal, t))
         d.shown[(chat_id, deal.message_id)] = text
-
-
-async def refresh_countdowns(bot: Bot, d: Deps, now: dt.datetime | None = None) -> None:
-    """Keep "time left" true on live deal posts and open team cards.
-
-    Run every few minutes; a post is edited only when its text changed, deal posts still
-    go through the per-deal interval, and team cards are capped per group and run, so
-    edits stay far below Telegram's limit of about 20 messages a minute in a group.
-    """
-    now = now or dt.datetime.now(dt.UTC)
-    deals, teams = await live_posts(d.uow(), now=now)
-    for deal_id in deals:
-        await refresh_deal_post(bot, d, deal_id, now)
-    per_chat: dict[int, int] = {}
-    for view in teams:
-        per_chat[view.chat_id] = per_chat.get(view.chat_id, 0) + 1
-        if per_chat[view.chat_id] > CARDS_PER_REFRESH:
-            continue
-        t = GroupBuyTexts((await d.settings_of(view.chat_id)).language)
-        await show_team(bot, d, view, t, new=False, now=now)
 
 
 async def announce_ended(

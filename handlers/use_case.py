@@ -88,9 +88,9 @@ class Call(Generic[TX]):
 
     @property
     def at(self) -> dt.datetime:
-        """When the update was sent (a tap: now), fixed for the whole call."""
+        """When the update was sent (a tap: now, by the app's clock), fixed for the whole call."""
         if self._now is None:
-            self._now = sent_at(self.update)
+            self._now = sent_at(self.update, self.deps.clock)
         return self._now
 
     @property

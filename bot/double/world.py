@@ -9,6 +9,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,10 +57,6 @@ class ApiCall:
         return str(self.params.get("text", ""))
 
 
-def _stamp(at: dt.datetime | None) -> int:
-    return int((at or dt.datetime.now(dt.UTC)).timestamp())
-
-
 class FakeTelegram:
     """In-memory Telegram for one bot. Thread-safe: the HTTP server and tests share it."""
 
@@ -70,8 +67,11 @@ class FakeTelegram:
         bot_username: str = "growth_demo_bot",
         strict: bool = True,
         flood_limits: bool = False,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.spec = spec or ApiSpec.load()
+        # Dates on updates and sent messages: the tests' clock, so they agree with the bot's.
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.strict = strict
         # Telegram's limits, enforced when asked: 30 messages in any second overall, one a
         # second per private chat, 20 a minute per group; beyond them a 429 with retry_after.
@@ -105,6 +105,9 @@ class FakeTelegram:
         self._update_ids = itertools.count(100_000)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._lock = threading.Condition()
+
+    def _stamp(self, at: dt.datetime | None) -> int:
+        return int((at or self.clock()).timestamp())
 
     # ---- the world ---------------------------------------------------------------------------
 
@@ -180,7 +183,7 @@ class FakeTelegram:
         """A member's message; commands get their bot_command entity as Telegram adds it."""
         msg: JSON = {
             "message_id": self._next_message_id(chat_id),
-            "date": _stamp(at),
+            "date": self._stamp(at),
             "chat": self.chats[chat_id],
             "from": self.users[user_id],
         }
@@ -249,7 +252,7 @@ class FakeTelegram:
         payload: JSON = {
             "chat": self.chats[chat_id],
             "from": actor_user,
-            "date": _stamp(at),
+            "date": self._stamp(at),
             "old_chat_member": self._member(chat_id, user_id, old_status),
             "new_chat_member": self._member(chat_id, user_id, new_status),
         }
@@ -354,7 +357,7 @@ class FakeTelegram:
             "chat": self.chats[chat_id],
             "from": self.users[user_id],
             "user_chat_id": user_id,
-            "date": _stamp(at),
+            "date": self._stamp(at),
         }
         if url is not None:
             payload["invite_link"] = self.link_for_update(url)
@@ -394,7 +397,7 @@ class FakeTelegram:
         if message is None:
             message = {
                 "message_id": message_id or self._next_message_id(chat_id),
-                "date": _stamp(None),
+                "date": self._stamp(None),
                 "chat": self._chat(chat_id),
                 "from": self.bot,
                 "text": "…",
@@ -535,7 +538,7 @@ class FakeTelegram:
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         message: JSON = {
             "message_id": self._next_message_id(chat["id"]),
-            "date": _stamp(None),
+            "date": self._stamp(None),
             "chat": chat,
             "from": self.bot,
             "text": params["text"],
@@ -559,7 +562,7 @@ class FakeTelegram:
             file_id = photo
         message: JSON = {
             "message_id": self._next_message_id(chat["id"]),
-            "date": _stamp(None),
+            "date": self._stamp(None),
             "chat": chat,
             "from": self.bot,
             "photo": [
@@ -590,11 +593,11 @@ class FakeTelegram:
         self._edited(chat["id"], params, caption=params.get("caption", ""))
         message: JSON = {
             "message_id": int(params["message_id"]),
-            "date": _stamp(None),
+            "date": self._stamp(None),
             "chat": chat,
             "from": self.bot,
             "caption": params.get("caption", ""),
-            "edit_date": _stamp(None),
+            "edit_date": self._stamp(None),
         }
         return message
 
@@ -611,11 +614,11 @@ class FakeTelegram:
         self._edited(chat["id"], params, text=params["text"])
         return {
             "message_id": int(params["message_id"]),
-            "date": _stamp(None),
+            "date": self._stamp(None),
             "chat": chat,
             "from": self.bot,
             "text": params["text"],
-            "edit_date": _stamp(None),
+            "edit_date": self._stamp(None),
         }
 
     def api_setMyCommands(self, params: JSON) -> bool:

@@ -1,5 +1,5 @@
 """The outbox's use cases: claim due rows, mark each just before it goes out, record the
-outcome. The sender in handlers/ decides what an error means; this module stores it."""
+outcome. The sender in bot/ decides what an error means; this module stores it."""
 
 from __future__ import annotations
 

@@ -13,8 +13,10 @@ from telegram import Update
 from bot.app import GrowthApp, build_application, start_offline, stop_offline
 from bot.double import FakeTelegram
 from bot.double.transport import double_request
+from bot.outbox import OutboxSender
 from bot.settings import Settings
 from handlers.callbacks import Callback, build
+from tests.clock import FakeClock
 
 GROUP = -1001500000001
 OWNER = 10
@@ -23,6 +25,7 @@ ALICE = 5_000_000_123  # beyond 32 bits, like many real ids
 BOB = 21
 CAROL = 22
 MONDAY = dt.datetime(2026, 11, 16, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
+NOW = MONDAY + dt.timedelta(days=14)  # where the bot's clock starts: two weeks after MONDAY
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Harness:
 
     app: GrowthApp
     world: FakeTelegram
+    clock: FakeClock  # the bot's and the world's: it moves only when a test moves it
 
     async def send(self, update: dict[str, Any]) -> list[str]:
         before = len(self.world.calls)
@@ -45,6 +49,17 @@ class Harness:
     async def flush(self) -> None:
         await self.app.bot_data["deps"].buffer.flush()
 
+    @property
+    def outbox(self) -> OutboxSender:
+        sender = self.app.bot_data["deps"].outbox
+        assert isinstance(sender, OutboxSender)
+        return sender
+
+    async def drain(self, now: dt.datetime | None = None) -> None:
+        """The sender sends everything due by `now` (the clock's time if None); its pacing
+        and flood waits pass on the clock at once."""
+        await self.clock.run(self.outbox.drain(now))
+
 
 async def tap(bot: Harness, chat: int, user: int, data: Callback | str, **where: Any) -> str:
     """`user` taps a button in `chat` (on the bot's newest message that shows it, or `where`:
@@ -56,7 +71,8 @@ async def tap(bot: Harness, chat: int, user: int, data: Callback | str, **where:
 
 
 async def make_harness(database_url: str, **settings: Any) -> tuple[Harness, GrowthApp]:
-    world = FakeTelegram()
+    clock = FakeClock(NOW)
+    world = FakeTelegram(clock=clock.now)
     world.add_user(OWNER, "Olga", username="olga_owner", language_code="en")
     world.add_user(ADMIN, "Adam", language_code="en")
     world.add_user(ALICE, "Alice", last_name="Liu", username="alice", language_code="en")
@@ -74,10 +90,10 @@ async def make_harness(database_url: str, **settings: Any) -> tuple[Harness, Gro
         default_language="en",
         **settings,
     )
-    app = build_application(config, request=double_request(world))
+    app = build_application(config, request=double_request(world), clock=clock)
     await start_offline(app)
-    app.bot_data["outbox"].autostart = False  # each test drains the outbox when it means to
-    harness = Harness(app, world)
+    harness = Harness(app, world, clock)
+    harness.outbox.autostart = False  # each test drains the outbox when it means to
     await harness.send(world.add_bot(GROUP, by=OWNER, at=MONDAY - dt.timedelta(days=1)))
     return harness, app
 

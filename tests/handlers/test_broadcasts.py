@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from handlers.broadcasts import refresh_progress
+from bot.jobs import refresh_progress
 from handlers.callbacks import BroadcastButton, BroadcastVerb, parse
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness, tap
 
@@ -24,7 +24,7 @@ def buttons(call) -> list[dict]:
 
 async def finish(bot: Harness) -> str:
     deps = bot.app.bot_data["deps"]
-    await bot.app.bot_data["outbox"].drain()
+    await bot.drain()
     await refresh_progress(bot.app.bot, deps, {})
     return [c for c in bot.world.calls if c.method == "editMessageText"][-1].text
 
@@ -82,11 +82,10 @@ async def test_a_flood_wait_pauses_that_chat_and_the_message_arrives_once(bot: H
     await tap(bot, GROUP, OWNER, buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"])
     bot.world.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
 
-    sender = bot.app.bot_data["outbox"]
-    await sender.drain()
+    await bot.drain()
     first = [uid for uid in (ALICE, BOB) if "New arrivals" in bot.world.delivered(uid)]
-    await asyncio.sleep(1.05)  # retry_after: that chat waits, in the database and in memory
-    await sender.drain()
+    bot.clock.advance(1.05)  # retry_after: that chat waits, in the database and in memory
+    await bot.drain()
 
     assert len(first) == 1  # the refused one waits; the other chat is not held up
     for uid in (ALICE, BOB):
@@ -102,7 +101,7 @@ async def test_pause_resume_and_cancel(bot: Harness):
 
     await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.PAUSE, bid))
     paused = [c for c in bot.world.calls if c.method == "editMessageText"][-1]
-    await bot.app.bot_data["outbox"].drain()
+    await bot.drain()
     nothing_sent = "Weekend menu" not in bot.world.delivered(ALICE) + bot.world.delivered(BOB)
     await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.RESUME, bid))
     await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.CANCEL, bid))
@@ -124,19 +123,16 @@ async def test_pause_stops_sending_at_once_even_rows_the_sender_already_took(bot
     go = buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"]
     await tap(bot, GROUP, OWNER, go)
     bid = parse(go).broadcast_id
-    sender = bot.app.bot_data["outbox"]
-    sender.flood.interval = 0.25  # 4 a second, so a pause lands mid-broadcast
+    bot.outbox.flood.interval = 0.25  # 4 a second, so a pause lands mid-broadcast
 
     def delivered() -> int:
         return sum("Paused news" in bot.world.delivered(uid) for uid in members)
 
-    draining = asyncio.create_task(sender.drain())  # claims all six rows at once
-    for _ in range(500):
-        if delivered():
-            break
-        await asyncio.sleep(0.01)
-    await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.PAUSE, bid))
-    at_pause = delivered()
+    with bot.clock.held():  # time stands still while the admin taps
+        draining = asyncio.create_task(bot.drain())  # claims all six rows at once
+        await bot.clock.next_sleep()  # the sender waits for a send slot: mid-broadcast
+        await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.PAUSE, bid))
+        at_pause = delivered()
     await draining
     after_pause = delivered()
     await tap(bot, GROUP, OWNER, BroadcastButton(BroadcastVerb.RESUME, bid))

@@ -31,7 +31,7 @@ async def next_run(bot: Harness) -> dt.datetime:
 
 
 async def drain(bot: Harness, now: dt.datetime | None = None) -> None:
-    await bot.app.bot_data["outbox"].drain(now)
+    await bot.drain(now)
 
 
 async def test_an_admin_schedules_a_daily_post_it_runs_once_per_day_with_its_button(
@@ -137,7 +137,7 @@ async def test_a_reply_with_a_photo_becomes_a_photo_post_and_is_paused_and_delet
         caption="New menu",
     )
     bot.world.files["AgACphoto"] = "<upload menu.jpg, 100 bytes>"
-    day = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=3)).date()
+    day = (bot.clock.now().astimezone(SHANGHAI) + dt.timedelta(days=3)).date()
     command = bot.world.message(
         GROUP,
         OWNER,
@@ -229,7 +229,7 @@ async def test_a_photo_from_a_file_is_uploaded_once_then_sent_by_its_file_id(bot
     from campaigns.services.calendar import add_post, store_media
 
     deps = bot.app.bot_data["deps"]
-    now = dt.datetime.now(dt.UTC)
+    now = bot.clock.now()
     ref = await store_media(deps.uow(), name="menu.jpg", data=b"\xff\xd8" + bytes(500), at=now)
     post = await add_post(
         deps.uow(),

@@ -186,7 +186,7 @@ async def test_members_who_started_the_bot_are_reminded_once_a_day_before_expiry
     await claim_on_post(bot, ALICE, offer_id)
     await claim_on_post(bot, BOB, offer_id)  # Bob never started the bot: no reminder
     deps = bot.app.bot_data["deps"]
-    now = dt.datetime.now(dt.UTC)
+    now = bot.clock.now()
 
     early = await due_reminders(deps.uow(), now=now + dt.timedelta(days=5))
     due = await due_reminders(deps.uow(), now=now + dt.timedelta(days=6, hours=1))
@@ -208,7 +208,7 @@ async def test_an_offer_for_new_members_refuses_older_ones(bot: Harness):
         at=MONDAY,
         audience_joined_days=7,
     )
-    now = dt.datetime.now(dt.UTC)
+    now = bot.clock.now()
     await bot.send(bot.world.member_update(GROUP, ALICE, "member", at=now - dt.timedelta(days=2)))
     await bot.send(bot.world.member_update(GROUP, BOB, "member", at=now - dt.timedelta(days=30)))
 

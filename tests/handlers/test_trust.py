@@ -34,13 +34,13 @@ async def count(database_url: str, column) -> int:
 async def offer_in(bot: Harness, chat: int = GROUP, name: str = "满199减30") -> int:
     created = await create_offer(
         bot.app.bot_data["deps"].uow(), chat_id=chat, name=name, template=MANJIAN,
-        stock=None, per_member=1, at=dt.datetime.now(dt.UTC),
+        stock=None, per_member=1, at=bot.clock.now(),
     )  # fmt: skip
     return created.id
 
 
 async def deal_in(bot: Harness, chat: int = GROUP, hours: int = 24) -> tuple[int, int]:
-    now = dt.datetime.now(dt.UTC)
+    now = bot.clock.now()
     d = await create_deal(
         bot.app.bot_data["deps"].uow(),
         chat_id=chat,
@@ -113,9 +113,9 @@ async def test_an_offer_ended_after_saving_goes_out_without_its_claim_button(bot
         "inline_keyboard"][0][0]["callback_data"])  # fmt: skip
     [ended] = await bot.say(OWNER, f"/coupon end {offer}")
     deps = bot.app.bot_data["deps"]
-    due = dt.datetime.now(dt.UTC) + dt.timedelta(days=1, minutes=1)
+    due = bot.clock.now() + dt.timedelta(days=1, minutes=1)
     await hand_over_due(deps.uow, now=due, grace=dt.timedelta(days=2))
-    await bot.app.bot_data["outbox"].drain(due)
+    await bot.drain(due)
     claimed = await tap(bot, GROUP, ALICE, ClaimButton(offer), message_id=1)
 
     sent = bot.world.sent(GROUP)[-1]
@@ -132,9 +132,7 @@ async def test_an_ended_offer_is_not_claimable_and_a_deals_offer_ends_with_it(bo
     [twice] = await bot.say(OWNER, f"/coupon end {offer}")
     late = await tap(bot, GROUP, BOB, ClaimButton(offer))
     _deal, payout = await deal_in(bot, hours=1)
-    await end_deals(
-        bot.app.bot_data["deps"].uow, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
-    )
+    await end_deals(bot.app.bot_data["deps"].uow, now=bot.clock.now() + dt.timedelta(hours=2))
     async with bot.app.bot_data["deps"].uow() as uow:
         payout_offer = await uow.coupons.template(payout)
 

@@ -144,7 +144,7 @@ async def test_an_owners_chooser_does_not_offer_a_strangers_lookalike_group_indi
 #    tapped message: on a scheduled post that also has a group-buy Join button and a link,
 #    those vanish for everyone in the group too.
 async def test_a_sold_out_coupon_takes_only_its_own_button_off_a_post(bot: Harness):
-    now = dt.datetime.now(dt.UTC)
+    now = bot.clock.now()
     deps = bot.app.bot_data["deps"]
     offer = await create_offer(
         deps.uow(), chat_id=GROUP, name="last one", stock=1, per_member=1, at=now,
@@ -163,7 +163,7 @@ async def test_a_sold_out_coupon_takes_only_its_own_button_off_a_post(bot: Harne
     [post] = await group_posts(deps.uow(), chat_id=GROUP)
     assert post.next_run_at is not None
     await hand_over_due(deps.uow, now=post.next_run_at + dt.timedelta(minutes=1), grace=GRACE)
-    await bot.app.bot_data["outbox"].drain(post.next_run_at + dt.timedelta(minutes=1))
+    await bot.drain(post.next_run_at + dt.timedelta(minutes=1))
     claimed = await tap(bot, GROUP, ALICE, ClaimButton(offer.id))
     edits = [c for c in bot.world.calls if c.method == "editMessageReplyMarkup"]
 
@@ -258,7 +258,7 @@ async def test_a_command_for_another_bot_in_private_is_not_met_with_silence(bot:
 async def test_leaving_and_rejoining_does_not_make_an_old_member_new(
     bot: Harness, database_url: str
 ):
-    now = dt.datetime.now(dt.UTC)
+    now = bot.clock.now()
     deps = bot.app.bot_data["deps"]
     offer = await create_offer(
         deps.uow(), chat_id=GROUP, name="welcome", stock=None, per_member=1, at=now,

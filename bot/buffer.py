@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from bot.clock import SYSTEM, Clock
 from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
 from campaigns.services.members import record_messages
@@ -34,8 +34,10 @@ class ActivityBuffer:
         defaults: ChatSettings,
         max_size: int = 500,
         interval: float = 1.0,
+        clock: Clock = SYSTEM,
     ) -> None:
         self._uow = uow
+        self.clock = clock
         self.bot_id = bot_id
         self.defaults = defaults
         self.max_size = max_size
@@ -68,7 +70,7 @@ class ActivityBuffer:
                     self._uow(),
                     bot_id=self.bot_id,
                     messages=batch,
-                    at=dt.datetime.now(dt.UTC),
+                    at=self.clock.now(),
                     defaults=self.defaults,
                 )
             except BaseException:
@@ -104,17 +106,22 @@ class ActivityBuffer:
 
     async def _tick(self) -> None:
         """Flush every interval until stop() asks; a flush is never interrupted by stopping."""
-        while True:
-            try:
-                await asyncio.wait_for(self._stopping.wait(), self.interval)
-            except TimeoutError:
-                pass
-            else:
-                return
-            try:
-                await self.flush()
-            except Exception:
-                log.exception("activity flush failed; %d messages kept for retry", len(self))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            while True:
+                nap = asyncio.ensure_future(self.clock.sleep(self.interval))
+                try:
+                    await asyncio.wait({nap, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    nap.cancel()
+                if stopping.done():
+                    return
+                try:
+                    await self.flush()
+                except Exception:
+                    log.exception("activity flush failed; %d messages kept for retry", len(self))
+        finally:
+            stopping.cancel()
 
     def start(self) -> None:
         """Begin periodic flushing on the running loop."""

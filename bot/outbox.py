@@ -20,16 +20,17 @@ import html
 import logging
 import os
 import socket
-import time
 import uuid
 import warnings
 from collections import deque
+from collections.abc import Callable
 
-from aiolimiter import AsyncLimiter
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.clock import SYSTEM, Clock
 from campaigns.content import PostContent
+from campaigns.ports import UnitOfWork
 from campaigns.ports.outbox import Delivery
 from campaigns.services.calendar import MEDIA_PREFIX, media_of, remember_media
 from campaigns.services.outbox import (
@@ -42,76 +43,17 @@ from campaigns.services.outbox import (
     release,
     settle,
 )
-from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb, callback_button
-from handlers.deps import Deps
+from handlers.posting import send_content
 
 log = logging.getLogger(__name__)
 GLOBAL_FLOOD_CHATS = 3  # distinct chats refused within a second: Telegram means everything
 LATE = 0.005  # a send this far past its slot restarts the schedule from now
 COMMIT_LEAD = 0.04  # seconds before its send slot that a row's `sending` mark is committed
-LIVE: set[str] = set()  # senders running in this process
+MAX_CHATS = 10_000  # per-chat spacings remembered before the ones already passed are dropped
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def gone(worker: str) -> bool:
-    """A worker of this machine whose process no longer runs (its rows can be recovered
-    at once, without waiting for the lease)."""
-    host, _, rest = worker.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname()[:30] or not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():  # a sender of this process (tests run several) or a reused pid
-        return worker not in LIVE
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def markup_of(content: PostContent) -> InlineKeyboardMarkup | None:
-    """One button per row: a link, 🎟 claim (`cpn:`) or ➕ join (`gb:a:`)."""
-    if not content.buttons:
-        return None
-    rows = []
-    for b in content.buttons:
-        if b.url is not None:
-            rows.append([InlineKeyboardButton(b.text, url=b.url)])
-        elif b.coupon is not None:
-            rows.append([callback_button(b.text, ClaimButton(b.coupon))])
-        elif b.groupbuy is not None:
-            join = GroupBuyButton(GroupBuyVerb.JOIN_ANY, b.groupbuy)
-            rows.append([callback_button(b.text, join)])
-    return InlineKeyboardMarkup(rows)
-
-
-async def send_content(
-    bot: Bot, chat_id: int, content: PostContent, photo: str | InputFile | None = None
-) -> Message:
-    """The post as members see it (also the admin's preview); `photo` replaces a stored
-    photo reference with what Telegram takes (a file id or the upload)."""
-    markup = markup_of(content)
-    if content.photo:
-        return await bot.send_photo(
-            chat_id,
-            photo or content.photo,
-            caption=content.text,
-            parse_mode="HTML",
-            disable_notification=content.silent,
-            reply_markup=markup,
-        )
-    return await bot.send_message(
-        chat_id,
-        content.text,
-        parse_mode="HTML",
-        disable_notification=content.silent,
-        reply_markup=markup,
-    )
 
 
 def _seconds(error: RetryAfter) -> float:
@@ -124,38 +66,47 @@ def _seconds(error: RetryAfter) -> float:
 class FloodControl:
     """Pacing per chat and overall, and the pauses Telegram asks for."""
 
-    def __init__(self, rate: float, private_gap: float = 1.0, group_gap: float = 3.0) -> None:
+    def __init__(
+        self,
+        rate: float,
+        private_gap: float = 1.0,
+        group_gap: float = 3.0,
+        *,
+        clock: Clock = SYSTEM,
+    ) -> None:
         # Overall, requests are spaced evenly on an absolute schedule: a bucket allowing a
         # burst of 30 then 30/s would put up to 60 in one second, which Telegram refuses; and
-        # aiolimiter at capacity 1 wakes each waiter after the interval, so its wake-up
+        # a limiter at capacity 1 wakes each waiter after the interval, so its wake-up
         # latency adds up (28.1/s measured for 29/s).
+        self.clock = clock
         self.interval = 1 / rate
         self.next_slot = 0.0
         self.last_gate = 0.0
         self._gate = asyncio.Lock()
         self.private_gap, self.group_gap = private_gap, group_gap
-        self.chats: dict[int, AsyncLimiter] = {}
+        self.chats: dict[int, float] = {}  # chat -> the earliest time its next send may start
         self.paused: dict[int, float] = {}
         self.global_until = 0.0
         self.refusals: deque[tuple[float, int]] = deque()
 
     def chat_wait(self, chat_id: int) -> float:
         """Seconds this chat (or everything) must still wait after a 429."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         return max(self.paused.get(chat_id, 0.0), self.global_until) - now
 
     async def pace_chat(self, chat_id: int) -> None:
-        limiter = self.chats.get(chat_id)
-        if limiter is None:
-            if len(self.chats) > 10_000:
-                self.chats.clear()  # old entries only hold a spacing already passed
-            gap = self.group_gap if chat_id < 0 else self.private_gap
-            limiter = self.chats[chat_id] = AsyncLimiter(1, gap)
-        await limiter.acquire()
+        """One send per gap in a chat: each caller books the chat's next free time, in turn."""
+        now = self.clock.monotonic()
+        if len(self.chats) > MAX_CHATS:
+            self.chats = {c: at for c, at in self.chats.items() if at > now}
+        gap = self.group_gap if chat_id < 0 else self.private_gap
+        start = max(now, self.chats.get(chat_id, now))
+        self.chats[chat_id] = start + gap
+        await self.until(start)
 
     def reserve(self) -> float:
         """The next free send time (monotonic clock), after any global flood wait."""
-        slot = max(time.monotonic(), self.next_slot, self.global_until)
+        slot = max(self.clock.monotonic(), self.next_slot, self.global_until)
         self.next_slot = slot + self.interval
         return slot
 
@@ -169,17 +120,16 @@ class FloodControl:
         async with self._gate:
             target = self.last_gate + self.interval
             await self.until(target)
-            now = time.monotonic()
+            now = self.clock.monotonic()
             self.last_gate = target if now - target < LATE else now
 
-    @staticmethod
-    async def until(slot: float) -> None:
-        wait = slot - time.monotonic()
+    async def until(self, slot: float) -> None:
+        wait = slot - self.clock.monotonic()
         if wait > 0:
-            await asyncio.sleep(wait)
+            await self.clock.sleep(wait)
 
     def refused(self, chat_id: int, seconds: float) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         self.paused[chat_id] = now + seconds
         self.refusals.append((now, chat_id))
         while self.refusals and self.refusals[0][0] < now - 1:
@@ -195,16 +145,16 @@ class OutboxSender:
     def __init__(
         self,
         bot: Bot,
-        d: Deps,
+        uow: Callable[[], UnitOfWork],
         *,
         rate: float = 29.0,
         workers: int = 4,
         batch: int = 100,
+        clock: Clock = SYSTEM,
     ) -> None:
-        self.bot, self.d = bot, d
+        self.bot, self.uow, self.clock = bot, uow, clock
         self.worker = worker_id()
-        LIVE.add(self.worker)
-        self.flood = FloodControl(rate)
+        self.flood = FloodControl(rate, clock=clock)
         self.workers, self.batch = workers, batch
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -220,8 +170,29 @@ class OutboxSender:
         if self.autostart and not self.busy and not self._stopping:
             self._task = asyncio.get_running_loop().create_task(self.drain(), name="outbox")
 
+    def gone(self, worker: str) -> bool:
+        """A worker of this machine whose process no longer runs (its rows can be recovered
+        at once, without waiting for the lease).
+
+        A process runs one sender, so another id with this process's pid belongs to a sender
+        that ran before this one (or to an earlier process that had the same pid).
+        """
+        host, _, rest = worker.partition(":")
+        pid = rest.partition(":")[0]
+        if host != socket.gethostname()[:30] or not pid.isdigit():
+            return False
+        if int(pid) == os.getpid():
+            return worker != self.worker
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
     async def recover(self) -> tuple[int, int]:
-        requeued, uncertain = await recover(self.d.uow, now=_now(), dead=gone)
+        requeued, uncertain = await recover(self.uow, now=self.clock.now(), dead=self.gone)
         if requeued or uncertain:
             log.warning(
                 "outbox after a restart: %d unsent rows requeued, %d in flight when the bot "
@@ -236,8 +207,7 @@ class OutboxSender:
         self._stopping = True
         if self._task is not None:
             await self._task
-        await release(self.d.uow(), worker=self.worker)
-        LIVE.discard(self.worker)
+        await release(self.uow(), worker=self.worker)
 
     async def drain(self, now: dt.datetime | None = None) -> None:
         """Send everything due (by `now`, normally the clock) until nothing is left."""
@@ -246,9 +216,9 @@ class OutboxSender:
         try:
             while not self._stopping:
                 rows = await claim(
-                    self.d.uow(),
+                    self.uow(),
                     worker=self.worker,
-                    now=now or _now(),
+                    now=now or self.clock.now(),
                     limit=self.batch,
                 )
                 if not rows:
@@ -263,7 +233,7 @@ class OutboxSender:
                 await queue.put(None)
             await asyncio.gather(*workers, return_exceptions=True)
             with contextlib.suppress(Exception):
-                await release(self.d.uow(), worker=self.worker)
+                await release(self.uow(), worker=self.worker)
 
     async def _work(self, queue: asyncio.Queue[Delivery | None]) -> None:
         done: list[Result] = []
@@ -279,7 +249,8 @@ class OutboxSender:
                     continue  # released back to the queue by stop()
                 wait = self.flood.chat_wait(d.target_chat)
                 if wait > 0:  # this chat is in a flood wait: back to the queue, no attempt
-                    done.append(Result(d, Outcome.RETRY, _now(), retry_at=_now() + _delta(wait)))
+                    at = self.clock.now()
+                    done.append(Result(d, Outcome.RETRY, at, retry_at=at + _delta(wait)))
                     continue
                 await self.flood.pace_chat(d.target_chat)
                 slot = self.flood.reserve()
@@ -299,7 +270,7 @@ class OutboxSender:
 
     async def _settle(self, results: list[Result], start: list[Delivery]) -> list[Delivery]:
         return await settle(
-            self.d.uow(), results=results, start=start, worker=self.worker, now=_now()
+            self.uow(), results=results, start=start, worker=self.worker, now=self.clock.now()
         )
 
     async def _photo(self, ref: str | None) -> str | InputFile | None:
@@ -308,7 +279,7 @@ class OutboxSender:
             return None
         if ref in self.file_ids:
             return self.file_ids[ref]
-        media = await media_of(self.d.uow(), ref=ref)
+        media = await media_of(self.uow(), ref=ref)
         if media is None:
             return None
         name, data, file_id = media
@@ -322,7 +293,7 @@ class OutboxSender:
         member = d.member_id if d.member_id is not None else d.target_chat
         if NAME_TAG not in d.content.text or member < 0:
             return d.content
-        name = html.escape(await display_name(self.d.uow(), user_id=member) or "", quote=False)
+        name = html.escape(await display_name(self.uow(), user_id=member) or "", quote=False)
         if d.target_chat < 0:
             name = f'<a href="tg://user?id={member}">{name or member}</a>'
         return d.content.model_copy(update={"text": d.content.text.replace(NAME_TAG, name)})
@@ -335,22 +306,25 @@ class OutboxSender:
             if isinstance(photo, InputFile) and message.photo and d.content.photo:
                 self.file_ids[d.content.photo] = message.photo[-1].file_id
                 await remember_media(
-                    self.d.uow(), ref=d.content.photo, file_id=message.photo[-1].file_id
+                    self.uow(), ref=d.content.photo, file_id=message.photo[-1].file_id
                 )
         except RetryAfter as error:
             seconds = _seconds(error)
             self.flood.refused(d.target_chat, seconds)
-            return Result(d, Outcome.RETRY, _now(), error="429", retry_at=_now() + _delta(seconds))
+            at = self.clock.now()
+            return Result(d, Outcome.RETRY, at, error="429", retry_at=at + _delta(seconds))
         except Forbidden as error:
-            return Result(d, Outcome.BLOCKED, _now(), error=f"403 {error.message}")
+            return Result(d, Outcome.BLOCKED, self.clock.now(), error=f"403 {error.message}")
         except BadRequest as error:
-            return Result(d, Outcome.FAILED, _now(), error=f"400 {error.message}")
+            return Result(d, Outcome.FAILED, self.clock.now(), error=f"400 {error.message}")
         except TimedOut:
-            return Result(d, Outcome.UNCERTAIN, _now(), error="timed out; may have been sent")
+            return Result(
+                d, Outcome.UNCERTAIN, self.clock.now(), error="timed out; may have been sent"
+            )
         except (NetworkError, TelegramError) as error:
-            return Result(d, Outcome.RETRY, _now(), error=str(error)[:200])
+            return Result(d, Outcome.RETRY, self.clock.now(), error=str(error)[:200])
         await self._after(d, message)
-        return Result(d, Outcome.SENT, _now(), message_id=message.message_id)
+        return Result(d, Outcome.SENT, self.clock.now(), message_id=message.message_id)
 
     async def _after(self, d: Delivery, message: Message) -> None:
         """Pin, and delete the previous run's message: best effort, never a resend."""
@@ -367,10 +341,6 @@ class OutboxSender:
                 await self.bot.delete_message(chat, d.replace_message)
             except TelegramError as error:
                 log.info("previous message of post %s not deleted: %s", d.post_id, error)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _delta(seconds: float) -> dt.timedelta:

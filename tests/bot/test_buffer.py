@@ -7,14 +7,15 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
+from bot.buffer import ActivityBuffer
 from campaigns.members import ChatInfo, Person
 from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import migrate_chat
 from campaigns.services.profile import export_members
 from campaigns.settings import ChatSettings
-from handlers.buffer import ActivityBuffer
 from storage.models import EventRow
 from storage.uow import SqlUnitOfWork
+from tests.clock import FakeClock
 
 GROUP = ChatInfo(chat_id=-1009876543210, type="supergroup", title="Store")
 AT = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)
@@ -71,17 +72,19 @@ async def stored(uow_factory: Callable[[], SqlUnitOfWork]) -> tuple[int, int]:
 
 
 async def test_a_stop_during_a_periodic_flush_loses_nothing(uow_factory):
-    slow = SlowCommit(uow_factory)
-    buffer = ActivityBuffer(slow, bot_id=1, defaults=DEFAULTS, interval=0.001)
+    slow, clock = SlowCommit(uow_factory), FakeClock(AT)
+    buffer = ActivityBuffer(slow, bot_id=1, defaults=DEFAULTS, interval=1.0, clock=clock)
     for m in messages(1, 30):
         await buffer.add(m)
     buffer.start()
+    await clock.next_sleep()  # the tick waits for its interval
+    clock.advance(1.0)
     await asyncio.wait_for(slow.entered.wait(), 5)  # the tick is writing the first 30
     for m in messages(31, 20):
         await buffer.add(m)
 
     stopping = asyncio.create_task(buffer.stop())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # one step: stop() asks the tick to end and waits for its write
     slow.release.set()
     await asyncio.wait_for(stopping, 5)
 
@@ -130,7 +133,7 @@ async def test_a_group_moving_mid_write_gets_every_message_under_its_new_id(uow_
             )
 
     moving = asyncio.create_task(migrate())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # one step: the migration waits for the write under way
     slow.release.set()
     await asyncio.wait_for(asyncio.gather(flushing, moving), 5)
     await buffer.flush()

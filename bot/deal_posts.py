@@ -1,0 +1,52 @@
+"""Deal posts kept current without flooding the group: one edit per interval per deal."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+
+from bot.clock import SYSTEM, Clock
+
+Edit = Callable[[int, dt.datetime | None], Awaitable[None]]
+
+
+class DealPostEdits:
+    """Edits a deal post when its counts change, at most once per `interval`.
+
+    Joins can come in bursts, and Telegram allows a group about 20 edits a minute: a change
+    right after an edit waits for one later edit that shows everything up to then.
+    """
+
+    def __init__(self, edit: Edit, *, interval: float = 5.0, clock: Clock = SYSTEM) -> None:
+        self.edit = edit  # renders and sends the edit (handlers.groupbuys.edit_deal_post)
+        self.interval = interval
+        self.clock = clock
+        self.edited: dict[int, float] = {}  # deal -> when its post was last edited
+        self.pending: dict[int, asyncio.Task[None]] = {}  # deal -> its coalesced later edit
+
+    async def refresh(self, deal_id: int, now: dt.datetime | None = None) -> None:
+        """Edit now, or once the interval since the last edit has passed."""
+        wait = self.edited.get(deal_id, -1e9) + self.interval - self.clock.monotonic()
+        if wait <= 0:
+            await self._edit(deal_id, now)
+        elif deal_id not in self.pending:
+            self.pending[deal_id] = asyncio.get_running_loop().create_task(
+                self._later(deal_id, wait), name=f"deal-post-{deal_id}"
+            )
+
+    async def _later(self, deal_id: int, wait: float) -> None:
+        try:
+            await self.clock.sleep(wait)
+            await self._edit(deal_id, None)
+        finally:
+            self.pending.pop(deal_id, None)
+
+    async def _edit(self, deal_id: int, now: dt.datetime | None) -> None:
+        self.edited[deal_id] = self.clock.monotonic()
+        await self.edit(deal_id, now)
+
+    def stop(self) -> None:
+        """Drop the edits still waiting: the next start refreshes every live post anyway."""
+        for task in list(self.pending.values()):
+            task.cancel()

@@ -1,0 +1,159 @@
+"""The scheduler's periodic work. Each job reads the clock once, runs a use case, and hands
+what changed to handlers' rendering functions; the job queue only decides when."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Bot
+from telegram.ext import JobQueue
+
+from bot.clock import SYSTEM, Clock
+from bot.outbox import OutboxSender
+from bot.settings import Settings
+from campaigns.services.broadcasts import finish, progress, shown
+from campaigns.services.calendar import enrol_due, hand_over_due
+from campaigns.services.coupons import due_reminders
+from campaigns.services.groupbuys import end_deals, expire_teams, live_posts
+from campaigns.services.referral import sweep
+from handlers.broadcasts import show_progress
+from handlers.calendar import report_skipped
+from handlers.calendar_texts import CalendarTexts
+from handlers.deps import Deps
+from handlers.groupbuy_texts import GroupBuyTexts
+from handlers.groupbuys import announce_ended, announce_expired, show_team
+from handlers.notify import send_coupon_reminders, send_notices
+
+log = logging.getLogger("growthbot")
+PRUNE_AFTER = dt.timedelta(days=2)
+PROGRESS_EVERY = 3.0  # seconds between edits of one progress message
+CARDS_PER_REFRESH = 10  # team cards edited per group by one countdown refresh
+
+
+async def refresh_progress(
+    bot: Bot, d: Deps, last: dict[int, float], clock: Clock = SYSTEM
+) -> None:
+    """Called on every outbox tick: finished broadcasts get their report, running ones an
+    update (each at most every few seconds; `last` remembers when)."""
+    now = d.clock()
+    done = await finish(d.uow, now=now)
+    for bid in [*done, *await shown(d.uow())]:
+        if bid not in done and clock.monotonic() - last.get(bid, 0.0) < PROGRESS_EVERY:
+            continue
+        last[bid] = clock.monotonic()
+        p = await progress(d.uow(), broadcast_id=bid, now=now)
+        group = p.group_id
+        language = (await d.settings_of(group)).language if group else d.defaults.language
+        await show_progress(bot, d, p, CalendarTexts(language))
+        if bid in done:
+            last.pop(bid, None)
+            log.info("broadcast %s done: %d sent, %d failed", bid, p.sent, p.failed)
+
+
+async def refresh_countdowns(bot: Bot, d: Deps, now: dt.datetime | None = None) -> None:
+    """Keep "time left" true on live deal posts and open team cards.
+
+    Run every few minutes; a post is edited only when its text changed, deal posts still
+    go through the per-deal interval, and team cards are capped per group and run, so
+    edits stay far below Telegram's limit of about 20 messages a minute in a group.
+    """
+    now = now or d.clock()
+    deals, teams = await live_posts(d.uow(), now=now)
+    for deal_id in deals:
+        await d.deal_posts.refresh(deal_id, now)
+    per_chat: dict[int, int] = {}
+    for view in teams:
+        per_chat[view.chat_id] = per_chat.get(view.chat_id, 0) + 1
+        if per_chat[view.chat_id] > CARDS_PER_REFRESH:
+            continue
+        t = GroupBuyTexts((await d.settings_of(view.chat_id)).language)
+        await show_team(bot, d, view, t, new=False, now=now)
+
+
+@dataclass
+class Jobs:
+    """Everything the job queue runs, over the app's dependencies and its outbox sender."""
+
+    bot: Bot
+    d: Deps
+    sender: OutboxSender
+    settings: Settings
+    clock: Clock = SYSTEM
+    progress_shown: dict[int, float] = field(default_factory=dict)  # broadcast -> last edit
+
+    def schedule(self, queue: JobQueue[Any]) -> None:
+        """Register every job; `first` staggers them so a start does not run all at once."""
+        s = self.settings
+        queue.run_repeating(self.prune, interval=3600, first=60, name="prune-updates")
+        queue.run_repeating(
+            self.sweep,
+            interval=s.referral_sweep_seconds,
+            first=min(30.0, s.referral_sweep_seconds),
+            name="referral-sweep",
+        )
+        queue.run_repeating(self.remind, interval=900, first=45, name="coupon-reminders")
+        queue.run_repeating(self.expire_teams, interval=30, first=5, name="team-expiry")
+        queue.run_repeating(self.countdowns, interval=180, first=90, name="countdowns")
+        queue.run_repeating(
+            self.outbox_tick, interval=s.outbox_tick_seconds, first=1, name="outbox"
+        )
+        queue.run_repeating(self.enrol, interval=60, first=20, name="sequences")
+
+    async def sweep(self, _: object = None) -> None:
+        """Confirm invites whose hold period ended, and tell the inviters."""
+        notices = await sweep(self.d.uow, now=self.d.clock())
+        if notices:
+            log.info("referral sweep confirmed %d invites or tiers", len(notices))
+            await send_notices(self.bot, self.d, notices)
+
+    async def remind(self, _: object = None) -> None:
+        """Tell members whose coupons expire within 24 hours (each coupon once)."""
+        reminders = await due_reminders(self.d.uow(), now=self.d.clock())
+        if reminders:
+            await send_coupon_reminders(self.bot, self.d, reminders)
+
+    async def expire_teams(self, _: object = None) -> None:
+        """Close group-buy teams whose time ran out (also those that fell due while stopped)."""
+        d, now = self.d, self.d.clock()
+        expired = await expire_teams(d.uow, now=now)
+        if expired:
+            await announce_expired(self.bot, d, expired)
+            for deal_id in {v.deal.id for v in expired}:
+                await d.deal_posts.refresh(deal_id)
+        ended = await end_deals(d.uow, now=now)
+        if ended:
+            await announce_ended(self.bot, d, ended)
+
+    async def countdowns(self, _: object = None) -> None:
+        """Time left on deal posts and team cards, kept true between the members' taps."""
+        await refresh_countdowns(self.bot, self.d)
+
+    async def outbox_tick(self, _: object = None) -> None:
+        """The scheduler only ticks: due posts become outbox rows, and the sender drains them."""
+        d = self.d
+        handed = await hand_over_due(
+            d.uow,
+            now=d.clock(),
+            grace=dt.timedelta(minutes=self.settings.post_grace_minutes),
+        )
+        for post, at in handed.skipped:
+            log.warning("scheduled post %s due at %s skipped: past the grace window", post.id, at)
+        await report_skipped(self.bot, d, handed.skipped)
+        if handed.passed_over:
+            log.warning("%d earlier runs passed over while the bot was down", handed.passed_over)
+        self.sender.kick()
+        await refresh_progress(self.bot, d, self.progress_shown, self.clock)
+
+    async def enrol(self, _: object = None) -> None:
+        """Day-N welcome messages that have come due become outbox rows."""
+        if await enrol_due(self.d.uow, now=self.d.clock()):
+            self.sender.kick()
+
+    async def prune(self, _: object = None) -> None:
+        """Forget processed update ids older than Telegram could ever redeliver."""
+        async with self.d.uow() as uow:
+            await uow.updates.prune(self.d.clock() - PRUNE_AFTER)
+            await uow.commit()
