@@ -12,7 +12,7 @@ from telegram import (
     BotCommandScopeDefault,
     LinkPreviewOptions,
 )
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
@@ -25,7 +25,7 @@ from bot.outbox import OutboxSender
 from bot.settings import Settings
 from bot.webhooks import HttpServer, orders_app
 from campaigns.services.calendar import realign_runs
-from handlers.deps import Deps
+from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps
 from handlers.groupbuys import edit_deal_post
 from handlers.notify import send_notices
 from handlers.start_texts import StartTexts
@@ -34,7 +34,7 @@ from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger("growthbot")
 
-GrowthApp = Application[Any, ContextTypes.DEFAULT_TYPE, Any, Any, Any, Any]
+GrowthApp = Application[Any, Context, Any, Any, BotData, Any]
 
 
 async def set_command_menus(app: GrowthApp) -> None:
@@ -68,6 +68,8 @@ def build_application(
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(sessions)
 
+    servers: list[HttpServer] = []
+
     async def post_init(app: GrowthApp) -> None:
         defaults = settings.chat_defaults
         buffer = ActivityBuffer(
@@ -91,8 +93,7 @@ def build_application(
             outbox=sender,
             clock=clock.now,
         )
-        app.bot_data["deps"] = deps
-        app.bot_data["settings"] = settings
+        app.bot_data.deps = deps
         await sender.recover()
         if moved := await realign_runs(deps.uow(), now=clock.now()):
             log.info("%d scheduled posts had a next run off their schedule: moved", moved)
@@ -105,7 +106,7 @@ def build_application(
                 settings.http_port,
             )
             http.start()
-            app.bot_data["http"] = http
+            servers.append(http)
             log.info(
                 "orders webhook on http://%s:%d/api/orders", settings.http_host, settings.http_port
             )
@@ -115,12 +116,11 @@ def build_application(
             Jobs(app.bot, deps, sender, settings, clock).schedule(app.job_queue)
 
     async def post_stop(app: GrowthApp) -> None:
-        http = app.bot_data.get("http")
-        if isinstance(http, HttpServer):
+        for http in servers:
             await http.stop()
-        deps = app.bot_data.get("deps")
-        if not isinstance(deps, Deps):
+        if not app.bot_data.started:
             return  # post_init never ran
+        deps = app.bot_data.deps
         if isinstance(deps.outbox, OutboxSender):
             await deps.outbox.stop()  # in-flight sends finish and are recorded
         if isinstance(deps.deal_posts, DealPostEdits):
@@ -134,6 +134,7 @@ def build_application(
 
     builder = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .token(settings.telegram_bot_token or "0:offline")
         .base_url(settings.telegram_api_base_url)
         .defaults(

@@ -21,6 +21,7 @@ from bot.app import GrowthApp, build_application, start_offline, stop_offline
 from bot.double import FakeTelegram
 from bot.double.transport import double_request
 from bot.jobs import refresh_progress
+from bot.outbox import OutboxSender
 from bot.settings import Settings
 from campaigns.coupons import CouponKind, Template
 from campaigns.groupbuy import Deal
@@ -100,7 +101,7 @@ class Demo:
 
     async def sweep(self, at: dt.datetime) -> int:
         """The scheduled referral sweep, run at a simulated time; returns notices sent."""
-        deps = self.app.bot_data["deps"]
+        deps = self.app.bot_data.deps
         await deps.buffer.flush()
         notices = await sweep(deps.uow, now=at)
         await send_notices(self.app.bot, deps, notices)
@@ -401,7 +402,7 @@ async def _coupons(
     demo: Demo, world: FakeTelegram, people: list[tuple[int, str]], *, at: dt.datetime
 ) -> dict[str, Any]:
     """满199减30 with 5 in stock: posted, claimed by taps (some too late), redeemed at checkout."""
-    deps = demo.app.bot_data["deps"]
+    deps = demo.app.bot_data.deps
     offer = await create_offer(
         deps.uow(),
         chat_id=GROUP,
@@ -475,7 +476,7 @@ async def _coupons(
 
 async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, str]]) -> int:
     """拼团: one team fills up (coupons for everyone), another runs out of time."""
-    deps = demo.app.bot_data["deps"]
+    deps = demo.app.bot_data.deps
     now = dt.datetime.now(dt.UTC)
     deal = await create_deal(
         deps.uow(),
@@ -542,8 +543,9 @@ async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, st
 
 async def _calendar(demo: Demo, world: FakeTelegram, people: list[tuple[int, str]]) -> int:
     """群SOP: two scheduled posts played through a week, then a broadcast with its report."""
-    app, deps = demo.app, demo.app.bot_data["deps"]
+    app, deps = demo.app, demo.app.bot_data.deps
     sender = deps.outbox
+    assert isinstance(sender, OutboxSender)
     sender.autostart = False  # the demo drains the outbox at simulated times
     now = dt.datetime.now(dt.UTC)
 

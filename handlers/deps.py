@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.error import TelegramError
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from campaigns.members import PRESENT_STATUSES
 from campaigns.ports import UnitOfWork
@@ -112,7 +112,7 @@ def utc_now() -> dt.datetime:
 
 @dataclass
 class Deps:
-    """Services for handlers; stored in application.bot_data['deps']."""
+    """Services for handlers; `application.bot_data.deps` (see BotData)."""
 
     uow: Callable[[], UnitOfWork]
     defaults: ChatSettings
@@ -160,12 +160,32 @@ class Deps:
         self._settings[chat_id] = (time.monotonic() + SETTINGS_TTL, value)
 
 
-def deps(
-    context: CallbackContext[
-        ExtBot[None], dict[object, object], dict[object, object], dict[object, object]
-    ],
-) -> Deps:
+class BotData:
+    """`application.bot_data`, typed (PTB's ContextTypes): the Deps the composition root
+    built. Handlers reach their dependencies only through it."""
+
+    def __init__(self) -> None:
+        self._deps: Deps | None = None
+
+    @property
+    def deps(self) -> Deps:
+        if self._deps is None:
+            raise RuntimeError("the application was not started: no Deps yet")
+        return self._deps
+
+    @deps.setter
+    def deps(self, value: Deps) -> None:
+        self._deps = value
+
+    @property
+    def started(self) -> bool:
+        return self._deps is not None
+
+
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+
+
+def deps(context: Context) -> Deps:
     """The Deps the application was built with."""
-    value = context.application.bot_data["deps"]
-    assert isinstance(value, Deps)
-    return value
+    return context.bot_data.deps

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
-from handlers.extract import Context
+from handlers.deps import Context
 
 log = logging.getLogger("growthbot.errors")
 

@@ -6,14 +6,11 @@ import datetime as dt
 from collections.abc import Callable
 
 from telegram import Chat, Message, Update, User
-from telegram.ext import ContextTypes
 
 from campaigns.access import Tap
 from campaigns.members import ChatInfo, Person, is_member_sender
 from campaigns.settings import language_for
-from handlers.deps import deps, utc_now
-
-Context = ContextTypes.DEFAULT_TYPE
+from handlers.deps import Context, deps, utc_now
 
 MEDIA = ("photo", "video", "animation", "sticker", "voice", "video_note", "audio", "document",
          "poll", "location", "contact", "dice")  # fmt: skip

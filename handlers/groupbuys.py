@@ -39,8 +39,8 @@ from campaigns.services.groupbuys import (
 )
 from campaigns.settings import language_for
 from handlers.callbacks import GroupBuyButton, GroupBuyVerb, callback_button, tapped
-from handlers.deps import Deps, deps
-from handlers.extract import Context, reader_language, reply, sent_at
+from handlers.deps import Context, Deps, deps
+from handlers.extract import reader_language, reply, sent_at
 from handlers.groupbuy_texts import GroupBuyTexts
 from handlers.invite_links import start_referral
 from handlers.notify import send_private

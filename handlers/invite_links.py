@@ -21,8 +21,8 @@ from campaigns.services.invite_links import (
 )
 from campaigns.services.referral import LinkSeen
 from campaigns.settings import language_for
-from handlers.deps import deps
-from handlers.extract import Context, chat_info, person, reader_language, reply, sent_at
+from handlers.deps import Context, deps
+from handlers.extract import chat_info, person, reader_language, reply, sent_at
 from handlers.referral_texts import ReferralTexts
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import BotMembership, bot_membership_changed, migrate_chat
 from campaigns.services.members import member_changed, membership_changed
 from campaigns.settings import language_for
-from handlers.deps import Deps, deps
-from handlers.extract import Context, chat_info, member_sender, message_kind, person, sent_at
+from handlers.deps import Context, Deps, deps
+from handlers.extract import chat_info, member_sender, message_kind, person, sent_at
 from handlers.invite_links import link_seen
 from handlers.member_texts import MemberTexts
 from handlers.notify import send_notices, send_private

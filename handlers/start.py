@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Chat
 from telegram.ext import CommandHandler
 
-from handlers.extract import Context
+from handlers.deps import Context
 from handlers.groupbuys import start_team_share
 from handlers.invite_links import start_referral
 from handlers.start_texts import StartTexts

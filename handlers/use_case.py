@@ -24,18 +24,16 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from telegram import Chat, Update, User
-from telegram.ext import ContextTypes
 
 from campaigns.access import AccessDenied, Denied, Tap
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import Person
 from campaigns.services.chats import managed_group
-from handlers.deps import Deps, deps
+from handlers.deps import Context, Deps, deps
 from handlers.extract import is_group, person, reader_language, sent_at, tap_of
 
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
 
-Context = ContextTypes.DEFAULT_TYPE
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 

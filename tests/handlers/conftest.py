@@ -47,11 +47,11 @@ class Harness:
         return await self.send(self.world.message(chat, user, text, at=at))
 
     async def flush(self) -> None:
-        await self.app.bot_data["deps"].buffer.flush()
+        await self.app.bot_data.deps.buffer.flush()
 
     @property
     def outbox(self) -> OutboxSender:
-        sender = self.app.bot_data["deps"].outbox
+        sender = self.app.bot_data.deps.outbox
         assert isinstance(sender, OutboxSender)
         return sender
 

@@ -23,7 +23,7 @@ def buttons(call) -> list[dict]:
 
 
 async def finish(bot: Harness) -> str:
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     await bot.drain()
     await refresh_progress(bot.app.bot, deps, {})
     return [c for c in bot.world.calls if c.method == "editMessageText"][-1].text

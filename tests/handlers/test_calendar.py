@@ -25,7 +25,7 @@ def local(at: dt.datetime) -> str:
 
 async def next_run(bot: Harness) -> dt.datetime:
     """A confirmed post's first run counts from the tap, which happens now."""
-    [post] = await group_posts(bot.app.bot_data["deps"].uow(), chat_id=GROUP)
+    [post] = await group_posts(bot.app.bot_data.deps.uow(), chat_id=GROUP)
     assert post.next_run_at is not None
     return post.next_run_at
 
@@ -58,7 +58,7 @@ async def test_an_admin_schedules_a_daily_post_it_runs_once_per_day_with_its_but
     again = await tap(bot, ADMIN, ADMIN, ok)
     [listing] = await bot.say(ADMIN, "/posts")
 
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     first_run = await next_run(bot)
     handed = await hand_over_due(deps.uow, now=first_run + dt.timedelta(minutes=1), grace=GRACE)
     replay = await hand_over_due(deps.uow, now=first_run + dt.timedelta(minutes=2), grace=GRACE)
@@ -172,7 +172,7 @@ async def test_a_reply_with_a_photo_becomes_a_photo_post_and_is_paused_and_delet
 async def test_a_run_missed_past_the_grace_window_is_skipped_and_shown(bot: Harness):
     await bot.say(OWNER, "/schedule daily 09:00\nMorning")
     await tap(bot, GROUP, OWNER, buttons_of(bot.world.sent(GROUP)[-1])[0][0]["callback_data"])
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     first_run = await next_run(bot)
 
     bot.world.start_private(OWNER)  # the owner scheduled it, so the owner is told
@@ -207,7 +207,7 @@ async def test_welcome_sequence_reaches_each_new_member_once_on_their_day(bot: H
     [listing] = await bot.say(OWNER, "/sequence")
     joined = MONDAY + dt.timedelta(hours=1)
     await bot.send(bot.world.member_update(GROUP, BOB, "member", at=joined))
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
 
     welcomed = await enrol_due(deps.uow, now=joined + dt.timedelta(minutes=1))  # day 0
     early = await enrol_due(deps.uow, now=joined + dt.timedelta(days=2))
@@ -228,7 +228,7 @@ async def test_a_photo_from_a_file_is_uploaded_once_then_sent_by_its_file_id(bot
     from campaigns.schedule import parse_when
     from campaigns.services.calendar import add_post, store_media
 
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     now = bot.clock.now()
     ref = await store_media(deps.uow(), name="menu.jpg", data=b"\xff\xd8" + bytes(500), at=now)
     post = await add_post(
@@ -276,7 +276,7 @@ async def test_a_replied_message_with_links_carrying_ampersands_is_scheduled(bot
     ok = buttons_of(bot.world.sent(GROUP)[-1])[0][0]["callback_data"]
     await tap(bot, GROUP, OWNER, ok)
     first_run = await next_run(bot)
-    await hand_over_due(bot.app.bot_data["deps"].uow, now=first_run, grace=GRACE)
+    await hand_over_due(bot.app.bot_data.deps.uow, now=first_run, grace=GRACE)
     await drain(bot, first_run)
 
     assert not [r for r in replies if "can't be saved" in r], replies

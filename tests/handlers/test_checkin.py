@@ -11,7 +11,7 @@ DAY = dt.timedelta(days=1)
 
 
 async def points_of(bot: Harness, user: int) -> int:
-    uow = bot.app.bot_data["deps"].uow()
+    uow = bot.app.bot_data.deps.uow()
     async with uow:
         record = await uow.chats.get(GROUP)
         stats = await uow.members.stats(record.pk, user)

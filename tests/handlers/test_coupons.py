@@ -16,7 +16,7 @@ MANJIAN = Template(CouponKind.FIXED, value=3000, min_spend=19900, valid_days=7)
 
 async def offer(bot: Harness, *, stock: int | None = None, template: Template = MANJIAN) -> int:
     created = await create_offer(
-        bot.app.bot_data["deps"].uow(),
+        bot.app.bot_data.deps.uow(),
         chat_id=GROUP,
         name="满199减30",
         template=template,
@@ -30,7 +30,7 @@ async def offer(bot: Harness, *, stock: int | None = None, template: Template = 
 async def my_coupons_of(bot: Harness, user: int) -> list:
     from campaigns.services.coupons import my_coupons
 
-    mine = await my_coupons(bot.app.bot_data["deps"].uow(), user_id=user, default_timezone="UTC")
+    mine = await my_coupons(bot.app.bot_data.deps.uow(), user_id=user, default_timezone="UTC")
     return [m.coupon for m in mine]
 
 
@@ -185,7 +185,7 @@ async def test_members_who_started_the_bot_are_reminded_once_a_day_before_expiry
     await bot.send(bot.world.message(ALICE, ALICE, "/start"))
     await claim_on_post(bot, ALICE, offer_id)
     await claim_on_post(bot, BOB, offer_id)  # Bob never started the bot: no reminder
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     now = bot.clock.now()
 
     early = await due_reminders(deps.uow(), now=now + dt.timedelta(days=5))
@@ -199,7 +199,7 @@ async def test_members_who_started_the_bot_are_reminded_once_a_day_before_expiry
 
 async def test_an_offer_for_new_members_refuses_older_ones(bot: Harness):
     created = await create_offer(
-        bot.app.bot_data["deps"].uow(),
+        bot.app.bot_data.deps.uow(),
         chat_id=GROUP,
         name="新人券",
         template=Template(CouponKind.FIXED, value=500),

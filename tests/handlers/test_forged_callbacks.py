@@ -121,7 +121,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
     await bot.send(w.message(BOB, BOB, "/start"))
     await bot.flush()
 
-    deps, now = app.bot_data["deps"], bot.clock.now()
+    deps, now = app.bot_data.deps, bot.clock.now()
     manjian = Template(CouponKind.FIXED, value=3000, min_spend=19900, valid_days=7)
     offers = [
         await create_offer(

@@ -18,7 +18,7 @@ START, JOIN_ANY, JOIN, LEAVE = GroupBuyVerb
 async def deal_id(bot: Harness, size: int = 3, stock: int | None = None) -> int:
     now = bot.clock.now()
     created = await create_deal(
-        bot.app.bot_data["deps"].uow(),
+        bot.app.bot_data.deps.uow(),
         chat_id=GROUP,
         deal=Deal("Milk tea", 3000, 1990, size, 60, now + dt.timedelta(days=1), stock),
         description="Brown sugar boba",
@@ -84,7 +84,7 @@ async def test_leaving_frees_the_slot_and_expired_teams_are_announced(bot: Harne
     not_in = await press(bot, BOB, LEAVE, team)
     await press(bot, BOB, JOIN, team)
 
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     expired = await expire_teams(deps.uow, now=bot.clock.now() + dt.timedelta(hours=2))
     await announce_expired(bot.app.bot, deps, expired)
 
@@ -135,7 +135,7 @@ async def test_a_teams_share_link_brings_a_friend_in_as_the_leaders_referral(bot
     assert re.fullmatch(r"team_[A-Za-z0-9_-]{16}", payload) and payload != f"team_{team}"
     assert "Alice Liu</b> invited you" in welcome
     assert "1/3" in team_card
-    columns = await invite_columns(bot.app.bot_data["deps"].uow(), chat_id=GROUP)
+    columns = await invite_columns(bot.app.bot_data.deps.uow(), chat_id=GROUP)
     assert columns[friend][0] == ALICE  # credited to the team's leader
     edits = [c for c in bot.world.calls if c.method == "editMessageText"]
     assert "2/3" in edits[-1].params["text"] and "Fay" in edits[-1].params["text"]
@@ -145,7 +145,7 @@ async def test_the_deal_post_keeps_count_and_is_marked_when_the_deal_ends(bot: H
     from campaigns.services.groupbuys import end_deals
     from handlers.groupbuys import announce_ended
 
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     deps.deal_posts.interval = 0  # edit on every change in this test
     deal = await deal_id(bot, size=2)
     [post] = await bot.say(OWNER, f"/groupbuy post {deal}")
@@ -169,7 +169,7 @@ async def test_the_deal_post_keeps_count_and_is_marked_when_the_deal_ends(bot: H
 
 
 async def test_deal_post_edits_are_coalesced_within_the_interval(bot: Harness):
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     deps.deal_posts.interval = 60
     deal = await deal_id(bot)
     await bot.say(OWNER, f"/groupbuy post {deal}")
@@ -220,7 +220,7 @@ async def test_admins_create_a_deal_in_chat_once_and_get_usage_for_bad_input(bot
 
 
 async def test_a_deal_with_a_photo_is_uploaded_once_and_its_caption_kept_current(bot: Harness):
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     deps.deal_posts.interval = 0
     now = bot.clock.now()
     made = await create_deal(
@@ -252,7 +252,7 @@ async def test_a_deal_with_a_photo_is_uploaded_once_and_its_caption_kept_current
 async def test_time_left_is_refreshed_on_a_timer_only_when_it_changed(bot: Harness):
     from bot.jobs import refresh_countdowns
 
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     deps.deal_posts.interval = 0
     deal = await deal_id(bot)
     await bot.say(OWNER, f"/groupbuy post {deal}")

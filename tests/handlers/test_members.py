@@ -12,7 +12,7 @@ from tests.handlers.conftest import ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Har
 
 async def members(bot: Harness) -> dict[int, object]:
     await bot.flush()
-    rows = await export_members(bot.app.bot_data["deps"].uow(), chat_id=GROUP, at=MONDAY)
+    rows = await export_members(bot.app.bot_data.deps.uow(), chat_id=GROUP, at=MONDAY)
     return {r.user_id: r for r in rows}
 
 
@@ -74,7 +74,7 @@ async def test_a_join_seen_twice_is_counted_once(bot: Harness):
     await bot.send(bot.world.member_update(GROUP, ALICE, "member", at=at))
     await bot.send(bot.world.join_message(GROUP, [ALICE], at=at))
 
-    uow = bot.app.bot_data["deps"].uow()
+    uow = bot.app.bot_data.deps.uow()
     async with uow:
         from sqlalchemy import func, select
 
@@ -112,7 +112,7 @@ async def test_removing_the_bot_deactivates_the_group_and_keeps_its_data(bot: Ha
     await bot.say(ALICE, "/checkin")
     await bot.send(bot.world.member_update(GROUP, bot.world.bot["id"], "left", actor=OWNER))
 
-    uow = bot.app.bot_data["deps"].uow()
+    uow = bot.app.bot_data.deps.uow()
     async with uow:
         record = await uow.chats.get(GROUP)
     assert record is not None and record.active is False
@@ -150,14 +150,14 @@ async def test_messages_still_buffered_when_a_group_is_upgraded_count_in_the_sup
     await bot.send(bot.world.add_bot(old, by=OWNER, at=MONDAY))
     await bot.say(ALICE, "hello", chat=old, at=MONDAY)
     await bot.say(BOB, "hi", chat=old, at=MONDAY + dt.timedelta(minutes=5))
-    waiting = len(bot.app.bot_data["deps"].buffer)
+    waiting = len(bot.app.bot_data.deps.buffer)
 
     await bot.send(bot.world.message(old, OWNER, None, at=MONDAY, migrate_to_chat_id=new))
     bot.world.add_group(new, "Small group", owner=OWNER)
     await bot.send(bot.world.message(new, OWNER, None, at=MONDAY, migrate_from_chat_id=old))
     await bot.flush()
 
-    uow = bot.app.bot_data["deps"].uow
+    uow = bot.app.bot_data.deps.uow
     rows = {r.user_id: r for r in await export_members(uow(), chat_id=new, at=MONDAY)}
     async with uow() as u:
         ghost = await u.chats.get(old)

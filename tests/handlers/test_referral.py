@@ -43,7 +43,7 @@ async def invites(bot: Harness, user: int = ALICE) -> str:
 
 
 async def counts(bot: Harness, user: int = ALICE) -> tuple[int, int, int, int]:
-    columns = await invite_columns(bot.app.bot_data["deps"].uow(), chat_id=GROUP)
+    columns = await invite_columns(bot.app.bot_data.deps.uow(), chat_id=GROUP)
     _, c = columns.get(user, (None, None))
     return (c.confirmed, c.pending, c.left, c.rejected) if c else (0, 0, 0, 0)
 
@@ -72,7 +72,7 @@ async def test_an_honest_invite_is_pending_then_confirmed_after_the_hold_and_act
     pending_text = await invites(bot)
     assert "pending 1" in pending_text
 
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     early = await sweep(deps.uow, now=MONDAY + dt.timedelta(hours=23))
     notices = await sweep(deps.uow, now=MONDAY + dt.timedelta(hours=24, minutes=1))
 
@@ -85,7 +85,7 @@ async def test_a_silent_invitee_is_not_confirmed_until_they_speak(bot: Harness):
     friends(bot)
     url = await link_of(bot)
     await bot.send(bot.world.join_via_link(GROUP, F1, url, at=MONDAY))
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
 
     assert await sweep(deps.uow, now=MONDAY + dt.timedelta(days=2)) == []
     await bot.say(F1, "finally saying hi", at=MONDAY + dt.timedelta(days=2))

@@ -33,7 +33,7 @@ async def count(database_url: str, column) -> int:
 
 async def offer_in(bot: Harness, chat: int = GROUP, name: str = "满199减30") -> int:
     created = await create_offer(
-        bot.app.bot_data["deps"].uow(), chat_id=chat, name=name, template=MANJIAN,
+        bot.app.bot_data.deps.uow(), chat_id=chat, name=name, template=MANJIAN,
         stock=None, per_member=1, at=bot.clock.now(),
     )  # fmt: skip
     return created.id
@@ -42,7 +42,7 @@ async def offer_in(bot: Harness, chat: int = GROUP, name: str = "满199减30") -
 async def deal_in(bot: Harness, chat: int = GROUP, hours: int = 24) -> tuple[int, int]:
     now = bot.clock.now()
     d = await create_deal(
-        bot.app.bot_data["deps"].uow(),
+        bot.app.bot_data.deps.uow(),
         chat_id=chat,
         deal=Deal("Milk tea", 3000, 1990, 3, 60, now + dt.timedelta(hours=hours)),
         description=None,
@@ -112,7 +112,7 @@ async def test_an_offer_ended_after_saving_goes_out_without_its_claim_button(bot
     await tap(bot, OWNER, OWNER, bot.world.sent(OWNER)[-1].params["reply_markup"][
         "inline_keyboard"][0][0]["callback_data"])  # fmt: skip
     [ended] = await bot.say(OWNER, f"/coupon end {offer}")
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     due = bot.clock.now() + dt.timedelta(days=1, minutes=1)
     await hand_over_due(deps.uow, now=due, grace=dt.timedelta(days=2))
     await bot.drain(due)
@@ -132,8 +132,8 @@ async def test_an_ended_offer_is_not_claimable_and_a_deals_offer_ends_with_it(bo
     [twice] = await bot.say(OWNER, f"/coupon end {offer}")
     late = await tap(bot, GROUP, BOB, ClaimButton(offer))
     _deal, payout = await deal_in(bot, hours=1)
-    await end_deals(bot.app.bot_data["deps"].uow, now=bot.clock.now() + dt.timedelta(hours=2))
-    async with bot.app.bot_data["deps"].uow() as uow:
+    await end_deals(bot.app.bot_data.deps.uow, now=bot.clock.now() + dt.timedelta(hours=2))
+    async with bot.app.bot_data.deps.uow() as uow:
         payout_offer = await uow.coupons.template(payout)
 
     assert "only group admins" in member

@@ -145,7 +145,7 @@ async def test_an_owners_chooser_does_not_offer_a_strangers_lookalike_group_indi
 #    those vanish for everyone in the group too.
 async def test_a_sold_out_coupon_takes_only_its_own_button_off_a_post(bot: Harness):
     now = bot.clock.now()
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     offer = await create_offer(
         deps.uow(), chat_id=GROUP, name="last one", stock=1, per_member=1, at=now,
         template=Template(CouponKind.FIXED, value=500),
@@ -259,7 +259,7 @@ async def test_leaving_and_rejoining_does_not_make_an_old_member_new(
     bot: Harness, database_url: str
 ):
     now = bot.clock.now()
-    deps = bot.app.bot_data["deps"]
+    deps = bot.app.bot_data.deps
     offer = await create_offer(
         deps.uow(), chat_id=GROUP, name="welcome", stock=None, per_member=1, at=now,
         template=Template(CouponKind.FIXED, value=500), audience_joined_days=7,

@@ -129,7 +129,7 @@ async def test_a_streak_milestone_cannot_pay_out_a_group_buy_offer(bot: Harness,
 # 6. "A post's coupon N / groupbuy N button must name the group's own *live* offer or deal":
 #    an ended deal and an offer past its valid_until are accepted (and re-sent daily).
 async def test_buttons_for_an_ended_deal_or_an_expired_offer_are_refused(bot: Harness):
-    now, deps = bot.clock.now(), bot.app.bot_data["deps"]
+    now, deps = bot.clock.now(), bot.app.bot_data.deps
     deal = await create_deal(
         deps.uow(), chat_id=GROUP, deal=Deal("Tea", 3000, 1990, 3, 60, now - dt.timedelta(days=1)),
         description=None, at=now - dt.timedelta(days=2),
