@@ -24,7 +24,7 @@ from bot.jobs import refresh_progress
 from bot.outbox import OutboxSender
 from bot.settings import Settings
 from campaigns.coupons import CouponKind, Template
-from campaigns.groupbuy import Deal
+from campaigns.groupbuys import Deal
 from campaigns.orders import OrderIn
 from campaigns.services.calendar import group_posts, hand_over_due
 from campaigns.services.coupons import create_offer

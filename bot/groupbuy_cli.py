@@ -15,7 +15,7 @@ from bot.coupon_cli import UsageError, amount_problem
 from bot.settings import Settings
 from campaigns.content import image_type
 from campaigns.coupons import AmountError, parse_amount
-from campaigns.groupbuy import MAX_SIZE, MAX_TEAM_MINUTES, MIN_SIZE, Deal, DealField, DealInputError
+from campaigns.groupbuys import MAX_SIZE, MAX_TEAM_MINUTES, MIN_SIZE, Deal, DealField, DealInputError
 from campaigns.ports.groupbuys import DealRecord
 
 
@@ -124,7 +124,7 @@ async def create(
     """
     from telegram.error import RetryAfter, TelegramError
 
-    from campaigns.groupbuy import GroupBuyRefused
+    from campaigns.groupbuys import GroupBuyRefused
     from campaigns.services.chats import chat_settings
     from campaigns.services.groupbuys import create_deal
     from storage.engine import create_engine, session_factory

@@ -6,7 +6,7 @@ import datetime as dt
 import html
 
 from campaigns.coupons import format_amount
-from campaigns.groupbuy import (
+from campaigns.groupbuys import (
     DealField,
     DealInputError,
     GroupBuyRefused,

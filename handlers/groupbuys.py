@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 
 from campaigns.coupons import parse_amount
 from campaigns.errors import UnknownChat
-from campaigns.groupbuy import (
+from campaigns.groupbuys import (
     DealVerb,
     GroupBuyRefused,
     Refusal,

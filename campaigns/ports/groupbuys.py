@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from campaigns.groupbuy import Deal, TeamStatus
+from campaigns.groupbuys import Deal, TeamStatus
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.coupons import CouponKind, OfferPurpose, Template
-from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus, status_after_join
+from campaigns.groupbuys import Deal, GroupBuyRefused, Refusal, TeamStatus, status_after_join
 from campaigns.members import MemberStatus, Person
 from campaigns.ports import UnitOfWork
 from campaigns.ports.groupbuys import DealRecord, TeamRecord

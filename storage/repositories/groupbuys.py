@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import delete, func, select, update
 
-from campaigns.groupbuy import Deal, TeamStatus
+from campaigns.groupbuys import Deal, TeamStatus
 from campaigns.ports.groupbuys import DealRecord, TeamRecord
 from campaigns.settings import utc
 from storage.models import CouponTemplateRow, DealRow, TeamMemberRow, TeamRow

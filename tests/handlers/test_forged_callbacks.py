@@ -21,7 +21,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.app import stop_offline
 from campaigns.coupons import CouponKind, Template
-from campaigns.groupbuy import Deal
+from campaigns.groupbuys import Deal
 from campaigns.services.coupons import create_offer
 from campaigns.services.groupbuys import create_deal
 from storage.engine import create_engine

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from campaigns.groupbuy import Deal, Refusal
+from campaigns.groupbuys import Deal, Refusal
 from campaigns.services.groupbuys import create_deal, expire_teams
 from handlers.callbacks import GroupBuyButton, GroupBuyVerb, build, parse
 from handlers.groupbuy_texts import GroupBuyTexts

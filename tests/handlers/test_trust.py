@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from campaigns.coupons import CouponKind, Template
-from campaigns.groupbuy import Deal
+from campaigns.groupbuys import Deal
 from campaigns.services.calendar import hand_over_due
 from campaigns.services.coupons import create_offer
 from campaigns.services.groupbuys import create_deal, end_deals

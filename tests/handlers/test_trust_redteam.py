@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.coupons import CouponKind, Template
-from campaigns.groupbuy import Deal
+from campaigns.groupbuys import Deal
 from campaigns.services.coupons import create_offer
 from campaigns.services.groupbuys import create_deal
 from handlers.callbacks import ClaimButton, ScheduleButton, ScheduleVerb

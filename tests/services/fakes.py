@@ -20,7 +20,7 @@ from typing import Any, Self
 from campaigns.access import ButtonKind
 from campaigns.content import PostContent
 from campaigns.coupons import CouponState, OfferPurpose, Template
-from campaigns.groupbuy import Deal, TeamStatus
+from campaigns.groupbuys import Deal, TeamStatus
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, MemberStatus, Person
 from campaigns.outbox import DeliveryStatus
 from campaigns.ports.calendar import PostRecord

@@ -11,7 +11,7 @@ import pytest
 from campaigns.access import ButtonKind
 from campaigns.content import PostContent
 from campaigns.coupons import CouponKind, Template
-from campaigns.groupbuy import Deal, TeamStatus
+from campaigns.groupbuys import Deal, TeamStatus
 from campaigns.members import ChatInfo, Person
 from campaigns.outbox import DeliveryStatus
 from campaigns.referral import InviteStatus, Source

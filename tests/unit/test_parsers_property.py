@@ -36,7 +36,7 @@ from campaigns.coupons import (
     parse_redeem,
 )
 from campaigns.errors import InvalidSetting
-from campaigns.groupbuy import DealVerb, GroupBuyUsage, parse_groupbuy_command
+from campaigns.groupbuys import DealVerb, GroupBuyUsage, parse_groupbuy_command
 from campaigns.orders import OrderIn
 from campaigns.plan import Plan, PlanError, resolve
 from campaigns.referral import (

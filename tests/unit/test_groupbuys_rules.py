@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from campaigns.coupons import parse_amount
-from campaigns.groupbuy import (
+from campaigns.groupbuys import (
     Deal,
     DealField,
     DealInputError,

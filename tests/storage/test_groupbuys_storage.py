@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from campaigns.access import ButtonKind
-from campaigns.groupbuy import Deal, GroupBuyRefused, Refusal, TeamStatus
+from campaigns.groupbuys import Deal, GroupBuyRefused, Refusal, TeamStatus
 from campaigns.members import ChatInfo, Person
 from campaigns.services import groupbuys
 from campaigns.settings import ChatSettings
