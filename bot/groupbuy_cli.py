@@ -15,7 +15,14 @@ from bot.coupon_cli import UsageError, amount_problem
 from bot.settings import Settings
 from campaigns.content import image_type
 from campaigns.coupons import AmountError, parse_amount
-from campaigns.groupbuys import MAX_SIZE, MAX_TEAM_MINUTES, MIN_SIZE, Deal, DealField, DealInputError
+from campaigns.groupbuys import (
+    MAX_SIZE,
+    MAX_TEAM_MINUTES,
+    MIN_SIZE,
+    Deal,
+    DealField,
+    DealInputError,
+)
 from campaigns.ports.groupbuys import DealRecord
 
 
