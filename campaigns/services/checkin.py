@@ -12,6 +12,7 @@ from campaigns.members import ChatInfo, EventKind, Person
 from campaigns.ports import UnitOfWork
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.coupons import CouponUnavailable, issue_coupon
+from campaigns.services.points import PointsReason, award_points
 from campaigns.settings import ChatSettings
 
 
@@ -66,14 +67,14 @@ async def check_in(
             )
         await uow.members.record_checkin(record.pk, person.user_id, granted)
         prefix = f"checkin:{record.pk}:{person.user_id}:{day.isoformat()}"
-        parts = [("checkin", granted.base_points + granted.streak_points, prefix)]
-        if granted.milestone_points:
-            parts.append(("streak_milestone", granted.milestone_points, f"{prefix}:milestone"))
+        parts = [
+            (PointsReason.CHECKIN, granted.base_points + granted.streak_points, prefix),
+            (PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"),
+        ]
         for reason, delta, key in parts:
-            if await uow.ledger.add(
-                record.pk, person.user_id, delta=delta, reason=reason, key=key, at=at
-            ):
-                await uow.members.add_points(record.pk, person.user_id, delta)
+            await award_points(
+                uow, record.pk, person.user_id, delta=delta, reason=reason, key=key, at=at
+            )
         coupon = await _milestone_coupon(uow, record.pk, person.user_id, granted, settings, at)
         await uow.events.add(
             [(record.pk, person.user_id, EventKind.CHECKIN, at, granted.total, None)]
