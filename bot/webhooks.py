@@ -15,7 +15,7 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn
@@ -130,12 +130,26 @@ def orders_app(
     return Starlette(routes=[Route("/api/orders", post_order, methods=["POST"])])
 
 
+class _BotsSignals(uvicorn.Server):
+    """uvicorn that leaves SIGINT/SIGTERM to the bot.
+
+    By default uvicorn takes them over while it serves and raises them again when it has
+    stopped: the bot, already stopping, got a second SIGTERM in the middle of post_stop,
+    which cut off the activity buffer's last write ("Event loop is closed" at exit). The
+    bot stops this server itself, in post_stop.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class HttpServer:
     """uvicorn serving the app as a task on the running loop; stopped with the bot."""
 
     def __init__(self, app: Starlette, host: str, port: int) -> None:
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
+        self.server = _BotsSignals(config)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
