@@ -6,7 +6,7 @@ from functools import cache
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from campaigns.settings import LANGUAGES, ChatSettings
@@ -37,12 +37,6 @@ class Settings(BaseSettings):
     # Outbox messages per second overall; Telegram allows about 30 (a little is left for replies).
     outbox_rate: float = Field(default=29, gt=0, le=30)
     outbox_tick_seconds: float = Field(default=1.0, gt=0, le=60)
-
-    @model_validator(mode="after")
-    def _webhook_needs_a_secret(self) -> Settings:
-        if self.http_port is not None and not self.orders_webhook_secret:
-            raise ValueError("ORDERS_WEBHOOK_SECRET must be set when HTTP_PORT is")
-        return self
 
     @field_validator("bot_owner_ids", mode="before")
     @classmethod
