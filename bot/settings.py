@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
 from pydantic import Field, ValidationError, field_validator
@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     default_language: str = "en"
     bot_owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     activity_flush_seconds: float = Field(default=1.0, gt=0, le=60)
     activity_batch_size: int = Field(default=500, ge=1, le=10_000)
     referral_sweep_seconds: float = Field(default=300, ge=5, le=86_400)
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value.upper()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

@@ -1,15 +1,19 @@
 """/metrics after real updates: updates by type and outcome, handler latency, errors, 429s,
-the outbox's sends and backlog. Read through the application's own HTTP app, as Prometheus
-would."""
+the outbox's sends and backlog; JSON log lines carry the update they were written for.
+Read through the application's own HTTP app, as Prometheus would."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import io
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.logs import JsonFormatter
 from tests.handlers.conftest import ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness, tap
 from tests.handlers.test_broadcasts import buttons, members_who_started
 
@@ -110,3 +114,45 @@ async def test_a_depth_that_cannot_be_read_is_left_out_and_the_page_still_answer
 
     assert ("growthbot_inbox_depth", frozenset()) not in samples
     assert ("growthbot_outbox_depth", frozenset()) in samples
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """Everything logged, formatted as the bot's JSON handler formats it, as it is written."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level, root.level = root.level, logging.INFO
+    yield out
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+async def test_json_log_lines_carry_the_update_they_were_written_for(
+    bot: Harness, json_log, monkeypatch
+):
+    async def broken(*args: object, **kwargs: object) -> None:
+        logging.getLogger("growthbot.test").info("checking in")
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("handlers.checkin.check_in", broken)
+    update = bot.world.message(GROUP, ALICE, "/checkin", at=MONDAY)
+
+    await bot.send(update)
+    logging.getLogger("growthbot.test").info("between updates")
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+
+    inside, error, after = (
+        next(x for x in lines if x["message"] == "checking in"),
+        next(x for x in lines if x["logger"] == "growthbot.errors"),
+        next(x for x in lines if x["message"] == "between updates"),
+    )
+    where = {"update_id": update["update_id"], "update_type": "message", "chat_id": GROUP,
+             "user_id": ALICE}  # fmt: skip
+    assert inside.items() >= where.items()
+    assert error.items() >= where.items()
+    assert error["level"] == "ERROR" and "RuntimeError: a bug" in error["exception"]
+    assert set(after) == {"time", "level", "logger", "message"}
+    assert after["time"].endswith("+00:00")
