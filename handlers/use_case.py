@@ -29,7 +29,7 @@ from campaigns.access import AccessDenied, Denied, Tap
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import Person
 from campaigns.services.chats import managed_group
-from handlers.deps import Context, Deps, deps
+from handlers.deps import Context, Deps, Handled, deps
 from handlers.extract import is_group, person, reader_language, sent_at, tap_of
 
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
@@ -189,11 +189,12 @@ def use_case(
                     call.chat = in_group(update)
                 await callback(call)
             except DuplicateUpdate:
-                return
+                call.deps.outcomes.mark(Handled.DUPLICATE)
             except Exception as error:
                 text = call.t.refusal(error)
                 if text is None:
                     raise
+                call.deps.outcomes.mark(Handled.REFUSED)
                 await call.answer(text)
 
         return wrapped

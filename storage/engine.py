@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -58,3 +58,9 @@ def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncE
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit (repositories return plain data anyway)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """SELECT 1 on a connection of the pool: raises unless the database answers."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
