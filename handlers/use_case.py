@@ -98,9 +98,15 @@ class Call(Generic[TX]):
 
     @property
     def args(self) -> list[str]:
-        """The words after the command on its first line (later lines are a post's body)."""
+        """The words after the command on its first line (for commands whose later lines are
+        a post's body: /schedule, /broadcast, /sequence)."""
         message = self.update.effective_message
         return (message.text or "").split("\n", 1)[0].split()[1:] if message else []
+
+    @property
+    def words(self) -> list[str]:
+        """Every word after the command, on any line (a value may go on the next line)."""
+        return list(self.context.args or [])
 
     @property
     def tap(self) -> Tap:
@@ -119,6 +125,12 @@ class Call(Generic[TX]):
             await query.answer(text[:ALERT_LIMIT], show_alert=True)
         elif query is not None:
             await query.answer()
+
+    async def edit(self, text: str) -> None:
+        """Replace the text (and buttons) of the message a button was tapped on."""
+        query = self.update.callback_query
+        if query is not None:
+            await query.edit_message_text(text)
 
     async def answer(self, text: str) -> None:
         """An alert for a tap, else a reply."""

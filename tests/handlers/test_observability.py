@@ -57,7 +57,7 @@ async def test_updates_are_counted_by_type_and_outcome_with_their_latency(bot: H
     assert value(samples, updates, type="message", outcome="duplicate") == 1
     assert value(samples, updates, type="message", outcome="refused") == 1
     assert value(samples, updates, type="my_chat_member", outcome="ok") == 1  # the bot added
-    assert value(samples, updates, type="callback_query", outcome="ok") == 1  # ignored is ok
+    assert value(samples, updates, type="callback_query", outcome="refused") == 1  # not ours
     counted = sum(v for (name, _), v in samples.items() if name == updates)
     timed = sum(v for (n, _), v in samples.items() if n == "growthbot_handler_seconds_count")
     assert counted == timed == 6
