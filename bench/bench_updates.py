@@ -249,6 +249,9 @@ async def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     parser.add_argument("--profile", action="store_true", help="print cProfile tops")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument(
+        "--growth-only", action="store_true", help="only the unpaced growth bot (for py-spy)"
+    )
     args = parser.parse_args()
     where = (
         "SQLite"
@@ -266,6 +269,11 @@ async def main() -> None:
                 url = await fresh_database(args.database_url, tmp, f"profile{every}")
                 profiles.append((every, await profiled(updates, world, url, args.top)))
                 continue
+            if args.growth_only:
+                url = await fresh_database(args.database_url, tmp, f"only{every}")
+                g = await growth(updates, world, url, None)
+                print(f"{mix_name(every)}: {g['rate']:.0f} updates/s")
+                continue
             b = await bare(updates, None)
             url = await fresh_database(args.database_url, tmp, f"flat{every}")
             g = await growth(updates, world, url, None)
@@ -276,7 +284,7 @@ async def main() -> None:
     for every, text_ in profiles:
         print(f"\n--- cProfile, {mix_name(every)}, unpaced, top {args.top} by cumulative time")
         print(text_)
-    if profiles:
+    if profiles or args.growth_only:
         return
     print(
         f"{'mix':<18} {'bare PTB':>9} {'growthbot':>10} {'ratio':>6}"
