@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.inline_sqlite import InlineSqlite, connector
+
 
 def is_sqlite(url: str) -> bool:
     """Whether the URL names an SQLite database."""
@@ -22,8 +24,10 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and write-locking transactions.
 
-    `read_only` (reports from the command line) begins plainly: under WAL a reader needs no
-    lock, so it is never starved by a bot process that writes many times a second.
+    A writing engine on an SQLite file runs its statements on the event loop's thread
+    (storage/inline_sqlite.py). `read_only` (reports from the command line) keeps aiosqlite's
+    thread and begins plainly: under WAL a reader needs no lock, so it is never starved by
+    a bot process that writes many times a second.
     """
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
@@ -32,18 +36,26 @@ def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncE
     # SQLite's file lock, whose busy handler sleeps in steps of up to 25 ms.
     kwargs.setdefault("pool_size", 1)
     kwargs.setdefault("max_overflow", 0)
+    database = make_url(url).database
+    on_file = database not in (None, "", ":memory:")
+    if on_file and not read_only:
+        kwargs.setdefault("async_creator", connector(str(database)))
     engine = create_async_engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy decide when transactions begin (see _on_begin).
         dbapi_connection.isolation_level = None
+        inline = isinstance(dbapi_connection.driver_connection, InlineSqlite)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        if make_url(url).database not in (None, "", ":memory:"):
+        # Inline, a wait would stop the loop: InlineSqlite waits for locks on its thread.
+        cursor.execute(f"PRAGMA busy_timeout={0 if inline else 10000}")
+        if on_file:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+        if inline:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # it checkpoints on its thread
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
