@@ -3,22 +3,66 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
+from sqlalchemy import BigInteger, CursorResult, Executable, String, bindparam, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.settings import utc
 
+S = TypeVar("S")
+
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
     """An INSERT that supports ON CONFLICT on the session's dialect."""
-    name = session.get_bind().dialect.name
+    return _insert_of(session.get_bind().dialect.name)(table)
+
+
+def _insert_of(name: str) -> Any:
     if name == "postgresql":
-        return postgresql.insert(table)
+        return postgresql.insert
     if name == "sqlite":
-        return sqlite.insert(table)
+        return sqlite.insert
     raise NotImplementedError(f"unsupported database dialect {name!r}")
+
+
+def id_list(insert: Any) -> Any:
+    """A table of the ids in bindparam "ids" (column `value`): PostgreSQL unnests an array,
+    SQLite reads a JSON array. One statement whatever the count, compiled once."""
+    if insert is postgresql.insert:
+        ids = bindparam("ids", type_=postgresql.ARRAY(BigInteger))
+        return func.unnest(ids).table_valued("value").render_derived()
+    return func.json_each(bindparam("ids", type_=String)).table_valued("value")
+
+
+def ids_param(session: AsyncSession, ids: Sequence[int]) -> Any:
+    """The value for id_list's "ids" on the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return list(ids)
+    return json.dumps(list(ids))
+
+
+def prepared(build: Callable[[Any], S]) -> Callable[[AsyncSession], S]:
+    """A hot-path statement built once per dialect from `build(insert)` and then reused.
+
+    `insert` is the dialect's INSERT (with ON CONFLICT). Values come in as bindparams, so
+    the same statement object serves every call: SQLAlchemy keeps its cache key and its
+    compiled form, where a statement built per call costs a rebuild and a re-key each time
+    (about four times the cost of running it on SQLite).
+    """
+    built: dict[str, S] = {}
+
+    def get(session: AsyncSession) -> S:
+        name = session.get_bind().dialect.name
+        statement = built.get(name)
+        if statement is None:
+            statement = built[name] = build(_insert_of(name))
+        return statement
+
+    return get
 
 
 class Repository:
@@ -26,6 +70,16 @@ class Repository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def run(
+        self,
+        statement: Executable,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    ) -> CursorResult[Any]:
+        """Run a Core statement on the transaction's connection: the hot paths skip the ORM
+        session's per-statement work (their statements touch no ORM-loaded objects)."""
+        connection = await self.session.connection()
+        return await connection.execute(statement, params)
 
 
 def aware(at: dt.datetime | None) -> dt.datetime | None:

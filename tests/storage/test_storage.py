@@ -59,6 +59,31 @@ async def test_concurrent_checkins_of_one_member_grant_once(uow_factory):
     assert (row.user_id, row.points, row.checkins) == (BIG_ID, 10, 1)
 
 
+async def test_a_week_of_checkins_keeps_the_balance_equal_to_the_ledger(uow_factory):
+    from sqlalchemy import func, select
+
+    from storage.models import LedgerRow
+
+    person, settings = Person(BIG_ID, "Big"), ChatSettings(timezone="Asia/Shanghai")
+    results = []
+    for day in range(7):
+        result = await check_in(
+            uow_factory(), bot_id=1, update_id=day, chat=GROUP, person=person,
+            at=AT + dt.timedelta(days=day), defaults=DEFAULTS, settings=settings,
+        )  # fmt: skip
+        results.append(result)
+
+    async with uow_factory() as uow:
+        ledger = await uow.session.scalar(
+            select(func.sum(LedgerRow.delta)).where(LedgerRow.user_id == BIG_ID)
+        )
+    [row] = await export_members(uow_factory(), chat_id=GROUP.chat_id, at=AT)
+    assert [r.award.streak for r in results] == [1, 2, 3, 4, 5, 6, 7]
+    assert results[-1].award.milestone_points == 5  # day 7 of the default milestones
+    assert results[-1].balance == row.points == ledger == sum(r.award.total for r in results)
+    assert (row.checkins, row.streak, row.best_streak) == (7, 7, 7)
+
+
 async def test_a_replayed_update_raises_duplicate_and_changes_nothing(uow_factory):
     person = Person(BIG_ID, "Big")
     await check_in(
