@@ -10,12 +10,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Date, Table, bindparam, func, insert, select
+from sqlalchemy import BigInteger, Date, Table, bindparam, func, select
 
 from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.members import EventKind
 from storage.models import CheckinRow, EventRow, LedgerRow, UtcDateTime
-from storage.repositories.base import Repository, prepared
+from storage.repositories.base import Repository, json_rows, prepared, rows_param
 
 CT = cast(Table, CheckinRow.__table__)
 LT = cast(Table, LedgerRow.__table__)
@@ -23,7 +23,13 @@ _CHAT = bindparam("chat_pk", type_=BigInteger)
 _USER = bindparam("user_id", type_=BigInteger)
 _DAY = bindparam("day", type_=Date)
 
-_EVENT = insert(cast(Table, EventRow.__table__))
+ET = cast(Table, EventRow.__table__)
+_EVENT_COLUMNS = [ET.c.chat_id, ET.c.user_id, ET.c.kind, ET.c.at, ET.c.value, ET.c.meta]
+_EVENTS = prepared(
+    lambda insert: insert(ET).from_select(
+        [c.name for c in _EVENT_COLUMNS], json_rows(insert, *_EVENT_COLUMNS)
+    )
+)
 
 _PREVIOUS = (
     select(CT.c.day, CT.c.streak)
@@ -83,13 +89,11 @@ class SqlEvents(Repository):
     ) -> None:
         if not rows:
             return
-        await self.run(
-            _EVENT,
-            [
-                {"chat_id": c, "user_id": u, "kind": str(k), "at": at, "value": v, "meta": meta}
-                for c, u, k, at, v, meta in rows
-            ],
-        )
+        rows_ = [
+            {"chat_id": c, "user_id": u, "kind": str(k), "at": at, "value": v, "meta": meta}
+            for c, u, k, at, v, meta in rows
+        ]
+        await self.run(_EVENTS(self.session), {"rows": rows_param(self.session, rows_)})
 
 
 class SqlCheckins(Repository):

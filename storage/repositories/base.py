@@ -7,8 +7,22 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, CursorResult, Executable, String, bindparam, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    CursorResult,
+    Date,
+    Executable,
+    String,
+    bindparam,
+    cast,
+    column,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.settings import utc
@@ -43,6 +57,55 @@ def ids_param(session: AsyncSession, ids: Sequence[int]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return list(ids)
     return json.dumps(list(ids))
+
+
+def json_rows(insert: Any, *columns: Column[Any]) -> Any:
+    """A SELECT of `columns` (by name and type) from bindparam "rows": a JSON array with an
+    object per row (see rows_param). PostgreSQL reads it with json_to_recordset, SQLite
+    with json_each: a batch of any size is one statement with one parameter, compiled once,
+    where executemany processes every value of every row in Python first."""
+    if insert is postgresql.insert:
+        rows = (
+            func.json_to_recordset(cast(bindparam("rows", type_=String), JSON))
+            .table_valued(*(column(c.name, c.type) for c in columns))
+            .render_derived(with_types=True)
+        )
+        return select(*(rows.c[c.name] for c in columns))
+    each = func.json_each(bindparam("rows", type_=String)).table_valued("value")
+    return select(
+        *(func.json_extract(each.c.value, f"$.{c.name}", type_=c.type).label(c.name)
+          for c in columns)
+    ).where(each.c.value.is_not(None))  # SQLite's upsert after a SELECT needs a WHERE  # fmt: skip
+
+
+def rows_param(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> str:
+    """The value for json_rows' "rows": times and days written as the database stores them
+    (on SQLite, SQLAlchemy's own text form, so they compare with what it wrote elsewhere)."""
+    encode = _encoder(session.get_bind().dialect)
+    return json.dumps(rows, default=encode, separators=(",", ":"), ensure_ascii=False)
+
+
+_ENCODERS: dict[str, Callable[[Any], Any]] = {}
+
+
+def _encoder(dialect: Dialect) -> Callable[[Any], Any]:
+    encode = _ENCODERS.get(dialect.name)
+    if encode is None:
+        from storage.models import UtcDateTime
+
+        stamp = UtcDateTime().dialect_impl(dialect).bind_processor(dialect) or str
+        day = Date().dialect_impl(dialect).bind_processor(dialect) or str
+        iso = dialect.name == "postgresql"
+
+        def encode(value: Any) -> Any:
+            if isinstance(value, dt.datetime):
+                return utc(value).isoformat() if iso else stamp(value)
+            if isinstance(value, dt.date):
+                return value.isoformat() if iso else day(value)
+            raise TypeError(f"cannot put {type(value).__name__} in a JSON row")
+
+        _ENCODERS[dialect.name] = encode
+    return encode
 
 
 def prepared(build: Callable[[Any], S]) -> Callable[[AsyncSession], S]:

@@ -27,7 +27,14 @@ from campaigns.checkin import CheckinAward
 from campaigns.members import Membership, MemberStats, MemberStatus, Person, Ranked
 from campaigns.ports.members import Contact, Counters
 from storage.models import ChatRow, MembershipRow, UserRow, UtcDateTime
-from storage.repositories.base import Repository, aware, insert_for, prepared
+from storage.repositories.base import (
+    Repository,
+    aware,
+    insert_for,
+    json_rows,
+    prepared,
+    rows_param,
+)
 
 M = MembershipRow
 MT = cast(Table, M.__table__)
@@ -35,16 +42,11 @@ UT = cast(Table, UserRow.__table__)
 
 
 def _upsert_user(insert: Any) -> Any:
-    """Insert or refresh one user's names; an unchanged row is left alone (no write, no
-    dead row on PostgreSQL), so seeing the same people again costs a read."""
-    stmt = insert(UT).values(
-        id=bindparam("id"),
-        first_name=bindparam("first_name"),
-        last_name=bindparam("last_name"),
-        username=bindparam("username"),
-        language_code=bindparam("language_code"),
-        updated_at=bindparam("updated_at", type_=UtcDateTime()),
-    )
+    """Insert or refresh users' names from JSON rows; an unchanged row is left alone (no
+    write, no dead row on PostgreSQL), so seeing the same people again costs a read."""
+    columns = [UT.c.id, UT.c.first_name, UT.c.last_name, UT.c.username, UT.c.language_code]
+    source = json_rows(insert, *columns).add_columns(bindparam("now", type_=UtcDateTime()))
+    stmt = insert(UT).from_select([*(c.name for c in columns), "updated_at"], source)
     new = stmt.excluded
     changed = or_(
         UT.c.first_name.is_distinct_from(new.first_name),
@@ -100,13 +102,10 @@ _FIRST_SEEN = {  # a member first seen speaking: in the group before the bot, jo
 
 
 def _count_messages(insert: Any) -> Any:
-    stmt = insert(MT).values(
-        chat_id=bindparam("chat_id"),
-        user_id=bindparam("user_id"),
-        last_active_at=bindparam("last", type_=UtcDateTime()),
-        messages=bindparam("n"),
-        **_FIRST_SEEN,
-    )
+    columns = [MT.c.chat_id, MT.c.user_id, MT.c.last_active_at, MT.c.messages]
+    first_seen = [literal(v) if v is not None else null() for v in _FIRST_SEEN.values()]
+    source = json_rows(insert, *columns).add_columns(*first_seen)
+    stmt = insert(MT).from_select([*(c.name for c in columns), *_FIRST_SEEN], source)
     return stmt.on_conflict_do_update(
         index_elements=["chat_id", "user_id"], set_=_active_again(stmt.excluded)
     )
@@ -180,24 +179,21 @@ def _stats(m: MembershipRow, user: UserRow) -> MemberStats:
 
 class SqlUsers(Repository):
     async def upsert(self, people: Sequence[Person]) -> None:
-        """Insert or refresh names (one prepared statement run for each, in id order)."""
+        """Insert or refresh names: one statement, the people as JSON rows in id order."""
         if not people:
             return
-        now = dt.datetime.now(dt.UTC)
-        await self.run(
-            _UPSERT_USER(self.session),
-            [
-                {
-                    "id": p.user_id,
-                    "first_name": p.first_name[:255],
-                    "last_name": p.last_name[:255] if p.last_name else None,
-                    "username": p.username,
-                    "language_code": p.language_code,
-                    "updated_at": now,
-                }
-                for p in sorted(people, key=lambda p: p.user_id)
-            ],
-        )
+        rows = [
+            {
+                "id": p.user_id,
+                "first_name": p.first_name[:255],
+                "last_name": p.last_name[:255] if p.last_name else None,
+                "username": p.username,
+                "language_code": p.language_code,
+            }
+            for p in sorted(people, key=lambda p: p.user_id)
+        ]
+        params = {"rows": rows_param(self.session, rows), "now": dt.datetime.now(dt.UTC)}
+        await self.run(_UPSERT_USER(self.session), params)
 
     async def set_reachable(self, user_id: int, reachable: bool) -> None:
         await self.session.execute(
@@ -304,16 +300,14 @@ class SqlMembers(Repository):
     ) -> None:
         """Bump counters atomically; a member first seen by a message is registered then, with
         an unknown join date (they were in the group before the bot, or the join was missed).
-        One upsert per member, in id order (a prepared statement, run as executemany)."""
+        One statement, the members as JSON rows in id order."""
         if not counts:
             return
-        await self.run(
-            _COUNT_MESSAGES(self.session),
-            [
-                {"chat_id": chat_pk, "user_id": uid, "n": n, "last": last}
-                for uid, (n, _first, last) in sorted(counts.items())
-            ],
-        )
+        rows = [
+            {"chat_id": chat_pk, "user_id": uid, "last_active_at": last, "messages": n}
+            for uid, (n, _first, last) in sorted(counts.items())
+        ]
+        await self.run(_COUNT_MESSAGES(self.session), {"rows": rows_param(self.session, rows)})
 
     async def seen_in(self, chat_id: int, user_id: int, at: dt.datetime) -> Counters | None:
         """One upsert: the group's key comes from its row, so an unknown or inactive group
