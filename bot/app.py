@@ -73,7 +73,7 @@ def build_application(
     async def post_init(app: GrowthApp) -> None:
         defaults = settings.chat_defaults
         buffer = ActivityBuffer(
-            uow,
+            lambda: SqlUnitOfWork(sessions, durable=False),
             bot_id=app.bot.id,
             defaults=defaults,
             max_size=settings.activity_batch_size,

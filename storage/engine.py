@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,8 +32,7 @@ def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncE
     a bot process that writes many times a second.
     """
     if not is_sqlite(url):
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        return _ping_when_idle(create_async_engine(url, **kwargs))
     # One connection: in-process writers queue on the pool (cheap, fair) instead of on
     # SQLite's file lock, whose busy handler sleeps in steps of up to 25 ms.
     kwargs.setdefault("pool_size", 1)
@@ -63,6 +64,35 @@ def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncE
         # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout
         # instead of one failing with "database is locked" when it upgrades a read lock.
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+IDLE_PING = 10.0  # seconds a pooled PostgreSQL connection may rest before it is pinged
+
+
+def _ping_when_idle(engine: AsyncEngine) -> AsyncEngine:
+    """Ping a pooled connection on checkout only if it rested for IDLE_PING seconds.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: one more round trip per transaction,
+    a tenth of a check-in. A connection in steady use is known to be alive; one that rested
+    may have been closed by a server restart or an idle timeout, and a failed ping makes the
+    pool replace it (DisconnectionError) before the caller sees anything.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _rested(_dbapi_connection: Any, record: Any) -> None:
+        record.info["rested_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        rested_at = record.info.get("rested_at")
+        if rested_at is None or time.monotonic() - rested_at < IDLE_PING:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise DisconnectionError("the pooled connection did not answer a ping") from error
 
     return engine
 

@@ -200,3 +200,48 @@ async def test_concurrent_signals_of_one_join_log_one_join(uow_factory):
             select(func.count()).select_from(EventRow).where(EventRow.kind == "join")
         )
     assert joins == 1
+
+
+async def test_on_postgresql_a_pooled_connection_closed_while_resting_is_replaced_unseen(
+    pg_migrated, monkeypatch
+):
+    """Pooled connections are pinged only after resting (not on every checkout): one that a
+    server restart or an idle timeout closed meanwhile is replaced before it is used."""
+    from sqlalchemy import text
+
+    from storage import engine as engines
+
+    monkeypatch.setattr(engines, "IDLE_PING", 0.0)
+    engine = create_engine(pg_migrated, pool_size=1, max_overflow=0)
+    async with engine.connect() as conn:
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+    killer = create_engine(pg_migrated)
+    async with killer.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await killer.dispose()
+
+    async with engine.connect() as conn:
+        answer = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+    await engine.dispose()
+
+    assert answer != pid
+
+
+async def test_on_postgresql_only_the_activity_batches_commit_without_waiting_for_the_disk(
+    pg_migrated,
+):
+    from sqlalchemy import text
+
+    from storage.engine import session_factory
+    from storage.uow import SqlUnitOfWork
+
+    engine = create_engine(pg_migrated, pool_size=1, max_overflow=0)  # one connection, reused
+    sessions = session_factory(engine)
+    seen = []
+    for durable in (False, True):
+        async with SqlUnitOfWork(sessions, durable=durable) as uow:
+            seen.append((await uow.session.execute(text("SHOW synchronous_commit"))).scalar())
+            await uow.commit()
+    await engine.dispose()
+
+    assert seen == ["off", "on"]  # SET LOCAL: the next transaction on the connection is durable
