@@ -1,7 +1,7 @@
 """Throughput and latency of the real Application vs a bare PTB Application, same run.
 
     .venv/bin/python bench/bench_updates.py [--updates 5000] [--members 200] [--rate 300]
-        [--checkin-every 0 10] [--database-url postgresql+asyncpg://...] [--profile]
+        [--checkin-every 0 10] [--database-url postgresql+asyncpg://...] [--profile] [--why]
 
 Both apps get the same Bot API JSON through Update.de_json and process_update, and talk to
 the same offline Bot API double (no network). The growth bot writes to SQLite in a temporary
@@ -13,20 +13,25 @@ ten >= 0.5; paced at 300 updates/s p99 <= 10 ms (chatter) and <= 25 ms (check-in
 holds the event loop for more than 5 ms. Every callback the loop runs is timed (LoopBlocks):
 the longest ones are printed with the task and the line it was at.
 
---profile runs the unpaced growth bot under cProfile and prints the top of the profile
-(cumulative time) for each mix.
+--profile runs the unpaced growth bot under py-spy (pip install py-spy; not a dependency)
+and prints the top of the profile by cumulative samples for each mix. --why samples the
+stacks of the callbacks that ran over 5 ms and prints the commonest.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
+import collections
 import datetime as dt
-import io
-import pstats
+import json
+import os
+import shutil
+import signal
 import statistics
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,24 +82,34 @@ class LoopBlocks:
 
     A task step's time is charged to the task, described by its name and the innermost line
     of this project it is suspended at after the step (SQLAlchemy's greenlet frames are not
-    on the task's stack, so a repository method is the deepest it shows).
+    on the task's stack, so a repository method is the deepest it shows). With `sample`, a
+    thread also looks at the loop's stack every half millisecond while a callback has run
+    for longer than the threshold: `stacks` counts where those long callbacks spent it.
     """
 
     threshold: float = BLOCK_GOAL
+    sample: bool = False
     over: int = 0
     callbacks: int = 0
     worst: list[tuple[float, str]] = field(default_factory=list)
+    stacks: collections.Counter[str] = field(default_factory=collections.Counter)
     _original: Any = None
+    _open: bool = False
+    _began: float | None = None
 
     def __enter__(self) -> LoopBlocks:
         handle = asyncio.events.Handle
         self._original = original = handle._run
         clock = time.perf_counter
+        self._open = True
 
         def timed(this: Any) -> None:
-            begin = clock()
+            self._began = begin = clock()
             original(this)
+            self._began = None
             took = clock() - begin
+            if not self._open:
+                return  # the step that was running when the measurement ended
             self.callbacks += 1
             if took > self.threshold:
                 self.over += 1
@@ -102,10 +117,28 @@ class LoopBlocks:
                 self._keep(took, this)
 
         handle._run = timed  # type: ignore[method-assign]
+        if self.sample:
+            loop_thread = threading.get_ident()
+            threading.Thread(target=self._sampler, args=(loop_thread,), daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._open = False
         asyncio.events.Handle._run = self._original  # type: ignore[method-assign]
+
+    def _sampler(self, loop_thread: int) -> None:
+        while self._open:
+            time.sleep(0.0005)
+            began = self._began
+            if began is None or time.perf_counter() - began < self.threshold:
+                continue
+            frame = sys._current_frames().get(loop_thread)
+            names = []
+            while frame is not None and frame.f_code.co_name != "_run":
+                code = frame.f_code
+                names.append(f"{Path(code.co_filename).stem}.{code.co_name}")
+                frame = frame.f_back
+            self.stacks[" < ".join(names[:8])] += 1
 
     def _keep(self, took: float, handle: Any) -> None:
         if len(self.worst) >= 5 and took <= self.worst[-1][0]:
@@ -146,7 +179,12 @@ def awaiting(coro: Any) -> list[Any]:
 
 
 async def drive(app: Any, updates: list[dict[str, Any]], rate: float | None) -> dict[str, Any]:
-    """Feed updates in order (optionally paced); latency = done - due time."""
+    """Feed updates in order (optionally paced); latency = done - due time.
+
+    The loop gets a turn after each update (as between updates a bot fetched apart), so the
+    app's own tasks (the activity flush, the jobs) run among the updates, as in a live bot,
+    rather than only when a backlog forces them into a handler.
+    """
     latencies: list[float] = []
     begin = time.perf_counter()
     for i, raw in enumerate(updates):
@@ -157,6 +195,7 @@ async def drive(app: Any, updates: list[dict[str, Any]], rate: float | None) -> 
                 await asyncio.sleep(delay)
         await app.process_update(Update.de_json(raw, app.bot))
         latencies.append(time.perf_counter() - due)
+        await asyncio.sleep(0)
     elapsed = time.perf_counter() - begin
     return {
         "rate": len(updates) / elapsed,
@@ -197,7 +236,13 @@ async def fresh_database(url: str | None, tmp: Path, tag: str) -> str:
 
 
 async def growth(
-    updates: list[dict[str, Any]], world: FakeTelegram, url: str, rate: float | None
+    updates: list[dict[str, Any]],
+    world: FakeTelegram,
+    url: str,
+    rate: float | None,
+    *,
+    sample: bool = False,
+    spy: Path | None = None,
 ) -> dict[str, Any]:
     settings = Settings(
         _env_file=None,
@@ -209,29 +254,60 @@ async def growth(
     await start_offline(app)
     assert app.job_queue is not None
     await app.job_queue.start()
-    with LoopBlocks() as blocks:
+    spying = await start_spy(spy) if spy else None
+    with LoopBlocks(sample=sample) as blocks:
         begin = time.perf_counter()
         result = await drive(app, updates, rate)
         await app.job_queue.stop(wait=True)
         await stop_offline(app)  # the final flush counts towards the time
         result["rate"] = len(updates) / (time.perf_counter() - begin)
+    if spying:
+        spying.send_signal(signal.SIGINT)
+        await spying.wait()
     result["blocks"] = blocks
     return result
 
 
-async def profiled(updates: list[dict[str, Any]], world: FakeTelegram, url: str, top: int) -> str:
-    """The top of a cProfile of the unpaced run (the event loop's thread only)."""
-    profile = cProfile.Profile()
-    profile.enable()
-    await growth(updates, world, url, None)
-    profile.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(profile, stream=out)
-    stats.sort_stats("cumulative").print_stats(top)
-    lines = out.getvalue().splitlines()
-    head = next(i for i, line in enumerate(lines) if "ncalls" in line)
-    total = next(line for line in lines if "function calls" in line)
-    return "\n".join([total.strip(), *lines[head:]])
+async def start_spy(out: Path) -> asyncio.subprocess.Process:
+    """py-spy sampling this process (wall time, idle included) until it gets SIGINT."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [spy, "record", "--pid", str(os.getpid()), "--rate", "250", "-f", "speedscope"]
+    process = await asyncio.create_subprocess_exec(
+        *command, "--threads", "--idle", "--nonblocking", "-o", str(out),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await asyncio.sleep(1.0)  # attached
+    return process
+
+
+def spy_top(path: Path, top: int) -> str:
+    """The top of a py-spy profile of the loop's thread by inclusive samples (cumulative),
+    from the first sample in `drive` to the last (py-spy's attach time left out).
+
+    py-spy samples real stacks, so time across awaits is charged where it went (cProfile's
+    cumulative counts a coroutine once per resumption and loses track at greenlet
+    switches). SQLAlchemy's greenlet stacks appear as roots of their own; waiting for the
+    database, a thread or the double shows as the selector's poll.
+    """
+    data = json.loads(path.read_text())
+    frames = [f"{f['name']} ({Path(f.get('file') or '?').name}:{f.get('line')})"
+              for f in data["shared"]["frames"]]  # fmt: skip
+    loop = next(p for p in data["profiles"] if "MainThread" in p["name"])
+    samples = loop["samples"]
+    driving = [i for i, stack in enumerate(samples) if any("drive" in frames[f] for f in stack)]
+    window = samples[driving[0] : driving[-1] + 1] if driving else samples
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    for stack in window:
+        for name in {frames[f] for f in stack}:
+            inclusive[name] += 1
+        if stack:
+            own[frames[stack[-1]]] += 1
+    total = len(window) or 1
+    lines = [f"{len(window)} samples of the loop's thread;  cum%  own%  function (file:line)"]
+    for name, n in inclusive.most_common(top):
+        lines.append(f"{100 * n / total:6.1f} {100 * own[name] / total:5.1f}  {name}")
+    return "\n".join(lines)
 
 
 def mix_name(every: int) -> str:
@@ -247,10 +323,12 @@ async def main() -> None:
         "--checkin-every", type=int, nargs="+", default=[0, 10], help="0: chatter only"
     )
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
-    parser.add_argument("--profile", action="store_true", help="print cProfile tops")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the unpaced runs; print the tops"
+    )
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument(
-        "--growth-only", action="store_true", help="only the unpaced growth bot (for py-spy)"
+        "--why", action="store_true", help="sample the stacks of callbacks over 5 ms"
     )
     args = parser.parse_args()
     where = (
@@ -258,8 +336,8 @@ async def main() -> None:
         if args.database_url is None
         else make_url(args.database_url).render_as_string(hide_password=True)
     )
+    print(f"{args.updates} updates, {args.members} members, {where}")
     rows = []
-    profiles = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for every in args.checkin_every:
@@ -267,28 +345,25 @@ async def main() -> None:
             updates = make_updates(world, args.updates, args.members, every)
             if args.profile:
                 url = await fresh_database(args.database_url, tmp, f"profile{every}")
-                profiles.append((every, await profiled(updates, world, url, args.top)))
-                continue
-            if args.growth_only:
-                url = await fresh_database(args.database_url, tmp, f"only{every}")
-                g = await growth(updates, world, url, None)
-                print(f"{mix_name(every)}: {g['rate']:.0f} updates/s")
+                out = tmp / f"spy{every}.json"
+                g = await growth(updates, world, url, None, spy=out)
+                print(f"\n--- py-spy, {mix_name(every)}, unpaced ({g['rate']:.0f} updates/s)")
+                print(spy_top(out, args.top))
                 continue
             b = await bare(updates, None)
             url = await fresh_database(args.database_url, tmp, f"flat{every}")
-            g = await growth(updates, world, url, None)
+            g = await growth(updates, world, url, None, sample=args.why)
             url = await fresh_database(args.database_url, tmp, f"paced{every}")
-            paced = await growth(updates, world, url, args.rate)
+            paced = await growth(updates, world, url, args.rate, sample=args.why)
             rows.append((every, b, g, paced))
-    print(f"{args.updates} updates, {args.members} members, {where}")
-    for every, text_ in profiles:
-        print(f"\n--- cProfile, {mix_name(every)}, unpaced, top {args.top} by cumulative time")
-        print(text_)
-    if profiles or args.growth_only:
-        return
+    if rows:
+        report(rows, args.rate, args.why)
+
+
+def report(rows: list[tuple[int, Any, Any, Any]], rate: float, why: bool) -> None:
     print(
         f"{'mix':<18} {'bare PTB':>9} {'growthbot':>10} {'ratio':>6}"
-        f"   paced at {args.rate:.0f}/s p50 / p99     worst loop block (callbacks > 5 ms)"
+        f"   paced at {rate:.0f}/s p50 / p99     worst loop block (callbacks > 5 ms)"
     )
     for every, b, g, paced in rows:
         blocks = max(g["blocks"], paced["blocks"], key=lambda x: x.max_ms)
@@ -303,10 +378,12 @@ async def main() -> None:
     print("       no callback over 5 ms")
     for every, _b, g, paced in rows:
         for label, run in (("unpaced", g), ("paced", paced)):
-            worst = run["blocks"].worst
             print(f"longest callbacks, {mix_name(every)}, {label}:")
-            for took, what in worst[:3]:
+            for took, what in run["blocks"].worst[:3]:
                 print(f"  {took * 1000:6.1f} ms  {what}")
+            if why:
+                for stack, n in run["blocks"].stacks.most_common(6):
+                    print(f"    {n:5d} x  {stack}")
 
 
 if __name__ == "__main__":
