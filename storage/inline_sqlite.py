@@ -16,8 +16,8 @@ Inline is safe only where SQLite cannot make the caller wait, so:
   never blocks the writer), at most once per CHECKPOINT_EVERY seconds; this connection
   never checkpoints itself (wal_autocheckpoint=0), since a checkpoint syncs the disk.
 - With synchronous=NORMAL a commit writes to the WAL without syncing, except the first
-  commit after a complete checkpoint, which syncs the restarted log's header: that one
-  goes through the thread.
+  commit after a complete checkpoint, which syncs the restarted log's header: the first
+  commit after each checkpoint goes through the thread, queued behind the checkpoint.
 - PRAGMAs, and opening and closing, go through the thread.
 
 Inline work still holds the loop, so the connection yields to it (one `sleep(0)`, the
@@ -58,7 +58,9 @@ class InlineSqlite(aiosqlite.Connection):
         self._database = database
         self._checkpointer: sqlite3.Connection | None = None  # used on the thread only
         self._last_checkpoint = time.monotonic()
-        self._log_restarts = False  # set by a complete checkpoint, cleared by the next commit
+        # A checkpoint was queued since the last threaded commit (or none was: the first
+        # commit may create the log file, and syncs it and its directory).
+        self._checkpointed = True
         self._resumed = 0.0  # when this connection last came back from the loop
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -98,14 +100,15 @@ class InlineSqlite(aiosqlite.Connection):
             self._conn.execute("PRAGMA busy_timeout=0")
 
     async def _commit(self, commit: Callable[[], None]) -> None:
-        if self._log_restarts:
-            self._log_restarts = False
-            await self._threaded(commit)
+        if self._checkpointed:
+            self._checkpointed = False
+            await self._threaded(commit)  # may restart the log, and sync its header
         else:
             commit()
         now = time.monotonic()
         if now - self._last_checkpoint >= CHECKPOINT_EVERY:
             self._last_checkpoint = now
+            self._checkpointed = True
             self._tx.put_nowait((None, self._checkpoint))  # no one waits for it
 
     def _checkpoint(self) -> None:
@@ -113,11 +116,7 @@ class InlineSqlite(aiosqlite.Connection):
         try:
             if self._checkpointer is None:
                 self._checkpointer = sqlite3.connect(self._database, check_same_thread=False)
-            busy, logged, copied = self._checkpointer.execute(
-                "PRAGMA wal_checkpoint(PASSIVE)"
-            ).fetchone()
-            if not busy and logged > 0 and logged == copied:
-                self._log_restarts = True
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error:
             log.warning("WAL checkpoint failed; the next one retries", exc_info=True)
 
