@@ -55,6 +55,8 @@ def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncE
         if on_file:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+        if inline:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # InlineSqlite checkpoints
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
