@@ -88,7 +88,7 @@ class Members(Protocol):
     async def seen_in(self, chat_id: int, user_id: int, at: dt.datetime) -> Counters | None:
         """In the active group whose Telegram id is `chat_id`: the member, registered if new
         and counted active at `at` as a message is (count_messages, adding none), locked for
-        this transaction. None when the bot has no such active group."""
+        this transaction. None when the bot has no such active group, or no such user."""
 
     async def record_checkin(
         self, chat_pk: int, user_id: int, award: CheckinAward, points: int

@@ -55,18 +55,19 @@ async def check_in(
 
     A morning rush is hundreds of these a second, so the member's row does the reading:
     one upsert registers the member, marks them active and returns the counters that tell
-    whether today is done and which check-in came before.
+    whether today is done and which check-in came before. A known user's name is refreshed
+    by the activity buffer (the 签到 message is counted there too), not here.
     """
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
-        await uow.users.upsert([person])
         if settings is None:
             settings = (await ensure_chat(uow, chat, defaults)).settings
         member = await uow.members.seen_in(chat.chat_id, person.user_id, at)
-        if member is None:  # a group the bot never registered, or was removed from
+        if member is None:  # someone new, or a group never registered (or left): store them
+            await uow.users.upsert([person])
             settings = (await ensure_chat(uow, chat, defaults)).settings
             member = await uow.members.seen_in(chat.chat_id, person.user_id, at)
-            assert member is not None, "ensure_chat registers the group as active"
+            assert member is not None, "the user and the active group are stored now"
         day = local_day(at, settings.timezone)
         reset = next_reset(at, settings.timezone)
         if member.last_checkin_day == day:  # read under the row's lock: today's is stored

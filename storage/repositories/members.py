@@ -19,6 +19,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.sql import ColumnElement
@@ -116,13 +117,22 @@ _COUNT_MESSAGES = prepared(_count_messages)
 
 def _seen_in(insert: Any) -> Any:
     first_seen = [literal(v) if v is not None else null() for v in _FIRST_SEEN.values()]
-    source = select(
-        ChatRow.id,
-        bindparam("user_id", type_=BigInteger),
-        bindparam("at", type_=UtcDateTime()),
-        literal(0, Integer),
-        *first_seen,
-    ).where(ChatRow.telegram_id == bindparam("chat_id"), ChatRow.active.is_(True))
+    chats = cast(Table, ChatRow.__table__)
+    source = (
+        select(
+            chats.c.id,
+            UT.c.id,
+            bindparam("at", type_=UtcDateTime()),
+            literal(0, Integer),
+            *first_seen,
+        )
+        .select_from(chats.join(UT, true()))  # one row of each, or none
+        .where(
+            chats.c.telegram_id == bindparam("chat_id"),
+            chats.c.active.is_(True),
+            UT.c.id == bindparam("user_id", type_=BigInteger),
+        )
+    )
     stmt = insert(MT).from_select(
         ["chat_id", "user_id", "last_active_at", "messages", *_FIRST_SEEN], source
     )
@@ -310,8 +320,8 @@ class SqlMembers(Repository):
         await self.run(_COUNT_MESSAGES(self.session), {"rows": rows_param(self.session, rows)})
 
     async def seen_in(self, chat_id: int, user_id: int, at: dt.datetime) -> Counters | None:
-        """One upsert: the group's key comes from its row, so an unknown or inactive group
-        inserts nothing and returns nothing."""
+        """One upsert: the keys come from the group's and the user's rows, so an unknown or
+        inactive group, or a user never stored, inserts nothing and returns nothing."""
         params = {"chat_id": chat_id, "user_id": user_id, "at": at}
         row = (await self.run(_SEEN_IN(self.session), params)).first()
         if row is None:
