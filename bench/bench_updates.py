@@ -1,7 +1,8 @@
 """Throughput and latency of the real Application vs a bare PTB Application, same run.
 
     .venv/bin/python bench/bench_updates.py [--updates 5000] [--members 200] [--rate 300]
-        [--checkin-every 0 10] [--database-url postgresql+asyncpg://...] [--profile] [--why]
+        [--checkin-every 0 10] [--database-url postgresql+asyncpg://...] [--repeat 3]
+        [--profile] [--why]
 
 Both apps get the same Bot API JSON through Update.de_json and process_update, and talk to
 the same offline Bot API double (no network). The growth bot writes to SQLite in a temporary
@@ -330,6 +331,9 @@ async def main() -> None:
     parser.add_argument(
         "--why", action="store_true", help="sample the stacks of callbacks over 5 ms"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds per mix; medians are reported"
+    )
     args = parser.parse_args()
     where = (
         "SQLite"
@@ -350,40 +354,55 @@ async def main() -> None:
                 print(f"\n--- py-spy, {mix_name(every)}, unpaced ({g['rate']:.0f} updates/s)")
                 print(spy_top(out, args.top))
                 continue
-            b = await bare(updates, None)
-            url = await fresh_database(args.database_url, tmp, f"flat{every}")
-            g = await growth(updates, world, url, None, sample=args.why)
-            url = await fresh_database(args.database_url, tmp, f"paced{every}")
-            paced = await growth(updates, world, url, args.rate, sample=args.why)
-            rows.append((every, b, g, paced))
+            for _ in range(args.repeat):
+                b = await bare(updates, None)
+                url = await fresh_database(args.database_url, tmp, f"flat{every}")
+                g = await growth(updates, world, url, None, sample=args.why)
+                url = await fresh_database(args.database_url, tmp, f"paced{every}")
+                paced = await growth(updates, world, url, args.rate, sample=args.why)
+                rows.append((every, b, g, paced))
     if rows:
         report(rows, args.rate, args.why)
 
 
 def report(rows: list[tuple[int, Any, Any, Any]], rate: float, why: bool) -> None:
+    """One line per mix: with several rounds, the median of each figure (the ratio is the
+    median of each round's ratio: bare and growth bot run back to back), and the worst
+    block both as the rounds' median and their maximum."""
     print(
         f"{'mix':<18} {'bare PTB':>9} {'growthbot':>10} {'ratio':>6}"
-        f"   paced at {rate:.0f}/s p50 / p99     worst loop block (callbacks > 5 ms)"
+        f"   paced at {rate:.0f}/s p50 / p99     worst loop block, callbacks > 5 ms"
     )
-    for every, b, g, paced in rows:
-        blocks = max(g["blocks"], paced["blocks"], key=lambda x: x.max_ms)
-        over = g["blocks"].over + paced["blocks"].over
+    mixes = sorted({every for every, *_ in rows}, key=lambda e: (e != 0, e))
+    for every in mixes:
+        rounds = [(b, g, p) for e, b, g, p in rows if e == every]
+        worst = [max(g["blocks"].max_ms, p["blocks"].max_ms) for _b, g, p in rounds]
+        over = [g["blocks"].over + p["blocks"].over for _b, g, p in rounds]
         print(
-            f"{mix_name(every):<18} {b['rate']:8.0f}/s {g['rate']:8.0f}/s"
-            f" {g['rate'] / b['rate']:6.2f}"
-            f"   {paced['p50_ms']:7.2f} ms / {paced['p99_ms']:7.2f} ms"
-            f"     {blocks.max_ms:6.1f} ms ({over})"
+            f"{mix_name(every):<18}"
+            f" {median(b['rate'] for b, _g, _p in rounds):8.0f}/s"
+            f" {median(g['rate'] for _b, g, _p in rounds):8.0f}/s"
+            f" {median(g['rate'] / b['rate'] for b, g, _p in rounds):6.2f}"
+            f"   {median(p['p50_ms'] for *_, p in rounds):7.2f} ms"
+            f" / {median(p['p99_ms'] for *_, p in rounds):7.2f} ms"
+            f"     {median(worst):5.1f} ms (max {max(worst):.1f}), {median(over):.0f}"
         )
     print("goals: chatter >= 0.8, check-ins >= 0.5; p99 <= 10 ms chatter, <= 25 ms check-ins;")
     print("       no callback over 5 ms")
-    for every, _b, g, paced in rows:
-        for label, run in (("unpaced", g), ("paced", paced)):
-            print(f"longest callbacks, {mix_name(every)}, {label}:")
+    for every in mixes:
+        rounds = [(g, p) for e, _b, g, p in rows if e == every]
+        for label, index in (("unpaced", 0), ("paced", 1)):
+            run = max((r[index] for r in rounds), key=lambda x: x["blocks"].max_ms)
+            print(f"longest callbacks, {mix_name(every)}, {label} (the round with the longest):")
             for took, what in run["blocks"].worst[:3]:
                 print(f"  {took * 1000:6.1f} ms  {what}")
             if why:
                 for stack, n in run["blocks"].stacks.most_common(6):
                     print(f"    {n:5d} x  {stack}")
+
+
+def median(values: Any) -> float:
+    return statistics.median(list(values))
 
 
 if __name__ == "__main__":
