@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, String, bindparam, delete, select
+from sqlalchemy import BigInteger, String, Table, bindparam, delete, select, tuple_
 
 from storage.models import ProcessedUpdateRow, UtcDateTime
 from storage.repositories.base import Repository, id_list, ids_param, prepared
 
-TABLE = ProcessedUpdateRow.__table__
+TABLE = cast(Table, ProcessedUpdateRow.__table__)
 
 _CLAIM = prepared(
     lambda insert: (
@@ -49,6 +49,17 @@ def _claim_list(insert: Any) -> Any:
 _CLAIM_LIST = prepared(_claim_list)
 
 
+PRUNE_BATCH = 500
+_KEY = tuple_(TABLE.c.bot_id, TABLE.c.update_id, TABLE.c.scope)
+_PRUNE = delete(TABLE).where(
+    _KEY.in_(
+        select(TABLE.c.bot_id, TABLE.c.update_id, TABLE.c.scope)
+        .where(TABLE.c.processed_at < bindparam("before", type_=UtcDateTime()))
+        .limit(bindparam("batch"))
+    )
+)
+
+
 class SqlUpdateLog(Repository):
     async def claim(
         self, bot_id: int, update_id: int, at: dt.datetime, scope: str = "handler"
@@ -69,7 +80,13 @@ class SqlUpdateLog(Repository):
         return {row[0] for row in result}
 
     async def prune(self, before: dt.datetime) -> int:
-        result = await self.session.execute(
-            delete(ProcessedUpdateRow).where(ProcessedUpdateRow.processed_at < before)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        """Delete PRUNE_BATCH rows per statement: an hour of a busy group's chatter is tens of
+        thousands of ids, and one SQLite statement that long would hold the event loop
+        (storage/inline_sqlite.py yields only between statements)."""
+        pruned = 0
+        while True:
+            result = await self.run(_PRUNE, {"before": before, "batch": PRUNE_BATCH})
+            deleted = int(getattr(result, "rowcount", 0) or 0)
+            pruned += deleted
+            if deleted < PRUNE_BATCH:
+                return pruned

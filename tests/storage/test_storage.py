@@ -245,3 +245,19 @@ async def test_on_postgresql_only_the_activity_batches_commit_without_waiting_fo
     await engine.dispose()
 
     assert seen == ["off", "on"]  # SET LOCAL: the next transaction on the connection is durable
+
+
+async def test_pruning_many_update_records_deletes_exactly_the_old_ones(uow_factory):
+    from storage.repositories import updates
+
+    old = AT - dt.timedelta(days=3)
+    async with uow_factory() as uow:
+        await uow.updates.claim_many(1, list(range(1, 1201)), old, scope="activity")
+        await uow.updates.claim_many(1, list(range(1201, 1301)), AT, scope="activity")
+        pruned = await uow.updates.prune(AT - dt.timedelta(days=2))
+        fresh = await uow.updates.claim_many(1, [1, 1250, 1301], AT, scope="activity")
+        await uow.commit()
+
+    assert updates.PRUNE_BATCH < 1200  # took several statements
+    assert pruned == 1200
+    assert fresh == {1, 1301}
