@@ -25,6 +25,7 @@ async def checkin_command(call: Call[CheckinTexts]) -> None:
         result = await check_in(
             d.uow(), bot_id=call.key[0], update_id=call.key[1], chat=chat_info(message.chat),
             person=member, at=call.at, defaults=d.defaults,
+            settings=await d.settings_of(message.chat.id),
         )  # fmt: skip
     except AlreadyCheckedIn as err:
         await call.reply(call.t.already_checked_in(member.display_name, err, call.at))
