@@ -147,6 +147,25 @@ class SqlInbox(Repository):
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def holders(self, bot_id: int) -> list[str]:
+        """Workers holding pending updates now or until their lease runs out."""
+        found = await self.session.execute(
+            select(INBOX.c.holder)
+            .where(INBOX.c.bot_id == bot_id, INBOX.c.done_at.is_(None), INBOX.c.holder.is_not(None))
+            .distinct()
+        )
+        return [h for h in found.scalars() if h is not None]
+
+    async def release_all(self, bot_id: int, holder: str) -> int:
+        """Free every pending update `holder` has (a worker known to be gone)."""
+        result = await self.session.execute(
+            update(INBOX)
+            .where(INBOX.c.bot_id == bot_id, INBOX.c.done_at.is_(None), INBOX.c.holder == holder)
+            .values(holder=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     @staticmethod
     def _held(
         bot_id: int, holder: str, update_ids: Collection[int]

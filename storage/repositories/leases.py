@@ -24,9 +24,19 @@ class SqlLeases(Repository):
         stmt = stmt.on_conflict_do_update(
             index_elements=["name"],
             set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},
-            where=or_(LEASES.c.holder == holder, LEASES.c.expires_at < now),
+            where=or_(LEASES.c.holder == holder, LEASES.c.expires_at <= now),
         ).returning(LEASES.c.holder)
         return (await self.session.execute(stmt)).first() is not None
+
+    async def take_over(self, name: str, holder: str, dead: str, until: dt.datetime) -> bool:
+        """Take the lease from `dead` (a holder known to be gone) before it expires; only if
+        `dead` still holds it, so two processes seeing the same corpse do not both win."""
+        result = await self.session.execute(
+            update(LEASES)
+            .where(LEASES.c.name == name, LEASES.c.holder == dead)
+            .values(holder=holder, expires_at=until)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def release(self, name: str, holder: str, now: dt.datetime) -> bool:
         """Let the lease expire now, if `holder` still has it (a clean stop hands over at once)."""
@@ -40,6 +50,6 @@ class SqlLeases(Repository):
     async def holder(self, name: str, now: dt.datetime) -> str | None:
         """Who holds the lease now, if anyone."""
         found = await self.session.execute(
-            select(LEASES.c.holder).where(LEASES.c.name == name, LEASES.c.expires_at >= now)
+            select(LEASES.c.holder).where(LEASES.c.name == name, LEASES.c.expires_at > now)
         )
         return found.scalar_one_or_none()

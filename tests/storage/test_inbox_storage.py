@@ -3,6 +3,7 @@ leased at their head and in order, leases that expire, and races on PostgreSQL."
 
 import asyncio
 import datetime as dt
+import functools
 
 import pytest
 
@@ -190,7 +191,7 @@ async def test_a_lease_has_one_holder_until_it_expires_or_is_released(uow_factor
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_workers_claiming_at_once_never_share_a_chat(database_url):
     engines = [create_engine(database_url) for _ in range(4)]
-    factories = [lambda s=session_factory(e): SqlUnitOfWork(s) for e in engines]
+    factories = [functools.partial(SqlUnitOfWork, session_factory(e)) for e in engines]
     chats = [-(2000 + c) for c in range(40)]
     await store(factories[0], *[(u, chats[u % 40]) for u in range(1, 801)])
     held: dict[int, str] = {}
@@ -198,7 +199,7 @@ async def test_workers_claiming_at_once_never_share_a_chat(database_url):
 
     async def worker(name: str, factory) -> None:
         while claimed := await claim(factory, name, chats=3, per_chat=5):
-            for u, chat in claimed:
+            for _, chat in claimed:
                 assert held.setdefault(chat, name) == name, f"chat {chat} given to two workers"
             seen.extend(u for u, _ in claimed)
             await asyncio.sleep(0)
