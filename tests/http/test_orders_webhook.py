@@ -84,7 +84,8 @@ def test_an_http_port_without_a_secret_stops_start_up_with_one_line():
         Settings(_env_file=None, http_port=8080)  # type: ignore[call-arg]
 
     assert describe(err.value) == (
-        "invalid setting ORDERS_WEBHOOK_SECRET must be set when HTTP_PORT is"
+        "invalid setting ORDERS_WEBHOOK_SECRET (orders) or TELEGRAM_WEBHOOK_SECRET (webhook "
+        "mode) must be set when HTTP_PORT is"
     )
 
 
