@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import json
 import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from starlette.applications import Starlette
+from starlette.routing import Route
 from telegram import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeDefault,
     LinkPreviewOptions,
+    Update,
 )
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
@@ -20,11 +30,14 @@ from bot import wiring
 from bot.buffer import ActivityBuffer
 from bot.clock import SYSTEM, Clock
 from bot.deal_posts import DealPostEdits
+from bot.inbox import InboxWorker, inbox_store, telegram_route
 from bot.jobs import Jobs
+from bot.leader import Leadership
 from bot.outbox import OutboxSender
 from bot.settings import Settings
-from bot.webhooks import HttpServer, orders_app
+from bot.webhooks import HttpServer, orders_route
 from campaigns.services.calendar import realign_runs
+from handlers import ALLOWED_UPDATES
 from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps
 from handlers.groupbuys import edit_deal_post
 from handlers.notify import send_notices
@@ -35,6 +48,21 @@ from storage.uow import SqlUnitOfWork
 log = logging.getLogger("growthbot")
 
 GrowthApp = Application[Any, Context, Any, Any, BotData, Any]
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a real process does besides handling updates; tests and the demo use none of it."""
+
+    lead: bool = False  # processes may share the database: run jobs only with the jobs lease
+    webhook: str | None = None  # receive Telegram's webhook at this URL (served on HTTP_PORT)
+    inbox: bool = False  # process the updates stored in the inbox
+
+
+@dataclass
+class _Running:
+    leadership: Leadership | None = None
+    worker: InboxWorker | None = None
 
 
 async def set_command_menus(app: GrowthApp) -> None:
@@ -58,9 +86,10 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     set_commands: bool = True,
     clock: Clock = SYSTEM,
+    role: Role = Role(),
 ) -> GrowthApp:
     """Wire storage, caches, workers and handlers; `request` replaces the network and
-    `clock` the system clock (tests, demo)."""
+    `clock` the system clock (tests, demo); `role` says what this process does."""
     wiring.install()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -69,6 +98,7 @@ def build_application(
         return SqlUnitOfWork(sessions)
 
     servers: list[HttpServer] = []
+    running = _Running()
 
     async def post_init(app: GrowthApp) -> None:
         defaults = settings.chat_defaults
@@ -99,25 +129,80 @@ def build_application(
             log.info("%d scheduled posts had a next run off their schedule: moved", moved)
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
         buffer.start()
-        if settings.http_port is not None and settings.orders_webhook_secret:
-            http = HttpServer(
-                orders_app(lambda: SqlUnitOfWork(sessions), settings.orders_webhook_secret),
-                settings.http_host,
-                settings.http_port,
+        holder = sender.worker  # one id per process: the outbox, the lease, the inbox
+        leadership = running.leadership = Leadership(
+            uow, holder, ttl=settings.leader_lease_seconds, clock=clock, dead=sender.gone
+        )
+        sender.may_send = lambda: leadership.leader
+
+        async def lead() -> None:
+            await sender.recover()  # what a vanished leader was sending
+            sender.kick()
+
+        leadership.on_gain = lead
+        if role.lead:
+            await leadership.start()
+        if role.inbox:
+            running.worker = InboxWorker(
+                uow,
+                bot_id=app.bot.id,
+                holder=holder,
+                process=lambda body: app.process_update(Update.de_json(json.loads(body), app.bot)),
+                flush=buffer.flush,
+                chats=settings.worker_chats,
+                lease=settings.inbox_lease_seconds,
+                clock=clock,
+                dead=sender.gone,
             )
+        routes: list[Route] = []
+        if settings.orders_webhook_secret:
+            routes.append(orders_route(uow, settings.orders_webhook_secret))
+        if role.webhook is not None:
+            if not settings.telegram_webhook_secret:
+                raise ValueError("webhook mode needs TELEGRAM_WEBHOOK_SECRET")
+            store = inbox_store(
+                uow,
+                app.bot.id,
+                clock=clock,
+                stored=running.worker.wake if running.worker is not None else None,
+            )
+            path = urlsplit(role.webhook).path or "/"
+            routes.append(telegram_route(path, settings.telegram_webhook_secret, store))
+        if settings.http_port is not None and routes:
+            http = HttpServer(Starlette(routes=routes), settings.http_host, settings.http_port)
             http.start()
             servers.append(http)
-            log.info(
-                "orders webhook on http://%s:%d/api/orders", settings.http_host, settings.http_port
-            )
+            await http.started()
+            where = f"http://{settings.http_host}:{settings.http_port}"
+            for route in routes:
+                log.info("serving %s%s", where, route.path)
         if set_commands:
             await set_command_menus(app)
         if app.job_queue is not None:
-            Jobs(app.bot, deps, sender, settings, clock).schedule(app.job_queue)
+            jobs = Jobs(app.bot, deps, sender, settings, clock, leads=lambda: leadership.leader)
+            jobs.prune_inbox = lambda before: _prune_inbox(uow, before)
+            jobs.schedule(app.job_queue)
+            if role.lead:
+                every = settings.leader_lease_seconds / 3
+                app.job_queue.run_repeating(
+                    leadership.renew, interval=every, first=every, name="leader-lease"
+                )
+        if running.worker is not None:
+            running.worker.start()
+        if role.webhook is not None:
+            await app.bot.set_webhook(
+                role.webhook,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=settings.webhook_max_connections,
+            )
+            log.info("webhook set: Telegram delivers updates to %s", role.webhook)
 
     async def post_stop(app: GrowthApp) -> None:
-        for http in servers:
+        for http in servers:  # first: no update is acknowledged from here on
             await http.stop()
+        if running.worker is not None:
+            await running.worker.stop()  # each chat finishes its update; the rest go back
         if not app.bot_data.started:
             return  # post_init never ran
         deps = app.bot_data.deps
@@ -128,6 +213,8 @@ def build_application(
         if isinstance(deps.buffer, ActivityBuffer):
             await deps.buffer.stop()
             log.info("activity buffer flushed (%d messages written this run)", deps.buffer.written)
+        if running.leadership is not None:
+            await running.leadership.stop()  # last: the outbox has stopped sending
 
     async def post_shutdown(app: GrowthApp) -> None:
         await engine.dispose()
@@ -153,6 +240,37 @@ def build_application(
     app: GrowthApp = builder.build()
     handlers.register(app)
     return app
+
+
+async def _prune_inbox(uow: Callable[[], SqlUnitOfWork], before: dt.datetime) -> int:
+    async with uow() as work:
+        pruned = await work.inbox.prune(before)
+        await work.commit()
+    return pruned
+
+
+async def serve(app: GrowthApp) -> None:
+    """Run until SIGINT or SIGTERM without polling: updates come through the inbox (webhook
+    mode, `growthbot worker`). The same lifecycle as PTB's run_polling."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        if app.running:
+            await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
 
 
 async def start_offline(app: GrowthApp) -> None:
