@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.double.spec import ApiSpec, Problem
-from bot.double.webhook import WebhookDelivery
+from bot.double.webhook import DeliveryLog, WebhookDelivery
 
 JSON = dict[str, Any]
 BOT_ID = 5_000_000_001
@@ -114,6 +114,7 @@ class FakeTelegram:
         # getUpdates; `reverse_proxy` is where the webhook's HTTPS URL is served from.
         self.webhook: WebhookDelivery | None = None
         self.reverse_proxy: str | None = None
+        self.webhook_log = DeliveryLog()  # what every webhook delivered, and the answers
 
     def _stamp(self, at: dt.datetime | None) -> int:
         return int((at or self.clock()).timestamp())
@@ -579,6 +580,7 @@ class FakeTelegram:
             secret=None if secret is None else str(secret),
             max_connections=connections,
             reverse_proxy=self.reverse_proxy,
+            log=self.webhook_log,
         )
         with self._lock:
             waiting = [] if params.get("drop_pending_updates") else self.updates
