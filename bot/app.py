@@ -188,6 +188,7 @@ def build_application(
                     leadership.renew, interval=every, first=every, name="leader-lease"
                 )
         if running.worker is not None:
+            await running.worker.listen(settings.database_url)
             running.worker.start()
         if role.webhook is not None:
             await app.bot.set_webhook(

@@ -22,21 +22,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import functools
 import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
+from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from telegram import Update
 
 from bot.clock import SYSTEM, Clock
 from bot.webhooks import Refused, read_body
-from storage.repositories.inbox import InboxItem
+from storage.repositories.inbox import CHANNEL, InboxItem
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -49,31 +49,46 @@ MAX_UPDATE_ID = 2**63 - 1
 Store = Callable[[int, int, str], Awaitable[bool]]
 
 
-def chat_key(update: Update) -> int:
-    """The chat whose updates must run in order: the chat, else the user (0: neither)."""
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    if update.effective_user is not None:
-        return update.effective_user.id
-    return 0
+def chat_key(payload: dict[str, Any]) -> int | None:
+    """The chat whose updates must run in order, as PTB's effective_chat would say: the
+    update's chat (a tap's: its message's), else its sender; None: neither is there."""
+    for holder in (payload, payload.get("message")):
+        chat = holder.get("chat") if isinstance(holder, dict) else None
+        if isinstance(chat, dict) and _is_id(chat.get("id")):
+            return int(chat["id"])
+    sender = payload.get("from") or payload.get("user")
+    if isinstance(sender, dict) and _is_id(sender.get("id")):
+        return int(sender["id"])
+    return None
+
+
+def _is_id(value: object) -> bool:
+    return type(value) is int and -MAX_UPDATE_ID <= value <= MAX_UPDATE_ID
 
 
 def parse_update(text: str) -> tuple[int, int] | None:
-    """(update_id, chat key) of a body Telegram could have sent, else None."""
+    """(update_id, chat key) of a body Telegram could have sent, else None: an object with
+    an update id and exactly one update, which names its chat or sender (a poll has none).
+
+    Only what storing needs is checked here: this runs for every update, and the worker
+    reads the rest with PTB (an update it cannot read is logged and dropped).
+    """
     try:
         data: Any = json.loads(text)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or len(data) != 2:
         return None
     update_id = data.get("update_id")
     if type(update_id) is not int or not 0 <= update_id <= MAX_UPDATE_ID:
         return None
-    try:
-        update = Update.de_json(data, None)
-    except Exception:  # PTB's parsers raise all sorts on hostile shapes
+    [(kind, payload)] = [(k, v) for k, v in data.items() if k != "update_id"]
+    if not isinstance(payload, dict):
         return None
-    return update_id, chat_key(update)
+    chat = chat_key(payload)
+    if chat is None and kind != "poll":
+        return None
+    return update_id, chat or 0
 
 
 def telegram_route(path: str, secret: str, store: Store) -> Route:
@@ -112,17 +127,67 @@ def inbox_store(
     clock: Clock = SYSTEM,
     stored: Callable[[], None] | None = None,
 ) -> Store:
-    """Store one update in its own transaction; `stored` is told after a new one commits."""
+    """How the webhook stores updates (see InboxWriter); `stored` is told after new ones
+    commit."""
+    return InboxWriter(uow, bot_id, clock=clock, stored=stored).store
 
-    async def store(update_id: int, chat_id: int, body: str) -> bool:
-        async with uow() as work:
-            new = await work.inbox.store(bot_id, update_id, chat_id, body, clock.now())
-            await work.commit()
-        if new and stored is not None:
-            stored()
-        return new
 
-    return store
+class InboxWriter:
+    """Group commit: updates that arrive while a transaction is under way go into the next
+    one together. Each request still waits for the commit of its own update, so a 200 keeps
+    meaning "stored"; under Telegram's concurrent deliveries this is one commit for many."""
+
+    def __init__(
+        self,
+        uow: Callable[[], SqlUnitOfWork],
+        bot_id: int,
+        *,
+        clock: Clock = SYSTEM,
+        stored: Callable[[], None] | None = None,
+        batch: int = 500,
+    ) -> None:
+        self.uow, self.bot_id, self.clock, self.stored, self.batch = (
+            uow,
+            bot_id,
+            clock,
+            stored,
+            batch,
+        )
+        self._waiting: list[tuple[tuple[int, int, str], asyncio.Future[bool]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(self, update_id: int, chat_id: int, body: str) -> bool:
+        """True once stored and committed, False if already there; raises if not stored."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._waiting.append(((update_id, chat_id, body), future))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._write(), name="inbox-writer")
+        return await future
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self.batch], self._waiting[self.batch :]
+            try:
+                async with self.uow() as work:
+                    new = await work.inbox.store_many(
+                        self.bot_id, [update for update, _ in batch], self.clock.now()
+                    )
+                    if new:
+                        await work.inbox.announce()
+                    await work.commit()
+            except Exception as error:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                        future.exception()  # retrieved here too: its request may be gone
+                continue
+            for update, future in batch:
+                if not future.done():
+                    future.set_result(update[0] in new)
+                    new.discard(update[0])  # a second copy in one batch is not new
+            if self.stored is not None:
+                self.stored()
 
 
 async def inbox_depth(uow: Callable[[], SqlUnitOfWork], bot_id: int | None = None) -> int:
@@ -132,7 +197,13 @@ async def inbox_depth(uow: Callable[[], SqlUnitOfWork], bot_id: int | None = Non
 
 
 class InboxWorker:
-    """Drains the inbox: up to `chats` chats at a time, each chat's updates in order."""
+    """Drains the inbox: up to `chats` chats at a time, each chat's updates in order.
+
+    Chats run side by side; whenever some have finished, one transaction records them all
+    done (after one flush of the activity buffer), and the free places are filled with one
+    claim. Under load a round covers many chats, so the bookkeeping costs three short
+    transactions per round, not per update.
+    """
 
     def __init__(
         self,
@@ -155,15 +226,30 @@ class InboxWorker:
         self.clock = clock
         self.dead = dead  # a holder known to be gone: its chats are freed without waiting
         self.processed = 0  # updates this worker marked done
+        self.rounds = 0  # transactions that marked updates done
         self._held: dict[int, int] = {}  # update id -> chat: leased, not yet done
-        self._running: dict[int, asyncio.Task[None]] = {}  # chat -> its run
+        self._running: dict[int, asyncio.Task[list[int]]] = {}  # chat -> its run
+        self._claimed: dict[int, list[InboxItem]] = {}  # chat -> what its run was given
         self._nudge = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._listener: asyncpg.Connection | None = None
 
     def wake(self) -> None:
-        """New updates were stored (by this process): claim now instead of at the next poll."""
+        """New updates were stored: claim now instead of at the next poll."""
         self._nudge.set()
+
+    async def listen(self, database_url: str) -> None:
+        """On PostgreSQL, wake on every commit of new updates by any process (LISTEN), so a
+        worker beside the receiving one starts at once too; polling stays as the fallback."""
+        if make_url(database_url).get_backend_name() != "postgresql":
+            return
+        dsn = make_url(database_url).set(drivername="postgresql")
+        try:
+            self._listener = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+            await self._listener.add_listener(CHANNEL, lambda *_: self.wake())
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("inbox: not listening for new updates (%s); polling instead", error)
 
     async def recover(self) -> int:
         """Free the chats of workers known to be gone (killed on this host): their updates
@@ -195,21 +281,38 @@ class InboxWorker:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-        await asyncio.gather(*self._running.values(), return_exceptions=True)
         self._tasks = []
+        log.info("inbox worker: %d updates done in %d rounds", self.processed, self.rounds)
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close(timeout=5)
+            self._listener = None
 
     async def drain(self) -> int:
         """Process everything claimable now, then return how many were done (tests, demo)."""
         before = self.processed
         while claimed := await self._claim(self.chats):
-            await asyncio.gather(*(self._chat(items) for items in claimed.values()))
+            self._start(claimed)
+            await asyncio.gather(*self._running.values())
+            await self._settle(list(self._running))
         return self.processed - before
 
     async def _loop(self) -> None:
         with contextlib.suppress(Exception):
             await self.recover()
-        while not self._stopping:
+        settling: asyncio.Task[None] | None = None
+        while True:
             self._nudge.clear()
+            if settling is None or settling.done():
+                # One settlement at a time, beside the claims: it takes every chat that has
+                # finished by now, so the slower it is the more it covers.
+                finished = [chat for chat, run in self._running.items() if run.done()]
+                settling = None
+                if finished:
+                    settling = asyncio.get_running_loop().create_task(self._settle(finished))
+                    settling.add_done_callback(lambda _: self._nudge.set())
+            if self._stopping:
+                break
             free = self.chats - len(self._running)
             started = 0
             if free > 0:
@@ -218,18 +321,21 @@ class InboxWorker:
                 except Exception:
                     log.exception("inbox claim failed; retrying")
                     claimed = {}
-                for chat, items in claimed.items():
-                    task = asyncio.get_running_loop().create_task(self._chat(items))
-                    self._running[chat] = task
-                    task.add_done_callback(functools.partial(self._ended, chat))
+                self._start(claimed)
                 started = len(claimed)
-            if self._stopping or (free > 0 and started == free):
-                continue  # every free slot filled: there may be more
+            if free > 0 and started == free:
+                continue  # every free place filled: there may be more
             await self._wait(self.poll)
+        if settling is not None:
+            await settling
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
+        await self._settle(list(self._running))
 
-    def _ended(self, chat: int, _: object) -> None:
-        self._running.pop(chat, None)
-        self._nudge.set()
+    def _start(self, claimed: dict[int, list[InboxItem]]) -> None:
+        for chat, items in claimed.items():
+            task = asyncio.get_running_loop().create_task(self._chat(items))
+            task.add_done_callback(lambda _: self._nudge.set())
+            self._running[chat], self._claimed[chat] = task, items
 
     async def _wait(self, seconds: float) -> None:
         nudged = asyncio.ensure_future(self._nudge.wait())
@@ -260,40 +366,55 @@ class InboxWorker:
             log.debug("inbox: claimed %d updates of %d chats", len(items), len(by_chat))
         return by_chat
 
-    async def _chat(self, items: list[InboxItem]) -> None:
-        """One chat's leased updates, in order; done once their effects are committed."""
+    async def _chat(self, items: list[InboxItem]) -> list[int]:
+        """One chat's leased updates, in order; returns those processed."""
         done: list[int] = []
+        for item in items:
+            if self._stopping:
+                break
+            try:
+                await self.process(item.body)
+            except Exception:
+                log.exception("update %s could not be processed; dropped", item.update_id)
+            done.append(item.update_id)
+        return done
+
+    async def _settle(self, chats: list[int]) -> None:
+        """Record finished chats: their member messages written first, then all done in one
+        transaction; what a stop left unprocessed is given back."""
+        done: list[int] = []
+        rest: list[int] = []
+        for chat in chats:
+            run, items = self._running[chat], self._claimed[chat]
+            finished = set(run.result()) if not run.cancelled() and not run.exception() else set()
+            done += [i.update_id for i in items if i.update_id in finished]
+            rest += [i.update_id for i in items if i.update_id not in finished]
         try:
-            for item in items:
-                if self._stopping:
-                    break
-                try:
-                    await self.process(item.body)
-                except Exception:
-                    log.exception("update %s could not be processed; dropped", item.update_id)
-                done.append(item.update_id)
-            await self.flush()  # member messages of these updates, before they count as done
+            await self.flush()  # before these updates count as done
             await self._done(done)
         except Exception:
             log.exception(
-                "inbox: %d updates of chat %s processed but not recorded; they run again "
-                "after their lease expires",
+                "inbox: %d updates processed but not recorded; they run again once their lease "
+                "expires",
                 len(done),
-                items[0].chat_id,
             )
-        finally:
-            rest = [i.update_id for i in items if i.update_id not in set(done)]
-            if rest:
-                with contextlib.suppress(Exception):
-                    await self._release(rest)
-            for item in items:
-                self._held.pop(item.update_id, None)
+        if rest:
+            with contextlib.suppress(Exception):
+                await self._release(rest)
+        for update_id in done + rest:
+            self._held.pop(update_id, None)
+        for chat in chats:  # their places are free only now: a chat is settled once
+            self._running.pop(chat, None)
+            self._claimed.pop(chat, None)
 
     async def _done(self, update_ids: list[int]) -> None:
+        if not update_ids:
+            return
         async with self.uow() as work:
             marked = await work.inbox.done(self.bot_id, self.holder, update_ids, self.clock.now())
             await work.commit()
         self.processed += marked
+        self.rounds += 1
         if marked < len(update_ids):
             log.warning(
                 "inbox: %d updates were taken over by another worker while this one ran them "
@@ -319,12 +440,9 @@ class InboxWorker:
             now = self.clock.now()
             try:
                 async with self.uow() as work:
-                    kept = await work.inbox.renew(
+                    await work.inbox.renew(
                         self.bot_id, self.holder, held, now + dt.timedelta(seconds=self.lease)
                     )
                     await work.commit()
             except Exception:
                 log.exception("inbox leases not renewed")
-                continue
-            if kept < len(held):
-                log.debug("inbox: %d held updates finished meanwhile", len(held) - kept)

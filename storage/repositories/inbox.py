@@ -4,7 +4,7 @@ chat, and marked done once their effects are committed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -14,6 +14,7 @@ from storage.models import InboxRow
 from storage.repositories.base import Repository, insert_for
 
 INBOX = cast(Table, InboxRow.__table__)
+CHANNEL = "growthbot_inbox"  # PostgreSQL NOTIFY channel: new updates were stored
 EARLIER = INBOX.alias("earlier")
 
 
@@ -38,6 +39,31 @@ class SqlInbox(Repository):
             .returning(INBOX.c.update_id)
         )
         return (await self.session.execute(stmt)).first() is not None
+
+    async def store_many(
+        self, bot_id: int, updates: Sequence[tuple[int, int, str]], at: dt.datetime
+    ) -> set[int]:
+        """Insert (update_id, chat_id, body) rows in one statement; returns the new ids."""
+        if not updates:
+            return set()
+        stmt = (
+            insert_for(self.session, INBOX)
+            .values(
+                [
+                    {"bot_id": bot_id, "update_id": u, "chat_id": c, "body": b, "received_at": at}
+                    for u, c, b in updates
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+            .returning(INBOX.c.update_id)
+        )
+        return set((await self.session.execute(stmt)).scalars())
+
+    async def announce(self) -> None:
+        """Tell listening workers (PostgreSQL LISTEN) that updates were stored; delivered
+        when this transaction commits, never before. SQLite has one process: nothing to do."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(select(func.pg_notify(CHANNEL, "")))
 
     async def claim(
         self,

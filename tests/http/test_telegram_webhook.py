@@ -133,6 +133,8 @@ async def test_a_missing_or_wrong_secret_token_is_401_and_stores_nothing(
         b'{"update_id": 1, "message": "hello"}',
         b'{"update_id": 1, "message": {"chat": 5}}',
         b'{"update_id": 1, "callback_query": []}',
+        b'{"update_id": 1, "message": {"chat": {"id": "5"}}}',
+        b'{"update_id": 1, "message": {"text": "no chat"}, "edited_message": {"chat": {"id": 1}}}',
         b"\xff\xfe{}",
         b"[" * 100_000 + b"]" * 100_000,
         b'{"update_id": 1, "message": ' * 5000 + b"1" + b"}" * 5000,
