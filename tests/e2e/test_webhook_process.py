@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import re
 import signal
 import socket
@@ -41,9 +42,10 @@ def start(
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
         "ACTIVITY_FLUSH_SECONDS": "5",
     }
+    runner = os.environ.get("GROWTHBOT_E2E_RUNNER", "-m bot").split()  # a profiler, say
     with (cwd / f"{name}.log").open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot", *command],
+            [sys.executable, *runner, *command],
             cwd=cwd,
             env=env | extra,
             stdout=log,
@@ -196,7 +198,7 @@ def all_processed(world: FakeTelegram, database_url: str, total: int) -> bool:
     hook = world.webhook
     return (
         hook is not None
-        and len(hook.delivered) >= total
+        and len(world.webhook_log.delivered) >= total
         and hook.pending == 0
         and inbox_depth(database_url) == 0
     )
@@ -247,6 +249,19 @@ def job_runs(log: str) -> Counter[str]:
     return Counter(JOB_RUN.findall(log))
 
 
+def before(log: str, moment: dt.datetime) -> str:
+    """The log's lines stamped before `moment` (local time, as logging writes it)."""
+    kept = []
+    for line in log.splitlines():
+        try:
+            at = dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+        except ValueError:
+            continue
+        if at < moment:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_worker_killed_while_updates_stream_in_loses_and_doubles_nothing(
@@ -287,4 +302,114 @@ def test_a_worker_killed_while_updates_stream_in_loses_and_doubles_nothing(
     assert unanswered <= 16
     counted = [s.messages for chat in members for s in stats[chat]]
     assert sum(counted) == 30 * (5 + 5)  # every message counted once
+    assert world.problems() == []
+
+
+def done_in_order(database_url: str) -> tuple[int, int]:
+    """(updates, updates marked done before an earlier one of their chat)."""
+    from sqlalchemy import select
+
+    from storage.engine import create_engine
+    from storage.models import InboxRow
+
+    async def read() -> list[tuple[int, int, dt.datetime]]:
+        engine = create_engine(database_url, read_only=True)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    select(InboxRow.chat_id, InboxRow.update_id, InboxRow.done_at)
+                )
+                return [(c, u, d) for c, u, d in rows]
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(read())
+    last: dict[int, dt.datetime] = {}
+    early = 0
+    for chat, _, done_at in sorted(rows, key=lambda r: r[1]):
+        if done_at < last.get(chat, done_at):
+            early += 1
+        last[chat] = max(done_at, last.get(chat, done_at))
+    return len(rows), early
+
+
+@pytest.mark.e2e
+def test_run_with_a_webhook_killed_mid_stream_and_restarted_loses_and_doubles_nothing(
+    database_url: str, tmp_path: Path
+):
+    world, members = community(chats=20, per_chat=4)
+    updates = script(world, members, chatter=4)
+    port = free_port()
+    world.reverse_proxy = f"http://127.0.0.1:{port}"
+
+    with DoubleServer(world) as server:
+        first = receiver(database_url, server.base_url, tmp_path, port)
+        second = None
+        try:
+            assert _wait_for(lambda: world.webhook is not None)
+
+            def kill_midway(n: int) -> None:
+                if n == len(updates) // 2:
+                    first.send_signal(signal.SIGKILL)
+                    first.wait()
+
+            stream(world, updates, rate=100, after=kill_midway)
+            refused = world.webhook_log.answers[0]
+            second = receiver(database_url, server.base_url, tmp_path, port)
+            done = _wait_for(lambda: all_processed(world, database_url, len(updates)), 90)
+            time.sleep(1)  # anything answered twice would be answered now
+        finally:
+            output = stop(second, tmp_path, "run") if second else ""
+            first.kill()
+            first.wait()
+
+    assert done, output
+    assert refused > 0  # Telegram found nobody while the bot was down, and retried
+    unanswered, stats = check_effects(world, members, database_url)
+    assert unanswered <= 16
+    assert sum(s.messages for chat in members for s in stats[chat]) == 20 * (4 + 4)
+    assert done_in_order(database_url) == (len(updates), 0)
+    assert world.problems() == []
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_three_workers_keep_each_chat_in_order_and_run_each_job_once(
+    database_url: str, tmp_path: Path
+):
+    world, members = community(chats=200, per_chat=2)
+    updates = script(world, members, chatter=7)
+    port = free_port()
+    world.reverse_proxy = f"http://127.0.0.1:{port}"
+    options = {"LOG_LEVEL": "DEBUG", "OUTBOX_TICK_SECONDS": "0.5", "REFERRAL_SWEEP_SECONDS": "5"}
+
+    with DoubleServer(world) as server:
+        procs = {"run": receiver(database_url, server.base_url, tmp_path, port, **options)}
+        for name in ("w1", "w2"):
+            procs[name] = start(["worker"], database_url, server.base_url, tmp_path, name,
+                                **options)  # fmt: skip
+        try:
+            assert _wait_for(lambda: world.webhook is not None)
+            stream(world, updates, rate=400)
+            done = _wait_for(lambda: all_processed(world, database_url, len(updates)), 120)
+        finally:
+            stopping = dt.datetime.now()  # the logs' local time
+            logs = {name: stop(p, tmp_path, name) for name, p in procs.items()}
+
+    assert done, logs
+    assert len(updates) == 2000
+    assert all(p.returncode == 0 for p in procs.values()), logs
+    claimed = {name: log.count("inbox: claimed") for name, log in logs.items()}
+    assert all(claimed.values()), claimed  # every worker took part
+    unanswered, stats = check_effects(world, members, database_url)
+    assert unanswered == 0
+    assert sum(s.messages for chat in members for s in stats[chat]) == 200 * (2 + 7)
+    assert done_in_order(database_url) == (2000, 0)
+    # While they ran together (a stop hands the lease to a process still running).
+    logs = {name: before(log, stopping) for name, log in logs.items()}
+    runs = {name: job_runs(log) for name, log in logs.items()}
+    leaders = [name for name, log in logs.items() if "now runs the scheduled jobs" in log]
+    assert len(leaders) == 1, leaders
+    assert [name for name, r in runs.items() if r] == leaders, runs
+    assert runs[leaders[0]]["outbox"] >= 2
     assert world.problems() == []
