@@ -57,6 +57,7 @@ class Role:
     lead: bool = False  # processes may share the database: run jobs only with the jobs lease
     webhook: str | None = None  # receive Telegram's webhook at this URL (served on HTTP_PORT)
     inbox: bool = False  # process the updates stored in the inbox
+    http: bool = True  # serve HTTP_PORT (workers do not: they may share a host with `run`)
 
 
 @dataclass
@@ -168,7 +169,7 @@ def build_application(
             )
             path = urlsplit(role.webhook).path or "/"
             routes.append(telegram_route(path, settings.telegram_webhook_secret, store))
-        if settings.http_port is not None and routes:
+        if settings.http_port is not None and routes and role.http:
             http = HttpServer(Starlette(routes=routes), settings.http_host, settings.http_port)
             http.start()
             servers.append(http)

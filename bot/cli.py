@@ -141,9 +141,18 @@ def _run(settings: Settings, webhook: str | None = None, *, worker: bool = False
         app = build_application(settings, role=Role(lead=True))
         app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
         return 0
-    role = Role(lead=True, webhook=webhook, inbox=True)
+    from telegram.error import TelegramError
+
+    role = Role(lead=True, webhook=webhook, inbox=True, http=not worker)
     app = build_application(settings, role=role, set_commands=not worker)
-    asyncio.run(serve(app))
+    try:
+        asyncio.run(serve(app))
+    except TelegramError as error:
+        print(f"growthbot: Telegram refused: {error.message}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"growthbot: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

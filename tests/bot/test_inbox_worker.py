@@ -179,3 +179,15 @@ async def test_processing_and_its_lease_renewal_go_on_while_the_clock_moves(bot:
 
     assert await pending(bot) == []
     assert w.processed == 1
+
+
+async def test_an_update_the_bot_cannot_read_is_dropped_and_its_chat_goes_on(bot: Harness):
+    store = inbox_store(bot.app.bot_data.deps.uow, bot.app.bot.id, clock=bot.clock)
+    await store(1, GROUP, json.dumps({"update_id": 1, "message": {"chat": {"id": GROUP}}}))
+    await receive(bot, bot.world.message(GROUP, ALICE, "签到", at=MONDAY))
+
+    done = await worker(bot, "w1").drain()
+
+    assert done == 2
+    assert len(said(bot, "today")) == 1
+    assert await pending(bot) == []
