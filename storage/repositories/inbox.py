@@ -110,6 +110,9 @@ class SqlInbox(Repository):
         chat_ids = list((await self.session.execute(heads)).scalars())
         if not chat_ids:
             return []
+        # Ids first, then an UPDATE by primary key: a subquery inside the UPDATE can be
+        # planned as a loop over the whole backlog when the statistics still describe an
+        # empty table (a backlog delivered at start-up), which took minutes for 20,000 rows.
         ranked = (
             select(
                 INBOX.c.update_id,
@@ -120,13 +123,14 @@ class SqlInbox(Repository):
             .where(INBOX.c.bot_id == bot_id, pending, INBOX.c.chat_id.in_(chat_ids))
             .subquery()
         )
+        ids = list(
+            (
+                await self.session.execute(select(ranked.c.update_id).where(ranked.c.n <= per_chat))
+            ).scalars()
+        )
         taken = await self.session.execute(
             update(INBOX)
-            .where(
-                INBOX.c.bot_id == bot_id,
-                pending,
-                INBOX.c.update_id.in_(select(ranked.c.update_id).where(ranked.c.n <= per_chat)),
-            )
+            .where(INBOX.c.bot_id == bot_id, pending, INBOX.c.update_id.in_(ids))
             .values(holder=holder, lease_until=until)
             .returning(INBOX.c.update_id, INBOX.c.chat_id, INBOX.c.body)
         )

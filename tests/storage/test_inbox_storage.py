@@ -212,3 +212,30 @@ async def test_workers_claiming_at_once_never_share_a_chat(database_url):
         await engine.dispose()
 
     assert sorted(seen) == list(range(1, 801))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_backlog_arriving_at_once_is_claimed_quickly_with_stale_statistics(
+    database_url, uow_factory
+):
+    from sqlalchemy import insert, text
+
+    from storage.models import InboxRow
+
+    async with uow_factory() as uow:
+        await uow.session.execute(text("ANALYZE inbox"))  # the planner believes it is empty
+        await uow.session.execute(
+            insert(InboxRow),
+            [
+                {"bot_id": BOT, "update_id": u, "chat_id": -(3000 + u % 200), "body": "{}",
+                 "received_at": AT}
+                for u in range(1, 20_001)
+            ],
+        )  # fmt: skip
+        await uow.commit()
+    started = asyncio.get_running_loop().time()
+
+    claimed = await claim(uow_factory, "w1", chats=16, per_chat=50)
+
+    assert len(claimed) == 16 * 50
+    assert asyncio.get_running_loop().time() - started < 5
