@@ -26,8 +26,6 @@ import contextlib
 import datetime as dt
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -41,7 +39,7 @@ from bot.double import FakeTelegram
 from bot.double.server import DoubleServer
 from storage.engine import create_engine
 from storage.migrate import upgrade
-from storage.models import InboxRow
+from storage.models import Base, InboxRow
 from tests.e2e.test_run_process import OWNER
 from tests.e2e.test_webhook_process import (
     all_processed,
@@ -126,34 +124,47 @@ async def done_times(url: str) -> dict[int, tuple[dt.datetime, dt.datetime]]:
 
 
 class Database:
-    """A fresh database per run: an SQLite file, or a PostgreSQL database created and
-    dropped next to the one named."""
+    """A fresh database for the benchmark: an SQLite file, or a PostgreSQL database created
+    next to the one named (dropped at the end) and emptied before each run."""
 
-    def __init__(self, base: str | None, workdir: Path, name: str) -> None:
-        self.base, self.name = base, name
-        self.url = base and str(make_url(base).set(database=name).render_as_string(False))
-        self.url = self.url or f"sqlite+aiosqlite:///{workdir}/{name}.db"
+    def __init__(self, base: str | None, workdir: Path) -> None:
+        self.base, self.workdir = base, workdir
+        self.name = f"bench_webhook_{os.getpid()}"
+        self.url = ""
 
-    async def _admin(self, statement: str) -> None:
-        assert self.base is not None
-        engine = create_engine(self.base, isolation_level="AUTOCOMMIT")
+    async def _admin(self, *statements: str, url: str | None = None) -> None:
+        engine = create_engine(url or self.base or "", isolation_level="AUTOCOMMIT")
         async with engine.connect() as conn:
-            await conn.execute(text(statement))
+            for statement in statements:
+                await conn.execute(text(statement))
         await engine.dispose()
 
-    def __enter__(self) -> str:
-        if self.base:
-            asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.name}"'))
-            asyncio.run(self._admin(f'CREATE DATABASE "{self.name}"'))
-        upgrade(self.url)
+    def fresh(self, run: str) -> str:
+        """An empty, migrated database, with no checkpoint left to write during the run."""
+        if not self.base:
+            self.url = f"sqlite+aiosqlite:///{self.workdir}/{run}.db"
+            upgrade(self.url)
+            return self.url
+        if not self.url:
+            self.url = make_url(self.base).set(database=self.name).render_as_string(False)
+            asyncio.run(
+                self._admin(
+                    f'DROP DATABASE IF EXISTS "{self.name}"',
+                    f'CREATE DATABASE "{self.name}" STRATEGY FILE_COPY',
+                )
+            )
+            upgrade(self.url)
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        asyncio.run(self._admin(f"TRUNCATE {tables} RESTART IDENTITY CASCADE", url=self.url))
+        asyncio.run(self._admin("CHECKPOINT"))
         return self.url
 
-    def __exit__(self, *exc: object) -> None:
-        if self.base:
+    def drop(self) -> None:
+        if self.base and self.url:
             asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
 
 
-def run(args: argparse.Namespace, workers: int, workdir: Path) -> None:
+def run(args: argparse.Namespace, workers: int, workdir: Path, database: Database) -> None:
     world, members = community(args.chats, args.members)
     updates = updates_for(world, members, args.updates, args.checkin_every, first=True)
     paced = updates_for(world, members, args.paced, 10**9, first=False)  # chatter only
@@ -165,10 +176,8 @@ def run(args: argparse.Namespace, workers: int, workdir: Path) -> None:
     names = ["run", *(f"w{i}" for i in range(1, workers))]
     rundir = workdir / f"{workers}-workers"
     rundir.mkdir()
-    with (
-        Database(args.database_url, workdir, f"bench_webhook_{os.getpid()}_{workers}") as url,
-        DoubleServer(world) as server,
-    ):
+    url = database.fresh(f"{workers}-workers")
+    with DoubleServer(world) as server:
         procs = {"run": receiver(url, server.base_url, rundir, port, **level)}
         for name in names[1:]:
             procs[name] = start(["worker"], url, server.base_url, rundir, name, **level)
@@ -256,10 +265,12 @@ def main() -> None:
         raise SystemExit("several workers need PostgreSQL: pass --database-url")
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     print(f"logs in {workdir}")
-    for workers in args.workers:
-        run(args, workers, workdir)
-    sys.stdout.flush()
-    subprocess.run(["true"], check=False)
+    database = Database(args.database_url, workdir)
+    try:
+        for workers in args.workers:
+            run(args, workers, workdir, database)
+    finally:
+        database.drop()
 
 
 if __name__ == "__main__":
