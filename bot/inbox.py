@@ -1,20 +1,26 @@
 """Webhook mode: Telegram's updates are stored in the inbox before they are acknowledged,
 and workers drain it through the same Application (process_update) as polling.
 
-Receiving (`telegram_route`): the secret token is checked before the body is read; the body
-is capped, must be UTF-8 JSON that PTB reads as an Update, and is stored under its update id
-(a redelivery is stored once). Telegram gets its 200 only after that commit, so a process
-killed at any moment loses nothing: an update is either stored or redelivered by Telegram.
-A wrong or missing token is a 401 and stores nothing; junk is a 4xx, never a 500; a database
-failure is a 503, which Telegram retries.
+Receiving (`telegram_route`, `InboxWriter`): the secret token is checked before the body is
+read; the body is capped, must be UTF-8 JSON with an update id and one update naming its chat
+or sender, and is stored under its update id (a redelivery is stored once). Telegram gets its
+200 only after that commit, so a process killed at any moment loses nothing: an update is
+either stored or delivered again by Telegram. A wrong or missing token is a 401 and stores
+nothing; junk is a 4xx, never a 500; a database failure is a 503, which Telegram retries.
 
 Working (`InboxWorker`): updates are leased chat by chat (see SqlInbox.claim): one worker
-holds a chat at a time, so each chat's updates run in order on any number of processes;
-chats run concurrently. An update counts as done only after its effects are committed,
+holds a chat at a time, so each chat's updates run in order on any number of processes, and
+chats run side by side. An update counts as done only after its effects are committed,
 including member messages waiting in the activity buffer, which is flushed first. A worker
-that dies leaves its chats leased; another takes them over when the lease expires, and
-processes the unfinished updates again: update ids make the stored effects of a second run
-harmless (DuplicateUpdate), so nothing is counted twice.
+that dies leaves its chats leased; another takes them over when the lease expires (at once
+if it died on this host) and runs the unfinished updates again: update ids make the stored
+effects of a second run harmless (DuplicateUpdate), so nothing is counted twice. A reply the
+dead worker had not yet sent for an update whose effect it had committed is not sent again.
+
+Why leases on the inbox's rows and not a per-chat advisory lock or hash partitioning: a lease
+needs no connection held open per chat and survives a worker cut off from the database (its
+chats come back after a known time); partitioning would tie each chat to one live worker and
+need rebalancing whenever one joins or dies, and a hot chat could not move to an idle one.
 """
 
 from __future__ import annotations
@@ -146,13 +152,8 @@ class InboxWriter:
         stored: Callable[[], None] | None = None,
         batch: int = 500,
     ) -> None:
-        self.uow, self.bot_id, self.clock, self.stored, self.batch = (
-            uow,
-            bot_id,
-            clock,
-            stored,
-            batch,
-        )
+        self.uow, self.bot_id, self.clock = uow, bot_id, clock
+        self.stored, self.batch = stored, batch
         self._waiting: list[tuple[tuple[int, int, str], asyncio.Future[bool]]] = []
         self._task: asyncio.Task[None] | None = None
 
