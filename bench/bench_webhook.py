@@ -67,7 +67,12 @@ def community(chats: int, per_chat: int) -> tuple[FakeTelegram, dict[int, list[i
 
 
 def updates_for(
-    world: FakeTelegram, members: dict[int, list[int]], n: int, checkin_every: int, first: bool
+    world: FakeTelegram,
+    members: dict[int, list[int]],
+    n: int,
+    checkin_every: int,
+    first: bool,
+    checked_in: dict[int, list[int]] | None = None,
 ) -> list[dict[str, Any]]:
     """`n` updates over the groups in turn: every `checkin_every`-th message of a group is
     the check-in of its next member (in member order), the rest chatter. `first`: each group
@@ -85,6 +90,8 @@ def updates_for(
         said[chat] += 1
         if said[chat] % checkin_every == 0 and checked[chat] < len(ids):
             out.append(world.message(chat, ids[checked[chat]], "签到", at=now))
+            if checked_in is not None:
+                checked_in.setdefault(chat, []).append(ids[checked[chat]])
             checked[chat] += 1
         else:
             out.append(world.message(chat, ids[said[chat] % len(ids)], "hi", at=now))
@@ -166,7 +173,10 @@ class Database:
 
 def run(args: argparse.Namespace, workers: int, workdir: Path, database: Database) -> None:
     world, members = community(args.chats, args.members)
-    updates = updates_for(world, members, args.updates, args.checkin_every, first=True)
+    checked_in: dict[int, list[int]] = {}
+    updates = updates_for(
+        world, members, args.updates, args.checkin_every, first=True, checked_in=checked_in
+    )
     paced = updates_for(world, members, args.paced, 10**9, first=False)  # chatter only
     port = free_port()
     world.reverse_proxy = f"http://127.0.0.1:{port}"
@@ -229,11 +239,14 @@ def run(args: argparse.Namespace, workers: int, workdir: Path, database: Databas
         )
         print(f"  webhook answers: {dict(world.webhook_log.answers)}")
         if args.check:
-            check(world, members, url, logs, len(updates) + len(paced))
+            check(world, checked_in, url, logs, len(updates) + len(paced))
 
 
-def check(world: FakeTelegram, members: dict[int, list[int]], url: str, logs, total: int) -> None:
-    unanswered, stats = check_effects(world, members, url)  # raises on a rank out of order
+def check(
+    world: FakeTelegram, checked_in: dict[int, list[int]], url: str, logs, total: int
+) -> None:
+    """Raises unless each member who checked in did so once, ranked in their group's order."""
+    unanswered, stats = check_effects(world, checked_in, url)
     counted, early = done_in_order(url)
     claims = {name: log.count("inbox: claimed") for name, log in logs.items()}
     runs = {name: job_runs(log) for name, log in logs.items()}
