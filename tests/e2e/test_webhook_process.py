@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import re
 import signal
 import socket
@@ -42,10 +41,9 @@ def start(
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
         "ACTIVITY_FLUSH_SECONDS": "5",
     }
-    runner = os.environ.get("GROWTHBOT_E2E_RUNNER", "-m bot").split()  # a profiler, say
     with (cwd / f"{name}.log").open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, *runner, *command],
+            [sys.executable, "-m", "bot", *command],
             cwd=cwd,
             env=env | extra,
             stdout=log,
