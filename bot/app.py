@@ -67,7 +67,22 @@ class GrowthApplication(BaseApp):
         super().__init__(**kwargs)
         self.metrics, self.readiness, self.http = metrics, readiness, http
 
-    async def process_update(self, update: object) -> None:
+    async def process_stored(self, body: str) -> bool:
+        """Handle an update stored by the webhook; False when a handler failed with an
+        unexpected error (PTB hands it to the error handler and does not raise it), so the
+        inbox can run it again rather than count it done."""
+        failed = False
+
+        def note(scope: UpdateScope) -> None:
+            nonlocal failed
+            failed = scope.outcome is Handled.ERROR
+
+        await self.process_update(Update.de_json(json.loads(body), self.bot), on_done=note)
+        return not failed
+
+    async def process_update(
+        self, update: object, on_done: Callable[[UpdateScope], None] | None = None
+    ) -> None:
         scope = UpdateScope(update)
         token = CURRENT.set(scope)
         # Elapsed real time, not the injected clock: this measures the bot, not the story.
@@ -80,6 +95,8 @@ class GrowthApplication(BaseApp):
         finally:
             CURRENT.reset(token)
             self.metrics.handled(scope.kind, scope.outcome, time.perf_counter() - began)
+            if on_done is not None:
+                on_done(scope)
 
     async def process_error(
         self,
@@ -232,6 +249,7 @@ def build_application(
         if moved := await realign_runs(deps.uow(), now=clock.now()):
             log.info("%d scheduled posts had a next run off their schedule: moved", moved)
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
+        buffer.on_error = metrics.errors.labels("buffer").inc
         buffer.start()
         holder = sender.worker  # one id per process: the outbox, the lease, the inbox
         leadership = running.leadership = Leadership(
@@ -247,11 +265,12 @@ def build_application(
         if role.lead:
             await leadership.start()
         if role.inbox:
+            assert isinstance(app, GrowthApplication)
             running.worker = InboxWorker(
                 uow,
                 bot_id=app.bot.id,
                 holder=holder,
-                process=lambda body: app.process_update(Update.de_json(json.loads(body), app.bot)),
+                process=app.process_stored,
                 flush=buffer.flush,
                 chats=settings.worker_chats,
                 lease=settings.inbox_lease_seconds,

@@ -32,6 +32,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -197,6 +198,18 @@ async def inbox_depth(uow: Callable[[], SqlUnitOfWork], bot_id: int | None = Non
         return await work.inbox.depth(bot_id)
 
 
+RUNS = 4  # runs of an update whose handler fails before it is given up
+RETRY_PAUSES = (2, 10, 60)  # seconds before the second, third and fourth run
+
+
+@dataclass
+class _Run:
+    """What a chat's run did: updates done, and the one that failed (to run again later)."""
+
+    done: list[int] = field(default_factory=list)
+    failed: InboxItem | None = None
+
+
 class InboxWorker:
     """Drains the inbox: up to `chats` chats at a time, each chat's updates in order.
 
@@ -212,7 +225,7 @@ class InboxWorker:
         *,
         bot_id: int,
         holder: str,
-        process: Callable[[str], Awaitable[None]],
+        process: Callable[[str], Awaitable[bool]],
         flush: Callable[[], Awaitable[object]],
         chats: int = 16,
         per_chat: int = 50,
@@ -229,7 +242,7 @@ class InboxWorker:
         self.processed = 0  # updates this worker marked done
         self.rounds = 0  # transactions that marked updates done
         self._held: dict[int, int] = {}  # update id -> chat: leased, not yet done
-        self._running: dict[int, asyncio.Task[list[int]]] = {}  # chat -> its run
+        self._running: dict[int, asyncio.Task[_Run]] = {}  # chat -> its run
         self._claimed: dict[int, list[InboxItem]] = {}  # chat -> what its run was given
         self._nudge = asyncio.Event()
         self._stopping = False
@@ -367,32 +380,49 @@ class InboxWorker:
             log.debug("inbox: claimed %d updates of %d chats", len(items), len(by_chat))
         return by_chat
 
-    async def _chat(self, items: list[InboxItem]) -> list[int]:
-        """One chat's leased updates, in order; returns those processed."""
-        done: list[int] = []
+    async def _chat(self, items: list[InboxItem]) -> _Run:
+        """One chat's leased updates, in order, until one whose handler failed: that one is
+        tried again later (the chat's later updates wait for it), unless it has failed
+        `RUNS` times already."""
+        run = _Run()
         for item in items:
             if self._stopping:
                 break
             try:
-                await self.process(item.body)
-            except Exception:
-                log.exception("update %s could not be processed; dropped", item.update_id)
-            done.append(item.update_id)
-        return done
+                handled = await self.process(item.body)
+            except Exception:  # not even an Update: running it again cannot help
+                log.exception("update %s could not be read; dropped", item.update_id)
+                handled = True
+            if not handled and item.attempts + 1 < RUNS:
+                run.failed = item
+                break
+            if not handled:
+                log.error(
+                    "update %s failed %d times; given up (its chat goes on)", item.update_id, RUNS
+                )
+            run.done.append(item.update_id)
+        return run
 
     async def _settle(self, chats: list[int]) -> None:
         """Record finished chats: their member messages written first, then all done in one
         transaction; what a stop left unprocessed is given back."""
         done: list[int] = []
         rest: list[int] = []
+        failed: list[InboxItem] = []
         for chat in chats:
-            run, items = self._running[chat], self._claimed[chat]
-            finished = set(run.result()) if not run.cancelled() and not run.exception() else set()
+            task, items = self._running[chat], self._claimed[chat]
+            run = task.result() if not task.cancelled() and not task.exception() else _Run()
+            finished = set(run.done)
+            if run.failed is not None:
+                failed.append(run.failed)
             done += [i.update_id for i in items if i.update_id in finished]
-            rest += [i.update_id for i in items if i.update_id not in finished]
+            rest += [
+                i.update_id for i in items if i.update_id not in finished and i is not run.failed
+            ]
         try:
             await self.flush()  # before these updates count as done
             await self._done(done)
+            await self._retry_later(failed)
         except Exception:
             log.exception(
                 "inbox: %d updates processed but not recorded; they run again once their lease "
@@ -423,6 +453,24 @@ class InboxWorker:
                 len(update_ids) - marked,
                 self.lease,
             )
+
+    async def _retry_later(self, failed: list[InboxItem]) -> None:
+        if not failed:
+            return
+        now = self.clock.now()
+        async with self.uow() as work:
+            for item in failed:
+                pause = RETRY_PAUSES[min(item.attempts, len(RETRY_PAUSES) - 1)]
+                at = now + dt.timedelta(seconds=pause)
+                await work.inbox.retry_later(self.bot_id, self.holder, item.update_id, at)
+                log.warning(
+                    "update %s: its handler failed (run %d of %d); tried again in %d s",
+                    item.update_id,
+                    item.attempts + 1,
+                    RUNS,
+                    pause,
+                )
+            await work.commit()
 
     async def _release(self, update_ids: list[int]) -> None:
         async with self.uow() as work:

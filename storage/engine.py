@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -106,3 +106,13 @@ async def ping(engine: AsyncEngine) -> None:
     """SELECT 1 on a connection of the pool: raises unless the database answers."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth trying again as it is: the database or the way to it failed, not the data (a
+    value the database refuses fails the same way every time)."""
+    if isinstance(error, OperationalError | InterfaceError | DisconnectionError | OSError):
+        return True
+    if isinstance(error, TimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
