@@ -72,7 +72,7 @@ async def tap(bot: Harness, chat: int, user: int, data: Callback | str, **where:
 
 async def make_harness(database_url: str, **settings: Any) -> tuple[Harness, GrowthApp]:
     clock = FakeClock(NOW)
-    world = FakeTelegram(clock=clock.now)
+    world = FakeTelegram(clock=clock.now, monotonic=clock.monotonic)
     world.add_user(OWNER, "Olga", username="olga_owner", language_code="en")
     world.add_user(ADMIN, "Adam", language_code="en")
     world.add_user(ALICE, "Alice", last_name="Liu", username="alice", language_code="en")
