@@ -17,6 +17,7 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot import wiring
+from bot.budget import BudgetLimiter, ChatBudget
 from bot.buffer import ActivityBuffer
 from bot.clock import SYSTEM, Clock
 from bot.deal_posts import DealPostEdits
@@ -58,9 +59,11 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     set_commands: bool = True,
     clock: Clock = SYSTEM,
+    budget: ChatBudget | None = None,
 ) -> GrowthApp:
-    """Wire storage, caches, workers and handlers; `request` replaces the network and
-    `clock` the system clock (tests, demo)."""
+    """Wire storage, caches, workers and handlers; `request` replaces the network, `clock`
+    the system clock (tests, demo) and `budget` Telegram's flood limits (the demo, which
+    plays days in seconds against a double that has none)."""
     wiring.install()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -69,6 +72,8 @@ def build_application(
         return SqlUnitOfWork(sessions)
 
     servers: list[HttpServer] = []
+    # One view of every chat's share of Telegram's limits: the outbox, replies and edits.
+    budget = budget or ChatBudget(overall=settings.outbox_rate, clock=clock)
 
     async def post_init(app: GrowthApp) -> None:
         defaults = settings.chat_defaults
@@ -80,7 +85,7 @@ def build_application(
             interval=settings.activity_flush_seconds,
             clock=clock,
         )
-        sender = OutboxSender(app.bot, uow, rate=settings.outbox_rate, clock=clock)
+        sender = OutboxSender(app.bot, uow, rate=settings.outbox_rate, clock=clock, budget=budget)
         deal_posts = DealPostEdits(
             lambda deal_id, now: edit_deal_post(app.bot, deps, deal_id, now), clock=clock
         )
@@ -144,6 +149,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .rate_limiter(BudgetLimiter(budget))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
