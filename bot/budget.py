@@ -185,10 +185,17 @@ class BudgetLimiter(BaseRateLimiter[None]):
     429 back instead.
     """
 
-    def __init__(self, budget: ChatBudget, *, retries: int = RETRIES) -> None:
+    def __init__(
+        self,
+        budget: ChatBudget,
+        *,
+        retries: int = RETRIES,
+        on_429: Callable[[], None] | None = None,
+    ) -> None:
         self.budget = budget
         self.retries = retries
         self.waited_429 = 0  # requests that met a 429 and were sent again
+        self.on_429 = on_429  # counts it (the metrics' retry_after{source="reply"})
 
     async def initialize(self) -> None:
         """Nothing to set up: the budget lives as long as the application."""
@@ -219,6 +226,8 @@ class BudgetLimiter(BaseRateLimiter[None]):
                 seconds = retry_seconds(error)
                 self.budget.refused(chat, seconds)
                 self.waited_429 += 1
+                if self.on_429 is not None:
+                    self.on_429()
                 log.warning(
                     "%s to %s refused with a flood wait: sent again in %.0f s",
                     endpoint,

@@ -18,10 +18,16 @@ from campaigns.settings import ChatSettings
 log = logging.getLogger(__name__)
 
 
-class ActivityBuffer:
-    """Collects MessageSeen and writes them in one transaction per batch.
+BACKLOG = 20  # batches waiting before a member message waits for a write itself
 
-    A batch is written when it reaches `max_size`, on every `interval` tick and on stop.
+
+class ActivityBuffer:
+    """Collects MessageSeen and writes them in one transaction per batch of `max_size`.
+
+    Batches are written by the flushing task: on every `interval` tick, as soon as a batch
+    is full, and on stop. A handler only appends, so chatter never waits for a write; only
+    if writes fall BACKLOG batches behind does an `add` write one itself (back-pressure).
+    Batches are small so that one never holds the event loop for long.
     A failed or cancelled write keeps the batch for the next try; update ids make the retry
     harmless. Stopping waits for a write under way instead of cutting it off.
     """
@@ -32,7 +38,7 @@ class ActivityBuffer:
         *,
         bot_id: int,
         defaults: ChatSettings,
-        max_size: int = 500,
+        max_size: int = 100,
         interval: float = 1.0,
         clock: Clock = SYSTEM,
     ) -> None:
@@ -46,6 +52,9 @@ class ActivityBuffer:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._full = asyncio.Event()
+        self._added = 0  # messages ever added, and ever taken into a batch: flush() writes
+        self._taken = 0  # what was added before it was called, even while more arrive
         # Invites confirmed by this chatter are announced by whoever the app plugs in here.
         self.on_notices: Callable[[list[Notice]], Awaitable[None]] | None = None
         self.written = 0
@@ -54,17 +63,36 @@ class ActivityBuffer:
         return len(self._pending)
 
     async def add(self, message: MessageSeen) -> None:
-        """Queue one message; writes the batch if it is full."""
+        """Queue one message; a full batch wakes the flushing task (or, with none running or
+        far behind, is written here)."""
         self._pending.append(message)
-        if len(self._pending) >= self.max_size:
-            await self.flush()
+        self._added += 1
+        if len(self._pending) < self.max_size:
+            return
+        if self._task is not None and len(self._pending) < self.max_size * BACKLOG:
+            self._full.set()
+        else:
+            await self._write_batch()
 
     async def flush(self) -> int:
-        """Write everything pending now; returns how many new messages were stored."""
+        """Write everything added until now, a batch at a time (after a write under way
+        ends); returns how many new messages were stored. Later messages wait their turn."""
+        until, stored = self._added, 0
+        while True:
+            written = await self._write_batch(until)
+            if written is None:
+                return stored
+            stored += written
+
+    async def _write_batch(self, until: int | None = None) -> int | None:
+        """Write the oldest `max_size` waiting messages in one transaction; None if there was
+        nothing (added before `until`) left to write."""
         async with self._lock:
-            if not self._pending:
-                return 0
-            batch, self._pending = self._pending, []
+            if not self._pending or (until is not None and self._taken >= until):
+                return None
+            batch = self._pending[: self.max_size]
+            del self._pending[: self.max_size]
+            self._taken += len(batch)
             try:
                 result = await record_messages(
                     self._uow(),
@@ -76,6 +104,7 @@ class ActivityBuffer:
             except BaseException:
                 # Cancellation is no Exception, yet it loses the batch just the same.
                 self._pending[:0] = batch
+                self._taken -= len(batch)
                 raise
             self.written += result.stored
         if result.notices and self.on_notices is not None:
@@ -105,17 +134,21 @@ class ActivityBuffer:
                 ]
 
     async def _tick(self) -> None:
-        """Flush every interval until stop() asks; a flush is never interrupted by stopping."""
+        """Flush every interval, or when a batch is full, until stop() asks; a flush is never
+        interrupted by stopping."""
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             while True:
                 nap = asyncio.ensure_future(self.clock.sleep(self.interval))
+                full = asyncio.ensure_future(self._full.wait())
                 try:
-                    await asyncio.wait({nap, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait({nap, full, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     nap.cancel()
+                    full.cancel()
                 if stopping.done():
                     return
+                self._full.clear()
                 try:
                     await self.flush()
                 except Exception:
@@ -127,6 +160,7 @@ class ActivityBuffer:
         """Begin periodic flushing on the running loop."""
         if self._task is None:
             self._stopping = asyncio.Event()
+            self._full = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._tick(), name="activity-flush")
 
     async def stop(self) -> None:

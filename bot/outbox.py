@@ -28,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.budget import ChatBudget, paced_by_caller, retry_seconds
 from bot.clock import SYSTEM, Clock
+from bot.metrics import Metrics
 from campaigns.content import PostContent
 from campaigns.ports import UnitOfWork
 from campaigns.ports.outbox import Delivery
@@ -136,9 +137,11 @@ class OutboxSender:
         workers: int = 4,
         batch: int = 100,
         clock: Clock = SYSTEM,
+        metrics: Metrics | None = None,
         budget: ChatBudget | None = None,
     ) -> None:
         self.bot, self.uow, self.clock = bot, uow, clock
+        self.metrics = metrics or Metrics()  # the application's, so /metrics shows the sends
         self.worker = worker_id()
         self.flood = FloodControl(rate, clock=clock, budget=budget)
         self.workers, self.batch = workers, batch
@@ -213,6 +216,7 @@ class OutboxSender:
                     await queue.put(row)
                 await queue.join()
         except Exception:
+            self.metrics.errors.labels("outbox").inc()
             log.exception("outbox drain failed; the next tick retries")
         finally:
             for _ in workers:
@@ -248,8 +252,11 @@ class OutboxSender:
                 if not going:
                     continue
                 await self.flood.gate()
-                done.append(await self._send(d))
+                result = await self._send(d)
+                self.metrics.outbox_messages.labels(result.outcome.value).inc()
+                done.append(result)
             except Exception:
+                self.metrics.errors.labels("outbox").inc()
                 log.exception("outbox row %s: unexpected error", d.id)
             finally:
                 queue.task_done()
@@ -296,6 +303,7 @@ class OutboxSender:
                     self.uow(), ref=d.content.photo, file_id=message.photo[-1].file_id
                 )
         except RetryAfter as error:
+            self.metrics.retry_after.labels("outbox").inc()
             seconds = retry_seconds(error)
             self.flood.refused(d.target_chat, seconds)
             at = self.clock.now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from campaigns.errors import AlreadyCheckedIn
 from campaigns.services.checkin import check_in
 from handlers.checkin_texts import CheckinTexts
+from handlers.deps import Ack
 from handlers.extract import chat_info, is_group, member_sender, person
 from handlers.use_case import Call, use_case
 
@@ -13,7 +14,9 @@ CHECKIN_WORDS = r"^\s*(签到|打卡|簽到|check[ -]?in)\s*[!！。.]?\s*$"
 
 @use_case(CheckinTexts)
 async def checkin_command(call: Call[CheckinTexts]) -> None:
-    """Check the sender in for today in this group, or say when they can next."""
+    """Check the sender in for today in this group, or say when they can next. The answer
+    goes through the acknowledgements worker: alone in a quiet group, a line in a shared
+    message during a rush (with the detail privately)."""
     message, d = call.update.effective_message, call.deps
     if message is None or not is_group(message.chat):
         await call.reply(call.t.checkin_in_private())
@@ -25,8 +28,14 @@ async def checkin_command(call: Call[CheckinTexts]) -> None:
         result = await check_in(
             d.uow(), bot_id=call.key[0], update_id=call.key[1], chat=chat_info(message.chat),
             person=member, at=call.at, defaults=d.defaults,
+            settings=await d.settings_of(message.chat.id),
         )  # fmt: skip
-    except AlreadyCheckedIn as err:
-        await call.reply(call.t.already_checked_in(member.display_name, err, call.at))
+    except AlreadyCheckedIn as err:  # in a rush, answers share the group's messages
+        said = call.t.already_checked_in(member.display_name, err, call.at)
+        line = call.t.already_line(member.display_name, err)
+        await d.acks.add(message.chat.id, Ack(member.user_id, said, line, message.message_id))
         return
-    await call.reply(call.t.checked_in(member.display_name, result))
+    said = call.t.checked_in(member.display_name, result)
+    line = call.t.checked_in_line(member.display_name, result)
+    ack = Ack(member.user_id, said, line, message.message_id, private=said)
+    await d.acks.add(message.chat.id, ack)

@@ -58,6 +58,24 @@ class CheckinTexts:
             )
         return "\n".join(lines)
 
+    def checked_in_line(self, display_name: str, result: CheckinResult) -> str:
+        """The member's line in a group message that acknowledges many check-ins at once."""
+        return self._(
+            "✅ #{rank} {name} · 🔥 {streak} · +{points}",
+            rank=result.rank_today,
+            name=self.words.name(display_name),
+            streak=self.words.days(result.award.streak),
+            points=result.award.total,
+        )
+
+    def already_line(self, display_name: str, err: AlreadyCheckedIn) -> str:
+        """A repeated check-in's line among many acknowledgements."""
+        return self._(
+            "😊 {name} already checked in today · 🔥 {streak}",
+            name=self.words.name(display_name),
+            streak=self.words.days(err.streak),
+        )
+
     def already_checked_in(self, display_name: str, err: AlreadyCheckedIn, now: dt.datetime) -> str:
         reset = err.next_reset.strftime("%H:%M")
         return "\n".join(

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from telegram import Bot
@@ -106,6 +107,50 @@ class DealPosts(Protocol):
         """The deal's counts changed: edit its post now, or once later if it was just edited."""
 
 
+@dataclass(frozen=True)
+class Ack:
+    """One member's answer to something many members do at once (a check-in), in the forms
+    a coalescing worker may need: alone as a reply, as a line in a shared group message, and
+    privately with the detail a line leaves out."""
+
+    user_id: int
+    alone: str  # the full reply, when it goes to the group by itself
+    line: str  # its line among others in one group message
+    reply_to: int | None = None  # the member's message, quoted when the ack goes alone
+    private: str | None = None  # the detail, sent privately when only the line was shown
+
+
+class Acknowledgements(Protocol):
+    """Answers many members trigger at once, coalesced within the group's share of
+    Telegram's limits (bot/acks.py): every member answered, in order, never refused."""
+
+    async def add(self, chat_id: int, ack: Ack) -> None:
+        """Answer now if the group is quiet, else in the group's next message or edit."""
+
+
+class Handled(StrEnum):
+    """How one update ended, for the metrics; when several handlers ran, the worst counts."""
+
+    OK = "ok"
+    DUPLICATE = "duplicate"  # a redelivery: its first delivery already answered
+    REFUSED = "refused"  # a domain refusal, answered to the member
+    TELEGRAM_ERROR = "telegram_error"  # Telegram refused a request (429, 403, network)
+    ERROR = "error"  # an unexpected exception: a bug
+
+
+class Outcomes(Protocol):
+    """Where the use-case decorator says how the update it handles went (the metrics)."""
+
+    def mark(self, outcome: Handled) -> None: ...
+
+
+class Unobserved:
+    """Outcomes nobody counts: Deps built without the composition root (tests, CLI)."""
+
+    def mark(self, outcome: Handled) -> None:
+        pass
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -119,10 +164,12 @@ class Deps:
     owner_ids: frozenset[int]
     buffer: ActivitySink
     deal_posts: DealPosts
+    acks: Acknowledgements
     # What handlers take for "now" when the update carries no time (taps): tests pass theirs.
     clock: Callable[[], dt.datetime] = utc_now
     admins: AdminCache = field(default_factory=AdminCache)
     outbox: Kick | None = None  # set by the composition root once the sender exists
+    outcomes: Outcomes = field(default_factory=Unobserved)
     rights_noticed: dict[int, float] = field(default_factory=dict)
     # The text each post or card shows now, so a timer refresh edits only what changed.
     shown: dict[tuple[int, int], str] = field(default_factory=dict)

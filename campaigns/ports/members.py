@@ -23,6 +23,17 @@ class MessageSeen:
 
 
 @dataclass(frozen=True)
+class Counters:
+    """A member's stored check-in numbers, as a check-in reads them (row locked)."""
+
+    chat_pk: int
+    streak: int
+    best_streak: int
+    points: int
+    last_checkin_day: dt.date | None
+
+
+@dataclass(frozen=True)
 class Contact:
     """Whom a private notice goes to, and in which language."""
 
@@ -74,7 +85,16 @@ class Members(Protocol):
     ) -> None:
         """Add message counts per user: (count, first_at, last_at); registers unknown members."""
 
-    async def record_checkin(self, chat_pk: int, user_id: int, award: CheckinAward) -> None: ...
+    async def seen_in(self, chat_id: int, user_id: int, at: dt.datetime) -> Counters | None:
+        """In the active group whose Telegram id is `chat_id`: the member, registered if new
+        and counted active at `at` as a message is (count_messages, adding none), locked for
+        this transaction. None when the bot has no such active group, or no such user."""
+
+    async def record_checkin(
+        self, chat_pk: int, user_id: int, award: CheckinAward, points: int
+    ) -> tuple[int, int]:
+        """Count the check-in (the streak follows only the latest day) and add `points`;
+        returns (balance, best streak)."""
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
         """Adjust the cached balance; returns the new balance."""

@@ -5,13 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from campaigns.checkin import CheckinAward, award, current_streak, local_day, next_reset
+from campaigns.checkin import (
+    CheckinAward,
+    PreviousCheckin,
+    award,
+    current_streak,
+    local_day,
+    next_reset,
+)
 from campaigns.coupons import OfferPurpose
 from campaigns.errors import AlreadyCheckedIn
 from campaigns.members import ChatInfo, EventKind, Person
 from campaigns.ports import UnitOfWork
+from campaigns.ports.members import Counters
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.coupons import CouponUnavailable, issue_coupon
+from campaigns.services.points import PointsReason
 from campaigns.settings import ChatSettings
 
 
@@ -36,59 +45,90 @@ async def check_in(
     person: Person,
     at: dt.datetime,
     defaults: ChatSettings,
+    settings: ChatSettings | None = None,
 ) -> CheckinResult:
     """Check in on the local day of `at` (the message's own date, so backlogs land right).
 
     The unique (chat, member, day) row decides double taps; points go through the
-    ledger with per-day idempotency keys.
+    ledger with per-day idempotency keys. `settings` are the group's as the caller holds
+    them (the handlers' cache: a change made through another process arrives within its
+    lifetime); without them they are read from the group's row.
+
+    A morning rush is hundreds of these a second, so the member's row does the reading:
+    one upsert registers the member, marks them active and returns the counters that tell
+    whether today is done and which check-in came before. A known user's name is refreshed
+    by the activity buffer (the 签到 message is counted there too), not here.
     """
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
-        record = await ensure_chat(uow, chat, defaults)
-        settings = record.settings
+        if settings is None:
+            settings = (await ensure_chat(uow, chat, defaults)).settings
+        member = await uow.members.seen_in(chat.chat_id, person.user_id, at)
+        if member is None:  # someone new, or a group never registered (or left): store them
+            await uow.users.upsert([person])
+            settings = (await ensure_chat(uow, chat, defaults)).settings
+            member = await uow.members.seen_in(chat.chat_id, person.user_id, at)
+            assert member is not None, "the user and the active group are stored now"
         day = local_day(at, settings.timezone)
         reset = next_reset(at, settings.timezone)
-        await uow.users.upsert([person])
-        await uow.members.count_messages(record.pk, {person.user_id: (0, at, at)})
-        previous = await uow.checkins.previous(record.pk, person.user_id, day)
+        if member.last_checkin_day == day:  # read under the row's lock: today's is stored
+            raise await _refused(uow, member, day, reset, settings)
+        previous = await _previous(uow, member, person.user_id, day)
         granted = award(previous, day, settings.checkin)
-        if not await uow.checkins.add(record.pk, person.user_id, granted, at):
-            stats = await uow.members.stats(record.pk, person.user_id)
-            await uow.commit()  # keeps the update claimed: a replay must not re-answer
-            raise AlreadyCheckedIn(
-                day=day,
-                next_reset=reset,
-                timezone=settings.timezone,
-                streak=current_streak(
-                    stats.last_checkin_day if stats else None, stats.streak if stats else 0, day
-                ),
-                balance=stats.points if stats else 0,
-            )
-        await uow.members.record_checkin(record.pk, person.user_id, granted)
-        prefix = f"checkin:{record.pk}:{person.user_id}:{day.isoformat()}"
-        parts = [("checkin", granted.base_points + granted.streak_points, prefix)]
-        if granted.milestone_points:
-            parts.append(("streak_milestone", granted.milestone_points, f"{prefix}:milestone"))
+        if not await uow.checkins.add(member.chat_pk, person.user_id, granted, at):
+            raise await _refused(uow, member, day, reset, settings)
+        pk = member.chat_pk
+        prefix = f"checkin:{pk}:{person.user_id}:{day.isoformat()}"
+        parts = [
+            (PointsReason.CHECKIN, granted.base_points + granted.streak_points, prefix),
+            (PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"),
+        ]
+        gained = 0  # the hot path: the balance moves in record_checkin's one UPDATE below
         for reason, delta, key in parts:
-            if await uow.ledger.add(
-                record.pk, person.user_id, delta=delta, reason=reason, key=key, at=at
+            if delta and await uow.ledger.add(
+                pk, person.user_id, delta=delta, reason=reason, key=key, at=at
             ):
-                await uow.members.add_points(record.pk, person.user_id, delta)
-        coupon = await _milestone_coupon(uow, record.pk, person.user_id, granted, settings, at)
-        await uow.events.add(
-            [(record.pk, person.user_id, EventKind.CHECKIN, at, granted.total, None)]
-        )
-        rank = await uow.checkins.rank_on(record.pk, person.user_id, day)
-        stats = await uow.members.stats(record.pk, person.user_id)
+                gained += delta
+        balance, best = await uow.members.record_checkin(pk, person.user_id, granted, gained)
+        coupon = await _milestone_coupon(uow, pk, person.user_id, granted, settings, at)
+        await uow.events.add([(pk, person.user_id, EventKind.CHECKIN, at, granted.total, None)])
+        rank = await uow.checkins.rank_on(pk, person.user_id, day)
         await uow.commit()
     return CheckinResult(
         award=granted,
         rank_today=rank,
-        balance=stats.points if stats else 0,
+        balance=balance,
         next_reset=reset,
-        best_streak=stats.best_streak if stats else granted.streak,
+        best_streak=best,
         coupon=coupon,
     )
+
+
+async def _refused(
+    uow: UnitOfWork, member: Counters, day: dt.date, reset: dt.datetime, settings: ChatSettings
+) -> AlreadyCheckedIn:
+    """Today's check-in exists: commit (the update stays claimed, so a replay does not answer
+    again) and say when the next one opens."""
+    await uow.commit()
+    return AlreadyCheckedIn(
+        day=day,
+        next_reset=reset,
+        timezone=settings.timezone,
+        streak=current_streak(member.last_checkin_day, member.streak, day),
+        balance=member.points,
+    )
+
+
+async def _previous(
+    uow: UnitOfWork, member: Counters, user_id: int, day: dt.date
+) -> PreviousCheckin | None:
+    """The member's latest check-in before `day`. The counters hold the latest of all; only
+    a backlog (a message from an earlier day handled after a later check-in) asks the log."""
+    if member.last_checkin_day is None:
+        return None
+    if member.last_checkin_day < day:
+        return PreviousCheckin(day=member.last_checkin_day, streak=member.streak)
+    return await uow.checkins.previous(member.chat_pk, user_id, day)
 
 
 async def _milestone_coupon(

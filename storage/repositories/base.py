@@ -3,22 +3,129 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    CursorResult,
+    Date,
+    Executable,
+    String,
+    bindparam,
+    cast,
+    column,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.settings import utc
 
+S = TypeVar("S")
+
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
     """An INSERT that supports ON CONFLICT on the session's dialect."""
-    name = session.get_bind().dialect.name
+    return _insert_of(session.get_bind().dialect.name)(table)
+
+
+def _insert_of(name: str) -> Any:
     if name == "postgresql":
-        return postgresql.insert(table)
+        return postgresql.insert
     if name == "sqlite":
-        return sqlite.insert(table)
+        return sqlite.insert
     raise NotImplementedError(f"unsupported database dialect {name!r}")
+
+
+def id_list(insert: Any) -> Any:
+    """A table of the ids in bindparam "ids" (column `value`): PostgreSQL unnests an array,
+    SQLite reads a JSON array. One statement whatever the count, compiled once."""
+    if insert is postgresql.insert:
+        ids = bindparam("ids", type_=postgresql.ARRAY(BigInteger))
+        return func.unnest(ids).table_valued("value").render_derived()
+    return func.json_each(bindparam("ids", type_=String)).table_valued("value")
+
+
+def ids_param(session: AsyncSession, ids: Sequence[int]) -> Any:
+    """The value for id_list's "ids" on the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return list(ids)
+    return json.dumps(list(ids))
+
+
+def json_rows(insert: Any, *columns: Column[Any]) -> Any:
+    """A SELECT of `columns` (by name and type) from bindparam "rows": a JSON array with an
+    object per row (see rows_param). PostgreSQL reads it with json_to_recordset, SQLite
+    with json_each: a batch of any size is one statement with one parameter, compiled once,
+    where executemany processes every value of every row in Python first."""
+    if insert is postgresql.insert:
+        rows = (
+            func.json_to_recordset(cast(bindparam("rows", type_=String), JSON))
+            .table_valued(*(column(c.name, c.type) for c in columns))
+            .render_derived(with_types=True)
+        )
+        return select(*(rows.c[c.name] for c in columns))
+    each = func.json_each(bindparam("rows", type_=String)).table_valued("value")
+    return select(
+        *(func.json_extract(each.c.value, f"$.{c.name}", type_=c.type).label(c.name)
+          for c in columns)
+    ).where(each.c.value.is_not(None))  # SQLite's upsert after a SELECT needs a WHERE  # fmt: skip
+
+
+def rows_param(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> str:
+    """The value for json_rows' "rows": times and days written as the database stores them
+    (on SQLite, SQLAlchemy's own text form, so they compare with what it wrote elsewhere)."""
+    encode = _encoder(session.get_bind().dialect)
+    return json.dumps(rows, default=encode, separators=(",", ":"), ensure_ascii=False)
+
+
+_ENCODERS: dict[str, Callable[[Any], Any]] = {}
+
+
+def _encoder(dialect: Dialect) -> Callable[[Any], Any]:
+    encode = _ENCODERS.get(dialect.name)
+    if encode is None:
+        from storage.models import UtcDateTime
+
+        stamp = UtcDateTime().dialect_impl(dialect).bind_processor(dialect) or str
+        day = Date().dialect_impl(dialect).bind_processor(dialect) or str
+        iso = dialect.name == "postgresql"
+
+        def encode(value: Any) -> Any:
+            if isinstance(value, dt.datetime):
+                return utc(value).isoformat() if iso else stamp(value)
+            if isinstance(value, dt.date):
+                return value.isoformat() if iso else day(value)
+            raise TypeError(f"cannot put {type(value).__name__} in a JSON row")
+
+        _ENCODERS[dialect.name] = encode
+    return encode
+
+
+def prepared(build: Callable[[Any], S]) -> Callable[[AsyncSession], S]:
+    """A hot-path statement built once per dialect from `build(insert)` and then reused.
+
+    `insert` is the dialect's INSERT (with ON CONFLICT). Values come in as bindparams, so
+    the same statement object serves every call: SQLAlchemy keeps its cache key and its
+    compiled form, where a statement built per call costs a rebuild and a re-key each time
+    (about four times the cost of running it on SQLite).
+    """
+    built: dict[str, S] = {}
+
+    def get(session: AsyncSession) -> S:
+        name = session.get_bind().dialect.name
+        statement = built.get(name)
+        if statement is None:
+            statement = built[name] = build(_insert_of(name))
+        return statement
+
+    return get
 
 
 class Repository:
@@ -26,6 +133,16 @@ class Repository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def run(
+        self,
+        statement: Executable,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    ) -> CursorResult[Any]:
+        """Run a Core statement on the transaction's connection: the hot paths skip the ORM
+        session's per-statement work (their statements touch no ORM-loaded objects)."""
+        connection = await self.session.connection()
+        return await connection.execute(statement, params)
 
 
 def aware(at: dt.datetime | None) -> dt.datetime | None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select
 
 from campaigns.checkin import CheckinRules
 from campaigns.members import ChatInfo
@@ -15,25 +18,61 @@ from storage.models import AdminFocusRow, ChatRow, MembershipRow, _now
 from storage.repositories.base import Repository, insert_for
 
 
-def to_record(row: ChatRow) -> ChatRecord:
-    """Row to the domain's view of a group."""
-    rules = CheckinRules(
-        points=row.checkin_points,
-        streak_bonus=row.streak_bonus,
-        streak_bonus_max=row.streak_bonus_max,
-        milestones={int(day): int(points) for day, points in (row.milestones or {}).items()},
-        milestone_coupons={int(d): int(o) for d, o in (row.milestone_coupons or {}).items()},
-    )
-    settings = ChatSettings(
-        timezone=row.timezone,
-        language=row.language,
-        checkin=rules,
-        referral=ReferralProgram.from_json(row.referral),
-        order_points=row.order_points or 0,
+def to_record(row: Any) -> ChatRecord:
+    """A group's row (ORM or Core, the column names are the same) to the domain's view."""
+    settings = _settings(
+        row.timezone,
+        row.language,
+        row.checkin_points,
+        row.streak_bonus,
+        row.streak_bonus_max,
+        _key(row.milestones),
+        _key(row.milestone_coupons),
+        _key(row.referral),
+        row.order_points or 0,
     )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings
     )
+
+
+def _key(value: dict[str, Any] | None) -> str:
+    return json.dumps(value or {}, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _settings(
+    timezone: str,
+    language: str,
+    points: int,
+    streak_bonus: int,
+    streak_bonus_max: int,
+    milestones: str,
+    milestone_coupons: str,
+    referral: str,
+    order_points: int,
+) -> ChatSettings:
+    """Settings parsed once per distinct stored value (they are frozen, so shared): every
+    batch of chatter and every check-in reads its group's row."""
+    rules = CheckinRules(
+        points=points,
+        streak_bonus=streak_bonus,
+        streak_bonus_max=streak_bonus_max,
+        milestones={int(day): int(pts) for day, pts in json.loads(milestones).items()},
+        milestone_coupons={int(d): int(o) for d, o in json.loads(milestone_coupons).items()},
+    )
+    return ChatSettings(
+        timezone=timezone,
+        language=language,
+        checkin=rules,
+        referral=ReferralProgram.from_json(json.loads(referral)),
+        order_points=order_points,
+    )
+
+
+_BY_TELEGRAM_ID = select(cast(Table, ChatRow.__table__)).where(
+    ChatRow.__table__.c.telegram_id == bindparam("telegram_id")
+)
 
 
 def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
@@ -55,7 +94,8 @@ class SqlChats(Repository):
         return await self.session.scalar(select(ChatRow).where(ChatRow.telegram_id == chat_id))
 
     async def get(self, chat_id: int) -> ChatRecord | None:
-        row = await self._row(chat_id)
+        """A prepared Core read: the activity batches ask this for every group they touch."""
+        row = (await self.run(_BY_TELEGRAM_ID, {"telegram_id": chat_id})).first()
         return to_record(row) if row else None
 
     async def by_pk(self, pk: int) -> ChatRecord | None:

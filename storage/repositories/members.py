@@ -6,16 +6,157 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.checkin import CheckinAward
 from campaigns.members import Membership, MemberStats, MemberStatus, Person, Ranked
-from campaigns.ports.members import Contact
-from storage.models import MembershipRow, UserRow
-from storage.repositories.base import Repository, aware, insert_for
+from campaigns.ports.members import Contact, Counters
+from storage.models import ChatRow, MembershipRow, UserRow, UtcDateTime
+from storage.repositories.base import (
+    Repository,
+    aware,
+    insert_for,
+    json_rows,
+    prepared,
+    rows_param,
+)
 
 M = MembershipRow
+MT = cast(Table, M.__table__)
+UT = cast(Table, UserRow.__table__)
+
+
+def _upsert_user(insert: Any) -> Any:
+    """Insert or refresh users' names from JSON rows; an unchanged row is left alone (no
+    write, no dead row on PostgreSQL), so seeing the same people again costs a read."""
+    columns = [UT.c.id, UT.c.first_name, UT.c.last_name, UT.c.username, UT.c.language_code]
+    source = json_rows(insert, *columns).add_columns(bindparam("now", type_=UtcDateTime()))
+    stmt = insert(UT).from_select([*(c.name for c in columns), "updated_at"], source)
+    new = stmt.excluded
+    changed = or_(
+        UT.c.first_name.is_distinct_from(new.first_name),
+        UT.c.last_name.is_distinct_from(new.last_name),
+        UT.c.username.is_distinct_from(new.username),
+        and_(
+            new.language_code.is_not(None),
+            UT.c.language_code.is_distinct_from(new.language_code),
+        ),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            "first_name": new.first_name,
+            "last_name": new.last_name,
+            "username": new.username,
+            "language_code": func.coalesce(new.language_code, UT.c.language_code),
+            "updated_at": new.updated_at,
+        },
+        where=changed,
+    )
+
+
+_UPSERT_USER = prepared(_upsert_user)
+
+
+def _active_again(new: Any) -> dict[str, Any]:
+    """What a message (or a check-in) at `new.last_active_at` does to a stored membership:
+    it adds `new.messages`, moves the last active time forward, and someone who speaks
+    after they were seen leaving has come back."""
+    last = new.last_active_at
+    back = and_(MT.c.present.is_(False), MT.c.left_at < last)
+    return {
+        "messages": MT.c.messages + new.messages,
+        "last_active_at": case(
+            (or_(MT.c.last_active_at.is_(None), MT.c.last_active_at < last), last),
+            else_=MT.c.last_active_at,
+        ),
+        "present": case((back, True), else_=MT.c.present),
+        "status": case((back, str(MemberStatus.MEMBER)), else_=MT.c.status),
+    }
+
+
+_FIRST_SEEN = {  # a member first seen speaking: in the group before the bot, join date unknown
+    "status": str(MemberStatus.MEMBER),
+    "present": True,
+    "joined_at": None,
+    "checkins": 0,
+    "streak": 0,
+    "best_streak": 0,
+    "points": 0,
+}
+
+
+def _count_messages(insert: Any) -> Any:
+    columns = [MT.c.chat_id, MT.c.user_id, MT.c.last_active_at, MT.c.messages]
+    first_seen = [literal(v) if v is not None else null() for v in _FIRST_SEEN.values()]
+    source = json_rows(insert, *columns).add_columns(*first_seen)
+    stmt = insert(MT).from_select([*(c.name for c in columns), *_FIRST_SEEN], source)
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_id", "user_id"], set_=_active_again(stmt.excluded)
+    )
+
+
+_COUNT_MESSAGES = prepared(_count_messages)
+
+
+def _seen_in(insert: Any) -> Any:
+    first_seen = [literal(v) if v is not None else null() for v in _FIRST_SEEN.values()]
+    chats = cast(Table, ChatRow.__table__)
+    source = (
+        select(
+            chats.c.id,
+            UT.c.id,
+            bindparam("at", type_=UtcDateTime()),
+            literal(0, Integer),
+            *first_seen,
+        )
+        .select_from(chats.join(UT, true()))  # one row of each, or none
+        .where(
+            chats.c.telegram_id == bindparam("chat_id"),
+            chats.c.active.is_(True),
+            UT.c.id == bindparam("user_id", type_=BigInteger),
+        )
+    )
+    stmt = insert(MT).from_select(
+        ["chat_id", "user_id", "last_active_at", "messages", *_FIRST_SEEN], source
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_id", "user_id"], set_=_active_again(stmt.excluded)
+    ).returning(MT.c.chat_id, MT.c.streak, MT.c.best_streak, MT.c.points, MT.c.last_checkin_day)
+
+
+_SEEN_IN = prepared(_seen_in)
+
+_DAY, _STREAK = bindparam("b_day", type_=Date), bindparam("b_streak", type_=Integer)
+_LATEST = or_(MT.c.last_checkin_day.is_(None), MT.c.last_checkin_day <= _DAY)
+_RECORD_CHECKIN = (
+    update(MT)
+    .where(MT.c.chat_id == bindparam("chat_pk"), MT.c.user_id == bindparam("member"))
+    .values(
+        checkins=MT.c.checkins + 1,
+        streak=case((_LATEST, _STREAK), else_=MT.c.streak),
+        last_checkin_day=case((_LATEST, _DAY), else_=MT.c.last_checkin_day),
+        best_streak=case((MT.c.best_streak < _STREAK, _STREAK), else_=MT.c.best_streak),
+        points=MT.c.points + bindparam("gained", type_=BigInteger),
+    )
+    .returning(MT.c.points, MT.c.best_streak)
+)
 
 
 def name_of(user: UserRow) -> str:
@@ -48,36 +189,21 @@ def _stats(m: MembershipRow, user: UserRow) -> MemberStats:
 
 class SqlUsers(Repository):
     async def upsert(self, people: Sequence[Person]) -> None:
-        """Insert or refresh names; one statement for the whole batch."""
+        """Insert or refresh names: one statement, the people as JSON rows in id order."""
         if not people:
             return
-        table = UserRow.__table__
-        stmt = insert_for(self.session, table).values(
-            [
-                {
-                    "id": p.user_id,
-                    "first_name": p.first_name[:255],
-                    "last_name": p.last_name[:255] if p.last_name else None,
-                    "username": p.username,
-                    "language_code": p.language_code,
-                    "updated_at": dt.datetime.now(dt.UTC),
-                }
-                for p in sorted(people, key=lambda p: p.user_id)
-            ]
-        )
-        excluded = stmt.excluded
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["id"],
-                set_={
-                    "first_name": excluded.first_name,
-                    "last_name": excluded.last_name,
-                    "username": excluded.username,
-                    "language_code": func.coalesce(excluded.language_code, table.c.language_code),
-                    "updated_at": excluded.updated_at,
-                },
-            )
-        )
+        rows = [
+            {
+                "id": p.user_id,
+                "first_name": p.first_name[:255],
+                "last_name": p.last_name[:255] if p.last_name else None,
+                "username": p.username,
+                "language_code": p.language_code,
+            }
+            for p in sorted(people, key=lambda p: p.user_id)
+        ]
+        params = {"rows": rows_param(self.session, rows), "now": dt.datetime.now(dt.UTC)}
+        await self.run(_UPSERT_USER(self.session), params)
 
     async def set_reachable(self, user_id: int, reachable: bool) -> None:
         await self.session.execute(
@@ -183,72 +309,44 @@ class SqlMembers(Repository):
         self, chat_pk: int, counts: dict[int, tuple[int, dt.datetime, dt.datetime]]
     ) -> None:
         """Bump counters atomically; a member first seen by a message is registered then, with
-        an unknown join date (they were in the group before the bot, or the join was missed)."""
+        an unknown join date (they were in the group before the bot, or the join was missed).
+        One statement, the members as JSON rows in id order."""
         if not counts:
             return
-        table = cast(Table, M.__table__)
-        gone = table.c.present.is_(False)
-        ins = insert_for(self.session, table)
-        await self.session.execute(
-            ins.values(
-                [
-                    {
-                        "chat_id": chat_pk,
-                        "user_id": uid,
-                        "status": MemberStatus.MEMBER,
-                        "present": True,
-                        "joined_at": None,
-                        "last_active_at": last,
-                        "messages": 0,
-                        "checkins": 0,
-                        "streak": 0,
-                        "best_streak": 0,
-                        "points": 0,
-                    }
-                    for uid, (_n, _first, last) in sorted(counts.items())
-                ]
-            ).on_conflict_do_nothing(index_elements=["chat_id", "user_id"])
-        )
-        stmt = (
-            update(table)
-            .where(table.c.chat_id == chat_pk, table.c.user_id == bindparam("uid"))
-            .values(
-                messages=table.c.messages + bindparam("n"),
-                last_active_at=case(
-                    (
-                        or_(
-                            table.c.last_active_at.is_(None),
-                            table.c.last_active_at < bindparam("last"),
-                        ),
-                        bindparam("last"),
-                    ),
-                    else_=table.c.last_active_at,
-                ),
-                # Someone who speaks after they were seen leaving has come back.
-                present=case(
-                    (and_(gone, table.c.left_at < bindparam("last")), True), else_=table.c.present
-                ),
-                status=case(
-                    (and_(gone, table.c.left_at < bindparam("last")), str(MemberStatus.MEMBER)),
-                    else_=table.c.status,
-                ),
-            )
-        )
-        connection = await self.session.connection()
-        await connection.execute(
-            stmt,
-            [{"uid": uid, "n": n, "last": last} for uid, (n, _f, last) in sorted(counts.items())],
+        rows = [
+            {"chat_id": chat_pk, "user_id": uid, "last_active_at": last, "messages": n}
+            for uid, (n, _first, last) in sorted(counts.items())
+        ]
+        await self.run(_COUNT_MESSAGES(self.session), {"rows": rows_param(self.session, rows)})
+
+    async def seen_in(self, chat_id: int, user_id: int, at: dt.datetime) -> Counters | None:
+        """One upsert: the keys come from the group's and the user's rows, so an unknown or
+        inactive group, or a user never stored, inserts nothing and returns nothing."""
+        params = {"chat_id": chat_id, "user_id": user_id, "at": at}
+        row = (await self.run(_SEEN_IN(self.session), params)).first()
+        if row is None:
+            return None
+        return Counters(
+            chat_pk=row.chat_id,
+            streak=row.streak,
+            best_streak=row.best_streak,
+            points=row.points,
+            last_checkin_day=row.last_checkin_day,
         )
 
-    async def record_checkin(self, chat_pk: int, user_id: int, award: CheckinAward) -> None:
-        row = await self._row(chat_pk, user_id)
-        assert row is not None, "check_in registers the member first"
-        row.checkins += 1
-        if row.last_checkin_day is None or award.day >= row.last_checkin_day:
-            row.last_checkin_day = award.day
-            row.streak = award.streak
-        row.best_streak = max(row.best_streak, award.streak)
-        await self.session.flush()
+    async def record_checkin(
+        self, chat_pk: int, user_id: int, award: CheckinAward, points: int
+    ) -> tuple[int, int]:
+        """One UPDATE … RETURNING (the row is locked since seen_in)."""
+        params = {
+            "chat_pk": chat_pk,
+            "member": user_id,
+            "b_day": award.day,
+            "b_streak": award.streak,
+            "gained": points,
+        }
+        row = (await self.run(_RECORD_CHECKIN, params)).one()
+        return int(row.points), int(row.best_streak)
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
         result = await self.session.execute(

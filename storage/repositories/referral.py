@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.members import Ranked
@@ -21,7 +21,14 @@ from storage.models import (
     ReferralRewardRow,
     UserRow,
 )
-from storage.repositories.base import Repository, aware, insert_for
+from storage.repositories.base import (
+    Repository,
+    aware,
+    id_list,
+    ids_param,
+    insert_for,
+    prepared,
+)
 from storage.repositories.members import name_of
 
 I = InviteRow  # noqa: E741 - short alias keeps the queries readable
@@ -142,6 +149,22 @@ class SqlInviteLinks(Repository):
         )
 
 
+def _pending_of(insert: Any) -> Any:
+    ids = id_list(insert)
+    return (
+        SqlInvites._candidates()
+        .where(
+            I.status == InviteStatus.PENDING,
+            I.chat_id == bindparam("chat_pk"),
+            I.invitee_id.in_(select(ids.c.value)),
+        )
+        .order_by(I.id)
+    )
+
+
+_PENDING_OF = prepared(_pending_of)
+
+
 class SqlInvites(Repository):
     async def add(
         self,
@@ -248,7 +271,8 @@ class SqlInvites(Repository):
         )
         return int(count or 0)
 
-    def _candidates(self) -> Any:
+    @staticmethod
+    def _candidates() -> Any:
         return select(
             I.id, I.inviter_id, I.invitee_id, I.joined_at, M.present, M.last_active_at
         ).join(M, and_(M.chat_id == I.chat_id, M.user_id == I.invitee_id))
@@ -268,18 +292,11 @@ class SqlInvites(Repository):
         ]
 
     async def pending_of(self, chat_pk: int, invitee_ids: Sequence[int]) -> list[Candidate]:
+        """Asked by every activity batch: a prepared statement, the ids as one array."""
         if not invitee_ids:
             return []
-        result = await self.session.execute(
-            self._candidates()
-            .where(
-                I.status == InviteStatus.PENDING,
-                I.chat_id == chat_pk,
-                I.invitee_id.in_(sorted(set(invitee_ids))),
-            )
-            .order_by(I.id)
-        )
-        return self._rows(result)
+        params = {"chat_pk": chat_pk, "ids": ids_param(self.session, sorted(set(invitee_ids)))}
+        return self._rows(await self.run(_PENDING_OF(self.session), params))
 
     async def due(
         self,

@@ -4,13 +4,60 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import BigInteger, String, Table, bindparam, delete, select, tuple_
 
-from storage.models import ProcessedUpdateRow
-from storage.repositories.base import Repository, insert_for
+from storage.models import ProcessedUpdateRow, UtcDateTime
+from storage.repositories.base import Repository, id_list, ids_param, prepared
 
-TABLE = ProcessedUpdateRow.__table__
+TABLE = cast(Table, ProcessedUpdateRow.__table__)
+
+_CLAIM = prepared(
+    lambda insert: (
+        insert(TABLE)
+        .values(
+            bot_id=bindparam("bot_id"),
+            update_id=bindparam("update_id"),
+            scope=bindparam("scope"),
+            processed_at=bindparam("at"),
+        )
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id", "scope"])
+        .returning(TABLE.c.update_id)
+    )
+)
+
+
+def _claim_list(insert: Any) -> Any:
+    ids = id_list(insert)
+    return (
+        insert(TABLE)
+        .from_select(
+            ["bot_id", "update_id", "scope", "processed_at"],
+            select(
+                bindparam("bot_id", type_=BigInteger),
+                ids.c.value,
+                bindparam("scope", type_=String),
+                bindparam("at", type_=UtcDateTime()),
+            ).where(ids.c.value.is_not(None)),  # SQLite's upsert after a SELECT needs a WHERE
+        )
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id", "scope"])
+        .returning(TABLE.c.update_id)
+    )
+
+
+_CLAIM_LIST = prepared(_claim_list)
+
+
+PRUNE_BATCH = 500
+_KEY = tuple_(TABLE.c.bot_id, TABLE.c.update_id, TABLE.c.scope)
+_PRUNE = delete(TABLE).where(
+    _KEY.in_(
+        select(TABLE.c.bot_id, TABLE.c.update_id, TABLE.c.scope)
+        .where(TABLE.c.processed_at < bindparam("before", type_=UtcDateTime()))
+        .limit(bindparam("batch"))
+    )
+)
 
 
 class SqlUpdateLog(Repository):
@@ -18,30 +65,28 @@ class SqlUpdateLog(Repository):
         self, bot_id: int, update_id: int, at: dt.datetime, scope: str = "handler"
     ) -> bool:
         """Insert the id; a conflict means this update was already handled."""
-        return bool(await self.claim_many(bot_id, [update_id], at, scope))
+        params = {"bot_id": bot_id, "update_id": update_id, "scope": scope, "at": at}
+        return (await self.run(_CLAIM(self.session), params)).first() is not None
 
     async def claim_many(
         self, bot_id: int, update_ids: Sequence[int], at: dt.datetime, scope: str = "handler"
     ) -> set[int]:
-        """Insert ids, skipping known ones; RETURNING tells which were new."""
+        """Insert ids, skipping known ones; RETURNING tells which were new. One statement
+        whatever the count: the ids travel as one array (a JSON array on SQLite)."""
         if not update_ids:
             return set()
-        stmt = (
-            insert_for(self.session, TABLE)
-            .values(
-                [
-                    {"bot_id": bot_id, "update_id": u, "scope": scope, "processed_at": at}
-                    for u in update_ids
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["bot_id", "update_id", "scope"])
-            .returning(TABLE.c.update_id)
-        )
-        result = await self.session.execute(stmt)
+        params = {"bot_id": bot_id, "ids": ids_param(self.session, update_ids)}
+        result = await self.run(_CLAIM_LIST(self.session), {**params, "scope": scope, "at": at})
         return {row[0] for row in result}
 
     async def prune(self, before: dt.datetime) -> int:
-        result = await self.session.execute(
-            delete(ProcessedUpdateRow).where(ProcessedUpdateRow.processed_at < before)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        """Delete PRUNE_BATCH rows per statement: an hour of a busy group's chatter is tens of
+        thousands of ids, and one SQLite statement that long would hold the event loop
+        (storage/inline_sqlite.py yields only between statements)."""
+        pruned = 0
+        while True:
+            result = await self.run(_PRUNE, {"before": before, "batch": PRUNE_BATCH})
+            deleted = int(getattr(result, "rowcount", 0) or 0)
+            pruned += deleted
+            if deleted < PRUNE_BATCH:
+                return pruned

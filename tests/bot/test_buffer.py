@@ -141,3 +141,40 @@ async def test_a_group_moving_mid_write_gets_every_message_under_its_new_id(uow_
     assert await stored(uow_factory) == (20, 20)
     async with uow_factory() as uow:
         assert await uow.chats.get(small.chat_id) is None
+
+
+async def test_a_full_batch_is_written_by_the_flushing_task_while_chatter_goes_on(uow_factory):
+    slow, clock = SlowCommit(uow_factory), FakeClock(AT)
+    buffer = ActivityBuffer(slow, bot_id=1, defaults=DEFAULTS, max_size=10, clock=clock)
+    buffer.start()
+
+    for m in messages(1, 10):  # the tenth fills a batch: the flushing task takes it
+        await asyncio.wait_for(buffer.add(m), 1)
+    await asyncio.wait_for(slow.entered.wait(), 5)
+    for m in messages(11, 5):  # the write is held up; members' messages are not
+        await asyncio.wait_for(buffer.add(m), 1)
+    slow.release.set()
+    await asyncio.wait_for(buffer.stop(), 5)
+
+    assert await stored(uow_factory) == (15, 15)
+    assert buffer.written == 15
+
+
+async def test_a_flush_for_a_fresh_count_waits_for_the_write_under_way(uow_factory):
+    slow, clock = SlowCommit(uow_factory), FakeClock(AT)
+    buffer = ActivityBuffer(slow, bot_id=1, defaults=DEFAULTS, max_size=10, clock=clock)
+    buffer.start()
+    for m in messages(1, 10):
+        await buffer.add(m)
+    await asyncio.wait_for(slow.entered.wait(), 5)  # the task is writing all ten
+
+    flushing = asyncio.create_task(buffer.flush())  # as /me does before counting
+    await asyncio.sleep(0.05)
+    waited = not flushing.done()
+    slow.release.set()
+    await asyncio.wait_for(flushing, 5)
+    counted = await stored(uow_factory)
+    await buffer.stop()
+
+    assert waited
+    assert counted == (10, 10)

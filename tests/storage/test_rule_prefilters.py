@@ -9,14 +9,20 @@ Times are whole minutes around `NOW`, with the boundaries drawn often, so ties g
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from campaigns.audience import Audience, MemberFacts
+from campaigns.checkin import CheckinRules, award, local_day
 from campaigns.coupons import CouponState, reminder_due
+from campaigns.errors import AlreadyCheckedIn
+from campaigns.members import ChatInfo, Person
 from campaigns.referral import InviteStatus, ReferralProgram, Source, confirmable
+from campaigns.services.checkin import check_in
 from campaigns.services.coupons import REMIND_BEFORE
+from campaigns.settings import ChatSettings
 from storage.models import ChatRow, CouponRow, CouponTemplateRow, InviteRow, MembershipRow, UserRow
 
 NOW = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)
@@ -258,3 +264,46 @@ async def test_the_recipients_query_returns_exactly_the_members_the_audience_mat
         recipients = await uow.broadcasts.recipients(chat.id, audience, NOW)
 
     assert recipients == [7000 + i for i, m in enumerate(members) if audience.matches(m, NOW)]
+
+
+# -- check-ins: the member's counters stand in for the log -------------------------------------
+
+CHECKIN_DAYS = st.lists(st.integers(0, 9), min_size=1, max_size=10)  # in the order handled
+RUSH = ChatInfo(chat_id=-100778, type="supergroup", title="Rush")
+SHANGHAI = ChatSettings(timezone="Asia/Shanghai", checkin=CheckinRules(milestones={3: 5}))
+_members = itertools.count(7000)
+
+
+@PROPERTY
+@given(days=CHECKIN_DAYS)
+async def test_a_checkin_earns_what_the_rule_gives_for_the_latest_logged_checkin_before_it(
+    uow_factory, days
+):
+    """check_in reads the previous check-in from the member's counters (the latest of all)
+    and asks the log only for a backlog; either way the award is the rule's for the latest
+    check-in in the log before that day, in any order of arrival, and a day already in the
+    log is refused."""
+    person, update_ids = Person(next(_members), "Rusher"), itertools.count(1)
+    for offset in days:
+        at = NOW + dt.timedelta(days=offset)
+        day = local_day(at, SHANGHAI.timezone)
+        async with uow_factory() as uow:
+            chat = await uow.chats.get(RUSH.chat_id)
+            logged = (
+                await uow.checkins.previous(chat.pk, person.user_id, day + dt.timedelta(days=1))
+                if chat
+                else None
+            )
+            previous = await uow.checkins.previous(chat.pk, person.user_id, day) if chat else None
+        expected = award(previous, day, SHANGHAI.checkin)
+
+        try:
+            result = await check_in(
+                uow_factory(), bot_id=1, update_id=person.user_id * 100 + next(update_ids),
+                chat=RUSH, person=person, at=at, defaults=SHANGHAI,
+            )  # fmt: skip
+            got = result.award
+        except AlreadyCheckedIn:
+            got = None
+
+        assert got == (None if logged is not None and logged.day == day else expected)

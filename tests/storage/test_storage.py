@@ -59,6 +59,31 @@ async def test_concurrent_checkins_of_one_member_grant_once(uow_factory):
     assert (row.user_id, row.points, row.checkins) == (BIG_ID, 10, 1)
 
 
+async def test_a_week_of_checkins_keeps_the_balance_equal_to_the_ledger(uow_factory):
+    from sqlalchemy import func, select
+
+    from storage.models import LedgerRow
+
+    person, settings = Person(BIG_ID, "Big"), ChatSettings(timezone="Asia/Shanghai")
+    results = []
+    for day in range(7):
+        result = await check_in(
+            uow_factory(), bot_id=1, update_id=day, chat=GROUP, person=person,
+            at=AT + dt.timedelta(days=day), defaults=DEFAULTS, settings=settings,
+        )  # fmt: skip
+        results.append(result)
+
+    async with uow_factory() as uow:
+        ledger = await uow.session.scalar(
+            select(func.sum(LedgerRow.delta)).where(LedgerRow.user_id == BIG_ID)
+        )
+    [row] = await export_members(uow_factory(), chat_id=GROUP.chat_id, at=AT)
+    assert [r.award.streak for r in results] == [1, 2, 3, 4, 5, 6, 7]
+    assert results[-1].award.milestone_points == 5  # day 7 of the default milestones
+    assert results[-1].balance == row.points == ledger == sum(r.award.total for r in results)
+    assert (row.checkins, row.streak, row.best_streak) == (7, 7, 7)
+
+
 async def test_a_replayed_update_raises_duplicate_and_changes_nothing(uow_factory):
     person = Person(BIG_ID, "Big")
     await check_in(
@@ -175,3 +200,64 @@ async def test_concurrent_signals_of_one_join_log_one_join(uow_factory):
             select(func.count()).select_from(EventRow).where(EventRow.kind == "join")
         )
     assert joins == 1
+
+
+async def test_on_postgresql_a_pooled_connection_closed_while_resting_is_replaced_unseen(
+    pg_migrated, monkeypatch
+):
+    """Pooled connections are pinged only after resting (not on every checkout): one that a
+    server restart or an idle timeout closed meanwhile is replaced before it is used."""
+    from sqlalchemy import text
+
+    from storage import engine as engines
+
+    monkeypatch.setattr(engines, "IDLE_PING", 0.0)
+    engine = create_engine(pg_migrated, pool_size=1, max_overflow=0)
+    async with engine.connect() as conn:
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+    killer = create_engine(pg_migrated)
+    async with killer.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await killer.dispose()
+
+    async with engine.connect() as conn:
+        answer = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+    await engine.dispose()
+
+    assert answer != pid
+
+
+async def test_on_postgresql_only_the_activity_batches_commit_without_waiting_for_the_disk(
+    pg_migrated,
+):
+    from sqlalchemy import text
+
+    from storage.engine import session_factory
+    from storage.uow import SqlUnitOfWork
+
+    engine = create_engine(pg_migrated, pool_size=1, max_overflow=0)  # one connection, reused
+    sessions = session_factory(engine)
+    seen = []
+    for durable in (False, True):
+        async with SqlUnitOfWork(sessions, durable=durable) as uow:
+            seen.append((await uow.session.execute(text("SHOW synchronous_commit"))).scalar())
+            await uow.commit()
+    await engine.dispose()
+
+    assert seen == ["off", "on"]  # SET LOCAL: the next transaction on the connection is durable
+
+
+async def test_pruning_many_update_records_deletes_exactly_the_old_ones(uow_factory):
+    from storage.repositories import updates
+
+    old = AT - dt.timedelta(days=3)
+    async with uow_factory() as uow:
+        await uow.updates.claim_many(1, list(range(1, 1201)), old, scope="activity")
+        await uow.updates.claim_many(1, list(range(1201, 1301)), AT, scope="activity")
+        pruned = await uow.updates.prune(AT - dt.timedelta(days=2))
+        fresh = await uow.updates.claim_many(1, [1, 1250, 1301], AT, scope="activity")
+        await uow.commit()
+
+    assert updates.PRUNE_BATCH < 1200  # took several statements
+    assert pruned == 1200
+    assert fresh == {1, 1301}

@@ -1,0 +1,143 @@
+"""A morning check-in rush in one group, through the real handlers, against a double that
+refuses what Telegram would (20 messages and edits a minute in a group, 1 a second in a
+private chat, 30 a second overall): every member is answered, in order, and nothing is
+refused. Minutes pass on the fake clock."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.acks import GroupAcks
+from bot.budget import BudgetLimiter
+from campaigns.members import Person
+from campaigns.services.invite_links import mark_reachable
+from tests.handlers.conftest import GROUP, Harness, make_harness
+
+MEMBERS = 400
+FIRST = 70_000_000
+RANK = re.compile(r"#(\d+)")
+DM_EVERY = 3  # one member in three has started the bot
+
+
+@pytest.fixture
+async def rush(database_url: str) -> AsyncIterator[Harness]:
+    harness, app = await make_harness(database_url, flood_limits=True, bot_owner_ids="999")
+    for i in range(MEMBERS):
+        uid = FIRST + i
+        harness.world.add_user(uid, f"M{i:03d}", language_code="en")
+        harness.world.set_status(GROUP, uid, "member")
+        if i % DM_EVERY == 0:
+            who = Person(uid, f"M{i:03d}", None, "en")
+            await mark_reachable(harness.app.bot_data.deps.uow(), uid, True, who)
+            harness.world.start_private(uid)
+    yield harness
+    await harness.app.bot_data.deps.buffer.flush()
+    assert harness.world.problems() == []
+
+
+def acks_of(bot: Harness) -> GroupAcks:
+    acks = bot.app.bot_data.deps.acks
+    assert isinstance(acks, GroupAcks)
+    return acks
+
+
+async def wait(bot: Harness, seconds: float) -> None:
+    """Time passes; what the clock woke finishes sending."""
+    bot.clock.advance(seconds)
+    await acks_of(bot).settled()
+
+
+def group_texts(bot: Harness) -> dict[int, str]:
+    """Each acknowledgement message in the group as members see it now (its last text)."""
+    shown: dict[int, str] = {}
+    for call in bot.world.calls:
+        if call.status != 200 or int(call.params.get("chat_id", 0)) != GROUP:
+            continue
+        if call.method == "editMessageText":
+            shown[int(call.params["message_id"])] = call.text
+    for (chat, message_id), message in bot.world.messages.items():
+        text = str(message.get("text", ""))
+        if chat == GROUP and ("checked in" in text or "✅ #" in text):
+            shown.setdefault(message_id, text)
+    return {m: shown[m] for m in sorted(shown) if "checked in" in shown[m] or "✅ #" in shown[m]}
+
+
+async def test_a_rush_of_hundreds_is_answered_in_order_without_a_single_429(rush: Harness):
+    bot, acks = rush, acks_of(rush)
+    began = bot.clock.monotonic()
+
+    for i in range(MEMBERS):  # 300 check-ins in 15 seconds, then 100 more in a minute
+        await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
+        await wait(bot, 0.05 if i < 300 else 0.6)
+    await bot.send(bot.world.message(GROUP, FIRST, "签到", at=bot.clock.now()))  # again
+    while acks.waiting():
+        await wait(bot, 1.0)
+    took = bot.clock.monotonic() - began
+
+    texts = group_texts(bot)
+    ranks = [int(r) for text in texts.values() for r in RANK.findall(text)]
+    edits = [c for c in bot.world.calls if c.method == "editMessageText" and c.status == 200]
+    sent = [c for c in bot.world.calls if c.method == "sendMessage" and c.status == 200]
+    in_group = [c for c in sent if int(c.params["chat_id"]) == GROUP]
+    private = [c for c in sent if int(c.params["chat_id"]) >= FIRST]
+    print(
+        f"\nrush: {MEMBERS} members, {len(in_group)} group messages, {len(edits)} edits, "
+        f"{len(private)} private details, {bot.world.refused_429} x 429, "
+        f"{took:.0f} s of virtual time"
+    )
+    assert bot.world.refused_429 == 0
+    assert ranks == list(range(1, MEMBERS + 1))  # everyone, once, in order
+    assert "M000" in list(texts.values())[-1] and "already checked in" in list(texts.values())[-1]
+    assert len(in_group) + len(edits) < 80  # a few minutes of the group's 20 a minute
+    assert took < 5 * 60
+    reachable = {FIRST + i for i in range(0, MEMBERS, DM_EVERY)}
+    told = {int(c.params["chat_id"]) for c in private}
+    alone = [text for text in texts.values() if "today!" in text]  # quiet at first
+    answered_alone = {FIRST + int(RANK.findall(text)[0]) - 1 for text in alone}
+    assert told == reachable - answered_alone  # the rest saw their line only
+    uow = bot.app.bot_data.deps.uow()
+    async with uow:
+        record = await uow.chats.get(GROUP)
+        assert record is not None
+        for i in range(MEMBERS):
+            stats = await uow.members.stats(record.pk, FIRST + i)
+            assert stats is not None and stats.checkins == 1
+
+
+async def test_a_stop_sends_the_answers_still_waiting(rush: Harness):
+    bot, acks = rush, acks_of(rush)
+    for i in range(60):
+        await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
+    assert acks.waiting() > 0
+
+    await bot.clock.run(acks.stop())
+
+    ranks = [int(r) for text in group_texts(bot).values() for r in RANK.findall(text)]
+    assert ranks == list(range(1, 61))
+    assert acks.waiting() == 0 and bot.world.refused_429 == 0
+
+
+async def test_another_reply_in_the_group_still_has_room_during_a_rush(rush: Harness):
+    bot = rush
+    for i in range(200):
+        await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
+        await wait(bot, 0.1)
+    limiter = bot.app.bot.rate_limiter
+    assert isinstance(limiter, BudgetLimiter)
+
+    replies = await bot.say(FIRST + 300, "/me", at=bot.clock.now())  # answered at once
+
+    assert replies and bot.world.refused_429 == 0
+
+
+async def test_a_quiet_group_gets_one_reply_per_check_in_as_before(rush: Harness):
+    bot = rush
+    for i in range(3):
+        [reply] = await bot.say(FIRST + i, "/checkin", at=bot.clock.now())
+        assert f"M{i:03d}</b> checked in — #{i + 1} today!" in reply
+        await wait(bot, 30)
+    assert bot.world.refused_429 == 0
+

@@ -1,0 +1,98 @@
+"""SQLite statements run on the event loop's thread (storage/inline_sqlite.py), yet nothing
+that can wait does: a lock held elsewhere, a commit, a long batch."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage import inline_sqlite
+from storage.engine import create_engine
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    path = tmp_path / "inline.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def test_a_write_lock_held_by_another_engine_of_this_loop_does_not_stop_the_loop(
+    sqlite_url,
+):
+    holder, waiter = create_engine(sqlite_url), create_engine(sqlite_url)
+    order: list[str] = []
+
+    async def write_once_the_lock_is_free() -> None:
+        async with waiter.begin() as conn:
+            await conn.execute(
+                text("INSERT INTO users (id, first_name, updated_at) VALUES (2, 'b', '2026-11-01')")
+            )
+        order.append("waiter wrote")
+
+    async with holder.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO users (id, first_name, updated_at) VALUES (1, 'a', '2026-11-01')")
+        )
+        waiting = asyncio.create_task(write_once_the_lock_is_free())
+        await asyncio.sleep(0.2)  # the loop runs on while the waiter waits for the lock
+        order.append("holder commits")
+    await asyncio.wait_for(waiting, 10)
+    async with holder.connect() as conn:
+        ids = (await conn.execute(text("SELECT id FROM users ORDER BY id"))).scalars().all()
+    await holder.dispose()
+    await waiter.dispose()
+
+    assert order == ["holder commits", "waiter wrote"]
+    assert ids == [1, 2]
+
+
+async def test_a_long_transaction_lets_the_loop_run_between_its_statements(sqlite_url):
+    engine = create_engine(sqlite_url)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    running = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    async with engine.begin() as conn:
+        started, before = time.perf_counter(), ticks
+        while time.perf_counter() - started < 10 * inline_sqlite.SLICE:
+            await conn.execute(text("SELECT count(*) FROM users"))
+        during = ticks - before
+    running.cancel()
+    await engine.dispose()
+
+    assert during >= 5
+
+
+async def test_checkpoints_between_commits_leave_a_whole_database_with_every_row(
+    sqlite_url, monkeypatch
+):
+    monkeypatch.setattr(inline_sqlite, "CHECKPOINT_EVERY", 0.0)  # one after every commit
+    engine = create_engine(sqlite_url)
+    for i in range(300):
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO users (id, first_name, updated_at) VALUES (:i, 'x', '2026-11-01')"
+                ),
+                {"i": 1000 + i},
+            )
+    await engine.dispose()
+    path = sqlite_url.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as plain:
+        count = plain.execute("SELECT count(*) FROM users").fetchone()[0]
+        check = plain.execute("PRAGMA integrity_check").fetchone()[0]
+
+    assert (count, check) == (300, "ok")
