@@ -98,6 +98,7 @@ class FakeTelegram:
         self.allowed_updates: list[str] | None = None
         self.commands: dict[str, list[JSON]] = {}
         self.failures: list[tuple[str, ApiError]] = []
+        self._passing: dict[int, int] = {}  # id of a failure -> calls of it to let through first
         self.files: dict[str, str] = {}  # photos uploaded, by the file_id Telegram gave
         self.links: dict[str, JSON] = {}  # invite links by URL, with their chat
         self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> "approved" ...
@@ -154,10 +155,20 @@ class FakeTelegram:
         self.statuses[(chat_id, user_id)] = status
 
     def fail_next(
-        self, method: str, code: int, description: str, retry_after: int | None = None
+        self,
+        method: str,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        *,
+        after: int = 0,
     ) -> None:
-        """Make the next call of `method` fail the way Telegram would."""
-        self.failures.append((method.lower(), ApiError(code, description, retry_after)))
+        """Make the next call of `method` fail the way Telegram would (or the one after
+        `after` more calls of it succeeded: the third message of a preview)."""
+        error = ApiError(code, description, retry_after)
+        self.failures.append((method.lower(), error))
+        if after:
+            self._passing[id(error)] = after
 
     # ---- updates -----------------------------------------------------------------------------
 
@@ -455,6 +466,9 @@ class FakeTelegram:
                 "description": f"Bad Request: {problems[0]}",
             }
         for i, (failing, error) in enumerate(self.failures):
+            if failing == name.lower() and self._passing.get(id(error), 0) > 0:
+                self._passing[id(error)] -= 1
+                break
             if failing == name.lower():
                 del self.failures[i]
                 return error.code, error.body()

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.acks import GroupAcks
+from bot.app import stop_offline
 from bot.budget import BudgetLimiter
 from campaigns.members import Person
 from campaigns.services.invite_links import mark_reachable
@@ -34,7 +35,7 @@ async def rush(database_url: str) -> AsyncIterator[Harness]:
             await mark_reachable(harness.app.bot_data.deps.uow(), uid, True, who)
             harness.world.start_private(uid)
     yield harness
-    await harness.app.bot_data.deps.buffer.flush()
+    await harness.clock.run(stop_offline(app))
     assert harness.world.problems() == []
 
 
@@ -140,4 +141,3 @@ async def test_a_quiet_group_gets_one_reply_per_check_in_as_before(rush: Harness
         assert f"M{i:03d}</b> checked in — #{i + 1} today!" in reply
         await wait(bot, 30)
     assert bot.world.refused_429 == 0
-
