@@ -141,3 +141,34 @@ async def test_a_quiet_group_gets_one_reply_per_check_in_as_before(rush: Harness
         assert f"M{i:03d}</b> checked in — #{i + 1} today!" in reply
         await wait(bot, 30)
     assert bot.world.refused_429 == 0
+
+
+def everything_shown(bot: Harness) -> list[str]:
+    """Every message in the group as it reads now (edits applied), oldest first."""
+    shown: dict[int, str] = {}
+    for call in bot.world.calls:
+        if call.status != 200 or int(call.params.get("chat_id", 0)) != GROUP:
+            continue
+        if call.method == "editMessageText":
+            shown[int(call.params["message_id"])] = call.text
+    for (chat, message_id), message in bot.world.messages.items():
+        if chat == GROUP:
+            shown.setdefault(message_id, str(message.get("text", "")))
+    return [shown[m] for m in sorted(shown)]
+
+
+async def test_a_rush_of_invite_requests_shows_every_member_their_link(rush: Harness):
+    bot, acks = rush, acks_of(rush)
+    asking = range(120)
+
+    for i in asking:  # 120 members ask for their link in 12 seconds
+        await bot.send(bot.world.message(GROUP, FIRST + i, "/invite", at=bot.clock.now()))
+        await wait(bot, 0.1)
+    while acks.waiting():
+        await wait(bot, 1.0)
+
+    shown = "\n".join(everything_shown(bot))
+    links = re.findall(r"(M\d{3})</b>.*?(https://t\.me/\+[\w-]+)", shown, re.S)
+    assert [name for name, _ in links] == [f"M{i:03d}" for i in asking]  # each once, in order
+    assert len({link for _, link in links}) == len(asking)
+    assert bot.world.refused_429 == 0
