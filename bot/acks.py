@@ -5,8 +5,8 @@ A morning check-in rush is hundreds of 签到 a minute in one group, and Telegra
 for almost everyone, and those members would never be answered. So the answers many members
 trigger at once go through this worker:
 
-- In a quiet group (fewer than `quiet` sends and edits in its last minute) an answer goes at
-  once, alone, quoting the member's message: nothing changes for a small community.
+- In a quiet group (fewer than `quiet` sends and edits in its last minute, 8 of Telegram's
+  20) an answer goes at once, alone, quoting the member's message: nothing changes for a small community.
 - Otherwise answers wait, in order, and go together: one group message every `interval`
   seconds at most, listing each member on a line. While that message is fresh (sent less than
   `fresh` seconds ago and with fewer than `per_message` lines) the next batch is an edit of
@@ -73,13 +73,15 @@ class GroupAcks:
         clock: Clock = SYSTEM,
         interval: float = 3.0,
         keep: int = 5,
-        quiet: int = 8,
+        quiet: int | None = None,
         fresh: float = 30.0,
         per_message: int = 40,
     ) -> None:
         self.bot, self.budget, self.clock = bot, budget, clock
         self.reachable = reachable
-        self.interval, self.keep, self.quiet = interval, keep, quiet
+        # Quiet: under 8 of a group's 20 a minute used (two fifths, whatever the limit).
+        self.interval, self.keep = interval, keep
+        self.quiet = quiet if quiet is not None else max(1, budget.group_limit * 2 // 5)
         self.fresh, self.per_message = fresh, per_message
         self.groups: dict[int, _Group] = {}
         self.private: asyncio.Queue[tuple[int, str]] = asyncio.Queue()

@@ -25,6 +25,7 @@ from bot.budget import BudgetLimiter, ChatBudget
 from bot.buffer import ActivityBuffer
 from bot.clock import SYSTEM, Clock
 from bot.deal_posts import DealPostEdits
+from bot.edits import LatestEdits
 from bot.health import Readiness, Started, health_routes
 from bot.jobs import Jobs
 from bot.metrics import Metrics
@@ -175,7 +176,9 @@ def build_application(
         )
         metrics.outbox_depth = lambda: waiting(uow(), now=clock.now())
         deal_posts = DealPostEdits(
-            lambda deal_id, now: edit_deal_post(app.bot, deps, deal_id, now), clock=clock
+            lambda deal_id, now: edit_deal_post(app.bot, deps, deal_id, now),
+            clock=clock,
+            budget=budget,
         )
         acks = GroupAcks(
             app.bot, budget, reachable=lambda ids: started_the_bot(uow(), ids), clock=clock
@@ -187,6 +190,7 @@ def build_application(
             buffer=buffer,
             deal_posts=deal_posts,
             acks=acks,
+            cards=LatestEdits(budget, clock=clock),
             outbox=sender,
             clock=clock.now,
             outcomes=ScopeOutcomes(),
@@ -214,6 +218,8 @@ def build_application(
             await deps.outbox.stop()  # in-flight sends finish and are recorded
         if isinstance(deps.acks, GroupAcks):
             await deps.acks.stop()  # every member waiting for an answer gets it
+        if isinstance(deps.cards, LatestEdits):
+            await deps.cards.stop()
         if isinstance(deps.deal_posts, DealPostEdits):
             deps.deal_posts.stop()
         if isinstance(deps.buffer, ActivityBuffer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -103,8 +103,19 @@ class ActivitySink(Protocol):
 class DealPosts(Protocol):
     """Keeps deal posts' counts current without editing one more often than Telegram allows."""
 
-    async def refresh(self, deal_id: int, now: dt.datetime | None = None) -> None:
-        """The deal's counts changed: edit its post now, or once later if it was just edited."""
+    async def refresh(
+        self, deal_id: int, now: dt.datetime | None = None, *, chat_id: int | None = None
+    ) -> None:
+        """The deal's counts changed: edit its post now, or once later if it was just edited
+        or its group (`chat_id`, when the caller knows it) has no room to spare."""
+
+
+class CardEdits(Protocol):
+    """Cards (team cards) kept current: the newest edit of each wins, sent within the
+    group's budget (bot/edits.py), so a rush of taps never waits on Telegram's limits."""
+
+    async def put(self, chat_id: int, key: Hashable, edit: Callable[[], Awaitable[None]]) -> None:
+        """Edit now, or keep this as the card's newest edit for later."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,7 @@ class Deps:
     buffer: ActivitySink
     deal_posts: DealPosts
     acks: Acknowledgements
+    cards: CardEdits
     # What handlers take for "now" when the update carries no time (taps): tests pass theirs.
     clock: Callable[[], dt.datetime] = utc_now
     admins: AdminCache = field(default_factory=AdminCache)
