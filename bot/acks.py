@@ -6,7 +6,8 @@ for almost everyone, and those members would never be answered. So the answers m
 trigger at once go through this worker:
 
 - In a quiet group (fewer than `quiet` sends and edits in its last minute, 8 of Telegram's
-  20) an answer goes at once, alone, quoting the member's message: nothing changes for a small community.
+  20) an answer goes at once, alone, quoting the member's message: nothing changes for a
+  small community.
 - Otherwise answers wait, in order, and go together: one group message every `interval`
   seconds at most, listing each member on a line. While that message is fresh (sent less than
   `fresh` seconds ago and with fewer than `per_message` lines) the next batch is an edit of
