@@ -85,6 +85,7 @@ class ChatBudget:
         self.paused: dict[int, float] = {}  # chat -> until when Telegram asked it to wait
         self.global_until = 0.0
         self.refusals: deque[tuple[float, int]] = deque()
+        self.waiting = 0  # requests asleep in the rate limiter, waiting for room or a 429
 
     def _window(self, chat_id: int) -> tuple[int, float]:
         if chat_id < 0:
@@ -250,6 +251,10 @@ class BudgetLimiter(BaseRateLimiter[None]):
             wait = at - clock.monotonic()
             if wait <= 0:
                 break
-            await clock.sleep(wait)
+            b.waiting += 1
+            try:
+                await clock.sleep(wait)
+            finally:
+                b.waiting -= 1
         if counted and chat is not None:
             b.note(chat, new=new)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from campaigns.errors import AlreadyCheckedIn
 from campaigns.services.checkin import check_in
 from handlers.checkin_texts import CheckinTexts
-from handlers.deps import Ack
 from handlers.extract import chat_info, is_group, member_sender, person
 from handlers.use_case import Call, use_case
 
@@ -31,11 +30,6 @@ async def checkin_command(call: Call[CheckinTexts]) -> None:
             settings=await d.settings_of(message.chat.id),
         )  # fmt: skip
     except AlreadyCheckedIn as err:  # in a rush, answers share the group's messages
-        said = call.t.already_checked_in(member.display_name, err, call.at)
-        line = call.t.already_line(member.display_name, err)
-        await d.acks.add(message.chat.id, Ack(member.user_id, said, line, message.message_id))
+        await d.acks.add(message.chat.id, call.t.already_ack(member, err, call.at, message.id))
         return
-    said = call.t.checked_in(member.display_name, result)
-    line = call.t.checked_in_line(member.display_name, result)
-    ack = Ack(member.user_id, said, line, message.message_id, private=said)
-    await d.acks.add(message.chat.id, ack)
+    await d.acks.add(message.chat.id, call.t.checked_in_ack(member, result, message.id))

@@ -111,7 +111,7 @@ async def _show(call: Call[ReferralTexts], card: InviteCard) -> None:
         await call.reply(said)
         return
     line = call.t.card_line(call.person.display_name, card)  # in a rush, a line; detail aside
-    ack = Ack(call.person.user_id, said, line, message.message_id, private=said)
+    ack = Ack(call.person.user_id, said, line, message.id, private=said)
     await call.deps.acks.add(message.chat.id, ack)
 
 

@@ -204,3 +204,18 @@ async def test_a_rush_of_team_joins_keeps_the_cards_true_without_a_429(rush: Har
     cards = [text for text in everything_shown(bot) if "Team for" in text]
     assert len(cards) == 5 and all("is complete" in card for card in cards)
     assert bot.world.refused_429 == 0
+
+
+async def test_a_429_from_elsewhere_mid_rush_is_waited_out_and_nobody_is_lost(rush: Harness):
+    bot, acks = rush, acks_of(rush)
+    for i in range(150):
+        if i == 100:  # another process used up the group's minute: Telegram says wait 20 s
+            bot.world.fail_next("sendMessage", 429, "Too Many Requests: retry after 20", 20)
+        await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
+        await wait(bot, 0.1)
+    while acks.waiting():
+        await wait(bot, 1.0)
+
+    ranks = [int(r) for text in group_texts(bot).values() for r in RANK.findall(text)]
+    assert ranks == list(range(1, 151))
+    assert bot.world.refused_429 == 0  # besides the one injected, none
