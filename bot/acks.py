@@ -235,6 +235,7 @@ class GroupAcks:
         try:
             while not self.private.empty():
                 user_id, text = self.private.get_nowait()
+                await self.budget.until_room(user_id)  # one a second in a private chat
                 try:
                     await self.bot.send_message(user_id, text)
                     self.privately += 1

@@ -129,6 +129,16 @@ class ChatBudget:
             return max(now, self.global_until)
         return max(self.overall[len(self.overall) - self.overall_limit] + OVERALL_WINDOW, now)
 
+    async def until_room(self, chat_id: int) -> None:
+        """Sleep (on the clock, counted in `waiting`) until the chat has room: one a second
+        in a private chat, the group's minute in a group."""
+        while (wait := self.room_at(chat_id) - self.clock.monotonic()) > 0:
+            self.waiting += 1
+            try:
+                await self.clock.sleep(wait)
+            finally:
+                self.waiting -= 1
+
     def note(self, chat_id: int, *, new: bool) -> None:
         """A message (`new`) or an edit goes to the chat now."""
         now = self.clock.monotonic()

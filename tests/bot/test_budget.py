@@ -134,3 +134,13 @@ async def test_requests_that_are_no_messages_pass_untouched(clock):
         await clock.run(send(limiter, tg, GROUP, "getChatMember"))
 
     assert {at for _, _, at in tg.sent} == {0.0}
+
+
+async def test_until_room_waits_a_second_after_a_private_message(clock):
+    budget = ChatBudget(clock=clock)
+    budget.note(ALICE, new=True)
+
+    await clock.run(budget.until_room(ALICE))
+
+    assert clock.monotonic() - BASE == pytest.approx(1.0)
+    assert budget.waiting == 0
