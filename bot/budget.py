@@ -10,7 +10,10 @@ minute.
 `BudgetLimiter` puts every Bot API request through the budget (PTB's rate-limiter hook on
 ExtBot): a request waits for room in its group and overall, a 429 pauses that chat for
 everyone (several chats refused within a second pause everything) and the request is sent
-again after retry_after instead of failing. PTB's own AIORateLimiter is not used: it pauses
+again after retry_after instead of failing. Waiting in the limiter is the last resort: the
+workers that answer many members at once (bot/acks.py, bot/edits.py, bot/deal_posts.py) ask
+`room_at(chat, keep=…)` first and only send when there is room, leaving some of the group's
+minute for the replies that cannot wait. PTB's own AIORateLimiter is not used: it pauses
 every chat on any 429, has no per-chat view the outbox can share, and waits on the real
 clock (tests run minutes of virtual time on bot.clock's Clock).
 """
