@@ -96,7 +96,13 @@ class GroupAcks:
         """Answer now if the group is quiet, else in its next message or edit."""
         g = self.groups.setdefault(chat_id, _Group())
         g.pending.append(ack)
-        if g.task is not None or g.lock.locked() or self._stopping:
+        if self._stopping:  # e.g. the activity buffer's last flush announces a tier
+            for _ in range(3 * len(g.pending) + 3):  # bounded: Telegram may keep refusing
+                if not g.pending or g.lock.locked():
+                    break
+                await self._flush(chat_id, g)
+            return
+        if g.task is not None or g.lock.locked():
             return  # a flush is due or under way: it takes this one too
         if len(g.pending) == 1 and self._quiet(chat_id):
             await self._flush(chat_id, g)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import json
 import logging
+import signal
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from telegram import (
@@ -13,6 +20,7 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeDefault,
     LinkPreviewOptions,
+    Update,
 )
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults, Job
@@ -27,7 +35,9 @@ from bot.clock import SYSTEM, Clock
 from bot.deal_posts import DealPostEdits
 from bot.edits import LatestEdits
 from bot.health import Readiness, Started, health_routes
+from bot.inbox import InboxWorker, Store, inbox_store, telegram_route
 from bot.jobs import Jobs
+from bot.leader import Leadership
 from bot.metrics import Metrics
 from bot.outbox import OutboxSender
 from bot.scope import CURRENT, ScopeOutcomes, UpdateScope
@@ -36,6 +46,7 @@ from bot.webhooks import HttpServer, orders_routes
 from campaigns.services.calendar import realign_runs
 from campaigns.services.members import started_the_bot
 from campaigns.services.outbox import waiting
+from handlers import ALLOWED_UPDATES
 from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps, Handled
 from handlers.groupbuys import edit_deal_post
 from handlers.notify import send_notices
@@ -99,6 +110,22 @@ class GrowthApplication(BaseApp):
 GrowthApp = GrowthApplication
 
 
+@dataclass(frozen=True)
+class Role:
+    """What a real process does besides handling updates; tests and the demo use none of it."""
+
+    lead: bool = False  # processes may share the database: run jobs only with the jobs lease
+    webhook: str | None = None  # receive Telegram's webhook at this URL (served on HTTP_PORT)
+    inbox: bool = False  # process the updates stored in the inbox
+
+
+@dataclass
+class _Running:
+    leadership: Leadership | None = None
+    worker: InboxWorker | None = None
+    store: Store | None = None  # the webhook's, once the bot's id is known
+
+
 async def set_command_menus(app: BaseApp) -> None:
     """Menus in English (default) and Chinese: private chats, group members, group admins,
     each listing only what works there."""
@@ -121,10 +148,11 @@ def build_application(
     set_commands: bool = True,
     clock: Clock = SYSTEM,
     budget: ChatBudget | None = None,
+    role: Role = Role(),
 ) -> GrowthApp:
     """Wire storage, caches, workers and handlers; `request` replaces the network, `clock`
-    the system clock (tests, demo) and `budget` Telegram's flood limits (the demo, which
-    plays days in seconds against a double that has none)."""
+    the system clock (tests, demo), `budget` Telegram's flood limits (the demo, which plays
+    days in seconds against a double that has none); `role` says what this process does."""
     wiring.install()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -145,16 +173,37 @@ def build_application(
     routes = health_routes(metrics, readiness)
     if settings.orders_webhook_secret:
         routes += orders_routes(uow, settings.orders_webhook_secret)
+    running = _Running()
+    if role.webhook is not None:
+        if not settings.telegram_webhook_secret:
+            raise ValueError("webhook mode needs TELEGRAM_WEBHOOK_SECRET")
+
+        async def store(update_id: int, chat: int, body: str) -> bool:
+            assert running.store is not None, "set in post_init, before HTTP is served"
+            return await running.store(update_id, chat, body)
+
+        path = urlsplit(role.webhook).path or "/"
+        routes.append(telegram_route(path, settings.telegram_webhook_secret, store))
+    if role.webhook is not None or role.inbox:
+        metrics.inbox_depth = lambda: _inbox_depth(uow)
     http_app = Starlette(routes=routes)
     servers: list[HttpServer] = []
     # One view of every chat's share of Telegram's limits: the outbox, replies and edits.
     budget = budget or ChatBudget(overall=settings.outbox_rate, clock=clock)
 
     async def post_init(app: BaseApp) -> None:
+        if role.webhook is not None:  # the bot's id is known from here (getMe)
+
+            def stored() -> None:
+                if running.worker is not None:
+                    running.worker.wake()
+
+            running.store = inbox_store(uow, app.bot.id, clock=clock, stored=stored)
         if settings.http_port is not None:  # first, so /readyz says "starting" meanwhile
             http = HttpServer(http_app, settings.http_host, settings.http_port)
             http.start()
             servers.append(http)
+            await http.started()  # Telegram may deliver the moment the webhook is set
             paths = [str(getattr(r, "path", "")) for r in http_app.routes]
             log.info(
                 "HTTP on http://%s:%d: %s",
@@ -201,16 +250,61 @@ def build_application(
             log.info("%d scheduled posts had a next run off their schedule: moved", moved)
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
         buffer.start()
+        holder = sender.worker  # one id per process: the outbox, the lease, the inbox
+        leadership = running.leadership = Leadership(
+            uow, holder, ttl=settings.leader_lease_seconds, clock=clock, dead=sender.gone
+        )
+        sender.may_send = lambda: leadership.leader
+
+        async def lead() -> None:
+            await sender.recover()  # what a vanished leader was sending
+            sender.kick()
+
+        leadership.on_gain = lead
+        if role.lead:
+            await leadership.start()
+        if role.inbox:
+            running.worker = InboxWorker(
+                uow,
+                bot_id=app.bot.id,
+                holder=holder,
+                process=lambda body: app.process_update(Update.de_json(json.loads(body), app.bot)),
+                flush=buffer.flush,
+                chats=settings.worker_chats,
+                lease=settings.inbox_lease_seconds,
+                clock=clock,
+                dead=sender.gone,
+            )
         if set_commands:
             await set_command_menus(app)
         if app.job_queue is not None:
-            Jobs(app.bot, deps, sender, settings, clock).schedule(app.job_queue)
+            jobs = Jobs(app.bot, deps, sender, settings, clock, leads=lambda: leadership.leader)
+            jobs.prune_inbox = lambda before: _prune_inbox(uow, before)
+            jobs.schedule(app.job_queue)
+            if role.lead:
+                every = settings.leader_lease_seconds / 3
+                app.job_queue.run_repeating(
+                    leadership.renew, interval=every, first=every, name="leader-lease"
+                )
+        if running.worker is not None:
+            await running.worker.listen(settings.database_url)
+            running.worker.start()
+        if role.webhook is not None:
+            await app.bot.set_webhook(
+                role.webhook,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=settings.webhook_max_connections,
+            )
+            log.info("webhook set: Telegram delivers updates to %s", role.webhook)
         started.state = "running"
 
     async def post_stop(app: BaseApp) -> None:
         started.state = "stopping"
-        for http in servers:
+        for http in servers:  # first: no update is acknowledged from here on
             await http.stop()
+        if running.worker is not None:
+            await running.worker.stop()  # each chat finishes its update; the rest go back
         if not app.bot_data.started:
             return  # post_init never ran
         deps = app.bot_data.deps
@@ -225,6 +319,8 @@ def build_application(
         if isinstance(deps.buffer, ActivityBuffer):
             await deps.buffer.stop()
             log.info("activity buffer flushed (%d messages written this run)", deps.buffer.written)
+        if running.leadership is not None:
+            await running.leadership.stop()  # last: the outbox has stopped sending
 
     async def post_shutdown(app: BaseApp) -> None:
         started.state = "stopped"
@@ -259,6 +355,42 @@ def build_application(
     assert isinstance(app, GrowthApplication)
     handlers.register(app)
     return app
+
+
+async def _prune_inbox(uow: Callable[[], SqlUnitOfWork], before: dt.datetime) -> int:
+    async with uow() as work:
+        pruned = await work.inbox.prune(before)
+        await work.commit()
+    return pruned
+
+
+async def _inbox_depth(uow: Callable[[], SqlUnitOfWork]) -> int:
+    async with uow() as work:
+        return await work.inbox.depth()
+
+
+async def serve(app: GrowthApp) -> None:
+    """Run until SIGINT or SIGTERM without polling: updates come through the inbox (webhook
+    mode, `growthbot worker`). The same lifecycle as PTB's run_polling."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        if app.running:
+            await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
 
 
 async def start_offline(app: GrowthApp) -> None:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot import calendar_cli, coupon_cli, groupbuy_cli, order_cli, wiring
 from bot.logs import setup_logging
@@ -44,7 +45,26 @@ EXPORT_FIELDS = [
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="growthbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (long polling); applies migrations first")
+    run = sub.add_parser(
+        "run", help="run the bot (long polling, or --webhook); applies migrations first"
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="receive updates at this https:// URL instead of polling: set it with Telegram "
+        "and serve it on HTTP_PORT (behind your reverse proxy); needs TELEGRAM_WEBHOOK_SECRET",
+    )
+    worker = sub.add_parser(
+        "worker",
+        help="process the updates stored by `run --webhook` (PostgreSQL; run as many as needed)",
+    )
+    worker.add_argument(
+        "--http-port",
+        type=int,
+        metavar="PORT",
+        help="serve /healthz, /readyz and /metrics for this worker on HTTP_HOST:PORT "
+        "(nothing else; default: no HTTP)",
+    )
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     export = sub.add_parser("export", help="export data")
@@ -65,9 +85,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(settings: Settings) -> int:
-    from bot.app import build_application
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
+
+
+def _webhook_problem(settings: Settings, url: str) -> str | None:
+    """What keeps webhook mode from starting, in one line, or None."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme != "https" or not parts.hostname or port not in (None, *WEBHOOK_PORTS):
+        return (
+            f"--webhook {url}: Telegram only delivers to an https:// URL on port 443, 80, 88 "
+            "or 8443; point it at your reverse proxy, which forwards to HTTP_PORT"
+        )
+    if not settings.telegram_webhook_secret:
+        return (
+            "--webhook needs TELEGRAM_WEBHOOK_SECRET in .env (1-256 characters A-Z a-z 0-9 _ -; "
+            "Telegram sends it with every update and anything without it is refused). Make one "
+            "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if settings.http_port is None:
+        return "--webhook needs HTTP_PORT: the local port your reverse proxy forwards the URL to"
+    return None
+
+
+def _run(
+    settings: Settings,
+    webhook: str | None = None,
+    *,
+    worker: bool = False,
+    worker_port: int | None = None,
+) -> int:
+    from bot.app import Role, build_application, serve
     from handlers import ALLOWED_UPDATES
+    from storage.engine import is_sqlite
     from storage.migrate import upgrade
 
     if not settings.telegram_bot_token:
@@ -76,9 +129,37 @@ def _run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if webhook is not None and (problem := _webhook_problem(settings, webhook)):
+        print(f"growthbot: {problem}", file=sys.stderr)
+        return 2
+    if worker and is_sqlite(settings.database_url):
+        print(
+            "growthbot: `growthbot worker` needs PostgreSQL (DATABASE_URL=postgresql+asyncpg://"
+            "…); on SQLite, `growthbot run --webhook URL` receives and processes in one process",
+            file=sys.stderr,
+        )
+        return 2
     upgrade(settings.database_url)
-    app = build_application(settings)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    if webhook is None and not worker:
+        app = build_application(settings, role=Role(lead=True))
+        app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        return 0
+    from telegram.error import TelegramError
+
+    if worker:  # never the orders route: that is `run`'s; health and metrics only if asked
+        settings = settings.model_copy(
+            update={"http_port": worker_port, "orders_webhook_secret": None}
+        )
+    role = Role(lead=True, webhook=webhook, inbox=True)
+    app = build_application(settings, role=role, set_commands=not worker)
+    try:
+        asyncio.run(serve(app))
+    except TelegramError as error:
+        print(f"growthbot: Telegram refused: {error.message}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"growthbot: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -147,7 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     setup_logging(settings.log_level, settings.log_format)
     if args.command == "run":
-        return _run(settings)
+        return _run(settings, args.webhook)
+    if args.command == "worker":
+        return _run(settings, worker=True, worker_port=args.http_port)
     from storage.migrate import upgrade
 
     if args.command == "db":

@@ -4,7 +4,10 @@ what changed to handlers' rendering functions; the job queue only decides when."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,9 +76,17 @@ async def refresh_countdowns(bot: Bot, d: Deps, now: dt.datetime | None = None) 
         await show_team(bot, d, view, t, new=False, now=now)
 
 
+Job = Callable[[object], Coroutine[Any, Any, None]]
+jobs_log = logging.getLogger("growthbot.jobs")
+
+
 @dataclass
 class Jobs:
-    """Everything the job queue runs, over the app's dependencies and its outbox sender."""
+    """Everything the job queue runs, over the app's dependencies and its outbox sender.
+
+    Every process schedules them; a run goes ahead only in the process that `leads` (the
+    holder of the jobs lease, bot/leader.py), so each runs once across all processes.
+    """
 
     bot: Bot
     d: Deps
@@ -83,24 +94,41 @@ class Jobs:
     settings: Settings
     clock: Clock = SYSTEM
     progress_shown: dict[int, float] = field(default_factory=dict)  # broadcast -> last edit
+    leads: Callable[[], bool] = lambda: True
+    prune_inbox: Callable[[dt.datetime], Awaitable[int]] | None = None
+    runs: Counter[str] = field(default_factory=Counter)  # job name -> runs in this process
 
     def schedule(self, queue: JobQueue[Any]) -> None:
         """Register every job; `first` staggers them so a start does not run all at once."""
         s = self.settings
-        queue.run_repeating(self.prune, interval=3600, first=60, name="prune-updates")
-        queue.run_repeating(
+        every = self._every(queue)
+        every(self.prune, interval=3600, first=60, name="prune-updates")
+        every(
             self.sweep,
             interval=s.referral_sweep_seconds,
             first=min(30.0, s.referral_sweep_seconds),
             name="referral-sweep",
         )
-        queue.run_repeating(self.remind, interval=900, first=45, name="coupon-reminders")
-        queue.run_repeating(self.expire_teams, interval=30, first=5, name="team-expiry")
-        queue.run_repeating(self.countdowns, interval=180, first=90, name="countdowns")
-        queue.run_repeating(
-            self.outbox_tick, interval=s.outbox_tick_seconds, first=1, name="outbox"
-        )
-        queue.run_repeating(self.enrol, interval=60, first=20, name="sequences")
+        every(self.remind, interval=900, first=45, name="coupon-reminders")
+        every(self.expire_teams, interval=30, first=5, name="team-expiry")
+        every(self.countdowns, interval=180, first=90, name="countdowns")
+        every(self.outbox_tick, interval=s.outbox_tick_seconds, first=1, name="outbox")
+        every(self.recover_outbox, interval=60, first=60, name="outbox-recovery")
+        every(self.enrol, interval=60, first=20, name="sequences")
+
+    def _every(self, queue: JobQueue[Any]) -> Callable[..., None]:
+        def every(job: Job, *, interval: float, first: float, name: str) -> None:
+            @functools.wraps(job)
+            async def if_leader(context: object) -> None:
+                if not self.leads():
+                    return
+                self.runs[name] += 1
+                jobs_log.debug("job %s run %d", name, self.runs[name])
+                await job(context)
+
+            queue.run_repeating(if_leader, interval=interval, first=first, name=name)
+
+        return every
 
     async def sweep(self, _: object = None) -> None:
         """Confirm invites whose hold period ended, and tell the inviters."""
@@ -157,3 +185,9 @@ class Jobs:
         async with self.d.uow() as uow:
             await uow.updates.prune(self.d.clock() - PRUNE_AFTER)
             await uow.commit()
+        if self.prune_inbox is not None:
+            await self.prune_inbox(self.d.clock() - PRUNE_AFTER)
+
+    async def recover_outbox(self, _: object = None) -> None:
+        """Rows a vanished leader had claimed go back to the queue once their lease is over."""
+        await self.sender.recover()

@@ -148,6 +148,8 @@ class OutboxSender:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.autostart = True  # tests turn this off and call drain() themselves
+        # Only the jobs leader sends (bot/leader.py): the 30/s budget is one process's to pace.
+        self.may_send: Callable[[], bool] = lambda: True
         self.file_ids: dict[str, str] = {}  # uploaded photos: reference -> Telegram file id
 
     @property
@@ -156,7 +158,7 @@ class OutboxSender:
 
     def kick(self) -> None:
         """Start draining unless already draining (called by the scheduler's tick)."""
-        if self.autostart and not self.busy and not self._stopping:
+        if self.autostart and not self.busy and not self._stopping and self.may_send():
             self._task = asyncio.get_running_loop().create_task(self.drain(), name="outbox")
 
     def gone(self, worker: str) -> bool:
@@ -203,7 +205,7 @@ class OutboxSender:
         queue: asyncio.Queue[Delivery | None] = asyncio.Queue()
         workers = [asyncio.create_task(self._work(queue)) for _ in range(self.workers)]
         try:
-            while not self._stopping:
+            while not self._stopping and self.may_send():
                 rows = await claim(
                     self.uow(),
                     worker=self.worker,
@@ -235,8 +237,8 @@ class OutboxSender:
                 queue.task_done()
                 return
             try:
-                if self._stopping:
-                    continue  # released back to the queue by stop()
+                if self._stopping or not self.may_send():
+                    continue  # released back to the queue by stop() or by the drain's end
                 wait = self.flood.chat_wait(d.target_chat)
                 if wait > 0:  # this chat is in a flood wait: back to the queue, no attempt
                     at = self.clock.now()

@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     # Outbox messages per second overall; Telegram allows about 30 (a little is left for replies).
     outbox_rate: float = Field(default=29, gt=0, le=30)
     outbox_tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Webhook mode (`growthbot run --webhook URL`): Telegram sends this token with every update.
+    telegram_webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # Inbox workers: chats one process works on at once; how long a claimed chat stays with a
+    # worker that stopped answering before another takes it over.
+    worker_chats: int = Field(default=16, ge=1, le=512)
+    inbox_lease_seconds: float = Field(default=30, ge=1, le=600)
+    # The process holding this lease runs the scheduled jobs and sends the outbox; another
+    # takes over this long after it died.
+    leader_lease_seconds: float = Field(default=15, ge=1, le=300)
 
     @field_validator("bot_owner_ids", mode="before")
     @classmethod

@@ -52,26 +52,28 @@ def _valid(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(given.encode("ascii"), sign(secret, body).encode("ascii"))
 
 
-class _Refused(Exception):
+class Refused(Exception):
+    """A request refused before its body was read in full: `response` says why."""
+
     def __init__(self, status: int, error: str) -> None:
         super().__init__(error)
         self.response = JSONResponse({"error": error}, status_code=status)
 
 
-async def _read_body(request: Request) -> bytes:
-    """The body, refused before reading past MAX_BODY whether or not Content-Length is sent."""
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The body, refused before reading past `limit` whether or not Content-Length is sent."""
     declared = request.headers.get("content-length")
     if declared is not None:
         digits = declared.strip()
         if not (digits.isascii() and digits.isdigit()):
-            raise _Refused(400, "bad Content-Length")
-        if len(digits.lstrip("0")) > len(str(MAX_BODY)) or int(digits) > MAX_BODY:
-            raise _Refused(413, "body too large")
+            raise Refused(400, "bad Content-Length")
+        if len(digits.lstrip("0")) > len(str(limit)) or int(digits) > limit:
+            raise Refused(413, "body too large")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY:
-            raise _Refused(413, "body too large")
+        if len(body) > limit:
+            raise Refused(413, "body too large")
     return bytes(body)
 
 
@@ -100,8 +102,8 @@ def orders_routes(
 
     async def post_order(request: Request) -> JSONResponse:
         try:
-            body = await _read_body(request)
-        except _Refused as refused:
+            body = await read_body(request)
+        except Refused as refused:
             return refused.response
         if not _valid(secret, body, request.headers.get(SIGNATURE_HEADER)):
             return JSONResponse({"error": "bad signature"}, status_code=401)
@@ -167,6 +169,14 @@ class HttpServer:
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self.server.serve(), name="http")
+
+    async def started(self) -> None:
+        """Wait until the port is bound (Telegram may deliver the moment the webhook is set);
+        raises if it could not be."""
+        while not self.server.started:
+            if self._task is None or self._task.done():
+                raise OSError("the HTTP server did not start (is the port in use?)")
+            await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         if self._task is None:

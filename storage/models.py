@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -574,3 +575,57 @@ class ButtonMessageRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     object_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime]
+
+
+PENDING = text("done_at IS NULL")
+
+
+class InboxRow(Base):
+    """A Telegram update the webhook received, stored before it is acknowledged.
+
+    Workers lease rows (`holder`, `lease_until`) and mark them done once their effects are
+    committed; the body is dropped then. Done rows are kept two days, so a redelivery (an
+    acknowledgement lost on the way back) is recognised by its update id and stored once.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        # The worker's claim: the oldest pending update of each chat (its head), in order.
+        Index(
+            "ix_inbox_pending",
+            "bot_id",
+            "update_id",
+            sqlite_where=PENDING,
+            postgresql_where=PENDING,
+        ),
+        Index(
+            "ix_inbox_pending_chat",
+            "bot_id",
+            "chat_id",
+            "update_id",
+            sqlite_where=PENDING,
+            postgresql_where=PENDING,
+        ),
+        Index("ix_inbox_received_at", "received_at"),
+    )
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # The chat whose updates are processed in order (the user's id when there is no chat).
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[str | None] = mapped_column(Text)  # the update's JSON as Telegram sent it
+    received_at: Mapped[dt.datetime]
+    holder: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None]
+    done_at: Mapped[dt.datetime | None]
+
+
+class LeaseRow(Base):
+    """A named lease: one process holds it until `expires_at` unless it renews it first
+    (`jobs`: the process that runs the scheduled jobs and sends the outbox)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime]

@@ -14,6 +14,8 @@ from storage.repositories.calendar import SqlCalendar
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
 from storage.repositories.groupbuys import SqlGroupBuys
+from storage.repositories.inbox import SqlInbox
+from storage.repositories.leases import SqlLeases
 from storage.repositories.members import SqlMembers, SqlUsers
 from storage.repositories.orders import SqlOrders
 from storage.repositories.outbox import SqlOutbox
@@ -55,6 +57,8 @@ class SqlUnitOfWork:
         self.calendar = SqlCalendar(self.session)
         self.broadcasts = SqlBroadcasts(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.inbox = SqlInbox(self.session)
+        self.leases = SqlLeases(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(text("SET LOCAL synchronous_commit TO OFF"))

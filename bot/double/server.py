@@ -69,6 +69,7 @@ class DoubleServer:
     """Serve `world` on 127.0.0.1:port (0 picks a free port) in a background thread."""
 
     def __init__(self, world: FakeTelegram, port: int = 0) -> None:
+        self.world = world
         handler = type("Handler", (_Handler,), {"world": world})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
@@ -84,5 +85,6 @@ class DoubleServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.world.close()
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -6,17 +6,22 @@ import datetime as dt
 import itertools
 import json
 import math
+import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.double.spec import ApiSpec, Problem
+from bot.double.webhook import DeliveryLog, WebhookDelivery
 
 JSON = dict[str, Any]
 BOT_ID = 5_000_000_001
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+BAD_WEBHOOK = "Bad Request: bad webhook: "
 SENDING = {"sendMessage", "sendPhoto", "copyMessage", "forwardMessage"}
 # Edits count against a chat's limit (a group's 20 a minute), not against the 30 a second.
 EDITING = {"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"}
@@ -112,6 +117,11 @@ class FakeTelegram:
         self._update_ids = itertools.count(100_000)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._lock = threading.Condition()
+        # Webhook mode (setWebhook): updates are POSTed to the bot instead of waiting for
+        # getUpdates; `reverse_proxy` is where the webhook's HTTPS URL is served from.
+        self.webhook: WebhookDelivery | None = None
+        self.reverse_proxy: str | None = None
+        self.webhook_log = DeliveryLog()  # what every webhook delivered, and the answers
 
     def _stamp(self, at: dt.datetime | None) -> int:
         return int((at or self.clock()).timestamp())
@@ -182,10 +192,27 @@ class FakeTelegram:
         return update
 
     def push(self, update: JSON) -> None:
-        """Queue an update for getUpdates (a redelivery is pushing the same dict again)."""
+        """Queue an update for getUpdates, or for the webhook when one is set (a redelivery is
+        pushing the same dict again)."""
         with self._lock:
+            if self.webhook is not None:
+                if self._allowed(update):
+                    self.webhook.add(update)
+                return
             self.updates.append(update)
             self._lock.notify_all()
+
+    def _allowed(self, update: JSON) -> bool:
+        return not self.allowed_updates or any(k in update for k in self.allowed_updates)
+
+    def close(self) -> None:
+        """Stop webhook deliveries (their threads); what was undelivered stays queued."""
+        with self._lock:
+            delivery, self.webhook = self.webhook, None
+        if delivery is not None:
+            rest = delivery.stop()
+            with self._lock:
+                self.updates[:0] = rest
 
     def message(
         self,
@@ -513,7 +540,9 @@ class FakeTelegram:
         """Long polling: block until an update at or past `offset` exists, or the timeout."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while not any(u["update_id"] >= (offset or 0) for u in self.updates):
+            while self.webhook is None and not any(
+                u["update_id"] >= (offset or 0) for u in self.updates
+            ):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
@@ -523,6 +552,12 @@ class FakeTelegram:
         return self.bot
 
     def api_getUpdates(self, params: JSON) -> list[JSON]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
         offset = params.get("offset")
         if "allowed_updates" in params:
             self.allowed_updates = list(params["allowed_updates"])
@@ -534,6 +569,72 @@ class FakeTelegram:
         if self.allowed_updates:
             batch = [u for u in batch if any(k in u for k in self.allowed_updates)]
         return batch
+
+    def api_setWebhook(self, params: JSON) -> bool:
+        """Telegram's rules: an HTTPS URL on port 443, 80, 88 or 8443; an empty URL removes
+        the webhook. Updates waiting for getUpdates move to the webhook (unless dropped)."""
+        url = str(params.get("url", ""))
+        if not url:
+            return self.api_deleteWebhook(params)
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ApiError(400, f"{BAD_WEBHOOK}An HTTPS URL must be provided for webhook")
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if port not in (None, 443, 80, 88, 8443):
+            raise ApiError(
+                400, f"{BAD_WEBHOOK}Webhook can be set up only on ports 80, 88, 443 or 8443"
+            )
+        secret = params.get("secret_token")
+        if secret is not None and not SECRET_TOKEN.fullmatch(str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        connections = int(params.get("max_connections", 40))
+        if not 1 <= connections <= 100:
+            raise ApiError(400, f"{BAD_WEBHOOK}max_connections must be between 1 and 100")
+        if "allowed_updates" in params:
+            self.allowed_updates = list(params["allowed_updates"])
+        self.close()
+        delivery = WebhookDelivery(
+            url,
+            secret=None if secret is None else str(secret),
+            max_connections=connections,
+            reverse_proxy=self.reverse_proxy,
+            log=self.webhook_log,
+        )
+        with self._lock:
+            waiting = [] if params.get("drop_pending_updates") else self.updates
+            self.updates, self.webhook = [], delivery
+        for update in waiting:
+            if self._allowed(update):
+                delivery.add(update)
+        return True
+
+    def api_deleteWebhook(self, params: JSON) -> bool:
+        self.close()
+        if params.get("drop_pending_updates"):
+            with self._lock:
+                self.updates = []
+        return True
+
+    def api_getWebhookInfo(self, params: JSON) -> JSON:
+        hook = self.webhook
+        if hook is None:
+            with self._lock:
+                waiting = len(self.updates)
+            return {"url": "", "has_custom_certificate": False, "pending_update_count": waiting}
+        info: JSON = {
+            "url": hook.url,
+            "has_custom_certificate": False,
+            "pending_update_count": hook.pending,
+            "max_connections": hook.max_connections,
+        }
+        if self.allowed_updates:
+            info["allowed_updates"] = self.allowed_updates
+        if hook.last_error is not None:
+            info["last_error_date"], info["last_error_message"] = hook.last_error
+        return info
 
     def _chat(self, chat_id: Any) -> JSON:
         try:

@@ -28,6 +28,41 @@ def test_run_without_a_token_says_how_to_get_one(growthbot: Growthbot):
     assert "TELEGRAM_BOT_TOKEN" in result.err and "BotFather" in result.err
 
 
+@pytest.mark.parametrize(
+    ("url", "env", "says"),
+    [
+        ("http://bot.example.com/tg", {}, "https:// URL on port 443, 80, 88 or 8443"),
+        ("https://bot.example.com:8080/tg", {}, "https:// URL on port 443, 80, 88 or 8443"),
+        (
+            "https://bot.example.com/tg",
+            {"TELEGRAM_WEBHOOK_SECRET": "", "HTTP_PORT": ""},
+            "secrets.token_urlsafe",
+        ),
+        ("https://bot.example.com/tg", {"HTTP_PORT": ""}, "HTTP_PORT"),
+    ],
+)
+def test_webhook_mode_says_what_it_is_missing_before_starting(growthbot: Growthbot, url, env, says):
+    ready = {"TELEGRAM_WEBHOOK_SECRET": "s3cret", "HTTP_PORT": "8443"}
+
+    result = growthbot("run", "--webhook", url, **(ready | env))
+
+    assert result.code == 2
+    assert says in result.err and result.err.count("\n") == 1
+
+
+def test_a_bad_webhook_secret_token_is_refused_as_a_setting(growthbot: Growthbot):
+    result = growthbot("run", "--webhook", "https://b.example/tg", TELEGRAM_WEBHOOK_SECRET="a b")
+
+    assert result.code == 2 and "TELEGRAM_WEBHOOK_SECRET" in result.err
+
+
+def test_a_worker_needs_postgresql(growthbot: Growthbot):
+    result = growthbot("worker")
+
+    assert result.code == 2
+    assert "PostgreSQL" in result.err and "run --webhook" in result.err
+
+
 def test_export_of_an_unknown_group_is_a_clear_error(growthbot: Growthbot):
     assert growthbot("db", "upgrade").code == 0
 
