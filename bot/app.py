@@ -28,9 +28,12 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot import wiring
+from bot.acks import GroupAcks
+from bot.budget import BudgetLimiter, ChatBudget
 from bot.buffer import ActivityBuffer
 from bot.clock import SYSTEM, Clock
 from bot.deal_posts import DealPostEdits
+from bot.edits import LatestEdits
 from bot.health import Readiness, Started, health_routes
 from bot.inbox import InboxWorker, Store, inbox_store, telegram_route
 from bot.jobs import Jobs
@@ -41,6 +44,7 @@ from bot.scope import CURRENT, ScopeOutcomes, UpdateScope
 from bot.settings import Settings
 from bot.webhooks import HttpServer, orders_routes
 from campaigns.services.calendar import realign_runs
+from campaigns.services.members import started_the_bot
 from campaigns.services.outbox import waiting
 from handlers import ALLOWED_UPDATES
 from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps, Handled
@@ -160,10 +164,12 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     set_commands: bool = True,
     clock: Clock = SYSTEM,
+    budget: ChatBudget | None = None,
     role: Role = Role(),
 ) -> GrowthApp:
-    """Wire storage, caches, workers and handlers; `request` replaces the network and
-    `clock` the system clock (tests, demo); `role` says what this process does."""
+    """Wire storage, caches, workers and handlers; `request` replaces the network, `clock`
+    the system clock (tests, demo), `budget` Telegram's flood limits (the demo, which plays
+    days in seconds against a double that has none); `role` says what this process does."""
     wiring.install()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -199,6 +205,8 @@ def build_application(
         metrics.inbox_depth = lambda: _inbox_depth(uow)
     http_app = Starlette(routes=routes)
     servers: list[HttpServer] = []
+    # One view of every chat's share of Telegram's limits: the outbox, replies and edits.
+    budget = budget or ChatBudget(overall=settings.outbox_rate, clock=clock)
 
     async def post_init(app: BaseApp) -> None:
         if role.webhook is not None:  # the bot's id is known from here (getMe)
@@ -229,10 +237,17 @@ def build_application(
             interval=settings.activity_flush_seconds,
             clock=clock,
         )
-        sender = OutboxSender(app.bot, uow, rate=settings.outbox_rate, clock=clock, metrics=metrics)
+        sender = OutboxSender(
+            app.bot, uow, rate=settings.outbox_rate, clock=clock, metrics=metrics, budget=budget
+        )
         metrics.outbox_depth = lambda: waiting(uow(), now=clock.now())
         deal_posts = DealPostEdits(
-            lambda deal_id, now: edit_deal_post(app.bot, deps, deal_id, now), clock=clock
+            lambda deal_id, now: edit_deal_post(app.bot, deps, deal_id, now),
+            clock=clock,
+            budget=budget,
+        )
+        acks = GroupAcks(
+            app.bot, budget, reachable=lambda ids: started_the_bot(uow(), ids), clock=clock
         )
         deps = Deps(
             uow=uow,
@@ -240,6 +255,8 @@ def build_application(
             owner_ids=settings.bot_owner_ids,
             buffer=buffer,
             deal_posts=deal_posts,
+            acks=acks,
+            cards=LatestEdits(budget, clock=clock),
             outbox=sender,
             clock=clock.now,
             outcomes=ScopeOutcomes(),
@@ -312,6 +329,10 @@ def build_application(
         deps = app.bot_data.deps
         if isinstance(deps.outbox, OutboxSender):
             await deps.outbox.stop()  # in-flight sends finish and are recorded
+        if isinstance(deps.acks, GroupAcks):
+            await deps.acks.stop()  # every member waiting for an answer gets it
+        if isinstance(deps.cards, LatestEdits):
+            await deps.cards.stop()
         if isinstance(deps.deal_posts, DealPostEdits):
             deps.deal_posts.stop()
         if isinstance(deps.buffer, ActivityBuffer):
@@ -338,6 +359,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .rate_limiter(BudgetLimiter(budget, on_429=metrics.retry_after.labels("reply").inc))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
