@@ -42,6 +42,7 @@ from bot.metrics import Metrics
 from bot.outbox import OutboxSender
 from bot.scope import CURRENT, ScopeOutcomes, UpdateScope
 from bot.settings import Settings
+from bot.updates import PerChatOrder
 from bot.webhooks import HttpServer, orders_routes
 from campaigns.services.calendar import realign_runs
 from campaigns.services.members import started_the_bot
@@ -360,6 +361,7 @@ def build_application(
             )
         )
         .rate_limiter(BudgetLimiter(budget, on_429=metrics.retry_after.labels("reply").inc))
+        .concurrent_updates(PerChatOrder())  # polling: a chat waiting for room holds only itself
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
