@@ -187,7 +187,7 @@ async def drive(app: Any, updates: list[dict[str, Any]], rate: float | None) -> 
     rather than only when a backlog forces them into a handler.
     """
     latencies: list[float] = []
-    begin = time.perf_counter()
+    begin, cpu = time.perf_counter(), time.process_time()
     for i, raw in enumerate(updates):
         due = begin + i / rate if rate else time.perf_counter()
         if rate:
@@ -200,6 +200,7 @@ async def drive(app: Any, updates: list[dict[str, Any]], rate: float | None) -> 
     elapsed = time.perf_counter() - begin
     return {
         "rate": len(updates) / elapsed,
+        "cpu": (time.process_time() - cpu) / len(updates),  # this process, all its threads
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
     }
@@ -257,11 +258,12 @@ async def growth(
     await app.job_queue.start()
     spying = await start_spy(spy) if spy else None
     with LoopBlocks(sample=sample) as blocks:
-        begin = time.perf_counter()
+        begin, cpu = time.perf_counter(), time.process_time()
         result = await drive(app, updates, rate)
         await app.job_queue.stop(wait=True)
         await stop_offline(app)  # the final flush counts towards the time
         result["rate"] = len(updates) / (time.perf_counter() - begin)
+        result["cpu"] = (time.process_time() - cpu) / len(updates)
     if spying:
         spying.send_signal(signal.SIGINT)
         await spying.wait()
@@ -368,9 +370,11 @@ async def main() -> None:
 def report(rows: list[tuple[int, Any, Any, Any]], rate: float, why: bool) -> None:
     """One line per mix: with several rounds, the median of each figure (the ratio is the
     median of each round's ratio: bare and growth bot run back to back), and the worst
-    block both as the rounds' median and their maximum."""
+    block both as the rounds' median and their maximum. `cpu` is the same ratio in CPU time
+    of this process per update (PostgreSQL's own work not included): steadier than wall
+    time on a machine shared with other work."""
     print(
-        f"{'mix':<18} {'bare PTB':>9} {'growthbot':>10} {'ratio':>6}"
+        f"{'mix':<18} {'bare PTB':>9} {'growthbot':>10} {'ratio':>6} {'cpu':>5}"
         f"   paced at {rate:.0f}/s p50 / p99     worst loop block, callbacks > 5 ms"
     )
     mixes = sorted({every for every, *_ in rows}, key=lambda e: (e != 0, e))
@@ -383,6 +387,7 @@ def report(rows: list[tuple[int, Any, Any, Any]], rate: float, why: bool) -> Non
             f" {median(b['rate'] for b, _g, _p in rounds):8.0f}/s"
             f" {median(g['rate'] for _b, g, _p in rounds):8.0f}/s"
             f" {median(g['rate'] / b['rate'] for b, g, _p in rounds):6.2f}"
+            f" {median(b['cpu'] / g['cpu'] for b, g, _p in rounds):5.2f}"
             f"   {median(p['p50_ms'] for *_, p in rounds):7.2f} ms"
             f" / {median(p['p99_ms'] for *_, p in rounds):7.2f} ms"
             f"     {median(worst):5.1f} ms (max {max(worst):.1f}), {median(over):.0f}"
