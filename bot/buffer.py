@@ -38,7 +38,7 @@ class ActivityBuffer:
         *,
         bot_id: int,
         defaults: ChatSettings,
-        max_size: int = 100,
+        max_size: int = 250,
         interval: float = 1.0,
         clock: Clock = SYSTEM,
     ) -> None:
