@@ -308,9 +308,22 @@ def spy_top(path: Path, top: int) -> str:
             own[frames[stack[-1]]] += 1
     total = len(window) or 1
     lines = [f"{len(window)} samples of the loop's thread;  cum%  own%  function (file:line)"]
-    for name, n in inclusive.most_common(top):
+    shown = [(name, n) for name, n in inclusive.most_common() if not scaffolding(name)]
+    for name, n in shown[:top]:
         lines.append(f"{100 * n / total:6.1f} {100 * own[name] / total:5.1f}  {name}")
     return "\n".join(lines)
+
+
+SCAFFOLDING = (
+    "thread (", "<module> (bench_updates", "run (runners", ".run_forever (",
+    ".run_until_complete (", "._run_once (", "Handle._run (", "main (bench_updates",
+    "growth (bench_updates",
+)  # fmt: skip
+
+
+def scaffolding(frame: str) -> bool:
+    """asyncio's and this script's own frames, on every stack: they say nothing."""
+    return any(part in frame for part in SCAFFOLDING) or "LoopBlocks" in frame
 
 
 def mix_name(every: int) -> str:
