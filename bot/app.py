@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from starlette.applications import Starlette
 from telegram import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
@@ -12,7 +14,8 @@ from telegram import (
     BotCommandScopeDefault,
     LinkPreviewOptions,
 )
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, Defaults, Job
 from telegram.request import BaseRequest
 
 import handlers
@@ -20,24 +23,79 @@ from bot import wiring
 from bot.buffer import ActivityBuffer
 from bot.clock import SYSTEM, Clock
 from bot.deal_posts import DealPostEdits
+from bot.health import Readiness, Started, health_routes
 from bot.jobs import Jobs
+from bot.metrics import Metrics
 from bot.outbox import OutboxSender
+from bot.scope import CURRENT, ScopeOutcomes, UpdateScope
 from bot.settings import Settings
-from bot.webhooks import HttpServer, orders_app
+from bot.webhooks import HttpServer, orders_routes
 from campaigns.services.calendar import realign_runs
-from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps
+from campaigns.services.outbox import waiting
+from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps, Handled
 from handlers.groupbuys import edit_deal_post
 from handlers.notify import send_notices
 from handlers.start_texts import StartTexts
-from storage.engine import create_engine, session_factory
+from storage.engine import create_engine, ping, session_factory
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger("growthbot")
 
-GrowthApp = Application[Any, Context, Any, Any, BotData, Any]
+
+BaseApp = Application[Any, Context, Any, Any, BotData, Any]  # what PTB's hooks are given
 
 
-async def set_command_menus(app: GrowthApp) -> None:
+class GrowthApplication(BaseApp):
+    """PTB's Application, observed: each update is timed and counted by type and outcome,
+    each error reaching the error handler is counted, and log lines written while an update
+    is handled carry its ids. It also holds the HTTP app and the readiness checks."""
+
+    def __init__(
+        self, *, metrics: Metrics, readiness: Readiness, http: Starlette, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.metrics, self.readiness, self.http = metrics, readiness, http
+
+    async def process_update(self, update: object) -> None:
+        scope = UpdateScope(update)
+        token = CURRENT.set(scope)
+        # Elapsed real time, not the injected clock: this measures the bot, not the story.
+        began = time.perf_counter()
+        try:
+            await super().process_update(update)
+        except Exception:
+            scope.mark(Handled.ERROR)
+            raise
+        finally:
+            CURRENT.reset(token)
+            self.metrics.handled(scope.kind, scope.outcome, time.perf_counter() - began)
+
+    async def process_error(
+        self,
+        update: object | None,
+        error: Exception,
+        job: Job[Context] | None = None,
+        coroutine: Any = None,
+    ) -> bool:
+        """Count the error (a 429, Telegram's refusal, or a bug), then the error handlers."""
+        where = "job" if job is not None else "handler" if update is not None else "other"
+        if isinstance(error, RetryAfter):
+            self.metrics.retry_after.labels(where).inc()
+        if isinstance(error, TelegramError):
+            outcome = Handled.TELEGRAM_ERROR
+        else:
+            outcome = Handled.ERROR
+            self.metrics.errors.labels(where).inc()
+        scope = CURRENT.get()
+        if scope is not None and scope.update is update:
+            scope.mark(outcome)
+        return await super().process_error(update, error, job, coroutine)
+
+
+GrowthApp = GrowthApplication
+
+
+async def set_command_menus(app: BaseApp) -> None:
     """Menus in English (default) and Chinese: private chats, group members, group admins,
     each listing only what works there."""
     scopes = (
@@ -68,9 +126,34 @@ def build_application(
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(sessions)
 
+    metrics, readiness, started = Metrics(), Readiness(), Started()
+
+    async def database() -> str | None:
+        if started.state == "stopped":
+            return "closed"  # the engine is disposed: a ping would open a connection again
+        await ping(engine)
+        return None
+
+    readiness.add("database", database)
+    readiness.add("started", started)
+    routes = health_routes(metrics, readiness)
+    if settings.orders_webhook_secret:
+        routes += orders_routes(uow, settings.orders_webhook_secret)
+    http_app = Starlette(routes=routes)
     servers: list[HttpServer] = []
 
-    async def post_init(app: GrowthApp) -> None:
+    async def post_init(app: BaseApp) -> None:
+        if settings.http_port is not None:  # first, so /readyz says "starting" meanwhile
+            http = HttpServer(http_app, settings.http_host, settings.http_port)
+            http.start()
+            servers.append(http)
+            paths = [str(getattr(r, "path", "")) for r in http_app.routes]
+            log.info(
+                "HTTP on http://%s:%d: %s",
+                settings.http_host,
+                settings.http_port,
+                " ".join(paths),
+            )
         defaults = settings.chat_defaults
         buffer = ActivityBuffer(
             lambda: SqlUnitOfWork(sessions, durable=False),
@@ -80,7 +163,8 @@ def build_application(
             interval=settings.activity_flush_seconds,
             clock=clock,
         )
-        sender = OutboxSender(app.bot, uow, rate=settings.outbox_rate, clock=clock)
+        sender = OutboxSender(app.bot, uow, rate=settings.outbox_rate, clock=clock, metrics=metrics)
+        metrics.outbox_depth = lambda: waiting(uow(), now=clock.now())
         deal_posts = DealPostEdits(
             lambda deal_id, now: edit_deal_post(app.bot, deps, deal_id, now), clock=clock
         )
@@ -92,6 +176,7 @@ def build_application(
             deal_posts=deal_posts,
             outbox=sender,
             clock=clock.now,
+            outcomes=ScopeOutcomes(),
         )
         app.bot_data.deps = deps
         await sender.recover()
@@ -99,23 +184,14 @@ def build_application(
             log.info("%d scheduled posts had a next run off their schedule: moved", moved)
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
         buffer.start()
-        if settings.http_port is not None and settings.orders_webhook_secret:
-            http = HttpServer(
-                orders_app(lambda: SqlUnitOfWork(sessions), settings.orders_webhook_secret),
-                settings.http_host,
-                settings.http_port,
-            )
-            http.start()
-            servers.append(http)
-            log.info(
-                "orders webhook on http://%s:%d/api/orders", settings.http_host, settings.http_port
-            )
         if set_commands:
             await set_command_menus(app)
         if app.job_queue is not None:
             Jobs(app.bot, deps, sender, settings, clock).schedule(app.job_queue)
+        started.state = "running"
 
-    async def post_stop(app: GrowthApp) -> None:
+    async def post_stop(app: BaseApp) -> None:
+        started.state = "stopping"
         for http in servers:
             await http.stop()
         if not app.bot_data.started:
@@ -129,7 +205,10 @@ def build_application(
             await deps.buffer.stop()
             log.info("activity buffer flushed (%d messages written this run)", deps.buffer.written)
 
-    async def post_shutdown(app: GrowthApp) -> None:
+    async def post_shutdown(app: BaseApp) -> None:
+        started.state = "stopped"
+        for http in servers:  # again: post_stop does not run if start-up was interrupted
+            await http.stop()
         await engine.dispose()
 
     builder = (
@@ -147,10 +226,15 @@ def build_application(
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
+        .application_class(
+            GrowthApplication,
+            kwargs={"metrics": metrics, "readiness": readiness, "http": http_app},
+        )
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
-    app: GrowthApp = builder.build()
+    app = builder.build()
+    assert isinstance(app, GrowthApplication)
     handlers.register(app)
     return app
 

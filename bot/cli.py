@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from bot import calendar_cli, coupon_cli, groupbuy_cli, order_cli, wiring
+from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, get_settings
 from bot.spreadsheet import write_csv
 
@@ -63,16 +63,6 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--db", default=None, help="keep the demo database at this SQLite path")
     return parser
-
-
-def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # The outbox ticks every second: APScheduler's "Running job" lines would flood the log.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _run(settings: Settings) -> int:
@@ -155,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"growthbot: {error}", file=sys.stderr)
         return 2
-    _setup_logging(settings)
+    setup_logging(settings.log_level, settings.log_format)
     if args.command == "run":
         return _run(settings)
     from storage.migrate import upgrade

@@ -29,6 +29,7 @@ from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.clock import SYSTEM, Clock
+from bot.metrics import Metrics
 from campaigns.content import PostContent
 from campaigns.ports import UnitOfWork
 from campaigns.ports.outbox import Delivery
@@ -151,8 +152,10 @@ class OutboxSender:
         workers: int = 4,
         batch: int = 100,
         clock: Clock = SYSTEM,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot, self.uow, self.clock = bot, uow, clock
+        self.metrics = metrics or Metrics()  # the application's, so /metrics shows the sends
         self.worker = worker_id()
         self.flood = FloodControl(rate, clock=clock)
         self.workers, self.batch = workers, batch
@@ -227,6 +230,7 @@ class OutboxSender:
                     await queue.put(row)
                 await queue.join()
         except Exception:
+            self.metrics.errors.labels("outbox").inc()
             log.exception("outbox drain failed; the next tick retries")
         finally:
             for _ in workers:
@@ -262,8 +266,11 @@ class OutboxSender:
                 if not going:
                     continue
                 await self.flood.gate()
-                done.append(await self._send(d))
+                result = await self._send(d)
+                self.metrics.outbox_messages.labels(result.outcome.value).inc()
+                done.append(result)
             except Exception:
+                self.metrics.errors.labels("outbox").inc()
                 log.exception("outbox row %s: unexpected error", d.id)
             finally:
                 queue.task_done()
@@ -309,6 +316,7 @@ class OutboxSender:
                     self.uow(), ref=d.content.photo, file_id=message.photo[-1].file_id
                 )
         except RetryAfter as error:
+            self.metrics.retry_after.labels("outbox").inc()
             seconds = _seconds(error)
             self.flood.refused(d.target_chat, seconds)
             at = self.clock.now()

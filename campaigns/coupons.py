@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from campaigns.access import parse_id
 from campaigns.errors import DomainError
+from campaigns.numbers import typed_digits
 
 # Crockford's base 32: no I, L, O or U, so codes survive being read aloud and retyped.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -99,6 +100,8 @@ def parse_money(raw: str) -> tuple[int, str | None]:
 
     AmountError (a ValueError) for anything else, whatever the string: never a decimal signal.
     """
+    if not typed_digits(raw):  # `²` or `٣` is no amount, though NFKC or int() would read one
+        raise AmountError(AmountProblem.NOT_AN_AMOUNT, raw)
     text = unicodedata.normalize("NFKC", raw).upper().replace(",", "")
     match = AMOUNT.fullmatch("".join(text.split()))
     if match is None or (match["pre"] and match["post"]):

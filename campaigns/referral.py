@@ -14,6 +14,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from campaigns.errors import InvalidSetting
+from campaigns.numbers import read_int
 
 BURST_WINDOW = dt.timedelta(minutes=10)
 LINK_NAME_LIMIT = 32  # Telegram's limit for an invite link's name
@@ -149,7 +150,7 @@ def _bad(key: str, reason: str) -> InvalidSetting:
 
 def _int(key: str, raw: str, low: int, high: int) -> int:
     try:
-        value = int(raw)
+        value = read_int(raw)
     except ValueError:
         raise _bad(key, "not_a_number") from None
     if not low <= value <= high:
@@ -194,7 +195,7 @@ def parse_tiers(raw: str) -> tuple[Tier, ...]:
         if not sep:
             raise _bad("tiers", "bad_format")
         try:
-            count, points = int(count_text), int(points_text)
+            count, points = read_int(count_text), read_int(points_text)
         except ValueError:
             raise _bad("tiers", "bad_format") from None
         coupons = [

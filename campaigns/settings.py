@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from campaigns.checkin import CheckinRules
 from campaigns.errors import InvalidSetting
+from campaigns.numbers import read_int
 from campaigns.referral import ReferralProgram, apply_program_setting
 
 LANGUAGES = ("zh", "en")
@@ -70,7 +71,7 @@ def _invalid(key: str, reason: str) -> InvalidSetting:
 
 def _points(key: str, raw: str) -> int:
     try:
-        value = int(raw)
+        value = read_int(raw)
     except ValueError:
         raise _invalid(key, "not_a_number") from None
     if not 0 <= value <= MAX_POINTS:
@@ -98,7 +99,7 @@ def parse_milestones(raw: str, key: str = "milestones", low: int = 0) -> dict[in
         if not sep:
             raise _invalid(key, "bad_format")
         try:
-            day, value = int(day_text), int(value_text)
+            day, value = read_int(day_text), read_int(value_text)
         except ValueError:
             raise _invalid(key, "bad_format") from None
         high = MAX_POINTS if key == "milestones" else 10**18

@@ -49,7 +49,7 @@ from handlers.members import (
 )
 from handlers.profile import me_command, top_command
 from handlers.referral import referral_command
-from handlers.start import help_command, unknown_in_private
+from handlers.start import help_command, unknown_in_private, unknown_tap
 
 TRACKING, MEMBERS, COMMANDS, FALLBACK = -1, 0, 1, 2
 GROUPS = filters.ChatType.GROUPS
@@ -124,6 +124,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     app.add_handler(CommandHandler("manage", manage_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_manage, pattern=pattern(ManageButton)), group=COMMANDS)
+    app.add_handler(CallbackQueryHandler(unknown_tap), group=COMMANDS)  # after every pattern
     private = filters.ChatType.PRIVATE & commands
     app.add_handler(  # 签到 in a private chat is explained like /checkin
         MessageHandler(private & filters.Regex(CHECKIN_WORDS), checkin_command), group=COMMANDS

@@ -24,10 +24,10 @@ async def settings_command(call: Call[AdminTexts]) -> None:
 @use_case(AdminTexts, admin=True)
 async def set_command(call: Call[AdminTexts]) -> None:
     """`/set <key> <value>`: validate, store, confirm in the (possibly new) language."""
-    if len(call.args) < 2:
+    if len(call.words) < 2:
         await call.reply(call.t.set_usage())
         return
-    key, value = call.args[0], " ".join(call.args[1:])
+    key, value = call.words[0], " ".join(call.words[1:])
     new = await store_setting(call, key, value)
     t = AdminTexts(await reader_language(call.update, call.context))  # a new language shows at once
     await call.reply(t.setting_changed(key, new))

@@ -43,7 +43,7 @@ async def broadcast_command(call: Call[CalendarTexts]) -> None:
         return
     audience, words = split_command(call.args, has_body=body is not None)
     if body is None and not words:
-        await call.reply(t.no_text())
+        await call.reply(t.broadcast_no_text())
         return
     content = content_of(body or (words, None))
     record, count = await draft(
@@ -82,6 +82,9 @@ async def on_broadcast_button(call: Call[CalendarTexts]) -> None:
         action=CONTROLS[button.verb], tap=call.tap, user_id=call.user_id, now=call.at,
     )  # fmt: skip
     await call.alert()
+    if p.broadcast.progress is None:  # ✖ on the preview: the draft is gone, and says so
+        await call.edit(call.t.broadcast_discarded(p.broadcast.id))
+        return
     await call.speak_for(p.group_id)  # the progress message speaks the group's language
     if p.broadcast.progress is not None:
         d.shown.pop(p.broadcast.progress, None)  # the state changed: show it now

@@ -186,7 +186,7 @@ async def on_schedule_button(call: Call[CalendarTexts]) -> None:
     )  # fmt: skip
     await call.alert()
     text = call.t.scheduled(post) if post else call.t.draft_cancelled(button.post_id)
-    await call.update.callback_query.edit_message_text(text)  # type: ignore[union-attr]
+    await call.edit(text)
 
 
 async def report_skipped(
@@ -208,7 +208,7 @@ async def posts_command(call: Call[CalendarTexts]) -> None:
 @use_case(CalendarTexts, admin=True)
 async def post_command(call: Call[CalendarTexts]) -> None:
     """`/post pause|resume|delete <id>`."""
-    args, actions = call.args, {a.value: a for a in PostAction}
+    args, actions = call.words, {a.value: a for a in PostAction}
     post_id = parse_id(args[1]) if len(args) == 2 else None
     if post_id is None or args[0].lower() not in actions:
         await call.reply(call.t.post_usage())

@@ -217,6 +217,15 @@ class CalendarTexts:
             "the lines after the command."
         )
 
+    def broadcast_no_text(self) -> str:
+        return self._(
+            "What should the message say? Reply to a message with /broadcast, or write the "
+            "text on the lines after the command."
+        )
+
+    def broadcast_discarded(self, broadcast_id: int) -> str:
+        return self._("Broadcast #{id} was not sent.", id=broadcast_id)
+
     def draft(self, post: PostRecord, runs: list[dt.datetime]) -> str:
         lines = [
             self._(

@@ -17,7 +17,7 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, Update
 
 ROW_ID = r"(\d{1,18})"  # a database row: positive, fits a BIGINT
-CHAT_ID = r"(-?\d{1,20})"  # a Telegram chat: groups are negative
+CHAT_ID = r"(-?\d{1,16})"  # a Telegram chat (at most 52 bits): groups are negative
 
 
 class GroupBuyVerb(StrEnum):

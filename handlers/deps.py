@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from telegram import Bot
@@ -106,6 +107,29 @@ class DealPosts(Protocol):
         """The deal's counts changed: edit its post now, or once later if it was just edited."""
 
 
+class Handled(StrEnum):
+    """How one update ended, for the metrics; when several handlers ran, the worst counts."""
+
+    OK = "ok"
+    DUPLICATE = "duplicate"  # a redelivery: its first delivery already answered
+    REFUSED = "refused"  # a domain refusal, answered to the member
+    TELEGRAM_ERROR = "telegram_error"  # Telegram refused a request (429, 403, network)
+    ERROR = "error"  # an unexpected exception: a bug
+
+
+class Outcomes(Protocol):
+    """Where the use-case decorator says how the update it handles went (the metrics)."""
+
+    def mark(self, outcome: Handled) -> None: ...
+
+
+class Unobserved:
+    """Outcomes nobody counts: Deps built without the composition root (tests, CLI)."""
+
+    def mark(self, outcome: Handled) -> None:
+        pass
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -123,6 +147,7 @@ class Deps:
     clock: Callable[[], dt.datetime] = utc_now
     admins: AdminCache = field(default_factory=AdminCache)
     outbox: Kick | None = None  # set by the composition root once the sender exists
+    outcomes: Outcomes = field(default_factory=Unobserved)
     rights_noticed: dict[int, float] = field(default_factory=dict)
     # The text each post or card shows now, so a timer refresh edits only what changed.
     shown: dict[tuple[int, int], str] = field(default_factory=dict)

@@ -1,4 +1,8 @@
-"""The error handler: log with context, never let one bad update stop the bot."""
+"""The error handler: log with context, never let one bad update stop the bot.
+
+Each line carries the update's ids as record attributes too (`extra`), so JSON logs have
+them as fields; the metrics count these errors in bot/app.py, before this handler runs.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
 from handlers.deps import Context
+from handlers.extract import log_fields
 
 log = logging.getLogger("growthbot.errors")
 
@@ -36,6 +41,6 @@ async def on_error(update: object, context: Context) -> None:
     for kind, name in EXPECTED:
         if isinstance(error, kind):
             detail = f"retry after {error.retry_after}s" if isinstance(error, RetryAfter) else error
-            log.warning("%s (%s): %s", name, where(update), detail)
+            log.warning("%s (%s): %s", name, where(update), detail, extra=log_fields(update))
             return
-    log.error("unexpected error (%s)", where(update), exc_info=error)
+    log.error("unexpected error (%s)", where(update), exc_info=error, extra=log_fields(update))

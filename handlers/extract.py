@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from telegram import Chat, Message, Update, User
 
@@ -14,6 +15,33 @@ from handlers.deps import Context, deps, utc_now
 
 MEDIA = ("photo", "video", "animation", "sticker", "voice", "video_note", "audio", "document",
          "poll", "location", "contact", "dice")  # fmt: skip
+
+# Telegram's update types the bot asks for, in the order PTB checks them.
+UPDATE_KINDS = ("message", "edited_message", "callback_query", "chat_member", "my_chat_member",
+                "chat_join_request")  # fmt: skip
+
+
+def update_kind(update: object) -> str:
+    """The update's type (a bounded metric label): one of UPDATE_KINDS, else "other"."""
+    if isinstance(update, Update):
+        for kind in UPDATE_KINDS:
+            if getattr(update, kind) is not None:
+                return kind
+    return "other"
+
+
+def log_fields(update: object) -> dict[str, Any]:
+    """update_id, update_type, chat_id and user_id for a structured log line; {} for
+    anything but an Update (a job's error has none)."""
+    if not isinstance(update, Update):
+        return {}
+    chat, user = update.effective_chat, update.effective_user
+    fields: dict[str, Any] = {"update_id": update.update_id, "update_type": update_kind(update)}
+    if chat is not None:
+        fields["chat_id"] = chat.id
+    if user is not None:
+        fields["user_id"] = user.id
+    return fields
 
 
 def person(user: User) -> Person:

@@ -97,6 +97,7 @@ async def on_button(call: Call[GroupBuyTexts]) -> None:
         tap=call.tap, bot_id=call.key[0], update_id=call.key[1], at=call.at,
     )  # fmt: skip
     await answer_tap(call, view, action)
+    await call.speak_for(view.chat_id)  # the team card is the group's: in the group's words
     await show_team(bot, d, view, call.t, new=action is TeamAction.START)
     await d.deal_posts.refresh(view.deal.id)
     if view.coupons:

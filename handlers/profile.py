@@ -30,8 +30,9 @@ async def top_command(call: Call[ProfileTexts]) -> None:
     """Leaderboard by points (default), `/top streak`, or `/top invites [week|month|all]`,
     with the caller's own place."""
     assert call.user_id is not None
-    by = call.args[0].lower() if call.args else "points"
-    period = call.args[1].lower() if by == "invites" and len(call.args) > 1 else "all"
+    words = call.words
+    by = words[0].lower() if words else "points"
+    period = words[1].lower() if by == "invites" and len(words) > 1 else "all"
     if (by not in BOARDS and by != "invites") or period not in PERIODS:
         await call.reply(call.t.top_usage())
         return

@@ -14,7 +14,7 @@ REPORT_DAYS = 30
 @use_case(ReferralTexts)
 async def referral_command(call: Call[ReferralTexts]) -> None:
     """`/referral` (the program), `/referral set <key> <value>`, `/referral report [days]`."""
-    t, args = call.t, call.args
+    t, args = call.t, call.words
     action = args[0].lower() if args else ""
     if not args:
         chat = in_group(call.update)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Chat
 from telegram.ext import CommandHandler
 
+from campaigns.access import AccessDenied, Denied
 from handlers.deps import Context
 from handlers.groupbuys import start_team_share
 from handlers.invite_links import start_referral
@@ -41,6 +42,13 @@ async def unknown_in_private(call: Call[StartTexts]) -> None:
     if name.lower() in known_commands(call.context) and mention.lower() in {"", username}:
         return  # a command handler answered it
     await call.reply(call.t.unknown_command())
+
+
+@use_case(StartTexts)
+async def unknown_tap(call: Call[StartTexts]) -> None:
+    """A tap whose callback_data the bot never builds (a forged or garbled button): refused
+    in the tapper's language, so the client stops spinning; nothing is looked up."""
+    raise AccessDenied(Denied.WRONG_MESSAGE)
 
 
 def known_commands(context: Context) -> set[str]:

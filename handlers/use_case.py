@@ -29,7 +29,7 @@ from campaigns.access import AccessDenied, Denied, Tap
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import Person
 from campaigns.services.chats import managed_group
-from handlers.deps import Context, Deps, deps
+from handlers.deps import Context, Deps, Handled, deps
 from handlers.extract import is_group, person, reader_language, sent_at, tap_of
 
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
@@ -98,9 +98,15 @@ class Call(Generic[TX]):
 
     @property
     def args(self) -> list[str]:
-        """The words after the command on its first line (later lines are a post's body)."""
+        """The words after the command on its first line (for commands whose later lines are
+        a post's body: /schedule, /broadcast, /sequence)."""
         message = self.update.effective_message
         return (message.text or "").split("\n", 1)[0].split()[1:] if message else []
+
+    @property
+    def words(self) -> list[str]:
+        """Every word after the command, on any line (a value may go on the next line)."""
+        return list(self.context.args or [])
 
     @property
     def tap(self) -> Tap:
@@ -119,6 +125,12 @@ class Call(Generic[TX]):
             await query.answer(text[:ALERT_LIMIT], show_alert=True)
         elif query is not None:
             await query.answer()
+
+    async def edit(self, text: str) -> None:
+        """Replace the text (and buttons) of the message a button was tapped on."""
+        query = self.update.callback_query
+        if query is not None:
+            await query.edit_message_text(text)
 
     async def answer(self, text: str) -> None:
         """An alert for a tap, else a reply."""
@@ -189,11 +201,12 @@ def use_case(
                     call.chat = in_group(update)
                 await callback(call)
             except DuplicateUpdate:
-                return
+                call.deps.outcomes.mark(Handled.DUPLICATE)
             except Exception as error:
                 text = call.t.refusal(error)
                 if text is None:
                     raise
+                call.deps.outcomes.mark(Handled.REFUSED)
                 await call.answer(text)
 
         return wrapped

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -100,3 +100,9 @@ def _ping_when_idle(engine: AsyncEngine) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit (repositories return plain data anyway)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """SELECT 1 on a connection of the pool: raises unless the database answers."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

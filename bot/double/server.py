@@ -32,6 +32,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        if len(raw) < length:  # the client died mid-request: Telegram would never see it
+            self.close_connection = True
+            return
         path = urlparse(self.path).path
         if path == "/_double/updates":
             self.world.push(json.loads(raw))

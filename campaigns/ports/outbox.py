@@ -93,3 +93,7 @@ class Outbox(Protocol):
 
     async def rate(self, broadcast_id: int, since: dt.datetime) -> int:
         """Messages of the broadcast sent since `since` (for the ETA)."""
+
+    async def waiting(self, now: dt.datetime) -> int:
+        """Rows due by `now` and not yet sent (pending, claimed or sending), leaving out
+        those of a broadcast that is not sending (paused: they wait on an admin, not on us)."""

@@ -20,6 +20,7 @@ from campaigns.ports import UnitOfWork
 from campaigns.ports.members import Counters
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.coupons import CouponUnavailable, issue_coupon
+from campaigns.services.points import PointsReason
 from campaigns.settings import ChatSettings
 
 
@@ -78,12 +79,15 @@ async def check_in(
             raise await _refused(uow, member, day, reset, settings)
         pk = member.chat_pk
         prefix = f"checkin:{pk}:{person.user_id}:{day.isoformat()}"
-        parts = [("checkin", granted.base_points + granted.streak_points, prefix)]
-        if granted.milestone_points:
-            parts.append(("streak_milestone", granted.milestone_points, f"{prefix}:milestone"))
-        gained = 0
+        parts = [
+            (PointsReason.CHECKIN, granted.base_points + granted.streak_points, prefix),
+            (PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"),
+        ]
+        gained = 0  # the hot path: the balance moves in record_checkin's one UPDATE below
         for reason, delta, key in parts:
-            if await uow.ledger.add(pk, person.user_id, delta=delta, reason=reason, key=key, at=at):
+            if delta and await uow.ledger.add(
+                pk, person.user_id, delta=delta, reason=reason, key=key, at=at
+            ):
                 gained += delta
         balance, best = await uow.members.record_checkin(pk, person.user_id, granted, gained)
         coupon = await _milestone_coupon(uow, pk, person.user_id, granted, settings, at)

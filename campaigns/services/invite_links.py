@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
-from campaigns.access import ButtonKind, Tap
+from campaigns.access import AccessDenied, ButtonKind, Denied, Tap
 from campaigns.errors import DomainError, UnknownChat
 from campaigns.members import ChatInfo, MemberStatus, Person
 from campaigns.ports import UnitOfWork
@@ -218,8 +218,8 @@ async def chosen_group(uow: UnitOfWork, *, user_id: int, chat_id: int, tap: Tap)
         await require_button(uow, ButtonKind.CHOOSER, user_id, tap)
         groups = await uow.chats.of_member(user_id)
     chosen = next((g for g in groups if g.chat_id == chat_id), None)
-    if chosen is None:
-        raise NotInAnyGroup
+    if chosen is None:  # a forged or stale pick: not a group of theirs (any more)
+        raise AccessDenied(Denied.NOT_MEMBER)
     return chosen
 
 

@@ -13,6 +13,7 @@ from campaigns.ports.chats import ChatRecord
 from campaigns.ports.orders import OrderTotals
 from campaigns.referral import InviteStatus
 from campaigns.services.chats import require_chat
+from campaigns.services.points import PointsReason, award_points
 
 CREDITED = {InviteStatus.PENDING, InviteStatus.CONFIRMED}
 
@@ -83,15 +84,10 @@ async def apply_order(
             refused.append((code, outcome))
     member = await uow.members.stats(record.pk, order.member)
     points = purchase_points(order.amount, record.settings.order_points) if member else 0
-    if points and await uow.ledger.add(
-        record.pk,
-        order.member,
-        delta=points,
-        reason="order",
-        key=f"order:{record.pk}:{order_id}",
-        at=order.at,
-    ):
-        await uow.members.add_points(record.pk, order.member, points)
+    await award_points(
+        uow, record.pk, order.member, delta=points, reason=PointsReason.ORDER,
+        key=f"order:{record.pk}:{order_id}", at=order.at,
+    )  # fmt: skip
     reward = await _first_order(uow, record, order)
     return OrderResult(True, points, reward, used, refused, known_member=member is not None)
 
@@ -137,16 +133,11 @@ async def _first_order(
     inviter = invite.inviter_id
     if await uow.members.stats(record.pk, inviter) is None:
         return None
-    if not await uow.ledger.add(
-        record.pk,
-        inviter,
-        delta=reward,
-        reason="referral_first_order",
-        key=f"first-order:{record.pk}:{order.member}",
-        at=order.at,
-    ):
+    if not await award_points(
+        uow, record.pk, inviter, delta=reward, reason=PointsReason.REFERRAL_FIRST_ORDER,
+        key=f"first-order:{record.pk}:{order.member}", at=order.at,
+    ):  # fmt: skip
         return None
-    await uow.members.add_points(record.pk, inviter, reward)
     return inviter, reward
 
 

@@ -140,6 +140,12 @@ async def recover(
     return requeued + r, uncertain + u
 
 
+async def waiting(uow: UnitOfWork, *, now: dt.datetime) -> int:
+    """How many messages are due and not yet sent: the outbox's backlog (a metric)."""
+    async with uow:
+        return await uow.outbox.waiting(now)
+
+
 NAME_TAG = "{name}"
 
 

@@ -29,6 +29,7 @@ from campaigns.referral import (
     tiers_lost,
 )
 from campaigns.services.chats import claim_update, ensure_chat
+from campaigns.services.points import PointsReason, award_points
 from campaigns.settings import ChatSettings
 
 CLAIM_TTL = dt.timedelta(days=7)
@@ -69,10 +70,10 @@ RewardIssuer = Callable[[UnitOfWork, int, int, Reward, str, dt.datetime], Awaita
 async def _issue_points(
     uow: UnitOfWork, chat_pk: int, user_id: int, reward: Reward, key: str, at: dt.datetime
 ) -> None:
-    if reward.amount and await uow.ledger.add(
-        chat_pk, user_id, delta=reward.amount, reason="referral_tier", key=key, at=at
-    ):
-        await uow.members.add_points(chat_pk, user_id, reward.amount)
+    await award_points(
+        uow, chat_pk, user_id, delta=reward.amount, reason=PointsReason.REFERRAL_TIER, key=key,
+        at=at,
+    )  # fmt: skip
 
 
 async def _issue_title(
@@ -246,10 +247,10 @@ async def _claw_back(uow: UnitOfWork, record: ChatRecord, inviter: int, at: dt.d
         if not await uow.rewards.revoke(record.pk, inviter, tier.invites, at):
             continue
         key = f"referral:{record.pk}:{inviter}:tier:{tier.invites}:clawback"
-        if tier.points and await uow.ledger.add(
-            record.pk, inviter, delta=-tier.points, reason="referral_clawback", key=key, at=at
-        ):
-            await uow.members.add_points(record.pk, inviter, -tier.points)
+        await award_points(
+            uow, record.pk, inviter, delta=-tier.points, reason=PointsReason.REFERRAL_CLAWBACK,
+            key=key, at=at,
+        )  # fmt: skip
 
 
 async def bot_joined(

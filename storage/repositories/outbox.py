@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select, update
 
 from campaigns.content import PostContent
-from campaigns.outbox import BroadcastStatus, DeliveryStatus
+from campaigns.outbox import UNFINISHED, BroadcastStatus, DeliveryStatus
 from campaigns.ports.outbox import Delivery
 from storage.models import BroadcastRow, DeliveryRow, ScheduledPostRow, SequenceStepRow
 from storage.repositories.base import Repository, aware, insert_for
@@ -272,6 +272,19 @@ class SqlOutbox(Repository):
                 DL.broadcast_id == broadcast_id,
                 DL.status == DeliveryStatus.SENT,
                 DL.sent_at >= since,
+            )
+        )
+        return int(n or 0)
+
+    async def waiting(self, now: dt.datetime) -> int:
+        n = await self.session.scalar(
+            select(func.count())
+            .select_from(DL)
+            .outerjoin(B, B.id == DL.broadcast_id)
+            .where(
+                DL.status.in_(UNFINISHED),
+                DL.due_at <= now,
+                or_(DL.broadcast_id.is_(None), B.status == BroadcastStatus.SENDING),
             )
         )
         return int(n or 0)

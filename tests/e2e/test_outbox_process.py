@@ -131,8 +131,8 @@ def test_two_processes_on_one_database_send_every_post_and_message_once(
 ):
     world = FakeTelegram(flood_limits=True)
     ids = seed(database_url, world, 60)
-    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=8)).isoformat(timespec="seconds")
-    for i in range(3):
+    for i in range(3):  # each a little ahead of its own call: a busy machine starts CLIs slowly
+        soon = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=12)).isoformat(timespec="seconds")
         _cli(database_url, tmp_path, "posts", "create", "--chat", str(GROUP), "--at", soon,
              "--text", f"Post {i}")  # fmt: skip
     queued = json.loads(

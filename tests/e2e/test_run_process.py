@@ -4,11 +4,13 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.double import FakeTelegram
@@ -301,3 +303,64 @@ def _reachable(port: int) -> bool:
 
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _get(port: int, path: str) -> httpx.Response | None:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+    except httpx.TransportError:
+        return None
+
+
+@pytest.mark.e2e
+def test_growthbot_run_serves_health_and_metrics_and_logs_json(database_url: str, tmp_path: Path):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    world = FakeTelegram()
+    world.add_user(OWNER, "Olga")
+    world.add_user(ALICE, "Alice", language_code="en")
+    world.add_group(GROUP, "E2E Club", owner=OWNER)
+    now = dt.datetime.now(dt.UTC)
+    world.add_bot(GROUP, by=OWNER, queue=True, at=now)
+    world.message(GROUP, ALICE, "大家好", queue=True, at=now)
+    world.message(GROUP, ALICE, "签到", queue=True, at=now)
+
+    with DoubleServer(world) as server:
+        # HTTP_PORT without ORDERS_WEBHOOK_SECRET: health and metrics, no orders route.
+        proc = _run_bot(
+            database_url, server.base_url, tmp_path, HTTP_PORT=str(port), LOG_FORMAT="json"
+        )
+        try:
+            replied = _wait_for(lambda: len(world.sent(GROUP)) >= 2)
+            ready = _wait_for(lambda: getattr(_get(port, "/readyz"), "status_code", 0) == 200)
+            alive, metrics = _get(port, "/healthz"), _get(port, "/metrics")
+            orders = httpx.post(f"http://127.0.0.1:{port}/api/orders", content=b"{}", timeout=5)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=30)
+
+    assert replied and ready, output
+    assert proc.returncode == 0, output
+    assert alive is not None and alive.json() == {"status": "alive"}
+    assert orders.status_code == 404
+    assert metrics is not None
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(metrics.text)
+        for s in family.samples
+    }
+    assert samples[("growthbot_updates_total", (("outcome", "ok"), ("type", "message")))] == 2
+    assert samples[("growthbot_outbox_depth", ())] == 0
+    lines = [json.loads(line) for line in output.splitlines()]  # every line is JSON
+    assert lines and all({"time", "level", "logger", "message"} <= set(x) for x in lines)
+    assert any(x["message"] == "Application started" for x in lines), output
+    # uvicorn leaves SIGTERM to the bot: the stop is not cut short, buffered activity is written
+    # (ACTIVITY_FLUSH_SECONDS is 30: only the stop writes it).
+    assert any(x["message"].startswith("activity buffer flushed") for x in lines), output
+    rows = json.loads(
+        _cli(database_url, tmp_path, "export", "members", "--chat", str(GROUP), "--format", "json")
+    )
+    assert next(r for r in rows if r["user_id"] == ALICE)["messages"] == 2

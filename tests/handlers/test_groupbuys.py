@@ -352,3 +352,26 @@ async def test_a_share_link_to_a_team_that_is_gone_is_refused_politely(bot: Harn
     [refused] = await bot.send(bot.world.message(BOB, BOB, "/start team_nosuchtoken"))
 
     assert refused == GroupBuyTexts("zh").refused(Refusal.UNKNOWN) == "这个拼团不可用。"
+
+
+async def test_a_chinese_friend_joining_from_a_private_card_leaves_the_group_card_english(
+    bot: Harness,
+):
+    friend = 42
+    bot.world.add_user(friend, "Fang", language_code="zh-hans")
+    bot.world.start_private(friend)
+    deal = await deal_id(bot)
+    await press(bot, ALICE, START, deal)
+    team = team_of(bot)
+    card = next(c for c in reversed(bot.world.sent(GROUP)) if "Team for" in c.text)
+    payload = card.params["reply_markup"]["inline_keyboard"][1][0]["url"].split("?start=")[1]
+    welcome, private_card = await bot.send(bot.world.message(friend, friend, f"/start {payload}"))
+    link = next(w for w in welcome.split() if w.startswith("https://t.me/+"))
+    await bot.send(bot.world.join_via_link(GROUP, friend, link))
+
+    answer = await tap(bot, friend, friend, GroupBuyButton(JOIN, team))
+
+    assert "Team for" not in private_card and "Team for" not in answer  # spoken to in 中文
+    group_edits = [c for c in bot.world.calls
+                   if c.method == "editMessageText" and c.params["chat_id"] == GROUP]  # fmt: skip
+    assert "Team for" in group_edits[-1].params["text"] and "2/3" in group_edits[-1].params["text"]

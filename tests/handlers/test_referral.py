@@ -466,7 +466,7 @@ async def test_private_invite_offers_a_button_per_group_and_answers_for_the_chos
 
     assert [b["text"] for b in buttons] == ["Second Club", "Sunny Tea Club"]
     assert "Second Club" in card and "https://t.me/+" in card
-    assert "not in any group" in stranger
+    assert "for members of the group" in stranger  # a group that is not theirs: refused
     assert any(c.method == "answerCallbackQuery" for c in bot.world.calls)
 
 

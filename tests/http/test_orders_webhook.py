@@ -5,9 +5,7 @@ import json
 
 import httpx
 import pytest
-from pydantic import ValidationError
 
-from bot.settings import Settings, describe
 from bot.webhooks import MAX_BODY, SIGNATURE_HEADER, orders_app, sign
 from campaigns.coupons import CouponKind, Template
 from campaigns.members import ChatInfo, Person
@@ -76,15 +74,6 @@ async def test_a_malformed_body_is_422_with_field_errors(client):
     assert not_json.status_code == 422
     assert (
         unknown_group.status_code == 422 and unknown_group.json()["errors"][0]["field"] == "chat_id"
-    )
-
-
-def test_an_http_port_without_a_secret_stops_start_up_with_one_line():
-    with pytest.raises(ValidationError) as err:
-        Settings(_env_file=None, http_port=8080)  # type: ignore[call-arg]
-
-    assert describe(err.value) == (
-        "invalid setting ORDERS_WEBHOOK_SECRET must be set when HTTP_PORT is"
     )
 
 

@@ -93,3 +93,22 @@ async def test_a_scheduled_post_still_goes_out_beside_a_paused_or_finished_broad
     going = await outbox.settle(uow_factory(), results=[], start=taken, worker="w", now=AT)
 
     assert [d.post_id for d in going] == [post.id]
+
+
+async def test_the_outbox_backlog_counts_due_unsent_rows_of_sending_broadcasts(uow_factory):
+    bid = await started_broadcast(uow_factory)
+
+    before_due = await outbox.waiting(uow_factory(), now=AT - dt.timedelta(seconds=1))
+    due = await outbox.waiting(uow_factory(), now=AT)
+    taken = await outbox.claim(uow_factory(), worker="w", now=AT, limit=1)
+    claimed = await outbox.waiting(uow_factory(), now=AT)  # taken, not yet sent: still waiting
+    going = await outbox.settle(uow_factory(), results=[], start=taken, worker="w", now=AT)
+    sent = [outbox.Result(d, outbox.Outcome.SENT, AT, message_id=1) for d in going]
+    await outbox.settle(uow_factory(), results=sent, worker="w", now=AT)
+    one_sent = await outbox.waiting(uow_factory(), now=AT)
+    await broadcasts.control(
+        uow_factory(), broadcast_id=bid, action=broadcasts.Control.PAUSE, now=AT
+    )
+    paused = await outbox.waiting(uow_factory(), now=AT)
+
+    assert (before_due, due, claimed, one_sent, paused) == (0, 2, 2, 1, 0)

@@ -160,12 +160,13 @@ async def test_a_pick_counts_on_the_members_own_chooser_for_a_group_of_theirs(uo
     with pytest.raises(AccessDenied) as wrong:
         await personal_link(uow_factory, FakeLinks(), where=Picked(ZEN.chat_id, elsewhere),
                             **asking(1))  # fmt: skip
-    with pytest.raises(NotInAnyGroup):
+    with pytest.raises(AccessDenied) as not_theirs:
         await personal_link(uow_factory, FakeLinks(), where=Picked(-100999, CHOOSER), **asking(2))
     card = await personal_link(uow_factory, FakeLinks(), where=Picked(ZEN.chat_id, CHOOSER),
                                **asking(3))  # fmt: skip
 
     assert wrong.value.reason is Denied.WRONG_MESSAGE
+    assert not_theirs.value.reason is Denied.NOT_MEMBER
     assert isinstance(card, InviteCard) and card.chat_title == "Zen"
 
 

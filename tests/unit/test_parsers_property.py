@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import unicodedata
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -461,3 +463,25 @@ def test_order_csv_rows_validate_or_name_the_field(row: dict[str, object]):
     cells = {k: v if isinstance(v, str) else json.dumps(v) for k, v in row.items()}
     with contextlib.suppress(ValidationError):
         OrderIn.model_validate(cells)
+
+
+@given(st.text(max_size=12))
+def test_read_int_reads_only_typed_digits_and_never_raises_anything_else(text: str):
+    from campaigns.numbers import read_int
+
+    try:
+        value = read_int(text)
+    except ValueError:
+        return
+    assert str(abs(value)) in unicodedata.normalize("NFKC", text).lstrip("+-0") or value == 0
+
+
+def test_superscripts_and_other_scripts_are_no_amounts():
+    from campaigns.numbers import read_int
+
+    for typed in ("²", "٣", "1²", "1_000", "¹²"):
+        with pytest.raises(ValueError):
+            read_int(typed)
+        with pytest.raises(ValueError):
+            parse_money(typed)
+    assert read_int("１２") == 12 and parse_money("１２")[0] == 1200

@@ -1,0 +1,44 @@
+"""Awarding points: one use case, so the ledger and the balance can never disagree.
+
+Every award is an entry in the points ledger under an idempotency key (a redelivered update,
+a sweep run twice or a replayed order finds the key taken and changes nothing) and the same
+delta on the member's balance, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from campaigns.ports import UnitOfWork
+
+
+class PointsReason(StrEnum):
+    """Why points moved; stored with each ledger entry (exports and reports read it)."""
+
+    CHECKIN = "checkin"
+    STREAK_MILESTONE = "streak_milestone"
+    ORDER = "order"
+    REFERRAL_TIER = "referral_tier"
+    REFERRAL_CLAWBACK = "referral_clawback"
+    REFERRAL_FIRST_ORDER = "referral_first_order"
+
+
+async def award_points(
+    uow: UnitOfWork,
+    chat_pk: int,
+    user_id: int,
+    *,
+    delta: int,
+    reason: PointsReason,
+    key: str,
+    at: dt.datetime,
+) -> bool:
+    """Add `delta` (negative takes back) once per `key`; False when nothing moved (no
+    points, or the key was awarded already)."""
+    if not delta:
+        return False
+    if not await uow.ledger.add(chat_pk, user_id, delta=delta, reason=reason, key=key, at=at):
+        return False
+    await uow.members.add_points(chat_pk, user_id, delta)
+    return True
