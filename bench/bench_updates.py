@@ -245,6 +245,7 @@ async def growth(
     *,
     sample: bool = False,
     spy: Path | None = None,
+    spy_idle: bool = True,
 ) -> dict[str, Any]:
     settings = Settings(
         _env_file=None,
@@ -256,7 +257,7 @@ async def growth(
     await start_offline(app)
     assert app.job_queue is not None
     await app.job_queue.start()
-    spying = await start_spy(spy) if spy else None
+    spying = await start_spy(spy, spy_idle) if spy else None
     with LoopBlocks(sample=sample) as blocks:
         begin, cpu = time.perf_counter(), time.process_time()
         result = await drive(app, updates, rate)
@@ -271,12 +272,13 @@ async def growth(
     return result
 
 
-async def start_spy(out: Path) -> asyncio.subprocess.Process:
-    """py-spy sampling this process (wall time, idle included) until it gets SIGINT."""
+async def start_spy(out: Path, idle: bool = True) -> asyncio.subprocess.Process:
+    """py-spy sampling this process until it gets SIGINT: wall time, idle included, or with
+    `idle` false only the samples where the thread was on the CPU (where the CPU goes)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     command = [spy, "record", "--pid", str(os.getpid()), "--rate", "250", "-f", "speedscope"]
     process = await asyncio.create_subprocess_exec(
-        *command, "--threads", "--idle", "--nonblocking", "-o", str(out),
+        *command, "--threads", *(["--idle"] if idle else []), "--nonblocking", "-o", str(out),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     await asyncio.sleep(1.0)  # attached
@@ -342,6 +344,9 @@ async def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the unpaced runs; print the tops"
     )
+    parser.add_argument(
+        "--cpu", action="store_true", help="with --profile: on-CPU samples only (no waiting)"
+    )
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument(
         "--why", action="store_true", help="sample the stacks of callbacks over 5 ms"
@@ -365,8 +370,9 @@ async def main() -> None:
             if args.profile:
                 url = await fresh_database(args.database_url, tmp, f"profile{every}")
                 out = tmp / f"spy{every}.json"
-                g = await growth(updates, world, url, None, spy=out)
-                print(f"\n--- py-spy, {mix_name(every)}, unpaced ({g['rate']:.0f} updates/s)")
+                g = await growth(updates, world, url, None, spy=out, spy_idle=not args.cpu)
+                kind = "on-CPU samples" if args.cpu else "wall time"
+                print(f"\n--- py-spy ({kind}), {mix_name(every)}, unpaced ({g['rate']:.0f}/s)")
                 print(spy_top(out, args.top))
                 continue
             for _ in range(args.repeat):

@@ -17,6 +17,7 @@ from campaigns.coupons import OfferPurpose
 from campaigns.errors import AlreadyCheckedIn
 from campaigns.members import ChatInfo, EventKind, Person
 from campaigns.ports import UnitOfWork
+from campaigns.ports.activity import PointsEntry
 from campaigns.ports.members import Counters
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.coupons import CouponUnavailable, issue_coupon
@@ -56,8 +57,10 @@ async def check_in(
 
     A morning rush is hundreds of these a second, so the member's row does the reading:
     one upsert registers the member, marks them active and returns the counters that tell
-    whether today is done and which check-in came before. A known user's name is refreshed
-    by the activity buffer (the 签到 message is counted there too), not here.
+    whether today is done and which check-in came before; the rules here decide the award
+    and its ledger entries, and one Checkins.record stores all of it (one statement on
+    PostgreSQL). A known user's name is refreshed by the activity buffer (the 签到 message
+    is counted there too), not here.
     """
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
@@ -75,31 +78,27 @@ async def check_in(
             raise await _refused(uow, member, day, reset, settings)
         previous = await _previous(uow, member, person.user_id, day)
         granted = award(previous, day, settings.checkin)
-        if not await uow.checkins.add(member.chat_pk, person.user_id, granted, at):
-            raise await _refused(uow, member, day, reset, settings)
         pk = member.chat_pk
         prefix = f"checkin:{pk}:{person.user_id}:{day.isoformat()}"
-        parts = [
-            (PointsReason.CHECKIN, granted.base_points + granted.streak_points, prefix),
-            (PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"),
+        entries = [
+            PointsEntry(
+                PointsReason.CHECKIN, granted.base_points + granted.streak_points, prefix
+            ),
+            PointsEntry(
+                PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"
+            ),
         ]
-        gained = 0  # the hot path: the balance moves in record_checkin's one UPDATE below
-        for reason, delta, key in parts:
-            if delta and await uow.ledger.add(
-                pk, person.user_id, delta=delta, reason=reason, key=key, at=at
-            ):
-                gained += delta
-        balance, best = await uow.members.record_checkin(pk, person.user_id, granted, gained)
+        stored = await uow.checkins.record(pk, person.user_id, granted, at, entries)
+        if stored is None:
+            raise await _refused(uow, member, day, reset, settings)
         coupon = await _milestone_coupon(uow, pk, person.user_id, granted, settings, at)
-        await uow.events.add([(pk, person.user_id, EventKind.CHECKIN, at, granted.total, None)])
-        rank = await uow.checkins.rank_on(pk, person.user_id, day)
         await uow.commit()
     return CheckinResult(
         award=granted,
-        rank_today=rank,
-        balance=balance,
+        rank_today=stored.rank,
+        balance=stored.balance,
         next_reset=reset,
-        best_streak=best,
+        best_streak=stored.best_streak,
         coupon=coupon,
     )
 

@@ -145,7 +145,7 @@ _SEEN_IN = prepared(_seen_in)
 
 _DAY, _STREAK = bindparam("b_day", type_=Date), bindparam("b_streak", type_=Integer)
 _LATEST = or_(MT.c.last_checkin_day.is_(None), MT.c.last_checkin_day <= _DAY)
-_RECORD_CHECKIN = (
+RECORD_CHECKIN = (  # the member's side of a check-in (SqlCheckins.record)
     update(MT)
     .where(MT.c.chat_id == bindparam("chat_pk"), MT.c.user_id == bindparam("member"))
     .values(
@@ -345,7 +345,7 @@ class SqlMembers(Repository):
             "b_streak": award.streak,
             "gained": points,
         }
-        row = (await self.run(_RECORD_CHECKIN, params)).one()
+        row = (await self.run(RECORD_CHECKIN, params)).one()
         return int(row.points), int(row.best_streak)
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
