@@ -15,7 +15,7 @@ from campaigns.checkin import (
 )
 from campaigns.coupons import OfferPurpose
 from campaigns.errors import AlreadyCheckedIn
-from campaigns.members import ChatInfo, EventKind, Person
+from campaigns.members import ChatInfo, Person
 from campaigns.ports import UnitOfWork
 from campaigns.ports.activity import PointsEntry
 from campaigns.ports.members import Counters
@@ -81,9 +81,7 @@ async def check_in(
         pk = member.chat_pk
         prefix = f"checkin:{pk}:{person.user_id}:{day.isoformat()}"
         entries = [
-            PointsEntry(
-                PointsReason.CHECKIN, granted.base_points + granted.streak_points, prefix
-            ),
+            PointsEntry(PointsReason.CHECKIN, granted.base_points + granted.streak_points, prefix),
             PointsEntry(
                 PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"
             ),
@@ -107,8 +105,14 @@ async def _refused(
     uow: UnitOfWork, member: Counters, day: dt.date, reset: dt.datetime, settings: ChatSettings
 ) -> AlreadyCheckedIn:
     """Today's check-in exists: commit (the update stays claimed, so a replay does not answer
-    again) and say when the next one opens."""
-    await uow.commit()
+    again) and say when the next one opens.
+
+    The commit need not be durable: it stores only that the update was seen (and that the
+    member was active, which the activity buffer stores too). A database crash that loses
+    it makes a redelivery answer "already checked in" once more, the same answer; in a
+    rush most 签到 are repeats, and a disk sync each was most of their time on PostgreSQL.
+    """
+    await uow.commit(durable=False)
     return AlreadyCheckedIn(
         day=day,
         next_reset=reset,

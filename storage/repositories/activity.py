@@ -203,9 +203,7 @@ class SqlCheckins(Repository):
             [(chat_pk, user_id, EventKind.CHECKIN, at, award.total, None)]
         )
         rank = await self.rank_on(chat_pk, user_id, award.day)
-        return RecordedCheckin(
-            balance=int(row.points), best_streak=int(row.best_streak), rank=rank
-        )
+        return RecordedCheckin(balance=int(row.points), best_streak=int(row.best_streak), rank=rank)
 
     async def _record_in_one(
         self,
