@@ -156,7 +156,7 @@ def build_application(
             )
         defaults = settings.chat_defaults
         buffer = ActivityBuffer(
-            lambda: SqlUnitOfWork(sessions, durable=False),
+            lambda: SqlUnitOfWork(sessions, durable=False, background=True),
             bot_id=app.bot.id,
             defaults=defaults,
             max_size=settings.activity_batch_size,
