@@ -14,12 +14,12 @@ from campaigns.checkin import (
     next_reset,
 )
 from campaigns.coupons import OfferPurpose
-from campaigns.errors import AlreadyCheckedIn
+from campaigns.errors import AlreadyCheckedIn, DuplicateUpdate
 from campaigns.members import ChatInfo, Person
 from campaigns.ports import UnitOfWork
 from campaigns.ports.activity import PointsEntry
 from campaigns.ports.members import Counters
-from campaigns.services.chats import claim_update, ensure_chat
+from campaigns.services.chats import ensure_chat
 from campaigns.services.coupons import CouponUnavailable, issue_coupon
 from campaigns.services.points import PointsReason
 from campaigns.settings import ChatSettings
@@ -56,17 +56,20 @@ async def check_in(
     lifetime); without them they are read from the group's row.
 
     A morning rush is hundreds of these a second, so the member's row does the reading:
-    one upsert registers the member, marks them active and returns the counters that tell
+    one upsert (with the update's claim) registers the member, marks them active and
+    returns the counters that tell
     whether today is done and which check-in came before; the rules here decide the award
     and its ledger entries, and one Checkins.record stores all of it (one statement on
     PostgreSQL). A known user's name is refreshed by the activity buffer (the 签到 message
     is counted there too), not here.
     """
     async with uow:
-        await claim_update(uow, bot_id, update_id, at)
+        seen = await uow.members.claim_and_see(bot_id, update_id, chat.chat_id, person.user_id, at)
+        if not seen.claimed:
+            raise DuplicateUpdate
         if settings is None:
             settings = (await ensure_chat(uow, chat, defaults)).settings
-        member = await uow.members.seen_in(chat.chat_id, person.user_id, at)
+        member = seen.member
         if member is None:  # someone new, or a group never registered (or left): store them
             await uow.users.upsert([person])
             settings = (await ensure_chat(uow, chat, defaults)).settings

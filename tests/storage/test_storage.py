@@ -317,3 +317,22 @@ async def test_recording_a_checkin_writes_everything_once(uow_factory):
     assert (counters.streak, counters.last_checkin_day) == (3, day + dt.timedelta(days=1))
     assert counters.points == 18  # a bare ledger entry does not move the cached balance
     assert (events, entries_stored) == (3, 4)  # nothing for "again"; "paid" once
+
+
+async def test_a_claimed_update_is_not_seen_again(uow_factory):
+    """Members.claim_and_see (one statement on PostgreSQL): a redelivered update claims
+    nothing and leaves the member as it was; a new one registers and counts them."""
+    async with uow_factory() as uow:
+        await uow.users.upsert([Person(BIG_ID, "Big")])
+        await uow.chats.register(GROUP, active=True, bot_status=None, defaults=DEFAULTS)
+        first = await uow.members.claim_and_see(1, 5, GROUP.chat_id, BIG_ID, AT)
+        later = AT + dt.timedelta(hours=1)
+        replay = await uow.members.claim_and_see(1, 5, GROUP.chat_id, BIG_ID, later)
+        unknown = await uow.members.claim_and_see(1, 6, -1, BIG_ID, later)
+        await uow.commit()
+    [row] = await export_members(uow_factory(), chat_id=GROUP.chat_id, at=AT)
+
+    assert first.claimed and first.member is not None and first.member.points == 0
+    assert (replay.claimed, replay.member) == (False, None)
+    assert (unknown.claimed, unknown.member) == (True, None)  # no such group: claimed only
+    assert row.last_active_at == AT
