@@ -63,6 +63,13 @@ class InlineSqlite(aiosqlite.Connection):
         self._restarts = True  # the next commit may start the log file afresh (and sync)
         self.threaded = False  # run every statement on the thread (a background batch)
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection, for statements run on the loop's thread without even
+        aiosqlite's cursor (Repository.driver): only inside a transaction that holds the
+        write lock, as every inline statement."""
+        return self._conn
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")

@@ -16,7 +16,14 @@ from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.members import EventKind
 from campaigns.ports.activity import PointsEntry, RecordedCheckin
 from storage.models import CheckinRow, EventRow, LedgerRow, UtcDateTime
-from storage.repositories.base import Repository, json_rows, prepared, rows_param
+from storage.repositories.base import (
+    Repository,
+    dollar_params,
+    encoder,
+    json_rows,
+    prepared,
+    rows_param,
+)
 from storage.repositories.members import RECORD_CHECKIN
 
 CT = cast(Table, CheckinRow.__table__)
@@ -90,7 +97,7 @@ _ADD_ENTRY = prepared(
 # ledger entries actually stored; the member's streak and day follow RECORD_CHECKIN (not
 # moved back by a backlog); the rank counts the day's other check-ins at or before this
 # one (the statement does not see its own row), plus one.
-_RECORD_PG = text("""
+_RECORD_PG_SQL = """
 WITH ins AS (
     INSERT INTO checkins (chat_id, user_id, day, at, streak, points)
     VALUES (:chat_pk, :user_id, :day, :at, CAST(:streak AS INTEGER), CAST(:total AS INTEGER))
@@ -125,13 +132,42 @@ SELECT mem.points, mem.best_streak, 1 + (
     WHERE c.chat_id = :chat_pk AND c.day = :day AND c.at <= :at
 ) AS rank
 FROM mem
-""").bindparams(
+"""
+_RECORD_PG = text(_RECORD_PG_SQL).bindparams(
     bindparam("chat_pk", type_=BigInteger),
     bindparam("user_id", type_=BigInteger),
     bindparam("day", type_=Date),
     bindparam("at", type_=UtcDateTime()),
 )
+_RECORD_PG_DRIVER, _RECORD_PG_NAMES = dollar_params(_RECORD_PG_SQL)
 _NO_ENTRY = PointsEntry(reason="", delta=0, key="")
+
+# SQLite on the driver: the statements SQLAlchemy would send for the same record (see
+# SqlCheckins.record), in sqlite3's named style; times and days in SQLAlchemy's text form.
+_SQLITE_CHECKIN = (
+    "INSERT INTO checkins (chat_id, user_id, day, at, streak, points)"
+    " VALUES (:chat_pk, :user_id, :day, :at, :streak, :total)"
+    " ON CONFLICT (chat_id, user_id, day) DO NOTHING RETURNING id"
+)
+_SQLITE_ENTRY = (
+    "INSERT INTO points_ledger (chat_id, user_id, delta, reason, idempotency_key, at)"
+    " VALUES (:chat_pk, :user_id, :delta, :reason, :key, :at)"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+_SQLITE_MEMBER = (
+    "UPDATE memberships SET checkins = checkins + 1,"
+    " streak = CASE WHEN last_checkin_day IS NULL OR last_checkin_day <= :day"
+    " THEN :streak ELSE streak END,"
+    " last_checkin_day = CASE WHEN last_checkin_day IS NULL OR last_checkin_day <= :day"
+    " THEN :day ELSE last_checkin_day END,"
+    " best_streak = MAX(best_streak, :streak), points = points + :gained"
+    " WHERE chat_id = :chat_pk AND user_id = :user_id RETURNING points, best_streak"
+)
+_SQLITE_EVENT = (
+    "INSERT INTO activity_events (chat_id, user_id, kind, at, value)"
+    " VALUES (:chat_pk, :user_id, :kind, :at, :total)"
+)
+_SQLITE_RANK = "SELECT count(*) FROM checkins WHERE chat_id = :chat_pk AND day = :day AND at <= :at"
 
 
 class SqlEvents(Repository):
@@ -182,6 +218,9 @@ class SqlCheckins(Repository):
     ) -> RecordedCheckin | None:
         if self.session.get_bind().dialect.name == "postgresql":
             return await self._record_in_one(chat_pk, user_id, award, at, entries)
+        driver = await self.driver()
+        if driver is not None:
+            return self._record_on_sqlite(driver, chat_pk, user_id, award, at, entries)
         if not await self.add(chat_pk, user_id, award, at):
             return None
         ledger = SqlLedger(self.session)
@@ -231,12 +270,52 @@ class SqlCheckins(Repository):
             "r2": second.reason,
             "k2": second.key,
         }
-        row = (await self.run(_RECORD_PG, params)).first()
+        driver = await self.driver()
+        if driver is not None:
+            values = [params[name] for name in _RECORD_PG_NAMES]
+            found = await driver.fetchrow(_RECORD_PG_DRIVER, *values)
+            row = None if found is None else (found["points"], found["best_streak"], found["rank"])
+        else:
+            result = (await self.run(_RECORD_PG, params)).first()
+            row = None if result is None else (result.points, result.best_streak, result.rank)
         if row is None:
             return None
-        return RecordedCheckin(
-            balance=int(row.points), best_streak=int(row.best_streak), rank=int(row.rank)
-        )
+        return RecordedCheckin(balance=int(row[0]), best_streak=int(row[1]), rank=int(row[2]))
+
+    def _record_on_sqlite(
+        self,
+        sqlite: Any,
+        chat_pk: int,
+        user_id: int,
+        award: CheckinAward,
+        at: dt.datetime,
+        entries: Sequence[PointsEntry],
+    ) -> RecordedCheckin | None:
+        """The record's statements on sqlite3 itself (Repository.driver): microseconds each,
+        on the loop's thread inside the transaction that holds the write lock."""
+        encode = encoder(self.session)
+        params: dict[str, Any] = {
+            "chat_pk": chat_pk,
+            "user_id": user_id,
+            "day": encode(award.day),
+            "at": encode(at),
+            "streak": award.streak,
+            "total": award.total,
+            "kind": str(EventKind.CHECKIN),
+        }
+        if sqlite.execute(_SQLITE_CHECKIN, params).fetchone() is None:
+            return None
+        gained = 0
+        for entry in entries:
+            if not entry.delta:
+                continue
+            entry_params = {**params, "delta": entry.delta, "reason": entry.reason}
+            if sqlite.execute(_SQLITE_ENTRY, {**entry_params, "key": entry.key}).fetchone():
+                gained += entry.delta
+        points, best = sqlite.execute(_SQLITE_MEMBER, {**params, "gained": gained}).fetchone()
+        sqlite.execute(_SQLITE_EVENT, params)
+        (rank,) = sqlite.execute(_SQLITE_RANK, params).fetchone()
+        return RecordedCheckin(balance=int(points), best_streak=int(best), rank=int(rank))
 
 
 class SqlLedger(Repository):
