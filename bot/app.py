@@ -157,7 +157,7 @@ def build_application(
             )
         defaults = settings.chat_defaults
         buffer = ActivityBuffer(
-            lambda: SqlUnitOfWork(sessions, durable=False, background=True),
+            lambda: SqlUnitOfWork(sessions, durable=False),
             bot_id=app.bot.id,
             defaults=defaults,
             max_size=settings.activity_batch_size,

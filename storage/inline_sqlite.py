@@ -21,10 +21,6 @@ Inline is safe only where SQLite cannot make the caller wait, so:
   first commit after connecting, which may create the log). strace counts no sync on the
   loop's thread.
 - PRAGMAs, and opening and closing, go through the thread.
-- A transaction nobody waits for (the activity buffer's batches: SqlUnitOfWork with
-  `background`) sets `threaded`: all its statements run on the thread, where sqlite3 lets
-  go of the GIL, so a batch's inserts run beside the loop instead of on it. Its hops cost
-  little against a batch's work.
 
 Inline work still holds the loop, so the connection yields to it (one `sleep(0)`, the
 transaction and its lock kept) whenever SLICE has passed since it last did: a big batch or a
@@ -61,7 +57,6 @@ class InlineSqlite(aiosqlite.Connection):
         self._resumed = 0.0  # when this connection last came back from the loop
         self._checkpointed_at = time.monotonic()
         self._restarts = True  # the next commit may start the log file afresh (and sync)
-        self.threaded = False  # run every statement on the thread (a background batch)
 
     @property
     def sqlite(self) -> sqlite3.Connection:
@@ -80,7 +75,7 @@ class InlineSqlite(aiosqlite.Connection):
             return await self._threaded(fn, *args, **kwargs)
         if own and name == "commit":
             return await self._commit(fn)
-        if sql.startswith("PRAGMA") or (self.threaded and not sql.startswith("BEGIN")):
+        if sql.startswith("PRAGMA"):
             return await self._threaded(self._waiting, fn, *args, **kwargs)
         if time.perf_counter() - self._resumed > SLICE:
             await asyncio.sleep(0)  # let the loop run what is waiting before going on
@@ -103,8 +98,6 @@ class InlineSqlite(aiosqlite.Connection):
             await self._threaded(self._waiting, self._commit_and_checkpoint, commit)
         elif self._restarts:
             self._restarts = False
-            await self._threaded(self._waiting, commit)
-        elif self.threaded:
             await self._threaded(self._waiting, commit)
         else:
             commit()

@@ -7,7 +7,6 @@ from typing import Self
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.inline_sqlite import InlineSqlite
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
 from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.buttons import SqlButtons
@@ -27,10 +26,6 @@ _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 class SqlUnitOfWork:
     """Leaving the block without commit() rolls everything back.
 
-    `background=True` is for transactions nobody waits for (again the activity batches): on
-    SQLite their statements run on the connection's thread, beside the loop, rather than
-    on the loop's (storage/inline_sqlite.py).
-
     `durable=False` is for writes that may be lost in a database server crash, as they may
     be lost in a bot crash anyway while they wait in memory (the activity buffer's
     batches): on PostgreSQL their commit does not wait for the disk (synchronous_commit
@@ -38,17 +33,9 @@ class SqlUnitOfWork:
     points, coupons and every other use case keep the default.
     """
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        durable: bool = True,
-        background: bool = False,
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, durable: bool = True) -> None:
         self._sessions = sessions
         self._durable = durable
-        self._background = background
-        self._inline: InlineSqlite | None = None
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -73,20 +60,11 @@ class SqlUnitOfWork:
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)
-        if self._background and self.session.get_bind().dialect.name == "sqlite":
-            raw = await (await self.session.connection()).get_raw_connection()
-            if isinstance(raw.driver_connection, InlineSqlite):
-                self._inline = raw.driver_connection
-                self._inline.threaded = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            if self._inline is not None:
-                self._inline.threaded, self._inline = False, None
-            await self.session.close()
+        await self.session.rollback()
+        await self.session.close()
 
     async def commit(self, *, durable: bool = True) -> None:
         """A commit that need not be durable does not wait for the disk on PostgreSQL: one

@@ -96,33 +96,3 @@ async def test_checkpoints_between_commits_leave_a_whole_database_with_every_row
         check = plain.execute("PRAGMA integrity_check").fetchone()[0]
 
     assert (count, check) == (300, "ok")
-
-
-async def test_a_background_unit_of_work_runs_its_statements_on_the_thread(sqlite_url):
-    """The activity buffer's batches (SqlUnitOfWork(background=True)) run beside the loop:
-    each statement on the connection's thread; the next transaction is inline again."""
-    import threading
-
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    from storage.uow import SqlUnitOfWork
-
-    engine = create_engine(sqlite_url)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    loop_thread = threading.get_ident()
-    seen: list[int] = []
-
-    def where(sync_connection: object) -> None:
-        raw = sync_connection.connection.driver_connection  # type: ignore[attr-defined]
-        raw._conn.create_function("whence", 0, lambda: seen.append(threading.get_ident()) or 0)
-
-    for background in (True, False):
-        async with SqlUnitOfWork(sessions, background=background) as uow:
-            connection = await uow.session.connection()
-            await connection.run_sync(where)
-            await connection.execute(text("SELECT whence()"))
-            await uow.commit()
-    await engine.dispose()
-
-    assert seen[0] != loop_thread
-    assert seen[1] == loop_thread
