@@ -28,7 +28,8 @@ class ActivityBuffer:
     Batches are written by the flushing task: on every `interval` tick, as soon as a batch
     is full, and on stop. A handler only appends, so chatter never waits for a write; only
     if writes fall BACKLOG batches behind does an `add` write one itself (back-pressure).
-    Batches are small so that one never holds the event loop for long.
+    A batch is a handful of statements whatever its size (rows travel as one parameter), and
+    the loop runs other work between them.
     A failed or cancelled write keeps the batch for the next try; update ids make the retry
     harmless. Stopping waits for a write under way instead of cutting it off.
     """
@@ -39,7 +40,7 @@ class ActivityBuffer:
         *,
         bot_id: int,
         defaults: ChatSettings,
-        max_size: int = 100,
+        max_size: int = 250,
         interval: float = 1.0,
         clock: Clock = SYSTEM,
     ) -> None:
