@@ -51,6 +51,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+def reason(error: BaseException) -> str:
+    """An exception as one line for an operator: its message, else its type's name (an
+    empty TimeoutError says "TimeoutError", never nothing)."""
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
