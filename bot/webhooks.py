@@ -32,7 +32,7 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
@@ -74,15 +74,44 @@ class Refused(Exception):
         self.response = JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
+class _Reads:
+    """The request bodies being read now, each under its own time limit: when the server
+    stops, they are cut off at once (503: Telegram or the shop sends again) rather than
+    holding the stop for a client that stalls."""
+
+    def __init__(self) -> None:
+        self.open: set[asyncio.Timeout] = set()
+        self.cut: set[asyncio.Timeout] = set()
+
+    def cut_off(self) -> None:
+        now = asyncio.get_running_loop().time()
+        for limit in self.open:
+            self.cut.add(limit)
+            limit.reschedule(now)
+
+
+READS = _Reads()
+
+
 async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     """The body, refused before reading past `limit` whether or not Content-Length is sent,
     and refused with 408 (closing the connection) unless it all arrives within
     BODY_TIMEOUT seconds: a client that stalls cannot hold a request open."""
+    deadline = asyncio.timeout(BODY_TIMEOUT)
     try:
-        async with asyncio.timeout(BODY_TIMEOUT):
-            return await _read_body(request, limit)
+        async with deadline:
+            READS.open.add(deadline)
+            try:
+                return await _read_body(request, limit)
+            finally:
+                READS.open.discard(deadline)
     except TimeoutError:
+        if deadline in READS.cut:
+            READS.cut.discard(deadline)
+            raise Refused(503, "the bot is stopping; send again", close=True) from None
         raise Refused(408, "request body not received in time", close=True) from None
+    except ClientDisconnect:
+        raise Refused(400, "the client went away", close=True) from None
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -163,6 +192,24 @@ def orders_routes(
         )
 
     return [Route("/api/orders", post_order, methods=["POST"])]
+
+
+class _CutOff(logging.Filter):
+    """uvicorn logs a request it cancelled at GRACEFUL_STOP with a traceback of the
+    cancellation: one line says what happened."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, asyncio.CancelledError):
+            record.msg, record.args, record.exc_info = (
+                "a request still open after %d s was cut off: the bot is stopping",
+                (GRACEFUL_STOP,),
+                None,
+            )
+        return True
+
+
+logging.getLogger("uvicorn.error").addFilter(_CutOff())
 
 
 class _BotsSignals(uvicorn.Server):
@@ -259,6 +306,7 @@ class HttpServer:
         if self._task is None:
             return
         task, self._task = self._task, None
+        READS.cut_off()  # a stalled upload is answered now, not after GRACEFUL_STOP
         self.server.should_exit = True
         done, _ = await asyncio.wait({task}, timeout=GRACEFUL_STOP + 5)
         if not done:  # uvicorn's own limit failed: do not let it hold up the bot's stop
