@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import math
 import re
 import signal
 import time
@@ -49,11 +50,12 @@ from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps, Handled
 from handlers.groupbuys import edit_deal_post
 from handlers.notify import send_notices
 from handlers.start_texts import StartTexts
-from storage.engine import create_engine, ping, session_factory
+from storage.engine import connection_problem, create_engine, ping, session_factory
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger("growthbot")
 STATEMENT_TIMEOUT = 30.0  # seconds a statement of the bot's may take (PostgreSQL)
+STOP_WITHIN = 30.0  # seconds stopping waits for the worker, outbox, buffer and lease in all
 
 
 BaseApp = Application[Any, Context, Any, Any, BotData, Any]  # what PTB's hooks are given
@@ -104,6 +106,17 @@ class GrowthApplication(BaseApp):
         scope = CURRENT.get()
         if scope is not None and scope.update is update:
             scope.mark(outcome)
+        if (why := connection_problem(error)) is not None:  # weather, not a bug: one line
+            update_id = getattr(update, "update_id", None)
+            what = (
+                f"update {update_id}"
+                if update_id is not None
+                else f"job {job.name}"
+                if job is not None
+                else "a task"
+            )
+            log.warning("%s failed: the database: %s", what, why)
+            return False
         return await super().process_error(update, error, job, coroutine)
 
 
@@ -307,16 +320,28 @@ def build_application(
 
     app_failures: list[str] = []
 
+    stop_by = [math.inf]  # the loop's time by which stopping gives up waiting
+
     async def step(what: str, action: Callable[[], Awaitable[object]]) -> None:
-        """One step of stopping: a failure is one log line, and the next step still runs."""
+        """One step of stopping: a failure is one log line, and the next step still runs.
+        Steps share the stop's time (STOP_WITHIN); one past it still gets a second to try,
+        so a database that hangs cannot hold the stop for minutes."""
+        loop = asyncio.get_running_loop()
+        limit = asyncio.timeout_at(max(stop_by[0], loop.time() + 1))
         try:
-            await action()
+            async with limit:
+                await action()
         except Exception as error:
             app_failures.append(what)
-            log.error("stopping: %s failed: %s", what, reason(error))
+            if isinstance(error, TimeoutError) and limit.expired():
+                why = f"no end in sight after {STOP_WITHIN:.0f} s (is the database answering?)"
+            else:
+                why = reason(error)
+            log.error("stopping: %s failed: %s", what, why)
 
     async def post_stop(app: BaseApp) -> None:
         started.state = "stopping"
+        stop_by[0] = asyncio.get_running_loop().time() + STOP_WITHIN
         for http in servers:  # first: no update is acknowledged from here on
             await step("stopping HTTP", http.stop)
         if running.worker is not None:
@@ -344,6 +369,7 @@ def build_application(
         started.state = "stopped"
         for http in servers:  # again: post_stop does not run if start-up was interrupted
             await step("stopping HTTP", http.stop)
+        stop_by[0] = min(stop_by[0], asyncio.get_running_loop().time() + 5)
         await step("closing the database connections", engine.dispose)
 
     builder = (

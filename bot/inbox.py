@@ -41,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.clock import SYSTEM, Clock
+from bot.logs import log_failure
 from bot.webhooks import Refused, read_body
 from storage.engine import CONNECT_TIMEOUT
 from storage.repositories.inbox import CHANNEL, InboxItem
@@ -334,8 +335,8 @@ class InboxWorker:
             if free > 0:
                 try:
                     claimed = await self._claim(free)
-                except Exception:
-                    log.exception("inbox claim failed; retrying")
+                except Exception as error:
+                    log_failure(log, error, "inbox claim failed; retrying")
                     claimed = {}
                 self._start(claimed)
                 started = len(claimed)
@@ -408,8 +409,10 @@ class InboxWorker:
         try:
             await self.flush()  # before these updates count as done
             await self._done(done)
-        except Exception:
-            log.exception(
+        except Exception as error:
+            log_failure(
+                log,
+                error,
                 "inbox: %d updates processed but not recorded; they run again once their lease "
                 "expires",
                 len(done),
@@ -460,5 +463,5 @@ class InboxWorker:
                         self.bot_id, self.holder, held, now + dt.timedelta(seconds=self.lease)
                     )
                     await work.commit()
-            except Exception:
-                log.exception("inbox leases not renewed")
+            except Exception as error:
+                log_failure(log, error, "inbox leases not renewed")

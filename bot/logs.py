@@ -58,6 +58,19 @@ def reason(error: BaseException) -> str:
     return text or type(error).__name__
 
 
+def log_failure(logger: logging.Logger, error: BaseException, message: str, *args: object) -> None:
+    """Log a failed step of a loop that will try again: a database that cannot be reached
+    or does not answer is one line (it is weather, and may last); anything else, a bug,
+    comes with its traceback."""
+    from storage.engine import connection_problem
+
+    why = connection_problem(error)
+    if why is None:
+        logger.error(message, *args, exc_info=error)
+    else:
+        logger.warning(message + ": the database: %s", *args, why)
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 

@@ -174,6 +174,13 @@ def unavailable(url: str, error: BaseException) -> str | None:
     return None
 
 
+def connection_problem(error: BaseException) -> str | None:
+    """Why the database could not be used, in a few words, when `error` says it could not
+    be reached (or did not answer in time); None for anything else, e.g. a bug."""
+    problem = unavailable("sqlite://", error)
+    return problem.split(": ", 1)[1] if problem is not None else None
+
+
 def _why(error: BaseException) -> str | None:
     if isinstance(error, TimeoutError):
         return f"no answer in time ({type(error).__name__}): is it up and reachable?"
