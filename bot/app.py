@@ -37,7 +37,7 @@ from bot.health import Readiness, Started, health_routes
 from bot.inbox import InboxWorker, Store, inbox_store, telegram_route
 from bot.jobs import Jobs
 from bot.leader import Leadership
-from bot.logs import reason
+from bot.logs import CutOff, reason
 from bot.metrics import Metrics
 from bot.outbox import OutboxSender
 from bot.scope import CURRENT, ScopeOutcomes, UpdateScope
@@ -55,6 +55,10 @@ from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger("growthbot")
 STATEMENT_TIMEOUT = 30.0  # seconds a statement of the bot's may take (PostgreSQL)
+# APScheduler logs a job that the stop cancelled (one stuck on the database) with a traceback.
+logging.getLogger("apscheduler.executors.default").addFilter(
+    CutOff("it was cut off: the bot is stopping")
+)
 STOP_WITHIN = 30.0  # seconds stopping waits for the worker, outbox, buffer and lease in all
 
 

@@ -10,6 +10,7 @@ context variable, which that library would need a subclass for anyway.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -69,6 +70,22 @@ def log_failure(logger: logging.Logger, error: BaseException, message: str, *arg
         logger.error(message, *args, exc_info=error)
     else:
         logger.warning(message + ": the database: %s", *args, why)
+
+
+class CutOff(logging.Filter):
+    """A task cancelled because the bot is stopping is logged by some libraries (uvicorn,
+    APScheduler) with the cancellation's traceback: `line` says what happened instead."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, asyncio.CancelledError):
+            record.msg = f"{record.getMessage()}: {self.line}"
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

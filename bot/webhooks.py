@@ -36,6 +36,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from bot.logs import CutOff
 from bot.order_texts import field_error
 from campaigns.errors import UnknownChat
 from campaigns.orders import OrderIn
@@ -194,22 +195,10 @@ def orders_routes(
     return [Route("/api/orders", post_order, methods=["POST"])]
 
 
-class _CutOff(logging.Filter):
-    """uvicorn logs a request it cancelled at GRACEFUL_STOP with a traceback of the
-    cancellation: one line says what happened."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, asyncio.CancelledError):
-            record.msg, record.args, record.exc_info = (
-                "a request still open after %d s was cut off: the bot is stopping",
-                (GRACEFUL_STOP,),
-                None,
-            )
-        return True
-
-
-logging.getLogger("uvicorn.error").addFilter(_CutOff())
+# uvicorn logs a request it cancelled at GRACEFUL_STOP with the cancellation's traceback.
+logging.getLogger("uvicorn.error").addFilter(
+    CutOff(f"a request still open after {GRACEFUL_STOP} s was cut off: the bot is stopping")
+)
 
 
 class _BotsSignals(uvicorn.Server):
