@@ -29,7 +29,7 @@ def is_sqlite(url: str) -> bool:
 
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a PostgreSQL connection (TCP, TLS and login)
-POOL_TIMEOUT = 10.0  # seconds to wait for a free pooled connection
+POOL_TIMEOUT = 15.0  # seconds to wait for a free pooled connection
 
 
 def create_engine(
