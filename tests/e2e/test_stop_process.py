@@ -5,6 +5,7 @@ what went wrong in one line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
@@ -65,8 +66,13 @@ class FreezingProxy:
                 return
 
     def close(self) -> None:
+        """Drop every connection: the database ends the sessions (and frees their locks).
+        shutdown() first: a bare close() would leave a thread blocked in recv() holding
+        the connection open."""
         self.frozen.clear()
         for sock in [self.listener, *self.sockets]:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
 
