@@ -7,9 +7,11 @@ import datetime as dt
 import gc
 import json
 import logging
+import math
+import re
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +41,7 @@ from bot.health import Readiness, Started, health_routes
 from bot.inbox import InboxWorker, Store, inbox_store, telegram_route
 from bot.jobs import Jobs
 from bot.leader import Leadership
+from bot.logs import CutOff, reason
 from bot.metrics import Metrics
 from bot.outbox import OutboxSender
 from bot.scope import CURRENT, ScopeOutcomes, UpdateScope
@@ -53,10 +56,16 @@ from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps, Handled
 from handlers.groupbuys import edit_deal_post
 from handlers.notify import send_notices
 from handlers.start_texts import StartTexts
-from storage.engine import create_engine, ping, session_factory
+from storage.engine import connection_problem, create_engine, ping, session_factory
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger("growthbot")
+STATEMENT_TIMEOUT = 30.0  # seconds a statement of the bot's may take (PostgreSQL)
+# APScheduler logs a job that the stop cancelled (one stuck on the database) with a traceback.
+logging.getLogger("apscheduler.executors.default").addFilter(
+    CutOff("it was cut off: the bot is stopping")
+)
+STOP_WITHIN = 30.0  # seconds stopping waits for the worker, outbox, buffer and lease in all
 
 
 BaseApp = Application[Any, Context, Any, Any, BotData, Any]  # what PTB's hooks are given
@@ -72,6 +81,7 @@ class GrowthApplication(BaseApp):
     ) -> None:
         super().__init__(**kwargs)
         self.metrics, self.readiness, self.http = metrics, readiness, http
+        self.stop_failures: list[str] = []  # steps of stopping that failed (each logged)
 
     async def process_stored(self, body: str) -> bool:
         """Handle an update stored by the webhook; False when a handler failed with an
@@ -123,6 +133,17 @@ class GrowthApplication(BaseApp):
         scope = CURRENT.get()
         if scope is not None and scope.update is update:
             scope.mark(outcome)
+        if (why := connection_problem(error)) is not None:  # weather, not a bug: one line
+            update_id = getattr(update, "update_id", None)
+            what = (
+                f"update {update_id}"
+                if update_id is not None
+                else f"job {job.name}"
+                if job is not None
+                else "a task"
+            )
+            log.warning("%s failed: the database: %s", what, why)
+            return False
         return await super().process_error(update, error, job, coroutine)
 
 
@@ -136,6 +157,7 @@ class Role:
     lead: bool = False  # processes may share the database: run jobs only with the jobs lease
     webhook: str | None = None  # receive Telegram's webhook at this URL (served on HTTP_PORT)
     inbox: bool = False  # process the updates stored in the inbox
+    http_setting: str = "HTTP_PORT"  # what the operator set the HTTP port with (errors)
 
 
 @dataclass
@@ -143,6 +165,22 @@ class _Running:
     leadership: Leadership | None = None
     worker: InboxWorker | None = None
     store: Store | None = None  # the webhook's, once the bot's id is known
+
+
+# Characters a webhook URL's path may have: Starlette reads `{...}` as a path parameter, and
+# the path it matches is percent-decoded, so anything beyond these would not match as typed.
+WEBHOOK_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
+
+
+def webhook_path(url: str) -> str:
+    """The path the webhook is served at; ValueError if Starlette would not match it as is."""
+    path = urlsplit(url).path or "/"
+    if not WEBHOOK_PATH.fullmatch(path):
+        raise ValueError(
+            f"the webhook URL's path {path!r} may only have letters, digits, '/' and "
+            "-._~!$&'()*+,;=:@ (no braces, no %-escapes)"
+        )
+    return path
 
 
 async def set_command_menus(app: BaseApp) -> None:
@@ -173,7 +211,7 @@ def build_application(
     the system clock (tests, demo), `budget` Telegram's flood limits (the demo, which plays
     days in seconds against a double that has none); `role` says what this process does."""
     wiring.install()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, command_timeout=STATEMENT_TIMEOUT)
     sessions = session_factory(engine)
 
     def uow() -> SqlUnitOfWork:
@@ -201,11 +239,13 @@ def build_application(
             assert running.store is not None, "set in post_init, before HTTP is served"
             return await running.store(update_id, chat, body)
 
-        path = urlsplit(role.webhook).path or "/"
+        path = webhook_path(role.webhook)
         routes.append(telegram_route(path, settings.telegram_webhook_secret, store))
     if role.webhook is not None or role.inbox:
         metrics.inbox_depth = lambda: _inbox_depth(uow)
     http_app = Starlette(routes=routes)
+    # Telegram does not follow redirects: `/tg/hook/` is a 404, not a 307 to `/tg/hook`.
+    http_app.router.redirect_slashes = False
     servers: list[HttpServer] = []
     # One view of every chat's share of Telegram's limits: the outbox, replies and edits.
     budget = budget or ChatBudget(overall=settings.outbox_rate, clock=clock)
@@ -219,8 +259,8 @@ def build_application(
 
             running.store = inbox_store(uow, app.bot.id, clock=clock, stored=stored)
         if settings.http_port is not None:  # first, so /readyz says "starting" meanwhile
-            http = HttpServer(http_app, settings.http_host, settings.http_port)
-            http.start()
+            http = HttpServer(http_app, settings.http_host, settings.http_port, role.http_setting)
+            http.start()  # BindError (a busy port) before anything else has started
             servers.append(http)
             await http.started()  # Telegram may deliver the moment the webhook is set
             paths = [str(getattr(r, "path", "")) for r in http_app.routes]
@@ -325,34 +365,64 @@ def build_application(
         gc.freeze()
         started.state = "running"
 
+    app_failures: list[str] = []
+
+    stop_by = [math.inf]  # the loop's time by which stopping gives up waiting
+
+    async def step(what: str, action: Callable[[], Awaitable[object]]) -> None:
+        """One step of stopping: a failure is one log line, and the next step still runs.
+        Steps share the stop's time (STOP_WITHIN); one past it still gets a second to try,
+        so a database that hangs cannot hold the stop for minutes."""
+        loop = asyncio.get_running_loop()
+        limit = asyncio.timeout_at(max(stop_by[0], loop.time() + 1))
+        try:
+            async with limit:
+                await action()
+        except Exception as error:
+            app_failures.append(what)
+            if isinstance(error, TimeoutError) and limit.expired():
+                why = f"no end in sight after {STOP_WITHIN:.0f} s (is the database answering?)"
+            else:
+                why = reason(error)
+            log.error("stopping: %s failed: %s", what, why)
+
     async def post_stop(app: BaseApp) -> None:
         started.state = "stopping"
+        stop_by[0] = asyncio.get_running_loop().time() + STOP_WITHIN
         for http in servers:  # first: no update is acknowledged from here on
-            await http.stop()
+            await step("stopping HTTP", http.stop)
         if running.worker is not None:
-            await running.worker.stop()  # each chat finishes its update; the rest go back
+            # each chat finishes its update; the rest go back
+            await step("stopping the inbox worker", running.worker.stop)
         if not app.bot_data.started:
             return  # post_init never ran
         deps = app.bot_data.deps
         if isinstance(deps.outbox, OutboxSender):
-            await deps.outbox.stop()  # in-flight sends finish and are recorded
+            await step("stopping the outbox", deps.outbox.stop)  # in-flight sends are recorded
         if isinstance(deps.acks, GroupAcks):
-            await deps.acks.stop()  # every member waiting for an answer gets it
+            # every member waiting for an answer gets it
+            await step("sending the answers still waiting", deps.acks.stop)
         if isinstance(deps.cards, LatestEdits):
-            await deps.cards.stop()
+            await step("editing the cards still waiting", deps.cards.stop)
         if isinstance(deps.deal_posts, DealPostEdits):
             deps.deal_posts.stop()
         if isinstance(deps.buffer, ActivityBuffer):
-            await deps.buffer.stop()
-            log.info("activity buffer flushed (%d messages written this run)", deps.buffer.written)
-        if running.leadership is not None:
-            await running.leadership.stop()  # last: the outbox has stopped sending
+            buffer = deps.buffer
+
+            async def flush() -> None:
+                await buffer.stop()
+                log.info("activity buffer flushed (%d messages written this run)", buffer.written)
+
+            await step("the activity buffer's last write", flush)
+        if running.leadership is not None:  # last: the outbox has stopped sending
+            await step("releasing the leader lease", running.leadership.stop)
 
     async def post_shutdown(app: BaseApp) -> None:
         started.state = "stopped"
         for http in servers:  # again: post_stop does not run if start-up was interrupted
-            await http.stop()
-        await engine.dispose()
+            await step("stopping HTTP", http.stop)
+        stop_by[0] = min(stop_by[0], asyncio.get_running_loop().time() + 5)
+        await step("closing the database connections", engine.dispose)
 
     builder = (
         ApplicationBuilder()
@@ -380,6 +450,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     app = builder.build()
     assert isinstance(app, GrowthApplication)
+    app.stop_failures = app_failures
     handlers.register(app)
     return app
 

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.clock import SYSTEM, Clock
+from bot.logs import log_failure
 from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
 from campaigns.services.members import record_messages
@@ -196,8 +197,10 @@ class ActivityBuffer:
                 self._full.clear()
                 try:
                     await self.flush()
-                except Exception:
-                    log.exception("activity flush failed; %d messages kept for retry", len(self))
+                except Exception as error:
+                    log_failure(
+                        log, error, "activity flush failed; %d messages kept for retry", len(self)
+                    )
                     if self.on_error is not None:
                         self.on_error()
         finally:

@@ -42,7 +42,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.clock import SYSTEM, Clock
+from bot.logs import log_failure
 from bot.webhooks import Refused, read_body
+from storage.engine import CONNECT_TIMEOUT
 from storage.repositories.inbox import CHANNEL, InboxItem
 from storage.uow import SqlUnitOfWork
 
@@ -52,6 +54,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # make Telegram retry it forever and hold up its chat.
 MAX_UPDATE = 1024 * 1024
 MAX_UPDATE_ID = 2**63 - 1
+# Seconds the webhook waits for its update to be stored before answering 503 (Telegram
+# retries later): a database that hangs must not hold Telegram's connections for minutes.
+STORE_TIMEOUT = 10.0
 
 Store = Callable[[int, int, str], Awaitable[bool]]
 
@@ -118,7 +123,16 @@ def telegram_route(path: str, secret: str, store: Store) -> Route:
         if parsed is None:
             return JSONResponse({"error": "not a Telegram update"}, status_code=400)
         try:
-            await store(*parsed, text)
+            async with asyncio.timeout(STORE_TIMEOUT):
+                await store(*parsed, text)
+        except TimeoutError:
+            log.warning(
+                "update %s not stored within %.0f s (is the database answering?); Telegram "
+                "will deliver it again",
+                parsed[0],
+                STORE_TIMEOUT,
+            )
+            return JSONResponse({"error": "not stored in time, retry"}, status_code=503)
         except Exception:
             log.exception("update %s not stored; Telegram will deliver it again", parsed[0])
             return JSONResponse({"error": "not stored, retry"}, status_code=503)
@@ -260,7 +274,9 @@ class InboxWorker:
             return
         dsn = make_url(database_url).set(drivername="postgresql")
         try:
-            self._listener = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+            self._listener = await asyncpg.connect(
+                dsn.render_as_string(hide_password=False), timeout=CONNECT_TIMEOUT
+            )
             await self._listener.add_listener(CHANNEL, lambda *_: self.wake())
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("inbox: not listening for new updates (%s); polling instead", error)
@@ -332,8 +348,8 @@ class InboxWorker:
             if free > 0:
                 try:
                     claimed = await self._claim(free)
-                except Exception:
-                    log.exception("inbox claim failed; retrying")
+                except Exception as error:
+                    log_failure(log, error, "inbox claim failed; retrying")
                     claimed = {}
                 self._start(claimed)
                 started = len(claimed)
@@ -423,8 +439,10 @@ class InboxWorker:
             await self.flush()  # before these updates count as done
             await self._done(done)
             await self._retry_later(failed)
-        except Exception:
-            log.exception(
+        except Exception as error:
+            log_failure(
+                log,
+                error,
                 "inbox: %d updates processed but not recorded; they run again once their lease "
                 "expires",
                 len(done),
@@ -493,5 +511,5 @@ class InboxWorker:
                         self.bot_id, self.holder, held, now + dt.timedelta(seconds=self.lease)
                     )
                     await work.commit()
-            except Exception:
-                log.exception("inbox leases not renewed")
+            except Exception as error:
+                log_failure(log, error, "inbox leases not renewed")

@@ -28,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.budget import ChatBudget, paced_by_caller, retry_seconds
 from bot.clock import SYSTEM, Clock
+from bot.logs import log_failure
 from bot.metrics import Metrics
 from campaigns.content import PostContent
 from campaigns.ports import UnitOfWork
@@ -217,9 +218,9 @@ class OutboxSender:
                 for row in rows:
                     await queue.put(row)
                 await queue.join()
-        except Exception:
+        except Exception as error:
             self.metrics.errors.labels("outbox").inc()
-            log.exception("outbox drain failed; the next tick retries")
+            log_failure(log, error, "outbox drain failed; the next tick retries")
         finally:
             for _ in workers:
                 await queue.put(None)
