@@ -150,7 +150,11 @@ class GroupAcks:
         now = self.clock.monotonic()
         g.last = now
         o = g.open
-        if o is not None and (now - o.sent > self.fresh or len(o.lines) >= self.per_message):
+        if o is not None and (
+            now - o.sent > self.fresh
+            or len(o.lines) >= self.per_message
+            or (g.pending and not self._fit(o.lines, g.pending[:1], exact=True))  # size
+        ):
             o = g.open = None
         if o is None and len(g.pending) == 1:
             ack = g.pending.pop(0)
@@ -179,12 +183,13 @@ class GroupAcks:
         if batch and any(a.private for a in batch):
             await self._tell_privately(batch)
 
-    def _fit(self, shown: list[str], batch: list[Ack]) -> list[Ack]:
-        """As many answers as fit in one message (at least one)."""
+    def _fit(self, shown: list[str], batch: list[Ack], *, exact: bool = False) -> list[Ack]:
+        """As many answers as fit in one message after `shown` (at least one unless
+        `exact`: a new message takes one line whatever its length)."""
         size = sum(len(line) + 1 for line in shown)
         for i, ack in enumerate(batch):
             size += len(ack.line) + 1
-            if size > MESSAGE_LIMIT and i > 0:
+            if size > MESSAGE_LIMIT and (i > 0 or exact):
                 return batch[:i]
         return batch
 
@@ -268,6 +273,9 @@ class GroupAcks:
         """A clean stop: what waits is sent now, as fast as the groups' limits allow (the
         rate limiter waits for room), then the private details."""
         self._stopping = True
+        # As few messages as Telegram's size allows: the group's minute may be short of room,
+        # and the stop has a time limit.
+        self.per_message = 10**6
         for chat_id, g in list(self.groups.items()):
             if g.task is not None:
                 if g.sleeping:  # else it is sending: let that request finish

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import itertools
 import json
 import math
@@ -654,8 +655,20 @@ class FakeTelegram:
             return True
         return any(uid == user_id for _, uid in self.join_requests)
 
+    @staticmethod
+    def _text_fits(params: JSON) -> None:
+        """Telegram's 1-4096 characters of text, counted after entities are parsed."""
+        text = str(params.get("text", ""))
+        if params.get("parse_mode") == "HTML":
+            text = html.unescape(re.sub(r"<[^>]*>", "", text))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+
     def api_sendMessage(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
+        self._text_fits(params)
         if chat["type"] == "private" and not self._may_message(chat["id"]):
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         message: JSON = {
@@ -733,6 +746,7 @@ class FakeTelegram:
 
     def api_editMessageText(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
+        self._text_fits(params)
         self._edited(chat["id"], params, text=params["text"])
         return {
             "message_id": int(params["message_id"]),

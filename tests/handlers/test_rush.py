@@ -124,6 +124,29 @@ async def test_a_stop_sends_the_answers_still_waiting(rush: Harness):
     assert acks.waiting() == 0 and bot.world.refused_429 == 0
 
 
+async def test_a_stop_in_the_middle_of_a_rush_answers_everyone_in_few_messages_and_soon(
+    rush: Harness,
+):
+    bot, acks = rush, acks_of(rush)
+    for i in range(300):
+        await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
+    waiting, before = acks.waiting(), len(bot.world.calls)
+    began = bot.clock.monotonic()
+
+    await bot.clock.run(acks.stop())
+
+    group_calls = [
+        c.method
+        for c in bot.world.calls[before:]
+        if c.params.get("chat_id") == GROUP and c.method in ("sendMessage", "editMessageText")
+    ]
+    ranks = [int(r) for text in group_texts(bot).values() for r in RANK.findall(text)]
+    assert waiting > 250 and ranks == list(range(1, 301))
+    assert len(group_calls) <= 6, group_calls  # each as full as Telegram's 4,096 characters allow
+    assert bot.clock.monotonic() - began < 30  # well inside the stop's time limit
+    assert bot.world.refused_429 == 0
+
+
 async def test_another_reply_in_the_group_still_has_room_during_a_rush(rush: Harness):
     bot = rush
     for i in range(200):
