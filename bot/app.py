@@ -348,6 +348,7 @@ def build_application(
                     leadership.renew, interval=every, first=every, name="leader-lease"
                 )
         if running.worker is not None:
+            running.worker.on_settings = deps.forget_settings
             await running.worker.listen(settings.database_url)
             running.worker.start()
         if role.webhook is not None:

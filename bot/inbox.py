@@ -45,6 +45,7 @@ from bot.clock import SYSTEM, Clock
 from bot.logs import log_failure
 from bot.webhooks import Refused, read_body
 from storage.engine import CONNECT_TIMEOUT
+from storage.repositories.chats import SETTINGS_CHANNEL
 from storage.repositories.inbox import CHANNEL, InboxItem
 from storage.uow import SqlUnitOfWork
 
@@ -262,6 +263,14 @@ class InboxWorker:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
+        # Told the chat id when any process changes a group's settings (PostgreSQL only).
+        self.on_settings: Callable[[int], None] | None = None
+
+    def _settings_changed(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        """Another process changed a group's settings: what this one cached is stale."""
+        text = str(payload)
+        if self.on_settings is not None and text.lstrip("-").isdigit():
+            self.on_settings(int(text))
 
     def wake(self) -> None:
         """New updates were stored: claim now instead of at the next poll."""
@@ -278,6 +287,7 @@ class InboxWorker:
                 dsn.render_as_string(hide_password=False), timeout=CONNECT_TIMEOUT
             )
             await self._listener.add_listener(CHANNEL, lambda *_: self.wake())
+            await self._listener.add_listener(SETTINGS_CHANNEL, self._settings_changed)
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("inbox: not listening for new updates (%s); polling instead", error)
 

@@ -215,6 +215,10 @@ class Deps:
         """Who may act on a group, as the use cases ask it."""
         return TelegramGate(bot, self.admins, self.owner_ids, self._members)
 
+    def forget_settings(self, chat_id: int) -> None:
+        """Another process changed the group's settings: read them again next time."""
+        self._settings.pop(chat_id, None)
+
     def settings_changed(self, chat_id: int, value: ChatSettings) -> None:
         self._settings[chat_id] = (time.monotonic() + SETTINGS_TTL, value)
 

@@ -12,7 +12,16 @@ from sqlalchemy import select
 from bot.inbox import InboxWorker, inbox_store
 from campaigns.services.profile import export_members
 from storage.models import InboxRow
-from tests.handlers.conftest import ALICE, BOB, CAROL, GROUP, MONDAY, Harness, make_harness
+from tests.handlers.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    GROUP,
+    MONDAY,
+    OWNER,
+    Harness,
+    make_harness,
+)
 
 LEASE = 30.0
 
@@ -252,3 +261,26 @@ async def test_an_update_that_always_fails_is_given_up_after_four_runs_and_its_c
     assert runs == 4 and done == 2
     assert len(said(bot, "today")) == 1  # Bob, once Alice's update was given up
     assert await pending(bot) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # processes share it
+async def test_a_settings_change_reaches_every_listening_process_at_once(
+    bot: Harness, database_url: str
+):
+    other = worker(bot, "other-process")
+    told: list[int] = []
+    got = asyncio.Event()
+
+    def forget(chat_id: int) -> None:
+        told.append(chat_id)
+        got.set()
+
+    other.on_settings = forget
+    await other.listen(database_url)
+    try:
+        [said] = await bot.say(OWNER, "/set language zh")
+        await asyncio.wait_for(got.wait(), timeout=10)
+    finally:
+        await other.stop()
+
+    assert "zh" in said and told == [GROUP]
