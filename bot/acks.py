@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from telegram import Bot, Message, ReplyParameters
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from bot.budget import ChatBudget
 from bot.clock import SYSTEM, Clock
@@ -168,7 +168,11 @@ class GroupAcks:
         text = "\n".join(lines)
         if o is not None:
             done = await self._request(
-                chat_id, g, batch, self.bot.edit_message_text(text, chat_id, o.message_id)
+                chat_id,
+                g,
+                batch,
+                self.bot.edit_message_text(text, chat_id, o.message_id),
+                edit=True,
             )
             if done is None:
                 return
@@ -200,14 +204,31 @@ class GroupAcks:
         return await self.bot.send_message(chat_id, ack.alone, reply_parameters=reply)
 
     async def _request(
-        self, chat_id: int, g: _Group, batch: list[Ack], request: Awaitable[object]
+        self,
+        chat_id: int,
+        g: _Group,
+        batch: list[Ack],
+        request: Awaitable[object],
+        *,
+        edit: bool = False,
     ) -> object | None:
         """Send; on a 429 (the rate limiter gave up) or a network failure the batch goes back
-        to the front to be sent later; an edit that Telegram refuses starts a new message."""
+        to the front to be sent later; an edit that Telegram refuses starts a new message. A
+        new message whose request timed out may have arrived: it is not sent again (a member
+        answered twice is worse than a line that may be missing); an edit can be repeated."""
         try:
             return await request
         except RetryAfter:
             g.pending[:0] = batch
+        except TimedOut as error:
+            if edit:
+                g.pending[:0] = batch
+            else:
+                log.warning(
+                    "acknowledgements in %s may not have arrived (%s); not sent again",
+                    chat_id,
+                    error,
+                )
         except BadRequest as error:
             if g.open is not None and "not modified" not in str(error):
                 g.open = None  # the list was deleted, or is too old to edit: start anew
