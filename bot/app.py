@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import json
 import logging
+import math
+import re
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,29 +31,41 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot import wiring
+from bot.acks import GroupAcks
+from bot.budget import BudgetLimiter, ChatBudget
 from bot.buffer import ActivityBuffer
 from bot.clock import SYSTEM, Clock
 from bot.deal_posts import DealPostEdits
+from bot.edits import LatestEdits
 from bot.health import Readiness, Started, health_routes
 from bot.inbox import InboxWorker, Store, inbox_store, telegram_route
 from bot.jobs import Jobs
 from bot.leader import Leadership
+from bot.logs import CutOff, reason
 from bot.metrics import Metrics
 from bot.outbox import OutboxSender
 from bot.scope import CURRENT, ScopeOutcomes, UpdateScope
 from bot.settings import Settings
+from bot.updates import PerChatOrder
 from bot.webhooks import HttpServer, orders_routes
 from campaigns.services.calendar import realign_runs
+from campaigns.services.members import started_the_bot
 from campaigns.services.outbox import waiting
 from handlers import ALLOWED_UPDATES
 from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps, Handled
 from handlers.groupbuys import edit_deal_post
 from handlers.notify import send_notices
 from handlers.start_texts import StartTexts
-from storage.engine import create_engine, ping, session_factory
+from storage.engine import connection_problem, create_engine, ping, session_factory
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger("growthbot")
+STATEMENT_TIMEOUT = 30.0  # seconds a statement of the bot's may take (PostgreSQL)
+# APScheduler logs a job that the stop cancelled (one stuck on the database) with a traceback.
+logging.getLogger("apscheduler.executors.default").addFilter(
+    CutOff("it was cut off: the bot is stopping")
+)
+STOP_WITHIN = 30.0  # seconds stopping waits for the worker, outbox, buffer and lease in all
 
 
 BaseApp = Application[Any, Context, Any, Any, BotData, Any]  # what PTB's hooks are given
@@ -66,8 +81,24 @@ class GrowthApplication(BaseApp):
     ) -> None:
         super().__init__(**kwargs)
         self.metrics, self.readiness, self.http = metrics, readiness, http
+        self.stop_failures: list[str] = []  # steps of stopping that failed (each logged)
 
-    async def process_update(self, update: object) -> None:
+    async def process_stored(self, body: str) -> bool:
+        """Handle an update stored by the webhook; False when a handler failed with an
+        unexpected error (PTB hands it to the error handler and does not raise it), so the
+        inbox can run it again rather than count it done."""
+        failed = False
+
+        def note(scope: UpdateScope) -> None:
+            nonlocal failed
+            failed = scope.outcome is Handled.ERROR
+
+        await self.process_update(Update.de_json(json.loads(body), self.bot), on_done=note)
+        return not failed
+
+    async def process_update(
+        self, update: object, on_done: Callable[[UpdateScope], None] | None = None
+    ) -> None:
         scope = UpdateScope(update)
         token = CURRENT.set(scope)
         # Elapsed real time, not the injected clock: this measures the bot, not the story.
@@ -80,6 +111,8 @@ class GrowthApplication(BaseApp):
         finally:
             CURRENT.reset(token)
             self.metrics.handled(scope.kind, scope.outcome, time.perf_counter() - began)
+            if on_done is not None:
+                on_done(scope)
 
     async def process_error(
         self,
@@ -100,6 +133,17 @@ class GrowthApplication(BaseApp):
         scope = CURRENT.get()
         if scope is not None and scope.update is update:
             scope.mark(outcome)
+        if (why := connection_problem(error)) is not None:  # weather, not a bug: one line
+            update_id = getattr(update, "update_id", None)
+            what = (
+                f"update {update_id}"
+                if update_id is not None
+                else f"job {job.name}"
+                if job is not None
+                else "a task"
+            )
+            log.warning("%s failed: the database: %s", what, why)
+            return False
         return await super().process_error(update, error, job, coroutine)
 
 
@@ -113,6 +157,7 @@ class Role:
     lead: bool = False  # processes may share the database: run jobs only with the jobs lease
     webhook: str | None = None  # receive Telegram's webhook at this URL (served on HTTP_PORT)
     inbox: bool = False  # process the updates stored in the inbox
+    http_setting: str = "HTTP_PORT"  # what the operator set the HTTP port with (errors)
 
 
 @dataclass
@@ -120,6 +165,22 @@ class _Running:
     leadership: Leadership | None = None
     worker: InboxWorker | None = None
     store: Store | None = None  # the webhook's, once the bot's id is known
+
+
+# Characters a webhook URL's path may have: Starlette reads `{...}` as a path parameter, and
+# the path it matches is percent-decoded, so anything beyond these would not match as typed.
+WEBHOOK_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
+
+
+def webhook_path(url: str) -> str:
+    """The path the webhook is served at; ValueError if Starlette would not match it as is."""
+    path = urlsplit(url).path or "/"
+    if not WEBHOOK_PATH.fullmatch(path):
+        raise ValueError(
+            f"the webhook URL's path {path!r} may only have letters, digits, '/' and "
+            "-._~!$&'()*+,;=:@ (no braces, no %-escapes)"
+        )
+    return path
 
 
 async def set_command_menus(app: BaseApp) -> None:
@@ -143,12 +204,14 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     set_commands: bool = True,
     clock: Clock = SYSTEM,
+    budget: ChatBudget | None = None,
     role: Role = Role(),
 ) -> GrowthApp:
-    """Wire storage, caches, workers and handlers; `request` replaces the network and
-    `clock` the system clock (tests, demo); `role` says what this process does."""
+    """Wire storage, caches, workers and handlers; `request` replaces the network, `clock`
+    the system clock (tests, demo), `budget` Telegram's flood limits (the demo, which plays
+    days in seconds against a double that has none); `role` says what this process does."""
     wiring.install()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, command_timeout=STATEMENT_TIMEOUT)
     sessions = session_factory(engine)
 
     def uow() -> SqlUnitOfWork:
@@ -176,12 +239,16 @@ def build_application(
             assert running.store is not None, "set in post_init, before HTTP is served"
             return await running.store(update_id, chat, body)
 
-        path = urlsplit(role.webhook).path or "/"
+        path = webhook_path(role.webhook)
         routes.append(telegram_route(path, settings.telegram_webhook_secret, store))
     if role.webhook is not None or role.inbox:
         metrics.inbox_depth = lambda: _inbox_depth(uow)
     http_app = Starlette(routes=routes)
+    # Telegram does not follow redirects: `/tg/hook/` is a 404, not a 307 to `/tg/hook`.
+    http_app.router.redirect_slashes = False
     servers: list[HttpServer] = []
+    # One view of every chat's share of Telegram's limits: the outbox, replies and edits.
+    budget = budget or ChatBudget(overall=settings.outbox_rate, clock=clock)
 
     async def post_init(app: BaseApp) -> None:
         if role.webhook is not None:  # the bot's id is known from here (getMe)
@@ -192,8 +259,8 @@ def build_application(
 
             running.store = inbox_store(uow, app.bot.id, clock=clock, stored=stored)
         if settings.http_port is not None:  # first, so /readyz says "starting" meanwhile
-            http = HttpServer(http_app, settings.http_host, settings.http_port)
-            http.start()
+            http = HttpServer(http_app, settings.http_host, settings.http_port, role.http_setting)
+            http.start()  # BindError (a busy port) before anything else has started
             servers.append(http)
             await http.started()  # Telegram may deliver the moment the webhook is set
             paths = [str(getattr(r, "path", "")) for r in http_app.routes]
@@ -212,10 +279,17 @@ def build_application(
             interval=settings.activity_flush_seconds,
             clock=clock,
         )
-        sender = OutboxSender(app.bot, uow, rate=settings.outbox_rate, clock=clock, metrics=metrics)
+        sender = OutboxSender(
+            app.bot, uow, rate=settings.outbox_rate, clock=clock, metrics=metrics, budget=budget
+        )
         metrics.outbox_depth = lambda: waiting(uow(), now=clock.now())
         deal_posts = DealPostEdits(
-            lambda deal_id, now: edit_deal_post(app.bot, deps, deal_id, now), clock=clock
+            lambda deal_id, now: edit_deal_post(app.bot, deps, deal_id, now),
+            clock=clock,
+            budget=budget,
+        )
+        acks = GroupAcks(
+            app.bot, budget, reachable=lambda ids: started_the_bot(uow(), ids), clock=clock
         )
         deps = Deps(
             uow=uow,
@@ -223,6 +297,8 @@ def build_application(
             owner_ids=settings.bot_owner_ids,
             buffer=buffer,
             deal_posts=deal_posts,
+            acks=acks,
+            cards=LatestEdits(budget, clock=clock),
             outbox=sender,
             clock=clock.now,
             outcomes=ScopeOutcomes(),
@@ -232,6 +308,7 @@ def build_application(
         if moved := await realign_runs(deps.uow(), now=clock.now()):
             log.info("%d scheduled posts had a next run off their schedule: moved", moved)
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
+        buffer.on_error = metrics.errors.labels("buffer").inc
         buffer.start()
         holder = sender.worker  # one id per process: the outbox, the lease, the inbox
         leadership = running.leadership = Leadership(
@@ -247,11 +324,12 @@ def build_application(
         if role.lead:
             await leadership.start()
         if role.inbox:
+            assert isinstance(app, GrowthApplication)
             running.worker = InboxWorker(
                 uow,
                 bot_id=app.bot.id,
                 holder=holder,
-                process=lambda body: app.process_update(Update.de_json(json.loads(body), app.bot)),
+                process=app.process_stored,
                 flush=buffer.flush,
                 chats=settings.worker_chats,
                 lease=settings.inbox_lease_seconds,
@@ -270,6 +348,7 @@ def build_application(
                     leadership.renew, interval=every, first=every, name="leader-lease"
                 )
         if running.worker is not None:
+            running.worker.on_settings = deps.forget_settings
             await running.worker.listen(settings.database_url)
             running.worker.start()
         if role.webhook is not None:
@@ -280,32 +359,71 @@ def build_application(
                 max_connections=settings.webhook_max_connections,
             )
             log.info("webhook set: Telegram delivers updates to %s", role.webhook)
+        # Everything built so far lives as long as the process: frozen, the collector stops
+        # walking it. A full collection walked all of it (PTB, SQLAlchemy, the handlers'
+        # caches) and held the event loop for up to a hundred milliseconds.
+        gc.collect()
+        gc.freeze()
         started.state = "running"
+
+    app_failures: list[str] = []
+
+    stop_by = [math.inf]  # the loop's time by which stopping gives up waiting
+
+    async def step(what: str, action: Callable[[], Awaitable[object]]) -> None:
+        """One step of stopping: a failure is one log line, and the next step still runs.
+        Steps share the stop's time (STOP_WITHIN); one past it still gets a second to try,
+        so a database that hangs cannot hold the stop for minutes."""
+        loop = asyncio.get_running_loop()
+        limit = asyncio.timeout_at(max(stop_by[0], loop.time() + 1))
+        try:
+            async with limit:
+                await action()
+        except Exception as error:
+            app_failures.append(what)
+            if isinstance(error, TimeoutError) and limit.expired():
+                why = f"no end in sight after {STOP_WITHIN:.0f} s (is the database answering?)"
+            else:
+                why = reason(error)
+            log.error("stopping: %s failed: %s", what, why)
 
     async def post_stop(app: BaseApp) -> None:
         started.state = "stopping"
+        stop_by[0] = asyncio.get_running_loop().time() + STOP_WITHIN
         for http in servers:  # first: no update is acknowledged from here on
-            await http.stop()
+            await step("stopping HTTP", http.stop)
         if running.worker is not None:
-            await running.worker.stop()  # each chat finishes its update; the rest go back
+            # each chat finishes its update; the rest go back
+            await step("stopping the inbox worker", running.worker.stop)
         if not app.bot_data.started:
             return  # post_init never ran
         deps = app.bot_data.deps
         if isinstance(deps.outbox, OutboxSender):
-            await deps.outbox.stop()  # in-flight sends finish and are recorded
+            await step("stopping the outbox", deps.outbox.stop)  # in-flight sends are recorded
+        if isinstance(deps.acks, GroupAcks):
+            # every member waiting for an answer gets it
+            await step("sending the answers still waiting", deps.acks.stop)
+        if isinstance(deps.cards, LatestEdits):
+            await step("editing the cards still waiting", deps.cards.stop)
         if isinstance(deps.deal_posts, DealPostEdits):
             deps.deal_posts.stop()
         if isinstance(deps.buffer, ActivityBuffer):
-            await deps.buffer.stop()
-            log.info("activity buffer flushed (%d messages written this run)", deps.buffer.written)
-        if running.leadership is not None:
-            await running.leadership.stop()  # last: the outbox has stopped sending
+            buffer = deps.buffer
+
+            async def flush() -> None:
+                await buffer.stop()
+                log.info("activity buffer flushed (%d messages written this run)", buffer.written)
+
+            await step("the activity buffer's last write", flush)
+        if running.leadership is not None:  # last: the outbox has stopped sending
+            await step("releasing the leader lease", running.leadership.stop)
 
     async def post_shutdown(app: BaseApp) -> None:
         started.state = "stopped"
         for http in servers:  # again: post_stop does not run if start-up was interrupted
-            await http.stop()
-        await engine.dispose()
+            await step("stopping HTTP", http.stop)
+        stop_by[0] = min(stop_by[0], asyncio.get_running_loop().time() + 5)
+        await step("closing the database connections", engine.dispose)
 
     builder = (
         ApplicationBuilder()
@@ -319,6 +437,8 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .rate_limiter(BudgetLimiter(budget, on_429=metrics.retry_after.labels("reply").inc))
+        .concurrent_updates(PerChatOrder())  # polling: a chat waiting for room holds only itself
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
@@ -331,6 +451,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     app = builder.build()
     assert isinstance(app, GrowthApplication)
+    app.stop_failures = app_failures
     handlers.register(app)
     return app
 

@@ -9,11 +9,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.clock import SYSTEM, Clock
+from bot.logs import log_failure
 from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
 from campaigns.services.members import record_messages
 from campaigns.services.referral import Notice
 from campaigns.settings import ChatSettings
+from storage.engine import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,8 @@ class ActivityBuffer:
     Batches are written by the flushing task: on every `interval` tick, as soon as a batch
     is full, and on stop. A handler only appends, so chatter never waits for a write; only
     if writes fall BACKLOG batches behind does an `add` write one itself (back-pressure).
-    Batches are small so that one never holds the event loop for long.
+    A batch is a handful of statements whatever its size (rows travel as one parameter), and
+    the loop runs other work between them.
     A failed or cancelled write keeps the batch for the next try; update ids make the retry
     harmless. Stopping waits for a write under way instead of cutting it off.
     """
@@ -38,7 +41,7 @@ class ActivityBuffer:
         *,
         bot_id: int,
         defaults: ChatSettings,
-        max_size: int = 100,
+        max_size: int = 250,
         interval: float = 1.0,
         clock: Clock = SYSTEM,
     ) -> None:
@@ -58,6 +61,8 @@ class ActivityBuffer:
         # Invites confirmed by this chatter are announced by whoever the app plugs in here.
         self.on_notices: Callable[[list[Notice]], Awaitable[None]] | None = None
         self.written = 0
+        self.dropped = 0  # messages the database refused on their own (logged, counted)
+        self.on_error: Callable[[], None] | None = None  # counts a failure in the metrics
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -94,22 +99,63 @@ class ActivityBuffer:
             del self._pending[: self.max_size]
             self._taken += len(batch)
             try:
-                result = await record_messages(
-                    self._uow(),
-                    bot_id=self.bot_id,
-                    messages=batch,
-                    at=self.clock.now(),
-                    defaults=self.defaults,
-                )
+                try:
+                    stored, notices = await self._record(batch)
+                except Exception as error:
+                    if is_transient(error):
+                        raise
+                    # Something in the batch is refused (a value the database cannot hold):
+                    # kept, it would fail every retry and hold up every later message.
+                    stored, notices = await self._record_each(batch, error)
             except BaseException:
                 # Cancellation is no Exception, yet it loses the batch just the same.
                 self._pending[:0] = batch
                 self._taken -= len(batch)
                 raise
-            self.written += result.stored
-        if result.notices and self.on_notices is not None:
-            await self.on_notices(result.notices)
-        return result.stored
+            self.written += stored
+        if notices and self.on_notices is not None:
+            await self.on_notices(notices)
+        return stored
+
+    async def _record(self, batch: list[MessageSeen]) -> tuple[int, list[Notice]]:
+        result = await record_messages(
+            self._uow(),
+            bot_id=self.bot_id,
+            messages=batch,
+            at=self.clock.now(),
+            defaults=self.defaults,
+        )
+        return result.stored, list(result.notices)
+
+    async def _record_each(
+        self, batch: list[MessageSeen], error: Exception
+    ) -> tuple[int, list[Notice]]:
+        """Write a refused batch one message at a time and drop only the messages refused
+        on their own; a transient failure meanwhile keeps the whole batch for a retry (what
+        was written is not written twice: update ids)."""
+        log.warning("activity batch refused (%s): writing its messages one by one", error)
+        stored, notices = 0, []
+        for message in batch:
+            try:
+                one, told = await self._record([message])
+            except Exception as alone:
+                if is_transient(alone):
+                    raise
+                self.dropped += 1
+                if self.on_error is not None:
+                    self.on_error()
+                log.error(
+                    "activity of user %s in chat %s (update %s) refused by the database and "
+                    "dropped: %s",
+                    message.person.user_id,
+                    message.chat.chat_id,
+                    message.update_id,
+                    alone,
+                )
+                continue
+            stored += one
+            notices += told
+        return stored, notices
 
     @contextlib.asynccontextmanager
     async def moving(self, old_chat_id: int, new_chat_id: int) -> AsyncIterator[None]:
@@ -151,8 +197,12 @@ class ActivityBuffer:
                 self._full.clear()
                 try:
                     await self.flush()
-                except Exception:
-                    log.exception("activity flush failed; %d messages kept for retry", len(self))
+                except Exception as error:
+                    log_failure(
+                        log, error, "activity flush failed; %d messages kept for retry", len(self)
+                    )
+                    if self.on_error is not None:
+                        self.on_error()
         finally:
             stopping.cancel()
 

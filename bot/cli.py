@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import calendar_cli, coupon_cli, groupbuy_cli, order_cli, wiring
-from bot.logs import setup_logging
+from bot.logs import reason, setup_logging
 from bot.settings import Settings, SettingsError, get_settings
 from bot.spreadsheet import write_csv
 
@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument(
         "--http-port",
-        type=int,
+        type=_port,
         metavar="PORT",
         help="serve /healthz, /readyz and /metrics for this worker on HTTP_HOST:PORT "
         "(nothing else; default: no HTTP)",
@@ -85,6 +85,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    """A TCP port to listen on, 1-65535 (argparse prints the error: one line, exit 2)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 1 <= port <= 65_535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number (1-65535)")
+    return port
+
+
 WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
 
 
@@ -100,6 +111,12 @@ def _webhook_problem(settings: Settings, url: str) -> str | None:
             f"--webhook {url}: Telegram only delivers to an https:// URL on port 443, 80, 88 "
             "or 8443; point it at your reverse proxy, which forwards to HTTP_PORT"
         )
+    from bot.app import webhook_path
+
+    try:
+        webhook_path(url)
+    except ValueError as error:
+        return f"--webhook {url}: {error}"
     if not settings.telegram_webhook_secret:
         return (
             "--webhook needs TELEGRAM_WEBHOOK_SECRET in .env (1-256 characters A-Z a-z 0-9 _ -; "
@@ -140,27 +157,51 @@ def _run(
         )
         return 2
     upgrade(settings.database_url)
+    from bot.webhooks import BindError
+    from storage.engine import unavailable
+
     if webhook is None and not worker:
         app = build_application(settings, role=Role(lead=True))
-        app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
-        return 0
+        try:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        except BindError as error:
+            return _fail(str(error))
+        return _stopped(app.stop_failures)
     from telegram.error import TelegramError
 
+    setting = "HTTP_PORT"
     if worker:  # never the orders route: that is `run`'s; health and metrics only if asked
         settings = settings.model_copy(
             update={"http_port": worker_port, "orders_webhook_secret": None}
         )
-    role = Role(lead=True, webhook=webhook, inbox=True)
+        setting = "--http-port"
+    role = Role(lead=True, webhook=webhook, inbox=True, http_setting=setting)
     app = build_application(settings, role=role, set_commands=not worker)
     try:
         asyncio.run(serve(app))
+    except BindError as error:
+        return _fail(str(error))
     except TelegramError as error:
-        print(f"growthbot: Telegram refused: {error.message}", file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"growthbot: {error}", file=sys.stderr)
-        return 1
-    return 0
+        return _fail(f"Telegram refused: {error.message}")
+    except Exception as error:
+        if (problem := unavailable(settings.database_url, error)) is not None:
+            return _fail(problem)
+        if isinstance(error, OSError):
+            return _fail(reason(error))
+        raise
+    return _stopped(app.stop_failures)
+
+
+def _fail(line: str) -> int:
+    print(f"growthbot: {line}", file=sys.stderr)
+    return 1
+
+
+def _stopped(failures: Sequence[str]) -> int:
+    """0 after a clean stop; 1 (and one line) if a step of stopping failed (each logged)."""
+    if not failures:
+        return 0
+    return _fail(f"stopped, but not cleanly: {'; '.join(failures)} failed (see the log above)")
 
 
 def _rows(
@@ -227,6 +268,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"growthbot: {error}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_format)
+    try:
+        return _command(settings, args)
+    except Exception as error:
+        from storage.engine import unavailable
+
+        if (problem := unavailable(settings.database_url, error)) is None:
+            raise
+        return _fail(problem)
+
+
+def _command(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(settings, args.webhook)
     if args.command == "worker":

@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Update
 
 from bot.app import GrowthApp, build_application, start_offline, stop_offline
+from bot.budget import ChatBudget
 from bot.double import FakeTelegram
 from bot.double.transport import double_request
 from bot.jobs import refresh_progress
@@ -158,7 +159,9 @@ async def play(*, days: int, members: int, seed: int, db_path: str | None) -> in
             _env_file=None,
         )
         world = FakeTelegram()
-        app = build_application(settings, request=double_request(world))
+        # Days pass in seconds here: Telegram's per-minute limits would make them minutes.
+        unlimited = ChatBudget(group_limit=1_000_000, overall=1_000_000)
+        app = build_application(settings, request=double_request(world), budget=unlimited)
         await start_offline(app)
         try:
             demo = Demo(app, world)

@@ -32,6 +32,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -41,7 +42,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.clock import SYSTEM, Clock
+from bot.logs import log_failure
 from bot.webhooks import Refused, read_body
+from storage.engine import CONNECT_TIMEOUT
+from storage.repositories.chats import SETTINGS_CHANNEL
 from storage.repositories.inbox import CHANNEL, InboxItem
 from storage.uow import SqlUnitOfWork
 
@@ -51,6 +55,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # make Telegram retry it forever and hold up its chat.
 MAX_UPDATE = 1024 * 1024
 MAX_UPDATE_ID = 2**63 - 1
+# Seconds the webhook waits for its update to be stored before answering 503 (Telegram
+# retries later): a database that hangs must not hold Telegram's connections for minutes.
+STORE_TIMEOUT = 10.0
 
 Store = Callable[[int, int, str], Awaitable[bool]]
 
@@ -117,7 +124,16 @@ def telegram_route(path: str, secret: str, store: Store) -> Route:
         if parsed is None:
             return JSONResponse({"error": "not a Telegram update"}, status_code=400)
         try:
-            await store(*parsed, text)
+            async with asyncio.timeout(STORE_TIMEOUT):
+                await store(*parsed, text)
+        except TimeoutError:
+            log.warning(
+                "update %s not stored within %.0f s (is the database answering?); Telegram "
+                "will deliver it again",
+                parsed[0],
+                STORE_TIMEOUT,
+            )
+            return JSONResponse({"error": "not stored in time, retry"}, status_code=503)
         except Exception:
             log.exception("update %s not stored; Telegram will deliver it again", parsed[0])
             return JSONResponse({"error": "not stored, retry"}, status_code=503)
@@ -197,6 +213,18 @@ async def inbox_depth(uow: Callable[[], SqlUnitOfWork], bot_id: int | None = Non
         return await work.inbox.depth(bot_id)
 
 
+RUNS = 4  # runs of an update whose handler fails before it is given up
+RETRY_PAUSES = (2, 10, 60)  # seconds before the second, third and fourth run
+
+
+@dataclass
+class _Run:
+    """What a chat's run did: updates done, and the one that failed (to run again later)."""
+
+    done: list[int] = field(default_factory=list)
+    failed: InboxItem | None = None
+
+
 class InboxWorker:
     """Drains the inbox: up to `chats` chats at a time, each chat's updates in order.
 
@@ -212,7 +240,7 @@ class InboxWorker:
         *,
         bot_id: int,
         holder: str,
-        process: Callable[[str], Awaitable[None]],
+        process: Callable[[str], Awaitable[bool]],
         flush: Callable[[], Awaitable[object]],
         chats: int = 16,
         per_chat: int = 50,
@@ -229,12 +257,20 @@ class InboxWorker:
         self.processed = 0  # updates this worker marked done
         self.rounds = 0  # transactions that marked updates done
         self._held: dict[int, int] = {}  # update id -> chat: leased, not yet done
-        self._running: dict[int, asyncio.Task[list[int]]] = {}  # chat -> its run
+        self._running: dict[int, asyncio.Task[_Run]] = {}  # chat -> its run
         self._claimed: dict[int, list[InboxItem]] = {}  # chat -> what its run was given
         self._nudge = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
+        # Told the chat id when any process changes a group's settings (PostgreSQL only).
+        self.on_settings: Callable[[int], None] | None = None
+
+    def _settings_changed(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        """Another process changed a group's settings: what this one cached is stale."""
+        text = str(payload)
+        if self.on_settings is not None and text.lstrip("-").isdigit():
+            self.on_settings(int(text))
 
     def wake(self) -> None:
         """New updates were stored: claim now instead of at the next poll."""
@@ -247,8 +283,11 @@ class InboxWorker:
             return
         dsn = make_url(database_url).set(drivername="postgresql")
         try:
-            self._listener = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+            self._listener = await asyncpg.connect(
+                dsn.render_as_string(hide_password=False), timeout=CONNECT_TIMEOUT
+            )
             await self._listener.add_listener(CHANNEL, lambda *_: self.wake())
+            await self._listener.add_listener(SETTINGS_CHANNEL, self._settings_changed)
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("inbox: not listening for new updates (%s); polling instead", error)
 
@@ -319,8 +358,8 @@ class InboxWorker:
             if free > 0:
                 try:
                     claimed = await self._claim(free)
-                except Exception:
-                    log.exception("inbox claim failed; retrying")
+                except Exception as error:
+                    log_failure(log, error, "inbox claim failed; retrying")
                     claimed = {}
                 self._start(claimed)
                 started = len(claimed)
@@ -367,34 +406,53 @@ class InboxWorker:
             log.debug("inbox: claimed %d updates of %d chats", len(items), len(by_chat))
         return by_chat
 
-    async def _chat(self, items: list[InboxItem]) -> list[int]:
-        """One chat's leased updates, in order; returns those processed."""
-        done: list[int] = []
+    async def _chat(self, items: list[InboxItem]) -> _Run:
+        """One chat's leased updates, in order, until one whose handler failed: that one is
+        tried again later (the chat's later updates wait for it), unless it has failed
+        `RUNS` times already."""
+        run = _Run()
         for item in items:
             if self._stopping:
                 break
             try:
-                await self.process(item.body)
-            except Exception:
-                log.exception("update %s could not be processed; dropped", item.update_id)
-            done.append(item.update_id)
-        return done
+                handled = await self.process(item.body)
+            except Exception:  # not even an Update: running it again cannot help
+                log.exception("update %s could not be read; dropped", item.update_id)
+                handled = True
+            if not handled and item.attempts + 1 < RUNS:
+                run.failed = item
+                break
+            if not handled:
+                log.error(
+                    "update %s failed %d times; given up (its chat goes on)", item.update_id, RUNS
+                )
+            run.done.append(item.update_id)
+        return run
 
     async def _settle(self, chats: list[int]) -> None:
         """Record finished chats: their member messages written first, then all done in one
         transaction; what a stop left unprocessed is given back."""
         done: list[int] = []
         rest: list[int] = []
+        failed: list[InboxItem] = []
         for chat in chats:
-            run, items = self._running[chat], self._claimed[chat]
-            finished = set(run.result()) if not run.cancelled() and not run.exception() else set()
+            task, items = self._running[chat], self._claimed[chat]
+            run = task.result() if not task.cancelled() and not task.exception() else _Run()
+            finished = set(run.done)
+            if run.failed is not None:
+                failed.append(run.failed)
             done += [i.update_id for i in items if i.update_id in finished]
-            rest += [i.update_id for i in items if i.update_id not in finished]
+            rest += [
+                i.update_id for i in items if i.update_id not in finished and i is not run.failed
+            ]
         try:
             await self.flush()  # before these updates count as done
             await self._done(done)
-        except Exception:
-            log.exception(
+            await self._retry_later(failed)
+        except Exception as error:
+            log_failure(
+                log,
+                error,
                 "inbox: %d updates processed but not recorded; they run again once their lease "
                 "expires",
                 len(done),
@@ -424,6 +482,24 @@ class InboxWorker:
                 self.lease,
             )
 
+    async def _retry_later(self, failed: list[InboxItem]) -> None:
+        if not failed:
+            return
+        now = self.clock.now()
+        async with self.uow() as work:
+            for item in failed:
+                pause = RETRY_PAUSES[min(item.attempts, len(RETRY_PAUSES) - 1)]
+                at = now + dt.timedelta(seconds=pause)
+                await work.inbox.retry_later(self.bot_id, self.holder, item.update_id, at)
+                log.warning(
+                    "update %s: its handler failed (run %d of %d); tried again in %d s",
+                    item.update_id,
+                    item.attempts + 1,
+                    RUNS,
+                    pause,
+                )
+            await work.commit()
+
     async def _release(self, update_ids: list[int]) -> None:
         async with self.uow() as work:
             await work.inbox.release(self.bot_id, self.holder, update_ids)
@@ -445,5 +521,5 @@ class InboxWorker:
                         self.bot_id, self.holder, held, now + dt.timedelta(seconds=self.lease)
                     )
                     await work.commit()
-            except Exception:
-                log.exception("inbox leases not renewed")
+            except Exception as error:
+                log_failure(log, error, "inbox leases not renewed")

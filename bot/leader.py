@@ -28,6 +28,7 @@ import math
 from collections.abc import Awaitable, Callable
 
 from bot.clock import SYSTEM, Clock
+from bot.logs import log_failure
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,9 @@ class Leadership:
                     if held:
                         log.info("leader: %s is gone; taking over its lease", other)
                 await work.commit()
-        except Exception:
+        except Exception as error:
             # The database is unreachable: keep leading until the known deadline, no longer.
-            log.exception("leader lease %r not renewed", self.name)
+            log_failure(log, error, "leader lease %r not renewed", self.name)
             return self.leader
         if held:
             self._until = started + self.ttl - self.margin

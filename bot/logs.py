@@ -10,6 +10,7 @@ context variable, which that library would need a subclass for anyway.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -49,6 +50,42 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
         return json.dumps(line, default=str)
+
+
+def reason(error: BaseException) -> str:
+    """An exception as one line for an operator: its message, else its type's name (an
+    empty TimeoutError says "TimeoutError", never nothing)."""
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+def log_failure(logger: logging.Logger, error: BaseException, message: str, *args: object) -> None:
+    """Log a failed step of a loop that will try again: a database that cannot be reached
+    or does not answer is one line (it is weather, and may last); anything else, a bug,
+    comes with its traceback."""
+    from storage.engine import connection_problem
+
+    why = connection_problem(error)
+    if why is None:
+        logger.error(message, *args, exc_info=error)
+    else:
+        logger.warning(message + ": the database: %s", *args, why)
+
+
+class CutOff(logging.Filter):
+    """A task cancelled because the bot is stopping is logged by some libraries (uvicorn,
+    APScheduler) with the cancellation's traceback: `line` says what happened instead."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, asyncio.CancelledError):
+            record.msg = f"{record.getMessage()}: {self.line}"
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -1,10 +1,10 @@
 """Sending the outbox at Telegram's flood limits.
 
 Limits kept: about 30 messages a second overall, one a second per chat, 20 a minute per
-group. A 429 pauses only that chat (its row goes back to the queue for `retry_after`),
-unless several chats are refused within a second: that is a global flood, and everything
-waits. PTB's AIORateLimiter is not used: it pauses every request on any 429 and has no
-per-chat limit.
+group. Each chat's room and pauses are the process's one ChatBudget (bot/budget.py), which
+interactive replies use too, so a post and a check-in rush in one group share its minute.
+A 429 pauses only that chat (its row goes back to the queue for `retry_after`), unless
+several chats are refused within a second: that is a global flood, and everything waits.
 
 Each row is marked `sending` in a committed transaction just before its request goes out,
 together with the outcome of the worker's previous row, so a message costs one commit and
@@ -21,14 +21,14 @@ import logging
 import os
 import socket
 import uuid
-import warnings
-from collections import deque
 from collections.abc import Callable
 
 from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.budget import ChatBudget, paced_by_caller, retry_seconds
 from bot.clock import SYSTEM, Clock
+from bot.logs import log_failure
 from bot.metrics import Metrics
 from campaigns.content import PostContent
 from campaigns.ports import UnitOfWork
@@ -47,7 +47,6 @@ from campaigns.services.outbox import (
 from handlers.posting import send_content
 
 log = logging.getLogger(__name__)
-GLOBAL_FLOOD_CHATS = 3  # distinct chats refused within a second: Telegram means everything
 LATE = 0.005  # a send this far past its slot restarts the schedule from now
 COMMIT_LEAD = 0.04  # seconds before its send slot that a row's `sending` mark is committed
 MAX_CHATS = 10_000  # per-chat spacings remembered before the ones already passed are dropped
@@ -55,13 +54,6 @@ MAX_CHATS = 10_000  # per-chat spacings remembered before the ones already passe
 
 def worker_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def _seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 class FloodControl:
@@ -74,6 +66,7 @@ class FloodControl:
         group_gap: float = 3.0,
         *,
         clock: Clock = SYSTEM,
+        budget: ChatBudget | None = None,
     ) -> None:
         # Overall, requests are spaced evenly on an absolute schedule: a bucket allowing a
         # burst of 30 then 30/s would put up to 60 in one second, which Telegram refuses; and
@@ -86,28 +79,27 @@ class FloodControl:
         self._gate = asyncio.Lock()
         self.private_gap, self.group_gap = private_gap, group_gap
         self.chats: dict[int, float] = {}  # chat -> the earliest time its next send may start
-        self.paused: dict[int, float] = {}
-        self.global_until = 0.0
-        self.refusals: deque[tuple[float, int]] = deque()
+        # What every sender in the process shares: each chat's recent sends and 429 pauses.
+        self.budget = budget or ChatBudget(overall=rate, clock=clock)
 
     def chat_wait(self, chat_id: int) -> float:
         """Seconds this chat (or everything) must still wait after a 429."""
-        now = self.clock.monotonic()
-        return max(self.paused.get(chat_id, 0.0), self.global_until) - now
+        return self.budget.chat_wait(chat_id)
 
     async def pace_chat(self, chat_id: int) -> None:
-        """One send per gap in a chat: each caller books the chat's next free time, in turn."""
+        """One send per gap in a chat: each caller books the chat's next free time, in turn,
+        and not before the chat has room for what others (replies) sent there."""
         now = self.clock.monotonic()
         if len(self.chats) > MAX_CHATS:
             self.chats = {c: at for c, at in self.chats.items() if at > now}
         gap = self.group_gap if chat_id < 0 else self.private_gap
-        start = max(now, self.chats.get(chat_id, now))
+        start = max(now, self.chats.get(chat_id, now), self.budget.room_at(chat_id))
         self.chats[chat_id] = start + gap
         await self.until(start)
 
     def reserve(self) -> float:
         """The next free send time (monotonic clock), after any global flood wait."""
-        slot = max(self.clock.monotonic(), self.next_slot, self.global_until)
+        slot = max(self.clock.monotonic(), self.next_slot, self.budget.global_until)
         self.next_slot = slot + self.interval
         return slot
 
@@ -130,14 +122,8 @@ class FloodControl:
             await self.clock.sleep(wait)
 
     def refused(self, chat_id: int, seconds: float) -> None:
-        now = self.clock.monotonic()
-        self.paused[chat_id] = now + seconds
-        self.refusals.append((now, chat_id))
-        while self.refusals and self.refusals[0][0] < now - 1:
-            self.refusals.popleft()
-        if len({c for _, c in self.refusals}) >= GLOBAL_FLOOD_CHATS:
-            self.global_until = max(self.global_until, now + seconds)
-            log.warning("global flood wait: everything pauses for %.0f s", seconds)
+        """A 429: the chat waits, for every sender in the process."""
+        self.budget.refused(chat_id, seconds)
 
 
 class OutboxSender:
@@ -153,11 +139,12 @@ class OutboxSender:
         batch: int = 100,
         clock: Clock = SYSTEM,
         metrics: Metrics | None = None,
+        budget: ChatBudget | None = None,
     ) -> None:
         self.bot, self.uow, self.clock = bot, uow, clock
         self.metrics = metrics or Metrics()  # the application's, so /metrics shows the sends
         self.worker = worker_id()
-        self.flood = FloodControl(rate, clock=clock)
+        self.flood = FloodControl(rate, clock=clock, budget=budget)
         self.workers, self.batch = workers, batch
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -231,9 +218,9 @@ class OutboxSender:
                 for row in rows:
                     await queue.put(row)
                 await queue.join()
-        except Exception:
+        except Exception as error:
             self.metrics.errors.labels("outbox").inc()
-            log.exception("outbox drain failed; the next tick retries")
+            log_failure(log, error, "outbox drain failed; the next tick retries")
         finally:
             for _ in workers:
                 await queue.put(None)
@@ -311,7 +298,8 @@ class OutboxSender:
         try:
             photo = await self._photo(d.content.photo)
             content = await self._personal(d)
-            message = await send_content(self.bot, d.target_chat, content, photo)
+            with paced_by_caller():  # a 429 comes back here: the row is retried later
+                message = await send_content(self.bot, d.target_chat, content, photo)
             if isinstance(photo, InputFile) and message.photo and d.content.photo:
                 self.file_ids[d.content.photo] = message.photo[-1].file_id
                 await remember_media(
@@ -319,7 +307,7 @@ class OutboxSender:
                 )
         except RetryAfter as error:
             self.metrics.retry_after.labels("outbox").inc()
-            seconds = _seconds(error)
+            seconds = retry_seconds(error)
             self.flood.refused(d.target_chat, seconds)
             at = self.clock.now()
             return Result(d, Outcome.RETRY, at, error="429", retry_at=at + _delta(seconds))

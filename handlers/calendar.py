@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardMarkup, Message, MessageEntity, User
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from campaigns.access import ButtonKind, parse_id
 from campaigns.content import PostContent, read_post
@@ -125,6 +125,8 @@ async def preview(
             return False
         try:
             await send_content(bot, target, as_seen_by(content, user))
+        except RetryAfter:
+            raise  # Telegram is busy (the rate limiter waited as long as it could), not refusing
         except TelegramError as error:
             log.info("preview in %s refused: %s", target, error)
             await bot.send_message(target, t.preview_refused())

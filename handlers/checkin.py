@@ -13,7 +13,9 @@ CHECKIN_WORDS = r"^\s*(签到|打卡|簽到|check[ -]?in)\s*[!！。.]?\s*$"
 
 @use_case(CheckinTexts)
 async def checkin_command(call: Call[CheckinTexts]) -> None:
-    """Check the sender in for today in this group, or say when they can next."""
+    """Check the sender in for today in this group, or say when they can next. The answer
+    goes through the acknowledgements worker: alone in a quiet group, a line in a shared
+    message during a rush (with the detail privately)."""
     message, d = call.update.effective_message, call.deps
     if message is None or not is_group(message.chat):
         await call.reply(call.t.checkin_in_private())
@@ -27,7 +29,7 @@ async def checkin_command(call: Call[CheckinTexts]) -> None:
             person=member, at=call.at, defaults=d.defaults,
             settings=await d.settings_of(message.chat.id),
         )  # fmt: skip
-    except AlreadyCheckedIn as err:
-        await call.reply(call.t.already_checked_in(member.display_name, err, call.at))
+    except AlreadyCheckedIn as err:  # in a rush, answers share the group's messages
+        await d.acks.add(message.chat.id, call.t.already_ack(member, err, call.at, message.id))
         return
-    await call.reply(call.t.checked_in(member.display_name, result))
+    await d.acks.add(message.chat.id, call.t.checked_in_ack(member, result, message.id))

@@ -7,7 +7,9 @@ import html
 
 from campaigns.checkin import CheckinAward
 from campaigns.errors import AlreadyCheckedIn
+from campaigns.members import Person
 from campaigns.services.checkin import CheckinResult
+from handlers.deps import Ack
 from handlers.words import Words
 
 
@@ -57,6 +59,38 @@ class CheckinTexts:
                 )
             )
         return "\n".join(lines)
+
+    def checked_in_ack(self, member: Person, result: CheckinResult, message_id: int) -> Ack:
+        """The answer in its forms: alone (quoting the 签到), a line among many, and the
+        detail privately when only the line was shown."""
+        said = self.checked_in(member.display_name, result)
+        line = self.checked_in_line(member.display_name, result)
+        return Ack(member.user_id, said, line, reply_to=message_id, private=said)
+
+    def already_ack(
+        self, member: Person, err: AlreadyCheckedIn, now: dt.datetime, message_id: int
+    ) -> Ack:
+        """A repeated check-in's answer: alone, or a line (nothing new to say privately)."""
+        said = self.already_checked_in(member.display_name, err, now)
+        return Ack(member.user_id, said, self.already_line(member.display_name, err), message_id)
+
+    def checked_in_line(self, display_name: str, result: CheckinResult) -> str:
+        """The member's line in a group message that acknowledges many check-ins at once."""
+        return self._(
+            "✅ #{rank} {name} · 🔥 {streak} · +{points}",
+            rank=result.rank_today,
+            name=self.words.name(display_name),
+            streak=self.words.days(result.award.streak),
+            points=result.award.total,
+        )
+
+    def already_line(self, display_name: str, err: AlreadyCheckedIn) -> str:
+        """A repeated check-in's line among many acknowledgements."""
+        return self._(
+            "😊 {name} already checked in today · 🔥 {streak}",
+            name=self.words.name(display_name),
+            streak=self.words.days(err.streak),
+        )
 
     def already_checked_in(self, display_name: str, err: AlreadyCheckedIn, now: dt.datetime) -> str:
         reset = err.next_reset.strftime("%H:%M")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -103,8 +103,40 @@ class ActivitySink(Protocol):
 class DealPosts(Protocol):
     """Keeps deal posts' counts current without editing one more often than Telegram allows."""
 
-    async def refresh(self, deal_id: int, now: dt.datetime | None = None) -> None:
-        """The deal's counts changed: edit its post now, or once later if it was just edited."""
+    async def refresh(
+        self, deal_id: int, now: dt.datetime | None = None, *, chat_id: int | None = None
+    ) -> None:
+        """The deal's counts changed: edit its post now, or once later if it was just edited
+        or its group (`chat_id`, when the caller knows it) has no room to spare."""
+
+
+class CardEdits(Protocol):
+    """Cards (team cards) kept current: the newest edit of each wins, sent within the
+    group's budget (bot/edits.py), so a rush of taps never waits on Telegram's limits."""
+
+    async def put(self, chat_id: int, key: Hashable, edit: Callable[[], Awaitable[None]]) -> None:
+        """Edit now, or keep this as the card's newest edit for later."""
+
+
+@dataclass(frozen=True)
+class Ack:
+    """One member's answer to something many members do at once (a check-in), in the forms
+    a coalescing worker may need: alone as a reply, as a line in a shared group message, and
+    privately with the detail a line leaves out."""
+
+    user_id: int
+    alone: str  # the full reply, when it goes to the group by itself
+    line: str  # its line among others in one group message
+    reply_to: int | None = None  # the member's message, quoted when the ack goes alone
+    private: str | None = None  # the detail, sent privately when only the line was shown
+
+
+class Acknowledgements(Protocol):
+    """Answers many members trigger at once, coalesced within the group's share of
+    Telegram's limits (bot/acks.py): every member answered, in order, never refused."""
+
+    async def add(self, chat_id: int, ack: Ack) -> None:
+        """Answer now if the group is quiet, else in the group's next message or edit."""
 
 
 class Handled(StrEnum):
@@ -143,6 +175,8 @@ class Deps:
     owner_ids: frozenset[int]
     buffer: ActivitySink
     deal_posts: DealPosts
+    acks: Acknowledgements
+    cards: CardEdits
     # What handlers take for "now" when the update carries no time (taps): tests pass theirs.
     clock: Callable[[], dt.datetime] = utc_now
     admins: AdminCache = field(default_factory=AdminCache)
@@ -180,6 +214,10 @@ class Deps:
     def gate(self, bot: Bot) -> TelegramGate:
         """Who may act on a group, as the use cases ask it."""
         return TelegramGate(bot, self.admins, self.owner_ids, self._members)
+
+    def forget_settings(self, chat_id: int) -> None:
+        """Another process changed the group's settings: read them again next time."""
+        self._settings.pop(chat_id, None)
 
     def settings_changed(self, chat_id: int, value: ChatSettings) -> None:
         self._settings[chat_id] = (time.monotonic() + SETTINGS_TTL, value)

@@ -43,4 +43,6 @@ async def on_error(update: object, context: Context) -> None:
             detail = f"retry after {error.retry_after}s" if isinstance(error, RetryAfter) else error
             log.warning("%s (%s): %s", name, where(update), detail, extra=log_fields(update))
             return
-    log.error("unexpected error (%s)", where(update), exc_info=error, extra=log_fields(update))
+    place = where(update) or ("a scheduled job" if context.job is not None else "outside an update")
+    what = " ".join(str(error).split()) or type(error).__name__  # never an empty reason
+    log.error("unexpected error (%s): %s", place, what, exc_info=error, extra=log_fields(update))

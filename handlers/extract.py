@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -44,18 +45,35 @@ def log_fields(update: object) -> dict[str, Any]:
     return fields
 
 
+# Control characters (NUL above all: PostgreSQL text cannot hold it) and UTF-16 halves
+# that are not a pair (UTF-8 cannot encode them) can arrive in a forged update's names.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """A name or title as it can be stored and shown: what no database or message could
+    carry is replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def _maybe(text: str | None) -> str | None:
+    return None if text is None else storable(text)
+
+
 def person(user: User) -> Person:
     return Person(
         user_id=user.id,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        username=user.username,
-        language_code=user.language_code,
+        first_name=storable(user.first_name),
+        last_name=_maybe(user.last_name),
+        username=_maybe(user.username),
+        language_code=_maybe(user.language_code),
     )
 
 
 def chat_info(chat: Chat) -> ChatInfo:
-    return ChatInfo(chat_id=chat.id, type=chat.type, title=chat.title, username=chat.username)
+    return ChatInfo(
+        chat_id=chat.id, type=chat.type, title=_maybe(chat.title), username=_maybe(chat.username)
+    )
 
 
 def is_group(chat: Chat | None) -> bool:

@@ -99,7 +99,7 @@ async def on_button(call: Call[GroupBuyTexts]) -> None:
     await answer_tap(call, view, action)
     await call.speak_for(view.chat_id)  # the team card is the group's: in the group's words
     await show_team(bot, d, view, call.t, new=action is TeamAction.START)
-    await d.deal_posts.refresh(view.deal.id)
+    await d.deal_posts.refresh(view.deal.id, chat_id=view.chat_id)
     if view.coupons:
         await _send_coupons(bot, d, view, call.t.language)
 
@@ -137,10 +137,15 @@ async def show_team(
                 in_group=True,
             )
         elif d.shown.get((view.chat_id, view.team.message_id)) != text:
-            await bot.edit_message_text(
-                text, chat_id=view.chat_id, message_id=view.team.message_id, reply_markup=markup
-            )
-            d.shown[(view.chat_id, view.team.message_id)] = text
+            shown, message_id = (view.chat_id, view.team.message_id), view.team.message_id
+
+            async def edit() -> None:
+                await bot.edit_message_text(
+                    text, chat_id=view.chat_id, message_id=message_id, reply_markup=markup
+                )
+                d.shown[shown] = text
+
+            await d.cards.put(view.chat_id, ("team", view.team.id), edit)
     except TelegramError as error:
         log.warning("team card %s not updated: %s", view.team.id, error)
 

@@ -23,6 +23,7 @@ from campaigns.services.invite_links import (
     revoke_member_link,
 )
 from handlers.callbacks import ChooserButton, ChooserVerb, callback_button, tapped
+from handlers.deps import Ack
 from handlers.extract import chat_info, is_group, member_sender, person
 from handlers.invite_links import TelegramLinks
 from handlers.referral_texts import ReferralTexts
@@ -105,7 +106,13 @@ async def _show(call: Call[ReferralTexts], card: InviteCard) -> None:
     """The card: the member's link, the bot link to share, how friends count, progress."""
     assert call.person is not None
     deep = f"https://t.me/{call.context.bot.username}?start={DEEP_LINK_PREFIX}{card.code}"
-    await call.reply(call.t.card(call.person.display_name, card, deep))
+    said, message = call.t.card(call.person.display_name, card, deep), call.update.message
+    if message is None or not is_group(message.chat):  # a tap, or a private chat
+        await call.reply(said)
+        return
+    line = call.t.card_line(call.person.display_name, card)  # in a rush, a line; detail aside
+    ack = Ack(call.person.user_id, said, line, message.id, private=said)
+    await call.deps.acks.add(message.chat.id, ack)
 
 
 async def _numbers(call: Call[ReferralTexts], where: Where) -> None:

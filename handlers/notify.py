@@ -13,7 +13,7 @@ from campaigns.services.invite_links import mark_reachable
 from campaigns.services.referral import Notice
 from campaigns.settings import language_for
 from handlers.coupon_texts import CouponTexts
-from handlers.deps import Deps
+from handlers.deps import Ack, Deps
 from handlers.referral_texts import ReferralTexts
 
 log = logging.getLogger(__name__)
@@ -43,13 +43,9 @@ async def send_notices(bot: Bot, d: Deps, notices: Sequence[Notice]) -> None:
                 t.confirmed_notice(notice) if notice.kind == "confirmed" else t.tier_notice(notice)
             )
             await send_private(bot, d, inviter.user_id, text)
-        if notice.announce:
-            try:
-                await bot.send_message(
-                    notice.chat_id, ReferralTexts(notice.group_language).tier_announcement(notice)
-                )
-            except TelegramError as error:
-                log.warning("tier announcement in %s failed: %s", notice.chat_id, error)
+        if notice.announce:  # many friends join at once: announcements share group messages
+            said = ReferralTexts(notice.group_language).tier_announcement(notice)
+            await d.acks.add(notice.chat_id, Ack(inviter.user_id, said, said))
 
 
 async def send_coupon_reminders(bot: Bot, d: Deps, reminders: Sequence[Reminder]) -> None:

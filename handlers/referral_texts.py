@@ -97,6 +97,16 @@ class ReferralTexts:
             ]
         )
 
+    def card_line(self, display_name: str, card: InviteCard) -> str:
+        """A member's link as one line among many answers to /invite in a busy group."""
+        assert card.link is not None
+        return self._(
+            "🔗 {name}: {link} · {confirmed} confirmed",
+            name=self.words.name(display_name),
+            link=html.escape(card.link.url),
+            confirmed=card.counts.confirmed,
+        )
+
     def no_invite_right(self, title: str | None) -> str:
         return self._(
             "⚠️ I cannot create invite links in {title} yet. An admin needs to make me an "

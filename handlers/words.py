@@ -86,7 +86,9 @@ class Words:
         return self._("🙏 Sorry, only group admins can do that.")
 
     def group_only(self) -> str:
-        return self._("This command works in a group. Add me to your group first.")
+        return self._(
+            "This command works in your group: send it there (if I'm not in it yet, add me first)."
+        )
 
     def pick_a_group(self) -> str:
         return self._(

@@ -58,6 +58,13 @@ class InlineSqlite(aiosqlite.Connection):
         self._checkpointed_at = time.monotonic()
         self._restarts = True  # the next commit may start the log file afresh (and sync)
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection, for statements run on the loop's thread without even
+        aiosqlite's cursor (Repository.driver): only inside a transaction that holds the
+        write lock, as every inline statement."""
+        return self._conn
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")

@@ -618,6 +618,9 @@ class InboxRow(Base):
     holder: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[dt.datetime | None]
     done_at: Mapped[dt.datetime | None]
+    # Runs whose handler failed (a bug, the database gone for a moment): tried again after
+    # a pause, and given up after a few so one bad update cannot hold its chat for ever.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class LeaseRow(Base):

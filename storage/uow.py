@@ -22,6 +22,8 @@ from storage.repositories.outbox import SqlOutbox
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
 from storage.repositories.updates import SqlUpdateLog
 
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+
 
 class SqlUnitOfWork:
     """Leaving the block without commit() rolls everything back.
@@ -61,12 +63,16 @@ class SqlUnitOfWork:
         self.leases = SqlLeases(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            await self.session.execute(_ASYNC_COMMIT)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.session.rollback()
         await self.session.close()
 
-    async def commit(self) -> None:
+    async def commit(self, *, durable: bool = True) -> None:
+        """A commit that need not be durable does not wait for the disk on PostgreSQL: one
+        more round trip (SET LOCAL) instead of a disk sync, several times longer."""
+        if not durable and self._durable and self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(_ASYNC_COMMIT)
         await self.session.commit()

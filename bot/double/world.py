@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import itertools
 import json
 import math
@@ -23,6 +24,8 @@ BOT_ID = 5_000_000_001
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 BAD_WEBHOOK = "Bad Request: bad webhook: "
 SENDING = {"sendMessage", "sendPhoto", "copyMessage", "forwardMessage"}
+# Edits count against a chat's limit (a group's 20 a minute), not against the 30 a second.
+EDITING = {"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"}
 ANONYMOUS_ADMIN: JSON = {
     "id": 1087968824,
     "is_bot": True,
@@ -54,7 +57,7 @@ class ApiCall:
     method: str
     params: JSON
     problems: list[Problem]
-    at: float = field(default_factory=time.monotonic)
+    at: float = field(default_factory=time.monotonic)  # on the world's monotonic clock
     status: int = 0  # the HTTP status the double answered with
 
     @property
@@ -73,14 +76,18 @@ class FakeTelegram:
         strict: bool = True,
         flood_limits: bool = False,
         clock: Callable[[], dt.datetime] | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.spec = spec or ApiSpec.load()
         # Dates on updates and sent messages: the tests' clock, so they agree with the bot's.
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.strict = strict
         # Telegram's limits, enforced when asked: 30 messages in any second overall, one a
-        # second per private chat, 20 a minute per group; beyond them a 429 with retry_after.
+        # second per private chat, 20 a minute per group (edits count in their chat); beyond
+        # them a 429 with retry_after.
         self.flood_limits = flood_limits
+        # The time the limits are measured on: the tests' virtual clock, or the real one.
+        self.monotonic = monotonic or time.monotonic
         self.refused_429 = 0
         self._sent_at: deque[float] = deque()
         self._chat_sent_at: dict[int, deque[float]] = {}
@@ -97,6 +104,7 @@ class FakeTelegram:
         self.allowed_updates: list[str] | None = None
         self.commands: dict[str, list[JSON]] = {}
         self.failures: list[tuple[str, ApiError]] = []
+        self._passing: dict[int, int] = {}  # id of a failure -> calls of it to let through first
         self.files: dict[str, str] = {}  # photos uploaded, by the file_id Telegram gave
         self.links: dict[str, JSON] = {}  # invite links by URL, with their chat
         self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> "approved" ...
@@ -158,10 +166,20 @@ class FakeTelegram:
         self.statuses[(chat_id, user_id)] = status
 
     def fail_next(
-        self, method: str, code: int, description: str, retry_after: int | None = None
+        self,
+        method: str,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        *,
+        after: int = 0,
     ) -> None:
-        """Make the next call of `method` fail the way Telegram would."""
-        self.failures.append((method.lower(), ApiError(code, description, retry_after)))
+        """Make the next call of `method` fail the way Telegram would (or the one after
+        `after` more calls of it succeeded: the third message of a preview)."""
+        error = ApiError(code, description, retry_after)
+        self.failures.append((method.lower(), error))
+        if after:
+            self._passing[id(error)] = after
 
     # ---- updates -----------------------------------------------------------------------------
 
@@ -460,7 +478,7 @@ class FakeTelegram:
         """Handle one request; returns the HTTP status and Telegram's JSON body."""
         problems = self.spec.validate(method, params)
         name = self.spec.method_name(method) or method
-        call = ApiCall(name, params, problems)
+        call = ApiCall(name, params, problems, at=self.monotonic())
         with self._lock:
             self.calls.append(call)
         call.status, body = self._answer(name, params, problems)
@@ -476,12 +494,15 @@ class FakeTelegram:
                 "description": f"Bad Request: {problems[0]}",
             }
         for i, (failing, error) in enumerate(self.failures):
+            if failing == name.lower() and self._passing.get(id(error), 0) > 0:
+                self._passing[id(error)] -= 1
+                break
             if failing == name.lower():
                 del self.failures[i]
                 return error.code, error.body()
-        if self.flood_limits and name in SENDING:
+        if self.flood_limits and (name in SENDING or name in EDITING):
             with self._lock:
-                flood = self._flood(params.get("chat_id"))
+                flood = self._flood(params.get("chat_id"), edit=name in EDITING)
             if flood is not None:
                 return flood.code, flood.body()
         handler = getattr(self, f"api_{name}", None)
@@ -492,11 +513,11 @@ class FakeTelegram:
         except ApiError as error:
             return error.code, error.body()
 
-    def _flood(self, chat: Any) -> ApiError | None:
-        now = time.monotonic()
+    def _flood(self, chat: Any, *, edit: bool = False) -> ApiError | None:
+        now = self.monotonic()
         while self._sent_at and self._sent_at[0] <= now - 1:
             self._sent_at.popleft()
-        if len(self._sent_at) >= 30:
+        if len(self._sent_at) >= 30 and not edit:
             self.refused_429 += 1
             return ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
         try:
@@ -512,7 +533,8 @@ class FakeTelegram:
             wait = max(1, math.ceil(times[0] + window - now))
             return ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
         times.append(now)
-        self._sent_at.append(now)
+        if not edit:
+            self._sent_at.append(now)
         return None
 
     def wait_updates(self, offset: int | None, timeout: float) -> None:
@@ -633,8 +655,20 @@ class FakeTelegram:
             return True
         return any(uid == user_id for _, uid in self.join_requests)
 
+    @staticmethod
+    def _text_fits(params: JSON) -> None:
+        """Telegram's 1-4096 characters of text, counted after entities are parsed."""
+        text = str(params.get("text", ""))
+        if params.get("parse_mode") == "HTML":
+            text = html.unescape(re.sub(r"<[^>]*>", "", text))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+
     def api_sendMessage(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
+        self._text_fits(params)
         if chat["type"] == "private" and not self._may_message(chat["id"]):
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         message: JSON = {
@@ -712,6 +746,7 @@ class FakeTelegram:
 
     def api_editMessageText(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
+        self._text_fits(params)
         self._edited(chat["id"], params, text=params["text"])
         return {
             "message_id": int(params["message_id"]),

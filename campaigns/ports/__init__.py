@@ -88,4 +88,7 @@ class UnitOfWork(Protocol):
 
     async def __aexit__(self, *exc: object) -> None: ...
 
-    async def commit(self) -> None: ...
+    async def commit(self, *, durable: bool = True) -> None:
+        """`durable=False`: what this transaction wrote may be lost in a database server
+        crash (never in a bot crash): for transactions whose only lasting effect is that an
+        update was seen, where a replay would give the same answer again."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from campaigns.checkin import CheckinAward, PreviousCheckin
@@ -18,6 +19,24 @@ class Events(Protocol):
         """Append (chat_pk, user_id, kind, at, value, meta) rows."""
 
 
+@dataclass(frozen=True)
+class PointsEntry:
+    """One ledger entry a check-in grants: stored once per key, and only if the check-in is."""
+
+    reason: str
+    delta: int
+    key: str
+
+
+@dataclass(frozen=True)
+class RecordedCheckin:
+    """What storing a check-in leaves on the member's row, and their place that day."""
+
+    balance: int
+    best_streak: int
+    rank: int
+
+
 class Checkins(Protocol):
     async def previous(
         self, chat_pk: int, user_id: int, day: dt.date
@@ -27,6 +46,24 @@ class Checkins(Protocol):
         """Insert the check-in; False if this member already checked in that day."""
 
     async def rank_on(self, chat_pk: int, user_id: int, day: dt.date) -> int: ...
+
+    async def record(
+        self,
+        chat_pk: int,
+        user_id: int,
+        award: CheckinAward,
+        at: dt.datetime,
+        entries: Sequence[PointsEntry],
+    ) -> RecordedCheckin | None:
+        """Store a check-in the rules have decided, with all it writes: the check-in row, the
+        ledger `entries` (each once per key; the balance moves by those stored), the
+        member's counters (streak and day only if no later check-in is stored) and the
+        CHECKIN event. None, and nothing written, if the member has a check-in that day.
+        The member's row must be locked by this transaction (Members.seen_in does).
+
+        One call rather than five because on PostgreSQL it is one statement: a round trip
+        each was most of a check-in's time in a morning rush.
+        """
 
 
 class Ledger(Protocol):

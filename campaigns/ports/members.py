@@ -34,6 +34,14 @@ class Counters:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """Members.claim_and_see: whether the update was new, and if so the member's counters."""
+
+    claimed: bool
+    member: Counters | None
+
+
+@dataclass(frozen=True)
 class Contact:
     """Whom a private notice goes to, and in which language."""
 
@@ -89,6 +97,12 @@ class Members(Protocol):
         """In the active group whose Telegram id is `chat_id`: the member, registered if new
         and counted active at `at` as a message is (count_messages, adding none), locked for
         this transaction. None when the bot has no such active group, or no such user."""
+
+    async def claim_and_see(
+        self, bot_id: int, update_id: int, chat_id: int, user_id: int, at: dt.datetime
+    ) -> Seen:
+        """UpdateLog.claim of the update (scope "handler") and, only if it was new, seen_in:
+        one statement on PostgreSQL, where each round trip counts in a check-in rush."""
 
     async def record_checkin(
         self, chat_pk: int, user_id: int, award: CheckinAward, points: int

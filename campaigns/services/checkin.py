@@ -14,11 +14,12 @@ from campaigns.checkin import (
     next_reset,
 )
 from campaigns.coupons import OfferPurpose
-from campaigns.errors import AlreadyCheckedIn
-from campaigns.members import ChatInfo, EventKind, Person
+from campaigns.errors import AlreadyCheckedIn, DuplicateUpdate
+from campaigns.members import ChatInfo, Person
 from campaigns.ports import UnitOfWork
+from campaigns.ports.activity import PointsEntry
 from campaigns.ports.members import Counters
-from campaigns.services.chats import claim_update, ensure_chat
+from campaigns.services.chats import ensure_chat
 from campaigns.services.coupons import CouponUnavailable, issue_coupon
 from campaigns.services.points import PointsReason
 from campaigns.settings import ChatSettings
@@ -55,15 +56,20 @@ async def check_in(
     lifetime); without them they are read from the group's row.
 
     A morning rush is hundreds of these a second, so the member's row does the reading:
-    one upsert registers the member, marks them active and returns the counters that tell
-    whether today is done and which check-in came before. A known user's name is refreshed
-    by the activity buffer (the 签到 message is counted there too), not here.
+    one upsert (with the update's claim) registers the member, marks them active and
+    returns the counters that tell
+    whether today is done and which check-in came before; the rules here decide the award
+    and its ledger entries, and one Checkins.record stores all of it (one statement on
+    PostgreSQL). A known user's name is refreshed by the activity buffer (the 签到 message
+    is counted there too), not here.
     """
     async with uow:
-        await claim_update(uow, bot_id, update_id, at)
+        seen = await uow.members.claim_and_see(bot_id, update_id, chat.chat_id, person.user_id, at)
+        if not seen.claimed:
+            raise DuplicateUpdate
         if settings is None:
             settings = (await ensure_chat(uow, chat, defaults)).settings
-        member = await uow.members.seen_in(chat.chat_id, person.user_id, at)
+        member = seen.member
         if member is None:  # someone new, or a group never registered (or left): store them
             await uow.users.upsert([person])
             settings = (await ensure_chat(uow, chat, defaults)).settings
@@ -75,31 +81,25 @@ async def check_in(
             raise await _refused(uow, member, day, reset, settings)
         previous = await _previous(uow, member, person.user_id, day)
         granted = award(previous, day, settings.checkin)
-        if not await uow.checkins.add(member.chat_pk, person.user_id, granted, at):
-            raise await _refused(uow, member, day, reset, settings)
         pk = member.chat_pk
         prefix = f"checkin:{pk}:{person.user_id}:{day.isoformat()}"
-        parts = [
-            (PointsReason.CHECKIN, granted.base_points + granted.streak_points, prefix),
-            (PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"),
+        entries = [
+            PointsEntry(PointsReason.CHECKIN, granted.base_points + granted.streak_points, prefix),
+            PointsEntry(
+                PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"
+            ),
         ]
-        gained = 0  # the hot path: the balance moves in record_checkin's one UPDATE below
-        for reason, delta, key in parts:
-            if delta and await uow.ledger.add(
-                pk, person.user_id, delta=delta, reason=reason, key=key, at=at
-            ):
-                gained += delta
-        balance, best = await uow.members.record_checkin(pk, person.user_id, granted, gained)
+        stored = await uow.checkins.record(pk, person.user_id, granted, at, entries)
+        if stored is None:
+            raise await _refused(uow, member, day, reset, settings)
         coupon = await _milestone_coupon(uow, pk, person.user_id, granted, settings, at)
-        await uow.events.add([(pk, person.user_id, EventKind.CHECKIN, at, granted.total, None)])
-        rank = await uow.checkins.rank_on(pk, person.user_id, day)
         await uow.commit()
     return CheckinResult(
         award=granted,
-        rank_today=rank,
-        balance=balance,
+        rank_today=stored.rank,
+        balance=stored.balance,
         next_reset=reset,
-        best_streak=best,
+        best_streak=stored.best_streak,
         coupon=coupon,
     )
 
@@ -108,8 +108,14 @@ async def _refused(
     uow: UnitOfWork, member: Counters, day: dt.date, reset: dt.datetime, settings: ChatSettings
 ) -> AlreadyCheckedIn:
     """Today's check-in exists: commit (the update stays claimed, so a replay does not answer
-    again) and say when the next one opens."""
-    await uow.commit()
+    again) and say when the next one opens.
+
+    The commit need not be durable: it stores only that the update was seen (and that the
+    member was active, which the activity buffer stores too). A database crash that loses
+    it makes a redelivery answer "already checked in" once more, the same answer; in a
+    rush most 签到 are repeats, and a disk sync each was most of their time on PostgreSQL.
+    """
+    await uow.commit(durable=False)
     return AlreadyCheckedIn(
         day=day,
         next_reset=reset,

@@ -172,3 +172,11 @@ async def record_messages(
             notices += await referral.activity_seen(uow, record, list(counts), latest)
         await uow.commit()
     return Activity(len(fresh), notices)
+
+
+async def started_the_bot(uow: UnitOfWork, user_ids: Sequence[int]) -> set[int]:
+    """Who of these people may get a private message (they started the bot, never blocked
+    it): coalesced acknowledgements send them their full detail there."""
+    async with uow:
+        contacts = await uow.users.contacts(user_ids)
+    return {user_id for user_id, contact in contacts.items() if contact.reachable}

@@ -10,12 +10,21 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Date, Table, bindparam, func, select
+from sqlalchemy import BigInteger, Date, Table, bindparam, func, select, text
 
 from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.members import EventKind
+from campaigns.ports.activity import PointsEntry, RecordedCheckin
 from storage.models import CheckinRow, EventRow, LedgerRow, UtcDateTime
-from storage.repositories.base import Repository, json_rows, prepared, rows_param
+from storage.repositories.base import (
+    Repository,
+    dollar_params,
+    encoder,
+    json_rows,
+    prepared,
+    rows_param,
+)
+from storage.repositories.members import RECORD_CHECKIN
 
 CT = cast(Table, CheckinRow.__table__)
 LT = cast(Table, LedgerRow.__table__)
@@ -82,6 +91,85 @@ _ADD_ENTRY = prepared(
 )
 
 
+# PostgreSQL stores a decided check-in in one statement (data-modifying CTEs; SQLite has
+# none, and there a statement is a call on the loop's thread, not a round trip). Every
+# part after the check-in row runs only if that row was inserted; the balance moves by the
+# ledger entries actually stored; the member's streak and day follow RECORD_CHECKIN (not
+# moved back by a backlog); the rank counts the day's other check-ins at or before this
+# one (the statement does not see its own row), plus one.
+_RECORD_PG_SQL = """
+WITH ins AS (
+    INSERT INTO checkins (chat_id, user_id, day, at, streak, points)
+    VALUES (:chat_pk, :user_id, :day, :at, CAST(:streak AS INTEGER), CAST(:total AS INTEGER))
+    ON CONFLICT (chat_id, user_id, day) DO NOTHING
+    RETURNING id
+), led AS (
+    INSERT INTO points_ledger (chat_id, user_id, delta, reason, idempotency_key, at)
+    SELECT :chat_pk, :user_id, e.delta, e.reason, e.key, :at
+    FROM (VALUES (CAST(:d1 AS BIGINT), CAST(:r1 AS VARCHAR), CAST(:k1 AS VARCHAR)),
+                 (CAST(:d2 AS BIGINT), CAST(:r2 AS VARCHAR), CAST(:k2 AS VARCHAR))
+    ) AS e (delta, reason, key)
+    WHERE e.delta <> 0 AND EXISTS (SELECT 1 FROM ins)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING delta
+), mem AS (
+    UPDATE memberships SET
+        checkins = checkins + 1,
+        streak = CASE WHEN last_checkin_day IS NULL OR last_checkin_day <= :day
+                      THEN CAST(:streak AS INTEGER) ELSE streak END,
+        last_checkin_day = CASE WHEN last_checkin_day IS NULL OR last_checkin_day <= :day
+                                THEN :day ELSE last_checkin_day END,
+        best_streak = GREATEST(best_streak, CAST(:streak AS INTEGER)),
+        points = points + (SELECT COALESCE(SUM(delta), 0) FROM led)
+    WHERE chat_id = :chat_pk AND user_id = :user_id AND EXISTS (SELECT 1 FROM ins)
+    RETURNING points, best_streak
+), ev AS (
+    INSERT INTO activity_events (chat_id, user_id, kind, at, value)
+    SELECT :chat_pk, :user_id, CAST(:kind AS VARCHAR), :at, CAST(:total AS INTEGER) FROM ins
+)
+SELECT mem.points, mem.best_streak, 1 + (
+    SELECT count(*) FROM checkins AS c
+    WHERE c.chat_id = :chat_pk AND c.day = :day AND c.at <= :at
+) AS rank
+FROM mem
+"""
+_RECORD_PG = text(_RECORD_PG_SQL).bindparams(
+    bindparam("chat_pk", type_=BigInteger),
+    bindparam("user_id", type_=BigInteger),
+    bindparam("day", type_=Date),
+    bindparam("at", type_=UtcDateTime()),
+)
+_RECORD_PG_DRIVER, _RECORD_PG_NAMES = dollar_params(_RECORD_PG_SQL)
+_NO_ENTRY = PointsEntry(reason="", delta=0, key="")
+
+# SQLite on the driver: the statements SQLAlchemy would send for the same record (see
+# SqlCheckins.record), in sqlite3's named style; times and days in SQLAlchemy's text form.
+_SQLITE_CHECKIN = (
+    "INSERT INTO checkins (chat_id, user_id, day, at, streak, points)"
+    " VALUES (:chat_pk, :user_id, :day, :at, :streak, :total)"
+    " ON CONFLICT (chat_id, user_id, day) DO NOTHING RETURNING id"
+)
+_SQLITE_ENTRY = (
+    "INSERT INTO points_ledger (chat_id, user_id, delta, reason, idempotency_key, at)"
+    " VALUES (:chat_pk, :user_id, :delta, :reason, :key, :at)"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+_SQLITE_MEMBER = (
+    "UPDATE memberships SET checkins = checkins + 1,"
+    " streak = CASE WHEN last_checkin_day IS NULL OR last_checkin_day <= :day"
+    " THEN :streak ELSE streak END,"
+    " last_checkin_day = CASE WHEN last_checkin_day IS NULL OR last_checkin_day <= :day"
+    " THEN :day ELSE last_checkin_day END,"
+    " best_streak = MAX(best_streak, :streak), points = points + :gained"
+    " WHERE chat_id = :chat_pk AND user_id = :user_id RETURNING points, best_streak"
+)
+_SQLITE_EVENT = (
+    "INSERT INTO activity_events (chat_id, user_id, kind, at, value)"
+    " VALUES (:chat_pk, :user_id, :kind, :at, :total)"
+)
+_SQLITE_RANK = "SELECT count(*) FROM checkins WHERE chat_id = :chat_pk AND day = :day AND at <= :at"
+
+
 class SqlEvents(Repository):
     async def add(
         self,
@@ -119,6 +207,115 @@ class SqlCheckins(Repository):
         params = {"chat_pk": chat_pk, "user_id": user_id, "day": day}
         count = (await self.run(_RANK, params)).scalar()
         return int(count or 1)
+
+    async def record(
+        self,
+        chat_pk: int,
+        user_id: int,
+        award: CheckinAward,
+        at: dt.datetime,
+        entries: Sequence[PointsEntry],
+    ) -> RecordedCheckin | None:
+        if self.session.get_bind().dialect.name == "postgresql":
+            return await self._record_in_one(chat_pk, user_id, award, at, entries)
+        driver = await self.driver()
+        if driver is not None:
+            return self._record_on_sqlite(driver, chat_pk, user_id, award, at, entries)
+        if not await self.add(chat_pk, user_id, award, at):
+            return None
+        ledger = SqlLedger(self.session)
+        gained = 0
+        for entry in entries:
+            if entry.delta and await ledger.add(
+                chat_pk, user_id, delta=entry.delta, reason=entry.reason, key=entry.key, at=at
+            ):
+                gained += entry.delta
+        params = {
+            "chat_pk": chat_pk,
+            "member": user_id,
+            "b_day": award.day,
+            "b_streak": award.streak,
+            "gained": gained,
+        }
+        row = (await self.run(RECORD_CHECKIN, params)).one()
+        await SqlEvents(self.session).add(
+            [(chat_pk, user_id, EventKind.CHECKIN, at, award.total, None)]
+        )
+        rank = await self.rank_on(chat_pk, user_id, award.day)
+        return RecordedCheckin(balance=int(row.points), best_streak=int(row.best_streak), rank=rank)
+
+    async def _record_in_one(
+        self,
+        chat_pk: int,
+        user_id: int,
+        award: CheckinAward,
+        at: dt.datetime,
+        entries: Sequence[PointsEntry],
+    ) -> RecordedCheckin | None:
+        if len(entries) > 2:
+            raise ValueError("a check-in grants at most two ledger entries")
+        first, second = [*entries, _NO_ENTRY, _NO_ENTRY][:2]
+        params: dict[str, Any] = {
+            "chat_pk": chat_pk,
+            "user_id": user_id,
+            "day": award.day,
+            "at": at,
+            "streak": award.streak,
+            "total": award.total,
+            "kind": str(EventKind.CHECKIN),
+            "d1": first.delta,
+            "r1": first.reason,
+            "k1": first.key,
+            "d2": second.delta,
+            "r2": second.reason,
+            "k2": second.key,
+        }
+        driver = await self.driver()
+        if driver is not None:
+            values = [params[name] for name in _RECORD_PG_NAMES]
+            found = await driver.fetchrow(_RECORD_PG_DRIVER, *values)
+            row = None if found is None else (found["points"], found["best_streak"], found["rank"])
+        else:
+            result = (await self.run(_RECORD_PG, params)).first()
+            row = None if result is None else (result.points, result.best_streak, result.rank)
+        if row is None:
+            return None
+        return RecordedCheckin(balance=int(row[0]), best_streak=int(row[1]), rank=int(row[2]))
+
+    def _record_on_sqlite(
+        self,
+        sqlite: Any,
+        chat_pk: int,
+        user_id: int,
+        award: CheckinAward,
+        at: dt.datetime,
+        entries: Sequence[PointsEntry],
+    ) -> RecordedCheckin | None:
+        """The record's statements on sqlite3 itself (Repository.driver): microseconds each,
+        on the loop's thread inside the transaction that holds the write lock."""
+        encode = encoder(self.session)
+        params: dict[str, Any] = {
+            "chat_pk": chat_pk,
+            "user_id": user_id,
+            "day": encode(award.day),
+            "at": encode(at),
+            "streak": award.streak,
+            "total": award.total,
+            "kind": str(EventKind.CHECKIN),
+        }
+        if sqlite.execute(_SQLITE_CHECKIN, params).fetchone() is None:
+            return None
+        gained = 0
+        for entry in entries:
+            if not entry.delta:
+                continue
+            entry_params = {**params, "delta": entry.delta, "reason": entry.reason}
+            if sqlite.execute(_SQLITE_ENTRY, {**entry_params, "key": entry.key}).fetchone():
+                gained += entry.delta
+        points, best = sqlite.execute(_SQLITE_MEMBER, {**params, "gained": gained}).fetchone()
+        sqlite.execute(_SQLITE_EVENT, params)
+        (rank,) = sqlite.execute(_SQLITE_RANK, params).fetchone()
+        return RecordedCheckin(balance=int(points), best_streak=int(best), rank=int(rank))
 
 
 class SqlLedger(Repository):

@@ -7,7 +7,7 @@ import functools
 import json
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, func, select
 
 from campaigns.checkin import CheckinRules
 from campaigns.members import ChatInfo
@@ -16,6 +16,8 @@ from campaigns.referral import ReferralProgram
 from campaigns.settings import ChatSettings
 from storage.models import AdminFocusRow, ChatRow, MembershipRow, _now
 from storage.repositories.base import Repository, insert_for
+
+SETTINGS_CHANNEL = "growthbot_settings"  # PostgreSQL NOTIFY: a group's settings changed
 
 
 def to_record(row: Any) -> ChatRecord:
@@ -169,9 +171,15 @@ class SqlChats(Repository):
         return to_record(row)
 
     async def save_settings(self, pk: int, settings: ChatSettings) -> None:
+        """Store a group's settings; on PostgreSQL the other processes of the bot are told
+        on commit (NOTIFY), so none answers with its cached old settings."""
         row = await self.session.get_one(ChatRow, pk)
         _write_settings(row, settings)
         await self.session.flush()
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                select(func.pg_notify(SETTINGS_CHANNEL, str(row.telegram_id)))
+            )
 
     async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
         """Point the old group's row at the new id; an empty auto-registered twin is dropped."""

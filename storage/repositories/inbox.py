@@ -25,6 +25,7 @@ class InboxItem:
     update_id: int
     chat_id: int
     body: str
+    attempts: int = 0  # earlier runs whose handler failed
 
 
 class SqlInbox(Repository):
@@ -132,9 +133,9 @@ class SqlInbox(Repository):
             update(INBOX)
             .where(INBOX.c.bot_id == bot_id, pending, INBOX.c.update_id.in_(ids))
             .values(holder=holder, lease_until=until)
-            .returning(INBOX.c.update_id, INBOX.c.chat_id, INBOX.c.body)
+            .returning(INBOX.c.update_id, INBOX.c.chat_id, INBOX.c.body, INBOX.c.attempts)
         )
-        items = [InboxItem(u, c, b or "") for u, c, b in taken]
+        items = [InboxItem(u, c, b or "", n) for u, c, b, n in taken]
         return sorted(items, key=lambda i: i.update_id)
 
     async def renew(
@@ -173,6 +174,17 @@ class SqlInbox(Repository):
             update(INBOX)
             .where(*self._held(bot_id, holder, update_ids))
             .values(holder=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def retry_later(self, bot_id: int, holder: str, update_id: int, at: dt.datetime) -> int:
+        """A failed run: count it and give the update back, free only from `at`. It is its
+        chat's head, so the chat's later updates wait too and their order holds."""
+        result = await self.session.execute(
+            update(INBOX)
+            .where(*self._held(bot_id, holder, [update_id]))
+            .values(holder=None, lease_until=at, attempts=INBOX.c.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)

@@ -26,8 +26,8 @@ from sqlalchemy.sql import ColumnElement
 
 from campaigns.checkin import CheckinAward
 from campaigns.members import Membership, MemberStats, MemberStatus, Person, Ranked
-from campaigns.ports.members import Contact, Counters
-from storage.models import ChatRow, MembershipRow, UserRow, UtcDateTime
+from campaigns.ports.members import Contact, Counters, Seen
+from storage.models import ChatRow, MembershipRow, ProcessedUpdateRow, UserRow, UtcDateTime
 from storage.repositories.base import (
     Repository,
     aware,
@@ -36,9 +36,11 @@ from storage.repositories.base import (
     prepared,
     rows_param,
 )
+from storage.repositories.updates import SqlUpdateLog
 
 M = MembershipRow
 MT = cast(Table, M.__table__)
+PT = cast(Table, ProcessedUpdateRow.__table__)
 UT = cast(Table, UserRow.__table__)
 
 
@@ -115,7 +117,7 @@ def _count_messages(insert: Any) -> Any:
 _COUNT_MESSAGES = prepared(_count_messages)
 
 
-def _seen_in(insert: Any) -> Any:
+def _seen_in(insert: Any, *, only_if: ColumnElement[bool] | None = None) -> Any:
     first_seen = [literal(v) if v is not None else null() for v in _FIRST_SEEN.values()]
     chats = cast(Table, ChatRow.__table__)
     source = (
@@ -131,6 +133,7 @@ def _seen_in(insert: Any) -> Any:
             chats.c.telegram_id == bindparam("chat_id"),
             chats.c.active.is_(True),
             UT.c.id == bindparam("user_id", type_=BigInteger),
+            *([] if only_if is None else [only_if]),
         )
     )
     stmt = insert(MT).from_select(
@@ -143,9 +146,33 @@ def _seen_in(insert: Any) -> Any:
 
 _SEEN_IN = prepared(_seen_in)
 
+
+def _claim_and_see(insert: Any) -> Any:
+    """PostgreSQL: the update's claim and seen_in as data-modifying CTEs of one statement;
+    the member is touched only if the claim inserted its row."""
+    claim = (
+        insert(PT)
+        .values(
+            bot_id=bindparam("bot_id", type_=BigInteger),
+            update_id=bindparam("update_id", type_=BigInteger),
+            scope="handler",
+            processed_at=bindparam("at", type_=UtcDateTime()),
+        )
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id", "scope"])
+        .returning(PT.c.update_id)
+        .cte("claim")
+    )
+    claimed = select(claim.c.update_id).exists()
+    seen = _seen_in(insert, only_if=claimed).cte("seen")
+    member = [select(c).scalar_subquery().label(c.name) for c in seen.c]
+    return select(claimed.label("claimed"), *member)
+
+
+_CLAIM_AND_SEE = prepared(_claim_and_see)
+
 _DAY, _STREAK = bindparam("b_day", type_=Date), bindparam("b_streak", type_=Integer)
 _LATEST = or_(MT.c.last_checkin_day.is_(None), MT.c.last_checkin_day <= _DAY)
-_RECORD_CHECKIN = (
+RECORD_CHECKIN = (  # the member's side of a check-in (SqlCheckins.record)
     update(MT)
     .where(MT.c.chat_id == bindparam("chat_pk"), MT.c.user_id == bindparam("member"))
     .values(
@@ -157,6 +184,18 @@ _RECORD_CHECKIN = (
     )
     .returning(MT.c.points, MT.c.best_streak)
 )
+
+
+def _counters(row: Any) -> Counters | None:
+    if row is None:
+        return None
+    return Counters(
+        chat_pk=row.chat_id,
+        streak=row.streak,
+        best_streak=row.best_streak,
+        points=row.points,
+        last_checkin_day=row.last_checkin_day,
+    )
 
 
 def name_of(user: UserRow) -> str:
@@ -323,16 +362,23 @@ class SqlMembers(Repository):
         """One upsert: the keys come from the group's and the user's rows, so an unknown or
         inactive group, or a user never stored, inserts nothing and returns nothing."""
         params = {"chat_id": chat_id, "user_id": user_id, "at": at}
-        row = (await self.run(_SEEN_IN(self.session), params)).first()
-        if row is None:
-            return None
-        return Counters(
-            chat_pk=row.chat_id,
-            streak=row.streak,
-            best_streak=row.best_streak,
-            points=row.points,
-            last_checkin_day=row.last_checkin_day,
-        )
+        return _counters((await self.run(_SEEN_IN(self.session), params)).first())
+
+    async def claim_and_see(
+        self, bot_id: int, update_id: int, chat_id: int, user_id: int, at: dt.datetime
+    ) -> Seen:
+        if self.session.get_bind().dialect.name != "postgresql":  # no DML in an SQLite CTE
+            claimed = await SqlUpdateLog(self.session).claim(bot_id, update_id, at)
+            return Seen(claimed, await self.seen_in(chat_id, user_id, at) if claimed else None)
+        params = {
+            "bot_id": bot_id,
+            "update_id": update_id,
+            "chat_id": chat_id,
+            "user_id": user_id,
+            "at": at,
+        }
+        row = (await self.run(_CLAIM_AND_SEE(self.session), params)).one()
+        return Seen(bool(row.claimed), _counters(row if row.chat_id is not None else None))
 
     async def record_checkin(
         self, chat_pk: int, user_id: int, award: CheckinAward, points: int
@@ -345,7 +391,7 @@ class SqlMembers(Repository):
             "b_streak": award.streak,
             "gained": points,
         }
-        row = (await self.run(_RECORD_CHECKIN, params)).one()
+        row = (await self.run(RECORD_CHECKIN, params)).one()
         return int(row.points), int(row.best_streak)
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:

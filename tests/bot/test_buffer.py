@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.buffer import ActivityBuffer
@@ -178,3 +179,56 @@ async def test_a_flush_for_a_fresh_count_waits_for_the_write_under_way(uow_facto
 
     assert waited
     assert counted == (10, 10)
+
+
+async def test_a_message_the_database_refuses_is_dropped_alone_and_counted(
+    uow_factory, monkeypatch
+):
+    import bot.buffer
+
+    real = bot.buffer.record_messages
+
+    async def refusing(uow, *, messages, **kwargs):  # as PostgreSQL refuses a NUL in text
+        if any("\x00" in m.person.first_name for m in messages):
+            raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+        return await real(uow, messages=messages, **kwargs)
+
+    monkeypatch.setattr(bot.buffer, "record_messages", refusing)
+    errors: list[str] = []
+    buffer = ActivityBuffer(uow_factory, bot_id=1, defaults=DEFAULTS, max_size=100)
+    buffer.on_error = lambda: errors.append("buffer")
+    batch = messages(1, 6)
+    batch[2] = dataclasses.replace(batch[2], person=Person(777, "Nul\x00"))
+    for message in batch:
+        await buffer.add(message)
+
+    first = await buffer.flush()
+    await buffer.add(messages(50, 1)[0])  # the next batch is not held up
+    second = await buffer.flush()
+
+    assert (first, second) == (5, 1)
+    assert await stored(uow_factory) == (6, 6)
+    assert (buffer.dropped, errors, len(buffer)) == (1, ["buffer"], 0)
+
+
+async def test_a_database_that_is_down_keeps_the_whole_batch_for_a_retry(uow_factory):
+    from sqlalchemy.exc import OperationalError
+
+    down = [True]
+
+    def flaky() -> SqlUnitOfWork:
+        if down[0]:
+            raise OperationalError("connect", {}, ConnectionRefusedError("refused"))
+        return uow_factory()
+
+    buffer = ActivityBuffer(flaky, bot_id=1, defaults=DEFAULTS, max_size=100)
+    for message in messages(1, 3):
+        await buffer.add(message)
+
+    with pytest.raises(OperationalError):  # the database is down: the batch is kept
+        await buffer.flush()
+    down[0] = False
+    written = await buffer.flush()
+
+    assert (written, buffer.dropped) == (3, 0)
+    assert await stored(uow_factory) == (3, 3)

@@ -8,12 +8,20 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
-from telegram import Update
 
 from bot.inbox import InboxWorker, inbox_store
 from campaigns.services.profile import export_members
 from storage.models import InboxRow
-from tests.handlers.conftest import ALICE, BOB, CAROL, GROUP, MONDAY, Harness, make_harness
+from tests.handlers.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    GROUP,
+    MONDAY,
+    OWNER,
+    Harness,
+    make_harness,
+)
 
 LEASE = 30.0
 
@@ -31,14 +39,11 @@ async def bot(database_url: str) -> AsyncIterator[Harness]:
 def worker(bot: Harness, holder: str, **options) -> InboxWorker:
     app = bot.app
 
-    async def process(body: str) -> None:
-        await app.process_update(Update.de_json(json.loads(body), app.bot))
-
     return InboxWorker(
         bot.app.bot_data.deps.uow,
         bot_id=app.bot.id,
         holder=holder,
-        process=process,
+        process=app.process_stored,
         flush=app.bot_data.deps.buffer.flush,
         lease=LEASE,
         clock=bot.clock,
@@ -144,10 +149,10 @@ async def test_a_stopping_worker_finishes_its_update_and_gives_the_rest_back(bot
     first = worker(bot, "w1")
     process = first.process
 
-    async def slow(body: str) -> None:
+    async def slow(body: str) -> bool:
         inside.set()
         await resume.wait()
-        await process(body)
+        return await process(body)
 
     first.process = slow
     first.start()
@@ -191,3 +196,91 @@ async def test_an_update_the_bot_cannot_read_is_dropped_and_its_chat_goes_on(bot
     assert done == 2
     assert len(said(bot, "today")) == 1
     assert await pending(bot) == []
+
+
+async def test_an_update_whose_handler_failed_runs_again_later_and_its_chat_waits_for_it(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    import handlers.checkin
+
+    real, failures = handlers.checkin.check_in, [RuntimeError("database gone for a moment")]
+
+    async def flaky(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.checkin, "check_in", flaky)
+    w = bot.world
+    updates = [w.message(GROUP, ALICE, "签到", at=MONDAY), w.message(GROUP, BOB, "签到", at=MONDAY)]
+    await receive(bot, *updates)
+
+    first = await worker(bot, "w1").drain()
+    waiting = await pending(bot)
+    bot.clock.advance(1)
+    still = await worker(bot, "w1").drain()  # its pause is not over: Bob waits behind it
+    bot.clock.advance(1.5)
+    second = await worker(bot, "w1").drain()
+
+    assert (first, still) == (0, 0)
+    assert [u for u, _ in waiting] == [u["update_id"] for u in updates]
+    assert second == 2
+    ranks = said(bot, "today")
+    assert ["Alice" in ranks[0], "鲍勃" in ranks[1]] == [True, True]  # in order, once each
+    assert await pending(bot) == []
+
+
+async def test_an_update_that_always_fails_is_given_up_after_four_runs_and_its_chat_goes_on(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    import handlers.checkin
+
+    runs = 0
+    real = handlers.checkin.check_in
+
+    async def broken(*args, **kwargs):
+        nonlocal runs
+        if kwargs.get("person") is not None and kwargs["person"].user_id == ALICE:
+            runs += 1
+            raise RuntimeError("a bug")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.checkin, "check_in", broken)
+    w = bot.world
+    await receive(
+        bot,
+        w.message(GROUP, ALICE, "签到", at=MONDAY),
+        w.message(GROUP, BOB, "签到", at=MONDAY),
+    )
+
+    done = 0
+    for pause in (0, 2.5, 10.5, 60.5):
+        bot.clock.advance(pause)
+        done += await worker(bot, "w1").drain()
+
+    assert runs == 4 and done == 2
+    assert len(said(bot, "today")) == 1  # Bob, once Alice's update was given up
+    assert await pending(bot) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # processes share it
+async def test_a_settings_change_reaches_every_listening_process_at_once(
+    bot: Harness, database_url: str
+):
+    other = worker(bot, "other-process")
+    told: list[int] = []
+    got = asyncio.Event()
+
+    def forget(chat_id: int) -> None:
+        told.append(chat_id)
+        got.set()
+
+    other.on_settings = forget
+    await other.listen(database_url)
+    try:
+        [said] = await bot.say(OWNER, "/set language zh")
+        await asyncio.wait_for(got.wait(), timeout=10)
+    finally:
+        await other.stop()
+
+    assert "zh" in said and told == [GROUP]

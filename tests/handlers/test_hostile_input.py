@@ -66,3 +66,22 @@ async def test_discarding_a_broadcast_preview_says_so_on_the_preview(bot: Harnes
     assert edited.text == "Broadcast #1 was not sent."
     assert "reply_markup" not in edited.params  # its buttons are gone
     assert again  # a second tap on a stale copy is still answered
+
+
+async def test_a_name_no_database_could_store_is_stored_with_its_odd_characters_replaced(
+    bot: Harness,
+):
+    from campaigns.services.profile import export_members
+    from tests.handlers.conftest import MONDAY
+
+    odd = 7_700_000_001
+    bot.world.add_user(odd, "Eve\x00\udc00", username="eve\x00", language_code="en")
+    bot.world.set_status(GROUP, odd, "member")
+    await bot.send(bot.world.message(GROUP, odd, "hello", at=MONDAY))
+    [said] = await bot.send(bot.world.message(GROUP, odd, "签到", at=MONDAY))
+    await bot.flush()
+
+    stats = await export_members(bot.app.bot_data.deps.uow(), chat_id=GROUP, at=MONDAY)
+    eve = next(s for s in stats if s.user_id == odd)
+    assert eve.messages == 2 and eve.checkins == 1
+    assert "Eve\ufffd\ufffd" in said

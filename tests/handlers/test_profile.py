@@ -82,5 +82,5 @@ async def test_group_commands_in_private_chat_point_to_the_group(bot: Harness):
 
     [reply] = await bot.say(ALICE, "/top", chat=ALICE)
 
-    assert "works in a group" in reply
+    assert "works in your group: send it there" in reply
     assert GROUP != ALICE

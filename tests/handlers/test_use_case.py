@@ -74,5 +74,5 @@ async def test_a_member_command_in_private_asks_for_the_group(bot: Harness):
     bot.world.start_private(ALICE)
 
     assert await bot.say(ALICE, "/me", chat=ALICE) == [
-        "This command works in a group. Add me to your group first."
+        "This command works in your group: send it there (if I'm not in it yet, add me first)."
     ]

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
+from bot import inbox
 from bot.double import FakeTelegram
 from bot.inbox import MAX_UPDATE, SECRET_HEADER, inbox_store, telegram_route
 from storage.engine import create_engine, session_factory
@@ -196,6 +197,30 @@ async def test_an_update_that_cannot_be_stored_is_503_so_telegram_retries(uow_fa
         response = await post(http, json.dumps(world().message(GROUP, ALICE, "hi")))
 
     assert response.status_code == 503
+
+
+class Hangs:
+    """A unit of work on a database that accepted the connection and never answers."""
+
+    async def __aenter__(self):
+        await asyncio.sleep(3600)
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+async def test_a_database_that_hangs_gets_503_in_bounded_time_for_every_request(monkeypatch):
+    monkeypatch.setattr(inbox, "STORE_TIMEOUT", 0.3)
+    w = world()
+    async with client_for(inbox_store(Hangs, BOT, clock=Clock())) as http:
+        began = asyncio.get_running_loop().time()
+        answers = await asyncio.gather(
+            *(post(http, json.dumps(w.message(GROUP, ALICE, f"hi {i}"))) for i in range(5))
+        )
+        took = asyncio.get_running_loop().time() - began
+
+    assert [a.status_code for a in answers] == [503] * 5  # Telegram delivers them again
+    assert took < 2, took
 
 
 async def test_only_post_is_served(client):

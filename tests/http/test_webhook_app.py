@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from bot.app import Role, build_application, start_offline, stop_offline
 from bot.double import FakeTelegram
@@ -63,3 +64,43 @@ async def test_the_webhook_path_stores_updates_and_metrics_count_the_inbox(datab
     depth = [ln for ln in metrics.text.splitlines() if ln.startswith("growthbot_inbox_depth ")]
     assert depth == ["growthbot_inbox_depth 2.0"]  # update 1 stored once, and update 2
     assert world.webhook is not None and world.webhook.url == role.webhook
+
+
+def webhook_settings(database_url: str) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        telegram_bot_token="123:TEST",
+        database_url=database_url,
+        telegram_webhook_secret=SECRET,
+    )
+
+
+async def test_the_webhook_path_with_a_slash_added_is_404_not_a_redirect(database_url):
+    # Telegram does not follow redirects: a 307 would look delivered to nobody.
+    world = FakeTelegram(clock=FakeClock(NOW).now)
+    role = Role(webhook="https://bot.example.com/tg/hook")
+    app = build_application(
+        webhook_settings(database_url), request=double_request(world), role=role
+    )
+    await start_offline(app)
+    transport = httpx.ASGITransport(app=app.http)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as http:
+            slashed = await http.post(
+                "/tg/hook/", content=update(1, -100500), headers={SECRET_HEADER: SECRET}
+            )
+            health = await http.get("/healthz/")
+    finally:
+        await stop_offline(app)
+
+    assert slashed.status_code == 404
+    assert health.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/tg/{x}", "/tg/{x:path}", "/tg/h%6Fok", "/tg/hoök"])
+def test_a_webhook_path_starlette_would_not_match_as_typed_is_refused(path, tmp_path):
+    with pytest.raises(ValueError, match="may only have letters"):
+        build_application(
+            webhook_settings(f"sqlite+aiosqlite:///{tmp_path}/x.db"),
+            role=Role(webhook=f"https://h.example{path}"),
+        )

@@ -1017,7 +1017,7 @@ class FakeUnitOfWork:
         self.db.t, self._saved = self._saved, None
         self.db.open -= 1
 
-    async def commit(self) -> None:
+    async def commit(self, *, durable: bool = True) -> None:
         self._saved = copy.deepcopy(self.db.t)
         self.commits += 1
 

@@ -67,7 +67,7 @@ async def test_a_long_transaction_lets_the_loop_run_between_its_statements(sqlit
     await asyncio.sleep(0)
     async with engine.begin() as conn:
         started, before = time.perf_counter(), ticks
-        while time.perf_counter() - started < 10 * inline_sqlite.SLICE:
+        while time.perf_counter() - started < 50 * inline_sqlite.SLICE:  # slack for a busy machine
             await conn.execute(text("SELECT count(*) FROM users"))
         during = ticks - before
     running.cancel()

@@ -261,3 +261,78 @@ async def test_pruning_many_update_records_deletes_exactly_the_old_ones(uow_fact
     assert updates.PRUNE_BATCH < 1200  # took several statements
     assert pruned == 1200
     assert fresh == {1, 1301}
+
+
+async def test_recording_a_checkin_writes_everything_once(uow_factory):
+    """Checkins.record (one statement on PostgreSQL, several on SQLite) stores the same:
+    the balance moves by the entries stored, a second record that day writes nothing, an
+    existing ledger key is not paid twice, and a backlog day leaves the latest streak."""
+    from sqlalchemy import func, select
+
+    from campaigns.checkin import CheckinAward
+    from campaigns.ports.activity import PointsEntry
+    from storage.models import EventRow, LedgerRow
+
+    def granted(day: dt.date, streak: int) -> CheckinAward:
+        return CheckinAward(day, streak, base_points=10, streak_points=1, milestone_points=5)
+
+    day = dt.date(2026, 11, 16)
+    async with uow_factory() as uow:
+        await uow.users.upsert([Person(BIG_ID, "Big"), Person(2, "Two")])
+        await uow.chats.register(GROUP, active=True, bot_status=None, defaults=DEFAULTS)
+        for uid in (BIG_ID, 2):
+            member = await uow.members.seen_in(GROUP.chat_id, uid, AT)
+            assert member is not None
+        pk = member.chat_pk
+        entries = [PointsEntry("checkin", 11, "c:1"), PointsEntry("streak_milestone", 5, "c:2")]
+        other = await uow.checkins.record(pk, 2, granted(day, 1), AT, [PointsEntry("x", 3, "o")])
+        first = await uow.checkins.record(pk, BIG_ID, granted(day, 2), AT, entries)
+        again = await uow.checkins.record(pk, BIG_ID, granted(day, 2), AT, entries)
+        await uow.ledger.add(pk, BIG_ID, delta=7, reason="x", key="paid", at=AT)
+        tomorrow = await uow.checkins.record(
+            pk,
+            BIG_ID,
+            granted(day + dt.timedelta(days=1), 3),
+            AT + dt.timedelta(days=1),
+            [PointsEntry("checkin", 4, "paid"), PointsEntry("checkin", 2, "new")],
+        )
+        backlog = await uow.checkins.record(
+            pk, BIG_ID, granted(day - dt.timedelta(days=1), 1), AT - dt.timedelta(days=1), []
+        )
+        counters = await uow.members.seen_in(GROUP.chat_id, BIG_ID, AT)
+        events = await uow.session.scalar(
+            select(func.count()).select_from(EventRow).where(EventRow.user_id == BIG_ID)
+        )
+        entries_stored = await uow.session.scalar(
+            select(func.count()).select_from(LedgerRow).where(LedgerRow.user_id == BIG_ID)
+        )
+        await uow.commit()
+
+    assert other is not None and other.rank == 1
+    assert first is not None and (first.balance, first.best_streak, first.rank) == (16, 2, 2)
+    assert again is None
+    assert tomorrow is not None and (tomorrow.balance, tomorrow.rank) == (16 + 2, 1)
+    assert backlog is not None and backlog.best_streak == 3
+    assert counters is not None
+    assert (counters.streak, counters.last_checkin_day) == (3, day + dt.timedelta(days=1))
+    assert counters.points == 18  # a bare ledger entry does not move the cached balance
+    assert (events, entries_stored) == (3, 4)  # nothing for "again"; "paid" once
+
+
+async def test_a_claimed_update_is_not_seen_again(uow_factory):
+    """Members.claim_and_see (one statement on PostgreSQL): a redelivered update claims
+    nothing and leaves the member as it was; a new one registers and counts them."""
+    async with uow_factory() as uow:
+        await uow.users.upsert([Person(BIG_ID, "Big")])
+        await uow.chats.register(GROUP, active=True, bot_status=None, defaults=DEFAULTS)
+        first = await uow.members.claim_and_see(1, 5, GROUP.chat_id, BIG_ID, AT)
+        later = AT + dt.timedelta(hours=1)
+        replay = await uow.members.claim_and_see(1, 5, GROUP.chat_id, BIG_ID, later)
+        unknown = await uow.members.claim_and_see(1, 6, -1, BIG_ID, later)
+        await uow.commit()
+    [row] = await export_members(uow_factory(), chat_id=GROUP.chat_id, at=AT)
+
+    assert first.claimed and first.member is not None and first.member.points == 0
+    assert (replay.claimed, replay.member) == (False, None)
+    assert (unknown.claimed, unknown.member) == (True, None)  # no such group: claimed only
+    assert row.last_active_at == AT

@@ -1,0 +1,273 @@
+"""Each chat's share of Telegram's flood limits: one view for everything this process sends.
+
+Telegram refuses (429, with retry_after) more than about 20 messages a minute in one group,
+more than about one a second in one private chat (short bursts pass), and more than about 30
+a second overall. Edits are limited too, so in a chat they count like messages. The outbox,
+interactive replies and background edits all record here, so together they stay inside the
+limits: a broadcast posting in a group and a check-in rush in that group share its 20 a
+minute.
+
+`BudgetLimiter` puts every Bot API request through the budget (PTB's rate-limiter hook on
+ExtBot): a request waits for room in its group and overall, a 429 pauses that chat for
+everyone (several chats refused within a second pause everything) and the request is sent
+again after retry_after instead of failing. Waiting in the limiter is the last resort: the
+workers that answer many members at once (bot/acks.py, bot/edits.py, bot/deal_posts.py) ask
+`room_at(chat, keep=…)` first and only send when there is room, leaving some of the group's
+minute for the replies that cannot wait. PTB's own AIORateLimiter is not used: it pauses
+every chat on any 429, has no per-chat view the outbox can share, and waits on the real
+clock (tests run minutes of virtual time on bot.clock's Clock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import warnings
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from bot.clock import SYSTEM, Clock
+
+log = logging.getLogger(__name__)
+
+GROUP_WINDOW = 60.0  # seconds: the group limit is per minute
+# Telegram counts a request when it arrives; it can arrive a little later than it was noted.
+GROUP_MARGIN = 0.5
+PRIVATE_LIMIT, PRIVATE_WINDOW = 1, 1.0
+OVERALL_WINDOW = 1.0
+GLOBAL_FLOOD_CHATS = 3  # distinct chats refused within a second: Telegram means everything
+MAX_CHATS = 10_000  # chats remembered before those with nothing recent are dropped
+EDITS = ("editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia")
+NOT_MESSAGES = {"sendChatAction", "sendInvoice"}  # "send…" methods outside the limits
+RETRIES = 5  # 429s in a row on one request before it fails after all
+
+# Set while the outbox sends: it has paced the request itself and settles a 429 its own way
+# (the row goes back to the queue), so the limiter does not retry it.
+_PACED: ContextVar[bool] = ContextVar("paced_by_caller", default=False)
+
+
+@contextlib.contextmanager
+def paced_by_caller() -> Iterator[None]:
+    """Requests in this block were paced by their sender, who handles a 429 itself."""
+    token = _PACED.set(True)
+    try:
+        yield
+    finally:
+        _PACED.reset(token)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """retry_after in seconds (PTB warns that it becomes a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class ChatBudget:
+    """Recent sends per chat and overall, and the pauses Telegram asked for."""
+
+    def __init__(
+        self,
+        *,
+        group_limit: int = 20,
+        overall: float = 29.0,
+        clock: Clock = SYSTEM,
+    ) -> None:
+        self.clock = clock
+        self.group_limit = group_limit
+        self.overall_limit = max(1, int(overall))
+        self.sent: dict[int, deque[float]] = {}  # chat -> times of its sends and edits
+        self.overall: deque[float] = deque()  # times of new messages, any chat
+        self.paused: dict[int, float] = {}  # chat -> until when Telegram asked it to wait
+        self.global_until = 0.0
+        self.refusals: deque[tuple[float, int]] = deque()
+        self.waiting = 0  # requests asleep in the rate limiter, waiting for room or a 429
+
+    def _window(self, chat_id: int) -> tuple[int, float]:
+        if chat_id < 0:
+            return self.group_limit, GROUP_WINDOW + GROUP_MARGIN
+        return PRIVATE_LIMIT, PRIVATE_WINDOW
+
+    def _recent(self, chat_id: int, now: float) -> deque[float]:
+        _, window = self._window(chat_id)
+        times = self.sent.get(chat_id)
+        if times is None:
+            return deque()
+        while times and times[0] <= now - window:
+            times.popleft()
+        return times
+
+    def used(self, chat_id: int) -> int:
+        """Sends and edits in the chat within its window (a group's minute)."""
+        return len(self._recent(chat_id, self.clock.monotonic()))
+
+    def chat_wait(self, chat_id: int) -> float:
+        """Seconds this chat (or everything) must still wait after a 429."""
+        now = self.clock.monotonic()
+        return max(self.paused.get(chat_id, 0.0), self.global_until) - now
+
+    def room_at(self, chat_id: int, *, keep: int = 0) -> float:
+        """When the chat may next get a message, leaving `keep` of its window's room unused
+        (monotonic time; now or earlier if it may go now). Pauses count."""
+        now = self.clock.monotonic()
+        limit, window = self._window(chat_id)
+        times = self._recent(chat_id, now)
+        allowed = max(1, limit - keep)
+        at = now if len(times) < allowed else times[len(times) - allowed] + window
+        return max(at, self.paused.get(chat_id, 0.0), self.global_until)
+
+    def overall_room_at(self) -> float:
+        """When the next new message may go, for the limit over all chats."""
+        now = self.clock.monotonic()
+        while self.overall and self.overall[0] <= now - OVERALL_WINDOW:
+            self.overall.popleft()
+        if len(self.overall) < self.overall_limit:
+            return max(now, self.global_until)
+        return max(self.overall[len(self.overall) - self.overall_limit] + OVERALL_WINDOW, now)
+
+    async def until_room(self, chat_id: int) -> None:
+        """Sleep (on the clock, counted in `waiting`) until the chat has room: one a second
+        in a private chat, the group's minute in a group."""
+        while (wait := self.room_at(chat_id) - self.clock.monotonic()) > 0:
+            self.waiting += 1
+            try:
+                await self.clock.sleep(wait)
+            finally:
+                self.waiting -= 1
+
+    def note(self, chat_id: int, *, new: bool) -> None:
+        """A message (`new`) or an edit goes to the chat now."""
+        now = self.clock.monotonic()
+        if len(self.sent) > MAX_CHATS:
+            self.sent = {c: t for c, t in self.sent.items() if t and t[-1] > now - GROUP_WINDOW}
+            self.paused = {c: until for c, until in self.paused.items() if until > now}
+        times = self._recent(chat_id, now)
+        if not times:
+            times = self.sent[chat_id] = deque()
+        times.append(now)
+        if new:
+            self.overall.append(now)
+
+    def refused(self, chat_id: int | None, seconds: float) -> None:
+        """Telegram answered 429: the chat waits `seconds`; several chats within a second, or
+        a request for no chat, mean everything waits."""
+        now = self.clock.monotonic()
+        if chat_id is None:
+            self.global_until = max(self.global_until, now + seconds)
+            return
+        self.paused[chat_id] = max(self.paused.get(chat_id, 0.0), now + seconds)
+        self.refusals.append((now, chat_id))
+        while self.refusals and self.refusals[0][0] < now - 1:
+            self.refusals.popleft()
+        if len({c for _, c in self.refusals}) >= GLOBAL_FLOOD_CHATS:
+            self.global_until = max(self.global_until, now + seconds)
+            log.warning("global flood wait: everything pauses for %.0f s", seconds)
+
+
+def chat_of(data: dict[str, Any]) -> int | None:
+    """The numeric chat a request goes to (None for inline messages and @usernames)."""
+    chat = data.get("chat_id")
+    if isinstance(chat, int):
+        return chat
+    if isinstance(chat, str) and chat.lstrip("-").isdigit():
+        return int(chat)
+    return None
+
+
+def is_message(endpoint: str) -> bool:
+    """A request that puts a new message in a chat."""
+    return (endpoint.startswith("send") and endpoint not in NOT_MESSAGES) or endpoint in {
+        "copyMessage",
+        "forwardMessage",
+    }
+
+
+class BudgetLimiter(BaseRateLimiter[None]):
+    """PTB's rate-limiter hook over the ChatBudget: every request the bot makes.
+
+    Messages and edits wait for room in their group (interactive replies in a private chat go
+    at once: Telegram lets short bursts pass there, and a 429 is still waited out) and new
+    messages for room overall. A 429 pauses the chat for every sender, and the request is sent
+    again after retry_after, up to RETRIES times; requests the outbox paced itself get the
+    429 back instead.
+    """
+
+    def __init__(
+        self,
+        budget: ChatBudget,
+        *,
+        retries: int = RETRIES,
+        on_429: Callable[[], None] | None = None,
+    ) -> None:
+        self.budget = budget
+        self.retries = retries
+        self.waited_429 = 0  # requests that met a 429 and were sent again
+        self.on_429 = on_429  # counts it (the metrics' retry_after{source="reply"})
+
+    async def initialize(self) -> None:
+        """Nothing to set up: the budget lives as long as the application."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat, paced = chat_of(data), _PACED.get()
+        new, counted = is_message(endpoint), is_message(endpoint) or endpoint in EDITS
+        attempt = 0
+        while True:
+            await self._wait(chat, new=new, counted=counted, paced=paced)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                if paced or attempt >= self.retries:
+                    raise
+                attempt += 1
+                seconds = retry_seconds(error)
+                self.budget.refused(chat, seconds)
+                self.waited_429 += 1
+                if self.on_429 is not None:
+                    self.on_429()
+                log.warning(
+                    "%s to %s refused with a flood wait: sent again in %.0f s",
+                    endpoint,
+                    chat,
+                    seconds,
+                )
+
+    async def _wait(self, chat: int | None, *, new: bool, counted: bool, paced: bool) -> None:
+        """Until the request may go; then it is noted (no await between the two)."""
+        b, clock = self.budget, self.budget.clock
+        while True:
+            if chat is None or not counted:  # a 429 on a message does not hold other requests
+                at = b.global_until
+            elif chat < 0 or paced:
+                at = b.room_at(chat)
+            else:  # an interactive message or edit in a private chat: only pauses hold it
+                at = max(b.paused.get(chat, 0.0), b.global_until)
+            if new:
+                at = max(at, b.overall_room_at())
+            wait = at - clock.monotonic()
+            if wait <= 0:
+                break
+            b.waiting += 1
+            try:
+                await clock.sleep(wait)
+            finally:
+                b.waiting -= 1
+        if counted and chat is not None:
+            b.note(chat, new=new)

@@ -1,0 +1,146 @@
+"""The per-chat budget and the rate-limiter hook every Bot API request passes, on a fake clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from telegram.error import RetryAfter
+
+from bot.budget import BudgetLimiter, ChatBudget, paced_by_caller
+from tests.clock import BASE, FakeClock
+
+GROUP, OTHER_GROUP, ALICE = -100123, -100456, 5_000_000_123
+START = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+
+
+class Telegram:
+    """The callback the limiter wraps: records when each request went, may answer 429."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.sent: list[tuple[str, int, float]] = []
+        self.refuse: list[float] = []  # retry_after of the next answers, first first
+
+    def __call__(self, endpoint: str, data: dict[str, Any]) -> Any:
+        async def request() -> dict[str, Any]:
+            if self.refuse:
+                raise RetryAfter(dt.timedelta(seconds=self.refuse.pop(0)))
+            self.sent.append((endpoint, data["chat_id"], self.clock.monotonic() - BASE))
+            return {"ok": True}
+
+        return request
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+async def send(limiter: BudgetLimiter, tg: Telegram, chat: int, endpoint: str = "sendMessage"):
+    data = {"chat_id": chat, "text": "hi"}
+    return await limiter.process_request(tg(endpoint, data), (), {}, endpoint, data, None)
+
+
+async def test_a_group_gets_twenty_messages_and_edits_a_minute_and_the_next_waits(clock):
+    limiter, tg = BudgetLimiter(ChatBudget(clock=clock)), Telegram(clock)
+
+    for i in range(22):
+        await clock.run(send(limiter, tg, GROUP, "editMessageText" if i % 2 else "sendMessage"))
+
+    times = [at for _, _, at in tg.sent]
+    assert times[:20] == [0.0] * 20
+    assert times[20] == times[21] >= 60.0  # the minute, with a little margin
+
+
+async def test_groups_do_not_share_a_budget(clock):
+    limiter, tg = BudgetLimiter(ChatBudget(clock=clock)), Telegram(clock)
+
+    for _ in range(20):
+        await clock.run(send(limiter, tg, GROUP))
+    await clock.run(send(limiter, tg, OTHER_GROUP))
+
+    assert tg.sent[-1] == ("sendMessage", OTHER_GROUP, 0.0)
+
+
+async def test_a_429_is_waited_out_and_the_request_sent_again(clock):
+    budget = ChatBudget(clock=clock)
+    limiter, tg = BudgetLimiter(budget), Telegram(clock)
+    tg.refuse = [3.0]
+
+    answer = await clock.run(send(limiter, tg, ALICE))
+
+    assert answer == {"ok": True}
+    assert tg.sent == [("sendMessage", ALICE, 3.0)]
+    assert limiter.waited_429 == 1
+
+
+async def test_a_429_pauses_that_chat_for_every_sender_and_only_that_chat(clock):
+    budget = ChatBudget(clock=clock)
+    budget.refused(GROUP, 5.0)
+
+    assert budget.chat_wait(GROUP) == pytest.approx(5.0)
+    assert budget.room_at(GROUP) == pytest.approx(BASE + 5.0)
+    assert budget.chat_wait(OTHER_GROUP) <= 0
+
+
+async def test_three_chats_refused_within_a_second_pause_everything(clock):
+    budget = ChatBudget(clock=clock)
+
+    for chat in (GROUP, OTHER_GROUP, ALICE):
+        budget.refused(chat, 2.0)
+
+    assert budget.chat_wait(-100999) == pytest.approx(2.0)
+
+
+async def test_private_replies_may_come_in_a_burst_but_outbox_sends_are_a_second_apart(clock):
+    limiter, tg = BudgetLimiter(ChatBudget(clock=clock)), Telegram(clock)
+
+    await clock.run(send(limiter, tg, ALICE))
+    await clock.run(send(limiter, tg, ALICE))
+    with paced_by_caller():
+        await clock.run(send(limiter, tg, ALICE))
+
+    assert [at for _, _, at in tg.sent] == [0.0, 0.0, 1.0]
+
+
+async def test_the_outbox_gets_its_429_back_to_retry_the_row_later(clock):
+    limiter, tg = BudgetLimiter(ChatBudget(clock=clock)), Telegram(clock)
+    tg.refuse = [1.0]
+
+    with paced_by_caller(), pytest.raises(RetryAfter):
+        await clock.run(send(limiter, tg, ALICE))
+
+
+async def test_new_messages_stay_under_the_overall_rate_and_edits_do_not_count(clock):
+    limiter, tg = BudgetLimiter(ChatBudget(overall=29, clock=clock)), Telegram(clock)
+
+    for member in range(40):
+        await clock.run(send(limiter, tg, 1000 + member))
+    for member in range(10):
+        await clock.run(send(limiter, tg, 1000 + member, "editMessageText"))
+
+    messages = [at for endpoint, _, at in tg.sent if endpoint == "sendMessage"]
+    edits = [at for endpoint, _, at in tg.sent if endpoint != "sendMessage"]
+    assert messages.count(0.0) == 29 and max(messages) == pytest.approx(1.0)
+    assert edits == [pytest.approx(1.0)] * 10  # at once: edits are not in the overall count
+
+
+async def test_requests_that_are_no_messages_pass_untouched(clock):
+    limiter, tg = BudgetLimiter(ChatBudget(clock=clock)), Telegram(clock)
+
+    for _ in range(30):
+        await clock.run(send(limiter, tg, GROUP, "getChatMember"))
+
+    assert {at for _, _, at in tg.sent} == {0.0}
+
+
+async def test_until_room_waits_a_second_after_a_private_message(clock):
+    budget = ChatBudget(clock=clock)
+    budget.note(ALICE, new=True)
+
+    await clock.run(budget.until_room(ALICE))
+
+    assert clock.monotonic() - BASE == pytest.approx(1.0)
+    assert budget.waiting == 0
