@@ -95,6 +95,8 @@ class ChatRow(Base):
     milestone_coupons: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     referral: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     order_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    segments: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # stage thresholds, window
+    tiers: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the tier ladder
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -139,6 +141,104 @@ class MembershipRow(Base):
     points: Mapped[int] = mapped_column(BigInteger, default=0)
     ref_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     title: Mapped[str | None] = mapped_column(String(32))
+    # The member's summary, kept by every write that is activity or commerce (campaigns/
+    # segments.py reads stages and RFM from it and from MemberMonthRow, never from the log).
+    last_active_day: Mapped[dt.date | None] = mapped_column(Date)  # the group's local day
+    active_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    orders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    spend: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # minor units
+    last_order_at: Mapped[dt.datetime | None]
+    points_earned: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Computed by the segments job from the summary (None: not yet computed).
+    stage: Mapped[str | None] = mapped_column(String(16))
+    stage_since: Mapped[dt.datetime | None]
+    rfm_r: Mapped[int | None] = mapped_column(Integer)
+    rfm_f: Mapped[int | None] = mapped_column(Integer)
+    rfm_m: Mapped[int | None] = mapped_column(Integer)
+    rfm_segment: Mapped[str | None] = mapped_column(String(24))
+    # Membership tier (会员等级): 0 is the first tier; the review may lower it after grace.
+    tier: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tier_since: Mapped[dt.datetime | None]
+    tier_below_since: Mapped[dt.datetime | None]  # first review that found it unearned
+
+
+class MemberMonthRow(Base):
+    """One member's activity and commerce in one month of the group's calendar: windows
+    (RFM's 365 days, a tier's 12 months) are sums of these, never scans of the event log."""
+
+    __tablename__ = "member_months"
+    __table_args__ = (UniqueConstraint("chat_id", "user_id", "month"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
+    active_days: Mapped[int] = mapped_column(Integer, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    spend: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_earned: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SegmentCountRow(Base):
+    """How many members were in each stage, RFM segment and tier on a day (the segments job
+    writes one set a day), so /segments can show the change since a week ago."""
+
+    __tablename__ = "segment_counts"
+    __table_args__ = (UniqueConstraint("chat_id", "day", "dimension", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(8))  # stage, rfm, tier
+    key: Mapped[str] = mapped_column(String(32))
+    members: Mapped[int] = mapped_column(Integer)
+
+
+class MemberTagRow(Base):
+    """A tag on a member: set by an admin (/tag) or by a rule (an order's item or category)."""
+
+    __tablename__ = "member_tags"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "user_id", "tag"),
+        Index("ix_member_tags_chat_tag", "chat_id", "tag"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    tag: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(8))  # admin, rule
+    by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+
+
+class AudienceRow(Base):
+    """A saved audience: a name and a rule in the audience language, one group's."""
+
+    __tablename__ = "audiences"
+    __table_args__ = (UniqueConstraint("chat_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(Text)
+    by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class TierRewardRow(Base):
+    """A tier's entry reward granted to a member: the unique key grants it once, whatever
+    redelivery or second process tries again."""
+
+    __tablename__ = "tier_rewards"
+    __table_args__ = (UniqueConstraint("chat_id", "user_id", "level"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    level: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime]
 
 
 class EventRow(Base):
