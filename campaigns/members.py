@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     JOIN = "join"
     LEAVE = "leave"
     CHECKIN = "checkin"
+    STAGE = "stage"  # a lifecycle stage change: meta {"from": …, "to": …}
 
 
 @dataclass(frozen=True)

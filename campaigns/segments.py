@@ -26,6 +26,7 @@ group without orders, spend means nothing: F alone stands for FM.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -163,7 +164,10 @@ def fixed_score(value: int, cutoffs: Sequence[int], *, lower_is_better: bool = F
 
 def quintile_scores(values: Sequence[int], *, lower_is_better: bool = False) -> list[int]:
     """1-5 per value by its mid-rank within `values`: tied values share a score, and a
-    group where everyone is equal scores 3 throughout."""
+    group where everyone is equal scores 3 throughout.
+
+    The mid-rank is (values worse + half the ties) / n; in integers, so that the SQL that
+    scores a whole group in the database (storage) computes exactly the same score."""
     if not values:
         return []
     ordered = sorted(values)
@@ -172,9 +176,19 @@ def quintile_scores(values: Sequence[int], *, lower_is_better: bool = False) -> 
     for value in values:
         below, upto = bisect_left(ordered, value), bisect_right(ordered, value)
         worse = n - upto if lower_is_better else below
-        position = (worse + (upto - below) / 2) / n  # mid-rank, 0..1
-        scores.append(min(5, 1 + int(position * 5)))
+        scores.append(mid_rank_score(worse, upto - below, n))
     return scores
+
+
+def mid_rank_score(worse: int, ties: int, n: int) -> int:
+    """1 + floor(5 * (worse + ties / 2) / n), at most 5."""
+    return min(5, 1 + (5 * (2 * worse + ties)) // (2 * n))
+
+
+def days_since(now: dt.datetime, then: dt.datetime) -> int:
+    """Whole days between two instants, counted on whole seconds since the epoch (what the
+    database can compute the same way on SQLite and PostgreSQL)."""
+    return (math.floor(now.timestamp()) - math.floor(then.timestamp())) // 86_400
 
 
 def score_group(facts: Sequence[RfmFacts], *, by_orders: bool) -> list[RfmScore]:

@@ -179,6 +179,19 @@ class MemberMonthRow(Base):
     points_earned: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class MemberDayRow(Base):
+    """A day (the group's calendar) on which a member was active: inserted once, so a day
+    counts once in active_days however many messages, redeliveries or late batches name it."""
+
+    __tablename__ = "member_days"
+    __table_args__ = (UniqueConstraint("chat_id", "user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    day: Mapped[dt.date] = mapped_column(Date)
+
+
 class SegmentCountRow(Base):
     """How many members were in each stage, RFM segment and tier on a day (the segments job
     writes one set a day), so /segments can show the change since a week ago."""

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from campaigns.checkin import local_day
 from campaigns.members import (
     ChatInfo,
     EventKind,
@@ -16,6 +17,7 @@ from campaigns.members import (
 )
 from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
+from campaigns.ports.segments import ActiveDay
 from campaigns.services import referral
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.referral import LinkSeen, Notice
@@ -163,6 +165,14 @@ async def record_messages(
             rows.append((pk, m.person.user_id, EventKind.MESSAGE, m.at, None, {"type": m.kind}))
         for pk, counts in per_chat.items():
             await uow.members.count_messages(pk, counts)
+        zones = {record.pk: record.settings.timezone for record in records.values()}
+        await uow.segments.active_days(
+            [
+                ActiveDay(pk, m.person.user_id, local_day(m.at, zones[pk]))
+                for m in fresh
+                for pk in (records[m.chat.chat_id].pk,)
+            ]
+        )
         await uow.events.add(rows)
         notices: list[Notice] = []
         for record in records.values():

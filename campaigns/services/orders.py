@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from campaigns.checkin import local_day
 from campaigns.coupons import CouponRejected, Reason, check_usable, used_at
 from campaigns.orders import OrderIn, purchase_points
 from campaigns.ports import UnitOfWork
@@ -74,6 +75,10 @@ async def apply_order(
     )
     if order_id is None:
         return OrderResult(stored=False)
+    day = local_day(order.at, record.settings.timezone)
+    await uow.segments.order_seen(
+        record.pk, order.member, order.amount, order.at, day.replace(day=1)
+    )
     used, refused, left = list(redeemed), [], order.amount
     for code in (c for c in order.coupons if c not in redeemed):
         outcome = await _use_coupon(uow, record, order, code, left=left, now=now)

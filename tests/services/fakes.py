@@ -30,8 +30,10 @@ from campaigns.ports.groupbuys import DealRecord, TeamRecord
 from campaigns.ports.members import Contact
 from campaigns.ports.outbox import Delivery
 from campaigns.ports.referral import Candidate, Claim, InviteRecord, LinkRecord
+from campaigns.ports.segments import ActiveDay
 from campaigns.referral import ATTRIBUTED, InviteStatus, RejectReason, Source
 from campaigns.schedule import PostStatus, When
+from campaigns.segments import StageThresholds
 from campaigns.settings import ChatSettings
 
 # -- rows -------------------------------------------------------------------------------------
@@ -136,6 +138,13 @@ class Tables:
     posts: dict[int, PostRow] = field(default_factory=dict)
     deliveries: dict[int, DeliveryRow] = field(default_factory=dict)
     buttons: set[tuple[ButtonKind, int, int, int]] = field(default_factory=set)
+    days: set[tuple[int, int, dt.date]] = field(default_factory=set)
+    # (chat, member, month) -> [active days, orders, spend]
+    months: dict[tuple[int, int, dt.date], list[int]] = field(default_factory=dict)
+    # (chat, member) -> [active days, orders, spend]; the last order's time
+    summaries: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    last_orders: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
+    thresholds: dict[int, StageThresholds] = field(default_factory=dict)
 
 
 class FakeDatabase:
@@ -971,7 +980,42 @@ class FakeButtons(Repo):
 
 # -- the unit of work -------------------------------------------------------------------------
 
+
+class FakeSegments(Repo):
+    """The summaries the writes keep; stages and RFM are scored in SQL (tests/storage)."""
+
+    async def active_days(self, days: Sequence[ActiveDay]) -> int:
+        new = {(d.chat_pk, d.user_id, d.day) for d in days} - self.t.days
+        self.t.days |= new
+        for chat_pk, user_id, day in new:
+            self.t.months.setdefault((chat_pk, user_id, day.replace(day=1)), [0, 0, 0])[0] += 1
+            if (chat_pk, user_id) in self.t.members:
+                self.t.summaries.setdefault((chat_pk, user_id), [0, 0, 0])[0] += 1
+        return len(new)
+
+    async def order_seen(
+        self, chat_pk: int, user_id: int, amount: int, at: dt.datetime, month: dt.date
+    ) -> None:
+        bucket = self.t.months.setdefault((chat_pk, user_id, month), [0, 0, 0])
+        bucket[1], bucket[2] = bucket[1] + 1, bucket[2] + amount
+        if (chat_pk, user_id) in self.t.members:
+            summary = self.t.summaries.setdefault((chat_pk, user_id), [0, 0, 0])
+            summary[1], summary[2] = summary[1] + 1, summary[2] + amount
+            last = self.t.last_orders.get((chat_pk, user_id))
+            self.t.last_orders[(chat_pk, user_id)] = at if last is None else max(last, at)
+
+    async def thresholds(self, chat_pk: int) -> StageThresholds:
+        return self.t.thresholds.get(chat_pk, StageThresholds())
+
+    async def set_thresholds(self, chat_pk: int, thresholds: StageThresholds) -> None:
+        self.t.thresholds[chat_pk] = thresholds
+
+    def __getattr__(self, name: str) -> Any:
+        raise NotImplementedError(f"segments.{name} is scored in SQL: see tests/storage")
+
+
 REPOSITORIES = {
+    "segments": FakeSegments,
     "updates": FakeUpdateLog,
     "chats": FakeChats,
     "users": FakeUsers,

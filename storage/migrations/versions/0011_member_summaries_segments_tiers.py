@@ -69,6 +69,12 @@ def upgrade() -> None:
         unique=["chat_id", "user_id", "month"],
     )
     _create(
+        "member_days",
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        unique=["chat_id", "user_id", "day"],
+    )
+    _create(
         "segment_counts",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("dimension", sa.String(8), nullable=False),
@@ -105,7 +111,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("tier_rewards", "audiences", "member_tags", "segment_counts", "member_months"):
+    for table in (
+        "tier_rewards", "audiences", "member_tags", "segment_counts", "member_days",
+        "member_months",
+    ):  # fmt: skip
         op.drop_table(table)
     with op.batch_alter_table("memberships") as batch:
         for column in (

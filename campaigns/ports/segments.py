@@ -1,0 +1,86 @@
+"""Storage of member summaries, stages, RFM scores and segment counts (campaigns/segments.py
+holds the rules; the SQL that applies them to a whole group is held to them by tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from campaigns.segments import StageThresholds
+
+
+@dataclass(frozen=True)
+class ActiveDay:
+    """A member active on a day of the group's calendar."""
+
+    chat_pk: int
+    user_id: int
+    day: dt.date
+
+
+@dataclass(frozen=True)
+class StageChange:
+    user_id: int
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class SegmentCounts:
+    """Members per key of one dimension (stage, rfm, tier), now and on an earlier day."""
+
+    now: dict[str, int]
+    before: dict[str, int] | None  # None: no count stored for that day
+
+
+@dataclass(frozen=True)
+class ListedMember:
+    user_id: int
+    name: str
+    username: str | None
+    stage: str | None
+    segment: str | None
+    points: int
+    orders: int
+    spend: int
+
+
+class Segments(Protocol):
+    async def active_days(self, days: Sequence[ActiveDay]) -> int:
+        """Record each member's active days once (in days, months and the member's
+        summary); returns how many were new."""
+
+    async def order_seen(
+        self, chat_pk: int, user_id: int, amount: int, at: dt.datetime, month: dt.date
+    ) -> None:
+        """A stored order in the member's summary and the month's bucket."""
+
+    async def thresholds(self, chat_pk: int) -> StageThresholds: ...
+
+    async def set_thresholds(self, chat_pk: int, thresholds: StageThresholds) -> None: ...
+
+    async def refresh_stages(
+        self, chat_pk: int, now: dt.datetime, thresholds: StageThresholds
+    ) -> list[StageChange]:
+        """Store every member's stage at `now` (campaigns.segments.stage_of, in SQL); returns
+        the changes of members who had a stage before."""
+
+    async def refresh_rfm(self, chat_pk: int, now: dt.datetime, window_start: dt.date) -> int:
+        """Store every present member's RFM scores and segment (score_group, in SQL) from the
+        summaries, windows summed from `window_start`'s month; returns how many were scored."""
+
+    async def counts(self, chat_pk: int, dimension: str) -> dict[str, int]:
+        """Members per stage / rfm segment / tier now (stored values)."""
+
+    async def save_counts(self, chat_pk: int, day: dt.date) -> None:
+        """Keep today's counts of every dimension (replacing today's earlier ones)."""
+
+    async def counts_on(self, chat_pk: int, dimension: str, day: dt.date) -> dict[str, int] | None:
+        """The counts kept for that day, None if none were."""
+
+    async def members_in(
+        self, chat_pk: int, dimension: str, key: str, *, offset: int, limit: int
+    ) -> tuple[int, list[ListedMember]]:
+        """(total, one page) of the present members with that stage / segment / tier."""

@@ -1,0 +1,480 @@
+"""Member summaries, lifecycle stages, RFM scores and segment counts.
+
+The rules are campaigns/segments.py (stage_of, score_group); here they run over a whole group
+in the database, one statement each, so a group of a million members is scored without
+loading it (tests/storage/test_segments.py holds the SQL to the rules on random groups).
+
+Times are compared as whole seconds since the epoch, as campaigns.segments.days_since counts
+them: `epoch_seconds` is the one expression for it on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from campaigns.members import EventKind
+from campaigns.ports.segments import ActiveDay, ListedMember, StageChange
+from campaigns.segments import (
+    ACTIVE_DAY_CUTOFFS,
+    MAX_DAYS,
+    ORDER_CUTOFFS,
+    QUINTILE_MIN,
+    RECENCY_CUTOFFS,
+    SEGMENT_GRID,
+    SPEND_CUTOFFS,
+    Stage,
+    StageThresholds,
+)
+from storage.models import (
+    ChatRow,
+    MemberDayRow,
+    MemberMonthRow,
+    MembershipRow,
+    OrderRow,
+    SegmentCountRow,
+    UserRow,
+)
+from storage.repositories.activity import SqlEvents
+from storage.repositories.base import Repository, insert_for, json_rows, prepared, rows_param
+
+MT = cast(Table, MembershipRow.__table__)
+MD = cast(Table, MemberDayRow.__table__)
+MM = cast(Table, MemberMonthRow.__table__)
+SC = cast(Table, SegmentCountRow.__table__)
+OT = cast(Table, OrderRow.__table__)
+UT = cast(Table, UserRow.__table__)
+CH = cast(Table, ChatRow.__table__)
+NEVER = MAX_DAYS * 10  # the recency of a member with no order (activity) at all
+DIMENSIONS = ("stage", "rfm", "tier")
+
+
+class epoch_seconds(FunctionElement[int]):
+    """Whole seconds since the epoch of a stored time (floor)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST(floor(extract(epoch FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+def _new_days(insert: Any) -> Any:
+    columns = [MD.c.chat_id, MD.c.user_id, MD.c.day]
+    return (
+        insert(MD)
+        .from_select([c.name for c in columns], json_rows(insert, *columns))
+        .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "day"])
+        .returning(MD.c.chat_id, MD.c.user_id, MD.c.day)
+    )
+
+
+def _bump_months(insert: Any) -> Any:
+    columns = [MM.c.chat_id, MM.c.user_id, MM.c.month, MM.c.active_days, MM.c.orders, MM.c.spend]
+    zero = literal(0, BigInteger).label("points_earned")
+    stmt = insert(MM).from_select(
+        [*(c.name for c in columns), "points_earned"],
+        json_rows(insert, *columns).add_columns(zero),
+    )
+    new = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_id", "user_id", "month"],
+        set_={
+            "active_days": MM.c.active_days + new.active_days,
+            "orders": MM.c.orders + new.orders,
+            "spend": MM.c.spend + new.spend,
+        },
+    )
+
+
+def _later(column: Any, value: Any) -> Any:
+    """The later of a stored value (None: none yet) and a new one."""
+    return case((column.is_(None) | (column < value), value), else_=column)
+
+
+def _bump_members(insert: Any) -> Any:
+    got = json_rows(
+        insert, MT.c.chat_id, MT.c.user_id, Column("n", Integer), Column("day", Date)
+    ).subquery()
+    return (
+        update(MT)
+        .where(MT.c.chat_id == got.c.chat_id, MT.c.user_id == got.c.user_id)
+        .values(
+            active_days=MT.c.active_days + got.c.n,
+            last_active_day=_later(MT.c.last_active_day, got.c.day),
+        )
+    )
+
+
+_NEW_DAYS = prepared(_new_days)
+_BUMP_MONTHS = prepared(_bump_months)
+_BUMP_MEMBERS = prepared(_bump_members)
+
+
+def _day(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+class SqlSegments(Repository):
+    async def active_days(self, days: Sequence[ActiveDay]) -> int:
+        if not days:
+            return 0
+        unique = sorted({(d.chat_pk, d.user_id, d.day) for d in days})
+        rows = [{"chat_id": c, "user_id": u, "day": day} for c, u, day in unique]
+        params = {"rows": rows_param(self.session, rows)}
+        returned: list[Any] = list(await self.run(_NEW_DAYS(self.session), params))
+        new: list[tuple[int, int, dt.date]] = [(int(r[0]), int(r[1]), _day(r[2])) for r in returned]
+        if not new:
+            return 0
+        per_month: Counter[tuple[int, int, dt.date]] = Counter()
+        latest: dict[tuple[int, int], dt.date] = {}
+        for chat_pk, user_id, day in new:
+            per_month[(chat_pk, user_id, month_of(day))] += 1
+            key = (chat_pk, user_id)
+            latest[key] = max(latest.get(key, day), day)
+        await self._months(
+            [
+                {"chat_id": c, "user_id": u, "month": m, "active_days": n, "orders": 0, "spend": 0}
+                for (c, u, m), n in sorted(per_month.items())
+            ]
+        )
+        gained = Counter((c, u) for c, u, _ in new)
+        members = [
+            {"chat_id": c, "user_id": u, "n": n, "day": latest[(c, u)]}
+            for (c, u), n in sorted(gained.items())
+        ]
+        await self.run(_BUMP_MEMBERS(self.session), {"rows": rows_param(self.session, members)})
+        return len(new)
+
+    async def _months(self, rows: list[dict[str, Any]]) -> None:
+        await self.run(_BUMP_MONTHS(self.session), {"rows": rows_param(self.session, rows)})
+
+    async def order_seen(
+        self, chat_pk: int, user_id: int, amount: int, at: dt.datetime, month: dt.date
+    ) -> None:
+        await self.session.execute(
+            update(MT)
+            .where(MT.c.chat_id == chat_pk, MT.c.user_id == user_id)
+            .values(
+                orders=MT.c.orders + 1,
+                spend=MT.c.spend + amount,
+                last_order_at=_later(MT.c.last_order_at, at),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        row = {
+            "chat_id": chat_pk,
+            "user_id": user_id,
+            "month": month,
+            "active_days": 0,
+            "orders": 1,
+            "spend": amount,
+        }
+        await self._months([row])
+
+    async def thresholds(self, chat_pk: int) -> StageThresholds:
+        stored = await self.session.scalar(select(CH.c.segments).where(CH.c.id == chat_pk))
+        return StageThresholds.model_validate(stored or {})
+
+    async def set_thresholds(self, chat_pk: int, thresholds: StageThresholds) -> None:
+        await self.session.execute(
+            update(CH).where(CH.c.id == chat_pk).values(segments=thresholds.model_dump())
+        )
+
+    async def refresh_stages(
+        self, chat_pk: int, now: dt.datetime, thresholds: StageThresholds
+    ) -> list[StageChange]:
+        computed = stage_expression(now, thresholds)
+        changed = (
+            await self.session.execute(
+                select(MT.c.user_id, MT.c.stage, computed.label("new"))
+                .where(
+                    MT.c.chat_id == chat_pk,
+                    MT.c.stage.is_not(None),
+                    MT.c.stage.is_distinct_from(computed),
+                )
+                .order_by(MT.c.user_id)
+            )
+        ).all()
+        await self.session.execute(
+            update(MT)
+            .where(MT.c.chat_id == chat_pk, MT.c.stage.is_distinct_from(computed))
+            .values(stage=computed, stage_since=now)
+            .execution_options(synchronize_session=False)
+        )
+        changes = [StageChange(int(u), str(old), str(new)) for u, old, new in changed]
+        await SqlEvents(self.session).add(
+            [
+                (chat_pk, c.user_id, EventKind.STAGE, now, None, {"from": c.old, "to": c.new})
+                for c in changes
+            ]
+        )
+        return changes
+
+    async def refresh_rfm(self, chat_pk: int, now: dt.datetime, window_start: dt.date) -> int:
+        present = and_(MT.c.chat_id == chat_pk, MT.c.present.is_(True))
+        n = int(await self.session.scalar(select(func.count()).select_from(MT).where(present)) or 0)
+        await self.session.execute(
+            update(MT)
+            .where(MT.c.chat_id == chat_pk, MT.c.present.is_(False), MT.c.rfm_r.is_not(None))
+            .values(rfm_r=None, rfm_f=None, rfm_m=None, rfm_segment=None)
+            .execution_options(synchronize_session=False)
+        )
+        if n == 0:
+            return 0
+        by_orders = (
+            await self.session.scalar(select(OT.c.id).where(OT.c.chat_id == chat_pk).limit(1))
+        ) is not None
+        scores = rfm_scores(chat_pk, now, window_start, by_orders=by_orders, n=n)
+        await self.session.execute(
+            update(MT)
+            .where(MT.c.chat_id == chat_pk, MT.c.user_id == scores.c.user_id)
+            .values(
+                rfm_r=scores.c.r,
+                rfm_f=scores.c.f,
+                rfm_m=scores.c.m,
+                rfm_segment=segment_expression(scores.c.r, scores.c.f, scores.c.mm),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return n
+
+    async def counts(self, chat_pk: int, dimension: str) -> dict[str, int]:
+        column = _dimension(dimension)
+        rows = await self.session.execute(
+            select(column, func.count())
+            .where(MT.c.chat_id == chat_pk, column.is_not(None), _counted(dimension))
+            .group_by(column)
+        )
+        return {str(key): int(n) for key, n in rows}
+
+    async def save_counts(self, chat_pk: int, day: dt.date) -> None:
+        await self.session.execute(delete(SC).where(SC.c.chat_id == chat_pk, SC.c.day == day))
+        rows = [
+            {"chat_id": chat_pk, "day": day, "dimension": dimension, "key": key, "members": n}
+            for dimension in DIMENSIONS
+            for key, n in sorted((await self.counts(chat_pk, dimension)).items())
+        ]
+        if rows:
+            await self.session.execute(insert_for(self.session, SC), rows)
+
+    async def counts_on(self, chat_pk: int, dimension: str, day: dt.date) -> dict[str, int] | None:
+        rows = (
+            await self.session.execute(
+                select(SC.c.key, SC.c.members).where(
+                    SC.c.chat_id == chat_pk, SC.c.day == day, SC.c.dimension == dimension
+                )
+            )
+        ).all()
+        if not rows:
+            kept = await self.session.scalar(
+                select(SC.c.id).where(SC.c.chat_id == chat_pk, SC.c.day == day).limit(1)
+            )
+            return {} if kept is not None else None
+        return {str(key): int(n) for key, n in rows}
+
+    async def members_in(
+        self, chat_pk: int, dimension: str, key: str, *, offset: int, limit: int
+    ) -> tuple[int, list[ListedMember]]:
+        column = _dimension(dimension)
+        value: Any = int(key) if dimension == "tier" else key
+        where = and_(MT.c.chat_id == chat_pk, column == value, _counted(dimension))
+        total = int(
+            await self.session.scalar(select(func.count()).select_from(MT).where(where)) or 0
+        )
+        rows = await self.session.execute(
+            select(
+                MT.c.user_id,
+                UT.c.first_name,
+                UT.c.last_name,
+                UT.c.username,
+                MT.c.stage,
+                MT.c.rfm_segment,
+                MT.c.points,
+                MT.c.orders,
+                MT.c.spend,
+            )
+            .join(UT, UT.c.id == MT.c.user_id)
+            .where(where)
+            .order_by(MT.c.points.desc(), MT.c.user_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return total, [
+            ListedMember(
+                user_id=int(r.user_id),
+                name=" ".join(p for p in (r.first_name, r.last_name) if p),
+                username=r.username,
+                stage=r.stage,
+                segment=r.rfm_segment,
+                points=int(r.points),
+                orders=int(r.orders),
+                spend=int(r.spend),
+            )
+            for r in rows
+        ]
+
+
+def _dimension(dimension: str) -> Any:
+    """The column a dimension is kept in (a tier by its level)."""
+    columns = {"stage": MT.c.stage, "rfm": MT.c.rfm_segment, "tier": MT.c.tier}
+    if dimension not in columns:
+        raise ValueError(f"no such dimension {dimension!r}")
+    return columns[dimension]
+
+
+def _counted(dimension: str) -> ColumnElement[bool]:
+    """Who a dimension counts: stages count everyone (left too), the others present members."""
+    return literal(True) if dimension == "stage" else MT.c.present.is_(True)
+
+
+def stage_expression(now: dt.datetime, thresholds: StageThresholds) -> Any:
+    """campaigns.segments.stage_of as a SQL expression over a membership row."""
+    since = func.coalesce(MT.c.last_active_at, MT.c.joined_at)
+    new_cut = now - dt.timedelta(days=thresholds.new_days)
+    silent_cut = now - dt.timedelta(days=thresholds.silent_days)
+    dormant_cut = now - dt.timedelta(days=thresholds.dormant_days)
+    stamp = MT.c.joined_at.type
+    return case(
+        (MT.c.present.is_(False), literal(str(Stage.LEFT))),
+        (
+            and_(MT.c.joined_at.is_not(None), MT.c.joined_at > bindparam(None, new_cut, stamp)),
+            literal(str(Stage.NEW)),
+        ),
+        (since.is_(None), literal(str(Stage.DORMANT))),
+        (since > bindparam(None, silent_cut, stamp), literal(str(Stage.ACTIVE))),
+        (since > bindparam(None, dormant_cut, stamp), literal(str(Stage.SILENT))),
+        else_=literal(str(Stage.DORMANT)),
+    )
+
+
+def _fixed(value: Any, cutoffs: Sequence[int], *, lower_is_better: bool = False) -> Any:
+    """campaigns.segments.fixed_score in SQL."""
+    terms = [case(((value <= c) if lower_is_better else (value >= c), 1), else_=0) for c in cutoffs]
+    total: Any = literal(1, Integer)
+    for term in terms:
+        total = total + term
+    return total
+
+
+def _mid_rank(worse: Any, ties: Any, n: int) -> Any:
+    """campaigns.segments.mid_rank_score in SQL (integer division on both databases)."""
+    raw = 1 + (5 * (2 * worse + ties)) // (2 * n)
+    return case((raw > 5, 5), else_=raw)
+
+
+def rfm_scores(
+    chat_pk: int, now: dt.datetime, window_start: dt.date, *, by_orders: bool, n: int
+) -> Any:
+    """A subquery of (user_id, r, f, m, mm) for the group's present members: score_group of
+    campaigns/segments.py; mm is what the segment reads as M (F in a group without orders)."""
+    window = (
+        select(
+            MM.c.user_id,
+            func.sum(MM.c.orders).label("orders"),
+            func.sum(MM.c.spend).label("spend"),
+            func.sum(MM.c.active_days).label("days"),
+        )
+        .where(MM.c.chat_id == chat_pk, MM.c.month >= month_of(window_start))
+        .group_by(MM.c.user_id)
+        .subquery()
+    )
+    last = MT.c.last_order_at if by_orders else MT.c.last_active_at
+    now_s = math.floor(now.timestamp())
+    elapsed = (literal(now_s, BigInteger) - epoch_seconds(last)) // 86_400
+    recency = case((last.is_(None), None), (elapsed < 0, 0), else_=elapsed)
+    frequency = func.coalesce(window.c.orders if by_orders else window.c.days, 0)
+    facts = (
+        select(
+            MT.c.user_id,
+            recency.label("rd"),
+            frequency.label("fr"),
+            func.coalesce(window.c.spend, 0).label("mo"),
+        )
+        .select_from(MT.outerjoin(window, window.c.user_id == MT.c.user_id))
+        .where(MT.c.chat_id == chat_pk, MT.c.present.is_(True))
+        .subquery()
+    )
+    rkey = func.coalesce(facts.c.rd, NEVER)
+    if n >= QUINTILE_MIN:
+        r_below = func.rank().over(order_by=rkey) - 1
+        r_ties = func.count().over(partition_by=rkey)
+        f_below = func.rank().over(order_by=facts.c.fr) - 1
+        f_ties = func.count().over(partition_by=facts.c.fr)
+        m_below = func.rank().over(order_by=facts.c.mo) - 1
+        m_ties = func.count().over(partition_by=facts.c.mo)
+        ranked = select(
+            facts.c.user_id,
+            facts.c.rd,
+            facts.c.fr,
+            facts.c.mo,
+            _mid_rank(n - r_below - r_ties, r_ties, n).label("rs"),
+            _mid_rank(f_below, f_ties, n).label("fs"),
+            _mid_rank(m_below, m_ties, n).label("ms"),
+        ).subquery()
+    else:
+        cut = ORDER_CUTOFFS if by_orders else ACTIVE_DAY_CUTOFFS
+        ranked = select(
+            facts.c.user_id,
+            facts.c.rd,
+            facts.c.fr,
+            facts.c.mo,
+            _fixed(rkey, RECENCY_CUTOFFS, lower_is_better=True).label("rs"),
+            _fixed(facts.c.fr, cut).label("fs"),
+            _fixed(facts.c.mo, SPEND_CUTOFFS).label("ms"),
+        ).subquery()
+    nothing = ranked.c.rd.is_(None)
+    r = case((nothing, 1), else_=ranked.c.rs)
+    f = case((nothing | (ranked.c.fr <= 0), 1), else_=ranked.c.fs)
+    m = case((nothing | (ranked.c.mo <= 0), 1), else_=ranked.c.ms)
+    return select(
+        ranked.c.user_id,
+        r.label("r"),
+        f.label("f"),
+        m.label("m"),
+        (m if by_orders else f).label("mm"),
+    ).subquery()
+
+
+def segment_expression(r: Any, f: Any, m: Any) -> Any:
+    """campaigns.segments.segment_of in SQL: FM is the mean of F and M, rounded half up."""
+    fm = (f + m + 1) // 2
+    whens = [
+        (and_(r == score_r, fm == 5 - i), literal(str(segment)))
+        for score_r, row in SEGMENT_GRID.items()
+        for i, segment in enumerate(row)
+    ]
+    return case(*whens, else_=None)

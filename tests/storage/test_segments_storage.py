@@ -1,0 +1,283 @@
+"""Member summaries, stages and RFM in the database, held to campaigns/segments.py.
+
+The stage and RFM of a whole group are computed by one SQL statement each; on random groups,
+on SQLite and PostgreSQL, they equal what stage_of and score_group say member by member.
+Every example seeds in one transaction and rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from campaigns.members import EventKind
+from campaigns.ports.segments import ActiveDay
+from campaigns.segments import (
+    QUINTILE_MIN,
+    RfmFacts,
+    Stage,
+    StageThresholds,
+    days_since,
+    score_group,
+    stage_of,
+)
+from storage.models import EventRow, MemberMonthRow, MembershipRow, OrderRow, UserRow
+from tests.storage.test_rule_prefilters import seed_chat
+
+NOW = dt.datetime(2026, 11, 20, 3, 0, 30, 250_000, tzinfo=dt.UTC)
+PROPERTY = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+DAY = 86_400
+
+
+def ago(seconds: int | None) -> dt.datetime | None:
+    return None if seconds is None else NOW - dt.timedelta(seconds=seconds)
+
+
+def around(*days: int) -> st.SearchStrategy[int]:
+    """Seconds ago: exactly on a day boundary (and a second either side), or anywhere."""
+    edges = sorted({d * DAY + s for d in days for s in (-1, 0, 1)})
+    return st.sampled_from(edges) | st.integers(0, 400 * DAY)
+
+
+async def seed_members(session, chat_pk: int, members: list[dict]) -> None:
+    session.add_all(
+        [UserRow(id=10_000 + i, first_name=f"M{i}", reachable=True) for i in range(len(members))]
+    )
+    await session.flush()
+    session.add_all(
+        [
+            MembershipRow(chat_id=chat_pk, user_id=10_000 + i, status="member", **m)
+            for i, m in enumerate(members)
+        ]
+    )
+    await session.flush()
+
+
+STAGE_MEMBERS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "present": st.booleans(),
+            "joined_at": st.none() | around(7, 3).map(ago),
+            "last_active_at": st.none() | around(3, 7, 14, 30).map(ago),
+        }
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@PROPERTY
+@given(
+    members=STAGE_MEMBERS,
+    silent=st.sampled_from([3, 7]),
+    dormant=st.sampled_from([14, 30]),
+)
+async def test_stored_stages_are_exactly_what_stage_of_says(uow_factory, members, silent, dormant):
+    thresholds = StageThresholds(silent_days=silent, dormant_days=dormant, new_days=3)
+    async with uow_factory() as uow:
+        chat = await seed_chat(uow.session)
+        await seed_members(uow.session, chat.id, members)
+        await uow.segments.refresh_stages(chat.id, NOW, thresholds)
+        rows = await uow.session.execute(
+            select(MembershipRow.user_id, MembershipRow.stage).where(
+                MembershipRow.chat_id == chat.id
+            )
+        )
+        stored = {user_id: stage for user_id, stage in rows}
+    expected = {
+        10_000 + i: str(stage_of(now=NOW, thresholds=thresholds, **m))
+        for i, m in enumerate(members)
+    }
+    assert stored == expected
+
+
+async def test_a_stage_change_is_recorded_once_as_an_event_and_a_first_stage_is_none(
+    uow_factory,
+):
+    thresholds = StageThresholds()
+    async with uow_factory() as uow:
+        chat = await seed_chat(uow.session)
+        await seed_members(
+            uow.session,
+            chat.id,
+            [
+                {"present": True, "joined_at": ago(60 * DAY), "last_active_at": ago(DAY)},
+                {"present": True, "joined_at": ago(60 * DAY), "last_active_at": ago(20 * DAY)},
+            ],
+        )
+        assert await uow.segments.refresh_stages(chat.id, NOW, thresholds) == []
+        later = NOW + dt.timedelta(days=15)
+        changes = await uow.segments.refresh_stages(chat.id, later, thresholds)
+        again = await uow.segments.refresh_stages(chat.id, later, thresholds)
+        events = (
+            await uow.session.execute(
+                select(EventRow.user_id, EventRow.meta).where(EventRow.kind == EventKind.STAGE)
+            )
+        ).all()
+    assert [(c.user_id, c.old, c.new) for c in changes] == [
+        (10_000, Stage.ACTIVE, Stage.SILENT),
+        (10_001, Stage.SILENT, Stage.DORMANT),
+    ]
+    assert again == []
+    assert sorted(events) == [
+        (10_000, {"from": "active", "to": "silent"}),
+        (10_001, {"from": "silent", "to": "dormant"}),
+    ]
+
+
+RFM_MEMBER = st.fixed_dictionaries(
+    {
+        "present": st.booleans() | st.just(True),
+        "last_order": st.none() | around(7, 30, 90, 180).map(ago),
+        "last_active": st.none() | around(7, 30).map(ago),
+        "months": st.lists(
+            st.tuples(
+                st.integers(0, 14),  # months ago
+                st.integers(0, 12),  # orders
+                st.sampled_from([0, 4_999, 5_000, 30_000]) | st.integers(0, 900_000),  # spend
+                st.integers(0, 31),  # active days
+            ),
+            max_size=3,
+            unique_by=lambda t: t[0],
+        ),
+    }
+)
+
+
+def month_ago(n: int) -> dt.date:
+    year, month = NOW.year, NOW.month - n
+    while month < 1:
+        year, month = year - 1, month + 12
+    return dt.date(year, month, 1)
+
+
+RFM = settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+SMALL_GROUPS = st.lists(RFM_MEMBER, min_size=1, max_size=QUINTILE_MIN - 1)
+BIG_GROUPS = st.lists(
+    RFM_MEMBER.map(lambda m: {**m, "present": True}),
+    min_size=QUINTILE_MIN,
+    max_size=QUINTILE_MIN + 15,
+)
+
+
+@RFM
+@given(members=SMALL_GROUPS | BIG_GROUPS, with_orders=st.booleans())
+async def test_stored_rfm_scores_are_exactly_what_score_group_says(
+    uow_factory, members, with_orders
+):
+    window_start = month_ago(11)
+    async with uow_factory() as uow:
+        chat = await seed_chat(uow.session)
+        await seed_members(
+            uow.session,
+            chat.id,
+            [
+                {
+                    "present": m["present"],
+                    "joined_at": ago(500 * DAY),
+                    "last_active_at": m["last_active"],
+                    "last_order_at": m["last_order"],
+                }
+                for m in members
+            ],
+        )
+        uow.session.add_all(
+            [
+                MemberMonthRow(
+                    chat_id=chat.id,
+                    user_id=10_000 + i,
+                    month=month_ago(back),
+                    orders=orders,
+                    spend=spend,
+                    active_days=days,
+                    points_earned=0,
+                )
+                for i, m in enumerate(members)
+                for back, orders, spend, days in m["months"]
+            ]
+        )
+        if with_orders:
+            uow.session.add(
+                OrderRow(
+                    chat_id=chat.id, external_id="x", user_id=1, amount=1, currency="CNY",
+                    at=NOW, coupon_codes={"codes": []}, source="test", created_at=NOW,
+                )
+            )  # fmt: skip
+        await uow.session.flush()
+        await uow.segments.refresh_rfm(chat.id, NOW, window_start)
+        stored = {
+            r.user_id: (r.rfm_r, r.rfm_f, r.rfm_m, r.rfm_segment)
+            for r in (
+                await uow.session.execute(
+                    select(MembershipRow).where(MembershipRow.chat_id == chat.id)
+                )
+            ).scalars()
+        }
+
+    present = [(i, m) for i, m in enumerate(members) if m["present"]]
+    facts = []
+    for i, m in present:
+        last = m["last_order"] if with_orders else m["last_active"]
+        inside = [t for t in m["months"] if month_ago(t[0]) >= window_start]
+        facts.append(
+            RfmFacts(
+                user_id=10_000 + i,
+                recency_days=None if last is None else max(0, days_since(NOW, last)),
+                frequency=sum(t[1] if with_orders else t[3] for t in inside),
+                monetary=sum(t[2] for t in inside),
+            )
+        )
+    expected = {
+        s.user_id: (s.r, s.f, s.m, str(s.segment))
+        for s in score_group(facts, by_orders=with_orders)
+    }
+    expected |= {
+        10_000 + i: (None, None, None, None) for i, m in enumerate(members) if not m["present"]
+    }
+    assert stored == expected
+
+
+async def test_active_days_count_each_local_day_once_in_days_months_and_the_summary(
+    uow_factory,
+):
+    async with uow_factory() as uow:
+        chat = await seed_chat(uow.session)
+        await seed_members(uow.session, chat.id, [{"present": True, "joined_at": None}])
+        member = 10_000
+        days = [dt.date(2026, 10, 31), dt.date(2026, 11, 1), dt.date(2026, 11, 1)]
+        first = await uow.segments.active_days([ActiveDay(chat.id, member, d) for d in days])
+        again = await uow.segments.active_days([ActiveDay(chat.id, member, days[1])])
+        late = await uow.segments.active_days([ActiveDay(chat.id, member, dt.date(2026, 10, 5))])
+        await uow.segments.order_seen(chat.id, member, 1_500, NOW, dt.date(2026, 11, 1))
+        await uow.segments.order_seen(
+            chat.id, member, 500, NOW - dt.timedelta(days=40), dt.date(2026, 10, 1)
+        )
+        row = (
+            await uow.session.execute(
+                select(
+                    MembershipRow.active_days,
+                    MembershipRow.last_active_day,
+                    MembershipRow.orders,
+                    MembershipRow.spend,
+                    MembershipRow.last_order_at,
+                ).where(MembershipRow.user_id == member)
+            )
+        ).one()
+        months = {
+            m.month: (m.active_days, m.orders, m.spend)
+            for m in (await uow.session.execute(select(MemberMonthRow))).scalars()
+        }
+    assert (first, again, late) == (2, 0, 1)
+    assert tuple(row) == (3, dt.date(2026, 11, 1), 2, 2_000, NOW)
+    assert months == {dt.date(2026, 10, 1): (2, 1, 500), dt.date(2026, 11, 1): (1, 1, 1_500)}
