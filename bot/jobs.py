@@ -22,6 +22,7 @@ from campaigns.services.calendar import enrol_due, hand_over_due
 from campaigns.services.coupons import due_reminders
 from campaigns.services.groupbuys import end_deals, expire_teams, live_posts
 from campaigns.services.referral import sweep
+from campaigns.services.segments import refresh_all
 from handlers.broadcasts import show_progress
 from handlers.calendar import report_skipped
 from handlers.calendar_texts import CalendarTexts
@@ -115,6 +116,7 @@ class Jobs:
         every(self.outbox_tick, interval=s.outbox_tick_seconds, first=1, name="outbox")
         every(self.recover_outbox, interval=60, first=60, name="outbox-recovery")
         every(self.enrol, interval=60, first=20, name="sequences")
+        every(self.segments, interval=3600, first=120, name="segments")
 
     def _every(self, queue: JobQueue[Any]) -> Callable[..., None]:
         def every(job: Job, *, interval: float, first: float, name: str) -> None:
@@ -179,6 +181,13 @@ class Jobs:
         """Day-N welcome messages that have come due become outbox rows."""
         if await enrol_due(self.d.uow, now=self.d.clock()):
             self.sender.kick()
+
+    async def segments(self, _: object = None) -> None:
+        """Every group's stages, RFM scores and the day's counts, from the member summaries
+        (a stage change is recorded as an event for automations and analytics)."""
+        changed = await refresh_all(self.d.uow, self.d.clock())
+        if changed:
+            log.info("segments refreshed: %d members changed stage", changed)
 
     async def prune(self, _: object = None) -> None:
         """Forget processed update ids older than Telegram could ever redeliver."""

@@ -26,6 +26,7 @@ class ButtonKind(StrEnum):
     SCHEDULE = "schedule"  # a /schedule preview (✅ / ✖)
     BROADCAST = "broadcast"  # a /broadcast preview, then its progress message
     CHOOSER = "chooser"  # the private "which group?" chooser of /invite and /invites
+    SEGMENTS = "segments"  # a /segments report or member list (object: the group's chat id)
 
 
 class Denied(StrEnum):

@@ -31,6 +31,8 @@ from handlers.callbacks import (
     GroupBuyButton,
     ManageButton,
     ScheduleButton,
+    SegmentButton,
+    SegmentPageButton,
     pattern,
 )
 from handlers.checkin import CHECKIN_WORDS, checkin_command
@@ -49,6 +51,7 @@ from handlers.members import (
 )
 from handlers.profile import me_command, top_command
 from handlers.referral import referral_command
+from handlers.segments import on_segment_button, segments_command
 from handlers.start import help_command, unknown_in_private, unknown_tap
 
 TRACKING, MEMBERS, COMMANDS, FALLBACK = -1, 0, 1, 2
@@ -124,6 +127,11 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     app.add_handler(CommandHandler("manage", manage_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_manage, pattern=pattern(ManageButton)), group=COMMANDS)
+    app.add_handler(CommandHandler("segments", segments_command, commands), group=COMMANDS)
+    for kind in (SegmentButton, SegmentPageButton):
+        app.add_handler(
+            CallbackQueryHandler(on_segment_button, pattern=pattern(kind)), group=COMMANDS
+        )
     app.add_handler(CallbackQueryHandler(unknown_tap), group=COMMANDS)  # after every pattern
     private = filters.ChatType.PRIVATE & commands
     app.add_handler(  # 签到 in a private chat is explained like /checkin

@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, Update
 
 ROW_ID = r"(\d{1,18})"  # a database row: positive, fits a BIGINT
 CHAT_ID = r"(-?\d{1,16})"  # a Telegram chat (at most 52 bits): groups are negative
+PAGE = r"(\d{1,4})"  # a page of a list
 
 
 class GroupBuyVerb(StrEnum):
@@ -99,21 +100,73 @@ class ManageButton:
     chat_id: int
 
 
+class SegmentView(StrEnum):
+    """A list /segments opens: a stage (s-), an RFM segment (r-) or a tier level (t-)."""
+
+    NEW = "s-new"
+    ACTIVE = "s-active"
+    SILENT = "s-silent"
+    DORMANT = "s-dormant"
+    LEFT = "s-left"
+    CHAMPIONS = "r-champions"
+    LOYAL = "r-loyal"
+    POTENTIAL_LOYALIST = "r-potential_loyalist"
+    RFM_NEW = "r-new"
+    PROMISING = "r-promising"
+    NEED_ATTENTION = "r-need_attention"
+    ABOUT_TO_SLEEP = "r-about_to_sleep"
+    AT_RISK = "r-at_risk"
+    CANT_LOSE = "r-cant_lose"
+    HIBERNATING = "r-hibernating"
+    LOST = "r-lost"
+    TIER_0 = "t-0"
+    TIER_1 = "t-1"
+    TIER_2 = "t-2"
+    TIER_3 = "t-3"
+    TIER_4 = "t-4"
+
+
+@dataclass(frozen=True)
+class SegmentButton:
+    """A list under the /segments report, opened in a message of its own:
+    `sg:<view>:<page>:<chat>`."""
+
+    view: SegmentView
+    page: int
+    chat_id: int
+
+
+@dataclass(frozen=True)
+class SegmentPageButton:
+    """◀ / ▶ on a /segments list, turning its pages in place: `sgp:<view>:<page>:<chat>`."""
+
+    view: SegmentView
+    page: int
+    chat_id: int
+
+
 Callback = (
-    ClaimButton | GroupBuyButton | ScheduleButton | BroadcastButton | ChooserButton | ManageButton
+    ClaimButton
+    | GroupBuyButton
+    | ScheduleButton
+    | BroadcastButton
+    | ChooserButton
+    | ManageButton
+    | SegmentButton
+    | SegmentPageButton
 )
 C = TypeVar("C", ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton,
-            ManageButton)  # fmt: skip
+            ManageButton, SegmentButton, SegmentPageButton)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class _Kind:
-    """One prefix on the wire: its verbs (none: the prefix alone), its id and its value."""
+    """One prefix on the wire: its verbs (none: the prefix alone), its ids and its value."""
 
     prefix: str
     verbs: type[StrEnum] | None
-    id: str
-    make: Callable[[str, int], Callback]  # (verb or "", id) -> value
+    id: str  # one or more numbers, each a regex group, separated by ":"
+    make: Callable[[str, tuple[int, ...]], Callback]  # (verb or "", ids) -> value
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -122,20 +175,29 @@ class _Kind:
 
 
 _KINDS: dict[type[Callback], _Kind] = {
-    ClaimButton: _Kind("cpn", None, ROW_ID, lambda _, n: ClaimButton(n)),
+    ClaimButton: _Kind("cpn", None, ROW_ID, lambda _, n: ClaimButton(n[0])),
     GroupBuyButton: _Kind(
-        "gb", GroupBuyVerb, ROW_ID, lambda v, n: GroupBuyButton(GroupBuyVerb(v), n)
+        "gb", GroupBuyVerb, ROW_ID, lambda v, n: GroupBuyButton(GroupBuyVerb(v), n[0])
     ),
     ScheduleButton: _Kind(
-        "sch", ScheduleVerb, ROW_ID, lambda v, n: ScheduleButton(ScheduleVerb(v), n)
+        "sch", ScheduleVerb, ROW_ID, lambda v, n: ScheduleButton(ScheduleVerb(v), n[0])
     ),
     BroadcastButton: _Kind(
-        "bc", BroadcastVerb, ROW_ID, lambda v, n: BroadcastButton(BroadcastVerb(v), n)
+        "bc", BroadcastVerb, ROW_ID, lambda v, n: BroadcastButton(BroadcastVerb(v), n[0])
     ),
     ChooserButton: _Kind(
-        "ref", ChooserVerb, CHAT_ID, lambda v, n: ChooserButton(ChooserVerb(v), n)
+        "ref", ChooserVerb, CHAT_ID, lambda v, n: ChooserButton(ChooserVerb(v), n[0])
     ),
-    ManageButton: _Kind("mg", None, CHAT_ID, lambda _, n: ManageButton(n)),
+    ManageButton: _Kind("mg", None, CHAT_ID, lambda _, n: ManageButton(n[0])),
+    SegmentButton: _Kind(
+        "sg", SegmentView, rf"{PAGE}:{CHAT_ID}", lambda v, n: SegmentButton(SegmentView(v), *n)
+    ),
+    SegmentPageButton: _Kind(
+        "sgp",
+        SegmentView,
+        rf"{PAGE}:{CHAT_ID}",
+        lambda v, n: SegmentPageButton(SegmentView(v), *n),
+    ),
 }
 _PATTERNS = {kind: spec.pattern for kind, spec in _KINDS.items()}
 
@@ -151,8 +213,9 @@ def parse(data: object) -> Callback | None:
         return None
     for kind, pattern in _PATTERNS.items():
         if found := pattern.match(data):
-            verb, number = found.groups() if found.lastindex == 2 else ("", found.group(1))
-            return _KINDS[kind].make(verb, int(number))
+            spec, groups = _KINDS[kind], found.groups()
+            verb, numbers = (groups[0], groups[1:]) if spec.verbs is not None else ("", groups)
+            return spec.make(verb, tuple(int(n) for n in numbers))
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, TelegramError
 
 from campaigns.services.coupons import Reminder
@@ -21,16 +21,22 @@ log = logging.getLogger(__name__)
 
 async def send_private(bot: Bot, d: Deps, user_id: int, text: str) -> bool:
     """Best effort: a member who blocked the bot (403) is marked unreachable, nothing retried."""
+    return await send_private_message(bot, d, user_id, text) is not None
+
+
+async def send_private_message(
+    bot: Bot, d: Deps, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """send_private, with buttons; the message sent, or None when it could not be."""
     try:
-        await bot.send_message(user_id, text)
+        return await bot.send_message(user_id, text, reply_markup=markup)
     except Forbidden:
         d.reachable.discard(user_id)
         await mark_reachable(d.uow(), user_id, False)
-        return False
+        return None
     except TelegramError as error:
         log.warning("private message to %s failed: %s", user_id, error)
-        return False
-    return True
+        return None
 
 
 async def send_notices(bot: Bot, d: Deps, notices: Sequence[Notice]) -> None:

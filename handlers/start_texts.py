@@ -6,7 +6,7 @@ from handlers.words import Words
 
 MEMBER_COMMANDS = ("checkin", "me", "top", "invite", "invites", "referral", "help")
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
-                  "sequence", "broadcast")  # fmt: skip
+                  "sequence", "broadcast", "segments")  # fmt: skip
 COMMANDS = {
     "private": ("start", "invite", "invites", "mycoupons", "manage", "help"),
     "group": MEMBER_COMMANDS,
@@ -46,6 +46,7 @@ class StartTexts:
             "post": self._("Pause, resume or delete a post (admins)"),
             "sequence": self._("Welcome messages for new members (admins)"),
             "broadcast": self._("Message members privately (admins)"),
+            "segments": self._("Members by stage, RFM and tier (admins)"),
             "help": self._("What this bot does"),
         }
 

@@ -36,4 +36,7 @@ class Orders(Protocol):
 
     async def count_of(self, chat_pk: int, user_id: int) -> int: ...
 
+    async def any_in(self, chat_pk: int) -> bool:
+        """Whether the group has any order at all (RFM reads orders, else activity)."""
+
     async def totals(self, chat_pk: int) -> dict[int, OrderTotals]: ...

@@ -58,6 +58,10 @@ class SqlOrders(Repository):
         )
         return int(count or 0)
 
+    async def any_in(self, chat_pk: int) -> bool:
+        found = await self.session.scalar(select(Ord.id).where(Ord.chat_id == chat_pk).limit(1))
+        return found is not None
+
     async def totals(self, chat_pk: int) -> dict[int, OrderTotals]:
         rows = await self.session.execute(
             select(Ord.user_id, func.count(), func.sum(Ord.amount), func.max(Ord.at))

@@ -59,6 +59,7 @@ from storage.models import (
 )
 from storage.repositories.activity import SqlEvents
 from storage.repositories.base import Repository, insert_for, json_rows, prepared, rows_param
+from storage.repositories.orders import SqlOrders
 
 MT = cast(Table, MembershipRow.__table__)
 MD = cast(Table, MemberDayRow.__table__)
@@ -255,9 +256,7 @@ class SqlSegments(Repository):
         )
         if n == 0:
             return 0
-        by_orders = (
-            await self.session.scalar(select(OT.c.id).where(OT.c.chat_id == chat_pk).limit(1))
-        ) is not None
+        by_orders = await SqlOrders(self.session).any_in(chat_pk)
         scores = rfm_scores(chat_pk, now, window_start, by_orders=by_orders, n=n)
         await self.session.execute(
             update(MT)

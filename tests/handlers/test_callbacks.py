@@ -17,6 +17,9 @@ from handlers.callbacks import (
     ManageButton,
     ScheduleButton,
     ScheduleVerb,
+    SegmentButton,
+    SegmentPageButton,
+    SegmentView,
     build,
     parse,
     pattern,
@@ -32,10 +35,15 @@ VALUES: st.SearchStrategy[Callback] = st.one_of(
     st.builds(BroadcastButton, st.sampled_from(BroadcastVerb), ROW_IDS),
     st.builds(ChooserButton, st.sampled_from(ChooserVerb), CHAT_IDS),
     st.builds(ManageButton, CHAT_IDS),
+    st.builds(SegmentButton, st.sampled_from(SegmentView), st.integers(0, 9999), CHAT_IDS),
+    st.builds(SegmentPageButton, st.sampled_from(SegmentView), st.integers(0, 9999), CHAT_IDS),
 )
-KINDS = (ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton, ManageButton)
+KINDS = (
+    ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton, ManageButton,
+    SegmentButton, SegmentPageButton,
+)  # fmt: skip
 # Text that looks like callback_data, so examples reach past the prefix.
-DATAISH = st.text(alphabet="cpngbshokrefivtm:-0123456789٣\n ", max_size=40)
+DATAISH = st.text(alphabet="cpngbshokrefivtm:-0123456789٣\n _", max_size=40)
 
 
 @FAST
@@ -54,6 +62,10 @@ def test_every_value_round_trips_through_its_callback_data(value: Callback):
 @example("gb:x:1")
 @example("cpn:" + "9" * 19)
 @example("mg:٣")
+@example("sg:s-new:0:-100")
+@example("sg:s-new:00000:-100")
+@example("sg:r-lost:1:")
+@example("sgp:t-4:9999:-1001500000001")
 def test_any_string_parses_to_a_value_or_none_as_the_registered_pattern_decides(data: str):
     value = parse(data)
 

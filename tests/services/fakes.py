@@ -676,6 +676,9 @@ class FakeOrders(Repo):
             1 for (chat, _), (_, uid) in self.t.orders.items() if (chat, uid) == (chat_pk, user_id)
         )
 
+    async def any_in(self, chat_pk: int) -> bool:
+        return any(chat == chat_pk for chat, _ in self.t.orders)
+
 
 class FakeGroupBuys(Repo):
     async def add_deal(

@@ -1,0 +1,190 @@
+"""Segments: who is new, active, silent, dormant or gone, and each member's RFM segment.
+
+Stages and RFM scores are recomputed from the members' summaries (never from the event log)
+by `refresh`: hourly for every group by the jobs, and for one group before /segments shows
+it. Each refresh keeps the day's counts, so /segments can say what changed in a week.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import ValidationError
+
+from campaigns.checkin import local_day
+from campaigns.errors import DomainError
+from campaigns.ports import UnitOfWork
+from campaigns.ports.chats import ChatRecord
+from campaigns.ports.segments import ListedMember, SegmentCounts, StageChange
+from campaigns.segments import Segment, Stage, StageThresholds
+from campaigns.services.chats import require_chat
+
+PAGE = 10  # members on one page of a segment's list
+COMPARE_DAYS = 7  # /segments shows the change since this many days ago
+
+
+class Dimension(StrEnum):
+    STAGE = "stage"
+    RFM = "rfm"
+    TIER = "tier"
+
+
+class ThresholdKey(StrEnum):
+    """What `/segments set <key> <days>` changes."""
+
+    NEW = "new"
+    SILENT = "silent"
+    DORMANT = "dormant"
+    WINDOW = "window"
+
+
+_FIELDS = {
+    ThresholdKey.NEW: "new_days",
+    ThresholdKey.SILENT: "silent_days",
+    ThresholdKey.DORMANT: "dormant_days",
+    ThresholdKey.WINDOW: "rfm_window_days",
+}
+
+
+class ThresholdRefused(DomainError, ValueError):
+    """A threshold that is not a number of days in range, or would put dormant before silent."""
+
+    def __init__(self, key: str, value: str, current: StageThresholds) -> None:
+        super().__init__(f"{key}={value!r}")
+        self.key, self.value, self.current = key, value, current
+
+
+@dataclass(frozen=True)
+class SegmentsReport:
+    """What /segments shows for one group."""
+
+    chat: ChatRecord
+    thresholds: StageThresholds
+    stages: SegmentCounts
+    rfm: SegmentCounts
+    tiers: SegmentCounts
+    by_orders: bool  # RFM from orders; False: from activity (a group without orders)
+
+
+@dataclass(frozen=True)
+class MembersPage:
+    chat: ChatRecord
+    dimension: Dimension
+    key: str
+    page: int
+    pages: int
+    total: int
+    members: list[ListedMember]
+
+
+def window_start(now: dt.datetime, thresholds: StageThresholds, timezone: str) -> dt.date:
+    """The first day of the RFM window in the group's calendar; the window is summed by whole
+    months from that day's month (the buckets are monthly)."""
+    return local_day(now - dt.timedelta(days=thresholds.rfm_window_days), timezone)
+
+
+async def refresh_group(uow: UnitOfWork, record: ChatRecord, now: dt.datetime) -> list[StageChange]:
+    """Inside a transaction: the group's stages, RFM and today's counts, from the summaries."""
+    thresholds = await uow.segments.thresholds(record.pk)
+    changes = await uow.segments.refresh_stages(record.pk, now, thresholds)
+    start = window_start(now, thresholds, record.settings.timezone)
+    await uow.segments.refresh_rfm(record.pk, now, start)
+    await uow.segments.save_counts(record.pk, local_day(now, record.settings.timezone))
+    return changes
+
+
+async def refresh_all(uow: Callable[[], UnitOfWork], now: dt.datetime) -> int:
+    """Every active group, one transaction each (a group's failure leaves the others done);
+    returns how many members changed stage."""
+    async with uow() as reader:
+        groups = await reader.chats.active()
+    changed = 0
+    for record in groups:
+        async with uow() as work:
+            changed += len(await refresh_group(work, record, now))
+            await work.commit()
+    return changed
+
+
+async def segments_report(uow: UnitOfWork, *, chat_id: int, now: dt.datetime) -> SegmentsReport:
+    """Refresh the group, then its members per stage, RFM segment and tier, each with the
+    counts of a week ago (None where none were kept)."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        await refresh_group(uow, record, now)
+        before = local_day(now, record.settings.timezone) - dt.timedelta(days=COMPARE_DAYS)
+        counts = {}
+        for dimension in Dimension:
+            counts[dimension] = SegmentCounts(
+                now=await uow.segments.counts(record.pk, dimension),
+                before=await uow.segments.counts_on(record.pk, dimension, before),
+            )
+        thresholds = await uow.segments.thresholds(record.pk)
+        by_orders = await uow.orders.any_in(record.pk)
+        await uow.commit()
+    return SegmentsReport(
+        record, thresholds, counts[Dimension.STAGE], counts[Dimension.RFM],
+        counts[Dimension.TIER], by_orders,
+    )  # fmt: skip
+
+
+def valid_key(dimension: Dimension, key: str) -> bool:
+    """A stage, a segment or a tier level (0-4) the list can be asked for."""
+    if dimension is Dimension.STAGE:
+        return key in {str(s) for s in Stage}
+    if dimension is Dimension.RFM:
+        return key in {str(s) for s in Segment}
+    return key.isascii() and key.isdigit() and 0 <= int(key) <= 4
+
+
+async def segment_members(
+    uow: UnitOfWork, *, chat_id: int, dimension: Dimension, key: str, page: int
+) -> MembersPage:
+    """One page of the members in a stage, RFM segment or tier (as last refreshed)."""
+    if not valid_key(dimension, key):
+        raise ValueError(f"no {dimension} {key!r}")
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        total, _ = await uow.segments.members_in(record.pk, dimension, key, offset=0, limit=0)
+        pages = max(1, -(-total // PAGE))
+        page = min(max(page, 0), pages - 1)
+        _, members = await uow.segments.members_in(
+            record.pk, dimension, key, offset=page * PAGE, limit=PAGE
+        )
+    return MembersPage(record, dimension, key, page, pages, total, members)
+
+
+def threshold_days(thresholds: StageThresholds, key: str) -> int:
+    """The days a `/segments set` key stands at."""
+    return int(getattr(thresholds, _FIELDS[ThresholdKey(key.lower())]))
+
+
+def parse_threshold(key: str, value: str, current: StageThresholds) -> StageThresholds:
+    """`/segments set silent 7`: the thresholds with one changed; ThresholdRefused if the key
+    is unknown, the days are not a whole number in range or the order would break."""
+    try:
+        field = _FIELDS[ThresholdKey(key.lower())]
+    except ValueError:
+        raise ThresholdRefused(key, value, current) from None
+    if not (value.isascii() and value.isdigit() and len(value) <= 5):
+        raise ThresholdRefused(key, value, current)
+    try:
+        return StageThresholds.model_validate({**current.model_dump(), field: int(value)})
+    except ValidationError:
+        raise ThresholdRefused(key, value, current) from None
+
+
+async def set_threshold(
+    uow: UnitOfWork, *, chat_id: int, key: str, value: str, now: dt.datetime
+) -> StageThresholds:
+    """Change one threshold of the group; stages follow at once."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        new = parse_threshold(key, value, await uow.segments.thresholds(record.pk))
+        await uow.segments.set_thresholds(record.pk, new)
+        await refresh_group(uow, record, now)
+        await uow.commit()
+    return new
