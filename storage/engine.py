@@ -134,11 +134,12 @@ async def ping(engine: AsyncEngine) -> None:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Worth trying again as it is: the database or the way to it failed, not the data (a
-    value the database refuses fails the same way every time)."""
-    if isinstance(error, OperationalError | InterfaceError | DisconnectionError | OSError):
+    """Worth trying again as it is: the database could not be reached (connection_problem,
+    the one classifier of that), or it failed or was busy on the way (a lock, a dropped
+    connection), not because of the data: a value it refuses fails the same way every time."""
+    if connection_problem(error) is not None:
         return True
-    if isinstance(error, TimeoutError):
+    if isinstance(error, OperationalError | InterfaceError | DisconnectionError):
         return True
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 

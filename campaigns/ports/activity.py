@@ -42,11 +42,6 @@ class Checkins(Protocol):
         self, chat_pk: int, user_id: int, day: dt.date
     ) -> PreviousCheckin | None: ...
 
-    async def add(self, chat_pk: int, user_id: int, award: CheckinAward, at: dt.datetime) -> bool:
-        """Insert the check-in; False if this member already checked in that day."""
-
-    async def rank_on(self, chat_pk: int, user_id: int, day: dt.date) -> int: ...
-
     async def record(
         self,
         chat_pk: int,

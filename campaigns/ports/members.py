@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from campaigns.checkin import CheckinAward
 from campaigns.members import ChatInfo, Membership, MemberStats, Person, Ranked
 
 
@@ -103,12 +102,6 @@ class Members(Protocol):
     ) -> Seen:
         """UpdateLog.claim of the update (scope "handler") and, only if it was new, seen_in:
         one statement on PostgreSQL, where each round trip counts in a check-in rush."""
-
-    async def record_checkin(
-        self, chat_pk: int, user_id: int, award: CheckinAward, points: int
-    ) -> tuple[int, int]:
-        """Count the check-in (the streak follows only the latest day) and add `points`;
-        returns (balance, best streak)."""
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
         """Adjust the cached balance; returns the new balance."""

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Date, Table, bindparam, func, select, text
+from sqlalchemy import BigInteger, Date, Table, bindparam, select, text
 
 from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.members import EventKind
@@ -24,7 +24,6 @@ from storage.repositories.base import (
     prepared,
     rows_param,
 )
-from storage.repositories.members import RECORD_CHECKIN
 
 CT = cast(Table, CheckinRow.__table__)
 LT = cast(Table, LedgerRow.__table__)
@@ -47,33 +46,6 @@ _PREVIOUS = (
     .limit(1)
 )
 
-_ADD_CHECKIN = prepared(
-    lambda insert: (
-        insert(CT)
-        .values(
-            chat_id=_CHAT,
-            user_id=_USER,
-            day=_DAY,
-            at=bindparam("at", type_=UtcDateTime()),
-            streak=bindparam("streak"),
-            points=bindparam("points"),
-        )
-        .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "day"])
-        .returning(CT.c.id)
-    )
-)
-
-_MINE = (
-    select(CT.c.at)
-    .where(CT.c.chat_id == _CHAT, CT.c.user_id == _USER, CT.c.day == _DAY)
-    .scalar_subquery()
-)
-_RANK = (
-    select(func.count())
-    .select_from(CT)
-    .where(CT.c.chat_id == _CHAT, CT.c.day == _DAY, CT.c.at <= _MINE)
-)
-
 _ADD_ENTRY = prepared(
     lambda insert: (
         insert(LT)
@@ -94,9 +66,9 @@ _ADD_ENTRY = prepared(
 # PostgreSQL stores a decided check-in in one statement (data-modifying CTEs; SQLite has
 # none, and there a statement is a call on the loop's thread, not a round trip). Every
 # part after the check-in row runs only if that row was inserted; the balance moves by the
-# ledger entries actually stored; the member's streak and day follow RECORD_CHECKIN (not
-# moved back by a backlog); the rank counts the day's other check-ins at or before this
-# one (the statement does not see its own row), plus one.
+# ledger entries actually stored; the member's streak and day follow only the latest day
+# (not moved back by a backlog); the rank counts the day's other check-ins at or before
+# this one (the statement does not see its own row), plus one.
 _RECORD_PG_SQL = """
 WITH ins AS (
     INSERT INTO checkins (chat_id, user_id, day, at, streak, points)
@@ -190,24 +162,6 @@ class SqlCheckins(Repository):
         row = (await self.run(_PREVIOUS, params)).first()
         return PreviousCheckin(day=row.day, streak=row.streak) if row else None
 
-    async def add(self, chat_pk: int, user_id: int, award: CheckinAward, at: dt.datetime) -> bool:
-        """ON CONFLICT DO NOTHING keeps the transaction usable when a double tap loses."""
-        params: dict[str, Any] = {
-            "chat_pk": chat_pk,
-            "user_id": user_id,
-            "day": award.day,
-            "at": at,
-            "streak": award.streak,
-            "points": award.total,
-        }
-        return (await self.run(_ADD_CHECKIN(self.session), params)).first() is not None
-
-    async def rank_on(self, chat_pk: int, user_id: int, day: dt.date) -> int:
-        """Place in today's check-in order, by check-in time."""
-        params = {"chat_pk": chat_pk, "user_id": user_id, "day": day}
-        count = (await self.run(_RANK, params)).scalar()
-        return int(count or 1)
-
     async def record(
         self,
         chat_pk: int,
@@ -219,30 +173,9 @@ class SqlCheckins(Repository):
         if self.session.get_bind().dialect.name == "postgresql":
             return await self._record_in_one(chat_pk, user_id, award, at, entries)
         driver = await self.driver()
-        if driver is not None:
-            return self._record_on_sqlite(driver, chat_pk, user_id, award, at, entries)
-        if not await self.add(chat_pk, user_id, award, at):
-            return None
-        ledger = SqlLedger(self.session)
-        gained = 0
-        for entry in entries:
-            if entry.delta and await ledger.add(
-                chat_pk, user_id, delta=entry.delta, reason=entry.reason, key=entry.key, at=at
-            ):
-                gained += entry.delta
-        params = {
-            "chat_pk": chat_pk,
-            "member": user_id,
-            "b_day": award.day,
-            "b_streak": award.streak,
-            "gained": gained,
-        }
-        row = (await self.run(RECORD_CHECKIN, params)).one()
-        await SqlEvents(self.session).add(
-            [(chat_pk, user_id, EventKind.CHECKIN, at, award.total, None)]
-        )
-        rank = await self.rank_on(chat_pk, user_id, award.day)
-        return RecordedCheckin(balance=int(row.points), best_streak=int(row.best_streak), rank=rank)
+        if driver is None:  # aiosqlite on its own thread: a read-only or in-memory engine
+            raise RuntimeError("check-ins are written through a writing engine on a file")
+        return self._record_on_sqlite(driver, chat_pk, user_id, award, at, entries)
 
     async def _record_in_one(
         self,

@@ -8,7 +8,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
-    Date,
     Integer,
     Table,
     and_,
@@ -24,7 +23,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
-from campaigns.checkin import CheckinAward
 from campaigns.members import Membership, MemberStats, MemberStatus, Person, Ranked
 from campaigns.ports.members import Contact, Counters, Seen
 from storage.models import ChatRow, MembershipRow, ProcessedUpdateRow, UserRow, UtcDateTime
@@ -169,21 +167,6 @@ def _claim_and_see(insert: Any) -> Any:
 
 
 _CLAIM_AND_SEE = prepared(_claim_and_see)
-
-_DAY, _STREAK = bindparam("b_day", type_=Date), bindparam("b_streak", type_=Integer)
-_LATEST = or_(MT.c.last_checkin_day.is_(None), MT.c.last_checkin_day <= _DAY)
-RECORD_CHECKIN = (  # the member's side of a check-in (SqlCheckins.record)
-    update(MT)
-    .where(MT.c.chat_id == bindparam("chat_pk"), MT.c.user_id == bindparam("member"))
-    .values(
-        checkins=MT.c.checkins + 1,
-        streak=case((_LATEST, _STREAK), else_=MT.c.streak),
-        last_checkin_day=case((_LATEST, _DAY), else_=MT.c.last_checkin_day),
-        best_streak=case((MT.c.best_streak < _STREAK, _STREAK), else_=MT.c.best_streak),
-        points=MT.c.points + bindparam("gained", type_=BigInteger),
-    )
-    .returning(MT.c.points, MT.c.best_streak)
-)
 
 
 def _counters(row: Any) -> Counters | None:
@@ -379,20 +362,6 @@ class SqlMembers(Repository):
         }
         row = (await self.run(_CLAIM_AND_SEE(self.session), params)).one()
         return Seen(bool(row.claimed), _counters(row if row.chat_id is not None else None))
-
-    async def record_checkin(
-        self, chat_pk: int, user_id: int, award: CheckinAward, points: int
-    ) -> tuple[int, int]:
-        """One UPDATE … RETURNING (the row is locked since seen_in)."""
-        params = {
-            "chat_pk": chat_pk,
-            "member": user_id,
-            "b_day": award.day,
-            "b_streak": award.streak,
-            "gained": points,
-        }
-        row = (await self.run(RECORD_CHECKIN, params)).one()
-        return int(row.points), int(row.best_streak)
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
         result = await self.session.execute(

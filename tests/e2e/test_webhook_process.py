@@ -206,20 +206,8 @@ def all_processed(world: FakeTelegram, database_url: str, total: int) -> bool:
 def acknowledged(world: FakeTelegram, chat: int) -> list[tuple[str, int]]:
     """(member, rank) of each check-in answer the group shows, in message order: answers
     alone, and lines of the lists that acknowledge a rush (each list as last edited)."""
-    shown: dict[int, str] = {}
-    for c in list(world.calls):
-        if (
-            c.method == "editMessageText"
-            and c.status == 200
-            and str(c.params.get("chat_id")) == str(chat)
-        ):
-            shown[int(c.params["message_id"])] = c.text
-    for (where, message_id), message in list(world.messages.items()):
-        if where == chat:
-            shown.setdefault(message_id, str(message.get("text", "")))
     found: list[tuple[str, int]] = []
-    for message_id in sorted(shown):
-        text = shown[message_id]
+    for text in world.shown(chat):
         found += [(name, int(rank)) for name, rank in CHECKED_IN.findall(text)]
         found += [(name, int(rank)) for rank, name in CHECKED_IN_LINE.findall(text)]
     return found

@@ -54,19 +54,9 @@ async def wait(bot: Harness, seconds: float) -> None:
     await acks_of(bot).settled()
 
 
-def group_texts(bot: Harness) -> dict[int, str]:
-    """Each acknowledgement message in the group as members see it now (its last text)."""
-    shown: dict[int, str] = {}
-    for call in bot.world.calls:
-        if call.status != 200 or int(call.params.get("chat_id", 0)) != GROUP:
-            continue
-        if call.method == "editMessageText":
-            shown[int(call.params["message_id"])] = call.text
-    for (chat, message_id), message in bot.world.messages.items():
-        text = str(message.get("text", ""))
-        if chat == GROUP and ("checked in" in text or "✅ #" in text):
-            shown.setdefault(message_id, text)
-    return {m: shown[m] for m in sorted(shown) if "checked in" in shown[m] or "✅ #" in shown[m]}
+def group_texts(bot: Harness) -> list[str]:
+    """Each check-in acknowledgement in the group as members read it now."""
+    return [t for t in bot.world.shown(GROUP) if "checked in" in t or "✅ #" in t]
 
 
 async def test_a_rush_of_hundreds_is_answered_in_order_without_a_single_429(rush: Harness):
@@ -82,7 +72,7 @@ async def test_a_rush_of_hundreds_is_answered_in_order_without_a_single_429(rush
     took = bot.clock.monotonic() - began
 
     texts = group_texts(bot)
-    ranks = [int(r) for text in texts.values() for r in RANK.findall(text)]
+    ranks = [int(r) for text in texts for r in RANK.findall(text)]
     edits = [c for c in bot.world.calls if c.method == "editMessageText" and c.status == 200]
     sent = [c for c in bot.world.calls if c.method == "sendMessage" and c.status == 200]
     in_group = [c for c in sent if int(c.params["chat_id"]) == GROUP]
@@ -94,12 +84,12 @@ async def test_a_rush_of_hundreds_is_answered_in_order_without_a_single_429(rush
     )
     assert bot.world.refused_429 == 0
     assert ranks == list(range(1, MEMBERS + 1))  # everyone, once, in order
-    assert "M000" in list(texts.values())[-1] and "already checked in" in list(texts.values())[-1]
+    assert "M000" in texts[-1] and "already checked in" in texts[-1]
     assert len(in_group) + len(edits) < 80  # a few minutes of the group's 20 a minute
     assert took < 5 * 60
     reachable = {FIRST + i for i in range(0, MEMBERS, DM_EVERY)}
     told = {int(c.params["chat_id"]) for c in private}
-    alone = [text for text in texts.values() if "today!" in text]  # quiet at first
+    alone = [text for text in texts if "today!" in text]  # quiet at first
     answered_alone = {FIRST + int(RANK.findall(text)[0]) - 1 for text in alone}
     assert told == reachable - answered_alone  # the rest saw their line only
     uow = bot.app.bot_data.deps.uow()
@@ -119,7 +109,7 @@ async def test_a_stop_sends_the_answers_still_waiting(rush: Harness):
 
     await bot.clock.run(acks.stop())
 
-    ranks = [int(r) for text in group_texts(bot).values() for r in RANK.findall(text)]
+    ranks = [int(r) for text in group_texts(bot) for r in RANK.findall(text)]
     assert ranks == list(range(1, 61))
     assert acks.waiting() == 0 and bot.world.refused_429 == 0
 
@@ -140,7 +130,7 @@ async def test_a_stop_in_the_middle_of_a_rush_answers_everyone_in_few_messages_a
         for c in bot.world.calls[before:]
         if c.params.get("chat_id") == GROUP and c.method in ("sendMessage", "editMessageText")
     ]
-    ranks = [int(r) for text in group_texts(bot).values() for r in RANK.findall(text)]
+    ranks = [int(r) for text in group_texts(bot) for r in RANK.findall(text)]
     assert waiting > 250 and ranks == list(range(1, 301))
     assert len(group_calls) <= 6, group_calls  # each as full as Telegram's 4,096 characters allow
     assert bot.clock.monotonic() - began < 30  # well inside the stop's time limit
@@ -170,20 +160,6 @@ async def test_a_quiet_group_gets_one_reply_per_check_in_as_before(rush: Harness
     assert bot.world.refused_429 == 0
 
 
-def everything_shown(bot: Harness) -> list[str]:
-    """Every message in the group as it reads now (edits applied), oldest first."""
-    shown: dict[int, str] = {}
-    for call in bot.world.calls:
-        if call.status != 200 or int(call.params.get("chat_id", 0)) != GROUP:
-            continue
-        if call.method == "editMessageText":
-            shown[int(call.params["message_id"])] = call.text
-    for (chat, message_id), message in bot.world.messages.items():
-        if chat == GROUP:
-            shown.setdefault(message_id, str(message.get("text", "")))
-    return [shown[m] for m in sorted(shown)]
-
-
 async def test_a_rush_of_invite_requests_shows_every_member_their_link(rush: Harness):
     bot, acks = rush, acks_of(rush)
     asking = range(120)
@@ -194,7 +170,7 @@ async def test_a_rush_of_invite_requests_shows_every_member_their_link(rush: Har
     while acks.waiting():
         await wait(bot, 1.0)
 
-    shown = "\n".join(everything_shown(bot))
+    shown = "\n".join(bot.world.shown(GROUP))
     links = re.findall(r"(M\d{3})</b>.*?(https://t\.me/\+[\w-]+)", shown, re.S)
     assert [name for name, _ in links] == [f"M{i:03d}" for i in asking]  # each once, in order
     assert len({link for _, link in links}) == len(asking)
@@ -224,7 +200,7 @@ async def test_a_rush_of_team_joins_keeps_the_cards_true_without_a_429(rush: Har
         await wait(bot, 0.2)
     await wait(bot, 120)
 
-    cards = [text for text in everything_shown(bot) if "Team for" in text]
+    cards = [text for text in bot.world.shown(GROUP) if "Team for" in text]
     assert len(cards) == 5 and all("is complete" in card for card in cards)
     assert bot.world.refused_429 == 0
 
@@ -239,6 +215,6 @@ async def test_a_429_from_elsewhere_mid_rush_is_waited_out_and_nobody_is_lost(ru
     while acks.waiting():
         await wait(bot, 1.0)
 
-    ranks = [int(r) for text in group_texts(bot).values() for r in RANK.findall(text)]
+    ranks = [int(r) for text in group_texts(bot) for r in RANK.findall(text)]
     assert ranks == list(range(1, 151))
     assert bot.world.refused_429 == 0  # besides the one injected, none
