@@ -122,9 +122,11 @@ async def _list(
     group_id: int | None = None,
 ) -> None:
     dimension, key = view_parts(view)
+    if new_message:
+        await call.deps.buffer.flush()  # a new list is refreshed: with the latest chatter
     listed = await segment_members(
         call.deps.uow(), chat_id=group_id or call.group_id, dimension=dimension, key=key,
-        page=page,
+        page=page, refresh_at=call.at if new_message else None,
     )  # fmt: skip
     text, markup = call.t.members(listed), _page_buttons(view, listed)
     query = call.update.callback_query

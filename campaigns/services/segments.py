@@ -141,19 +141,29 @@ def valid_key(dimension: Dimension, key: str) -> bool:
 
 
 async def segment_members(
-    uow: UnitOfWork, *, chat_id: int, dimension: Dimension, key: str, page: int
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    dimension: Dimension,
+    key: str,
+    page: int,
+    refresh_at: dt.datetime | None = None,
 ) -> MembersPage:
-    """One page of the members in a stage, RFM segment or tier (as last refreshed)."""
+    """One page of the members in a stage, RFM segment or tier: as refreshed at
+    `refresh_at` (a new list), else as last refreshed (turning the pages of one list)."""
     if not valid_key(dimension, key):
         raise ValueError(f"no {dimension} {key!r}")
     async with uow:
         record = await require_chat(uow, chat_id)
+        if refresh_at is not None:
+            await refresh_group(uow, record, refresh_at)
         total, _ = await uow.segments.members_in(record.pk, dimension, key, offset=0, limit=0)
         pages = max(1, -(-total // PAGE))
         page = min(max(page, 0), pages - 1)
         _, members = await uow.segments.members_in(
             record.pk, dimension, key, offset=page * PAGE, limit=PAGE
         )
+        await uow.commit()
     return MembersPage(record, dimension, key, page, pages, total, members)
 
 
