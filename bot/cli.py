@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot import calendar_cli, coupon_cli, groupbuy_cli, order_cli, wiring
+from bot import calendar_cli, coupon_cli, groupbuy_cli, order_cli, segments_cli, wiring
 from bot.logs import reason, setup_logging
 from bot.settings import Settings, SettingsError, get_settings
 from bot.spreadsheet import write_csv
@@ -39,6 +39,12 @@ EXPORT_FIELDS = [
     "last_order_at",
     "coupons_claimed",
     "coupons_redeemed",
+    "stage",
+    "rfm_r",
+    "rfm_f",
+    "rfm_m",
+    "rfm_segment",
+    "tier",
 ]
 
 
@@ -77,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     order_cli.add_parsers(sub)
     groupbuy_cli.add_parsers(sub)
     calendar_cli.add_parsers(sub)
+    segments_cli.add_parsers(sub)
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
     demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
     demo.add_argument("--members", type=int, default=40, help="simulated members (default 40)")
@@ -209,6 +216,7 @@ def _rows(
     invites: dict[int, tuple[int | None, Any]],
     orders: dict[int, Any],
     coupons: dict[int, tuple[int, int]],
+    segments: dict[int, Any],
 ) -> list[dict[str, Any]]:
     out = []
     for s in stats:
@@ -218,6 +226,11 @@ def _rows(
         row["spend"] = totals.spend if totals else 0
         row["last_order_at"] = totals.last_order_at if totals else None
         row["coupons_claimed"], row["coupons_redeemed"] = coupons.get(s.user_id, (0, 0))
+        seg = segments.get(s.user_id)
+        row["stage"] = seg.stage if seg else None
+        row["rfm_r"], row["rfm_f"], row["rfm_m"] = (seg.r, seg.f, seg.m) if seg else (None,) * 3
+        row["rfm_segment"] = seg.segment if seg else None
+        row["tier"] = seg.tier if seg else 0
         invited_by, counts = invites.get(s.user_id, (None, None))
         row["invited_by"] = invited_by
         for status in ("confirmed", "pending", "left", "rejected"):
@@ -235,6 +248,7 @@ async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
     from campaigns.services.orders import coupon_counts, order_totals
     from campaigns.services.profile import export_members
     from campaigns.services.referral_reports import invite_columns
+    from campaigns.services.segments import member_segments
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 
@@ -247,9 +261,12 @@ async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
         invites = await invite_columns(SqlUnitOfWork(sessions), chat_id=chat_id)
         orders = await order_totals(SqlUnitOfWork(sessions), chat_id=chat_id)
         coupons = await coupon_counts(SqlUnitOfWork(sessions), chat_id=chat_id)
+        segments = await member_segments(
+            SqlUnitOfWork(sessions), chat_id=chat_id, now=dt.datetime.now(dt.UTC)
+        )
     finally:
         await engine.dispose()
-    return _rows(stats, invites, orders, coupons)
+    return _rows(stats, invites, orders, coupons, segments)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -306,6 +323,8 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
             return _orders(settings, args)
         if args.command in {"posts", "broadcast", "calendar"}:
             return calendar_cli.run(settings, args)
+        if args.command == "segments":
+            return segments_cli.run(settings, args)
         if args.command == "groupbuy":
             try:
                 stored, message_id = asyncio.run(groupbuy_cli.create(settings, args))

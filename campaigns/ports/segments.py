@@ -47,6 +47,18 @@ class ListedMember:
     spend: int
 
 
+@dataclass(frozen=True)
+class MemberSegments:
+    """Where one member stands, as `export members` writes it."""
+
+    stage: str | None
+    r: int | None
+    f: int | None
+    m: int | None
+    segment: str | None
+    tier: int
+
+
 class Segments(Protocol):
     async def active_days(self, days: Sequence[ActiveDay]) -> int:
         """Record each member's active days once (in days, months and the member's
@@ -84,3 +96,6 @@ class Segments(Protocol):
         self, chat_pk: int, dimension: str, key: str, *, offset: int, limit: int
     ) -> tuple[int, list[ListedMember]]:
         """(total, one page) of the present members with that stage / segment / tier."""
+
+    async def of_members(self, chat_pk: int) -> dict[int, MemberSegments]:
+        """Every member's stored stage, scores, segment and tier, by user id."""

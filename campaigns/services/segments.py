@@ -18,7 +18,7 @@ from campaigns.checkin import local_day
 from campaigns.errors import DomainError
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
-from campaigns.ports.segments import ListedMember, SegmentCounts, StageChange
+from campaigns.ports.segments import ListedMember, MemberSegments, SegmentCounts, StageChange
 from campaigns.segments import Segment, Stage, StageThresholds
 from campaigns.services.chats import require_chat
 
@@ -198,3 +198,15 @@ async def set_threshold(
         await refresh_group(uow, record, now)
         await uow.commit()
     return new
+
+
+async def member_segments(
+    uow: UnitOfWork, *, chat_id: int, now: dt.datetime
+) -> dict[int, MemberSegments]:
+    """Every member's stage, RFM and tier, refreshed first (for `export members`)."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        await refresh_group(uow, record, now)
+        found = await uow.segments.of_members(record.pk)
+        await uow.commit()
+    return found

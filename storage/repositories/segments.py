@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from campaigns.members import EventKind
-from campaigns.ports.segments import ActiveDay, ListedMember, StageChange
+from campaigns.ports.segments import ActiveDay, ListedMember, MemberSegments, StageChange
 from campaigns.segments import (
     ACTIVE_DAY_CUTOFFS,
     MAX_DAYS,
@@ -304,6 +304,20 @@ class SqlSegments(Repository):
             )
             return {} if kept is not None else None
         return {str(key): int(n) for key, n in rows}
+
+    async def of_members(self, chat_pk: int) -> dict[int, MemberSegments]:
+        rows = await self.session.execute(
+            select(
+                MT.c.user_id, MT.c.stage, MT.c.rfm_r, MT.c.rfm_f, MT.c.rfm_m, MT.c.rfm_segment,
+                MT.c.tier,
+            ).where(MT.c.chat_id == chat_pk)
+        )  # fmt: skip
+        return {
+            int(r.user_id): MemberSegments(
+                r.stage, r.rfm_r, r.rfm_f, r.rfm_m, r.rfm_segment, int(r.tier)
+            )
+            for r in rows
+        }
 
     async def members_in(
         self, chat_pk: int, dimension: str, key: str, *, offset: int, limit: int

@@ -1,0 +1,64 @@
+"""`growthbot segments --chat ID [--json]`: members per stage, RFM segment and tier, with the
+change since a week ago, recomputed from the member summaries first (as /segments does)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import re
+from typing import Any
+
+from bot.coupon_cli import print_json
+from bot.settings import Settings
+from campaigns.ports.segments import SegmentCounts
+from campaigns.services.segments import SegmentsReport, segments_report
+
+
+def add_parsers(sub: Any) -> None:
+    segments = sub.add_parser(
+        "segments", help="members per lifecycle stage, RFM segment and tier of a group"
+    )
+    segments.add_argument("--chat", type=int, required=True, help="group chat id")
+    segments.add_argument("--json", action="store_true", help="print the counts as JSON")
+
+
+async def _report(settings: Settings, chat_id: int) -> SegmentsReport:
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    engine = create_engine(settings.database_url)
+    try:
+        uow = SqlUnitOfWork(session_factory(engine))
+        return await segments_report(uow, chat_id=chat_id, now=dt.datetime.now(dt.UTC))
+    finally:
+        await engine.dispose()
+
+
+def _counts(counts: SegmentCounts) -> dict[str, Any]:
+    return {"now": counts.now, "week_ago": counts.before}
+
+
+def report_json(r: SegmentsReport) -> dict[str, Any]:
+    return {
+        "chat_id": r.chat.chat_id,
+        "title": r.chat.title,
+        "thresholds": r.thresholds.model_dump(),
+        "rfm_by": "orders" if r.by_orders else "activity",
+        "stages": _counts(r.stages),
+        "rfm": _counts(r.rfm),
+        "tiers": _counts(r.tiers),
+    }
+
+
+def run(settings: Settings, args: Any) -> int:
+    report = asyncio.run(_report(settings, args.chat))
+    if args.json:
+        print_json(report_json(report))
+        return 0
+    from handlers.segment_texts import SegmentTexts
+
+    text = SegmentTexts(report.chat.settings.language).report(report)
+    lines = text.split("\n")[:-1]  # not the line about buttons
+    print(html.unescape(re.sub(r"<[^>]+>", "", "\n".join(lines))).rstrip())
+    return 0

@@ -1,0 +1,46 @@
+"""`growthbot segments` and the segment columns of `growthbot export members`, in process."""
+
+import datetime as dt
+import json
+
+from campaigns.segments import StageThresholds, stage_of
+from tests.cli.test_export_csv import AT, LINK, PLAIN, SUM, export  # noqa: F401 - the fixture
+
+
+def expected_stage() -> str:
+    """The members joined at AT and never spoke: their stage depends on today's date."""
+    return str(
+        stage_of(
+            present=True, joined_at=AT, last_active_at=None, now=dt.datetime.now(dt.UTC),
+            thresholds=StageThresholds(),
+        )
+    )  # fmt: skip
+
+
+def test_export_members_has_each_members_stage_rfm_and_tier(export):  # noqa: F811
+    rows = {int(r["user_id"]): r for r in export("members")}
+
+    for member in (LINK, SUM, PLAIN):
+        row = rows[member.user_id]
+        assert row["stage"] == expected_stage()
+        assert (row["rfm_r"], row["rfm_f"], row["rfm_m"], row["rfm_segment"]) == (
+            "1", "1", "1", "lost",
+        )  # no activity, no orders: nothing scores above nothing  # fmt: skip
+        assert row["tier"] == "0"
+
+
+def test_segments_prints_the_counts_as_json_and_as_text(export, capsys):  # noqa: F811
+    from bot.cli import main
+    from tests.cli.test_export_csv import GROUP
+
+    export("members")  # seeds the database
+    assert main(["segments", "--chat", str(GROUP.chat_id), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert main(["segments", "--chat", str(GROUP.chat_id)]) == 0
+    text = capsys.readouterr().out
+
+    assert report["stages"]["now"] == {expected_stage(): 3}
+    assert report["rfm_by"] == "activity" and report["rfm"]["now"] == {"lost": 3}
+    assert report["tiers"]["now"] == {"0": 3}
+    assert report["thresholds"]["dormant_days"] == 30
+    assert "Segments of Store" in text and "<b>" not in text
