@@ -97,6 +97,7 @@ class ChatRow(Base):
     order_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     segments: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # stage thresholds, window
     tiers: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the tier ladder
+    rfm_from: Mapped[dt.date | None] = mapped_column(Date)  # first month in the RFM window
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -149,6 +150,12 @@ class MembershipRow(Base):
     spend: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # minor units
     last_order_at: Mapped[dt.datetime | None]
     points_earned: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The same within the group's RFM window (whole months from chats.rfm_from): writes add
+    # to them, the segments job takes out each month that leaves the window. RFM reads these,
+    # so scoring a group never sums its monthly buckets.
+    w_orders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    w_spend: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    w_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Computed by the segments job from the summary (None: not yet computed).
     stage: Mapped[str | None] = mapped_column(String(16))
     stage_since: Mapped[dt.datetime | None]

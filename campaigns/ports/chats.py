@@ -19,6 +19,7 @@ class ChatRecord:
     title: str | None
     active: bool
     settings: ChatSettings
+    rfm_from: dt.date | None = None  # the first month in the group's RFM window, once set
 
 
 class Chats(Protocol):

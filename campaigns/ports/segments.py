@@ -18,6 +18,7 @@ class ActiveDay:
     chat_pk: int
     user_id: int
     day: dt.date
+    in_window: bool = True  # its month is in the group's RFM window (chats.rfm_from)
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,17 @@ class Segments(Protocol):
         summary); returns how many were new."""
 
     async def order_seen(
-        self, chat_pk: int, user_id: int, amount: int, at: dt.datetime, month: dt.date
+        self,
+        chat_pk: int,
+        user_id: int,
+        amount: int,
+        at: dt.datetime,
+        month: dt.date,
+        *,
+        in_window: bool = True,
     ) -> None:
-        """A stored order in the member's summary and the month's bucket."""
+        """A stored order in the member's summary (its window counters too when its month is
+        in the RFM window) and the month's bucket."""
 
     async def thresholds(self, chat_pk: int) -> StageThresholds: ...
 
@@ -79,9 +88,15 @@ class Segments(Protocol):
         """Store every member's stage at `now` (campaigns.segments.stage_of, in SQL); returns
         the changes of members who had a stage before."""
 
-    async def refresh_rfm(self, chat_pk: int, now: dt.datetime, window_start: dt.date) -> int:
+    async def keep_window(self, chat_pk: int, window_from: dt.date) -> bool:
+        """Move the group's RFM window to start at `window_from`'s month: the months that left
+        it are taken out of every member's window counters (or, the first time and when the
+        window grew, the counters are summed afresh from the buckets). Once per move, whatever
+        runs it at the same time; True if this call moved it."""
+
+    async def refresh_rfm(self, chat_pk: int, now: dt.datetime) -> int:
         """Store every present member's RFM scores and segment (score_group, in SQL) from the
-        summaries, windows summed from `window_start`'s month; returns how many were scored."""
+        window counters (keep_window first); returns how many were scored."""
 
     async def counts(self, chat_pk: int, dimension: str) -> dict[str, int]:
         """Members per stage / rfm segment / tier now (stored values)."""

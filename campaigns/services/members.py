@@ -21,6 +21,7 @@ from campaigns.ports.segments import ActiveDay
 from campaigns.services import referral
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.referral import LinkSeen, Notice
+from campaigns.services.segments import in_window
 from campaigns.settings import ChatSettings
 
 
@@ -165,14 +166,13 @@ async def record_messages(
             rows.append((pk, m.person.user_id, EventKind.MESSAGE, m.at, None, {"type": m.kind}))
         for pk, counts in per_chat.items():
             await uow.members.count_messages(pk, counts)
-        zones = {record.pk: record.settings.timezone for record in records.values()}
-        await uow.segments.active_days(
-            [
-                ActiveDay(pk, m.person.user_id, local_day(m.at, zones[pk]))
-                for m in fresh
-                for pk in (records[m.chat.chat_id].pk,)
-            ]
-        )
+        days = []
+        for m in fresh:
+            record = records[m.chat.chat_id]
+            day = local_day(m.at, record.settings.timezone)
+            inside = in_window(record, day.replace(day=1))
+            days.append(ActiveDay(record.pk, m.person.user_id, day, inside))
+        await uow.segments.active_days(days)
         await uow.events.add(rows)
         notices: list[Notice] = []
         for record in records.values():

@@ -15,6 +15,7 @@ from campaigns.ports.orders import OrderTotals
 from campaigns.referral import InviteStatus
 from campaigns.services.chats import require_chat
 from campaigns.services.points import PointsReason, award_points
+from campaigns.services.segments import in_window
 
 CREDITED = {InviteStatus.PENDING, InviteStatus.CONFIRMED}
 
@@ -75,10 +76,11 @@ async def apply_order(
     )
     if order_id is None:
         return OrderResult(stored=False)
-    day = local_day(order.at, record.settings.timezone)
+    month = local_day(order.at, record.settings.timezone).replace(day=1)
     await uow.segments.order_seen(
-        record.pk, order.member, order.amount, order.at, day.replace(day=1)
-    )
+        record.pk, order.member, order.amount, order.at, month,
+        in_window=in_window(record, month),
+    )  # fmt: skip
     used, refused, left = list(redeemed), [], order.amount
     for code in (c for c in order.coupons if c not in redeemed):
         outcome = await _use_coupon(uow, record, order, code, left=left, now=now)

@@ -81,17 +81,25 @@ class MembersPage:
 
 
 def window_start(now: dt.datetime, thresholds: StageThresholds, timezone: str) -> dt.date:
-    """The first day of the RFM window in the group's calendar; the window is summed by whole
-    months from that day's month (the buckets are monthly)."""
-    return local_day(now - dt.timedelta(days=thresholds.rfm_window_days), timezone)
+    """The first month of the RFM window in the group's calendar: the month of the day
+    `rfm_window_days` ago (the window counts whole months: the buckets are monthly)."""
+    return local_day(now - dt.timedelta(days=thresholds.rfm_window_days), timezone).replace(day=1)
+
+
+def in_window(record: ChatRecord, month: dt.date) -> bool:
+    """Whether a month's activity or orders count in the group's RFM window as it stands
+    (not yet set: they count, and the first refresh sums the window afresh anyway)."""
+    return record.rfm_from is None or month >= record.rfm_from
 
 
 async def refresh_group(uow: UnitOfWork, record: ChatRecord, now: dt.datetime) -> list[StageChange]:
     """Inside a transaction: the group's stages, RFM and today's counts, from the summaries."""
     thresholds = await uow.segments.thresholds(record.pk)
     changes = await uow.segments.refresh_stages(record.pk, now, thresholds)
-    start = window_start(now, thresholds, record.settings.timezone)
-    await uow.segments.refresh_rfm(record.pk, now, start)
+    await uow.segments.keep_window(
+        record.pk, window_start(now, thresholds, record.settings.timezone)
+    )
+    await uow.segments.refresh_rfm(record.pk, now)
     await uow.segments.save_counts(record.pk, local_day(now, record.settings.timezone))
     return changes
 

@@ -34,8 +34,9 @@ def to_record(row: Any) -> ChatRecord:
         row.order_points or 0,
     )
     return ChatRecord(
-        pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings
-    )
+        pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings,
+        rfm_from=row.rfm_from,
+    )  # fmt: skip
 
 
 def _key(value: dict[str, Any] | None) -> str:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -124,13 +125,19 @@ def _later(column: Any, value: Any) -> Any:
 
 def _bump_members(insert: Any) -> Any:
     got = json_rows(
-        insert, MT.c.chat_id, MT.c.user_id, Column("n", Integer), Column("day", Date)
+        insert,
+        MT.c.chat_id,
+        MT.c.user_id,
+        Column("n", Integer),
+        Column("nw", Integer),
+        Column("day", Date),
     ).subquery()
     return (
         update(MT)
         .where(MT.c.chat_id == got.c.chat_id, MT.c.user_id == got.c.user_id)
         .values(
             active_days=MT.c.active_days + got.c.n,
+            w_days=MT.c.w_days + got.c.nw,
             last_active_day=_later(MT.c.last_active_day, got.c.day),
         )
     )
@@ -153,7 +160,8 @@ class SqlSegments(Repository):
     async def active_days(self, days: Sequence[ActiveDay]) -> int:
         if not days:
             return 0
-        unique = sorted({(d.chat_pk, d.user_id, d.day) for d in days})
+        in_window = {(d.chat_pk, d.user_id, d.day): d.in_window for d in days}
+        unique = sorted(in_window)
         rows = [{"chat_id": c, "user_id": u, "day": day} for c, u, day in unique]
         params = {"rows": rows_param(self.session, rows)}
         returned: list[Any] = list(await self.run(_NEW_DAYS(self.session), params))
@@ -173,8 +181,9 @@ class SqlSegments(Repository):
             ]
         )
         gained = Counter((c, u) for c, u, _ in new)
+        windowed = Counter((c, u) for c, u, d in new if in_window.get((c, u, d), True))
         members = [
-            {"chat_id": c, "user_id": u, "n": n, "day": latest[(c, u)]}
+            {"chat_id": c, "user_id": u, "n": n, "nw": windowed[(c, u)], "day": latest[(c, u)]}
             for (c, u), n in sorted(gained.items())
         ]
         await self.run(_BUMP_MEMBERS(self.session), {"rows": rows_param(self.session, members)})
@@ -184,14 +193,24 @@ class SqlSegments(Repository):
         await self.run(_BUMP_MONTHS(self.session), {"rows": rows_param(self.session, rows)})
 
     async def order_seen(
-        self, chat_pk: int, user_id: int, amount: int, at: dt.datetime, month: dt.date
+        self,
+        chat_pk: int,
+        user_id: int,
+        amount: int,
+        at: dt.datetime,
+        month: dt.date,
+        *,
+        in_window: bool = True,
     ) -> None:
+        inside = 1 if in_window else 0
         await self.session.execute(
             update(MT)
             .where(MT.c.chat_id == chat_pk, MT.c.user_id == user_id)
             .values(
                 orders=MT.c.orders + 1,
                 spend=MT.c.spend + amount,
+                w_orders=MT.c.w_orders + inside,
+                w_spend=MT.c.w_spend + amount * inside,
                 last_order_at=_later(MT.c.last_order_at, at),
             )
             .execution_options(synchronize_session=False)
@@ -245,7 +264,61 @@ class SqlSegments(Repository):
         )
         return changes
 
-    async def refresh_rfm(self, chat_pk: int, now: dt.datetime, window_start: dt.date) -> int:
+    async def keep_window(self, chat_pk: int, window_from: dt.date) -> bool:
+        start = month_of(window_from)
+        old = await self.session.scalar(select(CH.c.rfm_from).where(CH.c.id == chat_pk))
+        old = _day(old) if old is not None else None
+        if old == start:
+            return False
+        # Claim the move first: a second process doing the same waits on this row, then
+        # finds it moved (rowcount 0) and leaves the counters alone.
+        claimed = await self.session.execute(
+            update(CH)
+            .where(
+                CH.c.id == chat_pk, CH.c.rfm_from.is_(None) if old is None else CH.c.rfm_from == old
+            )
+            .values(rfm_from=start)
+        )
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            return False
+        if old is None or start < old:
+            await self._sum_window(chat_pk, start)
+        else:
+            await self._take_out(chat_pk, old, start)
+        return True
+
+    async def _sum_window(self, chat_pk: int, start: dt.date) -> None:
+        """Every member's window counters, summed afresh from the buckets since `start`."""
+        await self.session.execute(
+            update(MT)
+            .where(MT.c.chat_id == chat_pk)
+            .where((MT.c.w_orders != 0) | (MT.c.w_spend != 0) | (MT.c.w_days != 0))
+            .values(w_orders=0, w_spend=0, w_days=0)
+            .execution_options(synchronize_session=False)
+        )
+        sums = _bucket_sums(chat_pk, MM.c.month >= start)
+        await self.session.execute(
+            update(MT)
+            .where(MT.c.chat_id == chat_pk, MT.c.user_id == sums.c.user_id)
+            .values(w_orders=sums.c.orders, w_spend=sums.c.spend, w_days=sums.c.days)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _take_out(self, chat_pk: int, old: dt.date, start: dt.date) -> None:
+        """The months from `old` up to `start` left the window: out of the counters."""
+        gone = _bucket_sums(chat_pk, (MM.c.month >= old) & (MM.c.month < start))
+        await self.session.execute(
+            update(MT)
+            .where(MT.c.chat_id == chat_pk, MT.c.user_id == gone.c.user_id)
+            .values(
+                w_orders=MT.c.w_orders - gone.c.orders,
+                w_spend=MT.c.w_spend - gone.c.spend,
+                w_days=MT.c.w_days - gone.c.days,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def refresh_rfm(self, chat_pk: int, now: dt.datetime) -> int:
         present = and_(MT.c.chat_id == chat_pk, MT.c.present.is_(True))
         n = int(await self.session.scalar(select(func.count()).select_from(MT).where(present)) or 0)
         await self.session.execute(
@@ -256,17 +329,23 @@ class SqlSegments(Repository):
         )
         if n == 0:
             return 0
+        if self.session.get_bind().dialect.name == "postgresql":
+            # The three rankings sort the group: in memory, not in files on disk.
+            await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
+            await self.session.execute(text("SET LOCAL jit = off"))  # compiling costs more
         by_orders = await SqlOrders(self.session).any_in(chat_pk)
-        scores = rfm_scores(chat_pk, now, window_start, by_orders=by_orders, n=n)
+        scores = rfm_scores(chat_pk, now, by_orders=by_orders, n=n)
+        segment = scores.c.segment
         await self.session.execute(
             update(MT)
-            .where(MT.c.chat_id == chat_pk, MT.c.user_id == scores.c.user_id)
-            .values(
-                rfm_r=scores.c.r,
-                rfm_f=scores.c.f,
-                rfm_m=scores.c.m,
-                rfm_segment=segment_expression(scores.c.r, scores.c.f, scores.c.mm),
+            .where(MT.c.id == scores.c.id)  # the row's own key: SQLite looks it up directly
+            .where(
+                MT.c.rfm_r.is_distinct_from(scores.c.r)
+                | MT.c.rfm_f.is_distinct_from(scores.c.f)
+                | MT.c.rfm_m.is_distinct_from(scores.c.m)
+                | MT.c.rfm_segment.is_distinct_from(segment)
             )
+            .values(rfm_r=scores.c.r, rfm_f=scores.c.f, rfm_m=scores.c.m, rfm_segment=segment)
             .execution_options(synchronize_session=False)
         )
         return n
@@ -281,11 +360,25 @@ class SqlSegments(Repository):
         return {str(key): int(n) for key, n in rows}
 
     async def save_counts(self, chat_pk: int, day: dt.date) -> None:
+        """One pass over the group: stages count everyone, RFM segments and tiers the
+        present members."""
         await self.session.execute(delete(SC).where(SC.c.chat_id == chat_pk, SC.c.day == day))
+        found = await self.session.execute(
+            select(MT.c.present, MT.c.stage, MT.c.rfm_segment, MT.c.tier, func.count())
+            .where(MT.c.chat_id == chat_pk)
+            .group_by(MT.c.present, MT.c.stage, MT.c.rfm_segment, MT.c.tier)
+        )
+        counts: Counter[tuple[str, str]] = Counter()
+        for present, stage, segment, tier, n in found:
+            if stage is not None:
+                counts[("stage", str(stage))] += int(n)
+            if present and segment is not None:
+                counts[("rfm", str(segment))] += int(n)
+            if present:
+                counts[("tier", str(tier))] += int(n)
         rows = [
             {"chat_id": chat_pk, "day": day, "dimension": dimension, "key": key, "members": n}
-            for dimension in DIMENSIONS
-            for key, n in sorted((await self.counts(chat_pk, dimension)).items())
+            for (dimension, key), n in sorted(counts.items())
         ]
         if rows:
             await self.session.execute(insert_for(self.session, SC), rows)
@@ -409,59 +502,72 @@ def _mid_rank(worse: Any, ties: Any, n: int) -> Any:
     return case((raw > 5, 5), else_=raw)
 
 
-def rfm_scores(
-    chat_pk: int, now: dt.datetime, window_start: dt.date, *, by_orders: bool, n: int
-) -> Any:
-    """A subquery of (user_id, r, f, m, mm) for the group's present members: score_group of
-    campaigns/segments.py; mm is what the segment reads as M (F in a group without orders)."""
-    window = (
+def _bucket_sums(chat_pk: int, months: ColumnElement[bool]) -> Any:
+    """Per member: the orders, spend and active days of the buckets in `months`."""
+    return (
         select(
             MM.c.user_id,
             func.sum(MM.c.orders).label("orders"),
             func.sum(MM.c.spend).label("spend"),
             func.sum(MM.c.active_days).label("days"),
         )
-        .where(MM.c.chat_id == chat_pk, MM.c.month >= month_of(window_start))
+        .where(MM.c.chat_id == chat_pk, months)
         .group_by(MM.c.user_id)
         .subquery()
     )
+
+
+def rfm_scores(chat_pk: int, now: dt.datetime, *, by_orders: bool, n: int) -> Any:
+    """A subquery of (id, r, f, m, segment), by membership row, for the group's present
+    members: score_group of campaigns/segments.py over the window counters (in a group
+    without orders the segment reads F as M)."""
     last = MT.c.last_order_at if by_orders else MT.c.last_active_at
     now_s = math.floor(now.timestamp())
     elapsed = (literal(now_s, BigInteger) - epoch_seconds(last)) // 86_400
     recency = case((last.is_(None), None), (elapsed < 0, 0), else_=elapsed)
-    frequency = func.coalesce(window.c.orders if by_orders else window.c.days, 0)
     facts = (
         select(
-            MT.c.user_id,
+            MT.c.id,
             recency.label("rd"),
-            frequency.label("fr"),
-            func.coalesce(window.c.spend, 0).label("mo"),
+            (MT.c.w_orders if by_orders else MT.c.w_days).label("fr"),
+            MT.c.w_spend.label("mo"),
         )
-        .select_from(MT.outerjoin(window, window.c.user_id == MT.c.user_id))
         .where(MT.c.chat_id == chat_pk, MT.c.present.is_(True))
         .subquery()
     )
     rkey = func.coalesce(facts.c.rd, NEVER)
     if n >= QUINTILE_MIN:
-        r_below = func.rank().over(order_by=rkey) - 1
-        r_ties = func.count().over(partition_by=rkey)
-        f_below = func.rank().over(order_by=facts.c.fr) - 1
-        f_ties = func.count().over(partition_by=facts.c.fr)
-        m_below = func.rank().over(order_by=facts.c.mo) - 1
-        m_ties = func.count().over(partition_by=facts.c.mo)
+        # One sort per measure: rank() - 1 counts the values below, count() over the same
+        # order counts those at or below (the default frame takes in the ties).
+        def below(value: Any) -> Any:
+            return func.rank().over(order_by=value) - 1
+
+        def upto(value: Any) -> Any:
+            return func.count().over(order_by=value)
+
         ranked = select(
-            facts.c.user_id,
+            facts.c.id,
             facts.c.rd,
             facts.c.fr,
             facts.c.mo,
-            _mid_rank(n - r_below - r_ties, r_ties, n).label("rs"),
-            _mid_rank(f_below, f_ties, n).label("fs"),
-            _mid_rank(m_below, m_ties, n).label("ms"),
+            below(rkey).label("r_below"),
+            upto(rkey).label("r_upto"),
+            below(facts.c.fr).label("f_below"),
+            upto(facts.c.fr).label("f_upto"),
+            below(facts.c.mo).label("m_below"),
+            upto(facts.c.mo).label("m_upto"),
         ).subquery()
+        c = ranked.c
+        ranked = select(
+            c.id, c.rd, c.fr, c.mo,
+            _mid_rank(n - c.r_upto, c.r_upto - c.r_below, n).label("rs"),
+            _mid_rank(c.f_below, c.f_upto - c.f_below, n).label("fs"),
+            _mid_rank(c.m_below, c.m_upto - c.m_below, n).label("ms"),
+        ).subquery()  # fmt: skip
     else:
         cut = ORDER_CUTOFFS if by_orders else ACTIVE_DAY_CUTOFFS
         ranked = select(
-            facts.c.user_id,
+            facts.c.id,
             facts.c.rd,
             facts.c.fr,
             facts.c.mo,
@@ -474,20 +580,23 @@ def rfm_scores(
     f = case((nothing | (ranked.c.fr <= 0), 1), else_=ranked.c.fs)
     m = case((nothing | (ranked.c.mo <= 0), 1), else_=ranked.c.ms)
     return select(
-        ranked.c.user_id,
+        ranked.c.id,
         r.label("r"),
         f.label("f"),
         m.label("m"),
-        (m if by_orders else f).label("mm"),
+        segment_expression(r, f, m if by_orders else f).label("segment"),
     ).subquery()
 
 
 def segment_expression(r: Any, f: Any, m: Any) -> Any:
-    """campaigns.segments.segment_of in SQL: FM is the mean of F and M, rounded half up."""
+    """campaigns.segments.segment_of in SQL: FM is the mean of F and M, rounded half up.
+    Nested by R, so a row is compared at most ten times, not once per cell of the grid."""
     fm = (f + m + 1) // 2
-    whens = [
-        (and_(r == score_r, fm == 5 - i), literal(str(segment)))
+    by_r = [
+        (
+            r == score_r,
+            case(*[(fm == 5 - i, literal(str(segment))) for i, segment in enumerate(row)]),
+        )
         for score_r, row in SEGMENT_GRID.items()
-        for i, segment in enumerate(row)
     ]
-    return case(*whens, else_=None)
+    return case(*by_r, else_=None)

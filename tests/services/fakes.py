@@ -997,7 +997,14 @@ class FakeSegments(Repo):
         return len(new)
 
     async def order_seen(
-        self, chat_pk: int, user_id: int, amount: int, at: dt.datetime, month: dt.date
+        self,
+        chat_pk: int,
+        user_id: int,
+        amount: int,
+        at: dt.datetime,
+        month: dt.date,
+        *,
+        in_window: bool = True,
     ) -> None:
         bucket = self.t.months.setdefault((chat_pk, user_id, month), [0, 0, 0])
         bucket[1], bucket[2] = bucket[1] + 1, bucket[2] + amount

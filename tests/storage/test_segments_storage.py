@@ -215,7 +215,9 @@ async def test_stored_rfm_scores_are_exactly_what_score_group_says(
                 )
             )  # fmt: skip
         await uow.session.flush()
-        await uow.segments.refresh_rfm(chat.id, NOW, window_start)
+        assert await uow.segments.keep_window(chat.id, window_start)  # first: summed afresh
+        assert not await uow.segments.keep_window(chat.id, window_start)  # done already
+        await uow.segments.refresh_rfm(chat.id, NOW)
         stored = {
             r.user_id: (r.rfm_r, r.rfm_f, r.rfm_m, r.rfm_segment)
             for r in (
@@ -281,3 +283,62 @@ async def test_active_days_count_each_local_day_once_in_days_months_and_the_summ
     assert (first, again, late) == (2, 0, 1)
     assert tuple(row) == (3, dt.date(2026, 11, 1), 2, 2_000, NOW)
     assert months == {dt.date(2026, 10, 1): (2, 1, 500), dt.date(2026, 11, 1): (1, 1, 1_500)}
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    buckets=st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 24), st.integers(0, 5), st.integers(0, 9_999)),
+        max_size=30,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+    moves=st.lists(st.integers(0, 24), min_size=1, max_size=4),
+)
+async def test_moving_the_window_month_by_month_equals_summing_it_afresh(
+    uow_factory, buckets, moves
+):
+    """Each move takes out the months that left (or sums afresh when the window grew): the
+    counters always equal the buckets from the window's first month on."""
+    async with uow_factory() as uow:
+        chat = await seed_chat(uow.session)
+        await seed_members(uow.session, chat.id, [{"present": True}] * 3)
+        uow.session.add_all(
+            [
+                MemberMonthRow(
+                    chat_id=chat.id,
+                    user_id=10_000 + member,
+                    month=month_ago(back),
+                    orders=orders,
+                    spend=spend,
+                    active_days=orders + 1,
+                    points_earned=0,
+                )
+                for member, back, orders, spend in buckets
+            ]
+        )
+        await uow.session.flush()
+        for back in sorted(moves, reverse=True) + moves:
+            await uow.segments.keep_window(chat.id, month_ago(back))
+            start = month_ago(back)
+            rows = await uow.session.execute(
+                select(
+                    MembershipRow.user_id,
+                    MembershipRow.w_orders,
+                    MembershipRow.w_spend,
+                    MembershipRow.w_days,
+                ).where(MembershipRow.chat_id == chat.id)
+            )
+            counters = {u: (o, s, d) for u, o, s, d in rows}
+            expected = {
+                10_000 + member: (
+                    sum(o for m, b, o, _ in buckets if m == member and month_ago(b) >= start),
+                    sum(s for m, b, _, s in buckets if m == member and month_ago(b) >= start),
+                    sum(o + 1 for m, b, o, _ in buckets if m == member and month_ago(b) >= start),
+                )
+                for member in range(3)
+            }
+            assert counters == expected

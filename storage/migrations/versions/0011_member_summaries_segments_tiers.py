@@ -38,6 +38,7 @@ def upgrade() -> None:
     with op.batch_alter_table("chats") as batch:
         batch.add_column(sa.Column("segments", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("tiers", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("rfm_from", sa.Date(), nullable=True))
     with op.batch_alter_table("memberships") as batch:
         batch.add_column(sa.Column("last_active_day", sa.Date(), nullable=True))
         batch.add_column(
@@ -49,6 +50,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("points_earned", sa.BigInteger(), nullable=False, server_default=ZERO)
         )
+        batch.add_column(sa.Column("w_orders", sa.Integer(), nullable=False, server_default=ZERO))
+        batch.add_column(sa.Column("w_spend", sa.BigInteger(), nullable=False, server_default=ZERO))
+        batch.add_column(sa.Column("w_days", sa.Integer(), nullable=False, server_default=ZERO))
         batch.add_column(sa.Column("stage", sa.String(16), nullable=True))
         batch.add_column(sa.Column("stage_since", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("rfm_r", sa.Integer(), nullable=True))
@@ -119,10 +123,11 @@ def downgrade() -> None:
     with op.batch_alter_table("memberships") as batch:
         for column in (
             "tier_below_since", "tier_since", "tier", "rfm_segment", "rfm_m", "rfm_f", "rfm_r",
-            "stage_since", "stage", "points_earned", "last_order_at", "spend", "orders",
-            "active_days", "last_active_day",
+            "stage_since", "stage", "w_days", "w_spend", "w_orders", "points_earned",
+            "last_order_at", "spend", "orders", "active_days", "last_active_day",
         ):  # fmt: skip
             batch.drop_column(column)
     with op.batch_alter_table("chats") as batch:
+        batch.drop_column("rfm_from")
         batch.drop_column("tiers")
         batch.drop_column("segments")

@@ -1,0 +1,180 @@
+"""Segments at scale: recomputing stages, RFM and the day's counts of one big group.
+
+    .venv/bin/python bench/bench_segments.py [--members 1000000] [--months 12]
+        [--database-url postgresql+asyncpg://...]
+
+Seeds one group with `--members` memberships (joined over two years, last active over the
+last 400 days, a third with orders) and `--months` monthly buckets per member with activity
+(as the writes keep them), in bulk SQL. Then times, as the hourly job and /segments run them:
+the stage refresh (first run: every member gets a stage; second: only changes), the RFM
+scoring and the day's counts, and the peak resident memory of this process (the recompute
+runs in the database: nothing per member is loaded). SQLite in a temporary directory by
+default; a PostgreSQL database given with --database-url is EMPTIED first.
+
+Goals (issue 14): with 1,000,000 members the recompute takes <= 2 s on PostgreSQL and
+<= 3 s on SQLite, and the process stays under 200 MiB resident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from campaigns.members import ChatInfo
+from campaigns.services.segments import refresh_group
+from campaigns.settings import ChatSettings
+from storage.engine import create_engine, is_sqlite, session_factory
+from storage.migrate import upgrade_async
+from storage.models import Base
+from storage.uow import SqlUnitOfWork
+
+GROUP = ChatInfo(chat_id=-1005000000001, type="supergroup", title="Big")
+NOW = dt.datetime(2026, 11, 30, 4, 0, tzinfo=dt.UTC)
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+SEED_SQLITE = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :members)
+INSERT INTO {table} {columns} SELECT {values} FROM n
+"""
+
+
+async def seed(url: str, members: int, months: int) -> int:
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    async with SqlUnitOfWork(sessions) as uow:
+        record = await uow.chats.register(
+            GROUP, active=True, bot_status=None, defaults=ChatSettings(timezone="Asia/Shanghai")
+        )
+        await uow.commit()
+    pk = record.pk
+    began = time.perf_counter()
+    async with engine.begin() as conn:
+        if is_sqlite(url):
+            series = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})"
+            ago = "datetime('2026-11-30 04:00:00', '-' || ({expr}) || ' minutes')"
+            users = series.format(n=members) + (
+                " INSERT INTO users (id, first_name, reachable, updated_at) "
+                "SELECT 100000 + i, 'M' || i, 1, '2026-11-30 04:00:00' FROM n"
+            )
+            joined = ago.format(expr="(i * 7919) % (730 * 1440)")
+            active = ago.format(expr="(i * 104729) % (400 * 1440)")
+            ordered = ago.format(expr="(i * 1299709) % (365 * 1440)")
+            memberships = series.format(n=members) + (
+                " INSERT INTO memberships (chat_id, user_id, status, present, joined_at, "
+                "last_active_at, messages, checkins, streak, best_streak, points, active_days, "
+                "orders, spend, last_order_at, points_earned, tier) "
+                f"SELECT {pk}, 100000 + i, 'member', (i % 50) != 0, {joined}, {active}, "
+                "i % 300, 0, 0, 0, i % 1000, i % 200, CASE WHEN i % 3 = 0 THEN i % 9 ELSE 0 END, "
+                "CASE WHEN i % 3 = 0 THEN (i * 37) % 500000 ELSE 0 END, "
+                f"CASE WHEN i % 3 = 0 THEN {ordered} END, 0, 0 FROM n"
+            )
+            buckets = (
+                series.format(n=members)
+                + f", m(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM m WHERE k < {months - 1})"
+                " INSERT INTO member_months (chat_id, user_id, month, active_days, orders, "
+                "spend, points_earned) "
+                f"SELECT {pk}, 100000 + i, date('2026-11-01', '-' || k || ' months'), "
+                "(i + k) % 25, CASE WHEN i % 3 = 0 THEN (i + k) % 3 ELSE 0 END, "
+                "CASE WHEN i % 3 = 0 THEN ((i + k) * 131) % 40000 ELSE 0 END, 0 FROM n, m"
+            )
+        else:
+            ago = "timestamptz '2026-11-30 04:00:00+00' - make_interval(mins => ({expr})::int)"
+            users = (
+                "INSERT INTO users (id, first_name, reachable, updated_at) "
+                f"SELECT 100000 + i, 'M' || i, true, now() FROM generate_series(1, {members}) i"
+            )
+            joined = ago.format(expr="(i::bigint * 7919) % (730 * 1440)")
+            active = ago.format(expr="(i::bigint * 104729) % (400 * 1440)")
+            ordered = ago.format(expr="(i::bigint * 1299709) % (365 * 1440)")
+            memberships = (
+                "INSERT INTO memberships (chat_id, user_id, status, present, joined_at, "
+                "last_active_at, messages, checkins, streak, best_streak, points, active_days, "
+                "orders, spend, last_order_at, points_earned, tier) "
+                f"SELECT {pk}, 100000 + i, 'member', (i % 50) <> 0, {joined}, {active}, "
+                "i % 300, 0, 0, 0, i % 1000, i % 200, CASE WHEN i % 3 = 0 THEN i % 9 ELSE 0 END, "
+                "CASE WHEN i % 3 = 0 THEN (i::bigint * 37) % 500000 ELSE 0 END, "
+                f"CASE WHEN i % 3 = 0 THEN {ordered} END, 0, 0 "
+                f"FROM generate_series(1, {members}) i"
+            )
+            buckets = (
+                "INSERT INTO member_months (chat_id, user_id, month, active_days, orders, "
+                "spend, points_earned) "
+                f"SELECT {pk}, 100000 + i, (date '2026-11-01' - make_interval(months => k))::date, "
+                "(i + k) % 25, CASE WHEN i % 3 = 0 THEN (i + k) % 3 ELSE 0 END, "
+                "CASE WHEN i % 3 = 0 THEN ((i + k)::bigint * 131) % 40000 ELSE 0 END, 0 "
+                f"FROM generate_series(1, {members}) i, generate_series(0, {months - 1}) k"
+            )
+        for statement in (users, memberships, buckets):
+            await conn.execute(text(statement))
+        await conn.execute(
+            text(
+                "INSERT INTO orders (chat_id, external_id, user_id, amount, currency, at, "
+                "coupon_codes, source, created_at) VALUES "
+                f"({pk}, 'x', 100003, 100, 'CNY', :at, '{{}}', 'bench', :at)"
+            ),
+            {"at": NOW},
+        )
+        if not is_sqlite(url):
+            await conn.execute(text("ANALYZE"))
+    print(f"seeded {members:,} members and {members * months:,} monthly buckets "
+          f"in {time.perf_counter() - began:.1f} s")  # fmt: skip
+    await engine.dispose()
+    return pk
+
+
+async def recompute(url: str, label: str) -> float:
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    try:
+        async with SqlUnitOfWork(sessions) as uow:
+            record = await uow.chats.get(GROUP.chat_id)
+            assert record is not None
+            began = time.perf_counter()
+            changes = await refresh_group(uow, record, NOW)
+            await uow.commit()
+            took = time.perf_counter() - began
+    finally:
+        await engine.dispose()
+    print(f"{label}: {took:.2f} s ({len(changes):,} stage changes), peak RSS {rss_mib():.0f} MiB")
+    return took
+
+
+async def empty(url: str) -> None:
+    await upgrade_async(url)
+    if is_sqlite(url):
+        return
+    engine = create_engine(url)
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+async def main(members: int, months: int, url: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = url or f"sqlite+aiosqlite:///{Path(tmp) / 'segments.db'}"
+        await empty(url)
+        print(f"{'SQLite' if is_sqlite(url) else 'PostgreSQL'}, peak RSS {rss_mib():.0f} MiB")
+        await seed(url, members, months)
+        await recompute(url, "first recompute (every member gets a stage)")
+        await recompute(url, "second recompute (the hourly job: stages unchanged)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    asyncio.run(main(args.members, args.months, args.database_url))
