@@ -8,12 +8,16 @@ Every example seeds in one transaction and rolls back.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from campaigns.members import EventKind
+from campaigns.checkin import local_day
+from campaigns.members import ChatInfo, EventKind, Person
+from campaigns.orders import OrderIn
+from campaigns.ports.members import MessageSeen
 from campaigns.ports.segments import ActiveDay
 from campaigns.segments import (
     QUINTILE_MIN,
@@ -24,6 +28,9 @@ from campaigns.segments import (
     score_group,
     stage_of,
 )
+from campaigns.services.members import membership_changed, record_messages
+from campaigns.services.orders import record_order
+from campaigns.settings import ChatSettings
 from storage.models import EventRow, MemberMonthRow, MembershipRow, OrderRow, UserRow
 from tests.storage.test_rule_prefilters import seed_chat
 
@@ -342,3 +349,142 @@ async def test_moving_the_window_month_by_month_equals_summing_it_afresh(
                 for member in range(3)
             }
             assert counters == expected
+
+
+# -- the summary the writes keep equals a rebuild from the log ---------------------------------
+
+TZ = "Asia/Shanghai"
+EXAMPLES = itertools.count(1)
+# Recent, or around the RFM window's start (eleven months back, in Shanghai's calendar).
+HOURS_AGO = st.integers(0, 60 * 24) | st.integers(320 * 24, 420 * 24)  # examples share the database: each gets its own group and ids
+EVENTS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("messages"),
+            st.lists(
+                st.tuples(st.integers(0, 2), HOURS_AGO),  # member, hours ago
+                min_size=1,
+                max_size=5,
+            ),
+        ),
+        st.tuples(
+            st.just("order"),
+            st.tuples(st.integers(0, 2), HOURS_AGO, st.integers(1, 90_000)),
+        ),
+        st.tuples(st.just("replay"), st.integers(0, 30)),
+    ),
+    max_size=14,
+)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(events=EVENTS)
+async def test_the_summaries_the_writes_keep_equal_a_rebuild_from_the_log(uow_factory, events):
+    """Batches of messages (some of them delivered again, some late) and orders, through the
+    real use cases; the members' summaries, window counters and monthly buckets then equal
+    what the stored messages and orders say, counted afresh."""
+    defaults = ChatSettings(timezone=TZ)
+    example = next(EXAMPLES)
+    group = ChatInfo(chat_id=-100_424_000 - example, type="supergroup", title="Rebuild")
+    people = [Person(30 + i, f"P{i}") for i in range(3)]
+    sent: list[MessageSeen] = []
+    update_ids = iter(range(example * 10_000, (example + 1) * 10_000))
+    external = iter(range(1, 10_000))
+    window_from = month_ago(11)
+    await membership_changed(
+        uow_factory(), bot_id=1, update_id=next(update_ids), chat=group, people=people,
+        status="member", present=True, at=NOW - dt.timedelta(days=500), source="test",
+        defaults=defaults,
+    )  # fmt: skip
+    async with uow_factory() as uow:
+        record = await uow.chats.get(group.chat_id)
+        assert record is not None
+        await uow.segments.keep_window(record.pk, window_from)
+        await uow.commit()
+    for kind, what in events:
+        if kind == "messages":
+            batch = [
+                MessageSeen(next(update_ids), group, people[m], NOW - dt.timedelta(hours=h), "text")
+                for m, h in what
+            ]
+            sent += batch
+        elif kind == "replay":
+            batch = sent[-what:] if sent and what else []
+        else:
+            member, hours, amount = what
+            order = OrderIn(
+                external_id=f"o{next(external)}", member=people[member].user_id,
+                amount=amount, at=NOW - dt.timedelta(hours=hours),
+            )  # fmt: skip
+            await record_order(uow_factory(), order, chat_id=group.chat_id, source="test",
+                               received_at=NOW)  # fmt: skip
+            continue
+        if batch:
+            await record_messages(
+                uow_factory(), bot_id=1, messages=batch, at=NOW, defaults=defaults
+            )
+
+    async with uow_factory() as uow:
+        record = await uow.chats.get(group.chat_id)
+        assert record is not None
+        rows = await uow.session.execute(
+            select(
+                MembershipRow.user_id, MembershipRow.active_days, MembershipRow.last_active_day,
+                MembershipRow.orders, MembershipRow.spend, MembershipRow.last_order_at,
+                MembershipRow.w_orders, MembershipRow.w_spend, MembershipRow.w_days,
+            ).where(MembershipRow.chat_id == record.pk)
+        )  # fmt: skip
+        kept = {r[0]: tuple(r[1:]) for r in rows}
+        buckets = await uow.session.execute(
+            select(
+                MemberMonthRow.user_id, MemberMonthRow.month, MemberMonthRow.active_days,
+                MemberMonthRow.orders, MemberMonthRow.spend,
+            ).where(MemberMonthRow.chat_id == record.pk)
+        )  # fmt: skip
+        months = {(u, m): (d, o, s) for u, m, d, o, s in buckets if (d, o, s) != (0, 0, 0)}
+        logged = await uow.session.execute(
+            select(EventRow.user_id, EventRow.at).where(
+                EventRow.chat_id == record.pk, EventRow.kind == EventKind.MESSAGE
+            )
+        )
+        active = {(u, local_day(at, TZ)) for u, at in logged}
+        orders = (
+            await uow.session.execute(
+                select(OrderRow.user_id, OrderRow.amount, OrderRow.at).where(
+                    OrderRow.chat_id == record.pk
+                )
+            )
+        ).all()
+
+    def month(day: dt.date) -> dt.date:
+        return day.replace(day=1)
+
+    rebuilt, expected_months = {}, {}
+    for p in people:
+        u = p.user_id
+        days = sorted(d for who, d in active if who == u)
+        mine = [(amount, at) for who, amount, at in orders if who == u]
+        rebuilt[u] = (
+            len(days),
+            days[-1] if days else None,
+            len(mine),
+            sum(a for a, _ in mine),
+            max((at for _, at in mine), default=None),
+            sum(1 for _, at in mine if month(local_day(at, TZ)) >= window_from),
+            sum(a for a, at in mine if month(local_day(at, TZ)) >= window_from),
+            sum(1 for d in days if month(d) >= window_from),
+        )
+        for d in days:
+            key = (u, month(d))
+            dd, o, s = expected_months.get(key, (0, 0, 0))
+            expected_months[key] = (dd + 1, o, s)
+        for amount, at in mine:
+            key = (u, month(local_day(at, TZ)))
+            dd, o, s = expected_months.get(key, (0, 0, 0))
+            expected_months[key] = (dd, o + 1, s + amount)
+    assert kept == rebuilt
+    assert months == expected_months
