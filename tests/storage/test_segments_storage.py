@@ -356,7 +356,7 @@ async def test_moving_the_window_month_by_month_equals_summing_it_afresh(
 TZ = "Asia/Shanghai"
 EXAMPLES = itertools.count(1)
 # Recent, or around the RFM window's start (eleven months back, in Shanghai's calendar).
-HOURS_AGO = st.integers(0, 60 * 24) | st.integers(320 * 24, 420 * 24)  # examples share the database: each gets its own group and ids
+HOURS_AGO = st.integers(0, 60 * 24) | st.integers(320 * 24, 420 * 24)
 EVENTS = st.lists(
     st.one_of(
         st.tuples(
