@@ -354,7 +354,7 @@ async def test_moving_the_window_month_by_month_equals_summing_it_afresh(
 # -- the summary the writes keep equals a rebuild from the log ---------------------------------
 
 TZ = "Asia/Shanghai"
-EXAMPLES = itertools.count(1)
+EXAMPLES = itertools.count(1)  # examples share the database: each has its own group and ids
 # Recent, or around the RFM window's start (eleven months back, in Shanghai's calendar).
 HOURS_AGO = st.integers(0, 60 * 24) | st.integers(320 * 24, 420 * 24)
 EVENTS = st.lists(
