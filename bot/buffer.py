@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -63,6 +64,7 @@ class ActivityBuffer:
         self.written = 0
         self.dropped = 0  # messages the database refused on their own (logged, counted)
         self.on_error: Callable[[], None] | None = None  # counts a failure in the metrics
+        self.known_days: set[tuple[int, int, dt.date]] = set()  # active days written already
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -124,6 +126,7 @@ class ActivityBuffer:
             messages=batch,
             at=self.clock.now(),
             defaults=self.defaults,
+            known_days=self.known_days,
         )
         return result.stored, list(result.notices)
 

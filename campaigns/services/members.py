@@ -134,6 +134,9 @@ async def member_changed(
     return Presence(0)
 
 
+KNOWN_DAYS = 200_000  # member days remembered by a writer before it starts afresh
+
+
 async def record_messages(
     uow: UnitOfWork,
     *,
@@ -141,10 +144,14 @@ async def record_messages(
     messages: Sequence[MessageSeen],
     at: dt.datetime,
     defaults: ChatSettings,
+    known_days: set[tuple[int, int, dt.date]] | None = None,
 ) -> Activity:
     """Write a batch of member messages in one transaction; replays in the batch are dropped.
 
     Invitees who spoke get their pending invites confirmed in the same transaction.
+    `known_days` (the caller's, kept across batches): member days already stored, skipped
+    (most messages are a member's second or later of the day); the new ones are added once
+    committed.
     """
     unique = {m.update_id: m for m in messages}
     async with uow:
@@ -172,6 +179,8 @@ async def record_messages(
             day = local_day(m.at, record.settings.timezone)
             inside = in_window(record, day.replace(day=1))
             days.append(ActiveDay(record.pk, m.person.user_id, day, inside))
+        if known_days is not None:
+            days = [d for d in days if (d.chat_pk, d.user_id, d.day) not in known_days]
         await uow.segments.active_days(days)
         await uow.events.add(rows)
         notices: list[Notice] = []
@@ -181,6 +190,10 @@ async def record_messages(
             latest = max(last for _n, _first, last in counts.values())
             notices += await referral.activity_seen(uow, record, list(counts), latest)
         await uow.commit()
+    if known_days is not None:
+        if len(known_days) > KNOWN_DAYS:
+            known_days.clear()
+        known_days.update((d.chat_pk, d.user_id, d.day) for d in days)
     return Activity(len(fresh), notices)
 
 
