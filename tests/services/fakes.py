@@ -30,9 +30,11 @@ from campaigns.ports.groupbuys import DealRecord, TeamRecord
 from campaigns.ports.members import Contact
 from campaigns.ports.outbox import Delivery
 from campaigns.ports.referral import Candidate, Claim, InviteRecord, LinkRecord
+from campaigns.ports.tags import TagRecord
 from campaigns.referral import ATTRIBUTED, InviteStatus, RejectReason, Source
 from campaigns.schedule import PostStatus, When
 from campaigns.settings import ChatSettings
+from campaigns.tags import TagSource
 
 # -- rows -------------------------------------------------------------------------------------
 
@@ -136,6 +138,7 @@ class Tables:
     posts: dict[int, PostRow] = field(default_factory=dict)
     deliveries: dict[int, DeliveryRow] = field(default_factory=dict)
     buttons: set[tuple[ButtonKind, int, int, int]] = field(default_factory=set)
+    tags: dict[tuple[int, int, str], str] = field(default_factory=dict)  # -> source
 
 
 class FakeDatabase:
@@ -668,6 +671,36 @@ class FakeOrders(Repo):
         )
 
 
+class FakeTags(Repo):
+    async def add(
+        self,
+        chat_pk: int,
+        user_id: int,
+        tags: Sequence[str],
+        *,
+        source: TagSource,
+        by: int | None,
+        at: dt.datetime,
+    ) -> int:
+        new = [tag for tag in dict.fromkeys(tags) if (chat_pk, user_id, tag) not in self.t.tags]
+        for tag in new:
+            self.t.tags[chat_pk, user_id, tag] = source
+        return len(new)
+
+    async def remove(self, chat_pk: int, user_id: int, tag: str) -> bool:
+        return self.t.tags.pop((chat_pk, user_id, tag), None) is not None
+
+    async def of(self, chat_pk: int, user_id: int) -> list[TagRecord]:
+        return sorted(
+            (
+                TagRecord(tag, TagSource(source))
+                for (chat, uid, tag), source in self.t.tags.items()
+                if (chat, uid) == (chat_pk, user_id)
+            ),
+            key=lambda record: record.tag,
+        )
+
+
 class FakeGroupBuys(Repo):
     async def add_deal(
         self,
@@ -988,6 +1021,7 @@ REPOSITORIES = {
     "calendar": FakeCalendar,
     "outbox": FakeOutbox,
     "buttons": FakeButtons,
+    "tags": FakeTags,
 }
 
 
