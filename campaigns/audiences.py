@@ -76,3 +76,35 @@ class AudienceMember:
     points: int
     orders: int
     spend: int  # minor units
+
+
+class AudienceVerb(StrEnum):
+    SAVE = "save"
+    LIST = "list"
+    SHOW = "show"
+    DELETE = "delete"
+
+
+VERBS = {v.value: v for v in AudienceVerb} | {
+    "保存": AudienceVerb.SAVE,
+    "列表": AudienceVerb.LIST,
+    "查看": AudienceVerb.SHOW,
+    "删除": AudienceVerb.DELETE,
+}
+
+
+class AudienceUsage(DomainError):
+    """/audience typed without a verb it knows, or without the name or rule it needs."""
+
+
+def parse_audience_command(words: list[str]) -> tuple[AudienceVerb, str, str]:
+    """`/audience save <name> <rule…>`, `list`, `show <name>`, `delete <name>`: the verb,
+    the name ("" for list) and the rule ("" but for save)."""
+    verb = VERBS.get(words[0].lower()) if words else None
+    if verb is AudienceVerb.LIST and len(words) == 1:
+        return verb, "", ""
+    if verb is AudienceVerb.SAVE and len(words) >= 3:
+        return verb, words[1], " ".join(words[2:])
+    if verb in (AudienceVerb.SHOW, AudienceVerb.DELETE) and len(words) == 2:
+        return verb, words[1], ""
+    raise AudienceUsage

@@ -71,3 +71,26 @@ def order_tags(items: Iterable[str], category: str | None) -> list[str]:
     if category:
         names.append(slug("category", category))
     return sorted({name for name in names if name is not None})
+
+
+class TagUsage(DomainError):
+    """/tag, /untag or /tags typed in a way that names no member and tag."""
+
+
+MAX_USER_ID = 2**63 - 1
+
+
+def parse_tag_command(
+    words: list[str], *, replying: bool, tag: bool = True
+) -> tuple[int | None, str]:
+    """`/tag <name>` in reply (user None: the replied-to member) or `/tag <user id> <name>`;
+    with `tag=False` (/tags) only the optional user id. TagUsage for anything else."""
+    wanted = 1 if tag else 0
+    if len(words) == wanted + 1 and words[0].isascii() and words[0].isdigit():
+        user_id = int(words[0])
+        if not 0 < user_id <= MAX_USER_ID:
+            raise TagUsage
+        return user_id, words[1] if tag else ""
+    if replying and len(words) == wanted:
+        return None, words[0] if tag else ""
+    raise TagUsage

@@ -6,7 +6,7 @@ from handlers.words import Words
 
 MEMBER_COMMANDS = ("checkin", "me", "top", "invite", "invites", "referral", "help")
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
-                  "sequence", "broadcast")  # fmt: skip
+                  "sequence", "broadcast", "tag", "untag", "tags", "audience")  # fmt: skip
 COMMANDS = {
     "private": ("start", "invite", "invites", "mycoupons", "manage", "help"),
     "group": MEMBER_COMMANDS,
@@ -46,6 +46,10 @@ class StartTexts:
             "post": self._("Pause, resume or delete a post (admins)"),
             "sequence": self._("Welcome messages for new members (admins)"),
             "broadcast": self._("Message members privately (admins)"),
+            "tag": self._("Tag a member, by reply or user id (admins)"),
+            "untag": self._("Remove a member's tag (admins)"),
+            "tags": self._("A member's tags, by reply (admins)"),
+            "audience": self._("Save, list and preview audiences (admins)"),
             "help": self._("What this bot does"),
         }
 

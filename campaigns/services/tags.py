@@ -36,6 +36,7 @@ class Tagged:
 
     tag: str
     changed: bool
+    name: str  # the member's display name, as the bot last saw them
 
 
 async def tag_member(
@@ -62,8 +63,9 @@ async def tag_member(
         added = await uow.tags.add(
             record.pk, user_id, [name], source=TagSource.ADMIN, by=by, at=now
         )
+        who = await _name(uow, user_id)
         await uow.commit()
-    return Tagged(name, added > 0)
+    return Tagged(name, added > 0, who)
 
 
 async def untag_member(
@@ -82,8 +84,9 @@ async def untag_member(
             await claim_update(uow, update[0], update[1], now)
         record = await require_chat(uow, chat_id)
         removed = await uow.tags.remove(record.pk, user_id, name)
+        who = await _name(uow, user_id)
         await uow.commit()
-    return Tagged(name, removed)
+    return Tagged(name, removed, who)
 
 
 async def member_tags(uow: UnitOfWork, *, chat_id: int, user_id: int) -> list[TagRecord]:
@@ -91,3 +94,8 @@ async def member_tags(uow: UnitOfWork, *, chat_id: int, user_id: int) -> list[Ta
     async with uow:
         record = await require_chat(uow, chat_id)
         return await uow.tags.of(record.pk, user_id)
+
+
+async def _name(uow: UnitOfWork, user_id: int) -> str:
+    contact = (await uow.users.contacts([user_id])).get(user_id)
+    return contact.display_name if contact is not None else str(user_id)
