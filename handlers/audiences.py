@@ -14,7 +14,7 @@ from campaigns.services.audiences import (
 from campaigns.services.tags import member_tags, tag_member, untag_member
 from campaigns.tags import TagUsage, parse_tag_command
 from handlers.audience_texts import AudienceTexts
-from handlers.extract import is_group, person
+from handlers.extract import is_group
 from handlers.use_case import Call, use_case
 
 
@@ -28,21 +28,21 @@ def replied_member(update: Update) -> User | None:
     return user
 
 
-def target(call: Call[AudienceTexts], *, tag: bool) -> tuple[int, str, str]:
-    """Whom the command is about (user id, name known so far) and the tag typed."""
+def target(call: Call[AudienceTexts], *, tag: bool) -> tuple[int, str]:
+    """Whom the command is about (a user id, typed or replied to) and the tag typed."""
     replied = replied_member(call.update)
     user_id, name = parse_tag_command(call.words, replying=replied is not None, tag=tag)
     if user_id is not None:
-        return user_id, str(user_id), name
+        return user_id, name
     if replied is None:  # parse_tag_command allows no user id only when replying
         raise TagUsage
-    return replied.id, person(replied).display_name, name
+    return replied.id, name
 
 
 @use_case(AudienceTexts, admin=True)
 async def tag_command(call: Call[AudienceTexts]) -> None:
     """`/tag <name>` in reply, or `/tag <user id> <name>`."""
-    user_id, _, tag = target(call, tag=True)
+    user_id, tag = target(call, tag=True)
     done = await tag_member(
         call.deps.uow(), chat_id=call.group_id, user_id=user_id, tag=tag, by=call.user_id,
         now=call.at, update=call.key,
@@ -53,7 +53,7 @@ async def tag_command(call: Call[AudienceTexts]) -> None:
 @use_case(AudienceTexts, admin=True)
 async def untag_command(call: Call[AudienceTexts]) -> None:
     """`/untag <name>` in reply, or `/untag <user id> <name>`."""
-    user_id, _, tag = target(call, tag=True)
+    user_id, tag = target(call, tag=True)
     done = await untag_member(
         call.deps.uow(), chat_id=call.group_id, user_id=user_id, tag=tag, now=call.at,
         update=call.key,
@@ -64,8 +64,8 @@ async def untag_command(call: Call[AudienceTexts]) -> None:
 @use_case(AudienceTexts, admin=True)
 async def tags_command(call: Call[AudienceTexts]) -> None:
     """`/tags` in reply, or `/tags <user id>`: the member's tags in this group."""
-    user_id, name, _ = target(call, tag=False)
-    found = await member_tags(call.deps.uow(), chat_id=call.group_id, user_id=user_id)
+    user_id, _ = target(call, tag=False)
+    name, found = await member_tags(call.deps.uow(), chat_id=call.group_id, user_id=user_id)
     await call.reply(call.t.tags(name, found))
 
 

@@ -1,7 +1,8 @@
 """Tagging members: an admin's /tag and /untag, and a member's tags for /tags.
 
-Only a member the bot has seen in the group can be tagged there: a user id from elsewhere
-(or another group's member) is refused, so a tag never names a stranger.
+Only a member the bot has seen in the group can be tagged, untagged or looked up there: a
+user id from elsewhere (another group's member) is refused before anything is read, so an
+admin learns nothing about people outside their group, not even a name.
 """
 
 from __future__ import annotations
@@ -55,8 +56,7 @@ async def tag_member(
         if update is not None:
             await claim_update(uow, update[0], update[1], now)
         record = await require_chat(uow, chat_id)
-        if await uow.members.stats(record.pk, user_id) is None:
-            raise TagRefused(TagRefusal.NOT_A_MEMBER, user_id)
+        await _require_member(uow, record.pk, user_id)
         have = await uow.tags.of(record.pk, user_id)
         if name not in {t.tag for t in have} and len(have) >= MAX_TAGS_PER_MEMBER:
             raise TagRefused(TagRefusal.TOO_MANY, user_id)
@@ -83,17 +83,26 @@ async def untag_member(
         if update is not None:
             await claim_update(uow, update[0], update[1], now)
         record = await require_chat(uow, chat_id)
+        await _require_member(uow, record.pk, user_id)
         removed = await uow.tags.remove(record.pk, user_id, name)
         who = await _name(uow, user_id)
         await uow.commit()
     return Tagged(name, removed, who)
 
 
-async def member_tags(uow: UnitOfWork, *, chat_id: int, user_id: int) -> list[TagRecord]:
-    """A member's tags in the group (admins: /tags by reply)."""
+async def member_tags(
+    uow: UnitOfWork, *, chat_id: int, user_id: int
+) -> tuple[str, list[TagRecord]]:
+    """A member's name and tags in the group (admins: /tags)."""
     async with uow:
         record = await require_chat(uow, chat_id)
-        return await uow.tags.of(record.pk, user_id)
+        await _require_member(uow, record.pk, user_id)
+        return await _name(uow, user_id), await uow.tags.of(record.pk, user_id)
+
+
+async def _require_member(uow: UnitOfWork, chat_pk: int, user_id: int) -> None:
+    if await uow.members.stats(chat_pk, user_id) is None:
+        raise TagRefused(TagRefusal.NOT_A_MEMBER, user_id)
 
 
 async def _name(uow: UnitOfWork, user_id: int) -> str:

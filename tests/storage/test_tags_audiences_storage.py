@@ -44,7 +44,10 @@ async def pk(uow_factory, chat: ChatInfo) -> int:
 
 
 async def tags_of(uow_factory, chat: ChatInfo, user_id: int) -> list[tuple[str, TagSource]]:
-    found = await tags.member_tags(uow_factory(), chat_id=chat.chat_id, user_id=user_id)
+    try:
+        _, found = await tags.member_tags(uow_factory(), chat_id=chat.chat_id, user_id=user_id)
+    except TagRefused:  # not a member there: none to see
+        return []
     return [(t.tag, t.source) for t in found]
 
 
