@@ -175,3 +175,60 @@ async def test_another_groups_admin_cannot_read_or_change_this_groups_tags_or_au
         assert "not a member of this group" in answer and "Alice" not in answer
     assert "1 member" in still
     assert "vip" in mine and "spy" not in mine
+
+
+async def test_a_coupon_is_granted_to_everyone_a_saved_audience_selects_within_its_limits(
+    bot: Harness,
+):
+    from campaigns.coupons import CouponKind, Template
+    from campaigns.services.coupons import create_offer, my_coupons
+
+    await members_who_started(bot, ALICE, BOB, CAROL)
+    for uid in (ALICE, BOB, CAROL):
+        await bot.say(OWNER, f"/tag {uid} tea")
+    await bot.say(OWNER, "/audience save tea tag=tea")
+    offer = await create_offer(
+        bot.app.bot_data.deps.uow(), chat_id=GROUP, name="满199减30",
+        template=Template(CouponKind.FIXED, value=3000, min_spend=19900), stock=2,
+        per_member=1, at=MONDAY,
+    )  # fmt: skip
+
+    [granted] = await bot.say(OWNER, f"/coupon grant {offer.id} @tea")
+    [again] = await bot.say(OWNER, f"/coupon grant {offer.id} audience=tea")
+    [unknown] = await bot.say(OWNER, f"/coupon grant {offer.id} @nobody")
+    [not_ours] = await bot.say(OWNER, "/coupon grant 999 @tea")
+    [member] = await bot.say(ALICE, f"/coupon grant {offer.id} @tea")
+    held = [
+        len(await my_coupons(bot.app.bot_data.deps.uow(), user_id=uid, default_timezone="UTC"))
+        for uid in (BOB, CAROL, ALICE)
+    ]
+
+    assert "🎁 2 members of <code>tea</code> received a coupon: 满199减30." in granted
+    assert "1 got none: the offer ran out." in granted
+    assert "/mycoupons" in granted and "<code>/broadcast @tea</code>" in granted
+    assert "0 members of <code>tea</code>" in again and "2 already had it" in again
+    assert "1 got none" in again
+    assert "No saved audience named <code>nobody</code>" in unknown
+    assert "no coupon offer #999" in not_ours
+    assert "admins" in member
+    assert held == [1, 1, 0]  # in member order (user id), as far as the stock went
+
+
+async def test_a_coupon_grant_to_an_audience_speaks_chinese_in_a_chinese_group(bot: Harness):
+    from campaigns.coupons import CouponKind, Template
+    from campaigns.services.coupons import create_offer
+
+    await bot.say(OWNER, "/set language zh")
+    await members_who_started(bot, BOB)
+    await bot.say(OWNER, f"/tag {BOB} tea")
+    await bot.say(OWNER, "/audience save tea tag=tea")
+    offer = await create_offer(
+        bot.app.bot_data.deps.uow(), chat_id=GROUP, name="满199减30",
+        template=Template(CouponKind.FIXED, value=3000), stock=None, per_member=1, at=MONDAY,
+    )  # fmt: skip
+
+    [granted] = await bot.say(OWNER, f"/coupon grant {offer.id} @tea")
+    [again] = await bot.say(OWNER, f"/coupon grant {offer.id} @tea")
+
+    assert "🎁 <code>tea</code> 中的 1 位成员获得了优惠券：满199减30。" in granted
+    assert "1 位已经领过" in again

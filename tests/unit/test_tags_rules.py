@@ -104,3 +104,21 @@ def test_a_broadcast_names_a_saved_audience_with_at_or_audience_equals():
     assert parse_audience("@vips joined<7d").describe() == "@vips joined<7d"
     with pytest.raises(AudienceError):
         parse_audience("@a @b")
+
+
+def test_a_coupon_grant_names_a_saved_audience_with_at_or_audience_equals():
+    from campaigns.coupons import parse_audience_grant
+
+    assert parse_audience_grant(["grant", "12", "@tea"]) == (12, "tea")
+    assert parse_audience_grant(["GRANT", "12", "audience=Tea"]) == (12, "Tea")
+    for words in (["grant", "12"], ["grant", "x", "@tea"], ["post", "12", "@tea"],
+                  ["grant", "12", "@"], ["grant", "12", "tea"]):  # fmt: skip
+        assert parse_audience_grant(words) is None
+
+
+@settings(max_examples=300)
+@given(words=WORDS)
+def test_the_coupon_grant_words_never_raise(words):
+    from campaigns.coupons import parse_audience_grant
+
+    parse_audience_grant(words)
