@@ -44,7 +44,7 @@ from campaigns.members import Person
 from campaigns.referral import InviteStatus
 from campaigns.tiers import DEFAULT_LADDER, TierLadder
 from storage.models import AudienceRow, ChatRow, InviteRow, MembershipRow, MemberTagRow, UserRow
-from storage.repositories.base import Repository, aware
+from storage.repositories.base import Repository, aware, insert_for
 
 A, M, U, T, IN = AudienceRow, MembershipRow, UserRow, MemberTagRow, InviteRow
 
@@ -143,17 +143,19 @@ class SqlAudiences(Repository):
     async def save(
         self, chat_pk: int, name: str, rule: str, *, by: int | None, at: dt.datetime
     ) -> bool:
-        row = await self.session.scalar(
-            select(A).where(A.chat_id == chat_pk, A.name == name).with_for_update()
+        # An upsert, so two admins saving one new name at once both succeed (the later wins).
+        existed = await self.session.scalar(
+            select(A.id).where(A.chat_id == chat_pk, A.name == name)
         )
-        if row is not None:
-            row.rule, row.by, row.updated_at = rule, by, at
-            await self.session.flush()
-            return False
-        self.session.add(A(chat_id=chat_pk, name=name, rule=rule, by=by, created_at=at,
-                           updated_at=at))  # fmt: skip
-        await self.session.flush()
-        return True
+        await self.session.execute(
+            insert_for(self.session, A.__table__)
+            .values(chat_id=chat_pk, name=name, rule=rule, by=by, created_at=at, updated_at=at)
+            .on_conflict_do_update(
+                index_elements=["chat_id", "name"],
+                set_={"rule": rule, "by": by, "updated_at": at},
+            )
+        )
+        return existed is None
 
     async def get(self, chat_pk: int, name: str) -> SavedAudience | None:
         row = await self.session.scalar(select(A).where(A.chat_id == chat_pk, A.name == name))
