@@ -232,3 +232,21 @@ async def test_a_coupon_grant_to_an_audience_speaks_chinese_in_a_chinese_group(b
 
     assert "🎁 <code>tea</code> 中的 1 位成员获得了优惠券：满199减30。" in granted
     assert "1 位已经领过" in again
+
+
+async def test_a_broadcast_to_a_saved_audience_reaches_who_it_selects_when_sent(bot: Harness):
+    from tests.handlers.conftest import tap
+
+    await members_who_started(bot, ALICE, BOB, CAROL)
+    await bot.say(OWNER, f"/tag {BOB} vip")
+    await bot.say(OWNER, "/audience save vips tag=vip")
+    await bot.say(OWNER, "/broadcast @vips\nFor our VIPs")
+    go = bot.world.sent(GROUP)[-1].params["reply_markup"]["inline_keyboard"][0][0]
+    await bot.say(OWNER, f"/tag {ALICE} vip")  # after the preview, before sending
+
+    await tap(bot, GROUP, OWNER, go["callback_data"])
+    await bot.drain()
+
+    assert go["text"] == "📣 Send to 1"
+    got = {uid: bot.world.delivered(uid).count("For our VIPs") for uid in (ALICE, BOB, CAROL)}
+    assert got == {ALICE: 1, BOB: 1, CAROL: 0}
