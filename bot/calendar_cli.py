@@ -21,6 +21,8 @@ from bot.coupon_cli import UsageError, print_json
 from bot.settings import Settings
 from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, parse_audience
+from campaigns.audience_expr import AudienceExprError
+from campaigns.audiences import AudienceRefused
 from campaigns.content import PostContent
 from campaigns.ports import UnitOfWork
 from campaigns.ports.calendar import PostRecord
@@ -98,7 +100,9 @@ def add_parsers(sub: Any) -> None:
     target.add_argument("--all-groups", action="store_true", help="one post in each group")
     target.add_argument("--status", type=int, metavar="ID", help="progress of a broadcast")
     cast.add_argument("--text", help="Telegram HTML")
-    cast.add_argument("--audience", default="", help="e.g. 'joined<7d points>=100'")
+    cast.add_argument(
+        "--audience", default="", help="e.g. 'joined<7d points>=100', or a saved one: '@winback'"
+    )
     cast.add_argument("--yes", action="store_true", help="send without asking")
     cast.add_argument("--json", action="store_true")
 
@@ -291,6 +295,12 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
             raise UsageError("nobody matches (only members who started the bot)") from None
         except ForeignButton as error:
             raise UsageError(foreign(error, args.chat)) from None
+        except AudienceRefused as error:
+            raise UsageError(f"--audience: no saved audience {error.name!r} in this group "
+                             "(growthbot audience list --chat ID)") from None  # fmt: skip
+        except AudienceExprError as error:
+            raise UsageError(f"--audience: the saved rule no longer reads ({error.problem}: "
+                             f"{error.token!r})") from None  # fmt: skip
         where = "groups" if args.all_groups else f"members of {args.chat}"
         if not args.yes:
             print(f"--- preview ---\n{args.text}\n---------------", file=sys.stderr)

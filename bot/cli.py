@@ -11,7 +11,15 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot import calendar_cli, coupon_cli, groupbuy_cli, order_cli, segments_cli, wiring
+from bot import (
+    audience_cli,
+    calendar_cli,
+    coupon_cli,
+    groupbuy_cli,
+    order_cli,
+    segments_cli,
+    wiring,
+)
 from bot.logs import reason, setup_logging
 from bot.settings import Settings, SettingsError, get_settings
 from bot.spreadsheet import write_csv
@@ -84,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     groupbuy_cli.add_parsers(sub)
     calendar_cli.add_parsers(sub)
     segments_cli.add_parsers(sub)
+    audience_cli.add_parsers(sub)
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
     demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
     demo.add_argument("--members", type=int, default=40, help="simulated members (default 40)")
@@ -325,6 +334,8 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
             return calendar_cli.run(settings, args)
         if args.command == "segments":
             return segments_cli.run(settings, args)
+        if args.command == "audience":
+            return audience_cli.run(settings, args)
         if args.command == "groupbuy":
             try:
                 stored, message_id = asyncio.run(groupbuy_cli.create(settings, args))

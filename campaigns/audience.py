@@ -2,8 +2,10 @@
 
 `joined<7d` joined within 7 days, `joined>30d` over 30 days ago, `active<7d` / `active>30d`
 for the last message or check-in, `points>=100`, `checkin<1d` checked in within a day,
-`checkin>7d` not within 7 days (or never). Rules combine with AND. The segment engine
-will plug in here later.
+`checkin>7d` not within 7 days (or never). Rules combine with AND. A saved audience
+(campaigns/audiences.py) is named `@winback` or `audience=winback`: its rule is read when
+the broadcast is previewed and again when it is sent, so the recipients are who it selects
+then; with other rules beside it, a member must meet those too.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ RULE = re.compile(
     r"^(?P<field>joined|active|checkin|points)(?P<op><=|>=|<|>|=)(?P<value>\d{1,18})d?$",
     re.ASCII,  # `٣` is not a number an operator types
 )
+SAVED = re.compile(r"^(?:@|audience=)(?P<name>[\w\-]{1,32})$", re.I)
 MAX_DAYS = 3650
 When = TypeVar("When", dt.datetime, dt.date)
 
@@ -55,10 +58,12 @@ class Audience(BaseModel):
     checkin_within: int | None = Field(default=None, ge=0, le=MAX_DAYS)
     checkin_over: int | None = Field(default=None, ge=0, le=MAX_DAYS)
     points_min: int | None = Field(default=None, ge=0)
+    saved: str | None = Field(default=None, min_length=1, max_length=32)  # a saved audience
 
     def describe(self) -> str:
         """The rules as they are typed, `all` when there are none."""
-        parts = [
+        parts = [f"@{self.saved}"] if self.saved else []
+        parts += [
             f"{name}{op}{value}{unit}"
             for name, op, value, unit in (
                 ("joined", "<", self.joined_within, "d"),
@@ -72,6 +77,15 @@ class Audience(BaseModel):
             if value is not None
         ]
         return " ".join(parts) or "all"
+
+    @property
+    def rules(self) -> Audience:
+        """The rules beside the saved audience (all of them when none is named)."""
+        return self.model_copy(update={"saved": None})
+
+    @property
+    def has_rules(self) -> bool:
+        return self.rules != Audience()
 
     def cutoff(self, days: int | None, now: dt.datetime) -> dt.datetime | None:
         return None if days is None else now - dt.timedelta(days=days)
@@ -110,7 +124,7 @@ def _on_side(value: When | None, cut: When, within: bool) -> bool:
 
 
 def is_rule(token: str) -> bool:
-    return RULE.match(token.lower()) is not None
+    return RULE.match(token.lower()) is not None or SAVED.match(token) is not None
 
 
 def split_command(tokens: list[str], has_body: bool) -> tuple[Audience, str]:
@@ -126,9 +140,14 @@ def split_command(tokens: list[str], has_body: bool) -> tuple[Audience, str]:
 
 def parse_audience(text: str) -> Audience:
     """`joined<7d points>=100` -> Audience; commas or spaces separate rules."""
-    values: dict[str, int] = {}
+    values: dict[str, int | str] = {}
     for token in re.split(r"[\s,，]+", text.strip()):
         if not token or token.lower() == "all":
+            continue
+        if saved := SAVED.match(token):
+            if "saved" in values:  # one saved audience at a time
+                raise AudienceError(token)
+            values["saved"] = saved["name"].lower()
             continue
         m = RULE.match(token.lower())
         if m is None:

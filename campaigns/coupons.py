@@ -409,6 +409,18 @@ def parse_offer_command(args: list[str]) -> tuple[OfferVerb, int | None]:
     return OfferVerb(verb), offer_id
 
 
+def parse_audience_grant(args: list[str]) -> tuple[int, str] | None:
+    """`/coupon grant <offer id> @<audience>` (or `audience=<name>`) -> (offer id, the
+    audience's name as typed); None when the words are not that form."""
+    if len(args) != 3 or args[0].lower() != OfferVerb.GRANT:
+        return None
+    offer_id, name = parse_id(args[1]), args[2]
+    for prefix in ("@", "audience="):
+        if name.lower().startswith(prefix) and len(name) > len(prefix) and offer_id is not None:
+            return offer_id, name[len(prefix) :]
+    return None
+
+
 def parse_redeem(args: list[str]) -> tuple[str, int, str | None]:
     """`/redeem <code> <order amount>` -> (the code as typed, which may contain spaces; the
     order in minor units; its currency if the amount names one); CouponUsage otherwise."""

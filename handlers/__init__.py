@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 
 from handlers.admin import set_command, settings_command
+from handlers.audiences import audience_command, tag_command, tags_command, untag_command
 from handlers.broadcasts import broadcast_command, on_broadcast_button
 from handlers.calendar import (
     on_schedule_button,
@@ -125,6 +126,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         CallbackQueryHandler(on_broadcast_button, pattern=pattern(BroadcastButton)), group=COMMANDS
     )
+    app.add_handler(CommandHandler("tag", tag_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("untag", untag_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("tags", tags_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("audience", audience_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("manage", manage_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_manage, pattern=pattern(ManageButton)), group=COMMANDS)
     app.add_handler(CommandHandler("segments", segments_command, commands), group=COMMANDS)

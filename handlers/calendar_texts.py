@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import Audience, AudienceError
+from campaigns.audience_expr import AudienceExprError
+from campaigns.audiences import AudienceRefused
 from campaigns.content import ContentProblem, ContentRefused, HtmlFault, HtmlProblem
 from campaigns.outbox import MISSED_RUNS, BroadcastStatus, DeliveryStatus
 from campaigns.ports.broadcasts import BroadcastRecord
@@ -16,6 +18,7 @@ from campaigns.ports.calendar import PostRecord, StepRecord
 from campaigns.schedule import LIVE, CronField, PostStatus, ScheduleError, WhenError
 from campaigns.services.broadcasts import BroadcastRefusal, BroadcastRefused, Progress
 from campaigns.services.calendar import PostAction, PostRefusal, PostRefused
+from handlers.audience_texts import AudienceTexts
 from handlers.words import Words
 
 PREVIEW_CHARS = 60
@@ -142,6 +145,8 @@ class CalendarTexts:
                 return self.post_refused(error)
             case BroadcastRefused():
                 return self.broadcast_refused(error.reason)
+            case AudienceRefused() | AudienceExprError():  # a saved audience named by @name
+                return AudienceTexts(self.language).refusal(error)
             case ForeignButton():
                 return self.foreign_button(error)
         return self.words.refusal(error)
@@ -431,7 +436,11 @@ class CalendarTexts:
             "<code>active&gt;30d</code>, <code>checkin&lt;1d</code>, <code>checkin&gt;7d</code>, "
             "<code>points&gt;=100</code>. You get a preview first."
         )
-        return usage + "\n" + self.name_tip()
+        saved = self._(
+            "A saved audience: <code>/broadcast @winback</code> (see /audience); other rules "
+            "beside it must hold too."
+        )
+        return usage + "\n" + saved + "\n" + self.name_tip()
 
     def audience(self, audience: Audience) -> str:
         rules = audience.describe()

@@ -6,6 +6,8 @@ import datetime as dt
 import html
 from zoneinfo import ZoneInfo
 
+from campaigns.audience_expr import AudienceExprError
+from campaigns.audiences import AudienceRefused
 from campaigns.coupons import (
     CouponCommand,
     CouponKind,
@@ -18,6 +20,8 @@ from campaigns.coupons import (
 )
 from campaigns.ports.coupons import TemplateRecord
 from campaigns.services.coupons import (
+    AudienceGrant,
+    AudienceTooLarge,
     CouponUnavailable,
     Issued,
     MyCoupon,
@@ -27,6 +31,7 @@ from campaigns.services.coupons import (
     Unavailable,
     status_at,
 )
+from handlers.audience_texts import AudienceTexts
 from handlers.words import Words
 
 
@@ -113,7 +118,53 @@ class CouponTexts:
                 return self.unknown_offer(offer_id)  # an admin named it: say which
             case CouponUnavailable():
                 return self.unavailable(error)
+            case AudienceTooLarge():
+                return self.audience_too_large(error)
+            case AudienceRefused() | AudienceExprError():  # the audience named by @name
+                return AudienceTexts(self.language).refusal(error)
         return self.words.refusal(error)
+
+    def audience_too_large(self, err: AudienceTooLarge) -> str:
+        return self._(
+            "❌ {audience} selects {n} members; one grant reaches at most {limit}. Narrow the "
+            "audience (e.g. add a rule) and grant again. Nothing was granted.",
+            audience=f"<code>{html.escape(err.audience, quote=False)}</code>",
+            n=err.members,
+            limit=err.limit,
+        )
+
+    def granted_to_audience(self, g: AudienceGrant) -> str:
+        lines = [
+            self._n(
+                "🎁 {n} member of {audience} received a coupon: {offer}.",
+                "🎁 {n} members of {audience} received a coupon: {offer}.",
+                g.granted,
+                audience=f"<code>{html.escape(g.audience, quote=False)}</code>",
+                offer=html.escape(g.offer.name, quote=False),
+            )
+        ]
+        if g.had_it:
+            lines.append(
+                self._n(
+                    "{n} already had it (the per-member limit).",
+                    "{n} already had it (the per-member limit).",
+                    g.had_it,
+                )
+            )
+        if g.missed:
+            lines.append(
+                self._n(
+                    "{n} got none: the offer ran out.", "{n} got none: the offer ran out.", g.missed
+                )
+            )
+        lines.append(
+            self._(
+                "They see their codes with /mycoupons in a private chat with me; tell them with "
+                "<code>/broadcast @{audience}</code>.",
+                audience=html.escape(g.audience, quote=False),
+            )
+        )
+        return "\n".join(lines)
 
     def unavailable(self, err: CouponUnavailable) -> str:
         return {
@@ -188,10 +239,17 @@ class CouponTexts:
         )
 
     def coupon_usage(self) -> str:
-        return self._(
-            "Usage (admins): <code>/coupon post &lt;offer id&gt;</code>, "
-            "<code>/coupon end &lt;offer id&gt;</code>, <code>/coupon list</code>, or reply to "
-            "a member with <code>/coupon grant &lt;offer id&gt;</code>."
+        return (
+            self._(
+                "Usage (admins): <code>/coupon post &lt;offer id&gt;</code>, "
+                "<code>/coupon end &lt;offer id&gt;</code>, <code>/coupon list</code>, or reply to "
+                "a member with <code>/coupon grant &lt;offer id&gt;</code>."
+            )
+            + "\n"
+            + self._(
+                "To a saved audience: <code>/coupon grant &lt;offer id&gt; @winback</code> (see "
+                "/audience)."
+            )
         )
 
     def grant_in_group(self) -> str:

@@ -16,6 +16,7 @@ from campaigns.coupons import (
     CouponCommand,
     CouponUsage,
     OfferVerb,
+    parse_audience_grant,
     parse_offer_command,
     parse_redeem,
 )
@@ -28,6 +29,7 @@ from campaigns.services.coupons import (
     claim,
     end_offer,
     grant,
+    grant_to_audience,
     group_offers,
     my_coupons,
     offer_of,
@@ -129,6 +131,9 @@ async def mycoupons_command(call: Call[CouponTexts]) -> None:
 async def coupon_command(call: Call[CouponTexts]) -> None:
     """`/coupon post|grant|end <offer id>` and `/coupon list` (admins); grant in reply to the
     member."""
+    if (to_audience := parse_audience_grant(call.context.args or [])) is not None:
+        await _grant_to_audience(call, *to_audience)
+        return
     verb, offer_id = parse_offer_command(call.context.args or [])
     uow, group = call.deps.uow, call.group_id
     if offer_id is None:  # list
@@ -189,6 +194,16 @@ async def _grant(call: Call[CouponTexts], offer_id: int) -> None:
     private = CouponTexts(language_for(member.language_code, call.t.language))
     title = call.chat.title if call.chat else None
     await send_private(call.context.bot, call.deps, member.user_id, private.received(title, issued))
+
+
+async def _grant_to_audience(call: Call[CouponTexts], offer_id: int, audience: str) -> None:
+    """`/coupon grant <id> @<audience>`: a coupon for each member the audience selects now."""
+    with naming_the_offer(offer_id):
+        report = await grant_to_audience(
+            call.deps.uow(), bot_id=call.key[0], update_id=call.key[1], chat_id=call.group_id,
+            template_id=offer_id, audience=audience, at=call.at,
+        )  # fmt: skip
+    await call.reply(call.t.granted_to_audience(report))
 
 
 def grantee(update: Update) -> User:

@@ -6,7 +6,8 @@ from handlers.words import Words
 
 MEMBER_COMMANDS = ("checkin", "me", "top", "invite", "invites", "referral", "help")
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
-                  "sequence", "broadcast", "segments")  # fmt: skip
+                  "sequence", "broadcast", "segments", "tag", "untag", "tags",
+                  "audience")  # fmt: skip
 COMMANDS = {
     "private": ("start", "invite", "invites", "mycoupons", "manage", "help"),
     "group": MEMBER_COMMANDS,
@@ -47,6 +48,10 @@ class StartTexts:
             "sequence": self._("Welcome messages for new members (admins)"),
             "broadcast": self._("Message members privately (admins)"),
             "segments": self._("Members by stage, RFM and tier (admins)"),
+            "tag": self._("Tag a member, by reply or user id (admins)"),
+            "untag": self._("Remove a member's tag (admins)"),
+            "tags": self._("A member's tags, by reply (admins)"),
+            "audience": self._("Save, list and preview audiences (admins)"),
             "help": self._("What this bot does"),
         }
 

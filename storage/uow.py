@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
+from storage.repositories.audiences import SqlAudiences
 from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.buttons import SqlButtons
 from storage.repositories.calendar import SqlCalendar
@@ -21,6 +22,7 @@ from storage.repositories.orders import SqlOrders
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
 from storage.repositories.segments import SqlSegments
+from storage.repositories.tags import SqlTags
 from storage.repositories.updates import SqlUpdateLog
 
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
@@ -63,6 +65,8 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self.session)
         self.leases = SqlLeases(self.session)
         self.segments = SqlSegments(self.session)
+        self.tags = SqlTags(self.session)
+        self.audiences = SqlAudiences(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

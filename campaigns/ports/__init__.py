@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Protocol, Self
 
 from campaigns.ports.activity import Checkins, Events, Ledger
+from campaigns.ports.audiences import Audiences
 from campaigns.ports.broadcasts import Broadcasts
 from campaigns.ports.buttons import Buttons
 from campaigns.ports.calendar import Calendar
@@ -23,6 +24,7 @@ from campaigns.ports.orders import Orders
 from campaigns.ports.outbox import Outbox
 from campaigns.ports.referral import Claims, InviteLinks, Invites, Rewards
 from campaigns.ports.segments import Segments
+from campaigns.ports.tags import Tags
 from campaigns.ports.updates import UpdateLog
 
 __all__ = ["UnitOfWork"]
@@ -87,6 +89,12 @@ class UnitOfWork(Protocol):
 
     @property
     def segments(self) -> Segments: ...
+
+    @property
+    def tags(self) -> Tags: ...
+
+    @property
+    def audiences(self) -> Audiences: ...
 
     async def __aenter__(self) -> Self: ...
 

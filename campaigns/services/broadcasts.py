@@ -24,6 +24,7 @@ from campaigns.services.access import (
     checked_tap,
     object_buttons,
 )
+from campaigns.services.audiences import saved_expr
 from campaigns.services.chats import claim_update, require_chat
 
 RATE_WINDOW = dt.timedelta(seconds=60)
@@ -114,7 +115,16 @@ async def _targets(
     if target == Target.GROUPS:
         return [chat.chat_id for chat in await uow.chats.active()]
     assert chat_pk is not None
-    return await uow.broadcasts.recipients(chat_pk, audience, now)
+    if audience.saved is None:
+        return await uow.broadcasts.recipients(chat_pk, audience, now)
+    # A saved audience is read now (at the preview, and again when sending starts).
+    selected = await uow.audiences.members(
+        chat_pk, await saved_expr(uow, chat_pk, audience.saved), now
+    )
+    if not audience.has_rules:
+        return selected
+    also = set(await uow.broadcasts.recipients(chat_pk, audience.rules, now))
+    return [uid for uid in selected if uid in also]
 
 
 async def start(

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from campaigns.access import ButtonKind, Gate, Tap
+from campaigns.audiences import parse_name
 from campaigns.coupons import (
     CouponRejected,
     CouponState,
@@ -38,6 +39,7 @@ from campaigns.ports.coupons import CouponRecord, TemplateRecord
 from campaigns.ports.members import Contact
 from campaigns.referral import Reward
 from campaigns.services.access import require_button, require_member
+from campaigns.services.audiences import saved_expr
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.orders import apply_order
 
@@ -303,6 +305,68 @@ async def grant(
         issued = await issue_coupon(uow, offer, person.user_id, source="grant", at=at)
         await uow.commit()
     return issued
+
+
+MAX_AUDIENCE_GRANT = 2000  # members one /coupon grant … @audience may reach (one transaction)
+
+
+@dataclass(frozen=True)
+class AudienceGrant:
+    """What granting an offer to a saved audience did."""
+
+    offer: TemplateRecord
+    audience: str
+    granted: int
+    had_it: int  # at the per-member limit already
+    missed: int  # none left: sold out or ended on the way
+
+
+@dataclass
+class AudienceTooLarge(DomainError):
+    audience: str
+    members: int
+    limit: int = MAX_AUDIENCE_GRANT
+
+
+async def grant_to_audience(
+    uow: UnitOfWork,
+    *,
+    bot_id: int,
+    update_id: int,
+    chat_id: int,
+    template_id: int,
+    audience: str,
+    at: dt.datetime,
+) -> AudienceGrant:
+    """An admin gives each member a saved audience selects now a coupon of the offer, as
+    many as the stock allows (in member order), each within the per-member limit. The codes
+    are not sent one by one: members see them with /mycoupons (a /broadcast to the same
+    audience can say so). All in one transaction: a redelivery grants nothing twice."""
+    name = parse_name(audience)
+    async with uow:
+        await claim_update(uow, bot_id, update_id, at)
+        record = await require_chat(uow, chat_id)
+        offer = await _own_offer(uow, record.pk, template_id)
+        if not offer.active:
+            raise CouponUnavailable(Unavailable.ENDED, offer)
+        expr = await saved_expr(uow, record.pk, name)
+        members = await uow.audiences.members(record.pk, expr, at, limit=MAX_AUDIENCE_GRANT + 1)
+        if len(members) > MAX_AUDIENCE_GRANT:
+            raise AudienceTooLarge(name, len(members))
+        granted = had_it = 0
+        for at_index, user_id in enumerate(members):
+            try:
+                await issue_coupon(uow, offer, user_id, source="grant", at=at)
+                granted += 1
+            except CouponUnavailable as err:
+                if err.reason is not Unavailable.LIMIT:  # sold out or ended: the rest get none
+                    missed = len(members) - at_index
+                    break
+                had_it += 1
+        else:
+            missed = 0
+        await uow.commit()
+    return AudienceGrant(offer, name, granted, had_it, missed)
 
 
 async def reward_coupon(

@@ -16,6 +16,7 @@ from campaigns.referral import InviteStatus
 from campaigns.services.chats import require_chat
 from campaigns.services.points import PointsReason, award_points
 from campaigns.services.segments import in_window
+from campaigns.tags import TagSource, order_tags
 
 CREDITED = {InviteStatus.PENDING, InviteStatus.CONFIRMED}
 
@@ -56,7 +57,8 @@ async def apply_order(
     now: dt.datetime,
     redeemed: tuple[str, ...] = (),
 ) -> OrderResult:
-    """Inside a transaction: store, redeem listed coupons, grant points.
+    """Inside a transaction: store, tag the buyer from the items and category, redeem
+    listed coupons, grant points.
 
     `redeemed` names coupons the caller already marked used for this order (/redeem). Each
     listed coupon is judged against what is left to pay after the ones before it, so
@@ -81,6 +83,8 @@ async def apply_order(
         record.pk, order.member, order.amount, order.at, month,
         in_window=in_window(record, month),
     )  # fmt: skip
+    if tags := order_tags(order.items, order.category):  # "bought:tea", "category:tea"
+        await uow.tags.add(record.pk, order.member, tags, source=TagSource.RULE, by=None, at=now)
     used, refused, left = list(redeemed), [], order.amount
     for code in (c for c in order.coupons if c not in redeemed):
         outcome = await _use_coupon(uow, record, order, code, left=left, now=now)

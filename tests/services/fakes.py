@@ -31,10 +31,12 @@ from campaigns.ports.members import Contact
 from campaigns.ports.outbox import Delivery
 from campaigns.ports.referral import Candidate, Claim, InviteRecord, LinkRecord
 from campaigns.ports.segments import ActiveDay
+from campaigns.ports.tags import TagRecord
 from campaigns.referral import ATTRIBUTED, InviteStatus, RejectReason, Source
 from campaigns.schedule import PostStatus, When
 from campaigns.segments import StageThresholds
 from campaigns.settings import ChatSettings
+from campaigns.tags import TagSource
 
 # -- rows -------------------------------------------------------------------------------------
 
@@ -145,6 +147,7 @@ class Tables:
     summaries: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     last_orders: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
     thresholds: dict[int, StageThresholds] = field(default_factory=dict)
+    tags: dict[tuple[int, int, str], str] = field(default_factory=dict)  # -> source
 
 
 class FakeDatabase:
@@ -680,6 +683,36 @@ class FakeOrders(Repo):
         return any(chat == chat_pk for chat, _ in self.t.orders)
 
 
+class FakeTags(Repo):
+    async def add(
+        self,
+        chat_pk: int,
+        user_id: int,
+        tags: Sequence[str],
+        *,
+        source: TagSource,
+        by: int | None,
+        at: dt.datetime,
+    ) -> int:
+        new = [tag for tag in dict.fromkeys(tags) if (chat_pk, user_id, tag) not in self.t.tags]
+        for tag in new:
+            self.t.tags[chat_pk, user_id, tag] = source
+        return len(new)
+
+    async def remove(self, chat_pk: int, user_id: int, tag: str) -> bool:
+        return self.t.tags.pop((chat_pk, user_id, tag), None) is not None
+
+    async def of(self, chat_pk: int, user_id: int) -> list[TagRecord]:
+        return sorted(
+            (
+                TagRecord(tag, TagSource(source))
+                for (chat, uid, tag), source in self.t.tags.items()
+                if (chat, uid) == (chat_pk, user_id)
+            ),
+            key=lambda record: record.tag,
+        )
+
+
 class FakeGroupBuys(Repo):
     async def add_deal(
         self,
@@ -1042,6 +1075,7 @@ REPOSITORIES = {
     "calendar": FakeCalendar,
     "outbox": FakeOutbox,
     "buttons": FakeButtons,
+    "tags": FakeTags,
 }
 
 

@@ -17,6 +17,7 @@ from campaigns.outbox import DeliveryStatus
 from campaigns.referral import InviteStatus, Source
 from campaigns.schedule import PostStatus, When
 from campaigns.settings import ChatSettings
+from campaigns.tags import TagSource
 from tests.services.fakes import FakeDatabase
 
 GROUP = ChatInfo(chat_id=-1009876543299, type="supergroup", title="Contracts")
@@ -186,8 +187,19 @@ async def calendar_outbox_buttons(uow, pk: int) -> list[object]:
     return out
 
 
+async def tags(uow, pk: int) -> list[object]:
+    t = uow.tags
+    out = [await t.add(pk, 1, ["vip", "bought:tea", "vip"], source=TagSource.RULE, by=None,
+                       at=AT)]  # fmt: skip
+    out += [await t.add(pk, 1, ["vip", "茶友"], source=TagSource.ADMIN, by=9, at=AT)]
+    out += [await t.add(pk, 2, [], source=TagSource.ADMIN, by=9, at=AT)]
+    out += [await t.remove(pk, 1, "bought:tea"), await t.remove(pk, 1, "bought:tea")]
+    out += [await t.of(pk, 1), await t.of(pk, 2), await t.of(pk + 1, 1)]
+    return out
+
+
 SCENARIOS = [chats_updates_users_members, referral, coupons_and_orders, groupbuys,
-             calendar_outbox_buttons]  # fmt: skip
+             calendar_outbox_buttons, tags]  # fmt: skip
 
 
 async def answers(uow_factory, scenario) -> list[object]:

@@ -1,0 +1,249 @@
+"""Saved audiences, and the audience language compiled to SQL.
+
+`audience_where` is `campaigns.audience_expr.matches` written as one WHERE clause over
+memberships (M) joined to users (U); tests/storage/test_audience_sql.py holds the two to the
+same members on random members and random expressions, on SQLite and PostgreSQL. Every
+clause it builds is true or false, never NULL (missing dates, stages and languages are
+spelled out), so `not` means what it means in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import ValidationError
+from sqlalchemy import (
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import SQLColumnExpression
+
+from campaigns.audience_expr import (
+    FIELDS,
+    AllOf,
+    AnyOf,
+    AudienceExprError,
+    AudienceProblem,
+    Everyone,
+    Expr,
+    Kind,
+    Not,
+    Op,
+    Rule,
+)
+from campaigns.audiences import AudienceMember, SavedAudience
+from campaigns.members import Person
+from campaigns.referral import InviteStatus
+from campaigns.tiers import DEFAULT_LADDER, TierLadder
+from storage.models import AudienceRow, ChatRow, InviteRow, MembershipRow, MemberTagRow, UserRow
+from storage.repositories.base import Repository, aware, insert_for
+
+A, M, U, T, IN = AudienceRow, MembershipRow, UserRow, MemberTagRow, InviteRow
+
+
+def audience_where(expr: Expr, now: dt.datetime) -> ColumnElement[bool]:
+    """`matches(expr, member, now)` as SQL over M joined to U (tiers resolved first)."""
+    return and_(M.present.is_(True), U.reachable.is_(True), _clause(expr, now))
+
+
+def _clause(expr: Expr, now: dt.datetime) -> ColumnElement[bool]:
+    if isinstance(expr, Everyone):
+        return true()
+    if isinstance(expr, AllOf):
+        return and_(*(_clause(item, now) for item in expr.items))
+    if isinstance(expr, AnyOf):
+        return or_(*(_clause(item, now) for item in expr.items))
+    if isinstance(expr, Not):
+        return not_(_clause(expr.item, now))
+    return _rule(expr, now)
+
+
+def _compare(have: SQLColumnExpression[int], op: Op, want: int) -> ColumnElement[bool]:
+    return {
+        Op.EQ: have == want,
+        Op.NE: have != want,
+        Op.LT: have < want,
+        Op.LE: have <= want,
+        Op.GT: have > want,
+        Op.GE: have >= want,
+    }[op]
+
+
+def _invited() -> ColumnElement[int]:
+    """Confirmed invites of the member in the group (a correlated count)."""
+    return (
+        select(func.count(IN.id))
+        .where(
+            IN.chat_id == M.chat_id,
+            IN.inviter_id == M.user_id,
+            IN.status == InviteStatus.CONFIRMED,
+        )
+        .scalar_subquery()
+    )
+
+
+def _rule(rule: Rule, now: dt.datetime) -> ColumnElement[bool]:
+    kind = FIELDS[rule.field]
+    if kind is Kind.DAYS:
+        assert isinstance(rule.value, int)
+        cut = now - dt.timedelta(days=rule.value)
+        within = rule.op in (Op.LT, Op.LE)
+        if rule.field == "checkin":
+            day = M.last_checkin_day
+            if within:
+                return and_(day.is_not(None), day >= cut.date())
+            return or_(day.is_(None), day < cut.date())
+        at = {"joined": M.joined_at, "active": M.last_active_at, "last_order": M.last_order_at}[
+            rule.field
+        ]
+        if within:
+            return and_(at.is_not(None), at >= cut)
+        return or_(at.is_(None), at < cut)
+    if kind in (Kind.COUNT, Kind.MONEY):
+        have = {"points": M.points, "orders": M.orders, "spend": M.spend}.get(rule.field)
+        return _compare(_invited() if have is None else have, rule.op, int(rule.value))
+    if kind is Kind.TIER:
+        text = str(rule.value)
+        if not text.startswith("level:"):
+            raise AudienceExprError(AudienceProblem.UNKNOWN_TIER, text)
+        return _compare(M.tier, rule.op, int(text.removeprefix("level:")))
+    wanted = str(rule.value)
+    hit: ColumnElement[bool]
+    if rule.field == "tag":
+        hit = exists().where(T.chat_id == M.chat_id, T.user_id == M.user_id, T.tag == wanted)
+    elif rule.field == "lang":
+        code = func.lower(func.coalesce(U.language_code, ""))
+        # the language pattern admits no LIKE wildcards: `zh` takes zh-hans and zh-hant
+        hit = (code == wanted) | (code.like(f"{wanted}-%") if "-" not in wanted else false())
+    else:
+        column = M.stage if rule.field == "stage" else M.rfm_segment
+        hit = func.coalesce(column, "") == wanted  # not yet computed: no stage, no segment
+    return hit if rule.op is Op.EQ else not_(hit)
+
+
+def _saved(row: AudienceRow) -> SavedAudience:
+    updated = aware(row.updated_at)
+    assert updated is not None
+    return SavedAudience(row.name, row.rule, row.by, updated)
+
+
+def _name(first: str, last: str | None, username: str | None, user_id: int) -> str:
+    return Person(user_id, first, last, username).display_name
+
+
+class SqlAudiences(Repository):
+    async def save(
+        self, chat_pk: int, name: str, rule: str, *, by: int | None, at: dt.datetime
+    ) -> bool:
+        # An upsert, so two admins saving one new name at once both succeed (the later wins).
+        existed = await self.session.scalar(
+            select(A.id).where(A.chat_id == chat_pk, A.name == name)
+        )
+        await self.session.execute(
+            insert_for(self.session, A.__table__)
+            .values(chat_id=chat_pk, name=name, rule=rule, by=by, created_at=at, updated_at=at)
+            .on_conflict_do_update(
+                index_elements=["chat_id", "name"],
+                set_={"rule": rule, "by": by, "updated_at": at},
+            )
+        )
+        return existed is None
+
+    async def get(self, chat_pk: int, name: str) -> SavedAudience | None:
+        row = await self.session.scalar(select(A).where(A.chat_id == chat_pk, A.name == name))
+        return _saved(row) if row is not None else None
+
+    async def all(self, chat_pk: int) -> list[SavedAudience]:
+        rows = await self.session.scalars(select(A).where(A.chat_id == chat_pk).order_by(A.name))
+        return [_saved(row) for row in rows]
+
+    async def delete(self, chat_pk: int, name: str) -> bool:
+        result = await self.session.execute(
+            delete(A).where(A.chat_id == chat_pk, A.name == name).returning(A.id)
+        )
+        return result.first() is not None
+
+    async def ladder(self, chat_pk: int) -> TierLadder:
+        stored = await self.session.scalar(select(ChatRow.tiers).where(ChatRow.id == chat_pk))
+        if not stored:
+            return DEFAULT_LADDER
+        try:
+            return TierLadder.model_validate(stored)
+        except ValidationError:  # a ladder written by a newer version: names still resolve
+            return DEFAULT_LADDER
+
+    def _selected(self, chat_pk: int, expr: Expr, now: dt.datetime) -> ColumnElement[bool]:
+        return and_(M.chat_id == chat_pk, audience_where(expr, now))
+
+    async def members(
+        self, chat_pk: int, expr: Expr, now: dt.datetime, *, limit: int | None = None
+    ) -> list[int]:
+        query = (
+            select(M.user_id)
+            .join(U, U.id == M.user_id)
+            .where(self._selected(chat_pk, expr, now))
+            .order_by(M.user_id)
+            .limit(limit)
+        )
+        return list(await self.session.scalars(query))
+
+    async def count(self, chat_pk: int, expr: Expr, now: dt.datetime) -> int:
+        query = (
+            select(func.count())
+            .select_from(M)
+            .join(U, U.id == M.user_id)
+            .where(self._selected(chat_pk, expr, now))
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def names(self, user_ids: list[int]) -> dict[int, str]:
+        rows = await self.session.execute(
+            select(U.id, U.first_name, U.last_name, U.username).where(U.id.in_(user_ids))
+        )
+        return {uid: _name(first, last, username, uid) for uid, first, last, username in rows}
+
+    async def export(
+        self, chat_pk: int, expr: Expr, now: dt.datetime, ladder: TierLadder
+    ) -> list[AudienceMember]:
+        rows = (
+            await self.session.execute(
+                select(M, U)
+                .join(U, U.id == M.user_id)
+                .where(self._selected(chat_pk, expr, now))
+                .order_by(M.user_id)
+            )
+        ).all()
+        tags: dict[int, list[str]] = {}
+        ids = [m.user_id for m, _ in rows]
+        for start in range(0, len(ids), 5000):
+            found = await self.session.execute(
+                select(T.user_id, T.tag)
+                .where(T.chat_id == chat_pk, T.user_id.in_(ids[start : start + 5000]))
+                .order_by(T.user_id, T.tag)
+            )
+            for uid, tag in found:
+                tags.setdefault(uid, []).append(tag)
+        names = [tier.name for tier in ladder.tiers]
+        return [
+            AudienceMember(
+                user_id=m.user_id,
+                name=_name(u.first_name, u.last_name, u.username, u.id),
+                username=u.username,
+                stage=m.stage,
+                rfm_segment=m.rfm_segment,
+                tier=names[m.tier] if 0 <= m.tier < len(names) else str(m.tier),
+                tags=tuple(tags.get(m.user_id, [])),
+                points=m.points,
+                orders=m.orders,
+                spend=m.spend,
+            )
+            for m, u in rows
+        ]
