@@ -291,6 +291,7 @@ async def _script(
     stats["coupons"] = await _coupons(demo, world, people, at=end)
     stats["groupbuys"] = await _groupbuys(demo, world, people)
     stats["calendar"] = await _calendar(demo, world, people)
+    stats["segments"] = await _segments(demo, world)
     return stats
 
 
@@ -614,6 +615,42 @@ async def _calendar(demo: Demo, world: FakeTelegram, people: list[tuple[int, str
         "— the broadcast's report:\n  « " + _plain(report.text).replace("\n", "\n    ")
     )
     return len(posted)
+
+
+async def _segments(demo: Demo, world: FakeTelegram) -> int:
+    """用户分层: the stages a week after the story, a saved audience of the quiet ones, and a
+    broadcast to exactly them."""
+    deps = demo.app.bot_data.deps
+    sender = deps.outbox
+    assert isinstance(sender, OutboxSender)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)  # a quiet week after the story
+    world.start_private(OWNER)
+    await demo.show(
+        "a week later the owner asks how the members stand (the report goes privately)",
+        world.message(GROUP, OWNER, "/segments", at=later),
+    )
+    await demo.show(
+        "and saves the quiet ones as an audience",
+        world.message(GROUP, OWNER, "/audience save quiet stage=silent or stage=dormant", at=later),
+    )
+    await demo.show(
+        "then messages exactly them",
+        world.message(GROUP, OWNER, "/broadcast @quiet\n想你啦！回来签到领双倍积分 🎁", at=later),
+    )
+    question = next(c for c in reversed(world.calls) if c.method == "sendMessage")
+    markup = question.params.get("reply_markup")
+    if markup is None:  # nobody quiet: nothing to confirm
+        return 0
+    before = len(world.calls)
+    data = markup["inline_keyboard"][0][0]["callback_data"]
+    await demo.feed(world.callback(int(question.params["chat_id"]), OWNER, data))
+    await sender.drain()
+    sent = sum(
+        1 for c in world.calls[before:] if c.method == "sendMessage" and c.status == 200
+        and "想你啦" in c.text
+    )  # fmt: skip
+    demo.highlights.append(f"— the win-back message reached {sent} quiet members privately")
+    return sent
 
 
 def _team_on(card: dict[str, Any]) -> int:
