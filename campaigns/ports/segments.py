@@ -76,7 +76,7 @@ class Segments(Protocol):
         in_window: bool = True,
     ) -> None:
         """A stored order in the member's summary (its window counters too when its month is
-        in the RFM window) and the month's bucket."""
+        in the RFM window; the last activity moves up to it) and the month's bucket."""
 
     async def thresholds(self, chat_pk: int) -> StageThresholds: ...
 

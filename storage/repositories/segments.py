@@ -212,6 +212,7 @@ class SqlSegments(Repository):
                 w_orders=MT.c.w_orders + inside,
                 w_spend=MT.c.w_spend + amount * inside,
                 last_order_at=_later(MT.c.last_order_at, at),
+                last_active_at=_later(MT.c.last_active_at, at),  # buying is activity too
             )
             .execution_options(synchronize_session=False)
         )

@@ -280,6 +280,7 @@ async def test_active_days_count_each_local_day_once_in_days_months_and_the_summ
                     MembershipRow.orders,
                     MembershipRow.spend,
                     MembershipRow.last_order_at,
+                    MembershipRow.last_active_at,
                 ).where(MembershipRow.user_id == member)
             )
         ).one()
@@ -288,7 +289,7 @@ async def test_active_days_count_each_local_day_once_in_days_months_and_the_summ
             for m in (await uow.session.execute(select(MemberMonthRow))).scalars()
         }
     assert (first, again, late) == (2, 0, 1)
-    assert tuple(row) == (3, dt.date(2026, 11, 1), 2, 2_000, NOW)
+    assert tuple(row) == (3, dt.date(2026, 11, 1), 2, 2_000, NOW, NOW)  # an order is activity
     assert months == {dt.date(2026, 10, 1): (2, 1, 500), dt.date(2026, 11, 1): (1, 1, 1_500)}
 
 
