@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     JOIN = "join"
     LEAVE = "leave"
     CHECKIN = "checkin"
+    TIER = "tier"  # a member's tier changed by an admin; meta has from, to and by
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class MemberStats:
     points: int
     last_checkin_day: dt.date | None = None
     title: str | None = None
+    tier: int = 0  # the membership tier's level (0: the first tier)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from storage.repositories.members import SqlMembers, SqlUsers
 from storage.repositories.orders import SqlOrders
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
+from storage.repositories.tiers import SqlTiers
 from storage.repositories.updates import SqlUpdateLog
 
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
@@ -61,6 +62,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session)
         self.inbox = SqlInbox(self.session)
         self.leases = SqlLeases(self.session)
+        self.tiers = SqlTiers(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

@@ -22,6 +22,7 @@ from campaigns.ports.members import Members, Users
 from campaigns.ports.orders import Orders
 from campaigns.ports.outbox import Outbox
 from campaigns.ports.referral import Claims, InviteLinks, Invites, Rewards
+from campaigns.ports.tiers import Tiers
 from campaigns.ports.updates import UpdateLog
 
 __all__ = ["UnitOfWork"]
@@ -83,6 +84,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def tiers(self) -> Tiers: ...
 
     async def __aenter__(self) -> Self: ...
 

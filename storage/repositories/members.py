@@ -27,7 +27,15 @@ from sqlalchemy.sql import ColumnElement
 from campaigns.checkin import CheckinAward
 from campaigns.members import Membership, MemberStats, MemberStatus, Person, Ranked
 from campaigns.ports.members import Contact, Counters, Seen
-from storage.models import ChatRow, MembershipRow, ProcessedUpdateRow, UserRow, UtcDateTime
+from campaigns.tiers import month_of
+from storage.models import (
+    ChatRow,
+    MemberMonthRow,
+    MembershipRow,
+    ProcessedUpdateRow,
+    UserRow,
+    UtcDateTime,
+)
 from storage.repositories.base import (
     Repository,
     aware,
@@ -39,6 +47,7 @@ from storage.repositories.base import (
 from storage.repositories.updates import SqlUpdateLog
 
 M = MembershipRow
+MM = MemberMonthRow
 MT = cast(Table, M.__table__)
 PT = cast(Table, ProcessedUpdateRow.__table__)
 UT = cast(Table, UserRow.__table__)
@@ -141,7 +150,9 @@ def _seen_in(insert: Any, *, only_if: ColumnElement[bool] | None = None) -> Any:
     )
     return stmt.on_conflict_do_update(
         index_elements=["chat_id", "user_id"], set_=_active_again(stmt.excluded)
-    ).returning(MT.c.chat_id, MT.c.streak, MT.c.best_streak, MT.c.points, MT.c.last_checkin_day)
+    ).returning(
+        MT.c.chat_id, MT.c.streak, MT.c.best_streak, MT.c.points, MT.c.last_checkin_day, MT.c.tier
+    )
 
 
 _SEEN_IN = prepared(_seen_in)
@@ -181,8 +192,9 @@ RECORD_CHECKIN = (  # the member's side of a check-in (SqlCheckins.record)
         last_checkin_day=case((_LATEST, _DAY), else_=MT.c.last_checkin_day),
         best_streak=case((MT.c.best_streak < _STREAK, _STREAK), else_=MT.c.best_streak),
         points=MT.c.points + bindparam("gained", type_=BigInteger),
+        points_earned=MT.c.points_earned + bindparam("earned", type_=BigInteger),
     )
-    .returning(MT.c.points, MT.c.best_streak)
+    .returning(MT.c.points, MT.c.best_streak, MT.c.points_earned, MT.c.spend)
 )
 
 
@@ -195,6 +207,7 @@ def _counters(row: Any) -> Counters | None:
         best_streak=row.best_streak,
         points=row.points,
         last_checkin_day=row.last_checkin_day,
+        tier=row.tier or 0,
     )
 
 
@@ -223,6 +236,7 @@ def _stats(m: MembershipRow, user: UserRow) -> MemberStats:
         points=m.points,
         last_checkin_day=m.last_checkin_day,
         title=m.title,
+        tier=m.tier or 0,
     )
 
 
@@ -390,8 +404,11 @@ class SqlMembers(Repository):
             "b_day": award.day,
             "b_streak": award.streak,
             "gained": points,
+            "earned": max(points, 0),
         }
         row = (await self.run(RECORD_CHECKIN, params)).one()
+        if points > 0:
+            await self.bump_month(chat_pk, user_id, month_of(award.day), points_earned=points)
         return int(row.points), int(row.best_streak)
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
@@ -403,6 +420,49 @@ class SqlMembers(Repository):
             .execution_options(synchronize_session=False)
         )
         return int(result.scalar_one())
+
+    async def add_earned(self, chat_pk: int, user_id: int, points: int, month: dt.date) -> None:
+        """The running total and the month bucket move together (same transaction)."""
+        if points <= 0:
+            return
+        await self.session.execute(
+            update(M)
+            .where(M.chat_id == chat_pk, M.user_id == user_id)
+            .values(points_earned=M.points_earned + points)
+            .execution_options(synchronize_session=False)
+        )
+        await self.bump_month(chat_pk, user_id, month, points_earned=points)
+
+    async def order_summary(
+        self, chat_pk: int, user_id: int, *, amount: int, at: dt.datetime, month: dt.date
+    ) -> None:
+        """The member's order counters; the last order time only moves forward (a late
+        import of an old order does not make the member look recent)."""
+        later = or_(M.last_order_at.is_(None), M.last_order_at < at)
+        await self.session.execute(
+            update(M)
+            .where(M.chat_id == chat_pk, M.user_id == user_id)
+            .values(
+                orders=M.orders + 1,
+                spend=M.spend + amount,
+                last_order_at=case((later, at), else_=M.last_order_at),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await self.bump_month(chat_pk, user_id, month, orders=1, spend=amount)
+
+    async def bump_month(self, chat_pk: int, user_id: int, month: dt.date, **add: int) -> None:
+        """Add to a member's month bucket, creating it: one upsert."""
+        values = {"active_days": 0, "orders": 0, "spend": 0, "points_earned": 0, **add}
+        stmt = insert_for(self.session, MM.__table__).values(
+            chat_id=chat_pk, user_id=user_id, month=month, **values
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["chat_id", "user_id", "month"],
+                set_={k: getattr(MM.__table__.c, k) + getattr(stmt.excluded, k) for k in add},
+            )
+        )
 
     async def ref_code(self, chat_pk: int, user_id: int) -> str | None:
         return await self.session.scalar(

@@ -30,9 +30,11 @@ from campaigns.ports.groupbuys import DealRecord, TeamRecord
 from campaigns.ports.members import Contact
 from campaigns.ports.outbox import Delivery
 from campaigns.ports.referral import Candidate, Claim, InviteRecord, LinkRecord
+from campaigns.ports.tiers import TierState
 from campaigns.referral import ATTRIBUTED, InviteStatus, RejectReason, Source
 from campaigns.schedule import PostStatus, When
 from campaigns.settings import ChatSettings
+from campaigns.tiers import Standing
 
 # -- rows -------------------------------------------------------------------------------------
 
@@ -54,6 +56,12 @@ class MemberRow:
     messages: int = 0
     points: int = 0
     title: str | None = None
+    points_earned: int = 0
+    orders: int = 0
+    spend: int = 0
+    tier: int = 0
+    tier_since: dt.datetime | None = None
+    tier_below_since: dt.datetime | None = None
 
 
 @dataclass
@@ -136,6 +144,8 @@ class Tables:
     posts: dict[int, PostRow] = field(default_factory=dict)
     deliveries: dict[int, DeliveryRow] = field(default_factory=dict)
     buttons: set[tuple[ButtonKind, int, int, int]] = field(default_factory=set)
+    months: dict[tuple[int, int, dt.date], dict[str, int]] = field(default_factory=dict)
+    tier_rewards: dict[tuple[int, int, int], dt.datetime] = field(default_factory=dict)
 
 
 class FakeDatabase:
@@ -277,6 +287,26 @@ class FakeMembers(Repo):
         m.points += delta
         return m.points
 
+    def _month(self, chat_pk: int, user_id: int, month: dt.date, **add: int) -> None:
+        bucket = self.t.months.setdefault((chat_pk, user_id, month), {})
+        for key, value in add.items():
+            bucket[key] = bucket.get(key, 0) + value
+
+    async def add_earned(self, chat_pk: int, user_id: int, points: int, month: dt.date) -> None:
+        if points <= 0:
+            return
+        if (chat_pk, user_id) in self.t.members:
+            self.t.members[chat_pk, user_id].points_earned += points
+        self._month(chat_pk, user_id, month, points_earned=points)
+
+    async def order_summary(
+        self, chat_pk: int, user_id: int, *, amount: int, at: dt.datetime, month: dt.date
+    ) -> None:
+        if (chat_pk, user_id) in self.t.members:
+            m = self.t.members[chat_pk, user_id]
+            m.orders, m.spend = m.orders + 1, m.spend + amount
+        self._month(chat_pk, user_id, month, orders=1, spend=amount)
+
     async def stats(self, chat_pk: int, user_id: int) -> MemberStats | None:
         m = self.t.members.get((chat_pk, user_id))
         user = self.t.users.get(user_id)
@@ -297,6 +327,7 @@ class FakeMembers(Repo):
             best_streak=0,
             points=m.points,
             title=m.title,
+            tier=m.tier,
         )
 
     async def is_present(self, chat_pk: int, user_id: int) -> bool | None:
@@ -971,6 +1002,61 @@ class FakeButtons(Repo):
 
 # -- the unit of work -------------------------------------------------------------------------
 
+
+class FakeTiers(Repo):
+    def _state(self, chat_pk: int, user_id: int, since: dt.date | None) -> TierState:
+        m = self.t.members[chat_pk, user_id]
+        if since is None:
+            standing = Standing(m.spend, m.points_earned)
+        else:
+            buckets = [
+                b
+                for (c, u, month), b in self.t.months.items()
+                if (c, u) == (chat_pk, user_id) and month >= since
+            ]
+            standing = Standing(
+                sum(b.get("spend", 0) for b in buckets),
+                sum(b.get("points_earned", 0) for b in buckets),
+            )
+        return TierState(user_id, m.tier, m.tier_since, m.tier_below_since, standing)
+
+    async def state(self, chat_pk: int, user_id: int, since: dt.date | None) -> TierState | None:
+        if (chat_pk, user_id) not in self.t.members:
+            return None
+        return self._state(chat_pk, user_id, since)
+
+    async def holders(self, chat_pk: int, since: dt.date | None) -> list[TierState]:
+        return [
+            self._state(c, u, since)
+            for (c, u), m in sorted(self.t.members.items())
+            if c == chat_pk and m.tier > 0
+        ]
+
+    async def move(
+        self, chat_pk: int, user_id: int, *, level: int, at: dt.datetime, only_up: bool
+    ) -> bool:
+        m = self.t.members.get((chat_pk, user_id))
+        if m is None or m.tier == level or (only_up and m.tier > level):
+            return False
+        m.tier, m.tier_since, m.tier_below_since = level, at, None
+        return True
+
+    async def set_below_since(
+        self, chat_pk: int, user_id: int, below_since: dt.datetime | None
+    ) -> None:
+        if (chat_pk, user_id) in self.t.members:
+            self.t.members[chat_pk, user_id].tier_below_since = below_since
+
+    async def rewarded(self, chat_pk: int, user_id: int) -> set[int]:
+        return {level for (c, u, level) in self.t.tier_rewards if (c, u) == (chat_pk, user_id)}
+
+    async def reward(self, chat_pk: int, user_id: int, level: int, at: dt.datetime) -> bool:
+        if (chat_pk, user_id, level) in self.t.tier_rewards:
+            return False
+        self.t.tier_rewards[chat_pk, user_id, level] = at
+        return True
+
+
 REPOSITORIES = {
     "updates": FakeUpdateLog,
     "chats": FakeChats,
@@ -988,6 +1074,7 @@ REPOSITORIES = {
     "calendar": FakeCalendar,
     "outbox": FakeOutbox,
     "buttons": FakeButtons,
+    "tiers": FakeTiers,
 }
 
 
