@@ -11,19 +11,17 @@ idempotency key.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from campaigns.checkin import local_day
-from campaigns.coupons import OfferPurpose
 from campaigns.errors import DomainError
 from campaigns.members import EventKind
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.members import Contact
 from campaigns.ports.tiers import TierState
-from campaigns.services import coupons as coupon_grants  # a module: coupons imports orders
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.points import PointsReason, award_points
 from campaigns.tiers import (
@@ -116,26 +114,24 @@ async def _grant(
     return points, tuple(coupons)
 
 
+CouponReward = Callable[[UnitOfWork, ChatRecord, int, str, dt.datetime], Awaitable[str | None]]
+_COUPON_REWARD: list[CouponReward] = []
+
+
+def register_coupon_reward(issuer: CouponReward) -> None:
+    """The coupon grant a tier's `reward_offer` goes through (campaigns/services/coupons
+    imports this module through orders, so bot.wiring.install() plugs it in)."""
+    _COUPON_REWARD[:] = [issuer]
+
+
 async def _coupon(
     uow: UnitOfWork, record: ChatRecord, user_id: int, offer_ref: str | None, now: dt.datetime
 ) -> str | None:
-    """A tier's coupon reward through the usual grant; an ended or sold-out offer (or one of
-    another group) is skipped, the promotion stands."""
-    if offer_ref is None or not offer_ref.isdigit():
+    if offer_ref is None:
         return None
-    offer = await uow.coupons.template(int(offer_ref))
-    if (
-        offer is None
-        or offer.chat_pk != record.pk
-        or not offer.active
-        or offer.purpose is not OfferPurpose.OFFER
-    ):
-        return None
-    try:
-        await coupon_grants.issue_coupon(uow, offer, user_id, source="tier", at=now)
-    except coupon_grants.CouponUnavailable:
-        return None
-    return offer.name
+    if not _COUPON_REWARD:
+        raise RuntimeError("no tier coupon issuer: call bot.wiring.install() at start")
+    return await _COUPON_REWARD[0](uow, record, user_id, offer_ref, now)
 
 
 async def _change(
