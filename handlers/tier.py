@@ -78,6 +78,7 @@ async def _set_member(call: Call[TierTexts], name: str) -> None:
         await call.reply(call.t.set_usage())
         return
     member = person(target)
+    await call.deps.buffer.flush()  # a member first seen by recent chatter is stored now
     change = await set_member_tier(
         call.deps.uow(), bot_id=call.key[0], update_id=call.key[1], chat_id=call.group_id,
         by=call.user_id, user_id=member.user_id, name=name, at=call.at,
