@@ -48,6 +48,8 @@ async def send_notices(bot: Bot, d: Deps, notices: Sequence[Notice]) -> None:
         if notice.announce:  # many friends join at once: announcements share group messages
             said = ReferralTexts(notice.group_language).tier_announcement(notice)
             await d.acks.add(notice.chat_id, Ack(inviter.user_id, said, said))
+        if notice.promotion is not None:
+            await send_tier_changes(bot, d, [notice.promotion])
 
 
 async def send_coupon_reminders(bot: Bot, d: Deps, reminders: Sequence[Reminder]) -> None:
