@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from bot.jobs import Jobs
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness
 
 DAY = dt.timedelta(days=1)
@@ -134,3 +135,28 @@ async def test_tier_with_nonsense_explains_the_usage(bot: Harness):
     [reply] = await bot.say(ALICE, "/tier everything please")
 
     assert reply.startswith("Usage: /tier")
+
+
+async def test_the_review_job_demotes_after_the_grace_period_and_tells_the_member(bot: Harness):
+    await bot.say(ADMIN, "/tier review 1")
+    await bot.say(ADMIN, "/tier grace 0")
+    await started(bot, ALICE)
+    said = bot.world.message(GROUP, ALICE, "hello", at=MONDAY)
+    await bot.send(said)
+    await bot.send(
+        bot.world.message(GROUP, ADMIN, "/tier set 高级", reply_to_message=said["message"])
+    )
+    d = bot.app.bot_data.deps
+    jobs = Jobs(bot.app.bot, d, bot.outbox, None)  # type: ignore[arg-type]
+    before = len(bot.world.sent(ALICE))
+
+    await jobs.review_tiers()
+    await jobs.review_tiers()  # the same day again: nothing more
+
+    notices = [c.text for c in bot.world.sent(ALICE)][before:]
+    assert notices == [
+        "Your membership tier in <b>Sunny Tea Club</b> is now <b>普通</b>. Earn points or "
+        "shop to climb again: /tier in the group shows what the next tier needs."
+    ]
+    [me] = await bot.say(ALICE, "/me")
+    assert "🎖 Tier: <b>普通</b>" in me
