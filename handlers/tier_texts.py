@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from zoneinfo import ZoneInfo
 
 from campaigns.coupons import format_amount
 from campaigns.services.tiers import TierChange, TierChangeKind, TierProblem, TierRefused, TierView
@@ -126,6 +127,15 @@ class TierTexts:
         benefits = self._benefits(tier)
         if benefits:
             lines.append(self._("Benefits: {list}", list=" · ".join(benefits)))
+        if view.keep_until is not None:
+            until = view.keep_until.astimezone(ZoneInfo(view.timezone)).date()
+            lines.append(
+                self._(
+                    "⚠️ Below this tier's thresholds at the last review: it is kept until "
+                    "{date}; a review after that moves you to the tier you qualify for.",
+                    date=until.isoformat(),
+                )
+            )
         lines.append(self._progress_line(view))
         return "\n".join(lines)
 

@@ -70,7 +70,15 @@ class TierView:
     level: int
     standing: Standing
     progress: Progress
-    below_since: dt.datetime | None
+    below_since: dt.datetime | None  # the review found them below their tier then
+    timezone: str = "UTC"  # the group's, for the dates shown
+
+    @property
+    def keep_until(self) -> dt.datetime | None:
+        """When the grace period runs out: the first review after it may demote."""
+        if self.below_since is None:
+            return None
+        return self.below_since + dt.timedelta(days=self.ladder.grace_days)
 
 
 class TierProblem(StrEnum):
@@ -231,7 +239,7 @@ async def set_member_tier(
     return change
 
 
-def _view(ladder: TierLadder, state: TierState) -> TierView:
+def _view(ladder: TierLadder, state: TierState, timezone: str) -> TierView:
     level = min(state.level, len(ladder.tiers) - 1)
     return TierView(
         ladder=ladder,
@@ -239,6 +247,7 @@ def _view(ladder: TierLadder, state: TierState) -> TierView:
         standing=state.standing,
         progress=progress(ladder, level, state.standing),
         below_since=state.below_since,
+        timezone=timezone,
     )
 
 
@@ -247,7 +256,9 @@ async def tier_view(
 ) -> TierView | None:
     """Inside a transaction: the member's tier and progress (None: never seen here)."""
     state = await uow.tiers.state(record.pk, user_id, _since(record, at))
-    return _view(record.settings.tiers, state) if state is not None else None
+    if state is None:
+        return None
+    return _view(record.settings.tiers, state, record.settings.timezone)
 
 
 async def my_tier(

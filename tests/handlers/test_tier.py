@@ -1,6 +1,7 @@
 """/tier and the tier line of /me as members and admins read them, in English and Chinese."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from bot.jobs import Jobs
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness
@@ -160,3 +161,22 @@ async def test_the_review_job_demotes_after_the_grace_period_and_tells_the_membe
     ]
     [me] = await bot.say(ALICE, "/me")
     assert "🎖 Tier: <b>普通</b>" in me
+
+
+async def test_tier_says_until_when_a_member_below_their_tier_keeps_it(bot: Harness):
+    await bot.say(ADMIN, "/tier review 1")
+    await bot.say(ADMIN, "/tier grace 10")
+    said = bot.world.message(GROUP, ALICE, "hello", at=MONDAY)
+    await bot.send(said)
+    await bot.send(
+        bot.world.message(GROUP, ADMIN, "/tier set VIP", reply_to_message=said["message"])
+    )
+    d = bot.app.bot_data.deps
+    jobs = Jobs(bot.app.bot, d, bot.outbox, None)  # type: ignore[arg-type]
+
+    await jobs.review_tiers()  # below VIP: the grace period starts now
+    [reply] = await bot.say(ALICE, "/tier")
+
+    until = (d.clock() + dt.timedelta(days=10)).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert f"it is kept until {until.isoformat()}" in reply
+    assert "🎖 <b>Alice Liu</b>: <b>VIP</b>" in reply
