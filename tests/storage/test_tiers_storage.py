@@ -274,3 +274,39 @@ async def test_the_rolling_window_counts_the_current_month_and_the_eleven_before
     assert rolling is not None and lifetime is not None
     assert rolling.standing.points_earned == 45
     assert lifetime.standing.points_earned == 115
+
+
+async def test_every_way_of_recording_a_checkin_counts_points_earned_once(database_url):
+    """Checkins.record has three paths: one statement on asyncpg, sqlite3's own statements,
+    and SQLAlchemy's (PostgreSQL before the transaction's first statement, SQLite off the
+    inline driver). Each counts the entries it stored, and only those, as earned."""
+    from campaigns.checkin import CheckinAward
+    from campaigns.ports.activity import PointsEntry
+    from storage.engine import create_engine, is_sqlite, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    writing = create_engine(database_url)
+    plainly = create_engine(database_url, read_only=is_sqlite(database_url))
+
+    def uow_of(read_only: bool) -> SqlUnitOfWork:
+        return SqlUnitOfWork(session_factory(plainly if read_only else writing))
+
+    pk = await group(lambda: uow_of(False))
+    day = dt.date(2026, 11, 30)
+    for uid, plain in ((ANNA, False), (BEN, True)):
+        entries = [PointsEntry("checkin", 11, f"{uid}:1"), PointsEntry("milestone", 5, f"{uid}:2")]
+        async with uow_of(plain) as uow:
+            if not plain:
+                await uow.members.seen_in(GROUP.chat_id, uid, AT)  # the driver's path
+            award = CheckinAward(day, 1, base_points=11, streak_points=0, milestone_points=5)
+            first = await uow.checkins.record(pk, uid, award, AT, entries)
+            again = await uow.checkins.record(pk, uid, award, AT, entries)
+            await uow.commit()
+
+        assert first is not None and (first.balance, first.earned, first.spend) == (16, 16, 0)
+        assert again is None
+        row = await member(lambda: uow_of(False), pk, uid)
+        assert (row.points, row.points_earned) == (16, 16)
+        assert await months(lambda: uow_of(False), pk, uid) == {dt.date(2026, 11, 1): 16}
+    await writing.dispose()
+    await plainly.dispose()
