@@ -124,6 +124,12 @@ def rewards_due(current: int, reached: int, rewarded: Sequence[int]) -> list[int
     return [level for level in range(current + 1, reached + 1) if level not in done]
 
 
+def could_rise(ladder: TierLadder, level: int, lifetime: Standing) -> bool:
+    """Whether a promotion is possible at all: no window holds more than the lifetime, so
+    a member who does not qualify on that needs no closer look (a check-in rush asks this)."""
+    return qualifying_level(ladder, lifetime) > level
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where a member is and what the next tier still needs (None: no such threshold)."""

@@ -23,9 +23,9 @@ from campaigns.ports.members import Counters
 from campaigns.services.chats import ensure_chat
 from campaigns.services.coupons import CouponUnavailable, issue_coupon
 from campaigns.services.points import PointsReason
-from campaigns.services.tiers import TierChange, could_rise, promote
+from campaigns.services.tiers import TierChange, promote
 from campaigns.settings import ChatSettings
-from campaigns.tiers import Standing
+from campaigns.tiers import Standing, could_rise
 
 
 @dataclass(frozen=True)

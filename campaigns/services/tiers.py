@@ -166,12 +166,6 @@ async def _change(
     )
 
 
-def could_rise(ladder: TierLadder, level: int, lifetime: Standing) -> bool:
-    """Whether a promotion is possible at all: no window holds more than the lifetime, so
-    a member who does not qualify on that needs no closer look (a check-in rush asks this)."""
-    return qualifying_level(ladder, lifetime) > level
-
-
 async def promote(
     uow: UnitOfWork, record: ChatRecord, user_id: int, now: dt.datetime
 ) -> TierChange | None:

@@ -4,6 +4,7 @@ nothing twice, the review demoting only after the grace period, and the multipli
 
 import asyncio
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -310,3 +311,29 @@ async def test_every_way_of_recording_a_checkin_counts_points_earned_once(databa
         assert await months(lambda: uow_of(False), pk, uid) == {dt.date(2026, 11, 1): 16}
     await writing.dispose()
     await plainly.dispose()
+
+
+async def test_a_tiers_entry_coupon_is_issued_through_the_coupon_grant_once(uow_factory):
+    from campaigns.coupons import CouponKind, Template
+    from campaigns.services import coupons
+
+    pk = await group(uow_factory)
+    offer = await coupons.create_offer(
+        uow_factory(), chat_id=GROUP.chat_id, name="银卡礼券",
+        template=Template(CouponKind.FIXED, value=500), stock=None, per_member=1, at=AT,
+    )  # fmt: skip
+    async with uow_factory() as uow:
+        ladder = parse_ladder(f"普通 | 银 points=100 coupon={offer.id} | 金 points=5000")
+        await uow.chats.save_settings(pk, replace(SETTINGS, tiers=ladder))
+        await uow.commit()
+
+    first = await buy(uow_factory, "A-1", "150")
+    async with uow_factory() as uow:  # dropped by a review, then climbing again
+        await uow.tiers.move(pk, ANNA, level=0, at=AT, only_up=False)
+        await uow.commit()
+    again = await buy(uow_factory, "A-2", "1")
+
+    assert first.promotion is not None and first.promotion.coupons == ("银卡礼券",)
+    assert again.promotion is not None and again.promotion.coupons == ()
+    async with uow_factory() as uow:
+        assert await uow.coupons.held(offer.id, ANNA) == 1
