@@ -51,10 +51,11 @@ from bot.webhooks import HttpServer, orders_routes
 from campaigns.services.calendar import realign_runs
 from campaigns.services.members import started_the_bot
 from campaigns.services.outbox import waiting
+from campaigns.services.tiers import TierChange
 from handlers import ALLOWED_UPDATES
 from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps, Handled
 from handlers.groupbuys import edit_deal_post
-from handlers.notify import send_notices
+from handlers.notify import send_notices, send_tier_changes
 from handlers.start_texts import StartTexts
 from storage.engine import connection_problem, create_engine, ping, session_factory
 from storage.uow import SqlUnitOfWork
@@ -165,6 +166,7 @@ class _Running:
     leadership: Leadership | None = None
     worker: InboxWorker | None = None
     store: Store | None = None  # the webhook's, once the bot's id is known
+    promoted: Callable[[TierChange], Awaitable[None]] | None = None  # once deps exist
 
 
 # Characters a webhook URL's path may have: Starlette reads `{...}` as a path parameter, and
@@ -228,9 +230,15 @@ def build_application(
     readiness.add("database", database)
     readiness.add("started", started)
     routes = health_routes(metrics, readiness)
-    if settings.orders_webhook_secret:
-        routes += orders_routes(uow, settings.orders_webhook_secret)
     running = _Running()
+
+    async def promoted(change: TierChange) -> None:
+        """An order from the shop made a member qualify for a tier: tell them privately."""
+        if running.promoted is not None:
+            await running.promoted(change)
+
+    if settings.orders_webhook_secret:
+        routes += orders_routes(uow, settings.orders_webhook_secret, on_promotion=promoted)
     if role.webhook is not None:
         if not settings.telegram_webhook_secret:
             raise ValueError("webhook mode needs TELEGRAM_WEBHOOK_SECRET")
@@ -308,6 +316,7 @@ def build_application(
         if moved := await realign_runs(deps.uow(), now=clock.now()):
             log.info("%d scheduled posts had a next run off their schedule: moved", moved)
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
+        running.promoted = lambda change: send_tier_changes(app.bot, deps, [change])
         buffer.on_error = metrics.errors.labels("buffer").inc
         buffer.start()
         holder = sender.worker  # one id per process: the outbox, the lease, the inbox

@@ -23,13 +23,14 @@ from campaigns.services.coupons import due_reminders
 from campaigns.services.groupbuys import end_deals, expire_teams, live_posts
 from campaigns.services.referral import sweep
 from campaigns.services.segments import refresh_all
+from campaigns.services.tiers import review_tiers
 from handlers.broadcasts import show_progress
 from handlers.calendar import report_skipped
 from handlers.calendar_texts import CalendarTexts
 from handlers.deps import Deps
 from handlers.groupbuy_texts import GroupBuyTexts
 from handlers.groupbuys import announce_ended, announce_expired, show_team
-from handlers.notify import send_coupon_reminders, send_notices
+from handlers.notify import send_coupon_reminders, send_notices, send_tier_changes
 
 log = logging.getLogger("growthbot")
 PRUNE_AFTER = dt.timedelta(days=2)
@@ -117,6 +118,7 @@ class Jobs:
         every(self.recover_outbox, interval=60, first=60, name="outbox-recovery")
         every(self.enrol, interval=60, first=20, name="sequences")
         every(self.segments, interval=3600, first=120, name="segments")
+        every(self.review_tiers, interval=3600, first=120, name="tier-review")
 
     def _every(self, queue: JobQueue[Any]) -> Callable[..., None]:
         def every(job: Job, *, interval: float, first: float, name: str) -> None:
@@ -188,6 +190,15 @@ class Jobs:
         changed = await refresh_all(self.d.uow, self.d.clock())
         if changed:
             log.info("segments refreshed: %d members changed stage", changed)
+
+    async def review_tiers(self, _: object = None) -> None:
+        """Membership tiers' periodic review (groups whose review day it is): demotions after
+        the grace period, each member told privately. Hourly, so a restart on a review day
+        still reviews; a second run that day changes nothing."""
+        changes = await review_tiers(self.d.uow, now=self.d.clock())
+        if changes:
+            log.info("tier review demoted %d members", len(changes))
+            await send_tier_changes(self.bot, self.d, changes)
 
     async def prune(self, _: object = None) -> None:
         """Forget processed update ids older than Telegram could ever redeliver."""

@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import uvicorn
@@ -42,6 +42,7 @@ from campaigns.errors import UnknownChat
 from campaigns.orders import OrderIn
 from campaigns.ports import UnitOfWork
 from campaigns.services.orders import record_order
+from campaigns.services.tiers import TierChange
 
 SIGNATURE_HEADER = "X-Signature"
 MAX_BODY = 64 * 1024
@@ -147,11 +148,16 @@ def orders_app(
 
 
 def orders_routes(
-    uow: Callable[[], UnitOfWork], secret: str, received_at: dt.datetime | None = None
+    uow: Callable[[], UnitOfWork],
+    secret: str,
+    received_at: dt.datetime | None = None,
+    *,
+    on_promotion: Callable[[TierChange], Awaitable[None]] | None = None,
 ) -> list[BaseRoute]:
     """`POST /api/orders`; `uow` makes a unit of work on the bot's database.
 
-    Coupons are judged at the time of receipt (`received_at` pins it, for tests).
+    Coupons are judged at the time of receipt (`received_at` pins it, for tests). An order
+    that promotes its buyer to a tier is told to `on_promotion` (a private notice) first.
     """
 
     async def post_order(request: Request) -> JSONResponse:
@@ -183,12 +189,16 @@ def orders_routes(
             )
         except UnknownChat:
             return JSONResponse({"errors": [{"field": "chat_id", "error": "unknown group"}]}, 422)
+        promotion = result.promotion
+        if promotion is not None and on_promotion is not None:
+            await on_promotion(promotion)
         return JSONResponse(
             {
                 "stored": result.stored,
                 "points": result.points,
                 "coupons_used": result.coupons_used,
                 "coupons_refused": [{"code": c, "reason": r} for c, r in result.coupons_refused],
+                "tier": None if promotion is None else promotion.new,
             }
         )
 

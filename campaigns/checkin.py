@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from campaigns.tiers import TierLadder, multiplied
+
 
 @dataclass(frozen=True)
 class CheckinRules:
@@ -35,11 +37,12 @@ class CheckinAward:
     base_points: int
     streak_points: int
     milestone_points: int
+    tier_points: int = 0  # what the member's tier multiplier adds to base and streak points
 
     @property
     def total(self) -> int:
         """Points granted for this check-in altogether."""
-        return self.base_points + self.streak_points + self.milestone_points
+        return self.base_points + self.streak_points + self.milestone_points + self.tier_points
 
 
 def local_day(at: dt.datetime, timezone: str) -> dt.date:
@@ -63,16 +66,27 @@ def streak_after(previous: PreviousCheckin | None, day: dt.date) -> int:
     return 1
 
 
-def award(previous: PreviousCheckin | None, day: dt.date, rules: CheckinRules) -> CheckinAward:
-    """Points for a check-in on `day`: base, a capped per-day streak bonus, and milestones."""
+def award(
+    previous: PreviousCheckin | None,
+    day: dt.date,
+    rules: CheckinRules,
+    *,
+    ladder: TierLadder | None = None,
+    level: int = 0,
+) -> CheckinAward:
+    """Points for a check-in on `day`: base, a capped per-day streak bonus, and milestones;
+    the member's tier (`level` of `ladder`) multiplies base and streak points."""
     streak = streak_after(previous, day)
-    streak_points = min(rules.streak_bonus * (streak - 1), rules.streak_bonus_max)
+    streak_points = max(min(rules.streak_bonus * (streak - 1), rules.streak_bonus_max), 0)
+    earned = rules.points + streak_points
+    boosted = multiplied(earned, ladder, level) if ladder is not None else earned
     return CheckinAward(
         day=day,
         streak=streak,
         base_points=rules.points,
-        streak_points=max(streak_points, 0),
+        streak_points=streak_points,
         milestone_points=rules.milestones.get(streak, 0),
+        tier_points=boosted - earned,
     )
 
 

@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     LEAVE = "leave"
     CHECKIN = "checkin"
     STAGE = "stage"  # a lifecycle stage change: meta {"from": …, "to": …}
+    TIER = "tier"  # a member's tier changed by an admin; meta has from, to and by
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ class MemberStats:
     points: int
     last_checkin_day: dt.date | None = None
     title: str | None = None
+    tier: int = 0  # the membership tier's level (0: the first tier)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from campaigns.coupons import CouponRejected, normalize, parse_amount, parse_money
 from campaigns.errors import DomainError
+from campaigns.tiers import TierLadder, multiplied
 
 
 class OrderProblem(StrEnum):
@@ -117,6 +118,10 @@ class OrderIn(BaseModel):
         return codes
 
 
-def purchase_points(amount: int, rate: int) -> int:
-    """`rate` points per whole major unit spent (0 turns purchase points off)."""
-    return amount // 100 * rate
+def purchase_points(
+    amount: int, rate: int, *, ladder: TierLadder | None = None, level: int = 0
+) -> int:
+    """`rate` points per whole major unit spent (0 turns purchase points off), times the
+    buyer's tier multiplier (`level` of `ladder`)."""
+    points = amount // 100 * rate
+    return multiplied(points, ladder, level) if ladder is not None else points

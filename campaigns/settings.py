@@ -10,6 +10,7 @@ from campaigns.checkin import CheckinRules
 from campaigns.errors import InvalidSetting
 from campaigns.numbers import read_int
 from campaigns.referral import ReferralProgram, apply_program_setting
+from campaigns.tiers import DEFAULT_LADDER, TierLadder, parse_ladder, with_option
 
 LANGUAGES = ("zh", "en")
 MAX_POINTS = 10_000
@@ -36,6 +37,7 @@ class ChatSettings:
     checkin: CheckinRules = field(default_factory=CheckinRules)
     referral: ReferralProgram = field(default_factory=ReferralProgram)
     order_points: int = 0  # points per whole major unit of an order (0: off)
+    tiers: TierLadder = DEFAULT_LADDER  # membership tiers (会员等级), set with /tier setup
 
     def as_pairs(self) -> list[tuple[str, str]]:
         """Settings as they are typed in `/set`, in a stable order."""
@@ -146,6 +148,19 @@ def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
 def apply_referral_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
     """Validate one `/referral set` and return the new settings."""
     return replace(settings, referral=apply_program_setting(settings.referral, key, raw))
+
+
+TIER_KEYS = ("setup", "basis", "grace", "review", "reset")
+
+
+def apply_tier_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
+    """Validate one `/tier setup|basis|grace|review|reset` and return the new settings;
+    LadderRefused (nothing changed) if it is not a valid ladder."""
+    if key == "setup":
+        return replace(settings, tiers=parse_ladder(raw, keep=settings.tiers))
+    if key == "reset":
+        return replace(settings, tiers=DEFAULT_LADDER)
+    return replace(settings, tiers=with_option(settings.tiers, key, raw.strip()))
 
 
 def utc(at: dt.datetime) -> dt.datetime:

@@ -22,8 +22,12 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from campaigns.coupons import parse_amount
+from campaigns.errors import DomainError
 
 MAX_TIERS = 5
 
@@ -120,6 +124,12 @@ def rewards_due(current: int, reached: int, rewarded: Sequence[int]) -> list[int
     return [level for level in range(current + 1, reached + 1) if level not in done]
 
 
+def could_rise(ladder: TierLadder, level: int, lifetime: Standing) -> bool:
+    """Whether a promotion is possible at all: no window holds more than the lifetime, so
+    a member who does not qualify on that needs no closer look (a check-in rush asks this)."""
+    return qualifying_level(ladder, lifetime) > level
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where a member is and what the next tier still needs (None: no such threshold)."""
@@ -183,3 +193,126 @@ def basis_start(ladder: TierLadder, now: dt.datetime) -> dt.datetime | None:
     if ladder.basis is TierBasis.LIFETIME:
         return None
     return now - dt.timedelta(days=365)
+
+
+def month_of(day: dt.date) -> dt.date:
+    """The month bucket a day's points and spend go to: its first day (the group's calendar)."""
+    return day.replace(day=1)
+
+
+def window_start(ladder: TierLadder, today: dt.date) -> dt.date | None:
+    """The first month bucket that counts: the rolling 12 months are whole calendar months,
+    the current one and the 11 before it (None: lifetime, the member's running totals)."""
+    if ladder.basis is TierBasis.LIFETIME:
+        return None
+    months = today.year * 12 + today.month - 1 - 11
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def is_review_day(ladder: TierLadder, day: dt.date) -> bool:
+    """Demotions are reviewed every `review_days` days of the group's calendar (30 by
+    default: about monthly); running the review twice on one day changes nothing more."""
+    return day.toordinal() % ladder.review_days == 0
+
+
+# -- the admin's one-line ladder ---------------------------------------------------------------
+
+
+class LadderProblem(StrEnum):
+    """Why a `/tier setup` line was refused; texts say each one."""
+
+    BAD_OPTION = "bad_option"  # `value` is the word
+    BAD_NUMBER = "bad_number"  # `value` is the word
+    INVALID = "invalid"  # the ladder breaks a rule: `value` is pydantic's message
+
+
+@dataclass
+class LadderRefused(DomainError):
+    problem: LadderProblem
+    value: str = ""
+
+    def __str__(self) -> str:
+        return str(self.problem)
+
+
+def _number(word: str, value: str, *, money: bool = False) -> int | float:
+    try:
+        if money:
+            return parse_amount(value)
+        return float(value) if word == "x" else int(value)
+    except ValueError:
+        raise LadderRefused(LadderProblem.BAD_NUMBER, f"{word}={value}") from None
+
+
+def parse_ladder(line: str, *, keep: TierLadder | None = None) -> TierLadder:
+    """`普通 | 高级 spend=1000 points=1000 x=1.2 reward=100 title=银卡 | VIP spend=5000 …`:
+    tiers lowest first, separated by `|`; each a name, then options. Spend is in major
+    units (¥1000 = 1000). `basis=`, `grace=` and `review=` of `keep` are kept."""
+    options = {"spend", "points", "x", "reward", "coupon", "title"}
+    tiers = []
+    for part in line.split("|"):
+        words = part.split()
+        if not words:
+            raise LadderRefused(LadderProblem.INVALID, "empty tier")
+        fields: dict[str, object] = {"name": words[0]}
+        for word in words[1:]:
+            key, eq, value = word.partition("=")
+            key = key.casefold()
+            if not eq or key not in options or not value:
+                raise LadderRefused(LadderProblem.BAD_OPTION, word)
+            if key == "spend":
+                fields["min_spend"] = _number(key, value, money=True)
+            elif key == "points":
+                fields["min_points"] = _number(key, value)
+            elif key == "x":
+                fields["multiplier"] = _number(key, value)
+            elif key == "reward":
+                fields["reward_points"] = _number(key, value)
+            elif key == "coupon":
+                if not value.isdigit():
+                    raise LadderRefused(LadderProblem.BAD_NUMBER, word)
+                fields["reward_offer"] = value
+            else:
+                fields["title"] = value
+        tiers.append(fields)
+    base = keep or DEFAULT_LADDER
+    try:
+        return TierLadder.model_validate(
+            {
+                "tiers": tiers,
+                "basis": base.basis,
+                "review_days": base.review_days,
+                "grace_days": base.grace_days,
+            }
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise LadderRefused(LadderProblem.INVALID, str(first.get("msg", ""))) from None
+
+
+def with_option(ladder: TierLadder, key: str, value: str) -> TierLadder:
+    """`/tier basis 12m|lifetime`, `/tier grace <days>`, `/tier review <days>`."""
+    try:
+        if key == "basis":
+            return ladder.model_copy(update={"basis": TierBasis(value.casefold())})
+        field_name = {"grace": "grace_days", "review": "review_days"}[key]
+        data = ladder.model_dump()
+        data[field_name] = int(value)
+        return TierLadder.model_validate(data)
+    except (ValueError, KeyError):
+        raise LadderRefused(LadderProblem.BAD_NUMBER, f"{key} {value}") from None
+
+
+def ladder_to_json(ladder: TierLadder) -> dict[str, Any]:
+    """How chats.tiers stores a ladder."""
+    return ladder.model_dump(mode="json")
+
+
+def ladder_from_json(data: dict[str, Any] | None) -> TierLadder:
+    """A stored ladder; none stored (or one no longer valid) is the default ladder."""
+    if not data:
+        return DEFAULT_LADDER
+    try:
+        return TierLadder.model_validate(data)
+    except ValidationError:
+        return DEFAULT_LADDER

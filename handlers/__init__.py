@@ -54,6 +54,7 @@ from handlers.profile import me_command, top_command
 from handlers.referral import referral_command
 from handlers.segments import on_segment_button, segments_command
 from handlers.start import help_command, unknown_in_private, unknown_tap
+from handlers.tier import tier_command
 
 TRACKING, MEMBERS, COMMANDS, FALLBACK = -1, 0, 1, 2
 GROUPS = filters.ChatType.GROUPS
@@ -100,6 +101,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     app.add_handler(CommandHandler("me", me_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("top", top_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("tier", tier_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("settings", settings_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("set", set_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler(["start", "help"], help_command, commands), group=COMMANDS)

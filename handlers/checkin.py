@@ -6,6 +6,7 @@ from campaigns.errors import AlreadyCheckedIn
 from campaigns.services.checkin import check_in
 from handlers.checkin_texts import CheckinTexts
 from handlers.extract import chat_info, is_group, member_sender, person
+from handlers.notify import send_tier_changes
 from handlers.use_case import Call, use_case
 
 CHECKIN_WORDS = r"^\s*(签到|打卡|簽到|check[ -]?in)\s*[!！。.]?\s*$"
@@ -33,3 +34,5 @@ async def checkin_command(call: Call[CheckinTexts]) -> None:
         await d.acks.add(message.chat.id, call.t.already_ack(member, err, call.at, message.id))
         return
     await d.acks.add(message.chat.id, call.t.checked_in_ack(member, result, message.id))
+    if result.promotion is not None:
+        await send_tier_changes(call.context.bot, d, [result.promotion])

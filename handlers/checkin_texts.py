@@ -33,6 +33,8 @@ class CheckinTexts:
                     "+{n} for a {days}-day streak 🎉", n=award.milestone_points, days=award.streak
                 )
             )
+        if award.tier_points:
+            parts.append(self._("+{n} tier bonus", n=award.tier_points))
         return ", ".join(parts)
 
     def checked_in(self, display_name: str, result: CheckinResult) -> str:

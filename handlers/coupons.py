@@ -39,7 +39,7 @@ from campaigns.settings import language_for
 from handlers.callbacks import ClaimButton, callback_button, tapped
 from handlers.coupon_texts import CouponTexts
 from handlers.extract import is_group, person
-from handlers.notify import send_private
+from handlers.notify import send_private, send_tier_changes
 from handlers.use_case import Call, use_case
 
 
@@ -112,6 +112,8 @@ async def redeem_command(call: Call[CouponTexts]) -> None:
         typed_code=code, order=order, staff_id=call.user_id, at=call.at, currency=currency,
     )  # fmt: skip
     await call.reply(call.t.redeemed(done))
+    if done.promotion is not None:
+        await send_tier_changes(call.context.bot, call.deps, [done.promotion])
 
 
 @use_case(CouponTexts)

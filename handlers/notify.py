@@ -11,10 +11,12 @@ from telegram.error import Forbidden, TelegramError
 from campaigns.services.coupons import Reminder
 from campaigns.services.invite_links import mark_reachable
 from campaigns.services.referral import Notice
+from campaigns.services.tiers import TierChange
 from campaigns.settings import language_for
 from handlers.coupon_texts import CouponTexts
 from handlers.deps import Ack, Deps
 from handlers.referral_texts import ReferralTexts
+from handlers.tier_texts import TierTexts
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ async def send_notices(bot: Bot, d: Deps, notices: Sequence[Notice]) -> None:
         if notice.announce:  # many friends join at once: announcements share group messages
             said = ReferralTexts(notice.group_language).tier_announcement(notice)
             await d.acks.add(notice.chat_id, Ack(inviter.user_id, said, said))
+        if notice.promotion is not None:
+            await send_tier_changes(bot, d, [notice.promotion])
 
 
 async def send_coupon_reminders(bot: Bot, d: Deps, reminders: Sequence[Reminder]) -> None:
@@ -59,3 +63,13 @@ async def send_coupon_reminders(bot: Bot, d: Deps, reminders: Sequence[Reminder]
     for r in reminders:
         t = CouponTexts(language_for(r.owner.language_code, d.defaults.language))
         await send_private(bot, d, r.owner.user_id, t.reminder(r))
+
+
+async def send_tier_changes(bot: Bot, d: Deps, changes: Sequence[TierChange]) -> None:
+    """A member's new tier, privately and in their own language; only to members who
+    started the bot (best effort, like every private notice)."""
+    for change in changes:
+        member = change.member
+        if member.reachable:
+            t = TierTexts(language_for(member.language_code, change.group_language))
+            await send_private(bot, d, member.user_id, t.notice(change))

@@ -6,6 +6,7 @@ import html
 
 from campaigns.members import Leaderboard, Ranked
 from campaigns.services.profile import Profile
+from handlers.tier_texts import TierTexts
 from handlers.words import Words
 
 
@@ -40,6 +41,7 @@ class ProfileTexts:
                 ),
                 self._("📅 Check-ins: {n} · 💬 messages: {m}", n=s.checkins, m=s.messages),
             ]
+            + ([TierTexts(self.language).me_line(profile.tier)] if profile.tier else [])
             + (
                 [self._("🏷 Title: {title}", title=html.escape(s.title, quote=False))]
                 if s.title

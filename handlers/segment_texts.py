@@ -66,15 +66,24 @@ class SegmentTexts:
         names = names or tuple(t.name for t in DEFAULT_LADDER.tiers)
         return html.escape(names[level] if 0 <= level < len(names) else f"#{level}", quote=False)
 
-    def label(self, dimension: Dimension, key: str) -> str:
-        """A stage, segment or tier by its stored key, as members of this language read it."""
+    def label(
+        self, dimension: Dimension, key: str, tier_names: tuple[str, ...] | None = None
+    ) -> str:
+        """A stage, segment or tier by its stored key, as members of this language read it
+        (a tier by the group's own name for it)."""
         if dimension is Dimension.STAGE:
             return f"{STAGE_ICONS[Stage(key)]} {self.stage(Stage(key))}"
         if dimension is Dimension.RFM:
             return self.segment(Segment(key))
-        return self.tier(int(key))
+        return self.tier(int(key), tier_names)
 
-    def _lines(self, dimension: Dimension, keys: list[str], counts: SegmentCounts) -> list[str]:
+    def _lines(
+        self,
+        dimension: Dimension,
+        keys: list[str],
+        counts: SegmentCounts,
+        tier_names: tuple[str, ...] | None = None,
+    ) -> list[str]:
         """A line per key with members now or then: the count, and the change when the
         counts of a week ago were kept."""
         before = counts.before
@@ -84,7 +93,7 @@ class SegmentTexts:
             if not now and not then:
                 continue
             change = "" if before is None else f" ({now - then:+d})" if now != then else " (±0)"
-            lines.append(f"{self.label(dimension, key)}: <b>{now}</b>{change}")
+            lines.append(f"{self.label(dimension, key, tier_names)}: <b>{now}</b>{change}")
         return lines
 
     def report(self, r: SegmentsReport) -> str:
@@ -112,7 +121,8 @@ class SegmentTexts:
             *(self._lines(Dimension.RFM, [str(s) for s in Segment], r.rfm) or none),
             "",
             self._("<b>Tiers</b>"),
-            *(self._lines(Dimension.TIER, [str(n) for n in range(5)], r.tiers) or none),
+            *(self._lines(Dimension.TIER, [str(n) for n in range(5)], r.tiers, r.tier_names)
+              or none),
             "",
             self._(
                 "Tap a button for the members. /segments set silent 7 · dormant 30 · new 7 · "
@@ -158,7 +168,9 @@ class SegmentTexts:
     def members(self, p: MembersPage) -> str:
         title = self._(
             "{label} in <b>{group}</b>: {n} members (page {page} of {pages})",
-            label=self.label(p.dimension, p.key),
+            label=self.label(
+                p.dimension, p.key, tuple(t.name for t in p.chat.settings.tiers.tiers)
+            ),
             group=html.escape(p.chat.title or "-", quote=False),
             n=p.total,
             page=p.page + 1,

@@ -161,7 +161,9 @@ async def _remember(call: Call[SegmentTexts], sent: Message, group_id: int) -> N
 def _report_buttons(call: Call[SegmentTexts], r: SegmentsReport) -> InlineKeyboardMarkup | None:
     chat_id = r.chat.chat_id
     buttons = [
-        callback_button(f"{call.t.label(dimension, key)} · {n}", SegmentButton(view, 0, chat_id))
+        callback_button(
+            f"{call.t.label(dimension, key, r.tier_names)} · {n}", SegmentButton(view, 0, chat_id)
+        )
         for view in SegmentView
         for dimension, key in (view_parts(view),)
         for counts in ({Dimension.STAGE: r.stages, Dimension.RFM: r.rfm}.get(dimension, r.tiers),)

@@ -23,6 +23,7 @@ from storage.repositories.outbox import SqlOutbox
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
 from storage.repositories.segments import SqlSegments
 from storage.repositories.tags import SqlTags
+from storage.repositories.tiers import SqlTiers
 from storage.repositories.updates import SqlUpdateLog
 
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.segments = SqlSegments(self.session)
         self.tags = SqlTags(self.session)
         self.audiences = SqlAudiences(self.session)
+        self.tiers = SqlTiers(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

@@ -25,6 +25,7 @@ from campaigns.ports.outbox import Outbox
 from campaigns.ports.referral import Claims, InviteLinks, Invites, Rewards
 from campaigns.ports.segments import Segments
 from campaigns.ports.tags import Tags
+from campaigns.ports.tiers import Tiers
 from campaigns.ports.updates import UpdateLog
 
 __all__ = ["UnitOfWork"]
@@ -95,6 +96,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audiences(self) -> Audiences: ...
+
+    @property
+    def tiers(self) -> Tiers: ...
 
     async def __aenter__(self) -> Self: ...
 

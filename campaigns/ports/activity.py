@@ -35,6 +35,8 @@ class RecordedCheckin:
     balance: int
     best_streak: int
     rank: int
+    earned: int = 0  # the member's lifetime points earned, after this check-in
+    spend: int = 0  # and lifetime spend: enough to tell whether a promotion is possible
 
 
 class Checkins(Protocol):
@@ -52,9 +54,11 @@ class Checkins(Protocol):
     ) -> RecordedCheckin | None:
         """Store a check-in the rules have decided, with all it writes: the check-in row, the
         ledger `entries` (each once per key; the balance moves by those stored), the
-        member's counters (streak and day only if no later check-in is stored) and the
-        CHECKIN event. None, and nothing written, if the member has a check-in that day.
-        The member's row must be locked by this transaction (Members.seen_in does).
+        member's counters (streak and day only if no later check-in is stored), the points
+        earned (positive entries stored: the running total and the month bucket of the
+        check-in's local day) and the CHECKIN event. None, and nothing written, if the
+        member has a check-in that day. The member's row must be locked by this
+        transaction (Members.seen_in does).
 
         One call rather than five because on PostgreSQL it is one statement: a round trip
         each was most of a check-in's time in a morning rush.

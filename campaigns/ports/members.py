@@ -30,6 +30,7 @@ class Counters:
     best_streak: int
     points: int
     last_checkin_day: dt.date | None
+    tier: int = 0  # the membership tier's level: its multiplier applies to the check-in
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,10 @@ class Members(Protocol):
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
         """Adjust the cached balance; returns the new balance."""
+
+    async def add_earned(self, chat_pk: int, user_id: int, points: int, month: dt.date) -> None:
+        """Count `points` (> 0) as earned: the lifetime total and the `month` bucket. Called
+        with every positive ledger entry actually stored, in its transaction."""
 
     async def stats(self, chat_pk: int, user_id: int) -> MemberStats | None: ...
 

@@ -18,11 +18,14 @@ from campaigns.errors import AlreadyCheckedIn, DuplicateUpdate
 from campaigns.members import ChatInfo, Person
 from campaigns.ports import UnitOfWork
 from campaigns.ports.activity import PointsEntry
+from campaigns.ports.chats import ChatRecord
 from campaigns.ports.members import Counters
 from campaigns.services.chats import ensure_chat
 from campaigns.services.coupons import CouponUnavailable, issue_coupon
 from campaigns.services.points import PointsReason
+from campaigns.services.tiers import TierChange, promote
 from campaigns.settings import ChatSettings
+from campaigns.tiers import Standing, could_rise
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class CheckinResult:
     next_reset: dt.datetime
     best_streak: int
     coupon: str | None = None  # the name of a streak-milestone coupon just issued
+    promotion: TierChange | None = None  # the points made the member qualify for a tier
 
 
 async def check_in(
@@ -80,7 +84,7 @@ async def check_in(
         if member.last_checkin_day == day:  # read under the row's lock: today's is stored
             raise await _refused(uow, member, day, reset, settings)
         previous = await _previous(uow, member, person.user_id, day)
-        granted = award(previous, day, settings.checkin)
+        granted = award(previous, day, settings.checkin, ladder=settings.tiers, level=member.tier)
         pk = member.chat_pk
         prefix = f"checkin:{pk}:{person.user_id}:{day.isoformat()}"
         entries = [
@@ -93,6 +97,10 @@ async def check_in(
         if stored is None:
             raise await _refused(uow, member, day, reset, settings)
         coupon = await _milestone_coupon(uow, pk, person.user_id, granted, settings, at)
+        promotion = None
+        if could_rise(settings.tiers, member.tier, Standing(stored.spend, stored.earned)):
+            record = ChatRecord(pk, chat.chat_id, chat.title, True, settings)
+            promotion = await promote(uow, record, person.user_id, at)
         await uow.commit()
     return CheckinResult(
         award=granted,
@@ -101,6 +109,7 @@ async def check_in(
         next_reset=reset,
         best_streak=stored.best_streak,
         coupon=coupon,
+        promotion=promotion,
     )
 
 

@@ -35,6 +35,7 @@ from campaigns.errors import DomainError
 from campaigns.members import Person
 from campaigns.orders import OrderIn
 from campaigns.ports import UnitOfWork
+from campaigns.ports.chats import ChatRecord
 from campaigns.ports.coupons import CouponRecord, TemplateRecord
 from campaigns.ports.members import Contact
 from campaigns.referral import Reward
@@ -42,6 +43,7 @@ from campaigns.services.access import require_button, require_member
 from campaigns.services.audiences import saved_expr
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.orders import apply_order
+from campaigns.services.tiers import TierChange
 
 CODE_ATTEMPTS = 3
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ class Redemption:
     owner_id: int
     order: int
     discount: int
+    promotion: TierChange | None = None  # the checkout made the member qualify for a tier
 
     @property
     def to_pay(self) -> int:
@@ -431,7 +434,7 @@ async def redeem(
         ):
             raise CouponRejected(Reason.USED)
         # The checkout is an order too: it earns purchase points and the first-order reward.
-        await apply_order(
+        applied = await apply_order(
             uow,
             record,
             OrderIn(
@@ -448,8 +451,31 @@ async def redeem(
         )
         await uow.commit()
     return Redemption(
-        code=code, offer=coupon.offer, owner_id=coupon.user_id, order=order, discount=off
-    )
+        code=code, offer=coupon.offer, owner_id=coupon.user_id, order=order, discount=off,
+        promotion=applied.promotion,
+    )  # fmt: skip
+
+
+async def tier_coupon(
+    uow: UnitOfWork, record: ChatRecord, user_id: int, offer_ref: str, now: dt.datetime
+) -> str | None:
+    """A membership tier's entry coupon through the usual grant: the offer's name, or None
+    for an offer that is not the group's live one or is sold out (the promotion stands)."""
+    if not offer_ref.isdigit():
+        return None
+    offer = await uow.coupons.template(int(offer_ref))
+    if (
+        offer is None
+        or offer.chat_pk != record.pk
+        or not offer.active
+        or offer.purpose is not OfferPurpose.OFFER
+    ):
+        return None
+    try:
+        await issue_coupon(uow, offer, user_id, source="tier", at=now)
+    except CouponUnavailable:
+        return None
+    return offer.name
 
 
 @dataclass(frozen=True)

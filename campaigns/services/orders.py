@@ -16,6 +16,7 @@ from campaigns.referral import InviteStatus
 from campaigns.services.chats import require_chat
 from campaigns.services.points import PointsReason, award_points
 from campaigns.services.segments import in_window
+from campaigns.services.tiers import TierChange, promote
 from campaigns.tags import TagSource, order_tags
 
 CREDITED = {InviteStatus.PENDING, InviteStatus.CONFIRMED}
@@ -31,6 +32,7 @@ class OrderResult:
     coupons_used: list[str] = field(default_factory=list)
     coupons_refused: list[tuple[str, str]] = field(default_factory=list)  # (code, reason)
     known_member: bool = True  # False: never seen in the group, so no purchase points
+    promotion: TierChange | None = None  # the order made the buyer qualify for a tier
 
 
 async def record_order(
@@ -93,14 +95,22 @@ async def apply_order(
             left -= outcome
         else:
             refused.append((code, outcome))
+    settings = record.settings
     member = await uow.members.stats(record.pk, order.member)
-    points = purchase_points(order.amount, record.settings.order_points) if member else 0
+    points = 0
+    if member is not None:  # orders and spend were counted above (segments.order_seen)
+        points = purchase_points(
+            order.amount, settings.order_points, ladder=settings.tiers, level=member.tier
+        )
     await award_points(
         uow, record.pk, order.member, delta=points, reason=PointsReason.ORDER,
-        key=f"order:{record.pk}:{order_id}", at=order.at,
+        key=f"order:{record.pk}:{order_id}", at=order.at, timezone=settings.timezone,
     )  # fmt: skip
     reward = await _first_order(uow, record, order)
-    return OrderResult(True, points, reward, used, refused, known_member=member is not None)
+    promotion = await promote(uow, record, order.member, now) if member is not None else None
+    return OrderResult(
+        True, points, reward, used, refused, known_member=member is not None, promotion=promotion
+    )
 
 
 async def _use_coupon(
@@ -147,6 +157,7 @@ async def _first_order(
     if not await award_points(
         uow, record.pk, inviter, delta=reward, reason=PointsReason.REFERRAL_FIRST_ORDER,
         key=f"first-order:{record.pk}:{order.member}", at=order.at,
+        timezone=record.settings.timezone,
     ):  # fmt: skip
         return None
     return inviter, reward

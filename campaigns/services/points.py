@@ -2,7 +2,9 @@
 
 Every award is an entry in the points ledger under an idempotency key (a redelivered update,
 a sweep run twice or a replayed order finds the key taken and changes nothing) and the same
-delta on the member's balance, in the caller's transaction.
+delta on the member's balance, in the caller's transaction. A positive entry is also points
+*earned*, which membership tiers count (the member's running total and the month bucket of
+the group's calendar): a negative one (a clawback, or points spent) never lowers it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+from campaigns.checkin import local_day
 from campaigns.ports import UnitOfWork
+from campaigns.tiers import month_of
 
 
 class PointsReason(StrEnum):
@@ -22,6 +26,7 @@ class PointsReason(StrEnum):
     REFERRAL_TIER = "referral_tier"
     REFERRAL_CLAWBACK = "referral_clawback"
     REFERRAL_FIRST_ORDER = "referral_first_order"
+    TIER_REWARD = "tier_reward"
 
 
 async def award_points(
@@ -33,12 +38,20 @@ async def award_points(
     reason: PointsReason,
     key: str,
     at: dt.datetime,
+    timezone: str | None = None,
 ) -> bool:
     """Add `delta` (negative takes back) once per `key`; False when nothing moved (no
-    points, or the key was awarded already)."""
+    points, or the key was awarded already). `timezone` is the group's (read when not
+    given): it decides the month a positive entry counts in."""
     if not delta:
         return False
     if not await uow.ledger.add(chat_pk, user_id, delta=delta, reason=reason, key=key, at=at):
         return False
     await uow.members.add_points(chat_pk, user_id, delta)
+    if delta > 0:
+        if timezone is None:
+            record = await uow.chats.by_pk(chat_pk)
+            timezone = record.settings.timezone if record is not None else "UTC"
+        month = month_of(local_day(at, timezone))
+        await uow.members.add_earned(chat_pk, user_id, delta, month)
     return True

@@ -9,6 +9,7 @@ from campaigns.checkin import current_streak, local_day, streak_alive_since
 from campaigns.members import Leaderboard, MemberStats, Ranked
 from campaigns.ports import UnitOfWork
 from campaigns.services.chats import claim_update, require_chat
+from campaigns.services.tiers import TierView, tier_view
 
 BOARDS = ("points", "streak")
 
@@ -19,6 +20,7 @@ class Profile:
 
     stats: MemberStats
     rank: Ranked | None
+    tier: TierView | None = None
 
 
 def _live(stats: MemberStats, today: dt.date) -> MemberStats:
@@ -35,8 +37,9 @@ async def my_profile(
         today = local_day(at, record.settings.timezone)
         stats = await uow.members.stats(record.pk, user_id)
         rank = await uow.members.rank_of(record.pk, user_id, "points", streak_alive_since(today))
+        tier = await tier_view(uow, record, user_id, at)
         await uow.commit()
-    return Profile(stats=_live(stats, today), rank=rank) if stats else None
+    return Profile(stats=_live(stats, today), rank=rank, tier=tier) if stats else None
 
 
 async def leaderboard(

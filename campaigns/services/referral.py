@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from campaigns.members import ChatInfo, MemberStatus, Person
 from campaigns.ports import UnitOfWork
@@ -30,6 +30,7 @@ from campaigns.referral import (
 )
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.points import PointsReason, award_points
+from campaigns.services.tiers import TierChange, promote
 from campaigns.settings import ChatSettings
 
 CLAIM_TTL = dt.timedelta(days=7)
@@ -60,6 +61,7 @@ class Notice:
     confirmed: int
     tier: Tier | None
     next_tier: Tier | None
+    promotion: TierChange | None = None  # the rewards' points made the inviter reach a tier
 
 
 # -- pluggable rewards -------------------------------------------------------------------------
@@ -347,6 +349,9 @@ async def _confirm(
                 key = f"referral:{record.pk}:{inviter}:tier:{tier.invites}:{reward.kind}"
                 await _issuer(reward.kind)(uow, record.pk, inviter, reward, key, now)
             notices.append(_notice(record, "tier", contact, (), confirmed, tier))
+        promotion = await promote(uow, record, inviter, now)
+        if promotion is not None:  # told with the inviter's last notice of this batch
+            notices[-1] = replace(notices[-1], promotion=promotion)
     return notices
 
 

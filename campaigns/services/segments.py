@@ -68,6 +68,10 @@ class SegmentsReport:
     tiers: SegmentCounts
     by_orders: bool  # RFM from orders; False: from activity (a group without orders)
 
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.chat.settings.tiers.tiers)
+
 
 @dataclass(frozen=True)
 class MembersPage:

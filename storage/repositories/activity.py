@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Date, Table, bindparam, select, text
 from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.members import EventKind
 from campaigns.ports.activity import PointsEntry, RecordedCheckin
+from campaigns.tiers import month_of
 from storage.models import CheckinRow, EventRow, LedgerRow, UtcDateTime
 from storage.repositories.base import (
     Repository,
@@ -68,7 +69,9 @@ _ADD_ENTRY = prepared(
 # part after the check-in row runs only if that row was inserted; the balance moves by the
 # ledger entries actually stored; the member's streak and day follow only the latest day
 # (not moved back by a backlog); the rank counts the day's other check-ins at or before
-# this one (the statement does not see its own row), plus one.
+# this one (the statement does not see its own row), plus one. Points earned (positive entries
+# stored) move the member's running total and their month bucket (`:month`, the first day
+# of the check-in's local month), for membership tiers.
 _RECORD_PG_SQL = """
 WITH ins AS (
     INSERT INTO checkins (chat_id, user_id, day, at, streak, points)
@@ -92,14 +95,22 @@ WITH ins AS (
         last_checkin_day = CASE WHEN last_checkin_day IS NULL OR last_checkin_day <= :day
                                 THEN :day ELSE last_checkin_day END,
         best_streak = GREATEST(best_streak, CAST(:streak AS INTEGER)),
-        points = points + (SELECT COALESCE(SUM(delta), 0) FROM led)
+        points = points + (SELECT COALESCE(SUM(delta), 0) FROM led),
+        points_earned = points_earned + (SELECT COALESCE(SUM(delta), 0) FROM led WHERE delta > 0)
     WHERE chat_id = :chat_pk AND user_id = :user_id AND EXISTS (SELECT 1 FROM ins)
-    RETURNING points, best_streak
+    RETURNING points, best_streak, points_earned, spend
+), mon AS (
+    INSERT INTO member_months (chat_id, user_id, month, active_days, orders, spend, points_earned)
+    SELECT :chat_pk, :user_id, :month, 0, 0, 0, g.earned
+    FROM (SELECT COALESCE(SUM(delta), 0) AS earned FROM led WHERE delta > 0) AS g
+    WHERE g.earned > 0
+    ON CONFLICT (chat_id, user_id, month) DO UPDATE
+    SET points_earned = member_months.points_earned + EXCLUDED.points_earned
 ), ev AS (
     INSERT INTO activity_events (chat_id, user_id, kind, at, value)
     SELECT :chat_pk, :user_id, CAST(:kind AS VARCHAR), :at, CAST(:total AS INTEGER) FROM ins
 )
-SELECT mem.points, mem.best_streak, 1 + (
+SELECT mem.points, mem.best_streak, mem.points_earned, mem.spend, 1 + (
     SELECT count(*) FROM checkins AS c
     WHERE c.chat_id = :chat_pk AND c.day = :day AND c.at <= :at
 ) AS rank
@@ -109,6 +120,7 @@ _RECORD_PG = text(_RECORD_PG_SQL).bindparams(
     bindparam("chat_pk", type_=BigInteger),
     bindparam("user_id", type_=BigInteger),
     bindparam("day", type_=Date),
+    bindparam("month", type_=Date),
     bindparam("at", type_=UtcDateTime()),
 )
 _RECORD_PG_DRIVER, _RECORD_PG_NAMES = dollar_params(_RECORD_PG_SQL)
@@ -132,8 +144,16 @@ _SQLITE_MEMBER = (
     " THEN :streak ELSE streak END,"
     " last_checkin_day = CASE WHEN last_checkin_day IS NULL OR last_checkin_day <= :day"
     " THEN :day ELSE last_checkin_day END,"
-    " best_streak = MAX(best_streak, :streak), points = points + :gained"
-    " WHERE chat_id = :chat_pk AND user_id = :user_id RETURNING points, best_streak"
+    " best_streak = MAX(best_streak, :streak), points = points + :gained,"
+    " points_earned = points_earned + :earned"
+    " WHERE chat_id = :chat_pk AND user_id = :user_id"
+    " RETURNING points, best_streak, points_earned, spend"
+)
+_SQLITE_MONTH = (
+    "INSERT INTO member_months (chat_id, user_id, month, active_days, orders, spend,"
+    " points_earned) VALUES (:chat_pk, :user_id, :month, 0, 0, 0, :earned)"
+    " ON CONFLICT (chat_id, user_id, month) DO UPDATE"
+    " SET points_earned = member_months.points_earned + excluded.points_earned"
 )
 _SQLITE_EVENT = (
     "INSERT INTO activity_events (chat_id, user_id, kind, at, value)"
@@ -192,6 +212,7 @@ class SqlCheckins(Repository):
             "chat_pk": chat_pk,
             "user_id": user_id,
             "day": award.day,
+            "month": month_of(award.day),
             "at": at,
             "streak": award.streak,
             "total": award.total,
@@ -207,13 +228,17 @@ class SqlCheckins(Repository):
         if driver is not None:
             values = [params[name] for name in _RECORD_PG_NAMES]
             found = await driver.fetchrow(_RECORD_PG_DRIVER, *values)
-            row = None if found is None else (found["points"], found["best_streak"], found["rank"])
         else:
-            result = (await self.run(_RECORD_PG, params)).first()
-            row = None if result is None else (result.points, result.best_streak, result.rank)
-        if row is None:
+            found = (await self.run(_RECORD_PG, params)).mappings().first()
+        if found is None:
             return None
-        return RecordedCheckin(balance=int(row[0]), best_streak=int(row[1]), rank=int(row[2]))
+        return RecordedCheckin(
+            balance=int(found["points"]),
+            best_streak=int(found["best_streak"]),
+            rank=int(found["rank"]),
+            earned=int(found["points_earned"]),
+            spend=int(found["spend"]),
+        )
 
     def _record_on_sqlite(
         self,
@@ -238,17 +263,24 @@ class SqlCheckins(Repository):
         }
         if sqlite.execute(_SQLITE_CHECKIN, params).fetchone() is None:
             return None
-        gained = 0
+        gained = earned = 0
         for entry in entries:
             if not entry.delta:
                 continue
             entry_params = {**params, "delta": entry.delta, "reason": entry.reason}
             if sqlite.execute(_SQLITE_ENTRY, {**entry_params, "key": entry.key}).fetchone():
                 gained += entry.delta
-        points, best = sqlite.execute(_SQLITE_MEMBER, {**params, "gained": gained}).fetchone()
+                earned += max(entry.delta, 0)
+        moved = {**params, "gained": gained, "earned": earned}
+        points, best, total, spend = sqlite.execute(_SQLITE_MEMBER, moved).fetchone()
+        if earned:
+            sqlite.execute(_SQLITE_MONTH, {**moved, "month": encode(month_of(award.day))})
         sqlite.execute(_SQLITE_EVENT, params)
         (rank,) = sqlite.execute(_SQLITE_RANK, params).fetchone()
-        return RecordedCheckin(balance=int(points), best_streak=int(best), rank=int(rank))
+        return RecordedCheckin(
+            balance=int(points), best_streak=int(best), rank=int(rank), earned=int(total),
+            spend=int(spend),
+        )  # fmt: skip
 
 
 class SqlLedger(Repository):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import ValidationError
 from sqlalchemy import (
     and_,
     delete,
@@ -42,7 +41,7 @@ from campaigns.audience_expr import (
 from campaigns.audiences import AudienceMember, SavedAudience
 from campaigns.members import Person
 from campaigns.referral import InviteStatus
-from campaigns.tiers import DEFAULT_LADDER, TierLadder
+from campaigns.tiers import TierLadder, ladder_from_json
 from storage.models import AudienceRow, ChatRow, InviteRow, MembershipRow, MemberTagRow, UserRow
 from storage.repositories.base import Repository, aware, insert_for
 
@@ -173,12 +172,7 @@ class SqlAudiences(Repository):
 
     async def ladder(self, chat_pk: int) -> TierLadder:
         stored = await self.session.scalar(select(ChatRow.tiers).where(ChatRow.id == chat_pk))
-        if not stored:
-            return DEFAULT_LADDER
-        try:
-            return TierLadder.model_validate(stored)
-        except ValidationError:  # a ladder written by a newer version: names still resolve
-            return DEFAULT_LADDER
+        return ladder_from_json(stored)  # one reading of chats.tiers, as the settings do
 
     def _selected(self, chat_pk: int, expr: Expr, now: dt.datetime) -> ColumnElement[bool]:
         return and_(M.chat_id == chat_pk, audience_where(expr, now))

@@ -14,6 +14,7 @@ from campaigns.members import ChatInfo
 from campaigns.ports.chats import ChatRecord
 from campaigns.referral import ReferralProgram
 from campaigns.settings import ChatSettings
+from campaigns.tiers import DEFAULT_LADDER, ladder_from_json, ladder_to_json
 from storage.models import AdminFocusRow, ChatRow, MembershipRow, _now
 from storage.repositories.base import Repository, insert_for
 
@@ -32,6 +33,7 @@ def to_record(row: Any) -> ChatRecord:
         _key(row.milestone_coupons),
         _key(row.referral),
         row.order_points or 0,
+        _key(row.tiers),
     )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings,
@@ -54,6 +56,7 @@ def _settings(
     milestone_coupons: str,
     referral: str,
     order_points: int,
+    tiers: str = "{}",
 ) -> ChatSettings:
     """Settings parsed once per distinct stored value (they are frozen, so shared): every
     batch of chatter and every check-in reads its group's row."""
@@ -70,6 +73,7 @@ def _settings(
         checkin=rules,
         referral=ReferralProgram.from_json(json.loads(referral)),
         order_points=order_points,
+        tiers=ladder_from_json(json.loads(tiers)),
     )
 
 
@@ -90,6 +94,7 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     }
     row.referral = settings.referral.to_json()
     row.order_points = settings.order_points
+    row.tiers = None if settings.tiers == DEFAULT_LADDER else ladder_to_json(settings.tiers)
 
 
 class SqlChats(Repository):

@@ -25,7 +25,14 @@ from sqlalchemy.sql import ColumnElement
 
 from campaigns.members import Membership, MemberStats, MemberStatus, Person, Ranked
 from campaigns.ports.members import Contact, Counters, Seen
-from storage.models import ChatRow, MembershipRow, ProcessedUpdateRow, UserRow, UtcDateTime
+from storage.models import (
+    ChatRow,
+    MemberMonthRow,
+    MembershipRow,
+    ProcessedUpdateRow,
+    UserRow,
+    UtcDateTime,
+)
 from storage.repositories.base import (
     Repository,
     aware,
@@ -37,6 +44,7 @@ from storage.repositories.base import (
 from storage.repositories.updates import SqlUpdateLog
 
 M = MembershipRow
+MM = MemberMonthRow
 MT = cast(Table, M.__table__)
 PT = cast(Table, ProcessedUpdateRow.__table__)
 UT = cast(Table, UserRow.__table__)
@@ -139,7 +147,9 @@ def _seen_in(insert: Any, *, only_if: ColumnElement[bool] | None = None) -> Any:
     )
     return stmt.on_conflict_do_update(
         index_elements=["chat_id", "user_id"], set_=_active_again(stmt.excluded)
-    ).returning(MT.c.chat_id, MT.c.streak, MT.c.best_streak, MT.c.points, MT.c.last_checkin_day)
+    ).returning(
+        MT.c.chat_id, MT.c.streak, MT.c.best_streak, MT.c.points, MT.c.last_checkin_day, MT.c.tier
+    )
 
 
 _SEEN_IN = prepared(_seen_in)
@@ -178,6 +188,7 @@ def _counters(row: Any) -> Counters | None:
         best_streak=row.best_streak,
         points=row.points,
         last_checkin_day=row.last_checkin_day,
+        tier=row.tier or 0,
     )
 
 
@@ -206,6 +217,7 @@ def _stats(m: MembershipRow, user: UserRow) -> MemberStats:
         points=m.points,
         last_checkin_day=m.last_checkin_day,
         title=m.title,
+        tier=m.tier or 0,
     )
 
 
@@ -372,6 +384,31 @@ class SqlMembers(Repository):
             .execution_options(synchronize_session=False)
         )
         return int(result.scalar_one())
+
+    async def add_earned(self, chat_pk: int, user_id: int, points: int, month: dt.date) -> None:
+        """The running total and the month bucket move together (same transaction)."""
+        if points <= 0:
+            return
+        await self.session.execute(
+            update(M)
+            .where(M.chat_id == chat_pk, M.user_id == user_id)
+            .values(points_earned=M.points_earned + points)
+            .execution_options(synchronize_session=False)
+        )
+        await self.bump_month(chat_pk, user_id, month, points_earned=points)
+
+    async def bump_month(self, chat_pk: int, user_id: int, month: dt.date, **add: int) -> None:
+        """Add to a member's month bucket, creating it: one upsert."""
+        values = {"active_days": 0, "orders": 0, "spend": 0, "points_earned": 0, **add}
+        stmt = insert_for(self.session, MM.__table__).values(
+            chat_id=chat_pk, user_id=user_id, month=month, **values
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["chat_id", "user_id", "month"],
+                set_={k: getattr(MM.__table__.c, k) + getattr(stmt.excluded, k) for k in add},
+            )
+        )
 
     async def ref_code(self, chat_pk: int, user_id: int) -> str | None:
         return await self.session.scalar(

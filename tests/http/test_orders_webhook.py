@@ -222,6 +222,7 @@ async def test_a_replayed_order_id_is_200_not_stored_and_earns_no_more_points(sh
         "points": 0,
         "coupons_used": [],
         "coupons_refused": [],
+        "tier": None,
     }
     assert await member_points(uow_factory) == 199
 

@@ -32,11 +32,13 @@ from campaigns.ports.outbox import Delivery
 from campaigns.ports.referral import Candidate, Claim, InviteRecord, LinkRecord
 from campaigns.ports.segments import ActiveDay
 from campaigns.ports.tags import TagRecord
+from campaigns.ports.tiers import TierState
 from campaigns.referral import ATTRIBUTED, InviteStatus, RejectReason, Source
 from campaigns.schedule import PostStatus, When
 from campaigns.segments import StageThresholds
 from campaigns.settings import ChatSettings
 from campaigns.tags import TagSource
+from campaigns.tiers import Standing
 
 # -- rows -------------------------------------------------------------------------------------
 
@@ -58,6 +60,12 @@ class MemberRow:
     messages: int = 0
     points: int = 0
     title: str | None = None
+    points_earned: int = 0
+    orders: int = 0
+    spend: int = 0
+    tier: int = 0
+    tier_since: dt.datetime | None = None
+    tier_below_since: dt.datetime | None = None
 
 
 @dataclass
@@ -140,14 +148,13 @@ class Tables:
     posts: dict[int, PostRow] = field(default_factory=dict)
     deliveries: dict[int, DeliveryRow] = field(default_factory=dict)
     buttons: set[tuple[ButtonKind, int, int, int]] = field(default_factory=set)
-    days: set[tuple[int, int, dt.date]] = field(default_factory=set)
-    # (chat, member, month) -> [active days, orders, spend]
-    months: dict[tuple[int, int, dt.date], list[int]] = field(default_factory=dict)
-    # (chat, member) -> [active days, orders, spend]; the last order's time
-    summaries: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    days: set[tuple[int, int, dt.date]] = field(default_factory=set)  # members' active days
     last_orders: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
     thresholds: dict[int, StageThresholds] = field(default_factory=dict)
     tags: dict[tuple[int, int, str], str] = field(default_factory=dict)  # -> source
+    # (chat, member, month) -> counter -> value: active_days, orders, spend, points_earned
+    months: dict[tuple[int, int, dt.date], dict[str, int]] = field(default_factory=dict)
+    tier_rewards: dict[tuple[int, int, int], dt.datetime] = field(default_factory=dict)
 
 
 class FakeDatabase:
@@ -289,6 +296,18 @@ class FakeMembers(Repo):
         m.points += delta
         return m.points
 
+    def _month(self, chat_pk: int, user_id: int, month: dt.date, **add: int) -> None:
+        bucket = self.t.months.setdefault((chat_pk, user_id, month), {})
+        for key, value in add.items():
+            bucket[key] = bucket.get(key, 0) + value
+
+    async def add_earned(self, chat_pk: int, user_id: int, points: int, month: dt.date) -> None:
+        if points <= 0:
+            return
+        if (chat_pk, user_id) in self.t.members:
+            self.t.members[chat_pk, user_id].points_earned += points
+        self._month(chat_pk, user_id, month, points_earned=points)
+
     async def stats(self, chat_pk: int, user_id: int) -> MemberStats | None:
         m = self.t.members.get((chat_pk, user_id))
         user = self.t.users.get(user_id)
@@ -309,6 +328,7 @@ class FakeMembers(Repo):
             best_streak=0,
             points=m.points,
             title=m.title,
+            tier=m.tier,
         )
 
     async def is_present(self, chat_pk: int, user_id: int) -> bool | None:
@@ -1020,13 +1040,16 @@ class FakeButtons(Repo):
 class FakeSegments(Repo):
     """The summaries the writes keep; stages and RFM are scored in SQL (tests/storage)."""
 
+    def _month(self, chat_pk: int, user_id: int, month: dt.date, **add: int) -> None:
+        bucket = self.t.months.setdefault((chat_pk, user_id, month), {})
+        for key, value in add.items():
+            bucket[key] = bucket.get(key, 0) + value
+
     async def active_days(self, days: Sequence[ActiveDay]) -> int:
         new = {(d.chat_pk, d.user_id, d.day) for d in days} - self.t.days
         self.t.days |= new
         for chat_pk, user_id, day in new:
-            self.t.months.setdefault((chat_pk, user_id, day.replace(day=1)), [0, 0, 0])[0] += 1
-            if (chat_pk, user_id) in self.t.members:
-                self.t.summaries.setdefault((chat_pk, user_id), [0, 0, 0])[0] += 1
+            self._month(chat_pk, user_id, day.replace(day=1), active_days=1)
         return len(new)
 
     async def order_seen(
@@ -1039,11 +1062,10 @@ class FakeSegments(Repo):
         *,
         in_window: bool = True,
     ) -> None:
-        bucket = self.t.months.setdefault((chat_pk, user_id, month), [0, 0, 0])
-        bucket[1], bucket[2] = bucket[1] + 1, bucket[2] + amount
-        if (chat_pk, user_id) in self.t.members:
-            summary = self.t.summaries.setdefault((chat_pk, user_id), [0, 0, 0])
-            summary[1], summary[2] = summary[1] + 1, summary[2] + amount
+        self._month(chat_pk, user_id, month, orders=1, spend=amount)
+        m = self.t.members.get((chat_pk, user_id))
+        if m is not None:
+            m.orders, m.spend = m.orders + 1, m.spend + amount
             last = self.t.last_orders.get((chat_pk, user_id))
             self.t.last_orders[(chat_pk, user_id)] = at if last is None else max(last, at)
 
@@ -1055,6 +1077,60 @@ class FakeSegments(Repo):
 
     def __getattr__(self, name: str) -> Any:
         raise NotImplementedError(f"segments.{name} is scored in SQL: see tests/storage")
+
+
+class FakeTiers(Repo):
+    def _state(self, chat_pk: int, user_id: int, since: dt.date | None) -> TierState:
+        m = self.t.members[chat_pk, user_id]
+        if since is None:
+            standing = Standing(m.spend, m.points_earned)
+        else:
+            buckets = [
+                b
+                for (c, u, month), b in self.t.months.items()
+                if (c, u) == (chat_pk, user_id) and month >= since
+            ]
+            standing = Standing(
+                sum(b.get("spend", 0) for b in buckets),
+                sum(b.get("points_earned", 0) for b in buckets),
+            )
+        return TierState(user_id, m.tier, m.tier_since, m.tier_below_since, standing)
+
+    async def state(self, chat_pk: int, user_id: int, since: dt.date | None) -> TierState | None:
+        if (chat_pk, user_id) not in self.t.members:
+            return None
+        return self._state(chat_pk, user_id, since)
+
+    async def holders(self, chat_pk: int, since: dt.date | None) -> list[TierState]:
+        return [
+            self._state(c, u, since)
+            for (c, u), m in sorted(self.t.members.items())
+            if c == chat_pk and m.tier > 0
+        ]
+
+    async def move(
+        self, chat_pk: int, user_id: int, *, level: int, at: dt.datetime, only_up: bool
+    ) -> bool:
+        m = self.t.members.get((chat_pk, user_id))
+        if m is None or m.tier == level or (only_up and m.tier > level):
+            return False
+        m.tier, m.tier_since, m.tier_below_since = level, at, None
+        return True
+
+    async def set_below_since(
+        self, chat_pk: int, user_id: int, below_since: dt.datetime | None
+    ) -> None:
+        if (chat_pk, user_id) in self.t.members:
+            self.t.members[chat_pk, user_id].tier_below_since = below_since
+
+    async def rewarded(self, chat_pk: int, user_id: int) -> set[int]:
+        return {level for (c, u, level) in self.t.tier_rewards if (c, u) == (chat_pk, user_id)}
+
+    async def reward(self, chat_pk: int, user_id: int, level: int, at: dt.datetime) -> bool:
+        if (chat_pk, user_id, level) in self.t.tier_rewards:
+            return False
+        self.t.tier_rewards[chat_pk, user_id, level] = at
+        return True
 
 
 REPOSITORIES = {
@@ -1076,6 +1152,7 @@ REPOSITORIES = {
     "outbox": FakeOutbox,
     "buttons": FakeButtons,
     "tags": FakeTags,
+    "tiers": FakeTiers,
 }
 
 

@@ -13,6 +13,7 @@ from campaigns.referral import InviteStatus, ReferralProgram, RejectReason, Sour
 from campaigns.services import members, orders, referral
 from campaigns.services.referral import LinkSeen
 from campaigns.settings import ChatSettings
+from campaigns.tiers import DEFAULT_LADDER, TierLadder, parse_ladder
 from tests.services.fakes import FakeDatabase
 
 GROUP = ChatInfo(chat_id=-1001, type="supergroup", title="Tea club")
@@ -28,10 +29,10 @@ def program(**kw) -> ReferralProgram:
     return ReferralProgram(**(base | kw))
 
 
-async def a_group(**kw) -> FakeDatabase:
-    """A group whose member Ina has a personal invite link."""
+async def a_group(ladder: TierLadder = DEFAULT_LADDER, **kw) -> FakeDatabase:
+    """A group whose member Ina has a personal invite link (`ladder`: its membership tiers)."""
     db = FakeDatabase()
-    settings = ChatSettings(referral=program(**kw))
+    settings = ChatSettings(referral=program(**kw), tiers=ladder)
     async with db.uow() as uow:
         record = await uow.chats.register(GROUP, active=True, bot_status=None, defaults=settings)
         await uow.users.upsert([INA])
@@ -294,3 +295,19 @@ async def test_a_credited_friends_first_order_earns_the_inviter_the_reward_once(
         )  # fmt: skip
 
     assert points(db) == 30
+
+
+async def test_a_referral_reward_that_reaches_a_membership_tier_promotes_the_inviter_once():
+    db = await a_group(ladder=parse_ladder("普通 | 银 points=50 reward=5"))
+    await joins(db, friend(1))
+
+    activity = await speaks(db, friend(1), AT + 25 * HOUR)
+    again = await referral.sweep(db.uow, now=AT + 48 * HOUR)
+
+    promotion = activity.notices[-1].promotion
+    assert promotion is not None and (promotion.old, promotion.new) == (0, 1)
+    assert promotion.reward_points == 5
+    assert [n.promotion for n in activity.notices[:-1]] == [None]
+    assert again == []
+    assert points(db) == 55
+    assert db.t.tier_rewards.keys() == {(1, INA.user_id, 1)}
