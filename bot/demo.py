@@ -35,7 +35,7 @@ from campaigns.services.profile import export_members
 from campaigns.services.referral import sweep
 from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb, build, parse
 from handlers.groupbuys import announce_expired
-from handlers.notify import send_notices
+from handlers.notify import send_notices, send_tier_changes
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade_async
 from storage.uow import SqlUnitOfWork
@@ -291,7 +291,7 @@ async def _script(
     stats["coupons"] = await _coupons(demo, world, people, at=end)
     stats["groupbuys"] = await _groupbuys(demo, world, people)
     stats["calendar"] = await _calendar(demo, world, people)
-    stats["segments"] = await _segments(demo, world)
+    stats["segments"] = await _segments(demo, world, people)
     return stats
 
 
@@ -617,13 +617,32 @@ async def _calendar(demo: Demo, world: FakeTelegram, people: list[tuple[int, str
     return len(posted)
 
 
-async def _segments(demo: Demo, world: FakeTelegram) -> int:
-    """用户分层: the stages a week after the story, a saved audience of the quiet ones, and a
-    broadcast to exactly them."""
+async def _segments(demo: Demo, world: FakeTelegram, people: list[tuple[int, str]]) -> int:
+    """用户分层 and 会员等级: a big order makes a member VIP; a quiet week later, the stages, a
+    saved audience of the quiet ones, and a broadcast to exactly them."""
     deps = demo.app.bot_data.deps
     sender = deps.outbox
     assert isinstance(sender, OutboxSender)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)  # a quiet week after the story
+    buyer = people[0][0]
+    world.start_private(buyer)
+    before = len(world.calls)
+    result = await record_order(
+        deps.uow(),
+        OrderIn(external_id="vip-1", member=buyer, amount="5200", at=later - dt.timedelta(days=7)),
+        chat_id=GROUP, source="webhook", received_at=later - dt.timedelta(days=7),
+    )  # fmt: skip
+    if result.promotion is not None:
+        await send_tier_changes(demo.app.bot, deps, [result.promotion])
+    told = [c.text for c in world.calls[before:] if c.method == "sendMessage" and c.status == 200]
+    demo.highlights.append(
+        "— the shop reports a ¥5,200 order: its buyer goes straight to VIP, privately told\n"
+        + "\n".join("  « " + _plain(t).replace("\n", "\n    ") for t in told)
+    )
+    await demo.show(
+        "the new VIP looks at their tier",
+        world.message(GROUP, buyer, "/tier", at=later - dt.timedelta(days=7)),
+    )
     world.start_private(OWNER)
     await demo.show(
         "a week later the owner asks how the members stand (the report goes privately)",
