@@ -37,6 +37,7 @@ REFUSALS = (
     "doesn't belong here",  # not the message the bot sent for the object
     "not in any group",  # the private chooser: a group the tapper is not in
     "You are not in this team",  # Leave by someone who is not in it
+    "只有本群管理员",  # "Only the group's admins", to a zh tapper in a private chat
 )
 
 
@@ -88,8 +89,11 @@ ROWS = {
     "ref:invite:": "own",
     "ref:invites:": "own",
     "mg:": "own",
+    "sg:": "admin",
+    "sgp:": "admin",
 }
 CHOOSER_OF = {"ref:invite:": ALICE, "ref:invites:": ALICE, "mg:": OWNER}  # whose chooser
+SENT_TO = {"sg:": OWNER, "sgp:": OWNER}  # admin buttons the bot sent privately
 # A group the chooser's user may not pick: none Alice is in; one the owner does not admin.
 NOT_THEIRS = {"ref:invite:": OTHER - 1, "ref:invites:": OTHER - 1, "mg:": OTHER}
 
@@ -153,6 +157,12 @@ async def world(database_url: str) -> AsyncIterator[World]:
     await bot.send(w.message(ALICE, ALICE, "/invites"))
     w.start_private(OWNER)
     await bot.send(w.message(OWNER, OWNER, "/manage"))  # the owner's group chooser
+    for uid in range(70, 81):  # eleven active members: a list of more than one page
+        w.add_user(uid, f"Active {uid}", language_code="en")
+        w.set_status(GROUP, uid, "member")
+        await bot.say(uid, "hi", at=bot.clock.now())
+    await bot.say(OWNER, "/segments", at=bot.clock.now())  # the report: to the owner privately
+    await bot.send(w.callback(OWNER, OWNER, f"sg:s-active:0:{GROUP}"))  # its list, page 1
 
     data = {
         "cpn:": f"cpn:{offers[0].id}",
@@ -166,11 +176,13 @@ async def world(database_url: str) -> AsyncIterator[World]:
         "ref:invite:": f"ref:invite:{GROUP}",
         "ref:invites:": f"ref:invites:{GROUP}",
         "mg:": f"mg:{GROUP}",
+        "sg:": f"sg:s-active:0:{GROUP}",
+        "sgp:": f"sgp:s-active:1:{GROUP}",
     }
     real: dict[str, tuple[int, int]] = {}
     for row, value in data.items():
         shown = value if not value.startswith("bc:") else f"bc:go:{broadcast_id}"
-        chat = CHOOSER_OF.get(row, GROUP)
+        chat = CHOOSER_OF.get(row) or SENT_TO.get(row, GROUP)
         message = w.button_message(chat, shown)
         assert message is not None, f"the bot never showed {shown}"
         real[row] = (chat, message["message_id"])
