@@ -53,6 +53,7 @@ EXPORT_FIELDS = [
     "rfm_m",
     "rfm_segment",
     "tier",
+    "tags",
 ]
 
 
@@ -226,6 +227,7 @@ def _rows(
     orders: dict[int, Any],
     coupons: dict[int, tuple[int, int]],
     segments: dict[int, Any],
+    tags: dict[int, list[str]],
 ) -> list[dict[str, Any]]:
     out = []
     for s in stats:
@@ -240,6 +242,7 @@ def _rows(
         row["rfm_r"], row["rfm_f"], row["rfm_m"] = (seg.r, seg.f, seg.m) if seg else (None,) * 3
         row["rfm_segment"] = seg.segment if seg else None
         row["tier"] = seg.tier if seg else 0
+        row["tags"] = " ".join(tags.get(s.user_id, []))
         invited_by, counts = invites.get(s.user_id, (None, None))
         row["invited_by"] = invited_by
         for status in ("confirmed", "pending", "left", "rejected"):
@@ -258,6 +261,7 @@ async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
     from campaigns.services.profile import export_members
     from campaigns.services.referral_reports import invite_columns
     from campaigns.services.segments import member_segments
+    from campaigns.services.tags import group_tags
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 
@@ -273,9 +277,10 @@ async def _export(settings: Settings, chat_id: int) -> list[dict[str, Any]]:
         segments = await member_segments(
             SqlUnitOfWork(sessions), chat_id=chat_id, now=dt.datetime.now(dt.UTC)
         )
+        tags = await group_tags(SqlUnitOfWork(sessions), chat_id=chat_id)
     finally:
         await engine.dispose()
-    return _rows(stats, invites, orders, coupons, segments)
+    return _rows(stats, invites, orders, coupons, segments, tags)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,3 +34,6 @@ class Tags(Protocol):
 
     async def of(self, chat_pk: int, user_id: int) -> list[TagRecord]:
         """The member's tags in the group, by name."""
+
+    async def of_group(self, chat_pk: int) -> dict[int, list[str]]:
+        """Every tagged member's tags in the group, by name (for `export members`)."""

@@ -108,3 +108,10 @@ async def _require_member(uow: UnitOfWork, chat_pk: int, user_id: int) -> None:
 async def _name(uow: UnitOfWork, user_id: int) -> str:
     contact = (await uow.users.contacts([user_id])).get(user_id)
     return contact.display_name if contact is not None else str(user_id)
+
+
+async def group_tags(uow: UnitOfWork, *, chat_id: int) -> dict[int, list[str]]:
+    """Every member's tags in the group (for `export members`)."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        return await uow.tags.of_group(record.pk)

@@ -57,3 +57,12 @@ class SqlTags(Repository):
             .order_by(T.tag)
         )
         return [TagRecord(tag, TagSource(source)) for tag, source in rows]
+
+    async def of_group(self, chat_pk: int) -> dict[int, list[str]]:
+        rows = await self.session.execute(
+            select(T.user_id, T.tag).where(T.chat_id == chat_pk).order_by(T.user_id, T.tag)
+        )
+        found: dict[int, list[str]] = {}
+        for user_id, tag in rows:
+            found.setdefault(int(user_id), []).append(tag)
+        return found

@@ -44,3 +44,33 @@ def test_segments_prints_the_counts_as_json_and_as_text(export, capsys):  # noqa
     assert report["tiers"]["now"] == {"0": 3}
     assert report["thresholds"]["dormant_days"] == 30
     assert "Segments of Store" in text and "<b>" not in text
+
+
+def test_export_members_lists_each_members_tags(export, database_url):  # noqa: F811
+    import asyncio
+
+    from campaigns.tags import TagSource
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+    from tests.cli.test_export_csv import GROUP
+
+    export("members")  # seeds the database
+
+    async def tag() -> None:
+        engine = create_engine(database_url)
+        async with SqlUnitOfWork(session_factory(engine)) as uow:
+            chat = await uow.chats.get(GROUP.chat_id)
+            assert chat is not None
+            at = dt.datetime.now(dt.UTC)
+            for name in ("vip-prospect", "bought:tea"):
+                await uow.tags.add(
+                    chat.pk, SUM.user_id, [name], source=TagSource.ADMIN, by=1, at=at
+                )
+            await uow.commit()
+        await engine.dispose()
+
+    asyncio.run(tag())
+    rows = {int(r["user_id"]): r for r in export("members")}
+
+    assert rows[SUM.user_id]["tags"] == "bought:tea vip-prospect"
+    assert rows[LINK.user_id]["tags"] == ""

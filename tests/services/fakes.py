@@ -732,6 +732,13 @@ class FakeTags(Repo):
             key=lambda record: record.tag,
         )
 
+    async def of_group(self, chat_pk: int) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {}
+        for chat, uid, tag in sorted(self.t.tags):
+            if chat == chat_pk:
+                found.setdefault(uid, []).append(tag)
+        return found
+
 
 class FakeGroupBuys(Repo):
     async def add_deal(
