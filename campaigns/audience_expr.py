@@ -264,7 +264,9 @@ def _value(kind: Kind, field: str, op: Op, raw: str) -> int | str | None:
         except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
             return None
     if kind is Kind.TIER:
-        return raw if len(raw) <= 32 else None
+        # A tier is named; "level:N" is what resolve_tiers makes of a name, never typed.
+        typed_level = raw.casefold().startswith("level:")
+        return raw if len(raw) <= 32 and not typed_level else None
     if op not in (Op.EQ, Op.NE):
         return None
     lowered = raw.lower()

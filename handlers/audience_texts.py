@@ -22,6 +22,14 @@ def code(text: str) -> str:
     return f"<code>{html.escape(text, quote=False)}</code>"
 
 
+FIT = 3_900  # characters of a list reply, with room for the "and N more" line
+SHORT_RULE = 120  # characters of a rule shown in /audience list (/audience show has it whole)
+
+
+def _short(rule: str) -> str:
+    return rule if len(rule) <= SHORT_RULE else rule[: SHORT_RULE - 1] + "…"
+
+
 class AudienceTexts:
     """Tag and saved-audience texts in one language."""
 
@@ -85,6 +93,18 @@ class AudienceTexts:
         return self._("Removed the tag {tag} from {name}.", name=self.words.name(name),
                       tag=code(done.tag))  # fmt: skip
 
+    def _fit(self, lines: list[str]) -> str:
+        """The lines that fit one Telegram message (4,096 characters), then how many more."""
+        kept: list[str] = []
+        size = 0
+        for i, line in enumerate(lines):
+            if size + len(line) + 1 > FIT:
+                more = self._n("… and {n} more", "… and {n} more", len(lines) - i)
+                return "\n".join([*kept, more])
+            kept.append(line)
+            size += len(line) + 1
+        return "\n".join(kept)
+
     def tags(self, name: str, found: list[TagRecord]) -> str:
         if not found:
             return self._("{name} has no tags.", name=self.words.name(name))
@@ -93,7 +113,7 @@ class AudienceTexts:
         lines += [
             f"• {code(t.tag)}" + (f" {rule}" if t.source is TagSource.RULE else "") for t in found
         ]
-        return "\n".join(lines)
+        return self._fit(lines)
 
     # -- saved audiences ------------------------------------------------------------------
 
@@ -160,8 +180,8 @@ class AudienceTexts:
             return self._("No saved audiences yet. Save one: {example}",
                           example=code("/audience save winback stage=dormant"))  # fmt: skip
         lines = [self._("👥 Saved audiences:")]
-        lines += [f"• {code(a.name)} — {code(a.rule)}" for a in saved]
-        return "\n".join(lines)
+        lines += [f"• {code(a.name)} — {code(_short(a.rule))}" for a in saved]
+        return self._fit(lines)
 
     def deleted(self, name: str) -> str:
         return self._("🗑 Deleted the audience {name}.", name=code(name))

@@ -28,8 +28,11 @@ def replied_member(update: Update) -> User | None:
     return user
 
 
-def target(call: Call[AudienceTexts], *, tag: bool) -> tuple[int, str]:
-    """Whom the command is about (a user id, typed or replied to) and the tag typed."""
+async def target(call: Call[AudienceTexts], *, tag: bool) -> tuple[int, str]:
+    """Whom the command is about (a user id, typed or replied to) and the tag typed. The
+    activity buffer is written first: a member replied to may have just spoken for the first
+    time, and is a known member only once that is stored."""
+    await call.deps.buffer.flush()
     replied = replied_member(call.update)
     user_id, name = parse_tag_command(call.words, replying=replied is not None, tag=tag)
     if user_id is not None:
@@ -42,7 +45,7 @@ def target(call: Call[AudienceTexts], *, tag: bool) -> tuple[int, str]:
 @use_case(AudienceTexts, admin=True)
 async def tag_command(call: Call[AudienceTexts]) -> None:
     """`/tag <name>` in reply, or `/tag <user id> <name>`."""
-    user_id, tag = target(call, tag=True)
+    user_id, tag = await target(call, tag=True)
     done = await tag_member(
         call.deps.uow(), chat_id=call.group_id, user_id=user_id, tag=tag, by=call.user_id,
         now=call.at, update=call.key,
@@ -53,7 +56,7 @@ async def tag_command(call: Call[AudienceTexts]) -> None:
 @use_case(AudienceTexts, admin=True)
 async def untag_command(call: Call[AudienceTexts]) -> None:
     """`/untag <name>` in reply, or `/untag <user id> <name>`."""
-    user_id, tag = target(call, tag=True)
+    user_id, tag = await target(call, tag=True)
     done = await untag_member(
         call.deps.uow(), chat_id=call.group_id, user_id=user_id, tag=tag, now=call.at,
         update=call.key,
@@ -64,7 +67,7 @@ async def untag_command(call: Call[AudienceTexts]) -> None:
 @use_case(AudienceTexts, admin=True)
 async def tags_command(call: Call[AudienceTexts]) -> None:
     """`/tags` in reply, or `/tags <user id>`: the member's tags in this group."""
-    user_id, _ = target(call, tag=False)
+    user_id, _ = await target(call, tag=False)
     name, found = await member_tags(call.deps.uow(), chat_id=call.group_id, user_id=user_id)
     await call.reply(call.t.tags(name, found))
 

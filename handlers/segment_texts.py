@@ -96,7 +96,8 @@ class SegmentTexts:
             lines.append(f"{self.label(dimension, key, tier_names)}: <b>{now}</b>{change}")
         return lines
 
-    def report(self, r: SegmentsReport) -> str:
+    def report(self, r: SegmentsReport, *, buttons: bool = True) -> str:
+        """The counts; `buttons`: the lists are a tap away (else: how to get them)."""
         th, group = r.thresholds, html.escape(r.chat.title or "-", quote=False)
         none = [self._("none yet")]
         lines = [
@@ -127,12 +128,20 @@ class SegmentTexts:
             self._(
                 "Tap a button for the members. /segments set silent 7 · dormant 30 · new 7 · "
                 "window 365"
-            ),
+            )
+            if buttons
+            else self.list_in_private(),
         ]  # fmt: skip
         return "\n".join(lines)
 
     def sent_privately(self) -> str:
         return self._("📬 I sent you the segments in a private chat.")
+
+    def list_in_private(self) -> str:
+        return self._(
+            "Member lists go to a private chat only: open a chat with me, tap Start, then "
+            "send /segments again."
+        )
 
     def usage(self) -> str:
         return self._(
@@ -141,7 +150,9 @@ class SegmentTexts:
         )
 
     def threshold_set(self, key: str, days: int) -> str:
-        return self._("✅ {key} is now {days} days. Stages were recomputed.", key=key, days=days)
+        return self._(
+            "✅ {key} is now {days}. Stages were recomputed.", key=key, days=self.words.days(days)
+        )
 
     def threshold_refused(self, error: ThresholdRefused) -> str:
         c = error.current
@@ -166,13 +177,14 @@ class SegmentTexts:
         )
 
     def members(self, p: MembersPage) -> str:
-        title = self._(
+        title = self._n(
+            "{label} in <b>{group}</b>: {n} member (page {page} of {pages})",
             "{label} in <b>{group}</b>: {n} members (page {page} of {pages})",
+            p.total,
             label=self.label(
                 p.dimension, p.key, tuple(t.name for t in p.chat.settings.tiers.tiers)
             ),
             group=html.escape(p.chat.title or "-", quote=False),
-            n=p.total,
             page=p.page + 1,
             pages=p.pages,
         )

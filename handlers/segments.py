@@ -8,6 +8,7 @@ honoured only on the message the bot sent for that group, and only for its admin
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest
 
 from campaigns.access import ButtonKind
 from campaigns.services.access import authorize_admin, checked_tap, remember_buttons
@@ -79,6 +80,7 @@ async def on_segment_button(call: Call[SegmentTexts]) -> None:
     d = call.deps
     await checked_tap(d.uow(), kind=ButtonKind.SEGMENTS, object_id=button.chat_id, tap=call.tap)
     await authorize_admin(d.gate(call.context.bot), group_id=button.chat_id, user_id=call.user_id)
+    await call.speak_for(button.chat_id)  # the list reads like the report: the group's language
     call.chat = None
     await call.alert()
     await _list(
@@ -106,8 +108,8 @@ async def _report(call: Call[SegmentTexts]) -> None:
     sent = await send_private_message(
         call.context.bot, call.deps, call.user_id, text, _report_buttons(call, report)
     )
-    if sent is None:
-        await call.reply(text)  # the counts only: the lists are for a private chat
+    if sent is None:  # the counts only: the lists are for a private chat
+        await call.reply(call.t.report(report, buttons=False))
         return
     await _remember(call, sent, report.chat.chat_id)
     await call.reply(call.t.sent_privately())
@@ -130,12 +132,21 @@ async def _list(
     )  # fmt: skip
     text, markup = call.t.members(listed), _page_buttons(view, listed)
     query = call.update.callback_query
-    if new_message or query is None:
-        sent = await _send(call, call.update.effective_message, text, markup)
-        if sent is not None and markup is not None and not is_group(sent.chat):
-            await _remember(call, sent, listed.chat.chat_id)
+    if query is not None and not new_message:
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+        except BadRequest as error:  # a second tap on the same page: nothing to change
+            if "not modified" not in str(error):
+                raise
+        return
+    if is_group(call.update.effective_chat):  # names never go to the group: privately
+        assert call.user_id is not None
+        sent = await send_private_message(call.context.bot, call.deps, call.user_id, text, markup)
+        await call.reply(call.t.sent_privately() if sent else call.t.list_in_private())
     else:
-        await query.edit_message_text(text, reply_markup=markup)
+        sent = await _send(call, call.update.effective_message, text, markup)
+    if sent is not None and markup is not None:
+        await _remember(call, sent, listed.chat.chat_id)
 
 
 async def _send(

@@ -287,6 +287,17 @@ async def issue_coupon(
     raise RuntimeError("could not find a free coupon code")
 
 
+def _require_not_ended(offer: TemplateRecord, at: dt.datetime) -> None:
+    """An admin grant follows the offer's one rule too: an offer ended early or past its end
+    date gives nothing (its coupons would expire before they were issued)."""
+    state = offer_state(
+        active=offer.active, valid_until=offer.template.valid_until, stock=None,
+        issued=offer.issued, now=at,
+    )  # fmt: skip
+    if state is OfferState.ENDED:
+        raise CouponUnavailable(Unavailable.ENDED, offer)
+
+
 async def grant(
     uow: UnitOfWork,
     *,
@@ -302,8 +313,7 @@ async def grant(
         await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
         offer = await _own_offer(uow, record.pk, template_id)
-        if not offer.active:
-            raise CouponUnavailable(Unavailable.ENDED, offer)
+        _require_not_ended(offer, at)
         await uow.users.upsert([person])
         issued = await issue_coupon(uow, offer, person.user_id, source="grant", at=at)
         await uow.commit()
@@ -350,8 +360,7 @@ async def grant_to_audience(
         await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
         offer = await _own_offer(uow, record.pk, template_id)
-        if not offer.active:
-            raise CouponUnavailable(Unavailable.ENDED, offer)
+        _require_not_ended(offer, at)
         expr = await saved_expr(uow, record.pk, name)
         members = await uow.audiences.members(record.pk, expr, at, limit=MAX_AUDIENCE_GRANT + 1)
         if len(members) > MAX_AUDIENCE_GRANT:

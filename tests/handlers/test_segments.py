@@ -125,7 +125,9 @@ async def test_a_list_by_command_and_an_unknown_list(bot: Harness):
     [listing] = await bot.say(ADMIN, "/segments list dormant", at=NOW, chat=ADMIN)
     [unknown] = await bot.say(ADMIN, "/segments list sleepy", at=NOW, chat=ADMIN)
 
-    assert "dormant in <b>Sunny Tea Club</b>: 1 members" in listing and "Carol" in listing
+    assert (
+        "dormant in <b>Sunny Tea Club</b>: 1 member (page 1 of 1)" in listing and "Carol" in listing
+    )
     assert "Which list?" in unknown and "at_risk" in unknown
 
 

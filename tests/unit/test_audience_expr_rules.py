@@ -213,3 +213,11 @@ def test_the_text_of_any_audience_means_the_same_as_the_audience(tree, m):
     assert matches(resolve_tiers(again, level), m, NOW) == matches(
         resolve_tiers(tree, level), m, NOW
     )
+
+
+@pytest.mark.parametrize(
+    "rule", ["tier=level:abc", "tier>=level:99999999999999999999", "tier=level:-1", "tier=LEVEL:1"]
+)
+def test_a_typed_tier_level_is_refused_not_passed_through(rule: str):
+    with pytest.raises(AudienceExprError):
+        parse(rule)
