@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -33,6 +35,7 @@ from handlers.deps import Context, Deps, Handled, deps
 from handlers.extract import is_group, person, reader_language, sent_at, tap_of
 
 ALERT_LIMIT = 200  # Telegram's limit for a callback answer
+TAG = re.compile(r"<[^>]*>")
 
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
@@ -119,10 +122,12 @@ class Call(Generic[TX]):
             await message.reply_text(text, **kwargs)
 
     async def alert(self, text: str = "") -> None:
-        """Answer a button tap: an alert with `text`, or silently when empty."""
+        """Answer a button tap: an alert with `text`, or silently when empty. An alert is
+        plain text: the HTML the texts speak is taken out (tags dropped, entities read)."""
         query = self.update.callback_query
         if query is not None and text:
-            await query.answer(text[:ALERT_LIMIT], show_alert=True)
+            plain = html.unescape(TAG.sub("", text))
+            await query.answer(plain[:ALERT_LIMIT], show_alert=True)
         elif query is not None:
             await query.answer()
 
