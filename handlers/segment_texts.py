@@ -93,7 +93,8 @@ class SegmentTexts:
             if not now and not then:
                 continue
             change = "" if before is None else f" ({now - then:+d})" if now != then else " (±0)"
-            lines.append(f"{self.label(dimension, key, tier_names)}: <b>{now}</b>{change}")
+            label = self.label(dimension, key, tier_names)
+            lines.append(self._("{label}: <b>{n}</b>{change}", label=label, n=now, change=change))
         return lines
 
     def report(self, r: SegmentsReport, *, buttons: bool = True) -> str:

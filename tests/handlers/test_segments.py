@@ -138,6 +138,6 @@ async def test_the_report_in_chinese(bot: Harness):
     await bot.say(ADMIN, "/segments", at=NOW)
 
     report = bot.world.delivered(GROUP)[-1]
-    assert "用户分层" in report and "🔥 活跃：" not in report
-    assert "🔥 活跃: <b>3</b>" in report and "沉睡" in report  # the owner spoke too
+    assert "用户分层" in report and "🔥 活跃: " not in report  # Chinese punctuation
+    assert "🔥 活跃：<b>3</b>" in report and "沉睡" in report  # the owner spoke too
     assert "尚无订单：按活跃度" in report
