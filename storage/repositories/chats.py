@@ -7,7 +7,7 @@ import functools
 import json
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select, update
 
 from campaigns.checkin import CheckinRules
 from campaigns.members import ChatInfo
@@ -15,7 +15,14 @@ from campaigns.ports.chats import ChatRecord
 from campaigns.referral import ReferralProgram
 from campaigns.settings import ChatSettings
 from campaigns.tiers import DEFAULT_LADDER, ladder_from_json, ladder_to_json
-from storage.models import AdminFocusRow, ChatRow, MembershipRow, _now
+from storage.models import (
+    AdminFocusRow,
+    AudienceRow,
+    ChatRow,
+    MembershipRow,
+    MemberTagRow,
+    _now,
+)
 from storage.repositories.base import Repository, insert_for
 
 SETTINGS_CHANNEL = "growthbot_settings"  # PostgreSQL NOTIFY: a group's settings changed
@@ -128,6 +135,36 @@ class SqlChats(Repository):
             )
         )
 
+    async def _adopt(self, twin: int, group: int) -> None:
+        tags = cast(Table, MemberTagRow.__table__)
+        audiences = cast(Table, AudienceRow.__table__)
+        mine = tags.alias("mine")
+        await self.session.execute(
+            update(tags)
+            .where(tags.c.chat_id == twin)
+            .where(
+                ~select(mine.c.id)
+                .where(
+                    mine.c.chat_id == group,
+                    mine.c.user_id == tags.c.user_id,
+                    mine.c.tag == tags.c.tag,
+                )
+                .exists()
+            )
+            .values(chat_id=group)
+        )
+        named = audiences.alias("named")
+        await self.session.execute(
+            update(audiences)
+            .where(audiences.c.chat_id == twin)
+            .where(
+                ~select(named.c.id)
+                .where(named.c.chat_id == group, named.c.name == audiences.c.name)
+                .exists()
+            )
+            .values(chat_id=group)
+        )
+
     async def active(self) -> list[ChatRecord]:
         rows = await self.session.scalars(
             select(ChatRow).where(ChatRow.active.is_(True)).order_by(ChatRow.id)
@@ -188,7 +225,9 @@ class SqlChats(Repository):
             )
 
     async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
-        """Point the old group's row at the new id; an empty auto-registered twin is dropped."""
+        """Point the old group's row at the new id; the twin the supergroup's first updates
+        may have registered is dropped, after what admins made there (tags, saved audiences)
+        moves to the group, where it does not clash with what the group has."""
         old = await self._row(old_chat_id)
         if old is None:
             return False
@@ -196,6 +235,7 @@ class SqlChats(Repository):
         if twin is not None:
             if twin.id == old.id:
                 return False
+            await self._adopt(twin.id, old.id)
             await self.session.execute(delete(ChatRow).where(ChatRow.id == twin.id))
             await self.session.flush()
         old.telegram_id = new_chat_id

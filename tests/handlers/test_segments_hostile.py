@@ -189,3 +189,28 @@ async def test_tag_by_reply_to_first_message_before_flush(bot: Harness):
     )
     print(out)
     assert "Tagged" in out[0], out
+
+
+async def test_tags_and_audiences_made_in_a_new_supergroup_survive_its_migration(bot: Harness):
+    """The supergroup's first updates can be handled before the old group's migrate message
+    (chats run side by side): what admins made there moves to the group, nothing is lost."""
+    old, new = -4000000001, -1004000000001
+    bot.world.add_group(old, "Small group", type="group", owner=OWNER)
+    await bot.send(bot.world.add_bot(old, by=OWNER, at=NOW - 3 * DAY))
+    bot.world.set_status(old, ALICE, "member")
+    await bot.say(ALICE, "hello", chat=old, at=NOW - 2 * DAY)
+    await bot.say(OWNER, f"/tag {ALICE} old-tag", chat=old, at=NOW - 2 * DAY)
+    bot.world.add_group(new, "Small group", owner=OWNER)
+    bot.world.set_status(new, ALICE, "member")
+    await bot.say(ALICE, "hi in new", chat=new, at=NOW - DAY)
+    await bot.flush()
+    await bot.say(OWNER, f"/tag {ALICE} new-tag", chat=new, at=NOW - DAY)
+    await bot.say(OWNER, "/audience save fresh tag=new-tag", chat=new, at=NOW - DAY)
+
+    await bot.send(bot.world.message(old, OWNER, None, at=NOW, migrate_to_chat_id=new))
+    await bot.send(bot.world.message(new, OWNER, None, at=NOW, migrate_from_chat_id=old))
+    [tags] = await bot.say(OWNER, f"/tags {ALICE}", chat=new, at=NOW)
+    [listed] = await bot.say(OWNER, "/audience list", chat=new, at=NOW)
+
+    assert "new-tag" in tags and "old-tag" in tags
+    assert "fresh" in listed
