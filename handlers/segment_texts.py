@@ -127,8 +127,8 @@ class SegmentTexts:
               or none),
             "",
             self._(
-                "Tap a button for the members. /segments set silent 7 · dormant 30 · new 7 · "
-                "window 365"
+                "Tap a button for the members. Thresholds, one at a time: /segments set silent 7 "
+                "(or dormant, new, window)"
             )
             if buttons
             else self.list_in_private(),

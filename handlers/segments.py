@@ -41,13 +41,35 @@ def view_parts(view: SegmentView) -> tuple[Dimension, str]:
     return DIMENSIONS[prefix], key
 
 
-def view_named(word: str) -> SegmentView | None:
-    """`/segments list dormant` / `at_risk` / `2`: the list a word names, if any."""
-    word = word.lower()
+def view_named(word: str, tier_names: tuple[str, ...] = ()) -> SegmentView | None:
+    """`/segments list dormant` / `at_risk` / `2`, or a name as the report shows it in
+    either language (`沉默`, `已流失`, `At Risk`) or a tier's name (`VIP`): the list, if any."""
+    folded = word.casefold().replace("_", " ").replace("-", " ")
     for view in SegmentView:
-        if view_parts(view)[1] == word and view is not SegmentView.RFM_NEW:
+        dimension, key = view_parts(view)
+        if view is SegmentView.RFM_NEW:
+            continue
+        if folded == key.replace("_", " "):
             return view
-    return SegmentView.RFM_NEW if word in {"rfm-new", "rfm_new"} else None
+        if dimension is not Dimension.TIER and folded in _shown_names(dimension, key):
+            return view
+    if folded in {"rfm new", "新客户"}:
+        return SegmentView.RFM_NEW
+    for level, name in enumerate(tier_names[:5]):
+        if folded == name.casefold():
+            return SegmentView(f"t-{level}")
+    return None
+
+
+def _shown_names(dimension: Dimension, key: str) -> set[str]:
+    """How the report names a stage or segment, in each language (without its icon)."""
+    names = set()
+    for language in ("en", "zh"):
+        label = SegmentTexts(language).label(dimension, key)
+        if dimension is Dimension.STAGE:
+            label = label.split(" ", 1)[-1]
+        names.add(label.casefold().replace("_", " ").replace("-", " "))
+    return names
 
 
 @use_case(SegmentTexts, admin=True)
@@ -62,7 +84,8 @@ async def segments_command(call: Call[SegmentTexts]) -> None:
         )
         await call.reply(call.t.threshold_set(words[1].lower(), threshold_days(new, words[1])))
     elif words[0].lower() == "list" and len(words) in (2, 3):
-        view, page = view_named(words[1]), _page(words[2] if len(words) == 3 else "1")
+        names = tuple(t.name for t in (await call.deps.settings_of(call.group_id)).tiers.tiers)
+        view, page = view_named(words[1], names), _page(words[2] if len(words) == 3 else "1")
         if view is None:
             await call.reply(call.t.unknown_list())
         else:

@@ -42,6 +42,7 @@ async def tier_member(call: Call[TierTexts]) -> None:
         )  # fmt: skip
         await call.reply(call.t.ladder(ladder))
         return
+    await call.deps.buffer.flush()  # a member who just spoke for the first time is known now
     try:
         view = await my_tier(
             call.deps.uow(), bot_id=call.key[0], update_id=call.key[1], chat_id=call.group_id,

@@ -141,3 +141,27 @@ async def test_the_report_in_chinese(bot: Harness):
     assert "用户分层" in report and "🔥 活跃: " not in report  # Chinese punctuation
     assert "🔥 活跃：<b>3</b>" in report and "沉睡" in report  # the owner spoke too
     assert "尚无订单：按活跃度" in report
+
+
+async def test_a_list_by_the_name_the_report_shows_in_either_language_or_a_tier_name(bot: Harness):
+    await chatter(bot)
+    bot.world.start_private(ADMIN)
+    await bot.say(OWNER, "/set language zh", at=NOW)
+
+    for word, shown in (
+        ("沉睡", "沉睡"),
+        ("dormant", "沉睡"),
+        ("已流失", "已流失"),
+        ("普通", "普通"),
+    ):
+        await bot.say(ADMIN, f"/segments list {word}", at=NOW)
+        listing = bot.world.delivered(ADMIN)[-1]
+        assert shown in listing and "Sunny Tea Club" in listing, (word, listing)
+
+
+async def test_tier_without_a_check_in_knows_a_member_who_just_spoke(bot: Harness):
+    await bot.say(BOB, "你好", at=NOW)
+
+    [card] = await bot.say(BOB, "/tier", at=NOW)
+
+    assert "no activity" not in card and "普通" in card
