@@ -215,7 +215,16 @@ class TierTexts:
                 "🎉 Congratulations! You are now {tier} in <b>{group}</b>.", tier=tier, group=group
             )
         ]
-        if change.reward_points:
+        passed = [self.tier_name(change.ladder, i) for i in range(change.old + 1, change.new + 1)]
+        if change.reward_points and len(passed) > 1:  # a skipped tier's reward comes too
+            lines.append(
+                self._(
+                    "🎁 Entry rewards: +{n} points, for each tier passed ({tiers}).",
+                    n=change.reward_points,
+                    tiers=self._(", ").join(passed),
+                )
+            )
+        elif change.reward_points:
             lines.append(self._("🎁 Entry reward: +{n} points.", n=change.reward_points))
         for name in change.coupons:
             lines.append(self._("🎟 Entry coupon: {name} (/mycoupons).", name=self._esc(name)))
