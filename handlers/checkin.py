@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from campaigns.errors import AlreadyCheckedIn
-from campaigns.services.checkin import check_in
+from campaigns.services.checkin import CheckinResult, check_in
 from handlers.checkin_texts import CheckinTexts
+from handlers.deps import Ack
 from handlers.extract import chat_info, is_group, member_sender, person
 from handlers.notify import send_tier_changes
 from handlers.use_case import Call, use_case
@@ -33,6 +34,11 @@ async def checkin_command(call: Call[CheckinTexts]) -> None:
     except AlreadyCheckedIn as err:  # in a rush, answers share the group's messages
         await d.acks.add(message.chat.id, call.t.already_ack(member, err, call.at, message.id))
         return
-    await d.acks.add(message.chat.id, call.t.checked_in_ack(member, result, message.id))
+    await _answer(call, message.chat.id, call.t.checked_in_ack(member, result, message.id), result)
+
+
+async def _answer(call: Call[CheckinTexts], chat_id: int, ack: Ack, result: CheckinResult) -> None:
+    """The group's answer (coalesced in a rush), and a promotion's private notice."""
+    await call.deps.acks.add(chat_id, ack)
     if result.promotion is not None:
-        await send_tier_changes(call.context.bot, d, [result.promotion])
+        await send_tier_changes(call.context.bot, call.deps, [result.promotion])
