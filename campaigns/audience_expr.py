@@ -22,11 +22,13 @@ that text is what is stored and shown.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Any
 
 from campaigns.errors import DomainError
 from campaigns.segments import Segment, Stage
@@ -382,12 +384,17 @@ def _lang_is(code: str | None, wanted: str) -> bool:
     return code == wanted or ("-" not in wanted and code.split("-")[0] == wanted)
 
 
+# What each operator does: one table for the Python rule and the SQL compiled in storage
+# (SQLAlchemy's columns take the same operators and give SQL conditions).
+OPERATORS: dict[Op, Callable[[Any, Any], Any]] = {
+    Op.EQ: operator.eq,
+    Op.NE: operator.ne,
+    Op.LT: operator.lt,
+    Op.LE: operator.le,
+    Op.GT: operator.gt,
+    Op.GE: operator.ge,
+}
+
+
 def compare(have: int, op: Op, want: int) -> bool:
-    return {
-        Op.EQ: have == want,
-        Op.NE: have != want,
-        Op.LT: have < want,
-        Op.LE: have <= want,
-        Op.GT: have > want,
-        Op.GE: have >= want,
-    }[op]
+    return bool(OPERATORS[op](have, want))

@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import SQLColumnExpression
 
 from campaigns.audience_expr import (
     FIELDS,
+    OPERATORS,
     AllOf,
     AnyOf,
     AudienceExprError,
@@ -66,14 +67,9 @@ def _clause(expr: Expr, now: dt.datetime) -> ColumnElement[bool]:
 
 
 def _compare(have: SQLColumnExpression[int], op: Op, want: int) -> ColumnElement[bool]:
-    return {
-        Op.EQ: have == want,
-        Op.NE: have != want,
-        Op.LT: have < want,
-        Op.LE: have <= want,
-        Op.GT: have > want,
-        Op.GE: have >= want,
-    }[op]
+    """The operator's one meaning (campaigns.audience_expr.OPERATORS), on a column."""
+    condition: ColumnElement[bool] = OPERATORS[op](have, want)
+    return condition
 
 
 def _invited() -> ColumnElement[int]:
