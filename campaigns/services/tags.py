@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from campaigns.errors import DomainError
 from campaigns.ports import UnitOfWork
+from campaigns.ports.chats import ChatRecord
 from campaigns.ports.tags import TagRecord
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.tags import TagSource, parse_tag
@@ -40,6 +41,22 @@ class Tagged:
     name: str  # the member's display name, as the bot last saw them
 
 
+async def _members_group(
+    uow: UnitOfWork,
+    chat_id: int,
+    user_id: int,
+    now: dt.datetime,
+    update: tuple[int, int] | None,
+) -> ChatRecord:
+    """Inside a transaction: the update claimed (a redelivery stops here), the group, and
+    the member checked to be one of it."""
+    if update is not None:
+        await claim_update(uow, update[0], update[1], now)
+    record = await require_chat(uow, chat_id)
+    await _require_member(uow, record.pk, user_id)
+    return record
+
+
 async def tag_member(
     uow: UnitOfWork,
     *,
@@ -53,10 +70,7 @@ async def tag_member(
     """An admin tags a member of the group; tagging twice changes nothing."""
     name = parse_tag(tag)
     async with uow:
-        if update is not None:
-            await claim_update(uow, update[0], update[1], now)
-        record = await require_chat(uow, chat_id)
-        await _require_member(uow, record.pk, user_id)
+        record = await _members_group(uow, chat_id, user_id, now, update)
         have = await uow.tags.of(record.pk, user_id)
         if name not in {t.tag for t in have} and len(have) >= MAX_TAGS_PER_MEMBER:
             raise TagRefused(TagRefusal.TOO_MANY, user_id)
@@ -80,10 +94,7 @@ async def untag_member(
     """An admin removes a tag (an admin's or a rule's) from a member of the group."""
     name = parse_tag(tag)
     async with uow:
-        if update is not None:
-            await claim_update(uow, update[0], update[1], now)
-        record = await require_chat(uow, chat_id)
-        await _require_member(uow, record.pk, user_id)
+        record = await _members_group(uow, chat_id, user_id, now, update)
         removed = await uow.tags.remove(record.pk, user_id, name)
         who = await _name(uow, user_id)
         await uow.commit()
