@@ -21,6 +21,7 @@ from campaigns.services.broadcasts import finish, progress, shown
 from campaigns.services.calendar import enrol_due, hand_over_due
 from campaigns.services.coupons import due_reminders
 from campaigns.services.groupbuys import end_deals, expire_teams, live_posts
+from campaigns.services.journeys import run_journeys
 from campaigns.services.referral import sweep
 from campaigns.services.segments import refresh_all
 from campaigns.services.tiers import review_tiers
@@ -30,6 +31,7 @@ from handlers.calendar_texts import CalendarTexts
 from handlers.deps import Deps
 from handlers.groupbuy_texts import GroupBuyTexts
 from handlers.groupbuys import announce_ended, announce_expired, show_team
+from handlers.journey_texts import render as render_journey
 from handlers.notify import send_coupon_reminders, send_notices, send_tier_changes
 
 log = logging.getLogger("growthbot")
@@ -119,6 +121,7 @@ class Jobs:
         every(self.enrol, interval=60, first=20, name="sequences")
         every(self.segments, interval=3600, first=120, name="segments")
         every(self.review_tiers, interval=3600, first=120, name="tier-review")
+        every(self.journeys, interval=s.journey_tick_seconds, first=150, name="journeys")
 
     def _every(self, queue: JobQueue[Any]) -> Callable[..., None]:
         def every(job: Job, *, interval: float, first: float, name: str) -> None:
@@ -199,6 +202,14 @@ class Jobs:
         if changes:
             log.info("tier review demoted %d members", len(changes))
             await send_tier_changes(self.bot, self.d, changes)
+
+    async def journeys(self, _: object = None) -> None:
+        """Every running journey's due steps become outbox rows (each member's step once;
+        the sender sends them within Telegram's limits)."""
+        queued = await run_journeys(self.d.uow, now=self.d.clock(), render=render_journey)
+        if queued:
+            log.info("journeys queued %d private messages", queued)
+            self.sender.kick()
 
     async def prune(self, _: object = None) -> None:
         """Forget processed update ids older than Telegram could ever redeliver."""

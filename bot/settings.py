@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Outbox messages per second overall; Telegram allows about 30 (a little is left for replies).
     outbox_rate: float = Field(default=29, gt=0, le=30)
     outbox_tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    # How often the journeys (win-back, birthday, …) look for members whose step is due.
+    journey_tick_seconds: float = Field(default=300, ge=1, le=86_400)
     # Webhook mode (`growthbot run --webhook URL`): Telegram sends this token with every update.
     telegram_webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
     webhook_max_connections: int = Field(default=40, ge=1, le=100)

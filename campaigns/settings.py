@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from campaigns.checkin import CheckinRules
 from campaigns.errors import InvalidSetting
+from campaigns.journeys import NO_JOURNEYS, JourneyBook
 from campaigns.numbers import read_int
 from campaigns.referral import ReferralProgram, apply_program_setting
 from campaigns.tiers import DEFAULT_LADDER, TierLadder, parse_ladder, with_option
@@ -38,6 +39,7 @@ class ChatSettings:
     referral: ReferralProgram = field(default_factory=ReferralProgram)
     order_points: int = 0  # points per whole major unit of an order (0: off)
     tiers: TierLadder = DEFAULT_LADDER  # membership tiers (会员等级), set with /tier setup
+    journeys: JourneyBook = NO_JOURNEYS  # automations, set with /journey
 
     def as_pairs(self) -> list[tuple[str, str]]:
         """Settings as they are typed in `/set`, in a stable order."""

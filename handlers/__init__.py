@@ -43,6 +43,7 @@ from handlers.errors import on_error
 from handlers.groupbuys import groupbuy_command, on_button
 from handlers.invite import invite_command, invites_command, on_choose
 from handlers.invite_links import on_join_request, track_private
+from handlers.journeys import journey_command
 from handlers.members import (
     on_bot_membership,
     on_member_update,
@@ -135,6 +136,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("manage", manage_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_manage, pattern=pattern(ManageButton)), group=COMMANDS)
     app.add_handler(CommandHandler("segments", segments_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("journey", journey_command, commands), group=COMMANDS)
     for kind in (SegmentButton, SegmentPageButton):
         app.add_handler(
             CallbackQueryHandler(on_segment_button, pattern=pattern(kind)), group=COMMANDS

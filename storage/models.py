@@ -98,6 +98,7 @@ class ChatRow(Base):
     segments: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # stage thresholds, window
     tiers: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the tier ladder
     rfm_from: Mapped[dt.date | None] = mapped_column(Date)  # first month in the RFM window
+    journeys: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # campaigns.journeys.JourneyBook
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -114,6 +115,10 @@ class UserRow(Base):
     language_code: Mapped[str | None] = mapped_column(String(16))
     # True once they opened a private chat with the bot, False after a 403: may we DM them?
     reachable: Mapped[bool | None] = mapped_column(Boolean)
+    # `/birthday MM-DD`, set once; the coupon counts from `birthday_from` (a year), so a date
+    # entered just before it waits a year (campaigns/journeys.py).
+    birthday: Mapped[str | None] = mapped_column(String(5))
+    birthday_from: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
 
@@ -258,6 +263,28 @@ class TierRewardRow(Base):
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(BigInteger)
     level: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime]
+
+
+class JourneyRunRow(Base):
+    """One member's step of a journey in one episode, inserted before anything is sent: the
+    unique key makes it once, whichever process or rerun gets there first. Reports read it
+    (entered, messaged, held out) with the member's days and orders after `at`."""
+
+    __tablename__ = "journey_runs"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "user_id", "journey", "episode", "step"),
+        Index("ix_journey_runs_chat_journey_at", "chat_id", "journey", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)  # 0: a group-wide step
+    journey: Mapped[str] = mapped_column(String(16))  # campaigns.journeys.Journey
+    episode: Mapped[str] = mapped_column(String(32))
+    step: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(12))  # campaigns.journeys.RunStatus
+    coupon_code: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[dt.datetime]
 
 
@@ -631,11 +658,12 @@ class DeliveryRow(Base):
         UniqueConstraint("post_id", "due_at"),
         UniqueConstraint("broadcast_id", "target_chat"),
         UniqueConstraint("step_id", "member_id"),
+        UniqueConstraint("journey_run_id"),
         Index("ix_deliveries_status_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(10))  # post, broadcast, sequence
+    kind: Mapped[str] = mapped_column(String(10))  # post, broadcast, sequence, journey
     post_id: Mapped[int | None] = mapped_column(
         ForeignKey("scheduled_posts.id", ondelete="CASCADE")
     )
@@ -643,6 +671,10 @@ class DeliveryRow(Base):
         ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
     )
     step_id: Mapped[int | None] = mapped_column(ForeignKey("sequence_steps.id", ondelete="CASCADE"))
+    journey_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journey_runs.id", ondelete="CASCADE")
+    )
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a journey's own message
     target_chat: Mapped[int] = mapped_column(BigInteger)  # a group, or a member's private chat
     member_id: Mapped[int | None] = mapped_column(BigInteger)  # whom a sequence step is for
     due_at: Mapped[dt.datetime]

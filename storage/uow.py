@@ -16,6 +16,7 @@ from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
 from storage.repositories.groupbuys import SqlGroupBuys
 from storage.repositories.inbox import SqlInbox
+from storage.repositories.journeys import SqlJourneys
 from storage.repositories.leases import SqlLeases
 from storage.repositories.members import SqlMembers, SqlUsers
 from storage.repositories.orders import SqlOrders
@@ -69,6 +70,7 @@ class SqlUnitOfWork:
         self.tags = SqlTags(self.session)
         self.audiences = SqlAudiences(self.session)
         self.tiers = SqlTiers(self.session)
+        self.journeys = SqlJourneys(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

@@ -19,6 +19,7 @@ from campaigns.ports.calendar import Calendar
 from campaigns.ports.chats import Chats
 from campaigns.ports.coupons import Coupons
 from campaigns.ports.groupbuys import GroupBuys
+from campaigns.ports.journeys import Journeys
 from campaigns.ports.members import Members, Users
 from campaigns.ports.orders import Orders
 from campaigns.ports.outbox import Outbox
@@ -78,6 +79,9 @@ class UnitOfWork(Protocol):
 
     @property
     def groupbuys(self) -> GroupBuys: ...
+
+    @property
+    def journeys(self) -> Journeys: ...
 
     @property
     def calendar(self) -> Calendar: ...

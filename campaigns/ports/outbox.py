@@ -16,7 +16,7 @@ class Delivery:
     """One claimed outbox row with what it should send."""
 
     id: int
-    kind: str  # post, broadcast, sequence
+    kind: str  # post, broadcast, sequence, journey
     target_chat: int
     content: PostContent
     attempts: int
@@ -54,6 +54,12 @@ class Outbox(Protocol):
         status: DeliveryStatus = DeliveryStatus.PENDING,
         error: str | None = None,
     ) -> bool: ...
+
+    async def add_journey(
+        self, run_id: int, member_id: int, content: PostContent, due_at: dt.datetime
+    ) -> bool:
+        """A journey step's private message (its content stored with the row); False if the
+        run has one already."""
 
     async def claim(self, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
         """Due pending rows, locked and marked claimed by `worker` (skipping rows another

@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select, update
 
 from campaigns.checkin import CheckinRules
+from campaigns.journeys import book_from_json, book_to_json
 from campaigns.members import ChatInfo
 from campaigns.ports.chats import ChatRecord
 from campaigns.referral import ReferralProgram
@@ -41,6 +42,7 @@ def to_record(row: Any) -> ChatRecord:
         _key(row.referral),
         row.order_points or 0,
         _key(row.tiers),
+        _key(row.journeys),
     )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings,
@@ -64,6 +66,7 @@ def _settings(
     referral: str,
     order_points: int,
     tiers: str = "{}",
+    journeys: str = "{}",
 ) -> ChatSettings:
     """Settings parsed once per distinct stored value (they are frozen, so shared): every
     batch of chatter and every check-in reads its group's row."""
@@ -81,6 +84,7 @@ def _settings(
         referral=ReferralProgram.from_json(json.loads(referral)),
         order_points=order_points,
         tiers=ladder_from_json(json.loads(tiers)),
+        journeys=book_from_json(json.loads(journeys)),
     )
 
 
@@ -102,6 +106,7 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     row.referral = settings.referral.to_json()
     row.order_points = settings.order_points
     row.tiers = None if settings.tiers == DEFAULT_LADDER else ladder_to_json(settings.tiers)
+    row.journeys = book_to_json(settings.journeys)
 
 
 class SqlChats(Repository):

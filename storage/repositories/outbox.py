@@ -17,10 +17,16 @@ from sqlalchemy import func, or_, select, update
 from campaigns.content import PostContent
 from campaigns.outbox import UNFINISHED, BroadcastStatus, DeliveryStatus
 from campaigns.ports.outbox import Delivery
-from storage.models import BroadcastRow, DeliveryRow, ScheduledPostRow, SequenceStepRow
+from storage.models import (
+    BroadcastRow,
+    DeliveryRow,
+    JourneyRunRow,
+    ScheduledPostRow,
+    SequenceStepRow,
+)
 from storage.repositories.base import Repository, aware, insert_for
 
-DL, B, P, S = DeliveryRow, BroadcastRow, ScheduledPostRow, SequenceStepRow
+DL, B, P, S, JR = DeliveryRow, BroadcastRow, ScheduledPostRow, SequenceStepRow, JourneyRunRow
 INSERT_BATCH = 1000
 
 
@@ -92,6 +98,19 @@ class SqlOutbox(Repository):
             error=error,
         )
 
+    async def add_journey(
+        self, run_id: int, member_id: int, content: PostContent, due_at: dt.datetime
+    ) -> bool:
+        return await self._add_one(
+            kind="journey",
+            journey_run_id=run_id,
+            target_chat=member_id,
+            member_id=member_id,
+            content=content.model_dump(mode="json"),
+            due_at=due_at,
+            status=DeliveryStatus.PENDING,
+        )
+
     async def claim(self, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
         candidates = (
             select(DL.id)
@@ -126,17 +145,19 @@ class SqlOutbox(Repository):
                 P.chat_id,
                 B.chat_id,
                 S.chat_id,
+                JR.chat_id,
             )
             .outerjoin(P, P.id == DL.post_id)
             .outerjoin(B, B.id == DL.broadcast_id)
             .outerjoin(S, S.id == DL.step_id)
+            .outerjoin(JR, JR.id == DL.journey_run_id)
             .where(DL.id.in_(mine))
             .order_by(DL.due_at, DL.id)
         )
         parsed: dict[int, PostContent] = {}  # a broadcast's content is parsed once per claim
         out: list[Delivery] = []
         for row, post, last, cast, step, *groups in rows:
-            raw = post if post is not None else cast if cast is not None else step
+            raw = next(c for c in (post, cast, step, row.content) if c is not None)
             key = row.broadcast_id if row.broadcast_id is not None else -row.id
             content = parsed.get(key)
             if content is None:

@@ -1,0 +1,105 @@
+"""A journey's report: what the members it reached did afterwards, against its holdout.
+
+A member *returned* within N days when they were active on any of the N local days after
+the day of their message (or, in the holdout, of the day they would have had it). Rates are
+over the members whose N days are over, so a report read mid-campaign is not diluted by
+members who have not had their chance yet. GMV counts the orders members placed within
+14 days of their step, whatever coupon they used; *redeemed* counts the journey's own
+coupons that were used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from campaigns.checkin import local_day
+from campaigns.journeys import Journey, RunStatus
+from campaigns.ports.journeys import Outcomes, RunRecord
+
+RETURN_WINDOWS = (7, 14)
+ORDER_WINDOW = dt.timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """The messaged members, or the holdout: how many, how many returned, what they bought."""
+
+    members: int = 0
+    matured7: int = 0  # members whose 7 days are over
+    returned7: int = 0
+    matured14: int = 0
+    returned14: int = 0
+    buyers: int = 0  # placed an order within 14 days
+    gmv: int = 0  # minor units
+
+    def rate(self, days: int) -> float | None:
+        matured, returned = (
+            (self.matured7, self.returned7) if days == 7 else (self.matured14, self.returned14)
+        )
+        return returned / matured if matured else None
+
+
+@dataclass(frozen=True)
+class JourneyReport:
+    journey: Journey
+    days: int  # the runs of the last `days` days
+    entered: int  # members who entered (first steps, holdout included)
+    messaged: Arm
+    holdout: Arm
+    second_steps: int  # win-back's second messages
+    coupons: int  # coupons sent with the messages
+    redeemed: int  # of those, used
+
+    def lift(self, days: int) -> float | None:
+        """Return rate of the messaged minus the holdout's, in points; None without both."""
+        a, b = self.messaged.rate(days), self.holdout.rate(days)
+        return None if a is None or b is None else a - b
+
+
+def _arm(runs: list[RunRecord], outcomes: Outcomes, timezone: str, now: dt.datetime) -> Arm:
+    today = local_day(now, timezone)
+    counts = dict.fromkeys(("matured7", "returned7", "matured14", "returned14", "buyers"), 0)
+    gmv = 0
+    for run in runs:
+        day = local_day(run.at, timezone)
+        active = outcomes.days.get(run.user_id, [])
+        for window in RETURN_WINDOWS:
+            if (today - day).days < window:
+                continue
+            counts[f"matured{window}"] += 1
+            if any(day < d <= day + dt.timedelta(days=window) for d in active):
+                counts[f"returned{window}"] += 1
+        spent = [
+            a
+            for at, a in outcomes.orders.get(run.user_id, [])
+            if run.at < at <= run.at + ORDER_WINDOW
+        ]
+        if spent:
+            counts["buyers"] += 1
+            gmv += sum(spent)
+    return Arm(members=len(runs), gmv=gmv, **counts)
+
+
+def report_of(
+    journey: Journey,
+    runs: list[RunRecord],
+    outcomes: Outcomes,
+    timezone: str,
+    now: dt.datetime,
+    days: int,
+) -> JourneyReport:
+    firsts = [r for r in runs if r.step == 1]
+    messaged = [r for r in firsts if r.status is RunStatus.QUEUED]
+    held = [r for r in firsts if r.status is RunStatus.HOLDOUT]
+    codes = [r.coupon_code for r in runs if r.coupon_code is not None]
+    return JourneyReport(
+        journey=journey,
+        days=days,
+        entered=len(firsts),
+        messaged=_arm(messaged, outcomes, timezone, now),
+        holdout=_arm(held, outcomes, timezone, now),
+        second_steps=sum(1 for r in runs if r.step == 2 and r.status is RunStatus.QUEUED),
+        coupons=len(codes),
+        redeemed=sum(1 for c in codes if c in outcomes.redeemed),
+    )

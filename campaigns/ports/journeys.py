@@ -1,0 +1,77 @@
+"""Journeys: each member's steps, recorded once, and what the reports read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+from campaigns.audience_expr import Expr
+from campaigns.journeys import Journey, RunStatus
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A member a journey's step is due for, with what names the episode."""
+
+    user_id: int
+    episode: str
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One recorded step, as the reports read it."""
+
+    user_id: int
+    episode: str
+    step: int
+    status: RunStatus
+    at: dt.datetime
+    coupon_code: str | None
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What the members of some runs did afterwards: their active days (the group's local
+    days), their orders (when, amount in minor units) and which coupon codes were redeemed."""
+
+    days: dict[int, list[dt.date]]
+    orders: dict[int, list[tuple[dt.datetime, int]]]
+    redeemed: set[str]
+
+
+class Journeys(Protocol):
+    async def start(
+        self,
+        chat_pk: int,
+        user_id: int,
+        journey: Journey,
+        episode: str,
+        step: int,
+        status: RunStatus,
+        at: dt.datetime,
+    ) -> int | None:
+        """Record the step; its id, or None when it was recorded already (a rerun, another
+        process): the caller then does nothing more."""
+
+    async def set_coupon(self, run_id: int, code: str) -> None: ...
+
+    async def winback(
+        self, chat_pk: int, expr: Expr, now: dt.datetime, idle_from: dt.datetime, limit: int
+    ) -> list[Candidate]:
+        """Reachable present members matching `expr`, last active (or joined) since
+        `idle_from`, with no win-back first step since their last activity."""
+
+    async def winback_second(
+        self, chat_pk: int, sent_before: dt.datetime, sent_after: dt.datetime, limit: int
+    ) -> list[Candidate]:
+        """Members messaged by a win-back's first step between the two instants, still
+        present and reachable, not active since, and without a second step in that episode."""
+
+    async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
+        """The journey's steps recorded since `since`, oldest first."""
+
+    async def outcomes(
+        self, chat_pk: int, user_ids: list[int], since: dt.datetime, codes: list[str]
+    ) -> Outcomes:
+        """The members' active days and orders since `since`, and which of `codes` are used."""

@@ -1,0 +1,328 @@
+"""What /journey says to admins, and the private messages each journey sends members."""
+
+from __future__ import annotations
+
+import html
+
+from campaigns.content import PostContent
+from campaigns.coupons import format_amount
+from campaigns.journeys import (
+    KEYS,
+    Journey,
+    JourneyBook,
+    JourneyProblem,
+    JourneyRefused,
+    JourneySettings,
+)
+from campaigns.journeys_report import Arm, JourneyReport
+from campaigns.services.journeys import JourneyMessage
+from campaigns.settings import language_for
+from handlers.coupon_texts import CouponTexts
+from handlers.words import Words
+
+CURRENCY = "CNY"
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+class JourneyTexts:
+    """Journey texts in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.words = Words(language)
+        self.language, self._, self._n = language, self.words._, self.words._n
+
+    def refusal(self, error: Exception) -> str | None:
+        if isinstance(error, JourneyRefused):
+            return self.refused(error)
+        return self.words.refusal(error)
+
+    def name(self, journey: Journey) -> str:
+        names = {
+            Journey.WINBACK: self._("Win-back (沉睡唤醒)"),
+            Journey.BIRTHDAY: self._("Birthday coupon (生日券)"),
+            Journey.MEMBER_DAY: self._("Member day (会员日)"),
+            Journey.FIRST_ORDER: self._("First-order welcome pack (首单礼)"),
+            Journey.REPURCHASE: self._("Repurchase reminder (复购提醒)"),
+            Journey.REFERRAL: self._("Friend's welcome coupon (双方得券)"),
+            Journey.NUDGE: self._("New-member nudge (新人引导)"),
+        }
+        return names[journey]
+
+    def what(self, journey: Journey, book: JourneyBook) -> str:
+        s = book.get(journey)
+        if journey is Journey.WINBACK:
+            who = (
+                self._(
+                    "Members in the saved audience {name}", name=f"<code>{esc(s.audience)}</code>"
+                )
+                if s.audience
+                else self._("Members who become dormant")
+            )
+            text = self._(
+                "{who} (idle at most {window} days) get a private message, once per spell.",
+                who=who,
+                window=s.window,
+            )
+            if s.second:
+                text += " " + self._(
+                    "A second one after {days} more days without return.", days=s.second
+                )
+            return text
+        if journey is Journey.BIRTHDAY:
+            return self._("On their birthday (/birthday in a private chat), once a year.")
+        if journey is Journey.MEMBER_DAY:
+            return self._(
+                "Every {day}: ×{x} points on check-ins and orders, announced at {hour}:00.",
+                day=self.day(s.day),
+                x=f"{s.multiplier:g}",
+                hour=f"{s.hour:02d}",
+            )
+        if journey is Journey.FIRST_ORDER:
+            return self._("Within 24 hours of a member's first order.")
+        if journey is Journey.REPURCHASE:
+            return self._("{days} days after an order with no later one.", days=book.after(journey))
+        if journey is Journey.REFERRAL:
+            return self._("A friend who joined through a member's link, once confirmed.")
+        return self._(
+            "Members who joined {days} days ago and never checked in, once.",
+            days=book.after(journey),
+        )
+
+    def day(self, day: str | None) -> str:
+        if day is None:
+            return self._("(day not set)")
+        if day.isdigit():
+            return self._("month on day {n}", n=day)
+        names = {
+            "mon": self._("Monday"),
+            "tue": self._("Tuesday"),
+            "wed": self._("Wednesday"),
+            "thu": self._("Thursday"),
+            "fri": self._("Friday"),
+            "sat": self._("Saturday"),
+            "sun": self._("Sunday"),
+        }
+        return names[day]
+
+    def _knobs(self, journey: Journey, s: JourneySettings) -> str:
+        parts = []
+        if s.offer is not None:
+            parts.append(self._("coupon #{offer}", offer=s.offer))
+        if journey is Journey.WINBACK and s.second and s.second_offer is not None:
+            parts.append(self._("second coupon #{offer}", offer=s.second_offer))
+        if s.holdout:
+            parts.append(self._("holdout {pct}%", pct=s.holdout))
+        return " · ".join(parts)
+
+    def listing(self, book: JourneyBook) -> str:
+        lines = [self._("🤖 Journeys (automations)")]
+        for journey in Journey:
+            s = book.get(journey)
+            mark = "🟢" if s.on else "⚪️"
+            state = self._("on") if s.on else self._("off")
+            line = f"{mark} <b>{self.name(journey)}</b> <code>{journey}</code> · {state}"
+            knobs = self._knobs(journey, s)
+            if knobs:
+                line += f" · {knobs}"
+            lines.append(f"{line}\n   {self.what(journey, book)}")
+        lines.append("")
+        lines.append(self.usage())
+        return "\n".join(lines)
+
+    def usage(self) -> str:
+        return self._(
+            "<code>/journey on winback</code> · <code>/journey off winback</code>\n"
+            "<code>/journey set winback offer 12</code> (a coupon offer of this group; "
+            "<code>none</code> for no coupon)\n"
+            "<code>/journey set winback holdout 10</code> (percent of members not messaged, "
+            "to measure the lift)\n"
+            "<code>/journey report winback</code>"
+        )
+
+    def keys(self, journey: Journey) -> str:
+        return ", ".join(f"<code>{k}</code>" for k in KEYS[journey])
+
+    def switched(self, journey: Journey, book: JourneyBook) -> str:
+        s = book.get(journey)
+        if s.on:
+            return self._(
+                "🟢 {name} is on. {what}",
+                name=f"<b>{self.name(journey)}</b>",
+                what=self.what(journey, book),
+            )
+        return self._("⚪️ {name} is off.", name=f"<b>{self.name(journey)}</b>")
+
+    def changed(self, journey: Journey, book: JourneyBook) -> str:
+        s = book.get(journey)
+        knobs = self._knobs(journey, s)
+        text = self._(
+            "✅ Saved. {name}: {what}",
+            name=f"<b>{self.name(journey)}</b>",
+            what=self.what(journey, book),
+        )
+        if knobs:
+            text += f"\n{knobs}"
+        if not s.on:
+            text += "\n" + self._(
+                "It is off: <code>/journey on {journey}</code> starts it.", journey=journey
+            )
+        return text
+
+    def refused(self, err: JourneyRefused) -> str:
+        p = err.problem
+        if p is JourneyProblem.UNKNOWN_JOURNEY:
+            return self._(
+                "There is no journey {name}. Journeys: {all}.",
+                name=f"<code>{esc(err.value)}</code>",
+                all=", ".join(f"<code>{j}</code>" for j in Journey),
+            )
+        if p is JourneyProblem.UNKNOWN_KEY:
+            return self._(
+                "This journey has no setting {key}. Its settings: {keys}.",
+                key=f"<code>{esc(err.value)}</code>",
+                keys=", ".join(f"<code>{k}</code>" for k in err.choices),
+            )
+        if p is JourneyProblem.BAD_VALUE:
+            return self._(
+                "That is not a valid value for {key}. For example: {example}",
+                key=f"<code>{esc(err.value)}</code>",
+                example=f"<code>{esc(err.example)}</code>",
+            )
+        if p is JourneyProblem.MISSING_DAY:
+            return self._(
+                "Set the member day first: <code>/journey set member_day day 15</code> "
+                "(a day of the month, 1–28) or <code>day sat</code> (a weekday)."
+            )
+        if p is JourneyProblem.UNKNOWN_OFFER:
+            return self._(
+                "Coupon offer #{offer} is not a live offer of this group (see /coupon list).",
+                offer=esc(err.value),
+            )
+        return self._(
+            "There is no saved audience {name} in this group (see /audience list).",
+            name=f"<code>{esc(err.value)}</code>",
+        )
+
+    def _money(self, minor: int) -> str:
+        return format_amount(minor, CURRENCY)
+
+    def _rate(self, arm: Arm, days: int) -> str:
+        rate = arm.rate(days)
+        matured, returned = (
+            (arm.matured7, arm.returned7) if days == 7 else (arm.matured14, arm.returned14)
+        )
+        if rate is None:
+            return "–"
+        return f"{returned}/{matured} ({rate:.0%})"
+
+    def report(self, r: JourneyReport) -> str:
+        m, h = r.messaged, r.holdout
+        lines = [
+            self._("📊 {name}, the last {days} days", name=self.name(r.journey), days=r.days),
+            self._("Entered: {n}", n=r.entered),
+            self._("Messaged: {n} · held out: {h}", n=m.members, h=h.members),
+        ]
+        if r.second_steps:
+            lines.append(self._("Second messages: {n}", n=r.second_steps))
+        lines += [
+            self._(
+                "Returned within 7 days: {m} · holdout {h}", m=self._rate(m, 7), h=self._rate(h, 7)
+            ),
+            self._(
+                "Returned within 14 days: {m} · holdout {h}",
+                m=self._rate(m, 14),
+                h=self._rate(h, 14),
+            ),
+            self._("Coupons sent: {n} · redeemed: {r}", n=r.coupons, r=r.redeemed),
+            self._(
+                "Orders within 14 days: {b} buyers, GMV {gmv} · holdout {hb} buyers, GMV {hgmv}",
+                b=m.buyers,
+                gmv=self._money(m.gmv),
+                hb=h.buyers,
+                hgmv=self._money(h.gmv),
+            ),
+        ]
+        lift = r.lift(14)
+        if lift is not None:
+            lines.append(
+                self._("Lift over the holdout (14 days): {pts:+.0f} points", pts=lift * 100)
+            )
+        lines.append(
+            self._(
+                "Return rates count members whose 7 or 14 days are over. An order counts if "
+                "placed within 14 days of the message."
+            )
+        )
+        return "\n".join(lines)
+
+    def report_usage(self) -> str:
+        return self._("Which journey? e.g. <code>/journey report winback</code>")
+
+    # --- the members' messages ----------------------------------------------------------
+
+    def message(self, m: JourneyMessage) -> str:
+        group = f"<b>{esc(m.group_title or '-')}</b>"
+        name = self.words.name(m.member.display_name)
+        j = m.journey
+        if j is Journey.WINBACK and m.step == 1:
+            text = self._(
+                "👋 {name}, we miss you in {group}! A lot has happened since you were last "
+                "there: come and say hi.",
+                name=name,
+                group=group,
+            )
+        elif j is Journey.WINBACK:
+            text = self._(
+                "💌 {name}, still thinking of you in {group}. Here is one more reason to drop by.",
+                name=name,
+                group=group,
+            )
+        elif j is Journey.BIRTHDAY:
+            text = self._(
+                "🎂 Happy birthday, {name}! {group} wishes you a great day.", name=name, group=group
+            )
+        elif j is Journey.MEMBER_DAY:
+            text = self._(
+                "🎉 Today is member day in {group}: ×{x} points on check-ins and orders, all day.",
+                group=group,
+                x=f"{m.multiplier:g}",
+            )
+        elif j is Journey.FIRST_ORDER:
+            text = self._(
+                "🛍 Thank you for your first order in {group}, {name}! Here is a welcome pack for "
+                "the next one.",
+                name=name,
+                group=group,
+            )
+        elif j is Journey.REPURCHASE:
+            text = self._(
+                "🛒 {name}, time for a refill? {group} has what you ordered last time.",
+                name=name,
+                group=group,
+            )
+        elif j is Journey.REFERRAL:
+            text = self._(
+                "🤝 Welcome to {group}, {name}! You joined through a friend's invitation, so "
+                "you both get a reward.",
+                name=name,
+                group=group,
+            )
+        else:
+            text = self._(
+                "👋 {name}, welcome to {group}! Say 签到 (or /checkin) in the group each day to "
+                "collect points and build a streak.",
+                name=name,
+                group=group,
+            )
+        if m.coupon is not None:
+            text += "\n\n" + CouponTexts(self.language).received(m.group_title, m.coupon)
+        return text
+
+
+def render(message: JourneyMessage) -> PostContent:
+    """A journey's private message in the member's language (the group's if unknown)."""
+    language = language_for(message.member.language_code, message.group_language)
+    return PostContent(text=JourneyTexts(language).message(message))

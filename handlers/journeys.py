@@ -1,0 +1,38 @@
+"""/journey (admins): the automations' switches, their settings and their reports."""
+
+from __future__ import annotations
+
+from campaigns.journeys import parse_journey
+from campaigns.services.journeys import change_journey, group_journeys, journey_report
+from handlers.extract import chat_info
+from handlers.journey_texts import JourneyTexts
+from handlers.use_case import Call, use_case
+
+CHANGES = {"on", "off", "set"}
+
+
+@use_case(JourneyTexts, admin=True)
+async def journey_command(call: Call[JourneyTexts]) -> None:
+    """`/journey [list]`, `/journey on|off <journey>`, `/journey set <journey> <key> <value>`,
+    `/journey report <journey>`: parse, one use case, the answer."""
+    assert call.chat is not None
+    words, d = call.words, call.deps
+    action = words[0].casefold() if words else "list"
+    if action in CHANGES and len(words) >= 2:
+        journey, new = await change_journey(
+            d.uow(), update=call.key, chat=chat_info(call.chat), words=words, at=call.at,
+            defaults=d.defaults,
+        )  # fmt: skip
+        d.settings_changed(call.chat.id, new)
+        said = call.t.changed if action == "set" else call.t.switched
+        await call.reply(said(journey, new.journeys))
+    elif action == "report" and len(words) >= 2:
+        report = await journey_report(
+            d.uow(), chat_id=call.chat.id, journey=parse_journey(words[1]), now=call.at
+        )
+        await call.reply(call.t.report(report))
+    elif action in {"list", "report"} or action in CHANGES:
+        _, book = await group_journeys(d.uow(), chat_id=call.chat.id)
+        await call.reply(call.t.listing(book) if action == "list" else call.t.usage())
+    else:
+        await call.reply(call.t.usage())

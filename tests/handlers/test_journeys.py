@@ -1,0 +1,167 @@
+"""/journey and the win-back journey through the real handlers, jobs and outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.jobs import Jobs
+from campaigns.coupons import CouponKind, Template
+from campaigns.services.coupons import create_offer
+from campaigns.services.invite_links import mark_reachable
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness
+
+DAY = dt.timedelta(days=1)
+GIFT = Template(CouponKind.FIXED, value=1000, min_spend=0, valid_days=14)
+
+
+async def offer(bot: Harness, name: str = "回归礼 ¥10") -> int:
+    created = await create_offer(
+        bot.app.bot_data.deps.uow(), chat_id=GROUP, name=name, template=GIFT, stock=None,
+        per_member=5, at=NOW,
+    )  # fmt: skip
+    return created.id
+
+
+def jobs_of(bot: Harness) -> Jobs:
+    return Jobs(bot.app.bot, bot.app.bot_data.deps, bot.outbox, None)  # type: ignore[arg-type]
+
+
+async def started(bot: Harness, *users: int) -> None:
+    for user in users:
+        bot.world.start_private(user)
+        await bot.say(user, "/start", chat=user)
+
+
+async def tick(bot: Harness, at: dt.datetime) -> None:
+    """The hour's jobs at `at`: segments (stages), then journeys, then the outbox drains."""
+    bot.clock.advance((at - bot.clock.now()).total_seconds())
+    jobs = jobs_of(bot)
+    await bot.flush()
+    await jobs.segments()
+    await jobs.journeys()
+    await bot.drain()
+
+
+async def test_only_admins_switch_journeys_and_bad_input_changes_nothing(bot: Harness):
+    [refused] = await bot.say(ALICE, "/journey on winback", at=NOW)
+    [unknown] = await bot.say(ADMIN, "/journey on dance", at=NOW)
+    [key] = await bot.say(ADMIN, "/journey set winback colour red", at=NOW)
+    [value] = await bot.say(ADMIN, "/journey set winback holdout 80", at=NOW)
+    [offer_gone] = await bot.say(ADMIN, "/journey set winback offer 999", at=NOW)
+    [day_first] = await bot.say(ADMIN, "/journey on member_day", at=NOW)
+    [listing] = await bot.say(ADMIN, "/journey", at=NOW)
+
+    assert "only group admins" in refused
+    assert "There is no journey <code>dance</code>" in unknown
+    assert "no setting <code>colour</code>" in key and "<code>holdout</code>" in key
+    assert "not a valid value for <code>holdout</code>" in value
+    assert "Coupon offer #999 is not a live offer of this group" in offer_gone
+    assert "Set the member day first" in day_first
+    assert "⚪️ <b>Win-back (沉睡唤醒)</b> <code>winback</code> · off" in listing
+    assert "🟢" not in listing
+
+
+async def test_a_member_who_goes_dormant_is_won_back_once_with_a_coupon(bot: Harness):
+    await started(bot, ALICE, BOB)
+    gift = await offer(bot)
+    await bot.say(ADMIN, f"/journey set winback offer {gift}", at=NOW)
+    [on] = await bot.say(ADMIN, "/journey on winback", at=NOW)
+    await bot.say(ALICE, "hello", at=NOW)
+    await bot.say(BOB, "hi", at=NOW + 20 * DAY)
+
+    await tick(bot, NOW + 31 * DAY)  # Alice: 31 days idle, dormant; Bob: 11 days, silent
+    await tick(bot, NOW + 31 * DAY + dt.timedelta(hours=1))  # the next run: nothing new
+
+    assert on.startswith("🟢 <b>Win-back (沉睡唤醒)</b> is on.")
+    [message] = [t for t in bot.world.shown(ALICE) if "miss you" in t]
+    assert message.startswith("👋 <b>Alice Liu</b>, we miss you in <b>Sunny Tea Club</b>!")
+    assert "🎁 You received a coupon in <b>Sunny Tea Club</b>: 回归礼 ¥10, code <code>" in message
+    assert not [t for t in bot.world.shown(BOB) if "想你" in t or "miss you" in t]
+
+
+async def test_the_win_back_speaks_the_members_language(bot: Harness):
+    await started(bot, BOB)
+    await bot.say(ADMIN, "/journey on winback", at=NOW)
+    await bot.say(BOB, "你好", at=NOW)
+
+    await tick(bot, NOW + 31 * DAY)
+
+    [message] = [t for t in bot.world.shown(BOB) if "想你" in t]
+    assert "<b>鲍勃</b>" in message and "<b>Sunny Tea Club</b>" in message
+
+
+async def test_a_second_step_goes_only_to_those_who_did_not_come_back(bot: Harness):
+    await started(bot, ALICE, BOB)
+    first, second = await offer(bot), await offer(bot, "回归大礼 ¥30")
+    for command in (
+        f"/journey set winback offer {first}",
+        "/journey set winback second 7",
+        f"/journey set winback second_offer {second}",
+        "/journey on winback",
+    ):
+        await bot.say(ADMIN, command, at=NOW)
+    await bot.say(ALICE, "hello", at=NOW)
+    await bot.say(BOB, "你好", at=NOW)
+    await tick(bot, NOW + 31 * DAY)
+    await bot.say(BOB, "我回来了", at=NOW + 33 * DAY)  # Bob came back
+
+    await tick(bot, NOW + 39 * DAY)
+    await tick(bot, NOW + 40 * DAY)
+
+    alice = [t for t in bot.world.shown(ALICE) if "Sunny Tea Club" in t]
+    bob = [t for t in bot.world.shown(BOB) if "Sunny Tea Club" in t]
+    assert len(alice) == 2 and "回归大礼 ¥30" in alice[1] and "one more reason" in alice[1]
+    assert len(bob) == 1
+
+
+async def test_a_member_who_returns_and_drifts_off_again_is_won_back_again(bot: Harness):
+    await started(bot, ALICE)
+    await bot.say(ADMIN, "/journey on winback", at=NOW)
+    await bot.say(ALICE, "hello", at=NOW)
+    await tick(bot, NOW + 31 * DAY)
+    await bot.say(ALICE, "back!", at=NOW + 32 * DAY)
+    await tick(bot, NOW + 40 * DAY)  # active again: nothing
+    await tick(bot, NOW + 64 * DAY)  # dormant again: a new spell
+
+    assert len([t for t in bot.world.shown(ALICE) if "miss you" in t]) == 2
+
+
+async def test_members_held_out_are_recorded_not_messaged_and_the_report_compares(bot: Harness):
+    world = bot.world
+    members = list(range(700, 760))
+    for user in members:
+        world.add_user(user, f"M{user}", language_code="en")
+        world.set_status(GROUP, user, "member")
+    await bot.say(ADMIN, "/journey set winback holdout 50", at=NOW)
+    await bot.say(ADMIN, "/journey on winback", at=NOW)
+    for user in members:
+        await bot.say(user, "hi", at=NOW)
+    await bot.flush()
+    for user in members:  # opened a private chat with the bot (60 /start replies would
+        world.start_private(user)  # wait on the frozen clock's overall budget)
+        await mark_reachable(bot.app.bot_data.deps.uow(), user, True)
+    await tick(bot, NOW + 31 * DAY)
+    messaged = [u for u in members if any("miss you" in t for t in world.shown(u))]
+    for user in messaged[:10]:
+        await bot.say(user, "I'm back", at=NOW + 33 * DAY)
+    await bot.flush()
+    bot.clock.advance(15 * 86400)
+
+    [report] = await bot.say(ADMIN, "/journey report winback", at=NOW + 46 * DAY)
+
+    assert 15 <= len(messaged) <= 45  # a 50% holdout of 60, by the hash
+    held = len(members) - len(messaged)
+    assert f"Entered: {len(members)}" in report
+    assert f"Messaged: {len(messaged)} · held out: {held}" in report
+    assert f"Returned within 7 days: 10/{len(messaged)}" in report
+    assert f"holdout 0/{held} (0%)" in report
+
+
+async def test_chinese_admins_read_the_listing_in_chinese(bot: Harness):
+    await bot.say(OWNER, "/set language zh", at=NOW)
+    [listing] = await bot.say(ADMIN, "/journey list", at=NOW)
+    [on] = await bot.say(CAROL, "/journey on winback", at=NOW)
+
+    assert listing.startswith("🤖 自动化旅程")
+    assert "沉睡唤醒" in listing
+    assert "只有群管理员" in on or "管理员" in on
