@@ -15,7 +15,7 @@ from campaigns.journeys import (
     JourneySettings,
 )
 from campaigns.journeys_report import Arm, JourneyReport
-from campaigns.services.journeys import JourneyMessage
+from campaigns.services.journey_step import JourneyMessage
 from campaigns.settings import language_for
 from handlers.coupon_texts import CouponTexts
 from handlers.words import Words
