@@ -68,6 +68,30 @@ class Journeys(Protocol):
         """Members messaged by a win-back's first step between the two instants, still
         present and reachable, not active since, and without a second step in that episode."""
 
+    async def first_orders(
+        self, chat_pk: int, placed_from: dt.datetime, now: dt.datetime, limit: int
+    ) -> list[Candidate]:
+        """Reachable present members whose first order in the group was placed between the
+        two instants, not yet welcomed (episode "first")."""
+
+    async def repurchases(
+        self, chat_pk: int, ordered_from: dt.datetime, ordered_to: dt.datetime, limit: int
+    ) -> list[Candidate]:
+        """Reachable present members whose latest order falls in (from, to], not yet
+        reminded of that order (the episode names it)."""
+
+    async def newcomers(
+        self, chat_pk: int, joined_from: dt.datetime, joined_to: dt.datetime, limit: int
+    ) -> list[Candidate]:
+        """Reachable present members who joined in (from, to] and never checked in, not yet
+        nudged."""
+
+    async def invited_friends(
+        self, chat_pk: int, confirmed_from: dt.datetime, limit: int
+    ) -> list[Candidate]:
+        """Reachable present members whose invitation by a member was confirmed after
+        `confirmed_from`, without their welcome coupon yet."""
+
     async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
         """The journey's steps recorded since `since`, oldest first."""
 

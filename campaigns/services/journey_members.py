@@ -1,15 +1,31 @@
-"""Journeys started by what a member did or stopped doing: win-back (沉睡唤醒)."""
+"""Journeys started by what a member did or stopped doing: win-back (沉睡唤醒), the first
+order's welcome pack (首单礼), the repurchase reminder (复购提醒), the invited friend's
+coupon (双方得券) and the new member's nudge (新人引导).
+
+Each finds the members whose step is due (storage pre-filters; the run's unique key is the
+last word) and takes it. Those switched on late never reach far back: each journey looks
+only at what happened since it was switched on, within its own window.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from campaigns.audience_expr import AudienceExprError, Expr, parse
 from campaigns.audiences import AudienceRefused
-from campaigns.journeys import Journey, JourneySettings
+from campaigns.journeys import (
+    FIRST_ORDER_WITHIN,
+    NUDGE_GRACE,
+    REFERRAL_WITHIN,
+    REPURCHASE_GRACE,
+    Journey,
+    JourneySettings,
+)
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
+from campaigns.ports.journeys import Candidate
 from campaigns.services.audiences import saved_expr
 from campaigns.services.journey_step import BATCH, Render, Uow, take_step
 
@@ -63,3 +79,80 @@ async def winback(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render)
             await work.commit()
         if len(due) < BATCH:
             return queued
+
+
+Due = Callable[[UnitOfWork, ChatRecord, JourneySettings, dt.datetime], Awaitable[list[Candidate]]]
+
+
+async def _each(
+    uow: Uow, group: ChatRecord, journey: Journey, now: dt.datetime, render: Render, due: Due
+) -> int:
+    """Take the journey's step for everyone `due` names, a batch per transaction."""
+    settings = group.settings.journeys.get(journey)
+    queued = 0
+    while True:
+        async with uow() as work:
+            found = await due(work, group, settings, now)
+            for who in found:
+                queued += await take_step(
+                    work, group, journey, who, now, render, offer=settings.offer
+                )
+            await work.commit()
+        if len(found) < BATCH:
+            return queued
+
+
+def _from(settings: JourneySettings, floor: dt.datetime) -> dt.datetime:
+    """The later of a journey's window start and the moment it was switched on."""
+    return max(floor, settings.since) if settings.since is not None else floor
+
+
+async def first_order(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
+    """首单礼: within 24 hours after a member's first order, a welcome pack for the next."""
+
+    async def due(
+        w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
+    ) -> list[Candidate]:
+        return await w.journeys.first_orders(g.pk, _from(s, n - FIRST_ORDER_WITHIN), n, BATCH)
+
+    return await _each(uow, group, Journey.FIRST_ORDER, now, render, due)
+
+
+async def repurchase(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
+    """复购提醒: N days after an order that no later order followed."""
+    days = dt.timedelta(days=group.settings.journeys.after(Journey.REPURCHASE))
+
+    async def due(
+        w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
+    ) -> list[Candidate]:
+        start = _from(s, n - days - REPURCHASE_GRACE)
+        return await w.journeys.repurchases(g.pk, start, n - days, BATCH)
+
+    return await _each(uow, group, Journey.REPURCHASE, now, render, due)
+
+
+async def nudge(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
+    """新人引导: joined N days ago and never checked in: one friendly nudge."""
+    days = dt.timedelta(days=group.settings.journeys.after(Journey.NUDGE))
+
+    async def due(
+        w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
+    ) -> list[Candidate]:
+        start = n - days - NUDGE_GRACE
+        if s.since is not None:
+            start = max(start, s.since - days)  # joined after it was switched on, less N days
+        return await w.journeys.newcomers(g.pk, start, n - days, BATCH)
+
+    return await _each(uow, group, Journey.NUDGE, now, render, due)
+
+
+async def referral(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
+    """双方得券: a friend whose invitation was confirmed gets their own welcome coupon, once
+    (the inviter's reward is the referral program's)."""
+
+    async def due(
+        w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
+    ) -> list[Candidate]:
+        return await w.journeys.invited_friends(g.pk, _from(s, n - REFERRAL_WITHIN), BATCH)
+
+    return await _each(uow, group, Journey.REFERRAL, now, render, due)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Exists, and_, exists, func, literal, or_, select, update
 
 from campaigns.audience_expr import Expr
 from campaigns.coupons import CouponState
 from campaigns.journeys import Journey, RunStatus, episode_of_spell
 from campaigns.ports.journeys import Candidate, Outcomes, RunRecord
+from campaigns.referral import InviteStatus
 from storage.models import (
     CouponRow,
+    InviteRow,
     JourneyRunRow,
     MemberDayRow,
     MembershipRow,
@@ -25,6 +28,25 @@ from storage.repositories.base import Repository, aware, insert_for
 JR = JourneyRunRow
 M = MembershipRow
 U = UserRow
+
+
+FIRST = "first"  # the episode of a journey that happens once per member
+
+
+def _reachable(chat_pk: int) -> tuple[ColumnElement[bool], ...]:
+    """Present members of the group who opened a private chat with the bot."""
+    return (M.chat_id == chat_pk, M.present.is_(True), U.reachable.is_(True))
+
+
+def _run(journey: Journey, episode: Any) -> Exists:
+    """The member (of M) has a first step of `journey` in `episode`."""
+    return exists().where(
+        JR.chat_id == M.chat_id,
+        JR.user_id == M.user_id,
+        JR.journey == journey,
+        JR.episode == episode,
+        JR.step == 1,
+    )
 
 
 class SqlJourneys(Repository):
@@ -112,6 +134,101 @@ class SqlJourneys(Repository):
             .limit(limit)
         )
         return [Candidate(int(uid), str(episode)) for uid, episode in rows]
+
+    async def _due(self, query: Any, limit: int) -> list[Candidate]:
+        rows = await self.session.execute(query.order_by(M.user_id).limit(limit))
+        return [Candidate(int(uid), str(episode)) for uid, episode in rows]
+
+    async def first_orders(
+        self, chat_pk: int, placed_from: dt.datetime, now: dt.datetime, limit: int
+    ) -> list[Candidate]:
+        first = (
+            select(OrderRow.user_id, func.min(OrderRow.at).label("first"))
+            .where(OrderRow.chat_id == chat_pk)
+            .group_by(OrderRow.user_id)
+            .subquery()
+        )
+        return await self._due(
+            select(M.user_id, literal(FIRST))
+            .join(U, U.id == M.user_id)
+            .join(first, first.c.user_id == M.user_id)
+            .where(
+                *_reachable(chat_pk),
+                first.c.first >= placed_from,
+                first.c.first <= now,
+                ~_run(Journey.FIRST_ORDER, literal(FIRST)),
+            ),
+            limit,
+        )
+
+    async def repurchases(
+        self, chat_pk: int, ordered_from: dt.datetime, ordered_to: dt.datetime, limit: int
+    ) -> list[Candidate]:
+        rows = await self.session.execute(
+            select(M.user_id, M.last_order_at)
+            .join(U, U.id == M.user_id)
+            .where(
+                *_reachable(chat_pk),
+                M.last_order_at > ordered_from,
+                M.last_order_at <= ordered_to,
+            )
+            .order_by(M.user_id)
+        )
+        due = [Candidate(int(uid), episode_of_spell(aware(at))) for uid, at in rows]
+        done = await self._episodes(chat_pk, Journey.REPURCHASE, [c.user_id for c in due])
+        return [c for c in due if (c.user_id, c.episode) not in done][:limit]
+
+    async def _episodes(
+        self, chat_pk: int, journey: Journey, user_ids: list[int]
+    ) -> set[tuple[int, str]]:
+        found: set[tuple[int, str]] = set()
+        for start in range(0, len(user_ids), 500):
+            rows = await self.session.execute(
+                select(JR.user_id, JR.episode).where(
+                    JR.chat_id == chat_pk,
+                    JR.journey == journey,
+                    JR.user_id.in_(user_ids[start : start + 500]),
+                )
+            )
+            found.update((int(u), str(e)) for u, e in rows)
+        return found
+
+    async def newcomers(
+        self, chat_pk: int, joined_from: dt.datetime, joined_to: dt.datetime, limit: int
+    ) -> list[Candidate]:
+        return await self._due(
+            select(M.user_id, literal(FIRST))
+            .join(U, U.id == M.user_id)
+            .where(
+                *_reachable(chat_pk),
+                M.joined_at > joined_from,
+                M.joined_at <= joined_to,
+                M.checkins == 0,
+                ~_run(Journey.NUDGE, literal(FIRST)),
+            ),
+            limit,
+        )
+
+    async def invited_friends(
+        self, chat_pk: int, confirmed_from: dt.datetime, limit: int
+    ) -> list[Candidate]:
+        return await self._due(
+            select(M.user_id, literal(FIRST))
+            .join(U, U.id == M.user_id)
+            .join(
+                InviteRow,
+                and_(InviteRow.chat_id == M.chat_id, InviteRow.invitee_id == M.user_id),
+            )
+            .where(
+                *_reachable(chat_pk),
+                InviteRow.status == InviteStatus.CONFIRMED,
+                InviteRow.inviter_id.is_not(None),
+                InviteRow.confirmed_at > confirmed_from,
+                ~_run(Journey.REFERRAL, literal(FIRST)),
+            )
+            .distinct(),
+            limit,
+        )
 
     async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
         rows = await self.session.scalars(

@@ -6,8 +6,11 @@ import datetime as dt
 
 from bot.jobs import Jobs
 from campaigns.coupons import CouponKind, Template
+from campaigns.orders import OrderIn
 from campaigns.services.coupons import create_offer
 from campaigns.services.invite_links import mark_reachable
+from campaigns.services.orders import record_order
+from campaigns.services.referral import sweep
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness
 
 DAY = dt.timedelta(days=1)
@@ -165,3 +168,106 @@ async def test_chinese_admins_read_the_listing_in_chinese(bot: Harness):
     assert listing.startswith("🤖 自动化旅程")
     assert "沉睡唤醒" in listing
     assert "只有群管理员" in on or "管理员" in on
+
+
+async def order(bot: Harness, user: int, key: str, amount: int, at: dt.datetime) -> None:
+    await bot.flush()  # the buyer's first words are stored: the order finds their row
+    await record_order(
+        bot.app.bot_data.deps.uow(),
+        OrderIn(external_id=key, member=user, amount=amount, at=at),
+        chat_id=GROUP,
+        source="test",
+        received_at=at,
+    )
+
+
+def said(bot: Harness, user: int, words: str) -> list[str]:
+    return [t for t in bot.world.shown(user) if words in t]
+
+
+async def test_a_first_order_brings_a_welcome_pack_once_and_a_second_order_none(bot: Harness):
+    await started(bot, ALICE, BOB)
+    pack = await offer(bot, "新人礼 ¥10")
+    await bot.say(ADMIN, f"/journey set first_order offer {pack}", at=NOW)
+    await bot.say(ADMIN, "/journey on first_order", at=NOW)
+    await bot.say(ALICE, "hello", at=NOW)
+    await bot.say(BOB, "hello", at=NOW)
+    await order(bot, ALICE, "a1", 99, NOW + dt.timedelta(hours=1))
+
+    await tick(bot, NOW + dt.timedelta(hours=2))
+    await order(bot, ALICE, "a2", 59, NOW + dt.timedelta(hours=3))
+    await tick(bot, NOW + dt.timedelta(hours=4))
+
+    [pack_message] = said(bot, ALICE, "first order")
+    assert "新人礼 ¥10" in pack_message and "code <code>" in pack_message
+    assert not said(bot, BOB, "first order")
+
+
+async def test_an_order_before_the_journey_was_switched_on_gets_no_pack(bot: Harness):
+    await started(bot, ALICE)
+    await bot.say(ALICE, "hello", at=NOW)
+    await order(bot, ALICE, "a1", 99, NOW - dt.timedelta(hours=1))
+    await bot.say(ADMIN, "/journey on first_order", at=NOW)
+
+    await tick(bot, NOW + dt.timedelta(hours=1))
+
+    assert not said(bot, ALICE, "first order")
+
+
+async def test_a_repurchase_reminder_follows_the_last_order_only(bot: Harness):
+    await started(bot, ALICE, BOB)
+    await bot.say(ADMIN, "/journey set repurchase after 10", at=NOW)
+    await bot.say(ADMIN, "/journey on repurchase", at=NOW)
+    await bot.say(ALICE, "hi", at=NOW)
+    await bot.say(BOB, "hi", at=NOW)
+    await order(bot, ALICE, "a1", 99, NOW + DAY)
+    await order(bot, BOB, "b1", 99, NOW + DAY)
+    await order(bot, BOB, "b2", 99, NOW + 8 * DAY)  # Bob bought again: his reminder moves
+
+    await tick(bot, NOW + 11 * DAY + dt.timedelta(hours=1))
+    await tick(bot, NOW + 12 * DAY)
+
+    assert len(said(bot, ALICE, "time for a refill")) == 1
+    assert not said(bot, BOB, "补货")
+    await tick(bot, NOW + 18 * DAY + dt.timedelta(hours=1))
+    assert len(said(bot, BOB, "补货")) == 1
+
+
+async def test_a_newcomer_who_never_checks_in_is_nudged_once(bot: Harness):
+    world = bot.world
+    world.add_user(41, "Nina", language_code="en")
+    world.add_user(42, "Omar", language_code="en")
+    await bot.say(ADMIN, "/journey on nudge", at=NOW)
+    await bot.send(world.join_message(GROUP, [41, 42], at=NOW))
+    await started(bot, 41, 42)
+    await bot.say(42, "签到", at=NOW + DAY)
+
+    await tick(bot, NOW + 3 * DAY + dt.timedelta(hours=1))
+    await tick(bot, NOW + 4 * DAY)
+
+    [nudge] = said(bot, 41, "welcome to")
+    assert "Say 签到 (or /checkin) in the group" in nudge
+    assert not said(bot, 42, "welcome to")
+
+
+async def test_an_invited_friend_gets_a_welcome_coupon_once_confirmed(bot: Harness):
+    from tests.handlers.test_referral import F1, friends, link_of
+
+    friends(bot)
+    gift = await offer(bot, "好友券 ¥10")
+    await bot.say(ADMIN, f"/journey set referral offer {gift}", at=NOW)
+    await bot.say(ADMIN, "/journey on referral", at=NOW)
+    url = await link_of(bot)
+    await bot.send(bot.world.join_via_link(GROUP, F1, url, at=NOW))
+    await bot.say(F1, "hi everyone", at=NOW + dt.timedelta(minutes=5))
+    await bot.flush()
+    await started(bot, F1)
+    await tick(bot, NOW + dt.timedelta(hours=2))  # pending: nothing yet
+    assert not said(bot, F1, "friend's invitation")
+
+    await sweep(bot.app.bot_data.deps.uow, now=NOW + dt.timedelta(hours=24, minutes=1))
+    await tick(bot, NOW + dt.timedelta(hours=25))
+    await tick(bot, NOW + dt.timedelta(hours=26))
+
+    [welcome] = said(bot, F1, "friend's invitation")
+    assert "好友券 ¥10" in welcome
