@@ -324,6 +324,7 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
 
 async def calendar(settings: Settings, args: argparse.Namespace) -> int:
     from bot.calendar_file import FileError, dump, load, phase_of, plan_error, several
+    from campaigns.journeys import JourneyRefused
     from campaigns.plan import PlanError, paused_posts, resolve
     from campaigns.services.calendar import (
         CampaignExists,
@@ -359,7 +360,12 @@ async def calendar(settings: Settings, args: argparse.Namespace) -> int:
                     problems.append(plan_error(args.file, root, error))
                     continue
                 loose = [(phase_of(plan, ph), w, c) for ph, w, c in posts_of_plan]
-                resolved.append(PlanImport(chat, plan.campaign, loose, paused_posts(plan)))
+                journeys: dict[str, dict[Any, object]] = {
+                    str(k): dict(v) for k, v in plan.journeys.items()
+                }
+                resolved.append(
+                    PlanImport(chat, plan.campaign, loose, paused_posts(plan), journeys)
+                )
             if problems:
                 raise several([p for error in problems for p in error.problems])
         except FileError as error:
@@ -369,6 +375,8 @@ async def calendar(settings: Settings, args: argparse.Namespace) -> int:
         except ForeignButton as error:
             chat_ids = sorted({p.chat_id for p in resolved})
             raise UsageError(f"{args.file}: {foreign(error, chat_ids[0])}") from None
+        except JourneyRefused as error:
+            raise UsageError(f"{args.file}: journeys: {journey_problem(error)}") from None
         except CampaignExists as error:
             raise UsageError(
                 f"campaign {error.campaign!r} already has {error.posts} scheduled posts; "
@@ -382,6 +390,24 @@ async def calendar(settings: Settings, args: argparse.Namespace) -> int:
             print(f"#{p.id}\t{p.campaign or '-'}\t{p.phase}\t{p.status}\tnext {nxt}")
         print(f"{len(stored)} posts scheduled")
     return 0
+
+
+def journey_problem(error: Any) -> str:
+    """A `journeys:` entry refused, in the operator's words (the command line is English)."""
+    from campaigns.journeys import JourneyProblem
+
+    p = error.problem
+    if p is JourneyProblem.UNKNOWN_KEY:
+        return f"no setting {error.value!r} here; its settings: {', '.join(error.choices)}"
+    if p is JourneyProblem.BAD_VALUE:
+        return f"{error.value!r} has a bad value, e.g. {error.example}"
+    if p is JourneyProblem.UNKNOWN_OFFER:
+        return f"offer {error.value} is not a live coupon offer of this group"
+    if p is JourneyProblem.UNKNOWN_AUDIENCE:
+        return f"no saved audience {error.value!r} in this group"
+    if p is JourneyProblem.MISSING_DAY:
+        return "member_day needs `day:` (1-28 or mon..sun) before `on: true`"
+    return f"no journey {error.value!r}"
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

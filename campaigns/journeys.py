@@ -255,3 +255,42 @@ def is_member_day(day_setting: str | None, day: dt.date) -> bool:
     if day_setting in WEEKDAYS:
         return day.weekday() == WEEKDAYS.index(day_setting)
     return day_setting.isdigit() and day.day == int(day_setting)
+
+
+def configured(
+    book: JourneyBook, entries: dict[str, dict[Any, object]], at: dt.datetime
+) -> tuple[JourneyBook, list[tuple[Journey, str]]]:
+    """A calendar file's `journeys:` (`winback: {on: true, offer: 12}`) applied as the
+    `/journey` commands would be, settings before the switch; JourneyRefused for the first bad
+    entry (nothing is stored then). Also the (journey, key) pairs set, for the checks that
+    need the database (offers, audiences)."""
+    keys: list[tuple[Journey, str]] = []
+    for name, values in entries.items():
+        journey = parse_journey(str(name))
+        switch = None
+        for key, value in values.items():
+            if key is True or str(key).casefold() == "on":  # YAML 1.1 reads `on:` as true
+                switch = _switch(value)
+                continue
+            book = apply_journey_setting(book, journey, str(key), _text(value))
+            keys.append((journey, str(key).casefold()))
+        if switch is not None:
+            book = switched(book, journey, switch, at)
+    return book, keys
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return "none" if value in (None, False) else "1"
+    return str(value)
+
+
+def _switch(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).casefold()
+    if word in {"on", "yes", "true", "1", "开", "开启"}:
+        return True
+    if word in {"off", "no", "false", "0", "关", "关闭"}:
+        return False
+    raise JourneyRefused(JourneyProblem.BAD_VALUE, "on", example="true")

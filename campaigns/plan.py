@@ -133,7 +133,11 @@ class Plan(BaseModel):
     chat: int | None = None
     timezone: str | None = None
     start: dt.datetime | None = None
-    phases: list[PlanPhase] = Field(min_length=1)
+    phases: list[PlanPhase] = Field(default_factory=list)
+    # `winback: {on: true, offer: 12}`: the /journey settings, checked as /journey checks them
+    journeys: dict[str, dict[str | bool, str | int | float | bool | None]] = Field(
+        default_factory=dict
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -141,6 +145,12 @@ class Plan(BaseModel):
         if value is not None and value not in available_timezones():
             raise PlanError((), PlanProblem.UNKNOWN_TIMEZONE, value)
         return value
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.phases and not self.journeys:
+            raise ValueError("a calendar document needs phases of posts, journeys, or both")
+        return self
 
     @model_validator(mode="after")
     def _start_for_days(self) -> Self:

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from campaigns.access import AccessDenied, ButtonKind, Denied, Gate, Tap
 from campaigns.content import PostContent
@@ -22,6 +23,7 @@ from campaigns.ports.calendar import PostRecord, StepRecord
 from campaigns.schedule import LIVE, PostStatus, ScheduleError, StepStatus, When, WhenError
 from campaigns.services.access import authorize_admin, check_buttons, checked_tap
 from campaigns.services.chats import claim_update, require_chat
+from campaigns.services.journeys import configure_journeys
 
 HANDOVER_BATCH = 200
 SEQUENCE_GRACE = dt.timedelta(days=1)  # a day-N message later than this is skipped
@@ -146,6 +148,7 @@ class PlanImport:
     campaign: str | None
     posts: Sequence[tuple[str | None, When, PostContent]]  # (phase, schedule, content)
     paused: Sequence[bool] = ()
+    journeys: dict[str, dict[Any, object]] = field(default_factory=dict)  # `journeys:`
 
 
 async def import_plan(
@@ -180,6 +183,11 @@ async def import_plans(
             for p in live if replace else []:
                 await uow.calendar.set_status(
                     p.id, old=[p.status], new=PostStatus.DELETED, next_run_at=None
+                )
+        for plan in plans:
+            if plan.journeys:
+                chats[plan.chat_id] = await configure_journeys(
+                    uow, chats[plan.chat_id], plan.journeys, at
                 )
         ids = []
         for plan in plans:

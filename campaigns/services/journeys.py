@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 from campaigns.audiences import AudienceRefused, parse_name
 from campaigns.coupons import OfferPurpose
@@ -18,6 +19,7 @@ from campaigns.journeys import (
     JourneyRefused,
     JourneySettings,
     apply_journey_setting,
+    configured,
     parse_journey,
     switched,
 )
@@ -90,6 +92,19 @@ async def change_journey(
         await uow.chats.save_settings(record.pk, new)
         await uow.commit()
     return journey, new
+
+
+async def configure_journeys(
+    uow: UnitOfWork, record: ChatRecord, entries: dict[str, dict[Any, object]], at: dt.datetime
+) -> ChatRecord:
+    """A calendar file's `journeys:`, checked as `/journey` checks (JourneyRefused for the
+    first bad entry) and stored in the caller's transaction."""
+    book, keys = configured(record.settings.journeys, entries, at)
+    for journey, key in keys:
+        await _check(uow, record, book.get(journey), key)
+    new = replace(record.settings, journeys=book)
+    await uow.chats.save_settings(record.pk, new)
+    return replace(record, settings=new)
 
 
 async def _check(uow: UnitOfWork, record: ChatRecord, settings: JourneySettings, key: str) -> None:

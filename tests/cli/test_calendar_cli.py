@@ -195,3 +195,39 @@ phases:
         "plan.yaml:12:14: phases[0].posts[0].at: 2021-01-01 09:00 is already in the past",
     ]
     assert cli("posts", "list", "--chat", str(GROUP.chat_id)) == ""
+
+
+async def journeys_of(url: str) -> object:
+    engine = create_engine(url)
+    async with SqlUnitOfWork(session_factory(engine)) as uow:
+        record = await uow.chats.get(GROUP.chat_id)
+    await engine.dispose()
+    assert record is not None
+    return record.settings.journeys
+
+
+def test_a_calendar_file_switches_and_tunes_journeys(cli, tmp_path: Path, database_url: str):
+    (tmp_path / "plan.yaml").write_text(
+        "journeys:\n"
+        "  winback: {on: true, holdout: 10, second: 7}\n"
+        "  member_day: {day: 15, multiplier: 3, on: yes}\n"
+        "  nudge: {after: 5}\n"
+    )
+    (tmp_path / "bad.yaml").write_text("journeys:\n  winback: {on: true, colour: red}\n")
+    (tmp_path / "offer.yaml").write_text("journeys:\n  birthday: {offer: 999, on: true}\n")
+
+    cli("calendar", "import", "plan.yaml", "--chat", str(GROUP.chat_id))
+    bad = cli("calendar", "import", "bad.yaml", "--chat", str(GROUP.chat_id), status=2)
+    offer = cli("calendar", "import", "offer.yaml", "--chat", str(GROUP.chat_id), status=2)
+
+    book = asyncio.run(journeys_of(database_url))
+    winback, day, nudge, birthday = (
+        book.get(j)
+        for j in ("winback", "member_day", "nudge", "birthday")  # type: ignore[attr-defined]
+    )
+    assert winback.on and winback.holdout == 10 and winback.second == 7
+    assert day.on and day.day == "15" and day.multiplier == 3
+    assert not nudge.on and nudge.after == 5
+    assert not birthday.on  # the file with a bad offer stored nothing
+    assert "no setting 'colour' here; its settings: offer, holdout" in bad
+    assert "offer 999 is not a live coupon offer of this group" in offer
