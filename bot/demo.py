@@ -30,11 +30,14 @@ from campaigns.orders import OrderIn
 from campaigns.services.calendar import group_posts, hand_over_due
 from campaigns.services.coupons import create_offer
 from campaigns.services.groupbuys import create_deal, expire_teams
+from campaigns.services.journeys import run_journeys
 from campaigns.services.orders import record_order
 from campaigns.services.profile import export_members
 from campaigns.services.referral import sweep
+from campaigns.services.segments import refresh_all
 from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb, build, parse
 from handlers.groupbuys import announce_expired
+from handlers.journey_texts import render as render_journey
 from handlers.notify import send_notices, send_tier_changes
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade_async
@@ -292,6 +295,7 @@ async def _script(
     stats["groupbuys"] = await _groupbuys(demo, world, people)
     stats["calendar"] = await _calendar(demo, world, people)
     stats["segments"] = await _segments(demo, world, people)
+    stats["journeys"] = await _journeys(demo, world, people)
     return stats
 
 
@@ -670,6 +674,52 @@ async def _segments(demo: Demo, world: FakeTelegram, people: list[tuple[int, str
     )  # fmt: skip
     demo.highlights.append(f"— the win-back message reached {sent} quiet members privately")
     return sent
+
+
+async def _journeys(demo: Demo, world: FakeTelegram, people: list[tuple[int, str]]) -> int:
+    """沉睡唤醒 on its own: the owner switches win-back on with a coupon and a holdout; five
+    quiet weeks later the dormant members who opened a chat with the bot hear from it, one
+    comes back, and the report compares them with the holdout."""
+    deps = demo.app.bot_data.deps
+    sender = deps.outbox
+    assert isinstance(sender, OutboxSender)
+    now = dt.datetime.now(dt.UTC) + dt.timedelta(days=9)
+    offer = await create_offer(
+        deps.uow(), chat_id=GROUP, name="回归礼 ¥10 无门槛",
+        template=Template(CouponKind.FIXED, value=1000, min_spend=0, valid_days=14),
+        stock=None, per_member=3, at=now,
+    )  # fmt: skip
+    for uid, _ in people[1:9]:
+        world.start_private(uid)
+        await demo.feed(world.message(uid, uid, "/start", at=now))
+    await demo.show(
+        "the owner gives the win-back journey a coupon and keeps 10% as a holdout",
+        world.message(GROUP, OWNER, f"/journey set winback offer {offer.id}", at=now),
+    )
+    await demo.feed(world.message(GROUP, OWNER, "/journey set winback holdout 10", at=now))
+    await demo.show(
+        "and switches it on", world.message(GROUP, OWNER, "/journey on winback", at=now)
+    )
+    later = now + dt.timedelta(days=35)
+    await refresh_all(deps.uow, later)
+    queued = await run_journeys(deps.uow, now=later, render=render_journey)
+    before = len(world.calls)
+    await sender.drain(later)
+    told = [c for c in world.calls[before:] if c.method == "sendMessage" and c.status == 200]
+    demo.highlights.append(
+        f"— five quiet weeks later, {queued} dormant members who had opened a chat with the "
+        "bot get a win-back message (the holdout gets none), e.g.\n"
+        + "\n".join("  « " + _plain(c.text).replace("\n", "\n    ") for c in told[:1])
+    )
+    if told:
+        back = int(told[0].params["chat_id"])
+        await demo.feed(world.message(GROUP, back, "我回来啦 👋", at=later + dt.timedelta(days=1)))
+    await deps.buffer.flush()
+    await demo.show(
+        "two weeks on, the owner reads the journey's report",
+        world.message(GROUP, OWNER, "/journey report winback", at=later + dt.timedelta(days=15)),
+    )
+    return queued
 
 
 def _team_on(card: dict[str, Any]) -> int:

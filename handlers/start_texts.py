@@ -7,7 +7,7 @@ from handlers.words import Words
 MEMBER_COMMANDS = ("checkin", "me", "tier", "top", "invite", "invites", "referral", "help")
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
                   "sequence", "broadcast", "segments", "tag", "untag", "tags",
-                  "audience")  # fmt: skip
+                  "audience", "journey")  # fmt: skip
 COMMANDS = {
     "private": ("start", "invite", "invites", "mycoupons", "manage", "help"),
     "group": MEMBER_COMMANDS,
@@ -53,6 +53,7 @@ class StartTexts:
             "untag": self._("Remove a member's tag (admins)"),
             "tags": self._("A member's tags, by reply (admins)"),
             "audience": self._("Save, list and preview audiences (admins)"),
+            "journey": self._("Automations: win-back, birthday, member day … (admins)"),
             "help": self._("What this bot does"),
         }
 
