@@ -41,7 +41,6 @@ class RunStatus(StrEnum):
 
     QUEUED = "queued"  # a private message is in the outbox
     HOLDOUT = "holdout"  # in the holdout: recorded, not messaged
-    UNREACHABLE = "unreachable"  # never started the bot (or blocked it): cannot be messaged
 
 
 GROUP_MEMBER = 0  # the run of a group-wide step (a member day's announcement)

@@ -271,3 +271,20 @@ async def test_an_invited_friend_gets_a_welcome_coupon_once_confirmed(bot: Harne
 
     [welcome] = said(bot, F1, "friend's invitation")
     assert "好友券 ¥10" in welcome
+
+
+async def test_an_admin_runs_journeys_from_a_private_chat_and_members_cannot(bot: Harness):
+    from tests.handlers.conftest import tap
+
+    await started(bot, ADMIN, ALICE)
+    await bot.say(ADMIN, "/manage", at=NOW, chat=ADMIN)
+    await tap(bot, ADMIN, ADMIN, f"mg:{GROUP}")
+
+    [on] = await bot.say(ADMIN, "/journey on nudge", at=NOW, chat=ADMIN)
+    [member] = await bot.say(ALICE, "/journey on winback", at=NOW, chat=ALICE)
+    [listing] = await bot.say(ADMIN, "/journey", at=NOW)
+
+    assert on.startswith("🟢 <b>New-member nudge (新人引导)</b> is on.")
+    assert member.startswith("Which group? Send /manage")
+    assert "🟢 <b>New-member nudge (新人引导)</b>" in listing
+    assert "⚪️ <b>Win-back (沉睡唤醒)</b>" in listing
