@@ -49,57 +49,61 @@ async def winback(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render)
     """沉睡唤醒: first steps for members in the trigger, then second steps that are due."""
     settings = group.settings.journeys.get(Journey.WINBACK)
     idle_from = now - dt.timedelta(days=settings.window)
-    queued = 0
-    while True:
-        async with uow() as work:
-            expr = await _trigger(work, group, settings)
-            if expr is None:
-                return queued
-            due = await work.journeys.winback(group.pk, expr, now, idle_from, BATCH)
-            for who in due:
-                queued += await take_step(
-                    work, group, Journey.WINBACK, who, now, render, offer=settings.offer
-                )
-            await work.commit()
-        if len(due) < BATCH:
-            break
+
+    async def first(
+        w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
+    ) -> list[Candidate]:
+        expr = await _trigger(w, g, s)
+        return [] if expr is None else await w.journeys.winback(g.pk, expr, n, idle_from, BATCH)
+
+    queued = await _each(uow, group, Journey.WINBACK, now, render, first)
     if not settings.second:
         return queued
     sent_before = now - dt.timedelta(days=settings.second)
-    while True:
-        async with uow() as work:
-            due = await work.journeys.winback_second(
-                group.pk, sent_before, sent_before - SECOND_GRACE, BATCH
-            )
-            for who in due:
-                queued += await take_step(
-                    work, group, Journey.WINBACK, who, now, render, step=2,
-                    offer=settings.second_offer,
-                )  # fmt: skip
-            await work.commit()
-        if len(due) < BATCH:
-            return queued
+
+    async def second(
+        w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
+    ) -> list[Candidate]:
+        return await w.journeys.winback_second(g.pk, sent_before, sent_before - SECOND_GRACE, BATCH)
+
+    return queued + await _each(
+        uow, group, Journey.WINBACK, now, render, second, step=2, offer=settings.second_offer
+    )
 
 
 Due = Callable[[UnitOfWork, ChatRecord, JourneySettings, dt.datetime], Awaitable[list[Candidate]]]
 
 
 async def _each(
-    uow: Uow, group: ChatRecord, journey: Journey, now: dt.datetime, render: Render, due: Due
+    uow: Uow,
+    group: ChatRecord,
+    journey: Journey,
+    now: dt.datetime,
+    render: Render,
+    due: Due,
+    *,
+    step: int = 1,
+    offer: int | None = None,
 ) -> int:
-    """Take the journey's step for everyone `due` names, a batch per transaction."""
+    """Take the step (with the journey's `offer` unless another is given) for everyone `due`
+    names, a batch per transaction, until a batch is short or names the same members again
+    (whose steps were taken: a pre-filter that keeps finding them must not loop)."""
     settings = group.settings.journeys.get(journey)
-    queued = 0
+    queued, before = 0, None
     while True:
         async with uow() as work:
             found = await due(work, group, settings, now)
+            if found == before:
+                return queued
             for who in found:
                 queued += await take_step(
-                    work, group, journey, who, now, render, offer=settings.offer
-                )
+                    work, group, journey, who, now, render, step=step,
+                    offer=offer if step > 1 else settings.offer,
+                )  # fmt: skip
             await work.commit()
         if len(found) < BATCH:
             return queued
+        before = found
 
 
 def _from(settings: JourneySettings, floor: dt.datetime) -> dt.datetime:
