@@ -46,6 +46,15 @@ async def group(uow_factory, holdout: int = 0) -> int:
     return record.pk
 
 
+async def refreshed(uow_factory, pk: int, now: dt.datetime) -> None:
+    """The segments job at `now`: stages from the members' last activity."""
+    async with uow_factory() as uow:
+        record = await uow.chats.by_pk(pk)
+        assert record is not None
+        await refresh_group(uow, record, now)
+        await uow.commit()
+
+
 async def counts(uow_factory, pk: int) -> tuple[int, int]:
     async with uow_factory() as uow:
         runs = await uow.session.scalar(
@@ -60,11 +69,7 @@ async def counts(uow_factory, pk: int) -> tuple[int, int]:
 async def test_two_processes_racing_take_each_members_step_once(uow_factory):
     pk = await group(uow_factory)
     later = AT + 40 * DAY
-    async with uow_factory() as uow:
-        record = await uow.chats.by_pk(pk)
-        assert record is not None
-        await refresh_group(uow, record, later)
-        await uow.commit()
+    await refreshed(uow_factory, pk, later)
 
     queued = await asyncio.gather(
         run_journeys(uow_factory, now=later, render=render),
@@ -81,11 +86,7 @@ async def test_held_out_members_have_a_run_and_no_message_and_every_process_agre
 ):
     pk = await group(uow_factory, holdout=30)
     later = AT + 40 * DAY
-    async with uow_factory() as uow:
-        record = await uow.chats.by_pk(pk)
-        assert record is not None
-        await refresh_group(uow, record, later)
-        await uow.commit()
+    await refreshed(uow_factory, pk, later)
 
     queued = await run_journeys(uow_factory, now=later, render=render)
 
@@ -105,11 +106,7 @@ async def test_win_back_candidates_are_the_members_the_stage_rule_calls_dormant(
             )
         await uow.commit()
     later = AT + 41 * DAY
-    async with uow_factory() as uow:
-        record = await uow.chats.by_pk(pk)
-        assert record is not None
-        await refresh_group(uow, record, later)
-        await uow.commit()
+    await refreshed(uow_factory, pk, later)
 
     await run_journeys(uow_factory, now=later, render=render)
 
