@@ -41,6 +41,7 @@ def to_record(row: Any) -> ChatRecord:
         _key(row.referral),
         row.order_points or 0,
         _key(row.tiers),
+        row.points_expiry_months or 0,
     )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings,
@@ -64,6 +65,7 @@ def _settings(
     referral: str,
     order_points: int,
     tiers: str = "{}",
+    points_expiry_months: int = 0,
 ) -> ChatSettings:
     """Settings parsed once per distinct stored value (they are frozen, so shared): every
     batch of chatter and every check-in reads its group's row."""
@@ -81,6 +83,7 @@ def _settings(
         referral=ReferralProgram.from_json(json.loads(referral)),
         order_points=order_points,
         tiers=ladder_from_json(json.loads(tiers)),
+        points_expiry_months=points_expiry_months,
     )
 
 
@@ -101,6 +104,7 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     }
     row.referral = settings.referral.to_json()
     row.order_points = settings.order_points
+    row.points_expiry_months = settings.points_expiry_months
     row.tiers = None if settings.tiers == DEFAULT_LADDER else ladder_to_json(settings.tiers)
 
 
