@@ -229,11 +229,12 @@ class ShopTexts:
 
     def statement_short(self, name: str, s: Statement, *, sent: bool) -> str:
         """/points in the group: the balance; the statement went privately (or how to get it)."""
-        balance = self._("{name}: {points}.", name=self.words.name(name),
-                         points=self.words.points(s.balance))  # fmt: skip
+        values = {"name": self.words.name(name), "points": self.words.points(s.balance)}
         if sent:
-            return balance + " " + self._("Your statement is in our private chat.")
-        return balance + " " + self._("Start a private chat with me to get your full statement.")
+            return self._("{name}: {points}. Your statement is in our private chat.", **values)
+        return self._(
+            "{name}: {points}. Start a private chat with me to get your full statement.", **values
+        )
 
     def expiry_reminder(self, r: ExpiryReminder) -> str:
         return self._(
