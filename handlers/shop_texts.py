@@ -68,7 +68,9 @@ class ShopTexts:
         return "\n".join(lines)
 
     def redeem_button(self, item: ShopItem) -> str:
-        return self._("Redeem {name} ({price})", name=self.item_name(item), price=item.price)
+        """A button's text is plain, not HTML: the name as the admin typed it."""
+        name = self._("Make-up check-in card") if item.kind is ShopItemKind.MAKEUP else item.name
+        return self._("Redeem {name} ({price})", name=name, price=item.price)
 
     def added(self, item: ShopItem) -> str:
         return self._(

@@ -166,3 +166,13 @@ async def test_expired_points_leave_with_a_reminder_a_week_before(bot: Harness):
     assert brief == "<b>Alice Liu</b>: 10 points. Your statement is in our private chat."
     assert "<code>-10</code>  expired" in notices[1]
     assert "Points expire 1 month after they were earned, oldest first." in notices[1]
+
+
+async def test_a_name_with_markup_characters_is_shown_as_typed(bot: Harness):
+    await bot.say(ADMIN, "/shop add item Tea & <Co> mug 30")
+
+    [shop] = await bot.say(ALICE, "/shop")
+
+    button = bot.world.sent(GROUP)[-1].params["reply_markup"]["inline_keyboard"][0][0]
+    assert button["text"] == "Redeem Tea & <Co> mug (30)"
+    assert "<b>Tea &amp; &lt;Co&gt; mug</b> · 30 points" in shop

@@ -375,3 +375,22 @@ async def test_the_statement_shows_the_latest_twenty_entries_newest_first(uow_fa
     assert len(s.lines) == 20
     assert (s.lines[0].delta, s.lines[0].reason, s.lines[0].item) == (-5, "shop", "Mug")
     assert [line.delta for line in s.lines[1:4]] == [25, 24, 23]
+
+
+async def test_two_makeup_cards_at_once_restore_one_day_and_cost_one_card(uow_factory):
+    pk = await group(uow_factory, {ANNA: 200})
+    cards = [
+        await item(uow_factory, NewItem(ShopItemKind.MAKEUP, 50, makeup_every_days=7))
+        for _ in range(2)
+    ]
+    for back in (3, 2):
+        await checkin(uow_factory, ANNA, AT - back * DAY)
+
+    results = await asyncio.gather(*(redeem(uow_factory, ANNA, card.id) for card in cards))
+
+    refused = [r for r in results if isinstance(r, RedeemRefused)]
+    assert len(refused) == 1
+    assert refused[0].problem in {RedeemProblem.MAKEUP_NOT_NEEDED, RedeemProblem.MAKEUP_TOO_SOON}
+    assert await entries(uow_factory, pk, PointsReason.SHOP) == [(ANNA, -50)]
+    member, days = await streaks(uow_factory, pk, ANNA)
+    assert member[0] == 3 and len(days) == 3
