@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from campaigns.services.shop import (
     add_item,
     end_item,
+    my_statements,
     points_statement,
     redeem_item,
     remember_shop,
@@ -21,6 +22,7 @@ from campaigns.settings import language_for
 from campaigns.shop import NewItem, ShopItem, ShopVerb, parse_shop_command
 from handlers.callbacks import ShopButton, callback_button, tapped
 from handlers.deps import Context
+from handlers.extract import is_group
 from handlers.notify import send_private
 from handlers.shop_texts import ShopTexts
 from handlers.use_case import Call, use_case
@@ -99,17 +101,32 @@ async def on_redeem(call: Call[ShopTexts]) -> None:
     await send_private(call.context.bot, d, member.user_id, private.redeemed_private(done))
 
 
+async def points_command(update: Update, context: Context) -> None:
+    """`/points` in a group (the balance; the statement privately) or in a private chat
+    (the statement of every group the member has points in)."""
+    if is_group(update.effective_chat):
+        await points_in_group(update, context)
+    else:
+        await points_in_private(update, context)
+
+
+@use_case(ShopTexts)
+async def points_in_private(call: Call[ShopTexts]) -> None:
+    """Every group's statement, in the reader's language."""
+    if call.person is not None:
+        statements = await my_statements(call.deps.uow(), user_id=call.person.user_id)
+        await call.reply(call.t.statements(call.person.display_name, statements))
+
+
 @use_case(ShopTexts, group=True)
-async def points_command(call: Call[ShopTexts]) -> None:
-    """The balance in the group; the statement (last 20 entries) privately."""
+async def points_in_group(call: Call[ShopTexts]) -> None:
+    """The balance here; the statement (last 20 entries) privately where possible."""
     assert call.user_id is not None and call.person is not None
     statement = await points_statement(
         call.deps.uow(), bot_id=call.key[0], update_id=call.key[1], chat_id=call.group_id,
         user_id=call.user_id, at=call.at,
     )  # fmt: skip
-    name = call.person.display_name
+    name, d = call.person.display_name, call.deps
     private = ShopTexts(language_for(call.person.language_code, call.t.language))
-    sent = await send_private(
-        call.context.bot, call.deps, call.user_id, private.statement(name, statement)
-    )
+    sent = await send_private(call.context.bot, d, call.user_id, private.statement(name, statement))
     await call.reply(call.t.statement_short(name, statement, sent=sent))

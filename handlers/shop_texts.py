@@ -229,6 +229,12 @@ class ShopTexts:
             )
         return "\n".join(lines)
 
+    def statements(self, name: str, statements: list[Statement]) -> str:
+        """/points in private: each group's statement, or where points come from."""
+        if not statements:
+            return self._("No points yet: send /checkin in your group to earn the first ones.")
+        return "\n\n".join(self.statement(name, s) for s in statements)
+
     def statement_short(self, name: str, s: Statement, *, sent: bool) -> str:
         """/points in the group: the balance; the statement went privately (or how to get it)."""
         values = {"name": self.words.name(name), "points": self.words.points(s.balance)}

@@ -10,7 +10,7 @@ ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule",
                   "sequence", "broadcast", "segments", "tag", "untag", "tags",
                   "audience")  # fmt: skip
 COMMANDS = {
-    "private": ("start", "invite", "invites", "mycoupons", "manage", "help"),
+    "private": ("start", "invite", "invites", "mycoupons", "points", "manage", "help"),
     "group": MEMBER_COMMANDS,
     "admins": MEMBER_COMMANDS[:-1] + ADMIN_COMMANDS + ("help",),
 }

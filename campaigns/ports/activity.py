@@ -114,6 +114,9 @@ class Ledger(Protocol):
     ) -> bool:
         """Append an entry once per idempotency key; False if the key exists."""
 
+    async def chats_of(self, user_id: int) -> list[int]:
+        """The groups (pks) where the member has ledger entries, oldest group first."""
+
     async def statement(self, chat_pk: int, user_id: int, limit: int) -> list[StatementLine]:
         """The member's latest entries in the group, newest first."""
 

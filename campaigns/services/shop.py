@@ -319,6 +319,22 @@ async def points_statement(
     return Statement(balance, lines, s.timezone, s.points_expiry_months, record.title)
 
 
+async def my_statements(uow: UnitOfWork, *, user_id: int) -> list[Statement]:
+    """/points in a private chat: the member's statement in each group where they have
+    points entries (groups the bot has left are skipped)."""
+    out = []
+    async with uow:
+        for pk in await uow.ledger.chats_of(user_id):
+            record = await uow.chats.by_pk(pk)
+            if record is None or not record.active:
+                continue
+            balance = await uow.members.balance(pk, user_id) or 0
+            lines = await uow.ledger.statement(pk, user_id, STATEMENT_LINES)
+            s = record.settings
+            out.append(Statement(balance, lines, s.timezone, s.points_expiry_months, record.title))
+    return out
+
+
 async def expire_points(
     uow: Callable[[], UnitOfWork], *, now: dt.datetime
 ) -> tuple[int, list[ExpiryReminder]]:

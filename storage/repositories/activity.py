@@ -349,6 +349,12 @@ class SqlLedger(Repository):
         }
         return (await self.run(_ADD_ENTRY(self.session), params)).first() is not None
 
+    async def chats_of(self, user_id: int) -> list[int]:
+        rows = await self.run(
+            select(LT.c.chat_id).where(LT.c.user_id == user_id).distinct().order_by(LT.c.chat_id)
+        )
+        return [int(pk) for (pk,) in rows]
+
     async def statement(self, chat_pk: int, user_id: int, limit: int) -> list[StatementLine]:
         """Newest first; a shop entry names its item (the redemption shares its key)."""
         r, i = ShopRedemptionRow.__table__.c, ShopItemRow.__table__.c

@@ -135,12 +135,19 @@ async def test_a_makeup_card_that_is_not_needed_costs_nothing(bot: Harness):
     assert "21 points" in brief
 
 
-async def test_points_is_a_group_command(bot: Harness):
+async def test_points_in_a_private_chat_shows_every_groups_statement(bot: Harness):
     await started(bot, ALICE)
+    await started(bot, CAROL)
+    await bot.say(ALICE, "/checkin")
 
-    [reply] = await bot.say(ALICE, "/points", chat=ALICE)
+    [alice] = await bot.say(ALICE, "/points", chat=ALICE)
+    [carol] = await bot.say(CAROL, "/points", chat=CAROL)
 
-    assert reply.startswith("This command works in your group")
+    assert alice.splitlines() == [
+        "🧾 <b>Alice Liu</b>'s points in <b>Sunny Tea Club</b>: 10 points",
+        "2026-11-16  <code>+10</code>  check-in",
+    ]
+    assert carol == "No points yet: send /checkin in your group to earn the first ones."
 
 
 async def test_expired_points_leave_with_a_reminder_a_week_before(bot: Harness):
