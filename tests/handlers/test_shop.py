@@ -138,14 +138,14 @@ async def test_a_makeup_card_that_is_not_needed_costs_nothing(bot: Harness):
 async def test_points_in_a_private_chat_shows_every_groups_statement(bot: Harness):
     await started(bot, ALICE)
     await started(bot, CAROL)
-    await bot.say(ALICE, "/checkin")
+    await bot.say(ALICE, "/checkin", at=dt.datetime(2026, 11, 16, 17, 0, tzinfo=dt.UTC))
 
     [alice] = await bot.say(ALICE, "/points", chat=ALICE)
     [carol] = await bot.say(CAROL, "/points", chat=CAROL)
 
     assert alice.splitlines() == [
         "🧾 <b>Alice Liu</b>'s points in <b>Sunny Tea Club</b>: 10 points",
-        "2026-11-16  <code>+10</code>  check-in",
+        "2026-11-17  <code>+10</code>  check-in",  # 01:00 on the 17th in Shanghai
     ]
     assert carol == "No points yet: send /checkin in your group to earn the first ones."
 

@@ -168,3 +168,18 @@ def test_the_rule_agrees_with_spending_lot_by_lot_oldest_first():
         assert expiring(earned_before=earned, debits=debits, balance=balance) == _simulate(
             entries, cutoff
         )
+
+
+def test_points_expiry_is_a_group_setting_in_months_zero_for_never():
+    from campaigns.errors import InvalidSetting
+    from campaigns.settings import ChatSettings, apply_setting
+
+    set_to = apply_setting(ChatSettings(), "points_expiry_months", "12")
+    off = apply_setting(set_to, "points_expiry_months", "0")
+
+    assert set_to.points_expiry_months == 12
+    assert ("points_expiry_months", "12") in set_to.as_pairs()
+    assert off.points_expiry_months == 0
+    with pytest.raises(InvalidSetting) as refused:
+        apply_setting(ChatSettings(), "points_expiry_months", "121")
+    assert refused.value.reason == "out_of_range"
