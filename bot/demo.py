@@ -35,7 +35,7 @@ from campaigns.services.orders import record_order
 from campaigns.services.profile import export_members
 from campaigns.services.referral import sweep
 from campaigns.services.segments import refresh_all
-from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb, build, parse
+from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb, ShopButton, build, parse
 from handlers.groupbuys import announce_expired
 from handlers.journey_texts import render as render_journey
 from handlers.notify import send_notices, send_tier_changes
@@ -292,6 +292,7 @@ async def _script(
     stats["end"] = end
     stats["referrals"] = await _referrals(demo, world, people, start=end - dt.timedelta(days=4))
     stats["coupons"] = await _coupons(demo, world, people, at=end)
+    stats["shop"] = await _shop(demo, world, people, at=end + dt.timedelta(hours=4))
     stats["groupbuys"] = await _groupbuys(demo, world, people)
     stats["calendar"] = await _calendar(demo, world, people)
     stats["segments"] = await _segments(demo, world, people)
@@ -480,6 +481,46 @@ async def _coupons(
         imported += result.stored
     demo.highlights.append(f"— the shop imports {imported} orders (stored once per order id)")
     return {"imported_orders": imported}
+
+
+async def _shop(
+    demo: Demo, world: FakeTelegram, people: list[tuple[int, str]], *, at: dt.datetime
+) -> bool:
+    """积分兑换: the owner puts a coupon in the points shop; the member with the most points
+    redeems it with a tap, then reads their statement with /points."""
+    deps = demo.app.bot_data.deps
+    offer = await create_offer(
+        deps.uow(), chat_id=GROUP, name="满99减10 积分券",
+        template=Template(CouponKind.FIXED, value=1000, min_spend=9900, valid_days=30),
+        stock=None, per_member=1, at=at,
+    )  # fmt: skip
+    await demo.show(
+        "the owner puts a coupon in the points shop for 20 points",
+        world.message(GROUP, OWNER, f"/shop add coupon {offer.id} 20", at=at),
+    )
+    async with deps.uow() as uow:
+        record = await uow.chats.get(GROUP)
+        assert record is not None
+        points = {uid: await uow.members.balance(record.pk, uid) or 0 for uid, _ in people[:8]}
+    buyer = max(points, key=lambda uid: points[uid])
+    world.start_private(buyer)
+    await demo.show(
+        "the richest member opens the shop", world.message(GROUP, buyer, "/shop", at=at)
+    )
+    item = next(
+        int(b["callback_data"].removeprefix("shop:"))
+        for row in world.sent(GROUP)[-1].params["reply_markup"]["inline_keyboard"]
+        for b in row
+    )
+    await demo.feed(world.callback(GROUP, buyer, build(ShopButton(item))))
+    answer = next(c for c in reversed(world.calls) if c.method == "answerCallbackQuery")
+    alert = str(answer.params.get("text", ""))
+    demo.highlights.append(f"— and taps Redeem (the alert only they see):\n  « {alert}")
+    await demo.show(
+        "then asks for their points (the statement goes privately, the group gets the balance)",
+        world.message(GROUP, buyer, "/points", at=at),
+    )
+    return alert.startswith("🎉")
 
 
 async def _groupbuys(demo: Demo, world: FakeTelegram, people: list[tuple[int, str]]) -> int:

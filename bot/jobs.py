@@ -24,6 +24,7 @@ from campaigns.services.groupbuys import end_deals, expire_teams, live_posts
 from campaigns.services.journeys import run_journeys
 from campaigns.services.referral import sweep
 from campaigns.services.segments import refresh_all
+from campaigns.services.shop import expire_points
 from campaigns.services.tiers import review_tiers
 from handlers.broadcasts import show_progress
 from handlers.calendar import report_skipped
@@ -32,7 +33,12 @@ from handlers.deps import Deps
 from handlers.groupbuy_texts import GroupBuyTexts
 from handlers.groupbuys import announce_ended, announce_expired, show_team
 from handlers.journey_texts import render as render_journey
-from handlers.notify import send_coupon_reminders, send_notices, send_tier_changes
+from handlers.notify import (
+    send_coupon_reminders,
+    send_notices,
+    send_points_reminders,
+    send_tier_changes,
+)
 
 log = logging.getLogger("growthbot")
 PRUNE_AFTER = dt.timedelta(days=2)
@@ -122,6 +128,7 @@ class Jobs:
         every(self.segments, interval=3600, first=120, name="segments")
         every(self.review_tiers, interval=3600, first=120, name="tier-review")
         every(self.journeys, interval=s.journey_tick_seconds, first=150, name="journeys")
+        every(self.expire_points, interval=3600, first=150, name="points-expiry")
 
     def _every(self, queue: JobQueue[Any]) -> Callable[..., None]:
         def every(job: Job, *, interval: float, first: float, name: str) -> None:
@@ -210,6 +217,16 @@ class Jobs:
         if queued:
             log.info("journeys queued %d private messages", queued)
             self.sender.kick()
+
+    async def expire_points(self, _: object = None) -> None:
+        """Points past their group's expiry leave the balances (one ledger entry per member
+        and day), and members with points expiring within a week are told once. Hourly, so
+        a restart still runs it each day; a second run that day changes nothing."""
+        expired, reminders = await expire_points(self.d.uow, now=self.d.clock())
+        if expired:
+            log.info("points expiry took %d points", expired)
+        if reminders:
+            await send_points_reminders(self.bot, self.d, reminders)
 
     async def prune(self, _: object = None) -> None:
         """Forget processed update ids older than Telegram could ever redeliver."""

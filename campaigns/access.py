@@ -27,6 +27,7 @@ class ButtonKind(StrEnum):
     BROADCAST = "broadcast"  # a /broadcast preview, then its progress message
     CHOOSER = "chooser"  # the private "which group?" chooser of /invite and /invites
     SEGMENTS = "segments"  # a /segments report or member list (object: the group's chat id)
+    SHOP = "shop"  # a /shop list: one Redeem button per item (object: the item)
 
 
 class Denied(StrEnum):

@@ -25,7 +25,9 @@ EXAMPLES = {
     "milestones": "7:5,30:20",
     "order_points": "1",
     "milestone_coupons": "7:12",
+    "points_expiry_months": "12",
 }
+MAX_EXPIRY_MONTHS = 120
 SETTING_KEYS = tuple(EXAMPLES)
 
 
@@ -40,6 +42,7 @@ class ChatSettings:
     order_points: int = 0  # points per whole major unit of an order (0: off)
     tiers: TierLadder = DEFAULT_LADDER  # membership tiers (会员等级), set with /tier setup
     journeys: JourneyBook = NO_JOURNEYS  # automations, set with /journey
+    points_expiry_months: int = 0  # points expire this many months after earned (0: never)
 
     def as_pairs(self) -> list[tuple[str, str]]:
         """Settings as they are typed in `/set`, in a stable order."""
@@ -52,6 +55,7 @@ class ChatSettings:
             ("milestones", format_milestones(self.checkin.milestones)),
             ("order_points", str(self.order_points)),
             ("milestone_coupons", format_milestones(self.checkin.milestone_coupons)),
+            ("points_expiry_months", str(self.points_expiry_months)),
         ]
 
 
@@ -132,6 +136,11 @@ def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
         if value > 100:
             raise _invalid(key, "out_of_range")
         return replace(settings, order_points=value)
+    if key == "points_expiry_months":
+        months = _points(key, raw)
+        if months > MAX_EXPIRY_MONTHS:
+            raise _invalid(key, "out_of_range")
+        return replace(settings, points_expiry_months=months)
     if key == "language":
         if raw.lower() not in LANGUAGES:
             raise _invalid(key, "unknown_language")

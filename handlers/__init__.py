@@ -34,6 +34,7 @@ from handlers.callbacks import (
     ScheduleButton,
     SegmentButton,
     SegmentPageButton,
+    ShopButton,
     pattern,
 )
 from handlers.checkin import CHECKIN_WORDS, checkin_command
@@ -54,6 +55,7 @@ from handlers.members import (
 from handlers.profile import me_command, top_command
 from handlers.referral import referral_command
 from handlers.segments import on_segment_button, segments_command
+from handlers.shop import on_redeem, points_command, shop_command
 from handlers.start import help_command, unknown_in_private, unknown_tap
 from handlers.tier import tier_command
 
@@ -141,6 +143,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.add_handler(
             CallbackQueryHandler(on_segment_button, pattern=pattern(kind)), group=COMMANDS
         )
+    app.add_handler(CommandHandler("shop", shop_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("points", points_command, commands), group=COMMANDS)
+    app.add_handler(CallbackQueryHandler(on_redeem, pattern=pattern(ShopButton)), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(unknown_tap), group=COMMANDS)  # after every pattern
     private = filters.ChatType.PRIVATE & commands
     app.add_handler(  # 签到 in a private chat is explained like /checkin

@@ -145,6 +145,13 @@ class SegmentPageButton:
     chat_id: int
 
 
+@dataclass(frozen=True)
+class ShopButton:
+    """Redeem under a /shop list, one per item: `shop:<item>`."""
+
+    item_id: int
+
+
 Callback = (
     ClaimButton
     | GroupBuyButton
@@ -154,9 +161,10 @@ Callback = (
     | ManageButton
     | SegmentButton
     | SegmentPageButton
+    | ShopButton
 )
 C = TypeVar("C", ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton,
-            ManageButton, SegmentButton, SegmentPageButton)  # fmt: skip
+            ManageButton, SegmentButton, SegmentPageButton, ShopButton)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,7 @@ _KINDS: dict[type[Callback], _Kind] = {
         rf"{PAGE}:{CHAT_ID}",
         lambda v, n: SegmentPageButton(SegmentView(v), *n),
     ),
+    ShopButton: _Kind("shop", None, ROW_ID, lambda _, n: ShopButton(n[0])),
 }
 _PATTERNS = {kind: spec.pattern for kind, spec in _KINDS.items()}
 

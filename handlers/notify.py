@@ -11,11 +11,13 @@ from telegram.error import Forbidden, TelegramError
 from campaigns.services.coupons import Reminder
 from campaigns.services.invite_links import mark_reachable
 from campaigns.services.referral import Notice
+from campaigns.services.shop import ExpiryReminder
 from campaigns.services.tiers import TierChange
 from campaigns.settings import language_for
 from handlers.coupon_texts import CouponTexts
 from handlers.deps import Ack, Deps
 from handlers.referral_texts import ReferralTexts
+from handlers.shop_texts import ShopTexts
 from handlers.tier_texts import TierTexts
 
 log = logging.getLogger(__name__)
@@ -73,3 +75,10 @@ async def send_tier_changes(bot: Bot, d: Deps, changes: Sequence[TierChange]) ->
         if member.reachable:
             t = TierTexts(language_for(member.language_code, change.group_language))
             await send_private(bot, d, member.user_id, t.notice(change))
+
+
+async def send_points_reminders(bot: Bot, d: Deps, reminders: Sequence[ExpiryReminder]) -> None:
+    """“N points expire on <day>”, privately in the member's own language (best effort)."""
+    for r in reminders:
+        t = ShopTexts(language_for(r.member.language_code, r.group_language))
+        await send_private(bot, d, r.member.user_id, t.expiry_reminder(r))

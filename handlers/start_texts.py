@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from handlers.words import Words
 
-MEMBER_COMMANDS = ("checkin", "me", "tier", "top", "invite", "invites", "referral", "help")
+MEMBER_COMMANDS = ("checkin", "me", "points", "shop", "tier", "top", "invite", "invites",
+                   "referral", "help")  # fmt: skip
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
                   "sequence", "broadcast", "segments", "tag", "untag", "tags",
                   "audience", "journey")  # fmt: skip
 COMMANDS = {
-    "private": ("start", "invite", "invites", "mycoupons", "manage", "help"),
+    "private": ("start", "invite", "invites", "mycoupons", "points", "manage", "help"),
     "group": MEMBER_COMMANDS,
     "admins": MEMBER_COMMANDS[:-1] + ADMIN_COMMANDS + ("help",),
 }
@@ -31,6 +32,8 @@ class StartTexts:
             "start": self._("Start: what I do, and your private notices"),
             "checkin": self._("Daily check-in"),
             "me": self._("My points and streak"),
+            "points": self._("My points statement"),
+            "shop": self._("Points shop: redeem rewards (admins: /shop add)"),
             "tier": self._("My membership tier (/tier ladder: all tiers)"),
             "top": self._("Leaderboard (/top streak, /top invites)"),
             "invite": self._("My invite link"),

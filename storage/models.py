@@ -99,6 +99,8 @@ class ChatRow(Base):
     tiers: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the tier ladder
     rfm_from: Mapped[dt.date | None] = mapped_column(Date)  # first month in the RFM window
     journeys: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # campaigns.journeys.JourneyBook
+    # Points expire this many months after they were earned, oldest first (0: never).
+    points_expiry_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -333,6 +335,58 @@ class LedgerRow(Base):
     delta: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    at: Mapped[dt.datetime]
+
+
+class ShopItemRow(Base):
+    """Something a group's points shop sells: a coupon of an offer, a custom item, or the
+    make-up check-in card. `sold` rises only by a conditional UPDATE (sold < stock)."""
+
+    __tablename__ = "shop_items"
+    __table_args__ = (Index("ix_shop_items_chat_status", "chat_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # campaigns.shop.ShopItemKind
+    name: Mapped[str] = mapped_column(String(64))
+    price: Mapped[int] = mapped_column(BigInteger)
+    offer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coupon_templates.id", ondelete="CASCADE")
+    )
+    stock: Mapped[int | None] = mapped_column(Integer)  # None: unlimited
+    sold: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(8), default="active", server_default="active")
+    makeup_every_days: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime]
+
+
+class ShopRedemptionRow(Base):
+    """A member redeemed an item: once per key, the same key as the ledger entry that paid."""
+
+    __tablename__ = "shop_redemptions"
+    __table_args__ = (Index("ix_shop_redemptions_chat_user", "chat_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("shop_items.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(8))
+    price: Mapped[int] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    coupon_code: Mapped[str | None] = mapped_column(String(16))
+    at: Mapped[dt.datetime]
+
+
+class PointsReminderRow(Base):
+    """A member was told points expire by `expires_on`: one per member and window."""
+
+    __tablename__ = "points_reminders"
+    __table_args__ = (UniqueConstraint("chat_id", "user_id", "expires_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    expires_on: Mapped[dt.date] = mapped_column(Date)
     at: Mapped[dt.datetime]
 
 

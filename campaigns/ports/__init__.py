@@ -25,6 +25,7 @@ from campaigns.ports.orders import Orders
 from campaigns.ports.outbox import Outbox
 from campaigns.ports.referral import Claims, InviteLinks, Invites, Rewards
 from campaigns.ports.segments import Segments
+from campaigns.ports.shop import Shop
 from campaigns.ports.tags import Tags
 from campaigns.ports.tiers import Tiers
 from campaigns.ports.updates import UpdateLog
@@ -103,6 +104,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tiers(self) -> Tiers: ...
+
+    @property
+    def shop(self) -> Shop: ...
 
     async def __aenter__(self) -> Self: ...
 

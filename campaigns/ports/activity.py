@@ -39,7 +39,43 @@ class RecordedCheckin:
     spend: int = 0  # and lifetime spend: enough to tell whether a promotion is possible
 
 
+@dataclass(frozen=True)
+class StatementLine:
+    """One ledger entry as a member's statement shows it (`item`: a shop entry's item)."""
+
+    at: dt.datetime
+    delta: int
+    reason: str
+    item: str | None = None
+    item_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class ExpiryStanding:
+    """What the expiry rule needs of one member: points earned in entries before the
+    cutoff, every debit so far (as a positive number), and the balance."""
+
+    user_id: int
+    earned_before: int
+    debits: int
+    balance: int
+
+
 class Checkins(Protocol):
+    async def makeup(
+        self,
+        chat_pk: int,
+        user_id: int,
+        *,
+        day: dt.date,
+        streak: int,
+        today_streak: int | None,
+        at: dt.datetime,
+    ) -> bool:
+        """A make-up card's check-in on `day` (no points) with `streak`; today's row, when
+        `today_streak` is given, carries it on; the member's counters follow (check-ins,
+        streak, best streak, last day). False, and nothing written, if `day` has one."""
+
     async def previous(
         self, chat_pk: int, user_id: int, day: dt.date
     ) -> PreviousCheckin | None: ...
@@ -77,3 +113,14 @@ class Ledger(Protocol):
         at: dt.datetime,
     ) -> bool:
         """Append an entry once per idempotency key; False if the key exists."""
+
+    async def chats_of(self, user_id: int) -> list[int]:
+        """The groups (pks) where the member has ledger entries, oldest group first."""
+
+    async def statement(self, chat_pk: int, user_id: int, limit: int) -> list[StatementLine]:
+        """The member's latest entries in the group, newest first."""
+
+    async def expiry_standings(self, chat_pk: int, cutoff: dt.datetime) -> list[ExpiryStanding]:
+        """Members who may have points expiring at `cutoff`: earned before it more than all
+        their debits, with a positive balance (a pre-filter: campaigns.shop.expiring decides
+        how much; for everyone else it is zero)."""

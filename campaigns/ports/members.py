@@ -107,6 +107,13 @@ class Members(Protocol):
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
         """Adjust the cached balance; returns the new balance."""
 
+    async def take_points(self, chat_pk: int, user_id: int, amount: int) -> int | None:
+        """Lower the balance by `amount` only if it holds that much (a conditional UPDATE:
+        never negative, whatever runs at once); the new balance, or None (nothing changed)."""
+
+    async def balance(self, chat_pk: int, user_id: int) -> int | None:
+        """The member's points (None: never seen in the group)."""
+
     async def add_earned(self, chat_pk: int, user_id: int, points: int, month: dt.date) -> None:
         """Count `points` (> 0) as earned: the lifetime total and the `month` bucket. Called
         with every positive ledger entry actually stored, in its transaction."""

@@ -10,9 +10,11 @@ the group's calendar): a negative one (a clawback, or points spent) never lowers
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 
 from campaigns.checkin import local_day
+from campaigns.errors import DomainError
 from campaigns.ports import UnitOfWork
 from campaigns.tiers import month_of
 
@@ -27,6 +29,16 @@ class PointsReason(StrEnum):
     REFERRAL_CLAWBACK = "referral_clawback"
     REFERRAL_FIRST_ORDER = "referral_first_order"
     TIER_REWARD = "tier_reward"
+    SHOP = "shop"  # points spent in the points shop (积分兑换)
+    EXPIRY = "expiry"  # points past the group's expiry, oldest first
+
+
+@dataclass
+class NotEnoughPoints(DomainError):
+    """A spend larger than the balance; nothing was written."""
+
+    balance: int
+    amount: int
 
 
 async def award_points(
@@ -55,3 +67,28 @@ async def award_points(
         month = month_of(local_day(at, timezone))
         await uow.members.add_earned(chat_pk, user_id, delta, month)
     return True
+
+
+async def spend_points(
+    uow: UnitOfWork,
+    chat_pk: int,
+    user_id: int,
+    *,
+    amount: int,
+    reason: PointsReason,
+    key: str,
+    at: dt.datetime,
+) -> int | None:
+    """Take `amount` (> 0) from the balance once per `key`, never below zero: the balance
+    moves by a conditional UPDATE and the ledger gets one entry. The new balance; None when
+    the key was spent already (nothing changed); NotEnoughPoints (nothing written) when the
+    balance is short. Points spent are not points earned: tiers never drop for it."""
+    if amount <= 0:
+        raise ValueError("a spend takes a positive amount")
+    balance = await uow.members.take_points(chat_pk, user_id, amount)
+    if balance is None:
+        raise NotEnoughPoints(await uow.members.balance(chat_pk, user_id) or 0, amount)
+    if not await uow.ledger.add(chat_pk, user_id, delta=-amount, reason=reason, key=key, at=at):
+        await uow.members.add_points(chat_pk, user_id, amount)  # the key's spend stands alone
+        return None
+    return balance

@@ -10,17 +10,27 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Date, Table, bindparam, select, text
+from sqlalchemy import BigInteger, Date, Table, bindparam, case, func, select, text, update
 
 from campaigns.checkin import CheckinAward, PreviousCheckin
 from campaigns.members import EventKind
-from campaigns.ports.activity import PointsEntry, RecordedCheckin
+from campaigns.ports.activity import ExpiryStanding, PointsEntry, RecordedCheckin, StatementLine
 from campaigns.tiers import month_of
-from storage.models import CheckinRow, EventRow, LedgerRow, UtcDateTime
+from storage.models import (
+    CheckinRow,
+    EventRow,
+    LedgerRow,
+    MembershipRow,
+    ShopItemRow,
+    ShopRedemptionRow,
+    UtcDateTime,
+)
 from storage.repositories.base import (
     Repository,
+    aware,
     dollar_params,
     encoder,
+    insert_for,
     json_rows,
     prepared,
     rows_param,
@@ -28,6 +38,7 @@ from storage.repositories.base import (
 
 CT = cast(Table, CheckinRow.__table__)
 LT = cast(Table, LedgerRow.__table__)
+MT = cast(Table, MembershipRow.__table__)
 _CHAT = bindparam("chat_pk", type_=BigInteger)
 _USER = bindparam("user_id", type_=BigInteger)
 _DAY = bindparam("day", type_=Date)
@@ -125,6 +136,7 @@ _RECORD_PG = text(_RECORD_PG_SQL).bindparams(
 )
 _RECORD_PG_DRIVER, _RECORD_PG_NAMES = dollar_params(_RECORD_PG_SQL)
 _NO_ENTRY = PointsEntry(reason="", delta=0, key="")
+_DAY1 = dt.timedelta(days=1)
 
 # SQLite on the driver: the statements SQLAlchemy would send for the same record (see
 # SqlCheckins.record), in sqlite3's named style; times and days in SQLAlchemy's text form.
@@ -177,6 +189,46 @@ class SqlEvents(Repository):
 
 
 class SqlCheckins(Repository):
+    async def makeup(
+        self,
+        chat_pk: int,
+        user_id: int,
+        *,
+        day: dt.date,
+        streak: int,
+        today_streak: int | None,
+        at: dt.datetime,
+    ) -> bool:
+        """Yesterday's row (no points) inserted once; today's row carried on; the member's
+        counters: one more check-in, the streak of the latest day, the best streak."""
+        inserted = await self.run(
+            insert_for(self.session, CT)
+            .values(chat_id=chat_pk, user_id=user_id, day=day, at=at, streak=streak, points=0)
+            .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "day"])
+            .returning(CT.c.id)
+        )
+        if inserted.first() is None:
+            return False
+        latest = streak if today_streak is None else today_streak
+        if today_streak is not None:
+            await self.run(
+                update(CT)
+                .where(CT.c.chat_id == chat_pk, CT.c.user_id == user_id, CT.c.day == day + _DAY1)
+                .values(streak=today_streak)
+            )
+        m = MT.c
+        await self.run(
+            update(MT)
+            .where(m.chat_id == chat_pk, m.user_id == user_id)
+            .values(
+                checkins=m.checkins + 1,
+                streak=case((m.last_checkin_day <= day + _DAY1, latest), else_=m.streak),
+                last_checkin_day=case((m.last_checkin_day < day, day), else_=m.last_checkin_day),
+                best_streak=case((m.best_streak < latest, latest), else_=m.best_streak),
+            )
+        )
+        return True
+
     async def previous(self, chat_pk: int, user_id: int, day: dt.date) -> PreviousCheckin | None:
         params = {"chat_pk": chat_pk, "user_id": user_id, "day": day}
         row = (await self.run(_PREVIOUS, params)).first()
@@ -296,3 +348,55 @@ class SqlLedger(Repository):
             "at": at,
         }
         return (await self.run(_ADD_ENTRY(self.session), params)).first() is not None
+
+    async def chats_of(self, user_id: int) -> list[int]:
+        rows = await self.run(
+            select(LT.c.chat_id).where(LT.c.user_id == user_id).distinct().order_by(LT.c.chat_id)
+        )
+        return [int(pk) for (pk,) in rows]
+
+    async def statement(self, chat_pk: int, user_id: int, limit: int) -> list[StatementLine]:
+        """Newest first; a shop entry names its item (the redemption shares its key)."""
+        r, i = ShopRedemptionRow.__table__.c, ShopItemRow.__table__.c
+        rows = await self.run(
+            select(LT.c.at, LT.c.delta, LT.c.reason, i.name, i.kind)
+            .select_from(
+                LT.outerjoin(
+                    ShopRedemptionRow.__table__, r.idempotency_key == LT.c.idempotency_key
+                ).outerjoin(ShopItemRow.__table__, i.id == r.item_id)
+            )
+            .where(LT.c.chat_id == chat_pk, LT.c.user_id == user_id)
+            .order_by(LT.c.at.desc(), LT.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            StatementLine(at=aware(row.at) or row.at, delta=int(row.delta), reason=row.reason,
+                          item=row.name, item_kind=row.kind)
+            for row in rows
+        ]  # fmt: skip
+
+    async def expiry_standings(self, chat_pk: int, cutoff: dt.datetime) -> list[ExpiryStanding]:
+        """One aggregate over the group's ledger, joined to the balances: members whose
+        points earned before the cutoff exceed all their debits, and who hold points."""
+        earned = func.coalesce(
+            func.sum(case(((LT.c.delta > 0) & (LT.c.at < cutoff), LT.c.delta), else_=0)), 0
+        )
+        debits = func.coalesce(func.sum(case((LT.c.delta < 0, -LT.c.delta), else_=0)), 0)
+        m = MT.c
+        sums = (
+            select(LT.c.user_id, earned.label("earned"), debits.label("debits"))
+            .where(LT.c.chat_id == chat_pk)
+            .group_by(LT.c.user_id)
+            .having(earned > debits)
+            .subquery()
+        )
+        rows = await self.run(
+            select(sums.c.user_id, sums.c.earned, sums.c.debits, m.points)
+            .join(MT, (m.chat_id == chat_pk) & (m.user_id == sums.c.user_id))
+            .where(m.points > 0)
+            .order_by(sums.c.user_id)
+        )
+        return [
+            ExpiryStanding(int(row.user_id), int(row.earned), int(row.debits), int(row.points))
+            for row in rows
+        ]

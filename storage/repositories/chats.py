@@ -43,6 +43,7 @@ def to_record(row: Any) -> ChatRecord:
         row.order_points or 0,
         _key(row.tiers),
         _key(row.journeys),
+        row.points_expiry_months or 0,
     )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings,
@@ -67,6 +68,7 @@ def _settings(
     order_points: int,
     tiers: str = "{}",
     journeys: str = "{}",
+    points_expiry_months: int = 0,
 ) -> ChatSettings:
     """Settings parsed once per distinct stored value (they are frozen, so shared): every
     batch of chatter and every check-in reads its group's row."""
@@ -85,6 +87,7 @@ def _settings(
         order_points=order_points,
         tiers=ladder_from_json(json.loads(tiers)),
         journeys=book_from_json(json.loads(journeys)),
+        points_expiry_months=points_expiry_months,
     )
 
 
@@ -105,6 +108,7 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     }
     row.referral = settings.referral.to_json()
     row.order_points = settings.order_points
+    row.points_expiry_months = settings.points_expiry_months
     row.tiers = None if settings.tiers == DEFAULT_LADDER else ladder_to_json(settings.tiers)
     row.journeys = book_to_json(settings.journeys)
 

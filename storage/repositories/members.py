@@ -385,6 +385,23 @@ class SqlMembers(Repository):
         )
         return int(result.scalar_one())
 
+    async def take_points(self, chat_pk: int, user_id: int, amount: int) -> int | None:
+        result = await self.session.execute(
+            update(M)
+            .where(M.chat_id == chat_pk, M.user_id == user_id, M.points >= amount)
+            .values(points=M.points - amount)
+            .returning(M.points)
+            .execution_options(synchronize_session=False)
+        )
+        found = result.scalar_one_or_none()
+        return None if found is None else int(found)
+
+    async def balance(self, chat_pk: int, user_id: int) -> int | None:
+        found = await self.session.scalar(
+            select(M.points).where(M.chat_id == chat_pk, M.user_id == user_id)
+        )
+        return None if found is None else int(found)
+
     async def add_earned(self, chat_pk: int, user_id: int, points: int, month: dt.date) -> None:
         """The running total and the month bucket move together (same transaction)."""
         if points <= 0:

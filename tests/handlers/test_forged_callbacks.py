@@ -91,6 +91,7 @@ ROWS = {
     "mg:": "own",
     "sg:": "admin",
     "sgp:": "admin",
+    "shop:": "member",
 }
 CHOOSER_OF = {"ref:invite:": ALICE, "ref:invites:": ALICE, "mg:": OWNER}  # whose chooser
 SENT_TO = {"sg:": OWNER, "sgp:": OWNER}  # admin buttons the bot sent privately
@@ -163,6 +164,9 @@ async def world(database_url: str) -> AsyncIterator[World]:
         await bot.say(uid, "hi", at=bot.clock.now())
     await bot.say(OWNER, "/segments", at=bot.clock.now())  # the report: to the owner privately
     await bot.send(w.callback(OWNER, OWNER, f"sg:s-active:0:{GROUP}"))  # its list, page 1
+    await bot.say(OWNER, "/shop add item Tea mug 1", at=bot.clock.now())
+    await bot.say(ALICE, "/shop", at=bot.clock.now())  # the list with its Redeem button
+    shop_item = shown_id(bot, GROUP, "shop:")
 
     data = {
         "cpn:": f"cpn:{offers[0].id}",
@@ -178,6 +182,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
         "mg:": f"mg:{GROUP}",
         "sg:": f"sg:s-active:0:{GROUP}",
         "sgp:": f"sgp:s-active:1:{GROUP}",
+        "shop:": f"shop:{shop_item}",
     }
     real: dict[str, tuple[int, int]] = {}
     for row, value in data.items():
