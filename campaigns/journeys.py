@@ -149,6 +149,7 @@ class JourneyProblem(StrEnum):
     MISSING_DAY = "missing_day"  # member day switched on before its day was set
     UNKNOWN_OFFER = "unknown_offer"  # `value`: the offer id, not a live offer of this group
     UNKNOWN_AUDIENCE = "unknown_audience"  # `value`: no saved audience by that name
+    WINDOW_TOO_SHORT = "window_too_short"  # `value`: the days a member must be idle first
 
 
 @dataclass
@@ -271,16 +272,23 @@ def configured(
             if key is True or str(key).casefold() == "on":  # YAML 1.1 reads `on:` as true
                 switch = _switch(value)
                 continue
-            book = apply_journey_setting(book, journey, str(key), _text(value))
+            if key is False or str(key).casefold() == "off":  # and `off:` as false
+                switch = not _switch(value)
+                continue
+            book = apply_journey_setting(book, journey, str(key), _text(str(key), value))
             keys.append((journey, str(key).casefold()))
         if switch is not None:
             book = switched(book, journey, switch, at)
     return book, keys
 
 
-def _text(value: object) -> str:
-    if isinstance(value, bool) or value is None:
-        return "none" if value in (None, False) else "1"
+def _text(key: str, value: object) -> str:
+    """A YAML value as it would be typed; a yes/no where a number or name belongs is refused
+    (YAML reads `yes`, `on` and `true` as booleans)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        raise JourneyRefused(JourneyProblem.BAD_VALUE, key[:40], example=EXAMPLES.get(key, ""))
     return str(value)
 
 

@@ -1,11 +1,12 @@
 """A journey's report: what the members it reached did afterwards, against its holdout.
 
-A member *returned* within N days when they were active on any of the N local days after
-the day of their message (or, in the holdout, of the day they would have had it). Rates are
-over the members whose N days are over, so a report read mid-campaign is not diluted by
-members who have not had their chance yet. GMV counts the orders members placed within
-14 days of their step, whatever coupon they used; *redeemed* counts the journey's own
-coupons that were used.
+A member *returned* within N days when their first message, check-in or order after their
+step (the message, or in the holdout the moment they would have had it) came within N days
+of it. Rates are over the members whose N days are over, so a report read mid-campaign is
+not diluted by members who have not had their chance yet. GMV counts the orders members
+placed within 14 days of their step, whatever coupon they used; *redeemed* counts the
+journey's own coupons that were used. The arms compare members as assigned (messaged or
+held out); *delivered* says how many messages reached their member.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from campaigns.checkin import local_day
 from campaigns.journeys import Journey, RunStatus
 from campaigns.ports.journeys import Outcomes, RunRecord
 
@@ -26,6 +26,7 @@ class Arm:
     """The messaged members, or the holdout: how many, how many returned, what they bought."""
 
     members: int = 0
+    delivered: int = 0  # messages that reached the member
     matured7: int = 0  # members whose 7 days are over
     returned7: int = 0
     matured14: int = 0
@@ -57,18 +58,24 @@ class JourneyReport:
         return None if a is None or b is None else a - b
 
 
-def _arm(runs: list[RunRecord], outcomes: Outcomes, timezone: str, now: dt.datetime) -> Arm:
-    today = local_day(now, timezone)
+def _back(run: RunRecord, outcomes: Outcomes) -> dt.datetime | None:
+    """The member's first activity after the step: a message, a check-in or an order."""
+    placed = [at for at, _ in outcomes.orders.get(run.user_id, []) if at > run.at]
+    times = [t for t in (run.first_active, min(placed, default=None)) if t is not None]
+    return min(times, default=None)
+
+
+def _arm(runs: list[RunRecord], outcomes: Outcomes, now: dt.datetime) -> Arm:
     counts = dict.fromkeys(("matured7", "returned7", "matured14", "returned14", "buyers"), 0)
     gmv = 0
     for run in runs:
-        day = local_day(run.at, timezone)
-        active = outcomes.days.get(run.user_id, [])
+        back = _back(run, outcomes)
         for window in RETURN_WINDOWS:
-            if (today - day).days < window:
+            end = run.at + dt.timedelta(days=window)
+            if now < end:
                 continue
             counts[f"matured{window}"] += 1
-            if any(day < d <= day + dt.timedelta(days=window) for d in active):
+            if back is not None and back <= end:
                 counts[f"returned{window}"] += 1
         spent = [
             a
@@ -78,14 +85,14 @@ def _arm(runs: list[RunRecord], outcomes: Outcomes, timezone: str, now: dt.datet
         if spent:
             counts["buyers"] += 1
             gmv += sum(spent)
-    return Arm(members=len(runs), gmv=gmv, **counts)
+    delivered = sum(1 for r in runs if r.delivered)
+    return Arm(members=len(runs), delivered=delivered, gmv=gmv, **counts)
 
 
 def report_of(
     journey: Journey,
     runs: list[RunRecord],
     outcomes: Outcomes,
-    timezone: str,
     now: dt.datetime,
     days: int,
 ) -> JourneyReport:
@@ -97,8 +104,8 @@ def report_of(
         journey=journey,
         days=days,
         entered=len(firsts),
-        messaged=_arm(messaged, outcomes, timezone, now),
-        holdout=_arm(held, outcomes, timezone, now),
+        messaged=_arm(messaged, outcomes, now),
+        holdout=_arm(held, outcomes, now),
         second_steps=sum(1 for r in runs if r.step == 2 and r.status is RunStatus.QUEUED),
         coupons=len(codes),
         redeemed=sum(1 for c in codes if c in outcomes.redeemed),

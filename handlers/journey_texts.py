@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from campaigns.content import PostContent
 from campaigns.coupons import format_amount
@@ -61,14 +62,17 @@ class JourneyTexts:
                 if s.audience
                 else self._("Members who become dormant")
             )
-            text = self._(
-                "{who} (idle at most {window} days) get a private message, once per spell.",
+            text = self._n(
+                "{who} (idle at most {n} day) get a private message, once per spell.",
+                "{who} (idle at most {n} days) get a private message, once per spell.",
+                s.window,
                 who=who,
-                window=s.window,
             )
             if s.second:
-                text += " " + self._(
-                    "A second one after {days} more days without return.", days=s.second
+                text += self._sep() + self._n(
+                    "A second one after {n} more day without return.",
+                    "A second one after {n} more days without return.",
+                    s.second,
                 )
             return text
         if journey is Journey.BIRTHDAY:
@@ -90,6 +94,10 @@ class JourneyTexts:
             "Members who joined {days} days ago and never checked in, once.",
             days=book.after(journey),
         )
+
+    def _sep(self) -> str:
+        """Between two sentences: Chinese needs no space."""
+        return "" if self.language == "zh" else " "
 
     def day(self, day: str | None) -> str:
         if day is None:
@@ -117,7 +125,9 @@ class JourneyTexts:
             parts.append(self._("holdout {pct}%", pct=s.holdout))
         return " · ".join(parts)
 
-    def listing(self, book: JourneyBook) -> str:
+    def listing(
+        self, book: JourneyBook, warnings: Sequence[tuple[Journey, JourneyRefused]] = ()
+    ) -> str:
         lines = [self._("🤖 Journeys (automations)")]
         for journey in Journey:
             s = book.get(journey)
@@ -128,6 +138,8 @@ class JourneyTexts:
             if knobs:
                 line += f" · {knobs}"
             lines.append(f"{line}\n   {self.what(journey, book)}")
+            for _, problem in (w for w in warnings if w[0] is journey):
+                lines.append(f"   ⚠️ {self.refused(problem)}")
         lines.append("")
         lines.append(self.usage())
         return "\n".join(lines)
@@ -179,6 +191,12 @@ class JourneyTexts:
                 name=f"<code>{esc(err.value)}</code>",
                 all=", ".join(f"<code>{j}</code>" for j in Journey),
             )
+        if p is JourneyProblem.UNKNOWN_KEY and not err.value:
+            return self._(
+                "Which setting? Its settings: {keys}. e.g. <code>/journey set winback offer "
+                "12</code>",
+                keys=", ".join(f"<code>{k}</code>" for k in err.choices),
+            )
         if p is JourneyProblem.UNKNOWN_KEY:
             return self._(
                 "This journey has no setting {key}. Its settings: {keys}.",
@@ -195,6 +213,13 @@ class JourneyTexts:
             return self._(
                 "Set the member day first: <code>/journey set member_day day 15</code> "
                 "(a day of the month, 1–28) or <code>day sat</code> (a weekday)."
+            )
+        if p is JourneyProblem.WINDOW_TOO_SHORT:
+            return self._(
+                "Win-back reaches members idle at least {days} days (the group's threshold, "
+                "/segments set): its window must be longer, e.g. <code>/journey set winback "
+                "window 90</code>.",
+                days=esc(err.value),
             )
         if p is JourneyProblem.UNKNOWN_OFFER:
             return self._(
@@ -222,8 +247,13 @@ class JourneyTexts:
         m, h = r.messaged, r.holdout
         lines = [
             self._("📊 {name}, the last {days} days", name=self.name(r.journey), days=r.days),
-            self._("Entered: {n}", n=r.entered),
-            self._("Messaged: {n} · held out: {h}", n=m.members, h=h.members),
+            self._("Entered the journey: {n}", n=r.entered),
+            self._(
+                "Messaged: {n} (delivered {d}) · held out: {h}",
+                n=m.members,
+                d=m.delivered,
+                h=h.members,
+            ),
         ]
         if r.second_steps:
             lines.append(self._("Second messages: {n}", n=r.second_steps))
@@ -274,9 +304,16 @@ class JourneyTexts:
                 name=name,
                 group=group,
             )
-        elif j is Journey.WINBACK:
+        elif j is Journey.WINBACK and m.coupon is not None:
             text = self._(
                 "💌 {name}, still thinking of you in {group}. Here is one more reason to drop by.",
+                name=name,
+                group=group,
+            )
+        elif j is Journey.WINBACK:
+            text = self._(
+                "💌 {name}, still thinking of you in {group}. Drop by when you have a minute: "
+                "we would love to hear from you.",
                 name=name,
                 group=group,
             )
@@ -289,6 +326,12 @@ class JourneyTexts:
                 "🎉 Today is member day in {group}: ×{x} points on check-ins and orders, all day.",
                 group=group,
                 x=f"{m.multiplier:g}",
+            )
+        elif j is Journey.FIRST_ORDER and m.coupon is None:
+            text = self._(
+                "🛍 Thank you for your first order in {group}, {name}! We hope you enjoy it.",
+                name=name,
+                group=group,
             )
         elif j is Journey.FIRST_ORDER:
             text = self._(
@@ -303,10 +346,16 @@ class JourneyTexts:
                 name=name,
                 group=group,
             )
+        elif j is Journey.REFERRAL and m.coupon is not None:
+            text = self._(
+                "🤝 Welcome to {group}, {name}! You joined through a friend's invitation: "
+                "here is a welcome coupon for you.",
+                name=name,
+                group=group,
+            )
         elif j is Journey.REFERRAL:
             text = self._(
-                "🤝 Welcome to {group}, {name}! You joined through a friend's invitation, so "
-                "you both get a reward.",
+                "🤝 Welcome to {group}, {name}! Glad a friend brought you along.",
                 name=name,
                 group=group,
             )

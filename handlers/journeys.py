@@ -31,8 +31,10 @@ async def journey_command(call: Call[JourneyTexts]) -> None:
             d.uow(), chat_id=call.chat.id, journey=parse_journey(words[1]), now=call.at
         )
         await call.reply(call.t.report(report))
-    elif action in {"list", "report"} or action in CHANGES:
-        _, book = await group_journeys(d.uow(), chat_id=call.chat.id)
-        await call.reply(call.t.listing(book) if action == "list" else call.t.usage())
+    elif action == "list":
+        book, warnings = await group_journeys(d.uow(), chat_id=call.chat.id)
+        await call.reply(call.t.listing(book, warnings))
+    elif action == "report":
+        await call.reply(call.t.report_usage())
     else:
         await call.reply(call.t.usage())

@@ -27,6 +27,10 @@ class Chats(Protocol):
 
     async def by_pk(self, pk: int) -> ChatRecord | None: ...
 
+    async def locked(self, pk: int) -> ChatRecord:
+        """The group as stored now, its row locked until the transaction ends: a change of
+        settings reads, changes and writes the whole of them, so two at once must queue."""
+
     async def of_member(self, user_id: int) -> list[ChatRecord]:
         """Active groups where the user is present."""
 

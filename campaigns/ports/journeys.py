@@ -28,14 +28,15 @@ class RunRecord:
     status: RunStatus
     at: dt.datetime
     coupon_code: str | None
+    first_active: dt.datetime | None = None  # the member's first message or check-in after
+    delivered: bool = False  # its message reached the member (the outbox sent it)
 
 
 @dataclass(frozen=True)
 class Outcomes:
-    """What the members of some runs did afterwards: their active days (the group's local
-    days), their orders (when, amount in minor units) and which coupon codes were redeemed."""
+    """What the members of some runs did afterwards: their orders (when, amount in minor
+    units) and which coupon codes were redeemed."""
 
-    days: dict[int, list[dt.date]]
     orders: dict[int, list[tuple[dt.datetime, int]]]
     redeemed: set[str]
 
@@ -57,10 +58,16 @@ class Journeys(Protocol):
     async def set_coupon(self, run_id: int, code: str) -> None: ...
 
     async def winback(
-        self, chat_pk: int, expr: Expr, now: dt.datetime, idle_from: dt.datetime, limit: int
+        self,
+        chat_pk: int,
+        expr: Expr,
+        now: dt.datetime,
+        idle: tuple[dt.datetime, dt.datetime],
+        limit: int,
     ) -> list[Candidate]:
-        """Reachable present members matching `expr`, last active (or joined) since
-        `idle_from`, with no win-back first step since their last activity."""
+        """Reachable present members matching `expr` whose last activity (or join) is within
+        `idle` (from, before): read from the activity itself, not the hourly stage, so one
+        who just came back is not "missed". None with a first step since that activity."""
 
     async def winback_second(
         self, chat_pk: int, sent_before: dt.datetime, sent_after: dt.datetime, limit: int
@@ -93,9 +100,10 @@ class Journeys(Protocol):
         `confirmed_from`, without their welcome coupon yet."""
 
     async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
-        """The journey's steps recorded since `since`, oldest first."""
+        """The journey's steps recorded since `since`, oldest first, each with the member's
+        first activity after it and whether its message was delivered."""
 
     async def outcomes(
         self, chat_pk: int, user_ids: list[int], since: dt.datetime, codes: list[str]
     ) -> Outcomes:
-        """The members' active days and orders since `since`, and which of `codes` are used."""
+        """The members' orders since `since`, and which of `codes` are used."""

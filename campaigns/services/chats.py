@@ -129,7 +129,7 @@ async def change_setting(
     """
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
-        record = await ensure_chat(uow, chat, defaults)
+        record = await uow.chats.locked((await ensure_chat(uow, chat, defaults)).pk)
         new = apply(record.settings, key, value)
         await uow.chats.save_settings(record.pk, new)
         await uow.commit()

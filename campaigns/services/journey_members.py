@@ -45,16 +45,26 @@ async def _trigger(work: UnitOfWork, group: ChatRecord, settings: JourneySetting
         return None
 
 
+async def idle_at_least(w: UnitOfWork, group: ChatRecord, s: JourneySettings) -> dt.timedelta:
+    """How long a member must have been quiet for win-back: the group's dormant threshold, or
+    with a saved audience its silent one (the audience narrows who, never wakes the active)."""
+    thresholds = await w.segments.thresholds(group.pk)
+    days = thresholds.dormant_days if s.audience is None else thresholds.silent_days
+    return dt.timedelta(days=days)
+
+
 async def winback(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
     """沉睡唤醒: first steps for members in the trigger, then second steps that are due."""
     settings = group.settings.journeys.get(Journey.WINBACK)
-    idle_from = now - dt.timedelta(days=settings.window)
 
     async def first(
         w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
     ) -> list[Candidate]:
         expr = await _trigger(w, g, s)
-        return [] if expr is None else await w.journeys.winback(g.pk, expr, n, idle_from, BATCH)
+        if expr is None:
+            return []
+        idle = (n - dt.timedelta(days=s.window), n - await idle_at_least(w, g, s))
+        return await w.journeys.winback(g.pk, expr, n, idle, BATCH)
 
     queued = await _each(uow, group, Journey.WINBACK, now, render, first)
     if not settings.second:

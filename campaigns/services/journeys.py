@@ -13,6 +13,7 @@ from typing import Any
 from campaigns.audiences import AudienceRefused, parse_name
 from campaigns.coupons import OfferPurpose
 from campaigns.journeys import (
+    KEYS,
     Journey,
     JourneyBook,
     JourneyProblem,
@@ -28,7 +29,14 @@ from campaigns.members import ChatInfo
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.services.chats import claim_update, ensure_chat, require_chat
-from campaigns.services.journey_members import first_order, nudge, referral, repurchase, winback
+from campaigns.services.journey_members import (
+    first_order,
+    idle_at_least,
+    nudge,
+    referral,
+    repurchase,
+    winback,
+)
 from campaigns.services.journey_step import Render, Step, Uow
 from campaigns.settings import ChatSettings
 
@@ -60,10 +68,25 @@ STEPS: dict[Journey, Step] = {
 # --- the admins' side -------------------------------------------------------------------
 
 
-async def group_journeys(uow: UnitOfWork, *, chat_id: int) -> tuple[ChatRecord, JourneyBook]:
+async def group_journeys(
+    uow: UnitOfWork, *, chat_id: int
+) -> tuple[JourneyBook, list[tuple[Journey, JourneyRefused]]]:
+    """The group's journeys, and what no longer holds in them: an offer that ended or a
+    saved audience deleted since it was set (the journey runs without it, or not at all)."""
+    warnings = []
     async with uow:
         record = await require_chat(uow, chat_id)
-    return record, record.settings.journeys
+        book = record.settings.journeys
+        for journey in book.journeys:
+            settings = book.get(journey)
+            for key in ("offer", "second_offer", "audience"):
+                if key not in KEYS[journey] or getattr(settings, key) is None:
+                    continue
+                try:
+                    await _check(uow, record, settings, key)
+                except JourneyRefused as problem:
+                    warnings.append((journey, problem))
+    return book, warnings
 
 
 async def change_journey(
@@ -80,7 +103,7 @@ async def change_journey(
     action, journey = words[0].casefold(), parse_journey(words[1])
     async with uow:
         await claim_update(uow, update[0], update[1], at)
-        record = await ensure_chat(uow, chat, defaults)
+        record = await uow.chats.locked((await ensure_chat(uow, chat, defaults)).pk)
         book = record.settings.journeys
         if action == "set":
             key = words[2] if len(words) > 2 else ""
@@ -99,6 +122,7 @@ async def configure_journeys(
 ) -> ChatRecord:
     """A calendar file's `journeys:`, checked as `/journey` checks (JourneyRefused for the
     first bad entry) and stored in the caller's transaction."""
+    record = await uow.chats.locked(record.pk)
     book, keys = configured(record.settings.journeys, entries, at)
     for journey, key in keys:
         await _check(uow, record, book.get(journey), key)
@@ -120,6 +144,10 @@ async def _check(uow: UnitOfWork, record: ChatRecord, settings: JourneySettings,
             or offer.purpose is not OfferPurpose.OFFER
         ):
             raise JourneyRefused(JourneyProblem.UNKNOWN_OFFER, str(offer_id))
+    if key in {"window", "audience"}:
+        quiet = await idle_at_least(uow, record, settings)
+        if settings.window <= quiet.days:
+            raise JourneyRefused(JourneyProblem.WINDOW_TOO_SHORT, str(quiet.days))
     if key == "audience" and settings.audience is not None:
         try:
             saved = await uow.audiences.get(record.pk, parse_name(settings.audience))
@@ -141,4 +169,4 @@ async def journey_report(
         users = sorted({r.user_id for r in runs})
         codes = [r.coupon_code for r in runs if r.coupon_code is not None]
         outcomes = await uow.journeys.outcomes(record.pk, users, since, codes)
-    return report_of(journey, runs, outcomes, record.settings.timezone, now, days)
+    return report_of(journey, runs, outcomes, now, days)

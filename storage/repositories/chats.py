@@ -126,6 +126,16 @@ class SqlChats(Repository):
         row = await self.session.get(ChatRow, pk)
         return to_record(row) if row else None
 
+    async def locked(self, pk: int) -> ChatRecord:
+        row = await self.session.scalar(
+            select(ChatRow)
+            .where(ChatRow.id == pk)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert row is not None
+        return to_record(row)
+
     async def focus_of(self, user_id: int) -> ChatRecord | None:
         row = await self.session.scalar(
             select(ChatRow)

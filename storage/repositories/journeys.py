@@ -11,13 +11,16 @@ from sqlalchemy import ColumnElement, Exists, and_, exists, func, literal, or_, 
 from campaigns.audience_expr import Expr
 from campaigns.coupons import CouponState
 from campaigns.journeys import Journey, RunStatus, episode_of_spell
+from campaigns.members import EventKind
+from campaigns.outbox import DeliveryStatus
 from campaigns.ports.journeys import Candidate, Outcomes, RunRecord
 from campaigns.referral import InviteStatus
 from storage.models import (
     CouponRow,
+    DeliveryRow,
+    EventRow,
     InviteRow,
     JourneyRunRow,
-    MemberDayRow,
     MembershipRow,
     OrderRow,
     UserRow,
@@ -26,6 +29,7 @@ from storage.repositories.audiences import audience_where
 from storage.repositories.base import Repository, aware, insert_for
 
 JR = JourneyRunRow
+E = EventRow
 M = MembershipRow
 U = UserRow
 
@@ -80,8 +84,14 @@ class SqlJourneys(Repository):
         await self.session.execute(update(JR).where(JR.id == run_id).values(coupon_code=code))
 
     async def winback(
-        self, chat_pk: int, expr: Expr, now: dt.datetime, idle_from: dt.datetime, limit: int
+        self,
+        chat_pk: int,
+        expr: Expr,
+        now: dt.datetime,
+        idle: tuple[dt.datetime, dt.datetime],
+        limit: int,
     ) -> list[Candidate]:
+        last = func.coalesce(M.last_active_at, M.joined_at)
         since_last = exists().where(
             JR.chat_id == M.chat_id,
             JR.user_id == M.user_id,
@@ -95,7 +105,8 @@ class SqlJourneys(Repository):
             .where(
                 M.chat_id == chat_pk,
                 audience_where(expr, now),
-                func.coalesce(M.last_active_at, M.joined_at) >= idle_from,
+                last >= idle[0],
+                last <= idle[1],
                 ~since_last,
             )
             .order_by(M.user_id)
@@ -231,36 +242,49 @@ class SqlJourneys(Repository):
         )
 
     async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
-        rows = await self.session.scalars(
-            select(JR)
+        first_active = (
+            select(func.min(E.at))
+            .where(
+                E.chat_id == JR.chat_id,
+                E.user_id == JR.user_id,
+                E.at > JR.at,
+                E.kind.in_([EventKind.MESSAGE, EventKind.CHECKIN]),
+            )
+            .scalar_subquery()
+        )
+        delivered = exists().where(
+            DeliveryRow.journey_run_id == JR.id, DeliveryRow.status == DeliveryStatus.SENT
+        )
+        rows = await self.session.execute(
+            select(JR, first_active, delivered)
             .where(JR.chat_id == chat_pk, JR.journey == journey, JR.at >= since)
             .order_by(JR.at, JR.id)
         )
         out = []
-        for r in rows:
+        for r, active, sent in rows:
             at = aware(r.at)
             assert at is not None
             out.append(
-                RunRecord(r.user_id, r.episode, r.step, RunStatus(r.status), at, r.coupon_code)
+                RunRecord(
+                    r.user_id,
+                    r.episode,
+                    r.step,
+                    RunStatus(r.status),
+                    at,
+                    r.coupon_code,
+                    aware(active),
+                    bool(sent),
+                )
             )
         return out
 
     async def outcomes(
         self, chat_pk: int, user_ids: list[int], since: dt.datetime, codes: list[str]
     ) -> Outcomes:
-        days: dict[int, list[dt.date]] = defaultdict(list)
         orders: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
         redeemed: set[str] = set()
         for start in range(0, len(user_ids), 500):
             chunk = user_ids[start : start + 500]
-            for uid, day in await self.session.execute(
-                select(MemberDayRow.user_id, MemberDayRow.day).where(
-                    MemberDayRow.chat_id == chat_pk,
-                    MemberDayRow.user_id.in_(chunk),
-                    MemberDayRow.day >= since.date() - dt.timedelta(days=1),
-                )
-            ):
-                days[int(uid)].append(day)
             for uid, at, amount in await self.session.execute(
                 select(OrderRow.user_id, OrderRow.at, OrderRow.amount).where(
                     OrderRow.chat_id == chat_pk, OrderRow.user_id.in_(chunk), OrderRow.at >= since
@@ -279,4 +303,4 @@ class SqlJourneys(Repository):
                     )
                 )
             )
-        return Outcomes(dict(days), dict(orders), redeemed)
+        return Outcomes(dict(orders), redeemed)

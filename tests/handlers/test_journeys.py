@@ -154,8 +154,8 @@ async def test_members_held_out_are_recorded_not_messaged_and_the_report_compare
 
     assert 15 <= len(messaged) <= 45  # a 50% holdout of 60, by the hash
     held = len(members) - len(messaged)
-    assert f"Entered: {len(members)}" in report
-    assert f"Messaged: {len(messaged)} · held out: {held}" in report
+    assert f"Entered the journey: {len(members)}" in report
+    assert f"Messaged: {len(messaged)} (delivered {len(messaged)}) · held out: {held}" in report
     assert f"Returned within 7 days: 10/{len(messaged)}" in report
     assert f"holdout 0/{held} (0%)" in report
 
@@ -288,3 +288,101 @@ async def test_an_admin_runs_journeys_from_a_private_chat_and_members_cannot(bot
     assert member.startswith("Which group? Send /manage")
     assert "🟢 <b>New-member nudge (新人引导)</b>" in listing
     assert "⚪️ <b>Win-back (沉睡唤醒)</b>" in listing
+
+
+async def test_a_member_who_comes_back_is_not_missed_again_before_the_stages_catch_up(
+    bot: Harness,
+):
+    await started(bot, ALICE)
+    await bot.say(ADMIN, "/journey on winback", at=NOW)
+    await bot.say(ALICE, "hello", at=NOW)
+    await tick(bot, NOW + 31 * DAY)  # messaged; the stored stage says dormant for an hour
+    back = NOW + 31 * DAY + dt.timedelta(minutes=10)
+    await bot.say(ALICE, "I'm back!", at=back)
+    await bot.flush()
+    bot.clock.advance((back + dt.timedelta(minutes=5) - bot.clock.now()).total_seconds())
+    await jobs_of(bot).journeys()  # before the hourly segments job
+    await bot.drain()
+
+    assert len(said(bot, ALICE, "miss you")) == 1
+
+
+async def test_a_saved_audience_narrows_win_back_and_never_wakes_the_active(bot: Harness):
+    await started(bot, ALICE, BOB)
+    await bot.say(ALICE, "hello", at=NOW)
+    await bot.say(BOB, "hi", at=NOW)
+    await bot.say(ADMIN, "/audience save english lang=en", at=NOW)
+    await bot.say(ADMIN, "/journey set winback audience english", at=NOW)
+    [short] = await bot.say(ADMIN, "/journey set winback window 5", at=NOW)
+    await bot.say(ADMIN, "/journey on winback", at=NOW)
+    for day in range(1, 5):  # Alice chats every day; Bob stays away
+        await bot.say(ALICE, f"day {day}", at=NOW + day * DAY)
+        await tick(bot, NOW + day * DAY + dt.timedelta(hours=1))
+    await tick(bot, NOW + 8 * DAY)
+
+    assert not said(bot, ALICE, "miss you")
+    assert not said(bot, BOB, "想你")  # idle long enough, but not in the audience
+    assert "its window must be longer" in short
+
+
+async def test_the_report_counts_a_return_on_the_day_of_the_message_and_only_delivered_ones(
+    bot: Harness,
+):
+    await started(bot, ALICE, BOB)
+    await bot.say(ADMIN, "/journey on winback", at=NOW)
+    await bot.say(ALICE, "hello", at=NOW)
+    await bot.say(BOB, "hello", at=NOW)
+    bot.world.statuses[(BOB, BOB)] = "kicked"  # Bob blocked the bot
+    await tick(bot, NOW + 31 * DAY)
+    await bot.say(ALICE, "back the same day", at=NOW + 31 * DAY + dt.timedelta(hours=2))
+    await bot.flush()
+    bot.clock.advance(20 * 86400)
+
+    [report] = await bot.say(ADMIN, "/journey report winback", at=NOW + 51 * DAY)
+
+    assert "Messaged: 2 (delivered 1) · held out: 0" in report
+    assert "Returned within 7 days: 1/2 (50%)" in report
+
+
+async def test_without_a_coupon_the_messages_promise_none(bot: Harness):
+    await started(bot, ALICE, BOB)
+    await bot.say(ADMIN, "/journey set winback second 7", at=NOW)
+    await bot.say(ADMIN, "/journey on winback", at=NOW)
+    await bot.say(ADMIN, "/journey on first_order", at=NOW)
+    await bot.say(ALICE, "hello", at=NOW)
+    await bot.say(BOB, "你好", at=NOW)
+    await order(bot, BOB, "b1", 99, NOW + dt.timedelta(hours=1))
+    await tick(bot, NOW + dt.timedelta(hours=2))
+    await tick(bot, NOW + 31 * DAY)
+    await tick(bot, NOW + 39 * DAY)
+
+    texts = said(bot, ALICE, "Sunny Tea Club") + said(bot, BOB, "Sunny Tea Club")
+    assert len(texts) == 5  # two win-back steps each, and Bob's first-order thanks
+    assert not [t for t in texts if "reason" in t or "礼包" in t or "coupon" in t or "优惠券" in t]
+    assert said(bot, ALICE, "Drop by when you have a minute")
+    assert said(bot, BOB, "感谢你在")
+
+
+async def test_the_listing_warns_of_an_ended_offer_and_a_deleted_audience(bot: Harness):
+    gift = await offer(bot)
+    await bot.say(ADMIN, "/audience save quiet stage=dormant", at=NOW)
+    await bot.say(ADMIN, f"/journey set winback offer {gift}", at=NOW)
+    await bot.say(ADMIN, "/journey set winback audience quiet", at=NOW)
+    await bot.say(ADMIN, f"/coupon end {gift}", at=NOW)
+    await bot.say(ADMIN, "/audience delete quiet", at=NOW)
+
+    [listing] = await bot.say(ADMIN, "/journey", at=NOW)
+
+    assert f"⚠️ Coupon offer #{gift} is not a live offer of this group" in listing
+    assert "⚠️ There is no saved audience <code>quiet</code>" in listing
+
+
+async def test_odd_commands_get_the_help_they_need(bot: Harness):
+    [which] = await bot.say(ADMIN, "/journey set winback", at=NOW)
+    [report] = await bot.say(ADMIN, "/journey report", at=NOW)
+    await bot.say(OWNER, "/set language zh", at=NOW)
+    [zh] = await bot.say(ADMIN, "/journey set winback second 7", at=NOW)
+
+    assert which.startswith("Which setting? Its settings: <code>offer</code>")
+    assert report.startswith("Which journey?")
+    assert "每次沉睡只发一次。若再过 7 天" in zh  # no stray space between Chinese sentences

@@ -205,6 +205,9 @@ class FakeChats(Repo):
     async def by_pk(self, pk: int) -> ChatRecord | None:
         return self.t.chats.get(pk)
 
+    async def locked(self, pk: int) -> ChatRecord:
+        return self.t.chats[pk]  # one transaction at a time: nothing to queue behind
+
     async def register(
         self, chat: ChatInfo, *, active: bool, bot_status: str | None, defaults: ChatSettings
     ) -> ChatRecord:

@@ -12,7 +12,7 @@ from campaigns.content import PostContent
 from campaigns.journeys import Journey, JourneyBook, JourneySettings, in_holdout
 from campaigns.members import ChatInfo, Person
 from campaigns.segments import Stage, StageThresholds, stage_of
-from campaigns.services.journeys import run_journeys
+from campaigns.services.journeys import change_journey, run_journeys
 from campaigns.services.segments import refresh_group
 from campaigns.settings import ChatSettings
 from storage.models import DeliveryRow, JourneyRunRow, MembershipRow
@@ -126,3 +126,27 @@ async def test_win_back_candidates_are_the_members_the_stage_rule_calls_dormant(
     async with uow_factory() as uow:
         messaged = set(await uow.session.scalars(select(JourneyRunRow.user_id)))
     assert messaged == dormant and 0 < len(dormant) < len(MEMBERS)
+
+
+async def test_two_admins_changing_journeys_at_once_both_stick(uow_factory):
+    await group(uow_factory)
+    defaults = ChatSettings(timezone="Asia/Shanghai")
+
+    def change(update: int, *words: str):
+        return change_journey(
+            uow_factory(), update=(1, update), chat=GROUP, words=list(words), at=AT,
+            defaults=defaults,
+        )  # fmt: skip
+
+    for attempt in range(5):
+        await change(100 + 10 * attempt, "off", "nudge")
+        await change(101 + 10 * attempt, "off", "first_order")
+        await asyncio.gather(
+            change(102 + 10 * attempt, "on", "nudge"),
+            change(103 + 10 * attempt, "on", "first_order"),
+        )
+        async with uow_factory() as uow:
+            record = await uow.chats.get(GROUP.chat_id)
+        assert record is not None
+        book = record.settings.journeys
+        assert book.get(Journey.NUDGE).on and book.get(Journey.FIRST_ORDER).on

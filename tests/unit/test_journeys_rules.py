@@ -113,30 +113,41 @@ def test_each_spell_of_inactivity_is_its_own_episode():
     assert len(episode_of_spell(AT)) <= 32
 
 
-def run(user: int, at: dt.datetime, status: RunStatus, code: str | None = None) -> RunRecord:
-    return RunRecord(user, "e", 1, status, at, code)
+def run(
+    user: int, at: dt.datetime, status: RunStatus, code: str | None = None,
+    back: dt.datetime | None = None,
+) -> RunRecord:  # fmt: skip
+    return RunRecord(user, "e", 1, status, at, code, back, delivered=status is RunStatus.QUEUED)
 
 
 def test_the_report_counts_returns_in_the_window_and_only_for_members_whose_days_are_over():
     now = AT + 20 * DAY
     runs = [
-        run(1, AT, RunStatus.QUEUED, "C1"),  # back on day 3, bought on day 5
-        run(2, AT, RunStatus.QUEUED, "C2"),  # back on day 10: in 14 days only
-        run(3, AT + 15 * DAY, RunStatus.QUEUED),  # too recent for 7 or 14 days
+        run(1, AT, RunStatus.QUEUED, "C1", back=AT + 2 * DAY),  # back on day 2, bought on day 5
+        run(2, AT, RunStatus.QUEUED, "C2", back=AT + 10 * DAY),  # back on day 10: 14 days only
+        run(3, AT + 15 * DAY, RunStatus.QUEUED, back=AT + 16 * DAY),  # too recent to count
         run(4, AT, RunStatus.HOLDOUT),  # never back
+        run(5, AT, RunStatus.QUEUED, back=AT + dt.timedelta(hours=1)),  # back within the hour
     ]
-    local = AT.date()  # 10:00 in Shanghai: the same local date
     outcomes = Outcomes(
-        days={1: [local + 3 * DAY], 2: [local + 10 * DAY], 3: [local + 16 * DAY]},
         orders={1: [(AT + 5 * DAY, 9900)], 4: [(AT + 30 * DAY, 100)]},
         redeemed={"C1"},
     )
 
-    report = report_of(Journey.WINBACK, runs, outcomes, "Asia/Shanghai", now, 90)
+    report = report_of(Journey.WINBACK, runs, outcomes, now, 90)
 
     m, h = report.messaged, report.holdout
-    assert (report.entered, m.members, h.members) == (4, 3, 1)
-    assert (m.returned7, m.matured7, m.returned14, m.matured14) == (1, 2, 2, 2)
+    assert (report.entered, m.members, m.delivered, h.members) == (5, 4, 4, 1)
+    assert (m.returned7, m.matured7, m.returned14, m.matured14) == (2, 3, 3, 3)
     assert (m.buyers, m.gmv, h.buyers, h.gmv) == (1, 9900, 0, 0)
     assert (report.coupons, report.redeemed) == (2, 1)
     assert report.lift(14) == 1.0
+
+
+def test_an_order_is_a_return_too():
+    runs = [run(1, AT, RunStatus.QUEUED)]
+    outcomes = Outcomes(orders={1: [(AT + 3 * DAY, 500)]}, redeemed=set())
+
+    report = report_of(Journey.WINBACK, runs, outcomes, AT + 8 * DAY, 90)
+
+    assert (report.messaged.returned7, report.messaged.matured7) == (1, 1)
