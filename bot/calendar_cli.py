@@ -389,6 +389,10 @@ async def calendar(settings: Settings, args: argparse.Namespace) -> int:
             nxt = local_time(p.next_run_at, p.when.timezone)
             print(f"#{p.id}\t{p.campaign or '-'}\t{p.phase}\t{p.status}\tnext {nxt}")
         print(f"{len(stored)} posts scheduled")
+        for done in resolved:
+            if done.journeys:
+                names = ", ".join(sorted(done.journeys))
+                print(f"journeys set for group {done.chat_id}: {names} (see /journey)")
     return 0
 
 

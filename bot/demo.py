@@ -30,6 +30,7 @@ from campaigns.orders import OrderIn
 from campaigns.services.calendar import group_posts, hand_over_due
 from campaigns.services.coupons import create_offer
 from campaigns.services.groupbuys import create_deal, expire_teams
+from campaigns.services.invite_links import mark_reachable
 from campaigns.services.journeys import run_journeys
 from campaigns.services.orders import record_order
 from campaigns.services.profile import export_members
@@ -730,9 +731,9 @@ async def _journeys(demo: Demo, world: FakeTelegram, people: list[tuple[int, str
         template=Template(CouponKind.FIXED, value=1000, min_spend=0, valid_days=14),
         stock=None, per_member=3, at=now,
     )  # fmt: skip
-    for uid, _ in people[1:9]:
+    for uid, _ in people[1:]:  # most members opened a chat with the bot by now
         world.start_private(uid)
-        await demo.feed(world.message(uid, uid, "/start", at=now))
+        await mark_reachable(deps.uow(), uid, True)
     await demo.show(
         "the owner gives the win-back journey a coupon and keeps 10% as a holdout",
         world.message(GROUP, OWNER, f"/journey set winback offer {offer.id}", at=now),

@@ -216,7 +216,7 @@ def test_a_calendar_file_switches_and_tunes_journeys(cli, tmp_path: Path, databa
     (tmp_path / "bad.yaml").write_text("journeys:\n  winback: {on: true, colour: red}\n")
     (tmp_path / "offer.yaml").write_text("journeys:\n  birthday: {offer: 999, on: true}\n")
 
-    cli("calendar", "import", "plan.yaml", "--chat", str(GROUP.chat_id))
+    done = cli("calendar", "import", "plan.yaml", "--chat", str(GROUP.chat_id))
     bad = cli("calendar", "import", "bad.yaml", "--chat", str(GROUP.chat_id), status=2)
     offer = cli("calendar", "import", "offer.yaml", "--chat", str(GROUP.chat_id), status=2)
 
@@ -229,5 +229,6 @@ def test_a_calendar_file_switches_and_tunes_journeys(cli, tmp_path: Path, databa
     assert day.on and day.day == "15" and day.multiplier == 3
     assert not nudge.on and nudge.after == 5
     assert not birthday.on  # the file with a bad offer stored nothing
+    assert f"journeys set for group {GROUP.chat_id}: member_day, nudge, winback" in done
     assert "no setting 'colour' here; its settings: offer, holdout" in bad
     assert "offer 999 is not a live coupon offer of this group" in offer
