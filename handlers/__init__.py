@@ -44,7 +44,7 @@ from handlers.errors import on_error
 from handlers.groupbuys import groupbuy_command, on_button
 from handlers.invite import invite_command, invites_command, on_choose
 from handlers.invite_links import on_join_request, track_private
-from handlers.journeys import journey_command
+from handlers.journeys import journey_command, subscribe_command
 from handlers.members import (
     on_bot_membership,
     on_member_update,
@@ -139,6 +139,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(on_manage, pattern=pattern(ManageButton)), group=COMMANDS)
     app.add_handler(CommandHandler("segments", segments_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("journey", journey_command, commands), group=COMMANDS)
+    app.add_handler(
+        CommandHandler(["subscribe", "unsubscribe"], subscribe_command, commands), group=COMMANDS
+    )
     for kind in (SegmentButton, SegmentPageButton):
         app.add_handler(
             CallbackQueryHandler(on_segment_button, pattern=pattern(kind)), group=COMMANDS

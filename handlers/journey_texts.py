@@ -293,6 +293,27 @@ class JourneyTexts:
 
     # --- the members' messages ----------------------------------------------------------
 
+    def subscribe_in_private(self) -> str:
+        return self._(
+            "Send /unsubscribe (or /subscribe) to me in a private chat: it is about the "
+            "messages I send you there."
+        )
+
+    def subscribed(self, on: bool) -> str:
+        if on:
+            return self._(
+                "🔔 You will get the groups' automatic messages again (welcome packs, "
+                "birthday coupons, reminders). /unsubscribe stops them."
+            )
+        return self._(
+            "🔕 Done: no more automatic messages from any group (win-back, birthday, member "
+            "day, reminders). Coupons and points you earn are still yours (/mycoupons). "
+            "/subscribe turns them back on."
+        )
+
+    def footer(self) -> str:
+        return self._("<i>Automatic message · /unsubscribe to stop these</i>")
+
     def message(self, m: JourneyMessage) -> str:
         group = f"<b>{esc(m.group_title or '-')}</b>"
         name = self.words.name(m.member.display_name)
@@ -368,7 +389,7 @@ class JourneyTexts:
             )
         if m.coupon is not None:
             text += "\n\n" + CouponTexts(self.language).received(m.group_title, m.coupon)
-        return text
+        return f"{text}\n\n{self.footer()}"
 
 
 def render(message: JourneyMessage) -> PostContent:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from campaigns.journeys import parse_journey
-from campaigns.services.journeys import change_journey, group_journeys, journey_report
-from handlers.extract import chat_info
+from campaigns.services.journeys import (
+    change_journey,
+    group_journeys,
+    journey_report,
+    subscribe,
+)
+from handlers.extract import chat_info, is_group
 from handlers.journey_texts import JourneyTexts
 from handlers.use_case import Call, use_case
 
@@ -38,3 +43,16 @@ async def journey_command(call: Call[JourneyTexts]) -> None:
         await call.reply(call.t.report_usage())
     else:
         await call.reply(call.t.usage())
+
+
+@use_case(JourneyTexts)
+async def subscribe_command(call: Call[JourneyTexts]) -> None:
+    """`/unsubscribe` and `/subscribe` in a private chat: the member's own journey messages."""
+    if call.user_id is None or call.update.effective_message is None:
+        return
+    on = (call.update.effective_message.text or "").lstrip("/").startswith("subscribe")
+    if call.update.effective_chat is not None and is_group(call.update.effective_chat):
+        await call.reply(call.t.subscribe_in_private())
+        return
+    await subscribe(call.deps.uow(), user_id=call.user_id, on=on, update=call.key, at=call.at)
+    await call.reply(call.t.subscribed(on))

@@ -10,7 +10,16 @@ ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule",
                   "sequence", "broadcast", "segments", "tag", "untag", "tags",
                   "audience", "journey")  # fmt: skip
 COMMANDS = {
-    "private": ("start", "invite", "invites", "mycoupons", "points", "manage", "help"),
+    "private": (
+        "start",
+        "invite",
+        "invites",
+        "mycoupons",
+        "points",
+        "unsubscribe",
+        "manage",
+        "help",
+    ),  # fmt: skip
     "group": MEMBER_COMMANDS,
     "admins": MEMBER_COMMANDS[:-1] + ADMIN_COMMANDS + ("help",),
 }
@@ -56,6 +65,7 @@ class StartTexts:
             "untag": self._("Remove a member's tag (admins)"),
             "tags": self._("A member's tags, by reply (admins)"),
             "audience": self._("Save, list and preview audiences (admins)"),
+            "unsubscribe": self._("No more automatic messages (/subscribe: again)"),
             "journey": self._("Automations: win-back, birthday, member day … (admins)"),
             "help": self._("What this bot does"),
         }

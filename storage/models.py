@@ -121,6 +121,8 @@ class UserRow(Base):
     # entered just before it waits a year (campaigns/journeys.py).
     birthday: Mapped[str | None] = mapped_column(String(5))
     birthday_from: Mapped[int | None] = mapped_column(Integer)
+    # `/unsubscribe` in a private chat: no journey messages from any group (`/subscribe` undoes)
+    journeys_off: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
 

@@ -57,6 +57,10 @@ class Journeys(Protocol):
 
     async def set_coupon(self, run_id: int, code: str) -> None: ...
 
+    async def subscribe(self, user_id: int, on: bool) -> bool:
+        """Journey messages on or off for the member, in every group; False when they were
+        so already (or the bot never met them)."""
+
     async def winback(
         self,
         chat_pk: int,

@@ -170,3 +170,15 @@ async def journey_report(
         codes = [r.coupon_code for r in runs if r.coupon_code is not None]
         outcomes = await uow.journeys.outcomes(record.pk, users, since, codes)
     return report_of(journey, runs, outcomes, now, days)
+
+
+async def subscribe(
+    uow: UnitOfWork, *, user_id: int, on: bool, update: tuple[int, int], at: dt.datetime
+) -> bool:
+    """`/unsubscribe` (on=False) or `/subscribe` in a private chat: the member's journey
+    messages from every group; False when it was so already."""
+    async with uow:
+        await claim_update(uow, update[0], update[1], at)
+        changed = await uow.journeys.subscribe(user_id, on)
+        await uow.commit()
+    return changed

@@ -38,8 +38,13 @@ FIRST = "first"  # the episode of a journey that happens once per member
 
 
 def _reachable(chat_pk: int) -> tuple[ColumnElement[bool], ...]:
-    """Present members of the group who opened a private chat with the bot."""
-    return (M.chat_id == chat_pk, M.present.is_(True), U.reachable.is_(True))
+    """Present members of the group who opened a private chat with the bot and did not
+    /unsubscribe from journeys."""
+    return (M.chat_id == chat_pk, M.present.is_(True), U.reachable.is_(True), _subscribed())
+
+
+def _subscribed() -> ColumnElement[bool]:
+    return U.journeys_off.is_not(True)
 
 
 def _run(journey: Journey, episode: Any) -> Exists:
@@ -80,6 +85,15 @@ class SqlJourneys(Repository):
         )
         return inserted.scalar_one_or_none()
 
+    async def subscribe(self, user_id: int, on: bool) -> bool:
+        changed = await self.session.execute(
+            update(U)
+            .where(U.id == user_id, U.journeys_off.is_(True) if on else _subscribed())
+            .values(journeys_off=not on)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(changed.rowcount)  # type: ignore[attr-defined]
+
     async def set_coupon(self, run_id: int, code: str) -> None:
         await self.session.execute(update(JR).where(JR.id == run_id).values(coupon_code=code))
 
@@ -105,6 +119,7 @@ class SqlJourneys(Repository):
             .where(
                 M.chat_id == chat_pk,
                 audience_where(expr, now),
+                _subscribed(),
                 last >= idle[0],
                 last <= idle[1],
                 ~since_last,
@@ -138,6 +153,7 @@ class SqlJourneys(Repository):
                 JR.at > sent_after,
                 M.present.is_(True),
                 U.reachable.is_(True),
+                _subscribed(),
                 or_(M.last_active_at.is_(None), M.last_active_at < JR.at),
                 ~done,
             )

@@ -98,6 +98,7 @@ async def test_command_menus_are_registered_in_both_languages(bot: Harness):
         "invites",
         "mycoupons",
         "points",
+        "unsubscribe",
         "manage",
         "help",
     }

@@ -386,3 +386,25 @@ async def test_odd_commands_get_the_help_they_need(bot: Harness):
     assert which.startswith("Which setting? Its settings: <code>offer</code>")
     assert report.startswith("Which journey?")
     assert "每次沉睡只发一次。若再过 7 天" in zh  # no stray space between Chinese sentences
+
+
+async def test_a_member_who_unsubscribes_hears_no_more_until_they_subscribe(bot: Harness):
+    await started(bot, ALICE, BOB)
+    await bot.say(ADMIN, "/journey on winback", at=NOW)
+    await bot.say(ALICE, "hello", at=NOW)
+    await bot.say(BOB, "你好", at=NOW)
+    [in_group] = await bot.say(ALICE, "/unsubscribe", at=NOW)
+    [off] = await bot.say(ALICE, "/unsubscribe", at=NOW, chat=ALICE)
+    [zh] = await bot.say(BOB, "/unsubscribe", at=NOW, chat=BOB)
+    await tick(bot, NOW + 31 * DAY)
+    [on] = await bot.say(ALICE, "/subscribe", at=NOW + 31 * DAY, chat=ALICE)
+    await bot.say(ALICE, "back", at=NOW + 32 * DAY)
+    await tick(bot, NOW + 63 * DAY)  # Alice dormant again, subscribed
+
+    assert "in a private chat" in in_group
+    assert off.startswith("🔕 Done: no more automatic messages from any group")
+    assert zh.startswith("🔕 已退订")
+    assert on.startswith("🔔 You will get the groups' automatic messages again")
+    [message] = said(bot, ALICE, "miss you")
+    assert message.endswith("<i>Automatic message · /unsubscribe to stop these</i>")
+    assert not said(bot, BOB, "想你")

@@ -24,6 +24,7 @@ def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("birthday", sa.String(5), nullable=True))
         batch.add_column(sa.Column("birthday_from", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("journeys_off", sa.Boolean(), nullable=True))
     op.create_table(
         "journey_runs",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -72,6 +73,7 @@ def downgrade() -> None:
         batch.drop_column("journey_run_id")
     op.drop_table("journey_runs")
     with op.batch_alter_table("users") as batch:
+        batch.drop_column("journeys_off")
         batch.drop_column("birthday_from")
         batch.drop_column("birthday")
     with op.batch_alter_table("chats") as batch:
