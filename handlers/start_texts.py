@@ -19,7 +19,7 @@ COMMANDS = {
         "unsubscribe",
         "manage",
         "help",
-    ),  # fmt: skip
+    ),
     "group": MEMBER_COMMANDS,
     "admins": MEMBER_COMMANDS[:-1] + ADMIN_COMMANDS + ("help",),
 }
