@@ -151,7 +151,7 @@ class JourneyTexts:
             "<code>none</code> for no coupon)\n"
             "<code>/journey set winback holdout 10</code> (percent of members not messaged, "
             "to measure the lift)\n"
-            "<code>/journey report winback</code>"
+            "<code>/journey report winback</code> · <code>/journey preview winback</code>"
         )
 
     def keys(self, journey: Journey) -> str:
@@ -292,6 +292,10 @@ class JourneyTexts:
         return self._("Which journey? e.g. <code>/journey report winback</code>")
 
     # --- the members' messages ----------------------------------------------------------
+
+    def preview(self, message: JourneyMessage) -> str:
+        heading = self._("👀 Preview: what a member reads (here addressed to you)")
+        return f"{heading}\n\n{self.message(message)}"
 
     def subscribe_in_private(self) -> str:
         return self._(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from campaigns.journeys import parse_journey
+from campaigns.journeys import Journey, parse_journey
+from campaigns.ports.members import Contact
 from campaigns.services.journeys import (
     change_journey,
     group_journeys,
     journey_report,
+    journey_sample,
     subscribe,
 )
 from handlers.extract import chat_info, is_group
@@ -19,7 +21,8 @@ CHANGES = {"on", "off", "set"}
 @use_case(JourneyTexts, admin=True)
 async def journey_command(call: Call[JourneyTexts]) -> None:
     """`/journey [list]`, `/journey on|off <journey>`, `/journey set <journey> <key> <value>`,
-    `/journey report <journey>`: parse, one use case, the answer."""
+    `/journey report <journey>`, `/journey preview <journey>`: parse, one use case, the
+    answer."""
     assert call.chat is not None
     words, d = call.words, call.deps
     action = words[0].casefold() if words else "list"
@@ -36,6 +39,8 @@ async def journey_command(call: Call[JourneyTexts]) -> None:
             d.uow(), chat_id=call.chat.id, journey=parse_journey(words[1]), now=call.at
         )
         await call.reply(call.t.report(report))
+    elif action == "preview" and len(words) >= 2:
+        await call.reply(await _preview(call, parse_journey(words[1])))
     elif action == "list":
         book, warnings = await group_journeys(d.uow(), chat_id=call.chat.id)
         await call.reply(call.t.listing(book, warnings))
@@ -43,6 +48,16 @@ async def journey_command(call: Call[JourneyTexts]) -> None:
         await call.reply(call.t.report_usage())
     else:
         await call.reply(call.t.usage())
+
+
+async def _preview(call: Call[JourneyTexts], journey: Journey) -> str:
+    """The journey's first message as a member would read it, addressed to the admin."""
+    assert call.chat is not None and call.person is not None and call.user_id is not None
+    me = Contact(call.user_id, call.person.display_name, call.t.language, True)
+    sample = await journey_sample(
+        call.deps.uow(), chat_id=call.chat.id, journey=journey, member=me, at=call.at
+    )
+    return call.t.preview(sample)
 
 
 @use_case(JourneyTexts)

@@ -28,7 +28,9 @@ from campaigns.journeys_report import JourneyReport, report_of
 from campaigns.members import ChatInfo
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
+from campaigns.ports.members import Contact
 from campaigns.services.chats import claim_update, ensure_chat, require_chat
+from campaigns.services.coupons import Issued
 from campaigns.services.journey_members import (
     first_order,
     idle_at_least,
@@ -37,7 +39,7 @@ from campaigns.services.journey_members import (
     repurchase,
     winback,
 )
-from campaigns.services.journey_step import Render, Step, Uow
+from campaigns.services.journey_step import JourneyMessage, Render, Step, Uow
 from campaigns.settings import ChatSettings
 
 REPORT_DAYS = 90
@@ -182,3 +184,25 @@ async def subscribe(
         changed = await uow.journeys.subscribe(user_id, on)
         await uow.commit()
     return changed
+
+
+async def journey_sample(
+    uow: UnitOfWork, *, chat_id: int, journey: Journey, member: Contact, at: dt.datetime
+) -> JourneyMessage:
+    """The journey's first message for `member` (an admin's preview): with a sample coupon
+    of its offer when it has a live one, nothing recorded or issued."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        settings = record.settings.journeys.get(journey)
+        offer = None if settings.offer is None else await uow.coupons.template(settings.offer)
+    sample = None
+    if offer is not None and offer.chat_pk == record.pk and offer.active:
+        sample = Issued(
+            code="SAMP-LE00-00",
+            offer=offer,
+            expires_at=offer.template.expires_at(at),
+        )
+    return JourneyMessage(
+        journey, 1, record.title, record.settings.language, record.settings.timezone, member,
+        sample, settings.multiplier,
+    )  # fmt: skip

@@ -408,3 +408,18 @@ async def test_a_member_who_unsubscribes_hears_no_more_until_they_subscribe(bot:
     [message] = said(bot, ALICE, "miss you")
     assert message.endswith("<i>Automatic message · /unsubscribe to stop these</i>")
     assert not said(bot, BOB, "想你")
+
+
+async def test_an_admin_previews_a_journeys_message(bot: Harness):
+    gift = await offer(bot)
+    await bot.say(ADMIN, f"/journey set first_order offer {gift}", at=NOW)
+    [preview] = await bot.say(ADMIN, "/journey preview first_order", at=NOW)
+    await bot.say(OWNER, "/set language zh", at=NOW)
+    [zh] = await bot.say(ADMIN, "/journey preview winback", at=NOW)
+
+    assert preview.startswith("👀 Preview: what a member reads (here addressed to you)")
+    assert (
+        "🛍 Thank you for your first order in <b>Sunny Tea Club</b>, <b>Adam</b>! Here is" in preview
+    )
+    assert "回归礼 ¥10, code <code>SAMP-LE00-00</code>" in preview
+    assert "<b>Adam</b>，<b>Sunny Tea Club</b> 想你啦" in zh
