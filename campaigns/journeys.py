@@ -255,3 +255,21 @@ def is_member_day(day_setting: str | None, day: dt.date) -> bool:
     if day_setting in WEEKDAYS:
         return day.weekday() == WEEKDAYS.index(day_setting)
     return day_setting.isdigit() and day.day == int(day_setting)
+
+
+def member_day_multiplier(book: JourneyBook, day: dt.date) -> float:
+    """The member day's points multiplier on the local date `day`: the journey's when it is
+    on and `day` is its day, else 1."""
+    settings = book.get(Journey.MEMBER_DAY)
+    if settings.on and is_member_day(settings.day, day):
+        return settings.multiplier
+    return 1.0
+
+
+def on_member_day(points: int, multiplier: float) -> int:
+    """Check-in or order points after the member day's multiplier, rounded down (never below).
+
+    The one place the two multipliers compose: the tier's first (campaigns/tiers.py
+    `multiplied`), then the member day's on that result, so a ×1.5 tier on a ×2 member day
+    earns ×3 (each step rounded down)."""
+    return max(points, int(points * multiplier))
