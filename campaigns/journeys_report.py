@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from campaigns.checkin import local_day
-from campaigns.journeys import Journey, RunStatus
+from campaigns.journeys import GROUP_MEMBER, Journey, RunStatus
 from campaigns.ports.journeys import Outcomes, RunRecord
 
 RETURN_WINDOWS = (7, 14)
@@ -89,7 +89,7 @@ def report_of(
     now: dt.datetime,
     days: int,
 ) -> JourneyReport:
-    firsts = [r for r in runs if r.step == 1]
+    firsts = [r for r in runs if r.step == 1 and r.user_id != GROUP_MEMBER]  # not a group's
     messaged = [r for r in firsts if r.status is RunStatus.QUEUED]
     held = [r for r in firsts if r.status is RunStatus.HOLDOUT]
     codes = [r.coupon_code for r in runs if r.coupon_code is not None]

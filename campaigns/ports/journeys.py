@@ -68,6 +68,18 @@ class Journeys(Protocol):
         """Members messaged by a win-back's first step between the two instants, still
         present and reachable, not active since, and without a second step in that episode."""
 
+    async def birthdays(
+        self, chat_pk: int, month_days: list[str], year: int, limit: int
+    ) -> list[Candidate]:
+        """Reachable present members whose birthday ("MM-DD") is one of `month_days` and
+        counts from `year` or before, without a birthday step for `year` (the episode)."""
+
+    async def members_without(
+        self, chat_pk: int, journey: Journey, episode: str, limit: int
+    ) -> list[Candidate]:
+        """Reachable present members without a step of `journey` in `episode` (a member
+        day's coupons), by user id."""
+
     async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
         """The journey's steps recorded since `since`, oldest first."""
 

@@ -26,6 +26,7 @@ from campaigns.members import ChatInfo
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.services.chats import claim_update, ensure_chat, require_chat
+from campaigns.services.journey_dates import birthday, member_day
 from campaigns.services.journey_members import winback
 from campaigns.services.journey_step import Render, Step, Uow
 from campaigns.settings import ChatSettings
@@ -46,7 +47,11 @@ async def run_journeys(uow: Uow, *, now: dt.datetime, render: Render) -> int:
     return queued
 
 
-STEPS: dict[Journey, Step] = {Journey.WINBACK: winback}
+STEPS: dict[Journey, Step] = {
+    Journey.WINBACK: winback,
+    Journey.BIRTHDAY: birthday,
+    Journey.MEMBER_DAY: member_day,
+}
 
 
 # --- the admins' side -------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Exists, and_, exists, func, or_, select, update
 
 from campaigns.audience_expr import Expr
 from campaigns.coupons import CouponState
@@ -112,6 +112,53 @@ class SqlJourneys(Repository):
             .limit(limit)
         )
         return [Candidate(int(uid), str(episode)) for uid, episode in rows]
+
+    async def birthdays(
+        self, chat_pk: int, month_days: list[str], year: int, limit: int
+    ) -> list[Candidate]:
+        episode = str(year)
+        rows = await self.session.scalars(
+            select(M.user_id)
+            .join(U, U.id == M.user_id)
+            .where(
+                M.chat_id == chat_pk,
+                M.present.is_(True),
+                U.reachable.is_(True),
+                U.birthday.in_(month_days),
+                func.coalesce(U.birthday_from, 0) <= year,
+                ~self._ran(Journey.BIRTHDAY, episode),
+            )
+            .order_by(M.user_id)
+            .limit(limit)
+        )
+        return [Candidate(int(uid), episode) for uid in rows]
+
+    async def members_without(
+        self, chat_pk: int, journey: Journey, episode: str, limit: int
+    ) -> list[Candidate]:
+        rows = await self.session.scalars(
+            select(M.user_id)
+            .join(U, U.id == M.user_id)
+            .where(
+                M.chat_id == chat_pk,
+                M.present.is_(True),
+                U.reachable.is_(True),
+                ~self._ran(journey, episode),
+            )
+            .order_by(M.user_id)
+            .limit(limit)
+        )
+        return [Candidate(int(uid), episode) for uid in rows]
+
+    @staticmethod
+    def _ran(journey: Journey, episode: str) -> Exists:
+        """A member's step of `journey` in `episode` exists (any step, any status)."""
+        return exists().where(
+            JR.chat_id == M.chat_id,
+            JR.user_id == M.user_id,
+            JR.journey == journey,
+            JR.episode == episode,
+        )
 
     async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
         rows = await self.session.scalars(
