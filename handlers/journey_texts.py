@@ -265,6 +265,8 @@ class JourneyTexts:
 
     def message(self, m: JourneyMessage) -> str:
         group = f"<b>{esc(m.group_title or '-')}</b>"
+        if m.member is None:
+            return self.announcement(m)
         name = self.words.name(m.member.display_name)
         j = m.journey
         if j is Journey.WINBACK and m.step == 1:
@@ -290,6 +292,8 @@ class JourneyTexts:
                 group=group,
                 x=f"{m.multiplier:g}",
             )
+            if m.coupon is not None:
+                text += " " + self._("And a member-day gift for you, {name}:", name=name)
         elif j is Journey.FIRST_ORDER:
             text = self._(
                 "🛍 Thank you for your first order in {group}, {name}! Here is a welcome pack for "
@@ -321,8 +325,18 @@ class JourneyTexts:
             text += "\n\n" + CouponTexts(self.language).received(m.group_title, m.coupon)
         return text
 
+    def announcement(self, m: JourneyMessage) -> str:
+        """A group-wide step's message, posted in the group: the member day's."""
+        return self._(
+            "🎉 Today is member day (会员日)! ×{x} points on check-ins and orders until "
+            "midnight: say 签到 (or /checkin) to collect yours.",
+            x=f"{m.multiplier:g}",
+        )
+
 
 def render(message: JourneyMessage) -> PostContent:
-    """A journey's private message in the member's language (the group's if unknown)."""
-    language = language_for(message.member.language_code, message.group_language)
+    """A journey's private message in the member's language (the group's if unknown); a
+    group-wide one in the group's."""
+    code = message.member.language_code if message.member is not None else None
+    language = language_for(code, message.group_language)
     return PostContent(text=JourneyTexts(language).message(message))
