@@ -9,7 +9,7 @@ ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule",
                   "sequence", "broadcast", "segments", "tag", "untag", "tags",
                   "audience")  # fmt: skip
 COMMANDS = {
-    "private": ("start", "invite", "invites", "mycoupons", "manage", "help"),
+    "private": ("start", "invite", "invites", "mycoupons", "birthday", "manage", "help"),
     "group": MEMBER_COMMANDS,
     "admins": MEMBER_COMMANDS[:-1] + ADMIN_COMMANDS + ("help",),
 }
@@ -37,6 +37,7 @@ class StartTexts:
             "invites": self._("My invites and rewards"),
             "referral": self._("Referral program"),
             "mycoupons": self._("My coupons"),
+            "birthday": self._("My birthday, for a gift on the day (/birthday 03-05)"),
             "manage": self._("Manage one of your groups from here (admins)"),
             "settings": self._("Group settings (admins)"),
             "set": self._("Change a setting (admins)"),

@@ -97,6 +97,7 @@ async def test_command_menus_are_registered_in_both_languages(bot: Harness):
         "invite",
         "invites",
         "mycoupons",
+        "birthday",
         "manage",
         "help",
     }
