@@ -72,6 +72,7 @@ class JourneySettings(BaseModel):
     day: str | None = None  # member day: "1".."28" monthly, "mon".."sun" weekly
     multiplier: float = Field(default=2.0, ge=1.0, le=10.0)  # member day: points multiplier
     hour: int = Field(default=10, ge=0, le=23)  # member day: announcement, local hour
+    tier: str | None = Field(default=None, max_length=32)  # member day: gifts from this tier up
 
 
 DEFAULT_AFTER = {Journey.REPURCHASE: 30, Journey.NUDGE: 3}
@@ -80,7 +81,7 @@ DEFAULT_AFTER = {Journey.REPURCHASE: 30, Journey.NUDGE: 3}
 KEYS: dict[Journey, tuple[str, ...]] = {
     Journey.WINBACK: ("offer", "holdout", "audience", "window", "second", "second_offer"),
     Journey.BIRTHDAY: ("offer", "holdout"),
-    Journey.MEMBER_DAY: ("day", "multiplier", "hour", "offer", "holdout"),
+    Journey.MEMBER_DAY: ("day", "multiplier", "hour", "offer", "tier", "holdout"),
     Journey.FIRST_ORDER: ("offer", "holdout"),
     Journey.REPURCHASE: ("after", "offer", "holdout"),
     Journey.REFERRAL: ("offer", "holdout"),
@@ -98,6 +99,7 @@ EXAMPLES = {
     "day": "15",
     "multiplier": "2",
     "hour": "10",
+    "tier": "VIP",
 }
 
 
@@ -150,6 +152,7 @@ class JourneyProblem(StrEnum):
     MISSING_DAY = "missing_day"  # member day switched on before its day was set
     UNKNOWN_OFFER = "unknown_offer"  # `value`: the offer id, not a live offer of this group
     UNKNOWN_AUDIENCE = "unknown_audience"  # `value`: no saved audience by that name
+    UNKNOWN_TIER = "unknown_tier"  # `value`: no tier by that name; `choices`: the ladder's
 
 
 @dataclass
@@ -188,8 +191,10 @@ def parse_day(raw: str) -> str:
 def _value(key: str, raw: str) -> object:
     """One typed value for `key`; ValueError when it is not one."""
     word = raw.strip().casefold()
-    if key in {"offer", "second_offer", "audience"} and word in {"none", "off", "-", "无"}:
+    if key in {"offer", "second_offer", "audience", "tier"} and word in {"none", "off", "-", "无"}:
         return None
+    if key == "tier":
+        return raw.strip()
     if key == "audience":
         if word == "dormant":
             return None

@@ -113,6 +113,8 @@ class JourneyTexts:
             parts.append(self._("coupon #{offer}", offer=s.offer))
         if journey is Journey.WINBACK and s.second and s.second_offer is not None:
             parts.append(self._("second coupon #{offer}", offer=s.second_offer))
+        if journey is Journey.MEMBER_DAY and s.offer is not None and s.tier is not None:
+            parts.append(self._("gifts for tier {tier} and above", tier=esc(s.tier)))
         if s.holdout:
             parts.append(self._("holdout {pct}%", pct=s.holdout))
         return " · ".join(parts)
@@ -200,6 +202,12 @@ class JourneyTexts:
             return self._(
                 "Coupon offer #{offer} is not a live offer of this group (see /coupon list).",
                 offer=esc(err.value),
+            )
+        if p is JourneyProblem.UNKNOWN_TIER:
+            return self._(
+                "There is no tier {name} in this group. Its tiers: {tiers}.",
+                name=f"<code>{esc(err.value)}</code>",
+                tiers=", ".join(esc(t) for t in err.choices),
             )
         return self._(
             "There is no saved audience {name} in this group (see /audience list).",

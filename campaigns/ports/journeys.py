@@ -75,10 +75,10 @@ class Journeys(Protocol):
         counts from `year` or before, without a birthday step for `year` (the episode)."""
 
     async def members_without(
-        self, chat_pk: int, journey: Journey, episode: str, limit: int
+        self, chat_pk: int, journey: Journey, episode: str, limit: int, *, min_tier: int = 0
     ) -> list[Candidate]:
-        """Reachable present members without a step of `journey` in `episode` (a member
-        day's coupons), by user id."""
+        """Reachable present members at tier `min_tier` or above without a step of `journey`
+        in `episode` (a member day's coupons), by user id."""
 
     async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
         """The journey's steps recorded since `since`, oldest first."""

@@ -10,6 +10,7 @@ settings (campaigns/journeys.py `member_day_multiplier`).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from zoneinfo import ZoneInfo
 
 from campaigns.birthdays import stored_on
@@ -17,6 +18,8 @@ from campaigns.journeys import Journey, is_member_day
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.journeys import Candidate
 from campaigns.services.journey_step import BATCH, Render, Uow, take_group_step, take_step
+
+log = logging.getLogger(__name__)
 
 
 async def birthday(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
@@ -40,7 +43,8 @@ async def birthday(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render
 
 async def member_day(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
     """会员日: from the local `hour` of the group's member day, the announcement in the group
-    once, then (with an `offer`) each reachable present member's coupon privately, once."""
+    once, then (with an `offer`) each reachable present member's coupon privately, once
+    (with a `tier`, only members at that tier or above)."""
     settings = group.settings.journeys.get(Journey.MEMBER_DAY)
     local = now.astimezone(ZoneInfo(group.settings.timezone))
     if not is_member_day(settings.day, local.date()) or local.hour < settings.hour:
@@ -54,12 +58,15 @@ async def member_day(uow: Uow, group: ChatRecord, now: dt.datetime, render: Rend
             )
         )
         await work.commit()
-    if settings.offer is None:
+    min_tier = 0 if settings.tier is None else group.settings.tiers.level_named(settings.tier)
+    if settings.offer is None or min_tier is None:  # no gift, or its tier was renamed away
+        if min_tier is None:
+            log.warning("member day of group %s: no tier %r", group.pk, settings.tier)
         return queued
     while True:
         async with uow() as work:
             due: list[Candidate] = await work.journeys.members_without(
-                group.pk, Journey.MEMBER_DAY, episode, BATCH
+                group.pk, Journey.MEMBER_DAY, episode, BATCH, min_tier=min_tier
             )
             for who in due:
                 queued += await take_step(

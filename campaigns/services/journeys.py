@@ -104,6 +104,11 @@ async def _check(uow: UnitOfWork, record: ChatRecord, settings: JourneySettings,
             or offer.purpose is not OfferPurpose.OFFER
         ):
             raise JourneyRefused(JourneyProblem.UNKNOWN_OFFER, str(offer_id))
+    if key == "tier" and settings.tier is not None:
+        ladder = record.settings.tiers
+        if ladder.level_named(settings.tier) is None:
+            names = tuple(t.name for t in ladder.tiers)
+            raise JourneyRefused(JourneyProblem.UNKNOWN_TIER, settings.tier[:32], names)
     if key == "audience" and settings.audience is not None:
         try:
             saved = await uow.audiences.get(record.pk, parse_name(settings.audience))

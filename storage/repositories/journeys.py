@@ -134,7 +134,7 @@ class SqlJourneys(Repository):
         return [Candidate(int(uid), episode) for uid in rows]
 
     async def members_without(
-        self, chat_pk: int, journey: Journey, episode: str, limit: int
+        self, chat_pk: int, journey: Journey, episode: str, limit: int, *, min_tier: int = 0
     ) -> list[Candidate]:
         rows = await self.session.scalars(
             select(M.user_id)
@@ -143,6 +143,7 @@ class SqlJourneys(Repository):
                 M.chat_id == chat_pk,
                 M.present.is_(True),
                 U.reachable.is_(True),
+                M.tier >= min_tier,
                 ~self._ran(journey, episode),
             )
             .order_by(M.user_id)

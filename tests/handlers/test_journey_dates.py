@@ -265,3 +265,22 @@ async def test_members_held_out_of_the_member_day_gift_are_recorded_not_messaged
     messaged = [u for u in members if any("member day" in t for t in world.shown(u))]
     assert 5 <= len(messaged) <= 35
     assert f"Messaged: {len(messaged)} · held out: {len(members) - len(messaged)}" in report
+
+
+async def test_member_day_gifts_can_go_to_a_tier_and_above(bot: Harness):
+    await started(bot, ALICE, BOB)
+    gift = await offer(bot, "VIP 会员日礼")
+    [unknown] = await bot.say(ADMIN, "/journey set member_day tier Gold", at=NOW)
+    await member_day(bot, f"/journey set member_day offer {gift}")
+    [saved] = await bot.say(ADMIN, "/journey set member_day tier vip", at=NOW)
+    await replying(bot, ADMIN, "/tier set VIP", to=ALICE)
+
+    await tick(bot, at(2026, 12, 15, 2, 30))
+
+    assert (
+        "There is no tier <code>Gold</code> in this group. Its tiers: 普通, 高级, VIP." in unknown
+    )
+    assert "gifts for tier vip and above" in saved
+    assert len(private(bot, ALICE, "VIP 会员日礼")) == 1
+    assert private(bot, BOB, "会员日") == []
+    assert len([t for t in bot.world.shown(GROUP) if "Today is member day" in t]) == 1
