@@ -3,13 +3,14 @@ outbox, on the group's local calendar (Asia/Shanghai unless a test sets another)
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from campaigns.orders import OrderIn
 from campaigns.services.invite_links import mark_reachable
 from campaigns.services.orders import record_order
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness
-from tests.handlers.test_journeys import offer, tick
+from tests.handlers.test_journeys import jobs_of, offer, tick
 from tests.handlers.test_journeys import started as started_bot
 
 UTC = dt.UTC
@@ -283,4 +284,30 @@ async def test_member_day_gifts_can_go_to_a_tier_and_above(bot: Harness):
     assert "gifts for tier vip and above" in saved
     assert len(private(bot, ALICE, "VIP 会员日礼")) == 1
     assert private(bot, BOB, "会员日") == []
+    assert len([t for t in bot.world.shown(GROUP) if "Today is member day" in t]) == 1
+
+
+async def test_two_processes_running_the_journeys_at_once_take_each_step_once(
+    bot: Harness, database_url: str
+):
+    await started(bot, ALICE)
+    await birthday_journey(bot)
+    await birthday(bot, ALICE, "/birthday 01-10")
+    gift = await offer(bot, "会员日礼 ¥5")
+    await bot.say(ADMIN, "/journey set member_day day 10", at=NOW)
+    await bot.say(ADMIN, f"/journey set member_day offer {gift}", at=NOW)
+    await bot.say(ADMIN, "/journey on member_day", at=NOW)
+    await bot.flush()
+    bot.clock.advance((at(2027, 1, 10, 2, 30) - bot.clock.now()).total_seconds())
+
+    one, two = jobs_of(bot), jobs_of(bot)
+    if database_url.startswith("sqlite"):  # one writer at a time: in turn
+        await one.journeys()
+        await two.journeys()
+    else:
+        await asyncio.gather(one.journeys(), two.journeys())
+    await bot.drain()
+
+    assert len(private(bot, ALICE, "Happy birthday")) == 1
+    assert len(private(bot, ALICE, "会员日礼 ¥5")) == 1
     assert len([t for t in bot.world.shown(GROUP) if "Today is member day" in t]) == 1
