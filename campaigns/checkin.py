@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from campaigns.journeys import on_member_day
 from campaigns.tiers import TierLadder, multiplied
 
 
@@ -38,11 +39,18 @@ class CheckinAward:
     streak_points: int
     milestone_points: int
     tier_points: int = 0  # what the member's tier multiplier adds to base and streak points
+    member_day: float = 1.0  # the member day's multiplier (1: not a member day)
+    member_day_points: int = 0  # what it adds on top of the tier's (campaigns/journeys.py)
+
+    @property
+    def multiplied(self) -> int:
+        """Base and streak points after the tier's and the member day's multipliers."""
+        return self.base_points + self.streak_points + self.tier_points + self.member_day_points
 
     @property
     def total(self) -> int:
         """Points granted for this check-in altogether."""
-        return self.base_points + self.streak_points + self.milestone_points + self.tier_points
+        return self.multiplied + self.milestone_points
 
 
 def local_day(at: dt.datetime, timezone: str) -> dt.date:
@@ -73,13 +81,16 @@ def award(
     *,
     ladder: TierLadder | None = None,
     level: int = 0,
+    member_day: float = 1.0,
 ) -> CheckinAward:
     """Points for a check-in on `day`: base, a capped per-day streak bonus, and milestones;
-    the member's tier (`level` of `ladder`) multiplies base and streak points."""
+    the member's tier (`level` of `ladder`) multiplies base and streak points, then the
+    member day's multiplier (`member_day`) multiplies that."""
     streak = streak_after(previous, day)
     streak_points = max(min(rules.streak_bonus * (streak - 1), rules.streak_bonus_max), 0)
     earned = rules.points + streak_points
     boosted = multiplied(earned, ladder, level) if ladder is not None else earned
+    feasted = on_member_day(boosted, member_day)
     return CheckinAward(
         day=day,
         streak=streak,
@@ -87,6 +98,8 @@ def award(
         streak_points=streak_points,
         milestone_points=rules.milestones.get(streak, 0),
         tier_points=boosted - earned,
+        member_day=member_day,
+        member_day_points=feasted - boosted,
     )
 
 

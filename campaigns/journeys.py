@@ -71,6 +71,7 @@ class JourneySettings(BaseModel):
     day: str | None = None  # member day: "1".."28" monthly, "mon".."sun" weekly
     multiplier: float = Field(default=2.0, ge=1.0, le=10.0)  # member day: points multiplier
     hour: int = Field(default=10, ge=0, le=23)  # member day: announcement, local hour
+    tier: str | None = Field(default=None, max_length=32)  # member day: gifts from this tier up
 
 
 DEFAULT_AFTER = {Journey.REPURCHASE: 30, Journey.NUDGE: 3}
@@ -79,7 +80,7 @@ DEFAULT_AFTER = {Journey.REPURCHASE: 30, Journey.NUDGE: 3}
 KEYS: dict[Journey, tuple[str, ...]] = {
     Journey.WINBACK: ("offer", "holdout", "audience", "window", "second", "second_offer"),
     Journey.BIRTHDAY: ("offer", "holdout"),
-    Journey.MEMBER_DAY: ("day", "multiplier", "hour", "offer", "holdout"),
+    Journey.MEMBER_DAY: ("day", "multiplier", "hour", "offer", "tier", "holdout"),
     Journey.FIRST_ORDER: ("offer", "holdout"),
     Journey.REPURCHASE: ("after", "offer", "holdout"),
     Journey.REFERRAL: ("offer", "holdout"),
@@ -97,6 +98,7 @@ EXAMPLES = {
     "day": "15",
     "multiplier": "2",
     "hour": "10",
+    "tier": "VIP",
 }
 
 
@@ -150,6 +152,7 @@ class JourneyProblem(StrEnum):
     UNKNOWN_OFFER = "unknown_offer"  # `value`: the offer id, not a live offer of this group
     UNKNOWN_AUDIENCE = "unknown_audience"  # `value`: no saved audience by that name
     WINDOW_TOO_SHORT = "window_too_short"  # `value`: the days a member must be idle first
+    UNKNOWN_TIER = "unknown_tier"  # `value`: no tier by that name; `choices`: the ladder's
 
 
 @dataclass
@@ -188,8 +191,10 @@ def parse_day(raw: str) -> str:
 def _value(key: str, raw: str) -> object:
     """One typed value for `key`; ValueError when it is not one."""
     word = raw.strip().casefold()
-    if key in {"offer", "second_offer", "audience"} and word in {"none", "off", "-", "无"}:
+    if key in {"offer", "second_offer", "audience", "tier"} and word in {"none", "off", "-", "无"}:
         return None
+    if key == "tier":
+        return raw.strip()
     if key == "audience":
         if word == "dormant":
             return None
@@ -301,3 +306,21 @@ def _switch(value: object) -> bool:
     if word in {"off", "no", "false", "0", "关", "关闭"}:
         return False
     raise JourneyRefused(JourneyProblem.BAD_VALUE, "on", example="true")
+
+
+def member_day_multiplier(book: JourneyBook, day: dt.date) -> float:
+    """The member day's points multiplier on the local date `day`: the journey's when it is
+    on and `day` is its day, else 1."""
+    settings = book.get(Journey.MEMBER_DAY)
+    if settings.on and is_member_day(settings.day, day):
+        return settings.multiplier
+    return 1.0
+
+
+def on_member_day(points: int, multiplier: float) -> int:
+    """Check-in or order points after the member day's multiplier, rounded down (never below).
+
+    The one place the two multipliers compose: the tier's first (campaigns/tiers.py
+    `multiplied`), then the member day's on that result, so a ×1.5 tier on a ×2 member day
+    earns ×3 (each step rounded down)."""
+    return max(points, int(points * multiplier))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from campaigns.journeys import Journey, RunStatus
+from campaigns.journeys import GROUP_MEMBER, Journey, RunStatus
 from campaigns.ports.journeys import Outcomes, RunRecord
 
 RETURN_WINDOWS = (7, 14)
@@ -96,7 +96,7 @@ def report_of(
     now: dt.datetime,
     days: int,
 ) -> JourneyReport:
-    firsts = [r for r in runs if r.step == 1]
+    firsts = [r for r in runs if r.step == 1 and r.user_id != GROUP_MEMBER]  # not a group's
     messaged = [r for r in firsts if r.status is RunStatus.QUEUED]
     held = [r for r in firsts if r.status is RunStatus.HOLDOUT]
     codes = [r.coupon_code for r in runs if r.coupon_code is not None]

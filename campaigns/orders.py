@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from campaigns.coupons import CouponRejected, normalize, parse_amount, parse_money
 from campaigns.errors import DomainError
+from campaigns.journeys import on_member_day
 from campaigns.tiers import TierLadder, multiplied
 
 
@@ -119,9 +120,15 @@ class OrderIn(BaseModel):
 
 
 def purchase_points(
-    amount: int, rate: int, *, ladder: TierLadder | None = None, level: int = 0
+    amount: int,
+    rate: int,
+    *,
+    ladder: TierLadder | None = None,
+    level: int = 0,
+    member_day: float = 1.0,
 ) -> int:
     """`rate` points per whole major unit spent (0 turns purchase points off), times the
-    buyer's tier multiplier (`level` of `ladder`)."""
+    buyer's tier multiplier (`level` of `ladder`), then the member day's (`member_day`)."""
     points = amount // 100 * rate
-    return multiplied(points, ladder, level) if ladder is not None else points
+    boosted = multiplied(points, ladder, level) if ladder is not None else points
+    return on_member_day(boosted, member_day)

@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from handlers.admin import set_command, settings_command
 from handlers.audiences import audience_command, tag_command, tags_command, untag_command
+from handlers.birthday import birthday_command
 from handlers.broadcasts import broadcast_command, on_broadcast_button
 from handlers.calendar import (
     on_schedule_button,
@@ -142,6 +143,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         CommandHandler(["subscribe", "unsubscribe"], subscribe_command, commands), group=COMMANDS
     )
+    app.add_handler(CommandHandler("birthday", birthday_command, commands), group=COMMANDS)
     for kind in (SegmentButton, SegmentPageButton):
         app.add_handler(
             CallbackQueryHandler(on_segment_button, pattern=pattern(kind)), group=COMMANDS

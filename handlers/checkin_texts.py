@@ -35,6 +35,10 @@ class CheckinTexts:
             )
         if award.tier_points:
             parts.append(self._("+{n} tier bonus", n=award.tier_points))
+        if award.member_day_points:
+            parts.append(
+                self._("+{n} member day ×{x}", n=award.member_day_points, x=f"{award.member_day:g}")
+            )
         return ", ".join(parts)
 
     def checked_in(self, display_name: str, result: CheckinResult) -> str:

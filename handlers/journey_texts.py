@@ -121,6 +121,8 @@ class JourneyTexts:
             parts.append(self._("coupon #{offer}", offer=s.offer))
         if journey is Journey.WINBACK and s.second and s.second_offer is not None:
             parts.append(self._("second coupon #{offer}", offer=s.second_offer))
+        if journey is Journey.MEMBER_DAY and s.offer is not None and s.tier is not None:
+            parts.append(self._("gifts for tier {tier} and above", tier=esc(s.tier)))
         if s.holdout:
             parts.append(self._("holdout {pct}%", pct=s.holdout))
         return " · ".join(parts)
@@ -226,6 +228,12 @@ class JourneyTexts:
                 "Coupon offer #{offer} is not a live offer of this group (see /coupon list).",
                 offer=esc(err.value),
             )
+        if p is JourneyProblem.UNKNOWN_TIER:
+            return self._(
+                "There is no tier {name} in this group. Its tiers: {tiers}.",
+                name=f"<code>{esc(err.value)}</code>",
+                tiers=", ".join(esc(t) for t in err.choices),
+            )
         return self._(
             "There is no saved audience {name} in this group (see /audience list).",
             name=f"<code>{esc(err.value)}</code>",
@@ -320,6 +328,8 @@ class JourneyTexts:
 
     def message(self, m: JourneyMessage) -> str:
         group = f"<b>{esc(m.group_title or '-')}</b>"
+        if m.member is None:
+            return self.announcement(m)
         name = self.words.name(m.member.display_name)
         j = m.journey
         if j is Journey.WINBACK and m.step == 1:
@@ -352,6 +362,8 @@ class JourneyTexts:
                 group=group,
                 x=f"{m.multiplier:g}",
             )
+            if m.coupon is not None:
+                text += " " + self._("And a member-day gift for you, {name}:", name=name)
         elif j is Journey.FIRST_ORDER and m.coupon is None:
             text = self._(
                 "🛍 Thank you for your first order in {group}, {name}! We hope you enjoy it.",
@@ -395,8 +407,18 @@ class JourneyTexts:
             text += "\n\n" + CouponTexts(self.language).received(m.group_title, m.coupon)
         return f"{text}\n\n{self.footer()}"
 
+    def announcement(self, m: JourneyMessage) -> str:
+        """A group-wide step's message, posted in the group: the member day's."""
+        return self._(
+            "🎉 Today is member day (会员日)! ×{x} points on check-ins and orders until "
+            "midnight: say 签到 (or /checkin) to collect yours.",
+            x=f"{m.multiplier:g}",
+        )
+
 
 def render(message: JourneyMessage) -> PostContent:
-    """A journey's private message in the member's language (the group's if unknown)."""
-    language = language_for(message.member.language_code, message.group_language)
+    """A journey's private message in the member's language (the group's if unknown); a
+    group-wide one in the group's."""
+    code = message.member.language_code if message.member is not None else None
+    language = language_for(code, message.group_language)
     return PostContent(text=JourneyTexts(language).message(message))

@@ -118,7 +118,7 @@ class UserRow(Base):
     # True once they opened a private chat with the bot, False after a 403: may we DM them?
     reachable: Mapped[bool | None] = mapped_column(Boolean)
     # `/birthday MM-DD`, set once; the coupon counts from `birthday_from` (a year), so a date
-    # entered just before it waits a year (campaigns/journeys.py).
+    # entered just before it waits a year (campaigns/birthdays.py).
     birthday: Mapped[str | None] = mapped_column(String(5))
     birthday_from: Mapped[int | None] = mapped_column(Integer)
     # `/unsubscribe` in a private chat: no journey messages from any group (`/subscribe` undoes)

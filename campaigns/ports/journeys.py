@@ -103,6 +103,18 @@ class Journeys(Protocol):
         """Reachable present members whose invitation by a member was confirmed after
         `confirmed_from`, without their welcome coupon yet."""
 
+    async def birthdays(
+        self, chat_pk: int, month_days: list[str], year: int, limit: int
+    ) -> list[Candidate]:
+        """Reachable present members whose birthday ("MM-DD") is one of `month_days` and
+        counts from `year` or before, without a birthday step for `year` (the episode)."""
+
+    async def members_without(
+        self, chat_pk: int, journey: Journey, episode: str, limit: int, *, min_tier: int = 0
+    ) -> list[Candidate]:
+        """Reachable present members at tier `min_tier` or above without a step of `journey`
+        in `episode` (a member day's coupons), by user id."""
+
     async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
         """The journey's steps recorded since `since`, oldest first, each with the member's
         first activity after it and whether its message was delivered."""

@@ -59,6 +59,14 @@ class Users(Protocol):
 
     async def contacts(self, user_ids: Sequence[int]) -> dict[int, Contact]: ...
 
+    async def birthday(self, user_id: int) -> tuple[str, int] | None:
+        """The user's birthday ("MM-DD") and the first year it counts, if set."""
+
+    async def set_birthday(
+        self, user_id: int, birthday: str | None, counts_from: int | None
+    ) -> bool:
+        """Store (or with None, clear) the birthday; False when there is no such user."""
+
 
 class Members(Protocol):
     async def get(self, chat_pk: int, user_id: int) -> Membership | None:

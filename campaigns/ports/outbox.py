@@ -56,10 +56,11 @@ class Outbox(Protocol):
     ) -> bool: ...
 
     async def add_journey(
-        self, run_id: int, member_id: int, content: PostContent, due_at: dt.datetime
+        self, run_id: int, target_chat: int, content: PostContent, due_at: dt.datetime
     ) -> bool:
-        """A journey step's private message (its content stored with the row); False if the
-        run has one already."""
+        """A journey step's message (its content stored with the row): privately to a member
+        (`target_chat` is their user id), or to the group (its Telegram id, negative) for a
+        group-wide step. False if the run has one already."""
 
     async def claim(self, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
         """Due pending rows, locked and marked claimed by `worker` (skipping rows another

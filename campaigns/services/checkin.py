@@ -15,6 +15,7 @@ from campaigns.checkin import (
 )
 from campaigns.coupons import OfferPurpose
 from campaigns.errors import AlreadyCheckedIn, DuplicateUpdate
+from campaigns.journeys import member_day_multiplier
 from campaigns.members import ChatInfo, Person
 from campaigns.ports import UnitOfWork
 from campaigns.ports.activity import PointsEntry
@@ -84,11 +85,14 @@ async def check_in(
         if member.last_checkin_day == day:  # read under the row's lock: today's is stored
             raise await _refused(uow, member, day, reset, settings)
         previous = await _previous(uow, member, person.user_id, day)
-        granted = award(previous, day, settings.checkin, ladder=settings.tiers, level=member.tier)
+        granted = award(
+            previous, day, settings.checkin, ladder=settings.tiers, level=member.tier,
+            member_day=member_day_multiplier(settings.journeys, day),
+        )  # fmt: skip
         pk = member.chat_pk
         prefix = f"checkin:{pk}:{person.user_id}:{day.isoformat()}"
-        entries = [
-            PointsEntry(PointsReason.CHECKIN, granted.base_points + granted.streak_points, prefix),
+        entries = [  # base and streak points with the tier's and the member day's extra
+            PointsEntry(PointsReason.CHECKIN, granted.multiplied, prefix),
             PointsEntry(
                 PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"
             ),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from campaigns.content import PostContent
 from campaigns.coupons import OfferPurpose
-from campaigns.journeys import Journey, RunStatus, in_holdout
+from campaigns.journeys import GROUP_MEMBER, Journey, RunStatus, in_holdout
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.journeys import Candidate
@@ -29,14 +29,15 @@ BATCH = 200  # members per transaction
 
 @dataclass(frozen=True)
 class JourneyMessage:
-    """What one private message of a journey says; rendered in the member's language."""
+    """What one message of a journey says: a private one, rendered in the member's language,
+    or (no `member`) a group-wide one in the group's."""
 
     journey: Journey
     step: int
     group_title: str | None
     group_language: str
     timezone: str
-    member: Contact
+    member: Contact | None
     coupon: Issued | None = None
     multiplier: float = 1.0  # a member day's
 
@@ -79,6 +80,31 @@ async def take_step(
         issued, multiplier,
     )  # fmt: skip
     return await work.outbox.add_journey(run_id, who.user_id, render(message), now)
+
+
+async def take_group_step(
+    work: UnitOfWork,
+    group: ChatRecord,
+    journey: Journey,
+    episode: str,
+    now: dt.datetime,
+    render: Render,
+    *,
+    multiplier: float = 1.0,
+) -> bool:
+    """A group-wide step (a member day's announcement), once: recorded as the run of
+    GROUP_MEMBER, then one message to the group through the outbox. No holdout: the group
+    is not a member. False when it was taken before."""
+    run_id = await work.journeys.start(
+        group.pk, GROUP_MEMBER, journey, episode, 1, RunStatus.QUEUED, now
+    )
+    if run_id is None:
+        return False
+    message = JourneyMessage(
+        journey, 1, group.title, group.settings.language, group.settings.timezone, None,
+        multiplier=multiplier,
+    )  # fmt: skip
+    return await work.outbox.add_journey(run_id, group.chat_id, render(message), now)
 
 
 async def journey_coupon(

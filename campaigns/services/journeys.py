@@ -31,6 +31,7 @@ from campaigns.ports.chats import ChatRecord
 from campaigns.ports.members import Contact
 from campaigns.services.chats import claim_update, ensure_chat, require_chat
 from campaigns.services.coupons import Issued
+from campaigns.services.journey_dates import birthday, member_day
 from campaigns.services.journey_members import (
     first_order,
     idle_at_least,
@@ -64,6 +65,8 @@ STEPS: dict[Journey, Step] = {
     Journey.REPURCHASE: repurchase,
     Journey.NUDGE: nudge,
     Journey.REFERRAL: referral,
+    Journey.BIRTHDAY: birthday,
+    Journey.MEMBER_DAY: member_day,
 }
 
 
@@ -81,7 +84,7 @@ async def group_journeys(
         book = record.settings.journeys
         for journey in book.journeys:
             settings = book.get(journey)
-            for key in ("offer", "second_offer", "audience"):
+            for key in ("offer", "second_offer", "audience", "tier"):
                 if key not in KEYS[journey] or getattr(settings, key) is None:
                     continue
                 try:
@@ -150,6 +153,11 @@ async def _check(uow: UnitOfWork, record: ChatRecord, settings: JourneySettings,
         quiet = await idle_at_least(uow, record, settings)
         if settings.window <= quiet.days:
             raise JourneyRefused(JourneyProblem.WINDOW_TOO_SHORT, str(quiet.days))
+    if key == "tier" and settings.tier is not None:
+        ladder = record.settings.tiers
+        if ladder.level_named(settings.tier) is None:
+            names = tuple(t.name for t in ladder.tiers)
+            raise JourneyRefused(JourneyProblem.UNKNOWN_TIER, settings.tier[:32], names)
     if key == "audience" and settings.audience is not None:
         try:
             saved = await uow.audiences.get(record.pk, parse_name(settings.audience))

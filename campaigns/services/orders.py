@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from campaigns.checkin import local_day
 from campaigns.coupons import CouponRejected, Reason, check_usable, used_at
+from campaigns.journeys import member_day_multiplier
 from campaigns.orders import OrderIn, purchase_points
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
@@ -100,8 +101,11 @@ async def apply_order(
     points = 0
     if member is not None:  # orders and spend were counted above (segments.order_seen)
         points = purchase_points(
-            order.amount, settings.order_points, ladder=settings.tiers, level=member.tier
-        )
+            order.amount, settings.order_points, ladder=settings.tiers, level=member.tier,
+            member_day=member_day_multiplier(
+                settings.journeys, local_day(order.at, settings.timezone)
+            ),
+        )  # fmt: skip
     await award_points(
         uow, record.pk, order.member, delta=points, reason=PointsReason.ORDER,
         key=f"order:{record.pk}:{order_id}", at=order.at, timezone=settings.timezone,

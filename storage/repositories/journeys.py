@@ -257,6 +257,32 @@ class SqlJourneys(Repository):
             limit,
         )
 
+    async def birthdays(
+        self, chat_pk: int, month_days: list[str], year: int, limit: int
+    ) -> list[Candidate]:
+        episode = str(year)
+        return await self._due(
+            select(M.user_id, literal(episode))
+            .join(U, U.id == M.user_id)
+            .where(
+                *_reachable(chat_pk),
+                U.birthday.in_(month_days),
+                func.coalesce(U.birthday_from, 0) <= year,
+                ~_run(Journey.BIRTHDAY, literal(episode)),
+            ),
+            limit,
+        )
+
+    async def members_without(
+        self, chat_pk: int, journey: Journey, episode: str, limit: int, *, min_tier: int = 0
+    ) -> list[Candidate]:
+        return await self._due(
+            select(M.user_id, literal(episode))
+            .join(U, U.id == M.user_id)
+            .where(*_reachable(chat_pk), M.tier >= min_tier, ~_run(journey, literal(episode))),
+            limit,
+        )
+
     async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
         first_active = (
             select(func.min(E.at))

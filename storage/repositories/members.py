@@ -257,6 +257,27 @@ class SqlUsers(Repository):
         )
         return {u.id: Contact(u.id, name_of(u), u.language_code, bool(u.reachable)) for u in rows}
 
+    async def birthday(self, user_id: int) -> tuple[str, int] | None:
+        row = (
+            await self.session.execute(
+                select(UserRow.birthday, UserRow.birthday_from).where(UserRow.id == user_id)
+            )
+        ).first()
+        if row is None or row.birthday is None:
+            return None
+        return str(row.birthday), int(row.birthday_from or 0)
+
+    async def set_birthday(
+        self, user_id: int, birthday: str | None, counts_from: int | None
+    ) -> bool:
+        result = await self.session.execute(
+            update(UserRow)
+            .where(UserRow.id == user_id)
+            .values(birthday=birthday, birthday_from=counts_from)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
 
 class SqlMembers(Repository):
     async def _row(self, chat_pk: int, user_id: int) -> MembershipRow | None:

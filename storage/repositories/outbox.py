@@ -99,13 +99,13 @@ class SqlOutbox(Repository):
         )
 
     async def add_journey(
-        self, run_id: int, member_id: int, content: PostContent, due_at: dt.datetime
+        self, run_id: int, target_chat: int, content: PostContent, due_at: dt.datetime
     ) -> bool:
         return await self._add_one(
             kind="journey",
             journey_run_id=run_id,
-            target_chat=member_id,
-            member_id=member_id,
+            target_chat=target_chat,
+            member_id=target_chat if target_chat > 0 else None,
             content=content.model_dump(mode="json"),
             due_at=due_at,
             status=DeliveryStatus.PENDING,

@@ -99,6 +99,7 @@ async def test_command_menus_are_registered_in_both_languages(bot: Harness):
         "mycoupons",
         "points",
         "unsubscribe",
+        "birthday",
         "manage",
         "help",
     }

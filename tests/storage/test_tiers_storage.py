@@ -216,6 +216,7 @@ async def test_the_tier_multiplier_applies_to_checkin_and_order_points(uow_facto
     bought = await buy(uow_factory, "A-2", "20")
 
     assert (result.award.base_points, result.award.tier_points, result.award.total) == (10, 5, 15)
+    assert result.balance == 120 + 10 + 15  # 银 reward, then the tier extra in the ledger too
     assert bought.points == 30
 
 
