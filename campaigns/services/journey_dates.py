@@ -14,10 +14,11 @@ import logging
 from zoneinfo import ZoneInfo
 
 from campaigns.birthdays import stored_on
-from campaigns.journeys import Journey, is_member_day
+from campaigns.journeys import Journey, JourneySettings, is_member_day
+from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.journeys import Candidate
-from campaigns.services.journey_step import BATCH, Render, Uow, take_group_step, take_step
+from campaigns.services.journey_step import BATCH, Render, Uow, each_batch, take_group_step
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +26,15 @@ log = logging.getLogger(__name__)
 async def birthday(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
     """生日券: members whose birthday is the group's local date today (29 February's on the
     28th in a common year), counting from this year, each once this year."""
-    settings = group.settings.journeys.get(Journey.BIRTHDAY)
     today = now.astimezone(ZoneInfo(group.settings.timezone)).date()
     month_days = stored_on(today)
-    queued = 0
-    while True:
-        async with uow() as work:
-            due = await work.journeys.birthdays(group.pk, month_days, today.year, BATCH)
-            for who in due:
-                queued += await take_step(
-                    work, group, Journey.BIRTHDAY, who, now, render, offer=settings.offer
-                )
-            await work.commit()
-        if len(due) < BATCH:
-            return queued
+
+    async def due(
+        w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
+    ) -> list[Candidate]:
+        return await w.journeys.birthdays(g.pk, month_days, today.year, BATCH)
+
+    return await each_batch(uow, group, Journey.BIRTHDAY, now, render, due)
 
 
 async def member_day(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
@@ -63,16 +59,12 @@ async def member_day(uow: Uow, group: ChatRecord, now: dt.datetime, render: Rend
         if min_tier is None:
             log.warning("member day of group %s: no tier %r", group.pk, settings.tier)
         return queued
-    while True:
-        async with uow() as work:
-            due: list[Candidate] = await work.journeys.members_without(
-                group.pk, Journey.MEMBER_DAY, episode, BATCH, min_tier=min_tier
-            )
-            for who in due:
-                queued += await take_step(
-                    work, group, Journey.MEMBER_DAY, who, now, render, offer=settings.offer,
-                    multiplier=x,
-                )  # fmt: skip
-            await work.commit()
-        if len(due) < BATCH:
-            return queued
+
+    async def due(
+        w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
+    ) -> list[Candidate]:
+        return await w.journeys.members_without(
+            g.pk, Journey.MEMBER_DAY, episode, BATCH, min_tier=min_tier or 0
+        )
+
+    return queued + await each_batch(uow, group, Journey.MEMBER_DAY, now, render, due, multiplier=x)

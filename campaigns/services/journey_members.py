@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
 
 from campaigns.audience_expr import AudienceExprError, Expr, parse
 from campaigns.audiences import AudienceRefused
@@ -27,7 +26,7 @@ from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.journeys import Candidate
 from campaigns.services.audiences import saved_expr
-from campaigns.services.journey_step import BATCH, Render, Uow, take_step
+from campaigns.services.journey_step import BATCH, Render, Uow, each_batch
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ async def winback(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render)
         idle = (n - dt.timedelta(days=s.window), n - await idle_at_least(w, g, s))
         return await w.journeys.winback(g.pk, expr, n, idle, BATCH)
 
-    queued = await _each(uow, group, Journey.WINBACK, now, render, first)
+    queued = await each_batch(uow, group, Journey.WINBACK, now, render, first)
     if not settings.second:
         return queued
     sent_before = now - dt.timedelta(days=settings.second)
@@ -76,44 +75,9 @@ async def winback(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render)
     ) -> list[Candidate]:
         return await w.journeys.winback_second(g.pk, sent_before, sent_before - SECOND_GRACE, BATCH)
 
-    return queued + await _each(
+    return queued + await each_batch(
         uow, group, Journey.WINBACK, now, render, second, step=2, offer=settings.second_offer
     )
-
-
-Due = Callable[[UnitOfWork, ChatRecord, JourneySettings, dt.datetime], Awaitable[list[Candidate]]]
-
-
-async def _each(
-    uow: Uow,
-    group: ChatRecord,
-    journey: Journey,
-    now: dt.datetime,
-    render: Render,
-    due: Due,
-    *,
-    step: int = 1,
-    offer: int | None = None,
-) -> int:
-    """Take the step (with the journey's `offer` unless another is given) for everyone `due`
-    names, a batch per transaction, until a batch is short or names the same members again
-    (whose steps were taken: a pre-filter that keeps finding them must not loop)."""
-    settings = group.settings.journeys.get(journey)
-    queued, before = 0, None
-    while True:
-        async with uow() as work:
-            found = await due(work, group, settings, now)
-            if found == before:
-                return queued
-            for who in found:
-                queued += await take_step(
-                    work, group, journey, who, now, render, step=step,
-                    offer=offer if step > 1 else settings.offer,
-                )  # fmt: skip
-            await work.commit()
-        if len(found) < BATCH:
-            return queued
-        before = found
 
 
 def _from(settings: JourneySettings, floor: dt.datetime) -> dt.datetime:
@@ -129,7 +93,7 @@ async def first_order(uow: Uow, group: ChatRecord, now: dt.datetime, render: Ren
     ) -> list[Candidate]:
         return await w.journeys.first_orders(g.pk, _from(s, n - FIRST_ORDER_WITHIN), n, BATCH)
 
-    return await _each(uow, group, Journey.FIRST_ORDER, now, render, due)
+    return await each_batch(uow, group, Journey.FIRST_ORDER, now, render, due)
 
 
 async def repurchase(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
@@ -142,7 +106,7 @@ async def repurchase(uow: Uow, group: ChatRecord, now: dt.datetime, render: Rend
         start = _from(s, n - days - REPURCHASE_GRACE)
         return await w.journeys.repurchases(g.pk, start, n - days, BATCH)
 
-    return await _each(uow, group, Journey.REPURCHASE, now, render, due)
+    return await each_batch(uow, group, Journey.REPURCHASE, now, render, due)
 
 
 async def nudge(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
@@ -157,7 +121,7 @@ async def nudge(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -
             start = max(start, s.since - days)  # joined after it was switched on, less N days
         return await w.journeys.newcomers(g.pk, start, n - days, BATCH)
 
-    return await _each(uow, group, Journey.NUDGE, now, render, due)
+    return await each_batch(uow, group, Journey.NUDGE, now, render, due)
 
 
 async def referral(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
@@ -169,4 +133,4 @@ async def referral(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render
     ) -> list[Candidate]:
         return await w.journeys.invited_friends(g.pk, _from(s, n - REFERRAL_WITHIN), BATCH)
 
-    return await _each(uow, group, Journey.REFERRAL, now, render, due)
+    return await each_batch(uow, group, Journey.REFERRAL, now, render, due)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from campaigns.content import PostContent
 from campaigns.coupons import OfferPurpose
-from campaigns.journeys import GROUP_MEMBER, Journey, RunStatus, in_holdout
+from campaigns.journeys import GROUP_MEMBER, Journey, JourneySettings, RunStatus, in_holdout
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.journeys import Candidate
@@ -105,6 +105,42 @@ async def take_group_step(
         multiplier=multiplier,
     )  # fmt: skip
     return await work.outbox.add_journey(run_id, group.chat_id, render(message), now)
+
+
+Due = Callable[[UnitOfWork, ChatRecord, JourneySettings, dt.datetime], Awaitable[list[Candidate]]]
+
+
+async def each_batch(
+    uow: Uow,
+    group: ChatRecord,
+    journey: Journey,
+    now: dt.datetime,
+    render: Render,
+    due: Due,
+    *,
+    step: int = 1,
+    offer: int | None = None,
+    multiplier: float = 1.0,
+) -> int:
+    """Take the step (with the journey's `offer` unless another is given) for everyone `due`
+    names, a batch per transaction, until a batch is short or names the same members again
+    (whose steps were taken: a pre-filter that keeps finding them must not loop)."""
+    settings = group.settings.journeys.get(journey)
+    queued, before = 0, None
+    while True:
+        async with uow() as work:
+            found = await due(work, group, settings, now)
+            if found == before:
+                return queued
+            for who in found:
+                queued += await take_step(
+                    work, group, journey, who, now, render, step=step,
+                    offer=offer if step > 1 else settings.offer, multiplier=multiplier,
+                )  # fmt: skip
+            await work.commit()
+        if len(found) < BATCH:
+            return queued
+        before = found
 
 
 async def journey_coupon(

@@ -268,10 +268,8 @@ async def test_members_held_out_of_the_member_day_gift_are_recorded_not_messaged
 
     messaged = [u for u in members if any("member day" in t for t in world.shown(u))]
     assert 5 <= len(messaged) <= 35
-    assert (
-        f"Messaged: {len(messaged)} (delivered {len(messaged)}) · held out: {len(members) - len(messaged)}"
-        in report
-    )
+    n, held = len(messaged), len(members) - len(messaged)
+    assert f"Messaged: {n} (delivered {n}) · held out: {held}" in report
 
 
 async def test_member_day_gifts_can_go_to_a_tier_and_above(bot: Harness):
