@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 
@@ -327,82 +328,63 @@ class JourneyTexts:
         return self._("<i>Automatic message · /unsubscribe to stop these</i>")
 
     def message(self, m: JourneyMessage) -> str:
-        group = f"<b>{esc(m.group_title or '-')}</b>"
+        """A member's private message: the journey's words (a coupon promised only when one
+        came with it), the coupon, and how to stop these messages."""
         if m.member is None:
             return self.announcement(m)
-        name = self.words.name(m.member.display_name)
-        j = m.journey
-        if j is Journey.WINBACK and m.step == 1:
-            text = self._(
-                "👋 {name}, we miss you in {group}! A lot has happened since you were last "
-                "there: come and say hi.",
-                name=name,
-                group=group,
-            )
-        elif j is Journey.WINBACK and m.coupon is not None:
-            text = self._(
-                "💌 {name}, still thinking of you in {group}. Here is one more reason to drop by.",
-                name=name,
-                group=group,
-            )
-        elif j is Journey.WINBACK:
-            text = self._(
-                "💌 {name}, still thinking of you in {group}. Drop by when you have a minute: "
-                "we would love to hear from you.",
-                name=name,
-                group=group,
-            )
-        elif j is Journey.BIRTHDAY:
-            text = self._(
-                "🎂 Happy birthday, {name}! {group} wishes you a great day.", name=name, group=group
-            )
-        elif j is Journey.MEMBER_DAY:
-            text = self._(
-                "🎉 Today is member day in {group}: ×{x} points on check-ins and orders, all day.",
-                group=group,
-                x=f"{m.multiplier:g}",
-            )
-            if m.coupon is not None:
-                text += " " + self._("And a member-day gift for you, {name}:", name=name)
-        elif j is Journey.FIRST_ORDER and m.coupon is None:
-            text = self._(
-                "🛍 Thank you for your first order in {group}, {name}! We hope you enjoy it.",
-                name=name,
-                group=group,
-            )
-        elif j is Journey.FIRST_ORDER:
-            text = self._(
-                "🛍 Thank you for your first order in {group}, {name}! Here is a welcome pack for "
-                "the next one.",
-                name=name,
-                group=group,
-            )
-        elif j is Journey.REPURCHASE:
-            text = self._(
-                "🛒 {name}, time for a refill? {group} has what you ordered last time.",
-                name=name,
-                group=group,
-            )
-        elif j is Journey.REFERRAL and m.coupon is not None:
-            text = self._(
-                "🤝 Welcome to {group}, {name}! You joined through a friend's invitation: "
-                "here is a welcome coupon for you.",
-                name=name,
-                group=group,
-            )
-        elif j is Journey.REFERRAL:
-            text = self._(
-                "🤝 Welcome to {group}, {name}! Glad a friend brought you along.",
-                name=name,
-                group=group,
-            )
-        else:
-            text = self._(
-                "👋 {name}, welcome to {group}! Say 签到 (or /checkin) in the group each day to "
-                "collect points and build a streak.",
-                name=name,
-                group=group,
-            )
+        gift = m.coupon is not None
+        _ = functools.partial(
+            self._, name=self.words.name(m.member.display_name),
+            group=f"<b>{esc(m.group_title or '-')}</b>", x=f"{m.multiplier:g}",
+        )  # fmt: skip
+        match m.journey:
+            case Journey.WINBACK if m.step == 1:
+                text = _(
+                    "👋 {name}, we miss you in {group}! A lot has happened since you were last "
+                    "there: come and say hi."
+                )
+            case Journey.WINBACK if gift:
+                text = _(
+                    "💌 {name}, still thinking of you in {group}. Here is one more reason to "
+                    "drop by."
+                )
+            case Journey.WINBACK:
+                text = _(
+                    "💌 {name}, still thinking of you in {group}. Drop by when you have a "
+                    "minute: we would love to hear from you."
+                )
+            case Journey.BIRTHDAY:
+                text = _("🎂 Happy birthday, {name}! {group} wishes you a great day.")
+            case Journey.MEMBER_DAY:
+                text = _(
+                    "🎉 Today is member day in {group}: ×{x} points on check-ins and orders, "
+                    "all day."
+                )
+                if gift:
+                    text += " " + _("And a member-day gift for you, {name}:")
+            case Journey.FIRST_ORDER if gift:
+                text = _(
+                    "🛍 Thank you for your first order in {group}, {name}! Here is a welcome "
+                    "pack for the next one."
+                )
+            case Journey.FIRST_ORDER:
+                text = _(
+                    "🛍 Thank you for your first order in {group}, {name}! We hope you enjoy it."
+                )
+            case Journey.REPURCHASE:
+                text = _("🛒 {name}, time for a refill? {group} has what you ordered last time.")
+            case Journey.REFERRAL if gift:
+                text = _(
+                    "🤝 Welcome to {group}, {name}! You joined through a friend's invitation: "
+                    "here is a welcome coupon for you."
+                )
+            case Journey.REFERRAL:
+                text = _("🤝 Welcome to {group}, {name}! Glad a friend brought you along.")
+            case _:
+                text = _(
+                    "👋 {name}, welcome to {group}! Say 签到 (or /checkin) in the group each day "
+                    "to collect points and build a streak."
+                )
         if m.coupon is not None:
             text += "\n\n" + CouponTexts(self.language).received(m.group_title, m.coupon)
         return f"{text}\n\n{self.footer()}"
