@@ -43,6 +43,7 @@ from campaigns.services.access import require_button, require_member
 from campaigns.services.audiences import saved_expr
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.orders import apply_order
+from campaigns.services.segments import tapped
 from campaigns.services.tiers import TierChange
 
 CODE_ATTEMPTS = 3
@@ -244,6 +245,7 @@ async def claim(
         if state_of(offer, at) is OfferState.ENDED:  # sold out is for the stock UPDATE to say
             raise CouponUnavailable(Unavailable.ENDED, offer)
         await uow.users.upsert([person])
+        await tapped(uow, chat, person.user_id, at)
         if offer.audience_joined_days is not None:
             member = await uow.members.stats(offer.chat_pk, person.user_id)
             joined = member.joined_at if member else None

@@ -24,6 +24,7 @@ from campaigns.services.access import require_button, require_member
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.coupons import CouponUnavailable, Issued, issue_coupon
 from campaigns.services.invite_links import referral_code
+from campaigns.services.segments import tapped
 
 COUPON_DAYS = 7
 SHARE_TOKEN_BYTES = 12  # 16 URL-safe characters in a share link
@@ -206,6 +207,7 @@ async def start_team(
                 at=at,
                 joined=False,
             )
+        await _active(uow, deal, person.user_id, at)
         team_id = await uow.groupbuys.add_team(
             deal_id,
             person.user_id,
@@ -308,12 +310,20 @@ async def press(
     )  # fmt: skip
 
 
+async def _active(uow: UnitOfWork, deal: DealRecord, user_id: int, at: dt.datetime) -> None:
+    """Starting or joining a team is activity (segments.tapped)."""
+    chat = await uow.chats.by_pk(deal.chat_pk)
+    if chat is not None:
+        await tapped(uow, chat, user_id, at)
+
+
 async def _join(
     uow: UnitOfWork, deal: DealRecord, team_id: int, person: Person, at: dt.datetime
 ) -> TeamView:
     await uow.users.upsert([person])
     if not await uow.groupbuys.add_member(team_id, deal.id, person.user_id, at):
         raise GroupBuyRefused(Refusal.IN_A_TEAM)
+    await _active(uow, deal, person.user_id, at)
     members = await uow.groupbuys.grow(team_id, at)
     if members is None:
         team = await uow.groupbuys.team(team_id)

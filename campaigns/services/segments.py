@@ -18,7 +18,13 @@ from campaigns.checkin import local_day
 from campaigns.errors import DomainError
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
-from campaigns.ports.segments import ListedMember, MemberSegments, SegmentCounts, StageChange
+from campaigns.ports.segments import (
+    ActiveDay,
+    ListedMember,
+    MemberSegments,
+    SegmentCounts,
+    StageChange,
+)
 from campaigns.segments import Segment, Stage, StageThresholds
 from campaigns.services.chats import require_chat
 
@@ -222,3 +228,13 @@ async def member_segments(
         found = await uow.segments.of_members(record.pk)
         await uow.commit()
     return found
+
+
+async def tapped(uow: UnitOfWork, record: ChatRecord, user_id: int, at: dt.datetime) -> None:
+    """Inside a transaction: a member's tap that claims, joins or redeems is activity, as a
+    message is. It moves their last activity (registering a member the bot never heard
+    speak) and counts their local day once; the stages and RFM read both."""
+    await uow.members.count_messages(record.pk, {user_id: (0, at, at)})
+    day = local_day(at, record.settings.timezone)
+    inside = in_window(record, day.replace(day=1))
+    await uow.segments.active_days([ActiveDay(record.pk, user_id, day, inside)])

@@ -34,6 +34,7 @@ from campaigns.services.coupons import (
     state_of,
 )
 from campaigns.services.points import NotEnoughPoints, PointsReason, spend_points
+from campaigns.services.segments import tapped
 from campaigns.shop import (
     DOUBLE_TAP,
     REMIND_DAYS,
@@ -193,6 +194,7 @@ async def redeem_item(
         await require_member(uow, gate, chat, person.user_id)
         await claim_update(uow, bot_id, update_id, at)
         await uow.users.upsert([person])
+        await tapped(uow, chat, person.user_id, at)
         await uow.members.get(chat.pk, person.user_id)  # locks the member: one at a time
         item = await _available(uow, item, person.user_id, at)
         makeup = await _makeup(uow, chat, item, person.user_id, at)

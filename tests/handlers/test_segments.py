@@ -165,3 +165,19 @@ async def test_tier_without_a_check_in_knows_a_member_who_just_spoke(bot: Harnes
     [card] = await bot.say(BOB, "/tier", at=NOW)
 
     assert "no activity" not in card and "普通" in card
+
+
+async def test_a_claim_is_activity_a_dormant_member_who_claims_is_active_again(bot: Harness):
+    from tests.handlers.test_coupons import claim_on_post, offer
+
+    await chatter(bot)  # Carol spoke 40 days ago: dormant
+    await claim_on_post(bot, CAROL, await offer(bot))
+    bot.world.start_private(ADMIN)
+    await bot.say(ADMIN, "/manage", at=NOW, chat=ADMIN)
+    await tap(bot, ADMIN, ADMIN, f"mg:{GROUP}")
+
+    [dormant] = await bot.say(ADMIN, "/segments list dormant", at=NOW, chat=ADMIN)
+    [active] = await bot.say(ADMIN, "/segments list active", at=NOW, chat=ADMIN)
+
+    assert "Carol" not in dormant
+    assert "Carol" in active
