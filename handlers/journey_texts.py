@@ -6,7 +6,7 @@ import functools
 import html
 from collections.abc import Sequence
 
-from campaigns.content import PostContent
+from campaigns.content import Button, PostContent
 from campaigns.coupons import format_amount
 from campaigns.journeys import (
     KEYS,
@@ -324,6 +324,10 @@ class JourneyTexts:
             "/subscribe turns them back on."
         )
 
+    def open_group(self, title: str | None) -> str:
+        label = self._("Open {group}", group=title or "-")
+        return label if len(label) <= 64 else label[:63] + "…"
+
     def footer(self) -> str:
         return self._("<i>Automatic message · /unsubscribe to stop these</i>")
 
@@ -399,8 +403,13 @@ class JourneyTexts:
 
 
 def render(message: JourneyMessage) -> PostContent:
-    """A journey's private message in the member's language (the group's if unknown); a
-    group-wide one in the group's."""
+    """A journey's private message in the member's language (the group's if unknown), with a
+    button back to a public group (a private group has no address to link to); a group-wide
+    one in the group's language."""
     code = message.member.language_code if message.member is not None else None
-    language = language_for(code, message.group_language)
-    return PostContent(text=JourneyTexts(language).message(message))
+    t = JourneyTexts(language_for(code, message.group_language))
+    buttons = []
+    if message.member is not None and message.group_username:
+        url = f"https://t.me/{message.group_username}"
+        buttons.append(Button(text=t.open_group(message.group_title), url=url))
+    return PostContent(text=t.message(message), buttons=buttons)

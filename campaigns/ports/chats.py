@@ -20,6 +20,7 @@ class ChatRecord:
     active: bool
     settings: ChatSettings
     rfm_from: dt.date | None = None  # the first month in the group's RFM window, once set
+    username: str | None = None  # a public group's @name: t.me/<username> opens it
 
 
 class Chats(Protocol):

@@ -40,6 +40,7 @@ class JourneyMessage:
     member: Contact | None
     coupon: Issued | None = None
     multiplier: float = 1.0  # a member day's
+    group_username: str | None = None  # a public group: the message links back to it
 
 
 Render = Callable[[JourneyMessage], PostContent]
@@ -77,7 +78,7 @@ async def take_step(
         return False
     message = JourneyMessage(
         journey, step, group.title, group.settings.language, group.settings.timezone, contact,
-        issued, multiplier,
+        issued, multiplier, group.username,
     )  # fmt: skip
     return await work.outbox.add_journey(run_id, who.user_id, render(message), now)
 

@@ -212,5 +212,5 @@ async def journey_sample(
         )
     return JourneyMessage(
         journey, 1, record.title, record.settings.language, record.settings.timezone, member,
-        sample, settings.multiplier,
+        sample, settings.multiplier, record.username,
     )  # fmt: skip

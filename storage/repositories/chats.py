@@ -47,7 +47,7 @@ def to_record(row: Any) -> ChatRecord:
     )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings,
-        rfm_from=row.rfm_from,
+        rfm_from=row.rfm_from, username=row.username,
     )  # fmt: skip
 
 

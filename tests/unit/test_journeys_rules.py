@@ -151,3 +151,19 @@ def test_an_order_is_a_return_too():
     report = report_of(Journey.WINBACK, runs, outcomes, AT + 8 * DAY, 90)
 
     assert (report.messaged.returned7, report.messaged.matured7) == (1, 1)
+
+
+def test_a_private_message_links_back_to_a_public_group_only():
+    from campaigns.ports.members import Contact
+    from campaigns.services.journey_step import JourneyMessage
+    from handlers.journey_texts import render
+
+    member = Contact(5, "Ann", "zh-hans", True)
+    public = JourneyMessage(
+        Journey.NUDGE, 1, "晴天奶茶", "en", "UTC", member, group_username="sunnytea"
+    )
+    private = JourneyMessage(Journey.NUDGE, 1, "晴天奶茶", "en", "UTC", member)
+
+    [button] = render(public).buttons
+    assert (button.text, button.url) == ("打开 晴天奶茶", "https://t.me/sunnytea")
+    assert render(private).buttons == []
