@@ -17,8 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -41,12 +43,16 @@ class RunStatus(StrEnum):
 
     QUEUED = "queued"  # a private message is in the outbox
     HOLDOUT = "holdout"  # in the holdout: recorded, not messaged
+    SKIPPED = "skipped"  # a gift-only step whose coupon could not be issued: nothing sent
 
 
 GROUP_MEMBER = 0  # the run of a group-wide step (a member day's announcement)
 MAX_HOLDOUT = 50  # percent: a journey that holds out more than half is not running
 WINDOW_DAYS = 90  # win-back: members idle longer than this are past winning back
 FIRST_ORDER_WITHIN = dt.timedelta(hours=24)
+# Birthday and member-day gifts go to members who joined at least this long ago (or were
+# there before the bot): joining on one's birthday to collect every group's coupon earns none.
+GIFT_AFTER_JOINING = dt.timedelta(days=7)
 REPURCHASE_GRACE = dt.timedelta(days=2)  # a reminder due while the bot was down still goes
 NUDGE_GRACE = dt.timedelta(days=7)  # members who joined long before it was switched on: no
 REFERRAL_WITHIN = dt.timedelta(days=7)  # invites confirmed before that are left alone
@@ -79,7 +85,7 @@ DEFAULT_AFTER = {Journey.REPURCHASE: 30, Journey.NUDGE: 3}
 # The keys `/journey set <journey> <key> <value>` accepts, per journey.
 KEYS: dict[Journey, tuple[str, ...]] = {
     Journey.WINBACK: ("offer", "holdout", "audience", "window", "second", "second_offer"),
-    Journey.BIRTHDAY: ("offer", "holdout"),
+    Journey.BIRTHDAY: ("offer", "hour", "holdout"),
     Journey.MEMBER_DAY: ("day", "multiplier", "hour", "offer", "tier", "holdout"),
     Journey.FIRST_ORDER: ("offer", "holdout"),
     Journey.REPURCHASE: ("after", "offer", "holdout"),
@@ -180,9 +186,10 @@ def parse_day(raw: str) -> str:
     word = raw.strip().casefold()
     if word in WEEKDAYS:
         return word
-    if raw.strip() in WEEKDAYS_ZH:
-        return WEEKDAYS[WEEKDAYS_ZH.index(raw.strip())]
-    number = read_int(word)  # ValueError on anything else
+    chinese = raw.strip().replace("星期", "周").replace("礼拜", "周").replace("周天", "周日")
+    if chinese in WEEKDAYS_ZH:
+        return WEEKDAYS[WEEKDAYS_ZH.index(chinese)]
+    number = read_int(word.removesuffix("号").removesuffix("日"))  # ValueError on the rest
     if not 1 <= number <= 28:
         raise ValueError("a day of the month from 1 to 28")
     return str(number)
@@ -202,10 +209,10 @@ def _value(key: str, raw: str) -> object:
     if key == "day":
         return parse_day(raw)
     if key == "multiplier":
-        value = float(word.removeprefix("x").removesuffix("x").removesuffix("倍"))
-        if value != value:  # NaN
-            raise ValueError("not a number")
-        return value
+        value = float(word.strip("x×").removesuffix("倍"))
+        if value != value or not (value == 1 or value >= 1.1):  # NaN, or too close to 1
+            raise ValueError("1, or from 1.1")
+        return round(value, 2)
     return read_int(word.removesuffix("%").removesuffix("d").removesuffix("天"))
 
 
@@ -236,13 +243,25 @@ def switched(book: JourneyBook, journey: Journey, on: bool, at: dt.datetime) -> 
     return book.with_(journey, current.model_copy(update={"on": on, "since": at if on else None}))
 
 
-def in_holdout(chat_pk: int, user_id: int, journey: Journey, share: int) -> bool:
+def in_holdout(chat_pk: int, user_id: int, journey: Journey, share: int, period: str = "") -> bool:
     """Whether the member is in the journey's holdout: a hash every process computes alike,
-    uniform over members, stable while the share stays (a member never switches arm)."""
+    uniform over members, stable while the share stays (a member never switches arm within a
+    `period`; see `holdout_period`)."""
     if share <= 0:
         return False
-    digest = hashlib.sha256(f"{chat_pk}:{user_id}:{journey}".encode()).digest()
+    digest = hashlib.sha256(f"{chat_pk}:{user_id}:{journey}:{period}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % 10_000 < share * 100
+
+
+def holdout_period(journey: Journey, episode: str) -> str:
+    """What a holdout is drawn for. A recurring benefit draws anew each year (birthday) or
+    month (member day), so nobody is left out of it for good; the other journeys keep one
+    draw per member, for a clean comparison."""
+    if journey is Journey.BIRTHDAY:
+        return episode  # the year
+    if journey is Journey.MEMBER_DAY:
+        return episode[:7]  # the month of the date
+    return ""
 
 
 def episode_of_spell(last_active: dt.datetime | None) -> str:
@@ -308,13 +327,15 @@ def _switch(value: object) -> bool:
     raise JourneyRefused(JourneyProblem.BAD_VALUE, "on", example="true")
 
 
-def member_day_multiplier(book: JourneyBook, day: dt.date) -> float:
-    """The member day's points multiplier on the local date `day`: the journey's when it is
-    on and `day` is its day, else 1."""
+def member_day_multiplier(book: JourneyBook, at: dt.datetime, timezone: str) -> float:
+    """The member day's points multiplier for a check-in or order at `at`: the journey's
+    when it is on, was on by then (an order imported from before it was switched on earns
+    nothing extra) and `at` falls on its day in the group's timezone; else 1."""
     settings = book.get(Journey.MEMBER_DAY)
-    if settings.on and is_member_day(settings.day, day):
-        return settings.multiplier
-    return 1.0
+    if not settings.on or settings.since is None or at < settings.since:
+        return 1.0
+    day = at.astimezone(ZoneInfo(timezone)).date()
+    return settings.multiplier if is_member_day(settings.day, day) else 1.0
 
 
 def on_member_day(points: int, multiplier: float) -> int:
@@ -323,4 +344,10 @@ def on_member_day(points: int, multiplier: float) -> int:
     The one place the two multipliers compose: the tier's first (campaigns/tiers.py
     `multiplied`), then the member day's on that result, so a ×1.5 tier on a ×2 member day
     earns ×3 (each step rounded down)."""
-    return max(points, int(points * multiplier))
+    return max(points, times(points, multiplier))
+
+
+def times(points: int, multiplier: float) -> int:
+    """`points` × `multiplier` rounded down, in decimal: ×2.3 on 100 is 230 (binary floats
+    make it 229.99… and cost the member a point)."""
+    return int(Decimal(points) * Decimal(str(multiplier)))

@@ -21,6 +21,7 @@ import datetime as dt
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -185,7 +186,7 @@ def review(
 def multiplied(points: int, ladder: TierLadder, level: int) -> int:
     """Points after the tier's multiplier, rounded down (never below the base)."""
     tier = ladder.tiers[min(max(level, 0), len(ladder.tiers) - 1)]
-    return max(points, int(points * tier.multiplier))
+    return max(points, int(Decimal(points) * Decimal(str(tier.multiplier))))
 
 
 def basis_start(ladder: TierLadder, now: dt.datetime) -> dt.datetime | None:

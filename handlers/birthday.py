@@ -56,5 +56,5 @@ async def birthday_clear(call: Call[BirthdayTexts]) -> None:
     target = replied.from_user if replied is not None else None
     if target is None or target.is_bot:
         raise BirthdayRefused(BirthdayProblem.REPLY_TO_CLEAR)
-    cleared = await clear_birthday(call.deps.uow(), update=call.key, user_id=target.id, at=call.at)
-    await call.reply(call.t.cleared(person(target).display_name, cleared))
+    await clear_birthday(call.deps.uow(), update=call.key, user_id=target.id, at=call.at)
+    await call.reply(call.t.cleared(person(target).display_name))

@@ -53,12 +53,12 @@ class BirthdayTexts:
             year=birthday.counts_from,
         )
 
-    def cleared(self, display_name: str, birthday: Birthday) -> str:
+    def cleared(self, display_name: str) -> str:
+        """Said in the group: the date itself stays private."""
         return self._(
-            "🗑 {name}'s birthday ({date}) is cleared: they may set it again with /birthday in "
-            "a private chat with me.",
+            "🗑 {name}'s birthday is cleared: they may set it again with /birthday in a "
+            "private chat with me.",
             name=self.words.name(display_name),
-            date=self.date(birthday.month_day),
         )
 
     def refused(self, err: BirthdayRefused) -> str:

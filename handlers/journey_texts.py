@@ -365,7 +365,7 @@ class JourneyTexts:
                     "all day."
                 )
                 if gift:
-                    text += " " + _("And a member-day gift for you, {name}:")
+                    text += self._sep() + _("And a member-day gift for you, {name}:")
             case Journey.FIRST_ORDER if gift:
                 text = _(
                     "🛍 Thank you for your first order in {group}, {name}! Here is a welcome "

@@ -65,7 +65,8 @@ async def subscribe_command(call: Call[JourneyTexts]) -> None:
     """`/unsubscribe` and `/subscribe` in a private chat: the member's own journey messages."""
     if call.user_id is None or call.update.effective_message is None:
         return
-    on = (call.update.effective_message.text or "").lstrip("/").startswith("subscribe")
+    command = (call.update.effective_message.text or "").split(maxsplit=1)[0]
+    on = command.lstrip("/").split("@", 1)[0].casefold() == "subscribe"
     if call.update.effective_chat is not None and is_group(call.update.effective_chat):
         await call.reply(call.t.subscribe_in_private())
         return

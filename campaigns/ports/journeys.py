@@ -57,6 +57,8 @@ class Journeys(Protocol):
 
     async def set_coupon(self, run_id: int, code: str) -> None: ...
 
+    async def set_status(self, run_id: int, status: RunStatus) -> None: ...
+
     async def subscribe(self, user_id: int, on: bool) -> bool:
         """Journey messages on or off for the member, in every group; False when they were
         so already (or the bot never met them)."""
@@ -104,16 +106,31 @@ class Journeys(Protocol):
         `confirmed_from`, without their welcome coupon yet."""
 
     async def birthdays(
-        self, chat_pk: int, month_days: list[str], year: int, limit: int
+        self,
+        chat_pk: int,
+        month_days: list[str],
+        year: int,
+        limit: int,
+        *,
+        joined_before: dt.datetime,
     ) -> list[Candidate]:
         """Reachable present members whose birthday ("MM-DD") is one of `month_days` and
-        counts from `year` or before, without a birthday step for `year` (the episode)."""
+        counts from `year` or before, who joined before `joined_before` (or were there before
+        the bot), without a birthday step for `year` (the episode)."""
 
     async def members_without(
-        self, chat_pk: int, journey: Journey, episode: str, limit: int, *, min_tier: int = 0
+        self,
+        chat_pk: int,
+        journey: Journey,
+        episode: str,
+        limit: int,
+        *,
+        joined_before: dt.datetime,
+        min_tier: int = 0,
     ) -> list[Candidate]:
-        """Reachable present members at tier `min_tier` or above without a step of `journey`
-        in `episode` (a member day's coupons), by user id."""
+        """Reachable present members at tier `min_tier` or above who joined before
+        `joined_before` (or were there before the bot), without a step of `journey` in
+        `episode` (a member day's coupons), by user id."""
 
     async def runs(self, chat_pk: int, journey: Journey, since: dt.datetime) -> list[RunRecord]:
         """The journey's steps recorded since `since`, oldest first, each with the member's

@@ -87,7 +87,7 @@ async def check_in(
         previous = await _previous(uow, member, person.user_id, day)
         granted = award(
             previous, day, settings.checkin, ladder=settings.tiers, level=member.tier,
-            member_day=member_day_multiplier(settings.journeys, day),
+            member_day=member_day_multiplier(settings.journeys, at, settings.timezone),
         )  # fmt: skip
         pk = member.chat_pk
         prefix = f"checkin:{pk}:{person.user_id}:{day.isoformat()}"

@@ -14,7 +14,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 from campaigns.birthdays import stored_on
-from campaigns.journeys import Journey, JourneySettings, is_member_day
+from campaigns.journeys import GIFT_AFTER_JOINING, Journey, JourneySettings, is_member_day
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.journeys import Candidate
@@ -25,14 +25,20 @@ log = logging.getLogger(__name__)
 
 async def birthday(uow: Uow, group: ChatRecord, now: dt.datetime, render: Render) -> int:
     """生日券: members whose birthday is the group's local date today (29 February's on the
-    28th in a common year), counting from this year, each once this year."""
-    today = now.astimezone(ZoneInfo(group.settings.timezone)).date()
+    28th in a common year), counting from this year, each once this year, from the local
+    `hour` (10:00 by default: a greeting, not a notification in the night)."""
+    local = now.astimezone(ZoneInfo(group.settings.timezone))
+    if local.hour < group.settings.journeys.get(Journey.BIRTHDAY).hour:
+        return 0
+    today = local.date()
     month_days = stored_on(today)
 
     async def due(
         w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
     ) -> list[Candidate]:
-        return await w.journeys.birthdays(g.pk, month_days, today.year, BATCH)
+        return await w.journeys.birthdays(
+            g.pk, month_days, today.year, BATCH, joined_before=n - GIFT_AFTER_JOINING
+        )
 
     return await each_batch(uow, group, Journey.BIRTHDAY, now, render, due)
 
@@ -64,7 +70,14 @@ async def member_day(uow: Uow, group: ChatRecord, now: dt.datetime, render: Rend
         w: UnitOfWork, g: ChatRecord, s: JourneySettings, n: dt.datetime
     ) -> list[Candidate]:
         return await w.journeys.members_without(
-            g.pk, Journey.MEMBER_DAY, episode, BATCH, min_tier=min_tier or 0
+            g.pk,
+            Journey.MEMBER_DAY,
+            episode,
+            BATCH,
+            min_tier=min_tier or 0,
+            joined_before=n - GIFT_AFTER_JOINING,
         )
 
-    return queued + await each_batch(uow, group, Journey.MEMBER_DAY, now, render, due, multiplier=x)
+    return queued + await each_batch(
+        uow, group, Journey.MEMBER_DAY, now, render, due, multiplier=x, gift_only=True
+    )

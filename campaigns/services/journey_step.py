@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 from campaigns.content import PostContent
 from campaigns.coupons import OfferPurpose
-from campaigns.journeys import GROUP_MEMBER, Journey, JourneySettings, RunStatus, in_holdout
+from campaigns.journeys import (
+    GROUP_MEMBER,
+    Journey,
+    JourneySettings,
+    RunStatus,
+    holdout_period,
+    in_holdout,
+)
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.journeys import Candidate
@@ -59,11 +66,14 @@ async def take_step(
     step: int = 1,
     offer: int | None = None,
     multiplier: float = 1.0,
+    gift_only: bool = False,
 ) -> bool:
     """One member's step, once: recorded, then (outside the holdout) a coupon and the
-    message queued. False when it was taken before or the member is held out."""
+    message queued. False when it was taken before or the member is held out, or for a
+    `gift_only` step whose coupon could not be issued (recorded as skipped, nothing sent)."""
     settings = group.settings.journeys.get(journey)
-    held = in_holdout(group.pk, who.user_id, journey, settings.holdout)
+    period = holdout_period(journey, who.episode)
+    held = in_holdout(group.pk, who.user_id, journey, settings.holdout, period)
     status = RunStatus.HOLDOUT if held else RunStatus.QUEUED
     run_id = await work.journeys.start(
         group.pk, who.user_id, journey, who.episode, step, status, now
@@ -73,6 +83,9 @@ async def take_step(
     issued = await journey_coupon(work, group, who.user_id, journey, offer, now)
     if issued is not None:
         await work.journeys.set_coupon(run_id, issued.code)
+    elif gift_only:
+        await work.journeys.set_status(run_id, RunStatus.SKIPPED)
+        return False
     contact = (await work.users.contacts([who.user_id])).get(who.user_id)
     if contact is None:
         return False
@@ -122,6 +135,7 @@ async def each_batch(
     step: int = 1,
     offer: int | None = None,
     multiplier: float = 1.0,
+    gift_only: bool = False,
 ) -> int:
     """Take the step (with the journey's `offer` unless another is given) for everyone `due`
     names, a batch per transaction, until a batch is short or names the same members again
@@ -137,6 +151,7 @@ async def each_batch(
                 queued += await take_step(
                     work, group, journey, who, now, render, step=step,
                     offer=offer if step > 1 else settings.offer, multiplier=multiplier,
+                    gift_only=gift_only,
                 )  # fmt: skip
             await work.commit()
         if len(found) < BATCH:

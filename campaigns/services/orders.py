@@ -102,9 +102,7 @@ async def apply_order(
     if member is not None:  # orders and spend were counted above (segments.order_seen)
         points = purchase_points(
             order.amount, settings.order_points, ladder=settings.tiers, level=member.tier,
-            member_day=member_day_multiplier(
-                settings.journeys, local_day(order.at, settings.timezone)
-            ),
+            member_day=member_day_multiplier(settings.journeys, order.at, settings.timezone),
         )  # fmt: skip
     await award_points(
         uow, record.pk, order.member, delta=points, reason=PointsReason.ORDER,

@@ -43,6 +43,11 @@ def _reachable(chat_pk: int) -> tuple[ColumnElement[bool], ...]:
     return (M.chat_id == chat_pk, M.present.is_(True), U.reachable.is_(True), _subscribed())
 
 
+def _member_since(joined_before: dt.datetime) -> ColumnElement[bool]:
+    """Joined before then, or there before the bot (no join seen)."""
+    return or_(M.joined_at.is_(None), M.joined_at < joined_before)
+
+
 def _subscribed() -> ColumnElement[bool]:
     return U.journeys_off.is_not(True)
 
@@ -93,6 +98,9 @@ class SqlJourneys(Repository):
             .execution_options(synchronize_session=False)
         )
         return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+    async def set_status(self, run_id: int, status: RunStatus) -> None:
+        await self.session.execute(update(JR).where(JR.id == run_id).values(status=status))
 
     async def set_coupon(self, run_id: int, code: str) -> None:
         await self.session.execute(update(JR).where(JR.id == run_id).values(coupon_code=code))
@@ -258,7 +266,13 @@ class SqlJourneys(Repository):
         )
 
     async def birthdays(
-        self, chat_pk: int, month_days: list[str], year: int, limit: int
+        self,
+        chat_pk: int,
+        month_days: list[str],
+        year: int,
+        limit: int,
+        *,
+        joined_before: dt.datetime,
     ) -> list[Candidate]:
         episode = str(year)
         return await self._due(
@@ -268,18 +282,31 @@ class SqlJourneys(Repository):
                 *_reachable(chat_pk),
                 U.birthday.in_(month_days),
                 func.coalesce(U.birthday_from, 0) <= year,
+                _member_since(joined_before),
                 ~_run(Journey.BIRTHDAY, literal(episode)),
             ),
             limit,
         )
 
     async def members_without(
-        self, chat_pk: int, journey: Journey, episode: str, limit: int, *, min_tier: int = 0
+        self,
+        chat_pk: int,
+        journey: Journey,
+        episode: str,
+        limit: int,
+        *,
+        joined_before: dt.datetime,
+        min_tier: int = 0,
     ) -> list[Candidate]:
         return await self._due(
             select(M.user_id, literal(episode))
             .join(U, U.id == M.user_id)
-            .where(*_reachable(chat_pk), M.tier >= min_tier, ~_run(journey, literal(episode))),
+            .where(
+                *_reachable(chat_pk),
+                M.tier >= min_tier,
+                _member_since(joined_before),
+                ~_run(journey, literal(episode)),
+            ),
             limit,
         )
 

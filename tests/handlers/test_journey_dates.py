@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from campaigns.coupons import CouponKind, Template
 from campaigns.orders import OrderIn
+from campaigns.services.coupons import create_offer
 from campaigns.services.invite_links import mark_reachable
 from campaigns.services.orders import record_order
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness
@@ -68,7 +70,7 @@ async def test_a_birthday_is_set_once_privately_and_only_an_admin_clears_it(bot:
     assert "Your birthday: March 5" in shown
     assert "only group admins" in not_admin
     assert "Reply to a message of the member" in no_reply
-    assert "<b>Alice Liu</b>'s birthday (March 5) is cleared" in cleared
+    assert "<b>Alice Liu</b>'s birthday is cleared" in cleared and "March" not in cleared
     assert "has not set a birthday" in nothing
     assert "Saved: April 1." in reset
 
@@ -86,7 +88,11 @@ async def test_a_birthday_speaks_chinese_and_30_days_before_it_waits_a_year(bot:
 # --- the birthday journey ----------------------------------------------------------------
 
 
-async def birthday_journey(bot: Harness, *, gift: bool = True) -> None:
+async def birthday_journey(bot: Harness, *, gift: bool = True, hour: int | None = 0) -> None:
+    """The birthday journey on (from local midnight unless `hour` says otherwise; None: the
+    default hour)."""
+    if hour is not None:
+        await bot.say(ADMIN, f"/journey set birthday hour {hour}", at=NOW)
     if gift:
         await bot.say(
             ADMIN, f"/journey set birthday offer {await offer(bot, '生日礼 ¥10')}", at=NOW
@@ -115,6 +121,19 @@ async def test_the_birthday_coupon_comes_at_local_midnight_once_a_year(bot: Harn
     assert "生日礼 ¥10, code <code>" in message
     assert len(private(bot, ALICE, "Happy birthday")) == 2
     assert private(bot, BOB, "生日快乐") == []  # his is the 11th
+
+
+async def test_by_default_the_greeting_waits_for_ten_in_the_morning_local_time(bot: Harness):
+    await started(bot, ALICE)
+    await birthday_journey(bot, hour=None)
+    await birthday(bot, ALICE, "/birthday 01-10")
+
+    await tick(bot, at(2027, 1, 9, 16, 5))  # 00:05 on the 10th in Shanghai
+    night = private(bot, ALICE, "Happy birthday")
+    await tick(bot, at(2027, 1, 10, 2, 5))  # 10:05 in Shanghai
+
+    assert night == []
+    assert len(private(bot, ALICE, "Happy birthday")) == 1
 
 
 async def test_a_utc_group_sends_it_at_utc_midnight_in_the_members_language(bot: Harness):
@@ -315,3 +334,35 @@ async def test_two_processes_running_the_journeys_at_once_take_each_step_once(
     assert len(private(bot, ALICE, "Happy birthday")) == 1
     assert len(private(bot, ALICE, "会员日礼 ¥5")) == 1
     assert len([t for t in bot.world.shown(GROUP) if "Today is member day" in t]) == 1
+
+
+async def test_a_member_day_gift_that_ran_out_sends_no_empty_message(bot: Harness):
+    await started(bot, ALICE)
+    once = await create_offer(
+        bot.app.bot_data.deps.uow(), chat_id=GROUP, name="会员日礼 ¥5",
+        template=Template(CouponKind.FIXED, value=500, min_spend=0, valid_days=7),
+        stock=None, per_member=1, at=NOW,
+    )  # fmt: skip
+    await bot.say(ADMIN, "/journey set member_day day sat", at=NOW)
+    await bot.say(ADMIN, f"/journey set member_day offer {once.id}", at=NOW)
+    await bot.say(ADMIN, "/journey on member_day", at=NOW)
+
+    await tick(bot, at(2026, 12, 5, 3, 0))  # Saturday 11:00 in Shanghai: the gift
+    await tick(bot, at(2026, 12, 12, 3, 0))  # the next Saturday: her one coupon is used up
+
+    [gift] = private(bot, ALICE, "member day")
+    assert "会员日礼 ¥5" in gift
+    assert len([t for t in bot.world.shown(GROUP) if "Today is member day" in t]) == 2
+
+
+async def test_joining_on_ones_birthday_earns_no_gift_that_day(bot: Harness):
+    bot.world.add_user(51, "Nia", language_code="en")
+    await birthday_journey(bot)
+    await started_bot(bot, 51)
+    await birthday(bot, 51, "/birthday 01-10")  # 41 days ahead: it counts in 2027
+    await bot.send(bot.world.join_message(GROUP, [51], at=at(2027, 1, 9, 0, 0)))
+    await bot.flush()
+
+    await tick(bot, at(2027, 1, 10, 3, 0))  # her birthday in Shanghai, a day after joining
+
+    assert private(bot, 51, "Happy birthday") == []

@@ -397,7 +397,7 @@ async def test_a_member_who_unsubscribes_hears_no_more_until_they_subscribe(bot:
     [off] = await bot.say(ALICE, "/unsubscribe", at=NOW, chat=ALICE)
     [zh] = await bot.say(BOB, "/unsubscribe", at=NOW, chat=BOB)
     await tick(bot, NOW + 31 * DAY)
-    [on] = await bot.say(ALICE, "/subscribe", at=NOW + 31 * DAY, chat=ALICE)
+    [on] = await bot.say(ALICE, "/Subscribe", at=NOW + 31 * DAY, chat=ALICE)  # any case
     await bot.say(ALICE, "back", at=NOW + 32 * DAY)
     await tick(bot, NOW + 63 * DAY)  # Alice dormant again, subscribed
 

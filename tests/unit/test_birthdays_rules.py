@@ -93,16 +93,23 @@ def test_a_birthday_counts_only_from_its_first_year():
 
 
 def test_the_member_day_multiplies_on_top_of_the_tier():
+    since = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     monthly = JourneyBook().with_(
-        Journey.MEMBER_DAY, JourneySettings(on=True, day="15", multiplier=2.0)
+        Journey.MEMBER_DAY, JourneySettings(on=True, since=since, day="15", multiplier=2.0)
     )
     off = monthly.with_(Journey.MEMBER_DAY, JourneySettings(on=False, day="15"))
-    fifteenth, sixteenth = dt.date(2026, 12, 15), dt.date(2026, 12, 16)
+    fifteenth = dt.date(2026, 12, 15)
+    shanghai = "Asia/Shanghai"
+    at_15 = dt.datetime(2026, 12, 14, 16, 30, tzinfo=dt.UTC)  # 00:30 on the 15th in Shanghai
+    a_year_before = at_15 - dt.timedelta(days=365)  # a 15th before it was switched on
 
-    assert member_day_multiplier(monthly, fifteenth) == 2.0
-    assert member_day_multiplier(monthly, sixteenth) == 1.0
-    assert member_day_multiplier(off, fifteenth) == 1.0
+    assert member_day_multiplier(monthly, at_15, shanghai) == 2.0
+    assert member_day_multiplier(monthly, at_15, "UTC") == 1.0  # still the 14th in UTC
+    assert member_day_multiplier(monthly, at_15 + dt.timedelta(days=1), shanghai) == 1.0
+    assert member_day_multiplier(off, at_15, shanghai) == 1.0
+    assert member_day_multiplier(monthly, a_year_before, shanghai) == 1.0
     assert on_member_day(15, 2.0) == 30
+    assert on_member_day(100, 2.3) == 230  # not 229: decimal, not binary, arithmetic
     # 10 × 1.5 (VIP) = 15, then × 2 = 30: 5 from the tier, 15 from the member day
     vip = award(None, fifteenth, CheckinRules(streak_bonus=0), ladder=DEFAULT_LADDER, level=3)
     both = award(None, fifteenth, CheckinRules(), ladder=DEFAULT_LADDER, level=3, member_day=2.0)

@@ -19,6 +19,7 @@ from campaigns.journeys import (
     book_to_json,
     configured,
     episode_of_spell,
+    holdout_period,
     in_holdout,
     is_member_day,
     parse_journey,
@@ -167,3 +168,35 @@ def test_a_private_message_links_back_to_a_public_group_only():
     [button] = render(public).buttons
     assert (button.text, button.url) == ("打开 晴天奶茶", "https://t.me/sunnytea")
     assert render(private).buttons == []
+
+
+def test_a_recurring_gift_draws_its_holdout_anew_each_year_or_month():
+    members = range(1, 2001)
+    years = [
+        {u for u in members if in_holdout(7, u, Journey.BIRTHDAY, 10, str(year))}
+        for year in (2027, 2028)
+    ]
+    once = {u for u in members if in_holdout(7, u, Journey.WINBACK, 10, "")}
+
+    assert years[0] != years[1] and len(years[0] & years[1]) < len(years[0]) / 2
+    assert holdout_period(Journey.MEMBER_DAY, "2026-12-15") == "2026-12"
+    assert holdout_period(Journey.BIRTHDAY, "2027") == "2027"
+    assert holdout_period(Journey.WINBACK, "20261215T000000") == ""
+    assert once == {u for u in members if in_holdout(7, u, Journey.WINBACK, 10)}
+
+
+@pytest.mark.parametrize(
+    ("raw", "day"),
+    [("星期六", "sat"), ("周天", "sun"), ("礼拜一", "mon"), ("15号", "15"), ("15日", "15")],
+)
+def test_member_days_as_chinese_admins_type_them(raw, day):
+    book = apply_journey_setting(NO_JOURNEYS, Journey.MEMBER_DAY, "day", raw)
+    assert book.get(Journey.MEMBER_DAY).day == day
+
+
+@pytest.mark.parametrize(("raw", "value"), [("×2", 2.0), ("1.5倍", 1.5), ("x3", 3.0), ("1", 1.0)])
+def test_multipliers_as_typed_and_none_too_close_to_one(raw, value):
+    book = apply_journey_setting(NO_JOURNEYS, Journey.MEMBER_DAY, "multiplier", raw)
+    assert book.get(Journey.MEMBER_DAY).multiplier == value
+    with pytest.raises(JourneyRefused):
+        apply_journey_setting(NO_JOURNEYS, Journey.MEMBER_DAY, "multiplier", "1.0000001")
