@@ -3,7 +3,14 @@
 import datetime as dt
 import json
 
-from campaigns.segments import StageThresholds, stage_of
+from campaigns.segments import (
+    RECENCY_CUTOFFS,
+    StageThresholds,
+    days_since,
+    fixed_score,
+    segment_of,
+    stage_of,
+)
 from tests.cli.test_export_csv import AT, LINK, PLAIN, SUM, export  # noqa: F401 - the fixture
 
 
@@ -17,16 +24,30 @@ def expected_stage() -> str:
     )  # fmt: skip
 
 
+def claimer_recency() -> int:
+    """LINK claimed a coupon at AT: a claim is activity, so a group without orders scores
+    its recency from that day (a small group: the fixed cut-offs), which moves with today."""
+    return fixed_score(
+        days_since(dt.datetime.now(dt.UTC), AT), RECENCY_CUTOFFS, lower_is_better=True
+    )
+
+
 def test_export_members_has_each_members_stage_rfm_and_tier(export):  # noqa: F811
     rows = {int(r["user_id"]): r for r in export("members")}
 
-    for member in (LINK, SUM, PLAIN):
+    for member in (SUM, PLAIN):
         row = rows[member.user_id]
         assert row["stage"] == expected_stage()
         assert (row["rfm_r"], row["rfm_f"], row["rfm_m"], row["rfm_segment"]) == (
             "1", "1", "1", "lost",
         )  # no activity, no orders: nothing scores above nothing  # fmt: skip
         assert row["tier"] == "0"
+    claimer = rows[LINK.user_id]
+    r = claimer_recency()
+    assert (claimer["rfm_r"], claimer["rfm_f"], claimer["rfm_segment"]) == (
+        str(r), "1", str(segment_of(r, 1, 1)),
+    )  # one active day: F is 1  # fmt: skip
+    assert claimer["tier"] == "0"
 
 
 def test_segments_prints_the_counts_as_json_and_as_text(export, capsys):  # noqa: F811
@@ -39,8 +60,10 @@ def test_segments_prints_the_counts_as_json_and_as_text(export, capsys):  # noqa
     assert main(["segments", "--chat", str(GROUP.chat_id)]) == 0
     text = capsys.readouterr().out
 
+    claimer = str(segment_of(claimer_recency(), 1, 1))
+    expected_rfm = {"lost": 2} | {claimer: 1} if claimer != "lost" else {"lost": 3}
     assert report["stages"]["now"] == {expected_stage(): 3}
-    assert report["rfm_by"] == "activity" and report["rfm"]["now"] == {"lost": 3}
+    assert report["rfm_by"] == "activity" and report["rfm"]["now"] == expected_rfm
     assert report["tiers"]["now"] == {"0": 3}
     assert report["thresholds"]["dormant_days"] == 30
     assert "Segments of Store" in text and "<b>" not in text
