@@ -110,34 +110,43 @@ async def preview(
 ) -> bool:
     """Show the post exactly as members will see it, privately to the admin when they have
     started the bot, otherwise in the group; then ask. False if Telegram refused the post."""
-    update, bot, t = call.update, call.context.bot, call.t
-    user, message = update.effective_user, update.effective_message
+    user, message = call.update.effective_user, call.update.effective_message
     targets = [call.group_id]
     if user is not None and (message is None or message.sender_chat is None):
         targets.insert(0, user.id)
     for target in targets:
-        try:
-            await bot.send_message(target, t.preview_note(private=target > 0))
-        except Forbidden:
-            continue
-        except TelegramError as error:
-            log.warning("preview in %s not sent: %s", target, error)
-            return False
-        try:
-            await send_content(bot, target, as_seen_by(content, user))
-        except RetryAfter:
-            raise  # Telegram is busy (the rate limiter waited as long as it could), not refusing
-        except TelegramError as error:
-            log.info("preview in %s refused: %s", target, error)
-            await bot.send_message(target, t.preview_refused())
-            return False
-        asked = await bot.send_message(target, question, reply_markup=ask.markup)
-        await remember_buttons(
-            call.deps.uow(), kind=ask.kind, object_id=ask.object_id, chat_id=target,
-            message_id=asked.message_id, at=call.at,
-        )  # fmt: skip
-        return True
+        shown = await _preview_in(call, target, content, question, ask)
+        if shown is not None:
+            return shown
     return False
+
+
+async def _preview_in(
+    call: Call[CalendarTexts], target: int, content: PostContent, question: str, ask: Asking
+) -> bool | None:
+    """The preview in one chat: None if the bot may not write there (try the next)."""
+    bot, t = call.context.bot, call.t
+    try:
+        await bot.send_message(target, t.preview_note(private=target > 0))
+    except Forbidden:
+        return None
+    except TelegramError as error:
+        log.warning("preview in %s not sent: %s", target, error)
+        return False
+    try:
+        await send_content(bot, target, as_seen_by(content, call.update.effective_user))
+    except RetryAfter:
+        raise  # Telegram is busy (the rate limiter waited as long as it could), not refusing
+    except TelegramError as error:
+        log.info("preview in %s refused: %s", target, error)
+        await bot.send_message(target, t.preview_refused())
+        return False
+    asked = await bot.send_message(target, question, reply_markup=ask.markup)
+    await remember_buttons(
+        call.deps.uow(), kind=ask.kind, object_id=ask.object_id, chat_id=target,
+        message_id=asked.message_id, at=call.at,
+    )  # fmt: skip
+    return True
 
 
 def _split_options(tokens: list[str]) -> tuple[list[str], set[str]]:

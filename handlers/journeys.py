@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from campaigns.journeys import Journey, parse_journey
+from collections.abc import Awaitable, Callable
+
+from campaigns.journeys import parse_journey
 from campaigns.ports.members import Contact
 from campaigns.services.journeys import (
     change_journey,
@@ -15,49 +17,63 @@ from handlers.extract import chat_info, is_group
 from handlers.journey_texts import JourneyTexts
 from handlers.use_case import Call, use_case
 
-CHANGES = {"on", "off", "set"}
-
 
 @use_case(JourneyTexts, admin=True)
 async def journey_command(call: Call[JourneyTexts]) -> None:
     """`/journey [list]`, `/journey on|off <journey>`, `/journey set <journey> <key> <value>`,
     `/journey report <journey>`, `/journey preview <journey>`: parse, one use case, the
     answer."""
-    assert call.chat is not None
-    words, d = call.words, call.deps
+    words = call.words
     action = words[0].casefold() if words else "list"
-    if action in CHANGES and len(words) >= 2:
-        journey, new = await change_journey(
-            d.uow(), update=call.key, chat=chat_info(call.chat), words=words, at=call.at,
-            defaults=d.defaults,
-        )  # fmt: skip
-        d.settings_changed(call.chat.id, new)
-        said = call.t.changed if action == "set" else call.t.switched
-        await call.reply(said(journey, new.journeys))
-    elif action == "report" and len(words) >= 2:
-        report = await journey_report(
-            d.uow(), chat_id=call.chat.id, journey=parse_journey(words[1]), now=call.at
-        )
-        await call.reply(call.t.report(report))
-    elif action == "preview" and len(words) >= 2:
-        await call.reply(await _preview(call, parse_journey(words[1])))
-    elif action == "list":
-        book, warnings = await group_journeys(d.uow(), chat_id=call.chat.id)
-        await call.reply(call.t.listing(book, warnings))
-    elif action == "report":
-        await call.reply(call.t.report_usage())
+    if action in ACTIONS and (len(words) >= 2 or action == "list"):
+        await call.reply(await ACTIONS[action](call, words))
     else:
-        await call.reply(call.t.usage())
+        await call.reply(call.t.report_usage() if action == "report" else call.t.usage())
 
 
-async def _preview(call: Call[JourneyTexts], journey: Journey) -> str:
+async def _change(call: Call[JourneyTexts], words: list[str]) -> str:
+    """on, off, set: the group's settings change (and the running bot's copy with them)."""
+    assert call.chat is not None
+    d = call.deps
+    journey, new = await change_journey(
+        d.uow(), update=call.key, chat=chat_info(call.chat), words=words, at=call.at,
+        defaults=d.defaults,
+    )  # fmt: skip
+    d.settings_changed(call.chat.id, new)
+    said = call.t.changed if words[0].casefold() == "set" else call.t.switched
+    return said(journey, new.journeys)
+
+
+async def _report(call: Call[JourneyTexts], words: list[str]) -> str:
+    assert call.chat is not None
+    report = await journey_report(
+        call.deps.uow(), chat_id=call.chat.id, journey=parse_journey(words[1]), now=call.at
+    )
+    return call.t.report(report)
+
+
+async def _list(call: Call[JourneyTexts], words: list[str]) -> str:
+    assert call.chat is not None
+    book, warnings = await group_journeys(call.deps.uow(), chat_id=call.chat.id)
+    return call.t.listing(book, warnings)
+
+
+async def _preview(call: Call[JourneyTexts], words: list[str]) -> str:
     """The journey's first message as a member would read it, addressed to the admin."""
     assert call.chat is not None and call.person is not None and call.user_id is not None
     me = Contact(call.user_id, call.person.display_name, call.t.language, True)
     sample = await journey_sample(
-        call.deps.uow(), chat_id=call.chat.id, journey=journey, member=me, at=call.at
-    )
+        call.deps.uow(), chat_id=call.chat.id, journey=parse_journey(words[1]), member=me,
+        at=call.at,
+    )  # fmt: skip
     return call.t.preview(sample)
+
+
+Action = Callable[[Call[JourneyTexts], list[str]], Awaitable[str]]
+ACTIONS: dict[str, Action] = {
+    "on": _change, "off": _change, "set": _change, "report": _report, "preview": _preview,
+    "list": _list,
+}  # fmt: skip
 
 
 @use_case(JourneyTexts)

@@ -7,7 +7,7 @@ honoured only on the message the bot sent for that group, and only for its admin
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest
 
 from campaigns.access import ButtonKind
@@ -156,11 +156,7 @@ async def _list(
     text, markup = call.t.members(listed), _page_buttons(view, listed)
     query = call.update.callback_query
     if query is not None and not new_message:
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-        except BadRequest as error:  # a second tap on the same page: nothing to change
-            if "not modified" not in str(error):
-                raise
+        await _turn_page(query, text, markup)
         return
     if is_group(call.update.effective_chat):  # names never go to the group: privately
         assert call.user_id is not None
@@ -170,6 +166,15 @@ async def _list(
         sent = await _send(call, call.update.effective_message, text, markup)
     if sent is not None and markup is not None:
         await _remember(call, sent, listed.chat.chat_id)
+
+
+async def _turn_page(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """The same message shows the page tapped."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:  # a second tap on the same page: nothing to change
+        if "not modified" not in str(error):
+            raise
 
 
 async def _send(

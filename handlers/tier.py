@@ -30,18 +30,25 @@ async def tier_command(update: Update, context: Context) -> None:
 @use_case(TierTexts, group=True)
 async def tier_member(call: Call[TierTexts]) -> None:
     """The caller's tier and what the next one needs, or the ladder."""
-    assert call.user_id is not None and call.person is not None
     words = [w.casefold() for w in call.words]
-    if words and words != ["ladder"]:
+    if words == ["ladder"]:
+        await call.reply(await _ladder(call))
+    elif words:
         await call.reply(call.t.usage())
-        return
-    if words:
-        ladder = await group_ladder(
-            call.deps.uow(), bot_id=call.key[0], update_id=call.key[1], chat_id=call.group_id,
-            at=call.at,
-        )  # fmt: skip
-        await call.reply(call.t.ladder(ladder))
-        return
+    else:
+        await call.reply(await _status(call))
+
+
+async def _ladder(call: Call[TierTexts]) -> str:
+    ladder = await group_ladder(
+        call.deps.uow(), bot_id=call.key[0], update_id=call.key[1], chat_id=call.group_id,
+        at=call.at,
+    )  # fmt: skip
+    return call.t.ladder(ladder)
+
+
+async def _status(call: Call[TierTexts]) -> str:
+    assert call.user_id is not None and call.person is not None
     await call.deps.buffer.flush()  # a member who just spoke for the first time is known now
     try:
         view = await my_tier(
@@ -50,7 +57,7 @@ async def tier_member(call: Call[TierTexts]) -> None:
         )  # fmt: skip
     except UnknownChat:
         view = None
-    await call.reply(call.t.status(call.person.display_name, view))
+    return call.t.status(call.person.display_name, view)
 
 
 @use_case(TierTexts, admin=True)
