@@ -154,7 +154,9 @@ def parse_audience(text: str) -> Audience:
             raise AudienceError(token)
         field, op, value = m["field"], m["op"], int(m["value"])
         if field == "points":
-            if op not in {">=", ">", "="}:
+            # `points=100` is refused, not read as "at least": a saved audience reads it as
+            # exactly 100, and one token must never mean two things to an operator.
+            if op not in {">=", ">"}:
                 raise AudienceError(token)
             values["points_min"] = value + (op == ">")
         elif op in {"<", "<="}:

@@ -109,7 +109,7 @@ def test_audience_rules():
     assert audience.points_min == 100 and audience.checkin_within == 1
     assert audience.describe() == "joined<7d active>30d checkin<1d points>=100"
     assert parse_audience("").describe() == "all"
-    for bad in ("vip", "points<5", "joined=3d", "joined<99999d"):
+    for bad in ("vip", "points<5", "points=100", "joined=3d", "joined<99999d"):
         with pytest.raises(AudienceError):
             parse_audience(bad)
 
