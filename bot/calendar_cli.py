@@ -324,7 +324,7 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
 
 async def calendar(settings: Settings, args: argparse.Namespace) -> int:
     from bot.calendar_file import FileError, dump, load, phase_of, plan_error, several
-    from campaigns.journeys import JourneyRefused
+    from campaigns.journeys import JourneyRefused, journey_entries
     from campaigns.plan import PlanError, paused_posts, resolve
     from campaigns.services.calendar import (
         CampaignExists,
@@ -333,13 +333,17 @@ async def calendar(settings: Settings, args: argparse.Namespace) -> int:
         import_plans,
     )
     from campaigns.services.chats import chat_settings
+    from campaigns.services.journeys import group_journeys
 
     async with _database(settings, read_only=args.action == "export") as uow:
         if args.action == "export":
             found = await group_posts(uow(), chat_id=args.chat)
-            if args.campaign is not None:
+            entries = None
+            if args.campaign is not None:  # journeys are the group's, in no campaign
                 found = [p for p in found if p.campaign == args.campaign]
-            print(dump(found, args.chat), end="")
+            else:
+                entries = journey_entries((await group_journeys(uow(), chat_id=args.chat))[0])
+            print(dump(found, args.chat, entries), end="")
             return 0
         if not args.file.is_file():
             raise UsageError(f"no such file: {args.file}")

@@ -248,8 +248,11 @@ def plan_error(path: Path, root: yaml.Node, error: PlanError) -> FileError:
     return several([error_at(path, root, e.loc, plan_problem(e)) for e in error.problems])
 
 
-def dump(posts: list[PostRecord], chat_id: int) -> str:
-    """Live posts as calendar documents, one per campaign, phases in order of first run."""
+def dump(
+    posts: list[PostRecord], chat_id: int, journeys: dict[str, dict[str, object]] | None = None
+) -> str:
+    """Live posts as calendar documents, one per campaign, phases in order of first run; the
+    group's journeys (`journey_entries`), when it set any, as a document of their own."""
     docs: dict[str | None, dict[str, Any]] = {}
     for p in sorted(posts, key=lambda p: p.id):  # phases in the order they were planned
         doc = docs.setdefault(
@@ -277,4 +280,7 @@ def dump(posts: list[PostRecord], chat_id: int) -> str:
     for doc in docs.values():
         if doc["campaign"] is None:
             del doc["campaign"]
-    return yaml.safe_dump_all(list(docs.values()), allow_unicode=True, sort_keys=False)
+    documents = list(docs.values())
+    if journeys:
+        documents.append({"chat": chat_id, "journeys": journeys})
+    return yaml.safe_dump_all(documents, allow_unicode=True, sort_keys=False)

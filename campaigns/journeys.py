@@ -306,6 +306,22 @@ def configured(
     return book, keys
 
 
+def journey_entries(book: JourneyBook) -> dict[str, dict[str, object]]:
+    """The book as a calendar file's `journeys:` says it, every key of each journey the group
+    ever set, so that `configured` on any group gives back these settings (a calendar export
+    imports back to the same journeys; `since` is the import's own moment)."""
+    entries: dict[str, dict[str, object]] = {}
+    for journey, settings in sorted(book.journeys.items()):
+        entry: dict[str, object] = {"on": settings.on}
+        for key in KEYS[journey]:
+            value = book.after(journey) if key == "after" else getattr(settings, key)
+            if key == "day" and value is None:
+                continue  # no day yet: the member day cannot be on, and nothing to say
+            entry[key] = value
+        entries[str(journey)] = entry
+    return entries
+
+
 def _text(key: str, value: object) -> str:
     """A YAML value as it would be typed; a yes/no where a number or name belongs is refused
     (YAML reads `yes`, `on` and `true` as booleans)."""

@@ -232,3 +232,37 @@ def test_a_calendar_file_switches_and_tunes_journeys(cli, tmp_path: Path, databa
     assert f"journeys set for group {GROUP.chat_id}: member_day, nudge, winback" in done
     assert "no setting 'colour' here; its settings: offer, holdout" in bad
     assert "offer 999 is not a live coupon offer of this group" in offer
+
+
+def test_an_export_carries_the_groups_journeys_back_to_another_import(
+    cli, tmp_path: Path, database_url: str
+):
+    (tmp_path / "plan.yaml").write_text(
+        "journeys:\n"
+        "  winback: {on: true, holdout: 10, second: 7, window: 60}\n"
+        "  member_day: {day: sat, multiplier: 2.5, hour: 9, on: true}\n"
+        "  nudge: {after: 5}\n"
+    )
+    chat = str(GROUP.chat_id)
+    cli("calendar", "import", "plan.yaml", "--chat", chat)
+    before = asyncio.run(journeys_of(database_url))
+
+    exported = cli("calendar", "export", "--chat", chat)
+    (tmp_path / "export.yaml").write_text(exported, encoding="utf-8")
+    (tmp_path / "off.yaml").write_text(
+        "journeys:\n  winback: {on: false, holdout: 0}\n  member_day: {on: false}\n"
+        "  nudge: {after: 9}\n"
+    )
+    cli("calendar", "import", "off.yaml", "--chat", chat)  # the group drifts
+    cli("calendar", "import", "export.yaml")  # the export names its group
+    after = asyncio.run(journeys_of(database_url))
+
+    def settings(book: object) -> dict[str, object]:
+        return {
+            str(j): s.model_dump(exclude={"since"})
+            for j, s in book.journeys.items()  # type: ignore[attr-defined]
+        }
+
+    assert settings(after) == settings(before)
+    assert "winback:" in exported and "multiplier: 2.5" in exported and "day: sat" in exported
+    assert "journeys" not in cli("calendar", "export", "--chat", chat, "--campaign", "x")
