@@ -277,6 +277,18 @@ class GroupAcks:
             self._private_task = None
             self._working -= 1
 
+    async def _drain(self, chat_id: int, g: _Group) -> None:
+        """At a stop: one group's waiting answers, now, in order."""
+        if g.task is not None:
+            if g.sleeping:  # else it is sending: let that request finish
+                g.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await g.task
+        tries = 0
+        while g.pending and tries < 3 * len(g.pending) + 3:
+            tries += 1
+            await self._flush(chat_id, g)
+
     def waiting(self) -> int:
         """Answers not yet shown in their group."""
         return sum(len(g.pending) for g in self.groups.values())
@@ -297,16 +309,9 @@ class GroupAcks:
         # As few messages as Telegram's size allows: the group's minute may be short of room,
         # and the stop has a time limit.
         self.per_message = 10**6
-        for chat_id, g in list(self.groups.items()):
-            if g.task is not None:
-                if g.sleeping:  # else it is sending: let that request finish
-                    g.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await g.task
-            tries = 0
-            while g.pending and tries < 3 * len(g.pending) + 3:
-                tries += 1
-                await self._flush(chat_id, g)
+        # Groups side by side: the budget paces them all (30 a second overall), and one by one
+        # a stop with hundreds of groups waiting ran out of its time limit.
+        await asyncio.gather(*(self._drain(chat_id, g) for chat_id, g in list(self.groups.items())))
         if self._private_task is not None:
             await self._private_task
         if left := self.waiting():
