@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 
 from handlers.admin import set_command, settings_command
+from handlers.analytics import cohorts_command, funnels_command
 from handlers.audiences import audience_command, tag_command, tags_command, untag_command
 from handlers.birthday import birthday_command
 from handlers.broadcasts import broadcast_command, on_broadcast_button
@@ -139,6 +140,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("manage", manage_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_manage, pattern=pattern(ManageButton)), group=COMMANDS)
     app.add_handler(CommandHandler("segments", segments_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("funnels", funnels_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("cohorts", cohorts_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("journey", journey_command, commands), group=COMMANDS)
     app.add_handler(
         CommandHandler(["subscribe", "unsubscribe"], subscribe_command, commands), group=COMMANDS

@@ -8,7 +8,7 @@ MEMBER_COMMANDS = ("checkin", "me", "points", "shop", "tier", "top", "invite", "
                    "referral", "help")  # fmt: skip
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
                   "sequence", "broadcast", "segments", "tag", "untag", "tags",
-                  "audience", "journey")  # fmt: skip
+                  "audience", "journey", "funnels", "cohorts")  # fmt: skip
 COMMANDS = {
     "private": (
         "start",
@@ -69,6 +69,8 @@ class StartTexts:
             "audience": self._("Save, list and preview audiences (admins)"),
             "unsubscribe": self._("No more automatic messages (/subscribe: again)"),
             "journey": self._("Automations: win-back, birthday, member day … (admins)"),
+            "funnels": self._("Conversion funnels, with a chart (/funnels 30d) (admins)"),
+            "cohorts": self._("Weekly retention cohorts as a heatmap (admins)"),
             "help": self._("What this bot does"),
         }
 

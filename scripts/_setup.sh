@@ -53,3 +53,14 @@ setup_postgres() {
   fi
   export TEST_POSTGRES_URL="postgresql+asyncpg://growthbot:growthbot@127.0.0.1:$port/growthbot_test"
 }
+
+# A CJK font for the charts' Chinese labels (without one they render as empty boxes):
+# installed from Debian packages when fontconfig knows none.
+setup_fonts() {
+  if command -v fc-list >/dev/null && fc-list :lang=zh family | grep -q .; then return 0; fi
+  echo "== installing a CJK font for the charts (Debian packages)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null ||
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null ||
+    echo "no CJK font installed: Chinese chart labels will show as boxes" >&2
+}

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
+from storage.repositories.analytics import SqlAnalytics
 from storage.repositories.audiences import SqlAudiences
 from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.buttons import SqlButtons
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
         self.tiers = SqlTiers(self.session)
         self.journeys = SqlJourneys(self.session)
         self.shop = SqlShop(self.session)
+        self.analytics = SqlAnalytics(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Protocol, Self
 
 from campaigns.ports.activity import Checkins, Events, Ledger
+from campaigns.ports.analytics import Analytics
 from campaigns.ports.audiences import Audiences
 from campaigns.ports.broadcasts import Broadcasts
 from campaigns.ports.buttons import Buttons
@@ -107,6 +108,9 @@ class UnitOfWork(Protocol):
 
     @property
     def shop(self) -> Shop: ...
+
+    @property
+    def analytics(self) -> Analytics: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,0 +1,67 @@
+"""Funnels and retention cohorts of one group, read for /funnels and /cohorts (and /stats).
+
+Both only read: the counts are aggregated by storage, what they mean is campaigns/funnels.py
+and campaigns/cohorts.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from campaigns.cohorts import CohortTable, cohort_table, first_cohort
+from campaigns.funnels import Funnel, FunnelKind
+from campaigns.ports import UnitOfWork
+from campaigns.ports.chats import ChatRecord
+from campaigns.services.chats import require_chat
+
+
+@dataclass(frozen=True)
+class CohortReport:
+    chat: ChatRecord
+    table: CohortTable
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    chat: ChatRecord
+    since: dt.datetime
+    until: dt.datetime
+    funnels: list[Funnel]  # referral, one per offer, teams, team members, broadcast, journey,
+    # new members
+
+
+async def retention_cohorts(
+    uow: UnitOfWork, *, chat_id: int, weeks: int, now: dt.datetime
+) -> CohortReport:
+    """The group's last `weeks` weekly cohorts and their retention, up to `now`'s week."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        timezone = record.settings.timezone
+        monday = first_cohort(now, timezone, weeks)
+        # A join's local day is at most a day off its UTC date: a day early reads every join.
+        start = dt.datetime.combine(monday - dt.timedelta(days=1), dt.time(), dt.UTC)
+        joins = await uow.analytics.joins(record.pk, start)
+        active = await uow.analytics.active_weeks(record.pk, monday)
+    table = cohort_table(joins, active, timezone=timezone, weeks=weeks, now=now)
+    return CohortReport(record, table)
+
+
+async def funnels(
+    uow: UnitOfWork, *, chat_id: int, since: dt.datetime, until: dt.datetime
+) -> FunnelReport:
+    """The group's funnels of the period [since, until) (campaigns/funnels.py)."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        pk, a = record.pk, uow.analytics
+        found = [Funnel.of(FunnelKind.REFERRAL, await a.referral(pk, since, until))]
+        found += [
+            Funnel.of(FunnelKind.COUPON, [o.claimed, o.redeemed], title=o.name, offer_id=o.offer_id)
+            for o in await a.coupons(pk, since, until)
+        ]
+        found.append(Funnel.of(FunnelKind.TEAMS, await a.teams(pk, since, until)))
+        found.append(Funnel.of(FunnelKind.TEAM_MEMBERS, await a.team_members(pk, since, until)))
+        for kind in (FunnelKind.BROADCAST, FunnelKind.JOURNEY):
+            found.append(Funnel.of(kind, await a.messages(pk, kind, since, until)))
+        found.append(Funnel.of(FunnelKind.NEW_MEMBER, await a.new_members(pk, since, until)))
+    return FunnelReport(record, since, until, found)

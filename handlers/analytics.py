@@ -1,0 +1,69 @@
+"""/funnels and /cohorts (admins): the group's funnels and retention, as text and a chart.
+
+Like /segments, the report goes to the admin's private chat where possible (the numbers are
+the business's, not the members'); an admin who never started the bot gets it in the group.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from campaigns.cohorts import parse_weeks
+from campaigns.funnels import parse_period, period
+from campaigns.services.analytics import funnels, retention_cohorts
+from handlers.analytics_texts import AnalyticsTexts
+from handlers.charts import cohort_heatmap, funnel_chart, render_in_thread
+from handlers.extract import is_group
+from handlers.notify import send_private_message
+from handlers.use_case import Call, use_case
+
+log = logging.getLogger(__name__)
+
+
+@use_case(AnalyticsTexts, admin=True)
+async def funnels_command(call: Call[AnalyticsTexts]) -> None:
+    """`/funnels [7d|30d|90d]`: the five funnels with conversions, and their chart."""
+    days = parse_period(call.words)
+    await call.deps.buffer.flush()  # the latest messages count as activity
+    since, until = period(days, call.at)
+    report = await funnels(call.deps.uow(), chat_id=call.group_id, since=since, until=until)
+    png = await render_in_thread(funnel_chart, report.funnels, language=call.t.language)
+    await _report(call, call.t.funnels(report, days), png, call.t.funnels_caption(days))
+
+
+@use_case(AnalyticsTexts, admin=True)
+async def cohorts_command(call: Call[AnalyticsTexts]) -> None:
+    """`/cohorts [weeks]`: weekly retention cohorts as a heatmap, with a one-line summary."""
+    weeks = parse_weeks(call.words)
+    await call.deps.buffer.flush()
+    report = await retention_cohorts(
+        call.deps.uow(), chat_id=call.group_id, weeks=weeks, now=call.at
+    )
+    png = await render_in_thread(cohort_heatmap, report.table, language=call.t.language)
+    text = call.t.cohorts(report)
+    await _report(call, text, png, text)
+
+
+async def _report(call: Call[AnalyticsTexts], text: str, png: bytes, caption: str) -> None:
+    """Privately when the command came from a group and the admin started the bot; else
+    where it was sent."""
+    chat = call.update.effective_chat
+    if is_group(chat) and call.user_id is not None:
+        bot = call.context.bot
+        if await send_private_message(bot, call.deps, call.user_id, text) is not None:
+            await _photo(bot, call.user_id, png, caption)
+            await call.reply(call.t.sent_privately())
+            return
+    await call.reply(text)
+    if chat is not None:
+        await _photo(call.context.bot, chat.id, png, caption)
+
+
+async def _photo(bot: Bot, chat_id: int, png: bytes, caption: str) -> None:
+    try:
+        await bot.send_photo(chat_id, png, caption=caption[:1024])
+    except TelegramError as error:  # the text already went out: the chart is a bonus
+        log.warning("chart to %s failed: %s", chat_id, error)

@@ -1,0 +1,89 @@
+"""Charts render as PNG photos, in Chinese with a real CJK font (no missing-glyph boxes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+import warnings
+
+import pytest
+
+from campaigns.cohorts import cohort_table, week_start
+from campaigns.funnels import Funnel, FunnelKind
+from handlers import charts
+
+PNG = b"\x89PNG\r\n\x1a\n"
+MISSING_GLYPH = r"Glyph \d+ .* missing from font\(s\)"
+DAYS = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(30)]
+NOW = dt.datetime(2026, 11, 25, 4, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def missing_glyphs_fail():
+    """Matplotlib warns when a font lacks a character (it draws an empty box): an error here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=MISSING_GLYPH, category=UserWarning)
+        yield
+
+
+def size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == PNG
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    return width, height
+
+
+def table():
+    joins = {u: NOW - dt.timedelta(days=u % 50) for u in range(200)}
+    active = [(u, week_start((NOW - dt.timedelta(days=(u * 7) % 40)).date())) for u in range(200)]
+    return cohort_table(joins, active, timezone="Asia/Shanghai", weeks=8, now=NOW)
+
+
+FUNNELS = [
+    Funnel.of(FunnelKind.REFERRAL, [40, 20, 15, 5]),
+    Funnel.of(FunnelKind.COUPON, [100, 30], title="满199减30"),
+    Funnel.of(FunnelKind.NEW_MEMBER, [60, 40, 20, 0]),
+]
+CHARTS = {
+    "growth": lambda lang: charts.growth_chart(
+        DAYS, [i % 7 for i in range(30)], [i % 3 for i in range(30)], language=lang
+    ),
+    "activity": lambda lang: charts.activity_chart(
+        DAYS, [i % 9 for i in range(30)], [i * 4 for i in range(30)], language=lang
+    ),
+    "cohorts": lambda lang: charts.cohort_heatmap(table(), language=lang),
+    "funnels": lambda lang: charts.funnel_chart(FUNNELS, language=lang),
+}
+
+
+def test_a_cjk_font_is_installed_and_chosen():
+    assert charts.cjk_font() in charts.FONTS
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("chart", sorted(CHARTS))
+def test_each_chart_is_a_png_with_every_glyph_drawn(chart, language):
+    width, height = size(CHARTS[chart](language))
+
+    assert 400 <= width <= 1600 and 200 <= height <= 1600
+
+
+def test_empty_data_still_gives_a_chart_saying_so():
+    for png in (
+        charts.growth_chart([], [], [], language="zh"),
+        charts.activity_chart([], [], [], language="zh"),
+        charts.funnel_chart([], language="zh"),
+    ):
+        assert size(png)[0] > 0
+
+
+def test_a_label_in_a_script_the_font_lacks_fails_the_check():
+    tamil = Funnel.of(FunnelKind.COUPON, [3, 1], title="கூப்பன்")
+
+    with pytest.raises(UserWarning, match=MISSING_GLYPH):
+        charts.funnel_chart([tamil], language="zh")
+
+
+async def test_a_chart_renders_in_a_thread():
+    png = await charts.render_in_thread(charts.funnel_chart, FUNNELS, language="en")
+
+    assert png[:8] == PNG
