@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from handlers.callbacks import Callback, build
 from tests.clock import FakeClock
 
 GROUP = -1001500000001
+STUCK_AFTER = 60.0  # seconds of real time an update may take in a handler test
 OWNER = 10
 ADMIN = 11
 ALICE = 5_000_000_123  # beyond 32 bits, like many real ids
@@ -38,7 +40,15 @@ class Harness:
 
     async def send(self, update: dict[str, Any]) -> list[str]:
         before = len(self.world.calls)
-        await self.app.process_update(Update.de_json(update, self.app.bot))
+        try:  # a safety net, never reached by a passing test: a hang becomes a failure
+            async with asyncio.timeout(STUCK_AFTER):
+                await self.app.process_update(Update.de_json(update, self.app.bot))
+        except TimeoutError:
+            raise AssertionError(
+                f"no end to the update after {STUCK_AFTER:.0f} s of real time: the bot is "
+                "probably waiting on the test clock (a group's 20 messages a minute, a "
+                "private chat's 1 a second); move the clock, or spread the updates' times"
+            ) from None
         return [c.text for c in self.world.calls[before:] if c.method == "sendMessage"]
 
     async def say(
