@@ -18,6 +18,7 @@ from bot import (
     groupbuy_cli,
     order_cli,
     segments_cli,
+    stats_cli,
     wiring,
 )
 from bot.logs import reason, setup_logging
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     groupbuy_cli.add_parsers(sub)
     calendar_cli.add_parsers(sub)
     segments_cli.add_parsers(sub)
+    stats_cli.add_parsers(sub)
     audience_cli.add_parsers(sub)
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
     demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
@@ -339,6 +341,8 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
             return calendar_cli.run(settings, args)
         if args.command == "segments":
             return segments_cli.run(settings, args)
+        if args.command == "stats":
+            return stats_cli.run(settings, args)
         if args.command == "audience":
             return audience_cli.run(settings, args)
         if args.command == "groupbuy":

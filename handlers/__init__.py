@@ -59,6 +59,7 @@ from handlers.referral import referral_command
 from handlers.segments import on_segment_button, segments_command
 from handlers.shop import on_redeem, points_command, shop_command
 from handlers.start import help_command, unknown_in_private, unknown_tap
+from handlers.stats import stats_command
 from handlers.tier import tier_command
 
 TRACKING, MEMBERS, COMMANDS, FALLBACK = -1, 0, 1, 2
@@ -142,6 +143,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("segments", segments_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("funnels", funnels_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("cohorts", cohorts_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("stats", stats_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("journey", journey_command, commands), group=COMMANDS)
     app.add_handler(
         CommandHandler(["subscribe", "unsubscribe"], subscribe_command, commands), group=COMMANDS

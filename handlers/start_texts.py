@@ -7,7 +7,7 @@ from handlers.words import Words
 MEMBER_COMMANDS = ("checkin", "me", "points", "shop", "tier", "top", "invite", "invites",
                    "referral", "help")  # fmt: skip
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
-                  "sequence", "broadcast", "segments", "tag", "untag", "tags",
+                  "sequence", "broadcast", "segments", "stats", "tag", "untag", "tags",
                   "audience", "journey", "funnels", "cohorts")  # fmt: skip
 COMMANDS = {
     "private": (
@@ -63,6 +63,7 @@ class StartTexts:
             "sequence": self._("Welcome messages for new members (admins)"),
             "broadcast": self._("Message members privately (admins)"),
             "segments": self._("Members by stage, RFM and tier (admins)"),
+            "stats": self._("Key figures: growth, activity, coupons, orders (admins)"),
             "tag": self._("Tag a member, by reply or user id (admins)"),
             "untag": self._("Remove a member's tag (admins)"),
             "tags": self._("A member's tags, by reply (admins)"),

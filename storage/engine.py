@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.inline_sqlite import InlineSqlite, connector
+from storage.local_day import sqlite_local_day
 
 
 def is_sqlite(url: str) -> bool:
@@ -83,6 +84,8 @@ def create_engine(
         if inline:
             cursor.execute("PRAGMA wal_autocheckpoint=0")  # InlineSqlite checkpoints
         cursor.close()
+        # SQLite has no time zones: the daily rollup's SQL asks Python for a local day.
+        dbapi_connection.create_function("local_day", 2, sqlite_local_day, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

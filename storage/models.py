@@ -200,12 +200,45 @@ class MemberDayRow(Base):
     counts once in active_days however many messages, redeliveries or late batches name it."""
 
     __tablename__ = "member_days"
-    __table_args__ = (UniqueConstraint("chat_id", "user_id", "day"),)
+    __table_args__ = (
+        UniqueConstraint("chat_id", "user_id", "day"),
+        # /stats counts distinct members active in a run of days (WAU, MAU) from this alone.
+        Index("ix_member_days_chat_day", "chat_id", "day", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(BigInteger)
     day: Mapped[dt.date] = mapped_column(Date)
+
+
+def _counter() -> Mapped[int]:
+    return mapped_column(BigInteger, default=0, server_default="0")
+
+
+class DailyStatsRow(Base):
+    """One group's local day, summed as it happens: the daily rollup /stats reads instead of
+    the raw tables. Every write of a fact adds to its day's row in the same transaction
+    (storage/repositories/stats.py); `recompute` counts the same from the raw tables."""
+
+    __tablename__ = "daily_stats"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    joins: Mapped[int] = _counter()
+    leaves: Mapped[int] = _counter()
+    messages: Mapped[int] = _counter()
+    active: Mapped[int] = _counter()  # member_days rows of the day
+    checkins: Mapped[int] = _counter()
+    invites_confirmed: Mapped[int] = _counter()
+    coupons_claimed: Mapped[int] = _counter()
+    coupons_redeemed: Mapped[int] = _counter()
+    discount: Mapped[int] = _counter()  # minor units
+    orders: Mapped[int] = _counter()
+    gmv: Mapped[int] = _counter()  # minor units
+    first_orders: Mapped[int] = _counter()
 
 
 class SegmentCountRow(Base):

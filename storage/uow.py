@@ -25,6 +25,7 @@ from storage.repositories.outbox import SqlOutbox
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
 from storage.repositories.segments import SqlSegments
 from storage.repositories.shop import SqlShop
+from storage.repositories.stats import SqlStats
 from storage.repositories.tags import SqlTags
 from storage.repositories.tiers import SqlTiers
 from storage.repositories.updates import SqlUpdateLog
@@ -75,6 +76,7 @@ class SqlUnitOfWork:
         self.journeys = SqlJourneys(self.session)
         self.shop = SqlShop(self.session)
         self.analytics = SqlAnalytics(self.session)
+        self.stats = SqlStats(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

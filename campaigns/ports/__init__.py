@@ -27,6 +27,7 @@ from campaigns.ports.outbox import Outbox
 from campaigns.ports.referral import Claims, InviteLinks, Invites, Rewards
 from campaigns.ports.segments import Segments
 from campaigns.ports.shop import Shop
+from campaigns.ports.stats import Stats
 from campaigns.ports.tags import Tags
 from campaigns.ports.tiers import Tiers
 from campaigns.ports.updates import UpdateLog
@@ -111,6 +112,9 @@ class UnitOfWork(Protocol):
 
     @property
     def analytics(self) -> Analytics: ...
+
+    @property
+    def stats(self) -> Stats: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -25,6 +25,7 @@ from storage.models import (
     ShopRedemptionRow,
     UtcDateTime,
 )
+from storage.repositories import stats as daily
 from storage.repositories.base import (
     Repository,
     aware,
@@ -120,6 +121,10 @@ WITH ins AS (
 ), ev AS (
     INSERT INTO activity_events (chat_id, user_id, kind, at, value)
     SELECT :chat_pk, :user_id, CAST(:kind AS VARCHAR), :at, CAST(:total AS INTEGER) FROM ins
+), ds AS (
+    INSERT INTO daily_stats (chat_id, day, checkins)
+    SELECT :chat_pk, :day, 1 FROM ins
+    ON CONFLICT (chat_id, day) DO UPDATE SET checkins = daily_stats.checkins + 1
 )
 SELECT mem.points, mem.best_streak, mem.points_earned, mem.spend, 1 + (
     SELECT count(*) FROM checkins AS c
@@ -171,6 +176,10 @@ _SQLITE_EVENT = (
     "INSERT INTO activity_events (chat_id, user_id, kind, at, value)"
     " VALUES (:chat_pk, :user_id, :kind, :at, :total)"
 )
+_SQLITE_DAY = (
+    "INSERT INTO daily_stats (chat_id, day, checkins) VALUES (:chat_pk, :day, 1)"
+    " ON CONFLICT (chat_id, day) DO UPDATE SET checkins = checkins + 1"
+)
 _SQLITE_RANK = "SELECT count(*) FROM checkins WHERE chat_id = :chat_pk AND day = :day AND at <= :at"
 
 
@@ -186,6 +195,7 @@ class SqlEvents(Repository):
             for c, u, k, at, v, meta in rows
         ]
         await self.run(_EVENTS(self.session), {"rows": rows_param(self.session, rows_)})
+        await daily.add_events(self, rows)
 
 
 class SqlCheckins(Repository):
@@ -209,6 +219,7 @@ class SqlCheckins(Repository):
         )
         if inserted.first() is None:
             return False
+        await daily.add_days(self, {(chat_pk, day): {"checkins": 1}})
         latest = streak if today_streak is None else today_streak
         if today_streak is not None:
             await self.run(
@@ -328,6 +339,7 @@ class SqlCheckins(Repository):
         if earned:
             sqlite.execute(_SQLITE_MONTH, {**moved, "month": encode(month_of(award.day))})
         sqlite.execute(_SQLITE_EVENT, params)
+        sqlite.execute(_SQLITE_DAY, params)  # the daily rollup (storage/repositories/stats.py)
         (rank,) = sqlite.execute(_SQLITE_RANK, params).fetchone()
         return RecordedCheckin(
             balance=int(points), best_streak=int(best), rank=int(rank), earned=int(total),

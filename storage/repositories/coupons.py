@@ -13,6 +13,7 @@ from campaigns.ports.coupons import CouponRecord, TemplateRecord
 from campaigns.ports.members import Contact
 from campaigns.settings import utc
 from storage.models import ChatRow, CouponRow, CouponTemplateRow, UserRow
+from storage.repositories import stats as daily
 from storage.repositories.base import Repository, aware, insert_for
 from storage.repositories.members import name_of
 
@@ -165,7 +166,10 @@ class SqlCoupons(Repository):
             .on_conflict_do_nothing()
             .returning(table.c.id)
         )
-        return (await self.session.execute(stmt)).first() is not None
+        if (await self.session.execute(stmt)).first() is None:
+            return False
+        await daily.add_at(self, [(offer.chat_pk, at, {"coupons_claimed": 1})])
+        return True
 
     async def take_stock(self, template_id: int) -> bool:
         result = await self.session.execute(
@@ -213,10 +217,15 @@ class SqlCoupons(Repository):
                 order_amount=order_amount,
                 discount=discount,
             )
-            .returning(C.id)
+            .returning(C.chat_id)
             .execution_options(synchronize_session=False)
         )
-        return result.first() is not None
+        used = result.first()
+        if used is None:
+            return False
+        counts = {"coupons_redeemed": 1, "discount": discount}
+        await daily.add_at(self, [(int(used.chat_id), at, counts)])
+        return True
 
     async def of_member(self, user_id: int) -> list[CouponRecord]:
         rows = await self.session.execute(

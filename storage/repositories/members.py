@@ -179,6 +179,15 @@ def _claim_and_see(insert: Any) -> Any:
 _CLAIM_AND_SEE = prepared(_claim_and_see)
 
 
+def present_then(memberships: Table, at: dt.datetime) -> ColumnElement[bool]:
+    """A member present at `at`: joined by then (or there before the bot) and not gone by
+    then. /referral report's start and /stats' members both count with it."""
+    m = memberships.c
+    return and_(
+        or_(m.joined_at.is_(None), m.joined_at <= at), or_(m.present.is_(True), m.left_at > at)
+    )
+
+
 def _counters(row: Any) -> Counters | None:
     if row is None:
         return None
@@ -481,12 +490,8 @@ class SqlMembers(Repository):
         )
 
     async def present_at(self, chat_pk: int, at: dt.datetime) -> int:
-        joined_before = or_(M.joined_at.is_(None), M.joined_at <= at)
-        still_there = or_(M.present.is_(True), M.left_at > at)
         count = await self.session.scalar(
-            select(func.count())
-            .select_from(M)
-            .where(M.chat_id == chat_pk, joined_before, still_there)
+            select(func.count()).select_from(M).where(M.chat_id == chat_pk, present_then(MT, at))
         )
         return int(count or 0)
 

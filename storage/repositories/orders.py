@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from campaigns.ports.orders import OrderTotals
 from storage.models import OrderRow
+from storage.repositories import stats as daily
 from storage.repositories.base import Repository, aware, insert_for
 
 Ord = OrderRow
@@ -48,7 +49,28 @@ class SqlOrders(Repository):
             .returning(table.c.id)
         )
         value = (await self.session.execute(stmt)).scalar()
-        return int(value) if value is not None else None
+        if value is None:
+            return None
+        await self._roll_up(chat_pk, int(value), user_id, amount, at)
+        return int(value)
+
+    async def _roll_up(
+        self, chat_pk: int, order_id: int, user_id: int, amount: int, at: dt.datetime
+    ) -> None:
+        """The order's day gains an order and its amount; if it is the buyer's earliest (an
+        old order imported late may be), the first order moves to its day."""
+        before = aware(
+            await self.session.scalar(
+                select(func.min(Ord.at)).where(
+                    Ord.chat_id == chat_pk, Ord.user_id == user_id, Ord.id != order_id
+                )
+            )
+        )
+        first = before is None or before > at
+        entries = [(chat_pk, at, {"orders": 1, "gmv": amount, "first_orders": int(first)})]
+        if first and before is not None:
+            entries.append((chat_pk, before, {"first_orders": -1}))
+        await daily.add_at(self, entries)
 
     async def count_of(self, chat_pk: int, user_id: int) -> int:
         count = await self.session.scalar(

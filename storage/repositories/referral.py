@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from storage.models import (
     ReferralRewardRow,
     UserRow,
 )
+from storage.repositories import stats as daily
 from storage.repositories.base import (
     Repository,
     aware,
@@ -253,10 +255,16 @@ class SqlInvites(Repository):
             update(I)
             .where(I.id.in_(sorted(set(invite_ids))), I.status == str(from_status))
             .values(**values)
-            .returning(I.id)
+            .returning(I.id, I.chat_id)
             .execution_options(synchronize_session=False)
         )
-        return {int(i) for i in result.scalars()}
+        moved = result.all()
+        if to_status is InviteStatus.CONFIRMED and moved:
+            per_chat = Counter(int(chat_pk) for _id, chat_pk in moved)
+            await daily.add_at(
+                self, [(c, at, {"invites_confirmed": n}) for c, n in sorted(per_chat.items())]
+            )
+        return {int(i) for i, _chat in moved}
 
     async def recent_credited(self, chat_pk: int, inviter_id: int, since: dt.datetime) -> int:
         count = await self.session.scalar(

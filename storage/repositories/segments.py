@@ -58,6 +58,7 @@ from storage.models import (
     SegmentCountRow,
     UserRow,
 )
+from storage.repositories import stats as daily
 from storage.repositories.activity import SqlEvents
 from storage.repositories.base import Repository, insert_for, json_rows, prepared, rows_param
 from storage.repositories.orders import SqlOrders
@@ -168,6 +169,8 @@ class SqlSegments(Repository):
         new: list[tuple[int, int, dt.date]] = [(int(r[0]), int(r[1]), _day(r[2])) for r in returned]
         if not new:
             return 0
+        per_day = Counter((chat_pk, day) for chat_pk, _user, day in new)
+        await daily.add_days(self, {key: {"active": n} for key, n in per_day.items()})
         per_month: Counter[tuple[int, int, dt.date]] = Counter()
         latest: dict[tuple[int, int], dt.date] = {}
         for chat_pk, user_id, day in new:

@@ -1,0 +1,103 @@
+"""/stats: admins get the group's KPI card, privately where possible, in their language."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, Harness, tap
+
+DAY = dt.timedelta(days=1)
+
+
+async def a_month(bot: Harness) -> None:
+    """Carol joined 40 days ago (the period before the one before); Alice 5 days ago;
+    Bob 3 days ago, then left; chatter today and 20 days ago; Alice checks in today."""
+    await bot.send(bot.world.join_message(GROUP, [CAROL], at=NOW - 40 * DAY))
+    await bot.send(bot.world.join_message(GROUP, [ALICE], at=NOW - 5 * DAY))
+    await bot.send(bot.world.join_message(GROUP, [BOB], at=NOW - 3 * DAY))
+    await bot.send(bot.world.leave_message(GROUP, BOB, at=NOW - 2 * DAY))
+    await bot.say(CAROL, "hello", at=NOW - 20 * DAY)
+    await bot.say(ALICE, "hi", at=NOW - DAY)
+    await bot.say(ALICE, "签到", at=NOW)
+    await bot.say(CAROL, "morning", at=NOW)
+
+
+async def test_the_card_goes_privately_with_each_kpi_and_its_change(bot: Harness):
+    await a_month(bot)
+    bot.world.start_private(ADMIN)
+
+    card, in_group = await bot.say(ADMIN, "/stats 7d", at=NOW)
+
+    assert "sent you the stats in a private chat" in in_group
+    assert bot.world.shown(ADMIN) == [card]
+    assert "📊 <b>Sunny Tea Club</b> · 7 days, 11-24 – 11-30" in card
+    assert "Joins <b>2</b> (+2)" in card  # Alice, Bob; nobody the week before
+    assert "Leaves <b>1</b> (+1)" in card and "Net growth <b>+1</b> (+1)" in card
+    assert "Messages <b>4</b> (+4)" in card  # 签到 and the admin's /stats are messages too
+    assert "Check-in rate <b>25.0%</b> (–)" in card  # 1 check-in in 4 active member-days
+    assert "DAU <b>0.6</b> (+0.6)" in card and "WAU <b>3</b> (+3)" in card
+    assert "MAU <b>3</b> (+2, +200%)" in card  # Carol spoke on the 10th
+    assert "Members <b>3</b> (+1, +50%)" in card  # the admin (there before the bot), Carol, Alice
+    assert "Average order <b>–</b>" in card  # no orders: nothing to divide
+    assert "Change against 11-17 – 11-23" in card and "Asia/Shanghai" in card
+
+
+async def test_without_a_private_chat_the_group_gets_the_card(bot: Harness):
+    await a_month(bot)
+
+    await bot.say(ADMIN, "/stats", at=NOW)  # a private message is tried first, and refused
+
+    card = bot.world.delivered(GROUP)[-1]
+    assert "30 days, 11-01 – 11-30" in card
+    assert "Members <b>3</b> (+1, +50%)" in card  # the admin and Carol on 1 November
+
+
+async def test_members_are_refused_and_see_no_figures(bot: Harness):
+    await a_month(bot)
+    bot.world.start_private(ALICE)
+
+    [refused] = await bot.say(ALICE, "/stats", at=NOW)
+
+    assert "only group admins" in refused
+    assert bot.world.shown(ALICE) == []
+
+
+@pytest.mark.parametrize("argument", ["14d", "7d 30d", "-7d", "999999999999d", "７d", "7dd"])
+async def test_a_bad_period_gets_the_usage_and_no_card(bot: Harness, argument: str):
+    bot.world.start_private(ADMIN)
+
+    [usage] = await bot.say(ADMIN, f"/stats {argument}", at=NOW)
+
+    assert "Usage: <code>/stats</code>" in usage
+    assert bot.world.shown(ADMIN) == []
+
+
+async def test_in_chinese_the_card_and_the_usage_speak_chinese(bot: Harness):
+    await a_month(bot)
+    await bot.say(ADMIN, "/set language zh", at=NOW)
+
+    bot.world.start_private(ADMIN)
+
+    card, _in_group = await bot.say(ADMIN, "/stats 90天", at=NOW)
+    [usage] = await bot.say(ADMIN, "/stats 一周", at=NOW)
+
+    assert "近 90 天" in card
+    for name in ("成员", "新增", "退群", "净增长", "日活", "周活", "月活", "黏性", "消息", "签到率",
+                 "邀请确认", "裂变占比", "领券", "核销", "核销率", "订单", "GMV", "客单价",
+                 "ARPU", "复购率", "新人首单转化"):  # fmt: skip
+        assert f"{name} <b>" in card
+    assert "用法" in usage
+
+
+async def test_from_a_private_chat_the_managed_group_is_shown_there(bot: Harness):
+    await a_month(bot)
+    bot.world.start_private(ADMIN)
+    await bot.say(ADMIN, "/manage", at=NOW, chat=ADMIN)
+    await tap(bot, ADMIN, ADMIN, f"mg:{GROUP}")
+
+    [card] = await bot.say(ADMIN, "/stats 30d", at=NOW, chat=ADMIN)
+
+    assert "📊 <b>Sunny Tea Club</b> · 30 days" in card
+    assert "Joins <b>2</b>" in card

@@ -1,0 +1,342 @@
+"""The daily rollup and the /stats card on SQLite and PostgreSQL.
+
+A scripted week of one small community (joins, leaves, messages with a late batch and a
+redelivery, check-ins, coupons, a redemption, orders with one imported late, invites) goes
+through the real use cases; every KPI of the card is then the number worked out by hand below.
+A property test runs random sequences of the same calls and holds the stored rollup to a
+count from the raw tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from campaigns.checkin import local_day
+from campaigns.coupons import CouponKind, Template
+from campaigns.members import ChatInfo, Person
+from campaigns.orders import OrderIn
+from campaigns.ports.members import MessageSeen
+from campaigns.referral import InviteStatus, Source
+from campaigns.services import coupons
+from campaigns.services.checkin import check_in
+from campaigns.services.members import membership_changed, record_messages
+from campaigns.services.orders import record_order
+from campaigns.services.stats import group_stats, rebuild_stats
+from campaigns.settings import ChatSettings
+from campaigns.stats import Asked, DayTotals, Kpi
+from storage.local_day import local_day as sql_local_day
+
+TZ = "Asia/Shanghai"
+SH = ZoneInfo(TZ)
+DEFAULTS = ChatSettings(timezone=TZ)
+GROUP = ChatInfo(chat_id=-100_555, type="supergroup", title="Tea club")
+A, B, C, D, E = (Person(100 + i, name) for i, name in enumerate("ABCDE"))
+NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=SH)
+TEA = Template(CouponKind.FIXED, value=1000, valid_days=30)
+
+
+def at(day: int, hour: int = 10, minute: int = 0) -> dt.datetime:
+    """A local time in Shanghai in November 2026."""
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=SH)
+
+
+class Script:
+    """Real use cases, one transaction each, with fresh update ids."""
+
+    def __init__(self, uow_factory: object, group: ChatInfo = GROUP) -> None:
+        self.uow = uow_factory
+        self.group = group
+        self.ids = itertools.count(1)
+        self.sent: list[MessageSeen] = []
+
+    async def join(self, when: dt.datetime, *people: Person) -> None:
+        await membership_changed(
+            self.uow(), bot_id=1, update_id=next(self.ids), chat=self.group, people=people,
+            status="member", present=True, at=when, source="test", defaults=DEFAULTS,
+        )  # fmt: skip
+
+    async def leave(self, when: dt.datetime, person: Person) -> None:
+        await membership_changed(
+            self.uow(), bot_id=1, update_id=next(self.ids), chat=self.group, people=[person],
+            status="left", present=False, at=when, source="test", defaults=DEFAULTS,
+        )  # fmt: skip
+
+    async def say(self, *said: tuple[Person, dt.datetime]) -> list[MessageSeen]:
+        batch = [MessageSeen(next(self.ids), self.group, p, when, "text") for p, when in said]
+        await self.deliver(batch)
+        return batch
+
+    async def deliver(self, batch: list[MessageSeen]) -> None:
+        self.sent += batch
+        await record_messages(self.uow(), bot_id=1, messages=batch, at=NOW, defaults=DEFAULTS)
+
+    async def check_in(self, person: Person, when: dt.datetime) -> None:
+        await check_in(
+            self.uow(), bot_id=1, update_id=next(self.ids), chat=self.group, person=person,
+            at=when, defaults=DEFAULTS,
+        )  # fmt: skip
+
+    async def order(self, person: Person, amount: str, when: dt.datetime) -> None:
+        order = OrderIn(
+            external_id=f"o{next(self.ids)}", member=person.user_id, amount=amount, at=when
+        )
+        await record_order(
+            self.uow(), order, chat_id=self.group.chat_id, source="test", received_at=NOW
+        )
+
+    async def offer(self) -> object:
+        return await coupons.create_offer(
+            self.uow(), chat_id=self.group.chat_id, name="Tea", template=TEA, stock=None,
+            per_member=5, at=at(1),
+        )  # fmt: skip
+
+    async def coupon(self, offer: object, person: Person, when: dt.datetime) -> str:
+        async with self.uow() as uow:
+            issued = await coupons.issue_coupon(uow, offer, person.user_id, source="claim", at=when)
+            await uow.commit()
+        return issued.code
+
+    async def redeem(self, code: str, order: int, when: dt.datetime) -> None:
+        await coupons.redeem(
+            self.uow(), bot_id=1, update_id=next(self.ids), chat_id=self.group.chat_id,
+            typed_code=code, order=order, staff_id=999, at=when,
+        )  # fmt: skip
+
+    async def invite(self, inviter: Person, invitee: Person, confirmed: dt.datetime) -> None:
+        """The invitee's latest join credited to the inviter (as a late link does), then
+        confirmed at `confirmed`."""
+        async with self.uow() as uow:
+            record = await uow.chats.get(self.group.chat_id)
+            invite = await uow.invites.latest(record.pk, invitee.user_id)
+            if invite is None or invite.status is not InviteStatus.ORGANIC:
+                return
+            await uow.invites.attribute(
+                invite.id, inviter_id=inviter.user_id, link_id=None, source=Source.MEMBER_LINK,
+                status=InviteStatus.PENDING, reason=None,
+            )  # fmt: skip
+            await uow.invites.move(
+                [invite.id], from_status=InviteStatus.PENDING, to_status=InviteStatus.CONFIRMED,
+                at=confirmed,
+            )  # fmt: skip
+            await uow.commit()
+
+
+async def scripted_week(uow_factory: object) -> Script:
+    """The 7-day period is 24-30 November (Shanghai), the one before it 17-23 November."""
+    s = Script(uow_factory)
+    await s.join(at(1), A, B)
+    await s.join(at(20, 9), C)
+    await s.leave(at(22, 20), C)
+    await s.join(at(25, 8), D)
+    await s.join(at(26, 8), E)
+    await s.leave(at(28, 23, 30), E)  # 15:30 UTC: still the 28th in Shanghai
+    await s.say((A, at(18, 9)), (A, at(18, 11)))
+    await s.say((A, at(21)), (B, at(21, 12)))
+    await s.say((A, at(24, 0, 10)))  # 23 November in UTC, the 24th in Shanghai
+    busy = await s.say((A, at(25)), (D, at(25, 9)), (D, at(25, 10)))
+    await s.say((B, at(26)), (E, at(26, 9)))
+    await s.say((A, at(29)), (D, at(29, 11)))
+    await s.deliver(busy)  # delivered again: counted once
+    await s.check_in(A, at(21, 8))
+    await s.check_in(A, at(24, 0, 15))
+    await s.check_in(A, at(25, 7))
+    await s.check_in(D, at(25, 9, 30))
+    offer = await s.offer()
+    await s.coupon(offer, B, at(20))
+    first = await s.coupon(offer, A, at(24, 12))
+    await s.coupon(offer, D, at(26, 12))
+    await s.order(B, "20.00", at(19))
+    await s.order(A, "100.00", at(25, 10))
+    await s.redeem(first, 6000, at(27, 15))  # an order of 50.00 after 10.00 off
+    await s.order(D, "30.00", at(29, 18))
+    await s.invite(A, C, at(21, 9))
+    await s.invite(A, D, at(27, 9))
+    await s.say((B, at(27, 9)))  # a late batch: the 27th, written after the 29th
+    await s.order(B, "15.00", at(10))  # imported late: B's first order moves to the 10th
+    return s
+
+
+async def test_every_kpi_of_a_scripted_week_is_what_was_worked_out_by_hand(uow_factory):
+    await scripted_week(uow_factory)
+
+    card = await group_stats(uow_factory(), chat_id=GROUP.chat_id, asked=Asked(7), now=NOW)
+
+    assert (card.period.start, card.period.end) == (dt.date(2026, 11, 24), dt.date(2026, 11, 30))
+    assert card.title == "Tea club"
+    shown = {line.kpi: (line.value, line.previous) for line in card.lines}
+    assert shown == {
+        Kpi.MEMBERS: (3, 2),  # A, B, D (E and C left); A, B at the 24th's midnight
+        Kpi.JOINS: (2, 1),  # D, E; C
+        Kpi.LEAVES: (1, 1),  # E; C
+        Kpi.NET_GROWTH: (1, 0),
+        Kpi.DAU: (pytest.approx(8 / 7), pytest.approx(3 / 7)),  # 1+2+2+1+2; 1+2 member-days
+        Kpi.WAU: (4, 2),  # A, B, D, E; A, B
+        Kpi.MAU: (4, 2),
+        Kpi.STICKINESS: (pytest.approx(8 / 7 / 4), pytest.approx(3 / 7 / 2)),
+        Kpi.MESSAGES: (9, 4),  # the redelivered batch once, the late one on its day
+        Kpi.CHECKIN_RATE: (pytest.approx(3 / 8), pytest.approx(1 / 3)),
+        Kpi.INVITES_CONFIRMED: (1, 1),
+        Kpi.REFERRAL_SHARE: (pytest.approx(1 / 2), pytest.approx(1.0)),
+        Kpi.COUPONS_CLAIMED: (2, 1),
+        Kpi.COUPONS_REDEEMED: (1, 0),
+        Kpi.REDEMPTION_RATE: (pytest.approx(1 / 2), pytest.approx(0.0)),
+        Kpi.ORDERS: (3, 1),  # A 100, A 50 (the redemption), D 30; B 20 (B's 15 is the 10th)
+        Kpi.GMV: (18_000, 2_000),
+        Kpi.AOV: (pytest.approx(6_000), pytest.approx(2_000)),
+        Kpi.ARPU: (pytest.approx(6_000), pytest.approx(1_000)),
+        Kpi.REPURCHASE_RATE: (pytest.approx(1 / 2), pytest.approx(0.0)),
+        Kpi.CONVERSION: (pytest.approx(1 / 2), pytest.approx(0.0)),  # D of D, E; C bought nothing
+    }
+    assert card[Kpi.MEMBERS].change == 1 and card[Kpi.MEMBERS].change_pct == pytest.approx(50)
+    assert card[Kpi.COUPONS_REDEEMED].change_pct is None  # nothing the period before
+    by_day = {d.day.day: d for d in card.days}
+    assert by_day[24].messages == 1 and by_day[24].checkins == 1  # the 00:10 in Shanghai
+    assert by_day[27].discount == 1_000 and by_day[27].messages == 1
+    assert sum(d.first_orders for d in card.days) == 2  # A on the 25th, D on the 29th
+    assert sum(d.first_orders for d in card.previous_days) == 0  # B's first is now the 10th
+
+
+async def test_the_scripted_rollup_equals_a_recompute_and_a_rebuild_keeps_it(uow_factory):
+    await scripted_week(uow_factory)
+    start, end = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    async with uow_factory() as uow:
+        record = await uow.chats.get(GROUP.chat_id)
+        stored = await uow.stats.days(record.pk, start, end)
+        counted = await uow.stats.recompute(record.pk, start, end, TZ)
+
+    await rebuild_stats(uow_factory(), chat_id=GROUP.chat_id, since=start, now=NOW)
+
+    assert stored == counted
+    assert next(d for d in stored if d.day == dt.date(2026, 11, 10)).first_orders == 1
+    async with uow_factory() as uow:
+        assert await uow.stats.days(record.pk, start, end) == counted
+
+
+async def test_a_group_without_anything_shows_no_ratio_and_no_error(uow_factory):
+    async with uow_factory() as uow:
+        await uow.chats.register(GROUP, active=True, bot_status=None, defaults=DEFAULTS)
+        await uow.commit()
+
+    card = await group_stats(uow_factory(), chat_id=GROUP.chat_id, now=NOW)
+
+    assert card.period.days == 30
+    assert card[Kpi.STICKINESS].value is None and card[Kpi.ARPU].value is None
+    assert card[Kpi.MEMBERS].change == 0 and card[Kpi.MEMBERS].change_pct is None
+    assert len(card.days) == 30 and all(d == DayTotals(d.day) for d in card.days)
+
+
+# -- local days in SQL are the Python rule ------------------------------------------------------
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    instant=st.datetimes(
+        min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 12, 31),
+        timezones=st.just(dt.UTC),
+    ),
+    zone=st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Asia/Kolkata",
+                          "Australia/Lord_Howe", "America/St_Johns", "UTC"]),
+)  # fmt: skip
+async def test_the_local_day_in_sql_is_the_rule_on_both_databases(uow_factory, instant, zone):
+    from sqlalchemy import literal, select
+
+    from storage.models import UtcDateTime
+
+    async with uow_factory() as uow:
+        found = await uow.session.scalar(
+            select(sql_local_day(literal(instant, UtcDateTime()), literal(zone)))
+        )
+
+    day = found if isinstance(found, dt.date) else dt.date.fromisoformat(str(found))
+    assert day == local_day(instant, zone)
+
+
+# -- property: the rollup the writes keep equals a recompute from the raw tables ----------------
+
+EXAMPLES = itertools.count(1)
+PEOPLE = [Person(500 + i, f"P{i}") for i in range(4)]
+HOURS = st.integers(0, 24 * 20)  # hours before NOW, across DST-free Shanghai days
+STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("join"), st.integers(0, 3), HOURS),
+        st.tuples(st.just("leave"), st.integers(0, 3), HOURS),
+        st.tuples(
+            st.just("say"), st.lists(st.tuples(st.integers(0, 3), HOURS), min_size=1, max_size=4)
+        ),
+        st.tuples(st.just("redeliver"), st.integers(1, 6)),
+        st.tuples(st.just("checkin"), st.integers(0, 3), HOURS),
+        st.tuples(st.just("order"), st.integers(0, 3), HOURS, st.integers(1, 50_000)),
+        st.tuples(st.just("claim"), st.integers(0, 3), HOURS),
+        st.tuples(st.just("redeem"), st.integers(0, 10), HOURS),
+        st.tuples(st.just("invite"), st.integers(0, 3), HOURS),
+    ),
+    max_size=16,
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=STEPS)
+async def test_the_rollup_the_writes_keep_equals_a_recompute_from_the_raw_tables(
+    uow_factory, steps
+):
+    """Random joins, leaves, message batches (late ones, redeliveries), check-ins, orders
+    (old ones imported late), claims, redemptions and confirmed invites through the real use
+    cases: every day's stored counters equal the raw tables counted afresh."""
+    example = next(EXAMPLES)
+    group = ChatInfo(chat_id=-100_800_000 - example, type="supergroup", title="Random")
+    s = Script(uow_factory, group)
+    s.ids = itertools.count(example * 100_000)
+    await s.join(NOW - dt.timedelta(days=40), *PEOPLE)
+    offer = await s.offer()
+    codes: list[str] = []
+
+    def ago(hours: int) -> dt.datetime:
+        return NOW - dt.timedelta(hours=hours, minutes=hours % 60)
+
+    for step in steps:
+        kind = step[0]
+        if kind == "join":
+            await s.join(ago(step[2]), PEOPLE[step[1]])
+        elif kind == "leave":
+            await s.leave(ago(step[2]), PEOPLE[step[1]])
+        elif kind == "say":
+            await s.say(*((PEOPLE[m], ago(h)) for m, h in step[1]))
+        elif kind == "redeliver" and s.sent:
+            await s.deliver(s.sent[-step[1] :])
+        elif kind == "checkin":
+            try:
+                await s.check_in(PEOPLE[step[1]], ago(step[2]))
+            except Exception as error:  # already checked in that day: nothing stored
+                assert type(error).__name__ == "AlreadyCheckedIn"
+        elif kind == "order":
+            await s.order(PEOPLE[step[1]], f"{step[3] / 100:.2f}", ago(step[2]))
+        elif kind == "claim":
+            with contextlib.suppress(coupons.CouponUnavailable):  # the limit: nothing stored
+                codes.append(await s.coupon(offer, PEOPLE[step[1]], ago(step[2])))
+        elif kind == "redeem" and codes:
+            try:
+                await s.redeem(codes[step[1] % len(codes)], 5_000, ago(step[2]))
+            except Exception as error:  # used already, or not yet valid at that time
+                assert type(error).__name__ == "CouponRejected"
+        elif kind == "invite":
+            await s.invite(PEOPLE[step[1]], PEOPLE[(step[1] + 1) % 4], ago(step[2]))
+
+    start, end = dt.date(2026, 10, 1), dt.date(2026, 12, 1)
+    async with uow_factory() as uow:
+        record = await uow.chats.get(group.chat_id)
+        stored = await uow.stats.days(record.pk, start, end)
+        counted = await uow.stats.recompute(record.pk, start, end, TZ)
+    assert [d for d in stored if d != DayTotals(d.day)] == counted
