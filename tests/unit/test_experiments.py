@@ -3,8 +3,11 @@ published values computed here without scipy or statsmodels."""
 
 import hashlib
 import math
+import subprocess
+import sys
 from collections import Counter
 from fractions import Fraction
+from pathlib import Path
 from statistics import NormalDist
 
 import pytest
@@ -23,6 +26,7 @@ from campaigns.experiments import (
 from campaigns.journeys import Journey, in_holdout
 
 Z = NormalDist().inv_cdf(0.975)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:
@@ -199,3 +203,13 @@ def test_weights_must_add_up_to_something():
         pick(3, {"a": 0, "b": 0})
     with pytest.raises(ValueError):
         pick(3, {"a": -1, "b": 2})
+
+
+def test_the_running_bot_does_not_load_scipy_or_statsmodels():
+    code = "import sys, bot.app; print(sorted({'scipy', 'statsmodels'} & set(sys.modules)))"
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+
+    assert loaded.strip() == "[]"
