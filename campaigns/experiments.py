@@ -81,9 +81,8 @@ def arm_result(size: int, conversions: int) -> ArmResult:
     rate = conversions / size
     low, high = proportion_confint(conversions, size, alpha=ALPHA, method="wilson")
     # float rounding may put a bound a hair past the rate or outside [0, 1] at 0% and 100%
-    return ArmResult(
-        size, conversions, rate, (min(max(float(low), 0.0), rate), max(min(float(high), 1.0), rate))
-    )
+    low, high = min(max(float(low), 0.0), rate), max(min(float(high), 1.0), rate)
+    return ArmResult(size, conversions, rate, (low, high))
 
 
 class Method(StrEnum):
