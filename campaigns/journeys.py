@@ -15,7 +15,6 @@ not messaged, which is what lets a report compare the two.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -25,6 +24,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, ValidationError
 
 from campaigns.errors import DomainError
+from campaigns.experiments import draw, pick
 from campaigns.numbers import read_int
 
 
@@ -249,8 +249,10 @@ def in_holdout(chat_pk: int, user_id: int, journey: Journey, share: int, period:
     `period`; see `holdout_period`)."""
     if share <= 0:
         return False
-    digest = hashlib.sha256(f"{chat_pk}:{user_id}:{journey}:{period}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % 10_000 < share * 100
+    # The draw predates campaigns/experiments.py's `assign` (which hashes "key:member"): the
+    # text stays as it was so that nobody already drawn moves arm.
+    bucket = draw(f"{chat_pk}:{user_id}:{journey}:{period}")
+    return pick(bucket, {True: min(share, 100), False: 100 - min(share, 100)})
 
 
 def holdout_period(journey: Journey, episode: str) -> str:

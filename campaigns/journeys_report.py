@@ -7,18 +7,32 @@ not diluted by members who have not had their chance yet. GMV counts the orders 
 placed within 14 days of their step, whatever coupon they used; *redeemed* counts the
 journey's own coupons that were used. The arms compare members as assigned (messaged or
 held out); *delivered* says how many messages reached their member.
+
+Each measure (returned within 7 or 14 days, bought within 14) is an A/B test of the messaged
+arm against the holdout (campaigns/experiments.py): over the members whose days are over, so
+both arms had the same chance.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
+from campaigns.experiments import ArmResult, Comparison, arm_result, compare
 from campaigns.journeys import GROUP_MEMBER, Journey, RunStatus
 from campaigns.ports.journeys import Outcomes, RunRecord
 
 RETURN_WINDOWS = (7, 14)
 ORDER_WINDOW = dt.timedelta(days=14)
+
+
+class Measure(StrEnum):
+    """What counts as converting, in a report's A/B tests."""
+
+    RETURNED_7 = "returned_7"
+    RETURNED_14 = "returned_14"
+    BOUGHT_14 = "bought_14"  # placed an order within 14 days
 
 
 @dataclass(frozen=True)
@@ -33,12 +47,22 @@ class Arm:
     returned14: int = 0
     buyers: int = 0  # placed an order within 14 days
     gmv: int = 0  # minor units
+    bought14: int = 0  # buyers among the members whose 14 days are over
 
     def rate(self, days: int) -> float | None:
         matured, returned = (
             (self.matured7, self.returned7) if days == 7 else (self.matured14, self.returned14)
         )
         return returned / matured if matured else None
+
+    def result(self, measure: Measure) -> ArmResult:
+        """The arm's members whose days are over, and how many of them converted."""
+        size, converted = {
+            Measure.RETURNED_7: (self.matured7, self.returned7),
+            Measure.RETURNED_14: (self.matured14, self.returned14),
+            Measure.BOUGHT_14: (self.matured14, self.bought14),
+        }[measure]
+        return arm_result(size, converted)
 
 
 @dataclass(frozen=True)
@@ -52,10 +76,12 @@ class JourneyReport:
     coupons: int  # coupons sent with the messages
     redeemed: int  # of those, used
 
-    def lift(self, days: int) -> float | None:
-        """Return rate of the messaged minus the holdout's, in points; None without both."""
-        a, b = self.messaged.rate(days), self.holdout.rate(days)
-        return None if a is None or b is None else a - b
+    def test(self, measure: Measure) -> Comparison | None:
+        """The messaged against the holdout; None when the journey held nobody out (or
+        messaged nobody), so there is nothing to compare."""
+        if not self.messaged.members or not self.holdout.members:
+            return None
+        return compare(self.holdout.result(measure), self.messaged.result(measure))
 
 
 def _back(run: RunRecord, outcomes: Outcomes) -> dt.datetime | None:
@@ -66,7 +92,8 @@ def _back(run: RunRecord, outcomes: Outcomes) -> dt.datetime | None:
 
 
 def _arm(runs: list[RunRecord], outcomes: Outcomes, now: dt.datetime) -> Arm:
-    counts = dict.fromkeys(("matured7", "returned7", "matured14", "returned14", "buyers"), 0)
+    names = ("matured7", "returned7", "matured14", "returned14", "buyers", "bought14")
+    counts = dict.fromkeys(names, 0)
     gmv = 0
     for run in runs:
         back = _back(run, outcomes)
@@ -85,6 +112,8 @@ def _arm(runs: list[RunRecord], outcomes: Outcomes, now: dt.datetime) -> Arm:
         if spent:
             counts["buyers"] += 1
             gmv += sum(spent)
+            if now >= run.at + ORDER_WINDOW:
+                counts["bought14"] += 1
     delivered = sum(1 for r in runs if r.delivered)
     return Arm(members=len(runs), delivered=delivered, gmv=gmv, **counts)
 

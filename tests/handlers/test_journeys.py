@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from statistics import NormalDist
 
 from bot.jobs import Jobs
 from campaigns.coupons import CouponKind, Template
@@ -12,6 +14,7 @@ from campaigns.services.invite_links import mark_reachable
 from campaigns.services.orders import record_order
 from campaigns.services.referral import sweep
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness
+from tests.unit.test_experiments import fisher_two_sided, wilson
 
 DAY = dt.timedelta(days=1)
 GIFT = Template(CouponKind.FIXED, value=1000, min_spend=0, valid_days=14)
@@ -129,6 +132,18 @@ async def test_a_member_who_returns_and_drifts_off_again_is_won_back_again(bot: 
     assert len([t for t in bot.world.shown(ALICE) if "miss you" in t]) == 2
 
 
+def two_sided_p(k1: int, n1: int, k2: int, n2: int) -> tuple[str, str]:
+    """The p-value as the report shows it, computed by hand: Fisher's exact test when a cell
+    of the 2×2 table expects under 5 members, else the pooled z-test."""
+    if min(n1, n2) * min(k1 + k2, n1 + n2 - k1 - k2) / (n1 + n2) < 5:
+        p, method = fisher_two_sided(k1, n1 - k1, k2, n2 - k2), "Fisher's exact test"
+    else:
+        pooled = (k1 + k2) / (n1 + n2)
+        z = (k1 / n1 - k2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        p, method = 2 * (1 - NormalDist().cdf(abs(z))), "two-proportion z-test"
+    return "p < 0.001" if p < 0.001 else f"p = {p:#.2g}", method
+
+
 async def test_members_held_out_are_recorded_not_messaged_and_the_report_compares(bot: Harness):
     world = bot.world
     members = list(range(700, 760))
@@ -144,20 +159,34 @@ async def test_members_held_out_are_recorded_not_messaged_and_the_report_compare
         world.start_private(user)  # wait on the frozen clock's overall budget)
         await mark_reachable(bot.app.bot_data.deps.uow(), user, True)
     await tick(bot, NOW + 31 * DAY)
+    bot.clock.advance(86400)  # the sender's 60 messages spent the second's budget
+    [early] = await bot.say(ADMIN, "/journey report winback", at=NOW + 32 * DAY)
     messaged = [u for u in members if any("miss you" in t for t in world.shown(u))]
     for user in messaged[:10]:
         await bot.say(user, "I'm back", at=NOW + 33 * DAY)
     await bot.flush()
-    bot.clock.advance(15 * 86400)
+    bot.clock.advance(14 * 86400)
 
     [report] = await bot.say(ADMIN, "/journey report winback", at=NOW + 46 * DAY)
+    await bot.say(OWNER, "/set language zh", at=NOW + 46 * DAY)
+    [zh] = await bot.say(ADMIN, "/journey report winback", at=NOW + 46 * DAY)
 
     assert 15 <= len(messaged) <= 45  # a 50% holdout of 60, by the hash
     held = len(members) - len(messaged)
+    assert "Returned within 7 days: – · holdout –" in early
+    assert "⚠️ Too early to compare: an arm has nobody whose days are over." in early
     assert f"Entered the journey: {len(members)}" in report
     assert f"Messaged: {len(messaged)} (delivered {len(messaged)}) · held out: {held}" in report
     assert f"Returned within 7 days: 10/{len(messaged)}" in report
     assert f"holdout 0/{held} (0%)" in report
+    low, high = wilson(10, len(messaged))
+    assert f"95% CI {low * 100:.0f}–{high * 100:.0f}% · holdout 0–" in report
+    p, method = two_sided_p(10, len(messaged), 0, held)
+    assert f"Lift +{1000 / len(messaged):.1f} points, {p} ({method})" in report
+    assert "✅ Enough members: a lift this size needs" in report  # a 30-point lift: a dozen
+    assert f"Bought, of those whose 14 days are over: 0/{len(messaged)} (0%)" in report
+    assert "No difference between the arms to detect." in report  # nobody bought
+    assert "95% 置信区间" in zh and "个百分点" in zh and "人数已够" in zh
 
 
 async def test_chinese_admins_read_the_listing_in_chinese(bot: Harness):

@@ -25,7 +25,7 @@ from campaigns.journeys import (
     parse_journey,
     switched,
 )
-from campaigns.journeys_report import report_of
+from campaigns.journeys_report import Measure, report_of
 from campaigns.ports.journeys import Outcomes, RunRecord
 
 AT = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
@@ -141,8 +141,10 @@ def test_the_report_counts_returns_in_the_window_and_only_for_members_whose_days
     assert (report.entered, m.members, m.delivered, h.members) == (5, 4, 4, 1)
     assert (m.returned7, m.matured7, m.returned14, m.matured14) == (2, 3, 3, 3)
     assert (m.buyers, m.gmv, h.buyers, h.gmv) == (1, 9900, 0, 0)
+    assert (m.bought14, h.bought14) == (1, 0)  # member 4 bought on day 30, past their 14 days
     assert (report.coupons, report.redeemed) == (2, 1)
-    assert report.lift(14) == 1.0
+    returned14 = report.test(Measure.RETURNED_14)
+    assert returned14 is not None and returned14.lift_points == 1.0
 
 
 def test_an_order_is_a_return_too():
