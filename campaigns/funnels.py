@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from campaigns.errors import DomainError
+from campaigns.stats import BadPeriod, parse_asked
 
 ACTIVE_WITHIN = dt.timedelta(days=3)
 ORDER_WITHIN = dt.timedelta(days=7)
-PERIODS = {"7d": 7, "30d": 30, "90d": 90}
-DEFAULT_PERIOD = "7d"
+DEFAULT_DAYS = 7  # a funnel's default period: the last week
 
 
 class FunnelKind(StrEnum):
@@ -339,12 +339,14 @@ class PeriodRefused(DomainError, ValueError):
 
 
 def parse_period(words: list[str]) -> int:
-    """`/funnels [7d|30d|90d]`: the period's days (7 when not given); else PeriodRefused."""
+    """`/funnels [7d|30d|90d]`: the period's days (7 when not given); else PeriodRefused.
+    The words are read as /stats reads them (campaigns/stats.py `parse_asked`, one home)."""
     if not words:
-        return PERIODS[DEFAULT_PERIOD]
-    if len(words) == 1 and (days := PERIODS.get(words[0].casefold())) is not None:
-        return days
-    raise PeriodRefused(" ".join(words)[:32])
+        return DEFAULT_DAYS
+    try:
+        return parse_asked(words).days
+    except BadPeriod:
+        raise PeriodRefused(" ".join(words)[:32]) from None
 
 
 def period(days: int, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

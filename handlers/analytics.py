@@ -6,21 +6,13 @@ the business's, not the members'); an admin who never started the bot gets it in
 
 from __future__ import annotations
 
-import logging
-
-from telegram import Bot
-from telegram.error import TelegramError
-
 from campaigns.cohorts import parse_weeks
 from campaigns.funnels import parse_period, period
 from campaigns.services.analytics import funnels, retention_cohorts
 from handlers.analytics_texts import AnalyticsTexts
 from handlers.charts import cohort_heatmap, funnel_chart, render_in_thread
-from handlers.extract import is_group
-from handlers.notify import send_private_message
+from handlers.reports import report_privately
 from handlers.use_case import Call, use_case
-
-log = logging.getLogger(__name__)
 
 
 @use_case(AnalyticsTexts, admin=True)
@@ -48,22 +40,4 @@ async def cohorts_command(call: Call[AnalyticsTexts]) -> None:
 
 
 async def _report(call: Call[AnalyticsTexts], text: str, png: bytes, caption: str) -> None:
-    """Privately when the command came from a group and the admin started the bot; else
-    where it was sent."""
-    chat = call.update.effective_chat
-    if is_group(chat) and call.user_id is not None:
-        bot = call.context.bot
-        if await send_private_message(bot, call.deps, call.user_id, text) is not None:
-            await _photo(bot, call.user_id, png, caption)
-            await call.reply(call.t.sent_privately())
-            return
-    await call.reply(text)
-    if chat is not None:
-        await _photo(call.context.bot, chat.id, png, caption)
-
-
-async def _photo(bot: Bot, chat_id: int, png: bytes, caption: str) -> None:
-    try:
-        await bot.send_photo(chat_id, png, caption=caption[:1024])
-    except TelegramError as error:  # the text already went out: the chart is a bonus
-        log.warning("chart to %s failed: %s", chat_id, error)
+    await report_privately(call, text, [(png, caption)], sent_note=call.t.sent_privately())

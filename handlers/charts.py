@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from io import BytesIO
-from typing import ParamSpec
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 from matplotlib import font_manager, rc_context
@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 
 from campaigns.cohorts import CohortTable
 from campaigns.funnels import Funnel
+from campaigns.services.stats import StatsReport
 from handlers.analytics_texts import AnalyticsTexts, percent
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ COLOURS = ("#2e7d32", "#c62828", "#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#5
 _drawing = threading.Lock()  # rcParams are global: one chart is drawn at a time
 
 P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @cache
@@ -207,6 +209,31 @@ def funnel_chart(funnels: Sequence[Funnel], *, language: str) -> bytes:
         return _png(figure)
 
 
-async def render_in_thread(draw: Callable[P, bytes], *args: P.args, **kwargs: P.kwargs) -> bytes:
+async def render_in_thread(draw: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Draw a chart in a worker thread, so the event loop keeps answering meanwhile."""
     return await asyncio.to_thread(draw, *args, **kwargs)
+
+
+def stats_charts(report: StatsReport, *, language: str) -> list[tuple[bytes, str]]:
+    """/stats's four charts, each with its caption: growth and activity over the card's
+    days, the retention cohorts, and the period's funnels."""
+    t = AnalyticsTexts(language)
+    days = report.card.days
+    dates = [d.day for d in days]
+    return [
+        (
+            growth_chart(dates, [d.joins for d in days], [d.leaves for d in days],
+                         language=language),
+            t.growth_title(),
+        ),
+        (
+            activity_chart(dates, [d.active for d in days], [d.messages for d in days],
+                           language=language),
+            t.activity_title(),
+        ),
+        (cohort_heatmap(report.cohorts.table, language=language), t.cohorts(report.cohorts)),
+        (
+            funnel_chart(report.funnels.funnels, language=language),
+            t.funnels_caption(report.card.period.days),
+        ),
+    ]  # fmt: skip

@@ -4,10 +4,13 @@ counted afresh from the raw tables (`--rebuild`)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from campaigns.checkin import local_day
 from campaigns.ports import UnitOfWork
 from campaigns.ports.stats import FactWindow
+from campaigns.services.analytics import CohortReport, FunnelReport, funnels, retention_cohorts
 from campaigns.services.chats import require_chat
 from campaigns.stats import Asked, KpiCard, Period, kpi_card
 
@@ -49,3 +52,27 @@ async def rebuild_stats(
         await uow.stats.replace(record.pk, period.start, period.end, rows)
         await uow.commit()
     return period
+
+
+COHORT_WEEKS = 8  # the heatmap /stats shows: two months of join weeks
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    """Everything /stats shows: the card, and what its charts draw (the card's days, the
+    period's funnels, the last weeks' retention cohorts)."""
+
+    card: KpiCard
+    funnels: FunnelReport
+    cohorts: CohortReport
+
+
+async def stats_report(
+    uow: Callable[[], UnitOfWork], *, chat_id: int, asked: Asked | None = None, now: dt.datetime
+) -> StatsReport:
+    """The card, and the funnels over the same local days, and the retention cohorts."""
+    card = await group_stats(uow(), chat_id=chat_id, asked=asked, now=now)
+    since, until = card.period.bounds(card.timezone)
+    found = await funnels(uow(), chat_id=chat_id, since=since, until=min(until, now))
+    cohorts = await retention_cohorts(uow(), chat_id=chat_id, weeks=COHORT_WEEKS, now=now)
+    return StatsReport(card, found, cohorts)

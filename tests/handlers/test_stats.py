@@ -24,6 +24,15 @@ async def a_month(bot: Harness) -> None:
     await bot.say(CAROL, "morning", at=NOW)
 
 
+def photos(bot: Harness, chat: int) -> list[tuple[str, int]]:
+    """The charts sent to `chat`: each caption and the uploaded PNG's size in bytes."""
+    return [
+        (str(c.params.get("caption", "")), int(str(c.params["photo"]).split(", ")[1].split()[0]))
+        for c in bot.world.calls
+        if c.method == "sendPhoto" and c.status == 200 and int(c.params["chat_id"]) == chat
+    ]
+
+
 async def test_the_card_goes_privately_with_each_kpi_and_its_change(bot: Harness):
     await a_month(bot)
     bot.world.start_private(ADMIN)
@@ -31,7 +40,14 @@ async def test_the_card_goes_privately_with_each_kpi_and_its_change(bot: Harness
     card, in_group = await bot.say(ADMIN, "/stats 7d", at=NOW)
 
     assert "sent you the stats in a private chat" in in_group
-    assert bot.world.shown(ADMIN) == [card]
+    shown, charts = bot.world.shown(ADMIN), photos(bot, ADMIN)
+    assert shown[0] == card and shown[1:] == [caption for caption, _ in charts]
+    assert [caption for caption, _ in charts][:2] == [
+        "Growth: joins and leaves per day", "Activity per day",
+    ]  # fmt: skip
+    assert "3 new members in 8 weekly cohorts" in charts[2][0]  # Carol, Alice, Bob
+    assert charts[3][0] == "Funnels, last 7 days"
+    assert all(size > 10_000 for _, size in charts)  # real PNGs, not placeholders
     assert "📊 <b>Sunny Tea Club</b> · 7 days, 11-24 – 11-30" in card
     assert "Joins <b>2</b> (+2)" in card  # Alice, Bob; nobody the week before
     assert "Leaves <b>1</b> (+1)" in card and "Net growth <b>+1</b> (+1)" in card
@@ -49,8 +65,9 @@ async def test_without_a_private_chat_the_group_gets_the_card(bot: Harness):
 
     await bot.say(ADMIN, "/stats", at=NOW)  # a private message is tried first, and refused
 
-    card = bot.world.delivered(GROUP)[-1]
+    card = next(text for text in bot.world.delivered(GROUP) if "📊" in text)
     assert "30 days, 11-01 – 11-30" in card
+    assert len(photos(bot, GROUP)) == 4  # the charts follow where the card went
     assert "Members <b>3</b> (+1, +50%)" in card  # the admin and Carol on 1 November
 
 
@@ -100,4 +117,5 @@ async def test_from_a_private_chat_the_managed_group_is_shown_there(bot: Harness
     [card] = await bot.say(ADMIN, "/stats 30d", at=NOW, chat=ADMIN)
 
     assert "📊 <b>Sunny Tea Club</b> · 30 days" in card
+    assert len(photos(bot, ADMIN)) == 4
     assert "Joins <b>2</b>" in card
