@@ -298,6 +298,7 @@ async def _script(
     stats["calendar"] = await _calendar(demo, world, people)
     stats["segments"] = await _segments(demo, world, people)
     stats["journeys"] = await _journeys(demo, world, people)
+    stats["charts"] = await _stats(demo, world)
     return stats
 
 
@@ -762,6 +763,25 @@ async def _journeys(demo: Demo, world: FakeTelegram, people: list[tuple[int, str
         world.message(GROUP, OWNER, "/journey report winback", at=later + dt.timedelta(days=15)),
     )
     return queued
+
+
+async def _stats(demo: Demo, world: FakeTelegram) -> int:
+    """数据看板: at the end of the story the owner reads the last 90 days' key figures; the
+    card and its four charts arrive privately."""
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
+    before = len(world.calls)
+    await demo.show(
+        "the owner reads the last 90 days' key figures (the card goes privately)",
+        world.message(GROUP, OWNER, "/stats 90d", at=at),
+    )
+    charts = [
+        c for c in world.calls[before:] if c.method == "sendPhoto" and c.status == 200
+    ]  # fmt: skip
+    demo.highlights.append(
+        f"— then {len(charts)} charts as photos: "
+        + "; ".join(_plain(str(c.params.get("caption", ""))) for c in charts)
+    )
+    return len(charts)
 
 
 def _team_on(card: dict[str, Any]) -> int:

@@ -18,7 +18,8 @@ DAU 日活                  members active per day, averaged over the period's d
                           a message, check-in, claim, team join or shop redemption)
 WAU 周活                  distinct members active in the last 7 days of the period
 MAU 月活                  distinct members active in the 30 days ending with the period
-stickiness 黏性           DAU / MAU
+stickiness 黏性           MAU's days' average DAU / MAU: over the same 30 days, so at most
+                          100% (the period's own DAU over a 90-day period is another span)
 messages 消息             member messages in the period
 check-in rate 签到率      check-ins / member-days active (DAU summed over the days): of
                           the members active on a day, the share who checked in
@@ -82,6 +83,10 @@ class Period:
 
     def each_day(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=i) for i in range(self.days)]
+
+    def month(self) -> Period:
+        """MAU's days: the 30 ending with this period's last day (before it, for a week)."""
+        return Period(self.end - dt.timedelta(days=MONTH - 1), self.end)
 
     def active_windows(self) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
         """WAU's and MAU's days: the 7 and the 30 days ending with the period's last day."""
@@ -259,9 +264,11 @@ def ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-def values(t: DayTotals, f: PeriodFacts, days: int) -> dict[Kpi, Value]:
-    """Every KPI of one period: the one home of each formula (see the module's table)."""
+def values(t: DayTotals, f: PeriodFacts, days: int, month_active: int) -> dict[Kpi, Value]:
+    """Every KPI of one period: the one home of each formula (see the module's table).
+    `month_active`: the member-days active in MAU's 30 days (for stickiness)."""
     dau = ratio(t.active, days)
+    month_dau = month_active / MONTH
     return {
         Kpi.MEMBERS: f.members_end,
         Kpi.JOINS: t.joins,
@@ -270,7 +277,7 @@ def values(t: DayTotals, f: PeriodFacts, days: int) -> dict[Kpi, Value]:
         Kpi.DAU: dau,
         Kpi.WAU: f.wau,
         Kpi.MAU: f.mau,
-        Kpi.STICKINESS: ratio(dau, f.mau) if dau is not None else None,
+        Kpi.STICKINESS: ratio(month_dau, f.mau),
         Kpi.MESSAGES: t.messages,
         Kpi.CHECKIN_RATE: ratio(t.checkins, t.active),
         Kpi.INVITES_CONFIRMED: t.invites_confirmed,
@@ -353,7 +360,9 @@ def kpi_card(
     """The card from the day totals of both periods (`days` may hold both) and the facts."""
     rows = list(days)
     before = period.previous()
-    now = values(summed(rows, period), facts, period.days)
-    then = values(summed(rows, before), previous_facts, before.days)
+    now = values(summed(rows, period), facts, period.days, summed(rows, period.month()).active)
+    then = values(
+        summed(rows, before), previous_facts, before.days, summed(rows, before.month()).active
+    )
     lines = tuple(KpiLine(kpi, now[kpi], then[kpi]) for kpi in Kpi)
     return KpiCard(period, lines, every_day(rows, period), every_day(rows, before), title, timezone)

@@ -32,7 +32,8 @@ async def group_stats(
         timezone = record.settings.timezone
         period = (asked or Asked()).period(local_day(now, timezone))
         before = period.previous()
-        days = await uow.stats.days(record.pk, before.start, period.end)
+        first = min(before.start, before.month().start)  # stickiness reads MAU's 30 days
+        days = await uow.stats.days(record.pk, first, period.end)
         facts, previous = await uow.stats.facts(
             record.pk, [fact_window(period, timezone), fact_window(before, timezone)]
         )

@@ -53,8 +53,9 @@ async def test_the_card_goes_privately_with_each_kpi_and_its_change(bot: Harness
     assert "Leaves <b>1</b> (+1)" in card and "Net growth <b>+1</b> (+1)" in card
     assert "Messages <b>4</b> (+4)" in card  # 签到 and the admin's /stats are messages too
     assert "Check-in rate <b>25.0%</b> (–)" in card  # 1 check-in in 4 active member-days
-    assert "DAU <b>0.6</b> (+0.6)" in card and "WAU <b>3</b> (+3)" in card
-    assert "MAU <b>3</b> (+2, +200%)" in card  # Carol spoke on the 10th
+    assert "DAU (daily average) <b>0.6</b> (+0.6)" in card
+    assert "WAU (last 7 days) <b>3</b> (+3)" in card
+    assert "MAU (last 30 days) <b>3</b> (+2, +200%)" in card  # Carol spoke on the 10th
     assert "Members <b>3</b> (+1, +50%)" in card  # the admin (there before the bot), Carol, Alice
     assert "Average order <b>–</b>" in card  # no orders: nothing to divide
     assert "Change against 11-17 – 11-23" in card and "Asia/Shanghai" in card
@@ -101,7 +102,8 @@ async def test_in_chinese_the_card_and_the_usage_speak_chinese(bot: Harness):
     [usage] = await bot.say(ADMIN, "/stats 一周", at=NOW)
 
     assert "近 90 天" in card
-    for name in ("成员", "新增", "退群", "净增长", "日活", "周活", "月活", "黏性", "消息", "签到率",
+    for name in ("成员", "新增", "退群", "净增长", "日活（日均）", "周活（近 7 天）", "月活（近 30 天）",
+                 "黏性（近 30 天日活/月活）", "消息", "签到率",
                  "邀请确认", "裂变占比", "领券", "核销", "核销率", "订单", "GMV", "客单价",
                  "ARPU", "复购率", "新人首单转化"):  # fmt: skip
         assert f"{name} <b>" in card

@@ -94,10 +94,10 @@ def test_every_formula_on_a_hand_worked_fortnight():
         new_members=8, converted=2,
     )  # fmt: skip
 
-    v = values(totals, facts, days=14)
+    v = values(totals, facts, days=14, month_active=360)  # 12 a day over MAU's 30 days
 
     assert v[Kpi.NET_GROWTH] == 6 and v[Kpi.MEMBERS] == 100
-    assert v[Kpi.DAU] == 5 and v[Kpi.STICKINESS] == pytest.approx(5 / 40)
+    assert v[Kpi.DAU] == 5 and v[Kpi.STICKINESS] == pytest.approx(12 / 40)
     assert v[Kpi.CHECKIN_RATE] == 0.5 and v[Kpi.REFERRAL_SHARE] == pytest.approx(0.3)
     assert v[Kpi.REDEMPTION_RATE] == 0.25
     assert v[Kpi.AOV] == 10_000 and v[Kpi.ARPU] == 800
@@ -105,7 +105,7 @@ def test_every_formula_on_a_hand_worked_fortnight():
 
 
 def test_nothing_to_divide_by_gives_no_value_never_an_error():
-    v = values(DayTotals(TODAY), PeriodFacts(), days=7)
+    v = values(DayTotals(TODAY), PeriodFacts(), days=7, month_active=0)
 
     ratios = (Kpi.STICKINESS, Kpi.CHECKIN_RATE, Kpi.REFERRAL_SHARE, Kpi.REDEMPTION_RATE,
               Kpi.AOV, Kpi.ARPU, Kpi.REPURCHASE_RATE, Kpi.CONVERSION)  # fmt: skip
@@ -141,3 +141,15 @@ def test_the_card_sums_each_periods_days_and_lists_every_day_of_both():
     assert card[Kpi.ARPU].previous == 1_000 / 8
     assert [d.day.day for d in card.days] == [24, 25, 26, 27, 28, 29, 30]
     assert len(card.previous_days) == 7 and card.previous_days[3].joins == 2
+
+
+def test_stickiness_reads_dau_over_maus_own_days_so_it_never_passes_100_percent():
+    """A busy quarter that went quiet: the period's DAU (over 90 days) is high, MAU (the last
+    30 days) is 1; stickiness compares MAU with the DAU of those same 30 days."""
+    period = Period(TODAY - dt.timedelta(days=89), TODAY)
+    busy = [DayTotals(TODAY - dt.timedelta(days=d), active=10) for d in range(30, 90)]
+    quiet = [DayTotals(TODAY - dt.timedelta(days=d), active=1) for d in (0, 3)]
+    card = kpi_card(period, busy + quiet, PeriodFacts(mau=1), PeriodFacts())
+
+    assert card[Kpi.DAU].value == pytest.approx(602 / 90)
+    assert card[Kpi.STICKINESS].value == pytest.approx(2 / 30)  # the same member, 2 days of 30
