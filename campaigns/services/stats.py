@@ -55,7 +55,8 @@ async def rebuild_stats(
     return period
 
 
-COHORT_WEEKS = 8  # the heatmap /stats shows: two months of join weeks
+COHORT_WEEKS = 8  # the heatmap /stats shows: two months of join weeks,
+LONG_COHORT_WEEKS = 12  # or about a quarter's for a card longer than a month
 
 
 @dataclass(frozen=True)
@@ -75,5 +76,6 @@ async def stats_report(
     card = await group_stats(uow(), chat_id=chat_id, asked=asked, now=now)
     since, until = card.period.bounds(card.timezone)
     found = await funnels(uow(), chat_id=chat_id, since=since, until=min(until, now))
-    cohorts = await retention_cohorts(uow(), chat_id=chat_id, weeks=COHORT_WEEKS, now=now)
+    weeks = LONG_COHORT_WEEKS if card.period.days > 31 else COHORT_WEEKS
+    cohorts = await retention_cohorts(uow(), chat_id=chat_id, weeks=weeks, now=now)
     return StatsReport(card, found, cohorts)

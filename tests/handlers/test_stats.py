@@ -102,8 +102,8 @@ async def test_in_chinese_the_card_and_the_usage_speak_chinese(bot: Harness):
     [usage] = await bot.say(ADMIN, "/stats 一周", at=NOW)
 
     assert "近 90 天" in card
-    for name in ("成员", "新增", "退群", "净增长", "日活（日均）", "周活（近 7 天）", "月活（近 30 天）",
-                 "黏性（近 30 天日活/月活）", "消息", "签到率",
+    for name in ("成员", "新增", "退群", "净增长", "日活（日均）", "周活（近 7 天）",
+                 "月活（近 30 天）", "黏性（近 30 天日活/月活）", "消息", "签到率",
                  "邀请确认", "裂变占比", "领券", "核销", "核销率", "订单", "GMV", "客单价",
                  "ARPU", "复购率", "新人首单转化"):  # fmt: skip
         assert f"{name} <b>" in card
