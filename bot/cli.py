@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from bot import (
     audience_cli,
     calendar_cli,
+    campaign_cli,
     coupon_cli,
     groupbuy_cli,
     order_cli,
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     segments_cli.add_parsers(sub)
     stats_cli.add_parsers(sub)
     audience_cli.add_parsers(sub)
+    campaign_cli.add_parsers(sub)
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
     demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
     demo.add_argument("--members", type=int, default=40, help="simulated members (default 40)")
@@ -345,6 +347,8 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
             return stats_cli.run(settings, args)
         if args.command == "audience":
             return audience_cli.run(settings, args)
+        if args.command == "campaign":
+            return campaign_cli.run(settings, args)
         if args.command == "groupbuy":
             try:
                 stored, message_id = asyncio.run(groupbuy_cli.create(settings, args))

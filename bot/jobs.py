@@ -19,6 +19,7 @@ from bot.outbox import OutboxSender
 from bot.settings import Settings
 from campaigns.services.broadcasts import finish, progress, shown
 from campaigns.services.calendar import enrol_due, hand_over_due
+from campaigns.services.campaigns import finish_due
 from campaigns.services.coupons import due_reminders
 from campaigns.services.groupbuys import end_deals, expire_teams, live_posts
 from campaigns.services.journeys import run_journeys
@@ -29,6 +30,7 @@ from campaigns.services.tiers import review_tiers
 from handlers.broadcasts import show_progress
 from handlers.calendar import report_skipped
 from handlers.calendar_texts import CalendarTexts
+from handlers.campaigns import send_retros
 from handlers.deps import Deps
 from handlers.groupbuy_texts import GroupBuyTexts
 from handlers.groupbuys import announce_ended, announce_expired, show_team
@@ -129,6 +131,7 @@ class Jobs:
         every(self.review_tiers, interval=3600, first=120, name="tier-review")
         every(self.journeys, interval=s.journey_tick_seconds, first=150, name="journeys")
         every(self.expire_points, interval=3600, first=150, name="points-expiry")
+        every(self.finish_campaigns, interval=3600, first=180, name="campaigns")
 
     def _every(self, queue: JobQueue[Any]) -> Callable[..., None]:
         def every(job: Job, *, interval: float, first: float, name: str) -> None:
@@ -227,6 +230,14 @@ class Jobs:
             log.info("points expiry took %d points", expired)
         if reminders:
             await send_points_reminders(self.bot, self.d, reminders)
+
+    async def finish_campaigns(self, _: object = None) -> None:
+        """Campaigns whose last local day is over: each 复盘 built once (across processes)
+        and sent privately to the group's admins. Hourly, so a restart still sends it."""
+        finished = await finish_due(self.d.uow, now=self.d.clock())
+        if finished:
+            log.info("%d campaigns ended: sending their 复盘", len(finished))
+            await send_retros(self.bot, self.d, finished)
 
     async def prune(self, _: object = None) -> None:
         """Forget processed update ids older than Telegram could ever redeliver."""

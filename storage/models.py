@@ -873,3 +873,40 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime]
+
+
+class CampaignRow(Base):
+    """A campaign (活动): its days, phases, KPI targets, budget and attribution rules
+    (campaigns/campaign.py); `status` turns `finished` once, when its 复盘 is sent."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("chat_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    start_day: Mapped[dt.date] = mapped_column(Date)
+    end_day: Mapped[dt.date] = mapped_column(Date, index=True)
+    phases: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"phases": [[name, start, end]]}
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON)  # KPI -> target
+    budget: Mapped[int] = mapped_column(BigInteger, default=0)  # minor units
+    point_value: Mapped[int] = mapped_column(Integer)  # minor units per point
+    window_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))  # campaigns.campaign.CampaignStatus
+    ended_at: Mapped[dt.datetime | None]
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+
+
+class CampaignItemRow(Base):
+    """An object attached to a campaign: an offer, deal, post or broadcast by id, a journey
+    by name."""
+
+    __tablename__ = "campaign_items"
+    __table_args__ = (UniqueConstraint("campaign_id", "kind", "ref"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # campaigns.campaign.AttachKind
+    ref: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime]

@@ -13,6 +13,7 @@ from storage.repositories.audiences import SqlAudiences
 from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.buttons import SqlButtons
 from storage.repositories.calendar import SqlCalendar
+from storage.repositories.campaigns import SqlCampaigns
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
 from storage.repositories.groupbuys import SqlGroupBuys
@@ -77,6 +78,7 @@ class SqlUnitOfWork:
         self.shop = SqlShop(self.session)
         self.analytics = SqlAnalytics(self.session)
         self.stats = SqlStats(self.session)
+        self.campaigns = SqlCampaigns(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

@@ -17,6 +17,7 @@ from campaigns.ports.audiences import Audiences
 from campaigns.ports.broadcasts import Broadcasts
 from campaigns.ports.buttons import Buttons
 from campaigns.ports.calendar import Calendar
+from campaigns.ports.campaigns import Campaigns
 from campaigns.ports.chats import Chats
 from campaigns.ports.coupons import Coupons
 from campaigns.ports.groupbuys import GroupBuys
@@ -115,6 +116,9 @@ class UnitOfWork(Protocol):
 
     @property
     def stats(self) -> Stats: ...
+
+    @property
+    def campaigns(self) -> Campaigns: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -22,6 +22,7 @@ from campaigns.ports import UnitOfWork
 from campaigns.ports.calendar import PostRecord, StepRecord
 from campaigns.schedule import LIVE, PostStatus, ScheduleError, StepStatus, When, WhenError
 from campaigns.services.access import authorize_admin, check_buttons, checked_tap
+from campaigns.services.campaigns import attach_plan_posts
 from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.journeys import configure_journeys
 
@@ -189,8 +190,10 @@ async def import_plans(
                 chats[plan.chat_id] = await configure_journeys(
                     uow, chats[plan.chat_id], plan.journeys, at
                 )
-        ids = []
+        ids: list[int] = []
+        per_plan: list[int] = []
         for plan in plans:
+            per_plan.append(len(ids))
             pk = chats[plan.chat_id].pk
             paused = list(plan.paused) or [False] * len(plan.posts)
             for (phase, when, content), pause in zip(plan.posts, paused, strict=True):
@@ -209,6 +212,10 @@ async def import_plans(
                     )
                 )
         stored = [await uow.calendar.post(i) for i in ids]
+        for plan, first in zip(plans, per_plan, strict=True):
+            if plan.campaign is not None:  # the campaign's 复盘 counts its posts
+                mine = [p for p in stored[first : first + len(plan.posts)] if p is not None]
+                await attach_plan_posts(uow, chats[plan.chat_id], plan.campaign, mine, at)
         await uow.commit()
     return [p for p in stored if p is not None]
 

@@ -1,0 +1,89 @@
+"""/campaign new|list|report|target|attach (admins), and the 复盘 sent to a group's admins
+when one of its campaigns ends.
+
+Reports go to the admin's private chat where possible, like /stats: a campaign's money is
+the operators' business. Without a private chat the group gets it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot
+
+from campaigns.campaign import parse_attach, parse_id, parse_new, parse_target
+from campaigns.checkin import local_day
+from campaigns.services.campaigns import (
+    Finished,
+    attach,
+    create_campaign,
+    list_campaigns,
+    report,
+    set_target,
+)
+from campaigns.services.members import started_the_bot
+from handlers.campaign_texts import CampaignTexts
+from handlers.deps import Deps
+from handlers.extract import is_group
+from handlers.notify import send_private, send_private_message
+from handlers.use_case import Call, use_case
+
+log = logging.getLogger(__name__)
+
+
+@use_case(CampaignTexts, admin=True)
+async def campaign_command(call: Call[CampaignTexts]) -> None:
+    """`/campaign <verb> …`: each verb's one use case; anything else gets the usage."""
+    verb, rest = (call.words[0].lower(), call.words[1:]) if call.words else ("", [])
+    uow, group, t = call.deps.uow, call.group_id, call.t
+    if verb == "new":
+        zone = (await call.deps.settings_of(group)).timezone
+        made = parse_new(rest, local_day(call.at, zone))
+        record = await create_campaign(uow(), chat_id=group, campaign=made, by=call.user_id,
+                                       at=call.at)  # fmt: skip
+        await call.reply(t.created(record))
+    elif verb == "target":
+        campaign_id, kpi, value = parse_target(rest)
+        record = await set_target(uow(), chat_id=group, campaign_id=campaign_id, kpi=kpi,
+                                  value=value)  # fmt: skip
+        await call.reply(t.target_set(record))
+    elif verb == "attach":
+        campaign_id, kind, ref = parse_attach(rest)
+        items = await attach(uow(), chat_id=group, campaign_id=campaign_id, kind=kind, ref=ref,
+                             at=call.at)  # fmt: skip
+        await call.reply(t.attached(items))
+    elif verb == "list":
+        await call.reply(t.listing(*await list_campaigns(uow(), chat_id=group, now=call.at)))
+    elif verb == "report" and len(rest) == 1:
+        await _report(call, rest[0])
+    else:
+        await call.reply(t.usage())
+
+
+async def _report(call: Call[CampaignTexts], word: str) -> None:
+    """The 复盘 of the group's campaign, privately where possible."""
+    campaign_id = parse_id(word)
+    await call.deps.buffer.flush()  # the report counts the latest chatter too
+    retro = await report(call.deps.uow(), campaign_id=campaign_id, now=call.at,
+                         chat_id=call.group_id)  # fmt: skip
+    text = call.t.retro(retro)
+    if not is_group(call.update.effective_chat) or call.user_id is None:
+        await call.reply(text)
+        return
+    sent = await send_private_message(call.context.bot, call.deps, call.user_id, text)
+    await call.reply(call.t.sent_privately() if sent is not None else text)
+
+
+async def send_retros(bot: Bot, d: Deps, finished: Sequence[Finished]) -> None:
+    """Each ended campaign's 复盘, privately to its group's admins who started the bot, in
+    the group's language (best effort, like every private notice)."""
+    for f in finished:
+        admins = await d.admins.admin_ids(bot, f.chat_id)
+        reachable = await started_the_bot(d.uow(), sorted(admins))
+        text = CampaignTexts(f.language).retro(f.retro, ended=True)
+        for admin in sorted(reachable):
+            await send_private(bot, d, admin, text)
+        if not reachable:
+            log.info("campaign %s ended: no admin of %s started the bot", f.retro.campaign_id,
+                     f.chat_id)  # fmt: skip

@@ -1,0 +1,74 @@
+"""`growthbot campaign` in process: the 复盘 as Markdown and JSON, the list, an unknown id."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+
+from campaigns.campaign import Campaign
+from campaigns.services.campaigns import create_campaign
+from campaigns.stats import Kpi
+from storage.engine import create_engine, session_factory
+from storage.uow import SqlUnitOfWork
+from tests.cli.conftest import CLI_GROUP, Cli
+from tests.cli.test_stats_cli import seed
+
+
+def a_campaign(url: str) -> int:
+    """A running campaign from two days ago to tomorrow over the stats seed (two joins, two
+    orders of Ann worth ¥20 an hour ago), with targets on orders and GMV."""
+    today = dt.datetime.now(dt.UTC).date()
+    made = Campaign(
+        "周年庆", today - dt.timedelta(days=2), today + dt.timedelta(days=1),
+        targets={Kpi.ORDERS: 4, Kpi.GMV: 10_000}, budget=5_000,
+    )  # fmt: skip
+
+    async def run() -> int:
+        engine = create_engine(url)
+        uow = SqlUnitOfWork(session_factory(engine))
+        record = await create_campaign(
+            uow, chat_id=CLI_GROUP, campaign=made, by=None, at=dt.datetime.now(dt.UTC)
+        )
+        await engine.dispose()
+        return record.id
+
+    return asyncio.run(run())
+
+
+def test_the_report_as_markdown_has_targets_money_and_definitions(cli: Cli, database_url: str):
+    seed(database_url)
+    campaign_id = a_campaign(database_url)
+
+    done = cli("campaign", "report", str(campaign_id))
+
+    assert done.code == 0, done.err
+    assert done.out.startswith(f"# 复盘 · 周年庆 (#{campaign_id})")
+    assert "| orders | 4 | 2 | 50% |" in done.out and "| gmv | ¥100.00 | ¥20.00 | 20% |" in done.out
+    assert "- Cost ¥0.00 = coupon discounts ¥0.00 + 0 referral points × ¥0.01" in done.out
+    assert "- ROI – = (attributed GMV − cost) / cost" in done.out
+
+
+def test_the_report_as_json_and_the_list(cli: Cli, database_url: str):
+    seed(database_url)
+    campaign_id = a_campaign(database_url)
+
+    report = cli("campaign", "report", str(campaign_id), "--format", "json")
+    listing = cli("campaign", "list", "--chat", str(CLI_GROUP), "--json")
+
+    assert report.code == 0 and listing.code == 0, report.err + listing.err
+    r = json.loads(report.out)
+    assert r["stage"] == "running" and r["budget"] == 5_000
+    assert r["targets"]["orders"]["actual"] == 2 and r["targets"]["orders"]["achieved_pct"] == 50
+    assert r["targets"]["gmv"] == {
+        "target": 10_000, "actual": 2_000, "achieved_pct": 20.0,
+        "expected_by_now": 7_500, "pace": "behind",
+    }  # fmt: skip
+    assert r["attributed_gmv"]["total"] == 0 and r["roi"] is None
+    assert [c["name"] for c in json.loads(listing.out)] == ["周年庆"]
+
+
+def test_an_unknown_campaign_is_refused_with_an_exit_code(cli: Cli, database_url: str):
+    done = cli("campaign", "report", "4242")
+
+    assert done.code == 1 and "no campaign with id 4242" in done.err

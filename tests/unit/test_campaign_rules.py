@@ -1,0 +1,156 @@
+"""The campaign rules: the /campaign parsers (never raising anything but their coded error),
+attribution (each order once, the window, the span) and the 复盘's derived figures."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from campaigns.campaign import (
+    AttachKind,
+    Campaign,
+    CampaignInputError,
+    CampaignProblem,
+    OrderFact,
+    Pace,
+    Reach,
+    ReachKind,
+    RetroFacts,
+    TargetLine,
+    attributed,
+    parse_attach,
+    parse_new,
+    parse_target,
+    retro,
+)
+from campaigns.stats import DayTotals, Kpi
+
+TODAY = dt.date(2026, 10, 20)
+T0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+D = dt.timedelta(days=1)
+
+
+def test_a_new_campaign_with_targets_budget_and_phases():
+    c = parse_new(
+        ["双11", "11-01", "11-07", "新增=300", "gmv=50000", "redemptions=200", "budget=8000",
+         "point=0.02", "window=3", "phases=3/2/2", "复购率=25%"],
+        TODAY,
+    )  # fmt: skip
+
+    assert (c.name, c.start, c.end, c.days) == (
+        "双11",
+        dt.date(2026, 11, 1),
+        dt.date(2026, 11, 7),
+        7,
+    )
+    assert c.targets == {
+        Kpi.JOINS: 300, Kpi.GMV: 5_000_000, Kpi.COUPONS_REDEEMED: 200, Kpi.REPURCHASE_RATE: 0.25
+    }  # fmt: skip
+    assert (c.budget, c.point_value, c.window_days) == (800_000, 2, 3)
+    assert [(p.name, p.start.day, p.end.day) for p in c.phases] == [
+        ("预热", 1, 3), ("爆发", 4, 5), ("收尾", 6, 7)
+    ]  # fmt: skip
+
+
+def test_an_end_before_the_start_in_month_day_form_is_next_year():
+    c = parse_new(["年货节", "12-20", "01-10"], TODAY)
+
+    assert (c.start, c.end) == (dt.date(2026, 12, 20), dt.date(2027, 1, 10))
+    assert (c.budget, c.point_value, c.window_days, c.targets) == (0, 1, 7, {})
+
+
+@pytest.mark.parametrize(
+    "words, problem",
+    [
+        (["x", "11-01"], CampaignProblem.USAGE),
+        (["two words", "11-01", "11-02"], CampaignProblem.NAME),
+        (["x", "11-31", "12-01"], CampaignProblem.DATE),
+        (["x", "2026-11-05", "2026-11-01"], CampaignProblem.ORDER),
+        (["x", "2026-01-01", "2027-06-01"], CampaignProblem.LENGTH),
+        (["x", "11-01", "11-02", "vibes=3"], CampaignProblem.KPI),
+        (["x", "11-01", "11-02", "joins=1.5"], CampaignProblem.VALUE),
+        (["x", "11-01", "11-02", "joins=1e9"], CampaignProblem.VALUE),
+        (["x", "11-01", "11-02", "stickiness=120%"], CampaignProblem.VALUE),
+        (["x", "11-01", "11-02", "joins=3", "新增=4"], CampaignProblem.DUPLICATE),
+        (["x", "11-01", "11-02", "budget=lots"], CampaignProblem.BUDGET),
+        (["x", "11-01", "11-02", "window=31"], CampaignProblem.WINDOW),
+        (["x", "11-01", "11-07", "phases=3/3/3"], CampaignProblem.PHASES),
+        (["x", "11-01", "11-02", "joins"], CampaignProblem.USAGE),
+    ],
+)
+def test_bad_input_is_a_coded_error(words, problem):
+    with pytest.raises(CampaignInputError) as refused:
+        parse_new(words, TODAY)
+
+    assert refused.value.problem is problem
+
+
+def test_target_and_attach():
+    assert parse_target(["7", "核销", "200"]) == (7, Kpi.COUPONS_REDEEMED, 200)
+    assert parse_target(["#7", "gmv", "off"]) == (7, Kpi.GMV, None)
+    assert parse_attach(["7", "Offer", "12"]) == (7, AttachKind.OFFER, "12")
+    assert parse_attach(["7", "journey", "winback"]) == (7, AttachKind.JOURNEY, "winback")
+    with pytest.raises(CampaignInputError) as bad_kind:
+        parse_attach(["7", "coupon", "12"])
+    with pytest.raises(CampaignInputError) as bad_ref:
+        parse_attach(["7", "post", "-3"])
+    assert bad_kind.value.problem is CampaignProblem.KIND
+    assert bad_ref.value.problem is CampaignProblem.REF
+
+
+WORDS = st.lists(st.one_of(st.text(max_size=12), st.sampled_from(
+    ["11-01", "2026-11-05", "gmv=1", "budget=", "=", "phases=1/1", "journey", "0", "١٢"]
+)), max_size=6)  # fmt: skip
+
+
+@given(WORDS)
+def test_the_parsers_raise_only_their_coded_error(words):
+    for parse in (lambda w: parse_new(w, TODAY), parse_target, parse_attach):
+        with contextlib.suppress(CampaignInputError):
+            parse(words)
+
+
+def order(n: int, user: int, at: dt.datetime, *codes: str) -> OrderFact:
+    return OrderFact(n, user, at, 100 * n, codes)
+
+
+def test_each_order_counts_once_and_only_within_the_window_after_a_reach():
+    reaches = [Reach(1, T0, ReachKind.BROADCAST), Reach(1, T0 + D, ReachKind.COUPON),
+               Reach(2, T0 + 20 * D, ReachKind.JOURNEY)]  # fmt: skip
+    orders = [
+        order(1, 1, T0 + 2 * D, "OWN"),  # both its coupon and reached: once, by coupon
+        order(2, 1, T0 + 8 * D),  # 7 days after the coupon reach: in
+        order(3, 1, T0 + 8 * D + dt.timedelta(seconds=1)),  # a second later: out
+        order(4, 2, T0 + 21 * D),  # a journey message after the end: no reach
+        order(5, 3, T0 - D, "OWN"),  # before the campaign
+        order(2, 1, T0 + 8 * D),  # the same order twice
+    ]
+
+    by_coupon, by_reach = attributed(
+        orders, ["OWN"], reaches, since=T0, until=T0 + 10 * D, window=7 * D, as_of=T0 + 30 * D
+    )
+
+    assert [o.order_id for o in by_coupon] == [1]
+    assert [o.order_id for o in by_reach] == [2]
+
+
+def test_the_retro_shows_pace_roi_and_nothing_when_nothing_was_spent():
+    c = Campaign("x", dt.date(2026, 11, 1), dt.date(2026, 11, 10), targets={Kpi.ORDERS: 100})
+    days = [DayTotals(dt.date(2026, 11, 1), orders=30), DayTotals(dt.date(2026, 11, 2), orders=1)]
+
+    r = retro(1, c, RetroFacts(days=days), timezone="UTC", now=T0 + D, today=dt.date(2026, 11, 2))
+
+    [line] = r.lines
+    assert (line.actual, line.expected, line.achieved_pct, line.pace) == (
+        31,
+        20.0,
+        31.0,
+        Pace.AHEAD,
+    )
+    assert r.cost == 0 and r.roi is None and r.budget_used_pct is None
+    assert TargetLine(Kpi.ORDERS, 100, 19, 20.0).pace is Pace.ON
+    assert TargetLine(Kpi.ORDERS, 100, 18, 20.0).pace is Pace.BEHIND
