@@ -3,8 +3,8 @@
 In the /broadcast body, lines holding only `---` split the text into variants A, B, … (at
 most four, none empty); `holdout=10` among the rules keeps that percent of the audience out
 (0–50). Each member's arm is `assign(f"broadcast:{id}", member, …)` of campaigns/experiments.py
-(a hash: the same in every process and after a restart), with the holdout first so raising it
-only moves members into it; the variants share the rest equally.
+(a hash: the same in every process and after a restart), the holdout first and the variants
+sharing the rest equally. A broadcast's arms are fixed when it is drafted.
 
 The report's measures follow the broadcast funnel (campaigns/funnels.py): a member was
 *active* when they wrote or checked in in the group within 3 days of their message, and
@@ -81,8 +81,7 @@ def is_experiment(variants: int, holdout: int) -> bool:
 
 
 def arms(variants: int, holdout: int) -> dict[str, int]:
-    """The arms' weights: the holdout (first, so raising it only moves members into it), then
-    the variants in equal shares of the rest."""
+    """The arms' weights: the holdout first, then the variants in equal shares of the rest."""
     n = max(variants, 1)
     weights = {HOLDOUT: holdout * n} if holdout else {}
     return weights | dict.fromkeys(labels(n), 100 - holdout)
