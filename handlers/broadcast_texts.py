@@ -171,13 +171,22 @@ class BroadcastTexts(CalendarTexts):
                     "numbers may still grow."
                 )
             )
-        lines.append(
-            self._(
-                "Sent counts the members a variant reached; the holdout counts all its members. "
-                "Active: a message or check-in in the group within 3 days of the message (for "
-                "the holdout, of the broadcast's start); ordered: an order within 7 days."
+        if r.holdout:
+            lines.append(
+                self._(
+                    "Sent counts the members a variant reached; the holdout counts all its "
+                    "members. Active: a message or check-in in the group within 3 days of the "
+                    "message (for the holdout, of the broadcast's start); ordered: an order "
+                    "within 7 days."
+                )
             )
-        )
+        else:
+            lines.append(
+                self._(
+                    "Sent counts the members a variant reached. Active: a message or check-in "
+                    "in the group within 3 days of the message; ordered: an order within 7 days."
+                )
+            )
         lines.append(x.footnote())
         return "\n".join(lines)
 
