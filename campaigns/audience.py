@@ -5,7 +5,9 @@ for the last message or check-in, `points>=100`, `checkin<1d` checked in within 
 `checkin>7d` not within 7 days (or never). Rules combine with AND. A saved audience
 (campaigns/audiences.py) is named `@winback` or `audience=winback`: its rule is read when
 the broadcast is previewed and again when it is sent, so the recipients are who it selects
-then; with other rules beside it, a member must meet those too.
+then; with other rules beside it, a member must meet those too. `holdout=10` among the rules
+of /broadcast holds that percent of the audience out, to measure the broadcast against
+(campaigns/broadcast_variants.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ RULE = re.compile(
     re.ASCII,  # `٣` is not a number an operator types
 )
 SAVED = re.compile(r"^(?:@|audience=)(?P<name>[\w\-]{1,32})$", re.I)
+HOLDOUT = re.compile(r"^holdout=(?P<percent>\d{1,18})%?$", re.I | re.ASCII)
 MAX_DAYS = 3650
+MAX_HOLDOUT = 50  # percent
 When = TypeVar("When", dt.datetime, dt.date)
 
 
@@ -34,6 +38,12 @@ class AudienceError(DomainError, ValueError):
     def __init__(self, token: str) -> None:
         super().__init__(token)
         self.token = token
+
+
+class HoldoutError(AudienceError):
+    """`holdout=N` out of 0..MAX_HOLDOUT percent, or given twice."""
+
+    limit = MAX_HOLDOUT
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,29 @@ def split_command(tokens: list[str], has_body: bool) -> tuple[Audience, str]:
     if words is None or (words and has_body):
         raise AudienceError(next((x for x in tokens if not is_rule(x)), tokens[0]))
     return parse_audience(" ".join(rules)), " ".join(words)
+
+
+def split_broadcast(tokens: list[str], has_body: bool) -> tuple[Audience, int, str]:
+    """split_command, with `holdout=10` (the percent held out, 0–50, at most once) among
+    the leading rules: the audience, the holdout (0 without one) and the text."""
+    lead = 0
+    while lead < len(tokens) and (
+        is_rule(tokens[lead]) or tokens[lead].lower() == "all" or HOLDOUT.match(tokens[lead])
+    ):
+        lead += 1
+    held = [x for x in tokens[:lead] if HOLDOUT.match(x)]
+    if len(held) > 1:
+        raise HoldoutError(held[1])
+    percent = 0
+    if held:
+        m = HOLDOUT.match(held[0])
+        assert m is not None
+        percent = int(m["percent"])
+        if percent > MAX_HOLDOUT:
+            raise HoldoutError(held[0])
+    rest = [x for x in tokens[:lead] if not HOLDOUT.match(x)] + tokens[lead:]
+    audience, text = split_command(rest, has_body)
+    return audience, percent, text
 
 
 def parse_audience(text: str) -> Audience:

@@ -218,6 +218,14 @@ def _any_between(
     return any(0 <= _second(t) - first <= limit and t < until for t in times)
 
 
+def converted_within(
+    times: Iterable[dt.datetime], start: dt.datetime, until: dt.datetime, within: dt.timedelta
+) -> bool:
+    """The funnels' "within N days of `start`" (to the second, before `until`), for the other
+    reports that measure the same steps (broadcast A/B tests)."""
+    return _any_between(times, start, until, within)
+
+
 def _after(times: Iterable[dt.datetime], start: dt.datetime, until: dt.datetime) -> bool:
     return any(start <= t < until for t in times)
 

@@ -24,6 +24,7 @@ class DeliveryStatus(StrEnum):
     UNCERTAIN = "uncertain"  # in flight when the bot stopped or timed out: never resent
     CANCELLED = "cancelled"  # its broadcast was cancelled
     SKIPPED = "skipped"  # a run the bot was down for, past the grace window
+    HOLDOUT = "holdout"  # a broadcast's member held out of its A/B test: never sent
 
 
 UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)

@@ -8,7 +8,8 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from campaigns.access import ButtonKind
-from campaigns.audience import split_command
+from campaigns.audience import split_broadcast
+from campaigns.broadcast_variants import LABELS, parse_report, read_variants
 from campaigns.outbox import BroadcastStatus
 from campaigns.ports.broadcasts import BroadcastRecord
 from campaigns.services.broadcasts import (
@@ -17,13 +18,16 @@ from campaigns.services.broadcasts import (
     Target,
     draft,
     press,
+    variant_report,
 )
-from handlers.calendar import Asking, body_of, content_of, preview
+from handlers.broadcast_texts import BroadcastTexts
+from handlers.calendar import Asking, body_of, preview
 from handlers.calendar_texts import CalendarTexts
 from handlers.callbacks import BroadcastButton, BroadcastVerb, callback_button, tapped
 from handlers.deps import Deps
 from handlers.use_case import Call, use_case
 
+REPORT = {"report", "报告"}
 CONTROLS = {  # the preview's ✖ and the progress message's ✖ both cancel
     BroadcastVerb.SEND: Control.SEND,
     BroadcastVerb.DISCARD: Control.CANCEL,
@@ -33,24 +37,42 @@ CONTROLS = {  # the preview's ✖ and the progress message's ✖ both cancel
 }
 
 
-@use_case(CalendarTexts, admin=True)
-async def broadcast_command(call: Call[CalendarTexts]) -> None:
-    """`/broadcast [rules] [text]` (the post below the command, or replied to): a preview."""
+@use_case(BroadcastTexts, admin=True)
+async def broadcast_command(call: Call[BroadcastTexts]) -> None:
+    """`/broadcast [rules] [holdout=10] [text]` (the post below the command, or replied to;
+    `---` lines split variants): a preview. `/broadcast report <id>`: its A/B test."""
     t, message = call.t, call.update.effective_message
+    if call.args[:1] and call.args[0].casefold() in REPORT:
+        await report(call)
+        return
     body = body_of(message) if message is not None else None
     if body is None and not call.args:
         await call.reply(t.broadcast_usage())
         return
-    audience, words = split_command(call.args, has_body=body is not None)
+    audience, holdout, words = split_broadcast(call.args, has_body=body is not None)
     if body is None and not words:
         await call.reply(t.broadcast_no_text())
         return
-    content = content_of(body or (words, None))
+    variants = read_variants(*(body or (words, None)))
     record, count = await draft(
-        call.deps.uow(), chat_id=call.group_id, target=Target.MEMBERS, content=content,
+        call.deps.uow(), chat_id=call.group_id, target=Target.MEMBERS, content=variants[0],
         audience=audience, created_by=call.user_id, now=call.at, update=call.key,
+        variants=variants if len(variants) > 1 else (), holdout=holdout,
     )  # fmt: skip
-    await preview(call, content, t.broadcast_draft(record, count), draft_markup(record, count, t))
+    labelled = [(t.variant_label(a), v) for a, v in zip(LABELS, variants, strict=False)]
+    await preview(
+        call, variants[0], t.broadcast_draft(record, count), draft_markup(record, count, t),
+        variants=labelled if len(variants) > 1 else (),
+    )  # fmt: skip
+
+
+async def report(call: Call[BroadcastTexts]) -> None:
+    """`/broadcast report <id>`: each arm's numbers and each variant against its control."""
+    r = await variant_report(
+        call.deps.uow(), chat_id=call.group_id, broadcast_id=parse_report(call.args),
+        now=call.at,
+    )  # fmt: skip
+    await call.reply(call.t.report(r))
 
 
 def draft_markup(b: BroadcastRecord, count: int, t: CalendarTexts) -> Asking:
@@ -71,8 +93,8 @@ def progress_markup(b: BroadcastRecord, t: CalendarTexts) -> InlineKeyboardMarku
     return InlineKeyboardMarkup([[toggle, cancel]])
 
 
-@use_case(CalendarTexts)
-async def on_broadcast_button(call: Call[CalendarTexts]) -> None:
+@use_case(BroadcastTexts)
+async def on_broadcast_button(call: Call[BroadcastTexts]) -> None:
     """📣 send, ✖ cancel, ⏸ pause, ▶️ resume: only the group's admins, on its own message."""
     button, d = tapped(call.update, BroadcastButton), call.deps
     if button is None or call.user_id is None:

@@ -7,6 +7,7 @@ import html
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, Message, MessageEntity, User
 from telegram.error import Forbidden, RetryAfter, TelegramError
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 OPTIONS = {"pin": "pin", "置顶": "pin", "silent": "silent", "静音": "silent",
            "replace": "replace", "替换": "replace"}  # fmt: skip
 RUNS_SHOWN = 3
+T = TypeVar("T", bound=CalendarTexts)
 
 
 def html_of(text: str | None, entities: dict[MessageEntity, str]) -> str:
@@ -106,23 +108,34 @@ class Asking:
 
 
 async def preview(
-    call: Call[CalendarTexts], content: PostContent, question: str, ask: Asking
+    call: Call[T],
+    content: PostContent,
+    question: str,
+    ask: Asking,
+    *,
+    variants: Sequence[tuple[str, PostContent]] = (),
 ) -> bool:
-    """Show the post exactly as members will see it, privately to the admin when they have
-    started the bot, otherwise in the group; then ask. False if Telegram refused the post."""
+    """Show the post exactly as members will see it (each of `variants` under its label,
+    instead, for an A/B test), privately to the admin when they have started the bot,
+    otherwise in the group; then ask. False if Telegram refused the post."""
     user, message = call.update.effective_user, call.update.effective_message
     targets = [call.group_id]
     if user is not None and (message is None or message.sender_chat is None):
         targets.insert(0, user.id)
+    shown = list(variants) or [("", content)]
     for target in targets:
-        shown = await _preview_in(call, target, content, question, ask)
-        if shown is not None:
-            return shown
+        done = await _preview_in(call, target, shown, question, ask)
+        if done is not None:
+            return done
     return False
 
 
 async def _preview_in(
-    call: Call[CalendarTexts], target: int, content: PostContent, question: str, ask: Asking
+    call: Call[T],
+    target: int,
+    shown: list[tuple[str, PostContent]],
+    question: str,
+    ask: Asking,
 ) -> bool | None:
     """The preview in one chat: None if the bot may not write there (try the next)."""
     bot, t = call.context.bot, call.t
@@ -134,7 +147,10 @@ async def _preview_in(
         log.warning("preview in %s not sent: %s", target, error)
         return False
     try:
-        await send_content(bot, target, as_seen_by(content, call.update.effective_user))
+        for label, content in shown:
+            if label:
+                await bot.send_message(target, label)
+            await send_content(bot, target, as_seen_by(content, call.update.effective_user))
     except RetryAfter:
         raise  # Telegram is busy (the rate limiter waited as long as it could), not refusing
     except TelegramError as error:

@@ -512,6 +512,8 @@ class CalendarTexts:
                     eta=self.duration(eta) if eta is not None else "–",
                 ),
             ]
+        if p.held_out:
+            lines.append(self._("Held out (not sent, to compare against): {n}", n=p.held_out))
         if p.uncertain:
             lines.append(
                 self._(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from campaigns.content import Button, PostContent
 from campaigns.coupons import format_amount
-from campaigns.experiments import ArmResult, Comparison, Method
+from campaigns.experiments import Comparison
 from campaigns.journeys import (
     KEYS,
     Journey,
@@ -21,6 +21,7 @@ from campaigns.journeys_report import JourneyReport, Measure
 from campaigns.services.journey_step import JourneyMessage
 from campaigns.settings import language_for
 from handlers.coupon_texts import CouponTexts
+from handlers.experiment_texts import ExperimentTexts
 from handlers.words import Words
 
 CURRENCY = "CNY"
@@ -36,6 +37,7 @@ class JourneyTexts:
     def __init__(self, language: str) -> None:
         self.words = Words(language)
         self.language, self._, self._n = language, self.words._, self.words._n
+        self.experiment = ExperimentTexts(language)
 
     def refusal(self, error: Exception) -> str | None:
         if isinstance(error, JourneyRefused):
@@ -244,60 +246,22 @@ class JourneyTexts:
     def _money(self, minor: int) -> str:
         return format_amount(minor, CURRENCY)
 
-    def _share(self, arm: ArmResult) -> str:
-        """`10/30 (33%)`, or – for nobody."""
-        if arm.rate is None:
-            return "–"
-        return f"{arm.conversions}/{arm.size} ({arm.rate:.0%})"
-
-    @staticmethod
-    def _interval(arm: ArmResult) -> str:
-        if arm.interval is None:
-            return "–"
-        low, high = arm.interval
-        return f"{low * 100:.0f}–{high * 100:.0f}%"
-
-    @staticmethod
-    def _p(p: float) -> str:
-        """Two significant digits, so 0.047 and 0.053 do not both read 0.05."""
-        return "p < 0.001" if p < 0.001 else f"p = {p:#.2g}"
-
-    def _method(self, method: Method) -> str:
-        if method is Method.FISHER:
-            return self._("Fisher's exact test")
-        return self._("two-proportion z-test")
-
     def _stats(self, test: Comparison) -> list[str]:
         """Under a measure's line, indented: the intervals, the lift with its p-value, and
         whether there are members enough to read it."""
-        if test.lift_points is None or test.p_value is None or test.method is None:
+        x = self.experiment
+        if not x.comparable(test):
             lines = [self._("⚠️ Too early to compare: an arm has nobody whose days are over.")]
             return [f"   {line}" for line in lines]
-        relative = "" if test.lift_relative is None else f" ({test.lift_relative:+.0%})"
         lines = [
             self._(
                 "95% CI {m} · holdout {h}",
-                m=self._interval(test.variant),
-                h=self._interval(test.control),
+                m=x.interval(test.variant),
+                h=x.interval(test.control),
             ),
-            self._(
-                "Lift {pts} points{relative}, {p} ({method})",
-                pts=f"{test.lift_points * 100:+.1f}",
-                relative=relative,
-                p=self._p(test.p_value),
-                method=self._method(test.method),
-            ),
+            x.lift(test),
+            x.verdict(test),
         ]
-        if test.needed is None:
-            lines.append(self._("No difference between the arms to detect."))
-        elif test.read_early:
-            lines.append(
-                self._("⚠️ Read early: a lift this size needs {n} members per arm.", n=test.needed)
-            )
-        else:
-            lines.append(
-                self._("✅ Enough members: a lift this size needs {n} per arm.", n=test.needed)
-            )
         return [f"   {line}" for line in lines]
 
     def report(self, r: JourneyReport) -> str:
@@ -315,7 +279,8 @@ class JourneyTexts:
         if r.second_steps:
             lines.append(self._("Second messages: {n}", n=r.second_steps))
         for days, measure in ((7, Measure.RETURNED_7), (14, Measure.RETURNED_14)):
-            a, b = self._share(m.result(measure)), self._share(h.result(measure))
+            share = self.experiment.share
+            a, b = share(m.result(measure)), share(h.result(measure))
             if days == 7:
                 lines.append(self._("Returned within 7 days: {m} · holdout {h}", m=a, h=b))
             else:
@@ -338,8 +303,8 @@ class JourneyTexts:
             lines.append(
                 self._(
                     "Bought, of those whose 14 days are over: {m} · holdout {h}",
-                    m=self._share(bought.variant),
-                    h=self._share(bought.control),
+                    m=self.experiment.share(bought.variant),
+                    h=self.experiment.share(bought.control),
                 )
             )
             lines += self._stats(bought)
@@ -350,12 +315,7 @@ class JourneyTexts:
             )
         )
         if bought is not None:
-            lines.append(
-                self._(
-                    "p: Fisher's exact test when a cell expects under 5 members, else a z-test. "
-                    "Members needed: to detect the lift seen, at 95% confidence and 80% power."
-                )
-            )
+            lines.append(self.experiment.footnote())
         return "\n".join(lines)
 
     def report_usage(self) -> str:

@@ -725,6 +725,10 @@ class BroadcastRow(Base):
     target: Mapped[str] = mapped_column(String(8))  # members, groups
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     audience: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # An A/B test: the variants' contents (A first; null for a plain broadcast) and the
+    # percent of the audience held out
+    variants: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    holdout: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(10))  # draft, sending, paused, cancelled, done
     total: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
@@ -763,11 +767,12 @@ class DeliveryRow(Base):
     journey_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("journey_runs.id", ondelete="CASCADE")
     )
-    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a journey's own message
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a journey's or variant's
+    arm: Mapped[str | None] = mapped_column(String(8))  # a broadcast test's arm: A…D, holdout
     target_chat: Mapped[int] = mapped_column(BigInteger)  # a group, or a member's private chat
     member_id: Mapped[int | None] = mapped_column(BigInteger)  # whom a sequence step is for
     due_at: Mapped[dt.datetime]
-    # pending, claimed, sending, sent, failed, skipped, uncertain, cancelled
+    # pending, claimed, sending, sent, failed, skipped, uncertain, cancelled, holdout
     status: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(64))

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from campaigns.broadcast_variants import ArmCounts
 from campaigns.funnels import FunnelKind
 
 
@@ -50,3 +51,7 @@ class Analytics(Protocol):
 
     async def new_members(self, chat_pk: int, since: dt.datetime, until: dt.datetime) -> list[int]:
         """Joined → spoke → checked in → ordered (new_member_funnel)."""
+
+    async def broadcast_arms(self, broadcast_id: int, now: dt.datetime) -> dict[str, ArmCounts]:
+        """A broadcast test's arms: members, active in 3 days, ordered in 7
+        (campaigns.broadcast_variants.counts_of)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from campaigns.audience import Audience
+from campaigns.broadcast_variants import LABELS
 from campaigns.content import PostContent
 from campaigns.outbox import BroadcastStatus
 
@@ -26,6 +27,19 @@ class BroadcastRecord:
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    variants: tuple[PostContent, ...] | None = None  # an A/B test's variants, A first
+    holdout: int = 0  # percent of the audience held out
+
+    @property
+    def variant_count(self) -> int:
+        """The variants of its test (1: one message for all)."""
+        return len(self.variants) if self.variants else 1
+
+    def message_for(self, arm: str) -> PostContent:
+        """The message of a variant's arm (A, B, …)."""
+        if not self.variants:
+            return self.content
+        return self.variants[LABELS.index(arm)]
 
 
 class Broadcasts(Protocol):
@@ -38,7 +52,10 @@ class Broadcasts(Protocol):
         *,
         created_by: int | None,
         at: dt.datetime,
-    ) -> int: ...
+        variants: Sequence[PostContent] = (),
+        holdout: int = 0,
+    ) -> int:
+        """A draft; with two or more `variants` (A first) or a `holdout`, an A/B test."""
 
     async def get(self, broadcast_id: int) -> BroadcastRecord | None: ...
 

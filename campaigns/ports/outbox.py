@@ -41,8 +41,18 @@ class Outbox(Protocol):
         """One run of a post; False if this run already exists."""
 
     async def add_recipients(
-        self, broadcast_id: int, targets: Sequence[int], due_at: dt.datetime
-    ) -> int: ...
+        self,
+        broadcast_id: int,
+        targets: Sequence[int],
+        due_at: dt.datetime,
+        *,
+        arm: str | None = None,
+        content: PostContent | None = None,
+        status: DeliveryStatus = DeliveryStatus.PENDING,
+    ) -> int:
+        """A row per target (one per member and broadcast, whichever process adds it first);
+        an A/B test's rows carry their `arm` and the variant's `content`, which the sender
+        uses instead of the broadcast's. How many rows were added."""
 
     async def add_step_run(
         self,

@@ -7,12 +7,21 @@ is a unique row, so a restart resumes where the broadcast stopped.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from campaigns.access import ButtonKind, ForeignButton, Gate, Tap
 from campaigns.audience import Audience
+from campaigns.broadcast_variants import (
+    HOLDOUT,
+    ReportRefusal,
+    ReportRefused,
+    VariantReport,
+    is_experiment,
+    report_of,
+    split,
+)
 from campaigns.content import PostContent
 from campaigns.errors import DomainError
 from campaigns.outbox import UNFINISHED, BroadcastStatus, DeliveryStatus
@@ -66,6 +75,7 @@ class Progress:
     cancelled: int
     per_second: float  # over the last minute
     group_id: int | None  # the members' group (Telegram id); None for a broadcast to all groups
+    held_out: int = 0  # members of its A/B test's holdout: never sent
 
     @property
     def eta(self) -> dt.timedelta | None:
@@ -86,14 +96,18 @@ async def draft(
     created_by: int | None,
     now: dt.datetime,
     update: tuple[int, int] | None = None,
+    variants: Sequence[PostContent] = (),
+    holdout: int = 0,
 ) -> tuple[BroadcastRecord, int]:
-    """The broadcast, not yet sent, and how many it would reach now (for the preview)."""
+    """The broadcast, not yet sent, and how many it would reach now (for the preview); with
+    two or more `variants` (A is `content`) or a `holdout`, an A/B test of it."""
     async with uow:
         if update is not None:
             await claim_update(uow, update[0], update[1], now)
         chat_pk = (await require_chat(uow, chat_id)).pk if chat_id is not None else None
         if chat_pk is not None:
-            await check_buttons(uow, chat_pk, content, now)
+            for each in variants or [content]:
+                await check_buttons(uow, chat_pk, each, now)
         elif object_buttons(content):  # one post in every group: no offer is every group's
             kind, object_id = object_buttons(content)[0]
             raise ForeignButton(kind, object_id)
@@ -101,8 +115,9 @@ async def draft(
         if count == 0:
             raise BroadcastRefused(BroadcastRefusal.EMPTY)
         bid = await uow.broadcasts.add(
-            chat_pk, target, content, audience, created_by=created_by, at=now
-        )
+            chat_pk, target, content, audience, created_by=created_by, at=now,
+            variants=variants, holdout=holdout,
+        )  # fmt: skip
         record = await uow.broadcasts.get(bid)
         await uow.commit()
     assert record is not None
@@ -148,7 +163,10 @@ async def start(
         ):
             raise BroadcastRefused(BroadcastRefusal.STATE, broadcast_id)
         targets = await _targets(uow, record.chat_pk, record.target, record.audience, now)
-        total = await uow.outbox.add_recipients(broadcast_id, targets, now)
+        if is_experiment(record.variant_count, record.holdout):
+            total = await _add_arms(uow, record, targets, now)
+        else:
+            total = await uow.outbox.add_recipients(broadcast_id, targets, now)
         await uow.broadcasts.set_total(broadcast_id, total)
         if progress_at is not None:
             await uow.broadcasts.set_progress(broadcast_id, *progress_at)
@@ -156,6 +174,24 @@ async def start(
         await uow.commit()
     assert record is not None
     return record
+
+
+async def _add_arms(
+    uow: UnitOfWork, record: BroadcastRecord, targets: list[int], now: dt.datetime
+) -> int:
+    """An A/B test's rows: each member in their arm, with their variant's message; the
+    holdout's rows are never sent. How many will be sent."""
+    total = 0
+    for arm, members in split(record.id, targets, record.variant_count, record.holdout).items():
+        if arm == HOLDOUT:
+            await uow.outbox.add_recipients(
+                record.id, members, now, arm=arm, status=DeliveryStatus.HOLDOUT
+            )
+        else:
+            total += await uow.outbox.add_recipients(
+                record.id, members, now, arm=arm, content=record.message_for(arm)
+            )
+    return total
 
 
 async def control(
@@ -230,6 +266,7 @@ async def progress(uow: UnitOfWork, *, broadcast_id: int, now: dt.datetime) -> P
         cancelled=counts.get(DeliveryStatus.CANCELLED, 0),
         per_second=recent / window,
         group_id=chat.chat_id if chat else None,
+        held_out=counts.get(DeliveryStatus.HOLDOUT, 0),
     )
 
 
@@ -245,3 +282,24 @@ async def shown(uow: UnitOfWork) -> list[int]:
     """Broadcasts whose progress message is kept current."""
     async with uow:
         return await uow.broadcasts.active()
+
+
+async def variant_report(
+    uow: UnitOfWork, *, chat_id: int, broadcast_id: int, now: dt.datetime
+) -> VariantReport:
+    """A broadcast test's arms and what their members did after (campaigns/broadcast_variants.py);
+    only for a broadcast of this group (another group's id is unknown here)."""
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        record = await uow.broadcasts.get(broadcast_id)
+        if record is None or record.chat_pk != chat.pk:
+            raise ReportRefused(ReportRefusal.UNKNOWN, broadcast_id)
+        if not is_experiment(record.variant_count, record.holdout):
+            raise ReportRefused(ReportRefusal.NOT_A_TEST, broadcast_id)
+        if record.started_at is None:
+            raise ReportRefused(ReportRefusal.NOT_STARTED, broadcast_id)
+        arms = await uow.analytics.broadcast_arms(broadcast_id, now)
+    return report_of(
+        broadcast_id, variants=record.variant_count, holdout=record.holdout, arms=arms,
+        last_sent=record.finished_at, now=now,
+    )  # fmt: skip

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, and_, case, exists, func, select
+from sqlalchemy import Date, and_, case, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from campaigns.broadcast_variants import HOLDOUT, ArmCounts
 from campaigns.funnels import (
     ACTIVE_WITHIN,
     ATTRIBUTED_STATUSES,
@@ -224,6 +225,37 @@ class SqlAnalytics(Repository):
             )
         ).one()
         return list(row)
+
+    async def broadcast_arms(self, broadcast_id: int, now: dt.datetime) -> dict[str, ArmCounts]:
+        B = BroadcastRow
+        held = DL.status == DeliveryStatus.HOLDOUT
+        # The holdout counts from the broadcast's start, when it would have had the message.
+        since = case((held, B.started_at), else_=DL.sent_at)
+        user = DL.target_chat
+        active = exists().where(
+            E.chat_id == B.chat_id,
+            E.user_id == user,
+            E.kind.in_([EventKind.MESSAGE, EventKind.CHECKIN]),
+            _within(E.at, since, ACTIVE_WITHIN, now),
+        )
+        ordered = exists().where(
+            OR.chat_id == B.chat_id, OR.user_id == user, _within(OR.at, since, ORDER_WITHIN, now)
+        )
+        members = and_(
+            or_(
+                and_(DL.arm == HOLDOUT, held),
+                and_(DL.arm != HOLDOUT, DL.status == DeliveryStatus.SENT),
+            ),
+            since.is_not(None),
+        )
+        rows = await self.session.execute(
+            select(DL.arm, func.count(), _count_if(active), _count_if(ordered))
+            .select_from(DL)
+            .join(B, B.id == DL.broadcast_id)
+            .where(DL.broadcast_id == broadcast_id, members)
+            .group_by(DL.arm)
+        )
+        return {arm: ArmCounts(int(n), int(a), int(o)) for arm, n, a, o in rows}
 
     async def new_members(self, chat_pk: int, since: dt.datetime, until: dt.datetime) -> list[int]:
         M = MembershipRow

@@ -63,6 +63,10 @@ def _record(row: BroadcastRow) -> BroadcastRecord:
         created_at=created,
         started_at=aware(row.started_at),
         finished_at=aware(row.finished_at),
+        variants=(
+            tuple(PostContent.model_validate(v) for v in row.variants) if row.variants else None
+        ),
+        holdout=row.holdout or 0,
     )
 
 
@@ -76,7 +80,10 @@ class SqlBroadcasts(Repository):
         *,
         created_by: int | None,
         at: dt.datetime,
+        variants: Sequence[PostContent] = (),
+        holdout: int = 0,
     ) -> int:
+        dumped = [v.model_dump(mode="json", exclude_defaults=True) for v in variants]
         row = B(
             chat_id=chat_pk,
             target=target,
@@ -86,6 +93,8 @@ class SqlBroadcasts(Repository):
             total=0,
             created_by=created_by,
             created_at=at,
+            variants=dumped if len(dumped) > 1 else None,
+            holdout=holdout,
         )
         self.session.add(row)
         await self.session.flush()

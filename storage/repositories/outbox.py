@@ -57,9 +57,17 @@ class SqlOutbox(Repository):
         )
 
     async def add_recipients(
-        self, broadcast_id: int, targets: Sequence[int], due_at: dt.datetime
+        self,
+        broadcast_id: int,
+        targets: Sequence[int],
+        due_at: dt.datetime,
+        *,
+        arm: str | None = None,
+        content: PostContent | None = None,
+        status: DeliveryStatus = DeliveryStatus.PENDING,
     ) -> int:
         added = 0
+        own = content.model_dump(mode="json", exclude_defaults=True) if content else None
         for start in range(0, len(targets), INSERT_BATCH):
             rows = [
                 {
@@ -67,8 +75,10 @@ class SqlOutbox(Repository):
                     "broadcast_id": broadcast_id,
                     "target_chat": target,
                     "due_at": due_at,
-                    "status": DeliveryStatus.PENDING,
+                    "status": status,
                     "attempts": 0,
+                    "arm": arm,
+                    "content": own,
                 }
                 for target in targets[start : start + INSERT_BATCH]
             ]
@@ -154,11 +164,13 @@ class SqlOutbox(Repository):
             .where(DL.id.in_(mine))
             .order_by(DL.due_at, DL.id)
         )
-        parsed: dict[int, PostContent] = {}  # a broadcast's content is parsed once per claim
+        # A broadcast's content (a variant's: each arm's) is parsed once per claim.
+        parsed: dict[tuple[int, str | None], PostContent] = {}
         out: list[Delivery] = []
         for row, post, last, cast, step, *groups in rows:
-            raw = next(c for c in (post, cast, step, row.content) if c is not None)
-            key = row.broadcast_id if row.broadcast_id is not None else -row.id
+            # The row's own content wins: a variant's message, or a journey step's
+            raw = next(c for c in (row.content, post, cast, step) if c is not None)
+            key = (row.broadcast_id, row.arm) if row.broadcast_id is not None else (-row.id, None)
             content = parsed.get(key)
             if content is None:
                 content = parsed[key] = PostContent.model_validate(raw)
