@@ -355,8 +355,3 @@ def parse_period(words: list[str]) -> int:
         return parse_asked(words).days
     except BadPeriod:
         raise PeriodRefused(" ".join(words)[:32]) from None
-
-
-def period(days: int, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The last `days` days up to `now`: [since, until)."""
-    return now - dt.timedelta(days=days), now

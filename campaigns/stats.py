@@ -24,11 +24,13 @@ messages 消息             member messages in the period
 check-in rate 签到率      check-ins / member-days active (DAU summed over the days): of
                           the members active on a day, the share who checked in
 invites confirmed 邀请确认 invites confirmed in the period (on the day of confirmation)
-referral share 裂变占比   invites confirmed / joins, both in the period
+referral share 裂变占比   of the period's joins, the share through a member's invite that
+                          is confirmed by now (the same joins on both sides: at most 100%)
 coupons claimed 领券      coupons issued to members in the period, any way (a claim, a
                           grant, a reward, a group-buy)
 coupons redeemed 核销     coupons used in the period (on the day of use)
-redemption rate 核销率    coupons redeemed / coupons claimed, both in the period
+redemption rate 核销率    of the coupons issued in the period, the share used by now (a
+                          coupon used this week but issued last month is not this week's)
 orders 订单               orders placed in the period (by the order's own time)
 GMV                       the orders' amounts summed (minor units, as paid)
 average order 客单价      GMV / orders
@@ -198,6 +200,8 @@ class PeriodFacts:
     repeat_buyers: int = 0  # ... with two or more
     new_members: int = 0  # members whose first join was in the period
     converted: int = 0  # ... of them, those whose first order is in the period too
+    issued_redeemed: int = 0  # coupons issued in the period and used by now
+    joins_confirmed: int = 0  # joins in the period through an invite confirmed by now
 
 
 class KpiKind(StrEnum):
@@ -281,10 +285,10 @@ def values(t: DayTotals, f: PeriodFacts, days: int, month_active: int) -> dict[K
         Kpi.MESSAGES: t.messages,
         Kpi.CHECKIN_RATE: ratio(t.checkins, t.active),
         Kpi.INVITES_CONFIRMED: t.invites_confirmed,
-        Kpi.REFERRAL_SHARE: ratio(t.invites_confirmed, t.joins),
+        Kpi.REFERRAL_SHARE: ratio(f.joins_confirmed, t.joins),
         Kpi.COUPONS_CLAIMED: t.coupons_claimed,
         Kpi.COUPONS_REDEEMED: t.coupons_redeemed,
-        Kpi.REDEMPTION_RATE: ratio(t.coupons_redeemed, t.coupons_claimed),
+        Kpi.REDEMPTION_RATE: ratio(f.issued_redeemed, t.coupons_claimed),
         Kpi.ORDERS: t.orders,
         Kpi.GMV: t.gmv,
         Kpi.AOV: ratio(t.gmv, t.orders),

@@ -7,8 +7,8 @@ the business's, not the members'); an admin who never started the bot gets it in
 from __future__ import annotations
 
 from campaigns.cohorts import parse_weeks
-from campaigns.funnels import parse_period, period
-from campaigns.services.analytics import funnels, retention_cohorts
+from campaigns.funnels import parse_period
+from campaigns.services.analytics import period_funnels, retention_cohorts
 from handlers.analytics_texts import AnalyticsTexts
 from handlers.charts import cohort_heatmap, funnel_chart, render_in_thread
 from handlers.reports import report_privately
@@ -20,8 +20,7 @@ async def funnels_command(call: Call[AnalyticsTexts]) -> None:
     """`/funnels [7d|30d|90d]`: the five funnels with conversions, and their chart."""
     days = parse_period(call.words)
     await call.deps.buffer.flush()  # the latest messages count as activity
-    since, until = period(days, call.at)
-    report = await funnels(call.deps.uow(), chat_id=call.group_id, since=since, until=until)
+    report = await period_funnels(call.deps.uow(), chat_id=call.group_id, days=days, now=call.at)
     png = await render_in_thread(funnel_chart, report.funnels, language=call.t.language)
     await _report(call, call.t.funnels(report, days), png, call.t.funnels_caption(days))
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from campaigns.checkin import local_day
 from campaigns.cohorts import CohortTable, cohort_table, first_cohort
 from campaigns.funnels import Funnel, FunnelKind
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.services.chats import require_chat
+from campaigns.stats import period_ending
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,15 @@ async def funnels(
             found.append(Funnel.of(kind, await a.messages(pk, kind, since, until)))
         found.append(Funnel.of(FunnelKind.NEW_MEMBER, await a.new_members(pk, since, until)))
     return FunnelReport(record, since, until, found)
+
+
+async def period_funnels(
+    uow: UnitOfWork, *, chat_id: int, days: int, now: dt.datetime
+) -> FunnelReport:
+    """The funnels of the last `days` whole local days up to now: the days /stats counts
+    (`/funnels 7d` and `/stats 7d` read the same week)."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+    timezone = record.settings.timezone
+    since, until = period_ending(local_day(now, timezone), days).bounds(timezone)
+    return await funnels(uow, chat_id=chat_id, since=since, until=min(until, now))

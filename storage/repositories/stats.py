@@ -46,6 +46,7 @@ from sqlalchemy.sql import ColumnElement
 
 from campaigns.members import EventKind
 from campaigns.ports.stats import FactWindow
+from campaigns.referral import InviteStatus
 from campaigns.stats import COUNTERS, DayTotals, PeriodFacts
 from storage.local_day import local_day
 from storage.models import (
@@ -202,9 +203,14 @@ class SqlStats(Repository):
                 .group_by(OT.c.user_id)
                 .subquery()
             )
-            counted = select(func.count(), _count_if(per_buyer.c.n >= 2)).select_from(per_buyer)
+            counted = select(
+                func.count(),
+                _count_if(per_buyer.c.n >= 2),
+                self._issued_redeemed(chat_pk, w),
+                self._joins_confirmed(chat_pk, w),
+            ).select_from(per_buyer)
             bought: Any = (await self.run(counted)).one()
-            buyers, repeat = bought[0], bought[1]
+            buyers, repeat, redeemed, confirmed = bought
             start, end, new, converted = members[4 * i : 4 * i + 4]
             facts.append(
                 PeriodFacts(
@@ -216,9 +222,35 @@ class SqlStats(Repository):
                     repeat_buyers=int(repeat or 0),
                     new_members=int(new or 0),
                     converted=int(converted or 0),
+                    issued_redeemed=int(redeemed or 0),
+                    joins_confirmed=int(confirmed or 0),
                 )
             )
         return facts
+
+    @staticmethod
+    def _issued_redeemed(chat_pk: int, w: FactWindow) -> Any:
+        """Coupons issued in the window and used by now (the redemption rate's numerator)."""
+        return (
+            select(func.count())
+            .where(
+                CO.c.chat_id == chat_pk, CO.c.issued_at >= w.since, CO.c.issued_at < w.until,
+                CO.c.redeemed_at.is_not(None),
+            )
+            .scalar_subquery()
+        )  # fmt: skip
+
+    @staticmethod
+    def _joins_confirmed(chat_pk: int, w: FactWindow) -> Any:
+        """Joins in the window through an invite confirmed by now (the referral share's)."""
+        return (
+            select(func.count())
+            .where(
+                IT.c.chat_id == chat_pk, IT.c.joined_at >= w.since, IT.c.joined_at < w.until,
+                IT.c.status == InviteStatus.CONFIRMED,
+            )
+            .scalar_subquery()
+        )  # fmt: skip
 
     @staticmethod
     def _distinct_active(chat_pk: int, first: dt.date, last: dt.date) -> Any:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness
 
 DAY = dt.timedelta(days=1)
+HOUR = dt.timedelta(hours=1)
 
 
 async def newcomers(bot: Harness) -> None:
@@ -105,3 +107,20 @@ async def test_cohorts_in_chinese_and_a_bad_number_of_weeks(bot: Harness):
     assert summary.startswith("👥 <b>Sunny Tea Club</b> 的留存：8 个周同期群共 2 名新成员")
     assert "无法把 <code>99</code> 识别为周数" in refused and "2-12" in refused
     assert len(photos(bot, GROUP)) == 1
+
+
+async def test_funnels_7d_and_stats_7d_count_the_same_days(bot: Harness):
+    """A join 6 days 16 hours ago is 18:00 local on the day before /stats 7d's first day:
+    neither /funnels 7d nor /stats 7d counts it (both read whole local days)."""
+    bot.world.start_private(ADMIN)
+    bot.world.set_status(GROUP, BOB, "left")
+    await bot.send(bot.world.member_update(GROUP, BOB, "member", at=NOW - 6 * DAY - 16 * HOUR))
+
+    funnels, _ = await bot.say(ADMIN, "/funnels 7d", at=NOW)
+    bot.clock.advance(120)  # the group's minute has room again
+    card, _ = await bot.say(ADMIN, "/stats 7d", at=NOW)
+
+    joined = re.search(r"<b>New members</b>\njoined: <b>(\d+)</b>", funnels)
+    joins = re.search(r"Joins <b>(\d+)</b>", card)
+    assert joined is not None and joins is not None
+    assert joined[1] == joins[1] == "0"

@@ -91,7 +91,7 @@ def test_every_formula_on_a_hand_worked_fortnight():
     )  # fmt: skip
     facts = PeriodFacts(
         members_start=94, members_end=100, wau=30, mau=40, buyers=6, repeat_buyers=2,
-        new_members=8, converted=2,
+        new_members=8, converted=2, issued_redeemed=5, joins_confirmed=3,
     )  # fmt: skip
 
     v = values(totals, facts, days=14, month_active=360)  # 12 a day over MAU's 30 days
@@ -153,3 +153,14 @@ def test_stickiness_reads_dau_over_maus_own_days_so_it_never_passes_100_percent(
 
     assert card[Kpi.DAU].value == pytest.approx(602 / 90)
     assert card[Kpi.STICKINESS].value == pytest.approx(2 / 30)  # the same member, 2 days of 30
+
+
+def test_rates_read_the_same_coupons_and_joins_on_both_sides_so_never_pass_100_percent():
+    """Two coupons issued last week were used this week, one issued this week is open: this
+    week's redemption rate is 0 of 1, not 2 of 1. One join this week, two invites of last
+    week's joins confirmed this week: the referral share is of this week's join only."""
+    week = DayTotals(TODAY, joins=1, coupons_claimed=1, coupons_redeemed=2, invites_confirmed=2)
+    v = values(week, PeriodFacts(issued_redeemed=0, joins_confirmed=0), days=7, month_active=0)
+
+    assert v[Kpi.REDEMPTION_RATE] == 0 and v[Kpi.REFERRAL_SHARE] == 0
+    assert v[Kpi.COUPONS_REDEEMED] == 2 and v[Kpi.INVITES_CONFIRMED] == 2  # counts stay counts
