@@ -179,7 +179,10 @@ def refusal_text(refused: OfferRefused, now: dt.datetime) -> str:
     later = (now + dt.timedelta(days=30)).astimezone(dt.timezone(dt.timedelta(hours=8)))
     value = refused.value
     return {
-        OfferProblem.NAME: "--name: empty; give the name members will see, e.g. --name '满199减30'",
+        OfferProblem.NAME: (
+            "--name: empty or over 64 characters; give the name members will see, "
+            "e.g. --name '满199减30'"
+        ),
         OfferProblem.EXPIRED: f"--valid-until: {value} is already past; give a future time "
         f"with its UTC offset, e.g. --valid-until {later:%Y-%m-%dT23:59%z}",
         OfferProblem.STOCK: f"--stock: {value} coupons would give nothing; give 1 or more, "

@@ -147,10 +147,13 @@ ISO_4217 = """
 CURRENCIES = frozenset(ISO_4217.split())
 
 
+MAX_OFFER_NAME = 64  # characters: coupon_templates.name, and what a button or report shows
+
+
 class OfferProblem(StrEnum):
     """Why an operator's offer cannot be created; the command line and handlers say it."""
 
-    NAME = "name"  # empty: members would see a button with nothing to claim
+    NAME = "name"  # empty (a button with nothing to claim), or over MAX_OFFER_NAME
     EXPIRED = "expired"  # valid until a time already past
     STOCK = "stock"  # no coupon to give (0) or a negative count
     PER_MEMBER = "per_member"  # below 1
@@ -180,8 +183,8 @@ def check_offer(
 ) -> None:
     """An offer members can claim: named, not over already, with stock, in a real currency,
     and a gift without an amount; OfferRefused names the first problem."""
-    if not name.strip():
-        raise OfferRefused(OfferProblem.NAME, name)
+    if not name.strip() or len(name) > MAX_OFFER_NAME:
+        raise OfferRefused(OfferProblem.NAME, name[:MAX_OFFER_NAME])
     if template.kind is CouponKind.GIFT and template.value != 0:
         raise OfferRefused(OfferProblem.GIFT_VALUE, str(template.value))
     if template.currency not in CURRENCIES:

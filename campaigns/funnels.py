@@ -346,6 +346,21 @@ class PeriodRefused(DomainError, ValueError):
         self.value = value
 
 
+MOST_OFFERS = 6  # coupon funnels shown by /funnels and its chart: the most claimed
+
+
+def shown(funnels: Sequence[Funnel], most: int = MOST_OFFERS) -> tuple[list[Funnel], int]:
+    """The funnels a report shows, in order, with at most `most` coupon funnels (the most
+    claimed; ties by offer id), and how many coupon funnels were left out: a report of 40
+    offers would not fit a Telegram message, nor a chart a phone can read."""
+    coupons = [f for f in funnels if f.kind is FunnelKind.COUPON]
+    kept = sorted(coupons, key=lambda f: (-f.steps[0].count, f.offer_id or 0))[:most]
+    keep = {id(f) for f in kept}
+    return [f for f in funnels if f.kind is not FunnelKind.COUPON or id(f) in keep], len(
+        coupons
+    ) - len(kept)
+
+
 def parse_period(words: list[str]) -> int:
     """`/funnels [7d|30d|90d]`: the period's days (7 when not given); else PeriodRefused.
     The words are read as /stats reads them (campaigns/stats.py `parse_asked`, one home)."""

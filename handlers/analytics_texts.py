@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from campaigns.cohorts import MAX_WEEKS, MIN_WEEKS, CohortTable, WeeksRefused
-from campaigns.funnels import Funnel, FunnelKind, PeriodRefused, StepKey
+from campaigns.funnels import Funnel, FunnelKind, PeriodRefused, StepKey, shown
 from campaigns.services.analytics import CohortReport, FunnelReport
 from handlers.words import Words
 
@@ -78,7 +78,8 @@ class AnalyticsTexts:
                 group=self._group(report.chat.title), days=self.words.days(days),
             )
         ]  # fmt: skip
-        for funnel in report.funnels:
+        funnels, left_out = shown(report.funnels)
+        for funnel in funnels:
             lines.append("")
             lines.append(f"<b>{html.escape(self.funnel(funnel), quote=False)}</b>")
             for i, step in enumerate(funnel.steps):
@@ -90,6 +91,8 @@ class AnalyticsTexts:
                         first=percent(funnel.from_first(i)),
                     )
                 lines.append(line)
+        if left_out:
+            lines += ["", self._("…and {n} more coupon offers with fewer claims.", n=left_out)]
         return "\n".join(lines)
 
     def funnels_caption(self, days: int) -> str:

@@ -30,7 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from campaigns.cohorts import CohortTable
-from campaigns.funnels import Funnel
+from campaigns.funnels import Funnel, shown
 from campaigns.services.stats import StatsReport
 from handlers.analytics_texts import AnalyticsTexts, percent
 
@@ -178,8 +178,8 @@ def funnel_chart(funnels: Sequence[Funnel], *, language: str) -> bytes:
     t = AnalyticsTexts(language)
     labels: list[str] = []
     rows: list[tuple[float, int, float | None, int]] = []  # share, count, from first, colour
-    for f, funnel in enumerate(funnels):
-        labels.append(t.funnel(funnel))
+    for f, funnel in enumerate(shown(funnels)[0]):
+        labels.append(_short(t.funnel(funnel)))
         rows.append((0.0, -1, None, f))
         for i, step in enumerate(funnel.steps):
             labels.append("  " + t.step(step.key))
@@ -207,6 +207,13 @@ def funnel_chart(funnels: Sequence[Funnel], *, language: str) -> bytes:
         ax.set_xlim(0, 1.2)
         ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0%", "25%", "50%", "75%", "100%"])
         return _png(figure)
+
+
+LABEL = 28  # characters of a funnel's name on the chart (the text has it whole)
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL else label[: LABEL - 1] + "…"
 
 
 async def render_in_thread(draw: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

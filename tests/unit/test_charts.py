@@ -87,3 +87,16 @@ async def test_a_chart_renders_in_a_thread():
     png = await charts.render_in_thread(charts.funnel_chart, FUNNELS, language="en")
 
     assert png[:8] == PNG
+
+
+def test_a_group_with_many_long_offers_still_gets_a_chart_telegram_accepts():
+    """150 offers with long names: the chart draws the most claimed (the text says how many
+    more), short labels, within Telegram's photo limits (width + height at most 10,000)."""
+    name = "双十一狂欢节全场满199减30元超级优惠券（限新会员）Double Eleven mega coupon"
+    offers = [
+        Funnel.of(FunnelKind.COUPON, [i, i // 2], title=f"{name} {i}", offer_id=i)
+        for i in range(150)
+    ]
+    width, height = size(charts.funnel_chart(offers, language="zh"))
+
+    assert width + height <= 10_000 and height < 1_500

@@ -322,3 +322,18 @@ def test_other_coupon_commands_are_answered_with_the_usage(typed: str):
         parse_offer_command(typed.split())
 
     assert usage.value.command is CouponCommand.COUPON
+
+
+@pytest.mark.parametrize("name", ["", "   ", "券" * 65])
+def test_an_offer_name_is_not_empty_and_fits_what_buttons_and_reports_show(name):
+    with pytest.raises(OfferRefused) as caught:
+        check_offer(
+            name=name, template=Template(kind=CouponKind.FIXED, value=500), stock=None,
+            per_member=1, audience_joined_days=None, now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        )  # fmt: skip
+
+    assert caught.value.problem is OfferProblem.NAME
+    check_offer(
+        name="券" * 64, template=Template(kind=CouponKind.FIXED, value=500), stock=None,
+        per_member=1, audience_joined_days=None, now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+    )  # fmt: skip

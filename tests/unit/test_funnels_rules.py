@@ -21,6 +21,7 @@ from campaigns.funnels import (
     new_member_funnel,
     parse_period,
     referral_funnel,
+    shown,
     team_funnels,
 )
 
@@ -149,3 +150,17 @@ def test_any_other_period_is_refused(words):
     except PeriodRefused:
         return
     assert words[0].casefold() in {"7d", "30d", "90d"} and days in {7, 30, 90}
+
+
+def test_a_report_shows_the_six_most_claimed_offers_and_says_how_many_more():
+    offers = [
+        Funnel.of(FunnelKind.COUPON, [n, 0], title=f"offer {i}", offer_id=i)
+        for i, n in enumerate([5, 50, 7, 50, 1, 9, 30, 2])
+    ]
+    others = [Funnel.of(FunnelKind.REFERRAL, [3, 2, 1, 0])]
+
+    kept, left_out = shown(others + offers)
+
+    assert left_out == 2 and kept[0].kind is FunnelKind.REFERRAL
+    assert [f.offer_id for f in kept[1:]] == [0, 1, 2, 3, 5, 6]  # in their order; 4 and 7 out
+    assert shown(others) == (others, 0)
