@@ -28,7 +28,8 @@ from campaigns.coupons import CouponKind, Template
 from campaigns.groupbuys import Deal
 from campaigns.orders import OrderIn
 from campaigns.services.calendar import group_posts, hand_over_due
-from campaigns.services.coupons import create_offer
+from campaigns.services.campaigns import list_campaigns
+from campaigns.services.coupons import create_offer, group_offers
 from campaigns.services.groupbuys import create_deal, expire_teams
 from campaigns.services.invite_links import mark_reachable
 from campaigns.services.journeys import run_journeys
@@ -198,6 +199,16 @@ async def _script(
         "the owner sets the group's check-in bonus milestones",
         world.message(GROUP, OWNER, "/set milestones 3:5,7:10", at=start),
     )
+    opens, closes = start.date(), (start + dt.timedelta(days=days + 1)).date()
+    await demo.show(
+        "and plans the campaign with its targets (its 复盘 comes at the end)",
+        world.message(
+            GROUP, OWNER,
+            f"/campaign new 冬季拉新 {opens:%Y-%m-%d} {closes:%Y-%m-%d} joins=40 gmv=3000 "
+            "coupons_redeemed=5 budget=300",
+            at=start,
+        ),
+    )  # fmt: skip
 
     people: list[tuple[int, str]] = []
     for i in range(members):
@@ -299,6 +310,7 @@ async def _script(
     stats["segments"] = await _segments(demo, world, people)
     stats["journeys"] = await _journeys(demo, world, people)
     stats["charts"] = await _stats(demo, world)
+    await _retro(demo, world)
     return stats
 
 
@@ -782,6 +794,25 @@ async def _stats(demo: Demo, world: FakeTelegram) -> int:
         + "; ".join(_plain(str(c.params.get("caption", ""))) for c in charts)
     )
     return len(charts)
+
+
+async def _retro(demo: Demo, world: FakeTelegram) -> None:
+    """复盘: the campaign planned on the first day, with the story's coupon offers attached,
+    read back against its targets."""
+    deps = demo.app.bot_data.deps
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
+    _today, found = await list_campaigns(deps.uow(), chat_id=GROUP, now=at)
+    if not found:
+        return
+    campaign = found[-1].id
+    for line in await group_offers(deps.uow(), chat_id=GROUP, at=at):
+        await demo.feed(
+            world.message(GROUP, OWNER, f"/campaign attach {campaign} offer {line.offer.id}", at=at)
+        )
+    await demo.show(
+        "the campaign's 复盘: targets against actuals, cost, attributed GMV and ROI",
+        world.message(GROUP, OWNER, f"/campaign report {campaign}", at=at),
+    )
 
 
 def _team_on(card: dict[str, Any]) -> int:
