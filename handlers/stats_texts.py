@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 from campaigns.coupons import format_amount
@@ -19,6 +20,12 @@ BLOCKS = (
     (Kpi.ORDERS, Kpi.GMV, Kpi.AOV, Kpi.ARPU, Kpi.REPURCHASE_RATE, Kpi.CONVERSION),
 )
 ICONS = ("👥", "💬", "🤝", "🎟", "🛒")
+
+
+def short_day(day: dt.date, other: dt.date) -> str:
+    """`11-30`, or `2026-11-30` when the dates shown beside it fall in another year (a card
+    across New Year must not read 11-02 – 01-30)."""
+    return day.strftime("%m-%d" if day.year == other.year else "%Y-%m-%d")
 
 
 class StatsTexts:
@@ -76,8 +83,8 @@ class StatsTexts:
             "📊 <b>{group}</b> · {days} days, {start} – {end}",
             group=html.escape(card.title or "", quote=False),
             days=p.days,
-            start=p.start.strftime("%m-%d"),
-            end=p.end.strftime("%m-%d"),
+            start=short_day(p.start, p.end),
+            end=short_day(p.end, p.start),
         )
         blocks = []
         for icon, block in zip(ICONS, BLOCKS, strict=True):
@@ -86,8 +93,8 @@ class StatsTexts:
         before = card.previous_period
         note = self._(
             "<i>Change against {start} – {end}. Today counts until now; days in {timezone}.</i>",
-            start=before.start.strftime("%m-%d"),
-            end=before.end.strftime("%m-%d"),
+            start=short_day(before.start, p.end),
+            end=short_day(before.end, p.end),
             timezone=html.escape(card.timezone, quote=False),
         )
         return "\n\n".join([title, *blocks, note])

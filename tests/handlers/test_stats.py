@@ -121,3 +121,12 @@ async def test_from_a_private_chat_the_managed_group_is_shown_there(bot: Harness
     assert "📊 <b>Sunny Tea Club</b> · 30 days" in card
     assert len(photos(bot, ADMIN)) == 4
     assert "Joins <b>2</b>" in card
+
+
+def test_a_period_across_new_year_shows_the_years():
+    from handlers.stats_texts import short_day
+
+    new_year = dt.date(2027, 1, 30)
+    assert short_day(dt.date(2026, 11, 2), new_year) == "2026-11-02"
+    assert short_day(new_year, dt.date(2026, 11, 2)) == "2027-01-30"
+    assert short_day(dt.date(2026, 11, 2), dt.date(2026, 11, 30)) == "11-02"
