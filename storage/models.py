@@ -130,7 +130,10 @@ class MembershipRow(Base):
     """One user in one group, with counters cached from the event log and the ledger."""
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("chat_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("chat_id", "user_id"),
+        Index("ix_memberships_chat_joined", "chat_id", "joined_at"),  # cohorts, new members
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
@@ -562,6 +565,7 @@ class CouponRow(Base):
         UniqueConstraint("template_id", "user_id", "slot"),
         Index("ix_coupons_user", "user_id"),
         Index("ix_coupons_chat_status", "chat_id", "status"),
+        Index("ix_coupons_chat_issued", "chat_id", "issued_at"),  # /stats, funnels by period
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -588,6 +592,7 @@ class OrderRow(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "external_id"),
         Index("ix_orders_chat_user_at", "chat_id", "user_id", "at"),
+        Index("ix_orders_chat_at", "chat_id", "at"),  # /stats's buyers of a period
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -37,8 +37,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("chat_id", "day", name=op.f("pk_daily_stats")),
     )
     op.create_index("ix_member_days_chat_day", "member_days", ["chat_id", "day", "user_id"])
+    # what /stats, the funnels and the cohorts read by period
+    op.create_index("ix_coupons_chat_issued", "coupons", ["chat_id", "issued_at"])
+    op.create_index("ix_orders_chat_at", "orders", ["chat_id", "at"])
+    op.create_index("ix_memberships_chat_joined", "memberships", ["chat_id", "joined_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_memberships_chat_joined", table_name="memberships")
+    op.drop_index("ix_orders_chat_at", table_name="orders")
+    op.drop_index("ix_coupons_chat_issued", table_name="coupons")
     op.drop_index("ix_member_days_chat_day", table_name="member_days")
     op.drop_table("daily_stats")
