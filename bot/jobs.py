@@ -37,6 +37,7 @@ from handlers.groupbuys import announce_ended, announce_expired, show_team
 from handlers.journey_texts import render as render_journey
 from handlers.notify import (
     send_coupon_reminders,
+    send_expiry_notices,
     send_notices,
     send_points_reminders,
     send_tier_changes,
@@ -223,13 +224,14 @@ class Jobs:
 
     async def expire_points(self, _: object = None) -> None:
         """Points past their group's expiry leave the balances (one ledger entry per member
-        and day), and members with points expiring within a week are told once. Hourly, so
-        a restart still runs it each day; a second run that day changes nothing."""
-        expired, reminders = await expire_points(self.d.uow, now=self.d.clock())
-        if expired:
-            log.info("points expiry took %d points", expired)
-        if reminders:
-            await send_points_reminders(self.bot, self.d, reminders)
+        and day; the member is told), and members with points expiring within a week are
+        reminded of the day. Hourly, so a restart still runs it each day; a second run that
+        day changes nothing."""
+        run = await expire_points(self.d.uow, now=self.d.clock())
+        if run.expired:
+            log.info("points expiry took %d points", run.expired)
+        await send_expiry_notices(self.bot, self.d, run.notices)
+        await send_points_reminders(self.bot, self.d, run.reminders)
 
     async def finish_campaigns(self, _: object = None) -> None:
         """Campaigns whose last local day is over: each 复盘 built once (across processes)

@@ -43,6 +43,9 @@ class ChatSettings:
     tiers: TierLadder = DEFAULT_LADDER  # membership tiers (会员等级), set with /tier setup
     journeys: JourneyBook = NO_JOURNEYS  # automations, set with /journey
     points_expiry_months: int = 0  # points expire this many months after earned (0: never)
+    # No points expire before this local day: set when expiry is turned on or shortened
+    # (campaigns.shop.with_expiry_grace), so members are told before anything goes.
+    points_expire_from: dt.date | None = None
 
     def as_pairs(self) -> list[tuple[str, str]]:
         """Settings as they are typed in `/set`, in a stable order."""

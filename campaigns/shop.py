@@ -9,8 +9,9 @@ are held by conditional writes in storage, so these rules only decide what is as
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from campaigns.access import parse_id
 from campaigns.checkin import PreviousCheckin
 from campaigns.errors import DomainError
 from campaigns.numbers import read_int
+from campaigns.settings import ChatSettings
 
 MAX_PRICE = 10_000_000
 MAX_STOCK = 1_000_000
@@ -25,7 +27,8 @@ DEFAULT_MAKEUP_DAYS = 30  # a make-up card at most once in this many days per me
 MAX_NAME = 64
 DOUBLE_TAP = dt.timedelta(seconds=10)  # a second tap on the same item this soon is a repeat
 STATEMENT_LINES = 20
-REMIND_DAYS = 7  # members hear of expiring points this many days before
+REMIND_DAYS = 7  # members hear of expiring points this many days before (and once a week)
+EXPIRY_GRACE_DAYS = 7  # expiry turned on or shortened: nothing expires sooner than this
 
 
 class ShopItemKind(StrEnum):
@@ -90,6 +93,7 @@ class ShopProblem(StrEnum):
     BAD_DAYS = "bad_days"
     BAD_ID = "bad_id"
     NO_NAME = "no_name"
+    AMBIGUOUS = "ambiguous"  # `readings`: the `|` forms the words could mean
     BAD_OFFER = "bad_offer"  # `value`: the offer id, not one of this group's live offers
     UNKNOWN_ITEM = "unknown_item"  # `value`: the item id, not one of this group's active items
 
@@ -100,6 +104,7 @@ class ShopUsage(DomainError):
 
     problem: ShopProblem
     value: str = ""
+    readings: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return str(self.problem)
@@ -124,7 +129,7 @@ def _id(word: str) -> int:
 
 def parse_shop_command(words: Sequence[str]) -> tuple[ShopVerb, NewItem | int | None]:
     """`/shop` (list), `/shop orders`, `/shop end <id>`, `/shop add coupon <offer> <price>`,
-    `/shop add item <name> <price> [stock]`, `/shop add makeup <price> [days]`."""
+    `/shop add item <name> | <price> [| <stock>]`, `/shop add makeup <price> [days]`."""
     if not words:
         return ShopVerb.LIST, None
     verb, rest = words[0].casefold(), list(words[1:])
@@ -144,23 +149,44 @@ def parse_shop_command(words: Sequence[str]) -> tuple[ShopVerb, NewItem | int | 
         return ShopVerb.ADD, NewItem(
             ShopItemKind.MAKEUP, price, makeup_every_days=days or DEFAULT_MAKEUP_DAYS
         )
-    if kind == ShopItemKind.ITEM and len(args) >= 2:
+    if kind == ShopItemKind.ITEM and args:
         return ShopVerb.ADD, _custom_item(args)
     raise ShopUsage(ShopProblem.USAGE)
 
 
+BARS = str.maketrans({"｜": "|"})  # the full-width bar a Chinese keyboard types
+
+
 def _custom_item(args: list[str]) -> NewItem:
-    """`<name…> <price> [stock]`: a name of several words; two numbers at the end are the
-    price and the stock."""
-    stock = None
+    """`<name> | <price> [| <stock>]`: the name may hold numbers (`iPhone 15 | 5000 | 3`).
+    Without bars, `<name…> <price>` is read only when one number ends the words: in
+    `iPhone 15 100` the price could be 15 or 100, so that is refused with both readings."""
+    text = " ".join(args).translate(BARS)
+    if "|" in text:
+        parts = [part.strip() for part in text.split("|")]
+        if len(parts) > 3:
+            raise ShopUsage(ShopProblem.USAGE)
+        price = _number(parts[1], 1, MAX_PRICE, ShopProblem.BAD_PRICE)
+        stock = _number(parts[2], 1, MAX_STOCK, ShopProblem.BAD_STOCK) if parts[2:] else None
+        return NewItem(ShopItemKind.ITEM, price, name=_name(parts[0]), stock=stock)
+    if len(args) < 2:
+        raise ShopUsage(ShopProblem.USAGE)
     if len(args) >= 3 and _is_number(args[-1]) and _is_number(args[-2]):
-        stock = _number(args[-1], 1, MAX_STOCK, ShopProblem.BAD_STOCK)
-        args = args[:-1]
+        name, before, last = " ".join(args[:-1]), " ".join(args[:-2]), args[-1]
+        readings = (f"{name} | {last}", f"{before} | {args[-2]} | {last}")
+        raise ShopUsage(ShopProblem.AMBIGUOUS, readings=readings)
     price = _number(args[-1], 1, MAX_PRICE, ShopProblem.BAD_PRICE)
-    name = " ".join(args[:-1]).strip()
-    if not name or len(name) > MAX_NAME:
+    return NewItem(ShopItemKind.ITEM, price, name=_name(" ".join(args[:-1])))
+
+
+def _name(text: str) -> str:
+    """An item's name: spaces collapsed, at most MAX_NAME characters, something visible in
+    it (not only invisible format characters such as U+200B)."""
+    name = " ".join(text.split())
+    visible = any(unicodedata.category(ch)[0] not in "ZC" for ch in name)
+    if not visible or len(name) > MAX_NAME:
         raise ShopUsage(ShopProblem.NO_NAME, name)
-    return NewItem(ShopItemKind.ITEM, price, name=name, stock=stock)
+    return name
 
 
 def _is_number(word: str) -> bool:
@@ -180,8 +206,10 @@ class RedeemProblem(StrEnum):
     SOLD_OUT = "sold_out"
     NOT_ENOUGH = "not_enough"  # `balance`, and the item's price
     JUST_REDEEMED = "just_redeemed"  # a double tap: the first one is the redemption
+    NOT_YET = "not_yet"  # `starts_at`: the coupon's offer opens then (local time)
     COUPON_LIMIT = "coupon_limit"  # the member holds as many of the offer's coupons as allowed
-    MAKEUP_NOT_NEEDED = "makeup_not_needed"  # yesterday is not a lone missed day
+    MAKEUP_NOT_NEEDED = "makeup_not_needed"  # yesterday's check-in is there
+    MAKEUP_TOO_LATE = "makeup_too_late"  # `until`: the last check-in, before the day missed
     MAKEUP_TOO_SOON = "makeup_too_soon"  # `until`: the first day another card works
 
 
@@ -193,6 +221,7 @@ class RedeemRefused(DomainError):
     item: ShopItem | None = None
     balance: int = 0
     until: dt.date | None = None
+    starts_at: dt.datetime | None = None
 
     def __str__(self) -> str:
         return str(self.problem)
@@ -221,8 +250,11 @@ def plan_makeup(
     latest check-in before today is the day before yesterday), and at most once in
     `every_days` days (counted from the local day of the last card)."""
     yesterday = today - dt.timedelta(days=1)
-    if before_today is None or before_today.day != yesterday - dt.timedelta(days=1):
+    if before_today is not None and before_today.day >= yesterday:
         raise RedeemRefused(RedeemProblem.MAKEUP_NOT_NEEDED, item)
+    if before_today is None or before_today.day != yesterday - dt.timedelta(days=1):
+        last = before_today.day if before_today is not None else None
+        raise RedeemRefused(RedeemProblem.MAKEUP_TOO_LATE, item, until=last)
     if last_makeup is not None and today < last_makeup + dt.timedelta(days=every_days):
         until = last_makeup + dt.timedelta(days=every_days)
         raise RedeemRefused(RedeemProblem.MAKEUP_TOO_SOON, item, until=until)
@@ -255,3 +287,114 @@ def expiring(*, earned_before: int, debits: int, balance: int) -> int:
     less everything ever taken out (spent, clawed back, expired earlier) — debits use the
     oldest points first — never more than the balance, never negative."""
     return max(0, min(earned_before - debits, balance))
+
+
+def cutoff_on(day: dt.date, settings: ChatSettings) -> dt.datetime | None:
+    """The group's cutoff on `day`, or None when nothing expires that day: expiry is off,
+    or it is before `points_expire_from` (the grace after expiry was turned on or
+    shortened, when points the new setting takes all expire on that first day)."""
+    if not settings.points_expiry_months:
+        return None
+    if settings.points_expire_from is not None and day < settings.points_expire_from:
+        return None
+    return expiry_cutoff(day, settings.points_expiry_months, settings.timezone)
+
+
+def with_expiry_grace(old: ChatSettings, new: ChatSettings, today: dt.date) -> ChatSettings:
+    """`new` settings, with a grace when they turn expiry on or shorten it: points the new
+    setting would take at once (or within the week) expire EXPIRY_GRACE_DAYS days after
+    `today`, no sooner, so members hear of it first. Lengthening or turning it off keeps
+    the grace there was."""
+    months, before = new.points_expiry_months, old.points_expiry_months
+    if not months or (before and months >= before):
+        return new
+    start = today + dt.timedelta(days=EXPIRY_GRACE_DAYS)
+    if old.points_expire_from is not None:
+        start = max(start, old.points_expire_from)
+    return replace(new, points_expire_from=start)
+
+
+@dataclass(frozen=True)
+class ExpiryGrace:
+    """Points earned before `earned_before` all expire on `expires_on` (a grace's first day)."""
+
+    earned_before: dt.date
+    expires_on: dt.date
+
+    @property
+    def usable_until(self) -> dt.date:
+        return self.expires_on - dt.timedelta(days=1)
+
+
+def expiry_grace(settings: ChatSettings, today: dt.date) -> ExpiryGrace | None:
+    """The grace in force on `today`, if any (what /set says after a change)."""
+    start = settings.points_expire_from
+    if not settings.points_expiry_months or start is None or start <= today:
+        return None
+    return ExpiryGrace(months_before(start, settings.points_expiry_months), start)
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """Points of one member about to expire: `amount` on `expires_on` (the first day they
+    are gone), and `more` on the days after within a week (the last of them on `more_on`)."""
+
+    expires_on: dt.date
+    amount: int
+    more: int = 0
+    more_on: dt.date | None = None
+
+    @property
+    def usable_until(self) -> dt.date:
+        """The last day they can still be spent (the group's calendar)."""
+        return self.expires_on - dt.timedelta(days=1)
+
+    @property
+    def more_usable_until(self) -> dt.date | None:
+        return self.more_on - dt.timedelta(days=1) if self.more_on is not None else None
+
+
+def outlook_days(today: dt.date) -> list[dt.date]:
+    """The days whose cutoffs the reminders look at: today, the REMIND_DAYS days ahead, and
+    the week after the last of them (what one reminder also mentions)."""
+    return [today + dt.timedelta(days=n) for n in range(2 * REMIND_DAYS)]
+
+
+def upcoming_expiry(
+    today: dt.date, gone_by: Sequence[tuple[dt.date, int]], reminded: Sequence[dt.date]
+) -> Upcoming | None:
+    """What to remind a member of today, if anything. `gone_by`: for today and the days
+    after (outlook_days), how many of their points will have expired by that day's run, as
+    their points stand now. The reminder is of the first day within REMIND_DAYS on which
+    points expire that no earlier reminder covers — a reminder of day X covers X and the
+    REMIND_DAYS - 1 days after, whose points it mentions too — so each expiry is announced
+    about a week ahead, and a member whose points expire day after day hears once a week."""
+    totals = dict(gone_by)
+    if today not in totals:
+        return None
+    on_day: dict[dt.date, int] = {}
+    previous = totals[today]
+    for day in sorted(totals):
+        if day > today:
+            on_day[day] = max(totals[day] - previous, 0)
+            previous = totals[day]
+    week = dt.timedelta(days=REMIND_DAYS)
+
+    def covered(day: dt.date) -> bool:
+        return any(r <= day < r + week for r in reminded)
+
+    first = next(
+        (d for d, n in sorted(on_day.items()) if n and d <= today + week and not covered(d)),
+        None,
+    )
+    if first is None:
+        return None
+    later = [(d, n) for d, n in sorted(on_day.items()) if first < d < first + week and n]
+    more = sum(n for _, n in later)
+    return Upcoming(first, on_day[first], more, later[-1][0] if later else None)
+
+
+def expiry_noted_by(day: dt.date, reminded: Sequence[dt.date]) -> dt.date | None:
+    """The reminder whose week `day` falls in (the latest), if any."""
+    week = dt.timedelta(days=REMIND_DAYS)
+    return max((r for r in reminded if r <= day < r + week), default=None)

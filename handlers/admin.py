@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from campaigns.checkin import local_day
 from campaigns.services.chats import change_setting
 from campaigns.settings import ChatSettings, apply_setting
+from campaigns.shop import expiry_grace
 from handlers.admin_texts import AdminTexts
 from handlers.extract import chat_info, reader_language
 from handlers.use_case import Call, Texts, use_case
@@ -30,7 +32,8 @@ async def set_command(call: Call[AdminTexts]) -> None:
     key, value = call.words[0], " ".join(call.words[1:])
     new = await store_setting(call, key, value)
     t = AdminTexts(await reader_language(call.update, call.context))  # a new language shows at once
-    await call.reply(t.setting_changed(key, new))
+    grace = expiry_grace(new, local_day(call.at, new.timezone))
+    await call.reply(t.setting_changed(key, new, grace))
 
 
 async def store_setting(

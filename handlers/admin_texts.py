@@ -6,6 +6,7 @@ import html
 
 from campaigns.errors import InvalidSetting
 from campaigns.settings import ChatSettings
+from campaigns.shop import ExpiryGrace
 from handlers.words import Words
 
 
@@ -35,13 +36,28 @@ class AdminTexts:
         )
         return "\n".join(lines)
 
-    def setting_changed(self, key: str, settings: ChatSettings) -> str:
+    def setting_changed(
+        self, key: str, settings: ChatSettings, grace: ExpiryGrace | None = None
+    ) -> str:
         value = dict(settings.as_pairs())[key.lower()]
-        return self._(
+        changed = self._(
             "✅ {key} is now {value}.",
             key=f"<code>{html.escape(key.lower())}</code>",
             value=f"<code>{html.escape(value)}</code>",
         )
+        if grace is None or key.lower() != "points_expiry_months":
+            return changed
+        return "\n".join([changed, self.expiry_grace(grace, settings.points_expiry_months)])
+
+    def expiry_grace(self, grace: ExpiryGrace, months: int) -> str:
+        """Expiry turned on or shortened: nothing goes at once."""
+        return self._(
+            "⏳ Points earned before {earned} stay usable until {day}, a week for members to "
+            "spend them (those who started the bot are reminded privately). Later points "
+            "expire {months} after they were earned.",
+            earned=grace.earned_before.isoformat(), day=grace.usable_until.isoformat(),
+            months=self._n("{n} month", "{n} months", months),
+        )  # fmt: skip
 
     def set_usage(self) -> str:
         return self._(

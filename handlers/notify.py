@@ -1,17 +1,19 @@
-"""Private messages to members (one rule for blocked bots), referral notices, reminders."""
+"""Private messages to members (one rule for blocked bots), referral notices, reminders,
+and notes to a group's admins."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, TelegramError
 
 from campaigns.services.coupons import Reminder
 from campaigns.services.invite_links import mark_reachable
+from campaigns.services.members import reachable_contacts
 from campaigns.services.referral import Notice
-from campaigns.services.shop import ExpiryReminder
+from campaigns.services.shop import ExpiredNotice, ExpiryReminder
 from campaigns.services.tiers import TierChange
 from campaigns.settings import language_for
 from handlers.coupon_texts import CouponTexts
@@ -78,7 +80,25 @@ async def send_tier_changes(bot: Bot, d: Deps, changes: Sequence[TierChange]) ->
 
 
 async def send_points_reminders(bot: Bot, d: Deps, reminders: Sequence[ExpiryReminder]) -> None:
-    """“N points expire on <day>”, privately in the member's own language (best effort)."""
+    """“N points are usable until <day>”, privately in the member's own language (best
+    effort)."""
     for r in reminders:
         t = ShopTexts(language_for(r.member.language_code, r.group_language))
         await send_private(bot, d, r.member.user_id, t.expiry_reminder(r))
+
+
+async def send_expiry_notices(bot: Bot, d: Deps, notices: Sequence[ExpiredNotice]) -> None:
+    """“N points expired today”, privately in the member's own language (best effort)."""
+    for n in notices:
+        t = ShopTexts(language_for(n.member.language_code, n.group_language))
+        await send_private(bot, d, n.member.user_id, t.expired_notice(n))
+
+
+async def tell_admins(bot: Bot, d: Deps, group_id: int, text: Callable[[str], str]) -> None:
+    """A private note to each admin of the group who started the bot, in their own language
+    (`text` renders it in one); best effort, like every private notice."""
+    group_language = (await d.settings_of(group_id)).language
+    admins = await d.admins.admin_ids(bot, group_id)
+    for admin in await reachable_contacts(d.uow(), sorted(admins)):
+        language = language_for(admin.language_code, group_language)
+        await send_private(bot, d, admin.user_id, text(language))

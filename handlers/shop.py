@@ -19,11 +19,11 @@ from campaigns.services.shop import (
     shop_orders,
 )
 from campaigns.settings import language_for
-from campaigns.shop import NewItem, ShopItem, ShopVerb, parse_shop_command
+from campaigns.shop import NewItem, ShopItem, ShopItemKind, ShopVerb, parse_shop_command
 from handlers.callbacks import ShopButton, callback_button, tapped
 from handlers.deps import Context
 from handlers.extract import is_group
-from handlers.notify import send_private
+from handlers.notify import send_private, tell_admins
 from handlers.shop_texts import ShopTexts
 from handlers.use_case import Call, use_case
 
@@ -88,7 +88,8 @@ async def shop_admin(call: Call[ShopTexts]) -> None:
 
 @use_case(ShopTexts)
 async def on_redeem(call: Call[ShopTexts]) -> None:
-    """A tap on Redeem: the answer in the tapper's alert, and a private record."""
+    """A tap on Redeem: the answer in the tapper's alert, and a private record; the
+    group's admins hear of a custom item to hand over."""
     button, member, d = tapped(call.update, ShopButton), call.person, call.deps
     if button is None or member is None:
         return
@@ -99,6 +100,12 @@ async def on_redeem(call: Call[ShopTexts]) -> None:
     await call.alert(call.t.redeemed(done))
     private = ShopTexts(language_for(member.language_code, call.t.language))
     await send_private(call.context.bot, d, member.user_id, private.redeemed_private(done))
+    if done.item.kind is ShopItemKind.ITEM:  # someone has to hand it over
+
+        def note(language: str) -> str:
+            return ShopTexts(language).order_note(done, member)
+
+        await tell_admins(call.context.bot, d, done.group_id, note)
 
 
 async def points_command(update: Update, context: Context) -> None:

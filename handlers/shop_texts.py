@@ -5,9 +5,18 @@ from __future__ import annotations
 import html
 from zoneinfo import ZoneInfo
 
+from campaigns.members import Person
 from campaigns.ports.activity import StatementLine
+from campaigns.ports.shop import ShopOrder
 from campaigns.services.points import NotEnoughPoints, PointsReason
-from campaigns.services.shop import ExpiryReminder, Orders, Redeemed, ShopView, Statement
+from campaigns.services.shop import (
+    ExpiredNotice,
+    ExpiryReminder,
+    Orders,
+    Redeemed,
+    ShopView,
+    Statement,
+)
 from campaigns.shop import (
     RedeemProblem,
     RedeemRefused,
@@ -86,7 +95,8 @@ class ShopTexts:
         return self._(
             "Usage: /shop (members: the items), and for admins:\n"
             "<code>/shop add coupon &lt;offer id&gt; &lt;price&gt;</code>\n"
-            "<code>/shop add item &lt;name&gt; &lt;price&gt; [stock]</code>\n"
+            "<code>/shop add item &lt;name&gt; | &lt;price&gt; [| &lt;stock&gt;]</code>, e.g. "
+            "<code>/shop add item iPhone 15 | 5000 | 3</code>\n"
             "<code>/shop add makeup &lt;price&gt; [days between cards]</code>\n"
             "<code>/shop end &lt;id&gt;</code> · <code>/shop orders</code>"
         )
@@ -111,6 +121,14 @@ class ShopTexts:
                 )
             case ShopProblem.UNKNOWN_ITEM:
                 return self._("❌ Item #{id} is not on sale in this group's shop.", id=value)
+            case ShopProblem.AMBIGUOUS if len(err.readings) == 2:
+                price, stock = (self._esc(r) for r in err.readings)
+                return self._(
+                    "❌ Which number is the price? Separate the name, the price and the stock "
+                    "with |:\n<code>/shop add item {price}</code> (name | price)\n"
+                    "<code>/shop add item {stock}</code> (name | price | stock)",
+                    price=price, stock=stock,
+                )  # fmt: skip
         return self.usage()
 
     # -- redeeming --------------------------------------------------------------------------------
@@ -129,13 +147,29 @@ class ShopTexts:
             case RedeemProblem.SOLD_OUT:
                 return self._("Sorry, this one is sold out.")
             case RedeemProblem.JUST_REDEEMED:
-                return self._("You redeemed this a moment ago: once is enough for one tap.")
+                return self._("You redeemed this a moment ago; this second tap spent nothing.")
+            case RedeemProblem.NOT_YET:
+                when = err.starts_at.strftime("%Y-%m-%d %H:%M") if err.starts_at else "-"
+                return self._(
+                    "This coupon is not available yet: redeem it from {when}. Nothing was spent.",
+                    when=when,
+                )
             case RedeemProblem.COUPON_LIMIT:
                 return self._("You already hold as many of these coupons as the offer allows.")
             case RedeemProblem.MAKEUP_NOT_NEEDED:
                 return self._(
-                    "No need for a make-up card: it restores yesterday's check-in only when "
-                    "yesterday is the one day you missed. Nothing was spent."
+                    "No need for a make-up card: yesterday's check-in is there. Nothing was spent."
+                )
+            case RedeemProblem.MAKEUP_TOO_LATE if err.until is not None:
+                return self._(
+                    "A make-up card restores yesterday only when it is the one day missed; your "
+                    "last check-in was on {day}. Nothing was spent.",
+                    day=err.until.isoformat(),
+                )
+            case RedeemProblem.MAKEUP_TOO_LATE:
+                return self._(
+                    "A make-up card restores yesterday's check-in after a streak; check in today "
+                    "to start one. Nothing was spent."
                 )
             case RedeemProblem.MAKEUP_TOO_SOON:
                 until = err.until.isoformat() if err.until else "-"
@@ -147,11 +181,12 @@ class ShopTexts:
     def redeemed(self, done: Redeemed) -> str:
         """The tapper's alert (only they see it)."""
         name, left = self.item_name(done.item), done.balance
+        price = self.words.points(done.item.price)
         if done.coupon is not None:
             return self._(
-                "🎉 {name} for {price} points. Your code: {code} (also in /mycoupons). "
+                "🎉 {name} for {price}. Your code: {code} (also in /mycoupons). "
                 "Points left: {left}.",
-                name=name, price=done.item.price, code=done.coupon.code, left=left,
+                name=name, price=price, code=done.coupon.code, left=left,
             )  # fmt: skip
         if done.makeup is not None:
             streak = done.makeup.today_streak or done.makeup.streak
@@ -161,9 +196,9 @@ class ShopTexts:
                 streak=streak, left=left,
             )  # fmt: skip
         return self._(
-            "🎉 You redeemed {name} for {price} points. The group's team will hand it over. "
+            "🎉 You redeemed {name} for {price}. The group's team will hand it over. "
             "Points left: {left}.",
-            name=name, price=done.item.price, left=left,
+            name=name, price=price, left=left,
         )  # fmt: skip
 
     def redeemed_private(self, done: Redeemed) -> str:
@@ -171,21 +206,40 @@ class ShopTexts:
         group = f"<b>{self._esc(done.chat_title or '-')}</b>"
         return self._("🛍 {group}: {what}", group=group, what=self.redeemed(done))
 
+    def order_note(self, done: Redeemed, member: Person) -> str:
+        """To the group's admins: a custom item to hand over."""
+        return self._(
+            "🛍 Order {order} in {group}: {member} (<code>{id}</code>) redeemed {name} for "
+            "{price}. Please hand it over; /shop orders lists the orders.",
+            order=done.order_id or "-", group=f"<b>{self._esc(done.chat_title or '-')}</b>",
+            member=self.words.name(member.display_name), id=member.user_id,
+            name=self.item_name(done.item),
+            price=self.words.points(done.item.price),
+        )  # fmt: skip
+
     def orders(self, found: Orders) -> str:
-        if not found.orders:
+        if not found.custom and not found.others:
             return self._("No redemptions yet.")
         zone = ZoneInfo(found.timezone)
-        lines = [self._("🧾 Latest redemptions")]
-        for o in found.orders:
-            when = o.at.astimezone(zone).strftime("%m-%d %H:%M")
-            code = f" <code>{o.coupon_code}</code>" if o.coupon_code else ""
-            member = self.words.name(o.member_name)
-            name = self._("Make-up check-in card") if o.kind is ShopItemKind.MAKEUP else o.item_name
-            lines.append(
-                f"{when} · {member} (<code>{o.user_id}</code>) · #{o.item_id} "
-                f"{self._esc(name)} · {self.words.points(o.price)}{code}"
-            )
+        lines = []
+        if found.custom:
+            lines.append(self._("📦 Custom items (the group's team hands them over), newest first"))
+            lines += [self._order_line(o, zone) for o in found.custom]
+        if found.others:
+            lines.append(self._("🎟 Coupons and make-up cards (the bot handed them over)"))
+            lines += [self._order_line(o, zone) for o in found.others]
         return "\n".join(lines)
+
+    def _order_line(self, o: ShopOrder, zone: ZoneInfo) -> str:
+        when = o.at.astimezone(zone).strftime("%m-%d %H:%M")
+        code = f" <code>{o.coupon_code}</code>" if o.coupon_code else ""
+        member = self.words.name(o.member_name)
+        name = self._("Make-up check-in card") if o.kind is ShopItemKind.MAKEUP else o.item_name
+        order = self._("order {id}", id=o.id)
+        return (
+            f"{order} · {when} · {member} (<code>{o.user_id}</code>) · #{o.item_id} "
+            f"{self._esc(name)} · {self.words.points(o.price)}{code}"
+        )
 
     # -- /points ----------------------------------------------------------------------------------
 
@@ -245,11 +299,34 @@ class ShopTexts:
         )
 
     def expiry_reminder(self, r: ExpiryReminder) -> str:
+        """A week before: the last day the points can be spent, in the group's calendar; the
+        shop only when it has something to spend them on."""
+        up, group = r.upcoming, f"<b>{self._esc(r.chat_title or '-')}</b>"
+        values = {"n": up.amount, "group": group, "day": up.usable_until.isoformat()}
+        if up.more and up.more_usable_until is not None:
+            what = self._(
+                "⏳ {n} of your points in {group} are usable until {day}, {more} more until "
+                "{last} at the latest; then they expire.",
+                **values, more=up.more, last=up.more_usable_until.isoformat(),
+            )  # fmt: skip
+        else:
+            what = self._(
+                "⏳ {n} of your points in {group} are usable until {day}; then they expire.",
+                **values,
+            )
+        balance = self.words.points(r.balance)
+        if r.shop_open:
+            then = self._("You have {balance}: spend them in the group's /shop.", balance=balance)
+        else:
+            then = self._("You have {balance}.", balance=balance)
+        return self._("{sentence} {next}", sentence=what, next=then)
+
+    def expired_notice(self, n: ExpiredNotice) -> str:
+        """When points went: how many, and what is left."""
+        months = self._n("{n} month", "{n} months", n.months)
         return self._(
-            "⏳ {n} of your points in {group} expire on {day}. You have {balance}: "
-            "spend them in the group's /shop.",
-            n=r.amount,
-            group=f"<b>{self._esc(r.chat_title or '-')}</b>",
-            day=r.expires_on.isoformat(),
-            balance=self.words.points(r.balance),
-        )
+            "⌛ {n} of your points in {group} expired today (points last {months}). You have "
+            "{balance} left.",
+            n=n.amount, group=f"<b>{self._esc(n.chat_title or '-')}</b>", months=months,
+            balance=self.words.points(n.balance),
+        )  # fmt: skip

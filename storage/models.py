@@ -101,6 +101,7 @@ class ChatRow(Base):
     journeys: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # campaigns.journeys.JourneyBook
     # Points expire this many months after they were earned, oldest first (0: never).
     points_expiry_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    points_expire_from: Mapped[dt.date | None] = mapped_column(Date)  # the grace's end
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -416,7 +417,10 @@ class ShopRedemptionRow(Base):
 
 
 class PointsReminderRow(Base):
-    """A member was told points expire by `expires_on`: one per member and window."""
+    """A member was reminded of points expiring on `expires_on` (the reminder covers that
+    day and the six after); `told_at`: when they were told that points of that week had
+    expired (once per reminder; a row with `at` = `told_at` marks an expiry no reminder
+    covered)."""
 
     __tablename__ = "points_reminders"
     __table_args__ = (UniqueConstraint("chat_id", "user_id", "expires_on"),)
@@ -426,6 +430,7 @@ class PointsReminderRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     expires_on: Mapped[dt.date] = mapped_column(Date)
     at: Mapped[dt.datetime]
+    told_at: Mapped[dt.datetime | None]
 
 
 class ProcessedUpdateRow(Base):

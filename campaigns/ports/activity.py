@@ -52,13 +52,19 @@ class StatementLine:
 
 @dataclass(frozen=True)
 class ExpiryStanding:
-    """What the expiry rule needs of one member: points earned in entries before the
-    cutoff, every debit so far (as a positive number), and the balance."""
+    """What the expiry rule needs of one member: points earned in entries before each
+    cutoff asked for (`earned`, in their order), every debit so far (as a positive number),
+    and the balance."""
 
     user_id: int
-    earned_before: int
+    earned: tuple[int, ...]
     debits: int
     balance: int
+
+    @property
+    def earned_before(self) -> int:
+        """Earned before the first cutoff."""
+        return self.earned[0]
 
 
 class Checkins(Protocol):
@@ -120,7 +126,8 @@ class Ledger(Protocol):
     async def statement(self, chat_pk: int, user_id: int, limit: int) -> list[StatementLine]:
         """The member's latest entries in the group, newest first."""
 
-    async def expiry_standings(self, chat_pk: int, cutoff: dt.datetime) -> list[ExpiryStanding]:
-        """Members who may have points expiring at `cutoff`: earned before it more than all
-        their debits, with a positive balance (a pre-filter: campaigns.shop.expiring decides
-        how much; for everyone else it is zero)."""
+    async def expiry_standings(self, chat_pk: int, *cutoffs: dt.datetime) -> list[ExpiryStanding]:
+        """Members who may have points expiring at one of the `cutoffs` (ascending): earned
+        before the last more than all their debits, with a positive balance (a pre-filter:
+        campaigns.shop.expiring decides how much; for everyone else it is zero). One pass
+        over the group's ledger, however many cutoffs."""

@@ -1,8 +1,10 @@
-"""The points shop's items and redemptions, and the once-per-window expiry reminders."""
+"""The points shop's items and redemptions, and the expiry reminders (one per member and
+expiry day) with the notice that points expired (once per reminder)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,8 +50,9 @@ class Shop(Protocol):
         key: str,
         coupon_code: str | None,
         at: dt.datetime,
-    ) -> bool:
-        """The redemption, once per key (the ledger entry's); False if the key exists."""
+    ) -> int | None:
+        """The redemption, once per key (the ledger entry's): its id (the order number), or
+        None if the key exists."""
 
     async def last_redeemed(
         self, chat_pk: int, user_id: int, *, item_id: int | None = None,
@@ -57,11 +60,21 @@ class Shop(Protocol):
     ) -> dt.datetime | None:  # fmt: skip
         """When the member last redeemed this item (or an item of this kind)."""
 
-    async def orders(self, chat_pk: int, limit: int) -> list[ShopOrder]:
-        """The group's latest redemptions, newest first."""
+    async def orders(
+        self, chat_pk: int, limit: int, *, kinds: Sequence[ShopItemKind]
+    ) -> list[ShopOrder]:
+        """The group's latest redemptions of items of these kinds, newest first."""
+
+    async def reminded(self, chat_pk: int, *, since: dt.date) -> dict[int, list[dt.date]]:
+        """Member -> the expiry days they were reminded of, from `since` on."""
 
     async def remind_once(
-        self, chat_pk: int, user_id: int, *, expires_on: dt.date, after: dt.date, at: dt.datetime
+        self, chat_pk: int, user_id: int, *, expires_on: dt.date, at: dt.datetime
     ) -> bool:
-        """Note a reminder of points expiring by `expires_on`, unless one that covers a day
-        after `after` was noted already (so a member hears once per window); False then."""
+        """Note a reminder of points expiring on `expires_on`; False if one was noted."""
+
+    async def note_expired(
+        self, chat_pk: int, user_id: int, *, expires_on: dt.date, at: dt.datetime
+    ) -> bool:
+        """Note that the member was told points of the reminder of `expires_on` expired (a
+        new row, told already, when there was no such reminder); False if they were told."""

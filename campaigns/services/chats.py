@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from campaigns.access import ButtonKind, Gate, Tap
+from campaigns.checkin import local_day
 from campaigns.errors import DomainError, DuplicateUpdate, UnknownChat
 from campaigns.members import (
     BotRight,
@@ -20,6 +21,7 @@ from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.services.access import require_admin, require_button
 from campaigns.settings import ChatSettings, apply_setting
+from campaigns.shop import with_expiry_grace
 
 
 async def claim_update(
@@ -131,6 +133,7 @@ async def change_setting(
         await claim_update(uow, bot_id, update_id, at)
         record = await uow.chats.locked((await ensure_chat(uow, chat, defaults)).pk)
         new = apply(record.settings, key, value)
+        new = with_expiry_grace(record.settings, new, local_day(at, new.timezone))
         await uow.chats.save_settings(record.pk, new)
         await uow.commit()
     return new

@@ -16,7 +16,7 @@ from campaigns.members import (
     presence_change,
 )
 from campaigns.ports import UnitOfWork
-from campaigns.ports.members import MessageSeen
+from campaigns.ports.members import Contact, MessageSeen
 from campaigns.ports.segments import ActiveDay
 from campaigns.services import referral
 from campaigns.services.chats import claim_update, ensure_chat
@@ -195,6 +195,14 @@ async def record_messages(
             known_days.clear()
         known_days.update((d.chat_pk, d.user_id, d.day) for d in days)
     return Activity(len(fresh), notices)
+
+
+async def reachable_contacts(uow: UnitOfWork, user_ids: Sequence[int]) -> list[Contact]:
+    """Of these people, those who may get a private message (they started the bot, never
+    blocked it), with their language: the group's admins told of an order, say."""
+    async with uow:
+        contacts = await uow.users.contacts(user_ids)
+    return [contact for _, contact in sorted(contacts.items()) if contact.reachable]
 
 
 async def started_the_bot(uow: UnitOfWork, user_ids: Sequence[int]) -> set[int]:

@@ -1,5 +1,6 @@
 """The points shop (积分兑换): admins stock it, members redeem with a tap, /points shows the
-statement, and a job expires points oldest first (with a reminder a week before).
+statement, and a job expires points oldest first (with a reminder a week before, and a
+notice when they went).
 
 A redemption is one transaction: the member's row is locked first (one redemption of theirs
 at a time, whatever runs at once), the item's stock moves by a conditional UPDATE, the
@@ -12,14 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.checkin import local_day
 from campaigns.coupons import OfferPurpose, OfferState
 from campaigns.members import Person
 from campaigns.ports import UnitOfWork
-from campaigns.ports.activity import StatementLine
+from campaigns.ports.activity import ExpiryStanding, StatementLine
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.coupons import TemplateRecord
 from campaigns.ports.members import Contact
@@ -48,9 +50,13 @@ from campaigns.shop import (
     ShopItemStatus,
     ShopProblem,
     ShopUsage,
+    Upcoming,
+    cutoff_on,
     expiring,
-    expiry_cutoff,
+    expiry_noted_by,
+    outlook_days,
     plan_makeup,
+    upcoming_expiry,
 )
 
 ORDERS_SHOWN = 20
@@ -66,13 +72,16 @@ class ShopView:
 
 @dataclass(frozen=True)
 class Redeemed:
-    """What the member is told after a redemption."""
+    """What the member is told after a redemption (and, for a custom item, the group's
+    admins: `order_id` is the redemption's number in /shop orders)."""
 
     item: ShopItem
     balance: int
     coupon: Issued | None = None
     makeup: Makeup | None = None
     chat_title: str | None = None
+    group_id: int = 0
+    order_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,22 +97,45 @@ class Statement:
 
 @dataclass(frozen=True)
 class Orders:
-    """/shop orders: the latest redemptions, for the operator who hands items over."""
+    """/shop orders: the latest redemptions of custom items (the operator hands them over)
+    apart from the coupons and make-up cards (handed over by the bot)."""
 
-    orders: list[ShopOrder]
+    custom: list[ShopOrder]
+    others: list[ShopOrder]
     timezone: str
 
 
 @dataclass(frozen=True)
 class ExpiryReminder:
-    """A private "N points expire by <day>" to a member who started the bot."""
+    """A private "N points are usable until <day>" to a member who started the bot."""
+
+    member: Contact
+    chat_title: str | None
+    group_language: str
+    upcoming: Upcoming
+    balance: int
+    shop_open: bool  # the shop has something to spend them on now
+
+
+@dataclass(frozen=True)
+class ExpiredNotice:
+    """A private "N points expired" to a member who started the bot."""
 
     member: Contact
     chat_title: str | None
     group_language: str
     amount: int
-    expires_on: dt.date
-    balance: int
+    balance: int  # left after the expiry
+    months: int
+
+
+@dataclass(frozen=True)
+class ExpiryRun:
+    """One run of the expiry job: points taken, and what members are to be told."""
+
+    expired: int = 0
+    reminders: list[ExpiryReminder] = field(default_factory=list)
+    notices: list[ExpiredNotice] = field(default_factory=list)
 
 
 async def add_item(
@@ -198,7 +230,7 @@ async def redeem_item(
         await uow.members.get(chat.pk, person.user_id)  # locks the member: one at a time
         item = await _available(uow, item, person.user_id, at)
         makeup = await _makeup(uow, chat, item, person.user_id, at)
-        offer = await _offer(uow, item, person.user_id, at)
+        offer = await _offer(uow, item, person.user_id, at, chat.settings.timezone)
         key = f"shop:{chat.pk}:{person.user_id}:{bot_id}:{update_id}"
         balance = await _pay(uow, item, person.user_id, key, at)
         coupon = None
@@ -210,9 +242,9 @@ async def redeem_item(
         ):  # fmt: skip
             raise RedeemRefused(RedeemProblem.MAKEUP_NOT_NEEDED, item)
         code = coupon.code if coupon is not None else None
-        await uow.shop.record(item, person.user_id, key=key, coupon_code=code, at=at)
+        order = await uow.shop.record(item, person.user_id, key=key, coupon_code=code, at=at)
         await uow.commit()
-    return Redeemed(item, balance, coupon, makeup, chat.title)
+    return Redeemed(item, balance, coupon, makeup, chat.title, chat.chat_id, order)
 
 
 async def _available(uow: UnitOfWork, item: ShopItem, user_id: int, at: dt.datetime) -> ShopItem:
@@ -249,14 +281,18 @@ async def _makeup(
 
 
 async def _offer(
-    uow: UnitOfWork, item: ShopItem, user_id: int, at: dt.datetime
+    uow: UnitOfWork, item: ShopItem, user_id: int, at: dt.datetime, timezone: str
 ) -> TemplateRecord | None:
-    """A coupon item's offer, still live and within the member's limit."""
+    """A coupon item's offer, open (started, not ended) and within the member's limit."""
     if item.kind is not ShopItemKind.COUPON or item.offer_id is None:
         return None
     offer = await uow.coupons.template(item.offer_id)
     if offer is None or state_of(offer, at) is OfferState.ENDED:
         raise RedeemRefused(RedeemProblem.ENDED, item)
+    starts = offer.template.valid_from
+    if starts is not None and at < starts:
+        local = starts.astimezone(ZoneInfo(timezone))
+        raise RedeemRefused(RedeemProblem.NOT_YET, item, starts_at=local)
     if state_of(offer, at) is OfferState.SOLD_OUT:
         raise RedeemRefused(RedeemProblem.SOLD_OUT, item)
     if await uow.coupons.held(offer.id, user_id) >= offer.per_member:
@@ -300,11 +336,14 @@ async def _issue(
 
 
 async def shop_orders(uow: UnitOfWork, *, chat_id: int, limit: int = ORDERS_SHOWN) -> Orders:
-    """/shop orders (admins): who redeemed what, newest first."""
+    """/shop orders (admins): who redeemed what, newest first, custom items apart."""
     async with uow:
         record = await require_chat(uow, chat_id)
-        orders = await uow.shop.orders(record.pk, limit)
-    return Orders(orders, record.settings.timezone)
+        custom = await uow.shop.orders(record.pk, limit, kinds=[ShopItemKind.ITEM])
+        others = await uow.shop.orders(
+            record.pk, limit, kinds=[ShopItemKind.COUPON, ShopItemKind.MAKEUP]
+        )
+    return Orders(custom, others, record.settings.timezone)
 
 
 async def points_statement(
@@ -337,64 +376,95 @@ async def my_statements(uow: UnitOfWork, *, user_id: int) -> list[Statement]:
     return out
 
 
-async def expire_points(
-    uow: Callable[[], UnitOfWork], *, now: dt.datetime
-) -> tuple[int, list[ExpiryReminder]]:
+async def expire_points(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> ExpiryRun:
     """Every group with an expiry: points past it leave as one EXPIRY entry per member and
-    local day (a rerun that day finds the key taken), oldest first; members with points
-    expiring within a week are reminded once per window (only those who started the bot
-    are returned). Returns the points expired and the reminders to send."""
+    local day (a rerun that day finds the key taken), oldest first, and the member hears
+    of it once per reminder's week; members with points expiring within a week are
+    reminded of the day (campaigns.shop.upcoming_expiry). Only members who started the bot
+    are returned to be told."""
     async with uow() as first:
         records = [r for r in await first.chats.active() if r.settings.points_expiry_months]
-    expired, reminders = 0, []
+    run = ExpiryRun()
     for record in records:
         async with uow() as work:
-            expired += await _expire(work, record, now)
-            reminders += await _remind(work, record, now)
+            expired, notices = await _expire(work, record, now)
+            reminders = await _remind(work, record, now)
             await work.commit()
-    return expired, reminders
+        run = ExpiryRun(run.expired + expired, run.reminders + reminders, run.notices + notices)
+    return run
 
 
-async def _expire(uow: UnitOfWork, record: ChatRecord, now: dt.datetime) -> int:
+async def _expire(
+    uow: UnitOfWork, record: ChatRecord, now: dt.datetime
+) -> tuple[int, list[ExpiredNotice]]:
     s = record.settings
     today = local_day(now, s.timezone)
-    cutoff = expiry_cutoff(today, s.points_expiry_months, s.timezone)
-    total = 0
+    cutoff = cutoff_on(today, s)
+    if cutoff is None:
+        return 0, []
+    reminded = await uow.shop.reminded(record.pk, since=today - dt.timedelta(days=REMIND_DAYS))
+    total, told = 0, {}
     for standing in await uow.ledger.expiry_standings(record.pk, cutoff):
         amount = expiring(
             earned_before=standing.earned_before, debits=standing.debits, balance=standing.balance
         )
         if not amount:
             continue
-        key = f"expiry:{record.pk}:{standing.user_id}:{today.isoformat()}"
+        uid = standing.user_id
+        key = f"expiry:{record.pk}:{uid}:{today.isoformat()}"
         try:
-            if await spend_points(
-                uow, record.pk, standing.user_id, amount=amount, reason=PointsReason.EXPIRY,
-                key=key, at=now,
-            ) is not None:  # fmt: skip
-                total += amount
+            left = await spend_points(
+                uow, record.pk, uid, amount=amount, reason=PointsReason.EXPIRY, key=key, at=now
+            )
         except NotEnoughPoints:  # spent meanwhile: the next run looks again
             continue
-    return total
+        if left is None:
+            continue
+        total += amount
+        week = expiry_noted_by(today, reminded.get(uid, [])) or today
+        if await uow.shop.note_expired(record.pk, uid, expires_on=week, at=now):
+            told[uid] = (amount, left)
+    contacts = await uow.users.contacts(list(told))
+    notices = [
+        ExpiredNotice(c, record.title, s.language, *told[uid], s.points_expiry_months)
+        for uid, c in sorted(contacts.items())
+        if c.reachable
+    ]
+    return total, notices
 
 
 async def _remind(uow: UnitOfWork, record: ChatRecord, now: dt.datetime) -> list[ExpiryReminder]:
+    """Reminders of each member's first coming expiry day (the amount that goes that day,
+    and what more goes in the week after it), once per day reminded of."""
     s = record.settings
     today = local_day(now, s.timezone)
-    soon = today + dt.timedelta(days=REMIND_DAYS)
-    cutoff = expiry_cutoff(soon, s.points_expiry_months, s.timezone)
-    due: dict[int, tuple[int, int]] = {}
-    for standing in await uow.ledger.expiry_standings(record.pk, cutoff):
-        amount = expiring(
-            earned_before=standing.earned_before, debits=standing.debits, balance=standing.balance
-        )
-        if amount and await uow.shop.remind_once(
-            record.pk, standing.user_id, expires_on=soon, after=today, at=now
+    days = [(day, cutoff_on(day, s)) for day in outlook_days(today)]
+    cutoffs = sorted({cut for _, cut in days if cut is not None})
+    if not cutoffs:
+        return []
+    reminded = await uow.shop.reminded(record.pk, since=today - dt.timedelta(days=REMIND_DAYS))
+    due: dict[int, tuple[Upcoming, int]] = {}
+    for standing in await uow.ledger.expiry_standings(record.pk, *cutoffs):
+        earned = dict(zip(cutoffs, standing.earned, strict=True))
+        gone_by = [(day, _gone(standing, earned, cut)) for day, cut in days]
+        upcoming = upcoming_expiry(today, gone_by, reminded.get(standing.user_id, []))
+        if upcoming is not None and await uow.shop.remind_once(
+            record.pk, standing.user_id, expires_on=upcoming.expires_on, at=now
         ):
-            due[standing.user_id] = (amount, standing.balance)
+            due[standing.user_id] = (upcoming, standing.balance)
+    if not due:
+        return []
     contacts = await uow.users.contacts(list(due))
+    shop_open = any(item.left != 0 for item in await uow.shop.items(record.pk))
     return [
-        ExpiryReminder(contact, record.title, s.language, due[uid][0], soon, due[uid][1])
+        ExpiryReminder(contact, record.title, s.language, *due[uid], shop_open)
         for uid, contact in sorted(contacts.items())
         if contact.reachable
     ]
+
+
+def _gone(standing: ExpiryStanding, earned: dict[dt.datetime, int], cut: dt.datetime | None) -> int:
+    """The member's points gone by a day whose cutoff is `cut` (None: nothing goes)."""
+    if cut is None:
+        return 0
+    return expiring(earned_before=earned[cut], debits=standing.debits, balance=standing.balance)

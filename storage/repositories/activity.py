@@ -387,28 +387,38 @@ class SqlLedger(Repository):
             for row in rows
         ]  # fmt: skip
 
-    async def expiry_standings(self, chat_pk: int, cutoff: dt.datetime) -> list[ExpiryStanding]:
-        """One aggregate over the group's ledger, joined to the balances: members whose
-        points earned before the cutoff exceed all their debits, and who hold points."""
-        earned = func.coalesce(
-            func.sum(case(((LT.c.delta > 0) & (LT.c.at < cutoff), LT.c.delta), else_=0)), 0
-        )
+    async def expiry_standings(self, chat_pk: int, *cutoffs: dt.datetime) -> list[ExpiryStanding]:
+        """One aggregate over the group's ledger (a sum per cutoff), joined to the balances:
+        members whose points earned before the last cutoff exceed all their debits, and who
+        hold points."""
+        assert cutoffs and list(cutoffs) == sorted(cutoffs)
+        earned = [
+            func.coalesce(
+                func.sum(case(((LT.c.delta > 0) & (LT.c.at < cut), LT.c.delta), else_=0)), 0
+            )
+            for cut in cutoffs
+        ]
         debits = func.coalesce(func.sum(case((LT.c.delta < 0, -LT.c.delta), else_=0)), 0)
         m = MT.c
+        labelled = [sum_.label(f"earned{n}") for n, sum_ in enumerate(earned)]
         sums = (
-            select(LT.c.user_id, earned.label("earned"), debits.label("debits"))
+            select(LT.c.user_id, *labelled, debits.label("debits"))
             .where(LT.c.chat_id == chat_pk)
             .group_by(LT.c.user_id)
-            .having(earned > debits)
+            .having(earned[-1] > debits)
             .subquery()
         )
+        columns = [sums.c[f"earned{n}"] for n in range(len(cutoffs))]
         rows = await self.run(
-            select(sums.c.user_id, sums.c.earned, sums.c.debits, m.points)
+            select(sums.c.user_id, sums.c.debits, m.points, *columns)
             .join(MT, (m.chat_id == chat_pk) & (m.user_id == sums.c.user_id))
             .where(m.points > 0)
             .order_by(sums.c.user_id)
         )
-        return [
-            ExpiryStanding(int(row.user_id), int(row.earned), int(row.debits), int(row.points))
-            for row in rows
-        ]
+        found = []
+        for row in rows:
+            earned_by = tuple(int(row[3 + n]) for n in range(len(cutoffs)))
+            found.append(
+                ExpiryStanding(int(row.user_id), earned_by, int(row.debits), int(row.points))
+            )
+        return found

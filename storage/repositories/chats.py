@@ -44,6 +44,7 @@ def to_record(row: Any) -> ChatRecord:
         _key(row.tiers),
         _key(row.journeys),
         row.points_expiry_months or 0,
+        row.points_expire_from,
     )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings,
@@ -69,6 +70,7 @@ def _settings(
     tiers: str = "{}",
     journeys: str = "{}",
     points_expiry_months: int = 0,
+    points_expire_from: dt.date | None = None,
 ) -> ChatSettings:
     """Settings parsed once per distinct stored value (they are frozen, so shared): every
     batch of chatter and every check-in reads its group's row."""
@@ -88,6 +90,7 @@ def _settings(
         tiers=ladder_from_json(json.loads(tiers)),
         journeys=book_from_json(json.loads(journeys)),
         points_expiry_months=points_expiry_months,
+        points_expire_from=points_expire_from,
     )
 
 
@@ -109,6 +112,7 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     row.referral = settings.referral.to_json()
     row.order_points = settings.order_points
     row.points_expiry_months = settings.points_expiry_months
+    row.points_expire_from = settings.points_expire_from
     row.tiers = None if settings.tiers == DEFAULT_LADDER else ladder_to_json(settings.tiers)
     row.journeys = book_to_json(settings.journeys)
 

@@ -1,9 +1,10 @@
 """The points shop: items, stock by a conditional UPDATE, redemptions once per key, and the
-points-expiry reminders noted once per window."""
+points-expiry reminders (once per member and expiry day) and notices (once per reminder)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -83,7 +84,7 @@ class SqlShop(Repository):
         key: str,
         coupon_code: str | None,
         at: dt.datetime,
-    ) -> bool:
+    ) -> int | None:
         result = await self.session.execute(
             insert_for(self.session, R)
             .values(
@@ -99,7 +100,8 @@ class SqlShop(Repository):
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(R.id)
         )
-        return result.first() is not None
+        row = result.first()
+        return int(row[0]) if row is not None else None
 
     async def last_redeemed(
         self, chat_pk: int, user_id: int, *, item_id: int | None = None,
@@ -112,12 +114,14 @@ class SqlShop(Repository):
             query = query.where(R.kind == str(kind))
         return aware(await self.session.scalar(query))
 
-    async def orders(self, chat_pk: int, limit: int) -> list[ShopOrder]:
+    async def orders(
+        self, chat_pk: int, limit: int, *, kinds: Sequence[ShopItemKind]
+    ) -> list[ShopOrder]:
         rows = await self.session.execute(
             select(R, I.name, UserRow)
             .join(I, I.id == R.item_id)
             .outerjoin(UserRow, UserRow.id == R.user_id)
-            .where(R.chat_id == chat_pk)
+            .where(R.chat_id == chat_pk, R.kind.in_([str(kind) for kind in kinds]))
             .order_by(R.at.desc(), R.id.desc())
             .limit(limit)
         )
@@ -136,17 +140,48 @@ class SqlShop(Repository):
             for r, name, user in rows
         ]
 
-    async def remind_once(
-        self, chat_pk: int, user_id: int, *, expires_on: dt.date, after: dt.date, at: dt.datetime
-    ) -> bool:
-        covered = await self.session.scalar(
-            select(PR.id).where(PR.chat_id == chat_pk, PR.user_id == user_id, PR.expires_on > after)
+    async def reminded(self, chat_pk: int, *, since: dt.date) -> dict[int, list[dt.date]]:
+        rows = await self.session.execute(
+            select(PR.user_id, PR.expires_on)
+            .where(PR.chat_id == chat_pk, PR.expires_on >= since)
+            .order_by(PR.user_id, PR.expires_on)
         )
-        if covered is not None:
-            return False
+        found: dict[int, list[dt.date]] = {}
+        for user_id, day in rows:
+            found.setdefault(int(user_id), []).append(day)
+        return found
+
+    async def remind_once(
+        self, chat_pk: int, user_id: int, *, expires_on: dt.date, at: dt.datetime
+    ) -> bool:
         result = await self.session.execute(
             insert_for(self.session, PR)
             .values(chat_id=chat_pk, user_id=user_id, expires_on=expires_on, at=at)
+            .on_conflict_do_nothing()
+            .returning(PR.id)
+        )
+        return result.first() is not None
+
+    async def note_expired(
+        self, chat_pk: int, user_id: int, *, expires_on: dt.date, at: dt.datetime
+    ) -> bool:
+        marked = await self.session.execute(
+            update(PR)
+            .where(
+                PR.chat_id == chat_pk,
+                PR.user_id == user_id,
+                PR.expires_on == expires_on,
+                PR.told_at.is_(None),
+            )
+            .values(told_at=at)
+            .returning(PR.id)
+            .execution_options(synchronize_session=False)
+        )
+        if marked.first() is not None:
+            return True
+        result = await self.session.execute(
+            insert_for(self.session, PR)
+            .values(chat_id=chat_pk, user_id=user_id, expires_on=expires_on, at=at, told_at=at)
             .on_conflict_do_nothing()
             .returning(PR.id)
         )

@@ -284,17 +284,19 @@ async def test_points_expire_oldest_first_once_a_day_as_ledger_entries(uow_facto
         (BEN, 10, dt.datetime(2026, 11, 1, 4, tzinfo=dt.UTC)),
     ])  # fmt: skip
 
-    took, _ = await shop.expire_points(uow_factory, now=NOW)
-    again, _ = await shop.expire_points(uow_factory, now=NOW + dt.timedelta(hours=1))
-    next_day, _ = await shop.expire_points(uow_factory, now=NOW + DAY)
+    took = await shop.expire_points(uow_factory, now=NOW)
+    again = await shop.expire_points(uow_factory, now=NOW + dt.timedelta(hours=1))
+    next_day = await shop.expire_points(uow_factory, now=NOW + DAY)
 
-    assert (took, again, next_day) == (70, 0, 0)
+    assert (took.expired, again.expired, next_day.expired) == (70, 0, 0)
     assert await entries(uow_factory, pk, PointsReason.EXPIRY) == [(ANNA, -70)]
     assert (await balances(uow_factory, pk))[ANNA] == (50, 150)  # earned stays: tiers keep it
     assert (await balances(uow_factory, pk))[BEN][0] == 10
 
 
-async def test_members_hear_of_points_expiring_within_a_week_once(uow_factory):
+async def test_members_hear_of_points_expiring_on_the_real_day_once_and_when_they_went(
+    uow_factory,
+):
     pk = await group(uow_factory, {}, EXPIRING)
     async with uow_factory() as uow:
         await uow.users.upsert([Person(ANNA, "Anna"), Person(BEN, "Ben")])
@@ -303,18 +305,28 @@ async def test_members_hear_of_points_expiring_within_a_week_once(uow_factory):
         await uow.users.set_reachable(ANNA, True)  # Ben never started the bot
         await uow.commit()
     earned = dt.datetime(2025, 12, 3, 4, tzinfo=dt.UTC)  # expires on 4 December 2026
-    await ledger(uow_factory, pk, [(ANNA, 40, earned), (BEN, 40, earned)])
+    later = dt.datetime(2025, 12, 12, 4, tzinfo=dt.UTC)  # on 13 December: a week after
+    await ledger(uow_factory, pk, [(ANNA, 40, earned), (BEN, 40, earned), (ANNA, 5, later)])
 
-    _, first = await shop.expire_points(uow_factory, now=NOW)
-    _, rerun = await shop.expire_points(uow_factory, now=NOW + dt.timedelta(hours=3))
-    _, next_day = await shop.expire_points(uow_factory, now=NOW + DAY)
-    took, _ = await shop.expire_points(uow_factory, now=NOW + 4 * DAY)
+    first = await shop.expire_points(uow_factory, now=NOW)
+    rerun = await shop.expire_points(uow_factory, now=NOW + dt.timedelta(hours=3))
+    next_day = await shop.expire_points(uow_factory, now=NOW + DAY)
+    gone = await shop.expire_points(uow_factory, now=NOW + 4 * DAY)  # 4 December
+    gone_again = await shop.expire_points(uow_factory, now=NOW + 4 * DAY + dt.timedelta(hours=1))
+    second = await shop.expire_points(uow_factory, now=NOW + 6 * DAY)  # 13 December in a week
 
-    assert [(r.member.user_id, r.amount, r.expires_on) for r in first] == [
-        (ANNA, 40, dt.date(2026, 12, 7))
+    [reminder] = first.reminders
+    assert (reminder.member.user_id, reminder.upcoming.amount) == (ANNA, 40)
+    assert reminder.upcoming.expires_on == dt.date(2026, 12, 4)
+    assert reminder.upcoming.usable_until == dt.date(2026, 12, 3)
+    assert (reminder.balance, reminder.shop_open) == (45, False)
+    assert rerun.reminders == [] and next_day.reminders == []
+    assert gone.expired == 80 and gone_again.expired == 0
+    assert [(n.member.user_id, n.amount, n.balance) for n in gone.notices] == [(ANNA, 40, 5)]
+    assert gone_again.notices == []
+    assert [(r.upcoming.expires_on, r.upcoming.amount) for r in second.reminders] == [
+        (dt.date(2026, 12, 13), 5)
     ]
-    assert rerun == [] and next_day == []
-    assert took == 80
 
 
 async def test_the_sql_pre_filter_keeps_every_member_the_rule_would_expire(uow_factory):
@@ -340,9 +352,11 @@ async def test_the_sql_pre_filter_keeps_every_member_the_rule_would_expire(uow_f
         kept[uid] = history
     await ledger(uow_factory, pk, rows)
     cutoff = expiry_cutoff(dt.date(2026, 11, 30), 12, "Asia/Shanghai")
+    later = expiry_cutoff(dt.date(2027, 3, 1), 12, "Asia/Shanghai")
 
     async with uow_factory() as uow:
         found = {s.user_id: s for s in await uow.ledger.expiry_standings(pk, cutoff)}
+        both = {s.user_id: s for s in await uow.ledger.expiry_standings(pk, cutoff, later)}
 
     for uid, history in kept.items():
         earned = sum(d for _, d, at in history if d > 0 and at < cutoff)
@@ -356,6 +370,16 @@ async def test_the_sql_pre_filter_keeps_every_member_the_rule_would_expire(uow_f
             assert due == 0, uid
     assert any(expiring(earned_before=s.earned_before, debits=s.debits, balance=s.balance)
                for s in found.values())  # fmt: skip
+    for uid, history in kept.items():  # two cutoffs in one pass: each one's sum
+        if uid in both:
+            sums = [sum(d for _, d, at in history if d > 0 and at < c) for c in (cutoff, later)]
+            assert both[uid].earned == tuple(sums)
+        else:
+            debits = sum(-d for _, d, _ in history if d < 0)
+            earned = sum(d for _, d, at in history if d > 0 and at < later)
+            balance = sum(d for _, d, _ in history)
+            assert expiring(earned_before=earned, debits=debits, balance=balance) == 0, uid
+    assert set(found) <= set(both)
 
 
 async def test_the_statement_shows_the_latest_twenty_entries_newest_first(uow_factory):
