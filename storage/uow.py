@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
+from storage.repositories.alerts import SqlAlerts
 from storage.repositories.analytics import SqlAnalytics
 from storage.repositories.audiences import SqlAudiences
 from storage.repositories.broadcasts import SqlBroadcasts
@@ -79,6 +80,7 @@ class SqlUnitOfWork:
         self.analytics = SqlAnalytics(self.session)
         self.stats = SqlStats(self.session)
         self.campaigns = SqlCampaigns(self.session)
+        self.alerts = SqlAlerts(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Protocol, Self
 
 from campaigns.ports.activity import Checkins, Events, Ledger
+from campaigns.ports.alerts import Alerts
 from campaigns.ports.analytics import Analytics
 from campaigns.ports.audiences import Audiences
 from campaigns.ports.broadcasts import Broadcasts
@@ -119,6 +120,9 @@ class UnitOfWork(Protocol):
 
     @property
     def campaigns(self) -> Campaigns: ...
+
+    @property
+    def alerts(self) -> Alerts: ...
 
     async def __aenter__(self) -> Self: ...
 

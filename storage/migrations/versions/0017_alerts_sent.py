@@ -1,0 +1,46 @@
+"""alerts_sent: each alert to a group's admins once per condition and local day
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-09 10:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0017"
+down_revision: str | None = "0016"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+TZ = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "alerts_sent",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("chat_id", BigId, nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("object_id", sa.BigInteger(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("sent_at", TZ, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["chat_id"], ["chats.id"], name=op.f("fk_alerts_sent_chat_id_chats"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts_sent")),
+        sa.UniqueConstraint(
+            "chat_id",
+            "kind",
+            "object_id",
+            "day",
+            name=op.f("uq_alerts_sent_chat_id_kind_object_id_day"),
+        ),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("alerts_sent")
