@@ -55,3 +55,26 @@ async def test_the_alert_is_in_the_groups_language(bot: Harness):
     assert alert.startswith("⚠️ <b>库存预警</b>")
     assert f"优惠 #{offer_id} 满199减30：共 1 张券，仅剩 0 张。" in alert
     assert len([m for m in bot.world.delivered(GROUP) if "库存" in m]) == 0
+
+
+def test_the_pace_and_leaves_alerts_say_what_how_much_and_what_to_do():
+    import datetime as dt
+
+    from campaigns.alerts import LeaveAlert, PaceAlert
+    from campaigns.campaign import TargetLine
+    from campaigns.services.alerts import DueAlert
+    from campaigns.stats import Kpi
+    from handlers.alert_texts import AlertTexts
+
+    day = dt.date(2026, 11, 4)
+    pace = PaceAlert(3, "双11", (TargetLine(Kpi.JOINS, 1000, 30, 300),), day)
+    spike = LeaveAlert(7, 0.5, 5)
+
+    en = AlertTexts("en").alert(DueAlert(GROUP, "Tea <club>", "en", day, pace))
+    zh = AlertTexts("zh").alert(DueAlert(GROUP, "茶友群", "zh", day, spike))
+
+    assert en.startswith("📉 <b>Campaign behind pace</b> in Tea &lt;club&gt;")
+    assert "#3 双11, up to 11-04:" in en and "behind pace (300 by now)" in en
+    assert "<code>/campaign report 3</code>" in en
+    assert zh.startswith("🚪 <b>退群激增</b>（茶友群）")
+    assert "今天有 7 位成员退群；过去 14 天日均 0.5 位。" in zh
