@@ -453,6 +453,15 @@ class InviteLinkRow(Base):
             postgresql_where=text("kind = 'member' AND revoked_at IS NULL"),
         ),
         Index("ix_invite_links_chat_for_user", "chat_id", "for_user_id"),
+        # One channel (渠道) of a name per group; the database settles racing /link new.
+        Index(
+            "uq_invite_links_channel_name",
+            "chat_id",
+            "name",
+            unique=True,
+            sqlite_where=text("kind = 'channel'"),
+            postgresql_where=text("kind = 'channel'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -15,6 +15,7 @@ from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.buttons import SqlButtons
 from storage.repositories.calendar import SqlCalendar
 from storage.repositories.campaigns import SqlCampaigns
+from storage.repositories.channels import SqlChannels
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
 from storage.repositories.groupbuys import SqlGroupBuys
@@ -81,6 +82,7 @@ class SqlUnitOfWork:
         self.stats = SqlStats(self.session)
         self.campaigns = SqlCampaigns(self.session)
         self.alerts = SqlAlerts(self.session)
+        self.channels = SqlChannels(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

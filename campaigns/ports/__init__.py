@@ -19,6 +19,7 @@ from campaigns.ports.broadcasts import Broadcasts
 from campaigns.ports.buttons import Buttons
 from campaigns.ports.calendar import Calendar
 from campaigns.ports.campaigns import Campaigns
+from campaigns.ports.channels import Channels
 from campaigns.ports.chats import Chats
 from campaigns.ports.coupons import Coupons
 from campaigns.ports.groupbuys import GroupBuys
@@ -123,6 +124,9 @@ class UnitOfWork(Protocol):
 
     @property
     def alerts(self) -> Alerts: ...
+
+    @property
+    def channels(self) -> Channels: ...
 
     async def __aenter__(self) -> Self: ...
 

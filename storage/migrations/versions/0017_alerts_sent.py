@@ -1,4 +1,5 @@
-"""alerts_sent: each alert to a group's admins once per condition and local day
+"""alerts_sent: each alert to a group's admins once per condition and local day; one
+channel link (渠道) of a name per group
 
 Revision ID: 0017
 Revises: 0016
@@ -40,7 +41,16 @@ def upgrade() -> None:
             name=op.f("uq_alerts_sent_chat_id_kind_object_id_day"),
         ),
     )
+    op.create_index(
+        "uq_invite_links_channel_name",
+        "invite_links",
+        ["chat_id", "name"],
+        unique=True,
+        sqlite_where=sa.text("kind = 'channel'"),
+        postgresql_where=sa.text("kind = 'channel'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_invite_links_channel_name", table_name="invite_links")
     op.drop_table("alerts_sent")
