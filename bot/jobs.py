@@ -17,6 +17,7 @@ from telegram.ext import JobQueue
 from bot.clock import SYSTEM, Clock
 from bot.outbox import OutboxSender
 from bot.settings import Settings
+from campaigns.services.alerts import due_alerts
 from campaigns.services.broadcasts import finish, progress, shown
 from campaigns.services.calendar import enrol_due, hand_over_due
 from campaigns.services.campaigns import finish_due
@@ -27,6 +28,7 @@ from campaigns.services.referral import sweep
 from campaigns.services.segments import refresh_all
 from campaigns.services.shop import expire_points
 from campaigns.services.tiers import review_tiers
+from handlers.alerts import send_alerts
 from handlers.broadcasts import show_progress
 from handlers.calendar import report_skipped
 from handlers.calendar_texts import CalendarTexts
@@ -133,6 +135,7 @@ class Jobs:
         every(self.journeys, interval=s.journey_tick_seconds, first=150, name="journeys")
         every(self.expire_points, interval=3600, first=150, name="points-expiry")
         every(self.finish_campaigns, interval=3600, first=180, name="campaigns")
+        every(self.alerts, interval=900, first=240, name="alerts")
 
     def _every(self, queue: JobQueue[Any]) -> Callable[..., None]:
         def every(job: Job, *, interval: float, first: float, name: str) -> None:
@@ -240,6 +243,14 @@ class Jobs:
         if finished:
             log.info("%d campaigns ended: sending their 复盘", len(finished))
             await send_retros(self.bot, self.d, finished)
+
+    async def alerts(self, _: object = None) -> None:
+        """Low stock, campaigns behind pace and leave spikes, each sent privately to the
+        group's admins at most once per condition and local day (across processes)."""
+        due = await due_alerts(self.d.uow, now=self.d.clock())
+        if due:
+            log.info("%d alerts to send to admins", len(due))
+            await send_alerts(self.bot, self.d, due)
 
     async def prune(self, _: object = None) -> None:
         """Forget processed update ids older than Telegram could ever redeliver."""

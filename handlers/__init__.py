@@ -40,6 +40,7 @@ from handlers.callbacks import (
     pattern,
 )
 from handlers.campaigns import campaign_command
+from handlers.channels import link_command
 from handlers.checkin import CHECKIN_WORDS, checkin_command
 from handlers.console import manage_command, on_manage
 from handlers.coupons import coupon_command, mycoupons_command, on_claim, redeem_command
@@ -146,6 +147,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("cohorts", cohorts_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("stats", stats_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("campaign", campaign_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("link", link_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("journey", journey_command, commands), group=COMMANDS)
     app.add_handler(
         CommandHandler(["subscribe", "unsubscribe"], subscribe_command, commands), group=COMMANDS

@@ -461,6 +461,15 @@ class InviteLinkRow(Base):
             postgresql_where=text("kind = 'member' AND revoked_at IS NULL"),
         ),
         Index("ix_invite_links_chat_for_user", "chat_id", "for_user_id"),
+        # One channel (渠道) of a name per group; the database settles racing /link new.
+        Index(
+            "uq_invite_links_channel_name",
+            "chat_id",
+            "name",
+            unique=True,
+            sqlite_where=text("kind = 'channel'"),
+            postgresql_where=text("kind = 'channel'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -925,3 +934,18 @@ class CampaignItemRow(Base):
     kind: Mapped[str] = mapped_column(String(10))  # campaigns.campaign.AttachKind
     ref: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime]
+
+
+class AlertSentRow(Base):
+    """An alert sent to a group's admins (campaigns/alerts.py): the unique key (group, kind,
+    object, local day) makes it once per condition and day, whichever process claims it."""
+
+    __tablename__ = "alerts_sent"
+    __table_args__ = (UniqueConstraint("chat_id", "kind", "object_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # campaigns.alerts.AlertKind
+    object_id: Mapped[int] = mapped_column(BigInteger)  # offer, deal or campaign id; 0: none
+    day: Mapped[dt.date] = mapped_column(Date)
+    sent_at: Mapped[dt.datetime]

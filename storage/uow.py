@@ -8,12 +8,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
+from storage.repositories.alerts import SqlAlerts
 from storage.repositories.analytics import SqlAnalytics
 from storage.repositories.audiences import SqlAudiences
 from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.buttons import SqlButtons
 from storage.repositories.calendar import SqlCalendar
 from storage.repositories.campaigns import SqlCampaigns
+from storage.repositories.channels import SqlChannels
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
 from storage.repositories.groupbuys import SqlGroupBuys
@@ -79,6 +81,8 @@ class SqlUnitOfWork:
         self.analytics = SqlAnalytics(self.session)
         self.stats = SqlStats(self.session)
         self.campaigns = SqlCampaigns(self.session)
+        self.alerts = SqlAlerts(self.session)
+        self.channels = SqlChannels(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Protocol, Self
 
 from campaigns.ports.activity import Checkins, Events, Ledger
+from campaigns.ports.alerts import Alerts
 from campaigns.ports.analytics import Analytics
 from campaigns.ports.audiences import Audiences
 from campaigns.ports.broadcasts import Broadcasts
 from campaigns.ports.buttons import Buttons
 from campaigns.ports.calendar import Calendar
 from campaigns.ports.campaigns import Campaigns
+from campaigns.ports.channels import Channels
 from campaigns.ports.chats import Chats
 from campaigns.ports.coupons import Coupons
 from campaigns.ports.groupbuys import GroupBuys
@@ -119,6 +121,12 @@ class UnitOfWork(Protocol):
 
     @property
     def campaigns(self) -> Campaigns: ...
+
+    @property
+    def alerts(self) -> Alerts: ...
+
+    @property
+    def channels(self) -> Channels: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -62,6 +62,11 @@ class Campaigns(Protocol):
     async def ending_before(self, day: dt.date) -> list[CampaignRecord]:
         """Active campaigns whose last day is before `day` (a pre-filter: the caller checks
         the end in each group's timezone)."""
+        ...
+
+    async def running_around(self, day: dt.date) -> list[CampaignRecord]:
+        """Active campaigns whose days include `day` or a day either side (a pre-filter: the
+        caller checks the stage in each group's timezone)."""
 
     async def finish(self, campaign_id: int, at: dt.datetime) -> bool:
         """active -> finished, once: False when another process finished it first."""

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
+from campaigns.channels import CHANNEL
 from campaigns.members import ChatInfo, MemberStatus, Person
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
@@ -108,6 +109,8 @@ async def attribution(
     """(source, inviter, link id): the link first, then a deep-link visit or join request."""
     if link is not None:
         stored = await uow.links.by_url(link.url)
+        if stored is not None and stored.chat_pk == record.pk and stored.kind == CHANNEL:
+            return Source.OTHER_LINK, None, stored.id  # a channel's: credited to nobody
         if stored is not None and stored.chat_pk == record.pk:
             kind = Source.MEMBER_LINK if stored.kind == "member" else Source.DEEP_LINK
             return kind, stored.owner_id, stored.id

@@ -189,6 +189,12 @@ class SqlCampaigns(Repository):
     async def ending_before(self, day: dt.date) -> list[CampaignRecord]:
         return await self._many(C.status == CampaignStatus.ACTIVE, C.end_day < day)
 
+    async def running_around(self, day: dt.date) -> list[CampaignRecord]:
+        one = dt.timedelta(days=1)
+        return await self._many(
+            C.status == CampaignStatus.ACTIVE, C.start_day <= day + one, C.end_day >= day - one
+        )
+
     async def finish(self, campaign_id: int, at: dt.datetime) -> bool:
         done = await self.run(
             update(C)
