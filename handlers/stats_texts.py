@@ -92,7 +92,8 @@ class StatsTexts:
             blocks.append("\n".join([f"{icon} {lines[0]}", *lines[1:]]))
         before = card.previous_period
         note = self._(
-            "<i>Change against {start} – {end}. Today counts until now; days in {timezone}.</i>",
+            "<i>Change against {start} – {end}. Today counts until now; days in {timezone}. "
+            "Members are those the bot has seen join or speak.</i>",
             start=short_day(before.start, p.end),
             end=short_day(before.end, p.end),
             timezone=html.escape(card.timezone, quote=False),
