@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import Any
 
 from bot.coupon_cli import print_json
@@ -47,14 +48,22 @@ def add_parsers(sub: Any) -> None:
     when.add_argument("--since", type=_day, help="from this day (the group's) to today")
     stats.add_argument("--format", choices=["table", "json", "csv"], default="table")
     stats.add_argument(
+        "--png", type=Path, metavar="DIR",
+        help="also draw the four charts of /stats there (growth, activity, cohorts, funnels), "
+        "in the group's language",
+    )  # fmt: skip
+    stats.add_argument(
         "--rebuild", action="store_true",
         help=f"recount the daily rollup from the raw tables first (from --since, else the "
         f"last {REBUILD_DAYS} days)",
     )  # fmt: skip
 
 
-async def _card(settings: Settings, args: argparse.Namespace, asked: Asked) -> KpiCard:
-    from campaigns.services.stats import group_stats, rebuild_stats
+async def _card(
+    settings: Settings, args: argparse.Namespace, asked: Asked
+) -> tuple[KpiCard, list[Path]]:
+    from campaigns.services.chats import chat_settings
+    from campaigns.services.stats import group_stats, rebuild_stats, stats_report
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 
@@ -62,14 +71,38 @@ async def _card(settings: Settings, args: argparse.Namespace, asked: Asked) -> K
     engine = create_engine(settings.database_url)
     try:
         sessions = session_factory(engine)
+
+        def uow() -> SqlUnitOfWork:
+            return SqlUnitOfWork(sessions)
+
         if args.rebuild:
             since = args.since or (now.date() - dt.timedelta(days=REBUILD_DAYS))
-            done = await rebuild_stats(SqlUnitOfWork(sessions), chat_id=args.chat, since=since,
-                                       now=now)  # fmt: skip
+            done = await rebuild_stats(uow(), chat_id=args.chat, since=since, now=now)
             print(f"rebuilt the daily rollup from {done.start} to {done.end}", file=sys.stderr)
-        return await group_stats(SqlUnitOfWork(sessions), chat_id=args.chat, asked=asked, now=now)
+        if args.png is None:
+            return await group_stats(uow(), chat_id=args.chat, asked=asked, now=now), []
+        report = await stats_report(uow, chat_id=args.chat, asked=asked, now=now)
+        group = await chat_settings(uow(), chat_id=args.chat, defaults=settings.chat_defaults)
+        return report.card, await asyncio.to_thread(_draw, report, group.language, args.png)
     finally:
         await engine.dispose()
+
+
+CHART_FILES = ("growth.png", "activity.png", "cohorts.png", "funnels.png")
+
+
+def _draw(report: Any, language: str, folder: Path) -> list[Path]:
+    """The four charts /stats sends, as files in `folder` (made if missing)."""
+    from handlers.charts import stats_charts
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, (png, _caption) in zip(CHART_FILES, stats_charts(report, language=language),
+                                     strict=True):  # fmt: skip
+        path = folder / name
+        path.write_bytes(png)
+        paths.append(path)
+    return paths
 
 
 def _number(kind: KpiKind, value: Value) -> Value:
@@ -139,7 +172,7 @@ def card_table(card: KpiCard) -> str:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     asked = Asked(since=args.since) if args.since else Asked(int(args.period.rstrip("d")))
     try:
-        card = asyncio.run(_card(settings, args, asked))
+        card, charts = asyncio.run(_card(settings, args, asked))
     except BadPeriod:
         print("growthbot: --since must be a day within the last year, not after today",
               file=sys.stderr)  # fmt: skip
@@ -153,4 +186,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         write_csv(sys.stdout, CSV_FIELDS, rows)
     else:
         print(card_table(card))
+    for path in charts:
+        print(f"chart: {path}", file=sys.stderr)
     return 0

@@ -113,3 +113,16 @@ def test_bad_input_is_refused_with_a_reason_and_an_exit_code(cli: Cli):
     assert too_late.code == 2 and "within the last year" in too_late.err
     assert not_a_date.value.code == 2
     assert "is not a date like 2026-11-01" in cli.capsys.readouterr().err
+
+
+def test_png_draws_the_four_charts_of_stats_into_a_folder(cli: Cli, database_url: str, tmp_path):
+    seed(database_url)
+    folder = tmp_path / "charts"
+
+    done = cli("stats", "--chat", str(CLI_GROUP), "--png", str(folder))
+
+    assert done.code == 0, done.err
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["activity.png", "cohorts.png", "funnels.png", "growth.png"]
+    assert all((folder / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
+    assert f"chart: {folder / 'growth.png'}" in done.err and done.out.startswith("Shop (")
