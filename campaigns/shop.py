@@ -86,6 +86,9 @@ class NewItem:
     makeup_every_days: int | None = None
 
 
+MAX_ITEMS = 20  # items on sale at once: /shop lists them all in one message with a button each
+
+
 class ShopProblem(StrEnum):
     USAGE = "usage"  # not a /shop command: the texts show every form
     BAD_PRICE = "bad_price"  # `value`: the word
@@ -96,6 +99,7 @@ class ShopProblem(StrEnum):
     AMBIGUOUS = "ambiguous"  # `readings`: the `|` forms the words could mean
     BAD_OFFER = "bad_offer"  # `value`: the offer id, not one of this group's live offers
     UNKNOWN_ITEM = "unknown_item"  # `value`: the item id, not one of this group's active items
+    FULL = "full"  # `value`: MAX_ITEMS; the shop holds that many items on sale already
 
 
 @dataclass

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -28,6 +29,8 @@ from handlers.shop_texts import ShopTexts
 from handlers.use_case import Call, use_case
 
 ADMIN_WORDS = {"add", "end", "orders"}
+
+log = logging.getLogger(__name__)
 
 
 def shop_markup(items: list[ShopItem], t: ShopTexts) -> InlineKeyboardMarkup | None:
@@ -97,7 +100,10 @@ async def on_redeem(call: Call[ShopTexts]) -> None:
         d.uow(), gate=d.gate(call.context.bot), bot_id=call.key[0], update_id=call.key[1],
         item_id=button.item_id, person=member, tap=call.tap, at=call.at,
     )  # fmt: skip
-    await call.alert(call.t.redeemed(done))
+    try:  # the points are spent: the record and the admins' note go out whatever happens here
+        await call.alert(call.t.redeemed(done))
+    except TelegramError as error:
+        log.warning("redeem alert to %s not shown: %s", member.user_id, error)
     private = ShopTexts(language_for(member.language_code, call.t.language))
     await send_private(call.context.bot, d, member.user_id, private.redeemed_private(done))
     if done.item.kind is ShopItemKind.ITEM:  # someone has to hand it over
@@ -122,7 +128,8 @@ async def points_in_private(call: Call[ShopTexts]) -> None:
     """Every group's statement, in the reader's language."""
     if call.person is not None:
         statements = await my_statements(call.deps.uow(), user_id=call.person.user_id)
-        await call.reply(call.t.statements(call.person.display_name, statements))
+        for text in call.t.statements(call.person.display_name, statements):
+            await call.reply(text)  # a message per group: 20 entries each fit, all may not
 
 
 @use_case(ShopTexts, group=True)

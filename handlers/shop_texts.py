@@ -121,6 +121,12 @@ class ShopTexts:
                 )
             case ShopProblem.UNKNOWN_ITEM:
                 return self._("❌ Item #{id} is not on sale in this group's shop.", id=value)
+            case ShopProblem.FULL:
+                return self._(
+                    "❌ The shop already sells {n} items, as many as one /shop message can "
+                    "show: end one first with /shop end &lt;id&gt;.",
+                    n=value,
+                )
             case ShopProblem.AMBIGUOUS if len(err.readings) == 2:
                 price, stock = (self._esc(r) for r in err.readings)
                 return self._(
@@ -283,11 +289,12 @@ class ShopTexts:
             )
         return "\n".join(lines)
 
-    def statements(self, name: str, statements: list[Statement]) -> str:
-        """/points in private: each group's statement, or where points come from."""
+    def statements(self, name: str, statements: list[Statement]) -> list[str]:
+        """/points in private: each group's statement (a message each), or where points
+        come from."""
         if not statements:
-            return self._("No points yet: send /checkin in your group to earn the first ones.")
-        return "\n\n".join(self.statement(name, s) for s in statements)
+            return [self._("No points yet: send /checkin in your group to earn the first ones.")]
+        return [self.statement(name, s) for s in statements]
 
     def statement_short(self, name: str, s: Statement, *, sent: bool) -> str:
         """/points in the group: the balance; the statement went privately (or how to get it)."""

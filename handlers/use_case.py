@@ -40,6 +40,21 @@ TAG = re.compile(r"<[^>]*>")
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
+def fit_alert(text: str, limit: int = ALERT_LIMIT) -> str:
+    """`text` cut to Telegram's alert limit, which counts UTF-16 code units (an emoji outside
+    the BMP is two): cut by Python characters, 64 × 🎁 was refused."""
+    if len(text.encode("utf-16-le")) // 2 <= limit:
+        return text
+    out, used = [], 0
+    for char in text:
+        size = 2 if ord(char) > 0xFFFF else 1
+        if used + size > limit - 1:
+            break
+        out.append(char)
+        used += size
+    return "".join(out) + "…"
+
+
 class Texts(Protocol):
     """What the decorator needs of a texts class: built from a language, renders refusals."""
 
@@ -127,7 +142,7 @@ class Call(Generic[TX]):
         query = self.update.callback_query
         if query is not None and text:
             plain = html.unescape(TAG.sub("", text))
-            await query.answer(plain[:ALERT_LIMIT], show_alert=True)
+            await query.answer(fit_alert(plain), show_alert=True)
         elif query is not None:
             await query.answer()
 

@@ -39,6 +39,7 @@ from campaigns.services.points import NotEnoughPoints, PointsReason, spend_point
 from campaigns.services.segments import tapped
 from campaigns.shop import (
     DOUBLE_TAP,
+    MAX_ITEMS,
     REMIND_DAYS,
     STATEMENT_LINES,
     Makeup,
@@ -145,6 +146,8 @@ async def add_item(
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
+        if len(await uow.shop.items(record.pk)) >= MAX_ITEMS:
+            raise ShopUsage(ShopProblem.FULL, str(MAX_ITEMS))
         name = new.name
         if new.kind is ShopItemKind.COUPON:
             assert new.offer_id is not None

@@ -441,3 +441,58 @@ async def test_only_a_present_member_on_the_shop_message_redeems(bot: Harness):
     member_only = "🙏 This is for members of the group. Join the group first, then try again."
     assert left == member_only and stranger == member_only
     assert orders == "No redemptions yet."
+
+
+async def test_an_emoji_name_still_fits_the_alert_and_the_order_still_reaches_the_admins(
+    bot: Harness,
+):
+    """Telegram counts an alert's 200 characters in UTF-16: 64 × 🎁 is 128 of them, and the
+    answer around it went over. The points are spent: the private record and the admins'
+    order note must go out whatever happens to the alert."""
+    await started(bot, ALICE)
+    await started(bot, ADMIN)
+    await bot.say(ADMIN, "/set checkin_points 1000")
+    await bot.say(ALICE, "/checkin")
+    [added] = await bot.say(ADMIN, f"/shop add item {'🎁' * 64} | 1 | 5")
+    await bot.say(ALICE, "/shop")
+    before = len(bot.world.delivered(ADMIN))
+
+    alert = await tap(bot, GROUP, ALICE, ShopButton(item_id(added)))
+
+    answer = [c for c in bot.world.calls if c.method == "answerCallbackQuery"][-1]
+    assert answer.status == 200 and alert.endswith("…")
+    assert len(alert.encode("utf-16-le")) // 2 <= 200
+    assert any("🎁" in note for note in bot.world.delivered(ADMIN)[before:])
+
+
+async def test_the_shop_sells_at_most_twenty_items_so_one_message_shows_them_all(bot: Harness):
+    for i in range(20):
+        await bot.say(ADMIN, f"/shop add item Item {i:02d} {'x' * 54} | {100 + i} | 9")
+        bot.clock.advance(4)
+    bot.clock.advance(120)
+
+    [refused] = await bot.say(ADMIN, "/shop add item One more | 5")
+    bot.clock.advance(120)
+    [shop] = await bot.say(ALICE, "/shop")
+
+    assert "already sells 20 items" in refused and "/shop end" in refused
+    assert len(shop) <= 4096 and shop.count("Item ") == 20
+
+
+async def test_private_points_send_each_groups_statement_on_its_own(bot: Harness):
+    other, other_owner = -1001500000009, 40
+    w = bot.world
+    w.add_user(other_owner, "Otto", language_code="en")
+    w.add_group(other, "Other Club", owner=other_owner)
+    w.set_status(other, ALICE, "member")
+    await bot.send(w.add_bot(other, by=other_owner, at=bot.clock.now() - DAY))
+    await started(bot, ALICE)
+    for chat, admin in ((GROUP, ADMIN), (other, other_owner)):
+        await bot.say(admin, "/set checkin_points 15", chat=chat)
+        await bot.say(ALICE, "/checkin", chat=chat)
+        bot.clock.advance(60)
+
+    replies = await bot.say(ALICE, "/points", chat=ALICE)
+
+    assert len(replies) == 2
+    assert "Sunny Tea Club" in replies[0] and "Other Club" in replies[1]
