@@ -415,7 +415,13 @@ def journey_problem(error: Any) -> str:
         return f"no saved audience {error.value!r} in this group"
     if p is JourneyProblem.MISSING_DAY:
         return "member_day needs `day:` (1-28 or mon..sun) before `on: true`"
-    return f"no journey {error.value!r}"
+    if p is JourneyProblem.WINDOW_TOO_SHORT:
+        return f"winback's window must be longer than the {error.value} idle days it waits for"
+    if p is JourneyProblem.UNKNOWN_TIER:
+        return f"no tier {error.value!r} in this group; its tiers: {', '.join(error.choices)}"
+    if p is JourneyProblem.UNKNOWN_JOURNEY:
+        return f"no journey {error.value!r}"
+    return f"{p}: {error.value!r}"
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

@@ -84,6 +84,14 @@ def first_year(birthday: str, today: dt.date) -> int:
     return upcoming.year
 
 
+def waits(birthday: str, today: dt.date) -> bool:
+    """Whether a birthday entered on `today` skips its next occurrence (the 30-day rule)."""
+    upcoming = birthday_in(birthday, today.year)
+    if upcoming < today:
+        upcoming = birthday_in(birthday, today.year + 1)
+    return first_year(birthday, today) > upcoming.year
+
+
 def stored_on(day: dt.date) -> list[str]:
     """The stored birthdays that fall on `day`: its own "MM-DD", and on 28 February of a
     common year also "02-29"."""

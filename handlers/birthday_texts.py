@@ -45,10 +45,17 @@ class BirthdayTexts:
         )
 
     def saved(self, birthday: Birthday) -> str:
+        if birthday.waited:
+            return self._(
+                "🎂 Saved: {date}. Groups that run the birthday journey will send you a gift "
+                "on the day, from {year} on (a birthday set within 30 days before it counts "
+                "from the next year).",
+                date=self.date(birthday.month_day),
+                year=birthday.counts_from,
+            )
         return self._(
-            "🎂 Saved: {date}. Groups that run the birthday journey will send you a gift on the "
-            "day, from {year} on (a birthday set within 30 days before it counts from the next "
-            "year).",
+            "🎂 Saved: {date}. Groups that run the birthday journey will send you a gift on "
+            "the day, from {year} on.",
             date=self.date(birthday.month_day),
             year=birthday.counts_from,
         )

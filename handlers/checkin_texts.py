@@ -39,7 +39,7 @@ class CheckinTexts:
             parts.append(
                 self._("+{n} member day ×{x}", n=award.member_day_points, x=f"{award.member_day:g}")
             )
-        return ", ".join(parts)
+        return self._(", ").join(parts)  # zh: a full-width comma
 
     def checked_in(self, display_name: str, result: CheckinResult) -> str:
         lines = [

@@ -9,7 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from campaigns.birthdays import BirthdayProblem, BirthdayRefused, first_year, parse_birthday
+from campaigns.birthdays import (
+    BirthdayProblem,
+    BirthdayRefused,
+    first_year,
+    parse_birthday,
+    waits,
+)
 from campaigns.checkin import local_day
 from campaigns.members import Person
 from campaigns.ports import UnitOfWork
@@ -22,6 +28,7 @@ class Birthday:
 
     month_day: str
     counts_from: int
+    waited: bool = False  # entered within 30 days before it: this year's does not count
 
 
 async def my_birthday(uow: UnitOfWork, *, user_id: int) -> Birthday | None:
@@ -47,11 +54,12 @@ async def set_birthday(
         if stored is not None:
             raise BirthdayRefused(BirthdayProblem.ALREADY_SET, stored[0])
         month_day = parse_birthday(raw)
-        counts_from = first_year(month_day, local_day(at, timezone))
+        today = local_day(at, timezone)
+        counts_from = first_year(month_day, today)
         await uow.users.upsert([person])
         await uow.users.set_birthday(person.user_id, month_day, counts_from)
         await uow.commit()
-    return Birthday(month_day, counts_from)
+    return Birthday(month_day, counts_from, waited=waits(month_day, today))
 
 
 async def clear_birthday(

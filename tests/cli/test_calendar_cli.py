@@ -266,3 +266,14 @@ def test_an_export_carries_the_groups_journeys_back_to_another_import(
     assert settings(after) == settings(before)
     assert "winback:" in exported and "multiplier: 2.5" in exported and "day: sat" in exported
     assert "journeys" not in cli("calendar", "export", "--chat", chat, "--campaign", "x")
+
+
+def test_a_journey_tier_or_window_mistake_is_named_as_such(cli, tmp_path: Path):
+    (tmp_path / "tier.yaml").write_text("journeys:\n  member_day: {tier: Gold}\n")
+    (tmp_path / "window.yaml").write_text("journeys:\n  winback: {window: 10}\n")
+
+    tier = cli("calendar", "import", "tier.yaml", "--chat", str(GROUP.chat_id), status=2)
+    window = cli("calendar", "import", "window.yaml", "--chat", str(GROUP.chat_id), status=2)
+
+    assert "no tier 'Gold' in this group" in tier and "no journey" not in tier
+    assert "window must be longer than the 30 idle days" in window

@@ -16,6 +16,7 @@ from campaigns.birthdays import (
     is_birthday,
     parse_birthday,
     stored_on,
+    waits,
 )
 from campaigns.checkin import CheckinRules, award
 from campaigns.journeys import (
@@ -116,3 +117,11 @@ def test_the_member_day_multiplies_on_top_of_the_tier():
     assert (vip.tier_points, vip.member_day_points, vip.total) == (5, 0, 15)
     assert (both.tier_points, both.member_day_points, both.total) == (5, 15, 30)
     assert purchase_points(2000, 1, ladder=DEFAULT_LADDER, level=3, member_day=2.0) == 60
+
+
+def test_only_a_date_within_30_days_before_it_waits_a_year():
+    today = dt.date(2026, 11, 30)
+
+    assert waits("12-15", today) and first_year("12-15", today) == 2027
+    assert not waits("01-05", today) and first_year("01-05", today) == 2027  # 36 days: next one
+    assert not waits("11-29", today)  # just passed: next year's is far off
