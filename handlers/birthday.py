@@ -18,7 +18,9 @@ CLEAR = {"clear", "reset", "清除"}
 async def birthday_command(update: Update, context: Context) -> None:
     """Private: the member's own birthday; in a group: only an admin's `clear`."""
     first = (context.args or [""])[0].casefold() if context.args else ""
-    if not is_group(update.effective_chat):
+    if not is_group(update.effective_chat) and first in CLEAR:
+        await birthday_clear_here(update, context)  # an admin's clear is done in the group
+    elif not is_group(update.effective_chat):
         await birthday_private(update, context)
     elif first in CLEAR:
         await birthday_clear(update, context)
@@ -58,3 +60,9 @@ async def birthday_clear(call: Call[BirthdayTexts]) -> None:
         raise BirthdayRefused(BirthdayProblem.REPLY_TO_CLEAR)
     await clear_birthday(call.deps.uow(), update=call.key, user_id=target.id, at=call.at)
     await call.reply(call.t.cleared(person(target).display_name))
+
+
+@use_case(BirthdayTexts)
+async def birthday_clear_here(call: Call[BirthdayTexts]) -> None:
+    """`/birthday clear` in a private chat: it needs the member's message to reply to."""
+    raise BirthdayRefused(BirthdayProblem.REPLY_TO_CLEAR)

@@ -89,6 +89,6 @@ class BirthdayTexts:
                 "<code>/birthday 03-05</code> in a private chat with me."
             )
         return self._(
-            "Reply to a message of the member whose birthday you want to clear with "
-            "<code>/birthday clear</code>."
+            "In the group, reply to a message of the member whose birthday you want to clear "
+            "with <code>/birthday clear</code> (admins only)."
         )

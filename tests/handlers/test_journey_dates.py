@@ -61,7 +61,10 @@ async def test_a_birthday_is_set_once_privately_and_only_an_admin_clears_it(bot:
     [cleared] = await replying(bot, ADMIN, "/birthday clear", to=ALICE)
     [nothing] = await replying(bot, ADMIN, "/birthday clear", to=ALICE)
     reset = await birthday(bot, ALICE, "/birthday 04-01")
+    bot.world.start_private(ADMIN)
+    [clear_in_private] = await bot.say(ADMIN, "/birthday clear", at=NOW, chat=ADMIN)
 
+    assert "In the group, reply to a message of the member" in clear_in_private
     assert "send it to me privately" in in_group
     assert "You have not told me your birthday yet" in none_yet
     assert "not a date I can read" in bad
@@ -69,7 +72,7 @@ async def test_a_birthday_is_set_once_privately_and_only_an_admin_clears_it(bot:
     assert "already set: March 5" in again and "an admin of your group can clear it" in again
     assert "Your birthday: March 5" in shown
     assert "only group admins" in not_admin
-    assert "Reply to a message of the member" in no_reply
+    assert "reply to a message of the member" in no_reply
     assert "<b>Alice Liu</b>'s birthday is cleared" in cleared and "March" not in cleared
     assert "has not set a birthday" in nothing
     assert "Saved: April 1." in reset
