@@ -64,6 +64,9 @@ class ShopTexts:
         }
         parts = [f"#{item.id} <b>{self.item_name(item)}</b>", self.words.points(item.price)]
         parts.append(kinds[item.kind])
+        if item.kind is ShopItemKind.MAKEUP and item.makeup_every_days:
+            parts.append(self._n("at most one every {n} day", "at most one every {n} days",
+                                 item.makeup_every_days))  # fmt: skip
         if item.left is not None:
             parts.append(self._("{n} left", n=item.left))
         return " · ".join(parts)

@@ -189,6 +189,7 @@ async def test_a_makeup_card_restores_only_a_lone_missed_yesterday_and_says_why_
     await bot.say(ADMIN, "/set checkin_points 100")
     [added] = await bot.say(ADMIN, "/shop add makeup 5 7")
     card = item_id(added)
+    assert "at most one every 7 days" in added  # the admin and members see the limit up front
     for day in (27, 28):  # the clock's today is 30 November: Alice missed the 29th only
         await bot.say(ALICE, "/checkin", at=dt.datetime(2026, 11, day, 2, tzinfo=dt.UTC))
     await bot.say(BOB, "/checkin", at=dt.datetime(2026, 11, 29, 2, tzinfo=dt.UTC))
