@@ -101,7 +101,7 @@ EXAMPLES = {
     "second": "7",
     "second_offer": "13",
     "after": "30",
-    "day": "15",
+    "day": "15 (1-28) / sat",
     "multiplier": "2",
     "hour": "10",
     "tier": "VIP",

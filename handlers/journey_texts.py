@@ -105,7 +105,7 @@ class JourneyTexts:
 
     def day(self, day: str | None) -> str:
         if day is None:
-            return self._("(day not set)")
+            return self._("(day not set: /journey set member_day day 15)")
         if day.isdigit():
             return self._("month on day {n}", n=day)
         names = {
@@ -157,7 +157,9 @@ class JourneyTexts:
             "<code>none</code> for no coupon)\n"
             "<code>/journey set winback holdout 10</code> (percent of members not messaged, "
             "to measure the lift)\n"
-            "<code>/journey report winback</code> · <code>/journey preview winback</code>"
+            "<code>/journey report winback</code> · <code>/journey preview winback</code>\n"
+            "<code>/journey set member_day day 15</code> (1–28, or a weekday: sat), then "
+            "<code>/journey on member_day</code>; a wrong key lists the journey's settings"
         )
 
     def keys(self, journey: Journey) -> str:
