@@ -28,6 +28,7 @@ class ButtonKind(StrEnum):
     CHOOSER = "chooser"  # the private "which group?" chooser of /invite and /invites
     SEGMENTS = "segments"  # a /segments report or member list (object: the group's chat id)
     SHOP = "shop"  # a /shop list: one Redeem button per item (object: the item)
+    SURVEY = "survey"  # a survey's question with its rating buttons (object: the survey)
 
 
 class Denied(StrEnum):

@@ -37,6 +37,7 @@ from handlers.callbacks import (
     SegmentButton,
     SegmentPageButton,
     ShopButton,
+    SurveyButton,
     pattern,
 )
 from handlers.campaigns import campaign_command
@@ -62,6 +63,7 @@ from handlers.segments import on_segment_button, segments_command
 from handlers.shop import on_redeem, points_command, shop_command
 from handlers.start import help_command, unknown_in_private, unknown_tap
 from handlers.stats import stats_command
+from handlers.surveys import on_rating, survey_command
 from handlers.tier import tier_command
 
 TRACKING, MEMBERS, COMMANDS, FALLBACK = -1, 0, 1, 2
@@ -160,6 +162,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("shop", shop_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("points", points_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_redeem, pattern=pattern(ShopButton)), group=COMMANDS)
+    app.add_handler(CommandHandler("survey", survey_command, commands), group=COMMANDS)
+    app.add_handler(CallbackQueryHandler(on_rating, pattern=pattern(SurveyButton)), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(unknown_tap), group=COMMANDS)  # after every pattern
     private = filters.ChatType.PRIVATE & commands
     app.add_handler(  # 签到 in a private chat is explained like /checkin

@@ -152,6 +152,15 @@ class ShopButton:
     item_id: int
 
 
+@dataclass(frozen=True)
+class SurveyButton:
+    """A rating under a survey's question: `sv:<survey>:<value>` (the scale is the survey's:
+    the use case refuses a value off it)."""
+
+    survey_id: int
+    value: int
+
+
 Callback = (
     ClaimButton
     | GroupBuyButton
@@ -162,9 +171,10 @@ Callback = (
     | SegmentButton
     | SegmentPageButton
     | ShopButton
+    | SurveyButton
 )
 C = TypeVar("C", ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton,
-            ManageButton, SegmentButton, SegmentPageButton, ShopButton)  # fmt: skip
+            ManageButton, SegmentButton, SegmentPageButton, ShopButton, SurveyButton)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -207,6 +217,7 @@ _KINDS: dict[type[Callback], _Kind] = {
         lambda v, n: SegmentPageButton(SegmentView(v), *n),
     ),
     ShopButton: _Kind("shop", None, ROW_ID, lambda _, n: ShopButton(n[0])),
+    SurveyButton: _Kind("sv", None, rf"{ROW_ID}:(\d{{1,2}})", lambda _, n: SurveyButton(*n)),
 }
 _PATTERNS = {kind: spec.pattern for kind, spec in _KINDS.items()}
 

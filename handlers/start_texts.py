@@ -8,7 +8,8 @@ MEMBER_COMMANDS = ("checkin", "me", "points", "shop", "tier", "top", "invite", "
                    "referral", "help")  # fmt: skip
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
                   "sequence", "broadcast", "segments", "stats", "tag", "untag", "tags",
-                  "audience", "journey", "funnels", "cohorts", "campaign", "link")  # fmt: skip
+                  "audience", "journey", "funnels", "cohorts", "campaign", "link",
+                  "survey")  # fmt: skip
 COMMANDS = {
     "private": (
         "start",
@@ -66,6 +67,7 @@ class StartTexts:
             "stats": self._("Key figures: growth, activity, coupons, orders (admins)"),
             "campaign": self._("Campaigns: targets, attribution and the 复盘 (admins)"),
             "link": self._("Channels: a named invite link per place you post (admins)"),
+            "survey": self._("Feedback surveys: CSAT and NPS by buttons (admins)"),
             "tag": self._("Tag a member, by reply or user id (admins)"),
             "untag": self._("Remove a member's tag (admins)"),
             "tags": self._("A member's tags, by reply (admins)"),

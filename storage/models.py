@@ -949,3 +949,33 @@ class AlertSentRow(Base):
     object_id: Mapped[int] = mapped_column(BigInteger)  # offer, deal or campaign id; 0: none
     day: Mapped[dt.date] = mapped_column(Date)
     sent_at: Mapped[dt.datetime]
+
+
+class SurveyRow(Base):
+    """A feedback survey (campaigns/surveys.py): one question rated CSAT 1-5 or NPS 0-10."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (Index("ix_surveys_chat_id", "chat_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # campaigns.surveys.SurveyKind
+    question: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class SurveyAnswerRow(Base):
+    """A member's answer to a survey: one row per survey and member (the unique key), its
+    value replaced when they tap again, with the time of the latest tap."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("survey_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime]

@@ -29,6 +29,7 @@ from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites,
 from storage.repositories.segments import SqlSegments
 from storage.repositories.shop import SqlShop
 from storage.repositories.stats import SqlStats
+from storage.repositories.surveys import SqlSurveys
 from storage.repositories.tags import SqlTags
 from storage.repositories.tiers import SqlTiers
 from storage.repositories.updates import SqlUpdateLog
@@ -83,6 +84,7 @@ class SqlUnitOfWork:
         self.campaigns = SqlCampaigns(self.session)
         self.alerts = SqlAlerts(self.session)
         self.channels = SqlChannels(self.session)
+        self.surveys = SqlSurveys(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

@@ -31,6 +31,7 @@ from campaigns.ports.referral import Claims, InviteLinks, Invites, Rewards
 from campaigns.ports.segments import Segments
 from campaigns.ports.shop import Shop
 from campaigns.ports.stats import Stats
+from campaigns.ports.surveys import Surveys
 from campaigns.ports.tags import Tags
 from campaigns.ports.tiers import Tiers
 from campaigns.ports.updates import UpdateLog
@@ -127,6 +128,9 @@ class UnitOfWork(Protocol):
 
     @property
     def channels(self) -> Channels: ...
+
+    @property
+    def surveys(self) -> Surveys: ...
 
     async def __aenter__(self) -> Self: ...
 

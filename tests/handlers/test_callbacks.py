@@ -20,6 +20,7 @@ from handlers.callbacks import (
     SegmentButton,
     SegmentPageButton,
     SegmentView,
+    SurveyButton,
     build,
     parse,
     pattern,
@@ -37,10 +38,11 @@ VALUES: st.SearchStrategy[Callback] = st.one_of(
     st.builds(ManageButton, CHAT_IDS),
     st.builds(SegmentButton, st.sampled_from(SegmentView), st.integers(0, 9999), CHAT_IDS),
     st.builds(SegmentPageButton, st.sampled_from(SegmentView), st.integers(0, 9999), CHAT_IDS),
+    st.builds(SurveyButton, ROW_IDS, st.integers(0, 99)),
 )
 KINDS = (
     ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton, ManageButton,
-    SegmentButton, SegmentPageButton,
+    SegmentButton, SegmentPageButton, SurveyButton,
 )  # fmt: skip
 # Text that looks like callback_data, so examples reach past the prefix.
 DATAISH = st.text(alphabet="cpngbshokrefivtm:-0123456789٣\n _", max_size=40)
@@ -66,6 +68,9 @@ def test_every_value_round_trips_through_its_callback_data(value: Callback):
 @example("sg:s-new:00000:-100")
 @example("sg:r-lost:1:")
 @example("sgp:t-4:9999:-1001500000001")
+@example("sv:3:10")
+@example("sv:3:100")
+@example("sv:3:-1")
 def test_any_string_parses_to_a_value_or_none_as_the_registered_pattern_decides(data: str):
     value = parse(data)
 
@@ -98,6 +103,7 @@ def test_the_wire_format_is_the_one_already_in_chats():
 
 
 def test_non_strings_and_near_misses_are_none():
-    near = ["cpn:", "cpn:-1", "cpn:1:2", "gb:j:", "gb:join:1", "bc:c:x", "ref:inv:1", "mg:1.5"]
+    near = ["cpn:", "cpn:-1", "cpn:1:2", "gb:j:", "gb:join:1", "bc:c:x", "ref:inv:1", "mg:1.5",
+            "sv:1", "sv:1:100", "sv:1:-1", "sv::5"]  # fmt: skip
 
     assert [parse(d) for d in [None, 42, *near]] == [None] * (2 + len(near))

@@ -38,6 +38,7 @@ REFUSALS = (
     "not in any group",  # the private chooser: a group the tapper is not in
     "You are not in this team",  # Leave by someone who is not in it
     "只有本群管理员",  # "Only the group's admins", to a zh tapper in a private chat
+    "这个按钮不属于这条消息",  # "doesn't belong here": a survey answers in the tapper's language
 )
 
 
@@ -92,6 +93,7 @@ ROWS = {
     "sg:": "admin",
     "sgp:": "admin",
     "shop:": "member",
+    "sv:": "member",
 }
 CHOOSER_OF = {"ref:invite:": ALICE, "ref:invites:": ALICE, "mg:": OWNER}  # whose chooser
 SENT_TO = {"sg:": OWNER, "sgp:": OWNER}  # admin buttons the bot sent privately
@@ -167,6 +169,9 @@ async def world(database_url: str) -> AsyncIterator[World]:
     await bot.say(OWNER, "/shop add item Tea mug 1", at=bot.clock.now())
     await bot.say(ALICE, "/shop", at=bot.clock.now())  # the list with its Redeem button
     shop_item = shown_id(bot, GROUP, "shop:")
+    bot.clock.advance(120)  # the group's reply budget
+    await bot.say(OWNER, "/survey csat How was it?", at=bot.clock.now())  # its rating buttons
+    rating = shown_id(bot, GROUP, "sv:")  # `<survey>:1`
 
     data = {
         "cpn:": f"cpn:{offers[0].id}",
@@ -183,6 +188,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
         "sg:": f"sg:s-active:0:{GROUP}",
         "sgp:": f"sgp:s-active:1:{GROUP}",
         "shop:": f"shop:{shop_item}",
+        "sv:": f"sv:{rating}",
     }
     real: dict[str, tuple[int, int]] = {}
     for row, value in data.items():
