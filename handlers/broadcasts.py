@@ -8,8 +8,9 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from campaigns.access import ButtonKind
-from campaigns.audience import split_broadcast
+from campaigns.audience import Audience, split_broadcast
 from campaigns.broadcast_variants import LABELS, parse_report, read_variants
+from campaigns.content import PostContent
 from campaigns.outbox import BroadcastStatus
 from campaigns.ports.broadcasts import BroadcastRecord
 from campaigns.services.broadcasts import (
@@ -53,7 +54,14 @@ async def broadcast_command(call: Call[BroadcastTexts]) -> None:
     if body is None and not words:
         await call.reply(t.broadcast_no_text())
         return
-    variants = read_variants(*(body or (words, None)))
+    await _draft_and_preview(call, audience, holdout, read_variants(*(body or (words, None))))
+
+
+async def _draft_and_preview(
+    call: Call[BroadcastTexts], audience: Audience, holdout: int, variants: list[PostContent]
+) -> None:
+    """The draft (one variant, or an A/B test), then each variant as members will see it."""
+    t = call.t
     record, count = await draft(
         call.deps.uow(), chat_id=call.group_id, target=Target.MEMBERS, content=variants[0],
         audience=audience, created_by=call.user_id, now=call.at, update=call.key,

@@ -8,7 +8,7 @@ the operators' business. Without a private chat the group gets it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import Bot
 
@@ -36,29 +36,46 @@ log = logging.getLogger(__name__)
 async def campaign_command(call: Call[CampaignTexts]) -> None:
     """`/campaign <verb> …`: each verb's one use case; anything else gets the usage."""
     verb, rest = (call.words[0].lower(), call.words[1:]) if call.words else ("", [])
-    uow, group, t = call.deps.uow, call.group_id, call.t
-    if verb == "new":
-        zone = (await call.deps.settings_of(group)).timezone
-        made = parse_new(rest, local_day(call.at, zone))
-        record = await create_campaign(uow(), chat_id=group, campaign=made, by=call.user_id,
-                                       at=call.at)  # fmt: skip
-        await call.reply(t.created(record))
-    elif verb == "target":
-        campaign_id, kpi, value = parse_target(rest)
-        record = await set_target(uow(), chat_id=group, campaign_id=campaign_id, kpi=kpi,
-                                  value=value)  # fmt: skip
-        await call.reply(t.target_set(record))
-    elif verb == "attach":
-        campaign_id, kind, ref = parse_attach(rest)
-        items = await attach(uow(), chat_id=group, campaign_id=campaign_id, kind=kind, ref=ref,
-                             at=call.at)  # fmt: skip
-        await call.reply(t.attached(items))
-    elif verb == "list":
-        await call.reply(t.listing(*await list_campaigns(uow(), chat_id=group, now=call.at)))
-    elif verb == "report" and len(rest) == 1:
-        await _report(call, rest[0])
+    if verb in VERBS and (verb != "report" or len(rest) == 1):
+        await VERBS[verb](call, rest)
     else:
-        await call.reply(t.usage())
+        await call.reply(call.t.usage())
+
+
+async def _new(call: Call[CampaignTexts], rest: list[str]) -> None:
+    zone = (await call.deps.settings_of(call.group_id)).timezone
+    made = parse_new(rest, local_day(call.at, zone))
+    record = await create_campaign(call.deps.uow(), chat_id=call.group_id, campaign=made,
+                                   by=call.user_id, at=call.at)  # fmt: skip
+    await call.reply(call.t.created(record))
+
+
+async def _target(call: Call[CampaignTexts], rest: list[str]) -> None:
+    campaign_id, kpi, value = parse_target(rest)
+    record = await set_target(call.deps.uow(), chat_id=call.group_id, campaign_id=campaign_id,
+                              kpi=kpi, value=value)  # fmt: skip
+    await call.reply(call.t.target_set(record))
+
+
+async def _attach(call: Call[CampaignTexts], rest: list[str]) -> None:
+    campaign_id, kind, ref = parse_attach(rest)
+    items = await attach(call.deps.uow(), chat_id=call.group_id, campaign_id=campaign_id,
+                         kind=kind, ref=ref, at=call.at)  # fmt: skip
+    await call.reply(call.t.attached(items))
+
+
+async def _list(call: Call[CampaignTexts], rest: list[str]) -> None:
+    found = await list_campaigns(call.deps.uow(), chat_id=call.group_id, now=call.at)
+    await call.reply(call.t.listing(*found))
+
+
+async def _report_verb(call: Call[CampaignTexts], rest: list[str]) -> None:
+    await _report(call, rest[0])
+
+
+VERBS: dict[str, Callable[[Call[CampaignTexts], list[str]], Awaitable[None]]] = {
+    "new": _new, "target": _target, "attach": _attach, "list": _list, "report": _report_verb,
+}  # fmt: skip
 
 
 async def _report(call: Call[CampaignTexts], word: str) -> None:

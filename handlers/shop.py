@@ -9,7 +9,9 @@ import logging
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
+from campaigns.members import Person
 from campaigns.services.shop import (
+    Redeemed,
     add_item,
     end_item,
     my_statements,
@@ -104,9 +106,15 @@ async def on_redeem(call: Call[ShopTexts]) -> None:
         await call.alert(call.t.redeemed(done))
     except TelegramError as error:
         log.warning("redeem alert to %s not shown: %s", member.user_id, error)
+    await _tell_of_redemption(call, done, member)
+
+
+async def _tell_of_redemption(call: Call[ShopTexts], done: Redeemed, member: Person) -> None:
+    """The member's private record; the group's admins hear of a custom item to hand over."""
+    d = call.deps
     private = ShopTexts(language_for(member.language_code, call.t.language))
     await send_private(call.context.bot, d, member.user_id, private.redeemed_private(done))
-    if done.item.kind is ShopItemKind.ITEM:  # someone has to hand it over
+    if done.item.kind is ShopItemKind.ITEM:
 
         def note(language: str) -> str:
             return ShopTexts(language).order_note(done, member)
