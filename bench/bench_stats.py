@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_segments import empty  # the same emptying: a PostgreSQL database is truncated
 from sqlalchemy import insert, text
 
 from campaigns.members import ChatInfo
@@ -32,8 +33,7 @@ from campaigns.services.stats import group_stats
 from campaigns.settings import ChatSettings
 from campaigns.stats import Asked, Kpi
 from storage.engine import create_engine, is_sqlite, session_factory
-from storage.migrate import upgrade_async
-from storage.models import Base, DailyStatsRow
+from storage.models import DailyStatsRow
 from storage.uow import SqlUnitOfWork
 
 GROUP = ChatInfo(chat_id=-1005000000002, type="supergroup", title="Big")
@@ -149,17 +149,6 @@ async def time_stats(url: str) -> dict[int, float]:
     finally:
         await engine.dispose()
     return medians
-
-
-async def empty(url: str) -> None:
-    await upgrade_async(url)
-    if is_sqlite(url):
-        return
-    engine = create_engine(url)
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
 
 
 async def main() -> None:

@@ -7,7 +7,6 @@ the operators' business. Without a private chat the group gets it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import Bot
@@ -22,14 +21,11 @@ from campaigns.services.campaigns import (
     report,
     set_target,
 )
-from campaigns.services.members import started_the_bot
 from handlers.campaign_texts import CampaignTexts
 from handlers.deps import Deps
 from handlers.extract import is_group
-from handlers.notify import send_private, send_private_message
+from handlers.notify import send_private_message, tell_admins
 from handlers.use_case import Call, use_case
-
-log = logging.getLogger(__name__)
 
 
 @use_case(CampaignTexts, admin=True)
@@ -96,11 +92,5 @@ async def send_retros(bot: Bot, d: Deps, finished: Sequence[Finished]) -> None:
     """Each ended campaign's 复盘, privately to its group's admins who started the bot, in
     the group's language (best effort, like every private notice)."""
     for f in finished:
-        admins = await d.admins.admin_ids(bot, f.chat_id)
-        reachable = await started_the_bot(d.uow(), sorted(admins))
         text = CampaignTexts(f.language).retro(f.retro, ended=True)
-        for admin in sorted(reachable):
-            await send_private(bot, d, admin, text)
-        if not reachable:
-            log.info("campaign %s ended: no admin of %s started the bot", f.retro.campaign_id,
-                     f.chat_id)  # fmt: skip
+        await tell_admins(bot, d, f.chat_id, text)

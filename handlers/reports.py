@@ -16,7 +16,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from handlers.extract import is_group
-from handlers.notify import send_private_message
+from handlers.notify import send_private
 from handlers.use_case import Call
 
 log = logging.getLogger(__name__)
@@ -32,17 +32,13 @@ async def report_privately(
     chat = call.update.effective_chat
     bot = call.context.bot
     private = call.user_id if is_group(chat) else None
-    if private is not None and await _text(bot, call, private, text):
+    if private is not None and await send_private(bot, call.deps, private, text):
         await _photos(bot, private, photos)
         await call.reply(sent_note)
         return
     await call.reply(text)
     if chat is not None:
         await _photos(bot, chat.id, photos)
-
-
-async def _text(bot: Bot, call: Call[Any], user_id: int, text: str) -> bool:
-    return await send_private_message(bot, call.deps, user_id, text) is not None
 
 
 async def _photos(bot: Bot, chat_id: int, photos: Sequence[Photo]) -> None:

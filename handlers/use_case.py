@@ -28,6 +28,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from telegram import Chat, Update, User
 
 from campaigns.access import AccessDenied, Denied, Tap
+from campaigns.content import visible_length
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import Person
 from campaigns.services.chats import managed_group
@@ -43,7 +44,7 @@ Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 def fit_alert(text: str, limit: int = ALERT_LIMIT) -> str:
     """`text` cut to Telegram's alert limit, which counts UTF-16 code units (an emoji outside
     the BMP is two): cut by Python characters, 64 × 🎁 was refused."""
-    if len(text.encode("utf-16-le")) // 2 <= limit:
+    if visible_length(text, None) <= limit:
         return text
     out, used = [], 0
     for char in text:
