@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from bot.coupon_cli import print_json
 from bot.settings import Settings
 from campaigns.campaign import CampaignRefused, Retro
+from campaigns.channels import ChannelStats
 from campaigns.ports.campaigns import CampaignRecord
 from campaigns.stats import KIND, KpiKind
 
@@ -82,11 +83,13 @@ def retro_json(r: Retro) -> dict[str, Any]:
             "referral_points": r.points,
             "point_value": c.point_value,
             "points_cost": r.points_cost,
+            "channel_placements": r.channel_cost,
         },
         "attributed_gmv": {
             "total": r.gmv,
             "with_coupons": r.gmv_coupons,
             "by_reached_members": r.gmv_reached,
+            "by_channel_members": r.gmv_channels,
             "orders": r.orders,
             "window_days": c.window_days,
             "still_open": r.attribution_open,
@@ -105,11 +108,31 @@ def retro_json(r: Retro) -> dict[str, Any]:
             }
             for x in r.responses
         ],
+        "channels": [channel_json(c) for c in r.channels],
+    }
+
+
+def channel_json(c: ChannelStats) -> dict[str, Any]:
+    """A channel's figures, money in minor units, ROI as a fraction (None without a cost)."""
+    return {
+        "id": c.link_id,
+        "name": c.name,
+        "joins": c.joins,
+        "confirmed": c.confirmed,
+        "first_orders": c.first_orders,
+        "orders": c.orders,
+        "gmv": c.gmv,
+        "cost": c.cost,
+        "roi": None if c.roi is None else round(c.roi, 4),
     }
 
 
 def _money(minor: float | None) -> str:
     return "–" if minor is None else f"¥{minor / 100:,.2f}"
+
+
+def _pct(fraction: float | None) -> str:
+    return "–" if fraction is None else f"{fraction * 100:,.0f}%"
 
 
 def _shown(kind: KpiKind, value: float | None) -> str:
@@ -142,12 +165,15 @@ def retro_markdown(r: Retro) -> str:
     roi = "–" if r.roi is None else f"{r.roi * 100:,.0f}%"
     out += ["", "## Money", "",
             f"- Cost {_money(r.cost)} = coupon discounts {_money(r.discount)} + {r.points:,} "
-            f"referral points × {_money(c.point_value)}",
+            f"referral points × {_money(c.point_value)}"
+            + (f" + channel placements {_money(r.channel_cost)}" if r.channels else ""),
             f"- Budget {_money(c.budget) if c.budget else '–'}"
             + ("" if r.budget_used_pct is None else f", {r.budget_used_pct:.0f}% used"),
             f"- Attributed GMV {_money(r.gmv)} ({r.orders} orders): with its coupons "
             f"{_money(r.gmv_coupons)}, by members it reached within {c.window_days} days "
-            f"{_money(r.gmv_reached)}" + (" (window still open)" if r.attribution_open else ""),
+            f"{_money(r.gmv_reached)}"
+            + (f", by members its channels brought {_money(r.gmv_channels)}" if r.channels else "")
+            + (" (window still open)" if r.attribution_open else ""),
             f"- ROI {roi} = (attributed GMV − cost) / cost"]  # fmt: skip
     if r.inviters:
         out += ["", "## Top inviters", "", "| # | member | invites confirmed |", "|---|---|---:|"]
@@ -167,6 +193,17 @@ def retro_markdown(r: Retro) -> str:
             f"| {x.kind} | {x.object_id} | {x.label.replace('|', '/')} | {x.sent} | "
             f"{'–' if x.responded is None else x.responded} |"
             for x in r.responses
+        ]
+    if r.channels:
+        out += ["", "## Channels", "",
+                "Members who joined through them in its days; their orders until the "
+                "attribution window closes.", "",
+                "| channel | joins | confirmed | first orders | GMV | cost | ROI |",
+                "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+        out += [
+            f"| {x.name.replace('|', '/')} | {x.joins} | {x.confirmed} | {x.first_orders} | "
+            f"{_money(x.gmv)} | {_money(x.cost)} | {_pct(x.roi)} |"
+            for x in r.channels
         ]
     return "\n".join(out)
 

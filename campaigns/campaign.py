@@ -4,7 +4,8 @@ are counted, in plain Python.
 A campaign is a run of whole local days of its group (the group's timezone), optionally cut
 into phases (预热 warm-up / 爆发 peak / 收尾 wrap-up, or a calendar plan's own), with KPI
 targets set up front, a budget, and the objects attached to it: offers (coupon templates),
-group-buy deals (their coupons), scheduled posts, broadcasts and journeys.
+group-buy deals (their coupons), scheduled posts, broadcasts, journeys and channels (渠道:
+a channel is one placement, so it belongs to at most one campaign).
 
 The 复盘 (`retro`) counts, from facts storage gathers:
 
@@ -14,12 +15,17 @@ The 复盘 (`retro`) counts, from facts storage gathers:
   day (counts and money; an average or a rate has no pace);
 - **cost** = the discounts its coupons took off (coupons of its offers and deals, redeemed
   up to now) + the points its referral rewards granted in its days (tier and first-order
-  rewards, less clawbacks) x the campaign's value of a point. Nothing else is counted:
-  check-in and purchase points are the group's standing programme, not the campaign's;
+  rewards, less clawbacks) x the campaign's value of a point + the recorded costs of its
+  channels' placements. Nothing else is counted: check-in and purchase points are the
+  group's standing programme, not the campaign's;
 - **attributed GMV**: orders placed from its start to `window` days after its end that used
-  one of its coupons, or whose buyer it had reached at most `window` days before the order
-  (a message of one of its broadcasts, a message of one of its journeys sent in its days,
-  or one of its coupons issued to them); each order counted once;
+  one of its coupons; else whose buyer is credited to one of its channels (campaigns/
+  channels.py: first touch) by a join in its days, placed from that join on; else whose
+  buyer it had reached at most `window` days before the order (a message of one of its
+  broadcasts, a message of one of its journeys sent in its days, or one of its coupons
+  issued to them); each order counted once, in the first of these that takes it;
+- **channels**: each of its channels' figures (campaigns/channels.py) over the members it
+  brought in the campaign's days, orders counted up to `window` days after its end;
 - **ROI** = (attributed GMV - cost) / cost, none when nothing was spent;
 - **top inviters**: invites confirmed in its days, per inviter;
 - **response** to each of its broadcasts: recipients active in the group (a message or a
@@ -37,9 +43,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from campaigns.channels import (
+    Channel,
+    ChannelFacts,
+    ChannelInputError,
+    ChannelStats,
+    channel_figures,
+    channel_name,
+    credited,
+)
 from campaigns.coupons import AmountError, parse_amount
 from campaigns.errors import DomainError
 from campaigns.funnels import ACTIVE_WITHIN
+from campaigns.referral import ReferralProgram
 from campaigns.stats import (
     KIND,
     DayTotals,
@@ -85,6 +101,7 @@ class AttachKind(StrEnum):
     POST = "post"  # a scheduled post
     BROADCAST = "broadcast"
     JOURNEY = "journey"  # by name: its messages sent in the campaign's days
+    CHANNEL = "channel"  # by name, stored by link id: its joins in the campaign's days
 
 
 class CampaignProblem(StrEnum):
@@ -102,8 +119,8 @@ class CampaignProblem(StrEnum):
     POINT = "point"  # the value of a point: not an amount
     WINDOW = "window"  # attribution window outside 1-30 days
     PHASES = "phases"  # not 2 or 3 day counts adding up to the campaign's days
-    KIND = "kind"  # attach: not offer, deal, post, broadcast or journey
-    REF = "ref"  # attach: not an id (or a journey's name)
+    KIND = "kind"  # attach: not offer, deal, post, broadcast, journey or channel
+    REF = "ref"  # attach: not an id (or a journey's or channel's name)
     ID = "id"  # not a campaign id
 
 
@@ -128,6 +145,7 @@ class CampaignRefusal(StrEnum):
     NAME_TAKEN = "name_taken"
     NOT_FOUND = "not_found"  # the object to attach is not this group's
     ATTACHED = "attached"  # attached already
+    CHANNEL_TAKEN = "channel_taken"  # a channel attached to another campaign (`value`: its id)
 
 
 @dataclass(frozen=True)
@@ -350,14 +368,22 @@ def parse_target(words: Sequence[str]) -> tuple[int, Kpi, float | None]:
 
 
 def parse_attach(words: Sequence[str]) -> tuple[int, AttachKind, str]:
-    """`<id> offer|deal|post|broadcast|journey <ref>`: an id, or a journey's name."""
-    if len(words) != 3:
+    """`<id> offer|deal|post|broadcast|journey|channel <ref>`: an id, a journey's name, or
+    a channel's name (the rest of the line: it may hold spaces)."""
+    if len(words) < 3:
         raise CampaignInputError(CampaignProblem.USAGE)
     campaign_id = parse_id(words[0])
     try:
         kind = AttachKind(_fold(words[1]))
     except ValueError:
         raise CampaignInputError(CampaignProblem.KIND, words[1][:32]) from None
+    if kind is AttachKind.CHANNEL:
+        try:
+            return campaign_id, kind, channel_name(" ".join(words[2:]))
+        except ChannelInputError:
+            raise CampaignInputError(CampaignProblem.REF, " ".join(words[2:])[:32]) from None
+    if len(words) != 3:
+        raise CampaignInputError(CampaignProblem.USAGE)
     if kind is AttachKind.JOURNEY:
         ref = _fold(words[2])
         if not re.fullmatch(r"[a-z_]{1,16}", ref):
@@ -400,6 +426,7 @@ class ReachKind(StrEnum):
     BROADCAST = "broadcast"
     JOURNEY = "journey"
     COUPON = "coupon"
+    CHANNEL = "channel"  # joined through one of its channels: orders from then on count
 
 
 @dataclass(frozen=True)
@@ -468,6 +495,8 @@ class RetroFacts:
     referral_points: int = 0
     inviters: Sequence[Inviter] = ()
     responses: Sequence[Response] = ()
+    channels: Sequence[Channel] = ()  # its channels
+    channel_facts: ChannelFacts = field(default_factory=ChannelFacts)  # the group's
 
 
 @dataclass(frozen=True)
@@ -512,18 +541,25 @@ class Retro:
     inviters: tuple[Inviter, ...]
     responses: tuple[Response, ...]
     attribution_open: bool  # orders may still be attributed (within the window after its end)
+    gmv_channels: int = 0  # the other attributed orders: by members its channels brought
+    channels: tuple[ChannelStats, ...] = ()
 
     @property
     def points_cost(self) -> int:
         return self.points * self.campaign.point_value
 
     @property
+    def channel_cost(self) -> int:
+        """Its channels' placements, as recorded (a channel without a cost adds nothing)."""
+        return sum(c.cost or 0 for c in self.channels)
+
+    @property
     def cost(self) -> int:
-        return self.discount + self.points_cost
+        return self.discount + self.points_cost + self.channel_cost
 
     @property
     def gmv(self) -> int:
-        return self.gmv_coupons + self.gmv_reached
+        return self.gmv_coupons + self.gmv_channels + self.gmv_reached
 
     @property
     def roi(self) -> float | None:
@@ -535,6 +571,15 @@ class Retro:
         return self.cost / budget * 100 if budget else None
 
 
+@dataclass(frozen=True)
+class Attributed:
+    """A campaign's attributed orders, each in the first bucket that takes it."""
+
+    by_coupon: list[OrderFact]
+    by_channel: list[OrderFact]
+    by_reach: list[OrderFact]
+
+
 def attributed(
     orders: Iterable[OrderFact],
     codes: Iterable[str],
@@ -544,25 +589,45 @@ def attributed(
     until: dt.datetime,
     window: dt.timedelta,
     as_of: dt.datetime,
-) -> tuple[list[OrderFact], list[OrderFact]]:
-    """(orders that used one of `codes`, other orders whose buyer was reached at most
-    `window` before), of the orders placed from `since` to `window` after `until` and
-    not after `as_of`; each order once. Journey reaches count only inside [since, until)."""
+) -> Attributed:
+    """Of the orders placed from `since` to `window` after `until` and not after `as_of`,
+    each once: those that used one of `codes`; else by a buyer who joined through one of
+    its channels (a CHANNEL reach in [since, until)) at or before the order; else by a buyer
+    reached at most `window` before. Journey reaches count only inside [since, until)."""
     own = set(codes)
     reached: dict[int, list[dt.datetime]] = {}
+    joined: dict[int, list[dt.datetime]] = {}
     for r in reaches:
-        if r.kind is not ReachKind.JOURNEY or since <= r.at < until:
+        if r.kind is ReachKind.CHANNEL:
+            if since <= r.at < until:
+                joined.setdefault(r.user_id, []).append(r.at)
+        elif r.kind is not ReachKind.JOURNEY or since <= r.at < until:
             reached.setdefault(r.user_id, []).append(r.at)
-    by_coupon, by_reach, seen = [], [], set()
+    found, seen = Attributed([], [], []), set()
     for o in sorted(orders, key=lambda o: (o.at, o.order_id)):
         if o.order_id in seen or not since <= o.at < until + window or o.at > as_of:
             continue
         seen.add(o.order_id)
         if own.intersection(o.codes):
-            by_coupon.append(o)
+            found.by_coupon.append(o)
+        elif any(at <= o.at for at in joined.get(o.user_id, ())):
+            found.by_channel.append(o)
         elif any(at <= o.at <= at + window for at in reached.get(o.user_id, ())):
-            by_reach.append(o)
-    return by_coupon, by_reach
+            found.by_reach.append(o)
+    return found
+
+
+def channel_reaches(
+    channels: Iterable[Channel], facts: ChannelFacts, since: dt.datetime, until: dt.datetime
+) -> list[Reach]:
+    """Each member credited to one of its channels by a join in [since, until) was reached
+    when they joined."""
+    ids = {c.link_id for c in channels}
+    return [
+        Reach(j.user_id, j.joined_at, ReachKind.CHANNEL)
+        for j in credited(facts.joins).values()
+        if j.link_id in ids and since <= j.joined_at < until
+    ]
 
 
 def coupon_reaches(coupons: Iterable[CouponFact]) -> list[Reach]:
@@ -644,14 +709,24 @@ def retro(
     now: dt.datetime,
     today: dt.date,
     title: str | None = None,
+    program: ReferralProgram | None = None,
 ) -> Retro:
-    """The 复盘 as of `now` (`today` is its local day in the group's timezone)."""
+    """The 复盘 as of `now` (`today` is its local day in the group's timezone; `program`
+    the group's referral rule, for its channels' confirmed members)."""
     since, until = campaign.bounds(timezone)
     codes = [c.code for c in f.coupons]
-    reaches = [*f.reaches, *coupon_reaches(f.coupons)]
-    by_coupon, by_reach = attributed(
+    reaches = [
+        *f.reaches,
+        *coupon_reaches(f.coupons),
+        *channel_reaches(f.channels, f.channel_facts, since, until),
+    ]
+    found = attributed(
         f.orders, codes, reaches, since=since, until=until, window=campaign.window, as_of=now
     )
+    channels = channel_figures(
+        f.channels, f.channel_facts, program or ReferralProgram(), now=now, since=since,
+        until=until, orders_until=until + campaign.window,
+    )  # fmt: skip
     return Retro(
         campaign_id=campaign_id,
         campaign=campaign,
@@ -663,10 +738,12 @@ def retro(
         lines=target_lines(campaign, f.days, f.facts, today),
         discount=discount_given(f.coupons, now),
         points=f.referral_points,
-        gmv_coupons=sum(o.amount for o in by_coupon),
-        gmv_reached=sum(o.amount for o in by_reach),
-        orders=len(by_coupon) + len(by_reach),
+        gmv_coupons=sum(o.amount for o in found.by_coupon),
+        gmv_reached=sum(o.amount for o in found.by_reach),
+        orders=len(found.by_coupon) + len(found.by_channel) + len(found.by_reach),
         inviters=tuple(f.inviters[:TOP]),
         responses=tuple(ranked_responses(f.responses)),
         attribution_open=now < until + campaign.window,
+        gmv_channels=sum(o.amount for o in found.by_channel),
+        channels=tuple(channels),
     )

@@ -17,6 +17,10 @@ the period [since, until); the later steps may happen any time after it, up to `
   active in the group (a message or a check-in) within 3 days → and ordered within 7 days.
 - new members (members): first joined in the period → sent a message → checked in → ordered,
   each after joining.
+- new members by channel (渠道): the same steps for the members whose first join in the
+  group came through a channel's link, one funnel per channel that brought someone in the
+  period, then one for those who came another way. (The referral funnel is not split: a
+  channel's joins are credited to nobody, so none of them is in it.)
 
 Durations ("within 3 days") are measured in whole seconds (each time floored to its second,
 as the database compares them), so the rule and its SQL agree to the second.
@@ -47,6 +51,7 @@ class FunnelKind(StrEnum):
     BROADCAST = "broadcast"
     JOURNEY = "journey"
     NEW_MEMBER = "new_member"
+    CHANNEL = "channel"  # the new-member funnel of one channel (or of no channel)
 
 
 class StepKey(StrEnum):
@@ -82,6 +87,9 @@ STEPS: dict[FunnelKind, tuple[StepKey, ...]] = {
     FunnelKind.NEW_MEMBER: (
         StepKey.JOINED, StepKey.FIRST_MESSAGE, StepKey.FIRST_CHECKIN, StepKey.FIRST_ORDER
     ),
+    FunnelKind.CHANNEL: (
+        StepKey.JOINED, StepKey.FIRST_MESSAGE, StepKey.FIRST_CHECKIN, StepKey.FIRST_ORDER
+    ),
 }  # fmt: skip
 
 
@@ -97,8 +105,9 @@ class Funnel:
 
     kind: FunnelKind
     steps: tuple[Step, ...]
-    title: str | None = None  # a coupon funnel's offer name
+    title: str | None = None  # a coupon funnel's offer name, a channel funnel's channel
     offer_id: int | None = None
+    channel_id: int | None = None  # a channel funnel's link id (None: joined another way)
 
     def __post_init__(self) -> None:
         counts = [s.count for s in self.steps]
@@ -110,14 +119,14 @@ class Funnel:
     @classmethod
     def of(
         cls, kind: FunnelKind, counts: Sequence[int], *, title: str | None = None,
-        offer_id: int | None = None,
+        offer_id: int | None = None, channel_id: int | None = None,
     ) -> Funnel:  # fmt: skip
         """The kind's steps with these counts, in order."""
         keys = STEPS[kind]
         if len(counts) != len(keys):
             raise ValueError(f"{kind}: {len(keys)} steps, {len(counts)} counts")
         steps = tuple(Step(k, n) for k, n in zip(keys, counts, strict=True))
-        return cls(kind, steps, title, offer_id)
+        return cls(kind, steps, title, offer_id, channel_id)
 
     @property
     def counts(self) -> tuple[int, ...]:
@@ -195,6 +204,8 @@ class FunnelFacts:
     coupons: list[CouponFact] = field(default_factory=list)
     teams: list[TeamFact] = field(default_factory=list)
     sends: list[SendFact] = field(default_factory=list)
+    # member -> the channel link their first join (the one in `joins`) came through
+    join_channels: dict[int, int] = field(default_factory=dict)
 
 
 ATTRIBUTED_STATUSES = frozenset({"pending", "confirmed", "left"})
@@ -318,12 +329,47 @@ def message_funnel(
     return Funnel.of(kind, [len(sent), len(active), len(ordered)])
 
 
-def new_member_funnel(f: FunnelFacts, since: dt.datetime, until: dt.datetime) -> Funnel:
-    joined = {u: at for u, at in f.joins.items() if _in(at, since, until)}
+def _new_member_counts(
+    f: FunnelFacts, joined: dict[int, dt.datetime], until: dt.datetime
+) -> list[int]:
     spoke = {u: at for u, at in joined.items() if _after(f.messages.get(u, ()), at, until)}
     checked = {u: at for u, at in spoke.items() if _after(f.checkins.get(u, ()), at, until)}
     ordered = [u for u, at in checked.items() if _after(f.orders.get(u, ()), at, until)]
-    return Funnel.of(FunnelKind.NEW_MEMBER, [len(joined), len(spoke), len(checked), len(ordered)])
+    return [len(joined), len(spoke), len(checked), len(ordered)]
+
+
+def new_member_funnel(f: FunnelFacts, since: dt.datetime, until: dt.datetime) -> Funnel:
+    joined = {u: at for u, at in f.joins.items() if _in(at, since, until)}
+    return Funnel.of(FunnelKind.NEW_MEMBER, _new_member_counts(f, joined, until))
+
+
+def channel_funnels(
+    f: FunnelFacts,
+    channels: Sequence[tuple[int, str]],
+    since: dt.datetime,
+    until: dt.datetime,
+) -> list[Funnel]:
+    """The new-member funnel split by the channel of each member's first join: one funnel
+    per channel of `channels` (link id, name; in that order) that brought someone in the
+    period, then one (channel_id None) for the members who joined another way. Nothing for
+    a group without channels. The funnels' first steps add up to the new-member funnel's."""
+    if not channels:
+        return []
+    by_channel: dict[int | None, dict[int, dt.datetime]] = {}
+    for user, at in f.joins.items():
+        if _in(at, since, until):
+            by_channel.setdefault(f.join_channels.get(user), {})[user] = at
+    found = [
+        Funnel.of(FunnelKind.CHANNEL, _new_member_counts(f, by_channel[link], until),
+                  title=name, channel_id=link)
+        for link, name in channels
+        if link in by_channel
+    ]  # fmt: skip
+    known = {link for link, _name in channels}
+    others = {u: at for link, m in by_channel.items() if link not in known for u, at in m.items()}
+    if others:
+        found.append(Funnel.of(FunnelKind.CHANNEL, _new_member_counts(f, others, until)))
+    return found
 
 
 def all_funnels(f: FunnelFacts, since: dt.datetime, until: dt.datetime) -> list[Funnel]:

@@ -35,6 +35,10 @@ class AnalyticsTexts:
         """A funnel's name (a coupon funnel by its offer's name, as typed by the admin)."""
         if funnel.kind is FunnelKind.COUPON:
             return self._("Coupon: {offer}", offer=funnel.title or "")
+        if funnel.kind is FunnelKind.CHANNEL:
+            if funnel.channel_id is None:
+                return self._("No channel (joined another way)")
+            return self._("Channel: {name}", name=funnel.title or "")
         return {
             FunnelKind.REFERRAL: self._("Referral"),
             FunnelKind.TEAMS: self._("Group-buy teams"),
@@ -93,7 +97,23 @@ class AnalyticsTexts:
                 lines.append(line)
         if left_out:
             lines += ["", self._("…and {n} more coupon offers with fewer claims.", n=left_out)]
+        if report.channels:
+            lines += ["", *self.by_channel(report.channels)]
         return "\n".join(lines)
+
+    def by_channel(self, funnels: list[Funnel]) -> list[str]:
+        """The new-member funnel per channel, a line each: every step with its share of
+        the step before."""
+        lines = [self._("<b>New members by channel (渠道)</b>")]
+        for funnel in funnels:
+            steps = [f"{self.step(funnel.steps[0].key)} <b>{funnel.steps[0].count}</b>"]
+            steps += [
+                f"{self.step(step.key)} <b>{step.count}</b> ({percent(funnel.from_previous(i))})"
+                for i, step in enumerate(funnel.steps[1:], 1)
+            ]
+            name = html.escape(self.funnel(funnel), quote=False)
+            lines.append(f"{name}: " + " → ".join(steps))
+        return lines
 
     def funnels_caption(self, days: int) -> str:
         return self._("Funnels, last {days}", days=self.words.days(days))

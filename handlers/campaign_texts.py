@@ -23,6 +23,7 @@ from campaigns.campaign import (
 from campaigns.coupons import format_amount
 from campaigns.ports.campaigns import Attached, CampaignRecord
 from campaigns.stats import KIND
+from handlers.channel_texts import ChannelTexts
 from handlers.stats_texts import CURRENCY, NONE, StatsTexts
 from handlers.words import Words
 
@@ -43,6 +44,7 @@ class CampaignTexts:
     def __init__(self, language: str) -> None:
         self.words = Words(language)
         self.stats = StatsTexts(language)
+        self.channel = ChannelTexts(language)
         self.language, self._, self._n = language, self.words._, self.words._n
 
     def refusal(self, error: Exception) -> str | None:
@@ -62,8 +64,8 @@ class CampaignTexts:
             "<code>/campaign list</code>\n"
             "<code>/campaign report &lt;id&gt;</code>: the 复盘 (retrospective) at any time\n"
             "<code>/campaign target &lt;id&gt; &lt;kpi&gt; &lt;value|off&gt;</code>\n"
-            "<code>/campaign attach &lt;id&gt; offer|deal|post|broadcast|journey "
-            "&lt;id or journey&gt;</code>\n"
+            "<code>/campaign attach &lt;id&gt; offer|deal|post|broadcast|journey|channel "
+            "&lt;id, journey or channel&gt;</code>\n"
             "KPIs are those of /stats (joins, gmv, orders, coupons_redeemed, "
             "invites_confirmed …); money in ¥, rates in %. When a campaign ends, its admins "
             "get the 复盘 privately."
@@ -114,11 +116,13 @@ class CampaignTexts:
                 value=value,
             ),
             CampaignProblem.KIND: self._(
-                "Attach an offer, deal, post, broadcast or journey, not <code>{value}</code>.",
+                "Attach an offer, deal, post, broadcast, journey or channel, not "
+                "<code>{value}</code>.",
                 value=value,
             ),
             CampaignProblem.REF: self._(
-                "<code>{value}</code> is not an id (or a journey's name).", value=value
+                "<code>{value}</code> is not an id (or a journey's or channel's name).",
+                value=value,
             ),
             CampaignProblem.ID: self._(
                 "<code>{value}</code> is not a campaign id: see /campaign list.", value=value
@@ -140,6 +144,12 @@ class CampaignTexts:
             ),
             CampaignRefusal.ATTACHED: self._(
                 "<code>{value}</code> is attached to this campaign already.", value=value
+            ),
+            CampaignRefusal.CHANNEL_TAKEN: self._(
+                "Channel <b>{name}</b> is attached to campaign #{id} already: a placement's "
+                "cost counts in one campaign.",
+                name=_esc(error.value.rpartition(":")[0]),
+                id=error.value.rpartition(":")[2],
             ),
         }[error.reason]
 
@@ -209,6 +219,7 @@ class CampaignTexts:
             AttachKind.POST: self._("post"),
             AttachKind.BROADCAST: self._("broadcast"),
             AttachKind.JOURNEY: self._("journey"),
+            AttachKind.CHANNEL: self._("channel"),
         }[kind]
 
     def stage(self, stage: Stage) -> str:
@@ -253,7 +264,17 @@ class CampaignTexts:
                 "\n".join([self._("🤝 <b>Top inviters</b> (invites confirmed)"), *ranked])
             )
         blocks += self.responses(r.responses)
+        if r.channels:
+            blocks.append(self.channels_block(r))
         return "\n\n".join(blocks)
+
+    def channels_block(self, r: Retro) -> str:
+        """Its channels: the members each brought in its days, their orders up to the end
+        of the attribution window, the placement's cost and ROI."""
+        lines = [self._("🔗 <b>Channels</b> (members who joined through them in its days)")]
+        lines += [f"<b>{_esc(c.name)}</b>: {self.channel.figures(c)} · "
+                  f"{self.channel.money_figures(c)}" for c in r.channels]  # fmt: skip
+        return "\n".join(lines)
 
     def progress(self, r: Retro) -> str:
         if r.stage is Stage.RUNNING and r.counted is not None:
@@ -284,6 +305,9 @@ class CampaignTexts:
                    "points × {value}", cost=self.money(r.cost), discount=self.money(r.discount),
                    points=points, value=self.money(c.point_value)),
         ]  # fmt: skip
+        if r.channels:
+            lines[0] += " + " + self._("channel placements {cost}",
+                                       cost=self.money(r.channel_cost))  # fmt: skip
         if r.budget_used_pct is not None:
             pct = f"{r.budget_used_pct:.0f}%"
             lines.append(self._("Budget {budget}, {pct} used", budget=self.money(c.budget),
@@ -296,6 +320,9 @@ class CampaignTexts:
             r.orders, gmv=self.money(r.gmv), coupons=self.money(r.gmv_coupons),
             reached=self.money(r.gmv_reached), days=c.window_days,
         ))  # fmt: skip
+        if r.channels:
+            lines[-1] += " · " + self._("by members its channels brought {gmv}",
+                                        gmv=self.money(r.gmv_channels))  # fmt: skip
         roi = NONE if r.roi is None else f"{r.roi * 100:,.0f}%"
         lines.append(self._("📈 <b>ROI</b> {roi} (attributed GMV − cost) / cost", roi=roi))
         if r.attribution_open and r.stage is not Stage.UPCOMING:

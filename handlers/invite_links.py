@@ -69,6 +69,29 @@ class TelegramLinks:
         with contextlib.suppress(TelegramError):
             await self.bot.revoke_chat_invite_link(chat_id, url)
 
+    async def retire(self, chat_id: int, url: str) -> bool:
+        """Revoke on an admin's word: False when the bot lacks the right (Forbidden, or a
+        Bad Request about rights); a link Telegram no longer knows is retired already."""
+        try:
+            await self.bot.revoke_chat_invite_link(chat_id, url)
+        except Forbidden as error:
+            log.info("cannot revoke an invite link in %s: %s", chat_id, error)
+            return False
+        except BadRequest as error:
+            log.info("revoking an invite link in %s: %s", chat_id, error)
+            said = error.message.lower()
+            return "right" not in said and "admin" not in said
+        return True
+
+    async def rename(self, chat_id: int, url: str, name: str) -> bool:
+        """The live link's new name; False when Telegram refused."""
+        try:
+            await self.bot.edit_chat_invite_link(chat_id, url, name=name)
+        except (BadRequest, Forbidden) as error:
+            log.info("cannot rename an invite link in %s: %s", chat_id, error)
+            return False
+        return True
+
 
 async def start_referral(update: Update, context: Context, payload: str) -> bool:
     """`/start ref_<code>`: hand the visitor a one-use join link credited to their friend.

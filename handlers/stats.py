@@ -23,5 +23,5 @@ async def stats_command(call: Call[StatsTexts]) -> None:
     await call.deps.buffer.flush()  # the card counts the latest chatter too
     report = await stats_report(call.deps.uow, chat_id=call.group_id, asked=asked, now=call.at)
     photos = await render_in_thread(stats_charts, report, language=call.t.language)
-    text = call.t.card(report.card)
+    text = call.t.card(report.card, report.channels.channels)
     await report_privately(call, text, photos, sent_note=call.t.sent_privately())

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Sequence
 
+from campaigns.channels import ChannelPeriod
 from campaigns.coupons import format_amount
 from campaigns.stats import BadPeriod, Kpi, KpiCard, KpiKind, KpiLine, Value
+from handlers.channel_texts import ChannelTexts
 from handlers.words import Words
 
 CURRENCY = "CNY"  # GMV and the averages are shown in the shop's default currency
@@ -75,9 +78,9 @@ class StatsTexts:
             Kpi.CONVERSION: self._("New-member conversion"),
         }[kpi]
 
-    def card(self, card: KpiCard) -> str:
-        """The whole card: a title, a block per theme, one line per KPI, then what the
-        numbers compare and in which timezone."""
+    def card(self, card: KpiCard, channels: Sequence[ChannelPeriod] = ()) -> str:
+        """The whole card: a title, a block per theme, one line per KPI, the channels'
+        block (a group with channels), then what the numbers compare and in which timezone."""
         p = card.period
         title = self._(
             "📊 <b>{group}</b> · {days} days, {start} – {end}",
@@ -90,6 +93,9 @@ class StatsTexts:
         for icon, block in zip(ICONS, BLOCKS, strict=True):
             lines = [self.line(card[kpi]) for kpi in block]
             blocks.append("\n".join([f"{icon} {lines[0]}", *lines[1:]]))
+        channel_block = ChannelTexts(self.language).period_block(channels)
+        if channel_block:
+            blocks.append(channel_block)
         before = card.previous_period
         note = self._(
             "<i>Change against {start} – {end}. Today counts until now; days in {timezone}. "

@@ -483,6 +483,8 @@ class InviteLinkRow(Base):
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    # A channel's placement cost in minor units, as its admins recorded it (None: not yet).
+    cost: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class InviteRow(Base):
@@ -927,7 +929,18 @@ class CampaignItemRow(Base):
     by name."""
 
     __tablename__ = "campaign_items"
-    __table_args__ = (UniqueConstraint("campaign_id", "kind", "ref"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "kind", "ref"),
+        # A channel is one placement, bought for one campaign: its cost is counted once.
+        Index(
+            "uq_campaign_items_channel",
+            "kind",
+            "ref",
+            unique=True,
+            sqlite_where=text("kind = 'channel'"),
+            postgresql_where=text("kind = 'channel'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))

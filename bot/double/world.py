@@ -792,6 +792,19 @@ class FakeTelegram:
         stored["is_revoked"] = True
         return self.link_for_update(params["invite_link"])
 
+    def api_editChatInviteLink(self, params: JSON) -> JSON:
+        chat = self._chat(params["chat_id"])
+        self._can_invite(chat["id"])
+        stored = self.links.get(params["invite_link"])
+        if stored is None or stored["chat_id"] != chat["id"]:
+            raise ApiError(400, "Bad Request: INVITE_HASH_EXPIRED")
+        if stored["is_revoked"]:
+            raise ApiError(400, "Bad Request: INVITE_HASH_EXPIRED")
+        for key in ("name", "expire_date", "member_limit", "creates_join_request"):
+            if key in params:
+                stored[key] = params[key]
+        return self.link_for_update(params["invite_link"])
+
     def api_approveChatJoinRequest(self, params: JSON) -> bool:
         chat = self._chat(params["chat_id"])
         key = (chat["id"], int(params["user_id"]))

@@ -52,6 +52,12 @@ class Analytics(Protocol):
     async def new_members(self, chat_pk: int, since: dt.datetime, until: dt.datetime) -> list[int]:
         """Joined → spoke → checked in → ordered (new_member_funnel)."""
 
+    async def new_members_by_channel(
+        self, chat_pk: int, since: dt.datetime, until: dt.datetime
+    ) -> dict[int | None, list[int]]:
+        """The same counts per channel link of the members' first join (None: no channel's
+        link) (channel_funnels)."""
+
     async def broadcast_arms(self, broadcast_id: int, now: dt.datetime) -> dict[str, ArmCounts]:
         """A broadcast test's arms: members, active in 3 days, ordered in 7
         (campaigns.broadcast_variants.counts_of)."""

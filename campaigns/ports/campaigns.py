@@ -33,7 +33,7 @@ class CampaignRecord:
 @dataclass(frozen=True)
 class Attached:
     kind: AttachKind
-    ref: str  # an id, or a journey's name
+    ref: str  # an id, or a journey's name (a channel's link id; its name once shown)
 
 
 class Campaigns(Protocol):
@@ -55,6 +55,10 @@ class Campaigns(Protocol):
         """False when it was attached already (nothing changes)."""
 
     async def attached(self, campaign_id: int) -> list[Attached]: ...
+
+    async def holding(self, kind: AttachKind, ref: str) -> int | None:
+        """The campaign an object is attached to (the first, for kinds that may have
+        several; a channel has one at most)."""
 
     async def owner(self, kind: AttachKind, object_id: int) -> int | None:
         """The pk of the group an offer, deal, post or broadcast belongs to (None: none)."""

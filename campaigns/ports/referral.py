@@ -113,13 +113,14 @@ class Invites(Protocol):
         self,
         invite_id: int,
         *,
-        inviter_id: int,
+        inviter_id: int | None,
         link_id: int | None,
         source: Source,
         status: InviteStatus,
         reason: RejectReason | None,
     ) -> bool:
-        """Credit an organic join after all (its link arrived late); False if it was not organic."""
+        """Credit an organic join after all (its link arrived late; a channel's credits nobody,
+        `inviter_id` None); False if it was not organic."""
 
     async def move(
         self,

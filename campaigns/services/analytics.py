@@ -7,7 +7,7 @@ and campaigns/cohorts.py.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from campaigns.checkin import local_day
 from campaigns.cohorts import CohortTable, cohort_table, first_cohort
@@ -31,6 +31,7 @@ class FunnelReport:
     until: dt.datetime
     funnels: list[Funnel]  # referral, one per offer, teams, team members, broadcast, journey,
     # new members
+    channels: list[Funnel] = field(default_factory=list)  # new members by channel (渠道)
 
 
 async def retention_cohorts(
@@ -66,7 +67,22 @@ async def funnels(
         for kind in (FunnelKind.BROADCAST, FunnelKind.JOURNEY):
             found.append(Funnel.of(kind, await a.messages(pk, kind, since, until)))
         found.append(Funnel.of(FunnelKind.NEW_MEMBER, await a.new_members(pk, since, until)))
-    return FunnelReport(record, since, until, found)
+        named = [(c.link_id, c.name) for c in await uow.channels.of_group(pk)]
+        split = await a.new_members_by_channel(pk, since, until) if named else {}
+    return FunnelReport(record, since, until, found, _by_channel(named, split))
+
+
+def _by_channel(named: list[tuple[int, str]], split: dict[int | None, list[int]]) -> list[Funnel]:
+    """The channel funnels in campaigns/funnels.py `channel_funnels`' order: each channel
+    that brought someone, then the members who came another way."""
+    found = [
+        Funnel.of(FunnelKind.CHANNEL, split[link], title=name, channel_id=link)
+        for link, name in named
+        if link in split
+    ]
+    if None in split:
+        found.append(Funnel.of(FunnelKind.CHANNEL, split[None]))
+    return found
 
 
 async def period_funnels(

@@ -23,6 +23,7 @@ from campaigns.campaign import (
     retro,
     top_inviters,
 )
+from campaigns.channels import Channel, ChannelFacts
 from campaigns.checkin import local_day
 from campaigns.journeys import Journey
 from campaigns.ports import UnitOfWork
@@ -93,20 +94,47 @@ async def attach(
     ref: str,
     at: dt.datetime,
 ) -> list[Attached]:
-    """Attach an object of the same group (a journey by its name); what is attached now."""
+    """Attach an object of the same group (a journey or a channel by its name); what is
+    attached now (a channel by its name). A channel belongs to one campaign at most: its
+    placement's cost is counted once (the database holds it)."""
     async with uow:
         chat = await require_chat(uow, chat_id)
         await _own(uow, chat, campaign_id)
+        channel = None
         if kind is AttachKind.JOURNEY:
             if ref not in Journey.__members__.values():
                 raise CampaignRefused(CampaignRefusal.NOT_FOUND, ref)
+        elif kind is AttachKind.CHANNEL:
+            channel = await uow.channels.by_name(chat.pk, ref)
+            if channel is None:
+                raise CampaignRefused(CampaignRefusal.NOT_FOUND, ref)
+            ref = str(channel.link_id)  # a rename keeps it attached
+            await _channel_free(uow, campaign_id, channel)
         elif await uow.campaigns.owner(kind, int(ref)) != chat.pk:
             raise CampaignRefused(CampaignRefusal.NOT_FOUND, ref)
         if not await uow.campaigns.attach(campaign_id, kind, ref, at):
-            raise CampaignRefused(CampaignRefusal.ATTACHED, ref)
-        items = await uow.campaigns.attached(campaign_id)
+            if channel is not None:
+                await _channel_free(uow, campaign_id, channel)  # another campaign raced it
+            raise CampaignRefused(CampaignRefusal.ATTACHED, channel.name if channel else ref)
+        items = await _named(uow, chat, await uow.campaigns.attached(campaign_id))
         await uow.commit()
     return items
+
+
+async def _channel_free(uow: UnitOfWork, campaign_id: int, channel: Channel) -> None:
+    """Refuse a channel attached to another campaign (`value`: its name and that id)."""
+    other = await uow.campaigns.holding(AttachKind.CHANNEL, str(channel.link_id))
+    if other is not None and other != campaign_id:
+        raise CampaignRefused(CampaignRefusal.CHANNEL_TAKEN, f"{channel.name}:{other}")
+
+
+async def _named(uow: UnitOfWork, chat: ChatRecord, items: list[Attached]) -> list[Attached]:
+    """Attached channels shown by their names (stored by link id, which a rename keeps)."""
+    names = {str(c.link_id): c.name for c in await uow.channels.of_group(chat.pk)}
+    return [
+        Attached(a.kind, names.get(a.ref, a.ref)) if a.kind is AttachKind.CHANNEL else a
+        for a in items
+    ]
 
 
 async def list_campaigns(
@@ -154,6 +182,8 @@ async def _retro(
         days = await uow.stats.days(chat.pk, period.start, period.end)
         [facts] = await uow.stats.facts(chat.pk, [fact_window(period, timezone)])
     invites = await repo.confirmed_invites(chat.pk, since, until)
+    linked = {int(a.ref) for a in attached if a.kind is AttachKind.CHANNEL and a.ref.isdigit()}
+    channels = [c for c in await uow.channels.of_group(chat.pk) if c.link_id in linked]
     found = RetroFacts(
         days=days,
         facts=facts,
@@ -163,10 +193,13 @@ async def _retro(
         referral_points=await repo.referral_points(chat.pk, since, until),
         inviters=top_inviters(invites),
         responses=await repo.responses(chat.pk, broadcasts, posts, since, until, now),
+        channels=channels,
+        channel_facts=await uow.channels.facts(chat.pk) if channels else ChannelFacts(),
     )
     return retro(
-        record.id, campaign, found, timezone=timezone, now=now, today=today, title=chat.title
-    )
+        record.id, campaign, found, timezone=timezone, now=now, today=today, title=chat.title,
+        program=chat.settings.referral,
+    )  # fmt: skip
 
 
 async def finish_due(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> list[Finished]:

@@ -1,16 +1,45 @@
-"""Channels (渠道): an admin makes a named invite link for the group, and reads what each
-channel brought. The Telegram call happens between transactions, like a member's link."""
+"""Channels (渠道): an admin makes a named invite link for the group, records what the
+placement cost, renames or revokes it, and reads what each channel brought (all time, or
+the members it brought in a period). Telegram calls happen between transactions, like a
+member's link; a name is always resolved within the admin's own group, so another group's
+channel is as unknown as none."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
-from campaigns.channels import CHANNEL, ChannelRefusal, ChannelRefused, ChannelStats, channel_stats
+from campaigns.channels import (
+    CHANNEL,
+    Channel,
+    ChannelPeriod,
+    ChannelRefusal,
+    ChannelRefused,
+    ChannelStats,
+    channel_figures,
+    period_view,
+)
 from campaigns.ports import UnitOfWork
-from campaigns.ports.referral import LinkRecord
+from campaigns.ports.chats import ChatRecord
 from campaigns.services.chats import require_chat
 from campaigns.services.invite_links import LinkIssuer
+
+
+class ChannelLinks(LinkIssuer, Protocol):
+    """Telegram's side of a channel: made like a member's link, and retired or renamed on
+    an admin's word (where the answer matters: a link Telegram keeps live is no revoked
+    channel)."""
+
+    async def retire(self, chat_id: int, url: str) -> bool:
+        """Revoke the link; False when Telegram refused (the bot lacks the right). A link
+        Telegram no longer knows counts as retired."""
+        ...
+
+    async def rename(self, chat_id: int, url: str, name: str) -> bool:
+        """Give the live link a new name; False when Telegram refused."""
+        ...
 
 
 async def create_channel(
@@ -21,9 +50,11 @@ async def create_channel(
     name: str,
     by: int,
     at: dt.datetime,
-) -> LinkRecord:
-    """A new channel link of the group; a name the group used already is refused (also when
-    two admins race: the unique name keeps one, the other link is revoked)."""
+    cost: int | None = None,
+) -> Channel:
+    """A new channel link of the group (with its cost, if given); a name the group used
+    already is refused (also when two admins race: the unique name keeps one, the other
+    link is revoked)."""
     async with uow() as u:
         chat = await require_chat(u, chat_id)
         if await u.channels.by_name(chat.pk, name) is not None:
@@ -35,20 +66,102 @@ async def create_channel(
     async with uow() as u:
         record = await u.links.add(chat.pk, by, url=url, name=name, kind=CHANNEL, at=at)
         if record is not None:
+            if cost is not None:
+                await u.channels.set_cost(record.id, cost)
             await u.commit()
     if record is None:
         await links.revoke(chat_id, url)
         raise ChannelRefused(ChannelRefusal.TAKEN, name)
-    return record
+    return Channel(record.id, name, url, cost)
+
+
+async def _named(uow: UnitOfWork, chat: ChatRecord, name: str) -> Channel:
+    """The group's channel of that name; none (or another group's) is refused as unknown."""
+    found = await uow.channels.by_name(chat.pk, name)
+    if found is None:
+        raise ChannelRefused(ChannelRefusal.UNKNOWN, name)
+    return found
+
+
+async def set_cost(uow: UnitOfWork, *, chat_id: int, name: str, cost: int | None) -> Channel:
+    """Record (or with None, forget) what the channel's placement cost, in minor units."""
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        channel = await _named(uow, chat, name)
+        await uow.channels.set_cost(channel.link_id, cost)
+        await uow.commit()
+    return Channel(channel.link_id, channel.name, channel.url, cost, channel.revoked_at)
+
+
+async def revoke_channel(
+    uow: Callable[[], UnitOfWork], links: ChannelLinks, *, chat_id: int, name: str, at: dt.datetime
+) -> Channel:
+    """Retire the channel's Telegram link, then mark it revoked (its joins still count).
+    When Telegram refuses, nothing changes: a link that still works is no revoked channel."""
+    async with uow() as u:
+        chat = await require_chat(u, chat_id)
+        channel = await _named(u, chat, name)
+    if channel.revoked:
+        raise ChannelRefused(ChannelRefusal.REVOKED, name)
+    if not await links.retire(chat_id, channel.url):
+        raise ChannelRefused(ChannelRefusal.NO_RIGHTS, name)
+    async with uow() as u:
+        if not await u.channels.revoke(channel.link_id, at):
+            raise ChannelRefused(ChannelRefusal.REVOKED, name)
+        await u.commit()
+    return Channel(channel.link_id, channel.name, channel.url, channel.cost, at)
+
+
+async def rename_channel(
+    uow: Callable[[], UnitOfWork], links: ChannelLinks, *, chat_id: int, old: str, new: str
+) -> Channel:
+    """Give the channel a new name, in Telegram too while its link is live; a name the group
+    uses already is refused (the unique index settles a race)."""
+    async with uow() as u:
+        chat = await require_chat(u, chat_id)
+        channel = await _named(u, chat, old)
+        if await u.channels.by_name(chat.pk, new) is not None:
+            raise ChannelRefused(ChannelRefusal.TAKEN, new)
+    if not channel.revoked and not await links.rename(chat_id, channel.url, new):
+        raise ChannelRefused(ChannelRefusal.NO_RIGHTS, old)
+    async with uow() as u:
+        if not await u.channels.rename(chat.pk, channel.link_id, new):
+            raise ChannelRefused(ChannelRefusal.TAKEN, new)
+        await u.commit()
+    return Channel(channel.link_id, new, channel.url, channel.cost, channel.revoked_at)
 
 
 async def list_channels(uow: UnitOfWork, *, chat_id: int, now: dt.datetime) -> list[ChannelStats]:
-    """Each channel of the group with its joins, confirmed and first orders so far."""
+    """Each channel of the group with its figures to date (campaigns/channels.py)."""
     async with uow:
         chat = await require_chat(uow, chat_id)
         channels = await uow.channels.of_group(chat.pk)
-        joiners = await uow.channels.joiners(chat.pk, [c.id for c in channels])
-    program = chat.settings.referral
-    return [
-        channel_stats(c.id, c.name, c.url, joiners.get(c.id, []), program, now) for c in channels
-    ]
+        facts = await uow.channels.facts(chat.pk) if channels else None
+    if facts is None:
+        return []
+    return channel_figures(channels, facts, chat.settings.referral, now=now)
+
+
+@dataclass(frozen=True)
+class ChannelReport:
+    """The channels of a period: what each brought in it, beside its figures to date."""
+
+    title: str | None
+    since: dt.datetime
+    until: dt.datetime
+    channels: list[ChannelPeriod]
+
+
+async def channels_between(
+    uow: UnitOfWork, *, chat_id: int, since: dt.datetime, until: dt.datetime, now: dt.datetime
+) -> ChannelReport:
+    """The members each channel brought in [since, until), and its figures to date (the
+    /stats block, and `growthbot links --period`)."""
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        channels = await uow.channels.of_group(chat.pk)
+        facts = await uow.channels.facts(chat.pk) if channels else None
+    if facts is None:
+        return ChannelReport(chat.title, since, until, [])
+    shown = period_view(channels, facts, chat.settings.referral, since=since, until=until, now=now)
+    return ChannelReport(chat.title, since, until, shown)

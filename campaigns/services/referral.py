@@ -189,11 +189,17 @@ async def link_for_present(
     ago: credit it now. Otherwise the person was already in the group.
     """
     source, inviter, link_id = await attribution(uow, record, invitee_id, link, at)
-    if inviter is None:
+    if inviter is None and link_id is None:
         return []
     latest = await uow.invites.latest(record.pk, invitee_id)
     if latest is not None and abs(at - latest.joined_at) <= LATE_LINK_WINDOW:
         if latest.status is not InviteStatus.ORGANIC:
+            return []
+        if inviter is None:  # a channel's link, late: the join remembers it, credits nobody
+            await uow.invites.attribute(
+                latest.id, inviter_id=None, link_id=link_id, source=source,
+                status=InviteStatus.ORGANIC, reason=None,
+            )  # fmt: skip
             return []
         status, reason = await _judge(
             uow, record, invitee_id, inviter, was_member=latest.was_member, at=at
@@ -210,6 +216,8 @@ async def link_for_present(
             return []
         candidate = Candidate(latest.id, inviter, invitee_id, latest.joined_at, True, None)
         return await _confirm(uow, record, [candidate], at)
+    if inviter is None:
+        return []  # already in the group: a channel's link brought nobody
     status, reason = await _judge(
         uow, record, invitee_id, inviter, was_member=True, at=at, already_present=True
     )

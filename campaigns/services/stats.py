@@ -11,6 +11,7 @@ from campaigns.checkin import local_day
 from campaigns.ports import UnitOfWork
 from campaigns.ports.stats import FactWindow
 from campaigns.services.analytics import CohortReport, FunnelReport, funnels, retention_cohorts
+from campaigns.services.channels import ChannelReport, channels_between
 from campaigns.services.chats import require_chat
 from campaigns.stats import Asked, KpiCard, Period, kpi_card
 
@@ -61,21 +62,24 @@ LONG_COHORT_WEEKS = 12  # or about a quarter's for a card longer than a month
 
 @dataclass(frozen=True)
 class StatsReport:
-    """Everything /stats shows: the card, and what its charts draw (the card's days, the
-    period's funnels, the last weeks' retention cohorts)."""
+    """Everything /stats shows: the card, what its charts draw (the card's days, the
+    period's funnels, the last weeks' retention cohorts), and the period's channels."""
 
     card: KpiCard
     funnels: FunnelReport
     cohorts: CohortReport
+    channels: ChannelReport
 
 
 async def stats_report(
     uow: Callable[[], UnitOfWork], *, chat_id: int, asked: Asked | None = None, now: dt.datetime
 ) -> StatsReport:
-    """The card, and the funnels over the same local days, and the retention cohorts."""
+    """The card, and the funnels over the same local days, the retention cohorts, and
+    what each channel brought in those days."""
     card = await group_stats(uow(), chat_id=chat_id, asked=asked, now=now)
     since, until = card.period.bounds(card.timezone)
     found = await funnels(uow(), chat_id=chat_id, since=since, until=min(until, now))
     weeks = LONG_COHORT_WEEKS if card.period.days > 31 else COHORT_WEEKS
     cohorts = await retention_cohorts(uow(), chat_id=chat_id, weeks=weeks, now=now)
-    return StatsReport(card, found, cohorts)
+    channels = await channels_between(uow(), chat_id=chat_id, since=since, until=until, now=now)
+    return StatsReport(card, found, cohorts, channels)

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from campaigns.broadcast_variants import HOLDOUT, ArmCounts
+from campaigns.channels import CHANNEL
 from campaigns.funnels import (
     ACTIVE_WITHIN,
     ATTRIBUTED_STATUSES,
@@ -257,7 +258,8 @@ class SqlAnalytics(Repository):
         )
         return {arm: ArmCounts(int(n), int(a), int(o)) for arm, n, a, o in rows}
 
-    async def new_members(self, chat_pk: int, since: dt.datetime, until: dt.datetime) -> list[int]:
+    @staticmethod
+    def _new_member_steps(chat_pk: int, until: dt.datetime) -> list[Any]:
         M = MembershipRow
 
         def did(kind: EventKind) -> Any:
@@ -269,11 +271,35 @@ class SqlAnalytics(Repository):
         spoke = did(EventKind.MESSAGE)
         checked = and_(spoke, did(EventKind.CHECKIN))
         ordered = and_(checked, _ordered_after(chat_pk, M.user_id, M.joined_at, until))
+        return [func.count(), _count_if(spoke), _count_if(checked), _count_if(ordered)]
+
+    async def new_members(self, chat_pk: int, since: dt.datetime, until: dt.datetime) -> list[int]:
+        M = MembershipRow
         row = (
             await self.session.execute(
-                select(
-                    func.count(), _count_if(spoke), _count_if(checked), _count_if(ordered)
-                ).where(M.chat_id == chat_pk, _in(M.joined_at, since, until))
+                select(*self._new_member_steps(chat_pk, until)).where(
+                    M.chat_id == chat_pk, _in(M.joined_at, since, until)
+                )
             )
         ).one()
         return list(row)
+
+    async def new_members_by_channel(
+        self, chat_pk: int, since: dt.datetime, until: dt.datetime
+    ) -> dict[int | None, list[int]]:
+        M = MembershipRow
+        # The first join's own invite row (one per join: unique on member and time), and
+        # its link when that is one of the group's channels.
+        first_join = and_(IV.chat_id == M.chat_id, IV.invitee_id == M.user_id,
+                          IV.joined_at == M.joined_at)  # fmt: skip
+        channel = and_(L.id == IV.link_id, L.chat_id == M.chat_id, L.kind == CHANNEL)
+        rows = await self.session.execute(
+            select(L.id, *self._new_member_steps(chat_pk, until))
+            .select_from(M)
+            .outerjoin(IV, first_join)
+            .outerjoin(L, channel)
+            .where(M.chat_id == chat_pk, _in(M.joined_at, since, until))
+            .group_by(L.id)
+        )
+        return {(int(link) if link is not None else None): list(counts)
+                for link, *counts in rows}  # fmt: skip

@@ -160,10 +160,16 @@ class SqlCampaigns(Repository):
         stmt = (
             insert_for(self.session, CI)
             .values(campaign_id=campaign_id, kind=kind, ref=ref, created_at=at)
-            .on_conflict_do_nothing(index_elements=["campaign_id", "kind", "ref"])
+            .on_conflict_do_nothing()  # attached already, or a channel held by another campaign
             .returning(CI.id)
         )
         return (await self.session.execute(stmt)).scalar() is not None
+
+    async def holding(self, kind: AttachKind, ref: str) -> int | None:
+        found = await self.session.scalar(
+            select(CI.campaign_id).where(CI.kind == kind, CI.ref == ref).order_by(CI.id).limit(1)
+        )
+        return int(found) if found is not None else None
 
     async def attached(self, campaign_id: int) -> list[Attached]:
         rows = await self.session.execute(

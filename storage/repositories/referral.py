@@ -215,7 +215,7 @@ class SqlInvites(Repository):
         self,
         invite_id: int,
         *,
-        inviter_id: int,
+        inviter_id: int | None,
         link_id: int | None,
         source: Source,
         status: InviteStatus,

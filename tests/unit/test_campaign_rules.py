@@ -27,6 +27,8 @@ from campaigns.campaign import (
     parse_target,
     retro,
 )
+from campaigns.channels import Channel, ChannelFacts, ChannelJoin, MemberNow, OrderAt
+from campaigns.referral import ReferralProgram
 from campaigns.stats import DayTotals, Kpi
 
 TODAY = dt.date(2026, 10, 20)
@@ -94,6 +96,15 @@ def test_target_and_attach():
     assert parse_target(["#7", "gmv", "off"]) == (7, Kpi.GMV, None)
     assert parse_attach(["7", "Offer", "12"]) == (7, AttachKind.OFFER, "12")
     assert parse_attach(["7", "journey", "winback"]) == (7, AttachKind.JOURNEY, "winback")
+    assert parse_attach(["7", "channel", "小红书", " 11月"]) == (
+        7, AttachKind.CHANNEL, "小红书 11月",
+    )  # fmt: skip
+    with pytest.raises(CampaignInputError) as long_ref:
+        parse_attach(["7", "offer", "12", "13"])
+    with pytest.raises(CampaignInputError) as bad_channel:
+        parse_attach(["7", "channel", "x" * 33])
+    assert long_ref.value.problem is CampaignProblem.USAGE
+    assert bad_channel.value.problem is CampaignProblem.REF
     with pytest.raises(CampaignInputError) as bad_kind:
         parse_attach(["7", "coupon", "12"])
     with pytest.raises(CampaignInputError) as bad_ref:
@@ -130,12 +141,72 @@ def test_each_order_counts_once_and_only_within_the_window_after_a_reach():
         order(2, 1, T0 + 8 * D),  # the same order twice
     ]
 
-    by_coupon, by_reach = attributed(
+    found = attributed(
         orders, ["OWN"], reaches, since=T0, until=T0 + 10 * D, window=7 * D, as_of=T0 + 30 * D
     )
 
-    assert [o.order_id for o in by_coupon] == [1]
-    assert [o.order_id for o in by_reach] == [2]
+    assert [o.order_id for o in found.by_coupon] == [1]
+    assert [o.order_id for o in found.by_reach] == [2]
+    assert found.by_channel == []
+
+
+def test_a_channel_join_in_its_days_takes_the_buyers_orders_from_then_to_the_windows_end():
+    reaches = [
+        Reach(1, T0 + D, ReachKind.CHANNEL),
+        Reach(2, T0 - D, ReachKind.CHANNEL),  # joined before the campaign
+        Reach(3, T0 + 2 * D, ReachKind.CHANNEL),
+        Reach(3, T0 + 2 * D, ReachKind.BROADCAST),
+    ]
+    orders = [
+        order(1, 1, T0 + 16 * D),  # 15 days after joining, before the window closes: in
+        order(2, 1, T0 + 17 * D),  # the window closed (10 days + 7)
+        order(3, 1, T0 + D - dt.timedelta(seconds=1)),  # before joining
+        order(4, 2, T0 + 2 * D),
+        order(5, 3, T0 + 3 * D, "OWN"),  # its coupon comes first
+        order(6, 3, T0 + 4 * D),  # joined and reached: once, by the channel
+    ]
+
+    found = attributed(
+        orders, ["OWN"], reaches, since=T0, until=T0 + 10 * D, window=7 * D, as_of=T0 + 30 * D
+    )
+
+    assert [o.order_id for o in found.by_coupon] == [5]
+    assert [o.order_id for o in found.by_channel] == [6, 1]
+    assert found.by_reach == []
+
+
+def test_the_retro_counts_its_channels_cost_gmv_and_figures():
+    c = Campaign("x", dt.date(2026, 11, 1), dt.date(2026, 11, 10), window_days=7)
+    red = Channel(9, "小红书", "https://t.me/+r", cost=5_000)
+    joins = [
+        ChannelJoin(9, 1, T0 + D),
+        ChannelJoin(8, 2, T0 + D),  # another channel's (抖音, not attached)
+        ChannelJoin(8, 3, T0),  # first through the other channel, then through its own:
+        ChannelJoin(9, 3, T0 + 2 * D),  # credited to the other
+        ChannelJoin(9, 4, T0 + 11 * D),  # after its days
+    ]
+    members = {u: MemberNow(True, T0 + 2 * D) for u in (1, 2, 3, 4)}
+    orders = [order(1, 1, T0 + 3 * D), order(2, 1, T0 + 9 * D), order(3, 3, T0 + 3 * D),
+              order(4, 4, T0 + 12 * D)]  # fmt: skip
+    bought: dict[int, list[OrderAt]] = {}
+    for o in orders:
+        bought.setdefault(o.user_id, []).append(OrderAt(o.at, o.amount))
+    facts = ChannelFacts(joins, members, bought)
+
+    r = retro(
+        1, c, RetroFacts(orders=orders, channels=[red], channel_facts=facts), timezone="UTC",
+        now=T0 + 20 * D, today=dt.date(2026, 11, 21), program=ReferralProgram(),
+    )  # fmt: skip
+
+    assert (r.gmv_channels, r.gmv, r.orders) == (100 + 200, 300, 2)  # member 1's two orders
+    assert r.channel_cost == 5_000 and r.cost == 5_000
+    assert r.roi == pytest.approx((300 - 5_000) / 5_000)
+    [figures] = r.channels
+    assert (figures.name, figures.joins, figures.confirmed, figures.first_orders) == (
+        "小红书", 1, 1, 1,
+    )  # fmt: skip
+    assert (figures.orders, figures.gmv, figures.cost) == (2, 300, 5_000)
+    assert figures.roi == pytest.approx((300 - 5_000) / 5_000)
 
 
 def test_the_retro_shows_pace_roi_and_nothing_when_nothing_was_spent():
