@@ -5,7 +5,8 @@ where each step keeps only those that also took every step before it, so no step
 more than the one before (a `Funnel` refuses counts that would). The first step happens in
 the period [since, until); the later steps may happen any time after it, up to `until`.
 
-- referral (members who invite): shared a link (owned an invite link alive in the period) →
+- referral (members who invite): shared a link (owned an invite link alive in the period; a
+  channel's link, made by an admin and credited to nobody, is no one's share) →
   a friend joined through them in the period (an attributed join: pending, confirmed or left,
   never a rejected one) → such a friend is confirmed → such a confirmed friend ordered
   (an order after joining).
@@ -35,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from campaigns.channels import CHANNEL
 from campaigns.errors import DomainError
 from campaigns.stats import BadPeriod, parse_asked
 
@@ -152,6 +154,7 @@ class LinkFact:
     owner_id: int
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+    kind: str = "member"  # invite_links.kind: "member", "deeplink" or "channel"
 
 
 @dataclass(frozen=True)
@@ -245,7 +248,9 @@ def referral_funnel(f: FunnelFacts, since: dt.datetime, until: dt.datetime) -> F
     sharers = {
         link.owner_id
         for link in f.links
-        if link.created_at < until and (link.revoked_at is None or link.revoked_at >= since)
+        if link.created_at < until
+        and (link.revoked_at is None or link.revoked_at >= since)
+        and link.kind != CHANNEL
     }
     friends = [
         i

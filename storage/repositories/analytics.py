@@ -116,6 +116,7 @@ class SqlAnalytics(Repository):
                 L.chat_id == chat_pk,
                 L.created_at < until,
                 (L.revoked_at.is_(None)) | (L.revoked_at >= since),
+                L.kind != CHANNEL,
             )
             .distinct()
             .subquery()

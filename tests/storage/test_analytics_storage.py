@@ -23,6 +23,7 @@ from campaigns.funnels import (
     SendFact,
     TeamFact,
     all_funnels,
+    channel_funnels,
 )
 from campaigns.services.analytics import funnels, retention_cohorts
 from storage.models import (
@@ -91,8 +92,13 @@ async def seed(session) -> int:
                       created_at=T0 - 20 * D, revoked_at=T0 - D),
         InviteLinkRow(chat_id=pk, owner_id=13, url="l4", name="d", kind="member",
                       created_at=T0 + 8 * D),
+        # a channel (渠道): an admin's link, no one's share in the referral funnel
+        InviteLinkRow(chat_id=pk, owner_id=14, url="l5", name="小红书", kind="channel",
+                      created_at=T0 - D),
     ]  # fmt: skip
     session.add_all(links)
+    await session.flush()
+    red = links[-1].id
 
     def invite(invitee: int, inviter: int, status: str, at: dt.datetime, ok=None) -> InviteRow:
         return InviteRow(
@@ -107,6 +113,14 @@ async def seed(session) -> int:
         invite(23, 13, "confirmed", T0 + 8 * D, T0 + 9 * D),
         invite(24, 12, "organic", T0 + D),
     ])  # fmt: skip
+
+    def through_channel(invitee: int, at: dt.datetime) -> InviteRow:
+        return InviteRow(chat_id=pk, invitee_id=invitee, link_id=red, source="other_link",
+                         status="organic", joined_at=at)  # fmt: skip
+
+    # U4 and U5 first joined through it; U3's join through it was a rejoin (not new)
+    session.add_all([through_channel(U4, T0 + 7 * D - S), through_channel(U5, T0 + 7 * D),
+                     through_channel(U3, T0 + 3 * D)])  # fmt: skip
 
     def offer(name: str, purpose: str = "offer") -> CouponTemplateRow:
         return CouponTemplateRow(
@@ -212,16 +226,21 @@ async def load_facts(session, pk: int) -> FunnelFacts:
     for user, at in await session.execute(select(OR.user_id, OR.at).where(OR.chat_id == pk)):
         facts.orders.setdefault(user, []).append(at)
     L, IV = InviteLinkRow, InviteRow
-    for owner, created, revoked in await session.execute(
-        select(L.owner_id, L.created_at, L.revoked_at).where(L.chat_id == pk)
+    kinds = {}
+    for link_id, owner, created, revoked, kind in await session.execute(
+        select(L.id, L.owner_id, L.created_at, L.revoked_at, L.kind).where(L.chat_id == pk)
     ):
-        facts.links.append(LinkFact(owner, created, revoked))
-    for row in await session.execute(
-        select(IV.invitee_id, IV.inviter_id, IV.status, IV.joined_at, IV.confirmed_at).where(
-            IV.chat_id == pk
-        )
-    ):
-        facts.invites.append(InviteFact(*row))
+        facts.links.append(LinkFact(owner, created, revoked, kind))
+        kinds[link_id] = kind
+    for *row, link_id in await session.execute(
+        select(IV.invitee_id, IV.inviter_id, IV.status, IV.joined_at, IV.confirmed_at,
+               IV.link_id).where(IV.chat_id == pk)
+    ):  # fmt: skip
+        if row[1] is not None:
+            facts.invites.append(InviteFact(*row))
+        invitee, joined_at = row[0], row[3]
+        if kinds.get(link_id) == "channel" and facts.joins.get(invitee) == joined_at:
+            facts.join_channels[invitee] = link_id  # their first join came through it
     C, T = CouponRow, CouponTemplateRow
     for offer_id, name, purpose, issued, redeemed in await session.execute(
         select(T.id, T.name, T.purpose, C.issued_at, C.redeemed_at)
@@ -274,6 +293,8 @@ async def test_every_funnel_count_in_sql_is_the_rule_over_the_same_rows(
     report = await funnels(uow_factory(), chat_id=GROUP, since=since, until=until)
 
     assert report.funnels == all_funnels(facts, since, until)
+    channels = [(link, "小红书") for link in set(facts.join_channels.values())]
+    assert report.channels == channel_funnels(facts, channels, since, until)
 
 
 async def test_the_first_week_worked_out_by_hand(uow_factory, group):
@@ -295,6 +316,11 @@ async def test_the_first_week_worked_out_by_hand(uow_factory, group):
         (FunnelKind.JOURNEY, None, (2, 1, 0)),  # U1 no activity after; U3 spoke, no order
         # U1, U2, U4 (U5 joined on the stroke of the end); U2 spoke only before joining
         (FunnelKind.NEW_MEMBER, None, (3, 1, 1, 1)),
+    ]
+    # U4 came through 小红书 (and spoke only after the week); U1 and U2 another way
+    assert [(f.title, f.counts) for f in report.channels] == [
+        ("小红书", (1, 0, 0, 0)),
+        (None, (2, 1, 1, 1)),
     ]
 
 

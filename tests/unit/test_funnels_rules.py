@@ -16,6 +16,7 @@ from campaigns.funnels import (
     PeriodRefused,
     SendFact,
     TeamFact,
+    channel_funnels,
     coupon_funnels,
     message_funnel,
     new_member_funnel,
@@ -63,6 +64,28 @@ def test_new_members_count_only_steps_after_joining_and_in_order():
 
     # 3 joined before the period; 2 spoke only before joining; 4 checked in after `until`
     assert funnel.counts == (3, 2, 1, 1)
+
+
+def test_new_members_split_by_the_channel_of_their_first_join_add_up():
+    facts = FunnelFacts(
+        joins={1: SINCE + DAY, 2: SINCE + DAY, 3: SINCE - DAY, 4: SINCE + 2 * DAY, 5: SINCE},
+        messages={1: [SINCE + 2 * DAY], 2: [SINCE], 3: [SINCE + DAY], 4: [SINCE + 3 * DAY]},
+        checkins={1: [SINCE + 2 * DAY], 2: [SINCE + 2 * DAY], 4: [UNTIL]},
+        orders={1: [SINCE + 3 * DAY], 2: [SINCE + 3 * DAY]},
+        join_channels={1: 7, 2: 7, 3: 7, 4: 9},  # 5 came another way; 3 before the period
+    )
+    channels = [(9, "抖音"), (7, "小红书"), (8, "海报")]  # 海报 brought nobody
+
+    split = channel_funnels(facts, channels, SINCE, UNTIL)
+
+    assert [(f.title, f.channel_id, f.counts) for f in split] == [
+        ("抖音", 9, (1, 1, 0, 0)),  # 4 checked in after `until`
+        ("小红书", 7, (2, 1, 1, 1)),  # 2 spoke only before joining
+        (None, None, (1, 0, 0, 0)),
+    ]
+    total = new_member_funnel(facts, SINCE, UNTIL).counts
+    assert tuple(map(sum, zip(*(f.counts for f in split), strict=True))) == total
+    assert channel_funnels(facts, [], SINCE, UNTIL) == []  # a group without channels
 
 
 def test_a_message_counts_activity_within_three_days_and_orders_within_seven():
