@@ -17,6 +17,7 @@ from bot import (
     campaign_cli,
     coupon_cli,
     groupbuy_cli,
+    links_cli,
     order_cli,
     segments_cli,
     stats_cli,
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     calendar_cli.add_parsers(sub)
     segments_cli.add_parsers(sub)
     stats_cli.add_parsers(sub)
+    links_cli.add_parsers(sub)
     audience_cli.add_parsers(sub)
     campaign_cli.add_parsers(sub)
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
@@ -345,6 +347,8 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
             return segments_cli.run(settings, args)
         if args.command == "stats":
             return stats_cli.run(settings, args)
+        if args.command == "links":
+            return links_cli.run(settings, args)
         if args.command == "audience":
             return audience_cli.run(settings, args)
         if args.command == "campaign":

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from campaigns.channels import (
     CHANNEL,
     Channel,
+    ChannelFacts,
     ChannelPeriod,
     ChannelRefusal,
     ChannelRefused,
@@ -21,10 +22,12 @@ from campaigns.channels import (
     channel_figures,
     period_view,
 )
+from campaigns.checkin import local_day
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
 from campaigns.services.chats import require_chat
 from campaigns.services.invite_links import LinkIssuer
+from campaigns.stats import Asked, Period
 
 
 class ChannelLinks(LinkIssuer, Protocol):
@@ -165,3 +168,33 @@ async def channels_between(
         return ChannelReport(chat.title, since, until, [])
     shown = period_view(channels, facts, chat.settings.referral, since=since, until=until, now=now)
     return ChannelReport(chat.title, since, until, shown)
+
+
+@dataclass(frozen=True)
+class ChannelOverview:
+    """The command line's view: each channel's figures to date, and with a period asked
+    for, what each brought in its local days (the /stats block's channels)."""
+
+    title: str | None
+    to_date: list[ChannelStats]
+    period: Period | None = None
+    shown: list[ChannelPeriod] = field(default_factory=list)
+
+
+async def channel_overview(
+    uow: UnitOfWork, *, chat_id: int, asked: Asked | None, now: dt.datetime
+) -> ChannelOverview:
+    """Every channel to date; with `asked`, also the period's (the group's local days, as
+    /stats reads them), from one read of the rows."""
+    async with uow:
+        chat = await require_chat(uow, chat_id)
+        channels = await uow.channels.of_group(chat.pk)
+        facts = await uow.channels.facts(chat.pk) if channels else ChannelFacts()
+    program, timezone = chat.settings.referral, chat.settings.timezone
+    to_date = channel_figures(channels, facts, program, now=now)
+    if asked is None:
+        return ChannelOverview(chat.title, to_date)
+    period = asked.period(local_day(now, timezone))
+    since, until = period.bounds(timezone)
+    shown = period_view(channels, facts, program, since=since, until=until, now=now)
+    return ChannelOverview(chat.title, to_date, period, shown)

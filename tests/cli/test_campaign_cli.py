@@ -72,3 +72,41 @@ def test_an_unknown_campaign_is_refused_with_an_exit_code(cli: Cli, database_url
     done = cli("campaign", "report", "4242")
 
     assert done.code == 1 and "no campaign with id 4242" in done.err
+
+
+def test_the_report_has_its_channels_in_markdown_and_json(cli: Cli, database_url: str):
+    from campaigns.campaign import AttachKind
+    from campaigns.services.campaigns import attach
+    from tests.cli.test_links_cli import seed as seed_channels
+
+    seed_channels(database_url)  # Ann (40 days ago) and Ben (2 days ago) joined via 小红书
+    today = dt.datetime.now(dt.UTC).date()
+    made = Campaign("秋季", today - dt.timedelta(days=45), today + dt.timedelta(days=1))
+
+    async def run() -> int:
+        engine = create_engine(database_url)
+        uow = lambda: SqlUnitOfWork(session_factory(engine))  # noqa: E731
+        record = await create_campaign(uow(), chat_id=CLI_GROUP, campaign=made, by=None,
+                                       at=dt.datetime.now(dt.UTC))  # fmt: skip
+        await attach(uow(), chat_id=CLI_GROUP, campaign_id=record.id, kind=AttachKind.CHANNEL,
+                     ref="小红书", at=dt.datetime.now(dt.UTC))  # fmt: skip
+        await engine.dispose()
+        return record.id
+
+    campaign_id = asyncio.run(run())
+
+    md = cli("campaign", "report", str(campaign_id))
+    js = cli("campaign", "report", str(campaign_id), "--format", "json")
+
+    assert md.code == 0 and js.code == 0, md.err + js.err
+    # Ann's ¥20 and Ben's ¥5.50 after joining (Ben's ¥3 came before he joined); cost ¥100
+    assert "+ channel placements ¥100.00" in md.out
+    assert "by members its channels brought ¥25.50" in md.out
+    assert "| 小红书 | 2 | 2 | 1 | ¥25.50 | ¥100.00 | -74% |" in md.out
+    r = json.loads(js.out)
+    assert r["cost"]["channel_placements"] == 10_000 and r["cost"]["total"] == 10_000
+    assert r["attributed_gmv"]["by_channel_members"] == 2_550 and r["roi"] == -0.745
+    assert r["channels"] == [{
+        "id": r["channels"][0]["id"], "name": "小红书", "joins": 2, "confirmed": 2,
+        "first_orders": 1, "orders": 2, "gmv": 2_550, "cost": 10_000, "roi": -0.745,
+    }]  # fmt: skip
