@@ -23,7 +23,7 @@ from campaigns.campaign import (
 from campaigns.coupons import format_amount
 from campaigns.ports.campaigns import Attached, CampaignRecord
 from campaigns.stats import KIND
-from handlers.channel_texts import ChannelTexts
+from handlers.channel_texts import MOST_IN_RETRO, ChannelTexts, most_joins
 from handlers.stats_texts import CURRENCY, NONE, StatsTexts
 from handlers.words import Words
 
@@ -273,8 +273,9 @@ class CampaignTexts:
         of the attribution window, the placement's cost and ROI."""
         lines = [self._("🔗 <b>Channels</b> (members who joined through them in its days)")]
         lines += [f"<b>{_esc(c.name)}</b>: {self.channel.figures(c)} · "
-                  f"{self.channel.money_figures(c)}" for c in r.channels]  # fmt: skip
-        return "\n".join(lines)
+                  f"{self.channel.money_figures(c)}"
+                  for c in most_joins(r.channels, MOST_IN_RETRO)]  # fmt: skip
+        return "\n".join(lines + self.channel.more(len(r.channels) - MOST_IN_RETRO))
 
     def progress(self, r: Retro) -> str:
         if r.stage is Stage.RUNNING and r.counted is not None:

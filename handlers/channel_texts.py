@@ -21,6 +21,15 @@ from handlers.words import Words
 
 CURRENCY = "CNY"  # costs are typed in ¥, like the campaign budget
 NONE = "–"
+# Channels one message lists (the most joins first): a Telegram message holds 4096 characters,
+# and a group with many placements reads the rest with `growthbot links`.
+MOST_LISTED, MOST_IN_STATS, MOST_IN_RETRO = 15, 8, 10
+
+
+def most_joins(items: Sequence[ChannelStats], most: int) -> list[ChannelStats]:
+    """The `most` channels with the most joins (ties: the older first), in list order."""
+    kept = {id(c) for c in sorted(items, key=lambda c: (-c.joins, c.link_id))[:most]}
+    return [c for c in items if id(c) in kept]
 
 
 def _esc(text: str) -> str:
@@ -148,13 +157,20 @@ class ChannelTexts:
         if not channels:
             return self._("No channels yet: <code>/link new &lt;name&gt;</code> makes one.")
         lines = [self._("<b>Channels (渠道)</b>")]
-        for c in channels:
+        for c in most_joins(channels, MOST_LISTED):
             where = self._("revoked") if c.channel.revoked else c.channel.url
             lines.append(
                 f"<b>{_esc(c.name)}</b> · {self.figures(c)} · {self.money_figures(c)}\n{where}"
             )
+        lines += self.more(len(channels) - MOST_LISTED)
         lines.append(self.rule_note())
         return "\n".join(lines)
+
+    def more(self, left_out: int) -> list[str]:
+        if left_out <= 0:
+            return []
+        return [self._("…and {n} more channels with fewer joins: <code>growthbot links</code> "
+                       "lists them all.", n=left_out)]  # fmt: skip
 
     def rule_note(self) -> str:
         return self._(
@@ -168,7 +184,8 @@ class ChannelTexts:
             return None
         lines = [self._("🔗 <b>Channels (渠道)</b>: members who joined through them in these "
                         "days")]  # fmt: skip
-        for c in shown:
+        kept = {id(c) for c in most_joins([c.period for c in shown], MOST_IN_STATS)}
+        for c in (c for c in shown if id(c.period) in kept):
             line = f"<b>{_esc(c.period.name)}</b>: {self.figures(c.period)}"
             if c.to_date.cost is not None:
                 line += " · " + self._(
@@ -177,4 +194,4 @@ class ChannelTexts:
                     cost=self.money(c.to_date.cost),
                 )  # fmt: skip
             lines.append(line)
-        return "\n".join(lines)
+        return "\n".join(lines + self.more(len(shown) - MOST_IN_STATS))
