@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from campaigns.audience import HoldoutError
 from campaigns.broadcast_variants import (
-    HOLDOUT,
-    MAX_HOLDOUT,
     Measure,
     ReportRefusal,
     ReportRefused,
     VariantProblem,
     VariantReport,
     VariantsRefused,
-    arms,
-    is_experiment,
 )
-from campaigns.experiments import Comparison
+from campaigns.experiments import HOLDOUT, MAX_HOLDOUT, Comparison, arms, is_experiment
 from campaigns.ports.broadcasts import BroadcastRecord
 from handlers.calendar_texts import CalendarTexts
 from handlers.experiment_texts import ExperimentTexts
