@@ -540,14 +540,21 @@ class CouponTexts:
         for arm in r.order:
             counts = r.counts(arm)
             if arm == HOLDOUT:
-                lines.append(self._("<b>Held out</b> (no coupon): {n} members", n=counts.members))
+                lines.append(
+                    self._n(
+                        "<b>Held out</b> (no coupon): {n} member",
+                        "<b>Held out</b> (no coupon): {n} members",
+                        counts.members,
+                    )
+                )
             else:
                 lines.append(
-                    self._(
+                    self._n(
+                        "<b>{arm}</b> · {terms}: {n} member",
                         "<b>{arm}</b> · {terms}: {n} members",
+                        counts.members,
                         arm=arm,
                         terms=self.worth(offer.for_arm(arm)),
-                        n=counts.members,
                     )
                 )
             for measure in Measure:
@@ -569,13 +576,23 @@ class CouponTexts:
                     "may still grow."
                 )
             )
-        lines.append(
-            self._(
-                "Each member counts once, in the arm they were first put in. Redeemed: a "
-                "coupon of this offer used; ordered: an order in the group within 14 days of "
-                "the coupon (for the holdout, of being held out)."
+        if r.holdout:
+            lines.append(
+                self._(
+                    "Each member counts once, in the arm they were first put in. Redeemed: a "
+                    "coupon of this offer used; ordered: an order in the group within 14 days "
+                    "of the coupon (for the holdout, of being held out). Against the holdout "
+                    "only members of audience grants count: those who claimed chose to."
+                )
             )
-        )
+        else:
+            lines.append(
+                self._(
+                    "Each member counts once, in the arm they were first put in. Redeemed: a "
+                    "coupon of this offer used; ordered: an order in the group within 14 days "
+                    "of the coupon."
+                )
+            )
         lines.append(x.footnote())
         return "\n".join(lines)
 
