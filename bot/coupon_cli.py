@@ -417,8 +417,10 @@ async def report(settings: Settings, args: argparse.Namespace) -> tuple[str, dic
 
 def _comparison_json(c: Comparison) -> dict[str, Any]:
     return {
-        "control": {"size": c.control.size, "conversions": c.control.conversions},
-        "variant": {"size": c.variant.size, "conversions": c.variant.conversions},
+        "control_size": c.control.size,
+        "control_conversions": c.control.conversions,
+        "arm_size": c.variant.size,
+        "arm_conversions": c.variant.conversions,
         "lift_points": c.lift_points,
         "lift_relative": c.lift_relative,
         "p_value": c.p_value,
