@@ -39,7 +39,9 @@ from campaigns.ports.coupons import CouponRecord, TemplateRecord
 
 TERMS_EXAMPLES = "满100减10, 无门槛5, 85折, 满200打9折 最高减50, ¥10 off ¥100, 15% off cap ¥50"
 
-EXPORT_FIELDS = ["code", "template", "member", "status", "issued_at", "redeemed_at", "discount"]
+EXPORT_FIELDS = [
+    "code", "template", "member", "status", "issued_at", "redeemed_at", "discount", "arm",
+]  # fmt: skip
 
 
 def add_parsers(sub: Any) -> None:
@@ -258,6 +260,7 @@ def export_rows(coupons: list[CouponRecord], now: dt.datetime) -> list[dict[str,
             "issued_at": c.issued_at.isoformat(),
             "redeemed_at": c.redeemed_at.isoformat() if c.redeemed_at else None,
             "discount": c.discount,
+            "arm": c.offer.arm,  # the A/B test's variant whose terms it has (None: no test)
         }
         for c in coupons
     ]

@@ -126,6 +126,7 @@ def test_the_report_of_an_offers_test_is_the_chats_or_its_numbers(cli: Cli, data
     numbers = cli(*report, "1", "--json")
     plain = cli(*report, "2")
     unknown = cli(*report, "99")
+    exported = cli("export", "coupons", "--chat", str(CLI_GROUP), "--format", "json")
 
     arms = {m: arm_of(1, m, 2, 20, may_hold_out=False) for m in range(100, 110)}
     data = json.loads(numbers.out)
@@ -140,5 +141,6 @@ def test_the_report_of_an_offers_test_is_the_chats_or_its_numbers(cli: Cli, data
     ]  # fmt: skip
     assert data["still_counting"] is True
     assert data["tests"][0]["needed_per_arm"] is None  # nobody redeemed: no lift to detect
+    assert {(c["member"], c["arm"]) for c in json.loads(exported.out)} == set(arms.items())
     assert plain.code == 1 and "has one set of terms and no holdout" in plain.err
     assert unknown.code == 1 and "is not an offer of group" in unknown.err
