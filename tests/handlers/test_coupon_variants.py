@@ -125,6 +125,7 @@ async def test_bad_variants_are_explained_in_the_readers_language_and_create_not
     [option] = await bot.say(OWNER, "/coupon new Sale colour=red\n¥5", at=await later(bot))
     [usage] = await bot.say(OWNER, "/coupon new Sale", at=await later(bot))
     [member] = await bot.say(ALICE, "/coupon new Sale\n¥5", at=await later(bot))
+    [long] = await bot.say(OWNER, f"/coupon new {'券' * 65}\n¥5", at=await later(bot))
     [listed] = await bot.say(OWNER, "/coupon list", at=await later(bot))
     await bot.say(OWNER, "/set language zh", at=await later(bot))
     [zh] = await bot.say(OWNER, "/coupon new 促销\n满100减10\n随便减", at=await later(bot))
@@ -138,6 +139,7 @@ async def test_bad_variants_are_explained_in_the_readers_language_and_create_not
     assert "I don't understand <code>colour=red</code>" in option
     assert "Usage (admins): <code>/coupon new" in usage
     assert "only group admins" in member
+    assert "❌ The offer's name is what members see: 1 to 64 characters." in long
     assert "No coupon offers yet" in listed
     assert "❌ 版本 B：无法把 <code>随便减</code> 识别为优惠" in zh and "未创建任何内容" in zh
 
