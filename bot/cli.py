@@ -425,6 +425,8 @@ def _coupons(settings: Settings, args: argparse.Namespace) -> int:
         else:
             print(f"created coupon offer {offer.id}: {offer.name}")
         return 0
+    if args.action == "report":
+        return _coupon_report(settings, args)
     if args.action == "end":
         try:
             ended = asyncio.run(coupon_cli.end(settings, args))
@@ -454,6 +456,28 @@ def _coupons(settings: Settings, args: argparse.Namespace) -> int:
         )
     else:
         print(f"posted offer {args.template} in {args.chat} (message {message_id})")
+    return 0
+
+
+def _coupon_report(settings: Settings, args: argparse.Namespace) -> int:
+    """`coupons report`: the offer's A/B test as the chat shows it, or its numbers."""
+    from campaigns.coupon_variants import NotATest
+    from campaigns.services.coupons import CouponUnavailable
+
+    try:
+        text, numbers = asyncio.run(coupon_cli.report(settings, args))
+    except CouponUnavailable:
+        print(f"growthbot: coupon offer {args.template} is not an offer of group {args.chat}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    except NotATest:
+        print(f"growthbot: coupon offer {args.template} has one set of terms and no holdout: "
+              "nothing to compare", file=sys.stderr)  # fmt: skip
+        return 1
+    if args.json:
+        coupon_cli.print_json(numbers)
+    else:
+        print(text)
     return 0
 
 
@@ -495,7 +519,7 @@ def _not_migrated(url: str) -> str | None:
 def _options_first(args: argparse.Namespace) -> None:
     """UsageError for values the command would refuse without opening the database."""
     if args.command == "coupons" and args.action == "create":
-        coupon_cli.template_from(args)
+        coupon_cli.terms_from(args)
     elif args.command == "groupbuy":
         groupbuy_cli.deal_from(args)
         groupbuy_cli.photo_from(args.photo)

@@ -1,16 +1,29 @@
-"""`growthbot coupons create|post|end` and `growthbot export coupons`, with `--json` output."""
+"""`growthbot coupons create|post|end|report` and `growthbot export coupons`, with `--json`
+output."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import html
 import json
+import re
 import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.settings import Settings
+from campaigns.coupon_variants import (
+    Measure,
+    OfferReport,
+    TermsProblem,
+    TermsRefused,
+    check_test,
+    currency_of,
+    read_variants,
+    templates_of,
+)
 from campaigns.coupons import (
     MINOR_DIGITS,
     AmountError,
@@ -21,9 +34,14 @@ from campaigns.coupons import (
     Template,
     parse_amount,
 )
+from campaigns.experiments import HOLDOUT, LABELS, MAX_HOLDOUT, MAX_VARIANTS, Comparison
 from campaigns.ports.coupons import CouponRecord, TemplateRecord
 
-EXPORT_FIELDS = ["code", "template", "member", "status", "issued_at", "redeemed_at", "discount"]
+TERMS_EXAMPLES = "满100减10, 无门槛5, 85折, 满200打9折 最高减50, ¥10 off ¥100, 15% off cap ¥50"
+
+EXPORT_FIELDS = [
+    "code", "template", "member", "status", "issued_at", "redeemed_at", "discount", "arm",
+]  # fmt: skip
 
 
 def add_parsers(sub: Any) -> None:
@@ -33,10 +51,22 @@ def add_parsers(sub: Any) -> None:
     create = actions.add_parser("create", help="create a coupon offer for a group")
     create.add_argument("--chat", type=int, required=True, help="group chat id")
     create.add_argument("--name", required=True, help="shown to members, e.g. 满199减30")
-    create.add_argument("--type", choices=[k.value for k in CouponKind], required=True)
-    create.add_argument("--value", default="0", help="amount off (fixed) or percent (percent)")
-    create.add_argument("--min-spend", default="0", help="minimum order, in major units")
+    create.add_argument("--type", choices=[k.value for k in CouponKind], default=None)
+    create.add_argument("--value", default=None, help="amount off (fixed) or percent (percent)")
+    create.add_argument("--min-spend", default=None, help="minimum order, in major units")
     create.add_argument("--cap", default=None, help="largest discount of a percent coupon")
+    create.add_argument(
+        "--variant",
+        action="append",
+        default=None,
+        metavar="TERMS",
+        help="an A/B test's variant, A first, instead of --type/--value/--min-spend/--cap: "
+        "'满100减10', '85折', '¥10 off ¥100', '15%% off cap ¥50' (up to 4)",
+    )
+    create.add_argument(
+        "--holdout", type=int, default=0, help="percent of an audience grant held out (0-50)"
+    )
+    create.add_argument("--plan", type=int, default=None, help="members per arm to reach")
     valid = create.add_mutually_exclusive_group()
     valid.add_argument("--valid-days", type=int, default=None, help="days after claiming")
     valid.add_argument("--valid-until", default=None, help="ISO time, e.g. 2026-12-31T23:59+08:00")
@@ -45,7 +75,7 @@ def add_parsers(sub: Any) -> None:
     create.add_argument(
         "--new-members-days", type=int, default=None, help="only members who joined within N days"
     )
-    create.add_argument("--currency", default="CNY")
+    create.add_argument("--currency", default=None, help="ISO 4217 code (default: CNY)")
     create.add_argument("--json", action="store_true", help="print the offer as JSON")
     post = actions.add_parser("post", help="post an offer with its claim button in the group")
     post.add_argument("--chat", type=int, required=True)
@@ -55,6 +85,10 @@ def add_parsers(sub: Any) -> None:
     end.add_argument("--chat", type=int, required=True)
     end.add_argument("--template", type=int, required=True, help="offer id from `create`")
     end.add_argument("--json", action="store_true")
+    report = actions.add_parser("report", help="an offer's A/B test: each arm and comparison")
+    report.add_argument("--chat", type=int, required=True)
+    report.add_argument("--template", type=int, required=True, help="offer id from `create`")
+    report.add_argument("--json", action="store_true", help="the numbers as JSON")
 
 
 @dataclass
@@ -64,20 +98,79 @@ class UsageError(Exception):
     message: str
 
 
-def template_from(args: argparse.Namespace) -> Template:
-    """The offer as typed: amounts in major units, percentages as percent."""
-    kind = CouponKind(args.type)
+@dataclass(frozen=True)
+class OfferTerms:
+    """What `coupons create` makes: the terms (A's in a test), the variants, the test."""
+
+    template: Template
+    variants: list[Template]
+    holdout: int = 0
+    planned: int | None = None
+
+
+def terms_from(args: argparse.Namespace) -> OfferTerms:
+    """The offer as typed: one set of terms (--type …) or variants (--variant …), and the
+    test's holdout and planned size; UsageError names the option at fault."""
     try:
-        if kind is CouponKind.PERCENT:
-            value = int(Decimal(args.value) * 100)
-            if Decimal(args.value) * 100 != value:
-                raise UsageError("--value: a percentage with at most 2 decimals, e.g. 12.5")
-        elif kind is CouponKind.FIXED:
-            value = parse_amount(args.value)
-        else:  # a gift has no amount: one given is refused by the offer's rules
-            value = parse_amount(args.value)
-        min_spend = parse_amount(args.min_spend)
-        cap = parse_amount(args.cap) if args.cap is not None else None
+        check_test(len(args.variant or ()), args.holdout, args.plan)
+    except TermsRefused as refused:
+        raise UsageError(terms_refusal(refused)) from None
+    if not args.variant:
+        if args.type is None:
+            raise UsageError("--type or --variant: give the terms, e.g. --type fixed --value 5")
+        template = template_from(args)
+        return OfferTerms(template, [], args.holdout, args.plan)
+    if args.type is not None or any(x is not None for x in (args.value, args.min_spend, args.cap)):
+        raise UsageError(
+            "--variant: the variants carry the terms; leave out --type, --value, --min-spend "
+            "and --cap"
+        )
+    try:
+        terms = read_variants(args.variant)
+        currency = currency_of(terms, args.currency.upper() if args.currency else None)
+    except TermsRefused as refused:
+        raise UsageError(terms_refusal(refused)) from None
+    base = template_from(args, kind=terms[0].kind, value=terms[0].value, currency=currency)
+    variants = templates_of(terms, base)
+    return OfferTerms(variants[0], variants if len(variants) > 1 else [], args.holdout, args.plan)
+
+
+def terms_refusal(refused: TermsRefused) -> str:
+    """A variant or test option the command line cannot use, with what it takes."""
+    value, label = refused.value, refused.label
+    return {
+        TermsProblem.UNREADABLE: f"--variant {label}: cannot read {value!r} as a discount; "
+        f"write e.g. {TERMS_EXAMPLES}",
+        TermsProblem.TOO_MANY: f"--variant: at most {MAX_VARIANTS} (A-D), given {refused.count}",
+        TermsProblem.LABEL: f"--variant: the variant for {label} is labelled {value}; give "
+        "them in order A, B, C, D (the labels may be left out)",
+        TermsProblem.CURRENCY: f"--variant/--currency: different currencies ({value}); an "
+        "offer has one",
+        TermsProblem.HOLDOUT: f"--holdout: {value}; give a percent from 0 to {MAX_HOLDOUT}, "
+        "e.g. --holdout 10",
+        TermsProblem.PLAN: f"--plan: {value}; give the members per arm to reach before the "
+        "test is read, e.g. --plan 400",
+        TermsProblem.NO_TERMS: "--variant: give the terms, e.g. --variant '满100减10'",
+    }.get(refused.problem, f"--variant: {refused.problem}")
+
+
+def template_from(
+    args: argparse.Namespace,
+    *,
+    kind: CouponKind | None = None,
+    value: int | None = None,
+    currency: str | None = None,
+) -> Template:
+    """The offer as typed: amounts in major units, percentages as percent (or, for
+    variants, A's terms as read, with the offer's validity)."""
+    try:
+        if kind is not None and value is not None:
+            min_spend, cap = 0, None
+        else:
+            kind = CouponKind(args.type)
+            value = _value(kind, args.value or "0")
+            min_spend = parse_amount(args.min_spend or "0")
+            cap = parse_amount(args.cap) if args.cap is not None else None
     except AmountError as error:
         raise UsageError(f"--value/--min-spend/--cap: {amount_problem(error)}") from None
     except (ValueError, InvalidOperation) as error:
@@ -94,7 +187,7 @@ def template_from(args: argparse.Namespace) -> Template:
         return Template(
             kind=kind,
             value=value,
-            currency=args.currency.upper(),
+            currency=currency or (args.currency or "CNY").upper(),
             min_spend=min_spend,
             cap=cap,
             valid_until=until,
@@ -102,6 +195,17 @@ def template_from(args: argparse.Namespace) -> Template:
         )
     except OfferRefused as refused:
         raise UsageError(refusal_text(refused, dt.datetime.now(dt.UTC))) from None
+
+
+def _value(kind: CouponKind, typed: str) -> int:
+    """--value: a percentage in basis points, else an amount in minor units (a gift's amount
+    is refused by the offer's rules)."""
+    if kind is not CouponKind.PERCENT:
+        return parse_amount(typed)
+    value = int(Decimal(typed) * 100)
+    if Decimal(typed) * 100 != value:
+        raise UsageError("--value: a percentage with at most 2 decimals, e.g. 12.5")
+    return value
 
 
 def amount_problem(error: AmountError) -> str:
@@ -129,6 +233,18 @@ def offer_json(offer: TemplateRecord) -> dict[str, Any]:
         "issued": offer.issued,
         "per_member": offer.per_member,
         "new_members_days": offer.audience_joined_days,
+        "variants": [
+            {
+                "arm": arm,
+                "type": str(v.kind),
+                "value": v.value,
+                "min_spend": v.min_spend,
+                "cap": v.cap,
+            }
+            for arm, v in zip(LABELS, offer.variants, strict=False)
+        ],
+        "holdout": offer.holdout,
+        "plan": offer.planned,
     }
 
 
@@ -144,6 +260,7 @@ def export_rows(coupons: list[CouponRecord], now: dt.datetime) -> list[dict[str,
             "issued_at": c.issued_at.isoformat(),
             "redeemed_at": c.redeemed_at.isoformat() if c.redeemed_at else None,
             "discount": c.discount,
+            "arm": c.offer.arm,  # the A/B test's variant whose terms it has (None: no test)
         }
         for c in coupons
     ]
@@ -154,7 +271,7 @@ async def create(settings: Settings, args: argparse.Namespace) -> TemplateRecord
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 
-    template = template_from(args)
+    terms = terms_from(args)
     now = dt.datetime.now(dt.UTC)
     engine = create_engine(settings.database_url)
     try:
@@ -162,11 +279,14 @@ async def create(settings: Settings, args: argparse.Namespace) -> TemplateRecord
             SqlUnitOfWork(session_factory(engine)),
             chat_id=args.chat,
             name=args.name,
-            template=template,
+            template=terms.template,
             stock=args.stock,
             per_member=args.per_member,
             at=now,
             audience_joined_days=args.new_members_days,
+            variants=terms.variants,
+            holdout=terms.holdout,
+            planned=terms.planned,
         )
     except OfferRefused as refused:
         raise UsageError(refusal_text(refused, now)) from None
@@ -271,3 +391,81 @@ async def end(settings: Settings, args: argparse.Namespace) -> TemplateRecord:
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+async def report(settings: Settings, args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The offer's A/B report: the chat's text in the group's language (without HTML), and
+    the numbers as JSON."""
+    from campaigns.services.chats import chat_settings
+    from campaigns.services.coupon_variants import offer_report
+    from handlers.coupon_texts import CouponTexts
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    try:
+        offer, r = await offer_report(
+            SqlUnitOfWork(sessions), chat_id=args.chat, template_id=args.template,
+            now=dt.datetime.now(dt.UTC),
+        )  # fmt: skip
+        group = await chat_settings(
+            SqlUnitOfWork(sessions), chat_id=args.chat, defaults=settings.chat_defaults
+        )
+    finally:
+        await engine.dispose()
+    html_text = CouponTexts(group.language).report(offer, r)
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text)), report_json(offer, r)
+
+
+def _comparison_json(c: Comparison) -> dict[str, Any]:
+    return {
+        "control_size": c.control.size,
+        "control_conversions": c.control.conversions,
+        "arm_size": c.variant.size,
+        "arm_conversions": c.variant.conversions,
+        "lift_points": c.lift_points,
+        "lift_relative": c.lift_relative,
+        "p_value": c.p_value,
+        "method": None if c.method is None else str(c.method),
+        "needed_per_arm": c.needed,
+        "planned_per_arm": c.planned,
+        "read_early": c.read_early,
+    }
+
+
+def report_json(offer: TemplateRecord, r: OfferReport) -> dict[str, Any]:
+    """Every arm's counts (money in minor units, rates as fractions, intervals at 95%) and
+    every comparison."""
+    arms: dict[str, Any] = {}
+    for arm in r.order:
+        counts = r.counts(arm)
+        arms[arm] = {
+            "members": counts.members,
+            "redeemed": counts.redeemed,
+            "ordered_14d": counts.ordered,
+            "gmv_14d": counts.gmv,
+            "granted_to_audience": counts.granted,
+            "granted_ordered_14d": counts.granted_ordered,
+        }
+        for measure in Measure:
+            if arm == HOLDOUT and measure is Measure.REDEEMED:
+                continue  # the holdout has no coupon to redeem
+            result = counts.result(measure)
+            arms[arm][f"{measure}_rate"] = result.rate
+            arms[arm][f"{measure}_interval"] = result.interval
+    return {
+        "offer": offer_json(offer),
+        "arms": arms,
+        "tests": [
+            {
+                "arm": t.arm,
+                "control": t.control,
+                "measure": str(t.measure),
+                "audience_grants_only": t.granted_only,
+            }
+            | _comparison_json(t.comparison)
+            for t in r.tests()
+        ],
+        "still_counting": r.counting,
+    }

@@ -20,6 +20,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field
 
 from campaigns.errors import DomainError
+from campaigns.experiments import MAX_HOLDOUT
 
 RULE = re.compile(
     r"^(?P<field>joined|active|checkin|points)(?P<op><=|>=|<|>|=)(?P<value>\d{1,18})d?$",
@@ -28,7 +29,6 @@ RULE = re.compile(
 SAVED = re.compile(r"^(?:@|audience=)(?P<name>[\w\-]{1,32})$", re.I)
 HOLDOUT = re.compile(r"^holdout=(?P<percent>\d{1,18})%?$", re.I | re.ASCII)
 MAX_DAYS = 3650
-MAX_HOLDOUT = 50  # percent
 When = TypeVar("When", dt.datetime, dt.date)
 
 

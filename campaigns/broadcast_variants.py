@@ -24,14 +24,21 @@ from enum import StrEnum
 
 from campaigns.content import PostContent, read_post
 from campaigns.errors import DomainError
-from campaigns.experiments import ArmResult, Comparison, arm_result, assign, compare
+from campaigns.experiments import (
+    HOLDOUT,
+    LABELS,
+    MAX_VARIANTS,
+    ArmResult,
+    Comparison,
+    arm_result,
+    arms,
+    assign,
+    compare,
+    labels,
+)
 from campaigns.funnels import ACTIVE_WITHIN, ORDER_WITHIN, converted_within
 from campaigns.outbox import DeliveryStatus
 
-MAX_VARIANTS = 4
-MAX_HOLDOUT = 50  # percent
-LABELS = "ABCD"
-HOLDOUT = "holdout"  # the arm of the members held out
 SEPARATOR = re.compile(r"^[ \t]*-{3}[ \t]*$", re.MULTILINE)  # a line holding only ---
 
 
@@ -68,23 +75,6 @@ def read_variants(body: str, photo: str | None = None) -> list[PostContent]:
     """Each variant as a post (the photo goes with every one); VariantsRefused, or the
     first variant's ContentRefused that Telegram would refuse."""
     return [read_post(part, photo) for part in split_variants(body)]
-
-
-def labels(variants: int) -> list[str]:
-    """The variants' arms: A, B, …"""
-    return list(LABELS[: max(variants, 1)])
-
-
-def is_experiment(variants: int, holdout: int) -> bool:
-    """Variants to compare, or a holdout to compare against."""
-    return variants > 1 or holdout > 0
-
-
-def arms(variants: int, holdout: int) -> dict[str, int]:
-    """The arms' weights: the holdout first, then the variants in equal shares of the rest."""
-    n = max(variants, 1)
-    weights = {HOLDOUT: holdout * n} if holdout else {}
-    return weights | dict.fromkeys(labels(n), 100 - holdout)
 
 
 def arm_of(broadcast_id: int, user_id: int, variants: int, holdout: int) -> str:

@@ -397,17 +397,22 @@ class OfferVerb(StrEnum):
     POST = "post"  # its claim post in the group
     GRANT = "grant"  # one coupon to the member replied to
     END = "end"  # no more claims or grants
+    REPORT = "report"  # its A/B test's numbers
     LIST = "list"  # every offer of the group (no id)
+    NEW = "new"  # a new offer (campaigns/coupon_variants.py: parse_new_offer)
+
+
+WITH_ID = {OfferVerb.POST, OfferVerb.GRANT, OfferVerb.END, OfferVerb.REPORT}
 
 
 def parse_offer_command(args: list[str]) -> tuple[OfferVerb, int | None]:
-    """`/coupon list`, or `/coupon post|grant|end <offer id>` (the verb in any case) -> the
-    verb and the offer id; CouponUsage for anything else."""
+    """`/coupon list`, or `/coupon post|grant|end|report <offer id>` (the verb in any case)
+    -> the verb and the offer id; CouponUsage for anything else."""
     verb = args[0].lower() if args else ""
     if verb == OfferVerb.LIST and len(args) == 1:
         return OfferVerb.LIST, None
     offer_id = parse_id(args[1]) if len(args) == 2 else None
-    if offer_id is None or verb not in {OfferVerb.POST, OfferVerb.GRANT, OfferVerb.END}:
+    if offer_id is None or verb not in WITH_ID:
         raise CouponUsage(CouponCommand.COUPON)
     return OfferVerb(verb), offer_id
 

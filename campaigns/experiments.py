@@ -59,6 +59,32 @@ def assign(experiment_key: str, user_id: int, arms: Mapping[A, int]) -> A:
     return pick(draw(f"{experiment_key}:{user_id}"), arms)
 
 
+# --- variants and a holdout: the arms every test of this bot is made of (broadcasts, offers)
+
+MAX_VARIANTS = 4
+MAX_HOLDOUT = 50  # percent
+LABELS = "ABCD"
+HOLDOUT = "holdout"  # the arm of the members held out
+
+
+def labels(variants: int) -> list[str]:
+    """The variants' arms: A, B, …"""
+    return list(LABELS[: max(variants, 1)])
+
+
+def is_experiment(variants: int, holdout: int) -> bool:
+    """Variants to compare, or a holdout to compare against."""
+    return variants > 1 or holdout > 0
+
+
+def arms(variants: int, holdout: int) -> dict[str, int]:
+    """The arms' weights: the holdout first, then the variants in equal shares of the rest
+    (`arms(2, 10)` is `{"holdout": 20, "A": 90, "B": 90}`: 10%, 45%, 45%)."""
+    n = max(variants, 1)
+    weights = {HOLDOUT: holdout * n} if holdout else {}
+    return weights | dict.fromkeys(labels(n), 100 - holdout)
+
+
 @dataclass(frozen=True)
 class ArmResult:
     """One arm: its members, how many converted, the rate and its Wilson 95% interval

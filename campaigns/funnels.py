@@ -42,6 +42,7 @@ from campaigns.stats import BadPeriod, parse_asked
 
 ACTIVE_WITHIN = dt.timedelta(days=3)
 ORDER_WITHIN = dt.timedelta(days=7)
+BOUGHT_WITHIN = dt.timedelta(days=14)  # the journey and coupon-offer reports' orders and GMV
 DEFAULT_DAYS = 7  # a funnel's default period: the last week
 
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from campaigns.experiments import ArmResult, Comparison, arm_result, compare
+from campaigns.funnels import BOUGHT_WITHIN
 from campaigns.journeys import GROUP_MEMBER, Journey, RunStatus
 from campaigns.ports.journeys import Outcomes, RunRecord
 
 RETURN_WINDOWS = (7, 14)
-ORDER_WINDOW = dt.timedelta(days=14)
+ORDER_WINDOW = BOUGHT_WITHIN
 
 
 class Measure(StrEnum):

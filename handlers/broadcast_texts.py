@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from campaigns.audience import HoldoutError
 from campaigns.broadcast_variants import (
-    HOLDOUT,
-    MAX_HOLDOUT,
     Measure,
     ReportRefusal,
     ReportRefused,
     VariantProblem,
     VariantReport,
     VariantsRefused,
-    arms,
-    is_experiment,
 )
-from campaigns.experiments import Comparison
+from campaigns.experiments import HOLDOUT, MAX_HOLDOUT, is_experiment
 from campaigns.ports.broadcasts import BroadcastRecord
 from handlers.calendar_texts import CalendarTexts
 from handlers.experiment_texts import ExperimentTexts
-
-INDENT = "   "
 
 
 class BroadcastTexts(CalendarTexts):
@@ -95,15 +89,7 @@ class BroadcastTexts(CalendarTexts):
 
     def split(self, b: BroadcastRecord) -> str:
         """`A 45% · B 45% · held out 10%`: each arm's share of the audience."""
-        weights = arms(b.variant_count, b.holdout)
-        total = sum(weights.values())
-        parts = [
-            self._("held out {p}%", p=b.holdout)
-            if arm == HOLDOUT
-            else f"{arm} {weight * 100 / total:.3g}%"
-            for arm, weight in weights.items()
-        ]
-        return " · ".join(parts[1:] + parts[:1] if b.holdout else parts)
+        return self.experiment.split(b.variant_count, b.holdout)
 
     def broadcast_draft(self, b: BroadcastRecord, count: int) -> str:
         text = super().broadcast_draft(b, count)
@@ -148,22 +134,13 @@ class BroadcastTexts(CalendarTexts):
             else:
                 lines.append(self._("<b>{arm}</b>: {n} sent", arm=arm, n=counts.members))
             for measure in Measure:
-                result = counts.result(measure)
-                lines.append(
-                    INDENT
-                    + self._(
-                        "{measure}: {share}, 95% CI {ci}",
-                        measure=self.measure(measure),
-                        share=x.share(result),
-                        ci=x.interval(result),
-                    )
-                )
+                lines.append(x.arm_line(self.measure(measure), counts.result(measure)))
         for arm in r.tested():
             lines.append(
                 self._("<b>{arm} against {control}</b>", arm=arm, control=self.arm(r.control))
             )
             for measure in Measure:
-                lines += self._compared(measure, r.test(arm, measure))
+                lines += x.compared(self.measure(measure), r.test(arm, measure))
         if r.counting:
             lines.append(
                 self._(
@@ -189,13 +166,3 @@ class BroadcastTexts(CalendarTexts):
             )
         lines.append(x.footnote())
         return "\n".join(lines)
-
-    def _compared(self, measure: Measure, test: Comparison) -> list[str]:
-        x = self.experiment
-        if not x.comparable(test):
-            said = self._("⚠️ Too early to compare: an arm has nobody yet.")
-            return [
-                INDENT + self._("{measure}: {result}", measure=self.measure(measure), result=said)
-            ]
-        lift = self._("{measure}: {result}", measure=self.measure(measure), result=x.lift(test))
-        return [INDENT + lift, INDENT + x.verdict(test)]

@@ -9,8 +9,9 @@ from telegram.error import TelegramError
 
 from campaigns.access import ButtonKind
 from campaigns.audience import Audience, split_broadcast
-from campaigns.broadcast_variants import LABELS, parse_report, read_variants
+from campaigns.broadcast_variants import parse_report, read_variants
 from campaigns.content import PostContent
+from campaigns.experiments import LABELS
 from campaigns.outbox import BroadcastStatus
 from campaigns.ports.broadcasts import BroadcastRecord
 from campaigns.services.broadcasts import (

@@ -8,16 +8,29 @@ from zoneinfo import ZoneInfo
 
 from campaigns.audience_expr import AudienceExprError
 from campaigns.audiences import AudienceRefused
+from campaigns.coupon_variants import (
+    ArmTest,
+    Measure,
+    NotATest,
+    OfferReport,
+    TermsProblem,
+    TermsRefused,
+)
 from campaigns.coupons import (
+    MAX_OFFER_NAME,
     CouponCommand,
     CouponKind,
     CouponRejected,
     CouponState,
     CouponUsage,
+    OfferProblem,
+    OfferRefused,
     OfferState,
     Reason,
+    Template,
     format_amount,
 )
+from campaigns.experiments import HOLDOUT, LABELS, MAX_HOLDOUT, MAX_VARIANTS
 from campaigns.ports.coupons import TemplateRecord
 from campaigns.services.coupons import (
     AudienceGrant,
@@ -32,7 +45,10 @@ from campaigns.services.coupons import (
     status_at,
 )
 from handlers.audience_texts import AudienceTexts
+from handlers.experiment_texts import INDENT, ExperimentTexts
 from handlers.words import Words
+
+TERMS_EXAMPLES = "满100减10, 无门槛5, 85折, 满200打9折 最高减50, ¥10 off ¥100, 15% off cap ¥50"
 
 
 class CouponTexts:
@@ -41,24 +57,30 @@ class CouponTexts:
     def __init__(self, language: str) -> None:
         self.words = Words(language)
         self.language, self._, self._n = language, self.words._, self.words._n
+        self.experiment = ExperimentTexts(language)
 
     def money(self, minor: int, offer: TemplateRecord) -> str:
         return format_amount(minor, offer.template.currency)
 
     def worth(self, offer: TemplateRecord) -> str:
         """满199减30 / 无门槛减5 / 9折 (最多减50) / 赠品, in the reader's language."""
-        t = offer.template
+        return self.terms(offer.template)
+
+    def terms(self, t: Template) -> str:
+        """What a set of terms takes off, and from which order."""
         if t.kind is CouponKind.GIFT:
             what = self._("a free gift")
         elif t.kind is CouponKind.PERCENT:
             what = self._("{pct}% off", pct=f"{t.value / 100:g}")
             if t.cap is not None:
-                what += self._(" (up to {cap})", cap=self.money(t.cap, offer))
+                what += self._(" (up to {cap})", cap=format_amount(t.cap, t.currency))
         else:
-            what = self._("{off} off", off=self.money(t.value, offer))
+            what = self._("{off} off", off=format_amount(t.value, t.currency))
         if t.min_spend:
             return self._(
-                "{what} on orders from {min}", what=what, min=self.money(t.min_spend, offer)
+                "{what} on orders from {min}",
+                what=what,
+                min=format_amount(t.min_spend, t.currency),
             )
         return self._("{what}, no minimum spend", what=what)
 
@@ -68,7 +90,9 @@ class CouponTexts:
     def offer_post(self, offer: TemplateRecord, timezone: str) -> str:
         lines = [
             self._("🎟 Coupon: {name}", name=f"<b>{html.escape(offer.name, quote=False)}</b>"),
-            self.worth(offer),
+            self.worth(offer)
+            if len(offer.variants) < 2
+            else self._("🎲 The terms vary from member to member: you see yours when you claim."),
         ]
         t = offer.template
         if t.valid_days is not None:
@@ -97,6 +121,13 @@ class CouponTexts:
         return self._("🎟 Claim")
 
     def claimed(self, issued: Issued) -> str:
+        if len(issued.offer.variants) > 1:  # the post did not say which terms they got
+            return self._(
+                "🎉 Claimed! Your code: {code}, {worth}. Show it at checkout; /mycoupons lists "
+                "your coupons.",
+                code=issued.code,
+                worth=self.worth(issued.offer),
+            )
         return self._(
             "🎉 Claimed! Your code: {code}. Show it at checkout; /mycoupons lists your coupons.",
             code=issued.code,
@@ -120,6 +151,12 @@ class CouponTexts:
                 return self.unavailable(error)
             case AudienceTooLarge():
                 return self.audience_too_large(error)
+            case TermsRefused():
+                return self.terms_refused(error)
+            case OfferRefused():
+                return self.offer_refused(error)
+            case NotATest():
+                return self.not_a_test(error.offer_id)
             case AudienceRefused() | AudienceExprError():  # the audience named by @name
                 return AudienceTexts(self.language).refusal(error)
         return self.words.refusal(error)
@@ -155,6 +192,17 @@ class CouponTexts:
             lines.append(
                 self._n(
                     "{n} got none: the offer ran out.", "{n} got none: the offer ran out.", g.missed
+                )
+            )
+        if g.held_out:
+            lines.append(
+                self._n(
+                    "🧪 {n} held out by the offer's A/B test: no coupon, they are its control "
+                    "(<code>/coupon report {id}</code>).",
+                    "🧪 {n} held out by the offer's A/B test: no coupon, they are its control "
+                    "(<code>/coupon report {id}</code>).",
+                    g.held_out,
+                    id=g.offer.id,
                 )
             )
         lines.append(
@@ -250,6 +298,11 @@ class CouponTexts:
                 "To a saved audience: <code>/coupon grant &lt;offer id&gt; @winback</code> (see "
                 "/audience)."
             )
+            + "\n"
+            + self._(
+                "A new offer (with variants to compare): <code>/coupon new</code>; an A/B "
+                "test's results: <code>/coupon report &lt;offer id&gt;</code>."
+            )
         )
 
     def grant_in_group(self) -> str:
@@ -273,8 +326,8 @@ class CouponTexts:
     def offer_list(self, lines: list[OfferLine]) -> str:
         if not lines:
             return self._(
-                "No coupon offers yet. Offers are created on the command line: "
-                "<code>growthbot coupons create</code> (see README)."
+                "No coupon offers yet. Create one with <code>/coupon new</code> (or "
+                "<code>growthbot coupons create</code> on the command line)."
             )
         out = [self._("🎟 Coupon offers:")]
         for line in lines:
@@ -293,6 +346,7 @@ class CouponTexts:
                     stock=stock,
                     redeemed=line.redeemed,
                 )
+                + (" · 🧪 A/B" if o.is_test else "")
             )
         return "\n".join(out)
 
@@ -345,3 +399,220 @@ class CouponTexts:
                 line += " · " + self._("until {time}", time=self.when(c.expires_at, m.timezone))
             lines.append(line)
         return "\n".join(lines)
+
+    # --- A/B tests of offers (campaigns/coupon_variants.py) -------------------------------
+
+    def new_usage(self) -> str:
+        return self._(
+            "Usage (admins): <code>/coupon new &lt;name&gt; [stock=N] [per=N] [days=N] "
+            "[holdout=N] [plan=N]</code>, then one line of terms per variant, A first:\n"
+            "<code>/coupon new 周末券 stock=500 days=7 holdout=10\nA: 满100减10\nB: 85折</code>\n"
+            "Terms: {examples}. Two or more variants, or a holdout, make an A/B test: members "
+            "get one variant, drawn from the offer and the member; the holdout (up to {limit}%) "
+            "applies to grants to a saved audience. <code>/coupon report &lt;id&gt;</code> "
+            "compares them.",
+            examples=TERMS_EXAMPLES,
+            limit=MAX_HOLDOUT,
+        )
+
+    def terms_refused(self, err: TermsRefused) -> str:
+        """What is wrong with the variants or options as typed; nothing was created."""
+        nothing = self._("Nothing was created.")
+        match err.problem:
+            case TermsProblem.UNREADABLE:
+                said = self._(
+                    "❌ Variant {label}: I can't read {terms} as a discount. Write e.g. "
+                    "{examples}.",
+                    label=err.label,
+                    terms=f"<code>{html.escape(err.value, quote=False)}</code>",
+                    examples=TERMS_EXAMPLES,
+                )
+            case TermsProblem.TOO_MANY:
+                said = self._(
+                    "❌ At most {limit} variants (A–D): this offer has {n}.",
+                    limit=MAX_VARIANTS,
+                    n=err.count,
+                )
+            case TermsProblem.LABEL:
+                said = self._(
+                    "❌ The line for variant {expected} is labelled {typed}: variants go "
+                    "{labels} in order (the labels may be left out).",
+                    expected=err.label,
+                    typed=html.escape(err.value, quote=False),
+                    labels=", ".join(LABELS),
+                )
+            case TermsProblem.CURRENCY:
+                said = self._(
+                    "❌ The variants name different currencies ({currencies}); an offer has one.",
+                    currencies=html.escape(err.value, quote=False),
+                )
+            case TermsProblem.HOLDOUT:
+                said = self._(
+                    "❌ The holdout is a percent from 0 to {limit}: {value}.",
+                    limit=MAX_HOLDOUT,
+                    value=f"<code>{html.escape(err.value, quote=False)}</code>",
+                )
+            case TermsProblem.PLAN:
+                said = self._(
+                    "❌ <code>plan=</code> is how many members each arm should reach before "
+                    "the test is read, 1 or more: {value}.",
+                    value=f"<code>{html.escape(err.value, quote=False)}</code>",
+                )
+            case TermsProblem.OPTION:
+                said = self._(
+                    "❌ I don't understand {word}. Options: <code>stock=N</code>, "
+                    "<code>per=N</code> (per member), <code>days=N</code> (valid after "
+                    "claiming), <code>holdout=N</code> (0–{limit}%), <code>plan=N</code> "
+                    "(members per arm).",
+                    word=f"<code>{html.escape(err.value, quote=False)}</code>",
+                    limit=MAX_HOLDOUT,
+                )
+            case _:  # no name, or no terms: how the command is written
+                return self.new_usage()
+        return f"{said} {nothing}"
+
+    def offer_refused(self, err: OfferRefused) -> str:
+        """An offer members could never claim as made; nothing was created."""
+        if err.problem is OfferProblem.NAME:
+            said = self._(
+                "❌ The offer's name is what members see: 1 to {limit} characters.",
+                limit=MAX_OFFER_NAME,
+            )
+        else:
+            said = self._(
+                "❌ Members could never use this offer as written ({problem}).",
+                problem=html.escape(err.problem.value, quote=False),
+            )
+        return f"{said} {self._('Nothing was created.')}"
+
+    def offer_created(self, offer: TemplateRecord) -> str:
+        name = html.escape(offer.name, quote=False)
+        lines = [self._("🎟 Offer #{id} {name} created.", id=offer.id, name=f"<b>{name}</b>")]
+        if not offer.is_test:
+            lines.append(self.worth(offer))
+        else:
+            lines += [
+                f"<b>{arm}</b>: {self.terms(t)}"
+                for arm, t in zip(LABELS, offer.variants, strict=False)
+            ]
+            lines.append(
+                self._(
+                    "🧪 A/B test: {split}. Each member gets one variant, drawn from the offer "
+                    "and the member, whether they claim it or are granted it; the holdout "
+                    "applies only to grants to a saved audience "
+                    "(<code>/coupon grant {id} @audience</code>).",
+                    split=self.experiment.split(len(offer.variants), offer.holdout),
+                    id=offer.id,
+                )
+            )
+        lines.append(
+            self._(
+                "Post it: <code>/coupon post {id}</code> · results: "
+                "<code>/coupon report {id}</code>",
+                id=offer.id,
+            )
+        )
+        return "\n".join(lines)
+
+    def not_a_test(self, offer_id: int) -> str:
+        return self._(
+            "Offer #{id} has one set of terms and no holdout: there is nothing to compare. "
+            "An A/B test is made with <code>/coupon new</code>: two or more lines of terms, "
+            "or <code>holdout=10</code>.",
+            id=offer_id,
+        )
+
+    def measure(self, measure: Measure) -> str:
+        if measure is Measure.REDEEMED:
+            return self._("Redeemed")
+        return self._("Ordered within 14 days")
+
+    def arm(self, arm: str) -> str:
+        return self._("held out") if arm == HOLDOUT else arm
+
+    def report(self, offer: TemplateRecord, r: OfferReport) -> str:
+        """Each arm's numbers, then each comparison: the lift, p-value and verdict."""
+        x = self.experiment
+        name = html.escape(offer.name, quote=False)
+        lines = [self._("📊 Offer #{id} {name}: A/B test", id=offer.id, name=f"<b>{name}</b>")]
+        if r.planned is not None:
+            lines.append(self._("Planned: {n} members per arm.", n=r.planned))
+        for arm in r.order:
+            counts = r.counts(arm)
+            if arm == HOLDOUT:
+                lines.append(
+                    self._n(
+                        "<b>Held out</b> (no coupon): {n} member",
+                        "<b>Held out</b> (no coupon): {n} members",
+                        counts.members,
+                    )
+                )
+            else:
+                lines.append(
+                    self._n(
+                        "<b>{arm}</b> · {terms}: {n} member",
+                        "<b>{arm}</b> · {terms}: {n} members",
+                        counts.members,
+                        arm=arm,
+                        terms=self.worth(offer.for_arm(arm)),
+                    )
+                )
+            for measure in Measure:
+                if measure is Measure.REDEEMED and arm == HOLDOUT:
+                    continue
+                lines.append(x.arm_line(self.measure(measure), counts.result(measure)))
+            lines.append(
+                INDENT
+                + self._(
+                    "GMV within 14 days: {gmv}",
+                    gmv=format_amount(counts.gmv, offer.template.currency),
+                )
+            )
+        lines += self._tests(r)
+        if r.counting:
+            lines.append(
+                self._(
+                    "⏳ Still counting: not every member's 14 days are over, so the numbers "
+                    "may still grow."
+                )
+            )
+        if r.holdout:
+            lines.append(
+                self._(
+                    "Each member counts once, in the arm they were first put in. Redeemed: a "
+                    "coupon of this offer used; ordered: an order in the group within 14 days "
+                    "of the coupon (for the holdout, of being held out). Against the holdout "
+                    "only members of audience grants count: those who claimed chose to."
+                )
+            )
+        else:
+            lines.append(
+                self._(
+                    "Each member counts once, in the arm they were first put in. Redeemed: a "
+                    "coupon of this offer used; ordered: an order in the group within 14 days "
+                    "of the coupon."
+                )
+            )
+        lines.append(x.footnote())
+        return "\n".join(lines)
+
+    def _tests(self, r: OfferReport) -> list[str]:
+        """Each variant against its control; against the holdout, over audience grants."""
+        lines: list[str] = []
+        heading: tuple[str, str] | None = None
+        for t in r.tests():
+            if (t.arm, t.control) != heading:
+                heading = (t.arm, t.control)
+                lines.append(self._heading(r, t))
+            lines += self.experiment.compared(self.measure(t.measure), t.comparison)
+        return lines
+
+    def _heading(self, r: OfferReport, t: ArmTest) -> str:
+        if not t.granted_only:
+            return self._("<b>{arm} against {control}</b>", arm=t.arm, control=self.arm(t.control))
+        return self._(
+            "<b>{arm} against held out</b>, members of audience grants: {a} and {h}",
+            arm=t.arm,
+            a=r.counts(t.arm).granted,
+            h=r.counts(HOLDOUT).granted,
+        )

@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
 
 from campaigns.access import ButtonKind
+from campaigns.coupon_variants import parse_new_offer
 from campaigns.coupons import (
     CouponCommand,
     CouponUsage,
@@ -23,6 +24,7 @@ from campaigns.coupons import (
 from campaigns.errors import UnknownChat
 from campaigns.ports.coupons import TemplateRecord
 from campaigns.services.access import remember_buttons
+from campaigns.services.coupon_variants import new_offer, offer_report
 from campaigns.services.coupons import (
     CouponUnavailable,
     Unavailable,
@@ -131,24 +133,46 @@ async def mycoupons_command(call: Call[CouponTexts]) -> None:
 
 @use_case(CouponTexts, admin=True)
 async def coupon_command(call: Call[CouponTexts]) -> None:
-    """`/coupon post|grant|end <offer id>` and `/coupon list` (admins); grant in reply to the
-    member."""
-    if (to_audience := parse_audience_grant(call.context.args or [])) is not None:
+    """`/coupon post|grant|end|report <offer id>`, `/coupon list` and `/coupon new …`
+    (admins); grant in reply to the member, or to a saved audience."""
+    words = call.context.args or []
+    if words[:1] and words[0].lower() == OfferVerb.NEW:
+        await _new_offer(call)
+        return
+    if (to_audience := parse_audience_grant(words)) is not None:
         await _grant_to_audience(call, *to_audience)
         return
-    verb, offer_id = parse_offer_command(call.context.args or [])
-    uow, group = call.deps.uow, call.group_id
+    verb, offer_id = parse_offer_command(words)
     if offer_id is None:  # list
-        await call.reply(call.t.offer_list(await group_offers(uow(), chat_id=group, at=call.at)))
+        offers = await group_offers(call.deps.uow(), chat_id=call.group_id, at=call.at)
+        await call.reply(call.t.offer_list(offers))
         return
     with naming_the_offer(offer_id):
-        if verb is OfferVerb.GRANT:
-            await _grant(call, offer_id)
-        elif verb is OfferVerb.END:
-            ended = await end_offer(uow(), chat_id=group, template_id=offer_id)
-            await call.reply(call.t.offer_ended(ended))
-        else:
-            await post_offer(call, offer_id)
+        await BY_ID[verb](call, offer_id)
+
+
+async def _new_offer(call: Call[CouponTexts]) -> None:
+    """`/coupon new <name> [options]`, a line of terms per variant below it: the offer."""
+    message = call.update.effective_message
+    lines = (message.text or "").split("\n")[1:] if message is not None else []
+    new = parse_new_offer(call.args[1:], lines)
+    offer = await new_offer(
+        call.deps.uow(), chat_id=call.group_id, new=new, at=call.at, update=call.key
+    )
+    await call.reply(call.t.offer_created(offer))
+
+
+async def _report(call: Call[CouponTexts], offer_id: int) -> None:
+    """`/coupon report <id>`: the offer's A/B test, arm by arm, and each comparison."""
+    offer, report = await offer_report(
+        call.deps.uow(), chat_id=call.group_id, template_id=offer_id, now=call.at
+    )
+    await call.reply(call.t.report(offer, report))
+
+
+async def _end(call: Call[CouponTexts], offer_id: int) -> None:
+    ended = await end_offer(call.deps.uow(), chat_id=call.group_id, template_id=offer_id)
+    await call.reply(call.t.offer_ended(ended))
 
 
 @contextlib.contextmanager
@@ -219,3 +243,11 @@ def grantee(update: Update) -> User:
     if target is None or target.is_bot:
         raise CouponUsage(CouponCommand.COUPON)
     return target
+
+
+BY_ID = {  # the verbs that name an offer
+    OfferVerb.POST: post_offer,
+    OfferVerb.GRANT: _grant,
+    OfferVerb.END: _end,
+    OfferVerb.REPORT: _report,
+}

@@ -1,9 +1,12 @@
-"""How an A/B test's numbers read, for every report that has one (journeys, broadcasts)."""
+"""How an A/B test's numbers read, for every report that has one (journeys, broadcasts,
+coupon offers)."""
 
 from __future__ import annotations
 
-from campaigns.experiments import ArmResult, Comparison, Method
+from campaigns.experiments import HOLDOUT, ArmResult, Comparison, Method, arms
 from handlers.words import Words
+
+INDENT = "   "
 
 
 class ExperimentTexts:
@@ -12,6 +15,18 @@ class ExperimentTexts:
     def __init__(self, language: str) -> None:
         self.words = Words(language)
         self._ = self.words._
+
+    def split(self, variants: int, holdout: int) -> str:
+        """`A 45% · B 45% · held out 10%`: each arm's share of those drawn."""
+        weights = arms(variants, holdout)
+        total = sum(weights.values())
+        parts = [
+            self._("held out {p}%", p=holdout)
+            if arm == HOLDOUT
+            else f"{arm} {weight * 100 / total:.3g}%"
+            for arm, weight in weights.items()
+        ]
+        return " · ".join(parts[1:] + parts[:1] if holdout else parts)
 
     @staticmethod
     def share(arm: ArmResult) -> str:
@@ -56,7 +71,12 @@ class ExperimentTexts:
         )
 
     def verdict(self, test: Comparison) -> str:
-        """Whether the arms are large enough to read the lift seen."""
+        """Whether the arms are large enough to read the lift seen (or the planned size)."""
+        if test.planned is not None and test.read_early:
+            return self._(
+                "⚠️ Read early: the test was planned for {planned} members per arm.",
+                planned=test.planned,
+            )
         if test.needed is None:
             return self._("No difference between the arms to detect.")
         if test.read_early:
@@ -70,3 +90,21 @@ class ExperimentTexts:
             "p: Fisher's exact test when a cell expects under 5 members, else a z-test. "
             "Members needed: to detect the lift seen, at 95% confidence and 80% power."
         )
+
+    def arm_line(self, measure: str, result: ArmResult) -> str:
+        """`   Redeemed: 10/30 (33%), 95% CI 19–51%`: a measure of one arm, indented."""
+        return INDENT + self._(
+            "{measure}: {share}, 95% CI {ci}",
+            measure=measure,
+            share=self.share(result),
+            ci=self.interval(result),
+        )
+
+    def compared(self, measure: str, test: Comparison) -> list[str]:
+        """A measure's lift and p-value, then its verdict, indented; or that an arm is
+        still empty."""
+        if not self.comparable(test):
+            said = self._("⚠️ Too early to compare: an arm has nobody yet.")
+            return [INDENT + self._("{measure}: {result}", measure=measure, result=said)]
+        lift = self._("{measure}: {result}", measure=measure, result=self.lift(test))
+        return [INDENT + lift, INDENT + self.verdict(test)]

@@ -56,7 +56,7 @@ class StartTexts:
             "settings": self._("Group settings (admins)"),
             "set": self._("Change a setting (admins)"),
             "redeem": self._("Redeem a coupon at checkout (admins)"),
-            "coupon": self._("Post, grant or end a coupon offer (admins)"),
+            "coupon": self._("Create, post, grant, end or A/B-test a coupon offer (admins)"),
             "groupbuy": self._("Create or post a group-buy (admins)"),
             "schedule": self._("Schedule a post (admins)"),
             "posts": self._("Scheduled posts (admins)"),

@@ -571,6 +571,11 @@ class CouponTemplateRow(Base):
     purpose: Mapped[str] = mapped_column(String(16), default="offer", server_default="offer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
+    # An A/B test (campaigns/coupon_variants.py): every variant's money terms, A first (A's
+    # are also the row's own kind/value/min_spend/cap); null for one set of terms.
+    variants: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    holdout: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # percent
+    planned: Mapped[int | None] = mapped_column(Integer)  # members per arm
 
 
 class CouponRow(Base):
@@ -599,6 +604,21 @@ class CouponRow(Base):
     order_amount: Mapped[int | None] = mapped_column(BigInteger)
     discount: Mapped[int | None] = mapped_column(BigInteger)
     reminded_at: Mapped[dt.datetime | None]  # the "expires in 24 hours" message went out
+    arm: Mapped[str | None] = mapped_column(String(8))  # its offer's test: whose terms it has
+
+
+class CouponHoldoutRow(Base):
+    """A member an audience grant held out of an offer's A/B test: no coupon, the control.
+    One row per offer and member (the unique key), so a redelivery or a second grant adds none."""
+
+    __tablename__ = "coupon_holdouts"
+    __table_args__ = (UniqueConstraint("template_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("coupon_templates.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    held_at: Mapped[dt.datetime]
 
 
 class OrderRow(Base):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from campaigns.audience import Audience
-from campaigns.broadcast_variants import LABELS
 from campaigns.content import PostContent
+from campaigns.experiments import LABELS
 from campaigns.outbox import BroadcastStatus
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+from campaigns.coupon_variants import HeldOut, Issue
 from campaigns.coupons import CouponState, OfferPurpose, Template
+from campaigns.experiments import LABELS, is_experiment
 from campaigns.ports.members import Contact
 
 
@@ -24,6 +27,22 @@ class TemplateRecord:
     active: bool
     audience_joined_days: int | None = None
     purpose: OfferPurpose = OfferPurpose.OFFER
+    # An A/B test (campaigns/coupon_variants.py): each variant's terms, A first (empty for an
+    # offer with one set of terms and no holdout), and the percent an audience grant holds out.
+    variants: tuple[Template, ...] = ()
+    holdout: int = 0
+    planned: int | None = None  # members per arm to reach before the test is read
+    arm: str | None = None  # set on a member's coupon: the arm whose terms `template` holds
+
+    @property
+    def is_test(self) -> bool:
+        return is_experiment(len(self.variants), self.holdout)
+
+    def for_arm(self, arm: str | None) -> TemplateRecord:
+        """The offer as a member of `arm` holds it: that variant's terms (None: as it is)."""
+        if arm is None or arm not in LABELS[: len(self.variants)]:
+            return self
+        return replace(self, template=self.variants[LABELS.index(arm)], arm=arm)
 
 
 @dataclass(frozen=True)
@@ -54,7 +73,11 @@ class Coupons(Protocol):
         at: dt.datetime,
         audience_joined_days: int | None = None,
         purpose: OfferPurpose = OfferPurpose.OFFER,
-    ) -> int: ...
+        variants: Sequence[Template] = (),
+        holdout: int = 0,
+        planned: int | None = None,
+    ) -> int:
+        """A new offer; `variants` (A first, A's terms being `template`'s) make it a test."""
 
     async def template(self, template_id: int) -> TemplateRecord | None: ...
 
@@ -78,8 +101,18 @@ class Coupons(Protocol):
         source: str,
         at: dt.datetime,
         expires_at: dt.datetime | None,
+        arm: str | None = None,
     ) -> bool:
-        """Insert the coupon; False if that slot (or, rarely, that code) is taken."""
+        """Insert the coupon (of `arm` in a test); False if that slot (or, rarely, that
+        code) is taken."""
+
+    async def hold_out(self, offer: TemplateRecord, user_id: int, at: dt.datetime) -> bool:
+        """Record that an audience grant held the member out of the offer's test (no coupon);
+        False when they were already (one row per offer and member)."""
+
+    async def test_members(self, template_id: int) -> tuple[list[Issue], list[HeldOut]]:
+        """The offer's coupons (member, arm, issued, by an audience grant, used) and the
+        members held out: what its A/B report counts."""
 
     async def take_stock(self, template_id: int) -> bool:
         """Count one more issued, unless the stock is gone (a conditional UPDATE)."""

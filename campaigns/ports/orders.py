@@ -40,3 +40,9 @@ class Orders(Protocol):
         """Whether the group has any order at all (RFM reads orders, else activity)."""
 
     async def totals(self, chat_pk: int) -> dict[int, OrderTotals]: ...
+
+    async def placed(
+        self, chat_pk: int, user_ids: Sequence[int], since: dt.datetime
+    ) -> dict[int, list[tuple[dt.datetime, int]]]:
+        """The members' orders in the group from `since`: when, and the amount in minor
+        units (what a report measures a journey's or an offer's members by)."""

@@ -14,16 +14,15 @@ from enum import StrEnum
 from campaigns.access import ButtonKind, ForeignButton, Gate, Tap
 from campaigns.audience import Audience
 from campaigns.broadcast_variants import (
-    HOLDOUT,
     ReportRefusal,
     ReportRefused,
     VariantReport,
-    is_experiment,
     report_of,
     split,
 )
 from campaigns.content import PostContent
 from campaigns.errors import DomainError
+from campaigns.experiments import HOLDOUT, is_experiment
 from campaigns.outbox import UNFINISHED, BroadcastStatus, DeliveryStatus
 from campaigns.ports import UnitOfWork
 from campaigns.ports.broadcasts import BroadcastRecord

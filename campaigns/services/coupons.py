@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
 from campaigns.access import ButtonKind, Gate, Tap
 from campaigns.audiences import parse_name
+from campaigns.coupon_variants import AUDIENCE_SOURCE, arm_of, check_test
 from campaigns.coupons import (
     CouponRejected,
     CouponState,
@@ -32,6 +34,7 @@ from campaigns.coupons import (
     used_at,
 )
 from campaigns.errors import DomainError
+from campaigns.experiments import HOLDOUT, is_experiment
 from campaigns.members import Person
 from campaigns.orders import OrderIn
 from campaigns.ports import UnitOfWork
@@ -114,9 +117,17 @@ async def create_offer(
     at: dt.datetime,
     audience_joined_days: int | None = None,
     purpose: OfferPurpose = OfferPurpose.OFFER,
+    variants: Sequence[Template] = (),
+    holdout: int = 0,
+    planned: int | None = None,
+    update: tuple[int, int] | None = None,
 ) -> TemplateRecord:
     """Store a coupon offer for a group the bot is in; OfferRefused if members could never
-    claim it as made (see `check_offer`)."""
+    claim it as made (see `check_offer`), TermsRefused if its A/B test could not run.
+
+    `variants` (A first; A's terms are `template`'s) and `holdout` make it an A/B test
+    (campaigns/coupon_variants.py); `update` is (bot id, update id) of an admin's /coupon new,
+    so a redelivery creates nothing twice."""
     check_offer(
         name=name,
         template=template,
@@ -125,7 +136,14 @@ async def create_offer(
         audience_joined_days=audience_joined_days,
         now=at,
     )
+    check_test(len(variants), holdout, planned)
+    if variants and variants[0] != template:
+        raise ValueError("variant A's terms are the offer's own")
+    if holdout and not variants:
+        variants = (template,)  # one set of terms against a holdout: arm A
     async with uow:
+        if update is not None:
+            await claim_update(uow, update[0], update[1], at)
         record = await require_chat(uow, chat_id)
         offer_id = await uow.coupons.add_template(
             record.pk,
@@ -136,6 +154,9 @@ async def create_offer(
             at=at,
             audience_joined_days=audience_joined_days,
             purpose=purpose,
+            variants=variants if is_experiment(len(variants), holdout) else (),
+            holdout=holdout,
+            planned=planned,
         )
         offer = await uow.coupons.template(offer_id)
         await uow.commit()
@@ -143,7 +164,7 @@ async def create_offer(
     return offer
 
 
-async def _own_offer(uow: UnitOfWork, chat_pk: int, template_id: int) -> TemplateRecord:
+async def own_offer(uow: UnitOfWork, chat_pk: int, template_id: int) -> TemplateRecord:
     """An operator's offer of this group; anything else (another group's, a group-buy
     payout, an id that does not exist) is unknown here."""
     offer = await uow.coupons.template(template_id)
@@ -167,7 +188,7 @@ async def offer_of(
     """
     async with uow:
         record = await require_chat(uow, chat_id)
-        offer = await _own_offer(uow, record.pk, template_id)
+        offer = await own_offer(uow, record.pk, template_id)
         state = state_of(offer, now)
         if state is not OfferState.LIVE:
             raise CouponUnavailable(Unavailable(state.value), offer)
@@ -181,7 +202,7 @@ async def end_offer(uow: UnitOfWork, *, chat_id: int, template_id: int) -> Templ
     """An admin ends an offer early: no more claims, grants or rewards from it."""
     async with uow:
         record = await require_chat(uow, chat_id)
-        offer = await _own_offer(uow, record.pk, template_id)
+        offer = await own_offer(uow, record.pk, template_id)
         if not await uow.coupons.end(offer.id):
             raise CouponUnavailable(Unavailable.ENDED, offer)
         ended = await uow.coupons.template(offer.id)
@@ -274,19 +295,29 @@ async def issue_coupon(
         current = await uow.coupons.template(offer.id)
         ended = current is not None and not current.active
         raise CouponUnavailable(Unavailable.ENDED if ended else Unavailable.SOLD_OUT, offer)
+    arm = variant_of(offer, user_id)
     expires = offer.template.expires_at(at)
     for _ in range(CODE_ATTEMPTS + offer.per_member):
         code = new_code()
         if await uow.coupons.issue(
-            offer, user_id, code=code, slot=held + 1, source=source, at=at, expires_at=expires
-        ):
-            return Issued(code=code, offer=offer, expires_at=expires)
+            offer, user_id, code=code, slot=held + 1, source=source, at=at, expires_at=expires,
+            arm=arm,
+        ):  # fmt: skip
+            return Issued(code=code, offer=offer.for_arm(arm), expires_at=expires)
         # A concurrent claim took that slot (or, rarely, the code): look again.
         held = await uow.coupons.held(offer.id, user_id)
         if held >= offer.per_member:
             await uow.coupons.release_stock(offer.id)
             raise CouponUnavailable(Unavailable.LIMIT, offer)
     raise RuntimeError("could not find a free coupon code")
+
+
+def variant_of(offer: TemplateRecord, user_id: int) -> str | None:
+    """The variant whose terms the member gets (None for an offer that is not a test): never
+    the holdout, which only an audience grant applies."""
+    if not offer.is_test:
+        return None
+    return arm_of(offer.id, user_id, len(offer.variants), offer.holdout, may_hold_out=False)
 
 
 def _require_not_ended(offer: TemplateRecord, at: dt.datetime) -> None:
@@ -314,7 +345,7 @@ async def grant(
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
-        offer = await _own_offer(uow, record.pk, template_id)
+        offer = await own_offer(uow, record.pk, template_id)
         _require_not_ended(offer, at)
         await uow.users.upsert([person])
         issued = await issue_coupon(uow, offer, person.user_id, source="grant", at=at)
@@ -334,6 +365,7 @@ class AudienceGrant:
     granted: int
     had_it: int  # at the per-member limit already
     missed: int  # none left: sold out or ended on the way
+    held_out: int = 0  # the offer's A/B test kept them out: no coupon, the control
 
 
 @dataclass
@@ -356,21 +388,27 @@ async def grant_to_audience(
     """An admin gives each member a saved audience selects now a coupon of the offer, as
     many as the stock allows (in member order), each within the per-member limit. The codes
     are not sent one by one: members see them with /mycoupons (a /broadcast to the same
-    audience can say so). All in one transaction: a redelivery grants nothing twice."""
+    audience can say so). All in one transaction: a redelivery grants nothing twice.
+
+    An offer with a holdout keeps its share of the members out: they get no coupon and a
+    row that counts them as the control (a member who holds one already is not moved)."""
     name = parse_name(audience)
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
         record = await require_chat(uow, chat_id)
-        offer = await _own_offer(uow, record.pk, template_id)
+        offer = await own_offer(uow, record.pk, template_id)
         _require_not_ended(offer, at)
         expr = await saved_expr(uow, record.pk, name)
         members = await uow.audiences.members(record.pk, expr, at, limit=MAX_AUDIENCE_GRANT + 1)
         if len(members) > MAX_AUDIENCE_GRANT:
             raise AudienceTooLarge(name, len(members))
-        granted = had_it = 0
+        granted = had_it = held_out = 0
         for at_index, user_id in enumerate(members):
+            if await _held_out(uow, offer, user_id, at):
+                held_out += 1
+                continue
             try:
-                await issue_coupon(uow, offer, user_id, source="grant", at=at)
+                await issue_coupon(uow, offer, user_id, source=AUDIENCE_SOURCE, at=at)
                 granted += 1
             except CouponUnavailable as err:
                 if err.reason is not Unavailable.LIMIT:  # sold out or ended: the rest get none
@@ -380,7 +418,19 @@ async def grant_to_audience(
         else:
             missed = 0
         await uow.commit()
-    return AudienceGrant(offer, name, granted, had_it, missed)
+    return AudienceGrant(offer, name, granted, had_it, missed, held_out)
+
+
+async def _held_out(uow: UnitOfWork, offer: TemplateRecord, user_id: int, at: dt.datetime) -> bool:
+    """Whether the offer's test holds this member of an audience grant out; recorded once,
+    unless they already hold a coupon of it (they are in a variant's arm then)."""
+    if not offer.holdout:
+        return False
+    arm = arm_of(offer.id, user_id, len(offer.variants), offer.holdout, may_hold_out=True)
+    if arm != HOLDOUT or await uow.coupons.held(offer.id, user_id):
+        return False
+    await uow.coupons.hold_out(offer, user_id, at)
+    return True
 
 
 async def reward_coupon(

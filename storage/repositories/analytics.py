@@ -16,8 +16,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from campaigns.broadcast_variants import HOLDOUT, ArmCounts
+from campaigns.broadcast_variants import ArmCounts
 from campaigns.channels import CHANNEL
+from campaigns.experiments import HOLDOUT
 from campaigns.funnels import (
     ACTIVE_WITHIN,
     ATTRIBUTED_STATUSES,

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.sql import ColumnElement
 
+from campaigns.coupon_variants import AUDIENCE_SOURCE, HeldOut, Issue
 from campaigns.coupons import CouponKind, CouponState, OfferPurpose, Template
 from campaigns.ports.coupons import CouponRecord, TemplateRecord
 from campaigns.ports.members import Contact
 from campaigns.settings import utc
-from storage.models import ChatRow, CouponRow, CouponTemplateRow, UserRow
+from storage.models import ChatRow, CouponHoldoutRow, CouponRow, CouponTemplateRow, UserRow
 from storage.repositories import stats as daily
 from storage.repositories.base import Repository, aware, insert_for
 from storage.repositories.members import name_of
 
 T = CouponTemplateRow
 C = CouponRow
+H = CouponHoldoutRow
 
 
 def reminder_due_prefilter(now: dt.datetime, until: dt.datetime) -> list[ColumnElement[bool]]:
@@ -27,7 +31,14 @@ def reminder_due_prefilter(now: dt.datetime, until: dt.datetime) -> list[ColumnE
     return [C.status == CouponState.ACTIVE, C.expires_at > now, C.expires_at <= until]
 
 
-def _offer(row: CouponTemplateRow) -> TemplateRecord:
+def _terms(template: Template) -> dict[str, Any]:
+    """A variant's money terms as stored (validity and currency are the offer's)."""
+    t = template
+    return {"kind": str(t.kind), "value": t.value, "min_spend": t.min_spend, "cap": t.cap}
+
+
+def _offer(row: CouponTemplateRow, arm: str | None = None) -> TemplateRecord:
+    """The stored offer; with `arm`, as a member of that arm of its test holds it."""
     template = Template(
         kind=CouponKind(row.kind),
         value=row.value,
@@ -37,6 +48,16 @@ def _offer(row: CouponTemplateRow) -> TemplateRecord:
         valid_from=aware(row.valid_from),
         valid_until=aware(row.valid_until),
         valid_days=row.valid_days,
+    )
+    variants = tuple(
+        replace(
+            template,
+            kind=CouponKind(v["kind"]),
+            value=int(v["value"]),
+            min_spend=int(v["min_spend"]),
+            cap=None if v["cap"] is None else int(v["cap"]),
+        )
+        for v in row.variants or ()
     )
     return TemplateRecord(
         id=row.id,
@@ -49,7 +70,10 @@ def _offer(row: CouponTemplateRow) -> TemplateRecord:
         active=row.active,
         audience_joined_days=row.audience_joined_days,
         purpose=OfferPurpose(row.purpose),
-    )
+        variants=variants,
+        holdout=row.holdout,
+        planned=row.planned,
+    ).for_arm(arm)
 
 
 def _coupon(row: CouponRow, offer: CouponTemplateRow) -> CouponRecord:
@@ -63,7 +87,7 @@ def _coupon(row: CouponRow, offer: CouponTemplateRow) -> CouponRecord:
         expires_at=aware(row.expires_at),
         redeemed_at=aware(row.redeemed_at),
         discount=row.discount,
-        offer=_offer(offer),
+        offer=_offer(offer, row.arm),  # the member's terms: their arm's
     )
 
 
@@ -79,6 +103,9 @@ class SqlCoupons(Repository):
         at: dt.datetime,
         audience_joined_days: int | None = None,
         purpose: OfferPurpose = OfferPurpose.OFFER,
+        variants: Sequence[Template] = (),
+        holdout: int = 0,
+        planned: int | None = None,
     ) -> int:
         row = T(
             purpose=str(purpose),
@@ -98,6 +125,9 @@ class SqlCoupons(Repository):
             audience_joined_days=audience_joined_days,
             active=True,
             created_at=at,
+            variants=[_terms(v) for v in variants] or None,
+            holdout=holdout,
+            planned=planned,
         )
         self.session.add(row)
         await self.session.flush()
@@ -148,6 +178,7 @@ class SqlCoupons(Repository):
         source: str,
         at: dt.datetime,
         expires_at: dt.datetime | None,
+        arm: str | None = None,
     ) -> bool:
         table = C.__table__
         stmt = (
@@ -162,6 +193,7 @@ class SqlCoupons(Repository):
                 status=CouponState.ACTIVE,
                 issued_at=at,
                 expires_at=expires_at,
+                arm=arm,
             )
             .on_conflict_do_nothing()
             .returning(table.c.id)
@@ -170,6 +202,33 @@ class SqlCoupons(Repository):
             return False
         await daily.add_at(self, [(offer.chat_pk, at, {"coupons_claimed": 1})])
         return True
+
+    async def hold_out(self, offer: TemplateRecord, user_id: int, at: dt.datetime) -> bool:
+        table = H.__table__
+        stmt = (
+            insert_for(self.session, table)
+            .values(template_id=offer.id, chat_id=offer.chat_pk, user_id=user_id, held_at=at)
+            .on_conflict_do_nothing()
+            .returning(table.c.id)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def test_members(self, template_id: int) -> tuple[list[Issue], list[HeldOut]]:
+        coupons = await self.session.execute(
+            select(C.user_id, C.arm, C.issued_at, C.source, C.status).where(
+                C.template_id == template_id
+            )
+        )
+        held = await self.session.execute(
+            select(H.user_id, H.held_at).where(H.template_id == template_id)
+        )
+        return (
+            [
+                Issue(int(uid), arm, utc(at), source == AUDIENCE_SOURCE, status == CouponState.USED)
+                for uid, arm, at, source, status in coupons
+            ],
+            [HeldOut(int(uid), utc(at)) for uid, at in held],
+        )
 
     async def take_stock(self, template_id: int) -> bool:
         result = await self.session.execute(

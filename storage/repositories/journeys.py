@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import ColumnElement, Exists, and_, exists, func, literal, or_, select, update
@@ -27,6 +26,7 @@ from storage.models import (
 )
 from storage.repositories.audiences import audience_where
 from storage.repositories.base import Repository, aware, insert_for
+from storage.repositories.orders import placed_by
 
 JR = JourneyRunRow
 E = EventRow
@@ -350,18 +350,8 @@ class SqlJourneys(Repository):
     async def outcomes(
         self, chat_pk: int, user_ids: list[int], since: dt.datetime, codes: list[str]
     ) -> Outcomes:
-        orders: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
+        orders = await placed_by(self, chat_pk, user_ids, since)
         redeemed: set[str] = set()
-        for start in range(0, len(user_ids), 500):
-            chunk = user_ids[start : start + 500]
-            for uid, at, amount in await self.session.execute(
-                select(OrderRow.user_id, OrderRow.at, OrderRow.amount).where(
-                    OrderRow.chat_id == chat_pk, OrderRow.user_id.in_(chunk), OrderRow.at >= since
-                )
-            ):
-                placed = aware(at)
-                assert placed is not None
-                orders[int(uid)].append((placed, int(amount)))
         for start in range(0, len(codes), 500):
             redeemed.update(
                 await self.session.scalars(
@@ -372,4 +362,4 @@ class SqlJourneys(Repository):
                     )
                 )
             )
-        return Outcomes(dict(orders), redeemed)
+        return Outcomes(orders, redeemed)

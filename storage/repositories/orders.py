@@ -94,3 +94,27 @@ class SqlOrders(Repository):
             int(uid): OrderTotals(int(n), int(spend or 0), aware(last))
             for uid, n, spend, last in rows
         }
+
+    async def placed(
+        self, chat_pk: int, user_ids: Sequence[int], since: dt.datetime
+    ) -> dict[int, list[tuple[dt.datetime, int]]]:
+        return await placed_by(self, chat_pk, user_ids, since)
+
+
+async def placed_by(
+    repo: Repository, chat_pk: int, user_ids: Sequence[int], since: dt.datetime
+) -> dict[int, list[tuple[dt.datetime, int]]]:
+    """`Orders.placed`, also what a journey report's outcomes read: 500 members a query."""
+    orders: dict[int, list[tuple[dt.datetime, int]]] = {}
+    users = list(user_ids)
+    for start in range(0, len(users), 500):
+        chunk = users[start : start + 500]
+        for uid, at, amount in await repo.session.execute(
+            select(Ord.user_id, Ord.at, Ord.amount).where(
+                Ord.chat_id == chat_pk, Ord.user_id.in_(chunk), Ord.at >= since
+            )
+        ):
+            placed = aware(at)
+            assert placed is not None
+            orders.setdefault(int(uid), []).append((placed, int(amount)))
+    return orders

@@ -19,6 +19,7 @@ from typing import Any, Self
 
 from campaigns.access import ButtonKind
 from campaigns.content import PostContent
+from campaigns.coupon_variants import AUDIENCE_SOURCE, HeldOut, Issue
 from campaigns.coupons import CouponState, OfferPurpose, Template
 from campaigns.groupbuys import Deal, TeamStatus
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, MemberStatus, Person
@@ -141,6 +142,7 @@ class Tables:
     rewards: dict[tuple[int, int, int], dt.datetime | None] = field(default_factory=dict)
     offers: dict[int, TemplateRecord] = field(default_factory=dict)
     coupons: dict[int, CouponRow] = field(default_factory=dict)
+    holdouts: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)  # offer, member
     orders: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
     deals: dict[int, DealRecord] = field(default_factory=dict)
     teams: dict[int, TeamRecord] = field(default_factory=dict)
@@ -603,10 +605,13 @@ class FakeCoupons(Repo):
         at: dt.datetime,
         audience_joined_days: int | None = None,
         purpose: OfferPurpose = OfferPurpose.OFFER,
+        variants: Sequence[Template] = (),
+        holdout: int = 0,
+        planned: int | None = None,
     ) -> int:
         offer = TemplateRecord(
             self.db.new_id(), chat_pk, name, template, stock, 0, per_member, True,
-            audience_joined_days, purpose,
+            audience_joined_days, purpose, tuple(variants), holdout, planned,
         )  # fmt: skip
         self.t.offers[offer.id] = offer
         return offer.id
@@ -638,6 +643,7 @@ class FakeCoupons(Repo):
         source: str,
         at: dt.datetime,
         expires_at: dt.datetime | None,
+        arm: str | None = None,
     ) -> bool:
         for c in self.t.coupons.values():
             same_slot = (c.record.offer.id, c.record.user_id, c.slot) == (offer.id, user_id, slot)
@@ -645,10 +651,31 @@ class FakeCoupons(Repo):
                 return False
         record = CouponRecord(
             self.db.new_id(), code, user_id, offer.chat_pk, CouponState.ACTIVE, at, expires_at,
-            None, None, offer,
+            None, None, offer.for_arm(arm),
         )  # fmt: skip
         self.t.coupons[record.id] = CouponRow(record, slot, source)
         return True
+
+    async def hold_out(self, offer: TemplateRecord, user_id: int, at: dt.datetime) -> bool:
+        if (offer.id, user_id) in self.t.holdouts:
+            return False
+        self.t.holdouts[offer.id, user_id] = at
+        return True
+
+    async def test_members(self, template_id: int) -> tuple[list[Issue], list[HeldOut]]:
+        mine = [c for c in self.t.coupons.values() if c.record.offer.id == template_id]
+        issues = [
+            Issue(
+                c.record.user_id,
+                c.record.offer.arm,
+                c.record.issued_at,
+                c.source == AUDIENCE_SOURCE,
+                c.record.status == CouponState.USED,
+            )
+            for c in mine
+        ]
+        held = [HeldOut(u, at) for (o, u), at in self.t.holdouts.items() if o == template_id]
+        return issues, held
 
     async def take_stock(self, template_id: int) -> bool:
         offer = self.t.offers.get(template_id)
@@ -663,7 +690,8 @@ class FakeCoupons(Repo):
         row = next((c for c in self.t.coupons.values() if c.record.code == code), None)
         if row is None:
             return None
-        return replace(row.record, offer=self.t.offers[row.record.offer.id])
+        offer = self.t.offers[row.record.offer.id].for_arm(row.record.offer.arm)
+        return replace(row.record, offer=offer)
 
     async def redeem(
         self, coupon_id: int, *, by: int, order_amount: int, discount: int, at: dt.datetime

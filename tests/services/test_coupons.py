@@ -271,3 +271,53 @@ async def test_a_redemption_is_recorded_as_the_members_order_and_earns_purchase_
 
     assert list(db.t.orders) == [(pk, f"redeem:{code}")]
     assert db.t.members[pk, MAY.user_id].points == 25  # ¥25 paid, 1 point per yuan
+
+
+# -- A/B tests of offers -----------------------------------------------------------------------
+
+FIFTEEN_PCT = Template(CouponKind.PERCENT, value=1500, valid_days=7)
+
+
+async def test_claims_and_grants_give_the_members_arm_and_never_hold_anyone_out():
+    from campaigns.coupon_variants import arm_of
+
+    db = FakeDatabase()
+    offer = await an_offer(db, variants=[FIVE_OFF, FIFTEEN_PCT], holdout=50)
+    people = [Person(100 + i, f"M{i}") for i in range(12)]
+    drawn = {p.user_id: arm_of(offer, p.user_id, 2, 50, may_hold_out=True) for p in people}
+    assert "holdout" in drawn.values()  # some would be held out by an audience grant
+
+    got = [await claim(db, offer, p) for p in people[:6]]
+    granted = [
+        await coupons.grant(
+            db.uow(),
+            bot_id=9,
+            update_id=next(_updates),
+            chat_id=GROUP.chat_id,
+            template_id=offer,
+            person=p,
+            at=AT,
+        )
+        for p in people[6:]
+    ]
+
+    for p, issued_ in zip(people, got + granted, strict=True):
+        arm = arm_of(offer, p.user_id, 2, 50, may_hold_out=False)
+        assert issued_.offer.arm == arm
+        assert issued_.offer.template == {"A": FIVE_OFF, "B": FIFTEEN_PCT}[arm]
+        if drawn[p.user_id] != "holdout":
+            assert drawn[p.user_id] == arm  # the same terms however they get them
+    assert issued(db, offer) == 12 and db.t.holdouts == {}
+
+
+async def test_a_coupon_of_the_b_arm_is_redeemed_on_bs_terms():
+    from campaigns.coupon_variants import arm_of
+
+    db = FakeDatabase()
+    offer = await an_offer(db, variants=[FIVE_OFF, FIFTEEN_PCT])
+    b_member = next(u for u in range(100, 200) if arm_of(offer, u, 2, 0, may_hold_out=False) == "B")
+
+    got = await claim(db, offer, Person(b_member, "Bea"))
+    done = await redeem(db, got.code, order=10000)
+
+    assert (done.discount, done.to_pay) == (1500, 8500)

@@ -127,6 +127,27 @@ async def coupons_and_orders(uow, pk: int) -> list[object]:
     return out
 
 
+async def offer_tests(uow, pk: int) -> list[object]:
+    c = uow.coupons
+    a, b = Template(CouponKind.FIXED, 500), Template(CouponKind.PERCENT, 1500, min_spend=100)
+    offer_id = await c.add_template(
+        pk, name="A/B", template=a, stock=None, per_member=2, at=AT, variants=[a, b],
+        holdout=10, planned=50,
+    )  # fmt: skip
+    offer = await c.template(offer_id)
+    issue = {"at": AT, "expires_at": None}
+    out: list[object] = [(offer.variants, offer.holdout, offer.planned, offer.is_test)]
+    out += [await c.issue(offer, 1, code="AAAA1111", slot=1, source="claim", arm="B", **issue)]
+    out += [await c.issue(offer, 2, code="BBBB2222", slot=1, source="audience", arm="A", **issue)]
+    coupon = await c.by_code("AAAA1111")
+    out += [(coupon.offer.arm, coupon.offer.template, coupon.offer.variants)]
+    out += [await c.hold_out(offer, 3, AT), await c.hold_out(offer, 3, AT)]
+    await c.redeem(coupon.id, by=7, order_amount=300, discount=45, at=AT)
+    issues, held = await c.test_members(offer_id)
+    out += [sorted(issues, key=lambda i: i.user_id), held]
+    return out
+
+
 async def groupbuys(uow, pk: int) -> list[object]:
     g = uow.groupbuys
     offer_id = await uow.coupons.add_template(
@@ -198,7 +219,7 @@ async def tags(uow, pk: int) -> list[object]:
     return out
 
 
-SCENARIOS = [chats_updates_users_members, referral, coupons_and_orders, groupbuys,
+SCENARIOS = [chats_updates_users_members, referral, coupons_and_orders, offer_tests, groupbuys,
              calendar_outbox_buttons, tags]  # fmt: skip
 
 

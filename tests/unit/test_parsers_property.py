@@ -26,11 +26,22 @@ from campaigns.content import (
     refusal_of,
     split_buttons,
 )
+from campaigns.coupon_variants import (
+    MAX_TERMS,
+    Terms,
+    TermsProblem,
+    TermsRefused,
+    parse_new_offer,
+    parse_terms,
+    templates_of,
+)
 from campaigns.coupons import (
     MAX_AMOUNT,
+    CouponKind,
     CouponRejected,
     CouponUsage,
     OfferVerb,
+    Template,
     new_code,
     normalize,
     parse_money,
@@ -162,6 +173,90 @@ def test_coupon_commands_are_read_or_answered_with_their_usage(words: list[str])
         return
     assert (offer_id is None) == (verb is OfferVerb.LIST)
     assert offer_id is None or 0 < offer_id < 2**63
+
+
+# Terms as shops write them, and near misses: the pieces every form is made of.
+TERM_PIECES = st.lists(
+    st.sampled_from(["满", "减", "打", "折", "无门槛", "立减", "最高减", "封顶", "，", " ", "off",
+                     "cap", "up to", "over", "%", "％", "¥", "$", "元", "usd", "(", ")", "A:"])
+    | NUMBERISH,
+    max_size=8,
+).map("".join)  # fmt: skip
+
+
+@FAST
+@given(TERM_PIECES | st.text(max_size=100))
+@example("满1e999减1")
+@example("9" * 5000 + "折")
+@example("满100减10" + "0" * 90)
+def test_variant_terms_are_read_or_refused_as_unreadable(typed: str):
+    try:
+        terms = parse_terms(typed)
+    except TermsRefused as refused:
+        assert refused.problem is TermsProblem.UNREADABLE
+        assert len(refused.value) <= 40
+        return
+    assert len(typed) <= MAX_TERMS
+    assert terms.kind in {CouponKind.FIXED, CouponKind.PERCENT}
+    assert 0 < terms.value <= (10_000 if terms.kind is CouponKind.PERCENT else MAX_AMOUNT)
+    assert 0 <= terms.min_spend <= MAX_AMOUNT and terms.currency in {None, "CNY", "USD"}
+    assert templates_of([terms], Template(CouponKind.FIXED, 1))  # a valid coupon
+
+
+def _typed(terms: Terms) -> str:
+    """The terms as a shop writes them."""
+    money = lambda minor: f"{minor // 100}.{minor % 100:02d}"  # noqa: E731
+    if terms.kind is CouponKind.FIXED:
+        return (
+            f"满{money(terms.min_spend)}减{money(terms.value)}"
+            if terms.min_spend
+            else (f"无门槛{money(terms.value)}")
+        )
+    pct = f"{terms.value // 100}.{terms.value % 100:02d}%"
+    over = f" over {money(terms.min_spend)}" if terms.min_spend else ""
+    cap = f" cap {money(terms.cap)}" if terms.cap is not None else ""
+    return f"{pct} off{over}{cap}"
+
+
+@FAST
+@given(
+    st.builds(
+        Terms,
+        kind=st.just(CouponKind.FIXED),
+        value=st.integers(1, 10**8),
+        min_spend=st.integers(0, 10**8),
+    )
+    | st.builds(
+        Terms,
+        kind=st.just(CouponKind.PERCENT),
+        value=st.integers(1, 10_000),
+        min_spend=st.integers(0, 10**8),
+        cap=st.none() | st.integers(1, 10**8),
+    )
+)
+def test_every_variant_reads_back_exactly(terms: Terms):
+    assert parse_terms(_typed(terms)) == terms
+
+
+@FAST
+@given(
+    st.lists(
+        st.sampled_from(["Sale", "周末券", "stock=5", "per=2", "days=0", "holdout=50",
+                         "holdout=51", "plan=1", "x=1", "=", "库存=１０"])
+        | st.text(min_size=1).map(lambda w: "".join(w.split()) or "x"),
+        max_size=6,
+    ),
+    st.lists(TERM_PIECES | st.sampled_from(["满100减10", "B: 85折", "C: ¥5", "E: 1%"]), max_size=6),
+)  # fmt: skip
+def test_new_offers_are_read_or_refused_with_a_problem(words: list[str], lines: list[str]):
+    try:
+        new = parse_new_offer(words, lines)
+    except TermsRefused as refused:
+        assert isinstance(refused.problem, TermsProblem)
+        return
+    assert new.name and 1 <= len(new.terms) <= 4
+    assert 0 <= new.holdout <= 50 and new.per_member >= 1
+    assert new.stock is None or new.stock >= 1
 
 
 @FAST
