@@ -462,7 +462,7 @@ class FakeInvites(Repo):
         self,
         invite_id: int,
         *,
-        inviter_id: int,
+        inviter_id: int | None,
         link_id: int | None,
         source: Source,
         status: InviteStatus,
