@@ -5,6 +5,7 @@ the list and closing; and the two ways members answer: a rating tap and a poll v
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram.error import TelegramError
 
@@ -29,6 +30,9 @@ from handlers.survey_texts import SurveyTexts
 from handlers.use_case import Call, use_case
 
 log = logging.getLogger(__name__)
+# A poll's question and options are plain text: the app's default HTML parse mode would make
+# "A & B?" unreadable to Telegram, and PTB adds a `parse_mode` sendPoll does not have.
+PLAIN: dict[str, Any] = {"parse_mode": None}
 
 
 @use_case(SurveyTexts, admin=True)
@@ -105,7 +109,8 @@ async def post_poll(call: Call[SurveyTexts], command: SurveyCommand) -> None:
                                 options=command.options, by=call.user_id, at=call.at)  # fmt: skip
     sent = await call.context.bot.send_poll(
         group, survey.question, list(survey.options), is_anonymous=False,
-        allows_multiple_answers=False,
+        allows_multiple_answers=False, question_parse_mode=None, explanation_parse_mode=None,
+        description_parse_mode=None, api_kwargs=PLAIN,
     )  # fmt: skip
     if sent.poll is not None:
         await remember_poll(uow(), survey_id=survey.id, poll_id=sent.poll.id,
