@@ -219,8 +219,9 @@ class SurveyTexts:
             line = f"{day} #{r.survey.id} · {self.score(r.score)}"
             moved = change(before, r.score) if before is not None else None
             if moved is not None:
-                arrow = "↑" if moved > 0 else "↓" if moved < 0 else "→"
-                line += f" {arrow} {moved:+.0f}"
+                shown = round(moved)
+                arrow = "↑" if shown > 0 else "↓" if shown < 0 else "→"
+                line += f" {arrow} {shown:+d}"
             lines.append(line)
             before = r.score if r.score.value is not None else before
         return lines
