@@ -13,10 +13,11 @@ from typing import Any, TypeVar
 
 from bot.coupon_cli import print_json
 from bot.settings import Settings
-from campaigns.campaign import CampaignRefused, Retro
+from campaigns.campaign import CampaignRefused, Retro, TargetLine
 from campaigns.channels import ChannelStats
 from campaigns.ports.campaigns import CampaignRecord
-from campaigns.stats import KIND, KpiKind
+from campaigns.stats import KIND, SURVEY_KPIS, KpiKind
+from campaigns.surveys import Score, SurveyKind
 
 T = TypeVar("T")
 
@@ -66,16 +67,7 @@ def retro_json(r: Retro) -> dict[str, Any]:
             {"name": p.name, "start": p.start.isoformat(), "end": p.end.isoformat()}
             for p in c.phases
         ],
-        "targets": {
-            str(x.kpi): {
-                "target": _value(KIND[x.kpi], x.target),
-                "actual": _value(KIND[x.kpi], x.actual),
-                "achieved_pct": None if x.achieved_pct is None else round(x.achieved_pct, 2),
-                "expected_by_now": _value(KIND[x.kpi], x.expected),
-                "pace": None if x.pace is None else str(x.pace),
-            }
-            for x in r.lines
-        },
+        "targets": {str(x.kpi): _target(x) for x in r.lines},
         "budget": c.budget,
         "cost": {
             "total": r.cost,
@@ -108,6 +100,18 @@ def retro_json(r: Retro) -> dict[str, Any]:
             }
             for x in r.responses
         ],
+        "surveys": [
+            {
+                "id": x.survey.id,
+                "kind": str(x.survey.kind),
+                "question": x.survey.question,
+                "created_at": x.survey.created_at.isoformat(),
+                "open": x.survey.open,
+                "answers": x.score.answers,
+                "score": None if x.score.value is None else round(x.score.value, 2),
+            }
+            for x in r.surveys
+        ],
         "channels": [channel_json(c) for c in r.channels],
     }
 
@@ -127,6 +131,22 @@ def channel_json(c: ChannelStats) -> dict[str, Any]:
     }
 
 
+def _target(x: TargetLine) -> dict[str, Any]:
+    """One target line; a CSAT or NPS one also says how many answers it rests on (None: no
+    survey of its kind attached)."""
+    kind = KIND[x.kpi]
+    line = {
+        "target": _value(kind, x.target),
+        "actual": _value(kind, x.actual),
+        "achieved_pct": None if x.achieved_pct is None else round(x.achieved_pct, 2),
+        "expected_by_now": _value(kind, x.expected),
+        "pace": None if x.pace is None else str(x.pace),
+    }
+    if x.kpi in SURVEY_KPIS:
+        line["answers"] = x.answers
+    return line
+
+
 def _money(minor: float | None) -> str:
     return "–" if minor is None else f"¥{minor / 100:,.2f}"
 
@@ -143,6 +163,13 @@ def _shown(kind: KpiKind, value: float | None) -> str:
     if kind is KpiKind.RATIO:
         return f"{value * 100:.1f}%"
     return f"{value:,.1f}" if kind is KpiKind.AVERAGE else f"{round(value):,}"
+
+
+def _score(score: Score) -> str:
+    """CSAT in %, NPS signed; a poll (or no answers) has none."""
+    if score.value is None:
+        return "–"
+    return f"{score.value:.0f}%" if score.kind is SurveyKind.CSAT else f"{score.value:+.0f}"
 
 
 def retro_markdown(r: Retro) -> str:
@@ -204,6 +231,15 @@ def retro_markdown(r: Retro) -> str:
             f"| {x.name.replace('|', '/')} | {x.joins} | {x.confirmed} | {x.first_orders} | "
             f"{_money(x.gmv)} | {_money(x.cost)} | {_pct(x.roi)} |"
             for x in r.channels
+        ]
+    if r.surveys:
+        out += ["", "## Surveys", "", "CSAT and NPS targets pool the answers of these.", "",
+                "| id | kind | date | question | answers | score |",
+                "|---:|---|---|---|---:|---:|"]  # fmt: skip
+        out += [
+            f"| {x.survey.id} | {x.survey.kind} | {x.survey.created_at:%Y-%m-%d} | "
+            f"{x.survey.question.replace('|', '/')} | {x.score.answers} | {_score(x.score)} |"
+            for x in r.surveys
         ]
     return "\n".join(out)
 

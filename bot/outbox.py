@@ -299,7 +299,9 @@ class OutboxSender:
             photo = await self._photo(d.content.photo)
             content = await self._personal(d)
             with paced_by_caller():  # a 429 comes back here: the row is retried later
-                message = await send_content(self.bot, d.target_chat, content, photo)
+                message = await send_content(
+                    self.bot, d.target_chat, content, photo, survey=d.survey
+                )
             if isinstance(photo, InputFile) and message.photo and d.content.photo:
                 self.file_ids[d.content.photo] = message.photo[-1].file_id
                 await remember_media(

@@ -4,8 +4,8 @@ are counted, in plain Python.
 A campaign is a run of whole local days of its group (the group's timezone), optionally cut
 into phases (预热 warm-up / 爆发 peak / 收尾 wrap-up, or a calendar plan's own), with KPI
 targets set up front, a budget, and the objects attached to it: offers (coupon templates),
-group-buy deals (their coupons), scheduled posts, broadcasts, journeys and channels (渠道:
-a channel is one placement, so it belongs to at most one campaign).
+group-buy deals (their coupons), scheduled posts, broadcasts, journeys, surveys and channels
+(渠道: a channel is one placement, so it belongs to at most one campaign).
 
 The 复盘 (`retro`) counts, from facts storage gathers:
 
@@ -13,6 +13,10 @@ The 复盘 (`retro`) counts, from facts storage gathers:
   rollup, as /stats counts it), the achievement in percent, and while it runs the pace: the
   straight line from 0 at the start to the target at the end, for figures that add up day by
   day (counts and money; an average or a rate has no pace);
+- **CSAT / NPS** targets: the score (campaigns/surveys.py) of every answer to the surveys of
+  that kind attached to it, pooled (each member's answer to each survey once), whenever it
+  was given: attaching says which surveys measure the campaign, so a survey run for
+  something else never counts. Without an attached survey of that kind there is no value;
 - **cost** = the discounts its coupons took off (coupons of its offers and deals, redeemed
   up to now) + the points its referral rewards granted in its days (tier and first-order
   rewards, less clawbacks) x the campaign's value of a point + the recorded costs of its
@@ -67,6 +71,7 @@ from campaigns.stats import (
     summed,
     values,
 )
+from campaigns.surveys import NPS_RANGE, RATED, Score, SurveyKind, SurveyResult, pooled
 
 DEFAULT_POINT_VALUE = 1  # minor units per point: 100 points are worth ¥1
 DEFAULT_WINDOW_DAYS = 7
@@ -102,6 +107,7 @@ class AttachKind(StrEnum):
     BROADCAST = "broadcast"
     JOURNEY = "journey"  # by name: its messages sent in the campaign's days
     CHANNEL = "channel"  # by name, stored by link id: its joins in the campaign's days
+    SURVEY = "survey"  # its answers score the campaign's CSAT or NPS target
 
 
 class CampaignProblem(StrEnum):
@@ -119,9 +125,10 @@ class CampaignProblem(StrEnum):
     POINT = "point"  # the value of a point: not an amount
     WINDOW = "window"  # attribution window outside 1-30 days
     PHASES = "phases"  # not 2 or 3 day counts adding up to the campaign's days
-    KIND = "kind"  # attach: not offer, deal, post, broadcast, journey or channel
+    KIND = "kind"  # attach: not offer, deal, post, broadcast, journey, survey or channel
     REF = "ref"  # attach: not an id (or a journey's or channel's name)
     ID = "id"  # not a campaign id
+    SCORE = "score"  # a CSAT target that is not a share in %, or an NPS not −100..100 (not 0)
 
 
 @dataclass
@@ -221,6 +228,8 @@ KPI_WORDS: dict[str, Kpi] = {
     "订单": Kpi.ORDERS,
     "客单价": Kpi.AOV,
     "复购率": Kpi.REPURCHASE_RATE,
+    "满意度": Kpi.CSAT,
+    "净推荐值": Kpi.NPS,
 }
 OPTIONS = ("budget", "point", "window", "phases")
 
@@ -238,9 +247,13 @@ def _fold(word: str) -> str:
 
 def parse_target_value(kpi: Kpi, raw: str) -> float:
     """A target as typed: counts whole, money in major units (`50000`, `¥50,000`), rates in
-    percent (`30%` or `30`), averages as a number. CampaignInputError(VALUE) otherwise."""
+    percent (`30%` or `30`, CSAT too), averages as a number, NPS a whole number from −100 to
+    100 (not 0, which is `off`). CampaignInputError(VALUE, or SCORE for CSAT and NPS)
+    otherwise."""
     kind = KIND[kpi]
     text = unicodedata.normalize("NFKC", raw).strip()
+    if kpi in (Kpi.CSAT, Kpi.NPS):
+        return _score_target(kpi, text, raw)
     try:
         if kind is KpiKind.MONEY:
             return float(parse_amount(text))
@@ -259,6 +272,23 @@ def parse_target_value(kpi: Kpi, raw: str) -> float:
         return float(int(number))
     except (ValueError, AmountError):
         raise CampaignInputError(CampaignProblem.VALUE, raw[:32]) from None
+
+
+def _score_target(kpi: Kpi, text: str, raw: str) -> float:
+    """CSAT: a share in percent (0-1 stored, like every rate); NPS: a signed whole number."""
+    try:
+        if kpi is Kpi.CSAT:
+            pct = float(_number(text.removesuffix("%")))
+            if not 0 < pct <= 100:
+                raise ValueError(raw)
+            return pct / 100
+        sign, digits = (-1, text[1:]) if text[:1] in ("-", "−") else (1, text.removeprefix("+"))
+        number = _number(digits)
+        if number != int(number) or not number or sign * int(number) not in NPS_RANGE:
+            raise ValueError(raw)
+        return float(sign * int(number))
+    except ValueError:
+        raise CampaignInputError(CampaignProblem.SCORE, raw[:32]) from None
 
 
 def _number(text: str) -> float:
@@ -497,6 +527,7 @@ class RetroFacts:
     responses: Sequence[Response] = ()
     channels: Sequence[Channel] = ()  # its channels
     channel_facts: ChannelFacts = field(default_factory=ChannelFacts)  # the group's
+    surveys: Sequence[SurveyResult] = ()  # its attached surveys, with their answers
 
 
 @dataclass(frozen=True)
@@ -505,10 +536,13 @@ class TargetLine:
     target: float
     actual: Value
     expected: float | None = None  # the straight-line pace's value by today (running only)
+    answers: int | None = None  # CSAT / NPS: the answers scored; None: no such survey attached
 
     @property
     def achieved_pct(self) -> float | None:
-        if self.actual is None or not self.target:
+        """Actual / target in percent; none for a target below zero (an NPS of −20), where
+        a share of it means nothing."""
+        if self.actual is None or self.target <= 0:
             return None
         return self.actual / self.target * 100
 
@@ -543,6 +577,7 @@ class Retro:
     attribution_open: bool  # orders may still be attributed (within the window after its end)
     gmv_channels: int = 0  # the other attributed orders: by members its channels brought
     channels: tuple[ChannelStats, ...] = ()
+    surveys: tuple[SurveyResult, ...] = ()  # its attached surveys, oldest first
 
     @property
     def points_cost(self) -> int:
@@ -672,6 +707,27 @@ def ranked_responses(responses: Iterable[Response], limit: int = TOP) -> list[Re
     return out
 
 
+SCORED = {SurveyKind.CSAT: Kpi.CSAT, SurveyKind.NPS: Kpi.NPS}
+
+
+def survey_scores(results: Iterable[SurveyResult]) -> dict[Kpi, Score]:
+    """The CSAT and NPS of the attached surveys: each kind's answers pooled (a kind without
+    an attached survey is left out)."""
+    found = list(results)
+    return {
+        SCORED[kind]: pooled(kind, [dict(r.distribution) for r in found if r.survey.kind is kind])
+        for kind in RATED
+        if any(r.survey.kind is kind for r in found)
+    }
+
+
+def score_value(score: Score) -> Value:
+    """A survey score as its KPI counts it: CSAT a 0-1 share like every rate, NPS itself."""
+    if score.value is None:
+        return None
+    return score.value / 100 if score.kind is SurveyKind.CSAT else score.value
+
+
 def counted_period(campaign: Campaign, today: dt.date) -> Period | None:
     """Its days so far: from its start to today or its end; None before it starts."""
     if today < campaign.start:
@@ -680,10 +736,15 @@ def counted_period(campaign: Campaign, today: dt.date) -> Period | None:
 
 
 def target_lines(
-    campaign: Campaign, days: Sequence[DayTotals], facts: PeriodFacts, today: dt.date
+    campaign: Campaign,
+    days: Sequence[DayTotals],
+    facts: PeriodFacts,
+    today: dt.date,
+    scores: Mapping[Kpi, Score] | None = None,
 ) -> tuple[TargetLine, ...]:
-    """Each target beside the KPI's value over its days so far (as /stats counts it), and
-    while it runs the value the straight-line pace expects by today (counts and money)."""
+    """Each target beside the KPI's value over its days so far (as /stats counts it), or
+    for CSAT and NPS the score of its attached surveys (`scores`), and while it runs the
+    value the straight-line pace expects by today (counts and money)."""
     period = counted_period(campaign, today)
     actual = (
         values(summed(days, period), facts, period.days, summed(days, period.month()).active)
@@ -696,7 +757,13 @@ def target_lines(
         expected = None
         if running and period is not None and KIND[kpi] in (KpiKind.COUNT, KpiKind.MONEY):
             expected = target * period.days / campaign.days
-        lines.append(TargetLine(kpi, target, actual.get(kpi), expected))
+        score = (scores or {}).get(kpi)
+        if score is not None:
+            lines.append(TargetLine(kpi, target, score_value(score), answers=score.answers))
+        elif kpi in SCORED.values():
+            lines.append(TargetLine(kpi, target, None))  # no survey of its kind attached
+        else:
+            lines.append(TargetLine(kpi, target, actual.get(kpi), expected))
     return tuple(lines)
 
 
@@ -735,7 +802,7 @@ def retro(
         as_of=now,
         stage=campaign.stage(today),
         counted=counted_period(campaign, today),
-        lines=target_lines(campaign, f.days, f.facts, today),
+        lines=target_lines(campaign, f.days, f.facts, today, survey_scores(f.surveys)),
         discount=discount_given(f.coupons, now),
         points=f.referral_points,
         gmv_coupons=sum(o.amount for o in found.by_coupon),
@@ -746,4 +813,5 @@ def retro(
         attribution_open=now < until + campaign.window,
         gmv_channels=sum(o.amount for o in found.by_channel),
         channels=tuple(channels),
+        surveys=tuple(f.surveys),
     )

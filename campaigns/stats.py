@@ -39,6 +39,9 @@ repurchase rate 复购率    buyers with two or more orders in the period / buye
 new-member conversion     members whose first join was in the period and whose first
 新人首单转化              order in the group is in the period too / members whose first
                           join was in the period (a rejoin is not a new member)
+CSAT, NPS                 campaigns only, not on the card: the score of the answers to the
+                          surveys attached to a campaign (campaigns/surveys.py's formulas,
+                          campaigns/campaign.py's `survey_scores`), not a sum of days
 
 A ratio whose denominator is zero has no value (None, shown as "–"). The change against the
 previous period is the difference and the difference in percent of the previous value (None
@@ -234,8 +237,11 @@ class Kpi(StrEnum):
     ARPU = "arpu"
     REPURCHASE_RATE = "repurchase_rate"
     CONVERSION = "conversion"
+    CSAT = "csat"  # a campaign's target only: its attached surveys' answers
+    NPS = "nps"  # ... the same
 
 
+SURVEY_KPIS = (Kpi.CSAT, Kpi.NPS)  # scores of answers, not period figures: not on the card
 KIND = {
     Kpi.MEMBERS: KpiKind.COUNT,
     Kpi.JOINS: KpiKind.COUNT,
@@ -258,6 +264,8 @@ KIND = {
     Kpi.ARPU: KpiKind.MONEY,
     Kpi.REPURCHASE_RATE: KpiKind.RATIO,
     Kpi.CONVERSION: KpiKind.RATIO,
+    Kpi.CSAT: KpiKind.RATIO,  # the share of satisfied answers, 0..1 like every ratio
+    Kpi.NPS: KpiKind.SIGNED,  # −100..100: a score that may be negative, never summed
 }
 
 Value = int | float | None
@@ -269,8 +277,9 @@ def ratio(part: float, whole: float) -> float | None:
 
 
 def values(t: DayTotals, f: PeriodFacts, days: int, month_active: int) -> dict[Kpi, Value]:
-    """Every KPI of one period: the one home of each formula (see the module's table).
-    `month_active`: the member-days active in MAU's 30 days (for stickiness)."""
+    """Every KPI of one period (all but the survey scores): the one home of each formula
+    (see the module's table). `month_active`: the member-days active in MAU's 30 days (for
+    stickiness)."""
     dau = ratio(t.active, days)
     month_dau = month_active / MONTH
     return {
@@ -368,5 +377,5 @@ def kpi_card(
     then = values(
         summed(rows, before), previous_facts, before.days, summed(rows, before.month()).active
     )
-    lines = tuple(KpiLine(kpi, now[kpi], then[kpi]) for kpi in Kpi)
+    lines = tuple(KpiLine(kpi, now[kpi], then[kpi]) for kpi in Kpi if kpi not in SURVEY_KPIS)
     return KpiCard(period, lines, every_day(rows, period), every_day(rows, before), title, timezone)

@@ -12,6 +12,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
+    PollAnswerHandler,
     filters,
 )
 
@@ -63,7 +64,7 @@ from handlers.segments import on_segment_button, segments_command
 from handlers.shop import on_redeem, points_command, shop_command
 from handlers.start import help_command, unknown_in_private, unknown_tap
 from handlers.stats import stats_command
-from handlers.surveys import on_rating, survey_command
+from handlers.surveys import on_poll_answer, on_rating, survey_command
 from handlers.tier import tier_command
 
 TRACKING, MEMBERS, COMMANDS, FALLBACK = -1, 0, 1, 2
@@ -71,7 +72,7 @@ GROUPS = filters.ChatType.GROUPS
 
 ALLOWED_UPDATES = [
     Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.CHAT_MEMBER,
-    Update.MY_CHAT_MEMBER, Update.CHAT_JOIN_REQUEST,
+    Update.MY_CHAT_MEMBER, Update.CHAT_JOIN_REQUEST, Update.POLL_ANSWER,
 ]  # fmt: skip
 
 
@@ -164,6 +165,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(on_redeem, pattern=pattern(ShopButton)), group=COMMANDS)
     app.add_handler(CommandHandler("survey", survey_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_rating, pattern=pattern(SurveyButton)), group=COMMANDS)
+    app.add_handler(PollAnswerHandler(on_poll_answer), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(unknown_tap), group=COMMANDS)  # after every pattern
     private = filters.ChatType.PRIVATE & commands
     app.add_handler(  # 签到 in a private chat is explained like /checkin

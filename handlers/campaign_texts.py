@@ -22,9 +22,10 @@ from campaigns.campaign import (
 )
 from campaigns.coupons import format_amount
 from campaigns.ports.campaigns import Attached, CampaignRecord
-from campaigns.stats import KIND
+from campaigns.stats import KIND, SURVEY_KPIS
 from handlers.channel_texts import MOST_IN_RETRO, ChannelTexts, most_joins
 from handlers.stats_texts import CURRENCY, NONE, StatsTexts
+from handlers.survey_texts import SurveyTexts
 from handlers.words import Words
 
 PHASE_NAMES = {"预热": "warm-up", "爆发": "peak", "收尾": "wrap-up"}
@@ -45,6 +46,7 @@ class CampaignTexts:
         self.words = Words(language)
         self.stats = StatsTexts(language)
         self.channel = ChannelTexts(language)
+        self.survey = SurveyTexts(language)
         self.language, self._, self._n = language, self.words._, self.words._n
 
     def refusal(self, error: Exception) -> str | None:
@@ -64,11 +66,12 @@ class CampaignTexts:
             "<code>/campaign list</code>\n"
             "<code>/campaign report &lt;id&gt;</code>: the 复盘 (retrospective) at any time\n"
             "<code>/campaign target &lt;id&gt; &lt;kpi&gt; &lt;value|off&gt;</code>\n"
-            "<code>/campaign attach &lt;id&gt; offer|deal|post|broadcast|journey|channel "
+            "<code>/campaign attach &lt;id&gt; offer|deal|post|broadcast|journey|survey|channel "
             "&lt;id, journey or channel&gt;</code>\n"
             "KPIs are those of /stats (joins, gmv, orders, coupons_redeemed, "
-            "invites_confirmed …); money in ¥, rates in %. When a campaign ends, its admins "
-            "get the 复盘 privately."
+            "invites_confirmed …); money in ¥, rates in %; csat=80 and nps=30 are scored "
+            "on the answers to its attached surveys. When a campaign ends, its admins get "
+            "the 复盘 privately."
         )
 
     def problem(self, error: CampaignInputError) -> str:
@@ -116,8 +119,13 @@ class CampaignTexts:
                 value=value,
             ),
             CampaignProblem.KIND: self._(
-                "Attach an offer, deal, post, broadcast, journey or channel, not "
+                "Attach an offer, deal, post, broadcast, journey, survey or channel, not "
                 "<code>{value}</code>.",
+                value=value,
+            ),
+            CampaignProblem.SCORE: self._(
+                "<code>{value}</code> is not a survey target: CSAT is a share of satisfied "
+                "answers in % (csat=80), NPS a whole number from -100 to 100 (nps=30).",
                 value=value,
             ),
             CampaignProblem.REF: self._(
@@ -220,6 +228,7 @@ class CampaignTexts:
             AttachKind.BROADCAST: self._("broadcast"),
             AttachKind.JOURNEY: self._("journey"),
             AttachKind.CHANNEL: self._("channel"),
+            AttachKind.SURVEY: self._("survey"),
         }[kind]
 
     def stage(self, stage: Stage) -> str:
@@ -266,6 +275,8 @@ class CampaignTexts:
         blocks += self.responses(r.responses)
         if r.channels:
             blocks.append(self.channels_block(r))
+        if r.surveys:
+            blocks.append(self.surveys(r))
         return "\n\n".join(blocks)
 
     def channels_block(self, r: Retro) -> str:
@@ -287,6 +298,8 @@ class CampaignTexts:
         pct = NONE if x.achieved_pct is None else f"{x.achieved_pct:.0f}%"
         text = (f"{self.stats.name(x.kpi)} {self.stats.value(kind, x.target)} → "
                 f"<b>{self.stats.value(kind, x.actual)}</b> ({pct})")  # fmt: skip
+        if x.kpi in SURVEY_KPIS:
+            return text + " · " + self.survey_basis(x)
         if x.pace is not None and x.expected is not None:
             expected = self.stats.value(kind, x.expected)
             text += (
@@ -298,6 +311,21 @@ class CampaignTexts:
                 }[x.pace]
             )
         return text
+
+    def survey_basis(self, x: TargetLine) -> str:
+        """What a CSAT or NPS actual rests on: the answers, or the survey still to attach."""
+        if x.answers is None:
+            return self._("attach a survey: <code>/campaign attach &lt;id&gt; survey "
+                          "&lt;survey id&gt;</code>")  # fmt: skip
+        return self._n("{n} answer to its surveys", "{n} answers to its surveys", x.answers)
+
+    def surveys(self, r: Retro) -> str:
+        """Its attached surveys, oldest first, each with its score: the trend in its days."""
+        lines = [self._("📋 <b>Surveys</b> (attached; CSAT and NPS above pool their answers)")]
+        for x in r.surveys:
+            head = self.survey.head(x.survey, r.timezone)
+            lines.append(f"{head} · {self.survey.score(x.score)}\n{_esc(x.survey.question)}")
+        return "\n".join(lines)
 
     def money_block(self, r: Retro) -> str:
         c, points = r.campaign, f"{r.points:,}"

@@ -1,11 +1,20 @@
-"""A post as Telegram shows it: the admin's preview and the outbox sender both send it so."""
+"""A post as Telegram shows it: the admin's preview and the outbox sender both send it so;
+and a survey's rating buttons, under its question in the group or sent privately."""
 
 from __future__ import annotations
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 
 from campaigns.content import PostContent
-from handlers.callbacks import ClaimButton, GroupBuyButton, GroupBuyVerb, callback_button
+from campaigns.surveys import Survey
+from handlers.callbacks import (
+    ClaimButton,
+    GroupBuyButton,
+    GroupBuyVerb,
+    SurveyButton,
+    callback_button,
+)
+from handlers.survey_texts import SurveyTexts
 
 
 def markup_of(content: PostContent) -> InlineKeyboardMarkup | None:
@@ -24,12 +33,28 @@ def markup_of(content: PostContent) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
+def survey_markup(survey: Survey) -> InlineKeyboardMarkup:
+    """CSAT: 1-5 in one row; NPS: 0-5 and 6-10 in two (`sv:<survey>:<value>`)."""
+    values = list(survey.scale)
+    rows = [values] if len(values) <= 5 else [values[:6], values[6:]]
+    return InlineKeyboardMarkup(
+        [[callback_button(SurveyTexts.button(survey.kind, v), SurveyButton(survey.id, v))
+          for v in row] for row in rows]
+    )  # fmt: skip
+
+
 async def send_content(
-    bot: Bot, chat_id: int, content: PostContent, photo: str | InputFile | None = None
+    bot: Bot,
+    chat_id: int,
+    content: PostContent,
+    photo: str | InputFile | None = None,
+    *,
+    survey: Survey | None = None,
 ) -> Message:
     """The post as members see it (also the admin's preview); `photo` replaces a stored
-    photo reference with what Telegram takes (a file id or the upload)."""
-    markup = markup_of(content)
+    photo reference with what Telegram takes (a file id or the upload); a `survey`'s rating
+    buttons go under its question instead of the content's own."""
+    markup = survey_markup(survey) if survey is not None else markup_of(content)
     if content.photo:
         return await bot.send_photo(
             chat_id,

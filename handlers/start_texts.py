@@ -67,7 +67,10 @@ class StartTexts:
             "stats": self._("Key figures: growth, activity, coupons, orders (admins)"),
             "campaign": self._("Campaigns: targets, attribution and the 复盘 (admins)"),
             "link": self._("Channels: a named invite link per place you post (admins)"),
-            "survey": self._("Feedback surveys: CSAT and NPS by buttons (admins)"),
+            "survey": self._(
+                "Feedback surveys: CSAT and NPS by buttons, privately to an audience, and "
+                "polls (admins)"
+            ),
             "tag": self._("Tag a member, by reply or user id (admins)"),
             "untag": self._("Remove a member's tag (admins)"),
             "tags": self._("A member's tags, by reply (admins)"),

@@ -76,6 +76,8 @@ class StatsTexts:
             Kpi.ARPU: "ARPU",
             Kpi.REPURCHASE_RATE: self._("Repurchase rate"),
             Kpi.CONVERSION: self._("New-member conversion"),
+            Kpi.CSAT: self._("CSAT (satisfied)"),
+            Kpi.NPS: self._("NPS (net promoters)"),
         }[kpi]
 
     def card(self, card: KpiCard, channels: Sequence[ChannelPeriod] = ()) -> str:

@@ -1,56 +1,86 @@
-"""/survey (admins): feedback surveys (用户反馈) with rating buttons in the group, their
-results (privately where possible, like /stats), the list and closing; and the rating tap."""
+"""/survey (admins): feedback surveys (用户反馈) with rating buttons in the group or privately
+to a saved audience, native polls, their results (privately where possible, like /stats),
+the list and closing; and the two ways members answer: a rating tap and a poll vote."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+import logging
+from typing import Any
 
+from telegram.error import TelegramError
+
+from campaigns.content import PostContent
 from campaigns.services.surveys import (
+    answer_poll,
     answer_survey,
+    ask_audience,
     close_survey,
     list_surveys,
+    remember_poll,
     remember_survey,
     start_survey,
     survey_report,
 )
 from campaigns.settings import language_for
-from campaigns.surveys import SCALE, Survey, SurveyCommand, SurveyVerb, parse_survey_command
-from handlers.callbacks import SurveyButton, callback_button, tapped
+from campaigns.surveys import SurveyCommand, SurveyKind, SurveyVerb, parse_survey_command
+from handlers.callbacks import SurveyButton, tapped
+from handlers.posting import survey_markup
 from handlers.reports import report_privately
 from handlers.survey_texts import SurveyTexts
 from handlers.use_case import Call, use_case
 
-
-def survey_markup(survey: Survey) -> InlineKeyboardMarkup:
-    """CSAT: 1-5 in one row; NPS: 0-5 and 6-10 in two."""
-    values = list(SCALE[survey.kind])
-    rows = [values] if len(values) <= 5 else [values[:6], values[6:]]
-    return InlineKeyboardMarkup([[_button(survey, v) for v in row] for row in rows])
-
-
-def _button(survey: Survey, value: int) -> InlineKeyboardButton:
-    return callback_button(SurveyTexts.button(survey.kind, value), SurveyButton(survey.id, value))
+log = logging.getLogger(__name__)
+# A poll's question and options are plain text: the app's default HTML parse mode would make
+# "A & B?" unreadable to Telegram, and PTB adds a `parse_mode` sendPoll does not have.
+PLAIN: dict[str, Any] = {"parse_mode": None}
 
 
 @use_case(SurveyTexts, admin=True)
 async def survey_command(call: Call[SurveyTexts]) -> None:
-    """`/survey csat|nps <question>`, `/survey results [id]`, `/survey list`,
-    `/survey close <id>`; anything else gets the usage."""
+    """`/survey csat|nps [@audience] <question>`, `/survey poll <question> | <options>`,
+    `/survey results [id]`, `/survey list`, `/survey close <id>`; else the usage."""
     command = parse_survey_command(call.words)
-    uow, key, group = call.deps.uow, call.key, call.group_id
+    uow, group = call.deps.uow, call.group_id
     timezone = (await call.deps.settings_of(group)).timezone
     if command.verb is SurveyVerb.NEW:
-        await post_survey(call, command)
+        await _new(call, command)
     elif command.verb is SurveyVerb.CLOSE and command.survey_id is not None:
-        closed = await close_survey(uow(), bot_id=key[0], update_id=key[1], chat_id=group,
-                                    survey_id=command.survey_id, at=call.at)  # fmt: skip
-        await call.reply(call.t.closed(closed))
+        await _close(call, command.survey_id)
     elif command.verb is SurveyVerb.LIST:
         await call.reply(call.t.listing(await list_surveys(uow(), chat_id=group), timezone))
     else:
         report = await survey_report(uow(), chat_id=group, survey_id=command.survey_id)
         text = call.t.report(report, timezone)
         await report_privately(call, text, [], sent_note=call.t.sent_privately())
+
+
+async def _new(call: Call[SurveyTexts], command: SurveyCommand) -> None:
+    if command.kind is SurveyKind.POLL:
+        await post_poll(call, command)
+    elif command.audience is not None:
+        await ask_privately(call, command)
+    else:
+        await post_survey(call, command)
+
+
+async def _close(call: Call[SurveyTexts], survey_id: int) -> None:
+    """Closed in the database first; a poll is then stopped in the group (best effort: a
+    deleted poll message changes nothing, its votes are no longer taken either way)."""
+    key, group = call.key, call.group_id
+    closed = await close_survey(call.deps.uow(), bot_id=key[0], update_id=key[1], chat_id=group,
+                                survey_id=survey_id, at=call.at)  # fmt: skip
+    if closed.poll_message is not None:
+        try:
+            await call.context.bot.stop_poll(group, closed.poll_message)
+        except TelegramError as error:
+            log.warning("survey %s closed but its poll not stopped: %s", survey_id, error)
+    await call.reply(call.t.closed(closed.survey))
+
+
+def _from_elsewhere(call: Call[SurveyTexts]) -> bool:
+    """Sent from a private chat (/manage): say where the question went."""
+    chat = call.update.effective_chat
+    return chat is None or chat.id != call.group_id
 
 
 async def post_survey(call: Call[SurveyTexts], command: SurveyCommand) -> None:
@@ -65,13 +95,51 @@ async def post_survey(call: Call[SurveyTexts], command: SurveyCommand) -> None:
     )
     await remember_survey(uow(), chat_id=group, message_id=sent.message_id, survey_id=survey.id,
                           at=call.at)  # fmt: skip
-    if call.update.effective_chat is None or call.update.effective_chat.id != group:
-        await call.reply(call.t.posted(survey))  # from /manage: say where it went
+    if _from_elsewhere(call):
+        await call.reply(call.t.posted(survey))
+
+
+async def post_poll(call: Call[SurveyTexts], command: SurveyCommand) -> None:
+    """A native, non-anonymous poll in the group (one option per member): votes name its
+    poll id, so they are counted per member."""
+    assert command.question is not None and call.user_id
+    uow, key, group = call.deps.uow, call.key, call.group_id
+    survey = await start_survey(uow(), bot_id=key[0], update_id=key[1], chat_id=group,
+                                kind=SurveyKind.POLL, question=command.question,
+                                options=command.options, by=call.user_id, at=call.at)  # fmt: skip
+    sent = await call.context.bot.send_poll(
+        group, survey.question, list(survey.options), is_anonymous=False,
+        allows_multiple_answers=False, question_parse_mode=None, explanation_parse_mode=None,
+        description_parse_mode=None, api_kwargs=PLAIN,
+    )  # fmt: skip
+    if sent.poll is not None:
+        await remember_poll(uow(), survey_id=survey.id, poll_id=sent.poll.id,
+                            message_id=sent.message_id)  # fmt: skip
+    if _from_elsewhere(call):
+        await call.reply(call.t.posted(survey))
+
+
+async def ask_privately(call: Call[SurveyTexts], command: SurveyCommand) -> None:
+    """The question, in the group's language and naming the group, queued for each member
+    of the audience who started the bot; the outbox sends it at Telegram's pace."""
+    assert command.kind and command.question and command.audience and call.user_id
+    d, key, group = call.deps, call.key, call.group_id
+    words = SurveyTexts((await d.settings_of(group)).language)
+    title = call.chat.title if call.chat is not None else None
+    message = PostContent(text=words.private_question(command.kind, command.question, title))
+    asked = await ask_audience(d.uow(), bot_id=key[0], update_id=key[1], chat_id=group,
+                               kind=command.kind, question=command.question,
+                               audience=command.audience, message=message, by=call.user_id,
+                               at=call.at)  # fmt: skip
+    if d.outbox is not None:
+        d.outbox.kick()
+    await call.reply(call.t.asked(asked))
 
 
 @use_case(SurveyTexts)
 async def on_rating(call: Call[SurveyTexts]) -> None:
-    """A rating tap: the answer taken (or changed), or why not, in the tapper's language."""
+    """A rating tap (in the group or privately): the answer taken (or changed), or why not,
+    in the tapper's language."""
     button, member, d = tapped(call.update, SurveyButton), call.person, call.deps
     if button is None or member is None:
         return
@@ -81,3 +149,16 @@ async def on_rating(call: Call[SurveyTexts]) -> None:
         survey_id=button.survey_id, value=button.value, person=member, tap=call.tap, at=call.at,
     )  # fmt: skip
     await call.alert(call.t.answered(done))
+
+
+@use_case(SurveyTexts)
+async def on_poll_answer(call: Call[SurveyTexts]) -> None:
+    """A vote in a survey's poll (or taken back). Telegram expects no answer, so a refused
+    vote (not a present member of the group, a closed survey) is only not counted."""
+    vote, member, d = call.update.poll_answer, call.person, call.deps
+    if vote is None or member is None:
+        return
+    await answer_poll(
+        d.uow(), gate=d.gate(call.context.bot), bot_id=call.key[0], update_id=call.key[1],
+        poll_id=vote.poll_id, person=member, option_ids=list(vote.option_ids), at=call.at,
+    )  # fmt: skip

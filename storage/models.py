@@ -793,11 +793,12 @@ class DeliveryRow(Base):
         UniqueConstraint("broadcast_id", "target_chat"),
         UniqueConstraint("step_id", "member_id"),
         UniqueConstraint("journey_run_id"),
+        UniqueConstraint("survey_id", "target_chat"),
         Index("ix_deliveries_status_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(10))  # post, broadcast, sequence, journey
+    kind: Mapped[str] = mapped_column(String(10))  # post, broadcast, sequence, journey, survey
     post_id: Mapped[int | None] = mapped_column(
         ForeignKey("scheduled_posts.id", ondelete="CASCADE")
     )
@@ -808,6 +809,8 @@ class DeliveryRow(Base):
     journey_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("journey_runs.id", ondelete="CASCADE")
     )
+    # a survey's question asked privately: its rating buttons go under the message
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     content: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a journey's or variant's
     arm: Mapped[str | None] = mapped_column(String(8))  # a broadcast test's arm: A…D, holdout
     target_chat: Mapped[int] = mapped_column(BigInteger)  # a group, or a member's private chat
@@ -985,10 +988,11 @@ class AlertSentRow(Base):
 
 
 class SurveyRow(Base):
-    """A feedback survey (campaigns/surveys.py): one question rated CSAT 1-5 or NPS 0-10."""
+    """A feedback survey (campaigns/surveys.py): one question rated CSAT 1-5 or NPS 0-10, or
+    a native poll (its options; Telegram's poll id, unique, and the poll's message)."""
 
     __tablename__ = "surveys"
-    __table_args__ = (Index("ix_surveys_chat_id", "chat_id", "id"),)
+    __table_args__ = (Index("ix_surveys_chat_id", "chat_id", "id"), UniqueConstraint("poll_id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
@@ -997,6 +1001,10 @@ class SurveyRow(Base):
     created_by: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
+    options: Mapped[list[str] | None] = mapped_column(JSON)  # a poll's
+    audience: Mapped[str | None] = mapped_column(String(32))  # asked privately to it
+    poll_id: Mapped[str | None] = mapped_column(String(64))  # Telegram's, for poll_answer
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # the poll's, to stop it
 
 
 class SurveyAnswerRow(Base):

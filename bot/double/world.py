@@ -23,7 +23,8 @@ JSON = dict[str, Any]
 BOT_ID = 5_000_000_001
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 BAD_WEBHOOK = "Bad Request: bad webhook: "
-SENDING = {"sendMessage", "sendPhoto", "copyMessage", "forwardMessage"}
+SENDING = {"sendMessage", "sendPhoto", "sendPoll", "copyMessage", "forwardMessage"}
+POLL_OPTIONS = range(1, 13)  # sendPoll's "1-12 answer options"
 # Edits count against a chat's limit (a group's 20 a minute), not against the 30 a second.
 EDITING = {"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"}
 ANONYMOUS_ADMIN: JSON = {
@@ -109,6 +110,9 @@ class FakeTelegram:
         self.links: dict[str, JSON] = {}  # invite links by URL, with their chat
         self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> "approved" ...
         self.messages: dict[tuple[int, int], JSON] = {}  # what the bot sent, as it is now
+        self.polls: dict[str, JSON] = {}  # the bot's polls by id (the dict in their message)
+        self._votes: dict[tuple[str, int], list[int]] = {}  # (poll, voter) -> options chosen
+        self._poll_ids = itertools.count(6_000_000_001)
         # An admin's rights that differ from the defaults, e.g. {"can_invite_users": False}.
         self.rights: dict[tuple[int, int], JSON] = {}
         # The newest message that ever showed a button: a second, quick tap comes from it
@@ -456,6 +460,37 @@ class FakeTelegram:
         }
         return self._update("callback_query", payload, queue=queue)
 
+    def poll_answer(
+        self, poll_id: str, user_id: int, option_ids: list[int], *, queue: bool = False
+    ) -> JSON:
+        """A vote in the bot's non-anonymous poll (empty `option_ids`: the vote taken back),
+        as Telegram reports it to the bot; the poll's counts change as members see them. A
+        forwarded poll is the same poll: anyone who sees it may vote, member or not."""
+        poll = self.polls[poll_id]
+        if poll["is_closed"]:
+            raise ValueError("a stopped poll takes no votes: Telegram sends no poll_answer")
+        if any(not 0 <= i < len(poll["options"]) for i in option_ids):
+            raise ValueError(f"poll {poll_id} has no option among {option_ids}")
+        for i in self._votes.pop((poll_id, user_id), []):
+            poll["options"][i]["voter_count"] -= 1
+        if option_ids:
+            self._votes[(poll_id, user_id)] = list(option_ids)
+            for i in option_ids:
+                poll["options"][i]["voter_count"] += 1
+        poll["total_voter_count"] = len({u for p, u in self._votes if p == poll_id})
+        payload: JSON = {
+            "poll_id": poll_id,
+            "user": self.users[user_id],
+            "option_ids": list(option_ids),
+            "option_persistent_ids": [poll["options"][i]["persistent_id"] for i in option_ids],
+        }
+        return self._update("poll_answer", payload, queue=queue)
+
+    def poll(self, chat_id: int) -> JSON | None:
+        """The newest poll the bot sent in `chat_id`, as members see it now."""
+        found = [m for (chat, _), m in sorted(self.messages.items()) if chat == chat_id]
+        return next((m["poll"] for m in reversed(found) if "poll" in m), None)
+
     # ---- the API -----------------------------------------------------------------------------
 
     def decode(self, method: str, form: dict[str, str]) -> JSON:
@@ -711,6 +746,57 @@ class FakeTelegram:
                 message[key] = params[key]
         self._keep(chat["id"], message)
         return message
+
+    def api_sendPoll(self, params: JSON) -> JSON:
+        """A native poll: Telegram's own checks beyond the spec's lengths (the number of
+        options, options that repeat); answers come as poll_answer when it is not anonymous."""
+        chat = self._chat(params["chat_id"])
+        if chat["type"] == "private" and not self._may_message(chat["id"]):
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        options = [o["text"] if isinstance(o, dict) else str(o) for o in params["options"]]
+        if len(options) not in POLL_OPTIONS:
+            raise ApiError(400, "Bad Request: POLL_ANSWERS_INVALID")
+        if len({o.strip() for o in options}) != len(options):
+            raise ApiError(400, "Bad Request: POLL_OPTION_DUPLICATE")
+        if not str(params["question"]).strip():
+            raise ApiError(400, "Bad Request: poll question must be non-empty")
+        poll: JSON = {
+            "id": str(next(self._poll_ids)),
+            "question": params["question"],
+            "options": [
+                {"persistent_id": str(i), "text": text, "voter_count": 0}
+                for i, text in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": bool(params.get("is_anonymous", True)),
+            "type": params.get("type", "regular"),
+            "allows_multiple_answers": bool(params.get("allows_multiple_answers", False)),
+            "allows_revoting": bool(params.get("allows_revoting", True)),
+            "members_only": False,
+        }
+        self.polls[poll["id"]] = poll
+        message: JSON = {
+            "message_id": self._next_message_id(chat["id"]),
+            "date": self._stamp(None),
+            "chat": chat,
+            "from": self.bot,
+            "poll": poll,
+        }
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        self._keep(chat["id"], message)
+        return message
+
+    def api_stopPoll(self, params: JSON) -> JSON:
+        chat = self._chat(params["chat_id"])
+        stored = self.messages.get((chat["id"], int(params["message_id"])))
+        if stored is None or "poll" not in stored:
+            raise ApiError(400, "Bad Request: message with poll to stop not found")
+        if stored["poll"]["is_closed"]:
+            raise ApiError(400, "Bad Request: poll has already been closed")
+        stored["poll"]["is_closed"] = True
+        return dict(stored["poll"])
 
     def _edited(self, chat_id: int, params: JSON, **fields: Any) -> None:
         """An edit replaces the text and the buttons (none given: the buttons are gone)."""

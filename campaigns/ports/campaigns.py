@@ -61,7 +61,8 @@ class Campaigns(Protocol):
         several; a channel has one at most)."""
 
     async def owner(self, kind: AttachKind, object_id: int) -> int | None:
-        """The pk of the group an offer, deal, post or broadcast belongs to (None: none)."""
+        """The pk of the group an offer, deal, post, broadcast or survey belongs to (None:
+        none)."""
 
     async def ending_before(self, day: dt.date) -> list[CampaignRecord]:
         """Active campaigns whose last day is before `day` (a pre-filter: the caller checks

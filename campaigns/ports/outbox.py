@@ -9,6 +9,7 @@ from typing import Protocol
 
 from campaigns.content import PostContent
 from campaigns.outbox import DeliveryStatus
+from campaigns.surveys import Survey
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class Delivery:
     """One claimed outbox row with what it should send."""
 
     id: int
-    kind: str  # post, broadcast, sequence, journey
+    kind: str  # post, broadcast, sequence, journey, survey
     target_chat: int
     content: PostContent
     attempts: int
@@ -26,6 +27,7 @@ class Delivery:
     member_id: int | None = None
     replace_message: int | None = None  # the previous run's message, to delete
     group_pk: int | None = None  # the group whose post, step or broadcast this is
+    survey: Survey | None = None  # a survey's question: its rating buttons go under it
 
 
 class Outbox(Protocol):
@@ -71,6 +73,18 @@ class Outbox(Protocol):
         """A journey step's message (its content stored with the row): privately to a member
         (`target_chat` is their user id), or to the group (its Telegram id, negative) for a
         group-wide step. False if the run has one already."""
+
+    async def add_survey(
+        self, survey_id: int, targets: Sequence[int], content: PostContent, due_at: dt.datetime
+    ) -> int:
+        """A survey's question privately to each member (`targets`: their user ids), one row
+        per survey and member whichever process adds it first; how many rows were added."""
+
+    async def cancel_survey(self, survey_id: int) -> int:
+        """A closed survey's questions not yet on their way are never sent."""
+
+    async def survey_counts(self, survey_id: int) -> dict[str, int]:
+        """A survey's private messages per delivery status."""
 
     async def claim(self, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
         """Due pending rows, locked and marked claimed by `worker` (skipping rows another

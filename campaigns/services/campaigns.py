@@ -32,7 +32,9 @@ from campaigns.ports.campaigns import Attached, CampaignRecord
 from campaigns.ports.chats import ChatRecord
 from campaigns.services.chats import require_chat
 from campaigns.services.stats import fact_window
+from campaigns.services.surveys import results_of
 from campaigns.stats import Kpi, PeriodFacts
+from campaigns.surveys import SurveyResult
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ async def _retro(
     broadcasts, posts = ids(AttachKind.BROADCAST), ids(AttachKind.POST)
     offers, deals = ids(AttachKind.OFFER), ids(AttachKind.DEAL)
     period = counted_period(campaign, today)
+    surveys = await _surveys(uow, chat, ids(AttachKind.SURVEY))
     days, facts = [], PeriodFacts()
     if period is not None:
         days = await uow.stats.days(chat.pk, period.start, period.end)
@@ -195,11 +198,18 @@ async def _retro(
         responses=await repo.responses(chat.pk, broadcasts, posts, since, until, now),
         channels=channels,
         channel_facts=await uow.channels.facts(chat.pk) if channels else ChannelFacts(),
+        surveys=surveys,
     )
     return retro(
         record.id, campaign, found, timezone=timezone, now=now, today=today, title=chat.title,
         program=chat.settings.referral,
     )  # fmt: skip
+
+
+async def _surveys(uow: UnitOfWork, chat: ChatRecord, ids: list[int]) -> list[SurveyResult]:
+    """The attached surveys (still the group's), oldest first, with their answers."""
+    found = [await uow.surveys.get(i) for i in sorted(ids)]
+    return await results_of(uow, [s for s in found if s is not None and s.chat_pk == chat.pk])
 
 
 async def finish_due(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> list[Finished]:

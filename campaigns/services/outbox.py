@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from campaigns.access import ButtonKind
 from campaigns.outbox import DeliveryStatus
 from campaigns.ports import UnitOfWork
 from campaigns.ports.outbox import Delivery
@@ -68,6 +69,14 @@ async def _own_buttons(uow: UnitOfWork, d: Delivery, now: dt.datetime) -> Delive
     return replace(d, content=content)
 
 
+def _buttons(d: Delivery) -> list[tuple[ButtonKind, int]]:
+    """The objects the sent message's buttons act on: a tap counts only on this message."""
+    found = object_buttons(d.content)
+    if d.survey is not None:
+        found.append((ButtonKind.SURVEY, d.survey.id))
+    return found
+
+
 async def settle(
     uow: UnitOfWork,
     *,
@@ -86,7 +95,7 @@ async def settle(
             d = r.delivery
             if r.outcome is Outcome.SENT:
                 await uow.outbox.record(d.id, DeliveryStatus.SENT, at=r.at, message_id=r.message_id)
-                for kind, object_id in object_buttons(d.content):
+                for kind, object_id in _buttons(d):
                     if r.message_id is not None:
                         await uow.buttons.remember(
                             kind, object_id, d.target_chat, r.message_id, r.at

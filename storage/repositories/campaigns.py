@@ -51,6 +51,7 @@ from storage.models import (
     LedgerRow,
     OrderRow,
     ScheduledPostRow,
+    SurveyRow,
     UserRow,
 )
 from storage.repositories.base import Repository, insert_for
@@ -183,6 +184,7 @@ class SqlCampaigns(Repository):
             AttachKind.DEAL: DealRow,
             AttachKind.POST: ScheduledPostRow,
             AttachKind.BROADCAST: BroadcastRow,
+            AttachKind.SURVEY: SurveyRow,
         }[kind]
         where = [table.id == object_id]
         if kind is AttachKind.POST:

@@ -23,10 +23,13 @@ from storage.models import (
     JourneyRunRow,
     ScheduledPostRow,
     SequenceStepRow,
+    SurveyRow,
 )
 from storage.repositories.base import Repository, aware, insert_for
+from storage.repositories.surveys import survey_of
 
 DL, B, P, S, JR = DeliveryRow, BroadcastRow, ScheduledPostRow, SequenceStepRow, JourneyRunRow
+SV = SurveyRow
 INSERT_BATCH = 1000
 
 
@@ -121,6 +124,41 @@ class SqlOutbox(Repository):
             status=DeliveryStatus.PENDING,
         )
 
+    async def add_survey(
+        self, survey_id: int, targets: Sequence[int], content: PostContent, due_at: dt.datetime
+    ) -> int:
+        added, body = 0, content.model_dump(mode="json", exclude_defaults=True)
+        for start in range(0, len(targets), INSERT_BATCH):
+            rows = [
+                {"kind": "survey", "survey_id": survey_id, "target_chat": target,
+                 "member_id": target, "content": body, "due_at": due_at,
+                 "status": DeliveryStatus.PENDING, "attempts": 0}
+                for target in targets[start : start + INSERT_BATCH]
+            ]  # fmt: skip
+            result = await self.session.execute(
+                insert_for(self.session, DL).values(rows).on_conflict_do_nothing()
+            )
+            added += int(result.rowcount)  # type: ignore[attr-defined]
+        return added
+
+    async def cancel_survey(self, survey_id: int) -> int:
+        result = await self.session.execute(
+            update(DL)
+            .where(
+                DL.survey_id == survey_id,
+                DL.status.in_([DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]),
+            )
+            .values(status=DeliveryStatus.CANCELLED)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def survey_counts(self, survey_id: int) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(DL.status, func.count()).where(DL.survey_id == survey_id).group_by(DL.status)
+        )
+        return {status: int(n) for status, n in rows}
+
     async def claim(self, worker: str, now: dt.datetime, limit: int) -> list[Delivery]:
         candidates = (
             select(DL.id)
@@ -156,18 +194,20 @@ class SqlOutbox(Repository):
                 B.chat_id,
                 S.chat_id,
                 JR.chat_id,
+                SV,
             )
             .outerjoin(P, P.id == DL.post_id)
             .outerjoin(B, B.id == DL.broadcast_id)
             .outerjoin(S, S.id == DL.step_id)
             .outerjoin(JR, JR.id == DL.journey_run_id)
+            .outerjoin(SV, SV.id == DL.survey_id)
             .where(DL.id.in_(mine))
             .order_by(DL.due_at, DL.id)
         )
         # A broadcast's content (a variant's: each arm's) is parsed once per claim.
         parsed: dict[tuple[int, str | None], PostContent] = {}
         out: list[Delivery] = []
-        for row, post, last, cast, step, *groups in rows:
+        for row, post, last, cast, step, *groups, survey in rows:
             # The row's own content wins: a variant's message, or a journey step's
             raw = next(c for c in (row.content, post, cast, step) if c is not None)
             key = (row.broadcast_id, row.arm) if row.broadcast_id is not None else (-row.id, None)
@@ -176,6 +216,8 @@ class SqlOutbox(Repository):
                 content = parsed[key] = PostContent.model_validate(raw)
             due = aware(row.due_at)
             assert due is not None
+            group = next((g for g in groups if g is not None), None)
+            asked = survey_of(survey) if survey is not None else None
             out.append(
                 Delivery(
                     id=row.id,
@@ -188,7 +230,8 @@ class SqlOutbox(Repository):
                     broadcast_id=row.broadcast_id,
                     member_id=row.member_id,
                     replace_message=last if content.replace_previous else None,
-                    group_pk=next((g for g in groups if g is not None), None),
+                    group_pk=asked.chat_pk if asked is not None else group,
+                    survey=asked,
                 )
             )
         return out

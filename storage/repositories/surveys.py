@@ -1,12 +1,13 @@
 """Feedback surveys: the group's surveys and each member's one answer (an upsert on the
-unique (survey, member) key, so two racing taps leave one row). What the answers mean is
+unique (survey, member) key, so two racing taps leave one row; a poll's retracted vote
+deletes it), and a poll's Telegram ids (its poll id unique). What the answers mean is
 campaigns/surveys.py's."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from campaigns.settings import utc
 from campaigns.surveys import Survey, SurveyKind
@@ -16,25 +17,48 @@ from storage.repositories.base import Repository, aware, insert_for
 S, A = SurveyRow, SurveyAnswerRow
 
 
-def _survey(row: SurveyRow) -> Survey:
+def survey_of(row: SurveyRow) -> Survey:
     return Survey(
         row.id, row.chat_id, SurveyKind(row.kind), row.question, utc(row.created_at),
-        aware(row.closed_at),
+        aware(row.closed_at), tuple(row.options or ()), row.audience,
     )  # fmt: skip
 
 
 class SqlSurveys(Repository):
     async def add(
-        self, chat_pk: int, kind: SurveyKind, question: str, by: int, at: dt.datetime
+        self,
+        chat_pk: int,
+        kind: SurveyKind,
+        question: str,
+        by: int,
+        at: dt.datetime,
+        *,
+        options: tuple[str, ...] = (),
+        audience: str | None = None,
     ) -> Survey:
-        row = S(chat_id=chat_pk, kind=kind, question=question, created_by=by, created_at=at)
+        row = S(chat_id=chat_pk, kind=kind, question=question, created_by=by, created_at=at,
+                options=list(options) or None, audience=audience)  # fmt: skip
         self.session.add(row)
         await self.session.flush()
-        return _survey(row)
+        return survey_of(row)
 
     async def get(self, survey_id: int) -> Survey | None:
         row = await self.session.get(S, survey_id, populate_existing=True)
-        return _survey(row) if row is not None else None
+        return survey_of(row) if row is not None else None
+
+    async def set_poll(self, survey_id: int, poll_id: str, message_id: int) -> None:
+        await self.session.execute(
+            update(S).where(S.id == survey_id).values(poll_id=poll_id, message_id=message_id)
+        )
+
+    async def by_poll(self, poll_id: str) -> Survey | None:
+        row = await self.session.scalar(
+            select(S).where(S.poll_id == poll_id).execution_options(populate_existing=True)
+        )
+        return survey_of(row) if row is not None else None
+
+    async def poll_message(self, survey_id: int) -> int | None:
+        return await self.session.scalar(select(S.message_id).where(S.id == survey_id))
 
     async def of_group(
         self, chat_pk: int, *, limit: int, kind: SurveyKind | None = None
@@ -43,7 +67,7 @@ class SqlSurveys(Repository):
         if kind is not None:
             query = query.where(S.kind == kind)
         rows = await self.session.scalars(query.order_by(S.id.desc()).limit(limit))
-        return [_survey(row) for row in rows]
+        return [survey_of(row) for row in rows]
 
     async def close(self, survey_id: int, at: dt.datetime) -> bool:
         done = await self.session.execute(
@@ -66,6 +90,12 @@ class SqlSurveys(Repository):
         return await self.session.scalar(
             select(A.value).where(A.survey_id == survey_id, A.user_id == user_id)
         )
+
+    async def retract(self, survey_id: int, user_id: int) -> bool:
+        done = await self.session.execute(
+            delete(A).where(A.survey_id == survey_id, A.user_id == user_id)
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
 
     async def distributions(self, survey_ids: list[int]) -> dict[int, dict[int, int]]:
         if not survey_ids:

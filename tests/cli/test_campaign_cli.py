@@ -1,4 +1,5 @@
-"""`growthbot campaign` in process: the 复盘 as Markdown and JSON, the list, an unknown id."""
+"""`growthbot campaign` in process: the 复盘 as Markdown and JSON (CSAT and NPS targets with
+their attached surveys too), the list, an unknown id."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import asyncio
 import datetime as dt
 import json
 
-from campaigns.campaign import Campaign
+from bot.campaign_cli import retro_json, retro_markdown
+from campaigns.campaign import Campaign, RetroFacts, retro
 from campaigns.services.campaigns import create_campaign
 from campaigns.stats import Kpi
+from campaigns.surveys import Survey, SurveyKind, survey_result
 from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWork
 from tests.cli.conftest import CLI_GROUP, Cli
@@ -110,3 +113,27 @@ def test_the_report_has_its_channels_in_markdown_and_json(cli: Cli, database_url
         "id": r["channels"][0]["id"], "name": "小红书", "joins": 2, "confirmed": 2,
         "first_orders": 1, "orders": 2, "gmv": 2_550, "cost": 10_000, "roi": -0.745,
     }]  # fmt: skip
+
+
+def test_survey_targets_and_attached_surveys_in_json_and_markdown():
+    t0 = dt.datetime(2026, 11, 2, 4, 0, tzinfo=dt.UTC)
+    made = Campaign("满意度周", t0.date(), t0.date() + dt.timedelta(days=6),
+                    targets={Kpi.CSAT: 0.8, Kpi.NPS: 30})  # fmt: skip
+    rated = Survey(5, 1, SurveyKind.CSAT, "How | was it?", t0, None)
+    facts = RetroFacts(surveys=[survey_result(rated, {5: 2, 2: 2})])
+    r = retro(1, made, facts, timezone="UTC", now=t0, today=t0.date())
+
+    data = retro_json(r)
+    text = retro_markdown(r)
+
+    assert data["targets"]["csat"] == {
+        "target": 0.8, "actual": 0.5, "achieved_pct": 62.5, "expected_by_now": None,
+        "pace": None, "answers": 4,
+    }  # fmt: skip
+    assert data["targets"]["nps"]["actual"] is None and data["targets"]["nps"]["answers"] is None
+    assert data["surveys"] == [{
+        "id": 5, "kind": "csat", "question": "How | was it?", "created_at": t0.isoformat(),
+        "open": True, "answers": 4, "score": 50.0,
+    }]  # fmt: skip
+    assert "| csat | 80.0% | 50.0% | 62% |  |" in text
+    assert "| 5 | csat | 2026-11-02 | How / was it? | 4 | 50% |" in text

@@ -1,5 +1,6 @@
 """/campaign through the real handlers: admins create, target, attach and read the 复盘 (in
-private where possible); when a campaign ends its admins who started the bot get it once."""
+private where possible); when a campaign ends its admins who started the bot get it once;
+CSAT and NPS targets scored on the answers to its attached surveys, in English and Chinese."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import datetime as dt
 import re
 
 from bot.jobs import Jobs
-from tests.handlers.conftest import ADMIN, ALICE, GROUP, NOW, OWNER, Harness
+from handlers.callbacks import SurveyButton
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness, tap
 from tests.handlers.test_coupons import claim_on_post, offer
+from tests.handlers.test_surveys import say as survey_say
+from tests.handlers.test_surveys import survey_post
 
 DAY, HOUR = dt.timedelta(days=1), dt.timedelta(hours=1)
 DEC1 = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai, the first day
@@ -96,3 +100,60 @@ async def test_when_it_ends_admins_who_started_the_bot_get_the_retro_once_in_chi
     assert "💰 <b>成本</b> ¥30.00" in retro and "<b>归因GMV</b> ¥220.00（1 单）" in retro
     assert "已结束" in retro and "12-10 前的订单仍可能计入归因" in retro
     assert len(bot.world.delivered(GROUP)) == in_group  # nothing said in the group
+
+
+async def a_campaign_with_a_survey(bot: Harness) -> int:
+    """满意度周 from today with CSAT and NPS targets; a CSAT survey rated 5, 4 and 2."""
+    await survey_say(bot, ADMIN, "/campaign new 满意度周 11-30 12-06 csat=80 nps=30")
+    await survey_say(bot, ADMIN, "/survey csat How was your order?")
+    survey_id, _, _ = survey_post(bot)
+    for user, value in ((ALICE, 5), (BOB, 4), (CAROL, 2)):
+        await tap(bot, GROUP, user, SurveyButton(survey_id, value))
+    [attached] = await survey_say(bot, ADMIN, f"/campaign attach 1 survey {survey_id}")
+    assert attached == f"📎 Attached: survey {survey_id}"
+    return survey_id
+
+
+async def test_csat_and_nps_targets_read_the_answers_to_its_attached_surveys(bot: Harness):
+    survey_id = await a_campaign_with_a_survey(bot)
+    bot.world.start_private(ADMIN)
+
+    await survey_say(bot, ADMIN, "/campaign report 1")
+    report = bot.world.sent(ADMIN)[-1].text
+
+    assert "Targets: CSAT (satisfied) 80.0%, NPS (net promoters) +30" in report
+    assert (
+        "CSAT (satisfied) 80.0% → <b>66.7%</b> (83%) · 3 answers to its surveys" in report
+    )  # 2 of 3 satisfied
+    assert (
+        "NPS (net promoters) +30 → <b>–</b> (–) · attach a survey: <code>/campaign attach "
+        "&lt;id&gt; survey &lt;survey id&gt;</code>"
+    ) in report
+    assert "📋 <b>Surveys</b> (attached; CSAT and NPS above pool their answers)" in report
+    assert f"#{survey_id} CSAT · 2026-11-30 · open · CSAT 67% (2 of 3 satisfied)" in report
+    assert "ahead of pace" not in report and "behind pace" not in report  # a score has no pace
+
+
+async def test_the_survey_kpis_in_chinese_and_bad_targets_or_foreign_surveys(bot: Harness):
+    await a_campaign_with_a_survey(bot)
+    bot.world.start_private(ADMIN)
+    await survey_say(bot, OWNER, "/set language zh")
+    await survey_say(bot, ADMIN, "/survey nps 你会推荐我们吗？")
+    nps_id, _, _ = survey_post(bot)
+    for user, value in ((ALICE, 10), (BOB, 6)):
+        await tap(bot, GROUP, user, SurveyButton(nps_id, value))
+
+    [too_high] = await survey_say(bot, ADMIN, "/campaign target 1 净推荐值 150")
+    [negative] = await survey_say(bot, ADMIN, "/campaign target 1 nps −20")
+    [unknown] = await survey_say(bot, ADMIN, "/campaign attach 1 survey 99")
+    await survey_say(bot, ADMIN, f"/campaign attach 1 survey {nps_id}")
+    await survey_say(bot, ADMIN, "/campaign report 1")
+    report = bot.world.sent(ADMIN)[-1].text
+
+    assert too_high.startswith("<code>150</code> 不是有效的调查目标")
+    assert "净推荐值 NPS -20" in negative
+    assert unknown == "本群没有可关联的此对象：<code>99</code>。"
+    assert "满意度 CSAT 80.0% → <b>66.7%</b> (83%) · 基于其调查的 3 条回答" in report
+    assert "净推荐值 NPS -20 → <b>0</b> (–) · 基于其调查的 2 条回答" in report  # 1 − 1 of 2
+    assert "📋 <b>调查</b>（已关联" in report
+    assert "CSAT 67%（3 人中 2 人满意）" in report

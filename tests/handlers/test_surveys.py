@@ -128,3 +128,26 @@ async def test_forged_taps_change_nothing(bot: Harness):
     assert foreign == f"There is no survey #{theirs} in this group."
     assert "only group admins" in member
     assert not re.search(r"sv:", str(w.sent(GROUP)[-1].params))  # no new survey was posted
+
+
+async def test_the_trend_shows_each_score_with_its_change_since_the_one_before(bot: Harness):
+    scores = []
+    for question, values in (("First?", (5, 5, 4)), ("Second?", (5, 2, 1)), ("Third?", (4,))):
+        await say(bot, ADMIN, f"/survey csat {question}")
+        survey_id, _, _ = survey_post(bot)
+        for user, value in zip((ALICE, BOB, CAROL), values, strict=False):
+            await tap(bot, GROUP, user, SurveyButton(survey_id, value))
+        scores.append(survey_id)
+    await say(bot, ADMIN, "/survey nps Unanswered?")
+    bot.world.start_private(ADMIN)
+    await say(bot, ADMIN, f"/survey results {scores[1]}")
+    report = bot.world.sent(ADMIN)[-1].text
+    first, second, third = scores
+
+    assert f"#{second} CSAT" in report and "Second?" in report
+    assert f"#{first} · CSAT 100% (3 of 3 satisfied)\n" in report
+    assert f"#{second} · CSAT 33% (1 of 3 satisfied) ↓ -67\n" in report
+    assert f"#{third} · CSAT 100% (1 of 1 satisfied) ↑ +67\n" in report
+    assert "<b>NPS over time</b>" in report and "· no answers yet" in report
+    assert report.endswith("<i>Oldest first; ↑ ↓ the change since the survey before "
+                           "(CSAT in percentage points).</i>")  # fmt: skip

@@ -38,7 +38,9 @@ from campaigns.services.campaigns import (
     report,
     set_target,
 )
+from campaigns.services.surveys import start_survey
 from campaigns.stats import Kpi
+from campaigns.surveys import SurveyKind
 from storage.models import (
     BroadcastRow,
     CouponRow,
@@ -470,8 +472,14 @@ async def test_ids_of_another_group_are_refused_and_change_nothing(uow_factory, 
         )
     with pytest.raises(CampaignRefused) as taken:
         await create_campaign(uow_factory(), chat_id=GROUP, campaign=DOUBLE11, by=1, at=T0)
+    theirs = await start_survey(uow_factory(), bot_id=1, update_id=990_001, chat_id=OTHER,
+                                kind=SurveyKind.CSAT, question="Theirs?", by=1, at=T0)  # fmt: skip
+    with pytest.raises(CampaignRefused) as foreign_survey:
+        await attach(uow_factory(), chat_id=GROUP, campaign_id=ids["campaign"],
+                     kind=AttachKind.SURVEY, ref=str(theirs.id), at=T0)  # fmt: skip
 
     assert foreign_object.value.reason is CampaignRefusal.NOT_FOUND
+    assert foreign_survey.value.reason is CampaignRefusal.NOT_FOUND
     assert foreign_campaign.value.reason is CampaignRefusal.UNKNOWN
     assert foreign_report.value.reason is CampaignRefusal.UNKNOWN
     assert twice.value.reason is CampaignRefusal.ATTACHED

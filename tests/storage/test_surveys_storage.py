@@ -1,6 +1,9 @@
 """Surveys in storage, on SQLite and PostgreSQL: one answer per member and survey (a second
 tap replaces it, with its time), two racing taps leave one row, a closed survey takes no
-answer, and the results read the distribution the rules score."""
+answer, and the results read the distribution the rules score; a poll's votes (one per
+member, a retracted one removed, none from outside the group) and its unique poll id; a
+survey asked privately: one outbox row per member, its buttons honoured on the message sent,
+the rest cancelled when it closes."""
 
 from __future__ import annotations
 
@@ -10,19 +13,25 @@ import itertools
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from campaigns.access import ButtonKind
+from campaigns.access import AccessDenied, ButtonKind, Tap
+from campaigns.content import PostContent
 from campaigns.members import Person
+from campaigns.outbox import DeliveryStatus
+from campaigns.services import outbox
 from campaigns.services.surveys import (
+    answer_poll,
     answer_survey,
     close_survey,
     list_surveys,
+    remember_poll,
     start_survey,
     survey_report,
 )
 from campaigns.surveys import SurveyKind, SurveyRefusal, SurveyRefused
 from storage.models import SurveyAnswerRow
-from tests.fakes import EVERYONE, posted
+from tests.fakes import EVERYONE, FakeGate, posted
 from tests.storage.test_rule_prefilters import seed_chat
 
 T0 = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
@@ -140,3 +149,130 @@ async def test_another_groups_survey_is_unknown_here(uow_factory, group):
                            survey_id=survey.id, at=T0)  # fmt: skip
 
     assert unknown.value.reason is SurveyRefusal.UNKNOWN
+
+
+# -- polls ----------------------------------------------------------------------------------
+
+POLL_ID = "6000000001"
+
+
+async def new_poll(uow_factory, options=("Mango", "Lychee", "Peach")):
+    survey = await start_survey(
+        uow_factory(), bot_id=1, update_id=next(UPDATES), chat_id=GROUP, kind=SurveyKind.POLL,
+        question="Which flavour next?", options=options, by=9, at=T0,
+    )  # fmt: skip
+    await remember_poll(uow_factory(), survey_id=survey.id, poll_id=POLL_ID, message_id=77)
+    return survey
+
+
+async def vote(uow_factory, person: Person, option_ids: list[int], gate=EVERYONE, at=T0):
+    return await answer_poll(
+        uow_factory(), gate=gate, bot_id=1, update_id=next(UPDATES), poll_id=POLL_ID,
+        person=person, option_ids=option_ids, at=at,
+    )  # fmt: skip
+
+
+async def test_poll_votes_are_one_per_member_and_a_retracted_vote_is_removed(uow_factory, group):
+    survey = await new_poll(uow_factory)
+    later = T0 + dt.timedelta(minutes=3)
+
+    await vote(uow_factory, ANN, [0])
+    await vote(uow_factory, BEN, [1])
+    changed = await vote(uow_factory, ANN, [2], at=later)
+    retracted = await vote(uow_factory, BEN, [])
+    report = await survey_report(uow_factory(), chat_id=GROUP, survey_id=survey.id)
+
+    assert (changed.option, retracted.option) == (2, None)
+    assert await answers(uow_factory) == [(1, 2, T0, later)]
+    assert report.focus is not None
+    assert report.focus.survey.options == ("Mango", "Lychee", "Peach")
+    assert report.focus.distribution == ((0, 0), (1, 0), (2, 1))
+    assert report.focus.score.answers == 1 and report.focus.score.value is None
+    assert SurveyKind.POLL not in report.trend  # a poll has no score to trend
+
+
+async def test_a_vote_from_outside_the_group_another_poll_or_a_forged_option_counts_not(
+    uow_factory, group
+):
+    survey = await new_poll(uow_factory)
+    outsider = Person(3, "Stan")
+    only_ann = FakeGate(members={(GROUP, ANN.user_id)})
+
+    with pytest.raises(AccessDenied):  # a forwarded poll: anyone may vote in Telegram
+        await vote(uow_factory, outsider, [0], gate=only_ann)
+    with pytest.raises(SurveyRefused) as forged:
+        await vote(uow_factory, ANN, [0, 1], gate=only_ann)
+    with pytest.raises(SurveyRefused) as unknown:
+        await answer_poll(
+            uow_factory(), gate=EVERYONE, bot_id=1, update_id=next(UPDATES), poll_id="123",
+            person=ANN, option_ids=[0], at=T0,
+        )  # fmt: skip
+    closed = await close_survey(uow_factory(), bot_id=1, update_id=next(UPDATES), chat_id=GROUP,
+                                survey_id=survey.id, at=T0)  # fmt: skip
+    with pytest.raises(SurveyRefused) as late:
+        await vote(uow_factory, ANN, [1], gate=only_ann)
+
+    assert forged.value.reason is SurveyRefusal.OUT_OF_RANGE
+    assert unknown.value.reason is SurveyRefusal.UNKNOWN
+    assert (closed.poll_message, late.value.reason) == (77, SurveyRefusal.CLOSED)
+    assert await answers(uow_factory) == []
+
+
+async def test_a_poll_id_belongs_to_one_survey(uow_factory, group):
+    await new_poll(uow_factory)
+
+    with pytest.raises(IntegrityError):
+        await new_poll(uow_factory)
+
+
+# -- asked privately through the outbox -------------------------------------------------------
+
+
+async def queue_privately(uow_factory, members: list[int]):
+    async with uow_factory() as uow:
+        chat = await uow.chats.get(GROUP)
+        survey = await uow.surveys.add(chat.pk, SurveyKind.CSAT, "How was it?", 9, T0,
+                                       audience="vip")  # fmt: skip
+        added = await uow.outbox.add_survey(survey.id, members, PostContent(text="How?"), T0)
+        again = await uow.outbox.add_survey(survey.id, members, PostContent(text="How?"), T0)
+        await uow.commit()
+    return survey, added, again
+
+
+async def test_each_member_gets_one_message_and_its_buttons_count_on_it_only(uow_factory, group):
+    survey, added, again = await queue_privately(uow_factory, [1, 2])
+
+    claimed = await outbox.claim(uow_factory(), worker="w", now=T0, limit=10)
+    first, second = claimed
+    going = await outbox.settle(uow_factory(), results=[], start=claimed, worker="w", now=T0)
+    sent = outbox.Result(first, outbox.Outcome.SENT, T0, message_id=40)
+    await outbox.settle(uow_factory(), results=[sent], worker="w", now=T0)
+    on_first = Tap(first.target_chat, 40)
+    taken = await rate(uow_factory, survey.id, on_first, ANN, 4)
+    with pytest.raises(AccessDenied):  # the other member's chat had no message sent yet
+        await rate(uow_factory, survey.id, Tap(second.target_chat, 40), BEN, 4)
+    report = await survey_report(uow_factory(), chat_id=GROUP, survey_id=survey.id)
+
+    assert (added, again) == (2, 0)
+    assert [d.kind for d in claimed] == ["survey", "survey"]
+    assert {d.target_chat for d in claimed} == {1, 2}
+    assert first.survey == survey and first.content.text == "How?"
+    assert first.group_pk == survey.chat_pk and len(going) == 2
+    assert taken.value == 4
+    assert (report.sent, report.queued) == (1, 2)
+    assert report.focus is not None and report.focus.survey.audience == "vip"
+
+
+async def test_closing_a_survey_cancels_its_messages_not_yet_sent(uow_factory, group):
+    survey, _, _ = await queue_privately(uow_factory, [1, 2, 3])
+    [one] = await outbox.claim(uow_factory(), worker="w", now=T0, limit=1)
+    await outbox.settle(uow_factory(), results=[], start=[one], worker="w", now=T0)
+
+    await close_survey(uow_factory(), bot_id=1, update_id=next(UPDATES), chat_id=GROUP,
+                       survey_id=survey.id, at=T0)  # fmt: skip
+    left = await outbox.claim(uow_factory(), worker="w", now=T0, limit=10)
+    async with uow_factory() as uow:
+        counts = await uow.outbox.survey_counts(survey.id)
+
+    assert left == []
+    assert counts == {DeliveryStatus.SENDING: 1, DeliveryStatus.CANCELLED: 2}

@@ -68,3 +68,57 @@ def test_the_double_answers_a_bad_request_like_telegram():
     assert status == 400
     assert body["ok"] is False and body["description"].startswith("Bad Request")
     assert world.problems()
+
+
+def a_world_with_a_group() -> FakeTelegram:
+    world = FakeTelegram()
+    world.add_user(7, "Ann")
+    world.add_group(-100, "Club", owner=7)
+    return world
+
+
+def poll_request(options: list[str], **extra: object) -> dict[str, object]:
+    return {"chat_id": -100, "question": "Which?", "options": [{"text": o} for o in options],
+            "is_anonymous": False, **extra}  # fmt: skip
+
+
+def test_a_poll_is_refused_as_telegram_would_beyond_its_limits(spec):
+    world = a_world_with_a_group()
+
+    answers = [
+        world.call("sendPoll", poll_request([str(i) for i in range(13)])),
+        world.call("sendPoll", poll_request(["Mango", "Mango"])),
+        world.call("sendPoll", poll_request(["a", "x" * 101])),
+        world.call("sendPoll", dict(poll_request(["a", "b"]), question="q" * 301)),
+        world.call("sendPoll", dict(poll_request(["a", "b"]), parse_mode="HTML")),
+    ]
+
+    assert [status for status, _ in answers] == [400] * 5
+    assert answers[0][1]["description"] == "Bad Request: POLL_ANSWERS_INVALID"
+    assert answers[1][1]["description"] == "Bad Request: POLL_OPTION_DUPLICATE"
+    assert "options[1].text: 101 characters, allowed 1-100" in answers[2][1]["description"]
+    assert "question: 301 characters, allowed 1-300" in answers[3][1]["description"]
+    assert "parse_mode: unknown parameter" in answers[4][1]["description"]
+
+
+def test_votes_reach_the_bot_as_poll_answers_until_the_poll_is_stopped():
+    world = a_world_with_a_group()
+    world.add_user(8, "Ben")
+    status, body = world.call("sendPoll", poll_request(["Mango", "Lychee"]))
+    poll = body["result"]["poll"]
+
+    first = world.poll_answer(poll["id"], 7, [1])
+    world.poll_answer(poll["id"], 8, [1])
+    taken_back = world.poll_answer(poll["id"], 8, [])
+    stopped = world.call("stopPoll", {"chat_id": -100, "message_id": body["result"]["message_id"]})
+    again = world.call("stopPoll", {"chat_id": -100, "message_id": body["result"]["message_id"]})
+
+    assert status == 200 and poll["is_anonymous"] is False
+    assert first["poll_answer"] == {"poll_id": poll["id"], "user": world.users[7],
+                                    "option_ids": [1], "option_persistent_ids": ["1"]}  # fmt: skip
+    assert taken_back["poll_answer"]["option_ids"] == []
+    assert stopped[1]["result"]["is_closed"] is True
+    assert [o["voter_count"] for o in stopped[1]["result"]["options"]] == [0, 1]
+    assert again[1]["description"] == "Bad Request: poll has already been closed"
+    with pytest.raises(ValueError):
+        world.poll_answer(poll["id"], 7, [0])  # a stopped poll takes no votes

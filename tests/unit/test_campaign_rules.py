@@ -1,5 +1,6 @@
 """The campaign rules: the /campaign parsers (never raising anything but their coded error),
-attribution (each order once, the window, the span) and the 复盘's derived figures."""
+attribution (each order once, the window, the span), the 复盘's derived figures, and CSAT and
+NPS targets scored on the attached surveys' pooled answers."""
 
 from __future__ import annotations
 
@@ -26,10 +27,13 @@ from campaigns.campaign import (
     parse_new,
     parse_target,
     retro,
+    survey_scores,
+    target_lines,
 )
 from campaigns.channels import Channel, ChannelFacts, ChannelJoin, MemberNow, OrderAt
 from campaigns.referral import ReferralProgram
-from campaigns.stats import DayTotals, Kpi
+from campaigns.stats import DayTotals, Kpi, PeriodFacts
+from campaigns.surveys import Survey, SurveyKind, survey_result
 
 TODAY = dt.date(2026, 10, 20)
 T0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -82,6 +86,14 @@ def test_an_end_before_the_start_in_month_day_form_is_next_year():
         (["x", "11-01", "11-02", "window=31"], CampaignProblem.WINDOW),
         (["x", "11-01", "11-07", "phases=3/3/3"], CampaignProblem.PHASES),
         (["x", "11-01", "11-02", "joins"], CampaignProblem.USAGE),
+        (["x", "11-01", "11-02", "csat=0"], CampaignProblem.SCORE),
+        (["x", "11-01", "11-02", "csat=101%"], CampaignProblem.SCORE),
+        (["x", "11-01", "11-02", "nps=0"], CampaignProblem.SCORE),
+        (["x", "11-01", "11-02", "nps=101"], CampaignProblem.SCORE),
+        (["x", "11-01", "11-02", "nps=-101"], CampaignProblem.SCORE),
+        (["x", "11-01", "11-02", "nps=12.5"], CampaignProblem.SCORE),
+        (["x", "11-01", "11-02", "nps=--5"], CampaignProblem.SCORE),
+        (["x", "11-01", "11-02", "nps="], CampaignProblem.USAGE),
     ],
 )
 def test_bad_input_is_a_coded_error(words, problem):
@@ -89,6 +101,42 @@ def test_bad_input_is_a_coded_error(words, problem):
         parse_new(words, TODAY)
 
     assert refused.value.problem is problem
+
+
+def test_survey_targets_are_a_share_and_a_signed_score():
+    c = parse_new(["x", "11-01", "11-02", "满意度=85%", "nps=-20"], TODAY)
+
+    assert c.targets == {Kpi.CSAT: 0.85, Kpi.NPS: -20}
+    assert parse_target(["7", "净推荐值", "+45"]) == (7, Kpi.NPS, 45)
+    assert parse_target(["7", "csat", "80"]) == (7, Kpi.CSAT, 0.8)
+    assert parse_target(["7", "nps", "off"]) == (7, Kpi.NPS, None)
+    assert parse_attach(["7", "survey", "#3"]) == (7, AttachKind.SURVEY, "3")
+
+
+def rated(survey_id: int, kind: SurveyKind, answers: dict[int, int]):
+    survey = Survey(survey_id, 1, kind, "How?", T0, None)
+    return survey_result(survey, answers)
+
+
+def test_csat_and_nps_actuals_pool_the_answers_of_the_attached_surveys():
+    c = Campaign("x", T0.date(), T0.date() + 6 * D, targets={Kpi.CSAT: 0.8, Kpi.NPS: -20})
+    attached = [
+        rated(1, SurveyKind.CSAT, {5: 3, 1: 1}),  # 3 of 4 satisfied
+        rated(2, SurveyKind.CSAT, {4: 1, 2: 3}),  # 1 of 4
+        rated(3, SurveyKind.POLL, {}),  # a poll scores nothing
+    ]
+
+    lines = {x.kpi: x for x in target_lines(c, [], PeriodFacts(), T0.date() + D,
+                                               survey_scores(attached))}  # fmt: skip
+    nps = rated(4, SurveyKind.NPS, {10: 1, 0: 3})  # 25% − 75%
+    scores = survey_scores([*attached, nps])
+
+    assert (lines[Kpi.CSAT].actual, lines[Kpi.CSAT].answers) == (0.5, 8)  # 4 of 8, not 50/50
+    assert lines[Kpi.CSAT].achieved_pct == pytest.approx(62.5)
+    assert lines[Kpi.CSAT].expected is None and lines[Kpi.CSAT].pace is None
+    assert (lines[Kpi.NPS].actual, lines[Kpi.NPS].answers) == (None, None)  # none attached
+    assert scores[Kpi.NPS].value == -50.0
+    assert TargetLine(Kpi.NPS, -20, -50.0).achieved_pct is None  # no share of a negative
 
 
 def test_target_and_attach():
@@ -114,7 +162,8 @@ def test_target_and_attach():
 
 
 WORDS = st.lists(st.one_of(st.text(max_size=12), st.sampled_from(
-    ["11-01", "2026-11-05", "gmv=1", "budget=", "=", "phases=1/1", "journey", "0", "١٢"]
+    ["11-01", "2026-11-05", "gmv=1", "budget=", "=", "phases=1/1", "journey", "0", "١٢",
+     "nps", "csat", "nps=-", "nps=−7", "survey", "-100", "+"]
 )), max_size=6)  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bot.calendar_file import FileError, explain, load, plan_problem
 from campaigns.audience import Audience, AudienceError, parse_audience
+from campaigns.audiences import parse_name
 from campaigns.content import (
     ContentProblem,
     ContentRefused,
@@ -62,6 +63,14 @@ from campaigns.referral import (
 )
 from campaigns.schedule import ScheduleError, When, parse_when
 from campaigns.settings import SETTING_KEYS, ChatSettings, apply_setting, parse_milestones
+from campaigns.surveys import (
+    OPTION_MAX,
+    OPTIONS,
+    QUESTION_MAX,
+    SurveyInputError,
+    SurveyKind,
+    parse_survey_command,
+)
 from handlers.calendar_texts import CalendarTexts
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -580,3 +589,38 @@ def test_superscripts_and_other_scripts_are_no_amounts():
         with pytest.raises(ValueError):
             parse_money(typed)
     assert read_int("１２") == 12 and parse_money("１２")[0] == 1200
+
+
+# -- /survey: ratings to an audience, polls within Telegram's limits ----------------------------
+
+SURVEY_WORDS = st.lists(
+    st.sampled_from(["csat", "NPS", "poll", "@vip", "@", "@a.b", "|", "｜", "||", "results",
+                     "close", "list", "#7", "²", "🍵" * 60, "\u200b", "\n"])
+    | st.text(max_size=30),
+    max_size=16,
+)  # fmt: skip
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@FAST
+@given(SURVEY_WORDS)
+@example(["poll", "Q", "|", "a", "|", "A"])
+@example(["poll", "Q", *["|", "x"] * 12])
+def test_survey_commands_are_read_within_telegrams_limits_or_refused_with_a_code(
+    words: list[str],
+):
+    try:
+        command = parse_survey_command(words)
+    except SurveyInputError:
+        return
+    if command.question is not None:
+        assert 1 <= utf16(command.question) <= QUESTION_MAX
+    if command.kind is SurveyKind.POLL:
+        assert len(command.options) in OPTIONS and command.audience is None
+        assert all(1 <= utf16(o) <= OPTION_MAX and "\n" not in o for o in command.options)
+        assert len({o.casefold() for o in command.options}) == len(command.options)
+    if command.audience is not None:
+        assert command.audience == parse_name(command.audience)

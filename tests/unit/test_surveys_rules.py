@@ -1,6 +1,7 @@
 """Survey rules: CSAT and NPS computed by hand (no answers, all detractors, values off the
-scale), each result's full distribution, and the /survey parser, which never raises anything
-but its coded error."""
+scale), pooled over several surveys and their change, each result's full distribution (a
+poll's per option), a poll vote's one option, and the /survey parser (audiences and polls
+within Telegram's limits), which never raises anything but its coded error."""
 
 from __future__ import annotations
 
@@ -11,17 +12,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaigns.surveys import (
+    OPTION_MAX,
     QUESTION_MAX,
     Survey,
     SurveyCommand,
     SurveyInputError,
     SurveyKind,
     SurveyProblem,
+    SurveyRefused,
     SurveyVerb,
+    change,
     csat,
     nps,
     on_scale,
     parse_survey_command,
+    poll_choice,
+    pooled,
     survey_result,
 )
 
@@ -84,20 +90,88 @@ def test_the_command_forms():
     assert parse_survey_command(["results", "#7"]).survey_id == 7
     assert parse_survey_command(["close", "7"]) == SurveyCommand(SurveyVerb.CLOSE, survey_id=7)
     assert parse_survey_command(["list"]) == SurveyCommand(SurveyVerb.LIST)
+    assert parse_survey_command(["nps", "@VIP", "Recommend", "us?"]) == SurveyCommand(
+        SurveyVerb.NEW, SurveyKind.NPS, "Recommend us?", audience="vip"
+    )
+    assert parse_survey_command(["csat", "@老客", "满意吗？"]).audience == "老客"
+    assert parse_survey_command(["csat", "Ask", "@vip"]).question == "Ask @vip"  # not first
+
+
+def test_a_poll_is_a_question_and_its_options_between_bars():
+    asked = parse_survey_command(["POLL", "Which", "flavour", "next?", "|", "Mango|Lychee"])
+    chinese = parse_survey_command(["poll", "下次出什么口味？｜芒果｜荔枝｜", "桃子"])
+
+    assert (asked.kind, asked.question) == (SurveyKind.POLL, "Which flavour next?")
+    assert asked.options == ("Mango", "Lychee")
+    assert chinese == SurveyCommand(
+        SurveyVerb.NEW, SurveyKind.POLL, "下次出什么口味？", options=("芒果", "荔枝", "桃子")
+    )
+    twelve = parse_survey_command(["poll", "Q", *(f"|{i}" for i in range(12))])
+    assert twelve.options == tuple(str(i) for i in range(12))
+
+
+def test_an_empty_last_option_is_refused_not_dropped():
+    with pytest.raises(SurveyInputError) as refused:
+        parse_survey_command(["poll", "Which", "flavour", "next?", "|", "Mango|Lychee", "|"])
+
+    assert refused.value.problem is SurveyProblem.OPTION
+
+
+def test_a_poll_result_counts_votes_per_option_and_has_no_score():
+    survey = Survey(3, 1, SurveyKind.POLL, "Which?", T0, None, ("Mango", "Lychee", "Peach"))
+
+    result = survey_result(survey, {0: 2, 2: 1, 7: 4})  # option 7 does not exist
+
+    assert result.distribution == ((0, 2), (1, 0), (2, 1))
+    assert (result.score.answers, result.score.value) == (3, None)
+
+
+def test_a_poll_vote_is_one_option_or_taken_back():
+    survey = Survey(3, 1, SurveyKind.POLL, "Which?", T0, None, ("Mango", "Lychee"))
+
+    assert poll_choice(survey, [1]) == 1
+    assert poll_choice(survey, []) is None
+    for forged in ([2], [-1], [0, 1]):
+        with pytest.raises(SurveyRefused):
+            poll_choice(survey, forged)
+
+
+def test_surveys_pooled_count_every_answer_once_and_the_change_is_in_points():
+    first, second = {5: 1, 4: 1}, {5: 1, 2: 1, 1: 2}  # 2 of 2, then 1 of 4
+
+    together = pooled(SurveyKind.CSAT, [first, second])
+
+    assert (together.answers, together.good, together.value) == (6, 3, 50.0)
+    assert change(csat(first), csat(second)) == -75.0
+    assert change(csat({}), csat(second)) is None
+    assert pooled(SurveyKind.NPS, []).value is None
 
 
 @pytest.mark.parametrize(
     ("words", "problem"),
     [
         ([], SurveyProblem.USAGE),
-        (["poll", "x"], SurveyProblem.USAGE),
+        (["quiz", "x"], SurveyProblem.USAGE),
         (["close"], SurveyProblem.USAGE),
         (["close", "-3"], SurveyProblem.ID),
         (["results", "²"], SurveyProblem.ID),
         (["csat"], SurveyProblem.QUESTION),
         (["csat", "x" * (QUESTION_MAX + 1)], SurveyProblem.QUESTION),
         (["csat", "a\u200bb"], SurveyProblem.QUESTION),
-        (["csat", "Rate", "us", "@vip"], SurveyProblem.AUDIENCE),
+        (["csat", "@", "Rate", "us"], SurveyProblem.AUDIENCE),
+        (["nps", "@v.i.p", "Rate", "us"], SurveyProblem.AUDIENCE),
+        (["nps", "@" + "v" * 33, "Rate", "us"], SurveyProblem.AUDIENCE),
+        (["csat", "@vip"], SurveyProblem.QUESTION),
+        (["poll", "@vip", "Which?", "|", "a", "|", "b"], SurveyProblem.POLL_AUDIENCE),
+        (["poll", "Which?"], SurveyProblem.OPTIONS),
+        (["poll", "Which?", "|", "only"], SurveyProblem.OPTIONS),
+        (["poll", "Which?", *["|", "x"] * 13], SurveyProblem.OPTIONS),
+        (["poll", "|", "a", "|", "b"], SurveyProblem.QUESTION),
+        (["poll", "Which?", "|", "a", "|", "|", "b"], SurveyProblem.OPTION),
+        (["poll", "Which?", "|", "a", "|", "x" * (OPTION_MAX + 1)], SurveyProblem.OPTION),
+        (["poll", "Which?", "|", "a", "|", "🍵" * 51], SurveyProblem.OPTION),  # 102 in UTF-16
+        (["poll", "Which?", "|", "Mango", "|", "mango"], SurveyProblem.DUPLICATE),
+        (["poll", "🍵" * 151, "|", "a", "|", "b"], SurveyProblem.QUESTION),
     ],
 )
 def test_anything_else_is_a_coded_error(words: list[str], problem: SurveyProblem):
