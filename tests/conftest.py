@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bot import wiring
 from storage.engine import create_engine, session_factory
@@ -18,9 +18,19 @@ from storage.uow import SqlUnitOfWork
 
 wiring.install()  # the cron engine and coupon rewards, as every entry point installs them
 
-PG_URL = os.environ.get(
+BASE_PG_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://growthbot:growthbot@127.0.0.1:5432/growthbot_test"
 )
+
+
+def _worker_url(base: str) -> str:
+    """One PostgreSQL database per pytest-xdist worker (``<name>_gw0`` …), so parallel workers
+    never truncate each other's tables; without xdist the given database itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{base}_{worker}" if worker else base
+
+
+PG_URL = _worker_url(BASE_PG_URL)
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +47,16 @@ def pg_migrated() -> str:
     import asyncio
 
     async def reset() -> None:
+        if PG_URL != BASE_PG_URL:  # a worker's own database, made on first use
+            admin = create_engine(BASE_PG_URL, isolation_level="AUTOCOMMIT")
+            name = make_url(PG_URL).database
+            async with admin.connect() as conn:
+                found = await conn.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+                )
+                if not found:
+                    await conn.execute(text(f'CREATE DATABASE "{name}"'))
+            await admin.dispose()
         engine = create_engine(PG_URL)
         async with engine.begin() as conn:
             await conn.execute(text("DROP SCHEMA public CASCADE"))
