@@ -40,6 +40,21 @@ class EventKind(StrEnum):
     TIER = "tier"  # a member's tier changed by an admin; meta has from, to and by
 
 
+# A member message's kind (its event's meta "type"; never its text): "text", a media kind
+# ("photo", "sticker" …), "other", or COMMAND.
+COMMAND = "command"  # a command to a bot: the message starts with a bot_command entity
+
+
+def counts_as_message(kind: str | None) -> bool:
+    """Whether a member message counts as one of the group's messages. A command to the bot
+    (/stats, /checkin, /me) is its sender using the bot, not talking to the group: it keeps
+    them active (DAU, WAU, MAU, their last activity and stage) but is not in the messages
+    figures (the /stats KPI and chart, a campaign's messages target, /me and the messages
+    leaderboard). The activity flush counts with this in Python; the rollup's recount filters
+    on the same word in SQL (held equal by tests/storage/test_stats_storage.py)."""
+    return kind != COMMAND
+
+
 @dataclass(frozen=True)
 class Person:
     """A Telegram user as the bot last saw them."""

@@ -22,6 +22,9 @@ from bot.double.webhook import DeliveryLog, WebhookDelivery
 JSON = dict[str, Any]
 BOT_ID = 5_000_000_001
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# What Telegram marks as a bot_command: a slash, Latin letters, digits or _ (up to 32), and
+# maybe @a_bot ("/ hi" or "/签到" is plain text).
+BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?")
 BAD_WEBHOOK = "Bad Request: bad webhook: "
 SENDING = {"sendMessage", "sendPhoto", "copyMessage", "forwardMessage"}
 # Edits count against a chat's limit (a group's 20 a minute), not against the 30 a second.
@@ -234,8 +237,9 @@ class FakeTelegram:
         }
         if text is not None:
             msg["text"] = text
-            if text.startswith("/"):
-                length = len(text.split()[0].encode("utf-16-le")) // 2
+            command = BOT_COMMAND.match(text)
+            if command is not None:
+                length = len(command[0].encode("utf-16-le")) // 2
                 msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         msg.update(extra)
         return self._update("message", msg, queue=queue)

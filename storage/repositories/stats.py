@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
-from campaigns.members import EventKind
+from campaigns.members import COMMAND, EventKind, counts_as_message
 from campaigns.ports.stats import FactWindow
 from campaigns.referral import InviteStatus
 from campaigns.stats import COUNTERS, DayTotals, PeriodFacts
@@ -140,8 +140,10 @@ async def add_events(
     timezone in use is a whole number of minutes from UTC): a flush of many messages is a
     row or two, not one per message."""
     per_minute: Counter[tuple[int, dt.datetime, str]] = Counter()
-    for chat_pk, _user, kind, at, _value, _meta in rows:
+    for chat_pk, _user, kind, at, _value, meta in rows:
         counter = EVENT_COUNTERS.get(kind)
+        if kind == EventKind.MESSAGE and not counts_as_message((meta or {}).get("type")):
+            continue  # a command: its sender is active (member_days), it is no message
         if counter is not None:
             per_minute[(chat_pk, at.replace(second=0, microsecond=0), counter)] += 1
     await add_at(repo, [(c, at, {name: n}) for (c, at, name), n in sorted(per_minute.items())])
@@ -286,7 +288,7 @@ class SqlStats(Repository):
         await gather(
             select(
                 event_day,
-                *(_count_if(ET.c.kind == str(kind)) for kind in EVENT_COUNTERS),
+                *(_count_if(_counted_as(kind)) for kind in EVENT_COUNTERS),
             )
             .where(ET.c.chat_id == chat_pk, in_range(ET.c.at), ET.c.kind.in_(list(EVENT_COUNTERS)))
             .group_by(BY_DAY),
@@ -355,6 +357,15 @@ class SqlStats(Repository):
         ]
         if values:
             await self.run(insert_for(self.session, DS).values(values))
+
+
+def _counted_as(kind: EventKind) -> ColumnElement[bool]:
+    """An event counted as `kind`: a message only when campaigns.members.counts_as_message
+    says so (not a command), read from the event's meta "type"."""
+    if kind is not EventKind.MESSAGE:
+        return ET.c.kind == str(kind)
+    said = func.coalesce(ET.c.meta["type"].as_string(), "") != COMMAND
+    return and_(ET.c.kind == str(kind), said)
 
 
 def _count_if(condition: ColumnElement[bool]) -> Any:

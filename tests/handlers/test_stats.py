@@ -51,8 +51,9 @@ async def test_the_card_goes_privately_with_each_kpi_and_its_change(bot: Harness
     assert "📊 <b>Sunny Tea Club</b> · 7 days, 11-24 – 11-30" in card
     assert "Joins <b>2</b> (+2)" in card  # Alice, Bob; nobody the week before
     assert "Leaves <b>1</b> (+1)" in card and "Net growth <b>+1</b> (+1)" in card
-    assert "Messages <b>4</b> (+4)" in card  # 签到 and the admin's /stats are messages too
+    assert "Messages <b>3</b> (+3)" in card  # hi, 签到, morning: the admin's /stats is none
     assert "Check-in rate <b>25.0%</b> (–)" in card  # 1 check-in in 4 active member-days
+    # Alice yesterday; Alice, Carol and the admin (asking /stats is activity) today: 4 / 7
     assert "DAU (daily average) <b>0.6</b> (+0.6)" in card
     assert "WAU (last 7 days) <b>3</b> (+3)" in card
     assert "MAU (last 30 days) <b>3</b> (+2, +200%)" in card  # Carol spoke on the 10th

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from campaigns.checkin import local_day
 from campaigns.coupons import CouponKind, Template
-from campaigns.members import ChatInfo, Person
+from campaigns.members import COMMAND, ChatInfo, Person
 from campaigns.orders import OrderIn
 from campaigns.ports.members import MessageSeen
 from campaigns.referral import InviteStatus, Source
@@ -68,8 +68,8 @@ class Script:
             status="left", present=False, at=when, source="test", defaults=DEFAULTS,
         )  # fmt: skip
 
-    async def say(self, *said: tuple[Person, dt.datetime]) -> list[MessageSeen]:
-        batch = [MessageSeen(next(self.ids), self.group, p, when, "text") for p, when in said]
+    async def say(self, *said: tuple[Person, dt.datetime], kind: str = "text") -> list[MessageSeen]:
+        batch = [MessageSeen(next(self.ids), self.group, p, when, kind) for p, when in said]
         await self.deliver(batch)
         return batch
 
@@ -221,6 +221,31 @@ async def test_the_scripted_rollup_equals_a_recompute_and_a_rebuild_keeps_it(uow
         assert await uow.stats.days(record.pk, start, end) == counted
 
 
+async def test_a_command_keeps_its_sender_active_but_is_no_message(uow_factory):
+    """A says hello and asks /stats on the 29th; B only checks in with /checkin (the
+    command the activity buffer stores, and the check-in itself)."""
+    s = Script(uow_factory)
+    await s.join(at(1), A, B)
+    await s.say((A, at(29, 9)))
+    await s.say((A, at(29, 10)), (B, at(29, 11)), kind=COMMAND)
+    await s.check_in(B, at(29, 11))
+
+    card = await group_stats(uow_factory(), chat_id=GROUP.chat_id, asked=Asked(7), now=NOW)
+    async with uow_factory() as uow:
+        record = await uow.chats.get(GROUP.chat_id)
+        counted = await uow.stats.recompute(record.pk, at(1).date(), NOW.date(), TZ)
+        a = await uow.members.stats(record.pk, A.user_id)
+        b = await uow.members.stats(record.pk, B.user_id)
+
+    assert card[Kpi.MESSAGES].value == 1  # A's hello; not A's /stats, not B's /checkin
+    assert card[Kpi.DAU].value == pytest.approx(2 / 7)  # A and B were active on the 29th
+    assert card[Kpi.CHECKIN_RATE].value == pytest.approx(1 / 2)  # B of the 2 active
+    assert [(d.day.day, d.messages, d.active) for d in counted if d.active] == [(29, 1, 2)]
+    assert a is not None and b is not None
+    assert (a.messages, b.messages) == (1, 0)  # /me counts messages the same way
+    assert a.last_active_at == at(29, 10) and b.last_active_at == at(29, 11)
+
+
 async def test_a_group_without_anything_shows_no_ratio_and_no_error(uow_factory):
     async with uow_factory() as uow:
         await uow.chats.register(GROUP, active=True, bot_status=None, defaults=DEFAULTS)
@@ -274,6 +299,7 @@ STEPS = st.lists(
         st.tuples(
             st.just("say"), st.lists(st.tuples(st.integers(0, 3), HOURS), min_size=1, max_size=4)
         ),
+        st.tuples(st.just("command"), st.integers(0, 3), HOURS),
         st.tuples(st.just("redeliver"), st.integers(1, 6)),
         st.tuples(st.just("checkin"), st.integers(0, 3), HOURS),
         st.tuples(st.just("order"), st.integers(0, 3), HOURS, st.integers(1, 50_000)),
@@ -294,7 +320,7 @@ STEPS = st.lists(
 async def test_the_rollup_the_writes_keep_equals_a_recompute_from_the_raw_tables(
     uow_factory, steps
 ):
-    """Random joins, leaves, message batches (late ones, redeliveries), check-ins, orders
+    """Random joins, leaves, message batches (late ones, redeliveries), commands, check-ins, orders
     (old ones imported late), claims, redemptions and confirmed invites through the real use
     cases: every day's stored counters equal the raw tables counted afresh."""
     example = next(EXAMPLES)
@@ -316,6 +342,8 @@ async def test_the_rollup_the_writes_keep_equals_a_recompute_from_the_raw_tables
             await s.leave(ago(step[2]), PEOPLE[step[1]])
         elif kind == "say":
             await s.say(*((PEOPLE[m], ago(h)) for m, h in step[1]))
+        elif kind == "command":
+            await s.say((PEOPLE[step[1]], ago(step[2])), kind=COMMAND)
         elif kind == "redeliver" and s.sent:
             await s.deliver(s.sent[-step[1] :])
         elif kind == "checkin":
