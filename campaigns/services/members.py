@@ -12,8 +12,8 @@ from campaigns.members import (
     EventKind,
     Person,
     PresenceChange,
-    is_present,
     counts_as_message,
+    is_present,
     presence_change,
 )
 from campaigns.ports import UnitOfWork
