@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -235,7 +236,8 @@ class DailyStatsRow(Base):
     leaves: Mapped[int] = _counter()
     messages: Mapped[int] = _counter()
     active: Mapped[int] = _counter()  # member_days rows of the day
-    checkins: Mapped[int] = _counter()
+    checkins: Mapped[int] = _counter()  # on the day itself
+    makeups: Mapped[int] = _counter()  # make-up check-ins (补签卡) restoring the day
     invites_confirmed: Mapped[int] = _counter()
     coupons_claimed: Mapped[int] = _counter()
     coupons_redeemed: Mapped[int] = _counter()
@@ -360,6 +362,8 @@ class CheckinRow(Base):
     at: Mapped[dt.datetime]
     streak: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(Integer)
+    # A 补签卡 restored this past day (`at` is when): counted apart from the check-in rate.
+    makeup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LedgerRow(Base):

@@ -209,17 +209,26 @@ class SqlCheckins(Repository):
         today_streak: int | None,
         at: dt.datetime,
     ) -> bool:
-        """Yesterday's row (no points) inserted once; today's row carried on; the member's
-        counters: one more check-in, the streak of the latest day, the best streak."""
+        """Yesterday's row (no points, marked a make-up: /stats counts it apart from the
+        check-in rate) inserted once; today's row carried on; the member's counters: one
+        more check-in, the streak of the latest day, the best streak."""
         inserted = await self.run(
             insert_for(self.session, CT)
-            .values(chat_id=chat_pk, user_id=user_id, day=day, at=at, streak=streak, points=0)
+            .values(
+                chat_id=chat_pk,
+                user_id=user_id,
+                day=day,
+                at=at,
+                streak=streak,
+                points=0,
+                makeup=True,
+            )
             .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "day"])
             .returning(CT.c.id)
         )
         if inserted.first() is None:
             return False
-        await daily.add_days(self, {(chat_pk, day): {"checkins": 1}})
+        await daily.add_days(self, {(chat_pk, day): {"makeups": 1}})  # not in the rate
         latest = streak if today_streak is None else today_streak
         if today_streak is not None:
             await self.run(

@@ -7,8 +7,9 @@ counter                     added by                          recomputed from
 joins, leaves, messages     SqlEvents.add                     activity_events by kind
 active                      SqlSegments.active_days (a        member_days
                             member day stored the first time)
-checkins                    SqlCheckins.record (in its own    checkins.day
-                            statement on PostgreSQL), makeup
+checkins                    SqlCheckins.record (in its own    checkins.day, not makeup
+                            statement on PostgreSQL)
+makeups                     SqlCheckins.makeup (补签卡)       checkins.day, makeup
 invites_confirmed           SqlInvites.move to confirmed      invites.confirmed_at
 coupons_claimed             SqlCoupons.issue                  coupons.issued_at
 coupons_redeemed, discount  SqlCoupons.redeem                 coupons.redeemed_at
@@ -294,13 +295,19 @@ class SqlStats(Repository):
             .group_by(BY_DAY),
             *EVENT_COUNTERS.values(),
         )
-        for table, name in ((MD, "active"), (CT, "checkins")):
-            await gather(
-                select(table.c.day, func.count())
-                .where(table.c.chat_id == chat_pk, table.c.day >= start, table.c.day <= end)
-                .group_by(table.c.day),
-                name,
-            )
+        await gather(
+            select(MD.c.day, func.count())
+            .where(MD.c.chat_id == chat_pk, MD.c.day >= start, MD.c.day <= end)
+            .group_by(MD.c.day),
+            "active",
+        )
+        await gather(
+            select(CT.c.day, _count_if(CT.c.makeup.is_(False)), _count_if(CT.c.makeup.is_(True)))
+            .where(CT.c.chat_id == chat_pk, CT.c.day >= start, CT.c.day <= end)
+            .group_by(CT.c.day),
+            "checkins",
+            "makeups",
+        )
         confirmed = local_day(IT.c.confirmed_at, tz)
         await gather(
             select(confirmed, func.count())

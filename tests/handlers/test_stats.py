@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
+from handlers.callbacks import ShopButton
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, Harness, tap
 
 DAY = dt.timedelta(days=1)
@@ -62,6 +64,27 @@ async def test_the_card_goes_privately_with_each_kpi_and_its_change(bot: Harness
     assert "Change against 11-17 – 11-23" in card and "Asia/Shanghai" in card
 
 
+async def test_a_makeup_card_shows_apart_and_the_check_in_rate_stays_a_share(bot: Harness):
+    """Alice checks in on the 28th, misses the 29th, checks in today and restores the 29th
+    with a 补签卡; everything said is a command, so there are no messages at all."""
+    bot.world.start_private(ADMIN)
+    [added] = await bot.say(ADMIN, "/shop add makeup 5 7", at=NOW)
+    card_id = int(re.search(r"#(\d+)", added)[1])  # type: ignore[index]
+    await bot.say(ALICE, "/checkin", at=NOW - 2 * DAY)
+    await bot.say(ALICE, "/checkin", at=NOW)
+    await bot.say(ALICE, "/shop", at=NOW)
+    restored = await tap(bot, GROUP, ALICE, ShopButton(card_id))
+
+    card, _in_group = await bot.say(ADMIN, "/stats 7d", at=NOW)
+
+    assert "Yesterday's check-in is restored" in restored
+    assert "Messages <b>0</b>" in card  # /shop, /checkin, /stats: commands, no messages
+    # Alice on the 28th; Alice and the admin today: 2 check-ins on their day of 3 active
+    # member-days (counted with the make-up: 3 of 3, and the 29th 1 of 0)
+    assert "Check-in rate <b>66.7%</b>" in card
+    assert "Make-up check-ins (not in the rate) <b>1</b> (+1)" in card
+
+
 async def test_without_a_private_chat_the_group_gets_the_card(bot: Harness):
     await a_month(bot)
 
@@ -105,6 +128,7 @@ async def test_in_chinese_the_card_and_the_usage_speak_chinese(bot: Harness):
     assert "近 90 天" in card
     for name in ("成员", "新增", "退群", "净增长", "日活（日均）", "周活（近 7 天）",
                  "月活（近 30 天）", "黏性（近 30 天日活/月活）", "消息", "签到率",
+                 "补签（不计入签到率）",
                  "邀请确认", "裂变占比", "领券", "核销", "核销率", "订单", "GMV", "客单价",
                  "ARPU", "复购率", "新人首单转化"):  # fmt: skip
         assert f"{name} <b>" in card

@@ -184,6 +184,7 @@ async def test_every_kpi_of_a_scripted_week_is_what_was_worked_out_by_hand(uow_f
         Kpi.STICKINESS: (pytest.approx(11 / 30 / 4), pytest.approx(3 / 30 / 2)),
         Kpi.MESSAGES: (9, 4),  # the redelivered batch once, the late one on its day
         Kpi.CHECKIN_RATE: (pytest.approx(3 / 8), pytest.approx(1 / 3)),
+        Kpi.MAKEUP_CHECKINS: (0, 0),
         Kpi.INVITES_CONFIRMED: (1, 1),
         Kpi.REFERRAL_SHARE: (pytest.approx(1 / 2), pytest.approx(1.0)),
         Kpi.COUPONS_CLAIMED: (2, 1),
@@ -244,6 +245,47 @@ async def test_a_command_keeps_its_sender_active_but_is_no_message(uow_factory):
     assert a is not None and b is not None
     assert (a.messages, b.messages) == (1, 0)  # /me counts messages the same way
     assert a.last_active_at == at(29, 10) and b.last_active_at == at(29, 11)
+
+
+async def test_a_makeup_check_in_is_counted_apart_and_the_rate_stays_a_share(uow_factory):
+    """A and B chat and check in on the 27th; on the 28th only A does; on the 29th B does,
+    and redeems a 补签卡 that restores the 28th, when B was not active; A only chats."""
+    from campaigns.access import ButtonKind
+    from campaigns.services import shop
+    from campaigns.shop import NewItem, ShopItemKind
+    from tests.fakes import EVERYONE, POSTED, posted
+
+    s = Script(uow_factory)
+    await s.join(at(1), A, B)
+    for day, people in ((27, (A, B)), (28, (A,))):
+        await s.say(*((p, at(day, 9)) for p in people))
+        for p in people:
+            await s.check_in(p, at(day, 9))
+    await s.say((A, at(29, 9)), (B, at(29, 9)))
+    await s.check_in(B, at(29, 9))
+    card = await shop.add_item(
+        uow_factory(), bot_id=1, update_id=next(s.ids), chat_id=GROUP.chat_id,
+        new=NewItem(ShopItemKind.MAKEUP, 1, makeup_every_days=7), at=at(29, 10),
+    )  # fmt: skip
+    await posted(uow_factory, ButtonKind.SHOP, card.id)
+    redeemed = await shop.redeem_item(
+        uow_factory(), gate=EVERYONE, bot_id=1, update_id=next(s.ids), item_id=card.id,
+        person=B, tap=POSTED, at=at(29, 12),
+    )  # fmt: skip
+
+    stats = await group_stats(uow_factory(), chat_id=GROUP.chat_id, asked=Asked(7), now=NOW)
+    async with uow_factory() as uow:
+        record = await uow.chats.get(GROUP.chat_id)
+        counted = await uow.stats.recompute(record.pk, stats.period.start, NOW.date(), TZ)
+
+    assert redeemed.makeup is not None and redeemed.makeup.day == dt.date(2026, 11, 28)
+    by_day = {d.day.day: (d.active, d.checkins, d.makeups) for d in stats.days if d.active}
+    assert by_day == {27: (2, 2, 0), 28: (1, 1, 1), 29: (2, 1, 0)}
+    # 2 + 1 + 1 check-ins on their days of 2 + 1 + 2 active member-days: 80%; counted with
+    # the make-up, the 28th would read 200% and the week 100%
+    assert stats[Kpi.CHECKIN_RATE].value == pytest.approx(4 / 5)
+    assert stats[Kpi.MAKEUP_CHECKINS].value == 1
+    assert [d for d in stats.days if d != DayTotals(d.day)] == counted  # --rebuild agrees
 
 
 async def test_a_group_without_anything_shows_no_ratio_and_no_error(uow_factory):
@@ -370,3 +412,45 @@ async def test_the_rollup_the_writes_keep_equals_a_recompute_from_the_raw_tables
         stored = await uow.stats.days(record.pk, start, end)
         counted = await uow.stats.recompute(record.pk, start, end, TZ)
     assert [d for d in stored if d != DayTotals(d.day)] == counted
+
+
+def test_the_migration_moves_old_makeup_check_ins_out_of_the_rate(tmp_path):
+    """Before 0021 a 补签卡's row counted among its day's check-ins. The migration finds it by
+    the redemption written with it (same member, same instant, no points) and moves it to
+    `makeups`; an ordinary check-in with no points stays."""
+    import sqlite3
+
+    from storage.migrate import upgrade
+
+    path = tmp_path / "old.db"
+    upgrade(f"sqlite+aiosqlite:///{path}", "0020")
+    redeemed, plain = "2026-11-29 04:00:00.000000", "2026-11-28 01:00:00.000000"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO chats (id, telegram_id, type, active, timezone, language,"
+            " checkin_points, streak_bonus, streak_bonus_max, milestones, created_at,"
+            " updated_at) VALUES (1, -100, 'supergroup', 1, ?, 'en', 10, 0, 0, '{}', ?, ?)",
+            (TZ, plain, plain),
+        )
+        db.execute(
+            "INSERT INTO shop_items (id, chat_id, kind, name, price, created_at)"
+            " VALUES (1, 1, 'makeup', '补签卡', 5, ?)",
+            (plain,),
+        )
+        db.executemany(
+            "INSERT INTO checkins (chat_id, user_id, day, at, streak, points) VALUES (?,?,?,?,?,?)",
+            [(1, 7, "2026-11-28", redeemed, 2, 0), (1, 8, "2026-11-28", plain, 1, 0)],
+        )
+        db.execute(
+            "INSERT INTO shop_redemptions (item_id, chat_id, user_id, kind, price,"
+            " idempotency_key, at) VALUES (1, 1, 7, 'makeup', 5, 'k', ?)",
+            (redeemed,),
+        )
+        db.execute("INSERT INTO daily_stats (chat_id, day, checkins) VALUES (1, '2026-11-28', 2)")
+    upgrade(f"sqlite+aiosqlite:///{path}", "0021")
+    with sqlite3.connect(path) as db:
+        marked = db.execute("SELECT user_id, makeup FROM checkins ORDER BY user_id").fetchall()
+        day = db.execute("SELECT checkins, makeups FROM daily_stats").fetchall()
+
+    assert marked == [(7, 1), (8, 0)]
+    assert day == [(1, 1)]
