@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -96,6 +97,26 @@ def is_present(status: str, is_member: bool | None = None) -> bool:
     if status == MemberStatus.RESTRICTED:
         return bool(is_member)
     return status in PRESENT_STATUSES
+
+
+def present_at(
+    at: dt.datetime,
+    *,
+    joined_at: dt.datetime | None,
+    changes: Sequence[tuple[dt.datetime, bool]],
+) -> bool:
+    """Whether a member was in the group at the instant `at`: not before their first join
+    (`joined_at`; None: there before the bot), and then as the latest join or leave at or
+    before `at` left them (`changes`: each presence change the log holds, (time, present)).
+    With none by then they were there from before the bot. Someone who left and came back
+    was away in between: what /stats' members at a period's start and /referral report's
+    start count. storage/repositories/members.py `present_then` decides most members from
+    their row alone and asks the log only about a rejoin after `at`; a property test holds
+    it to this."""
+    if joined_at is not None and at < joined_at:
+        return False
+    before = [present for when, present in sorted(changes, key=lambda c: c[0]) if when <= at]
+    return before[-1] if before else True
 
 
 @dataclass(frozen=True)

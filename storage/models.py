@@ -338,6 +338,16 @@ class EventRow(Base):
     __table_args__ = (
         Index("ix_activity_events_chat_at", "chat_id", "at"),
         Index("ix_activity_events_chat_user_at", "chat_id", "user_id", "at"),
+        # Joins and leaves alone: a member's presence at an instant (members.present_then)
+        # finds their latest one without walking past their messages.
+        Index(
+            "ix_activity_events_presence",
+            "chat_id",
+            "user_id",
+            "at",
+            sqlite_where=text("kind IN ('join', 'leave')"),
+            postgresql_where=text("kind IN ('join', 'leave')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

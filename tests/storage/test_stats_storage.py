@@ -454,3 +454,81 @@ def test_the_migration_moves_old_makeup_check_ins_out_of_the_rate(tmp_path):
 
     assert marked == [(7, 1), (8, 0)]
     assert day == [(1, 1)]
+
+
+# -- members present at an instant: the row decides most, the log a rejoiner -----------------
+
+
+async def test_someone_who_left_and_came_back_was_away_in_between(uow_factory):
+    """A joined on the 1st; C joined on the 1st, left on the 10th and came back on the 26th;
+    B left on the 20th and came back on the 22nd, then left for good on the 27th."""
+    s = Script(uow_factory)
+    await s.join(at(1), A, B, C)
+    await s.leave(at(10), C)
+    await s.leave(at(20), B)
+    await s.join(at(22), B)
+    await s.join(at(26), C)
+    await s.leave(at(27), B)
+
+    card = await group_stats(uow_factory(), chat_id=GROUP.chat_id, asked=Asked(7), now=NOW)
+    async with uow_factory() as uow:
+        record = await uow.chats.get(GROUP.chat_id)
+        on_the_21st = await uow.members.present_at(record.pk, at(21))
+        on_the_23rd = await uow.members.present_at(record.pk, at(23))
+
+    # the 24th's midnight (the previous week's end): A and B; C was away until the 26th
+    assert (card[Kpi.MEMBERS].value, card[Kpi.MEMBERS].previous) == (2, 2)  # A, C now
+    assert (on_the_21st, on_the_23rd) == (1, 2)  # A alone; A and B, who was back
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    changes=st.lists(st.tuples(st.integers(0, 3), st.booleans(), HOURS), max_size=14),
+    probes=st.lists(HOURS, min_size=1, max_size=4),
+)
+async def test_members_present_at_an_instant_in_sql_are_the_rule(uow_factory, changes, probes):
+    """Random joins and leaves (late ones among them, which the use case drops as stale) of
+    four people, one of them there before the bot (first seen speaking): the SQL count at
+    each instant equals campaigns.members.present_at over the stored log."""
+    from sqlalchemy import select
+
+    from campaigns.members import present_at
+    from storage.models import EventRow, MembershipRow
+
+    example = next(EXAMPLES)
+    group = ChatInfo(chat_id=-100_900_000 - example, type="supergroup", title="Random")
+    s = Script(uow_factory, group)
+    s.ids = itertools.count(example * 100_000)
+    await s.say((PEOPLE[3], NOW - dt.timedelta(days=30)))
+    for i, (member, present, hours) in enumerate(changes):
+        when = NOW - dt.timedelta(hours=hours, seconds=i)  # distinct instants
+        await (s.join(when, PEOPLE[member]) if present else s.leave(when, PEOPLE[member]))
+
+    async with uow_factory() as uow:
+        record = await uow.chats.get(group.chat_id)
+        rows = await uow.session.execute(
+            select(MembershipRow.user_id, MembershipRow.joined_at).where(
+                MembershipRow.chat_id == record.pk
+            )
+        )
+        joined = {user: first for user, first in rows}
+        events = await uow.session.execute(
+            select(EventRow.user_id, EventRow.at, EventRow.kind).where(
+                EventRow.chat_id == record.pk, EventRow.kind.in_(["join", "leave"])
+            )
+        )
+        log: dict[int, list[tuple[dt.datetime, bool]]] = {}
+        for user, when, kind in events:
+            log.setdefault(user, []).append((when, kind == "join"))
+        for hours in probes:
+            instant = NOW - dt.timedelta(hours=hours, seconds=30)
+            counted = await uow.members.present_at(record.pk, instant)
+            rule = sum(
+                present_at(instant, joined_at=first, changes=log.get(user, []))
+                for user, first in joined.items()
+            )
+            assert counted == rule, (instant, changes)

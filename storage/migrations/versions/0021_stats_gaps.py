@@ -1,4 +1,5 @@
-"""/stats: make-up check-ins (补签卡) counted apart from the check-in rate
+"""/stats: make-up check-ins (补签卡) counted apart from the check-in rate; joins and leaves
+indexed for a member's presence at an instant
 
 A make-up check-in restores a past day on which its member was not active, so counted with
 the day's check-ins it could lift that day's rate above 100%. Its row is now marked
@@ -6,6 +7,9 @@ the day's check-ins it could lift that day's rate above 100%. Its row is now mar
 make-up rows are found by the redemption that made them (a 补签卡 redemption by the same
 member at the same instant: the two are written together with the same time) and moved
 from `checkins` to `makeups` on their day.
+
+`ix_activity_events_presence` (partial: joins and leaves only) lets the count of members
+present at a period's start find a rejoiner's latest join or leave before it directly.
 
 Revision ID: 0021
 Revises: 0020
@@ -41,6 +45,7 @@ WHERE EXISTS (
     WHERE c.chat_id = daily_stats.chat_id AND c.day = daily_stats.day AND c.makeup
 )
 """
+PRESENCE = "kind IN ('join', 'leave')"
 BACK_COUNTS = "UPDATE daily_stats SET checkins = checkins + makeups WHERE makeups > 0"
 
 
@@ -55,9 +60,17 @@ def upgrade() -> None:
         )
     op.execute(MARK_MAKEUPS)
     op.execute(MOVE_COUNTS)
+    op.create_index(
+        "ix_activity_events_presence",
+        "activity_events",
+        ["chat_id", "user_id", "at"],
+        sqlite_where=sa.text(PRESENCE),
+        postgresql_where=sa.text(PRESENCE),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_activity_events_presence", table_name="activity_events")
     op.execute(BACK_COUNTS)
     with op.batch_alter_table("daily_stats") as batch:
         batch.drop_column("makeups")
