@@ -52,7 +52,10 @@ PT = cast(Table, ProcessedUpdateRow.__table__)
 UT = cast(Table, UserRow.__table__)
 ET = cast(Table, EventRow.__table__)
 # Literals, as the partial index's WHERE says them: a planner matches the index only then.
-PRESENCE_KINDS = [literal_column(f"'{EventKind.JOIN}'"), literal_column(f"'{EventKind.LEAVE}'")]
+PRESENCE_KINDS: list[Any] = [
+    literal_column(f"'{EventKind.JOIN}'"),
+    literal_column(f"'{EventKind.LEAVE}'"),
+]
 
 
 def _upsert_user(insert: Any) -> Any:
