@@ -43,6 +43,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.members import COMMAND, EventKind, counts_as_message
@@ -79,6 +80,26 @@ _COUNTS = [Column(name, BigInteger) for name in COUNTERS]
 EVENT_COUNTERS = {EventKind.JOIN: "joins", EventKind.LEAVE: "leaves", EventKind.MESSAGE: "messages"}
 
 
+# PostgreSQL advisory locks on a group's rollup, one key per group (the bigint form, in a
+# range of its own): every statement that adds to the rollup takes its groups' keys shared,
+# in that same statement (no round trip more on the hot path), and holds them to the end of
+# its transaction; `growthbot stats --rebuild` takes the group's key exclusively around its
+# recount and rewrite. So a rebuild waits until every write that has already added to the
+# group's rows has committed (its raw facts are then in the recount), and a write adding
+# later waits for the rebuild and adds to the rewritten rows (its raw facts, uncommitted
+# while the rebuild counted, were not in the recount): nothing is lost or counted twice.
+# SQLite needs none of it: every writing transaction holds the database's write lock.
+ROLLUP_LOCKS = 0x5354_0000_0000  # "ST" << 32: the keys are this + the group's pk
+
+
+def _rollup_shared(insert: Any, chat_pk: Any) -> ColumnElement[bool]:
+    """The condition that takes the group's rollup lock shared, row by row (true)."""
+    if insert is postgresql.insert:
+        key = literal(ROLLUP_LOCKS, BigInteger) + chat_pk
+        return func.pg_advisory_xact_lock_shared(key).is_not(None)
+    return true()
+
+
 def _add_on_conflict(stmt: Any) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["chat_id", "day"],
@@ -96,7 +117,7 @@ def _bump_at(insert: Any) -> Any:
     source = (
         select(rows.c.chat_id, day.label("day"), *(func.sum(rows.c[n]).label(n) for n in COUNTERS))
         .select_from(rows.join(CH, CH.c.id == rows.c.chat_id))
-        .where(true())  # SQLite's upsert after a SELECT needs a WHERE
+        .where(_rollup_shared(insert, rows.c.chat_id))  # SQLite's upsert needs a WHERE too
         .group_by(rows.c.chat_id, day)
     )
     return _add_on_conflict(insert(DS).from_select(["chat_id", "day", *COUNTERS], source))
@@ -104,8 +125,13 @@ def _bump_at(insert: Any) -> Any:
 
 def _bump_day(insert: Any) -> Any:
     """Rows (chat, local day, counters), one per day, added to the stored days."""
-    rows = json_rows(insert, Column("chat_id", BigInteger), Column("day", Date), *_COUNTS)
-    return _add_on_conflict(insert(DS).from_select(["chat_id", "day", *COUNTERS], rows))
+    rows = json_rows(insert, Column("chat_id", BigInteger), Column("day", Date), *_COUNTS).subquery(
+        "r"
+    )
+    source = select(rows.c.chat_id, rows.c.day, *(rows.c[n] for n in COUNTERS)).where(
+        _rollup_shared(insert, rows.c.chat_id)  # SQLite's upsert after a SELECT needs a WHERE
+    )
+    return _add_on_conflict(insert(DS).from_select(["chat_id", "day", *COUNTERS], source))
 
 
 _BUMP_AT = prepared(_bump_at)
@@ -262,6 +288,13 @@ class SqlStats(Repository):
             .where(MD.c.chat_id == chat_pk, MD.c.day >= first, MD.c.day <= last)
             .scalar_subquery()
         )
+
+    async def lock_rollup(self, chat_pk: int) -> None:
+        """The group's rollup lock, exclusively, to the end of the transaction (PostgreSQL;
+        on SQLite the transaction's write lock already keeps every writer out)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = literal(ROLLUP_LOCKS, BigInteger) + literal(chat_pk, BigInteger)
+            await self.run(select(func.pg_advisory_xact_lock(key)))
 
     async def recompute(
         self, chat_pk: int, start: dt.date, end: dt.date, timezone: str

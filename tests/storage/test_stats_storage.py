@@ -214,7 +214,7 @@ async def test_the_scripted_rollup_equals_a_recompute_and_a_rebuild_keeps_it(uow
         stored = await uow.stats.days(record.pk, start, end)
         counted = await uow.stats.recompute(record.pk, start, end, TZ)
 
-    await rebuild_stats(uow_factory(), chat_id=GROUP.chat_id, since=start, now=NOW)
+    await rebuild_stats(uow_factory, chat_id=GROUP.chat_id, since=start, now=NOW)
 
     assert stored == counted
     assert next(d for d in stored if d.day == dt.date(2026, 11, 10)).first_orders == 1
@@ -532,3 +532,85 @@ async def test_members_present_at_an_instant_in_sql_are_the_rule(uow_factory, ch
                 for user, first in joined.items()
             )
             assert counted == rule, (instant, changes)
+
+
+# -- --rebuild while the bot writes ---------------------------------------------------------
+
+
+async def until_waiting(uow_factory, database_url: str, task) -> None:
+    """Returns once `task` waits for the transaction the test holds open: on PostgreSQL, when
+    a backend waits on a lock; on SQLite (one connection) when it has had its chances."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        assert not task.done(), "it went ahead of the open transaction"
+        if not database_url.startswith("postgresql"):
+            if _ >= 20:
+                return
+            continue
+        async with uow_factory() as uow:
+            waiting = await uow.session.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
+        if waiting:
+            return
+    raise AssertionError("never waited")
+
+
+async def test_a_rebuild_waits_for_a_write_in_flight_and_loses_none_of_it(
+    uow_factory, database_url
+):
+    """A message of the 29th is stored; a second one is written (with its rollup) but not
+    yet committed when a rebuild starts. The rebuild waits for it and counts both."""
+    import asyncio
+
+    from campaigns.members import EventKind
+
+    s = Script(uow_factory)
+    await s.join(at(1), A)
+    await s.say((A, at(29, 9)))
+    async with uow_factory() as writer:
+        record = await writer.chats.get(GROUP.chat_id)
+        await writer.events.add([(record.pk, A.user_id, EventKind.MESSAGE, at(29, 10), None,
+                                  {"type": "text"})])  # fmt: skip
+        rebuild = asyncio.create_task(
+            rebuild_stats(uow_factory, chat_id=GROUP.chat_id, since=at(20).date(), now=NOW)
+        )
+        await until_waiting(uow_factory, database_url, rebuild)
+        await writer.commit()
+    await rebuild
+
+    async with uow_factory() as uow:
+        stored = await uow.stats.days(record.pk, at(29).date(), at(29).date())
+        counted = await uow.stats.recompute(record.pk, at(29).date(), at(29).date(), TZ)
+    assert [d.messages for d in stored] == [d.messages for d in counted] == [2]
+
+
+async def test_a_write_during_a_rebuild_waits_and_adds_to_the_rewritten_day(
+    uow_factory, database_url
+):
+    """The rebuild's transaction holds the group's rollup lock and has recounted the 29th;
+    a batch of messages arriving now waits (adding to the old row before the rewrite would
+    be lost in it), then adds to the row the rebuild wrote."""
+    import asyncio
+
+    s = Script(uow_factory)
+    await s.join(at(1), A)
+    await s.say((A, at(29, 9)))
+    async with uow_factory() as rebuilding:
+        record = await rebuilding.chats.get(GROUP.chat_id)
+        await rebuilding.stats.lock_rollup(record.pk)
+        day = at(29).date()
+        rows = await rebuilding.stats.recompute(record.pk, day, day, TZ)
+        batch = asyncio.create_task(s.say((A, at(29, 11)), (A, at(29, 12))))
+        await until_waiting(uow_factory, database_url, batch)
+        await rebuilding.stats.replace(record.pk, day, day, rows)
+        await rebuilding.commit()
+    await batch
+
+    async with uow_factory() as uow:
+        [stored] = await uow.stats.days(record.pk, day, day)
+    assert (stored.messages, stored.active) == (3, 1)
