@@ -27,12 +27,10 @@ async def a_month(bot: Harness) -> None:
 
 
 def photos(bot: Harness, chat: int) -> list[tuple[str, int]]:
-    """The charts sent to `chat`: each caption and the uploaded PNG's size in bytes."""
-    return [
-        (str(c.params.get("caption", "")), int(str(c.params["photo"]).split(", ")[1].split()[0]))
-        for c in bot.world.calls
-        if c.method == "sendPhoto" and c.status == 200 and int(c.params["chat_id"]) == chat
-    ]
+    """The charts sent to `chat`, as one album: each caption and the uploaded PNG's size."""
+    albums = bot.world.albums(chat)
+    assert len(albums) <= 1 and not [c for c in bot.world.calls if c.method == "sendPhoto"]
+    return albums[0] if albums else []
 
 
 async def test_the_card_goes_privately_with_each_kpi_and_its_change(bot: Harness):
@@ -87,12 +85,15 @@ async def test_a_makeup_card_shows_apart_and_the_check_in_rate_stays_a_share(bot
 
 async def test_without_a_private_chat_the_group_gets_the_card(bot: Harness):
     await a_month(bot)
+    bot.clock.advance(120)  # the group's minute starts afresh
+    budget = bot.app.bot.rate_limiter.budget  # type: ignore[union-attr]
 
     await bot.say(ADMIN, "/stats", at=NOW)  # a private message is tried first, and refused
 
     card = next(text for text in bot.world.delivered(GROUP) if "📊" in text)
     assert "30 days, 11-01 – 11-30" in card
-    assert len(photos(bot, GROUP)) == 4  # the charts follow where the card went
+    assert len(photos(bot, GROUP)) == 4  # the charts follow where the card went, one album
+    assert budget.used(GROUP) == 1 + 4  # the card, and the album's 4 of the group's 20
     assert "Members <b>3</b> (+1, +50%)" in card  # the admin and Carol on 1 November
 
 
