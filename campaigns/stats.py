@@ -54,6 +54,7 @@ when the previous value is zero or has none).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -72,6 +73,46 @@ class BadPeriod(DomainError):
     """The period was not one of 7d, 30d, 90d (or a date in the future / too far back)."""
 
     given: str
+
+
+STATS_COOLDOWN = dt.timedelta(seconds=60)  # a group's /stats at most once in this long
+COOLDOWN_KEYS = 10_000  # groups remembered before the long-past ones are forgotten
+
+
+@dataclass
+class TooSoon(DomainError):
+    """The group's figures were drawn moments ago; they may be asked for again at
+    `again_at`."""
+
+    again_at: dt.datetime
+    now: dt.datetime
+
+    @property
+    def seconds(self) -> int:
+        """Whole seconds left (at least 1)."""
+        return max(1, math.ceil((self.again_at - self.now).total_seconds()))
+
+
+class Cooldown:
+    """At most one report per key (a group) in `every`, in this process: the /stats card's
+    four charts take about 0.3 s of CPU each, and drawing holds the interpreter's lock from
+    the event loop for part of it, so a second /stats for the same group moments later
+    (another admin, a double tap) would only slow every member's replies for figures that
+    have not changed. Times are the caller's clock (the app's injected one)."""
+
+    def __init__(self, every: dt.timedelta = STATS_COOLDOWN) -> None:
+        self.every = every
+        self._last: dict[object, dt.datetime] = {}
+
+    def take(self, key: object, now: dt.datetime) -> None:
+        """Counts this report against `key`; TooSoon (nothing counted) within `every` of
+        the previous one."""
+        last = self._last.get(key)
+        if last is not None and last <= now < last + self.every:
+            raise TooSoon(last + self.every, now)
+        if len(self._last) >= COOLDOWN_KEYS:
+            self._last = {k: t for k, t in self._last.items() if t + self.every > now}
+        self._last[key] = now
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from campaigns.channels import ChannelPeriod
 from campaigns.coupons import format_amount
-from campaigns.stats import BadPeriod, Kpi, KpiCard, KpiKind, KpiLine, Value
+from campaigns.stats import BadPeriod, Kpi, KpiCard, KpiKind, KpiLine, TooSoon, Value
 from handlers.channel_texts import ChannelTexts
 from handlers.words import Words
 
@@ -49,7 +49,16 @@ class StatsTexts:
     def refusal(self, error: Exception) -> str | None:
         if isinstance(error, BadPeriod):
             return self.usage()
+        if isinstance(error, TooSoon):
+            return self.too_soon(error.seconds)
         return self.words.refusal(error)
+
+    def too_soon(self, seconds: int) -> str:
+        return self._n(
+            "⏳ This group's stats were drawn less than a minute ago: ask again in {n} second.",
+            "⏳ This group's stats were drawn less than a minute ago: ask again in {n} seconds.",
+            seconds,
+        )
 
     def usage(self) -> str:
         return self._(

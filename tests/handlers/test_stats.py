@@ -8,7 +8,7 @@ import re
 import pytest
 
 from handlers.callbacks import ShopButton
-from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, Harness, tap
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness, tap
 
 DAY = dt.timedelta(days=1)
 
@@ -95,6 +95,36 @@ async def test_without_a_private_chat_the_group_gets_the_card(bot: Harness):
     assert len(photos(bot, GROUP)) == 4  # the charts follow where the card went, one album
     assert budget.used(GROUP) == 1 + 4  # the card, and the album's 4 of the group's 20
     assert "Members <b>3</b> (+1, +50%)" in card  # the admin and Carol on 1 November
+
+
+async def test_a_second_stats_within_a_minute_is_told_when_and_draws_nothing(bot: Harness):
+    """One admin asks, another asks 45 s later (the charts are the same, and drawing them
+    costs every member's replies CPU): told to wait 15 s. After the minute, it works."""
+    await a_month(bot)
+    bot.world.start_private(ADMIN)
+    await bot.say(ADMIN, "/stats", at=NOW)
+    albums = len(bot.world.albums(ADMIN))
+
+    bot.clock.advance(45)
+    [again] = await bot.say(OWNER, "/stats 7d", at=bot.clock.now())
+    bot.clock.advance(15)
+    later, _in_group = await bot.say(ADMIN, "/stats 7d", at=bot.clock.now())
+
+    assert again == (
+        "⏳ This group's stats were drawn less than a minute ago: ask again in 15 seconds."
+    )
+    assert "📊 <b>Sunny Tea Club</b> · 7 days" in later
+    assert len(bot.world.albums(ADMIN)) == albums + 1  # nothing drawn for the second
+
+
+async def test_the_wait_is_said_in_chinese_in_a_chinese_group(bot: Harness):
+    await bot.say(ADMIN, "/set language zh", at=NOW)
+    await bot.say(ADMIN, "/stats", at=NOW)  # no private chat: the card goes to the group
+    bot.clock.advance(59)
+
+    [again] = await bot.say(ADMIN, "/stats", at=bot.clock.now())
+
+    assert again == "⏳ 本群数据一分钟内刚生成过，请 1 秒后再查询。"
 
 
 async def test_members_are_refused_and_see_no_figures(bot: Harness):

@@ -202,3 +202,19 @@ def test_the_check_in_rate_never_passes_100_percent(rows: list[tuple[int, int, i
     rate = kpi_card(period, days.values(), PeriodFacts(), PeriodFacts())[Kpi.CHECKIN_RATE].value
 
     assert rate is None or 0 <= rate <= 1
+
+
+def test_a_group_gets_its_report_once_a_minute_and_others_are_not_held():
+    from campaigns.stats import Cooldown, TooSoon
+
+    cooldown = Cooldown(dt.timedelta(seconds=60))
+    at = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
+    cooldown.take(-100, at)
+    cooldown.take(-200, at + dt.timedelta(seconds=1))  # another group: its own minute
+
+    with pytest.raises(TooSoon) as refused:
+        cooldown.take(-100, at + dt.timedelta(seconds=59, milliseconds=500))
+    cooldown.take(-100, at + dt.timedelta(seconds=60))  # the refusal counted nothing
+
+    assert refused.value.seconds == 1  # half a second is said as 1, never 0
+    assert refused.value.again_at == at + dt.timedelta(seconds=60)
