@@ -41,6 +41,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects import postgresql
@@ -196,7 +197,13 @@ class SqlStats(Repository):
     async def facts(self, chat_pk: int, windows: Sequence[FactWindow]) -> list[PeriodFacts]:
         """Three statements whatever the number of windows: one pass over the group's
         memberships (presence, new members and their first order), the distinct active
-        members per run of days, the buyers per window."""
+        members per run of days, the buyers per window.
+
+        On PostgreSQL without JIT: a big group's pass is costly enough on paper for the
+        planner to compile it, and compiling (LLVM, about a second) took longer than the
+        pass itself; bench/bench_stats.py measured both ways (README, "Stats at scale")."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.run(text("SET LOCAL jit = off"))
         first_order = (
             select(func.min(OT.c.at))
             .where(OT.c.chat_id == MT.c.chat_id, OT.c.user_id == MT.c.user_id)
