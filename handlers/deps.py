@@ -20,6 +20,7 @@ from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import chat_settings
 from campaigns.settings import ChatSettings
+from campaigns.stats import Cooldown
 
 ADMIN_TTL = 600.0
 SETTINGS_TTL = 60.0
@@ -183,6 +184,8 @@ class Deps:
     outbox: Kick | None = None  # set by the composition root once the sender exists
     outcomes: Outcomes = field(default_factory=Unobserved)
     rights_noticed: dict[int, float] = field(default_factory=dict)
+    # /stats per group, at most once a minute (the charts' CPU), on `clock`.
+    stats_asked: Cooldown = field(default_factory=Cooldown)
     # The text each post or card shows now, so a timer refresh edits only what changed.
     shown: dict[tuple[int, int], str] = field(default_factory=dict)
     reachable: set[int] = field(default_factory=set)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -235,7 +236,8 @@ class DailyStatsRow(Base):
     leaves: Mapped[int] = _counter()
     messages: Mapped[int] = _counter()
     active: Mapped[int] = _counter()  # member_days rows of the day
-    checkins: Mapped[int] = _counter()
+    checkins: Mapped[int] = _counter()  # on the day itself
+    makeups: Mapped[int] = _counter()  # make-up check-ins (补签卡) restoring the day
     invites_confirmed: Mapped[int] = _counter()
     coupons_claimed: Mapped[int] = _counter()
     coupons_redeemed: Mapped[int] = _counter()
@@ -336,6 +338,16 @@ class EventRow(Base):
     __table_args__ = (
         Index("ix_activity_events_chat_at", "chat_id", "at"),
         Index("ix_activity_events_chat_user_at", "chat_id", "user_id", "at"),
+        # Joins and leaves alone: a member's presence at an instant (members.present_then)
+        # finds their latest one without walking past their messages.
+        Index(
+            "ix_activity_events_presence",
+            "chat_id",
+            "user_id",
+            "at",
+            sqlite_where=text("kind IN ('join', 'leave')"),
+            postgresql_where=text("kind IN ('join', 'leave')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -360,6 +372,8 @@ class CheckinRow(Base):
     at: Mapped[dt.datetime]
     streak: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(Integer)
+    # A 补签卡 restored this past day (`at` is when): counted apart from the check-in rate.
+    makeup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LedgerRow(Base):
