@@ -423,7 +423,7 @@ def test_the_migration_moves_old_makeup_check_ins_out_of_the_rate(tmp_path):
     from storage.migrate import upgrade
 
     path = tmp_path / "old.db"
-    upgrade(f"sqlite+aiosqlite:///{path}", "0020")
+    upgrade(f"sqlite+aiosqlite:///{path}", "0022")
     redeemed, plain = "2026-11-29 04:00:00.000000", "2026-11-28 01:00:00.000000"
     with sqlite3.connect(path) as db:
         db.execute(
@@ -447,7 +447,7 @@ def test_the_migration_moves_old_makeup_check_ins_out_of_the_rate(tmp_path):
             (redeemed,),
         )
         db.execute("INSERT INTO daily_stats (chat_id, day, checkins) VALUES (1, '2026-11-28', 2)")
-    upgrade(f"sqlite+aiosqlite:///{path}", "0021")
+    upgrade(f"sqlite+aiosqlite:///{path}", "0023")
     with sqlite3.connect(path) as db:
         marked = db.execute("SELECT user_id, makeup FROM checkins ORDER BY user_id").fetchall()
         day = db.execute("SELECT checkins, makeups FROM daily_stats").fetchall()
