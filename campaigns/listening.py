@@ -66,6 +66,8 @@ class ListenSettings:
 
 def apply_listen_setting(settings: ListenSettings, key: str, raw: str) -> ListenSettings:
     """One of EXAMPLES' keys set from `/set`; InvalidSetting names what is wrong."""
+    if key not in EXAMPLES:
+        raise InvalidSetting(key, "unknown_key", ", ".join(EXAMPLES))
     if key == "faq_cooldown":
         try:
             minutes = read_int(raw)

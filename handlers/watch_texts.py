@@ -124,7 +124,8 @@ class WatchTexts:
             f"{who}: “{html.escape(excerpt, quote=False)}”",
         ]
         if link is not None:
-            lines.append(f'<a href="{html.escape(link)}">{self._("Open the message")}</a>')
+            opener = self._("Open the message")
+            lines.append(f'<a href="{html.escape(link)}">{opener}</a>')
         else:
             lines.append(self._("(A basic group: Telegram gives its messages no link.)"))
         lines.append(
