@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from campaigns.content import HtmlProblem, html_problems, visible_length
 from campaigns.errors import DomainError
-from campaigns.keywords import Keyword, KeywordRefused, normalize, parse_keyword
+from campaigns.keywords import Keyword, KeywordRefused, normalize, parse_keyword, storable
 
 MAX_FAQS = 50
 QUESTION_MAX = 100  # characters of the question as typed (tags aside)
@@ -147,9 +147,9 @@ def plain(fragment: str) -> str:
 def read_faq(body: str, replied: str | None = None) -> FaqDraft:
     """`/faq add <question> | <answer>` (the HTML after `add`), or `/faq add <question>` in
     reply to the answer (`replied`, its HTML). FaqRefused names the first problem."""
-    asked, answer = split_faq(body)
-    if answer is None:
-        answer = replied
+    asked, answer = split_faq(storable(body))
+    if answer is None and replied is not None:
+        answer = storable(replied)
     question_text = plain(asked)
     if answer is None:
         if not question_text:

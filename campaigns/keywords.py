@@ -27,6 +27,16 @@ _EDGE_PUNCTUATION = "?!.,;:~…。？！，；：～、\"'“”‘’「」『�
 _WORD_CHAR = "0-9a-z"
 
 
+# Control characters (NUL above all: PostgreSQL text cannot hold it) and UTF-16 halves that
+# are not a pair (UTF-8 cannot encode them) may come in a forged update.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """What an admin typed, as it can be stored and sent: the unstorable is U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def normalize(text: str) -> str:
     """What matching compares: NFKC, casefolded (NFKC again, as Unicode's caseless matching
     does), whitespace runs as one space. ASCII text, most chatter, takes the quick way."""
@@ -84,7 +94,7 @@ class Keyword:
 
 def parse_keyword(raw: str, limit: int = KEYWORD_MAX) -> Keyword:
     """One keyword as an admin typed it; KeywordRefused when it cannot be one."""
-    text = normalize(raw).strip(_EDGE_PUNCTUATION + " ")
+    text = normalize(storable(raw)).strip(_EDGE_PUNCTUATION + " ")
     if not text or not any(char.isalnum() for char in text):
         raise KeywordRefused(KeywordProblem.EMPTY, raw[:64])
     if len(text) > limit:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from campaigns.errors import InvalidSetting
 from campaigns.faq import FaqRefused, parse_question, parse_reference, read_faq, split_faq
-from campaigns.keywords import KEYWORD_MAX, KeywordRefused, normalize, parse_keyword
+from campaigns.keywords import KEYWORD_MAX, KeywordRefused, normalize, parse_keyword, storable
 from campaigns.listening import (
     EXAMPLES,
     ListenSettings,
@@ -52,6 +52,7 @@ def test_a_keyword_is_made_or_refused_and_fits(raw: str):
         return
     assert 0 < len(keyword.text) <= KEYWORD_MAX
     assert keyword.found_in(keyword.text)  # a keyword is found in itself
+    assert storable(keyword.text) == keyword.text
     keyword.found_in(normalize(raw))
 
 
@@ -68,9 +69,12 @@ def test_watch_words_parse_or_are_refused(raw: str):
 
 @FAST
 @given(TEXT, st.none() | TEXT)
+@example("发货|\ud800", None)  # a forged update's lone surrogate: no UTF-16 length to measure
+@example("发\x00货|a\x00", None)  # NUL: PostgreSQL text cannot hold it
 def test_faqs_parse_or_are_refused(body: str, replied: str | None):
     with contextlib.suppress(FaqRefused):
         draft = read_faq(body, replied)
+        assert storable(draft.question + draft.answer) == draft.question + draft.answer
         assert draft.key == parse_question(draft.question).key
         assert len(draft.key) <= 255
     split_faq(body)
