@@ -42,7 +42,10 @@ def normalize(text: str) -> str:
     does), whitespace runs as one space. ASCII text, most chatter, takes the quick way."""
     if text.isascii():
         return " ".join(text.lower().split())
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    compatible = unicodedata.normalize("NFKC", text)
+    folded = compatible.casefold()
+    if folded != compatible:  # Chinese has no case: most messages skip the second pass
+        folded = unicodedata.normalize("NFKC", folded)
     return " ".join(folded.split())
 
 

@@ -15,7 +15,7 @@ worth a look) but is not answered (it is not the member's own question).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -79,8 +79,8 @@ def apply_listen_setting(settings: ListenSettings, key: str, raw: str) -> Listen
     word = raw.strip().casefold()
     if word not in ON | OFF:
         raise InvalidSetting(key, "on_or_off", EXAMPLES[key])
-    field = "watch_alerts" if key == "watch_alerts" else "faq_replies"
-    return replace(settings, **{field: word in ON})
+    name = "watch_alerts" if key == "watch_alerts" else "faq_replies"
+    return replace(settings, **{name: word in ON})
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,23 @@ class ReplyBook:
     settings: ListenSettings = ListenSettings()
     words: tuple[Keyword, ...] = ()  # longest first
     faqs: tuple[Faq, ...] = ()  # oldest first
+    # Every keyword's text (words' and questions' alike) by its first character: a message
+    # none of whose characters starts one is refused after one set operation, and otherwise
+    # only the keywords starting with its characters are looked for. Almost every message
+    # is refused here, before any rule is asked.
+    _starts: dict[str, tuple[str, ...]] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        texts = {w.text for w in self.words}
+        texts |= {k.text for f in self.faqs for alt in f.keywords.alternatives for k in alt}
+        starts: dict[str, list[str]] = {}
+        for text in sorted(texts):
+            starts.setdefault(text[0], []).append(text)
+        object.__setattr__(self, "_starts", {c: tuple(t) for c, t in starts.items()})
+
+    def _may_have(self, normalized: str) -> bool:
+        starts = self._starts
+        return any(t in normalized for c in starts.keys() & set(normalized) for t in starts[c])
 
     @property
     def empty(self) -> bool:
@@ -124,6 +141,8 @@ class ReplyBook:
         if self.empty:
             return None
         normalized = normalize(text)
+        if not self._may_have(normalized):
+            return None
         word = longest_found(self.words, normalized) if self.settings.watch_alerts else None
         faq = None
         if self.settings.faq_replies and not forwarded:
