@@ -11,12 +11,21 @@ from hypothesis import strategies as st
 
 from campaigns.errors import InvalidSetting
 from campaigns.faq import FaqRefused, parse_question, parse_reference, read_faq, split_faq
-from campaigns.keywords import KEYWORD_MAX, KeywordRefused, normalize, parse_keyword, storable
+from campaigns.keywords import (
+    KEYWORD_MAX,
+    KeywordRefused,
+    longest_found,
+    normalize,
+    parse_keyword,
+    storable,
+)
 from campaigns.listening import (
     EXAMPLES,
+    Heard,
     ListenSettings,
     ReplyBook,
     apply_listen_setting,
+    best_faq,
     parse_verb,
     stored_faqs,
 )
@@ -99,6 +108,7 @@ def test_settings_are_applied_or_refused(key: str, raw: str):
 
 @FAST
 @given(st.lists(TEXT, max_size=8), st.lists(TEXT, max_size=8), TEXT, st.booleans())
+@example(["refund", "退款"], ["发货/怎么+退款"], "请问 Refund 怎么退款", False)
 def test_any_message_is_heard_against_any_stored_book_without_raising(
     words: list[str], questions: list[str], message: str, forwarded: bool
 ):
@@ -112,6 +122,11 @@ def test_any_message_is_heard_against_any_stored_book_without_raising(
     heard = book.hear(message, forwarded=forwarded)
     assert heard is None or heard.word is not None or heard.faq is not None
     excerpt(message)
+    # The quick refusal by first characters never hides a match the rules would find.
+    normalized = normalize(message)
+    word = longest_found(book.words, normalized)
+    faq = None if forwarded else best_faq(book.faqs, normalized)
+    assert heard == (Heard(word, faq) if word or faq else None)
 
 
 @FAST
@@ -119,3 +134,24 @@ def test_any_message_is_heard_against_any_stored_book_without_raising(
 def test_every_chat_gets_a_link_or_none(chat_id: int, message_id: int, username: str | None):
     link = message_link(chat_id, message_id, username)
     assert link is None or link.startswith("https://t.me/")
+
+
+@FAST
+@given(st.data(), st.lists(SHAPED, min_size=1, max_size=6), st.lists(SHAPED, max_size=6))
+def test_a_message_saying_stored_keywords_is_heard_as_the_rules_say(
+    data: st.DataObject, words: list[str], questions: list[str]
+):
+    book = ReplyBook(
+        1,
+        "en",
+        ListenSettings(),
+        stored_words(words),
+        stored_faqs([(i, q, "answer") for i, q in enumerate(questions)]),
+    )
+    said = data.draw(st.lists(st.sampled_from(words + questions) | PIECES, max_size=5))
+    message = "".join(said)
+    normalized = normalize(message)
+    word = longest_found(book.words, normalized)
+    faq = best_faq(book.faqs, normalized)
+
+    assert book.hear(message) == (Heard(word, faq) if word or faq else None)
