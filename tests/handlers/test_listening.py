@@ -359,3 +359,25 @@ async def test_thirty_members_asking_at_once_get_one_answer_within_telegrams_lim
     assert alone == "48 小时内发货"
     assert len([line for line in lines if "checked in" in line or "✅ #" in line]) == 30
     assert bot.world.refused_429 == 0
+
+
+@pytest.mark.parametrize("ref", ["99999999999999999999", "٣", "-1", "#0", "<b>x</b>", "发货x"])
+async def test_odd_faq_references_are_answered_and_change_nothing(bot: Harness, ref: str):
+    await bot.say(ADMIN, "/faq add 发货 | 48 小时内")
+
+    [said] = await bot.say(ADMIN, f"/faq remove {ref}")
+    [nothing] = await bot.say(ADMIN, "/faq remove")
+    [listed] = await bot.say(ADMIN, "/faq list")
+
+    assert said.startswith("❌ This group has no FAQ <code>")
+    assert nothing.startswith("❌ Which one?")
+    assert "<code>发货</code> → 48 小时内" in listed
+
+
+async def test_a_word_no_database_could_store_is_stored_with_its_odd_characters_replaced(
+    bot: Harness,
+):
+    [added] = await bot.say(ADMIN, "/watch add bad\x00word, 退\udc00款")
+    [listed] = await bot.say(ADMIN, "/watch list")
+
+    assert "bad\ufffdword" in added and "\x00" not in listed and "退\ufffd款" in listed
