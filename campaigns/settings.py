@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from campaigns.checkin import CheckinRules
 from campaigns.errors import InvalidSetting
 from campaigns.journeys import NO_JOURNEYS, JourneyBook
+from campaigns.listening import EXAMPLES as LISTEN_EXAMPLES
+from campaigns.listening import ListenSettings, apply_listen_setting
 from campaigns.numbers import read_int
 from campaigns.referral import ReferralProgram, apply_program_setting
 from campaigns.tiers import DEFAULT_LADDER, TierLadder, parse_ladder, with_option
@@ -26,6 +28,7 @@ EXAMPLES = {
     "order_points": "1",
     "milestone_coupons": "7:12",
     "points_expiry_months": "12",
+    **LISTEN_EXAMPLES,  # watch_alerts, faq_replies, faq_cooldown
 }
 MAX_EXPIRY_MONTHS = 120
 SETTING_KEYS = tuple(EXAMPLES)
@@ -46,6 +49,7 @@ class ChatSettings:
     # No points expire before this local day: set when expiry is turned on or shortened
     # (campaigns.shop.with_expiry_grace), so members are told before anything goes.
     points_expire_from: dt.date | None = None
+    listening: ListenSettings = field(default_factory=ListenSettings)  # watch words, FAQ
 
     def as_pairs(self) -> list[tuple[str, str]]:
         """Settings as they are typed in `/set`, in a stable order."""
@@ -59,6 +63,7 @@ class ChatSettings:
             ("order_points", str(self.order_points)),
             ("milestone_coupons", format_milestones(self.checkin.milestone_coupons)),
             ("points_expiry_months", str(self.points_expiry_months)),
+            *self.listening.pairs(),
         ]
 
 
@@ -129,6 +134,8 @@ def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
     if not raw:
         raise _invalid(key, "missing_value")
     rules = settings.checkin
+    if key in LISTEN_EXAMPLES:
+        return replace(settings, listening=apply_listen_setting(settings.listening, key, raw))
     if key == "timezone":
         return replace(settings, timezone=_timezone(raw))
     if key == "milestone_coupons":

@@ -74,6 +74,7 @@ class AdminTexts:
             "unknown_timezone": self._("not an IANA timezone name"),
             "unknown_language": self._("the language must be zh or en"),
             "bad_format": self._("the format is day:points, separated by commas"),
+            "on_or_off": self._("it must be on or off"),
         }
         key = html.escape(err.key)
         example = html.escape(err.example)

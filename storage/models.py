@@ -103,6 +103,8 @@ class ChatRow(Base):
     # Points expire this many months after they were earned, oldest first (0: never).
     points_expiry_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     points_expire_from: Mapped[dt.date | None] = mapped_column(Date)  # the grace's end
+    # Watch words and FAQ switches (campaigns.listening.ListenSettings); NULL: the defaults.
+    listening: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -1034,3 +1036,51 @@ class SurveyAnswerRow(Base):
     value: Mapped[int] = mapped_column(Integer)
     first_at: Mapped[dt.datetime]
     answered_at: Mapped[dt.datetime]
+
+
+class WatchWordRow(Base):
+    """A group's watch word (舆情), normalised (campaigns/keywords.py): one per group and word."""
+
+    __tablename__ = "watch_words"
+    __table_args__ = (UniqueConstraint("chat_id", "word"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    word: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+
+
+class WatchAlertRow(Base):
+    """The last watch-word alert about a member of a group: one row per (group, member),
+    moved forward only once an hour has passed (campaigns.watch.ALERT_WINDOW), so of two
+    processes one sends. The word is in the WATCH_ALERT event; the message text nowhere."""
+
+    __tablename__ = "watch_alerts"
+    __table_args__ = (UniqueConstraint("chat_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[dt.datetime]
+
+
+class FaqRow(Base):
+    """A saved question and answer (客服话术, campaigns/faq.py). `key` is the question's
+    normalised keywords: one row per group and question. `answered_at` moves only once the
+    group's cooldown has passed (a conditional UPDATE), so a question is answered once per
+    cooldown whichever process hears it."""
+
+    __tablename__ = "faqs"
+    __table_args__ = (UniqueConstraint("chat_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    question: Mapped[str] = mapped_column(String(255))
+    answer: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+    answered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
