@@ -164,6 +164,7 @@ def test_periods_are_seven_thirty_or_ninety_days():
     assert parse_period([]) == 7
     assert parse_period(["30D"]) == 30
     assert parse_period(["90d"]) == 90
+    assert parse_period(["7"]) == 7 and parse_period(["30天"]) == 30  # as /stats reads them
 
 
 @given(st.lists(st.text(max_size=8), min_size=1, max_size=3))
@@ -172,7 +173,11 @@ def test_any_other_period_is_refused(words):
         days = parse_period(words)
     except PeriodRefused:
         return
-    assert words[0].casefold() in {"7d", "30d", "90d"} and days in {7, 30, 90}
+    # Accepted only as /stats reads a period: one word, the days in digits, an optional d/天/日.
+    word = words[0].strip().lower()
+    digits = word[:-1] if word[-1:] in ("d", "天", "日") else word
+    assert len(words) == 1 and days in {7, 30, 90}
+    assert digits.isascii() and digits.isdigit() and int(digits) == days
 
 
 def test_a_report_shows_the_six_most_claimed_offers_and_says_how_many_more():
