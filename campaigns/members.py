@@ -38,6 +38,7 @@ class EventKind(StrEnum):
     CHECKIN = "checkin"
     STAGE = "stage"  # a lifecycle stage change: meta {"from": …, "to": …}
     TIER = "tier"  # a member's tier changed by an admin; meta has from, to and by
+    MODERATION = "moderation"  # order keeping did something: meta has action and rule
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from campaigns.checkin import CheckinRules
 from campaigns.errors import InvalidSetting
 from campaigns.journeys import NO_JOURNEYS, JourneyBook
+from campaigns.moderation import (
+    DEFAULT_MODERATION,
+    MODERATION_EXAMPLES,
+    ModerationRules,
+    apply_moderation_setting,
+)
 from campaigns.numbers import read_int
 from campaigns.referral import ReferralProgram, apply_program_setting
 from campaigns.tiers import DEFAULT_LADDER, TierLadder, parse_ladder, with_option
@@ -26,6 +32,7 @@ EXAMPLES = {
     "order_points": "1",
     "milestone_coupons": "7:12",
     "points_expiry_months": "12",
+    **MODERATION_EXAMPLES,  # anti-spam, flood control and warnings (campaigns/moderation.py)
 }
 MAX_EXPIRY_MONTHS = 120
 SETTING_KEYS = tuple(EXAMPLES)
@@ -46,6 +53,7 @@ class ChatSettings:
     # No points expire before this local day: set when expiry is turned on or shortened
     # (campaigns.shop.with_expiry_grace), so members are told before anything goes.
     points_expire_from: dt.date | None = None
+    moderation: ModerationRules = DEFAULT_MODERATION  # anti-spam, flood control, warnings
 
     def as_pairs(self) -> list[tuple[str, str]]:
         """Settings as they are typed in `/set`, in a stable order."""
@@ -59,6 +67,7 @@ class ChatSettings:
             ("order_points", str(self.order_points)),
             ("milestone_coupons", format_milestones(self.checkin.milestone_coupons)),
             ("points_expiry_months", str(self.points_expiry_months)),
+            *self.moderation.as_pairs(),
         ]
 
 
@@ -128,6 +137,8 @@ def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
         raise InvalidSetting(key=key, reason="unknown_key", example=", ".join(SETTING_KEYS))
     if not raw:
         raise _invalid(key, "missing_value")
+    if key in MODERATION_EXAMPLES:
+        return replace(settings, moderation=apply_moderation_setting(settings.moderation, key, raw))
     rules = settings.checkin
     if key == "timezone":
         return replace(settings, timezone=_timezone(raw))

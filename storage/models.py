@@ -102,6 +102,7 @@ class ChatRow(Base):
     # Points expire this many months after they were earned, oldest first (0: never).
     points_expiry_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     points_expire_from: Mapped[dt.date | None] = mapped_column(Date)  # the grace's end
+    moderation: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # ModerationRules
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -1020,3 +1021,30 @@ class SurveyAnswerRow(Base):
     value: Mapped[int] = mapped_column(Integer)
     first_at: Mapped[dt.datetime]
     answered_at: Mapped[dt.datetime]
+
+
+class ModerationActionRow(Base):
+    """The mod log (campaigns/moderation.py): one thing done to one member — a message
+    deleted, a warning, a mute or ban and their undoing. The unique (group, update, kind)
+    makes a redelivered update act once. `by` is the admin, or the bot for its rules;
+    `failed` says why Telegram did not do it. Never a message's text: `reason` is what an
+    admin typed after /warn."""
+
+    __tablename__ = "moderation_actions"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "update_id", "kind"),
+        Index("ix_moderation_actions_chat_user", "chat_id", "user_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(12))  # campaigns.moderation.ActionKind
+    rule: Mapped[str] = mapped_column(String(16))  # campaigns.moderation.Rule
+    reason: Mapped[str | None] = mapped_column(String(200))
+    by_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime]
+    until: Mapped[dt.datetime | None]  # a mute's or ban's end (None: until lifted)
+    undone_at: Mapped[dt.datetime | None]
+    failed: Mapped[str | None] = mapped_column(String(24))
+    update_id: Mapped[int] = mapped_column(BigInteger)

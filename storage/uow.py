@@ -23,6 +23,7 @@ from storage.repositories.inbox import SqlInbox
 from storage.repositories.journeys import SqlJourneys
 from storage.repositories.leases import SqlLeases
 from storage.repositories.members import SqlMembers, SqlUsers
+from storage.repositories.moderation import SqlModeration
 from storage.repositories.orders import SqlOrders
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
@@ -85,6 +86,7 @@ class SqlUnitOfWork:
         self.alerts = SqlAlerts(self.session)
         self.channels = SqlChannels(self.session)
         self.surveys = SqlSurveys(self.session)
+        self.moderation = SqlModeration(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

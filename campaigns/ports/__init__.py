@@ -25,6 +25,7 @@ from campaigns.ports.coupons import Coupons
 from campaigns.ports.groupbuys import GroupBuys
 from campaigns.ports.journeys import Journeys
 from campaigns.ports.members import Members, Users
+from campaigns.ports.moderation import Moderation
 from campaigns.ports.orders import Orders
 from campaigns.ports.outbox import Outbox
 from campaigns.ports.referral import Claims, InviteLinks, Invites, Rewards
@@ -131,6 +132,9 @@ class UnitOfWork(Protocol):
 
     @property
     def surveys(self) -> Surveys: ...
+
+    @property
+    def moderation(self) -> Moderation: ...
 
     async def __aenter__(self) -> Self: ...
 

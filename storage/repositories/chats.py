@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, delete, func, select, update
 from campaigns.checkin import CheckinRules
 from campaigns.journeys import book_from_json, book_to_json
 from campaigns.members import ChatInfo
+from campaigns.moderation import DEFAULT_MODERATION, ModerationRules
 from campaigns.ports.chats import ChatRecord
 from campaigns.referral import ReferralProgram
 from campaigns.settings import ChatSettings
@@ -45,6 +46,7 @@ def to_record(row: Any) -> ChatRecord:
         _key(row.journeys),
         row.points_expiry_months or 0,
         row.points_expire_from,
+        _key(row.moderation),
     )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings,
@@ -71,6 +73,7 @@ def _settings(
     journeys: str = "{}",
     points_expiry_months: int = 0,
     points_expire_from: dt.date | None = None,
+    moderation: str = "{}",
 ) -> ChatSettings:
     """Settings parsed once per distinct stored value (they are frozen, so shared): every
     batch of chatter and every check-in reads its group's row."""
@@ -91,6 +94,7 @@ def _settings(
         journeys=book_from_json(json.loads(journeys)),
         points_expiry_months=points_expiry_months,
         points_expire_from=points_expire_from,
+        moderation=ModerationRules.from_json(json.loads(moderation)),
     )
 
 
@@ -115,6 +119,9 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     row.points_expire_from = settings.points_expire_from
     row.tiers = None if settings.tiers == DEFAULT_LADDER else ladder_to_json(settings.tiers)
     row.journeys = book_to_json(settings.journeys)
+    row.moderation = (
+        None if settings.moderation == DEFAULT_MODERATION else settings.moderation.to_json()
+    )
 
 
 class SqlChats(Repository):
