@@ -359,6 +359,19 @@ class MessageFeatures:
         return False
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A member's message as anti-spam is handed it (the text stays in memory)."""
+
+    chat_id: int
+    user_id: int
+    at: dt.datetime  # as Telegram stamped it: the flood and repeat windows' time
+    text: str = ""  # or the caption
+    entity_types: tuple[str, ...] = ()
+    channel_forward: bool = False
+    media: bool = False
+
+
 def features_of(
     text: str,
     *,
@@ -451,6 +464,16 @@ def limit_until(now: dt.datetime, rules: ModerationRules) -> dt.datetime | None:
 def warnings_since(now: dt.datetime, rules: ModerationRules) -> dt.datetime:
     """Warnings older than this have expired."""
     return now - dt.timedelta(days=rules.warn_expiry_days)
+
+
+REASON_MAX = 200  # characters of an admin's reason kept with a warning
+
+
+def parse_reason(text: str) -> str | None:
+    """The reason an admin typed after /warn: spaces collapsed, cut to REASON_MAX
+    characters; None when there is none."""
+    reason = " ".join(text.split())[:REASON_MAX].strip()
+    return reason or None
 
 
 # ---- what Telegram may refuse ---------------------------------------------------------------

@@ -161,6 +161,13 @@ class SurveyButton:
     value: int
 
 
+@dataclass(frozen=True)
+class ModLogButton:
+    """↩️ under /modlog, one per action that can be undone: `ml:<action>`."""
+
+    action_id: int
+
+
 Callback = (
     ClaimButton
     | GroupBuyButton
@@ -172,9 +179,11 @@ Callback = (
     | SegmentPageButton
     | ShopButton
     | SurveyButton
+    | ModLogButton
 )
 C = TypeVar("C", ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton,
-            ManageButton, SegmentButton, SegmentPageButton, ShopButton, SurveyButton)  # fmt: skip
+            ManageButton, SegmentButton, SegmentPageButton, ShopButton, SurveyButton,
+            ModLogButton)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -218,6 +227,7 @@ _KINDS: dict[type[Callback], _Kind] = {
     ),
     ShopButton: _Kind("shop", None, ROW_ID, lambda _, n: ShopButton(n[0])),
     SurveyButton: _Kind("sv", None, rf"{ROW_ID}:(\d{{1,2}})", lambda _, n: SurveyButton(*n)),
+    ModLogButton: _Kind("ml", None, ROW_ID, lambda _, n: ModLogButton(n[0])),
 }
 _PATTERNS = {kind: spec.pattern for kind, spec in _KINDS.items()}
 

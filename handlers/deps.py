@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from campaigns.members import PRESENT_STATUSES
+from campaigns.moderation import Watch
 from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import chat_settings
@@ -186,6 +187,8 @@ class Deps:
     # The text each post or card shows now, so a timer refresh edits only what changed.
     shown: dict[tuple[int, int], str] = field(default_factory=dict)
     reachable: set[int] = field(default_factory=set)
+    # Anti-spam's memory between messages (flood and repeat windows, newcomers' counts).
+    watch: Watch = field(default_factory=Watch)
     _members: dict[Any, float] = field(default_factory=dict)
     _once: dict[object, float] = field(default_factory=dict)
     _settings: dict[int, tuple[float, ChatSettings]] = field(default_factory=dict)

@@ -76,7 +76,7 @@ class ModerationTexts:
             Rule.MEDIA: self._("media without text from a new member"),
             Rule.FLOOD: self._("too many messages at once"),
             Rule.WARN_LIMIT: self._("too many warnings"),
-            Rule.ADMIN: self._("an admin's warning"),
+            Rule.ADMIN: self._("by an admin"),
             Rule.UNDO: self._("undone by an admin"),
         }[rule]
 
@@ -130,7 +130,11 @@ class ModerationTexts:
             head = self._("🧹 {name}: message removed ({rule}).", name=name, rule=self.rule(o.rule))
         else:
             head = self._("🧹 {name}: {rule}.", name=name, rule=self.rule(o.rule))
-        return " ".join([head, *self._consequence(o)])
+        return self._sentences([head, *self._consequence(o)])
+
+    def _sentences(self, parts: list[str]) -> str:
+        """Sentences on one line: Chinese runs them together, English puts a space."""
+        return ("" if self.language == "zh" else " ").join(parts)
 
     def private_notice(self, o: Outcome) -> str:
         """The member's private note: what happened in which group, and why."""
@@ -243,8 +247,8 @@ class ModerationTexts:
         lines = [
             self._("🛡 Mod log of <b>{group}</b>", group=html.escape(log.title or "", quote=False)),
             self._(
-                "Last 30 days: {deleted} messages removed, {warned} warnings, {muted} mutes, "
-                "{banned} bans.",
+                "Last 30 days — messages removed: {deleted}, warnings: {warned}, mutes: "
+                "{muted}, bans: {banned}.",
                 deleted=c.get(ActionKind.DELETED, 0),
                 warned=c.get(ActionKind.WARNED, 0),
                 muted=c.get(ActionKind.MUTED, 0),

@@ -26,11 +26,20 @@ from campaigns.moderation import (
     ModerationRules,
     ModRight,
     NothingToUndo,
+    Posted,
+    Reaction,
     Refusal,
     Rule,
     Verdict,
+    Watch,
+    features_of,
+    is_newcomer,
     limit_reached,
     limit_until,
+    needs_standing,
+    spam_rule,
+    text_hash,
+    verdict,
     warnings_since,
 )
 from campaigns.ports import UnitOfWork
@@ -66,6 +75,12 @@ class Outcome:
     banned: bool = False
     missing: tuple[ModRight, ...] = ()  # rights Telegram said the bot lacks
     refused: tuple[Refusal, ...] = ()  # other refusals
+
+    @property
+    def errors(self) -> list[MissingRight | CannotModerate]:
+        """What Telegram refused, as the errors the texts render."""
+        found: list[MissingRight | CannotModerate] = [MissingRight(r) for r in self.missing]
+        return found + [CannotModerate(r) for r in self.refused]
 
 
 @dataclass
@@ -107,6 +122,33 @@ async def messages_before(uow: UnitOfWork, *, chat_id: int, user_id: int) -> int
     message a newcomer rule would catch (campaigns.moderation.Watch remembers it)."""
     async with uow:
         return await uow.moderation.messages_before(chat_id, user_id)
+
+
+async def judge(
+    uow: UnitOfWork, watch: Watch, posted: Posted, rules: ModerationRules
+) -> Verdict | None:
+    """What anti-spam and flood control make of one member message (admins are spared
+    later, by enforce). In memory but for one case: a message a newcomer rule would catch
+    from a member whose count is not known yet reads it once (one SELECT), so an ordinary
+    message costs no database statement."""
+    key = (posted.chat_id, posted.user_id)
+    digest = text_hash(posted.text) if rules.repeats.reaction is not Reaction.OFF else None
+    flooded, repeats = watch.see(key, posted.at.timestamp(), digest, rules)
+    features = features_of(
+        posted.text, entity_types=posted.entity_types, channel_forward=posted.channel_forward,
+        media=posted.media, repeats=repeats,
+    )  # fmt: skip
+    newcomer = False
+    if needs_standing(features, rules):
+        before = watch.count(key)
+        if before is None:
+            before = await messages_before(uow, chat_id=posted.chat_id, user_id=posted.user_id)
+            watch.learn(key, before)
+        newcomer = is_newcomer(before, rules)
+    found = verdict(spam_rule(features, rules, newcomer=newcomer), flooded, rules)
+    if found is None or not found.delete:
+        watch.counted(key)  # the message stays: one more for the member
+    return found
 
 
 async def enforce(
@@ -361,6 +403,16 @@ async def mod_log(uow: UnitOfWork, *, chat_id: int, now: dt.datetime) -> ModLog:
         actions = await uow.moderation.latest(record.pk, LOG_LENGTH)
         counts = await uow.moderation.counts(record.pk, now - dt.timedelta(days=COUNTS_DAYS))
     return ModLog(record.chat_id, record.title, record.settings.timezone, actions, counts)
+
+
+async def remember_log(
+    uow: UnitOfWork, *, chat_id: int, message_id: int, log: ModLog, at: dt.datetime
+) -> None:
+    """The /modlog message the bot sent: its undo buttons count on it alone."""
+    async with uow:
+        for action in log.undoable:
+            await uow.buttons.remember(ButtonKind.MODLOG, action.id, chat_id, message_id, at)
+        await uow.commit()
 
 
 @dataclass(frozen=True)
