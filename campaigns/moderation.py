@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from campaigns.errors import DomainError, InvalidSetting
@@ -132,6 +133,13 @@ class ModerationRules:
             Rule.STOP_WORD: self.stop_words_rule,
             Rule.REPEAT: self.repeats,
         }[rule]
+
+    @cached_property
+    def active(self) -> tuple[tuple[Rule, Policy], ...]:
+        """The rules that are not off, in SPAM_RULES' order (computed once per settings
+        value: every group message asks)."""
+        pairs = ((rule, self.policy(rule)) for rule in SPAM_RULES)
+        return tuple((r, p) for r, p in pairs if p.reaction is not Reaction.OFF)
 
     def as_pairs(self) -> list[tuple[str, str]]:
         """The settings as typed in `/set`, in a stable order."""
@@ -302,7 +310,7 @@ TELEGRAM_LINK = re.compile(r"(?:^|[^\w.])(?:t|telegram)\.(?:me|dog)/\S", re.IGNO
 # A mention of a bot: Telegram usernames are 5-32 characters, and a bot's ends in "bot".
 BOT_MENTION = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{1,29}bot\b", re.IGNORECASE | re.ASCII)
 INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2060\ufeff\u00ad]+")
-REPEAT_MIN_LENGTH = 4  # shorter texts ("ok", "签到", "+1") are chatter, never repeats
+REPEAT_MIN_LENGTH = 8  # shorter texts ("ok", "早上好", "+1", "哈哈哈") are chatter, never repeats
 
 
 def normalized(text: str) -> str:
@@ -343,20 +351,17 @@ class MessageFeatures:
 
     def fires(self, rule: Rule, rules: ModerationRules) -> bool:
         """Whether the message shows what `rule` looks for."""
-        match rule:
-            case Rule.LINK:
-                return self.link
-            case Rule.FORWARD:
-                return self.channel_forward
-            case Rule.BOT:
-                return self.bot_mention
-            case Rule.MEDIA:
-                return self.media_only
-            case Rule.REPEAT:
-                return self.repeats >= REPEATS
-            case Rule.STOP_WORD:
-                return stop_word_in(self.text, rules.stop_words) is not None
-        return False
+        if rule is Rule.LINK:
+            return self.link
+        if rule is Rule.FORWARD:
+            return self.channel_forward
+        if rule is Rule.BOT:
+            return self.bot_mention
+        if rule is Rule.MEDIA:
+            return self.media_only
+        if rule is Rule.REPEAT:
+            return self.repeats >= REPEATS
+        return bool(rules.stop_words) and stop_word_in(self.text, rules.stop_words) is not None
 
 
 @dataclass(frozen=True)
@@ -382,12 +387,14 @@ def features_of(
 ) -> MessageFeatures:
     """A message's features from what Telegram sent: its text or caption, the types of its
     entities, whether it is a channel's forward and whether it carries media."""
-    kinds = set(entity_types)
+    kinds, lowered = set(entity_types), text.lower()
+    written = (".me/" in lowered or ".dog/" in lowered) and TELEGRAM_LINK.search(text) is not None
+    link = bool(kinds & {"url", "text_link"}) or written
     return MessageFeatures(
         text=text,
-        link=bool(kinds & {"url", "text_link"}) or TELEGRAM_LINK.search(text) is not None,
+        link=link,
         channel_forward=channel_forward,
-        bot_mention=BOT_MENTION.search(text) is not None,
+        bot_mention="@" in text and BOT_MENTION.search(text) is not None,
         media_only=media and not text.strip(),
         repeats=repeats,
     )
@@ -398,12 +405,7 @@ def needs_standing(features: MessageFeatures, rules: ModerationRules) -> bool:
     member is a newcomer must be looked up."""
     if not rules.antispam or rules.newcomer_messages == 0:
         return False
-    return any(
-        rules.policy(rule).reaction is not Reaction.OFF
-        and not rules.policy(rule).everyone
-        and features.fires(rule, rules)
-        for rule in SPAM_RULES
-    )
+    return any(not p.everyone and features.fires(r, rules) for r, p in rules.active)
 
 
 def spam_rule(features: MessageFeatures, rules: ModerationRules, *, newcomer: bool) -> Rule | None:
@@ -411,11 +413,8 @@ def spam_rule(features: MessageFeatures, rules: ModerationRules, *, newcomer: bo
     A rule for newcomers fires only for a newcomer; admins are the caller's to spare."""
     if not rules.antispam:
         return None
-    for rule in SPAM_RULES:
-        policy = rules.policy(rule)
-        if policy.reaction is Reaction.OFF or not (policy.everyone or newcomer):
-            continue
-        if features.fires(rule, rules):
+    for rule, policy in rules.active:
+        if (policy.everyone or newcomer) and features.fires(rule, rules):
             return rule
     return None
 

@@ -94,9 +94,10 @@ ROWS = {
     "sgp:": "admin",
     "shop:": "member",
     "sv:": "member",
+    "ml:": "admin",
 }
 CHOOSER_OF = {"ref:invite:": ALICE, "ref:invites:": ALICE, "mg:": OWNER}  # whose chooser
-SENT_TO = {"sg:": OWNER, "sgp:": OWNER}  # admin buttons the bot sent privately
+SENT_TO = {"sg:": OWNER, "sgp:": OWNER, "ml:": OWNER}  # admin buttons the bot sent privately
 # A group the chooser's user may not pick: none Alice is in; one the owner does not admin.
 NOT_THEIRS = {"ref:invite:": OTHER - 1, "ref:invites:": OTHER - 1, "mg:": OTHER}
 
@@ -172,6 +173,13 @@ async def world(database_url: str) -> AsyncIterator[World]:
     bot.clock.advance(120)  # the group's reply budget
     await bot.say(OWNER, "/survey csat How was it?", at=bot.clock.now())  # its rating buttons
     rating = shown_id(bot, GROUP, "sv:")  # `<survey>:1`
+    rude = w.message(GROUP, ALICE, "rude words", at=bot.clock.now())
+    await bot.send(rude)
+    await bot.send(
+        w.message(GROUP, OWNER, "/warn", at=bot.clock.now(), reply_to_message=rude["message"])
+    )
+    await bot.say(OWNER, "/modlog", at=bot.clock.now())  # to the owner privately, with ↩️
+    undo = shown_id(bot, OWNER, "ml:")
 
     data = {
         "cpn:": f"cpn:{offers[0].id}",
@@ -189,6 +197,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
         "sgp:": f"sgp:s-active:1:{GROUP}",
         "shop:": f"shop:{shop_item}",
         "sv:": f"sv:{rating}",
+        "ml:": f"ml:{undo}",
     }
     real: dict[str, tuple[int, int]] = {}
     for row, value in data.items():

@@ -56,6 +56,7 @@ from campaigns.moderation import (
     ModerationRules,
     apply_moderation_setting,
     features_of,
+    parse_reason,
     parse_stop_words,
     spam_rule,
     text_hash,
@@ -683,3 +684,10 @@ def test_any_message_has_features_and_a_verdict(text: str, entities: list[str], 
         rule = spam_rule(features, rules, newcomer=newcomer)
         assert rule is None or verdict(rule, False, rules) is not None
     assert text_hash(text) is None or len(text_hash(text) or "") == 16
+
+
+@FAST
+@given(st.text(max_size=400))
+def test_a_warn_reason_is_trimmed_to_its_limit_or_none(text: str):
+    reason = parse_reason(text)
+    assert reason is None or (0 < len(reason) <= 200 and reason == reason.strip())
