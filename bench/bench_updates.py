@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_updates.py [--updates 5000] [--members 200] [--rate 300]
         [--checkin-every 0 10] [--database-url postgresql+asyncpg://...] [--repeat 3]
-        [--profile] [--why]
+        [--profile] [--why] [--listen]
 
 Both apps get the same Bot API JSON through Update.de_json and process_update, and talk to
 the same offline Bot API double (no network). The growth bot writes to SQLite in a temporary
@@ -13,6 +13,9 @@ Goals (issue 13), as ratios to bare PTB in the same run: chatter only >= 0.8, on
 ten >= 0.5; paced at 300 updates/s p99 <= 10 ms (chatter) and <= 25 ms (check-ins); no callback
 holds the event loop for more than 5 ms. Every callback the loop runs is timed (LoopBlocks):
 the longest ones are printed with the task and the line it was at.
+
+--listen gives the group 50 watch words and 50 FAQ questions first (none of which the
+chatter says), so every message is matched against a full reply book.
 
 --profile runs the unpaced growth bot under py-spy (pip install py-spy; not a dependency)
 and prints the top of the profile by cumulative samples for each mix. --why samples the
@@ -47,6 +50,10 @@ from bot.app import build_application, start_offline, stop_offline
 from bot.double import FakeTelegram
 from bot.double.transport import double_request
 from bot.settings import Settings
+from campaigns.faq import read_faq
+from campaigns.members import ChatInfo
+from campaigns.services.faq import save_faq
+from campaigns.services.watch import add_watch_words
 from storage.engine import create_engine, is_sqlite
 from storage.migrate import upgrade_async
 from storage.models import Base
@@ -246,6 +253,7 @@ async def growth(
     sample: bool = False,
     spy: Path | None = None,
     spy_idle: bool = True,
+    listen: bool = False,
 ) -> dict[str, Any]:
     settings = Settings(
         _env_file=None,
@@ -255,6 +263,8 @@ async def growth(
     )
     app = build_application(settings, request=double_request(world), set_commands=False)
     await start_offline(app)
+    if listen:
+        await full_reply_book(app.bot_data.deps)
     assert app.job_queue is not None
     await app.job_queue.start()
     spying = await start_spy(spy, spy_idle) if spy else None
@@ -273,6 +283,23 @@ async def growth(
         await spying.wait()
     result["blocks"] = blocks
     return result
+
+
+async def full_reply_book(deps: Any) -> None:
+    """The most a group can listen for: 50 watch words and 50 FAQs, none said by the chatter."""
+    at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    first = -time.time_ns() // 1000  # update ids no earlier round used (SQLite is kept)
+    chat = ChatInfo(GROUP, "supergroup", "Bench")
+    words = ", ".join([f"投诉{i}" for i in range(25)] + [f"refund{i}" for i in range(25)])
+    await add_watch_words(
+        deps.uow(), update=(0, first), chat=chat, raw=words, by=None, at=at, defaults=deps.defaults
+    )
+    for i in range(50):
+        draft = read_faq(f"发货{i}/shipping{i}/怎么+退款{i} | answer {i}")
+        await save_faq(
+            deps.uow(), update=(0, first - 1 - i), chat=chat, draft=draft, by=None, at=at,
+            defaults=deps.defaults,
+        )  # fmt: skip
 
 
 async def start_spy(out: Path, idle: bool = True) -> asyncio.subprocess.Process:
@@ -357,6 +384,9 @@ async def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds per mix; medians are reported"
     )
+    parser.add_argument(
+        "--listen", action="store_true", help="50 watch words and 50 FAQs in the group"
+    )
     args = parser.parse_args()
     where = (
         "SQLite"
@@ -381,9 +411,11 @@ async def main() -> None:
             for _ in range(args.repeat):
                 b = await bare(updates, None)
                 url = await fresh_database(args.database_url, tmp, f"flat{every}")
-                g = await growth(updates, world, url, None, sample=args.why)
+                g = await growth(updates, world, url, None, sample=args.why, listen=args.listen)
                 url = await fresh_database(args.database_url, tmp, f"paced{every}")
-                paced = await growth(updates, world, url, args.rate, sample=args.why)
+                paced = await growth(
+                    updates, world, url, args.rate, sample=args.why, listen=args.listen
+                )
                 rows.append((every, b, g, paced))
     if rows:
         report(rows, args.rate, args.why)

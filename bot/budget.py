@@ -5,7 +5,7 @@ more than about one a second in one private chat (short bursts pass), and more t
 a second overall. Edits are limited too, so in a chat they count like messages. The outbox,
 interactive replies and background edits all record here, so together they stay inside the
 limits: a broadcast posting in a group and a check-in rush in that group share its 20 a
-minute.
+minute. An album (sendMediaGroup) of N items is N messages to Telegram, and N here.
 
 `BudgetLimiter` puts every Bot API request through the budget (PTB's rate-limiter hook on
 ExtBot): a request waits for room in its group and overall, a 429 pauses that chat for
@@ -116,24 +116,28 @@ class ChatBudget:
         now = self.clock.monotonic()
         return max(self.paused.get(chat_id, 0.0), self.global_until) - now
 
-    def room_at(self, chat_id: int, *, keep: int = 0) -> float:
-        """When the chat may next get a message, leaving `keep` of its window's room unused
-        (monotonic time; now or earlier if it may go now). Pauses count."""
+    def room_at(self, chat_id: int, *, keep: int = 0, count: int = 1) -> float:
+        """When the chat may next get `count` messages (an album of N is N to Telegram),
+        leaving `keep` of its window's room unused (monotonic time; now or earlier if they
+        may go now). Pauses count. More than the window allows waits for an empty window."""
         now = self.clock.monotonic()
         limit, window = self._window(chat_id)
         times = self._recent(chat_id, now)
         allowed = max(1, limit - keep)
-        at = now if len(times) < allowed else times[len(times) - allowed] + window
+        need = min(max(1, count), allowed)
+        over = len(times) + need - allowed  # the oldest sends that must leave the window
+        at = now if over <= 0 else times[over - 1] + window
         return max(at, self.paused.get(chat_id, 0.0), self.global_until)
 
-    def overall_room_at(self) -> float:
-        """When the next new message may go, for the limit over all chats."""
+    def overall_room_at(self, count: int = 1) -> float:
+        """When the next `count` new messages may go, for the limit over all chats."""
         now = self.clock.monotonic()
         while self.overall and self.overall[0] <= now - OVERALL_WINDOW:
             self.overall.popleft()
-        if len(self.overall) < self.overall_limit:
+        over = len(self.overall) + min(max(1, count), self.overall_limit) - self.overall_limit
+        if over <= 0:
             return max(now, self.global_until)
-        return max(self.overall[len(self.overall) - self.overall_limit] + OVERALL_WINDOW, now)
+        return max(self.overall[over - 1] + OVERALL_WINDOW, now)
 
     async def until_room(self, chat_id: int) -> None:
         """Sleep (on the clock, counted in `waiting`) until the chat has room: one a second
@@ -145,8 +149,8 @@ class ChatBudget:
             finally:
                 self.waiting -= 1
 
-    def note(self, chat_id: int, *, new: bool) -> None:
-        """A message (`new`) or an edit goes to the chat now."""
+    def note(self, chat_id: int, *, new: bool, count: int = 1) -> None:
+        """A message (`new`; `count` of them for an album) or an edit goes to the chat now."""
         now = self.clock.monotonic()
         if len(self.sent) > MAX_CHATS:
             self.sent = {c: t for c, t in self.sent.items() if t and t[-1] > now - GROUP_WINDOW}
@@ -154,9 +158,9 @@ class ChatBudget:
         times = self._recent(chat_id, now)
         if not times:
             times = self.sent[chat_id] = deque()
-        times.append(now)
+        times.extend([now] * count)
         if new:
-            self.overall.append(now)
+            self.overall.extend([now] * count)
 
     def refused(self, chat_id: int | None, seconds: float) -> None:
         """Telegram answered 429: the chat waits `seconds`; several chats within a second, or
@@ -182,6 +186,15 @@ def chat_of(data: dict[str, Any]) -> int | None:
     if isinstance(chat, str) and chat.lstrip("-").isdigit():
         return int(chat)
     return None
+
+
+def messages_in(endpoint: str, data: dict[str, Any]) -> int:
+    """How many messages a request puts in the chat as Telegram counts them: an album
+    (sendMediaGroup) is one message per item."""
+    if endpoint == "sendMediaGroup":
+        media = data.get("media")
+        return max(1, len(media)) if isinstance(media, list | tuple) else 1
+    return 1
 
 
 def is_message(endpoint: str) -> bool:
@@ -231,9 +244,10 @@ class BudgetLimiter(BaseRateLimiter[None]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat, paced = chat_of(data), _PACED.get()
         new, counted = is_message(endpoint), is_message(endpoint) or endpoint in EDITS
+        count = messages_in(endpoint, data)
         attempt = 0
         while True:
-            await self._wait(chat, new=new, counted=counted, paced=paced)
+            await self._wait(chat, new=new, counted=counted, paced=paced, count=count)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -252,18 +266,21 @@ class BudgetLimiter(BaseRateLimiter[None]):
                     seconds,
                 )
 
-    async def _wait(self, chat: int | None, *, new: bool, counted: bool, paced: bool) -> None:
-        """Until the request may go; then it is noted (no await between the two)."""
+    async def _wait(
+        self, chat: int | None, *, new: bool, counted: bool, paced: bool, count: int = 1
+    ) -> None:
+        """Until the request (`count` messages) may go; then it is noted (no await between
+        the two)."""
         b, clock = self.budget, self.budget.clock
         while True:
             if chat is None or not counted:  # a 429 on a message does not hold other requests
                 at = b.global_until
             elif chat < 0 or paced:
-                at = b.room_at(chat)
+                at = b.room_at(chat, count=count)
             else:  # an interactive message or edit in a private chat: only pauses hold it
                 at = max(b.paused.get(chat, 0.0), b.global_until)
             if new:
-                at = max(at, b.overall_room_at())
+                at = max(at, b.overall_room_at(count))
             wait = at - clock.monotonic()
             if wait <= 0:
                 break
@@ -273,4 +290,4 @@ class BudgetLimiter(BaseRateLimiter[None]):
             finally:
                 b.waiting -= 1
         if counted and chat is not None:
-            b.note(chat, new=new)
+            b.note(chat, new=new, count=count)

@@ -77,7 +77,7 @@ async def _card(
 
         if args.rebuild:
             since = args.since or (now.date() - dt.timedelta(days=REBUILD_DAYS))
-            done = await rebuild_stats(uow(), chat_id=args.chat, since=since, now=now)
+            done = await rebuild_stats(uow, chat_id=args.chat, since=since, now=now)
             print(f"rebuilt the daily rollup from {done.start} to {done.end}", file=sys.stderr)
         if args.png is None:
             return await group_stats(uow(), chat_id=args.chat, asked=asked, now=now), []

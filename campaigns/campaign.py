@@ -68,6 +68,7 @@ from campaigns.stats import (
     Period,
     PeriodFacts,
     Value,
+    checked_in,
     summed,
     values,
 )
@@ -747,7 +748,13 @@ def target_lines(
     value the straight-line pace expects by today (counts and money)."""
     period = counted_period(campaign, today)
     actual = (
-        values(summed(days, period), facts, period.days, summed(days, period.month()).active)
+        values(
+            summed(days, period),
+            facts,
+            period.days,
+            summed(days, period.month()).active,
+            checked_in(days, period),
+        )
         if period is not None
         else {}
     )  # stickiness over the campaign's own days only (MAU's days before it are not read)

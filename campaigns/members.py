@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,6 +40,23 @@ class EventKind(StrEnum):
     STAGE = "stage"  # a lifecycle stage change: meta {"from": …, "to": …}
     TIER = "tier"  # a member's tier changed by an admin; meta has from, to and by
     MODERATION = "moderation"  # order keeping did something: meta has action and rule
+    WATCH_ALERT = "watch_alert"  # a watch word alerted the admins; meta has word, message
+    FAQ_ANSWER = "faq_answer"  # a saved answer given; value is the FAQ's id; meta message
+
+
+# A member message's kind (its event's meta "type"; never its text): "text", a media kind
+# ("photo", "sticker" …), "other", or COMMAND.
+COMMAND = "command"  # a command to a bot: the message starts with a bot_command entity
+
+
+def counts_as_message(kind: str | None) -> bool:
+    """Whether a member message counts as one of the group's messages. A command to the bot
+    (/stats, /checkin, /me) is its sender using the bot, not talking to the group: it keeps
+    them active (DAU, WAU, MAU, their last activity and stage) but is not in the messages
+    figures (the /stats KPI and chart, a campaign's messages target, /me and the messages
+    leaderboard). The activity flush counts with this in Python; the rollup's recount filters
+    on the same word in SQL (held equal by tests/storage/test_stats_storage.py)."""
+    return kind != COMMAND
 
 
 @dataclass(frozen=True)
@@ -82,6 +100,26 @@ def is_present(status: str, is_member: bool | None = None) -> bool:
     if status == MemberStatus.RESTRICTED:
         return bool(is_member)
     return status in PRESENT_STATUSES
+
+
+def present_at(
+    at: dt.datetime,
+    *,
+    joined_at: dt.datetime | None,
+    changes: Sequence[tuple[dt.datetime, bool]],
+) -> bool:
+    """Whether a member was in the group at the instant `at`: not before their first join
+    (`joined_at`; None: there before the bot), and then as the latest join or leave at or
+    before `at` left them (`changes`: each presence change the log holds, (time, present)).
+    With none by then they were there from before the bot. Someone who left and came back
+    was away in between: what /stats' members at a period's start and /referral report's
+    start count. storage/repositories/members.py `present_then` decides most members from
+    their row alone and asks the log only about a rejoin after `at`; a property test holds
+    it to this."""
+    if joined_at is not None and at < joined_at:
+        return False
+    before = [present for when, present in sorted(changes, key=lambda c: c[0]) if when <= at]
+    return before[-1] if before else True
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from campaigns.checkin import CheckinRules
 from campaigns.errors import InvalidSetting
 from campaigns.journeys import NO_JOURNEYS, JourneyBook
+from campaigns.listening import EXAMPLES as LISTEN_EXAMPLES
+from campaigns.listening import ListenSettings, apply_listen_setting
 from campaigns.moderation import (
     DEFAULT_MODERATION,
     MODERATION_EXAMPLES,
@@ -33,6 +35,7 @@ EXAMPLES = {
     "milestone_coupons": "7:12",
     "points_expiry_months": "12",
     **MODERATION_EXAMPLES,  # anti-spam, flood control and warnings (campaigns/moderation.py)
+    **LISTEN_EXAMPLES,  # watch_alerts, faq_replies, faq_cooldown
 }
 MAX_EXPIRY_MONTHS = 120
 SETTING_KEYS = tuple(EXAMPLES)
@@ -54,6 +57,7 @@ class ChatSettings:
     # (campaigns.shop.with_expiry_grace), so members are told before anything goes.
     points_expire_from: dt.date | None = None
     moderation: ModerationRules = DEFAULT_MODERATION  # anti-spam, flood control, warnings
+    listening: ListenSettings = field(default_factory=ListenSettings)  # watch words, FAQ
 
     def as_pairs(self) -> list[tuple[str, str]]:
         """Settings as they are typed in `/set`, in a stable order."""
@@ -68,6 +72,7 @@ class ChatSettings:
             ("milestone_coupons", format_milestones(self.checkin.milestone_coupons)),
             ("points_expiry_months", str(self.points_expiry_months)),
             *self.moderation.as_pairs(),
+            *self.listening.pairs(),
         ]
 
 
@@ -140,6 +145,8 @@ def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
     if key in MODERATION_EXAMPLES:
         return replace(settings, moderation=apply_moderation_setting(settings.moderation, key, raw))
     rules = settings.checkin
+    if key in LISTEN_EXAMPLES:
+        return replace(settings, listening=apply_listen_setting(settings.listening, key, raw))
     if key == "timezone":
         return replace(settings, timezone=_timezone(raw))
     if key == "milestone_coupons":

@@ -21,8 +21,14 @@ MAU 月活                  distinct members active in the 30 days ending with t
 stickiness 黏性           MAU's days' average DAU / MAU: over the same 30 days, so at most
                           100% (the period's own DAU over a 90-day period is another span)
 messages 消息             member messages in the period
-check-in rate 签到率      check-ins / member-days active (DAU summed over the days): of
-                          the members active on a day, the share who checked in
+check-in rate 签到率      check-ins on the day / member-days active (DAU summed over the
+                          days): of the members active on a day, the share who checked in
+                          that day. A day counts at most as many check-ins as it had
+                          active members, so the rate never exceeds 100% (a check-in whose
+                          message another process has not written yet cannot lift it)
+make-up check-ins 补签    check-ins a 补签卡 restored to the period's days: counted apart,
+                          never in the rate (their member was not active that day, so
+                          they would lift it, even above 100%)
 invites confirmed 邀请确认 invites confirmed in the period (on the day of confirmation)
 referral share 裂变占比   of the period's joins, the share through a member's invite that
                           is confirmed by now (the same joins on both sides: at most 100%)
@@ -51,6 +57,7 @@ when the previous value is zero or has none).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -69,6 +76,46 @@ class BadPeriod(DomainError):
     """The period was not one of 7d, 30d, 90d (or a date in the future / too far back)."""
 
     given: str
+
+
+STATS_COOLDOWN = dt.timedelta(seconds=60)  # a group's /stats at most once in this long
+COOLDOWN_KEYS = 10_000  # groups remembered before the long-past ones are forgotten
+
+
+@dataclass
+class TooSoon(DomainError):
+    """The group's figures were drawn moments ago; they may be asked for again at
+    `again_at`."""
+
+    again_at: dt.datetime
+    now: dt.datetime
+
+    @property
+    def seconds(self) -> int:
+        """Whole seconds left (at least 1)."""
+        return max(1, math.ceil((self.again_at - self.now).total_seconds()))
+
+
+class Cooldown:
+    """At most one report per key (a group) in `every`, in this process: the /stats card's
+    four charts take about 0.3 s of CPU each, and drawing holds the interpreter's lock from
+    the event loop for part of it, so a second /stats for the same group moments later
+    (another admin, a double tap) would only slow every member's replies for figures that
+    have not changed. Times are the caller's clock (the app's injected one)."""
+
+    def __init__(self, every: dt.timedelta = STATS_COOLDOWN) -> None:
+        self.every = every
+        self._last: dict[object, dt.datetime] = {}
+
+    def take(self, key: object, now: dt.datetime) -> None:
+        """Counts this report against `key`; TooSoon (nothing counted) within `every` of
+        the previous one."""
+        last = self._last.get(key)
+        if last is not None and last <= now < last + self.every:
+            raise TooSoon(last + self.every, now)
+        if len(self._last) >= COOLDOWN_KEYS:
+            self._last = {k: t for k, t in self._last.items() if t + self.every > now}
+        self._last[key] = now
 
 
 @dataclass(frozen=True)
@@ -168,7 +215,8 @@ class DayTotals:
     leaves: int = 0
     messages: int = 0
     active: int = 0  # members active that day (each once)
-    checkins: int = 0
+    checkins: int = 0  # check-ins on the day itself
+    makeups: int = 0  # make-up check-ins (补签卡) restoring the day, made on a later one
     invites_confirmed: int = 0
     coupons_claimed: int = 0
     coupons_redeemed: int = 0
@@ -226,6 +274,7 @@ class Kpi(StrEnum):
     STICKINESS = "stickiness"
     MESSAGES = "messages"
     CHECKIN_RATE = "checkin_rate"
+    MAKEUP_CHECKINS = "makeup_checkins"
     INVITES_CONFIRMED = "invites_confirmed"
     REFERRAL_SHARE = "referral_share"
     COUPONS_CLAIMED = "coupons_claimed"
@@ -253,6 +302,7 @@ KIND = {
     Kpi.STICKINESS: KpiKind.RATIO,
     Kpi.MESSAGES: KpiKind.COUNT,
     Kpi.CHECKIN_RATE: KpiKind.RATIO,
+    Kpi.MAKEUP_CHECKINS: KpiKind.COUNT,
     Kpi.INVITES_CONFIRMED: KpiKind.COUNT,
     Kpi.REFERRAL_SHARE: KpiKind.RATIO,
     Kpi.COUPONS_CLAIMED: KpiKind.COUNT,
@@ -276,10 +326,19 @@ def ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-def values(t: DayTotals, f: PeriodFacts, days: int, month_active: int) -> dict[Kpi, Value]:
+def checked_in(days: Iterable[DayTotals], period: Period) -> int:
+    """The check-in rate's numerator: each of the period's days' check-ins on the day, at
+    most its active members (a check-in is a message, so the member is active, but the
+    message may still wait in another process's activity buffer)."""
+    return sum(min(d.checkins, d.active) for d in days if period.start <= d.day <= period.end)
+
+
+def values(
+    t: DayTotals, f: PeriodFacts, days: int, month_active: int, checked: int
+) -> dict[Kpi, Value]:
     """Every KPI of one period (all but the survey scores): the one home of each formula
     (see the module's table). `month_active`: the member-days active in MAU's 30 days (for
-    stickiness)."""
+    stickiness); `checked`: the period's check-ins as the rate counts them (`checked_in`)."""
     dau = ratio(t.active, days)
     month_dau = month_active / MONTH
     return {
@@ -292,7 +351,8 @@ def values(t: DayTotals, f: PeriodFacts, days: int, month_active: int) -> dict[K
         Kpi.MAU: f.mau,
         Kpi.STICKINESS: ratio(month_dau, f.mau),
         Kpi.MESSAGES: t.messages,
-        Kpi.CHECKIN_RATE: ratio(t.checkins, t.active),
+        Kpi.CHECKIN_RATE: ratio(checked, t.active),
+        Kpi.MAKEUP_CHECKINS: t.makeups,
         Kpi.INVITES_CONFIRMED: t.invites_confirmed,
         Kpi.REFERRAL_SHARE: ratio(f.joins_confirmed, t.joins),
         Kpi.COUPONS_CLAIMED: t.coupons_claimed,
@@ -373,9 +433,13 @@ def kpi_card(
     """The card from the day totals of both periods (`days` may hold both) and the facts."""
     rows = list(days)
     before = period.previous()
-    now = values(summed(rows, period), facts, period.days, summed(rows, period.month()).active)
+    now = values(
+        summed(rows, period), facts, period.days, summed(rows, period.month()).active,
+        checked_in(rows, period),
+    )  # fmt: skip
     then = values(
-        summed(rows, before), previous_facts, before.days, summed(rows, before.month()).active
-    )
+        summed(rows, before), previous_facts, before.days, summed(rows, before.month()).active,
+        checked_in(rows, before),
+    )  # fmt: skip
     lines = tuple(KpiLine(kpi, now[kpi], then[kpi]) for kpi in Kpi if kpi not in SURVEY_KPIS)
     return KpiCard(period, lines, every_day(rows, period), every_day(rows, before), title, timezone)

@@ -48,10 +48,12 @@ from handlers.checkin import CHECKIN_WORDS, checkin_command
 from handlers.console import manage_command, on_manage
 from handlers.coupons import coupon_command, mycoupons_command, on_claim, redeem_command
 from handlers.errors import on_error
+from handlers.faq import faq_command
 from handlers.groupbuys import groupbuy_command, on_button
 from handlers.invite import invite_command, invites_command, on_choose
 from handlers.invite_links import on_join_request, track_private
 from handlers.journeys import journey_command, subscribe_command
+from handlers.listening import on_group_message
 from handlers.members import (
     on_bot_membership,
     on_member_update,
@@ -75,8 +77,10 @@ from handlers.start import help_command, unknown_in_private, unknown_tap
 from handlers.stats import stats_command
 from handlers.surveys import on_poll_answer, on_rating, survey_command
 from handlers.tier import tier_command
+from handlers.watch import watch_command
 
 MODERATION, TRACKING, MEMBERS, COMMANDS, FALLBACK = -2, -1, 0, 1, 2
+LISTENING = 3  # watch words and FAQ answers: last, so a handler that stops an update wins
 GROUPS = filters.ChatType.GROUPS
 
 ALLOWED_UPDATES = [
@@ -167,6 +171,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler(["subscribe", "unsubscribe"], subscribe_command, commands), group=COMMANDS
     )
     app.add_handler(CommandHandler("birthday", birthday_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("watch", watch_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("faq", faq_command, commands), group=COMMANDS)
     for kind in (SegmentButton, SegmentPageButton):
         app.add_handler(
             CallbackQueryHandler(on_segment_button, pattern=pattern(kind)), group=COMMANDS
@@ -188,4 +194,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         MessageHandler(private & filters.Regex(CHECKIN_WORDS), checkin_command), group=COMMANDS
     )
     app.add_handler(MessageHandler(private & filters.COMMAND, unknown_in_private), group=FALLBACK)
+    heard = GROUPS & filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION)
+    app.add_handler(MessageHandler(heard & ~filters.COMMAND, on_group_message), group=LISTENING)
     app.add_error_handler(on_error)

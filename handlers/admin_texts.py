@@ -82,6 +82,7 @@ class AdminTexts:
                 "words or phrases separated by commas, at most 100, each at most 64 characters"
             ),
             "bad_limit_action": self._("it must be mute or ban"),
+            "on_or_off": self._("it must be on or off"),
         }
         key = html.escape(err.key)
         example = html.escape(err.example)

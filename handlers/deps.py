@@ -21,6 +21,8 @@ from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import chat_settings
 from campaigns.settings import ChatSettings
+from campaigns.stats import Cooldown
+from handlers.books import ReplyBooks
 
 ADMIN_TTL = 600.0
 SETTINGS_TTL = 60.0
@@ -184,11 +186,14 @@ class Deps:
     outbox: Kick | None = None  # set by the composition root once the sender exists
     outcomes: Outcomes = field(default_factory=Unobserved)
     rights_noticed: dict[int, float] = field(default_factory=dict)
+    # /stats per group, at most once a minute (the charts' CPU), on `clock`.
+    stats_asked: Cooldown = field(default_factory=Cooldown)
     # The text each post or card shows now, so a timer refresh edits only what changed.
     shown: dict[tuple[int, int], str] = field(default_factory=dict)
     reachable: set[int] = field(default_factory=set)
     # Anti-spam's memory between messages (flood and repeat windows, newcomers' counts).
     watch: Watch = field(default_factory=Watch)
+    books: ReplyBooks = field(default_factory=ReplyBooks)  # watch words and FAQs by group
     _members: dict[Any, float] = field(default_factory=dict)
     _once: dict[object, float] = field(default_factory=dict)
     _settings: dict[int, tuple[float, ChatSettings]] = field(default_factory=dict)
@@ -221,9 +226,11 @@ class Deps:
     def forget_settings(self, chat_id: int) -> None:
         """Another process changed the group's settings: read them again next time."""
         self._settings.pop(chat_id, None)
+        self.books.forget(chat_id)  # its watch words and FAQs, or their switches, too
 
     def settings_changed(self, chat_id: int, value: ChatSettings) -> None:
         self._settings[chat_id] = (time.monotonic() + SETTINGS_TTL, value)
+        self.books.forget(chat_id)
 
 
 class BotData:

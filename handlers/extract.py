@@ -7,10 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from telegram import Chat, Message, Update, User
+from telegram import Chat, Message, MessageEntity, Update, User
 
 from campaigns.access import Tap
-from campaigns.members import ChatInfo, Person, is_member_sender
+from campaigns.members import COMMAND, ChatInfo, Person, is_member_sender
 from campaigns.settings import language_for
 from handlers.deps import Context, deps, utc_now
 
@@ -92,9 +92,13 @@ def member_sender(message: Message) -> bool:
 
 
 def message_kind(message: Message) -> str:
-    """What sort of message it is (never its text)."""
+    """What sort of message it is (never its text): a command when Telegram marked a
+    bot_command at its very start (as it routes commands; "/ hi" or a path is text)."""
     if message.text:
-        return "command" if message.text.startswith("/") else "text"
+        command = any(
+            e.type == MessageEntity.BOT_COMMAND and e.offset == 0 for e in message.entities
+        )
+        return COMMAND if command else "text"
     return next((kind for kind in MEDIA if getattr(message, kind, None)), "other")
 
 

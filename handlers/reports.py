@@ -2,8 +2,9 @@
 
 /stats, /funnels and /cohorts show a business's figures (no member names): the admin's
 private chat when they started the bot, otherwise the chat the command came from. The text
-goes first; each chart follows as its own photo, so the flood budget counts every message
-(an album would be one request but several messages to Telegram).
+goes first; the charts follow as one album (sendMediaGroup, up to 10 a request; a lone
+chart as a photo), which reads as one report in the chat and is one request. Telegram counts
+an album of N as N messages, and so does the flood budget (bot/budget.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InputMediaPhoto
 from telegram.error import TelegramError
 
 from handlers.extract import is_group
@@ -22,6 +23,8 @@ from handlers.use_case import Call
 log = logging.getLogger(__name__)
 
 Photo = tuple[bytes, str]  # PNG and its caption
+ALBUM_MOST = 10  # items in one sendMediaGroup (at least 2)
+CAPTION_MOST = 1024  # characters of a photo's caption
 
 
 async def report_privately(
@@ -42,8 +45,14 @@ async def report_privately(
 
 
 async def _photos(bot: Bot, chat_id: int, photos: Sequence[Photo]) -> None:
-    for png, caption in photos:
+    for start in range(0, len(photos), ALBUM_MOST):
+        part = photos[start : start + ALBUM_MOST]
         try:
-            await bot.send_photo(chat_id, png, caption=caption[:1024])
+            if len(part) == 1:
+                png, caption = part[0]
+                await bot.send_photo(chat_id, png, caption=caption[:CAPTION_MOST])
+            else:
+                album = [InputMediaPhoto(png, caption=c[:CAPTION_MOST]) for png, c in part]
+                await bot.send_media_group(chat_id, album)
         except TelegramError as error:  # the text already went out: a chart is a bonus
-            log.warning("chart to %s failed: %s", chat_id, error)
+            log.warning("charts to %s failed: %s", chat_id, error)

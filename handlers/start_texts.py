@@ -9,7 +9,7 @@ MEMBER_COMMANDS = ("checkin", "me", "points", "shop", "tier", "top", "invite", "
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
                   "sequence", "broadcast", "segments", "stats", "tag", "untag", "tags",
                   "audience", "journey", "funnels", "cohorts", "campaign", "link",
-                  "survey", "warn", "unwarn", "modlog")  # fmt: skip
+                  "survey", "warn", "unwarn", "modlog", "watch", "faq")  # fmt: skip
 COMMANDS = {
     "private": (
         "start",
@@ -71,6 +71,8 @@ class StartTexts:
                 "Feedback surveys: CSAT and NPS by buttons, privately to an audience, and "
                 "polls (admins)"
             ),
+            "watch": self._("Watch words: private alerts when members say them (admins)"),
+            "faq": self._("FAQ auto-replies to members' common questions (admins)"),
             "tag": self._("Tag a member, by reply or user id (admins)"),
             "untag": self._("Remove a member's tag (admins)"),
             "tags": self._("A member's tags, by reply (admins)"),

@@ -18,8 +18,9 @@ from handlers.use_case import Call, use_case
 @use_case(StatsTexts, admin=True)
 async def stats_command(call: Call[StatsTexts]) -> None:
     """`/stats`, `/stats 7d`, `/stats 90d`: the card and its four charts; anything else gets
-    the usage."""
+    the usage; a group asked about within the last minute gets when it may ask again."""
     asked = parse_asked(call.words)  # BadPeriod: the usage, before anything is read
+    call.deps.stats_asked.take(call.group_id, call.deps.clock())  # TooSoon: nothing drawn
     await call.deps.buffer.flush()  # the card counts the latest chatter too
     report = await stats_report(call.deps.uow, chat_id=call.group_id, asked=asked, now=call.at)
     photos = await render_in_thread(stats_charts, report, language=call.t.language)

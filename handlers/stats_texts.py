@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from campaigns.channels import ChannelPeriod
 from campaigns.coupons import format_amount
-from campaigns.stats import BadPeriod, Kpi, KpiCard, KpiKind, KpiLine, Value
+from campaigns.stats import BadPeriod, Kpi, KpiCard, KpiKind, KpiLine, TooSoon, Value
 from handlers.channel_texts import ChannelTexts
 from handlers.words import Words
 
@@ -17,7 +17,15 @@ NONE = "–"  # a ratio with nothing to divide by
 # The card's lines, grouped; each group is one block of the message.
 BLOCKS = (
     (Kpi.MEMBERS, Kpi.JOINS, Kpi.LEAVES, Kpi.NET_GROWTH),
-    (Kpi.DAU, Kpi.WAU, Kpi.MAU, Kpi.STICKINESS, Kpi.MESSAGES, Kpi.CHECKIN_RATE),
+    (
+        Kpi.DAU,
+        Kpi.WAU,
+        Kpi.MAU,
+        Kpi.STICKINESS,
+        Kpi.MESSAGES,
+        Kpi.CHECKIN_RATE,
+        Kpi.MAKEUP_CHECKINS,
+    ),
     (Kpi.INVITES_CONFIRMED, Kpi.REFERRAL_SHARE),
     (Kpi.COUPONS_CLAIMED, Kpi.COUPONS_REDEEMED, Kpi.REDEMPTION_RATE),
     (Kpi.ORDERS, Kpi.GMV, Kpi.AOV, Kpi.ARPU, Kpi.REPURCHASE_RATE, Kpi.CONVERSION),
@@ -41,7 +49,16 @@ class StatsTexts:
     def refusal(self, error: Exception) -> str | None:
         if isinstance(error, BadPeriod):
             return self.usage()
+        if isinstance(error, TooSoon):
+            return self.too_soon(error.seconds)
         return self.words.refusal(error)
+
+    def too_soon(self, seconds: int) -> str:
+        return self._n(
+            "⏳ This group's stats were drawn less than a minute ago: ask again in {n} second.",
+            "⏳ This group's stats were drawn less than a minute ago: ask again in {n} seconds.",
+            seconds,
+        )
 
     def usage(self) -> str:
         return self._(
@@ -65,6 +82,7 @@ class StatsTexts:
             Kpi.STICKINESS: self._("Stickiness (DAU/MAU, last 30 days)"),
             Kpi.MESSAGES: self._("Messages"),
             Kpi.CHECKIN_RATE: self._("Check-in rate"),
+            Kpi.MAKEUP_CHECKINS: self._("Make-up check-ins (not in the rate)"),
             Kpi.INVITES_CONFIRMED: self._("Invites confirmed"),
             Kpi.REFERRAL_SHARE: self._("Referral share"),
             Kpi.COUPONS_CLAIMED: self._("Coupons claimed"),

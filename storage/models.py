@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -103,6 +104,8 @@ class ChatRow(Base):
     points_expiry_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     points_expire_from: Mapped[dt.date | None] = mapped_column(Date)  # the grace's end
     moderation: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # ModerationRules
+    # Watch words and FAQ switches (campaigns.listening.ListenSettings); NULL: the defaults.
+    listening: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -236,7 +239,8 @@ class DailyStatsRow(Base):
     leaves: Mapped[int] = _counter()
     messages: Mapped[int] = _counter()
     active: Mapped[int] = _counter()  # member_days rows of the day
-    checkins: Mapped[int] = _counter()
+    checkins: Mapped[int] = _counter()  # on the day itself
+    makeups: Mapped[int] = _counter()  # make-up check-ins (补签卡) restoring the day
     invites_confirmed: Mapped[int] = _counter()
     coupons_claimed: Mapped[int] = _counter()
     coupons_redeemed: Mapped[int] = _counter()
@@ -337,6 +341,16 @@ class EventRow(Base):
     __table_args__ = (
         Index("ix_activity_events_chat_at", "chat_id", "at"),
         Index("ix_activity_events_chat_user_at", "chat_id", "user_id", "at"),
+        # Joins and leaves alone: a member's presence at an instant (members.present_then)
+        # finds their latest one without walking past their messages.
+        Index(
+            "ix_activity_events_presence",
+            "chat_id",
+            "user_id",
+            "at",
+            sqlite_where=text("kind IN ('join', 'leave')"),
+            postgresql_where=text("kind IN ('join', 'leave')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -361,6 +375,8 @@ class CheckinRow(Base):
     at: Mapped[dt.datetime]
     streak: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(Integer)
+    # A 补签卡 restored this past day (`at` is when): counted apart from the check-in rate.
+    makeup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LedgerRow(Base):
@@ -1048,3 +1064,51 @@ class ModerationActionRow(Base):
     undone_at: Mapped[dt.datetime | None]
     failed: Mapped[str | None] = mapped_column(String(24))
     update_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class WatchWordRow(Base):
+    """A group's watch word (舆情), normalised (campaigns/keywords.py): one per group and word."""
+
+    __tablename__ = "watch_words"
+    __table_args__ = (UniqueConstraint("chat_id", "word"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    word: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+
+
+class WatchAlertRow(Base):
+    """The last watch-word alert about a member of a group: one row per (group, member),
+    moved forward only once an hour has passed (campaigns.watch.ALERT_WINDOW), so of two
+    processes one sends. The word is in the WATCH_ALERT event; the message text nowhere."""
+
+    __tablename__ = "watch_alerts"
+    __table_args__ = (UniqueConstraint("chat_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[dt.datetime]
+
+
+class FaqRow(Base):
+    """A saved question and answer (客服话术, campaigns/faq.py). `key` is the question's
+    normalised keywords: one row per group and question. `answered_at` moves only once the
+    group's cooldown has passed (a conditional UPDATE), so a question is answered once per
+    cooldown whichever process hears it."""
+
+    __tablename__ = "faqs"
+    __table_args__ = (UniqueConstraint("chat_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    question: Mapped[str] = mapped_column(String(255))
+    answer: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+    answered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -18,6 +18,7 @@ from storage.repositories.campaigns import SqlCampaigns
 from storage.repositories.channels import SqlChannels
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
+from storage.repositories.faq import SqlFaqs
 from storage.repositories.groupbuys import SqlGroupBuys
 from storage.repositories.inbox import SqlInbox
 from storage.repositories.journeys import SqlJourneys
@@ -34,6 +35,7 @@ from storage.repositories.surveys import SqlSurveys
 from storage.repositories.tags import SqlTags
 from storage.repositories.tiers import SqlTiers
 from storage.repositories.updates import SqlUpdateLog
+from storage.repositories.watch import SqlWatchWords
 
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
@@ -87,6 +89,8 @@ class SqlUnitOfWork:
         self.channels = SqlChannels(self.session)
         self.surveys = SqlSurveys(self.session)
         self.moderation = SqlModeration(self.session)
+        self.watch = SqlWatchWords(self.session)
+        self.faqs = SqlFaqs(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

@@ -12,6 +12,9 @@ from typing import Any
 from campaigns.content import html_problems, visible_length
 
 LIMIT = re.compile(r"(\d+)-(\d+) (characters|bytes)")
+ITEMS = re.compile(r"(\d+)-(\d+) items")  # an array's length: "must include 2-10 items"
+TAG = re.compile(r"must be (\w+)")  # a type field's one value: "Type of the result, must be photo"
+ATTACH = "attach://"  # a file uploaded in the request's own part of that name
 PARSED_FIELDS = {"text": "parse_mode", "caption": "parse_mode"}
 
 
@@ -56,7 +59,16 @@ class ApiSpec:
         if name is None:
             return [Problem(method, "-", "unknown method")]
         fields = {f["name"]: f for f in self.methods[name].get("fields", [])}
-        problems = [Problem(name, key, "unknown parameter") for key in params if key not in fields]
+        attached = set(_attachments(params.values()))
+        problems = [
+            Problem(name, key, "unknown parameter")
+            for key in params
+            if key not in fields and key not in attached
+        ]
+        problems += [
+            Problem(name, part, f"{ATTACH}{part} names no part of the request")
+            for part in sorted(attached - params.keys())
+        ]
         for key, spec in fields.items():
             if key not in params:
                 if spec["required"]:
@@ -77,6 +89,11 @@ class ApiSpec:
         if not any(self._matches(t, value) for t in types):
             return [Problem(method, key, f"expected {' or '.join(types)}, got {value!r:.80}")]
         problems: list[Problem] = []
+        items = ITEMS.search(spec.get("description", ""))
+        if isinstance(value, list) and items:
+            low, high = int(items[1]), int(items[2])
+            if not low <= len(value) <= high:
+                problems.append(Problem(method, key, f"{len(value)} items, allowed {low}-{high}"))
         if isinstance(value, str):
             match = LIMIT.search(spec.get("description", ""))
             if match:
@@ -112,7 +129,15 @@ class ApiSpec:
         }
         if type_name in simple:
             return bool(simple[type_name](value))
-        return isinstance(value, dict)
+        return isinstance(value, dict) and self._tag_fits(type_name, value)
+
+    def _tag_fits(self, type_name: str, value: dict[str, Any]) -> bool:
+        """An object's `type` is the one its type allows ("must be photo"), when it says one:
+        a photo album is an Array of InputMediaPhoto, not of the first array type listed."""
+        tag = next((f for f in self.types.get(type_name, {}).get("fields", [])
+                    if f["name"] == "type"), None)  # fmt: skip
+        one = TAG.search(tag["description"]) if tag else None
+        return one is None or "type" not in value or value["type"] == one[1]
 
     def _concrete(self, type_name: str, value: dict[str, Any]) -> str:
         """Pick the subtype whose required fields (and `type` tag) fit the object."""
@@ -154,3 +179,17 @@ class ApiSpec:
                 continue
             problems += self._check(method, f"{path}.{k}", spec, value[k], value)
         return problems
+
+
+def _attachments(values: Any) -> list[str]:
+    """The request parts that `attach://name` references in these values name (nested in
+    objects and arrays, as an album's media are)."""
+    found: list[str] = []
+    for value in values:
+        if isinstance(value, str) and value.startswith(ATTACH):
+            found.append(value.removeprefix(ATTACH))
+        elif isinstance(value, dict):
+            found += _attachments(value.values())
+        elif isinstance(value, list):
+            found += _attachments(value)
+    return found

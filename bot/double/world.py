@@ -22,9 +22,21 @@ from bot.double.webhook import DeliveryLog, WebhookDelivery
 JSON = dict[str, Any]
 BOT_ID = 5_000_000_001
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# What Telegram marks as a bot_command: a slash, Latin letters, digits or _ (up to 32), and
+# maybe @a_bot ("/ hi" or "/签到" is plain text).
+BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?")
 BAD_WEBHOOK = "Bad Request: bad webhook: "
-SENDING = {"sendMessage", "sendPhoto", "sendPoll", "copyMessage", "forwardMessage"}
+SENDING = {
+    "sendMessage",
+    "sendPhoto",
+    "sendPoll",
+    "sendMediaGroup",
+    "copyMessage",
+    "forwardMessage",
+}
 POLL_OPTIONS = range(1, 13)  # sendPoll's "1-12 answer options"
+ALBUM = (2, 10)  # items in a sendMediaGroup
+ALBUM_ALONE = {"document", "audio"}  # album kinds that cannot mix with others
 # Edits count against a chat's limit (a group's 20 a minute), not against the 30 a second.
 EDITING = {"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"}
 # Telegram's refusals when the bot lacks a right, and its until_date bounds (seconds ahead).
@@ -255,8 +267,9 @@ class FakeTelegram:
         }
         if text is not None:
             msg["text"] = text
-            if text.startswith("/"):
-                length = len(text.split()[0].encode("utf-16-le")) // 2
+            command = BOT_COMMAND.match(text)
+            if command is not None:
+                length = len(command[0].encode("utf-16-le")) // 2
                 msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         msg.update(extra)
         self.posted[(chat_id, msg["message_id"])] = msg
@@ -582,8 +595,10 @@ class FakeTelegram:
                 del self.failures[i]
                 return error.code, error.body()
         if self.flood_limits and (name in SENDING or name in EDITING):
+            media = params.get("media") if name == "sendMediaGroup" else None
+            count = len(media) if isinstance(media, list) and media else 1
             with self._lock:
-                flood = self._flood(params.get("chat_id"), edit=name in EDITING)
+                flood = self._flood(params.get("chat_id"), edit=name in EDITING, count=count)
             if flood is not None:
                 return flood.code, flood.body()
         handler = getattr(self, f"api_{name}", None)
@@ -594,11 +609,13 @@ class FakeTelegram:
         except ApiError as error:
             return error.code, error.body()
 
-    def _flood(self, chat: Any, *, edit: bool = False) -> ApiError | None:
+    def _flood(self, chat: Any, *, edit: bool = False, count: int = 1) -> ApiError | None:
+        """A 429 when the request's `count` messages (an album's items) would pass a limit;
+        else they are counted."""
         now = self.monotonic()
         while self._sent_at and self._sent_at[0] <= now - 1:
             self._sent_at.popleft()
-        if len(self._sent_at) >= 30 and not edit:
+        if len(self._sent_at) + count > 30 and not edit:
             self.refused_429 += 1
             return ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
         try:
@@ -609,13 +626,16 @@ class FakeTelegram:
         times = self._chat_sent_at.setdefault(chat_id, deque())
         while times and times[0] <= now - window:
             times.popleft()
-        if len(times) >= most:
+        # A group's minute counts every item of an album; a private chat's second is about
+        # bursts, and one album is one burst.
+        over = len(times) + (count if chat_id < 0 else 1) - most
+        if over > 0:  # the oldest `over` must leave the window first
             self.refused_429 += 1
-            wait = max(1, math.ceil(times[0] + window - now))
+            wait = max(1, math.ceil(times[min(over, len(times)) - 1] + window - now))
             return ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
-        times.append(now)
+        times.extend([now] * count)
         if not edit:
-            self._sent_at.append(now)
+            self._sent_at.extend([now] * count)
         return None
 
     def wait_updates(self, offset: int | None, timeout: float) -> None:
@@ -843,6 +863,51 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: poll has already been closed")
         stored["poll"]["is_closed"] = True
         return dict(stored["poll"])
+
+    def api_sendMediaGroup(self, params: JSON) -> list[JSON]:
+        """An album: 2-10 items, photos and videos mixed or documents or audio alone, each
+        a file uploaded in the request (attach://part) or one Telegram already has; one
+        message per item, sharing a media_group_id."""
+        chat = self._chat(params["chat_id"])
+        if chat["type"] == "private" and not self._may_message(chat["id"]):
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        media = params.get("media")
+        if not isinstance(media, list) or not ALBUM[0] <= len(media) <= ALBUM[1]:
+            raise ApiError(400, "Bad Request: wrong number of media specified")
+        kinds = {str(item.get("type")) for item in media if isinstance(item, dict)}
+        if len(kinds) > 1 and kinds & ALBUM_ALONE:
+            raise ApiError(400, "Bad Request: MEDIA_GROUP_INVALID")
+        group_id = f"{next(self._link_ids):012d}"
+        sent = []
+        for item in media:
+            file_id = self._file(str(item.get("media", "")), params)
+            message: JSON = {
+                "message_id": self._next_message_id(chat["id"]),
+                "date": self._stamp(None),
+                "chat": chat,
+                "from": self.bot,
+                "media_group_id": group_id,
+                "photo": [{"file_id": file_id, "file_unique_id": f"{file_id}u", "width": 1280,
+                           "height": 1280}],
+            }  # fmt: skip
+            if "caption" in item:
+                message["caption"] = item["caption"]
+            self._keep(chat["id"], message)
+            sent.append(message)
+        return sent
+
+    def _file(self, ref: str, params: JSON) -> str:
+        """The file_id of a file uploaded in this request (attach://part) or sent before."""
+        if ref.startswith("attach://"):
+            part = params.get(ref.removeprefix("attach://"))
+            if not str(part).startswith("<upload"):
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            file_id = f"AgAC{next(self._link_ids):08d}"
+            self.files[file_id] = str(part)
+            return file_id
+        if ref not in self.files:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        return ref
 
     def _edited(self, chat_id: int, params: JSON, **fields: Any) -> None:
         """An edit replaces the text and the buttons (none given: the buttons are gone)."""
@@ -1130,12 +1195,32 @@ class FakeTelegram:
         ]
 
     def delivered(self, chat_id: int) -> list[str]:
-        """Texts (and captions) that reached `chat_id`: accepted sends only."""
-        return [
-            str(c.params.get("text", c.params.get("caption", "")))
-            for c in self.calls
-            if c.method in SENDING and c.status == 200 and int(c.params["chat_id"]) == chat_id
-        ]
+        """Texts (and captions; an album's, each) that reached `chat_id`: accepted sends."""
+        out: list[str] = []
+        for c in self.calls:
+            if c.method in SENDING and c.status == 200 and int(c.params["chat_id"]) == chat_id:
+                if c.method == "sendMediaGroup":
+                    out += [str(item.get("caption", "")) for item in c.params["media"]]
+                else:
+                    out.append(str(c.params.get("text", c.params.get("caption", ""))))
+        return out
+
+    def albums(self, chat_id: int) -> list[list[tuple[str, int]]]:
+        """The albums that reached `chat_id`: each item's caption and its upload's size."""
+        found = []
+        for c in self.calls:
+            if (
+                c.method == "sendMediaGroup"
+                and c.status == 200
+                and (int(c.params["chat_id"]) == chat_id)
+            ):
+                items = []
+                for item in c.params["media"]:
+                    part = str(c.params.get(str(item["media"]).removeprefix("attach://"), ""))
+                    size = re.search(r", (\d+) bytes>$", part)
+                    items.append((str(item.get("caption", "")), int(size[1]) if size else 0))
+                found.append(items)
+        return found
 
     def shown(self, chat_id: int) -> list[str]:
         """Every message in the chat as members read it now (edits applied), oldest first:

@@ -22,6 +22,7 @@ from campaigns.ports.campaigns import Campaigns
 from campaigns.ports.channels import Channels
 from campaigns.ports.chats import Chats
 from campaigns.ports.coupons import Coupons
+from campaigns.ports.faq import Faqs
 from campaigns.ports.groupbuys import GroupBuys
 from campaigns.ports.journeys import Journeys
 from campaigns.ports.members import Members, Users
@@ -36,6 +37,7 @@ from campaigns.ports.surveys import Surveys
 from campaigns.ports.tags import Tags
 from campaigns.ports.tiers import Tiers
 from campaigns.ports.updates import UpdateLog
+from campaigns.ports.watch import WatchWords
 
 __all__ = ["UnitOfWork"]
 
@@ -135,6 +137,12 @@ class UnitOfWork(Protocol):
 
     @property
     def moderation(self) -> Moderation: ...
+
+    @property
+    def watch(self) -> WatchWords: ...
+
+    @property
+    def faqs(self) -> Faqs: ...
 
     async def __aenter__(self) -> Self: ...
 

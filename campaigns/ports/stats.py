@@ -31,6 +31,11 @@ class Stats(Protocol):
         """The distinct counts of each window, in order."""
         ...
 
+    async def lock_rollup(self, chat_pk: int) -> None:
+        """Inside a transaction that rewrites the group's rollup rows: no write of the group
+        adds to them until it ends, and none that has added is still uncommitted."""
+        ...
+
     async def recompute(
         self, chat_pk: int, start: dt.date, end: dt.date, timezone: str
     ) -> list[DayTotals]:

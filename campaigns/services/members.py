@@ -12,6 +12,7 @@ from campaigns.members import (
     EventKind,
     Person,
     PresenceChange,
+    counts_as_message,
     is_present,
     presence_change,
 )
@@ -169,7 +170,8 @@ async def record_messages(
             pk = records[m.chat.chat_id].pk
             counts = per_chat.setdefault(pk, {})
             n, first, last = counts.get(m.person.user_id, (0, m.at, m.at))
-            counts[m.person.user_id] = (n + 1, min(first, m.at), max(last, m.at))
+            said = 1 if counts_as_message(m.kind) else 0  # a command: active, no message
+            counts[m.person.user_id] = (n + said, min(first, m.at), max(last, m.at))
             rows.append((pk, m.person.user_id, EventKind.MESSAGE, m.at, None, {"type": m.kind}))
         for pk, counts in per_chat.items():
             await uow.members.count_messages(pk, counts)

@@ -41,18 +41,32 @@ async def group_stats(
     return kpi_card(period, days, facts, previous, title=record.title, timezone=timezone)
 
 
+REBUILD_DAYS_AT_ONCE = 7  # the days one transaction of a rebuild recounts and rewrites
+
+
 async def rebuild_stats(
-    uow: UnitOfWork, *, chat_id: int, since: dt.date, now: dt.datetime
+    uow: Callable[[], UnitOfWork], *, chat_id: int, since: dt.date, now: dt.datetime
 ) -> Period:
     """The group's rollup from `since` to today replaced by a count from the raw tables
-    (after a timezone change, or for days written before the rollup existed)."""
-    async with uow:
-        record = await require_chat(uow, chat_id)
-        timezone = record.settings.timezone
-        period = Period(since, max(since, local_day(now, timezone)))
-        rows = await uow.stats.recompute(record.pk, period.start, period.end, timezone)
-        await uow.stats.replace(record.pk, period.start, period.end, rows)
-        await uow.commit()
+    (after a timezone change, or for days written before the rollup existed).
+
+    Safe while the bot runs: each week is recounted and rewritten in one transaction that
+    first takes the group's rollup lock (`Stats.lock_rollup`), which every write adding to
+    the rollup takes too, so no write is lost or counted twice; a week at a time, so the
+    group's writers wait at most one week's recount."""
+    async with uow() as work:
+        record = await require_chat(work, chat_id)
+    timezone = record.settings.timezone
+    period = Period(since, max(since, local_day(now, timezone)))
+    start = period.start
+    while start <= period.end:
+        end = min(period.end, start + dt.timedelta(days=REBUILD_DAYS_AT_ONCE - 1))
+        async with uow() as work:
+            await work.stats.lock_rollup(record.pk)
+            rows = await work.stats.recompute(record.pk, start, end, timezone)
+            await work.stats.replace(record.pk, start, end, rows)
+            await work.commit()
+        start = end + dt.timedelta(days=1)
     return period
 
 

@@ -124,6 +124,7 @@ WITH ins AS (
 ), ds AS (
     INSERT INTO daily_stats (chat_id, day, checkins)
     SELECT :chat_pk, :day, 1 FROM ins
+    WHERE pg_advisory_xact_lock_shared(CAST(:rollup_key AS BIGINT)) IS NOT NULL
     ON CONFLICT (chat_id, day) DO UPDATE SET checkins = daily_stats.checkins + 1
 )
 SELECT mem.points, mem.best_streak, mem.points_earned, mem.spend, 1 + (
@@ -138,6 +139,7 @@ _RECORD_PG = text(_RECORD_PG_SQL).bindparams(
     bindparam("day", type_=Date),
     bindparam("month", type_=Date),
     bindparam("at", type_=UtcDateTime()),
+    bindparam("rollup_key", type_=BigInteger),
 )
 _RECORD_PG_DRIVER, _RECORD_PG_NAMES = dollar_params(_RECORD_PG_SQL)
 _NO_ENTRY = PointsEntry(reason="", delta=0, key="")
@@ -209,17 +211,26 @@ class SqlCheckins(Repository):
         today_streak: int | None,
         at: dt.datetime,
     ) -> bool:
-        """Yesterday's row (no points) inserted once; today's row carried on; the member's
-        counters: one more check-in, the streak of the latest day, the best streak."""
+        """Yesterday's row (no points, marked a make-up: /stats counts it apart from the
+        check-in rate) inserted once; today's row carried on; the member's counters: one
+        more check-in, the streak of the latest day, the best streak."""
         inserted = await self.run(
             insert_for(self.session, CT)
-            .values(chat_id=chat_pk, user_id=user_id, day=day, at=at, streak=streak, points=0)
+            .values(
+                chat_id=chat_pk,
+                user_id=user_id,
+                day=day,
+                at=at,
+                streak=streak,
+                points=0,
+                makeup=True,
+            )
             .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "day"])
             .returning(CT.c.id)
         )
         if inserted.first() is None:
             return False
-        await daily.add_days(self, {(chat_pk, day): {"checkins": 1}})
+        await daily.add_days(self, {(chat_pk, day): {"makeups": 1}})  # not in the rate
         latest = streak if today_streak is None else today_streak
         if today_streak is not None:
             await self.run(
@@ -286,6 +297,7 @@ class SqlCheckins(Repository):
             "d2": second.delta,
             "r2": second.reason,
             "k2": second.key,
+            "rollup_key": daily.ROLLUP_LOCKS + chat_pk,  # shared, as every rollup write
         }
         driver = await self.driver()
         if driver is not None:

@@ -7,10 +7,12 @@ import functools
 import json
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import String, Table, bindparam, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.checkin import CheckinRules
 from campaigns.journeys import book_from_json, book_to_json
+from campaigns.listening import ListenSettings
 from campaigns.members import ChatInfo
 from campaigns.moderation import DEFAULT_MODERATION, ModerationRules
 from campaigns.ports.chats import ChatRecord
@@ -47,6 +49,7 @@ def to_record(row: Any) -> ChatRecord:
         row.points_expiry_months or 0,
         row.points_expire_from,
         _key(row.moderation),
+        _key(row.listening),
     )
     return ChatRecord(
         pk=row.id, chat_id=row.telegram_id, title=row.title, active=row.active, settings=settings,
@@ -74,6 +77,7 @@ def _settings(
     points_expiry_months: int = 0,
     points_expire_from: dt.date | None = None,
     moderation: str = "{}",
+    listening: str = "{}",
 ) -> ChatSettings:
     """Settings parsed once per distinct stored value (they are frozen, so shared): every
     batch of chatter and every check-in reads its group's row."""
@@ -95,6 +99,7 @@ def _settings(
         points_expiry_months=points_expiry_months,
         points_expire_from=points_expire_from,
         moderation=ModerationRules.from_json(json.loads(moderation)),
+        listening=ListenSettings.from_json(json.loads(listening)),
     )
 
 
@@ -122,6 +127,19 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     row.moderation = (
         None if settings.moderation == DEFAULT_MODERATION else settings.moderation.to_json()
     )
+    default = settings.listening == ListenSettings()
+    row.listening = None if default else settings.listening.to_json()
+
+
+async def notify_changed(session: AsyncSession, chat_pk: int) -> None:
+    """On PostgreSQL, tell every process of the bot on commit (NOTIFY) that what it caches
+    of the group (its settings, its reply book) is stale."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            select(func.pg_notify(SETTINGS_CHANNEL, ChatRow.telegram_id.cast(String))).where(
+                ChatRow.id == chat_pk
+            )
+        )
 
 
 class SqlChats(Repository):
@@ -249,10 +267,7 @@ class SqlChats(Repository):
         row = await self.session.get_one(ChatRow, pk)
         _write_settings(row, settings)
         await self.session.flush()
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(
-                select(func.pg_notify(SETTINGS_CHANNEL, str(row.telegram_id)))
-            )
+        await notify_changed(self.session, pk)
 
     async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
         """Point the old group's row at the new id; the twin the supergroup's first updates

@@ -15,6 +15,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -23,10 +24,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
-from campaigns.members import Membership, MemberStats, MemberStatus, Person, Ranked
+from campaigns.members import EventKind, Membership, MemberStats, MemberStatus, Person, Ranked
 from campaigns.ports.members import Contact, Counters, Seen
 from storage.models import (
     ChatRow,
+    EventRow,
     MemberMonthRow,
     MembershipRow,
     ProcessedUpdateRow,
@@ -48,6 +50,12 @@ MM = MemberMonthRow
 MT = cast(Table, M.__table__)
 PT = cast(Table, ProcessedUpdateRow.__table__)
 UT = cast(Table, UserRow.__table__)
+ET = cast(Table, EventRow.__table__)
+# Literals, as the partial index's WHERE says them: a planner matches the index only then.
+PRESENCE_KINDS: list[Any] = [
+    literal_column(f"'{EventKind.JOIN}'"),
+    literal_column(f"'{EventKind.LEAVE}'"),
+]
 
 
 def _upsert_user(insert: Any) -> Any:
@@ -180,11 +188,41 @@ _CLAIM_AND_SEE = prepared(_claim_and_see)
 
 
 def present_then(memberships: Table, at: dt.datetime) -> ColumnElement[bool]:
-    """A member present at `at`: joined by then (or there before the bot) and not gone by
-    then. /referral report's start and /stats' members both count with it."""
+    """A member present at `at` (campaigns.members.present_at): joined by then (or there
+    before the bot) and, as of then, not gone. /referral report's start and /stats' members
+    both count with it.
+
+    The row holds the first join, the latest join (`present_since`) and, while away, the
+    latest leave: that decides everyone unless they rejoined after `at`, when only the log
+    knows whether they were away at `at` (left and back) or there (left later, came back
+    later still). For those few rows, and only those (CASE), the latest join or leave at or
+    before `at` is read from the log through its partial index of joins and leaves
+    (ix_activity_events_presence): no scan of the group's events."""
     m = memberships.c
+    rejoined_after = and_(
+        m.present_since.is_not(None),
+        m.present_since > at,
+        or_(m.joined_at.is_(None), m.present_since != m.joined_at),
+    )
+    latest = (
+        select(ET.c.kind)
+        .where(
+            ET.c.chat_id == m.chat_id,
+            ET.c.user_id == m.user_id,
+            ET.c.kind.in_(PRESENCE_KINDS),
+            ET.c.at <= at,
+        )
+        .order_by(ET.c.at.desc(), ET.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    as_of_row = or_(m.present.is_(True), m.left_at > at)
     return and_(
-        or_(m.joined_at.is_(None), m.joined_at <= at), or_(m.present.is_(True), m.left_at > at)
+        or_(m.joined_at.is_(None), m.joined_at <= at),
+        case(
+            (rejoined_after, func.coalesce(latest, str(EventKind.JOIN)) == str(EventKind.JOIN)),
+            else_=as_of_row,
+        ),
     )
 
 

@@ -7,8 +7,9 @@ counter                     added by                          recomputed from
 joins, leaves, messages     SqlEvents.add                     activity_events by kind
 active                      SqlSegments.active_days (a        member_days
                             member day stored the first time)
-checkins                    SqlCheckins.record (in its own    checkins.day
-                            statement on PostgreSQL), makeup
+checkins                    SqlCheckins.record (in its own    checkins.day, not makeup
+                            statement on PostgreSQL)
+makeups                     SqlCheckins.makeup (补签卡)       checkins.day, makeup
 invites_confirmed           SqlInvites.move to confirmed      invites.confirmed_at
 coupons_claimed             SqlCoupons.issue                  coupons.issued_at
 coupons_redeemed, discount  SqlCoupons.redeem                 coupons.redeemed_at
@@ -40,11 +41,13 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
     true,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ColumnElement
 
-from campaigns.members import EventKind
+from campaigns.members import COMMAND, EventKind, counts_as_message
 from campaigns.ports.stats import FactWindow
 from campaigns.referral import InviteStatus
 from campaigns.stats import COUNTERS, DayTotals, PeriodFacts
@@ -78,6 +81,26 @@ _COUNTS = [Column(name, BigInteger) for name in COUNTERS]
 EVENT_COUNTERS = {EventKind.JOIN: "joins", EventKind.LEAVE: "leaves", EventKind.MESSAGE: "messages"}
 
 
+# PostgreSQL advisory locks on a group's rollup, one key per group (the bigint form, in a
+# range of its own): every statement that adds to the rollup takes its groups' keys shared,
+# in that same statement (no round trip more on the hot path), and holds them to the end of
+# its transaction; `growthbot stats --rebuild` takes the group's key exclusively around its
+# recount and rewrite. So a rebuild waits until every write that has already added to the
+# group's rows has committed (its raw facts are then in the recount), and a write adding
+# later waits for the rebuild and adds to the rewritten rows (its raw facts, uncommitted
+# while the rebuild counted, were not in the recount): nothing is lost or counted twice.
+# SQLite needs none of it: every writing transaction holds the database's write lock.
+ROLLUP_LOCKS = 0x5354_0000_0000  # "ST" << 32: the keys are this + the group's pk
+
+
+def _rollup_shared(insert: Any, chat_pk: Any) -> ColumnElement[bool]:
+    """The condition that takes the group's rollup lock shared, row by row (true)."""
+    if insert is postgresql.insert:
+        key = literal(ROLLUP_LOCKS, BigInteger) + chat_pk
+        return func.pg_advisory_xact_lock_shared(key).is_not(None)
+    return true()
+
+
 def _add_on_conflict(stmt: Any) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["chat_id", "day"],
@@ -95,7 +118,7 @@ def _bump_at(insert: Any) -> Any:
     source = (
         select(rows.c.chat_id, day.label("day"), *(func.sum(rows.c[n]).label(n) for n in COUNTERS))
         .select_from(rows.join(CH, CH.c.id == rows.c.chat_id))
-        .where(true())  # SQLite's upsert after a SELECT needs a WHERE
+        .where(_rollup_shared(insert, rows.c.chat_id))  # SQLite's upsert needs a WHERE too
         .group_by(rows.c.chat_id, day)
     )
     return _add_on_conflict(insert(DS).from_select(["chat_id", "day", *COUNTERS], source))
@@ -103,8 +126,13 @@ def _bump_at(insert: Any) -> Any:
 
 def _bump_day(insert: Any) -> Any:
     """Rows (chat, local day, counters), one per day, added to the stored days."""
-    rows = json_rows(insert, Column("chat_id", BigInteger), Column("day", Date), *_COUNTS)
-    return _add_on_conflict(insert(DS).from_select(["chat_id", "day", *COUNTERS], rows))
+    rows = json_rows(insert, Column("chat_id", BigInteger), Column("day", Date), *_COUNTS).subquery(
+        "r"
+    )
+    source = select(rows.c.chat_id, rows.c.day, *(rows.c[n] for n in COUNTERS)).where(
+        _rollup_shared(insert, rows.c.chat_id)  # SQLite's upsert after a SELECT needs a WHERE
+    )
+    return _add_on_conflict(insert(DS).from_select(["chat_id", "day", *COUNTERS], source))
 
 
 _BUMP_AT = prepared(_bump_at)
@@ -140,8 +168,10 @@ async def add_events(
     timezone in use is a whole number of minutes from UTC): a flush of many messages is a
     row or two, not one per message."""
     per_minute: Counter[tuple[int, dt.datetime, str]] = Counter()
-    for chat_pk, _user, kind, at, _value, _meta in rows:
+    for chat_pk, _user, kind, at, _value, meta in rows:
         counter = EVENT_COUNTERS.get(kind)
+        if kind == EventKind.MESSAGE and not counts_as_message((meta or {}).get("type")):
+            continue  # a command: its sender is active (member_days), it is no message
         if counter is not None:
             per_minute[(chat_pk, at.replace(second=0, microsecond=0), counter)] += 1
     await add_at(repo, [(c, at, {name: n}) for (c, at, name), n in sorted(per_minute.items())])
@@ -167,7 +197,13 @@ class SqlStats(Repository):
     async def facts(self, chat_pk: int, windows: Sequence[FactWindow]) -> list[PeriodFacts]:
         """Three statements whatever the number of windows: one pass over the group's
         memberships (presence, new members and their first order), the distinct active
-        members per run of days, the buyers per window."""
+        members per run of days, the buyers per window.
+
+        On PostgreSQL without JIT: a big group's pass is costly enough on paper for the
+        planner to compile it, and compiling (LLVM, about a second) took longer than the
+        pass itself; bench/bench_stats.py measured both ways (README, "Stats at scale")."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.run(text("SET LOCAL jit = off"))
         first_order = (
             select(func.min(OT.c.at))
             .where(OT.c.chat_id == MT.c.chat_id, OT.c.user_id == MT.c.user_id)
@@ -260,6 +296,13 @@ class SqlStats(Repository):
             .scalar_subquery()
         )
 
+    async def lock_rollup(self, chat_pk: int) -> None:
+        """The group's rollup lock, exclusively, to the end of the transaction (PostgreSQL;
+        on SQLite the transaction's write lock already keeps every writer out)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = literal(ROLLUP_LOCKS, BigInteger) + literal(chat_pk, BigInteger)
+            await self.run(select(func.pg_advisory_xact_lock(key)))
+
     async def recompute(
         self, chat_pk: int, start: dt.date, end: dt.date, timezone: str
     ) -> list[DayTotals]:
@@ -286,19 +329,25 @@ class SqlStats(Repository):
         await gather(
             select(
                 event_day,
-                *(_count_if(ET.c.kind == str(kind)) for kind in EVENT_COUNTERS),
+                *(_count_if(_counted_as(kind)) for kind in EVENT_COUNTERS),
             )
             .where(ET.c.chat_id == chat_pk, in_range(ET.c.at), ET.c.kind.in_(list(EVENT_COUNTERS)))
             .group_by(BY_DAY),
             *EVENT_COUNTERS.values(),
         )
-        for table, name in ((MD, "active"), (CT, "checkins")):
-            await gather(
-                select(table.c.day, func.count())
-                .where(table.c.chat_id == chat_pk, table.c.day >= start, table.c.day <= end)
-                .group_by(table.c.day),
-                name,
-            )
+        await gather(
+            select(MD.c.day, func.count())
+            .where(MD.c.chat_id == chat_pk, MD.c.day >= start, MD.c.day <= end)
+            .group_by(MD.c.day),
+            "active",
+        )
+        await gather(
+            select(CT.c.day, _count_if(CT.c.makeup.is_(False)), _count_if(CT.c.makeup.is_(True)))
+            .where(CT.c.chat_id == chat_pk, CT.c.day >= start, CT.c.day <= end)
+            .group_by(CT.c.day),
+            "checkins",
+            "makeups",
+        )
         confirmed = local_day(IT.c.confirmed_at, tz)
         await gather(
             select(confirmed, func.count())
@@ -355,6 +404,15 @@ class SqlStats(Repository):
         ]
         if values:
             await self.run(insert_for(self.session, DS).values(values))
+
+
+def _counted_as(kind: EventKind) -> ColumnElement[bool]:
+    """An event counted as `kind`: a message only when campaigns.members.counts_as_message
+    says so (not a command), read from the event's meta "type"."""
+    if kind is not EventKind.MESSAGE:
+        return ET.c.kind == str(kind)
+    said = func.coalesce(ET.c.meta["type"].as_string(), "") != COMMAND
+    return and_(ET.c.kind == str(kind), said)
 
 
 def _count_if(condition: ColumnElement[bool]) -> Any:

@@ -153,3 +153,26 @@ async def test_until_room_waits_a_second_after_a_private_message(clock):
 
     assert clock.monotonic() - BASE == pytest.approx(PRIVATE_WINDOW)
     assert budget.waiting == 0
+
+
+async def test_an_album_counts_as_one_message_per_item_in_its_group(clock):
+    """17 messages in the group's minute leave room for 3: an album of 4 waits until the
+    oldest has left the minute, and then it is 4 of the next minute's 20."""
+    budget = ChatBudget(clock=clock)
+    limiter, tg = BudgetLimiter(budget), Telegram(clock)
+    for _ in range(17):
+        await clock.run(send(limiter, tg, GROUP))
+    album = {"chat_id": GROUP, "media": ["png"] * 4}
+
+    await clock.run(
+        limiter.process_request(tg("sendMediaGroup", album), (), {}, "sendMediaGroup", album, None)
+    )
+
+    went = tg.sent[-1]
+    assert went[0] == "sendMediaGroup" and went[2] >= 60.0  # not at once: 17 + 4 > 20
+    assert budget.used(GROUP) == 4  # the 17 have left the window; the album is 4
+    assert len(budget.overall) == 4
+    now = clock.monotonic()
+    assert budget.room_at(GROUP, count=16) == now  # 4 + 16 = 20: room now
+    assert budget.room_at(GROUP, count=17) > now  # 21: when the album leaves the minute
+    assert budget.room_at(GROUP, count=16, keep=1) == budget.room_at(GROUP, count=17)

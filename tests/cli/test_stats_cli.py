@@ -87,7 +87,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(cli: Cli, databa
 
     assert done.code == 0, done.err
     rows = list(csv.DictReader(io.StringIO(done.out)))
-    assert len(rows) == 21 and {r["group"] for r in rows} == {'\'=HYPERLINK("http://evil")'}
+    assert len(rows) == 22 and {r["group"] for r in rows} == {'\'=HYPERLINK("http://evil")'}
     assert next(r for r in rows if r["kpi"] == "net_growth")["value"] == "2"
 
 

@@ -16,7 +16,10 @@ async def members(bot: Harness) -> dict[int, object]:
     return {r.user_id: r for r in rows}
 
 
-async def test_every_member_message_counts_once_including_commands(bot: Harness):
+async def test_every_member_message_counts_once_and_a_command_is_activity_not_a_message(
+    bot: Harness,
+):
+    await bot.say(BOB, "/me", at=MONDAY)  # Bob only ever asks the bot something
     await bot.say(ALICE, "hello")
     await bot.send(
         bot.world.message(
@@ -36,8 +39,12 @@ async def test_every_member_message_counts_once_including_commands(bot: Harness)
         )
     )
     await bot.say(ALICE, "/me")
+    await bot.say(ALICE, "/ not a command: Telegram marks no bot_command here")
 
-    assert (await members(bot))[ALICE].messages == 3
+    seen = await members(bot)
+    assert seen[ALICE].messages == 3  # hello, the sticker, the text that starts with a slash
+    assert seen[BOB].messages == 0  # /me is no message to the group ...
+    assert seen[BOB].last_active_at == MONDAY  # ... but Bob was active: he used the bot
 
 
 async def test_edits_and_replayed_messages_are_not_new_messages(bot: Harness):

@@ -10,6 +10,7 @@ DAY = dt.timedelta(days=1)
 async def test_me_shows_points_streak_best_checkins_and_rank(bot: Harness):
     for day in range(3):
         await bot.say(ALICE, "/checkin", at=MONDAY + day * DAY)
+    await bot.say(BOB, "早上好", at=MONDAY + 2 * DAY)
     await bot.say(BOB, "/checkin", at=MONDAY + 2 * DAY)
 
     [reply] = await bot.say(BOB, "/me", at=MONDAY + 2 * DAY)
@@ -17,7 +18,8 @@ async def test_me_shows_points_streak_best_checkins_and_rank(bot: Harness):
     assert "Points: 10 (rank #2)" in reply
     assert "Streak: 1 day · best 1 day" in reply
     assert "Check-ins: 1" in reply
-    assert "messages: 2" in reply  # /checkin and /me themselves, without waiting for a flush
+    # 早上好, without waiting for a flush; /checkin and /me are commands: activity, no messages
+    assert "messages: 1" in reply
 
 
 async def test_me_shows_a_broken_streak_as_zero_but_keeps_the_best(bot: Harness):
@@ -33,7 +35,7 @@ async def test_me_before_any_checkin_shows_zero_and_unranked(bot: Harness):
     [reply] = await bot.say(CAROL, "/me")
 
     assert "Points: 0 (unranked)" in reply
-    assert "messages: 1" in reply
+    assert "messages: 0" in reply  # /me is a command: Carol is active, she said nothing
 
 
 async def test_top_lists_by_points_and_shows_the_callers_place_outside_the_top(bot: Harness):

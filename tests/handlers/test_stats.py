@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
-from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, Harness, tap
+from handlers.callbacks import ShopButton
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness, tap
 
 DAY = dt.timedelta(days=1)
 
@@ -25,12 +27,10 @@ async def a_month(bot: Harness) -> None:
 
 
 def photos(bot: Harness, chat: int) -> list[tuple[str, int]]:
-    """The charts sent to `chat`: each caption and the uploaded PNG's size in bytes."""
-    return [
-        (str(c.params.get("caption", "")), int(str(c.params["photo"]).split(", ")[1].split()[0]))
-        for c in bot.world.calls
-        if c.method == "sendPhoto" and c.status == 200 and int(c.params["chat_id"]) == chat
-    ]
+    """The charts sent to `chat`, as one album: each caption and the uploaded PNG's size."""
+    albums = bot.world.albums(chat)
+    assert len(albums) <= 1 and not [c for c in bot.world.calls if c.method == "sendPhoto"]
+    return albums[0] if albums else []
 
 
 async def test_the_card_goes_privately_with_each_kpi_and_its_change(bot: Harness):
@@ -51,8 +51,9 @@ async def test_the_card_goes_privately_with_each_kpi_and_its_change(bot: Harness
     assert "📊 <b>Sunny Tea Club</b> · 7 days, 11-24 – 11-30" in card
     assert "Joins <b>2</b> (+2)" in card  # Alice, Bob; nobody the week before
     assert "Leaves <b>1</b> (+1)" in card and "Net growth <b>+1</b> (+1)" in card
-    assert "Messages <b>4</b> (+4)" in card  # 签到 and the admin's /stats are messages too
+    assert "Messages <b>3</b> (+3)" in card  # hi, 签到, morning: the admin's /stats is none
     assert "Check-in rate <b>25.0%</b> (–)" in card  # 1 check-in in 4 active member-days
+    # Alice yesterday; Alice, Carol and the admin (asking /stats is activity) today: 4 / 7
     assert "DAU (daily average) <b>0.6</b> (+0.6)" in card
     assert "WAU (last 7 days) <b>3</b> (+3)" in card
     assert "MAU (last 30 days) <b>3</b> (+2, +200%)" in card  # Carol spoke on the 10th
@@ -61,15 +62,69 @@ async def test_the_card_goes_privately_with_each_kpi_and_its_change(bot: Harness
     assert "Change against 11-17 – 11-23" in card and "Asia/Shanghai" in card
 
 
+async def test_a_makeup_card_shows_apart_and_the_check_in_rate_stays_a_share(bot: Harness):
+    """Alice checks in on the 28th, misses the 29th, checks in today and restores the 29th
+    with a 补签卡; everything said is a command, so there are no messages at all."""
+    bot.world.start_private(ADMIN)
+    [added] = await bot.say(ADMIN, "/shop add makeup 5 7", at=NOW)
+    card_id = int(re.search(r"#(\d+)", added)[1])  # type: ignore[index]
+    await bot.say(ALICE, "/checkin", at=NOW - 2 * DAY)
+    await bot.say(ALICE, "/checkin", at=NOW)
+    await bot.say(ALICE, "/shop", at=NOW)
+    restored = await tap(bot, GROUP, ALICE, ShopButton(card_id))
+
+    card, _in_group = await bot.say(ADMIN, "/stats 7d", at=NOW)
+
+    assert "Yesterday's check-in is restored" in restored
+    assert "Messages <b>0</b>" in card  # /shop, /checkin, /stats: commands, no messages
+    # Alice on the 28th; Alice and the admin today: 2 check-ins on their day of 3 active
+    # member-days (counted with the make-up: 3 of 3, and the 29th 1 of 0)
+    assert "Check-in rate <b>66.7%</b>" in card
+    assert "Make-up check-ins (not in the rate) <b>1</b> (+1)" in card
+
+
 async def test_without_a_private_chat_the_group_gets_the_card(bot: Harness):
     await a_month(bot)
+    bot.clock.advance(120)  # the group's minute starts afresh
+    budget = bot.app.bot.rate_limiter.budget  # type: ignore[union-attr]
 
     await bot.say(ADMIN, "/stats", at=NOW)  # a private message is tried first, and refused
 
     card = next(text for text in bot.world.delivered(GROUP) if "📊" in text)
     assert "30 days, 11-01 – 11-30" in card
-    assert len(photos(bot, GROUP)) == 4  # the charts follow where the card went
+    assert len(photos(bot, GROUP)) == 4  # the charts follow where the card went, one album
+    assert budget.used(GROUP) == 1 + 4  # the card, and the album's 4 of the group's 20
     assert "Members <b>3</b> (+1, +50%)" in card  # the admin and Carol on 1 November
+
+
+async def test_a_second_stats_within_a_minute_is_told_when_and_draws_nothing(bot: Harness):
+    """One admin asks, another asks 45 s later (the charts are the same, and drawing them
+    costs every member's replies CPU): told to wait 15 s. After the minute, it works."""
+    await a_month(bot)
+    bot.world.start_private(ADMIN)
+    await bot.say(ADMIN, "/stats", at=NOW)
+    albums = len(bot.world.albums(ADMIN))
+
+    bot.clock.advance(45)
+    [again] = await bot.say(OWNER, "/stats 7d", at=bot.clock.now())
+    bot.clock.advance(15)
+    later, _in_group = await bot.say(ADMIN, "/stats 7d", at=bot.clock.now())
+
+    assert again == (
+        "⏳ This group's stats were drawn less than a minute ago: ask again in 15 seconds."
+    )
+    assert "📊 <b>Sunny Tea Club</b> · 7 days" in later
+    assert len(bot.world.albums(ADMIN)) == albums + 1  # nothing drawn for the second
+
+
+async def test_the_wait_is_said_in_chinese_in_a_chinese_group(bot: Harness):
+    await bot.say(ADMIN, "/set language zh", at=NOW)
+    await bot.say(ADMIN, "/stats", at=NOW)  # no private chat: the card goes to the group
+    bot.clock.advance(59)
+
+    [again] = await bot.say(ADMIN, "/stats", at=bot.clock.now())
+
+    assert again == "⏳ 本群数据一分钟内刚生成过，请 1 秒后再查询。"
 
 
 async def test_members_are_refused_and_see_no_figures(bot: Harness):
@@ -104,6 +159,7 @@ async def test_in_chinese_the_card_and_the_usage_speak_chinese(bot: Harness):
     assert "近 90 天" in card
     for name in ("成员", "新增", "退群", "净增长", "日活（日均）", "周活（近 7 天）",
                  "月活（近 30 天）", "黏性（近 30 天日活/月活）", "消息", "签到率",
+                 "补签（不计入签到率）",
                  "邀请确认", "裂变占比", "领券", "核销", "核销率", "订单", "GMV", "客单价",
                  "ARPU", "复购率", "新人首单转化"):  # fmt: skip
         assert f"{name} <b>" in card

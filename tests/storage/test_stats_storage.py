@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from campaigns.checkin import local_day
 from campaigns.coupons import CouponKind, Template
-from campaigns.members import ChatInfo, Person
+from campaigns.members import COMMAND, ChatInfo, Person
 from campaigns.orders import OrderIn
 from campaigns.ports.members import MessageSeen
 from campaigns.referral import InviteStatus, Source
@@ -68,8 +68,8 @@ class Script:
             status="left", present=False, at=when, source="test", defaults=DEFAULTS,
         )  # fmt: skip
 
-    async def say(self, *said: tuple[Person, dt.datetime]) -> list[MessageSeen]:
-        batch = [MessageSeen(next(self.ids), self.group, p, when, "text") for p, when in said]
+    async def say(self, *said: tuple[Person, dt.datetime], kind: str = "text") -> list[MessageSeen]:
+        batch = [MessageSeen(next(self.ids), self.group, p, when, kind) for p, when in said]
         await self.deliver(batch)
         return batch
 
@@ -184,6 +184,7 @@ async def test_every_kpi_of_a_scripted_week_is_what_was_worked_out_by_hand(uow_f
         Kpi.STICKINESS: (pytest.approx(11 / 30 / 4), pytest.approx(3 / 30 / 2)),
         Kpi.MESSAGES: (9, 4),  # the redelivered batch once, the late one on its day
         Kpi.CHECKIN_RATE: (pytest.approx(3 / 8), pytest.approx(1 / 3)),
+        Kpi.MAKEUP_CHECKINS: (0, 0),
         Kpi.INVITES_CONFIRMED: (1, 1),
         Kpi.REFERRAL_SHARE: (pytest.approx(1 / 2), pytest.approx(1.0)),
         Kpi.COUPONS_CLAIMED: (2, 1),
@@ -213,12 +214,78 @@ async def test_the_scripted_rollup_equals_a_recompute_and_a_rebuild_keeps_it(uow
         stored = await uow.stats.days(record.pk, start, end)
         counted = await uow.stats.recompute(record.pk, start, end, TZ)
 
-    await rebuild_stats(uow_factory(), chat_id=GROUP.chat_id, since=start, now=NOW)
+    await rebuild_stats(uow_factory, chat_id=GROUP.chat_id, since=start, now=NOW)
 
     assert stored == counted
     assert next(d for d in stored if d.day == dt.date(2026, 11, 10)).first_orders == 1
     async with uow_factory() as uow:
         assert await uow.stats.days(record.pk, start, end) == counted
+
+
+async def test_a_command_keeps_its_sender_active_but_is_no_message(uow_factory):
+    """A says hello and asks /stats on the 29th; B only checks in with /checkin (the
+    command the activity buffer stores, and the check-in itself)."""
+    s = Script(uow_factory)
+    await s.join(at(1), A, B)
+    await s.say((A, at(29, 9)))
+    await s.say((A, at(29, 10)), (B, at(29, 11)), kind=COMMAND)
+    await s.check_in(B, at(29, 11))
+
+    card = await group_stats(uow_factory(), chat_id=GROUP.chat_id, asked=Asked(7), now=NOW)
+    async with uow_factory() as uow:
+        record = await uow.chats.get(GROUP.chat_id)
+        counted = await uow.stats.recompute(record.pk, at(1).date(), NOW.date(), TZ)
+        a = await uow.members.stats(record.pk, A.user_id)
+        b = await uow.members.stats(record.pk, B.user_id)
+
+    assert card[Kpi.MESSAGES].value == 1  # A's hello; not A's /stats, not B's /checkin
+    assert card[Kpi.DAU].value == pytest.approx(2 / 7)  # A and B were active on the 29th
+    assert card[Kpi.CHECKIN_RATE].value == pytest.approx(1 / 2)  # B of the 2 active
+    assert [(d.day.day, d.messages, d.active) for d in counted if d.active] == [(29, 1, 2)]
+    assert a is not None and b is not None
+    assert (a.messages, b.messages) == (1, 0)  # /me counts messages the same way
+    assert a.last_active_at == at(29, 10) and b.last_active_at == at(29, 11)
+
+
+async def test_a_makeup_check_in_is_counted_apart_and_the_rate_stays_a_share(uow_factory):
+    """A and B chat and check in on the 27th; on the 28th only A does; on the 29th B does,
+    and redeems a 补签卡 that restores the 28th, when B was not active; A only chats."""
+    from campaigns.access import ButtonKind
+    from campaigns.services import shop
+    from campaigns.shop import NewItem, ShopItemKind
+    from tests.fakes import EVERYONE, POSTED, posted
+
+    s = Script(uow_factory)
+    await s.join(at(1), A, B)
+    for day, people in ((27, (A, B)), (28, (A,))):
+        await s.say(*((p, at(day, 9)) for p in people))
+        for p in people:
+            await s.check_in(p, at(day, 9))
+    await s.say((A, at(29, 9)), (B, at(29, 9)))
+    await s.check_in(B, at(29, 9))
+    card = await shop.add_item(
+        uow_factory(), bot_id=1, update_id=next(s.ids), chat_id=GROUP.chat_id,
+        new=NewItem(ShopItemKind.MAKEUP, 1, makeup_every_days=7), at=at(29, 10),
+    )  # fmt: skip
+    await posted(uow_factory, ButtonKind.SHOP, card.id)
+    redeemed = await shop.redeem_item(
+        uow_factory(), gate=EVERYONE, bot_id=1, update_id=next(s.ids), item_id=card.id,
+        person=B, tap=POSTED, at=at(29, 12),
+    )  # fmt: skip
+
+    stats = await group_stats(uow_factory(), chat_id=GROUP.chat_id, asked=Asked(7), now=NOW)
+    async with uow_factory() as uow:
+        record = await uow.chats.get(GROUP.chat_id)
+        counted = await uow.stats.recompute(record.pk, stats.period.start, NOW.date(), TZ)
+
+    assert redeemed.makeup is not None and redeemed.makeup.day == dt.date(2026, 11, 28)
+    by_day = {d.day.day: (d.active, d.checkins, d.makeups) for d in stats.days if d.active}
+    assert by_day == {27: (2, 2, 0), 28: (1, 1, 1), 29: (2, 1, 0)}
+    # 2 + 1 + 1 check-ins on their days of 2 + 1 + 2 active member-days: 80%; counted with
+    # the make-up, the 28th would read 200% and the week 100%
+    assert stats[Kpi.CHECKIN_RATE].value == pytest.approx(4 / 5)
+    assert stats[Kpi.MAKEUP_CHECKINS].value == 1
+    assert [d for d in stats.days if d != DayTotals(d.day)] == counted  # --rebuild agrees
 
 
 async def test_a_group_without_anything_shows_no_ratio_and_no_error(uow_factory):
@@ -274,6 +341,7 @@ STEPS = st.lists(
         st.tuples(
             st.just("say"), st.lists(st.tuples(st.integers(0, 3), HOURS), min_size=1, max_size=4)
         ),
+        st.tuples(st.just("command"), st.integers(0, 3), HOURS),
         st.tuples(st.just("redeliver"), st.integers(1, 6)),
         st.tuples(st.just("checkin"), st.integers(0, 3), HOURS),
         st.tuples(st.just("order"), st.integers(0, 3), HOURS, st.integers(1, 50_000)),
@@ -294,7 +362,7 @@ STEPS = st.lists(
 async def test_the_rollup_the_writes_keep_equals_a_recompute_from_the_raw_tables(
     uow_factory, steps
 ):
-    """Random joins, leaves, message batches (late ones, redeliveries), check-ins, orders
+    """Random joins, leaves, message batches (late ones, redeliveries), commands, check-ins, orders
     (old ones imported late), claims, redemptions and confirmed invites through the real use
     cases: every day's stored counters equal the raw tables counted afresh."""
     example = next(EXAMPLES)
@@ -316,6 +384,8 @@ async def test_the_rollup_the_writes_keep_equals_a_recompute_from_the_raw_tables
             await s.leave(ago(step[2]), PEOPLE[step[1]])
         elif kind == "say":
             await s.say(*((PEOPLE[m], ago(h)) for m, h in step[1]))
+        elif kind == "command":
+            await s.say((PEOPLE[step[1]], ago(step[2])), kind=COMMAND)
         elif kind == "redeliver" and s.sent:
             await s.deliver(s.sent[-step[1] :])
         elif kind == "checkin":
@@ -342,3 +412,205 @@ async def test_the_rollup_the_writes_keep_equals_a_recompute_from_the_raw_tables
         stored = await uow.stats.days(record.pk, start, end)
         counted = await uow.stats.recompute(record.pk, start, end, TZ)
     assert [d for d in stored if d != DayTotals(d.day)] == counted
+
+
+def test_the_migration_moves_old_makeup_check_ins_out_of_the_rate(tmp_path):
+    """Before 0021 a 补签卡's row counted among its day's check-ins. The migration finds it by
+    the redemption written with it (same member, same instant, no points) and moves it to
+    `makeups`; an ordinary check-in with no points stays."""
+    import sqlite3
+
+    from storage.migrate import upgrade
+
+    path = tmp_path / "old.db"
+    upgrade(f"sqlite+aiosqlite:///{path}", "0022")
+    redeemed, plain = "2026-11-29 04:00:00.000000", "2026-11-28 01:00:00.000000"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO chats (id, telegram_id, type, active, timezone, language,"
+            " checkin_points, streak_bonus, streak_bonus_max, milestones, created_at,"
+            " updated_at) VALUES (1, -100, 'supergroup', 1, ?, 'en', 10, 0, 0, '{}', ?, ?)",
+            (TZ, plain, plain),
+        )
+        db.execute(
+            "INSERT INTO shop_items (id, chat_id, kind, name, price, created_at)"
+            " VALUES (1, 1, 'makeup', '补签卡', 5, ?)",
+            (plain,),
+        )
+        db.executemany(
+            "INSERT INTO checkins (chat_id, user_id, day, at, streak, points) VALUES (?,?,?,?,?,?)",
+            [(1, 7, "2026-11-28", redeemed, 2, 0), (1, 8, "2026-11-28", plain, 1, 0)],
+        )
+        db.execute(
+            "INSERT INTO shop_redemptions (item_id, chat_id, user_id, kind, price,"
+            " idempotency_key, at) VALUES (1, 1, 7, 'makeup', 5, 'k', ?)",
+            (redeemed,),
+        )
+        db.execute("INSERT INTO daily_stats (chat_id, day, checkins) VALUES (1, '2026-11-28', 2)")
+    upgrade(f"sqlite+aiosqlite:///{path}", "0023")
+    with sqlite3.connect(path) as db:
+        marked = db.execute("SELECT user_id, makeup FROM checkins ORDER BY user_id").fetchall()
+        day = db.execute("SELECT checkins, makeups FROM daily_stats").fetchall()
+
+    assert marked == [(7, 1), (8, 0)]
+    assert day == [(1, 1)]
+
+
+# -- members present at an instant: the row decides most, the log a rejoiner -----------------
+
+
+async def test_someone_who_left_and_came_back_was_away_in_between(uow_factory):
+    """A joined on the 1st; C joined on the 1st, left on the 10th and came back on the 26th;
+    B left on the 20th and came back on the 22nd, then left for good on the 27th."""
+    s = Script(uow_factory)
+    await s.join(at(1), A, B, C)
+    await s.leave(at(10), C)
+    await s.leave(at(20), B)
+    await s.join(at(22), B)
+    await s.join(at(26), C)
+    await s.leave(at(27), B)
+
+    card = await group_stats(uow_factory(), chat_id=GROUP.chat_id, asked=Asked(7), now=NOW)
+    async with uow_factory() as uow:
+        record = await uow.chats.get(GROUP.chat_id)
+        on_the_21st = await uow.members.present_at(record.pk, at(21))
+        on_the_23rd = await uow.members.present_at(record.pk, at(23))
+
+    # the 24th's midnight (the previous week's end): A and B; C was away until the 26th
+    assert (card[Kpi.MEMBERS].value, card[Kpi.MEMBERS].previous) == (2, 2)  # A, C now
+    assert (on_the_21st, on_the_23rd) == (1, 2)  # A alone; A and B, who was back
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    changes=st.lists(st.tuples(st.integers(0, 3), st.booleans(), HOURS), max_size=14),
+    probes=st.lists(HOURS, min_size=1, max_size=4),
+)
+async def test_members_present_at_an_instant_in_sql_are_the_rule(uow_factory, changes, probes):
+    """Random joins and leaves (late ones among them, which the use case drops as stale) of
+    four people, one of them there before the bot (first seen speaking): the SQL count at
+    each instant equals campaigns.members.present_at over the stored log."""
+    from sqlalchemy import select
+
+    from campaigns.members import present_at
+    from storage.models import EventRow, MembershipRow
+
+    example = next(EXAMPLES)
+    group = ChatInfo(chat_id=-100_900_000 - example, type="supergroup", title="Random")
+    s = Script(uow_factory, group)
+    s.ids = itertools.count(example * 100_000)
+    await s.say((PEOPLE[3], NOW - dt.timedelta(days=30)))
+    for i, (member, present, hours) in enumerate(changes):
+        when = NOW - dt.timedelta(hours=hours, seconds=i)  # distinct instants
+        await (s.join(when, PEOPLE[member]) if present else s.leave(when, PEOPLE[member]))
+
+    async with uow_factory() as uow:
+        record = await uow.chats.get(group.chat_id)
+        rows = await uow.session.execute(
+            select(MembershipRow.user_id, MembershipRow.joined_at).where(
+                MembershipRow.chat_id == record.pk
+            )
+        )
+        joined = {user: first for user, first in rows}
+        events = await uow.session.execute(
+            select(EventRow.user_id, EventRow.at, EventRow.kind).where(
+                EventRow.chat_id == record.pk, EventRow.kind.in_(["join", "leave"])
+            )
+        )
+        log: dict[int, list[tuple[dt.datetime, bool]]] = {}
+        for user, when, kind in events:
+            log.setdefault(user, []).append((when, kind == "join"))
+        for hours in probes:
+            instant = NOW - dt.timedelta(hours=hours, seconds=30)
+            counted = await uow.members.present_at(record.pk, instant)
+            rule = sum(
+                present_at(instant, joined_at=first, changes=log.get(user, []))
+                for user, first in joined.items()
+            )
+            assert counted == rule, (instant, changes)
+
+
+# -- --rebuild while the bot writes ---------------------------------------------------------
+
+
+async def until_waiting(uow_factory, database_url: str, task) -> None:
+    """Returns once `task` waits for the transaction the test holds open: on PostgreSQL, when
+    a backend waits on a lock; on SQLite (one connection) when it has had its chances."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        assert not task.done(), "it went ahead of the open transaction"
+        if not database_url.startswith("postgresql"):
+            if _ >= 20:
+                return
+            continue
+        async with uow_factory() as uow:
+            waiting = await uow.session.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
+        if waiting:
+            return
+    raise AssertionError("never waited")
+
+
+async def test_a_rebuild_waits_for_a_write_in_flight_and_loses_none_of_it(
+    uow_factory, database_url
+):
+    """A message of the 29th is stored; a second one is written (with its rollup) but not
+    yet committed when a rebuild starts. The rebuild waits for it and counts both."""
+    import asyncio
+
+    from campaigns.members import EventKind
+
+    s = Script(uow_factory)
+    await s.join(at(1), A)
+    await s.say((A, at(29, 9)))
+    async with uow_factory() as writer:
+        record = await writer.chats.get(GROUP.chat_id)
+        await writer.events.add([(record.pk, A.user_id, EventKind.MESSAGE, at(29, 10), None,
+                                  {"type": "text"})])  # fmt: skip
+        rebuild = asyncio.create_task(
+            rebuild_stats(uow_factory, chat_id=GROUP.chat_id, since=at(20).date(), now=NOW)
+        )
+        await until_waiting(uow_factory, database_url, rebuild)
+        await writer.commit()
+    await rebuild
+
+    async with uow_factory() as uow:
+        stored = await uow.stats.days(record.pk, at(29).date(), at(29).date())
+        counted = await uow.stats.recompute(record.pk, at(29).date(), at(29).date(), TZ)
+    assert [d.messages for d in stored] == [d.messages for d in counted] == [2]
+
+
+async def test_a_write_during_a_rebuild_waits_and_adds_to_the_rewritten_day(
+    uow_factory, database_url
+):
+    """The rebuild's transaction holds the group's rollup lock and has recounted the 29th;
+    a batch of messages arriving now waits (adding to the old row before the rewrite would
+    be lost in it), then adds to the row the rebuild wrote."""
+    import asyncio
+
+    s = Script(uow_factory)
+    await s.join(at(1), A)
+    await s.say((A, at(29, 9)))
+    async with uow_factory() as rebuilding:
+        record = await rebuilding.chats.get(GROUP.chat_id)
+        await rebuilding.stats.lock_rollup(record.pk)
+        day = at(29).date()
+        rows = await rebuilding.stats.recompute(record.pk, day, day, TZ)
+        batch = asyncio.create_task(s.say((A, at(29, 11)), (A, at(29, 12))))
+        await until_waiting(uow_factory, database_url, batch)
+        await rebuilding.stats.replace(record.pk, day, day, rows)
+        await rebuilding.commit()
+    await batch
+
+    async with uow_factory() as uow:
+        [stored] = await uow.stats.days(record.pk, day, day)
+    assert (stored.messages, stored.active) == (3, 1)

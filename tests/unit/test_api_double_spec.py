@@ -122,3 +122,47 @@ def test_votes_reach_the_bot_as_poll_answers_until_the_poll_is_stopped():
     assert again[1]["description"] == "Bad Request: poll has already been closed"
     with pytest.raises(ValueError):
         world.poll_answer(poll["id"], 7, [0])  # a stopped poll takes no votes
+
+
+def album(n: int, caption: str = "chart") -> dict:
+    """A sendMediaGroup as PTB sends it: the media as attach:// references to uploaded parts."""
+    media = [{"type": "photo", "media": f"attach://p{i}", "caption": caption} for i in range(n)]
+    return {"chat_id": -100, "media": media, **{f"p{i}": "<upload p, 9 bytes>" for i in range(n)}}
+
+
+def test_an_album_has_2_to_10_photos_with_captions_of_at_most_1024_characters(spec):
+    assert spec.validate("sendMediaGroup", album(4)) == []
+    assert messages(spec.validate("sendMediaGroup", album(1))) == [
+        "sendMediaGroup.media: 1 items, allowed 2-10"
+    ]
+    assert messages(spec.validate("sendMediaGroup", album(11))) == [
+        "sendMediaGroup.media: 11 items, allowed 2-10"
+    ]
+    assert messages(spec.validate("sendMediaGroup", album(2, "c" * 1025))) == [
+        "sendMediaGroup.media[0].caption: 1025 characters, allowed 0-1024",
+        "sendMediaGroup.media[1].caption: 1025 characters, allowed 0-1024",
+    ]
+    no_part = album(2)
+    del no_part["p1"]
+    assert messages(spec.validate("sendMediaGroup", no_part)) == [
+        "sendMediaGroup.p1: attach://p1 names no part of the request"
+    ]
+
+
+def test_the_double_sends_an_album_as_one_message_per_photo_and_counts_each_in_the_minute():
+    now = [0.0]
+    world = FakeTelegram(flood_limits=True, monotonic=lambda: now[0])
+    world.add_group(-100, "Tea")
+    for _ in range(17):
+        assert world.call("sendMessage", {"chat_id": -100, "text": "hi"})[0] == 200
+
+    refused, _ = world.call("sendMediaGroup", album(4))  # 17 + 4 > 20 a minute
+    now[0] = 61.0
+    status, body = world.call("sendMediaGroup", album(4))
+
+    assert refused == 429
+    assert status == 200 and len(body["result"]) == 4
+    assert len({m["media_group_id"] for m in body["result"]}) == 1
+    assert world.delivered(-100)[-4:] == ["chart"] * 4
+    assert world.albums(-100) == [[("chart", 9)] * 4]
+    assert world.problems() == []

@@ -94,7 +94,7 @@ def test_every_formula_on_a_hand_worked_fortnight():
         new_members=8, converted=2, issued_redeemed=5, joins_confirmed=3,
     )  # fmt: skip
 
-    v = values(totals, facts, days=14, month_active=360)  # 12 a day over MAU's 30 days
+    v = values(totals, facts, days=14, month_active=360, checked=35)  # MAU: 12 a day
 
     assert v[Kpi.NET_GROWTH] == 6 and v[Kpi.MEMBERS] == 100
     assert v[Kpi.DAU] == 5 and v[Kpi.STICKINESS] == pytest.approx(12 / 40)
@@ -105,7 +105,7 @@ def test_every_formula_on_a_hand_worked_fortnight():
 
 
 def test_nothing_to_divide_by_gives_no_value_never_an_error():
-    v = values(DayTotals(TODAY), PeriodFacts(), days=7, month_active=0)
+    v = values(DayTotals(TODAY), PeriodFacts(), days=7, month_active=0, checked=0)
 
     ratios = (Kpi.STICKINESS, Kpi.CHECKIN_RATE, Kpi.REFERRAL_SHARE, Kpi.REDEMPTION_RATE,
               Kpi.AOV, Kpi.ARPU, Kpi.REPURCHASE_RATE, Kpi.CONVERSION)  # fmt: skip
@@ -160,7 +160,61 @@ def test_rates_read_the_same_coupons_and_joins_on_both_sides_so_never_pass_100_p
     week's redemption rate is 0 of 1, not 2 of 1. One join this week, two invites of last
     week's joins confirmed this week: the referral share is of this week's join only."""
     week = DayTotals(TODAY, joins=1, coupons_claimed=1, coupons_redeemed=2, invites_confirmed=2)
-    v = values(week, PeriodFacts(issued_redeemed=0, joins_confirmed=0), days=7, month_active=0)
+    facts = PeriodFacts(issued_redeemed=0, joins_confirmed=0)
+    v = values(week, facts, days=7, month_active=0, checked=0)
 
     assert v[Kpi.REDEMPTION_RATE] == 0 and v[Kpi.REFERRAL_SHARE] == 0
     assert v[Kpi.COUPONS_REDEEMED] == 2 and v[Kpi.INVITES_CONFIRMED] == 2  # counts stay counts
+
+
+def test_the_check_in_rate_counts_days_up_to_their_active_members_and_makeups_apart():
+    """The 28th: 3 active, 2 checked in on the day, 1 make-up (补签卡) restored it later. The
+    29th: 2 active, but 3 check-ins stored (one member's message still buffered elsewhere).
+    The rate is (2 + 2) / (3 + 2); the make-up is its own count; never above 100%."""
+    period = Period(dt.date(2026, 11, 24), TODAY)
+    days = [
+        DayTotals(dt.date(2026, 11, 28), active=3, checkins=2, makeups=1),
+        DayTotals(dt.date(2026, 11, 29), active=2, checkins=3),
+        DayTotals(dt.date(2026, 11, 20), active=1, makeups=1),  # the week before: no check-in
+    ]
+
+    card = kpi_card(period, days, PeriodFacts(), PeriodFacts())
+
+    assert card[Kpi.CHECKIN_RATE].value == pytest.approx(4 / 5)
+    assert (card[Kpi.MAKEUP_CHECKINS].value, card[Kpi.MAKEUP_CHECKINS].previous) == (1, 1)
+    assert card[Kpi.CHECKIN_RATE].previous == 0
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.integers(0, 50), st.integers(0, 50), st.integers(0, 50)),
+        max_size=10,
+    )
+)
+def test_the_check_in_rate_never_passes_100_percent(rows: list[tuple[int, int, int, int]]):
+    period = Period(TODAY - dt.timedelta(days=6), TODAY)
+    days = {
+        TODAY - dt.timedelta(days=back): DayTotals(
+            TODAY - dt.timedelta(days=back), active=active, checkins=checkins, makeups=makeups
+        )
+        for back, active, checkins, makeups in rows
+    }
+    rate = kpi_card(period, days.values(), PeriodFacts(), PeriodFacts())[Kpi.CHECKIN_RATE].value
+
+    assert rate is None or 0 <= rate <= 1
+
+
+def test_a_group_gets_its_report_once_a_minute_and_others_are_not_held():
+    from campaigns.stats import Cooldown, TooSoon
+
+    cooldown = Cooldown(dt.timedelta(seconds=60))
+    at = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
+    cooldown.take(-100, at)
+    cooldown.take(-200, at + dt.timedelta(seconds=1))  # another group: its own minute
+
+    with pytest.raises(TooSoon) as refused:
+        cooldown.take(-100, at + dt.timedelta(seconds=59, milliseconds=500))
+    cooldown.take(-100, at + dt.timedelta(seconds=60))  # the refusal counted nothing
+
+    assert refused.value.seconds == 1  # half a second is said as 1, never 0
+    assert refused.value.again_at == at + dt.timedelta(seconds=60)
