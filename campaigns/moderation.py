@@ -260,6 +260,8 @@ def parse_stop_words(raw: str) -> tuple[str, ...]:
         if normalized(word) not in seen:
             seen.add(normalized(word))
             words.append(word)
+    if len(words) == 1 and words[0].lower() in {"none", "off", "-"}:
+        return ()  # "off," clears too: stored as "off", it would read back as cleared
     if not words or len(words) > MAX_STOP_WORDS:
         raise _invalid("stop_words", "bad_words")
     return tuple(words)
