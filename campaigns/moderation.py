@@ -28,6 +28,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+from campaigns.captcha import CaptchaKind, RaidRules
 from campaigns.errors import DomainError, InvalidSetting
 from campaigns.numbers import read_int
 
@@ -55,6 +56,8 @@ class Rule(StrEnum):
     REPEAT = "repeat"
     MEDIA = "media"
     FLOOD = "flood"
+    CAPTCHA = "captcha"
+    RAID = "raid"
     WARN_LIMIT = "warn_limit"
     ADMIN = "admin"
     UNDO = "undo"
@@ -122,6 +125,17 @@ class ModerationRules:
     warn_action: LimitAction = LimitAction.MUTE
     warn_mute_hours: int = 24
     warn_expiry_days: int = 30
+    captcha: bool = False  # newcomers restricted until they answer (campaigns/captcha.py)
+    captcha_kind: CaptchaKind = CaptchaKind.BUTTON
+    captcha_minutes: int = 3
+    captcha_ban_minutes: int = 10  # a failed or timed-out captcha removes them this long
+    raid_joins: int = 10  # joins within raid_seconds that switch raid mode on (0: never)
+    raid_seconds: int = 60
+    raid_calm_minutes: int = 30
+
+    @property
+    def raid(self) -> RaidRules:
+        return RaidRules(self.raid_joins, self.raid_seconds, self.raid_calm_minutes)
 
     def policy(self, rule: Rule) -> Policy:
         """The policy of an anti-spam rule."""
@@ -161,6 +175,13 @@ class ModerationRules:
             ("warn_action", str(self.warn_action)),
             ("warn_mute_hours", str(self.warn_mute_hours)),
             ("warn_expiry_days", str(self.warn_expiry_days)),
+            ("captcha", "on" if self.captcha else "off"),
+            ("captcha_kind", str(self.captcha_kind)),
+            ("captcha_minutes", str(self.captcha_minutes)),
+            ("captcha_ban_minutes", str(self.captcha_ban_minutes)),
+            ("raid_joins", str(self.raid_joins)),
+            ("raid_seconds", str(self.raid_seconds)),
+            ("raid_calm_minutes", str(self.raid_calm_minutes)),
         ]
 
     def to_json(self) -> dict[str, str]:
@@ -200,6 +221,13 @@ MODERATION_EXAMPLES = {
     "warn_action": "ban",
     "warn_mute_hours": "24",
     "warn_expiry_days": "30",
+    "captcha": "on",
+    "captcha_kind": "sum",
+    "captcha_minutes": "3",
+    "captcha_ban_minutes": "10",
+    "raid_joins": "10",
+    "raid_seconds": "60",
+    "raid_calm_minutes": "30",
 }
 _POLICY_FIELDS = {
     "spam_links": "links",
@@ -219,6 +247,11 @@ _NUMBERS = {
     "warn_limit": ("warn_limit", 1, 100),
     "warn_mute_hours": ("warn_mute_hours", 1, MAX_MINUTES // 60),
     "warn_expiry_days": ("warn_expiry_days", 1, 3650),
+    "captcha_minutes": ("captcha_minutes", 1, 60),
+    "captcha_ban_minutes": ("captcha_ban_minutes", 1, MAX_MINUTES),
+    "raid_joins": ("raid_joins", 0, 10_000),
+    "raid_seconds": ("raid_seconds", 1, 3600),
+    "raid_calm_minutes": ("raid_calm_minutes", 1, 24 * 60),
 }
 ON, OFF = {"on", "yes", "true", "1", "开", "开启"}, {"off", "no", "false", "0", "关", "关闭"}
 WORD_SEPARATORS = re.compile(r"[,，、;；\n]")
@@ -275,11 +308,16 @@ def apply_moderation_setting(rules: ModerationRules, key: str, raw: str) -> Mode
         raise InvalidSetting(key=key, reason="unknown_key", example=", ".join(MODERATION_EXAMPLES))
     if not raw:
         raise _invalid(key, "missing_value")
-    if key == "antispam":
+    if key in {"antispam", "captcha"}:
         said = raw.lower()
         if said not in ON | OFF:
             raise _invalid(key, "not_on_off")
-        return replace(rules, antispam=said in ON)
+        return _with(rules, key, said in ON)
+    if key == "captcha_kind":
+        try:
+            return replace(rules, captcha_kind=CaptchaKind(raw.lower()))
+        except ValueError:
+            raise _invalid(key, "bad_captcha_kind") from None
     if key in _POLICY_FIELDS:
         return _with(rules, _POLICY_FIELDS[key], parse_policy(key, raw))
     if key == "stop_words":

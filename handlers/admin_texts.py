@@ -83,6 +83,7 @@ class AdminTexts:
             ),
             "bad_limit_action": self._("it must be mute or ban"),
             "on_or_off": self._("it must be on or off"),
+            "bad_captcha_kind": self._("it must be button, sum or emoji"),
         }
         key = html.escape(err.key)
         example = html.escape(err.example)

@@ -75,6 +75,8 @@ class ModerationTexts:
             Rule.REPEAT: self._("the same message again and again"),
             Rule.MEDIA: self._("media without text from a new member"),
             Rule.FLOOD: self._("too many messages at once"),
+            Rule.CAPTCHA: self._("the join captcha was not answered"),
+            Rule.RAID: self._("raid mode"),
             Rule.WARN_LIMIT: self._("too many warnings"),
             Rule.ADMIN: self._("by an admin"),
             Rule.UNDO: self._("undone by an admin"),
