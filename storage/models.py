@@ -1112,3 +1112,47 @@ class FaqRow(Base):
     updated_at: Mapped[dt.datetime]
     answered_at: Mapped[dt.datetime | None]
     answered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CaptchaRow(Base):
+    """A newcomer's join captcha (campaigns/captcha.py): one per group, member and join, so a
+    redelivered join acts once; `status` leaves `pending` once, by a conditional UPDATE, so
+    of two processes (a tap and the sweep) one decides. Only a hash of the right option is
+    kept."""
+
+    __tablename__ = "captchas"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "user_id", "joined_at"),
+        Index("ix_captchas_status_deadline", "status", "deadline"),
+        Index("ix_captchas_chat_user", "chat_id", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    joined_at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(8))  # campaigns.captcha.CaptchaKind
+    question: Mapped[str] = mapped_column(String(16))
+    options: Mapped[str] = mapped_column(String(64))  # the labels, space-separated
+    salt: Mapped[str] = mapped_column(String(16))
+    answer_hash: Mapped[str] = mapped_column(String(32))
+    deadline: Mapped[dt.datetime]
+    via_request: Mapped[bool]  # a join request: asked privately, approved when solved
+    prompt_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(8))  # campaigns.captcha.CaptchaStatus
+    decided_at: Mapped[dt.datetime | None]
+
+
+class RaidStateRow(Base):
+    """A group's raid mode: on since when (None: off), the latest join, when admins were
+    told (once per raid)."""
+
+    __tablename__ = "raid_states"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    on_since: Mapped[dt.datetime | None]
+    last_join: Mapped[dt.datetime | None]
+    told_at: Mapped[dt.datetime | None]

@@ -19,6 +19,7 @@ from campaigns.ports.broadcasts import Broadcasts
 from campaigns.ports.buttons import Buttons
 from campaigns.ports.calendar import Calendar
 from campaigns.ports.campaigns import Campaigns
+from campaigns.ports.captcha import Captchas
 from campaigns.ports.channels import Channels
 from campaigns.ports.chats import Chats
 from campaigns.ports.coupons import Coupons
@@ -143,6 +144,9 @@ class UnitOfWork(Protocol):
 
     @property
     def faqs(self) -> Faqs: ...
+
+    @property
+    def captchas(self) -> Captchas: ...
 
     async def __aenter__(self) -> Self: ...
 
