@@ -67,8 +67,10 @@ async def test_a_passed_captcha_frees_the_invite(uow_factory):
     assert (await invite(uow_factory)).status is InviteStatus.PENDING
     moderator = FakeModerator()
     with pytest.raises(NotYourCaptcha):
-        await answer_captcha(uow_factory(), moderator, bot_id=BOT, update_id=2,
-                             captcha_id=captcha, option=0, tapper=INVITER.user_id, at=NOW)  # fmt: skip
+        await answer_captcha(
+            uow_factory(), moderator, bot_id=BOT, update_id=2, captcha_id=captcha, option=0,
+            tapper=INVITER.user_id, at=NOW,
+        )  # fmt: skip
     option = await right_option(uow_factory, captcha)
     decided = await answer_captcha(uow_factory(), moderator, bot_id=BOT, update_id=3,
                                    captcha_id=captcha, option=option, tapper=NEWCOMER.user_id,
