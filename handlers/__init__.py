@@ -30,6 +30,7 @@ from handlers.calendar import (
 )
 from handlers.callbacks import (
     BroadcastButton,
+    CaptchaButton,
     ChooserButton,
     ClaimButton,
     GroupBuyButton,
@@ -43,6 +44,7 @@ from handlers.callbacks import (
     pattern,
 )
 from handlers.campaigns import campaign_command
+from handlers.captcha import on_captcha_tap
 from handlers.channels import link_command
 from handlers.checkin import CHECKIN_WORDS, checkin_command
 from handlers.console import manage_command, on_manage
@@ -188,6 +190,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("unwarn", unwarn_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("modlog", modlog_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_undo, pattern=pattern(ModLogButton)), group=COMMANDS)
+    app.add_handler(
+        CallbackQueryHandler(on_captcha_tap, pattern=pattern(CaptchaButton)), group=COMMANDS
+    )
     app.add_handler(CallbackQueryHandler(unknown_tap), group=COMMANDS)  # after every pattern
     private = filters.ChatType.PRIVATE & commands
     app.add_handler(  # 签到 in a private chat is explained like /checkin

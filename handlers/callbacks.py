@@ -168,6 +168,14 @@ class ModLogButton:
     action_id: int
 
 
+@dataclass(frozen=True)
+class CaptchaButton:
+    """An option under a join captcha's prompt: `cap:<captcha>:<option>`."""
+
+    captcha_id: int
+    option: int
+
+
 Callback = (
     ClaimButton
     | GroupBuyButton
@@ -180,10 +188,11 @@ Callback = (
     | ShopButton
     | SurveyButton
     | ModLogButton
+    | CaptchaButton
 )
 C = TypeVar("C", ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton,
             ManageButton, SegmentButton, SegmentPageButton, ShopButton, SurveyButton,
-            ModLogButton)  # fmt: skip
+            ModLogButton, CaptchaButton)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -228,6 +237,7 @@ _KINDS: dict[type[Callback], _Kind] = {
     ShopButton: _Kind("shop", None, ROW_ID, lambda _, n: ShopButton(n[0])),
     SurveyButton: _Kind("sv", None, rf"{ROW_ID}:(\d{{1,2}})", lambda _, n: SurveyButton(*n)),
     ModLogButton: _Kind("ml", None, ROW_ID, lambda _, n: ModLogButton(n[0])),
+    CaptchaButton: _Kind("cap", None, rf"{ROW_ID}:(\d)", lambda _, n: CaptchaButton(*n)),
 }
 _PATTERNS = {kind: spec.pattern for kind, spec in _KINDS.items()}
 

@@ -194,6 +194,8 @@ class Deps:
     # Anti-spam's memory between messages (flood and repeat windows, newcomers' counts).
     watch: Watch = field(default_factory=Watch)
     books: ReplyBooks = field(default_factory=ReplyBooks)  # watch words and FAQs by group
+    # Each group's newest join-captcha prompt: its message id and when it was sent.
+    prompts: dict[int, tuple[int, dt.datetime]] = field(default_factory=dict)
     _members: dict[Any, float] = field(default_factory=dict)
     _once: dict[object, float] = field(default_factory=dict)
     _settings: dict[int, tuple[float, ChatSettings]] = field(default_factory=dict)

@@ -72,3 +72,15 @@ class Captchas(Protocol):
     async def open_on_prompt(self, chat_id: int, message_id: int) -> int:
         """How many captchas on this prompt are still pending (0: it can be deleted)."""
         ...
+
+    async def on_prompt(self, chat_id: int, message_id: int) -> list[CaptchaRecord]:
+        """The captchas still pending on this prompt message, oldest first."""
+        ...
+
+    async def unprompted(self, chat_pk: int, now: dt.datetime, limit: int) -> list[CaptchaRecord]:
+        """Pending group captchas (not join requests) no prompt shows yet, oldest first."""
+        ...
+
+    async def groups_unprompted(self, now: dt.datetime) -> list[int]:
+        """The chat pks with such captchas (the sweep prompts them)."""
+        ...

@@ -13,6 +13,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+from campaigns.access import AccessDenied, Denied, Tap
 from campaigns.captcha import (
     CaptchaStatus,
     RandomSource,
@@ -21,6 +22,7 @@ from campaigns.captcha import (
     make_challenge,
     may_answer,
     next_status,
+    prompt_page,
 )
 from campaigns.members import EventKind
 from campaigns.moderation import ActionKind, CannotModerate, MissingRight, Rule
@@ -122,14 +124,20 @@ async def _carry_out(
 
 async def answer_captcha(
     uow: UnitOfWork, moderator: Moderator, *, bot_id: int, update_id: int, captcha_id: int,
-    option: int, tapper: int, at: dt.datetime,
+    option: int, tapper: int, at: dt.datetime, tap: Tap | None = None,
 ) -> Decision | None:  # fmt: skip
-    """A tap on a captcha's option: only the member's own counts (NotYourCaptcha otherwise);
-    right passes, wrong fails, late expires; None when it was decided already."""
+    """A tap on a captcha's option: only on the prompt the bot sent for it (`tap`, when
+    given) and only the member's own counts (NotYourCaptcha otherwise); right passes, wrong
+    fails, late expires; None when it was decided already."""
     async with uow:
         captcha = await uow.captchas.get(captcha_id)
         if captcha is None:
             return None
+        if tap is not None and (tap.chat_id, tap.message_id) != (
+            captcha.prompt_chat_id,
+            captcha.prompt_message_id,
+        ):
+            raise AccessDenied(Denied.WRONG_MESSAGE)
         if not may_answer(tapper, captcha.user_id):
             raise NotYourCaptcha()
         right = is_right(captcha.answer_hash, captcha.salt, option)
@@ -170,3 +178,98 @@ async def expire_captchas(
         )  # fmt: skip
         decisions.append(Decision(captcha, record.chat_id, CaptchaStatus.EXPIRED, notices, missing))
     return decisions
+
+
+async def restrict_newcomers(
+    uow: UnitOfWork, moderator: Moderator, captcha_ids: list[int], *, bot_id: int,
+    at: dt.datetime,
+) -> tuple[MissingRight, ...]:  # fmt: skip
+    """After the join's commit: each newcomer with a pending group captcha may not send until
+    they answer (a mod-log row each, keyed by the captcha so a redelivery adds none); what
+    Telegram refused for a missing right is returned, once per right."""
+    missing: dict[str, MissingRight] = {}
+    for captcha_id in captcha_ids:
+        async with uow:
+            captcha = await uow.captchas.get(captcha_id)
+            record = await uow.chats.by_pk(captcha.chat_pk) if captcha is not None else None
+        if captcha is None or record is None or captcha.via_request:
+            continue
+        if captcha.status is not CaptchaStatus.PENDING:
+            continue
+        failed: str | None = None
+        try:
+            await moderator.restrict(record.chat_id, captcha.user_id, None)
+        except MissingRight as error:
+            failed = str(error.right)
+            missing.setdefault(failed, error)
+        except CannotModerate as error:
+            failed = str(error.reason)
+        async with uow:
+            await uow.moderation.record(
+                NewAction(
+                    chat_pk=record.pk, user_id=captcha.user_id, kind=ActionKind.MUTED,
+                    rule=Rule.CAPTCHA, by=bot_id, at=at, update_id=-captcha.id, failed=failed,
+                )
+            )  # fmt: skip
+            await uow.commit()
+    return tuple(missing.values())
+
+
+@dataclass(frozen=True)
+class PromptLine:
+    """One newcomer on a prompt: their captcha and their name."""
+
+    captcha: CaptchaRecord
+    name: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What a group's captcha prompt shows now: the newcomers still to answer on it (at most
+    a page), how many more wait for the next prompt, and the group's language and minutes."""
+
+    chat_id: int
+    language: str
+    minutes: int
+    lines: list[PromptLine]
+    waiting: int
+
+
+async def prompt_for(
+    uow: UnitOfWork, chat_id: int, *, message_id: int | None, take_new: bool, now: dt.datetime
+) -> Prompt | None:
+    """The prompt `message_id` shows now (None: a new one), with the group's newcomers no
+    prompt shows yet added while `take_new` and there is room; None for an unknown group."""
+    async with uow:
+        record = await uow.chats.get(chat_id)
+        if record is None:
+            return None
+        shown = await uow.captchas.on_prompt(chat_id, message_id) if message_id else []
+        new = await uow.captchas.unprompted(record.pk, now, 10_000) if take_new else []
+        ids = [c.user_id for c in [*shown, *new]]
+        page, waiting = prompt_page(ids)
+        captchas = [*shown, *new][: len(page)]
+        contacts = await uow.users.contacts([c.user_id for c in captchas])
+    rules = record.settings.moderation
+    lines = [
+        PromptLine(c, contacts[c.user_id].display_name if c.user_id in contacts else str(c.user_id))
+        for c in captchas
+    ]
+    return Prompt(chat_id, record.settings.language, rules.captcha_minutes, lines, waiting)
+
+
+async def place_prompt(uow: UnitOfWork, prompt: Prompt, message_id: int) -> None:
+    """The prompt was sent or edited as `message_id`: its captchas' taps belong there."""
+    async with uow:
+        await uow.captchas.set_prompt(
+            [line.captcha.id for line in prompt.lines], prompt.chat_id, message_id
+        )
+        await uow.commit()
+
+
+async def groups_to_prompt(uow: UnitOfWork, now: dt.datetime) -> list[int]:
+    """Groups with newcomers no prompt shows yet (the previous one was full)."""
+    async with uow:
+        pks = await uow.captchas.groups_unprompted(now)
+        records = [await uow.chats.by_pk(pk) for pk in pks]
+    return [r.chat_id for r in records if r is not None and r.active]

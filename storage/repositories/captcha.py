@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from campaigns.captcha import CaptchaKind, CaptchaStatus
 from campaigns.ports.captcha import CaptchaRecord, NewCaptcha
@@ -105,3 +105,36 @@ class SqlCaptchas(Repository):
             )
         )
         return int(found or 0)
+
+    async def on_prompt(self, chat_id: int, message_id: int) -> list[CaptchaRecord]:
+        rows = await self.session.scalars(
+            select(C)
+            .where(
+                C.prompt_chat_id == chat_id, C.prompt_message_id == message_id, C.status == PENDING
+            )
+            .order_by(C.id)
+        )
+        return [_record(row) for row in rows]
+
+    def _unprompted(self, now: dt.datetime) -> list[ColumnElement[bool]]:
+        return [
+            C.status == PENDING,
+            C.prompt_message_id.is_(None),
+            C.via_request.is_(False),
+            C.deadline > now,
+        ]
+
+    async def unprompted(self, chat_pk: int, now: dt.datetime, limit: int) -> list[CaptchaRecord]:
+        rows = await self.session.scalars(
+            select(C)
+            .where(C.chat_id == chat_pk, *self._unprompted(now))
+            .order_by(C.id)
+            .limit(limit)
+        )
+        return [_record(row) for row in rows]
+
+    async def groups_unprompted(self, now: dt.datetime) -> list[int]:
+        found = await self.session.scalars(
+            select(C.chat_id).where(*self._unprompted(now)).distinct().order_by(C.chat_id)
+        )
+        return list(found)

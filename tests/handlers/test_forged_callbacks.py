@@ -30,6 +30,7 @@ from tests.handlers.conftest import ALICE, BOB, GROUP, MONDAY, OWNER, Harness, m
 
 OTHER = -1001500000002  # another group the bot is in, with its own owner and member
 OTHER_OWNER, OTHER_MEMBER, STRANGER, FORMER = 60, 61, 62, 63
+NEWCOMER = 64  # joins with the captcha on: the owner of the cap: button
 READS = {"getChatMember", "getChatAdministrators"}  # asking Telegram changes nothing
 REFUSALS = (
     "for members of the group",  # not a present member of the object's group
@@ -39,6 +40,8 @@ REFUSALS = (
     "You are not in this team",  # Leave by someone who is not in it
     "只有本群管理员",  # "Only the group's admins", to a zh tapper in a private chat
     "这个按钮不属于这条消息",  # "doesn't belong here": a survey answers in the tapper's language
+    "for another newcomer",  # a join captcha's option tapped by anyone but its newcomer
+    "另一位新成员",  # the same, to a zh tapper
 )
 
 
@@ -95,6 +98,7 @@ ROWS = {
     "shop:": "member",
     "sv:": "member",
     "ml:": "admin",
+    "cap:": "member",  # a newcomer's own: every tapper below is someone else
 }
 CHOOSER_OF = {"ref:invite:": ALICE, "ref:invites:": ALICE, "mg:": OWNER}  # whose chooser
 SENT_TO = {"sg:": OWNER, "sgp:": OWNER, "ml:": OWNER}  # admin buttons the bot sent privately
@@ -180,6 +184,11 @@ async def world(database_url: str) -> AsyncIterator[World]:
     )
     await bot.say(OWNER, "/modlog", at=bot.clock.now())  # to the owner privately, with ↩️
     undo = shown_id(bot, OWNER, "ml:")
+    bot.clock.advance(120)  # the group's reply budget
+    await bot.say(OWNER, "/set captcha on", at=bot.clock.now())
+    w.add_user(NEWCOMER, "Nell", language_code="en")
+    await bot.send(w.join_message(GROUP, [NEWCOMER], at=bot.clock.now()))
+    captcha = shown_id(bot, GROUP, "cap:")  # `<captcha>:0`
 
     data = {
         "cpn:": f"cpn:{offers[0].id}",
@@ -198,6 +207,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
         "shop:": f"shop:{shop_item}",
         "sv:": f"sv:{rating}",
         "ml:": f"ml:{undo}",
+        "cap:": f"cap:{captcha}",
     }
     real: dict[str, tuple[int, int]] = {}
     for row, value in data.items():
