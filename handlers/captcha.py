@@ -8,6 +8,7 @@ Moderator, renders, and tells admins about a right Telegram said the bot lacks.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import functools
@@ -77,6 +78,12 @@ def _markup(prompt: Prompt, t: CaptchaTexts) -> InlineKeyboardMarkup:
 
 
 async def _render(bot: Bot, d: Deps, chat_id: int, message_id: int | None) -> None:
+    """One render per group at a time: two would both place the same newcomers."""
+    async with d.prompt_locks.setdefault(chat_id, asyncio.Lock()):
+        await _render_now(bot, d, chat_id, message_id)
+
+
+async def _render_now(bot: Bot, d: Deps, chat_id: int, message_id: int | None) -> None:
     now, fresh = d.clock(), fresh_prompt(d, chat_id)
     message_id = message_id if message_id is not None else fresh
     take_new = message_id is None or message_id == fresh
@@ -85,6 +92,7 @@ async def _render(bot: Bot, d: Deps, chat_id: int, message_id: int | None) -> No
         return
     if not prompt.lines:
         if message_id is not None:
+            d.shown.pop((chat_id, message_id), None)
             with contextlib.suppress(TelegramError):
                 await bot.delete_message(chat_id, message_id)
             if fresh == message_id:
@@ -97,28 +105,30 @@ async def _render(bot: Bot, d: Deps, chat_id: int, message_id: int | None) -> No
                 chat_id, t.prompt(prompt), reply_markup=_markup(prompt, t)
             )
             message_id = sent.message_id
-            d.prompts[chat_id] = (message_id, now)
-        else:
-            await bot.edit_message_text(
-                t.prompt(prompt), chat_id, message_id, reply_markup=_markup(prompt, t)
-            )
+            d.prompts[chat_id] = (message_id, d.clock())  # when it went out
+        elif d.shown.get((chat_id, message_id)) != (text := t.prompt(prompt)):
+            await bot.edit_message_text(text, chat_id, message_id, reply_markup=_markup(prompt, t))
     except TelegramError as error:
         log.info("captcha prompt in %s not shown: %s", chat_id, error)
         if message_id is None:
             return
+    d.shown[(chat_id, message_id)] = t.prompt(prompt)  # an unchanged prompt is not edited
     await place_prompt(d.uow(), prompt, message_id)
 
 
 async def settle(bot: Bot, d: Deps, decisions: Sequence[Decision]) -> None:
     """After captchas were decided: inviters told, admins told of a missing right, and each
     prompt shown without the decided newcomers (deleted once none is left)."""
+    prompts: dict[tuple[int, int], None] = {}
     for decision in decisions:
         await send_notices(bot, d, decision.notices)
         rights = [m.right for m in decision.missing]
         await tell_missing_rights(bot, d, decision.chat_id, None, rights)
         captcha = decision.captcha
         if captcha.prompt_chat_id is not None and captcha.prompt_message_id is not None:
-            await show_prompt(bot, d, captcha.prompt_chat_id, captcha.prompt_message_id)
+            prompts[(captcha.prompt_chat_id, captcha.prompt_message_id)] = None
+    for chat_id, message_id in prompts:  # each prompt once, however many were decided
+        await show_prompt(bot, d, chat_id, message_id)
 
 
 @use_case(CaptchaTexts)

@@ -3,6 +3,7 @@ the clock, and the workers they hand work to (seen through small Protocols, buil
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Hashable
@@ -196,6 +197,7 @@ class Deps:
     books: ReplyBooks = field(default_factory=ReplyBooks)  # watch words and FAQs by group
     # Each group's newest join-captcha prompt: its message id and when it was sent.
     prompts: dict[int, tuple[int, dt.datetime]] = field(default_factory=dict)
+    prompt_locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # one render at a time
     _members: dict[Any, float] = field(default_factory=dict)
     _once: dict[object, float] = field(default_factory=dict)
     _settings: dict[int, tuple[float, ChatSettings]] = field(default_factory=dict)
