@@ -33,6 +33,7 @@ from handlers.broadcasts import show_progress
 from handlers.calendar import report_skipped
 from handlers.calendar_texts import CalendarTexts
 from handlers.campaigns import send_retros
+from handlers.captcha import sweep_captchas
 from handlers.deps import Deps
 from handlers.groupbuy_texts import GroupBuyTexts
 from handlers.groupbuys import announce_ended, announce_expired, show_team
@@ -49,6 +50,7 @@ log = logging.getLogger("growthbot")
 PRUNE_AFTER = dt.timedelta(days=2)
 PROGRESS_EVERY = 3.0  # seconds between edits of one progress message
 CARDS_PER_REFRESH = 10  # team cards edited per group by one countdown refresh
+CAPTCHA_SWEEP = 15.0  # seconds between looks for overdue join captchas
 
 
 async def refresh_progress(
@@ -136,6 +138,7 @@ class Jobs:
         every(self.expire_points, interval=3600, first=150, name="points-expiry")
         every(self.finish_campaigns, interval=3600, first=180, name="campaigns")
         every(self.alerts, interval=900, first=240, name="alerts")
+        every(self.captchas, interval=CAPTCHA_SWEEP, first=10, name="captcha-sweep")
 
     def _every(self, queue: JobQueue[Any]) -> Callable[..., None]:
         def every(job: Job, *, interval: float, first: float, name: str) -> None:
@@ -251,6 +254,11 @@ class Jobs:
         if due:
             log.info("%d alerts to send to admins", len(due))
             await send_alerts(self.bot, self.d, due)
+
+    async def captchas(self, _: object = None) -> None:
+        """Join captchas past their deadline expire (the newcomer removed for the ban
+        minutes, the invite rejected), and newcomers a full prompt left out are prompted."""
+        await sweep_captchas(self.bot, self.d)
 
     async def prune(self, _: object = None) -> None:
         """Forget processed update ids older than Telegram could ever redeliver."""

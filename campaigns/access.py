@@ -29,6 +29,7 @@ class ButtonKind(StrEnum):
     SEGMENTS = "segments"  # a /segments report or member list (object: the group's chat id)
     SHOP = "shop"  # a /shop list: one Redeem button per item (object: the item)
     SURVEY = "survey"  # a survey's question with its rating buttons (object: the survey)
+    MODLOG = "modlog"  # /modlog: an undo button per action (object: the action)
 
 
 class Denied(StrEnum):

@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     CHECKIN = "checkin"
     STAGE = "stage"  # a lifecycle stage change: meta {"from": …, "to": …}
     TIER = "tier"  # a member's tier changed by an admin; meta has from, to and by
+    MODERATION = "moderation"  # order keeping did something: meta has action and rule
     WATCH_ALERT = "watch_alert"  # a watch word alerted the admins; meta has word, message
     FAQ_ANSWER = "faq_answer"  # a saved answer given; value is the FAQ's id; meta message
 

@@ -317,16 +317,27 @@ def confirmable(
     last_active_at: dt.datetime | None,
     now: dt.datetime,
     program: ReferralProgram,
+    captcha_pending: bool = False,
 ) -> bool:
-    """A pending invite counts once the hold has passed, the invitee stayed and (if asked) spoke.
+    """A pending invite counts once the hold has passed, the invitee stayed and (if asked) spoke,
+    and has passed the group's join captcha (a pending captcha holds it; a failed one rejects
+    it for `quality`, see rejected_by_captcha).
 
     The one rule: the sweep's SQL only pre-filters for it (`confirmable_prefilter`).
     """
-    if not present or now < joined_at + program.hold:
+    if captcha_pending or not present or now < joined_at + program.hold:
         return False
     return not program.require_activity or (
         last_active_at is not None and last_active_at >= joined_at
     )
+
+
+def rejected_by_captcha(status: InviteStatus) -> tuple[InviteStatus, RejectReason] | None:
+    """A failed or timed-out captcha: an invite still pending is rejected for quality; any
+    other status (organic, already decided) is left alone."""
+    if status is not InviteStatus.PENDING:
+        return None
+    return InviteStatus.REJECTED, RejectReason.QUALITY
 
 
 def status_after_leave(

@@ -11,6 +11,12 @@ from campaigns.errors import InvalidSetting
 from campaigns.journeys import NO_JOURNEYS, JourneyBook
 from campaigns.listening import EXAMPLES as LISTEN_EXAMPLES
 from campaigns.listening import ListenSettings, apply_listen_setting
+from campaigns.moderation import (
+    DEFAULT_MODERATION,
+    MODERATION_EXAMPLES,
+    ModerationRules,
+    apply_moderation_setting,
+)
 from campaigns.numbers import read_int
 from campaigns.referral import ReferralProgram, apply_program_setting
 from campaigns.tiers import DEFAULT_LADDER, TierLadder, parse_ladder, with_option
@@ -28,6 +34,7 @@ EXAMPLES = {
     "order_points": "1",
     "milestone_coupons": "7:12",
     "points_expiry_months": "12",
+    **MODERATION_EXAMPLES,  # anti-spam, flood control and warnings (campaigns/moderation.py)
     **LISTEN_EXAMPLES,  # watch_alerts, faq_replies, faq_cooldown
 }
 MAX_EXPIRY_MONTHS = 120
@@ -49,6 +56,7 @@ class ChatSettings:
     # No points expire before this local day: set when expiry is turned on or shortened
     # (campaigns.shop.with_expiry_grace), so members are told before anything goes.
     points_expire_from: dt.date | None = None
+    moderation: ModerationRules = DEFAULT_MODERATION  # anti-spam, flood control, warnings
     listening: ListenSettings = field(default_factory=ListenSettings)  # watch words, FAQ
 
     def as_pairs(self) -> list[tuple[str, str]]:
@@ -63,6 +71,7 @@ class ChatSettings:
             ("order_points", str(self.order_points)),
             ("milestone_coupons", format_milestones(self.checkin.milestone_coupons)),
             ("points_expiry_months", str(self.points_expiry_months)),
+            *self.moderation.as_pairs(),
             *self.listening.pairs(),
         ]
 
@@ -133,6 +142,8 @@ def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
         raise InvalidSetting(key=key, reason="unknown_key", example=", ".join(SETTING_KEYS))
     if not raw:
         raise _invalid(key, "missing_value")
+    if key in MODERATION_EXAMPLES:
+        return replace(settings, moderation=apply_moderation_setting(settings.moderation, key, raw))
     rules = settings.checkin
     if key in LISTEN_EXAMPLES:
         return replace(settings, listening=apply_listen_setting(settings.listening, key, raw))

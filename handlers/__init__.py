@@ -30,10 +30,12 @@ from handlers.calendar import (
 )
 from handlers.callbacks import (
     BroadcastButton,
+    CaptchaButton,
     ChooserButton,
     ClaimButton,
     GroupBuyButton,
     ManageButton,
+    ModLogButton,
     ScheduleButton,
     SegmentButton,
     SegmentPageButton,
@@ -42,6 +44,7 @@ from handlers.callbacks import (
     pattern,
 )
 from handlers.campaigns import campaign_command
+from handlers.captcha import on_captcha_tap
 from handlers.channels import link_command
 from handlers.checkin import CHECKIN_WORDS, checkin_command
 from handlers.console import manage_command, on_manage
@@ -60,6 +63,14 @@ from handlers.members import (
     on_service_join_or_leave,
     track_message,
 )
+from handlers.moderation import (
+    guard_message,
+    modlog_command,
+    on_undo,
+    unwarn_command,
+    warn_command,
+    warns_command,
+)
 from handlers.profile import me_command, top_command
 from handlers.referral import referral_command
 from handlers.segments import on_segment_button, segments_command
@@ -70,7 +81,7 @@ from handlers.surveys import on_poll_answer, on_rating, survey_command
 from handlers.tier import tier_command
 from handlers.watch import watch_command
 
-TRACKING, MEMBERS, COMMANDS, FALLBACK = -1, 0, 1, 2
+MODERATION, TRACKING, MEMBERS, COMMANDS, FALLBACK = -2, -1, 0, 1, 2
 LISTENING = 3  # watch words and FAQ answers: last, so a handler that stops an update wins
 GROUPS = filters.ChatType.GROUPS
 
@@ -81,11 +92,13 @@ ALLOWED_UPDATES = [
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Handlers in ordered groups: tracking sees every message, then membership, then commands."""
+    """Handlers in ordered groups: anti-spam sees every message first (a message it deletes
+    goes no further), then tracking, then membership, then commands."""
     # A text is never a service message: most messages pass on that cheap check, sparing
     # them StatusUpdate.ALL's fifty (a third of the dispatch cost of group chatter).
     not_service = filters.TEXT | ~filters.StatusUpdate.ALL
     member_messages = GROUPS & filters.UpdateType.MESSAGE & not_service
+    app.add_handler(MessageHandler(member_messages, guard_message), group=MODERATION)
     app.add_handler(MessageHandler(member_messages, track_message), group=TRACKING)
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, track_private),
@@ -172,6 +185,14 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("survey", survey_command, commands), group=COMMANDS)
     app.add_handler(CallbackQueryHandler(on_rating, pattern=pattern(SurveyButton)), group=COMMANDS)
     app.add_handler(PollAnswerHandler(on_poll_answer), group=COMMANDS)
+    app.add_handler(CommandHandler("warn", warn_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("warns", warns_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("unwarn", unwarn_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("modlog", modlog_command, commands), group=COMMANDS)
+    app.add_handler(CallbackQueryHandler(on_undo, pattern=pattern(ModLogButton)), group=COMMANDS)
+    app.add_handler(
+        CallbackQueryHandler(on_captcha_tap, pattern=pattern(CaptchaButton)), group=COMMANDS
+    )
     app.add_handler(CallbackQueryHandler(unknown_tap), group=COMMANDS)  # after every pattern
     private = filters.ChatType.PRIVATE & commands
     app.add_handler(  # 签到 in a private chat is explained like /checkin

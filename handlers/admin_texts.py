@@ -74,7 +74,16 @@ class AdminTexts:
             "unknown_timezone": self._("not an IANA timezone name"),
             "unknown_language": self._("the language must be zh or en"),
             "bad_format": self._("the format is day:points, separated by commas"),
+            "not_on_off": self._("it must be on or off"),
+            "bad_reaction": self._(
+                "use warn, mute or off, then optionally all (every member) or new (newcomers only)"
+            ),
+            "bad_words": self._(
+                "words or phrases separated by commas, at most 100, each at most 64 characters"
+            ),
+            "bad_limit_action": self._("it must be mute or ban"),
             "on_or_off": self._("it must be on or off"),
+            "bad_captcha_kind": self._("it must be button, sum or emoji"),
         }
         key = html.escape(err.key)
         example = html.escape(err.example)

@@ -161,6 +161,21 @@ class SurveyButton:
     value: int
 
 
+@dataclass(frozen=True)
+class ModLogButton:
+    """↩️ under /modlog, one per action that can be undone: `ml:<action>`."""
+
+    action_id: int
+
+
+@dataclass(frozen=True)
+class CaptchaButton:
+    """An option under a join captcha's prompt: `cap:<captcha>:<option>`."""
+
+    captcha_id: int
+    option: int
+
+
 Callback = (
     ClaimButton
     | GroupBuyButton
@@ -172,9 +187,12 @@ Callback = (
     | SegmentPageButton
     | ShopButton
     | SurveyButton
+    | ModLogButton
+    | CaptchaButton
 )
 C = TypeVar("C", ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton,
-            ManageButton, SegmentButton, SegmentPageButton, ShopButton, SurveyButton)  # fmt: skip
+            ManageButton, SegmentButton, SegmentPageButton, ShopButton, SurveyButton,
+            ModLogButton, CaptchaButton)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -218,6 +236,8 @@ _KINDS: dict[type[Callback], _Kind] = {
     ),
     ShopButton: _Kind("shop", None, ROW_ID, lambda _, n: ShopButton(n[0])),
     SurveyButton: _Kind("sv", None, rf"{ROW_ID}:(\d{{1,2}})", lambda _, n: SurveyButton(*n)),
+    ModLogButton: _Kind("ml", None, ROW_ID, lambda _, n: ModLogButton(n[0])),
+    CaptchaButton: _Kind("cap", None, rf"{ROW_ID}:(\d)", lambda _, n: CaptchaButton(*n)),
 }
 _PATTERNS = {kind: spec.pattern for kind, spec in _KINDS.items()}
 

@@ -3,6 +3,7 @@ the clock, and the workers they hand work to (seen through small Protocols, buil
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Hashable
@@ -16,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from campaigns.members import PRESENT_STATUSES
+from campaigns.moderation import Watch
 from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import chat_settings
@@ -190,7 +192,12 @@ class Deps:
     # The text each post or card shows now, so a timer refresh edits only what changed.
     shown: dict[tuple[int, int], str] = field(default_factory=dict)
     reachable: set[int] = field(default_factory=set)
+    # Anti-spam's memory between messages (flood and repeat windows, newcomers' counts).
+    watch: Watch = field(default_factory=Watch)
     books: ReplyBooks = field(default_factory=ReplyBooks)  # watch words and FAQs by group
+    # Each group's newest join-captcha prompt: its message id and when it was sent.
+    prompts: dict[int, tuple[int, dt.datetime]] = field(default_factory=dict)
+    prompt_locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # one render at a time
     _members: dict[Any, float] = field(default_factory=dict)
     _once: dict[object, float] = field(default_factory=dict)
     _settings: dict[int, tuple[float, ChatSettings]] = field(default_factory=dict)

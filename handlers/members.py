@@ -13,6 +13,7 @@ from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import BotMembership, bot_membership_changed, migrate_chat
 from campaigns.services.members import member_changed, membership_changed
 from campaigns.settings import language_for
+from handlers.captcha import after_join
 from handlers.deps import Context, Deps, deps
 from handlers.extract import chat_info, member_sender, message_kind, person, sent_at
 from handlers.invite_links import link_seen
@@ -89,6 +90,7 @@ async def on_member_update(update: Update, context: Context) -> None:
     except DuplicateUpdate:
         return
     await send_notices(context.bot, d, result.notices)
+    await after_join(context.bot, d, change.chat.id, result.captchas)
 
 
 def forget_stale(d: Deps, change: ChatMemberUpdated) -> None:
@@ -116,6 +118,7 @@ async def on_service_join_or_leave(update: Update, context: Context) -> None:
     except DuplicateUpdate:
         return
     await send_notices(context.bot, d, result.notices)
+    await after_join(context.bot, d, message.chat.id, result.captchas)
 
 
 def joined_or_left(message: Message) -> tuple[list[Person], str, bool] | None:

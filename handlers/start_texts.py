@@ -5,11 +5,11 @@ from __future__ import annotations
 from handlers.words import Words
 
 MEMBER_COMMANDS = ("checkin", "me", "points", "shop", "tier", "top", "invite", "invites",
-                   "referral", "help")  # fmt: skip
+                   "referral", "warns", "help")  # fmt: skip
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
                   "sequence", "broadcast", "segments", "stats", "tag", "untag", "tags",
                   "audience", "journey", "funnels", "cohorts", "campaign", "link",
-                  "survey", "watch", "faq")  # fmt: skip
+                  "survey", "warn", "unwarn", "modlog", "watch", "faq")  # fmt: skip
 COMMANDS = {
     "private": (
         "start",
@@ -81,6 +81,10 @@ class StartTexts:
             "journey": self._("Automations: win-back, birthday, member day … (admins)"),
             "funnels": self._("Conversion funnels, with a chart (/funnels 30d) (admins)"),
             "cohorts": self._("Weekly retention cohorts as a heatmap (admins)"),
+            "warns": self._("My warnings (admins: by reply, a member's)"),
+            "warn": self._("Warn a member, by reply, with a reason (admins)"),
+            "unwarn": self._("Take back a member's latest warning, by reply (admins)"),
+            "modlog": self._("What anti-spam and admins did, with undo (admins)"),
             "help": self._("What this bot does"),
         }
 

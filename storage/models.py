@@ -103,6 +103,7 @@ class ChatRow(Base):
     # Points expire this many months after they were earned, oldest first (0: never).
     points_expiry_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     points_expire_from: Mapped[dt.date | None] = mapped_column(Date)  # the grace's end
+    moderation: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # ModerationRules
     # Watch words and FAQ switches (campaigns.listening.ListenSettings); NULL: the defaults.
     listening: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
@@ -1038,6 +1039,33 @@ class SurveyAnswerRow(Base):
     answered_at: Mapped[dt.datetime]
 
 
+class ModerationActionRow(Base):
+    """The mod log (campaigns/moderation.py): one thing done to one member — a message
+    deleted, a warning, a mute or ban and their undoing. The unique (group, update, kind)
+    makes a redelivered update act once. `by` is the admin, or the bot for its rules;
+    `failed` says why Telegram did not do it. Never a message's text: `reason` is what an
+    admin typed after /warn."""
+
+    __tablename__ = "moderation_actions"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "update_id", "kind"),
+        Index("ix_moderation_actions_chat_user", "chat_id", "user_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(12))  # campaigns.moderation.ActionKind
+    rule: Mapped[str] = mapped_column(String(16))  # campaigns.moderation.Rule
+    reason: Mapped[str | None] = mapped_column(String(200))
+    by_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime]
+    until: Mapped[dt.datetime | None]  # a mute's or ban's end (None: until lifted)
+    undone_at: Mapped[dt.datetime | None]
+    failed: Mapped[str | None] = mapped_column(String(24))
+    update_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class WatchWordRow(Base):
     """A group's watch word (舆情), normalised (campaigns/keywords.py): one per group and word."""
 
@@ -1084,3 +1112,47 @@ class FaqRow(Base):
     updated_at: Mapped[dt.datetime]
     answered_at: Mapped[dt.datetime | None]
     answered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CaptchaRow(Base):
+    """A newcomer's join captcha (campaigns/captcha.py): one per group, member and join, so a
+    redelivered join acts once; `status` leaves `pending` once, by a conditional UPDATE, so
+    of two processes (a tap and the sweep) one decides. Only a hash of the right option is
+    kept."""
+
+    __tablename__ = "captchas"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "user_id", "joined_at"),
+        Index("ix_captchas_status_deadline", "status", "deadline"),
+        Index("ix_captchas_chat_user", "chat_id", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    joined_at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(8))  # campaigns.captcha.CaptchaKind
+    question: Mapped[str] = mapped_column(String(16))
+    options: Mapped[str] = mapped_column(String(64))  # the labels, space-separated
+    salt: Mapped[str] = mapped_column(String(16))
+    answer_hash: Mapped[str] = mapped_column(String(32))
+    deadline: Mapped[dt.datetime]
+    via_request: Mapped[bool]  # a join request: asked privately, approved when solved
+    prompt_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(8))  # campaigns.captcha.CaptchaStatus
+    decided_at: Mapped[dt.datetime | None]
+
+
+class RaidStateRow(Base):
+    """A group's raid mode: on since when (None: off), the latest join, when admins were
+    told (once per raid)."""
+
+    __tablename__ = "raid_states"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    on_since: Mapped[dt.datetime | None]
+    last_join: Mapped[dt.datetime | None]
+    told_at: Mapped[dt.datetime | None]

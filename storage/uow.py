@@ -15,6 +15,7 @@ from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.buttons import SqlButtons
 from storage.repositories.calendar import SqlCalendar
 from storage.repositories.campaigns import SqlCampaigns
+from storage.repositories.captcha import SqlCaptchas
 from storage.repositories.channels import SqlChannels
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
@@ -24,6 +25,7 @@ from storage.repositories.inbox import SqlInbox
 from storage.repositories.journeys import SqlJourneys
 from storage.repositories.leases import SqlLeases
 from storage.repositories.members import SqlMembers, SqlUsers
+from storage.repositories.moderation import SqlModeration
 from storage.repositories.orders import SqlOrders
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.referral import SqlClaims, SqlInviteLinks, SqlInvites, SqlRewards
@@ -87,8 +89,10 @@ class SqlUnitOfWork:
         self.alerts = SqlAlerts(self.session)
         self.channels = SqlChannels(self.session)
         self.surveys = SqlSurveys(self.session)
+        self.moderation = SqlModeration(self.session)
         self.watch = SqlWatchWords(self.session)
         self.faqs = SqlFaqs(self.session)
+        self.captchas = SqlCaptchas(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

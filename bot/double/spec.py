@@ -77,6 +77,11 @@ class ApiSpec:
             problems += self._check(name, key, spec, params[key], params)
         return problems
 
+    def validate_object(self, type_name: str, value: dict[str, Any]) -> list[Problem]:
+        """Every departure from the spec in an object the double answers with (a ChatMember
+        of getChatMember, say): what the bot would parse must be what Telegram sends."""
+        return self._nested(type_name, "result", type_name, value)
+
     def _check(
         self, method: str, key: str, spec: dict[str, Any], value: Any, siblings: dict[str, Any]
     ) -> list[Problem]:

@@ -39,6 +39,11 @@ ALBUM = (2, 10)  # items in a sendMediaGroup
 ALBUM_ALONE = {"document", "audio"}  # album kinds that cannot mix with others
 # Edits count against a chat's limit (a group's 20 a minute), not against the 30 a second.
 EDITING = {"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"}
+# Telegram's refusals when the bot lacks a right, and its until_date bounds (seconds ahead).
+NO_RESTRICT_RIGHTS = "Bad Request: not enough rights to restrict/unrestrict chat member"
+NO_JOIN_REQUEST_RIGHTS = "Bad Request: CHAT_ADMIN_REQUIRED"
+UNTIL_MIN, UNTIL_MAX = 30, 366 * 24 * 3600
+OWN_DELETE_WINDOW = 48 * 3600  # a bot deletes its own messages within 48 hours
 ANONYMOUS_ADMIN: JSON = {
     "id": 1087968824,
     "is_bot": True,
@@ -122,6 +127,13 @@ class FakeTelegram:
         self.links: dict[str, JSON] = {}  # invite links by URL, with their chat
         self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> "approved" ...
         self.messages: dict[tuple[int, int], JSON] = {}  # what the bot sent, as it is now
+        # What members sent (deletable by an admin bot), and every message deleted, in order.
+        self.posted: dict[tuple[int, int], JSON] = {}
+        self.deleted: list[tuple[int, int]] = []
+        # Restricted members: their permissions, until_date (0: forever) and is_member;
+        # banned ones: until_date (0: forever).
+        self.restrictions: dict[tuple[int, int], JSON] = {}
+        self.bans: dict[tuple[int, int], int] = {}
         self.polls: dict[str, JSON] = {}  # the bot's polls by id (the dict in their message)
         self._votes: dict[tuple[str, int], list[int]] = {}  # (poll, voter) -> options chosen
         self._poll_ids = itertools.count(6_000_000_001)
@@ -180,6 +192,11 @@ class FakeTelegram:
     def set_status(self, chat_id: int, user_id: int, status: str) -> None:
         """Change membership silently (no update is produced)."""
         self.statuses[(chat_id, user_id)] = status
+
+    def set_rights(self, chat_id: int, user_id: int, **rights: bool) -> None:
+        """An admin's rights that differ from the defaults (`can_delete_messages=False`):
+        how a test makes the bot lack a right."""
+        self.rights.setdefault((chat_id, user_id), {}).update(rights)
 
     def fail_next(
         self,
@@ -255,6 +272,7 @@ class FakeTelegram:
                 length = len(command[0].encode("utf-16-le")) // 2
                 msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         msg.update(extra)
+        self.posted[(chat_id, msg["message_id"])] = msg
         return self._update("message", msg, queue=queue)
 
     def edited(self, original: JSON, text: str, *, queue: bool = False) -> JSON:
@@ -276,6 +294,24 @@ class FakeTelegram:
             sender_chat=self.chats[chat_id],
         )
 
+    def _status(self, chat_id: int, user_id: int) -> str:
+        """The member's status now: a restriction or ban whose until_date has passed is
+        over (Telegram lifts it by itself)."""
+        key = (chat_id, user_id)
+        status = self.statuses.get(key, "left")
+        now = self._stamp(None)
+        if status == "restricted":
+            until = int(self.restrictions.get(key, {}).get("until_date", 0))
+            if until and until <= now:
+                member = self.restrictions.pop(key, {}).get("is_member", True)
+                status = self.statuses[key] = "member" if member else "left"
+        elif status == "kicked":
+            until = self.bans.get(key, 0)
+            if until and until <= now:
+                self.bans.pop(key, None)
+                status = self.statuses[key] = "left"
+        return status
+
     def _member(self, chat_id: int, user_id: int, status: str) -> JSON:
         user = self.bot if user_id == BOT_ID else self.users[user_id]
         member: JSON = {"status": status, "user": user}
@@ -291,8 +327,18 @@ class FakeTelegram:
         elif status == "creator":
             member.update(is_anonymous=False)
         elif status == "kicked":
-            member.update(until_date=0)
+            member.update(until_date=self.bans.get((chat_id, user_id), 0))
+        elif status == "restricted":
+            restriction = self.restrictions.get((chat_id, user_id), {})
+            member.update(is_member=bool(restriction.get("is_member", True)))
+            member.update({name: False for name in self._permission_names()})
+            member.update(restriction.get("permissions", {}))
+            member.update(until_date=int(restriction.get("until_date", 0)))
         return member
+
+    def _permission_names(self) -> list[str]:
+        """ChatPermissions' fields, as the spec has them."""
+        return [str(f["name"]) for f in self.spec.types["ChatPermissions"]["fields"]]
 
     def member_update(
         self,
@@ -958,6 +1004,7 @@ class FakeTelegram:
 
     def api_approveChatJoinRequest(self, params: JSON) -> bool:
         chat = self._chat(params["chat_id"])
+        self._needs_right(chat["id"], "can_invite_users", NO_JOIN_REQUEST_RIGHTS)
         key = (chat["id"], int(params["user_id"]))
         if self.join_requests.get(key) != "pending":
             raise ApiError(400, "Bad Request: HIDE_REQUESTER_MISSING")
@@ -966,11 +1013,162 @@ class FakeTelegram:
 
     def api_declineChatJoinRequest(self, params: JSON) -> bool:
         chat = self._chat(params["chat_id"])
+        self._needs_right(chat["id"], "can_invite_users", NO_JOIN_REQUEST_RIGHTS)
         key = (chat["id"], int(params["user_id"]))
         if self.join_requests.get(key) != "pending":
             raise ApiError(400, "Bad Request: HIDE_REQUESTER_MISSING")
         self.join_requests[key] = "declined"
         return True
+
+    # ---- moderation: Telegram's rules for who may delete, restrict and ban whom -------------
+
+    def bot_has(self, chat_id: int, right: str) -> bool:
+        """Whether the bot holds an administrator right in the chat (the creator holds all)."""
+        status = self.statuses.get((chat_id, BOT_ID))
+        if status == "creator":
+            return True
+        if status != "administrator":
+            return False
+        return bool(self._member(chat_id, BOT_ID, status).get(right, False))
+
+    def _needs_right(self, chat_id: int, right: str, refusal: str) -> None:
+        if not self.bot_has(chat_id, right):
+            raise ApiError(400, refusal)
+
+    def _target(self, chat_id: int, user_id: int) -> str:
+        """The status of the member a restriction or ban is aimed at: never an admin (400),
+        never the creator (400)."""
+        if user_id not in self.users and user_id != BOT_ID:
+            raise ApiError(400, "Bad Request: PARTICIPANT_ID_INVALID")
+        status = self._status(chat_id, user_id)
+        if status == "creator":
+            raise ApiError(400, "Bad Request: can't remove chat owner")
+        if status == "administrator":
+            raise ApiError(400, "Bad Request: user is an administrator of the chat")
+        return status
+
+    def _until(self, params: JSON) -> int:
+        """Telegram's until_date: less than 30 seconds or more than 366 days from now (or
+        none) is forever, stored as 0."""
+        until = int(params.get("until_date") or 0)
+        ahead = until - self._stamp(None)
+        return until if UNTIL_MIN <= ahead <= UNTIL_MAX else 0
+
+    def api_restrictChatMember(self, params: JSON) -> bool:
+        """Supergroups only; the bot needs can_restrict_members. Every permission True lifts
+        the restriction; an omitted permission is False."""
+        chat = self._chat(params["chat_id"])
+        if chat["type"] != "supergroup":
+            raise ApiError(400, "Bad Request: method is available only for supergroups")
+        self._needs_right(chat["id"], "can_restrict_members", NO_RESTRICT_RIGHTS)
+        uid = int(params["user_id"])
+        status = self._target(chat["id"], uid)
+        key = (chat["id"], uid)
+        given = params.get("permissions") or {}
+        permissions = {name: bool(given.get(name, False)) for name in self._permission_names()}
+        was_member = status == "member" or (
+            status == "restricted" and self.restrictions.get(key, {}).get("is_member", True)
+        )
+        if all(permissions.values()):
+            self.restrictions.pop(key, None)
+            if status == "restricted":
+                self.statuses[key] = "member" if was_member else "left"
+            return True
+        if status == "kicked":
+            self.bans.pop(key, None)
+        self.restrictions[key] = {
+            "permissions": permissions,
+            "until_date": self._until(params),
+            "is_member": was_member,
+        }
+        self.statuses[key] = "restricted"
+        return True
+
+    def api_banChatMember(self, params: JSON) -> bool:
+        """The member is out and cannot come back until unbanned (or until_date)."""
+        chat = self._chat(params["chat_id"])
+        if chat["type"] == "private":
+            raise ApiError(
+                400, "Bad Request: method is available for supergroup and channel chats only"
+            )
+        self._needs_right(chat["id"], "can_restrict_members", NO_RESTRICT_RIGHTS)
+        uid = int(params["user_id"])
+        self._target(chat["id"], uid)
+        key = (chat["id"], uid)
+        self.restrictions.pop(key, None)
+        self.statuses[key] = "kicked"
+        self.bans[key] = self._until(params)
+        return True
+
+    def api_unbanChatMember(self, params: JSON) -> bool:
+        """A banned member may join again; without only_if_banned a present member is
+        removed from the chat (Telegram's documented default)."""
+        chat = self._chat(params["chat_id"])
+        self._needs_right(chat["id"], "can_restrict_members", NO_RESTRICT_RIGHTS)
+        uid = int(params["user_id"])
+        key = (chat["id"], uid)
+        status = self._status(chat["id"], uid)
+        if status != "kicked" and params.get("only_if_banned"):
+            return True  # nothing to do, whoever it is
+        status = self._target(chat["id"], uid)
+        if status == "kicked":
+            self.bans.pop(key, None)
+            self.statuses[key] = "left"
+        elif not params.get("only_if_banned") and status in {"member", "restricted"}:
+            self.restrictions.pop(key, None)
+            self.statuses[key] = "left"
+        return True
+
+    def _deletable(self, chat: JSON, message_id: int) -> None:
+        """A message the world knows, not deleted yet: the bot's own within 48 hours, any
+        member's when the bot is an admin allowed to delete messages."""
+        key = (chat["id"], message_id)
+        own, theirs = self.messages.get(key), self.posted.get(key)
+        if own is None and theirs is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        if chat["type"] == "private":
+            return
+        if self.bot_has(chat["id"], "can_delete_messages"):
+            return
+        if own is not None and self._stamp(None) - int(own["date"]) < OWN_DELETE_WINDOW:
+            return
+        raise ApiError(400, "Bad Request: message can't be deleted")
+
+    def _delete(self, chat_id: int, message_id: int) -> None:
+        self.messages.pop((chat_id, message_id), None)
+        self.posted.pop((chat_id, message_id), None)
+        self.deleted.append((chat_id, message_id))
+
+    def api_deleteMessage(self, params: JSON) -> bool:
+        chat = self._chat(params["chat_id"])
+        message_id = int(params["message_id"])
+        self._deletable(chat, message_id)
+        self._delete(chat["id"], message_id)
+        return True
+
+    def api_deleteMessages(self, params: JSON) -> bool:
+        """1-100 messages; those not found are skipped, one that may not be deleted refuses
+        the whole call."""
+        chat = self._chat(params["chat_id"])
+        ids = [int(i) for i in params["message_ids"]]
+        if not 1 <= len(ids) <= 100:
+            raise ApiError(400, "Bad Request: too many messages to delete")
+        found = []
+        for message_id in ids:
+            try:
+                self._deletable(chat, message_id)
+            except ApiError as error:
+                if "not found" in error.description:
+                    continue
+                raise
+            found.append(message_id)
+        for message_id in found:
+            self._delete(chat["id"], message_id)
+        return True
+
+    def is_deleted(self, chat_id: int, message_id: int) -> bool:
+        """Whether the bot deleted this message."""
+        return (chat_id, message_id) in self.deleted
 
     def api_getChatAdministrators(self, params: JSON) -> list[JSON]:
         chat = self._chat(params["chat_id"])
@@ -983,7 +1181,7 @@ class FakeTelegram:
     def api_getChatMember(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
         uid = int(params["user_id"])
-        return self._member(chat["id"], uid, self.statuses.get((chat["id"], uid), "left"))
+        return self._member(chat["id"], uid, self._status(chat["id"], uid))
 
     # ---- reading what the bot did -----------------------------------------------------------
 

@@ -19,6 +19,7 @@ from campaigns.ports.broadcasts import Broadcasts
 from campaigns.ports.buttons import Buttons
 from campaigns.ports.calendar import Calendar
 from campaigns.ports.campaigns import Campaigns
+from campaigns.ports.captcha import Captchas
 from campaigns.ports.channels import Channels
 from campaigns.ports.chats import Chats
 from campaigns.ports.coupons import Coupons
@@ -26,6 +27,7 @@ from campaigns.ports.faq import Faqs
 from campaigns.ports.groupbuys import GroupBuys
 from campaigns.ports.journeys import Journeys
 from campaigns.ports.members import Members, Users
+from campaigns.ports.moderation import Moderation
 from campaigns.ports.orders import Orders
 from campaigns.ports.outbox import Outbox
 from campaigns.ports.referral import Claims, InviteLinks, Invites, Rewards
@@ -135,10 +137,16 @@ class UnitOfWork(Protocol):
     def surveys(self) -> Surveys: ...
 
     @property
+    def moderation(self) -> Moderation: ...
+
+    @property
     def watch(self) -> WatchWords: ...
 
     @property
     def faqs(self) -> Faqs: ...
+
+    @property
+    def captchas(self) -> Captchas: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -129,8 +129,10 @@ class Invites(Protocol):
         from_status: InviteStatus,
         to_status: InviteStatus,
         at: dt.datetime,
+        reason: RejectReason | None = None,
     ) -> set[int]:
-        """Conditional status change; returns the ids this writer moved (racing writers split)."""
+        """Conditional status change; returns the ids this writer moved (racing writers split).
+        `reason` is recorded with a move to rejected."""
 
     async def recent_credited(self, chat_pk: int, inviter_id: int, since: dt.datetime) -> int:
         """Attributed joins credited to the inviter since `since` (for the burst check)."""

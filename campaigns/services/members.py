@@ -20,6 +20,7 @@ from campaigns.ports import UnitOfWork
 from campaigns.ports.members import Contact, MessageSeen
 from campaigns.ports.segments import ActiveDay
 from campaigns.services import referral
+from campaigns.services.captcha import open_captcha
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.referral import LinkSeen, Notice
 from campaigns.services.segments import in_window
@@ -32,6 +33,7 @@ class Presence:
 
     changed: int
     notices: list[Notice] = field(default_factory=list)
+    captchas: list[int] = field(default_factory=list)  # opened for these joins: to prompt
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ async def membership_changed(
         kind = EventKind.JOIN if present else EventKind.LEAVE
         changed = 0
         notices: list[Notice] = []
+        captchas: list[int] = []
         for person in people:
             current = await uow.members.get(record.pk, person.user_id)
             if current is None:
@@ -95,13 +98,16 @@ async def membership_changed(
             changed += 1
             await uow.events.add([(record.pk, person.user_id, kind, at, None, {"via": source})])
             if present:
+                captcha = await open_captcha(uow, record, person.user_id, at=at)
+                if captcha is not None:
+                    captchas.append(captcha)
                 notices += await referral.joined(
                     uow, record, person.user_id, was_member=current is not None, link=link, at=at
                 )
             else:
                 await referral.departed(uow, record, person.user_id, at)
         await uow.commit()
-    return Presence(changed, notices)
+    return Presence(changed, notices, captchas)
 
 
 async def member_changed(

@@ -25,6 +25,7 @@ from campaigns.referral import (
     judge_join,
     next_tier,
     owner_from_name,
+    rejected_by_captcha,
     status_after_leave,
     tiers_due,
     tiers_lost,
@@ -251,6 +252,24 @@ async def departed(uow: UnitOfWork, record: ChatRecord, invitee_id: int, at: dt.
         await _claw_back(uow, record, latest.inviter_id, at)
 
 
+async def captcha_decided(
+    uow: UnitOfWork, record: ChatRecord, invitee_id: int, *, passed: bool, at: dt.datetime
+) -> list[Notice]:
+    """The invitee's captcha is decided: passed, their invite may be confirmed now (if the
+    hold is over); failed or timed out, a pending invite is rejected for quality."""
+    if passed:
+        return await activity_seen(uow, record, [invitee_id], at)
+    latest = await uow.invites.latest(record.pk, invitee_id)
+    if latest is None or latest.inviter_id is None:
+        return []
+    verdict = rejected_by_captcha(latest.status)
+    if verdict is not None:
+        await uow.invites.move(
+            [latest.id], from_status=latest.status, to_status=verdict[0], at=at, reason=verdict[1]
+        )
+    return []
+
+
 async def _claw_back(uow: UnitOfWork, record: ChatRecord, inviter: int, at: dt.datetime) -> None:
     """Reverse the points of tiers the inviter no longer reaches (titles are kept)."""
     await uow.members.get(record.pk, inviter)  # lock: tier changes for one inviter run in turn
@@ -309,6 +328,7 @@ async def _confirm(
 ) -> list[Notice]:
     """Confirm what is confirmable, then grant tiers; each step is a conditional write."""
     program = record.settings.referral
+    held = await uow.captchas.pending_among(record.pk, [c.invitee_id for c in candidates])
     ready = [
         c
         for c in candidates
@@ -318,6 +338,7 @@ async def _confirm(
             last_active_at=c.last_active_at,
             now=now,
             program=program,
+            captcha_pending=c.invitee_id in held,
         )
     ]
     moved = await uow.invites.move(

@@ -14,6 +14,7 @@ from campaigns.checkin import CheckinRules
 from campaigns.journeys import book_from_json, book_to_json
 from campaigns.listening import ListenSettings
 from campaigns.members import ChatInfo
+from campaigns.moderation import DEFAULT_MODERATION, ModerationRules
 from campaigns.ports.chats import ChatRecord
 from campaigns.referral import ReferralProgram
 from campaigns.settings import ChatSettings
@@ -47,6 +48,7 @@ def to_record(row: Any) -> ChatRecord:
         _key(row.journeys),
         row.points_expiry_months or 0,
         row.points_expire_from,
+        _key(row.moderation),
         _key(row.listening),
     )
     return ChatRecord(
@@ -74,6 +76,7 @@ def _settings(
     journeys: str = "{}",
     points_expiry_months: int = 0,
     points_expire_from: dt.date | None = None,
+    moderation: str = "{}",
     listening: str = "{}",
 ) -> ChatSettings:
     """Settings parsed once per distinct stored value (they are frozen, so shared): every
@@ -95,6 +98,7 @@ def _settings(
         journeys=book_from_json(json.loads(journeys)),
         points_expiry_months=points_expiry_months,
         points_expire_from=points_expire_from,
+        moderation=ModerationRules.from_json(json.loads(moderation)),
         listening=ListenSettings.from_json(json.loads(listening)),
     )
 
@@ -120,6 +124,9 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     row.points_expire_from = settings.points_expire_from
     row.tiers = None if settings.tiers == DEFAULT_LADDER else ladder_to_json(settings.tiers)
     row.journeys = book_to_json(settings.journeys)
+    row.moderation = (
+        None if settings.moderation == DEFAULT_MODERATION else settings.moderation.to_json()
+    )
     default = settings.listening == ListenSettings()
     row.listening = None if default else settings.listening.to_json()
 

@@ -243,10 +243,13 @@ class SqlInvites(Repository):
         from_status: InviteStatus,
         to_status: InviteStatus,
         at: dt.datetime,
+        reason: RejectReason | None = None,
     ) -> set[int]:
         if not invite_ids:
             return set()
         values: dict[str, Any] = {"status": str(to_status)}
+        if reason is not None:
+            values["reason"] = str(reason)
         if to_status is InviteStatus.CONFIRMED:
             values["confirmed_at"] = at
         elif to_status is InviteStatus.LEFT:

@@ -15,6 +15,7 @@ from handlers.callbacks import (
     GroupBuyButton,
     GroupBuyVerb,
     ManageButton,
+    ModLogButton,
     ScheduleButton,
     ScheduleVerb,
     SegmentButton,
@@ -39,13 +40,14 @@ VALUES: st.SearchStrategy[Callback] = st.one_of(
     st.builds(SegmentButton, st.sampled_from(SegmentView), st.integers(0, 9999), CHAT_IDS),
     st.builds(SegmentPageButton, st.sampled_from(SegmentView), st.integers(0, 9999), CHAT_IDS),
     st.builds(SurveyButton, ROW_IDS, st.integers(0, 99)),
+    st.builds(ModLogButton, ROW_IDS),
 )
 KINDS = (
     ClaimButton, GroupBuyButton, ScheduleButton, BroadcastButton, ChooserButton, ManageButton,
-    SegmentButton, SegmentPageButton, SurveyButton,
+    SegmentButton, SegmentPageButton, SurveyButton, ModLogButton,
 )  # fmt: skip
 # Text that looks like callback_data, so examples reach past the prefix.
-DATAISH = st.text(alphabet="cpngbshokrefivtm:-0123456789٣\n _", max_size=40)
+DATAISH = st.text(alphabet="cpngbshokrefivtml:-0123456789٣\n _", max_size=40)
 
 
 @FAST
@@ -71,6 +73,9 @@ def test_every_value_round_trips_through_its_callback_data(value: Callback):
 @example("sv:3:10")
 @example("sv:3:100")
 @example("sv:3:-1")
+@example("ml:12")
+@example("ml:-12")
+@example("ml:")
 def test_any_string_parses_to_a_value_or_none_as_the_registered_pattern_decides(data: str):
     value = parse(data)
 

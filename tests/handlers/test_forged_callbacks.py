@@ -30,6 +30,7 @@ from tests.handlers.conftest import ALICE, BOB, GROUP, MONDAY, OWNER, Harness, m
 
 OTHER = -1001500000002  # another group the bot is in, with its own owner and member
 OTHER_OWNER, OTHER_MEMBER, STRANGER, FORMER = 60, 61, 62, 63
+NEWCOMER = 64  # joins with the captcha on: the owner of the cap: button
 READS = {"getChatMember", "getChatAdministrators"}  # asking Telegram changes nothing
 REFUSALS = (
     "for members of the group",  # not a present member of the object's group
@@ -39,6 +40,8 @@ REFUSALS = (
     "You are not in this team",  # Leave by someone who is not in it
     "只有本群管理员",  # "Only the group's admins", to a zh tapper in a private chat
     "这个按钮不属于这条消息",  # "doesn't belong here": a survey answers in the tapper's language
+    "for another newcomer",  # a join captcha's option tapped by anyone but its newcomer
+    "另一位新成员",  # the same, to a zh tapper
 )
 
 
@@ -94,9 +97,11 @@ ROWS = {
     "sgp:": "admin",
     "shop:": "member",
     "sv:": "member",
+    "ml:": "admin",
+    "cap:": "member",  # a newcomer's own: every tapper below is someone else
 }
 CHOOSER_OF = {"ref:invite:": ALICE, "ref:invites:": ALICE, "mg:": OWNER}  # whose chooser
-SENT_TO = {"sg:": OWNER, "sgp:": OWNER}  # admin buttons the bot sent privately
+SENT_TO = {"sg:": OWNER, "sgp:": OWNER, "ml:": OWNER}  # admin buttons the bot sent privately
 # A group the chooser's user may not pick: none Alice is in; one the owner does not admin.
 NOT_THEIRS = {"ref:invite:": OTHER - 1, "ref:invites:": OTHER - 1, "mg:": OTHER}
 
@@ -172,6 +177,18 @@ async def world(database_url: str) -> AsyncIterator[World]:
     bot.clock.advance(120)  # the group's reply budget
     await bot.say(OWNER, "/survey csat How was it?", at=bot.clock.now())  # its rating buttons
     rating = shown_id(bot, GROUP, "sv:")  # `<survey>:1`
+    rude = w.message(GROUP, ALICE, "rude words", at=bot.clock.now())
+    await bot.send(rude)
+    await bot.send(
+        w.message(GROUP, OWNER, "/warn", at=bot.clock.now(), reply_to_message=rude["message"])
+    )
+    await bot.say(OWNER, "/modlog", at=bot.clock.now())  # to the owner privately, with ↩️
+    undo = shown_id(bot, OWNER, "ml:")
+    bot.clock.advance(120)  # the group's reply budget
+    await bot.say(OWNER, "/set captcha on", at=bot.clock.now())
+    w.add_user(NEWCOMER, "Nell", language_code="en")
+    await bot.send(w.join_message(GROUP, [NEWCOMER], at=bot.clock.now()))
+    captcha = shown_id(bot, GROUP, "cap:")  # `<captcha>:0`
 
     data = {
         "cpn:": f"cpn:{offers[0].id}",
@@ -189,6 +206,8 @@ async def world(database_url: str) -> AsyncIterator[World]:
         "sgp:": f"sgp:s-active:1:{GROUP}",
         "shop:": f"shop:{shop_item}",
         "sv:": f"sv:{rating}",
+        "ml:": f"ml:{undo}",
+        "cap:": f"cap:{captcha}",
     }
     real: dict[str, tuple[int, int]] = {}
     for row, value in data.items():

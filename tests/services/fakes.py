@@ -484,6 +484,7 @@ class FakeInvites(Repo):
         from_status: InviteStatus,
         to_status: InviteStatus,
         at: dt.datetime,
+        reason: RejectReason | None = None,
     ) -> set[int]:
         moved = set()
         for i in set(invite_ids):
@@ -491,7 +492,8 @@ class FakeInvites(Repo):
             if row is None or row.record.status is not from_status:
                 continue
             confirmed = at if to_status is InviteStatus.CONFIRMED else row.record.confirmed_at
-            row.record = replace(row.record, status=to_status, confirmed_at=confirmed)
+            why = reason if reason is not None else row.record.reason
+            row.record = replace(row.record, status=to_status, confirmed_at=confirmed, reason=why)
             moved.add(i)
         return moved
 
@@ -1171,6 +1173,13 @@ class FakeTiers(Repo):
         return True
 
 
+class FakeCaptchas(Repo):
+    """No captchas in the fakes' world: every invite is free to be confirmed."""
+
+    async def pending_among(self, chat_pk: int, user_ids: Sequence[int]) -> set[int]:
+        return set()
+
+
 REPOSITORIES = {
     "segments": FakeSegments,
     "updates": FakeUpdateLog,
@@ -1191,6 +1200,7 @@ REPOSITORIES = {
     "buttons": FakeButtons,
     "tags": FakeTags,
     "tiers": FakeTiers,
+    "captchas": FakeCaptchas,
 }
 
 

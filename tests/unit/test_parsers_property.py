@@ -51,6 +51,17 @@ from campaigns.coupons import (
 )
 from campaigns.errors import InvalidSetting
 from campaigns.groupbuys import DealVerb, GroupBuyUsage, parse_groupbuy_command
+from campaigns.moderation import (
+    MODERATION_EXAMPLES,
+    ModerationRules,
+    apply_moderation_setting,
+    features_of,
+    parse_reason,
+    parse_stop_words,
+    spam_rule,
+    text_hash,
+    verdict,
+)
 from campaigns.orders import OrderIn
 from campaigns.plan import Plan, PlanError, resolve
 from campaigns.referral import (
@@ -624,3 +635,59 @@ def test_survey_commands_are_read_within_telegrams_limits_or_refused_with_a_code
         assert len({o.casefold() for o in command.options}) == len(command.options)
     if command.audience is not None:
         assert command.audience == parse_name(command.audience)
+
+
+POLICY_WORDS = st.lists(
+    st.sampled_from(["warn", "mute", "off", "all", "new", "WARN", "ban", "", ",", "全部"]),
+    max_size=4,
+).map(" ".join)
+
+
+@FAST
+@given(st.sampled_from([*MODERATION_EXAMPLES, "nope"]), st.text() | SPEC | DIGITS | POLICY_WORDS)
+def test_every_moderation_value_is_applied_or_refused_and_reads_back(key: str, raw: str):
+    try:
+        changed = apply_moderation_setting(ModerationRules(), key, raw)
+    except InvalidSetting:
+        return
+    assert ModerationRules.from_json(changed.to_json()) == changed
+
+
+@FAST
+@given(st.text(max_size=300) | st.lists(st.text(max_size=70), max_size=120).map(",".join))
+def test_stop_words_are_read_within_their_limits_or_refused(raw: str):
+    try:
+        words = parse_stop_words(raw)
+    except InvalidSetting as error:
+        assert error.reason == "bad_words"
+        return
+    assert len(words) <= 100 and all(0 < len(w) <= 64 for w in words)
+
+
+@FAST
+@given(JSON)
+def test_stored_moderation_settings_of_any_shape_are_read_or_defaulted(data: object):
+    rules = ModerationRules.from_json(data if isinstance(data, dict) else None)
+    assert isinstance(rules, ModerationRules)
+
+
+@FAST
+@given(
+    st.text(max_size=200),
+    st.lists(st.sampled_from(["url", "text_link", "mention", "bold", "bot_command"])),
+    st.lists(st.text(min_size=1, max_size=10), max_size=5),
+)
+def test_any_message_has_features_and_a_verdict(text: str, entities: list[str], words):
+    rules = ModerationRules(antispam=True, stop_words=tuple(words))
+    features = features_of(text, entity_types=entities, media=True)
+    for newcomer in (True, False):
+        rule = spam_rule(features, rules, newcomer=newcomer)
+        assert rule is None or verdict(rule, False, rules) is not None
+    assert text_hash(text) is None or len(text_hash(text) or "") == 16
+
+
+@FAST
+@given(st.text(max_size=400))
+def test_a_warn_reason_is_trimmed_to_its_limit_or_none(text: str):
+    reason = parse_reason(text)
+    assert reason is None or (0 < len(reason) <= 200 and reason == reason.strip())

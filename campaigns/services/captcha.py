@@ -1,0 +1,275 @@
+"""Join captcha use cases: open one for a join, answer it, expire it; the invite follows.
+
+A captcha is opened in the join's own transaction (before its referral credit is judged, so
+a pending captcha holds the invite from the start), and the join's unique key makes a
+redelivered join open none. Deciding is a conditional UPDATE: a tap and the sweep racing
+decide once. Telegram (restrict, unrestrict, ban) is asked after the commit, never inside it,
+and each action is a row of the mod log and an event in the activity store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+
+from campaigns.access import AccessDenied, Denied, Tap
+from campaigns.captcha import (
+    CaptchaStatus,
+    RandomSource,
+    answer_hash,
+    is_right,
+    make_challenge,
+    may_answer,
+    next_status,
+    prompt_page,
+)
+from campaigns.members import EventKind
+from campaigns.moderation import ActionKind, CannotModerate, MissingRight, Rule
+from campaigns.ports import UnitOfWork
+from campaigns.ports.captcha import CaptchaRecord, NewCaptcha
+from campaigns.ports.chats import ChatRecord
+from campaigns.ports.moderation import Moderator, NewAction
+from campaigns.services import referral
+from campaigns.services.referral import Notice
+
+SWEEP_BATCH = 200
+
+
+async def open_captcha(
+    uow: UnitOfWork, record: ChatRecord, user_id: int, *, at: dt.datetime,
+    via_request: bool = False, rng: RandomSource | None = None,
+) -> int | None:  # fmt: skip
+    """Inside the join's transaction: a pending captcha when the group asks for one; None when
+    it does not, or when this join already has one."""
+    rules = record.settings.moderation
+    if not rules.captcha:
+        return None
+    challenge = make_challenge(rules.captcha_kind, rng)
+    salt = secrets.token_hex(8)
+    return await uow.captchas.open(
+        NewCaptcha(
+            chat_pk=record.pk, user_id=user_id, joined_at=at, kind=challenge.kind,
+            question=challenge.question, options=challenge.options, salt=salt,
+            answer_hash=answer_hash(salt, challenge.answer),
+            deadline=at + dt.timedelta(minutes=rules.captcha_minutes), via_request=via_request,
+        )
+    )  # fmt: skip
+
+
+class NotYourCaptcha(Exception):
+    """Someone else pressed a newcomer's captcha button: refused, nothing changes."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decided captcha: who, how, and what Telegram refused (a missing right to tell)."""
+
+    captcha: CaptchaRecord
+    chat_id: int
+    status: CaptchaStatus
+    notices: list[Notice] = field(default_factory=list)
+    missing: tuple[MissingRight, ...] = ()
+
+
+async def _decide(
+    uow: UnitOfWork, captcha: CaptchaRecord, to: CaptchaStatus, at: dt.datetime
+) -> tuple[ChatRecord, list[Notice]] | None:
+    """Inside a transaction: move the captcha once and let the invite follow."""
+    record = await uow.chats.by_pk(captcha.chat_pk)
+    if record is None or not await uow.captchas.decide(captcha.id, to, at):
+        return None
+    passed = to is CaptchaStatus.PASSED
+    notices = await referral.captcha_decided(uow, record, captcha.user_id, passed=passed, at=at)
+    await uow.events.add(
+        [(record.pk, captcha.user_id, EventKind.MODERATION, at, None,
+          {"kind": f"captcha_{to}", "rule": str(Rule.CAPTCHA)})]
+    )  # fmt: skip
+    return record, notices
+
+
+async def _carry_out(
+    uow: UnitOfWork, moderator: Moderator, record: ChatRecord, captcha: CaptchaRecord,
+    to: CaptchaStatus, *, bot_id: int, update_id: int, at: dt.datetime,
+) -> tuple[MissingRight, ...]:  # fmt: skip
+    """After the commit: lift the restriction, or remove the member for the ban minutes;
+    recorded in the mod log (why it failed, when Telegram refused)."""
+    if captcha.via_request:
+        return ()  # a join request is approved or declined by the handler
+    rules = record.settings.moderation
+    passed = to is CaptchaStatus.PASSED
+    until = None if passed else at + dt.timedelta(minutes=rules.captcha_ban_minutes)
+    failed: str | None = None
+    missing: tuple[MissingRight, ...] = ()
+    try:
+        if passed:
+            await moderator.unrestrict(record.chat_id, captcha.user_id)
+        else:
+            await moderator.ban(record.chat_id, captcha.user_id, until)
+    except MissingRight as error:
+        failed, missing = str(error.right), (error,)
+    except CannotModerate as error:
+        failed = str(error.reason)
+    async with uow:
+        await uow.moderation.record(
+            NewAction(
+                chat_pk=record.pk, user_id=captcha.user_id,
+                kind=ActionKind.UNMUTED if passed else ActionKind.BANNED, rule=Rule.CAPTCHA,
+                by=bot_id, at=at, update_id=update_id, until=until, failed=failed,
+            )
+        )  # fmt: skip
+        await uow.commit()
+    return missing
+
+
+async def answer_captcha(
+    uow: UnitOfWork, moderator: Moderator, *, bot_id: int, update_id: int, captcha_id: int,
+    option: int, tapper: int, at: dt.datetime, tap: Tap | None = None,
+) -> Decision | None:  # fmt: skip
+    """A tap on a captcha's option: only on the prompt the bot sent for it (`tap`, when
+    given) and only the member's own counts (NotYourCaptcha otherwise); right passes, wrong
+    fails, late expires; None when it was decided already."""
+    async with uow:
+        captcha = await uow.captchas.get(captcha_id)
+        if captcha is None:
+            return None
+        if tap is not None and (tap.chat_id, tap.message_id) != (
+            captcha.prompt_chat_id,
+            captcha.prompt_message_id,
+        ):
+            raise AccessDenied(Denied.WRONG_MESSAGE)
+        if not may_answer(tapper, captcha.user_id):
+            raise NotYourCaptcha()
+        right = is_right(captcha.answer_hash, captcha.salt, option)
+        to = next_status(captcha.status, right=right, now=at, deadline=captcha.deadline)
+        if to is None:
+            return None
+        decided = await _decide(uow, captcha, to, at)
+        if decided is None:
+            return None
+        record, notices = decided
+        await uow.commit()
+    missing = await _carry_out(
+        uow, moderator, record, captcha, to, bot_id=bot_id, update_id=update_id, at=at
+    )
+    return Decision(captcha, record.chat_id, to, notices, missing)
+
+
+async def expire_captchas(
+    uow: UnitOfWork, moderator: Moderator, *, bot_id: int, now: dt.datetime
+) -> list[Decision]:
+    """The sweep: every pending captcha past its deadline expires once (its member removed
+    for the ban minutes, its invite rejected for quality)."""
+    async with uow:
+        due = await uow.captchas.due(now, SWEEP_BATCH)
+    decisions: list[Decision] = []
+    for captcha in due:
+        async with uow:
+            decided = await _decide(uow, captcha, CaptchaStatus.EXPIRED, now)
+            if decided is None:
+                continue
+            record, notices = decided
+            await uow.commit()
+        # The mod log's unique key needs an update id: a sweep has none, so the captcha's
+        # own id (negative, never a Telegram update id) keys its action.
+        missing = await _carry_out(
+            uow, moderator, record, captcha, CaptchaStatus.EXPIRED, bot_id=bot_id,
+            update_id=-captcha.id, at=now,
+        )  # fmt: skip
+        decisions.append(Decision(captcha, record.chat_id, CaptchaStatus.EXPIRED, notices, missing))
+    return decisions
+
+
+async def restrict_newcomers(
+    uow: UnitOfWork, moderator: Moderator, captcha_ids: list[int], *, bot_id: int,
+    at: dt.datetime,
+) -> tuple[MissingRight, ...]:  # fmt: skip
+    """After the join's commit: each newcomer with a pending group captcha may not send until
+    they answer (a mod-log row each, keyed by the captcha so a redelivery adds none); what
+    Telegram refused for a missing right is returned, once per right."""
+    missing: dict[str, MissingRight] = {}
+    for captcha_id in captcha_ids:
+        async with uow:
+            captcha = await uow.captchas.get(captcha_id)
+            record = await uow.chats.by_pk(captcha.chat_pk) if captcha is not None else None
+        if captcha is None or record is None or captcha.via_request:
+            continue
+        if captcha.status is not CaptchaStatus.PENDING:
+            continue
+        failed: str | None = None
+        try:
+            await moderator.restrict(record.chat_id, captcha.user_id, None)
+        except MissingRight as error:
+            failed = str(error.right)
+            missing.setdefault(failed, error)
+        except CannotModerate as error:
+            failed = str(error.reason)
+        async with uow:
+            await uow.moderation.record(
+                NewAction(
+                    chat_pk=record.pk, user_id=captcha.user_id, kind=ActionKind.MUTED,
+                    rule=Rule.CAPTCHA, by=bot_id, at=at, update_id=-captcha.id, failed=failed,
+                )
+            )  # fmt: skip
+            await uow.commit()
+    return tuple(missing.values())
+
+
+@dataclass(frozen=True)
+class PromptLine:
+    """One newcomer on a prompt: their captcha and their name."""
+
+    captcha: CaptchaRecord
+    name: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What a group's captcha prompt shows now: the newcomers still to answer on it (at most
+    a page), how many more wait for the next prompt, and the group's language and minutes."""
+
+    chat_id: int
+    language: str
+    minutes: int
+    lines: list[PromptLine]
+    waiting: int
+
+
+async def prompt_for(
+    uow: UnitOfWork, chat_id: int, *, message_id: int | None, take_new: bool, now: dt.datetime
+) -> Prompt | None:
+    """The prompt `message_id` shows now (None: a new one), with the group's newcomers no
+    prompt shows yet added while `take_new` and there is room; None for an unknown group."""
+    async with uow:
+        record = await uow.chats.get(chat_id)
+        if record is None:
+            return None
+        shown = await uow.captchas.on_prompt(chat_id, message_id) if message_id else []
+        new = await uow.captchas.unprompted(record.pk, now, 10_000) if take_new else []
+        ids = [c.user_id for c in [*shown, *new]]
+        page, waiting = prompt_page(ids)
+        captchas = [*shown, *new][: len(page)]
+        contacts = await uow.users.contacts([c.user_id for c in captchas])
+    rules = record.settings.moderation
+    lines = [
+        PromptLine(c, contacts[c.user_id].display_name if c.user_id in contacts else str(c.user_id))
+        for c in captchas
+    ]
+    return Prompt(chat_id, record.settings.language, rules.captcha_minutes, lines, waiting)
+
+
+async def place_prompt(uow: UnitOfWork, prompt: Prompt, message_id: int) -> None:
+    """The prompt was sent or edited as `message_id`: its captchas' taps belong there."""
+    async with uow:
+        await uow.captchas.set_prompt(
+            [line.captcha.id for line in prompt.lines], prompt.chat_id, message_id
+        )
+        await uow.commit()
+
+
+async def groups_to_prompt(uow: UnitOfWork, now: dt.datetime) -> list[int]:
+    """Groups with newcomers no prompt shows yet (the previous one was full)."""
+    async with uow:
+        pks = await uow.captchas.groups_unprompted(now)
+        records = [await uow.chats.by_pk(pk) for pk in pks]
+    return [r.chat_id for r in records if r is not None and r.active]

@@ -1,0 +1,168 @@
+"""The join captcha in the group: newcomers restricted and listed on one prompt message (edited
+as more join within its minute, within the group's reply budget), their taps, and the sweep
+that expires unanswered ones. A prompt is deleted once none of its captchas is pending.
+
+The use cases (campaigns/services/captcha.py) decide; this module only restricts through the
+Moderator, renders, and tells admins about a right Telegram said the bot lacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import TelegramError
+
+from campaigns.captcha import CaptchaStatus
+from campaigns.services.captcha import (
+    Decision,
+    NotYourCaptcha,
+    Prompt,
+    answer_captcha,
+    expire_captchas,
+    groups_to_prompt,
+    place_prompt,
+    prompt_for,
+    restrict_newcomers,
+)
+from campaigns.settings import language_for
+from handlers.callbacks import CaptchaButton, callback_button, tapped
+from handlers.captcha_texts import CaptchaTexts
+from handlers.deps import Deps
+from handlers.moderation import tell_missing_rights
+from handlers.moderator import TelegramModerator
+from handlers.notify import send_notices
+from handlers.use_case import Call, use_case
+
+log = logging.getLogger(__name__)
+PROMPT_FRESH = dt.timedelta(minutes=1)  # newcomers join the same prompt for this long
+
+
+async def after_join(bot: Bot, d: Deps, chat_id: int, captchas: Sequence[int]) -> None:
+    """Newcomers whose join opened a captcha: restricted, then shown on the group's prompt."""
+    if not captchas:
+        return
+    missing = await restrict_newcomers(
+        d.uow(), TelegramModerator(bot), list(captchas), bot_id=bot.id, at=d.clock()
+    )
+    await tell_missing_rights(bot, d, chat_id, None, [m.right for m in missing])
+    await show_prompt(bot, d, chat_id)
+
+
+def fresh_prompt(d: Deps, chat_id: int) -> int | None:
+    """The group's prompt that newcomers still join (sent within the last minute)."""
+    hit = d.prompts.get(chat_id)
+    return hit[0] if hit is not None and d.clock() - hit[1] < PROMPT_FRESH else None
+
+
+async def show_prompt(bot: Bot, d: Deps, chat_id: int, message_id: int | None = None) -> None:
+    """Show the prompt as it is now: `message_id` (after a tap or an expiry), else the group's
+    fresh prompt or a new one. Through the group's budget: the newest state of each wins."""
+    target = message_id if message_id is not None else fresh_prompt(d, chat_id)
+    render = functools.partial(_render, bot, d, chat_id, target)
+    await d.cards.put(chat_id, ("captcha", chat_id, target), render)
+
+
+def _markup(prompt: Prompt, t: CaptchaTexts) -> InlineKeyboardMarkup:
+    rows = [
+        [callback_button(t.option(n, text), CaptchaButton(line.captcha.id, i))
+         for i, text in enumerate(line.captcha.options)]
+        for n, line in enumerate(prompt.lines, 1)
+    ]  # fmt: skip
+    return InlineKeyboardMarkup(rows)
+
+
+async def _render(bot: Bot, d: Deps, chat_id: int, message_id: int | None) -> None:
+    """One render per group at a time: two would both place the same newcomers."""
+    async with d.prompt_locks.setdefault(chat_id, asyncio.Lock()):
+        await _render_now(bot, d, chat_id, message_id)
+
+
+async def _render_now(bot: Bot, d: Deps, chat_id: int, message_id: int | None) -> None:
+    now, fresh = d.clock(), fresh_prompt(d, chat_id)
+    message_id = message_id if message_id is not None else fresh
+    take_new = message_id is None or message_id == fresh
+    prompt = await prompt_for(d.uow(), chat_id, message_id=message_id, take_new=take_new, now=now)
+    if prompt is None:
+        return
+    if not prompt.lines:
+        if message_id is not None:
+            d.shown.pop((chat_id, message_id), None)
+            with contextlib.suppress(TelegramError):
+                await bot.delete_message(chat_id, message_id)
+            if fresh == message_id:
+                d.prompts.pop(chat_id, None)
+        return
+    t = CaptchaTexts(prompt.language)
+    try:
+        if message_id is None:
+            sent = await bot.send_message(
+                chat_id, t.prompt(prompt), reply_markup=_markup(prompt, t)
+            )
+            message_id = sent.message_id
+            d.prompts[chat_id] = (message_id, d.clock())  # when it went out
+        elif d.shown.get((chat_id, message_id)) != (text := t.prompt(prompt)):
+            await bot.edit_message_text(text, chat_id, message_id, reply_markup=_markup(prompt, t))
+    except TelegramError as error:
+        log.info("captcha prompt in %s not shown: %s", chat_id, error)
+        if message_id is None:
+            return
+    d.shown[(chat_id, message_id)] = t.prompt(prompt)  # an unchanged prompt is not edited
+    await place_prompt(d.uow(), prompt, message_id)
+
+
+async def settle(bot: Bot, d: Deps, decisions: Sequence[Decision]) -> None:
+    """After captchas were decided: inviters told, admins told of a missing right, and each
+    prompt shown without the decided newcomers (deleted once none is left)."""
+    prompts: dict[tuple[int, int], None] = {}
+    for decision in decisions:
+        await send_notices(bot, d, decision.notices)
+        rights = [m.right for m in decision.missing]
+        await tell_missing_rights(bot, d, decision.chat_id, None, rights)
+        captcha = decision.captcha
+        if captcha.prompt_chat_id is not None and captcha.prompt_message_id is not None:
+            prompts[(captcha.prompt_chat_id, captcha.prompt_message_id)] = None
+    for chat_id, message_id in prompts:  # each prompt once, however many were decided
+        await show_prompt(bot, d, chat_id, message_id)
+
+
+@use_case(CaptchaTexts)
+async def on_captcha_tap(call: Call[CaptchaTexts]) -> None:
+    """An option under a prompt: honoured on the prompt the bot sent for it, from the newcomer
+    it is for; anyone else is told so in their own language and nothing changes."""
+    button, user = tapped(call.update, CaptchaButton), call.user
+    if button is None or user is None:
+        return
+    d, bot = call.deps, call.context.bot
+    t = CaptchaTexts(language_for(user.language_code, call.t.language))
+    try:
+        decision = await answer_captcha(
+            d.uow(), TelegramModerator(bot), bot_id=bot.id, update_id=call.update.update_id,
+            captcha_id=button.captcha_id, option=button.option, tapper=user.id, at=d.clock(),
+            tap=call.tap,
+        )  # fmt: skip
+    except NotYourCaptcha:
+        await call.alert(t.not_yours())
+        return
+    if decision is None:
+        await call.alert(t.decided())
+        return
+    minutes = (await d.settings_of(decision.chat_id)).moderation.captcha_ban_minutes
+    await call.alert(t.passed() if decision.status is CaptchaStatus.PASSED else t.failed(minutes))
+    await settle(bot, d, [decision])
+
+
+async def sweep_captchas(bot: Bot, d: Deps) -> None:
+    """The job: overdue captchas expire (their newcomers removed for the ban minutes), and
+    newcomers a full prompt left out get the next one."""
+    now = d.clock()
+    decisions = await expire_captchas(d.uow(), TelegramModerator(bot), bot_id=bot.id, now=now)
+    await settle(bot, d, decisions)
+    for chat_id in await groups_to_prompt(d.uow(), now):
+        if fresh_prompt(d, chat_id) is None:
+            await show_prompt(bot, d, chat_id)

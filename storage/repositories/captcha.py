@@ -1,0 +1,140 @@
+"""Join captchas: one per (group, member, join), decided once by a conditional UPDATE."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, func, select, update
+
+from campaigns.captcha import CaptchaKind, CaptchaStatus
+from campaigns.ports.captcha import CaptchaRecord, NewCaptcha
+from campaigns.settings import utc
+from storage.models import CaptchaRow
+from storage.repositories.base import Repository, insert_for
+
+C = CaptchaRow
+PENDING = str(CaptchaStatus.PENDING)
+
+
+def _record(row: C) -> CaptchaRecord:
+    return CaptchaRecord(
+        id=row.id,
+        chat_pk=row.chat_id,
+        user_id=row.user_id,
+        joined_at=utc(row.joined_at),
+        kind=CaptchaKind(row.kind),
+        question=row.question,
+        options=tuple(row.options.split(" ")),
+        salt=row.salt,
+        answer_hash=row.answer_hash,
+        deadline=utc(row.deadline),
+        via_request=row.via_request,
+        status=CaptchaStatus(row.status),
+        prompt_chat_id=row.prompt_chat_id,
+        prompt_message_id=row.prompt_message_id,
+    )
+
+
+class SqlCaptchas(Repository):
+    async def open(self, captcha: NewCaptcha) -> int | None:
+        stmt = (
+            insert_for(self.session, C)
+            .values(
+                chat_id=captcha.chat_pk,
+                user_id=captcha.user_id,
+                joined_at=captcha.joined_at,
+                kind=str(captcha.kind),
+                question=captcha.question,
+                options=" ".join(captcha.options),
+                salt=captcha.salt,
+                answer_hash=captcha.answer_hash,
+                deadline=captcha.deadline,
+                via_request=captcha.via_request,
+                status=PENDING,
+            )
+            .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "joined_at"])
+            .returning(C.id)
+        )
+        found: int | None = (await self.session.execute(stmt)).scalar()
+        return found
+
+    async def get(self, captcha_id: int) -> CaptchaRecord | None:
+        row = await self.session.get(C, captcha_id)
+        return _record(row) if row is not None else None
+
+    async def decide(self, captcha_id: int, to_status: CaptchaStatus, at: dt.datetime) -> bool:
+        result = await self.session.execute(
+            update(C)
+            .where(C.id == captcha_id, C.status == PENDING)
+            .values(status=str(to_status), decided_at=at)
+            .returning(C.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalar() is not None
+
+    async def pending_among(self, chat_pk: int, user_ids: Sequence[int]) -> set[int]:
+        if not user_ids:
+            return set()
+        found = await self.session.scalars(
+            select(C.user_id).where(
+                C.chat_id == chat_pk, C.user_id.in_(sorted(set(user_ids))), C.status == PENDING
+            )
+        )
+        return set(found)
+
+    async def due(self, now: dt.datetime, limit: int) -> list[CaptchaRecord]:
+        rows = await self.session.scalars(
+            select(C).where(C.status == PENDING, C.deadline <= now).order_by(C.id).limit(limit)
+        )
+        return [_record(row) for row in rows]
+
+    async def set_prompt(self, captcha_ids: Sequence[int], chat_id: int, message_id: int) -> None:
+        if captcha_ids:
+            await self.session.execute(
+                update(C)
+                .where(C.id.in_(sorted(set(captcha_ids))))
+                .values(prompt_chat_id=chat_id, prompt_message_id=message_id)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def open_on_prompt(self, chat_id: int, message_id: int) -> int:
+        found = await self.session.scalar(
+            select(func.count()).where(
+                C.prompt_chat_id == chat_id, C.prompt_message_id == message_id, C.status == PENDING
+            )
+        )
+        return int(found or 0)
+
+    async def on_prompt(self, chat_id: int, message_id: int) -> list[CaptchaRecord]:
+        rows = await self.session.scalars(
+            select(C)
+            .where(
+                C.prompt_chat_id == chat_id, C.prompt_message_id == message_id, C.status == PENDING
+            )
+            .order_by(C.id)
+        )
+        return [_record(row) for row in rows]
+
+    def _unprompted(self, now: dt.datetime) -> list[ColumnElement[bool]]:
+        return [
+            C.status == PENDING,
+            C.prompt_message_id.is_(None),
+            C.via_request.is_(False),
+            C.deadline > now,
+        ]
+
+    async def unprompted(self, chat_pk: int, now: dt.datetime, limit: int) -> list[CaptchaRecord]:
+        rows = await self.session.scalars(
+            select(C)
+            .where(C.chat_id == chat_pk, *self._unprompted(now))
+            .order_by(C.id)
+            .limit(limit)
+        )
+        return [_record(row) for row in rows]
+
+    async def groups_unprompted(self, now: dt.datetime) -> list[int]:
+        found = await self.session.scalars(
+            select(C.chat_id).where(*self._unprompted(now)).distinct().order_by(C.chat_id)
+        )
+        return list(found)

@@ -1,0 +1,111 @@
+"""Join captchas in storage, on SQLite and PostgreSQL: a join opens one captcha however often
+delivered; the invite waits while it is pending, is confirmable once it passes and rejected for
+quality when it fails or times out; only the member answers, and each captcha is decided once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from campaigns.captcha import CaptchaStatus, is_right
+from campaigns.errors import DuplicateUpdate
+from campaigns.members import ChatInfo, MemberStatus, Person
+from campaigns.referral import InviteStatus, ReferralProgram, RejectReason, link_name
+from campaigns.services.captcha import NotYourCaptcha, answer_captcha, expire_captchas
+from campaigns.services.chats import change_setting
+from campaigns.services.members import member_changed
+from campaigns.services.referral import LinkSeen
+from campaigns.settings import ChatSettings
+from tests.storage.test_moderation_storage import FakeModerator
+
+BOT = 5_000_000_001
+GROUP = ChatInfo(-1001234500011, "supergroup", "Tea")
+INVITER, NEWCOMER = Person(41, "Ivy"), Person(42, "Nell")
+NOW = dt.datetime(2026, 12, 1, 4, 0, tzinfo=dt.UTC)
+DEFAULTS = ChatSettings(referral=ReferralProgram(hold_hours=0, require_activity=False))
+LINK = LinkSeen("https://t.me/+abc", link_name(INVITER.user_id, "Ivy"), by_bot=True)
+
+
+async def join(uow_factory, update_id: int, who: Person = NEWCOMER, at=NOW):
+    return await member_changed(
+        uow_factory(), bot_id=BOT, update_id=update_id, chat=GROUP, person=who, is_bot=False,
+        status=MemberStatus.MEMBER, is_member=None, link=LINK, at=at, defaults=DEFAULTS,
+    )  # fmt: skip
+
+
+async def setup(uow_factory, **settings: str) -> int:
+    for n, (key, value) in enumerate({"captcha": "on", **settings}.items()):
+        await change_setting(
+            uow_factory(), bot_id=BOT, update_id=900 + n, chat=GROUP, key=key, value=value,
+            at=NOW, defaults=DEFAULTS,
+        )  # fmt: skip
+    async with uow_factory() as uow:  # the inviter is a known user, as in a real group
+        await uow.users.upsert([INVITER])
+        await uow.commit()
+    presence = await join(uow_factory, 1)
+    with pytest.raises(DuplicateUpdate):
+        await join(uow_factory, 1)
+    assert len(presence.captchas) == 1
+    return presence.captchas[0]
+
+
+async def invite(uow_factory):
+    async with uow_factory() as uow:
+        record = await uow.chats.get(GROUP.chat_id)
+        return await uow.invites.latest(record.pk, NEWCOMER.user_id)
+
+
+async def right_option(uow_factory, captcha_id: int) -> int:
+    async with uow_factory() as uow:
+        captcha = await uow.captchas.get(captcha_id)
+    return next(i for i in range(4) if is_right(captcha.answer_hash, captcha.salt, i))
+
+
+async def test_a_passed_captcha_frees_the_invite(uow_factory):
+    captcha = await setup(uow_factory)
+    assert (await invite(uow_factory)).status is InviteStatus.PENDING
+    moderator = FakeModerator()
+    with pytest.raises(NotYourCaptcha):
+        await answer_captcha(
+            uow_factory(), moderator, bot_id=BOT, update_id=2, captcha_id=captcha, option=0,
+            tapper=INVITER.user_id, at=NOW,
+        )  # fmt: skip
+    option = await right_option(uow_factory, captcha)
+    decided = await answer_captcha(uow_factory(), moderator, bot_id=BOT, update_id=3,
+                                   captcha_id=captcha, option=option, tapper=NEWCOMER.user_id,
+                                   at=NOW + dt.timedelta(seconds=30))  # fmt: skip
+    assert decided is not None and decided.status is CaptchaStatus.PASSED
+    assert moderator.calls == [("unrestrict", GROUP.chat_id, NEWCOMER.user_id)]
+    again = await answer_captcha(uow_factory(), moderator, bot_id=BOT, update_id=4,
+                                 captcha_id=captcha, option=option, tapper=NEWCOMER.user_id,
+                                 at=NOW)  # fmt: skip
+    assert again is None
+    assert (await invite(uow_factory)).status is InviteStatus.CONFIRMED
+
+
+async def test_a_failed_captcha_removes_the_member_and_rejects_the_invite(uow_factory):
+    captcha = await setup(uow_factory)
+    moderator = FakeModerator()
+    wrong = (await right_option(uow_factory, captcha) + 1) % 4
+    decided = await answer_captcha(uow_factory(), moderator, bot_id=BOT, update_id=2,
+                                   captcha_id=captcha, option=wrong, tapper=NEWCOMER.user_id,
+                                   at=NOW)  # fmt: skip
+    assert decided is not None and decided.status is CaptchaStatus.FAILED
+    assert moderator.calls == [("ban", GROUP.chat_id, NEWCOMER.user_id)]
+    found = await invite(uow_factory)
+    assert (found.status, found.reason) == (InviteStatus.REJECTED, RejectReason.QUALITY)
+
+
+async def test_a_timed_out_captcha_expires_once(uow_factory):
+    await setup(uow_factory, captcha_kind="sum")
+    moderator = FakeModerator()
+    assert await expire_captchas(uow_factory(), moderator, bot_id=BOT,
+                                 now=NOW + dt.timedelta(minutes=2)) == []  # fmt: skip
+    later = NOW + dt.timedelta(minutes=3)
+    done = await expire_captchas(uow_factory(), moderator, bot_id=BOT, now=later)
+    assert [d.status for d in done] == [CaptchaStatus.EXPIRED]
+    assert await expire_captchas(uow_factory(), moderator, bot_id=BOT, now=later) == []
+    assert moderator.calls == [("ban", GROUP.chat_id, NEWCOMER.user_id)]
+    found = await invite(uow_factory)
+    assert (found.status, found.reason) == (InviteStatus.REJECTED, RejectReason.QUALITY)
