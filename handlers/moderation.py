@@ -66,11 +66,14 @@ async def guard_message(update: Update, context: Context) -> None:
             person=person(message.from_user), message_id=message.message_id, verdict=verdict,
             now=d.clock(), defaults=d.defaults,
         )  # fmt: skip
-    except DuplicateUpdate:
-        outcome = None
-    if outcome is not None:
-        await announce(context.bot, d, outcome)
-    if verdict.delete and (outcome is None or outcome.deleted):
+    except DuplicateUpdate:  # its first delivery acted: it stops here as that one did
+        if verdict.delete:
+            raise ApplicationHandlerStop from None
+        return
+    if outcome is None:
+        return  # an admin: never touched, and the message goes on as any other
+    await announce(context.bot, d, outcome)
+    if outcome.deleted:
         raise ApplicationHandlerStop
 
 

@@ -64,9 +64,11 @@ async def test_an_admins_link_is_untouched(bot: Harness):
     before = len(bot.world.shown(GROUP))
 
     promo = await said(bot, ADMIN, "Our new shop: t.me/+SunnyTeaShop", at=NOW + SECOND)
+    command = await said(bot, ADMIN, "/settings t.me/+SunnyTeaShop", at=NOW + 2 * SECOND)
 
-    assert not deleted(bot, promo)
-    assert len(bot.world.shown(GROUP)) == before
+    assert not deleted(bot, promo) and not deleted(bot, command)
+    assert "⚙️ Settings for Sunny Tea Club" in bot.world.shown(GROUP)[-1]  # it went on
+    assert len(bot.world.shown(GROUP)) == before + 1  # the settings, no notice
     assert not [c for c in bot.world.calls if c.method == "deleteMessage"]
 
 
@@ -261,3 +263,15 @@ async def test_settings_show_and_refuse_moderation_keys(bot: Harness):
     assert "<code>warn_expiry_days</code> = <code>30</code>" in shown
     assert "use warn, mute or off" in refused
     assert "<code>spam_links</code> is now <code>mute all</code>" in changed
+
+
+async def test_a_deleted_message_goes_no_further(bot: Harness):
+    await antispam(bot)
+
+    spam = await said(bot, BOB, "/checkin t.me/+spam", at=NOW + SECOND)
+    await bot.flush()
+
+    assert deleted(bot, spam)
+    bot.clock.advance(120)
+    [me] = await bot.send(bot.world.message(GROUP, BOB, "/me", at=NOW + 2 * SECOND))
+    assert "Check-ins: 0 · 💬 messages: 1" in me  # /me itself: the spam was never counted
