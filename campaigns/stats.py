@@ -250,7 +250,7 @@ class PeriodFacts:
     buyers: int = 0  # distinct members with an order in the period
     repeat_buyers: int = 0  # ... with two or more
     new_members: int = 0  # members whose first join was in the period
-    converted: int = 0  # ... of them, those whose first order is in the period too
+    converted: int = 0  # ... of them, those who ordered after joining, in the period
     issued_redeemed: int = 0  # coupons issued in the period and used by now
     joins_confirmed: int = 0  # joins in the period through an invite confirmed by now
 

@@ -204,9 +204,15 @@ class SqlStats(Repository):
         pass itself; bench/bench_stats.py measured both ways (README, "Stats at scale")."""
         if self.session.get_bind().dialect.name == "postgresql":
             await self.run(text("SET LOCAL jit = off"))
+        # A new member's first order after joining, as the new-member funnel counts it: an
+        # order imported with a date before the join is not the community's conversion.
         first_order = (
             select(func.min(OT.c.at))
-            .where(OT.c.chat_id == MT.c.chat_id, OT.c.user_id == MT.c.user_id)
+            .where(
+                OT.c.chat_id == MT.c.chat_id,
+                OT.c.user_id == MT.c.user_id,
+                OT.c.at >= MT.c.joined_at,
+            )
             .scalar_subquery()
         )
         member_sums: list[Any] = []

@@ -247,6 +247,23 @@ async def test_a_command_keeps_its_sender_active_but_is_no_message(uow_factory):
     assert a.last_active_at == at(29, 10) and b.last_active_at == at(29, 11)
 
 
+async def test_a_new_member_converts_by_ordering_after_joining_as_the_funnel_counts(uow_factory):
+    """A, B and C join on the 26th. A's only order is imported with a date before that (a
+    customer before the community); B orders on the 27th; C orders before joining and again
+    on the 28th. Converted by the community: B and C, not A."""
+    s = Script(uow_factory)
+    await s.join(at(1), D)  # the group, known since the 1st (D is no new member of the week)
+    await s.order(A, "30.00", at(25))
+    await s.order(C, "10.00", at(25, 11))
+    await s.join(at(26), A, B, C)
+    await s.order(B, "20.00", at(27))
+    await s.order(C, "15.00", at(28))
+
+    card = await group_stats(uow_factory(), chat_id=GROUP.chat_id, asked=Asked(7), now=NOW)
+
+    assert card[Kpi.CONVERSION].value == pytest.approx(2 / 3)
+
+
 async def test_a_makeup_check_in_is_counted_apart_and_the_rate_stays_a_share(uow_factory):
     """A and B chat and check in on the 27th; on the 28th only A does; on the 29th B does,
     and redeems a 补签卡 that restores the 28th, when B was not active; A only chats."""
