@@ -27,8 +27,7 @@ def whole(
         if number is None or not low <= number <= high:
             shown = text if len(text) <= 40 else text[:37] + "..."
             raise argparse.ArgumentTypeError(
-                f"{shown} is not {what}: give a whole number from {low} to {high}, "
-                f"e.g. {example}"
+                f"{shown} is not {what}: give a whole number from {low} to {high}, e.g. {example}"
             )
         return number
 

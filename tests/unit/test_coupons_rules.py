@@ -224,6 +224,10 @@ def test_every_single_typo_and_swap_of_neighbours_is_caught(attempt):
             normalize(wrong)
 
 
+YEAR_9999 = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+TEN_YEARS_ON = NOW + dt.timedelta(days=3651)
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
@@ -235,15 +239,17 @@ def test_every_single_typo_and_swap_of_neighbours_is_caught(attempt):
         ({"audience_joined_days": 3651}, OfferProblem.AUDIENCE),
         ({"stock": 10**9 + 1}, OfferProblem.STOCK),
         ({"per_member": 101}, OfferProblem.PER_MEMBER),
-        ({"template": Template(CouponKind.FIXED, 500, valid_days=99999999)},
-         OfferProblem.VALID_DAYS),
+        ({"template": Template(CouponKind.FIXED, 500, valid_days=10**8)}, OfferProblem.VALID_DAYS),
         ({"template": Template(CouponKind.FIXED, 500, valid_days=-5)}, OfferProblem.VALID_DAYS),
         ({"template": Template(CouponKind.FIXED, 500, valid_days=0)}, OfferProblem.VALID_DAYS),
-        ({"template": Template(CouponKind.FIXED, 500,
-                               valid_until=dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC))},
-         OfferProblem.TOO_LATE),
-        ({"template": Template(CouponKind.FIXED, 500,
-                               valid_until=NOW + dt.timedelta(days=3651))}, OfferProblem.TOO_LATE),
+        (
+            {"template": Template(CouponKind.FIXED, 500, valid_until=YEAR_9999)},
+            OfferProblem.TOO_LATE,
+        ),
+        (
+            {"template": Template(CouponKind.FIXED, 500, valid_until=TEN_YEARS_ON)},
+            OfferProblem.TOO_LATE,
+        ),
         ({"template": Template(CouponKind.FIXED, 500, currency="XYZ")}, OfferProblem.CURRENCY),
         ({"template": Template(CouponKind.GIFT, 500)}, OfferProblem.GIFT_VALUE),
     ],
