@@ -157,3 +157,20 @@ async def test_the_survey_kpis_in_chinese_and_bad_targets_or_foreign_surveys(bot
     assert "净推荐值 NPS -20 → <b>0</b> (–) · 基于其调查的 2 条回答" in report  # 1 − 1 of 2
     assert "📋 <b>调查</b>（已关联" in report
     assert "CSAT 67%（3 人中 2 人满意）" in report
+
+
+async def test_redelivered_campaign_new_target_and_attach_answer_once(bot: Harness):
+    async def twice(text: str) -> tuple[list[str], list[str]]:
+        update = bot.world.message(GROUP, ADMIN, text, at=bot.clock.now())
+        return await bot.send(update), await bot.send(update)  # Telegram redelivers it
+
+    await bot.say(ADMIN, "/link new 小红书")
+    made, made_again = await twice("/campaign new 双11 11-01 11-11")
+    target, target_again = await twice("/campaign target 1 gmv 10000")
+    attached, attached_again = await twice("/campaign attach 1 channel 小红书")
+
+    assert len(made) == len(target) == len(attached) == 1
+    assert "小红书" in attached[0] and "❌" not in made[0] + target[0] + attached[0]
+    assert made_again == target_again == attached_again == []
+    listing = await bot.say(ADMIN, "/campaign list")
+    assert listing[0].count("双11") == 1
