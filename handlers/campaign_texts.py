@@ -8,6 +8,7 @@ import html
 from collections.abc import Sequence
 
 from campaigns.campaign import (
+    MIN_CSAT_TARGET,
     AttachKind,
     Campaign,
     CampaignInputError,
@@ -127,6 +128,12 @@ class CampaignTexts:
                 "<code>{value}</code> is not a survey target: CSAT is a share of satisfied "
                 "answers in % (csat=80), NPS a whole number from -100 to 100 (nps=30).",
                 value=value,
+            ),
+            CampaignProblem.CSAT_LOW: self._(
+                "<code>{value}</code> is too low for a CSAT target: CSAT is the % of answers "
+                "rated 4 or 5 stars, not a 1–5 average. Give {low} to 100, e.g. csat=80.",
+                value=value,
+                low=MIN_CSAT_TARGET,
             ),
             CampaignProblem.REF: self._(
                 "<code>{value}</code> is not an id (or a journey's or channel's name).",

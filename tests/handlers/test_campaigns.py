@@ -174,3 +174,16 @@ async def test_redelivered_campaign_new_target_and_attach_answer_once(bot: Harne
     assert made_again == target_again == attached_again == []
     listing = await bot.say(ADMIN, "/campaign list")
     assert listing[0].count("双11") == 1
+
+
+async def test_a_csat_target_of_4_is_refused_explaining_csat_is_a_share_of_4_and_5_stars(
+    bot: Harness,
+):
+    await bot.say(ADMIN, "/campaign new 复购周 12-01 12-07")
+
+    refused = await bot.say(ADMIN, "/campaign target 1 csat 4")
+    accepted = await bot.say(ADMIN, "/campaign target 1 csat 20")
+
+    assert "too low for a CSAT target" in refused[0] and "rated 4 or 5 stars" in refused[0]
+    assert "1–5 average" in refused[0] and "e.g. csat=80" in refused[0]
+    assert accepted[0].endswith("Targets: CSAT (satisfied) 20.0%")
