@@ -248,12 +248,12 @@ class CampaignTexts:
     def listing(self, today: dt.date, records: Sequence[CampaignRecord]) -> str:
         if not records:
             return self._("No campaigns yet.") + "\n\n" + self.usage()
-        lines = [self._("<b>Campaigns</b>")]
-        for r in records:
-            c = r.campaign
-            lines.append(f"#{r.id} <b>{_esc(c.name)}</b> · {self.dates(c)} · "
-                         f"{self.stage(c.stage(today))}")  # fmt: skip
-        return "\n".join(lines)
+        items = [
+            f"#{r.id} <b>{_esc(r.campaign.name)}</b> · {self.dates(r.campaign)} · "
+            f"{self.stage(r.campaign.stage(today))}"
+            for r in records
+        ]
+        return self.words.fit([self._("<b>Campaigns</b>")], items)
 
     # -- the 复盘 ----------------------------------------------------------------------------
 

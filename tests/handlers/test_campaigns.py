@@ -9,7 +9,18 @@ import re
 
 from bot.jobs import Jobs
 from handlers.callbacks import SurveyButton
-from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness, tap
+from tests.handlers.conftest import (
+    ADMIN,
+    ALICE,
+    BOB,
+    CAROL,
+    GROUP,
+    NOW,
+    OWNER,
+    Harness,
+    say_many,
+    tap,
+)
 from tests.handlers.test_coupons import claim_on_post, offer
 from tests.handlers.test_surveys import say as survey_say
 from tests.handlers.test_surveys import survey_post
@@ -187,3 +198,12 @@ async def test_a_csat_target_of_4_is_refused_explaining_csat_is_a_share_of_4_and
     assert "too low for a CSAT target" in refused[0] and "rated 4 or 5 stars" in refused[0]
     assert "1–5 average" in refused[0] and "e.g. csat=80" in refused[0]
     assert accepted[0].endswith("Targets: CSAT (satisfied) 20.0%")
+
+
+async def test_campaign_list_of_100_campaigns_fits_one_message(bot: Harness):
+    await say_many(bot, ADMIN, 100, "/campaign new 双11第{i}场 11-01 11-11")
+
+    listed = await bot.say(ADMIN, "/campaign list", at=bot.clock.now())
+
+    assert bot.world.problems() == []
+    assert len(listed) == 1 and re.search(r"… and \d+ more$", listed[0])

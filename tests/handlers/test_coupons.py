@@ -9,7 +9,17 @@ from campaigns.coupons import CouponKind, Template, new_code
 from campaigns.services.coupons import create_offer, due_reminders
 from handlers.callbacks import ClaimButton, ManageButton, build
 from handlers.notify import send_coupon_reminders
-from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness, tap
+from tests.handlers.conftest import (
+    ADMIN,
+    ALICE,
+    BOB,
+    GROUP,
+    MONDAY,
+    OWNER,
+    Harness,
+    say_many,
+    tap,
+)
 
 MANJIAN = Template(CouponKind.FIXED, value=3000, min_spend=19900, valid_days=7)
 
@@ -395,3 +405,13 @@ async def test_coupon_post_of_an_offer_stored_until_year_9999_answers_instead_of
 
     assert len(replies) == 1 and "ended" in replies[0]
     assert bot.world.button_message(GROUP, build(ClaimButton(offer_id))) is None
+
+
+async def test_coupon_list_of_100_offers_fits_one_message_newest_first(bot: Harness):
+    await say_many(bot, ADMIN, 100, "/coupon new 周末券{i} stock=500\n满100减10")
+
+    listed = await bot.say(ADMIN, "/coupon list", at=bot.clock.now())
+
+    assert bot.world.problems() == []
+    assert len(listed) == 1 and "周末券99 " in listed[0]
+    assert re.search(r"… and \d+ more$", listed[0])
