@@ -14,6 +14,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from bot import arguments
 from bot.coupon_cli import print_json
 from bot.settings import Settings
 from bot.spreadsheet import write_csv
@@ -26,7 +27,9 @@ def add_parsers(sub: Any) -> None:
     audience = sub.add_parser("audience", help="saved audiences (/audience in the group)")
     actions = audience.add_subparsers(dest="action", required=True)
     chat = argparse.ArgumentParser(add_help=False)
-    chat.add_argument("--chat", type=int, required=True, help="group chat id, e.g. -1001234567890")
+    chat.add_argument(
+        "--chat", type=arguments.chat_id, required=True, help="group chat id, e.g. -1001234567890"
+    )
     listing = actions.add_parser("list", parents=[chat], help="names and rules")
     listing.add_argument("--json", action="store_true")
     show = actions.add_parser("show", parents=[chat], help="how many it selects now, five names")

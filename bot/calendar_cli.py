@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from bot import arguments
 from bot.coupon_cli import UsageError, print_json
 from bot.settings import Settings
 from campaigns.access import ButtonKind, ForeignButton
@@ -57,7 +58,7 @@ def add_parsers(sub: Any) -> None:
     posts = sub.add_parser("posts", help="scheduled posts of a group")
     actions = posts.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="schedule a post (HTML text, checked now)")
-    create.add_argument("--chat", type=int, required=True)
+    create.add_argument("--chat", type=arguments.chat_id, required=True)
     when = create.add_mutually_exclusive_group(required=True)
     when.add_argument("--at", help="one-off: 2026-12-01T09:00 (group time) or with an offset")
     when.add_argument("--cron", help="recurring: `0 9 * * 1-5`, `daily 09:00`, `mon,thu 20:00`")
@@ -70,19 +71,23 @@ def add_parsers(sub: Any) -> None:
     create.add_argument("--replace", action="store_true", help="delete the previous run's post")
     create.add_argument("--json", action="store_true")
     listing = actions.add_parser("list", help="upcoming posts with their next run")
-    listing.add_argument("--chat", type=int, required=True)
+    listing.add_argument("--chat", type=arguments.chat_id, required=True)
     listing.add_argument("--json", action="store_true")
     for action in PostAction:
         change = actions.add_parser(action.value, help=f"{action.value} a scheduled post")
-        change.add_argument("--chat", type=int, required=True)
-        change.add_argument("--post", type=int, required=True, help="its id (posts list)")
+        change.add_argument("--chat", type=arguments.chat_id, required=True)
+        change.add_argument(
+            "--post", type=arguments.record_id, required=True, help="its id (posts list)"
+        )
         change.add_argument("--json", action="store_true")
 
     calendar = sub.add_parser("calendar", help="campaign plans as YAML files")
     cal = calendar.add_subparsers(dest="action", required=True)
     imp = cal.add_parser("import", help="schedule a plan's posts (all or nothing)")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--chat", type=int, default=None, help="for documents without `chat`")
+    imp.add_argument(
+        "--chat", type=arguments.chat_id, default=None, help="for documents without `chat`"
+    )
     imp.add_argument(
         "--replace",
         action="store_true",
@@ -91,14 +96,16 @@ def add_parsers(sub: Any) -> None:
     )
     imp.add_argument("--json", action="store_true")
     exp = cal.add_parser("export", help="the group's live posts as a plan file")
-    exp.add_argument("--chat", type=int, required=True)
+    exp.add_argument("--chat", type=arguments.chat_id, required=True)
     exp.add_argument("--campaign", default=None)
 
     cast = sub.add_parser("broadcast", help="send to a group's members, or to every group")
     target = cast.add_mutually_exclusive_group(required=True)
-    target.add_argument("--chat", type=int, help="the group whose members receive it")
+    target.add_argument("--chat", type=arguments.chat_id, help="the group whose members receive it")
     target.add_argument("--all-groups", action="store_true", help="one post in each group")
-    target.add_argument("--status", type=int, metavar="ID", help="progress of a broadcast")
+    target.add_argument(
+        "--status", type=arguments.record_id, metavar="ID", help="progress of a broadcast"
+    )
     cast.add_argument("--text", help="Telegram HTML")
     cast.add_argument(
         "--audience", default="", help="e.g. 'joined<7d points>=100', or a saved one: '@winback'"

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from bot import arguments
 from bot.coupon_cli import print_json
 from bot.settings import Settings
 from campaigns.campaign import CampaignRefused, Retro, TargetLine
@@ -26,10 +27,12 @@ def add_parsers(sub: Any) -> None:
     campaign = sub.add_parser("campaign", help="campaigns and their 复盘 (retrospective)")
     actions = campaign.add_subparsers(dest="action", required=True)
     report = actions.add_parser("report", help="a campaign's 复盘, at any time")
-    report.add_argument("id", type=int, help="the campaign's id (see `campaign list`)")
+    report.add_argument(
+        "id", type=arguments.record_id, help="the campaign's id (see `campaign list`)"
+    )
     report.add_argument("--format", choices=["md", "json"], default="md")
     listing = actions.add_parser("list", help="a group's campaigns")
-    listing.add_argument("--chat", type=int, required=True, help="group chat id")
+    listing.add_argument("--chat", type=arguments.chat_id, required=True, help="group chat id")
     listing.add_argument("--json", action="store_true")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import (
+    arguments,
     audience_cli,
     calendar_cli,
     campaign_cli,
@@ -88,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export data")
     export.add_argument("what", choices=["members", "coupons"])
     export.add_argument(
-        "--chat", type=int, required=True, help="group chat id, e.g. -1001234567890"
+        "--chat", type=arguments.chat_id, required=True, help="group chat id, e.g. -1001234567890"
     )
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     coupon_cli.add_parsers(sub)
@@ -101,9 +102,13 @@ def _parser() -> argparse.ArgumentParser:
     audience_cli.add_parsers(sub)
     campaign_cli.add_parsers(sub)
     demo = sub.add_parser("demo", help="play a simulated community offline (no token needed)")
-    demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
-    demo.add_argument("--members", type=int, default=40, help="simulated members (default 40)")
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument(
+        "--days", type=arguments.number, default=14, help="simulated days (default 14)"
+    )
+    demo.add_argument(
+        "--members", type=arguments.number, default=40, help="simulated members (default 40)"
+    )
+    demo.add_argument("--seed", type=arguments.number, default=7)
     demo.add_argument("--db", default=None, help="keep the demo database at this SQLite path")
     return parser
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bot import arguments
 from bot.settings import Settings
 from campaigns.coupon_variants import (
     Measure,
@@ -25,6 +26,10 @@ from campaigns.coupon_variants import (
     templates_of,
 )
 from campaigns.coupons import (
+    MAX_AUDIENCE_DAYS,
+    MAX_PER_MEMBER,
+    MAX_STOCK,
+    MAX_VALID_DAYS,
     MINOR_DIGITS,
     AmountError,
     AmountProblem,
@@ -49,7 +54,7 @@ def add_parsers(sub: Any) -> None:
     coupons = sub.add_parser("coupons", help="coupon offers: create one, post its claim button")
     actions = coupons.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a coupon offer for a group")
-    create.add_argument("--chat", type=int, required=True, help="group chat id")
+    create.add_argument("--chat", type=arguments.chat_id, required=True, help="group chat id")
     create.add_argument("--name", required=True, help="shown to members, e.g. 满199减30")
     create.add_argument("--type", choices=[k.value for k in CouponKind], default=None)
     create.add_argument("--value", default=None, help="amount off (fixed) or percent (percent)")
@@ -64,30 +69,48 @@ def add_parsers(sub: Any) -> None:
         "'满100减10', '85折', '¥10 off ¥100', '15%% off cap ¥50' (up to 4)",
     )
     create.add_argument(
-        "--holdout", type=int, default=0, help="percent of an audience grant held out (0-50)"
+        "--holdout",
+        type=arguments.number,
+        default=0,
+        help="percent of an audience grant held out (0-50)",
     )
-    create.add_argument("--plan", type=int, default=None, help="members per arm to reach")
-    valid = create.add_mutually_exclusive_group()
-    valid.add_argument("--valid-days", type=int, default=None, help="days after claiming")
-    valid.add_argument("--valid-until", default=None, help="ISO time, e.g. 2026-12-31T23:59+08:00")
-    create.add_argument("--stock", type=int, default=None, help="total coupons (default: no limit)")
-    create.add_argument("--per-member", type=int, default=1)
     create.add_argument(
-        "--new-members-days", type=int, default=None, help="only members who joined within N days"
+        "--plan", type=arguments.number, default=None, help="members per arm to reach"
+    )
+    valid = create.add_mutually_exclusive_group()
+    valid.add_argument(
+        "--valid-days", type=arguments.number, default=None, help="days after claiming"
+    )
+    valid.add_argument("--valid-until", default=None, help="ISO time, e.g. 2026-12-31T23:59+08:00")
+    create.add_argument(
+        "--stock", type=arguments.number, default=None, help="total coupons (default: no limit)"
+    )
+    create.add_argument("--per-member", type=arguments.number, default=1)
+    create.add_argument(
+        "--new-members-days",
+        type=arguments.number,
+        default=None,
+        help="only members who joined within N days",
     )
     create.add_argument("--currency", default=None, help="ISO 4217 code (default: CNY)")
     create.add_argument("--json", action="store_true", help="print the offer as JSON")
     post = actions.add_parser("post", help="post an offer with its claim button in the group")
-    post.add_argument("--chat", type=int, required=True)
-    post.add_argument("--template", type=int, required=True, help="offer id from `create`")
+    post.add_argument("--chat", type=arguments.chat_id, required=True)
+    post.add_argument(
+        "--template", type=arguments.record_id, required=True, help="offer id from `create`"
+    )
     post.add_argument("--json", action="store_true")
     end = actions.add_parser("end", help="end an offer early: no more claims or grants")
-    end.add_argument("--chat", type=int, required=True)
-    end.add_argument("--template", type=int, required=True, help="offer id from `create`")
+    end.add_argument("--chat", type=arguments.chat_id, required=True)
+    end.add_argument(
+        "--template", type=arguments.record_id, required=True, help="offer id from `create`"
+    )
     end.add_argument("--json", action="store_true")
     report = actions.add_parser("report", help="an offer's A/B test: each arm and comparison")
-    report.add_argument("--chat", type=int, required=True)
-    report.add_argument("--template", type=int, required=True, help="offer id from `create`")
+    report.add_argument("--chat", type=arguments.chat_id, required=True)
+    report.add_argument(
+        "--template", type=arguments.record_id, required=True, help="offer id from `create`"
+    )
     report.add_argument("--json", action="store_true", help="the numbers as JSON")
 
 
@@ -305,10 +328,15 @@ def refusal_text(refused: OfferRefused, now: dt.datetime) -> str:
         ),
         OfferProblem.EXPIRED: f"--valid-until: {value} is already past; give a future time "
         f"with its UTC offset, e.g. --valid-until {later:%Y-%m-%dT23:59%z}",
-        OfferProblem.STOCK: f"--stock: {value} coupons would give nothing; give 1 or more, "
+        OfferProblem.TOO_LATE: f"--valid-until: {value} is more than {MAX_VALID_DAYS} days "
+        f"away; give a time within ten years, e.g. --valid-until {later:%Y-%m-%dT23:59%z}",
+        OfferProblem.VALID_DAYS: f"--valid-days: {value}; give 1 to {MAX_VALID_DAYS} days "
+        "after claiming, e.g. --valid-days 30",
+        OfferProblem.STOCK: f"--stock: {value} coupons; give 1 to {MAX_STOCK}, "
         "e.g. --stock 100, or leave it out for no limit",
-        OfferProblem.PER_MEMBER: f"--per-member: {value}; give 1 or more, e.g. --per-member 1",
-        OfferProblem.AUDIENCE: f"--new-members-days: {value}; give 1 or more, "
+        OfferProblem.PER_MEMBER: f"--per-member: {value}; give 1 to {MAX_PER_MEMBER}, "
+        "e.g. --per-member 1",
+        OfferProblem.AUDIENCE: f"--new-members-days: {value}; give 1 to {MAX_AUDIENCE_DAYS}, "
         "e.g. --new-members-days 7, or leave it out for every member",
         OfferProblem.CURRENCY: f"--currency: {value} is not an ISO 4217 currency code; "
         "give one, e.g. --currency CNY or --currency USD",

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bot import arguments
 from bot.coupon_cli import UsageError, amount_problem
 from bot.settings import Settings
 from campaigns.content import image_type
@@ -30,15 +31,15 @@ def add_parsers(sub: Any) -> None:
     gb = sub.add_parser("groupbuy", help="group-buy deals (拼团)")
     actions = gb.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a deal for a group")
-    create.add_argument("--chat", type=int, required=True)
+    create.add_argument("--chat", type=arguments.chat_id, required=True)
     create.add_argument("--title", required=True)
     create.add_argument("--description", default=None)
     create.add_argument("--price", required=True, help="price alone, major units")
     create.add_argument("--group-price", required=True, help="price in a full team")
-    create.add_argument("--size", type=int, required=True, help="team size, 2 to 50")
-    create.add_argument("--team-minutes", type=int, required=True)
+    create.add_argument("--size", type=arguments.number, required=True, help="team size, 2 to 50")
+    create.add_argument("--team-minutes", type=arguments.number, required=True)
     create.add_argument("--ends-at", required=True, help="ISO time with offset")
-    create.add_argument("--stock", type=int, default=None)
+    create.add_argument("--stock", type=arguments.number, default=None)
     create.add_argument("--currency", default="CNY")
     create.add_argument("--photo", type=Path, default=None, help="JPEG, PNG or WebP, 10 MB at most")
     create.add_argument("--post", action="store_true", help="post it in the group now")
@@ -74,7 +75,7 @@ DEAL_PROBLEMS = {
     DealField.SIZE: f"team size must be {MIN_SIZE} to {MAX_SIZE}",
     DealField.GROUP_PRICE: "the group price must be above 0 and below the price",
     DealField.MINUTES: f"a team lasts 1 to {MAX_TEAM_MINUTES} minutes",
-    DealField.STOCK: "stock must be at least 1",
+    DealField.STOCK: "stock must be 1 to 1000000000",
 }
 
 

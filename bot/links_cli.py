@@ -12,6 +12,7 @@ import datetime as dt
 import sys
 from typing import Any
 
+from bot import arguments
 from bot.coupon_cli import print_json
 from bot.settings import Settings
 from bot.spreadsheet import write_csv
@@ -27,7 +28,7 @@ PERIOD_FIELDS = ["period_start", "period_end", *(f"period_{f}" for f in FIGURES)
 
 def add_parsers(sub: Any) -> None:
     links = sub.add_parser("links", help="a group's channels (渠道): joins, GMV, cost and ROI")
-    links.add_argument("--chat", type=int, required=True, help="group chat id")
+    links.add_argument("--chat", type=arguments.chat_id, required=True, help="group chat id")
     when = links.add_mutually_exclusive_group()
     when.add_argument(
         "--period", choices=[f"{n}d" for n in PERIOD_DAYS],

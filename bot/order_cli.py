@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot import arguments
 from bot.order_texts import field_error
 from bot.settings import Settings
 from campaigns.orders import OrderIn
@@ -26,7 +27,7 @@ def add_parsers(sub: Any) -> None:
     imp.add_argument("file", type=Path)
     imp.add_argument(
         "--chat",
-        type=int,
+        type=arguments.chat_id,
         default=None,
         help="group for rows without chat_id (needed only when the bot is in several groups)",
     )

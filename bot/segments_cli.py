@@ -9,6 +9,7 @@ import html
 import re
 from typing import Any
 
+from bot import arguments
 from bot.coupon_cli import print_json
 from bot.settings import Settings
 from campaigns.ports.segments import SegmentCounts
@@ -19,7 +20,7 @@ def add_parsers(sub: Any) -> None:
     segments = sub.add_parser(
         "segments", help="members per lifecycle stage, RFM segment and tier of a group"
     )
-    segments.add_argument("--chat", type=int, required=True, help="group chat id")
+    segments.add_argument("--chat", type=arguments.chat_id, required=True, help="group chat id")
     segments.add_argument("--json", action="store_true", help="print the counts as JSON")
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot import arguments
 from bot.coupon_cli import print_json
 from bot.settings import Settings
 from bot.spreadsheet import write_csv
@@ -39,7 +40,7 @@ def _day(text: str) -> dt.date:
 
 def add_parsers(sub: Any) -> None:
     stats = sub.add_parser("stats", help="a group's KPI card against the period before")
-    stats.add_argument("--chat", type=int, required=True, help="group chat id")
+    stats.add_argument("--chat", type=arguments.chat_id, required=True, help="group chat id")
     when = stats.add_mutually_exclusive_group()
     when.add_argument(
         "--period", choices=[f"{n}d" for n in PERIOD_DAYS], default=f"{DEFAULT_DAYS}d",

@@ -79,6 +79,9 @@ DEFAULT_WINDOW_DAYS = 7
 MAX_WINDOW_DAYS = 30
 MAX_DAYS = 366
 MAX_TARGET = 10**12
+# CSAT is the % of answers rated 4 or 5 stars. A target under 20% is no goal anybody sets;
+# `csat 4` is an admin thinking of a 1-5 average, so it is refused with that explained.
+MIN_CSAT_TARGET = 20
 NAME_MAX = 64
 TOP = 5  # inviters, broadcasts and posts a report lists
 RESPONSE_WITHIN = ACTIVE_WITHIN  # a broadcast's recipient who is active within 3 days
@@ -128,6 +131,7 @@ class CampaignProblem(StrEnum):
     PHASES = "phases"  # not 2 or 3 day counts adding up to the campaign's days
     KIND = "kind"  # attach: not offer, deal, post, broadcast, journey, survey or channel
     REF = "ref"  # attach: not an id (or a journey's or channel's name)
+    CSAT_LOW = "csat_low"  # a CSAT target below MIN_CSAT_TARGET %: most likely a 1-5 average
     ID = "id"  # not a campaign id
     SCORE = "score"  # a CSAT target that is not a share in %, or an NPS not −100..100 (not 0)
 
@@ -276,10 +280,13 @@ def parse_target_value(kpi: Kpi, raw: str) -> float:
 
 
 def _score_target(kpi: Kpi, text: str, raw: str) -> float:
-    """CSAT: a share in percent (0-1 stored, like every rate); NPS: a signed whole number."""
+    """CSAT: a share in percent, MIN_CSAT_TARGET to 100 (0-1 stored, like every rate); NPS: a
+    signed whole number."""
     try:
         if kpi is Kpi.CSAT:
             pct = float(_number(text.removesuffix("%")))
+            if 0 < pct < MIN_CSAT_TARGET:
+                raise CampaignInputError(CampaignProblem.CSAT_LOW, raw[:32])
             if not 0 < pct <= 100:
                 raise ValueError(raw)
             return pct / 100

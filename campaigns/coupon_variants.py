@@ -36,7 +36,15 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
-from campaigns.coupons import AmountError, CouponKind, Template, parse_amount
+from campaigns.coupons import (
+    MAX_PER_MEMBER,
+    MAX_STOCK,
+    MAX_VALID_DAYS,
+    AmountError,
+    CouponKind,
+    Template,
+    parse_amount,
+)
 from campaigns.errors import DomainError
 from campaigns.experiments import (
     HOLDOUT,
@@ -258,7 +266,7 @@ def check_test(variants: int, holdout: int, planned: int | None) -> None:
 OPTION_KEYS = {"stock": "stock", "库存": "stock", "per": "per", "per_member": "per",
                "每人": "per", "days": "days", "天数": "days", "有效期": "days",
                "holdout": "holdout", "对照": "holdout", "plan": "plan", "计划": "plan"}  # fmt: skip
-OPTION_RANGES = {"stock": (1, 10**9), "per": (1, 100), "days": (1, 3650),
+OPTION_RANGES = {"stock": (1, MAX_STOCK), "per": (1, MAX_PER_MEMBER), "days": (1, MAX_VALID_DAYS),
                  "holdout": (0, MAX_HOLDOUT), "plan": (1, MAX_PLAN)}  # fmt: skip
 
 

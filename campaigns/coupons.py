@@ -148,6 +148,11 @@ CURRENCIES = frozenset(ISO_4217.split())
 
 
 MAX_OFFER_NAME = 64  # characters: coupon_templates.name, and what a button or report shows
+MAX_VALID_DAYS = 3650  # a coupon valid for at most ten years after claiming
+MAX_VALID_AHEAD = dt.timedelta(days=MAX_VALID_DAYS)  # an offer's end at most ten years away
+MAX_STOCK = 10**9  # coupons of one offer
+MAX_PER_MEMBER = 100  # coupons of one offer a member may hold
+MAX_AUDIENCE_DAYS = 3650  # "joined within N days"
 
 
 class OfferProblem(StrEnum):
@@ -155,9 +160,11 @@ class OfferProblem(StrEnum):
 
     NAME = "name"  # empty (a button with nothing to claim), or over MAX_OFFER_NAME
     EXPIRED = "expired"  # valid until a time already past
-    STOCK = "stock"  # no coupon to give (0) or a negative count
-    PER_MEMBER = "per_member"  # below 1
-    AUDIENCE = "audience"  # "joined within N days" with N below 1
+    TOO_LATE = "too_late"  # valid until a time more than MAX_VALID_AHEAD away
+    VALID_DAYS = "valid_days"  # valid for fewer than 1 or more than MAX_VALID_DAYS days
+    STOCK = "stock"  # no coupon to give (0), a negative count, or over MAX_STOCK
+    PER_MEMBER = "per_member"  # below 1 or over MAX_PER_MEMBER
+    AUDIENCE = "audience"  # "joined within N days" with N below 1 or over MAX_AUDIENCE_DAYS
     CURRENCY = "currency"  # not an ISO 4217 code
     GIFT_VALUE = "gift_value"  # a gift takes nothing off, so an amount would mislead
     PERCENT = "percent"  # a percentage not above 0 and at most 100
@@ -189,14 +196,26 @@ def check_offer(
         raise OfferRefused(OfferProblem.GIFT_VALUE, str(template.value))
     if template.currency not in CURRENCIES:
         raise OfferRefused(OfferProblem.CURRENCY, template.currency)
-    if template.valid_until is not None and template.valid_until <= now:
-        raise OfferRefused(OfferProblem.EXPIRED, template.valid_until.isoformat())
-    if stock is not None and stock < 1:
+    check_validity(template, now)
+    if stock is not None and not 1 <= stock <= MAX_STOCK:
         raise OfferRefused(OfferProblem.STOCK, str(stock))
-    if per_member < 1:
+    if not 1 <= per_member <= MAX_PER_MEMBER:
         raise OfferRefused(OfferProblem.PER_MEMBER, str(per_member))
-    if audience_joined_days is not None and audience_joined_days < 1:
+    if audience_joined_days is not None and not 1 <= audience_joined_days <= MAX_AUDIENCE_DAYS:
         raise OfferRefused(OfferProblem.AUDIENCE, str(audience_joined_days))
+
+
+def check_validity(template: Template, now: dt.datetime) -> None:
+    """The one rule for how long an offer's coupons are valid, whoever makes it (chat or
+    command line): 1 to MAX_VALID_DAYS days after claiming, until a time in the future and at
+    most MAX_VALID_AHEAD away. Every expiry the bot computes then fits a datetime."""
+    if template.valid_until is not None:
+        if template.valid_until <= now:
+            raise OfferRefused(OfferProblem.EXPIRED, template.valid_until.isoformat())
+        if template.valid_until - now > MAX_VALID_AHEAD:
+            raise OfferRefused(OfferProblem.TOO_LATE, template.valid_until.isoformat())
+    if template.valid_days is not None and not 1 <= template.valid_days <= MAX_VALID_DAYS:
+        raise OfferRefused(OfferProblem.VALID_DAYS, str(template.valid_days))
 
 
 @dataclass(frozen=True)
@@ -365,11 +384,19 @@ class OfferState(StrEnum):
 
 def offer_state(
     *, active: bool, valid_until: dt.datetime | None, stock: int | None, issued: int,
-    now: dt.datetime,
+    now: dt.datetime, valid_days: int | None = None,
 ) -> OfferState:  # fmt: skip
     """The one rule for claims, posts, post buttons and /coupon list (the stock itself is
-    held by a conditional UPDATE; this says what a reader sees)."""
+    held by a conditional UPDATE; this says what a reader sees).
+
+    An offer stored with a validity `check_validity` refuses (made before it held, e.g. valid
+    for 99,999,999 days or until the year 9999) is ended: no coupon of it could be given an
+    expiry, so a claim or a post says so instead of failing."""
     if not active or (valid_until is not None and now >= valid_until):
+        return OfferState.ENDED
+    if (valid_until is not None and valid_until - now > MAX_VALID_AHEAD) or (
+        valid_days is not None and not 1 <= valid_days <= MAX_VALID_DAYS
+    ):
         return OfferState.ENDED
     if stock is not None and issued >= stock:
         return OfferState.SOLD_OUT

@@ -19,6 +19,7 @@ from campaigns.errors import DomainError
 
 MIN_SIZE, MAX_SIZE = 2, 50
 MAX_TEAM_MINUTES = 7 * 24 * 60
+MAX_DEAL_STOCK = 10**9  # what deals.stock holds, and far above any deal
 
 
 class TeamStatus(StrEnum):
@@ -67,7 +68,7 @@ class Deal:
             raise DealInputError(DealField.GROUP_PRICE)
         if not 1 <= self.team_minutes <= MAX_TEAM_MINUTES:
             raise DealInputError(DealField.MINUTES)
-        if self.stock is not None and self.stock < 1:
+        if self.stock is not None and not 1 <= self.stock <= MAX_DEAL_STOCK:
             raise DealInputError(DealField.STOCK)
         if self.ends_at.tzinfo is None:  # a caller's mistake, not the operator's
             raise ValueError("the end time needs a timezone")

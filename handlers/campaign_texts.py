@@ -8,6 +8,7 @@ import html
 from collections.abc import Sequence
 
 from campaigns.campaign import (
+    MIN_CSAT_TARGET,
     AttachKind,
     Campaign,
     CampaignInputError,
@@ -128,6 +129,12 @@ class CampaignTexts:
                 "answers in % (csat=80), NPS a whole number from -100 to 100 (nps=30).",
                 value=value,
             ),
+            CampaignProblem.CSAT_LOW: self._(
+                "<code>{value}</code> is too low for a CSAT target: CSAT is the % of answers "
+                "rated 4 or 5 stars, not a 1–5 average. Give {low} to 100, e.g. csat=80.",
+                value=value,
+                low=MIN_CSAT_TARGET,
+            ),
             CampaignProblem.REF: self._(
                 "<code>{value}</code> is not an id (or a journey's or channel's name).",
                 value=value,
@@ -241,12 +248,12 @@ class CampaignTexts:
     def listing(self, today: dt.date, records: Sequence[CampaignRecord]) -> str:
         if not records:
             return self._("No campaigns yet.") + "\n\n" + self.usage()
-        lines = [self._("<b>Campaigns</b>")]
-        for r in records:
-            c = r.campaign
-            lines.append(f"#{r.id} <b>{_esc(c.name)}</b> · {self.dates(c)} · "
-                         f"{self.stage(c.stage(today))}")  # fmt: skip
-        return "\n".join(lines)
+        items = [
+            f"#{r.id} <b>{_esc(r.campaign.name)}</b> · {self.dates(r.campaign)} · "
+            f"{self.stage(r.campaign.stage(today))}"
+            for r in records
+        ]
+        return self.words.fit([self._("<b>Campaigns</b>")], items)
 
     # -- the 复盘 ----------------------------------------------------------------------------
 

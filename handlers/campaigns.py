@@ -42,21 +42,21 @@ async def _new(call: Call[CampaignTexts], rest: list[str]) -> None:
     zone = (await call.deps.settings_of(call.group_id)).timezone
     made = parse_new(rest, local_day(call.at, zone))
     record = await create_campaign(call.deps.uow(), chat_id=call.group_id, campaign=made,
-                                   by=call.user_id, at=call.at)  # fmt: skip
+                                   by=call.user_id, at=call.at, update=call.key)  # fmt: skip
     await call.reply(call.t.created(record))
 
 
 async def _target(call: Call[CampaignTexts], rest: list[str]) -> None:
     campaign_id, kpi, value = parse_target(rest)
     record = await set_target(call.deps.uow(), chat_id=call.group_id, campaign_id=campaign_id,
-                              kpi=kpi, value=value)  # fmt: skip
+                              kpi=kpi, value=value, update=call.key, at=call.at)  # fmt: skip
     await call.reply(call.t.target_set(record))
 
 
 async def _attach(call: Call[CampaignTexts], rest: list[str]) -> None:
     campaign_id, kind, ref = parse_attach(rest)
     items = await attach(call.deps.uow(), chat_id=call.group_id, campaign_id=campaign_id,
-                         kind=kind, ref=ref, at=call.at)  # fmt: skip
+                         kind=kind, ref=ref, at=call.at, update=call.key)  # fmt: skip
     await call.reply(call.t.attached(items))
 
 

@@ -29,7 +29,7 @@ async def _new(call: Call[ChannelTexts], c: LinkCommand) -> None:
     assert c.name is not None  # the parser names every channel it returns
     made = await create_channel(call.deps.uow, TelegramLinks(call.context.bot),
                                 chat_id=call.group_id, name=c.name, by=call.user_id or 0,
-                                at=call.at, cost=c.cost)  # fmt: skip
+                                at=call.at, cost=c.cost, update=call.key)  # fmt: skip
     await call.reply(call.t.created(made))
 
 
@@ -48,14 +48,16 @@ async def _cost(call: Call[ChannelTexts], c: LinkCommand) -> None:
 async def _revoke(call: Call[ChannelTexts], c: LinkCommand) -> None:
     assert c.name is not None
     channel = await revoke_channel(call.deps.uow, TelegramLinks(call.context.bot),
-                                   chat_id=call.group_id, name=c.name, at=call.at)  # fmt: skip
+                                   chat_id=call.group_id, name=c.name, at=call.at,
+                                   update=call.key)  # fmt: skip
     await call.reply(call.t.revoked(channel))
 
 
 async def _rename(call: Call[ChannelTexts], c: LinkCommand) -> None:
     assert c.name is not None and c.new_name is not None
     channel = await rename_channel(call.deps.uow, TelegramLinks(call.context.bot),
-                                   chat_id=call.group_id, old=c.name, new=c.new_name)  # fmt: skip
+                                   chat_id=call.group_id, old=c.name, new=c.new_name,
+                                   at=call.at, update=call.key)  # fmt: skip
     await call.reply(call.t.renamed(c.name, channel))
 
 

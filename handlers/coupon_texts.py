@@ -329,7 +329,7 @@ class CouponTexts:
                 "No coupon offers yet. Create one with <code>/coupon new</code> (or "
                 "<code>growthbot coupons create</code> on the command line)."
             )
-        out = [self._("🎟 Coupon offers:")]
+        out = []
         for line in lines:
             o = line.offer
             stock = f"{o.issued}/{o.stock}" if o.stock is not None else f"{o.issued}/∞"
@@ -348,7 +348,7 @@ class CouponTexts:
                 )
                 + (" · 🧪 A/B" if o.is_test else "")
             )
-        return "\n".join(out)
+        return self.words.fit([self._("🎟 Coupon offers:")], out)
 
     def offer_ended(self, offer: TemplateRecord) -> str:
         return self._(

@@ -134,22 +134,24 @@ class FaqTexts:
             return self._(
                 "No FAQs yet. <code>/faq add 发货 | 下单后 48 小时内发货</code> saves one."
             )
-        lines = [
+        head = [
             self._(
                 "💬 FAQs ({n}); one answer per question every {minutes} min:",
                 n=len(faqs),
                 minutes=settings.faq_cooldown,
             )
         ]
+        items = []
         for f in faqs:
             answered = self._n("answered {n} time", "answered {n} times", f.answered)
-            lines.append(
+            items.append(
                 f"#{f.id} <code>{html.escape(f.question)}</code> → "
                 f"{html.escape(_short(plain(f.answer)), quote=False)} <i>({answered})</i>"
             )
+        tail = []
         if not settings.faq_replies:
-            lines.append(self._("⏸ Answers are paused: <code>/set faq_replies on</code>."))
-        return "\n".join(lines)
+            tail.append(self._("⏸ Answers are paused: <code>/set faq_replies on</code>."))
+        return self.words.fit(head, items, tail)
 
     def line(self, name: str, question: str, answer: str) -> str:
         """The answer among others in one group message, during a rush."""

@@ -6,6 +6,7 @@ from telegram import Chat
 from telegram.ext import CommandHandler
 
 from campaigns.access import AccessDenied, Denied
+from campaigns.settings import language_for
 from handlers.deps import Context
 from handlers.groupbuys import start_team_share
 from handlers.invite_links import start_referral
@@ -47,7 +48,10 @@ async def unknown_in_private(call: Call[StartTexts]) -> None:
 @use_case(StartTexts)
 async def unknown_tap(call: Call[StartTexts]) -> None:
     """A tap whose callback_data the bot never builds (a forged or garbled button): refused
-    in the tapper's language, so the client stops spinning; nothing is looked up."""
+    in the tapper's language (as every tap's alert, which only they see), so the client stops
+    spinning; nothing is looked up."""
+    user = call.update.effective_user
+    call.t = StartTexts(language_for(user.language_code if user else None, call.t.language))
     raise AccessDenied(Denied.WRONG_MESSAGE)
 
 

@@ -37,6 +37,13 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+LISTED_QUESTION = 120  # characters of a question in /survey list (/survey results shows it all)
+
+
+def _short(text: str, limit: int = LISTED_QUESTION) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _code(text: str) -> str:
     return f"<code>{_esc(text)}</code>"
 
@@ -248,10 +255,9 @@ class SurveyTexts:
     def listing(self, results: Sequence[SurveyResult], timezone: str) -> str:
         if not results:
             return self._("No surveys yet.") + "\n\n" + self.usage()
-        lines = [self._("<b>Surveys</b>")]
-        for r in results:
-            lines.append(
-                f"{self.head(r.survey, timezone)} · {self.score(r.score)}\n"
-                f"{_esc(r.survey.question)}"
-            )
-        return "\n".join(lines)
+        items = [
+            f"{self.head(r.survey, timezone)} · {self.score(r.score)}\n"
+            f"{_esc(_short(r.survey.question))}"
+            for r in results
+        ]
+        return self.words.fit([self._("<b>Surveys</b>")], items)

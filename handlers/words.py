@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Sequence
 
 from campaigns.access import AccessDenied, Denied
+from campaigns.content import TEXT_LIMIT, visible_length
 from campaigns.errors import UnknownChat
 from campaigns.services.chats import NoLongerAdmin
 from handlers.i18n import translator
@@ -34,6 +36,23 @@ class Words:
     def name(display_name: str) -> str:
         """A member's name, safe inside HTML."""
         return f"<b>{html.escape(display_name, quote=False)}</b>"
+
+    def fit(self, head: Sequence[str], items: Sequence[str], tail: Sequence[str] = ()) -> str:
+        """A list as one Telegram message (HTML, 4,096 characters as Telegram counts them):
+        `head`, as many `items` as fit in order, "… and N more" for the rest, then `tail`."""
+        budget = TEXT_LIMIT - visible_length("\n".join([*head, *tail]), "HTML") - 1
+        more = visible_length(self._n("… and {n} more", "… and {n} more", len(items)), "HTML")
+        kept: list[str] = []
+        for i, item in enumerate(items):
+            size = visible_length(item, "HTML") + 1
+            reserve = more + 1 if i + 1 < len(items) else 0  # the line saying what is left out
+            if size + reserve > budget:
+                break
+            kept.append(item)
+            budget -= size
+        left = len(items) - len(kept)
+        rest = [self._n("… and {n} more", "… and {n} more", left)] if left else []
+        return "\n".join([*head, *kept, *rest, *tail])
 
     def points(self, n: int) -> str:
         return self._n("{n} point", "{n} points", n)

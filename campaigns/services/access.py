@@ -35,6 +35,7 @@ async def _owns(
             and offer_state(
                 active=offer.active,
                 valid_until=offer.template.valid_until,
+                valid_days=offer.template.valid_days,
                 stock=offer.stock,
                 issued=offer.issued,
                 now=at,

@@ -30,7 +30,7 @@ from campaigns.ports import UnitOfWork
 from campaigns.ports.calendar import PostRecord
 from campaigns.ports.campaigns import Attached, CampaignRecord
 from campaigns.ports.chats import ChatRecord
-from campaigns.services.chats import require_chat
+from campaigns.services.chats import claim_update, require_chat
 from campaigns.services.stats import fact_window
 from campaigns.services.surveys import results_of
 from campaigns.stats import Kpi, PeriodFacts
@@ -47,10 +47,19 @@ class Finished:
 
 
 async def create_campaign(
-    uow: UnitOfWork, *, chat_id: int, campaign: Campaign, by: int | None, at: dt.datetime
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    campaign: Campaign,
+    by: int | None,
+    at: dt.datetime,
+    update: tuple[int, int] | None = None,
 ) -> CampaignRecord:
-    """A new campaign of the group; a name the group used already is refused."""
+    """A new campaign of the group; a name the group used already is refused. `update` is
+    (bot id, update id) of an admin's /campaign new: a redelivery raises DuplicateUpdate."""
     async with uow:
+        if update is not None:
+            await claim_update(uow, update[0], update[1], at)
         chat = await require_chat(uow, chat_id)
         new_id = await uow.campaigns.add(chat.pk, campaign, by=by, at=at)
         if new_id is None:
@@ -70,10 +79,20 @@ async def _own(uow: UnitOfWork, chat: ChatRecord, campaign_id: int) -> CampaignR
 
 
 async def set_target(
-    uow: UnitOfWork, *, chat_id: int, campaign_id: int, kpi: Kpi, value: float | None
+    uow: UnitOfWork,
+    *,
+    chat_id: int,
+    campaign_id: int,
+    kpi: Kpi,
+    value: float | None,
+    update: tuple[int, int] | None = None,
+    at: dt.datetime | None = None,
 ) -> CampaignRecord:
-    """Set (or with None, remove) one KPI target."""
+    """Set (or with None, remove) one KPI target; a redelivered /campaign target (`update`,
+    handled at `at`) raises DuplicateUpdate."""
     async with uow:
+        if update is not None and at is not None:
+            await claim_update(uow, update[0], update[1], at)
         record = await _own(uow, await require_chat(uow, chat_id), campaign_id)
         targets = dict(record.campaign.targets)
         if value is None:
@@ -95,11 +114,15 @@ async def attach(
     kind: AttachKind,
     ref: str,
     at: dt.datetime,
+    update: tuple[int, int] | None = None,
 ) -> list[Attached]:
     """Attach an object of the same group (a journey or a channel by its name); what is
     attached now (a channel by its name). A channel belongs to one campaign at most: its
-    placement's cost is counted once (the database holds it)."""
+    placement's cost is counted once (the database holds it). A redelivered
+    /campaign attach (`update`) raises DuplicateUpdate."""
     async with uow:
+        if update is not None:
+            await claim_update(uow, update[0], update[1], at)
         chat = await require_chat(uow, chat_id)
         await _own(uow, chat, campaign_id)
         channel = None

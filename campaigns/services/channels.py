@@ -23,9 +23,10 @@ from campaigns.channels import (
     period_view,
 )
 from campaigns.checkin import local_day
+from campaigns.errors import DuplicateUpdate
 from campaigns.ports import UnitOfWork
 from campaigns.ports.chats import ChatRecord
-from campaigns.services.chats import require_chat
+from campaigns.services.chats import claim_update, refuse_handled, require_chat
 from campaigns.services.invite_links import LinkIssuer
 from campaigns.stats import Asked, Period
 
@@ -54,11 +55,14 @@ async def create_channel(
     by: int,
     at: dt.datetime,
     cost: int | None = None,
+    update: tuple[int, int] | None = None,
 ) -> Channel:
     """A new channel link of the group (with its cost, if given); a name the group used
     already is refused (also when two admins race: the unique name keeps one, the other
-    link is revoked)."""
+    link is revoked). `update` is (bot id, update id) of the admin's /link new: a
+    redelivery creates nothing and raises DuplicateUpdate."""
     async with uow() as u:
+        await refuse_handled(u, update, at)
         chat = await require_chat(u, chat_id)
         if await u.channels.by_name(chat.pk, name) is not None:
             raise ChannelRefused(ChannelRefusal.TAKEN, name)
@@ -66,12 +70,18 @@ async def create_channel(
     if made is None:
         raise ChannelRefused(ChannelRefusal.NO_LINK, name)
     url, _ = made
-    async with uow() as u:
-        record = await u.links.add(chat.pk, by, url=url, name=name, kind=CHANNEL, at=at)
-        if record is not None:
-            if cost is not None:
-                await u.channels.set_cost(record.id, cost)
-            await u.commit()
+    try:
+        async with uow() as u:
+            if update is not None:
+                await claim_update(u, update[0], update[1], at)
+            record = await u.links.add(chat.pk, by, url=url, name=name, kind=CHANNEL, at=at)
+            if record is not None:
+                if cost is not None:
+                    await u.channels.set_cost(record.id, cost)
+                await u.commit()
+    except DuplicateUpdate:  # a concurrent delivery of the same update stored its link
+        await links.revoke(chat_id, url)
+        raise
     if record is None:
         await links.revoke(chat_id, url)
         raise ChannelRefused(ChannelRefusal.TAKEN, name)
@@ -97,11 +107,19 @@ async def set_cost(uow: UnitOfWork, *, chat_id: int, name: str, cost: int | None
 
 
 async def revoke_channel(
-    uow: Callable[[], UnitOfWork], links: ChannelLinks, *, chat_id: int, name: str, at: dt.datetime
+    uow: Callable[[], UnitOfWork],
+    links: ChannelLinks,
+    *,
+    chat_id: int,
+    name: str,
+    at: dt.datetime,
+    update: tuple[int, int] | None = None,
 ) -> Channel:
     """Retire the channel's Telegram link, then mark it revoked (its joins still count).
-    When Telegram refuses, nothing changes: a link that still works is no revoked channel."""
+    When Telegram refuses, nothing changes: a link that still works is no revoked channel.
+    A redelivered /link revoke (`update`) raises DuplicateUpdate."""
     async with uow() as u:
+        await refuse_handled(u, update, at)
         chat = await require_chat(u, chat_id)
         channel = await _named(u, chat, name)
     if channel.revoked:
@@ -109,6 +127,8 @@ async def revoke_channel(
     if not await links.retire(chat_id, channel.url):
         raise ChannelRefused(ChannelRefusal.NO_RIGHTS, name)
     async with uow() as u:
+        if update is not None:
+            await claim_update(u, update[0], update[1], at)
         if not await u.channels.revoke(channel.link_id, at):
             raise ChannelRefused(ChannelRefusal.REVOKED, name)
         await u.commit()
@@ -116,11 +136,21 @@ async def revoke_channel(
 
 
 async def rename_channel(
-    uow: Callable[[], UnitOfWork], links: ChannelLinks, *, chat_id: int, old: str, new: str
+    uow: Callable[[], UnitOfWork],
+    links: ChannelLinks,
+    *,
+    chat_id: int,
+    old: str,
+    new: str,
+    at: dt.datetime | None = None,
+    update: tuple[int, int] | None = None,
 ) -> Channel:
     """Give the channel a new name, in Telegram too while its link is live; a name the group
-    uses already is refused (the unique index settles a race)."""
+    uses already is refused (the unique index settles a race). A redelivered /link rename
+    (`update`, handled at `at`) raises DuplicateUpdate."""
     async with uow() as u:
+        if update is not None and at is not None:
+            await refuse_handled(u, update, at)
         chat = await require_chat(u, chat_id)
         channel = await _named(u, chat, old)
         if await u.channels.by_name(chat.pk, new) is not None:
@@ -128,6 +158,8 @@ async def rename_channel(
     if not channel.revoked and not await links.rename(chat_id, channel.url, new):
         raise ChannelRefused(ChannelRefusal.NO_RIGHTS, old)
     async with uow() as u:
+        if update is not None and at is not None:
+            await claim_update(u, update[0], update[1], at)
         if not await u.channels.rename(chat.pk, channel.link_id, new):
             raise ChannelRefused(ChannelRefusal.TAKEN, new)
         await u.commit()

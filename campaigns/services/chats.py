@@ -32,6 +32,16 @@ async def claim_update(
         raise DuplicateUpdate
 
 
+async def refuse_handled(uow: UnitOfWork, update: tuple[int, int] | None, at: dt.datetime) -> None:
+    """For a use case that calls Telegram between two transactions: DuplicateUpdate when
+    `update` (bot id, update id) was handled already. Call it in the first transaction,
+    which must not commit (the claim it makes is rolled back), and `claim_update` in the
+    transaction that stores the result: a delivery that failed half-way is tried again in
+    full, one that succeeded stays silent."""
+    if update is not None:
+        await claim_update(uow, update[0], update[1], at)
+
+
 @dataclass(frozen=True)
 class BotMembership:
     """The group after the bot's own status changed, and who should hear what about it."""

@@ -232,7 +232,7 @@ def state_of(offer: TemplateRecord, now: dt.datetime) -> OfferState:
     """`offer_state` of a stored offer."""
     return offer_state(
         active=offer.active, valid_until=offer.template.valid_until, stock=offer.stock,
-        issued=offer.issued, now=now,
+        issued=offer.issued, now=now, valid_days=offer.template.valid_days,
     )  # fmt: skip
 
 
@@ -325,7 +325,7 @@ def _require_not_ended(offer: TemplateRecord, at: dt.datetime) -> None:
     date gives nothing (its coupons would expire before they were issued)."""
     state = offer_state(
         active=offer.active, valid_until=offer.template.valid_until, stock=None,
-        issued=offer.issued, now=at,
+        issued=offer.issued, now=at, valid_days=offer.template.valid_days,
     )  # fmt: skip
     if state is OfferState.ENDED:
         raise CouponUnavailable(Unavailable.ENDED, offer)

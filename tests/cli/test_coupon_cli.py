@@ -30,8 +30,17 @@ FIXED = ["--type", "fixed", "--value", "5"]
          ["--currency: XYZ is not an ISO 4217 currency code", "e.g. --currency CNY"]),
         (["--type", "gift", "--value", "10", "--name", "Cookie"],
          ["--value: a gift takes no money off", "e.g. --type gift --name"]),
+        ([*FIXED, "--name", "Spring", "--valid-days", "99999999"],
+         ["--valid-days: 99999999; give 1 to 3650", "e.g. --valid-days 30"]),
+        ([*FIXED, "--name", "Spring", "--valid-days", "-5"], ["--valid-days: -5; give 1 to 3650"]),
+        ([*FIXED, "--name", "Spring", "--valid-until", "9999-12-31T23:59:59+00:00"],
+         ["--valid-until: 9999-12-31T23:59:59+00:00 is more than 3650 days away"]),
+        ([*FIXED, "--name", "Spring", "--stock", "1000000001"], ["--stock: 1000000001", "1 to"]),
+        ([*FIXED, "--name", "Spring", "--per-member", "101"], ["--per-member: 101; give 1 to 100"]),
     ],
-    ids=["past-expiry", "stock-0", "empty-name", "unknown-currency", "gift-value"],
+    ids=["past-expiry", "stock-0", "empty-name", "unknown-currency", "gift-value",
+         "valid-days-huge", "valid-days-negative", "valid-until-9999", "stock-huge",
+         "per-member-huge"],
 )  # fmt: skip
 def test_an_offer_nobody_could_claim_is_refused_naming_the_option(
     cli: Cli, given: list[str], said: list[str]
@@ -39,7 +48,7 @@ def test_an_offer_nobody_could_claim_is_refused_naming_the_option(
     refused = cli(*CREATE, *given)
     made = cli(*CREATE, "--type", "gift", "--name", "Free cookie", "--stock", "5")
 
-    assert refused.code == 2
+    assert refused.code == 2 and refused.err.count("\n") == 1
     assert all(part in refused.err for part in said), refused.err
     assert json.loads(made.out)["id"] == 1  # the refused offer was never stored
 
@@ -144,3 +153,35 @@ def test_the_report_of_an_offers_test_is_the_chats_or_its_numbers(cli: Cli, data
     assert {(c["member"], c["arm"]) for c in json.loads(exported.out)} == set(arms.items())
     assert plain.code == 1 and "has one set of terms and no holdout" in plain.err
     assert unknown.code == 1 and "is not an offer of group" in unknown.err
+
+
+HUGE = "99999999999999999999"  # over a 64-bit signed integer
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["links", "--chat", HUGE],
+        ["stats", "--chat", HUGE],
+        ["segments", "--chat", HUGE],
+        ["audience", "list", "--chat", HUGE],
+        ["posts", "list", "--chat", HUGE],
+        ["export", "coupons", "--chat", HUGE],
+        ["coupons", "report", "--chat", str(CLI_GROUP), "--template", HUGE],
+        ["coupons", "end", "--chat", str(CLI_GROUP), "--template", HUGE],
+        ["coupons", "post", "--chat", str(CLI_GROUP), "--template", HUGE],
+        [*CREATE, *FIXED, "--name", "Spring", "--stock", HUGE],
+        ["campaign", "report", HUGE],
+    ],
+    ids=lambda argv: " ".join(argv[:2]) + (" --stock" if "--stock" in argv else ""),
+)
+def test_an_id_or_count_too_large_for_the_database_is_one_line_and_exit_2(
+    cli: Cli, argv: list[str]
+):
+    with pytest.raises(SystemExit) as exited:  # argparse's own error, before the database
+        cli(*argv)
+
+    err = cli.capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "to 9223372036854775807, e.g." in err.splitlines()[-1], err
+    assert HUGE in err and "Traceback" not in err

@@ -80,6 +80,15 @@ async def tap(bot: Harness, chat: int, user: int, data: Callback | str, **where:
     return str(answer.params.get("text", ""))
 
 
+async def say_many(bot: Harness, user: int, n: int, command: str) -> None:
+    """`user` sends `command.format(i=i)` for i in 0..n-1, 4 seconds apart, then two minutes
+    pass (long lists are made this way)."""
+    for i in range(n):
+        bot.clock.advance(4)
+        await bot.say(user, command.format(i=i), at=bot.clock.now())
+    bot.clock.advance(120)
+
+
 async def make_harness(
     database_url: str, *, flood_limits: bool = False, **settings: Any
 ) -> tuple[Harness, GrowthApp]:

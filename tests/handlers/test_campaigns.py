@@ -9,7 +9,18 @@ import re
 
 from bot.jobs import Jobs
 from handlers.callbacks import SurveyButton
-from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, NOW, OWNER, Harness, tap
+from tests.handlers.conftest import (
+    ADMIN,
+    ALICE,
+    BOB,
+    CAROL,
+    GROUP,
+    NOW,
+    OWNER,
+    Harness,
+    say_many,
+    tap,
+)
 from tests.handlers.test_coupons import claim_on_post, offer
 from tests.handlers.test_surveys import say as survey_say
 from tests.handlers.test_surveys import survey_post
@@ -157,3 +168,42 @@ async def test_the_survey_kpis_in_chinese_and_bad_targets_or_foreign_surveys(bot
     assert "净推荐值 NPS -20 → <b>0</b> (–) · 基于其调查的 2 条回答" in report  # 1 − 1 of 2
     assert "📋 <b>调查</b>（已关联" in report
     assert "CSAT 67%（3 人中 2 人满意）" in report
+
+
+async def test_redelivered_campaign_new_target_and_attach_answer_once(bot: Harness):
+    async def twice(text: str) -> tuple[list[str], list[str]]:
+        update = bot.world.message(GROUP, ADMIN, text, at=bot.clock.now())
+        return await bot.send(update), await bot.send(update)  # Telegram redelivers it
+
+    await bot.say(ADMIN, "/link new 小红书")
+    made, made_again = await twice("/campaign new 双11 11-01 11-11")
+    target, target_again = await twice("/campaign target 1 gmv 10000")
+    attached, attached_again = await twice("/campaign attach 1 channel 小红书")
+
+    assert len(made) == len(target) == len(attached) == 1
+    assert "小红书" in attached[0] and "❌" not in made[0] + target[0] + attached[0]
+    assert made_again == target_again == attached_again == []
+    listing = await bot.say(ADMIN, "/campaign list")
+    assert listing[0].count("双11") == 1
+
+
+async def test_a_csat_target_of_4_is_refused_explaining_csat_is_a_share_of_4_and_5_stars(
+    bot: Harness,
+):
+    await bot.say(ADMIN, "/campaign new 复购周 12-01 12-07")
+
+    refused = await bot.say(ADMIN, "/campaign target 1 csat 4")
+    accepted = await bot.say(ADMIN, "/campaign target 1 csat 20")
+
+    assert "too low for a CSAT target" in refused[0] and "rated 4 or 5 stars" in refused[0]
+    assert "1–5 average" in refused[0] and "e.g. csat=80" in refused[0]
+    assert accepted[0].endswith("Targets: CSAT (satisfied) 20.0%")
+
+
+async def test_campaign_list_of_100_campaigns_fits_one_message(bot: Harness):
+    await say_many(bot, ADMIN, 100, "/campaign new 双11第{i}场 11-01 11-11")
+
+    listed = await bot.say(ADMIN, "/campaign list", at=bot.clock.now())
+
+    assert bot.world.problems() == []
+    assert len(listed) == 1 and re.search(r"… and \d+ more$", listed[0])

@@ -209,3 +209,22 @@ async def test_the_retro_of_a_campaign_shows_its_channels_and_counts_their_cost_
         "<b>小红书 11月</b>: 2 joined · 0 confirmed · 1 first orders · GMV ¥99.00 · "
         "cost ¥50.00 · ROI 98%" in retro
     )
+
+
+async def test_redelivered_link_new_rename_and_revoke_are_each_answered_and_done_once(
+    bot: Harness,
+):
+    async def twice(text: str) -> tuple[list[str], list[str]]:
+        update = bot.world.message(GROUP, ADMIN, text, at=bot.clock.now())
+        return await bot.send(update), await bot.send(update)  # Telegram redelivers it
+
+    made, made_again = await twice("/link new dup")
+    renamed, renamed_again = await twice("/link rename dup dup2")
+    revoked, revoked_again = await twice("/link revoke dup2")
+
+    assert len(made) == len(renamed) == len(revoked) == 1
+    assert "already" not in made[0] + renamed[0] + revoked[0]
+    assert made_again == renamed_again == revoked_again == []
+    assert len(calls(bot, "createChatInviteLink")) == 1
+    assert len(calls(bot, "editChatInviteLink")) == 1
+    assert len(calls(bot, "revokeChatInviteLink")) == 1

@@ -9,7 +9,17 @@ from campaigns.coupons import CouponKind, Template, new_code
 from campaigns.services.coupons import create_offer, due_reminders
 from handlers.callbacks import ClaimButton, ManageButton, build
 from handlers.notify import send_coupon_reminders
-from tests.handlers.conftest import ADMIN, ALICE, BOB, GROUP, MONDAY, OWNER, Harness, tap
+from tests.handlers.conftest import (
+    ADMIN,
+    ALICE,
+    BOB,
+    GROUP,
+    MONDAY,
+    OWNER,
+    Harness,
+    say_many,
+    tap,
+)
 
 MANJIAN = Template(CouponKind.FIXED, value=3000, min_spend=19900, valid_days=7)
 
@@ -346,3 +356,62 @@ async def test_grant_is_explained_in_private_and_refused_without_a_member_to_giv
     assert "has ended" in ended
     assert late == "This offer has ended."
     assert "There is no coupon offer #999 in this group" in missing
+
+
+async def _stored_as_made_before_the_bounds(bot: Harness, template: Template) -> int:
+    """An offer stored with dates `check_validity` now refuses (an older command line let
+    `--valid-days 99999999` and `--valid-until 9999-12-31…` through)."""
+    from campaigns.services.chats import require_chat
+
+    async with bot.app.bot_data.deps.uow() as uow:
+        chat = await require_chat(uow, GROUP)
+        offer_id = await uow.coupons.add_template(
+            chat.pk, name="坏日期", template=template, stock=None, per_member=1, at=bot.clock.now()
+        )
+        await uow.commit()
+    return offer_id
+
+
+async def test_a_claim_tap_on_an_offer_stored_valid_for_99999999_days_is_answered(bot: Harness):
+    from sqlalchemy import update
+
+    from storage.models import CouponTemplateRow
+
+    offer_id = await offer(bot)
+    await bot.say(OWNER, f"/coupon post {offer_id}")
+    async with bot.app.bot_data.deps.uow() as uow:  # what an older `--valid-days` stored
+        await uow.session.execute(
+            update(CouponTemplateRow)
+            .where(CouponTemplateRow.id == offer_id)
+            .values(valid_days=99999999)
+        )
+        await uow.commit()
+
+    answer = await tap(bot, GROUP, ALICE, build(ClaimButton(offer_id)))
+
+    assert "ended" in answer
+    assert await my_coupons_of(bot, ALICE) == []
+
+
+async def test_coupon_post_of_an_offer_stored_until_year_9999_answers_instead_of_crashing(
+    bot: Harness,
+):
+    forever = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+    offer_id = await _stored_as_made_before_the_bounds(
+        bot, Template(CouponKind.FIXED, value=1000, valid_until=forever)
+    )
+
+    replies = await bot.say(OWNER, f"/coupon post {offer_id}", at=bot.clock.now())
+
+    assert len(replies) == 1 and "ended" in replies[0]
+    assert bot.world.button_message(GROUP, build(ClaimButton(offer_id))) is None
+
+
+async def test_coupon_list_of_100_offers_fits_one_message_newest_first(bot: Harness):
+    await say_many(bot, ADMIN, 100, "/coupon new 周末券{i} stock=500\n满100减10")
+
+    listed = await bot.say(ADMIN, "/coupon list", at=bot.clock.now())
+
+    assert bot.world.problems() == []
+    assert len(listed) == 1 and "周末券99 " in listed[0]
+    assert re.search(r"… and \d+ more$", listed[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.handlers.conftest import ALICE, GROUP, OWNER, Harness, tap
+from tests.handlers.conftest import ALICE, BOB, GROUP, OWNER, Harness, tap
 from tests.handlers.test_broadcasts import buttons, members_who_started
 
 NOT_HERE = "This button doesn't belong here. Use the button on the bot's own post."
@@ -22,6 +22,18 @@ async def test_a_tap_the_bot_never_built_is_answered_and_changes_nothing(bot: Ha
 
     assert answer == NOT_HERE
     assert [c.method for c in bot.world.calls[before:]] == ["answerCallbackQuery"]
+
+
+async def test_a_malformed_tap_is_refused_in_the_tappers_language_not_the_groups(
+    bot: Harness,
+):
+    await bot.say(OWNER, "/broadcast\nHello")  # an English group, a bot message to forge on
+
+    zh = await tap(bot, GROUP, BOB, "sv:1")  # Bob's Telegram is in Chinese
+    en = await tap(bot, GROUP, ALICE, "sv:1")
+
+    assert zh == "这个按钮不属于这条消息。请使用机器人原帖上的按钮。"
+    assert en == NOT_HERE
 
 
 async def test_an_out_of_range_group_on_the_manage_chooser_is_refused(bot: Harness):

@@ -24,6 +24,7 @@ from tests.handlers.conftest import (
     OWNER,
     Harness,
     make_harness,
+    say_many,
 )
 
 MINUTE, HOUR = dt.timedelta(minutes=1), dt.timedelta(hours=1)
@@ -381,3 +382,12 @@ async def test_a_word_no_database_could_store_is_stored_with_its_odd_characters_
     [listed] = await bot.say(ADMIN, "/watch list")
 
     assert "bad\ufffdword" in added and "\x00" not in listed and "退\ufffd款" in listed
+
+
+async def test_faq_list_at_the_50_cap_with_long_answers_fits_one_message(bot: Harness):
+    await say_many(bot, ADMIN, 50, "/faq add 问题{i} | " + "下单后 48 小时内发货" * 6)
+
+    listed = await bot.say(ADMIN, "/faq list", at=bot.clock.now())
+
+    assert bot.world.problems() == []  # 4,581 characters were refused by Telegram
+    assert len(listed) == 1 and "问题0" in listed[0]

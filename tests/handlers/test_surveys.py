@@ -8,7 +8,17 @@ import re
 from typing import Any
 
 from handlers.callbacks import SurveyButton
-from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, OWNER, Harness, tap
+from tests.handlers.conftest import (
+    ADMIN,
+    ALICE,
+    BOB,
+    CAROL,
+    GROUP,
+    OWNER,
+    Harness,
+    say_many,
+    tap,
+)
 
 STRANGER, OTHER, OTHER_OWNER = 62, -1001500000002, 60
 
@@ -151,3 +161,12 @@ async def test_the_trend_shows_each_score_with_its_change_since_the_one_before(b
     assert "<b>NPS over time</b>" in report and "· no answers yet" in report
     assert report.endswith("<i>Oldest first; ↑ ↓ the change since the survey before "
                            "(CSAT in percentage points).</i>")  # fmt: skip
+
+
+async def test_survey_list_of_20_long_questions_fits_one_message(bot: Harness):
+    await say_many(bot, ADMIN, 20, "/survey csat " + "问" * 290 + "{i}")
+
+    listed = await bot.say(ADMIN, "/survey list", at=bot.clock.now())
+
+    assert bot.world.problems() == []
+    assert len(listed) == 1 and listed[0].count("…") >= 1

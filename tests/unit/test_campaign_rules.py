@@ -88,6 +88,8 @@ def test_an_end_before_the_start_in_month_day_form_is_next_year():
         (["x", "11-01", "11-02", "joins"], CampaignProblem.USAGE),
         (["x", "11-01", "11-02", "csat=0"], CampaignProblem.SCORE),
         (["x", "11-01", "11-02", "csat=101%"], CampaignProblem.SCORE),
+        (["x", "11-01", "11-02", "csat=4"], CampaignProblem.CSAT_LOW),  # a 1-5 average, not %
+        (["x", "11-01", "11-02", "csat=19.9%"], CampaignProblem.CSAT_LOW),
         (["x", "11-01", "11-02", "nps=0"], CampaignProblem.SCORE),
         (["x", "11-01", "11-02", "nps=101"], CampaignProblem.SCORE),
         (["x", "11-01", "11-02", "nps=-101"], CampaignProblem.SCORE),

@@ -14,6 +14,7 @@ from campaigns.coupons import (
     CouponUsage,
     OfferProblem,
     OfferRefused,
+    OfferState,
     OfferVerb,
     Reason,
     Template,
@@ -24,6 +25,7 @@ from campaigns.coupons import (
     format_amount,
     new_code,
     normalize,
+    offer_state,
     parse_amount,
     parse_money,
     parse_offer_command,
@@ -222,6 +224,10 @@ def test_every_single_typo_and_swap_of_neighbours_is_caught(attempt):
             normalize(wrong)
 
 
+YEAR_9999 = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+TEN_YEARS_ON = NOW + dt.timedelta(days=3651)
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
@@ -230,6 +236,20 @@ def test_every_single_typo_and_swap_of_neighbours_is_caught(attempt):
         ({"stock": 0}, OfferProblem.STOCK),
         ({"per_member": 0}, OfferProblem.PER_MEMBER),
         ({"audience_joined_days": 0}, OfferProblem.AUDIENCE),
+        ({"audience_joined_days": 3651}, OfferProblem.AUDIENCE),
+        ({"stock": 10**9 + 1}, OfferProblem.STOCK),
+        ({"per_member": 101}, OfferProblem.PER_MEMBER),
+        ({"template": Template(CouponKind.FIXED, 500, valid_days=10**8)}, OfferProblem.VALID_DAYS),
+        ({"template": Template(CouponKind.FIXED, 500, valid_days=-5)}, OfferProblem.VALID_DAYS),
+        ({"template": Template(CouponKind.FIXED, 500, valid_days=0)}, OfferProblem.VALID_DAYS),
+        (
+            {"template": Template(CouponKind.FIXED, 500, valid_until=YEAR_9999)},
+            OfferProblem.TOO_LATE,
+        ),
+        (
+            {"template": Template(CouponKind.FIXED, 500, valid_until=TEN_YEARS_ON)},
+            OfferProblem.TOO_LATE,
+        ),
         ({"template": Template(CouponKind.FIXED, 500, currency="XYZ")}, OfferProblem.CURRENCY),
         ({"template": Template(CouponKind.GIFT, 500)}, OfferProblem.GIFT_VALUE),
     ],
@@ -249,6 +269,30 @@ def test_a_claimable_offer_passes_its_rules():
 
     check_offer(name="Free cookie", template=Template(CouponKind.GIFT, 0, valid_until=later),
                 stock=None, per_member=1, audience_joined_days=7, now=NOW)  # fmt: skip
+
+
+def test_an_offer_at_the_validity_bounds_is_accepted_and_every_expiry_fits_a_datetime():
+    longest = Template(CouponKind.FIXED, 500, valid_days=3650,
+                       valid_until=NOW + dt.timedelta(days=3650))  # fmt: skip
+
+    check_offer(name="十年券", template=longest, stock=10**9, per_member=100,
+                audience_joined_days=3650, now=NOW)  # fmt: skip
+
+    assert longest.expires_at(NOW + dt.timedelta(days=3650)) == NOW + dt.timedelta(days=3650)
+
+
+def test_an_offer_stored_with_unusable_dates_reads_as_ended_not_live():
+    forever = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+    states = [
+        offer_state(active=True, valid_until=None, stock=None, issued=0, now=NOW,
+                    valid_days=99999999),
+        offer_state(active=True, valid_until=None, stock=None, issued=0, now=NOW,
+                    valid_days=-5),
+        offer_state(active=True, valid_until=forever, stock=None, issued=0, now=NOW),
+        offer_state(active=True, valid_until=None, stock=None, issued=0, now=NOW, valid_days=7),
+    ]  # fmt: skip
+
+    assert states == [OfferState.ENDED] * 3 + [OfferState.LIVE]
 
 
 def test_a_coupon_is_used_or_expires_at_its_expiry_exactly():
