@@ -274,4 +274,5 @@ async def test_a_deleted_message_goes_no_further(bot: Harness):
     assert deleted(bot, spam)
     bot.clock.advance(120)
     [me] = await bot.send(bot.world.message(GROUP, BOB, "/me", at=NOW + 2 * SECOND))
-    assert "Check-ins: 0 · 💬 messages: 1" in me  # /me itself: the spam was never counted
+    # The spam was never counted, and /me is a command to the bot, not a message.
+    assert "Check-ins: 0 · 💬 messages: 0" in me
