@@ -109,11 +109,11 @@ async def _render_now(bot: Bot, d: Deps, chat_id: int, message_id: int | None) -
         elif d.shown.get((chat_id, message_id)) != (text := t.prompt(prompt)):
             await bot.edit_message_text(text, chat_id, message_id, reply_markup=_markup(prompt, t))
     except TelegramError as error:
+        # Not shown: nobody new is placed on it, so no newcomer's minutes start unseen.
         log.info("captcha prompt in %s not shown: %s", chat_id, error)
-        if message_id is None:
-            return
+        return
     d.shown[(chat_id, message_id)] = t.prompt(prompt)  # an unchanged prompt is not edited
-    await place_prompt(d.uow(), prompt, message_id)
+    await place_prompt(d.uow(), prompt, message_id, d.clock())
 
 
 async def settle(bot: Bot, d: Deps, decisions: Sequence[Decision]) -> None:
@@ -158,8 +158,9 @@ async def on_captcha_tap(call: Call[CaptchaTexts]) -> None:
 
 
 async def sweep_captchas(bot: Bot, d: Deps) -> None:
-    """The job: overdue captchas expire (their newcomers removed for the ban minutes), and
-    newcomers a full prompt left out get the next one."""
+    """The job: captchas shown more than their minutes ago expire (their newcomers removed
+    for the ban minutes), and newcomers a full prompt left out get the next one (they wait,
+    restricted, and their minutes start only when it shows them)."""
     now = d.clock()
     decisions = await expire_captchas(d.uow(), TelegramModerator(bot), bot_id=bot.id, now=now)
     await settle(bot, d, decisions)
