@@ -28,6 +28,7 @@ from campaigns.services.captcha import (
     groups_to_prompt,
     place_prompt,
     prompt_for,
+    raid_status,
     restrict_newcomers,
 )
 from campaigns.settings import language_for
@@ -167,3 +168,14 @@ async def sweep_captchas(bot: Bot, d: Deps) -> None:
     for chat_id in await groups_to_prompt(d.uow(), now):
         if fresh_prompt(d, chat_id) is None:
             await show_prompt(bot, d, chat_id)
+
+
+@use_case(CaptchaTexts, admin=True)
+async def raid_command(call: Call[CaptchaTexts]) -> None:
+    """`/raid status` (admins): how many newcomers wait for a question, how many are pending."""
+    if [w.lower() for w in call.words] != ["status"]:
+        await call.reply(call.t.raid_usage())
+        return
+    status = await raid_status(call.deps.uow(), call.group_id)
+    if status is not None:
+        await call.reply(call.t.raid_status(status))

@@ -160,6 +160,37 @@ async def test_without_the_right_to_restrict_the_admins_are_told_which(bot: Harn
     assert len(notes) == 1
 
 
+async def run_for(bot: Harness, seconds: int) -> None:
+    """The clock moves on in 10 s steps, the sweep running at each (as the job does)."""
+    for _ in range(seconds // 10):
+        bot.clock.advance(10)
+        await sweep_captchas(bot.app.bot, bot.app.bot_data.deps)
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+
+async def test_raid_status_counts_newcomers_waiting_for_a_question_and_pending(bot: Harness):
+    await captcha_on(bot)
+    for uid in range(1000, 1030):  # 30 joins at once: more than the group's budget can show
+        bot.world.add_user(uid, f"New {uid}", language_code="en")
+        await bot.send(bot.world.join_message(GROUP, [uid], at=bot.clock.now()))
+    _, _, text = prompt(bot)
+    asked = len(re.findall(r"New \d+", text))
+    assert 0 < asked < 30
+
+    said = "\n".join(await bot.say(OWNER, "/raid status", at=bot.clock.now()))
+    assert f"{30 - asked} newcomers wait for their question" in said
+    assert "30 captchas pending" in said
+    await run_for(bot, 70)  # the next prompt asks the rest; nobody has expired yet
+    await bot.say(OWNER, "/set language zh", at=bot.clock.now())
+    said = "\n".join(await bot.say(OWNER, "/raid status", at=bot.clock.now()))
+    assert "0 位新成员在等待题目" in said and "共有 30 个验证待完成" in said
+    usage = "\n".join(await bot.say(OWNER, "/raid on", at=bot.clock.now()))
+    assert "防突袭模式本身尚未提供" in usage
+    refused = "\n".join(await bot.say(BOB, "/raid status", at=bot.clock.now()))
+    assert "验证待完成" not in refused  # admins only
+
+
 async def test_200_joins_in_20_seconds_meet_no_429_a_prompt_a_minute_and_nobody_removed_unasked(
     database_url: str,
 ):
