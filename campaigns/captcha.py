@@ -115,14 +115,15 @@ def is_right(stored_hash: str, salt: str, option: int) -> bool:
 
 
 def next_status(
-    status: CaptchaStatus, *, right: bool | None, now: dt.datetime, deadline: dt.datetime
+    status: CaptchaStatus, *, right: bool | None, now: dt.datetime, deadline: dt.datetime | None
 ) -> CaptchaStatus | None:
     """Where a captcha goes: a tap (`right` True/False) before the deadline passes or fails
     it; a look at it after the deadline (`right` None, or a tap too late) expires it. None:
-    nothing changes (already decided, or still waiting)."""
+    nothing changes (already decided, or still waiting). A captcha no prompt has shown yet has
+    no deadline (its minutes start when it is shown) and never expires."""
     if status is not CaptchaStatus.PENDING:
         return None
-    if now >= deadline:
+    if deadline is not None and now >= deadline:
         return CaptchaStatus.EXPIRED
     if right is None:
         return None

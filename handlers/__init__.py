@@ -44,7 +44,7 @@ from handlers.callbacks import (
     pattern,
 )
 from handlers.campaigns import campaign_command
-from handlers.captcha import on_captcha_tap
+from handlers.captcha import on_captcha_tap, raid_command
 from handlers.channels import link_command
 from handlers.checkin import CHECKIN_WORDS, checkin_command
 from handlers.console import manage_command, on_manage
@@ -166,6 +166,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("funnels", funnels_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("cohorts", cohorts_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("stats", stats_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("raid", raid_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("campaign", campaign_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("link", link_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("journey", journey_command, commands), group=COMMANDS)

@@ -28,6 +28,7 @@ from campaigns.services.captcha import (
     groups_to_prompt,
     place_prompt,
     prompt_for,
+    raid_status,
     restrict_newcomers,
 )
 from campaigns.settings import language_for
@@ -109,11 +110,11 @@ async def _render_now(bot: Bot, d: Deps, chat_id: int, message_id: int | None) -
         elif d.shown.get((chat_id, message_id)) != (text := t.prompt(prompt)):
             await bot.edit_message_text(text, chat_id, message_id, reply_markup=_markup(prompt, t))
     except TelegramError as error:
+        # Not shown: nobody new is placed on it, so no newcomer's minutes start unseen.
         log.info("captcha prompt in %s not shown: %s", chat_id, error)
-        if message_id is None:
-            return
+        return
     d.shown[(chat_id, message_id)] = t.prompt(prompt)  # an unchanged prompt is not edited
-    await place_prompt(d.uow(), prompt, message_id)
+    await place_prompt(d.uow(), prompt, message_id, d.clock())
 
 
 async def settle(bot: Bot, d: Deps, decisions: Sequence[Decision]) -> None:
@@ -158,11 +159,23 @@ async def on_captcha_tap(call: Call[CaptchaTexts]) -> None:
 
 
 async def sweep_captchas(bot: Bot, d: Deps) -> None:
-    """The job: overdue captchas expire (their newcomers removed for the ban minutes), and
-    newcomers a full prompt left out get the next one."""
+    """The job: captchas shown more than their minutes ago expire (their newcomers removed
+    for the ban minutes), and newcomers a full prompt left out get the next one (they wait,
+    restricted, and their minutes start only when it shows them)."""
     now = d.clock()
     decisions = await expire_captchas(d.uow(), TelegramModerator(bot), bot_id=bot.id, now=now)
     await settle(bot, d, decisions)
     for chat_id in await groups_to_prompt(d.uow(), now):
         if fresh_prompt(d, chat_id) is None:
             await show_prompt(bot, d, chat_id)
+
+
+@use_case(CaptchaTexts, admin=True)
+async def raid_command(call: Call[CaptchaTexts]) -> None:
+    """`/raid status` (admins): how many newcomers wait for a question, how many are pending."""
+    if [w.lower() for w in call.words] != ["status"]:
+        await call.reply(call.t.raid_usage())
+        return
+    status = await raid_status(call.deps.uow(), call.group_id)
+    if status is not None:
+        await call.reply(call.t.raid_status(status))

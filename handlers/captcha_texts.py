@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from campaigns.access import AccessDenied
 from campaigns.captcha import CaptchaKind
-from campaigns.services.captcha import NotYourCaptcha, Prompt, PromptLine
+from campaigns.services.captcha import NotYourCaptcha, Prompt, PromptLine, RaidStatus
 from handlers.words import Words
 
 
@@ -68,3 +68,19 @@ class CaptchaTexts:
 
     def decided(self) -> str:
         return self._("This question was answered already.")
+
+    def raid_status(self, status: RaidStatus) -> str:
+        waiting = self._n(
+            "{n} newcomer waits for their question (restricted, their time not started).",
+            "{n} newcomers wait for their question (restricted, their time not started).",
+            status.waiting,
+        )
+        pending = self._n(
+            "{n} captcha pending in all (asked or waiting).",
+            "{n} captchas pending in all (asked or waiting).",
+            status.pending,
+        )
+        return "\n".join([self._("🛡 Captcha status:"), waiting, pending])
+
+    def raid_usage(self) -> str:
+        return self._("Use /raid status. Raid mode itself is not available yet.")

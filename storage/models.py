@@ -1136,12 +1136,13 @@ class CaptchaRow(Base):
     options: Mapped[str] = mapped_column(String(64))  # the labels, space-separated
     salt: Mapped[str] = mapped_column(String(16))
     answer_hash: Mapped[str] = mapped_column(String(32))
-    deadline: Mapped[dt.datetime]
+    deadline: Mapped[dt.datetime | None]  # shown_at + captcha_minutes; None until shown
     via_request: Mapped[bool]  # a join request: asked privately, approved when solved
     prompt_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(8))  # campaigns.captcha.CaptchaStatus
     decided_at: Mapped[dt.datetime | None]
+    shown_at: Mapped[dt.datetime | None]  # when a prompt first showed it: its minutes start
 
 
 class RaidStateRow(Base):

@@ -12,7 +12,9 @@ from campaigns.captcha import CaptchaKind, CaptchaStatus
 
 @dataclass(frozen=True)
 class NewCaptcha:
-    """A captcha to open for a join (`joined_at` is the join's time: the unique key)."""
+    """A captcha to open for a join (`joined_at` is the join's time: the unique key). A group
+    captcha has no `deadline` until a prompt shows it (`shown_at`); a join request's is
+    asked at once."""
 
     chat_pk: int
     user_id: int
@@ -22,8 +24,9 @@ class NewCaptcha:
     options: tuple[str, ...]
     salt: str
     answer_hash: str
-    deadline: dt.datetime
+    deadline: dt.datetime | None
     via_request: bool = False
+    shown_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,12 @@ class CaptchaRecord:
     options: tuple[str, ...]
     salt: str
     answer_hash: str
-    deadline: dt.datetime
+    deadline: dt.datetime | None  # None: no prompt showed it yet, so it never expires
     via_request: bool
     status: CaptchaStatus
     prompt_chat_id: int | None
     prompt_message_id: int | None
+    shown_at: dt.datetime | None  # when a prompt first showed its question
 
 
 class Captchas(Protocol):
@@ -53,8 +57,12 @@ class Captchas(Protocol):
 
     async def get(self, captcha_id: int) -> CaptchaRecord | None: ...
 
-    async def decide(self, captcha_id: int, to_status: CaptchaStatus, at: dt.datetime) -> bool:
-        """Move a pending captcha to `to_status`, once: False when it was already decided."""
+    async def decide(
+        self, captcha_id: int, to_status: CaptchaStatus, at: dt.datetime, *,
+        due_by: dt.datetime | None = None,
+    ) -> bool:  # fmt: skip
+        """Move a pending captcha to `to_status`, once: False when it was already decided.
+        With `due_by` (an expiry) only if it was shown and its deadline is not after it."""
         ...
 
     async def pending_among(self, chat_pk: int, user_ids: Sequence[int]) -> set[int]:
@@ -62,11 +70,16 @@ class Captchas(Protocol):
         ...
 
     async def due(self, now: dt.datetime, limit: int) -> list[CaptchaRecord]:
-        """Pending captchas whose deadline has passed, oldest first."""
+        """Pending captchas shown and past their deadline, oldest first (one no prompt has
+        shown yet is never due)."""
         ...
 
-    async def set_prompt(self, captcha_ids: Sequence[int], chat_id: int, message_id: int) -> None:
-        """The message that shows these captchas' buttons."""
+    async def set_prompt(
+        self, captcha_ids: Sequence[int], chat_id: int, message_id: int, *, at: dt.datetime,
+        minutes: int,
+    ) -> None:  # fmt: skip
+        """The message that shows these captchas' buttons; those shown for the first time
+        get `shown_at` = `at` and their deadline `minutes` later (a later prompt keeps both)."""
         ...
 
     async def open_on_prompt(self, chat_id: int, message_id: int) -> int:
@@ -83,4 +96,8 @@ class Captchas(Protocol):
 
     async def groups_unprompted(self, now: dt.datetime) -> list[int]:
         """The chat pks with such captchas (the sweep prompts them)."""
+        ...
+
+    async def waiting(self, chat_pk: int) -> tuple[int, int]:
+        """(pending captchas no prompt has shown yet, all pending captchas) of a group."""
         ...

@@ -41,18 +41,20 @@ async def open_captcha(
     via_request: bool = False, rng: RandomSource | None = None,
 ) -> int | None:  # fmt: skip
     """Inside the join's transaction: a pending captcha when the group asks for one; None when
-    it does not, or when this join already has one."""
+    it does not, or when this join already has one. A group captcha's minutes start when a
+    prompt first shows it (place_prompt): one waiting for a prompt never expires."""
     rules = record.settings.moderation
     if not rules.captcha:
         return None
     challenge = make_challenge(rules.captcha_kind, rng)
     salt = secrets.token_hex(8)
+    deadline = at + dt.timedelta(minutes=rules.captcha_minutes) if via_request else None
     return await uow.captchas.open(
         NewCaptcha(
             chat_pk=record.pk, user_id=user_id, joined_at=at, kind=challenge.kind,
             question=challenge.question, options=challenge.options, salt=salt,
             answer_hash=answer_hash(salt, challenge.answer),
-            deadline=at + dt.timedelta(minutes=rules.captcha_minutes), via_request=via_request,
+            deadline=deadline, via_request=via_request, shown_at=at if via_request else None,
         )
     )  # fmt: skip
 
@@ -75,9 +77,11 @@ class Decision:
 async def _decide(
     uow: UnitOfWork, captcha: CaptchaRecord, to: CaptchaStatus, at: dt.datetime
 ) -> tuple[ChatRecord, list[Notice]] | None:
-    """Inside a transaction: move the captcha once and let the invite follow."""
+    """Inside a transaction: move the captcha once and let the invite follow (an expiry only
+    of a captcha shown more than its minutes ago)."""
     record = await uow.chats.by_pk(captcha.chat_pk)
-    if record is None or not await uow.captchas.decide(captcha.id, to, at):
+    due_by = at if to is CaptchaStatus.EXPIRED else None
+    if record is None or not await uow.captchas.decide(captcha.id, to, at, due_by=due_by):
         return None
     passed = to is CaptchaStatus.PASSED
     notices = await referral.captcha_decided(uow, record, captcha.user_id, passed=passed, at=at)
@@ -158,8 +162,9 @@ async def answer_captcha(
 async def expire_captchas(
     uow: UnitOfWork, moderator: Moderator, *, bot_id: int, now: dt.datetime
 ) -> list[Decision]:
-    """The sweep: every pending captcha past its deadline expires once (its member removed
-    for the ban minutes, its invite rejected for quality)."""
+    """The sweep: every pending captcha shown more than its minutes ago expires once (its
+    member removed for the ban minutes, its invite rejected for quality); one no prompt has
+    shown yet waits, restricted, however long."""
     async with uow:
         due = await uow.captchas.due(now, SWEEP_BATCH)
     decisions: list[Decision] = []
@@ -258,13 +263,34 @@ async def prompt_for(
     return Prompt(chat_id, record.settings.language, rules.captcha_minutes, lines, waiting)
 
 
-async def place_prompt(uow: UnitOfWork, prompt: Prompt, message_id: int) -> None:
-    """The prompt was sent or edited as `message_id`: its captchas' taps belong there."""
+async def place_prompt(uow: UnitOfWork, prompt: Prompt, message_id: int, at: dt.datetime) -> None:
+    """The prompt was sent or edited as `message_id` at `at`: its captchas' taps belong there,
+    and the minutes of those it shows for the first time start now."""
     async with uow:
         await uow.captchas.set_prompt(
-            [line.captcha.id for line in prompt.lines], prompt.chat_id, message_id
-        )
+            [line.captcha.id for line in prompt.lines], prompt.chat_id, message_id, at=at,
+            minutes=prompt.minutes,
+        )  # fmt: skip
         await uow.commit()
+
+
+@dataclass(frozen=True)
+class RaidStatus:
+    """A group's newcomers: those waiting for a prompt to show their question, and all whose
+    captcha is pending (asked or not)."""
+
+    waiting: int
+    pending: int
+
+
+async def raid_status(uow: UnitOfWork, chat_id: int) -> RaidStatus | None:
+    """What `/raid status` tells; None for an unknown group."""
+    async with uow:
+        record = await uow.chats.get(chat_id)
+        if record is None:
+            return None
+        waiting, pending = await uow.captchas.waiting(record.pk)
+    return RaidStatus(waiting, pending)
 
 
 async def groups_to_prompt(uow: UnitOfWork, now: dt.datetime) -> list[int]:

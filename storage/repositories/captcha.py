@@ -28,11 +28,12 @@ def _record(row: C) -> CaptchaRecord:
         options=tuple(row.options.split(" ")),
         salt=row.salt,
         answer_hash=row.answer_hash,
-        deadline=utc(row.deadline),
+        deadline=utc(row.deadline) if row.deadline is not None else None,
         via_request=row.via_request,
         status=CaptchaStatus(row.status),
         prompt_chat_id=row.prompt_chat_id,
         prompt_message_id=row.prompt_message_id,
+        shown_at=utc(row.shown_at) if row.shown_at is not None else None,
     )
 
 
@@ -51,6 +52,7 @@ class SqlCaptchas(Repository):
                 answer_hash=captcha.answer_hash,
                 deadline=captcha.deadline,
                 via_request=captcha.via_request,
+                shown_at=captcha.shown_at,
                 status=PENDING,
             )
             .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "joined_at"])
@@ -63,10 +65,16 @@ class SqlCaptchas(Repository):
         row = await self.session.get(C, captcha_id)
         return _record(row) if row is not None else None
 
-    async def decide(self, captcha_id: int, to_status: CaptchaStatus, at: dt.datetime) -> bool:
+    async def decide(
+        self, captcha_id: int, to_status: CaptchaStatus, at: dt.datetime, *,
+        due_by: dt.datetime | None = None,
+    ) -> bool:  # fmt: skip
+        where = [C.id == captcha_id, C.status == PENDING]
+        if due_by is not None:  # an expiry: only a captcha shown long enough ago
+            where += [C.shown_at.is_not(None), C.deadline.is_not(None), C.deadline <= due_by]
         result = await self.session.execute(
             update(C)
-            .where(C.id == captcha_id, C.status == PENDING)
+            .where(*where)
             .values(status=str(to_status), decided_at=at)
             .returning(C.id)
             .execution_options(synchronize_session=False)
@@ -85,18 +93,32 @@ class SqlCaptchas(Repository):
 
     async def due(self, now: dt.datetime, limit: int) -> list[CaptchaRecord]:
         rows = await self.session.scalars(
-            select(C).where(C.status == PENDING, C.deadline <= now).order_by(C.id).limit(limit)
+            select(C)
+            .where(C.status == PENDING, C.shown_at.is_not(None), C.deadline <= now)
+            .order_by(C.id)
+            .limit(limit)
         )
         return [_record(row) for row in rows]
 
-    async def set_prompt(self, captcha_ids: Sequence[int], chat_id: int, message_id: int) -> None:
-        if captcha_ids:
-            await self.session.execute(
-                update(C)
-                .where(C.id.in_(sorted(set(captcha_ids))))
-                .values(prompt_chat_id=chat_id, prompt_message_id=message_id)
-                .execution_options(synchronize_session=False)
-            )
+    async def set_prompt(
+        self, captcha_ids: Sequence[int], chat_id: int, message_id: int, *, at: dt.datetime,
+        minutes: int,
+    ) -> None:  # fmt: skip
+        if not captcha_ids:
+            return
+        ids = sorted(set(captcha_ids))
+        await self.session.execute(
+            update(C)
+            .where(C.id.in_(ids))
+            .values(prompt_chat_id=chat_id, prompt_message_id=message_id)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(  # first shown now: its minutes start now, once
+            update(C)
+            .where(C.id.in_(ids), C.status == PENDING, C.shown_at.is_(None))
+            .values(shown_at=at, deadline=at + dt.timedelta(minutes=minutes))
+            .execution_options(synchronize_session=False)
+        )
 
     async def open_on_prompt(self, chat_id: int, message_id: int) -> int:
         found = await self.session.scalar(
@@ -121,7 +143,6 @@ class SqlCaptchas(Repository):
             C.status == PENDING,
             C.prompt_message_id.is_(None),
             C.via_request.is_(False),
-            C.deadline > now,
         ]
 
     async def unprompted(self, chat_pk: int, now: dt.datetime, limit: int) -> list[CaptchaRecord]:
@@ -138,3 +159,12 @@ class SqlCaptchas(Repository):
             select(C.chat_id).where(*self._unprompted(now)).distinct().order_by(C.chat_id)
         )
         return list(found)
+
+    async def waiting(self, chat_pk: int) -> tuple[int, int]:
+        unshown = func.count().filter(C.shown_at.is_(None), C.via_request.is_(False))
+        row = (
+            await self.session.execute(
+                select(unshown, func.count()).where(C.chat_id == chat_pk, C.status == PENDING)
+            )
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0)

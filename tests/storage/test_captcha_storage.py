@@ -97,12 +97,38 @@ async def test_a_failed_captcha_removes_the_member_and_rejects_the_invite(uow_fa
     assert (found.status, found.reason) == (InviteStatus.REJECTED, RejectReason.QUALITY)
 
 
-async def test_a_timed_out_captcha_expires_once(uow_factory):
-    await setup(uow_factory, captcha_kind="sum")
+async def show(uow_factory, captcha: int, at: dt.datetime, message_id: int = 77) -> None:
+    async with uow_factory() as uow:
+        await uow.captchas.set_prompt([captcha], GROUP.chat_id, message_id, at=at, minutes=3)
+        await uow.commit()
+
+
+async def test_a_timed_out_captcha_expires_once_its_minutes_after_it_was_shown(uow_factory):
+    captcha = await setup(uow_factory, captcha_kind="sum")
     moderator = FakeModerator()
+    # No prompt showed it yet: it never expires, however long it waits.
     assert await expire_captchas(uow_factory(), moderator, bot_id=BOT,
-                                 now=NOW + dt.timedelta(minutes=2)) == []  # fmt: skip
-    later = NOW + dt.timedelta(minutes=3)
+                                 now=NOW + dt.timedelta(hours=2)) == []  # fmt: skip
+    async with uow_factory() as uow:
+        assert (
+            await uow.captchas.decide(
+                captcha,
+                CaptchaStatus.EXPIRED,
+                NOW + dt.timedelta(hours=2),
+                due_by=NOW + dt.timedelta(hours=2),
+            )
+            is False
+        )  # the conditional UPDATE refuses an unshown one too
+    shown = NOW + dt.timedelta(minutes=10)
+    await show(uow_factory, captcha, shown)
+    await show(uow_factory, captcha, shown + dt.timedelta(minutes=2), 78)  # keeps shown_at
+    async with uow_factory() as uow:
+        stored = await uow.captchas.get(captcha)
+    assert stored is not None and stored.shown_at == shown
+    assert stored.deadline == shown + dt.timedelta(minutes=3)
+    assert await expire_captchas(uow_factory(), moderator, bot_id=BOT,
+                                 now=shown + dt.timedelta(minutes=2)) == []  # fmt: skip
+    later = shown + dt.timedelta(minutes=3)
     done = await expire_captchas(uow_factory(), moderator, bot_id=BOT, now=later)
     assert [d.status for d in done] == [CaptchaStatus.EXPIRED]
     assert await expire_captchas(uow_factory(), moderator, bot_id=BOT, now=later) == []

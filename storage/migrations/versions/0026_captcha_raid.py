@@ -1,5 +1,6 @@
 """captcha and raid mode: one pending captcha per group, member and join (a redelivered join
-acts once), moved out of `pending` once by a conditional UPDATE; each group's raid state
+acts once), moved out of `pending` once by a conditional UPDATE, its minutes counted from
+when a prompt first shows it (`shown_at`); each group's raid state
 
 Revision ID: 0026
 Revises: 0025
@@ -32,12 +33,13 @@ def upgrade() -> None:
         sa.Column("options", sa.String(64), nullable=False),
         sa.Column("salt", sa.String(16), nullable=False),
         sa.Column("answer_hash", sa.String(32), nullable=False),
-        sa.Column("deadline", TZ, nullable=False),
+        sa.Column("deadline", TZ, nullable=True),  # shown_at + captcha_minutes
         sa.Column("via_request", sa.Boolean(), nullable=False),
         sa.Column("prompt_chat_id", sa.BigInteger(), nullable=True),
         sa.Column("prompt_message_id", sa.BigInteger(), nullable=True),
         sa.Column("status", sa.String(8), nullable=False),
         sa.Column("decided_at", TZ, nullable=True),
+        sa.Column("shown_at", TZ, nullable=True),  # None: waits for a prompt, never expires
         sa.ForeignKeyConstraint(
             ["chat_id"], ["chats.id"], name=op.f("fk_captchas_chat_id_chats"), ondelete="CASCADE"
         ),
