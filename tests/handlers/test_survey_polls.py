@@ -29,6 +29,7 @@ async def a_flavour_poll(bot: Harness) -> int:
     assert request.params["question"] == "Which flavour next?"
     assert [o["text"] for o in request.params["options"]] == ["Mango", "Lychee", "Peach & <b>"]
     assert not {"parse_mode", "question_parse_mode"} & request.params.keys()  # plain text
+    assert not any("text_parse_mode" in o for o in request.params["options"])  # each option too
     [line] = [x for x in (await say(bot, ADMIN, "/survey list"))[0].splitlines() if "#" in x]
     return int(line.split()[0].removeprefix("#"))
 
@@ -133,3 +134,34 @@ async def test_bad_polls_and_unknown_votes_change_nothing(bot: Harness):
     assert said == []
     assert [c for c in bot.world.calls if c.method == "sendPoll"] == []
     assert listing.startswith("No surveys yet.")
+
+
+async def test_an_option_with_markup_characters_is_posted_as_plain_text(bot: Harness):
+    """Telegram parses an option sent with text_parse_mode HTML: "<b>" never closed would be
+    refused. Sent plain, it is posted as typed."""
+    await say(bot, ADMIN, "/survey poll Which? | 1 < 2 | Peach & <b>")
+
+    assert [o["text"] for o in sent_poll(bot)["options"]] == ["1 < 2", "Peach & <b>"]
+
+
+async def test_a_poll_telegram_refuses_is_reported_and_leaves_no_survey(bot: Harness):
+    bot.world.fail_next("sendPoll", 400, "Bad Request: POLL_OPTION_INVALID")
+
+    [reply] = await say(bot, ADMIN, "/survey poll Which flavour next? | Mango | Lychee")
+    [listing] = await say(bot, ADMIN, "/survey list")
+
+    assert reply == (
+        "⚠️ Telegram refused the poll, so nothing was posted and no survey was made: "
+        "Poll_option_invalid"  # as PTB words Telegram's description
+    )
+    assert "Which flavour next?" not in listing and "#1 " not in listing
+    assert bot.world.poll(GROUP) is None
+
+
+async def test_a_refused_poll_is_reported_in_chinese(bot: Harness):
+    await say(bot, OWNER, "/set language zh")
+    bot.world.fail_next("sendPoll", 400, "Bad Request: POLL_OPTION_INVALID")
+
+    [reply] = await say(bot, ADMIN, "/survey poll 下次出什么口味？｜芒果｜荔枝")
+
+    assert reply.startswith("⚠️ Telegram 拒绝了这个投票，群里没有发出，也没有创建调查")
