@@ -27,6 +27,7 @@ from handlers.calendar import Asking, body_of, preview
 from handlers.calendar_texts import CalendarTexts
 from handlers.callbacks import BroadcastButton, BroadcastVerb, callback_button, tapped
 from handlers.deps import Deps
+from handlers.reports import figures_privately
 from handlers.use_case import Call, use_case
 
 REPORT = {"report", "报告"}
@@ -81,7 +82,7 @@ async def report(call: Call[BroadcastTexts]) -> None:
         call.deps.uow(), chat_id=call.group_id, broadcast_id=parse_report(call.args),
         now=call.at,
     )  # fmt: skip
-    await call.reply(call.t.report(r))
+    await figures_privately(call, call.t.report(r))
 
 
 def draft_markup(b: BroadcastRecord, count: int, t: CalendarTexts) -> Asking:

@@ -27,7 +27,7 @@ from campaigns.settings import language_for
 from campaigns.surveys import SurveyCommand, SurveyKind, SurveyVerb, parse_survey_command
 from handlers.callbacks import SurveyButton, tapped
 from handlers.posting import survey_markup
-from handlers.reports import report_privately
+from handlers.reports import figures_privately, report_privately
 from handlers.survey_texts import SurveyTexts
 from handlers.use_case import Call, use_case
 
@@ -49,7 +49,8 @@ async def survey_command(call: Call[SurveyTexts]) -> None:
     elif command.verb is SurveyVerb.CLOSE and command.survey_id is not None:
         await _close(call, command.survey_id)
     elif command.verb is SurveyVerb.LIST:
-        await call.reply(call.t.listing(await list_surveys(uow(), chat_id=group), timezone))
+        listing = call.t.listing(await list_surveys(uow(), chat_id=group), timezone)
+        await figures_privately(call, listing)
     else:
         report = await survey_report(uow(), chat_id=group, survey_id=command.survey_id)
         text = call.t.report(report, timezone)

@@ -46,7 +46,7 @@ async def test_variants_are_previewed_labelled_sent_once_in_each_arm_and_reporte
     for uid in a_members[:2]:  # two of A write back within the day
         await bot.say(uid, "what time?", at=started + dt.timedelta(minutes=30))
     await bot.flush()
-    [report] = await bot.say(OWNER, f"/broadcast report {bid}", at=await later(bot, 60))
+    report, _in_group = await bot.say(OWNER, f"/broadcast report {bid}", at=await later(bot, 60))
 
     assert shown[1:5] == ["⬇️ Variant A", "Sale tonight", "⬇️ Variant B", "Sale tonight, 20% off"]
     assert "🧪 A/B test: A 40% · B 40% · held out 20%" in shown[5]
@@ -78,7 +78,8 @@ async def test_without_a_holdout_b_is_compared_with_a_and_zh_admins_read_it_in_c
     await refresh_progress(bot.app.bot, bot.app.bot_data.deps, {})  # done: the job's tick
     await bot.say(OWNER, "/set language zh", at=await later(bot))
 
-    [report] = await bot.say(OWNER, "/broadcast report 1", at=await later(bot, 60 * 24 * 8))
+    at = await later(bot, 60 * 24 * 8)
+    report, _in_group = await bot.say(OWNER, "/broadcast report 1", at=at)
 
     sent = [uid for uid in MEMBERS if {"Hello", "Hi there"} & set(bot.world.delivered(uid))]
     assert sorted(sent) == sorted(MEMBERS)
@@ -121,9 +122,9 @@ async def test_the_report_is_only_for_admins_of_the_broadcasts_own_group(bot: Ha
     [plain] = await bot.say(OWNER, "/broadcast report 2", at=at)
     [draft] = await bot.say(OWNER, "/broadcast report 3", at=at)
     [bad] = await bot.say(OWNER, "/broadcast report yesterday", at=await later(bot))
-    [mine] = await bot.say(OWNER, "/broadcast report #1", at=at)
+    mine, _in_group = await bot.say(OWNER, "/broadcast report #1", at=at)
     forged = await tap(bot, OTHER, ADMIN, BroadcastButton(BroadcastVerb.CANCEL, 1))
-    [still] = await bot.say(OWNER, "/broadcast report 1", at=await later(bot))
+    still, _in_group = await bot.say(OWNER, "/broadcast report 1", at=await later(bot))
     await bot.drain()  # the forged ✖ cancelled nothing: the rest still goes out
 
     assert "only group admins can do that" in member

@@ -250,7 +250,7 @@ async def test_admins_list_offers_and_get_plain_answers_about_ids_and_limits(bot
     [twice] = await bot.send(
         bot.world.message(GROUP, OWNER, f"/coupon grant {offer_id}", reply_to_message=said)
     )
-    [listing] = await bot.say(OWNER, "/coupon list")
+    listing, _in_group = await bot.say(OWNER, "/coupon list")
 
     assert "There is no coupon offer #999 in this group" in missing
     assert "Usage" in odd

@@ -69,7 +69,7 @@ async def test_closing_stops_the_poll_and_later_votes_count_not(bot: Harness):
 
     [closed] = await say(bot, ADMIN, f"/survey close {survey_id}")
     [again] = await say(bot, ADMIN, f"/survey close {survey_id}")
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
 
     assert closed == f"Poll #{survey_id} is closed and stopped: it takes no more votes."
     assert again == "This survey is closed: answers are no longer taken."
@@ -86,7 +86,7 @@ async def test_a_vote_that_reaches_the_bot_after_closing_is_not_counted(bot: Har
 
     [closed] = await say(bot, ADMIN, f"/survey close {survey_id}")  # closed here regardless
     await vote(bot, ALICE, [0])  # Telegram's poll still open: the bot refuses the vote
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
 
     assert closed.startswith(f"Poll #{survey_id} is closed")
     assert "no votes yet" in listing
@@ -97,7 +97,7 @@ async def test_a_poll_in_chinese_with_full_width_bars(bot: Harness):
     await say(bot, ADMIN, "/survey poll 下次出什么口味？｜芒果｜荔枝")
     await vote(bot, BOB, [1])
     *_, report = await say(bot, ADMIN, "/survey results")
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
 
     assert [o["text"] for o in sent_poll(bot)["options"]] == ["芒果", "荔枝"]
     assert "<b>调查结果</b>" in report and " 投票 · " in report and "进行中" in report
@@ -122,7 +122,7 @@ async def test_bad_polls_and_unknown_votes_change_nothing(bot: Harness):
                         "option_persistent_ids": ["0"]},
     }  # fmt: skip
     said = await bot.send(unknown)
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
 
     [few], [many], [twice], [long], [audience], [member] = replies
     assert few.startswith("A poll has 2 to 12 options, each after a <code>|</code>")
@@ -148,7 +148,7 @@ async def test_a_poll_telegram_refuses_is_reported_and_leaves_no_survey(bot: Har
     bot.world.fail_next("sendPoll", 400, "Bad Request: POLL_OPTION_INVALID")
 
     [reply] = await say(bot, ADMIN, "/survey poll Which flavour next? | Mango | Lychee")
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
 
     assert reply == (
         "⚠️ Telegram refused the poll, so nothing was posted and no survey was made: "
