@@ -58,10 +58,10 @@ async def test_an_admin_makes_a_channel_and_reads_its_joins_confirmed_orders_gmv
     assert create["name"] == "小红书 11月"
     # ROI = (99 − 50) / 50
     assert (
-        "<b>小红书 11月</b> · 2 joined · 0 confirmed · 1 first orders · GMV ¥99.00 · "
+        "<b>小红书 11月</b> · 2 joined · 0 confirmed · 1 first order · GMV ¥99.00 · "
         "cost ¥50.00 · ROI 98%\nhttps://t.me/+" in early
     )
-    assert "<b>小红书 11月</b> · 2 joined · 1 confirmed · 1 first orders" in later  # Gus silent
+    assert "<b>小红书 11月</b> · 2 joined · 1 confirmed · 1 first order" in later  # Gus silent
     assert "counts once, in the channel they first joined through" in later
     assert await counts(bot, ADMIN) == (0, 0, 0, 0)  # nobody is credited a referral
 
@@ -175,7 +175,7 @@ async def test_stats_and_funnels_break_down_by_channel(bot: Harness):
 
     assert "🔗 <b>Channels (渠道)</b>: members who joined through them in these days" in card
     assert (
-        "<b>小红书 11月</b>: 2 joined · 1 confirmed · 1 first orders · GMV ¥99.00 · "
+        "<b>小红书 11月</b>: 2 joined · 1 confirmed · 1 first order · GMV ¥99.00 · "
         "ROI to date 98% (GMV ¥99.00, cost ¥50.00)" in card
     )
     assert "<b>New members by channel (渠道)</b>" in funnels
@@ -206,6 +206,6 @@ async def test_the_retro_of_a_campaign_shows_its_channels_and_counts_their_cost_
     assert "<b>ROI</b> 98%" in retro
     assert "🔗 <b>Channels</b> (members who joined through them in its days)" in retro
     assert (
-        "<b>小红书 11月</b>: 2 joined · 0 confirmed · 1 first orders · GMV ¥99.00 · "
+        "<b>小红书 11月</b>: 2 joined · 0 confirmed · 1 first order · GMV ¥99.00 · "
         "cost ¥50.00 · ROI 98%" in retro
     )
