@@ -289,7 +289,7 @@ async def broadcast(settings: Settings, args: argparse.Namespace) -> int:
             raise UsageError(f"--audience: unknown rule {error.token!r}") from None
         target = service.Target.GROUPS if args.all_groups else service.Target.MEMBERS
         try:
-            draft, count = await service.draft(
+            draft, count, _held = await service.draft(
                 uow(),
                 chat_id=args.chat,
                 target=target,

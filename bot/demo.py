@@ -786,14 +786,16 @@ async def _stats(demo: Demo, world: FakeTelegram) -> int:
         "the owner reads the last 90 days' key figures (the card goes privately)",
         world.message(GROUP, OWNER, "/stats 90d", at=at),
     )
-    charts = [
-        c for c in world.calls[before:] if c.method == "sendPhoto" and c.status == 200
-    ]  # fmt: skip
+    captions: list[str] = []  # a lone chart comes as a photo, several as one album
+    for c in world.calls[before:]:
+        if c.status == 200 and c.method == "sendPhoto":
+            captions.append(str(c.params.get("caption", "")))
+        elif c.status == 200 and c.method == "sendMediaGroup":
+            captions += [str(item.get("caption", "")) for item in c.params["media"]]
     demo.highlights.append(
-        f"— then {len(charts)} charts as photos: "
-        + "; ".join(_plain(str(c.params.get("caption", ""))) for c in charts)
+        f"— then {len(captions)} charts: " + "; ".join(_plain(caption) for caption in captions)
     )
-    return len(charts)
+    return len(captions)
 
 
 async def _retro(demo: Demo, world: FakeTelegram) -> None:

@@ -39,6 +39,7 @@ from handlers.groupbuy_texts import GroupBuyTexts
 from handlers.groupbuys import announce_ended, announce_expired, show_team
 from handlers.journey_texts import render as render_journey
 from handlers.notify import (
+    reachable_admins,
     send_coupon_reminders,
     send_expiry_notices,
     send_notices,
@@ -250,7 +251,11 @@ class Jobs:
     async def alerts(self, _: object = None) -> None:
         """Low stock, campaigns behind pace and leave spikes, each sent privately to the
         group's admins at most once per condition and local day (across processes)."""
-        due = await due_alerts(self.d.uow, now=self.d.clock())
+
+        async def reachable(group_id: int) -> bool:
+            return bool(await reachable_admins(self.bot, self.d, group_id))
+
+        due = await due_alerts(self.d.uow, now=self.d.clock(), reachable=reachable)
         if due:
             log.info("%d alerts to send to admins", len(due))
             await send_alerts(self.bot, self.d, due)

@@ -34,8 +34,8 @@ async def cohorts_command(call: Call[AnalyticsTexts]) -> None:
         call.deps.uow(), chat_id=call.group_id, weeks=weeks, now=call.at
     )
     png = await render_in_thread(cohort_heatmap, report.table, language=call.t.language)
-    text = call.t.cohorts(report)
-    await _report(call, text, png, text)
+    # the summary once, as the text; the chart's caption only names it
+    await _report(call, call.t.cohorts(report), png, call.t.cohort_title())
 
 
 async def _report(call: Call[AnalyticsTexts], text: str, png: bytes, caption: str) -> None:

@@ -27,6 +27,7 @@ from handlers.calendar import Asking, body_of, preview
 from handlers.calendar_texts import CalendarTexts
 from handlers.callbacks import BroadcastButton, BroadcastVerb, callback_button, tapped
 from handlers.deps import Deps
+from handlers.reports import figures_privately
 from handlers.use_case import Call, use_case
 
 REPORT = {"report", "报告"}
@@ -63,14 +64,15 @@ async def _draft_and_preview(
 ) -> None:
     """The draft (one variant, or an A/B test), then each variant as members will see it."""
     t = call.t
-    record, count = await draft(
+    record, count, held = await draft(
         call.deps.uow(), chat_id=call.group_id, target=Target.MEMBERS, content=variants[0],
         audience=audience, created_by=call.user_id, now=call.at, update=call.key,
         variants=variants if len(variants) > 1 else (), holdout=holdout,
     )  # fmt: skip
     labelled = [(t.variant_label(a), v) for a, v in zip(LABELS, variants, strict=False)]
     await preview(
-        call, variants[0], t.broadcast_draft(record, count), draft_markup(record, count, t),
+        call, variants[0], t.broadcast_draft(record, count),
+        draft_markup(record, count - held, t, held=held),
         variants=labelled if len(variants) > 1 else (),
     )  # fmt: skip
 
@@ -81,12 +83,13 @@ async def report(call: Call[BroadcastTexts]) -> None:
         call.deps.uow(), chat_id=call.group_id, broadcast_id=parse_report(call.args),
         now=call.at,
     )  # fmt: skip
-    await call.reply(call.t.report(r))
+    await figures_privately(call, call.t.report(r))
 
 
-def draft_markup(b: BroadcastRecord, count: int, t: CalendarTexts) -> Asking:
-    """📣 send to `count` members, ✖ discard: asked about this broadcast only."""
-    send = callback_button(t.send_button(count), BroadcastButton(BroadcastVerb.SEND, b.id))
+def draft_markup(b: BroadcastRecord, count: int, t: CalendarTexts, *, held: int = 0) -> Asking:
+    """📣 send to `count` members (`held` more held out), ✖ discard: asked about this
+    broadcast only."""
+    send = callback_button(t.send_button(count, held), BroadcastButton(BroadcastVerb.SEND, b.id))
     discard = callback_button(t.cancel_button(), BroadcastButton(BroadcastVerb.DISCARD, b.id))
     return Asking(InlineKeyboardMarkup([[send, discard]]), ButtonKind.BROADCAST, b.id)
 

@@ -469,7 +469,10 @@ class CalendarTexts:
             audience=self.audience(b.audience),
         )
 
-    def send_button(self, count: int) -> str:
+    def send_button(self, count: int, held: int = 0) -> str:
+        """The members it goes to; those an A/B test holds out are not among them."""
+        if held:
+            return self._("📣 Send to {n} ({held} held out)", n=count, held=held)
         return self._("📣 Send to {n}", n=count)
 
     def pause_button(self) -> str:

@@ -49,6 +49,7 @@ class CampaignTexts:
         self.channel = ChannelTexts(language)
         self.survey = SurveyTexts(language)
         self.language, self._, self._n = language, self.words._, self.words._n
+        self.comma = "、" if language == "zh" else ", "  # between the items of a list
 
     def refusal(self, error: Exception) -> str | None:
         if isinstance(error, CampaignInputError):
@@ -209,7 +210,7 @@ class CampaignTexts:
             )
             lines.append(self._("Phases: {phases}", phases=shown))
         if c.targets:
-            shown = ", ".join(
+            shown = self.comma.join(
                 f"{self.stats.name(kpi)} {self.stats.value(KIND[kpi], v)}"
                 for kpi, v in c.targets.items()
             )
@@ -224,7 +225,7 @@ class CampaignTexts:
         return "\n".join(lines + (self.plan_lines(c) or [self._("No targets.")]))
 
     def attached(self, items: Sequence[Attached]) -> str:
-        shown = ", ".join(f"{self.kind(a.kind)} {_esc(a.ref)}" for a in items)
+        shown = self.comma.join(f"{self.kind(a.kind)} {_esc(a.ref)}" for a in items)
         return self._("📎 Attached: {items}", items=shown)
 
     def kind(self, kind: AttachKind) -> str:
@@ -360,7 +361,7 @@ class CampaignTexts:
             lines[-1] += " · " + self._("by members its channels brought {gmv}",
                                         gmv=self.money(r.gmv_channels))  # fmt: skip
         roi = NONE if r.roi is None else f"{r.roi * 100:,.0f}%"
-        lines.append(self._("📈 <b>ROI</b> {roi} (attributed GMV − cost) / cost", roi=roi))
+        lines.append(self._("📈 <b>ROI</b> {roi} (= (attributed GMV − cost) / cost)", roi=roi))
         if r.attribution_open and r.stage is not Stage.UPCOMING:
             end = c.end + c.window
             lines.append(self._("<i>Orders until {day} may still be attributed: ask "

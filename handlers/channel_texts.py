@@ -41,7 +41,7 @@ class ChannelTexts:
 
     def __init__(self, language: str) -> None:
         self.words = Words(language)
-        self.language, self._ = language, self.words._
+        self.language, self._, self._n = language, self.words._, self.words._n
 
     def refusal(self, error: Exception) -> str | None:
         if isinstance(error, ChannelInputError):
@@ -142,10 +142,11 @@ class ChannelTexts:
         )  # fmt: skip
 
     def figures(self, s: ChannelStats) -> str:
-        """`3 joined · 2 confirmed · 1 first orders · GMV ¥99.00`."""
-        return self._(
+        """`3 joined · 2 confirmed · 1 first order · GMV ¥99.00`."""
+        return self._n(
+            "{joins} joined · {confirmed} confirmed · {orders} first order · GMV {gmv}",
             "{joins} joined · {confirmed} confirmed · {orders} first orders · GMV {gmv}",
-            joins=s.joins, confirmed=s.confirmed, orders=s.first_orders,
+            s.first_orders, joins=s.joins, confirmed=s.confirmed, orders=s.first_orders,
             gmv=self.money(s.gmv),
         )  # fmt: skip
 

@@ -15,6 +15,7 @@ from campaigns.services.channels import (
 )
 from handlers.channel_texts import ChannelTexts
 from handlers.invite_links import TelegramLinks
+from handlers.reports import figures_privately
 from handlers.use_case import Call, use_case
 
 
@@ -35,8 +36,8 @@ async def _new(call: Call[ChannelTexts], c: LinkCommand) -> None:
 
 async def _list(call: Call[ChannelTexts], c: LinkCommand) -> None:
     await call.deps.buffer.flush()  # the confirmed count reads the latest activity
-    await call.reply(call.t.listing(await list_channels(call.deps.uow(), chat_id=call.group_id,
-                                                        now=call.at)))  # fmt: skip
+    listing = await list_channels(call.deps.uow(), chat_id=call.group_id, now=call.at)
+    await figures_privately(call, call.t.listing(listing))
 
 
 async def _cost(call: Call[ChannelTexts], c: LinkCommand) -> None:

@@ -51,6 +51,15 @@ from handlers.words import Words
 TERMS_EXAMPLES = "满100减10, 无门槛5, 85折, 满200打9折 最高减50, ¥10 off ¥100, 15% off cap ¥50"
 
 
+def zhe(paid: int) -> str:
+    """The share paid (basis points) as a 折 rate: 9折 for 90%, 85折 for 85%, 87.5折 for
+    87.5%, 0.5折 for 5% (one digit would read as tenths: 5折 is half the price)."""
+    percent = paid / 100
+    if paid % 1_000 == 0 or percent < 10:
+        return f"{percent / 10:g}"
+    return f"{percent:g}"
+
+
 class CouponTexts:
     """Texts for coupons, in one language."""
 
@@ -71,7 +80,10 @@ class CouponTexts:
         if t.kind is CouponKind.GIFT:
             what = self._("a free gift")
         elif t.kind is CouponKind.PERCENT:
-            what = self._("{pct}% off", pct=f"{t.value / 100:g}")
+            if self.language == "zh":  # 85折: what is paid, as shoppers read it
+                what = f"{zhe(10_000 - t.value)}折"
+            else:
+                what = self._("{pct}% off", pct=f"{t.value / 100:g}")
             if t.cap is not None:
                 what += self._(" (up to {cap})", cap=format_amount(t.cap, t.currency))
         else:

@@ -42,6 +42,7 @@ from handlers.callbacks import ClaimButton, callback_button, tapped
 from handlers.coupon_texts import CouponTexts
 from handlers.extract import is_group, person
 from handlers.notify import send_private, send_tier_changes
+from handlers.reports import figures_privately
 from handlers.use_case import Call, use_case
 
 
@@ -145,7 +146,7 @@ async def coupon_command(call: Call[CouponTexts]) -> None:
     verb, offer_id = parse_offer_command(words)
     if offer_id is None:  # list
         offers = await group_offers(call.deps.uow(), chat_id=call.group_id, at=call.at)
-        await call.reply(call.t.offer_list(offers))
+        await figures_privately(call, call.t.offer_list(offers))
         return
     with naming_the_offer(offer_id):
         await BY_ID[verb](call, offer_id)
@@ -167,7 +168,7 @@ async def _report(call: Call[CouponTexts], offer_id: int) -> None:
     offer, report = await offer_report(
         call.deps.uow(), chat_id=call.group_id, template_id=offer_id, now=call.at
     )
-    await call.reply(call.t.report(offer, report))
+    await figures_privately(call, call.t.report(offer, report))
 
 
 async def _end(call: Call[CouponTexts], offer_id: int) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, TelegramError
 
+from campaigns.ports.members import Contact
 from campaigns.services.coupons import Reminder
 from campaigns.services.invite_links import mark_reachable
 from campaigns.services.members import reachable_contacts
@@ -94,12 +95,17 @@ async def send_expiry_notices(bot: Bot, d: Deps, notices: Sequence[ExpiredNotice
         await send_private(bot, d, n.member.user_id, t.expired_notice(n))
 
 
+async def reachable_admins(bot: Bot, d: Deps, group_id: int) -> list[Contact]:
+    """The group's admins who started the bot and have not blocked it."""
+    admins = await d.admins.admin_ids(bot, group_id)
+    return await reachable_contacts(d.uow(), sorted(admins))
+
+
 async def tell_admins(bot: Bot, d: Deps, group_id: int, text: Callable[[str], str] | str) -> None:
     """A private note to each admin of the group who started the bot: in their own language
     when `text` renders it in one, else the text as given (a 复盘 or an alert already in the
     group's language); best effort, like every private notice."""
     group_language = (await d.settings_of(group_id)).language
-    admins = await d.admins.admin_ids(bot, group_id)
-    for admin in await reachable_contacts(d.uow(), sorted(admins)):
+    for admin in await reachable_admins(bot, d, group_id):
         language = language_for(admin.language_code, group_language)
         await send_private(bot, d, admin.user_id, text if isinstance(text, str) else text(language))

@@ -44,6 +44,12 @@ async def report_privately(
         await _photos(bot, chat.id, photos)
 
 
+async def figures_privately(call: Call[Any], text: str) -> None:
+    """A list or report of the group's business figures (no charts): privately, with a line
+    in the group saying so, when the admin started the bot; else where they asked."""
+    await report_privately(call, text, [], sent_note=call.t.words.sent_privately())
+
+
 async def _photos(bot: Bot, chat_id: int, photos: Sequence[Photo]) -> None:
     for start in range(0, len(photos), ALBUM_MOST):
         part = photos[start : start + ALBUM_MOST]

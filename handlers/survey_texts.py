@@ -169,6 +169,12 @@ class SurveyTexts:
                           id=survey.id)  # fmt: skip
         return self._("Survey #{id} is closed: its buttons take no more answers.", id=survey.id)
 
+    def poll_refused(self, reason: str) -> str:
+        return self._(
+            "⚠️ Telegram refused the poll, so nothing was posted and no survey was made: {reason}",
+            reason=_esc(reason),
+        )
+
     def sent_privately(self) -> str:
         return self._("📬 I sent you the survey results privately.")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from telegram import InputPollOption
 from telegram.error import TelegramError
 
 from campaigns.content import PostContent
@@ -15,6 +16,7 @@ from campaigns.services.surveys import (
     answer_survey,
     ask_audience,
     close_survey,
+    discard_survey,
     list_surveys,
     remember_poll,
     remember_survey,
@@ -25,7 +27,7 @@ from campaigns.settings import language_for
 from campaigns.surveys import SurveyCommand, SurveyKind, SurveyVerb, parse_survey_command
 from handlers.callbacks import SurveyButton, tapped
 from handlers.posting import survey_markup
-from handlers.reports import report_privately
+from handlers.reports import figures_privately, report_privately
 from handlers.survey_texts import SurveyTexts
 from handlers.use_case import Call, use_case
 
@@ -47,7 +49,8 @@ async def survey_command(call: Call[SurveyTexts]) -> None:
     elif command.verb is SurveyVerb.CLOSE and command.survey_id is not None:
         await _close(call, command.survey_id)
     elif command.verb is SurveyVerb.LIST:
-        await call.reply(call.t.listing(await list_surveys(uow(), chat_id=group), timezone))
+        listing = call.t.listing(await list_surveys(uow(), chat_id=group), timezone)
+        await figures_privately(call, listing)
     else:
         report = await survey_report(uow(), chat_id=group, survey_id=command.survey_id)
         text = call.t.report(report, timezone)
@@ -107,11 +110,19 @@ async def post_poll(call: Call[SurveyTexts], command: SurveyCommand) -> None:
     survey = await start_survey(uow(), bot_id=key[0], update_id=key[1], chat_id=group,
                                 kind=SurveyKind.POLL, question=command.question,
                                 options=command.options, by=call.user_id, at=call.at)  # fmt: skip
-    sent = await call.context.bot.send_poll(
-        group, survey.question, list(survey.options), is_anonymous=False,
-        allows_multiple_answers=False, question_parse_mode=None, explanation_parse_mode=None,
-        description_parse_mode=None, api_kwargs=PLAIN,
-    )  # fmt: skip
+    # Each option plain too: PTB gives a bare string option the default parse mode.
+    options = [InputPollOption(option, text_parse_mode=None) for option in survey.options]
+    try:
+        sent = await call.context.bot.send_poll(
+            group, survey.question, options, is_anonymous=False,
+            allows_multiple_answers=False, question_parse_mode=None, explanation_parse_mode=None,
+            description_parse_mode=None, api_kwargs=PLAIN,
+        )  # fmt: skip
+    except TelegramError as error:
+        log.warning("survey %s: Telegram refused its poll: %s", survey.id, error)
+        await discard_survey(uow(), survey_id=survey.id)
+        await call.reply(call.t.poll_refused(error.message))
+        return
     if sent.poll is not None:
         await remember_poll(uow(), survey_id=survey.id, poll_id=sent.poll.id,
                             message_id=sent.message_id)  # fmt: skip

@@ -101,6 +101,10 @@ class Words:
             group=html.escape(title or "", quote=False),
         )
 
+    def sent_privately(self) -> str:
+        """The group's line when a business figure went to the admin privately instead."""
+        return self._("📬 I sent it to you in a private chat.")
+
     def admins_only(self) -> str:
         return self._("🙏 Sorry, only group admins can do that.")
 

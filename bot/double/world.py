@@ -35,6 +35,8 @@ SENDING = {
     "forwardMessage",
 }
 POLL_OPTIONS = range(1, 13)  # sendPoll's "1-12 answer options"
+HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+             "a", "code", "pre", "tg-emoji", "blockquote"}  # fmt: skip
 ALBUM = (2, 10)  # items in a sendMediaGroup
 ALBUM_ALONE = {"document", "audio"}  # album kinds that cannot mix with others
 # Edits count against a chat's limit (a group's 20 a minute), not against the 30 a second.
@@ -766,6 +768,29 @@ class FakeTelegram:
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
 
+    @staticmethod
+    def _html_parses(text: str) -> None:
+        """Telegram's HTML parse mode refuses a `<` that opens no tag it knows, and a tag
+        left open or closed out of order (as "A < B" or "Peach & <b>" sent as HTML)."""
+        opened: list[str] = []
+        for match in re.finditer(r"<(/?)([^<>\s/]*)[^<>]*(>?)", text):
+            closing, name, end = match.group(1), match.group(2).lower(), match.group(3)
+            at = len(text[: match.start()].encode())
+            if not end:
+                raise ApiError(400, "Bad Request: can't parse entities: Can't find end of the "
+                                    f"tag starting at byte offset {at}")  # fmt: skip
+            if name not in HTML_TAGS:
+                raise ApiError(400, "Bad Request: can't parse entities: Unsupported start tag "
+                                    f'"{name}" at byte offset {at}')  # fmt: skip
+            if not closing:
+                opened.append(name)
+            elif not opened or opened.pop() != name:
+                raise ApiError(400, "Bad Request: can't parse entities: Unmatched end tag at "
+                                    f'byte offset {at}, expected "</{name}>"')  # fmt: skip
+        if opened:
+            raise ApiError(400, "Bad Request: can't parse entities: Can't find end tag "
+                                f'corresponding to start tag "{opened[-1]}"')  # fmt: skip
+
     def api_sendMessage(self, params: JSON) -> JSON:
         chat = self._chat(params["chat_id"])
         self._text_fits(params)
@@ -820,6 +845,9 @@ class FakeTelegram:
         if chat["type"] == "private" and not self._may_message(chat["id"]):
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         options = [o["text"] if isinstance(o, dict) else str(o) for o in params["options"]]
+        for option in params["options"]:
+            if isinstance(option, dict) and option.get("text_parse_mode") == "HTML":
+                self._html_parses(str(option["text"]))
         if len(options) not in POLL_OPTIONS:
             raise ApiError(400, "Bad Request: POLL_ANSWERS_INVALID")
         if len({o.strip() for o in options}) != len(options):

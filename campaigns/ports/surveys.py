@@ -28,6 +28,10 @@ class Surveys(Protocol):
         """The poll Telegram made of it: its id (poll answers name it) and its message."""
         ...
 
+    async def discard(self, survey_id: int) -> None:
+        """Gone, with its answers: a poll Telegram refused to post was never asked."""
+        ...
+
     async def by_poll(self, poll_id: str) -> Survey | None: ...
 
     async def poll_message(self, survey_id: int) -> int | None:

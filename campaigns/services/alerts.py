@@ -4,7 +4,7 @@ claimed once per condition and local day before it is handed over to be sent."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from campaigns.alerts import (
@@ -33,9 +33,16 @@ class DueAlert:
     alert: Alert
 
 
-async def due_alerts(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> list[DueAlert]:
+async def due_alerts(
+    uow: Callable[[], UnitOfWork],
+    *,
+    now: dt.datetime,
+    reachable: Callable[[int], Awaitable[bool]] | None = None,
+) -> list[DueAlert]:
     """Every alert true now whose key was not sent yet, each claimed (a unique row, committed
-    before it is returned) so that of several runs and processes one sends it."""
+    before it is returned) so that of several runs and processes one sends it. A group none
+    of whose admins `reachable` (by the group's Telegram id) can be told claims nothing: an
+    admin who starts the bot later that day still gets the day's alert."""
     found: list[tuple[ChatRecord, Alert]] = []
     async with uow() as u:
         chats: dict[int, ChatRecord | None] = {}
@@ -69,7 +76,13 @@ async def due_alerts(uow: Callable[[], UnitOfWork], *, now: dt.datetime) -> list
             if (spike := leave_spike(await u.stats.days(pk, first, today), today)) is not None:
                 found.append((c, spike))
     due = []
+    told: dict[int, bool] = {}
     for c, alert in found:
+        if reachable is not None:
+            if c.chat_id not in told:
+                told[c.chat_id] = await reachable(c.chat_id)
+            if not told[c.chat_id]:
+                continue
         day = local_day(now, c.settings.timezone)
         async with uow() as u:
             if not await u.alerts.claim(key_of(c.pk, alert, day), now):

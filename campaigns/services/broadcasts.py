@@ -97,9 +97,10 @@ async def draft(
     update: tuple[int, int] | None = None,
     variants: Sequence[PostContent] = (),
     holdout: int = 0,
-) -> tuple[BroadcastRecord, int]:
-    """The broadcast, not yet sent, and how many it would reach now (for the preview); with
-    two or more `variants` (A is `content`) or a `holdout`, an A/B test of it."""
+) -> tuple[BroadcastRecord, int, int]:
+    """The broadcast, not yet sent, how many it would reach now and how many of them its
+    holdout keeps out (for the preview); with two or more `variants` (A is `content`) or a
+    `holdout`, an A/B test of it."""
     async with uow:
         if update is not None:
             await claim_update(uow, update[0], update[1], now)
@@ -110,7 +111,8 @@ async def draft(
         elif object_buttons(content):  # one post in every group: no offer is every group's
             kind, object_id = object_buttons(content)[0]
             raise ForeignButton(kind, object_id)
-        count = len(await _targets(uow, chat_pk, target, audience, now))
+        targets = await _targets(uow, chat_pk, target, audience, now)
+        count = len(targets)
         if count == 0:
             raise BroadcastRefused(BroadcastRefusal.EMPTY)
         bid = await uow.broadcasts.add(
@@ -120,7 +122,10 @@ async def draft(
         record = await uow.broadcasts.get(bid)
         await uow.commit()
     assert record is not None
-    return record, count
+    held = (
+        len(split(bid, targets, record.variant_count, holdout).get(HOLDOUT, [])) if holdout else 0
+    )
+    return record, count, held
 
 
 async def _targets(

@@ -133,6 +133,13 @@ async def remember_poll(uow: UnitOfWork, *, survey_id: int, poll_id: str, messag
         await uow.commit()
 
 
+async def discard_survey(uow: UnitOfWork, *, survey_id: int) -> None:
+    """The poll Telegram refused to post: no survey is left to list as open."""
+    async with uow:
+        await uow.surveys.discard(survey_id)
+        await uow.commit()
+
+
 async def _open_survey(uow: UnitOfWork, survey: Survey | None, survey_id: int) -> ChatRecord:
     """The survey's group, still the bot's; SurveyRefused when there is none."""
     chat = await uow.chats.by_pk(survey.chat_pk) if survey is not None else None

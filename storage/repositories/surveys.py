@@ -51,6 +51,9 @@ class SqlSurveys(Repository):
             update(S).where(S.id == survey_id).values(poll_id=poll_id, message_id=message_id)
         )
 
+    async def discard(self, survey_id: int) -> None:
+        await self.session.execute(delete(S).where(S.id == survey_id))
+
     async def by_poll(self, poll_id: str) -> Survey | None:
         row = await self.session.scalar(
             select(S).where(S.poll_id == poll_id).execution_options(populate_existing=True)

@@ -31,3 +31,4 @@ def test_the_smallest_community_plays_the_whole_story(capsys):
     assert code == 0
     assert "four members tap" in out and "spec violations: 0" in out
     assert "积分兑换" in out and "taps Redeem" in out  # the points shop scene
+    assert "— then 4 charts: " in out  # /stats' album, each chart counted

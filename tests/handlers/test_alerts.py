@@ -40,6 +40,28 @@ async def test_a_low_offer_alerts_the_admin_who_started_the_bot_once_a_day(bot: 
     assert bot.world.delivered(OWNER) == []  # an admin who never started the bot
 
 
+async def test_an_alert_no_admin_can_get_waits_for_one_who_starts_the_bot_that_day(
+    bot: Harness,
+):
+    offer_id = await offer(bot, stock=1)
+    await claim_on_post(bot, ALICE, offer_id)  # 0 of 1 left
+    bot.clock.advance(120)
+    jobs = jobs_of(bot)
+
+    await jobs.alerts()  # no admin started the bot: the day's alert is not spent
+    bot.world.start_private(ADMIN)
+    await bot.say(ADMIN, "/start", chat=ADMIN)
+    before = len(bot.world.delivered(ADMIN))
+    bot.clock.advance(HOUR)
+    await jobs.alerts()
+    bot.clock.advance(HOUR)
+    await jobs.alerts()  # sent once that day all the same
+
+    [alert] = bot.world.delivered(ADMIN)[before:]
+    assert alert.startswith("⚠️ <b>Low stock</b> in ")
+    assert f"Offer #{offer_id} 满199减30: 0 of 1 coupons left." in alert
+
+
 async def test_the_alert_is_in_the_groups_language(bot: Harness):
     offer_id = await offer(bot, stock=1)
     bot.world.start_private(ADMIN)

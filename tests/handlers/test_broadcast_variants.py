@@ -7,6 +7,7 @@ import datetime as dt
 
 from bot.jobs import refresh_progress
 from campaigns.broadcast_variants import HOLDOUT, arm_of
+from handlers.calendar_texts import CalendarTexts
 from handlers.callbacks import BroadcastButton, BroadcastVerb, parse
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness, tap
 from tests.handlers.test_broadcasts import buttons, members_who_started
@@ -42,20 +43,21 @@ async def test_variants_are_previewed_labelled_sent_once_in_each_arm_and_reporte
     await refresh_progress(bot.app.bot, bot.app.bot_data.deps, {})
     progress = [c for c in bot.world.calls if c.method == "editMessageText"][-1].text
     arms = {uid: arm_of(bid, uid, 2, 20) for uid in MEMBERS}
+    held = sum(arm == HOLDOUT for arm in arms.values())
     a_members = [uid for uid in MEMBERS if arms[uid] == "A"]
     for uid in a_members[:2]:  # two of A write back within the day
         await bot.say(uid, "what time?", at=started + dt.timedelta(minutes=30))
     await bot.flush()
-    [report] = await bot.say(OWNER, f"/broadcast report {bid}", at=await later(bot, 60))
+    report, _in_group = await bot.say(OWNER, f"/broadcast report {bid}", at=await later(bot, 60))
 
     assert shown[1:5] == ["⬇️ Variant A", "Sale tonight", "⬇️ Variant B", "Sale tonight, 20% off"]
     assert "🧪 A/B test: A 40% · B 40% · held out 20%" in shown[5]
-    assert [go["text"], discard["text"]] == [f"📣 Send to {len(MEMBERS)}", "✖ Cancel"]
+    sent = len(MEMBERS) - held  # the button counts those it goes to, and names the rest
+    assert [go["text"], discard["text"]] == [f"📣 Send to {sent} ({held} held out)", "✖ Cancel"]
     for uid in MEMBERS:
         got = bot.world.delivered(uid)
         counts = (got.count("Sale tonight"), got.count("Sale tonight, 20% off"))
         assert counts == {"A": (1, 0), "B": (0, 1), HOLDOUT: (0, 0)}[arms[uid]], uid
-    held = sum(arm == HOLDOUT for arm in arms.values())
     assert held and len(a_members) >= 2
     assert f"Sent {len(MEMBERS) - held} of {len(MEMBERS) - held}" in progress
     assert f"Held out (not sent, to compare against): {held}" in progress
@@ -78,7 +80,8 @@ async def test_without_a_holdout_b_is_compared_with_a_and_zh_admins_read_it_in_c
     await refresh_progress(bot.app.bot, bot.app.bot_data.deps, {})  # done: the job's tick
     await bot.say(OWNER, "/set language zh", at=await later(bot))
 
-    [report] = await bot.say(OWNER, "/broadcast report 1", at=await later(bot, 60 * 24 * 8))
+    at = await later(bot, 60 * 24 * 8)
+    report, _in_group = await bot.say(OWNER, "/broadcast report 1", at=at)
 
     sent = [uid for uid in MEMBERS if {"Hello", "Hi there"} & set(bot.world.delivered(uid))]
     assert sorted(sent) == sorted(MEMBERS)
@@ -121,9 +124,9 @@ async def test_the_report_is_only_for_admins_of_the_broadcasts_own_group(bot: Ha
     [plain] = await bot.say(OWNER, "/broadcast report 2", at=at)
     [draft] = await bot.say(OWNER, "/broadcast report 3", at=at)
     [bad] = await bot.say(OWNER, "/broadcast report yesterday", at=await later(bot))
-    [mine] = await bot.say(OWNER, "/broadcast report #1", at=at)
+    mine, _in_group = await bot.say(OWNER, "/broadcast report #1", at=at)
     forged = await tap(bot, OTHER, ADMIN, BroadcastButton(BroadcastVerb.CANCEL, 1))
-    [still] = await bot.say(OWNER, "/broadcast report 1", at=await later(bot))
+    still, _in_group = await bot.say(OWNER, "/broadcast report 1", at=await later(bot))
     await bot.drain()  # the forged ✖ cancelled nothing: the rest still goes out
 
     assert "only group admins can do that" in member
@@ -137,3 +140,8 @@ async def test_the_report_is_only_for_admins_of_the_broadcasts_own_group(bot: Ha
     for uid in (ALICE, BOB):
         expected = 0 if arm_of(1, uid, 1, 50) == HOLDOUT else 1
         assert bot.world.delivered(uid).count("Hello") == expected
+
+
+def test_the_send_button_counts_those_sent_and_names_the_held_out_in_chinese():
+    assert CalendarTexts("zh").send_button(13, 2) == "📣 发送给 13 人（2 人留作对照）"
+    assert CalendarTexts("zh").send_button(15) == "📣 发送给 15 人"

@@ -168,6 +168,9 @@ async def test_the_survey_kpis_in_chinese_and_bad_targets_or_foreign_surveys(bot
     assert "净推荐值 NPS -20 → <b>0</b> (–) · 基于其调查的 2 条回答" in report  # 1 − 1 of 2
     assert "📋 <b>调查</b>（已关联" in report
     assert "CSAT 67%（3 人中 2 人满意）" in report
+    [targets] = [line for line in report.splitlines() if line.startswith("目标：")]
+    assert "、" in targets and ", " not in targets  # a Chinese list
+    assert "（=（归因GMV − 成本）/ 成本）" in report
 
 
 async def test_redelivered_campaign_new_target_and_attach_answer_once(bot: Harness):

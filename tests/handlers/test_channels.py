@@ -51,17 +51,17 @@ async def test_an_admin_makes_a_channel_and_reads_its_joins_confirmed_orders_gmv
 ):
     await a_channel_that_sold(bot)
 
-    [early] = await bot.say(ADMIN, "/link list", at=MONDAY + 4 * HOUR)
-    [later] = await bot.say(ADMIN, "/link list", at=MONDAY + 3 * DAY)
+    early, _in_group = await bot.say(ADMIN, "/link list", at=MONDAY + 4 * HOUR)
+    later, _in_group = await bot.say(ADMIN, "/link list", at=MONDAY + 3 * DAY)
 
     create = calls(bot, "createChatInviteLink")[-1]
     assert create["name"] == "小红书 11月"
     # ROI = (99 − 50) / 50
     assert (
-        "<b>小红书 11月</b> · 2 joined · 0 confirmed · 1 first orders · GMV ¥99.00 · "
+        "<b>小红书 11月</b> · 2 joined · 0 confirmed · 1 first order · GMV ¥99.00 · "
         "cost ¥50.00 · ROI 98%\nhttps://t.me/+" in early
     )
-    assert "<b>小红书 11月</b> · 2 joined · 1 confirmed · 1 first orders" in later  # Gus silent
+    assert "<b>小红书 11月</b> · 2 joined · 1 confirmed · 1 first order" in later  # Gus silent
     assert "counts once, in the channel they first joined through" in later
     assert await counts(bot, ADMIN) == (0, 0, 0, 0)  # nobody is credited a referral
 
@@ -72,7 +72,7 @@ async def test_a_channel_is_costed_renamed_and_revoked_in_telegram_too(bot: Harn
     [renamed] = await bot.say(ADMIN, "/link rename 抖音 -> 抖音 双11", at=MONDAY + 2 * HOUR)
     [revoked] = await bot.say(ADMIN, "/link revoke 抖音 双11", at=MONDAY + 3 * HOUR)
     [again] = await bot.say(ADMIN, "/link revoke 抖音 双11", at=MONDAY + 4 * HOUR)
-    [listing] = await bot.say(ADMIN, "/link list", at=MONDAY + 5 * HOUR)
+    listing, _in_group = await bot.say(ADMIN, "/link list", at=MONDAY + 5 * HOUR)
     bot.clock.advance(120)
     [uncosted] = await bot.say(ADMIN, "/link cost 抖音 双11 off", at=MONDAY + 6 * HOUR)
 
@@ -98,7 +98,7 @@ async def test_when_telegram_refuses_to_revoke_nothing_changes(bot: Harness):
     bot.world.set_status(GROUP, BOT_ID, "member")  # the bot lost its admin right
 
     [refused] = await bot.say(ADMIN, "/link revoke 海报", at=MONDAY + HOUR)
-    [listing] = await bot.say(ADMIN, "/link list", at=MONDAY + 2 * HOUR)
+    listing, _in_group = await bot.say(ADMIN, "/link list", at=MONDAY + 2 * HOUR)
 
     assert "Telegram refused to change the link of <b>海报</b>" in refused
     assert "Nothing was changed" in refused
@@ -121,7 +121,7 @@ async def test_outsiders_and_bad_input_change_nothing(bot: Harness):
     bot.clock.advance(120)
     await bot.say(ADMIN, "/campaign new 双11 11-16 11-20", at=MONDAY + HOUR)
     [attach] = await bot.say(ADMIN, "/campaign attach 1 channel Theirs", at=MONDAY + HOUR)
-    [listing] = await bot.say(70, "/link list", at=MONDAY + 2 * HOUR, chat=OTHER)
+    listing, _in_group = await bot.say(70, "/link list", at=MONDAY + 2 * HOUR, chat=OTHER)
 
     assert theirs.startswith("🔗 Channel <b>Theirs</b>") and "Cost: ¥10.00" in theirs
     assert mine.startswith("🔗 Channel <b>抖音</b>")
@@ -141,7 +141,7 @@ async def test_an_admin_reads_link_in_chinese(bot: Harness):
     await bot.say(ADMIN, "/set language zh", at=MONDAY)
     await bot.say(ADMIN, "/link new 小红书 cost=100", at=MONDAY)
 
-    [listing] = await bot.say(ADMIN, "/link list", at=MONDAY + HOUR)
+    listing, _in_group = await bot.say(ADMIN, "/link list", at=MONDAY + HOUR)
     [bad] = await bot.say(ADMIN, "/link cost 小红书 很多", at=MONDAY + HOUR)
     [unknown] = await bot.say(ADMIN, "/link revoke 微博", at=MONDAY + HOUR)
 
@@ -159,7 +159,7 @@ async def test_a_join_whose_link_comes_after_the_service_message_still_counts(bo
 
     await bot.send(bot.world.join_message(GROUP, [F1], at=at))  # recorded as organic first
     await bot.send(bot.world.join_via_link(GROUP, F1, url_in(made), at=at))
-    [listing] = await bot.say(ADMIN, "/link list", at=MONDAY + 2 * HOUR)
+    listing, _in_group = await bot.say(ADMIN, "/link list", at=MONDAY + 2 * HOUR)
 
     assert "<b>海报</b> · 1 joined" in listing
     assert await counts(bot, ADMIN) == (0, 0, 0, 0)
@@ -175,7 +175,7 @@ async def test_stats_and_funnels_break_down_by_channel(bot: Harness):
 
     assert "🔗 <b>Channels (渠道)</b>: members who joined through them in these days" in card
     assert (
-        "<b>小红书 11月</b>: 2 joined · 1 confirmed · 1 first orders · GMV ¥99.00 · "
+        "<b>小红书 11月</b>: 2 joined · 1 confirmed · 1 first order · GMV ¥99.00 · "
         "ROI to date 98% (GMV ¥99.00, cost ¥50.00)" in card
     )
     assert "<b>New members by channel (渠道)</b>" in funnels
@@ -206,7 +206,7 @@ async def test_the_retro_of_a_campaign_shows_its_channels_and_counts_their_cost_
     assert "<b>ROI</b> 98%" in retro
     assert "🔗 <b>Channels</b> (members who joined through them in its days)" in retro
     assert (
-        "<b>小红书 11月</b>: 2 joined · 0 confirmed · 1 first orders · GMV ¥99.00 · "
+        "<b>小红书 11月</b>: 2 joined · 0 confirmed · 1 first order · GMV ¥99.00 · "
         "cost ¥50.00 · ROI 98%" in retro
     )
 

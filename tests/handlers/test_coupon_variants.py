@@ -51,7 +51,7 @@ async def test_members_claim_their_arms_terms_redeem_on_them_and_the_report_comp
         [said] = await bot.say(OWNER, f"/redeem {code.group(0)} 200", at=await later(bot))
         redeemed.append(said)
     bot.clock.advance(15 * 24 * 3600)
-    [report] = await bot.say(OWNER, "/coupon report 1", at=await later(bot))
+    report, _in_group = await bot.say(OWNER, "/coupon report 1", at=await later(bot))
 
     assert "🎟 Offer #1 <b>周末券</b> created." in created
     assert "<b>A</b>: ¥10.00 off on orders from ¥100.00" in created
@@ -90,7 +90,7 @@ async def test_an_audience_grant_holds_the_holdout_out_once_and_the_report_count
     for n, uid in enumerate(held[:1] + [u for u in MEMBERS if arms[u] == "A"][:2]):
         await order(bot, uid, 10000, start + dt.timedelta(days=2), n)
     bot.clock.advance(3 * 24 * 3600)  # the orders are in; nobody's 14 days are over
-    [report] = await bot.say(OWNER, "/coupon report 1", at=await later(bot))
+    report, _in_group = await bot.say(OWNER, "/coupon report 1", at=await later(bot))
 
     assert held and len(held) < len(MEMBERS)
     assert "🧪 A/B test: A 35% · B 35% · held out 30%" in created
@@ -126,7 +126,7 @@ async def test_bad_variants_are_explained_in_the_readers_language_and_create_not
     [usage] = await bot.say(OWNER, "/coupon new Sale", at=await later(bot))
     [member] = await bot.say(ALICE, "/coupon new Sale\n¥5", at=await later(bot))
     [long] = await bot.say(OWNER, f"/coupon new {'券' * 65}\n¥5", at=await later(bot))
-    [listed] = await bot.say(OWNER, "/coupon list", at=await later(bot))
+    listed, _in_group = await bot.say(OWNER, "/coupon list", at=await later(bot))
     await bot.say(OWNER, "/set language zh", at=await later(bot))
     [zh] = await bot.say(OWNER, "/coupon new 促销\n满100减10\n随便减", at=await later(bot))
 
@@ -159,10 +159,10 @@ async def test_reports_are_for_the_offers_own_group_and_a_redelivered_new_create
     [member] = await bot.say(ALICE, "/coupon report 1", at=at)
     [plain] = await bot.say(OWNER, "/coupon report 2", at=at)
     [bad] = await bot.say(OWNER, "/coupon report yesterday", at=at)
-    [listed] = await bot.say(OWNER, "/coupon list", at=await later(bot))
-    [empty] = await bot.say(OWNER, "/coupon report 1", at=await later(bot))
+    listed, _in_group = await bot.say(OWNER, "/coupon list", at=await later(bot))
+    empty, _in_group = await bot.say(OWNER, "/coupon report 1", at=await later(bot))
     await bot.say(OWNER, "/set language zh", at=await later(bot))
-    [zh] = await bot.say(OWNER, "/coupon report 1", at=await later(bot))
+    zh, _in_group = await bot.say(OWNER, "/coupon report 1", at=await later(bot))
 
     assert repeated == []
     assert "There is no coupon offer #1 in this group." in other

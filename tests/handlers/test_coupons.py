@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from campaigns.coupons import CouponKind, Template, new_code
 from campaigns.services.coupons import create_offer, due_reminders
 from handlers.callbacks import ClaimButton, ManageButton, build
+from handlers.coupon_texts import CouponTexts
 from handlers.notify import send_coupon_reminders
 from tests.handlers.conftest import (
     ADMIN,
@@ -142,8 +145,19 @@ async def test_chinese_groups_get_chinese_coupon_texts(bot: Harness):
     [post] = await bot.say(OWNER, f"/coupon post {offer_id}")
     claimed = await claim_on_post(bot, BOB, offer_id)
 
-    assert "无门槛，10% 折扣（最多减 ¥50.00）" in post
+    assert "无门槛，9折（最多减 ¥50.00）" in post
     assert "领取成功" in claimed
+
+
+@pytest.mark.parametrize(
+    ("off", "zh", "en"),
+    [(1500, "85折", "15% off"), (1250, "87.5折", "12.5% off"), (9500, "0.5折", "95% off")],
+)
+def test_a_percent_coupon_reads_as_zhe_in_chinese(off: int, zh: str, en: str):
+    terms = Template(CouponKind.PERCENT, value=off)
+
+    assert CouponTexts("zh").terms(terms) == f"无门槛，{zh}"
+    assert CouponTexts("en").terms(terms) == f"{en}, no minimum spend"
 
 
 async def test_admins_grant_a_coupon_to_the_member_they_reply_to(bot: Harness):
@@ -260,7 +274,7 @@ async def test_admins_list_offers_and_get_plain_answers_about_ids_and_limits(bot
     [twice] = await bot.send(
         bot.world.message(GROUP, OWNER, f"/coupon grant {offer_id}", reply_to_message=said)
     )
-    [listing] = await bot.say(OWNER, "/coupon list")
+    listing, _in_group = await bot.say(OWNER, "/coupon list")
 
     assert "There is no coupon offer #999 in this group" in missing
     assert "Usage" in odd

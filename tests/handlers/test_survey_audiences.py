@@ -124,7 +124,7 @@ async def test_unknown_or_empty_audiences_and_members_are_refused(bot: Harness):
     [empty] = await say(bot, ADMIN, "/survey csat @nobody How was it?")
     [bad] = await say(bot, ADMIN, "/survey nps @a.b How was it?")
     [member] = await say(bot, ALICE, "/survey csat @nobody Mine?")
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
     await bot.drain()
 
     assert "No saved audience named <code>ghosts</code>" in unknown

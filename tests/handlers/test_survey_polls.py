@@ -29,6 +29,7 @@ async def a_flavour_poll(bot: Harness) -> int:
     assert request.params["question"] == "Which flavour next?"
     assert [o["text"] for o in request.params["options"]] == ["Mango", "Lychee", "Peach & <b>"]
     assert not {"parse_mode", "question_parse_mode"} & request.params.keys()  # plain text
+    assert not any("text_parse_mode" in o for o in request.params["options"])  # each option too
     [line] = [x for x in (await say(bot, ADMIN, "/survey list"))[0].splitlines() if "#" in x]
     return int(line.split()[0].removeprefix("#"))
 
@@ -68,7 +69,7 @@ async def test_closing_stops_the_poll_and_later_votes_count_not(bot: Harness):
 
     [closed] = await say(bot, ADMIN, f"/survey close {survey_id}")
     [again] = await say(bot, ADMIN, f"/survey close {survey_id}")
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
 
     assert closed == f"Poll #{survey_id} is closed and stopped: it takes no more votes."
     assert again == "This survey is closed: answers are no longer taken."
@@ -85,7 +86,7 @@ async def test_a_vote_that_reaches_the_bot_after_closing_is_not_counted(bot: Har
 
     [closed] = await say(bot, ADMIN, f"/survey close {survey_id}")  # closed here regardless
     await vote(bot, ALICE, [0])  # Telegram's poll still open: the bot refuses the vote
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
 
     assert closed.startswith(f"Poll #{survey_id} is closed")
     assert "no votes yet" in listing
@@ -96,7 +97,7 @@ async def test_a_poll_in_chinese_with_full_width_bars(bot: Harness):
     await say(bot, ADMIN, "/survey poll 下次出什么口味？｜芒果｜荔枝")
     await vote(bot, BOB, [1])
     *_, report = await say(bot, ADMIN, "/survey results")
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
 
     assert [o["text"] for o in sent_poll(bot)["options"]] == ["芒果", "荔枝"]
     assert "<b>调查结果</b>" in report and " 投票 · " in report and "进行中" in report
@@ -121,7 +122,7 @@ async def test_bad_polls_and_unknown_votes_change_nothing(bot: Harness):
                         "option_persistent_ids": ["0"]},
     }  # fmt: skip
     said = await bot.send(unknown)
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
 
     [few], [many], [twice], [long], [audience], [member] = replies
     assert few.startswith("A poll has 2 to 12 options, each after a <code>|</code>")
@@ -133,3 +134,34 @@ async def test_bad_polls_and_unknown_votes_change_nothing(bot: Harness):
     assert said == []
     assert [c for c in bot.world.calls if c.method == "sendPoll"] == []
     assert listing.startswith("No surveys yet.")
+
+
+async def test_an_option_with_markup_characters_is_posted_as_plain_text(bot: Harness):
+    """Telegram parses an option sent with text_parse_mode HTML: "<b>" never closed would be
+    refused. Sent plain, it is posted as typed."""
+    await say(bot, ADMIN, "/survey poll Which? | 1 < 2 | Peach & <b>")
+
+    assert [o["text"] for o in sent_poll(bot)["options"]] == ["1 < 2", "Peach & <b>"]
+
+
+async def test_a_poll_telegram_refuses_is_reported_and_leaves_no_survey(bot: Harness):
+    bot.world.fail_next("sendPoll", 400, "Bad Request: POLL_OPTION_INVALID")
+
+    [reply] = await say(bot, ADMIN, "/survey poll Which flavour next? | Mango | Lychee")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
+
+    assert reply == (
+        "⚠️ Telegram refused the poll, so nothing was posted and no survey was made: "
+        "Poll_option_invalid"  # as PTB words Telegram's description
+    )
+    assert "Which flavour next?" not in listing and "#1 " not in listing
+    assert bot.world.poll(GROUP) is None
+
+
+async def test_a_refused_poll_is_reported_in_chinese(bot: Harness):
+    await say(bot, OWNER, "/set language zh")
+    bot.world.fail_next("sendPoll", 400, "Bad Request: POLL_OPTION_INVALID")
+
+    [reply] = await say(bot, ADMIN, "/survey poll 下次出什么口味？｜芒果｜荔枝")
+
+    assert reply.startswith("⚠️ Telegram 拒绝了这个投票，群里没有发出，也没有创建调查")

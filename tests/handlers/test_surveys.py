@@ -78,7 +78,7 @@ async def test_nps_in_a_chinese_group_two_rows_closing_and_the_trend(bot: Harnes
     late_en = await tap(bot, GROUP, ALICE, SurveyButton(survey_id, 0))
     [again] = await say(bot, ADMIN, f"/survey close {survey_id}")
     *_, report = await say(bot, ADMIN, f"/survey results {survey_id}")  # never started me
-    [listing] = await say(bot, ADMIN, "/survey list")
+    listing, _in_group = await say(bot, ADMIN, "/survey list")
 
     assert "0 = 完全不可能，10 = 极有可能" in question
     assert labels == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]

@@ -40,7 +40,7 @@ async def variant_broadcast(uow_factory, holdout: int = 20) -> int:
     """A and B to the 40 members, `holdout` percent held out, sending since AT."""
     await members_who_started(uow_factory)
     a, b = (PostContent(text=t) for t in TEXTS.values())
-    record, count = await broadcasts.draft(
+    record, count, _held = await broadcasts.draft(
         uow_factory(), chat_id=GROUP.chat_id, target=broadcasts.Target.MEMBERS, content=a,
         audience=Audience(), created_by=None, now=AT, variants=[a, b], holdout=holdout,
     )  # fmt: skip
@@ -99,7 +99,7 @@ async def test_a_second_start_adds_no_row_and_a_cancel_leaves_the_holdout_as_it_
 
 async def test_a_holdout_alone_sends_the_one_message_to_the_rest(uow_factory):
     await members_who_started(uow_factory)
-    record, _ = await broadcasts.draft(
+    record, _, _ = await broadcasts.draft(
         uow_factory(), chat_id=GROUP.chat_id, target=broadcasts.Target.MEMBERS,
         content=PostContent(text="Only one"), audience=Audience(), created_by=None, now=AT,
         holdout=50,

@@ -27,7 +27,7 @@ async def started_broadcast(uow_factory) -> int:
         for p in PEOPLE:
             await u.users.set_reachable(p.user_id, True)
         await u.commit()
-    record, _ = await broadcasts.draft(
+    record, _, _ = await broadcasts.draft(
         uow_factory(), chat_id=GROUP.chat_id, target=broadcasts.Target.MEMBERS,
         content=PostContent(text="Hi"), audience=Audience(), created_by=None, now=AT,
     )  # fmt: skip

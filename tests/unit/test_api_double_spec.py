@@ -101,6 +101,25 @@ def test_a_poll_is_refused_as_telegram_would_beyond_its_limits(spec):
     assert "parse_mode: unknown parameter" in answers[4][1]["description"]
 
 
+def test_an_option_parsed_as_html_is_refused_when_its_markup_is_not_html(spec):
+    world = a_world_with_a_group()
+
+    def option(text: str, mode: str | None = "HTML") -> dict[str, object]:
+        sent = {"text": text} | ({"text_parse_mode": mode} if mode else {})
+        return poll_request(["a"]) | {"options": [{"text": "a"}, sent]}
+
+    answers = [
+        world.call("sendPoll", option("1 < 2")),
+        world.call("sendPoll", option("Peach & <b>")),
+        world.call("sendPoll", option("<x>y</x>")),
+        world.call("sendPoll", option("<b>bold</b>")),
+        world.call("sendPoll", option("1 < 2", None)),
+    ]
+
+    assert [status for status, _ in answers] == [400, 400, 400, 200, 200]
+    assert all("can't parse entities" in body["description"] for _, body in answers[:3])
+
+
 def test_votes_reach_the_bot_as_poll_answers_until_the_poll_is_stopped():
     world = a_world_with_a_group()
     world.add_user(8, "Ben")
