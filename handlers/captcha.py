@@ -150,12 +150,18 @@ async def on_captcha_tap(call: Call[CaptchaTexts]) -> None:
     except NotYourCaptcha:
         await call.alert(t.not_yours())
         return
+    await _answered(call, t, decision)
+
+
+async def _answered(call: Call[CaptchaTexts], t: CaptchaTexts, decision: Decision | None) -> None:
+    """Tell the tapper how their answer went, then settle the prompt it was on."""
+    d = call.deps
     if decision is None:
         await call.alert(t.decided())
         return
     minutes = (await d.settings_of(decision.chat_id)).moderation.captcha_ban_minutes
     await call.alert(t.passed() if decision.status is CaptchaStatus.PASSED else t.failed(minutes))
-    await settle(bot, d, [decision])
+    await settle(call.context.bot, d, [decision])
 
 
 async def sweep_captchas(bot: Bot, d: Deps) -> None:

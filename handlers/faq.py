@@ -3,7 +3,7 @@ are given by handlers/listening.py."""
 
 from __future__ import annotations
 
-from telegram import Message
+from telegram import Chat, Message
 
 from campaigns.faq import parse_reference, read_faq
 from campaigns.listening import Verb, parse_verb
@@ -30,25 +30,35 @@ def answer_of(message: Message) -> tuple[str, str | None]:
 async def faq_command(call: Call[FaqTexts]) -> None:
     """`/faq add <question> | <answer>`, `/faq remove <id|question>`, `/faq list`; the
     group's cached book is dropped on a change."""
-    message, d = call.update.effective_message, call.deps
+    message = call.update.effective_message
     verb, rest = parse_verb((message.text or "") if message is not None else "")
     if verb is Verb.ADD and message is not None and call.chat is not None:
-        draft = read_faq(*answer_of(message))
-        saved = await save_faq(
-            d.uow(), update=call.key, chat=chat_info(call.chat), draft=draft, by=call.user_id,
-            at=call.at, defaults=d.defaults,
-        )  # fmt: skip
-        d.books.forget(call.group_id)
-        await call.reply(call.t.saved(saved))
+        await _add(call, message, call.chat)
     elif verb is Verb.REMOVE:
-        removed = await remove_faq(
-            d.uow(), update=call.key, chat_id=call.group_id, reference=parse_reference(rest),
-            at=call.at,
-        )  # fmt: skip
-        d.books.forget(call.group_id)
-        await call.reply(call.t.removed(removed))
+        await _remove(call, rest)
     elif verb is Verb.LIST:
+        d = call.deps
         faqs = await group_faqs(d.uow(), chat_id=call.group_id)
         await call.reply(call.t.listing(faqs, (await d.settings_of(call.group_id)).listening))
     else:
         await call.reply(call.t.usage())
+
+
+async def _add(call: Call[FaqTexts], message: Message, chat: Chat) -> None:
+    d = call.deps
+    saved = await save_faq(
+        d.uow(), update=call.key, chat=chat_info(chat), draft=read_faq(*answer_of(message)),
+        by=call.user_id, at=call.at, defaults=d.defaults,
+    )  # fmt: skip
+    d.books.forget(call.group_id)
+    await call.reply(call.t.saved(saved))
+
+
+async def _remove(call: Call[FaqTexts], rest: str) -> None:
+    d = call.deps
+    removed = await remove_faq(
+        d.uow(), update=call.key, chat_id=call.group_id, reference=parse_reference(rest),
+        at=call.at,
+    )  # fmt: skip
+    d.books.forget(call.group_id)
+    await call.reply(call.t.removed(removed))

@@ -22,7 +22,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import Person
-from campaigns.moderation import ModRight, NotAMemberTarget, Posted, parse_reason
+from campaigns.moderation import ModRight, NotAMemberTarget, Posted, Verdict, parse_reason
 from campaigns.services.moderation import (
     ModLog,
     Outcome,
@@ -57,8 +57,15 @@ async def guard_message(update: Update, context: Context) -> None:
     if not rules.antispam:
         return
     verdict = await judge(d.uow(), d.watch, posted(update, message), rules)
-    if verdict is None:
-        return
+    if verdict is not None and await _carry_out(update, context, message, verdict):
+        raise ApplicationHandlerStop
+
+
+async def _carry_out(update: Update, context: Context, message: Message, verdict: Verdict) -> bool:
+    """The verdict carried out and announced; whether the message was deleted (then it goes
+    no further). A redelivery stops where its first delivery did; an admin is never touched."""
+    d = deps(context)
+    assert message.from_user is not None
     try:
         outcome = await enforce(
             d.uow(), TelegramModerator(context.bot), d.gate(context.bot), bot_id=context.bot.id,
@@ -66,15 +73,12 @@ async def guard_message(update: Update, context: Context) -> None:
             person=person(message.from_user), message_id=message.message_id, verdict=verdict,
             now=d.clock(), defaults=d.defaults,
         )  # fmt: skip
-    except DuplicateUpdate:  # its first delivery acted: it stops here as that one did
-        if verdict.delete:
-            raise ApplicationHandlerStop from None
-        return
+    except DuplicateUpdate:
+        return verdict.delete
     if outcome is None:
-        return  # an admin: never touched, and the message goes on as any other
+        return False
     await announce(context.bot, d, outcome)
-    if outcome.deleted:
-        raise ApplicationHandlerStop
+    return outcome.deleted
 
 
 def posted(update: Update, message: Message) -> Posted:
@@ -192,25 +196,31 @@ def log_markup(log: ModLog, t: ModerationTexts) -> InlineKeyboardMarkup | None:
 async def modlog_command(call: Call[ModerationTexts]) -> None:
     """`/modlog` (admins): the latest actions with ↩️ buttons, privately when the admin
     started the bot (a note says so in the group), else where it was asked."""
-    d, chat, user = call.deps, call.update.effective_chat, call.user_id
+    d = call.deps
     log = await mod_log(d.uow(), chat_id=call.group_id, now=d.clock())
-    text = call.t.mod_log(log)
-    sent = None
-    if is_group(chat) and user is not None:
-        texts = ModerationTexts(language_for(call.user.language_code if call.user else None,
-                                             call.t.language))  # fmt: skip
-        sent = await send_private_message(
-            call.context.bot, d, user, texts.mod_log(log), log_markup(log, texts)
-        )
-        if sent is not None:
-            await call.reply(call.t.sent_privately())
+    sent = await _log_privately(call, log)
     message = call.update.effective_message
     if sent is None and message is not None:
-        sent = await message.reply_text(text, reply_markup=log_markup(log, call.t))
+        sent = await message.reply_text(call.t.mod_log(log), reply_markup=log_markup(log, call.t))
     if sent is not None:
         await remember_log(
             d.uow(), chat_id=sent.chat_id, message_id=sent.message_id, log=log, at=call.at
         )
+
+
+async def _log_privately(call: Call[ModerationTexts], log: ModLog) -> Message | None:
+    """The log to the admin privately, in their language, with a note in the group; None
+    when asked in private or the bot may not write to them."""
+    user = call.user
+    if not is_group(call.update.effective_chat) or user is None:
+        return None
+    texts = ModerationTexts(language_for(user.language_code, call.t.language))
+    sent = await send_private_message(
+        call.context.bot, call.deps, user.id, texts.mod_log(log), log_markup(log, texts)
+    )
+    if sent is not None:
+        await call.reply(call.t.sent_privately())
+    return sent
 
 
 @use_case(ModerationTexts)

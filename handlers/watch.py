@@ -16,6 +16,18 @@ async def watch_command(call: Call[WatchTexts]) -> None:
     change, so the next message is checked against the new words."""
     message, d = call.update.effective_message, call.deps
     verb, rest = parse_verb((message.text or "") if message is not None else "")
+    if verb is Verb.ADD or verb is Verb.REMOVE:
+        await _change(call, verb, rest)
+    elif verb is Verb.LIST:
+        words = await watch_words(d.uow(), chat_id=call.group_id)
+        await call.reply(call.t.listing(words, (await d.settings_of(call.group_id)).listening))
+    else:
+        await call.reply(call.t.usage())
+
+
+async def _change(call: Call[WatchTexts], verb: Verb, rest: str) -> None:
+    """Add or remove words, then drop the group's cached book."""
+    d = call.deps
     if verb is Verb.ADD:
         assert call.chat is not None
         done = await add_watch_words(
@@ -24,14 +36,9 @@ async def watch_command(call: Call[WatchTexts]) -> None:
         )  # fmt: skip
         d.books.forget(call.group_id)
         await call.reply(call.t.added(done))
-    elif verb is Verb.REMOVE:
-        done = await remove_watch_words(
-            d.uow(), update=call.key, chat_id=call.group_id, raw=rest, at=call.at
-        )
-        d.books.forget(call.group_id)
-        await call.reply(call.t.removed(done))
-    elif verb is Verb.LIST:
-        words = await watch_words(d.uow(), chat_id=call.group_id)
-        await call.reply(call.t.listing(words, (await d.settings_of(call.group_id)).listening))
-    else:
-        await call.reply(call.t.usage())
+        return
+    done = await remove_watch_words(
+        d.uow(), update=call.key, chat_id=call.group_id, raw=rest, at=call.at
+    )
+    d.books.forget(call.group_id)
+    await call.reply(call.t.removed(done))
