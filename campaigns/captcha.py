@@ -5,8 +5,9 @@
   made from an injectable random source, so tests and replays are deterministic.
 - `CaptchaStatus` and `next_status` are the one home of a pending captcha's life: pending,
   then passed, failed or expired, once (storage makes each move a conditional UPDATE).
-- `JoinWindow` is the sliding window of joins per group that detects a burst, and
-  `raid_should_start` / `raid_should_end` decide raid mode from it and the calm time.
+- `raid_should_start` / `raid_should_end` decide raid mode from the joins counted within the
+  window (counted by storage from the join log, so every process sees the same burst) and the
+  calm time since.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -41,11 +41,16 @@ EMOJI_NAMES = {
 
 
 class CaptchaKind(StrEnum):
-    """The question a newcomer is asked (`/set captcha_kind`)."""
+    """The question a newcomer is asked (`/set captcha_kind`), or, during a raid, no question:
+    an admin's approval (`APPROVAL`, never a `/set` choice)."""
 
     BUTTON = "button"
     SUM = "sum"
     EMOJI = "emoji"
+    APPROVAL = "approval"
+
+
+ASKABLE = (CaptchaKind.BUTTON, CaptchaKind.SUM, CaptchaKind.EMOJI)  # what /set may choose
 
 
 class CaptchaStatus(StrEnum):
@@ -137,26 +142,24 @@ def may_answer(tapper_id: int, member_id: int) -> bool:
 
 @dataclass(frozen=True)
 class RaidRules:
-    """When a join burst turns raid mode on, and how long it stays on once calm."""
+    """When a join burst turns raid mode on, how long it stays on once calm, and how long a
+    member who joins during it is held for an admin's approval before being removed."""
 
     joins: int = 10  # this many joins …
     seconds: int = 60  # … within this many seconds (0 joins: never by itself)
     calm_minutes: int = 30
+    hold_minutes: int = 60
 
 
-@dataclass
-class JoinWindow:
-    """The recent joins of one group (one process's view), oldest first."""
+def burst_since(at: dt.datetime, rules: RaidRules) -> dt.datetime:
+    """The window a join at `at` is counted in: joins after this instant, up to `at`."""
+    return at - dt.timedelta(seconds=rules.seconds)
 
-    times: deque[dt.datetime] = field(default_factory=deque)
 
-    def add(self, at: dt.datetime, rules: RaidRules) -> int:
-        """Record a join and return how many fall within the window ending at `at`."""
-        self.times.append(at)
-        horizon = at - dt.timedelta(seconds=rules.seconds)
-        while self.times and self.times[0] <= horizon:
-            self.times.popleft()
-        return len(self.times)
+def in_burst(joined: dt.datetime, at: dt.datetime, rules: RaidRules) -> bool:
+    """Whether a join at `joined` counts towards the burst seen at `at` (storage counts the
+    same joins: a storage test holds it to this)."""
+    return burst_since(at, rules) < joined <= at
 
 
 def raid_should_start(joins_in_window: int, rules: RaidRules) -> bool:

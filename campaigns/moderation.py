@@ -28,7 +28,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from campaigns.captcha import CaptchaKind, RaidRules
+from campaigns.captcha import ASKABLE, CaptchaKind, RaidRules
 from campaigns.errors import DomainError, InvalidSetting
 from campaigns.numbers import read_int
 
@@ -132,10 +132,13 @@ class ModerationRules:
     raid_joins: int = 10  # joins within raid_seconds that switch raid mode on (0: never)
     raid_seconds: int = 60
     raid_calm_minutes: int = 30
+    raid_hold_minutes: int = 60  # a member who joins during a raid waits this long for approval
 
     @property
     def raid(self) -> RaidRules:
-        return RaidRules(self.raid_joins, self.raid_seconds, self.raid_calm_minutes)
+        return RaidRules(
+            self.raid_joins, self.raid_seconds, self.raid_calm_minutes, self.raid_hold_minutes
+        )
 
     def policy(self, rule: Rule) -> Policy:
         """The policy of an anti-spam rule."""
@@ -182,6 +185,7 @@ class ModerationRules:
             ("raid_joins", str(self.raid_joins)),
             ("raid_seconds", str(self.raid_seconds)),
             ("raid_calm_minutes", str(self.raid_calm_minutes)),
+            ("raid_hold_minutes", str(self.raid_hold_minutes)),
         ]
 
     def to_json(self) -> dict[str, str]:
@@ -228,6 +232,7 @@ MODERATION_EXAMPLES = {
     "raid_joins": "10",
     "raid_seconds": "60",
     "raid_calm_minutes": "30",
+    "raid_hold_minutes": "60",
 }
 _POLICY_FIELDS = {
     "spam_links": "links",
@@ -252,6 +257,7 @@ _NUMBERS = {
     "raid_joins": ("raid_joins", 0, 10_000),
     "raid_seconds": ("raid_seconds", 1, 3600),
     "raid_calm_minutes": ("raid_calm_minutes", 1, 24 * 60),
+    "raid_hold_minutes": ("raid_hold_minutes", 1, 7 * 24 * 60),
 }
 ON, OFF = {"on", "yes", "true", "1", "开", "开启"}, {"off", "no", "false", "0", "关", "关闭"}
 WORD_SEPARATORS = re.compile(r"[,，、;；\n]")
@@ -314,10 +320,10 @@ def apply_moderation_setting(rules: ModerationRules, key: str, raw: str) -> Mode
             raise _invalid(key, "not_on_off")
         return _with(rules, key, said in ON)
     if key == "captcha_kind":
-        try:
-            return replace(rules, captcha_kind=CaptchaKind(raw.lower()))
-        except ValueError:
-            raise _invalid(key, "bad_captcha_kind") from None
+        kind = next((k for k in ASKABLE if k == raw.lower()), None)
+        if kind is None:  # an admin's approval is raid mode's, not a question to choose
+            raise _invalid(key, "bad_captcha_kind")
+        return replace(rules, captcha_kind=kind)
     if key in _POLICY_FIELDS:
         return _with(rules, _POLICY_FIELDS[key], parse_policy(key, raw))
     if key == "stop_words":
@@ -523,6 +529,7 @@ class ModRight(StrEnum):
 
     DELETE = "can_delete_messages"
     RESTRICT = "can_restrict_members"
+    INVITE = "can_invite_users"  # approve or decline join requests
 
 
 class Refusal(StrEnum):

@@ -15,10 +15,11 @@ import functools
 import logging
 from collections.abc import Sequence
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, ChatJoinRequest, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from campaigns.captcha import CaptchaStatus
+from campaigns.ports.captcha import CaptchaRecord
 from campaigns.services.captcha import (
     Decision,
     NotYourCaptcha,
@@ -27,25 +28,32 @@ from campaigns.services.captcha import (
     expire_captchas,
     groups_to_prompt,
     place_prompt,
+    place_question,
     prompt_for,
-    raid_status,
+    request_check,
     restrict_newcomers,
 )
+from campaigns.services.raids import Switched, approve_held, calm_down, raid_status, switch
 from campaigns.settings import language_for
 from handlers.callbacks import CaptchaButton, callback_button, tapped
 from handlers.captcha_texts import CaptchaTexts
 from handlers.deps import Deps
-from handlers.moderation import tell_missing_rights
+from handlers.moderation import reply_target, tell_missing_rights
 from handlers.moderator import TelegramModerator
-from handlers.notify import send_notices
+from handlers.notify import send_notices, tell_admins
 from handlers.use_case import Call, use_case
 
 log = logging.getLogger(__name__)
 PROMPT_FRESH = dt.timedelta(minutes=1)  # newcomers join the same prompt for this long
 
 
-async def after_join(bot: Bot, d: Deps, chat_id: int, captchas: Sequence[int]) -> None:
-    """Newcomers whose join opened a captcha: restricted, then shown on the group's prompt."""
+async def after_join(
+    bot: Bot, d: Deps, chat_id: int, captchas: Sequence[int], *, raid: Switched | None = None
+) -> None:
+    """Newcomers whose join opened a captcha (or a raid's hold): restricted, then shown on
+    the group's prompt (a held member is not: an admin decides); raid mode told, once."""
+    if raid is not None:
+        await announce_raid(bot, d, raid)
     if not captchas:
         return
     missing = await restrict_newcomers(
@@ -124,9 +132,11 @@ async def settle(bot: Bot, d: Deps, decisions: Sequence[Decision]) -> None:
     for decision in decisions:
         await send_notices(bot, d, decision.notices)
         rights = [m.right for m in decision.missing]
-        await tell_missing_rights(bot, d, decision.chat_id, None, rights)
+        await tell_missing_rights(bot, d, decision.chat_id, decision.title, rights)
         captcha = decision.captcha
-        if captcha.prompt_chat_id is not None and captcha.prompt_message_id is not None:
+        if captcha.via_request:
+            await _request_decided(bot, d, decision)
+        elif captcha.prompt_chat_id is not None and captcha.prompt_message_id is not None:
             prompts[(captcha.prompt_chat_id, captcha.prompt_message_id)] = None
     for chat_id, message_id in prompts:  # each prompt once, however many were decided
         await show_prompt(bot, d, chat_id, message_id)
@@ -154,14 +164,61 @@ async def on_captcha_tap(call: Call[CaptchaTexts]) -> None:
 
 
 async def _answered(call: Call[CaptchaTexts], t: CaptchaTexts, decision: Decision | None) -> None:
-    """Tell the tapper how their answer went, then settle the prompt it was on."""
+    """Tell the tapper how their answer went, then settle the prompt it was on (a join
+    request's private question is edited to say it instead)."""
     d = call.deps
     if decision is None:
         await call.alert(t.decided())
         return
-    minutes = (await d.settings_of(decision.chat_id)).moderation.captcha_ban_minutes
-    await call.alert(t.passed() if decision.status is CaptchaStatus.PASSED else t.failed(minutes))
+    if decision.captcha.via_request:
+        await call.alert()
+    else:
+        minutes = (await d.settings_of(decision.chat_id)).moderation.captcha_ban_minutes
+        passed = decision.status is CaptchaStatus.PASSED
+        await call.alert(t.passed() if passed else t.failed(minutes))
     await settle(call.context.bot, d, [decision])
+
+
+async def _request_decided(bot: Bot, d: Deps, decision: Decision) -> None:
+    """A join request's question decided: its private message says how, in the requester's
+    language (the request was approved or declined by the use case)."""
+    captcha = decision.captcha
+    if captcha.prompt_chat_id is None or captcha.prompt_message_id is None:
+        return  # a raid's hold: no question was sent
+    t = CaptchaTexts(language_for(decision.member_language, d.defaults.language))
+    with contextlib.suppress(TelegramError):
+        await bot.edit_message_text(
+            t.request_outcome(decision.title, decision.status), captcha.prompt_chat_id,
+            captcha.prompt_message_id,
+        )  # fmt: skip
+
+
+async def check_request(bot: Bot, d: Deps, request: ChatJoinRequest) -> bool:
+    """A join request screened by the bot: False when there is nothing to check (raid mode
+    off and no captcha). Else held for the admins during a raid, or asked privately."""
+    user = request.from_user
+    check = await request_check(
+        d.uow(), chat_id=request.chat.id, user_id=user.id, at=request.date.astimezone(dt.UTC)
+    )
+    if check is None:
+        return False
+    t = CaptchaTexts(language_for(user.language_code, d.defaults.language))
+    markup = None if check.held else _question_markup(check.captcha)
+    text = t.request_held(check) if check.held else t.request_question(check)
+    try:
+        sent = await bot.send_message(request.user_chat_id, text, reply_markup=markup)
+    except TelegramError as error:  # unanswered, it is declined when its minutes run out
+        log.info("join request question to %s not sent: %s", user.id, error)
+        return True
+    if not check.held:
+        await place_question(d.uow(), check, request.user_chat_id, sent.message_id)
+    return True
+
+
+def _question_markup(captcha: CaptchaRecord) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[callback_button(o, CaptchaButton(captcha.id, i)) for i, o in enumerate(captcha.options)]]
+    )
 
 
 async def sweep_captchas(bot: Bot, d: Deps) -> None:
@@ -171,17 +228,85 @@ async def sweep_captchas(bot: Bot, d: Deps) -> None:
     now = d.clock()
     decisions = await expire_captchas(d.uow(), TelegramModerator(bot), bot_id=bot.id, now=now)
     await settle(bot, d, decisions)
+    for ended in await calm_down(d.uow(), bot_id=bot.id, now=now):
+        await announce_raid(bot, d, ended)
     for chat_id in await groups_to_prompt(d.uow(), now):
         if fresh_prompt(d, chat_id) is None:
             await show_prompt(bot, d, chat_id)
 
 
+async def announce_raid(bot: Bot, d: Deps, switched: Switched) -> None:
+    """Raid mode switched by a burst or the calm time: the admins told privately, the group
+    once through its budget (a notice still queued is replaced by a newer one)."""
+    rules = (await d.settings_of(switched.chat_id)).moderation
+
+    def admin_text(language: str) -> str:
+        return CaptchaTexts(language).raid_admin_notice(
+            switched, rules.raid_joins, rules.raid_seconds
+        )
+
+    await tell_admins(bot, d, switched.chat_id, admin_text)
+    text = CaptchaTexts(switched.language).raid_group_notice(switched.on)
+
+    async def notice() -> None:
+        with contextlib.suppress(TelegramError):
+            await bot.send_message(switched.chat_id, text)
+
+    await d.cards.put(switched.chat_id, ("raid", switched.chat_id), notice)
+
+
 @use_case(CaptchaTexts, admin=True)
 async def raid_command(call: Call[CaptchaTexts]) -> None:
-    """`/raid status` (admins): how many newcomers wait for a question, how many are pending."""
-    if [w.lower() for w in call.words] != ["status"]:
+    """`/raid status|on|off|approve` (admins): see, switch, or let held members in."""
+    verb = call.words[0].lower() if call.words else ""
+    if verb in {"on", "off"}:
+        await _switch(call, verb == "on")
+    elif verb == "approve":
+        await _approve(call)
+    elif verb == "status" and len(call.words) == 1:
+        status = await raid_status(call.deps.uow(), call.group_id)
+        if status is not None:
+            await call.reply(call.t.raid_status(status))
+    else:
+        await call.reply(call.t.raid_usage())
+
+
+async def _switch(call: Call[CaptchaTexts], on: bool) -> None:
+    """`/raid on|off`: the admins told privately, the group by this reply."""
+    d, bot, admin = call.deps, call.context.bot, call.user_id or 0
+    switched = await switch(d.uow(), chat_id=call.group_id, on=on, admin_id=admin, at=call.at)
+    if switched is None:
+        await call.reply(call.t.raid_already(on))
+        return
+    await call.reply(call.t.raid_switched(switched))
+    rules = (await d.settings_of(call.group_id)).moderation
+
+    def admin_text(language: str) -> str:
+        return CaptchaTexts(language).raid_admin_notice(
+            switched, rules.raid_joins, rules.raid_seconds
+        )
+
+    await tell_admins(bot, d, call.group_id, admin_text)
+
+
+async def _approve(call: Call[CaptchaTexts]) -> None:
+    """`/raid approve` in reply to a held member's join or message, with user ids, or `all`."""
+    rest = [w.lower() for w in call.words[1:]]
+    target = reply_target(call)
+    ids: list[int] | None
+    if rest == ["all"]:
+        ids = None
+    elif rest and all(w.isdigit() and len(w) <= 15 for w in rest):
+        ids = [int(w) for w in rest]
+    elif not rest and target is not None:
+        ids = [target.user_id]
+    else:
         await call.reply(call.t.raid_usage())
         return
-    status = await raid_status(call.deps.uow(), call.group_id)
-    if status is not None:
-        await call.reply(call.t.raid_status(status))
+    d, bot = call.deps, call.context.bot
+    decisions = await approve_held(
+        d.uow(), TelegramModerator(bot), chat_id=call.group_id, admin_id=call.user_id or 0,
+        user_ids=ids, at=call.at,
+    )  # fmt: skip
+    await call.reply(call.t.approved(len(decisions)))
+    await settle(bot, d, decisions)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
+
 from campaigns.access import AccessDenied
-from campaigns.captcha import CaptchaKind
-from campaigns.services.captcha import NotYourCaptcha, Prompt, PromptLine, RaidStatus
+from campaigns.captcha import CaptchaKind, CaptchaStatus
+from campaigns.services.captcha import NotYourCaptcha, Prompt, PromptLine, RequestCheck
+from campaigns.services.raids import RaidStatus, Switched
 from handlers.words import Words
 
 
@@ -70,6 +73,28 @@ class CaptchaTexts:
         return self._("This question was answered already.")
 
     def raid_status(self, status: RaidStatus) -> str:
+        if status.on_since is not None:
+            head = self._(
+                "🚨 Raid mode is on since {time} UTC.", time=status.on_since.strftime("%H:%M")
+            )
+        elif status.rules_joins == 0:
+            head = self._("🛡 Raid mode is off and does not switch on by itself (raid_joins 0).")
+        else:
+            head = self._(
+                "🛡 Raid mode is off. It switches on at {joins} joins within {seconds} s.",
+                joins=status.rules_joins,
+                seconds=status.rules_seconds,
+            )
+        held = self._n(
+            "{n} member held for an admin's approval.",
+            "{n} members held for an admin's approval.",
+            status.held,
+        )
+        names = [
+            self._("• {name} (id {id})", name=html.escape(h.name, quote=False),
+                   id=h.captcha.user_id)
+            for h in status.first_held
+        ]  # fmt: skip
         waiting = self._n(
             "{n} newcomer waits for their question (restricted, their time not started).",
             "{n} newcomers wait for their question (restricted, their time not started).",
@@ -80,7 +105,115 @@ class CaptchaTexts:
             "{n} captchas pending in all (asked or waiting).",
             status.pending,
         )
-        return "\n".join([self._("🛡 Captcha status:"), waiting, pending])
+        return "\n".join([head, held, *names, self._("🛡 Captcha status:"), waiting, pending])
 
     def raid_usage(self) -> str:
-        return self._("Use /raid status. Raid mode itself is not available yet.")
+        return self._(
+            "Use /raid status, /raid on, /raid off, or /raid approve (in reply to a member's "
+            "join, with user ids, or all)."
+        )
+
+    def raid_already(self, on: bool) -> str:
+        return self._("Raid mode is on already.") if on else self._("Raid mode is off already.")
+
+    def raid_group_notice(self, on: bool) -> str:
+        """What the group sees: once when raid mode goes on, once when it goes off."""
+        if on:
+            return self._(
+                "🛡 Raid mode is on: many people joined at once. New members can read but "
+                "not write until an admin lets them in."
+            )
+        return self._("✅ Raid mode is off: new members are welcome again as usual.")
+
+    def raid_admin_notice(self, switched: Switched, joins: int, seconds: int) -> str:
+        """What the admins hear privately when raid mode goes on or off."""
+        group = html.escape(switched.title or "", quote=False)
+        if switched.on:
+            why = (
+                self._("switched on by an admin")
+                if switched.by is not None
+                else self._("{joins} or more joins within {seconds} s", joins=joins,
+                            seconds=seconds)
+            )  # fmt: skip
+            return self._(
+                "🚨 Raid mode is on in <b>{group}</b> ({why}). Everyone who joins now is "
+                "muted and removed after {hold} min unless you let them in: /raid approve in "
+                "the group, in reply to their join, with their user ids, or all. Referral "
+                "rewards and welcome messages wait. It ends by itself after {calm} calm "
+                "minutes, or with /raid off.",
+                group=group, why=why, hold=switched.hold_minutes, calm=switched.calm_minutes,
+            )  # fmt: skip
+        why = (
+            self._("switched off by an admin")
+            if switched.by is not None
+            else self._("{calm} minutes without a join", calm=switched.calm_minutes)
+        )
+        held = self._n(
+            "{n} member is still held: /raid approve all lets them in, else they are removed "
+            "when their hold runs out.",
+            "{n} members are still held: /raid approve all lets them in, else they are removed "
+            "when their hold runs out.",
+            switched.held,
+        )
+        lines = [self._("✅ Raid mode is off in <b>{group}</b> ({why}).", group=group, why=why)]
+        return "\n".join([*lines, held] if switched.held else lines)
+
+    def raid_switched(self, switched: Switched) -> str:
+        """The reply to `/raid on|off` in the group."""
+        if switched.on:
+            return self._(
+                "🚨 Raid mode is on. New members are muted and removed after {hold} min unless "
+                "an admin lets them in with /raid approve. It ends after {calm} calm minutes.",
+                hold=switched.hold_minutes,
+                calm=switched.calm_minutes,
+            )
+        return self.raid_group_notice(False)
+
+    def approved(self, n: int) -> str:
+        if n == 0:
+            return self._("Nobody of those is held.")
+        return self._n(
+            "✅ {n} member let in: they can write now.",
+            "✅ {n} members let in: they can write now.",
+            n,
+        )
+
+    def request_question(self, check: RequestCheck) -> str:
+        """The private question for a join request."""
+        captcha = check.captcha
+        group = html.escape(check.title or "", quote=False)
+        if captcha.kind is CaptchaKind.SUM:
+            ask = self._("How much is {question}?", question=captcha.question)
+        elif captcha.kind is CaptchaKind.EMOJI:
+            ask = self._("Tap {question}.", question=captcha.question)
+        else:
+            ask = self._("Tap ✅.")
+        return self._(
+            "👋 You asked to join <b>{group}</b>. To be let in, answer within {minutes} min: "
+            "{ask}",
+            group=group, minutes=check.minutes, ask=ask,
+        )  # fmt: skip
+
+    def request_held(self, check: RequestCheck) -> str:
+        return self._(
+            "👋 Your request to join <b>{group}</b> waits for an admin: many people are "
+            "joining at once right now.",
+            group=html.escape(check.title or "", quote=False),
+        )
+
+    def request_outcome(self, title: str | None, status: CaptchaStatus) -> str:
+        """The private question, edited once decided."""
+        group = html.escape(title or "", quote=False)
+        if status is CaptchaStatus.PASSED:
+            return self._("✅ Welcome! Your request to join <b>{group}</b> is approved.",
+                          group=group)  # fmt: skip
+        if status is CaptchaStatus.FAILED:
+            return self._(
+                "❌ That was not the right answer: your request to join <b>{group}</b> was "
+                "declined. You may ask again.",
+                group=group,
+            )
+        return self._(
+            "⌛ Time is up: your request to join <b>{group}</b> was declined. You may ask again.",
+            group=group,
+        )

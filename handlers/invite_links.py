@@ -21,6 +21,7 @@ from campaigns.services.invite_links import (
 )
 from campaigns.services.referral import LinkSeen
 from campaigns.settings import language_for
+from handlers.captcha import check_request
 from handlers.deps import Context, deps
 from handlers.extract import chat_info, person, reader_language, reply, sent_at
 from handlers.referral_texts import ReferralTexts
@@ -134,6 +135,8 @@ async def on_join_request(update: Update, context: Context) -> None:
         )  # fmt: skip
     except DuplicateUpdate:
         return
+    if await check_request(context.bot, d, request):
+        return  # asked privately (approved when solved), or held for the admins in a raid
     if inviter is not None:  # else not one of our member links: the admins decide
         await approve(context, request, inviter)
 

@@ -85,12 +85,18 @@ async def on_member_update(update: Update, context: Context) -> None:
             d.uow(), bot_id=context.bot.id, update_id=update.update_id, at=sent_at(update),
             chat=chat_info(change.chat), person=person(new.user), is_bot=new.user.is_bot,
             status=new.status, is_member=getattr(new, "is_member", None), defaults=d.defaults,
-            link=link_seen(change.invite_link, context.bot.id),
+            link=link_seen(change.invite_link, context.bot.id), by_request=by_request(change),
         )  # fmt: skip
     except DuplicateUpdate:
         return
     await send_notices(context.bot, d, result.notices)
-    await after_join(context.bot, d, change.chat.id, result.captchas)
+    await after_join(context.bot, d, change.chat.id, result.captchas, raid=result.raid)
+
+
+def by_request(change: ChatMemberUpdated) -> bool:
+    """Telegram says the join came through a join request (directly, or a link that asks)."""
+    link = change.invite_link
+    return bool(change.via_join_request) or (link is not None and link.creates_join_request)
 
 
 def forget_stale(d: Deps, change: ChatMemberUpdated) -> None:
@@ -118,7 +124,7 @@ async def on_service_join_or_leave(update: Update, context: Context) -> None:
     except DuplicateUpdate:
         return
     await send_notices(context.bot, d, result.notices)
-    await after_join(context.bot, d, message.chat.id, result.captchas)
+    await after_join(context.bot, d, message.chat.id, result.captchas, raid=result.raid)
 
 
 def joined_or_left(message: Message) -> tuple[list[Person], str, bool] | None:

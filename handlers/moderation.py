@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterable
+from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message, MessageOriginChannel, Update
 from telegram.error import TelegramError
@@ -129,7 +130,7 @@ def _missing(title: str | None, right: ModRight, language: str) -> str:
     return ModerationTexts(language).missing_right(title, right)
 
 
-def reply_target(call: Call[ModerationTexts]) -> Person | None:
+def reply_target(call: Call[Any]) -> Person | None:
     """The member the command replies to: a person (not a bot, a channel or the anonymous
     admin), and not the start of a forum topic (every message in a topic replies to it)."""
     message = call.update.effective_message

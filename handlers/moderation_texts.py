@@ -87,6 +87,7 @@ class ModerationTexts:
         return {
             ModRight.DELETE: self._("Delete messages"),
             ModRight.RESTRICT: self._("Ban users"),
+            ModRight.INVITE: self._("Invite users via link"),
         }[right]
 
     def kind(self, kind: ActionKind) -> str:
@@ -234,6 +235,7 @@ class ModerationTexts:
         what = {
             ModRight.DELETE: self._("delete spam"),
             ModRight.RESTRICT: self._("mute or ban members"),
+            ModRight.INVITE: self._("approve or decline join requests"),
         }[right]
         return self._(
             "⚠️ In <b>{group}</b> I could not {what}: Telegram says I lack the admin right "

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 _MISSING = {
     "not enough rights to restrict": ModRight.RESTRICT,
     "message can't be deleted": ModRight.DELETE,
+    "chat_admin_required": ModRight.INVITE,  # join requests: the right to invite users
     "not enough rights to delete": ModRight.DELETE,
 }
 _REFUSED = {
@@ -82,3 +83,11 @@ class TelegramModerator:
     async def unban(self, chat_id: int, user_id: int) -> None:
         call = self.bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
         await self._call("unbanChatMember", chat_id, call)
+
+    async def approve_request(self, chat_id: int, user_id: int) -> None:
+        call = self.bot.approve_chat_join_request(chat_id, user_id)
+        await self._call("approveChatJoinRequest", chat_id, call)
+
+    async def decline_request(self, chat_id: int, user_id: int) -> None:
+        call = self.bot.decline_chat_join_request(chat_id, user_id)
+        await self._call("declineChatJoinRequest", chat_id, call)

@@ -1146,8 +1146,9 @@ class CaptchaRow(Base):
 
 
 class RaidStateRow(Base):
-    """A group's raid mode: on since when (None: off), the latest join, when admins were
-    told (once per raid)."""
+    """A group's raid mode: on since when (None: off) and the latest join (the calm time
+    counts from it). `told_at` is unused: switching on is itself once (a conditional
+    UPDATE), and its winner tells the admins."""
 
     __tablename__ = "raid_states"
 

@@ -15,7 +15,7 @@ from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.buttons import SqlButtons
 from storage.repositories.calendar import SqlCalendar
 from storage.repositories.campaigns import SqlCampaigns
-from storage.repositories.captcha import SqlCaptchas
+from storage.repositories.captcha import SqlCaptchas, SqlRaids
 from storage.repositories.channels import SqlChannels
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
@@ -93,6 +93,7 @@ class SqlUnitOfWork:
         self.watch = SqlWatchWords(self.session)
         self.faqs = SqlFaqs(self.session)
         self.captchas = SqlCaptchas(self.session)
+        self.raids = SqlRaids(self.session)
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

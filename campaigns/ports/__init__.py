@@ -19,7 +19,7 @@ from campaigns.ports.broadcasts import Broadcasts
 from campaigns.ports.buttons import Buttons
 from campaigns.ports.calendar import Calendar
 from campaigns.ports.campaigns import Campaigns
-from campaigns.ports.captcha import Captchas
+from campaigns.ports.captcha import Captchas, Raids
 from campaigns.ports.channels import Channels
 from campaigns.ports.chats import Chats
 from campaigns.ports.coupons import Coupons
@@ -147,6 +147,9 @@ class UnitOfWork(Protocol):
 
     @property
     def captchas(self) -> Captchas: ...
+
+    @property
+    def raids(self) -> Raids: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -101,3 +101,64 @@ class Captchas(Protocol):
     async def waiting(self, chat_pk: int) -> tuple[int, int]:
         """(pending captchas no prompt has shown yet, all pending captchas) of a group."""
         ...
+
+    async def held(
+        self, chat_pk: int, user_ids: Sequence[int] | None, limit: int
+    ) -> list[CaptchaRecord]:
+        """Members held during a raid for an admin's approval, still pending, oldest first
+        (of these users; None: all of them)."""
+        ...
+
+    async def held_count(self, chat_pk: int) -> int:
+        """How many members are held for an admin's approval."""
+        ...
+
+    async def request_let_in(
+        self, chat_pk: int, user_id: int, since: dt.datetime, at: dt.datetime, *,
+        settle_pending: bool,
+    ) -> bool:  # fmt: skip
+        """Whether the user's join request to this group was solved since `since`, or (with
+        `settle_pending`) is still pending: then it is marked passed at `at` (an admin let
+        them in through Telegram)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RaidRecord:
+    """A group's raid mode: on since when (None: off), and its latest join."""
+
+    chat_pk: int
+    on_since: dt.datetime | None
+    last_join: dt.datetime | None
+
+    @property
+    def on(self) -> bool:
+        return self.on_since is not None
+
+
+class Raids(Protocol):
+    async def get(self, chat_pk: int) -> RaidRecord | None: ...
+
+    async def joins_between(self, chat_pk: int, after: dt.datetime, until: dt.datetime) -> int:
+        """Joins in the group's join log after `after`, up to `until` (the burst window; the
+        rule is campaigns.captcha.in_burst)."""
+        ...
+
+    async def note_join(self, chat_pk: int, at: dt.datetime) -> None:
+        """The group's latest join is at `at` (or later): the calm time counts from it."""
+        ...
+
+    async def switch_on(self, chat_pk: int, at: dt.datetime) -> bool:
+        """Raid mode on since `at`, once: False when it was on already."""
+        ...
+
+    async def switch_off(self, chat_pk: int, on_since: dt.datetime | None) -> bool:
+        """Raid mode off, once (only the raid on since `on_since`, when given): False when it
+        was off already."""
+        ...
+
+    async def on(self) -> list[RaidRecord]:
+        """Every group in raid mode (the calm check)."""
+        ...
+
+    async def is_on(self, chat_pk: int) -> bool: ...

@@ -39,6 +39,14 @@ class Moderator(Protocol):
         """Let a banned member join again (a member who is not banned is left alone)."""
         ...
 
+    async def approve_request(self, chat_id: int, user_id: int) -> None:
+        """Let a user who asked to join in (MissingRight INVITE without the right)."""
+        ...
+
+    async def decline_request(self, chat_id: int, user_id: int) -> None:
+        """Turn a join request down (they may ask again)."""
+        ...
+
 
 @dataclass(frozen=True)
 class NewAction:

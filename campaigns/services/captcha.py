@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from campaigns.access import AccessDenied, Denied, Tap
 from campaigns.captcha import (
+    CaptchaKind,
     CaptchaStatus,
     RandomSource,
     answer_hash,
@@ -34,6 +35,7 @@ from campaigns.services import referral
 from campaigns.services.referral import Notice
 
 SWEEP_BATCH = 200
+REQUEST_SOLVED_FOR = dt.timedelta(days=1)  # a solved join request spares the join's captcha
 
 
 async def open_captcha(
@@ -59,6 +61,91 @@ async def open_captcha(
     )  # fmt: skip
 
 
+async def open_hold(
+    uow: UnitOfWork, record: ChatRecord, user_id: int, *, at: dt.datetime,
+    via_request: bool = False,
+) -> int | None:  # fmt: skip
+    """Inside the join's (or join request's) transaction, during a raid: the member held for an
+    admin's approval, the hold's minutes starting now; None when this join is held already (a
+    redelivery)."""
+    minutes = record.settings.moderation.raid_hold_minutes
+    return await uow.captchas.open(
+        NewCaptcha(
+            chat_pk=record.pk, user_id=user_id, joined_at=at, kind=CaptchaKind.APPROVAL,
+            question="", options=(), salt="", answer_hash="",
+            deadline=at + dt.timedelta(minutes=minutes), via_request=via_request, shown_at=at,
+        )
+    )  # fmt: skip
+
+
+async def let_in_by_request(
+    uow: UnitOfWork, record: ChatRecord, user_id: int, at: dt.datetime, *,
+    admin_approved: bool,
+) -> bool:  # fmt: skip
+    """Inside the join's transaction: whether the member solved a join request's question
+    lately, or (`admin_approved`: Telegram says the join came through a request) an admin let
+    them in through Telegram while the bot's check was still pending, which settles it. Such a
+    join is neither asked again nor held."""
+    return await uow.captchas.request_let_in(
+        record.pk, user_id, at - REQUEST_SOLVED_FOR, at, settle_pending=admin_approved
+    )
+
+
+@dataclass(frozen=True)
+class RequestCheck:
+    """A join request to check: its captcha row (a question to send privately, or a raid's
+    hold, which the admins decide), the group's title and the minutes to answer in."""
+
+    captcha: CaptchaRecord
+    title: str | None
+    minutes: int
+
+    @property
+    def held(self) -> bool:
+        return self.captcha.kind is CaptchaKind.APPROVAL
+
+
+async def request_check(
+    uow: UnitOfWork, *, chat_id: int, user_id: int, at: dt.datetime,
+    rng: RandomSource | None = None,
+) -> RequestCheck | None:  # fmt: skip
+    """A join request (its referral claim already stored): during a raid, held for the
+    admins (`/raid approve`), declined when the hold runs out; with the captcha on, a
+    question to send privately, approved when solved and declined when failed or late. None:
+    no check (the bot approves a member link's request as before, admins the rest), or a
+    redelivered request."""
+    async with uow:
+        record = await uow.chats.get(chat_id)
+        if record is None or not record.active:
+            return None
+        rules = record.settings.moderation
+        if await uow.raids.is_on(record.pk):
+            captcha_id = await open_hold(uow, record, user_id, at=at, via_request=True)
+            minutes = rules.raid_hold_minutes
+        elif rules.captcha:
+            captcha_id = await open_captcha(uow, record, user_id, at=at, via_request=True, rng=rng)
+            minutes = rules.captcha_minutes
+        else:
+            return None
+        captcha = await uow.captchas.get(captcha_id) if captcha_id is not None else None
+        if captcha is None:
+            return None
+        await uow.commit()
+    return RequestCheck(captcha, record.title, minutes)
+
+
+async def place_question(
+    uow: UnitOfWork, check: RequestCheck, chat_id: int, message_id: int
+) -> None:
+    """The private question was sent as `message_id`: taps on it, and only on it, count."""
+    async with uow:
+        await uow.captchas.set_prompt(
+            [check.captcha.id], chat_id, message_id, at=check.captcha.joined_at,
+            minutes=check.minutes,
+        )  # fmt: skip
+        await uow.commit()
+
+
 class NotYourCaptcha(Exception):
     """Someone else pressed a newcomer's captcha button: refused, nothing changes."""
 
@@ -72,11 +159,36 @@ class Decision:
     status: CaptchaStatus
     notices: list[Notice] = field(default_factory=list)
     missing: tuple[MissingRight, ...] = ()
+    title: str | None = None
+    member_language: str | None = None  # a join request's outcome is told in it, privately
 
 
-async def _decide(
+@dataclass(frozen=True)
+class Decided:
+    """Inside the transaction: the captcha moved; its group, the inviter's notices, and the
+    member's language (looked up for a join request, whose outcome is told privately)."""
+
+    record: ChatRecord
+    notices: list[Notice]
+    member_language: str | None
+
+    def decision(
+        self, captcha: CaptchaRecord, to: CaptchaStatus, missing: tuple[MissingRight, ...]
+    ) -> Decision:
+        return Decision(
+            captcha, self.record.chat_id, to, self.notices, missing, self.record.title,
+            self.member_language,
+        )  # fmt: skip
+
+
+def rule_of(captcha: CaptchaRecord) -> Rule:
+    """A raid's hold is logged as raid mode's doing; anything else as the captcha's."""
+    return Rule.RAID if captcha.kind is CaptchaKind.APPROVAL else Rule.CAPTCHA
+
+
+async def decide(
     uow: UnitOfWork, captcha: CaptchaRecord, to: CaptchaStatus, at: dt.datetime
-) -> tuple[ChatRecord, list[Notice]] | None:
+) -> Decided | None:
     """Inside a transaction: move the captcha once and let the invite follow (an expiry only
     of a captcha shown more than its minutes ago)."""
     record = await uow.chats.by_pk(captcha.chat_pk)
@@ -87,26 +199,35 @@ async def _decide(
     notices = await referral.captcha_decided(uow, record, captcha.user_id, passed=passed, at=at)
     await uow.events.add(
         [(record.pk, captcha.user_id, EventKind.MODERATION, at, None,
-          {"kind": f"captcha_{to}", "rule": str(Rule.CAPTCHA)})]
+          {"kind": f"captcha_{to}", "rule": str(rule_of(captcha))})]
     )  # fmt: skip
-    return record, notices
-
-
-async def _carry_out(
-    uow: UnitOfWork, moderator: Moderator, record: ChatRecord, captcha: CaptchaRecord,
-    to: CaptchaStatus, *, bot_id: int, update_id: int, at: dt.datetime,
-) -> tuple[MissingRight, ...]:  # fmt: skip
-    """After the commit: lift the restriction, or remove the member for the ban minutes;
-    recorded in the mod log (why it failed, when Telegram refused)."""
+    language = None
     if captcha.via_request:
-        return ()  # a join request is approved or declined by the handler
+        contact = (await uow.users.contacts([captcha.user_id])).get(captcha.user_id)
+        language = contact.language_code if contact is not None else None
+    return Decided(record, notices, language)
+
+
+async def carry_out(
+    uow: UnitOfWork, moderator: Moderator, record: ChatRecord, captcha: CaptchaRecord,
+    to: CaptchaStatus, *, by: int, update_id: int, at: dt.datetime,
+) -> tuple[MissingRight, ...]:  # fmt: skip
+    """After the commit: a member's restriction lifted, or the member removed for the ban
+    minutes; a join request approved or declined. Recorded in the mod log (why it failed,
+    when Telegram refused)."""
     rules = record.settings.moderation
     passed = to is CaptchaStatus.PASSED
-    until = None if passed else at + dt.timedelta(minutes=rules.captcha_ban_minutes)
+    until = None if passed or captcha.via_request else (
+        at + dt.timedelta(minutes=rules.captcha_ban_minutes)
+    )  # fmt: skip
     failed: str | None = None
     missing: tuple[MissingRight, ...] = ()
     try:
-        if passed:
+        if captcha.via_request:
+            await (moderator.approve_request if passed else moderator.decline_request)(
+                record.chat_id, captcha.user_id
+            )
+        elif passed:
             await moderator.unrestrict(record.chat_id, captcha.user_id)
         else:
             await moderator.ban(record.chat_id, captcha.user_id, until)
@@ -114,12 +235,14 @@ async def _carry_out(
         failed, missing = str(error.right), (error,)
     except CannotModerate as error:
         failed = str(error.reason)
+    if captcha.via_request:
+        return missing  # nobody was in the group: nothing for the mod log
     async with uow:
         await uow.moderation.record(
             NewAction(
                 chat_pk=record.pk, user_id=captcha.user_id,
-                kind=ActionKind.UNMUTED if passed else ActionKind.BANNED, rule=Rule.CAPTCHA,
-                by=bot_id, at=at, update_id=update_id, until=until, failed=failed,
+                kind=ActionKind.UNMUTED if passed else ActionKind.BANNED, rule=rule_of(captcha),
+                by=by, at=at, update_id=update_id, until=until, failed=failed,
             )
         )  # fmt: skip
         await uow.commit()
@@ -148,15 +271,14 @@ async def answer_captcha(
         to = next_status(captcha.status, right=right, now=at, deadline=captcha.deadline)
         if to is None:
             return None
-        decided = await _decide(uow, captcha, to, at)
+        decided = await decide(uow, captcha, to, at)
         if decided is None:
             return None
-        record, notices = decided
         await uow.commit()
-    missing = await _carry_out(
-        uow, moderator, record, captcha, to, bot_id=bot_id, update_id=update_id, at=at
+    missing = await carry_out(
+        uow, moderator, decided.record, captcha, to, by=bot_id, update_id=update_id, at=at
     )
-    return Decision(captcha, record.chat_id, to, notices, missing)
+    return decided.decision(captcha, to, missing)
 
 
 async def expire_captchas(
@@ -170,18 +292,17 @@ async def expire_captchas(
     decisions: list[Decision] = []
     for captcha in due:
         async with uow:
-            decided = await _decide(uow, captcha, CaptchaStatus.EXPIRED, now)
+            decided = await decide(uow, captcha, CaptchaStatus.EXPIRED, now)
             if decided is None:
                 continue
-            record, notices = decided
             await uow.commit()
         # The mod log's unique key needs an update id: a sweep has none, so the captcha's
         # own id (negative, never a Telegram update id) keys its action.
-        missing = await _carry_out(
-            uow, moderator, record, captcha, CaptchaStatus.EXPIRED, bot_id=bot_id,
+        missing = await carry_out(
+            uow, moderator, decided.record, captcha, CaptchaStatus.EXPIRED, by=bot_id,
             update_id=-captcha.id, at=now,
         )  # fmt: skip
-        decisions.append(Decision(captcha, record.chat_id, CaptchaStatus.EXPIRED, notices, missing))
+        decisions.append(decided.decision(captcha, CaptchaStatus.EXPIRED, missing))
     return decisions
 
 
@@ -213,7 +334,7 @@ async def restrict_newcomers(
             await uow.moderation.record(
                 NewAction(
                     chat_pk=record.pk, user_id=captcha.user_id, kind=ActionKind.MUTED,
-                    rule=Rule.CAPTCHA, by=bot_id, at=at, update_id=-captcha.id, failed=failed,
+                    rule=rule_of(captcha), by=bot_id, at=at, update_id=-captcha.id, failed=failed,
                 )
             )  # fmt: skip
             await uow.commit()
@@ -272,25 +393,6 @@ async def place_prompt(uow: UnitOfWork, prompt: Prompt, message_id: int, at: dt.
             minutes=prompt.minutes,
         )  # fmt: skip
         await uow.commit()
-
-
-@dataclass(frozen=True)
-class RaidStatus:
-    """A group's newcomers: those waiting for a prompt to show their question, and all whose
-    captcha is pending (asked or not)."""
-
-    waiting: int
-    pending: int
-
-
-async def raid_status(uow: UnitOfWork, chat_id: int) -> RaidStatus | None:
-    """What `/raid status` tells; None for an unknown group."""
-    async with uow:
-        record = await uow.chats.get(chat_id)
-        if record is None:
-            return None
-        waiting, pending = await uow.captchas.waiting(record.pk)
-    return RaidStatus(waiting, pending)
 
 
 async def groups_to_prompt(uow: UnitOfWork, now: dt.datetime) -> list[int]:

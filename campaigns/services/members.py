@@ -19,8 +19,8 @@ from campaigns.members import (
 from campaigns.ports import UnitOfWork
 from campaigns.ports.members import Contact, MessageSeen
 from campaigns.ports.segments import ActiveDay
-from campaigns.services import referral
-from campaigns.services.captcha import open_captcha
+from campaigns.services import raids, referral
+from campaigns.services.captcha import let_in_by_request, open_captcha, open_hold
 from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.referral import LinkSeen, Notice
 from campaigns.services.segments import in_window
@@ -34,6 +34,7 @@ class Presence:
     changed: int
     notices: list[Notice] = field(default_factory=list)
     captchas: list[int] = field(default_factory=list)  # opened for these joins: to prompt
+    raid: raids.Switched | None = None  # a join of these switched raid mode on: tell, once
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,14 @@ async def membership_changed(
     source: str,
     defaults: ChatSettings,
     link: LinkSeen | None = None,
+    by_request: bool = False,
 ) -> Presence:
     """Store the status; log a join or leave only when presence really changes.
 
     A real join is credited to an inviter (or recorded as organic) in the same
-    transaction, so a redelivered update can neither log nor credit it twice.
+    transaction, so a redelivered update can neither log nor credit it twice. It is screened
+    there too: counted towards a raid, then held (raid mode) or asked (the captcha), unless
+    it came through a join request the bot already checked (`by_request`).
     """
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
@@ -71,6 +75,7 @@ async def membership_changed(
         changed = 0
         notices: list[Notice] = []
         captchas: list[int] = []
+        raid_started: raids.Switched | None = None
         for person in people:
             current = await uow.members.get(record.pk, person.user_id)
             if current is None:
@@ -98,16 +103,23 @@ async def membership_changed(
             changed += 1
             await uow.events.add([(record.pk, person.user_id, kind, at, None, {"via": source})])
             if present:
-                captcha = await open_captcha(uow, record, person.user_id, at=at)
-                if captcha is not None:
-                    captchas.append(captcha)
+                raid = await raids.join_seen(uow, record, person.user_id, at)
+                raid_started = raid_started or raid.started
+                checked = await let_in_by_request(
+                    uow, record, person.user_id, at, admin_approved=by_request
+                )
+                if not checked:
+                    opened = await (open_hold if raid.on else open_captcha)(
+                        uow, record, person.user_id, at=at
+                    )
+                    captchas += [opened] if opened is not None else []
                 notices += await referral.joined(
                     uow, record, person.user_id, was_member=current is not None, link=link, at=at
                 )
             else:
                 await referral.departed(uow, record, person.user_id, at)
         await uow.commit()
-    return Presence(changed, notices, captchas)
+    return Presence(changed, notices, captchas, raid_started)
 
 
 async def member_changed(
@@ -123,6 +135,7 @@ async def member_changed(
     link: LinkSeen | None,
     at: dt.datetime,
     defaults: ChatSettings,
+    by_request: bool = False,
 ) -> Presence:
     """chat_member: a person's join or leave goes through membership_changed (so it counts
     once with the service message). A bot is no member: one that came in through someone's
@@ -132,6 +145,7 @@ async def member_changed(
         return await membership_changed(
             uow, bot_id=bot_id, update_id=update_id, chat=chat, people=[person], status=status,
             present=present, at=at, source="chat_member", defaults=defaults, link=link,
+            by_request=by_request,
         )  # fmt: skip
     if present and link is not None:
         await referral.bot_joined(

@@ -326,8 +326,12 @@ async def bot_joined(
 async def _confirm(
     uow: UnitOfWork, record: ChatRecord, candidates: Sequence[Candidate], now: dt.datetime
 ) -> list[Notice]:
-    """Confirm what is confirmable, then grant tiers; each step is a conditional write."""
+    """Confirm what is confirmable, then grant tiers; each step is a conditional write.
+    Nothing is confirmed while the group is in raid mode: rewards wait for the raid to end
+    (the sweep confirms them then)."""
     program = record.settings.referral
+    if await uow.raids.is_on(record.pk):
+        return []
     held = await uow.captchas.pending_among(record.pk, [c.invitee_id for c in candidates])
     ready = [
         c

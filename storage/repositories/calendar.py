@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 
+from campaigns.captcha import CaptchaStatus
 from campaigns.content import PostContent
 from campaigns.ports.calendar import PostRecord, StepRecord
 from campaigns.schedule import PostStatus, StepStatus, When, stored_when
 from storage.models import (
+    CaptchaRow,
     ChatRow,
     DeliveryRow,
     MediaRow,
     MembershipRow,
+    RaidStateRow,
     ScheduledPostRow,
     SequenceStepRow,
 )
@@ -227,6 +230,16 @@ class SqlCalendar(Repository):
                     M.joined_at >= step.created_at,
                     M.joined_at <= now - dt.timedelta(days=step.day),
                     DL.id.is_(None),
+                    # Paused: in raid mode, and for a member whose captcha or raid hold is
+                    # pending (welcomed once let in, within the sequence's grace).
+                    ~exists().where(
+                        RaidStateRow.chat_id == M.chat_id, RaidStateRow.on_since.is_not(None)
+                    ),
+                    ~exists().where(
+                        CaptchaRow.chat_id == M.chat_id,
+                        CaptchaRow.user_id == M.user_id,
+                        CaptchaRow.status == str(CaptchaStatus.PENDING),
+                    ),
                 )
                 .order_by(M.joined_at)
                 .limit(limit - len(out))

@@ -170,7 +170,8 @@ async def run_for(bot: Harness, seconds: int) -> None:
 
 
 async def test_raid_status_counts_newcomers_waiting_for_a_question_and_pending(bot: Harness):
-    await captcha_on(bot)
+    await captcha_on(bot, "raid_joins 0")  # no raid mode: every newcomer gets a question
+    bot.clock.advance(60)  # the set-up's replies have left the group's minute
     for uid in range(1000, 1030):  # 30 joins at once: more than the group's budget can show
         bot.world.add_user(uid, f"New {uid}", language_code="en")
         await bot.send(bot.world.join_message(GROUP, [uid], at=bot.clock.now()))
@@ -185,8 +186,9 @@ async def test_raid_status_counts_newcomers_waiting_for_a_question_and_pending(b
     await bot.say(OWNER, "/set language zh", at=bot.clock.now())
     said = "\n".join(await bot.say(OWNER, "/raid status", at=bot.clock.now()))
     assert "0 位新成员在等待题目" in said and "共有 30 个验证待完成" in said
-    usage = "\n".join(await bot.say(OWNER, "/raid on", at=bot.clock.now()))
-    assert "防突袭模式本身尚未提供" in usage
+    assert "防突袭模式未开启，也不会自动开启" in said
+    usage = "\n".join(await bot.say(OWNER, "/raid maybe", at=bot.clock.now()))
+    assert "/raid approve" in usage
     refused = "\n".join(await bot.say(BOB, "/raid status", at=bot.clock.now()))
     assert "验证待完成" not in refused  # admins only
 
@@ -197,7 +199,7 @@ async def test_200_joins_in_20_seconds_meet_no_429_a_prompt_a_minute_and_nobody_
     harness, app = await make_harness(database_url, flood_limits=True)
     try:
         bot = harness
-        await captcha_on(bot)
+        await captcha_on(bot, "raid_joins 0")  # the captcha alone (raid mode: test_raid.py)
         newcomers = range(1000, 1200)
         for uid in newcomers:
             bot.world.add_user(uid, f"New {uid}", language_code="en")

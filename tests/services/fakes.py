@@ -25,6 +25,7 @@ from campaigns.groupbuys import Deal, TeamStatus
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, MemberStatus, Person
 from campaigns.outbox import DeliveryStatus
 from campaigns.ports.calendar import PostRecord
+from campaigns.ports.captcha import RaidRecord
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.coupons import CouponRecord, TemplateRecord
 from campaigns.ports.groupbuys import DealRecord, TeamRecord
@@ -1179,6 +1180,29 @@ class FakeCaptchas(Repo):
     async def pending_among(self, chat_pk: int, user_ids: Sequence[int]) -> set[int]:
         return set()
 
+    async def request_let_in(
+        self, chat_pk: int, user_id: int, since: dt.datetime, at: dt.datetime, *,
+        settle_pending: bool,
+    ) -> bool:  # fmt: skip
+        return False
+
+
+class FakeRaids(Repo):
+    """No raids in the fakes' world: no join burst is ever counted, so referral rewards are
+    never paused (raid mode is the storage tests' business, on both databases)."""
+
+    async def get(self, chat_pk: int) -> RaidRecord | None:
+        return None
+
+    async def note_join(self, chat_pk: int, at: dt.datetime) -> None:
+        return None
+
+    async def joins_between(self, chat_pk: int, after: dt.datetime, until: dt.datetime) -> int:
+        return 0
+
+    async def is_on(self, chat_pk: int) -> bool:
+        return False
+
 
 REPOSITORIES = {
     "segments": FakeSegments,
@@ -1201,6 +1225,7 @@ REPOSITORIES = {
     "tags": FakeTags,
     "tiers": FakeTiers,
     "captchas": FakeCaptchas,
+    "raids": FakeRaids,
 }
 
 

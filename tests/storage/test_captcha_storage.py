@@ -7,14 +7,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from campaigns.captcha import CaptchaStatus, is_right
+from campaigns.captcha import CaptchaStatus, RaidRules, burst_since, in_burst, is_right
 from campaigns.errors import DuplicateUpdate
-from campaigns.members import ChatInfo, MemberStatus, Person
+from campaigns.members import ChatInfo, EventKind, MemberStatus, Person
 from campaigns.referral import InviteStatus, ReferralProgram, RejectReason, link_name
 from campaigns.services.captcha import NotYourCaptcha, answer_captcha, expire_captchas
-from campaigns.services.chats import change_setting
+from campaigns.services.chats import change_setting, ensure_chat
 from campaigns.services.members import member_changed
+from campaigns.services.raids import approve_held, calm_down
 from campaigns.services.referral import LinkSeen
 from campaigns.settings import ChatSettings
 from tests.storage.test_moderation_storage import FakeModerator
@@ -135,3 +138,49 @@ async def test_a_timed_out_captcha_expires_once_its_minutes_after_it_was_shown(u
     assert moderator.calls == [("ban", GROUP.chat_id, NEWCOMER.user_id)]
     found = await invite(uow_factory)
     assert (found.status, found.reason) == (InviteStatus.REJECTED, RejectReason.QUALITY)
+
+
+@given(offsets=st.lists(st.integers(0, 240), min_size=1, max_size=25))
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+async def test_the_burst_storage_counts_is_the_rules_window(uow_factory, offsets):
+    """The joins storage counts towards a burst are those `in_burst` says, at every join."""
+    rules = RaidRules(joins=1000, seconds=60)  # counted, never switched on by them
+    chat = ChatInfo(GROUP.chat_id - 7 - len(offsets), "supergroup", "Burst")
+    times = [NOW + dt.timedelta(seconds=s) for s in sorted(offsets)]
+    async with uow_factory() as uow:
+        record = await ensure_chat(uow, chat, DEFAULTS)
+        await uow.events.add(
+            [(record.pk, 100 + n, EventKind.JOIN, at, None, None) for n, at in enumerate(times)]
+            + [(record.pk, 1, EventKind.MESSAGE, at, None, None) for at in times]  # not joins
+        )
+        for at in times:
+            counted = await uow.raids.joins_between(record.pk, burst_since(at, rules), at)
+            assert counted == sum(in_burst(t, at, rules) for t in times)
+        # left without commit: each example's rows go with its transaction
+
+
+async def test_raid_mode_switches_on_and_off_once_and_pauses_rewards(uow_factory):
+    await setup(uow_factory, raid_joins="3", raid_seconds="60")  # the first join: a captcha
+    second, third = Person(43, "Ola"), Person(44, "Pia")
+    quiet = await join(uow_factory, 2, second, at=NOW + dt.timedelta(seconds=10))
+    burst = await join(uow_factory, 3, third, at=NOW + dt.timedelta(seconds=20))
+    assert quiet.raid is None and burst.raid is not None and burst.raid.on
+    async with uow_factory() as uow:
+        record = await uow.chats.get(GROUP.chat_id)
+        assert not await uow.raids.switch_on(record.pk, NOW)  # on already: once
+        [held] = await uow.captchas.held(record.pk, None, 10)
+        assert held.user_id == third.user_id and held.shown_at is not None
+        assert await uow.captchas.held_count(record.pk) == 1
+    moderator = FakeModerator()
+    later = NOW + dt.timedelta(minutes=31)
+    [ended] = await calm_down(uow_factory(), bot_id=BOT, now=later)
+    assert (ended.on, ended.held) == (False, 1)
+    assert await calm_down(uow_factory(), bot_id=BOT, now=later) == []
+    [let_in] = await approve_held(
+        uow_factory(), moderator, chat_id=GROUP.chat_id, admin_id=INVITER.user_id,
+        user_ids=None, at=later,
+    )  # fmt: skip
+    assert let_in.status is CaptchaStatus.PASSED
+    assert moderator.calls == [("unrestrict", GROUP.chat_id, third.user_id)]

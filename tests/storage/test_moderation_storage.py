@@ -72,6 +72,12 @@ class FakeModerator:
     async def unban(self, chat_id, user_id):
         await self._do("unban", chat_id, user_id, ModRight.RESTRICT)
 
+    async def approve_request(self, chat_id, user_id):
+        await self._do("approve", chat_id, user_id, ModRight.INVITE)
+
+    async def decline_request(self, chat_id, user_id):
+        await self._do("decline", chat_id, user_id, ModRight.INVITE)
+
 
 class Gate:
     def is_owner(self, user_id):

@@ -14,9 +14,9 @@ from campaigns.captcha import (
     OPTIONS,
     CaptchaKind,
     CaptchaStatus,
-    JoinWindow,
     RaidRules,
     answer_hash,
+    in_burst,
     is_right,
     make_challenge,
     may_answer,
@@ -73,15 +73,19 @@ def test_only_the_member_answers_their_captcha():
     assert may_answer(5, 5) and not may_answer(6, 5)
 
 
+def _window(times: list[dt.datetime], rules: RaidRules) -> list[int]:
+    """For each join, how many joins so far fall in its burst window."""
+    return [sum(in_burst(t, at, rules) for t in times[: i + 1]) for i, at in enumerate(times)]
+
+
 def test_ten_joins_in_a_minute_is_a_burst_and_thirty_calm_minutes_end_it():
-    rules, window = RaidRules(), JoinWindow()
-    counts = [window.add(T0 + dt.timedelta(seconds=5 * i), rules) for i in range(12)]
+    rules = RaidRules()
+    counts = _window([T0 + dt.timedelta(seconds=5 * i) for i in range(12)], rules)
     assert [raid_should_start(n, rules) for n in counts].index(True) == 9
-    slow = JoinWindow()
-    assert not any(
-        raid_should_start(slow.add(T0 + dt.timedelta(seconds=61 * i), rules), rules)
-        for i in range(30)
-    )
+    slow = _window([T0 + dt.timedelta(seconds=61 * i) for i in range(30)], rules)
+    assert not any(raid_should_start(n, rules) for n in slow)
+    assert not in_burst(T0, T0 + dt.timedelta(seconds=60), rules)  # exactly a minute: out
+    assert in_burst(T0, T0 + dt.timedelta(seconds=59), rules)
     assert not raid_should_start(1000, RaidRules(joins=0))
     later = T0 + dt.timedelta(minutes=10)
     assert not raid_should_end(on_since=T0, last_join=later, now=later + dt.timedelta(minutes=29),
@@ -106,6 +110,7 @@ def test_a_prompt_holds_at_most_a_hundred_buttons():
         ("raid_joins", "0", "raid_joins", 0),
         ("raid_seconds", "30", "raid_seconds", 30),
         ("raid_calm_minutes", "45", "raid_calm_minutes", 45),
+        ("raid_hold_minutes", "120", "raid_hold_minutes", 120),
     ],
 )
 def test_captcha_and_raid_settings_apply_and_read_back(key, raw, field, value):
@@ -115,7 +120,14 @@ def test_captcha_and_raid_settings_apply_and_read_back(key, raw, field, value):
 
 
 @pytest.mark.parametrize(
-    ("key", "raw"), [("captcha", "maybe"), ("captcha_kind", "math"), ("captcha_minutes", "0")]
+    ("key", "raw"),
+    [
+        ("captcha", "maybe"),
+        ("captcha_kind", "math"),
+        ("captcha_kind", "approval"),
+        ("captcha_minutes", "0"),
+        ("raid_hold_minutes", "0"),
+    ],
 )
 def test_bad_captcha_settings_are_refused(key, raw):
     with pytest.raises(InvalidSetting):
