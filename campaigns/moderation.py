@@ -421,6 +421,7 @@ class Posted:
     entity_types: tuple[str, ...] = ()
     channel_forward: bool = False
     media: bool = False
+    edited: bool = False  # an edit of a message already seen: its content, not a new message
 
 
 def features_of(

@@ -98,7 +98,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # them StatusUpdate.ALL's fifty (a third of the dispatch cost of group chatter).
     not_service = filters.TEXT | ~filters.StatusUpdate.ALL
     member_messages = GROUPS & filters.UpdateType.MESSAGE & not_service
-    app.add_handler(MessageHandler(member_messages, guard_message), group=MODERATION)
+    guarded = member_messages | (GROUPS & filters.UpdateType.EDITED_MESSAGE)
+    app.add_handler(MessageHandler(guarded, guard_message), group=MODERATION)
     app.add_handler(MessageHandler(member_messages, track_message), group=TRACKING)
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, track_private),

@@ -49,9 +49,10 @@ SPAM_MEDIA = tuple(m for m in MEDIA if m not in {"poll", "location", "contact", 
 
 
 async def guard_message(update: Update, context: Context) -> None:
-    """Every member message in a group, while the group's anti-spam is on: a verdict from
+    """Every member message in a group, and every edit of one (a link edited into an
+    innocent message is still a link), while the group's anti-spam is on: a verdict from
     the rules, carried out on anyone but an admin; a deleted message goes no further."""
-    message, d = update.message, deps(context)
+    message, d = update.message or update.edited_message, deps(context)
     if message is None or message.from_user is None or not member_sender(message):
         return
     rules = (await d.settings_of(message.chat.id)).moderation
@@ -94,6 +95,7 @@ def posted(update: Update, message: Message) -> Posted:
         entity_types=tuple(e.type for e in (message.entities or message.caption_entities)),
         channel_forward=isinstance(message.forward_origin, MessageOriginChannel),
         media=any(getattr(message, kind, None) for kind in SPAM_MEDIA),
+        edited=update.edited_message is not None,
     )
 
 

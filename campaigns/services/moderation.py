@@ -133,7 +133,10 @@ async def judge(
     message costs no database statement."""
     key = (posted.chat_id, posted.user_id)
     digest = text_hash(posted.text) if rules.repeats.reaction is not Reaction.OFF else None
-    flooded, repeats = watch.see(key, posted.at.timestamp(), digest, rules)
+    if posted.edited:  # the content rules only: an edit is not one more message
+        flooded, repeats = False, 0
+    else:
+        flooded, repeats = watch.see(key, posted.at.timestamp(), digest, rules)
     features = features_of(
         posted.text, entity_types=posted.entity_types, channel_forward=posted.channel_forward,
         media=posted.media, repeats=repeats,
@@ -144,9 +147,11 @@ async def judge(
         if before is None:
             before = await messages_before(uow, chat_id=posted.chat_id, user_id=posted.user_id)
             watch.learn(key, before)
+        if posted.edited:  # the edited message was counted when it was sent
+            before = max(0, before - 1)
         newcomer = is_newcomer(before, rules)
     found = verdict(spam_rule(features, rules, newcomer=newcomer), flooded, rules)
-    if found is None or not found.delete:
+    if not posted.edited and (found is None or not found.delete):
         watch.counted(key)  # the message stays: one more for the member
     return found
 

@@ -276,3 +276,18 @@ async def test_a_deleted_message_goes_no_further(bot: Harness):
     [me] = await bot.send(bot.world.message(GROUP, BOB, "/me", at=NOW + 2 * SECOND))
     # The spam was never counted, and /me is a command to the bot, not a message.
     assert "Check-ins: 0 · 💬 messages: 0" in me
+
+
+async def test_a_link_edited_into_a_newcomers_message_is_deleted_and_an_edit_is_no_flood(
+    bot: Harness,
+):
+    await antispam(bot, "flood_messages 3")
+    innocent = await said(bot, BOB, "hi all, nice group", at=NOW + SECOND)
+    honest = await said(bot, ALICE, "welcome!", at=NOW + 2 * SECOND)
+    for n in range(3):  # Alice edits her message three times within the flood window
+        await bot.send(bot.world.edited(honest, f"welcome! (edit {n})"))
+    await bot.send(bot.world.edited(innocent, "hi all 👉 t.me/+CheapFollowers"))
+
+    assert deleted(bot, innocent) and not deleted(bot, honest)
+    assert "message removed (a link from a new member)" in bot.world.shown(GROUP)[-1]
+    assert not [c for c in bot.world.calls if c.method == "restrictChatMember"]  # no flood
