@@ -238,14 +238,7 @@ async def sweep_captchas(bot: Bot, d: Deps) -> None:
 async def announce_raid(bot: Bot, d: Deps, switched: Switched) -> None:
     """Raid mode switched by a burst or the calm time: the admins told privately, the group
     once through its budget (a notice still queued is replaced by a newer one)."""
-    rules = (await d.settings_of(switched.chat_id)).moderation
-
-    def admin_text(language: str) -> str:
-        return CaptchaTexts(language).raid_admin_notice(
-            switched, rules.raid_joins, rules.raid_seconds
-        )
-
-    await tell_admins(bot, d, switched.chat_id, admin_text)
+    await _tell_admins(bot, d, switched)
     text = CaptchaTexts(switched.language).raid_group_notice(switched.on)
 
     async def notice() -> None:
@@ -279,14 +272,14 @@ async def _switch(call: Call[CaptchaTexts], on: bool) -> None:
         await call.reply(call.t.raid_already(on))
         return
     await call.reply(call.t.raid_switched(switched))
-    rules = (await d.settings_of(call.group_id)).moderation
+    await _tell_admins(bot, d, switched)
 
-    def admin_text(language: str) -> str:
-        return CaptchaTexts(language).raid_admin_notice(
-            switched, rules.raid_joins, rules.raid_seconds
-        )
 
-    await tell_admins(bot, d, call.group_id, admin_text)
+async def _tell_admins(bot: Bot, d: Deps, switched: Switched) -> None:
+    """Privately, each admin in their own language: why raid mode switched, what to do."""
+    await tell_admins(
+        bot, d, switched.chat_id, lambda language: CaptchaTexts(language).raid_admin(switched)
+    )
 
 
 async def _approve(call: Call[CaptchaTexts]) -> None:

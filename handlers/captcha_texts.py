@@ -125,15 +125,15 @@ class CaptchaTexts:
             )
         return self._("✅ Raid mode is off: new members are welcome again as usual.")
 
-    def raid_admin_notice(self, switched: Switched, joins: int, seconds: int) -> str:
+    def raid_admin(self, switched: Switched) -> str:
         """What the admins hear privately when raid mode goes on or off."""
         group = html.escape(switched.title or "", quote=False)
         if switched.on:
             why = (
                 self._("switched on by an admin")
                 if switched.by is not None
-                else self._("{joins} or more joins within {seconds} s", joins=joins,
-                            seconds=seconds)
+                else self._("{joins} or more joins within {seconds} s",
+                            joins=switched.burst_joins, seconds=switched.burst_seconds)
             )  # fmt: skip
             return self._(
                 "🚨 Raid mode is on in <b>{group}</b> ({why}). Everyone who joins now is "

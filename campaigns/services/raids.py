@@ -84,13 +84,15 @@ class Switched:
     held: int
     hold_minutes: int
     calm_minutes: int
+    burst_joins: int  # the burst that switches it on: this many joins …
+    burst_seconds: int  # … within this many seconds
 
 
 def _switched(record: ChatRecord, *, on: bool, by: int | None, held: int) -> Switched:
     rules = record.settings.moderation
     return Switched(
         record.chat_id, record.title, record.settings.language, on, by, held,
-        rules.raid_hold_minutes, rules.raid_calm_minutes,
+        rules.raid_hold_minutes, rules.raid_calm_minutes, rules.raid_joins, rules.raid_seconds,
     )  # fmt: skip
 
 
