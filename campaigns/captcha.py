@@ -20,6 +20,8 @@ from enum import StrEnum
 from typing import Protocol
 
 OPTIONS = 4  # buttons per challenge
+NAME_IN_PROMPT = 24  # characters of a newcomer's name on a prompt: 25 lines stay far below
+# Telegram's 4,096 (names are up to 129 characters, and an emoji counts twice)
 MAX_PROMPT_BUTTONS = 100  # Telegram's limit on one message's inline keyboard
 EMOJI = ("🍎", "🍌", "🍇", "🍉", "🍒", "🍋", "🥕", "🌽", "🐶", "🐱", "🐼", "🦊", "⭐", "🌙")
 EMOJI_NAMES = {
@@ -60,6 +62,7 @@ class CaptchaStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     EXPIRED = "expired"
+    LEFT = "left"  # the member left before it was decided: closed, nothing done
 
 
 class RandomSource(Protocol):
@@ -136,7 +139,8 @@ def next_status(
 
 
 def may_answer(tapper_id: int, member_id: int) -> bool:
-    """Only the joining member answers their own captcha (an admin uses /raid or unmute)."""
+    """Only the joining member answers their own captcha (an admin lets them in with /raid
+    approve, ↩️ under /modlog, or by unmuting them in Telegram)."""
     return tapper_id == member_id
 
 
@@ -157,9 +161,15 @@ def burst_since(at: dt.datetime, rules: RaidRules) -> dt.datetime:
 
 
 def in_burst(joined: dt.datetime, at: dt.datetime, rules: RaidRules) -> bool:
-    """Whether a join at `joined` counts towards the burst seen at `at` (storage counts the
-    same joins: a storage test holds it to this)."""
+    """Whether a join at `joined` counts towards the burst seen at `at`."""
     return burst_since(at, rules) < joined <= at
+
+
+def burst_size(joins: list[tuple[int, dt.datetime]], at: dt.datetime, rules: RaidRules) -> int:
+    """The burst seen at `at`: how many different people joined within its window (one
+    account joining and leaving ten times is not ten people). Storage counts the same from
+    the join log; a storage test holds it to this."""
+    return len({user for user, joined in joins if in_burst(joined, at, rules)})
 
 
 def raid_should_start(joins_in_window: int, rules: RaidRules) -> bool:
@@ -177,6 +187,11 @@ def raid_should_end(
         return False
     quiet_from = max(on_since, last_join) if last_join is not None else on_since
     return now - quiet_from >= dt.timedelta(minutes=rules.calm_minutes)
+
+
+def prompt_name(name: str) -> str:
+    """A newcomer's name as a prompt shows it: cut to NAME_IN_PROMPT characters."""
+    return name if len(name) <= NAME_IN_PROMPT else name[: NAME_IN_PROMPT - 1] + "…"
 
 
 def prompt_page(member_ids: list[int]) -> tuple[list[int], int]:

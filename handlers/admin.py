@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TypeVar
+
+from telegram.error import TelegramError
 
 from campaigns.checkin import local_day
 from campaigns.services.chats import change_setting
@@ -34,6 +37,23 @@ async def set_command(call: Call[AdminTexts]) -> None:
     t = AdminTexts(await reader_language(call.update, call.context))  # a new language shows at once
     grace = expiry_grace(new, local_day(call.at, new.timezone))
     await call.reply(t.setting_changed(key, new, grace))
+    if key.lower() in {"captcha", "antispam"}:
+        await warn_unable(call, t, new)
+
+
+async def warn_unable(call: Call[AdminTexts], t: AdminTexts, new: ChatSettings) -> None:
+    """Order keeping switched on where the bot cannot carry it out: said at once (a basic
+    group cannot restrict anyone; without "Ban users" the bot cannot mute or remove)."""
+    rules, chat = new.moderation, call.chat
+    if chat is None or not (rules.captcha or rules.antispam):
+        return
+    if chat.type != "supergroup":
+        await call.reply(t.needs_supergroup())
+        return
+    with contextlib.suppress(TelegramError):
+        me = await call.context.bot.get_chat_member(chat.id, call.context.bot.id)
+        if not getattr(me, "can_restrict_members", me.status == "creator"):
+            await call.reply(t.needs_restrict_right())
 
 
 async def store_setting(

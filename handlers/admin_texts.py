@@ -59,6 +59,19 @@ class AdminTexts:
             months=self._n("{n} month", "{n} months", months),
         )  # fmt: skip
 
+    def needs_supergroup(self) -> str:
+        return self._(
+            "⚠️ Telegram lets bots restrict members only in supergroups: the captcha and "
+            "anti-spam mutes will not work in this group until it is one (making the group "
+            "public, or changing some of its settings, turns it into one)."
+        )
+
+    def needs_restrict_right(self) -> str:
+        return self._(
+            "⚠️ I lack the admin right “Ban users”: I cannot mute or remove anyone until you "
+            "grant it (group settings → Administrators → me)."
+        )
+
     def set_usage(self) -> str:
         return self._(
             "Usage: /set &lt;key&gt; &lt;value&gt;, e.g. "

@@ -15,10 +15,9 @@ import functools
 import logging
 from collections.abc import Sequence
 
-from telegram import Bot, ChatJoinRequest, InlineKeyboardMarkup
+from telegram import Bot, Chat, ChatJoinRequest, ChatMemberUpdated, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from campaigns.captcha import CaptchaStatus
 from campaigns.ports.captcha import CaptchaRecord
 from campaigns.services.captcha import (
     Decision,
@@ -33,7 +32,15 @@ from campaigns.services.captcha import (
     request_check,
     restrict_newcomers,
 )
-from campaigns.services.raids import Switched, approve_held, calm_down, raid_status, switch
+from campaigns.services.members import Presence
+from campaigns.services.raids import (
+    Switched,
+    approve_held,
+    calm_down,
+    raid_status,
+    still_held,
+    switch,
+)
 from campaigns.settings import language_for
 from handlers.callbacks import CaptchaButton, callback_button, tapped
 from handlers.captcha_texts import CaptchaTexts
@@ -47,20 +54,35 @@ log = logging.getLogger(__name__)
 PROMPT_FRESH = dt.timedelta(minutes=1)  # newcomers join the same prompt for this long
 
 
-async def after_join(
-    bot: Bot, d: Deps, chat_id: int, captchas: Sequence[int], *, raid: Switched | None = None
-) -> None:
-    """Newcomers whose join opened a captcha (or a raid's hold): restricted, then shown on
-    the group's prompt (a held member is not: an admin decides); raid mode told, once."""
-    if raid is not None:
-        await announce_raid(bot, d, raid)
-    if not captchas:
+async def after_presence(bot: Bot, d: Deps, chat: Chat, result: Presence) -> None:
+    """After joins and leaves: raid mode told (once); newcomers whose join opened a captcha
+    or a raid's hold restricted, then shown on the group's prompt (a held member is not: an
+    admin decides); those who left taken off the prompts that listed them."""
+    if result.raid is not None:
+        await announce_raid(bot, d, result.raid)
+    if result.captchas:
+        missing = await restrict_newcomers(
+            d.uow(), TelegramModerator(bot), list(result.captchas), bot_id=bot.id, at=d.clock()
+        )
+        await tell_missing_rights(bot, d, chat.id, chat.title, [m.right for m in missing])
+        await show_prompt(bot, d, chat.id)
+    shown = {(c.prompt_chat_id, c.prompt_message_id) for c in result.closed}
+    for prompt_chat, message_id in shown:
+        if prompt_chat is not None and message_id is not None:
+            await show_prompt(bot, d, prompt_chat, message_id)
+
+
+async def unmuted_by_admin(bot: Bot, d: Deps, change: ChatMemberUpdated) -> None:
+    """An admin lifted a newcomer's restriction through Telegram: their captcha or hold
+    passes, so no sweep removes them later (only admins can lift one; the bot's own lifts
+    are its own decisions already)."""
+    old, new = change.old_chat_member.status, change.new_chat_member.status
+    if old != "restricted" or new != "member" or change.from_user.id == bot.id:
         return
-    missing = await restrict_newcomers(
-        d.uow(), TelegramModerator(bot), list(captchas), bot_id=bot.id, at=d.clock()
-    )
-    await tell_missing_rights(bot, d, chat_id, None, [m.right for m in missing])
-    await show_prompt(bot, d, chat_id)
+    await approve_held(
+        d.uow(), None, chat_id=change.chat.id, admin_id=change.from_user.id,
+        user_ids=[change.new_chat_member.user.id], at=d.clock(),
+    )  # fmt: skip
 
 
 def fresh_prompt(d: Deps, chat_id: int) -> int | None:
@@ -174,8 +196,7 @@ async def _answered(call: Call[CaptchaTexts], t: CaptchaTexts, decision: Decisio
         await call.alert()
     else:
         minutes = (await d.settings_of(decision.chat_id)).moderation.captcha_ban_minutes
-        passed = decision.status is CaptchaStatus.PASSED
-        await call.alert(t.passed() if passed else t.failed(minutes))
+        await call.alert(t.answered(decision.status, minutes, refused=bool(decision.missing)))
     await settle(call.context.bot, d, [decision])
 
 
@@ -186,11 +207,9 @@ async def _request_decided(bot: Bot, d: Deps, decision: Decision) -> None:
     if captcha.prompt_chat_id is None or captcha.prompt_message_id is None:
         return  # a raid's hold: no question was sent
     t = CaptchaTexts(language_for(decision.member_language, d.defaults.language))
+    said = t.request_outcome(decision.title, decision.status, refused=bool(decision.missing))
     with contextlib.suppress(TelegramError):
-        await bot.edit_message_text(
-            t.request_outcome(decision.title, decision.status), captcha.prompt_chat_id,
-            captcha.prompt_message_id,
-        )  # fmt: skip
+        await bot.edit_message_text(said, captcha.prompt_chat_id, captcha.prompt_message_id)
 
 
 async def check_request(bot: Bot, d: Deps, request: ChatJoinRequest) -> bool:
@@ -210,8 +229,7 @@ async def check_request(bot: Bot, d: Deps, request: ChatJoinRequest) -> bool:
     except TelegramError as error:  # unanswered, it is declined when its minutes run out
         log.info("join request question to %s not sent: %s", user.id, error)
         return True
-    if not check.held:
-        await place_question(d.uow(), check, request.user_chat_id, sent.message_id)
+    await place_question(d.uow(), check, request.user_chat_id, sent.message_id)  # edited later
     return True
 
 
@@ -265,14 +283,18 @@ async def raid_command(call: Call[CaptchaTexts]) -> None:
 
 
 async def _switch(call: Call[CaptchaTexts], on: bool) -> None:
-    """`/raid on|off`: the admins told privately, the group by this reply."""
+    """`/raid on|off`: the admins told privately, the group by this reply (or, sent
+    privately through /manage, by its notice)."""
     d, bot, admin = call.deps, call.context.bot, call.user_id or 0
     switched = await switch(d.uow(), chat_id=call.group_id, on=on, admin_id=admin, at=call.at)
     if switched is None:
         await call.reply(call.t.raid_already(on))
         return
     await call.reply(call.t.raid_switched(switched))
-    await _tell_admins(bot, d, switched)
+    if call.update.effective_chat is not None and call.update.effective_chat.id != call.group_id:
+        await announce_raid(bot, d, switched)
+    else:
+        await _tell_admins(bot, d, switched)
 
 
 async def _tell_admins(bot: Bot, d: Deps, switched: Switched) -> None:
@@ -282,18 +304,29 @@ async def _tell_admins(bot: Bot, d: Deps, switched: Switched) -> None:
     )
 
 
-async def _approve(call: Call[CaptchaTexts]) -> None:
-    """`/raid approve` in reply to a held member's join or message, with user ids, or `all`."""
+def approve_targets(call: Call[CaptchaTexts]) -> tuple[bool, list[int] | None]:
+    """Whom `/raid approve` names: user ids, `all` (None), or by reply the people a join's
+    service message added (not its sender, who may be the one who added them) or the member
+    replied to; (False, None) when it names nobody."""
     rest = [w.lower() for w in call.words[1:]]
-    target = reply_target(call)
-    ids: list[int] | None
     if rest == ["all"]:
-        ids = None
-    elif rest and all(w.isdigit() and len(w) <= 15 for w in rest):
-        ids = [int(w) for w in rest]
-    elif not rest and target is not None:
-        ids = [target.user_id]
-    else:
+        return True, None
+    if rest:  # ASCII digits only: "²" is a digit to Python but no id
+        ok = all(w.isascii() and w.isdigit() and len(w) <= 15 for w in rest)
+        return (True, [int(w) for w in rest]) if ok else (False, None)
+    message = call.update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    added = [u.id for u in replied.new_chat_members if not u.is_bot] if replied else []
+    target = reply_target(call)
+    ids = added or ([target.user_id] if target is not None else [])
+    return bool(ids), ids or None
+
+
+async def _approve(call: Call[CaptchaTexts]) -> None:
+    """`/raid approve` in reply to a held member's join or message, with user ids, or `all`:
+    each let in says so, and so does each Telegram refused."""
+    named, ids = approve_targets(call)
+    if not named:
         await call.reply(call.t.raid_usage())
         return
     d, bot = call.deps, call.context.bot
@@ -301,5 +334,9 @@ async def _approve(call: Call[CaptchaTexts]) -> None:
         d.uow(), TelegramModerator(bot), chat_id=call.group_id, admin_id=call.user_id or 0,
         user_ids=ids, at=call.at,
     )  # fmt: skip
-    await call.reply(call.t.approved(len(decisions)))
+    left = await still_held(d.uow(), call.group_id) if ids is None else 0
+    refused = sum(bool(x.missing) for x in decisions)
+    await call.reply(
+        call.t.approved(len(decisions) - refused, refused, left, named=ids is not None)
+    )
     await settle(bot, d, decisions)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
+from zoneinfo import ZoneInfo
 
 from campaigns.access import AccessDenied
-from campaigns.captcha import CaptchaKind, CaptchaStatus
+from campaigns.captcha import CaptchaKind, CaptchaStatus, prompt_name
 from campaigns.services.captcha import NotYourCaptcha, Prompt, PromptLine, RequestCheck
 from campaigns.services.raids import RaidStatus, Switched
 from handlers.words import Words
@@ -30,7 +31,7 @@ class CaptchaTexts:
         return self._("🙏 This question is for another newcomer.")
 
     def _line(self, n: int, line: PromptLine) -> str:
-        name, captcha = self.words.name(line.name), line.captcha
+        name, captcha = self.words.name(prompt_name(line.name)), line.captcha
         if captcha.kind is CaptchaKind.SUM:
             return self._("{n}. {name}: how much is {question}?", n=n, name=name,
                           question=captcha.question)  # fmt: skip
@@ -40,8 +41,8 @@ class CaptchaTexts:
 
     def prompt(self, prompt: Prompt) -> str:
         head = self._(
-            "👋 Welcome! To write here, answer your own question with the buttons of your "
-            "number within {minutes} min:",
+            "👋 Welcome! Before you can write here, tap the right answer in your own row "
+            "within {minutes} min:",
             minutes=prompt.minutes,
         )
         lines = [self._line(n, line) for n, line in enumerate(prompt.lines, 1)]
@@ -63,6 +64,22 @@ class CaptchaTexts:
     def passed(self) -> str:
         return self._("✅ Thank you, welcome! You can write now.")
 
+    def answered(self, status: CaptchaStatus, ban_minutes: int, *, refused: bool) -> str:
+        """The newcomer's own answer, as decided: right (and whether Telegram let the bot lift
+        the restriction), wrong, or too late."""
+        if status is CaptchaStatus.PASSED:
+            if refused:
+                return self._(
+                    "✅ Right answer, but Telegram did not let me lift your restriction: the "
+                    "admins have been told."
+                )
+            return self.passed()
+        if status is CaptchaStatus.EXPIRED:
+            return self._(
+                "⌛ Time was up. You may join again in {minutes} min.", minutes=ban_minutes
+            )
+        return self.failed(ban_minutes)
+
     def failed(self, minutes: int) -> str:
         return self._(
             "❌ That was not the right answer. You may join again in {minutes} min.",
@@ -74,8 +91,9 @@ class CaptchaTexts:
 
     def raid_status(self, status: RaidStatus) -> str:
         if status.on_since is not None:
+            since = status.on_since.astimezone(ZoneInfo(status.timezone))
             head = self._(
-                "🚨 Raid mode is on since {time} UTC.", time=status.on_since.strftime("%H:%M")
+                "🚨 Raid mode has been on since {time}.", time=since.strftime("%m-%d %H:%M")
             )
         elif status.rules_joins == 0:
             head = self._("🛡 Raid mode is off and does not switch on by itself (raid_joins 0).")
@@ -105,7 +123,8 @@ class CaptchaTexts:
             "{n} captchas pending in all (asked or waiting).",
             status.pending,
         )
-        return "\n".join([head, held, *names, self._("🛡 Captcha status:"), waiting, pending])
+        captcha = [self._("🛡 Captcha status:"), waiting, pending] if status.captcha else []
+        return "\n".join([head, held, *names, *captcha])
 
     def raid_usage(self) -> str:
         return self._(
@@ -169,14 +188,37 @@ class CaptchaTexts:
             )
         return self.raid_group_notice(False)
 
-    def approved(self, n: int) -> str:
-        if n == 0:
-            return self._("Nobody of those is held.")
-        return self._n(
-            "✅ {n} member let in: they can write now.",
-            "✅ {n} members let in: they can write now.",
-            n,
-        )
+    def approved(self, n: int, refused: int, left: int, *, named: bool) -> str:
+        """The reply to `/raid approve`: who was let in, whom Telegram refused (the admins are
+        told which right), and how many still wait after a batch of `all`."""
+        if n == 0 and refused == 0:
+            return (
+                self._("None of them is held or waiting for the captcha.")
+                if named
+                else self._("Nobody is held or waiting for the captcha right now.")
+            )
+        lines = []
+        if n:
+            lines.append(self._n("✅ {n} person let in.", "✅ {n} people let in.", n))
+        if refused:
+            lines.append(
+                self._n(
+                    "⚠️ Telegram refused to let {n} person in: the admins have been told "
+                    "which right I lack.",
+                    "⚠️ Telegram refused to let {n} people in: the admins have been told "
+                    "which right I lack.",
+                    refused,
+                )
+            )
+        if left:
+            lines.append(
+                self._n(
+                    "{n} more still waits: send /raid approve all again.",
+                    "{n} more still wait: send /raid approve all again.",
+                    left,
+                )
+            )
+        return "\n".join(lines)
 
     def request_question(self, check: RequestCheck) -> str:
         """The private question for a join request."""
@@ -201,9 +243,15 @@ class CaptchaTexts:
             group=html.escape(check.title or "", quote=False),
         )
 
-    def request_outcome(self, title: str | None, status: CaptchaStatus) -> str:
-        """The private question, edited once decided."""
+    def request_outcome(self, title: str | None, status: CaptchaStatus, *, refused: bool) -> str:
+        """The private question (or the note that a request waits for an admin), edited once
+        decided; a decision Telegram refused to carry out is not called done."""
         group = html.escape(title or "", quote=False)
+        if status is CaptchaStatus.PASSED and refused:
+            return self._(
+                "✅ Thank you. An admin of <b>{group}</b> still has to approve your request.",
+                group=group,
+            )
         if status is CaptchaStatus.PASSED:
             return self._("✅ Welcome! Your request to join <b>{group}</b> is approved.",
                           group=group)  # fmt: skip

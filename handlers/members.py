@@ -13,7 +13,7 @@ from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import BotMembership, bot_membership_changed, migrate_chat
 from campaigns.services.members import member_changed, membership_changed
 from campaigns.settings import language_for
-from handlers.captcha import after_join
+from handlers.captcha import after_presence, unmuted_by_admin
 from handlers.deps import Context, Deps, deps
 from handlers.extract import chat_info, member_sender, message_kind, person, sent_at
 from handlers.invite_links import link_seen
@@ -86,11 +86,13 @@ async def on_member_update(update: Update, context: Context) -> None:
             chat=chat_info(change.chat), person=person(new.user), is_bot=new.user.is_bot,
             status=new.status, is_member=getattr(new, "is_member", None), defaults=d.defaults,
             link=link_seen(change.invite_link, context.bot.id), by_request=by_request(change),
+            exempt=d.gate(context.bot).owner_ids,
         )  # fmt: skip
     except DuplicateUpdate:
         return
     await send_notices(context.bot, d, result.notices)
-    await after_join(context.bot, d, change.chat.id, result.captchas, raid=result.raid)
+    await after_presence(context.bot, d, change.chat, result)
+    await unmuted_by_admin(context.bot, d, change)
 
 
 def by_request(change: ChatMemberUpdated) -> bool:
@@ -120,11 +122,12 @@ async def on_service_join_or_leave(update: Update, context: Context) -> None:
             d.uow(), bot_id=context.bot.id, update_id=update.update_id,
             chat=chat_info(message.chat), people=people, status=status, present=present,
             at=sent_at(update), source="service_message", defaults=d.defaults,
+            exempt=d.gate(context.bot).owner_ids,
         )  # fmt: skip
     except DuplicateUpdate:
         return
     await send_notices(context.bot, d, result.notices)
-    await after_join(context.bot, d, message.chat.id, result.captchas, raid=result.raid)
+    await after_presence(context.bot, d, message.chat, result)
 
 
 def joined_or_left(message: Message) -> tuple[list[Person], str, bool] | None:

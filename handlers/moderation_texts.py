@@ -270,6 +270,12 @@ class ModerationTexts:
 
     def log_line(self, a: ModAction, timezone: str) -> str:
         why = self.rule(a.rule)
+        if a.kind is ActionKind.MUTED and a.rule in {Rule.CAPTCHA, Rule.RAID}:
+            why = (
+                self._("until the join captcha is answered")
+                if a.rule is Rule.CAPTCHA
+                else self._("held in raid mode until an admin lets them in")
+            )
         if a.reason:
             why = f"{why}: {html.escape(a.reason[:REASON_SHOWN], quote=False)}"
         line = f"#{a.id} {local(a.at, timezone)} {ICONS[a.kind]} " + self._(

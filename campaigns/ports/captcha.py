@@ -103,10 +103,15 @@ class Captchas(Protocol):
         ...
 
     async def held(
-        self, chat_pk: int, user_ids: Sequence[int] | None, limit: int
+        self, chat_pk: int, user_ids: Sequence[int] | None, limit: int, *, holds_only: bool
     ) -> list[CaptchaRecord]:
-        """Members held during a raid for an admin's approval, still pending, oldest first
-        (of these users; None: all of them)."""
+        """Pending captchas, oldest first: a raid's holds only (`holds_only`), or any kind
+        (an admin letting someone in ends either); of these users (None: all of them)."""
+        ...
+
+    async def close_for(self, chat_pk: int, user_id: int, at: dt.datetime) -> list[CaptchaRecord]:
+        """The member left: their pending group captchas and holds are closed (LEFT, once),
+        returned so their prompts can be shown without them."""
         ...
 
     async def held_count(self, chat_pk: int) -> int:
@@ -139,9 +144,9 @@ class RaidRecord:
 class Raids(Protocol):
     async def get(self, chat_pk: int) -> RaidRecord | None: ...
 
-    async def joins_between(self, chat_pk: int, after: dt.datetime, until: dt.datetime) -> int:
-        """Joins in the group's join log after `after`, up to `until` (the burst window; the
-        rule is campaigns.captcha.in_burst)."""
+    async def joiners_between(self, chat_pk: int, after: dt.datetime, until: dt.datetime) -> int:
+        """Different people in the group's join log after `after`, up to `until` (the burst;
+        the rule is campaigns.captcha.burst_size)."""
         ...
 
     async def note_join(self, chat_pk: int, at: dt.datetime) -> None:

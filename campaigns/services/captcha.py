@@ -32,10 +32,11 @@ from campaigns.ports.captcha import CaptchaRecord, NewCaptcha
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.moderation import Moderator, NewAction
 from campaigns.services import referral
+from campaigns.services.modlog import log_actions
 from campaigns.services.referral import Notice
 
 SWEEP_BATCH = 200
-REQUEST_SOLVED_FOR = dt.timedelta(days=1)  # a solved join request spares the join's captcha
+REQUEST_SOLVED_FOR = dt.timedelta(minutes=10)  # a solved join request spares its join's captcha
 
 
 async def open_captcha(
@@ -238,13 +239,13 @@ async def carry_out(
     if captcha.via_request:
         return missing  # nobody was in the group: nothing for the mod log
     async with uow:
-        await uow.moderation.record(
+        await log_actions(uow, [
             NewAction(
                 chat_pk=record.pk, user_id=captcha.user_id,
                 kind=ActionKind.UNMUTED if passed else ActionKind.BANNED, rule=rule_of(captcha),
                 by=by, at=at, update_id=update_id, until=until, failed=failed,
             )
-        )  # fmt: skip
+        ])  # fmt: skip
         await uow.commit()
     return missing
 
@@ -259,7 +260,7 @@ async def answer_captcha(
     async with uow:
         captcha = await uow.captchas.get(captcha_id)
         if captcha is None:
-            return None
+            raise AccessDenied(Denied.WRONG_MESSAGE)  # no such captcha: a forged button
         if tap is not None and (tap.chat_id, tap.message_id) != (
             captcha.prompt_chat_id,
             captcha.prompt_message_id,
@@ -331,12 +332,12 @@ async def restrict_newcomers(
         except CannotModerate as error:
             failed = str(error.reason)
         async with uow:
-            await uow.moderation.record(
+            await log_actions(uow, [
                 NewAction(
                     chat_pk=record.pk, user_id=captcha.user_id, kind=ActionKind.MUTED,
                     rule=rule_of(captcha), by=bot_id, at=at, update_id=-captcha.id, failed=failed,
                 )
-            )  # fmt: skip
+            ])  # fmt: skip
             await uow.commit()
     return tuple(missing.values())
 

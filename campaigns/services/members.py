@@ -17,6 +17,7 @@ from campaigns.members import (
     presence_change,
 )
 from campaigns.ports import UnitOfWork
+from campaigns.ports.captcha import CaptchaRecord
 from campaigns.ports.members import Contact, MessageSeen
 from campaigns.ports.segments import ActiveDay
 from campaigns.services import raids, referral
@@ -25,6 +26,8 @@ from campaigns.services.chats import claim_update, ensure_chat
 from campaigns.services.referral import LinkSeen, Notice
 from campaigns.services.segments import in_window
 from campaigns.settings import ChatSettings
+
+SPARED = {"administrator", "creator"}  # joining as an admin: no captcha, no hold
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Presence:
     notices: list[Notice] = field(default_factory=list)
     captchas: list[int] = field(default_factory=list)  # opened for these joins: to prompt
     raid: raids.Switched | None = None  # a join of these switched raid mode on: tell, once
+    closed: list[CaptchaRecord] = field(default_factory=list)  # of those who left: unlisted
 
 
 @dataclass(frozen=True)
@@ -59,13 +63,15 @@ async def membership_changed(
     defaults: ChatSettings,
     link: LinkSeen | None = None,
     by_request: bool = False,
+    exempt: frozenset[int] = frozenset(),
 ) -> Presence:
     """Store the status; log a join or leave only when presence really changes.
 
     A real join is credited to an inviter (or recorded as organic) in the same
     transaction, so a redelivered update can neither log nor credit it twice. It is screened
     there too: counted towards a raid, then held (raid mode) or asked (the captcha), unless
-    it came through a join request the bot already checked (`by_request`).
+    it came through a join request the bot already checked (`by_request`), or the person is
+    spared order keeping (`exempt`: the bot's owners; an admin joining as one).
     """
     async with uow:
         await claim_update(uow, bot_id, update_id, at)
@@ -76,6 +82,7 @@ async def membership_changed(
         notices: list[Notice] = []
         captchas: list[int] = []
         raid_started: raids.Switched | None = None
+        closed: list[CaptchaRecord] = []
         for person in people:
             current = await uow.members.get(record.pk, person.user_id)
             if current is None:
@@ -105,8 +112,12 @@ async def membership_changed(
             if present:
                 raid = await raids.join_seen(uow, record, person.user_id, at)
                 raid_started = raid_started or raid.started
-                checked = await let_in_by_request(
-                    uow, record, person.user_id, at, admin_approved=by_request
+                checked = (
+                    person.user_id in exempt
+                    or status in SPARED
+                    or await let_in_by_request(
+                        uow, record, person.user_id, at, admin_approved=by_request
+                    )
                 )
                 if not checked:
                     opened = await (open_hold if raid.on else open_captcha)(
@@ -118,8 +129,9 @@ async def membership_changed(
                 )
             else:
                 await referral.departed(uow, record, person.user_id, at)
+                closed += await uow.captchas.close_for(record.pk, person.user_id, at)
         await uow.commit()
-    return Presence(changed, notices, captchas, raid_started)
+    return Presence(changed, notices, captchas, raid_started, closed)
 
 
 async def member_changed(
@@ -136,6 +148,7 @@ async def member_changed(
     at: dt.datetime,
     defaults: ChatSettings,
     by_request: bool = False,
+    exempt: frozenset[int] = frozenset(),
 ) -> Presence:
     """chat_member: a person's join or leave goes through membership_changed (so it counts
     once with the service message). A bot is no member: one that came in through someone's
@@ -145,7 +158,7 @@ async def member_changed(
         return await membership_changed(
             uow, bot_id=bot_id, update_id=update_id, chat=chat, people=[person], status=status,
             present=present, at=at, source="chat_member", defaults=defaults, link=link,
-            by_request=by_request,
+            by_request=by_request, exempt=exempt,
         )  # fmt: skip
     if present and link is not None:
         await referral.bot_joined(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from campaigns.access import ButtonKind, Gate, Tap
-from campaigns.members import ChatInfo, EventKind, Person
+from campaigns.members import ChatInfo, Person
 from campaigns.moderation import (
     UNDOES,
     ActionKind,
@@ -48,6 +48,8 @@ from campaigns.ports.members import Contact
 from campaigns.ports.moderation import ModAction, Moderator, NewAction
 from campaigns.services.access import checked_tap, require_admin
 from campaigns.services.chats import claim_update, ensure_chat, require_chat
+from campaigns.services.modlog import action_event, log_actions
+from campaigns.services.raids import approve_held
 from campaigns.settings import ChatSettings
 
 SCOPE = "moderation"  # a message's update is also claimed for activity and for commands
@@ -102,19 +104,6 @@ class _Telegram:
             self.refused.append(error.reason)
             return str(error.reason)
         return None
-
-
-def _event(action: NewAction) -> tuple[int, int, EventKind, dt.datetime, None, dict[str, str]]:
-    meta = {"action": str(action.kind), "rule": str(action.rule)}
-    return (action.chat_pk, action.user_id, EventKind.MODERATION, action.at, None, meta)
-
-
-async def _log(uow: UnitOfWork, actions: list[NewAction]) -> list[int | None]:
-    """Record actions once each; those Telegram did (not failed) are events too."""
-    ids = [await uow.moderation.record(a) for a in actions]
-    done = [a for a, i in zip(actions, ids, strict=True) if i is not None and a.failed is None]
-    await uow.events.add([_event(a) for a in done])
-    return ids
 
 
 async def messages_before(uow: UnitOfWork, *, chat_id: int, user_id: int) -> int:
@@ -238,7 +227,7 @@ async def _warn_and_log(
                 reason=outcome.reason,
             )  # fmt: skip
             actions.append(warning)
-        ids = await _log(uow, actions)
+        ids = await log_actions(uow, actions)
         if warn:
             active = await uow.moderation.warnings(record.pk, user_id, warnings_since(now, rules))
             warnings = len(active)
@@ -279,7 +268,7 @@ async def _limit(
         if failed is not None:
             await uow.moderation.fail(limit_id, failed)
         else:
-            await uow.events.add([_event(limit)])
+            await uow.events.add([action_event(limit)])
         await uow.commit()
     if failed is not None:
         return outcome
@@ -368,7 +357,9 @@ async def unwarn(
         found = await uow.moderation.warnings(record.pk, target.user_id, since)
         if not found or not await uow.moderation.undo(found[-1].id, now):
             raise NothingToUndo(ActionKind.WARNED)
-        await _log(uow, [_undo_row(found[-1], ActionKind.UNWARNED, admin_id, now, update_id)])
+        await log_actions(
+            uow, [_undo_row(found[-1], ActionKind.UNWARNED, admin_id, now, update_id)]
+        )
         await uow.commit()
     return Warnings(target.display_name, found[:-1], rules, record.settings.timezone)
 
@@ -466,6 +457,12 @@ async def undo_action(
     async with uow:
         if not await uow.moderation.undo(action.id, now):
             raise NothingToUndo(action.kind)  # another admin was first
-        await _log(uow, [_undo_row(action, kind, tapper, now, update_id)])
+        await log_actions(uow, [_undo_row(action, kind, tapper, now, update_id)])
         await uow.commit()
+    if action.kind is ActionKind.MUTED and action.rule in {Rule.CAPTCHA, Rule.RAID}:
+        # the admin let a newcomer in: their captcha or hold passes, so no sweep removes them
+        await approve_held(
+            uow, None, chat_id=record.chat_id, admin_id=tapper, user_ids=[action.user_id],
+            at=now,
+        )  # fmt: skip
     return Undone(action, kind, record.chat_id, record.settings.language)

@@ -21,7 +21,7 @@ from campaigns.captcha import (
     raid_should_start,
 )
 from campaigns.members import EventKind
-from campaigns.moderation import Rule
+from campaigns.moderation import MissingRight, Rule
 from campaigns.ports import UnitOfWork
 from campaigns.ports.captcha import CaptchaRecord
 from campaigns.ports.chats import ChatRecord
@@ -54,7 +54,7 @@ async def join_seen(uow: UnitOfWork, record: ChatRecord, user_id: int, at: dt.da
     await uow.raids.note_join(record.pk, at)
     if on:
         return RaidJoin(True)
-    joins = await uow.raids.joins_between(record.pk, burst_since(at, rules), at)
+    joins = await uow.raids.joiners_between(record.pk, burst_since(at, rules), at)
     if not raid_should_start(joins, rules):
         return RaidJoin(False, joins=joins)
     if not await uow.raids.switch_on(record.pk, at):
@@ -158,6 +158,8 @@ class RaidStatus:
     pending: int
     rules_joins: int
     rules_seconds: int
+    timezone: str  # the group's: the time raid mode went on is shown in it
+    captcha: bool  # the group asks newcomers a question (else its counts are left out)
 
 
 async def raid_status(uow: UnitOfWork, chat_id: int) -> RaidStatus | None:
@@ -169,26 +171,30 @@ async def raid_status(uow: UnitOfWork, chat_id: int) -> RaidStatus | None:
         state = await uow.raids.get(record.pk)
         waiting, pending = await uow.captchas.waiting(record.pk)
         held = await uow.captchas.held_count(record.pk)
-        first = await uow.captchas.held(record.pk, None, HELD_SHOWN)
+        first = await uow.captchas.held(record.pk, None, HELD_SHOWN, holds_only=True)
         contacts = await uow.users.contacts([c.user_id for c in first])
     rules = record.settings.moderation
     return RaidStatus(
         state.on_since if state is not None else None, held,
         [HeldMember(c, contacts[c.user_id].display_name if c.user_id in contacts
                     else str(c.user_id)) for c in first],
-        waiting, pending, rules.raid_joins, rules.raid_seconds,
+        waiting, pending, rules.raid_joins, rules.raid_seconds, record.settings.timezone,
+        rules.captcha,
     )  # fmt: skip
 
 
 async def approve_held(
-    uow: UnitOfWork, moderator: Moderator, *, chat_id: int, admin_id: int,
+    uow: UnitOfWork, moderator: Moderator | None, *, chat_id: int, admin_id: int,
     user_ids: Sequence[int] | None, at: dt.datetime,
 ) -> list[Decision]:  # fmt: skip
-    """`/raid approve` (the caller checked the admin): the held members named (None: all, at
-    most APPROVE_BATCH) may write; each decided once, their invites free to be confirmed."""
+    """`/raid approve` (the caller checked the admin): the members named (None: all, at most
+    APPROVE_BATCH), held in a raid or still to answer the captcha, may write (a requester is
+    approved); each decided once, their invites free to be confirmed. Without a `moderator`
+    the admin already lifted the restriction through Telegram (or /modlog's undo): only the
+    captchas are settled, so no sweep removes the member later."""
     async with uow:
         record = await require_chat(uow, chat_id)
-        held = await uow.captchas.held(record.pk, user_ids, APPROVE_BATCH)
+        held = await uow.captchas.held(record.pk, user_ids, APPROVE_BATCH, holds_only=False)
     decisions: list[Decision] = []
     for captcha in held:
         async with uow:
@@ -196,9 +202,18 @@ async def approve_held(
             if decided is None:
                 continue
             await uow.commit()
-        missing = await carry_out(
-            uow, moderator, decided.record, captcha, CaptchaStatus.PASSED, by=admin_id,
-            update_id=-captcha.id, at=at,
-        )  # fmt: skip
+        missing: tuple[MissingRight, ...] = ()
+        if moderator is not None:
+            missing = await carry_out(
+                uow, moderator, decided.record, captcha, CaptchaStatus.PASSED, by=admin_id,
+                update_id=-captcha.id, at=at,
+            )  # fmt: skip
         decisions.append(decided.decision(captcha, CaptchaStatus.PASSED, missing))
     return decisions
+
+
+async def still_held(uow: UnitOfWork, chat_id: int) -> int:
+    """How many members are still pending after `/raid approve all` let a batch in."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        return len(await uow.captchas.held(record.pk, None, APPROVE_BATCH + 1, holds_only=False))

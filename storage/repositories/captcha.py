@@ -176,9 +176,11 @@ class SqlCaptchas(Repository):
         return int(row[0] or 0), int(row[1] or 0)
 
     async def held(
-        self, chat_pk: int, user_ids: Sequence[int] | None, limit: int
+        self, chat_pk: int, user_ids: Sequence[int] | None, limit: int, *, holds_only: bool
     ) -> list[CaptchaRecord]:
-        where = [C.chat_id == chat_pk, C.status == PENDING, C.kind == APPROVAL]
+        where = [C.chat_id == chat_pk, C.status == PENDING]
+        if holds_only:
+            where.append(C.kind == APPROVAL)
         if user_ids is not None:
             where.append(C.user_id.in_(sorted(set(user_ids))))
         rows = await self.session.scalars(select(C).where(*where).order_by(C.id).limit(limit))
@@ -191,6 +193,21 @@ class SqlCaptchas(Repository):
             )
         )
         return int(found or 0)
+
+    async def close_for(self, chat_pk: int, user_id: int, at: dt.datetime) -> list[CaptchaRecord]:
+        rows = await self.session.scalars(
+            update(C)
+            .where(
+                C.chat_id == chat_pk,
+                C.user_id == user_id,
+                C.status == PENDING,
+                C.via_request.is_(False),
+            )
+            .values(status=str(CaptchaStatus.LEFT), decided_at=at)
+            .returning(C)
+            .execution_options(synchronize_session=False)
+        )
+        return [_record(row) for row in rows]
 
     async def request_let_in(
         self, chat_pk: int, user_id: int, since: dt.datetime, at: dt.datetime, *,
@@ -231,9 +248,9 @@ class SqlRaids(Repository):
         row = await self.session.get(R, chat_pk, populate_existing=True)
         return _raid(row) if row is not None else None
 
-    async def joins_between(self, chat_pk: int, after: dt.datetime, until: dt.datetime) -> int:
+    async def joiners_between(self, chat_pk: int, after: dt.datetime, until: dt.datetime) -> int:
         found = await self.session.scalar(
-            select(func.count()).where(
+            select(func.count(EventRow.user_id.distinct())).where(
                 EventRow.chat_id == chat_pk,
                 EventRow.kind == str(EventKind.JOIN),
                 EventRow.at > after,

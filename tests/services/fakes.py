@@ -25,7 +25,7 @@ from campaigns.groupbuys import Deal, TeamStatus
 from campaigns.members import ChatInfo, EventKind, Membership, MemberStats, MemberStatus, Person
 from campaigns.outbox import DeliveryStatus
 from campaigns.ports.calendar import PostRecord
-from campaigns.ports.captcha import RaidRecord
+from campaigns.ports.captcha import CaptchaRecord, RaidRecord
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.coupons import CouponRecord, TemplateRecord
 from campaigns.ports.groupbuys import DealRecord, TeamRecord
@@ -1180,6 +1180,9 @@ class FakeCaptchas(Repo):
     async def pending_among(self, chat_pk: int, user_ids: Sequence[int]) -> set[int]:
         return set()
 
+    async def close_for(self, chat_pk: int, user_id: int, at: dt.datetime) -> list[CaptchaRecord]:
+        return []
+
     async def request_let_in(
         self, chat_pk: int, user_id: int, since: dt.datetime, at: dt.datetime, *,
         settle_pending: bool,
@@ -1197,7 +1200,7 @@ class FakeRaids(Repo):
     async def note_join(self, chat_pk: int, at: dt.datetime) -> None:
         return None
 
-    async def joins_between(self, chat_pk: int, after: dt.datetime, until: dt.datetime) -> int:
+    async def joiners_between(self, chat_pk: int, after: dt.datetime, until: dt.datetime) -> int:
         return 0
 
     async def is_on(self, chat_pk: int) -> bool:

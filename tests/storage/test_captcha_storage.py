@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns.captcha import CaptchaStatus, RaidRules, burst_since, in_burst, is_right
+from campaigns.captcha import CaptchaStatus, RaidRules, burst_since, burst_size, is_right
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import ChatInfo, EventKind, MemberStatus, Person
 from campaigns.referral import InviteStatus, ReferralProgram, RejectReason, link_name
@@ -140,24 +140,26 @@ async def test_a_timed_out_captcha_expires_once_its_minutes_after_it_was_shown(u
     assert (found.status, found.reason) == (InviteStatus.REJECTED, RejectReason.QUALITY)
 
 
-@given(offsets=st.lists(st.integers(0, 240), min_size=1, max_size=25))
+@given(joins=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 240)), min_size=1, max_size=25))
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-async def test_the_burst_storage_counts_is_the_rules_window(uow_factory, offsets):
-    """The joins storage counts towards a burst are those `in_burst` says, at every join."""
+async def test_the_burst_storage_counts_is_the_rules_window(uow_factory, joins):
+    """The burst storage counts at every join is `burst_size`: different people within the
+    window (one account rejoining is one), joins only."""
     rules = RaidRules(joins=1000, seconds=60)  # counted, never switched on by them
-    chat = ChatInfo(GROUP.chat_id - 7 - len(offsets), "supergroup", "Burst")
-    times = [NOW + dt.timedelta(seconds=s) for s in sorted(offsets)]
+    chat = ChatInfo(GROUP.chat_id - 7 - len(joins), "supergroup", "Burst")
+    seen = sorted([(100 + who, NOW + dt.timedelta(seconds=s)) for who, s in joins],
+                  key=lambda j: j[1])  # fmt: skip
     async with uow_factory() as uow:
         record = await ensure_chat(uow, chat, DEFAULTS)
         await uow.events.add(
-            [(record.pk, 100 + n, EventKind.JOIN, at, None, None) for n, at in enumerate(times)]
-            + [(record.pk, 1, EventKind.MESSAGE, at, None, None) for at in times]  # not joins
+            [(record.pk, who, EventKind.JOIN, at, None, None) for who, at in seen]
+            + [(record.pk, 1, EventKind.MESSAGE, at, None, None) for _, at in seen]  # not joins
         )
-        for at in times:
-            counted = await uow.raids.joins_between(record.pk, burst_since(at, rules), at)
-            assert counted == sum(in_burst(t, at, rules) for t in times)
+        for _, at in seen:
+            counted = await uow.raids.joiners_between(record.pk, burst_since(at, rules), at)
+            assert counted == burst_size(seen, at, rules)
         # left without commit: each example's rows go with its transaction
 
 
@@ -170,7 +172,7 @@ async def test_raid_mode_switches_on_and_off_once_and_pauses_rewards(uow_factory
     async with uow_factory() as uow:
         record = await uow.chats.get(GROUP.chat_id)
         assert not await uow.raids.switch_on(record.pk, NOW)  # on already: once
-        [held] = await uow.captchas.held(record.pk, None, 10)
+        [held] = await uow.captchas.held(record.pk, None, 10, holds_only=True)
         assert held.user_id == third.user_id and held.shown_at is not None
         assert await uow.captchas.held_count(record.pk) == 1
     moderator = FakeModerator()
@@ -180,7 +182,12 @@ async def test_raid_mode_switches_on_and_off_once_and_pauses_rewards(uow_factory
     assert await calm_down(uow_factory(), bot_id=BOT, now=later) == []
     [let_in] = await approve_held(
         uow_factory(), moderator, chat_id=GROUP.chat_id, admin_id=INVITER.user_id,
-        user_ids=None, at=later,
+        user_ids=[third.user_id], at=later,
     )  # fmt: skip
     assert let_in.status is CaptchaStatus.PASSED
     assert moderator.calls == [("unrestrict", GROUP.chat_id, third.user_id)]
+    rest = await approve_held(  # `all`: the captchas of the two before the burst too
+        uow_factory(), moderator, chat_id=GROUP.chat_id, admin_id=INVITER.user_id,
+        user_ids=None, at=later,
+    )  # fmt: skip
+    assert {d.captcha.user_id for d in rest} == {NEWCOMER.user_id, second.user_id}

@@ -16,6 +16,7 @@ from campaigns.captcha import (
     CaptchaStatus,
     RaidRules,
     answer_hash,
+    burst_size,
     in_burst,
     is_right,
     make_challenge,
@@ -86,6 +87,8 @@ def test_ten_joins_in_a_minute_is_a_burst_and_thirty_calm_minutes_end_it():
     assert not any(raid_should_start(n, rules) for n in slow)
     assert not in_burst(T0, T0 + dt.timedelta(seconds=60), rules)  # exactly a minute: out
     assert in_burst(T0, T0 + dt.timedelta(seconds=59), rules)
+    rejoins = [(7, T0 + dt.timedelta(seconds=i)) for i in range(12)]  # one account, 12 times
+    assert burst_size(rejoins, T0 + dt.timedelta(seconds=11), rules) == 1
     assert not raid_should_start(1000, RaidRules(joins=0))
     later = T0 + dt.timedelta(minutes=10)
     assert not raid_should_end(on_since=T0, last_join=later, now=later + dt.timedelta(minutes=29),
