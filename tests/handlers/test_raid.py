@@ -357,3 +357,20 @@ async def test_a_solved_request_telegram_refused_is_not_called_approved(bot: Har
     assert bot.world.join_requests[(GROUP, F1)] == "pending"
     assert "still has to approve" in bot.world.shown(F1)[-1]
     assert any("approve or decline join requests" in t for t in bot.world.shown(ADMIN))
+
+
+async def test_modlog_counts_the_captchas_mutes_and_removals_and_set_warns_of_a_missing_right(
+    bot: Harness,
+):
+    await ready(bot, "captcha on", "raid_joins 0")
+    await join(bot, NEW[0])
+    await join(bot, NEW[1])
+    await sweeps(bot, 4 * 60)  # neither answered: both removed
+    [*_, log] = await bot.say(OWNER, "/modlog", at=bot.clock.now())
+    assert "mutes: 2, bans: 2" in log
+
+    bot.world.set_rights(GROUP, BOT_ID, can_restrict_members=False)
+    said = await bot.say(OWNER, "/set captcha on", at=bot.clock.now())
+    assert any("I lack the admin right “Ban users”" in t for t in said)
+    quiet = await bot.say(OWNER, "/set timezone Asia/Shanghai", at=bot.clock.now())
+    assert not any("Ban users" in t for t in quiet)  # said where it matters, not every time
