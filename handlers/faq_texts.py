@@ -146,7 +146,8 @@ class FaqTexts:
             answered = self._n("answered {n} time", "answered {n} times", f.answered)
             items.append(
                 f"#{f.id} <code>{html.escape(f.question)}</code> → "
-                f"{html.escape(_short(plain(f.answer)), quote=False)} <i>({answered})</i>"
+                f"{html.escape(_short(plain(f.answer)), quote=False)} "
+                f"<i>{self.words.paren(answered)}</i>"
             )
         tail = []
         if not settings.faq_replies:

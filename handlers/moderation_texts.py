@@ -277,7 +277,7 @@ class ModerationTexts:
                 else self._("held in raid mode until an admin lets them in")
             )
         if a.reason:
-            why = f"{why}: {html.escape(a.reason[:REASON_SHOWN], quote=False)}"
+            why = self.words.colon(why, html.escape(a.reason[:REASON_SHOWN], quote=False))
         line = f"#{a.id} {local(a.at, timezone)} {ICONS[a.kind]} " + self._(
             "{name} {kind} ({why})",
             name=self.words.name(a.display_name), kind=self.kind(a.kind), why=why,

@@ -54,11 +54,8 @@ class WatchTexts:
                 limit=MAX_WORDS,
             )
         if err.problem is WatchProblem.BAD_WORD and err.keyword is not None:
-            return (
-                "❌ "
-                + keyword_problem(self.words, err.keyword)
-                + " "
-                + self._("Nothing was changed.")
+            return "❌ " + self.words.then(
+                keyword_problem(self.words, err.keyword), self._("Nothing was changed.")
             )
         return self._(
             "❌ Which words? e.g. <code>/watch add 投诉, 退款, refund</code> (at most {limit} "

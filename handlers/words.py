@@ -32,6 +32,19 @@ class Words:
     def _n(self, singular: str, plural: str, n: int, **values: object) -> str:
         return self._t.ngettext(singular, plural, n).format(n=n, **values)
 
+    def then(self, *sentences: str) -> str:
+        """Sentences one after another: a space between them in English, none in Chinese
+        (its full stop already parts them)."""
+        return ("" if self.language == "zh" else " ").join(sentences)
+
+    def paren(self, text: str) -> str:
+        """An aside in brackets: full-width in Chinese."""
+        return f"（{text}）" if self.language == "zh" else f"({text})"
+
+    def colon(self, head: str, rest: str) -> str:
+        """`head: rest`, with the full-width colon in Chinese."""
+        return f"{head}：{rest}" if self.language == "zh" else f"{head}: {rest}"
+
     @staticmethod
     def name(display_name: str) -> str:
         """A member's name, safe inside HTML."""
