@@ -282,6 +282,30 @@ async def answer_captcha(
     return decided.decision(captcha, to, missing)
 
 
+async def decide_each(
+    uow: UnitOfWork, moderator: Moderator | None, captchas: list[CaptchaRecord],
+    to: CaptchaStatus, *, by: int, at: dt.datetime,
+) -> list[Decision]:  # fmt: skip
+    """Each captcha decided in its own transaction (once: one decided meanwhile, by a tap or
+    another process, is skipped), then carried out on Telegram (not without a `moderator`:
+    an admin did it through Telegram already). The mod log's unique key needs an update id:
+    none here, so the captcha's own id (negative, never a Telegram update id) keys it."""
+    decisions: list[Decision] = []
+    for captcha in captchas:
+        async with uow:
+            decided = await decide(uow, captcha, to, at)
+            if decided is None:
+                continue
+            await uow.commit()
+        missing: tuple[MissingRight, ...] = ()
+        if moderator is not None:
+            missing = await carry_out(
+                uow, moderator, decided.record, captcha, to, by=by, update_id=-captcha.id, at=at
+            )
+        decisions.append(decided.decision(captcha, to, missing))
+    return decisions
+
+
 async def expire_captchas(
     uow: UnitOfWork, moderator: Moderator, *, bot_id: int, now: dt.datetime
 ) -> list[Decision]:
@@ -290,21 +314,7 @@ async def expire_captchas(
     shown yet waits, restricted, however long."""
     async with uow:
         due = await uow.captchas.due(now, SWEEP_BATCH)
-    decisions: list[Decision] = []
-    for captcha in due:
-        async with uow:
-            decided = await decide(uow, captcha, CaptchaStatus.EXPIRED, now)
-            if decided is None:
-                continue
-            await uow.commit()
-        # The mod log's unique key needs an update id: a sweep has none, so the captcha's
-        # own id (negative, never a Telegram update id) keys its action.
-        missing = await carry_out(
-            uow, moderator, decided.record, captcha, CaptchaStatus.EXPIRED, by=bot_id,
-            update_id=-captcha.id, at=now,
-        )  # fmt: skip
-        decisions.append(decided.decision(captcha, CaptchaStatus.EXPIRED, missing))
-    return decisions
+    return await decide_each(uow, moderator, due, CaptchaStatus.EXPIRED, by=bot_id, at=now)
 
 
 async def restrict_newcomers(

@@ -21,12 +21,12 @@ from campaigns.captcha import (
     raid_should_start,
 )
 from campaigns.members import EventKind
-from campaigns.moderation import MissingRight, Rule
+from campaigns.moderation import Rule
 from campaigns.ports import UnitOfWork
 from campaigns.ports.captcha import CaptchaRecord
 from campaigns.ports.chats import ChatRecord
 from campaigns.ports.moderation import Moderator
-from campaigns.services.captcha import Decision, carry_out, decide
+from campaigns.services.captcha import Decision, decide_each
 from campaigns.services.chats import require_chat
 
 HELD_SHOWN = 10  # held members /raid status names
@@ -195,21 +195,7 @@ async def approve_held(
     async with uow:
         record = await require_chat(uow, chat_id)
         held = await uow.captchas.held(record.pk, user_ids, APPROVE_BATCH, holds_only=False)
-    decisions: list[Decision] = []
-    for captcha in held:
-        async with uow:
-            decided = await decide(uow, captcha, CaptchaStatus.PASSED, at)
-            if decided is None:
-                continue
-            await uow.commit()
-        missing: tuple[MissingRight, ...] = ()
-        if moderator is not None:
-            missing = await carry_out(
-                uow, moderator, decided.record, captcha, CaptchaStatus.PASSED, by=admin_id,
-                update_id=-captcha.id, at=at,
-            )  # fmt: skip
-        decisions.append(decided.decision(captcha, CaptchaStatus.PASSED, missing))
-    return decisions
+    return await decide_each(uow, moderator, held, CaptchaStatus.PASSED, by=admin_id, at=at)
 
 
 async def still_held(uow: UnitOfWork, chat_id: int) -> int:

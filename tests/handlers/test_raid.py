@@ -57,6 +57,14 @@ async def sweeps(bot: Harness, seconds: int) -> None:
             await asyncio.sleep(0)
 
 
+async def right_answer(bot: Harness, sent: Any, row: int = 0) -> CaptchaButton:
+    """The right option of the captcha on a row of a message the bot sent (a prompt or a
+    join request's question), as its newcomer would tap it."""
+    data = sent.params["reply_markup"]["inline_keyboard"][row][0]["callback_data"]
+    captcha = parse(data).captcha_id  # type: ignore[union-attr]
+    return CaptchaButton(captcha, await option(bot, captcha, True))
+
+
 def group_notices(bot: Harness, words: str) -> list[str]:
     return [c.text for c in bot.world.sent(GROUP) if words in c.text]
 
@@ -199,10 +207,9 @@ async def test_a_failed_or_unanswered_join_request_is_declined(bot: Harness):
     url = await link_of(bot)
     await bot.send(bot.world.join_request(GROUP, F1, url, at=bot.clock.now()))
     [question] = bot.world.sent(F1)
-    first = question.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    captcha = parse(first).captcha_id  # type: ignore[union-attr]
+    right = await right_answer(bot, question)
 
-    await tap(bot, F1, F1, CaptchaButton(captcha, await option(bot, captcha, False)))
+    await tap(bot, F1, F1, CaptchaButton(right.captcha_id, (right.option + 1) % 4))
     assert bot.world.join_requests[(GROUP, F1)] == "declined"
     assert "declined" in bot.world.shown(F1)[-1]
 
@@ -258,9 +265,7 @@ async def test_leaving_closes_a_pending_captcha_so_a_rejoin_is_never_removed_by_
     bot.clock.advance(30)
     await join(bot, NEW[0])
     [*_, newest] = [c for c in bot.world.calls if c.method == "sendMessage" and "cap:" in str(c)]
-    data = newest.params["reply_markup"]["inline_keyboard"][-1][0]["callback_data"]
-    captcha = parse(data).captcha_id  # type: ignore[union-attr]
-    said = await tap(bot, GROUP, NEW[0], CaptchaButton(captcha, await option(bot, captcha, True)))
+    said = await tap(bot, GROUP, NEW[0], await right_answer(bot, newest, -1))
 
     assert "welcome" in said.lower()
     await sweeps(bot, 10 * 60)
@@ -338,10 +343,9 @@ async def test_a_late_right_answer_is_told_time_was_up_and_owners_are_never_aske
     assert member_status(bot, 999) == "member"
     await join(bot, NEW[0])
     [*_, prompt] = [c for c in bot.world.calls if "cap:" in str(c.params)]
-    data = prompt.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    captcha = parse(data).captcha_id  # type: ignore[union-attr]
+    right = await right_answer(bot, prompt)
     bot.clock.advance(3 * 60 + 5)  # before the sweep comes round
-    said = await tap(bot, GROUP, NEW[0], CaptchaButton(captcha, await option(bot, captcha, True)))
+    said = await tap(bot, GROUP, NEW[0], right)
     assert said.startswith("⌛ Time was up")
 
 
@@ -350,9 +354,7 @@ async def test_a_solved_request_telegram_refused_is_not_called_approved(bot: Har
     bot.world.set_rights(GROUP, BOT_ID, can_invite_users=False)
     await bot.send(bot.world.join_request(GROUP, F1, None, at=bot.clock.now()))
     [question] = bot.world.sent(F1)
-    data = question.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    captcha = parse(data).captcha_id  # type: ignore[union-attr]
-    await tap(bot, F1, F1, CaptchaButton(captcha, await option(bot, captcha, True)))
+    await tap(bot, F1, F1, await right_answer(bot, question))
 
     assert bot.world.join_requests[(GROUP, F1)] == "pending"
     assert "still has to approve" in bot.world.shown(F1)[-1]
