@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -32,6 +33,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -46,8 +48,10 @@ from campaigns.segments import (
     RECENCY_CUTOFFS,
     SEGMENT_GRID,
     SPEND_CUTOFFS,
+    Cutoffs,
     Stage,
     StageThresholds,
+    band_cutoffs,
 )
 from storage.models import (
     ChatRow,
@@ -323,36 +327,69 @@ class SqlSegments(Repository):
         )
 
     async def refresh_rfm(self, chat_pk: int, now: dt.datetime) -> int:
-        present = and_(MT.c.chat_id == chat_pk, MT.c.present.is_(True))
-        n = int(await self.session.scalar(select(func.count()).select_from(MT).where(present)) or 0)
+        """score_group over the group, per distinct value: each measure's histogram (a few
+        thousand recencies and frequencies) gives its quintile cut-offs, then one pass
+        scores every member by them and rewrites only the rows whose scores changed."""
         await self.session.execute(
             update(MT)
             .where(MT.c.chat_id == chat_pk, MT.c.present.is_(False), MT.c.rfm_r.is_not(None))
             .values(rfm_r=None, rfm_f=None, rfm_m=None, rfm_segment=None)
             .execution_options(synchronize_session=False)
         )
-        if n == 0:
-            return 0
         if self.session.get_bind().dialect.name == "postgresql":
-            # The three rankings sort the group: in memory, not in files on disk.
-            await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
+            await self.session.execute(text("SET LOCAL work_mem = '64MB'"))  # the histograms
             await self.session.execute(text("SET LOCAL jit = off"))  # compiling costs more
         by_orders = await SqlOrders(self.session).any_in(chat_pk)
-        scores = rfm_scores(chat_pk, now, by_orders=by_orders, n=n)
-        segment = scores.c.segment
+        measures = rfm_measures(now, by_orders=by_orders)
+        present = (MT.c.chat_id == chat_pk, MT.c.present.is_(True))
+        n = int(
+            await self.session.scalar(select(func.count()).select_from(MT).where(*present)) or 0
+        )
+        if n == 0:
+            return 0
+        if n >= QUINTILE_MIN:
+            cutoffs = [
+                band_cutoffs(await self._bands(chat_pk, value, n, lower), lower_is_better=lower)
+                for value, lower in (
+                    (measures.recency, True), (measures.frequency, False),
+                    (measures.monetary, False),
+                )
+            ]  # fmt: skip
+        else:
+            frequency = ORDER_CUTOFFS if by_orders else ACTIVE_DAY_CUTOFFS
+            cutoffs = [RECENCY_CUTOFFS, frequency, SPEND_CUTOFFS]
+        r, f, m = rfm_score_expressions(now, measures, *cutoffs)
+        segment = segment_expression(r, f, m if by_orders else f)
         await self.session.execute(
             update(MT)
-            .where(MT.c.id == scores.c.id)  # the row's own key: SQLite looks it up directly
+            .where(*present)
             .where(
-                MT.c.rfm_r.is_distinct_from(scores.c.r)
-                | MT.c.rfm_f.is_distinct_from(scores.c.f)
-                | MT.c.rfm_m.is_distinct_from(scores.c.m)
+                MT.c.rfm_r.is_distinct_from(r)
+                | MT.c.rfm_f.is_distinct_from(f)
+                | MT.c.rfm_m.is_distinct_from(m)
                 | MT.c.rfm_segment.is_distinct_from(segment)
             )
-            .values(rfm_r=scores.c.r, rfm_f=scores.c.f, rfm_m=scores.c.m, rfm_segment=segment)
+            .values(rfm_r=r, rfm_f=f, rfm_m=m, rfm_segment=segment)
             .execution_options(synchronize_session=False)
         )
         return n
+
+    async def _bands(
+        self, chat_pk: int, value: Any, n: int, lower_is_better: bool
+    ) -> dict[int, tuple[int, int]]:
+        """The least and most value of each quintile score among the present members, from
+        the value's histogram (campaigns.segments.quintile_cutoffs, in the database)."""
+        present = (MT.c.chat_id == chat_pk, MT.c.present.is_(True))
+        hist = select(value.label("v"), func.count().label("c")).where(*present).group_by(value)
+        h = hist.subquery()
+        upto = cast_int(func.sum(h.c.c).over(order_by=h.c.v))
+        k = select(h.c.v, cast_int(h.c.c).label("c"), upto.label("upto")).subquery()
+        worse = (n - k.c.upto) if lower_is_better else (k.c.upto - k.c.c)
+        scored = select(_mid_rank(worse, k.c.c, n).label("s"), k.c.v).subquery()
+        rows = await self.session.execute(
+            select(scored.c.s, func.min(scored.c.v), func.max(scored.c.v)).group_by(scored.c.s)
+        )
+        return {int(s): (int(least), int(most)) for s, least, most in rows}
 
     async def counts(self, chat_pk: int, dimension: str) -> dict[str, int]:
         column = _dimension(dimension)
@@ -491,9 +528,18 @@ def stage_expression(now: dt.datetime, thresholds: StageThresholds) -> Any:
     )
 
 
-def _fixed(value: Any, cutoffs: Sequence[int], *, lower_is_better: bool = False) -> Any:
+def _fixed(value: Any, cutoffs: Cutoffs, *, lower_is_better: bool = False) -> Any:
     """campaigns.segments.fixed_score in SQL."""
-    terms = [case(((value <= c) if lower_is_better else (value >= c), 1), else_=0) for c in cutoffs]
+    return _plus_one(
+        [
+            case(((value <= c) if lower_is_better else (value >= c), 1), else_=0)
+            for c in cutoffs
+            if c is not None
+        ]
+    )
+
+
+def _plus_one(terms: Sequence[Any]) -> Any:
     total: Any = literal(1, Integer)
     for term in terms:
         total = total + term
@@ -521,75 +567,61 @@ def _bucket_sums(chat_pk: int, months: ColumnElement[bool]) -> Any:
     )
 
 
-def rfm_scores(chat_pk: int, now: dt.datetime, *, by_orders: bool, n: int) -> Any:
-    """A subquery of (id, r, f, m, segment), by membership row, for the group's present
-    members: score_group of campaigns/segments.py over the window counters (in a group
-    without orders the segment reads F as M)."""
+@dataclass(frozen=True)
+class RfmMeasures:
+    """A membership row's R, F and M as score_group reads them (recency in whole days, a
+    member with no order or activity at all at NEVER), and the instant recency counts from."""
+
+    last: Any
+    recency: Any
+    frequency: Any
+    monetary: Any
+
+
+def rfm_measures(now: dt.datetime, *, by_orders: bool) -> RfmMeasures:
+    """In a group without orders, recency and frequency come from activity."""
     last = MT.c.last_order_at if by_orders else MT.c.last_active_at
     now_s = math.floor(now.timestamp())
     elapsed = (literal(now_s, BigInteger) - epoch_seconds(last)) // 86_400
-    recency = case((last.is_(None), None), (elapsed < 0, 0), else_=elapsed)
-    facts = (
-        select(
-            MT.c.id,
-            recency.label("rd"),
-            (MT.c.w_orders if by_orders else MT.c.w_days).label("fr"),
-            MT.c.w_spend.label("mo"),
-        )
-        .where(MT.c.chat_id == chat_pk, MT.c.present.is_(True))
-        .subquery()
-    )
-    rkey = func.coalesce(facts.c.rd, NEVER)
-    if n >= QUINTILE_MIN:
-        # One sort per measure: rank() - 1 counts the values below, count() over the same
-        # order counts those at or below (the default frame takes in the ties).
-        def below(value: Any) -> Any:
-            return func.rank().over(order_by=value) - 1
+    recency = case((last.is_(None), NEVER), (elapsed < 0, 0), else_=elapsed)
+    frequency = MT.c.w_orders if by_orders else MT.c.w_days
+    return RfmMeasures(last, recency, frequency, MT.c.w_spend)
 
-        def upto(value: Any) -> Any:
-            return func.count().over(order_by=value)
 
-        ranked = select(
-            facts.c.id,
-            facts.c.rd,
-            facts.c.fr,
-            facts.c.mo,
-            below(rkey).label("r_below"),
-            upto(rkey).label("r_upto"),
-            below(facts.c.fr).label("f_below"),
-            upto(facts.c.fr).label("f_upto"),
-            below(facts.c.mo).label("m_below"),
-            upto(facts.c.mo).label("m_upto"),
-        ).subquery()
-        c = ranked.c
-        ranked = select(
-            c.id, c.rd, c.fr, c.mo,
-            _mid_rank(n - c.r_upto, c.r_upto - c.r_below, n).label("rs"),
-            _mid_rank(c.f_below, c.f_upto - c.f_below, n).label("fs"),
-            _mid_rank(c.m_below, c.m_upto - c.m_below, n).label("ms"),
-        ).subquery()  # fmt: skip
-    else:
-        cut = ORDER_CUTOFFS if by_orders else ACTIVE_DAY_CUTOFFS
-        ranked = select(
-            facts.c.id,
-            facts.c.rd,
-            facts.c.fr,
-            facts.c.mo,
-            _fixed(rkey, RECENCY_CUTOFFS, lower_is_better=True).label("rs"),
-            _fixed(facts.c.fr, cut).label("fs"),
-            _fixed(facts.c.mo, SPEND_CUTOFFS).label("ms"),
-        ).subquery()
-    nothing = ranked.c.rd.is_(None)
-    r = case((nothing, 1), else_=ranked.c.rs)
-    f = case((nothing | (ranked.c.fr <= 0), 1), else_=ranked.c.fs)
-    m = case((nothing | (ranked.c.mo <= 0), 1), else_=ranked.c.ms)
-    return select(
-        ranked.c.id,
-        r.label("r"),
-        f.label("f"),
-        m.label("m"),
-        segment_expression(r, f, m if by_orders else f).label("segment"),
-    ).subquery()
+def rfm_score_expressions(
+    now: dt.datetime,
+    measures: RfmMeasures,
+    recency: Cutoffs,
+    frequency: Cutoffs,
+    monetary: Cutoffs,
+) -> tuple[Any, Any, Any]:
+    """R, F and M of a membership row by the group's cut-offs (campaigns.segments.fixed_score),
+    with score_group's rule that nothing scores above nothing.
+
+    Recency is compared as an instant, not counted in days per row: with e the whole seconds
+    of the last order, days_since <= c exactly when e >= now - (c + 1) days + 1 s."""
+    now_s = math.floor(now.timestamp())
+    stamp = MT.c.joined_at.type
+    r_terms: list[Any] = [
+        case((measures.last >= bindparam(None, _instant(now_s - (c + 1) * 86_400 + 1), stamp), 1),
+             else_=0)
+        for c in recency
+        if c is not None
+    ]  # fmt: skip
+    nothing = measures.last.is_(None)
+    r = case((nothing, 1), else_=_plus_one(r_terms))
+    f = case((nothing | (measures.frequency <= 0), 1), else_=_fixed(measures.frequency, frequency))
+    m = case((nothing | (measures.monetary <= 0), 1), else_=_fixed(measures.monetary, monetary))
+    return r, f, m
+
+
+def _instant(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def cast_int(value: Any) -> Any:
+    """A count or a sum of counts as an integer (PostgreSQL sums bigints as numeric)."""
+    return sa_cast(value, BigInteger)
 
 
 def segment_expression(r: Any, f: Any, m: Any) -> Any:
