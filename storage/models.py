@@ -138,6 +138,14 @@ class MembershipRow(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "user_id"),
         Index("ix_memberships_chat_joined", "chat_id", "joined_at"),  # cohorts, new members
+        # Members without a stage yet (joined since the last refresh): the segments refresh
+        # finds them here, and reads the whole group only for the stages that changed.
+        Index(
+            "ix_memberships_unstaged",
+            "chat_id",
+            sqlite_where=text("stage IS NULL"),
+            postgresql_where=text("stage IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

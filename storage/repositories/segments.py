@@ -31,6 +31,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy import cast as sa_cast
@@ -76,6 +77,7 @@ UT = cast(Table, UserRow.__table__)
 CH = cast(Table, ChatRow.__table__)
 NEVER = MAX_DAYS * 10  # the recency of a member with no order (activity) at all
 DIMENSIONS = ("stage", "rfm", "tier")
+KEYS_AT_ONCE = 5_000  # rows rewritten by key in one statement (within both drivers' limits)
 
 
 class epoch_seconds(FunctionElement[int]):
@@ -246,24 +248,30 @@ class SqlSegments(Repository):
         self, chat_pk: int, now: dt.datetime, thresholds: StageThresholds
     ) -> list[StageChange]:
         computed = stage_expression(now, thresholds)
+        group = await self._group(chat_pk)
+        # One read of the group finds the stages that changed; they are rewritten by key, and
+        # the members without a stage yet are found through their partial index.
         changed = (
             await self.session.execute(
-                select(MT.c.user_id, MT.c.stage, computed.label("new"))
-                .where(
-                    MT.c.chat_id == chat_pk,
-                    MT.c.stage.is_not(None),
-                    MT.c.stage.is_distinct_from(computed),
-                )
+                select(MT.c.id, MT.c.user_id, MT.c.stage, computed.label("new"))
+                .where(group, MT.c.stage.is_not(None), MT.c.stage != computed)
                 .order_by(MT.c.user_id)
             )
         ).all()
         await self.session.execute(
             update(MT)
-            .where(MT.c.chat_id == chat_pk, MT.c.stage.is_distinct_from(computed))
+            .where(MT.c.chat_id == chat_pk, MT.c.stage.is_(None))
             .values(stage=computed, stage_since=now)
             .execution_options(synchronize_session=False)
         )
-        changes = [StageChange(int(u), str(old), str(new)) for u, old, new in changed]
+        by_key = update(MT).where(MT.c.id.in_(bindparam("ids", expanding=True)))
+        by_key = by_key.values(stage=computed, stage_since=now)
+        for at in range(0, len(changed), KEYS_AT_ONCE):
+            ids = [row.id for row in changed[at : at + KEYS_AT_ONCE]]
+            await self.session.execute(
+                by_key.execution_options(synchronize_session=False), {"ids": ids}
+            )
+        changes = [StageChange(int(r.user_id), str(r.stage), str(r.new)) for r in changed]
         await SqlEvents(self.session).add(
             [
                 (chat_pk, c.user_id, EventKind.STAGE, now, None, {"from": c.old, "to": c.new})
@@ -299,7 +307,7 @@ class SqlSegments(Repository):
         """Every member's window counters, summed afresh from the buckets since `start`."""
         await self.session.execute(
             update(MT)
-            .where(MT.c.chat_id == chat_pk)
+            .where(await self._group(chat_pk))
             .where((MT.c.w_orders != 0) | (MT.c.w_spend != 0) | (MT.c.w_days != 0))
             .values(w_orders=0, w_spend=0, w_days=0)
             .execution_options(synchronize_session=False)
@@ -327,69 +335,127 @@ class SqlSegments(Repository):
         )
 
     async def refresh_rfm(self, chat_pk: int, now: dt.datetime) -> int:
-        """score_group over the group, per distinct value: each measure's histogram (a few
-        thousand recencies and frequencies) gives its quintile cut-offs, then one pass
-        scores every member by them and rewrites only the rows whose scores changed."""
-        await self.session.execute(
-            update(MT)
-            .where(MT.c.chat_id == chat_pk, MT.c.present.is_(False), MT.c.rfm_r.is_not(None))
-            .values(rfm_r=None, rfm_f=None, rfm_m=None, rfm_segment=None)
-            .execution_options(synchronize_session=False)
-        )
+        """score_group over the group, per distinct value: the histograms of R, F and M (a
+        few thousand recencies and frequencies) give their quintile cut-offs, then one pass
+        scores every present member by them and clears those who left, rewriting only the
+        rows that change."""
+        group = await self._group(chat_pk)
         if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(text("SET LOCAL work_mem = '64MB'"))  # the histograms
             await self.session.execute(text("SET LOCAL jit = off"))  # compiling costs more
         by_orders = await SqlOrders(self.session).any_in(chat_pk)
         measures = rfm_measures(now, by_orders=by_orders)
-        present = (MT.c.chat_id == chat_pk, MT.c.present.is_(True))
-        n = int(
-            await self.session.scalar(select(func.count()).select_from(MT).where(*present)) or 0
-        )
-        if n == 0:
-            return 0
+        present = MT.c.present.is_(True)
+        n, bands = await self._bands(and_(group, present), measures)
+        cutoffs: tuple[Cutoffs, Cutoffs, Cutoffs]
         if n >= QUINTILE_MIN:
-            cutoffs = [
-                band_cutoffs(await self._bands(chat_pk, value, n, lower), lower_is_better=lower)
-                for value, lower in (
-                    (measures.recency, True), (measures.frequency, False),
-                    (measures.monetary, False),
-                )
-            ]  # fmt: skip
+            cutoffs = (
+                band_cutoffs(bands.get(0, {}), lower_is_better=True),
+                band_cutoffs(bands.get(1, {})),
+                band_cutoffs(bands.get(2, {})),
+            )
         else:
             frequency = ORDER_CUTOFFS if by_orders else ACTIVE_DAY_CUTOFFS
-            cutoffs = [RECENCY_CUTOFFS, frequency, SPEND_CUTOFFS]
+            cutoffs = (RECENCY_CUTOFFS, frequency, SPEND_CUTOFFS)
         r, f, m = rfm_score_expressions(now, measures, *cutoffs)
         segment = segment_expression(r, f, m if by_orders else f)
         await self.session.execute(
             update(MT)
-            .where(*present)
+            .where(group)
             .where(
-                MT.c.rfm_r.is_distinct_from(r)
-                | MT.c.rfm_f.is_distinct_from(f)
-                | MT.c.rfm_m.is_distinct_from(m)
-                | MT.c.rfm_segment.is_distinct_from(segment)
+                (
+                    present
+                    & (
+                        MT.c.rfm_r.is_distinct_from(r)
+                        | MT.c.rfm_f.is_distinct_from(f)
+                        | MT.c.rfm_m.is_distinct_from(m)
+                        | MT.c.rfm_segment.is_distinct_from(segment)
+                    )
+                )
+                | (MT.c.present.is_(False) & MT.c.rfm_r.is_not(None))
             )
-            .values(rfm_r=r, rfm_f=f, rfm_m=m, rfm_segment=segment)
+            .values(
+                rfm_r=case((present, r), else_=None),
+                rfm_f=case((present, f), else_=None),
+                rfm_m=case((present, m), else_=None),
+                rfm_segment=case((present, segment), else_=None),
+            )
             .execution_options(synchronize_session=False)
         )
         return n
 
     async def _bands(
-        self, chat_pk: int, value: Any, n: int, lower_is_better: bool
-    ) -> dict[int, tuple[int, int]]:
-        """The least and most value of each quintile score among the present members, from
-        the value's histogram (campaigns.segments.quintile_cutoffs, in the database)."""
-        present = (MT.c.chat_id == chat_pk, MT.c.present.is_(True))
-        hist = select(value.label("v"), func.count().label("c")).where(*present).group_by(value)
-        h = hist.subquery()
-        upto = cast_int(func.sum(h.c.c).over(order_by=h.c.v))
-        k = select(h.c.v, cast_int(h.c.c).label("c"), upto.label("upto")).subquery()
-        worse = (n - k.c.upto) if lower_is_better else (k.c.upto - k.c.c)
-        scored = select(_mid_rank(worse, k.c.c, n).label("s"), k.c.v).subquery()
+        self, where: ColumnElement[bool], measures: RfmMeasures
+    ) -> tuple[int, dict[int, dict[int, tuple[int, int]]]]:
+        """How many members `where` selects and, per measure (0 R, 1 F, 2 M), the least and
+        most value of each quintile score among them: campaigns.segments.quintile_cutoffs
+        in the database, over the measures' histograms (one read of the group on
+        PostgreSQL, by grouping sets)."""
+        facts = select(
+            measures.recency.label("rd"),
+            measures.frequency.label("fr"),
+            measures.monetary.label("mo"),
+        ).where(where)
+        h: Any
+        g: Any
+        if self.session.get_bind().dialect.name == "postgresql":
+            g = facts.subquery()
+            which = case((func.grouping(g.c.rd) == 0, 0), (func.grouping(g.c.fr) == 0, 1), else_=2)
+            h = (
+                select(
+                    which.label("m"),
+                    func.coalesce(g.c.rd, g.c.fr, g.c.mo).label("v"),
+                    func.count().label("c"),
+                )
+                .group_by(func.grouping_sets(g.c.rd, g.c.fr, g.c.mo))
+                .subquery()
+            )
+        else:
+            g = facts.cte("facts")
+            h = union_all(
+                *(
+                    select(
+                        literal(i).label("m"), column.label("v"), func.count().label("c")
+                    ).group_by(column)
+                    for i, column in enumerate((g.c.rd, g.c.fr, g.c.mo))
+                )
+            ).subquery()
+        k = select(
+            h.c.m,
+            h.c.v,
+            cast_int(h.c.c).label("c"),
+            cast_int(func.sum(h.c.c).over(partition_by=h.c.m, order_by=h.c.v)).label("upto"),
+            cast_int(func.sum(h.c.c).over(partition_by=h.c.m)).label("n"),
+        ).subquery()
+        worse = case((k.c.m == 0, k.c.n - k.c.upto), else_=k.c.upto - k.c.c)  # R: lower is better
+        scored = select(k.c.m, _mid_rank(worse, k.c.c, k.c.n).label("s"), k.c.v, k.c.c).subquery()
         rows = await self.session.execute(
-            select(scored.c.s, func.min(scored.c.v), func.max(scored.c.v)).group_by(scored.c.s)
+            select(
+                scored.c.m,
+                scored.c.s,
+                func.min(scored.c.v),
+                func.max(scored.c.v),
+                func.sum(scored.c.c),
+            ).group_by(scored.c.m, scored.c.s)
         )
-        return {int(s): (int(least), int(most)) for s, least, most in rows}
+        bands: dict[int, dict[int, tuple[int, int]]] = {}
+        n = 0
+        for measure, score, least, most, members in rows:
+            bands.setdefault(int(measure), {})[int(score)] = (int(least), int(most))
+            if int(measure) == 1:
+                n += int(members)
+        return n, bands
+
+    async def _group(self, chat_pk: int) -> ColumnElement[bool]:
+        """The group's membership rows, for a statement that reads all of them. SQLite would
+        look each one up through the index on chat_id, which for a group holding much of
+        the table costs ten times a plain scan: there `chat_id + 0` keeps the index out."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            return MT.c.chat_id == chat_pk
+        rows = int(await self.session.scalar(select(func.max(MT.c.id))) or 0)
+        enough = select(literal(1)).where(MT.c.chat_id == chat_pk).limit(rows // 8 + 1).subquery()
+        held = int(await self.session.scalar(select(func.count()).select_from(enough)) or 0)
+        return (MT.c.chat_id + 0 == chat_pk) if held > rows // 8 else (MT.c.chat_id == chat_pk)
 
     async def counts(self, chat_pk: int, dimension: str) -> dict[str, int]:
         column = _dimension(dimension)
@@ -406,7 +472,7 @@ class SqlSegments(Repository):
         await self.session.execute(delete(SC).where(SC.c.chat_id == chat_pk, SC.c.day == day))
         found = await self.session.execute(
             select(MT.c.present, MT.c.stage, MT.c.rfm_segment, MT.c.tier, func.count())
-            .where(MT.c.chat_id == chat_pk)
+            .where(await self._group(chat_pk))
             .group_by(MT.c.present, MT.c.stage, MT.c.rfm_segment, MT.c.tier)
         )
         counts: Counter[tuple[str, str]] = Counter()
@@ -546,7 +612,7 @@ def _plus_one(terms: Sequence[Any]) -> Any:
     return total
 
 
-def _mid_rank(worse: Any, ties: Any, n: int) -> Any:
+def _mid_rank(worse: Any, ties: Any, n: Any) -> Any:
     """campaigns.segments.mid_rank_score in SQL (integer division on both databases)."""
     raw = 1 + (5 * (2 * worse + ties)) // (2 * n)
     return case((raw > 5, 5), else_=raw)
