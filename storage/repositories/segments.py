@@ -78,6 +78,7 @@ CH = cast(Table, ChatRow.__table__)
 NEVER = MAX_DAYS * 10  # the recency of a member with no order (activity) at all
 DIMENSIONS = ("stage", "rfm", "tier")
 KEYS_AT_ONCE = 5_000  # rows rewritten by key in one statement (within both drivers' limits)
+REWRITTEN_BY_KEY = 50_000  # more changed scores than this: one UPDATE over the group instead
 
 
 class epoch_seconds(FunctionElement[int]):
@@ -264,13 +265,8 @@ class SqlSegments(Repository):
             .values(stage=computed, stage_since=now)
             .execution_options(synchronize_session=False)
         )
-        by_key = update(MT).where(MT.c.id.in_(bindparam("ids", expanding=True)))
-        by_key = by_key.values(stage=computed, stage_since=now)
-        for at in range(0, len(changed), KEYS_AT_ONCE):
-            ids = [row.id for row in changed[at : at + KEYS_AT_ONCE]]
-            await self.session.execute(
-                by_key.execution_options(synchronize_session=False), {"ids": ids}
-            )
+        restaged = update(MT).values(stage=computed, stage_since=now)
+        await self._by_key(restaged, [row.id for row in changed])
         changes = [StageChange(int(r.user_id), str(r.stage), str(r.new)) for r in changed]
         await SqlEvents(self.session).add(
             [
@@ -340,9 +336,6 @@ class SqlSegments(Repository):
         scores every present member by them and clears those who left, rewriting only the
         rows that change."""
         group = await self._group(chat_pk)
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(text("SET LOCAL work_mem = '64MB'"))  # the histograms
-            await self.session.execute(text("SET LOCAL jit = off"))  # compiling costs more
         by_orders = await SqlOrders(self.session).any_in(chat_pk)
         measures = rfm_measures(now, by_orders=by_orders)
         present = MT.c.present.is_(True)
@@ -359,30 +352,42 @@ class SqlSegments(Repository):
             cutoffs = (RECENCY_CUTOFFS, frequency, SPEND_CUTOFFS)
         r, f, m = rfm_score_expressions(now, measures, *cutoffs)
         segment = segment_expression(r, f, m if by_orders else f)
-        await self.session.execute(
-            update(MT)
-            .where(group)
-            .where(
-                (
-                    present
-                    & (
-                        MT.c.rfm_r.is_distinct_from(r)
-                        | MT.c.rfm_f.is_distinct_from(f)
-                        | MT.c.rfm_m.is_distinct_from(m)
-                        | MT.c.rfm_segment.is_distinct_from(segment)
-                    )
-                )
-                | (MT.c.present.is_(False) & MT.c.rfm_r.is_not(None))
+        changed = (
+            present
+            & (
+                MT.c.rfm_r.is_distinct_from(r)
+                | MT.c.rfm_f.is_distinct_from(f)
+                | MT.c.rfm_m.is_distinct_from(m)
+                | MT.c.rfm_segment.is_distinct_from(segment)
             )
-            .values(
-                rfm_r=case((present, r), else_=None),
-                rfm_f=case((present, f), else_=None),
-                rfm_m=case((present, m), else_=None),
-                rfm_segment=case((present, segment), else_=None),
-            )
-            .execution_options(synchronize_session=False)
+        ) | (MT.c.present.is_(False) & MT.c.rfm_r.is_not(None))
+        scored = update(MT).values(
+            rfm_r=case((present, r), else_=None),
+            rfm_f=case((present, f), else_=None),
+            rfm_m=case((present, m), else_=None),
+            rfm_segment=case((present, segment), else_=None),
         )
+        # Reading which rows change is cheaper than an UPDATE that reads them all (PostgreSQL
+        # reads in parallel, writes never): when few do, they are rewritten by key.
+        keys = (
+            await self.session.execute(
+                select(MT.c.id).where(group, changed).limit(REWRITTEN_BY_KEY + 1)
+            )
+        ).all()
+        if len(keys) > REWRITTEN_BY_KEY:
+            await self.session.execute(
+                scored.where(group, changed).execution_options(synchronize_session=False)
+            )
+        else:
+            await self._by_key(scored, [row.id for row in keys])
         return n
+
+    async def _by_key(self, statement: Any, ids: Sequence[int]) -> None:
+        """An UPDATE of the membership rows `ids`, a batch of keys at a time."""
+        statement = statement.where(MT.c.id.in_(bindparam("ids", expanding=True)))
+        statement = statement.execution_options(synchronize_session=False)
+        for at in range(0, len(ids), KEYS_AT_ONCE):
+            await self.session.execute(statement, {"ids": list(ids[at : at + KEYS_AT_ONCE])})
 
     async def _bands(
         self, where: ColumnElement[bool], measures: RfmMeasures
@@ -447,9 +452,13 @@ class SqlSegments(Repository):
         return n, bands
 
     async def _group(self, chat_pk: int) -> ColumnElement[bool]:
-        """The group's membership rows, for a statement that reads all of them. SQLite would
+        """The group's membership rows, for a statement that reads all of them (on PostgreSQL
+        the transaction's settings for such reads are made here). SQLite would
         look each one up through the index on chat_id, which for a group holding much of
         the table costs ten times a plain scan: there `chat_id + 0` keeps the index out."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SET LOCAL work_mem = '64MB'"))  # the histograms
+            await self.session.execute(text("SET LOCAL jit = off"))  # compiling costs more
         if self.session.get_bind().dialect.name != "sqlite":
             return MT.c.chat_id == chat_pk
         rows = int(await self.session.scalar(select(func.max(MT.c.id))) or 0)
