@@ -29,6 +29,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    or_,
     select,
     text,
     union_all,
@@ -54,8 +55,10 @@ from campaigns.segments import (
     StageThresholds,
     band_cutoffs,
 )
+from storage.local_day import local_day
 from storage.models import (
     ChatRow,
+    EventRow,
     MemberDayRow,
     MemberMonthRow,
     MembershipRow,
@@ -65,10 +68,17 @@ from storage.models import (
 )
 from storage.repositories import stats as daily
 from storage.repositories.activity import SqlEvents
-from storage.repositories.base import Repository, insert_for, json_rows, prepared, rows_param
+from storage.repositories.base import (
+    Repository,
+    insert_for,
+    json_rows,
+    prepared,
+    rows_param,
+)
 from storage.repositories.orders import SqlOrders
 
 MT = cast(Table, MembershipRow.__table__)
+ET = cast(Table, EventRow.__table__)
 MD = cast(Table, MemberDayRow.__table__)
 MM = cast(Table, MemberMonthRow.__table__)
 SC = cast(Table, SegmentCountRow.__table__)
@@ -96,6 +106,40 @@ def _epoch_pg(element: Any, compiler: Any, **kw: Any) -> str:
 @compiles(epoch_seconds, "sqlite")
 def _epoch_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+class month_start(FunctionElement[dt.date]):
+    """The first day of a date's month."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(month_start, "postgresql")
+def _month_start_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+class next_month(FunctionElement[dt.date]):
+    """The first day of the month after a month's first day."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(next_month, "postgresql")
+def _next_month_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} + interval '1 month' AS DATE)"
+
+
+@compiles(next_month, "sqlite")
+def _next_month_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+1 month')"
 
 
 def _new_days(insert: Any) -> Any:
@@ -329,6 +373,143 @@ class SqlSegments(Repository):
             )
             .execution_options(synchronize_session=False)
         )
+
+    async def rebuild(self, chat_pk: int, timezone: str, window_from: dt.date | None) -> int:
+        tz = literal(timezone)
+        # The member days the messages say, first: on SQLite this first write takes the
+        # database's write lock, so what follows reads what no writer changes meanwhile.
+        said = (
+            select(ET.c.chat_id, ET.c.user_id, local_day(ET.c.at, tz).label("day"))
+            .where(ET.c.chat_id == chat_pk, ET.c.kind == str(EventKind.MESSAGE))
+            .distinct()
+        )
+        await self.session.execute(
+            insert_for(self.session, MD)
+            .from_select(["chat_id", "user_id", "day"], said)
+            .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "day"])
+        )
+        in_days = MD.c.chat_id == chat_pk
+        o_day = local_day(OT.c.at, tz)
+        # Per member and month: active days and orders (UNION ALL, then summed: SQLite and
+        # PostgreSQL alike, no FULL JOIN).
+        parts = union_all(
+            select(
+                MD.c.user_id, month_start(MD.c.day).label("month"),
+                func.count().label("days"), literal(0).label("orders"),
+                literal(0).label("spend"),
+            ).where(in_days).group_by(MD.c.user_id, month_start(MD.c.day)),
+            select(
+                OT.c.user_id, month_start(o_day).label("month"), literal(0).label("days"),
+                func.count().label("orders"), func.sum(OT.c.amount).label("spend"),
+            ).where(OT.c.chat_id == chat_pk).group_by(OT.c.user_id, month_start(o_day)),
+        ).subquery()  # fmt: skip
+        months = select(
+            literal(chat_pk).label("chat_id"),
+            parts.c.user_id,
+            parts.c.month,
+            cast_int(func.sum(parts.c.days)).label("active_days"),
+            cast_int(func.sum(parts.c.orders)).label("orders"),
+            cast_int(func.sum(parts.c.spend)).label("spend"),
+            literal(0, BigInteger).label("points_earned"),
+        ).group_by(parts.c.user_id, parts.c.month)
+        upsert = insert_for(self.session, MM).from_select(
+            ["chat_id", "user_id", "month", "active_days", "orders", "spend", "points_earned"],
+            months,
+        )
+        new = upsert.excluded
+        await self.session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["chat_id", "user_id", "month"],
+                set_={"active_days": new.active_days, "orders": new.orders, "spend": new.spend},
+                where=(MM.c.active_days != new.active_days)
+                | (MM.c.orders != new.orders)
+                | (MM.c.spend != new.spend),
+            )
+        )
+        # Buckets that count days or orders the log does not have.
+        no_days = ~select(MD.c.id).where(
+            MD.c.chat_id == MM.c.chat_id, MD.c.user_id == MM.c.user_id,
+            MD.c.day >= MM.c.month, MD.c.day < next_month(MM.c.month),
+        ).exists()  # fmt: skip
+        await self.session.execute(
+            update(MM)
+            .where(MM.c.chat_id == chat_pk, MM.c.active_days != 0, no_days)
+            .values(active_days=0)
+            .execution_options(synchronize_session=False)
+        )
+        no_orders = ~select(OT.c.id).where(
+            OT.c.chat_id == MM.c.chat_id, OT.c.user_id == MM.c.user_id,
+            month_start(o_day) == MM.c.month,
+        ).exists()  # fmt: skip
+        await self.session.execute(
+            update(MM)
+            .where(MM.c.chat_id == chat_pk, (MM.c.orders != 0) | (MM.c.spend != 0), no_orders)
+            .values(orders=0, spend=0)
+            .execution_options(synchronize_session=False)
+        )
+        return await self._rebuild_members(chat_pk, o_day, window_from)
+
+    async def _rebuild_members(self, chat_pk: int, o_day: Any, window_from: dt.date | None) -> int:
+        """Each member's summary from their member days and orders."""
+
+        def inside(day: Any) -> Any:
+            return literal(True) if window_from is None else day >= window_from
+
+        days = (
+            select(
+                MD.c.user_id,
+                func.count().label("n"),
+                func.max(MD.c.day).label("last"),
+                func.sum(case((inside(MD.c.day), 1), else_=0)).label("w"),
+            )
+            .where(MD.c.chat_id == chat_pk)
+            .group_by(MD.c.user_id)
+            .subquery()
+        )
+        bought = (
+            select(
+                OT.c.user_id,
+                func.count().label("n"),
+                func.sum(OT.c.amount).label("spend"),
+                func.max(OT.c.at).label("last"),
+                func.sum(case((inside(o_day), 1), else_=0)).label("w"),
+                func.sum(case((inside(o_day), OT.c.amount), else_=0)).label("w_spend"),
+            )
+            .where(OT.c.chat_id == chat_pk)
+            .group_by(OT.c.user_id)
+            .subquery()
+        )
+        m2 = MT.alias("m2")
+        facts = (
+            select(
+                m2.c.id,
+                cast_int(func.coalesce(days.c.n, 0)).label("active_days"),
+                days.c.last.label("last_active_day"),
+                cast_int(func.coalesce(days.c.w, 0)).label("w_days"),
+                cast_int(func.coalesce(bought.c.n, 0)).label("orders"),
+                cast_int(func.coalesce(bought.c.spend, 0)).label("spend"),
+                bought.c.last.label("last_order_at"),
+                cast_int(func.coalesce(bought.c.w, 0)).label("w_orders"),
+                cast_int(func.coalesce(bought.c.w_spend, 0)).label("w_spend"),
+            )
+            .select_from(m2)
+            .outerjoin(days, days.c.user_id == m2.c.user_id)
+            .outerjoin(bought, bought.c.user_id == m2.c.user_id)
+            .where(m2.c.chat_id == chat_pk)
+            .subquery()
+        )
+        names = (
+            "active_days", "last_active_day", "w_days", "orders", "spend", "last_order_at",
+            "w_orders", "w_spend",
+        )  # fmt: skip
+        differs = or_(*(MT.c[name].is_distinct_from(facts.c[name]) for name in names))
+        done = await self.session.execute(
+            update(MT)
+            .where(MT.c.id == facts.c.id, differs)
+            .values({name: facts.c[name] for name in names})
+            .execution_options(synchronize_session=False)
+        )
+        return int(done.rowcount)  # type: ignore[attr-defined]
 
     async def refresh_rfm(self, chat_pk: int, now: dt.datetime) -> int:
         """score_group over the group, per distinct value: the histograms of R, F and M (a

@@ -12,7 +12,7 @@ import itertools
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from campaigns.checkin import local_day
 from campaigns.members import ChatInfo, EventKind, Person
@@ -31,7 +31,14 @@ from campaigns.segments import (
 from campaigns.services.members import membership_changed, record_messages
 from campaigns.services.orders import record_order
 from campaigns.settings import ChatSettings
-from storage.models import EventRow, MemberMonthRow, MembershipRow, OrderRow, UserRow
+from storage.models import (
+    EventRow,
+    MemberDayRow,
+    MemberMonthRow,
+    MembershipRow,
+    OrderRow,
+    UserRow,
+)
 from tests.storage.test_rule_prefilters import seed_chat
 
 NOW = dt.datetime(2026, 11, 20, 3, 0, 30, 250_000, tzinfo=dt.UTC)
@@ -432,21 +439,7 @@ async def test_the_summaries_the_writes_keep_equal_a_rebuild_from_the_log(uow_fa
     async with uow_factory() as uow:
         record = await uow.chats.get(group.chat_id)
         assert record is not None
-        rows = await uow.session.execute(
-            select(
-                MembershipRow.user_id, MembershipRow.active_days, MembershipRow.last_active_day,
-                MembershipRow.orders, MembershipRow.spend, MembershipRow.last_order_at,
-                MembershipRow.w_orders, MembershipRow.w_spend, MembershipRow.w_days,
-            ).where(MembershipRow.chat_id == record.pk)
-        )  # fmt: skip
-        kept = {r[0]: tuple(r[1:]) for r in rows}
-        buckets = await uow.session.execute(
-            select(
-                MemberMonthRow.user_id, MemberMonthRow.month, MemberMonthRow.active_days,
-                MemberMonthRow.orders, MemberMonthRow.spend,
-            ).where(MemberMonthRow.chat_id == record.pk)
-        )  # fmt: skip
-        months = {(u, m): (d, o, s) for u, m, d, o, s in buckets if (d, o, s) != (0, 0, 0)}
+        kept, months = await summaries(uow.session, record.pk)
         logged = await uow.session.execute(
             select(EventRow.user_id, EventRow.at).where(
                 EventRow.chat_id == record.pk, EventRow.kind == EventKind.MESSAGE
@@ -489,3 +482,55 @@ async def test_the_summaries_the_writes_keep_equal_a_rebuild_from_the_log(uow_fa
             expected_months[key] = (dd, o + 1, s + amount)
     assert kept == rebuilt
     assert months == expected_months
+
+    # `growthbot segments --rebuild` counts the same from the log: nothing to mend, and
+    # spoilt summaries, buckets and lost member days are mended.
+    async with uow_factory() as uow:
+        record = await uow.chats.get(group.chat_id)
+        assert record is not None
+        assert await uow.segments.rebuild(record.pk, TZ, record.rfm_from) == 0
+        ours = MembershipRow.chat_id == record.pk
+        await uow.session.execute(
+            update(MembershipRow).where(ours).values(
+                active_days=99, last_active_day=None, orders=7, spend=1, last_order_at=NOW,
+                w_orders=3, w_spend=4, w_days=5,
+            )
+        )  # fmt: skip
+        in_buckets = MemberMonthRow.chat_id == record.pk
+        await uow.session.execute(
+            update(MemberMonthRow)
+            .where(in_buckets)
+            .values(active_days=MemberMonthRow.active_days + 1, orders=0)
+        )
+        await uow.session.execute(delete(MemberDayRow).where(MemberDayRow.chat_id == record.pk))
+        uow.session.add(
+            MemberMonthRow(
+                chat_id=record.pk, user_id=people[0].user_id, month=dt.date(2020, 1, 1),
+                active_days=3, orders=1, spend=5, points_earned=0,
+            )
+        )  # fmt: skip
+        await uow.session.flush()
+
+        await uow.segments.rebuild(record.pk, TZ, record.rfm_from)
+
+        assert await summaries(uow.session, record.pk) == (rebuilt, expected_months)
+
+
+async def summaries(session, chat_pk: int) -> tuple[dict, dict]:
+    """Each member's summary, and the monthly buckets that count anything."""
+    rows = await session.execute(
+        select(
+            MembershipRow.user_id, MembershipRow.active_days, MembershipRow.last_active_day,
+            MembershipRow.orders, MembershipRow.spend, MembershipRow.last_order_at,
+            MembershipRow.w_orders, MembershipRow.w_spend, MembershipRow.w_days,
+        ).where(MembershipRow.chat_id == chat_pk)
+    )  # fmt: skip
+    kept = {r[0]: tuple(r[1:]) for r in rows}
+    buckets = await session.execute(
+        select(
+            MemberMonthRow.user_id, MemberMonthRow.month, MemberMonthRow.active_days,
+            MemberMonthRow.orders, MemberMonthRow.spend,
+        ).where(MemberMonthRow.chat_id == chat_pk)
+    )  # fmt: skip
+    months = {(u, m): (d, o, s) for u, m, d, o, s in buckets if (d, o, s) != (0, 0, 0)}
+    return kept, months
