@@ -55,7 +55,7 @@ from campaigns.segments import (
     StageThresholds,
     band_cutoffs,
 )
-from storage.local_day import local_day
+from storage.local_day import local_day, local_day_within
 from storage.models import (
     ChatRow,
     EventRow,
@@ -375,21 +375,24 @@ class SqlSegments(Repository):
         )
 
     async def rebuild(self, chat_pk: int, timezone: str, window_from: dt.date | None) -> int:
-        tz = literal(timezone)
         # The member days the messages say, first: on SQLite this first write takes the
         # database's write lock, so what follows reads what no writer changes meanwhile.
+        messages = (ET.c.chat_id == chat_pk, ET.c.kind == str(EventKind.MESSAGE))
         said = (
-            select(ET.c.chat_id, ET.c.user_id, local_day(ET.c.at, tz).label("day"))
-            .where(ET.c.chat_id == chat_pk, ET.c.kind == str(EventKind.MESSAGE))
+            select(
+                ET.c.chat_id, ET.c.user_id,
+                (await self._local_day(ET.c.at, timezone, *messages)).label("day"),
+            )
+            .where(*messages)
             .distinct()
-        )
+        )  # fmt: skip
         await self.session.execute(
             insert_for(self.session, MD)
             .from_select(["chat_id", "user_id", "day"], said)
             .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "day"])
         )
         in_days = MD.c.chat_id == chat_pk
-        o_day = local_day(OT.c.at, tz)
+        o_day = await self._local_day(OT.c.at, timezone, OT.c.chat_id == chat_pk)
         # Per member and month: active days and orders (UNION ALL, then summed: SQLite and
         # PostgreSQL alike, no FULL JOIN).
         parts = union_all(
@@ -448,6 +451,16 @@ class SqlSegments(Repository):
             .execution_options(synchronize_session=False)
         )
         return await self._rebuild_members(chat_pk, o_day, window_from)
+
+    async def _local_day(self, at: Any, timezone: str, *where: ColumnElement[bool]) -> Any:
+        """The local day of `at`, over the rows `where` selects: as fast as the database
+        can (storage.local_day.local_day_within), knowing their first and last instant."""
+        first, last = (
+            await self.session.execute(select(func.min(at), func.max(at)).where(*where))
+        ).one()
+        if first is None:
+            return local_day(at, literal(timezone))
+        return local_day_within(at, timezone, first, last, self.session.get_bind().dialect.name)
 
     async def _rebuild_members(self, chat_pk: int, o_day: Any, window_from: dt.date | None) -> int:
         """Each member's summary from their member days and orders."""
