@@ -140,6 +140,8 @@ class MembershipRow(Base):
         Index("ix_memberships_chat_joined", "chat_id", "joined_at"),  # cohorts, new members
         # Members without a stage yet (joined since the last refresh): the segments refresh
         # finds them here, and reads the whole group only for the stages that changed.
+        # The day's counts per stage, segment and tier read this alone, in its order.
+        Index("ix_memberships_chat_segments", "chat_id", "present", "stage", "rfm_segment", "tier"),
         Index(
             "ix_memberships_unstaged",
             "chat_id",

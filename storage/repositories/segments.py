@@ -675,7 +675,7 @@ class SqlSegments(Repository):
         await self.session.execute(delete(SC).where(SC.c.chat_id == chat_pk, SC.c.day == day))
         found = await self.session.execute(
             select(MT.c.present, MT.c.stage, MT.c.rfm_segment, MT.c.tier, func.count())
-            .where(await self._group(chat_pk))
+            .where(MT.c.chat_id == chat_pk)  # ix_memberships_chat_segments alone
             .group_by(MT.c.present, MT.c.stage, MT.c.rfm_segment, MT.c.tier)
         )
         counts: Counter[tuple[str, str]] = Counter()

@@ -1,5 +1,6 @@
 """segments: a partial index on the members without a stage yet (new since the last
-refresh), so the refresh finds them without reading the group
+refresh), so the refresh finds them without reading the group, and one the day's counts per
+stage, segment and tier read alone
 
 Revision ID: 0030
 Revises: 0026
@@ -19,6 +20,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index(
+        "ix_memberships_chat_segments",
+        "memberships",
+        ["chat_id", "present", "stage", "rfm_segment", "tier"],
+    )
+    op.create_index(
         "ix_memberships_unstaged",
         "memberships",
         ["chat_id"],
@@ -29,3 +35,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_memberships_unstaged", table_name="memberships")
+    op.drop_index("ix_memberships_chat_segments", table_name="memberships")
