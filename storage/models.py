@@ -145,6 +145,7 @@ class MembershipRow(Base):
         Index(
             "ix_memberships_unstaged",
             "chat_id",
+            "stage",  # so that SQLite prefers it for `stage IS NULL`
             sqlite_where=text("stage IS NULL"),
             postgresql_where=text("stage IS NULL"),
         ),

@@ -27,7 +27,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_memberships_unstaged",
         "memberships",
-        ["chat_id"],
+        ["chat_id", "stage"],
         postgresql_where=sa.text("stage IS NULL"),
         sqlite_where=sa.text("stage IS NULL"),
     )
