@@ -556,7 +556,13 @@ class SqlSegments(Repository):
                 MT.c.rfm_r.is_distinct_from(r)
                 | MT.c.rfm_f.is_distinct_from(f)
                 | MT.c.rfm_m.is_distinct_from(m)
-                | MT.c.rfm_segment.is_distinct_from(segment)
+                # Reached only when R, F and M are as stored: then the segment they make is
+                # the stored scores' segment (cheaper than the new scores' all over again).
+                | MT.c.rfm_segment.is_distinct_from(
+                    segment_expression(
+                        MT.c.rfm_r, MT.c.rfm_f, MT.c.rfm_m if by_orders else MT.c.rfm_f
+                    )
+                )
             )
         ) | (MT.c.present.is_(False) & MT.c.rfm_r.is_not(None))
         scored = update(MT).values(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
@@ -534,3 +535,90 @@ async def summaries(session, chat_pk: int) -> tuple[dict, dict]:
     )  # fmt: skip
     months = {(u, m): (d, o, s) for u, m, d, o, s in buckets if (d, o, s) != (0, 0, 0)}
     return kept, months
+
+
+def stored_scores(rows) -> dict:
+    return {r.user_id: (r.rfm_r, r.rfm_f, r.rfm_m, r.rfm_segment) for r in rows}
+
+
+@pytest.mark.parametrize("by_key_at_most", [0, 10_000])
+async def test_rescoring_rewrites_what_changed_by_key_or_in_one_update_alike(
+    uow_factory, monkeypatch, by_key_at_most
+):
+    """Few changes are rewritten by key (a batch at a time), many by one UPDATE: either way
+    the scores are score_group's, also when the group's last order goes (F and M from
+    activity then) and when members' counters move."""
+    from storage.repositories import segments as repository
+
+    monkeypatch.setattr(repository, "REWRITTEN_BY_KEY", by_key_at_most)
+    monkeypatch.setattr(repository, "KEYS_AT_ONCE", 7)
+    members = [
+        {
+            "present": i % 11 != 0,
+            "joined_at": ago(500 * DAY),
+            "last_active_at": ago((i * 7 % 40) * DAY + i),
+            "last_order_at": None if i % 3 else ago((i * 13 % 200) * DAY + 5),
+            "w_orders": 0 if i % 3 else i % 7 + 1,
+            "w_spend": 0 if i % 3 else (i * 977) % 60_000,
+            "w_days": i % 25,
+        }
+        for i in range(QUINTILE_MIN + 12)
+    ]
+
+    def expected(by_orders: bool) -> dict:
+        facts = [
+            RfmFacts(
+                10_000 + i,
+                None if (m["last_order_at"] if by_orders else m["last_active_at"]) is None
+                else max(0, days_since(NOW, m["last_order_at"] if by_orders
+                                       else m["last_active_at"])),
+                m["w_orders"] if by_orders else m["w_days"],
+                m["w_spend"],
+            )
+            for i, m in enumerate(members)
+            if m["present"]
+        ]  # fmt: skip
+        scored = {
+            s.user_id: (s.r, s.f, s.m, str(s.segment))
+            for s in score_group(facts, by_orders=by_orders)
+        }
+        absent = {10_000 + i: (None,) * 4 for i, m in enumerate(members) if not m["present"]}
+        return scored | absent
+
+    async with uow_factory() as uow:
+        chat = await seed_chat(uow.session)
+        await seed_members(uow.session, chat.id, members)
+        order = OrderRow(
+            chat_id=chat.id, external_id="x", user_id=1, amount=1, currency="CNY", at=NOW,
+            coupon_codes={"codes": []}, source="test", created_at=NOW,
+        )  # fmt: skip
+        uow.session.add(order)
+        await uow.session.flush()
+        of_group = select(
+            MembershipRow.user_id, MembershipRow.rfm_r, MembershipRow.rfm_f, MembershipRow.rfm_m,
+            MembershipRow.rfm_segment,
+        ).where(MembershipRow.chat_id == chat.id)  # fmt: skip
+
+        await uow.segments.refresh_rfm(chat.id, NOW)
+        first = stored_scores(await uow.session.execute(of_group))
+        await uow.session.delete(order)
+        await uow.session.flush()
+        await uow.segments.refresh_rfm(chat.id, NOW)
+        without_orders = stored_scores(await uow.session.execute(of_group))
+        expected_first, expected_without = expected(by_orders=True), expected(by_orders=False)
+        for i in (1, 2, 4):
+            members[i]["w_days"] += 40
+        await uow.session.execute(
+            update(MembershipRow)
+            .where(
+                MembershipRow.chat_id == chat.id,
+                MembershipRow.user_id.in_([10_001, 10_002, 10_004]),
+            )
+            .values(w_days=MembershipRow.w_days + 40)
+        )
+        await uow.segments.refresh_rfm(chat.id, NOW)
+        moved = stored_scores(await uow.session.execute(of_group))
+
+    assert first == expected_first
+    assert without_orders == expected_without
+    assert moved == expected(by_orders=False) != expected_without
