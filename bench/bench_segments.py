@@ -12,7 +12,8 @@ runs in the database: nothing per member is loaded). SQLite in a temporary direc
 default; a PostgreSQL database given with --database-url is EMPTIED first (an SQLite file
 given is deleted). With --reuse, a database this bench seeded before with the same
 --members is used as it is: only what the recompute writes (stages, scores, the RFM window's
-counters, the day's counts) is reset, so the first recompute is timed again without seeding.
+counters, the day's counts) is reset, so the first recompute is timed again without seeding;
+with --later-only nothing is reset and three later recomputes are timed.
 
 `--rebuild EVENTS` logs EVENTS messages (most from few members) and two orders for each third
 member, then times the full rebuild of the summaries from that log (`growthbot segments
@@ -351,11 +352,22 @@ async def rebuild(url: str, label: str) -> float:
 
 
 async def main(
-    members: int, months: int, url: str | None, reuse: bool, events: int | None = None
+    members: int,
+    months: int,
+    url: str | None,
+    reuse: bool,
+    events: int | None = None,
+    later_only: bool = False,
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite+aiosqlite:///{Path(tmp) / 'segments.db'}"
         print(f"{'SQLite' if is_sqlite(url) else 'PostgreSQL'}, peak RSS {rss_mib():.0f} MiB")
+        if later_only and await seeded(url, members):
+            await upgrade_async(url)
+            for _ in range(3):
+                await recompute(url, "later recompute (the hourly job, stages as stored)")
+            await audiences(url)
+            return
         if reuse and await seeded(url, members):
             await upgrade_async(url)
             await reset(url)
@@ -386,5 +398,15 @@ if __name__ == "__main__":
         "--rebuild", type=int, metavar="EVENTS", default=None,
         help="log EVENTS messages (and orders) and time `growthbot segments --rebuild` instead",
     )  # fmt: skip
+    parser.add_argument(
+        "--later-only", action="store_true",
+        help="with a database a run left recomputed: time three later recomputes (nothing "
+        "reset) and the audiences",
+    )  # fmt: skip
     args = parser.parse_args()
-    asyncio.run(main(args.members, args.months, args.database_url, args.reuse, args.rebuild))
+    asyncio.run(
+        main(
+            args.members, args.months, args.database_url, args.reuse, args.rebuild,
+            args.later_only,
+        )
+    )  # fmt: skip
