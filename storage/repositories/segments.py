@@ -389,10 +389,13 @@ class SqlSegments(Repository):
             )
             .where(*messages)
             .distinct()
+            .subquery()
         )  # fmt: skip
+        kept = (MD.c.chat_id == said.c.chat_id) & (MD.c.user_id == said.c.user_id)
+        missing = select(said).where(~select(MD.c.id).where(kept, MD.c.day == said.c.day).exists())
         await self.session.execute(
             insert_for(self.session, MD)
-            .from_select(["chat_id", "user_id", "day"], said)
+            .from_select(["chat_id", "user_id", "day"], missing)
             .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "day"])
         )
         in_days = MD.c.chat_id == chat_pk
@@ -419,9 +422,25 @@ class SqlSegments(Repository):
             cast_int(func.sum(parts.c.spend)).label("spend"),
             literal(0, BigInteger).label("points_earned"),
         ).group_by(parts.c.user_id, parts.c.month)
+        # Only the buckets that differ: an upsert locks every row it meets, even unchanged.
+        counted = months.subquery()
+        stored = and_(
+            MM.c.chat_id == chat_pk, MM.c.user_id == counted.c.user_id,
+            MM.c.month == counted.c.month,
+        )  # fmt: skip
+        differing = (
+            select(counted)
+            .select_from(counted.outerjoin(MM, stored))
+            .where(
+                MM.c.id.is_(None)
+                | (MM.c.active_days != counted.c.active_days)
+                | (MM.c.orders != counted.c.orders)
+                | (MM.c.spend != counted.c.spend)
+            )
+        )
         upsert = insert_for(self.session, MM).from_select(
             ["chat_id", "user_id", "month", "active_days", "orders", "spend", "points_earned"],
-            months,
+            differing,
         )
         new = upsert.excluded
         await self.session.execute(
