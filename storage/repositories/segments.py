@@ -379,6 +379,7 @@ class SqlSegments(Repository):
         )
 
     async def rebuild(self, chat_pk: int, timezone: str, window_from: dt.date | None) -> int:
+        await self._reading_much()
         # The member days the messages say, first: on SQLite this first write takes the
         # database's write lock, so what follows reads what no writer changes meanwhile.
         messages = (ET.c.chat_id == chat_pk, ET.c.kind == str(EventKind.MESSAGE))
@@ -674,14 +675,19 @@ class SqlSegments(Repository):
                 n += int(members)
         return n, bands
 
+    async def _reading_much(self) -> None:
+        """PostgreSQL, for the rest of the transaction: hashes and sorts in memory, and no
+        JIT (compiling the statements costs more than it saves)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SET LOCAL work_mem = '64MB'"))
+            await self.session.execute(text("SET LOCAL jit = off"))
+
     async def _group(self, chat_pk: int) -> ColumnElement[bool]:
         """The group's membership rows, for a statement that reads all of them (on PostgreSQL
         the transaction's settings for such reads are made here). SQLite would
         look each one up through the index on chat_id, which for a group holding much of
         the table costs ten times a plain scan: there `chat_id + 0` keeps the index out."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(text("SET LOCAL work_mem = '64MB'"))  # the histograms
-            await self.session.execute(text("SET LOCAL jit = off"))  # compiling costs more
+        await self._reading_much()
         if self.session.get_bind().dialect.name != "sqlite":
             return MT.c.chat_id == chat_pk
         rows = int(await self.session.scalar(select(func.max(MT.c.id))) or 0)
