@@ -386,7 +386,7 @@ class SqlSegments(Repository):
         said = (
             select(
                 ET.c.chat_id, ET.c.user_id,
-                (await self._local_day(ET.c.at, timezone, *messages)).label("day"),
+                (await self._local_day(ET.c.at, timezone, ET.c.chat_id == chat_pk)).label("day"),
             )
             .where(*messages)
             .distinct()
@@ -479,10 +479,10 @@ class SqlSegments(Repository):
     async def _local_day(self, at: Any, timezone: str, *where: ColumnElement[bool]) -> Any:
         """The local day of `at`, over the rows `where` selects: as fast as the database
         can (storage.local_day.local_day_within), knowing their first and last instant."""
-        first, last = (
-            await self.session.execute(select(func.min(at), func.max(at)).where(*where))
-        ).one()
-        if first is None:
+        # One at a time: each is then a single step of an index on (chat_id, at).
+        first = await self.session.scalar(select(func.min(at)).where(*where))
+        last = await self.session.scalar(select(func.max(at)).where(*where))
+        if first is None or last is None:
             return local_day(at, literal(timezone))
         return local_day_within(at, timezone, first, last, self.session.get_bind().dialect.name)
 
@@ -684,9 +684,9 @@ class SqlSegments(Repository):
 
     async def _group(self, chat_pk: int) -> ColumnElement[bool]:
         """The group's membership rows, for a statement that reads all of them (on PostgreSQL
-        the transaction's settings for such reads are made here). SQLite would
-        look each one up through the index on chat_id, which for a group holding much of
-        the table costs ten times a plain scan: there `chat_id + 0` keeps the index out."""
+        the transaction's settings for such reads are made here). SQLite would look each
+        one up through the index on chat_id, which for a group holding much of the table
+        costs ten times a plain scan: there `chat_id + 0` keeps the index out."""
         await self._reading_much()
         if self.session.get_bind().dialect.name != "sqlite":
             return MT.c.chat_id == chat_pk
