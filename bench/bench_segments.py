@@ -1,7 +1,7 @@
 """Segments at scale: recomputing stages, RFM and the day's counts of one big group.
 
     .venv/bin/python bench/bench_segments.py [--members 1000000] [--months 12]
-        [--database-url postgresql+asyncpg://...]
+        [--database-url postgresql+asyncpg://... | sqlite+aiosqlite:///path] [--reuse]
 
 Seeds one group with `--members` memberships (joined over two years, last active over the
 last 400 days, a third with orders) and `--months` monthly buckets per member with activity
@@ -9,11 +9,22 @@ last 400 days, a third with orders) and `--months` monthly buckets per member wi
 the stage refresh (first run: every member gets a stage; second: only changes), the RFM
 scoring and the day's counts, and the peak resident memory of this process (the recompute
 runs in the database: nothing per member is loaded). SQLite in a temporary directory by
-default; a PostgreSQL database given with --database-url is EMPTIED first.
+default; a PostgreSQL database given with --database-url is EMPTIED first (an SQLite file
+given is deleted). With --reuse, a database this bench seeded before with the same
+--members is used as it is: only what the recompute writes (stages, scores, the RFM window's
+counters, the day's counts) is reset, so the first recompute is timed again without seeding;
+with --later-only nothing is reset and three later recomputes are timed.
+
+`--rebuild EVENTS` logs EVENTS messages (most from few members) and two orders for each third
+member, then times the full rebuild of the summaries from that log (`growthbot segments
+--rebuild`: member days, monthly buckets, summaries, then stages and RFM), twice: first
+correcting the seeded summaries, then with nothing to correct. Use a database of its own:
+the rebuild rewrites the summaries the recompute figures start from.
 
 Goals (issue 14): with 1,000,000 members the recompute takes <= 2 s on PostgreSQL and
 <= 3 s on SQLite, and the process stays under 200 MiB resident; evaluating a saved audience
-over them takes <= 1 s on PostgreSQL.
+over them takes <= 1 s on PostgreSQL; a full rebuild from 10,000,000 logged events takes
+<= 10 s on PostgreSQL and <= 30 s on SQLite.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ import argparse
 import asyncio
 import datetime as dt
 import resource
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -185,12 +197,190 @@ async def empty(url: str) -> None:
     await engine.dispose()
 
 
-async def main(members: int, months: int, url: str | None) -> None:
+async def seeded(url: str, members: int) -> bool:
+    """Whether the group is there with `members` memberships, from an earlier run."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM memberships m JOIN chats c ON c.id = m.chat_id "
+                    "WHERE c.telegram_id = :chat"
+                ),
+                {"chat": GROUP.chat_id},
+            )
+    except Exception:  # no such tables yet
+        return False
+    finally:
+        await engine.dispose()
+    return int(found or 0) == members
+
+
+def vacuum_sqlite(path: str) -> None:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("VACUUM")
+    finally:
+        connection.close()
+
+
+async def reset(url: str) -> None:
+    """Back to the state after seeding: no stage, no scores, no RFM window, no counts."""
+    began = time.perf_counter()
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE memberships SET stage = NULL, stage_since = NULL, rfm_r = NULL, "
+                "rfm_f = NULL, rfm_m = NULL, rfm_segment = NULL, w_orders = 0, w_spend = 0, "
+                "w_days = 0"
+            )
+        )
+        await conn.execute(text("UPDATE chats SET rfm_from = NULL"))
+        await conn.execute(text("DELETE FROM segment_counts"))
+        await conn.execute(text("DELETE FROM activity_events WHERE kind = 'stage'"))
+    if is_sqlite(url):
+        await asyncio.to_thread(vacuum_sqlite, url.split("///", 1)[1])
+    else:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE memberships"))
+    await engine.dispose()
+    print(f"reused the seeded database, reset in {time.perf_counter() - began:.1f} s")
+
+
+async def seed_log(url: str, members: int, events: int) -> None:
+    """`events` messages over the last 400 days, most of them from few members (a member's
+    index is a cube of a uniform draw), and two orders each for a third of the members: the
+    log `--rebuild` counts the summaries from. Skipped if the group has them already."""
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        pk = await conn.scalar(
+            text("SELECT id FROM chats WHERE telegram_id = :c"), {"c": GROUP.chat_id}
+        )
+        found = await conn.scalar(
+            text("SELECT count(*) FROM activity_events WHERE chat_id = :pk AND kind = 'message'"),
+            {"pk": pk},
+        )
+        if int(found or 0) == events:
+            print(f"reused {events:,} logged messages")
+            await engine.dispose()
+            return
+        began = time.perf_counter()
+        await conn.execute(text("DELETE FROM activity_events WHERE chat_id = :pk"), {"pk": pk})
+        await conn.execute(text("DELETE FROM orders WHERE chat_id = :pk"), {"pk": pk})
+        draw = "((j * 2654435761) % 1000003) / 1000003.0"
+        if is_sqlite(url):
+            series = (
+                "WITH RECURSIVE n(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM n "
+                f"WHERE j < {events - 1})"
+            )
+            who = f"100001 + CAST({members} * {draw} * {draw} * {draw} AS INTEGER)"
+            at = (
+                "datetime('2026-11-30 04:00:00', "
+                "'-' || ((j * 104729) % (400 * 1440)) || ' minutes')"
+            )
+            messages = series + (
+                " INSERT INTO activity_events (chat_id, user_id, kind, at, value, meta) "
+                f"""SELECT {pk}, {who}, 'message', {at}, NULL, '{{"type": "text"}}' FROM n"""
+            )
+            buyers = (
+                "WITH RECURSIVE n(i) AS (SELECT 3 UNION ALL SELECT i + 3 FROM n "
+                f"WHERE i < {members - 2}), "
+                "k(x) AS (SELECT 0 UNION ALL SELECT 1)"
+            )
+            bought = (
+                "datetime('2026-11-30 04:00:00', "
+                "'-' || ((i * 1299709 + x * 7919) % (365 * 1440)) || ' minutes')"
+            )
+            orders = buyers + (
+                " INSERT INTO orders (chat_id, external_id, user_id, amount, currency, at, "
+                "coupon_codes, source, created_at) "
+                f"SELECT {pk}, 'b' || i || '-' || x, 100000 + i, 100 + (i * 37 + x * 101) % 50000, "
+                f"""'CNY', {bought}, '{{"codes": []}}', 'bench', {bought} FROM n, k"""
+            )
+        else:
+            draw = "((j::bigint * 2654435761) % 1000003) / 1000003.0"
+            who = f"100001 + floor({members} * ({draw}) ^ 3)::bigint"
+            at = (
+                "timestamptz '2026-11-30 04:00:00+00' "
+                "- make_interval(mins => ((j::bigint * 104729) % (400 * 1440))::int)"
+            )
+            messages = (
+                "INSERT INTO activity_events (chat_id, user_id, kind, at, value, meta) "
+                f"""SELECT {pk}, {who}, 'message', {at}, NULL, '{{"type": "text"}}'::json """
+                f"FROM generate_series(0, {events - 1}) j"
+            )
+            bought = (
+                "timestamptz '2026-11-30 04:00:00+00' - make_interval(mins => "
+                "((i::bigint * 1299709 + x * 7919) % (365 * 1440))::int)"
+            )
+            orders = (
+                "INSERT INTO orders (chat_id, external_id, user_id, amount, currency, at, "
+                "coupon_codes, source, created_at) "
+                f"SELECT {pk}, 'b' || i || '-' || x, 100000 + i, 100 + (i * 37 + x * 101) % 50000, "
+                f"""'CNY', {bought}, '{{"codes": []}}'::json, 'bench', {bought} """
+                f"FROM generate_series(3, {members}, 3) i, generate_series(0, 1) x"
+            )
+        await conn.execute(text(messages))
+        await conn.execute(text(orders))
+    if not is_sqlite(url):
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE activity_events"))
+            await conn.execute(text("VACUUM ANALYZE orders"))
+    await engine.dispose()
+    print(f"logged {events:,} messages and {members // 3 * 2:,} orders "
+          f"in {time.perf_counter() - began:.1f} s")  # fmt: skip
+
+
+async def rebuild(url: str, label: str) -> float:
+    from campaigns.services.segments import rebuild_group
+
+    engine = create_engine(url)
+    try:
+        began = time.perf_counter()
+        done = await rebuild_group(
+            SqlUnitOfWork(session_factory(engine)), chat_id=GROUP.chat_id, now=NOW
+        )
+        took = time.perf_counter() - began
+    finally:
+        await engine.dispose()
+    print(f"{label}: {took:.2f} s ({done.summaries:,} summaries corrected, "
+          f"{done.stage_changes:,} stage changes), peak RSS {rss_mib():.0f} MiB")  # fmt: skip
+    return took
+
+
+async def main(
+    members: int,
+    months: int,
+    url: str | None,
+    reuse: bool,
+    events: int | None = None,
+    later_only: bool = False,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite+aiosqlite:///{Path(tmp) / 'segments.db'}"
-        await empty(url)
         print(f"{'SQLite' if is_sqlite(url) else 'PostgreSQL'}, peak RSS {rss_mib():.0f} MiB")
-        await seed(url, members, months)
+        if later_only and await seeded(url, members):
+            await upgrade_async(url)
+            for _ in range(3):
+                await recompute(url, "later recompute (the hourly job, stages as stored)")
+            await audiences(url)
+            return
+        if reuse and await seeded(url, members):
+            await upgrade_async(url)
+            await reset(url)
+        else:
+            if is_sqlite(url):
+                Path(url.split("///", 1)[1]).unlink(missing_ok=True)  # noqa: ASYNC240
+            await empty(url)
+            await seed(url, members, months)
+        if events is not None:
+            await seed_log(url, members, events)
+            await rebuild(url, "first rebuild from the log (the seeded summaries corrected)")
+            await rebuild(url, "second rebuild from the log (nothing to correct)")
+            return
         await recompute(url, "first recompute (every member gets a stage)")
         await recompute(url, "second recompute (the hourly job: stages unchanged)")
         await audiences(url)
@@ -201,5 +391,22 @@ if __name__ == "__main__":
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--reuse", action="store_true", help="use a database an earlier run seeded as it is"
+    )
+    parser.add_argument(
+        "--rebuild", type=int, metavar="EVENTS", default=None,
+        help="log EVENTS messages (and orders) and time `growthbot segments --rebuild` instead",
+    )  # fmt: skip
+    parser.add_argument(
+        "--later-only", action="store_true",
+        help="with a database a run left recomputed: time three later recomputes (nothing "
+        "reset) and the audiences",
+    )  # fmt: skip
     args = parser.parse_args()
-    asyncio.run(main(args.members, args.months, args.database_url))
+    asyncio.run(
+        main(
+            args.members, args.months, args.database_url, args.reuse, args.rebuild,
+            args.later_only,
+        )
+    )  # fmt: skip

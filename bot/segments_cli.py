@@ -1,5 +1,6 @@
-"""`growthbot segments --chat ID [--json]`: members per stage, RFM segment and tier, with the
-change since a week ago, recomputed from the member summaries first (as /segments does)."""
+"""`growthbot segments --chat ID [--json] [--rebuild]`: members per stage, RFM segment and
+tier, with the change since a week ago, recomputed from the member summaries first (as
+/segments does); `--rebuild` counts the summaries afresh from the log before."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import asyncio
 import datetime as dt
 import html
 import re
+import sys
 from typing import Any
 
 from bot import arguments
 from bot.coupon_cli import print_json
 from bot.settings import Settings
 from campaigns.ports.segments import SegmentCounts
-from campaigns.services.segments import SegmentsReport, segments_report
+from campaigns.services.segments import SegmentsReport, rebuild_group, segments_report
 
 
 def add_parsers(sub: Any) -> None:
@@ -22,15 +24,30 @@ def add_parsers(sub: Any) -> None:
     )
     segments.add_argument("--chat", type=arguments.chat_id, required=True, help="group chat id")
     segments.add_argument("--json", action="store_true", help="print the counts as JSON")
+    segments.add_argument(
+        "--rebuild", action="store_true",
+        help="first count the member summaries and monthly buckets afresh from the messages "
+        "and orders (after upgrading, or to mend them)",
+    )  # fmt: skip
 
 
-async def _report(settings: Settings, chat_id: int) -> SegmentsReport:
+async def _report(settings: Settings, chat_id: int, rebuild: bool = False) -> SegmentsReport:
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWork
 
     engine = create_engine(settings.database_url)
     try:
-        uow = SqlUnitOfWork(session_factory(engine))
+        sessions = session_factory(engine)
+        if rebuild:
+            done = await rebuild_group(
+                SqlUnitOfWork(sessions), chat_id=chat_id, now=dt.datetime.now(dt.UTC)
+            )
+            print(
+                f"rebuilt from the log: {done.summaries} member summaries corrected, "
+                f"{done.stage_changes} stage changes",
+                file=sys.stderr,
+            )
+        uow = SqlUnitOfWork(sessions)
         return await segments_report(uow, chat_id=chat_id, now=dt.datetime.now(dt.UTC))
     finally:
         await engine.dispose()
@@ -53,7 +70,7 @@ def report_json(r: SegmentsReport) -> dict[str, Any]:
 
 
 def run(settings: Settings, args: Any) -> int:
-    report = asyncio.run(_report(settings, args.chat))
+    report = asyncio.run(_report(settings, args.chat, args.rebuild))
     if args.json:
         print_json(report_json(report))
         return 0

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -155,11 +155,14 @@ class RfmScore:
         return segment_of(self.r, self.f, self.m if self.by_orders else self.f)
 
 
-def fixed_score(value: int, cutoffs: Sequence[int], *, lower_is_better: bool = False) -> int:
+Cutoffs = Sequence[int | None]  # the least (most) value earning each of 2-5; None: none does
+
+
+def fixed_score(value: int, cutoffs: Cutoffs, *, lower_is_better: bool = False) -> int:
     """1-5 from a value and the least (most, for recency) value earning each of 2-5."""
     if lower_is_better:
-        return 1 + sum(1 for most in cutoffs if value <= most)
-    return 1 + sum(1 for least in cutoffs if value >= least)
+        return 1 + sum(1 for most in cutoffs if most is not None and value <= most)
+    return 1 + sum(1 for least in cutoffs if least is not None and value >= least)
 
 
 def quintile_scores(values: Sequence[int], *, lower_is_better: bool = False) -> list[int]:
@@ -183,6 +186,49 @@ def quintile_scores(values: Sequence[int], *, lower_is_better: bool = False) -> 
 def mid_rank_score(worse: int, ties: int, n: int) -> int:
     """1 + floor(5 * (worse + ties / 2) / n), at most 5."""
     return min(5, 1 + (5 * (2 * worse + ties)) // (2 * n))
+
+
+def quintile_cutoffs(
+    histogram: Iterable[tuple[int, int]], *, lower_is_better: bool = False
+) -> tuple[int | None, ...]:
+    """The cut-offs with which `fixed_score` gives each value what `quintile_scores` gives
+    it within the group, from (value, members with it) pairs: a group is scored per
+    distinct value, not per member (a million members have a few thousand recencies).
+
+    The mid-rank score only grows with the value (falls, for recency), so each score is a
+    band of values, and four cut-offs say where the bands start."""
+    counts: dict[int, int] = {}
+    for value, members in histogram:
+        counts[value] = counts.get(value, 0) + members
+    n = sum(counts.values())
+    bands: dict[int, tuple[int, int]] = {}
+    below = 0
+    for value in sorted(counts):
+        ties = counts[value]
+        worse = n - below - ties if lower_is_better else below
+        score = mid_rank_score(worse, ties, n)
+        least, most = bands.get(score, (value, value))
+        bands[score] = (min(least, value), max(most, value))
+        below += ties
+    return band_cutoffs(bands, lower_is_better=lower_is_better)
+
+
+def band_cutoffs(
+    bands: Mapping[int, tuple[int, int]], *, lower_is_better: bool = False
+) -> tuple[int | None, ...]:
+    """Cut-offs from the least and most value scoring each of 1-5 (scores that no value
+    earns left out): the least value scoring 2 or more, 3 or more …; for recency, where
+    lower is better, the most."""
+    cutoffs: list[int | None] = []
+    for score in (2, 3, 4, 5):
+        earning = [band for s, band in bands.items() if s >= score]
+        if not earning:
+            cutoffs.append(None)
+        elif lower_is_better:
+            cutoffs.append(max(most for _least, most in earning))
+        else:
+            cutoffs.append(min(least for least, _most in earning))
+    return tuple(cutoffs)
 
 
 def days_since(now: dt.datetime, then: dt.datetime) -> int:

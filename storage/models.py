@@ -138,6 +138,17 @@ class MembershipRow(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "user_id"),
         Index("ix_memberships_chat_joined", "chat_id", "joined_at"),  # cohorts, new members
+        # Members without a stage yet (joined since the last refresh): the segments refresh
+        # finds them here, and reads the whole group only for the stages that changed.
+        # The day's counts per stage, segment and tier read this alone, in its order.
+        Index("ix_memberships_chat_segments", "chat_id", "present", "stage", "rfm_segment", "tier"),
+        Index(
+            "ix_memberships_unstaged",
+            "chat_id",
+            "stage",  # so that SQLite prefers it for `stage IS NULL`
+            sqlite_where=text("stage IS NULL"),
+            postgresql_where=text("stage IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -94,6 +94,12 @@ class Segments(Protocol):
         window grew, the counters are summed afresh from the buckets). Once per move, whatever
         runs it at the same time; True if this call moved it."""
 
+    async def rebuild(self, chat_pk: int, timezone: str, window_from: dt.date | None) -> int:
+        """The member summaries, their window counters (from `window_from`'s month; None: all
+        months) and the monthly buckets counted afresh from the log: member days from the
+        messages (days missing from `member_days` are added), orders from the orders; the
+        buckets' points are left as they are. Returns how many members' summaries changed."""
+
     async def refresh_rfm(self, chat_pk: int, now: dt.datetime) -> int:
         """Store every present member's RFM scores and segment (score_group, in SQL) from the
         window counters (keep_window first); returns how many were scored."""

@@ -114,6 +114,26 @@ async def refresh_group(uow: UnitOfWork, record: ChatRecord, now: dt.datetime) -
     return changes
 
 
+@dataclass(frozen=True)
+class Rebuilt:
+    """What `growthbot segments --rebuild` did to one group."""
+
+    summaries: int  # members whose summary the log corrected
+    stage_changes: int
+
+
+async def rebuild_group(uow: UnitOfWork, *, chat_id: int, now: dt.datetime) -> Rebuilt:
+    """The group's member summaries, window counters and monthly buckets counted afresh from
+    the log (messages and orders), then its stages, RFM and today's counts: once after
+    upgrading to the summaries, or to mend them. One transaction."""
+    async with uow:
+        record = await require_chat(uow, chat_id)
+        fixed = await uow.segments.rebuild(record.pk, record.settings.timezone, record.rfm_from)
+        changes = await refresh_group(uow, record, now)
+        await uow.commit()
+    return Rebuilt(fixed, len(changes))
+
+
 async def refresh_all(uow: Callable[[], UnitOfWork], now: dt.datetime) -> int:
     """Every active group, one transaction each (a group's failure leaves the others done);
     returns how many members changed stage."""

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -28,10 +30,13 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    or_,
     select,
     text,
+    union_all,
     update,
 )
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -46,11 +51,15 @@ from campaigns.segments import (
     RECENCY_CUTOFFS,
     SEGMENT_GRID,
     SPEND_CUTOFFS,
+    Cutoffs,
     Stage,
     StageThresholds,
+    band_cutoffs,
 )
+from storage.local_day import local_day, local_day_within
 from storage.models import (
     ChatRow,
+    EventRow,
     MemberDayRow,
     MemberMonthRow,
     MembershipRow,
@@ -60,10 +69,17 @@ from storage.models import (
 )
 from storage.repositories import stats as daily
 from storage.repositories.activity import SqlEvents
-from storage.repositories.base import Repository, insert_for, json_rows, prepared, rows_param
+from storage.repositories.base import (
+    Repository,
+    insert_for,
+    json_rows,
+    prepared,
+    rows_param,
+)
 from storage.repositories.orders import SqlOrders
 
 MT = cast(Table, MembershipRow.__table__)
+ET = cast(Table, EventRow.__table__)
 MD = cast(Table, MemberDayRow.__table__)
 MM = cast(Table, MemberMonthRow.__table__)
 SC = cast(Table, SegmentCountRow.__table__)
@@ -72,6 +88,8 @@ UT = cast(Table, UserRow.__table__)
 CH = cast(Table, ChatRow.__table__)
 NEVER = MAX_DAYS * 10  # the recency of a member with no order (activity) at all
 DIMENSIONS = ("stage", "rfm", "tier")
+KEYS_AT_ONCE = 5_000  # rows rewritten by key in one statement (within both drivers' limits)
+REWRITTEN_BY_KEY = 50_000  # more changed scores than this: one UPDATE over the group instead
 
 
 class epoch_seconds(FunctionElement[int]):
@@ -88,7 +106,44 @@ def _epoch_pg(element: Any, compiler: Any, **kw: Any) -> str:
 
 @compiles(epoch_seconds, "sqlite")
 def _epoch_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    at = compiler.process(element.clauses, **kw)
+    if sqlite3.sqlite_version_info >= (3, 38):  # the same seconds, as an integer: twice as fast
+        return f"unixepoch({at})"
+    return f"CAST(strftime('%s', {at}) AS INTEGER)"
+
+
+class month_start(FunctionElement[dt.date]):
+    """The first day of a date's month."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(month_start, "postgresql")
+def _month_start_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+class next_month(FunctionElement[dt.date]):
+    """The first day of the month after a month's first day."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(next_month, "postgresql")
+def _next_month_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} + interval '1 month' AS DATE)"
+
+
+@compiles(next_month, "sqlite")
+def _next_month_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+1 month')"
 
 
 def _new_days(insert: Any) -> Any:
@@ -242,24 +297,25 @@ class SqlSegments(Repository):
         self, chat_pk: int, now: dt.datetime, thresholds: StageThresholds
     ) -> list[StageChange]:
         computed = stage_expression(now, thresholds)
+        group = await self._group(chat_pk)
+        # One read of the group finds the stages that changed; they are rewritten by key, and
+        # the members without a stage yet are found through their partial index.
         changed = (
             await self.session.execute(
-                select(MT.c.user_id, MT.c.stage, computed.label("new"))
-                .where(
-                    MT.c.chat_id == chat_pk,
-                    MT.c.stage.is_not(None),
-                    MT.c.stage.is_distinct_from(computed),
-                )
+                select(MT.c.id, MT.c.user_id, MT.c.stage, computed.label("new"))
+                .where(group, MT.c.stage.is_not(None), MT.c.stage != computed)
                 .order_by(MT.c.user_id)
             )
         ).all()
         await self.session.execute(
             update(MT)
-            .where(MT.c.chat_id == chat_pk, MT.c.stage.is_distinct_from(computed))
+            .where(MT.c.chat_id == chat_pk, MT.c.stage.is_(None))
             .values(stage=computed, stage_since=now)
             .execution_options(synchronize_session=False)
         )
-        changes = [StageChange(int(u), str(old), str(new)) for u, old, new in changed]
+        restaged = update(MT).values(stage=computed, stage_since=now)
+        await self._by_key(restaged, [row.id for row in changed])
+        changes = [StageChange(int(r.user_id), str(r.stage), str(r.new)) for r in changed]
         await SqlEvents(self.session).add(
             [
                 (chat_pk, c.user_id, EventKind.STAGE, now, None, {"from": c.old, "to": c.new})
@@ -295,7 +351,7 @@ class SqlSegments(Repository):
         """Every member's window counters, summed afresh from the buckets since `start`."""
         await self.session.execute(
             update(MT)
-            .where(MT.c.chat_id == chat_pk)
+            .where(await self._group(chat_pk))
             .where((MT.c.w_orders != 0) | (MT.c.w_spend != 0) | (MT.c.w_days != 0))
             .values(w_orders=0, w_spend=0, w_days=0)
             .execution_options(synchronize_session=False)
@@ -322,37 +378,322 @@ class SqlSegments(Repository):
             .execution_options(synchronize_session=False)
         )
 
-    async def refresh_rfm(self, chat_pk: int, now: dt.datetime) -> int:
-        present = and_(MT.c.chat_id == chat_pk, MT.c.present.is_(True))
-        n = int(await self.session.scalar(select(func.count()).select_from(MT).where(present)) or 0)
-        await self.session.execute(
-            update(MT)
-            .where(MT.c.chat_id == chat_pk, MT.c.present.is_(False), MT.c.rfm_r.is_not(None))
-            .values(rfm_r=None, rfm_f=None, rfm_m=None, rfm_segment=None)
-            .execution_options(synchronize_session=False)
-        )
-        if n == 0:
-            return 0
-        if self.session.get_bind().dialect.name == "postgresql":
-            # The three rankings sort the group: in memory, not in files on disk.
-            await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
-            await self.session.execute(text("SET LOCAL jit = off"))  # compiling costs more
-        by_orders = await SqlOrders(self.session).any_in(chat_pk)
-        scores = rfm_scores(chat_pk, now, by_orders=by_orders, n=n)
-        segment = scores.c.segment
-        await self.session.execute(
-            update(MT)
-            .where(MT.c.id == scores.c.id)  # the row's own key: SQLite looks it up directly
-            .where(
-                MT.c.rfm_r.is_distinct_from(scores.c.r)
-                | MT.c.rfm_f.is_distinct_from(scores.c.f)
-                | MT.c.rfm_m.is_distinct_from(scores.c.m)
-                | MT.c.rfm_segment.is_distinct_from(segment)
+    async def rebuild(self, chat_pk: int, timezone: str, window_from: dt.date | None) -> int:
+        await self._reading_much()
+        # The member days the messages say, first: on SQLite this first write takes the
+        # database's write lock, so what follows reads what no writer changes meanwhile.
+        messages = (ET.c.chat_id == chat_pk, ET.c.kind == str(EventKind.MESSAGE))
+        said = (
+            select(
+                ET.c.chat_id, ET.c.user_id,
+                (await self._local_day(ET.c.at, timezone, ET.c.chat_id == chat_pk)).label("day"),
             )
-            .values(rfm_r=scores.c.r, rfm_f=scores.c.f, rfm_m=scores.c.m, rfm_segment=segment)
+            .where(*messages)
+            .distinct()
+            .subquery()
+        )  # fmt: skip
+        kept = (MD.c.chat_id == said.c.chat_id) & (MD.c.user_id == said.c.user_id)
+        missing = select(said).where(~select(MD.c.id).where(kept, MD.c.day == said.c.day).exists())
+        await self.session.execute(
+            insert_for(self.session, MD)
+            .from_select(["chat_id", "user_id", "day"], missing)
+            .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "day"])
+        )
+        in_days = MD.c.chat_id == chat_pk
+        o_day = await self._local_day(OT.c.at, timezone, OT.c.chat_id == chat_pk)
+        # Per member and month: active days and orders (UNION ALL, then summed: SQLite and
+        # PostgreSQL alike, no FULL JOIN).
+        parts = union_all(
+            select(
+                MD.c.user_id, month_start(MD.c.day).label("month"),
+                func.count().label("days"), literal(0).label("orders"),
+                literal(0).label("spend"),
+            ).where(in_days).group_by(MD.c.user_id, month_start(MD.c.day)),
+            select(
+                OT.c.user_id, month_start(o_day).label("month"), literal(0).label("days"),
+                func.count().label("orders"), func.sum(OT.c.amount).label("spend"),
+            ).where(OT.c.chat_id == chat_pk).group_by(OT.c.user_id, month_start(o_day)),
+        ).subquery()  # fmt: skip
+        months = select(
+            literal(chat_pk).label("chat_id"),
+            parts.c.user_id,
+            parts.c.month,
+            cast_int(func.sum(parts.c.days)).label("active_days"),
+            cast_int(func.sum(parts.c.orders)).label("orders"),
+            cast_int(func.sum(parts.c.spend)).label("spend"),
+            literal(0, BigInteger).label("points_earned"),
+        ).group_by(parts.c.user_id, parts.c.month)
+        # Only the buckets that differ: an upsert locks every row it meets, even unchanged.
+        counted = months.subquery()
+        stored = and_(
+            MM.c.chat_id == chat_pk, MM.c.user_id == counted.c.user_id,
+            MM.c.month == counted.c.month,
+        )  # fmt: skip
+        differing = (
+            select(counted)
+            .select_from(counted.outerjoin(MM, stored))
+            .where(
+                MM.c.id.is_(None)
+                | (MM.c.active_days != counted.c.active_days)
+                | (MM.c.orders != counted.c.orders)
+                | (MM.c.spend != counted.c.spend)
+            )
+        )
+        upsert = insert_for(self.session, MM).from_select(
+            ["chat_id", "user_id", "month", "active_days", "orders", "spend", "points_earned"],
+            differing,
+        )
+        new = upsert.excluded
+        await self.session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["chat_id", "user_id", "month"],
+                set_={"active_days": new.active_days, "orders": new.orders, "spend": new.spend},
+                where=(MM.c.active_days != new.active_days)
+                | (MM.c.orders != new.orders)
+                | (MM.c.spend != new.spend),
+            )
+        )
+        # Buckets that count days or orders the log does not have.
+        no_days = ~select(MD.c.id).where(
+            MD.c.chat_id == MM.c.chat_id, MD.c.user_id == MM.c.user_id,
+            MD.c.day >= MM.c.month, MD.c.day < next_month(MM.c.month),
+        ).exists()  # fmt: skip
+        await self.session.execute(
+            update(MM)
+            .where(MM.c.chat_id == chat_pk, MM.c.active_days != 0, no_days)
+            .values(active_days=0)
             .execution_options(synchronize_session=False)
         )
+        no_orders = ~select(OT.c.id).where(
+            OT.c.chat_id == MM.c.chat_id, OT.c.user_id == MM.c.user_id,
+            month_start(o_day) == MM.c.month,
+        ).exists()  # fmt: skip
+        await self.session.execute(
+            update(MM)
+            .where(MM.c.chat_id == chat_pk, (MM.c.orders != 0) | (MM.c.spend != 0), no_orders)
+            .values(orders=0, spend=0)
+            .execution_options(synchronize_session=False)
+        )
+        return await self._rebuild_members(chat_pk, o_day, window_from)
+
+    async def _local_day(self, at: Any, timezone: str, *where: ColumnElement[bool]) -> Any:
+        """The local day of `at`, over the rows `where` selects: as fast as the database
+        can (storage.local_day.local_day_within), knowing their first and last instant."""
+        # One at a time: each is then a single step of an index on (chat_id, at).
+        first = await self.session.scalar(select(func.min(at)).where(*where))
+        last = await self.session.scalar(select(func.max(at)).where(*where))
+        if first is None or last is None:
+            return local_day(at, literal(timezone))
+        return local_day_within(at, timezone, first, last, self.session.get_bind().dialect.name)
+
+    async def _rebuild_members(self, chat_pk: int, o_day: Any, window_from: dt.date | None) -> int:
+        """Each member's summary from their member days and orders."""
+
+        def inside(day: Any) -> Any:
+            return literal(True) if window_from is None else day >= window_from
+
+        days = (
+            select(
+                MD.c.user_id,
+                func.count().label("n"),
+                func.max(MD.c.day).label("last"),
+                func.sum(case((inside(MD.c.day), 1), else_=0)).label("w"),
+            )
+            .where(MD.c.chat_id == chat_pk)
+            .group_by(MD.c.user_id)
+            .subquery()
+        )
+        bought = (
+            select(
+                OT.c.user_id,
+                func.count().label("n"),
+                func.sum(OT.c.amount).label("spend"),
+                func.max(OT.c.at).label("last"),
+                func.sum(case((inside(o_day), 1), else_=0)).label("w"),
+                func.sum(case((inside(o_day), OT.c.amount), else_=0)).label("w_spend"),
+            )
+            .where(OT.c.chat_id == chat_pk)
+            .group_by(OT.c.user_id)
+            .subquery()
+        )
+        m2 = MT.alias("m2")
+        facts = (
+            select(
+                m2.c.id,
+                cast_int(func.coalesce(days.c.n, 0)).label("active_days"),
+                days.c.last.label("last_active_day"),
+                cast_int(func.coalesce(days.c.w, 0)).label("w_days"),
+                cast_int(func.coalesce(bought.c.n, 0)).label("orders"),
+                cast_int(func.coalesce(bought.c.spend, 0)).label("spend"),
+                bought.c.last.label("last_order_at"),
+                cast_int(func.coalesce(bought.c.w, 0)).label("w_orders"),
+                cast_int(func.coalesce(bought.c.w_spend, 0)).label("w_spend"),
+            )
+            .select_from(m2)
+            .outerjoin(days, days.c.user_id == m2.c.user_id)
+            .outerjoin(bought, bought.c.user_id == m2.c.user_id)
+            .where(m2.c.chat_id == chat_pk)
+            .subquery()
+        )
+        names = (
+            "active_days", "last_active_day", "w_days", "orders", "spend", "last_order_at",
+            "w_orders", "w_spend",
+        )  # fmt: skip
+        differs = or_(*(MT.c[name].is_distinct_from(facts.c[name]) for name in names))
+        done = await self.session.execute(
+            update(MT)
+            .where(MT.c.id == facts.c.id, differs)
+            .values({name: facts.c[name] for name in names})
+            .execution_options(synchronize_session=False)
+        )
+        return int(done.rowcount)  # type: ignore[attr-defined]
+
+    async def refresh_rfm(self, chat_pk: int, now: dt.datetime) -> int:
+        """score_group over the group, per distinct value: the histograms of R, F and M (a
+        few thousand recencies and frequencies) give their quintile cut-offs, then one pass
+        scores every present member by them and clears those who left, rewriting only the
+        rows that change."""
+        group = await self._group(chat_pk)
+        by_orders = await SqlOrders(self.session).any_in(chat_pk)
+        measures = rfm_measures(now, by_orders=by_orders)
+        present = MT.c.present.is_(True)
+        n, bands = await self._bands(and_(group, present), measures)
+        cutoffs: tuple[Cutoffs, Cutoffs, Cutoffs]
+        if n >= QUINTILE_MIN:
+            cutoffs = (
+                band_cutoffs(bands.get(0, {}), lower_is_better=True),
+                band_cutoffs(bands.get(1, {})),
+                band_cutoffs(bands.get(2, {})),
+            )
+        else:
+            frequency = ORDER_CUTOFFS if by_orders else ACTIVE_DAY_CUTOFFS
+            cutoffs = (RECENCY_CUTOFFS, frequency, SPEND_CUTOFFS)
+        r, f, m = rfm_score_expressions(now, measures, *cutoffs)
+        segment = segment_expression(r, f, m if by_orders else f)
+        changed = (
+            present
+            & (
+                MT.c.rfm_r.is_distinct_from(r)
+                | MT.c.rfm_f.is_distinct_from(f)
+                | MT.c.rfm_m.is_distinct_from(m)
+                # Reached only when R, F and M are as stored: then the segment they make is
+                # the stored scores' segment (cheaper than the new scores' all over again).
+                | MT.c.rfm_segment.is_distinct_from(
+                    segment_expression(
+                        MT.c.rfm_r, MT.c.rfm_f, MT.c.rfm_m if by_orders else MT.c.rfm_f
+                    )
+                )
+            )
+        ) | (MT.c.present.is_(False) & MT.c.rfm_r.is_not(None))
+        scored = update(MT).values(
+            rfm_r=case((present, r), else_=None),
+            rfm_f=case((present, f), else_=None),
+            rfm_m=case((present, m), else_=None),
+            rfm_segment=case((present, segment), else_=None),
+        )
+        # Reading which rows change is cheaper than an UPDATE that reads them all (PostgreSQL
+        # reads in parallel, writes never): when few do, they are rewritten by key.
+        keys = (
+            await self.session.execute(
+                select(MT.c.id).where(group, changed).limit(REWRITTEN_BY_KEY + 1)
+            )
+        ).all()
+        if len(keys) > REWRITTEN_BY_KEY:
+            await self.session.execute(
+                scored.where(group, changed).execution_options(synchronize_session=False)
+            )
+        else:
+            await self._by_key(scored, [row.id for row in keys])
         return n
+
+    async def _by_key(self, statement: Any, ids: Sequence[int]) -> None:
+        """An UPDATE of the membership rows `ids`, a batch of keys at a time."""
+        statement = statement.where(MT.c.id.in_(bindparam("ids", expanding=True)))
+        statement = statement.execution_options(synchronize_session=False)
+        for at in range(0, len(ids), KEYS_AT_ONCE):
+            await self.session.execute(statement, {"ids": list(ids[at : at + KEYS_AT_ONCE])})
+
+    async def _bands(
+        self, where: ColumnElement[bool], measures: RfmMeasures
+    ) -> tuple[int, dict[int, dict[int, tuple[int, int]]]]:
+        """How many members `where` selects and, per measure (0 R, 1 F, 2 M), the least and
+        most value of each quintile score among them: campaigns.segments.quintile_cutoffs
+        in the database, over the measures' histograms (one read of the group on
+        PostgreSQL, by grouping sets)."""
+        facts = select(
+            measures.recency.label("rd"),
+            measures.frequency.label("fr"),
+            measures.monetary.label("mo"),
+        ).where(where)
+        h: Any
+        g: Any
+        if self.session.get_bind().dialect.name == "postgresql":
+            g = facts.subquery()
+            which = case((func.grouping(g.c.rd) == 0, 0), (func.grouping(g.c.fr) == 0, 1), else_=2)
+            h = (
+                select(
+                    which.label("m"),
+                    func.coalesce(g.c.rd, g.c.fr, g.c.mo).label("v"),
+                    func.count().label("c"),
+                )
+                .group_by(func.grouping_sets(g.c.rd, g.c.fr, g.c.mo))
+                .subquery()
+            )
+        else:
+            g = facts.cte("facts")
+            h = union_all(
+                *(
+                    select(
+                        literal(i).label("m"), column.label("v"), func.count().label("c")
+                    ).group_by(column)
+                    for i, column in enumerate((g.c.rd, g.c.fr, g.c.mo))
+                )
+            ).subquery()
+        k = select(
+            h.c.m,
+            h.c.v,
+            cast_int(h.c.c).label("c"),
+            cast_int(func.sum(h.c.c).over(partition_by=h.c.m, order_by=h.c.v)).label("upto"),
+            cast_int(func.sum(h.c.c).over(partition_by=h.c.m)).label("n"),
+        ).subquery()
+        worse = case((k.c.m == 0, k.c.n - k.c.upto), else_=k.c.upto - k.c.c)  # R: lower is better
+        scored = select(k.c.m, _mid_rank(worse, k.c.c, k.c.n).label("s"), k.c.v, k.c.c).subquery()
+        rows = await self.session.execute(
+            select(
+                scored.c.m,
+                scored.c.s,
+                func.min(scored.c.v),
+                func.max(scored.c.v),
+                func.sum(scored.c.c),
+            ).group_by(scored.c.m, scored.c.s)
+        )
+        bands: dict[int, dict[int, tuple[int, int]]] = {}
+        n = 0
+        for measure, score, least, most, members in rows:
+            bands.setdefault(int(measure), {})[int(score)] = (int(least), int(most))
+            if int(measure) == 1:
+                n += int(members)
+        return n, bands
+
+    async def _reading_much(self) -> None:
+        """PostgreSQL, for the rest of the transaction: hashes and sorts in memory, and no
+        JIT (compiling the statements costs more than it saves)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SET LOCAL work_mem = '64MB'"))
+            await self.session.execute(text("SET LOCAL jit = off"))
+
+    async def _group(self, chat_pk: int) -> ColumnElement[bool]:
+        """The group's membership rows, for a statement that reads all of them (on PostgreSQL
+        the transaction's settings for such reads are made here). SQLite would look each
+        one up through the index on chat_id, which for a group holding much of the table
+        costs ten times a plain scan: there `chat_id + 0` keeps the index out."""
+        await self._reading_much()
+        if self.session.get_bind().dialect.name != "sqlite":
+            return MT.c.chat_id == chat_pk
+        rows = int(await self.session.scalar(select(func.max(MT.c.id))) or 0)
+        enough = select(literal(1)).where(MT.c.chat_id == chat_pk).limit(rows // 8 + 1).subquery()
+        held = int(await self.session.scalar(select(func.count()).select_from(enough)) or 0)
+        return (MT.c.chat_id + 0 == chat_pk) if held > rows // 8 else (MT.c.chat_id == chat_pk)
 
     async def counts(self, chat_pk: int, dimension: str) -> dict[str, int]:
         column = _dimension(dimension)
@@ -369,7 +710,7 @@ class SqlSegments(Repository):
         await self.session.execute(delete(SC).where(SC.c.chat_id == chat_pk, SC.c.day == day))
         found = await self.session.execute(
             select(MT.c.present, MT.c.stage, MT.c.rfm_segment, MT.c.tier, func.count())
-            .where(MT.c.chat_id == chat_pk)
+            .where(MT.c.chat_id == chat_pk)  # ix_memberships_chat_segments alone
             .group_by(MT.c.present, MT.c.stage, MT.c.rfm_segment, MT.c.tier)
         )
         counts: Counter[tuple[str, str]] = Counter()
@@ -491,16 +832,25 @@ def stage_expression(now: dt.datetime, thresholds: StageThresholds) -> Any:
     )
 
 
-def _fixed(value: Any, cutoffs: Sequence[int], *, lower_is_better: bool = False) -> Any:
+def _fixed(value: Any, cutoffs: Cutoffs, *, lower_is_better: bool = False) -> Any:
     """campaigns.segments.fixed_score in SQL."""
-    terms = [case(((value <= c) if lower_is_better else (value >= c), 1), else_=0) for c in cutoffs]
+    return _plus_one(
+        [
+            case(((value <= c) if lower_is_better else (value >= c), 1), else_=0)
+            for c in cutoffs
+            if c is not None
+        ]
+    )
+
+
+def _plus_one(terms: Sequence[Any]) -> Any:
     total: Any = literal(1, Integer)
     for term in terms:
         total = total + term
     return total
 
 
-def _mid_rank(worse: Any, ties: Any, n: int) -> Any:
+def _mid_rank(worse: Any, ties: Any, n: Any) -> Any:
     """campaigns.segments.mid_rank_score in SQL (integer division on both databases)."""
     raw = 1 + (5 * (2 * worse + ties)) // (2 * n)
     return case((raw > 5, 5), else_=raw)
@@ -521,75 +871,61 @@ def _bucket_sums(chat_pk: int, months: ColumnElement[bool]) -> Any:
     )
 
 
-def rfm_scores(chat_pk: int, now: dt.datetime, *, by_orders: bool, n: int) -> Any:
-    """A subquery of (id, r, f, m, segment), by membership row, for the group's present
-    members: score_group of campaigns/segments.py over the window counters (in a group
-    without orders the segment reads F as M)."""
+@dataclass(frozen=True)
+class RfmMeasures:
+    """A membership row's R, F and M as score_group reads them (recency in whole days, a
+    member with no order or activity at all at NEVER), and the instant recency counts from."""
+
+    last: Any
+    recency: Any
+    frequency: Any
+    monetary: Any
+
+
+def rfm_measures(now: dt.datetime, *, by_orders: bool) -> RfmMeasures:
+    """In a group without orders, recency and frequency come from activity."""
     last = MT.c.last_order_at if by_orders else MT.c.last_active_at
     now_s = math.floor(now.timestamp())
     elapsed = (literal(now_s, BigInteger) - epoch_seconds(last)) // 86_400
-    recency = case((last.is_(None), None), (elapsed < 0, 0), else_=elapsed)
-    facts = (
-        select(
-            MT.c.id,
-            recency.label("rd"),
-            (MT.c.w_orders if by_orders else MT.c.w_days).label("fr"),
-            MT.c.w_spend.label("mo"),
-        )
-        .where(MT.c.chat_id == chat_pk, MT.c.present.is_(True))
-        .subquery()
-    )
-    rkey = func.coalesce(facts.c.rd, NEVER)
-    if n >= QUINTILE_MIN:
-        # One sort per measure: rank() - 1 counts the values below, count() over the same
-        # order counts those at or below (the default frame takes in the ties).
-        def below(value: Any) -> Any:
-            return func.rank().over(order_by=value) - 1
+    recency = case((last.is_(None), NEVER), (elapsed < 0, 0), else_=elapsed)
+    frequency = MT.c.w_orders if by_orders else MT.c.w_days
+    return RfmMeasures(last, recency, frequency, MT.c.w_spend)
 
-        def upto(value: Any) -> Any:
-            return func.count().over(order_by=value)
 
-        ranked = select(
-            facts.c.id,
-            facts.c.rd,
-            facts.c.fr,
-            facts.c.mo,
-            below(rkey).label("r_below"),
-            upto(rkey).label("r_upto"),
-            below(facts.c.fr).label("f_below"),
-            upto(facts.c.fr).label("f_upto"),
-            below(facts.c.mo).label("m_below"),
-            upto(facts.c.mo).label("m_upto"),
-        ).subquery()
-        c = ranked.c
-        ranked = select(
-            c.id, c.rd, c.fr, c.mo,
-            _mid_rank(n - c.r_upto, c.r_upto - c.r_below, n).label("rs"),
-            _mid_rank(c.f_below, c.f_upto - c.f_below, n).label("fs"),
-            _mid_rank(c.m_below, c.m_upto - c.m_below, n).label("ms"),
-        ).subquery()  # fmt: skip
-    else:
-        cut = ORDER_CUTOFFS if by_orders else ACTIVE_DAY_CUTOFFS
-        ranked = select(
-            facts.c.id,
-            facts.c.rd,
-            facts.c.fr,
-            facts.c.mo,
-            _fixed(rkey, RECENCY_CUTOFFS, lower_is_better=True).label("rs"),
-            _fixed(facts.c.fr, cut).label("fs"),
-            _fixed(facts.c.mo, SPEND_CUTOFFS).label("ms"),
-        ).subquery()
-    nothing = ranked.c.rd.is_(None)
-    r = case((nothing, 1), else_=ranked.c.rs)
-    f = case((nothing | (ranked.c.fr <= 0), 1), else_=ranked.c.fs)
-    m = case((nothing | (ranked.c.mo <= 0), 1), else_=ranked.c.ms)
-    return select(
-        ranked.c.id,
-        r.label("r"),
-        f.label("f"),
-        m.label("m"),
-        segment_expression(r, f, m if by_orders else f).label("segment"),
-    ).subquery()
+def rfm_score_expressions(
+    now: dt.datetime,
+    measures: RfmMeasures,
+    recency: Cutoffs,
+    frequency: Cutoffs,
+    monetary: Cutoffs,
+) -> tuple[Any, Any, Any]:
+    """R, F and M of a membership row by the group's cut-offs (campaigns.segments.fixed_score),
+    with score_group's rule that nothing scores above nothing.
+
+    Recency is compared as an instant, not counted in days per row: with e the whole seconds
+    of the last order, days_since <= c exactly when e >= now - (c + 1) days + 1 s."""
+    now_s = math.floor(now.timestamp())
+    stamp = MT.c.joined_at.type
+    r_terms: list[Any] = [
+        case((measures.last >= bindparam(None, _instant(now_s - (c + 1) * 86_400 + 1), stamp), 1),
+             else_=0)
+        for c in recency
+        if c is not None
+    ]  # fmt: skip
+    nothing = measures.last.is_(None)
+    r = case((nothing, 1), else_=_plus_one(r_terms))
+    f = case((nothing | (measures.frequency <= 0), 1), else_=_fixed(measures.frequency, frequency))
+    m = case((nothing | (measures.monetary <= 0), 1), else_=_fixed(measures.monetary, monetary))
+    return r, f, m
+
+
+def _instant(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def cast_int(value: Any) -> Any:
+    """A count or a sum of counts as an integer (PostgreSQL sums bigints as numeric)."""
+    return sa_cast(value, BigInteger)
 
 
 def segment_expression(r: Any, f: Any, m: Any) -> Any:

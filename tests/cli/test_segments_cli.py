@@ -97,3 +97,19 @@ def test_export_members_lists_each_members_tags(export, database_url):  # noqa: 
 
     assert rows[SUM.user_id]["tags"] == "bought:tea vip-prospect"
     assert rows[LINK.user_id]["tags"] == ""
+
+
+def test_segments_rebuild_counts_the_summaries_from_the_log_then_reports(export, capsys):  # noqa: F811
+    from bot.cli import main
+    from tests.cli.test_export_csv import GROUP
+
+    export("members")
+    assert main(["segments", "--chat", str(GROUP.chat_id), "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+
+    assert main(["segments", "--chat", str(GROUP.chat_id), "--json", "--rebuild"]) == 0
+
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["stages"]["now"] == before["stages"]["now"]
+    assert json.loads(captured.out)["rfm"]["now"] == before["rfm"]["now"]
+    assert "rebuilt from the log: 0 member summaries corrected" in captured.err

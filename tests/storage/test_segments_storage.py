@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from campaigns.checkin import local_day
 from campaigns.members import ChatInfo, EventKind, Person
@@ -31,7 +32,14 @@ from campaigns.segments import (
 from campaigns.services.members import membership_changed, record_messages
 from campaigns.services.orders import record_order
 from campaigns.settings import ChatSettings
-from storage.models import EventRow, MemberMonthRow, MembershipRow, OrderRow, UserRow
+from storage.models import (
+    EventRow,
+    MemberDayRow,
+    MemberMonthRow,
+    MembershipRow,
+    OrderRow,
+    UserRow,
+)
 from tests.storage.test_rule_prefilters import seed_chat
 
 NOW = dt.datetime(2026, 11, 20, 3, 0, 30, 250_000, tzinfo=dt.UTC)
@@ -432,21 +440,7 @@ async def test_the_summaries_the_writes_keep_equal_a_rebuild_from_the_log(uow_fa
     async with uow_factory() as uow:
         record = await uow.chats.get(group.chat_id)
         assert record is not None
-        rows = await uow.session.execute(
-            select(
-                MembershipRow.user_id, MembershipRow.active_days, MembershipRow.last_active_day,
-                MembershipRow.orders, MembershipRow.spend, MembershipRow.last_order_at,
-                MembershipRow.w_orders, MembershipRow.w_spend, MembershipRow.w_days,
-            ).where(MembershipRow.chat_id == record.pk)
-        )  # fmt: skip
-        kept = {r[0]: tuple(r[1:]) for r in rows}
-        buckets = await uow.session.execute(
-            select(
-                MemberMonthRow.user_id, MemberMonthRow.month, MemberMonthRow.active_days,
-                MemberMonthRow.orders, MemberMonthRow.spend,
-            ).where(MemberMonthRow.chat_id == record.pk)
-        )  # fmt: skip
-        months = {(u, m): (d, o, s) for u, m, d, o, s in buckets if (d, o, s) != (0, 0, 0)}
+        kept, months = await summaries(uow.session, record.pk)
         logged = await uow.session.execute(
             select(EventRow.user_id, EventRow.at).where(
                 EventRow.chat_id == record.pk, EventRow.kind == EventKind.MESSAGE
@@ -489,3 +483,142 @@ async def test_the_summaries_the_writes_keep_equal_a_rebuild_from_the_log(uow_fa
             expected_months[key] = (dd, o + 1, s + amount)
     assert kept == rebuilt
     assert months == expected_months
+
+    # `growthbot segments --rebuild` counts the same from the log: nothing to mend, and
+    # spoilt summaries, buckets and lost member days are mended.
+    async with uow_factory() as uow:
+        record = await uow.chats.get(group.chat_id)
+        assert record is not None
+        assert await uow.segments.rebuild(record.pk, TZ, record.rfm_from) == 0
+        ours = MembershipRow.chat_id == record.pk
+        await uow.session.execute(
+            update(MembershipRow).where(ours).values(
+                active_days=99, last_active_day=None, orders=7, spend=1, last_order_at=NOW,
+                w_orders=3, w_spend=4, w_days=5,
+            )
+        )  # fmt: skip
+        in_buckets = MemberMonthRow.chat_id == record.pk
+        await uow.session.execute(
+            update(MemberMonthRow)
+            .where(in_buckets)
+            .values(active_days=MemberMonthRow.active_days + 1, orders=0)
+        )
+        await uow.session.execute(delete(MemberDayRow).where(MemberDayRow.chat_id == record.pk))
+        uow.session.add(
+            MemberMonthRow(
+                chat_id=record.pk, user_id=people[0].user_id, month=dt.date(2020, 1, 1),
+                active_days=3, orders=1, spend=5, points_earned=0,
+            )
+        )  # fmt: skip
+        await uow.session.flush()
+
+        await uow.segments.rebuild(record.pk, TZ, record.rfm_from)
+
+        assert await summaries(uow.session, record.pk) == (rebuilt, expected_months)
+
+
+async def summaries(session, chat_pk: int) -> tuple[dict, dict]:
+    """Each member's summary, and the monthly buckets that count anything."""
+    rows = await session.execute(
+        select(
+            MembershipRow.user_id, MembershipRow.active_days, MembershipRow.last_active_day,
+            MembershipRow.orders, MembershipRow.spend, MembershipRow.last_order_at,
+            MembershipRow.w_orders, MembershipRow.w_spend, MembershipRow.w_days,
+        ).where(MembershipRow.chat_id == chat_pk)
+    )  # fmt: skip
+    kept = {r[0]: tuple(r[1:]) for r in rows}
+    buckets = await session.execute(
+        select(
+            MemberMonthRow.user_id, MemberMonthRow.month, MemberMonthRow.active_days,
+            MemberMonthRow.orders, MemberMonthRow.spend,
+        ).where(MemberMonthRow.chat_id == chat_pk)
+    )  # fmt: skip
+    months = {(u, m): (d, o, s) for u, m, d, o, s in buckets if (d, o, s) != (0, 0, 0)}
+    return kept, months
+
+
+def stored_scores(rows) -> dict:
+    return {r.user_id: (r.rfm_r, r.rfm_f, r.rfm_m, r.rfm_segment) for r in rows}
+
+
+@pytest.mark.parametrize("by_key_at_most", [0, 10_000])
+async def test_rescoring_rewrites_what_changed_by_key_or_in_one_update_alike(
+    uow_factory, monkeypatch, by_key_at_most
+):
+    """Few changes are rewritten by key (a batch at a time), many by one UPDATE: either way
+    the scores are score_group's, also when the group's last order goes (F and M from
+    activity then) and when members' counters move."""
+    from storage.repositories import segments as repository
+
+    monkeypatch.setattr(repository, "REWRITTEN_BY_KEY", by_key_at_most)
+    monkeypatch.setattr(repository, "KEYS_AT_ONCE", 7)
+    members = [
+        {
+            "present": i % 11 != 0,
+            "joined_at": ago(500 * DAY),
+            "last_active_at": ago((i * 7 % 40) * DAY + i),
+            "last_order_at": None if i % 3 else ago((i * 13 % 200) * DAY + 5),
+            "w_orders": 0 if i % 3 else i % 7 + 1,
+            "w_spend": 0 if i % 3 else (i * 977) % 60_000,
+            "w_days": i % 25,
+        }
+        for i in range(QUINTILE_MIN + 12)
+    ]
+
+    def expected(by_orders: bool) -> dict:
+        facts = [
+            RfmFacts(
+                10_000 + i,
+                None if (m["last_order_at"] if by_orders else m["last_active_at"]) is None
+                else max(0, days_since(NOW, m["last_order_at"] if by_orders
+                                       else m["last_active_at"])),
+                m["w_orders"] if by_orders else m["w_days"],
+                m["w_spend"],
+            )
+            for i, m in enumerate(members)
+            if m["present"]
+        ]  # fmt: skip
+        scored = {
+            s.user_id: (s.r, s.f, s.m, str(s.segment))
+            for s in score_group(facts, by_orders=by_orders)
+        }
+        absent = {10_000 + i: (None,) * 4 for i, m in enumerate(members) if not m["present"]}
+        return scored | absent
+
+    async with uow_factory() as uow:
+        chat = await seed_chat(uow.session)
+        await seed_members(uow.session, chat.id, members)
+        order = OrderRow(
+            chat_id=chat.id, external_id="x", user_id=1, amount=1, currency="CNY", at=NOW,
+            coupon_codes={"codes": []}, source="test", created_at=NOW,
+        )  # fmt: skip
+        uow.session.add(order)
+        await uow.session.flush()
+        of_group = select(
+            MembershipRow.user_id, MembershipRow.rfm_r, MembershipRow.rfm_f, MembershipRow.rfm_m,
+            MembershipRow.rfm_segment,
+        ).where(MembershipRow.chat_id == chat.id)  # fmt: skip
+
+        await uow.segments.refresh_rfm(chat.id, NOW)
+        first = stored_scores(await uow.session.execute(of_group))
+        await uow.session.delete(order)
+        await uow.session.flush()
+        await uow.segments.refresh_rfm(chat.id, NOW)
+        without_orders = stored_scores(await uow.session.execute(of_group))
+        expected_first, expected_without = expected(by_orders=True), expected(by_orders=False)
+        for i in (1, 2, 4):
+            members[i]["w_days"] += 40
+        await uow.session.execute(
+            update(MembershipRow)
+            .where(
+                MembershipRow.chat_id == chat.id,
+                MembershipRow.user_id.in_([10_001, 10_002, 10_004]),
+            )
+            .values(w_days=MembershipRow.w_days + 40)
+        )
+        await uow.segments.refresh_rfm(chat.id, NOW)
+        moved = stored_scores(await uow.session.execute(of_group))
+
+    assert first == expected_first
+    assert without_orders == expected_without
+    assert moved == expected(by_orders=False) != expected_without

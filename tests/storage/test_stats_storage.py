@@ -15,7 +15,7 @@ import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from campaigns.checkin import local_day
@@ -344,6 +344,58 @@ async def test_the_local_day_in_sql_is_the_rule_on_both_databases(uow_factory, i
 
     day = found if isinstance(found, dt.date) else dt.date.fromisoformat(str(found))
     assert day == local_day(instant, zone)
+
+
+INSTANTS = st.datetimes(
+    min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 12, 31),
+    timezones=st.just(dt.UTC),
+)  # fmt: skip
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    instants=st.lists(INSTANTS, min_size=1, max_size=6),
+    bounds=st.tuples(INSTANTS, INSTANTS).map(sorted),
+    zone=st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Asia/Kolkata",
+                          "Australia/Lord_Howe", "America/St_Johns", "UTC"]),
+)  # fmt: skip
+@example(
+    instants=[
+        dt.datetime(2026, 3, 29, 22, 0, tzinfo=dt.UTC),  # midnight in Berlin, summer time
+        dt.datetime(2026, 3, 29, 21, 59, 59, 999_999, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 25, 22, 59, 59, tzinfo=dt.UTC),  # winter time again
+        dt.datetime(2026, 10, 25, 23, 0, tzinfo=dt.UTC),
+    ],
+    bounds=[
+        dt.datetime(2026, 1, 1, 0, 0, 0, 500_000, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 25, 22, 59, 59, 999_999, tzinfo=dt.UTC),
+    ],
+    zone="Europe/Berlin",
+)
+async def test_the_local_day_within_a_range_is_the_rule_inside_and_outside_it(
+    uow_factory, instants, bounds, zone
+):
+    """What a rebuild uses on SQLite: date() shifted by the offset in force at each instant
+    between the two bounds (DST changes included), the rule itself outside them."""
+    from sqlalchemy import literal, select
+
+    from storage.local_day import local_day_within
+    from storage.models import UtcDateTime
+
+    first, last = bounds
+    async with uow_factory() as uow:
+        dialect = uow.session.get_bind().dialect.name
+        found = [
+            await uow.session.scalar(
+                select(local_day_within(literal(at, UtcDateTime()), zone, first, last, dialect))
+            )
+            for at in instants
+        ]
+
+    days = [f if isinstance(f, dt.date) else dt.date.fromisoformat(str(f)) for f in found]
+    assert days == [local_day(at, zone) for at in instants]
 
 
 # -- property: the rollup the writes keep equals a recompute from the raw tables ----------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from hypothesis import given
@@ -17,6 +18,7 @@ from campaigns.segments import (
     Stage,
     StageThresholds,
     fixed_score,
+    quintile_cutoffs,
     quintile_scores,
     score_group,
     segment_of,
@@ -122,6 +124,25 @@ def test_ties_share_a_score_and_everyone_equal_is_the_middle():
     scores = quintile_scores([1, 5, 5, 5, 5, 5, 5, 5, 5, 9])
     assert len(set(scores[1:9])) == 1
     assert scores[0] < scores[1] < scores[9]
+
+
+@given(
+    st.lists(st.integers(0, 40) | st.integers(0, 10**9), min_size=1, max_size=300),
+    st.booleans(),
+)
+def test_cutoffs_from_the_histogram_score_every_value_as_its_quintile(values, lower_is_better):
+    histogram = Counter(values).items()
+
+    cutoffs = quintile_cutoffs(histogram, lower_is_better=lower_is_better)
+
+    scored = [fixed_score(v, cutoffs, lower_is_better=lower_is_better) for v in values]
+    assert scored == quintile_scores(values, lower_is_better=lower_is_better)
+
+
+def test_a_score_no_value_earns_has_no_cutoff():
+    assert quintile_cutoffs([(7, 4)]) == (7, 7, None, None)  # all equal: 3 throughout
+    assert quintile_cutoffs([(7, 4)], lower_is_better=True) == (7, 7, None, None)
+    assert fixed_score(8, (7, 7, None, None)) == 3
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=200))
