@@ -10,6 +10,7 @@ spelled out), so `not` means what it means in Python.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     and_,
@@ -40,6 +41,7 @@ from campaigns.audience_expr import (
     Rule,
 )
 from campaigns.audiences import AudienceMember, SavedAudience
+from campaigns.dashboard import MemberSort, search_id
 from campaigns.members import Person
 from campaigns.referral import InviteStatus
 from campaigns.tiers import TierLadder, ladder_from_json
@@ -211,6 +213,54 @@ class SqlAudiences(Repository):
                 .order_by(M.user_id)
             )
         ).all()
+        return await self._exported([(m, u) for m, u in rows], chat_pk, ladder)
+
+    async def browse(
+        self,
+        chat_pk: int,
+        expr: Expr | None,
+        now: dt.datetime,
+        ladder: TierLadder,
+        *,
+        search: str,
+        sort: MemberSort,
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> tuple[int, list[AudienceMember]]:
+        where: list[ColumnElement[bool]] = [M.chat_id == chat_pk, M.present.is_(True)]
+        if expr is not None:  # the audience's own clause: the same members as a broadcast
+            where.append(audience_where(expr, now))
+        if search:
+            pattern = "%" + _escape_like(search.lower()) + "%"
+            found: list[ColumnElement[bool]] = [
+                func.lower(column).like(pattern, escape="\\")
+                for column in (U.first_name, U.last_name, U.username)
+            ]
+            if (exact := search_id(search)) is not None:
+                found.append(M.user_id == exact)
+            where.append(or_(*found))
+        total = await self.session.scalar(
+            select(func.count()).select_from(M).join(U, U.id == M.user_id).where(*where)
+        )
+        column = _SORTS[sort]
+        order = column.desc() if descending else column.asc()
+        rows = (
+            await self.session.execute(
+                select(M, U)
+                .join(U, U.id == M.user_id)
+                .where(*where)
+                .order_by(order.nulls_last(), M.user_id)
+                .offset(offset)
+                .limit(limit)
+            )
+        ).all()
+        return int(total or 0), await self._exported([(m, u) for m, u in rows], chat_pk, ladder)
+
+    async def _exported(
+        self, rows: list[tuple[MembershipRow, UserRow]], chat_pk: int, ladder: TierLadder
+    ) -> list[AudienceMember]:
+        """The members as the CSV and the dashboard show them: tags read in chunks of ids."""
         tags: dict[int, list[str]] = {}
         ids = [m.user_id for m, _ in rows]
         for start in range(0, len(ids), 5000):
@@ -237,3 +287,18 @@ class SqlAudiences(Repository):
             )
             for m, u in rows
         ]
+
+
+def _escape_like(text: str) -> str:
+    """A search typed by an operator matches literally: `%` and `_` are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_SORTS: dict[MemberSort, Any] = {
+    MemberSort.POINTS: M.points,
+    MemberSort.ORDERS: M.orders,
+    MemberSort.SPEND: M.spend,
+    MemberSort.JOINED: M.joined_at,
+    MemberSort.ACTIVE: M.last_active_at,
+    MemberSort.ID: M.user_id,
+}
