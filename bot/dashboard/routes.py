@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -34,6 +34,7 @@ from starlette.staticfiles import StaticFiles
 from bot.audience_cli import EXPORT_FIELDS
 from bot.dashboard.auth import DashboardAuth, Identity, NotSignedIn, csrf_ok
 from bot.spreadsheet import safe_cell
+from bot.webhooks import Refused, read_body
 from campaigns.access import AccessDenied, Gate
 from campaigns.audiences import AudienceRefused
 from campaigns.checkin import local_day
@@ -646,13 +647,16 @@ class Dashboard:
 
     @staticmethod
     async def form(request: Request) -> dict[str, str]:
+        """A POST's urlencoded fields (what an HTML form sends), bounded in size and count;
+        anything unreadable is an empty form (and so fails the CSRF check)."""
         if request.method != "POST":
             return {}
-        declared = request.headers.get("content-length", "0")
-        if declared.isdigit() and int(declared) > MAX_FORM:
+        try:
+            body = await read_body(request, MAX_FORM)
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
+        except (Refused, UnicodeDecodeError, ValueError):
             return {}
-        async with request.form(max_files=0, max_fields=50) as form:
-            return {k: v for k, v in form.items() if isinstance(v, str)}
+        return dict(pairs)
 
     def forbidden(self, who: Identity | None) -> Response:
         t = DashboardTexts(who.language if who else self.defaults.language)

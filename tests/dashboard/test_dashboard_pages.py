@@ -1,0 +1,153 @@
+"""The dashboard's pages show what the chat commands show, and change what they change:
+/stats' KPIs, members by audience (and the CSV), posts as /posts lists them, /set's checks."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.dashboard.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, OWNER, Board, seed
+
+
+@pytest.fixture
+async def seeded(board: Board) -> Board:
+    await seed(board.bot)
+    await board.sign_in(ADMIN)
+    return board
+
+
+async def test_the_overview_shows_the_stats_kpis_and_chart_data(seeded: Board) -> None:
+    page = await seeded.http.get(f"/dashboard/g/{GROUP}/?days=7")
+
+    assert page.status_code == 200
+    assert "Members" in page.text and "DAU (daily average)" in page.text
+    assert 'id="chart-activity"' in page.text and '"Check-ins"' in page.text
+    assert "/dashboard/static/vendor/echarts.min.js" in page.text
+
+
+async def test_members_are_filtered_by_a_saved_audience(seeded: Board) -> None:
+    everyone = await seeded.http.get(f"/dashboard/g/{GROUP}/members")
+    vip = await seeded.http.get(f"/dashboard/g/{GROUP}/members?audience=vip")
+
+    assert all(name in everyone.text for name in ("Alice", "鲍勃", "Carol"))
+    assert "Alice" in vip.text and "鲍勃" not in vip.text and "Carol" not in vip.text
+    assert "1 member" in vip.text
+
+
+async def test_members_are_searched_and_sorted(seeded: Board) -> None:
+    found = await seeded.http.get(f"/dashboard/g/{GROUP}/members?q=ali")
+    by_points = await seeded.http.get(f"/dashboard/g/{GROUP}/members?sort=points&dir=desc")
+    wildcard = await seeded.http.get(f"/dashboard/g/{GROUP}/members?q=%25")
+
+    assert "Alice" in found.text and "Carol" not in found.text
+    text = by_points.text
+    assert text.index("Alice") < text.index("Carol")  # Alice checked in: the most points
+    assert "No member matches." in wildcard.text  # `%` is a character, not a wildcard
+
+
+async def test_the_csv_has_the_audiences_members_with_the_export_columns(seeded: Board) -> None:
+    response = await seeded.http.get(f"/dashboard/g/{GROUP}/members.csv?audience=vip")
+
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [int(r["user_id"]) for r in rows] == [ALICE]
+    assert rows[0]["tags"] == "vip" and int(rows[0]["points"]) > 0
+
+
+async def test_a_post_made_and_paused_here_is_what_posts_lists(seeded: Board) -> None:
+    csrf = await seeded.csrf()
+    form = {"csrf": csrf, "when": "daily 09:00", "text": "<b>Good morning</b>"}
+
+    preview = await seeded.http.post(f"/dashboard/g/{GROUP}/content", data=form | {"do": "preview"})
+    saved = await seeded.http.post(f"/dashboard/g/{GROUP}/content", data=form | {"do": "save"})
+    paused = await seeded.http.post(f"/dashboard/g/{GROUP}/posts/1/pause", data={"csrf": csrf})
+
+    assert "<b>Good morning</b>" in preview.text and "Next runs" in preview.text
+    assert saved.status_code == 303 and paused.status_code == 303
+    [listed] = await seeded.bot.say(OWNER, "/posts")
+    assert "#1" in listed and "paused" in listed.lower()
+    page = await seeded.http.get(f"/dashboard/g/{GROUP}/content")
+    assert 'id="post-1" data-status="paused"' in page.text
+
+
+async def test_a_post_paused_in_chat_shows_paused_here(seeded: Board) -> None:
+    csrf = await seeded.csrf()
+    form = {"csrf": csrf, "when": "daily 09:00", "text": "Hello", "do": "save"}
+    await seeded.http.post(f"/dashboard/g/{GROUP}/content", data=form)
+    before = await seeded.http.get(f"/dashboard/g/{GROUP}/content")
+
+    await seeded.bot.say(OWNER, "/post pause 1", at=seeded.bot.clock.now())
+    after = await seeded.http.get(f"/dashboard/g/{GROUP}/content")
+
+    assert 'id="post-1" data-status="active"' in before.text
+    assert 'id="post-1" data-status="paused"' in after.text
+
+
+async def test_a_bad_post_is_refused_with_schedules_words(seeded: Board) -> None:
+    csrf = await seeded.csrf()
+
+    response = await seeded.http.post(
+        f"/dashboard/g/{GROUP}/content",
+        data={"csrf": csrf, "when": "someday", "text": "Hi", "do": "save"},
+    )
+
+    assert response.status_code == 200 and 'role="alert"' in response.text
+    [listed] = await seeded.bot.say(OWNER, "/posts")
+    assert "#1" not in listed
+
+
+async def test_settings_are_checked_and_answered_as_set_does(seeded: Board) -> None:
+    csrf = await seeded.csrf()
+    [in_chat] = await seeded.bot.say(OWNER, "/set checkin_points lots")
+
+    refused = await seeded.http.post(
+        f"/dashboard/g/{GROUP}/settings",
+        data={"csrf": csrf, "key": "checkin_points", "value": "lots"},
+    )
+    changed = await seeded.http.post(
+        f"/dashboard/g/{GROUP}/settings", data={"csrf": csrf, "key": "checkin_points", "value": "7"}
+    )
+
+    assert refused.status_code == 422
+    assert in_chat.split("\n")[0].replace("<code>", "").replace("</code>", "")[:30] in (
+        refused.text.replace("<code>", "").replace("</code>", "")
+    )
+    assert changed.status_code == 200
+    assert (await seeded.bot.app.bot_data.deps.settings_of(GROUP)).checkin.points == 7
+
+
+async def test_the_language_switches_to_chinese(seeded: Board) -> None:
+    csrf = await seeded.csrf()
+
+    switched = await seeded.http.post(
+        "/dashboard/lang",
+        data={"csrf": csrf, "language": "zh", "next": f"/dashboard/g/{GROUP}/members"},
+        follow_redirects=True,
+    )
+
+    assert switched.status_code == 200  # followed to the members page
+    assert 'lang="zh-Hans"' in switched.text and "成员" in switched.text
+
+
+async def test_dashboard_in_private_answers_with_a_web_app_button(board: Board) -> None:
+    await board.private(ADMIN, "/dashboard")
+
+    sent = [c for c in board.bot.world.calls if c.method == "sendMessage"][-1]
+    [[button]] = sent.params["reply_markup"]["inline_keyboard"]
+    assert button["web_app"]["url"] == "http://bot/dashboard/"
+
+
+async def test_dashboard_in_a_group_gives_admins_a_startapp_link(board: Board) -> None:
+    [reply] = await board.bot.say(ADMIN, "/dashboard")
+    refused = await board.bot.say(BOB, "/dashboard")
+    links = board.bot.app.bot_data.deps.dashboard
+    assert links is not None
+
+    assert "startapp=" + links.group_link(GROUP).split("startapp=")[1] in reply
+    assert "web_app" not in str(board.bot.world.calls[-1].params)
+    assert refused and "startapp" not in refused[0]
+
+
+__all__ = ["CAROL"]
