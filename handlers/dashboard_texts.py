@@ -78,9 +78,6 @@ class DashboardTexts:
     def pages_nav(self) -> str:
         return self._("Pages")
 
-    def language_switch(self) -> str:
-        return self._("中文 / English")
-
     def other_language(self) -> str:
         return "English" if self.language == "zh" else "中文"
 

@@ -128,7 +128,8 @@ async def test_the_language_switches_to_chinese(seeded: Board) -> None:
     )
 
     assert switched.status_code == 200  # followed to the members page
-    assert 'lang="zh-Hans"' in switched.text and "成员" in switched.text
+    assert 'lang="zh-Hans"' in switched.text
+    assert 'aria-current="page">成员</a>' in switched.text and "下载 CSV" in switched.text
 
 
 async def test_dashboard_in_private_answers_with_a_web_app_button(board: Board) -> None:
