@@ -95,13 +95,8 @@ async def seed(bot: Harness) -> None:
 
 
 async def dashboard_harness(database_url: str, **settings: object) -> Harness:
-    harness, _ = await make_harness(
-        database_url,
-        bot_owner_ids="999",
-        dashboard_url=URL,
-        dashboard_cookie_secure=False,
-        **settings,
-    )
+    config: dict[str, object] = {"dashboard_url": URL, "dashboard_cookie_secure": False}
+    harness, _ = await make_harness(database_url, bot_owner_ids="999", **(config | settings))
     world = harness.world
     world.add_user(OTHER_ADMIN, "Otto", language_code="en")
     world.add_group(OTHER_GROUP, "Other Shop", owner=OTHER_ADMIN)
