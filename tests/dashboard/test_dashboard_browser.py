@@ -7,6 +7,7 @@ every page passes an axe check with no serious or critical violation.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -177,9 +178,9 @@ async def test_members_filtered_by_an_audience_and_downloaded_as_csv(site: Site)
     async with page.expect_download() as waiting:  # type: ignore[attr-defined]
         await page.click("#csv")  # type: ignore[attr-defined]
     download = await waiting.value
-    path = await download.path()
+    saved = await asyncio.to_thread(Path(await download.path()).read_bytes)
 
-    found = list(csv.DictReader(io.StringIO(Path(path).read_text("utf-8-sig"))))
+    found = list(csv.DictReader(io.StringIO(saved.decode("utf-8-sig"))))
     assert [int(r["user_id"]) for r in found] == [ALICE]
     assert download.suggested_filename == f"members-{GROUP}-vip.csv"
 
