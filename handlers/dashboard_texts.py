@@ -126,6 +126,15 @@ class DashboardTexts:
     def period_label(self) -> str:
         return self._("Period")
 
+    def loading(self) -> str:
+        return self._("Counting…")
+
+    def not_loaded(self) -> str:
+        return self._("The figures could not be loaded: reload the page.")
+
+    def needs_javascript(self) -> str:
+        return self._("The figures and charts need JavaScript.")
+
     def versus_before(self) -> str:
         return self._("against the period before")
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -50,7 +50,7 @@ from campaigns.services.calendar import PostAction
 from campaigns.services.stats import StatsReport
 from campaigns.settings import SETTING_KEYS, ChatSettings
 from campaigns.shop import expiry_grace
-from campaigns.stats import PERIOD_DAYS, Asked, Kpi
+from campaigns.stats import PERIOD_DAYS, Asked
 from handlers.admin_texts import AdminTexts
 from handlers.calendar_texts import CalendarTexts
 from handlers.campaign_texts import CampaignTexts
@@ -63,7 +63,14 @@ COOKIE = "gb_session"
 CSRF_HEADER = "x-csrf-token"
 CHAT_ID = re.compile(r"-?\d{1,19}")
 PAGES = ("overview", "members", "campaigns", "content", "commerce", "settings")
+REPORT_TTL = 60.0  # seconds a group's overview figures are reused
 MAX_FORM = 16 * 1024  # bytes of a form: a post's text is at most 4,096 characters
+
+
+def period_days(request: Request) -> int:
+    """`?days=7|30|90` (30 otherwise), as /stats takes it."""
+    raw = request.query_params.get("days", "30")
+    return int(raw) if raw in {str(d) for d in PERIOD_DAYS} else 30
 
 
 class Dashboard:
@@ -85,6 +92,7 @@ class Dashboard:
         self.auth, self.uow, self.gate, self.now, self.defaults = auth, uow, gate, now, defaults
         self.secure, self.samesite = secure, samesite
         self.settings_changed = settings_changed
+        self._reports: dict[tuple[int, int, str], tuple[float, dict[str, Any]]] = {}
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html"]),
@@ -107,6 +115,7 @@ class Dashboard:
             Route("/lang", self.switch_language, methods=["POST"]),
             Route("/groups", self.groups),
             Route(g + "/", self.page("overview", self.overview)),
+            Route(g + "/overview.json", self.overview_data),
             Route(g + "/members", self.page("members", self.members)),
             Route(g + "/members.csv", self.members_csv),
             Route(g + "/campaigns", self.page("campaigns", self.campaigns)),
@@ -250,38 +259,55 @@ class Dashboard:
     async def overview(
         self, request: Request, who: Identity, chat_id: int, t: DashboardTexts
     ) -> dict[str, Any]:
-        """The /stats card and its charts' data (the same use case and rollup as /stats)."""
-        raw = request.query_params.get("days", "30")
-        days = int(raw) if raw in {str(d) for d in PERIOD_DAYS} else 30
-        report = await use.overview(
-            self.uow,
-            self.gate(),
-            chat_id=chat_id,
-            user_id=who.user_id,
-            asked=Asked(days=days),
-            now=self.now(),
-        )
-        st = StatsTexts(who.language)
+        """The page around the figures: they come from overview.json (the /stats report
+        takes about a second on a million members, the page must not wait for it)."""
+        record = await use.group_settings(self.uow, self.gate(), chat_id=chat_id,
+                                          user_id=who.user_id)  # fmt: skip
+        return {"title": record.title, "days": period_days(request), "periods": PERIOD_DAYS}
+
+    async def overview_data(self, request: Request) -> Response:
+        """The /stats card and its charts' data (the same use case and rollup as /stats),
+        kept REPORT_TTL seconds per group, period and language: a dashboard left open and
+        reloaded by several admins asks the database once a minute, as /stats allows."""
+        who = self.who(request)
+        chat_id = self.chat_id(request)
+        if who is None or chat_id is None:
+            return self.forbidden(who)
+        days = period_days(request)
+        key = (chat_id, days, who.language)
+        try:
+            # the admin check runs on every request, cached figures or not
+            await use.group_settings(self.uow, self.gate(), chat_id=chat_id, user_id=who.user_id)
+            hit = self._reports.get(key)
+            if hit is not None and hit[0] > time.monotonic():
+                return JSONResponse(hit[1], headers={"Cache-Control": "no-store"})
+            report = await use.overview(
+                self.uow, self.gate(), chat_id=chat_id, user_id=who.user_id,
+                asked=Asked(days=days), now=self.now(),
+            )  # fmt: skip
+        except AccessDenied:
+            return self.forbidden(who)
+        data = self.overview_json(report, DashboardTexts(who.language))
+        self._reports = {k: v for k, v in self._reports.items() if v[0] > time.monotonic()}
+        self._reports[key] = (time.monotonic() + REPORT_TTL, data)
+        return JSONResponse(data, headers={"Cache-Control": "no-store"})
+
+    def overview_json(self, report: StatsReport, t: DashboardTexts) -> dict[str, Any]:
+        st = StatsTexts(t.language)
         lines = {line.kpi: line for line in report.card.lines}
         blocks = [
             [
-                (st.name(k), st.value(lines[k].kind, lines[k].value), st.change(lines[k]))
+                [st.name(k), st.value(lines[k].kind, lines[k].value), st.change(lines[k])]
                 for k in block
                 if k in lines
             ]
             for block in BLOCKS
         ]
+        period = report.card.period
         return {
-            "title": report.card.title,
-            "days": days,
-            "periods": PERIOD_DAYS,
             "blocks": blocks,
-            "charts": Markup(  # `<` escaped: the JSON cannot close its script tag
-                json.dumps(self.chart_data(report, t), ensure_ascii=False).replace("<", "\\u003c")
-            ),
-            "since": report.card.period.start,
-            "until": report.card.period.end,
-            "kpi": Kpi,
+            "charts": self.chart_data(report, t),
+            "period": f"{period.start} – {period.end}, {t.versus_before()}",
         }
 
     @staticmethod

@@ -127,6 +127,7 @@ async def test_a_signed_init_data_signs_in_and_the_kpis_and_charts_show(site: Si
 
     page = await site.signed_in(ADMIN, start_param=token)
     await page.wait_for_url(f"**/dashboard/g/{GROUP}/")  # type: ignore[attr-defined]
+    await page.wait_for_selector("#kpis:not([aria-busy])")  # type: ignore[attr-defined]
 
     assert await page.locator(".kpi").count() >= 20  # type: ignore[attr-defined]
     assert "DAU" in await page.locator(".kpis").inner_text()  # type: ignore[attr-defined]

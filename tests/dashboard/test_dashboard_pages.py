@@ -8,7 +8,17 @@ import io
 
 import pytest
 
-from tests.dashboard.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, OWNER, Board, seed
+from tests.dashboard.conftest import (
+    ADMIN,
+    ALICE,
+    BOB,
+    CAROL,
+    GROUP,
+    OTHER_ADMIN,
+    OWNER,
+    Board,
+    seed,
+)
 
 
 @pytest.fixture
@@ -20,11 +30,27 @@ async def seeded(board: Board) -> Board:
 
 async def test_the_overview_shows_the_stats_kpis_and_chart_data(seeded: Board) -> None:
     page = await seeded.http.get(f"/dashboard/g/{GROUP}/?days=7")
+    data = await seeded.http.get(f"/dashboard/g/{GROUP}/overview.json?days=7")
+    replies = await seeded.bot.say(OWNER, "/stats 7d", at=seeded.bot.clock.now())
+    card = next(r for r in replies if "Members" in r)
 
-    assert page.status_code == 200
-    assert "Members" in page.text and "DAU (daily average)" in page.text
-    assert 'id="chart-activity"' in page.text and '"Check-ins"' in page.text
+    assert page.status_code == 200 and "overview.json?days=7" in page.text
     assert "/dashboard/static/vendor/echarts.min.js" in page.text
+    lines = {name: value for block in data.json()["blocks"] for name, value, _ in block}
+    assert lines["Members"] == "4" and "DAU (daily average)" in lines
+    assert f"Members <b>{lines['Members']}</b>" in card  # the same figure /stats gives
+    charts = data.json()["charts"]
+    checkins = next(s for s in charts["activity"]["series"] if s["name"] == "Check-ins")
+    assert len(charts["activity"]["x"]) == 7 and sum(checkins["data"]) == 3
+
+
+async def test_the_overview_figures_are_for_admins_of_that_group_only(seeded: Board) -> None:
+    seeded.http.cookies.clear()
+    await seeded.sign_in(OTHER_ADMIN)
+
+    response = await seeded.http.get(f"/dashboard/g/{GROUP}/overview.json")
+
+    assert response.status_code == 403 and "Members" not in response.text
 
 
 async def test_members_are_filtered_by_a_saved_audience(seeded: Board) -> None:

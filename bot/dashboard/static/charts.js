@@ -1,10 +1,58 @@
-// The overview's charts, drawn by ECharts (vendored: no CDN) from the data the server put in
-// the page: the /stats days, and the retention cohorts as a heatmap.
+// The overview: the /stats KPIs and their charts, fetched from overview.json (the page itself
+// comes at once; the figures take a second on a big group) and drawn by ECharts (vendored:
+// no CDN): the days of the period, and the retention cohorts as a heatmap.
 (function () {
   "use strict";
-  var node = document.getElementById("chart-data");
-  if (!node || !window.echarts) return;
-  var data = JSON.parse(node.textContent);
+  var kpis = document.getElementById("kpis");
+  if (!kpis) return;
+  fetch(kpis.dataset.source, { credentials: "same-origin" })
+    .then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.json();
+    })
+    .then(function (data) {
+      showKpis(data);
+      if (window.echarts) drawCharts(data.charts);
+    })
+    .catch(function () {
+      kpis.textContent = kpis.dataset.failed;
+      kpis.setAttribute("role", "alert");
+      kpis.removeAttribute("aria-busy");
+    });
+
+  function showKpis(data) {
+    kpis.textContent = "";
+    data.blocks.forEach(function (block) {
+      var box = document.createElement("div");
+      box.className = "kpi-block";
+      block.forEach(function (line) {
+        var row = document.createElement("div");
+        row.className = "kpi";
+        var name = document.createElement("span");
+        name.className = "kpi-name";
+        name.textContent = line[0];
+        var value = document.createElement("strong");
+        value.className = "kpi-value";
+        value.textContent = line[1];
+        row.appendChild(name);
+        row.appendChild(value);
+        if (line[2]) {
+          var change = document.createElement("span");
+          change.className = "kpi-change";
+          change.textContent = line[2];
+          row.appendChild(change);
+        }
+        box.appendChild(row);
+      });
+      kpis.appendChild(box);
+    });
+    kpis.removeAttribute("aria-busy");
+    document.getElementById("period").textContent = data.period;
+  }
+})();
+
+function drawCharts(data) {
+  "use strict";
   var css = getComputedStyle(document.documentElement);
   var text = (css.getPropertyValue("--text") || "#1a1a1a").trim();
   var hint = (css.getPropertyValue("--hint") || "#555555").trim();
@@ -76,4 +124,4 @@
       series: [{ type: "heatmap", data: c.cells, label: { show: true, formatter: function (p) { return p.value[2] + "%"; } } }],
     });
   }
-})();
+}
