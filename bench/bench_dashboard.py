@@ -11,8 +11,9 @@ signed in as an admin, `--runs` times each, and prints the median. Then the Java
 loads, raw and gzipped as the app serves it. SQLite in a temporary directory by default; a
 PostgreSQL database given with --database-url is EMPTIED.
 
-Goal (dashboard issue): each page's HTML in <= 200 ms of server time with 1,000,000 members;
-the JavaScript shipped <= 500 KB compressed.
+overview.json (the /stats report the overview draws) is timed cold and cached apart: it
+is not a page's HTML. Goal (dashboard issue): each page's HTML in <= 200 ms of server time
+with 1,000,000 members; the JavaScript shipped <= 500 KB compressed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ ADMIN = 42
 PAGES = {
     "overview (30 days)": "/",
     "overview (90 days)": "/?days=90",
+    "overview.json 30d, cold": "/overview.json",
+    "overview.json 90d, cold": "/overview.json?days=90",
+    "overview.json 30d, cached": "/overview.json",
     "members, page 1 by points": "/members",
     "members, page 200 by spend": "/members?sort=spend&page=200",
     "members, search": "/members?q=M12345",
@@ -104,6 +108,8 @@ async def time_pages(url: str, runs: int) -> dict[str, float]:
         for name, path in PAGES.items():
             took = []
             for _ in range(runs):
+                if name.endswith("cold"):
+                    dashboard._reports.clear()  # the figures as the first admin to look sees them
                 began = time.perf_counter()
                 response = await client.get(f"/dashboard/g/{GROUP.chat_id}{path}")
                 took.append(time.perf_counter() - began)
@@ -134,16 +140,21 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=None, help="default: 10 per member")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the database as a previous run left it"
+    )
     args = parser.parse_args()
     events = args.events if args.events is not None else args.members * 10
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'dashboard.db'}"
-        await empty(url)
-        await seed(url, args.members, events)
-        await extras(url)
+        if not args.reuse:
+            await empty(url)
+            await seed(url, args.members, events)
+            await extras(url)
         print(f"{'SQLite' if is_sqlite(url) else 'PostgreSQL'}, {args.members:,} members")
         medians = await time_pages(url, args.runs)
-    worst = max(medians, key=lambda k: medians[k])
+    pages = {k: v for k, v in medians.items() if ".json" not in k}  # the HTML pages
+    worst = max(pages, key=lambda k: pages[k])
     verdict = "met" if medians[worst] <= 0.2 else "NOT met"
     print(f"slowest page: {worst}, {1000 * medians[worst]:.0f} ms; goal <= 200 ms: {verdict}")
     raw, zipped = javascript()
