@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.elements import SQLColumnExpression
 
 from campaigns.audience_expr import (
@@ -228,7 +228,9 @@ class SqlAudiences(Repository):
         offset: int,
         limit: int,
     ) -> tuple[int, list[AudienceMember]]:
-        where: list[ColumnElement[bool]] = [M.chat_id == chat_pk, M.present.is_(True)]
+        # `M.present` as the partial indexes (ix_memberships_present_*) are written, so a
+        # page of a big group is read from the index and its count is an index-only scan.
+        where: list[ColumnElement[bool]] = [M.chat_id == chat_pk, M.present == true()]
         if expr is not None:  # the audience's own clause: the same members as a broadcast
             where.append(audience_where(expr, now))
         if search:
@@ -240,22 +242,27 @@ class SqlAudiences(Repository):
             if (exact := search_id(search)) is not None:
                 found.append(M.user_id == exact)
             where.append(or_(*found))
-        total = await self.session.scalar(
-            select(func.count()).select_from(M).join(U, U.id == M.user_id).where(*where)
-        )
+        users = expr is not None or bool(search)  # only then is the users table read
+
+        def joined(query: Select[Any]) -> Select[Any]:
+            return query.join(U, U.id == M.user_id) if users else query
+
+        total = await self.session.scalar(joined(select(func.count()).select_from(M)).where(*where))
         column = _SORTS[sort]
-        order = column.desc() if descending else column.asc()
-        rows = (
-            await self.session.execute(
+        order = (column.desc(), M.user_id.desc()) if descending else (column.asc(), M.user_id)
+        page = joined(select(M.user_id)).where(*where).order_by(*order).offset(offset).limit(limit)
+        ids = list(await self.session.scalars(page))
+        rows: dict[int, tuple[MembershipRow, UserRow]] = {}
+        for start in range(0, len(ids), 5000):  # an export asks for all of them
+            chunk = ids[start : start + 5000]
+            found_rows = await self.session.execute(
                 select(M, U)
                 .join(U, U.id == M.user_id)
-                .where(*where)
-                .order_by(order.nulls_last(), M.user_id)
-                .offset(offset)
-                .limit(limit)
+                .where(M.chat_id == chat_pk, M.user_id.in_(chunk))
             )
-        ).all()
-        return int(total or 0), await self._exported([(m, u) for m, u in rows], chat_pk, ladder)
+            rows.update({m.user_id: (m, u) for m, u in found_rows})
+        ordered = [rows[i] for i in ids if i in rows]
+        return int(total or 0), await self._exported(ordered, chat_pk, ladder)
 
     async def _exported(
         self, rows: list[tuple[MembershipRow, UserRow]], chat_pk: int, ladder: TierLadder
