@@ -207,6 +207,12 @@ class DashboardTexts:
     def members_found(self, n: int) -> str:
         return self._n("{n} member", "{n} members", n)
 
+    def more_members(self, n: int) -> str:
+        return self._("more than {n} members", n=f"{n:,}")
+
+    def page_n(self, page: int) -> str:
+        return self._("Page {page}", page=f"{page:,}")
+
     def page_of(self, page: int, pages: int) -> str:
         return self._("Page {page} of {pages}", page=f"{page:,}", pages=f"{pages:,}")
 

@@ -47,7 +47,6 @@ from campaigns.ports import UnitOfWork
 from campaigns.schedule import ScheduleError
 from campaigns.services import dashboard as use
 from campaigns.services.calendar import PostAction
-from campaigns.services.stats import StatsReport
 from campaigns.settings import SETTING_KEYS, ChatSettings
 from campaigns.shop import expiry_grace
 from campaigns.stats import PERIOD_DAYS, Asked
@@ -292,7 +291,7 @@ class Dashboard:
         self._reports[key] = (time.monotonic() + REPORT_TTL, data)
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
 
-    def overview_json(self, report: StatsReport, t: DashboardTexts) -> dict[str, Any]:
+    def overview_json(self, report: use.Overview, t: DashboardTexts) -> dict[str, Any]:
         st = StatsTexts(t.language)
         lines = {line.kpi: line for line in report.card.lines}
         blocks = [
@@ -311,7 +310,7 @@ class Dashboard:
         }
 
     @staticmethod
-    def chart_data(report: StatsReport, t: DashboardTexts) -> dict[str, Any]:
+    def chart_data(report: use.Overview, t: DashboardTexts) -> dict[str, Any]:
         """What dashboard.js hands ECharts: each chart's title, x axis and named series."""
         days = report.card.days
         x = [d.day.isoformat() for d in days]
@@ -391,7 +390,7 @@ class Dashboard:
             "sorts": list(MemberSort),
             "csv": "members.csv?" + urlencode(params),
             "prev_link": link(query.page) if query.page > 0 else None,
-            "next_link": link(query.page + 2) if query.page + 1 < view.pages else None,
+            "next_link": link(query.page + 2) if view.has_next else None,
             "money": lambda minor: format_amount(minor, "CNY"),
             "title": view.chat.title,
         }

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from campaigns.audience_expr import Expr
 from campaigns.audiences import AudienceMember, SavedAudience
-from campaigns.dashboard import MemberSort
+from campaigns.dashboard import COUNT_CAP, MemberSort
 from campaigns.tiers import TierLadder
 
 
@@ -55,6 +55,8 @@ class Audiences(Protocol):
         descending: bool,
         offset: int,
         limit: int,
+        count_cap: int = COUNT_CAP,
     ) -> tuple[int, list[AudienceMember]]:
         """One page of the group's present members (those `expr` selects, when given) whose
-        name or @username contains `search` (or whose id it is), sorted; and how many match."""
+        name or @username contains `search` (or whose id it is), sorted; and how many match,
+        counted up to `count_cap + 1` (more than the cap: "more than count_cap")."""

@@ -18,7 +18,7 @@ from campaigns.access import AccessDenied, Denied, Gate
 from campaigns.audiences import AudienceMember, SavedAudience
 from campaigns.campaign import Retro
 from campaigns.content import read_post
-from campaigns.dashboard import PAGE_SIZE, MembersQuery, pages
+from campaigns.dashboard import COUNT_CAP, PAGE_SIZE, MembersQuery, pages
 from campaigns.errors import UnknownChat
 from campaigns.members import ChatInfo
 from campaigns.ports import UnitOfWork
@@ -28,13 +28,15 @@ from campaigns.ports.chats import ChatRecord
 from campaigns.schedule import When, parse_when
 from campaigns.services import calendar, campaigns, chats, coupons, groupbuys
 from campaigns.services.access import require_admin
+from campaigns.services.analytics import CohortReport, retention_cohorts
 from campaigns.services.audiences import saved_expr
 from campaigns.services.calendar import PostAction
-from campaigns.services.stats import StatsReport, stats_report
+from campaigns.services.stats import COHORT_WEEKS, LONG_COHORT_WEEKS, group_stats
 from campaigns.settings import ChatSettings
-from campaigns.stats import Asked
+from campaigns.stats import Asked, KpiCard
 
 RUNS_SHOWN = 3  # next runs a new post's preview lists, as /schedule's preview
+EXPORT_LIMIT = 2_000_000  # members in one CSV (a bigger group exports with the CLI)
 
 
 async def admin_group(uow: UnitOfWork, gate: Gate, *, chat_id: int, user_id: int) -> ChatRecord:
@@ -53,6 +55,14 @@ async def my_groups(uow: UnitOfWork, gate: Gate, *, user_id: int) -> list[ChatRe
     return await chats.admin_groups(uow, gate=gate, user_id=user_id)
 
 
+@dataclass(frozen=True)
+class Overview:
+    """What the overview draws: the /stats card (its days) and the retention cohorts."""
+
+    card: KpiCard
+    cohorts: CohortReport
+
+
 async def overview(
     uow: Callable[[], UnitOfWork],
     gate: Gate,
@@ -61,10 +71,14 @@ async def overview(
     user_id: int,
     asked: Asked,
     now: dt.datetime,
-) -> StatsReport:
-    """What /stats shows (the KPI card, funnels, cohorts, channels), from the same rollup."""
+) -> Overview:
+    """The /stats card and the cohorts of /stats' heatmap, from the same use cases (the
+    funnels and channels /stats also reads are not drawn here: not read either)."""
     await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
-    return await stats_report(uow, chat_id=chat_id, asked=asked, now=now)
+    card = await group_stats(uow(), chat_id=chat_id, asked=asked, now=now)
+    weeks = LONG_COHORT_WEEKS if card.period.days > 31 else COHORT_WEEKS
+    cohorts = await retention_cohorts(uow(), chat_id=chat_id, weeks=weeks, now=now)
+    return Overview(card, cohorts)
 
 
 @dataclass(frozen=True)
@@ -73,10 +87,20 @@ class MembersView:
 
     chat: ChatRecord
     query: MembersQuery
-    total: int
+    total: int  # COUNT_CAP + 1: more than COUNT_CAP
     pages: int
     members: list[AudienceMember]
     audiences: list[SavedAudience]
+
+    @property
+    def more(self) -> bool:
+        """More members match than were counted (the count stopped at COUNT_CAP)."""
+        return self.total > COUNT_CAP
+
+    @property
+    def has_next(self) -> bool:
+        full = len(self.members) == PAGE_SIZE
+        return self.query.page + 1 < self.pages or (self.more and full)
 
 
 async def members_page(
@@ -116,10 +140,15 @@ async def members_export(
     """Every member the table's filters select (search and audience, in its order), for
     the CSV: the same columns as `growthbot audience export`."""
     whole = MembersQuery(query.search, query.sort, query.descending, 0, query.audience)
-    view = await members_page(
-        uow, gate, chat_id=chat_id, user_id=user_id, query=whole, now=now, limit=10_000_000
-    )
-    return view.members
+    record = await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
+    async with uow() as work:
+        expr = await saved_expr(work, record.pk, whole.audience) if whole.audience else None
+        ladder = await work.audiences.ladder(record.pk)
+        _, members = await work.audiences.browse(
+            record.pk, expr, now, ladder, search=whole.search, sort=whole.sort,
+            descending=whole.descending, offset=0, limit=EXPORT_LIMIT, count_cap=0,
+        )  # fmt: skip
+    return members
 
 
 async def posts(

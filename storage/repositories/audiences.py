@@ -41,7 +41,7 @@ from campaigns.audience_expr import (
     Rule,
 )
 from campaigns.audiences import AudienceMember, SavedAudience
-from campaigns.dashboard import MemberSort, search_id
+from campaigns.dashboard import COUNT_CAP, MemberSort, search_id
 from campaigns.members import Person
 from campaigns.referral import InviteStatus
 from campaigns.tiers import TierLadder, ladder_from_json
@@ -227,6 +227,7 @@ class SqlAudiences(Repository):
         descending: bool,
         offset: int,
         limit: int,
+        count_cap: int = COUNT_CAP,
     ) -> tuple[int, list[AudienceMember]]:
         # `M.present` as the partial indexes (ix_memberships_present_*) are written, so a
         # page of a big group is read from the index and its count is an index-only scan.
@@ -247,7 +248,8 @@ class SqlAudiences(Repository):
         def joined(query: Select[Any]) -> Select[Any]:
             return query.join(U, U.id == M.user_id) if users else query
 
-        total = await self.session.scalar(joined(select(func.count()).select_from(M)).where(*where))
+        matching = joined(select(M.user_id)).where(*where).limit(count_cap + 1).subquery()
+        total = await self.session.scalar(select(func.count()).select_from(matching))
         column = _SORTS[sort]
         order = (column.desc(), M.user_id.desc()) if descending else (column.asc(), M.user_id)
         page = joined(select(M.user_id)).where(*where).order_by(*order).offset(offset).limit(limit)

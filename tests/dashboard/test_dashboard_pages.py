@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from campaigns.dashboard import MemberSort
 from tests.dashboard.conftest import (
     ADMIN,
     ALICE,
@@ -178,3 +179,25 @@ async def test_dashboard_in_a_group_gives_admins_a_startapp_link(board: Board) -
 
 
 __all__ = ["CAROL"]
+
+
+async def test_a_big_table_is_counted_only_up_to_the_cap_and_read_by_index_order(
+    seeded: Board,
+) -> None:
+    uow = seeded.bot.app.bot_data.deps.uow()
+    async with uow:
+        record = await uow.chats.get(GROUP)
+        assert record is not None
+        ladder = await uow.audiences.ladder(record.pk)
+        total, first = await uow.audiences.browse(
+            record.pk, None, seeded.bot.clock.now(), ladder, search="",
+            sort=MemberSort.POINTS, descending=True, offset=0, limit=2, count_cap=2,
+        )  # fmt: skip
+        _, rest = await uow.audiences.browse(
+            record.pk, None, seeded.bot.clock.now(), ladder, search="",
+            sort=MemberSort.POINTS, descending=True, offset=2, limit=2, count_cap=2,
+        )  # fmt: skip
+
+    assert total == 3  # four members: "more than 2"
+    assert first[0].user_id == ALICE and first[0].points > 0
+    assert len({m.user_id for m in first + rest}) == 4

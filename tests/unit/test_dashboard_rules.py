@@ -47,3 +47,7 @@ def test_a_search_of_digits_is_also_a_user_id():
 
 def test_an_empty_table_still_has_one_page():
     assert (pages(0), pages(50), pages(51)) == (1, 1, 2)
+
+
+def test_past_the_count_cap_the_pages_are_those_of_the_members_counted():
+    assert pages(1_000_000) == 200
