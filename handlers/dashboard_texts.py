@@ -285,7 +285,10 @@ class DashboardTexts:
         return self._("Saved.")
 
     def broadcasts(self) -> str:
-        return self._("Broadcasts")
+        return self._("Broadcasts being sent")
+
+    def no_broadcasts(self) -> str:
+        return self._("No broadcast is being sent. Start one with /broadcast in the group.")
 
     def campaigns_list(self) -> str:
         return self._("Campaigns")

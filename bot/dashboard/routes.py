@@ -120,6 +120,7 @@ class Dashboard:
             Route(g + "/campaigns", self.page("campaigns", self.campaigns)),
             Route(g + "/content", self.page("content", self.content)),
             Route(g + "/content", self.write(self.new_post), methods=["POST"]),
+            Route(g + "/broadcasts", self.broadcasts),
             Route(g + "/posts/{post_id}/{action}", self.write(self.post_action), methods=["POST"]),
             Route(g + "/commerce", self.page("commerce", self.commerce)),
             Route(g + "/offers/{offer_id}/end", self.write(self.end_offer), methods=["POST"]),
@@ -449,7 +450,31 @@ class Dashboard:
             }
             for p in found
         ]
-        return {"posts": rows, "title": record.title, "form": {}, **extra}
+        live = await self.live(who, chat_id)
+        return {"posts": rows, "title": record.title, "form": {}, "live": live, **extra}
+
+    async def live(self, who: Identity, chat_id: int) -> list[Markup]:
+        """Each running broadcast's progress, in the words of its progress message in chat."""
+        found = await use.live_broadcasts(
+            self.uow, self.gate(), chat_id=chat_id, user_id=who.user_id, now=self.now()
+        )
+        ct = CalendarTexts(who.language)
+        return [Markup(ct.progress(p)) for p in found]
+
+    async def broadcasts(self, request: Request) -> Response:
+        """The Content page's broadcasts section alone, polled while one is being sent."""
+        who = self.who(request)
+        chat_id = self.chat_id(request)
+        if who is None or chat_id is None:
+            return self.forbidden(who)
+        try:
+            live = await self.live(who, chat_id)
+        except AccessDenied:
+            return self.forbidden(who)
+        html = self.env.get_template("broadcasts.html").render(
+            t=DashboardTexts(who.language), live=live
+        )
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     async def new_post(
         self, request: Request, who: Identity, chat_id: int, form: dict[str, str]

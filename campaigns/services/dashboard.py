@@ -26,7 +26,7 @@ from campaigns.ports.calendar import PostRecord
 from campaigns.ports.campaigns import CampaignRecord
 from campaigns.ports.chats import ChatRecord
 from campaigns.schedule import When, parse_when
-from campaigns.services import calendar, campaigns, chats, coupons, groupbuys
+from campaigns.services import broadcasts, calendar, campaigns, chats, coupons, groupbuys
 from campaigns.services.access import require_admin
 from campaigns.services.analytics import CohortReport, retention_cohorts
 from campaigns.services.audiences import saved_expr
@@ -174,6 +174,18 @@ async def change_post(
     """`/post pause|resume|delete <id>`: a post of another group is PostRefused(UNKNOWN)."""
     await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
     return await calendar.change_post(uow(), chat_id=chat_id, post_id=post_id, action=action, at=at)
+
+
+async def live_broadcasts(
+    uow: Callable[[], UnitOfWork], gate: Gate, *, chat_id: int, user_id: int, now: dt.datetime
+) -> list[broadcasts.Progress]:
+    """The group's broadcasts being sent or paused, with the progress their message in chat
+    shows (sent, failed, left, rate)."""
+    record = await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
+    async with uow() as work:
+        ids = await work.broadcasts.active()
+    found = [await broadcasts.progress(uow(), broadcast_id=i, now=now) for i in ids]
+    return [p for p in found if p.broadcast.chat_pk == record.pk]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import io
 import pytest
 
 from campaigns.dashboard import MemberSort
+from campaigns.services.broadcasts import finish
 from tests.dashboard.conftest import (
     ADMIN,
     ALICE,
@@ -20,6 +21,7 @@ from tests.dashboard.conftest import (
     Board,
     seed,
 )
+from tests.handlers.conftest import Harness
 
 
 @pytest.fixture
@@ -201,3 +203,35 @@ async def test_a_big_table_is_counted_only_up_to_the_cap_and_read_by_index_order
     assert total == 3  # four members: "more than 2"
     assert first[0].user_id == ALICE and first[0].points > 0
     assert len({m.user_id for m in first + rest}) == 4
+
+
+async def test_a_broadcast_being_sent_shows_its_progress_until_it_is_done(seeded: Board) -> None:
+    bot = seeded.bot
+    await bot.say(OWNER, "/broadcast\nFlash sale tonight", at=bot.clock.now())
+    question = bot.world.sent(GROUP)[-1]
+    go = question.params["reply_markup"]["inline_keyboard"][0][0]
+    await bot.send(bot.world.callback(GROUP, OWNER, go["callback_data"]))
+    before = await seeded.http.get(f"/dashboard/g/{GROUP}/content")
+    polled = await seeded.http.get(f"/dashboard/g/{GROUP}/broadcasts")
+
+    await bot.drain()
+    await bot.clock.run(finish_all(bot))
+    after = await seeded.http.get(f"/dashboard/g/{GROUP}/broadcasts")
+
+    assert 'data-live="1"' in before.text and "Broadcast #1" in before.text
+    assert "Broadcast #1" in polled.text and "/dashboard/static/live.js" in before.text
+    assert "Broadcast #1" not in after.text and "No broadcast is being sent" in after.text
+
+
+async def finish_all(bot: Harness) -> None:
+    """The job that marks broadcasts with nothing left as done."""
+    await finish(bot.app.bot_data.deps.uow, now=bot.clock.now())
+
+
+async def test_another_admin_cannot_poll_a_groups_broadcasts(seeded: Board) -> None:
+    seeded.http.cookies.clear()
+    await seeded.sign_in(OTHER_ADMIN)
+
+    response = await seeded.http.get(f"/dashboard/g/{GROUP}/broadcasts")
+
+    assert response.status_code == 403
