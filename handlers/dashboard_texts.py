@@ -334,6 +334,22 @@ class DashboardTexts:
     def no_deals(self) -> str:
         return self._("No group-buys.")
 
+    def orders(self) -> str:
+        return self._("Latest orders")
+
+    def order_column(self, name: str) -> str:
+        return {
+            "order": self._("Order"),
+            "member": self._("Member"),
+            "amount": self._("Amount"),
+            "at": self._("Time"),
+            "coupons": self._("Coupons"),
+            "source": self._("Source"),
+        }[name]
+
+    def no_orders(self) -> str:
+        return self._("No orders yet.")
+
     def current_settings(self) -> str:
         return self._("Current settings")
 

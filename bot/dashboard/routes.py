@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -604,7 +605,19 @@ class Dashboard:
                     "success": f"{100 * done / closed:.0f}%" if closed else "–",
                 }
             )
-        return {"offers": offers, "deals": deals}
+        zone = ZoneInfo(view.timezone)
+        orders = [
+            {
+                "id": o.external_id,
+                "user_id": o.user_id,
+                "amount": format_amount(o.amount, o.currency),
+                "at": o.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                "coupons": " ".join(o.coupon_codes),
+                "source": o.source,
+            }
+            for o in view.orders
+        ]
+        return {"offers": offers, "deals": deals, "orders": orders}
 
     async def end_offer(
         self, request: Request, who: Identity, chat_id: int, form: dict[str, str]

@@ -25,6 +25,7 @@ from campaigns.ports import UnitOfWork
 from campaigns.ports.calendar import PostRecord
 from campaigns.ports.campaigns import CampaignRecord
 from campaigns.ports.chats import ChatRecord
+from campaigns.ports.orders import PlacedOrder
 from campaigns.schedule import When, parse_when
 from campaigns.services import broadcasts, calendar, campaigns, chats, coupons, groupbuys
 from campaigns.services.access import require_admin
@@ -264,16 +265,24 @@ RETROS_SHOWN = 5  # each 复盘 reads its campaign's facts: the latest few, not 
 class CommerceView:
     offers: list[coupons.OfferLine]
     deals: list[groupbuys.DealLine]
+    orders: list[PlacedOrder]
+    timezone: str
+
+
+ORDERS_SHOWN = 20  # the latest orders the commerce page lists
 
 
 async def commerce_view(
     uow: Callable[[], UnitOfWork], gate: Gate, *, chat_id: int, user_id: int, now: dt.datetime
 ) -> CommerceView:
-    """The group's coupon offers (/coupon list) and group-buys (/groupbuy list)."""
-    await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
+    """The group's coupon offers (/coupon list), group-buys (/groupbuy list) and latest
+    orders (imported, from the webhook or /redeem)."""
+    record = await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
     offers = await coupons.group_offers(uow(), chat_id=chat_id, at=now)
     deals = await groupbuys.group_deals(uow(), chat_id=chat_id, at=now)
-    return CommerceView(offers, deals)
+    async with uow() as work:
+        orders = await work.orders.recent(record.pk, ORDERS_SHOWN)
+    return CommerceView(offers, deals, orders, record.settings.timezone)
 
 
 async def end_offer(

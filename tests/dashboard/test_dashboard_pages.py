@@ -235,3 +235,39 @@ async def test_another_admin_cannot_poll_a_groups_broadcasts(seeded: Board) -> N
     response = await seeded.http.get(f"/dashboard/g/{GROUP}/broadcasts")
 
     assert response.status_code == 403
+
+
+async def test_commerce_lists_offers_deals_and_the_latest_orders(seeded: Board) -> None:
+    bot = seeded.bot
+    created = await bot.say(OWNER, "/coupon new 周末券 stock=5\n满199减30", at=bot.clock.now())
+    uow = bot.app.bot_data.deps.uow()
+    async with uow:
+        record = await uow.chats.get(GROUP)
+        assert record is not None
+        await uow.orders.add(
+            record.pk, external_id="A-1001", user_id=ALICE, amount=19900, currency="CNY",
+            at=bot.clock.now(), coupon_codes=[], items=[], source="import",
+        )  # fmt: skip
+        await uow.commit()
+
+    page = await seeded.http.get(f"/dashboard/g/{GROUP}/commerce")
+
+    assert page.status_code == 200
+    assert "A-1001" in page.text and "¥199.00" in page.text and str(ALICE) in page.text
+    assert 'id="offer-1"' in page.text, created
+    assert "/offers/1/end" in page.text  # a live offer can be ended here
+
+
+async def test_an_offer_ended_here_is_ended_for_coupon_list_too(seeded: Board) -> None:
+    bot = seeded.bot
+    await bot.say(OWNER, "/coupon new 周末券 stock=5\n满199减30", at=bot.clock.now())
+    csrf = await seeded.csrf()
+
+    ended = await seeded.http.post(f"/dashboard/g/{GROUP}/offers/1/end", data={"csrf": csrf})
+    unknown = await seeded.http.post(f"/dashboard/g/{GROUP}/offers/99/end", data={"csrf": csrf})
+    page = await seeded.http.get(f"/dashboard/g/{GROUP}/commerce")
+
+    assert ended.status_code == 303 and unknown.status_code == 404
+    assert "/offers/1/end" not in page.text
+    listed = "\n".join(await bot.say(OWNER, "/coupon list", at=bot.clock.now()))
+    assert "#1" in listed and "ended" in listed.lower()
