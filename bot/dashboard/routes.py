@@ -133,13 +133,12 @@ class Dashboard:
     # --- signing in -------------------------------------------------------------------
 
     async def index(self, request: Request) -> Response:
-        """The Mini App's start: a signed-in browser goes to its groups; otherwise the page's
-        script posts Telegram's initData (from the URL's fragment) to /auth."""
+        """The Mini App's start. Its script posts Telegram's initData (in the URL's fragment,
+        which the server never sees) to /auth, even over an older session, so a group link
+        opens its group; a browser with no initData but a session goes to its groups."""
         who = self.who(request)
-        if who is not None:
-            return RedirectResponse("/dashboard/groups", 303)
-        t = DashboardTexts(self.defaults.language)
-        return self.render("signin.html", t, None, status=200)
+        t = DashboardTexts(who.language if who else self.defaults.language)
+        return self.render("signin.html", t, None, signed_in=who is not None)
 
     async def sign_in(self, request: Request) -> Response:
         """initData checked (signature, age); the session cookie set; where to go next."""

@@ -7,6 +7,10 @@
   if (!data && window.Telegram && window.Telegram.WebApp) {
     data = window.Telegram.WebApp.initData;
   }
+  if (!data && status.dataset.signedIn === "1") {
+    window.location.replace("/dashboard/groups");
+    return;
+  }
   if (!data) {
     status.textContent = status.dataset.elsewhere;
     return;
