@@ -271,3 +271,18 @@ async def test_an_offer_ended_here_is_ended_for_coupon_list_too(seeded: Board) -
     assert "/offers/1/end" not in page.text
     listed = "\n".join(await bot.say(OWNER, "/coupon list", at=bot.clock.now()))
     assert "#1" in listed and "ended" in listed.lower()
+
+
+async def test_campaigns_show_the_list_and_the_retro_with_targets(seeded: Board) -> None:
+    bot = seeded.bot
+    await bot.say(
+        ADMIN, "/campaign new 双12 12-01 12-03 新增=3 gmv=500 budget=100", at=bot.clock.now()
+    )
+    bot.world.start_private(ADMIN)
+    report = await bot.say(ADMIN, "/campaign report 1", at=bot.clock.now())
+
+    page = await seeded.http.get(f"/dashboard/g/{GROUP}/campaigns")
+
+    assert page.status_code == 200 and "双12" in page.text
+    retro = report[0].split("\n")[0]  # the 复盘's first line, as chat shows it
+    assert retro in page.text
