@@ -181,3 +181,26 @@ async def test_a_login_link_expires_after_five_minutes(board: Board) -> None:
     response = await board.http.get(link, follow_redirects=False)
 
     assert response.status_code == 401
+
+
+async def test_a_bot_owner_opens_every_group(board: Board) -> None:
+    await board.sign_in(999)  # BOT_OWNER_IDS=999, an admin of neither group in Telegram
+
+    groups = await board.http.get("/dashboard/groups")
+    page = await board.http.get(f"/dashboard/g/{OTHER_GROUP}/settings")
+
+    assert "Sunny Tea Club" in groups.text and "Other Shop" in groups.text
+    assert page.status_code == 200
+
+
+async def test_an_admin_removed_in_telegram_is_refused_once_the_cache_forgets(
+    board: Board,
+) -> None:
+    await board.sign_in(ADMIN)
+    assert (await board.http.get(f"/dashboard/g/{GROUP}/settings")).status_code == 200
+    board.bot.world.set_status(GROUP, ADMIN, "member")
+    board.bot.app.bot_data.deps.admins.forget(GROUP)  # as a chat_member update does
+
+    response = await board.http.get(f"/dashboard/g/{GROUP}/settings")
+
+    assert response.status_code == 403
