@@ -80,6 +80,9 @@
   }
   window.growthbotTelegram = { post: post, initData: params.get("tgWebAppData") };
   document.addEventListener("DOMContentLoaded", function () {
+    // at 360 px the tabs scroll: keep the current page's tab in view
+    var current = document.querySelector(".tabs [aria-current='page']");
+    if (current && current.scrollIntoView) current.scrollIntoView({ block: "nearest", inline: "center" });
     post("web_app_ready");
     post("web_app_expand");
   });
