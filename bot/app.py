@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 from telegram import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
@@ -35,6 +36,9 @@ from bot.acks import GroupAcks
 from bot.budget import BudgetLimiter, ChatBudget
 from bot.buffer import ActivityBuffer
 from bot.clock import SYSTEM, Clock
+from bot.dashboard.auth import DashboardAuth
+from bot.dashboard.links import Links
+from bot.dashboard.routes import Dashboard
 from bot.deal_posts import DealPostEdits
 from bot.edits import LatestEdits
 from bot.health import Readiness, Started, health_routes
@@ -48,10 +52,12 @@ from bot.scope import CURRENT, ScopeOutcomes, UpdateScope
 from bot.settings import Settings
 from bot.updates import PerChatOrder
 from bot.webhooks import HttpServer, orders_routes
+from campaigns.access import Gate
 from campaigns.services.calendar import realign_runs
 from campaigns.services.members import started_the_bot
 from campaigns.services.outbox import waiting
 from campaigns.services.tiers import TierChange
+from campaigns.settings import ChatSettings
 from handlers import ALLOWED_UPDATES
 from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps, Handled
 from handlers.groupbuys import edit_deal_post
@@ -161,12 +167,32 @@ class Role:
     http_setting: str = "HTTP_PORT"  # what the operator set the HTTP port with (errors)
 
 
+class _NotYet:
+    """The admin check before the bot has started (HTTP is served first): no one is anyone."""
+
+    def is_owner(self, user_id: int) -> bool:
+        return False
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        return False
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        return False
+
+
 @dataclass
 class _Running:
+    gate: Callable[[], Gate] = _NotYet  # the bot's admin check, once post_init built Deps
     leadership: Leadership | None = None
     worker: InboxWorker | None = None
     store: Store | None = None  # the webhook's, once the bot's id is known
     promoted: Callable[[TierChange], Awaitable[None]] | None = None  # once deps exist
+    changed: Callable[[int, ChatSettings], None] | None = None  # Deps' settings cache
+
+    def settings_changed(self, chat_id: int, value: ChatSettings) -> None:
+        """The dashboard changed a group's settings: the handlers' cache hears it at once."""
+        if self.changed is not None:
+            self.changed(chat_id, value)
 
 
 # Characters a webhook URL's path may have: Starlette reads `{...}` as a path parameter, and
@@ -249,6 +275,7 @@ def build_application(
 
         path = webhook_path(role.webhook)
         routes.append(telegram_route(path, settings.telegram_webhook_secret, store))
+    dashboard_auth = _dashboard(settings, routes, uow, running, clock)
     if role.webhook is not None or role.inbox:
         metrics.inbox_depth = lambda: _inbox_depth(uow)
     http_app = Starlette(routes=routes)
@@ -312,6 +339,15 @@ def build_application(
             outcomes=ScopeOutcomes(),
         )
         app.bot_data.deps = deps
+        running.gate = lambda: deps.gate(app.bot)
+        running.changed = deps.settings_changed
+        if dashboard_auth is not None and settings.dashboard_url:
+            deps.dashboard = Links(
+                dashboard_auth,
+                url=settings.dashboard_url,
+                username=app.bot.username,
+                short_name=settings.dashboard_short_name,
+            )
         await sender.recover()
         if moved := await realign_runs(deps.uow(), now=clock.now()):
             log.info("%d scheduled posts had a next run off their schedule: moved", moved)
@@ -463,6 +499,40 @@ def build_application(
     app.stop_failures = app_failures
     handlers.register(app)
     return app
+
+
+def _dashboard(
+    settings: Settings,
+    routes: list[BaseRoute],
+    uow: Callable[[], SqlUnitOfWork],
+    running: _Running,
+    clock: Clock,
+) -> DashboardAuth | None:
+    """The dashboard's routes under /dashboard/ when DASHBOARD_URL is set (README, Dashboard);
+    its sign-in checks, for the links /dashboard hands out."""
+    if not settings.dashboard_url:
+        return None
+    if not settings.telegram_bot_token:
+        raise ValueError("the dashboard (DASHBOARD_URL) needs TELEGRAM_BOT_TOKEN")
+    auth = DashboardAuth(
+        bot_token=settings.telegram_bot_token,
+        secret=settings.dashboard_secret or settings.telegram_bot_token,
+        now=clock.now,
+        default_language=settings.default_language,
+        init_data_max_age=settings.dashboard_init_data_max_age,
+    )
+    dashboard = Dashboard(
+        auth=auth,
+        uow=uow,
+        gate=lambda: running.gate(),
+        now=clock.now,
+        defaults=settings.chat_defaults,
+        secure=settings.dashboard_cookie_secure,
+        samesite=settings.dashboard_cookie_samesite,
+        settings_changed=running.settings_changed,
+    )
+    routes.append(dashboard.mount())
+    return auth
 
 
 async def _prune_inbox(uow: Callable[[], SqlUnitOfWork], before: dt.datetime) -> int:

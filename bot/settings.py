@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     # The process holding this lease runs the scheduled jobs and sends the outbox; another
     # takes over this long after it died.
     leader_lease_seconds: float = Field(default=15, ge=1, le=300)
+    # The operator dashboard (a Telegram Mini App) served on HTTP_PORT under /dashboard/:
+    # its public HTTPS address (None: no dashboard), the Mini App's short name from
+    # @BotFather's /newapp (group links are t.me/<bot>/<short name>?startapp=…; without it
+    # they open the bot's main Mini App), the key its cookies and links are signed with
+    # (default: derived from the bot token), how old Telegram's initData may be, and the
+    # session cookie's Secure flag and SameSite (`none` for Telegram Web's iframe).
+    dashboard_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+/dashboard/$")
+    dashboard_short_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{3,30}$")
+    dashboard_secret: str | None = Field(default=None, min_length=16)
+    dashboard_init_data_max_age: int = Field(default=3600, ge=60, le=86_400)
+    dashboard_cookie_secure: bool = True
+    dashboard_cookie_samesite: Literal["lax", "strict", "none"] = "lax"
 
     @field_validator("bot_owner_ids", mode="before")
     @classmethod

@@ -49,6 +49,7 @@ from handlers.channels import link_command
 from handlers.checkin import CHECKIN_WORDS, checkin_command
 from handlers.console import manage_command, on_manage
 from handlers.coupons import coupon_command, mycoupons_command, on_claim, redeem_command
+from handlers.dashboard import dashboard_command
 from handlers.errors import on_error
 from handlers.faq import faq_command
 from handlers.groupbuys import groupbuy_command, on_button
@@ -167,6 +168,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("funnels", funnels_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("cohorts", cohorts_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("stats", stats_command, commands), group=COMMANDS)
+    app.add_handler(CommandHandler("dashboard", dashboard_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("raid", raid_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("campaign", campaign_command, commands), group=COMMANDS)
     app.add_handler(CommandHandler("link", link_command, commands), group=COMMANDS)

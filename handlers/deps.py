@@ -143,6 +143,18 @@ class Acknowledgements(Protocol):
         """Answer now if the group is quiet, else in the group's next message or edit."""
 
 
+class DashboardLinks(Protocol):
+    """Where the dashboard opens (bot/dashboard builds them, signed): the Mini App's URL for
+    a private chat's web_app button, a group's t.me link, a one-time desktop sign-in."""
+
+    def app_url(self) -> str: ...
+
+    def group_link(self, chat_id: int) -> str: ...
+
+    def login_link(self, user_id: int, language: str, name: str) -> tuple[str, int]:
+        """The link and the minutes it stays usable."""
+
+
 class Handled(StrEnum):
     """How one update ended, for the metrics; when several handlers ran, the worst counts."""
 
@@ -185,6 +197,7 @@ class Deps:
     clock: Callable[[], dt.datetime] = utc_now
     admins: AdminCache = field(default_factory=AdminCache)
     outbox: Kick | None = None  # set by the composition root once the sender exists
+    dashboard: DashboardLinks | None = None  # None: DASHBOARD_URL is not set
     outcomes: Outcomes = field(default_factory=Unobserved)
     rights_noticed: dict[int, float] = field(default_factory=dict)
     # /stats per group, at most once a minute (the charts' CPU), on `clock`.

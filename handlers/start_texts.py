@@ -9,7 +9,7 @@ MEMBER_COMMANDS = ("checkin", "me", "points", "shop", "tier", "top", "invite", "
 ADMIN_COMMANDS = ("settings", "set", "redeem", "coupon", "groupbuy", "schedule", "posts", "post",
                   "sequence", "broadcast", "segments", "stats", "tag", "untag", "tags",
                   "audience", "journey", "funnels", "cohorts", "campaign", "link",
-                  "survey", "warn", "unwarn", "modlog", "watch", "faq")  # fmt: skip
+                  "survey", "warn", "unwarn", "modlog", "watch", "faq", "dashboard")  # fmt: skip
 COMMANDS = {
     "private": (
         "start",
@@ -20,6 +20,7 @@ COMMANDS = {
         "birthday",
         "unsubscribe",
         "manage",
+        "dashboard",
         "help",
     ),
     "group": MEMBER_COMMANDS,
@@ -65,6 +66,7 @@ class StartTexts:
             "broadcast": self._("Message members privately (admins)"),
             "segments": self._("Members by stage, RFM and tier (admins)"),
             "stats": self._("Key figures: growth, activity, coupons, orders (admins)"),
+            "dashboard": self._("Open the dashboard: figures, members, content (admins)"),
             "campaign": self._("Campaigns: targets, attribution and the 复盘 (admins)"),
             "link": self._("Channels: a named invite link per place you post (admins)"),
             "survey": self._(

@@ -64,3 +64,14 @@ setup_fonts() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null ||
     echo "no CJK font installed: Chinese chart labels will show as boxes" >&2
 }
+
+# Debian's chromium for the dashboard's browser tests (tests/dashboard/test_dashboard_browser.py):
+# Playwright drives it by path, since Playwright's own browser download is not reachable from
+# the CI machines. A CJK font comes from setup_fonts.
+setup_chromium() {
+  if [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null; then return 0; fi
+  echo "== installing chromium (Debian packages) for the dashboard's browser tests"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || {
+    echo "chromium could not be installed (Debian package chromium)" >&2; return 1; }
+}

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from campaigns.audience_expr import Expr
 from campaigns.audiences import AudienceMember, SavedAudience
+from campaigns.dashboard import COUNT_CAP, MemberSort
 from campaigns.tiers import TierLadder
 
 
@@ -41,3 +42,21 @@ class Audiences(Protocol):
         self, chat_pk: int, expr: Expr, now: dt.datetime, ladder: TierLadder
     ) -> list[AudienceMember]:
         """The selected members with what the CSV export shows of each."""
+
+    async def browse(
+        self,
+        chat_pk: int,
+        expr: Expr | None,
+        now: dt.datetime,
+        ladder: TierLadder,
+        *,
+        search: str,
+        sort: MemberSort,
+        descending: bool,
+        offset: int,
+        limit: int,
+        count_cap: int = COUNT_CAP,
+    ) -> tuple[int, list[AudienceMember]]:
+        """One page of the group's present members (those `expr` selects, when given) whose
+        name or @username contains `search` (or whose id it is), sorted; and how many match,
+        counted up to `count_cap + 1` (more than the cap: "more than count_cap")."""

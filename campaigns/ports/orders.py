@@ -17,6 +17,19 @@ class OrderTotals:
     last_order_at: dt.datetime | None
 
 
+@dataclass(frozen=True)
+class PlacedOrder:
+    """One order as the dashboard lists it."""
+
+    external_id: str
+    user_id: int
+    amount: int  # minor units
+    currency: str
+    at: dt.datetime
+    coupon_codes: tuple[str, ...]
+    source: str
+
+
 class Orders(Protocol):
     async def add(
         self,
@@ -46,3 +59,6 @@ class Orders(Protocol):
     ) -> dict[int, list[tuple[dt.datetime, int]]]:
         """The members' orders in the group from `since`: when, and the amount in minor
         units (what a report measures a journey's or an offer's members by)."""
+
+    async def recent(self, chat_pk: int, limit: int) -> list[PlacedOrder]:
+        """The group's latest orders, newest first."""

@@ -126,8 +126,8 @@ async def chat_settings(uow: UnitOfWork, *, chat_id: int, defaults: ChatSettings
 async def change_setting(
     uow: UnitOfWork,
     *,
-    bot_id: int,
-    update_id: int,
+    bot_id: int | None = None,
+    update_id: int | None = None,
     chat: ChatInfo,
     key: str,
     value: str,
@@ -138,9 +138,12 @@ async def change_setting(
     """Validate and store one setting; invalid values raise InvalidSetting and change nothing.
 
     `apply` validates: `/set` keys by default, `/referral set` keys with apply_referral_setting.
+    A change from chat carries its update (bot id, update id), so a redelivery changes nothing
+    twice; the dashboard's has none (its form is guarded by the CSRF token instead).
     """
     async with uow:
-        await claim_update(uow, bot_id, update_id, at)
+        if bot_id is not None and update_id is not None:
+            await claim_update(uow, bot_id, update_id, at)
         record = await uow.chats.locked((await ensure_chat(uow, chat, defaults)).pk)
         new = apply(record.settings, key, value)
         new = with_expiry_grace(record.settings, new, local_day(at, new.timezone))

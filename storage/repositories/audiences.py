@@ -10,6 +10,7 @@ spelled out), so `not` means what it means in Python.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     and_,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.elements import SQLColumnExpression
 
 from campaigns.audience_expr import (
@@ -40,6 +41,7 @@ from campaigns.audience_expr import (
     Rule,
 )
 from campaigns.audiences import AudienceMember, SavedAudience
+from campaigns.dashboard import COUNT_CAP, MemberSort, search_id
 from campaigns.members import Person
 from campaigns.referral import InviteStatus
 from campaigns.tiers import TierLadder, ladder_from_json
@@ -211,6 +213,63 @@ class SqlAudiences(Repository):
                 .order_by(M.user_id)
             )
         ).all()
+        return await self._exported([(m, u) for m, u in rows], chat_pk, ladder)
+
+    async def browse(
+        self,
+        chat_pk: int,
+        expr: Expr | None,
+        now: dt.datetime,
+        ladder: TierLadder,
+        *,
+        search: str,
+        sort: MemberSort,
+        descending: bool,
+        offset: int,
+        limit: int,
+        count_cap: int = COUNT_CAP,
+    ) -> tuple[int, list[AudienceMember]]:
+        # `M.present` as the partial indexes (ix_memberships_present_*) are written, so a
+        # page of a big group is read from the index and its count is an index-only scan.
+        where: list[ColumnElement[bool]] = [M.chat_id == chat_pk, M.present == true()]
+        if expr is not None:  # the audience's own clause: the same members as a broadcast
+            where.append(audience_where(expr, now))
+        if search:
+            pattern = "%" + _escape_like(search.lower()) + "%"
+            found: list[ColumnElement[bool]] = [
+                func.lower(column).like(pattern, escape="\\")
+                for column in (U.first_name, U.last_name, U.username)
+            ]
+            if (exact := search_id(search)) is not None:
+                found.append(M.user_id == exact)
+            where.append(or_(*found))
+        users = expr is not None or bool(search)  # only then is the users table read
+
+        def joined(query: Select[Any]) -> Select[Any]:
+            return query.join(U, U.id == M.user_id) if users else query
+
+        matching = joined(select(M.user_id)).where(*where).limit(count_cap + 1).subquery()
+        total = await self.session.scalar(select(func.count()).select_from(matching))
+        column = _SORTS[sort]
+        order = (column.desc(), M.user_id.desc()) if descending else (column.asc(), M.user_id)
+        page = joined(select(M.user_id)).where(*where).order_by(*order).offset(offset).limit(limit)
+        ids = list(await self.session.scalars(page))
+        rows: dict[int, tuple[MembershipRow, UserRow]] = {}
+        for start in range(0, len(ids), 5000):  # an export asks for all of them
+            chunk = ids[start : start + 5000]
+            found_rows = await self.session.execute(
+                select(M, U)
+                .join(U, U.id == M.user_id)
+                .where(M.chat_id == chat_pk, M.user_id.in_(chunk))
+            )
+            rows.update({m.user_id: (m, u) for m, u in found_rows})
+        ordered = [rows[i] for i in ids if i in rows]
+        return int(total or 0), await self._exported(ordered, chat_pk, ladder)
+
+    async def _exported(
+        self, rows: list[tuple[MembershipRow, UserRow]], chat_pk: int, ladder: TierLadder
+    ) -> list[AudienceMember]:
+        """The members as the CSV and the dashboard show them: tags read in chunks of ids."""
         tags: dict[int, list[str]] = {}
         ids = [m.user_id for m, _ in rows]
         for start in range(0, len(ids), 5000):
@@ -237,3 +296,18 @@ class SqlAudiences(Repository):
             )
             for m, u in rows
         ]
+
+
+def _escape_like(text: str) -> str:
+    """A search typed by an operator matches literally: `%` and `_` are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_SORTS: dict[MemberSort, Any] = {
+    MemberSort.POINTS: M.points,
+    MemberSort.ORDERS: M.orders,
+    MemberSort.SPEND: M.spend,
+    MemberSort.JOINED: M.joined_at,
+    MemberSort.ACTIVE: M.last_active_at,
+    MemberSort.ID: M.user_id,
+}

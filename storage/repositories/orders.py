@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-from campaigns.ports.orders import OrderTotals
+from campaigns.ports.orders import OrderTotals, PlacedOrder
 from storage.models import OrderRow
 from storage.repositories import stats as daily
 from storage.repositories.base import Repository, aware, insert_for
@@ -99,6 +99,22 @@ class SqlOrders(Repository):
         self, chat_pk: int, user_ids: Sequence[int], since: dt.datetime
     ) -> dict[int, list[tuple[dt.datetime, int]]]:
         return await placed_by(self, chat_pk, user_ids, since)
+
+    async def recent(self, chat_pk: int, limit: int) -> list[PlacedOrder]:
+        rows = await self.session.scalars(
+            select(Ord).where(Ord.chat_id == chat_pk).order_by(Ord.at.desc(), Ord.id.desc())
+            .limit(limit)
+        )  # fmt: skip
+        found = []
+        for row in rows:
+            at = aware(row.at)
+            assert at is not None
+            codes = (row.coupon_codes or {}).get("codes", [])
+            found.append(
+                PlacedOrder(row.external_id, row.user_id, row.amount, row.currency, at,
+                            tuple(str(c) for c in codes), row.source)
+            )  # fmt: skip
+        return found
 
 
 async def placed_by(

@@ -101,9 +101,10 @@ async def test_command_menus_are_registered_in_both_languages(bot: Harness):
         "unsubscribe",
         "birthday",
         "manage",
+        "dashboard",
         "help",
     }
-    assert {"redeem", "coupon", "groupbuy", "schedule"} <= {
+    assert {"redeem", "coupon", "groupbuy", "schedule", "dashboard"} <= {
         c["command"] for c in menus["all_chat_administrators:"]
     }
     assert any(c["description"] == "每日签到" for c in menus["all_group_chats:zh"])
