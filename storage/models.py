@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -111,9 +112,20 @@ class ChatRow(Base):
 
 
 class UserRow(Base):
-    """A Telegram user, refreshed whenever seen."""
+    """A Telegram user, refreshed whenever seen. On PostgreSQL, trigram indexes on the
+    lower-cased names and username serve the dashboard's member search (`LIKE '%part%'`);
+    SQLite has no such index and scans."""
 
     __tablename__ = "users"
+    __table_args__ = tuple(
+        Index(
+            f"ix_users_{column}_trgm",
+            func.lower(text(column)),
+            postgresql_using="gin",
+            postgresql_ops={f"ix_users_{column}_trgm": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql")
+        for column in ("first_name", "last_name", "username")
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     first_name: Mapped[str] = mapped_column(String(255), default="")
