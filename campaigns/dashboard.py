@@ -51,7 +51,8 @@ class MembersQuery:
 def parse_members_query(params: dict[str, str]) -> MembersQuery:
     """A browser's `?q=…&sort=spend&dir=asc&page=2&audience=vip`, read defensively: an
     unknown sort or a page that is not a number shows the default, never an error."""
-    search = " ".join(params.get("q", "").split())[:MAX_SEARCH]
+    printable = "".join(c for c in params.get("q", "") if c.isprintable() or c.isspace())
+    search = " ".join(printable.split())[:MAX_SEARCH]  # no control characters (NUL) reach SQL
     try:
         sort = MemberSort(params.get("sort", MemberSort.POINTS))
     except ValueError:

@@ -34,6 +34,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.audience_cli import EXPORT_FIELDS
 from bot.dashboard.auth import DashboardAuth, Identity, NotSignedIn, csrf_ok
+from bot.dashboard.safe_html import safe_preview
 from bot.spreadsheet import safe_cell
 from bot.webhooks import Refused, read_body
 from campaigns.access import AccessDenied, Gate
@@ -62,6 +63,18 @@ HERE = Path(__file__).parent
 COOKIE = "gb_session"
 CSRF_HEADER = "x-csrf-token"
 CHAT_ID = re.compile(r"-?\d{1,19}")
+BIGGEST_ID = 2**63 - 1  # the databases' BIGINT: a larger id names nothing (never a 500)
+
+
+def id_in(raw: str, *, signed: bool = False) -> int | None:
+    """An id from a URL: ASCII digits (a leading minus for a group) within BIGINT; None
+    otherwise, so the route answers 403 or 404 and no query sees it."""
+    if not (CHAT_ID.fullmatch(raw) if signed else raw.isascii() and raw.isdigit()):
+        return None
+    found = int(raw)
+    return found if abs(found) <= BIGGEST_ID else None
+
+
 PAGES = ("overview", "members", "campaigns", "content", "commerce", "settings")
 REPORT_TTL = 60.0  # seconds a group's overview figures are reused
 MAX_FORM = 16 * 1024  # bytes of a form: a post's text is at most 4,096 characters
@@ -141,7 +154,10 @@ class Dashboard:
         return self.render("signin.html", t, None, signed_in=who is not None)
 
     async def sign_in(self, request: Request) -> Response:
-        """initData checked (signature, age); the session cookie set; where to go next."""
+        """initData checked (signature, age), from this origin only (another site cannot sign
+        a visitor into its own session); the session cookie set; where to go next."""
+        if not self.same_origin(request):
+            return JSONResponse({"error": "origin"}, 403)
         form = await self.form(request)
         try:
             who, group = self.auth.check_init_data(form.get("init_data", ""))
@@ -501,7 +517,7 @@ class Dashboard:
             )
             tz = record.settings.timezone
             extra["preview"] = {
-                "text": Markup(preview.text),
+                "text": Markup(safe_preview(preview.text)),
                 "runs": [ct.local(r, tz) for r in preview.runs],
                 "when": preview.when.describe(),
             }
@@ -527,7 +543,7 @@ class Dashboard:
             action = PostAction(raw_action)
         except ValueError:
             return Response("unknown action", 404)
-        post_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() else 0
+        post_id = id_in(raw_id) or 0
         try:
             await use.change_post(
                 self.uow,
@@ -622,7 +638,7 @@ class Dashboard:
         self, request: Request, who: Identity, chat_id: int, form: dict[str, str]
     ) -> Response:
         raw = request.path_params["offer_id"]
-        offer_id = int(raw) if raw.isascii() and raw.isdigit() else 0
+        offer_id = id_in(raw) or 0
         try:
             await use.end_offer(
                 self.uow, self.gate(), chat_id=chat_id, user_id=who.user_id, offer_id=offer_id
@@ -695,8 +711,7 @@ class Dashboard:
 
     @staticmethod
     def chat_id(request: Request) -> int | None:
-        raw = str(request.path_params.get("chat_id", ""))
-        return int(raw) if CHAT_ID.fullmatch(raw) else None
+        return id_in(str(request.path_params.get("chat_id", "")), signed=True)
 
     @staticmethod
     def same_origin(request: Request) -> bool:

@@ -286,3 +286,37 @@ async def test_campaigns_show_the_list_and_the_retro_with_targets(seeded: Board)
     assert page.status_code == 200 and "双12" in page.text
     retro = report[0].split("\n")[0]  # the 复盘's first line, as chat shows it
     assert retro in page.text
+
+
+async def test_odd_input_is_refused_never_a_server_error(seeded: Board) -> None:
+    """Ids beyond the databases' BIGINT, a NUL in a search, a sign-in from another site."""
+    csrf = await seeded.csrf()
+    huge = "9" * 19
+    pages = [
+        await seeded.http.get(f"/dashboard/g/{huge}/settings"),
+        await seeded.http.get(f"/dashboard/g/-{huge}/overview.json"),
+        await seeded.http.post(f"/dashboard/g/{GROUP}/posts/{huge}/pause", data={"csrf": csrf}),
+        await seeded.http.post(f"/dashboard/g/{GROUP}/offers/{huge}/end", data={"csrf": csrf}),
+    ]
+    assert all(400 <= p.status_code < 500 for p in pages), [p.status_code for p in pages]
+    search = await seeded.http.get(f"/dashboard/g/{GROUP}/members", params={"q": "a\x00b"})
+    assert search.status_code == 200
+    foreign = await seeded.http.post(
+        "/dashboard/auth", data={"init_data": "x"}, headers={"Origin": "https://evil.example"}
+    )
+    assert foreign.status_code == 403
+
+
+async def test_the_post_preview_keeps_telegrams_formatting_and_drops_the_rest(
+    seeded: Board,
+) -> None:
+    csrf = await seeded.csrf()
+    text = '<b onmouseover="alert(1)">Hi</b> <a href="javascript:alert(1)">x</a> <a href="https://t.me/x">ok</a>'
+    page = await seeded.http.post(
+        f"/dashboard/g/{GROUP}/content",
+        data={"csrf": csrf, "text": text, "when": "daily 09:00", "do": "preview"},
+    )
+    assert page.status_code == 200
+    shown = page.text.split('class="preview', 1)[1].split("</ul>", 1)[0]  # the bubble
+    assert "<b>Hi</b>" in shown and '<a href="https://t.me/x">ok</a>' in shown
+    assert "onmouseover" not in shown and "javascript:" not in shown
