@@ -350,17 +350,21 @@ class CouponTexts:
                     "#{id} {name} · {state} · claimed {stock} · redeemed {redeemed}",
                     id=o.id,
                     name=html.escape(o.name, quote=False),
-                    state={
-                        OfferState.LIVE: self._("🟢 live"),
-                        OfferState.SOLD_OUT: self._("😢 sold out"),
-                        OfferState.ENDED: self._("⏹ ended"),
-                    }[line.state],
+                    state=self.offer_state(line.state),
                     stock=stock,
                     redeemed=line.redeemed,
                 )
                 + (" · 🧪 A/B" if o.is_test else "")
             )
         return self.words.fit([self._("🎟 Coupon offers:")], out)
+
+    def offer_state(self, state: OfferState) -> str:
+        """An offer's state as /coupon list and the dashboard show it."""
+        return {
+            OfferState.LIVE: self._("🟢 live"),
+            OfferState.SOLD_OUT: self._("😢 sold out"),
+            OfferState.ENDED: self._("⏹ ended"),
+        }[state]
 
     def offer_ended(self, offer: TemplateRecord) -> str:
         return self._(

@@ -584,6 +584,7 @@ class Dashboard:
         return {
             "listing": Markup(ct.listing(view.today, view.campaigns)) if view.campaigns else None,
             "retros": [Markup(ct.retro(r)) for r in view.retros],
+            "title": view.title,
         }
 
     async def commerce(
@@ -598,7 +599,7 @@ class Dashboard:
                 "id": line.offer.id,
                 "name": line.offer.name,
                 "terms": cp.terms(line.offer.template),
-                "state": line.state,
+                "state": cp.offer_state(line.state),
                 "live": line.state == "live",
                 "stock": line.offer.stock,
                 "claimed": line.offer.issued,
@@ -632,7 +633,7 @@ class Dashboard:
             }
             for o in view.orders
         ]
-        return {"offers": offers, "deals": deals, "orders": orders}
+        return {"offers": offers, "deals": deals, "orders": orders, "title": view.title}
 
     async def end_offer(
         self, request: Request, who: Identity, chat_id: int, form: dict[str, str]

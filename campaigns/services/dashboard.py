@@ -243,19 +243,20 @@ class CampaignsView:
     today: dt.date
     campaigns: list[CampaignRecord]
     retros: list[Retro]  # each campaign's 复盘 as of now, in the same order
+    title: str | None = None  # the group's, for the page's header
 
 
 async def campaigns_view(
     uow: Callable[[], UnitOfWork], gate: Gate, *, chat_id: int, user_id: int, now: dt.datetime
 ) -> CampaignsView:
     """The /campaign list and, for each of the latest few, its 复盘 (targets vs actuals)."""
-    await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
+    record = await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
     today, found = await campaigns.list_campaigns(uow(), chat_id=chat_id, now=now)
     retros = [
         await campaigns.report(uow(), campaign_id=c.id, now=now, chat_id=chat_id)
         for c in found[:RETROS_SHOWN]
     ]
-    return CampaignsView(today, found, retros)
+    return CampaignsView(today, found, retros, record.title)
 
 
 RETROS_SHOWN = 5  # each 复盘 reads its campaign's facts: the latest few, not all of them
@@ -267,6 +268,7 @@ class CommerceView:
     deals: list[groupbuys.DealLine]
     orders: list[PlacedOrder]
     timezone: str
+    title: str | None = None  # the group's, for the page's header
 
 
 ORDERS_SHOWN = 20  # the latest orders the commerce page lists
@@ -282,7 +284,7 @@ async def commerce_view(
     deals = await groupbuys.group_deals(uow(), chat_id=chat_id, at=now)
     async with uow() as work:
         orders = await work.orders.recent(record.pk, ORDERS_SHOWN)
-    return CommerceView(offers, deals, orders, record.settings.timezone)
+    return CommerceView(offers, deals, orders, record.settings.timezone, record.title)
 
 
 async def end_offer(
