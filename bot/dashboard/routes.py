@@ -42,7 +42,7 @@ from campaigns.audiences import AudienceRefused
 from campaigns.checkin import local_day
 from campaigns.content import ContentRefused
 from campaigns.coupons import format_amount
-from campaigns.dashboard import MemberSort, parse_members_query
+from campaigns.dashboard import MemberSort, MembersQuery, parse_members_query
 from campaigns.errors import DomainError, InvalidSetting
 from campaigns.groupbuys import TeamStatus
 from campaigns.ports import UnitOfWork
@@ -373,25 +373,18 @@ class Dashboard:
         self, request: Request, who: Identity, chat_id: int, t: DashboardTexts
     ) -> dict[str, Any]:
         query = parse_members_query(dict(request.query_params))
-        try:
-            view = await use.members_page(
-                self.uow,
-                self.gate(),
-                chat_id=chat_id,
-                user_id=who.user_id,
-                query=query,
+
+        async def page_of(query: MembersQuery) -> use.MembersView:
+            return await use.members_page(
+                self.uow, self.gate(), chat_id=chat_id, user_id=who.user_id, query=query,
                 now=self.now(),
-            )
+            )  # fmt: skip
+
+        try:
+            view = await page_of(query)
         except AudienceRefused:  # a saved audience deleted meanwhile: everyone instead
             query = parse_members_query({**request.query_params, "audience": ""})
-            view = await use.members_page(
-                self.uow,
-                self.gate(),
-                chat_id=chat_id,
-                user_id=who.user_id,
-                query=query,
-                now=self.now(),
-            )
+            view = await page_of(query)
         params = {
             "q": query.search,
             "sort": query.sort,
