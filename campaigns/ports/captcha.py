@@ -114,8 +114,9 @@ class Captchas(Protocol):
         returned so their prompts can be shown without them."""
         ...
 
-    async def held_count(self, chat_pk: int) -> int:
-        """How many members are held for an admin's approval."""
+    async def held_count(self, chat_pk: int, *, holds_only: bool = True) -> int:
+        """How many members are held for an admin's approval (`holds_only`), or pending of
+        any kind (held, or still to answer the captcha)."""
         ...
 
     async def request_let_in(

@@ -202,4 +202,4 @@ async def still_held(uow: UnitOfWork, chat_id: int) -> int:
     """How many members are still pending after `/raid approve all` let a batch in."""
     async with uow:
         record = await require_chat(uow, chat_id)
-        return len(await uow.captchas.held(record.pk, None, APPROVE_BATCH + 1, holds_only=False))
+        return await uow.captchas.held_count(record.pk, holds_only=False)  # counted, not loaded

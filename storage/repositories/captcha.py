@@ -186,12 +186,11 @@ class SqlCaptchas(Repository):
         rows = await self.session.scalars(select(C).where(*where).order_by(C.id).limit(limit))
         return [_record(row) for row in rows]
 
-    async def held_count(self, chat_pk: int) -> int:
-        found = await self.session.scalar(
-            select(func.count()).where(
-                C.chat_id == chat_pk, C.status == PENDING, C.kind == APPROVAL
-            )
-        )
+    async def held_count(self, chat_pk: int, *, holds_only: bool = True) -> int:
+        where = [C.chat_id == chat_pk, C.status == PENDING]
+        if holds_only:
+            where.append(C.kind == APPROVAL)
+        found = await self.session.scalar(select(func.count()).where(*where))
         return int(found or 0)
 
     async def close_for(self, chat_pk: int, user_id: int, at: dt.datetime) -> list[CaptchaRecord]:
