@@ -60,7 +60,7 @@ def prefixes_registered(bot: Harness) -> set[str]:
     """`cpn:`, `gb:s:` …: the literal start of every callback pattern, alternatives expanded."""
     found: set[str] = set()
     for handlers in bot.app.handlers.values():
-        for handler in handlers:
+        for handler in (h for one in handlers for h in getattr(one, "handlers", [one])):
             if not isinstance(handler, CallbackQueryHandler):
                 continue
             pattern = handler.pattern
