@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import gzip
 import statistics
 import tempfile
@@ -34,6 +35,7 @@ from starlette.applications import Starlette
 from bot import wiring
 from bot.dashboard.auth import DashboardAuth, Identity
 from bot.dashboard.routes import COOKIE, HERE, Dashboard
+from bot.dashboard.sessions import SessionStore
 from campaigns.content import PostContent
 from campaigns.schedule import parse_when
 from campaigns.settings import ChatSettings
@@ -93,12 +95,13 @@ async def time_pages(url: str, runs: int) -> dict[str, float]:
     engine = create_engine(url)
     sessions = session_factory(engine)
     auth = DashboardAuth(bot_token="1:BENCH", secret="bench" * 4, now=lambda: NOW)
+    store = SessionStore(lambda: SqlUnitOfWork(sessions), lambda: NOW, dt.timedelta(hours=12))
     dashboard = Dashboard(
-        auth=auth, uow=lambda: SqlUnitOfWork(sessions), gate=Admin, now=lambda: NOW,
-        defaults=ChatSettings(timezone="Asia/Shanghai"), secure=False,
+        auth=auth, uow=lambda: SqlUnitOfWork(sessions), gate=Admin, sessions=store,
+        now=lambda: NOW, defaults=ChatSettings(timezone="Asia/Shanghai"), secure=False,
     )  # fmt: skip
     app = Starlette(routes=[dashboard.mount()])
-    cookie = auth.session_cookie(Identity(ADMIN, "zh", "csrf"))
+    cookie = auth.session_cookie(Identity(ADMIN, "zh", "csrf", session=await store.open(ADMIN)))
     medians: dict[str, float] = {}
     transport = httpx.ASGITransport(app=app)
     headers = {"Cookie": f"{COOKIE}={cookie}"}

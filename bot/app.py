@@ -36,9 +36,10 @@ from bot.acks import GroupAcks
 from bot.budget import BudgetLimiter, ChatBudget
 from bot.buffer import ActivityBuffer
 from bot.clock import SYSTEM, Clock
-from bot.dashboard.auth import DashboardAuth
+from bot.dashboard.auth import SESSION_MAX_AGE, DashboardAuth
 from bot.dashboard.links import Links
 from bot.dashboard.routes import Dashboard
+from bot.dashboard.sessions import SessionStore
 from bot.deal_posts import DealPostEdits
 from bot.edits import LatestEdits
 from bot.health import Readiness, Started, health_routes
@@ -72,6 +73,7 @@ STATEMENT_TIMEOUT = 30.0  # seconds a statement of the bot's may take (PostgreSQ
 logging.getLogger("apscheduler.executors.default").addFilter(
     CutOff("it was cut off: the bot is stopping")
 )
+DASHBOARD_ADMIN_MAX_AGE = 60.0  # seconds the dashboard trusts a kept admin list
 STOP_WITHIN = 30.0  # seconds stopping waits for the worker, outbox, buffer and lease in all
 
 
@@ -182,7 +184,9 @@ class _NotYet:
 
 @dataclass
 class _Running:
-    gate: Callable[[], Gate] = _NotYet  # the bot's admin check, once post_init built Deps
+    # The bot's admin check for the dashboard, once post_init built Deps: an admin list kept
+    # at most DASHBOARD_ADMIN_MAX_AGE (a demoted admin is refused within a minute there).
+    gate: Callable[[], Gate] = _NotYet
     leadership: Leadership | None = None
     worker: InboxWorker | None = None
     store: Store | None = None  # the webhook's, once the bot's id is known
@@ -339,7 +343,7 @@ def build_application(
             outcomes=ScopeOutcomes(),
         )
         app.bot_data.deps = deps
-        running.gate = lambda: deps.gate(app.bot)
+        running.gate = lambda: deps.gate(app.bot, DASHBOARD_ADMIN_MAX_AGE)
         running.changed = deps.settings_changed
         if dashboard_auth is not None and settings.dashboard_url:
             deps.dashboard = Links(
@@ -525,6 +529,7 @@ def _dashboard(
         auth=auth,
         uow=uow,
         gate=lambda: running.gate(),
+        sessions=SessionStore(uow, clock.now, dt.timedelta(seconds=SESSION_MAX_AGE)),
         now=clock.now,
         defaults=settings.chat_defaults,
         secure=settings.dashboard_cookie_secure,

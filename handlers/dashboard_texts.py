@@ -96,6 +96,11 @@ class DashboardTexts:
             "Close the dashboard and open it again from Telegram."
         )
 
+    def init_data_spent(self) -> str:
+        return self._(
+            "This sign-in was used already. Close the dashboard and open it again from Telegram."
+        )
+
     def link_spent(self) -> str:
         return self._(
             "This sign-in link has expired or was already used. Send /dashboard login to "

@@ -33,21 +33,27 @@ MEMBER_TTL = 60.0
 class AdminCache:
     """getChatAdministrators results per group, kept for ten minutes or until admins change."""
 
-    def __init__(self, ttl: float = ADMIN_TTL) -> None:
-        self.ttl = ttl
-        self._cache: dict[int, tuple[float, frozenset[int]]] = {}
+    def __init__(
+        self, ttl: float = ADMIN_TTL, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl, self.monotonic = ttl, monotonic
+        self._cache: dict[int, tuple[float, frozenset[int]]] = {}  # chat -> (asked at, ids)
 
-    async def admin_ids(self, bot: Bot, chat_id: int) -> frozenset[int]:
-        """Ids of the group's admins; an API failure yields no admins (refuse, never grant)."""
+    async def admin_ids(
+        self, bot: Bot, chat_id: int, max_age: float | None = None
+    ) -> frozenset[int]:
+        """Ids of the group's admins, asked again when the list kept is older than `max_age`
+        seconds (the TTL by default); an API failure yields no admins (refuse, never grant)."""
         hit = self._cache.get(chat_id)
-        if hit and hit[0] > time.monotonic():
+        oldest = self.ttl if max_age is None else min(self.ttl, max_age)
+        if hit and self.monotonic() - hit[0] < oldest:
             return hit[1]
         try:
             admins = await bot.get_chat_administrators(chat_id)
         except TelegramError:
             return frozenset()
         ids = frozenset(a.user.id for a in admins)
-        self._cache[chat_id] = (time.monotonic() + self.ttl, ids)
+        self._cache[chat_id] = (self.monotonic(), ids)
         return ids
 
     def forget(self, chat_id: int) -> None:
@@ -60,9 +66,15 @@ class TelegramGate:
     (plus the bot's owners), membership from getChatMember. Failures answer no."""
 
     def __init__(
-        self, bot: Bot, admins: AdminCache, owner_ids: frozenset[int], members: dict[Any, float]
+        self,
+        bot: Bot,
+        admins: AdminCache,
+        owner_ids: frozenset[int],
+        members: dict[Any, float],
+        admin_max_age: float | None = None,
     ) -> None:
         self.bot, self.admins, self.owner_ids, self._members = bot, admins, owner_ids, members
+        self.admin_max_age = admin_max_age  # None: the cache's TTL
 
     def is_owner(self, user_id: int) -> bool:
         return user_id in self.owner_ids
@@ -70,7 +82,7 @@ class TelegramGate:
     async def is_admin(self, chat_id: int, user_id: int) -> bool:
         if user_id in self.owner_ids:
             return True
-        return user_id in await self.admins.admin_ids(self.bot, chat_id)
+        return user_id in await self.admins.admin_ids(self.bot, chat_id, self.admin_max_age)
 
     async def is_member(self, chat_id: int, user_id: int) -> bool:
         if self._members.get((chat_id, user_id), 0.0) > time.monotonic():
@@ -236,9 +248,11 @@ class Deps:
         """A leave was seen: Telegram's cached "member" answer no longer holds."""
         self._members.pop((chat_id, user_id), None)
 
-    def gate(self, bot: Bot) -> TelegramGate:
-        """Who may act on a group, as the use cases ask it."""
-        return TelegramGate(bot, self.admins, self.owner_ids, self._members)
+    def gate(self, bot: Bot, admin_max_age: float | None = None) -> TelegramGate:
+        """Who may act on a group, as the use cases ask it; `admin_max_age`: how old a kept
+        admin list may be for this caller (the dashboard, where a demoted admin must lose
+        access within a minute without the bot seeing the change)."""
+        return TelegramGate(bot, self.admins, self.owner_ids, self._members, admin_max_age)
 
     def forget_settings(self, chat_id: int) -> None:
         """Another process changed the group's settings: read them again next time."""

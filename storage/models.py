@@ -978,6 +978,33 @@ class LeaseRow(Base):
     expires_at: Mapped[dt.datetime]
 
 
+class DashboardSessionRow(Base):
+    """A dashboard session (bot/dashboard/sessions.py): the cookie names it by a random
+    secret whose SHA-256 is the key here, so signing out ends it for every copy of the
+    cookie, in every process."""
+
+    __tablename__ = "dashboard_sessions"
+    __table_args__ = (Index("ix_dashboard_sessions_user_id", "user_id"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+
+
+class DashboardSpentRow(Base):
+    """A one-time sign-in already used (a login link's nonce, an initData's signature),
+    kept until it could no longer be used anyway: its key is unique, so of two processes
+    redeeming the same one at once, one wins."""
+
+    __tablename__ = "dashboard_spent"
+    __table_args__ = (Index("ix_dashboard_spent_until", "until"),)
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    until: Mapped[dt.datetime]
+
+
 class CampaignRow(Base):
     """A campaign (活动): its days, phases, KPI targets, budget and attribution rules
     (campaigns/campaign.py); `status` turns `finished` once, when its 复盘 is sent."""

@@ -19,6 +19,7 @@ from storage.repositories.captcha import SqlCaptchas, SqlRaids
 from storage.repositories.channels import SqlChannels
 from storage.repositories.chats import SqlChats
 from storage.repositories.coupons import SqlCoupons
+from storage.repositories.dashboard import SqlDashboard
 from storage.repositories.faq import SqlFaqs
 from storage.repositories.groupbuys import SqlGroupBuys
 from storage.repositories.inbox import SqlInbox
@@ -94,6 +95,7 @@ class SqlUnitOfWork:
         self.faqs = SqlFaqs(self.session)
         self.captchas = SqlCaptchas(self.session)
         self.raids = SqlRaids(self.session)
+        self.dashboard = SqlDashboard(self.session)  # bot/dashboard's, like leases
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)

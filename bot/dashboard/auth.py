@@ -5,11 +5,12 @@ signed session cookie that follows either.
   the key derived from "WebAppData" and the bot token, and refused when its auth_date is
   older than DASHBOARD_INIT_DATA_MAX_AGE (an hour). No crypto of our own for it.
 - A desktop browser signs in with `/dashboard login`: a link signed with itsdangerous,
-  valid for LOGIN_MAX_AGE seconds and once (its nonce is spent on first use; kept in this
-  process, which is the one serving HTTP).
+  valid for LOGIN_MAX_AGE seconds and once (its nonce is spent in the database on first
+  use: bot/dashboard/sessions.py). An initData is used once too (its signature is spent).
 - Either gives a session cookie: signed (itsdangerous), HttpOnly, SameSite, Secure unless
-  turned off for a plain-HTTP test; it says only who the person is and their CSRF token.
-  Which groups they may see is asked of the bot's admin check on every request.
+  turned off for a plain-HTTP test; it says who the person is, their CSRF token and the
+  secret of their session's row, which signing out ends. Which groups they may see is
+  asked of the bot's admin check on every request.
 - A group's link (`startapp=`) carries a signed group token so a Mini App opened from a
   group knows which group to show; it grants nothing by itself.
 """
@@ -44,6 +45,7 @@ class Identity:
     language: str
     csrf: str
     name: str = ""
+    session: str = ""  # the secret of the session's row (bot/dashboard/sessions.py)
 
 
 class NotSignedIn(Exception):
@@ -92,11 +94,11 @@ class DashboardAuth:
         signer = _clocked(now)
         self._sessions = URLSafeTimedSerializer(self._key, salt="session", signer=signer)
         self._logins = URLSafeTimedSerializer(self._key, salt="login", signer=signer)
-        self._spent: dict[str, float] = {}  # login nonces used, until their links expire
 
-    def check_init_data(self, raw: str) -> tuple[Identity, int | None]:
-        """The person Telegram vouches for, and the group its start parameter names (if a
-        valid group token); NotSignedIn for a forged, altered, stale or userless initData."""
+    def check_init_data(self, raw: str) -> tuple[Identity, int | None, str]:
+        """The person Telegram vouches for, the group its start parameter names (if a valid
+        group token) and the initData's signature (to spend it once); NotSignedIn for a
+        forged, altered, stale or userless initData."""
         try:
             data = init_data_py.validate_by_hash(
                 raw, self._token, expires_in=self.init_data_max_age, now=self._now()
@@ -113,7 +115,8 @@ class DashboardAuth:
         language = page_language(user.language_code, self.default_language)
         name = " ".join(p for p in (user.first_name, user.last_name) if p)
         group = self.group_of(data.start_param) if data.start_param else None
-        return Identity(user.id, language, secrets.token_urlsafe(24), name), group
+        who = Identity(user.id, language, secrets.token_urlsafe(24), name)
+        return who, group, data.hash
 
     def group_token(self, chat_id: int) -> str:
         """`g<id>_<mac>` (`gn…` for a negative id): only letters, digits, `_` and `-`, as
@@ -141,22 +144,22 @@ class DashboardAuth:
         payload = {"u": user_id, "l": language, "n": name, "x": secrets.token_urlsafe(12)}
         return str(self._logins.dumps(payload))
 
-    def redeem_login(self, token: str) -> Identity:
-        """The person a login link was made for; NotSignedIn if it was altered, is older
-        than LOGIN_MAX_AGE, or was used before."""
+    def redeem_login(self, token: str) -> tuple[Identity, str]:
+        """The person a login link was made for and its nonce (the caller spends it: once);
+        NotSignedIn if it was altered or is older than LOGIN_MAX_AGE."""
         payload = self._load(self._logins, token, LOGIN_MAX_AGE)
         nonce = str(payload.get("x", ""))
-        now = self._now().timestamp()
-        self._spent = {n: until for n, until in self._spent.items() if until > now}
-        if not nonce or nonce in self._spent:
-            raise NotSignedIn("spent")
-        self._spent[nonce] = now + LOGIN_MAX_AGE + 60
-        return Identity(
+        if not nonce:
+            raise NotSignedIn("forged")
+        who = Identity(
             int(payload["u"]), str(payload["l"]), secrets.token_urlsafe(24), str(payload["n"])
         )
+        return who, nonce
 
     def session_cookie(self, who: Identity) -> str:
-        payload = {"u": who.user_id, "l": who.language, "c": who.csrf, "n": who.name}
+        payload = {
+            "u": who.user_id, "l": who.language, "c": who.csrf, "n": who.name, "s": who.session
+        }  # fmt: skip
         return str(self._sessions.dumps(payload))
 
     def session_of(self, cookie: str | None) -> Identity | None:
@@ -165,7 +168,10 @@ class DashboardAuth:
             return None
         try:
             payload = self._load(self._sessions, cookie, SESSION_MAX_AGE)
-            return Identity(int(payload["u"]), str(payload["l"]), str(payload["c"]), payload["n"])
+            return Identity(
+                int(payload["u"]), str(payload["l"]), str(payload["c"]), str(payload["n"]),
+                str(payload.get("s", "")),
+            )  # fmt: skip
         except (NotSignedIn, KeyError, TypeError, ValueError):
             return None
 

@@ -16,7 +16,7 @@ import io
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -33,8 +33,16 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.audience_cli import EXPORT_FIELDS
-from bot.dashboard.auth import DashboardAuth, Identity, NotSignedIn, csrf_ok
+from bot.dashboard.auth import (
+    LOGIN_MAX_AGE,
+    SESSION_MAX_AGE,
+    DashboardAuth,
+    Identity,
+    NotSignedIn,
+    csrf_ok,
+)
 from bot.dashboard.safe_html import safe_preview
+from bot.dashboard.sessions import SessionStore
 from bot.spreadsheet import safe_cell
 from bot.webhooks import Refused, read_body
 from campaigns.access import AccessDenied, Gate
@@ -96,6 +104,7 @@ class Dashboard:
         auth: DashboardAuth,
         uow: Callable[[], UnitOfWork],
         gate: Callable[[], Gate],
+        sessions: SessionStore,
         now: Callable[[], dt.datetime],
         defaults: ChatSettings,
         secure: bool = True,
@@ -103,6 +112,7 @@ class Dashboard:
         settings_changed: Callable[[int, ChatSettings], None] | None = None,
     ) -> None:
         self.auth, self.uow, self.gate, self.now, self.defaults = auth, uow, gate, now, defaults
+        self.sessions = sessions
         self.secure, self.samesite = secure, samesite
         self.settings_changed = settings_changed
         self._reports: dict[tuple[int, int, str], tuple[float, dict[str, Any]]] = {}
@@ -149,7 +159,7 @@ class Dashboard:
         """The Mini App's start. Its script posts Telegram's initData (in the URL's fragment,
         which the server never sees) to /auth, even over an older session, so a group link
         opens its group; a browser with no initData but a session goes to its groups."""
-        who = self.who(request)
+        who = await self.who(request)
         t = DashboardTexts(who.language if who else self.defaults.language)
         return self.render("signin.html", t, None, signed_in=who is not None)
 
@@ -160,27 +170,45 @@ class Dashboard:
             return JSONResponse({"error": "origin"}, 403)
         form = await self.form(request)
         try:
-            who, group = self.auth.check_init_data(form.get("init_data", ""))
+            who, group, signature = self.auth.check_init_data(form.get("init_data", ""))
         except NotSignedIn as refused:
             t = DashboardTexts(self.defaults.language)
             return JSONResponse({"error": refused.why, "message": t.refused_sign_in()}, 401)
         target = f"/dashboard/g/{group}/" if group is not None else "/dashboard/groups"
-        return self.signed_in(JSONResponse({"next": target}), who)
+        usable = dt.timedelta(seconds=self.auth.init_data_max_age + 120)
+        if not await self.sessions.spend("init", signature, usable):
+            # Telegram signs a new initData each time the app opens: this one was posted
+            # before. The page reloaded in a session of the same person goes on; anyone
+            # else (a copied initData) is refused.
+            current = await self.who(request)
+            if current is not None and current.user_id == who.user_id:
+                return JSONResponse({"next": target})
+            t = DashboardTexts(who.language)
+            return JSONResponse({"error": "spent", "message": t.init_data_spent()}, 401)
+        return await self.signed_in(JSONResponse({"next": target}), who)
 
     async def login(self, request: Request) -> Response:
         """A `/dashboard login` link: once, within minutes; then the person's groups."""
+        t = DashboardTexts(self.defaults.language)
         try:
-            who = self.auth.redeem_login(request.query_params.get("t", ""))
+            who, nonce = self.auth.redeem_login(request.query_params.get("t", ""))
         except NotSignedIn:
-            t = DashboardTexts(self.defaults.language)
             return self.message(t, t.link_spent(), 401)
-        return self.signed_in(RedirectResponse("/dashboard/groups", 303), who)
+        usable = dt.timedelta(seconds=LOGIN_MAX_AGE + 120)
+        if not await self.sessions.spend("login", nonce, usable):
+            return self.message(t, t.link_spent(), 401)
+        return await self.signed_in(RedirectResponse("/dashboard/groups", 303), who)
 
-    def signed_in(self, response: Response, who: Identity) -> Response:
+    async def signed_in(self, response: Response, who: Identity) -> Response:
+        """A new session for the person, and its cookie."""
+        who = replace(who, session=await self.sessions.open(who.user_id))
+        return self.with_cookie(response, who)
+
+    def with_cookie(self, response: Response, who: Identity) -> Response:
         response.set_cookie(
             COOKIE,
             self.auth.session_cookie(who),
-            max_age=12 * 3600,
+            max_age=SESSION_MAX_AGE,
             path="/dashboard",
             httponly=True,
             secure=self.secure,
@@ -189,28 +217,28 @@ class Dashboard:
         return response
 
     async def logout(self, request: Request) -> Response:
-        who = self.who(request)
+        who = await self.who(request)
         form = await self.form(request)
         if who is None or not self.same_origin(request) or not csrf_ok(who, form.get("csrf")):
             return self.forbidden(who)
+        await self.sessions.end(who.session)  # every copy of the cookie, not only this one
         response = RedirectResponse("/dashboard/", 303)
         response.delete_cookie(COOKIE, path="/dashboard")
         return response
 
     async def switch_language(self, request: Request) -> Response:
         """The pages' language (zh / en), kept in the session."""
-        who = self.who(request)
+        who = await self.who(request)
         form = await self.form(request)
         if who is None or not self.same_origin(request) or not csrf_ok(who, form.get("csrf")):
             return self.forbidden(who)
         language = "en" if form.get("language") == "en" else "zh"
         back = form.get("next", "")
         back = back if back.startswith("/dashboard/") and "//" not in back else "/dashboard/"
-        changed = Identity(who.user_id, language, who.csrf, who.name)
-        return self.signed_in(RedirectResponse(back, 303), changed)
+        return self.with_cookie(RedirectResponse(back, 303), replace(who, language=language))
 
     async def groups(self, request: Request) -> Response:
-        who = self.who(request)
+        who = await self.who(request)
         if who is None:
             return RedirectResponse("/dashboard/", 303)
         t = DashboardTexts(who.language)
@@ -226,7 +254,7 @@ class Dashboard:
         use case asked (which checks the admin), the template rendered."""
 
         async def endpoint(request: Request) -> Response:
-            who = self.who(request)
+            who = await self.who(request)
             if who is None:
                 return RedirectResponse("/dashboard/", 303)
             chat_id = self.chat_id(request)
@@ -256,7 +284,7 @@ class Dashboard:
         of the group (checked in the use case); else 403 and nothing changes."""
 
         async def endpoint(request: Request) -> Response:
-            who = self.who(request)
+            who = await self.who(request)
             form = await self.form(request)
             given = form.get("csrf") or request.headers.get(CSRF_HEADER)
             chat_id = self.chat_id(request)
@@ -285,7 +313,7 @@ class Dashboard:
         """The /stats card and its charts' data (the same use case and rollup as /stats),
         kept REPORT_TTL seconds per group, period and language: a dashboard left open and
         reloaded by several admins asks the database once a minute, as /stats allows."""
-        who = self.who(request)
+        who = await self.who(request)
         chat_id = self.chat_id(request)
         if who is None or chat_id is None:
             return self.forbidden(who)
@@ -408,7 +436,7 @@ class Dashboard:
     async def members_csv(self, request: Request) -> Response:
         """The members the table's filters select, as `growthbot audience export` writes them
         (cells that could be read as formulas are quoted)."""
-        who = self.who(request)
+        who = await self.who(request)
         chat_id = self.chat_id(request)
         if who is None or chat_id is None:
             return self.forbidden(who)
@@ -472,7 +500,7 @@ class Dashboard:
 
     async def broadcasts(self, request: Request) -> Response:
         """The Content page's broadcasts section alone, polled while one is being sent."""
-        who = self.who(request)
+        who = await self.who(request)
         chat_id = self.chat_id(request)
         if who is None or chat_id is None:
             return self.forbidden(who)
@@ -700,8 +728,13 @@ class Dashboard:
 
     # --- helpers ----------------------------------------------------------------------
 
-    def who(self, request: Request) -> Identity | None:
-        return self.auth.session_of(request.cookies.get(COOKIE))
+    async def who(self, request: Request) -> Identity | None:
+        """The signed-in person: a cookie signed here whose session has not ended (signing
+        out ends it for every copy of the cookie) nor expired."""
+        who = self.auth.session_of(request.cookies.get(COOKIE))
+        if who is None or not await self.sessions.alive(who.session, who.user_id):
+            return None
+        return who
 
     @staticmethod
     def chat_id(request: Request) -> int | None:

@@ -204,3 +204,69 @@ async def test_an_admin_removed_in_telegram_is_refused_once_the_cache_forgets(
     response = await board.http.get(f"/dashboard/g/{GROUP}/settings")
 
     assert response.status_code == 403
+
+
+async def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(board: Board) -> None:
+    await board.sign_in(ADMIN)
+    copied = board.http.cookies["gb_session"]
+    csrf = await board.csrf()
+
+    out = await board.http.post("/dashboard/logout", data={"csrf": csrf})
+    board.http.cookies.set("gb_session", copied, domain="bot", path="/dashboard")
+    page = await board.http.get(f"/dashboard/g/{GROUP}/settings", follow_redirects=False)
+    write = await board.http.post(
+        f"/dashboard/g/{GROUP}/settings", data={"csrf": csrf, "key": "points", "value": "9"}
+    )
+
+    assert out.status_code == 303
+    assert page.status_code == 303 and page.headers["location"] == "/dashboard/"
+    assert write.status_code == 401
+
+
+async def test_an_init_data_signs_in_once_and_a_reload_keeps_the_session(board: Board) -> None:
+    data = init_data(ADMIN, board.bot.clock.now(), language="zh")
+
+    first = await board.http.post("/dashboard/auth", data={"init_data": data})
+    reload = await board.http.post("/dashboard/auth", data={"init_data": data})
+    board.http.cookies.clear()  # someone else who copied it: no session of the person
+    replayed = await board.http.post("/dashboard/auth", data={"init_data": data})
+
+    assert first.status_code == 200 and reload.status_code == 200
+    assert "set-cookie" not in reload.headers  # the same session goes on
+    assert replayed.status_code == 401 and replayed.json()["error"] == "spent"
+    assert (
+        replayed.json()["message"] == "这次登录已经用过了。请关闭数据看板，再从 Telegram 重新打开。"
+    )
+    assert "set-cookie" not in replayed.headers
+    assert (await board.http.get("/dashboard/groups", follow_redirects=False)).status_code == 303
+
+
+async def test_another_persons_session_does_not_let_a_copied_init_data_in(board: Board) -> None:
+    data = init_data(ADMIN, board.bot.clock.now())
+    await board.http.post("/dashboard/auth", data={"init_data": data})
+    board.http.cookies.clear()
+    await board.sign_in(ALICE)
+
+    replayed = await board.http.post("/dashboard/auth", data={"init_data": data})
+
+    assert replayed.status_code == 401 and "used already" in replayed.json()["message"]
+
+
+async def test_an_admin_demoted_in_telegram_is_refused_within_a_minute(board: Board) -> None:
+    """No chat_member update reaches the bot (it may not be an admin to get them): the
+    dashboard asks Telegram's admin list again once the kept one is a minute old."""
+    admins = board.bot.app.bot_data.deps.admins
+    offset = 0.0
+    real = admins.monotonic
+    admins.monotonic = lambda: real() + offset
+    await board.sign_in(ADMIN)
+    assert (await board.http.get(f"/dashboard/g/{GROUP}/settings")).status_code == 200
+    board.bot.world.set_status(GROUP, ADMIN, "member")
+
+    offset = 30.0
+    still = await board.http.get(f"/dashboard/g/{GROUP}/settings")
+    offset = 61.0
+    refused = await board.http.get(f"/dashboard/g/{GROUP}/settings")
+
+    assert still.status_code == 200  # within the minute the kept list answers
+    assert refused.status_code == 403
