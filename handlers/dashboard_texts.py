@@ -262,6 +262,25 @@ class DashboardTexts:
             "delete": self._("Delete"),
         }[name]
 
+    def confirm(self, name: str, number: int) -> str:
+        """Asked before a change that cannot be undone from the dashboard."""
+        if name == "delete":
+            return self._("Delete post #{id}? It will not be sent again.", id=number)
+        return self._("End offer #{id}? Members can no longer claim it.", id=number)
+
+    def post_saved(self, number: int) -> str:
+        return self._("Post #{id} is saved; its next run is in the list above.", id=number)
+
+    def post_changed(self, name: str, number: int) -> str:
+        if name == "pause":
+            return self._("Post #{id} is paused.", id=number)
+        if name == "resume":
+            return self._("Post #{id} runs again.", id=number)
+        return self._("Post #{id} is deleted.", id=number)
+
+    def offer_ended(self, number: int) -> str:
+        return self._("Offer #{id} has ended: no more claims.", id=number)
+
     def new_post(self) -> str:
         return self._("New post")
 

@@ -470,7 +470,14 @@ class Dashboard:
     async def content(
         self, request: Request, who: Identity, chat_id: int, t: DashboardTexts
     ) -> dict[str, Any]:
-        return await self.content_values(who, chat_id)
+        done = None
+        number = id_in(request.query_params.get("post", ""))
+        action = request.query_params.get("done", "")
+        if number is not None and action == "saved":
+            done = t.post_saved(number)
+        elif number is not None and action in {a.value for a in PostAction}:
+            done = t.post_changed(action, number)
+        return await self.content_values(who, chat_id, done=done)
 
     async def content_values(self, who: Identity, chat_id: int, **extra: Any) -> dict[str, Any]:
         found = await use.posts(self.uow, self.gate(), chat_id=chat_id, user_id=who.user_id)
@@ -530,8 +537,9 @@ class Dashboard:
         extra: dict[str, Any] = {"form": form}
         try:
             if form.get("do") == "save":
-                await use.schedule_post(self.uow, self.gate(), **kwargs)
-                return RedirectResponse(f"/dashboard/g/{chat_id}/content?saved=1", 303)
+                saved = await use.schedule_post(self.uow, self.gate(), **kwargs)
+                back = f"/dashboard/g/{chat_id}/content?done=saved&post={saved.id}"
+                return RedirectResponse(back, 303)
             preview = await use.preview_post(self.uow, self.gate(), **kwargs)
             record = await use.group_settings(
                 self.uow, self.gate(), chat_id=chat_id, user_id=who.user_id
@@ -592,7 +600,8 @@ class Dashboard:
                 status=409,
                 **values,
             )
-        return RedirectResponse(f"/dashboard/g/{chat_id}/content", 303)
+        back = f"/dashboard/g/{chat_id}/content?done={action.value}&post={post_id}"
+        return RedirectResponse(back, 303)
 
     async def campaigns(
         self, request: Request, who: Identity, chat_id: int, t: DashboardTexts
@@ -654,7 +663,12 @@ class Dashboard:
             }
             for o in view.orders
         ]
-        return {"offers": offers, "deals": deals, "orders": orders, "title": view.title}
+        ended = id_in(request.query_params.get("ended", ""))
+        notice = t.offer_ended(ended) if ended is not None else None
+        return {
+            "offers": offers, "deals": deals, "orders": orders, "title": view.title,
+            "done": notice,
+        }  # fmt: skip
 
     async def end_offer(
         self, request: Request, who: Identity, chat_id: int, form: dict[str, str]
@@ -669,7 +683,7 @@ class Dashboard:
             raise
         except DomainError:
             return Response("unknown offer", 404)
-        return RedirectResponse(f"/dashboard/g/{chat_id}/commerce", 303)
+        return RedirectResponse(f"/dashboard/g/{chat_id}/commerce?ended={offer_id}", 303)
 
     async def settings(
         self, request: Request, who: Identity, chat_id: int, t: DashboardTexts

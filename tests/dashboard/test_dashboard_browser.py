@@ -17,6 +17,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -202,11 +203,30 @@ async def test_a_post_created_and_paused_here_is_paused_in_posts(site: Site) -> 
     assert await preview.locator("li").count() == 3  # the next three runs
     await page.click("#save-post")  # type: ignore[attr-defined]
     await page.wait_for_selector("#post-1[data-status='active']")  # type: ignore[attr-defined]
+    saved = await page.inner_text("#done")  # type: ignore[attr-defined]
     await page.click("#post-1 button:has-text('Pause')")  # type: ignore[attr-defined]
     await page.wait_for_selector("#post-1[data-status='paused']")  # type: ignore[attr-defined]
+    paused = await page.inner_text("#done")  # type: ignore[attr-defined]
 
     [listed] = await site.bot.say(OWNER, "/posts")
     assert "#1" in listed and "paused" in listed.lower() and "早上好" in listed
+    assert "Post #1 is saved" in saved and paused == "Post #1 is paused."
+
+    # Deleting asks first: dismissed, the post stays; accepted, it goes.
+    asked: list[str] = []
+
+    async def answer(dialog: Any, accept: bool) -> None:
+        asked.append(dialog.message)
+        await (dialog.accept() if accept else dialog.dismiss())
+
+    page.once("dialog", lambda d: asyncio.ensure_future(answer(d, False)))  # type: ignore[attr-defined]
+    await page.click("#post-1 button:has-text('Delete')")  # type: ignore[attr-defined]
+    assert await page.locator("#post-1").count() == 1  # type: ignore[attr-defined]
+    page.once("dialog", lambda d: asyncio.ensure_future(answer(d, True)))  # type: ignore[attr-defined]
+    await page.click("#post-1 button:has-text('Delete')")  # type: ignore[attr-defined]
+    await page.wait_for_selector("#done:has-text('deleted')")  # type: ignore[attr-defined]
+    assert await page.locator("#post-1").count() == 0  # type: ignore[attr-defined]
+    assert asked == ["Delete post #1? It will not be sent again."] * 2
 
 
 async def test_every_page_in_both_languages_at_360px_with_no_serious_axe_violation(

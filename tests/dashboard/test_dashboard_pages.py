@@ -269,6 +269,9 @@ async def test_an_offer_ended_here_is_ended_for_coupon_list_too(seeded: Board) -
 
     assert ended.status_code == 303 and unknown.status_code == 404
     assert "/offers/1/end" not in page.text
+    told = await seeded.http.get(ended.headers["location"])
+    assert "Offer #1 has ended: no more claims." in told.text
+    assert 'data-confirm="End offer #' not in page.text  # no button left to ask about
     listed = "\n".join(await bot.say(OWNER, "/coupon list", at=bot.clock.now()))
     assert "#1" in listed and "ended" in listed.lower()
 
