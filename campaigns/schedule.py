@@ -274,9 +274,32 @@ def check_cron(expr: str) -> None:
         _field_values(field, text)
 
 
+ZH_DAY = re.compile(r"(?:每)?(?:周|星期|礼拜)([一二三四五六日天])")
+ZH_DAYS = {"一": "mon", "二": "tue", "三": "wed", "四": "thu", "五": "fri", "六": "sat",
+           "日": "sun", "天": "sun"}  # fmt: skip
+ZH_WORDS = (("每天", "daily"), ("每日", "daily"), ("工作日", "weekdays"), ("周末", "weekends"))
+ZH_MARKS = str.maketrans({"：": ":", "、": ",", "，": ",", "和": ",", "至": "-", "到": "-",
+                          "~": "-", "～": "-"})  # fmt: skip
+
+
+def english_days(text: str) -> str:
+    """The friendly form written in Chinese, in the English words the parser reads:
+    `每天 9:00` -> `daily 9:00`, `每周一、周四 20：00` -> `mon,thu 20:00`, `周一至周五 8:30`
+    -> `mon-fri 8:30`, `工作日` / `周末` -> `weekdays` / `weekends`. Anything else is left
+    as it was (and refused as it would have been)."""
+    out = text
+    for word, english in ZH_WORDS:
+        out = out.replace(word, f" {english} ")
+    out = ZH_DAY.sub(lambda m: ZH_DAYS[m.group(1)], out).translate(ZH_MARKS)
+    out = re.sub(r"(?<=[a-z])(?=\d)", " ", out)  # 每天09:00: no space after the day
+    out = re.sub(r"\s*([,-])\s*", r"\1", out)
+    return " ".join(out.split())
+
+
 def friendly_cron(text: str) -> str | None:
-    """The cron expression a friendly form stands for (`daily 09:00` -> `0 9 * * *`)."""
-    friendly = FRIENDLY.match(" ".join(text.strip().lower().split()))
+    """The cron expression a friendly form stands for (`daily 09:00` -> `0 9 * * *`; the
+    same in Chinese: `每天 09:00`)."""
+    friendly = FRIENDLY.match(english_days(" ".join(text.strip().lower().split())))
     if friendly is None:
         return None
     hour, minute = _clock(friendly["h"], friendly["m"])
@@ -293,8 +316,9 @@ def stored_when(timezone: str, schedule: str | None, at: dt.datetime | None) -> 
 
 
 def parse_when(text: str, timezone: str, now: dt.datetime) -> When:
-    """`daily 09:00`, `mon,thu 20:00`, `weekdays 8:30`, `2026-12-01 09:00` (local, or with
-    an offset), or a five-field cron expression such as `0 9 * * 1-5`."""
+    """`daily 09:00`, `mon,thu 20:00`, `weekdays 8:30` (or in Chinese: `每天 09:00`,
+    `每周一、周四 20:00`, `工作日 8:30`), `2026-12-01 09:00` (local, or with an offset), or a
+    five-field cron expression such as `0 9 * * 1-5`."""
     raw = " ".join(text.strip().lower().split())
     if not raw:
         raise ScheduleError(WhenError.EMPTY)

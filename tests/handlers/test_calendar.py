@@ -127,6 +127,27 @@ async def test_formatting_and_buttons_are_explained_in_the_groups_language(bot: 
     assert "按钮里的优惠券或拼团编号不属于本群" in replies[2]
 
 
+async def test_a_chinese_operator_writes_the_time_in_chinese(bot: Harness):
+    """每天 / 每周一、周四 / 工作日 are read as daily / mon,thu / weekdays; the post lists
+    with the words the operator wrote; an unknown word is refused with Chinese examples."""
+    await bot.say(OWNER, "/set language zh")
+    bot.world.start_private(OWNER)
+
+    await bot.say(OWNER, "/schedule 每周一、周四 20：00\n晚上好")
+    question = bot.world.sent(OWNER)[-1]
+    ok = buttons_of(question)[0][0]["callback_data"]
+    await tap(bot, OWNER, OWNER, ok)
+    [listing] = await bot.say(OWNER, "/posts")
+    [refused] = await bot.say(OWNER, "/schedule 周八 20:00\n晚上好")
+    [post] = await group_posts(bot.app.bot_data.deps.uow(), chat_id=GROUP)
+
+    assert post.when.cron == "0 20 * * mon,thu"
+    assert post.next_run_at is not None
+    assert post.next_run_at.astimezone(SHANGHAI).strftime("%a %H:%M") in {"Mon 20:00", "Thu 20:00"}
+    assert "每周一、周四 20：00" in listing
+    assert "看不懂时间" in refused and "<code>每天 09:00</code>" in refused
+
+
 async def test_a_reply_with_a_photo_becomes_a_photo_post_and_is_paused_and_deleted(bot: Harness):
     photo = bot.world.message(
         GROUP,

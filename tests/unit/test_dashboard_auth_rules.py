@@ -58,13 +58,17 @@ def test_a_session_ends_after_twelve_hours():
     assert auth(clock).session_of(cookie) is None
 
 
-def test_a_login_link_is_spent_on_first_use():
+def test_a_login_link_names_its_person_and_a_nonce_of_its_own():
+    """Spending the nonce once is the database's (bot/dashboard/sessions.py; the HTTP test
+    test_a_login_link_works_once): every link has its own."""
     a = auth()
-    token = a.login_token(7, "en")
+    first, second = a.login_token(7, "en"), a.login_token(7, "en")
 
-    assert a.redeem_login(token).user_id == 7
-    with pytest.raises(NotSignedIn):
-        a.redeem_login(token)
+    who, nonce = a.redeem_login(first)
+    _, other = a.redeem_login(second)
+
+    assert who.user_id == 7 and nonce and nonce != other
+    assert a.redeem_login(first)[1] == nonce  # the same link, the same nonce to spend
 
 
 def test_init_data_from_the_future_is_refused():

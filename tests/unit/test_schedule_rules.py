@@ -7,10 +7,21 @@ import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from campaigns.audience import AudienceError, MemberFacts, parse_audience
 from campaigns.content import PostContent, split_buttons
-from campaigns.schedule import ScheduleError, WhenError, may_fire, parse_when, stored_when
+from campaigns.schedule import (
+    DAYS,
+    ScheduleError,
+    WhenError,
+    english_days,
+    friendly_cron,
+    may_fire,
+    parse_when,
+    stored_when,
+)
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -242,3 +253,55 @@ def test_a_friendly_form_is_shown_back_as_written_and_stored_as_such():
     assert when.describe() == "mon,thu 20:00" and when.cron == "0 20 * * mon,thu"
     assert again == when
     assert stored_when("UTC", "0 9 * * 1-5", None).describe() == "0 9 * * 1-5"
+
+
+ZH_OF = {"mon": "一", "tue": "二", "wed": "三", "thu": "四", "fri": "五", "sat": "六", "sun": "日"}
+
+
+@st.composite
+def friendly_pairs(draw: st.DrawFn) -> tuple[str, str]:
+    """A friendly form in English and the same written as a Chinese operator would."""
+    hour, minute = draw(st.integers(0, 23)), draw(st.integers(0, 59))
+    clock = f"{hour}:{minute:02d}"
+    zh_clock = clock.replace(":", draw(st.sampled_from([":", "："])))
+    kind = draw(st.sampled_from(["daily", "weekdays", "weekends", "days", "range"]))
+    if kind in ("daily", "weekdays", "weekends"):
+        word = {"daily": draw(st.sampled_from(["每天", "每日"])), "weekdays": "工作日",
+                "weekends": "周末"}[kind]  # fmt: skip
+        return f"{kind} {clock}", f"{word}{draw(st.sampled_from(['', ' ']))}{zh_clock}"
+    prefix = draw(st.sampled_from(["周", "星期", "礼拜"]))
+    if kind == "range":
+        first, last = sorted(draw(st.lists(st.sampled_from(DAYS), min_size=2, max_size=2)))
+        joiner = draw(st.sampled_from(["至", "到", "-"]))
+        return (
+            f"{first}-{last} {clock}",
+            f"{prefix}{ZH_OF[first]}{joiner}{prefix}{ZH_OF[last]} {zh_clock}",
+        )
+    days = draw(st.lists(st.sampled_from(DAYS), min_size=1, max_size=4, unique=True))
+    joiner = draw(st.sampled_from(["、", "，", ",", "和"]))
+    zh = joiner.join(f"{prefix}{ZH_OF[d]}" for d in days)
+    return f"{','.join(days)} {clock}", f"{draw(st.sampled_from(['', '每']))}{zh} {zh_clock}"
+
+
+@given(friendly_pairs())
+def test_a_friendly_form_in_chinese_is_the_same_schedule_as_in_english(
+    pair: tuple[str, str],
+) -> None:
+    english, chinese = pair
+    assert friendly_cron(chinese) == friendly_cron(english) is not None
+
+
+@given(st.text(max_size=40))
+def test_reading_chinese_day_words_never_fails_on_any_text(text: str) -> None:
+    english_days(text)  # a plain string back, whatever was typed
+
+
+def test_a_chinese_schedule_runs_when_its_english_one_does() -> None:
+    zh = parse_when("每周一、周四 20：00", "Asia/Shanghai", NOW)
+    en = parse_when("mon,thu 20:00", "Asia/Shanghai", NOW)
+
+    assert zh.cron == en.cron and zh.next_after(NOW) == en.next_after(NOW)
+    assert zh.label == "每周一、周四 20：00"  # shown back as the operator wrote it
+    assert stored_when("Asia/Shanghai", zh.label, None).cron == en.cron
+    with pytest.raises(ScheduleError):
+        parse_when("周八 9:00", "Asia/Shanghai", NOW)
