@@ -81,15 +81,27 @@ def database_url(
     url = request.getfixturevalue("pg_migrated")
     import asyncio
 
-    async def truncate() -> None:
+    async def empty() -> None:
         engine = create_engine(url)
-        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute(EMPTY_ALL)  # type: ignore[union-attr]
         await engine.dispose()
 
-    asyncio.run(truncate())
+    asyncio.run(empty())
     yield url
+
+
+# Every table emptied and every id sequence restarted, as TRUNCATE … RESTART IDENTITY did, in
+# one round trip: DELETE of a test's few rows takes milliseconds where TRUNCATE of fifty
+# tables took 200-400 ms (new files for every table), once per PostgreSQL test. Children
+# first, so no foreign key is ever in the way.
+EMPTY_ALL = (
+    "BEGIN; SET LOCAL synchronous_commit = off; "
+    + " ".join(f"DELETE FROM {t.name};" for t in reversed(Base.metadata.sorted_tables))
+    + " SELECT setval(c.oid, 1, false) FROM pg_class c"
+    " WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace; COMMIT;"
+)
 
 
 @pytest.fixture
