@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from campaigns.access import MAX_ID
 from campaigns.audiences import NAME
 
 PAGE_SIZE = 50  # members on one page of the table: a phone scrolls, it does not paginate 1000s
@@ -67,11 +68,18 @@ def parse_members_query(params: dict[str, str]) -> MembersQuery:
 
 
 def search_id(search: str) -> int | None:
-    """A search that is a whole user id (digits only) also matches that member exactly."""
+    """A search that is a whole user id (digits only, one a database can hold) also matches
+    that member exactly."""
     digits = search.strip()
-    if digits.isascii() and digits.isdigit() and len(digits) <= 19:
+    if digits.isascii() and digits.isdigit() and len(digits) <= 19 and int(digits) <= MAX_ID:
         return int(digits)
     return None
+
+
+def search_words(search: str) -> str:
+    """What a search looks for in names: `@alice` is the username `alice`, as the search box
+    says it may be typed."""
+    return search.strip().removeprefix("@")
 
 
 def pages(total: int) -> int:

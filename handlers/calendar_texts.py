@@ -66,7 +66,7 @@ class CalendarTexts:
             "<code>/schedule &lt;when&gt; [pin] [silent] [replace]</code>, or put the text on "
             "the lines after the command.\n"
             "When: <code>daily 09:00</code>, <code>mon,thu 20:00</code>, "
-            "<code>weekdays 8:30</code>, <code>2026-12-01 09:00</code> (group time), or a cron "
+            "<code>weekdays 8:30</code>, <code>2030-12-24 09:00</code> (group time), or a cron "
             "expression such as <code>0 9 * * 1-5</code>.\n"
             "Buttons: end the text with lines like <code>button: Shop now | https://…</code>, "
             "<code>button: 🎟 Claim | coupon 12</code> or <code>button: Join | groupbuy 3</code>."
@@ -111,7 +111,7 @@ class CalendarTexts:
                 WhenError.EMPTY: self._("Say when the post should go out."),
                 WhenError.BAD_TIME: self._(
                     "{detail} is not a valid time: use HH:MM from 00:00 to 23:59, e.g. "
-                    "<code>daily 09:00</code> or <code>2026-12-01 09:00</code>.",
+                    "<code>daily 09:00</code> or <code>2030-12-24 09:00</code>.",
                     detail=detail,
                 ),
                 WhenError.BAD_CRON: self._(
@@ -124,7 +124,7 @@ class CalendarTexts:
                 WhenError.NEVER: self._("{detail} never happens.", detail=detail),
                 WhenError.UNKNOWN: self._(
                     "I can't read “{detail}” as a time. Try <code>daily 09:00</code>, "
-                    "<code>mon,thu 20:00</code>, <code>2026-12-01 09:00</code> or "
+                    "<code>mon,thu 20:00</code>, <code>2030-12-24 09:00</code> or "
                     "<code>0 9 * * 1-5</code>.",
                     detail=detail,
                 ),

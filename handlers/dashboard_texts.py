@@ -181,6 +181,12 @@ class DashboardTexts:
     def sort_by(self) -> str:
         return self._("Sort by")
 
+    def order(self) -> str:
+        return self._("Direction")
+
+    def times_in(self, timezone: str) -> str:
+        return self._("Times are in the group's time zone, {timezone}.", timezone=timezone)
+
     def sort(self, key: MemberSort) -> str:
         return {
             MemberSort.POINTS: self._("Points"),
@@ -248,7 +254,7 @@ class DashboardTexts:
 
     def status(self, status: str) -> str:
         return {
-            "active": self._("active"),
+            "active": self._("running"),  # a post's: "active" is a member's stage
             "paused": self._("paused"),
             "draft": self._("draft"),
             "done": self._("done"),

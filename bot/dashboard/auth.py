@@ -107,6 +107,8 @@ class DashboardAuth:
             raise NotSignedIn("stale") from None
         except init_data_py.errors.InvalidInitDataError:
             raise NotSignedIn("forged") from None
+        except (ValueError, TypeError, RecursionError):  # parsed before its signature is
+            raise NotSignedIn("forged") from None  # checked: a hostile shape is forged too
         if data.user is None:
             raise NotSignedIn("no user")
         if data.auth_date > self._now().timestamp() + 60:  # from the future: a forged clock

@@ -45,7 +45,7 @@ from bot.dashboard.safe_html import safe_preview
 from bot.dashboard.sessions import SessionStore
 from bot.spreadsheet import safe_cell
 from bot.webhooks import Refused, read_body
-from campaigns.access import AccessDenied, Gate
+from campaigns.access import AccessDenied, ForeignButton, Gate
 from campaigns.audiences import AudienceRefused
 from campaigns.checkin import local_day
 from campaigns.content import ContentRefused
@@ -55,6 +55,7 @@ from campaigns.errors import DomainError, InvalidSetting
 from campaigns.groupbuys import TeamStatus
 from campaigns.ports import UnitOfWork
 from campaigns.schedule import ScheduleError
+from campaigns.segments import Segment, Stage
 from campaigns.services import dashboard as use
 from campaigns.services.calendar import PostAction
 from campaigns.settings import SETTING_KEYS, ChatSettings
@@ -65,13 +66,24 @@ from handlers.calendar_texts import CalendarTexts
 from handlers.campaign_texts import CampaignTexts
 from handlers.coupon_texts import CouponTexts
 from handlers.dashboard_texts import DashboardTexts
+from handlers.segment_texts import SegmentTexts
 from handlers.stats_texts import BLOCKS, StatsTexts
 
 HERE = Path(__file__).parent
 COOKIE = "gb_session"
 CSRF_HEADER = "x-csrf-token"
-CHAT_ID = re.compile(r"-?\d{1,19}")
+CHAT_ID = re.compile(r"-?[0-9]{1,19}", re.ASCII)  # ASCII digits only: ١٠ names no group
 BIGGEST_ID = 2**63 - 1  # the databases' BIGINT: a larger id names nothing (never a 500)
+
+
+def _named(name: Callable[[Any], str], kind: type[Any], value: str | None) -> str:
+    """A stored stage or RFM segment in the page's words; a value no longer known as is."""
+    if not value:
+        return "–"
+    try:
+        return name(kind(value))
+    except ValueError:
+        return value
 
 
 def id_in(raw: str, *, signed: bool = False) -> int | None:
@@ -85,7 +97,7 @@ def id_in(raw: str, *, signed: bool = False) -> int | None:
 
 PAGES = ("overview", "members", "campaigns", "content", "commerce", "settings")
 REPORT_TTL = 60.0  # seconds a group's overview figures are reused
-MAX_FORM = 16 * 1024  # bytes of a form: a post's text is at most 4,096 characters
+MAX_FORM = 64 * 1024  # bytes of a form: a post's 4,096 characters, each up to 12 encoded
 
 
 def period_days(request: Request) -> int:
@@ -431,6 +443,10 @@ class Dashboard:
             "next_link": link(query.page + 2) if view.has_next else None,
             "money": lambda minor: format_amount(minor, "CNY"),
             "title": view.chat.title,
+            "stage_name": lambda value: _named(SegmentTexts(who.language).stage, Stage, value),
+            "segment_name": lambda value: _named(
+                SegmentTexts(who.language).segment, Segment, value
+            ),
         }
 
     async def members_csv(self, request: Request) -> Response:
@@ -460,7 +476,8 @@ class Dashboard:
         for m in found:
             row = asdict(m) | {"tags": " ".join(m.tags)}
             writer.writerow({k: safe_cell(row[k]) for k in EXPORT_FIELDS})
-        name = f"members-{chat_id}" + (f"-{query.audience}" if query.audience else "") + ".csv"
+        group = str(chat_id).lstrip("-")  # members-1001234.csv, not members--1001234.csv
+        name = f"members-{group}" + (f"-{query.audience}" if query.audience else "") + ".csv"
         return Response(
             out.getvalue().encode("utf-8-sig"),  # Excel reads UTF-8 (中文 names) with the BOM
             media_type="text/csv; charset=utf-8",
@@ -490,12 +507,15 @@ class Dashboard:
             {
                 "post": p,
                 "next": ct.local(p.next_run_at, tz) if p.next_run_at else "–",
-                "excerpt": ct.excerpt(p.content.text),
+                "excerpt": Markup(ct.excerpt(p.content.text)),  # escaped once, there
             }
             for p in found
         ]
         live = await self.live(who, chat_id)
-        return {"posts": rows, "title": record.title, "form": {}, "live": live, **extra}
+        return {
+            "posts": rows, "title": record.title, "form": {}, "live": live, "timezone": tz,
+            **extra,
+        }  # fmt: skip
 
     async def live(self, who: Identity, chat_id: int) -> list[Markup]:
         """Each running broadcast's progress, in the words of its progress message in chat."""
@@ -549,8 +569,11 @@ class Dashboard:
                 "text": Markup(safe_preview(preview.text)),
                 "runs": [ct.local(r, tz) for r in preview.runs],
                 "when": preview.when.describe(),
+                "timezone": tz,
+                "buttons": [b.text for b in preview.content.buttons],
+                "options": ct.options(preview.content.pin, preview.content.silent, False),
             }
-        except (ScheduleError, ContentRefused) as refused:
+        except (ScheduleError, ContentRefused, ForeignButton) as refused:
             extra["error"] = Markup(ct.refusal(refused) or str(refused))
         values = await self.content_values(who, chat_id, **extra)
         return self.render(
@@ -703,7 +726,7 @@ class Dashboard:
         self, request: Request, who: Identity, chat_id: int, form: dict[str, str]
     ) -> Response:
         """`/set <key> <value>`: the same validation and the same messages."""
-        key, value = form.get("key", ""), form.get("value", "")
+        key, value = form.get("key", "").strip().lower(), form.get("value", "")
         extra: dict[str, Any] = {"form": form}
         status = 200
         try:

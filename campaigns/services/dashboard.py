@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from campaigns.access import AccessDenied, Denied, Gate
 from campaigns.audiences import AudienceMember, SavedAudience
 from campaigns.campaign import Retro
-from campaigns.content import read_post
+from campaigns.content import PostContent, read_post
 from campaigns.dashboard import COUNT_CAP, PAGE_SIZE, MembersQuery, pages
 from campaigns.errors import UnknownChat
 from campaigns.members import ChatInfo
@@ -28,7 +28,7 @@ from campaigns.ports.chats import ChatRecord
 from campaigns.ports.orders import PlacedOrder
 from campaigns.schedule import When, parse_when
 from campaigns.services import broadcasts, calendar, campaigns, chats, coupons, groupbuys
-from campaigns.services.access import require_admin
+from campaigns.services.access import check_buttons, require_admin
 from campaigns.services.analytics import CohortReport, retention_cohorts
 from campaigns.services.audiences import saved_expr
 from campaigns.services.calendar import PostAction
@@ -196,6 +196,7 @@ class PostPreview:
     when: When
     runs: list[dt.datetime]
     text: str  # the post's HTML, as members will see it
+    content: PostContent  # its buttons, pin and silence too
 
 
 async def preview_post(
@@ -210,11 +211,14 @@ async def preview_post(
     silent: bool,
     at: dt.datetime,
 ) -> PostPreview:
-    """ScheduleError or ContentRefused, with /schedule's codes, for what it would refuse."""
+    """ScheduleError, ContentRefused or ForeignButton, with /schedule's codes, for what
+    saving it would refuse."""
     record = await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
     parsed = parse_when(when, record.settings.timezone, at)
     content = read_post(text, pin=pin, silent=silent)
-    return PostPreview(parsed, parsed.upcoming(at, RUNS_SHOWN), content.text)
+    async with uow() as work:
+        await check_buttons(work, record.pk, content, at)
+    return PostPreview(parsed, parsed.upcoming(at, RUNS_SHOWN), content.text, content)
 
 
 async def schedule_post(

@@ -41,7 +41,7 @@ from campaigns.audience_expr import (
     Rule,
 )
 from campaigns.audiences import AudienceMember, SavedAudience
-from campaigns.dashboard import COUNT_CAP, MemberSort, search_id
+from campaigns.dashboard import COUNT_CAP, MemberSort, search_id, search_words
 from campaigns.members import Person
 from campaigns.referral import InviteStatus
 from campaigns.tiers import TierLadder, ladder_from_json
@@ -234,8 +234,8 @@ class SqlAudiences(Repository):
         where: list[ColumnElement[bool]] = [M.chat_id == chat_pk, M.present == true()]
         if expr is not None:  # the audience's own clause: the same members as a broadcast
             where.append(audience_where(expr, now))
-        if search:
-            pattern = "%" + _escape_like(search.lower()) + "%"
+        if search_words(search):
+            pattern = "%" + _escape_like(search_words(search).lower()) + "%"
             found: list[ColumnElement[bool]] = [
                 func.lower(column).like(pattern, escape="\\")
                 for column in (U.first_name, U.last_name, U.username)
@@ -243,7 +243,7 @@ class SqlAudiences(Repository):
             if (exact := search_id(search)) is not None:
                 found.append(M.user_id == exact)
             where.append(or_(*found))
-        users = expr is not None or bool(search)  # only then is the users table read
+        users = expr is not None or bool(search_words(search))  # only then are users read
 
         def joined(query: Select[Any]) -> Select[Any]:
             return query.join(U, U.id == M.user_id) if users else query

@@ -187,7 +187,7 @@ async def test_members_filtered_by_an_audience_and_downloaded_as_csv(site: Site)
 
     found = list(csv.DictReader(io.StringIO(saved.decode("utf-8-sig"))))
     assert [int(r["user_id"]) for r in found] == [ALICE]
-    assert download.suggested_filename == f"members-{GROUP}-vip.csv"
+    assert download.suggested_filename == f"members-{-GROUP}-vip.csv"
 
 
 async def test_a_post_created_and_paused_here_is_paused_in_posts(site: Site) -> None:

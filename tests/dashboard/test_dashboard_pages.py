@@ -9,7 +9,10 @@ import io
 import pytest
 
 from campaigns.dashboard import MemberSort
+from campaigns.segments import Stage
 from campaigns.services.broadcasts import finish
+from campaigns.services.segments import refresh_all
+from handlers.segment_texts import SegmentTexts
 from tests.dashboard.conftest import (
     ADMIN,
     ALICE,
@@ -323,3 +326,75 @@ async def test_the_post_preview_keeps_telegrams_formatting_and_drops_the_rest(
     shown = page.text.split('class="preview', 1)[1].split("</ul>", 1)[0]  # the bubble
     assert "<b>Hi</b>" in shown and '<a href="https://t.me/x">ok</a>' in shown
     assert "onmouseover" not in shown and "javascript:" not in shown
+
+
+async def test_hostile_and_odd_input_found_in_review_is_answered_never_a_500(
+    seeded: Board,
+) -> None:
+    """What a reviewer's attack turned up: a setting key with spaces, a button naming an offer
+    that is not this group's, a 19-digit search beyond BIGINT, a deeply nested initData, a
+    group id in Arabic-Indic digits, a long Chinese post."""
+    csrf = await seeded.csrf()
+    content = f"/dashboard/g/{GROUP}/content"
+
+    spaced = await seeded.http.post(
+        f"/dashboard/g/{GROUP}/settings", data={"csrf": csrf, "key": " Language ", "value": "zh"}
+    )
+    foreign = {"csrf": csrf, "when": "daily 09:00", "text": "Hi\nbutton: Claim | coupon 77"}
+    previewed = await seeded.http.post(content, data=foreign | {"do": "preview"})
+    saved = await seeded.http.post(content, data=foreign | {"do": "save"})
+    search = await seeded.http.get(
+        f"/dashboard/g/{GROUP}/members", params={"q": "9999999999999999999"}
+    )
+    export = await seeded.http.get(
+        f"/dashboard/g/{GROUP}/members.csv", params={"q": "9999999999999999999"}
+    )
+    nested = "auth_date=1767571200&hash=" + "a" * 64 + "&user=" + "[" * 3000 + "]" * 3000
+    signed = await seeded.http.post("/dashboard/auth", data={"init_data": nested})
+    arabic = await seeded.http.get("/dashboard/g/-١٠٠١٥٠٠٠٠٠٠٠١/settings")
+    long_post = {"csrf": csrf, "when": "每天 09:00", "text": "欢迎" * 1500, "do": "preview"}
+    long_preview = await seeded.http.post(content, data=long_post)
+
+    assert spaced.status_code == 200 and "language" in spaced.text
+    assert previewed.status_code == 200 and saved.status_code == 200
+    assert "coupon" in previewed.text.lower() and 'id="save-post"' not in previewed.text
+    [post_list] = await seeded.bot.say(OWNER, "/posts")
+    assert "Claim" not in post_list  # nothing saved
+    assert search.status_code == 200 and export.status_code == 200
+    assert signed.status_code == 401 and signed.json()["error"] == "forged"
+    assert arabic.status_code == 403
+    assert long_preview.status_code == 200 and "欢迎欢迎" in long_preview.text
+
+
+async def test_members_are_found_by_at_username_with_stage_names_in_the_pages_language(
+    seeded: Board,
+) -> None:
+    bot = seeded.bot
+    await refresh_all(bot.app.bot_data.deps.uow, bot.clock.now())  # the hourly job
+    found = await seeded.http.get(f"/dashboard/g/{GROUP}/members", params={"q": "@alice"})
+    await seeded.http.post("/dashboard/lang", data={"csrf": await seeded.csrf(), "language": "zh"})
+    chinese = await seeded.http.get(f"/dashboard/g/{GROUP}/members")
+
+    assert "Alice" in found.text and "Carol" not in found.text
+    cells = chinese.text.split("<tbody>", 1)[1]
+    stages = {SegmentTexts("zh").stage(stage) for stage in Stage}
+    assert any(f"<td>{name}</td>" in cells for name in stages)
+    assert "<td>active</td>" not in cells and "<td>new</td>" not in cells
+
+
+async def test_a_post_is_listed_with_its_text_escaped_once_and_the_groups_time_zone(
+    seeded: Board,
+) -> None:
+    csrf = await seeded.csrf()
+    content = f"/dashboard/g/{GROUP}/content"
+    post = {"csrf": csrf, "when": "daily 09:00", "text": "Tom &amp; Jerry &lt;3 <b>bold</b>"}
+    preview = await seeded.http.post(
+        content, data=post | {"text": post["text"] + "\nbutton: Shop | https://x.example",
+                              "pin": "on", "do": "preview"}
+    )  # fmt: skip
+    await seeded.http.post(content, data=post | {"do": "save"})
+    page = await seeded.http.get(content)
+
+    assert "Tom &amp; Jerry &lt;3 bold" in page.text and "&amp;amp;" not in page.text
+    assert "Asia/Shanghai" in page.text.split('id="times-in"', 1)[1][:120]
+    assert 'class="post-button">Shop<' in preview.text and 'id="preview-options"' in preview.text
