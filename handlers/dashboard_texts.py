@@ -84,6 +84,9 @@ class DashboardTexts:
     def signing_in(self) -> str:
         return self._("Signing you in…")
 
+    def not_found(self) -> str:
+        return self._("There is no such page in the dashboard.")
+
     def sign_in_elsewhere(self) -> str:
         return self._(
             "Open this page from Telegram (send /dashboard to the bot), or sign in on a "

@@ -137,8 +137,18 @@ class Dashboard:
 
     def mount(self) -> Mount:
         """Everything under /dashboard, compressed (ECharts is 1.1 MB, 0.37 MB gzipped)."""
-        app = Starlette(routes=self.routes(), middleware=[Middleware(GZipMiddleware)])
+        app = Starlette(
+            routes=self.routes(),
+            middleware=[Middleware(GZipMiddleware)],
+            exception_handlers={404: self.not_found},
+        )
         return Mount("/dashboard", app=app)
+
+    async def not_found(self, request: Request, _error: Exception) -> Response:
+        """A mistyped address: said in the session's language, with the way back."""
+        who = await self.who(request)
+        t = DashboardTexts(who.language if who else self.defaults.language)
+        return self.message(t, t.not_found(), 404)
 
     def routes(self) -> list[BaseRoute]:
         g = "/g/{chat_id}"

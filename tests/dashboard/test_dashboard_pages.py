@@ -398,3 +398,12 @@ async def test_a_post_is_listed_with_its_text_escaped_once_and_the_groups_time_z
     assert "Tom &amp; Jerry &lt;3 bold" in page.text and "&amp;amp;" not in page.text
     assert "Asia/Shanghai" in page.text.split('id="times-in"', 1)[1][:120]
     assert 'class="post-button">Shop<' in preview.text and 'id="preview-options"' in preview.text
+
+
+async def test_a_mistyped_address_is_a_page_in_the_sessions_language(seeded: Board) -> None:
+    await seeded.http.post("/dashboard/lang", data={"csrf": await seeded.csrf(), "language": "zh"})
+
+    missing = await seeded.http.get(f"/dashboard/g/{GROUP}/nope")
+
+    assert missing.status_code == 404
+    assert "数据看板里没有这个页面。" in missing.text and 'href="/dashboard/"' in missing.text
