@@ -58,7 +58,7 @@ PAGES = {
     "commerce": "/commerce",
     "settings": "/settings",
 }
-SCRIPTS = ("vendor/echarts.min.js", "charts.js", "tg.js", "signin.js")
+SCRIPTS = ("vendor/echarts.min.js", "charts.js", "tg.js", "signin.js", "confirm.js", "live.js")
 
 
 class Admin:
