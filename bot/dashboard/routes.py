@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import re
 import time
@@ -74,6 +75,13 @@ COOKIE = "gb_session"
 CSRF_HEADER = "x-csrf-token"
 CHAT_ID = re.compile(r"-?[0-9]{1,19}", re.ASCII)  # ASCII digits only: ١٠ names no group
 BIGGEST_ID = 2**63 - 1  # the databases' BIGINT: a larger id names nothing (never a 500)
+
+
+def on_the_page(ct: CalendarTexts, refused: Exception) -> str:
+    """/schedule's refusal, without its pointer to the chat command's help: the form and its
+    label are the help here."""
+    said = ct.refusal(refused) or html.escape(str(refused))
+    return said.removesuffix("\n" + ct._("Send /schedule for help."))
 
 
 def _named(name: Callable[[Any], str], kind: type[Any], value: str | None) -> str:
@@ -584,7 +592,7 @@ class Dashboard:
                 "options": ct.options(preview.content.pin, preview.content.silent, False),
             }
         except (ScheduleError, ContentRefused, ForeignButton) as refused:
-            extra["error"] = Markup(ct.refusal(refused) or str(refused))
+            extra["error"] = Markup(on_the_page(ct, refused))
         values = await self.content_values(who, chat_id, **extra)
         return self.render(
             "content.html",
@@ -620,9 +628,7 @@ class Dashboard:
             if isinstance(refused, AccessDenied):
                 raise
             t, ct = DashboardTexts(who.language), CalendarTexts(who.language)
-            values = await self.content_values(
-                who, chat_id, error=Markup(ct.refusal(refused) or "")
-            )
+            values = await self.content_values(who, chat_id, error=Markup(on_the_page(ct, refused)))
             return self.render(
                 "content.html",
                 t,

@@ -126,6 +126,8 @@ async def test_a_bad_post_is_refused_with_schedules_words(seeded: Board) -> None
     )
 
     assert response.status_code == 200 and 'role="alert"' in response.text
+    assert "I can't read “someday” as a time." in response.text
+    assert "Send /schedule for help" not in response.text  # the form is the help here
     [listed] = await seeded.bot.say(OWNER, "/posts")
     assert "#1" not in listed
 
