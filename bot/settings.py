@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Annotated, Literal
-from zoneinfo import available_timezones
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from campaigns.settings import LANGUAGES, ChatSettings
+from campaigns.settings import LANGUAGES, ChatSettings, known_timezone
 
 
 class Settings(BaseSettings):
@@ -73,7 +72,7 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        if value not in available_timezones():
+        if not known_timezone(value):
             raise ValueError(f"unknown IANA timezone {value!r}, e.g. Asia/Shanghai")
         return value
 

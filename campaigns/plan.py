@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from typing import Self
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -21,6 +21,7 @@ from pydantic import (
 from campaigns.content import Button, ContentRefused, PostContent, refusal_of
 from campaigns.errors import DomainError
 from campaigns.schedule import ScheduleError, When, check_cron, friendly_cron, parse_when
+from campaigns.settings import known_timezone
 
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -142,7 +143,7 @@ class Plan(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None and value not in available_timezones():
+        if value is not None and not known_timezone(value):
             raise PlanError((), PlanProblem.UNKNOWN_TIMEZONE, value)
         return value
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from campaigns.checkin import CheckinRules
@@ -104,8 +105,19 @@ def _points(key: str, raw: str) -> int:
     return value
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def known_timezone(name: str) -> bool:
+    """An IANA zone name this machine's tz database has. The set is read once: listing it
+    walks the database's files (about 20 ms), which every check used to do."""
+    return name in _zones()
+
+
 def _timezone(raw: str) -> str:
-    if raw not in available_timezones():
+    if not known_timezone(raw):
         raise _invalid("timezone", "unknown_timezone")
     try:
         ZoneInfo(raw)
