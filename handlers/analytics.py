@@ -6,11 +6,13 @@ the business's, not the members'); an admin who never started the bot gets it in
 
 from __future__ import annotations
 
-from campaigns.cohorts import parse_weeks
-from campaigns.funnels import parse_period
+import asyncio
+from collections.abc import Sequence
+
+from campaigns.cohorts import CohortTable, parse_weeks
+from campaigns.funnels import Funnel, parse_period
 from campaigns.services.analytics import period_funnels, retention_cohorts
 from handlers.analytics_texts import AnalyticsTexts
-from handlers.charts import cohort_heatmap, funnel_chart, render_in_thread
 from handlers.reports import report_privately
 from handlers.use_case import Call, use_case
 
@@ -21,7 +23,7 @@ async def funnels_command(call: Call[AnalyticsTexts]) -> None:
     days = parse_period(call.words)
     await call.deps.buffer.flush()  # the latest messages count as activity
     report = await period_funnels(call.deps.uow(), chat_id=call.group_id, days=days, now=call.at)
-    png = await render_in_thread(funnel_chart, report.funnels, language=call.t.language)
+    png = await asyncio.to_thread(_funnel_chart, report.funnels, call.t.language)
     await _report(call, call.t.funnels(report, days), png, call.t.funnels_caption(days))
 
 
@@ -33,10 +35,26 @@ async def cohorts_command(call: Call[AnalyticsTexts]) -> None:
     report = await retention_cohorts(
         call.deps.uow(), chat_id=call.group_id, weeks=weeks, now=call.at
     )
-    png = await render_in_thread(cohort_heatmap, report.table, language=call.t.language)
+    png = await asyncio.to_thread(_cohort_heatmap, report.table, call.t.language)
     # the summary once, as the text; the chart's caption only names it
     await _report(call, call.t.cohorts(report), png, call.t.cohort_title())
 
 
 async def _report(call: Call[AnalyticsTexts], text: str, png: bytes, caption: str) -> None:
     await report_privately(call, text, [(png, caption)], sent_note=call.t.sent_privately())
+
+
+# In a worker thread: matplotlib (about a second to import) is loaded by the first chart, off
+# the event loop, rather than by every start of the bot and of each CLI command.
+
+
+def _funnel_chart(funnels: Sequence[Funnel], language: str) -> bytes:
+    from handlers.charts import funnel_chart
+
+    return funnel_chart(funnels, language=language)
+
+
+def _cohort_heatmap(table: CohortTable, language: str) -> bytes:
+    from handlers.charts import cohort_heatmap
+
+    return cohort_heatmap(table, language=language)

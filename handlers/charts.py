@@ -3,8 +3,9 @@
 Pure functions from plain data and a language to a PNG, drawn with matplotlib's object API
 (`Figure` on an Agg canvas; pyplot keeps global figures and is not for servers). They live
 with the handlers, not in bot/, because they are presentation like the texts (no state, no
-lifecycle: nothing to start or stop); a handler runs them off the event loop with
-`render_in_thread`, since drawing takes tens of milliseconds of CPU.
+lifecycle: nothing to start or stop). A handler runs them in a worker thread (drawing takes
+tens of milliseconds of CPU) and imports this module there, on first use: matplotlib takes
+about a second to import, which the bot's and every CLI command's start no longer pays.
 
 Chinese needs a CJK font: without one matplotlib draws empty boxes (and warns "Glyph …
 missing from font(s) …"). The first of FONTS that is installed is used (scripts/_setup.sh
@@ -13,15 +14,13 @@ installs fonts-wqy-microhei); without any, charts still render, with a logged wa
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from io import BytesIO
-from typing import ParamSpec, TypeVar
 
 import numpy as np
 from matplotlib import font_manager, rc_context
@@ -48,9 +47,6 @@ FONT_DIRS = ("/usr/share/fonts/truetype/wqy", "/usr/share/fonts/opentype/noto")
 DPI = 100
 COLOURS = ("#2e7d32", "#c62828", "#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037")
 _drawing = threading.Lock()  # rcParams are global: one chart is drawn at a time
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 @cache
@@ -214,11 +210,6 @@ LABEL = 28  # characters of a funnel's name on the chart (the text has it whole)
 
 def _short(label: str) -> str:
     return label if len(label) <= LABEL else label[: LABEL - 1] + "…"
-
-
-async def render_in_thread(draw: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Draw a chart in a worker thread, so the event loop keeps answering meanwhile."""
-    return await asyncio.to_thread(draw, *args, **kwargs)
 
 
 def stats_charts(report: StatsReport, *, language: str) -> list[tuple[bytes, str]]:

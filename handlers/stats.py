@@ -7,9 +7,10 @@ gets it.
 
 from __future__ import annotations
 
-from campaigns.services.stats import stats_report
+import asyncio
+
+from campaigns.services.stats import StatsReport, stats_report
 from campaigns.stats import parse_asked
-from handlers.charts import render_in_thread, stats_charts
 from handlers.reports import report_privately
 from handlers.stats_texts import StatsTexts
 from handlers.use_case import Call, use_case
@@ -23,6 +24,14 @@ async def stats_command(call: Call[StatsTexts]) -> None:
     call.deps.stats_asked.take(call.group_id, call.deps.clock())  # TooSoon: nothing drawn
     await call.deps.buffer.flush()  # the card counts the latest chatter too
     report = await stats_report(call.deps.uow, chat_id=call.group_id, asked=asked, now=call.at)
-    photos = await render_in_thread(stats_charts, report, language=call.t.language)
+    photos = await asyncio.to_thread(_charts, report, call.t.language)
     text = call.t.card(report.card, report.channels.channels)
     await report_privately(call, text, photos, sent_note=call.t.sent_privately())
+
+
+def _charts(report: StatsReport, language: str) -> list[tuple[bytes, str]]:
+    """In a worker thread: matplotlib (about a second to import) is loaded by the first chart,
+    off the event loop, rather than by every start of the bot and of each CLI command."""
+    from handlers.charts import stats_charts
+
+    return stats_charts(report, language=language)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
 from campaigns.cohorts import cohort_table, week_start
 from campaigns.funnels import Funnel, FunnelKind
 from handlers import charts
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PNG = b"\x89PNG\r\n\x1a\n"
 MISSING_GLYPH = r"Glyph \d+ .* missing from font\(s\)"
@@ -83,10 +88,16 @@ def test_a_label_in_a_script_the_font_lacks_fails_the_check():
         charts.funnel_chart([tamil], language="zh")
 
 
-async def test_a_chart_renders_in_a_thread():
-    png = await charts.render_in_thread(charts.funnel_chart, FUNNELS, language="en")
+def test_starting_the_bot_does_not_import_matplotlib():
+    """The charts module (and matplotlib, about a second) is imported by the first chart, in
+    its worker thread; starting the bot or a CLI command does not pay for it."""
+    code = "import sys, bot.app, bot.cli; print('matplotlib' in sys.modules)"
 
-    assert png[:8] == PNG
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+
+    assert loaded.strip() == "False"
 
 
 def test_a_group_with_many_long_offers_still_gets_a_chart_telegram_accepts():
