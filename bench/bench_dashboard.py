@@ -58,7 +58,10 @@ PAGES = {
     "commerce": "/commerce",
     "settings": "/settings",
 }
-SCRIPTS = ("vendor/echarts.min.js", "charts.js", "tg.js", "signin.js", "confirm.js", "live.js")
+SCRIPTS = (
+    "vendor/echarts.min.js", "charts.js", "tg.js", "signin.js", "confirm.js", "live.js",
+    "settings.js",
+)  # fmt: skip
 
 
 class Admin:

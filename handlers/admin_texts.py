@@ -22,12 +22,16 @@ class AdminTexts:
             return self.invalid_setting(error)
         return self.words.refusal(error)
 
-    def settings(self, title: str | None, settings: ChatSettings) -> str:
+    def settings(self, title: str | None, settings: ChatSettings, *, how: bool = True) -> str:
+        """The card of /settings; `how=False` leaves out how to change one in chat (the
+        dashboard's form is right below it)."""
         lines = [self._("⚙️ Settings for {title}", title=html.escape(title or "-"))]
         lines += [
             f"<code>{key}</code> = <code>{html.escape(value)}</code>"
             for key, value in settings.as_pairs()
         ]
+        if not how:
+            return "\n".join(lines)
         lines.append(
             self._(
                 "Change one with /set &lt;key&gt; &lt;value&gt;, e.g. "

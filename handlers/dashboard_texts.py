@@ -184,6 +184,11 @@ class DashboardTexts:
     def sort_by(self) -> str:
         return self._("Sort by")
 
+    def value_hint(self) -> str:
+        return self._(
+            "The box starts with the setting's current value; the values are those /set takes."
+        )
+
     def order(self) -> str:
         return self._("Direction")
 

@@ -732,8 +732,9 @@ class Dashboard:
         )
         at = AdminTexts(who.language)
         return {
-            "current": Markup(at.settings(record.title, record.settings)),
+            "current": Markup(at.settings(record.title, record.settings, how=False)),
             "keys": SETTING_KEYS,
+            "values": dict(record.settings.as_pairs()),
             "title": record.title,
             "form": {},
         }

@@ -308,3 +308,18 @@ async def test_an_admin_of_another_group_can_neither_open_nor_call_this_groups_p
     assert (await site.bot.app.bot_data.deps.settings_of(GROUP)).language == "en"
     [listed_posts] = await site.bot.say(OWNER, "/posts")
     assert "#1" not in listed_posts
+
+
+async def test_choosing_a_setting_starts_its_box_with_the_current_value(site: Site) -> None:
+    page = await site.signed_in(ADMIN)
+    await page.wait_for_url("**/dashboard/groups")  # type: ignore[attr-defined]
+    await page.goto(f"{site.base}/dashboard/g/{GROUP}/settings")  # type: ignore[attr-defined]
+
+    await page.select_option("#key", "timezone")  # type: ignore[attr-defined]
+    zone = await page.input_value("#value")  # type: ignore[attr-defined]
+    await page.select_option("#key", "language")  # type: ignore[attr-defined]
+    language = await page.input_value("#value")  # type: ignore[attr-defined]
+    card = await page.inner_text("#current-settings")  # type: ignore[attr-defined]
+
+    assert (zone, language) == ("Asia/Shanghai", "en")
+    assert "/set timezone" not in card  # the form below is how to change one here
