@@ -146,9 +146,14 @@ def parse_milestones(raw: str, key: str = "milestones", low: int = 0) -> dict[in
     return result
 
 
+def setting_key(typed: str) -> str:
+    """A setting's key as typed (`/set Language`, a form's ` language `), as stored."""
+    return typed.strip().lower()
+
+
 def apply_setting(settings: ChatSettings, key: str, raw: str) -> ChatSettings:
     """Validate one `/set` and return the new settings; InvalidSetting names what is wrong."""
-    key = key.strip().lower()
+    key = setting_key(key)
     raw = raw.strip()
     if key not in EXAMPLES:
         raise InvalidSetting(key=key, reason="unknown_key", example=", ".join(SETTING_KEYS))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from campaigns.errors import InvalidSetting
-from campaigns.settings import ChatSettings
+from campaigns.settings import ChatSettings, setting_key
 from campaigns.shop import ExpiryGrace
 from handlers.words import Words
 
@@ -43,10 +43,11 @@ class AdminTexts:
     def setting_changed(
         self, key: str, settings: ChatSettings, grace: ExpiryGrace | None = None
     ) -> str:
-        value = dict(settings.as_pairs())[key.lower()]
+        key = setting_key(key)
+        value = dict(settings.as_pairs())[key]
         changed = self._(
             "✅ {key} is now {value}.",
-            key=f"<code>{html.escape(key.lower())}</code>",
+            key=f"<code>{html.escape(key)}</code>",
             value=f"<code>{html.escape(value)}</code>",
         )
         if grace is None or key.lower() != "points_expiry_months":

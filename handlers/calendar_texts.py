@@ -91,47 +91,44 @@ class CalendarTexts:
         }[field]
 
     def when_refused(self, error: ScheduleError) -> str:
+        return self.time_problem(error) + "\n" + self._("Send /schedule for help.")
+
+    def time_problem(self, error: ScheduleError) -> str:
+        """What is wrong with the time, without the pointer to /schedule's help (the
+        dashboard's form is the help there)."""
         detail = html.escape(error.detail, quote=False)
         if error.reason is WhenError.BAD_CRON and error.field is not None:
             name, allowed, example = self.cron_field(error.field)
-            return (
-                self._(
-                    "That cron expression is invalid: “{detail}” in the {field}. Use {allowed}, "
-                    "with ranges, lists and steps (1-5, 0,6, */2), e.g. <code>{example}</code>.",
-                    detail=detail,
-                    field=name,
-                    allowed=allowed,
-                    example=example,
-                )
-                + "\n"
-                + self._("Send /schedule for help.")
+            return self._(
+                "That cron expression is invalid: “{detail}” in the {field}. Use {allowed}, "
+                "with ranges, lists and steps (1-5, 0,6, */2), e.g. <code>{example}</code>.",
+                detail=detail,
+                field=name,
+                allowed=allowed,
+                example=example,
             )
-        return (
-            {
-                WhenError.EMPTY: self._("Say when the post should go out."),
-                WhenError.BAD_TIME: self._(
-                    "{detail} is not a valid time: use HH:MM from 00:00 to 23:59, e.g. "
-                    "<code>daily 09:00</code> or <code>2030-12-24 09:00</code>.",
-                    detail=detail,
-                ),
-                WhenError.BAD_CRON: self._(
-                    "That cron expression is invalid: {detail}. It has five fields: minute, "
-                    "hour, day of the month, month, day of the week, e.g. "
-                    "<code>0 9 * * 1-5</code>.",
-                    detail=detail,
-                ),
-                WhenError.PAST: self._("{detail} is already in the past.", detail=detail),
-                WhenError.NEVER: self._("{detail} never happens.", detail=detail),
-                WhenError.UNKNOWN: self._(
-                    "I can't read “{detail}” as a time. Try <code>daily 09:00</code>, "
-                    "<code>mon,thu 20:00</code>, <code>2030-12-24 09:00</code> or "
-                    "<code>0 9 * * 1-5</code>.",
-                    detail=detail,
-                ),
-            }[error.reason]
-            + "\n"
-            + self._("Send /schedule for help.")
-        )
+        return {
+            WhenError.EMPTY: self._("Say when the post should go out."),
+            WhenError.BAD_TIME: self._(
+                "{detail} is not a valid time: use HH:MM from 00:00 to 23:59, e.g. "
+                "<code>daily 09:00</code> or <code>2030-12-24 09:00</code>.",
+                detail=detail,
+            ),
+            WhenError.BAD_CRON: self._(
+                "That cron expression is invalid: {detail}. It has five fields: minute, "
+                "hour, day of the month, month, day of the week, e.g. "
+                "<code>0 9 * * 1-5</code>.",
+                detail=detail,
+            ),
+            WhenError.PAST: self._("{detail} is already in the past.", detail=detail),
+            WhenError.NEVER: self._("{detail} never happens.", detail=detail),
+            WhenError.UNKNOWN: self._(
+                "I can't read “{detail}” as a time. Try <code>daily 09:00</code>, "
+                "<code>mon,thu 20:00</code>, <code>2030-12-24 09:00</code> or "
+                "<code>0 9 * * 1-5</code>.",
+                detail=detail,
+            ),
+        }[error.reason]
 
     def refusal(self, error: Exception) -> str | None:
         match error:

@@ -984,7 +984,6 @@ class DashboardSessionRow(Base):
     cookie, in every process."""
 
     __tablename__ = "dashboard_sessions"
-    __table_args__ = (Index("ix_dashboard_sessions_user_id", "user_id"),)
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger)

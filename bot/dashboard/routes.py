@@ -78,10 +78,11 @@ BIGGEST_ID = 2**63 - 1  # the databases' BIGINT: a larger id names nothing (neve
 
 
 def on_the_page(ct: CalendarTexts, refused: Exception) -> str:
-    """/schedule's refusal, without its pointer to the chat command's help: the form and its
-    label are the help here."""
-    said = ct.refusal(refused) or html.escape(str(refused))
-    return said.removesuffix("\n" + ct._("Send /schedule for help."))
+    """/schedule's refusal; for a time, without its pointer to the chat command's help (the
+    form and its label are the help here)."""
+    if isinstance(refused, ScheduleError):
+        return ct.time_problem(refused)
+    return ct.refusal(refused) or html.escape(str(refused))
 
 
 def _named(name: Callable[[Any], str], kind: type[Any], value: str | None) -> str:
@@ -579,10 +580,7 @@ class Dashboard:
                 back = f"/dashboard/g/{chat_id}/content?done=saved&post={saved.id}"
                 return RedirectResponse(back, 303)
             preview = await use.preview_post(self.uow, self.gate(), **kwargs)
-            record = await use.group_settings(
-                self.uow, self.gate(), chat_id=chat_id, user_id=who.user_id
-            )
-            tz = record.settings.timezone
+            tz = preview.timezone
             extra["preview"] = {
                 "text": Markup(safe_preview(preview.text)),
                 "runs": [ct.local(r, tz) for r in preview.runs],
@@ -743,7 +741,7 @@ class Dashboard:
         self, request: Request, who: Identity, chat_id: int, form: dict[str, str]
     ) -> Response:
         """`/set <key> <value>`: the same validation and the same messages."""
-        key, value = form.get("key", "").strip().lower(), form.get("value", "")
+        key, value = form.get("key", ""), form.get("value", "")
         extra: dict[str, Any] = {"form": form}
         status = 200
         try:

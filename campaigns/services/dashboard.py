@@ -197,6 +197,18 @@ class PostPreview:
     runs: list[dt.datetime]
     text: str  # the post's HTML, as members will see it
     content: PostContent  # its buttons, pin and silence too
+    timezone: str  # the group's: the runs are shown in it
+
+
+async def _read_post(
+    uow: Callable[[], UnitOfWork], gate: Gate, *, chat_id: int, user_id: int, when: str,
+    text: str, pin: bool, silent: bool, at: dt.datetime,
+) -> tuple[ChatRecord, When, PostContent]:  # fmt: skip
+    """A new post from the dashboard's form, read as /schedule reads it (by an admin of the
+    group): ScheduleError or ContentRefused, with /schedule's codes."""
+    record = await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
+    parsed = parse_when(when, record.settings.timezone, at)
+    return record, parsed, read_post(text, pin=pin, silent=silent)
 
 
 async def preview_post(
@@ -211,14 +223,17 @@ async def preview_post(
     silent: bool,
     at: dt.datetime,
 ) -> PostPreview:
-    """ScheduleError, ContentRefused or ForeignButton, with /schedule's codes, for what
-    saving it would refuse."""
-    record = await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
-    parsed = parse_when(when, record.settings.timezone, at)
-    content = read_post(text, pin=pin, silent=silent)
+    """The post as saving it would store it, or what saving would refuse (as _read_post,
+    and ForeignButton)."""
+    record, parsed, content = await _read_post(
+        uow, gate, chat_id=chat_id, user_id=user_id, when=when, text=text, pin=pin,
+        silent=silent, at=at,
+    )  # fmt: skip
     async with uow() as work:
         await check_buttons(work, record.pk, content, at)
-    return PostPreview(parsed, parsed.upcoming(at, RUNS_SHOWN), content.text, content)
+    return PostPreview(
+        parsed, parsed.upcoming(at, RUNS_SHOWN), content.text, content, record.settings.timezone
+    )
 
 
 async def schedule_post(
@@ -234,9 +249,10 @@ async def schedule_post(
     at: dt.datetime,
 ) -> PostRecord:
     """A post saved straight to the calendar (the dashboard's preview was the ✅)."""
-    record = await admin_group(uow(), gate, chat_id=chat_id, user_id=user_id)
-    parsed = parse_when(when, record.settings.timezone, at)
-    content = read_post(text, pin=pin, silent=silent)
+    _record, parsed, content = await _read_post(
+        uow, gate, chat_id=chat_id, user_id=user_id, when=when, text=text, pin=pin,
+        silent=silent, at=at,
+    )  # fmt: skip
     return await calendar.add_post(
         uow(), chat_id=chat_id, content=content, when=parsed, at=at, created_by=user_id
     )

@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     CursorResult,
-    Date,
     Executable,
     String,
     bindparam,
@@ -86,35 +85,26 @@ def rows_param(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> str:
     return json.dumps(rows, default=encode, separators=(",", ":"), ensure_ascii=False)
 
 
-_ENCODERS: dict[str, Callable[[Any], Any]] = {}
-
-
 def encoder(session: AsyncSession) -> Callable[[Any], Any]:
     """Times and days as the session's database stores them (see rows_param)."""
     return _encoder(session.get_bind().dialect)
 
 
 def _encoder(dialect: Dialect) -> Callable[[Any], Any]:
-    encode = _ENCODERS.get(dialect.name)
-    if encode is None:
-        from storage.models import UtcDateTime
+    if dialect.name == "sqlite":
+        return _sqlite_text
+    if dialect.name == "postgresql":
+        return _iso_text
+    raise NotImplementedError(f"unsupported database dialect {dialect.name!r}")
 
-        stamp = UtcDateTime().dialect_impl(dialect).bind_processor(dialect) or str
-        day = Date().dialect_impl(dialect).bind_processor(dialect) or str
-        iso = dialect.name == "postgresql"
 
-        def encode(value: Any) -> Any:
-            if isinstance(value, dt.datetime):
-                return utc(value).isoformat() if iso else stamp(value)
-            if isinstance(value, dt.date):
-                return value.isoformat() if iso else day(value)
-            raise TypeError(f"cannot put {type(value).__name__} in a JSON row")
-
-        if dialect.name == "sqlite":
-            encode = _sqlite_text
-
-        _ENCODERS[dialect.name] = encode
-    return encode
+def _iso_text(value: Any) -> Any:
+    """PostgreSQL reads ISO 8601 (times in UTC, with their offset)."""
+    if isinstance(value, dt.datetime):
+        return utc(value).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} in a JSON row")
 
 
 def _sqlite_text(value: Any) -> Any:

@@ -52,15 +52,6 @@ class SqlDashboard(Repository):
             .values(ended_at=now)
         )
 
-    async def end_all(self, user_id: int, now: dt.datetime) -> int:
-        """Every open session of a person (signed out everywhere)."""
-        result = await self.run(
-            update(SESSIONS)
-            .where(SESSIONS.c.user_id == user_id, SESSIONS.c.ended_at.is_(None))
-            .values(ended_at=now)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
-
     async def forget_before(self, now: dt.datetime) -> None:
         """Rows that can no longer matter: expired sessions and spent keys past their use."""
         await self.run(delete(SESSIONS).where(SESSIONS.c.expires_at <= now))

@@ -29,7 +29,6 @@ def upgrade() -> None:
         sa.Column("ended_at", TZ, nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_dashboard_sessions")),
     )
-    op.create_index("ix_dashboard_sessions_user_id", "dashboard_sessions", ["user_id"])
     op.create_table(
         "dashboard_spent",
         sa.Column("key", sa.String(96), nullable=False),
@@ -42,5 +41,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_dashboard_spent_until", table_name="dashboard_spent")
     op.drop_table("dashboard_spent")
-    op.drop_index("ix_dashboard_sessions_user_id", table_name="dashboard_sessions")
     op.drop_table("dashboard_sessions")
