@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -66,6 +67,21 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+ONLY_ON = "only_on"  # Index.info key: the one dialect a migration makes this index on
+
+
+def include_on(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """alembic's include_object for a database of `dialect`: an index of the models made on
+    one database only (its info[ONLY_ON]) is left out of the comparison on the other."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        model = compare_to if reflected else obj
+        only_on = (getattr(model, "info", None) or {}).get(ONLY_ON)
+        return type_ != "index" or only_on is None or only_on == dialect
+
+    return include
 
 
 class Base(DeclarativeBase):
@@ -153,7 +169,39 @@ class MembershipRow(Base):
         # Members without a stage yet (joined since the last refresh): the segments refresh
         # finds them here, and reads the whole group only for the stages that changed.
         # The day's counts per stage, segment and tier read this alone, in its order.
-        Index("ix_memberships_chat_segments", "chat_id", "present", "stage", "rfm_segment", "tier"),
+        Index(
+            "ix_memberships_chat_segments",
+            "chat_id",
+            "present",
+            "stage",
+            "rfm_segment",
+            "tier",
+            info={ONLY_ON: "postgresql"},
+        ),
+        # SQLite: the same, carrying every summary column the segments refresh reads, so its
+        # whole-group reads scan this narrow index instead of the wide rows (a quarter less
+        # time for a million members). Not on PostgreSQL: an index-only scan there saved
+        # nothing measurable (the reads spend their time on the rows' values, not the pages),
+        # made the counts twice as slow and would depend on the visibility map.
+        Index(
+            "ix_memberships_summary",
+            "chat_id",
+            "present",
+            "stage",
+            "rfm_segment",
+            "tier",
+            "joined_at",
+            "last_active_at",
+            "last_order_at",
+            "w_orders",
+            "w_days",
+            "w_spend",
+            "rfm_r",
+            "rfm_f",
+            "rfm_m",
+            "user_id",
+            info={ONLY_ON: "sqlite"},
+        ),
         Index(
             "ix_memberships_unstaged",
             "chat_id",

@@ -82,12 +82,6 @@ class Segments(Protocol):
 
     async def set_thresholds(self, chat_pk: int, thresholds: StageThresholds) -> None: ...
 
-    async def refresh_stages(
-        self, chat_pk: int, now: dt.datetime, thresholds: StageThresholds
-    ) -> list[StageChange]:
-        """Store every member's stage at `now` (campaigns.segments.stage_of, in SQL); returns
-        the changes of members who had a stage before."""
-
     async def keep_window(self, chat_pk: int, window_from: dt.date) -> bool:
         """Move the group's RFM window to start at `window_from`'s month: the months that left
         it are taken out of every member's window counters (or, the first time and when the
@@ -100,12 +94,13 @@ class Segments(Protocol):
         messages (days missing from `member_days` are added), orders from the orders; the
         buckets' points are left as they are. Returns how many members' summaries changed."""
 
-    async def refresh_rfm(self, chat_pk: int, now: dt.datetime) -> int:
-        """Store every present member's RFM scores and segment (score_group, in SQL) from the
-        window counters (keep_window first); returns how many were scored."""
-
-    async def counts(self, chat_pk: int, dimension: str) -> dict[str, int]:
-        """Members per stage / rfm segment / tier now (stored values)."""
+    async def refresh(
+        self, chat_pk: int, now: dt.datetime, thresholds: StageThresholds
+    ) -> list[StageChange]:
+        """Store every member's stage at `now` (campaigns.segments.stage_of) and every present
+        member's RFM scores and segment (score_group) from the window counters (keep_window
+        first), in SQL; returns the stage changes of members who had a stage before, each
+        also recorded as an event."""
 
     async def save_counts(self, chat_pk: int, day: dt.date) -> None:
         """Keep today's counts of every dimension (replacing today's earlier ones)."""

@@ -105,11 +105,10 @@ def in_window(record: ChatRecord, month: dt.date) -> bool:
 async def refresh_group(uow: UnitOfWork, record: ChatRecord, now: dt.datetime) -> list[StageChange]:
     """Inside a transaction: the group's stages, RFM and today's counts, from the summaries."""
     thresholds = await uow.segments.thresholds(record.pk)
-    changes = await uow.segments.refresh_stages(record.pk, now, thresholds)
     await uow.segments.keep_window(
         record.pk, window_start(now, thresholds, record.settings.timezone)
     )
-    await uow.segments.refresh_rfm(record.pk, now)
+    changes = await uow.segments.refresh(record.pk, now, thresholds)
     await uow.segments.save_counts(record.pk, local_day(now, record.settings.timezone))
     return changes
 
@@ -153,11 +152,13 @@ async def segments_report(uow: UnitOfWork, *, chat_id: int, now: dt.datetime) ->
     async with uow:
         record = await require_chat(uow, chat_id)
         await refresh_group(uow, record, now)
-        before = local_day(now, record.settings.timezone) - dt.timedelta(days=COMPARE_DAYS)
+        today = local_day(now, record.settings.timezone)
+        before = today - dt.timedelta(days=COMPARE_DAYS)
         counts = {}
         for dimension in Dimension:
+            # The refresh has just kept today's counts: no other read of the group.
             counts[dimension] = SegmentCounts(
-                now=await uow.segments.counts(record.pk, dimension),
+                now=await uow.segments.counts_on(record.pk, dimension, today) or {},
                 before=await uow.segments.counts_on(record.pk, dimension, before),
             )
         thresholds = await uow.segments.thresholds(record.pk)

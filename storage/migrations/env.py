@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.engine import create_engine
-from storage.models import Base
+from storage.models import Base, include_on
 
 config = context.config
 target_metadata = Base.metadata
@@ -20,6 +20,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_on(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

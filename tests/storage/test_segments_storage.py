@@ -93,29 +93,44 @@ STAGE_MEMBERS = st.lists(
     members=STAGE_MEMBERS,
     silent=st.sampled_from([3, 7]),
     dormant=st.sampled_from([14, 30]),
+    by_key_at_most=st.sampled_from([0, 10_000]),
 )
-async def test_stored_stages_are_exactly_what_stage_of_says(uow_factory, members, silent, dormant):
+async def test_stored_stages_are_exactly_what_stage_of_says(
+    uow_factory, monkeypatch, members, silent, dormant, by_key_at_most
+):
+    """Whether the changed rows are few (rewritten by key) or many (read apart, and the
+    scores rewritten in one UPDATE)."""
+    from storage.repositories import segments as repository
+
+    monkeypatch.setattr(repository, "REWRITTEN_BY_KEY", by_key_at_most)
     thresholds = StageThresholds(silent_days=silent, dormant_days=dormant, new_days=3)
     async with uow_factory() as uow:
         chat = await seed_chat(uow.session)
         await seed_members(uow.session, chat.id, members)
-        await uow.segments.refresh_stages(chat.id, NOW, thresholds)
+        await uow.segments.refresh(chat.id, NOW, thresholds)
+        # A day later, from the stages stored: what changes is found among the stored ones.
+        await uow.segments.refresh(chat.id, NOW + dt.timedelta(days=1), thresholds)
         rows = await uow.session.execute(
             select(MembershipRow.user_id, MembershipRow.stage).where(
                 MembershipRow.chat_id == chat.id
             )
         )
         stored = {user_id: stage for user_id, stage in rows}
+    later = NOW + dt.timedelta(days=1)
     expected = {
-        10_000 + i: str(stage_of(now=NOW, thresholds=thresholds, **m))
+        10_000 + i: str(stage_of(now=later, thresholds=thresholds, **m))
         for i, m in enumerate(members)
     }
     assert stored == expected
 
 
+@pytest.mark.parametrize("by_key_at_most", [0, 10_000])
 async def test_a_stage_change_is_recorded_once_as_an_event_and_a_first_stage_is_none(
-    uow_factory,
+    uow_factory, monkeypatch, by_key_at_most
 ):
+    from storage.repositories import segments as repository
+
+    monkeypatch.setattr(repository, "REWRITTEN_BY_KEY", by_key_at_most)
     thresholds = StageThresholds()
     async with uow_factory() as uow:
         chat = await seed_chat(uow.session)
@@ -127,10 +142,10 @@ async def test_a_stage_change_is_recorded_once_as_an_event_and_a_first_stage_is_
                 {"present": True, "joined_at": ago(60 * DAY), "last_active_at": ago(20 * DAY)},
             ],
         )
-        assert await uow.segments.refresh_stages(chat.id, NOW, thresholds) == []
+        assert await uow.segments.refresh(chat.id, NOW, thresholds) == []
         later = NOW + dt.timedelta(days=15)
-        changes = await uow.segments.refresh_stages(chat.id, later, thresholds)
-        again = await uow.segments.refresh_stages(chat.id, later, thresholds)
+        changes = await uow.segments.refresh(chat.id, later, thresholds)
+        again = await uow.segments.refresh(chat.id, later, thresholds)
         events = (
             await uow.session.execute(
                 select(EventRow.user_id, EventRow.meta).where(EventRow.kind == EventKind.STAGE)
@@ -232,7 +247,7 @@ async def test_stored_rfm_scores_are_exactly_what_score_group_says(
         await uow.session.flush()
         assert await uow.segments.keep_window(chat.id, window_start)  # first: summed afresh
         assert not await uow.segments.keep_window(chat.id, window_start)  # done already
-        await uow.segments.refresh_rfm(chat.id, NOW)
+        await uow.segments.refresh(chat.id, NOW, StageThresholds())
         stored = {
             r.user_id: (r.rfm_r, r.rfm_f, r.rfm_m, r.rfm_segment)
             for r in (
@@ -599,11 +614,11 @@ async def test_rescoring_rewrites_what_changed_by_key_or_in_one_update_alike(
             MembershipRow.rfm_segment,
         ).where(MembershipRow.chat_id == chat.id)  # fmt: skip
 
-        await uow.segments.refresh_rfm(chat.id, NOW)
+        await uow.segments.refresh(chat.id, NOW, StageThresholds())
         first = stored_scores(await uow.session.execute(of_group))
         await uow.session.delete(order)
         await uow.session.flush()
-        await uow.segments.refresh_rfm(chat.id, NOW)
+        await uow.segments.refresh(chat.id, NOW, StageThresholds())
         without_orders = stored_scores(await uow.session.execute(of_group))
         expected_first, expected_without = expected(by_orders=True), expected(by_orders=False)
         for i in (1, 2, 4):
@@ -616,7 +631,7 @@ async def test_rescoring_rewrites_what_changed_by_key_or_in_one_update_alike(
             )
             .values(w_days=MembershipRow.w_days + 40)
         )
-        await uow.segments.refresh_rfm(chat.id, NOW)
+        await uow.segments.refresh(chat.id, NOW, StageThresholds())
         moved = stored_scores(await uow.session.execute(of_group))
 
     assert first == expected_first
