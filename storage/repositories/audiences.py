@@ -47,6 +47,7 @@ from campaigns.referral import InviteStatus
 from campaigns.tiers import TierLadder, ladder_from_json
 from storage.models import AudienceRow, ChatRow, InviteRow, MembershipRow, MemberTagRow, UserRow
 from storage.repositories.base import Repository, aware, insert_for
+from storage.repositories.segments import memberships_of
 
 A, M, U, T, IN = AudienceRow, MembershipRow, UserRow, MemberTagRow, InviteRow
 
@@ -172,8 +173,8 @@ class SqlAudiences(Repository):
         stored = await self.session.scalar(select(ChatRow.tiers).where(ChatRow.id == chat_pk))
         return ladder_from_json(stored)  # one reading of chats.tiers, as the settings do
 
-    def _selected(self, chat_pk: int, expr: Expr, now: dt.datetime) -> ColumnElement[bool]:
-        return and_(M.chat_id == chat_pk, audience_where(expr, now))
+    async def _selected(self, chat_pk: int, expr: Expr, now: dt.datetime) -> ColumnElement[bool]:
+        return and_(await memberships_of(self.session, chat_pk), audience_where(expr, now))
 
     async def members(
         self, chat_pk: int, expr: Expr, now: dt.datetime, *, limit: int | None = None
@@ -181,7 +182,7 @@ class SqlAudiences(Repository):
         query = (
             select(M.user_id)
             .join(U, U.id == M.user_id)
-            .where(self._selected(chat_pk, expr, now))
+            .where(await self._selected(chat_pk, expr, now))
             .order_by(M.user_id)
             .limit(limit)
         )
@@ -192,7 +193,7 @@ class SqlAudiences(Repository):
             select(func.count())
             .select_from(M)
             .join(U, U.id == M.user_id)
-            .where(self._selected(chat_pk, expr, now))
+            .where(await self._selected(chat_pk, expr, now))
         )
         return int(await self.session.scalar(query) or 0)
 
@@ -209,7 +210,7 @@ class SqlAudiences(Repository):
             await self.session.execute(
                 select(M, U)
                 .join(U, U.id == M.user_id)
-                .where(self._selected(chat_pk, expr, now))
+                .where(await self._selected(chat_pk, expr, now))
                 .order_by(M.user_id)
             )
         ).all()
