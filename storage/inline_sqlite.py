@@ -25,6 +25,11 @@ Inline is safe only where SQLite cannot make the caller wait, so:
 Inline work still holds the loop, so the connection yields to it (one `sleep(0)`, the
 transaction and its lock kept) whenever SLICE has passed since it last did: a big batch or a
 long transaction never holds the loop much longer than that.
+
+A single statement cannot yield, and some read a whole big group (the segments refresh, an
+audience of a million members: seconds each). Their caller says so (`long_statements`): until
+the transaction ends, its statements run on the thread, and the loop goes on meanwhile (other
+writers wait for the lock, as they would anyway).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiosqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 WAIT_MS = 10_000  # how long a BEGIN waits for another connection's write lock
 CHECKPOINT_EVERY = 1.0  # seconds between checkpoints (each on the thread, after a commit)
@@ -57,6 +63,7 @@ class InlineSqlite(aiosqlite.Connection):
         self._resumed = 0.0  # when this connection last came back from the loop
         self._checkpointed_at = time.monotonic()
         self._restarts = True  # the next commit may start the log file afresh (and sync)
+        self.long_ahead = False  # the transaction's statements run on the thread (see above)
 
     @property
     def sqlite(self) -> sqlite3.Connection:
@@ -73,10 +80,14 @@ class InlineSqlite(aiosqlite.Connection):
         name = getattr(fn, "__name__", "")
         if own and name == "close":
             return await self._threaded(fn, *args, **kwargs)
+        if own and name in ("commit", "rollback"):
+            self.long_ahead = False
         if own and name == "commit":
             return await self._commit(fn)
         if sql.startswith("PRAGMA"):
             return await self._threaded(self._waiting, fn, *args, **kwargs)
+        if self.long_ahead and not sql.startswith("BEGIN"):
+            return await self._threaded(fn, *args, **kwargs)
         if time.perf_counter() - self._resumed > SLICE:
             await asyncio.sleep(0)  # let the loop run what is waiting before going on
             self._resumed = time.perf_counter()
@@ -120,6 +131,16 @@ class InlineSqlite(aiosqlite.Connection):
             return fn(*args, **kwargs)
         finally:
             self._conn.execute("PRAGMA busy_timeout=0")
+
+
+async def long_statements(session: AsyncSession) -> None:
+    """The statements this session runs until its transaction ends read much (seconds on a
+    big group): on SQLite they go to the connection's thread instead of holding the loop.
+    Nothing elsewhere (PostgreSQL, aiosqlite's own thread)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    if isinstance(raw.driver_connection, InlineSqlite):
+        raw.driver_connection.long_ahead = True
 
 
 def connector(database: str) -> Callable[[], InlineSqlite]:

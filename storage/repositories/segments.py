@@ -57,6 +57,7 @@ from campaigns.segments import (
     StageThresholds,
     band_cutoffs,
 )
+from storage.inline_sqlite import long_statements
 from storage.local_day import local_day, local_day_within
 from storage.models import (
     ChatRow,
@@ -697,11 +698,14 @@ class SqlSegments(Repository):
         return n, bands
 
     async def _reading_much(self) -> None:
-        """PostgreSQL, for the rest of the transaction: hashes and sorts in memory, and no
-        JIT (compiling the statements costs more than it saves)."""
+        """For the rest of the transaction, on PostgreSQL: hashes and sorts in memory, and no
+        JIT (compiling the statements costs more than it saves); on SQLite: statements on the
+        connection's thread, not the loop's."""
         if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(text("SET LOCAL work_mem = '64MB'"))
             await self.session.execute(text("SET LOCAL jit = off"))
+        else:
+            await long_statements(self.session)  # off the loop's thread (seconds on a big group)
 
     async def _group(self, chat_pk: int) -> ColumnElement[bool]:
         """The group's membership rows, for a statement that reads all of them (on PostgreSQL
@@ -817,7 +821,10 @@ async def memberships_of(session: AsyncSession, chat_pk: int) -> ColumnElement[b
     rows = int(await session.scalar(select(func.max(MT.c.id))) or 0)
     enough = select(literal(1)).where(MT.c.chat_id == chat_pk).limit(rows // 8 + 1).subquery()
     held = int(await session.scalar(select(func.count()).select_from(enough)) or 0)
-    return (MT.c.chat_id + 0 == chat_pk) if held > rows // 8 else (MT.c.chat_id == chat_pk)
+    if held <= rows // 8:
+        return MT.c.chat_id == chat_pk
+    await long_statements(session)  # a whole big group: off the loop's thread
+    return MT.c.chat_id + 0 == chat_pk
 
 
 def _dimension(dimension: str) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from storage import inline_sqlite
-from storage.engine import create_engine
+from storage.engine import create_engine, session_factory
+from storage.inline_sqlite import long_statements
 
 
 @pytest.fixture
@@ -96,3 +98,46 @@ async def test_checkpoints_between_commits_leave_a_whole_database_with_every_row
         check = plain.execute("PRAGMA integrity_check").fetchone()[0]
 
     assert (count, check) == (300, "ok")
+
+
+SLOW = (  # a statement of a few hundred milliseconds: a million steps of a recursive CTE
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) "
+    "SELECT count(*) FROM n"
+)
+
+
+async def test_long_statements_run_off_the_loop_until_their_transaction_ends(sqlite_url):
+    """A statement cannot yield: one that reads a whole big group (the segments refresh) would
+    hold the loop for seconds. Said to be long, it runs on the connection's thread while the
+    loop goes on; the next transaction is inline again."""
+    engine = create_engine(sqlite_url)
+    loop_thread = threading.get_ident()
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    running = asyncio.create_task(ticker())
+    async with session_factory(engine)() as session:
+        conn = await session.connection()
+        raw = await conn.get_raw_connection()
+        raw.driver_connection.sqlite.create_function("thread_id", 0, threading.get_ident)
+        inline = await session.scalar(text("SELECT thread_id()"))
+        before = ticks
+        await session.scalar(text(SLOW))
+        held = ticks - before
+        await long_statements(session)
+        threaded = await session.scalar(text("SELECT thread_id()"))
+        before = ticks
+        await session.scalar(text(SLOW))
+        free = ticks - before
+        await session.commit()
+        again = await session.scalar(text("SELECT thread_id()"))
+    running.cancel()
+    await engine.dispose()
+
+    assert inline == loop_thread == again != threaded
+    assert held <= 2 < 10 <= free  # inline the loop waited; threaded it ran on
