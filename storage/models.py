@@ -116,6 +116,9 @@ class ChatRow(Base):
     segments: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # stage thresholds, window
     tiers: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the tier ladder
     rfm_from: Mapped[dt.date | None] = mapped_column(Date)  # first month in the RFM window
+    # What F and M counted when the stored segments were written (True: orders; False: active
+    # days; None: not yet): while it holds, a segment changes only with its scores.
+    rfm_by_orders: Mapped[bool | None] = mapped_column(Boolean)
     journeys: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # campaigns.journeys.JourneyBook
     # Points expire this many months after they were earned, oldest first (0: never).
     points_expiry_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -535,21 +535,24 @@ class SqlSegments(Repository):
         by_orders = await SqlOrders(self.session).any_in(chat_pk)
         r, f, m, segment = await self._scores(group, now, by_orders=by_orders)
         present = MT.c.present.is_(True)
-        rescore = (
-            present
-            & (
-                MT.c.rfm_r.is_distinct_from(r)
-                | MT.c.rfm_f.is_distinct_from(f)
-                | MT.c.rfm_m.is_distinct_from(m)
-                # Reached only when R, F and M are as stored: then the segment they make is
-                # the stored scores' segment (cheaper than the new scores' all over again).
-                | MT.c.rfm_segment.is_distinct_from(
-                    segment_expression(
-                        MT.c.rfm_r, MT.c.rfm_f, MT.c.rfm_m if by_orders else MT.c.rfm_f
-                    )
-                )
+        changed = (
+            MT.c.rfm_r.is_distinct_from(r)
+            | MT.c.rfm_f.is_distinct_from(f)
+            | MT.c.rfm_m.is_distinct_from(m)
+        )
+        # A segment is written with its scores, from them and what F and M counted: while
+        # that is what it was, equal scores mean an equal segment. When it changed (the
+        # group's first or last order), the stored scores' segment is checked too (cheaper
+        # than the new scores' all over again: reached only when they equal the stored ones).
+        basis = await self.session.scalar(select(CH.c.rfm_by_orders).where(CH.c.id == chat_pk))
+        if basis is None or bool(basis) != by_orders:
+            changed = changed | MT.c.rfm_segment.is_distinct_from(
+                segment_expression(MT.c.rfm_r, MT.c.rfm_f, MT.c.rfm_m if by_orders else MT.c.rfm_f)
             )
-        ) | (MT.c.present.is_(False) & MT.c.rfm_r.is_not(None))
+            await self.session.execute(
+                update(CH).where(CH.c.id == chat_pk).values(rfm_by_orders=by_orders)
+            )
+        rescore = (present & changed) | (MT.c.present.is_(False) & MT.c.rfm_r.is_not(None))
         restage = MT.c.stage.is_not(None) & (MT.c.stage != stage)
         # One read of the group for both (each is a whole read of a wide table). A first
         # run, or a day that moves many, returns more than is worth rewriting by key: the

@@ -27,6 +27,7 @@ from campaigns.segments import (
     StageThresholds,
     days_since,
     score_group,
+    segment_of,
     stage_of,
 )
 from campaigns.services.members import membership_changed, record_messages
@@ -637,3 +638,42 @@ async def test_rescoring_rewrites_what_changed_by_key_or_in_one_update_alike(
     assert first == expected_first
     assert without_orders == expected_without
     assert moved == expected(by_orders=False) != expected_without
+
+
+async def test_a_segment_follows_what_f_and_m_count_when_the_scores_stay_the_same(uow_factory):
+    """Scored by orders, F 1 and M 5 make a segment of FM 3; once the group's last order is
+    gone, F counts active days (here 1 again) and M stays 5, so the scores are unchanged but
+    the segment is segment_of(R, 1, 1): the refresh rewrites it."""
+    member = {
+        "present": True,
+        "joined_at": ago(400 * DAY),
+        "last_active_at": ago(40 * DAY),
+        "last_order_at": ago(40 * DAY),
+        "w_orders": 1,
+        "w_days": 1,
+        "w_spend": 900_000,
+    }
+    async with uow_factory() as uow:
+        chat = await seed_chat(uow.session)
+        await seed_members(uow.session, chat.id, [member])
+        order = OrderRow(
+            chat_id=chat.id, external_id="x", user_id=1, amount=1, currency="CNY", at=NOW,
+            coupon_codes={"codes": []}, source="test", created_at=NOW,
+        )  # fmt: skip
+        uow.session.add(order)
+        await uow.session.flush()
+        of_member = select(
+            MembershipRow.rfm_r, MembershipRow.rfm_f, MembershipRow.rfm_m, MembershipRow.rfm_segment
+        ).where(MembershipRow.chat_id == chat.id)  # fmt: skip
+
+        await uow.segments.refresh(chat.id, NOW, StageThresholds())
+        by_orders = (await uow.session.execute(of_member)).one()
+        await uow.session.delete(order)
+        await uow.session.flush()
+        await uow.segments.refresh(chat.id, NOW, StageThresholds())
+        by_days = (await uow.session.execute(of_member)).one()
+
+    r = by_orders[0]
+    assert by_orders == (r, 1, 5, str(segment_of(r, 1, 5)))
+    assert by_days == (r, 1, 5, str(segment_of(r, 1, 1)))
+    assert segment_of(r, 1, 5) != segment_of(r, 1, 1)
