@@ -35,6 +35,7 @@ writers wait for the lock, as they would anyway).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable
@@ -79,15 +80,19 @@ class InlineSqlite(aiosqlite.Connection):
         own = getattr(fn, "__self__", None) is self._connection
         name = getattr(fn, "__name__", "")
         if own and name == "close":
-            return await self._threaded(fn, *args, **kwargs)
-        if own and name in ("commit", "rollback"):
-            self.long_ahead = False
+            return await self._threaded(self._closing, fn)
+        if self.long_ahead:
+            # Everything until the transaction ends queues on the thread behind the statement
+            # before it, which may still be running there if its caller was cancelled.
+            try:
+                return await self._threaded(fn, *args, **kwargs)
+            finally:
+                if own and name in ("commit", "rollback"):
+                    self.long_ahead = False
         if own and name == "commit":
             return await self._commit(fn)
         if sql.startswith("PRAGMA"):
             return await self._threaded(self._waiting, fn, *args, **kwargs)
-        if self.long_ahead and not sql.startswith("BEGIN"):
-            return await self._threaded(fn, *args, **kwargs)
         if time.perf_counter() - self._resumed > SLICE:
             await asyncio.sleep(0)  # let the loop run what is waiting before going on
             self._resumed = time.perf_counter()
@@ -121,8 +126,20 @@ class InlineSqlite(aiosqlite.Connection):
     async def _threaded(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        except asyncio.CancelledError:
+            if self.long_ahead:  # nobody waits for the long statement: stop it at its next step
+                self._conn.interrupt()
+            raise
         finally:
             self._resumed = time.perf_counter()
+
+    def _closing(self, close: Callable[[], None]) -> None:
+        """On the thread: end the transaction, then close. A statement a cancelled caller left
+        pending would otherwise keep the closed connection, and its write lock, alive until
+        the garbage collector finalises it."""
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.rollback()
+        close()
 
     def _waiting(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """On the thread: wait for locks as a plain connection would (inline, it never does)."""

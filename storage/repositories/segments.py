@@ -532,6 +532,12 @@ class SqlSegments(Repository):
         by key. Members without a stage yet come from their partial index."""
         group = await self._group(chat_pk)
         stage = stage_expression(now, thresholds)
+        # The group's row first, locked: two refreshes of one group take turns, so one that
+        # read an older basis cannot write its segments after another stored a newer one.
+        # (NO KEY UPDATE: rows that refer to the group are still written meanwhile.)
+        basis = await self.session.scalar(
+            select(CH.c.rfm_by_orders).where(CH.c.id == chat_pk).with_for_update(key_share=True)
+        )
         by_orders = await SqlOrders(self.session).any_in(chat_pk)
         r, f, m, segment = await self._scores(group, now, by_orders=by_orders)
         present = MT.c.present.is_(True)
@@ -544,7 +550,6 @@ class SqlSegments(Repository):
         # that is what it was, equal scores mean an equal segment. When it changed (the
         # group's first or last order), the stored scores' segment is checked too (cheaper
         # than the new scores' all over again: reached only when they equal the stored ones).
-        basis = await self.session.scalar(select(CH.c.rfm_by_orders).where(CH.c.id == chat_pk))
         if basis is None or bool(basis) != by_orders:
             changed = changed | MT.c.rfm_segment.is_distinct_from(
                 segment_expression(MT.c.rfm_r, MT.c.rfm_f, MT.c.rfm_m if by_orders else MT.c.rfm_f)

@@ -141,3 +141,46 @@ async def test_long_statements_run_off_the_loop_until_their_transaction_ends(sql
 
     assert inline == loop_thread == again != threaded
     assert held <= 2 < 10 <= free  # inline the loop waited; threaded it ran on
+
+
+def _writable(path: Path) -> bool:
+    plain = sqlite3.connect(path, timeout=0)
+    try:
+        plain.execute("BEGIN IMMEDIATE")
+        plain.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        plain.close()
+
+
+async def test_a_long_statement_whose_caller_is_cancelled_leaves_the_database_writable(
+    sqlite_url,
+):
+    """A refresh cancelled at a stop while its statement runs on the thread: the statement is
+    interrupted and the transaction ended, instead of a closed connection holding the write
+    lock until the garbage collector finalised it (every writer failing meanwhile)."""
+    engine = create_engine(sqlite_url)
+    session = session_factory(engine)()
+
+    async def work() -> None:
+        await session.execute(
+            text("INSERT INTO users (id, first_name, updated_at) VALUES (1, 'a', '2026-11-01')")
+        )
+        await long_statements(session)
+        await session.scalar(text(SLOW.replace("1000000", "30000000")))  # many seconds
+
+    task = asyncio.create_task(work())
+    await asyncio.sleep(0.1)  # the statement is under way on the thread
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    started = time.perf_counter()
+    await session.close()
+    closing = time.perf_counter() - started
+    writable = _writable(Path(sqlite_url.removeprefix("sqlite+aiosqlite:///")))
+    await engine.dispose()
+
+    assert writable
+    assert closing < 2  # the statement stopped, not run to its end

@@ -13,7 +13,7 @@ import itertools
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from campaigns.checkin import local_day
 from campaigns.members import ChatInfo, EventKind, Person
@@ -677,3 +677,83 @@ async def test_a_segment_follows_what_f_and_m_count_when_the_scores_stay_the_sam
     assert by_orders == (r, 1, 5, str(segment_of(r, 1, 5)))
     assert by_days == (r, 1, 5, str(segment_of(r, 1, 1)))
     assert segment_of(r, 1, 5) != segment_of(r, 1, 1)
+
+
+async def test_two_refreshes_of_a_group_take_turns_so_no_segment_keeps_an_older_basis(
+    database_url,
+):
+    """Refresh T1, without orders (F counts active days), has read what changes; the group's
+    first order arrives and refresh T2 would rescore by orders and store that basis; if T1
+    then wrote its segment, every later refresh would trust it. T2 waits for T1 instead (on
+    PostgreSQL for the group's row; on SQLite for the write lock), and the segment ends as
+    score_group's."""
+    import asyncio
+
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWork
+
+    engine = create_engine(database_url, pool_size=3)
+    sessions = session_factory(engine)
+    thresholds = StageThresholds()
+    member = {
+        "present": True, "joined_at": ago(400 * DAY), "last_active_at": ago(40 * DAY),
+        "last_order_at": ago(40 * DAY), "w_orders": 1, "w_days": 1, "w_spend": 900_000,
+    }  # fmt: skip
+    async with SqlUnitOfWork(sessions) as uow:
+        chat = await seed_chat(uow.session)
+        await seed_members(uow.session, chat.id, [member])
+        await uow.segments.refresh(chat.id, NOW - dt.timedelta(days=30), thresholds)
+        await uow.commit()
+    paused, resume = asyncio.Event(), asyncio.Event()
+
+    async def t1() -> None:
+        async with SqlUnitOfWork(sessions) as uow:
+            by_key = uow.segments._by_key
+
+            async def late(statement, ids):  # between its read and its writes
+                if not resume.is_set():
+                    paused.set()
+                    await resume.wait()
+                await by_key(statement, ids)
+
+            uow.segments._by_key = late
+            await uow.segments.refresh(chat.id, NOW, thresholds)
+            await uow.commit()
+
+    async def t2() -> None:
+        async with SqlUnitOfWork(sessions) as uow:
+            uow.session.add(
+                OrderRow(
+                    chat_id=chat.id, external_id="x", user_id=1, amount=1, currency="CNY",
+                    at=NOW, coupon_codes={"codes": []}, source="test", created_at=NOW,
+                )
+            )  # fmt: skip
+            await uow.session.flush()
+            await uow.segments.refresh(chat.id, NOW, thresholds)
+            await uow.commit()
+
+    first = asyncio.create_task(t1())
+    await paused.wait()
+    second = asyncio.create_task(t2())
+    if database_url.startswith("postgresql"):
+        async with engine.connect() as watcher:  # until T2 waits for a lock (or is done)
+            waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            while not second.done() and not (await watcher.scalar(waiting)):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    else:
+        await asyncio.sleep(0.2)  # T2's BEGIN waits for T1's write lock on the thread
+    resume.set()
+    await asyncio.gather(first, second)
+    async with SqlUnitOfWork(sessions) as uow:
+        r, f, m, segment = (
+            await uow.session.execute(
+                select(
+                    MembershipRow.rfm_r, MembershipRow.rfm_f, MembershipRow.rfm_m,
+                    MembershipRow.rfm_segment,
+                ).where(MembershipRow.chat_id == chat.id)
+            )
+        ).one()  # fmt: skip
+    await engine.dispose()
+
+    assert (f, m) == (1, 5)
+    assert segment == str(segment_of(r, 1, 5))

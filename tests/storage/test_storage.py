@@ -345,3 +345,39 @@ async def test_a_claimed_update_is_not_seen_again(uow_factory):
     assert (replay.claimed, replay.member) == (False, None)
     assert (unknown.claimed, unknown.member) == (True, None)  # no such group: claimed only
     assert row.last_active_at == AT
+
+
+def test_this_rounds_migrations_go_down_and_up_on_sqlite_keeping_every_row(tmp_path):
+    """0044 drops its column natively: a batch copy of `chats` would drop the old table, and
+    with foreign keys on, every row referring to a group with it. 0043 swaps an index."""
+    import sqlite3
+
+    from alembic import command
+
+    from storage.migrate import alembic_config, upgrade
+
+    path = tmp_path / "m.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    with sqlite3.connect(path) as plain:
+        plain.execute(
+            "INSERT INTO chats (id, telegram_id, type, active, timezone, language,"
+            " checkin_points, streak_bonus, streak_bonus_max, milestones, created_at,"
+            " updated_at) VALUES (1, -100, 'supergroup', 1, 'UTC', 'en', 1, 1, 1, '{}',"
+            " '2026-01-01', '2026-01-01')"
+        )
+        plain.execute(
+            "INSERT INTO segment_counts (chat_id, day, dimension, key, members)"
+            " VALUES (1, '2026-01-01', 'stage', 'new', 3)"
+        )
+    command.downgrade(alembic_config(url), "0042")
+    with sqlite3.connect(path) as plain:
+        down = plain.execute("SELECT count(*) FROM segment_counts").fetchone()[0]
+        indexes = {r[0] for r in plain.execute("SELECT name FROM sqlite_master")}
+    upgrade(url)
+    with sqlite3.connect(path) as plain:
+        up = plain.execute("SELECT count(*) FROM segment_counts").fetchone()[0]
+
+    assert (down, up) == (1, 1)
+    assert "ix_memberships_chat_segments" in indexes
+    assert "ix_memberships_summary" not in indexes

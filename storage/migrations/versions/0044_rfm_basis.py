@@ -18,10 +18,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("chats") as batch:
-        batch.add_column(sa.Column("rfm_by_orders", sa.Boolean(), nullable=True))
+    op.add_column("chats", sa.Column("rfm_by_orders", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("chats") as batch:
-        batch.drop_column("rfm_by_orders")
+    if op.get_bind().dialect.name == "sqlite":
+        # Natively (SQLite 3.35+): a batch copy of `chats` would drop the old table, and with
+        # foreign keys on that deletes every row that refers to a group.
+        op.execute("ALTER TABLE chats DROP COLUMN rfm_by_orders")
+    else:
+        op.drop_column("chats", "rfm_by_orders")
