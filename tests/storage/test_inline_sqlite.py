@@ -25,6 +25,22 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+class Ticks:
+    """The loop's turns, counted while it runs: how much it got to do meanwhile."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._task = asyncio.create_task(self._count())
+
+    async def _count(self) -> None:
+        while True:
+            self.n += 1
+            await asyncio.sleep(0)
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
 async def test_a_write_lock_held_by_another_engine_of_this_loop_does_not_stop_the_loop(
     sqlite_url,
 ):
@@ -57,22 +73,14 @@ async def test_a_write_lock_held_by_another_engine_of_this_loop_does_not_stop_th
 
 async def test_a_long_transaction_lets_the_loop_run_between_its_statements(sqlite_url):
     engine = create_engine(sqlite_url)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    running = asyncio.create_task(ticker())
+    ticks = Ticks()
     await asyncio.sleep(0)
     async with engine.begin() as conn:
-        started, before = time.perf_counter(), ticks
+        started, before = time.perf_counter(), ticks.n
         while time.perf_counter() - started < 50 * inline_sqlite.SLICE:  # slack for a busy machine
             await conn.execute(text("SELECT count(*) FROM users"))
-        during = ticks - before
-    running.cancel()
+        during = ticks.n - before
+    ticks.stop()
     await engine.dispose()
 
     assert during >= 5
@@ -112,31 +120,23 @@ async def test_long_statements_run_off_the_loop_until_their_transaction_ends(sql
     loop goes on; the next transaction is inline again."""
     engine = create_engine(sqlite_url)
     loop_thread = threading.get_ident()
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    running = asyncio.create_task(ticker())
+    ticks = Ticks()
     async with session_factory(engine)() as session:
         conn = await session.connection()
         raw = await conn.get_raw_connection()
         raw.driver_connection.sqlite.create_function("thread_id", 0, threading.get_ident)
         inline = await session.scalar(text("SELECT thread_id()"))
-        before = ticks
+        before = ticks.n
         await session.scalar(text(SLOW))
-        held = ticks - before
+        held = ticks.n - before
         await long_statements(session)
         threaded = await session.scalar(text("SELECT thread_id()"))
-        before = ticks
+        before = ticks.n
         await session.scalar(text(SLOW))
-        free = ticks - before
+        free = ticks.n - before
         await session.commit()
         again = await session.scalar(text("SELECT thread_id()"))
-    running.cancel()
+    ticks.stop()
     await engine.dispose()
 
     assert inline == loop_thread == again != threaded

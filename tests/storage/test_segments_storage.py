@@ -239,12 +239,7 @@ async def test_stored_rfm_scores_are_exactly_what_score_group_says(
             ]
         )
         if with_orders:
-            uow.session.add(
-                OrderRow(
-                    chat_id=chat.id, external_id="x", user_id=1, amount=1, currency="CNY",
-                    at=NOW, coupon_codes={"codes": []}, source="test", created_at=NOW,
-                )
-            )  # fmt: skip
+            uow.session.add(an_order(chat.id))
         await uow.session.flush()
         assert await uow.segments.keep_window(chat.id, window_start)  # first: summed afresh
         assert not await uow.segments.keep_window(chat.id, window_start)  # done already
@@ -553,6 +548,21 @@ async def summaries(session, chat_pk: int) -> tuple[dict, dict]:
     return kept, months
 
 
+# Scored by orders: F 1 (one order in the window) and M 5; by active days F is 1 again.
+F1_M5 = {
+    "present": True, "joined_at": ago(400 * DAY), "last_active_at": ago(40 * DAY),
+    "last_order_at": ago(40 * DAY), "w_orders": 1, "w_days": 1, "w_spend": 900_000,
+}  # fmt: skip
+
+
+def an_order(chat_pk: int) -> OrderRow:
+    """One order in the group, of someone who is not a member: F and M then count orders."""
+    return OrderRow(
+        chat_id=chat_pk, external_id="x", user_id=1, amount=1, currency="CNY", at=NOW,
+        coupon_codes={"codes": []}, source="test", created_at=NOW,
+    )  # fmt: skip
+
+
 def stored_scores(rows) -> dict:
     return {r.user_id: (r.rfm_r, r.rfm_f, r.rfm_m, r.rfm_segment) for r in rows}
 
@@ -604,10 +614,7 @@ async def test_rescoring_rewrites_what_changed_by_key_or_in_one_update_alike(
     async with uow_factory() as uow:
         chat = await seed_chat(uow.session)
         await seed_members(uow.session, chat.id, members)
-        order = OrderRow(
-            chat_id=chat.id, external_id="x", user_id=1, amount=1, currency="CNY", at=NOW,
-            coupon_codes={"codes": []}, source="test", created_at=NOW,
-        )  # fmt: skip
+        order = an_order(chat.id)
         uow.session.add(order)
         await uow.session.flush()
         of_group = select(
@@ -644,22 +651,11 @@ async def test_a_segment_follows_what_f_and_m_count_when_the_scores_stay_the_sam
     """Scored by orders, F 1 and M 5 make a segment of FM 3; once the group's last order is
     gone, F counts active days (here 1 again) and M stays 5, so the scores are unchanged but
     the segment is segment_of(R, 1, 1): the refresh rewrites it."""
-    member = {
-        "present": True,
-        "joined_at": ago(400 * DAY),
-        "last_active_at": ago(40 * DAY),
-        "last_order_at": ago(40 * DAY),
-        "w_orders": 1,
-        "w_days": 1,
-        "w_spend": 900_000,
-    }
+    member = F1_M5
     async with uow_factory() as uow:
         chat = await seed_chat(uow.session)
         await seed_members(uow.session, chat.id, [member])
-        order = OrderRow(
-            chat_id=chat.id, external_id="x", user_id=1, amount=1, currency="CNY", at=NOW,
-            coupon_codes={"codes": []}, source="test", created_at=NOW,
-        )  # fmt: skip
+        order = an_order(chat.id)
         uow.session.add(order)
         await uow.session.flush()
         of_member = select(
@@ -695,10 +691,7 @@ async def test_two_refreshes_of_a_group_take_turns_so_no_segment_keeps_an_older_
     engine = create_engine(database_url, pool_size=3)
     sessions = session_factory(engine)
     thresholds = StageThresholds()
-    member = {
-        "present": True, "joined_at": ago(400 * DAY), "last_active_at": ago(40 * DAY),
-        "last_order_at": ago(40 * DAY), "w_orders": 1, "w_days": 1, "w_spend": 900_000,
-    }  # fmt: skip
+    member = F1_M5
     async with SqlUnitOfWork(sessions) as uow:
         chat = await seed_chat(uow.session)
         await seed_members(uow.session, chat.id, [member])
@@ -722,12 +715,7 @@ async def test_two_refreshes_of_a_group_take_turns_so_no_segment_keeps_an_older_
 
     async def t2() -> None:
         async with SqlUnitOfWork(sessions) as uow:
-            uow.session.add(
-                OrderRow(
-                    chat_id=chat.id, external_id="x", user_id=1, amount=1, currency="CNY",
-                    at=NOW, coupon_codes={"codes": []}, source="test", created_at=NOW,
-                )
-            )  # fmt: skip
+            uow.session.add(an_order(chat.id))
             await uow.session.flush()
             await uow.segments.refresh(chat.id, NOW, thresholds)
             await uow.commit()
