@@ -716,10 +716,8 @@ class SqlSegments(Repository):
             await long_statements(self.session)  # off the loop's thread (seconds on a big group)
 
     async def _group(self, chat_pk: int) -> ColumnElement[bool]:
-        """The group's membership rows, for a statement that reads all of them (on PostgreSQL
-        the transaction's settings for such reads are made here). SQLite would look each
-        one up through the index on chat_id, which for a group holding much of the table
-        costs ten times a plain scan: there `chat_id + 0` keeps the index out."""
+        """The group's membership rows (memberships_of), for a statement that reads all of
+        them, with the transaction set for such reads (_reading_much)."""
         await self._reading_much()
         return await memberships_of(self.session, chat_pk)
 
