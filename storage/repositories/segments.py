@@ -22,7 +22,9 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
+    Index,
     Integer,
+    MetaData,
     Table,
     and_,
     bindparam,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    null,
     or_,
     select,
     text,
@@ -92,6 +95,12 @@ NEVER = MAX_DAYS * 10  # the recency of a member with no order (activity) at all
 DIMENSIONS = ("stage", "rfm", "tier")
 KEYS_AT_ONCE = 5_000  # rows rewritten by key in one statement (within both drivers' limits)
 REWRITTEN_BY_KEY = 50_000  # more changed scores than this: one UPDATE over the group instead
+
+
+def _scratch(name: str, *columns: Column[Any]) -> Table:
+    """A temporary table of the rebuild's (created and dropped inside its transaction, so a
+    failure leaves none behind)."""
+    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
 
 
 class epoch_seconds(FunctionElement[int]):
@@ -354,7 +363,10 @@ class SqlSegments(Repository):
         )
 
     async def rebuild(self, chat_pk: int, timezone: str, window_from: dt.date | None) -> int:
-        await self._reading_much()
+        # A maintenance command over the whole log: hash tables of millions of members and
+        # months, in memory rather than in batches on disk (64 MB: 2.3x slower at 10,000,000
+        # messages).
+        await self._reading_much(work_mem="512MB")
         # The member days the messages say, first: on SQLite this first write takes the
         # database's write lock, so what follows reads what no writer changes meanwhile.
         messages = (ET.c.chat_id == chat_pk, ET.c.kind == str(EventKind.MESSAGE))
@@ -362,94 +374,103 @@ class SqlSegments(Repository):
             ET.c.chat_id, ET.c.user_id,
             (await self._local_day(ET.c.at, timezone, ET.c.chat_id == chat_pk)).label("day"),
         ).where(*messages)  # fmt: skip
-        # EXCEPT, not NOT EXISTS: a set operation is hashed or sorted. PostgreSQL planned the
-        # anti-join as a nested loop over member_days when the first rebuild found it empty,
-        # and the rows this very INSERT adds made each step longer (20 minutes and counting
-        # for a million messages).
-        missing = said.except_(
-            select(MD.c.chat_id, MD.c.user_id, MD.c.day).where(MD.c.chat_id == chat_pk)
-        )
+        missing: Any
+        if self.session.get_bind().dialect.name == "postgresql":
+            # EXCEPT, not NOT EXISTS: a set operation is hashed or sorted. PostgreSQL planned
+            # the anti-join as a nested loop over member_days when the first rebuild found it
+            # empty, and the rows this very INSERT adds made each step longer (20 minutes
+            # and counting for a million messages).
+            missing = said.except_(
+                select(MD.c.chat_id, MD.c.user_id, MD.c.day).where(MD.c.chat_id == chat_pk)
+            )
+        else:
+            # SQLite has no hash: its EXCEPT sorts both sides, while NOT EXISTS is one probe
+            # of the unique index per message (4.4 s against 10 s for 1,000,000 messages with
+            # nothing missing; about even with every day missing). Repeats of a day within
+            # the messages meet ON CONFLICT below.
+            s = said.subquery()
+            missing = select(s.c.chat_id, s.c.user_id, s.c.day).where(
+                ~select(MD.c.id)
+                .where(
+                    MD.c.chat_id == s.c.chat_id, MD.c.user_id == s.c.user_id, MD.c.day == s.c.day
+                )
+                .exists()
+            )
         await self.session.execute(
             insert_for(self.session, MD)
             .from_select(["chat_id", "user_id", "day"], missing)
             .on_conflict_do_nothing(index_elements=["chat_id", "user_id", "day"])
         )
-        in_days = MD.c.chat_id == chat_pk
         o_day = await self._local_day(OT.c.at, timezone, OT.c.chat_id == chat_pk)
-        # Per member and month: active days and orders (UNION ALL, then summed: SQLite and
-        # PostgreSQL alike, no FULL JOIN).
-        parts = union_all(
-            select(
-                MD.c.user_id, month_start(MD.c.day).label("month"),
-                func.count().label("days"), literal(0).label("orders"),
-                literal(0).label("spend"),
-            ).where(in_days).group_by(MD.c.user_id, month_start(MD.c.day)),
-            select(
-                OT.c.user_id, month_start(o_day).label("month"), literal(0).label("days"),
-                func.count().label("orders"), func.sum(OT.c.amount).label("spend"),
-            ).where(OT.c.chat_id == chat_pk).group_by(OT.c.user_id, month_start(o_day)),
-        ).subquery()  # fmt: skip
-        months = select(
-            literal(chat_pk).label("chat_id"),
-            parts.c.user_id,
-            parts.c.month,
-            cast_int(func.sum(parts.c.days)).label("active_days"),
-            cast_int(func.sum(parts.c.orders)).label("orders"),
-            cast_int(func.sum(parts.c.spend)).label("spend"),
-            literal(0, BigInteger).label("points_earned"),
-        ).group_by(parts.c.user_id, parts.c.month)
-        # Only the buckets that differ: an upsert locks every row it meets, even unchanged.
-        counted = months.subquery()
-        stored = and_(
-            MM.c.chat_id == chat_pk, MM.c.user_id == counted.c.user_id,
-            MM.c.month == counted.c.month,
+        counted = await self._count_months(chat_pk, o_day)
+        c = counted.c
+        # What the buckets should say where they say otherwise: the counted months the table
+        # has with other figures or lacks (id NULL), and the months it has that the log has
+        # neither a member day nor an order of (zeroed; an equality anti-join on the counted
+        # months, not a range per bucket). Gathered first, then written by id: an upsert of
+        # every bucket costs twice an UPDATE per row, and locks even the unchanged ones.
+        diff = _scratch(
+            "rebuild_diff",
+            Column("id", BigInteger), Column("user_id", BigInteger, nullable=False),
+            Column("month", Date, nullable=False), Column("days", BigInteger, nullable=False),
+            Column("orders", BigInteger, nullable=False),
+            Column("spend", BigInteger, nullable=False),
         )  # fmt: skip
-        differing = (
-            select(counted)
-            .select_from(counted.outerjoin(MM, stored))
-            .where(
-                MM.c.id.is_(None)
-                | (MM.c.active_days != counted.c.active_days)
-                | (MM.c.orders != counted.c.orders)
-                | (MM.c.spend != counted.c.spend)
+        conn = await self.session.connection()
+        await conn.run_sync(lambda sync: diff.create(sync))
+        stored = and_(MM.c.chat_id == chat_pk, MM.c.user_id == c.user_id, MM.c.month == c.month)
+        columns = ["id", "user_id", "month", "days", "orders", "spend"]
+        await self.session.execute(
+            diff.insert().from_select(
+                columns,
+                select(MM.c.id, c.user_id, c.month, c.days, c.orders, c.spend)
+                .select_from(counted.outerjoin(MM, stored))
+                .where(
+                    MM.c.id.is_(None)
+                    | (MM.c.active_days != c.days)
+                    | (MM.c.orders != c.orders)
+                    | (MM.c.spend != c.spend)
+                ),
             )
         )
+        counts_it = select(c.user_id).where(c.user_id == MM.c.user_id, c.month == MM.c.month)
+        zero = literal(0, BigInteger)
+        await self.session.execute(
+            diff.insert().from_select(
+                columns,
+                select(MM.c.id, MM.c.user_id, MM.c.month, zero, zero, zero).where(
+                    MM.c.chat_id == chat_pk,
+                    (MM.c.active_days != 0) | (MM.c.orders != 0) | (MM.c.spend != 0),
+                    ~counts_it.exists(),
+                ),
+            )
+        )
+        await self._analyzed(diff)
+        d = diff.c
+        await self.session.execute(
+            update(MM)
+            .where(MM.c.id == d.id)
+            .values(active_days=d.days, orders=d.orders, spend=d.spend)
+            .execution_options(synchronize_session=False)
+        )
+        # Months the table lacks. ON CONFLICT: the bot may have added one meanwhile.
         upsert = insert_for(self.session, MM).from_select(
             ["chat_id", "user_id", "month", "active_days", "orders", "spend", "points_earned"],
-            differing,
+            select(literal(chat_pk), d.user_id, d.month, d.days, d.orders, d.spend, zero).where(
+                d.id.is_(None)
+            ),
         )
         new = upsert.excluded
         await self.session.execute(
             upsert.on_conflict_do_update(
                 index_elements=["chat_id", "user_id", "month"],
                 set_={"active_days": new.active_days, "orders": new.orders, "spend": new.spend},
-                where=(MM.c.active_days != new.active_days)
-                | (MM.c.orders != new.orders)
-                | (MM.c.spend != new.spend),
             )
         )
-        # Buckets that count days or orders the log does not have.
-        no_days = ~select(MD.c.id).where(
-            MD.c.chat_id == MM.c.chat_id, MD.c.user_id == MM.c.user_id,
-            MD.c.day >= MM.c.month, MD.c.day < next_month(MM.c.month),
-        ).exists()  # fmt: skip
-        await self.session.execute(
-            update(MM)
-            .where(MM.c.chat_id == chat_pk, MM.c.active_days != 0, no_days)
-            .values(active_days=0)
-            .execution_options(synchronize_session=False)
-        )
-        no_orders = ~select(OT.c.id).where(
-            OT.c.chat_id == MM.c.chat_id, OT.c.user_id == MM.c.user_id,
-            month_start(o_day) == MM.c.month,
-        ).exists()  # fmt: skip
-        await self.session.execute(
-            update(MM)
-            .where(MM.c.chat_id == chat_pk, (MM.c.orders != 0) | (MM.c.spend != 0), no_orders)
-            .values(orders=0, spend=0)
-            .execution_options(synchronize_session=False)
-        )
-        return await self._rebuild_members(chat_pk, o_day, window_from)
+        await conn.run_sync(lambda sync: diff.drop(sync))
+        fixed = await self._rebuild_members(chat_pk, counted, window_from)
+        await (await self.session.connection()).run_sync(lambda sync: counted.drop(sync))
+        return fixed
 
     async def _local_day(self, at: Any, timezone: str, *where: ColumnElement[bool]) -> Any:
         """The local day of `at`, over the rows `where` selects: as fast as the database
@@ -461,67 +482,111 @@ class SqlSegments(Repository):
             return local_day(at, literal(timezone))
         return local_day_within(at, timezone, first, last, self.session.get_bind().dialect.name)
 
-    async def _rebuild_members(self, chat_pk: int, o_day: Any, window_from: dt.date | None) -> int:
-        """Each member's summary from their member days and orders."""
-
-        def inside(day: Any) -> Any:
-            return literal(True) if window_from is None else day >= window_from
-
-        days = (
-            select(
-                MD.c.user_id,
-                func.count().label("n"),
-                func.max(MD.c.day).label("last"),
-                func.sum(case((inside(MD.c.day), 1), else_=0)).label("w"),
-            )
-            .where(MD.c.chat_id == chat_pk)
-            .group_by(MD.c.user_id)
-            .subquery()
+    async def _count_months(self, chat_pk: int, o_day: Any) -> Table:
+        """Per member and month, what the member days and orders count: a temporary table,
+        read three times by what follows (per bucket, per missing bucket, per member) instead
+        of the log being grouped again each time."""
+        counted = _scratch(
+            "rebuild_counted",
+            Column("user_id", BigInteger, nullable=False),
+            Column("month", Date, nullable=False),
+            Column("days", BigInteger, nullable=False),
+            Column("last_day", Date),
+            Column("orders", BigInteger, nullable=False),
+            Column("spend", BigInteger, nullable=False),
+            Column("last_order", OT.c.at.type),
         )
-        bought = (
+        conn = await self.session.connection()
+        await conn.run_sync(lambda sync: counted.create(sync))
+        # UNION ALL, then summed: SQLite and PostgreSQL alike, no FULL JOIN.
+        day_month, order_month = month_start(MD.c.day), month_start(o_day)
+        parts = union_all(
             select(
-                OT.c.user_id,
-                func.count().label("n"),
-                func.sum(OT.c.amount).label("spend"),
-                func.max(OT.c.at).label("last"),
-                func.sum(case((inside(o_day), 1), else_=0)).label("w"),
-                func.sum(case((inside(o_day), OT.c.amount), else_=0)).label("w_spend"),
-            )
-            .where(OT.c.chat_id == chat_pk)
-            .group_by(OT.c.user_id)
-            .subquery()
-        )
-        m2 = MT.alias("m2")
-        facts = (
+                MD.c.user_id, day_month.label("month"), func.count().label("days"),
+                func.max(MD.c.day).label("last_day"), literal(0).label("orders"),
+                literal(0).label("spend"), sa_cast(null(), OT.c.at.type).label("last_order"),
+            ).where(MD.c.chat_id == chat_pk).group_by(MD.c.user_id, day_month),
             select(
-                m2.c.id,
-                cast_int(func.coalesce(days.c.n, 0)).label("active_days"),
-                days.c.last.label("last_active_day"),
-                cast_int(func.coalesce(days.c.w, 0)).label("w_days"),
-                cast_int(func.coalesce(bought.c.n, 0)).label("orders"),
-                cast_int(func.coalesce(bought.c.spend, 0)).label("spend"),
-                bought.c.last.label("last_order_at"),
-                cast_int(func.coalesce(bought.c.w, 0)).label("w_orders"),
-                cast_int(func.coalesce(bought.c.w_spend, 0)).label("w_spend"),
+                OT.c.user_id, order_month.label("month"), literal(0).label("days"),
+                sa_cast(null(), Date).label("last_day"), func.count().label("orders"),
+                func.sum(OT.c.amount).label("spend"), func.max(OT.c.at).label("last_order"),
+            ).where(OT.c.chat_id == chat_pk).group_by(OT.c.user_id, order_month),
+        ).subquery()  # fmt: skip
+        await self.session.execute(
+            counted.insert().from_select(
+                ["user_id", "month", "days", "last_day", "orders", "spend", "last_order"],
+                select(
+                    parts.c.user_id, parts.c.month,
+                    cast_int(func.sum(parts.c.days)), func.max(parts.c.last_day),
+                    cast_int(func.sum(parts.c.orders)), cast_int(func.sum(parts.c.spend)),
+                    func.max(parts.c.last_order),
+                ).group_by(parts.c.user_id, parts.c.month),
             )
-            .select_from(m2)
-            .outerjoin(days, days.c.user_id == m2.c.user_id)
-            .outerjoin(bought, bought.c.user_id == m2.c.user_id)
-            .where(m2.c.chat_id == chat_pk)
+        )  # fmt: skip
+        await self._analyzed(counted, key=(counted.c.user_id, counted.c.month))
+        return counted
+
+    async def _analyzed(self, scratch: Table, key: Sequence[Any] = ()) -> None:
+        """A filled scratch table ready to be joined: PostgreSQL's planner told its size (no
+        autovacuum reaches a temporary table), SQLite given an index on `key` to look up."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text(f"ANALYZE {scratch.name}"))
+        elif key:
+            index = Index(f"{scratch.name}_key", *key)
+            await (await self.session.connection()).run_sync(lambda sync: index.create(sync))
+
+    async def _rebuild_members(
+        self, chat_pk: int, counted: Table, window_from: dt.date | None
+    ) -> int:
+        """Each member's summary from the counted months; members with none emptied. The
+        window is whole months (keep_window stores a month's first day), as the writes and
+        _sum_window count it."""
+        c = counted.c
+        inside = literal(True) if window_from is None else c.month >= month_of(window_from)
+        per_member = (
+            select(
+                c.user_id,
+                cast_int(func.sum(c.days)).label("active_days"),
+                func.max(c.last_day).label("last_active_day"),
+                cast_int(func.sum(case((inside, c.days), else_=0))).label("w_days"),
+                cast_int(func.sum(c.orders)).label("orders"),
+                cast_int(func.sum(c.spend)).label("spend"),
+                func.max(c.last_order).label("last_order_at"),
+                cast_int(func.sum(case((inside, c.orders), else_=0))).label("w_orders"),
+                cast_int(func.sum(case((inside, c.spend), else_=0))).label("w_spend"),
+            )
+            .group_by(c.user_id)
             .subquery()
         )
         names = (
             "active_days", "last_active_day", "w_days", "orders", "spend", "last_order_at",
             "w_orders", "w_spend",
         )  # fmt: skip
-        differs = or_(*(MT.c[name].is_distinct_from(facts.c[name]) for name in names))
         done = await self.session.execute(
             update(MT)
-            .where(MT.c.id == facts.c.id, differs)
-            .values({name: facts.c[name] for name in names})
+            .where(
+                MT.c.chat_id == chat_pk,
+                MT.c.user_id == per_member.c.user_id,
+                or_(*(MT.c[name].is_distinct_from(per_member.c[name]) for name in names)),
+            )
+            .values({name: per_member.c[name] for name in names})
             .execution_options(synchronize_session=False)
         )
-        return int(done.rowcount)  # type: ignore[attr-defined]
+        empty: dict[str, Any] = {
+            "active_days": 0, "last_active_day": None, "w_days": 0, "orders": 0, "spend": 0,
+            "last_order_at": None, "w_orders": 0, "w_spend": 0,
+        }  # fmt: skip
+        emptied = await self.session.execute(
+            update(MT)
+            .where(
+                MT.c.chat_id == chat_pk,
+                or_(*(MT.c[name].is_distinct_from(value) for name, value in empty.items())),
+                ~select(c.user_id).where(c.user_id == MT.c.user_id).exists(),
+            )
+            .values(empty)
+            .execution_options(synchronize_session=False)
+        )
+        return int(done.rowcount) + int(emptied.rowcount)  # type: ignore[attr-defined]
 
     async def refresh(
         self, chat_pk: int, now: dt.datetime, thresholds: StageThresholds
@@ -705,12 +770,12 @@ class SqlSegments(Repository):
                 n += int(members)
         return n, bands
 
-    async def _reading_much(self) -> None:
+    async def _reading_much(self, work_mem: str = "64MB") -> None:
         """For the rest of the transaction, on PostgreSQL: hashes and sorts in memory, and no
         JIT (compiling the statements costs more than it saves); on SQLite: statements on the
         connection's thread, not the loop's."""
         if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(text("SET LOCAL work_mem = '64MB'"))
+            await self.session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
             await self.session.execute(text("SET LOCAL jit = off"))
         else:
             await long_statements(self.session)  # off the loop's thread (seconds on a big group)
