@@ -41,6 +41,7 @@ from storage.models import (
     OrderRow,
     UserRow,
 )
+from storage.repositories.segments import SqlSegments
 from tests.storage.test_rule_prefilters import seed_chat
 
 NOW = dt.datetime(2026, 11, 20, 3, 0, 30, 250_000, tzinfo=dt.UTC)
@@ -546,6 +547,50 @@ async def summaries(session, chat_pk: int) -> tuple[dict, dict]:
     )  # fmt: skip
     months = {(u, m): (d, o, s) for u, m, d, o, s in buckets if (d, o, s) != (0, 0, 0)}
     return kept, months
+
+
+async def test_a_rebuild_that_fails_midway_leaves_nothing_behind(uow_factory, monkeypatch):
+    """The rebuild counts into temporary tables inside its transaction: one that fails
+    midway leaves neither its writes nor its tables, and the next one (on the same pooled
+    connection) mends the group."""
+    group = ChatInfo(chat_id=-100_425_001, type="supergroup", title="Half")
+    speaker = Person(41, "Speaker")
+    await membership_changed(
+        uow_factory(), bot_id=1, update_id=1, chat=group, people=[speaker], status="member",
+        present=True, at=NOW - dt.timedelta(days=9), source="test", defaults=ChatSettings(),
+    )  # fmt: skip
+    heard = [
+        MessageSeen(2 + i, group, speaker, NOW - dt.timedelta(days=i), "text") for i in range(3)
+    ]
+    await record_messages(uow_factory(), bot_id=1, messages=heard, at=NOW, defaults=ChatSettings())
+
+    async def spoil(uow) -> int:
+        record = await uow.chats.get(group.chat_id)
+        assert record is not None
+        await uow.session.execute(
+            update(MembershipRow).where(MembershipRow.chat_id == record.pk).values(active_days=9)
+        )
+        return record.pk
+
+    async with uow_factory() as uow:
+        await spoil(uow)
+        await uow.commit()
+
+    async def fails(*_args: object) -> int:
+        raise RuntimeError("the disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SqlSegments, "_rebuild_members", fails)
+        with pytest.raises(RuntimeError):
+            async with uow_factory() as uow:
+                pk = await spoil(uow)
+                await uow.segments.rebuild(pk, "UTC", None)
+    async with uow_factory() as uow:
+        pk = await spoil(uow)
+        assert await uow.segments.rebuild(pk, "UTC", None) == 1  # not "table already exists"
+        assert await uow.session.scalar(
+            select(MembershipRow.active_days).where(MembershipRow.chat_id == pk)
+        ) == 3  # fmt: skip
 
 
 # Scored by orders: F 1 (one order in the window) and M 5; by active days F is 1 again.
