@@ -144,23 +144,6 @@ def _month_start_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
 
 
-class next_month(FunctionElement[dt.date]):
-    """The first day of the month after a month's first day."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(next_month, "postgresql")
-def _next_month_pg(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} + interval '1 month' AS DATE)"
-
-
-@compiles(next_month, "sqlite")
-def _next_month_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)}, '+1 month')"
-
-
 def _new_days(insert: Any) -> Any:
     columns = [MD.c.chat_id, MD.c.user_id, MD.c.day]
     return (
@@ -406,7 +389,7 @@ class SqlSegments(Repository):
         counted = await self._count_months(chat_pk, o_day)
         await self._mend_months(chat_pk, counted)
         fixed = await self._rebuild_members(chat_pk, counted, window_from)
-        await (await self.session.connection()).run_sync(lambda sync: counted.drop(sync))
+        await (await self.session.connection()).run_sync(counted.drop)
         return fixed
 
     async def _mend_months(self, chat_pk: int, counted: Table) -> None:
@@ -425,7 +408,7 @@ class SqlSegments(Repository):
             Column("spend", BigInteger, nullable=False),
         )  # fmt: skip
         conn = await self.session.connection()
-        await conn.run_sync(lambda sync: diff.create(sync))
+        await conn.run_sync(diff.create)
         stored = and_(MM.c.chat_id == chat_pk, MM.c.user_id == c.user_id, MM.c.month == c.month)
         columns = ["id", "user_id", "month", "days", "orders", "spend"]
         await self.session.execute(
@@ -475,7 +458,7 @@ class SqlSegments(Repository):
                 set_={"active_days": new.active_days, "orders": new.orders, "spend": new.spend},
             )
         )
-        await conn.run_sync(lambda sync: diff.drop(sync))
+        await conn.run_sync(diff.drop)
 
     async def _local_day(self, at: Any, timezone: str, *where: ColumnElement[bool]) -> Any:
         """The local day of `at`, over the rows `where` selects: as fast as the database
@@ -502,7 +485,7 @@ class SqlSegments(Repository):
             Column("last_order", OT.c.at.type),
         )
         conn = await self.session.connection()
-        await conn.run_sync(lambda sync: counted.create(sync))
+        await conn.run_sync(counted.create)
         # UNION ALL, then summed: SQLite and PostgreSQL alike, no FULL JOIN.
         day_month, order_month = month_start(MD.c.day), month_start(o_day)
         parts = union_all(
@@ -538,7 +521,7 @@ class SqlSegments(Repository):
             await self.session.execute(text(f"ANALYZE {scratch.name}"))
         elif key:
             index = Index(f"{scratch.name}_key", *key)
-            await (await self.session.connection()).run_sync(lambda sync: index.create(sync))
+            await (await self.session.connection()).run_sync(index.create)
 
     async def _rebuild_members(
         self, chat_pk: int, counted: Table, window_from: dt.date | None
@@ -563,24 +546,20 @@ class SqlSegments(Repository):
             .group_by(c.user_id)
             .subquery()
         )
-        names = (
-            "active_days", "last_active_day", "w_days", "orders", "spend", "last_order_at",
-            "w_orders", "w_spend",
-        )  # fmt: skip
+        empty: dict[str, Any] = {
+            "active_days": 0, "last_active_day": None, "w_days": 0, "orders": 0, "spend": 0,
+            "last_order_at": None, "w_orders": 0, "w_spend": 0,
+        }  # fmt: skip
         done = await self.session.execute(
             update(MT)
             .where(
                 MT.c.chat_id == chat_pk,
                 MT.c.user_id == per_member.c.user_id,
-                or_(*(MT.c[name].is_distinct_from(per_member.c[name]) for name in names)),
+                or_(*(MT.c[name].is_distinct_from(per_member.c[name]) for name in empty)),
             )
-            .values({name: per_member.c[name] for name in names})
+            .values({name: per_member.c[name] for name in empty})
             .execution_options(synchronize_session=False)
         )
-        empty: dict[str, Any] = {
-            "active_days": 0, "last_active_day": None, "w_days": 0, "orders": 0, "spend": 0,
-            "last_order_at": None, "w_orders": 0, "w_spend": 0,
-        }  # fmt: skip
         emptied = await self.session.execute(
             update(MT)
             .where(
