@@ -2,8 +2,10 @@
 
 import asyncio
 import datetime as dt
+import sqlite3
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -15,6 +17,7 @@ from campaigns.services.members import record_messages
 from campaigns.services.profile import export_members
 from campaigns.settings import ChatSettings
 from storage.engine import create_engine
+from storage.migrate import alembic_config, upgrade
 from storage.models import Base, include_on
 
 GROUP = ChatInfo(chat_id=-1009876543210, type="supergroup", title="Store")
@@ -350,12 +353,6 @@ async def test_a_claimed_update_is_not_seen_again(uow_factory):
 def test_this_rounds_migrations_go_down_and_up_on_sqlite_keeping_every_row(tmp_path):
     """0044 drops its column natively: a batch copy of `chats` would drop the old table, and
     with foreign keys on, every row referring to a group with it. 0043 swaps an index."""
-    import sqlite3
-
-    from alembic import command
-
-    from storage.migrate import alembic_config, upgrade
-
     path = tmp_path / "m.db"
     url = f"sqlite+aiosqlite:///{path}"
     upgrade(url)
