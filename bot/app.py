@@ -358,6 +358,7 @@ def build_application(
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
         running.promoted = lambda change: send_tier_changes(app.bot, deps, [change])
         buffer.on_error = metrics.errors.labels("buffer").inc
+        await buffer.rehearse(SqlUnitOfWork(sessions, durable=False, rehearsal=True))
         buffer.start()
         holder = sender.worker  # one id per process: the outbox, the lease, the inbox
         leadership = running.leadership = Leadership(

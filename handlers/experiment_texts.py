@@ -45,8 +45,9 @@ class ExperimentTexts:
 
     @staticmethod
     def p(p: float) -> str:
-        """Two significant digits, so 0.047 and 0.053 do not both read 0.05."""
-        return "p < 0.001" if p < 0.001 else f"p = {p:#.2g}"
+        """Two significant digits, so 0.047 and 0.053 do not both read 0.05. HTML, as every
+        reply: `<` escaped (unescaped, Telegram refuses the whole report)."""
+        return "p &lt; 0.001" if p < 0.001 else f"p = {p:#.2g}"
 
     def method(self, method: Method) -> str:
         if method is Method.FISHER:

@@ -38,7 +38,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiosqlite
@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 WAIT_MS = 10_000  # how long a BEGIN waits for another connection's write lock
 CHECKPOINT_EVERY = 1.0  # seconds between checkpoints (each on the thread, after a commit)
 SLICE = 0.002  # seconds of inline work between two yields to the loop
+ROWS_PER_STEP = 25  # rows of an executemany between two chances to yield (well under SLICE)
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
@@ -104,6 +105,12 @@ class InlineSqlite(aiosqlite.Connection):
                     raise
                 return await self._threaded(self._waiting, fn, *args, **kwargs)
         return fn(*args, **kwargs)
+
+    async def executemany_inline(self, sql: str, rows: Sequence[Any]) -> None:
+        """executemany on the loop's thread, ROWS_PER_STEP rows per step: a batch of many
+        rows is not one step that holds the loop (the steps yield as statements do)."""
+        for start in range(0, len(rows), ROWS_PER_STEP):
+            await self._execute(self._conn.executemany, sql, rows[start : start + ROWS_PER_STEP])
 
     async def _commit(self, commit: Callable[[], None]) -> None:
         """Inline, but on the thread where a sync may happen (see the module docstring)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Generic, Self, TypeVar, overload
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,6 +11,7 @@ from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
 from storage.repositories.alerts import SqlAlerts
 from storage.repositories.analytics import SqlAnalytics
 from storage.repositories.audiences import SqlAudiences
+from storage.repositories.base import Repository
 from storage.repositories.broadcasts import SqlBroadcasts
 from storage.repositories.buttons import SqlButtons
 from storage.repositories.calendar import SqlCalendar
@@ -42,6 +43,36 @@ from storage.repositories.watch import SqlWatchWords
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
+R = TypeVar("R", bound=Repository)
+
+
+class _Repo(Generic[R]):
+    """A unit of work's repository, made on first use in each transaction: a use case
+    touches a few of forty, and making all forty for every transaction cost more than a
+    check-in's own statements on SQLite."""
+
+    def __init__(self, make: type[R]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type[object], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type[object]) -> Self: ...
+
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type[object]) -> R: ...
+
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type[object]) -> Self | R:
+        if uow is None:
+            return self
+        repo = self._make(uow.session)
+        uow.__dict__[self._name] = repo  # from now on an attribute of this unit of work
+        uow._made.append(self._name)
+        return repo
+
+
 class SqlUnitOfWork:
     """Leaving the block without commit() rolls everything back.
 
@@ -52,50 +83,62 @@ class SqlUnitOfWork:
     points, coupons and every other use case keep the default.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, durable: bool = True) -> None:
+    updates = _Repo(SqlUpdateLog)
+    chats = _Repo(SqlChats)
+    users = _Repo(SqlUsers)
+    members = _Repo(SqlMembers)
+    events = _Repo(SqlEvents)
+    checkins = _Repo(SqlCheckins)
+    ledger = _Repo(SqlLedger)
+    links = _Repo(SqlInviteLinks)
+    invites = _Repo(SqlInvites)
+    claims = _Repo(SqlClaims)
+    rewards = _Repo(SqlRewards)
+    coupons = _Repo(SqlCoupons)
+    buttons = _Repo(SqlButtons)
+    orders = _Repo(SqlOrders)
+    groupbuys = _Repo(SqlGroupBuys)
+    calendar = _Repo(SqlCalendar)
+    broadcasts = _Repo(SqlBroadcasts)
+    outbox = _Repo(SqlOutbox)
+    inbox = _Repo(SqlInbox)
+    leases = _Repo(SqlLeases)
+    segments = _Repo(SqlSegments)
+    tags = _Repo(SqlTags)
+    audiences = _Repo(SqlAudiences)
+    tiers = _Repo(SqlTiers)
+    journeys = _Repo(SqlJourneys)
+    shop = _Repo(SqlShop)
+    analytics = _Repo(SqlAnalytics)
+    stats = _Repo(SqlStats)
+    campaigns = _Repo(SqlCampaigns)
+    alerts = _Repo(SqlAlerts)
+    channels = _Repo(SqlChannels)
+    surveys = _Repo(SqlSurveys)
+    moderation = _Repo(SqlModeration)
+    watch = _Repo(SqlWatchWords)
+    faqs = _Repo(SqlFaqs)
+    captchas = _Repo(SqlCaptchas)
+    raids = _Repo(SqlRaids)
+    dashboard = _Repo(SqlDashboard)  # bot/dashboard's, like leases
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        durable: bool = True,
+        rehearsal: bool = False,
+    ) -> None:
         self._sessions = sessions
         self._durable = durable
+        self._rehearsal = rehearsal  # commit() writes nothing: see commit
+        self._made: list[str] = []  # repositories made in this transaction (see _Repo)
 
     async def __aenter__(self) -> Self:
+        for name in self._made:  # a unit of work entered again: repositories of the new session
+            self.__dict__.pop(name, None)
+        self._made = []
         self.session = self._sessions()
-        self.updates = SqlUpdateLog(self.session)
-        self.chats = SqlChats(self.session)
-        self.users = SqlUsers(self.session)
-        self.members = SqlMembers(self.session)
-        self.events = SqlEvents(self.session)
-        self.checkins = SqlCheckins(self.session)
-        self.ledger = SqlLedger(self.session)
-        self.links = SqlInviteLinks(self.session)
-        self.invites = SqlInvites(self.session)
-        self.claims = SqlClaims(self.session)
-        self.rewards = SqlRewards(self.session)
-        self.coupons = SqlCoupons(self.session)
-        self.buttons = SqlButtons(self.session)
-        self.orders = SqlOrders(self.session)
-        self.groupbuys = SqlGroupBuys(self.session)
-        self.calendar = SqlCalendar(self.session)
-        self.broadcasts = SqlBroadcasts(self.session)
-        self.outbox = SqlOutbox(self.session)
-        self.inbox = SqlInbox(self.session)
-        self.leases = SqlLeases(self.session)
-        self.segments = SqlSegments(self.session)
-        self.tags = SqlTags(self.session)
-        self.audiences = SqlAudiences(self.session)
-        self.tiers = SqlTiers(self.session)
-        self.journeys = SqlJourneys(self.session)
-        self.shop = SqlShop(self.session)
-        self.analytics = SqlAnalytics(self.session)
-        self.stats = SqlStats(self.session)
-        self.campaigns = SqlCampaigns(self.session)
-        self.alerts = SqlAlerts(self.session)
-        self.channels = SqlChannels(self.session)
-        self.surveys = SqlSurveys(self.session)
-        self.moderation = SqlModeration(self.session)
-        self.watch = SqlWatchWords(self.session)
-        self.faqs = SqlFaqs(self.session)
-        self.captchas = SqlCaptchas(self.session)
-        self.raids = SqlRaids(self.session)
-        self.dashboard = SqlDashboard(self.session)  # bot/dashboard's, like leases
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)
@@ -107,7 +150,13 @@ class SqlUnitOfWork:
 
     async def commit(self, *, durable: bool = True) -> None:
         """A commit that need not be durable does not wait for the disk on PostgreSQL: one
-        more round trip (SET LOCAL) instead of a disk sync, several times longer."""
+        more round trip (SET LOCAL) instead of a disk sync, several times longer.
+
+        A rehearsal's commit rolls back: the use case ran every statement it would (so each
+        is compiled and cached before the first real call needs it) and nothing is kept."""
+        if self._rehearsal:
+            await self.session.rollback()
+            return
         if not durable and self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)
         await self.session.commit()

@@ -169,6 +169,27 @@ async def member_changed(
 
 
 KNOWN_DAYS = 200_000  # member days remembered by a writer before it starts afresh
+KNOWN_PEOPLE = 100_000  # people's names remembered by a writer before it starts afresh
+
+
+@dataclass
+class Written:
+    """What one writer of activity batches stored already, kept across its batches: member
+    days (most messages are a member's second or later of the day) and the names each
+    person was last stored with (most senders spoke before, under the same name). Both are
+    skipped; a writer that restarts, or forgets after KNOWN_DAYS / KNOWN_PEOPLE, only writes
+    them once more (each write is an upsert). Updated only after a batch commits."""
+
+    days: set[tuple[int, int, dt.date]] = field(default_factory=set)
+    people: dict[int, Person] = field(default_factory=dict)
+
+    def remember(self, days: Sequence[ActiveDay], people: Sequence[Person]) -> None:
+        if len(self.days) > KNOWN_DAYS:
+            self.days.clear()
+        self.days.update((d.chat_pk, d.user_id, d.day) for d in days)
+        if len(self.people) > KNOWN_PEOPLE:
+            self.people.clear()
+        self.people.update((p.user_id, p) for p in people)
 
 
 async def record_messages(
@@ -178,14 +199,13 @@ async def record_messages(
     messages: Sequence[MessageSeen],
     at: dt.datetime,
     defaults: ChatSettings,
-    known_days: set[tuple[int, int, dt.date]] | None = None,
+    written: Written | None = None,
 ) -> Activity:
     """Write a batch of member messages in one transaction; replays in the batch are dropped.
 
     Invitees who spoke get their pending invites confirmed in the same transaction.
-    `known_days` (the caller's, kept across batches): member days already stored, skipped
-    (most messages are a member's second or later of the day); the new ones are added once
-    committed.
+    `written` (the caller's, kept across batches): member days and names already stored
+    are not written again.
     """
     unique = {m.update_id: m for m in messages}
     async with uow:
@@ -196,26 +216,27 @@ async def record_messages(
             return Activity(0)
         chats = {m.chat.chat_id: m.chat for m in fresh}
         records = {cid: await ensure_chat(uow, info, defaults) for cid, info in chats.items()}
-        await uow.users.upsert(list({m.person.user_id: m.person for m in fresh}.values()))
+        people = list({m.person.user_id: m.person for m in fresh}.values())
+        if written is not None:
+            people = [p for p in people if written.people.get(p.user_id) != p]
+        await uow.users.upsert(people)
         per_chat: dict[int, dict[int, tuple[int, dt.datetime, dt.datetime]]] = {}
         rows = []
-        for m in fresh:
-            pk = records[m.chat.chat_id].pk
-            counts = per_chat.setdefault(pk, {})
-            n, first, last = counts.get(m.person.user_id, (0, m.at, m.at))
-            said = 1 if counts_as_message(m.kind) else 0  # a command: active, no message
-            counts[m.person.user_id] = (n + said, min(first, m.at), max(last, m.at))
-            rows.append((pk, m.person.user_id, EventKind.MESSAGE, m.at, None, {"type": m.kind}))
-        for pk, counts in per_chat.items():
-            await uow.members.count_messages(pk, counts)
         days = []
+        known = written.days if written is not None else set()
         for m in fresh:
             record = records[m.chat.chat_id]
+            pk, user_id = record.pk, m.person.user_id
+            counts = per_chat.setdefault(pk, {})
+            n, first, last = counts.get(user_id, (0, m.at, m.at))
+            said = 1 if counts_as_message(m.kind) else 0  # a command: active, no message
+            counts[user_id] = (n + said, min(first, m.at), max(last, m.at))
+            rows.append((pk, user_id, EventKind.MESSAGE, m.at, None, {"type": m.kind}))
             day = local_day(m.at, record.settings.timezone)
-            inside = in_window(record, day.replace(day=1))
-            days.append(ActiveDay(record.pk, m.person.user_id, day, inside))
-        if known_days is not None:
-            days = [d for d in days if (d.chat_pk, d.user_id, d.day) not in known_days]
+            if (pk, user_id, day) not in known:
+                days.append(ActiveDay(pk, user_id, day, in_window(record, day.replace(day=1))))
+        for pk, counts in per_chat.items():
+            await uow.members.count_messages(pk, counts)
         await uow.segments.active_days(days)
         await uow.events.add(rows)
         notices: list[Notice] = []
@@ -225,10 +246,8 @@ async def record_messages(
             latest = max(last for _n, _first, last in counts.values())
             notices += await referral.activity_seen(uow, record, list(counts), latest)
         await uow.commit()
-    if known_days is not None:
-        if len(known_days) > KNOWN_DAYS:
-            known_days.clear()
-        known_days.update((d.chat_pk, d.user_id, d.day) for d in days)
+    if written is not None:
+        written.remember(days, people)
     return Activity(len(fresh), notices)
 
 

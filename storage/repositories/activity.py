@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -186,9 +185,22 @@ _SQLITE_EVENTS = (
 )
 
 
+_META_TEXTS: dict[tuple[str, str], str] = {}  # {"type": kind} of messages, {"via": source}
+
+
 def _json(meta: dict[str, str]) -> str:
-    """An event's meta as the JSON rows path stores it (json_extract's compact text)."""
-    return json.dumps(meta, separators=(",", ":"), ensure_ascii=False)
+    """An event's meta as the JSON rows path stores it (json_extract's compact text).
+    Most metas are one of a few one-key texts, kept once encoded: encoding one per message
+    cost more than inserting the message's row."""
+    if len(meta) != 1:
+        return json.dumps(meta, separators=(",", ":"), ensure_ascii=False)
+    ((name, value),) = meta.items()
+    text = _META_TEXTS.get((name, value)) if isinstance(value, str) else None
+    if text is None:
+        text = json.dumps(meta, separators=(",", ":"), ensure_ascii=False)
+        if isinstance(value, str) and len(_META_TEXTS) < 256:
+            _META_TEXTS[(name, value)] = text
+    return text
 
 
 _SQLITE_DAY = (
@@ -205,12 +217,12 @@ class SqlEvents(Repository):
     ) -> None:
         if not rows:
             return
-        driver = await self.driver()
-        if isinstance(driver, sqlite3.Connection):
+        inline = await self.inline_sqlite()
+        if inline is not None:
             # A row per message of an activity batch: sqlite3's executemany binds them in C,
             # where building and reading back one JSON parameter cost twice the insert.
             encode = encoder(self.session)
-            driver.executemany(
+            await inline.executemany_inline(
                 _SQLITE_EVENTS,
                 [
                     (c, u, str(k), encode(at), v, None if meta is None else _json(meta))

@@ -22,6 +22,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.members import EventKind, Membership, MemberStats, MemberStatus, Person, Ranked
@@ -40,10 +41,12 @@ from storage.repositories.base import (
     aware,
     insert_for,
     json_rows,
+    per_statement,
     prepared,
     rows_param,
+    sqlite_statement,
 )
-from storage.repositories.updates import SqlUpdateLog
+from storage.repositories.updates import CLAIM_ON_SQLITE, SqlUpdateLog
 
 M = MembershipRow
 MM = MemberMonthRow
@@ -161,6 +164,7 @@ def _seen_in(insert: Any, *, only_if: ColumnElement[bool] | None = None) -> Any:
 
 
 _SEEN_IN = prepared(_seen_in)
+_SEEN_IN_ON_SQLITE = sqlite_statement(_seen_in(sqlite.insert))
 
 
 def _claim_and_see(insert: Any) -> Any:
@@ -237,6 +241,28 @@ def _counters(row: Any) -> Counters | None:
         last_checkin_day=row.last_checkin_day,
         tier=row.tier or 0,
     )
+
+
+def _claim_and_see_on_sqlite(
+    driver: Any, bot_id: int, update_id: int, chat_id: int, user_id: int, at: dt.datetime
+) -> Seen:
+    """claim_and_see's two statements, compiled from the same Core statements (a test holds
+    the two paths to the same rows and answers)."""
+    claim = {"bot_id": bot_id, "update_id": update_id, "scope": "handler", "at": at}
+    if driver.execute(CLAIM_ON_SQLITE.sql, CLAIM_ON_SQLITE.params(claim)).fetchone() is None:
+        return Seen(False, None)
+    seen = {"chat_id": chat_id, "user_id": user_id, "at": at}
+    row = driver.execute(_SEEN_IN_ON_SQLITE.sql, _SEEN_IN_ON_SQLITE.params(seen)).fetchone()
+    if row is None:
+        return Seen(True, None)
+    chat_pk, streak, best, points, day, tier = row
+    return Seen(
+        True,
+        Counters(
+            chat_pk=chat_pk, streak=streak, best_streak=best, points=points,
+            last_checkin_day=None if day is None else dt.date.fromisoformat(day), tier=tier or 0,
+        ),
+    )  # fmt: skip
 
 
 def name_of(user: UserRow) -> str:
@@ -419,7 +445,8 @@ class SqlMembers(Repository):
             {"chat_id": chat_pk, "user_id": uid, "last_active_at": last, "messages": n}
             for uid, (n, _first, last) in sorted(counts.items())
         ]
-        await self.run(_COUNT_MESSAGES(self.session), {"rows": rows_param(self.session, rows)})
+        for some in per_statement(self.session, rows):
+            await self.run(_COUNT_MESSAGES(self.session), {"rows": rows_param(self.session, some)})
 
     async def seen_in(self, chat_id: int, user_id: int, at: dt.datetime) -> Counters | None:
         """One upsert: the keys come from the group's and the user's rows, so an unknown or
@@ -431,6 +458,9 @@ class SqlMembers(Repository):
         self, bot_id: int, update_id: int, chat_id: int, user_id: int, at: dt.datetime
     ) -> Seen:
         if self.session.get_bind().dialect.name != "postgresql":  # no DML in an SQLite CTE
+            driver = await self.driver()
+            if driver is not None:  # a check-in's first two statements, on sqlite3 itself
+                return _claim_and_see_on_sqlite(driver, bot_id, update_id, chat_id, user_id, at)
             claimed = await SqlUpdateLog(self.session).claim(bot_id, update_id, at)
             return Seen(claimed, await self.seen_in(chat_id, user_id, at) if claimed else None)
         params = {

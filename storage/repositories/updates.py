@@ -7,14 +7,23 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, String, Table, bindparam, delete, select, tuple_
+from sqlalchemy.dialects import sqlite
 
 from storage.models import ProcessedUpdateRow, UtcDateTime
-from storage.repositories.base import Repository, id_list, ids_param, prepared
+from storage.repositories.base import (
+    Repository,
+    id_list,
+    ids_param,
+    per_statement,
+    prepared,
+    sqlite_statement,
+)
 
 TABLE = cast(Table, ProcessedUpdateRow.__table__)
 
-_CLAIM = prepared(
-    lambda insert: (
+
+def _claim(insert: Any) -> Any:
+    return (
         insert(TABLE)
         .values(
             bot_id=bindparam("bot_id"),
@@ -25,7 +34,10 @@ _CLAIM = prepared(
         .on_conflict_do_nothing(index_elements=["bot_id", "update_id", "scope"])
         .returning(TABLE.c.update_id)
     )
-)
+
+
+_CLAIM = prepared(_claim)
+CLAIM_ON_SQLITE = sqlite_statement(_claim(sqlite.insert))  # for a check-in's driver path
 
 
 def _claim_list(insert: Any) -> Any:
@@ -72,12 +84,16 @@ class SqlUpdateLog(Repository):
         self, bot_id: int, update_ids: Sequence[int], at: dt.datetime, scope: str = "handler"
     ) -> set[int]:
         """Insert ids, skipping known ones; RETURNING tells which were new. One statement
-        whatever the count: the ids travel as one array (a JSON array on SQLite)."""
+        whatever the count (on SQLite, one per SQLITE_ROWS_PER_STATEMENT ids): the ids
+        travel as one array (a JSON array on SQLite)."""
         if not update_ids:
             return set()
-        params = {"bot_id": bot_id, "ids": ids_param(self.session, update_ids)}
-        result = await self.run(_CLAIM_LIST(self.session), {**params, "scope": scope, "at": at})
-        return {row[0] for row in result}
+        claimed: set[int] = set()
+        for ids in per_statement(self.session, update_ids):
+            params = {"bot_id": bot_id, "ids": ids_param(self.session, ids)}
+            result = await self.run(_CLAIM_LIST(self.session), {**params, "scope": scope, "at": at})
+            claimed.update(row[0] for row in result)
+        return claimed
 
     async def prune(self, before: dt.datetime) -> int:
         """Delete PRUNE_BATCH rows per statement: an hour of a busy group's chatter is tens of

@@ -3,6 +3,7 @@
 import asyncio
 import dataclasses
 import datetime as dt
+import sqlite3
 from collections.abc import Callable
 
 import pytest
@@ -14,7 +15,8 @@ from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import migrate_chat
 from campaigns.services.profile import export_members
 from campaigns.settings import ChatSettings
-from storage.models import EventRow
+from storage.engine import create_engine, session_factory
+from storage.models import ChatRow, EventRow, MembershipRow, ProcessedUpdateRow, UserRow
 from storage.uow import SqlUnitOfWork
 from tests.clock import FakeClock
 
@@ -232,3 +234,93 @@ async def test_a_database_that_is_down_keeps_the_whole_batch_for_a_retry(uow_fac
 
     assert (written, buffer.dropped) == (3, 0)
     assert await stored(uow_factory) == (3, 3)
+
+
+async def names(uow_factory: Callable[[], SqlUnitOfWork]) -> dict[int, str]:
+    async with uow_factory() as uow:
+        rows = await uow.session.execute(select(UserRow.id, UserRow.first_name))
+        return {int(user_id): name for user_id, name in rows}
+
+
+async def test_a_member_who_renames_between_batches_is_listed_under_the_new_name(uow_factory):
+    buffer = ActivityBuffer(uow_factory, bot_id=1, defaults=DEFAULTS, max_size=100)
+    ann = Person(100, "Ann")
+    for update_id, person in [(1, ann), (2, ann), (3, Person(100, "Anna")), (4, ann)]:
+        await buffer.add(dataclasses.replace(messages(update_id, 1)[0], person=person))
+        await buffer.flush()  # each its own batch: names already stored are not written again
+        if update_id == 3:
+            renamed = await names(uow_factory)
+
+    assert renamed[100] == "Anna"
+    assert (await names(uow_factory))[100] == "Ann"  # and back again
+    assert await stored(uow_factory) == (4, 4)
+
+
+async def test_a_name_in_a_batch_that_failed_is_written_by_its_retry(uow_factory):
+    from sqlalchemy.exc import OperationalError
+
+    failing = [True]
+
+    def flaky() -> SqlUnitOfWork:
+        uow = uow_factory()
+        commit = uow.commit
+
+        async def failing_commit() -> None:  # every statement ran, then the commit failed
+            if failing[0]:
+                raise OperationalError("COMMIT", {}, sqlite3.OperationalError("disk I/O error"))
+            await commit()
+
+        uow.commit = failing_commit  # type: ignore[method-assign]
+        return uow
+
+    buffer = ActivityBuffer(flaky, bot_id=1, defaults=DEFAULTS, max_size=100)
+    await buffer.add(dataclasses.replace(messages(1, 1)[0], person=Person(100, "Ann")))
+    with pytest.raises(OperationalError):
+        await buffer.flush()
+    failing[0] = False
+    await buffer.flush()
+
+    assert (await names(uow_factory))[100] == "Ann"
+    assert await stored(uow_factory) == (1, 1)
+
+
+async def test_a_batch_of_more_members_than_one_statement_takes_counts_each_once(uow_factory):
+    many = [Person(1000 + i, f"Member {i}") for i in range(130)]  # SQLite: 50 rows a statement
+    batch = [
+        MessageSeen(
+            update_id=10_000 + i,
+            chat=GROUP,
+            person=many[i % len(many)],
+            at=AT + dt.timedelta(seconds=i),
+            kind="text",
+        )
+        for i in range(260)
+    ]
+    buffer = ActivityBuffer(uow_factory, bot_id=1, defaults=DEFAULTS, max_size=500)
+    for message in batch:
+        await buffer.add(message)
+    first = await buffer.flush()
+    for message in batch:  # redelivered, the whole batch again
+        await buffer.add(message)
+    again = await buffer.flush()
+
+    rows = await export_members(uow_factory(), chat_id=GROUP.chat_id, at=AT)
+    assert (first, again) == (260, 0)
+    assert await stored(uow_factory) == (260, 260)
+    assert sorted(r.messages for r in rows) == [2] * 130
+
+
+async def test_the_rehearsal_before_the_first_batch_leaves_nothing_behind(database_url):
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    buffer = ActivityBuffer(lambda: SqlUnitOfWork(sessions), bot_id=1, defaults=DEFAULTS)
+
+    await buffer.rehearse(SqlUnitOfWork(sessions, durable=False, rehearsal=True))
+    async with SqlUnitOfWork(sessions) as uow:
+        counts = [
+            await uow.session.scalar(select(func.count()).select_from(table))
+            for table in (ChatRow, UserRow, MembershipRow, EventRow, ProcessedUpdateRow)
+        ]
+    await engine.dispose()
+
+    assert counts == [0, 0, 0, 0, 0]

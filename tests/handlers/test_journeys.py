@@ -141,7 +141,7 @@ def two_sided_p(k1: int, n1: int, k2: int, n2: int) -> tuple[str, str]:
         pooled = (k1 + k2) / (n1 + n2)
         z = (k1 / n1 - k2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
         p, method = 2 * (1 - NormalDist().cdf(abs(z))), "two-proportion z-test"
-    return "p < 0.001" if p < 0.001 else f"p = {p:#.2g}", method
+    return "p &lt; 0.001" if p < 0.001 else f"p = {p:#.2g}", method
 
 
 async def test_members_held_out_are_recorded_not_messaged_and_the_report_compares(bot: Harness):

@@ -184,3 +184,28 @@ async def test_a_long_statement_whose_caller_is_cancelled_leaves_the_database_wr
 
     assert writable
     assert closing < 2  # the statement stopped, not run to its end
+
+
+async def test_a_batch_of_many_rows_lets_the_loop_run_between_its_steps(sqlite_url, monkeypatch):
+    monkeypatch.setattr(inline_sqlite, "SLICE", 0.0)  # a yield before every step
+    engine = create_engine(sqlite_url)
+    steps = 10 * inline_sqlite.ROWS_PER_STEP
+    rows = [(5000 + i, f"member {i}", "2026-11-01") for i in range(steps)]
+    ticks = Ticks()
+    await asyncio.sleep(0)
+    async with engine.begin() as conn:
+        raw = await conn.get_raw_connection()
+        inline = raw.driver_connection
+        assert isinstance(inline, inline_sqlite.InlineSqlite)
+        before = ticks.n
+        await inline.executemany_inline(
+            "INSERT INTO users (id, first_name, updated_at) VALUES (?, ?, ?)", rows
+        )
+        during = ticks.n - before
+    ticks.stop()
+    async with engine.connect() as conn:
+        stored = await conn.scalar(text("SELECT count(*) FROM users WHERE id >= 5000"))
+    await engine.dispose()
+
+    assert stored == len(rows)
+    assert during >= 10  # a turn of the loop before each of the ten steps

@@ -5,6 +5,7 @@ import datetime as dt
 import math
 from statistics import NormalDist
 
+from campaigns.content import html_problems
 from campaigns.experiments import Method
 from campaigns.journeys import Journey, RunStatus
 from campaigns.journeys_report import Arm, JourneyReport, Measure, report_of
@@ -89,7 +90,8 @@ def test_a_large_lift_on_enough_members_is_not_flagged():
 
     assert "✅ Enough members: a lift this size needs" in text
     assert "Read early" not in text
-    assert "p < 0.001 (two-proportion z-test)" in text
+    assert "p &lt; 0.001 (two-proportion z-test)" in text  # HTML, as every reply
+    assert html_problems(text) == []  # a bare < and Telegram refused the whole report
 
 
 def test_identical_arms_say_there_is_nothing_to_detect_and_never_show_nan():
