@@ -49,6 +49,7 @@ from bot.leader import Leadership
 from bot.logs import CutOff, reason
 from bot.metrics import Metrics
 from bot.outbox import OutboxSender
+from bot.rehearsal import rehearse
 from bot.scope import CURRENT, ScopeOutcomes, UpdateScope
 from bot.settings import Settings
 from bot.updates import PerChatOrder
@@ -358,7 +359,10 @@ def build_application(
         buffer.on_notices = lambda notices: send_notices(app.bot, deps, notices)
         running.promoted = lambda change: send_tier_changes(app.bot, deps, [change])
         buffer.on_error = metrics.errors.labels("buffer").inc
-        await buffer.rehearse(SqlUnitOfWork(sessions, durable=False, rehearsal=True))
+        await rehearse(
+            lambda: SqlUnitOfWork(sessions, durable=False, rehearsal=True),
+            bot_id=app.bot.id, defaults=defaults, now=clock.now(),
+        )  # fmt: skip
         buffer.start()
         holder = sender.worker  # one id per process: the outbox, the lease, the inbox
         leadership = running.leadership = Leadership(

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.clock import SYSTEM, Clock
 from bot.logs import log_failure
-from campaigns.members import ChatInfo, Person
 from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
 from campaigns.services.members import Written, record_messages
@@ -118,22 +117,6 @@ class ActivityBuffer:
         if notices and self.on_notices is not None:
             await self.on_notices(notices)
         return stored
-
-    async def rehearse(self, uow: UnitOfWork) -> None:
-        """Write a made-up message through a unit of work that keeps nothing (a rehearsal),
-        before the first batch: the first write of a process compiled a dozen statements
-        (SQLAlchemy caches each once compiled), holding the loop 10-20 ms in the middle of
-        the chatter. The made-up group and person (ids -1 and 0) are no one's."""
-        nobody = MessageSeen(
-            update_id=-1,
-            chat=ChatInfo(chat_id=-1, type="supergroup", title="rehearsal"),
-            person=Person(user_id=0, first_name="rehearsal"),
-            at=self.clock.now(),
-            kind="text",
-        )
-        await record_messages(
-            uow, bot_id=self.bot_id, messages=[nobody], at=nobody.at, defaults=self.defaults
-        )
 
     async def _record(self, batch: list[MessageSeen]) -> tuple[int, list[Notice]]:
         result = await record_messages(

@@ -10,13 +10,22 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.buffer import ActivityBuffer
+from bot.rehearsal import rehearse
 from campaigns.members import ChatInfo, Person
 from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import migrate_chat
 from campaigns.services.profile import export_members
 from campaigns.settings import ChatSettings
 from storage.engine import create_engine, session_factory
-from storage.models import ChatRow, EventRow, MembershipRow, ProcessedUpdateRow, UserRow
+from storage.models import (
+    ChatRow,
+    CheckinRow,
+    EventRow,
+    LedgerRow,
+    MembershipRow,
+    ProcessedUpdateRow,
+    UserRow,
+)
 from storage.uow import SqlUnitOfWork
 from tests.clock import FakeClock
 
@@ -310,17 +319,22 @@ async def test_a_batch_of_more_members_than_one_statement_takes_counts_each_once
     assert sorted(r.messages for r in rows) == [2] * 130
 
 
-async def test_the_rehearsal_before_the_first_batch_leaves_nothing_behind(database_url):
+REHEARSED = (ChatRow, UserRow, MembershipRow, EventRow, ProcessedUpdateRow, CheckinRow, LedgerRow)
+
+
+async def test_the_rehearsal_at_start_runs_through_and_leaves_nothing_behind(database_url, caplog):
     engine = create_engine(database_url)
     sessions = session_factory(engine)
-    buffer = ActivityBuffer(lambda: SqlUnitOfWork(sessions), bot_id=1, defaults=DEFAULTS)
 
-    await buffer.rehearse(SqlUnitOfWork(sessions, durable=False, rehearsal=True))
+    await rehearse(
+        lambda: SqlUnitOfWork(sessions, durable=False, rehearsal=True),
+        bot_id=1, defaults=DEFAULTS, now=AT,
+    )  # fmt: skip
     async with SqlUnitOfWork(sessions) as uow:
         counts = [
-            await uow.session.scalar(select(func.count()).select_from(table))
-            for table in (ChatRow, UserRow, MembershipRow, EventRow, ProcessedUpdateRow)
+            await uow.session.scalar(select(func.count()).select_from(table)) for table in REHEARSED
         ]
     await engine.dispose()
 
-    assert counts == [0, 0, 0, 0, 0]
+    assert counts == [0] * len(REHEARSED)
+    assert "rehearsal failed" not in caplog.text  # it ran through: message and check-in
