@@ -103,6 +103,9 @@ class ActivityBuffer:
                 try:
                     stored, notices = await self._record(batch)
                 except Exception as error:
+                    # What the writer remembers storing may be what the database lost (a
+                    # failover, a crash that took the last non-durable commits): written again.
+                    self.written_already.forget()
                     if is_transient(error):
                         raise
                     # Something in the batch is refused (a value the database cannot hold):

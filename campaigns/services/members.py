@@ -170,25 +170,42 @@ async def member_changed(
 
 KNOWN_DAYS = 200_000  # member days remembered by a writer before it starts afresh
 KNOWN_PEOPLE = 100_000  # people's names remembered by a writer before it starts afresh
+KEEP_WRITTEN = dt.timedelta(minutes=10)  # how long a writer trusts what it remembers
 
 
 @dataclass
 class Written:
-    """What one writer of activity batches stored already, kept across its batches: member
+    """What one writer of activity batches stored lately, kept across its batches: member
     days (most messages are a member's second or later of the day) and the names each
-    person was last stored with (most senders spoke before, under the same name). Both are
-    skipped; a writer that restarts, or forgets after KNOWN_DAYS / KNOWN_PEOPLE, only writes
-    them once more (each write is an upsert). Updated only after a batch commits."""
+    person was stored with (most senders spoke before, under the same name). Both are
+    skipped, each a statement per batch.
+
+    Only trusted for KEEP_WRITTEN: others write names too (a check-in, another process's
+    writer), so a member who renames, is stored so by another writer, and renames back is
+    stored under the last name again within KEEP_WRITTEN of their next message. Updated only
+    after a batch commits; forgotten by the caller after any failed batch (the database may
+    have lost a commit this remembers: a PostgreSQL crash loses the last non-durable ones).
+    """
 
     days: set[tuple[int, int, dt.date]] = field(default_factory=set)
     people: dict[int, Person] = field(default_factory=dict)
+    since: dt.datetime | None = None  # remembered from then on
+
+    def forget(self) -> None:
+        self.days.clear()
+        self.people.clear()
+        self.since = None
+
+    def trusted_at(self, at: dt.datetime) -> Written:
+        """Itself, afresh if what it remembers is older than KEEP_WRITTEN (or too much)."""
+        stale = self.since is None or not self.since <= at < self.since + KEEP_WRITTEN
+        if stale or len(self.days) > KNOWN_DAYS or len(self.people) > KNOWN_PEOPLE:
+            self.forget()
+            self.since = at
+        return self
 
     def remember(self, days: Sequence[ActiveDay], people: Sequence[Person]) -> None:
-        if len(self.days) > KNOWN_DAYS:
-            self.days.clear()
         self.days.update((d.chat_pk, d.user_id, d.day) for d in days)
-        if len(self.people) > KNOWN_PEOPLE:
-            self.people.clear()
         self.people.update((p.user_id, p) for p in people)
 
 
@@ -204,10 +221,12 @@ async def record_messages(
     """Write a batch of member messages in one transaction; replays in the batch are dropped.
 
     Invitees who spoke get their pending invites confirmed in the same transaction.
-    `written` (the caller's, kept across batches): member days and names already stored
-    are not written again.
+    `written` (the caller's, kept across batches): member days and names stored lately
+    are not written again (see Written).
     """
     unique = {m.update_id: m for m in messages}
+    if written is not None:
+        written = written.trusted_at(at)
     async with uow:
         fresh_ids = await uow.updates.claim_many(bot_id, list(unique), at, scope="activity")
         fresh = [unique[i] for i in sorted(fresh_ids)]

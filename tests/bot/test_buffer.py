@@ -7,13 +7,14 @@ import sqlite3
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.buffer import ActivityBuffer
 from bot.rehearsal import rehearse
 from campaigns.members import ChatInfo, Person
 from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import migrate_chat
+from campaigns.services.members import KEEP_WRITTEN
 from campaigns.services.profile import export_members
 from campaigns.settings import ChatSettings
 from storage.engine import create_engine, session_factory
@@ -338,3 +339,42 @@ async def test_the_rehearsal_at_start_runs_through_and_leaves_nothing_behind(dat
 
     assert counts == [0] * len(REHEARSED)
     assert "rehearsal failed" not in caplog.text  # it ran through: message and check-in
+
+
+async def say(buffer: ActivityBuffer, update_id: int, person: Person) -> None:
+    await buffer.add(dataclasses.replace(messages(update_id, 1)[0], person=person))
+    await buffer.flush()
+
+
+async def test_a_name_another_writer_stored_is_corrected_by_the_members_next_words(uow_factory):
+    clock = FakeClock(AT)
+    buffer = ActivityBuffer(uow_factory, bot_id=1, defaults=DEFAULTS, clock=clock)
+    ann = Person(100, "Ann")
+    await say(buffer, 1, ann)
+    async with uow_factory() as uow:  # "Anna" for a day, stored by a check-in, say
+        await uow.users.upsert([Person(100, "Anna")])
+        await uow.commit()
+    clock.advance(KEEP_WRITTEN.total_seconds())  # back to "Ann", speaking again later
+
+    await say(buffer, 2, ann)
+
+    assert (await names(uow_factory))[100] == "Ann"
+
+
+async def test_a_member_whose_stored_row_the_database_lost_is_written_again(uow_factory):
+    """A non-durable commit lost in a PostgreSQL crash, or a restored backup: the writer
+    remembers a user the database no longer has, and their membership needs that row."""
+    buffer = ActivityBuffer(uow_factory, bot_id=1, defaults=DEFAULTS)
+    ann = Person(100, "Ann")
+    await say(buffer, 1, ann)
+    async with uow_factory() as uow:  # everything of that batch is gone
+        for table in (EventRow, MembershipRow, ProcessedUpdateRow, UserRow):
+            await uow.session.execute(delete(table))
+        await uow.commit()
+
+    await say(buffer, 2, ann)
+    await say(buffer, 3, ann)
+
+    assert buffer.dropped == 0
+    assert (await names(uow_factory))[100] == "Ann"
+    assert await stored(uow_factory) == (2, 2)
