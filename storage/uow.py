@@ -69,7 +69,6 @@ class _Repo(Generic[R]):
             return self
         repo = self._make(uow.session)
         uow.__dict__[self._name] = repo  # from now on an attribute of this unit of work
-        uow._made.append(self._name)
         return repo
 
 
@@ -132,12 +131,10 @@ class SqlUnitOfWork:
         self._sessions = sessions
         self._durable = durable
         self._rehearsal = rehearsal  # commit() writes nothing: see commit
-        self._made: list[str] = []  # repositories made in this transaction (see _Repo)
 
     async def __aenter__(self) -> Self:
-        for name in self._made:  # a unit of work entered again: repositories of the new session
+        for name in _REPOSITORIES:  # entered again: the new session's repositories
             self.__dict__.pop(name, None)
-        self._made = []
         self.session = self._sessions()
         await self.session.begin()
         if not self._durable and self.session.get_bind().dialect.name == "postgresql":
@@ -160,3 +157,6 @@ class SqlUnitOfWork:
         if not durable and self._durable and self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(_ASYNC_COMMIT)
         await self.session.commit()
+
+
+_REPOSITORIES = [name for name, value in vars(SqlUnitOfWork).items() if isinstance(value, _Repo)]

@@ -196,13 +196,12 @@ class Written:
         self.people.clear()
         self.since = None
 
-    def trusted_at(self, at: dt.datetime) -> Written:
-        """Itself, afresh if what it remembers is older than KEEP_WRITTEN (or too much)."""
+    def expire(self, at: dt.datetime) -> None:
+        """Start afresh at `at` if what is remembered is older than KEEP_WRITTEN (or too much)."""
         stale = self.since is None or not self.since <= at < self.since + KEEP_WRITTEN
         if stale or len(self.days) > KNOWN_DAYS or len(self.people) > KNOWN_PEOPLE:
             self.forget()
             self.since = at
-        return self
 
     def remember(self, days: Sequence[ActiveDay], people: Sequence[Person]) -> None:
         self.days.update((d.chat_pk, d.user_id, d.day) for d in days)
@@ -226,7 +225,7 @@ async def record_messages(
     """
     unique = {m.update_id: m for m in messages}
     if written is not None:
-        written = written.trusted_at(at)
+        written.expire(at)
     async with uow:
         fresh_ids = await uow.updates.claim_many(bot_id, list(unique), at, scope="activity")
         fresh = [unique[i] for i in sorted(fresh_ids)]

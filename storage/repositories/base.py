@@ -242,12 +242,11 @@ class Repository:
         per statement (greenlet switches, result set-up), several times a short SQLite
         statement, and the caller writes the driver's SQL and converts values itself.
         """
-        inline = await self.inline_sqlite()
-        if inline is not None:
-            return inline.sqlite  # BEGIN ran when the session took the connection
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
+        if isinstance(driver, InlineSqlite):
+            return driver.sqlite  # BEGIN ran when the session took the connection
         if self.session.get_bind().dialect.name == "postgresql":
             # SQLAlchemy's asyncpg adapter begins on its first statement (and holds the
             # asyncpg transaction from then on): until then a statement on asyncpg would

@@ -230,17 +230,17 @@ def present_then(memberships: Table, at: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def _counters(row: Any) -> Counters | None:
+def _counters(row: Sequence[Any] | None) -> Counters | None:
+    """seen_in's RETURNING (chat_id, streak, best_streak, points, last_checkin_day, tier),
+    through SQLAlchemy or straight from sqlite3 (the day then still its text)."""
     if row is None:
         return None
+    chat_pk, streak, best, points, day, tier = row
     return Counters(
-        chat_pk=row.chat_id,
-        streak=row.streak,
-        best_streak=row.best_streak,
-        points=row.points,
-        last_checkin_day=row.last_checkin_day,
-        tier=row.tier or 0,
-    )
+        chat_pk=chat_pk, streak=streak, best_streak=best, points=points,
+        last_checkin_day=dt.date.fromisoformat(day) if isinstance(day, str) else day,
+        tier=tier or 0,
+    )  # fmt: skip
 
 
 def _claim_and_see_on_sqlite(
@@ -253,16 +253,7 @@ def _claim_and_see_on_sqlite(
         return Seen(False, None)
     seen = {"chat_id": chat_id, "user_id": user_id, "at": at}
     row = driver.execute(_SEEN_IN_ON_SQLITE.sql, _SEEN_IN_ON_SQLITE.params(seen)).fetchone()
-    if row is None:
-        return Seen(True, None)
-    chat_pk, streak, best, points, day, tier = row
-    return Seen(
-        True,
-        Counters(
-            chat_pk=chat_pk, streak=streak, best_streak=best, points=points,
-            last_checkin_day=None if day is None else dt.date.fromisoformat(day), tier=tier or 0,
-        ),
-    )  # fmt: skip
+    return Seen(True, _counters(row))
 
 
 def name_of(user: UserRow) -> str:
@@ -471,7 +462,7 @@ class SqlMembers(Repository):
             "at": at,
         }
         row = (await self.run(_CLAIM_AND_SEE(self.session), params)).one()
-        return Seen(bool(row.claimed), _counters(row if row.chat_id is not None else None))
+        return Seen(bool(row.claimed), _counters(row[1:] if row.chat_id is not None else None))
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
         result = await self.session.execute(
