@@ -6,10 +6,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from campaigns.checkin import local_day
 from campaigns.members import ChatInfo, Person
 from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
-from campaigns.services.checkin import check_in
+from campaigns.services.checkin import CheckedIn, check_in
 from campaigns.services.members import record_messages
 from campaigns.settings import ChatSettings
 
@@ -36,9 +37,11 @@ async def rehearse(
         await record_messages(
             rehearsal(), bot_id=bot_id, messages=[message], at=now, defaults=defaults
         )
+        known = CheckedIn()  # as if NOBODY had checked in today: the quick refusal too
+        known.saw(NOWHERE.chat_id, NOBODY.user_id, local_day(now, defaults.timezone))
         await check_in(
             rehearsal(), bot_id=bot_id, update_id=-1, chat=NOWHERE, person=NOBODY, at=now,
-            defaults=defaults,
+            defaults=defaults, settings=defaults, checked_in=known,
         )  # fmt: skip
     except Exception as error:
         log.warning("the start's rehearsal failed (the first writes compile instead): %s", error)

@@ -29,7 +29,7 @@ async def checkin_command(call: Call[CheckinTexts]) -> None:
         result = await check_in(
             d.uow(), bot_id=call.key[0], update_id=call.key[1], chat=chat_info(message.chat),
             person=member, at=call.at, defaults=d.defaults,
-            settings=await d.settings_of(message.chat.id),
+            settings=await d.settings_of(message.chat.id), checked_in=d.checked_in,
         )  # fmt: skip
     except AlreadyCheckedIn as err:  # in a rush, answers share the group's messages
         await d.acks.add(message.chat.id, call.t.already_ack(member, err, call.at, message.id))

@@ -21,6 +21,7 @@ from campaigns.moderation import Watch
 from campaigns.ports import UnitOfWork
 from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import chat_settings
+from campaigns.services.checkin import CheckedIn
 from campaigns.settings import ChatSettings
 from campaigns.stats import Cooldown
 from handlers.books import ReplyBooks
@@ -220,6 +221,7 @@ class Deps:
     # Anti-spam's memory between messages (flood and repeat windows, newcomers' counts).
     watch: Watch = field(default_factory=Watch)
     books: ReplyBooks = field(default_factory=ReplyBooks)  # watch words and FAQs by group
+    checked_in: CheckedIn = field(default_factory=CheckedIn)  # a hint for repeated 签到
     # Each group's newest join-captcha prompt: its message id and when it was sent.
     prompts: dict[int, tuple[int, dt.datetime]] = field(default_factory=dict)
     prompt_locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # one render at a time

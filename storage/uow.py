@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Generic, Self, TypeVar, overload
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.repositories.activity import SqlCheckins, SqlEvents, SqlLedger
 from storage.repositories.alerts import SqlAlerts
@@ -127,17 +128,33 @@ class SqlUnitOfWork:
         *,
         durable: bool = True,
         rehearsal: bool = False,
+        alone: bool = False,
     ) -> None:
         self._sessions = sessions
         self._durable = durable
         self._rehearsal = rehearsal  # commit() writes nothing: see commit
+        self._alone = alone  # see alone()
+
+    def alone(self) -> SqlUnitOfWork:
+        """A unit of work whose statements each commit as they run (PostgreSQL's
+        autocommit): no BEGIN and no COMMIT, two round trips of a one-statement unit of
+        work's three. Only for work that is one statement, or whose statements may each
+        stand alone. On SQLite an ordinary transaction (its BEGIN and COMMIT cost
+        microseconds); a rehearsal's stays a transaction that rolls back."""
+        return SqlUnitOfWork(
+            self._sessions, durable=self._durable, rehearsal=self._rehearsal,
+            alone=not self._rehearsal,
+        )  # fmt: skip
 
     async def __aenter__(self) -> Self:
         for name in _REPOSITORIES:  # entered again: the new session's repositories
             self.__dict__.pop(name, None)
         self.session = self._sessions()
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        if self._alone and postgresql:
+            self.session = self._sessions(bind=_autocommitting(self._sessions.kw["bind"]))
         await self.session.begin()
-        if not self._durable and self.session.get_bind().dialect.name == "postgresql":
+        if not self._durable and postgresql and not self._alone:
             await self.session.execute(_ASYNC_COMMIT)
         return self
 
@@ -154,9 +171,26 @@ class SqlUnitOfWork:
         if self._rehearsal:
             await self.session.rollback()
             return
-        if not durable and self._durable and self.session.get_bind().dialect.name == "postgresql":
+        if (
+            not durable
+            and self._durable
+            and not self._alone  # committed already: each statement as it ran
+            and self.session.get_bind().dialect.name == "postgresql"
+        ):
             await self.session.execute(_ASYNC_COMMIT)
         await self.session.commit()
+
+
+_AUTOCOMMITTING: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _autocommitting(bind: AsyncEngine) -> AsyncEngine:
+    """The engine's autocommitting twin: the same pool, its connections lent in autocommit
+    (the asyncpg adapter then sends no BEGIN; the pool puts the setting back on return)."""
+    twin = _AUTOCOMMITTING.get(bind)
+    if twin is None:
+        twin = _AUTOCOMMITTING[bind] = bind.execution_options(isolation_level="AUTOCOMMIT")
+    return twin
 
 
 _REPOSITORIES = [name for name, value in vars(SqlUnitOfWork).items() if isinstance(value, _Repo)]

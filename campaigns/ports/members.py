@@ -112,6 +112,14 @@ class Members(Protocol):
         """UpdateLog.claim of the update (scope "handler") and, only if it was new, seen_in:
         one statement on PostgreSQL, where each round trip counts in a check-in rush."""
 
+    async def claim_if_done(
+        self, bot_id: int, update_id: int, chat_id: int, user_id: int, day: dt.date, at: dt.datetime
+    ) -> Seen | None:
+        """If the member's counters hold a check-in on `day` (in an active group): claim
+        the update (scope "handler"; `claimed` False for a replay) and return the counters.
+        Otherwise None, and nothing is written. A read of the member's row that takes no
+        lock; on PostgreSQL one statement, meant for UnitOfWork.alone()."""
+
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
         """Adjust the cached balance; returns the new balance."""
 

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     Integer,
     Table,
     and_,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.members import EventKind, Membership, MemberStats, MemberStatus, Person, Ranked
@@ -38,6 +39,7 @@ from storage.models import (
 )
 from storage.repositories.base import (
     Repository,
+    asyncpg_statement,
     aware,
     insert_for,
     json_rows,
@@ -191,6 +193,58 @@ def _claim_and_see(insert: Any) -> Any:
 _CLAIM_AND_SEE = prepared(_claim_and_see)
 
 
+_COUNTERS = ("chat_id", "streak", "best_streak", "points", "last_checkin_day", "tier")
+
+
+def _done_on(day_type: Any) -> Any:
+    """The member whose counters hold a check-in on :day, in an active group."""
+    chats = cast(Table, ChatRow.__table__)
+    return (
+        select(*(MT.c[name] for name in _COUNTERS))
+        .select_from(MT.join(chats, chats.c.id == MT.c.chat_id))
+        .where(
+            chats.c.telegram_id == bindparam("chat_id", type_=BigInteger),
+            chats.c.active.is_(True),
+            MT.c.user_id == bindparam("user_id", type_=BigInteger),
+            MT.c.last_checkin_day == bindparam("day", type_=day_type),
+        )
+    )
+
+
+def _claim_if_done(insert: Any) -> Any:
+    """PostgreSQL, run on its own (no BEGIN, no COMMIT): the update's claim only if the
+    member's counters hold the day's check-in, and those counters. It reads the row without
+    locking it, so a rush's repeated 签到 never wait for an activity batch that holds it.
+    The claim need not be durable (see services.checkin._refused): set_config makes this
+    statement's own transaction commit without waiting for the disk."""
+    done = _done_on(Date).cte("done")
+    claim = (
+        insert(PT)
+        .from_select(
+            ["bot_id", "update_id", "scope", "processed_at"],
+            select(
+                bindparam("bot_id", type_=BigInteger),
+                bindparam("update_id", type_=BigInteger),
+                literal("handler"),
+                bindparam("at", type_=UtcDateTime()),
+            ).where(
+                select(done.c.chat_id).exists(),
+                func.set_config("synchronous_commit", "off", true()).is_not(None),
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id", "scope"])
+        .returning(PT.c.update_id)
+        .cte("claim")
+    )
+    return select(select(claim.c.update_id).exists().label("claimed"), *done.c)
+
+
+_CLAIM_IF_DONE = prepared(_claim_if_done)
+_CLAIM_IF_DONE_ON_ASYNCPG = asyncpg_statement(_claim_if_done(postgresql.insert))
+_DONE_ON = _done_on(Date)
+_DONE_ON_SQLITE = sqlite_statement(_DONE_ON)
+
+
 def present_then(memberships: Table, at: dt.datetime) -> ColumnElement[bool]:
     """A member present at `at` (campaigns.members.present_at): joined by then (or there
     before the bot) and, as of then, not gone. /referral report's start and /stats' members
@@ -254,6 +308,17 @@ def _claim_and_see_on_sqlite(
     seen = {"chat_id": chat_id, "user_id": user_id, "at": at}
     row = driver.execute(_SEEN_IN_ON_SQLITE.sql, _SEEN_IN_ON_SQLITE.params(seen)).fetchone()
     return Seen(True, _counters(row))
+
+
+def _claim_if_done_on_sqlite(driver: Any, params: dict[str, Any]) -> Seen | None:
+    """claim_if_done's read and claim (SQLite: no DML in a CTE), in the caller's
+    transaction."""
+    row = driver.execute(_DONE_ON_SQLITE.sql, _DONE_ON_SQLITE.params(params)).fetchone()
+    if row is None:
+        return None
+    claim = {**params, "scope": "handler"}
+    claimed = driver.execute(CLAIM_ON_SQLITE.sql, CLAIM_ON_SQLITE.params(claim)).fetchone()
+    return Seen(claimed is not None, _counters(row))
 
 
 def name_of(user: UserRow) -> str:
@@ -463,6 +528,34 @@ class SqlMembers(Repository):
         }
         row = (await self.run(_CLAIM_AND_SEE(self.session), params)).one()
         return Seen(bool(row.claimed), _counters(row[1:] if row.chat_id is not None else None))
+
+    async def claim_if_done(
+        self, bot_id: int, update_id: int, chat_id: int, user_id: int, day: dt.date, at: dt.datetime
+    ) -> Seen | None:
+        params = {
+            "bot_id": bot_id,
+            "update_id": update_id,
+            "chat_id": chat_id,
+            "user_id": user_id,
+            "day": day,
+            "at": at,
+        }
+        if self.session.get_bind().dialect.name == "postgresql":
+            driver = await self.driver()
+            if driver is not None:  # one round trip on asyncpg itself
+                found = await driver.fetchrow(
+                    _CLAIM_IF_DONE_ON_ASYNCPG.sql, *_CLAIM_IF_DONE_ON_ASYNCPG.args(params)
+                )
+            else:
+                found = (await self.run(_CLAIM_IF_DONE(self.session), params)).first()
+            return None if found is None else Seen(bool(found[0]), _counters(found[1:]))
+        driver = await self.driver()
+        if driver is not None:  # on sqlite3 itself, compiled from the same statements
+            return _claim_if_done_on_sqlite(driver, params)
+        member = _counters((await self.run(_DONE_ON, params)).first())
+        if member is None:
+            return None
+        return Seen(await SqlUpdateLog(self.session).claim(bot_id, update_id, at), member)
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
         result = await self.session.execute(

@@ -144,3 +144,37 @@ async def test_a_failed_reply_loses_no_checkin_and_the_bot_keeps_going(bot: Harn
     assert "checked in" in refused
     assert await points_of(bot, ALICE) == 10
     assert "#2 today" in next_reply
+
+
+async def test_a_redelivered_repeat_is_answered_once_and_stays_refused(bot: Harness):
+    await bot.say(ALICE, "/checkin")  # the bot now knows Alice is done today
+    repeat = bot.world.message(GROUP, ALICE, "签到", at=MONDAY + dt.timedelta(hours=1))
+
+    first = await bot.send(repeat)
+    second = await bot.send(repeat)
+
+    assert len(first) == 1 and "already checked in today" in first[0]
+    assert second == []
+    assert await points_of(bot, ALICE) == 10
+
+
+async def test_a_hint_the_store_does_not_hold_still_checks_the_member_in(bot: Harness):
+    # Another process's view, a wrong clock: the bot believes Bob checked in today; he did not.
+    bot.app.bot_data.deps.checked_in.saw(GROUP, BOB, MONDAY.date())
+
+    [reply] = await bot.say(BOB, "/checkin")
+
+    assert "checked in — #1 today!" in reply
+    assert await points_of(bot, BOB) == 10
+    [again] = await bot.say(BOB, "/checkin", at=MONDAY + dt.timedelta(minutes=5))
+    assert "already checked in today" in again
+    assert await points_of(bot, BOB) == 10
+
+
+async def test_a_repeat_on_the_next_day_checks_in_again(bot: Harness):
+    await bot.say(ALICE, "/checkin")
+
+    [reply] = await bot.say(ALICE, "/checkin", at=MONDAY + DAY)
+
+    assert "Streak: 2 days" in reply
+    assert await points_of(bot, ALICE) > 10

@@ -4,12 +4,17 @@ plain Core statements do (`SqlUpdateLog.claim`, then `SqlMembers.seen_in`), memb
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text, update
 
+from campaigns.checkin import local_day
+from campaigns.errors import AlreadyCheckedIn
 from campaigns.members import ChatInfo, Person
+from campaigns.services.checkin import CheckedIn, check_in
 from campaigns.settings import ChatSettings
 from storage.models import MembershipRow, ProcessedUpdateRow
 from storage.repositories.base import Repository
@@ -101,3 +106,123 @@ async def test_the_fast_path_stores_and_answers_what_the_core_statements_do(
     ann = answers[0][1]
     assert (ann.streak, ann.best_streak, ann.points, ann.tier) == (4, 6, 120, 2)
     assert ann.last_checkin_day == AT.date() - DAY
+
+
+# claim_if_done: a repeated 签到 refused in one statement on its own (UnitOfWork.alone).
+async def _claims(uow_factory: Any) -> list[int]:
+    async with uow_factory() as uow:
+        rows = await uow.session.execute(select(ProcessedUpdateRow.update_id))
+        return sorted(r[0] for r in rows)
+
+
+async def test_a_member_done_that_day_is_claimed_once_and_anyone_else_is_left_alone(
+    uow_factory, monkeypatch
+):
+    async with uow_factory() as uow:
+        await _setup(uow)
+    yesterday = AT.date() - DAY  # Ann's last check-in
+    for plain in (False, True):  # on the driver, and through SQLAlchemy
+        if plain:
+
+            async def no_driver(self: Repository) -> None:
+                return None
+
+            monkeypatch.setattr(Repository, "driver", no_driver)
+        base = 100 if plain else 0
+        answers = []
+        # Ann on her day (twice: a replay), Ann on another day, Bob (no check-in), a user
+        # never stored, Ann in the group the bot left.
+        for update_id, chat, user, day in [
+            (base + 1, ACTIVE, 1, yesterday), (base + 1, ACTIVE, 1, yesterday),
+            (base + 2, ACTIVE, 1, AT.date()), (base + 3, ACTIVE, 2, yesterday),
+            (base + 4, ACTIVE, 99, yesterday), (base + 5, GONE, 1, yesterday),
+        ]:  # fmt: skip
+            async with uow_factory().alone() as alone:
+                found = await alone.members.claim_if_done(7, update_id, chat.chat_id, user, day, AT)
+                await alone.commit(durable=False)
+            answers.append(found)
+        monkeypatch.undo()
+
+        first, replay, *others = answers
+        assert first is not None and first.claimed and replay is not None and not replay.claimed
+        assert first.member == replay.member and first.member is not None
+        ann = first.member
+        assert (ann.streak, ann.best_streak, ann.points, ann.tier) == (4, 6, 120, 2)
+        assert ann.last_checkin_day == yesterday
+        assert others == [None, None, None, None]
+    assert await _claims(uow_factory) == [1, 101]  # nothing else was written
+
+
+@pytest.mark.parametrize("last", [None, -2, -1, 0, 1])
+async def test_the_quick_refusal_agrees_with_the_whole_check_in(uow_factory, last):
+    """Two members with the same counters: one checks in with the hint that they are done
+    today, one without. Same answer, same rows: the statement's pre-filter is the rule's."""
+    today = local_day(AT, DEFAULTS.timezone)
+    async with uow_factory() as uow:
+        await _setup(uow)
+        await uow.members.seen_in(ACTIVE.chat_id, 2, AT - 3 * DAY)
+        pk = (await uow.chats.get(ACTIVE.chat_id)).pk
+        same = MembershipRow.chat_id == pk, MembershipRow.user_id.in_([1, 2])
+        day = None if last is None else today + last * DAY
+        await uow.session.execute(
+            update(MembershipRow)
+            .where(*same)
+            .values(streak=4, best_streak=6, points=120, tier=2, last_checkin_day=day)
+        )
+        await uow.commit()
+    hint = CheckedIn()
+    hint.saw(ACTIVE.chat_id, 1, today)
+    outcomes = []
+    learnt = CheckedIn()  # what the use case tells a caller who knew nothing
+    for user, update_id, known in [(1, 21, hint), (2, 22, learnt)]:
+        try:
+            result = await check_in(
+                uow_factory(), bot_id=7, update_id=update_id, chat=ACTIVE,
+                person=Person(user, "x"), at=AT, defaults=DEFAULTS, settings=DEFAULTS,
+                checked_in=known,
+            )  # fmt: skip
+            outcomes.append(("in", result.award, result.balance, result.best_streak))
+        except AlreadyCheckedIn as refused:
+            outcomes.append(("refused", refused.day, refused.streak, refused.balance))
+    async with uow_factory() as uow:
+        rows = await uow.session.execute(
+            select(MembershipRow.streak, MembershipRow.points, MembershipRow.last_checkin_day)
+            .where(*same)
+            .order_by(MembershipRow.user_id)
+        )
+        ann, bob = rows.all()
+
+    assert outcomes[0] == outcomes[1]
+    assert ann == bob
+    assert (outcomes[0][0] == "refused") == (last == 0)
+    assert learnt.knows(ACTIVE.chat_id, 2, today)  # checked in now, or earlier today
+    assert await _claims(uow_factory) == [21, 22]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_the_refusal_neither_waits_for_a_row_lock_nor_for_its_commit(
+    uow_factory,
+):
+    """An activity batch holds the member's row until it commits: a repeated 签到 must not
+    wait for it. And its claim stands as soon as its one statement has run."""
+    async with uow_factory() as uow:
+        await _setup(uow)
+    yesterday = AT.date() - DAY
+    async with uow_factory() as batch:  # a batch writing Ann's row, not yet committed
+        await batch.session.execute(
+            update(MembershipRow).where(MembershipRow.user_id == 1).values(messages=1)
+        )
+        async with asyncio.timeout(10):
+            async with uow_factory().alone() as alone:
+                found = await alone.members.claim_if_done(7, 31, ACTIVE.chat_id, 1, yesterday, AT)
+                assert await _claims(uow_factory) == [31]  # visible before commit() is called
+                await alone.commit(durable=False)
+            known = CheckedIn()  # and the use case, told Ann is done that day, goes that way
+            known.saw(ACTIVE.chat_id, 1, yesterday)
+            with pytest.raises(AlreadyCheckedIn):
+                await check_in(
+                    uow_factory(), bot_id=7, update_id=32, chat=ACTIVE, person=Person(1, "Ann"),
+                    at=AT - DAY, defaults=DEFAULTS, settings=DEFAULTS, checked_in=known,
+                )  # fmt: skip
+    assert found is not None and found.claimed
+    assert await _claims(uow_factory) == [31, 32]

@@ -29,3 +29,20 @@ async def test_a_repository_made_once_serves_the_whole_transaction(uow_factory):
     async with uow_factory() as uow:
         assert uow.members is uow.members
         assert uow.members.session is uow.session
+
+
+async def test_after_a_unit_of_work_alone_the_pool_s_connections_are_transactions_again(
+    uow_factory,
+):
+    """alone() lends connections in autocommit; the next ordinary unit of work on the same
+    pooled connection must roll back what it leaves uncommitted."""
+    for _ in range(3):  # the same connection each time: the pool lends its newest
+        async with uow_factory().alone() as alone:
+            await alone.users.upsert([Person(1, "Ann")])
+            await alone.commit()
+        async with uow_factory() as uow:
+            await uow.users.upsert([Person(2, "Bob")])  # never committed
+
+    async with uow_factory() as check:
+        names = (await check.session.scalars(select(UserRow.first_name))).all()
+    assert names == ["Ann"]

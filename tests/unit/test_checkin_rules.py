@@ -10,6 +10,7 @@ from campaigns.checkin import (
     local_day,
     next_reset,
 )
+from campaigns.services.checkin import CheckedIn
 
 DAY = dt.date(2026, 11, 16)
 
@@ -91,3 +92,22 @@ def test_streak_shown_today_is_zero_once_a_day_was_missed():
     assert current_streak(DAY - dt.timedelta(days=1), 5, DAY) == 5
     assert current_streak(DAY - dt.timedelta(days=2), 5, DAY) == 0
     assert current_streak(None, 0, DAY) == 0
+
+
+def test_the_check_in_hint_holds_one_day_per_member_and_a_bounded_number_of_members(
+    monkeypatch,
+):
+    monkeypatch.setattr(CheckedIn, "LIMIT", 3)
+    hint = CheckedIn()
+    monday, tuesday = dt.date(2026, 11, 16), dt.date(2026, 11, 17)
+    hint.saw(-1, 1, monday)
+    hint.saw(-1, 1, tuesday)  # a member's newer day replaces the older
+    hint.saw(-1, 2, monday)
+    hint.saw(-2, 1, monday)  # the same user in another group is another member
+
+    assert hint.knows(-1, 1, tuesday) and not hint.knows(-1, 1, monday)
+    assert hint.knows(-2, 1, monday) and not hint.knows(-2, 2, monday)
+    hint.saw(-1, 2, tuesday)  # known already: nothing forgotten
+    assert hint.knows(-1, 1, tuesday)
+    hint.saw(-3, 9, monday)  # a fourth member: it starts afresh
+    assert hint.knows(-3, 9, monday) and not hint.knows(-1, 1, tuesday)
