@@ -30,7 +30,6 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults, Job
 from telegram.request import BaseRequest
 
-import handlers
 from bot import wiring
 from bot.acks import GroupAcks
 from bot.budget import BudgetLimiter, ChatBudget
@@ -60,10 +59,11 @@ from campaigns.services.members import started_the_bot
 from campaigns.services.outbox import waiting
 from campaigns.services.tiers import TierChange
 from campaigns.settings import ChatSettings
-from handlers import ALLOWED_UPDATES
+from handlers import registry
 from handlers.deps import CONTEXT_TYPES, BotData, Context, Deps, Handled
 from handlers.groupbuys import edit_deal_post
 from handlers.notify import send_notices, send_tier_changes
+from handlers.registry import ALLOWED_UPDATES
 from handlers.start_texts import StartTexts
 from storage.engine import connection_problem, create_engine, ping, session_factory
 from storage.uow import SqlUnitOfWork
@@ -506,7 +506,7 @@ def build_application(
     app = builder.build()
     assert isinstance(app, GrowthApplication)
     app.stop_failures = app_failures
-    handlers.register(app)
+    registry.register(app)
     return app
 
 

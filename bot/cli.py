@@ -164,7 +164,7 @@ def _run(
     worker_port: int | None = None,
 ) -> int:
     from bot.app import Role, build_application, serve
-    from handlers import ALLOWED_UPDATES
+    from handlers.registry import ALLOWED_UPDATES
     from storage.engine import is_sqlite
     from storage.migrate import upgrade
 

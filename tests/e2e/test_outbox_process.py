@@ -75,6 +75,29 @@ def status(url: str, tmp_path: Path, broadcast_id: int) -> dict[str, int]:
     return dict(json.loads(out))
 
 
+def done(url: str, broadcast_id: int) -> bool:
+    """The broadcast has finished, read directly: a CLI call per poll is a Python process
+    start, seconds of CPU the bots under test need. The tests then ask the CLI."""
+    from sqlalchemy import select
+
+    from campaigns.outbox import BroadcastStatus
+    from storage.engine import create_engine
+    from storage.models import BroadcastRow
+
+    async def read() -> bool:
+        engine = create_engine(url, read_only=True)
+        try:
+            async with engine.connect() as conn:
+                found = await conn.scalar(
+                    select(BroadcastRow.status).where(BroadcastRow.id == broadcast_id)
+                )
+                return found == BroadcastStatus.DONE
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
 def senders(url: str) -> set[str]:
     """The processes (outbox worker ids) that sent outbox rows."""
     from sqlalchemy import select
@@ -124,10 +147,8 @@ def test_a_broadcast_killed_midway_resumes_and_reaches_everyone_once(
         midway = sum(received(world, ids).values())
         second = _run_bot(database_url, server.base_url, tmp_path)
         try:
-            assert _wait_for(
-                lambda: status(database_url, tmp_path, queued["id"])["status"] == "done",
-                timeout=90,
-            )
+            assert _wait_for(lambda: done(database_url, queued["id"]), timeout=90)
+            assert status(database_url, tmp_path, queued["id"])["status"] == "done"
         finally:
             output = _stop(second)
 
@@ -171,11 +192,12 @@ def test_two_processes_on_one_database_send_every_post_and_message_once(
         try:
             assert _wait_for(
                 lambda: (
-                    status(database_url, tmp_path, queued["id"])["status"] == "done"
-                    and len([c for c in world.sent(GROUP) if c.status == 200]) >= 3
+                    len([c for c in world.sent(GROUP) if c.status == 200]) >= 3
+                    and done(database_url, queued["id"])
                 ),
                 timeout=90,
             )
+            assert status(database_url, tmp_path, queued["id"])["status"] == "done"
             time.sleep(2)  # anything sent twice would arrive now
         finally:
             outputs = [_stop(p) for p in bots]

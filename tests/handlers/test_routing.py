@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from handlers import BUTTONS, COMMAND_ROUTES
 from handlers.callbacks import pattern
 from handlers.checkin import CHECKIN_WORDS
+from handlers.registry import BUTTONS, COMMAND_ROUTES
 from handlers.routing import (
     GROUP_MESSAGES,
     GUARDED,
