@@ -71,10 +71,14 @@ def make_updates(world: FakeTelegram, n: int, members: int, every: int) -> list[
             world.add_user(uid, f"Member {uid}")
     start = dt.datetime(2026, 11, 1, 1, 0, tzinfo=dt.UTC)
     out = []
+    checkins = 0
     for i in range(n):
-        uid = 1 + (i * 7919) % members
         at = start + dt.timedelta(seconds=i * 5)
-        text = "/checkin" if every and i % every == 0 else "hello"
+        if every and i % every == 0:  # the k-th check-in's member: each once, then repeats
+            uid, text = 1 + (checkins * 7919) % members, "/checkin"
+            checkins += 1
+        else:
+            uid, text = 1 + (i * 7919) % members, "hello"
         out.append(world.message(GROUP, uid, text, at=at))
     return out
 

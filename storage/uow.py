@@ -149,10 +149,10 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         for name in _REPOSITORIES:  # entered again: the new session's repositories
             self.__dict__.pop(name, None)
-        self.session = self._sessions()
-        postgresql = self.session.get_bind().dialect.name == "postgresql"
-        if self._alone and postgresql:
-            self.session = self._sessions(bind=_autocommitting(self._sessions.kw["bind"]))
+        bind = self._sessions.kw["bind"]
+        postgresql = bind.dialect.name == "postgresql"
+        alone = self._alone and postgresql
+        self.session = self._sessions(bind=_autocommitting(bind)) if alone else self._sessions()
         await self.session.begin()
         if not self._durable and postgresql and not self._alone:
             await self.session.execute(_ASYNC_COMMIT)

@@ -118,7 +118,9 @@ class Members(Protocol):
         """If the member's counters hold a check-in on `day` (in an active group): claim
         the update (scope "handler"; `claimed` False for a replay) and return the counters.
         Otherwise None, and nothing is written. A read of the member's row that takes no
-        lock; on PostgreSQL one statement, meant for UnitOfWork.alone()."""
+        lock; on PostgreSQL one statement, meant for UnitOfWork.alone(). The claim need not
+        be durable (services.checkin._refused): on PostgreSQL the transaction it runs in
+        commits without waiting for the disk, so never call it amid other writes."""
 
     async def add_points(self, chat_pk: int, user_id: int, delta: int) -> int:
         """Adjust the cached balance; returns the new balance."""

@@ -195,10 +195,11 @@ _ASYNCPG = pg_asyncpg.dialect()  # type: ignore[no-untyped-call]
 
 @dataclass(frozen=True)
 class AsyncpgStatement:
-    """A Core statement compiled once into asyncpg's SQL ($n parameters), run on asyncpg
-    itself (Repository.driver): SQLAlchemy's async layer costs about a millisecond per
-    statement on this project's 2-core machine, twice a round trip. Like SqliteStatement,
-    only the statement's compiled form."""
+    """A Core statement compiled once into asyncpg's SQL ($n parameters), for
+    `exec_driver_sql`: no compiled-cache lookup or parameter processing per call, and,
+    unlike a statement on asyncpg itself, SQLAlchemy still sees its errors (a connection
+    that died under it is dropped from the pool). Like SqliteStatement, only the statement's
+    compiled form."""
 
     sql: str
     names: tuple[str, ...]  # the parameters in their $n order
@@ -206,10 +207,11 @@ class AsyncpgStatement:
     processors: dict[str, Callable[[Any], Any]]
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
-        """The values in $n order, each converted as SQLAlchemy would."""
+        """The values in $n order, each converted as SQLAlchemy would (a value given wins
+        over a fixed one, as in SqliteStatement.params)."""
         out = []
         for name in self.names:
-            if name in self.fixed:
+            if name not in values:
                 out.append(self.fixed[name])
                 continue
             value, process = values[name], self.processors.get(name)
@@ -292,10 +294,9 @@ class Repository:
         if self.session.get_bind().dialect.name == "postgresql":
             # SQLAlchemy's asyncpg adapter begins on its first statement (and holds the
             # asyncpg transaction from then on): until then a statement on asyncpg would
-            # run outside the transaction. Autocommitting (UnitOfWork.alone) it never begins.
-            adapter = raw.dbapi_connection
-            begun = getattr(adapter, "_transaction", None) is not None
-            return driver if begun or getattr(adapter, "autocommit", False) else None
+            # run outside the transaction.
+            begun = getattr(raw.dbapi_connection, "_transaction", None) is not None
+            return driver if begun else None
         return None
 
     async def inline_sqlite(self) -> InlineSqlite | None:

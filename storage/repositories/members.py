@@ -239,7 +239,6 @@ def _claim_if_done(insert: Any) -> Any:
     return select(select(claim.c.update_id).exists().label("claimed"), *done.c)
 
 
-_CLAIM_IF_DONE = prepared(_claim_if_done)
 _CLAIM_IF_DONE_ON_ASYNCPG = asyncpg_statement(_claim_if_done(postgresql.insert))
 _DONE_ON = _done_on(Date)
 _DONE_ON_SQLITE = sqlite_statement(_DONE_ON)
@@ -541,13 +540,11 @@ class SqlMembers(Repository):
             "at": at,
         }
         if self.session.get_bind().dialect.name == "postgresql":
-            driver = await self.driver()
-            if driver is not None:  # one round trip on asyncpg itself
-                found = await driver.fetchrow(
-                    _CLAIM_IF_DONE_ON_ASYNCPG.sql, *_CLAIM_IF_DONE_ON_ASYNCPG.args(params)
-                )
-            else:
-                found = (await self.run(_CLAIM_IF_DONE(self.session), params)).first()
+            connection = await self.session.connection()
+            compiled = _CLAIM_IF_DONE_ON_ASYNCPG
+            found = (
+                await connection.exec_driver_sql(compiled.sql, tuple(compiled.args(params)))
+            ).first()
             return None if found is None else Seen(bool(found[0]), _counters(found[1:]))
         driver = await self.driver()
         if driver is not None:  # on sqlite3 itself, compiled from the same statements

@@ -10,15 +10,20 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql
 
 from campaigns.checkin import local_day
 from campaigns.errors import AlreadyCheckedIn
 from campaigns.members import ChatInfo, Person
+from campaigns.ports.members import Seen
 from campaigns.services.checkin import CheckedIn, check_in
 from campaigns.settings import ChatSettings
+from storage.engine import create_engine, session_factory
 from storage.models import MembershipRow, ProcessedUpdateRow
 from storage.repositories.base import Repository
+from storage.repositories.members import _claim_if_done, _counters
 from storage.repositories.updates import SqlUpdateLog
+from storage.uow import SqlUnitOfWork
 
 AT = dt.datetime(2026, 11, 16, 1, 2, 3, 456789, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -226,3 +231,80 @@ async def test_on_postgresql_the_refusal_neither_waits_for_a_row_lock_nor_for_it
                 )  # fmt: skip
     assert found is not None and found.claimed
     assert await _claims(uow_factory) == [31, 32]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_after_the_server_dropped_every_connection_repeats_are_refused_again_at_once(
+    database_url,
+):
+    """A restart, a failover, a proxy's idle cut: the pool's connections are dead. The first
+    statement to meet one fails (as any unit of work's would) and the pool drops them all;
+    the quick refusal must not hand a dead one back to the pool again and again."""
+    engine = create_engine(database_url, pool_size=3, max_overflow=0)
+    make = lambda: SqlUnitOfWork(session_factory(engine))  # noqa: E731
+    async with make() as uow:
+        await _setup(uow)
+    hint = CheckedIn()
+
+    async def say(update_id: int) -> str:
+        try:
+            await check_in(
+                make(), bot_id=7, update_id=update_id, chat=ACTIVE, person=Person(1, "Ann"),
+                at=AT, defaults=DEFAULTS, settings=DEFAULTS, checked_in=hint,
+            )  # fmt: skip
+        except AlreadyCheckedIn:
+            return "refused"
+        except Exception as error:
+            return type(error).__name__
+        return "in"
+
+    try:
+        assert await say(1) == "in"
+        assert await asyncio.gather(*(say(10 + i) for i in range(3))) == ["refused"] * 3
+        killer = create_engine(database_url)
+        async with killer.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        await killer.dispose()
+        answers = [await say(100 + i) for i in range(10)]
+    finally:
+        await engine.dispose()
+
+    assert answers[1:] == ["refused"] * 9, answers
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_the_compiled_refusal_stores_and_answers_what_its_core_statement_does(
+    uow_factory,
+):
+    async with uow_factory() as uow:
+        await _setup(uow)
+    yesterday = AT.date() - DAY
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    answers = {}
+    for how in ("compiled", "core"):
+        rows = []
+        async with uow_factory() as uow:
+            for n, at in enumerate([AT, AT.astimezone(shanghai), AT + dt.timedelta(seconds=1)]):
+                params = {"bot_id": 7, "update_id": 40 + n, "chat_id": ACTIVE.chat_id,
+                          "user_id": 1, "day": yesterday, "at": at}  # fmt: skip
+                if how == "compiled":
+                    rows.append(await uow.members.claim_if_done(**params))
+                else:
+                    found = await uow.session.execute(_claim_if_done(postgresql.insert), params)
+                    row = found.first()
+                    rows.append(Seen(bool(row[0]), _counters(row[1:])))
+            stored = await uow.session.execute(
+                select(ProcessedUpdateRow.update_id, ProcessedUpdateRow.processed_at).order_by(
+                    ProcessedUpdateRow.update_id
+                )
+            )
+            answers[how] = (rows, stored.all())  # rolled back: the other starts afresh
+    assert answers["compiled"] == answers["core"]
+    rows, stored = answers["core"]
+    assert [r.claimed for r in rows] == [True, True, True]
+    assert [at for _, at in stored] == [AT, AT, AT + dt.timedelta(seconds=1)]
