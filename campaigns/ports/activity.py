@@ -15,8 +15,18 @@ class Events(Protocol):
     async def add(
         self,
         rows: Sequence[tuple[int, int, EventKind, dt.datetime, int | None, dict[str, str] | None]],
+        *,
+        roll_up: bool = True,
     ) -> None:
-        """Append (chat_pk, user_id, kind, at, value, meta) rows."""
+        """Append (chat_pk, user_id, kind, at, value, meta) rows and count them in the daily
+        rollup. `roll_up=False`: the caller counts them with roll_up later in the same
+        transaction (an activity batch, whose day counters' lock must come last)."""
+
+    async def roll_up(
+        self,
+        rows: Sequence[tuple[int, int, EventKind, dt.datetime, int | None, dict[str, str] | None]],
+    ) -> None:
+        """Count rows added with `roll_up=False` in the daily rollup, as add would have."""
 
 
 @dataclass(frozen=True)

@@ -253,10 +253,15 @@ async def record_messages(
             day = local_day(m.at, record.settings.timezone)
             if (pk, user_id, day) not in known:
                 days.append(ActiveDay(pk, user_id, day, in_window(record, day.replace(day=1))))
+        # The rows other transactions write too are written last, in a check-in's order
+        # (members, their months, the day's counters): a check-in of a member in this batch
+        # waits for it from the first of them to the commit, so the events, which no one
+        # else writes, go first.
+        await uow.events.add(rows, roll_up=False)
         for pk, counts in per_chat.items():
             await uow.members.count_messages(pk, counts)
         await uow.segments.active_days(days)
-        await uow.events.add(rows)
+        await uow.events.roll_up(rows)
         notices: list[Notice] = []
         for record in records.values():
             counts = per_chat[record.pk]

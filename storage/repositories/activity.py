@@ -214,6 +214,8 @@ class SqlEvents(Repository):
     async def add(
         self,
         rows: Sequence[tuple[int, int, EventKind, dt.datetime, int | None, dict[str, str] | None]],
+        *,
+        roll_up: bool = True,
     ) -> None:
         if not rows:
             return
@@ -235,6 +237,13 @@ class SqlEvents(Repository):
                 for c, u, k, at, v, meta in rows
             ]
             await self.run(_EVENTS(self.session), {"rows": rows_param(self.session, rows_)})
+        if roll_up:
+            await daily.add_events(self, rows)
+
+    async def roll_up(
+        self,
+        rows: Sequence[tuple[int, int, EventKind, dt.datetime, int | None, dict[str, str] | None]],
+    ) -> None:
         await daily.add_events(self, rows)
 
 

@@ -14,7 +14,8 @@ from bot.rehearsal import rehearse
 from campaigns.members import ChatInfo, Person
 from campaigns.ports.members import MessageSeen
 from campaigns.services.chats import migrate_chat
-from campaigns.services.members import KEEP_WRITTEN
+from campaigns.services.checkin import check_in
+from campaigns.services.members import KEEP_WRITTEN, record_messages
 from campaigns.services.profile import export_members
 from campaigns.settings import ChatSettings
 from storage.engine import create_engine, session_factory
@@ -378,3 +379,45 @@ async def test_a_member_whose_stored_row_the_database_lost_is_written_again(uow_
     assert buffer.dropped == 0
     assert (await names(uow_factory))[100] == "Ann"
     assert await stored(uow_factory) == (2, 2)
+
+
+async def test_check_ins_amid_batches_of_their_own_members_all_go_through_once(uow_factory):
+    """A batch takes the rows a check-in takes (the member's, the member's month, the day's
+    counters) in a check-in's order, last in its transaction: check-ins of its own members,
+    in every interleaving, neither deadlock nor lose or double a count."""
+    crowd = [Person(300 + i, f"Crowd {i}") for i in range(20)]
+    async with uow_factory() as uow:  # everyone has spoken before: their rows exist
+        await uow.chats.register(GROUP, active=True, bot_status=None, defaults=DEFAULTS)
+        await uow.users.upsert(crowd)
+        for person in crowd:
+            await uow.members.seen_in(GROUP.chat_id, person.user_id, AT - dt.timedelta(days=1))
+        await uow.commit()
+
+    async def batch(first: int) -> None:
+        said = [
+            MessageSeen(
+                first + i, GROUP, crowd[i % len(crowd)], AT + dt.timedelta(seconds=i), "text"
+            )
+            for i in range(100)
+        ]
+        await record_messages(uow_factory(), bot_id=1, messages=said, at=AT, defaults=DEFAULTS)
+
+    async def checkin(n: int, person: Person, delay: int) -> None:
+        for _ in range(delay):
+            await asyncio.sleep(0)
+        await check_in(
+            uow_factory(), bot_id=1, update_id=50_000 + n, chat=GROUP, person=person,
+            at=AT + dt.timedelta(minutes=5), defaults=DEFAULTS, settings=DEFAULTS,
+        )  # fmt: skip
+
+    await asyncio.gather(
+        batch(10_000), batch(20_000),
+        *(checkin(n, person, delay=n % 7) for n, person in enumerate(crowd)),
+    )  # fmt: skip
+
+    async with uow_factory() as uow:
+        pk = (await uow.chats.get(GROUP.chat_id)).pk
+        [today] = await uow.stats.days(pk, AT.date(), AT.date())
+        checkins = await uow.session.scalar(select(func.count()).select_from(CheckinRow))
+    assert (today.messages, today.checkins, checkins) == (200, 20, 20)
+    assert await stored(uow_factory) == (200, 200)

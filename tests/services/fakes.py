@@ -350,8 +350,16 @@ class FakeEvents(Repo):
     async def add(
         self,
         rows: Sequence[tuple[int, int, EventKind, dt.datetime, int | None, dict[str, str] | None]],
+        *,
+        roll_up: bool = True,
     ) -> None:
         self.t.events.extend(rows)
+
+    async def roll_up(
+        self,
+        rows: Sequence[tuple[int, int, EventKind, dt.datetime, int | None, dict[str, str] | None]],
+    ) -> None:
+        """The fakes keep no rollup."""
 
 
 class FakeLedger(Repo):
