@@ -82,64 +82,6 @@ async def check_in(
 ) -> CheckinResult:
     """Check in on the local day of `at` (the message's own date, so backlogs land right);
     `checked_in`: the caller's hint of who already has (see CheckedIn), kept up to date.
-    """
-    if (
-        settings is not None
-        and checked_in is not None
-        and checked_in.knows(chat.chat_id, person.user_id, local_day(at, settings.timezone))
-    ):
-        refusal = await _refused_alone(uow, bot_id, update_id, chat, person, at, settings)
-        if refusal is not None:
-            raise refusal
-    try:
-        result = await _check_in(
-            uow, bot_id=bot_id, update_id=update_id, chat=chat, person=person, at=at,
-            defaults=defaults, settings=settings,
-        )  # fmt: skip
-    except AlreadyCheckedIn as refused:
-        if checked_in is not None:
-            checked_in.saw(chat.chat_id, person.user_id, refused.day)
-        raise
-    if checked_in is not None:
-        checked_in.saw(chat.chat_id, person.user_id, result.award.day)
-    return result
-
-
-async def _refused_alone(
-    uow: UnitOfWork,
-    bot_id: int,
-    update_id: int,
-    chat: ChatInfo,
-    person: Person,
-    at: dt.datetime,
-    settings: ChatSettings,
-) -> AlreadyCheckedIn | None:
-    """The refusal, if the store agrees the day is done: its claim and counters in one
-    statement committed on its own. None: not done after all (the whole check-in runs)."""
-    day = local_day(at, settings.timezone)
-    async with uow.alone() as alone:
-        done = await alone.members.claim_if_done(
-            bot_id, update_id, chat.chat_id, person.user_id, day, at
-        )
-        if done is None or done.member is None:
-            return None
-        if not done.claimed:
-            raise DuplicateUpdate
-        return await _refused(alone, done.member, day, next_reset(at, settings.timezone), settings)
-
-
-async def _check_in(
-    uow: UnitOfWork,
-    *,
-    bot_id: int,
-    update_id: int,
-    chat: ChatInfo,
-    person: Person,
-    at: dt.datetime,
-    defaults: ChatSettings,
-    settings: ChatSettings | None,
-) -> CheckinResult:
-    """The check-in in one transaction.
 
     The unique (chat, member, day) row decides double taps; points go through the
     ledger with per-day idempotency keys. `settings` are the group's as the caller holds
@@ -154,44 +96,64 @@ async def _check_in(
     PostgreSQL). A known user's name is refreshed by the activity buffer (the 签到 message
     is counted there too), not here.
     """
-    async with uow:
-        seen = await uow.members.claim_and_see(bot_id, update_id, chat.chat_id, person.user_id, at)
-        if not seen.claimed:
-            raise DuplicateUpdate
-        if settings is None:
-            settings = (await ensure_chat(uow, chat, defaults)).settings
-        member = seen.member
-        if member is None:  # someone new, or a group never registered (or left): store them
-            await uow.users.upsert([person])
-            settings = (await ensure_chat(uow, chat, defaults)).settings
-            member = await uow.members.seen_in(chat.chat_id, person.user_id, at)
-            assert member is not None, "the user and the active group are stored now"
+    hint = checked_in if checked_in is not None else CheckedIn()
+    if settings is not None:  # known to be done that day: the refusal alone, if the store agrees
         day = local_day(at, settings.timezone)
-        reset = next_reset(at, settings.timezone)
-        if member.last_checkin_day == day:  # read under the row's lock: today's is stored
-            raise await _refused(uow, member, day, reset, settings)
-        previous = await _previous(uow, member, person.user_id, day)
-        granted = award(
-            previous, day, settings.checkin, ladder=settings.tiers, level=member.tier,
-            member_day=member_day_multiplier(settings.journeys, at, settings.timezone),
-        )  # fmt: skip
-        pk = member.chat_pk
-        prefix = f"checkin:{pk}:{person.user_id}:{day.isoformat()}"
-        entries = [  # base and streak points with the tier's and the member day's extra
-            PointsEntry(PointsReason.CHECKIN, granted.multiplied, prefix),
-            PointsEntry(
-                PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"
-            ),
-        ]
-        stored = await uow.checkins.record(pk, person.user_id, granted, at, entries)
-        if stored is None:
-            raise await _refused(uow, member, day, reset, settings)
-        coupon = await _milestone_coupon(uow, pk, person.user_id, granted, settings, at)
-        promotion = None
-        if could_rise(settings.tiers, member.tier, Standing(stored.spend, stored.earned)):
-            record = ChatRecord(pk, chat.chat_id, chat.title, True, settings)
-            promotion = await promote(uow, record, person.user_id, at)
-        await uow.commit()
+        if hint.knows(chat.chat_id, person.user_id, day):
+            async with uow.alone() as alone:
+                done = await alone.members.claim_if_done(
+                    bot_id, update_id, chat.chat_id, person.user_id, day, at
+                )
+                if done is not None and done.member is not None:  # else: the whole way
+                    if not done.claimed:
+                        raise DuplicateUpdate
+                    reset = next_reset(at, settings.timezone)
+                    raise await _refused(alone, done.member, day, reset, settings)
+    try:
+        async with uow:
+            seen = await uow.members.claim_and_see(
+                bot_id, update_id, chat.chat_id, person.user_id, at
+            )
+            if not seen.claimed:
+                raise DuplicateUpdate
+            if settings is None:
+                settings = (await ensure_chat(uow, chat, defaults)).settings
+            member = seen.member
+            if member is None:  # someone new, or a group never registered (or left): store them
+                await uow.users.upsert([person])
+                settings = (await ensure_chat(uow, chat, defaults)).settings
+                member = await uow.members.seen_in(chat.chat_id, person.user_id, at)
+                assert member is not None, "the user and the active group are stored now"
+            day = local_day(at, settings.timezone)
+            reset = next_reset(at, settings.timezone)
+            if member.last_checkin_day == day:  # read under the row's lock: today's is stored
+                raise await _refused(uow, member, day, reset, settings)
+            previous = await _previous(uow, member, person.user_id, day)
+            granted = award(
+                previous, day, settings.checkin, ladder=settings.tiers, level=member.tier,
+                member_day=member_day_multiplier(settings.journeys, at, settings.timezone),
+            )  # fmt: skip
+            pk = member.chat_pk
+            prefix = f"checkin:{pk}:{person.user_id}:{day.isoformat()}"
+            entries = [  # base and streak points with the tier's and the member day's extra
+                PointsEntry(PointsReason.CHECKIN, granted.multiplied, prefix),
+                PointsEntry(
+                    PointsReason.STREAK_MILESTONE, granted.milestone_points, f"{prefix}:milestone"
+                ),
+            ]
+            stored = await uow.checkins.record(pk, person.user_id, granted, at, entries)
+            if stored is None:
+                raise await _refused(uow, member, day, reset, settings)
+            coupon = await _milestone_coupon(uow, pk, person.user_id, granted, settings, at)
+            promotion = None
+            if could_rise(settings.tiers, member.tier, Standing(stored.spend, stored.earned)):
+                record = ChatRecord(pk, chat.chat_id, chat.title, True, settings)
+                promotion = await promote(uow, record, person.user_id, at)
+            await uow.commit()
+    except AlreadyCheckedIn as refused:
+        hint.saw(chat.chat_id, person.user_id, refused.day)
+        raise
+    hint.saw(chat.chat_id, person.user_id, day)
     return CheckinResult(
         award=granted,
         rank_today=stored.rank,
