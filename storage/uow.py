@@ -154,7 +154,7 @@ class SqlUnitOfWork:
         alone = self._alone and postgresql
         self.session = self._sessions(bind=_autocommitting(bind)) if alone else self._sessions()
         await self.session.begin()
-        if not self._durable and postgresql and not self._alone:
+        if not self._durable and postgresql and not alone:
             await self.session.execute(_ASYNC_COMMIT)
         return self
 

@@ -196,7 +196,7 @@ _CLAIM_AND_SEE = prepared(_claim_and_see)
 _COUNTERS = ("chat_id", "streak", "best_streak", "points", "last_checkin_day", "tier")
 
 
-def _done_on(day_type: Any) -> Any:
+def _done_on() -> Any:
     """The member whose counters hold a check-in on :day, in an active group."""
     chats = cast(Table, ChatRow.__table__)
     return (
@@ -206,7 +206,7 @@ def _done_on(day_type: Any) -> Any:
             chats.c.telegram_id == bindparam("chat_id", type_=BigInteger),
             chats.c.active.is_(True),
             MT.c.user_id == bindparam("user_id", type_=BigInteger),
-            MT.c.last_checkin_day == bindparam("day", type_=day_type),
+            MT.c.last_checkin_day == bindparam("day", type_=Date),
         )
     )
 
@@ -217,7 +217,7 @@ def _claim_if_done(insert: Any) -> Any:
     locking it, so a rush's repeated 签到 never wait for an activity batch that holds it.
     The claim need not be durable (see services.checkin._refused): set_config makes this
     statement's own transaction commit without waiting for the disk."""
-    done = _done_on(Date).cte("done")
+    done = _done_on().cte("done")
     claim = (
         insert(PT)
         .from_select(
@@ -240,7 +240,7 @@ def _claim_if_done(insert: Any) -> Any:
 
 
 _CLAIM_IF_DONE_ON_ASYNCPG = asyncpg_statement(_claim_if_done(postgresql.insert))
-_DONE_ON = _done_on(Date)
+_DONE_ON = _done_on()
 _DONE_ON_SQLITE = sqlite_statement(_DONE_ON)
 
 

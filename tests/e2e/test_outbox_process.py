@@ -17,6 +17,7 @@ from sqlalchemy import insert
 
 from bot.double import FakeTelegram
 from bot.double.server import DoubleServer
+from tests.e2e.db import read
 from tests.e2e.test_run_process import GROUP, _cli, _run_bot, _wait_for
 
 FIRST = 7_000_000_000
@@ -81,21 +82,10 @@ def done(url: str, broadcast_id: int) -> bool:
     from sqlalchemy import select
 
     from campaigns.outbox import BroadcastStatus
-    from storage.engine import create_engine
     from storage.models import BroadcastRow
 
-    async def read() -> bool:
-        engine = create_engine(url, read_only=True)
-        try:
-            async with engine.connect() as conn:
-                found = await conn.scalar(
-                    select(BroadcastRow.status).where(BroadcastRow.id == broadcast_id)
-                )
-                return found == BroadcastStatus.DONE
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
+    found = read(url, select(BroadcastRow.status).where(BroadcastRow.id == broadcast_id))
+    return found == [(BroadcastStatus.DONE,)]
 
 
 def senders(url: str) -> set[str]:
@@ -103,23 +93,10 @@ def senders(url: str) -> set[str]:
     from sqlalchemy import select
 
     from campaigns.outbox import DeliveryStatus
-    from storage.engine import create_engine
     from storage.models import DeliveryRow
 
-    async def read() -> set[str]:
-        engine = create_engine(url, read_only=True)
-        try:
-            async with engine.connect() as conn:
-                rows = await conn.execute(
-                    select(DeliveryRow.worker)
-                    .where(DeliveryRow.status == DeliveryStatus.SENT)
-                    .distinct()
-                )
-                return {w for (w,) in rows if w}
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
+    sent = DeliveryRow.status == DeliveryStatus.SENT
+    return {w for (w,) in read(url, select(DeliveryRow.worker).where(sent).distinct()) if w}
 
 
 def _stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:

@@ -20,6 +20,7 @@ import pytest
 
 from bot.double import FakeTelegram
 from bot.double.server import DoubleServer
+from tests.e2e.db import read
 from tests.e2e.test_run_process import ALICE, BOB, GROUP, OWNER, _cli, _env, _wait_for
 
 WEBHOOK = "https://bot.example.com/tg/hook"
@@ -198,21 +199,8 @@ def holds_updates(database_url: str, pid: int) -> bool:
     host:pid:random, bot/outbox.worker_id)."""
     from sqlalchemy import text
 
-    from storage.engine import create_engine
-
-    async def read() -> bool:
-        engine = create_engine(database_url, read_only=True)
-        try:
-            async with engine.connect() as conn:
-                held = await conn.scalar(
-                    text("SELECT count(*) FROM inbox WHERE done_at IS NULL AND holder LIKE :h"),
-                    {"h": f"%:{pid}:%"},
-                )
-                return bool(held)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
+    held = text("SELECT count(*) FROM inbox WHERE done_at IS NULL AND holder LIKE :h")
+    return read(database_url, held, {"h": f"%:{pid}:%"}) != [(0,)]
 
 
 def all_processed(world: FakeTelegram, database_url: str, total: int) -> bool:
@@ -345,21 +333,9 @@ def done_in_order(database_url: str) -> tuple[int, int]:
     """(updates, updates marked done before an earlier one of their chat)."""
     from sqlalchemy import select
 
-    from storage.engine import create_engine
     from storage.models import InboxRow
 
-    async def read() -> list[tuple[int, int, dt.datetime]]:
-        engine = create_engine(database_url, read_only=True)
-        try:
-            async with engine.connect() as conn:
-                rows = await conn.execute(
-                    select(InboxRow.chat_id, InboxRow.update_id, InboxRow.done_at)
-                )
-                return [(c, u, d) for c, u, d in rows]
-        finally:
-            await engine.dispose()
-
-    rows = asyncio.run(read())
+    rows = read(database_url, select(InboxRow.chat_id, InboxRow.update_id, InboxRow.done_at))
     last: dict[int, dt.datetime] = {}
     early = 0
     for chat, _, done_at in sorted(rows, key=lambda r: r[1]):
