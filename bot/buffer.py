@@ -26,8 +26,8 @@ BACKLOG = 20  # batches waiting before a member message waits for a write itself
 class ActivityBuffer:
     """Collects MessageSeen and writes them in one transaction per batch of `max_size`.
 
-    Batches are written by the flushing task: on every `interval` tick, as soon as a batch
-    is full, and on stop. A handler only appends, so chatter never waits for a write; only
+    Batches are written by the flushing task: on every `interval` tick (all that waits), as
+    soon as a batch is full (whole batches only), and on stop. A handler only appends, so chatter never waits for a write; only
     if writes fall BACKLOG batches behind does an `add` write one itself (back-pressure).
     A batch is a handful of statements whatever its size (rows travel as one parameter), and
     the loop runs other work between them.
@@ -89,6 +89,15 @@ class ActivityBuffer:
             if written is None:
                 return stored
             stored += written
+
+    async def _write_full(self) -> None:
+        """Write whole batches only (a full one woke the flushing task). The few messages
+        that came in while they were written wait for the tick and go with the chatter after
+        them: written at once they made a transaction of their own, a dozen messages paying
+        a batch's fixed cost, after every full batch of a busy group."""
+        while len(self._pending) >= self.max_size:
+            if await self._write_batch() is None:
+                return
 
     async def _write_batch(self, until: int | None = None) -> int | None:
         """Write the oldest `max_size` waiting messages in one transaction; None if there was
@@ -193,7 +202,9 @@ class ActivityBuffer:
                 nap = asyncio.ensure_future(self.clock.sleep(self.interval))
                 full = asyncio.ensure_future(self._full.wait())
                 try:
-                    await asyncio.wait({nap, full, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                    woke, _ = await asyncio.wait(
+                        {nap, full, stopping}, return_when=asyncio.FIRST_COMPLETED
+                    )
                 finally:
                     nap.cancel()
                     full.cancel()
@@ -201,7 +212,10 @@ class ActivityBuffer:
                     return
                 self._full.clear()
                 try:
-                    await self.flush()
+                    if nap in woke:
+                        await self.flush()
+                    else:
+                        await self._write_full()
                 except Exception as error:
                     log_failure(
                         log, error, "activity flush failed; %d messages kept for retry", len(self)

@@ -174,6 +174,34 @@ async def test_a_full_batch_is_written_by_the_flushing_task_while_chatter_goes_o
     assert buffer.written == 15
 
 
+async def test_a_full_batch_leaves_the_few_after_it_for_the_tick(uow_factory):
+    """A busy group fills a batch again and again: what comes in while one is written goes
+    with the next, not in a transaction of its own after every full batch."""
+    slow, clock = SlowCommit(uow_factory), FakeClock(AT)
+    buffer = ActivityBuffer(slow, bot_id=1, defaults=DEFAULTS, max_size=10, clock=clock)
+    buffer.start()
+    for m in messages(1, 13):  # three more come in before the flushing task wakes
+        await buffer.add(m)
+    await asyncio.wait_for(slow.entered.wait(), 5)
+    slow.release.set()
+    for _ in range(50):
+        if buffer.written == 10:
+            break
+        await asyncio.sleep(0.01)
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+    assert (buffer.written, len(buffer)) == (10, 3)  # the three wait
+    clock.advance(buffer.interval)  # the tick writes them
+    for _ in range(100):
+        if buffer.written == 13:
+            break
+        await asyncio.sleep(0.01)
+    assert buffer.written == 13
+    await asyncio.wait_for(buffer.stop(), 5)
+    assert await stored(uow_factory) == (13, 13)
+
+
 async def test_a_flush_for_a_fresh_count_waits_for_the_write_under_way(uow_factory):
     slow, clock = SlowCommit(uow_factory), FakeClock(AT)
     buffer = ActivityBuffer(slow, bot_id=1, defaults=DEFAULTS, max_size=10, clock=clock)
