@@ -27,8 +27,9 @@ class ActivityBuffer:
     """Collects MessageSeen and writes them in one transaction per batch of `max_size`.
 
     Batches are written by the flushing task: on every `interval` tick (all that waits), as
-    soon as a batch is full (whole batches only), and on stop. A handler only appends, so chatter never waits for a write; only
-    if writes fall BACKLOG batches behind does an `add` write one itself (back-pressure).
+    soon as a batch is full (whole batches only), and on stop. A handler only appends, so
+    chatter never waits for a write; only if writes fall BACKLOG batches behind does an `add`
+    write one itself (back-pressure).
     A batch is a handful of statements whatever its size (rows travel as one parameter), and
     the loop runs other work between them.
     A failed or cancelled write keeps the batch for the next try; update ids make the retry
