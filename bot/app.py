@@ -75,7 +75,6 @@ logging.getLogger("apscheduler.executors.default").addFilter(
     CutOff("it was cut off: the bot is stopping")
 )
 DASHBOARD_ADMIN_MAX_AGE = 60.0  # seconds the dashboard trusts a kept admin list
-STOP_WITHIN = 30.0  # seconds stopping waits for the worker, outbox, buffer and lease in all
 
 
 BaseApp = Application[Any, Context, Any, Any, BotData, Any]  # what PTB's hooks are given
@@ -426,7 +425,7 @@ def build_application(
 
     async def step(what: str, action: Callable[[], Awaitable[object]]) -> None:
         """One step of stopping: a failure is one log line, and the next step still runs.
-        Steps share the stop's time (STOP_WITHIN); one past it still gets a second to try,
+        Steps share the stop's time (STOP_WITHIN_SECONDS); one past it still gets a second,
         so a database that hangs cannot hold the stop for minutes."""
         loop = asyncio.get_running_loop()
         limit = asyncio.timeout_at(max(stop_by[0], loop.time() + 1))
@@ -436,14 +435,17 @@ def build_application(
         except Exception as error:
             app_failures.append(what)
             if isinstance(error, TimeoutError) and limit.expired():
-                why = f"no end in sight after {STOP_WITHIN:.0f} s (is the database answering?)"
+                why = (
+                    f"no end in sight after {settings.stop_within_seconds:.0f} s"
+                    " (is the database answering?)"
+                )
             else:
                 why = reason(error)
             log.error("stopping: %s failed: %s", what, why)
 
     async def post_stop(app: BaseApp) -> None:
         started.state = "stopping"
-        stop_by[0] = asyncio.get_running_loop().time() + STOP_WITHIN
+        stop_by[0] = asyncio.get_running_loop().time() + settings.stop_within_seconds
         for http in servers:  # first: no update is acknowledged from here on
             await step("stopping HTTP", http.stop)
         if running.worker is not None:

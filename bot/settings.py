@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     activity_flush_seconds: float = Field(default=1.0, gt=0, le=60)
     activity_batch_size: int = Field(default=250, ge=1, le=10_000)
+    stop_within_seconds: float = Field(default=30.0, ge=1, le=600)
     referral_sweep_seconds: float = Field(default=300, ge=5, le=86_400)
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=1, le=65_535)
