@@ -160,9 +160,9 @@ def test_a_database_that_hangs_gets_503s_and_sigterm_ends_in_bounded_time(
 
     assert answer.status_code == 503 and waited < 15, (answer.status_code, waited)
     # Bounded: the steps share STOP_WITHIN_SECONDS (8 s here, 30 by default), each later step
-    # still gets a second, the engine is closed within 5 s; the rest is the process under a
-    # loaded CI machine (a full run of the suite once took 16 s more than asked).
-    assert took < 8 + 5 + 4 + 16, (took, log)
+    # still gets a second (eight at most), the engine is closed within 5 s; the rest is the
+    # process under a loaded CI machine (22 s alone; margin as the 30 s bound had).
+    assert took < 8 + 8 + 5 + 16, (took, log)
     assert "no end in sight after 8 s" in log, log
     assert proc.returncode == 1, log
     assert last.startswith("growthbot: stopped, but not cleanly: "), last
