@@ -18,6 +18,11 @@ setup_venv() {
     .venv/bin/python -m pip install --quiet -e ".[dev]"
     touch "$stamp"
   fi
+  # The project's bytecode, written once here: where PYTHONDONTWRITEBYTECODE is set (it is on
+  # the machines this was built on) every process compiled the project again at import, half a
+  # second per start of a CLI command or of each `growthbot run` the end-to-end tests start.
+  # Only what changed is compiled again; a module edited later is still read from its source.
+  .venv/bin/python -m compileall -q -j 0 bot handlers campaigns storage tests bench >/dev/null
 }
 
 # PostgreSQL for the storage tests: use TEST_POSTGRES_URL if given, else a local server,
