@@ -238,7 +238,7 @@ class SqlEvents(Repository):
             ]
             await self.run(_EVENTS(self.session), {"rows": rows_param(self.session, rows_)})
         if roll_up:
-            await daily.add_events(self, rows)
+            await self.roll_up(rows)
 
     async def roll_up(
         self,

@@ -74,6 +74,14 @@ def messages(first: int, count: int) -> list[MessageSeen]:
     ]
 
 
+async def written(buffer: ActivityBuffer, n: int) -> None:
+    """Until the buffer's writes (through the database) have stored `n` messages, or 5 s."""
+    for _ in range(500):
+        if buffer.written >= n:
+            return
+        await asyncio.sleep(0.01)
+
+
 async def stored(uow_factory: Callable[[], SqlUnitOfWork]) -> tuple[int, int]:
     """(message events, sum of members' message counts) in the group."""
     uow = uow_factory()
@@ -184,19 +192,13 @@ async def test_a_full_batch_leaves_the_few_after_it_for_the_tick(uow_factory):
         await buffer.add(m)
     await asyncio.wait_for(slow.entered.wait(), 5)
     slow.release.set()
-    for _ in range(50):
-        if buffer.written == 10:
-            break
-        await asyncio.sleep(0.01)
-    for _ in range(10):
+    await written(buffer, 10)
+    for _ in range(10):  # room for a write of the three, were one coming
         await asyncio.sleep(0)
 
     assert (buffer.written, len(buffer)) == (10, 3)  # the three wait
     clock.advance(buffer.interval)  # the tick writes them
-    for _ in range(100):
-        if buffer.written == 13:
-            break
-        await asyncio.sleep(0.01)
+    await written(buffer, 13)
     assert buffer.written == 13
     await asyncio.wait_for(buffer.stop(), 5)
     assert await stored(uow_factory) == (13, 13)
