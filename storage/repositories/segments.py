@@ -611,6 +611,7 @@ class SqlSegments(Repository):
         # One read of the group for both (each is a whole read of a wide table). A first
         # run, or a day that moves many, returns more than is worth rewriting by key: the
         # stage changes are then read on their own and the scores rewritten in one UPDATE.
+        await self._gathering_cheap()
         found = (
             await self.session.execute(
                 select(
@@ -763,6 +764,15 @@ class SqlSegments(Repository):
             await self.session.execute(text("SET LOCAL jit = off"))
         else:
             await long_statements(self.session)  # off the loop's thread (seconds on a big group)
+
+    async def _gathering_cheap(self) -> None:
+        """On PostgreSQL, for the rest of the transaction: gathering rows from parallel
+        workers priced at a tenth of the default. The changes read's filter is estimated
+        to keep nearly every row (it keeps few), and under its LIMIT the default price of
+        gathering all of those made the planner scan serially: 0.8 s against 0.45 s with
+        two workers on a million members. The statements after it write by key."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SET LOCAL parallel_tuple_cost = 0.01"))
 
     async def _group(self, chat_pk: int) -> ColumnElement[bool]:
         """The group's membership rows (memberships_of), for a statement that reads all of

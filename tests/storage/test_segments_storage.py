@@ -790,3 +790,28 @@ async def test_two_refreshes_of_a_group_take_turns_so_no_segment_keeps_an_older_
 
     assert (f, m) == (1, 5)
     assert segment == str(segment_of(r, 1, 5))
+
+
+async def test_the_refresh_s_planner_settings_end_with_its_transaction(uow_factory):
+    """A refresh tunes its own reads (memory for hashes, no JIT, cheap parallel gathering on
+    PostgreSQL): none of that may outlive its transaction on the pooled connection, where
+    it would change every later statement's plan."""
+    names = ("work_mem", "jit", "parallel_tuple_cost")
+
+    async def settings_now(uow) -> tuple[str, ...]:
+        if uow.session.get_bind().dialect.name != "postgresql":
+            return ()
+        return tuple([await uow.session.scalar(text(f"SHOW {name}")) for name in names])
+
+    async with uow_factory() as uow:
+        before = await settings_now(uow)
+        chat = await seed_chat(uow.session)
+        await seed_members(uow.session, chat.id, [F1_M5])
+        await uow.segments.refresh(chat.id, NOW, StageThresholds())
+        during = await settings_now(uow)
+        await uow.commit()
+    async with uow_factory() as uow:
+        after = await settings_now(uow)
+    if before:  # PostgreSQL
+        assert during == ("64MB", "off", "0.01") != before
+    assert after == before
