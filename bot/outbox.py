@@ -26,7 +26,7 @@ from collections.abc import Callable
 from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.budget import ChatBudget, paced_by_caller, retry_seconds
+from bot.budget import GROUP_WINDOW, ChatBudget, paced_by_caller, retry_seconds
 from bot.clock import SYSTEM, Clock
 from bot.logs import log_failure
 from bot.metrics import Metrics
@@ -63,7 +63,7 @@ class FloodControl:
         self,
         rate: float,
         private_gap: float = 1.0,
-        group_gap: float = 3.0,
+        group_gap: float | None = None,
         *,
         clock: Clock = SYSTEM,
         budget: ChatBudget | None = None,
@@ -77,10 +77,14 @@ class FloodControl:
         self.next_slot = 0.0
         self.last_gate = 0.0
         self._gate = asyncio.Lock()
-        self.private_gap, self.group_gap = private_gap, group_gap
         self.chats: dict[int, float] = {}  # chat -> the earliest time its next send may start
         # What every sender in the process shares: each chat's recent sends and 429 pauses.
         self.budget = budget or ChatBudget(overall=rate, clock=clock)
+        # A group's sends spread evenly over its minute, by the budget's own limit (Telegram's
+        # 20, so 3 s apart): the demo's budget, with no limits, does not wait either.
+        if group_gap is None:
+            group_gap = GROUP_WINDOW / self.budget.group_limit
+        self.private_gap, self.group_gap = private_gap, group_gap
 
     def chat_wait(self, chat_id: int) -> float:
         """Seconds this chat (or everything) must still wait after a 429."""

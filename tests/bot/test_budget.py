@@ -15,6 +15,7 @@ from bot.budget import (
     ChatBudget,
     paced_by_caller,
 )
+from bot.outbox import FloodControl
 from tests.clock import BASE, FakeClock
 
 GROUP, OTHER_GROUP, ALICE = -100123, -100456, 5_000_000_123
@@ -176,3 +177,17 @@ async def test_an_album_counts_as_one_message_per_item_in_its_group(clock):
     assert budget.room_at(GROUP, count=16) == now  # 4 + 16 = 20: room now
     assert budget.room_at(GROUP, count=17) > now  # 21: when the album leaves the minute
     assert budget.room_at(GROUP, count=16, keep=1) == budget.room_at(GROUP, count=17)
+
+
+@pytest.mark.parametrize(("group_limit", "apart"), [(20, 3.0), (30, 2.0), (1_000_000, 0.00006)])
+async def test_the_outbox_spaces_a_groups_sends_by_the_budgets_own_limit(
+    clock: FakeClock, group_limit: int, apart: float
+):
+    """Telegram's 20 a minute: the outbox sends to one group 3 s apart. The demo's budget has
+    no limits (days pass in seconds), and its outbox must not wait 3 s a post either."""
+    flood = FloodControl(29.0, clock=clock, budget=ChatBudget(group_limit=group_limit, clock=clock))
+    starts = []
+    for _ in range(3):
+        await clock.run(flood.pace_chat(GROUP))
+        starts.append(clock.monotonic() - BASE)
+    assert starts == pytest.approx([0.0, apart, 2 * apart])
