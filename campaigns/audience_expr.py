@@ -15,7 +15,8 @@ Rules, one word each (no spaces inside):
 Also `all` (everyone), and `且` / `或` / `非` for and / or / not.
 
 Parsing never raises anything but AudienceError, whatever it is given (a hypothesis test
-holds it to that). `describe()` gives one canonical text that parses back to the same tree:
+holds it to that). `describe()` gives one canonical text that parses back to a tree that means
+the same (a property test holds it to that), within the same limits on rules and depth:
 that text is what is stored and shown.
 """
 
@@ -141,7 +142,9 @@ class AnyOf:
     items: tuple[Expr, ...]
 
     def text(self) -> str:
-        return " or ".join(_wrapped(item, AllOf) for item in self.items)
+        # "and" binds tighter than "or": an and-group needs no parentheses here (they would
+        # nest the stored text one level deeper than what was typed).
+        return " or ".join(item.text() for item in self.items)
 
 
 @dataclass(frozen=True)
@@ -165,9 +168,14 @@ def describe(expr: Expr) -> str:
     return expr.text()
 
 
-def parse(text: str) -> Expr:
-    """Read an audience; AudienceExprError on anything else."""
-    if len(text) > MAX_TEXT:
+def parse(text: str, *, typed: bool = True) -> Expr:
+    """Read an audience; AudienceExprError on anything else.
+
+    The length limit is for what is typed. A stored rule is the canonical text of a rule
+    that was read within the limits: it may be longer (`stage=沉睡` is stored as
+    `stage=dormant`, a space as ` and `), and is bounded by the limits on rules and depth,
+    which it meets as the typed rule did."""
+    if typed and len(text) > MAX_TEXT:
         raise AudienceExprError(AudienceProblem.TOO_LONG, text[:20])
     tokens = TOKEN.findall(text)
     if not tokens:

@@ -25,9 +25,10 @@ from campaigns.services.chats import claim_update, require_chat
 
 
 async def resolved(uow: UnitOfWork, chat_pk: int, rule: str) -> Expr:
-    """The rule read and its tiers resolved through the group's ladder (inside a transaction)."""
+    """A stored rule (canonical text) read and its tiers resolved through the group's ladder
+    (inside a transaction)."""
     ladder = await uow.audiences.ladder(chat_pk)
-    return resolve_tiers(parse(rule), ladder.level_named)
+    return resolve_tiers(parse(rule, typed=False), ladder.level_named)
 
 
 async def saved_expr(uow: UnitOfWork, chat_pk: int, name: str) -> Expr:

@@ -13,11 +13,13 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     and_,
     delete,
     exists,
     false,
     func,
+    literal,
     not_,
     or_,
     select,
@@ -70,8 +72,10 @@ def _clause(expr: Expr, now: dt.datetime) -> ColumnElement[bool]:
 
 
 def _compare(have: SQLColumnExpression[int], op: Op, want: int) -> ColumnElement[bool]:
-    """The operator's one meaning (campaigns.audience_expr.OPERATORS), on a column."""
-    condition: ColumnElement[bool] = OPERATORS[op](have, want)
+    """The operator's one meaning (campaigns.audience_expr.OPERATORS), on a column. The
+    value is bound as a BIGINT: a count the language admits (up to 10^12) may be beyond an
+    INTEGER column's range, and PostgreSQL refuses such a parameter typed as the column."""
+    condition: ColumnElement[bool] = OPERATORS[op](have, literal(want, BigInteger))
     return condition
 
 

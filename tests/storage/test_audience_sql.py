@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaigns.audience_expr import (
+    MAX_COUNT,
     AllOf,
     AnyOf,
     Everyone,
@@ -88,8 +89,10 @@ RULES = st.one_of(
         st.sampled_from([Op.LT, Op.LE, Op.GT, Op.GE]),
         st.sampled_from(DAYS),
     ),
-    st.builds(Rule, st.sampled_from(["points"]), OPS, st.sampled_from([0, 100, 101])),
-    st.builds(Rule, st.sampled_from(["orders", "invited"]), OPS, st.integers(0, 3)),
+    # beyond an INTEGER column (orders, an invite count) and up to what the language admits
+    st.builds(Rule, st.sampled_from(["points"]), OPS, st.sampled_from([0, 100, 101, MAX_COUNT])),
+    st.builds(Rule, st.sampled_from(["orders", "invited"]), OPS,
+              st.integers(0, 3) | st.sampled_from([2**31, MAX_COUNT])),
     st.builds(Rule, st.just("spend"), OPS, st.sampled_from([0, 50_000, 50_001])),
     st.builds(Rule, st.just("stage"), st.sampled_from([Op.EQ, Op.NE]),
               st.sampled_from([s.value for s in Stage])),
@@ -186,7 +189,7 @@ async def test_the_compiled_audience_selects_exactly_the_members_matches_selects
     uow_factory, members, expr
 ):
     # what is stored is the canonical text: compile what reads back from it
-    resolved = resolve_tiers(parse(describe(expr)), DEFAULT_LADDER.level_named)
+    resolved = resolve_tiers(parse(describe(expr), typed=False), DEFAULT_LADDER.level_named)
     async with uow_factory() as uow:
         chat_pk = await seed(uow.session, members)
 
@@ -196,3 +199,21 @@ async def test_the_compiled_audience_selects_exactly_the_members_matches_selects
     expected = [8000 + i for i, m in enumerate(members) if matches(resolved, member(m), NOW)]
     assert selected == expected
     assert counted == len(expected)
+
+
+async def test_a_count_beyond_an_integer_column_is_compared_not_refused(uow_factory):
+    """`orders>=3000000000` is a rule the language admits (counts up to 10^12); the orders
+    column is an INTEGER, and PostgreSQL refused the value bound as one: no reply at all."""
+    one = {
+        "present": True, "reachable": True, "joined_at": None, "last_active_at": None,
+        "last_order_at": None, "last_checkin_day": None, "points": 0, "orders": 2,
+        "spend": 0, "invited": 1, "pending": 0, "stage": Stage.ACTIVE,
+        "segment": Segment.LOST, "tier": 0, "tags": frozenset(), "lang": None,
+    }  # fmt: skip
+    async with uow_factory() as uow:
+        chat_pk = await seed(uow.session, [one])
+        counts = [
+            await uow.audiences.count(chat_pk, parse(rule), NOW)
+            for rule in ("orders>=3000000000", "orders<3000000000", "invited!=1000000000000")
+        ]
+    assert counts == [0, 1, 1]

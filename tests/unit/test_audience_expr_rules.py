@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns.audience_expr import (
+    MAX_TEXT,
     AllOf,
     AnyOf,
     AudienceExprError,
@@ -221,3 +222,39 @@ def test_the_text_of_any_audience_means_the_same_as_the_audience(tree, m):
 def test_a_typed_tier_level_is_refused_not_passed_through(rule: str):
     with pytest.raises(AudienceExprError):
         parse(rule)
+
+
+# What operators type: short aliases the canonical text spells out, nesting, and the
+# and / or / not words in both languages, up to the limit on what is typed.
+TYPED_TOKENS = st.sampled_from(
+    ["stage=沉睡", "stage=新人", "rfm=流失", "tag=a", "orders>=2", "spend>0", "joined<7",
+     "非", "not", "!", "且", "或", "or", "and", "(", ")", "all", " ", " ", " "]
+)  # fmt: skip
+
+
+@given(st.lists(TYPED_TOKENS, max_size=200).map(" ".join))
+@settings(max_examples=400)
+def test_what_is_stored_for_any_typed_rule_reads_back_as_the_same_audience(text):
+    """The stored form is the canonical text, read again on every use: it may be longer
+    than what was typed (`stage=沉睡` becomes `stage=dormant`), and must never be refused."""
+    text = text[:MAX_TEXT]
+    try:
+        typed = parse(text)
+    except AudienceExprError:
+        return
+    stored = parse(describe(typed), typed=False)
+    assert describe(stored) == describe(typed)
+    for m in (member(stage=stage) for stage in Stage):
+        assert matches(stored, m, NOW) == matches(typed, m, NOW)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not not not not not not not (tag=a or tag=b tag=c)",  # no deeper once stored
+        " ".join(["stage=沉睡"] * 40),  # 359 characters typed, 715 stored
+    ],
+)
+def test_a_rule_read_within_the_limits_is_never_refused_once_stored(text):
+    assert len(text) <= MAX_TEXT
+    assert parse(describe(parse(text)), typed=False) is not None
