@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from campaigns.access import parse_id
 from campaigns.coupons import parse_amount
 from campaigns.errors import DomainError
 
@@ -270,9 +271,10 @@ def parse_ladder(line: str, *, keep: TierLadder | None = None) -> TierLadder:
             elif key == "reward":
                 fields["reward_points"] = _number(key, value)
             elif key == "coupon":
-                if not value.isdigit():
+                offer = parse_id(value)  # an id a stored offer can have, in ASCII digits
+                if offer is None:
                     raise LadderRefused(LadderProblem.BAD_NUMBER, word)
-                fields["reward_offer"] = value
+                fields["reward_offer"] = str(offer)
             else:
                 fields["title"] = value
         tiers.append(fields)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
-from campaigns.access import ButtonKind, Gate, Tap
+from campaigns.access import ButtonKind, Gate, Tap, parse_id
 from campaigns.audiences import parse_name
 from campaigns.coupon_variants import AUDIENCE_SOURCE, arm_of, check_test
 from campaigns.coupons import (
@@ -522,9 +522,10 @@ async def tier_coupon(
 ) -> str | None:
     """A membership tier's entry coupon through the usual grant: the offer's name, or None
     for an offer that is not the group's live one or is sold out (the promotion stands)."""
-    if not offer_ref.isdigit():
+    offer_id = parse_id(offer_ref)  # a ladder stored before its ids were checked, too
+    if offer_id is None:
         return None
-    offer = await uow.coupons.template(int(offer_ref))
+    offer = await uow.coupons.template(offer_id)
     if (
         offer is None
         or offer.chat_pk != record.pk

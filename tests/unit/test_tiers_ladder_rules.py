@@ -4,6 +4,7 @@ rules that compute check-in and order points."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -45,6 +46,10 @@ def test_a_ladder_line_gives_names_thresholds_in_minor_units_and_benefits():
         ("普通 | 银 points=many", LadderProblem.BAD_NUMBER),
         ("普通 | 银 spend=1.234", LadderProblem.BAD_NUMBER),
         ("普通 | 银 points=10 coupon=abc", LadderProblem.BAD_NUMBER),
+        # no stored offer has such an id: it broke every check-in once in the ladder
+        ("普通 | 银 points=10 coupon=99999999999999999999999999", LadderProblem.BAD_NUMBER),
+        ("普通 | 银 points=10 coupon=٣", LadderProblem.BAD_NUMBER),  # an Arabic-Indic 3
+        ("普通 | 银 points=10 coupon=0", LadderProblem.BAD_NUMBER),
         ("普通 | 银 points=100 | 金 points=50", LadderProblem.INVALID),
         ("普通 | 银", LadderProblem.INVALID),
         ("普通 points=5", LadderProblem.INVALID),
@@ -129,3 +134,16 @@ def test_the_tier_multiplier_raises_order_points_rounded_down():
 
     assert purchase_points(19_990, 1) == 199
     assert purchase_points(19_990, 1, ladder=ladder, level=1) == 248
+
+
+@pytest.mark.parametrize("ref", ["99999999999999999999999999", "٣", "-1", "0", ""])
+async def test_a_stored_ladders_offer_no_offer_can_have_grants_nothing_and_breaks_nothing(ref):
+    """A ladder saved before its offer ids were checked: the promotion stands, no coupon,
+    and the database is never asked for an id it cannot hold."""
+    from campaigns.services.coupons import tier_coupon
+
+    no_store: Any = None  # asked anything, this would fail
+    assert (
+        await tier_coupon(no_store, no_store, 5, ref, dt.datetime(2026, 11, 30, tzinfo=dt.UTC))
+        is None
+    )
