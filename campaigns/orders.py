@@ -16,6 +16,11 @@ from campaigns.errors import DomainError
 from campaigns.journeys import on_member_day
 from campaigns.tiers import TierLadder, multiplied
 
+# An order's time, in UTC: two days inside the datetimes Python can hold, so its local day in
+# any group's zone (UTC-12 to UTC+14), and the day after it, can be told.
+EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC) + dt.timedelta(days=2)
+LATEST = dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(days=2)
+
 
 class OrderProblem(StrEnum):
     """Why a field of an order was refused (beyond its type); the feeds say it."""
@@ -23,7 +28,7 @@ class OrderProblem(StrEnum):
     CURRENCY_MISMATCH = "currency_mismatch"  # `$5` on an order in CNY; `value` is "USD CNY"
     NOT_A_NUMBER = "not_a_number"  # the amount is not a number at all
     NO_OFFSET = "no_offset"  # a time without its UTC offset
-    OUT_OF_RANGE = "out_of_range"  # a time before the first datetime in UTC
+    OUT_OF_RANGE = "out_of_range"  # a time within two days of the first or last datetime
     NUL = "nul"  # a NUL character PostgreSQL text cannot hold
     BAD_COUPON_CODE = "bad_coupon_code"  # `value` is the code
 
@@ -86,9 +91,12 @@ class OrderIn(BaseModel):
         if value.tzinfo is None:
             raise OrderRefused(OrderProblem.NO_OFFSET)
         try:
-            return value.astimezone(dt.UTC)
+            at = value.astimezone(dt.UTC)
         except OverflowError:  # 0001-01-01T00:00+10:00 is before the first datetime in UTC
             raise OrderRefused(OrderProblem.OUT_OF_RANGE) from None
+        if not EARLIEST <= at <= LATEST:  # its local day, in any group's zone, and the next
+            raise OrderRefused(OrderProblem.OUT_OF_RANGE)
+        return at
 
     @field_validator("external_id", "category", "items")
     @classmethod

@@ -37,6 +37,9 @@ def test_a_csv_row_becomes_an_order_in_minor_units_and_utc():
         ({"amount": "1e-999999999"}, "amount"),
         ({"at": "0001-01-01T00:00:00+10:00"}, "at"),
         ({"at": "9999-12-31T23:59:59-10:00"}, "at"),
+        # held in UTC, but no local day in Shanghai (UTC+8): a 500 from the webhook once
+        ({"at": "9999-12-31T23:00:00+00:00"}, "at"),
+        ({"at": "0001-01-01T01:00:00+00:00"}, "at"),  # none in Honolulu (UTC-10)
         ({"member": str(2**63)}, "member"),
         ({"chat_id": str(-(2**63) - 1)}, "chat_id"),
         ({"external_id": "A\x00"}, "external_id"),
@@ -47,6 +50,18 @@ def test_bad_fields_are_named(change, field):
     with pytest.raises(ValidationError) as err:
         OrderIn.model_validate(ROW | change)
     assert field in {str(e["loc"][0]) for e in err.value.errors()}
+
+
+def test_an_order_two_days_inside_the_datetimes_has_a_local_day_in_every_zone():
+    from zoneinfo import ZoneInfo
+
+    from campaigns.orders import EARLIEST, LATEST
+
+    for at in (EARLIEST, LATEST):
+        order = OrderIn.model_validate(ROW | {"at": at.isoformat()})
+        for zone in ("Pacific/Kiritimati", "Etc/GMT+12", "Asia/Shanghai"):
+            day = order.at.astimezone(ZoneInfo(zone)).date()
+            assert day + dt.timedelta(days=1) > day
 
 
 def test_purchase_points_count_whole_units():
