@@ -121,7 +121,7 @@ class CampaignProblem(StrEnum):
     NAME = "name"  # not one word of letters, digits and . : # & + - _ (64 at most)
     DATE = "date"  # not YYYY-MM-DD or MM-DD
     ORDER = "order"  # ends before it starts
-    LENGTH = "length"  # more than a year, or starting more than a year ago
+    LENGTH = "length"  # more than a year, or starting more than a year ago or ahead
     KPI = "kpi"  # not a KPI this bot counts
     VALUE = "value"  # a target that is not a number of the KPI's kind
     DUPLICATE = "duplicate"  # an option given twice
@@ -359,7 +359,7 @@ def parse_new(words: Sequence[str], today: dt.date) -> Campaign:
     end = parse_day(words[2], today, after=start)
     if end < start:
         raise CampaignInputError(CampaignProblem.ORDER, words[2][:32])
-    if (end - start).days + 1 > MAX_DAYS or (today - start).days > MAX_DAYS:
+    if (end - start).days + 1 > MAX_DAYS or abs((today - start).days) > MAX_DAYS:
         raise CampaignInputError(CampaignProblem.LENGTH, words[2][:32])
     options: dict[str, str] = {}
     targets: dict[Kpi, float] = {}

@@ -90,7 +90,7 @@ class CampaignTexts:
             ),
             CampaignProblem.ORDER: self._("The campaign ends before it starts."),
             CampaignProblem.LENGTH: self._(
-                "A campaign lasts at most a year, and starts at most a year ago."
+                "A campaign lasts at most a year, and starts at most a year ago or a year ahead."
             ),
             CampaignProblem.KPI: self._(
                 "<code>{value}</code> is not a KPI I count. Use one of /stats: joins, gmv, "

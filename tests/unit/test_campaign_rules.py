@@ -77,6 +77,9 @@ def test_an_end_before_the_start_in_month_day_form_is_next_year():
         (["x", "11-31", "12-01"], CampaignProblem.DATE),
         (["x", "2026-11-05", "2026-11-01"], CampaignProblem.ORDER),
         (["x", "2026-01-01", "2027-06-01"], CampaignProblem.LENGTH),
+        # its report and the dashboard count the day after the end: none after 9999-12-31
+        (["x", "9999-12-30", "9999-12-31"], CampaignProblem.LENGTH),
+        (["x", "9999-12-30", "9999-12-31", "phases=1/1"], CampaignProblem.LENGTH),
         (["x", "11-01", "11-02", "vibes=3"], CampaignProblem.KPI),
         (["x", "11-01", "11-02", "joins=1.5"], CampaignProblem.VALUE),
         (["x", "11-01", "11-02", "joins=1e9"], CampaignProblem.VALUE),
