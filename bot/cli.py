@@ -413,9 +413,11 @@ def _orders(settings: Settings, args: argparse.Namespace) -> int:
             f"{report.rows} rows: {report.imported} imported, {report.replayed} already there, "
             f"{report.skipped} skipped"
         )
-    if report.errors and not args.skip_bad:
+    unreadable = any(e["field"] == order_cli.FILE for e in report.errors)
+    if unreadable or (report.errors and not args.skip_bad):
         if not args.json:
-            print("nothing imported: fix the rows above or pass --skip-bad", file=sys.stderr)
+            fix = "fix the file" if unreadable else "fix the rows above or pass --skip-bad"
+            print(f"nothing imported: {fix}", file=sys.stderr)
         return 1
     return 0
 

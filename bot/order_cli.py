@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,32 +53,55 @@ def read(path: Path, chat: int | None) -> tuple[list[tuple[int, OrderIn]], list[
     """Valid rows (with their line numbers) and one error per bad field, naming the line."""
     good: list[tuple[int, OrderIn]] = []
     errors: list[dict[str, Any]] = []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        for line, row in enumerate(csv.DictReader(fh), start=2):
-            data = {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
-            if chat is not None:
-                data.setdefault("chat_id", chat)
-            try:
-                order = OrderIn.model_validate(data)
-            except ValidationError as error:
-                errors += [
-                    {"line": line, "field": f, "error": field_error(f, e)}
-                    for e in error.errors()
-                    for f in [".".join(map(str, e["loc"])) or "-"]
-                ]
-                continue
-            if order.chat_id is None:
-                errors.append(
-                    {
-                        "line": line,
-                        "field": "chat_id",
-                        "error": "which group? the bot is in several: "
-                        "add --chat or a chat_id column",
-                    }
-                )
-                continue
-            good.append((line, order))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        byte = raw[error.start : error.end]
+        problem = f"not UTF-8 text (byte {byte!r}): save the file as UTF-8 CSV"
+        return [], [{"line": line, "field": FILE, "error": problem}]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        for line, row in enumerate(reader, start=2):
+            if (order := _row(line, row, chat, errors)) is not None:
+                good.append((line, order))
+    except csv.Error as error:  # a field over the csv module's limit (128 KiB)
+        # line_num counts the lines of the rows read: the failing row starts on the next
+        problem = f"not a CSV row: {error}"
+        errors.append({"line": reader.line_num + 1, "field": FILE, "error": problem})
     return good, errors
+
+
+FILE = "file"  # an error that stops the reading: nothing is imported, even with --skip-bad
+
+
+def _row(
+    line: int, row: dict[str, Any], chat: int | None, errors: list[dict[str, Any]]
+) -> OrderIn | None:
+    """One row as an order, or None with its errors added."""
+    data = {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
+    if chat is not None:
+        data.setdefault("chat_id", chat)
+    try:
+        order = OrderIn.model_validate(data)
+    except ValidationError as error:
+        errors += [
+            {"line": line, "field": f, "error": field_error(f, e)}
+            for e in error.errors()
+            for f in [".".join(map(str, e["loc"])) or "-"]
+        ]
+        return None
+    if order.chat_id is None:
+        errors.append(
+            {
+                "line": line,
+                "field": "chat_id",
+                "error": "which group? the bot is in several: add --chat or a chat_id column",
+            }
+        )
+        return None
+    return order
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> Report:
@@ -96,7 +120,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> Report:
             chat = groups[0].chat_id if len(groups) == 1 else None
         good, errors = read(args.file, chat)
         report = Report(rows=len(good) + len({e["line"] for e in errors}), errors=errors)
-        if errors and not args.skip_bad:
+        if (errors and not args.skip_bad) or any(e["field"] == FILE for e in errors):
             return report
         report.skipped = len({e["line"] for e in errors})
         for line, order in good:
