@@ -16,8 +16,7 @@ Also `all` (everyone), and `且` / `或` / `非` for and / or / not.
 
 Parsing never raises anything but AudienceError, whatever it is given (a hypothesis test
 holds it to that). `describe()` gives one canonical text that parses back to a tree that means
-the same (a property test holds it to that), within the same limits on rules and depth:
-that text is what is stored and shown.
+the same (a property test holds it to that): that text is what is stored and shown.
 """
 
 from __future__ import annotations
@@ -142,9 +141,8 @@ class AnyOf:
     items: tuple[Expr, ...]
 
     def text(self) -> str:
-        # "and" binds tighter than "or": an and-group needs no parentheses here (they would
-        # nest the stored text one level deeper than what was typed).
-        return " or ".join(item.text() for item in self.items)
+        # "and" binds tighter than "or", yet an operator reads "(a and b) or c" more surely
+        return " or ".join(_wrapped(item, AllOf) for item in self.items)
 
 
 @dataclass(frozen=True)
@@ -171,16 +169,17 @@ def describe(expr: Expr) -> str:
 def parse(text: str, *, typed: bool = True) -> Expr:
     """Read an audience; AudienceExprError on anything else.
 
-    The length limit is for what is typed. A stored rule is the canonical text of a rule
-    that was read within the limits: it may be longer (`stage=沉睡` is stored as
-    `stage=dormant`, a space as ` and `), and is bounded by the limits on rules and depth,
-    which it meets as the typed rule did."""
+    The limits on length and nesting are for what is typed. A stored rule is the canonical
+    text of a rule that was read within them: it may be longer (`stage=沉睡` is stored as
+    `stage=dormant`, a space as ` and `) and nest deeper (an and-group inside an or gets
+    parentheses: at most one more level for each the typed rule needed, and one), and has
+    as many rules."""
     if typed and len(text) > MAX_TEXT:
         raise AudienceExprError(AudienceProblem.TOO_LONG, text[:20])
     tokens = TOKEN.findall(text)
     if not tokens:
         return Everyone()
-    parser = _Parser(tokens)
+    parser = _Parser(tokens, MAX_DEPTH if typed else 2 * MAX_DEPTH + 1)
     expr = parser.any(0)
     if parser.at < len(tokens):
         raise AudienceExprError(AudienceProblem.SYNTAX, tokens[parser.at])
@@ -188,8 +187,8 @@ def parse(text: str, *, typed: bool = True) -> Expr:
 
 
 class _Parser:
-    def __init__(self, tokens: list[str]) -> None:
-        self.tokens, self.at, self.rules = tokens, 0, 0
+    def __init__(self, tokens: list[str], max_depth: int) -> None:
+        self.tokens, self.at, self.rules, self.max_depth = tokens, 0, 0, max_depth
 
     def peek(self) -> str | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -216,7 +215,7 @@ class _Parser:
         return items[0] if len(items) == 1 else AllOf(tuple(items))
 
     def unary(self, depth: int) -> Expr:
-        if depth > MAX_DEPTH:
+        if depth > self.max_depth:
             raise AudienceExprError(AudienceProblem.TOO_LONG, self.peek() or "")
         word = self.peek()
         if word is None:

@@ -251,7 +251,10 @@ def test_what_is_stored_for_any_typed_rule_reads_back_as_the_same_audience(text)
 @pytest.mark.parametrize(
     "text",
     [
-        "not not not not not not not (tag=a or tag=b tag=c)",  # no deeper once stored
+        "not not not not not not not (tag=a or tag=b tag=c)",  # one level deeper stored
+        # or-groups inside and-groups as deep as may be typed: stored, each and-group inside
+        # an or gets its parentheses too
+        "tag=a (tag=b or tag=c " * 8 + "tag=d" + ")" * 8,
         " ".join(["stage=沉睡"] * 40),  # 359 characters typed, 715 stored
     ],
 )
