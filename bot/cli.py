@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -312,6 +313,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level, settings.log_format)
     try:
         return _command(settings, args)
+    except BrokenPipeError:
+        # The reader of our output went away (`growthbot export … | head`): not the
+        # database's fault, and nothing to say. Python flushes stdout again at exit:
+        # point it at /dev/null first, or that flush fails the same way.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as error:
         from storage.engine import unavailable
 
