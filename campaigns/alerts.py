@@ -135,11 +135,17 @@ def low_stock(fact: StockFact, absolute: int | None = None) -> StockAlert | None
     return StockAlert(fact.kind, fact.object_id, fact.name, remaining, fact.stock, threshold)
 
 
-def pace_period(campaign: Campaign, today: dt.date) -> Period | None:
+def pace_period(
+    campaign: Campaign, today: dt.date, created: dt.date | None = None
+) -> Period | None:
     """The complete days a running campaign's pace is judged over (its start to yesterday);
-    None on its first day, outside its days, or without a count or money target."""
+    None on its first day, outside its days, without a count or money target, or on the day
+    it was created (`created`, its local day): a campaign set up with a start in the past
+    is not reported behind for days before anyone had set it up."""
     judged = today - dt.timedelta(days=1)
     if campaign.stage(today) is not Stage.RUNNING or campaign.stage(judged) is not Stage.RUNNING:
+        return None
+    if created is not None and created >= today:
         return None
     if not any(KIND[kpi] in (KpiKind.COUNT, KpiKind.MONEY) for kpi in campaign.targets):
         return None
@@ -152,10 +158,11 @@ def behind_pace(
     days: Sequence[DayTotals],
     facts: PeriodFacts,
     today: dt.date,
+    created: dt.date | None = None,
 ) -> PaceAlert | None:
     """A campaign running today whose targets are behind the straight-line pace over its
     complete days (`days` and `facts` cover `pace_period`: its start to yesterday)."""
-    if pace_period(campaign, today) is None:
+    if pace_period(campaign, today, created) is None:
         return None
     judged = today - dt.timedelta(days=1)
     behind = tuple(

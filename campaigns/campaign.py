@@ -41,6 +41,7 @@ The 复盘 (`retro`) counts, from facts storage gathers:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -771,6 +772,8 @@ def target_lines(
         expected = None
         if running and period is not None and KIND[kpi] in (KpiKind.COUNT, KpiKind.MONEY):
             expected = target * period.days / campaign.days
+            if KIND[kpi] is KpiKind.COUNT:  # whole: never "behind pace (0 by now)"
+                expected = float(math.floor(expected))
         score = (scores or {}).get(kpi)
         if score is not None:
             lines.append(TargetLine(kpi, target, score_value(score), answers=score.answers))

@@ -28,6 +28,7 @@ class CampaignRecord:
     campaign: Campaign
     status: CampaignStatus
     ended_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -61,12 +61,16 @@ async def due_alerts(
             if c is None:
                 continue
             today = local_day(now, c.settings.timezone)
-            period = pace_period(record.campaign, today)
+            created = None
+            if record.created_at is not None:
+                created = local_day(record.created_at, c.settings.timezone)
+            period = pace_period(record.campaign, today, created)
             if period is None:
                 continue
             days = await u.stats.days(c.pk, period.start, period.end)
             [facts] = await u.stats.facts(c.pk, [fact_window(period, c.settings.timezone)])
-            if (p := behind_pace(record.id, record.campaign, days, facts, today)) is not None:
+            p = behind_pace(record.id, record.campaign, days, facts, today, created)
+            if p is not None:
                 found.append((c, p))
         for pk in await u.alerts.groups_with_leaves(now.date() - dt.timedelta(days=1)):
             if (c := await chat(pk)) is None:

@@ -54,7 +54,7 @@ from storage.models import (
     SurveyRow,
     UserRow,
 )
-from storage.repositories.base import Repository, insert_for
+from storage.repositories.base import Repository, aware, insert_for
 from storage.repositories.members import name_of
 from storage.repositories.segments import epoch_seconds
 
@@ -83,8 +83,9 @@ def _record(row: CampaignRow, chat_id: int) -> CampaignRecord:
         window_days=row.window_days,
     )
     return CampaignRecord(
-        row.id, row.chat_id, chat_id, campaign, CampaignStatus(row.status), row.ended_at
-    )
+        row.id, row.chat_id, chat_id, campaign, CampaignStatus(row.status), row.ended_at,
+        aware(row.created_at),
+    )  # fmt: skip
 
 
 def label(content: dict[str, Any]) -> str:

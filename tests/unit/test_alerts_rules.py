@@ -108,6 +108,28 @@ def test_a_campaign_not_running_is_not_judged():
     assert behind_pace(1, c, [], PeriodFacts(), START + 10 * D) is None
 
 
+def test_a_campaign_set_up_with_a_past_start_is_not_judged_on_the_day_it_was_created():
+    """Created on its second day (start yesterday): an alert minutes later for a day nobody
+    had set it up for contradicts its own report. From the next day on it is judged."""
+    c = campaign(joins=1000)
+    created = START + D
+
+    assert pace_period(c, START + D) is not None  # as if it had been there all along
+    assert pace_period(c, START + D, created) is None
+    assert behind_pace(1, c, joins(1, 0), PeriodFacts(), START + D, created) is None
+    assert behind_pace(1, c, joins(2, 0), PeriodFacts(), START + 2 * D, created) is not None
+
+
+def test_a_count_is_behind_pace_only_by_a_whole_unit():
+    """5 redemptions over 10 days: by the end of day 1 half of one was due. "behind pace
+    (0 by now)" said the alert; a count due by now is whole, and 0 of 0 is on pace."""
+    c = campaign(coupons_redeemed=5, joins=15)
+
+    assert behind_pace(1, c, joins(1, 0), PeriodFacts(), START + D) is not None  # 1.5 joins due
+    [line] = behind_pace(1, c, joins(1, 0), PeriodFacts(), START + D).behind  # type: ignore[union-attr]
+    assert (line.kpi, line.expected) == (Kpi.JOINS, 1)
+
+
 def test_a_campaign_with_only_a_rate_target_has_no_pace():
     assert pace_period(campaign(repurchase_rate=0.3), START + 4 * D) is None
 
