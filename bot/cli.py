@@ -253,7 +253,7 @@ def _rows(
         row["stage"] = seg.stage if seg else None
         row["rfm_r"], row["rfm_f"], row["rfm_m"] = (seg.r, seg.f, seg.m) if seg else (None,) * 3
         row["rfm_segment"] = seg.segment if seg else None
-        row["tier"] = seg.tier if seg else 0
+        row["tier"] = seg.tier_name if seg else None
         row["tags"] = " ".join(tags.get(s.user_id, []))
         invited_by, counts = invites.get(s.user_id, (None, None))
         row["invited_by"] = invited_by

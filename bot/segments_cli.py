@@ -9,6 +9,7 @@ import datetime as dt
 import html
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from bot import arguments
@@ -53,8 +54,11 @@ async def _report(settings: Settings, chat_id: int, rebuild: bool = False) -> Se
         await engine.dispose()
 
 
-def _counts(counts: SegmentCounts) -> dict[str, Any]:
-    return {"now": counts.now, "week_ago": counts.before}
+def _counts(counts: SegmentCounts, name: Callable[[str], str] = str) -> dict[str, Any]:
+    def named(found: dict[str, int] | None) -> dict[str, int] | None:
+        return None if found is None else {name(key): n for key, n in found.items()}
+
+    return {"now": named(counts.now), "week_ago": named(counts.before)}
 
 
 def report_json(r: SegmentsReport) -> dict[str, Any]:
@@ -65,7 +69,8 @@ def report_json(r: SegmentsReport) -> dict[str, Any]:
         "rfm_by": "orders" if r.by_orders else "activity",
         "stages": _counts(r.stages),
         "rfm": _counts(r.rfm),
-        "tiers": _counts(r.tiers),
+        # by the group's tier names, as /segments shows them (the counts are kept by level)
+        "tiers": _counts(r.tiers, lambda level: r.chat.settings.tiers.name_of(int(level))),
     }
 
 

@@ -81,6 +81,11 @@ class TierLadder(BaseModel):
             raise ValueError("tier names must differ")
         return self
 
+    def name_of(self, level: int) -> str:
+        """A level's tier name as operators see it everywhere (exports, JSON); the number
+        of a level the ladder no longer has (it was shortened since)."""
+        return self.tiers[level].name if 0 <= level < len(self.tiers) else str(level)
+
     def level_named(self, name: str) -> int | None:
         """The level of a tier by name (case-insensitive), None if there is none."""
         wanted = name.strip().casefold()

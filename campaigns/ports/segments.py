@@ -58,6 +58,7 @@ class MemberSegments:
     m: int | None
     segment: str | None
     tier: int
+    tier_name: str = ""  # the group's name for it (the use case fills it in)
 
 
 class Segments(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from pydantic import ValidationError
@@ -248,7 +248,8 @@ async def member_segments(
         await refresh_group(uow, record, now)
         found = await uow.segments.of_members(record.pk)
         await uow.commit()
-    return found
+    ladder = record.settings.tiers
+    return {uid: replace(m, tier_name=ladder.name_of(m.tier)) for uid, m in found.items()}
 
 
 async def tapped(uow: UnitOfWork, record: ChatRecord, user_id: int, at: dt.datetime) -> None:

@@ -291,7 +291,6 @@ class SqlAudiences(Repository):
             )
             for uid, tag in found:
                 tags.setdefault(uid, []).append(tag)
-        names = [tier.name for tier in ladder.tiers]
         return [
             AudienceMember(
                 user_id=m.user_id,
@@ -299,7 +298,7 @@ class SqlAudiences(Repository):
                 username=u.username,
                 stage=m.stage,
                 rfm_segment=m.rfm_segment,
-                tier=names[m.tier] if 0 <= m.tier < len(names) else str(m.tier),
+                tier=ladder.name_of(m.tier),
                 tags=tuple(tags.get(m.user_id, [])),
                 points=m.points,
                 orders=m.orders,
