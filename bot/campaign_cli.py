@@ -252,15 +252,15 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     now = dt.datetime.now(dt.UTC)
     if args.action == "list":
-        _today, found = asyncio.run(
+        today, found = asyncio.run(
             _with_uow(settings, lambda uow: list_campaigns(uow(), chat_id=args.chat, now=now))
         )
-        rows = [_row(r) for r in found]
+        rows = [_row(r, today) for r in found]
         if args.json:
             print_json(rows)
         else:
             for row in rows:
-                print(f"{row['id']}\t{row['name']}\t{row['start']}..{row['end']}\t{row['status']}")
+                print(f"{row['id']}\t{row['name']}\t{row['start']}..{row['end']}\t{row['stage']}")
         return 0
     try:
         retro = asyncio.run(
@@ -276,7 +276,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _row(r: CampaignRecord) -> dict[str, Any]:
+def _row(r: CampaignRecord, today: dt.date) -> dict[str, Any]:
+    """Its stage on the group's today, as /campaign list shows it (upcoming, running,
+    ended), and the stored status (`finished` once its 复盘 went out)."""
     c = r.campaign
     return {"id": r.id, "name": c.name, "start": c.start.isoformat(), "end": c.end.isoformat(),
-            "status": str(r.status)}  # fmt: skip
+            "stage": str(c.stage(today)), "status": str(r.status)}  # fmt: skip

@@ -68,7 +68,10 @@ def test_the_report_as_json_and_the_list(cli: Cli, database_url: str):
         "expected_by_now": 7_500, "pace": "behind",
     }  # fmt: skip
     assert r["attributed_gmv"]["total"] == 0 and r["roi"] is None
-    assert [c["name"] for c in json.loads(listing.out)] == ["周年庆"]
+    listed = [(c["name"], c["stage"], c["status"]) for c in json.loads(listing.out)]
+    assert listed == [("周年庆", "running", "active")]  # its stage, as /campaign list says
+    text = cli("campaign", "list", "--chat", str(CLI_GROUP))
+    assert text.out.rstrip().endswith("\trunning"), text.out  # once "active", even upcoming
 
 
 def test_an_unknown_campaign_is_refused_with_an_exit_code(cli: Cli, database_url: str):
