@@ -54,7 +54,7 @@ class AlertTexts:
             "📉 <b>Campaign behind pace</b> in {group}\n"
             "#{id} {name}, up to {day}:\n{lines}\n"
             "Push it with a post or a broadcast to the group, or an offer; "
-            "<code>/campaign report {id}</code> shows the whole 复盘.",
+            "<code>/campaign report {id}</code> shows the whole review.",
             group=group, id=a.campaign_id, name=html.escape(a.name, quote=False),
             day=a.judged.strftime("%m-%d"), lines=lines,
         )  # fmt: skip

@@ -66,14 +66,14 @@ class CampaignTexts:
             "  e.g. <code>/campaign new 双11 11-01 11-11 joins=300 gmv=50000 "
             "redemptions=200 budget=5000</code>\n"
             "<code>/campaign list</code>\n"
-            "<code>/campaign report &lt;id&gt;</code>: the 复盘 (retrospective) at any time\n"
+            "<code>/campaign report &lt;id&gt;</code>: the review (复盘) at any time\n"
             "<code>/campaign target &lt;id&gt; &lt;kpi&gt; &lt;value|off&gt;</code>\n"
             "<code>/campaign attach &lt;id&gt; offer|deal|post|broadcast|journey|survey|channel "
             "&lt;id, journey or channel&gt;</code>\n"
             "KPIs are those of /stats (joins, gmv, orders, coupons_redeemed, "
             "invites_confirmed …); money in ¥, rates in %; csat=80 and nps=30 are scored "
             "on the answers to its attached surveys. When a campaign ends, its admins get "
-            "the 复盘 privately."
+            "the review privately."
         )
 
     def problem(self, error: CampaignInputError) -> str:
@@ -196,7 +196,7 @@ class CampaignTexts:
             self._(
                 "Attach its coupons, deals, posts and broadcasts with "
                 "<code>/campaign attach {id} …</code>; <code>/campaign report {id}</code> "
-                "shows the 复盘 at any time.",
+                "shows the review at any time.",
                 id=record.id,
             ),
         ]  # fmt: skip
@@ -264,7 +264,7 @@ class CampaignTexts:
     def retro(self, r: Retro, *, ended: bool = False) -> str:
         """The whole 复盘: header, targets, money, inviters, responses, the definitions."""
         c = r.campaign
-        head = self._("📋 <b>复盘 · {name}</b> (#{id})", name=_esc(c.name), id=r.campaign_id)
+        head = self._("📋 <b>Review · {name}</b> (#{id})", name=_esc(c.name), id=r.campaign_id)
         if ended:
             head = self._("🏁 Campaign over. ") + head
         where = _esc(r.title or "")

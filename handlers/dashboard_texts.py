@@ -332,7 +332,7 @@ class DashboardTexts:
         return self._("Campaigns")
 
     def retros(self) -> str:
-        return self._("复盘: targets against actuals")
+        return self._("Review: targets against actuals")
 
     def no_campaigns(self) -> str:
         return self._("No campaigns yet: create one with /campaign new.")

@@ -82,6 +82,13 @@ class JourneyTexts:
         if journey is Journey.BIRTHDAY:
             return self._("On their birthday (/birthday in a private chat), once a year.")
         if journey is Journey.MEMBER_DAY:
+            if s.day is None:
+                return self._(
+                    "No day set yet (/journey set member_day day 15): then ×{x} points on "
+                    "check-ins and orders that day, announced at {hour}:00.",
+                    x=f"{s.multiplier:g}",
+                    hour=f"{s.hour:02d}",
+                )
             return self._(
                 "Every {day}: ×{x} points on check-ins and orders, announced at {hour}:00.",
                 day=self.day(s.day),
@@ -103,9 +110,7 @@ class JourneyTexts:
         """Between two sentences: Chinese needs no space."""
         return "" if self.language == "zh" else " "
 
-    def day(self, day: str | None) -> str:
-        if day is None:
-            return self._("(day not set: /journey set member_day day 15)")
+    def day(self, day: str) -> str:
         if day.isdigit():
             return self._("month on day {n}", n=day)
         names = {

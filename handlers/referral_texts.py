@@ -365,12 +365,14 @@ class ReferralTexts:
                 rejected=n.status_of_attributed.get(InviteStatus.REJECTED, 0),
                 pending=pending,
             ),
-            self._(
-                "Estimated K-factor: {k} ({confirmed} confirmed referrals ÷ {base} members at the "
+            self._n(
+                "Estimated K-factor: {k} ({confirmed} confirmed referrals ÷ {n} member at the "
                 "start)",
+                "Estimated K-factor: {k} ({confirmed} confirmed referrals ÷ {n} members at the "
+                "start)",
+                n.members_at_start,
                 k=f"{n.k_factor:.2f}",
                 confirmed=n.confirmed,
-                base=n.members_at_start,
             )
             if n.members_at_start
             else self._("Estimated K-factor: n/a (the group had no members at the start)"),

@@ -67,7 +67,7 @@ class StartTexts:
             "segments": self._("Members by stage, RFM and tier (admins)"),
             "stats": self._("Key figures: growth, activity, coupons, orders (admins)"),
             "dashboard": self._("Open the dashboard: figures, members, content (admins)"),
-            "campaign": self._("Campaigns: targets, attribution and the 复盘 (admins)"),
+            "campaign": self._("Campaigns: targets, attribution and the review (admins)"),
             "link": self._("Channels: a named invite link per place you post (admins)"),
             "survey": self._(
                 "Feedback surveys: CSAT and NPS by buttons, privately to an audience, and "

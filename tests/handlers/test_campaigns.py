@@ -58,7 +58,7 @@ async def test_an_admin_reads_the_retro_privately_with_targets_cost_and_gmv(bot:
 
     assert "sent you the campaign report in a private chat" in in_group
     assert bot.world.shown(ADMIN) == [report]
-    assert "📋 <b>复盘 · 双12</b> (#1)" in report and "running, day 1 of 3" in report
+    assert "📋 <b>Review · 双12</b> (#1)" in report and "running, day 1 of 3" in report
     assert "GMV ¥500.00 → <b>¥220.00</b> (44%) · ahead of pace (¥166.67 by now)" in report
     assert "coupon discounts ¥30.00 + 0 referral points × ¥0.01" in report
     assert "Budget ¥100.00, 30% used" in report

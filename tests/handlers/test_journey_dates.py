@@ -191,6 +191,7 @@ async def member_day(bot: Harness, *commands: str) -> None:
 
 
 async def test_the_member_day_listing_reads_in_both_languages(bot: Harness):
+    [unset] = await bot.say(ADMIN, "/journey", at=NOW)
     [monthly] = await bot.say(ADMIN, "/journey set member_day day 15", at=NOW)
     [weekly] = await bot.say(ADMIN, "/journey set member_day day 周六", at=NOW)
     await bot.say(ADMIN, "/journey set member_day multiplier 3", at=NOW)
@@ -202,6 +203,9 @@ async def test_the_member_day_listing_reads_in_both_languages(bot: Harness):
     assert "Every Saturday: ×2 points" in weekly
     assert "每周六：签到和下单积分 ×3，10:00 发布公告。" in listing
     assert "每月 15 日：签到和下单积分 ×3" in zh_monthly
+    # no day yet: once "Every (day not set: …): ×2 points …" (每（未设置日期：…）)
+    assert "No day set yet (/journey set member_day day 15): then ×2 points" in unset
+    assert "Every (" not in unset
 
 
 async def test_check_ins_on_the_local_member_day_are_multiplied(bot: Harness):
