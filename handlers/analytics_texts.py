@@ -87,12 +87,20 @@ class AnalyticsTexts:
             lines.append("")
             lines.append(f"<b>{html.escape(self.funnel(funnel), quote=False)}</b>")
             for i, step in enumerate(funnel.steps):
-                line = f"{self.step(step.key)}: <b>{step.count}</b>"
-                if i:
-                    line += " " + self._(
-                        "({step} of the step before, {first} of the first)",
-                        step=percent(funnel.from_previous(i)),
-                        first=percent(funnel.from_first(i)),
+                # a full-width colon in Chinese (the one "label: value" text)
+                line = self._(
+                    "{measure}: {result}",
+                    measure=self.step(step.key),
+                    result=f"<b>{step.count}</b>",
+                )
+                if i:  # no space before a full-width parenthesis in Chinese
+                    line = self.words.then(
+                        line,
+                        self._(
+                            "({step} of the step before, {first} of the first)",
+                            step=percent(funnel.from_previous(i)),
+                            first=percent(funnel.from_first(i)),
+                        ),
                     )
                 lines.append(line)
         if left_out:

@@ -61,8 +61,8 @@ async def test_without_a_private_chat_the_funnels_come_in_the_group_in_chinese(b
     report, *_ = await bot.say(ADMIN, "/funnels 30d", at=NOW)
 
     assert "📊 <b>Sunny Tea Club</b> 的转化漏斗，最近 30 天" in report
-    assert "<b>新成员</b>\n入群: <b>2</b>" in report
-    assert "首次发言: <b>1</b> （占上一步 50%，占第一步 50%）" in report
+    assert "<b>新成员</b>\n入群：<b>2</b>" in report  # full-width, no space before （
+    assert "首次发言：<b>1</b>（占上一步 50%，占第一步 50%）" in report
     [chart] = photos(bot, GROUP)
     assert chart["caption"] == "转化漏斗，最近 30 天"
 
