@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from campaigns.access import parse_id
 from campaigns.coupons import parse_amount
@@ -65,20 +66,29 @@ class TierLadder(BaseModel):
 
     @model_validator(mode="after")
     def _ladder(self) -> TierLadder:
+        # Each broken rule is its own error type (LadderProblem), naming the tier it is about:
+        # /tier setup says which one and why.
+        def broken(problem: LadderProblem, message: str, tier: str = "") -> PydanticCustomError:
+            return PydanticCustomError(str(problem), message, {"tier": tier})
+
         if not 1 <= len(self.tiers) <= MAX_TIERS:
-            raise ValueError(f"a group has 1 to {MAX_TIERS} tiers")
+            raise broken(LadderProblem.TIERS, f"a group has 1 to {MAX_TIERS} tiers")
         first, higher = self.tiers[0], self.tiers[1:]
         if first.min_spend is not None or first.min_points is not None:
-            raise ValueError("the first tier is everyone's: it has no thresholds")
-        if any(t.min_spend is None and t.min_points is None for t in higher):
-            raise ValueError("every tier above the first needs a spend or points threshold")
+            raise broken(LadderProblem.FIRST, "the first tier is everyone's", first.name)
+        for tier in higher:
+            if tier.min_spend is None and tier.min_points is None:
+                raise broken(LadderProblem.NO_THRESHOLD, "needs spend= or points=", tier.name)
         for lower, upper in itertools.pairwise(higher):
             for measure in ("min_spend", "min_points"):
                 low, up = getattr(lower, measure), getattr(upper, measure)
                 if low is not None and up is not None and up <= low:
-                    raise ValueError("thresholds must rise from tier to tier")
-        if len({t.name.casefold() for t in self.tiers}) != len(self.tiers):
-            raise ValueError("tier names must differ")
+                    raise broken(LadderProblem.NOT_RISING, "thresholds must rise", upper.name)
+        seen: set[str] = set()
+        for tier in self.tiers:
+            if tier.name.casefold() in seen:
+                raise broken(LadderProblem.SAME_NAME, "tier names must differ", tier.name)
+            seen.add(tier.name.casefold())
         return self
 
     def name_of(self, level: int) -> str:
@@ -230,7 +240,13 @@ class LadderProblem(StrEnum):
 
     BAD_OPTION = "bad_option"  # `value` is the word
     BAD_NUMBER = "bad_number"  # `value` is the word
-    INVALID = "invalid"  # the ladder breaks a rule: `value` is pydantic's message
+    TIERS = "tiers"  # not 1 to MAX_TIERS tiers
+    FIRST = "first_has_threshold"  # the first tier is everyone's: `value` is its name
+    NO_THRESHOLD = "no_threshold"  # a higher tier without spend= or points=: its name
+    NOT_RISING = "not_rising"  # a threshold not above the tier below's: the tier's name
+    SAME_NAME = "same_name"  # two tiers alike: the name
+    OUT_OF_RANGE = "out_of_range"  # an option's value outside its range: `tier option`
+    INVALID = "invalid"  # anything else the ladder's model refuses
 
 
 @dataclass
@@ -294,8 +310,29 @@ def parse_ladder(line: str, *, keep: TierLadder | None = None) -> TierLadder:
             }
         )
     except ValidationError as error:
-        first = error.errors()[0]
-        raise LadderRefused(LadderProblem.INVALID, str(first.get("msg", ""))) from None
+        raise _refused(error, tiers) from None
+
+
+def _refused(error: ValidationError, tiers: list[dict[str, object]]) -> LadderRefused:
+    """The first rule the ladder breaks, as /tier setup says it: which tier, and why."""
+    first = error.errors()[0]
+    kind, loc = str(first.get("type", "")), first.get("loc", ())
+    if kind in {p.value for p in LadderProblem}:
+        return LadderRefused(LadderProblem(kind), str(first.get("ctx", {}).get("tier", "")))
+    if len(loc) >= 3 and loc[0] == "tiers" and isinstance(loc[1], int) and loc[1] < len(tiers):
+        option = {
+            "min_spend": "spend",
+            "min_points": "points",
+            "multiplier": "x",
+            "reward_points": "reward",
+            "title": "title",
+            "name": "name",
+        }.get(str(loc[2]))
+        if option is not None:  # e.g. x=11, points=-5, a name of 40 characters
+            return LadderRefused(
+                LadderProblem.OUT_OF_RANGE, f"{tiers[loc[1]]['name']} {option}"
+            )  # fmt: skip
+    return LadderRefused(LadderProblem.INVALID, str(first.get("msg", "")))
 
 
 def with_option(ladder: TierLadder, key: str, value: str) -> TierLadder:

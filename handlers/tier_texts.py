@@ -171,6 +171,32 @@ class TierTexts:
             LadderProblem.BAD_NUMBER: self._(
                 "“{value}” is not a valid number here. Nothing was changed.", value=value
             ),
+            LadderProblem.TIERS: self._(
+                "A ladder has 1 to 5 tiers, separated by |. Nothing was changed."
+            ),
+            LadderProblem.FIRST: self._(
+                "The first tier, “{value}”, is everyone's: it takes no spend= or points=. "
+                "Nothing was changed.",
+                value=value,
+            ),
+            LadderProblem.NO_THRESHOLD: self._(
+                "“{value}” needs spend= or points= (or both) to be reached. Nothing was changed.",
+                value=value,
+            ),
+            LadderProblem.NOT_RISING: self._(
+                "“{value}” must ask for more than the tier below it (spend= and points= rise "
+                "from tier to tier). Nothing was changed.",
+                value=value,
+            ),
+            LadderProblem.SAME_NAME: self._(
+                "Two tiers are called “{value}”: each needs its own name. Nothing was changed.",
+                value=value,
+            ),
+            LadderProblem.OUT_OF_RANGE: self._(
+                "“{value}” is out of range: x= from 1 to 10, reward= up to 1000000, spend= and "
+                "points= not below 0, names and titles up to 32 characters. Nothing was changed.",
+                value=value,
+            ),
             LadderProblem.INVALID: self._(
                 "That ladder is not valid: 1 to 5 tiers, names differ, the first tier has no "
                 "thresholds, every other tier has spend= or points=, rising from tier to "

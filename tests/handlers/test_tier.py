@@ -73,7 +73,7 @@ async def test_an_admin_sets_up_the_ladder_and_members_cannot(bot: Harness):
     assert "only group admins" in refused
     assert saved.startswith("✅ Tiers saved.")
     assert "“points=abc” is not a valid number here. Nothing was changed." in bad
-    assert "That ladder is not valid" in falling
+    assert "“金” must ask for more than the tier below it" in falling
     assert "“level=3” is not a tier option" in unknown
     assert "2. <b>银</b> · ≥ 15 points earned · ×1.5 points · entry reward 10 points" in ladder
     assert "title “银卡”" in ladder

@@ -50,16 +50,6 @@ def test_a_ladder_line_gives_names_thresholds_in_minor_units_and_benefits():
         ("普通 | 银 points=10 coupon=99999999999999999999999999", LadderProblem.BAD_NUMBER),
         ("普通 | 银 points=10 coupon=٣", LadderProblem.BAD_NUMBER),  # an Arabic-Indic 3
         ("普通 | 银 points=10 coupon=0", LadderProblem.BAD_NUMBER),
-        ("普通 | 银 points=100 | 金 points=50", LadderProblem.INVALID),
-        ("普通 | 银", LadderProblem.INVALID),
-        ("普通 points=5", LadderProblem.INVALID),
-        ("普通 | 普通 points=5", LadderProblem.INVALID),
-        ("普通 | 银 points=5 x=11", LadderProblem.INVALID),
-        ("普通 | 银 points=-5", LadderProblem.INVALID),
-        (
-            "a | b points=1 | c points=2 | d points=3 | e points=4 | f points=5",
-            LadderProblem.INVALID,
-        ),
         ("普通 || 银 points=5", LadderProblem.INVALID),
     ],
 )
@@ -68,6 +58,31 @@ def test_a_bad_ladder_line_is_refused_with_its_problem(line: str, problem: Ladde
         parse_ladder(line)
 
     assert refused.value.problem is problem
+
+
+@pytest.mark.parametrize(
+    ("line", "problem", "named"),
+    [
+        ("普通 | 银 points=100 | 金 points=50", LadderProblem.NOT_RISING, "金"),
+        ("普通 | 银卡 spend=500 x=1.2 | 金卡 spend=300", LadderProblem.NOT_RISING, "金卡"),
+        ("普通 | 银", LadderProblem.NO_THRESHOLD, "银"),
+        ("普通 points=5", LadderProblem.FIRST, "普通"),
+        ("普通 | 普通 points=5", LadderProblem.SAME_NAME, "普通"),
+        ("普通 | 银 points=5 | VIP points=9 | vip points=20", LadderProblem.SAME_NAME, "vip"),
+        ("普通 | 银 points=5 x=11", LadderProblem.OUT_OF_RANGE, "银 x"),
+        ("普通 | 银 points=-5", LadderProblem.OUT_OF_RANGE, "银 points"),
+        ("a | b points=1 | c points=2 | d points=3 | e points=4 | f points=5",
+         LadderProblem.TIERS, ""),
+    ],
+)  # fmt: skip
+def test_a_ladder_that_breaks_a_rule_says_which_tier_and_which_rule(
+    line: str, problem: LadderProblem, named: str
+):
+    """Once one reply listed every rule for any of them; an admin could not tell which."""
+    with pytest.raises(LadderRefused) as refused:
+        parse_ladder(line)
+
+    assert (refused.value.problem, refused.value.value) == (problem, named)
 
 
 def test_a_new_ladder_keeps_the_groups_basis_grace_and_review():
