@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from campaigns.audience_expr import AudienceExprError, AudienceProblem
+from campaigns.audience_expr import RULE, AudienceExprError, AudienceProblem
 from campaigns.audiences import (
     AudienceRefusal,
     AudienceRefused,
@@ -13,6 +13,7 @@ from campaigns.audiences import (
     SavedAudience,
 )
 from campaigns.ports.tags import TagRecord
+from campaigns.segments import Segment, Stage
 from campaigns.services.tags import Tagged, TagRefusal, TagRefused
 from campaigns.tags import MAX_TAG, TagError, TagProblem, TagSource, TagUsage
 from handlers.words import Words
@@ -28,6 +29,10 @@ SHORT_RULE = 120  # characters of a rule shown in /audience list (/audience show
 
 def _short(rule: str) -> str:
     return rule if len(rule) <= SHORT_RULE else rule[: SHORT_RULE - 1] + "…"
+
+
+# The values a name rule takes, as the operator types them (Chinese stage names work too).
+CHOICES = {"stage": [s.value for s in Stage], "rfm": [s.value for s in Segment]}
 
 
 class AudienceTexts:
@@ -142,6 +147,12 @@ class AudienceTexts:
                                            token=token),
             AudienceProblem.TOO_LONG: self._("The rule is too long."),
         }[error.problem]  # fmt: skip
+        rule = RULE.match(error.token)
+        field = rule["field"].lower() if rule else ""
+        if error.problem is AudienceProblem.BAD_VALUE and field in CHOICES:
+            why = self.words.then(why, self._(
+                "{field} is one of: {values}.", field=field, values=", ".join(CHOICES[field])
+            ))  # fmt: skip
         return "❌ " + why + "\n" + self._("Send /audience for the rules.")
 
     def audience_refused(self, error: AudienceRefused) -> str:

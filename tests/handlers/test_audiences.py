@@ -96,6 +96,7 @@ async def test_chinese_groups_get_chinese_tag_and_audience_texts(bot: Harness):
     assert "保存的人群" in listed and "<code>老客</code>" in listed
     assert "1 位" in shown
     assert "取值无法使用" in wrong
+    assert "stage 可选：new, active, silent, dormant, left。" in wrong  # what it could be
     assert "没有名为 <code>nobody</code> 的人群" in unknown
     assert "保存的人群（管理员）" in usage
     assert "已删除人群" in deleted
