@@ -346,6 +346,9 @@ def refusal_text(refused: OfferRefused, now: dt.datetime) -> str:
         OfferProblem.FIXED: "--value: a fixed discount must be above 0",
         OfferProblem.MIN_SPEND: "--value: minimum spend and cap cannot be negative",
         OfferProblem.CAP: "--value: minimum spend and cap cannot be negative",
+        OfferProblem.OVER_MIN_SPEND: "--value: more off than --min-spend would make every "
+        "order it applies to free; give at most the minimum spend, e.g. --value 30 "
+        "--min-spend 199",
     }[refused.problem]
 
 

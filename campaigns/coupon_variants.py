@@ -43,6 +43,7 @@ from campaigns.coupons import (
     AmountError,
     CouponKind,
     Template,
+    over_min_spend,
     parse_amount,
 )
 from campaigns.errors import DomainError
@@ -105,6 +106,7 @@ class TermsProblem(StrEnum):
     OPTION = "option"  # `value`: a key=value word that is unknown or out of its range
     HOLDOUT = "holdout"  # `value`: not a percent from 0 to MAX_HOLDOUT
     PLAN = "plan"  # `value`: a planned size that is not a count of members
+    OVER_MIN_SPEND = "over_min_spend"  # `value`: the terms, more off than their minimum
 
 
 @dataclass
@@ -213,6 +215,8 @@ def parse_terms(raw: str, label: str = "A") -> Terms:
         or (cap is not None and kind is CouponKind.FIXED)
     ):
         raise refused
+    if over_min_spend(kind, value, min_spend):
+        raise TermsRefused(TermsProblem.OVER_MIN_SPEND, raw.strip()[:40], label)
     return Terms(kind, value, min_spend, cap, next(iter(currencies), None))
 
 

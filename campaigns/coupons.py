@@ -171,6 +171,7 @@ class OfferProblem(StrEnum):
     FIXED = "fixed"  # a fixed discount not above 0
     MIN_SPEND = "min_spend"  # below 0
     CAP = "cap"  # not above 0
+    OVER_MIN_SPEND = "over_min_spend"  # more off than the minimum spend (满5减10)
 
 
 @dataclass
@@ -196,6 +197,8 @@ def check_offer(
         raise OfferRefused(OfferProblem.GIFT_VALUE, str(template.value))
     if template.currency not in CURRENCIES:
         raise OfferRefused(OfferProblem.CURRENCY, template.currency)
+    if over_min_spend(template.kind, template.value, template.min_spend):
+        raise OfferRefused(OfferProblem.OVER_MIN_SPEND, str(template.value))
     check_validity(template, now)
     if stock is not None and not 1 <= stock <= MAX_STOCK:
         raise OfferRefused(OfferProblem.STOCK, str(stock))
@@ -203,6 +206,13 @@ def check_offer(
         raise OfferRefused(OfferProblem.PER_MEMBER, str(per_member))
     if audience_joined_days is not None and not 1 <= audience_joined_days <= MAX_AUDIENCE_DAYS:
         raise OfferRefused(OfferProblem.AUDIENCE, str(audience_joined_days))
+
+
+def over_min_spend(kind: CouponKind, value: int, min_spend: int) -> bool:
+    """A fixed discount above its minimum spend (满5减10): every order it applies to would
+    cost nothing, and count as an order of ¥0. (满10减10, a free item, is allowed; so is a
+    no-threshold discount, whose minimum spend is 0.)"""
+    return kind is CouponKind.FIXED and 0 < min_spend < value
 
 
 def check_validity(template: Template, now: dt.datetime) -> None:

@@ -443,6 +443,14 @@ class CouponTexts:
                     terms=f"<code>{html.escape(err.value, quote=False)}</code>",
                     examples=TERMS_EXAMPLES,
                 )
+            case TermsProblem.OVER_MIN_SPEND:
+                said = self._(
+                    "❌ Variant {label}: {terms} takes more off than its minimum spend, so "
+                    "every order it applies to would be free. Write e.g. {examples}.",
+                    label=err.label,
+                    terms=f"<code>{html.escape(err.value, quote=False)}</code>",
+                    examples=TERMS_EXAMPLES,
+                )
             case TermsProblem.TOO_MANY:
                 said = self._(
                     "❌ At most {limit} variants (A–D): this offer has {n}.",

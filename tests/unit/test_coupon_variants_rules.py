@@ -85,6 +85,25 @@ def test_anything_else_is_refused_naming_the_variant(typed: str):
     assert refused.value.label == "B" and refused.value.value == typed.strip()[:40]
 
 
+def test_more_off_than_the_minimum_spend_is_refused_in_chat_and_on_the_command_line():
+    """满5减10: every order it applies to would cost nothing and count as an order of ¥0.
+    A free item at the minimum (满10减10) and no-threshold discounts stay allowed."""
+    from campaigns.coupons import OfferProblem, OfferRefused, check_offer
+
+    with pytest.raises(TermsRefused) as refused:
+        parse_terms("满5减10", "A")
+    assert (refused.value.problem, refused.value.value) == (TermsProblem.OVER_MIN_SPEND, "满5减10")
+    assert parse_terms("满10减10").value == 1000 and parse_terms("无门槛减10").min_spend == 0
+
+    now = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    with pytest.raises(OfferRefused) as made:  # `growthbot coupons create` builds a Template
+        check_offer(name="x", template=Template(FIXED, 1000, min_spend=500), stock=None,
+                    per_member=1, audience_joined_days=None, now=now)  # fmt: skip
+    assert made.value.problem is OfferProblem.OVER_MIN_SPEND
+    check_offer(name="x", template=Template(FIXED, 1000, min_spend=1000), stock=None,
+                per_member=1, audience_joined_days=None, now=now)  # fmt: skip
+
+
 def test_85_zhe_takes_15_percent_off_a_100_order():
     [a] = templates_of([parse_terms("85折")], Template(FIXED, 1))
 

@@ -245,7 +245,7 @@ def _typed(terms: Terms) -> str:
         kind=st.just(CouponKind.FIXED),
         value=st.integers(1, 10**8),
         min_spend=st.integers(0, 10**8),
-    )
+    ).filter(lambda t: t.min_spend == 0 or t.min_spend >= t.value)  # 满5减10 is refused
     | st.builds(
         Terms,
         kind=st.just(CouponKind.PERCENT),
