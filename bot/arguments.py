@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from campaigns.stats import Asked
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -38,3 +42,14 @@ def whole(
 chat_id = whole("a chat id", "-1001234567890")
 record_id = whole("an id", "12", 1)
 number = whole("a number", "30")
+
+
+def period(text: str) -> Asked:
+    """--period of `stats` and `links`, read by the one parser /stats uses (7, 7d, 7天)."""
+    from campaigns.stats import BadPeriod, parse_asked
+
+    try:
+        return parse_asked([text])
+    except BadPeriod:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise argparse.ArgumentTypeError(f"{shown}: give 7d, 30d or 90d (or 7, 30, 90)") from None

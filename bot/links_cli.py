@@ -19,7 +19,7 @@ from bot.spreadsheet import write_csv
 from bot.stats_cli import _day
 from campaigns.channels import ChannelPeriod, ChannelStats
 from campaigns.services.channels import ChannelOverview
-from campaigns.stats import PERIOD_DAYS, Asked, BadPeriod, Period
+from campaigns.stats import Asked, BadPeriod, Period
 
 FIGURES = ("joins", "confirmed", "first_orders", "orders", "gmv")
 CSV_FIELDS = ["group", "channel_id", "name", "url", "revoked", "cost", *FIGURES, "roi"]
@@ -31,7 +31,7 @@ def add_parsers(sub: Any) -> None:
     links.add_argument("--chat", type=arguments.chat_id, required=True, help="group chat id")
     when = links.add_mutually_exclusive_group()
     when.add_argument(
-        "--period", choices=[f"{n}d" for n in PERIOD_DAYS],
+        "--period", type=arguments.period, metavar="7d|30d|90d",
         help="also the members each channel brought in the last 7, 30 or 90 days",
     )  # fmt: skip
     when.add_argument("--since", type=_day, help="... from this day (the group's) to today")
@@ -147,7 +147,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.since:
         asked = Asked(since=args.since)
     elif args.period:
-        asked = Asked(int(args.period.rstrip("d")))
+        asked = args.period
     try:
         seen = asyncio.run(_read(settings, args.chat, asked))
     except BadPeriod:

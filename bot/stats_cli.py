@@ -43,8 +43,9 @@ def add_parsers(sub: Any) -> None:
     stats.add_argument("--chat", type=arguments.chat_id, required=True, help="group chat id")
     when = stats.add_mutually_exclusive_group()
     when.add_argument(
-        "--period", choices=[f"{n}d" for n in PERIOD_DAYS], default=f"{DEFAULT_DAYS}d",
-        help="the last 7, 30 (default) or 90 days, today included",
+        "--period", type=arguments.period, default=f"{DEFAULT_DAYS}d", metavar="7d|30d|90d",
+        help="the last 7, 30 (default) or 90 days, today included (read as /stats reads it: "
+        "7, 7d, 7天)",
     )  # fmt: skip
     when.add_argument("--since", type=_day, help="from this day (the group's) to today")
     stats.add_argument("--format", choices=["table", "json", "csv"], default="table")
@@ -171,7 +172,7 @@ def card_table(card: KpiCard) -> str:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    asked = Asked(since=args.since) if args.since else Asked(int(args.period.rstrip("d")))
+    asked = Asked(since=args.since) if args.since else args.period
     try:
         card, charts = asyncio.run(_card(settings, args, asked))
     except BadPeriod:

@@ -126,3 +126,15 @@ def test_png_draws_the_four_charts_of_stats_into_a_folder(cli: Cli, database_url
     assert names == ["activity.png", "cohorts.png", "funnels.png", "growth.png"]
     assert all((folder / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
     assert f"chart: {folder / 'growth.png'}" in done.err and done.out.startswith("Shop (")
+
+
+def test_the_period_is_read_as_stats_reads_it_in_chat(cli: Cli, database_url: str):
+    """`/stats 7` works in chat; `--period 7` was "invalid choice" (one parser now)."""
+    seed(database_url)
+
+    plain = cli("stats", "--chat", str(CLI_GROUP), "--period", "7", "--format", "json")
+    chinese = cli("stats", "--chat", str(CLI_GROUP), "--period", "7天", "--format", "json")
+
+    assert plain.code == chinese.code == 0, plain.err + chinese.err
+    assert json.loads(plain.out) == json.loads(chinese.out)
+    assert len(json.loads(plain.out)["days"]) == 7
