@@ -142,6 +142,8 @@ def parse_milestones(raw: str, key: str = "milestones", low: int = 0) -> dict[in
         high = MAX_POINTS if key == "milestones" else 10**18
         if not (2 <= day <= 3650 and low <= value <= high):
             raise _invalid(key, "out_of_range")
+        if day in result:  # `7:5,7:10` kept the last: which one was meant?
+            raise _invalid(key, "duplicate_day")
         result[day] = value
     return result
 

@@ -92,6 +92,7 @@ class AdminTexts:
             "unknown_timezone": self._("not an IANA timezone name"),
             "unknown_language": self._("the language must be zh or en"),
             "bad_format": self._("the format is day:points, separated by commas"),
+            "duplicate_day": self._("each day once: it is given twice"),
             "not_on_off": self._("it must be on or off"),
             "bad_reaction": self._(
                 "use warn, mute or off, then optionally all (every member) or new (newcomers only)"

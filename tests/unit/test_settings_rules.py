@@ -45,6 +45,13 @@ def test_malformed_milestones_are_refused():
     assert caught.value.reason == "bad_format"
 
 
+def test_a_milestone_day_given_twice_is_refused_not_silently_the_last():
+    with pytest.raises(InvalidSetting) as caught:
+        parse_milestones("7:5,7:10")
+
+    assert caught.value.reason == "duplicate_day"
+
+
 def test_unknown_key_lists_the_real_keys():
     with pytest.raises(InvalidSetting) as caught:
         apply_setting(ChatSettings(), "colour", "red")
