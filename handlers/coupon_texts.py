@@ -434,22 +434,23 @@ class CouponTexts:
     def terms_refused(self, err: TermsRefused) -> str:
         """What is wrong with the variants or options as typed; nothing was created."""
         nothing = self._("Nothing was created.")
+        typed = {  # a variant's terms as typed, and what to write instead
+            "label": err.label,
+            "terms": f"<code>{html.escape(err.value, quote=False)}</code>",
+            "examples": TERMS_EXAMPLES,
+        }
         match err.problem:
             case TermsProblem.UNREADABLE:
                 said = self._(
                     "❌ Variant {label}: I can't read {terms} as a discount. Write e.g. "
                     "{examples}.",
-                    label=err.label,
-                    terms=f"<code>{html.escape(err.value, quote=False)}</code>",
-                    examples=TERMS_EXAMPLES,
+                    **typed,
                 )
             case TermsProblem.OVER_MIN_SPEND:
                 said = self._(
                     "❌ Variant {label}: {terms} takes more off than its minimum spend, so "
                     "every order it applies to would be free. Write e.g. {examples}.",
-                    label=err.label,
-                    terms=f"<code>{html.escape(err.value, quote=False)}</code>",
-                    examples=TERMS_EXAMPLES,
+                    **typed,
                 )
             case TermsProblem.TOO_MANY:
                 said = self._(
