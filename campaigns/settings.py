@@ -60,6 +60,10 @@ class ChatSettings:
     moderation: ModerationRules = DEFAULT_MODERATION  # anti-spam, flood control, warnings
     listening: ListenSettings = field(default_factory=ListenSettings)  # watch words, FAQ
 
+    def __post_init__(self) -> None:
+        # The default tier names in the group's language, here once for every reader.
+        object.__setattr__(self, "tiers", self.tiers.in_language(self.language))
+
     def as_pairs(self) -> list[tuple[str, str]]:
         """Settings as they are typed in `/set`, in a stable order."""
         return [

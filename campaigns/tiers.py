@@ -1,6 +1,7 @@
 """Membership tiers (会员等级): who qualifies for which tier, promotion, review and demotion.
 
-A group has up to `MAX_TIERS` tiers, level 0 the entry tier everyone is in (普通 by default).
+A group has up to `MAX_TIERS` tiers, level 0 the entry tier everyone is in (普通 by default;
+the default ladder's names follow the group's language: Regular / Premium / VIP in English).
 Each higher tier has entry thresholds on spend and/or points earned; meeting any threshold
 the tier sets qualifies (a tier with both: spend *or* points). Points *earned* count, not the
 balance, so spending points never demotes. What counts is over a rolling 12 months or the
@@ -63,6 +64,10 @@ class TierLadder(BaseModel):
     basis: TierBasis = TierBasis.ROLLING_12_MONTHS
     review_days: int = Field(default=30, ge=1, le=366)  # how often demotions are reviewed
     grace_days: int = Field(default=30, ge=0, le=366)
+    # The names are the default ladder's, never typed by an admin: shown in the group's
+    # language (in_language), and found by either language's (level_named), so a rule saved
+    # as `tier>=高级` keeps working after the group switches to English.
+    default_names: bool = False
 
     @model_validator(mode="after")
     def _ladder(self) -> TierLadder:
@@ -102,7 +107,40 @@ class TierLadder(BaseModel):
         for level, tier in enumerate(self.tiers):
             if tier.name.casefold() == wanted:
                 return level
+        if self._named_by_default():
+            for names in DEFAULT_NAMES.values():
+                for level, other in enumerate(names[: len(self.tiers)]):
+                    if other.casefold() == wanted:
+                        return level
         return None
+
+    def in_language(self, language: str) -> TierLadder:
+        """This ladder as a group in `language` sees it: the default names translated, any
+        other ladder as it is (names an admin typed are theirs, in whatever language)."""
+        names = DEFAULT_NAMES.get(language, DEFAULT_NAMES["en"])
+        if not self._named_by_default() or self._names() == names:
+            return self
+        renamed = tuple(
+            t.model_copy(update={"name": n}) for t, n in zip(self.tiers, names, strict=True)
+        )
+        return self.model_copy(update={"tiers": renamed})
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tiers)
+
+    def _named_by_default(self) -> bool:
+        """The default ladder's names in one of the languages (a copy renamed is not)."""
+        return self.default_names and self._names() in DEFAULT_NAMES.values()
+
+    def is_default(self) -> bool:
+        """The default ladder, whatever language its names are shown in: nothing to store."""
+        return self.in_language("zh") == DEFAULT_LADDER
+
+
+DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
+    "zh": ("普通", "高级", "VIP"),
+    "en": ("Regular", "Premium", "VIP"),
+}
 
 
 DEFAULT_LADDER = TierLadder(
@@ -110,7 +148,8 @@ DEFAULT_LADDER = TierLadder(
         Tier(name="普通"),
         Tier(name="高级", min_spend=100_000, min_points=1_000, multiplier=1.2, reward_points=100),
         Tier(name="VIP", min_spend=500_000, min_points=5_000, multiplier=1.5, reward_points=500),
-    )
+    ),
+    default_names=True,
 )
 
 

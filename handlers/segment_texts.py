@@ -61,9 +61,8 @@ class SegmentTexts:
             Segment.LOST: self._("Lost"),
         }[segment]
 
-    @staticmethod
-    def tier(level: int, names: tuple[str, ...] | None = None) -> str:
-        names = names or tuple(t.name for t in DEFAULT_LADDER.tiers)
+    def tier(self, level: int, names: tuple[str, ...] | None = None) -> str:
+        names = names or tuple(t.name for t in DEFAULT_LADDER.in_language(self.language).tiers)
         return html.escape(names[level] if 0 <= level < len(names) else f"#{level}", quote=False)
 
     def label(

@@ -149,7 +149,7 @@ class TierTexts:
 
     def usage(self) -> str:
         return self._(
-            "Usage: /tier (your tier), /tier ladder. Admins: /tier setup 普通 | 高级 "
+            "Usage: /tier (your tier), /tier ladder. Admins: /tier setup Regular | Premium "
             "spend=1000 points=1000 x=1.2 reward=100 | VIP spend=5000 points=5000 x=1.5 "
             "reward=500 coupon=12 title=VIP; /tier basis 12m|lifetime; /tier grace 30; "
             "/tier review 30; /tier reset; /tier set &lt;name&gt; in reply to a member."

@@ -174,8 +174,15 @@ class SqlAudiences(Repository):
         return result.first() is not None
 
     async def ladder(self, chat_pk: int) -> TierLadder:
-        stored = await self.session.scalar(select(ChatRow.tiers).where(ChatRow.id == chat_pk))
-        return ladder_from_json(stored)  # one reading of chats.tiers, as the settings do
+        row = (
+            await self.session.execute(
+                select(ChatRow.tiers, ChatRow.language).where(ChatRow.id == chat_pk)
+            )
+        ).first()
+        if row is None:
+            return ladder_from_json(None)
+        # One reading of chats.tiers, as the settings do: the default names in the language.
+        return ladder_from_json(row.tiers).in_language(row.language)
 
     async def _selected(
         self, chat_pk: int, expr: Expr, now: dt.datetime, *, whole: bool = True

@@ -18,7 +18,7 @@ from campaigns.moderation import DEFAULT_MODERATION, ModerationRules
 from campaigns.ports.chats import ChatRecord
 from campaigns.referral import ReferralProgram
 from campaigns.settings import ChatSettings
-from campaigns.tiers import DEFAULT_LADDER, ladder_from_json, ladder_to_json
+from campaigns.tiers import ladder_from_json, ladder_to_json
 from storage.models import (
     AdminFocusRow,
     AudienceRow,
@@ -122,7 +122,7 @@ def _write_settings(row: ChatRow, settings: ChatSettings) -> None:
     row.order_points = settings.order_points
     row.points_expiry_months = settings.points_expiry_months
     row.points_expire_from = settings.points_expire_from
-    row.tiers = None if settings.tiers == DEFAULT_LADDER else ladder_to_json(settings.tiers)
+    row.tiers = None if settings.tiers.is_default() else ladder_to_json(settings.tiers)
     row.journeys = book_to_json(settings.journeys)
     row.moderation = (
         None if settings.moderation == DEFAULT_MODERATION else settings.moderation.to_json()

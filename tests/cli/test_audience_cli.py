@@ -88,7 +88,7 @@ def test_list_show_and_export_a_saved_audience(growthbot):
     rows = list(csv.DictReader(io.StringIO(exported[1])))
     assert [r["user_id"] for r in rows] == ["1", "2"]
     assert rows[0]["name"] == '\'=HYPERLINK("http://x","y")'  # a formula stays text
-    assert (rows[1]["tags"], rows[1]["tier"], rows[1]["spend"]) == ("tea vip", "普通", "0")
+    assert (rows[1]["tags"], rows[1]["tier"], rows[1]["spend"]) == ("tea vip", "Regular", "0")
     assert list(rows[0]) == ["user_id", "name", "username", "stage", "rfm_segment", "tier",
                              "tags", "points", "orders", "spend"]  # fmt: skip
     assert json.loads(as_json[1])[1]["tags"] == ["tea", "vip"]

@@ -41,13 +41,13 @@ def test_export_members_has_each_members_stage_rfm_and_tier(export):  # noqa: F8
         assert (row["rfm_r"], row["rfm_f"], row["rfm_m"], row["rfm_segment"]) == (
             "1", "1", "1", "lost",
         )  # no activity, no orders: nothing scores above nothing  # fmt: skip
-        assert row["tier"] == "普通"  # by name, as `audience export` writes it
+        assert row["tier"] == "Regular"  # by name, as `audience export` writes it
     claimer = rows[LINK.user_id]
     r = claimer_recency()
     assert (claimer["rfm_r"], claimer["rfm_f"], claimer["rfm_segment"]) == (
         str(r), "1", str(segment_of(r, 1, 1)),
     )  # one active day: F is 1  # fmt: skip
-    assert claimer["tier"] == "普通"
+    assert claimer["tier"] == "Regular"
 
 
 def test_segments_prints_the_counts_as_json_and_as_text(export, capsys):  # noqa: F811
@@ -64,7 +64,7 @@ def test_segments_prints_the_counts_as_json_and_as_text(export, capsys):  # noqa
     expected_rfm = {"lost": 2} | {claimer: 1} if claimer != "lost" else {"lost": 3}
     assert report["stages"]["now"] == {expected_stage(): 3}
     assert report["rfm_by"] == "activity" and report["rfm"]["now"] == expected_rfm
-    assert report["tiers"]["now"] == {"普通": 3}  # by name, as /segments shows it
+    assert report["tiers"]["now"] == {"Regular": 3}  # by name, as /segments shows it
     assert report["thresholds"]["dormant_days"] == 30
     assert "Segments of Store" in text and "<b>" not in text
 

@@ -251,3 +251,21 @@ async def test_a_broadcast_to_a_saved_audience_reaches_who_it_selects_when_sent(
     assert go["text"] == "📣 Send to 1"
     got = {uid: bot.world.delivered(uid).count("For our VIPs") for uid in (ALICE, BOB, CAROL)}
     assert got == {ALICE: 1, BOB: 1, CAROL: 0}
+
+
+async def test_the_default_tiers_follow_the_groups_language_and_saved_rules_keep_working(
+    bot: Harness,
+):
+    await members_who_started(bot, ALICE, BOB)
+
+    [ladder] = await bot.say(OWNER, "/tier ladder")
+    [saved] = await bot.say(OWNER, "/audience save plain tier<Premium")
+    await bot.say(OWNER, "/set language zh")
+    [ladder_zh] = await bot.say(OWNER, "/tier ladder")
+    [shown] = await bot.say(OWNER, "/audience show plain")
+
+    assert "1. <b>Regular</b>" in ladder and "2. <b>Premium</b>" in ladder
+    assert "普通" not in ladder
+    assert "✅ Saved." in saved and "2 members who started me match" in saved
+    assert "1. <b>普通</b>" in ladder_zh and "2. <b>高级</b>" in ladder_zh
+    assert "2 位" in shown, shown

@@ -309,7 +309,8 @@ async def test_member_day_gifts_can_go_to_a_tier_and_above(bot: Harness):
     await tick(bot, at(2026, 12, 15, 2, 30))
 
     assert (
-        "There is no tier <code>Gold</code> in this group. Its tiers: 普通, 高级, VIP." in unknown
+        "There is no tier <code>Gold</code> in this group. Its tiers: Regular, Premium, VIP."
+        in unknown
     )
     assert "gifts for tier vip and above" in saved
     assert len(private(bot, ALICE, "VIP 会员日礼")) == 1

@@ -164,7 +164,7 @@ async def test_tier_without_a_check_in_knows_a_member_who_just_spoke(bot: Harnes
 
     [card] = await bot.say(BOB, "/tier", at=NOW)
 
-    assert "no activity" not in card and "普通" in card
+    assert "no activity" not in card and "Regular" in card
 
 
 async def test_a_claim_is_activity_a_dormant_member_who_claims_is_active_again(bot: Harness):

@@ -21,9 +21,9 @@ async def test_tier_shows_the_members_tier_and_the_numbers_to_the_next(bot: Harn
 
     [reply] = await bot.say(ALICE, "/tier")
 
-    assert "🎖 <b>Alice Liu</b>: <b>普通</b>" in reply
+    assert "🎖 <b>Alice Liu</b>: <b>Regular</b>" in reply
     assert "Over the last 12 calendar months: spent ¥0.00 · 10 points earned" in reply
-    assert "⬆️ Next: <b>高级</b> — spend ¥1,000.00 more or earn 990 more points" in reply
+    assert "⬆️ Next: <b>Premium</b> — spend ¥1,000.00 more or earn 990 more points" in reply
 
 
 async def test_tier_in_chinese(bot: Harness):
@@ -46,7 +46,7 @@ async def test_me_shows_the_tier(bot: Harness):
 
     [me] = await bot.say(ALICE, "/me")
 
-    assert "🎖 Tier: <b>普通</b>" in me
+    assert "🎖 Tier: <b>Regular</b>" in me
 
 
 async def test_ladder_lists_every_tier_with_thresholds_and_benefits(bot: Harness):
@@ -54,7 +54,7 @@ async def test_ladder_lists_every_tier_with_thresholds_and_benefits(bot: Harness
 
     lines = ladder.splitlines()
     assert lines[0] == "🎖 Membership tiers"
-    assert lines[1] == "1. <b>普通</b>"
+    assert lines[1] == "1. <b>Regular</b>"
     assert lines[3] == (
         "3. <b>VIP</b> · spend ≥ ¥5,000.00 or ≥ 5000 points earned · ×1.5 points"
         " · entry reward 500 points"
@@ -123,7 +123,7 @@ async def test_an_admin_raises_a_member_by_reply_and_it_is_told(bot: Harness):
     assert "Reply to the member's message" in usage
     assert "There is no tier called “Gold”" in unknown
     assert (
-        "✅ <b>Alice Liu</b> is now <b>VIP</b> (was <b>普通</b>). Entry rewards: +600 points."
+        "✅ <b>Alice Liu</b> is now <b>VIP</b> (was <b>Regular</b>). Entry rewards: +600 points."
         in raised
     )
     assert any("You are now <b>VIP</b>" in text for text in raised)  # privately, to Alice
@@ -156,11 +156,11 @@ async def test_the_review_job_demotes_after_the_grace_period_and_tells_the_membe
 
     notices = [c.text for c in bot.world.sent(ALICE)][before:]
     assert notices == [
-        "Your membership tier in <b>Sunny Tea Club</b> is now <b>普通</b>. Earn points or "
+        "Your membership tier in <b>Sunny Tea Club</b> is now <b>Regular</b>. Earn points or "
         "shop to climb again: /tier in the group shows what the next tier needs."
     ]
     [me] = await bot.say(ALICE, "/me")
-    assert "🎖 Tier: <b>普通</b>" in me
+    assert "🎖 Tier: <b>Regular</b>" in me
 
 
 async def test_tier_says_until_when_a_member_below_their_tier_keeps_it(bot: Harness):

@@ -103,7 +103,8 @@ def test_tier_settings_round_trip_through_storage_json_and_reset():
     settings = apply_tier_setting(ChatSettings(), "setup", "普通 | 银 points=5 x=2")
 
     assert ladder_from_json(ladder_to_json(settings.tiers)) == settings.tiers
-    assert apply_tier_setting(settings, "reset", "").tiers == DEFAULT_LADDER
+    assert apply_tier_setting(settings, "reset", "").tiers == DEFAULT_LADDER.in_language("en")
+    assert apply_tier_setting(settings, "reset", "").tiers.is_default()
     assert ladder_from_json(None) == DEFAULT_LADDER
     assert ladder_from_json({"tiers": []}) == DEFAULT_LADDER  # no longer valid: the default
 
@@ -162,3 +163,35 @@ async def test_a_stored_ladders_offer_no_offer_can_have_grants_nothing_and_break
         await tier_coupon(no_store, no_store, 5, ref, dt.datetime(2026, 11, 30, tzinfo=dt.UTC))
         is None
     )
+
+
+def test_the_default_ladder_is_named_in_the_groups_language_and_found_by_either():
+    english = ChatSettings(language="en").tiers
+    chinese = ChatSettings(language="zh").tiers
+
+    assert [t.name for t in english.tiers] == ["Regular", "Premium", "VIP"]
+    assert [t.name for t in chinese.tiers] == ["普通", "高级", "VIP"]
+    # A rule saved in one language keeps meaning the same level after a switch.
+    assert english.level_named("高级") == chinese.level_named("premium") == 1
+    assert english.is_default() and chinese.is_default()
+    # Thresholds and benefits are the same ladder's.
+    assert english.tiers[2].min_spend == chinese.tiers[2].min_spend == 500_000
+    # Changed options keep the names following the language, through storage too.
+    lifetime = apply_tier_setting(ChatSettings(language="zh"), "basis", "lifetime").tiers
+    stored = ladder_from_json(ladder_to_json(lifetime))
+    assert not stored.is_default()
+    assert ChatSettings(language="en", tiers=stored).tiers.tiers[0].name == "Regular"
+
+
+def test_names_an_admin_typed_are_never_translated():
+    typed = apply_tier_setting(ChatSettings(language="en"), "setup", "普通 | 高级 points=5")
+    renamed = DEFAULT_LADDER.model_copy(
+        update={"tiers": (DEFAULT_LADDER.tiers[0].model_copy(update={"name": "Bronze"}),
+                          *DEFAULT_LADDER.tiers[1:])}
+    )  # fmt: skip
+
+    assert [t.name for t in typed.tiers.tiers] == ["普通", "高级"]
+    assert typed.tiers.level_named("Premium") is None
+    assert ChatSettings(language="en", tiers=renamed).tiers.tiers[0].name == "Bronze"
+    assert renamed.level_named("Regular") is None
+    assert not typed.tiers.is_default()
