@@ -84,13 +84,16 @@ def parse_tag_command(
     words: list[str], *, replying: bool, tag: bool = True
 ) -> tuple[int | None, str]:
     """`/tag <name>` in reply (user None: the replied-to member) or `/tag <user id> <name>`;
-    with `tag=False` (/tags) only the optional user id. TagUsage for anything else."""
-    wanted = 1 if tag else 0
-    if len(words) == wanted + 1 and words[0].isascii() and words[0].isdigit():
+    with `tag=False` (/tags) only the optional user id. TagUsage for anything else. A name
+    of several words is returned whole: parse_tag then says a tag has no spaces, which is
+    what `/tag big spender` needs to hear, rather than the usage."""
+    if words and words[0].isascii() and words[0].isdigit() and len(words) >= 1 + tag:
         user_id = int(words[0])
-        if not 0 < user_id <= MAX_USER_ID:
+        if not 0 < user_id <= MAX_USER_ID or (not tag and len(words) > 1):
             raise TagUsage
-        return user_id, words[1] if tag else ""
-    if replying and len(words) == wanted:
-        return None, words[0] if tag else ""
+        return user_id, " ".join(words[1:])
+    if replying and len(words) >= 1 and tag:
+        return None, " ".join(words)
+    if replying and not words and not tag:
+        return None, ""
     raise TagUsage

@@ -47,6 +47,16 @@ async def test_admins_tag_by_reply_or_user_id_and_see_a_members_tags(bot: Harnes
     assert "vip-prospect" in after and "茶友" not in after
 
 
+async def test_a_tag_of_two_words_by_reply_is_told_it_has_a_space(bot: Harness):
+    await members_who_started(bot, ALICE)
+
+    [spaced] = await replying(bot, OWNER, "/tag big spender", ALICE)
+    [tags] = await bot.say(OWNER, f"/tags {ALICE}")
+
+    assert "Not a tag name: use letters, digits and _ : . - only, no spaces" in spaced
+    assert "<code>vip-prospect</code>" in spaced and "has no tags" in tags
+
+
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
@@ -61,6 +71,7 @@ async def test_admins_tag_by_reply_or_user_id_and_see_a_members_tags(bot: Harnes
         ("/tag 0 vip", "Usage (admins)"),
         ("/tag ٣٣ vip", "Usage (admins)"),
         ("/tag 424242 vip", "not a member of this group"),
+        (f"/tag {ALICE} big spender", "no spaces"),
     ],
 )
 async def test_bad_tag_commands_get_a_clear_answer_and_change_nothing(

@@ -81,9 +81,17 @@ def test_tag_command_words():
     assert parse_tag_command(["12345", "vip"], replying=False) == (12345, "vip")
     assert parse_tag_command([], replying=True, tag=False) == (None, "")
     assert parse_tag_command(["12345"], replying=False, tag=False) == (12345, "")
-    for words in (["vip"], ["12345"], ["1", "2", "3"], ["-5", "vip"], ["٣", "vip"]):
+    for words in (["vip"], ["12345"], ["-5", "vip"], ["٣", "vip"]):
         with pytest.raises(TagUsage):
             parse_tag_command(words, replying=False)
+    with pytest.raises(TagUsage):
+        parse_tag_command(["12345", "vip"], replying=False, tag=False)
+    # Several words are one name with spaces, which parse_tag refuses as such.
+    assert parse_tag_command(["big", "spender"], replying=True) == (None, "big spender")
+    assert parse_tag_command(["1", "2", "3"], replying=False) == (1, "2 3")
+    with pytest.raises(TagError) as spaced:
+        parse_tag("big spender")
+    assert spaced.value.problem is TagProblem.BAD_CHARACTERS
 
 
 def test_audience_command_words():
