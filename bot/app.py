@@ -423,10 +423,15 @@ def build_application(
 
     stop_by = [math.inf]  # the loop's time by which stopping gives up waiting
 
-    async def step(what: str, action: Callable[[], Awaitable[object]]) -> None:
+    async def step(
+        what: str,
+        action: Callable[[], Awaitable[object]],
+        slow: str = "is the database answering?",
+    ) -> None:
         """One step of stopping: a failure is one log line, and the next step still runs.
         Steps share the stop's time (STOP_WITHIN_SECONDS); one past it still gets a second,
-        so a database that hangs cannot hold the stop for minutes."""
+        so a database that hangs cannot hold the stop for minutes. `slow`: what most likely
+        held the step up, said when it runs out of time."""
         loop = asyncio.get_running_loop()
         limit = asyncio.timeout_at(max(stop_by[0], loop.time() + 1))
         try:
@@ -435,10 +440,7 @@ def build_application(
         except Exception as error:
             app_failures.append(what)
             if isinstance(error, TimeoutError) and limit.expired():
-                why = (
-                    f"no end in sight after {settings.stop_within_seconds:.0f} s"
-                    " (is the database answering?)"
-                )
+                why = f"no end in sight after {settings.stop_within_seconds:.0f} s ({slow})"
             else:
                 why = reason(error)
             log.error("stopping: %s failed: %s", what, why)
@@ -458,7 +460,11 @@ def build_application(
             await step("stopping the outbox", deps.outbox.stop)  # in-flight sends are recorded
         if isinstance(deps.acks, GroupAcks):
             # every member waiting for an answer gets it
-            await step("sending the answers still waiting", deps.acks.stop)
+            await step(
+                "sending the answers still waiting",
+                deps.acks.stop,
+                slow="Telegram takes about 20 messages a minute in a group",
+            )
         if isinstance(deps.cards, LatestEdits):
             await step("editing the cards still waiting", deps.cards.stop)
         if isinstance(deps.deal_posts, DealPostEdits):

@@ -5,6 +5,8 @@ order, and nothing is refused. Minutes pass on the fake clock."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
@@ -112,6 +114,25 @@ async def test_a_stop_sends_the_answers_still_waiting(rush: Harness):
     ranks = [int(r) for text in group_texts(bot) for r in RANK.findall(text)]
     assert ranks == list(range(1, 61))
     assert acks.waiting() == 0 and bot.world.refused_429 == 0
+
+
+async def test_a_stop_cut_off_by_its_time_limit_says_how_many_were_not_answered(
+    rush: Harness, caplog: pytest.LogCaptureFixture
+):
+    bot, acks = rush, acks_of(rush)
+    for i in range(300):
+        await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
+    stopping = asyncio.ensure_future(acks.stop())
+    for _ in range(20):  # the stop sends what the group's minute has room for, then waits
+        await asyncio.sleep(0)
+
+    stopping.cancel()  # what the stop's time limit does
+    with contextlib.suppress(asyncio.CancelledError):
+        await stopping
+
+    left = acks.waiting()
+    assert left > 0
+    assert f"{left} acknowledgements could not be sent before the stop" in caplog.text
 
 
 async def test_a_stop_in_the_middle_of_a_rush_answers_everyone_in_few_messages_and_soon(
