@@ -118,19 +118,19 @@ class TierLadder(BaseModel):
         """This ladder as a group in `language` sees it: the default names translated, any
         other ladder as it is (names an admin typed are theirs, in whatever language)."""
         names = DEFAULT_NAMES.get(language, DEFAULT_NAMES["en"])
-        if not self._named_by_default() or self._names() == names:
+        if not self._named_by_default() or self.names() == names:
             return self
         renamed = tuple(
             t.model_copy(update={"name": n}) for t, n in zip(self.tiers, names, strict=True)
         )
         return self.model_copy(update={"tiers": renamed})
 
-    def _names(self) -> tuple[str, ...]:
+    def names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tiers)
 
     def _named_by_default(self) -> bool:
         """The default ladder's names in one of the languages (a copy renamed is not)."""
-        return self.default_names and self._names() in DEFAULT_NAMES.values()
+        return self.default_names and self.names() in DEFAULT_NAMES.values()
 
     def is_default(self) -> bool:
         """The default ladder, whatever language its names are shown in: nothing to store."""
@@ -393,10 +393,16 @@ def ladder_to_json(ladder: TierLadder) -> dict[str, Any]:
 
 
 def ladder_from_json(data: dict[str, Any] | None) -> TierLadder:
-    """A stored ladder; none stored (or one no longer valid) is the default ladder."""
+    """A stored ladder; none stored (or one no longer valid) is the default ladder. One
+    stored before ladders said whether their names were typed (`default_names` absent)
+    with the default's Chinese names is the default ladder with options changed (`/tier
+    basis` and the like stored it whole): its names follow the language too."""
     if not data:
         return DEFAULT_LADDER
     try:
-        return TierLadder.model_validate(data)
+        ladder = TierLadder.model_validate(data)
     except ValidationError:
         return DEFAULT_LADDER
+    if "default_names" not in data and ladder.names() == DEFAULT_NAMES["zh"]:
+        return ladder.model_copy(update={"default_names": True})
+    return ladder

@@ -128,7 +128,7 @@ class AudienceTexts:
             "<code>/audience save winback stage=dormant and spend&gt;0</code>\n"
             "<code>/audience list</code> · <code>/audience show winback</code> · "
             "<code>/audience delete winback</code>\n"
-            "Rules: stage=new|active|silent|dormant|left, rfm=at_risk, tier&gt;=高级, "
+            "Rules: stage=new|active|silent|dormant|left, rfm=at_risk, tier&gt;=Premium, "
             "tag=vip, orders&gt;=2, spend&gt;=500, last_order&gt;30d, invited&gt;=3, lang=zh, "
             "joined&lt;7d, active&gt;30d, checkin&lt;1d, points&gt;=100; combine with and, or, "
             "not and parentheses. Use one in a broadcast: <code>/broadcast @winback</code>."

@@ -21,6 +21,7 @@ from campaigns.services.segments import (
     set_threshold,
     threshold_days,
 )
+from campaigns.tiers import TierLadder
 from handlers.callbacks import (
     SegmentButton,
     SegmentPageButton,
@@ -41,9 +42,10 @@ def view_parts(view: SegmentView) -> tuple[Dimension, str]:
     return DIMENSIONS[prefix], key
 
 
-def view_named(word: str, tier_names: tuple[str, ...] = ()) -> SegmentView | None:
+def view_named(word: str, ladder: TierLadder | None = None) -> SegmentView | None:
     """`/segments list dormant` / `at_risk` / `2`, or a name as the report shows it in
-    either language (`沉默`, `已流失`, `At Risk`) or a tier's name (`VIP`): the list, if any."""
+    either language (`沉默`, `已流失`, `At Risk`) or a tier's name (`VIP`, the default
+    ladder's in either language): the list, if any."""
     folded = word.casefold().replace("_", " ").replace("-", " ")
     for view in SegmentView:
         dimension, key = view_parts(view)
@@ -55,9 +57,9 @@ def view_named(word: str, tier_names: tuple[str, ...] = ()) -> SegmentView | Non
             return view
     if folded in {"rfm new", "新客户"}:
         return SegmentView.RFM_NEW
-    for level, name in enumerate(tier_names[:5]):
-        if folded == name.casefold():
-            return SegmentView(f"t-{level}")
+    level = ladder.level_named(word) if ladder is not None else None
+    if level is not None and level < 5:
+        return SegmentView(f"t-{level}")
     return None
 
 
@@ -84,8 +86,8 @@ async def segments_command(call: Call[SegmentTexts]) -> None:
         )
         await call.reply(call.t.threshold_set(words[1].lower(), threshold_days(new, words[1])))
     elif words[0].lower() == "list" and len(words) in (2, 3):
-        names = tuple(t.name for t in (await call.deps.settings_of(call.group_id)).tiers.tiers)
-        view, page = view_named(words[1], names), _page(words[2] if len(words) == 3 else "1")
+        ladder = (await call.deps.settings_of(call.group_id)).tiers
+        view, page = view_named(words[1], ladder), _page(words[2] if len(words) == 3 else "1")
         if view is None:
             await call.reply(call.t.unknown_list())
         else:

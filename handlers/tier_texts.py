@@ -33,6 +33,9 @@ class TierTexts:
         return html.escape(text, quote=False)
 
     def tier_name(self, ladder: TierLadder, level: int) -> str:
+        """A tier as this reader reads it: the default ladder's names in their language (a
+        private notice is in the member's, a group reply in the group's)."""
+        ladder = ladder.in_language(self.language)
         tier = ladder.tiers[min(max(level, 0), len(ladder.tiers) - 1)]
         return f"<b>{self._esc(tier.name)}</b>"
 
@@ -67,7 +70,7 @@ class TierTexts:
     def ladder(self, ladder: TierLadder) -> str:
         """/tier ladder: every tier, its thresholds and benefits, and how it is counted."""
         lines = [self._("🎖 Membership tiers")]
-        for level, tier in enumerate(ladder.tiers):
+        for level, tier in enumerate(ladder.in_language(self.language).tiers):
             parts = [f"{level + 1}. <b>{self._esc(tier.name)}</b>"]
             if level:
                 parts.append(self._thresholds(tier))
@@ -149,8 +152,8 @@ class TierTexts:
 
     def usage(self) -> str:
         return self._(
-            "Usage: /tier (your tier), /tier ladder. Admins: /tier setup Regular | Premium "
-            "spend=1000 points=1000 x=1.2 reward=100 | VIP spend=5000 points=5000 x=1.5 "
+            "Usage: /tier (your tier), /tier ladder. Admins: /tier setup Member | Silver "
+            "spend=1000 points=1000 x=1.2 reward=100 | Gold spend=5000 points=5000 x=1.5 "
             "reward=500 coupon=12 title=VIP; /tier basis 12m|lifetime; /tier grace 30; "
             "/tier review 30; /tier reset; /tier set &lt;name&gt; in reply to a member."
         )

@@ -153,6 +153,7 @@ async def test_a_list_by_the_name_the_report_shows_in_either_language_or_a_tier_
         ("dormant", "沉睡"),
         ("已流失", "已流失"),
         ("普通", "普通"),
+        ("Premium", "高级"),  # the default tiers' English name, in a Chinese group
     ):
         await bot.say(ADMIN, f"/segments list {word}", at=NOW)
         listing = bot.world.delivered(ADMIN)[-1]

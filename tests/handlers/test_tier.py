@@ -132,6 +132,20 @@ async def test_an_admin_raises_a_member_by_reply_and_it_is_told(bot: Harness):
     assert "Points: 600" in me and "🎖 Tier: <b>VIP</b>" in me
 
 
+async def test_a_member_is_told_of_a_default_tier_in_their_own_language(bot: Harness):
+    await started(bot, BOB)  # 鲍勃 reads Chinese; the group is English
+    said = bot.world.message(GROUP, BOB, "你好", at=MONDAY)
+    await bot.send(said)
+
+    raised = await bot.send(
+        bot.world.message(GROUP, ADMIN, "/tier set Premium", reply_to_message=said["message"])
+    )
+
+    assert "✅ <b>鲍勃</b> is now <b>Premium</b> (was <b>Regular</b>)." in raised[0]
+    [notice] = [text for text in raised[1:] if "恭喜" in text]  # privately, to 鲍勃
+    assert "<b>高级</b>" in notice and "Premium" not in notice
+
+
 async def test_tier_with_nonsense_explains_the_usage(bot: Harness):
     [reply] = await bot.say(ALICE, "/tier everything please")
 

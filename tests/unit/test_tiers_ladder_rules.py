@@ -183,6 +183,16 @@ def test_the_default_ladder_is_named_in_the_groups_language_and_found_by_either(
     assert ChatSettings(language="en", tiers=stored).tiers.tiers[0].name == "Regular"
 
 
+def test_a_default_ladder_stored_whole_before_its_names_were_marked_follows_the_language():
+    stored_then = ladder_to_json(with_option(DEFAULT_LADDER, "basis", "lifetime"))
+    del stored_then["default_names"]  # what /tier basis stored before
+    typed_now = ladder_to_json(parse_ladder("普通 | 高级 points=5 | VIP points=9"))
+
+    assert ladder_from_json(stored_then).in_language("en").names() == ("Regular", "Premium", "VIP")
+    assert ladder_from_json(stored_then).basis is TierBasis.LIFETIME
+    assert ladder_from_json(typed_now).in_language("en").names() == ("普通", "高级", "VIP")
+
+
 def test_names_an_admin_typed_are_never_translated():
     typed = apply_tier_setting(ChatSettings(language="en"), "setup", "普通 | 高级 points=5")
     renamed = DEFAULT_LADDER.model_copy(
