@@ -38,6 +38,10 @@ class Tiers(Protocol):
         self, chat_pk: int, user_id: int, below_since: dt.datetime | None
     ) -> None: ...
 
+    async def cap(self, chat_pk: int, top: int) -> int:
+        """Members stored above level `top` (the ladder was shortened) are put at `top`, the
+        tier every reader already counted them in; how many were."""
+
     async def rewarded(self, chat_pk: int, user_id: int) -> set[int]:
         """Levels whose entry reward the member has had."""
 

@@ -146,6 +146,28 @@ async def test_a_member_is_told_of_a_default_tier_in_their_own_language(bot: Har
     assert "<b>高级</b>" in notice and "Premium" not in notice
 
 
+async def test_a_shorter_ladder_puts_members_of_a_tier_it_no_longer_has_at_its_top(
+    bot: Harness,
+):
+    await started(bot, ALICE)
+    said = bot.world.message(GROUP, ALICE, "hello", at=MONDAY)
+    await bot.send(said)
+    await bot.send(
+        bot.world.message(GROUP, ADMIN, "/tier set VIP", reply_to_message=said["message"])
+    )
+    bot.world.start_private(ADMIN)
+
+    await bot.say(ADMIN, "/tier setup Bronze | Silver points=10")
+    await bot.say(ADMIN, "/segments", at=MONDAY)
+    report = bot.world.delivered(ADMIN)[-1]
+    [card] = await bot.say(ALICE, "/tier")
+    [in_silver] = await bot.say(ADMIN, "/audience save top tier=Silver")
+
+    assert "<b>Silver</b>" in card
+    assert "#2" not in report and "Silver" in report, report
+    assert "1 member" in in_silver, in_silver
+
+
 async def test_tier_with_nonsense_explains_the_usage(bot: Harness):
     [reply] = await bot.say(ALICE, "/tier everything please")
 
