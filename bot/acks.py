@@ -218,6 +218,11 @@ class GroupAcks:
         answered twice is worse than a line that may be missing); an edit can be repeated."""
         try:
             return await request
+        except asyncio.CancelledError:
+            # The stop's time limit, most likely while the batch waited for the group's
+            # minute to have room: it is still unsent, and counted as such (waiting()).
+            g.pending[:0] = batch
+            raise
         except RetryAfter:
             g.pending[:0] = batch
         except TimedOut as error:
