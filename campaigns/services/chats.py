@@ -148,9 +148,10 @@ async def change_setting(
         new = apply(record.settings, key, value)
         new = with_expiry_grace(record.settings, new, local_day(at, new.timezone))
         await uow.chats.save_settings(record.pk, new)
-        if len(new.tiers.tiers) < len(record.settings.tiers.tiers):
-            # A shorter ladder: whoever held a tier it no longer has is at its top tier (the
-            # tier their points and /me already counted them in), not at a level none shows.
+        if new.tiers != record.settings.tiers:
+            # Whoever holds a tier the ladder no longer has (it is shorter, or was shortened
+            # before this rule) is at its top tier: the tier their points and /me already
+            # counted them in, not a level nothing shows.
             await uow.tiers.cap(record.pk, len(new.tiers.tiers) - 1)
         await uow.commit()
     return new

@@ -3,7 +3,10 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select, update
+
 from bot.jobs import Jobs
+from storage.models import MembershipRow
 from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness
 
 DAY = dt.timedelta(days=1)
@@ -166,6 +169,25 @@ async def test_a_shorter_ladder_puts_members_of_a_tier_it_no_longer_has_at_its_t
     assert "<b>Silver</b>" in card
     assert "#2" not in report and "Silver" in report, report
     assert "1 member" in in_silver, in_silver
+
+
+async def test_a_ladder_change_puts_a_member_stored_above_its_top_at_the_top(bot: Harness):
+    await bot.say(ALICE, "hello", at=MONDAY)
+    await bot.flush()
+    uow = bot.app.bot_data.deps.uow()
+    async with uow:  # left by a ladder shortened before shortening capped the members
+        await uow.session.execute(
+            update(MembershipRow).where(MembershipRow.user_id == ALICE).values(tier=4)
+        )
+        await uow.commit()
+
+    await bot.say(ADMIN, "/tier grace 10")
+
+    async with uow:
+        stored = await uow.session.scalar(
+            select(MembershipRow.tier).where(MembershipRow.user_id == ALICE)
+        )
+    assert stored == 2  # VIP, the default ladder's top
 
 
 async def test_tier_with_nonsense_explains_the_usage(bot: Harness):
