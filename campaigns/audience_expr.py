@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -90,6 +91,14 @@ STAGE_NAMES = {s.value: s for s in Stage} | {
 }
 SEGMENT_NAMES = {s.value: s for s in Segment}
 TAG = re.compile(r"^[\w:.\-]{1,32}$")
+
+
+def fold_tag(text: str) -> str:
+    """A tag as stored and compared: compatibility forms folded (a full-width `ＶＩＰ` is
+    `VIP`, as phones' Chinese keyboards type it), then lowercased."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
 LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})?$")
 RULE = re.compile(r"^(?P<field>[a-z_]{3,12})(?P<op><=|>=|!=|<|>|=)(?P<value>.{1,64})$", re.I)
 TOKEN = re.compile(r"\(|\)|[^\s(),，]+")
@@ -287,7 +296,8 @@ def _value(kind: Kind, field: str, op: Op, raw: str) -> int | str | None:
         return segment.value if segment else None
     if field == "lang":
         return lowered if LANG.match(lowered) else None
-    return lowered if TAG.match(lowered) else None
+    tag = fold_tag(raw)
+    return tag if TAG.match(tag) else None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 A tag is one word the audience language can name (`tag=vip-prospect`): letters of any
 script (中文 too), digits, `_ : . -`, at most `MAX_TAG` characters, stored lowercased so that
-`tag=VIP` and `tag=vip` are one tag. Rule tags come from orders: each item becomes
+`tag=VIP` and `tag=vip` are one tag (and full-width `ＶＩＰ` too: compatibility forms are folded,
+`audience_expr.fold_tag`). Rule tags come from orders: each item becomes
 `bought:<item>` and the category `category:<category>`, made into a valid tag (spaces become
 `-`, other characters are dropped, cut to length); the database's unique key keeps a tag
 once per member however often an order is replayed.
@@ -14,7 +15,7 @@ import re
 from collections.abc import Iterable
 from enum import StrEnum
 
-from campaigns.audience_expr import TAG
+from campaigns.audience_expr import TAG, fold_tag
 from campaigns.errors import DomainError
 
 MAX_TAG = 32
@@ -45,7 +46,7 @@ def parse_tag(text: str) -> str:
     """A typed tag name, lowercased; TagError for anything else (never another error)."""
     if len(text) > MAX_INPUT:
         raise TagError(TagProblem.TOO_LONG, text)
-    name = text.strip().lower()
+    name = fold_tag(text.strip())
     if not name:
         raise TagError(TagProblem.EMPTY)
     if len(name) > MAX_TAG:
@@ -57,7 +58,7 @@ def parse_tag(text: str) -> str:
 
 def slug(prefix: str, text: str) -> str | None:
     """`prefix` + `text` made into a valid tag (None when nothing of `text` is left)."""
-    words = "-".join(text.lower().split())
+    words = "-".join(fold_tag(text).split())
     kept = re.sub(r"-{2,}", "-", _DROP.sub("", words)).strip("-.:")
     if not kept:
         return None

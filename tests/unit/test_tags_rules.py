@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns.audience import AudienceError, parse_audience, split_command
+from campaigns.audience_expr import parse
 from campaigns.audiences import (
     AudienceRefused,
     AudienceUsage,
@@ -74,6 +75,12 @@ def test_the_command_words_raise_nothing_but_usage(words, replying, tag):
     with contextlib.suppress(TagUsage):
         user_id, _ = parse_tag_command(words, replying=replying, tag=tag)
         assert user_id is None or 0 < user_id < 2**63
+
+
+def test_a_full_width_tag_is_the_same_tag_typed_or_in_a_rule():
+    assert parse_tag("ＶＩＰ") == parse_tag("vip") == "vip"
+    assert parse_tag("ＶＩＰ－ｃａｒｅ") == "vip-care"
+    assert parse("tag=ＶＩＰ") == parse("tag=vip")
 
 
 def test_tag_command_words():
