@@ -87,10 +87,12 @@ class GroupAcks:
         self.groups: dict[int, _Group] = {}
         self.private: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
         self._private_task: asyncio.Task[None] | None = None
+        self._private_sending = 0  # a private detail taken from the queue and not yet sent
         self._working = 0  # flushes and private sends under way (tests wait for them: settled)
         self._stopping = False
-        # What was sent, for logs and tests: new group messages, group edits, private ones.
-        self.messages = self.edits = self.privately = 0
+        # What was sent, for logs and tests: new group messages, group edits, private ones;
+        # and the private details queued.
+        self.messages = self.edits = self.privately = self.queued_privately = 0
 
     async def add(self, chat_id: int, ack: Ack) -> None:
         """Answer now if the group is quiet, else in its next message or edit."""
@@ -261,6 +263,7 @@ class GroupAcks:
         for ack in wanted:
             if ack.user_id in reachable and ack.private:
                 self.private.put_nowait((ack.user_id, ack.private))
+                self.queued_privately += 1
         if not self.private.empty() and self._private_task is None:
             self._working += 1  # from now: the task counts as working until the queue is empty
             self._private_task = asyncio.get_running_loop().create_task(
@@ -272,12 +275,14 @@ class GroupAcks:
         try:
             while not self.private.empty():
                 user_id, text = self.private.get_nowait()
+                self._private_sending = 1  # until sent or refused; a stop cut off leaves it
                 await self.budget.until_room(user_id)  # one a second in a private chat
                 try:
                     await self.bot.send_message(user_id, text)
                     self.privately += 1
                 except TelegramError as error:  # blocked the bot, or gone: only a courtesy
                     log.info("private acknowledgement to %s not sent: %s", user_id, error)
+                self._private_sending = 0
         finally:
             self._private_task = None
             self._working -= 1
@@ -327,3 +332,5 @@ class GroupAcks:
             # 20 messages a minute can carry in that time): the operator learns how many.
             if left := self.waiting():
                 log.warning("%d acknowledgements could not be sent before the stop", left)
+            if private := self.private.qsize() + self._private_sending:
+                log.warning("%d private details could not be sent before the stop", private)

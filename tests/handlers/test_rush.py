@@ -134,6 +134,11 @@ async def test_a_stop_cut_off_by_its_time_limit_says_how_many_were_not_answered(
     left = 300 - len(answered)
     assert left > 0 and acks.waiting() == left
     assert f"{left} acknowledgements could not be sent before the stop" in caplog.text
+    # The full details owed privately to members who started the bot: sent, or counted
+    # (how many were queued by then depends on the database's pace).
+    told = sum(len(bot.world.sent(FIRST + i)) for i in range(0, 300, DM_EVERY))
+    counted = re.search(r"(\d+) private details could not be sent", caplog.text)
+    assert told + (int(counted.group(1)) if counted else 0) == acks.queued_privately
 
 
 async def test_a_stop_in_the_middle_of_a_rush_answers_everyone_in_few_messages_and_soon(
