@@ -107,11 +107,11 @@ class TierLadder(BaseModel):
         for level, tier in enumerate(self.tiers):
             if tier.name.casefold() == wanted:
                 return level
-        if self._named_by_default():
+        if self._named_by_default():  # then each language's names are as many as the tiers
             for names in DEFAULT_NAMES.values():
-                for level, other in enumerate(names[: len(self.tiers)]):
-                    if other.casefold() == wanted:
-                        return level
+                folded = [name.casefold() for name in names]
+                if wanted in folded:
+                    return folded.index(wanted)
         return None
 
     def in_language(self, language: str) -> TierLadder:
