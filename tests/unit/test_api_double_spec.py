@@ -185,3 +185,33 @@ def test_the_double_sends_an_album_as_one_message_per_photo_and_counts_each_in_t
     assert world.delivered(-100)[-4:] == ["chart"] * 4
     assert world.albums(-100) == [[("chart", 9)] * 4]
     assert world.problems() == []
+
+
+@pytest.mark.parametrize("apart", [False, True])
+async def test_the_double_answers_the_bot_on_its_own_thread_when_apart(apart):
+    """The benchmarks' double answers from a thread of its own, as Telegram answers from
+    elsewhere, and still answers the same (the tests' double answers on the caller's)."""
+    import threading
+
+    from telegram import Bot
+    from telegram.error import BadRequest
+
+    from bot.double.transport import double_request
+
+    world = a_world_with_a_group()
+    threads: list[str] = []
+    call = world.call
+
+    def recorded(method: str, params: dict) -> tuple[int, dict]:
+        threads.append(threading.current_thread().name)
+        return call(method, params)
+
+    world.call = recorded  # type: ignore[method-assign]
+    async with Bot("1:T", request=double_request(world, apart=apart)) as bot:
+        sent = await bot.send_message(-100, "<b>hi</b>", parse_mode="HTML")
+        with pytest.raises(BadRequest, match="5000 characters"):
+            await bot.send_message(-100, "a" * 5000)
+
+    assert sent.chat_id == -100 and [c.status for c in world.sent(-100)] == [200, 400]
+    on_double = [name.startswith("telegram-double") for name in threads]
+    assert on_double == [apart] * len(threads) and len(threads) >= 3  # getMe, two sends
