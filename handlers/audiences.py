@@ -14,18 +14,15 @@ from campaigns.services.audiences import (
 from campaigns.services.tags import member_tags, tag_member, untag_member
 from campaigns.tags import TagUsage, parse_tag_command
 from handlers.audience_texts import AudienceTexts
-from handlers.extract import is_group
+from handlers.extract import is_group, replied_person
 from handlers.use_case import Call, use_case
 
 
 def replied_member(update: Update) -> User | None:
-    """The person whose message the command replies to, in a group (not a bot)."""
-    message = update.effective_message
-    replied = message.reply_to_message if message is not None else None
-    user = replied.from_user if replied is not None else None
-    if not is_group(update.effective_chat) or user is None or user.is_bot:
+    """The person whose message the command replies to, in a group (replied_person)."""
+    if not is_group(update.effective_chat):
         return None
-    return user
+    return replied_person(update.effective_message)
 
 
 async def target(call: Call[AudienceTexts], *, tag: bool) -> tuple[int, str]:

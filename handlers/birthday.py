@@ -9,7 +9,7 @@ from campaigns.birthdays import BirthdayProblem, BirthdayRefused
 from campaigns.services.birthdays import clear_birthday, my_birthday, set_birthday
 from handlers.birthday_texts import BirthdayTexts
 from handlers.deps import Context
-from handlers.extract import is_group, person
+from handlers.extract import is_group, person, replied_person
 from handlers.use_case import Call, use_case
 
 CLEAR = {"clear", "reset", "清除"}
@@ -53,10 +53,8 @@ async def birthday_in_group(call: Call[BirthdayTexts]) -> None:
 @use_case(BirthdayTexts, admin=True)
 async def birthday_clear(call: Call[BirthdayTexts]) -> None:
     """An admin clears the birthday of the member whose message this replies to."""
-    message = call.update.effective_message
-    replied = message.reply_to_message if message is not None else None
-    target = replied.from_user if replied is not None else None
-    if target is None or target.is_bot:
+    target = replied_person(call.update.effective_message)
+    if target is None:
         raise BirthdayRefused(BirthdayProblem.REPLY_TO_CLEAR)
     await clear_birthday(call.deps.uow(), update=call.key, user_id=target.id, at=call.at)
     await call.reply(call.t.cleared(person(target).display_name))

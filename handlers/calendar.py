@@ -34,6 +34,7 @@ from campaigns.services.outbox import NAME_TAG
 from handlers.calendar_texts import CalendarTexts
 from handlers.callbacks import ScheduleButton, ScheduleVerb, callback_button, tapped
 from handlers.deps import Deps
+from handlers.extract import replied_to
 from handlers.notify import send_private
 from handlers.posting import send_content
 from handlers.use_case import Call, use_case
@@ -65,7 +66,7 @@ def body_of(message: Message) -> tuple[str, str | None] | None:
     _, _, rest = html_of(message.text, message.parse_entities()).partition("\n")
     if rest.strip():
         return rest.strip(), None
-    source = message.reply_to_message
+    source = replied_to(message)
     if source is None:
         return None
     if source.photo:

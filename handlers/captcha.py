@@ -45,6 +45,7 @@ from campaigns.settings import language_for
 from handlers.callbacks import CaptchaButton, callback_button, tapped
 from handlers.captcha_texts import CaptchaTexts
 from handlers.deps import Deps
+from handlers.extract import replied_to
 from handlers.moderation import reply_target, tell_missing_rights
 from handlers.moderator import TelegramModerator
 from handlers.notify import send_notices, tell_admins
@@ -315,7 +316,7 @@ def approve_targets(call: Call[CaptchaTexts]) -> tuple[bool, list[int] | None]:
         ok = all(w.isascii() and w.isdigit() and len(w) <= 15 for w in rest)
         return (True, [int(w) for w in rest]) if ok else (False, None)
     message = call.update.effective_message
-    replied = message.reply_to_message if message is not None else None
+    replied = replied_to(message)
     added = [u.id for u in replied.new_chat_members if not u.is_bot] if replied else []
     target = reply_target(call)
     ids = added or ([target.user_id] if target is not None else [])

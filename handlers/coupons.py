@@ -40,7 +40,7 @@ from campaigns.services.coupons import (
 from campaigns.settings import language_for
 from handlers.callbacks import ClaimButton, callback_button, tapped
 from handlers.coupon_texts import CouponTexts
-from handlers.extract import is_group, person
+from handlers.extract import is_group, person, replied_person
 from handlers.notify import send_private, send_tier_changes
 from handlers.reports import figures_privately
 from handlers.use_case import Call, use_case
@@ -238,10 +238,8 @@ def grantee(update: Update) -> User:
     reply is to the admin or to the bot)."""
     if not is_group(update.effective_chat):
         raise CouponUsage(CouponCommand.GRANT)
-    message = update.effective_message
-    replied = message.reply_to_message if message is not None else None
-    target = replied.from_user if replied is not None else None
-    if target is None or target.is_bot:
+    target = replied_person(update.effective_message)
+    if target is None:
         raise CouponUsage(CouponCommand.COUPON)
     return target
 

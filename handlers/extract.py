@@ -91,6 +91,25 @@ def member_sender(message: Message) -> bool:
     )
 
 
+def replied_to(message: Message | None) -> Message | None:
+    """The message a command replies to. Not the start of a forum topic: in a topic every
+    message replies to it unless the sender replied to another, so taking it would act on
+    whoever opened the topic."""
+    replied = message.reply_to_message if message is not None else None
+    if replied is None or replied.forum_topic_created is not None:
+        return None
+    return replied
+
+
+def replied_person(message: Message | None) -> User | None:
+    """The person whose message a command replies to (replied_to; not a bot, the anonymous
+    admin or a channel): whom `/tag`, `/tier set`, `/coupon grant` and the like act on."""
+    replied = replied_to(message)
+    if replied is None or replied.from_user is None or not member_sender(replied):
+        return None
+    return replied.from_user
+
+
 def message_kind(message: Message) -> str:
     """What sort of message it is (never its text): a command when Telegram marked a
     bot_command at its very start (as it routes commands; "/ hi" or a path is text)."""

@@ -9,7 +9,7 @@ from campaigns.faq import parse_reference, read_faq
 from campaigns.listening import Verb, parse_verb
 from campaigns.services.faq import group_faqs, remove_faq, save_faq
 from handlers.calendar import html_of
-from handlers.extract import chat_info
+from handlers.extract import chat_info, replied_to
 from handlers.faq_texts import FaqTexts
 from handlers.use_case import Call, use_case
 
@@ -18,7 +18,7 @@ def answer_of(message: Message) -> tuple[str, str | None]:
     """The HTML after `/faq add` (the admin's bold and links kept), and the HTML of the
     message it replies to, which is the answer when no | gives one."""
     _, body = parse_verb(html_of(message.text, message.parse_entities()))
-    source = message.reply_to_message
+    source = replied_to(message)
     text = (source.text or source.caption) if source is not None else None
     if source is None or text is None:
         return body, None

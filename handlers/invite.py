@@ -24,7 +24,7 @@ from campaigns.services.invite_links import (
 )
 from handlers.callbacks import ChooserButton, ChooserVerb, callback_button, tapped
 from handlers.deps import Ack
-from handlers.extract import chat_info, is_group, member_sender, person
+from handlers.extract import chat_info, is_group, member_sender, person, replied_person
 from handlers.invite_links import TelegramLinks
 from handlers.referral_texts import ReferralTexts
 from handlers.use_case import Call, in_group, is_admin, use_case
@@ -174,9 +174,9 @@ async def _revoke(call: Call[ReferralTexts], message: Message, args: list[str]) 
 
 
 def revoke_target(message: Message, args: list[str]) -> tuple[int, str] | None:
-    """Whose link: the author of the replied-to message (not a bot), else the id given."""
-    target = message.reply_to_message.from_user if message.reply_to_message else None
-    if target is not None and not target.is_bot:
+    """Whose link: the author of the replied-to message (replied_person), else the id given."""
+    target = replied_person(message)
+    if target is not None:
         return target.id, person(target).display_name
     if args and (owner := parse_id(args[0])) is not None:
         return owner, args[0]

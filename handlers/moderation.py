@@ -39,7 +39,15 @@ from campaigns.services.moderation import (
 from campaigns.settings import language_for
 from handlers.callbacks import ModLogButton, callback_button, tapped
 from handlers.deps import Ack, Context, Deps, deps
-from handlers.extract import MEDIA, chat_info, is_group, member_sender, person, sent_at
+from handlers.extract import (
+    MEDIA,
+    chat_info,
+    is_group,
+    member_sender,
+    person,
+    replied_person,
+    sent_at,
+)
 from handlers.moderation_texts import ModerationTexts
 from handlers.moderator import TelegramModerator
 from handlers.notify import send_private, send_private_message, tell_admins
@@ -135,13 +143,8 @@ def _missing(title: str | None, right: ModRight, language: str) -> str:
 def reply_target(call: Call[Any]) -> Person | None:
     """The member the command replies to: a person (not a bot, a channel or the anonymous
     admin), and not the start of a forum topic (every message in a topic replies to it)."""
-    message = call.update.effective_message
-    replied = message.reply_to_message if message is not None else None
-    if replied is None or replied.forum_topic_created is not None:
-        return None
-    if replied.from_user is None or not member_sender(replied):
-        return None
-    return person(replied.from_user)
+    user = replied_person(call.update.effective_message)
+    return None if user is None else person(user)
 
 
 @use_case(ModerationTexts, admin=True)

@@ -9,7 +9,7 @@ from campaigns.services.tiers import group_ladder, my_tier, set_member_tier
 from campaigns.settings import TIER_KEYS, apply_tier_setting
 from handlers.admin import store_setting
 from handlers.deps import Context
-from handlers.extract import person
+from handlers.extract import person, replied_person
 from handlers.notify import send_tier_changes
 from handlers.tier_texts import TierTexts
 from handlers.use_case import Call, use_case
@@ -96,8 +96,5 @@ async def _set_member(call: Call[TierTexts], name: str) -> None:
 
 
 def _replied_member(update: Update) -> User | None:
-    """The member whose message the command replies to (not a bot), if any."""
-    message = update.effective_message
-    replied = message.reply_to_message if message is not None else None
-    target = replied.from_user if replied is not None else None
-    return None if target is None or target.is_bot else target
+    """The member whose message the command replies to (replied_person), if any."""
+    return replied_person(update.effective_message)
