@@ -35,12 +35,18 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, Tim
 
 from bot.budget import ChatBudget
 from bot.clock import SYSTEM, Clock
+from campaigns.content import visible_length
 from handlers.deps import Ack
 
 log = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 4096  # characters Telegram takes in one message
+MESSAGE_LIMIT = 4096  # characters Telegram takes in one message (UTF-16 units, after the HTML)
 Reachable = Callable[[Sequence[int]], Awaitable[set[int]]]  # who of these started the bot
+
+
+def _length(line: str) -> int:
+    """A line's length in a message as Telegram limits it (the lines are HTML)."""
+    return visible_length(line, "HTML")
 
 
 @dataclass
@@ -191,10 +197,11 @@ class GroupAcks:
 
     def _fit(self, shown: list[str], batch: list[Ack], *, exact: bool = False) -> list[Ack]:
         """As many answers as fit in one message after `shown` (at least one unless
-        `exact`: a new message takes one line whatever its length)."""
-        size = sum(len(line) + 1 for line in shown)
+        `exact`: a new message takes one line whatever its length), measured as Telegram
+        counts: an emoji or a 𝔸 in a member's name is two units, not one."""
+        size = sum(_length(line) + 1 for line in shown)
         for i, ack in enumerate(batch):
-            size += len(ack.line) + 1
+            size += _length(ack.line) + 1
             if size > MESSAGE_LIMIT and (i > 0 or exact):
                 return batch[:i]
         return batch

@@ -245,3 +245,26 @@ async def test_a_429_from_elsewhere_mid_rush_is_waited_out_and_nobody_is_lost(ru
     ranks = [int(r) for text in group_texts(bot) for r in RANK.findall(text)]
     assert ranks == list(range(1, 151))
     assert bot.world.refused_429 == 0  # besides the one injected, none
+
+
+async def test_a_rush_of_members_with_emoji_names_is_answered_whole(database_url: str):
+    """Telegram counts a message's 4096 in UTF-16 units: a name of 𝔸 and 😀 is twice as long
+    there as in Python. Lists measured in Python characters came out too long, Telegram
+    refused them, and those members were never answered."""
+    bot, app = await make_harness(database_url, flood_limits=True, bot_owner_ids="999")
+    members = 60
+    for i in range(members):  # within Telegram's 64-character name fields
+        bot.world.add_user(FIRST + i, "𝔸" * 32, last_name="😀" * 32, language_code="en")
+        bot.world.set_status(GROUP, FIRST + i, "member")
+    try:
+        for i in range(members):
+            await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
+            await wait(bot, 0.05)
+        while acks_of(bot).waiting():
+            await wait(bot, 1.0)
+    finally:
+        await bot.clock.run(stop_offline(app))
+
+    ranks = sorted(int(r) for text in group_texts(bot) for r in RANK.findall(text))
+    assert ranks == list(range(1, members + 1))
+    assert bot.world.problems() == []  # nothing Telegram would refuse was sent
