@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from campaigns.content import visible_length
 from campaigns.coupons import AmountError, parse_amount
 from campaigns.errors import DomainError
 from campaigns.referral import ReferralProgram, confirmable, owner_from_name
@@ -140,11 +141,12 @@ def parse_cost(raw: str) -> int:
 
 
 def channel_name(raw: str) -> str:
-    """The name as stored and given to Telegram: NFKC, spaces collapsed, 1-32 characters,
+    """The name as stored and given to Telegram: NFKC, spaces collapsed, 1-32 characters as
+    Telegram counts them (UTF-16 units: an emoji is two),
     no control or format characters, and not shaped like a member's link (`r<id> …`)."""
     name = " ".join(unicodedata.normalize("NFKC", raw).split())
     if (
-        not 1 <= len(name) <= NAME_MAX
+        not 1 <= visible_length(name, None) <= NAME_MAX
         or any(unicodedata.category(ch).startswith("C") for ch in name)
         or owner_from_name(name) is not None
     ):

@@ -138,6 +138,17 @@ def visible_length(text: str, parse_mode: str | None) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def cut_units(text: str, limit: int) -> str:
+    """The longest start of `text` within `limit` UTF-16 code units, as Telegram counts a
+    name's or an alert's length (an emoji outside the BMP is two): never half of one."""
+    used = 0
+    for i, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return text[:i]
+    return text
+
+
 class Button(BaseModel):
     """One button under a post: a link, a coupon claim or a group-buy join."""
 

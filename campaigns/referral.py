@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from campaigns.content import cut_units
 from campaigns.errors import InvalidSetting
 from campaigns.numbers import read_int
 
@@ -251,8 +252,9 @@ def apply_program_setting(program: ReferralProgram, key: str, raw: str) -> Refer
 
 
 def link_name(owner_id: int, display_name: str) -> str:
-    """The invite link's name: the owner's id first, so attribution survives truncation."""
-    return f"r{owner_id} {display_name}"[:LINK_NAME_LIMIT].rstrip()
+    """The invite link's name: the owner's id first, so attribution survives truncation
+    (cut as Telegram counts: an emoji in the name is two of its 32)."""
+    return cut_units(f"r{owner_id} {display_name}", LINK_NAME_LIMIT).rstrip()
 
 
 def owner_from_name(name: str | None) -> int | None:

@@ -81,7 +81,7 @@ class CampaignTexts:
         said = {
             CampaignProblem.USAGE: "",
             CampaignProblem.NAME: self._(
-                "A campaign's name is one word (letters, digits, . : # & + - _), at most "
+                "A campaign's name is one word (letters, digits, . : # &amp; + - _), at most "
                 "64 characters: <code>{value}</code>",
                 value=value,
             ),

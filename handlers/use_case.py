@@ -28,7 +28,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from telegram import Chat, Update, User
 
 from campaigns.access import AccessDenied, Denied, Tap
-from campaigns.content import visible_length
+from campaigns.content import cut_units, visible_length
 from campaigns.errors import DuplicateUpdate
 from campaigns.members import Person
 from campaigns.services.chats import managed_group
@@ -46,14 +46,7 @@ def fit_alert(text: str, limit: int = ALERT_LIMIT) -> str:
     the BMP is two): cut by Python characters, 64 × 🎁 was refused."""
     if visible_length(text, None) <= limit:
         return text
-    out, used = [], 0
-    for char in text:
-        size = 2 if ord(char) > 0xFFFF else 1
-        if used + size > limit - 1:
-            break
-        out.append(char)
-        used += size
-    return "".join(out) + "…"
+    return cut_units(text, limit - 1) + "…"
 
 
 class Texts(Protocol):

@@ -75,12 +75,14 @@ async def test_members_are_refused_and_bad_input_changes_nothing(bot: Harness):
     [no_kpi] = await bot.say(ADMIN, "/campaign target 1 vibes 3", at=DEC1 + 5 * HOUR)
     [twice] = await bot.say(ADMIN, "/campaign attach 1 offer 1", at=DEC1 + 6 * HOUR)
     [listing] = await bot.say(ADMIN, "/campaign list", at=DEC1 + 7 * HOUR)
+    [slash] = await bot.say(ADMIN, "/campaign new a/b 2026-12-05 2026-12-06", at=DEC1 + 8 * HOUR)
 
     assert "only group admins" in member
     assert "ends before it starts" in backwards and "<b>Campaigns</b>" in backwards
     assert "This group has no campaign #99" in foreign
     assert "<code>vibes</code> is not a KPI I count" in no_kpi
     assert "attached to this campaign already" in twice
+    assert "one word (letters, digits, . : # &amp; + - _)" in slash  # valid HTML, so sent
     assert listing.splitlines()[1:] == [
         "#1 <b>双12</b> · 2026-12-01 – 2026-12-03 (3 days) · running"
     ]

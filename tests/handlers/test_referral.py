@@ -491,3 +491,16 @@ async def test_a_pick_without_the_invite_right_is_answered_by_a_message_and_asks
     assert answer == ""  # the tap is answered silently; the refusal is a message
     assert "Invite users via link" in bot.world.sent(ALICE)[-1].text
     assert any("Admins:" in c.text for c in bot.world.sent(other))
+
+
+async def test_a_member_named_in_emoji_gets_a_link_and_so_does_an_emoji_channel(bot: Harness):
+    """Telegram counts a link name's 32 in UTF-16 units (an emoji is two): cut by Python
+    characters the member was refused a link and told the bot lacked a right."""
+    bot.world.users[ALICE]["first_name"] = "🌸 Alice 🌸 Tea 🌸 Lover 🌸"
+
+    invited = await bot.say(ALICE, "/invite", at=MONDAY)
+    too_long = await bot.say(OWNER, "/link new " + "🎁" * 20, at=MONDAY)
+
+    assert any("t.me/+" in reply for reply in invited), invited
+    assert too_long and "t.me/+" not in too_long[0]  # told the name is too long
+    assert [c.method for c in bot.world.calls if c.status != 200] == []

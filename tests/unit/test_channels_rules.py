@@ -83,6 +83,13 @@ def test_names_of_32_characters_pass_and_33_do_not():
     assert too_long.value.problem is ChannelProblem.NAME
 
 
+def test_a_name_is_measured_as_telegram_counts_it():
+    """An emoji outside the BMP is two of Telegram's 32: 17 × 🎁 would be refused there."""
+    assert channel_name("🎁" * 16) == "🎁" * 16
+    with pytest.raises(ChannelInputError):
+        channel_name("🎁" * 17)
+
+
 @pytest.mark.parametrize("raw", ["", "   ", "a\u200bb", "tab\x07", "r123 Alice"])
 def test_empty_invisible_or_member_link_like_names_are_refused(raw: str):
     with pytest.raises(ChannelInputError):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from campaigns.content import (
@@ -17,9 +19,11 @@ from campaigns.content import (
     HtmlFault,
     HtmlProblem,
     PostContent,
+    cut_units,
     html_problems,
     read_post,
     refusal_of,
+    visible_length,
 )
 
 LINK = "https://shop.example/"
@@ -104,3 +108,12 @@ def test_a_value_of_the_wrong_type_is_invalid_at_its_place():
 )
 def test_html_faults_are_codes_with_the_tags_they_concern(text, found):
     assert html_problems(text) == found
+
+
+@given(text=st.text(max_size=80), limit=st.integers(0, 40))
+def test_cut_units_keeps_the_longest_start_that_fits(text: str, limit: int):
+    cut = cut_units(text, limit)
+
+    assert text.startswith(cut) and visible_length(cut, None) <= limit
+    if cut != text:  # the next character would not have fitted
+        assert visible_length(text[: len(cut) + 1], None) > limit

@@ -3,7 +3,10 @@
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from campaigns.content import visible_length
 from campaigns.errors import InvalidSetting
 from campaigns.referral import (
     LINK_NAME_LIMIT,
@@ -172,6 +175,17 @@ def test_link_names_fit_telegrams_limit_and_name_their_owner():
     assert owner_from_name(name) == 5_000_000_123
     assert owner_from_name("Spring campaign") is None
     assert owner_from_name(None) is None
+
+
+@given(owner=st.integers(1, 10**15), display=st.text(max_size=200))
+def test_a_link_name_fits_as_telegram_counts_and_keeps_its_owner(owner: int, display: str):
+    """Telegram counts a link name's 32 in UTF-16 units: "🌸 Alice 🌸 Tea 🌸 Lover 🌸" cut
+    to 32 Python characters was refused, and the member was told the bot lacked a right."""
+    name = link_name(owner, display)
+
+    assert visible_length(name, None) <= LINK_NAME_LIMIT
+    assert owner_from_name(name) == owner
+    assert f"r{owner} {display}".startswith(name)
 
 
 def test_deep_link_codes_are_checked_before_any_lookup():
