@@ -10,7 +10,7 @@ from handlers.extract import chat_info, is_group, member_sender, person
 from handlers.notify import send_tier_changes
 from handlers.use_case import Call, use_case
 
-CHECKIN_WORDS = r"^\s*(签到|打卡|簽到|check[ -]?in)\s*[!！。.]?\s*$"
+CHECKIN_WORDS = r"(?i)^\s*(签到|打卡|簽到|check[ -]?in)\s*[!！。.]?\s*$"
 
 
 @use_case(CheckinTexts)

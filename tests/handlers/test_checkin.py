@@ -46,6 +46,17 @@ async def test_plain_text_qiandao_and_daka_check_in(bot: Harness):
     assert "Streak: 2 days" in second
 
 
+async def test_check_in_as_a_phone_keyboard_capitalises_it(bot: Harness):
+    """Phone keyboards capitalise the first letter: "Check in" was silently ignored."""
+    said = [
+        await bot.say(ALICE, words, at=MONDAY + n * DAY)
+        for n, words in enumerate(["Check in", "CHECKIN", "Check-In!", "check in"])
+    ]
+
+    assert [len(replies) for replies in said] == [1, 1, 1, 1]
+    assert "Streak: 4 days" in said[-1][0]
+
+
 async def test_consecutive_days_build_a_streak_and_a_gap_resets_it(bot: Harness):
     for day in range(3):
         await bot.say(ALICE, "/checkin", at=MONDAY + day * DAY)
