@@ -32,16 +32,21 @@ async def rehearse(
     update (-1, 0, -1) are no one's. A rehearsal that fails is logged and the bot starts
     anyway: it only spares the first members a few milliseconds.
     """
-    message = MessageSeen(update_id=-1, chat=NOWHERE, person=NOBODY, at=now, kind="text")
     try:
-        await record_messages(
-            rehearsal(), bot_id=bot_id, messages=[message], at=now, defaults=defaults
-        )
-        known = CheckedIn()  # as if NOBODY had checked in today: the quick refusal too
-        known.saw(NOWHERE.chat_id, NOBODY.user_id, local_day(now, defaults.timezone))
-        await check_in(
-            rehearsal(), bot_id=bot_id, update_id=-1, chat=NOWHERE, person=NOBODY, at=now,
-            defaults=defaults, settings=defaults, checked_in=known,
-        )  # fmt: skip
+        await _rehearse(rehearsal, bot_id=bot_id, defaults=defaults, now=now)
     except Exception as error:
-        log.warning("the start's rehearsal failed (the first writes compile instead): %s", error)
+        summary = str(error).split("\n", 1)[0][:200]  # not the statement's SQL and values
+        log.warning("the start's rehearsal failed (the first writes compile instead): %s", summary)
+
+
+async def _rehearse(
+    rehearsal: Callable[[], UnitOfWork], *, bot_id: int, defaults: ChatSettings, now: dt.datetime
+) -> None:
+    message = MessageSeen(update_id=-1, chat=NOWHERE, person=NOBODY, at=now, kind="text")
+    await record_messages(rehearsal(), bot_id=bot_id, messages=[message], at=now, defaults=defaults)
+    known = CheckedIn()  # as if NOBODY had checked in today: the quick refusal too
+    known.saw(NOWHERE.chat_id, NOBODY.user_id, local_day(now, defaults.timezone))
+    await check_in(
+        rehearsal(), bot_id=bot_id, update_id=-1, chat=NOWHERE, person=NOBODY, at=now,
+        defaults=defaults, settings=defaults, checked_in=known,
+    )  # fmt: skip

@@ -42,6 +42,10 @@ from storage.repositories.updates import SqlUpdateLog
 from storage.repositories.watch import SqlWatchWords
 
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+# Rehearsals (bot/rehearsal.py) of processes starting together write the same made-up rows:
+# one at a time per database, or PostgreSQL ends one of them as a deadlock. A key in a range
+# of its own (see storage/repositories/stats.py), released when the rehearsal rolls back.
+_REHEARSING = text("SELECT pg_advisory_xact_lock(90469191122944)")  # "RH" << 32
 
 
 R = TypeVar("R", bound=Repository)
@@ -156,6 +160,8 @@ class SqlUnitOfWork:
         await self.session.begin()
         if not self._durable and postgresql and not alone:
             await self.session.execute(_ASYNC_COMMIT)
+        if self._rehearsal and postgresql:
+            await self.session.execute(_REHEARSING)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.engine import create_engine
@@ -14,7 +15,17 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# One migration at a time per PostgreSQL database: `growthbot run` and `growthbot worker`
+# started together both migrate, and two at once both created the version table (the
+# second start failed with a unique violation). The key is in a range of its own (see
+# storage/repositories/stats.py's rollup keys); the lock ends with the transaction. SQLite
+# needs none: a migration holds the database's write lock.
+MIGRATION_LOCK = 0x4D49_0000_0000  # "MI" << 32
+
+
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

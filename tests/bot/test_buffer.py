@@ -372,6 +372,26 @@ async def test_the_rehearsal_at_start_runs_through_and_leaves_nothing_behind(dat
     assert "rehearsal failed" not in caplog.text  # it ran through: message and check-in
 
 
+async def test_processes_starting_together_rehearse_without_a_warning(database_url, caplog):
+    """`growthbot run` and a worker started together rehearse on the same made-up rows;
+    PostgreSQL ended one as a deadlock and the operator read a warning with its SQL."""
+    engines = [create_engine(database_url) for _ in range(3)]
+
+    async def start(engine: object) -> None:
+        sessions = session_factory(engine)  # type: ignore[arg-type]
+        await rehearse(
+            lambda: SqlUnitOfWork(sessions, durable=False, rehearsal=True),
+            bot_id=1, defaults=DEFAULTS, now=AT,
+        )  # fmt: skip
+
+    for _ in range(3):
+        await asyncio.gather(*(start(engine) for engine in engines))
+    for engine in engines:
+        await engine.dispose()
+
+    assert "rehearsal failed" not in caplog.text
+
+
 async def say(buffer: ActivityBuffer, update_id: int, person: Person) -> None:
     await buffer.add(dataclasses.replace(messages(update_id, 1)[0], person=person))
     await buffer.flush()
