@@ -26,7 +26,7 @@ from telegram import (
     LinkPreviewOptions,
     Update,
 )
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults, Job
 from telegram.request import BaseRequest
 
@@ -142,15 +142,20 @@ class GrowthApplication(BaseApp):
         scope = CURRENT.get()
         if scope is not None and scope.update is update:
             scope.mark(outcome)
-        if (why := connection_problem(error)) is not None:  # weather, not a bug: one line
-            update_id = getattr(update, "update_id", None)
-            what = (
-                f"update {update_id}"
-                if update_id is not None
-                else f"job {job.name}"
-                if job is not None
-                else "a task"
-            )
+        update_id = getattr(update, "update_id", None)
+        what = (
+            f"update {update_id}"
+            if update_id is not None
+            else f"job {job.name}"
+            if job is not None
+            else "a task"
+        )
+        # Weather, not a bug: one line, naming which of the two could not be reached (a
+        # reset connection to Telegram was reported as the database's).
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            log.warning("%s failed: Telegram could not be reached: %s", what, error)
+            return False
+        if (why := connection_problem(error)) is not None:
             log.warning("%s failed: the database: %s", what, why)
             return False
         return await super().process_error(update, error, job, coroutine)

@@ -83,6 +83,27 @@ async def test_a_429_and_a_bug_in_a_handler_are_counted(bot: Harness, http, monk
     assert value(samples, "growthbot_updates_total", type="message", outcome="error") == 1
 
 
+async def test_telegram_out_of_reach_is_logged_as_telegram_not_the_database(
+    bot: Harness, monkeypatch, caplog
+):
+    """A connection to Telegram reset mid-request was logged as "the database: connection
+    failed": the operator looked in the wrong place."""
+    from telegram.error import NetworkError
+
+    async def reset(*args: object, **kwargs: object) -> None:
+        raise NetworkError("httpx.ReadError: [Errno 104] Connection reset by peer") from (
+            ConnectionResetError(104, "Connection reset by peer")
+        )
+
+    monkeypatch.setattr("handlers.checkin.check_in", reset)
+    with caplog.at_level(logging.WARNING):
+        await bot.say(BOB, "/checkin")
+
+    lines = [r.getMessage() for r in caplog.records if "failed" in r.getMessage()]
+    assert lines and all("Telegram could not be reached" in line for line in lines), lines
+    assert not any("the database" in line for line in lines)
+
+
 async def test_the_outbox_backlog_sends_and_429s_are_exposed(bot: Harness, http):
     await members_who_started(bot, ALICE, BOB, CAROL)
     await bot.say(OWNER, "/broadcast\nFlash sale tonight")
