@@ -323,6 +323,7 @@ class GroupAcks:
         """A clean stop: what waits is sent now, as fast as the groups' limits allow (the
         rate limiter waits for room), then the private details."""
         self._stopping = True
+        owed = self.waiting()
         # As few messages as Telegram's size allows: the group's minute may be short of room,
         # and the stop has a time limit.
         self.per_message = 10**6
@@ -341,3 +342,5 @@ class GroupAcks:
                 log.warning("%d acknowledgements could not be sent before the stop", left)
             if private := self.private.qsize() + self._private_sending:
                 log.warning("%d private details could not be sent before the stop", private)
+            if owed and not left and not private:  # the operator learns that too
+                log.info("stopping: the %d acknowledgements still owed were sent", owed)

@@ -740,7 +740,7 @@ async def _journeys(demo: Demo, world: FakeTelegram, people: list[tuple[int, str
     assert isinstance(sender, OutboxSender)
     now = dt.datetime.now(dt.UTC) + dt.timedelta(days=9)
     offer = await create_offer(
-        deps.uow(), chat_id=GROUP, name="回归礼 ¥10 无门槛",
+        deps.uow(), chat_id=GROUP, name="回归礼",
         template=Template(CouponKind.FIXED, value=1000, min_spend=0, valid_days=14),
         stock=None, per_member=3, at=now,
     )  # fmt: skip

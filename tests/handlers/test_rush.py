@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import re
 from collections.abc import AsyncIterator
 
@@ -103,17 +104,22 @@ async def test_a_rush_of_hundreds_is_answered_in_order_without_a_single_429(rush
             assert stats is not None and stats.checkins == 1
 
 
-async def test_a_stop_sends_the_answers_still_waiting(rush: Harness):
+async def test_a_stop_sends_the_answers_still_waiting(
+    rush: Harness, caplog: pytest.LogCaptureFixture
+):
     bot, acks = rush, acks_of(rush)
     for i in range(60):
         await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
-    assert acks.waiting() > 0
+    owed = acks.waiting()
+    assert owed > 0
 
-    await bot.clock.run(acks.stop())
+    with caplog.at_level(logging.INFO, logger="bot.acks"):
+        await bot.clock.run(acks.stop())
 
     ranks = [int(r) for text in group_texts(bot) for r in RANK.findall(text)]
     assert ranks == list(range(1, 61))
     assert acks.waiting() == 0 and bot.world.refused_429 == 0
+    assert f"stopping: the {owed} acknowledgements still owed were sent" in caplog.text
 
 
 async def test_a_stop_cut_off_by_its_time_limit_says_how_many_were_not_answered(
