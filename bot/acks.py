@@ -66,6 +66,7 @@ class _Group:
     open: _Open | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     sleeping: bool = False  # its task waits on the clock (a stop may cancel it)
+    at_most: int | None = None  # lines in the next new list, after Telegram said too long
 
 
 class GroupAcks:
@@ -170,6 +171,8 @@ class GroupAcks:
                 self.messages += 1
             return
         room = self.per_message - (len(o.lines) if o else 0)
+        if o is None and g.at_most is not None:
+            room = min(room, g.at_most)
         batch = self._fit(o.lines if o else [], g.pending[:room])
         del g.pending[: len(batch)]
         lines = (o.lines if o else []) + [a.line for a in batch]
@@ -191,6 +194,7 @@ class GroupAcks:
             if not isinstance(sent, Message):
                 return
             g.open = _Open(sent.message_id, lines, now)
+            g.at_most = None
             self.messages += 1
         if batch and any(a.private for a in batch):
             await self._tell_privately(batch)
@@ -246,6 +250,11 @@ class GroupAcks:
         except BadRequest as error:
             if g.open is not None and "not modified" not in str(error):
                 g.open = None  # the list was deleted, or is too old to edit: start anew
+                g.pending[:0] = batch
+            elif "too long" in str(error).lower() and len(batch) > 1:
+                # Measured to fit, yet too long for Telegram: never lose the batch for
+                # that; half as many lines in the next list, down to one.
+                g.at_most = len(batch) // 2
                 g.pending[:0] = batch
             else:
                 log.warning("acknowledgements in %s refused: %s", chat_id, error)

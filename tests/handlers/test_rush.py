@@ -274,3 +274,28 @@ async def test_a_rush_of_members_with_emoji_names_is_answered_whole(database_url
     ranks = sorted(int(r) for text in group_texts(bot) for r in RANK.findall(text))
     assert ranks == list(range(1, members + 1))
     assert bot.world.problems() == []  # nothing Telegram would refuse was sent
+
+
+async def test_a_list_telegram_finds_too_long_is_sent_in_smaller_ones(database_url: str):
+    """Whatever the measure, a list Telegram refuses as too long is never dropped: the
+    same members go in lists of half as many lines."""
+    bot, app = await make_harness(database_url, flood_limits=True, bot_owner_ids="999")
+    members = 40
+    for i in range(members):
+        bot.world.add_user(FIRST + i, f"M{i:03d}", language_code="en")
+        bot.world.set_status(GROUP, FIRST + i, "member")
+    too_long = "Bad Request: message is too long"
+    bot.world.fail_next("sendMessage", 400, too_long, after=7)  # 7 alone, then a list
+    try:
+        for i in range(members):
+            await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
+            await wait(bot, 0.05)
+        while acks_of(bot).waiting():
+            await wait(bot, 1.0)
+    finally:
+        await bot.clock.run(stop_offline(app))
+
+    refused = [c for c in bot.world.calls if c.method == "sendMessage" and c.status == 400]
+    ranks = sorted(int(r) for text in group_texts(bot) for r in RANK.findall(text))
+    assert len(refused) == 1 and len(RANK.findall(refused[0].params["text"])) > 1  # a list
+    assert ranks == list(range(1, members + 1))
