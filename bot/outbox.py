@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import html
 import logging
 import os
 import socket
@@ -30,12 +29,11 @@ from bot.budget import GROUP_WINDOW, ChatBudget, paced_by_caller, retry_seconds
 from bot.clock import SYSTEM, Clock
 from bot.logs import log_failure
 from bot.metrics import Metrics
-from campaigns.content import PostContent
+from campaigns.content import NAME_TAG, PostContent, addressed
 from campaigns.ports import UnitOfWork
 from campaigns.ports.outbox import Delivery
 from campaigns.services.calendar import MEDIA_PREFIX, media_of, remember_media
 from campaigns.services.outbox import (
-    NAME_TAG,
     Outcome,
     Result,
     claim,
@@ -293,10 +291,8 @@ class OutboxSender:
         member = d.member_id if d.member_id is not None else d.target_chat
         if NAME_TAG not in d.content.text or member < 0:
             return d.content
-        name = html.escape(await display_name(self.uow(), user_id=member) or "", quote=False)
-        if d.target_chat < 0:
-            name = f'<a href="tg://user?id={member}">{name or member}</a>'
-        return d.content.model_copy(update={"text": d.content.text.replace(NAME_TAG, name)})
+        name = await display_name(self.uow(), user_id=member) or ""
+        return addressed(d.content, name, mention=member if d.target_chat < 0 else None)
 
     async def _send(self, d: Delivery) -> Result:
         try:

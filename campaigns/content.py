@@ -227,6 +227,30 @@ class PostContent(BaseModel):
         return self
 
 
+NAME_TAG = "{name}"  # in a welcome step or a broadcast: each member's own name
+
+
+def addressed(content: PostContent, name: str, *, mention: int | None = None) -> PostContent:
+    """The post with each `{name}` as `name` (a mention of user `mention` when given).
+
+    The post was checked against Telegram's limit with `{name}` in it: a long name (60 🌸
+    are 120 units) made a post saved near the limit too long for that member, Telegram
+    refused it, and they never got it. The name is shortened instead, to what is left."""
+    slots = content.text.count(NAME_TAG)
+    if not slots:
+        return content
+    if not name and mention is not None:
+        name = str(mention)
+    limit = CAPTION_LIMIT if content.photo else TEXT_LIMIT
+    room = (limit - visible_length(content.text.replace(NAME_TAG, ""), "HTML")) // slots
+    if visible_length(name, None) > room:
+        name = cut_units(name, room - 1) + "…" if room > 0 else ""
+    shown = html.escape(name, quote=False)
+    if mention is not None:
+        shown = f'<a href="tg://user?id={mention}">{shown}</a>' if shown else ""
+    return content.model_copy(update={"text": content.text.replace(NAME_TAG, shown)})
+
+
 def read_post(
     text: str,
     photo: str | None = None,

@@ -13,7 +13,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message, MessageEntity, User
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from campaigns.access import ButtonKind, parse_id
-from campaigns.content import PostContent, read_post
+from campaigns.content import PostContent, addressed, read_post
 from campaigns.errors import UnknownChat
 from campaigns.ports.calendar import PostRecord
 from campaigns.schedule import parse_when
@@ -30,7 +30,6 @@ from campaigns.services.calendar import (
     group_posts,
     group_steps,
 )
-from campaigns.services.outbox import NAME_TAG
 from handlers.calendar_texts import CalendarTexts
 from handlers.callbacks import ScheduleButton, ScheduleVerb, callback_button, tapped
 from handlers.deps import Deps
@@ -92,10 +91,7 @@ def content_of(
 
 def as_seen_by(content: PostContent, user: User | None) -> PostContent:
     """The preview shows {name} as the member will see it: here, the admin's own name."""
-    if NAME_TAG not in content.text or user is None:
-        return content
-    name = html.escape(user.full_name, quote=False)
-    return content.model_copy(update={"text": content.text.replace(NAME_TAG, name)})
+    return content if user is None else addressed(content, user.full_name)
 
 
 @dataclass(frozen=True)

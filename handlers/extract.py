@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from telegram import Chat, Message, MessageEntity, Update, User
+from telegram.ext import filters
 
 from campaigns.access import Tap
 from campaigns.members import COMMAND, ChatInfo, Person, is_member_sender
@@ -103,10 +104,13 @@ def replied_to(message: Message | None) -> Message | None:
 
 def replied_person(message: Message | None) -> User | None:
     """The person whose message a command replies to (replied_to; not a bot, the anonymous
-    admin or a channel): whom `/tag`, `/tier set`, `/coupon grant` and the like act on."""
+    admin or a channel, and not a service message such as a join or a pin, whose sender is
+    whoever added or pinned): whom `/tag`, `/tier set`, `/coupon grant` and the like act on."""
     replied = replied_to(message)
     if replied is None or replied.from_user is None or not member_sender(replied):
         return None
+    if filters.StatusUpdate.ALL.check_update(Update(0, message=replied)):
+        return None  # "Alice added Carol", "X pinned …": its sender is not the one meant
     return replied.from_user
 
 

@@ -155,9 +155,6 @@ async def waiting(uow: UnitOfWork, *, now: dt.datetime) -> int:
         return await uow.outbox.waiting(now)
 
 
-NAME_TAG = "{name}"
-
-
 async def display_name(uow: UnitOfWork, *, user_id: int) -> str | None:
     """The member's name for a `{name}` in a welcome step or a broadcast."""
     async with uow:

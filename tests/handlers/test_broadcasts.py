@@ -178,3 +178,20 @@ async def test_the_preview_shows_name_as_the_admin_will_read_it(bot: Harness):
 
     [preview] = [c.text for c in bot.world.sent(OWNER) if "weekend" in c.text]
     assert preview == "Hi Olga, see you at the weekend!"
+
+
+async def test_a_long_name_in_a_post_near_the_limit_still_reaches_that_member(bot: Harness):
+    """The post is checked with `{name}` in it: Alice's 120 🌸 (240 units) made her copy too
+    long for Telegram, it was refused, and the report blamed her ("blocked me")."""
+    bot.world.users[ALICE]["first_name"] = "🌸" * 60
+    bot.world.users[ALICE]["last_name"] = "🌸" * 60
+    await members_who_started(bot, ALICE, BOB)
+    await bot.say(OWNER, "/broadcast\nHi {name}! " + "x" * (4096 - 11))  # 4096 as saved
+    go, _ = buttons(bot.world.sent(GROUP)[-1])
+    await tap(bot, GROUP, OWNER, go["callback_data"])
+    await finish(bot)
+
+    posts = [c for c in bot.world.sent() if c.params["text"].startswith("Hi ")]
+    got = {int(c.params["chat_id"]): c.params["text"] for c in posts if c.status == 200}
+    assert [c.status for c in posts if int(c.params["chat_id"]) in (ALICE, BOB)] == [200, 200]
+    assert got[ALICE].startswith("Hi 🌸") and "…!" in got[ALICE]  # her name, shortened

@@ -54,3 +54,28 @@ async def test_commands_typed_in_a_topic_act_on_nobody_but_the_member_replied_to
     assert not [c for c in bot.world.sent(ALICE) if c.method == "sendMessage"]  # no coupon
     assert "vip" not in alices and "vip" in bobs_tags
     assert ["鲍勃" in reply for reply in tagged] == [True]  # a reply in a topic still counts
+
+
+async def test_a_reply_to_a_join_or_a_pin_acts_on_nobody(bot: Harness):
+    """ "Alice added Carol" is Alice's message to Telegram: `/tag vip` and `/warn` in reply to
+    it tagged and warned Alice (`/raid approve` takes the members added, as before)."""
+    from tests.handlers.conftest import CAROL
+
+    await bot.say(ALICE, "hello", at=MONDAY)
+    await bot.say(BOB, "deal", at=MONDAY)
+    await bot.flush()
+    added = bot.world.message(
+        GROUP, ALICE, None, at=MONDAY, new_chat_members=[bot.world.users[CAROL]]
+    )["message"]
+    bobs = bot.world.message(GROUP, BOB, "great deal", at=MONDAY)["message"]
+    pinned = bot.world.message(GROUP, ALICE, None, at=MONDAY, pinned_message=bobs)["message"]
+
+    replies = [
+        await bot.send(bot.world.message(GROUP, OWNER, command, at=MONDAY, reply_to_message=to))
+        for to in (added, pinned)
+        for command in ("/tag vip", "/warn spam")
+    ]
+    [alices] = await bot.say(OWNER, f"/tags {ALICE}")
+
+    assert all(answer and "Alice" not in answer[0] for answer in replies), replies
+    assert "vip" not in alices

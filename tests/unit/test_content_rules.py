@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,6 +21,7 @@ from campaigns.content import (
     HtmlFault,
     HtmlProblem,
     PostContent,
+    addressed,
     cut_units,
     html_problems,
     read_post,
@@ -117,3 +120,28 @@ def test_cut_units_keeps_the_longest_start_that_fits(text: str, limit: int):
     assert text.startswith(cut) and visible_length(cut, None) <= limit
     if cut != text:  # the next character would not have fitted
         assert visible_length(text[: len(cut) + 1], None) > limit
+
+
+@given(
+    before=st.integers(0, 4100),
+    slots=st.integers(1, 5),
+    name=st.text(max_size=130),
+    photo=st.booleans(),
+    mention=st.one_of(st.none(), st.integers(1, 10**12)),
+)
+def test_a_name_filled_in_never_makes_a_post_too_long_for_telegram(
+    before: int, slots: int, name: str, photo: bool, mention: int | None
+):
+    """The post was measured with `{name}` in it; a long name (60 × 🌸) made a post near the
+    limit too long for that member, and Telegram refused their copy. Shortened instead."""
+    limit = CAPTION_LIMIT if photo else TEXT_LIMIT
+    text = "x" * min(before, limit - 6 * slots) + "{name}" * slots
+    content = PostContent(text=text, photo="https://example.com/a.jpg" if photo else None)
+
+    shown = addressed(content, name, mention=mention)
+
+    assert visible_length(shown.text, "HTML") <= limit
+    assert not html_problems(shown.text)
+    whole = html.escape(name or (str(mention) if mention else ""), quote=False)
+    if visible_length(text.replace("{name}", "") + name * slots, None) <= limit:
+        assert whole in shown.text  # nothing is cut that fits
