@@ -253,6 +253,18 @@ async def test_a_429_from_elsewhere_mid_rush_is_waited_out_and_nobody_is_lost(ru
     assert bot.world.refused_429 == 0  # besides the one injected, none
 
 
+async def check_in_all_then_stop(bot: Harness, app: object, members: int) -> None:
+    """`members` check in 50 ms apart; their answers are all sent, then the bot stops."""
+    try:
+        for i in range(members):
+            await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
+            await wait(bot, 0.05)
+        while acks_of(bot).waiting():
+            await wait(bot, 1.0)
+    finally:
+        await bot.clock.run(stop_offline(app))  # type: ignore[arg-type]
+
+
 async def test_a_rush_of_members_with_emoji_names_is_answered_whole(database_url: str):
     """Telegram counts a message's 4096 in UTF-16 units: a name of 𝔸 and 😀 is twice as long
     there as in Python. Lists measured in Python characters came out too long, Telegram
@@ -262,14 +274,7 @@ async def test_a_rush_of_members_with_emoji_names_is_answered_whole(database_url
     for i in range(members):  # within Telegram's 64-character name fields
         bot.world.add_user(FIRST + i, "𝔸" * 32, last_name="😀" * 32, language_code="en")
         bot.world.set_status(GROUP, FIRST + i, "member")
-    try:
-        for i in range(members):
-            await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
-            await wait(bot, 0.05)
-        while acks_of(bot).waiting():
-            await wait(bot, 1.0)
-    finally:
-        await bot.clock.run(stop_offline(app))
+    await check_in_all_then_stop(bot, app, members)
 
     ranks = sorted(int(r) for text in group_texts(bot) for r in RANK.findall(text))
     assert ranks == list(range(1, members + 1))
@@ -286,14 +291,7 @@ async def test_a_list_telegram_finds_too_long_is_sent_in_smaller_ones(database_u
         bot.world.set_status(GROUP, FIRST + i, "member")
     too_long = "Bad Request: message is too long"
     bot.world.fail_next("sendMessage", 400, too_long, after=7)  # 7 alone, then a list
-    try:
-        for i in range(members):
-            await bot.send(bot.world.message(GROUP, FIRST + i, "签到", at=bot.clock.now()))
-            await wait(bot, 0.05)
-        while acks_of(bot).waiting():
-            await wait(bot, 1.0)
-    finally:
-        await bot.clock.run(stop_offline(app))
+    await check_in_all_then_stop(bot, app, members)
 
     refused = [c for c in bot.world.calls if c.method == "sendMessage" and c.status == 400]
     ranks = sorted(int(r) for text in group_texts(bot) for r in RANK.findall(text))
