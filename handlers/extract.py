@@ -109,9 +109,17 @@ def replied_person(message: Message | None) -> User | None:
     replied = replied_to(message)
     if replied is None or replied.from_user is None or not member_sender(replied):
         return None
-    if filters.StatusUpdate.ALL.check_update(Update(0, message=replied)):
+    if is_service(replied):
         return None  # "Alice added Carol", "X pinned …": its sender is not the one meant
     return replied.from_user
+
+
+def is_service(message: Message, update: Update | None = None) -> bool:
+    """A service message (a join, a pin, a new title …; `update`: the one carrying it, if
+    at hand). A text never is one, so a text is spared PTB's fifty checks."""
+    if message.text:
+        return False
+    return bool(filters.StatusUpdate.ALL.check_update(update or Update(0, message=message)))
 
 
 def message_kind(message: Message) -> str:

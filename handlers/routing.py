@@ -18,8 +18,10 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from telegram import Chat, Message, MessageEntity, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from telegram.ext.filters import BaseFilter, UpdateFilter
+
+from handlers.extract import is_service
 
 Callback = Callable[[Update, Any], Coroutine[Any, Any, Any]]
 GROUP_TYPES = frozenset({Chat.GROUP, Chat.SUPERGROUP})
@@ -57,7 +59,7 @@ class _GroupMessages(_Fast):
         message = update.message
         if message is None or message.chat.type not in GROUP_TYPES:
             return False
-        return bool(message.text) or not filters.StatusUpdate.ALL.check_update(update)
+        return not is_service(message, update)
 
 
 class _GroupEdits(_Fast):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update, User
+from telegram import Update
 
 from campaigns.errors import UnknownChat
 from campaigns.services.tiers import group_ladder, my_tier, set_member_tier
@@ -81,7 +81,7 @@ async def _set_member(call: Call[TierTexts], name: str) -> None:
     if not name:
         await call.reply(call.t.set_usage())
         return
-    target = _replied_member(call.update)
+    target = replied_person(call.update.effective_message)
     if target is None:
         await call.reply(call.t.set_usage())
         return
@@ -93,8 +93,3 @@ async def _set_member(call: Call[TierTexts], name: str) -> None:
     )  # fmt: skip
     await call.reply(call.t.member_set(member.display_name, change))
     await send_tier_changes(call.context.bot, call.deps, [change])
-
-
-def _replied_member(update: Update) -> User | None:
-    """The member whose message the command replies to (replied_person), if any."""
-    return replied_person(update.effective_message)

@@ -45,7 +45,8 @@ _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 # Rehearsals (bot/rehearsal.py) of processes starting together write the same made-up rows:
 # one at a time per database, or PostgreSQL ends one of them as a deadlock. A key in a range
 # of its own (see storage/repositories/stats.py), released when the rehearsal rolls back.
-_REHEARSING = text("SELECT pg_advisory_xact_lock(90469191122944)")  # "RH" << 32
+REHEARSAL_LOCK = 0x5248_0000_0000  # "RH" << 32
+_REHEARSING = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=REHEARSAL_LOCK)
 
 
 R = TypeVar("R", bound=Repository)

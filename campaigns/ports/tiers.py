@@ -38,9 +38,9 @@ class Tiers(Protocol):
         self, chat_pk: int, user_id: int, below_since: dt.datetime | None
     ) -> None: ...
 
-    async def cap(self, chat_pk: int, top: int) -> int:
+    async def cap(self, chat_pk: int, top: int) -> None:
         """Members stored above level `top` (the ladder was shortened) are put at `top`, the
-        tier every reader already counted them in; how many were."""
+        tier every reader already counted them in."""
 
     async def rewarded(self, chat_pk: int, user_id: int) -> set[int]:
         """Levels whose entry reward the member has had."""

@@ -88,15 +88,13 @@ class SqlTiers(Repository):
             .execution_options(synchronize_session=False)
         )
 
-    async def cap(self, chat_pk: int, top: int) -> int:
-        capped = await self.session.execute(
+    async def cap(self, chat_pk: int, top: int) -> None:
+        await self.session.execute(
             update(M)
             .where(M.chat_id == chat_pk, M.tier > top)
             .values(tier=top)
-            .returning(M.id)
             .execution_options(synchronize_session=False)
         )
-        return len(capped.all())
 
     async def rewarded(self, chat_pk: int, user_id: int) -> set[int]:
         levels = await self.session.scalars(

@@ -1172,11 +1172,10 @@ class FakeTiers(Repo):
         if (chat_pk, user_id) in self.t.members:
             self.t.members[chat_pk, user_id].tier_below_since = below_since
 
-    async def cap(self, chat_pk: int, top: int) -> int:
-        above = [m for (c, _), m in self.t.members.items() if c == chat_pk and m.tier > top]
-        for m in above:
-            m.tier = top
-        return len(above)
+    async def cap(self, chat_pk: int, top: int) -> None:
+        for (c, _), m in self.t.members.items():
+            if c == chat_pk and m.tier > top:
+                m.tier = top
 
     async def rewarded(self, chat_pk: int, user_id: int) -> set[int]:
         return {level for (c, u, level) in self.t.tier_rewards if (c, u) == (chat_pk, user_id)}
