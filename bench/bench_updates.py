@@ -99,6 +99,11 @@ class LoopBlocks:
     on the task's stack, so a repository method is the deepest it shows). With `sample`, a
     thread also looks at the loop's stack every half millisecond while a callback has run
     for longer than the threshold: `stacks` counts where those long callbacks spent it.
+
+    Each of the longest callbacks also shows the CPU time the loop's thread spent in it
+    (the rest it was not running) and, with `sample`, how much of that rest it waited,
+    ready to run, for a CPU (Linux's schedstat): on two cores shared with PostgreSQL, the
+    database's process woken by a statement can take the bot's CPU for a few milliseconds.
     """
 
     threshold: float = BLOCK_GOAL
@@ -110,15 +115,19 @@ class LoopBlocks:
     _original: Any = None
     _open: bool = False
     _began: float | None = None
+    _schedstat: int | None = None
 
     def __enter__(self) -> LoopBlocks:
         handle = asyncio.events.Handle
         self._original = original = handle._run
-        clock = time.perf_counter
+        clock, cpu_clock = time.perf_counter, time.thread_time
         self._open = True
+
+        waited = self._run_queue_wait if self.sample else lambda: 0.0
 
         def timed(this: Any) -> None:
             self._began = begin = clock()
+            cpu_begin, queue_begin = cpu_clock(), waited()
             original(this)
             self._began = None
             took = clock() - begin
@@ -128,7 +137,7 @@ class LoopBlocks:
             if took > self.threshold:
                 self.over += 1
             if took > 0.001:
-                self._keep(took, this)
+                self._keep(took, cpu_clock() - cpu_begin, waited() - queue_begin, this)
 
         handle._run = timed  # type: ignore[method-assign]
         if self.sample:
@@ -154,10 +163,19 @@ class LoopBlocks:
                 frame = frame.f_back
             self.stacks[" < ".join(names[:8])] += 1
 
-    def _keep(self, took: float, handle: Any) -> None:
+    def _run_queue_wait(self) -> float:
+        """Seconds the loop's thread has waited, runnable, for a CPU (Linux schedstat)."""
+        if self._schedstat is None:
+            self._schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        return int(os.pread(self._schedstat, 100, 0).split()[1]) / 1e9
+
+    def _keep(self, took: float, cpu: float, queued: float, handle: Any) -> None:
         if len(self.worst) >= 5 and took <= self.worst[-1][0]:
             return
-        self.worst.append((took, describe(handle)))
+        how = f"cpu {cpu * 1000:.1f} ms"
+        if self.sample:
+            how += f", waiting for a cpu {queued * 1000:.1f} ms"
+        self.worst.append((took, f"{describe(handle)} ({how})"))
         self.worst.sort(key=lambda w: -w[0])
         del self.worst[5:]
 

@@ -43,7 +43,7 @@ class ActivityBuffer:
         bot_id: int,
         defaults: ChatSettings,
         max_size: int = 250,
-        interval: float = 1.0,
+        interval: float = 0.2,
         clock: Clock = SYSTEM,
     ) -> None:
         self._uow = uow

@@ -26,7 +26,11 @@ class Settings(BaseSettings):
     bot_owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
-    activity_flush_seconds: float = Field(default=1.0, gt=0, le=60)
+    # A fifth of a second: each write is then a short statement for the database (60 rows at
+    # 300 messages a second, not 300). A long one, on a machine the database shares, had the
+    # database's process take the bot's CPU for 4-5 ms while the bot waited to read its answer
+    # (bench/bench_updates.py --why: "waiting for a cpu"). A busy group fills a batch sooner.
+    activity_flush_seconds: float = Field(default=0.2, gt=0, le=60)
     activity_batch_size: int = Field(default=250, ge=1, le=10_000)
     stop_within_seconds: float = Field(default=30.0, ge=1, le=600)
     referral_sweep_seconds: float = Field(default=300, ge=5, le=86_400)
