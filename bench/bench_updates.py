@@ -4,12 +4,13 @@
         [--checkin-every 0 10] [--database-url postgresql+asyncpg://...] [--repeat 3]
         [--profile] [--why] [--listen]
 
-Both apps get the same Bot API JSON through Update.de_json and process_update, and talk to
-the same offline Bot API double (no network), which answers on a thread of its own as
-Telegram answers from elsewhere (its checks of each request are not the bot's time on the
-event loop; it shares the machine's two cores, as before). The growth bot writes to SQLite
-in a temporary directory, or to the PostgreSQL database given with --database-url (migrated,
-then EMPTIED before each run: give it a database of its own). Its job queue runs as in production.
+Both apps get the same Bot API JSON through Update.de_json and process_update, and talk
+over HTTP on 127.0.0.1 to the same offline Bot API double (no network), run in a process of
+its own as Telegram answers from elsewhere (DoubleProcess: its checks of each request are
+neither the bot's CPU time nor its interpreter lock; it shares the machine's two cores).
+The growth bot writes to SQLite in a temporary directory, or to the PostgreSQL database given
+with --database-url (migrated, then EMPTIED before each run: give it a database of its own).
+Its job queue runs as in production.
 
 Goals (issue 13), as ratios to bare PTB in the same run: chatter only >= 0.8, one check-in in
 ten >= 0.5; paced at 300 updates/s p99 <= 10 ms (chatter) and <= 25 ms (check-ins); no callback
@@ -30,11 +31,13 @@ import argparse
 import asyncio
 import collections
 import datetime as dt
+import gc
 import json
 import os
 import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -50,7 +53,7 @@ from telegram.ext import Application, MessageHandler, filters
 
 from bot.app import build_application, start_offline, stop_offline
 from bot.double import FakeTelegram
-from bot.double.transport import double_request
+from bot.double.server import DoubleServer
 from bot.settings import Settings
 from campaigns.faq import read_faq
 from campaigns.members import ChatInfo
@@ -116,6 +119,8 @@ class LoopBlocks:
     _open: bool = False
     _began: float | None = None
     _schedstat: int | None = None
+    _gc_time: float = 0.0
+    _gc_began: float = 0.0
 
     def __enter__(self) -> LoopBlocks:
         handle = asyncio.events.Handle
@@ -124,10 +129,11 @@ class LoopBlocks:
         self._open = True
 
         waited = self._run_queue_wait if self.sample else lambda: 0.0
+        gc.callbacks.append(self._collected)
 
         def timed(this: Any) -> None:
             self._began = begin = clock()
-            cpu_begin, queue_begin = cpu_clock(), waited()
+            cpu_begin, queue_begin, gc_begin = cpu_clock(), waited(), self._gc_time
             original(this)
             self._began = None
             took = clock() - begin
@@ -137,7 +143,8 @@ class LoopBlocks:
             if took > self.threshold:
                 self.over += 1
             if took > 0.001:
-                self._keep(took, cpu_clock() - cpu_begin, waited() - queue_begin, this)
+                gc_took = self._gc_time - gc_begin
+                self._keep(took, cpu_clock() - cpu_begin, waited() - queue_begin, gc_took, this)
 
         handle._run = timed  # type: ignore[method-assign]
         if self.sample:
@@ -147,6 +154,7 @@ class LoopBlocks:
 
     def __exit__(self, *exc: object) -> None:
         self._open = False
+        gc.callbacks.remove(self._collected)
         asyncio.events.Handle._run = self._original  # type: ignore[method-assign]
 
     def _sampler(self, loop_thread: int) -> None:
@@ -169,10 +177,19 @@ class LoopBlocks:
             self._schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
         return int(os.pread(self._schedstat, 100, 0).split()[1]) / 1e9
 
-    def _keep(self, took: float, cpu: float, queued: float, handle: Any) -> None:
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        """Python's garbage collector at work (gc.callbacks): its time, for the blocks."""
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+        else:
+            self._gc_time += time.perf_counter() - self._gc_began
+
+    def _keep(self, took: float, cpu: float, queued: float, gc_took: float, handle: Any) -> None:
         if len(self.worst) >= 5 and took <= self.worst[-1][0]:
             return
         how = f"cpu {cpu * 1000:.1f} ms"
+        if gc_took:
+            how += f" (of which collecting garbage {gc_took * 1000:.1f} ms)"
         if self.sample:
             how += f", waiting for a cpu {queued * 1000:.1f} ms"
         self.worst.append((took, f"{describe(handle)} ({how})"))
@@ -237,16 +254,56 @@ async def drive(app: Any, updates: list[dict[str, Any]], rate: float | None) -> 
     }
 
 
-async def bare(updates: list[dict[str, Any]], rate: float | None) -> dict[str, Any]:
+class DoubleProcess:
+    """The Bot API double in a process of its own, over HTTP on 127.0.0.1, as Telegram is
+    elsewhere: its checks of every request (an HTML parse of each text, say) then neither
+    count as the bot's CPU time nor take the bot's interpreter lock, and the bot pays for
+    its HTTP requests as it does in production. Its world is made as the updates' is
+    (make_updates with the same figures), so the messages the bot replies to exist there.
+    """
+
+    def __init__(self, n: int, members: int, every: int) -> None:
+        self.argv = [sys.executable, __file__, "--serve-double", str(n), str(members), str(every)]
+        self.process: subprocess.Popen[str] | None = None
+        self.base_url = ""
+
+    def __enter__(self) -> DoubleProcess:
+        self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+        if not self.base_url.startswith("http://"):
+            raise RuntimeError("the double's process did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait()
+
+
+def serve_double(n: int, members: int, every: int) -> None:
+    """The child of DoubleProcess: serve the world until terminated (keep-alive, as
+    Telegram's servers keep a bot's connections)."""
     world = FakeTelegram()
+    make_updates(world, n, members, every)
+    server = DoubleServer(world)
+    handler: Any = server.httpd.RequestHandlerClass
+    handler.protocol_version = "HTTP/1.1"
+    handler.disable_nagle_algorithm = True  # else its answers wait for the bot's delayed ACK
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with server:
+        print(server.base_url, flush=True)
+        threading.Event().wait()
+
+
+async def bare(updates: list[dict[str, Any]], rate: float | None, base_url: str) -> dict[str, Any]:
     counted = 0
 
     async def count(update: Update, _context: Any) -> None:
         nonlocal counted
         counted += 1
 
-    request = double_request(world, apart=True)
-    app = Application.builder().token("1:BARE").request(request).build()
+    app = Application.builder().token("1:BARE").base_url(base_url).build()
     app.add_handler(MessageHandler(filters.ALL, count))
     await app.initialize()
     result = await drive(app, updates, rate)
@@ -271,7 +328,7 @@ async def fresh_database(url: str | None, tmp: Path, tag: str) -> str:
 
 async def growth(
     updates: list[dict[str, Any]],
-    world: FakeTelegram,
+    base_url: str,
     url: str,
     rate: float | None,
     *,
@@ -285,9 +342,9 @@ async def growth(
         telegram_bot_token="1:BENCH",
         database_url=url,
         default_timezone="Asia/Shanghai",
+        telegram_api_base_url=base_url,
     )
-    request = double_request(world, apart=True)
-    app = build_application(settings, request=request, set_commands=False)
+    app = build_application(settings, set_commands=False)
     await start_offline(app)
     if listen:
         await full_reply_book(app.bot_data.deps)
@@ -424,25 +481,26 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for every in args.checkin_every:
-            world = FakeTelegram()
-            updates = make_updates(world, args.updates, args.members, every)
-            if args.profile:
-                url = await fresh_database(args.database_url, tmp, f"profile{every}")
-                out = tmp / f"spy{every}.json"
-                g = await growth(updates, world, url, None, spy=out, spy_idle=not args.cpu)
-                kind = "on-CPU samples" if args.cpu else "wall time"
-                print(f"\n--- py-spy ({kind}), {mix_name(every)}, unpaced ({g['rate']:.0f}/s)")
-                print(spy_top(out, args.top))
-                continue
-            for _ in range(args.repeat):
-                b = await bare(updates, None)
-                url = await fresh_database(args.database_url, tmp, f"flat{every}")
-                g = await growth(updates, world, url, None, sample=args.why, listen=args.listen)
-                url = await fresh_database(args.database_url, tmp, f"paced{every}")
-                paced = await growth(
-                    updates, world, url, args.rate, sample=args.why, listen=args.listen
-                )
-                rows.append((every, b, g, paced))
+            updates = make_updates(FakeTelegram(), args.updates, args.members, every)
+            with DoubleProcess(args.updates, args.members, every) as double:
+                api = double.base_url
+                if args.profile:
+                    url = await fresh_database(args.database_url, tmp, f"profile{every}")
+                    out = tmp / f"spy{every}.json"
+                    g = await growth(updates, api, url, None, spy=out, spy_idle=not args.cpu)
+                    kind = "on-CPU samples" if args.cpu else "wall time"
+                    print(f"\n--- py-spy ({kind}), {mix_name(every)}, unpaced ({g['rate']:.0f}/s)")
+                    print(spy_top(out, args.top))
+                    continue
+                for _ in range(args.repeat):
+                    b = await bare(updates, None, api)
+                    url = await fresh_database(args.database_url, tmp, f"flat{every}")
+                    g = await growth(updates, api, url, None, sample=args.why, listen=args.listen)
+                    url = await fresh_database(args.database_url, tmp, f"paced{every}")
+                    paced = await growth(
+                        updates, api, url, args.rate, sample=args.why, listen=args.listen
+                    )
+                    rows.append((every, b, g, paced))
     if rows:
         report(rows, args.rate, args.why)
 
@@ -491,4 +549,7 @@ def median(values: Any) -> float:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["--serve-double"]:
+        serve_double(*(int(a) for a in sys.argv[2:5]))
+    else:
+        asyncio.run(main())
