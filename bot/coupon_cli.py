@@ -10,7 +10,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 
 from bot import arguments
@@ -22,6 +22,7 @@ from campaigns.coupon_variants import (
     TermsRefused,
     check_test,
     currency_of,
+    parse_percent,
     read_variants,
     templates_of,
 )
@@ -225,10 +226,13 @@ def _value(kind: CouponKind, typed: str) -> int:
     is refused by the offer's rules)."""
     if kind is not CouponKind.PERCENT:
         return parse_amount(typed)
-    value = int(Decimal(typed) * 100)
-    if Decimal(typed) * 100 != value:
-        raise UsageError("--value: a percentage with at most 2 decimals, e.g. 12.5")
-    return value
+    try:
+        return parse_percent(typed)
+    except ValueError:
+        raise UsageError(
+            f"--value: a percentage over 0 and at most 100, with at most 2 decimals, e.g. 12.5"
+            f" (not {typed[:40]!r})"
+        ) from None
 
 
 def amount_problem(error: AmountError) -> str:

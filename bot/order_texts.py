@@ -34,6 +34,8 @@ def order_problem(error: OrderRefused) -> str:
         OrderProblem.OUT_OF_RANGE: "the time is out of range",
         OrderProblem.NUL: "contains a NUL character",
         OrderProblem.BAD_COUPON_CODE: f"{value!r} is not a valid coupon code",
+        OrderProblem.NOT_AN_ID: "true or false is no id",
+        OrderProblem.UNKNOWN_CURRENCY: f"{value!r} is not a currency in use (ISO 4217)",
     }[error.problem]
 
 

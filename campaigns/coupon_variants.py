@@ -166,11 +166,18 @@ def _zhe(text: str) -> int:
     return int(off)
 
 
-def _percent(text: str) -> int:
-    """`15%` -> 1500 basis points off."""
-    bp = Decimal(text.rstrip("% ")) * 100
-    if not 0 < bp <= 10_000 or bp != bp.to_integral_value():
+def parse_percent(text: str) -> int:
+    """`15%` or `12.5` -> basis points off (1500, 1250): more than 0 and at most 100, with at
+    most 2 decimals; ValueError for anything else, whatever the string (`Infinity`, `NaN`,
+    `1e100000`, another script's digits)."""
+    if not typed_digits(text) or len(text) > 40:
         raise ValueError(text)
+    try:
+        bp = Decimal(unicodedata.normalize("NFKC", text).strip().rstrip("% ")) * 100
+        if not (bp.is_finite() and 0 < bp <= 10_000 and bp == bp.to_integral_value()):
+            raise ValueError(text)
+    except ArithmeticError:  # decimal's InvalidOperation: not a number at all
+        raise ValueError(text) from None
     return int(bp)
 
 
@@ -204,7 +211,7 @@ def parse_terms(raw: str, label: str = "A") -> Terms:
         elif found.get("zhe"):
             kind, value = CouponKind.PERCENT, _zhe(found["zhe"])
         else:
-            kind, value = CouponKind.PERCENT, _percent(found["pct"])
+            kind, value = CouponKind.PERCENT, parse_percent(found["pct"])
     except (ValueError, AmountError):
         raise refused from None
     currencies = {c for c in named if c is not None}

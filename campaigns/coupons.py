@@ -228,6 +228,12 @@ def check_validity(template: Template, now: dt.datetime) -> None:
         raise OfferRefused(OfferProblem.VALID_DAYS, str(template.valid_days))
 
 
+def _said(value: int) -> str:
+    """A refused number as a refusal may quote it: Python will not turn an integer of more
+    than 4,300 digits into text, and nobody reads one."""
+    return str(value) if abs(value) < 10**30 else ("-" if value < 0 else "") + "10^30 or more"
+
+
 @dataclass(frozen=True)
 class Template:
     """What a coupon is worth and when it can be used; issued coupons point to one."""
@@ -243,9 +249,9 @@ class Template:
 
     def __post_init__(self) -> None:
         if self.kind is CouponKind.PERCENT and not 0 < self.value <= 10_000:
-            raise OfferRefused(OfferProblem.PERCENT, str(self.value))
+            raise OfferRefused(OfferProblem.PERCENT, _said(self.value))
         if self.kind is CouponKind.FIXED and self.value <= 0:
-            raise OfferRefused(OfferProblem.FIXED, str(self.value))
+            raise OfferRefused(OfferProblem.FIXED, _said(self.value))
         if self.min_spend < 0:
             raise OfferRefused(OfferProblem.MIN_SPEND, str(self.min_spend))
         if self.cap is not None and self.cap <= 0:

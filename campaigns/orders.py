@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from campaigns.coupons import CouponRejected, normalize, parse_amount, parse_money
+from campaigns.coupons import CURRENCIES, CouponRejected, normalize, parse_amount, parse_money
 from campaigns.errors import DomainError
 from campaigns.journeys import on_member_day
 from campaigns.tiers import TierLadder, multiplied
@@ -31,6 +31,8 @@ class OrderProblem(StrEnum):
     OUT_OF_RANGE = "out_of_range"  # a time within two days of the first or last datetime
     NUL = "nul"  # a NUL character PostgreSQL text cannot hold
     BAD_COUPON_CODE = "bad_coupon_code"  # `value` is the code
+    NOT_AN_ID = "not_an_id"  # true or false where a Telegram id goes
+    UNKNOWN_CURRENCY = "unknown_currency"  # a code of three letters no country uses; `value`
 
 
 @dataclass
@@ -80,10 +82,27 @@ class OrderIn(BaseModel):
             raise OrderRefused(OrderProblem.NOT_A_NUMBER)
         return parse_amount(str(value))
 
+    @field_validator("chat_id", "member", mode="before")
+    @classmethod
+    def _id(cls, value: object) -> object:
+        """JSON's true is no user 1 (pydantic's lax mode would read it so); a number written
+        as a string ("42") is still read, as spreadsheets and loosely typed shops send it."""
+        if isinstance(value, bool):
+            raise OrderRefused(OrderProblem.NOT_AN_ID)
+        return value
+
     @field_validator("currency", mode="before")
     @classmethod
     def _currency(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("currency")
+    @classmethod
+    def _in_use(cls, value: str) -> str:
+        """Only a currency in use (ISO 4217): `XXX` or `ABC` is a typo, not money."""
+        if value not in CURRENCIES:
+            raise OrderRefused(OrderProblem.UNKNOWN_CURRENCY, value)
+        return value
 
     @field_validator("at")
     @classmethod

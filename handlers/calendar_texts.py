@@ -5,13 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections import Counter
 from zoneinfo import ZoneInfo
 
 from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import Audience, AudienceError
 from campaigns.audience_expr import AudienceExprError
 from campaigns.audiences import AudienceRefused
-from campaigns.content import ContentProblem, ContentRefused, HtmlFault, HtmlProblem
+from campaigns.content import (
+    ContentProblem,
+    ContentRefused,
+    HtmlFault,
+    HtmlProblem,
+    cut_units,
+)
 from campaigns.outbox import MISSED_RUNS, BroadcastStatus, DeliveryStatus
 from campaigns.ports.broadcasts import BroadcastRecord
 from campaigns.ports.calendar import PostRecord, StepRecord
@@ -22,6 +29,7 @@ from handlers.audience_texts import AudienceTexts
 from handlers.words import Words
 
 PREVIEW_CHARS = 60
+HTML_FAULTS_SHOWN = 5  # distinct HTML faults a refusal names (then how many more)
 BUTTON = "<code>button: Shop now | https://shop.example/</code>"
 WEEKDAYS_ZH = "一二三四五六日"
 
@@ -172,7 +180,17 @@ class CalendarTexts:
                 high=refused.limit,
             )
         if problem is ContentProblem.BAD_HTML:
-            why = self._("; ").join(self.html_problem(p) for p in refused.html)
+            # Each fault once, with how often: 4,000 stray `<` are one line, not 4,000 (the
+            # refusal itself has to fit in a message).
+            said = Counter(self.html_problem(p) for p in refused.html)
+            faults = [
+                text if n == 1 else self._("{fault} ({n} times)", fault=text, n=n)
+                for text, n in said.items()
+            ]
+            if len(faults) > HTML_FAULTS_SHOWN:
+                more = len(faults) - HTML_FAULTS_SHOWN
+                faults = [*faults[:HTML_FAULTS_SHOWN], self._n("{n} more", "{n} more", more)]
+            why = self._("; ").join(faults)
             return self._(
                 "Telegram can't read its formatting ({why})", why=html.escape(why, quote=False)
             )
@@ -199,8 +217,8 @@ class CalendarTexts:
         }[problem]
 
     def html_problem(self, problem: HtmlProblem) -> str:
-        """One HTML fault as plain text (the caller escapes it)."""
-        names = problem.names
+        """One HTML fault as plain text (the caller escapes it); a tag's name cut short."""
+        names = tuple(cut_units(name, 40) for name in problem.names[:HTML_FAULTS_SHOWN])
         first = names[0] if names else ""
         return {
             HtmlFault.UNESCAPED_AMPERSAND: self._("unescaped &"),

@@ -76,6 +76,11 @@ def test_export_of_an_unknown_group_is_a_clear_error(growthbot: Growthbot):
     ("args", "says"),
     [
         (["--type", "percent", "--value", "0"], "--value"),
+        (["--type", "percent", "--value=Infinity"], "--value: a percentage"),
+        (["--type", "percent", "--value=-Infinity"], "--value: a percentage"),
+        (["--type", "percent", "--value=NaN"], "--value: a percentage"),
+        (["--type", "percent", "--value=1e100000"], "--value: a percentage"),
+        (["--type", "percent", "--value", "12.345"], "at most 2 decimals"),
         (["--type", "fixed", "--value", "30", "--min-spend", "1.999"], "decimals"),
         (["--type", "fixed", "--value", "30", "--valid-until", "2026-12-31"], "UTC offset"),
     ],

@@ -77,6 +77,27 @@ async def test_a_malformed_body_is_422_with_field_errors(client):
     )
 
 
+async def test_true_for_a_buyer_and_a_currency_nobody_uses_are_422_and_store_nothing(
+    client, uow_factory
+):
+    as_true = await post(client, json.dumps(ORDER | {"member": True}).encode())
+    group_true = await post(client, json.dumps(ORDER | {"chat_id": True}).encode())
+    made_up = await post(client, json.dumps(ORDER | {"currency": "XXX"}).encode())
+    as_text = await post(client, json.dumps(ORDER | {"member": str(ORDER["member"])}).encode())
+
+    for refused, field, says in (
+        (as_true, "member", "true or false is no id"),
+        (group_true, "chat_id", "true or false is no id"),
+        (made_up, "currency", "'XXX' is not a currency in use"),
+    ):
+        assert refused.status_code == 422
+        [error] = refused.json()["errors"]
+        assert error["field"] == field and says in error["error"]
+    assert as_text.status_code == 200  # a user id written as a string is still read
+    totals = await order_totals(uow_factory(), chat_id=GROUP.chat_id)
+    assert list(totals) == [42] and totals[42].orders == 1  # only the one written as "42"
+
+
 async def test_a_declared_body_over_the_limit_is_413_before_it_is_read(client):
     pulled = 0
 

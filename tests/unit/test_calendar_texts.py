@@ -15,6 +15,7 @@ from campaigns.content import (
     ContentRefused,
     HtmlFault,
     HtmlProblem,
+    html_problems,
 )
 from handlers.calendar_texts import CalendarTexts
 
@@ -94,6 +95,21 @@ def test_html_in_a_fault_is_escaped():
     )
 
     assert "unescaped &lt; or &gt;" in said
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_thousands_of_html_faults_are_said_once_each_with_a_count_within_a_message(language):
+    stray = "<" * 4080 + "".join(f"<tag{i}>" for i in range(9)) + "<" + "x" * 3000 + ">"
+    refused = ContentRefused(P.BAD_HTML, html=tuple(html_problems(stray)))
+    assert len(refused.html) > 4000
+
+    said = CalendarTexts(language).content_refused(refused)
+
+    assert len(said) < 1000  # a message holds 4,096
+    assert ("4080" in said or "4081" in said) and said.count("&lt; ") <= 2
+    # 12 kinds: the stray <, nine unknown tags, the long one, and the tags left open
+    assert ("7 more" if language == "en" else "另有 7 种问题") in said
+    assert "x" * 41 not in said  # a tag's name is cut short
 
 
 def test_a_preview_telegram_refused_is_said_in_chinese():

@@ -33,6 +33,7 @@ from campaigns.coupon_variants import (
     TermsProblem,
     TermsRefused,
     parse_new_offer,
+    parse_percent,
     parse_terms,
     templates_of,
 )
@@ -154,6 +155,23 @@ def test_amounts_are_a_bounded_whole_number_of_minor_units_or_a_value_error(raw:
         return
     assert 0 <= minor <= MAX_AMOUNT
     assert currency is None or len(currency) == 3
+
+
+@FAST
+@given(NUMBERISH | st.text())
+@example("Infinity")
+@example("-Infinity")
+@example("NaN")
+@example("sNaN")
+@example("1e100000")
+@example("٣")
+@example("12.5%")
+def test_a_percentage_is_basis_points_within_a_hundred_or_a_value_error(raw: str):
+    try:
+        bp = parse_percent(raw)
+    except ValueError:
+        return
+    assert isinstance(bp, int) and 0 < bp <= 10_000
 
 
 @FAST
