@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from campaigns.errors import DomainError
-from campaigns.segments import Segment, Stage
+from campaigns.segments import Segment, Stage, StageThresholds, stage_of
 
 MAX_TEXT = 500
 MAX_RULES = 40
@@ -314,8 +314,7 @@ class Member:
     orders: int
     spend: int  # minor units
     invited: int  # confirmed invites
-    stage: Stage
-    segment: Segment
+    segment: Segment  # as the last refresh scored it (the group's quintiles: hourly)
     tier: int  # level in the group's ladder
     tags: frozenset[str]
     lang: str | None
@@ -340,26 +339,40 @@ def resolve_tiers(expr: Expr, level_named: Callable[[str], int | None]) -> Expr:
     return expr
 
 
-def matches(expr: Expr, member: Member, now: dt.datetime) -> bool:
+def matches(expr: Expr, member: Member, now: dt.datetime, thresholds: StageThresholds) -> bool:
     """The one audience rule: a present member who can get the bot's private messages and
-    meets the expression (tiers resolved first). The SQL compiled in storage agrees with
-    this; a storage test holds it to that."""
-    return member.present and member.reachable and _holds(expr, member, now)
+    meets the expression (tiers resolved first). `stage=` is the member's stage at `now`
+    (campaigns.segments.stage_of, by the group's thresholds), not the one the hourly refresh
+    stored: a member who spoke a minute ago is no longer dormant, whoever asks. The SQL
+    compiled in storage agrees with this; a storage test holds it to that."""
+    return member.present and member.reachable and _holds(expr, member, now, thresholds)
 
 
-def _holds(expr: Expr, m: Member, now: dt.datetime) -> bool:
+def reads(expr: Expr, field: str) -> bool:
+    """Whether any rule of `expr` reads `field` (a store reads the group's thresholds only
+    for an expression that reads the stage)."""
+    if isinstance(expr, Rule):
+        return expr.field == field
+    if isinstance(expr, AllOf | AnyOf):
+        return any(reads(item, field) for item in expr.items)
+    if isinstance(expr, Not):
+        return reads(expr.item, field)
+    return False
+
+
+def _holds(expr: Expr, m: Member, now: dt.datetime, thresholds: StageThresholds) -> bool:
     if isinstance(expr, Everyone):
         return True
     if isinstance(expr, AllOf):
-        return all(_holds(i, m, now) for i in expr.items)
+        return all(_holds(i, m, now, thresholds) for i in expr.items)
     if isinstance(expr, AnyOf):
-        return any(_holds(i, m, now) for i in expr.items)
+        return any(_holds(i, m, now, thresholds) for i in expr.items)
     if isinstance(expr, Not):
-        return not _holds(expr.item, m, now)
-    return _rule(expr, m, now)
+        return not _holds(expr.item, m, now, thresholds)
+    return _rule(expr, m, now, thresholds)
 
 
-def _rule(rule: Rule, m: Member, now: dt.datetime) -> bool:
+def _rule(rule: Rule, m: Member, now: dt.datetime, thresholds: StageThresholds) -> bool:
     kind = FIELDS[rule.field]
     if kind is Kind.DAYS:
         assert isinstance(rule.value, int)
@@ -388,8 +401,14 @@ def _rule(rule: Rule, m: Member, now: dt.datetime) -> bool:
         hit = rule.value in m.tags
     elif rule.field == "lang":
         hit = _lang_is(m.lang, str(rule.value))
+    elif rule.field == "stage":
+        stage = stage_of(
+            present=m.present, joined_at=m.joined_at, last_active_at=m.last_active_at,
+            now=now, thresholds=thresholds,
+        )  # fmt: skip
+        hit = stage.value == rule.value
     else:
-        hit = {"stage": m.stage.value, "rfm": m.segment.value}[rule.field] == rule.value
+        hit = m.segment.value == rule.value
     return hit if rule.op is Op.EQ else not hit
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.elements import SQLColumnExpression
 
@@ -41,34 +42,46 @@ from campaigns.audience_expr import (
     Not,
     Op,
     Rule,
+    reads,
 )
 from campaigns.audiences import AudienceMember, SavedAudience
 from campaigns.dashboard import COUNT_CAP, MemberSort, search_id, search_words
 from campaigns.members import Person
 from campaigns.referral import InviteStatus
+from campaigns.segments import StageThresholds
 from campaigns.tiers import TierLadder, ladder_from_json
 from storage.models import AudienceRow, ChatRow, InviteRow, MembershipRow, MemberTagRow, UserRow
 from storage.repositories.base import Repository, aware, insert_for
-from storage.repositories.segments import memberships_of
+from storage.repositories.segments import SqlSegments, memberships_of, stage_expression
 
 A, M, U, T, IN = AudienceRow, MembershipRow, UserRow, MemberTagRow, InviteRow
 
 
-def audience_where(expr: Expr, now: dt.datetime) -> ColumnElement[bool]:
-    """`matches(expr, member, now)` as SQL over M joined to U (tiers resolved first)."""
-    return and_(M.present.is_(True), U.reachable.is_(True), _clause(expr, now))
+def audience_where(
+    expr: Expr, now: dt.datetime, thresholds: StageThresholds
+) -> ColumnElement[bool]:
+    """`matches(expr, member, now, thresholds)` as SQL over M joined to U (tiers resolved
+    first); `thresholds`: the group's (stage_thresholds), for `stage=`."""
+    return and_(M.present.is_(True), U.reachable.is_(True), _clause(expr, now, thresholds))
 
 
-def _clause(expr: Expr, now: dt.datetime) -> ColumnElement[bool]:
+async def stage_thresholds(session: AsyncSession, chat_pk: int, expr: Expr) -> StageThresholds:
+    """The group's stage thresholds, read only for an expression that reads the stage."""
+    if not reads(expr, "stage"):
+        return StageThresholds()
+    return await SqlSegments(session).thresholds(chat_pk)
+
+
+def _clause(expr: Expr, now: dt.datetime, thresholds: StageThresholds) -> ColumnElement[bool]:
     if isinstance(expr, Everyone):
         return true()
     if isinstance(expr, AllOf):
-        return and_(*(_clause(item, now) for item in expr.items))
+        return and_(*(_clause(item, now, thresholds) for item in expr.items))
     if isinstance(expr, AnyOf):
-        return or_(*(_clause(item, now) for item in expr.items))
+        return or_(*(_clause(item, now, thresholds) for item in expr.items))
     if isinstance(expr, Not):
-        return not_(_clause(expr.item, now))
-    return _rule(expr, now)
+        return not_(_clause(expr.item, now, thresholds))
+    return _rule(expr, now, thresholds)
 
 
 def _compare(have: SQLColumnExpression[int], op: Op, want: int) -> ColumnElement[bool]:
@@ -92,7 +105,7 @@ def _invited() -> ColumnElement[int]:
     )
 
 
-def _rule(rule: Rule, now: dt.datetime) -> ColumnElement[bool]:
+def _rule(rule: Rule, now: dt.datetime, thresholds: StageThresholds) -> ColumnElement[bool]:
     kind = FIELDS[rule.field]
     if kind is Kind.DAYS:
         assert isinstance(rule.value, int)
@@ -125,9 +138,10 @@ def _rule(rule: Rule, now: dt.datetime) -> ColumnElement[bool]:
         code = func.lower(func.coalesce(U.language_code, ""))
         # the language pattern admits no LIKE wildcards: `zh` takes zh-hans and zh-hant
         hit = (code == wanted) | (code.like(f"{wanted}-%") if "-" not in wanted else false())
+    elif rule.field == "stage":  # at `now`, not as the hourly refresh stored it
+        hit = stage_expression(now, thresholds) == wanted
     else:
-        column = M.stage if rule.field == "stage" else M.rfm_segment
-        hit = func.coalesce(column, "") == wanted  # not yet computed: no stage, no segment
+        hit = func.coalesce(M.rfm_segment, "") == wanted  # not yet scored: no segment
     return hit if rule.op is Op.EQ else not_(hit)
 
 
@@ -191,7 +205,8 @@ class SqlAudiences(Repository):
         first few members in user id order, which the index on (chat_id, user_id) gives at
         once without asking how big the group is."""
         group = await memberships_of(self.session, chat_pk) if whole else M.chat_id == chat_pk
-        return and_(group, audience_where(expr, now))
+        thresholds = await stage_thresholds(self.session, chat_pk, expr)
+        return and_(group, audience_where(expr, now, thresholds))
 
     async def members(
         self, chat_pk: int, expr: Expr, now: dt.datetime, *, limit: int | None = None
@@ -251,7 +266,8 @@ class SqlAudiences(Repository):
         # page of a big group is read from the index and its count is an index-only scan.
         where: list[ColumnElement[bool]] = [M.chat_id == chat_pk, M.present == true()]
         if expr is not None:  # the audience's own clause: the same members as a broadcast
-            where.append(audience_where(expr, now))
+            thresholds = await stage_thresholds(self.session, chat_pk, expr)
+            where.append(audience_where(expr, now, thresholds))
         if search_words(search):
             pattern = "%" + _escape_like(search_words(search).lower()) + "%"
             found: list[ColumnElement[bool]] = [

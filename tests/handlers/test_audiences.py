@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, OWNER, Harness
+from tests.handlers.conftest import ADMIN, ALICE, BOB, CAROL, GROUP, MONDAY, NOW, OWNER, Harness
 
 OTHER = -1001500000002
 
@@ -280,3 +280,22 @@ async def test_the_default_tiers_follow_the_groups_language_and_saved_rules_keep
     assert "✅ Saved." in saved and "2 members who started me match" in saved
     assert "1. <b>普通</b>" in ladder_zh and "2. <b>高级</b>" in ladder_zh
     assert "2 位" in shown, shown
+
+
+async def test_a_stage_rule_selects_members_by_their_activity_now_not_the_last_refresh(
+    bot: Harness,
+):
+    """No refresh has run (none does in these tests, and a new bot waits two minutes for its
+    first): the stage is read from when each member last spoke, at the moment of asking."""
+    await members_who_started(bot, ALICE, BOB, CAROL)  # two weeks ago: silent by now
+    await bot.say(ALICE, "back again", at=NOW)
+    await bot.flush()
+
+    [quiet] = await bot.say(OWNER, "/audience save quiet stage=silent", at=NOW)
+    [active] = await bot.say(OWNER, "/audience save here stage=active", at=NOW)
+    await bot.say(OWNER, "/broadcast @quiet\nWe miss you", at=NOW)
+    question = bot.world.sent(GROUP)[-1].text
+
+    assert "2 members who started me match" in quiet and "Alice" not in quiet
+    assert "1 member who started me matches" in active and "<b>Alice Liu</b>" in active
+    assert "to 2 members who started me" in question

@@ -30,7 +30,7 @@ from campaigns.audience_expr import (
     resolve_tiers,
 )
 from campaigns.referral import InviteStatus, Source
-from campaigns.segments import Segment, Stage
+from campaigns.segments import Segment, Stage, StageThresholds
 from campaigns.tiers import DEFAULT_LADDER
 from storage.models import ChatRow, InviteRow, MembershipRow, MemberTagRow, UserRow
 
@@ -71,6 +71,7 @@ MEMBERS = st.lists(
             "spend": st.sampled_from([0, 1, 49_999, 50_000, 50_001]),
             "invited": st.integers(0, 3),
             "pending": st.integers(0, 2),  # invites not (yet) confirmed: never counted
+            # stored by the hourly refresh, maybe stale: `stage=` must not read it
             "stage": st.sampled_from(list(Stage)),
             "segment": st.sampled_from(list(Segment)),
             "tier": st.integers(0, 2),
@@ -178,7 +179,7 @@ def member(m: dict) -> Member:
         present=m["present"], reachable=m["reachable"] is True, joined_at=m["joined_at"],
         last_active_at=m["last_active_at"], last_checkin_day=m["last_checkin_day"],
         last_order_at=m["last_order_at"], points=m["points"], orders=m["orders"],
-        spend=m["spend"], invited=m["invited"], stage=m["stage"], segment=m["segment"],
+        spend=m["spend"], invited=m["invited"], segment=m["segment"],
         tier=m["tier"], tags=m["tags"], lang=m["lang"],
     )  # fmt: skip
 
@@ -196,7 +197,10 @@ async def test_the_compiled_audience_selects_exactly_the_members_matches_selects
         selected = await uow.audiences.members(chat_pk, resolved, NOW)
         counted = await uow.audiences.count(chat_pk, resolved, NOW)
 
-    expected = [8000 + i for i, m in enumerate(members) if matches(resolved, member(m), NOW)]
+    defaults = StageThresholds()  # the group's: it sets none
+    expected = [
+        8000 + i for i, m in enumerate(members) if matches(resolved, member(m), NOW, defaults)
+    ]
     assert selected == expected
     assert counted == len(expected)
 

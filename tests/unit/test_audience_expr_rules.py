@@ -25,10 +25,11 @@ from campaigns.audience_expr import (
     parse,
     resolve_tiers,
 )
-from campaigns.segments import Segment, Stage
+from campaigns.segments import Segment, Stage, StageThresholds
 from campaigns.tiers import DEFAULT_LADDER
 
 NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
+THRESHOLDS = StageThresholds()  # new 7 days, silent after 7, dormant after 30
 
 
 def member(**changes) -> Member:
@@ -43,7 +44,6 @@ def member(**changes) -> Member:
         orders=2,
         spend=68_000,
         invited=3,
-        stage=Stage.DORMANT,
         segment=Segment.AT_RISK,
         tier=1,
         tags=frozenset({"bought:tea"}),
@@ -52,9 +52,19 @@ def member(**changes) -> Member:
     return Member(**(base | changes))
 
 
+# What puts a member in each stage at NOW (campaigns.segments.stage_of, default thresholds).
+EACH_STAGE = {
+    Stage.NEW: {"joined_at": NOW - dt.timedelta(days=2)},
+    Stage.ACTIVE: {"last_active_at": NOW - dt.timedelta(days=1)},
+    Stage.SILENT: {"last_active_at": NOW - dt.timedelta(days=10)},
+    Stage.DORMANT: {},
+    Stage.LEFT: {"present": False},
+}
+
+
 def holds(text: str, m: Member | None = None) -> bool:
     expr = resolve_tiers(parse(text), DEFAULT_LADDER.level_named)
-    return matches(expr, m or member(), NOW)
+    return matches(expr, m or member(), NOW, THRESHOLDS)
 
 
 @pytest.mark.parametrize(
@@ -194,7 +204,8 @@ TREES = st.recursive(
 )
 MEMBERS = st.builds(
     member,
-    stage=st.sampled_from(list(Stage)),
+    joined_at=st.sampled_from([NOW - dt.timedelta(days=d) for d in (2, 100)]),  # new or not
+    last_active_at=st.sampled_from([NOW - dt.timedelta(days=d) for d in (1, 10, 40)]),
     segment=st.sampled_from(list(Segment)),
     orders=st.integers(0, 4),
     spend=st.sampled_from([0, 50_000, 50_001, 90_000]),
@@ -211,8 +222,8 @@ def test_the_text_of_any_audience_means_the_same_as_the_audience(tree, m):
     again = parse(describe(tree))
     level = DEFAULT_LADDER.level_named
 
-    assert matches(resolve_tiers(again, level), m, NOW) == matches(
-        resolve_tiers(tree, level), m, NOW
+    assert matches(resolve_tiers(again, level), m, NOW, THRESHOLDS) == matches(
+        resolve_tiers(tree, level), m, NOW, THRESHOLDS
     )
 
 
@@ -244,8 +255,8 @@ def test_what_is_stored_for_any_typed_rule_reads_back_as_the_same_audience(text)
         return
     stored = parse(describe(typed), typed=False)
     assert describe(stored) == describe(typed)
-    for m in (member(stage=stage) for stage in Stage):
-        assert matches(stored, m, NOW) == matches(typed, m, NOW)
+    for m in (member(**activity) for activity in EACH_STAGE.values()):
+        assert matches(stored, m, NOW, THRESHOLDS) == matches(typed, m, NOW, THRESHOLDS)
 
 
 @pytest.mark.parametrize(
@@ -261,3 +272,14 @@ def test_what_is_stored_for_any_typed_rule_reads_back_as_the_same_audience(text)
 def test_a_rule_read_within_the_limits_is_never_refused_once_stored(text):
     assert len(text) <= MAX_TEXT
     assert parse(describe(parse(text)), typed=False) is not None
+
+
+@pytest.mark.parametrize("stage", [s for s in Stage if s is not Stage.LEFT])
+def test_the_stage_is_the_one_at_the_moment_from_activity_and_the_groups_thresholds(stage):
+    """Not the stage the hourly refresh last stored: whoever spoke a minute ago is active."""
+    m = member(**EACH_STAGE[stage])
+
+    assert [s for s in Stage if holds(f"stage={s}", m)] == [stage]
+    stricter = StageThresholds(silent_days=1, dormant_days=5)  # a group that calls it sooner
+    if stage is Stage.SILENT:
+        assert matches(parse("stage=dormant"), m, NOW, stricter)
