@@ -184,7 +184,7 @@ class AudienceTexts:
 
     def saved(self, p: Preview, new: bool) -> str:
         said = self._("✅ Saved.") if new else self._("✅ Replaced.")
-        return said + " " + self.preview(p)
+        return self.words.then(said, self.preview(p))
 
     def audience_list(self, saved: list[SavedAudience]) -> str:
         if not saved:

@@ -29,6 +29,7 @@ from handlers.audience_texts import AudienceTexts
 from handlers.words import Words
 
 PREVIEW_CHARS = 60
+EXACT_COUNT = re.compile(r"(points)=(\d{1,15})", re.IGNORECASE)  # `=` is exactly, in an audience
 HTML_FAULTS_SHOWN = 5  # distinct HTML faults a refusal names (then how many more)
 BUTTON = "<code>button: Shop now | https://shop.example/</code>"
 WEEKDAYS_ZH = "一二三四五六日"
@@ -462,11 +463,13 @@ class CalendarTexts:
         return self._("everyone") if rules == "all" else f"<code>{html.escape(rules)}</code>"
 
     def audience_refused(self, token: str) -> str:
-        return (
-            self._("I don't know the rule “{token}”.", token=html.escape(token, quote=False))
-            + "\n"
-            + self._("Send /broadcast for help.")
-        )
+        said = self._("I don't know the rule “{token}”.", token=html.escape(token, quote=False))
+        if (exact := EXACT_COUNT.fullmatch(token)) is not None:  # refused on purpose: say why
+            said += "\n" + self._(
+                "“=” would mean exactly that many; for at least, write {example}.",
+                example=f"<code>{exact[1].lower()}&gt;={exact[2]}</code>",
+            )
+        return said + "\n" + self._("Send /broadcast for help.")
 
     def nobody(self) -> str:
         return self._(

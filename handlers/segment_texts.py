@@ -192,12 +192,12 @@ class SegmentTexts:
             return title + "\n" + self._("nobody here")
         rows = [
             self._(
-                "{i}. {name}{user} · {points} pts · {orders} orders",
+                "{i}. {name}{user} · {points} pts · {orders}",
                 i=p.page * 10 + i + 1,
                 name=self.words.name(m.name or str(m.user_id)),
                 user=f" @{html.escape(m.username, quote=False)}" if m.username else "",
                 points=m.points,
-                orders=m.orders,
+                orders=self._n("{n} order", "{n} orders", m.orders),
             )
             for i, m in enumerate(p.members)
         ]

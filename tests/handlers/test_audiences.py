@@ -102,7 +102,7 @@ async def test_chinese_groups_get_chinese_tag_and_audience_texts(bot: Harness):
 
     assert "已为 <b>鲍勃</b> 打上标签：<code>老客户</code>" in tagged
     assert "用法" in bad or "标签名无效" in bad
-    assert "✅ 已保存。" in saved and "1 位已私聊过我的成员符合" in saved
+    assert "✅ 已保存。👥" in saved and "1 位已私聊过我的成员符合" in saved  # no space between
     assert "<code>tag=老客户 or stage=dormant</code>" in saved and "<b>鲍勃</b>" in saved
     assert "保存的人群" in listed and "<code>老客</code>" in listed
     assert "1 位" in shown
@@ -299,3 +299,20 @@ async def test_a_stage_rule_selects_members_by_their_activity_now_not_the_last_r
     assert "2 members who started me match" in quiet and "Alice" not in quiet
     assert "1 member who started me matches" in active and "<b>Alice Liu</b>" in active
     assert "to 2 members who started me" in question
+
+
+@pytest.mark.parametrize(
+    ("language", "hint"),
+    [
+        ("en", "for at least, write <code>points&gt;=100</code>"),
+        ("zh", "请写 <code>points&gt;=100</code>"),
+    ],
+)
+async def test_an_exact_points_rule_on_a_broadcast_is_refused_with_what_to_write(
+    bot: Harness, language: str, hint: str
+):
+    await bot.say(OWNER, f"/set language {language}")
+
+    [refused] = await bot.say(OWNER, "/broadcast points=100\nHello")
+
+    assert hint in refused
