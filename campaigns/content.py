@@ -309,3 +309,16 @@ def image_type(data: bytes) -> str | None:
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
     return None
+
+
+HEADLINE = 40  # characters of a post's or broadcast's first line in a report
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def headline(text: str) -> str:
+    """A post's or broadcast's first line as a report names it: its markup taken out and its
+    entities read (the report escapes it again), each member's {name} shown as "…" (no
+    member is meant there), and shortened to HEADLINE characters."""
+    plain = html.unescape(_MARKUP.sub("", text)).replace(NAME_TAG, "…").strip()
+    first = plain.splitlines()[0] if plain else ""
+    return first if len(first) <= HEADLINE else first[: HEADLINE - 1] + "…"

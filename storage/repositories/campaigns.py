@@ -11,7 +11,6 @@ tests/storage/test_campaigns_storage.py holds both to the rule on SQLite and Pos
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,7 +28,7 @@ from campaigns.campaign import (
     ReachKind,
     Response,
 )
-from campaigns.content import PostContent
+from campaigns.content import PostContent, headline
 from campaigns.members import EventKind
 from campaigns.outbox import DeliveryStatus
 from campaigns.ports.campaigns import Attached, CampaignRecord
@@ -62,8 +61,6 @@ C, CI, DL = CampaignRow, CampaignItemRow, DeliveryRow
 # The ledger's reasons for referral rewards (campaigns/services/points.py: PointsReason).
 REFERRAL_REASONS = ("referral_tier", "referral_first_order", "referral_clawback")
 CLAIM = "claim"  # a coupon claimed with a post's button
-TAG = re.compile(r"<[^>]*>")
-LABEL = 40
 
 
 def _record(row: CampaignRow, chat_id: int) -> CampaignRecord:
@@ -89,10 +86,8 @@ def _record(row: CampaignRow, chat_id: int) -> CampaignRecord:
 
 
 def label(content: dict[str, Any]) -> str:
-    """The first line of a post's text, without its markup, shortened."""
-    text = TAG.sub("", str(content.get("text") or "")).strip()
-    first = text.splitlines()[0] if text else ""
-    return first if len(first) <= LABEL else first[: LABEL - 1] + "…"
+    """What a report calls a stored post or broadcast (campaigns.content.headline)."""
+    return headline(str(content.get("text") or ""))
 
 
 class SqlCampaigns(Repository):

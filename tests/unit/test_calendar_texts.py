@@ -15,6 +15,7 @@ from campaigns.content import (
     ContentRefused,
     HtmlFault,
     HtmlProblem,
+    headline,
     html_problems,
 )
 from handlers.calendar_texts import CalendarTexts
@@ -116,3 +117,9 @@ def test_a_preview_telegram_refused_is_said_in_chinese():
     zh = CalendarTexts("zh").preview_refused()
 
     assert zh != CalendarTexts("en").preview_refused() and english_prose(zh) == []
+
+
+def test_a_report_names_a_post_by_its_first_line_without_markup_or_a_members_name():
+    assert headline("<b>We miss you {name}!</b> &amp; more\nsecond line") == "We miss you …! & more"
+    assert headline("x" * 50) == "x" * 39 + "…"
+    assert headline("") == ""
