@@ -204,7 +204,6 @@ def report_of(
 class ReportRefusal(StrEnum):
     USAGE = "usage"  # no broadcast id
     UNKNOWN = "unknown"  # no such broadcast in this group
-    NOT_A_TEST = "not_a_test"  # a plain broadcast: no variants, no holdout
     NOT_STARTED = "not_started"  # a draft, or cancelled before it started
 
 

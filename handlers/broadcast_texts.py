@@ -66,20 +66,14 @@ class BroadcastTexts(CalendarTexts):
         bid = error.broadcast_id
         if error.reason is ReportRefusal.UNKNOWN:
             return self._("There is no broadcast #{id} in this group.", id=bid)
-        if error.reason is ReportRefusal.NOT_A_TEST:
-            return self._(
-                "Broadcast #{id} has no variants or holdout to compare. Split its text with a "
-                "line of <code>---</code>, or add <code>holdout=10</code>.",
-                id=bid,
-            )
         if error.reason is ReportRefusal.NOT_STARTED:
             return self._("Broadcast #{id} was never sent: there is nothing to report.", id=bid)
         return self.report_usage()
 
     def report_usage(self) -> str:
         return self._(
-            "Which broadcast? e.g. <code>/broadcast report 12</code> (one sent with variants "
-            "or a holdout)."
+            "Which broadcast? e.g. <code>/broadcast report 12</code>: its delivery, and for one "
+            "sent with variants or a holdout, how each did."
         )
 
     # --- the preview ------------------------------------------------------------------------

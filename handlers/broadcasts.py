@@ -18,9 +18,9 @@ from campaigns.services.broadcasts import (
     Control,
     Progress,
     Target,
+    broadcast_report,
     draft,
     press,
-    variant_report,
 )
 from handlers.broadcast_texts import BroadcastTexts
 from handlers.calendar import Asking, body_of, preview
@@ -78,12 +78,15 @@ async def _draft_and_preview(
 
 
 async def report(call: Call[BroadcastTexts]) -> None:
-    """`/broadcast report <id>`: each arm's numbers and each variant against its control."""
-    r = await variant_report(
+    """`/broadcast report <id>`: each arm's numbers and each variant against its control, or
+    a plain broadcast's delivery."""
+    r = await broadcast_report(
         call.deps.uow(), chat_id=call.group_id, broadcast_id=parse_report(call.args),
         now=call.at,
     )  # fmt: skip
-    await figures_privately(call, call.t.report(r))
+    await figures_privately(
+        call, call.t.progress(r) if isinstance(r, Progress) else call.t.report(r)
+    )
 
 
 def draft_markup(b: BroadcastRecord, count: int, t: CalendarTexts, *, held: int = 0) -> Asking:

@@ -288,21 +288,24 @@ async def shown(uow: UnitOfWork) -> list[int]:
         return await uow.broadcasts.active()
 
 
-async def variant_report(
+async def broadcast_report(
     uow: UnitOfWork, *, chat_id: int, broadcast_id: int, now: dt.datetime
-) -> VariantReport:
-    """A broadcast test's arms and what their members did after (campaigns/broadcast_variants.py);
-    only for a broadcast of this group (another group's id is unknown here)."""
+) -> VariantReport | Progress:
+    """`/broadcast report <id>`, only for a broadcast of this group (another group's id is
+    unknown here): a test's arms and what their members did after
+    (campaigns/broadcast_variants.py); a plain broadcast's delivery (sent, failed, not sent),
+    which otherwise lives only in its progress message, far up the chat by then."""
     async with uow:
         chat = await require_chat(uow, chat_id)
         record = await uow.broadcasts.get(broadcast_id)
         if record is None or record.chat_pk != chat.pk:
             raise ReportRefused(ReportRefusal.UNKNOWN, broadcast_id)
-        if not is_experiment(record.variant_count, record.holdout):
-            raise ReportRefused(ReportRefusal.NOT_A_TEST, broadcast_id)
         if record.started_at is None:
             raise ReportRefused(ReportRefusal.NOT_STARTED, broadcast_id)
-        arms = await uow.analytics.broadcast_arms(broadcast_id, now)
+        test = is_experiment(record.variant_count, record.holdout)
+        arms = await uow.analytics.broadcast_arms(broadcast_id, now) if test else {}
+    if not test:
+        return await progress(uow, broadcast_id=broadcast_id, now=now)
     return report_of(
         broadcast_id, variants=record.variant_count, holdout=record.holdout, arms=arms,
         last_sent=record.finished_at, now=now,

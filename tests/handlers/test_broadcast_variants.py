@@ -131,7 +131,7 @@ async def test_the_report_is_only_for_admins_of_the_broadcasts_own_group(bot: Ha
 
     assert "only group admins can do that" in member
     assert "There is no broadcast #1 in this group." in other
-    assert "Broadcast #2 has no variants or holdout to compare" in plain
+    assert "Broadcast #2 was never sent" in plain  # a plain draft
     assert "Broadcast #3 was never sent" in draft
     assert "Which broadcast?" in bad
     assert "📊 Broadcast #1" in mine and "Hello" not in mine
@@ -145,3 +145,19 @@ async def test_the_report_is_only_for_admins_of_the_broadcasts_own_group(bot: Ha
 def test_the_send_button_counts_those_sent_and_names_the_held_out_in_chinese():
     assert CalendarTexts("zh").send_button(13, 2) == "📣 发送给 13 人（2 人留作对照）"
     assert CalendarTexts("zh").send_button(15) == "📣 发送给 15 人"
+
+
+async def test_a_plain_broadcasts_report_is_its_delivery(bot: Harness):
+    await members_who_started(bot, ALICE, BOB)
+    await bot.say(OWNER, "/broadcast\nPlain news")
+    await tap(bot, GROUP, OWNER, buttons(bot.world.sent(GROUP)[-1])[0]["callback_data"])
+    await bot.drain()
+    at = await later(bot)
+
+    report, _in_group = await bot.say(OWNER, "/broadcast report 1", at=at)
+    await bot.say(OWNER, "/set language zh", at=at)
+    zh, _in_group = await bot.say(OWNER, "/broadcast report 1", at=at)
+
+    assert "Broadcast #1" in report and "Sent 2 · failed 0 · left 0" in report
+    assert "no variants" not in report
+    assert "群发 #1" in zh and "已发送 2" in zh
