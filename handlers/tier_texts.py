@@ -52,7 +52,7 @@ class TierTexts:
         if tier.min_spend is not None:
             parts.append(self._("spend ≥ {amount}", amount=self._money(tier.min_spend)))
         if tier.min_points is not None:
-            parts.append(self._("≥ {n} points earned", n=tier.min_points))
+            parts.append(self._("≥ {n} points earned", n=f"{tier.min_points:,}"))
         return self._(" or ").join(parts)
 
     def _benefits(self, tier: Tier) -> list[str]:
@@ -60,7 +60,7 @@ class TierTexts:
         if tier.multiplier > 1:
             parts.append(self._("×{x} points", x=f"{tier.multiplier:g}"))
         if tier.reward_points:
-            parts.append(self._("entry reward {n} points", n=tier.reward_points))
+            parts.append(self._("entry reward {n} points", n=f"{tier.reward_points:,}"))
         if tier.reward_offer:
             parts.append(self._("entry coupon #{offer}", offer=tier.reward_offer))
         if tier.title:
@@ -99,7 +99,12 @@ class TierTexts:
         if p.spend_needed is not None:
             needs.append(self._("spend {amount} more", amount=self._money(p.spend_needed)))
         if p.points_needed is not None:
-            needs.append(self._("earn {n} more points", n=p.points_needed))
+            needs.append(
+                self._n(
+                    "earn {count} more point", "earn {count} more points", p.points_needed,
+                    count=f"{p.points_needed:,}",  # grouped, as the money beside it is
+                )
+            )  # fmt: skip
         return self._(
             "⬆️ Next: {tier} — {needs}",
             tier=self.tier_name(view.ladder, p.next_level),
@@ -124,7 +129,7 @@ class TierTexts:
                 "Over {basis}: spent {spend} · {points} points earned",
                 basis=self._basis(view.ladder),
                 spend=self._money(view.standing.spend),
-                points=view.standing.points_earned,
+                points=f"{view.standing.points_earned:,}",
             ),
         ]
         benefits = self._benefits(tier)
@@ -225,7 +230,7 @@ class TierTexts:
             old=self.tier_name(change.ladder, change.old),
         )
         if change.reward_points:
-            text += " " + self._("Entry rewards: +{n} points.", n=change.reward_points)
+            text += " " + self._("Entry rewards: +{n} points.", n=f"{change.reward_points:,}")
         return text
 
     def notice(self, change: TierChange) -> str:

@@ -40,7 +40,7 @@ async def test_tier_in_chinese(bot: Harness):
     assert "🎖 <b>鲍勃</b>：<b>普通</b>" in reply
     assert "⬆️ 下一级：<b>高级</b> — 再消费 ¥1,000.00 或 再获得 990 积分" in reply
     assert ladder.startswith("🎖 会员等级")
-    assert "2. <b>高级</b> · 消费 ≥ ¥1,000.00 或 累计获得积分 ≥ 1000 · 积分 ×1.2" in ladder
+    assert "2. <b>高级</b> · 消费 ≥ ¥1,000.00 或 累计获得积分 ≥ 1,000 · 积分 ×1.2" in ladder
     assert "🎖 会员等级：<b>普通</b>" in me
 
 
@@ -59,7 +59,7 @@ async def test_ladder_lists_every_tier_with_thresholds_and_benefits(bot: Harness
     assert lines[0] == "🎖 Membership tiers"
     assert lines[1] == "1. <b>Regular</b>"
     assert lines[3] == (
-        "3. <b>VIP</b> · spend ≥ ¥5,000.00 or ≥ 5000 points earned · ×1.5 points"
+        "3. <b>VIP</b> · spend ≥ ¥5,000.00 or ≥ 5,000 points earned · ×1.5 points"
         " · entry reward 500 points"
     )
     assert "Reviewed every 30 days" in lines[4]
