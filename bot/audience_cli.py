@@ -87,7 +87,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if args.json:
             print_json(asdict(result))
         else:
-            print(f"{result.name}: {result.count} members match {result.rule}")
+            matching = (
+                "1 member matches" if result.count == 1 else f"{result.count:,} members match"
+            )
+            print(f"{result.name}: {matching} {result.rule}")
             for name in result.sample:
                 print(f"  {name}")
         return 0

@@ -412,7 +412,9 @@ class CouponTexts:
             if several and m.group_title:  # which group's checkout takes it
                 line += f" · {html.escape(m.group_title, quote=False)}"
             if status is CouponState.ACTIVE and c.expires_at is not None:
-                line += " · " + self._("until {time}", time=self.when(c.expires_at, m.timezone))
+                # the group's time, named: a private chat lists several groups' coupons
+                until = self.when(c.expires_at, m.timezone) + " " + self.words.paren(m.timezone)
+                line += " · " + self._("until {time}", time=until)
             lines.append(line)
         return "\n".join(lines)
 

@@ -53,6 +53,9 @@ async def seed(url: str) -> None:
     await audiences.save_audience(
         uow(), chat_id=GROUP.chat_id, name="top", rule="tier>=高级", by=9, now=AT
     )
+    await audiences.save_audience(
+        uow(), chat_id=GROUP.chat_id, name="vips", rule="tag=vip", by=9, now=AT
+    )
     await engine.dispose()
 
 
@@ -79,11 +82,13 @@ def test_list_show_and_export_a_saved_audience(growthbot):
     listed = growthbot("audience", "list", "--chat", chat)
     shown = growthbot("audience", "show", "tea", "--chat", chat)
     shown_json = growthbot("audience", "show", "TEA", "--chat", chat, "--json")
+    one = growthbot("audience", "show", "vips", "--chat", chat)
     exported = growthbot("audience", "export", "tea", "--chat", chat)
     as_json = growthbot("audience", "export", "tea", "--chat", chat, "--format", "json")
 
-    assert listed == (0, "tea\ttag=tea\ntop\ttier>=高级\n", "")
+    assert listed == (0, "tea\ttag=tea\ntop\ttier>=高级\nvips\ttag=vip\n", "")
     assert shown[0] == 0 and "tea: 2 members match tag=tea" in shown[1]
+    assert one == (0, "vips: 1 member matches tag=vip\n  Ann Lee\n", "")
     assert json.loads(shown_json[1])["sample"] == ['=HYPERLINK("http://x","y")', "Ann Lee"]
     rows = list(csv.DictReader(io.StringIO(exported[1])))
     assert [r["user_id"] for r in rows] == ["1", "2"]

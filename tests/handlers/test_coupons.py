@@ -135,6 +135,7 @@ async def test_mycoupons_lists_a_members_coupons_privately(bot: Harness):
 
     assert "private chat" in in_group
     assert "🟢 active" in private and "满199减30" in private
+    assert "(Asia/Shanghai)" in private  # whose clock the end is on
     assert "⚪ expired" in expired
 
 
