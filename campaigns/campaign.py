@@ -511,9 +511,10 @@ class Response:
 
     kind: AttachKind
     object_id: int
-    label: str  # the first line of its text
+    label: str  # the first line of its text (variant A's, for an A/B test)
     sent: int
     responded: int | None
+    variants: int = 1  # a broadcast's A/B test: how many texts its members got
 
     @property
     def rate(self) -> float | None:

@@ -369,6 +369,12 @@ class CampaignTexts:
                                 id=r.campaign_id))  # fmt: skip
         return "\n".join(lines)
 
+    def _named(self, x: Response) -> str:
+        """A broadcast as its first line; an A/B test's says so (its members got several)."""
+        if x.variants < 2:
+            return _esc(x.label)
+        return self._("A/B test of {n} texts, A: {label}", n=x.variants, label=_esc(x.label))
+
     def responses(self, responses: Sequence[Response]) -> list[str]:
         blocks = []
         broadcasts = [x for x in responses if x.kind is AttachKind.BROADCAST]
@@ -376,7 +382,7 @@ class CampaignTexts:
         if broadcasts:
             blocks.append("\n".join([
                 self._("📣 <b>Broadcasts</b> (recipients active in the group within 3 days)"),
-                *(f"#{x.object_id} {_esc(x.label)}: {x.responded}/{x.sent}"
+                *(f"#{x.object_id} {self._named(x)}: {x.responded}/{x.sent}"
                   + ("" if x.rate is None else f" ({x.rate * 100:.0f}%)") for x in broadcasts),
             ]))  # fmt: skip
         if posts:

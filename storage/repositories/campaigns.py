@@ -322,13 +322,20 @@ class SqlCampaigns(Repository):
             .subquery()
         )
         rows = await self.session.execute(
-            select(B.id, B.content, counted.c.sent, counted.c.active)
+            select(B.id, B.content, counted.c.sent, counted.c.active, B.variants)
             .outerjoin(counted, counted.c.broadcast_id == B.id)
             .where(B.id.in_(list(broadcast_ids)), B.chat_id == chat_pk)
         )
         return [
-            Response(AttachKind.BROADCAST, int(i), label(c), int(s or 0), int(a or 0))
-            for i, c, s, a in rows
+            Response(
+                AttachKind.BROADCAST,
+                int(i),
+                label(c),
+                int(s or 0),
+                int(a or 0),
+                variants=len(v) if v else 1,
+            )
+            for i, c, s, a, v in rows
         ]
 
     async def _post_responses(
