@@ -19,6 +19,7 @@ from telegram import Update
 
 from bot.app import GrowthApp, build_application, start_offline, stop_offline
 from bot.budget import ChatBudget
+from bot.clock import SystemClock
 from bot.double import FakeTelegram
 from bot.double.transport import double_request
 from bot.jobs import refresh_progress
@@ -87,12 +88,27 @@ def _plain(html_text: str) -> str:
 FRIENDS = ["小林", "阿杰", "Nina", "王磊", "Oscar", "小雨"]
 
 
+class StoryClock(SystemClock):
+    """The system clock, moved to a moment of the story while one is played: a button tap
+    carries no time of its own (Telegram's callback queries have none), so the bot reads
+    the clock, and a tap "a week later" has to find the bot a week later too."""
+
+    def __init__(self) -> None:
+        self.at: dt.datetime | None = None
+
+    def now(self) -> dt.datetime:
+        return self.at or super().now()
+
+
 class Demo:
     """Drives the real Application with updates from the double and narrates a few moments."""
 
-    def __init__(self, app: GrowthApp, world: FakeTelegram) -> None:
+    def __init__(
+        self, app: GrowthApp, world: FakeTelegram, clock: StoryClock | None = None
+    ) -> None:
         self.app = app
         self.world = world
+        self.clock = clock or StoryClock()
         self.highlights: list[str] = []
 
     async def feed(self, update: dict[str, Any]) -> list[str]:
@@ -166,10 +182,13 @@ async def play(*, days: int, members: int, seed: int, db_path: str | None) -> in
         world = FakeTelegram()
         # Days pass in seconds here: Telegram's per-minute limits would make them minutes.
         unlimited = ChatBudget(group_limit=1_000_000, overall=1_000_000)
-        app = build_application(settings, request=double_request(world), budget=unlimited)
+        clock = StoryClock()
+        app = build_application(
+            settings, request=double_request(world), budget=unlimited, clock=clock
+        )
         await start_offline(app)
         try:
-            demo = Demo(app, world)
+            demo = Demo(app, world, clock)
             stats = await _script(demo, world, rng, days=days, members=members)
         finally:
             await stop_offline(app)
@@ -721,8 +740,12 @@ async def _segments(demo: Demo, world: FakeTelegram, people: list[tuple[int, str
         return 0
     before = len(world.calls)
     data = markup["inline_keyboard"][0][0]["callback_data"]
-    await demo.feed(world.callback(int(question.params["chat_id"]), OWNER, data))
-    await sender.drain()
+    demo.clock.at = later.replace(microsecond=0)  # the same (story) moment, to the second
+    try:
+        await demo.feed(world.callback(int(question.params["chat_id"]), OWNER, data))
+        await sender.drain()
+    finally:
+        demo.clock.at = None
     sent = sum(
         1 for c in world.calls[before:] if c.method == "sendMessage" and c.status == 200
         and "想你啦" in c.text
