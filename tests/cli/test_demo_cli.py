@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.cli import main
@@ -32,3 +34,7 @@ def test_the_smallest_community_plays_the_whole_story(capsys):
     assert "four members tap" in out and "spec violations: 0" in out
     assert "积分兑换" in out and "taps Redeem" in out  # the points shop scene
     assert "— then 4 charts: " in out  # /stats' album, each chart counted
+    # the saved audience's broadcast reaches everyone its preview counted, sent a week later
+    counted = re.search(r"将发给 (\d+) 位已启动我的成员（对象：@quiet）", out)
+    assert counted is not None and int(counted[1]) > 0
+    assert f"— the win-back message reached {counted[1]} quiet members privately" in out
