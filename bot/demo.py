@@ -103,12 +103,10 @@ class StoryClock(SystemClock):
 class Demo:
     """Drives the real Application with updates from the double and narrates a few moments."""
 
-    def __init__(
-        self, app: GrowthApp, world: FakeTelegram, clock: StoryClock | None = None
-    ) -> None:
+    def __init__(self, app: GrowthApp, world: FakeTelegram, clock: StoryClock) -> None:
         self.app = app
         self.world = world
-        self.clock = clock or StoryClock()
+        self.clock = clock  # the application's
         self.highlights: list[str] = []
 
     async def feed(self, update: dict[str, Any]) -> list[str]:

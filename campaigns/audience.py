@@ -40,6 +40,16 @@ class AudienceError(DomainError, ValueError):
         self.token = token
 
 
+class ExactPoints(AudienceError):
+    """`points=100`, refused rather than read as "at least": a saved audience reads it as
+    exactly 100, and one token must never mean two things to an operator. `points` is what
+    the operator meant at least of, most likely (`points>=100`)."""
+
+    def __init__(self, token: str, points: int) -> None:
+        super().__init__(token)
+        self.points = points
+
+
 class HoldoutError(AudienceError):
     """`holdout=N` out of 0..MAX_HOLDOUT percent, or given twice."""
 
@@ -187,8 +197,8 @@ def parse_audience(text: str) -> Audience:
             raise AudienceError(token)
         field, op, value = m["field"], m["op"], int(m["value"])
         if field == "points":
-            # `points=100` is refused, not read as "at least": a saved audience reads it as
-            # exactly 100, and one token must never mean two things to an operator.
+            if op == "=":
+                raise ExactPoints(token, value)
             if op not in {">=", ">"}:
                 raise AudienceError(token)
             values["points_min"] = value + (op == ">")

@@ -131,10 +131,13 @@ def html_problems(text: str) -> list[HtmlProblem]:
     return check.errors
 
 
+_MARKUP = re.compile(r"<[^>]*>")  # a tag, as Telegram's HTML parsing takes it out
+
+
 def visible_length(text: str, parse_mode: str | None) -> int:
     """Length after entity parsing, as Telegram counts limits (UTF-16 code units)."""
     if parse_mode and parse_mode.upper() == "HTML":
-        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+        text = html.unescape(_MARKUP.sub("", text))
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -312,7 +315,6 @@ def image_type(data: bytes) -> str | None:
 
 
 HEADLINE = 40  # characters of a post's or broadcast's first line in a report
-_MARKUP = re.compile(r"<[^>]*>")
 
 
 def headline(text: str) -> str:

@@ -9,7 +9,7 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 from campaigns.access import ButtonKind, ForeignButton
-from campaigns.audience import Audience, AudienceError
+from campaigns.audience import Audience, AudienceError, ExactPoints
 from campaigns.audience_expr import AudienceExprError
 from campaigns.audiences import AudienceRefused
 from campaigns.content import (
@@ -29,7 +29,6 @@ from handlers.audience_texts import AudienceTexts
 from handlers.words import Words
 
 PREVIEW_CHARS = 60
-EXACT_COUNT = re.compile(r"(points)=(\d{1,15})", re.IGNORECASE)  # `=` is exactly, in an audience
 HTML_FAULTS_SHOWN = 5  # distinct HTML faults a refusal names (then how many more)
 BUTTON = "<code>button: Shop now | https://shop.example/</code>"
 WEEKDAYS_ZH = "一二三四五六日"
@@ -146,7 +145,7 @@ class CalendarTexts:
             case ContentRefused():
                 return self.content_refused(error)
             case AudienceError():
-                return self.audience_refused(error.token)
+                return self.audience_refused(error)
             case PostRefused():
                 return self.post_refused(error)
             case BroadcastRefused():
@@ -462,12 +461,13 @@ class CalendarTexts:
         rules = audience.describe()
         return self._("everyone") if rules == "all" else f"<code>{html.escape(rules)}</code>"
 
-    def audience_refused(self, token: str) -> str:
-        said = self._("I don't know the rule “{token}”.", token=html.escape(token, quote=False))
-        if (exact := EXACT_COUNT.fullmatch(token)) is not None:  # refused on purpose: say why
+    def audience_refused(self, error: AudienceError) -> str:
+        token = html.escape(error.token, quote=False)
+        said = self._("I don't know the rule “{token}”.", token=token)
+        if isinstance(error, ExactPoints):  # refused on purpose: say what to write
             said += "\n" + self._(
                 "“=” would mean exactly that many; for at least, write {example}.",
-                example=f"<code>{exact[1].lower()}&gt;={exact[2]}</code>",
+                example=f"<code>points&gt;={error.points}</code>",
             )
         return said + "\n" + self._("Send /broadcast for help.")
 

@@ -65,11 +65,15 @@ def audience_where(
     return and_(M.present.is_(True), U.reachable.is_(True), _clause(expr, now, thresholds))
 
 
-async def stage_thresholds(session: AsyncSession, chat_pk: int, expr: Expr) -> StageThresholds:
-    """The group's stage thresholds, read only for an expression that reads the stage."""
-    if not reads(expr, "stage"):
-        return StageThresholds()
-    return await SqlSegments(session).thresholds(chat_pk)
+async def group_audience_where(
+    session: AsyncSession, chat_pk: int, expr: Expr, now: dt.datetime
+) -> ColumnElement[bool]:
+    """audience_where for one group: its stage thresholds are read (one small query) only for
+    an expression that reads the stage."""
+    thresholds = StageThresholds()
+    if reads(expr, "stage"):
+        thresholds = await SqlSegments(session).thresholds(chat_pk)
+    return audience_where(expr, now, thresholds)
 
 
 def _clause(expr: Expr, now: dt.datetime, thresholds: StageThresholds) -> ColumnElement[bool]:
@@ -205,8 +209,7 @@ class SqlAudiences(Repository):
         first few members in user id order, which the index on (chat_id, user_id) gives at
         once without asking how big the group is."""
         group = await memberships_of(self.session, chat_pk) if whole else M.chat_id == chat_pk
-        thresholds = await stage_thresholds(self.session, chat_pk, expr)
-        return and_(group, audience_where(expr, now, thresholds))
+        return and_(group, await group_audience_where(self.session, chat_pk, expr, now))
 
     async def members(
         self, chat_pk: int, expr: Expr, now: dt.datetime, *, limit: int | None = None
@@ -266,8 +269,7 @@ class SqlAudiences(Repository):
         # page of a big group is read from the index and its count is an index-only scan.
         where: list[ColumnElement[bool]] = [M.chat_id == chat_pk, M.present == true()]
         if expr is not None:  # the audience's own clause: the same members as a broadcast
-            thresholds = await stage_thresholds(self.session, chat_pk, expr)
-            where.append(audience_where(expr, now, thresholds))
+            where.append(await group_audience_where(self.session, chat_pk, expr, now))
         if search_words(search):
             pattern = "%" + _escape_like(search_words(search).lower()) + "%"
             found: list[ColumnElement[bool]] = [

@@ -24,7 +24,7 @@ from storage.models import (
     OrderRow,
     UserRow,
 )
-from storage.repositories.audiences import audience_where, stage_thresholds
+from storage.repositories.audiences import group_audience_where
 from storage.repositories.base import Repository, aware, insert_for
 from storage.repositories.orders import placed_by
 
@@ -126,7 +126,7 @@ class SqlJourneys(Repository):
             .join(U, U.id == M.user_id)
             .where(
                 M.chat_id == chat_pk,
-                audience_where(expr, now, await stage_thresholds(self.session, chat_pk, expr)),
+                await group_audience_where(self.session, chat_pk, expr, now),
                 _subscribed(),
                 last >= idle[0],
                 last <= idle[1],
