@@ -29,7 +29,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from telegram.error import RetryAfter
+import httpx
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.clock import SYSTEM, Clock
@@ -49,6 +50,13 @@ MAX_CHATS = 10_000  # chats remembered before those with nothing recent are drop
 EDITS = ("editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia")
 NOT_MESSAGES = {"sendChatAction", "sendInvoice"}  # "send…" methods outside the limits
 RETRIES = 5  # 429s in a row on one request before it fails after all
+# A request that never reached Telegram (no connection, or none free in the pool) is sent
+# again after 0.5, 1, 2 and 4 s: a reply is not lost to a blip of the network. One that may
+# have arrived (a read timed out, the connection dropped mid-answer) is not: sent twice, it
+# would be two messages.
+NETWORK_RETRIES = 4
+NETWORK_BACKOFF = 0.5
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 # Set while the outbox sends: it has paced the request itself and settles a 429 its own way
 # (the row goes back to the queue), so the limiter does not retry it.
@@ -178,6 +186,13 @@ class ChatBudget:
             log.warning("global flood wait: everything pauses for %.0f s", seconds)
 
 
+def never_sent(error: NetworkError) -> bool:
+    """The request failed before any of it reached Telegram (PTB raises its NetworkError
+    from httpx's error), so sending it again cannot make a second message."""
+    cause = error.__cause__
+    return isinstance(cause, NEVER_SENT)
+
+
 def chat_of(data: dict[str, Any]) -> int | None:
     """The numeric chat a request goes to (None for inline messages and @usernames)."""
     chat = data.get("chat_id")
@@ -211,8 +226,9 @@ class BudgetLimiter(BaseRateLimiter[None]):
     Messages and edits wait for room in their group (interactive replies in a private chat go
     at once: Telegram lets short bursts pass there, and a 429 is still waited out) and new
     messages for room overall. A 429 pauses the chat for every sender, and the request is sent
-    again after retry_after, up to RETRIES times; requests the outbox paced itself get the
-    429 back instead.
+    again after retry_after, up to RETRIES times; a request that never reached Telegram
+    (never_sent) is sent again with backoff, up to NETWORK_RETRIES times. Requests the outbox
+    paced itself get both back instead: it settles them its own way.
     """
 
     def __init__(
@@ -220,10 +236,12 @@ class BudgetLimiter(BaseRateLimiter[None]):
         budget: ChatBudget,
         *,
         retries: int = RETRIES,
+        network_retries: int = NETWORK_RETRIES,
         on_429: Callable[[], None] | None = None,
     ) -> None:
         self.budget = budget
         self.retries = retries
+        self.network_retries = network_retries
         self.waited_429 = 0  # requests that met a 429 and were sent again
         self.on_429 = on_429  # counts it (the metrics' retry_after{source="reply"})
 
@@ -245,11 +263,21 @@ class BudgetLimiter(BaseRateLimiter[None]):
         chat, paced = chat_of(data), _PACED.get()
         new, counted = is_message(endpoint), is_message(endpoint) or endpoint in EDITS
         count = messages_in(endpoint, data)
-        attempt = 0
+        attempt = unreached = 0
         while True:
             await self._wait(chat, new=new, counted=counted, paced=paced, count=count)
             try:
                 return await callback(*args, **kwargs)
+            except NetworkError as error:
+                if paced or unreached >= self.network_retries or not never_sent(error):
+                    raise
+                seconds = NETWORK_BACKOFF * 2**unreached
+                unreached += 1
+                log.warning(
+                    "%s to %s could not reach Telegram (%s): sent again in %.1f s",
+                    endpoint, chat, error, seconds,
+                )  # fmt: skip
+                await self.budget.clock.sleep(seconds)
             except RetryAfter as error:
                 if paced or attempt >= self.retries:
                     raise

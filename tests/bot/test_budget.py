@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
 import pytest
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.request import HTTPXRequest
 
 from bot.budget import (
     OVERALL_WINDOW,
@@ -81,6 +83,77 @@ async def test_a_429_is_waited_out_and_the_request_sent_again(clock):
     assert answer == {"ok": True}
     assert tg.sent == [("sendMessage", ALICE, 3.0)]
     assert limiter.waited_429 == 1
+
+
+class Network:
+    """PTB's own HTTPXRequest over a transport whose first answers fail as `fail` says: what
+    the limiter sees is then exactly what PTB raises for such a failure."""
+
+    URL = "https://api.telegram.org/bot123:abc/sendMessage"
+
+    def __init__(self, clock: FakeClock, fail: list[type[httpx.HTTPError]]) -> None:
+        self.clock, self.fail = clock, fail
+        self.tries: list[float] = []  # when each request left, delivered or not
+        self.delivered = 0
+
+        def handle(request: httpx.Request) -> httpx.Response:
+            self.tries.append(self.clock.monotonic() - BASE)
+            if self.fail:
+                raise self.fail.pop(0)("it failed", request=request)
+            self.delivered += 1
+            return httpx.Response(200, json={"ok": True, "result": True})
+
+        self.ptb = HTTPXRequest(httpx_kwargs={"transport": httpx.MockTransport(handle)})
+
+    async def send(self, limiter: BudgetLimiter, chat: int) -> Any:
+        data = {"chat_id": chat, "text": "hi"}
+        await self.ptb.initialize()
+        try:
+            return await limiter.process_request(
+                self.ptb.post, (self.URL,), {}, "sendMessage", data, None
+            )
+        finally:
+            await self.ptb.shutdown()
+
+
+async def test_a_reply_that_never_reached_telegram_is_sent_again_after_a_backoff(clock):
+    net = Network(clock, [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout])
+
+    answer = await clock.run(net.send(BudgetLimiter(ChatBudget(clock=clock)), ALICE))
+
+    assert answer is True
+    assert net.tries == [0.0, 0.5, 1.5, 3.5]  # 0.5, 1 and 2 s apart
+    assert net.delivered == 1
+
+
+async def test_a_reply_that_may_have_arrived_is_not_sent_twice(clock):
+    # A read that timed out or a connection dropped mid-answer: Telegram may have the
+    # message already, so sending it again could post it twice.
+    for failure, raised in ((httpx.ReadTimeout, TimedOut), (httpx.ReadError, NetworkError)):
+        net = Network(clock, [failure])
+
+        with pytest.raises(raised):
+            await clock.run(net.send(BudgetLimiter(ChatBudget(clock=clock)), ALICE))
+
+        assert len(net.tries) == 1
+
+
+async def test_a_network_that_stays_down_fails_the_reply_after_four_more_tries(clock):
+    net = Network(clock, [httpx.ConnectError] * 6)
+
+    with pytest.raises(NetworkError):
+        await clock.run(net.send(BudgetLimiter(ChatBudget(clock=clock)), GROUP))
+
+    assert net.tries == [0.0, 0.5, 1.5, 3.5, 7.5]
+
+
+async def test_the_outbox_gets_a_connection_failure_back_to_settle_itself(clock):
+    net = Network(clock, [httpx.ConnectError])
+
+    with paced_by_caller(), pytest.raises(NetworkError):
+        await clock.run(net.send(BudgetLimiter(ChatBudget(clock=clock)), ALICE))
+
+    assert len(net.tries) == 1
 
 
 async def test_a_429_pauses_that_chat_for_every_sender_and_only_that_chat(clock):
