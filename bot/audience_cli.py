@@ -1,6 +1,7 @@
 """`growthbot audience list|show|export --chat ID`: a group's saved audiences from the shell.
 
-`list` prints each name and rule, `show NAME` the count and five names, `export NAME` one
+`list` prints each name and rule, `show NAME` the count and five names (as /audience show
+says it, in the group's language), `export NAME` one
 CSV (or JSON) line per member the audience selects now, with stage, RFM segment, tier, tags,
 points, orders and spend. Cells go through write_csv, so a name cannot smuggle in a formula.
 """
@@ -51,7 +52,11 @@ async def _call(settings: Settings, args: argparse.Namespace) -> Any:
         if args.action == "list":
             return await audiences.list_audiences(uow, chat_id=args.chat)
         if args.action == "show":
-            return await audiences.show_audience(uow, chat_id=args.chat, name=args.name, now=now)
+            from campaigns.services.chats import chat_settings
+
+            shown = await audiences.show_audience(uow, chat_id=args.chat, name=args.name, now=now)
+            group = await chat_settings(uow, chat_id=args.chat, defaults=settings.chat_defaults)
+            return shown, group.language
         return await audiences.export_audience(uow, chat_id=args.chat, name=args.name, now=now)
     finally:
         await engine.dispose()
@@ -84,15 +89,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"{row['name']}\t{row['rule']}")
         return 0
     if args.action == "show":
+        shown, language = result
         if args.json:
-            print_json(asdict(result))
-        else:
-            matching = (
-                "1 member matches" if result.count == 1 else f"{result.count:,} members match"
-            )
-            print(f"{result.name}: {matching} {result.rule}")
-            for name in result.sample:
-                print(f"  {name}")
+            print_json(asdict(shown))
+        else:  # what /audience show says in the group, in its language, as plain text
+            from campaigns.content import plain_text
+            from handlers.audience_texts import AudienceTexts
+
+            print(plain_text(AudienceTexts(language).preview(shown)).rstrip())
         return 0
     if args.format == "json":
         print_json([asdict(m) for m in result])

@@ -7,8 +7,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import html
-import re
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -24,7 +22,7 @@ from campaigns.access import ButtonKind, ForeignButton
 from campaigns.audience import AudienceError, parse_audience
 from campaigns.audience_expr import AudienceExprError
 from campaigns.audiences import AudienceRefused
-from campaigns.content import PostContent
+from campaigns.content import PostContent, plain_text
 from campaigns.ports import UnitOfWork
 from campaigns.ports.calendar import PostRecord
 from campaigns.schedule import PostStatus, ScheduleError, parse_when
@@ -42,7 +40,7 @@ def local_time(at: dt.datetime | None, timezone: str) -> str:
 
 def excerpt(html_text: str) -> str:
     """A post's first line as plain text, shortened."""
-    lines = html.unescape(re.sub(r"<[^>]+>", "", html_text)).strip().splitlines()
+    lines = plain_text(html_text).strip().splitlines()
     first = lines[0].strip() if lines else ""
     return first if len(first) <= EXCERPT else first[: EXCERPT - 1] + "…"
 

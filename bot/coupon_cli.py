@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import html
 import json
-import re
 import sys
 from dataclasses import dataclass
 from decimal import InvalidOperation
@@ -15,6 +13,7 @@ from typing import Any
 
 from bot import arguments
 from bot.settings import Settings
+from campaigns.content import plain_text
 from campaigns.coupon_variants import (
     Measure,
     OfferReport,
@@ -450,7 +449,7 @@ async def report(settings: Settings, args: argparse.Namespace) -> tuple[str, dic
     finally:
         await engine.dispose()
     html_text = CouponTexts(group.language).report(offer, r)
-    return html.unescape(re.sub(r"<[^>]+>", "", html_text)), report_json(offer, r)
+    return plain_text(html_text), report_json(offer, r)
 
 
 def _comparison_json(c: Comparison) -> dict[str, Any]:

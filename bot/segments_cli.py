@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
-import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 from bot import arguments
 from bot.coupon_cli import print_json
 from bot.settings import Settings
+from campaigns.content import plain_text
 from campaigns.ports.segments import SegmentCounts
 from campaigns.services.segments import SegmentsReport, rebuild_group, segments_report
 
@@ -83,5 +82,5 @@ def run(settings: Settings, args: Any) -> int:
 
     text = SegmentTexts(report.chat.settings.language).report(report)
     lines = text.split("\n")[:-1]  # not the line about buttons
-    print(html.unescape(re.sub(r"<[^>]+>", "", "\n".join(lines))).rstrip())
+    print(plain_text("\n".join(lines)).rstrip())
     return 0

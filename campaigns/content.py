@@ -134,10 +134,16 @@ def html_problems(text: str) -> list[HtmlProblem]:
 _MARKUP = re.compile(r"<[^>]*>")  # a tag, as Telegram's HTML parsing takes it out
 
 
+def plain_text(html_text: str) -> str:
+    """HTML as its reader sees it: the tags taken out, the entities read (for a terminal,
+    an excerpt, a length)."""
+    return html.unescape(_MARKUP.sub("", html_text))
+
+
 def visible_length(text: str, parse_mode: str | None) -> int:
     """Length after entity parsing, as Telegram counts limits (UTF-16 code units)."""
     if parse_mode and parse_mode.upper() == "HTML":
-        text = html.unescape(_MARKUP.sub("", text))
+        text = plain_text(text)
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -289,8 +295,7 @@ def split_buttons(text: str) -> tuple[str, list[Button]]:
     lines = text.rstrip().split("\n")
     buttons: list[Button] = []
     while lines and (m := BUTTON_LINE.match(lines[-1])):
-        label = html.unescape(re.sub(r"<[^>]+>", "", m["text"]))
-        target = html.unescape(re.sub(r"<[^>]+>", "", m["target"]))
+        label, target = plain_text(m["text"]), plain_text(m["target"])
         kind, _, ref = target.partition(" ")
         ref = ref.strip()
         is_id = ref.isascii() and ref.isdigit() and len(ref) < 20  # `²` is a digit int() refuses

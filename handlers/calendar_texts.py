@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from campaigns.content import (
     HtmlFault,
     HtmlProblem,
     cut_units,
+    plain_text,
 )
 from campaigns.outbox import MISSED_RUNS, BroadcastStatus, DeliveryStatus
 from campaigns.ports.broadcasts import BroadcastRecord
@@ -50,7 +50,7 @@ class CalendarTexts:
 
     @staticmethod
     def excerpt(text: str) -> str:
-        plain = html.unescape(re.sub(r"<[^>]+>", "", text)).replace("\n", " ").strip()
+        plain = plain_text(text).replace("\n", " ").strip()
         cut = plain if len(plain) <= PREVIEW_CHARS else plain[: PREVIEW_CHARS - 1] + "…"
         return html.escape(cut, quote=False)
 

@@ -12,7 +12,7 @@ import pytest
 from bot.cli import main
 from bot.settings import get_settings
 from campaigns.members import ChatInfo, Person
-from campaigns.services import audiences, tags
+from campaigns.services import audiences, chats, tags
 from campaigns.services.members import membership_changed
 from campaigns.settings import ChatSettings
 from storage.engine import create_engine, session_factory
@@ -87,8 +87,9 @@ def test_list_show_and_export_a_saved_audience(growthbot):
     as_json = growthbot("audience", "export", "tea", "--chat", chat, "--format", "json")
 
     assert listed == (0, "tea\ttag=tea\ntop\ttier>=高级\nvips\ttag=vip\n", "")
-    assert shown[0] == 0 and "tea: 2 members match tag=tea" in shown[1]
-    assert one == (0, "vips: 1 member matches tag=vip\n  Ann Lee\n", "")
+    # as /audience show says it in the group: only members who started the bot are counted
+    assert shown[0] == 0 and "👥 tea: 2 members who started me match tag=tea" in shown[1]
+    assert one == (0, "👥 vips: 1 member who started me matches tag=vip\ne.g. Ann Lee\n", "")
     assert json.loads(shown_json[1])["sample"] == ['=HYPERLINK("http://x","y")', "Ann Lee"]
     rows = list(csv.DictReader(io.StringIO(exported[1])))
     assert [r["user_id"] for r in rows] == ["1", "2"]
@@ -97,6 +98,22 @@ def test_list_show_and_export_a_saved_audience(growthbot):
     assert list(rows[0]) == ["user_id", "name", "username", "stage", "rfm_segment", "tier",
                              "tags", "points", "orders", "spend"]  # fmt: skip
     assert json.loads(as_json[1])[1]["tags"] == ["tea", "vip"]
+
+
+def test_show_speaks_the_groups_language(growthbot, database_url):
+    async def in_chinese() -> None:
+        engine = create_engine(database_url)
+        await chats.change_setting(
+            SqlUnitOfWork(session_factory(engine)), chat=GROUP, key="language", value="zh",
+            at=AT, defaults=ChatSettings(),
+        )  # fmt: skip
+        await engine.dispose()
+
+    asyncio.run(in_chinese())
+    shown = growthbot("audience", "show", "vips", "--chat", str(GROUP.chat_id))
+
+    assert shown[0] == 0 and shown[1].startswith("👥 vips：") and "Ann Lee" in shown[1]
+    assert "match" not in shown[1] and "<" not in shown[1]
 
 
 def test_an_unknown_audience_or_group_is_one_line_and_exit_1(growthbot):
