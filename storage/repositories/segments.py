@@ -409,33 +409,61 @@ class SqlSegments(Repository):
         )  # fmt: skip
         conn = await self.session.connection()
         await conn.run_sync(diff.create)
-        stored = and_(MM.c.chat_id == chat_pk, MM.c.user_id == c.user_id, MM.c.month == c.month)
         columns = ["id", "user_id", "month", "days", "orders", "spend"]
-        await self.session.execute(
-            diff.insert().from_select(
-                columns,
-                select(MM.c.id, c.user_id, c.month, c.days, c.orders, c.spend)
-                .select_from(counted.outerjoin(MM, stored))
-                .where(
-                    MM.c.id.is_(None)
-                    | (MM.c.active_days != c.days)
-                    | (MM.c.orders != c.orders)
-                    | (MM.c.spend != c.spend)
-                ),
-            )
-        )
-        counts_it = select(c.user_id).where(c.user_id == MM.c.user_id, c.month == MM.c.month)
         zero = literal(0, BigInteger)
-        await self.session.execute(
-            diff.insert().from_select(
-                columns,
-                select(MM.c.id, MM.c.user_id, MM.c.month, zero, zero, zero).where(
-                    MM.c.chat_id == chat_pk,
-                    (MM.c.active_days != 0) | (MM.c.orders != 0) | (MM.c.spend != 0),
-                    ~counts_it.exists(),
-                ),
+
+        def counts_something(bucket: Any) -> ColumnElement[bool]:
+            return or_(bucket.active_days != 0, bucket.orders != 0, bucket.spend != 0)
+
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Both in one pass: a hash full join reads the buckets and the counted months
+            # once, where the two statements below read each twice (19 s for ten million
+            # messages' 6.7 million months against 12.6 million buckets).
+            kept = select(MM).where(MM.c.chat_id == chat_pk).subquery()
+            k = kept.c
+            both = counted.join(kept, and_(k.user_id == c.user_id, k.month == c.month), full=True)
+            await self.session.execute(
+                diff.insert().from_select(
+                    columns,
+                    select(
+                        k.id, func.coalesce(c.user_id, k.user_id), func.coalesce(c.month, k.month),
+                        func.coalesce(c.days, zero), func.coalesce(c.orders, zero),
+                        func.coalesce(c.spend, zero),
+                    )
+                    .select_from(both)
+                    .where(
+                        k.id.is_(None)
+                        | (c.user_id.is_(None) & counts_something(k))
+                        | (k.active_days != c.days)
+                        | (k.orders != c.orders)
+                        | (k.spend != c.spend)
+                    ),
+                )
+            )  # fmt: skip
+        else:
+            stored = and_(MM.c.chat_id == chat_pk, MM.c.user_id == c.user_id, MM.c.month == c.month)
+            await self.session.execute(
+                diff.insert().from_select(
+                    columns,
+                    select(MM.c.id, c.user_id, c.month, c.days, c.orders, c.spend)
+                    .select_from(counted.outerjoin(MM, stored))
+                    .where(
+                        MM.c.id.is_(None)
+                        | (MM.c.active_days != c.days)
+                        | (MM.c.orders != c.orders)
+                        | (MM.c.spend != c.spend)
+                    ),
+                )
             )
-        )
+            counts_it = select(c.user_id).where(c.user_id == MM.c.user_id, c.month == MM.c.month)
+            await self.session.execute(
+                diff.insert().from_select(
+                    columns,
+                    select(MM.c.id, MM.c.user_id, MM.c.month, zero, zero, zero).where(
+                        MM.c.chat_id == chat_pk, counts_something(MM.c), ~counts_it.exists()
+                    ),
+                )
+            )
         await self._analyzed(diff)
         d = diff.c
         await self.session.execute(
@@ -501,9 +529,8 @@ class SqlSegments(Repository):
                 ).where(MD.c.chat_id == chat_pk).group_by(MD.c.user_id, day_month),
             )
         )  # fmt: skip
-        await conn.run_sync(
-            Index(f"{counted.name}_key", counted.c.user_id, counted.c.month, unique=True).create
-        )
+        key = Index(f"{counted.name}_key", counted.c.user_id, counted.c.month, unique=True)
+        await conn.run_sync(key.create)
         months = insert_for(self.session, counted).from_select(
             columns,
             select(
@@ -522,6 +549,11 @@ class SqlSegments(Repository):
                 },
             )
         )
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Only the orders' upsert wants the key. Kept, PostgreSQL summed the members
+            # through it, a random read of the table per row: 18 s of 22 for ten million
+            # messages' months, where the hash of a plain scan takes a few.
+            await conn.run_sync(key.drop)
         await self._analyzed(counted)
         return counted
 

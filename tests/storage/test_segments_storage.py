@@ -510,6 +510,9 @@ async def test_the_summaries_the_writes_keep_equal_a_rebuild_from_the_log(uow_fa
             )
         )  # fmt: skip
         in_buckets = MemberMonthRow.chat_id == record.pk
+        await uow.session.execute(  # lost buckets
+            delete(MemberMonthRow).where(in_buckets, MemberMonthRow.user_id == people[1].user_id)
+        )
         await uow.session.execute(
             update(MemberMonthRow)
             .where(in_buckets)
