@@ -157,8 +157,9 @@ class ChatBudget:
             finally:
                 self.waiting -= 1
 
-    def note(self, chat_id: int, *, new: bool, count: int = 1) -> None:
-        """A message (`new`; `count` of them for an album) or an edit goes to the chat now."""
+    def note(self, chat_id: int, *, new: bool, count: int = 1) -> float:
+        """A message (`new`; `count` of them for an album) or an edit goes to the chat now;
+        when, as `forget` takes it."""
         now = self.clock.monotonic()
         if len(self.sent) > MAX_CHATS:
             self.sent = {c: t for c, t in self.sent.items() if t and t[-1] > now - GROUP_WINDOW}
@@ -169,6 +170,17 @@ class ChatBudget:
         times.extend([now] * count)
         if new:
             self.overall.extend([now] * count)
+        return now
+
+    def forget(self, chat_id: int, at: float, *, new: bool, count: int = 1) -> None:
+        """What `note` noted at `at` never reached Telegram (no connection): out of the
+        windows again, so a blip of the network does not use up a group's minute."""
+        windows = [self.sent.get(chat_id), self.overall if new else None]
+        for times in (t for t in windows if t is not None):
+            for _ in range(count):
+                if at not in times:
+                    break
+                times.remove(at)
 
     def refused(self, chat_id: int | None, seconds: float) -> None:
         """Telegram answered 429: the chat waits `seconds`; several chats within a second, or
@@ -265,10 +277,12 @@ class BudgetLimiter(BaseRateLimiter[None]):
         count = messages_in(endpoint, data)
         attempt = unreached = 0
         while True:
-            await self._wait(chat, new=new, counted=counted, paced=paced, count=count)
+            noted = await self._wait(chat, new=new, counted=counted, paced=paced, count=count)
             try:
                 return await callback(*args, **kwargs)
             except NetworkError as error:
+                if noted is not None and chat is not None and never_sent(error):
+                    self.budget.forget(chat, noted, new=new, count=count)
                 if paced or unreached >= self.network_retries or not never_sent(error):
                     raise
                 seconds = NETWORK_BACKOFF * 2**unreached
@@ -296,9 +310,9 @@ class BudgetLimiter(BaseRateLimiter[None]):
 
     async def _wait(
         self, chat: int | None, *, new: bool, counted: bool, paced: bool, count: int = 1
-    ) -> None:
+    ) -> float | None:
         """Until the request (`count` messages) may go; then it is noted (no await between
-        the two)."""
+        the two), and when is returned (None: nothing noted)."""
         b, clock = self.budget, self.budget.clock
         while True:
             if chat is None or not counted:  # a 429 on a message does not hold other requests
@@ -318,4 +332,5 @@ class BudgetLimiter(BaseRateLimiter[None]):
             finally:
                 b.waiting -= 1
         if counted and chat is not None:
-            b.note(chat, new=new, count=count)
+            return b.note(chat, new=new, count=count)
+        return None

@@ -126,6 +126,21 @@ async def test_a_reply_that_never_reached_telegram_is_sent_again_after_a_backoff
     assert net.delivered == 1
 
 
+async def test_tries_that_never_reached_telegram_do_not_use_up_the_groups_minute(clock):
+    budget = ChatBudget(clock=clock)
+    limiter, tg = BudgetLimiter(budget), Telegram(clock)
+    for _ in range(18):
+        await clock.run(send(limiter, tg, GROUP))
+    net = Network(clock, [httpx.ConnectError, httpx.ConnectError])
+
+    await clock.run(net.send(limiter, GROUP))  # the 19th, on its third try
+    await clock.run(send(limiter, tg, GROUP))  # the 20th
+
+    assert net.delivered == 1
+    assert budget.used(GROUP) == 20
+    assert tg.sent[-1][2] < 60.0  # within the minute: the failed tries took no room
+
+
 async def test_a_reply_that_may_have_arrived_is_not_sent_twice(clock):
     # A read that timed out or a connection dropped mid-answer: Telegram may have the
     # message already, so sending it again could post it twice.
