@@ -14,6 +14,8 @@ given is deleted). With --reuse, a database this bench seeded before with the sa
 --members is used as it is: only what the recompute writes (stages, scores, the RFM window's
 counters, the day's counts) is reset, so the first recompute is timed again without seeding;
 with --later-only nothing is reset and three later recomputes are timed.
+With --rebuild-again, a database a --rebuild run left is rebuilt once more (nothing to
+correct), and each statement of it that took 0.5 s or more is printed.
 
 `--rebuild EVENTS` logs EVENTS messages (most from few members) and two orders for each third
 member, then times the full rebuild of the summaries from that log (`growthbot segments
@@ -37,6 +39,7 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -334,10 +337,25 @@ async def seed_log(url: str, members: int, events: int) -> None:
           f"in {time.perf_counter() - began:.1f} s")  # fmt: skip
 
 
-async def rebuild(url: str, label: str) -> float:
+async def rebuild(url: str, label: str, statements: bool = False) -> float:
+    """One rebuild, timed; with `statements`, also each statement that took 0.5 s or more
+    (SQLAlchemy's cursor events), in the order they ran."""
+    from sqlalchemy import event
+
     from campaigns.services.segments import rebuild_group
 
     engine = create_engine(url)
+    took_each: list[tuple[float, str]] = []
+    if statements:
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _before(conn: Any, _cursor: Any, *_: Any) -> None:
+            conn.info.setdefault("began", []).append(time.perf_counter())
+
+        @event.listens_for(engine.sync_engine, "after_cursor_execute")
+        def _after(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            took_each.append((time.perf_counter() - conn.info["began"].pop(), statement))
+
     try:
         began = time.perf_counter()
         done = await rebuild_group(
@@ -348,6 +366,9 @@ async def rebuild(url: str, label: str) -> float:
         await engine.dispose()
     print(f"{label}: {took:.2f} s ({done.summaries:,} summaries corrected, "
           f"{done.stage_changes:,} stage changes), peak RSS {rss_mib():.0f} MiB")  # fmt: skip
+    for seconds, statement in took_each:
+        if seconds >= 0.5:
+            print(f"  {seconds:6.1f} s  {' '.join(statement.split())[:90]}")
     return took
 
 
@@ -358,10 +379,17 @@ async def main(
     reuse: bool,
     events: int | None = None,
     later_only: bool = False,
+    rebuild_again: bool = False,
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite+aiosqlite:///{Path(tmp) / 'segments.db'}"
         print(f"{'SQLite' if is_sqlite(url) else 'PostgreSQL'}, peak RSS {rss_mib():.0f} MiB")
+        if rebuild_again:
+            if not await seeded(url, members):
+                raise SystemExit("--rebuild-again needs a database a --rebuild run seeded")
+            await upgrade_async(url)
+            await rebuild(url, "rebuild from the log (as it was left)", statements=True)
+            return
         if later_only and await seeded(url, members):
             await upgrade_async(url)
             for _ in range(3):
@@ -403,10 +431,15 @@ if __name__ == "__main__":
         help="with a database a run left recomputed: time three later recomputes (nothing "
         "reset) and the audiences",
     )  # fmt: skip
+    parser.add_argument(
+        "--rebuild-again", action="store_true",
+        help="with a database a --rebuild run left: time one more rebuild (nothing to correct) "
+        "and print its statements that took 0.5 s or more",
+    )  # fmt: skip
     args = parser.parse_args()
     asyncio.run(
         main(
             args.members, args.months, args.database_url, args.reuse, args.rebuild,
-            args.later_only,
+            args.later_only, args.rebuild_again,
         )
     )  # fmt: skip
