@@ -291,7 +291,11 @@ class BudgetLimiter(BaseRateLimiter[None]):
                     "%s to %s could not reach Telegram (%s): sent again in %.1f s",
                     endpoint, chat, error, seconds,
                 )  # fmt: skip
-                await self.budget.clock.sleep(seconds)
+                self.budget.waiting += 1  # asleep in the limiter, as for room or a 429
+                try:
+                    await self.budget.clock.sleep(seconds)
+                finally:
+                    self.budget.waiting -= 1
             except RetryAfter as error:
                 if paced or attempt >= self.retries:
                     raise

@@ -134,16 +134,19 @@ def html_problems(text: str) -> list[HtmlProblem]:
 _MARKUP = re.compile(r"<[^>]*>")  # a tag, as Telegram's HTML parsing takes it out
 
 
+_TAG = re.compile(r"<[^>]+>")  # a tag with a name: a literal "<>" typed in a button line stays
+
+
 def plain_text(html_text: str) -> str:
     """HTML as its reader sees it: the tags taken out, the entities read (for a terminal,
-    an excerpt, a length)."""
-    return html.unescape(_MARKUP.sub("", html_text))
+    an excerpt, a button's label)."""
+    return html.unescape(_TAG.sub("", html_text))
 
 
 def visible_length(text: str, parse_mode: str | None) -> int:
     """Length after entity parsing, as Telegram counts limits (UTF-16 code units)."""
     if parse_mode and parse_mode.upper() == "HTML":
-        text = plain_text(text)
+        text = html.unescape(_MARKUP.sub("", text))
     return len(text.encode("utf-16-le")) // 2
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -139,6 +140,21 @@ async def test_tries_that_never_reached_telegram_do_not_use_up_the_groups_minute
     assert net.delivered == 1
     assert budget.used(GROUP) == 20
     assert tg.sent[-1][2] < 60.0  # within the minute: the failed tries took no room
+
+
+async def test_a_request_waiting_to_be_sent_again_counts_as_waiting_in_the_limiter(clock):
+    # Whoever waits for the senders to settle (the acknowledgements) counts on it: a sleep
+    # it did not see would have it wait for time that never passes on a test's clock.
+    budget = ChatBudget(clock=clock)
+    net = Network(clock, [httpx.ConnectError])
+    with clock.held():  # time stands still: the request sleeps before its second try
+        sending = asyncio.ensure_future(clock.run(net.send(BudgetLimiter(budget), ALICE)))
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+        assert budget.waiting == 1 and len(net.tries) == 1
+    await sending
+    assert budget.waiting == 0 and net.delivered == 1
 
 
 async def test_a_reply_that_may_have_arrived_is_not_sent_twice(clock):

@@ -136,6 +136,13 @@ def test_a_member_from_before_the_bot_has_joined_long_ago_not_recently():
     assert not parse_audience("all").matches(MemberFacts(None, None, None, 0, True, False), now)
 
 
+def test_a_literal_angle_pair_typed_in_a_button_line_is_kept():
+    # The dashboard's form passes what the admin typed; only a tag with a name is markup.
+    _, buttons = split_buttons("Hi\nbutton: A <> B | https://x.example/?q=<>")
+
+    assert (buttons[0].text, buttons[0].url) == ("A <> B", "https://x.example/?q=<>")
+
+
 def test_post_content_is_checked_as_telegram_would():
     text, buttons = split_buttons(
         "Sale!\nbutton: Shop | https://x.example/?a=1&amp;b=2\n按钮：领券 | coupon 3"
