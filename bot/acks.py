@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from telegram import Bot, Message, ReplyParameters
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
-from bot.budget import ChatBudget
+from bot.budget import ChatBudget, never_sent
 from bot.clock import SYSTEM, Clock
 from campaigns.content import visible_length
 from handlers.deps import Ack
@@ -228,7 +228,8 @@ class GroupAcks:
         """Send; on a 429 (the rate limiter gave up) or a network failure the batch goes back
         to the front to be sent later; an edit that Telegram refuses starts a new message. A
         new message whose request timed out may have arrived: it is not sent again (a member
-        answered twice is worse than a line that may be missing); an edit can be repeated."""
+        answered twice is worse than a line that may be missing); an edit can be repeated, and
+        so can a request that never reached Telegram (budget.never_sent)."""
         try:
             return await request
         except asyncio.CancelledError:
@@ -239,7 +240,7 @@ class GroupAcks:
         except RetryAfter:
             g.pending[:0] = batch
         except TimedOut as error:
-            if edit:
+            if edit or never_sent(error):  # an edit may repeat, an unsent request must
                 g.pending[:0] = batch
             else:
                 log.warning(

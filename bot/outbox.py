@@ -25,7 +25,13 @@ from collections.abc import Callable
 from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.budget import GROUP_WINDOW, ChatBudget, paced_by_caller, retry_seconds
+from bot.budget import (
+    GROUP_WINDOW,
+    ChatBudget,
+    never_sent,
+    paced_by_caller,
+    retry_seconds,
+)
 from bot.clock import SYSTEM, Clock
 from bot.logs import log_failure
 from bot.metrics import Metrics
@@ -317,7 +323,9 @@ class OutboxSender:
             return Result(d, Outcome.BLOCKED, self.clock.now(), error=f"403 {error.message}")
         except BadRequest as error:
             return Result(d, Outcome.FAILED, self.clock.now(), error=f"400 {error.message}")
-        except TimedOut:
+        except TimedOut as error:
+            if never_sent(error):  # no connection, or none free: nothing reached Telegram
+                return Result(d, Outcome.RETRY, self.clock.now(), error=str(error)[:200])
             return Result(
                 d, Outcome.UNCERTAIN, self.clock.now(), error="timed out; may have been sent"
             )

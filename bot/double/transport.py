@@ -34,6 +34,9 @@ def mock_transport(world: FakeTelegram, *, apart: bool = False) -> httpx.MockTra
 
     async def handle(request: httpx.Request) -> httpx.Response:
         await request.aread()
+        failure = world.cut_off_now(request.url.path.rsplit("/", 1)[-1])
+        if failure is not None:  # lost on the way: Telegram never sees it
+            raise failure("the network is unreachable", request=request)  # type: ignore[call-arg]
         if request.url.path.lower().endswith("/getupdates"):
             method, form = _parse(request)
             params = world.decode(method, form)

@@ -124,6 +124,9 @@ class FakeTelegram:
         self.allowed_updates: list[str] | None = None
         self.commands: dict[str, list[JSON]] = {}
         self.failures: list[tuple[str, ApiError]] = []
+        # Requests the network loses before they reach Telegram (the in-process transport
+        # raises these httpx errors for the next calls of the method): cut_off_next.
+        self.cut_off: list[tuple[str, type[Exception]]] = []
         self._passing: dict[int, int] = {}  # id of a failure -> calls of it to let through first
         self.files: dict[str, str] = {}  # photos uploaded, by the file_id Telegram gave
         self.links: dict[str, JSON] = {}  # invite links by URL, with their chat
@@ -215,6 +218,19 @@ class FakeTelegram:
         self.failures.append((method.lower(), error))
         if after:
             self._passing[id(error)] = after
+
+    def cut_off_next(self, method: str, failure: type[Exception], times: int = 1) -> None:
+        """The next `times` calls of `method` never reach Telegram: the in-process transport
+        raises `failure` (httpx.ConnectError, ConnectTimeout …) instead of answering."""
+        self.cut_off += [(method.lower(), failure)] * times
+
+    def cut_off_now(self, method: str) -> type[Exception] | None:
+        """The failure the next call of `method` meets on its way, if one was set (taken)."""
+        for i, (lost, failure) in enumerate(self.cut_off):
+            if lost == method.lower():
+                del self.cut_off[i]
+                return failure
+        return None
 
     # ---- updates -----------------------------------------------------------------------------
 
